@@ -1,0 +1,328 @@
+/*
+ * nerve.h: the one public header of nerve, a neural-network library in C11.
+ *
+ * The library is organised in two layers (as kann's engine / API split):
+ *   - the engine: tensors of up to 5 dimensions, a computation graph built once
+ *     and executed many times, reverse-mode autodiff over it, one flat buffer
+ *     for all parameters and one for all their gradients;
+ *   - the model API: layers, losses and optimizers built from a .cfg file or in
+ *     code, datasets, weights in safetensors.
+ *
+ * Conventions (as SQLite): every function that can fail returns a nerve_status
+ * and writes a one-line message into a caller-supplied nerve_error. Nothing in
+ * the library prints or calls exit().
+ */
+#ifndef NERVE_H
+#define NERVE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define NERVE_VERSION "0.1.0"
+
+/* The element type. The library is float32; the test suite also compiles the
+ * engine with NERVE_F64 defined so that gradient checks run in double. */
+#ifdef NERVE_F64
+typedef double nerve_real;
+#else
+typedef float nerve_real;
+#endif
+
+/* ---------------------------------------------------------------- errors */
+
+typedef enum nerve_status {
+    NERVE_OK = 0,
+    NERVE_ERR_INVALID = 1, /* bad argument, bad config value, unknown key */
+    NERVE_ERR_IO = 2,      /* a file could not be opened, read or written */
+    NERVE_ERR_FORMAT = 3,  /* a file's contents are malformed or truncated */
+    NERVE_ERR_SHAPE = 4,   /* tensor shapes do not agree */
+    NERVE_ERR_NOMEM = 5,   /* allocation failed or a size would overflow */
+    NERVE_ERR_NUMERIC = 6  /* a non-finite loss or gradient */
+} nerve_status;
+
+typedef struct nerve_error {
+    nerve_status status;
+    char message[512];
+} nerve_error;
+
+/* Formats a message into err (if not NULL) and returns status. */
+nerve_status nerve_error_set(nerve_error *err, nerve_status status, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+const char *nerve_status_name(nerve_status status);
+
+/* ---------------------------------------------------------------- shapes */
+
+#define NERVE_MAX_DIMS 5
+
+/* Row-major. Images are NCHW, sequences (N, T, C). */
+typedef struct nerve_shape {
+    int ndim;
+    int64_t dim[NERVE_MAX_DIMS];
+} nerve_shape;
+
+nerve_shape nerve_shape_make(int ndim, const int64_t *dim);
+nerve_shape nerve_shape_1d(int64_t d0);
+nerve_shape nerve_shape_2d(int64_t d0, int64_t d1);
+/* Number of elements; -1 if the product overflows int64 or a dim is negative. */
+int64_t nerve_shape_numel(const nerve_shape *s);
+bool nerve_shape_equal(const nerve_shape *a, const nerve_shape *b);
+/* Writes e.g. "128x1x28x28" into buf. */
+const char *nerve_shape_format(const nerve_shape *s, char *buf, size_t size);
+
+/* ---------------------------------------------------------------- threads */
+
+/* Number of threads used by GEMM and element-wise kernels (OpenMP). */
+void nerve_set_threads(int n);
+int nerve_get_threads(void);
+
+/* ---------------------------------------------------------------- random */
+
+/* xoshiro256** seeded through splitmix64: the same seed gives the same
+ * stream on every platform. */
+typedef struct nerve_rng {
+    uint64_t s[4];
+} nerve_rng;
+
+void nerve_rng_seed(nerve_rng *rng, uint64_t seed);
+uint64_t nerve_rng_next(nerve_rng *rng);
+double nerve_rng_uniform(nerve_rng *rng);              /* [0, 1) */
+double nerve_rng_normal(nerve_rng *rng);               /* N(0, 1) */
+uint64_t nerve_rng_below(nerve_rng *rng, uint64_t n);  /* [0, n), unbiased */
+void nerve_rng_shuffle(nerve_rng *rng, int64_t *index, int64_t n);
+
+/* ---------------------------------------------------------------- graph */
+
+typedef struct nerve_graph nerve_graph;
+typedef int nerve_node; /* index of a node in its graph; -1 is "none" */
+
+/* Element-wise activation kinds: one kernel pair each in the backend. */
+typedef enum nerve_activation {
+    NERVE_ACT_IDENTITY = 0,
+    NERVE_ACT_SIGMOID,
+    NERVE_ACT_TANH,
+    NERVE_ACT_RELU,
+    NERVE_ACT_LEAKY_RELU, /* parameter: negative slope (PyTorch default 0.01) */
+    NERVE_ACT_COUNT
+} nerve_activation;
+
+const char *nerve_activation_name(nerve_activation kind);
+/* Looks a name ("relu", "leaky_relu", ...) up; false if unknown. */
+bool nerve_activation_from_name(const char *name, nerve_activation *kind);
+
+nerve_graph *nerve_graph_new(void);
+void nerve_graph_free(nerve_graph *g);
+
+/* Graph construction. Shapes of inputs are per sample: the batch dimension is
+ * prepended when the graph is planned. Each builder returns the new node, or
+ * -1 with a message in err (bad input node, shapes that do not agree). */
+nerve_node nerve_input(nerve_graph *g, const char *name, nerve_shape sample_shape,
+                       nerve_error *err);
+/* A trainable tensor, stored in the graph's flat parameter buffer. */
+nerve_node nerve_param(nerve_graph *g, const char *name, nerve_shape shape, nerve_error *err);
+
+/* y = x W^T + b, x [N, in], W [out, in] (PyTorch Linear layout), b [out] or -1. */
+nerve_node nerve_linear(nerve_graph *g, nerve_node x, nerve_node weight, nerve_node bias,
+                        nerve_error *err);
+nerve_node nerve_activate(nerve_graph *g, nerve_node x, nerve_activation kind, float param,
+                          nerve_error *err);
+/* Softmax over the last axis. */
+nerve_node nerve_softmax(nerve_graph *g, nerve_node x, nerve_error *err);
+/* Flattens [N, ...] into [N, prod(...)]; shares the input's memory. */
+nerve_node nerve_flatten(nerve_graph *g, nerve_node x, nerve_error *err);
+
+/* Losses: scalar nodes, mean over the batch (PyTorch reduction='mean').
+ * labels: an input of per-sample shape [] holding class indices as reals.
+ * Softmax cross-entropy is fused and max-subtracted: stable for any finite logits. */
+nerve_node nerve_softmax_cross_entropy(nerve_graph *g, nerve_node logits, nerve_node labels,
+                                       nerve_error *err);
+/* Mean over all elements of (pred - target)^2, as torch.nn.MSELoss. */
+nerve_node nerve_mse(nerve_graph *g, nerve_node pred, nerve_node target, nerve_error *err);
+
+/* Allocates the parameter and gradient buffers (once: later calls are no-ops)
+ * and the activation memory for batches of up to max_batch samples. Planning
+ * again with a larger max_batch reallocates activations only. Shapes that do
+ * not agree are reported here. */
+nerve_status nerve_graph_plan(nerve_graph *g, int64_t max_batch, nerve_error *err);
+/* Sets the batch of the next runs (1 <= n <= planned max); allocates nothing. */
+nerve_status nerve_graph_set_batch(nerve_graph *g, int64_t n, nerve_error *err);
+int64_t nerve_graph_batch(const nerve_graph *g);
+
+void nerve_graph_set_training(nerve_graph *g, bool training);
+bool nerve_graph_training(const nerve_graph *g);
+nerve_rng *nerve_graph_rng(nerve_graph *g);
+
+/* Runs the nodes needed for target (all nodes when target is -1). */
+void nerve_graph_forward(nerve_graph *g, nerve_node target);
+/* Reverse-mode autodiff from a scalar node: accumulates into parameter
+ * gradients (see nerve_graph_zero_grad). */
+void nerve_graph_backward(nerve_graph *g, nerve_node loss);
+void nerve_graph_zero_grad(nerve_graph *g);
+
+/* Introspection. Pointers stay valid until the next nerve_graph_plan. */
+int nerve_graph_node_count(const nerve_graph *g);
+nerve_node nerve_graph_find(const nerve_graph *g, const char *name);
+const char *nerve_node_name(const nerve_graph *g, nerve_node n);
+const char *nerve_node_op_name(const nerve_graph *g, nerve_node n);
+nerve_shape nerve_node_shape(const nerve_graph *g, nerve_node n);
+nerve_real *nerve_node_value(nerve_graph *g, nerve_node n);
+nerve_real *nerve_node_grad(nerve_graph *g, nerve_node n); /* NULL if none */
+bool nerve_node_is_param(const nerve_graph *g, nerve_node n);
+/* Freezing keeps a parameter out of backward and of optimizer updates. */
+void nerve_node_set_frozen(nerve_graph *g, nerve_node n, bool frozen);
+bool nerve_node_frozen(const nerve_graph *g, nerve_node n);
+/* Floating-point operations of one sample's forward pass through node n. */
+int64_t nerve_node_flops(const nerve_graph *g, nerve_node n);
+
+/* The flat parameter and gradient buffers (valid after nerve_graph_plan). */
+nerve_real *nerve_graph_params(nerve_graph *g);
+nerve_real *nerve_graph_grads(nerve_graph *g);
+size_t nerve_graph_param_count(const nerve_graph *g);
+/* Trainability mask over the flat buffer: 1 where an optimizer may update. */
+const unsigned char *nerve_graph_trainable_mask(nerve_graph *g);
+
+/* ---------------------------------------------------------------- init */
+
+typedef enum nerve_init {
+    NERVE_INIT_DEFAULT = 0,   /* PyTorch's default for the layer type */
+    NERVE_INIT_ZEROS,
+    NERVE_INIT_XAVIER_UNIFORM,
+    NERVE_INIT_XAVIER_NORMAL,
+    NERVE_INIT_HE_UNIFORM,    /* Kaiming, fan_in, gain sqrt(2) */
+    NERVE_INIT_HE_NORMAL
+} nerve_init;
+
+const char *nerve_init_name(nerve_init init);
+bool nerve_init_from_name(const char *name, nerve_init *init);
+/* Fills a [fan_out, fan_in, ...] weight. NERVE_INIT_DEFAULT is PyTorch
+ * Linear's kaiming_uniform(a=sqrt(5)), i.e. U(-1/sqrt(fan_in), 1/sqrt(fan_in)). */
+void nerve_init_fill(nerve_real *w, int64_t count, int64_t fan_in, int64_t fan_out,
+                     nerve_init init, nerve_rng *rng);
+
+/* ---------------------------------------------------------------- datasets */
+
+/* A labelled data set in memory, float32 whatever the file held.
+ * inputs: count x sample_size, row-major; targets: count x target_size.
+ * For classification target_size is 1 and targets hold class indices. */
+typedef struct nerve_dataset {
+    int64_t count;
+    nerve_shape sample_shape; /* per sample, e.g. 1x28x28 or 784 */
+    int64_t sample_size;      /* numel(sample_shape) */
+    float *inputs;
+    int64_t target_size;
+    float *targets;
+    int num_classes;          /* 0 for regression targets */
+} nerve_dataset;
+
+/* IDX (MNIST / Fashion-MNIST) images and labels, plain or gzip (detected by
+ * content). Checks magic, element type, that the dimensions match the file
+ * size, and that both files agree in count. Pixels are converted to float
+ * unscaled (0..255). */
+nerve_status nerve_idx_load(const char *images_path, const char *labels_path,
+                            nerve_dataset *out, nerve_error *err);
+
+typedef struct nerve_csv_options {
+    bool header;           /* skip the first row */
+    int label_column;      /* classification: 0-based column, -1 = last */
+    int targets;           /* regression: the last `targets` columns (0 = classification) */
+} nerve_csv_options;
+
+/* Numeric CSV. Errors name file:line:column. Class labels must be
+ * non-negative integers; num_classes is max label + 1. */
+nerve_status nerve_csv_load(const char *path, const nerve_csv_options *options,
+                            nerve_dataset *out, nerve_error *err);
+
+void nerve_dataset_free(nerve_dataset *ds);
+/* Moves the last `count` samples of ds into val (ds shrinks); as Keras'
+ * validation_split, the hold-out is the end of the file. */
+nerve_status nerve_dataset_split(nerve_dataset *ds, int64_t count, nerve_dataset *val,
+                                 nerve_error *err);
+/* inputs /= divisor. */
+void nerve_dataset_scale(nerve_dataset *ds, float divisor);
+/* Mean and standard deviation over all input elements of ds. */
+void nerve_dataset_moments(const nerve_dataset *ds, double *mean, double *std);
+/* inputs = (inputs - mean) / std. */
+void nerve_dataset_standardize(nerve_dataset *ds, double mean, double std);
+/* Copies samples index[0..n) into contiguous buffers (targets may be NULL). */
+void nerve_dataset_gather(const nerve_dataset *ds, const int64_t *index, int64_t n,
+                          nerve_real *inputs, nerve_real *targets);
+
+/* ---------------------------------------------------------------- safetensors */
+
+/* A read-only view of a safetensors file. Only F32 tensors are exposed as
+ * data; F64 is converted on load (fixtures), other dtypes are an error
+ * naming the tensor. */
+typedef struct nerve_safetensors nerve_safetensors;
+
+nerve_status nerve_safetensors_open(const char *path, nerve_safetensors **out, nerve_error *err);
+void nerve_safetensors_close(nerve_safetensors *st);
+int nerve_safetensors_count(const nerve_safetensors *st);
+const char *nerve_safetensors_name(const nerve_safetensors *st, int i);
+/* Returns the tensor's shape and data (float32, owned by st), or NULL if absent. */
+const float *nerve_safetensors_get(const nerve_safetensors *st, const char *name,
+                                   nerve_shape *shape);
+/* The "__metadata__" string value for key, or NULL. */
+const char *nerve_safetensors_metadata(const nerve_safetensors *st, const char *key);
+
+/* One tensor to write. */
+typedef struct nerve_named_tensor {
+    const char *name;
+    nerve_shape shape;
+    const float *data;
+} nerve_named_tensor;
+
+/* Writes atomically: a temporary file beside path, fsync, rename. metadata
+ * is a NULL-terminated list of key, value pairs (or NULL). */
+nerve_status nerve_safetensors_write(const char *path, const nerve_named_tensor *tensors,
+                                     int count, const char *const *metadata, nerve_error *err);
+
+/* Saves every parameter of g under its node name. */
+nerve_status nerve_graph_save(nerve_graph *g, const char *path, nerve_error *err);
+/* Loads every parameter of g from path: a missing tensor, a shape that
+ * differs or a foreign dtype is an error naming the tensor; tensors in the
+ * file that g lacks are an error too. Nothing is changed on error. */
+nerve_status nerve_graph_load(nerve_graph *g, const char *path, nerve_error *err);
+
+/* ---------------------------------------------------------------- config */
+
+/* A parsed darknet-like INI file: sections in order, each with key = value
+ * entries that remember their line. Comments start with # or ;. */
+typedef struct nerve_config nerve_config;
+
+typedef struct nerve_config_entry {
+    const char *key;
+    const char *value;
+    int line;
+    bool used; /* set by readers; unused entries are reported as unknown keys */
+} nerve_config_entry;
+
+typedef struct nerve_config_section {
+    const char *type; /* "net", "dense", ... */
+    int line;
+    nerve_config_entry *entries;
+    int entry_count;
+} nerve_config_section;
+
+nerve_status nerve_config_load(const char *path, nerve_config **out, nerve_error *err);
+nerve_status nerve_config_parse(const char *text, const char *filename, nerve_config **out,
+                                nerve_error *err);
+void nerve_config_free(nerve_config *cfg);
+const char *nerve_config_filename(const nerve_config *cfg);
+int nerve_config_section_count(const nerve_config *cfg);
+nerve_config_section *nerve_config_section_at(nerve_config *cfg, int i);
+/* Applies "section.key=value" (from --set): section is a section type that
+ * occurs once ("net", "optimizer") or a layer's name= value. The key is
+ * replaced or added; the entry's line is 0 and messages say "--set". */
+nerve_status nerve_config_override(nerve_config *cfg, const char *assignment, nerve_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* NERVE_H */

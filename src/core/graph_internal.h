@@ -1,0 +1,95 @@
+/* The engine's internal view of a graph: nodes, the op table, the memory plan.
+ * Ops (src/ops) and layers see this; users see only nerve.h. */
+#ifndef NERVE_GRAPH_INTERNAL_H
+#define NERVE_GRAPH_INTERNAL_H
+
+#include "nerve.h"
+#include "backends/backend.h"
+
+#define NERVE_MAX_INPUTS 4
+#define NERVE_NAME_MAX 64
+
+typedef struct nerve_node_data nerve_node_data;
+
+/* Everything an op knows about itself (kann's op-as-one-unit): the output
+ * shape from the input shapes, the forward pass, the backward pass. */
+typedef struct nerve_op {
+    const char *name;
+    /* Sets node->shape (batch already in the inputs' dim[0]) and, where the op
+     * keeps per-batch state for backward, node->aux_size in elements. */
+    nerve_status (*infer_shape)(nerve_graph *g, nerve_node_data *node, nerve_error *err);
+    void (*forward)(nerve_graph *g, nerve_node_data *node);
+    /* Accumulates into the gradients of those inputs that have one. */
+    void (*backward)(nerve_graph *g, nerve_node_data *node);
+    /* Forward FLOPs of one sample; NULL means one per output element. */
+    int64_t (*flops)(const nerve_graph *g, const nerve_node_data *node);
+    /* Output aliases input 0's memory (reshape-like ops). */
+    bool aliases_input;
+} nerve_op;
+
+typedef enum nerve_node_kind {
+    NERVE_NODE_INPUT,
+    NERVE_NODE_PARAM,
+    NERVE_NODE_OP
+} nerve_node_kind;
+
+struct nerve_node_data {
+    nerve_node_kind kind;
+    const nerve_op *op;                  /* NULL for inputs and params */
+    char name[NERVE_NAME_MAX];
+    int input[NERVE_MAX_INPUTS];
+    int input_count;
+    union {                              /* small per-op attributes */
+        struct { nerve_activation kind; float param; } activation;
+        int64_t i[4];
+        double f[4];
+    } attr;
+    nerve_shape sample_shape;            /* inputs: per sample */
+    nerve_shape shape;                   /* current shape, batch included */
+    int64_t capacity;                    /* elements planned for value/grad */
+    int64_t aux_size;                    /* elements of per-op state */
+    bool needs_grad;                     /* a gradient flows into this node */
+    bool frozen;                         /* params only */
+    bool batched;                        /* dim[0] is the batch */
+    size_t param_offset;                 /* params: offset in the flat buffers */
+    nerve_real *value;
+    nerve_real *grad;                    /* NULL if !needs_grad */
+    nerve_real *aux;
+};
+
+struct nerve_graph {
+    nerve_node_data *nodes;
+    int node_count, node_capacity;
+    /* flat parameter storage: one buffer for values, one for gradients */
+    nerve_real *params, *param_grads;
+    unsigned char *trainable;
+    size_t param_count;
+    bool params_allocated;
+    /* activation storage for max_batch samples */
+    nerve_real *arena;
+    size_t arena_size;
+    int64_t max_batch, batch;
+    bool training;
+    nerve_rng rng;
+    const nerve_backend *backend;
+};
+
+/* For op builders: appends an op node with the given inputs and attributes
+ * already in *proto, and checks its shape at batch 1. Returns the node or -1. */
+nerve_node nerve_graph_add_op(nerve_graph *g, const nerve_op *op, const int *inputs,
+                              int input_count, const nerve_node_data *proto, nerve_error *err);
+static inline nerve_node_data *nerve_graph_node(nerve_graph *g, int i) { return &g->nodes[i]; }
+static inline nerve_node_data *nerve_node_input(nerve_graph *g, const nerve_node_data *n, int k)
+{
+    return &g->nodes[n->input[k]];
+}
+/* Rows (dim 0) and columns (the rest) of a shape. */
+static inline int64_t nerve_shape_rows(const nerve_shape *s) { return s->ndim ? s->dim[0] : 1; }
+static inline int64_t nerve_shape_cols(const nerve_shape *s)
+{
+    int64_t c = 1;
+    for (int i = 1; i < s->ndim; i++) c *= s->dim[i];
+    return c;
+}
+
+#endif

@@ -1,0 +1,24 @@
+/* Helpers shared by the C tests (cmocka). */
+#ifndef NERVE_TEST_SUPPORT_H
+#define NERVE_TEST_SUPPORT_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "nerve.h"
+
+/* A fresh private directory for this test program (removed at exit). */
+const char *test_tmpdir(void);
+/* Path of name inside test_tmpdir(); the buffer is static and rotates over 8 slots. */
+const char *test_tmppath(const char *name);
+/* Writes size bytes to path; fails the test on error. */
+void test_write_file(const char *path, const void *data, size_t size);
+/* Path of a file under the source tree, e.g. "tests/fixtures/x.safetensors". */
+const char *test_source_path(const char *relative);
+/* Asserts that err's message contains needle (and prints it when it does not). */
+void test_assert_message_contains(const nerve_error *err, const char *needle);
+
+#endif
