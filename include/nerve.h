@@ -181,6 +181,12 @@ bool nerve_node_frozen(const nerve_graph *g, nerve_node n);
 /* Floating-point operations of one sample's forward pass through node n. */
 int64_t nerve_node_flops(const nerve_graph *g, nerve_node n);
 
+/* Finite-difference check of d(loss)/d(every trainable parameter) by central
+ * differences of step eps; *max_error is the worst |numeric - analytic| /
+ * max(1, |numeric| + |analytic|). Use the NERVE_F64 build for tight bounds. */
+nerve_status nerve_gradcheck(nerve_graph *g, nerve_node loss, double eps, double *max_error,
+                             nerve_error *err);
+
 /* The flat parameter and gradient buffers (valid after nerve_graph_plan). */
 nerve_real *nerve_graph_params(nerve_graph *g);
 nerve_real *nerve_graph_grads(nerve_graph *g);
@@ -321,6 +327,22 @@ nerve_config_section *nerve_config_section_at(nerve_config *cfg, int i);
  * occurs once ("net", "optimizer") or a layer's name= value. The key is
  * replaced or added; the entry's line is 0 and messages say "--set". */
 nerve_status nerve_config_override(nerve_config *cfg, const char *assignment, nerve_error *err);
+
+/* ---------------------------------------------------------------- layers */
+
+typedef struct nerve_dense_options {
+    int64_t units;
+    bool bias;                   /* default true */
+    nerve_init init;             /* weight initialiser */
+    nerve_activation activation; /* NERVE_ACT_IDENTITY for none */
+    float activation_param;      /* leaky ReLU slope */
+} nerve_dense_options;
+
+/* A fully connected layer: parameters <name>.weight [units, in] and
+ * <name>.bias [units] (PyTorch nn.Linear), initialised from rng, then the
+ * activation. Inputs of more than two dimensions are flattened first. */
+nerve_node nerve_dense(nerve_graph *g, const char *name, nerve_node x,
+                       const nerve_dense_options *options, nerve_rng *rng, nerve_error *err);
 
 #ifdef __cplusplus
 }

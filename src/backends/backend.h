@@ -15,8 +15,8 @@ typedef struct nerve_backend {
     void (*gemm)(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, nerve_real alpha,
                  const nerve_real *a, int64_t lda, const nerve_real *b, int64_t ldb,
                  nerve_real beta, nerve_real *c, int64_t ldc);
-    /* y[r, :] += bias for each of rows rows. */
-    void (*add_row_vector)(nerve_real *y, const nerve_real *bias, int64_t rows, int64_t cols);
+    /* y[r, :] = row for each of rows rows (bias before an accumulating GEMM). */
+    void (*fill_rows)(nerve_real *y, const nerve_real *row, int64_t rows, int64_t cols);
     /* db += sum over rows of dy. */
     void (*sum_rows)(const nerve_real *dy, nerve_real *db, int64_t rows, int64_t cols);
     /* y = f(x), element-wise. */
@@ -39,8 +39,11 @@ typedef struct nerve_backend {
     void (*softmax_cross_entropy_backward)(const nerve_real *prob, const nerve_real *labels,
                                            nerve_real scale, nerve_real *dlogits, int64_t rows,
                                            int64_t cols);
-    /* y += alpha * x. */
-    void (*axpy)(int64_t n, nerve_real alpha, const nerve_real *x, nerve_real *y);
+    /* Sum of (a - b)^2 over n elements. */
+    double (*squared_error)(const nerve_real *a, const nerve_real *b, int64_t n);
+    /* y += scale * (a - b). */
+    void (*add_scaled_difference)(int64_t n, nerve_real scale, const nerve_real *a,
+                                  const nerve_real *b, nerve_real *y);
 } nerve_backend;
 
 const nerve_backend *nerve_backend_cpu(void);

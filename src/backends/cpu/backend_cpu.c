@@ -1,0 +1,34 @@
+#include <omp.h>
+
+#include "backends/cpu/cpu.h"
+
+static void cpu_set_threads(int n) { omp_set_num_threads(n); }
+
+static const nerve_backend cpu_backend = {
+    .name = "cpu",
+    .set_threads = cpu_set_threads,
+    .gemm = nerve_cpu_gemm,
+    .fill_rows = nerve_cpu_fill_rows,
+    .sum_rows = nerve_cpu_sum_rows,
+    .activation_forward = nerve_cpu_activation_forward,
+    .activation_backward = nerve_cpu_activation_backward,
+    .softmax_rows = nerve_cpu_softmax_rows,
+    .softmax_rows_backward = nerve_cpu_softmax_rows_backward,
+    .softmax_cross_entropy = nerve_cpu_softmax_cross_entropy,
+    .softmax_cross_entropy_backward = nerve_cpu_softmax_cross_entropy_backward,
+    .squared_error = nerve_cpu_squared_error,
+    .add_scaled_difference = nerve_cpu_add_scaled_difference,
+};
+
+const nerve_backend *nerve_backend_cpu(void) { return &cpu_backend; }
+
+static int thread_count;
+
+void nerve_set_threads(int n)
+{
+    if (n < 1) n = 1;
+    thread_count = n;
+    cpu_backend.set_threads(n);
+}
+
+int nerve_get_threads(void) { return thread_count ? thread_count : omp_get_max_threads(); }

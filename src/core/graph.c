@@ -1,0 +1,421 @@
+/* Graph construction, the memory plan, and execution (forward and
+ * reverse-mode autodiff). Nodes are appended in topological order, since an
+ * op can only name nodes that already exist; execution is a walk over them. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/graph_internal.h"
+
+#define NERVE_ALIGNMENT 64
+
+nerve_graph *nerve_graph_new(void)
+{
+    nerve_graph *g = calloc(1, sizeof *g);
+    if (!g) return NULL;
+    g->backend = nerve_backend_cpu();
+    g->batch = 1;
+    g->training = true;
+    nerve_rng_seed(&g->rng, 0);
+    return g;
+}
+
+void nerve_graph_free(nerve_graph *g)
+{
+    if (!g) return;
+    free(g->nodes);
+    free(g->needed);
+    free(g->params);
+    free(g->param_grads);
+    free(g->trainable);
+    free(g->arena);
+    free(g);
+}
+
+static bool valid_node(const nerve_graph *g, int n) { return n >= 0 && n < g->node_count; }
+
+static nerve_status check_new_name(const nerve_graph *g, const char *name, nerve_error *err)
+{
+    if (nerve_graph_find(g, name) >= 0)
+        return nerve_error_set(err, NERVE_ERR_INVALID, "duplicate node name '%s'", name);
+    if (strlen(name) >= NERVE_NAME_MAX)
+        return nerve_error_set(err, NERVE_ERR_INVALID,
+                               "node name '%.40s...' longer than %d characters", name,
+                               NERVE_NAME_MAX - 1);
+    return NERVE_OK;
+}
+
+nerve_status nerve_graph_rename(nerve_graph *g, nerve_node n, const char *name, nerve_error *err)
+{
+    if (!valid_node(g, n))
+        return nerve_error_set(err, NERVE_ERR_INVALID, "rename: no node %d", n);
+    nerve_status st = check_new_name(g, name, err);
+    if (st == NERVE_OK) strcpy(g->nodes[n].name, name);
+    return st;
+}
+
+static nerve_node_data *append_node(nerve_graph *g, nerve_node_kind kind, const char *name,
+                                    nerve_error *err)
+{
+    if (name && name[0] && check_new_name(g, name, err) != NERVE_OK) return NULL;
+    if (g->node_count == g->node_capacity) {
+        int cap = g->node_capacity ? 2 * g->node_capacity : 32;
+        nerve_node_data *nodes = realloc(g->nodes, (size_t)cap * sizeof *nodes);
+        unsigned char *needed = realloc(g->needed, (size_t)cap);
+        if (nodes) g->nodes = nodes;
+        if (needed) g->needed = needed;
+        if (!nodes || !needed) {
+            nerve_error_set(err, NERVE_ERR_NOMEM, "out of memory adding a graph node");
+            return NULL;
+        }
+        g->node_capacity = cap;
+    }
+    nerve_node_data *n = &g->nodes[g->node_count];
+    memset(n, 0, sizeof *n);
+    n->kind = kind;
+    for (int k = 0; k < NERVE_MAX_INPUTS; k++) n->input[k] = -1;
+    if (name && name[0])
+        strcpy(n->name, name);
+    else
+        snprintf(n->name, sizeof n->name, "node%d", g->node_count);
+    g->node_count++;
+    return n;
+}
+
+nerve_node nerve_input(nerve_graph *g, const char *name, nerve_shape sample_shape, nerve_error *err)
+{
+    if (sample_shape.ndim < 0 || sample_shape.ndim >= NERVE_MAX_DIMS ||
+        nerve_shape_numel(&sample_shape) < 0) {
+        nerve_error_set(err, NERVE_ERR_SHAPE, "input '%s': a sample has at most %d dimensions",
+                        name ? name : "", NERVE_MAX_DIMS - 1);
+        return -1;
+    }
+    if (g->arena) {
+        nerve_error_set(err, NERVE_ERR_INVALID, "input '%s': the graph is already planned",
+                        name ? name : "");
+        return -1;
+    }
+    nerve_node_data *n = append_node(g, NERVE_NODE_INPUT, name, err);
+    if (!n) return -1;
+    n->sample_shape = sample_shape;
+    n->batched = true;
+    n->shape.ndim = sample_shape.ndim + 1;
+    n->shape.dim[0] = g->batch;
+    for (int i = 0; i < sample_shape.ndim; i++) n->shape.dim[i + 1] = sample_shape.dim[i];
+    return g->node_count - 1;
+}
+
+/* Parameters live in one flat buffer that grows as they are declared; node
+ * pointers into it are refreshed after each growth. */
+static void refresh_param_pointers(nerve_graph *g)
+{
+    for (int i = 0; i < g->node_count; i++) {
+        nerve_node_data *n = &g->nodes[i];
+        if (n->kind != NERVE_NODE_PARAM) continue;
+        n->value = g->params + n->param_offset;
+        n->grad = g->param_grads + n->param_offset;
+    }
+}
+
+static bool grow_params(nerve_graph *g, size_t count)
+{
+    size_t total = g->param_count + count;
+    nerve_real *params = realloc(g->params, total * sizeof *params + 1);
+    if (params) g->params = params;
+    nerve_real *grads = realloc(g->param_grads, total * sizeof *grads + 1);
+    if (grads) g->param_grads = grads;
+    unsigned char *mask = realloc(g->trainable, total + 1);
+    if (mask) g->trainable = mask;
+    if (!params || !grads || !mask) return false;
+    memset(g->params + g->param_count, 0, count * sizeof *params);
+    memset(g->param_grads + g->param_count, 0, count * sizeof *grads);
+    memset(g->trainable + g->param_count, 1, count);
+    return true;
+}
+
+nerve_node nerve_param(nerve_graph *g, const char *name, nerve_shape shape, nerve_error *err)
+{
+    int64_t numel = nerve_shape_numel(&shape);
+    if (numel < 0 || numel > ((int64_t)1 << 40)) {
+        nerve_error_set(err, NERVE_ERR_SHAPE, "parameter '%s': invalid or too large shape",
+                        name ? name : "");
+        return -1;
+    }
+    nerve_node_data *n = append_node(g, NERVE_NODE_PARAM, name, err);
+    if (!n) return -1;
+    if (!grow_params(g, (size_t)numel)) {
+        g->node_count--;
+        nerve_error_set(err, NERVE_ERR_NOMEM, "out of memory for parameter '%s'", name);
+        return -1;
+    }
+    n = &g->nodes[g->node_count - 1];
+    n->shape = shape;
+    n->sample_shape = shape;
+    n->needs_grad = true;
+    n->param_offset = g->param_count;
+    g->param_count += (size_t)numel;
+    refresh_param_pointers(g);
+    return g->node_count - 1;
+}
+
+/* A node needs a gradient when some trainable parameter feeds it. */
+static void propagate_needs_grad(nerve_graph *g)
+{
+    for (int i = 0; i < g->node_count; i++) {
+        nerve_node_data *n = &g->nodes[i];
+        if (n->kind == NERVE_NODE_INPUT) {
+            n->needs_grad = false;
+        } else if (n->kind == NERVE_NODE_PARAM) {
+            n->needs_grad = !n->frozen;
+        } else {
+            n->needs_grad = false;
+            for (int k = 0; k < n->input_count; k++)
+                n->needs_grad |= g->nodes[n->input[k]].needs_grad;
+        }
+    }
+}
+
+nerve_node nerve_graph_add_op(nerve_graph *g, const nerve_op *op, const int *inputs,
+                              int input_count, const nerve_node_data *proto, nerve_error *err)
+{
+    if (g->arena) {
+        nerve_error_set(err, NERVE_ERR_INVALID, "%s: the graph is already planned", op->name);
+        return -1;
+    }
+    for (int k = 0; k < input_count; k++) {
+        if (!valid_node(g, inputs[k])) {
+            nerve_error_set(err, NERVE_ERR_INVALID, "%s: input %d is not a node of this graph",
+                            op->name, k);
+            return -1;
+        }
+    }
+    nerve_node_data *n = append_node(g, NERVE_NODE_OP, proto ? proto->name : NULL, err);
+    if (!n) return -1;
+    if (proto) n->attr = proto->attr;
+    n->op = op;
+    n->input_count = input_count;
+    for (int k = 0; k < input_count; k++) {
+        n->input[k] = inputs[k];
+        n->batched |= g->nodes[inputs[k]].batched;
+        n->needs_grad |= g->nodes[inputs[k]].needs_grad;
+    }
+    nerve_status st = op->infer_shape(g, n, err);
+    if (st == NERVE_OK && nerve_shape_numel(&n->shape) < 0)
+        st = nerve_error_set(err, NERVE_ERR_SHAPE, "%s '%s': invalid output shape", op->name,
+                             n->name);
+    if (st != NERVE_OK) {
+        g->node_count--;
+        return -1;
+    }
+    return g->node_count - 1;
+}
+
+/* Recomputes every shape for batch n; allocates nothing. */
+static nerve_status infer_shapes(nerve_graph *g, int64_t batch, nerve_error *err)
+{
+    g->batch = batch;
+    for (int i = 0; i < g->node_count; i++) {
+        nerve_node_data *n = &g->nodes[i];
+        if (n->kind == NERVE_NODE_INPUT) {
+            n->shape.dim[0] = batch;
+        } else if (n->kind == NERVE_NODE_OP) {
+            nerve_status st = n->op->infer_shape(g, n, err);
+            if (st != NERVE_OK) return st;
+        }
+    }
+    return NERVE_OK;
+}
+
+static size_t round_up(size_t n) { return (n + NERVE_ALIGNMENT / sizeof(nerve_real) - 1) & ~(size_t)(NERVE_ALIGNMENT / sizeof(nerve_real) - 1); }
+
+nerve_status nerve_graph_plan(nerve_graph *g, int64_t max_batch, nerve_error *err)
+{
+    if (max_batch < 1)
+        return nerve_error_set(err, NERVE_ERR_INVALID, "batch must be at least 1, got %lld",
+                               (long long)max_batch);
+    if (g->arena && max_batch <= g->max_batch) return nerve_graph_set_batch(g, max_batch, err);
+    nerve_status st = infer_shapes(g, max_batch, err);
+    if (st != NERVE_OK) return st;
+    propagate_needs_grad(g);
+
+    /* Each input and op node owns a value slice, and ops a gradient and aux
+     * slice, for max_batch samples; aliasing ops (flatten) own nothing. */
+    size_t total = 0;
+    for (int i = 0; i < g->node_count; i++) {
+        nerve_node_data *n = &g->nodes[i];
+        if (n->kind == NERVE_NODE_PARAM) continue;
+        int64_t numel = nerve_shape_numel(&n->shape);
+        if (numel < 0 || (uint64_t)numel > ((uint64_t)1 << 40))
+            return nerve_error_set(err, NERVE_ERR_NOMEM, "node '%s': activation too large",
+                                   n->name);
+        n->capacity = numel;
+        if (n->kind == NERVE_NODE_OP && n->op->aliases_input) continue;
+        total += round_up((size_t)numel);
+        if (n->kind == NERVE_NODE_OP) total += round_up((size_t)numel) + round_up((size_t)n->aux_size);
+    }
+    nerve_real *arena = NULL;
+    if (posix_memalign((void **)&arena, NERVE_ALIGNMENT, total * sizeof *arena + NERVE_ALIGNMENT))
+        return nerve_error_set(err, NERVE_ERR_NOMEM, "out of memory planning %zu activation bytes",
+                               total * sizeof *arena);
+    /* Touch every page now, once, so no training step pays for first touch. */
+    memset(arena, 0, total * sizeof *arena);
+    free(g->arena);
+    g->arena = arena;
+    g->arena_size = total;
+    g->max_batch = max_batch;
+
+    size_t used = 0;
+    for (int i = 0; i < g->node_count; i++) {
+        nerve_node_data *n = &g->nodes[i];
+        if (n->kind == NERVE_NODE_PARAM) continue;
+        if (n->kind == NERVE_NODE_OP && n->op->aliases_input) {
+            const nerve_node_data *src = &g->nodes[n->input[0]];
+            n->value = src->value;
+            n->grad = src->grad;
+            continue;
+        }
+        n->value = arena + used;
+        used += round_up((size_t)n->capacity);
+        if (n->kind == NERVE_NODE_OP) {
+            n->grad = arena + used;
+            used += round_up((size_t)n->capacity);
+            n->aux = arena + used;
+            used += round_up((size_t)n->aux_size);
+        } else {
+            n->grad = NULL;
+        }
+    }
+    return NERVE_OK;
+}
+
+nerve_status nerve_graph_set_batch(nerve_graph *g, int64_t n, nerve_error *err)
+{
+    if (!g->arena)
+        return nerve_error_set(err, NERVE_ERR_INVALID, "the graph is not planned yet");
+    if (n < 1 || n > g->max_batch)
+        return nerve_error_set(err, NERVE_ERR_INVALID, "batch %lld outside the planned 1..%lld",
+                               (long long)n, (long long)g->max_batch);
+    if (n == g->batch) return NERVE_OK;
+    return infer_shapes(g, n, err);
+}
+
+int64_t nerve_graph_batch(const nerve_graph *g) { return g->batch; }
+void nerve_graph_set_training(nerve_graph *g, bool training) { g->training = training; }
+bool nerve_graph_training(const nerve_graph *g) { return g->training; }
+nerve_rng *nerve_graph_rng(nerve_graph *g) { return &g->rng; }
+
+/* Marks target and everything it depends on. */
+static void mark_needed(nerve_graph *g, nerve_node target)
+{
+    memset(g->needed, 0, (size_t)g->node_count);
+    g->needed[target] = 1;
+    for (int i = target; i >= 0; i--) {
+        if (!g->needed[i]) continue;
+        const nerve_node_data *n = &g->nodes[i];
+        for (int k = 0; k < n->input_count; k++) g->needed[n->input[k]] = 1;
+    }
+}
+
+void nerve_graph_forward(nerve_graph *g, nerve_node target)
+{
+    if (!valid_node(g, target)) target = g->node_count - 1;
+    mark_needed(g, target);
+    for (int i = 0; i <= target; i++) {
+        nerve_node_data *n = &g->nodes[i];
+        if (n->kind == NERVE_NODE_OP && g->needed[i]) n->op->forward(g, n);
+    }
+}
+
+void nerve_graph_backward(nerve_graph *g, nerve_node loss)
+{
+    if (!valid_node(g, loss)) return;
+    nerve_node_data *l = &g->nodes[loss];
+    if (!l->grad) return;
+    mark_needed(g, loss);
+    for (int i = 0; i <= loss; i++) {
+        nerve_node_data *n = &g->nodes[i];
+        if (n->kind == NERVE_NODE_OP && n->needs_grad && g->needed[i] && !n->op->aliases_input)
+            memset(n->grad, 0, (size_t)nerve_shape_numel(&n->shape) * sizeof *n->grad);
+    }
+    for (int64_t j = 0, m = nerve_shape_numel(&l->shape); j < m; j++) l->grad[j] = 1;
+    for (int i = loss; i >= 0; i--) {
+        nerve_node_data *n = &g->nodes[i];
+        if (n->kind == NERVE_NODE_OP && n->needs_grad && g->needed[i]) n->op->backward(g, n);
+    }
+}
+
+void nerve_graph_zero_grad(nerve_graph *g)
+{
+    memset(g->param_grads, 0, g->param_count * sizeof *g->param_grads);
+}
+
+int nerve_graph_node_count(const nerve_graph *g) { return g->node_count; }
+
+nerve_node nerve_graph_find(const nerve_graph *g, const char *name)
+{
+    for (int i = 0; i < g->node_count; i++)
+        if (strcmp(g->nodes[i].name, name) == 0) return i;
+    return -1;
+}
+
+const char *nerve_node_name(const nerve_graph *g, nerve_node n)
+{
+    return valid_node(g, n) ? g->nodes[n].name : NULL;
+}
+
+const char *nerve_node_op_name(const nerve_graph *g, nerve_node n)
+{
+    if (!valid_node(g, n)) return NULL;
+    const nerve_node_data *d = &g->nodes[n];
+    return d->kind == NERVE_NODE_INPUT ? "input" : d->kind == NERVE_NODE_PARAM ? "param" : d->op->name;
+}
+
+nerve_shape nerve_node_shape(const nerve_graph *g, nerve_node n)
+{
+    nerve_shape none = {0};
+    return valid_node(g, n) ? g->nodes[n].shape : none;
+}
+
+nerve_real *nerve_node_value(nerve_graph *g, nerve_node n)
+{
+    return valid_node(g, n) ? g->nodes[n].value : NULL;
+}
+
+nerve_real *nerve_node_grad(nerve_graph *g, nerve_node n)
+{
+    return valid_node(g, n) ? g->nodes[n].grad : NULL;
+}
+
+bool nerve_node_is_param(const nerve_graph *g, nerve_node n)
+{
+    return valid_node(g, n) && g->nodes[n].kind == NERVE_NODE_PARAM;
+}
+
+void nerve_node_set_frozen(nerve_graph *g, nerve_node n, bool frozen)
+{
+    if (!nerve_node_is_param(g, n)) return;
+    nerve_node_data *d = &g->nodes[n];
+    d->frozen = frozen;
+    memset(g->trainable + d->param_offset, frozen ? 0 : 1,
+           (size_t)nerve_shape_numel(&d->shape));
+    propagate_needs_grad(g);
+}
+
+bool nerve_node_frozen(const nerve_graph *g, nerve_node n)
+{
+    return nerve_node_is_param(g, n) && g->nodes[n].frozen;
+}
+
+int64_t nerve_node_flops(const nerve_graph *g, nerve_node n)
+{
+    if (!valid_node(g, n)) return 0;
+    const nerve_node_data *d = &g->nodes[n];
+    if (d->kind != NERVE_NODE_OP) return 0;
+    if (d->op->flops) return d->op->flops(g, d);
+    return d->op->aliases_input ? 0 : nerve_shape_cols(&d->shape);
+}
+
+nerve_real *nerve_graph_params(nerve_graph *g) { return g->params; }
+nerve_real *nerve_graph_grads(nerve_graph *g) { return g->param_grads; }
+size_t nerve_graph_param_count(const nerve_graph *g) { return g->param_count; }
+const unsigned char *nerve_graph_trainable_mask(nerve_graph *g) { return g->trainable; }
