@@ -344,6 +344,26 @@ typedef struct nerve_dense_options {
 nerve_node nerve_dense(nerve_graph *g, const char *name, nerve_node x,
                        const nerve_dense_options *options, nerve_rng *rng, nerve_error *err);
 
+/* ---------------------------------------------------------------- optimizers */
+
+/* An optimizer updates the trainable entries of a graph's flat parameter
+ * buffer from its flat gradient buffer. */
+typedef struct nerve_optimizer nerve_optimizer;
+
+typedef struct nerve_sgd_options {
+    double lr;
+    double momentum; /* 0 for plain SGD */
+} nerve_sgd_options;
+
+/* torch.optim.SGD semantics (dampening 0): v = momentum * v + g, p -= lr * v. */
+nerve_optimizer *nerve_sgd_new(nerve_graph *g, const nerve_sgd_options *options, nerve_error *err);
+void nerve_optimizer_step(nerve_optimizer *opt);
+void nerve_optimizer_set_lr(nerve_optimizer *opt, double lr);
+double nerve_optimizer_lr(const nerve_optimizer *opt);
+int64_t nerve_optimizer_steps(const nerve_optimizer *opt);
+const char *nerve_optimizer_name(const nerve_optimizer *opt);
+void nerve_optimizer_free(nerve_optimizer *opt);
+
 #ifdef __cplusplus
 }
 #endif
