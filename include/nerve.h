@@ -364,6 +364,144 @@ int64_t nerve_optimizer_steps(const nerve_optimizer *opt);
 const char *nerve_optimizer_name(const nerve_optimizer *opt);
 void nerve_optimizer_free(nerve_optimizer *opt);
 
+/* ---------------------------------------------------------------- models */
+
+/* A model is a network read from a .cfg file: its graph (input, layers,
+ * loss), and the [net], [data], [optimizer] and [loss] settings that say how
+ * to train it. docs/config.md documents every key. */
+typedef struct nerve_model nerve_model;
+
+typedef enum nerve_loss_kind {
+    NERVE_LOSS_SOFTMAX_CROSS_ENTROPY = 0,
+    NERVE_LOSS_MSE
+} nerve_loss_kind;
+
+typedef enum nerve_normalize {
+    NERVE_NORMALIZE_SCALE = 0, /* inputs / scale */
+    NERVE_NORMALIZE_STANDARDIZE /* (inputs / scale - mean) / std, from the training set */
+} nerve_normalize;
+
+typedef struct nerve_data_settings {
+    char format[8];           /* "idx" or "csv" */
+    char train[1024], train_labels[1024], test[1024], test_labels[1024];
+    double scale;
+    nerve_normalize normalize;
+    int64_t validation;       /* samples held out of the end of train */
+    nerve_csv_options csv;
+} nerve_data_settings;
+
+typedef struct nerve_model_settings {
+    nerve_shape input;        /* per sample: 784 or 1x28x28 */
+    int64_t batch;
+    int epochs;
+    uint64_t seed;
+    nerve_data_settings data;
+    char optimizer[16];       /* "sgd" */
+    double lr, momentum;
+    nerve_loss_kind loss;
+} nerve_model_settings;
+
+/* Parses and validates path with the "section.key=value" overrides applied
+ * (NULL-terminated list, may be NULL), builds the graph and initialises the
+ * weights from [net] seed. Every error names file:line. */
+nerve_status nerve_model_load(const char *path, const char *const *overrides, nerve_model **out,
+                              nerve_error *err);
+void nerve_model_free(nerve_model *m);
+const nerve_model_settings *nerve_model_settings_of(const nerve_model *m);
+/* For command-line flags applied after loading (--epochs, --lr, ...). */
+nerve_model_settings *nerve_model_settings_mut(nerve_model *m);
+nerve_graph *nerve_model_graph(nerve_model *m);
+nerve_node nerve_model_input(const nerve_model *m);
+nerve_node nerve_model_output(const nerve_model *m);  /* logits or predictions */
+nerve_node nerve_model_target(const nerve_model *m);  /* labels or regression targets */
+nerve_node nerve_model_loss(const nerve_model *m);
+/* Layers in cfg order: name, type ("dense", "activation", ...) and output node. */
+int nerve_model_layer_count(const nerve_model *m);
+const char *nerve_model_layer_name(const nerve_model *m, int i);
+const char *nerve_model_layer_type(const nerve_model *m, int i);
+nerve_node nerve_model_layer_node(const nerve_model *m, int i);
+/* Output classes (0 for regression). */
+int nerve_model_classes(const nerve_model *m);
+
+/* Loads the train (with its validation split) and test sets that [data]
+ * names, normalised as configured: the test set and validation split use the
+ * training set's statistics. Any of the out pointers may be NULL. */
+nerve_status nerve_model_load_data(const nerve_model *m, nerve_dataset *train, nerve_dataset *val,
+                                   nerve_dataset *test, nerve_error *err);
+/* Normalises ds as the training data were (after nerve_model_load_data or
+ * with the statistics saved in the weights' metadata). */
+void nerve_model_normalize(const nerve_model *m, nerve_dataset *ds);
+/* The normalisation statistics, to save beside the weights. */
+void nerve_model_normalization(const nerve_model *m, double *mean, double *std);
+void nerve_model_set_normalization(nerve_model *m, double mean, double std);
+
+/* Weights: the graph's parameters plus metadata (normalisation statistics),
+ * names as PyTorch's state_dict. */
+nerve_status nerve_model_save_weights(nerve_model *m, const char *path, nerve_error *err);
+nerve_status nerve_model_load_weights(nerve_model *m, const char *path, nerve_error *err);
+
+/* ---------------------------------------------------------------- training */
+
+typedef struct nerve_progress {
+    int epoch, epochs;          /* 1-based */
+    int64_t step, steps_per_epoch; /* 1-based within the epoch */
+    int64_t global_step;
+    double loss, accuracy;      /* running means over this epoch */
+    double samples_per_second;
+    double elapsed_seconds;
+} nerve_progress;
+
+typedef struct nerve_epoch_report {
+    int epoch;
+    double train_loss, train_accuracy;
+    double val_loss, val_accuracy; /* NaN without a validation set */
+    double lr;
+    double seconds, samples_per_second;
+} nerve_epoch_report;
+
+typedef struct nerve_train_options {
+    int epochs;
+    int64_t batch;
+    int64_t max_steps;       /* stop after this many steps in all (0: no limit) */
+    bool shuffle;            /* reshuffle every epoch (seeded) */
+    uint64_t seed;
+    const char *log_path;    /* CSV metrics log, or NULL */
+    int64_t log_every;       /* also a log row every N steps (0: per epoch only) */
+    void (*on_progress)(const nerve_progress *p, void *user);
+    void (*on_epoch)(const nerve_epoch_report *r, void *user);
+    void *user;
+} nerve_train_options;
+
+/* Options from the model's settings: epochs, batch, seed; shuffle on. */
+nerve_train_options nerve_train_options_from(const nerve_model *m);
+
+/* Mini-batch training over train (last partial batch included); val may be
+ * NULL. Allocates everything up front: no allocation inside a step. Stops
+ * with NERVE_ERR_NUMERIC on a non-finite loss. */
+nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve_dataset *val,
+                         const nerve_train_options *options, nerve_error *err);
+
+typedef struct nerve_evaluation {
+    int64_t count;
+    double loss;
+    double accuracy;         /* classification only */
+    int classes;
+    double *class_accuracy;  /* [classes] */
+    int64_t *confusion;      /* [classes][classes], row = true class */
+} nerve_evaluation;
+
+nerve_status nerve_evaluate(nerve_model *m, const nerve_dataset *ds, int64_t batch,
+                            nerve_evaluation *out, nerve_error *err);
+void nerve_evaluation_free(nerve_evaluation *e);
+
+/* Runs the network in eval mode on count samples (inputs as in a dataset,
+ * already normalised) and writes count x outputs values: class probabilities
+ * (softmax of the logits) for classifiers, raw outputs for regression. */
+nerve_status nerve_predict(nerve_model *m, const float *inputs, int64_t count, float *outputs,
+                           nerve_error *err);
+/* Width of one prediction row. */
+int64_t nerve_model_output_size(const nerve_model *m);
+
 #ifdef __cplusplus
 }
 #endif
