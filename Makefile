@@ -1,0 +1,77 @@
+# Front door for building, testing and benchmarking nerve; CMake does the work.
+# docs/building.md describes the targets and options.
+
+PREFIX ?= /usr/local
+MAKEFLAGS += --no-print-directory
+NPROC := $(shell nproc 2>/dev/null || echo 2)
+BUILD_DIR := build
+ASAN_DIR := build-asan
+CMAKE_FLAGS ?=
+
+# Leaks fail the sanitizer run; UBSan already aborts (-fno-sanitize-recover).
+SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1 \
+                 UBSAN_OPTIONS=print_stacktrace=1
+
+.PHONY: all build run test bench bench-gemm install clean deps deps-bench
+
+all: build
+
+deps:
+	scripts/deps.sh build
+
+deps-bench:
+	scripts/deps.sh bench
+
+# Configuring every time is cheap (cached) and keeps PREFIX in nerve.pc current.
+build: deps
+	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=Release \
+	      -DCMAKE_INSTALL_PREFIX=$(PREFIX) $(CMAKE_FLAGS)
+	cmake --build $(BUILD_DIR) --parallel $(NPROC)
+
+run: build
+	./$(BUILD_DIR)/nerve train examples/fashion_mlp.cfg --save $(BUILD_DIR)/fashion_mlp.safetensors
+
+# Both trees are built and tested even when the first fails, so one CI run
+# reports every failure; the target fails if either did.
+test: build
+	cmake -S . -B $(ASAN_DIR) -DCMAKE_BUILD_TYPE=Debug -DNERVE_SANITIZE=ON $(CMAKE_FLAGS)
+	cmake --build $(ASAN_DIR) --parallel $(NPROC)
+	@status=0; \
+	echo "== ctest: $(BUILD_DIR) (Release)"; \
+	(cd $(BUILD_DIR) && ctest --output-on-failure -j2) || status=1; \
+	echo "== ctest: $(ASAN_DIR) (Debug, ASan+UBSan)"; \
+	(cd $(ASAN_DIR) && $(SANITIZER_ENV) ctest --output-on-failure -j2) || status=1; \
+	exit $$status
+
+# deps-bench first, alone: two deps.sh running apt-get at once under -j would
+# fight over the dpkg lock.
+bench: deps-bench
+	$(MAKE) build
+	bash bench/run.sh
+
+# Measures dnnl_sgemm against OpenBLAS at nerve's GEMM shapes (docs/dependencies.md).
+# Needs libopenblas-openmp-dev, which is not a build dependency of nerve.
+OPENBLAS_DIR := /usr/lib/x86_64-linux-gnu/openblas-openmp
+OPENBLAS_INC := /usr/include/x86_64-linux-gnu/openblas-openmp
+bench-gemm: deps
+	@test -e $(OPENBLAS_DIR)/libopenblas.so || \
+	  { echo "bench-gemm needs: apt-get install libopenblas-openmp-dev"; exit 1; }
+	mkdir -p $(BUILD_DIR)
+	cc -std=c11 -O2 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -fopenmp -I$(OPENBLAS_INC) \
+	   bench/gemm_blas.c -o $(BUILD_DIR)/gemm_blas \
+	   -ldnnl $(OPENBLAS_DIR)/libopenblas.so -Wl,-rpath,$(OPENBLAS_DIR) -lm
+	@for threads in 1 2; do \
+	  echo "== OMP_NUM_THREADS=$$threads OPENBLAS_CORETYPE=Haswell"; \
+	  OMP_NUM_THREADS=$$threads OPENBLAS_CORETYPE=Haswell ./$(BUILD_DIR)/gemm_blas || exit 1; \
+	  echo "== OMP_NUM_THREADS=$$threads OPENBLAS_CORETYPE unset"; \
+	  env -u OPENBLAS_CORETYPE OMP_NUM_THREADS=$$threads ./$(BUILD_DIR)/gemm_blas || exit 1; \
+	done
+
+# The prefix is baked into nerve.pc at configure time, hence PREFIX on `build`.
+# ldconfig makes the new libnerve.so.0 visible when installing for real.
+install: build
+	cmake --install $(BUILD_DIR)
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then ldconfig; fi
+
+clean:
+	rm -rf $(BUILD_DIR) $(ASAN_DIR)

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs the Debian packages nerve needs, and nothing else.
+#   scripts/deps.sh [build]  compiler, cmake, libraries, test framework, Fashion-MNIST
+#   scripts/deps.sh bench    the above plus PyTorch and NumPy (fixtures, benchmarks)
+# As root it installs what is missing; otherwise it prints the command and fails.
+set -euo pipefail
+
+set_name=${1:-build}
+# libgomp1, libasan8 and libubsan1 come with gcc (libgcc-12-dev depends on them).
+packages=(cmake make gcc pkg-config zlib1g-dev libjansson-dev libdnnl-dev
+          libstb-dev libcmocka-dev dataset-fashion-mnist)
+case "$set_name" in
+  build) ;;
+  bench) packages+=(python3-torch python3-numpy) ;;
+  *) echo "usage: $0 [build|bench]" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+  [[ "$status" == installed ]] || missing+=("$p")
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+  echo "deps: all present"
+  exit 0
+fi
+
+# Recommends are not needed: libdnnl-dev's (OpenCL headers) are unused by the
+# CPU sgemm, python3-torch's (libtorch-dev, build-essential, ninja, pybind11)
+# only serve C++ extensions.
+install=(apt-get install -y --no-install-recommends "${missing[@]}")
+if [[ $(id -u) -ne 0 ]]; then
+  echo "deps: missing ${missing[*]}" >&2
+  echo "deps: run: sudo apt-get update && sudo DEBIAN_FRONTEND=noninteractive ${install[*]}" >&2
+  exit 1
+fi
+
+echo "deps: installing ${missing[*]}"
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive "${install[@]}" -qq
