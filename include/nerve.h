@@ -169,6 +169,8 @@ void nerve_graph_zero_grad(nerve_graph *g);
 /* Introspection. Pointers stay valid until the next nerve_graph_plan. */
 int nerve_graph_node_count(const nerve_graph *g);
 nerve_node nerve_graph_find(const nerve_graph *g, const char *name);
+/* Gives node n a new name, unique in the graph (at most 63 bytes). */
+nerve_status nerve_graph_rename(nerve_graph *g, nerve_node n, const char *name, nerve_error *err);
 const char *nerve_node_name(const nerve_graph *g, nerve_node n);
 const char *nerve_node_op_name(const nerve_graph *g, nerve_node n);
 nerve_shape nerve_node_shape(const nerve_graph *g, nerve_node n);
@@ -233,6 +235,9 @@ typedef struct nerve_dataset {
  * unscaled (0..255). */
 nerve_status nerve_idx_load(const char *images_path, const char *labels_path,
                             nerve_dataset *out, nerve_error *err);
+
+/* Images only (for prediction): target_size 0, targets NULL. */
+nerve_status nerve_idx_load_images(const char *images_path, nerve_dataset *out, nerve_error *err);
 
 typedef struct nerve_csv_options {
     bool header;           /* skip the first row */
@@ -415,6 +420,8 @@ nerve_node nerve_model_input(const nerve_model *m);
 nerve_node nerve_model_output(const nerve_model *m);  /* logits or predictions */
 nerve_node nerve_model_target(const nerve_model *m);  /* labels or regression targets */
 nerve_node nerve_model_loss(const nerve_model *m);
+/* What prediction reports: softmax(output) for classifiers, output otherwise. */
+nerve_node nerve_model_prediction(const nerve_model *m);
 /* Layers in cfg order: name, type ("dense", "activation", ...) and output node. */
 int nerve_model_layer_count(const nerve_model *m);
 const char *nerve_model_layer_name(const nerve_model *m, int i);

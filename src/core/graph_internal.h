@@ -64,7 +64,6 @@ struct nerve_graph {
     nerve_real *params, *param_grads;
     unsigned char *trainable;
     size_t param_count;
-    bool params_allocated;
     /* activation storage for max_batch samples */
     unsigned char *needed;               /* scratch: nodes a run needs */
     nerve_real *arena;
@@ -79,8 +78,6 @@ struct nerve_graph {
  * already in *proto, and checks its shape at batch 1. Returns the node or -1. */
 nerve_node nerve_graph_add_op(nerve_graph *g, const nerve_op *op, const int *inputs,
                               int input_count, const nerve_node_data *proto, nerve_error *err);
-/* Gives node n a new, unique name. */
-nerve_status nerve_graph_rename(nerve_graph *g, nerve_node n, const char *name, nerve_error *err);
 static inline nerve_node_data *nerve_graph_node(nerve_graph *g, int i) { return &g->nodes[i]; }
 static inline nerve_node_data *nerve_node_input(nerve_graph *g, const nerve_node_data *n, int k)
 {

@@ -1,0 +1,181 @@
+#include "model/config_reader.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+cfg_reader cfg_reader_begin(const nerve_config *cfg, nerve_config_section *section, nerve_error *err)
+{
+    cfg_reader r = {nerve_config_filename(cfg), section, err, NERVE_OK};
+    return r;
+}
+
+static nerve_config_entry *find_entry(const cfg_reader *r, const char *key)
+{
+    for (int i = 0; i < r->section->entry_count; i++)
+        if (strcmp(r->section->entries[i].key, key) == 0) return &r->section->entries[i];
+    return NULL;
+}
+
+bool cfg_has(const cfg_reader *r, const char *key) { return find_entry(r, key) != NULL; }
+
+/* "file:12" for a line of the file, "file (--set)" for a command-line override. */
+static void format_location(const cfg_reader *r, int line, char *buf, size_t size)
+{
+    if (line > 0)
+        snprintf(buf, size, "%s:%d", r->file, line);
+    else
+        snprintf(buf, size, "%s (--set)", r->file);
+}
+
+bool cfg_fail(cfg_reader *r, const char *key, const char *fmt, ...)
+{
+    if (r->status != NERVE_OK) return false;
+    const nerve_config_entry *e = key ? find_entry(r, key) : NULL;
+    char where[1100], what[400];
+    format_location(r, e ? e->line : r->section->line, where, sizeof where);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    if (key)
+        r->status = nerve_error_set(r->err, NERVE_ERR_INVALID, "%s: [%s] %s: %s", where,
+                                    r->section->type, key, what);
+    else
+        r->status = nerve_error_set(r->err, NERVE_ERR_INVALID, "%s: [%s] %s", where,
+                                    r->section->type, what);
+    return false;
+}
+
+/* The entry's value, marking it used; NULL (and an error if required) when absent. */
+static const char *take(cfg_reader *r, const char *key, bool required)
+{
+    if (r->status != NERVE_OK) return NULL;
+    nerve_config_entry *e = find_entry(r, key);
+    if (!e) {
+        if (required) cfg_fail(r, NULL, "requires the key '%s'", key);
+        return NULL;
+    }
+    e->used = true;
+    return e->value;
+}
+
+bool cfg_read_int(cfg_reader *r, const char *key, bool required, int64_t def, int64_t min,
+                  int64_t max, int64_t *out)
+{
+    const char *v = take(r, key, required);
+    if (r->status != NERVE_OK) return false;
+    if (!v) {
+        *out = def;
+        return true;
+    }
+    char *end;
+    errno = 0;
+    long long x = strtoll(v, &end, 10);
+    if (end == v || *end || errno == ERANGE) return cfg_fail(r, key, "'%s' is not an integer", v);
+    if (x < min || x > max)
+        return cfg_fail(r, key, "%lld is out of range [%lld, %lld]", x, (long long)min,
+                        (long long)max);
+    *out = x;
+    return true;
+}
+
+bool cfg_read_double(cfg_reader *r, const char *key, bool required, double def, double min,
+                     double max, double *out)
+{
+    const char *v = take(r, key, required);
+    if (r->status != NERVE_OK) return false;
+    if (!v) {
+        *out = def;
+        return true;
+    }
+    char *end;
+    errno = 0;
+    double x = strtod(v, &end);
+    if (end == v || *end || errno == ERANGE || !isfinite(x))
+        return cfg_fail(r, key, "'%s' is not a finite number", v);
+    if (x < min || x > max) return cfg_fail(r, key, "%g is out of range [%g, %g]", x, min, max);
+    *out = x;
+    return true;
+}
+
+bool cfg_read_string(cfg_reader *r, const char *key, bool required, const char *def, char *out,
+                     size_t size)
+{
+    const char *v = take(r, key, required);
+    if (r->status != NERVE_OK) return false;
+    if (!v) v = def ? def : "";
+    if (strlen(v) >= size) return cfg_fail(r, key, "value longer than %zu characters", size - 1);
+    strcpy(out, v);
+    return true;
+}
+
+bool cfg_read_bool(cfg_reader *r, const char *key, bool def, bool *out)
+{
+    int64_t x;
+    if (!cfg_read_int(r, key, false, def ? 1 : 0, 0, 1, &x)) return false;
+    *out = x != 0;
+    return true;
+}
+
+bool cfg_read_choice(cfg_reader *r, const char *key, const char *const *choices, int def, int *out)
+{
+    const char *v = take(r, key, def < 0);
+    if (r->status != NERVE_OK) return false;
+    if (!v) {
+        *out = def;
+        return true;
+    }
+    char list[400] = "";
+    for (int i = 0; choices[i]; i++) {
+        if (strcmp(v, choices[i]) == 0) {
+            *out = i;
+            return true;
+        }
+        size_t used = strlen(list);
+        snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", choices[i]);
+    }
+    return cfg_fail(r, key, "'%s' is not one of: %s", v, list);
+}
+
+bool cfg_read_shape(cfg_reader *r, const char *key, bool required, nerve_shape *out)
+{
+    const char *v = take(r, key, required);
+    if (r->status != NERVE_OK || !v) return r->status == NERVE_OK;
+    nerve_shape s = {0};
+    const char *p = v;
+    while (*p) {
+        if (s.ndim == NERVE_MAX_DIMS - 1)
+            return cfg_fail(r, key, "'%s' has more than %d dimensions", v, NERVE_MAX_DIMS - 1);
+        char *end;
+        errno = 0;
+        long long d = strtoll(p, &end, 10);
+        if (end == p || d < 1 || d > (1LL << 31) || errno == ERANGE || (*end && *end != 'x'))
+            return cfg_fail(r, key, "'%s' is not a shape like 784 or 1x28x28", v);
+        s.dim[s.ndim++] = d;
+        p = *end ? end + 1 : end;
+        if (*end == 'x' && !*p) return cfg_fail(r, key, "'%s' is not a shape like 784 or 1x28x28", v);
+    }
+    if (s.ndim == 0 || nerve_shape_numel(&s) > (1LL << 31))
+        return cfg_fail(r, key, "'%s' is not a valid shape", v);
+    *out = s;
+    return true;
+}
+
+nerve_status cfg_reader_finish(cfg_reader *r)
+{
+    if (r->status != NERVE_OK) return r->status;
+    for (int i = 0; i < r->section->entry_count; i++) {
+        const nerve_config_entry *e = &r->section->entries[i];
+        if (e->used) continue;
+        char where[1100];
+        format_location(r, e->line, where, sizeof where);
+        return r->status = nerve_error_set(r->err, NERVE_ERR_INVALID,
+                                           "%s: unknown key '%s' in [%s] (see docs/config.md)",
+                                           where, e->key, r->section->type);
+    }
+    return NERVE_OK;
+}

@@ -1,0 +1,40 @@
+/* Typed, validated reads of one config section. Each read marks its entry
+ * used; cfg_reader_finish reports any entry nobody read as an unknown key,
+ * so a misspelt key is an error, never a silent default. */
+#ifndef NERVE_CONFIG_READER_H
+#define NERVE_CONFIG_READER_H
+
+#include "nerve.h"
+
+typedef struct cfg_reader {
+    const char *file;
+    nerve_config_section *section;
+    nerve_error *err;
+    nerve_status status; /* first error; later reads are no-ops */
+} cfg_reader;
+
+cfg_reader cfg_reader_begin(const nerve_config *cfg, nerve_config_section *section, nerve_error *err);
+/* Each returns false once the reader has failed. A NULL default (or
+ * required=true) makes the key required. */
+bool cfg_read_int(cfg_reader *r, const char *key, bool required, int64_t def, int64_t min,
+                  int64_t max, int64_t *out);
+bool cfg_read_double(cfg_reader *r, const char *key, bool required, double def, double min,
+                     double max, double *out);
+bool cfg_read_string(cfg_reader *r, const char *key, bool required, const char *def, char *out,
+                     size_t size);
+bool cfg_read_bool(cfg_reader *r, const char *key, bool def, bool *out);
+/* One of choices (NULL-terminated); *out is its index. */
+bool cfg_read_choice(cfg_reader *r, const char *key, const char *const *choices, int def, int *out);
+/* "784" or "1x28x28" (C x H x W). */
+bool cfg_read_shape(cfg_reader *r, const char *key, bool required, nerve_shape *out);
+/* True if the section sets key (without marking it used). */
+bool cfg_has(const cfg_reader *r, const char *key);
+/* Fails with "file:line: [type] key: message". */
+bool cfg_fail(cfg_reader *r, const char *key, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+nerve_status cfg_reader_finish(cfg_reader *r);
+
+#endif

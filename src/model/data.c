@@ -1,0 +1,115 @@
+/* Loading the data sets a model's [data] section names, and normalising
+ * them the same way for training, evaluation and prediction. */
+#include <math.h>
+#include <string.h>
+
+#include "model/model_internal.h"
+
+static nerve_status load_file(const nerve_model *m, const char *inputs, const char *labels,
+                              nerve_dataset *out, nerve_error *err)
+{
+    const nerve_data_settings *d = &m->settings.data;
+    if (strcmp(d->format, "idx") == 0) return nerve_idx_load(inputs, labels, out, err);
+    return nerve_csv_load(inputs, &d->csv, out, err);
+}
+
+/* The data must fit the network: as many features as the input has
+ * elements, and labels or targets that match the output. */
+static nerve_status check_fits(const nerve_model *m, const char *path, nerve_dataset *ds,
+                               nerve_error *err)
+{
+    int64_t features = nerve_shape_numel(&m->settings.input);
+    char shape[64];
+    if (ds->sample_size != features)
+        return nerve_error_set(err, NERVE_ERR_SHAPE,
+                               "%s: samples have %lld values (%s), the network input %s has %lld",
+                               path, (long long)ds->sample_size,
+                               nerve_shape_format(&ds->sample_shape, shape, sizeof shape),
+                               nerve_shape_format(&m->settings.input, shape, sizeof shape),
+                               (long long)features);
+    ds->sample_shape = m->settings.input;
+    if (m->settings.loss == NERVE_LOSS_SOFTMAX_CROSS_ENTROPY) {
+        if (ds->num_classes == 0)
+            return nerve_error_set(err, NERVE_ERR_INVALID,
+                                   "%s: softmax_cross_entropy needs class labels, the file has "
+                                   "regression targets", path);
+        if (ds->num_classes > m->classes)
+            return nerve_error_set(err, NERVE_ERR_SHAPE,
+                                   "%s: labels go up to %d but the network has %d outputs", path,
+                                   ds->num_classes - 1, m->classes);
+    } else if (ds->target_size != nerve_model_output_size(m)) {
+        return nerve_error_set(err, NERVE_ERR_SHAPE,
+                               "%s: %lld targets per sample, the network outputs %lld", path,
+                               (long long)ds->target_size, (long long)nerve_model_output_size(m));
+    }
+    return NERVE_OK;
+}
+
+void nerve_model_normalize(const nerve_model *m, nerve_dataset *ds)
+{
+    nerve_dataset_scale(ds, (float)m->settings.data.scale);
+    if (m->settings.data.normalize == NERVE_NORMALIZE_STANDARDIZE)
+        nerve_dataset_standardize(ds, m->mean, m->std);
+}
+
+void nerve_model_normalization(const nerve_model *m, double *mean, double *std)
+{
+    *mean = m->mean;
+    *std = m->std;
+}
+
+void nerve_model_set_normalization(nerve_model *m, double mean, double std)
+{
+    m->mean = mean;
+    m->std = std > 0 && isfinite(std) ? std : 1;
+}
+
+nerve_status nerve_model_load_data(const nerve_model *cm, nerve_dataset *train, nerve_dataset *val,
+                                   nerve_dataset *test, nerve_error *err)
+{
+    nerve_model *m = (nerve_model *)cm; /* the statistics are learnt from the training set */
+    const nerve_data_settings *d = &m->settings.data;
+    nerve_dataset all = {0}, held = {0}, test_set = {0};
+    nerve_status st = NERVE_OK;
+    if ((train || val) && !d->train[0])
+        return nerve_error_set(err, NERVE_ERR_INVALID, "[data] train is not set");
+    if (test && !d->test[0])
+        return nerve_error_set(err, NERVE_ERR_INVALID, "[data] test is not set");
+    if (train || val) {
+        st = load_file(m, d->train, d->train_labels, &all, err);
+        if (st == NERVE_OK) st = check_fits(m, d->train, &all, err);
+        if (st == NERVE_OK && d->validation > 0) {
+            if (d->validation >= all.count)
+                st = nerve_error_set(err, NERVE_ERR_INVALID,
+                                     "[data] validation = %lld leaves no training samples out of %lld",
+                                     (long long)d->validation, (long long)all.count);
+            else
+                st = nerve_dataset_split(&all, d->validation, &held, err);
+        }
+        if (st == NERVE_OK) {
+            nerve_dataset_scale(&all, (float)d->scale);
+            if (d->normalize == NERVE_NORMALIZE_STANDARDIZE) {
+                double mean, std;
+                nerve_dataset_moments(&all, &mean, &std);
+                nerve_model_set_normalization(m, mean, std);
+                nerve_dataset_standardize(&all, m->mean, m->std);
+            }
+            if (held.count) nerve_model_normalize(m, &held);
+        }
+    }
+    if (st == NERVE_OK && test) {
+        st = load_file(m, d->test, d->test_labels, &test_set, err);
+        if (st == NERVE_OK) st = check_fits(m, d->test, &test_set, err);
+        if (st == NERVE_OK) nerve_model_normalize(m, &test_set);
+    }
+    if (st != NERVE_OK) {
+        nerve_dataset_free(&all);
+        nerve_dataset_free(&held);
+        nerve_dataset_free(&test_set);
+        return st;
+    }
+    if (train) *train = all; else nerve_dataset_free(&all);
+    if (val) *val = held; else nerve_dataset_free(&held);
+    if (test) *test = test_set;
+    return NERVE_OK;
+}

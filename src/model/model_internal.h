@@ -1,0 +1,38 @@
+#ifndef NERVE_MODEL_INTERNAL_H
+#define NERVE_MODEL_INTERNAL_H
+
+#include "model/config_reader.h"
+#include "nerve.h"
+
+#define NERVE_LAYER_NAME_MAX 48
+
+typedef struct model_layer {
+    char name[NERVE_LAYER_NAME_MAX];
+    const char *type;
+    nerve_node output;
+} model_layer;
+
+struct nerve_model {
+    nerve_model_settings settings;
+    nerve_graph *graph;
+    nerve_node input, target, output, loss, prediction;
+    model_layer *layers;
+    int layer_count;
+    int classes;
+    double mean, std; /* normalisation statistics (standardize) */
+    nerve_optimizer *optimizer;
+};
+
+/* One layer type of the cfg: its section name and the function that reads
+ * its keys and adds its nodes after `input`. */
+typedef struct layer_section_type {
+    const char *name;
+    nerve_node (*build)(nerve_graph *g, const char *name, nerve_node input, cfg_reader *r,
+                        nerve_rng *rng, nerve_error *err);
+} layer_section_type;
+
+const layer_section_type *nerve_layer_section_find(const char *type);
+/* "dense, activation, ..." for messages. */
+const char *nerve_layer_section_names(void);
+
+#endif

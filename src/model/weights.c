@@ -1,0 +1,49 @@
+/* A model's weights file: the graph's parameters (PyTorch state_dict names)
+ * and, in the safetensors metadata, the normalisation statistics that
+ * prediction must reapply. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "io/graph_weights.h"
+
+#include "model/model_internal.h"
+
+#define MEAN_KEY "nerve.normalize.mean"
+#define STD_KEY "nerve.normalize.std"
+
+nerve_status nerve_model_save_weights(nerve_model *m, const char *path, nerve_error *err)
+{
+    char mean[64], std[64];
+    snprintf(mean, sizeof mean, "%.17g", m->mean);
+    snprintf(std, sizeof std, "%.17g", m->std);
+    const char *const metadata[] = {MEAN_KEY, mean, STD_KEY, std, "nerve.version", NERVE_VERSION,
+                                    NULL};
+    return nerve_graph_save_with_metadata(m->graph, path, metadata, err);
+}
+
+static bool parse_number(const char *text, double *out)
+{
+    char *end;
+    if (!text) return false;
+    *out = strtod(text, &end);
+    return end != text && !*end;
+}
+
+nerve_status nerve_model_load_weights(nerve_model *m, const char *path, nerve_error *err)
+{
+    nerve_status st = nerve_graph_load(m->graph, path, err);
+    if (st != NERVE_OK) return st;
+    nerve_safetensors *file;
+    st = nerve_safetensors_open(path, &file, err);
+    if (st != NERVE_OK) return st;
+    double mean = 0, std = 1;
+    const char *mean_text = nerve_safetensors_metadata(file, MEAN_KEY);
+    const char *std_text = nerve_safetensors_metadata(file, STD_KEY);
+    if ((mean_text && !parse_number(mean_text, &mean)) || (std_text && !parse_number(std_text, &std)))
+        st = nerve_error_set(err, NERVE_ERR_FORMAT, "%s: metadata %s/%s is not a number", path,
+                             MEAN_KEY, STD_KEY);
+    else
+        nerve_model_set_normalization(m, mean, std);
+    nerve_safetensors_close(file);
+    return st;
+}

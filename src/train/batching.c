@@ -1,0 +1,42 @@
+#include "train/batching.h"
+
+#include <time.h>
+
+double nerve_seconds_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+nerve_status nerve_batching_plan(nerve_model *m, int64_t max_batch, nerve_error *err)
+{
+    return nerve_graph_plan(nerve_model_graph(m), max_batch, err);
+}
+
+void nerve_batching_load(nerve_model *m, const nerve_dataset *ds, const int64_t *index, int64_t n)
+{
+    nerve_graph *g = nerve_model_graph(m);
+    nerve_graph_set_batch(g, n, NULL);
+    nerve_dataset_gather(ds, index, n, nerve_node_value(g, nerve_model_input(m)),
+                         ds->targets ? nerve_node_value(g, nerve_model_target(m)) : NULL);
+}
+
+int64_t nerve_argmax(const nerve_real *row, int64_t cols)
+{
+    int64_t best = 0;
+    for (int64_t c = 1; c < cols; c++)
+        if (row[c] > row[best]) best = c;
+    return best;
+}
+
+int64_t nerve_batching_correct(nerve_model *m, const nerve_dataset *ds, const int64_t *index,
+                               int64_t n)
+{
+    nerve_graph *g = nerve_model_graph(m);
+    const nerve_real *out = nerve_node_value(g, nerve_model_output(m));
+    int64_t cols = nerve_model_output_size(m), correct = 0;
+    for (int64_t i = 0; i < n; i++)
+        correct += nerve_argmax(out + i * cols, cols) == (int64_t)ds->targets[index[i] * ds->target_size];
+    return correct;
+}

@@ -1,0 +1,20 @@
+/* Shared by training, evaluation and prediction: feeding batches into a
+ * model's graph and reading its outputs. */
+#ifndef NERVE_BATCHING_H
+#define NERVE_BATCHING_H
+
+#include "nerve.h"
+
+/* Plans the graph for batches of up to max_batch (no-op when already big enough). */
+nerve_status nerve_batching_plan(nerve_model *m, int64_t max_batch, nerve_error *err);
+/* Sets the batch to n and copies samples index[0..n) of ds into the input
+ * and target nodes. */
+void nerve_batching_load(nerve_model *m, const nerve_dataset *ds, const int64_t *index, int64_t n);
+/* Index of the largest of cols values. */
+int64_t nerve_argmax(const nerve_real *row, int64_t cols);
+/* Number of rows of the output whose argmax equals the label. */
+int64_t nerve_batching_correct(nerve_model *m, const nerve_dataset *ds, const int64_t *index,
+                               int64_t n);
+double nerve_seconds_now(void);
+
+#endif

@@ -1,0 +1,98 @@
+/* Evaluation (loss, accuracy, per-class accuracy, confusion matrix) and
+ * prediction, in eval mode, batch by batch. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "train/batching.h"
+
+static int64_t *identity_index(int64_t n)
+{
+    int64_t *index = malloc((size_t)(n > 0 ? n : 1) * sizeof *index);
+    if (index)
+        for (int64_t i = 0; i < n; i++) index[i] = i;
+    return index;
+}
+
+nerve_status nerve_evaluate(nerve_model *m, const nerve_dataset *ds, int64_t batch,
+                            nerve_evaluation *out, nerve_error *err)
+{
+    memset(out, 0, sizeof *out);
+    nerve_graph *g = nerve_model_graph(m);
+    int classes = nerve_model_classes(m);
+    if (batch < 1) batch = nerve_model_settings_of(m)->batch;
+    nerve_status st = nerve_batching_plan(m, batch, err);
+    if (st != NERVE_OK) return st;
+    int64_t *index = identity_index(ds->count);
+    out->class_accuracy = calloc((size_t)classes + 1, sizeof *out->class_accuracy);
+    out->confusion = calloc((size_t)classes * (size_t)classes + 1, sizeof *out->confusion);
+    if (!index || !out->class_accuracy || !out->confusion) {
+        free(index);
+        nerve_evaluation_free(out);
+        return nerve_error_set(err, NERVE_ERR_NOMEM, "out of memory evaluating %lld samples",
+                               (long long)ds->count);
+    }
+    bool was_training = nerve_graph_training(g);
+    nerve_graph_set_training(g, false);
+    double loss_sum = 0;
+    int64_t cols = nerve_model_output_size(m);
+    for (int64_t start = 0; start < ds->count; start += batch) {
+        int64_t n = ds->count - start < batch ? ds->count - start : batch;
+        nerve_batching_load(m, ds, index + start, n);
+        nerve_graph_forward(g, nerve_model_loss(m));
+        loss_sum += (double)nerve_node_value(g, nerve_model_loss(m))[0] * (double)n;
+        const nerve_real *logits = nerve_node_value(g, nerve_model_output(m));
+        for (int64_t i = 0; classes && i < n; i++) {
+            int64_t best = nerve_argmax(logits + i * cols, cols);
+            int64_t truth = (int64_t)ds->targets[(start + i) * ds->target_size];
+            out->confusion[truth * classes + best]++;
+        }
+    }
+    nerve_graph_set_training(g, was_training);
+    free(index);
+    out->count = ds->count;
+    out->classes = classes;
+    out->loss = ds->count ? loss_sum / (double)ds->count : NAN;
+    int64_t correct = 0;
+    for (int c = 0; c < classes; c++) {
+        int64_t row = 0;
+        for (int k = 0; k < classes; k++) row += out->confusion[c * classes + k];
+        correct += out->confusion[c * classes + c];
+        out->class_accuracy[c] = row ? (double)out->confusion[c * classes + c] / (double)row : NAN;
+    }
+    out->accuracy = classes && ds->count ? (double)correct / (double)ds->count : NAN;
+    return NERVE_OK;
+}
+
+void nerve_evaluation_free(nerve_evaluation *e)
+{
+    free(e->class_accuracy);
+    free(e->confusion);
+    e->class_accuracy = NULL;
+    e->confusion = NULL;
+}
+
+nerve_status nerve_predict(nerve_model *m, const float *inputs, int64_t count, float *outputs,
+                           nerve_error *err)
+{
+    nerve_graph *g = nerve_model_graph(m);
+    int64_t batch = nerve_model_settings_of(m)->batch;
+    nerve_status st = nerve_batching_plan(m, batch, err);
+    if (st != NERVE_OK) return st;
+    int64_t features = nerve_shape_numel(&nerve_model_settings_of(m)->input);
+    int64_t cols = nerve_model_output_size(m);
+    bool was_training = nerve_graph_training(g);
+    nerve_graph_set_training(g, false);
+    for (int64_t start = 0; start < count; start += batch) {
+        int64_t n = count - start < batch ? count - start : batch;
+        nerve_graph_set_batch(g, n, NULL);
+        nerve_real *x = nerve_node_value(g, nerve_model_input(m));
+        for (int64_t i = 0; i < n * features; i++) x[i] = inputs[start * features + i];
+        nerve_node result = nerve_model_prediction(m);
+        nerve_graph_forward(g, result);
+        const nerve_real *y = nerve_node_value(g, result);
+        for (int64_t i = 0; i < n * cols; i++) outputs[start * cols + i] = (float)y[i];
+    }
+    nerve_graph_set_training(g, was_training);
+    return NERVE_OK;
+}
