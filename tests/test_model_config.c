@@ -1,0 +1,197 @@
+/* A .cfg becomes a model, and every mistake in one is an error naming
+ * file:line: unknown sections and keys, bad or out-of-range values, missing
+ * required keys, duplicate names, dangling input=. */
+#include <stdio.h>
+#include <string.h>
+
+#include "test_support.h"
+
+static const char *const base_cfg =
+    "[net]\n"            /* 1 */
+    "input = 4\n"        /* 2 */
+    "batch = 8\n"        /* 3 */
+    "\n"                 /* 4 */
+    "[optimizer]\n"      /* 5 */
+    "lr = 0.1\n"         /* 6 */
+    "momentum = 0.9\n"   /* 7 */
+    "\n"                 /* 8 */
+    "[dense]\n"          /* 9 */
+    "name = hidden\n"    /* 10 */
+    "units = 5\n"        /* 11 */
+    "activation = relu\n" /* 12 */
+    "\n"                 /* 13 */
+    "[dense]\n"          /* 14 */
+    "units = 3\n";       /* 15 */
+
+static nerve_status load_text(const char *text, const char *const *overrides, nerve_model **m,
+                              nerve_error *err)
+{
+    const char *path = test_tmppath("model.cfg");
+    test_write_file(path, text, strlen(text));
+    return nerve_model_load(path, overrides, m, err);
+}
+
+/* Loads base_cfg with `extra` appended and expects failure with `needle`. */
+static void expect_error(const char *extra, const char *needle)
+{
+    char text[4096];
+    snprintf(text, sizeof text, "%s%s", base_cfg, extra);
+    nerve_model *m = NULL;
+    nerve_error err = {0};
+    assert_int_not_equal(load_text(text, NULL, &m, &err), NERVE_OK);
+    assert_null(m);
+    test_assert_message_contains(&err, "model.cfg");
+    test_assert_message_contains(&err, needle);
+}
+
+static void test_valid_config_builds_the_network(void **state)
+{
+    nerve_model *m;
+    nerve_error err = {0};
+    assert_int_equal(load_text(base_cfg, NULL, &m, &err), NERVE_OK);
+    const nerve_model_settings *s = nerve_model_settings_of(m);
+    assert_int_equal(s->batch, 8);
+    assert_int_equal(s->epochs, 10);
+    assert_true(s->lr == 0.1 && s->momentum == 0.9);
+    assert_int_equal(nerve_model_layer_count(m), 2);
+    assert_string_equal(nerve_model_layer_name(m, 0), "hidden");
+    assert_string_equal(nerve_model_layer_name(m, 1), "dense1"); /* type plus index */
+    assert_int_equal(nerve_model_classes(m), 3);
+    nerve_graph *g = nerve_model_graph(m);
+    nerve_shape w = nerve_node_shape(g, nerve_graph_find(g, "hidden.weight"));
+    assert_int_equal(w.dim[0], 5); /* PyTorch layout: [out, in] */
+    assert_int_equal(w.dim[1], 4);
+    assert_true(nerve_graph_find(g, "dense1.bias") >= 0);
+    assert_int_equal(nerve_graph_param_count(g), 5 * 4 + 5 + 3 * 5 + 3);
+    nerve_model_free(m);
+}
+
+static void test_overrides_apply_by_section_and_by_layer_name(void **state)
+{
+    const char *const overrides[] = {"net.batch=16", "hidden.units=7", "optimizer.lr=0.5", NULL};
+    nerve_model *m;
+    nerve_error err = {0};
+    assert_int_equal(load_text(base_cfg, overrides, &m, &err), NERVE_OK);
+    assert_int_equal(nerve_model_settings_of(m)->batch, 16);
+    assert_true(nerve_model_settings_of(m)->lr == 0.5);
+    nerve_graph *g = nerve_model_graph(m);
+    assert_int_equal(nerve_node_shape(g, nerve_graph_find(g, "hidden.weight")).dim[0], 7);
+    nerve_model_free(m);
+}
+
+static void test_override_with_a_bad_value_is_rejected(void **state)
+{
+    const char *const overrides[] = {"hidden.units=zero", NULL};
+    nerve_model *m = NULL;
+    nerve_error err = {0};
+    assert_int_not_equal(load_text(base_cfg, overrides, &m, &err), NERVE_OK);
+    test_assert_message_contains(&err, "--set");
+    test_assert_message_contains(&err, "units");
+}
+
+static void test_unknown_key_names_its_line(void **state)
+{
+    expect_error("activaton = tanh\n", "model.cfg:16: unknown key 'activaton'");
+}
+
+static void test_unknown_section_names_its_line(void **state)
+{
+    expect_error("[denes]\nunits = 3\n", "model.cfg:16: unknown section [denes]");
+}
+
+static void test_bad_number_names_its_line(void **state)
+{
+    expect_error("[dense]\nunits = three\n", "model.cfg:17: [dense] units: 'three' is not an integer");
+}
+
+static void test_out_of_range_value(void **state)
+{
+    expect_error("[dense]\nunits = 0\n", "model.cfg:17: [dense] units: 0 is out of range");
+}
+
+static void test_bad_choice_lists_the_choices(void **state)
+{
+    expect_error("[dense]\nunits = 2\nactivation = rleu\n", "'rleu' is not one of");
+}
+
+static void test_missing_required_key(void **state)
+{
+    expect_error("[dense]\nname = x\n", "model.cfg:16: [dense] requires the key 'units'");
+}
+
+static void test_duplicate_layer_name(void **state)
+{
+    expect_error("[dense]\nname = hidden\nunits = 2\n", "model.cfg:17: [dense] name: 'hidden' is already");
+}
+
+static void test_dangling_input(void **state)
+{
+    expect_error("[dense]\ninput = nowhere\nunits = 2\n", "model.cfg:17: [dense] input: no earlier layer is named 'nowhere'");
+}
+
+static void test_slope_without_leaky_relu(void **state)
+{
+    expect_error("[activation]\ntype = relu\nslope = 0.2\n", "slope: only applies to activation leaky_relu");
+}
+
+static void test_second_net_section(void **state)
+{
+    expect_error("[net]\ninput = 3\n", "model.cfg:16: second [net] section (first at line 1)");
+}
+
+static void test_missing_net_section(void **state)
+{
+    nerve_model *m = NULL;
+    nerve_error err = {0};
+    assert_int_not_equal(load_text("[dense]\nunits = 2\n", NULL, &m, &err), NERVE_OK);
+    test_assert_message_contains(&err, "missing the [net] section");
+}
+
+static void test_softmax_before_cross_entropy_is_refused(void **state)
+{
+    expect_error("[activation]\ntype = softmax\n", "remove its softmax");
+}
+
+static void test_input_selects_an_earlier_layer(void **state)
+{
+    char text[4096];
+    snprintf(text, sizeof text, "%s[dense]\nname = side\ninput = hidden\nunits = 2\n", base_cfg);
+    nerve_model *m;
+    nerve_error err = {0};
+    assert_int_equal(load_text(text, NULL, &m, &err), NERVE_OK);
+    nerve_graph *g = nerve_model_graph(m);
+    assert_int_equal(nerve_node_shape(g, nerve_graph_find(g, "side.weight")).dim[1], 5);
+    nerve_model_free(m);
+}
+
+static void test_missing_file_is_named(void **state)
+{
+    nerve_model *m = NULL;
+    nerve_error err = {0};
+    assert_int_not_equal(nerve_model_load("/nonexistent/dir/x.cfg", NULL, &m, &err), NERVE_OK);
+    test_assert_message_contains(&err, "/nonexistent/dir/x.cfg");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_valid_config_builds_the_network),
+        cmocka_unit_test(test_overrides_apply_by_section_and_by_layer_name),
+        cmocka_unit_test(test_override_with_a_bad_value_is_rejected),
+        cmocka_unit_test(test_unknown_key_names_its_line),
+        cmocka_unit_test(test_unknown_section_names_its_line),
+        cmocka_unit_test(test_bad_number_names_its_line),
+        cmocka_unit_test(test_out_of_range_value),
+        cmocka_unit_test(test_bad_choice_lists_the_choices),
+        cmocka_unit_test(test_missing_required_key),
+        cmocka_unit_test(test_duplicate_layer_name),
+        cmocka_unit_test(test_dangling_input),
+        cmocka_unit_test(test_slope_without_leaky_relu),
+        cmocka_unit_test(test_second_net_section),
+        cmocka_unit_test(test_missing_net_section),
+        cmocka_unit_test(test_softmax_before_cross_entropy_is_refused),
+        cmocka_unit_test(test_input_selects_an_earlier_layer),
+        cmocka_unit_test(test_missing_file_is_named),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
