@@ -150,7 +150,7 @@ static nerve_status parse_row(csv_reader *reader, int64_t line_number, const cha
     for (int column = 0; column < columns; column++) {
         const char *end = strchr(begin, ',');
         if (!end) end = begin + strlen(begin);
-        float value;
+        float value = 0;
         status = parse_number(reader, line_number, column + 1, begin, end, &value);
         if (status != NERVE_OK) return status;
         if (column == reader->label_column) {

@@ -348,7 +348,7 @@ nerve_status nerve_config_override(nerve_config *cfg, const char *assignment, ne
         if ((unsigned char)*p < 0x20 || *p == 0x7f)
             return nerve_error_set(err, NERVE_ERR_INVALID,
                                    "--set %s: control character in the value", assignment);
-    int index;
+    int index = -1;
     nerve_status status = resolve_section(cfg, target, assignment, &index, err);
     if (status) return status;
     section_slot *slot = &cfg->slots[index];
