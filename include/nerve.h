@@ -369,6 +369,21 @@ int64_t nerve_optimizer_steps(const nerve_optimizer *opt);
 const char *nerve_optimizer_name(const nerve_optimizer *opt);
 void nerve_optimizer_free(nerve_optimizer *opt);
 
+/* Learning-rate schedules, stepped per epoch (torch.optim.lr_scheduler). */
+typedef enum nerve_schedule_kind {
+    NERVE_SCHEDULE_CONSTANT = 0,
+    NERVE_SCHEDULE_STEP          /* StepLR: lr * gamma^floor(epoch / step_size) */
+} nerve_schedule_kind;
+
+typedef struct nerve_schedule {
+    nerve_schedule_kind kind;
+    int64_t step_size;           /* epochs */
+    double gamma;
+} nerve_schedule;
+
+/* The learning rate for 0-based epoch `epoch`. */
+double nerve_schedule_lr(const nerve_schedule *s, double base_lr, int64_t epoch);
+
 /* ---------------------------------------------------------------- models */
 
 /* A model is a network read from a .cfg file: its graph (input, layers,
@@ -403,6 +418,7 @@ typedef struct nerve_model_settings {
     nerve_data_settings data;
     char optimizer[16];       /* "sgd" */
     double lr, momentum;
+    nerve_schedule schedule;
     nerve_loss_kind loss;
 } nerve_model_settings;
 

@@ -164,6 +164,25 @@ static void test_input_selects_an_earlier_layer(void **state)
     nerve_model_free(m);
 }
 
+static void test_schedule_section(void **state)
+{
+    char text[4096];
+    snprintf(text, sizeof text, "%s[schedule]\ntype = step\nstep_size = 4\ngamma = 0.5\n", base_cfg);
+    nerve_model *m;
+    nerve_error err = {0};
+    assert_int_equal(load_text(text, NULL, &m, &err), NERVE_OK);
+    const nerve_schedule *s = &nerve_model_settings_of(m)->schedule;
+    assert_int_equal(s->kind, NERVE_SCHEDULE_STEP);
+    assert_int_equal(s->step_size, 4);
+    assert_true(s->gamma == 0.5);
+    nerve_model_free(m);
+}
+
+static void test_step_schedule_requires_step_size(void **state)
+{
+    expect_error("[schedule]\ntype = step\n", "model.cfg:16: [schedule] requires the key 'step_size'");
+}
+
 static void test_missing_file_is_named(void **state)
 {
     nerve_model *m = NULL;
@@ -191,6 +210,8 @@ int main(void)
         cmocka_unit_test(test_missing_net_section),
         cmocka_unit_test(test_softmax_before_cross_entropy_is_refused),
         cmocka_unit_test(test_input_selects_an_earlier_layer),
+        cmocka_unit_test(test_schedule_section),
+        cmocka_unit_test(test_step_schedule_requires_step_size),
         cmocka_unit_test(test_missing_file_is_named),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

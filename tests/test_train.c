@@ -95,6 +95,38 @@ static void test_training_learns_separable_blobs_and_logs_each_epoch(void **stat
     nerve_model_free(m);
 }
 
+/* torch.optim.lr_scheduler.StepLR(step_size=3, gamma=0.5) from lr 0.1. */
+static void test_step_schedule_matches_steplr(void **state)
+{
+    nerve_schedule s = {NERVE_SCHEDULE_STEP, 3, 0.5};
+    const double expected[7] = {0.1, 0.1, 0.1, 0.05, 0.05, 0.05, 0.025};
+    for (int epoch = 0; epoch < 7; epoch++)
+        assert_float_equal(nerve_schedule_lr(&s, 0.1, epoch), expected[epoch], 1e-15);
+    nerve_schedule constant = {NERVE_SCHEDULE_CONSTANT, 0, 0.1};
+    assert_float_equal(nerve_schedule_lr(&constant, 0.1, 99), 0.1, 0);
+}
+
+static void record_lr(const nerve_epoch_report *r, void *user) { ((double *)user)[r->epoch - 1] = r->lr; }
+
+static void test_trainer_applies_the_schedule_each_epoch(void **state)
+{
+    nerve_model *m = load_model("softmax_cross_entropy", "0.05");
+    nerve_model_settings *s = nerve_model_settings_mut(m);
+    s->schedule = (nerve_schedule){NERVE_SCHEDULE_STEP, 2, 0.1};
+    nerve_dataset ds = blobs(false);
+    nerve_error err = {0};
+    double lr[5];
+    nerve_train_options o = nerve_train_options_from(m);
+    o.epochs = 5;
+    o.on_epoch = record_lr;
+    o.user = lr;
+    assert_int_equal(nerve_train(m, &ds, NULL, &o, &err), NERVE_OK);
+    const double expected[5] = {0.05, 0.05, 0.005, 0.005, 0.0005};
+    for (int i = 0; i < 5; i++) assert_float_equal(lr[i], expected[i], 1e-12);
+    nerve_dataset_free(&ds);
+    nerve_model_free(m);
+}
+
 static void test_max_steps_stops_early(void **state)
 {
     nerve_model *m = load_model("softmax_cross_entropy", "0.05");
@@ -158,6 +190,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_training_learns_separable_blobs_and_logs_each_epoch),
+        cmocka_unit_test(test_step_schedule_matches_steplr),
+        cmocka_unit_test(test_trainer_applies_the_schedule_each_epoch),
         cmocka_unit_test(test_max_steps_stops_early),
         cmocka_unit_test(test_mse_regression_trains),
         cmocka_unit_test(test_diverging_run_stops_with_a_message),

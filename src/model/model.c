@@ -79,6 +79,19 @@ static nerve_status read_optimizer(cfg_reader *r, nerve_model_settings *s)
     return cfg_reader_finish(r);
 }
 
+static nerve_status read_schedule(cfg_reader *r, nerve_schedule *s)
+{
+    static const char *const types[] = {"constant", "step", NULL};
+    int type;
+    if (!cfg_read_choice(r, "type", types, 0, &type)) return r->status;
+    s->kind = (nerve_schedule_kind)type;
+    if (s->kind == NERVE_SCHEDULE_STEP &&
+        (!cfg_read_int(r, "step_size", true, 0, 1, 1 << 20, &s->step_size) ||
+         !cfg_read_double(r, "gamma", false, 0.1, 0, 1e6, &s->gamma)))
+        return r->status;
+    return cfg_reader_finish(r);
+}
+
 static nerve_status read_loss(cfg_reader *r, nerve_model_settings *s)
 {
     static const char *const types[] = {"softmax_cross_entropy", "mse", NULL};
@@ -92,6 +105,7 @@ static nerve_status read_net_section(cfg_reader *r, nerve_model *m) { return rea
 static nerve_status read_data_section(cfg_reader *r, nerve_model *m) { return read_data(r, &m->settings.data); }
 static nerve_status read_optimizer_section(cfg_reader *r, nerve_model *m) { return read_optimizer(r, &m->settings); }
 static nerve_status read_loss_section(cfg_reader *r, nerve_model *m) { return read_loss(r, &m->settings); }
+static nerve_status read_schedule_section(cfg_reader *r, nerve_model *m) { return read_schedule(r, &m->settings.schedule); }
 
 static const struct {
     const char *type;
@@ -102,6 +116,7 @@ static const struct {
     {"data", read_data_section, false},
     {"optimizer", read_optimizer_section, false},
     {"loss", read_loss_section, false},
+    {"schedule", read_schedule_section, false},
 };
 #define SETTINGS_SECTION_COUNT (int)(sizeof settings_sections / sizeof settings_sections[0])
 
@@ -123,6 +138,8 @@ static void default_settings(nerve_model_settings *s)
     s->data.csv.label_column = -1;
     strcpy(s->optimizer, "sgd");
     s->lr = 0.01;
+    s->schedule.kind = NERVE_SCHEDULE_CONSTANT;
+    s->schedule.gamma = 0.1;
 }
 
 static nerve_status read_settings(nerve_config *cfg, nerve_model *m, nerve_error *err)
@@ -137,7 +154,7 @@ static nerve_status read_settings(nerve_config *cfg, nerve_model *m, nerve_error
             if (!nerve_layer_section_find(sec->type))
                 return nerve_error_set(err, NERVE_ERR_INVALID,
                                        "%s:%d: unknown section [%s] (settings: net, data, "
-                                       "optimizer, loss; layers: %s)",
+                                       "optimizer, schedule, loss; layers: %s)",
                                        file, sec->line, sec->type, nerve_layer_section_names());
             continue;
         }

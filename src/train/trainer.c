@@ -80,6 +80,8 @@ nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve
     double start_time = nerve_seconds_now();
     for (int epoch = 1; st == NERVE_OK && epoch <= o->epochs; epoch++) {
         if (o->shuffle) nerve_rng_shuffle(&shuffle_rng, order, train->count);
+        nerve_optimizer_set_lr(m->optimizer,
+                               nerve_schedule_lr(&m->settings.schedule, m->settings.lr, epoch - 1));
         epoch_totals totals = {0};
         double epoch_start = nerve_seconds_now();
         for (int64_t step = 0; step < steps_per_epoch; step++) {
