@@ -10,6 +10,12 @@ Every tensor is float32 ("F32"), computed in float32 by torch on the CPU. Labels
 way. Losses are mean-reduced and stored with shape [1]. Each fixture is seeded on
 its own, so changing one leaves the others' bytes as they were.
 
+state_dict.safetensors  -- CrossEntropyMLP().state_dict() under seed 6, plain
+    names as a PyTorch user saves them: fc1.weight [16,8], fc1.bias, fc2.weight
+    [12,16], fc2.bias, out.weight [4,12], out.bias.
+state_dict_outputs.safetensors  -- x [3,8], logits [3,4], probabilities [3,4]
+    of that model.
+
 linear.safetensors  -- y = F.linear(x, weight, bias) = x @ weight^T + bias
     x [5,7], weight [3,7] (PyTorch's [out, in]), bias [3], y [5,3],
     dy [5,3] (random upstream gradient), then from y.backward(dy):
@@ -249,6 +255,22 @@ def make_mlp_sgd():
     return tensors
 
 
+def make_state_dict():
+    """A model's state_dict exactly as a PyTorch user saves it: plain names."""
+    torch.manual_seed(6)
+    return dict(CrossEntropyMLP().state_dict())
+
+
+def make_state_dict_outputs():
+    """Inputs and the outputs of the state_dict.safetensors model on them."""
+    torch.manual_seed(6)
+    model = CrossEntropyMLP()
+    x = torch.randn(3, 8)
+    with torch.no_grad():
+        logits = model(x)
+    return {"x": x, "logits": logits, "probabilities": F.softmax(logits, dim=-1)}
+
+
 def main():
     torch.set_default_dtype(torch.float32)
     torch.use_deterministic_algorithms(True)
@@ -260,6 +282,10 @@ def main():
          "sigmoid, tanh, relu, leaky_relu (0.01, 0.2), softmax(dim=-1) forward and backward"),
         ("losses.safetensors", make_losses, "cross_entropy and mse_loss (mean) and their gradients"),
         ("mlp_sgd.safetensors", make_mlp_sgd, "5 steps of SGD with momentum 0.9 on two small MLPs"),
+        ("state_dict.safetensors", make_state_dict,
+         "the state_dict of an 8-16(relu)-12(tanh)-4 MLP (fc1, fc2, out), as PyTorch saves it"),
+        ("state_dict_outputs.safetensors", make_state_dict_outputs,
+         "inputs x [3,8] and that model's logits and softmax probabilities"),
     )
     for file_name, make, description in fixtures:
         path = os.path.normpath(os.path.join(FIXTURE_DIR, file_name))
