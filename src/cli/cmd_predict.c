@@ -1,0 +1,273 @@
+/* nerve predict: runs trained weights on IDX images, CSV rows or one PNG or
+ * JPEG image and prints each sample's class and probabilities. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/image_input.h"
+
+static const cli_command predict_command = {
+    "predict", "CFG",
+    "Predicts the class (or the outputs, for regression) of every sample of --input FILE.",
+    "FILE is recognised by its content:\n"
+    "  IDX images (plain or gzip), labels not needed;\n"
+    "  a PNG or JPEG image: converted to the input's channels and resized to its HxW;\n"
+    "  CSV: every column is a feature, or, for a classifier, a file with one column\n"
+    "  more than the input is labelled as [data] label_column says and the label is\n"
+    "  ignored ([data] header applies).\n"
+    "Inputs are normalised with the statistics saved in W, as in training."};
+
+/* The samples of the input file, count x features, not yet normalised. */
+typedef struct samples {
+    int64_t count;
+    float *inputs;
+} samples;
+
+static bool starts_with_idx_or_gzip(const char *path)
+{
+    unsigned char head[2];
+    FILE *file = fopen(path, "rb");
+    if (!file) return false;
+    size_t n = fread(head, 1, sizeof head, file);
+    fclose(file);
+    return n == 2 && ((head[0] == 0 && head[1] == 0) || (head[0] == 0x1f && head[1] == 0x8b));
+}
+
+/* nerve_csv_load has no features-only mode: reading with targets = 1 keeps
+ * every column as a number (the last one as a "target"), and the rows are
+ * put back together here without the label or target columns, if any. */
+static nerve_status read_csv(const nerve_model *m, const char *path, int64_t features,
+                             samples *out, nerve_error *err)
+{
+    const nerve_data_settings *data = &nerve_model_settings_of(m)->data;
+    nerve_csv_options options = {.header = data->csv.header, .targets = 1};
+    nerve_dataset ds;
+    nerve_status status = nerve_csv_load(path, &options, &ds, err);
+    if (status) return status;
+    int64_t columns = ds.sample_size + 1, drop_count = columns - features, drop_first = columns;
+    bool classifier = nerve_model_classes(m) > 0;
+    if (classifier && drop_count == 1)
+        drop_first = data->csv.label_column < 0 ? columns - 1 : data->csv.label_column;
+    else if (!classifier && drop_count > 0 && drop_count == data->csv.targets)
+        drop_first = columns - drop_count;
+    if (drop_count != 0 && drop_first >= columns) {
+        nerve_dataset_free(&ds);
+        return nerve_error_set(err, NERVE_ERR_SHAPE,
+                               "%s: rows have %lld columns, the network input has %lld "
+                               "features%s",
+                               path, (long long)columns, (long long)features,
+                               classifier ? " (plus one label column)" : "");
+    }
+    out->inputs = malloc((size_t)ds.count * (size_t)features * sizeof *out->inputs);
+    if (!out->inputs) {
+        nerve_dataset_free(&ds);
+        return nerve_error_set(err, NERVE_ERR_NOMEM, "%s: out of memory for %lld rows", path,
+                               (long long)ds.count);
+    }
+    for (int64_t i = 0; i < ds.count; i++) {
+        float *row = out->inputs + i * features;
+        for (int64_t j = 0, k = 0; j < columns; j++) {
+            if (j >= drop_first && j < drop_first + drop_count) continue;
+            row[k++] = j < ds.sample_size ? ds.inputs[i * ds.sample_size + j] : ds.targets[i];
+        }
+    }
+    out->count = ds.count;
+    nerve_dataset_free(&ds);
+    return NERVE_OK;
+}
+
+static nerve_status read_samples(const nerve_model *m, const char *path, samples *out,
+                                 nerve_error *err)
+{
+    const nerve_shape *input = &nerve_model_settings_of(m)->input;
+    int64_t features = nerve_shape_numel(input);
+    memset(out, 0, sizeof *out);
+    if (cli_is_image_file(path)) {
+        out->count = 1;
+        return cli_image_input(path, input, &out->inputs, err);
+    }
+    if (!starts_with_idx_or_gzip(path)) return read_csv(m, path, features, out, err);
+
+    nerve_dataset ds;
+    nerve_status status = nerve_idx_load_images(path, &ds, err);
+    if (status) return status;
+    char shape[64], expected[64];
+    if (ds.sample_size != features) {
+        status = nerve_error_set(err, NERVE_ERR_SHAPE,
+                                 "%s: images are %s (%lld values), the network input %s has %lld",
+                                 path, nerve_shape_format(&ds.sample_shape, shape, sizeof shape),
+                                 (long long)ds.sample_size,
+                                 nerve_shape_format(input, expected, sizeof expected),
+                                 (long long)features);
+        nerve_dataset_free(&ds);
+        return status;
+    }
+    out->count = ds.count;
+    out->inputs = ds.inputs;
+    ds.inputs = NULL;
+    nerve_dataset_free(&ds);
+    return NERVE_OK;
+}
+
+/* The indices of the k largest of row[0..n), largest first. */
+static void top_classes(const float *row, int n, int k, int *best)
+{
+    for (int i = 0; i < k; i++) {
+        int pick = -1;
+        for (int c = 0; c < n; c++) {
+            bool taken = false;
+            for (int j = 0; j < i; j++) taken |= best[j] == c;
+            if (!taken && (pick < 0 || row[c] > row[pick])) pick = c;
+        }
+        best[i] = pick;
+    }
+}
+
+static int print_text(const float *outputs, int64_t count, int64_t width, int classes, int top)
+{
+    int *best = malloc((size_t)(top > 0 ? top : 1) * sizeof *best);
+    if (!best) {
+        fprintf(stderr, "nerve: out of memory\n");
+        return CLI_EXIT_FAILURE;
+    }
+    if (classes == 0)
+        printf("index  outputs\n");
+    else if (top > 0)
+        printf("index  class  top %d\n", top);
+    else
+        printf("index  class  probabilities\n");
+    for (int64_t i = 0; i < count; i++) {
+        const float *row = outputs + i * width;
+        printf("%-5lld", (long long)i);
+        if (classes == 0) {
+            printf(" ");
+            for (int64_t j = 0; j < width; j++) printf(" %.6g", row[j]);
+        } else if (top > 0) {
+            top_classes(row, classes, top, best);
+            printf("  %-5d ", best[0]);
+            for (int j = 0; j < top; j++) printf(" %d:%.4f", best[j], row[best[j]]);
+        } else {
+            top_classes(row, classes, 1, best);
+            printf("  %-5d ", best[0]);
+            for (int c = 0; c < classes; c++) printf(" %.4f", row[c]);
+        }
+        printf("\n");
+    }
+    free(best);
+    return CLI_EXIT_OK;
+}
+
+static int print_json(const float *outputs, int64_t count, int64_t width, int classes, int top)
+{
+    int *best = malloc((size_t)(classes > 0 ? classes : 1) * sizeof *best);
+    json_t *all = json_array();
+    for (int64_t i = 0; best && i < count; i++) {
+        const float *row = outputs + i * width;
+        json_t *sample = json_object(), *values = json_array();
+        json_object_set_new(sample, "index", json_integer(i));
+        if (classes == 0) {
+            for (int64_t j = 0; j < width; j++)
+                json_array_append_new(values, cli_json_number(row[j]));
+            json_object_set_new(sample, "outputs", values);
+        } else if (top > 0) {
+            top_classes(row, classes, top, best);
+            json_object_set_new(sample, "class", json_integer(best[0]));
+            for (int j = 0; j < top; j++)
+                json_array_append_new(values, json_pack("{s:i, s:o}", "class", best[j],
+                                                        "probability",
+                                                        cli_json_number(row[best[j]])));
+            json_object_set_new(sample, "top", values);
+        } else {
+            top_classes(row, classes, 1, best);
+            json_object_set_new(sample, "class", json_integer(best[0]));
+            for (int c = 0; c < classes; c++)
+                json_array_append_new(values, cli_json_number(row[c]));
+            json_object_set_new(sample, "probabilities", values);
+        }
+        json_array_append_new(all, sample);
+    }
+    if (!best) {
+        json_decref(all);
+        all = NULL;
+    }
+    free(best);
+    return cli_json_print(all);
+}
+
+static int predict(nerve_model *m, const char *weights_path, const char *input_path, bool json,
+                   int top)
+{
+    int code = cli_load_weights(m, weights_path);
+    if (code) return code;
+    samples in;
+    nerve_error err = {0};
+    nerve_status status = read_samples(m, input_path, &in, &err);
+    if (status) return cli_fail(&err, cli_exit_code(status));
+
+    const nerve_model_settings *settings = nerve_model_settings_of(m);
+    nerve_dataset ds = {.count = in.count,
+                        .sample_shape = settings->input,
+                        .sample_size = nerve_shape_numel(&settings->input),
+                        .inputs = in.inputs};
+    nerve_model_normalize(m, &ds);
+    int64_t width = nerve_model_output_size(m);
+    size_t rows = (size_t)(in.count > 0 ? in.count : 1);
+    float *outputs = malloc(rows * (size_t)width * sizeof *outputs);
+    if (!outputs)
+        status = nerve_error_set(&err, NERVE_ERR_NOMEM, "out of memory for %lld predictions",
+                                 (long long)in.count);
+    else
+        status = nerve_predict(m, in.inputs, in.count, outputs, &err);
+    free(in.inputs);
+    if (status) {
+        free(outputs);
+        return cli_fail(&err, cli_exit_code(status));
+    }
+    int classes = nerve_model_classes(m);
+    if (top > classes) top = classes;
+    code = json ? print_json(outputs, in.count, width, classes, top)
+                : print_text(outputs, in.count, width, classes, top);
+    free(outputs);
+    return code;
+}
+
+int cmd_predict(int argc, char **argv)
+{
+    cli_list sets = {0};
+    const char *weights_path = NULL, *input_path = NULL, *cfg_path;
+    int64_t threads = 0, top = 0;
+    bool json = false;
+    cli_option options[] = {
+        CLI_STRING("--weights", "W", &weights_path, "the trained weights (required)"),
+        CLI_STRING("--input", "FILE", &input_path,
+            "IDX images, CSV rows or a PNG/JPEG image (required)"),
+        CLI_INT("--top", "K", &top, 1, 1 << 20,
+            "print the K most probable classes (default: every class's probability)"),
+        CLI_FLAG("--json", &json, "print one JSON array on stdout (default: a table)"),
+        CLI_LIST("--set", "SECTION.KEY=VALUE", &sets, "override a config entry (repeatable)"),
+        CLI_INT("--threads", "N", &threads, 1, 4096,
+            "threads (default: the number of online CPUs)"),
+    };
+    const int option_count = (int)(sizeof options / sizeof options[0]);
+    int code = cli_parse(&predict_command, options, option_count, argc, argv, &cfg_path);
+    if (code < 0 && !weights_path) code = cli_usage_error(&predict_command, "missing --weights W");
+    if (code < 0 && !input_path) code = cli_usage_error(&predict_command, "missing --input FILE");
+    if (code >= 0) {
+        cli_list_free(&sets);
+        return code;
+    }
+    cli_set_threads(threads);
+    nerve_model *m;
+    code = cli_load_model(cfg_path, sets.items, NULL, &m);
+    cli_list_free(&sets);
+    if (code) return code;
+    if (top > 0 && nerve_model_classes(m) == 0)
+        code = cli_usage_error(&predict_command, "--top is for classifiers; %s is a regression",
+                               cfg_path);
+    else
+        code = predict(m, weights_path, input_path, json, (int)top);
+    nerve_model_free(m);
+    return code;
+}

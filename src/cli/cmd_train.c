@@ -1,0 +1,185 @@
+/* nerve train: trains the network a .cfg describes on its [data], reports
+ * each epoch and the test set, and saves the weights. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/progress.h"
+
+static const cli_command train_command = {
+    "train", "CFG", "Trains the network that CFG describes on the data its [data] section names.",
+    "Prints one line per epoch (a progress bar on stderr when it is a terminal), then\n"
+    "the loss and accuracy on [data] test when it is set, and saves the weights with\n"
+    "--save. --epochs, --batch, --seed and --lr are the same as --set net.epochs=N,\n"
+    "net.batch=N, net.seed=N and optimizer.lr=X."};
+
+static void print_summary(nerve_model *m, const char *cfg_path, const nerve_dataset *train,
+                          const nerve_dataset *val, const nerve_dataset *test)
+{
+    int layers = nerve_model_layer_count(m);
+    printf("%s: %d layer%s, %zu parameters; %lld train, %lld validation, %lld test samples\n",
+           cfg_path, layers, layers == 1 ? "" : "s", nerve_graph_param_count(nerve_model_graph(m)),
+           (long long)train->count, (long long)val->count, (long long)test->count);
+    fflush(stdout);
+}
+
+/* The shortest text that reads back as v: "optimizer.lr=0.1" in messages,
+ * not 0.10000000000000001. */
+static void format_real(double v, char *buf, size_t size)
+{
+    for (int precision = 1; precision <= 17; precision++) {
+        snprintf(buf, size, "%.*g", precision, v);
+        if (strtod(buf, NULL) == v) return;
+    }
+}
+
+/* Whether the weights can be saved at all, checked before training rather
+ * than found out after it: the save writes a temporary file beside path. */
+static int check_save_directory(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char directory[4096];
+    if (!slash)
+        snprintf(directory, sizeof directory, ".");
+    else
+        snprintf(directory, sizeof directory, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+    if (access(directory, W_OK) == 0) return CLI_EXIT_OK;
+    fprintf(stderr, "nerve: %s: cannot save the weights there: %s: %s\n", path, directory,
+            strerror(errno));
+    return CLI_EXIT_FAILURE;
+}
+
+static int save_weights(nerve_model *m, const char *path)
+{
+    nerve_error err = {0};
+    nerve_status status = nerve_model_save_weights(m, path, &err);
+    if (status) return cli_fail(&err, status == NERVE_ERR_IO ? CLI_EXIT_FAILURE
+                                                              : cli_exit_code(status));
+    printf("saved weights to %s\n", path);
+    return CLI_EXIT_OK;
+}
+
+static int evaluate_test(nerve_model *m, const nerve_dataset *test)
+{
+    nerve_error err = {0};
+    nerve_evaluation e;
+    nerve_status status = nerve_evaluate(m, test, nerve_model_settings_of(m)->batch, &e, &err);
+    if (status) return cli_fail(&err, cli_exit_code(status));
+    if (nerve_model_classes(m) > 0)
+        printf("test loss %.4f accuracy %.4f\n", e.loss, e.accuracy);
+    else
+        printf("test loss %.4f\n", e.loss);
+    nerve_evaluation_free(&e);
+    return CLI_EXIT_OK;
+}
+
+static int train_and_report(nerve_model *m, const char *cfg_path, const char *init_path,
+                            const char *save_path, nerve_train_options *options)
+{
+    int code = save_path ? check_save_directory(save_path) : CLI_EXIT_OK;
+    if (!code && init_path) code = cli_load_weights(m, init_path);
+    if (code) return code;
+    const nerve_model_settings *settings = nerve_model_settings_of(m);
+    nerve_dataset train = {0}, val = {0}, test = {0};
+    nerve_error err = {0};
+    nerve_status status =
+        nerve_model_load_data(m, &train, &val, settings->data.test[0] ? &test : NULL, &err);
+    if (status) return cli_fail(&err, cli_exit_code(status));
+    print_summary(m, cfg_path, &train, &val, &test);
+
+    cli_progress progress;
+    cli_progress_init(&progress, options->epochs, options->max_steps, nerve_model_classes(m) > 0);
+    options->on_progress = cli_progress_on_step;
+    options->on_epoch = cli_progress_on_epoch;
+    options->user = &progress;
+    status = nerve_train(m, &train, val.count ? &val : NULL, options, &err);
+    cli_progress_clear(&progress);
+    if (status) {
+        /* A log file that cannot be written is a runtime failure, not bad input. */
+        code = cli_fail(&err, status == NERVE_ERR_IO ? CLI_EXIT_FAILURE : cli_exit_code(status));
+    } else {
+        if (save_path) code = save_weights(m, save_path);
+        if (!code && test.count) code = evaluate_test(m, &test);
+    }
+    nerve_dataset_free(&train);
+    nerve_dataset_free(&val);
+    nerve_dataset_free(&test);
+    return code;
+}
+
+int cmd_train(int argc, char **argv)
+{
+    cli_list sets = {0};
+    int64_t epochs = 0, batch = 0, seed = 0, threads = 0, steps = 0, log_every = 0;
+    double lr = 0;
+    const char *init_path = NULL, *save_path = NULL, *log_path = NULL, *cfg_path;
+    bool no_shuffle = false;
+    cli_option options[] = {
+        CLI_LIST("--set", "SECTION.KEY=VALUE", &sets,
+            "override a config entry (repeatable); SECTION is a section type or a layer's name"),
+        CLI_INT("--epochs", "N", &epochs, 0, 1 << 20, "epochs (default: [net] epochs)"),
+        CLI_INT("--batch", "N", &batch, 1, 1 << 20, "batch size (default: [net] batch)"),
+        CLI_REAL("--lr", "X", &lr, "learning rate (default: [optimizer] lr)"),
+        CLI_INT("--seed", "N", &seed, 0, INT64_MAX,
+            "seed of the initial weights and the shuffling (default: [net] seed)"),
+        CLI_INT("--threads", "N", &threads, 1, 4096,
+            "threads (default: the number of online CPUs)"),
+        CLI_STRING("--init", "W", &init_path,
+            "start from the weights in W (default: initialise from the seed)"),
+        CLI_STRING("--save", "W", &save_path,
+            "save the trained weights to W, atomically (default: not saved)"),
+        CLI_STRING("--log", "FILE.csv", &log_path, "write training metrics as CSV (default: none)"),
+        CLI_INT("--log-every", "N", &log_every, 1, INT64_MAX,
+            "also log every N steps (default: once per epoch)"),
+        CLI_INT("--steps", "N", &steps, 1, INT64_MAX,
+            "stop after N steps in all (default: no limit)"),
+        CLI_FLAG("--no-shuffle", &no_shuffle,
+            "keep the file's sample order (default: reshuffle every epoch)"),
+    };
+    enum { OPT_SET, OPT_EPOCHS, OPT_BATCH, OPT_LR, OPT_SEED, OPT_THREADS, OPT_INIT, OPT_SAVE,
+           OPT_LOG, OPT_LOG_EVERY };
+    const int option_count = (int)(sizeof options / sizeof options[0]);
+    int code = cli_parse(&train_command, options, option_count, argc, argv, &cfg_path);
+    if (code >= 0) {
+        cli_list_free(&sets);
+        return code;
+    }
+    if (options[OPT_LOG_EVERY].given && !log_path) {
+        cli_list_free(&sets);
+        return cli_usage_error(&train_command, "--log-every needs --log FILE.csv");
+    }
+
+    /* The flags are config overrides, validated with the file's own entries
+     * (batch and seed also shape the plan and the initial weights). */
+    char text[4][48], lr_text[32];
+    const char *flag_sets[5] = {NULL};
+    int n = 0;
+    if (options[OPT_EPOCHS].given)
+        snprintf(text[n++], sizeof text[0], "net.epochs=%lld", (long long)epochs);
+    if (options[OPT_BATCH].given)
+        snprintf(text[n++], sizeof text[0], "net.batch=%lld", (long long)batch);
+    if (options[OPT_SEED].given)
+        snprintf(text[n++], sizeof text[0], "net.seed=%lld", (long long)seed);
+    if (options[OPT_LR].given) {
+        format_real(lr, lr_text, sizeof lr_text);
+        snprintf(text[n++], sizeof text[0], "optimizer.lr=%s", lr_text);
+    }
+    for (int i = 0; i < n; i++) flag_sets[i] = text[i];
+    cli_set_threads(threads);
+    nerve_model *m;
+    code = cli_load_model(cfg_path, sets.items, flag_sets, &m);
+    cli_list_free(&sets);
+    if (code) return code;
+
+    nerve_train_options train_options = nerve_train_options_from(m);
+    train_options.max_steps = steps;
+    train_options.shuffle = !no_shuffle;
+    train_options.log_path = log_path;
+    train_options.log_every = log_every;
+    code = train_and_report(m, cfg_path, init_path, save_path, &train_options);
+    nerve_model_free(m);
+    return code;
+}

@@ -1,0 +1,88 @@
+/* What the commands share: error reporting and exit codes, threads, loading
+ * a model and its weights, JSON output. */
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+
+int cli_fail(const nerve_error *err, int exit_code)
+{
+    fprintf(stderr, "nerve: %s\n", err->message);
+    return exit_code;
+}
+
+int cli_exit_code(nerve_status status)
+{
+    switch (status) {
+    case NERVE_OK: return CLI_EXIT_OK;
+    case NERVE_ERR_NOMEM:
+    case NERVE_ERR_NUMERIC: return CLI_EXIT_FAILURE;
+    default: return CLI_EXIT_INPUT;
+    }
+}
+
+void cli_set_threads(int64_t threads)
+{
+    if (threads <= 0) {
+        long online = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = online > 0 ? online : 1;
+    }
+    nerve_set_threads((int)threads);
+}
+
+static int count_items(const char *const *list)
+{
+    int n = 0;
+    while (list && list[n]) n++;
+    return n;
+}
+
+int cli_load_model(const char *cfg_path, const char *const *sets, const char *const *extra,
+                   nerve_model **out)
+{
+    *out = NULL;
+    int set_count = count_items(sets), extra_count = count_items(extra);
+    const char **overrides = calloc((size_t)set_count + (size_t)extra_count + 1,
+                                    sizeof *overrides);
+    if (!overrides) {
+        fprintf(stderr, "nerve: out of memory\n");
+        return CLI_EXIT_FAILURE;
+    }
+    /* The command's own flags (--epochs, ...) come last so that they win
+     * over a --set of the same key. */
+    for (int i = 0; i < set_count; i++) overrides[i] = sets[i];
+    for (int i = 0; i < extra_count; i++) overrides[set_count + i] = extra[i];
+    nerve_error err = {0};
+    nerve_status status = nerve_model_load(cfg_path, overrides, out, &err);
+    free(overrides);
+    if (status) {
+        *out = NULL;
+        return cli_fail(&err, cli_exit_code(status));
+    }
+    return CLI_EXIT_OK;
+}
+
+int cli_load_weights(nerve_model *m, const char *weights_path)
+{
+    nerve_error err = {0};
+    nerve_status status = nerve_model_load_weights(m, weights_path, &err);
+    return status ? cli_fail(&err, cli_exit_code(status)) : CLI_EXIT_OK;
+}
+
+json_t *cli_json_number(double v) { return isfinite(v) ? json_real(v) : json_null(); }
+
+int cli_json_print(json_t *value)
+{
+    char *text = value ? json_dumps(value, JSON_REAL_PRECISION(8)) : NULL;
+    json_decref(value);
+    if (!text) {
+        fprintf(stderr, "nerve: out of memory writing JSON\n");
+        return CLI_EXIT_FAILURE;
+    }
+    puts(text);
+    free(text);
+    return CLI_EXIT_OK;
+}
