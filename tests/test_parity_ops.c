@@ -6,7 +6,6 @@
  * The op's inputs are parameters, so that their gradients (dx in the fixtures)
  * land in nerve_node_grad; fixed data that takes no gradient is a frozen
  * parameter. */
-#include <math.h>
 #include <stdio.h>
 
 #include "test_support.h"
@@ -41,22 +40,11 @@ static int teardown(void **state)
     return 0;
 }
 
-static void require_ok(nerve_status status, const nerve_error *err)
-{
-    if (status != NERVE_OK) fail_msg("%s: %s", nerve_status_name(status), err->message);
-}
-
-static nerve_node require_node(nerve_node n, const nerve_error *err)
-{
-    if (n < 0) fail_msg("graph construction failed: %s", err->message);
-    return n;
-}
-
 static void open_fixture(parity *p, const char *file)
 {
     char relative[256];
     snprintf(relative, sizeof relative, "tests/fixtures/%s.safetensors", file);
-    require_ok(nerve_safetensors_open(test_source_path(relative), &p->st, &p->err), &p->err);
+    test_require_ok(nerve_safetensors_open(test_source_path(relative), &p->st, &p->err), &p->err);
 }
 
 static const float *fixture_tensor(parity *p, const char *name, nerve_shape *shape)
@@ -64,20 +52,6 @@ static const float *fixture_tensor(parity *p, const char *name, nerve_shape *sha
     const float *data = nerve_safetensors_get(p->st, name, shape);
     if (!data) fail_msg("fixture has no tensor '%s'", name);
     return data;
-}
-
-/* Fails listing the first differing elements, naming the tensor. */
-static void assert_close(const char *name, const nerve_real *actual, const float *expected,
-                         int64_t count)
-{
-    int64_t bad = 0;
-    for (int64_t i = 0; i < count; i++) {
-        double a = actual[i], e = expected[i];
-        if (isfinite(a) && fabs(a - e) <= TOLERANCE * fmax(1.0, fabs(e))) continue;
-        if (bad++ < 5) print_error("%s[%lld]: nerve %.9g, torch %.9g\n", name, (long long)i, a, e);
-    }
-    if (bad) fail_msg("%s: %lld of %lld elements differ from torch", name, (long long)bad,
-                      (long long)count);
 }
 
 /* Compares a node's value (or gradient) with the fixture tensor of the same shape. */
@@ -91,7 +65,7 @@ static void expect_tensor(parity *p, const char *name, nerve_node n, bool gradie
                  nerve_shape_format(&expected_shape, b, sizeof b));
     nerve_real *actual = gradient ? nerve_node_grad(p->g, n) : nerve_node_value(p->g, n);
     if (!actual) fail_msg("%s: node '%s' has no gradient", name, nerve_node_name(p->g, n));
-    assert_close(name, actual, expected, nerve_shape_numel(&shape));
+    test_assert_close(name, actual, expected, nerve_shape_numel(&shape), TOLERANCE);
 }
 
 /* A parameter named after a fixture tensor, with its shape and values. The
@@ -100,7 +74,7 @@ static nerve_node fixture_param(parity *p, const char *name, bool frozen)
 {
     nerve_shape shape;
     const float *data = fixture_tensor(p, name, &shape);
-    nerve_node n = require_node(nerve_param(p->g, name, shape, &p->err), &p->err);
+    nerve_node n = test_require_node(nerve_param(p->g, name, shape, &p->err), &p->err);
     nerve_real *value = nerve_node_value(p->g, n);
     for (int64_t i = 0; i < nerve_shape_numel(&shape); i++) value[i] = data[i];
     nerve_node_set_frozen(p->g, n, frozen);
@@ -119,12 +93,12 @@ static nerve_node fixture_param(parity *p, const char *name, bool frozen)
 static nerve_node inject_upstream(parity *p, nerve_node y, const char *dy_name)
 {
     nerve_node dy = fixture_param(p, dy_name, true);
-    p->upstream = require_node(nerve_linear(p->g, dy, y, -1, &p->err), &p->err);
+    p->upstream = test_require_node(nerve_linear(p->g, dy, y, -1, &p->err), &p->err);
     nerve_shape z_shape = nerve_node_shape(p->g, p->upstream);
     p->upstream_target =
-        require_node(nerve_param(p->g, "upstream_target", z_shape, &p->err), &p->err);
+        test_require_node(nerve_param(p->g, "upstream_target", z_shape, &p->err), &p->err);
     nerve_node_set_frozen(p->g, p->upstream_target, true);
-    return require_node(nerve_mse(p->g, p->upstream, p->upstream_target, &p->err), &p->err);
+    return test_require_node(nerve_mse(p->g, p->upstream, p->upstream_target, &p->err), &p->err);
 }
 
 static void forward_backward(parity *p, nerve_node loss)
@@ -136,7 +110,7 @@ static void forward_backward(parity *p, nerve_node loss)
 
 static void run_with_upstream(parity *p, nerve_node loss)
 {
-    require_ok(nerve_graph_plan(p->g, 1, &p->err), &p->err);
+    test_require_ok(nerve_graph_plan(p->g, 1, &p->err), &p->err);
     nerve_graph_forward(p->g, p->upstream);
     int64_t n = nerve_node_shape(p->g, p->upstream).dim[0];
     const nerve_real *z = nerve_node_value(p->g, p->upstream);
@@ -161,7 +135,7 @@ static void check_linear(parity *p, const char *prefix, bool with_bias)
     nerve_node x = fixture_param(p, x_name, false);
     nerve_node w = fixture_param(p, w_name, false);
     nerve_node b = with_bias ? fixture_param(p, b_name, false) : -1;
-    nerve_node y = require_node(nerve_linear(p->g, x, w, b, &p->err), &p->err);
+    nerve_node y = test_require_node(nerve_linear(p->g, x, w, b, &p->err), &p->err);
     name_in(name, sizeof name, prefix, "dy");
     run_with_upstream(p, inject_upstream(p, y, name));
 
@@ -191,7 +165,7 @@ static nerve_node activation_input(parity *p, const char *act)
 static void check_activation(parity *p, const char *act, nerve_node x, nerve_node y)
 {
     char name[64];
-    require_node(y, &p->err);
+    test_require_node(y, &p->err);
     name_in(name, sizeof name, act, ".dy");
     run_with_upstream(p, inject_upstream(p, y, name));
 
@@ -245,8 +219,8 @@ static void check_cross_entropy(parity *p, const char *prefix)
     name_in(name, sizeof name, prefix, "labels");
     nerve_node labels = fixture_param(p, name, true);
     nerve_node loss =
-        require_node(nerve_softmax_cross_entropy(p->g, logits, labels, &p->err), &p->err);
-    require_ok(nerve_graph_plan(p->g, 1, &p->err), &p->err);
+        test_require_node(nerve_softmax_cross_entropy(p->g, logits, labels, &p->err), &p->err);
+    test_require_ok(nerve_graph_plan(p->g, 1, &p->err), &p->err);
     forward_backward(p, loss);
 
     name_in(name, sizeof name, prefix, "loss");
@@ -270,8 +244,8 @@ static void test_mse(void **state)
     open_fixture(p, "losses");
     nerve_node pred = fixture_param(p, "mse.pred", false);
     nerve_node target = fixture_param(p, "mse.target", true);
-    nerve_node loss = require_node(nerve_mse(p->g, pred, target, &p->err), &p->err);
-    require_ok(nerve_graph_plan(p->g, 1, &p->err), &p->err);
+    nerve_node loss = test_require_node(nerve_mse(p->g, pred, target, &p->err), &p->err);
+    test_require_ok(nerve_graph_plan(p->g, 1, &p->err), &p->err);
     forward_backward(p, loss);
     expect_tensor(p, "mse.loss", loss, false);
     expect_tensor(p, "mse.dpred", pred, true);

@@ -3,7 +3,6 @@
  * momentum 0.9 on one fixed batch, agree with torch on the loss of every step,
  * on the gradients of the first step and on the final weights
  * (tests/fixtures/mlp_sgd.safetensors, written by tests/reference/make_fixtures.py). */
-#include <math.h>
 #include <stdio.h>
 
 #include "test_support.h"
@@ -78,17 +77,6 @@ static int teardown(void **state)
     return 0;
 }
 
-static void require_ok(nerve_status status, const nerve_error *err)
-{
-    if (status != NERVE_OK) fail_msg("%s: %s", nerve_status_name(status), err->message);
-}
-
-static nerve_node require_node(nerve_node n, const nerve_error *err)
-{
-    if (n < 0) fail_msg("graph construction failed: %s", err->message);
-    return n;
-}
-
 /* The fixture tensor <prefix><name>, which must have `count` elements. */
 static const float *fixture_tensor(trainer *t, const char *name, int64_t count, char *full,
                                    size_t full_size)
@@ -109,14 +97,7 @@ static void expect_fixture(trainer *t, const char *name, const nerve_real *actua
 {
     char full[128];
     const float *expected = fixture_tensor(t, name, count, full, sizeof full);
-    int64_t bad = 0;
-    for (int64_t i = 0; i < count; i++) {
-        double a = actual[i], e = expected[i];
-        if (isfinite(a) && fabs(a - e) <= TOLERANCE * fmax(1.0, fabs(e))) continue;
-        if (bad++ < 5) print_error("%s[%lld]: nerve %.9g, torch %.9g\n", full, (long long)i, a, e);
-    }
-    if (bad) fail_msg("%s: %lld of %lld elements differ from torch", full, (long long)bad,
-                      (long long)count);
+    test_assert_close(full, actual, expected, count, TOLERANCE);
 }
 
 static void copy_fixture(trainer *t, const char *name, nerve_real *dst, int64_t count)
@@ -170,7 +151,7 @@ static void expect_param_grad(trainer *t, nerve_node n, const char *tensor)
 static nerve_node build(trainer *t, const run_spec *run)
 {
     t->run = run;
-    require_ok(nerve_safetensors_open(test_source_path("tests/fixtures/mlp_sgd.safetensors"),
+    test_require_ok(nerve_safetensors_open(test_source_path("tests/fixtures/mlp_sgd.safetensors"),
                                       &t->st, &t->err),
                &t->err);
     nerve_shape x_shape;
@@ -180,7 +161,7 @@ static nerve_node build(trainer *t, const run_spec *run)
     int64_t batch = x_shape.dim[0], features = x_shape.dim[1];
     int64_t outputs = run->layers[run->layer_count - 1].units;
 
-    nerve_node x = require_node(nerve_input(t->g, "x", nerve_shape_1d(features), &t->err), &t->err);
+    nerve_node x = test_require_node(nerve_input(t->g, "x", nerve_shape_1d(features), &t->err), &t->err);
     nerve_rng rng;
     nerve_rng_seed(&rng, 1);
     nerve_node h = x;
@@ -189,19 +170,19 @@ static nerve_node build(trainer *t, const run_spec *run)
                                        .bias = true,
                                        .init = NERVE_INIT_DEFAULT,
                                        .activation = run->layers[l].activation};
-        h = require_node(nerve_dense(t->g, run->layers[l].name, h, &options, &rng, &t->err),
+        h = test_require_node(nerve_dense(t->g, run->layers[l].name, h, &options, &rng, &t->err),
                          &t->err);
     }
     nerve_node target, loss;
     if (run->loss == CROSS_ENTROPY) {
         target = nerve_input(t->g, "labels", nerve_shape_make(0, NULL), &t->err);
-        loss = nerve_softmax_cross_entropy(t->g, h, require_node(target, &t->err), &t->err);
+        loss = nerve_softmax_cross_entropy(t->g, h, test_require_node(target, &t->err), &t->err);
     } else {
         target = nerve_input(t->g, "targets", nerve_shape_1d(outputs), &t->err);
-        loss = nerve_mse(t->g, h, require_node(target, &t->err), &t->err);
+        loss = nerve_mse(t->g, h, test_require_node(target, &t->err), &t->err);
     }
-    require_node(loss, &t->err);
-    require_ok(nerve_graph_plan(t->g, batch, &t->err), &t->err);
+    test_require_node(loss, &t->err);
+    test_require_ok(nerve_graph_plan(t->g, batch, &t->err), &t->err);
 
     copy_fixture(t, "x", nerve_node_value(t->g, x), batch * features);
     copy_fixture(t, run->loss == CROSS_ENTROPY ? "labels" : "targets",

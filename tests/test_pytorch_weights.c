@@ -1,7 +1,6 @@
 /* Weights move both ways between PyTorch and nerve: a state_dict saved by
  * PyTorch loads into the same network described by a .cfg and gives
  * PyTorch's outputs; nerve saves it back under the same names and shapes. */
-#include <math.h>
 #include <string.h>
 
 #include "test_support.h"
@@ -22,12 +21,6 @@ static nerve_model *load_mlp(void)
     return m;
 }
 
-static void assert_close(const float *actual, const float *expected, int64_t n)
-{
-    for (int64_t i = 0; i < n; i++)
-        assert_true(fabsf(actual[i] - expected[i]) <= 1e-5f * fmaxf(1.0f, fabsf(expected[i])));
-}
-
 static void test_pytorch_state_dict_gives_pytorch_outputs(void **state)
 {
     nerve_model *m = load_mlp();
@@ -46,13 +39,14 @@ static void test_pytorch_state_dict_gives_pytorch_outputs(void **state)
     /* Three samples through a network planned for batches of two: the last
      * batch is partial. */
     assert_int_equal(nerve_predict(m, x, 3, probabilities, &err), NERVE_OK);
-    assert_close(probabilities, expected, 12);
+    test_assert_close("probabilities", probabilities, expected, 12, 1e-5);
 
     nerve_graph *g = nerve_model_graph(m);
     assert_int_equal(nerve_graph_set_batch(g, 2, &err), NERVE_OK);
     memcpy(nerve_node_value(g, nerve_model_input(m)), x, 2 * 8 * sizeof(float));
     nerve_graph_forward(g, nerve_model_output(m));
-    assert_close(nerve_node_value(g, nerve_model_output(m)), nerve_safetensors_get(io, "logits", &shape), 8);
+    test_assert_close("logits", nerve_node_value(g, nerve_model_output(m)),
+                      nerve_safetensors_get(io, "logits", &shape), 8, 1e-5);
     nerve_safetensors_close(io);
     nerve_model_free(m);
 }

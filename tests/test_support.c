@@ -1,5 +1,6 @@
 #include "test_support.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,4 +60,27 @@ void test_assert_message_contains(const nerve_error *err, const char *needle)
         fprintf(stderr, "expected \"%s\" in message: %s\n", needle, err->message);
         fail();
     }
+}
+
+void test_require_ok(nerve_status status, const nerve_error *err)
+{
+    if (status != NERVE_OK) fail_msg("%s: %s", nerve_status_name(status), err->message);
+}
+
+nerve_node test_require_node(nerve_node n, const nerve_error *err)
+{
+    if (n < 0) fail_msg("graph construction failed: %s", err->message);
+    return n;
+}
+
+void test_assert_close(const char *name, const nerve_real *actual, const float *expected,
+                       int64_t count, double tolerance)
+{
+    int64_t bad = 0;
+    for (int64_t i = 0; i < count; i++) {
+        double a = actual[i], e = expected[i];
+        if (isfinite(a) && fabs(a - e) <= tolerance * fmax(1.0, fabs(e))) continue;
+        if (bad++ < 5) print_error("%s[%lld]: nerve %.9g, expected %.9g\n", name, (long long)i, a, e);
+    }
+    if (bad) fail_msg("%s: %lld of %lld elements differ", name, (long long)bad, (long long)count);
 }

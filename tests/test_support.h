@@ -21,4 +21,14 @@ const char *test_source_path(const char *relative);
 /* Asserts that err's message contains needle (and prints it when it does not). */
 void test_assert_message_contains(const nerve_error *err, const char *needle);
 
+/* Fails with the message unless status is NERVE_OK. */
+void test_require_ok(nerve_status status, const nerve_error *err);
+/* Fails with the message unless graph construction returned a node. */
+nerve_node test_require_node(nerve_node n, const nerve_error *err);
+/* Fails unless |actual - expected| <= tolerance * max(1, |expected|) for every
+ * element (an absolute floor, since some expected values are exactly 0),
+ * listing the first differing elements of the tensor `name`. */
+void test_assert_close(const char *name, const nerve_real *actual, const float *expected,
+                       int64_t count, double tolerance);
+
 #endif
