@@ -328,8 +328,18 @@ void nerve_config_free(nerve_config *cfg);
 const char *nerve_config_filename(const nerve_config *cfg);
 int nerve_config_section_count(const nerve_config *cfg);
 nerve_config_section *nerve_config_section_at(nerve_config *cfg, int i);
+/* Appends an empty section (line 0), e.g. an optional settings section that
+ * overrides may then fill. */
+nerve_config_section *nerve_config_add_section(nerve_config *cfg, const char *type,
+                                               nerve_error *err);
+#define NERVE_CONFIG_NAME_MAX 64
+/* Section i's name: its name= value, or by default its type followed by its
+ * index among the sections of that type ("dense0", "dense1", "activation0").
+ * buf (NERVE_CONFIG_NAME_MAX bytes) holds a default name. */
+const char *nerve_config_section_name(const nerve_config *cfg, int i, char *buf, size_t size);
 /* Applies "section.key=value" (from --set): section is a section type that
- * occurs once ("net", "optimizer") or a layer's name= value. The key is
+ * occurs once ("net", "optimizer") or a section's name (see
+ * nerve_config_section_name). The key is
  * replaced or added; the entry's line is 0 and messages say "--set". */
 nerve_status nerve_config_override(nerve_config *cfg, const char *assignment, nerve_error *err);
 

@@ -79,6 +79,32 @@ static void test_overrides_apply_by_section_and_by_layer_name(void **state)
     nerve_model_free(m);
 }
 
+static void test_overrides_reach_default_names_and_absent_sections(void **state)
+{
+    /* The second [dense] is dense1 (type plus index among [dense] sections);
+     * base_cfg has no [loss] section. */
+    const char *const overrides[] = {"dense1.units=6", "loss.type=mse", NULL};
+    nerve_model *m;
+    nerve_error err = {0};
+    assert_int_equal(load_text(base_cfg, overrides, &m, &err), NERVE_OK);
+    nerve_graph *g = nerve_model_graph(m);
+    assert_int_equal(nerve_node_shape(g, nerve_graph_find(g, "dense1.weight")).dim[0], 6);
+    assert_int_equal(nerve_model_settings_of(m)->loss, NERVE_LOSS_MSE);
+    nerve_model_free(m);
+}
+
+static void test_default_names_count_per_type(void **state)
+{
+    char text[4096];
+    snprintf(text, sizeof text, "%s[activation]\ntype = tanh\n[dense]\nunits = 2\n", base_cfg);
+    nerve_model *m;
+    nerve_error err = {0};
+    assert_int_equal(load_text(text, NULL, &m, &err), NERVE_OK);
+    assert_string_equal(nerve_model_layer_name(m, 2), "activation0");
+    assert_string_equal(nerve_model_layer_name(m, 3), "dense2");
+    nerve_model_free(m);
+}
+
 static void test_override_with_a_bad_value_is_rejected(void **state)
 {
     const char *const overrides[] = {"hidden.units=zero", NULL};
@@ -196,6 +222,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_valid_config_builds_the_network),
         cmocka_unit_test(test_overrides_apply_by_section_and_by_layer_name),
+        cmocka_unit_test(test_overrides_reach_default_names_and_absent_sections),
+        cmocka_unit_test(test_default_names_count_per_type),
         cmocka_unit_test(test_override_with_a_bad_value_is_rejected),
         cmocka_unit_test(test_unknown_key_names_its_line),
         cmocka_unit_test(test_unknown_section_names_its_line),

@@ -296,7 +296,31 @@ static const char *entry_value(const nerve_config_section *section, const char *
     return NULL;
 }
 
-/* The one section whose type (if unique) or name= value is target. */
+const char *nerve_config_section_name(const nerve_config *cfg, int i, char *buf, size_t size)
+{
+    const nerve_config_section *section = &cfg->slots[i].section;
+    const char *name = entry_value(section, "name");
+    if (name) return name;
+    int index = 0;
+    for (int k = 0; k < i; k++) index += strcmp(cfg->slots[k].section.type, section->type) == 0;
+    snprintf(buf, size, "%s%d", section->type, index);
+    return buf;
+}
+
+nerve_config_section *nerve_config_add_section(nerve_config *cfg, const char *type, nerve_error *err)
+{
+    span s = {type, type + strlen(type)};
+    if (!is_identifier(s)) {
+        nerve_error_set(err, NERVE_ERR_INVALID, "'%s' is not a valid section name", type);
+        return NULL;
+    }
+    nerve_config_section *section = add_section(cfg, s, 0);
+    if (!section) nerve_error_set(err, NERVE_ERR_NOMEM, "out of memory adding [%s]", type);
+    return section;
+}
+
+/* The one section whose type (if unique) or name (explicit, or the default
+ * type-plus-index) is target. */
 static nerve_status resolve_section(nerve_config *cfg, span target, const char *assignment,
                                     int *index, nerve_error *err)
 {
@@ -316,6 +340,12 @@ static nerve_status resolve_section(nerve_config *cfg, span target, const char *
                                    assignment, quoted_length(target), target.begin,
                                    cfg->slots[found].section.line, cfg->slots[i].section.line);
         found = i;
+    }
+    for (int i = 0; found < 0 && i < cfg->section_count; i++) {
+        char buf[NERVE_CONFIG_NAME_MAX];
+        if (!entry_value(&cfg->slots[i].section, "name") &&
+            span_equals(target, nerve_config_section_name(cfg, i, buf, sizeof buf)))
+            found = i;
     }
     *index = found;
     if (found >= 0) return NERVE_OK;

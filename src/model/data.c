@@ -19,13 +19,13 @@ static nerve_status check_fits(const nerve_model *m, const char *path, nerve_dat
                                nerve_error *err)
 {
     int64_t features = nerve_shape_numel(&m->settings.input);
-    char shape[64];
+    char file_shape[64], input_shape[64];
     if (ds->sample_size != features)
         return nerve_error_set(err, NERVE_ERR_SHAPE,
                                "%s: samples have %lld values (%s), the network input %s has %lld",
                                path, (long long)ds->sample_size,
-                               nerve_shape_format(&ds->sample_shape, shape, sizeof shape),
-                               nerve_shape_format(&m->settings.input, shape, sizeof shape),
+                               nerve_shape_format(&ds->sample_shape, file_shape, sizeof file_shape),
+                               nerve_shape_format(&m->settings.input, input_shape, sizeof input_shape),
                                (long long)features);
     ds->sample_shape = m->settings.input;
     if (m->settings.loss == NERVE_LOSS_SOFTMAX_CROSS_ENTROPY) {

@@ -173,6 +173,21 @@ static nerve_status read_settings(nerve_config *cfg, nerve_model *m, nerve_error
     return NERVE_OK;
 }
 
+/* Optional settings sections exist, empty, even when the file has none, so
+ * that --set optimizer.lr=... works on any cfg. */
+static nerve_status add_missing_settings_sections(nerve_config *cfg, nerve_error *err)
+{
+    for (int k = 0; k < SETTINGS_SECTION_COUNT; k++) {
+        bool present = false;
+        for (int i = 0; i < nerve_config_section_count(cfg); i++)
+            present |= strcmp(nerve_config_section_at(cfg, i)->type, settings_sections[k].type) == 0;
+        if (!present && !settings_sections[k].required &&
+            !nerve_config_add_section(cfg, settings_sections[k].type, err))
+            return NERVE_ERR_NOMEM;
+    }
+    return NERVE_OK;
+}
+
 static bool valid_layer_name(const char *name)
 {
     if (!name[0] || strcmp(name, "input") == 0) return false;
@@ -202,8 +217,8 @@ static nerve_status build_layers(nerve_config *cfg, nerve_model *m, nerve_error 
         if (!type) continue;
         cfg_reader r = cfg_reader_begin(cfg, sec, err);
         model_layer *layer = &m->layers[m->layer_count];
-        char default_name[NERVE_LAYER_NAME_MAX], input_name[NERVE_LAYER_NAME_MAX];
-        snprintf(default_name, sizeof default_name, "%s%d", sec->type, m->layer_count);
+        char default_name[NERVE_CONFIG_NAME_MAX], input_name[NERVE_LAYER_NAME_MAX];
+        nerve_config_section_name(cfg, i, default_name, sizeof default_name);
         if (!cfg_read_string(&r, "name", false, default_name, layer->name, sizeof layer->name) ||
             !cfg_read_string(&r, "input", false, "", input_name, sizeof input_name))
             return r.status;
@@ -277,6 +292,7 @@ nerve_status nerve_model_load(const char *path, const char *const *overrides, ne
     *out = NULL;
     nerve_config *cfg = NULL;
     nerve_status st = nerve_config_load(path, &cfg, err);
+    if (st == NERVE_OK) st = add_missing_settings_sections(cfg, err);
     for (int i = 0; st == NERVE_OK && overrides && overrides[i]; i++)
         st = nerve_config_override(cfg, overrides[i], err);
     nerve_model *m = NULL;
