@@ -239,9 +239,12 @@ nerve_status nerve_idx_load(const char *images_path, const char *labels_path,
 /* Images only (for prediction): target_size 0, targets NULL. */
 nerve_status nerve_idx_load_images(const char *images_path, nerve_dataset *out, nerve_error *err);
 
+#define NERVE_CSV_NO_LABEL (-2)
+
 typedef struct nerve_csv_options {
     bool header;           /* skip the first row */
-    int label_column;      /* classification: 0-based column, -1 = last */
+    int label_column;      /* classification: 0-based column, -1 = last,
+                              NERVE_CSV_NO_LABEL: every column is a feature */
     int targets;           /* regression: the last `targets` columns (0 = classification) */
 } nerve_csv_options;
 

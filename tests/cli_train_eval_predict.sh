@@ -243,7 +243,7 @@ head -c 40 left.png >truncated.png
 run 3 predict images.cfg --weights images.safetensors --input truncated.png
 contains err.txt "nerve: truncated.png: "
 run 3 predict points.cfg --weights points.safetensors --input images.csv
-contains err.txt "images.csv: rows have 17 columns, the network input has 2 features"
+contains err.txt "images.csv: rows have 17 columns; the network takes 2 features"
 run 3 eval points.cfg --weights points.safetensors --data images.csv
 contains err.txt "images.csv"
 run 2 eval images.cfg --weights images.safetensors

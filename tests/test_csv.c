@@ -101,6 +101,22 @@ static void test_regression_targets_are_the_last_columns(void **state)
     nerve_dataset_free(&ds);
 }
 
+static void test_features_only_rows_have_no_targets(void **state)
+{
+    const char *path = write_csv("features.csv", "1,2,3\n4,5,6\n");
+    nerve_csv_options options = classification(NERVE_CSV_NO_LABEL);
+    nerve_dataset ds;
+    nerve_error err = {0};
+    assert_int_equal(nerve_csv_load(path, &options, &ds, &err), NERVE_OK);
+    assert_int_equal(ds.count, 2);
+    assert_int_equal(ds.sample_size, 3);
+    assert_int_equal(ds.target_size, 0);
+    assert_null(ds.targets);
+    assert_int_equal(ds.num_classes, 0);
+    assert_floats(ds.inputs, (const float[]){1, 2, 3, 4, 5, 6}, 6);
+    nerve_dataset_free(&ds);
+}
+
 static void test_bom_crlf_blank_lines_and_padding_are_accepted(void **state)
 {
     /* A byte-order mark, CRLF, blank lines, padded fields, no final newline. */
@@ -204,6 +220,7 @@ int main(void)
         cmocka_unit_test(test_label_in_first_column_with_header),
         cmocka_unit_test(test_label_in_a_middle_column),
         cmocka_unit_test(test_regression_targets_are_the_last_columns),
+        cmocka_unit_test(test_features_only_rows_have_no_targets),
         cmocka_unit_test(test_bom_crlf_blank_lines_and_padding_are_accepted),
         cmocka_unit_test(test_many_rows_grow_the_buffers),
         cmocka_unit_test(test_bad_number_names_line_and_column),

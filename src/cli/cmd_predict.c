@@ -35,45 +35,32 @@ static bool starts_with_idx_or_gzip(const char *path)
     return n == 2 && ((head[0] == 0 && head[1] == 0) || (head[0] == 0x1f && head[1] == 0x8b));
 }
 
-/* nerve_csv_load has no features-only mode: reading with targets = 1 keeps
- * every column as a number (the last one as a "target"), and the rows are
- * put back together here without the label or target columns, if any. */
+/* Rows of features only, or (the file the model trained on) features with the
+ * label or targets [data] describes, which are then ignored. */
 static nerve_status read_csv(const nerve_model *m, const char *path, int64_t features,
                              samples *out, nerve_error *err)
 {
     const nerve_data_settings *data = &nerve_model_settings_of(m)->data;
-    nerve_csv_options options = {.header = data->csv.header, .targets = 1};
+    nerve_csv_options features_only = {.header = data->csv.header,
+                                       .label_column = NERVE_CSV_NO_LABEL};
     nerve_dataset ds;
-    nerve_status status = nerve_csv_load(path, &options, &ds, err);
-    if (status) return status;
-    int64_t columns = ds.sample_size + 1, drop_count = columns - features, drop_first = columns;
-    bool classifier = nerve_model_classes(m) > 0;
-    if (classifier && drop_count == 1)
-        drop_first = data->csv.label_column < 0 ? columns - 1 : data->csv.label_column;
-    else if (!classifier && drop_count > 0 && drop_count == data->csv.targets)
-        drop_first = columns - drop_count;
-    if (drop_count != 0 && drop_first >= columns) {
+    nerve_status status = nerve_csv_load(path, &features_only, &ds, err);
+    if (status == NERVE_OK && ds.sample_size != features) {
+        int64_t columns = ds.sample_size;
         nerve_dataset_free(&ds);
-        return nerve_error_set(err, NERVE_ERR_SHAPE,
-                               "%s: rows have %lld columns, the network input has %lld "
-                               "features%s",
-                               path, (long long)columns, (long long)features,
-                               classifier ? " (plus one label column)" : "");
-    }
-    out->inputs = malloc((size_t)ds.count * (size_t)features * sizeof *out->inputs);
-    if (!out->inputs) {
-        nerve_dataset_free(&ds);
-        return nerve_error_set(err, NERVE_ERR_NOMEM, "%s: out of memory for %lld rows", path,
-                               (long long)ds.count);
-    }
-    for (int64_t i = 0; i < ds.count; i++) {
-        float *row = out->inputs + i * features;
-        for (int64_t j = 0, k = 0; j < columns; j++) {
-            if (j >= drop_first && j < drop_first + drop_count) continue;
-            row[k++] = j < ds.sample_size ? ds.inputs[i * ds.sample_size + j] : ds.targets[i];
+        status = nerve_csv_load(path, &data->csv, &ds, err);
+        if (status == NERVE_OK && ds.sample_size != features) {
+            nerve_dataset_free(&ds);
+            return nerve_error_set(err, NERVE_ERR_SHAPE,
+                                   "%s: rows have %lld columns; the network takes %lld features, "
+                                   "optionally with the label or targets [data] describes",
+                                   path, (long long)columns, (long long)features);
         }
     }
+    if (status != NERVE_OK) return status;
+    out->inputs = ds.inputs;
     out->count = ds.count;
+    ds.inputs = NULL;
     nerve_dataset_free(&ds);
     return NERVE_OK;
 }

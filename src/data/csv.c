@@ -93,6 +93,9 @@ static nerve_status set_columns(csv_reader *reader, int64_t line, int columns)
                                    reader->path, (long long)line, columns, options->targets);
         reader->label_column = -1;
         reader->target_size = options->targets;
+    } else if (options->label_column == NERVE_CSV_NO_LABEL) {
+        reader->label_column = -1;
+        reader->target_size = 0;
     } else {
         int label = options->label_column == -1 ? columns - 1 : options->label_column;
         if (columns < 2)
@@ -121,7 +124,8 @@ static nerve_status reserve_row(csv_reader *reader)
     size_t target_bytes = (size_t)capacity * (size_t)reader->target_size * sizeof(float);
     float *inputs = realloc(reader->inputs, input_bytes);
     if (inputs) reader->inputs = inputs;
-    float *targets = inputs ? realloc(reader->targets, target_bytes) : NULL;
+    /* + 1: a features-only file has no targets, and realloc(p, 0) may return NULL. */
+    float *targets = inputs ? realloc(reader->targets, target_bytes + 1) : NULL;
     if (targets) reader->targets = targets;
     if (!inputs || !targets)
         return nerve_error_set(reader->err, NERVE_ERR_NOMEM, "%s: cannot allocate %lld rows",
@@ -209,9 +213,10 @@ static nerve_status check_options(const char *path, const nerve_csv_options *opt
     if (options->targets < 0)
         return nerve_error_set(err, NERVE_ERR_INVALID, "%s: targets must be >= 0, got %d", path,
                                options->targets);
-    if (options->targets == 0 && options->label_column < -1)
+    if (options->targets == 0 && options->label_column < -1 &&
+        options->label_column != NERVE_CSV_NO_LABEL)
         return nerve_error_set(err, NERVE_ERR_INVALID,
-                               "%s: label_column must be >= 0 or -1 (last), got %d", path,
+                               "%s: label_column must be >= 0, -1 (last) or NERVE_CSV_NO_LABEL, got %d", path,
                                options->label_column);
     return NERVE_OK;
 }
@@ -241,7 +246,8 @@ nerve_status nerve_csv_load(const char *path, const nerve_csv_options *options,
     out->sample_size = reader.features;
     out->inputs = reader.inputs;
     out->target_size = reader.target_size;
-    out->targets = reader.targets;
+    out->targets = reader.target_size ? reader.targets : NULL;
+    if (!reader.target_size) free(reader.targets);
     out->num_classes = reader.label_column >= 0 ? reader.max_label + 1 : 0;
     return NERVE_OK;
 }
