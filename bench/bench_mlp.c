@@ -1,0 +1,142 @@
+/* nerve's side of the MLP benchmark (bench/run.sh; docs/benchmarks.md):
+ * trains the network of a .cfg through nerve_train and times only the
+ * training steps, then times nerve_predict at batch 1 and batch 256.
+ * bench_mlp_torch.py does the same work in PyTorch, step for step.
+ *
+ *   nerve_bench_mlp [--threads N] [--warmup STEPS] [--steps STEPS] CFG
+ *
+ * Prints one line: nerve train_samples_per_s=... infer1_samples_per_s=...
+ * infer256_samples_per_s=... train_loss=... */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "nerve.h"
+
+/* Inference work, the same in bench_mlp_torch.py: warm-up calls, then timed ones. */
+#define INFER1_WARMUP 500
+#define INFER1_CALLS 20000
+#define INFER256_BATCH 256
+#define INFER256_WARMUP 20
+#define INFER256_CALLS 400
+
+static double seconds_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* The timed window runs from the end of step warmup_steps to the end of step
+ * warmup_steps + timed_steps: the steps before it absorb first-touch costs,
+ * and loading the data happens before either. */
+typedef struct step_clock {
+    int64_t warmup_steps, timed_steps;
+    int64_t batch, train_count;
+    int64_t timed_samples;
+    double start, stop;
+    double loss; /* the epoch's running mean at the last timed step */
+} step_clock;
+
+static void on_progress(const nerve_progress *p, void *user)
+{
+    step_clock *c = user;
+    if (p->global_step == c->warmup_steps) c->start = seconds_now();
+    if (p->global_step <= c->warmup_steps) return;
+    /* The last batch of an epoch holds what is left of the training set. */
+    int64_t first = (p->step - 1) * c->batch;
+    c->timed_samples += c->train_count - first < c->batch ? c->train_count - first : c->batch;
+    if (p->global_step == c->warmup_steps + c->timed_steps) {
+        c->stop = seconds_now();
+        c->loss = p->loss;
+    }
+}
+
+/* Samples per second of `calls` predictions of `batch` consecutive training
+ * samples each, after `warmup` untimed ones. */
+static nerve_status time_inference(nerve_model *m, const nerve_dataset *data, int64_t batch,
+                                   int warmup, int calls, double *samples_per_s, nerve_error *err)
+{
+    nerve_model_settings_mut(m)->batch = batch; /* nerve_predict runs batches of this size */
+    float *outputs = malloc((size_t)(batch * nerve_model_output_size(m)) * sizeof *outputs);
+    if (!outputs) return nerve_error_set(err, NERVE_ERR_NOMEM, "out of memory for outputs");
+    int64_t batches_in_data = data->count / batch;
+    nerve_status st = NERVE_OK;
+    double start = 0;
+    for (int i = 0; st == NERVE_OK && i < warmup + calls; i++) {
+        if (i == warmup) start = seconds_now();
+        const float *inputs = data->inputs + (i % batches_in_data) * batch * data->sample_size;
+        st = nerve_predict(m, inputs, batch, outputs, err);
+    }
+    *samples_per_s = (double)calls * (double)batch / (seconds_now() - start);
+    free(outputs);
+    return st;
+}
+
+static int usage(void)
+{
+    fprintf(stderr, "usage: nerve_bench_mlp [--threads N] [--warmup STEPS] [--steps STEPS] CFG\n");
+    return 2;
+}
+
+static int fail(const nerve_error *err)
+{
+    fprintf(stderr, "nerve_bench_mlp: %s\n", err->message);
+    return 1;
+}
+
+int main(int argc, char **argv)
+{
+    long threads = 2, warmup = 100, steps = 938; /* 938 steps: two epochs' worth at batch 128 */
+    const char *cfg = NULL;
+    for (int i = 1; i < argc; i++) {
+        long *value = strcmp(argv[i], "--threads") == 0  ? &threads
+                      : strcmp(argv[i], "--warmup") == 0 ? &warmup
+                      : strcmp(argv[i], "--steps") == 0  ? &steps
+                                                         : NULL;
+        if (!value) {
+            if (cfg || argv[i][0] == '-') return usage();
+            cfg = argv[i];
+            continue;
+        }
+        char *end;
+        if (i + 1 == argc) return usage();
+        *value = strtol(argv[++i], &end, 10);
+        if (*end || *value < 1) return usage();
+    }
+    if (!cfg) return usage();
+    nerve_set_threads((int)threads);
+
+    nerve_error err;
+    nerve_model *m = NULL;
+    nerve_dataset train = {0};
+    if (nerve_model_load(cfg, NULL, &m, &err) != NERVE_OK) return fail(&err);
+    if (nerve_model_load_data(m, &train, NULL, NULL, &err) != NERVE_OK) {
+        nerve_model_free(m);
+        return fail(&err);
+    }
+
+    nerve_train_options options = nerve_train_options_from(m);
+    step_clock clock = {.warmup_steps = warmup, .timed_steps = steps, .batch = options.batch,
+                        .train_count = train.count};
+    int64_t steps_per_epoch = (train.count + options.batch - 1) / options.batch;
+    options.max_steps = warmup + steps;
+    options.epochs = (int)((options.max_steps + steps_per_epoch - 1) / steps_per_epoch);
+    options.on_progress = on_progress;
+    options.user = &clock;
+    double infer1 = 0, infer256 = 0;
+    nerve_status st = nerve_train(m, &train, NULL, &options, &err);
+    if (st == NERVE_OK) st = time_inference(m, &train, 1, INFER1_WARMUP, INFER1_CALLS, &infer1, &err);
+    if (st == NERVE_OK)
+        st = time_inference(m, &train, INFER256_BATCH, INFER256_WARMUP, INFER256_CALLS, &infer256,
+                            &err);
+    nerve_dataset_free(&train);
+    nerve_model_free(m);
+    if (st != NERVE_OK) return fail(&err);
+
+    printf("nerve train_samples_per_s=%.1f infer1_samples_per_s=%.1f infer256_samples_per_s=%.1f "
+           "train_loss=%.4f\n",
+           (double)clock.timed_samples / (clock.stop - clock.start), infer1, infer256, clock.loss);
+    return 0;
+}

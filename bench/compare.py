@@ -1,0 +1,186 @@
+"""Runs nerve and PyTorch on the benchmark MLP side by side and prints both.
+
+    /usr/bin/python3 bench/compare.py --nerve build/bench/nerve_bench_mlp [--rounds 3]
+
+The runs are interleaved (nerve, PyTorch, nerve, PyTorch, ...) and each starts
+once the CPU is idle, because the machines are shared (BENCHMARKING.md). Each
+side reports its own samples/s; the peak RSS of each child comes from
+os.wait4. The table shows medians with min-max over the rounds and the ratio
+of the medians, nerve / PyTorch. docs/benchmarks.md explains the setup.
+"""
+import argparse
+import datetime
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+IDLE_BUSY_CPUS = 0.15  # "idle": fewer busy CPUs than this over one second
+IDLE_TIMEOUT_S = 60.0  # then run anyway, with a warning
+# A run during which other processes kept this many CPUs busy on average was
+# disturbed (/proc/stat is sampled at each tick, rusage is exact: on a quiet
+# machine they differ by up to ~0.1 CPU). Two spinning OpenMP threads and a
+# compiler on two cores can be 10x slower, so such a run is run again, at most
+# RETRIES times.
+DISTURBED_CPUS = 0.25
+RETRIES = 2
+IDLE_BUDGET_S = 150.0  # waiting in all, so that a busy machine still ends in ~5 minutes
+
+# PyTorch at its best on these machines (BENCHMARKING.md): passive OpenMP
+# waiting, OpenBLAS's own choice of kernels (AVX-512), and glibc keeping freed
+# buffers instead of returning them and paying first touch again.
+TORCH_SET = {
+    "OMP_WAIT_POLICY": "passive",
+    "GLIBC_TUNABLES": "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=68719476736",
+}
+TORCH_UNSET = ("OPENBLAS_CORETYPE",)
+# nerve runs in the default environment: none of PyTorch's tunables.
+NERVE_UNSET = tuple(TORCH_SET)
+
+METRICS = (
+    ("train_samples_per_s", "train samples/s"),
+    ("infer1_samples_per_s", "infer batch 1 samples/s"),
+    ("infer256_samples_per_s", "infer batch 256 samples/s"),
+    ("peak_rss_mib", "peak RSS MiB"),
+)
+
+
+def cpu_jiffies():
+    """(busy, total) jiffies of all CPUs together, and the number of CPUs."""
+    with open("/proc/stat") as f:
+        lines = f.read().splitlines()
+    fields = [int(v) for v in lines[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    cpus = sum(1 for line in lines if line.startswith("cpu") and line[3].isdigit())
+    return sum(fields[:8]) - idle, sum(fields[:8]), cpus  # guest time is already in user
+
+
+def busy_cpus(interval=1.0):
+    busy0, total0, cpus = cpu_jiffies()
+    time.sleep(interval)
+    busy1, total1, _ = cpu_jiffies()
+    return cpus * (busy1 - busy0) / max(1, total1 - total0)
+
+
+def wait_until_idle(budget):
+    """Waits for an idle CPU; returns what is left of the budget (seconds)."""
+    start = time.monotonic()
+    limit = min(IDLE_TIMEOUT_S, budget)
+    while True:
+        busy = busy_cpus()
+        waited = time.monotonic() - start
+        if busy < IDLE_BUSY_CPUS:
+            return max(0.0, budget - waited)
+        if waited >= limit:
+            print(f"warning: the CPU is still busy ({busy:.2f} CPUs) after {waited:.0f} s;"
+                  " measuring anyway, figures may be low", file=sys.stderr)
+            return max(0.0, budget - waited)
+
+
+def run(side, command, env):
+    """Runs one benchmark child; returns its key=value figures, its peak RSS
+    and how many CPUs other processes kept busy meanwhile."""
+    busy0, _, _ = cpu_jiffies()
+    start = time.monotonic()
+    child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
+    output = child.stdout.read()
+    child.stdout.close()
+    # wait4 rather than Popen.wait: it returns the child's own rusage, whose
+    # ru_maxrss (KiB on Linux) is that child's peak and nobody else's.
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.monotonic() - start
+    busy1, _, _ = cpu_jiffies()
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode != 0:
+        sys.exit(f"compare: {' '.join(command)} exited with {child.returncode}")
+    lines = [line for line in output.splitlines() if line.startswith(side + " ")]
+    if len(lines) != 1:
+        sys.exit(f"compare: {' '.join(command)} printed no '{side} ...' line:\n{output}")
+    figures = {key: float(value) for key, value in
+               (field.split("=", 1) for field in lines[0].split()[1:])}
+    figures["peak_rss_mib"] = usage.ru_maxrss / 1024
+    busy_seconds = (busy1 - busy0) / os.sysconf("SC_CLK_TCK")
+    figures["other_cpus"] = max(0.0, busy_seconds - usage.ru_utime - usage.ru_stime) / wall
+    return figures
+
+
+def environment(unset, set_=None):
+    env = {k: v for k, v in os.environ.items() if k not in unset}
+    env.update(set_ or {})
+    return env
+
+
+def cpu_model():
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor()
+
+
+def cell(values):
+    return f"{statistics.median(values):,.0f} ({min(values):,.0f}-{max(values):,.0f})"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--nerve", required=True, help="the nerve_bench_mlp executable")
+    parser.add_argument("--cfg", default=os.path.join(HERE, "mlp.cfg"))
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--warmup", type=int, default=100, help="untimed training steps")
+    parser.add_argument("--steps", type=int, default=938, help="timed training steps")
+    args = parser.parse_args()
+    if not os.access(args.nerve, os.X_OK):
+        sys.exit(f"compare: {args.nerve} is not an executable (build it first: make build)")
+
+    common = ["--threads", str(args.threads), "--warmup", str(args.warmup),
+              "--steps", str(args.steps)]
+    sides = {
+        "nerve": ([args.nerve, *common, args.cfg], environment(NERVE_UNSET)),
+        "torch": (["/usr/bin/python3", os.path.join(HERE, "bench_mlp_torch.py"), *common],
+                  environment(TORCH_UNSET, TORCH_SET)),
+    }
+    print(f"MLP 784-256-256-10, batch 128, SGD momentum, {args.threads} threads, "
+          f"{args.steps} timed steps after {args.warmup} warm-up; rounds={args.rounds}, interleaved")
+    print(f"{datetime.date.today()}  {cpu_model()}, {os.cpu_count()} CPUs")
+    print("PyTorch environment: " + " ".join(f"{k}={v}" for k, v in TORCH_SET.items()) +
+          " " + " ".join(f"-u {k}" for k in TORCH_UNSET))
+    results = {side: [] for side in sides}
+    idle_budget = IDLE_BUDGET_S
+    for round_ in range(1, args.rounds + 1):
+        for side, (command, env) in sides.items():
+            for attempt in range(RETRIES + 1):
+                idle_budget = wait_until_idle(idle_budget)
+                figures = run(side, command, env)
+                print(f"  round {round_} {side:5s} " +
+                      " ".join(f"{key}={figures[key]:.0f}" for key, _ in METRICS) +
+                      f" train_loss={figures['train_loss']:.4f}"
+                      f" other_cpus={figures['other_cpus']:.2f}", flush=True)
+                if figures["other_cpus"] < DISTURBED_CPUS:
+                    break
+                # Without idle-waiting budget the machine is busy for good: a
+                # second try would be disturbed too.
+                again = attempt < RETRIES and idle_budget > 0
+                print(f"  (other processes kept {figures['other_cpus']:.2f} CPUs busy during "
+                      "that run" + ("; running it again)" if again else
+                                    "; keeping it, figures may be low)"), flush=True)
+                if not again:
+                    break
+            results[side].append(figures)
+
+    print()
+    print(f"{'':27s} {'nerve':>26s} {'PyTorch':>26s} {'nerve/PyTorch':>14s}")
+    for key, label in METRICS:
+        nerve = [r[key] for r in results["nerve"]]
+        torch = [r[key] for r in results["torch"]]
+        ratio = statistics.median(nerve) / statistics.median(torch)
+        print(f"{label:27s} {cell(nerve):>26s} {cell(torch):>26s} {ratio:14.2f}")
+    print("medians (min-max); samples/s: higher is better, RSS: lower is better")
+
+
+if __name__ == "__main__":
+    main()
