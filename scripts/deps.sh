@@ -6,9 +6,11 @@
 set -euo pipefail
 
 set_name=${1:-build}
-# libgomp1, libasan8 and libubsan1 come with gcc (libgcc-12-dev depends on them).
-packages=(cmake make gcc pkg-config zlib1g-dev libjansson-dev libdnnl-dev
-          libstb-dev libcmocka-dev dataset-fashion-mnist)
+# libgomp1, libasan8 and libubsan1 come with gcc (libgcc-12-dev depends on them);
+# libc6-dev is only a Recommends of gcc, hence named. python3 runs the CLI tests'
+# helpers (writing PNG and checking JSON), nothing at build time.
+packages=(cmake make gcc libc6-dev pkg-config zlib1g-dev libjansson-dev libdnnl-dev
+          libstb-dev libcmocka-dev dataset-fashion-mnist python3)
 case "$set_name" in
   build) ;;
   bench) packages+=(python3-torch python3-numpy) ;;
