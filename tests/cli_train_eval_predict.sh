@@ -3,29 +3,11 @@
 # (table and JSON), predict from CSV, IDX and PNG inputs, describe it with
 # info, and reject corrupt weights and images with exit 3.
 # Usage: bash tests/cli_train_eval_predict.sh NERVE_BINARY SOURCE_DIR
-set -u
 nerve=$1
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cd "$work"
-failures=0
+source "$2/tests/shell_support.sh"
 # The system Python starts in a tenth of the time of a version manager's shim.
 python=/usr/bin/python3
 [ -x "$python" ] || python=python3
-
-fail() {
-    echo "FAIL: $*"
-    failures=$((failures + 1))
-}
-
-# run CODE ARGS...: runs nerve ARGS into out.txt/err.txt and checks the exit code.
-run() {
-    local code=$1
-    shift
-    "$nerve" "$@" >out.txt 2>err.txt
-    local got=$?
-    [ "$got" -eq "$code" ] || fail "nerve $*: exit $got, expected $code: $(cat err.txt)"
-}
 
 # contains FILE PATTERN: FILE holds the fixed string PATTERN.
 contains() {

@@ -2,26 +2,15 @@
 # The command line itself: help, version, and that every mistake gets its exit
 # code (2: bad command line, 3: bad config file) and a message naming it.
 # Usage: bash tests/cli_usage.sh NERVE_BINARY SOURCE_DIR
-set -u
 nerve=$1
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cd "$work"
-failures=0
-
-fail() {
-    echo "FAIL: $*"
-    failures=$((failures + 1))
-}
+source "$2/tests/shell_support.sh"
 
 # expect CODE PATTERN ARGS...: runs nerve ARGS, checks the exit code and that
 # stdout+stderr contain PATTERN (a fixed string).
 expect() {
     local code=$1 pattern=$2
     shift 2
-    "$nerve" "$@" >out.txt 2>err.txt
-    local got=$?
-    [ "$got" -eq "$code" ] || fail "nerve $*: exit $got, expected $code"
+    run "$code" "$@"
     grep -qF -- "$pattern" out.txt err.txt ||
         fail "nerve $*: no '$pattern' in: $(cat out.txt err.txt)"
 }

@@ -110,9 +110,8 @@ int cmd_eval(int argc, char **argv)
         CLI_FLAG("--json", &json, "print one JSON object on stdout (default: a readable table)"),
         CLI_INT("--batch", "N", &batch, 1, 1 << 20,
             "samples per forward pass (default: [net] batch)"),
-        CLI_LIST("--set", "SECTION.KEY=VALUE", &sets, "override a config entry (repeatable)"),
-        CLI_INT("--threads", "N", &threads, 1, 4096,
-            "threads (default: the number of online CPUs)"),
+        CLI_SET_OPTION(&sets),
+        CLI_THREADS_OPTION(&threads),
     };
     const int option_count = (int)(sizeof options / sizeof options[0]);
     int code = cli_parse(&eval_command, options, option_count, argc, argv, &cfg_path);

@@ -127,7 +127,7 @@ int cmd_info(int argc, char **argv)
     cli_list sets = {0};
     const char *cfg_path;
     cli_option options[] = {
-        CLI_LIST("--set", "SECTION.KEY=VALUE", &sets, "override a config entry (repeatable)"),
+        CLI_SET_OPTION(&sets),
     };
     int code = cli_parse(&info_command, options, 1, argc, argv, &cfg_path);
     if (code >= 0) {

@@ -233,9 +233,8 @@ int cmd_predict(int argc, char **argv)
         CLI_INT("--top", "K", &top, 1, 1 << 20,
             "print the K most probable classes (default: every class's probability)"),
         CLI_FLAG("--json", &json, "print one JSON array on stdout (default: a table)"),
-        CLI_LIST("--set", "SECTION.KEY=VALUE", &sets, "override a config entry (repeatable)"),
-        CLI_INT("--threads", "N", &threads, 1, 4096,
-            "threads (default: the number of online CPUs)"),
+        CLI_SET_OPTION(&sets),
+        CLI_THREADS_OPTION(&threads),
     };
     const int option_count = (int)(sizeof options / sizeof options[0]);
     int code = cli_parse(&predict_command, options, option_count, argc, argv, &cfg_path);

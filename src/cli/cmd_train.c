@@ -118,15 +118,13 @@ int cmd_train(int argc, char **argv)
     const char *init_path = NULL, *save_path = NULL, *log_path = NULL, *cfg_path;
     bool no_shuffle = false;
     cli_option options[] = {
-        CLI_LIST("--set", "SECTION.KEY=VALUE", &sets,
-            "override a config entry (repeatable); SECTION is a section type or a layer's name"),
+        CLI_SET_OPTION(&sets),
         CLI_INT("--epochs", "N", &epochs, 0, 1 << 20, "epochs (default: [net] epochs)"),
         CLI_INT("--batch", "N", &batch, 1, 1 << 20, "batch size (default: [net] batch)"),
         CLI_REAL("--lr", "X", &lr, "learning rate (default: [optimizer] lr)"),
         CLI_INT("--seed", "N", &seed, 0, INT64_MAX,
             "seed of the initial weights and the shuffling (default: [net] seed)"),
-        CLI_INT("--threads", "N", &threads, 1, 4096,
-            "threads (default: the number of online CPUs)"),
+        CLI_THREADS_OPTION(&threads),
         CLI_STRING("--init", "W", &init_path,
             "start from the weights in W (default: initialise from the seed)"),
         CLI_STRING("--save", "W", &save_path,

@@ -43,6 +43,13 @@ typedef struct cli_option {
     {(name), (value_name), CLI_OPTION_REAL, (double *){target}, 0, 0, (help), false}
 #define CLI_LIST(name, value_name, target, help) \
     {(name), (value_name), CLI_OPTION_LIST, (cli_list *){target}, 0, 0, (help), false}
+/* The options every command that loads a model shares. */
+#define CLI_SET_OPTION(target)                                                                \
+    CLI_LIST("--set", "SECTION.KEY=VALUE", target,                                            \
+             "override a config entry (repeatable); SECTION is a settings section or a "      \
+             "layer's name")
+#define CLI_THREADS_OPTION(target) \
+    CLI_INT("--threads", "N", target, 1, 4096, "threads (default: the number of online CPUs)")
 
 typedef struct cli_command {
     const char *name;        /* "train" */
