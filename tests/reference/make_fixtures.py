@@ -58,6 +58,8 @@ mlp_sgd.safetensors  -- k = 5 steps of torch.optim.SGD(lr=0.1, momentum=0.9)
     v = grad on the first step; then p = p - lr * v.
 """
 
+import glob
+import importlib.util
 import json
 import os
 import struct
@@ -287,6 +289,15 @@ def main():
         ("state_dict_outputs.safetensors", make_state_dict_outputs,
          "inputs x [3,8] and that model's logits and softmax probabilities"),
     )
+    # Each family of the catalogue keeps its fixtures in a module of its own,
+    # tests/reference/fixtures_<family>.py, listing (file, make, description)
+    # in FIXTURES; its helpers come from this file (import make_fixtures).
+    for module_path in sorted(glob.glob(os.path.join(os.path.dirname(__file__), "fixtures_*.py"))):
+        name = os.path.splitext(os.path.basename(module_path))[0]
+        spec = importlib.util.spec_from_file_location(name, module_path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        fixtures += tuple(module.FIXTURES)
     for file_name, make, description in fixtures:
         path = os.path.normpath(os.path.join(FIXTURE_DIR, file_name))
         write_safetensors(path, make(), description)
