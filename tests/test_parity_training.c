@@ -168,7 +168,6 @@ static nerve_node build(trainer *t, const run_spec *run)
     for (int l = 0; l < run->layer_count; l++) {
         nerve_dense_options options = {.units = run->layers[l].units,
                                        .bias = true,
-                                       .init = NERVE_INIT_DEFAULT,
                                        .activation = run->layers[l].activation};
         h = test_require_node(nerve_dense(t->g, run->layers[l].name, h, &options, &rng, &t->err),
                          &t->err);

@@ -13,7 +13,7 @@ typedef struct xor_net {
 } xor_net;
 
 /* 2 -> 4 (tanh) -> 2 logits, all four XOR cases as one batch. */
-static xor_net build_xor_net(nerve_init init)
+static xor_net build_xor_net(nerve_init init, nerve_init bias_init)
 {
     nerve_error err = {0};
     xor_net net = {nerve_graph_new(), -1, -1, NULL};
@@ -21,9 +21,9 @@ static xor_net build_xor_net(nerve_init init)
     nerve_rng_seed(&rng, 7);
     nerve_node x = nerve_input(net.g, "x", nerve_shape_1d(2), &err);
     nerve_node labels = nerve_input(net.g, "labels", nerve_shape_make(0, NULL), &err);
-    nerve_dense_options hidden = {.units = 4, .bias = true, .init = init,
+    nerve_dense_options hidden = {.units = 4, .bias = true, .init = init, .bias_init = bias_init,
                                   .activation = NERVE_ACT_TANH};
-    nerve_dense_options output = {.units = 2, .bias = true, .init = init};
+    nerve_dense_options output = {.units = 2, .bias = true, .init = init, .bias_init = bias_init};
     nerve_node h = nerve_dense(net.g, "hidden", x, &hidden, &rng, &err);
     net.logits = test_require_node(nerve_dense(net.g, "out", h, &output, &rng, &err), &err);
     net.loss = test_require_node(nerve_softmax_cross_entropy(net.g, net.logits, labels, &err), &err);
@@ -60,7 +60,8 @@ static void free_xor_net(xor_net *net)
 
 static void test_mlp_learns_xor_exactly(void **state)
 {
-    xor_net net = build_xor_net(NERVE_INIT_XAVIER_UNIFORM);
+    xor_net net = build_xor_net(nerve_init_of(NERVE_INIT_XAVIER_UNIFORM),
+                                nerve_init_of(NERVE_INIT_DEFAULT));
     assert_true(train_xor(&net, 2000) < 0.01);
     const nerve_real *out = nerve_node_value(net.g, net.logits);
     for (int i = 0; i < 4; i++) {
@@ -70,11 +71,13 @@ static void test_mlp_learns_xor_exactly(void **state)
     free_xor_net(&net);
 }
 
-/* The symmetry the notes warn about: with every weight equal (zeros), all
- * hidden units receive the same gradient and stay equal, so XOR is not learnt. */
+/* The symmetry the notes warn about: with every weight and bias equal
+ * (zeros), all hidden units receive the same gradient and stay equal, so XOR
+ * is not learnt. (Zero weights alone are not enough in PyTorch's convention:
+ * the bias keeps its random default, which breaks the symmetry.) */
 static void test_zero_initialisation_cannot_break_symmetry(void **state)
 {
-    xor_net net = build_xor_net(NERVE_INIT_ZEROS);
+    xor_net net = build_xor_net(nerve_init_of(NERVE_INIT_ZEROS), nerve_init_of(NERVE_INIT_ZEROS));
     assert_true(train_xor(&net, 500) > 0.6); /* stuck near log 2 */
     const nerve_real *w = nerve_node_value(net.g, nerve_graph_find(net.g, "hidden.weight"));
     for (int unit = 1; unit < 4; unit++) {

@@ -1,8 +1,41 @@
 /* dense: a fully connected layer, PyTorch nn.Linear's parameters
  * (<name>.weight [units, in], <name>.bias [units]) and an optional activation. */
+#include <math.h>
 #include <stdio.h>
 
 #include "core/graph_internal.h"
+
+nerve_init nerve_dense_default_weight_init(void)
+{
+    /* nn.Linear.reset_parameters: kaiming_uniform_(weight, a=sqrt(5)). The
+     * gain sqrt(2 / (1 + 5)) makes the bound sqrt(3) * gain / sqrt(fan_in)
+     * equal to 1/sqrt(fan_in). */
+    nerve_init init = nerve_init_of(NERVE_INIT_KAIMING_UNIFORM);
+    init.a = sqrt(5.0);
+    return init;
+}
+
+nerve_init nerve_dense_default_bias_init(int64_t fan_in)
+{
+    /* PyTorch keeps this bias whatever initialiser the weight later gets. */
+    double bound = fan_in > 0 ? 1 / sqrt((double)fan_in) : 0;
+    nerve_init init = nerve_init_of(NERVE_INIT_UNIFORM);
+    init.a = -bound;
+    init.b = bound;
+    return init;
+}
+
+/* Fills parameter p, naming it in any error. */
+static bool fill_param(nerve_graph *g, nerve_node p, const nerve_init *init, nerve_rng *rng,
+                       nerve_error *err)
+{
+    nerve_error fill_err = {0};
+    if (nerve_init_fill(nerve_node_value(g, p), nerve_node_shape(g, p), init, rng, &fill_err) ==
+        NERVE_OK)
+        return true;
+    nerve_error_set(err, fill_err.status, "%s: %s", nerve_node_name(g, p), fill_err.message);
+    return false;
+}
 
 nerve_node nerve_dense(nerve_graph *g, const char *name, nerve_node x,
                        const nerve_dense_options *options, nerve_rng *rng, nerve_error *err)
@@ -17,22 +50,27 @@ nerve_node nerve_dense(nerve_graph *g, const char *name, nerve_node x,
     if (x < 0) return -1;
     int64_t in = nerve_shape_cols(&in_shape);
 
+    if (!options->bias && options->bias_init.kind != NERVE_INIT_DEFAULT) {
+        nerve_error_set(err, NERVE_ERR_INVALID, "dense '%s': bias_init given for a layer without "
+                        "a bias", name);
+        return -1;
+    }
     snprintf(pname, sizeof pname, "%s.weight", name);
     nerve_node w = nerve_param(g, pname, nerve_shape_2d(options->units, in), err);
     if (w < 0) return -1;
-    nerve_init_fill(nerve_node_value(g, w), options->units * in, in, options->units,
-                    options->init, rng);
+    nerve_init weight_init = options->init.kind == NERVE_INIT_DEFAULT
+                                 ? nerve_dense_default_weight_init()
+                                 : options->init;
+    if (!fill_param(g, w, &weight_init, rng, err)) return -1;
     nerve_node b = -1;
     if (options->bias) {
         snprintf(pname, sizeof pname, "%s.bias", name);
         b = nerve_param(g, pname, nerve_shape_1d(options->units), err);
         if (b < 0) return -1;
-        /* PyTorch draws Linear's bias from U(-1/sqrt(in), 1/sqrt(in)) whatever
-         * the weight's initialiser; zeros when the weight is Xavier or He, as
-         * those schemes assume. */
-        nerve_init bias_init = options->init == NERVE_INIT_DEFAULT ? NERVE_INIT_DEFAULT
-                                                                   : NERVE_INIT_ZEROS;
-        nerve_init_fill(nerve_node_value(g, b), options->units, in, options->units, bias_init, rng);
+        nerve_init bias_init = options->bias_init.kind == NERVE_INIT_DEFAULT
+                                   ? nerve_dense_default_bias_init(in)
+                                   : options->bias_init;
+        if (!fill_param(g, b, &bias_init, rng, err)) return -1;
     }
     nerve_node y = nerve_linear(g, x, w, b, err);
     if (y < 0 || nerve_graph_rename(g, y, name, err) != NERVE_OK) return -1;

@@ -27,23 +27,44 @@ static bool read_activation(cfg_reader *r, const char *key, int def, int *choice
     return cfg_read_double(r, "slope", false, 0.01, -1e6, 1e6, slope);
 }
 
-static const char *const init_choices[] = {"default",     "zeros",      "xavier_uniform",
-                                           "xavier_normal", "he_uniform", "he_normal", NULL};
+/* An initialiser in the cfg spelling (nerve_init_parse; docs/config.md). */
+static bool read_init(cfg_reader *r, const char *key, nerve_init *init)
+{
+    char text[256];
+    nerve_error parse_err = {0};
+    if (!cfg_read_string(r, key, false, "default", text, sizeof text)) return false;
+    if (nerve_init_parse(text, init, &parse_err) == NERVE_OK) return true;
+    return cfg_fail(r, key, "%s", parse_err.message);
+}
+
+/* bias_init= needs a bias, and an initialiser a 1-D tensor can take. */
+static bool read_bias_init(cfg_reader *r, bool bias, int64_t units, nerve_init *init)
+{
+    if (!read_init(r, "bias_init", init)) return false;
+    if (init->kind == NERVE_INIT_DEFAULT) return true;
+    if (!bias) return cfg_fail(r, "bias_init", "the layer has no bias (bias = 0)");
+    nerve_init law;
+    nerve_error shape_err = {0};
+    if (nerve_init_resolve(init, nerve_shape_1d(units), &law, &shape_err) == NERVE_OK) return true;
+    return cfg_fail(r, "bias_init", "%s", shape_err.message);
+}
 
 static nerve_node build_dense(nerve_graph *g, const char *name, nerve_node input, cfg_reader *r,
                               nerve_rng *rng, nerve_error *err)
 {
     int64_t units;
-    int activation, init;
+    int activation;
     double slope;
     bool bias;
+    nerve_init init, bias_init;
     if (!cfg_read_int(r, "units", true, 0, 1, 1 << 24, &units) ||
         !read_activation(r, "activation", 0, &activation, &slope) ||
         !cfg_read_bool(r, "bias", true, &bias) ||
-        !cfg_read_choice(r, "init", init_choices, 0, &init) || cfg_reader_finish(r) != NERVE_OK)
+        !read_init(r, "init", &init) || !read_bias_init(r, bias, units, &bias_init) ||
+        cfg_reader_finish(r) != NERVE_OK)
         return -1;
-    nerve_dense_options options = {.units = units, .bias = bias};
-    nerve_init_from_name(init_choices[init], &options.init);
+    nerve_dense_options options = {.units = units, .bias = bias, .init = init,
+                                   .bias_init = bias_init};
     nerve_node y = nerve_dense(g, name, input, &options, rng, err);
     if (y < 0) return -1;
     return add_activation(g, y, activation_choices[activation], slope, err);
