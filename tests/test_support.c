@@ -84,3 +84,11 @@ void test_assert_close(const char *name, const nerve_real *actual, const float *
     }
     if (bad) fail_msg("%s: %lld of %lld elements differ", name, (long long)bad, (long long)count);
 }
+
+nerve_init test_parse_init(const char *spelling)
+{
+    nerve_init init;
+    nerve_error err = {0};
+    test_require_ok(nerve_init_parse(spelling, &init, &err), &err);
+    return init;
+}

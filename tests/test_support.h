@@ -30,5 +30,8 @@ nerve_node test_require_node(nerve_node n, const nerve_error *err);
  * listing the first differing elements of the tensor `name`. */
 void test_assert_close(const char *name, const nerve_real *actual, const float *expected,
                        int64_t count, double tolerance);
+/* An initialiser from its cfg spelling ("normal(0, 0.01)"); fails the test
+ * if it does not parse. */
+nerve_init test_parse_init(const char *spelling);
 
 #endif

@@ -185,7 +185,8 @@ static const char *describe_arguments(const init_spec *spec, char *buf, size_t s
     if (n == 0) return "takes no arguments";
     int used = snprintf(buf, size, "takes at most %d argument%s (", n, n > 1 ? "s" : "");
     for (int i = 0; i < n; i++)
-        used += snprintf(buf + used, size - (size_t)used, "%s%s", i ? ", " : "", spec->args[i].name);
+        used += snprintf(buf + used, size - (size_t)used, "%s%s", i ? ", " : "",
+                         spec->args[i].name);
     snprintf(buf + used, size - (size_t)used, ")");
     return buf;
 }
@@ -214,7 +215,8 @@ static nerve_status parse_arguments(const init_spec *spec, char *list, nerve_ini
             for (index = 0; index < count && strcmp(spec->args[index].name, key) != 0; index++) {}
             if (index == count)
                 return nerve_error_set(err, NERVE_ERR_INVALID, "%s has no argument '%s' (it %s)",
-                                       spec->name, key, describe_arguments(spec, about, sizeof about));
+                                       spec->name, key,
+                                       describe_arguments(spec, about, sizeof about));
             if (!*value)
                 return nerve_error_set(err, NERVE_ERR_INVALID, "%s: %s: no value after '='",
                                        spec->name, key);
@@ -240,15 +242,28 @@ static nerve_status parse_arguments(const init_spec *spec, char *list, nerve_ini
     return NERVE_OK;
 }
 
-static bool needs_fans(nerve_init_kind kind)
+/* The kinds that read a weight's fans or rows and columns: torch refuses
+ * them for tensors of fewer than 2 dimensions. */
+static bool needs_a_weight(nerve_init_kind kind)
 {
-    return kind >= NERVE_INIT_XAVIER_UNIFORM && kind <= NERVE_INIT_LECUN_NORMAL;
+    switch (kind) {
+    case NERVE_INIT_XAVIER_UNIFORM:
+    case NERVE_INIT_XAVIER_NORMAL:
+    case NERVE_INIT_KAIMING_UNIFORM:
+    case NERVE_INIT_KAIMING_NORMAL:
+    case NERVE_INIT_LECUN_UNIFORM:
+    case NERVE_INIT_LECUN_NORMAL:
+    case NERVE_INIT_ORTHOGONAL:
+        return true;
+    default:
+        return false;
+    }
 }
 
-/* The arguments' own constraints, as torch checks them. */
-static nerve_status check_arguments(const nerve_init *init, nerve_error *err)
+/* The arguments' own constraints, as torch checks them; messages say `name`
+ * (the spelling the user wrote). */
+static nerve_status check_arguments(const nerve_init *init, const char *name, nerve_error *err)
 {
-    const char *name = nerve_init_kind_name(init->kind);
     switch (init->kind) {
     case NERVE_INIT_DEFAULT:
     case NERVE_INIT_ZEROS:
@@ -334,7 +349,7 @@ nerve_status nerve_init_parse(const char *text, nerve_init *out, nerve_error *er
         if (!given[i])
             st = nerve_error_set(err, NERVE_ERR_INVALID, "%s requires the argument '%s'",
                                  spec->name, spec->args[i].name);
-    if (st == NERVE_OK) st = check_arguments(&init, err);
+    if (st == NERVE_OK) st = check_arguments(&init, spec->name, err);
     if (st == NERVE_OK) *out = init;
     return st;
 }
@@ -375,18 +390,17 @@ nerve_status nerve_init_fans(nerve_shape shape, int64_t *fan_in, int64_t *fan_ou
     return NERVE_OK;
 }
 
-static nerve_init uniform_law(double a, double b)
+/* N(0, std^2), or the uniform law of the same variance: U(-bound, bound)
+ * with bound = sqrt(3) * std, as torch computes it. */
+static nerve_init zero_mean_law(bool normal, double std)
 {
-    nerve_init law = nerve_init_of(NERVE_INIT_UNIFORM);
-    law.a = a;
-    law.b = b;
-    return law;
-}
-
-static nerve_init normal_law(double std)
-{
-    nerve_init law = nerve_init_of(NERVE_INIT_NORMAL);
-    law.std = std;
+    nerve_init law = nerve_init_of(normal ? NERVE_INIT_NORMAL : NERVE_INIT_UNIFORM);
+    if (normal) {
+        law.std = std;
+    } else {
+        law.b = sqrt(3.0) * std;
+        law.a = -law.b;
+    }
     return law;
 }
 
@@ -400,12 +414,12 @@ static nerve_init constant_law(double val)
 nerve_status nerve_init_resolve(const nerve_init *init, nerve_shape shape, nerve_init *law,
                                 nerve_error *err)
 {
-    nerve_status st = check_arguments(init, err);
-    if (st != NERVE_OK) return st;
     const char *name = nerve_init_kind_name(init->kind);
+    nerve_status st = check_arguments(init, name, err);
+    if (st != NERVE_OK) return st;
     char buf[96];
     int64_t fan_in = 0, fan_out = 0;
-    if (needs_fans(init->kind) || init->kind == NERVE_INIT_ORTHOGONAL) {
+    if (needs_a_weight(init->kind)) {
         nerve_error fan_err = {0};
         if (nerve_init_fans(shape, &fan_in, &fan_out, &fan_err) != NERVE_OK)
             return nerve_error_set(err, NERVE_ERR_SHAPE,
@@ -429,22 +443,19 @@ nerve_status nerve_init_resolve(const nerve_init *init, nerve_shape shape, nerve
     case NERVE_INIT_XAVIER_UNIFORM:
     case NERVE_INIT_XAVIER_NORMAL:
         std = init->gain * sqrt(2.0 / (double)(fan_in + fan_out));
-        *law = init->kind == NERVE_INIT_XAVIER_NORMAL ? normal_law(std)
-                                                     : uniform_law(-sqrt(3.0) * std, sqrt(3.0) * std);
+        *law = zero_mean_law(init->kind == NERVE_INIT_XAVIER_NORMAL, std);
         return NERVE_OK;
     case NERVE_INIT_KAIMING_UNIFORM:
     case NERVE_INIT_KAIMING_NORMAL:
         fan = (double)(init->mode == NERVE_FAN_IN ? fan_in : fan_out);
         std = nerve_init_gain(init->nonlinearity, init->a) / sqrt(fan);
-        *law = init->kind == NERVE_INIT_KAIMING_NORMAL ? normal_law(std)
-                                                      : uniform_law(-sqrt(3.0) * std, sqrt(3.0) * std);
+        *law = zero_mean_law(init->kind == NERVE_INIT_KAIMING_NORMAL, std);
         return NERVE_OK;
     case NERVE_INIT_LECUN_UNIFORM:
     case NERVE_INIT_LECUN_NORMAL:
         /* torch's kaiming_*(nonlinearity='linear'): gain 1, fan_in. */
         std = 1.0 / sqrt((double)fan_in);
-        *law = init->kind == NERVE_INIT_LECUN_NORMAL ? normal_law(std)
-                                                    : uniform_law(-sqrt(3.0) * std, sqrt(3.0) * std);
+        *law = zero_mean_law(init->kind == NERVE_INIT_LECUN_NORMAL, std);
         return NERVE_OK;
     default: /* constant, uniform, normal and orthogonal are laws already */
         *law = *init;
