@@ -430,6 +430,22 @@ static void test_cfg_names_of_earlier_releases_still_load(void **state)
     }
 }
 
+/* examples/initialisers.cfg builds with the initialisers it names. */
+static void test_the_example_cfg_builds(void **state)
+{
+    nerve_model *m;
+    nerve_error err = {0};
+    test_require_ok(nerve_model_load(test_source_path("examples/initialisers.cfg"), NULL, &m, &err),
+                    &err);
+    const nerve_real *w = param(m, "fc1.weight");
+    double row_norm2 = 0; /* orthogonal(gain=relu): rows of squared norm 2 */
+    for (int i = 0; i < 784; i++) row_norm2 += (double)w[i] * w[i];
+    assert_float_equal(row_norm2, 2, 1e-5);
+    for (int i = 0; i < 128; i++) assert_true(param(m, "fc1.bias")[i] == 0);
+    for (int i = 0; i < 64; i++) assert_true(param(m, "fc2.bias")[i] == 0.01f);
+    nerve_model_free(m);
+}
+
 /* Each mistake, the lines it adds to [dense] hidden (from line 9), and the
  * message it must produce. */
 static const struct {
@@ -553,6 +569,7 @@ int main(void)
         cmocka_unit_test(test_resolve_refuses_what_torch_refuses),
         cmocka_unit_test(test_cfg_keys_set_weight_and_bias),
         cmocka_unit_test(test_cfg_names_of_earlier_releases_still_load),
+        cmocka_unit_test(test_the_example_cfg_builds),
         cmocka_unit_test(test_cfg_mistakes_name_file_line_and_what_is_wrong),
         cmocka_unit_test(test_cfg_mistake_in_an_override_says_set),
         cmocka_unit_test(test_the_same_seed_gives_the_same_weights),
