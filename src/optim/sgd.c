@@ -1,72 +1,32 @@
-/* SGD with momentum, torch.optim.SGD's form (dampening 0): the velocity
- * starts as the first gradient, then v = momentum * v + g, and p -= lr * v.
- * (The textbook v = momentum * v - lr * g is the same for a constant lr.) */
-#include <stdlib.h>
-#include <string.h>
-
+/* SGD, torch.optim.SGD's algorithm. With momentum the buffer starts as the
+ * first gradient, then b = momentum * b + (1 - dampening) * g; Nesterov steps
+ * along g + momentum * b, plain momentum along b: p -= lr * step. (The
+ * textbook m = beta * m + lr * g, p -= m is the same for a constant lr.) */
 #include "optim/optimizer.h"
 
-typedef struct sgd_state {
-    double momentum;
-    nerve_real *velocity; /* one per parameter; NULL without momentum */
-} sgd_state;
-
-static void sgd_step(nerve_optimizer *opt)
+static bool sgd_init(nerve_optimizer *opt)
 {
-    sgd_state *s = opt->state;
-    nerve_real *p = nerve_graph_params(opt->graph);
-    const nerve_real *grad = nerve_graph_grads(opt->graph);
-    const unsigned char *trainable = nerve_graph_trainable_mask(opt->graph);
-    int64_t n = (int64_t)nerve_graph_param_count(opt->graph);
-    nerve_real lr = (nerve_real)opt->lr, momentum = (nerve_real)s->momentum;
-    bool first = opt->steps == 0;
-    if (!s->velocity) {
-#pragma omp parallel for if (n > 65536)
-        for (int64_t i = 0; i < n; i++)
-            if (trainable[i]) p[i] -= lr * grad[i];
-        return;
-    }
-    nerve_real *v = s->velocity;
-#pragma omp parallel for if (n > 65536)
-    for (int64_t i = 0; i < n; i++) {
+    return opt->options.momentum == 0 || optim_add_state(opt, 0, 0);
+}
+
+static void sgd_update(nerve_optimizer *opt, const optim_step *step, const optim_segment *segment)
+{
+    const nerve_optimizer_options *o = &opt->options;
+    nerve_real *p = step->params, *buffer = opt->state[0];
+    const unsigned char *trainable = step->trainable;
+    nerve_real lr = (nerve_real)step->lr, momentum = (nerve_real)o->momentum,
+               undamped = (nerve_real)(1 - o->dampening);
+    bool first = step->t == 1, nesterov = o->nesterov;
+#pragma omp parallel for if (segment->end - segment->begin > OPTIM_PARALLEL_MIN)
+    for (int64_t i = segment->begin; i < segment->end; i++) {
         if (!trainable[i]) continue;
-        v[i] = first ? grad[i] : momentum * v[i] + grad[i];
-        p[i] -= lr * v[i];
+        nerve_real d = optim_gradient(step, segment, i);
+        if (buffer) {
+            buffer[i] = first ? d : momentum * buffer[i] + undamped * d;
+            d = nesterov ? d + momentum * buffer[i] : buffer[i];
+        }
+        p[i] -= lr * d;
     }
 }
 
-static void sgd_free(nerve_optimizer *opt)
-{
-    sgd_state *s = opt->state;
-    if (s) free(s->velocity);
-    free(s);
-}
-
-static const nerve_optimizer_type sgd_type = {"sgd", sgd_step, sgd_free};
-
-nerve_optimizer *nerve_sgd_new(nerve_graph *g, const nerve_sgd_options *options, nerve_error *err)
-{
-    if (!(options->lr > 0) || !(options->momentum >= 0 && options->momentum < 1)) {
-        nerve_error_set(err, NERVE_ERR_INVALID,
-                        "sgd: lr must be > 0 and momentum in [0, 1), got lr=%g momentum=%g",
-                        options->lr, options->momentum);
-        return NULL;
-    }
-    nerve_optimizer *opt = calloc(1, sizeof *opt);
-    sgd_state *s = calloc(1, sizeof *s);
-    size_t n = nerve_graph_param_count(g);
-    if (opt && s && options->momentum > 0) s->velocity = calloc(n ? n : 1, sizeof *s->velocity);
-    if (!opt || !s || (options->momentum > 0 && !s->velocity)) {
-        if (s) free(s->velocity);
-        free(s);
-        free(opt);
-        nerve_error_set(err, NERVE_ERR_NOMEM, "sgd: out of memory for %zu parameters", n);
-        return NULL;
-    }
-    s->momentum = options->momentum;
-    opt->type = &sgd_type;
-    opt->graph = g;
-    opt->lr = options->lr;
-    opt->state = s;
-    return opt;
-}
+const nerve_optimizer_type nerve_sgd_type = {"sgd", false, sgd_init, sgd_update};
