@@ -218,7 +218,7 @@ SCHEDULE_CASES = (
     ("warmup_cosine_restarts", lambda o, m: every_step(warmed(
         o, S.CosineAnnealingWarmRestarts(o, T_0=6, T_mult=2, eta_min=0.01), 4, 0.25))),
     ("plateau", lambda o, m: plateau_stepper(
-        o, m, factor=0.5, patience=2, cooldown=1, min_lr=0.02)),
+        o, m, factor=0.5, patience=2, cooldown=1, min_lr=0.005)),
     ("plateau_warmup", lambda o, m: plateau_stepper(
         o, m, warmup=5, start_factor=0.2, factor=0.3, patience=3, threshold=0.05)),
 )
