@@ -1,7 +1,6 @@
 /* Reading a .cfg into a model: the [net], [data], [optimizer] and [loss]
  * settings, then the layer sections in order, each wired to its input=. */
 #include <ctype.h>
-#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -183,8 +182,8 @@ static int find_layer(const nerve_model *m, const char *name)
  * parameters (applied when the trainer creates the optimizer). */
 static bool read_layer_regularization(cfg_reader *r, model_layer *layer)
 {
-    return cfg_read_double(r, "weight_decay", false, NAN, 0, DBL_MAX, &layer->weight_decay) &&
-           cfg_read_double(r, "l1", false, NAN, 0, DBL_MAX, &layer->l1);
+    return cfg_read_double(r, "weight_decay", false, NAN, 0, INFINITY, &layer->weight_decay) &&
+           cfg_read_double(r, "l1", false, NAN, 0, INFINITY, &layer->l1);
 }
 
 static bool check_layer_regularization(cfg_reader *r, nerve_graph *g, const model_layer *layer)

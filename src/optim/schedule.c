@@ -73,9 +73,12 @@ const char *nerve_schedule_problem(const nerve_schedule *s, const char **key, ch
             return buf;
         }
         for (int i = 0; i < s->milestone_count; i++) {
-            int64_t previous = i ? s->milestones[i - 1] : 0;
-            if (s->milestones[i] > previous && s->milestones[i] <= (int64_t)n) continue;
-            snprintf(buf, size, "%lld: milestones must increase, from 1", (long long)s->milestones[i]);
+            long long milestone = s->milestones[i], previous = i ? s->milestones[i - 1] : 0;
+            if (milestone > previous && milestone <= (long long)n) continue;
+            if (i)
+                snprintf(buf, size, "%lld after %lld: milestones must increase", milestone, previous);
+            else
+                snprintf(buf, size, "%lld is out of range [1, %g]", milestone, n);
             return buf;
         }
     }
