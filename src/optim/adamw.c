@@ -3,4 +3,4 @@
  * Adam's update (adam.c), so that adaptive scaling does not weaken it. */
 #include "optim/optimizer.h"
 
-const nerve_optimizer_type nerve_adamw_type = {"adamw", true, optim_adam_init, optim_adam_update};
+const nerve_optimizer_type nerve_adamw_type = {"adamw", true, optim_adam_init, optim_adam_kernel};

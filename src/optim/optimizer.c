@@ -87,14 +87,16 @@ static void set_segment_regularization(const nerve_optimizer *opt, optim_segment
     s->l1 = l1;
 }
 
-/* One segment per parameter node: nodes are contiguous in the flat buffers. */
+/* One segment per parameter node: parameters are laid out in the flat
+ * buffers in node order, so the segments tile them in order. */
 static bool build_segments(nerve_optimizer *opt)
 {
     nerve_graph *g = opt->graph;
     int params = 0;
     for (nerve_node n = 0; n < nerve_graph_node_count(g); n++) params += nerve_node_is_param(g, n);
     opt->segments = calloc((size_t)params + 1, sizeof *opt->segments);
-    if (!opt->segments) return false;
+    opt->kernels = calloc((size_t)params + 1, sizeof *opt->kernels);
+    if (!opt->segments || !opt->kernels) return false;
     for (nerve_node n = 0; n < nerve_graph_node_count(g); n++) {
         if (!nerve_node_is_param(g, n)) continue;
         optim_segment *s = &opt->segments[opt->segment_count++];
@@ -173,23 +175,70 @@ nerve_status nerve_optimizer_set_regularization(nerve_optimizer *opt, nerve_node
                            param);
 }
 
-/* The 2-norm over all trainable gradients, L1 term included, before any
- * clipping: clip_grad_norm_'s total_norm. */
-static double global_grad_norm(const nerve_optimizer *opt, const optim_step *step)
+/* clip_grad_norm_'s total_norm: the 2-norm of all trainable raw gradients.
+ * Needed before the update only when clipping by norm; otherwise the update
+ * kernels measure it on the way. */
+OPTIM_LOOP double measure_loop(const nerve_optimizer *opt, const optim_step *step,
+                               const optim_segment *segment, int64_t begin, int64_t end,
+                               bool with_l1)
 {
-    double sum = 0;
-    for (int k = 0; k < opt->segment_count; k++) {
-        const optim_segment *s = &opt->segments[k];
-        nerve_real l1 = (nerve_real)s->l1;
-#pragma omp parallel for reduction(+ : sum) if (s->end - s->begin > OPTIM_PARALLEL_MIN)
-        for (int64_t i = s->begin; i < s->end; i++) {
-            if (!step->trainable[i]) continue;
-            nerve_real w = step->params[i];
-            nerve_real g = step->grads[i] + l1 * (nerve_real)((w > 0) - (w < 0));
-            sum += (double)g * (double)g;
+    const nerve_real *restrict w = step->params, *restrict grad = step->grads;
+    const unsigned char *restrict trainable = step->trainable;
+    const optim_terms terms = optim_terms_of(step, segment);
+    nerve_real squares = 0;
+#pragma omp simd reduction(+ : squares)
+    for (int64_t i = begin; i < end; i++) {
+        nerve_real counted = optim_raw_gradient(terms, with_l1, w[i], grad[i]) * trainable[i];
+        squares += counted * counted;
+    }
+    return squares;
+}
+
+OPTIM_KERNEL(measure_plain, measure_loop, false)
+OPTIM_KERNEL(measure_with_l1, measure_loop, true)
+
+/* Blocks are large enough to amortise a call and small enough to share out. */
+#define BLOCK 4096
+/* Buffers of more elements than this are updated on all threads. */
+#define PARALLEL_MIN 65536
+
+/* The segment holding element i. */
+static int segment_at(const nerve_optimizer *opt, int64_t i)
+{
+    int low = 0, high = opt->segment_count - 1;
+    while (low < high) {
+        int middle = (low + high + 1) / 2;
+        if (opt->segments[middle].begin <= i)
+            low = middle;
+        else
+            high = middle - 1;
+    }
+    return low;
+}
+
+/* One parallel loop over the whole flat buffer in blocks, each cut at segment
+ * boundaries and handed to its segment's kernel (or, when measuring, to a measure_loop);
+ * returns the sum of the kernels' squared raw gradients. */
+static double run_blocks(const nerve_optimizer *opt, const optim_step *step, bool measuring)
+{
+    const int64_t n = (int64_t)nerve_graph_param_count(opt->graph);
+    const int64_t blocks = (n + BLOCK - 1) / BLOCK;
+    double squares = 0;
+#pragma omp parallel for reduction(+ : squares) if (n > PARALLEL_MIN)
+    for (int64_t k = 0; k < blocks; k++) {
+        int64_t first = k * BLOCK, last = first + BLOCK < n ? first + BLOCK : n;
+        for (int s = segment_at(opt, first); s < opt->segment_count; s++) {
+            const optim_segment *segment = &opt->segments[s];
+            if (segment->begin >= last) break;
+            int64_t begin = segment->begin > first ? segment->begin : first;
+            int64_t end = segment->end < last ? segment->end : last;
+            optim_kernel kernel = !measuring ? opt->kernels[s]
+                                  : segment->l1 != 0 ? measure_with_l1
+                                                     : measure_plain;
+            squares += kernel(opt, step, segment, begin, end);
         }
     }
-    return sqrt(sum);
+    return squares;
 }
 
 void nerve_optimizer_step(nerve_optimizer *opt)
@@ -202,14 +251,18 @@ void nerve_optimizer_step(nerve_optimizer *opt)
                        .lr = opt->lr,
                        .clip_value = (nerve_real)o->clip_value,
                        .grad_scale = 1};
-    opt->grad_norm = global_grad_norm(opt, &step);
-    if (o->clip_norm > 0) {
+    bool clip_norm = o->clip_norm > 0;
+    if (clip_norm) {
         /* clip_grad_norm_: coefficient max_norm / (total_norm + 1e-6), applied
          * when below 1 (a NaN norm makes every gradient NaN, as in torch). */
+        opt->grad_norm = sqrt(run_blocks(opt, &step, true));
         double coefficient = o->clip_norm / (opt->grad_norm + 1e-6);
         if (!(coefficient >= 1)) step.grad_scale = (nerve_real)coefficient;
     }
-    for (int k = 0; k < opt->segment_count; k++) opt->type->update(opt, &step, &opt->segments[k]);
+    for (int k = 0; k < opt->segment_count; k++)
+        opt->kernels[k] = opt->type->kernel(opt, &step, &opt->segments[k]);
+    double squares = run_blocks(opt, &step, false);
+    if (!clip_norm) opt->grad_norm = sqrt(squares);
     opt->steps++;
 }
 
@@ -224,5 +277,6 @@ void nerve_optimizer_free(nerve_optimizer *opt)
     if (!opt) return;
     for (int k = 0; k < OPTIM_MAX_STATE; k++) free(opt->state[k]);
     free(opt->segments);
+    free(opt->kernels);
     free(opt);
 }
