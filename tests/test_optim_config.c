@@ -322,6 +322,23 @@ static void test_new_keys_can_be_set_from_the_command_line(void **state)
     test_assert_message_contains(&err, "model.cfg (--set): [optimizer] beta2: 2 is out of range");
 }
 
+/* examples/optimizers.cfg: AdamW, a per-step cosine after a warm-up, clip_norm. */
+static void test_the_optimizers_example_loads(void **state)
+{
+    nerve_model *m = NULL;
+    nerve_error err = {0};
+    test_require_ok(nerve_model_load(test_source_path("examples/optimizers.cfg"), NULL, &m, &err),
+                    &err);
+    const nerve_model_settings *s = nerve_model_settings_of(m);
+    assert_true(s->optimizer.kind == NERVE_OPTIMIZER_ADAMW && s->optimizer.clip_norm == 1);
+    assert_false(s->optimizer.decay_bias);
+    assert_true(s->schedule.kind == NERVE_SCHEDULE_COSINE && s->schedule.warmup == 215);
+    assert_int_equal(s->schedule.interval, NERVE_SCHEDULE_PER_STEP);
+    /* 5 epochs of 55000 / 128 steps: the warm-up and the cosine fill the run */
+    assert_int_equal(s->schedule.warmup + s->schedule.t_max, 5 * ((55000 + 127) / 128));
+    nerve_model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -333,6 +350,7 @@ int main(void)
         cmocka_unit_test(test_layer_regularisation_keys),
         cmocka_unit_test(test_batch_full_is_the_whole_training_set),
         cmocka_unit_test(test_new_keys_can_be_set_from_the_command_line),
+        cmocka_unit_test(test_the_optimizers_example_loads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
