@@ -621,8 +621,9 @@ nerve_train_options nerve_train_options_from(const nerve_model *m);
 
 /* Mini-batch training over train (last partial batch included); val may be
  * NULL (not with a plateau schedule). The [schedule] steps after every epoch,
- * or after every step when its interval is per step. Allocates everything up front: no allocation inside a step. Stops
- * with NERVE_ERR_NUMERIC on a non-finite loss. */
+ * or after every step when its interval is per step. Allocates everything up
+ * front: no allocation inside a step. Stops with NERVE_ERR_NUMERIC on a
+ * non-finite loss. */
 nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve_dataset *val,
                          const nerve_train_options *options, nerve_error *err);
 

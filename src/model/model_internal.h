@@ -34,10 +34,11 @@ typedef struct layer_section_type {
 } layer_section_type;
 
 const layer_section_type *nerve_layer_section_find(const char *type);
+/* "dense, activation, ..." for messages. */
+const char *nerve_layer_section_names(void);
+
 /* The [optimizer] and [schedule] sections (optim_sections.c). */
 nerve_status nerve_read_optimizer_section(cfg_reader *r, nerve_optimizer_options *o);
 nerve_status nerve_read_schedule_section(cfg_reader *r, nerve_schedule *s);
-/* "dense, activation, ..." for messages. */
-const char *nerve_layer_section_names(void);
 
 #endif
