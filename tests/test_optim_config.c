@@ -131,7 +131,8 @@ static void test_optimizer_mistakes_name_their_line(void **state)
                  "adamw, not sgd");
     expect_error("[optimizer]\ntype = adam\nbeta1 = 1\n",
                  "model.cfg:14: [optimizer] beta1: 1 is out of range [0, 1)");
-    expect_error("[optimizer]\nlr = 0\n", "model.cfg:13: [optimizer] lr: 0 is out of range (0, inf)");
+    expect_error("[optimizer]\nlr = 0\n",
+                 "model.cfg:13: [optimizer] lr: 0 is out of range (0, inf)");
     expect_error("[optimizer]\nmomentum = 1\n",
                  "model.cfg:13: [optimizer] momentum: 1 is out of range [0, 1)");
     expect_error("[optimizer]\nmomentum = 0.9\ndampening = 1.5\n",
@@ -216,8 +217,8 @@ static void test_every_schedule_key_reaches_the_schedule(void **state)
 static void test_schedule_mistakes_name_their_line(void **state)
 {
     expect_error("[schedule]\ntype = linear\n",
-                 "model.cfg:13: [schedule] type: 'linear' is not one of: constant, step, multistep, "
-                 "exponential, cosine, cosine_restarts, plateau");
+                 "model.cfg:13: [schedule] type: 'linear' is not one of: constant, step, "
+                 "multistep, exponential, cosine, cosine_restarts, plateau");
     expect_error("[schedule]\ntype = multistep\n",
                  "model.cfg:12: [schedule] requires the key 'milestones'");
     expect_error("[schedule]\ntype = multistep\nmilestones = 30, 10\n",
@@ -234,7 +235,8 @@ static void test_schedule_mistakes_name_their_line(void **state)
                  "model.cfg:12: [schedule] requires the key 'gamma'");
     expect_error("[schedule]\ntype = exponential\ngamma = -1\n",
                  "model.cfg:14: [schedule] gamma: -1 is out of range [0, inf)");
-    expect_error("[schedule]\ntype = cosine\n", "model.cfg:12: [schedule] requires the key 'T_max'");
+    expect_error("[schedule]\ntype = cosine\n",
+                 "model.cfg:12: [schedule] requires the key 'T_max'");
     expect_error("[schedule]\ntype = cosine\nT_max = 0\n",
                  "model.cfg:14: [schedule] T_max: 0 is out of range [1, 1e+12]");
     expect_error("[schedule]\ntype = cosine\nT_max = 10\neta_min = -1\n",
@@ -282,7 +284,8 @@ static void test_layer_regularisation_keys(void **state)
     expect_error("[dense]\nunits = 2\nweight_decay = lots\n",
                  "model.cfg:14: [dense] weight_decay: 'lots' is not a finite number");
     expect_error("[activation]\ntype = tanh\nweight_decay = 0\n",
-                 "model.cfg:14: [activation] weight_decay: the layer has no parameters to regularise");
+                 "model.cfg:14: [activation] weight_decay: the layer has no parameters to "
+                 "regularise");
     expect_error("[flatten]\nl1 = 0.1\n",
                  "model.cfg:13: [flatten] l1: the layer has no parameters to regularise");
 }

@@ -37,8 +37,9 @@ static const trajectory_case optimizer_cases[] = {
     OPTIMIZER("sgd_nesterov", "lr = 0.1\nmomentum = 0.9\nnesterov = 1\n"),
     OPTIMIZER("sgd_weight_decay", "lr = 0.1\nmomentum = 0.5\nweight_decay = 0.05\n"),
     OPTIMIZER("adagrad", "type = adagrad\nlr = 0.1\n"),
-    OPTIMIZER("adagrad_options", "type = adagrad\nlr = 0.1\nlr_decay = 0.05\n"
-                                 "initial_accumulator_value = 0.5\nweight_decay = 0.02\neps = 1e-6\n"),
+    OPTIMIZER("adagrad_options",
+              "type = adagrad\nlr = 0.1\nlr_decay = 0.05\ninitial_accumulator_value = 0.5\n"
+              "weight_decay = 0.02\neps = 1e-6\n"),
     OPTIMIZER("rmsprop", "type = rmsprop\nlr = 0.01\n"),
     OPTIMIZER("rmsprop_momentum", "type = rmsprop\nlr = 0.005\nalpha = 0.9\nmomentum = 0.8\n"),
     OPTIMIZER("rmsprop_centered", "type = rmsprop\nlr = 0.005\ncentered = 1\n"),
@@ -49,7 +50,8 @@ static const trajectory_case optimizer_cases[] = {
     OPTIMIZER("adam_amsgrad", "type = adam\nlr = 0.01\nbeta1 = 0.8\nbeta2 = 0.99\namsgrad = 1\n"),
     OPTIMIZER("adam_weight_decay", "type = adam\nlr = 0.01\nweight_decay = 0.05\n"),
     OPTIMIZER("adamw", "type = adamw\nlr = 0.01\n"),
-    OPTIMIZER("adamw_amsgrad", "type = adamw\nlr = 0.01\nweight_decay = 0.1\namsgrad = 1\neps = 1e-6\n"),
+    OPTIMIZER("adamw_amsgrad",
+              "type = adamw\nlr = 0.01\nweight_decay = 0.1\namsgrad = 1\neps = 1e-6\n"),
     OPTIMIZER("clip_norm", "lr = 0.1\nmomentum = 0.9\nclip_norm = 0.25\n"),
     OPTIMIZER("clip_value", "lr = 0.1\nmomentum = 0.9\nclip_value = 0.05\n"),
     OPTIMIZER("l1", "lr = 0.1\nmomentum = 0.9\nl1 = 0.01\n"),
@@ -58,15 +60,18 @@ static const trajectory_case optimizer_cases[] = {
     {"layer_overrides", "optim",
      "[optimizer]\nlr = 0.1\nmomentum = 0.9\nweight_decay = 0.01\ndecay_bias = 0\n",
      "weight_decay = 0.1\nl1 = 0.001\n"},
-    OPTIMIZER("adamw_no_bias_decay", "type = adamw\nlr = 0.01\nweight_decay = 0.1\ndecay_bias = 0\n"),
+    OPTIMIZER("adamw_no_bias_decay",
+              "type = adamw\nlr = 0.01\nweight_decay = 0.1\ndecay_bias = 0\n"),
 };
 
 /* Every schedule drives SGD(lr=0.1, momentum=0.9); with one step per epoch,
  * interval = step and interval = epoch give the same rates. */
-#define SCHEDULE(name, keys) {name, "schedules", "[optimizer]\nlr = 0.1\nmomentum = 0.9\n[schedule]\n" keys, NULL}
+#define SCHEDULE(name, keys)                                                                       \
+    {name, "schedules", "[optimizer]\nlr = 0.1\nmomentum = 0.9\n[schedule]\n" keys, NULL}
 static const trajectory_case schedule_cases[] = {
     SCHEDULE("step", "type = step\nstep_size = 7\ngamma = 0.5\n"),
-    SCHEDULE("multistep", "type = multistep\nmilestones = 5, 12, 30\ngamma = 0.3\ninterval = step\n"),
+    SCHEDULE("multistep",
+             "type = multistep\nmilestones = 5, 12, 30\ngamma = 0.3\ninterval = step\n"),
     SCHEDULE("exponential", "type = exponential\ngamma = 0.95\n"),
     SCHEDULE("cosine", "type = cosine\nT_max = 20\neta_min = 0.005\n"),
     SCHEDULE("cosine_restarts",
@@ -78,15 +83,18 @@ static const trajectory_case schedule_cases[] = {
     SCHEDULE("warmup_step", "type = step\nstep_size = 10\ngamma = 0.5\nwarmup = 3\n"),
     SCHEDULE("warmup_exponential",
              "type = exponential\ngamma = 0.9\nwarmup = 6\nwarmup_start_factor = 0.5\n"),
-    SCHEDULE("warmup_cosine_restarts", "type = cosine_restarts\nT_0 = 6\nT_mult = 2\neta_min = 0.01\n"
-                                       "warmup = 4\nwarmup_start_factor = 0.25\n"),
+    SCHEDULE("warmup_cosine_restarts",
+             "type = cosine_restarts\nT_0 = 6\nT_mult = 2\neta_min = 0.01\nwarmup = 4\n"
+             "warmup_start_factor = 0.25\n"),
 };
 
 /* ReduceLROnPlateau follows a metric: the fixture's <case>.metric, fed by hand. */
 static const trajectory_case plateau_cases[] = {
-    SCHEDULE("plateau", "type = plateau\nfactor = 0.5\npatience = 2\ncooldown = 1\nmin_lr = 0.005\n"),
-    SCHEDULE("plateau_warmup", "type = plateau\nwarmup = 5\nwarmup_start_factor = 0.2\nfactor = 0.3\n"
-                               "patience = 3\nthreshold = 0.05\n"),
+    SCHEDULE("plateau",
+             "type = plateau\nfactor = 0.5\npatience = 2\ncooldown = 1\nmin_lr = 0.005\n"),
+    SCHEDULE("plateau_warmup",
+             "type = plateau\nwarmup = 5\nwarmup_start_factor = 0.2\nfactor = 0.3\n"
+             "patience = 3\nthreshold = 0.05\n"),
 };
 
 #define COUNT(array) (sizeof array / sizeof array[0])
@@ -222,8 +230,10 @@ static void run_by_hand(nerve_model *m, nerve_optimizer *opt, nerve_safetensors 
     test_require_ok(nerve_graph_set_batch(g, SAMPLES, &err), &err);
     const float *x = fixture_tensor(st, "", "x", SAMPLES * FEATURES);
     const float *labels = fixture_tensor(st, "", "labels", SAMPLES);
-    for (int i = 0; i < SAMPLES * FEATURES; i++) nerve_node_value(g, nerve_model_input(m))[i] = x[i];
-    for (int i = 0; i < SAMPLES; i++) nerve_node_value(g, nerve_model_target(m))[i] = labels[i];
+    nerve_real *inputs = nerve_node_value(g, nerve_model_input(m));
+    nerve_real *targets = nerve_node_value(g, nerve_model_target(m));
+    for (int i = 0; i < SAMPLES * FEATURES; i++) inputs[i] = x[i];
+    for (int i = 0; i < SAMPLES; i++) targets[i] = labels[i];
     const nerve_model_settings *s = nerve_model_settings_of(m);
     nerve_scheduler scheduler;
     nerve_scheduler_init(&scheduler, &s->schedule, s->optimizer.lr);
@@ -284,8 +294,9 @@ static void test_set_regularization_matches_parameter_groups(void **state)
                                                        &err), &err);
     assert_int_equal(nerve_optimizer_set_regularization(opt, nerve_model_output(m), 0, 0, &err),
                      NERVE_ERR_INVALID);
-    assert_int_equal(nerve_optimizer_set_regularization(opt, parameter(g, "out.weight"), -1, 0, &err),
-                     NERVE_ERR_INVALID);
+    assert_int_equal(
+        nerve_optimizer_set_regularization(opt, parameter(g, "out.weight"), -1, 0, &err),
+        NERVE_ERR_INVALID);
     trajectory t;
     run_by_hand(m, opt, st, NULL, &t);
     expect_trajectory(st, plain.name, &t, m);
@@ -296,17 +307,20 @@ static void test_set_regularization_matches_parameter_groups(void **state)
 
 int main(void)
 {
-    struct CMUnitTest tests[COUNT(optimizer_cases) + COUNT(schedule_cases) + COUNT(plateau_cases) + 1];
+    /* One test per case, named after it. */
+    struct CMUnitTest tests[COUNT(optimizer_cases) + COUNT(schedule_cases) + COUNT(plateau_cases) +
+                            1];
     size_t n = 0;
     for (size_t i = 0; i < COUNT(optimizer_cases); i++)
-        tests[n++] = (struct CMUnitTest){optimizer_cases[i].name, test_trained_trajectory, NULL, NULL,
-                                         (void *)&optimizer_cases[i]};
+        tests[n++] = (struct CMUnitTest){optimizer_cases[i].name, test_trained_trajectory, NULL,
+                                         NULL, (void *)&optimizer_cases[i]};
     for (size_t i = 0; i < COUNT(schedule_cases); i++)
-        tests[n++] = (struct CMUnitTest){schedule_cases[i].name, test_trained_trajectory, NULL, NULL,
-                                         (void *)&schedule_cases[i]};
+        tests[n++] = (struct CMUnitTest){schedule_cases[i].name, test_trained_trajectory, NULL,
+                                         NULL, (void *)&schedule_cases[i]};
     for (size_t i = 0; i < COUNT(plateau_cases); i++)
-        tests[n++] = (struct CMUnitTest){plateau_cases[i].name, test_plateau_trajectory, NULL, NULL,
-                                         (void *)&plateau_cases[i]};
-    tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_set_regularization_matches_parameter_groups);
+        tests[n++] = (struct CMUnitTest){plateau_cases[i].name, test_plateau_trajectory, NULL,
+                                         NULL, (void *)&plateau_cases[i]};
+    tests[n++] =
+        (struct CMUnitTest)cmocka_unit_test(test_set_regularization_matches_parameter_groups);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

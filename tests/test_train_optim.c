@@ -77,7 +77,8 @@ static void test_batch_minibatch_and_stochastic_gradient_descent_learn(void **st
         assert_int_equal(steps, variants[v].epochs * variants[v].steps_per_epoch);
         nerve_evaluation e;
         test_require_ok(nerve_evaluate(m, &ds, 0, &e, &err), &err);
-        if (e.accuracy < 0.95) fail_msg("batch %lld: accuracy %g", (long long)batches[v], e.accuracy);
+        if (e.accuracy < 0.95)
+            fail_msg("batch %lld: accuracy %g", (long long)batches[v], e.accuracy);
         nerve_evaluation_free(&e);
         float probabilities[4];
         test_require_ok(nerve_predict(m, ds.inputs, 2, probabilities, &err), &err);

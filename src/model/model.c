@@ -80,9 +80,15 @@ static nerve_status read_loss(cfg_reader *r, nerve_model_settings *s)
 typedef nerve_status (*settings_reader)(cfg_reader *r, nerve_model *m);
 static nerve_status read_net_section(cfg_reader *r, nerve_model *m) { return read_net(r, &m->settings); }
 static nerve_status read_data_section(cfg_reader *r, nerve_model *m) { return read_data(r, &m->settings.data); }
-static nerve_status read_optimizer_section(cfg_reader *r, nerve_model *m) { return nerve_read_optimizer_section(r, &m->settings.optimizer); }
+static nerve_status read_optimizer_section(cfg_reader *r, nerve_model *m)
+{
+    return nerve_read_optimizer_section(r, &m->settings.optimizer);
+}
 static nerve_status read_loss_section(cfg_reader *r, nerve_model *m) { return read_loss(r, &m->settings); }
-static nerve_status read_schedule_section(cfg_reader *r, nerve_model *m) { return nerve_read_schedule_section(r, &m->settings.schedule); }
+static nerve_status read_schedule_section(cfg_reader *r, nerve_model *m)
+{
+    return nerve_read_schedule_section(r, &m->settings.schedule);
+}
 
 static const struct {
     const char *type;
@@ -190,7 +196,9 @@ static bool check_layer_regularization(cfg_reader *r, nerve_graph *g, const mode
 {
     for (nerve_node n = layer->first_node; n < layer->end_node; n++)
         if (nerve_node_is_param(g, n)) return true;
-    const char *key = !isnan(layer->weight_decay) ? "weight_decay" : !isnan(layer->l1) ? "l1" : NULL;
+    const char *key = !isnan(layer->weight_decay) ? "weight_decay"
+                      : !isnan(layer->l1)           ? "l1"
+                                                    : NULL;
     return !key || cfg_fail(r, key, "the layer has no parameters to regularise");
 }
 

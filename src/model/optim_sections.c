@@ -76,7 +76,8 @@ nerve_status nerve_read_optimizer_section(cfg_reader *r, nerve_optimizer_options
                                     types, type))
         return r->status;
     *o = nerve_optimizer_defaults((nerve_optimizer_kind)type);
-    if (!read_real(r, "lr", false, &o->lr) || !read_real(r, "weight_decay", false, &o->weight_decay) ||
+    if (!read_real(r, "lr", false, &o->lr) ||
+        !read_real(r, "weight_decay", false, &o->weight_decay) ||
         !read_real(r, "momentum", false, &o->momentum) ||
         !read_real(r, "dampening", false, &o->dampening) ||
         !read_flag(r, "nesterov", &o->nesterov) || !read_real(r, "lr_decay", false, &o->lr_decay) ||
@@ -106,8 +107,8 @@ static bool read_milestones(cfg_reader *r, bool required, nerve_schedule *s)
         long long milestone = strtoll(p, &end, 10);
         while (*end == ' ' || *end == '\t') end++;
         if (end == p || errno == ERANGE || (*end && *end != ',') || (*end == ',' && !end[1]))
-            return cfg_fail(r, "milestones", "'%s' is not a list of epochs or steps like 30, 60, 90",
-                            text);
+            return cfg_fail(r, "milestones",
+                            "'%s' is not a list of epochs or steps like 30, 60, 90", text);
         if (s->milestone_count == NERVE_SCHEDULE_MAX_MILESTONES)
             return cfg_fail(r, "milestones", "more than %d milestones",
                             NERVE_SCHEDULE_MAX_MILESTONES);
@@ -151,11 +152,14 @@ nerve_status nerve_read_schedule_section(cfg_reader *r, nerve_schedule *s)
         !read_count(r, "T_max", type == NERVE_SCHEDULE_COSINE, &s->t_max) ||
         !read_real(r, "eta_min", false, &s->eta_min) ||
         !read_count(r, "T_0", type == NERVE_SCHEDULE_COSINE_RESTARTS, &s->t_0) ||
-        !read_count(r, "T_mult", false, &s->t_mult) || !read_count(r, "warmup", false, &s->warmup) ||
+        !read_count(r, "T_mult", false, &s->t_mult) ||
+        !read_count(r, "warmup", false, &s->warmup) ||
         !read_real(r, "warmup_start_factor", false, &s->warmup_start_factor) ||
-        !read_real(r, "factor", false, &s->factor) || !read_count(r, "patience", false, &s->patience) ||
+        !read_real(r, "factor", false, &s->factor) ||
+        !read_count(r, "patience", false, &s->patience) ||
         !read_real(r, "threshold", false, &s->threshold) ||
-        !read_count(r, "cooldown", false, &s->cooldown) || !read_real(r, "min_lr", false, &s->min_lr))
+        !read_count(r, "cooldown", false, &s->cooldown) ||
+        !read_real(r, "min_lr", false, &s->min_lr))
         return r->status;
     s->interval = (nerve_schedule_interval)interval;
     if (cfg_has(r, "warmup_start_factor") && s->warmup == 0) {

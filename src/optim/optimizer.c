@@ -9,8 +9,10 @@
 #include "optim/optimizer.h"
 
 static const nerve_optimizer_type *const optimizer_types[] = {
-    [NERVE_OPTIMIZER_SGD] = &nerve_sgd_type,         [NERVE_OPTIMIZER_ADAGRAD] = &nerve_adagrad_type,
-    [NERVE_OPTIMIZER_RMSPROP] = &nerve_rmsprop_type, [NERVE_OPTIMIZER_ADAM] = &nerve_adam_type,
+    [NERVE_OPTIMIZER_SGD] = &nerve_sgd_type,
+    [NERVE_OPTIMIZER_ADAGRAD] = &nerve_adagrad_type,
+    [NERVE_OPTIMIZER_RMSPROP] = &nerve_rmsprop_type,
+    [NERVE_OPTIMIZER_ADAM] = &nerve_adam_type,
     [NERVE_OPTIMIZER_ADAMW] = &nerve_adamw_type,
 };
 #define OPTIMIZER_TYPE_COUNT (int)(sizeof optimizer_types / sizeof optimizer_types[0])
@@ -171,8 +173,8 @@ nerve_status nerve_optimizer_set_regularization(nerve_optimizer *opt, nerve_node
         set_segment_regularization(opt, &opt->segments[k], weight_decay, l1);
         return NERVE_OK;
     }
-    return nerve_error_set(err, NERVE_ERR_INVALID, "node %d is not a parameter the optimizer updates",
-                           param);
+    return nerve_error_set(err, NERVE_ERR_INVALID,
+                           "node %d is not a parameter the optimizer updates", param);
 }
 
 /* clip_grad_norm_'s total_norm: the 2-norm of all trainable raw gradients.
@@ -217,8 +219,8 @@ static int segment_at(const nerve_optimizer *opt, int64_t i)
 }
 
 /* One parallel loop over the whole flat buffer in blocks, each cut at segment
- * boundaries and handed to its segment's kernel (or, when measuring, to a measure_loop);
- * returns the sum of the kernels' squared raw gradients. */
+ * boundaries and handed to its segment's kernel (or, when measuring, to a
+ * measure_loop); returns the sum of the kernels' squared raw gradients. */
 static double run_blocks(const nerve_optimizer *opt, const optim_step *step, bool measuring)
 {
     const int64_t n = (int64_t)nerve_graph_param_count(opt->graph);

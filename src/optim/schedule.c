@@ -76,7 +76,8 @@ const char *nerve_schedule_problem(const nerve_schedule *s, const char **key, ch
             long long milestone = s->milestones[i], previous = i ? s->milestones[i - 1] : 0;
             if (milestone > previous && milestone <= (long long)n) continue;
             if (i)
-                snprintf(buf, size, "%lld after %lld: milestones must increase", milestone, previous);
+                snprintf(buf, size, "%lld after %lld: milestones must increase", milestone,
+                         previous);
             else
                 snprintf(buf, size, "%lld is out of range [1, %g]", milestone, n);
             return buf;
@@ -164,7 +165,7 @@ double nerve_scheduler_step(nerve_scheduler *s, double metric)
     }
     if (s->bad_intervals > c->patience) {
         double reduced = fmax(s->lr * c->factor, c->min_lr);
-        if (s->lr - reduced > 1e-8) s->lr = reduced; /* PyTorch's eps: smaller changes are skipped */
+        if (s->lr - reduced > 1e-8) s->lr = reduced; /* PyTorch's eps: smaller steps are skipped */
         s->cooldown_left = c->cooldown;
         s->bad_intervals = 0;
     }

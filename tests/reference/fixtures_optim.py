@@ -128,13 +128,15 @@ OPTIMIZER_CASES = (
     ("rmsprop", lambda m: torch.optim.RMSprop(m.parameters(), lr=0.01), {}),
     ("rmsprop_momentum", lambda m: torch.optim.RMSprop(
         m.parameters(), lr=0.005, alpha=0.9, momentum=0.8), {}),
-    ("rmsprop_centered", lambda m: torch.optim.RMSprop(m.parameters(), lr=0.005, centered=True), {}),
+    ("rmsprop_centered", lambda m: torch.optim.RMSprop(
+        m.parameters(), lr=0.005, centered=True), {}),
     ("rmsprop_centered_momentum_weight_decay", lambda m: torch.optim.RMSprop(
         m.parameters(), lr=0.002, momentum=0.5, centered=True, weight_decay=0.05, eps=1e-6), {}),
     ("adam", lambda m: torch.optim.Adam(m.parameters(), lr=0.01), {}),
     ("adam_amsgrad", lambda m: torch.optim.Adam(
         m.parameters(), lr=0.01, betas=(0.8, 0.99), amsgrad=True), {}),
-    ("adam_weight_decay", lambda m: torch.optim.Adam(m.parameters(), lr=0.01, weight_decay=0.05), {}),
+    ("adam_weight_decay", lambda m: torch.optim.Adam(
+        m.parameters(), lr=0.01, weight_decay=0.05), {}),
     ("adamw", lambda m: torch.optim.AdamW(m.parameters(), lr=0.01), {}),
     ("adamw_amsgrad", lambda m: torch.optim.AdamW(
         m.parameters(), lr=0.01, weight_decay=0.1, amsgrad=True, eps=1e-6), {}),
@@ -214,7 +216,8 @@ SCHEDULE_CASES = (
     ("warmup", lambda o, m: every_step(S.LinearLR(o, start_factor=0.1, total_iters=10))),
     ("warmup_cosine", lambda o, m: every_step(warmed(o, S.CosineAnnealingLR(o, T_max=45), 5, 0.1))),
     ("warmup_step", lambda o, m: every_step(warmed(o, S.StepLR(o, step_size=10, gamma=0.5), 3))),
-    ("warmup_exponential", lambda o, m: every_step(warmed(o, S.ExponentialLR(o, gamma=0.9), 6, 0.5))),
+    ("warmup_exponential", lambda o, m: every_step(
+        warmed(o, S.ExponentialLR(o, gamma=0.9), 6, 0.5))),
     ("warmup_cosine_restarts", lambda o, m: every_step(warmed(
         o, S.CosineAnnealingWarmRestarts(o, T_0=6, T_mult=2, eta_min=0.01), 4, 0.25))),
     ("plateau", lambda o, m: plateau_stepper(
