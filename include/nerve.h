@@ -427,37 +427,144 @@ nerve_init nerve_dense_default_bias_init(int64_t fan_in);
 /* ---------------------------------------------------------------- optimizers */
 
 /* An optimizer updates the trainable entries of a graph's flat parameter
- * buffer from its flat gradient buffer. */
+ * buffer from its flat gradient buffer with one of torch.optim's algorithms
+ * (docs/reference.md gives each formula). It allocates its state once, when
+ * created: no step allocates. */
 typedef struct nerve_optimizer nerve_optimizer;
+
+typedef enum nerve_optimizer_kind {
+    NERVE_OPTIMIZER_SGD = 0,  /* torch.optim.SGD: momentum, dampening, nesterov */
+    NERVE_OPTIMIZER_ADAGRAD,  /* torch.optim.Adagrad */
+    NERVE_OPTIMIZER_RMSPROP,  /* torch.optim.RMSprop */
+    NERVE_OPTIMIZER_ADAM,     /* torch.optim.Adam: weight decay added to the gradient (L2) */
+    NERVE_OPTIMIZER_ADAMW     /* torch.optim.AdamW: decoupled weight decay */
+} nerve_optimizer_kind;
+
+/* The hyperparameters of every optimizer, named as PyTorch's arguments (betas
+ * as beta1, beta2); each kind reads those it has. Start from
+ * nerve_optimizer_defaults, which gives PyTorch's defaults. */
+typedef struct nerve_optimizer_options {
+    nerve_optimizer_kind kind;
+    double lr;
+    double weight_decay;              /* L2: weight_decay * w added to the gradient;
+                                         AdamW: w *= 1 - lr * weight_decay */
+    double momentum;                  /* sgd, rmsprop */
+    double dampening;                 /* sgd */
+    bool nesterov;                    /* sgd: needs momentum > 0 and dampening 0 */
+    double lr_decay;                  /* adagrad */
+    double initial_accumulator_value; /* adagrad */
+    double alpha;                     /* rmsprop: smoothing constant */
+    bool centered;                    /* rmsprop */
+    double beta1, beta2;              /* adam, adamw */
+    bool amsgrad;                     /* adam, adamw */
+    double eps;                       /* adagrad, rmsprop, adam, adamw */
+    /* Regularisation and gradient control, in PyTorch's order: an L1 penalty
+     * on the loss adds l1 * sign(w) to the gradient; then the gradient is
+     * clipped (clip_grad_value_ or clip_grad_norm_, one or the other); then
+     * the optimizer applies weight_decay in its update. */
+    double l1;
+    double clip_value;                /* > 0: clamp each element to [-clip_value, clip_value] */
+    double clip_norm;                 /* > 0: scale all by clip_norm / (norm + 1e-6) when below 1 */
+    bool decay_bias;                  /* false: biases (<layer>.bias) get neither weight_decay
+                                         nor l1 */
+} nerve_optimizer_options;
+
+/* PyTorch's defaults for kind: lr 0.01 (sgd, adagrad, rmsprop) or 0.001 (adam,
+ * adamw), weight_decay 0 (adamw: 0.01), alpha 0.99, betas 0.9 and 0.999, eps
+ * 1e-10 (adagrad) or 1e-8, decay_bias on, everything else 0 / off. */
+nerve_optimizer_options nerve_optimizer_defaults(nerve_optimizer_kind kind);
+/* An optimizer over g's parameters (g's parameters must all be declared).
+ * Bad options are an error naming the option. */
+nerve_optimizer *nerve_optimizer_new(nerve_graph *g, const nerve_optimizer_options *options,
+                                     nerve_error *err);
 
 typedef struct nerve_sgd_options {
     double lr;
     double momentum; /* 0 for plain SGD */
 } nerve_sgd_options;
 
-/* torch.optim.SGD semantics (dampening 0): v = momentum * v + g, p -= lr * v. */
+/* Shorthand for nerve_optimizer_new with SGD's defaults, lr and momentum:
+ * v = momentum * v + g, p -= lr * v (torch.optim.SGD, dampening 0). */
 nerve_optimizer *nerve_sgd_new(nerve_graph *g, const nerve_sgd_options *options, nerve_error *err);
+/* Per-parameter regularisation, as a PyTorch parameter group: weight_decay
+ * and l1 for parameter node `param` replace the options' values (a layer's
+ * override). Biases stay exempt when decay_bias is off. */
+nerve_status nerve_optimizer_set_regularization(nerve_optimizer *opt, nerve_node param,
+                                                double weight_decay, double l1, nerve_error *err);
 void nerve_optimizer_step(nerve_optimizer *opt);
 void nerve_optimizer_set_lr(nerve_optimizer *opt, double lr);
 double nerve_optimizer_lr(const nerve_optimizer *opt);
 int64_t nerve_optimizer_steps(const nerve_optimizer *opt);
+/* The global 2-norm of the gradients the last step used, before clipping and
+ * with the L1 term: what torch.nn.utils.clip_grad_norm_ returns. */
+double nerve_optimizer_grad_norm(const nerve_optimizer *opt);
 const char *nerve_optimizer_name(const nerve_optimizer *opt);
 void nerve_optimizer_free(nerve_optimizer *opt);
 
-/* Learning-rate schedules, stepped per epoch (torch.optim.lr_scheduler). */
+/* Learning-rate schedules, torch.optim.lr_scheduler's. t counts intervals
+ * (epochs, or optimizer steps with NERVE_SCHEDULE_PER_STEP) from 0. */
 typedef enum nerve_schedule_kind {
     NERVE_SCHEDULE_CONSTANT = 0,
-    NERVE_SCHEDULE_STEP          /* StepLR: lr * gamma^floor(epoch / step_size) */
+    NERVE_SCHEDULE_STEP,            /* StepLR: lr * gamma^floor(t / step_size) */
+    NERVE_SCHEDULE_MULTISTEP,       /* MultiStepLR: lr * gamma^(milestones reached) */
+    NERVE_SCHEDULE_EXPONENTIAL,     /* ExponentialLR: lr * gamma^t */
+    NERVE_SCHEDULE_COSINE,          /* CosineAnnealingLR(T_max, eta_min) */
+    NERVE_SCHEDULE_COSINE_RESTARTS, /* CosineAnnealingWarmRestarts(T_0, T_mult, eta_min) */
+    NERVE_SCHEDULE_PLATEAU          /* ReduceLROnPlateau on the validation loss (per epoch) */
 } nerve_schedule_kind;
+
+typedef enum nerve_schedule_interval {
+    NERVE_SCHEDULE_PER_EPOCH = 0,
+    NERVE_SCHEDULE_PER_STEP
+} nerve_schedule_interval;
+
+#define NERVE_SCHEDULE_MAX_MILESTONES 32
 
 typedef struct nerve_schedule {
     nerve_schedule_kind kind;
-    int64_t step_size;           /* epochs */
-    double gamma;
+    int64_t step_size;              /* step */
+    double gamma;                   /* step, multistep, exponential */
+    nerve_schedule_interval interval;
+    int64_t milestones[NERVE_SCHEDULE_MAX_MILESTONES]; /* multistep: increasing */
+    int milestone_count;
+    int64_t t_max;                  /* cosine */
+    int64_t t_0, t_mult;            /* cosine_restarts */
+    double eta_min;                 /* cosine, cosine_restarts */
+    /* Linear warm-up in front of any schedule (LinearLR chained by
+     * SequentialLR): lr * (f + (1 - f) * t / warmup) for t < warmup, then the
+     * schedule from its own t = 0. */
+    int64_t warmup;
+    double warmup_start_factor;     /* f, in (0, 1] */
+    /* plateau: reduce lr by factor after more than `patience` epochs without
+     * a relative improvement of threshold, then wait cooldown epochs */
+    double factor, threshold, min_lr;
+    int64_t patience, cooldown;
 } nerve_schedule;
 
-/* The learning rate for 0-based epoch `epoch`. */
-double nerve_schedule_lr(const nerve_schedule *s, double base_lr, int64_t epoch);
+/* PyTorch's defaults for kind: gamma 0.1, T_mult 1, eta_min 0, warm-up off
+ * with start factor 1/3, factor 0.1, patience 10, threshold 1e-4, cooldown 0,
+ * min_lr 0; per epoch. Required values (step_size, milestones, T_max, T_0)
+ * are left 0. */
+nerve_schedule nerve_schedule_defaults(nerve_schedule_kind kind);
+/* The learning rate of interval t in closed form (the plateau schedule: its
+ * rate before any reduction; nerve_scheduler follows the reductions). */
+double nerve_schedule_lr(const nerve_schedule *s, double base_lr, int64_t t);
+
+/* A schedule being followed: the rate of the current interval, and the
+ * plateau schedule's memory of the validation loss. */
+typedef struct nerve_scheduler {
+    nerve_schedule schedule;
+    double base_lr;
+    int64_t t;             /* intervals completed */
+    double lr;             /* the rate of interval t */
+    double best;           /* plateau: the best metric so far */
+    int64_t bad_intervals, cooldown_left;
+} nerve_scheduler;
+
+void nerve_scheduler_init(nerve_scheduler *s, const nerve_schedule *schedule, double base_lr);
+/* Ends interval t (metric: its validation loss, read by plateau only) and
+ * returns the rate of interval t + 1. */
+double nerve_scheduler_step(nerve_scheduler *s, double metric);
 
 /* ---------------------------------------------------------------- models */
 
@@ -487,12 +594,11 @@ typedef struct nerve_data_settings {
 
 typedef struct nerve_model_settings {
     nerve_shape input;        /* per sample: 784 or 1x28x28 */
-    int64_t batch;
+    int64_t batch;            /* 0: the whole training set (batch = full) */
     int epochs;
     uint64_t seed;
     nerve_data_settings data;
-    char optimizer[16];       /* "sgd" */
-    double lr, momentum;
+    nerve_optimizer_options optimizer; /* [optimizer]: type, lr, regularisation, clipping */
     nerve_schedule schedule;
     nerve_loss_kind loss;
 } nerve_model_settings;
@@ -553,13 +659,15 @@ typedef struct nerve_epoch_report {
     int epoch;
     double train_loss, train_accuracy;
     double val_loss, val_accuracy; /* NaN without a validation set */
-    double lr;
+    double lr;                     /* the rate of the epoch's last step */
     double seconds, samples_per_second;
+    double grad_norm;              /* mean over the epoch's steps of the gradient norm
+                                      before clipping (nerve_optimizer_grad_norm) */
 } nerve_epoch_report;
 
 typedef struct nerve_train_options {
     int epochs;
-    int64_t batch;
+    int64_t batch;           /* 0: the whole training set (batch gradient descent) */
     int64_t max_steps;       /* stop after this many steps in all (0: no limit) */
     bool shuffle;            /* reshuffle every epoch (seeded) */
     uint64_t seed;
@@ -574,8 +682,10 @@ typedef struct nerve_train_options {
 nerve_train_options nerve_train_options_from(const nerve_model *m);
 
 /* Mini-batch training over train (last partial batch included); val may be
- * NULL. Allocates everything up front: no allocation inside a step. Stops
- * with NERVE_ERR_NUMERIC on a non-finite loss. */
+ * NULL (not with a plateau schedule). The [schedule] steps after every epoch,
+ * or after every step when its interval is per step. Allocates everything up
+ * front: no allocation inside a step. Stops with NERVE_ERR_NUMERIC on a
+ * non-finite loss. */
 nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve_dataset *val,
                          const nerve_train_options *options, nerve_error *err);
 

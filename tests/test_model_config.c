@@ -52,7 +52,7 @@ static void test_valid_config_builds_the_network(void **state)
     const nerve_model_settings *s = nerve_model_settings_of(m);
     assert_int_equal(s->batch, 8);
     assert_int_equal(s->epochs, 10);
-    assert_true(s->lr == 0.1 && s->momentum == 0.9);
+    assert_true(s->optimizer.lr == 0.1 && s->optimizer.momentum == 0.9);
     assert_int_equal(nerve_model_layer_count(m), 2);
     assert_string_equal(nerve_model_layer_name(m, 0), "hidden");
     assert_string_equal(nerve_model_layer_name(m, 1), "dense1"); /* type plus index */
@@ -73,7 +73,7 @@ static void test_overrides_apply_by_section_and_by_layer_name(void **state)
     nerve_error err = {0};
     assert_int_equal(load_text(base_cfg, overrides, &m, &err), NERVE_OK);
     assert_int_equal(nerve_model_settings_of(m)->batch, 16);
-    assert_true(nerve_model_settings_of(m)->lr == 0.5);
+    assert_true(nerve_model_settings_of(m)->optimizer.lr == 0.5);
     nerve_graph *g = nerve_model_graph(m);
     assert_int_equal(nerve_node_shape(g, nerve_graph_find(g, "hidden.weight")).dim[0], 7);
     nerve_model_free(m);

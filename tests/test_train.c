@@ -98,11 +98,11 @@ static void test_training_learns_separable_blobs_and_logs_each_epoch(void **stat
 /* torch.optim.lr_scheduler.StepLR(step_size=3, gamma=0.5) from lr 0.1. */
 static void test_step_schedule_matches_steplr(void **state)
 {
-    nerve_schedule s = {NERVE_SCHEDULE_STEP, 3, 0.5};
+    nerve_schedule s = {.kind = NERVE_SCHEDULE_STEP, .step_size = 3, .gamma = 0.5};
     const double expected[7] = {0.1, 0.1, 0.1, 0.05, 0.05, 0.05, 0.025};
     for (int epoch = 0; epoch < 7; epoch++)
         assert_float_equal(nerve_schedule_lr(&s, 0.1, epoch), expected[epoch], 1e-15);
-    nerve_schedule constant = {NERVE_SCHEDULE_CONSTANT, 0, 0.1};
+    nerve_schedule constant = {.kind = NERVE_SCHEDULE_CONSTANT};
     assert_float_equal(nerve_schedule_lr(&constant, 0.1, 99), 0.1, 0);
 }
 
@@ -112,7 +112,7 @@ static void test_trainer_applies_the_schedule_each_epoch(void **state)
 {
     nerve_model *m = load_model("softmax_cross_entropy", "0.05");
     nerve_model_settings *s = nerve_model_settings_mut(m);
-    s->schedule = (nerve_schedule){NERVE_SCHEDULE_STEP, 2, 0.1};
+    s->schedule = (nerve_schedule){.kind = NERVE_SCHEDULE_STEP, .step_size = 2, .gamma = 0.1};
     nerve_dataset ds = blobs(false);
     nerve_error err = {0};
     double lr[5];

@@ -83,6 +83,17 @@ bool cfg_read_int(cfg_reader *r, const char *key, bool required, int64_t def, in
     return true;
 }
 
+bool cfg_read_int_or(cfg_reader *r, const char *key, const char *word, int64_t word_value,
+                     int64_t def, int64_t min, int64_t max, int64_t *out)
+{
+    nerve_config_entry *e = find_entry(r, key);
+    if (r->status != NERVE_OK || !e || strcmp(e->value, word) != 0)
+        return cfg_read_int(r, key, false, def, min, max, out);
+    e->used = true;
+    *out = word_value;
+    return true;
+}
+
 bool cfg_read_double(cfg_reader *r, const char *key, bool required, double def, double min,
                      double max, double *out)
 {

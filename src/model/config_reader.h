@@ -18,6 +18,10 @@ cfg_reader cfg_reader_begin(const nerve_config *cfg, nerve_config_section *secti
  * required=true) makes the key required. */
 bool cfg_read_int(cfg_reader *r, const char *key, bool required, int64_t def, int64_t min,
                   int64_t max, int64_t *out);
+/* An optional integer as cfg_read_int, or the word `word`, read as word_value
+ * ("batch = full"). */
+bool cfg_read_int_or(cfg_reader *r, const char *key, const char *word, int64_t word_value,
+                     int64_t def, int64_t min, int64_t max, int64_t *out);
 bool cfg_read_double(cfg_reader *r, const char *key, bool required, double def, double min,
                      double max, double *out);
 bool cfg_read_string(cfg_reader *r, const char *key, bool required, const char *def, char *out,

@@ -1,6 +1,7 @@
 /* Reading a .cfg into a model: the [net], [data], [optimizer] and [loss]
  * settings, then the layer sections in order, each wired to its input=. */
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +12,7 @@ static nerve_status read_net(cfg_reader *r, nerve_model_settings *s)
 {
     int64_t batch, epochs, seed;
     if (cfg_read_shape(r, "input", true, &s->input) &&
-        cfg_read_int(r, "batch", false, 32, 1, 1 << 20, &batch) &&
+        cfg_read_int_or(r, "batch", "full", 0, 32, 1, 1 << 20, &batch) &&
         cfg_read_int(r, "epochs", false, 10, 0, 1 << 20, &epochs) &&
         cfg_read_int(r, "seed", false, 1, 0, INT64_MAX, &seed)) {
         s->batch = batch;
@@ -68,30 +69,6 @@ static nerve_status read_data(cfg_reader *r, nerve_data_settings *d)
     return cfg_reader_finish(r);
 }
 
-static nerve_status read_optimizer(cfg_reader *r, nerve_model_settings *s)
-{
-    static const char *const types[] = {"sgd", NULL};
-    int type;
-    if (cfg_read_choice(r, "type", types, 0, &type) &&
-        cfg_read_double(r, "lr", false, 0.01, 1e-12, 1e6, &s->lr) &&
-        cfg_read_double(r, "momentum", false, 0, 0, 0.999999, &s->momentum))
-        strcpy(s->optimizer, types[type]);
-    return cfg_reader_finish(r);
-}
-
-static nerve_status read_schedule(cfg_reader *r, nerve_schedule *s)
-{
-    static const char *const types[] = {"constant", "step", NULL};
-    int type;
-    if (!cfg_read_choice(r, "type", types, 0, &type)) return r->status;
-    s->kind = (nerve_schedule_kind)type;
-    if (s->kind == NERVE_SCHEDULE_STEP &&
-        (!cfg_read_int(r, "step_size", true, 0, 1, 1 << 20, &s->step_size) ||
-         !cfg_read_double(r, "gamma", false, 0.1, 0, 1e6, &s->gamma)))
-        return r->status;
-    return cfg_reader_finish(r);
-}
-
 static nerve_status read_loss(cfg_reader *r, nerve_model_settings *s)
 {
     static const char *const types[] = {"softmax_cross_entropy", "mse", NULL};
@@ -103,9 +80,15 @@ static nerve_status read_loss(cfg_reader *r, nerve_model_settings *s)
 typedef nerve_status (*settings_reader)(cfg_reader *r, nerve_model *m);
 static nerve_status read_net_section(cfg_reader *r, nerve_model *m) { return read_net(r, &m->settings); }
 static nerve_status read_data_section(cfg_reader *r, nerve_model *m) { return read_data(r, &m->settings.data); }
-static nerve_status read_optimizer_section(cfg_reader *r, nerve_model *m) { return read_optimizer(r, &m->settings); }
+static nerve_status read_optimizer_section(cfg_reader *r, nerve_model *m)
+{
+    return nerve_read_optimizer_section(r, &m->settings.optimizer);
+}
 static nerve_status read_loss_section(cfg_reader *r, nerve_model *m) { return read_loss(r, &m->settings); }
-static nerve_status read_schedule_section(cfg_reader *r, nerve_model *m) { return read_schedule(r, &m->settings.schedule); }
+static nerve_status read_schedule_section(cfg_reader *r, nerve_model *m)
+{
+    return nerve_read_schedule_section(r, &m->settings.schedule);
+}
 
 static const struct {
     const char *type;
@@ -136,10 +119,8 @@ static void default_settings(nerve_model_settings *s)
     strcpy(s->data.format, "idx");
     s->data.scale = 1;
     s->data.csv.label_column = -1;
-    strcpy(s->optimizer, "sgd");
-    s->lr = 0.01;
-    s->schedule.kind = NERVE_SCHEDULE_CONSTANT;
-    s->schedule.gamma = 0.1;
+    s->optimizer = nerve_optimizer_defaults(NERVE_OPTIMIZER_SGD);
+    s->schedule = nerve_schedule_defaults(NERVE_SCHEDULE_CONSTANT);
 }
 
 static nerve_status read_settings(nerve_config *cfg, nerve_model *m, nerve_error *err)
@@ -203,6 +184,24 @@ static int find_layer(const nerve_model *m, const char *name)
     return -1;
 }
 
+/* weight_decay = and l1 = on a layer replace [optimizer]'s for the layer's
+ * parameters (applied when the trainer creates the optimizer). */
+static bool read_layer_regularization(cfg_reader *r, model_layer *layer)
+{
+    return cfg_read_double(r, "weight_decay", false, NAN, 0, INFINITY, &layer->weight_decay) &&
+           cfg_read_double(r, "l1", false, NAN, 0, INFINITY, &layer->l1);
+}
+
+static bool check_layer_regularization(cfg_reader *r, nerve_graph *g, const model_layer *layer)
+{
+    for (nerve_node n = layer->first_node; n < layer->end_node; n++)
+        if (nerve_node_is_param(g, n)) return true;
+    const char *key = !isnan(layer->weight_decay) ? "weight_decay"
+                      : !isnan(layer->l1)           ? "l1"
+                                                    : NULL;
+    return !key || cfg_fail(r, key, "the layer has no parameters to regularise");
+}
+
 static nerve_status build_layers(nerve_config *cfg, nerve_model *m, nerve_error *err)
 {
     const char *file = nerve_config_filename(cfg);
@@ -238,12 +237,16 @@ static nerve_status build_layers(nerve_config *cfg, nerve_model *m, nerve_error 
                        r.status;
             input = m->layers[k].output;
         }
+        if (!read_layer_regularization(&r, layer)) return r.status;
         nerve_error build_err = {0};
+        layer->first_node = nerve_graph_node_count(m->graph);
         nerve_node out = type->build(m->graph, layer->name, input, &r, &rng, &build_err);
         if (r.status != NERVE_OK) return r.status;
         if (out < 0)
             return nerve_error_set(err, build_err.status ? build_err.status : NERVE_ERR_INVALID,
                                    "%s:%d: [%s] %s", file, sec->line, sec->type, build_err.message);
+        layer->end_node = nerve_graph_node_count(m->graph);
+        if (!check_layer_regularization(&r, m->graph, layer)) return r.status;
         layer->type = type->name;
         layer->output = previous = out;
         m->layer_count++;

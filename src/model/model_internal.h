@@ -10,6 +10,8 @@ typedef struct model_layer {
     char name[NERVE_LAYER_NAME_MAX];
     const char *type;
     nerve_node output;
+    nerve_node first_node, end_node; /* the nodes the layer added: [first, end) */
+    double weight_decay, l1;         /* the layer's overrides of [optimizer]'s; NaN: none */
 } model_layer;
 
 struct nerve_model {
@@ -34,5 +36,9 @@ typedef struct layer_section_type {
 const layer_section_type *nerve_layer_section_find(const char *type);
 /* "dense, activation, ..." for messages. */
 const char *nerve_layer_section_names(void);
+
+/* The [optimizer] and [schedule] sections (optim_sections.c). */
+nerve_status nerve_read_optimizer_section(cfg_reader *r, nerve_optimizer_options *o);
+nerve_status nerve_read_schedule_section(cfg_reader *r, nerve_schedule *s);
 
 #endif

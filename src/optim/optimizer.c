@@ -1,21 +1,284 @@
+/* What every optimizer shares: its construction over the graph's parameter
+ * nodes, the per-parameter regularisation, and each step's prologue: the
+ * global gradient norm, reported and used by clip_grad_norm_. */
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "optim/optimizer.h"
 
+static const nerve_optimizer_type *const optimizer_types[] = {
+    [NERVE_OPTIMIZER_SGD] = &nerve_sgd_type,
+    [NERVE_OPTIMIZER_ADAGRAD] = &nerve_adagrad_type,
+    [NERVE_OPTIMIZER_RMSPROP] = &nerve_rmsprop_type,
+    [NERVE_OPTIMIZER_ADAM] = &nerve_adam_type,
+    [NERVE_OPTIMIZER_ADAMW] = &nerve_adamw_type,
+};
+#define OPTIMIZER_TYPE_COUNT (int)(sizeof optimizer_types / sizeof optimizer_types[0])
+
+nerve_optimizer_options nerve_optimizer_defaults(nerve_optimizer_kind kind)
+{
+    nerve_optimizer_options o = {.kind = kind, .lr = 0.01, .alpha = 0.99, .beta1 = 0.9,
+                                 .beta2 = 0.999, .eps = 1e-8, .decay_bias = true};
+    if (kind == NERVE_OPTIMIZER_ADAGRAD) o.eps = 1e-10;
+    if (kind == NERVE_OPTIMIZER_ADAM || kind == NERVE_OPTIMIZER_ADAMW) o.lr = 1e-3;
+    if (kind == NERVE_OPTIMIZER_ADAMW) o.weight_decay = 1e-2;
+    return o;
+}
+
+const char *optim_check_ranges(const optim_range *ranges, int count, const char **key, char *buf,
+                               size_t size)
+{
+    for (int i = 0; i < count; i++) {
+        const optim_range *r = &ranges[i];
+        double v = r->value;
+        if (isfinite(v) && (r->min_open ? v > r->min : v >= r->min) &&
+            (r->max_open ? v < r->max : v <= r->max))
+            continue;
+        *key = r->key;
+        snprintf(buf, size, "%g is out of range %c%g, %g%c", v, r->min_open ? '(' : '[', r->min,
+                 r->max, r->max_open ? ')' : ']');
+        return buf;
+    }
+    return NULL;
+}
+
+const char *nerve_optimizer_options_problem(const nerve_optimizer_options *o, const char **key,
+                                            char *buf, size_t size)
+{
+    const optim_range ranges[] = {
+        {"lr", o->lr, 0, INFINITY, true, true},
+        {"weight_decay", o->weight_decay, 0, INFINITY, false, true},
+        {"momentum", o->momentum, 0, 1, false, true},
+        {"dampening", o->dampening, 0, 1, false, false},
+        {"lr_decay", o->lr_decay, 0, INFINITY, false, true},
+        {"initial_accumulator_value", o->initial_accumulator_value, 0, INFINITY, false, true},
+        {"alpha", o->alpha, 0, 1, false, false},
+        {"beta1", o->beta1, 0, 1, false, true},
+        {"beta2", o->beta2, 0, 1, false, true},
+        {"eps", o->eps, 0, INFINITY, false, true},
+        {"l1", o->l1, 0, INFINITY, false, true},
+        {"clip_value", o->clip_value, 0, INFINITY, false, true},
+        {"clip_norm", o->clip_norm, 0, INFINITY, false, true},
+    };
+    const char *problem = optim_check_ranges(ranges, (int)(sizeof ranges / sizeof ranges[0]), key,
+                                             buf, size);
+    if (problem) return problem;
+    if (o->kind == NERVE_OPTIMIZER_SGD && o->nesterov && (o->momentum <= 0 || o->dampening != 0)) {
+        *key = "nesterov";
+        snprintf(buf, size, "needs momentum > 0 and dampening = 0 (as torch.optim.SGD)");
+        return buf;
+    }
+    if (o->clip_value > 0 && o->clip_norm > 0) {
+        *key = "clip_norm";
+        snprintf(buf, size, "cannot be combined with clip_value: clip by norm or by value");
+        return buf;
+    }
+    return NULL;
+}
+
+/* Biases are exempt from both penalties when decay_bias is off; AdamW's
+ * weight decay is decoupled from the gradient, the others' coupled to it. */
+static void set_segment_regularization(const nerve_optimizer *opt, optim_segment *s,
+                                       double weight_decay, double l1)
+{
+    if (s->is_bias && !opt->options.decay_bias) weight_decay = l1 = 0;
+    s->coupled_decay = opt->type->decoupled_decay ? 0 : weight_decay;
+    s->decoupled_decay = opt->type->decoupled_decay ? weight_decay : 0;
+    s->l1 = l1;
+}
+
+/* One segment per parameter node: parameters are laid out in the flat
+ * buffers in node order, so the segments tile them in order. */
+static bool build_segments(nerve_optimizer *opt)
+{
+    nerve_graph *g = opt->graph;
+    int params = 0;
+    for (nerve_node n = 0; n < nerve_graph_node_count(g); n++) params += nerve_node_is_param(g, n);
+    opt->segments = calloc((size_t)params + 1, sizeof *opt->segments);
+    opt->kernels = calloc((size_t)params + 1, sizeof *opt->kernels);
+    if (!opt->segments || !opt->kernels) return false;
+    for (nerve_node n = 0; n < nerve_graph_node_count(g); n++) {
+        if (!nerve_node_is_param(g, n)) continue;
+        optim_segment *s = &opt->segments[opt->segment_count++];
+        nerve_shape shape = nerve_node_shape(g, n);
+        const char *name = nerve_node_name(g, n);
+        size_t length = strlen(name);
+        s->node = n;
+        s->begin = nerve_node_value(g, n) - nerve_graph_params(g);
+        s->end = s->begin + nerve_shape_numel(&shape);
+        s->is_bias = length >= 5 && strcmp(name + length - 5, ".bias") == 0;
+        set_segment_regularization(opt, s, opt->options.weight_decay, opt->options.l1);
+    }
+    return true;
+}
+
+bool optim_add_state(nerve_optimizer *opt, int slot, nerve_real value)
+{
+    size_t n = nerve_graph_param_count(opt->graph);
+    opt->state[slot] = malloc((n ? n : 1) * sizeof *opt->state[slot]);
+    if (!opt->state[slot]) return false;
+    for (size_t i = 0; i < n; i++) opt->state[slot][i] = value;
+    return true;
+}
+
+nerve_optimizer *nerve_optimizer_new(nerve_graph *g, const nerve_optimizer_options *options,
+                                     nerve_error *err)
+{
+    if ((unsigned)options->kind >= (unsigned)OPTIMIZER_TYPE_COUNT) {
+        nerve_error_set(err, NERVE_ERR_INVALID, "unknown optimizer kind %d", (int)options->kind);
+        return NULL;
+    }
+    const nerve_optimizer_type *type = optimizer_types[options->kind];
+    char why[160];
+    const char *key;
+    if (nerve_optimizer_options_problem(options, &key, why, sizeof why)) {
+        nerve_error_set(err, NERVE_ERR_INVALID, "%s: %s: %s", type->name, key, why);
+        return NULL;
+    }
+    nerve_optimizer *opt = calloc(1, sizeof *opt);
+    if (opt) {
+        opt->type = type;
+        opt->graph = g;
+        opt->options = *options;
+        opt->lr = options->lr;
+    }
+    if (!opt || !build_segments(opt) || !type->init(opt)) {
+        nerve_optimizer_free(opt);
+        nerve_error_set(err, NERVE_ERR_NOMEM, "%s: out of memory for %zu parameters", type->name,
+                        nerve_graph_param_count(g));
+        return NULL;
+    }
+    return opt;
+}
+
+nerve_optimizer *nerve_sgd_new(nerve_graph *g, const nerve_sgd_options *options, nerve_error *err)
+{
+    nerve_optimizer_options o = nerve_optimizer_defaults(NERVE_OPTIMIZER_SGD);
+    o.lr = options->lr;
+    o.momentum = options->momentum;
+    return nerve_optimizer_new(g, &o, err);
+}
+
+nerve_status nerve_optimizer_set_regularization(nerve_optimizer *opt, nerve_node param,
+                                                double weight_decay, double l1, nerve_error *err)
+{
+    if (!(weight_decay >= 0 && isfinite(weight_decay)) || !(l1 >= 0 && isfinite(l1)))
+        return nerve_error_set(err, NERVE_ERR_INVALID,
+                               "%s: weight_decay and l1 must be finite and >= 0, got %g and %g",
+                               nerve_node_name(opt->graph, param), weight_decay, l1);
+    for (int k = 0; k < opt->segment_count; k++) {
+        if (opt->segments[k].node != param) continue;
+        set_segment_regularization(opt, &opt->segments[k], weight_decay, l1);
+        return NERVE_OK;
+    }
+    return nerve_error_set(err, NERVE_ERR_INVALID,
+                           "node %d is not a parameter the optimizer updates", param);
+}
+
+/* clip_grad_norm_'s total_norm: the 2-norm of all trainable raw gradients.
+ * Needed before the update only when clipping by norm; otherwise the update
+ * kernels measure it on the way. */
+OPTIM_LOOP double measure_loop(const nerve_optimizer *opt, const optim_step *step,
+                               const optim_segment *segment, int64_t begin, int64_t end,
+                               bool with_l1)
+{
+    const nerve_real *restrict w = step->params, *restrict grad = step->grads;
+    const unsigned char *restrict trainable = step->trainable;
+    const optim_terms terms = optim_terms_of(step, segment);
+    nerve_real squares = 0;
+#pragma omp simd reduction(+ : squares)
+    for (int64_t i = begin; i < end; i++) {
+        nerve_real counted = optim_raw_gradient(terms, with_l1, w[i], grad[i]) * trainable[i];
+        squares += counted * counted;
+    }
+    return squares;
+}
+
+OPTIM_KERNEL(measure_plain, measure_loop, false)
+OPTIM_KERNEL(measure_with_l1, measure_loop, true)
+
+/* Blocks are large enough to amortise a call and small enough to share out. */
+#define BLOCK 4096
+/* Buffers of more elements than this are updated on all threads. */
+#define PARALLEL_MIN 65536
+
+/* The segment holding element i. */
+static int segment_at(const nerve_optimizer *opt, int64_t i)
+{
+    int low = 0, high = opt->segment_count - 1;
+    while (low < high) {
+        int middle = (low + high + 1) / 2;
+        if (opt->segments[middle].begin <= i)
+            low = middle;
+        else
+            high = middle - 1;
+    }
+    return low;
+}
+
+/* One parallel loop over the whole flat buffer in blocks, each cut at segment
+ * boundaries and handed to its segment's kernel (or, when measuring, to a
+ * measure_loop); returns the sum of the kernels' squared raw gradients. */
+static double run_blocks(const nerve_optimizer *opt, const optim_step *step, bool measuring)
+{
+    const int64_t n = (int64_t)nerve_graph_param_count(opt->graph);
+    const int64_t blocks = (n + BLOCK - 1) / BLOCK;
+    double squares = 0;
+#pragma omp parallel for reduction(+ : squares) if (n > PARALLEL_MIN)
+    for (int64_t k = 0; k < blocks; k++) {
+        int64_t first = k * BLOCK, last = first + BLOCK < n ? first + BLOCK : n;
+        for (int s = segment_at(opt, first); s < opt->segment_count; s++) {
+            const optim_segment *segment = &opt->segments[s];
+            if (segment->begin >= last) break;
+            int64_t begin = segment->begin > first ? segment->begin : first;
+            int64_t end = segment->end < last ? segment->end : last;
+            optim_kernel kernel = !measuring ? opt->kernels[s]
+                                  : segment->l1 != 0 ? measure_with_l1
+                                                     : measure_plain;
+            squares += kernel(opt, step, segment, begin, end);
+        }
+    }
+    return squares;
+}
+
 void nerve_optimizer_step(nerve_optimizer *opt)
 {
-    opt->type->step(opt);
+    const nerve_optimizer_options *o = &opt->options;
+    optim_step step = {.params = nerve_graph_params(opt->graph),
+                       .grads = nerve_graph_grads(opt->graph),
+                       .trainable = nerve_graph_trainable_mask(opt->graph),
+                       .t = opt->steps + 1,
+                       .lr = opt->lr,
+                       .clip_value = (nerve_real)o->clip_value,
+                       .grad_scale = 1};
+    bool clip_norm = o->clip_norm > 0;
+    if (clip_norm) {
+        /* clip_grad_norm_: coefficient max_norm / (total_norm + 1e-6), applied
+         * when below 1 (a NaN norm makes every gradient NaN, as in torch). */
+        opt->grad_norm = sqrt(run_blocks(opt, &step, true));
+        double coefficient = o->clip_norm / (opt->grad_norm + 1e-6);
+        if (!(coefficient >= 1)) step.grad_scale = (nerve_real)coefficient;
+    }
+    for (int k = 0; k < opt->segment_count; k++)
+        opt->kernels[k] = opt->type->kernel(opt, &step, &opt->segments[k]);
+    double squares = run_blocks(opt, &step, false);
+    if (!clip_norm) opt->grad_norm = sqrt(squares);
     opt->steps++;
 }
 
 void nerve_optimizer_set_lr(nerve_optimizer *opt, double lr) { opt->lr = lr; }
 double nerve_optimizer_lr(const nerve_optimizer *opt) { return opt->lr; }
 int64_t nerve_optimizer_steps(const nerve_optimizer *opt) { return opt->steps; }
+double nerve_optimizer_grad_norm(const nerve_optimizer *opt) { return opt->grad_norm; }
 const char *nerve_optimizer_name(const nerve_optimizer *opt) { return opt->type->name; }
 
 void nerve_optimizer_free(nerve_optimizer *opt)
 {
     if (!opt) return;
-    if (opt->type->free_state) opt->type->free_state(opt);
+    for (int k = 0; k < OPTIM_MAX_STATE; k++) free(opt->state[k]);
+    free(opt->segments);
+    free(opt->kernels);
     free(opt);
 }

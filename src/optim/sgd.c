@@ -1,72 +1,61 @@
-/* SGD with momentum, torch.optim.SGD's form (dampening 0): the velocity
- * starts as the first gradient, then v = momentum * v + g, and p -= lr * v.
- * (The textbook v = momentum * v - lr * g is the same for a constant lr.) */
-#include <stdlib.h>
-#include <string.h>
-
+/* SGD, torch.optim.SGD's algorithm. With momentum the buffer starts as the
+ * first gradient, then b = momentum * b + (1 - dampening) * g; Nesterov steps
+ * along g + momentum * b, plain momentum along b: p -= lr * step. (The
+ * textbook m = beta * m + lr * g, p -= m is the same for a constant lr.) */
 #include "optim/optimizer.h"
 
-typedef struct sgd_state {
-    double momentum;
-    nerve_real *velocity; /* one per parameter; NULL without momentum */
-} sgd_state;
-
-static void sgd_step(nerve_optimizer *opt)
+static bool sgd_init(nerve_optimizer *opt)
 {
-    sgd_state *s = opt->state;
-    nerve_real *p = nerve_graph_params(opt->graph);
-    const nerve_real *grad = nerve_graph_grads(opt->graph);
-    const unsigned char *trainable = nerve_graph_trainable_mask(opt->graph);
-    int64_t n = (int64_t)nerve_graph_param_count(opt->graph);
-    nerve_real lr = (nerve_real)opt->lr, momentum = (nerve_real)s->momentum;
-    bool first = opt->steps == 0;
-    if (!s->velocity) {
-#pragma omp parallel for if (n > 65536)
-        for (int64_t i = 0; i < n; i++)
-            if (trainable[i]) p[i] -= lr * grad[i];
-        return;
-    }
-    nerve_real *v = s->velocity;
-#pragma omp parallel for if (n > 65536)
-    for (int64_t i = 0; i < n; i++) {
+    return opt->options.momentum == 0 || optim_add_state(opt, 0, 0);
+}
+
+OPTIM_LOOP double sgd_loop(const nerve_optimizer *opt, const optim_step *step,
+                               const optim_segment *segment, int64_t begin, int64_t end,
+                               bool with_momentum, bool regularised)
+{
+    const nerve_optimizer_options *o = &opt->options;
+    nerve_real *restrict p = step->params, *restrict buffer = opt->state[0];
+    const nerve_real *restrict grad = step->grads;
+    const unsigned char *restrict trainable = step->trainable;
+    const optim_terms terms = optim_terms_of(step, segment);
+    /* The first step and Nesterov's choice are factors, not branches, which
+     * would be unswitched into loops that do not all vectorise: on the first
+     * step the buffer (zeros) becomes 0 * 0 + 1 * d = d exactly, and plain
+     * momentum steps along 0 * d + 1 * b = b. */
+    const bool first = step->t == 1, nesterov = o->nesterov;
+    const nerve_real lr = (nerve_real)step->lr, momentum = (nerve_real)o->momentum,
+                     kept = first ? 0 : momentum,
+                     undamped = first ? 1 : (nerve_real)(1 - o->dampening),
+                     along_d = nesterov ? 1 : 0, along_b = nesterov ? momentum : 1;
+    nerve_real squares = 0;
+#pragma omp simd reduction(+ : squares)
+    for (int64_t i = begin; i < end; i++) {
+        nerve_real raw = optim_raw_gradient(terms, regularised, p[i], grad[i]);
+        nerve_real counted = raw * trainable[i];
+        squares += counted * counted;
         if (!trainable[i]) continue;
-        v[i] = first ? grad[i] : momentum * v[i] + grad[i];
-        p[i] -= lr * v[i];
+        nerve_real d = optim_gradient(terms, regularised, p[i], raw);
+        if (with_momentum) {
+            nerve_real b = kept * buffer[i] + undamped * d;
+            buffer[i] = b;
+            d = along_d * d + along_b * b;
+        }
+        p[i] -= lr * d;
     }
+    return squares;
 }
 
-static void sgd_free(nerve_optimizer *opt)
+OPTIM_KERNEL(sgd_plain, sgd_loop, false, false)
+OPTIM_KERNEL(sgd_plain_regularised, sgd_loop, false, true)
+OPTIM_KERNEL(sgd_momentum, sgd_loop, true, false)
+OPTIM_KERNEL(sgd_momentum_regularised, sgd_loop, true, true)
+
+static optim_kernel sgd_kernel(const nerve_optimizer *opt, const optim_step *step,
+                               const optim_segment *segment)
 {
-    sgd_state *s = opt->state;
-    if (s) free(s->velocity);
-    free(s);
+    bool regularised = optim_regularised(step, segment);
+    if (opt->state[0]) return regularised ? sgd_momentum_regularised : sgd_momentum;
+    return regularised ? sgd_plain_regularised : sgd_plain;
 }
 
-static const nerve_optimizer_type sgd_type = {"sgd", sgd_step, sgd_free};
-
-nerve_optimizer *nerve_sgd_new(nerve_graph *g, const nerve_sgd_options *options, nerve_error *err)
-{
-    if (!(options->lr > 0) || !(options->momentum >= 0 && options->momentum < 1)) {
-        nerve_error_set(err, NERVE_ERR_INVALID,
-                        "sgd: lr must be > 0 and momentum in [0, 1), got lr=%g momentum=%g",
-                        options->lr, options->momentum);
-        return NULL;
-    }
-    nerve_optimizer *opt = calloc(1, sizeof *opt);
-    sgd_state *s = calloc(1, sizeof *s);
-    size_t n = nerve_graph_param_count(g);
-    if (opt && s && options->momentum > 0) s->velocity = calloc(n ? n : 1, sizeof *s->velocity);
-    if (!opt || !s || (options->momentum > 0 && !s->velocity)) {
-        if (s) free(s->velocity);
-        free(s);
-        free(opt);
-        nerve_error_set(err, NERVE_ERR_NOMEM, "sgd: out of memory for %zu parameters", n);
-        return NULL;
-    }
-    s->momentum = options->momentum;
-    opt->type = &sgd_type;
-    opt->graph = g;
-    opt->lr = options->lr;
-    opt->state = s;
-    return opt;
-}
+const nerve_optimizer_type nerve_sgd_type = {"sgd", false, sgd_init, sgd_kernel};

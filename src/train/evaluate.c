@@ -21,6 +21,7 @@ nerve_status nerve_evaluate(nerve_model *m, const nerve_dataset *ds, int64_t bat
     nerve_graph *g = nerve_model_graph(m);
     int classes = nerve_model_classes(m);
     if (batch < 1) batch = nerve_model_settings_of(m)->batch;
+    if (batch < 1) batch = ds->count > 0 ? ds->count : 1; /* batch = full */
     nerve_status st = nerve_batching_plan(m, batch, err);
     if (st != NERVE_OK) return st;
     int64_t *index = identity_index(ds->count);
@@ -77,6 +78,7 @@ nerve_status nerve_predict(nerve_model *m, const float *inputs, int64_t count, f
 {
     nerve_graph *g = nerve_model_graph(m);
     int64_t batch = nerve_model_settings_of(m)->batch;
+    if (batch < 1) batch = count > 0 ? count : 1; /* batch = full */
     nerve_status st = nerve_batching_plan(m, batch, err);
     if (st != NERVE_OK) return st;
     int64_t features = nerve_shape_numel(&nerve_model_settings_of(m)->input);

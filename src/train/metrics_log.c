@@ -14,7 +14,7 @@ nerve_status metrics_log_open(metrics_log *log, const char *path, nerve_error *e
         return nerve_error_set(err, NERVE_ERR_IO, "%s: cannot write the metrics log: %s", path,
                                strerror(errno));
     fputs("kind,epoch,step,train_loss,train_accuracy,val_loss,val_accuracy,lr,seconds,"
-          "samples_per_second\n", log->file);
+          "samples_per_second,grad_norm\n", log->file);
     return NERVE_OK;
 }
 
@@ -28,7 +28,7 @@ static void field(FILE *f, double v)
 }
 
 void metrics_log_step(metrics_log *log, int epoch, int64_t step, double loss, double accuracy,
-                      double lr)
+                      double lr, double grad_norm)
 {
     if (!log->file) return;
     fprintf(log->file, "step,%d,%lld", epoch, (long long)step);
@@ -36,7 +36,9 @@ void metrics_log_step(metrics_log *log, int epoch, int64_t step, double loss, do
     field(log->file, accuracy);
     fputs(",,", log->file);
     field(log->file, lr);
-    fputs(",,\n", log->file);
+    fputs(",,", log->file);
+    field(log->file, grad_norm);
+    fputc('\n', log->file);
 }
 
 void metrics_log_epoch(metrics_log *log, const nerve_epoch_report *r, int64_t step)
@@ -50,6 +52,7 @@ void metrics_log_epoch(metrics_log *log, const nerve_epoch_report *r, int64_t st
     field(log->file, r->lr);
     field(log->file, r->seconds);
     field(log->file, r->samples_per_second);
+    field(log->file, r->grad_norm);
     fputc('\n', log->file);
     fflush(log->file);
 }

@@ -14,7 +14,7 @@ typedef struct metrics_log {
 
 nerve_status metrics_log_open(metrics_log *log, const char *path, nerve_error *err);
 void metrics_log_step(metrics_log *log, int epoch, int64_t step, double loss, double accuracy,
-                      double lr);
+                      double lr, double grad_norm);
 void metrics_log_epoch(metrics_log *log, const nerve_epoch_report *r, int64_t step);
 nerve_status metrics_log_close(metrics_log *log, nerve_error *err);
 

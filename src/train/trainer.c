@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "model/model_internal.h"
+#include "optim/optimizer.h"
 #include "train/batching.h"
 #include "train/metrics_log.h"
 
@@ -17,12 +18,49 @@ nerve_train_options nerve_train_options_from(const nerve_model *m)
     return o;
 }
 
+/* A layer's weight_decay and l1 (cfg overrides) replace the optimizer's for
+ * the layer's parameters, as a PyTorch parameter group. */
+static nerve_status apply_layer_regularization(nerve_model *m, nerve_error *err)
+{
+    const nerve_optimizer_options *o = &m->settings.optimizer;
+    for (int i = 0; i < m->layer_count; i++) {
+        const model_layer *layer = &m->layers[i];
+        if (isnan(layer->weight_decay) && isnan(layer->l1)) continue;
+        double weight_decay = isnan(layer->weight_decay) ? o->weight_decay : layer->weight_decay;
+        double l1 = isnan(layer->l1) ? o->l1 : layer->l1;
+        for (nerve_node n = layer->first_node; n < layer->end_node; n++) {
+            if (!nerve_node_is_param(m->graph, n)) continue;
+            nerve_status st =
+                nerve_optimizer_set_regularization(m->optimizer, n, weight_decay, l1, err);
+            if (st != NERVE_OK) return st;
+        }
+    }
+    return NERVE_OK;
+}
+
 static nerve_status ensure_optimizer(nerve_model *m, nerve_error *err)
 {
     if (m->optimizer) return NERVE_OK;
-    nerve_sgd_options sgd = {.lr = m->settings.lr, .momentum = m->settings.momentum};
-    m->optimizer = nerve_sgd_new(m->graph, &sgd, err);
-    return m->optimizer ? NERVE_OK : NERVE_ERR_INVALID;
+    nerve_error own = {0};
+    m->optimizer = nerve_optimizer_new(m->graph, &m->settings.optimizer, &own);
+    if (!m->optimizer) return nerve_error_set(err, own.status, "[optimizer] %s", own.message);
+    return apply_layer_regularization(m, err);
+}
+
+/* The schedule must be valid, and a plateau schedule needs the validation
+ * loss it follows. */
+static nerve_status check_schedule(const nerve_schedule *s, const nerve_dataset *val,
+                                   nerve_error *err)
+{
+    char why[200];
+    const char *key;
+    if (nerve_schedule_problem(s, &key, why, sizeof why))
+        return nerve_error_set(err, NERVE_ERR_INVALID, "[schedule] %s: %s", key, why);
+    if (s->kind == NERVE_SCHEDULE_PLATEAU && (!val || val->count == 0))
+        return nerve_error_set(err, NERVE_ERR_INVALID,
+                               "[schedule] type = plateau lowers the rate when the validation loss "
+                               "stalls: it needs a validation set ([data] validation = N)");
+    return NERVE_OK;
 }
 
 typedef struct epoch_totals {
@@ -63,8 +101,14 @@ nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve
                          const nerve_train_options *o, nerve_error *err)
 {
     if (train->count == 0) return nerve_error_set(err, NERVE_ERR_INVALID, "no training samples");
-    if (o->batch < 1) return nerve_error_set(err, NERVE_ERR_INVALID, "batch must be at least 1");
-    nerve_status st = nerve_batching_plan(m, o->batch, err);
+    if (o->batch < 0)
+        return nerve_error_set(err, NERVE_ERR_INVALID,
+                               "batch must be at least 1, or 0 for the whole training set");
+    /* batch 0 is batch gradient descent: one step per epoch over every sample */
+    int64_t batch = o->batch > 0 ? o->batch : train->count;
+    const nerve_schedule *schedule = &m->settings.schedule;
+    nerve_status st = check_schedule(schedule, val, err);
+    if (st == NERVE_OK) st = nerve_batching_plan(m, batch, err);
     if (st == NERVE_OK) st = ensure_optimizer(m, err);
     if (st != NERVE_OK) return st;
     int64_t *order = malloc((size_t)train->count * sizeof *order);
@@ -75,20 +119,27 @@ nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve
     nerve_rng shuffle_rng;
     nerve_rng_seed(&shuffle_rng, o->seed ^ 0x5eedda7aULL);
     nerve_graph_set_training(m->graph, true);
+    nerve_scheduler scheduler;
+    nerve_scheduler_init(&scheduler, schedule, m->settings.optimizer.lr);
+    bool per_step = schedule->interval == NERVE_SCHEDULE_PER_STEP;
 
-    int64_t steps_per_epoch = (train->count + o->batch - 1) / o->batch, global_step = 0;
+    int64_t steps_per_epoch = (train->count + batch - 1) / batch, global_step = 0;
     double start_time = nerve_seconds_now();
     for (int epoch = 1; st == NERVE_OK && epoch <= o->epochs; epoch++) {
         if (o->shuffle) nerve_rng_shuffle(&shuffle_rng, order, train->count);
-        nerve_optimizer_set_lr(m->optimizer,
-                               nerve_schedule_lr(&m->settings.schedule, m->settings.lr, epoch - 1));
         epoch_totals totals = {0};
-        double epoch_start = nerve_seconds_now();
+        double epoch_start = nerve_seconds_now(), grad_norm_sum = 0;
+        int64_t epoch_steps = 0;
         for (int64_t step = 0; step < steps_per_epoch; step++) {
-            int64_t first = step * o->batch;
-            int64_t n = train->count - first < o->batch ? train->count - first : o->batch;
+            int64_t first = step * batch;
+            int64_t n = train->count - first < batch ? train->count - first : batch;
+            nerve_optimizer_set_lr(m->optimizer, scheduler.lr);
             double loss = train_step(m, train, order + first, n, &totals);
+            double grad_norm = nerve_optimizer_grad_norm(m->optimizer);
+            grad_norm_sum += grad_norm;
+            epoch_steps++;
             global_step++;
+            if (per_step) nerve_scheduler_step(&scheduler, NAN);
             if (!isfinite(loss)) {
                 st = nerve_error_set(err, NERVE_ERR_NUMERIC,
                                      "epoch %d, step %lld: the loss is %g (lower the learning "
@@ -99,7 +150,7 @@ nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve
             double accuracy = m->classes ? (double)totals.correct / (double)totals.seen : NAN;
             if (o->log_every > 0 && global_step % o->log_every == 0)
                 metrics_log_step(&log, epoch, global_step, loss, accuracy,
-                                 nerve_optimizer_lr(m->optimizer));
+                                 nerve_optimizer_lr(m->optimizer), grad_norm);
             if (o->on_progress) {
                 double elapsed = nerve_seconds_now() - epoch_start;
                 nerve_progress p = {epoch, o->epochs, step + 1, steps_per_epoch, global_step,
@@ -118,8 +169,10 @@ nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve
         r.train_loss = totals.loss_sum / (double)totals.seen;
         r.train_accuracy = m->classes ? (double)totals.correct / (double)totals.seen : NAN;
         r.lr = nerve_optimizer_lr(m->optimizer);
-        validate(m, val, o->batch, &r, err);
+        r.grad_norm = grad_norm_sum / (double)epoch_steps;
+        validate(m, val, batch, &r, err);
         nerve_graph_set_training(m->graph, true);
+        if (!per_step) nerve_scheduler_step(&scheduler, r.val_loss);
         metrics_log_epoch(&log, &r, global_step);
         if (o->on_epoch) o->on_epoch(&r, o->user);
         if (o->max_steps > 0 && global_step >= o->max_steps) break;
