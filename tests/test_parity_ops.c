@@ -175,29 +175,32 @@ static void check_activation(parity *p, const char *act, nerve_node x, nerve_nod
     expect_tensor(p, name, x, true);
 }
 
-static void check_activation_kind(parity *p, const char *act, nerve_activation kind, float slope)
+static void check_activation_kind(parity *p, const char *act, nerve_activation kind,
+                                  const nerve_activation_params *params)
 {
     nerve_node x = activation_input(p, act);
-    check_activation(p, act, x, nerve_activate(p->g, x, kind, slope, &p->err));
+    check_activation(p, act, x, nerve_activate(p->g, x, kind, params, &p->err));
 }
 
 static void test_sigmoid(void **state)
 {
-    check_activation_kind(*state, "sigmoid", NERVE_ACT_SIGMOID, 0);
+    check_activation_kind(*state, "sigmoid", NERVE_ACT_SIGMOID, NULL);
 }
 
-static void test_tanh(void **state) { check_activation_kind(*state, "tanh", NERVE_ACT_TANH, 0); }
-static void test_relu(void **state) { check_activation_kind(*state, "relu", NERVE_ACT_RELU, 0); }
+static void test_tanh(void **state) { check_activation_kind(*state, "tanh", NERVE_ACT_TANH, NULL); }
+static void test_relu(void **state) { check_activation_kind(*state, "relu", NERVE_ACT_RELU, NULL); }
 
 /* PyTorch's default negative slope. */
 static void test_leaky_relu(void **state)
 {
-    check_activation_kind(*state, "leaky_relu", NERVE_ACT_LEAKY_RELU, 0.01f);
+    check_activation_kind(*state, "leaky_relu", NERVE_ACT_LEAKY_RELU, NULL);
 }
 
 static void test_leaky_relu_slope_0_2(void **state)
 {
-    check_activation_kind(*state, "leaky_relu_0.2", NERVE_ACT_LEAKY_RELU, 0.2f);
+    nerve_activation_params params = nerve_activation_defaults();
+    params.negative_slope = 0.2;
+    check_activation_kind(*state, "leaky_relu_0.2", NERVE_ACT_LEAKY_RELU, &params);
 }
 
 static void test_softmax(void **state)
