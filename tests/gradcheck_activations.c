@@ -181,7 +181,10 @@ static void check_along_axis(gc_fixture *f, nerve_node (*op)(nerve_graph *, nerv
 
 static void test_softmax_axis_1(void **state) { check_along_axis(*state, nerve_softmax_axis, 1); }
 static void test_softmax_axis_0(void **state) { check_along_axis(*state, nerve_softmax_axis, 0); }
-static void test_log_softmax_axis_1(void **state) { check_along_axis(*state, nerve_log_softmax, 1); }
+static void test_log_softmax_axis_1(void **state)
+{
+    check_along_axis(*state, nerve_log_softmax, 1);
+}
 
 static void test_log_softmax_last_axis(void **state)
 {

@@ -27,6 +27,7 @@ typedef struct parity {
 /* cmocka setup/teardown: a fresh graph in *state, the fixture closed after. */
 int parity_setup(void **state);
 int parity_teardown(void **state);
+#define PARITY_TEST(f) cmocka_unit_test_setup_teardown(f, parity_setup, parity_teardown)
 
 /* Opens tests/fixtures/<file>.safetensors. */
 void open_fixture(parity *p, const char *file);

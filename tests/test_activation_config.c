@@ -91,7 +91,8 @@ static void test_every_name_is_an_activation_layer(void **state)
         bool adds_a_node = strcmp(activation_names[i], "none") != 0 &&
                            strcmp(activation_names[i], "identity") != 0;
         if (adds_a_node)
-            assert_int_equal(nerve_model_layer_node(m, 1), nerve_graph_find(nerve_model_graph(m), "act"));
+            assert_int_equal(nerve_model_layer_node(m, 1),
+                             nerve_graph_find(nerve_model_graph(m), "act"));
         expect_runs(m);
         nerve_model_free(m);
     }
@@ -222,7 +223,8 @@ static void test_axis_outside_the_input_names_the_section(void **state)
 static void test_maxout_requires_units_and_pieces(void **state)
 {
     expect_error("[maxout]\nunits = 3\n", "model.cfg:5: [maxout] requires the key 'pieces'");
-    expect_error("[maxout]\nunits = 3\npieces = 0\n", "model.cfg:7: [maxout] pieces: 0 is out of range");
+    expect_error("[maxout]\nunits = 3\npieces = 0\n",
+                 "model.cfg:7: [maxout] pieces: 0 is out of range");
     expect_error("[maxout]\nunits = 3\npieces = 2\nactivation = relu\n",
                  "model.cfg:8: unknown key 'activation' in [maxout]");
 }

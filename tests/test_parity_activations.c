@@ -30,7 +30,10 @@ static void test_elu_alpha_0_5(void **state)
 }
 
 static void test_selu(void **state) { check_kind(*state, "selu", NERVE_ACT_SELU, NULL); }
-static void test_softplus(void **state) { check_kind(*state, "softplus", NERVE_ACT_SOFTPLUS, NULL); }
+static void test_softplus(void **state)
+{
+    check_kind(*state, "softplus", NERVE_ACT_SOFTPLUS, NULL);
+}
 
 static void test_softplus_beta_2_threshold_5(void **state)
 {
@@ -56,7 +59,10 @@ static void test_gelu_tanh(void **state)
     check_kind(*state, "gelu_tanh", NERVE_ACT_GELU_TANH, NULL);
 }
 
-static void test_hardtanh(void **state) { check_kind(*state, "hardtanh", NERVE_ACT_HARDTANH, NULL); }
+static void test_hardtanh(void **state)
+{
+    check_kind(*state, "hardtanh", NERVE_ACT_HARDTANH, NULL);
+}
 
 static void test_hardtanh_min_minus_2_max_0_5(void **state)
 {
@@ -195,8 +201,6 @@ static void test_log_softmax_large_inputs(void **state)
 {
     check_softmax(*state, "log_softmax_large", nerve_log_softmax, -1);
 }
-
-#define PARITY_TEST(f) cmocka_unit_test_setup_teardown(f, parity_setup, parity_teardown)
 
 int main(void)
 {

@@ -52,8 +52,15 @@ static void test_sigmoid(void **state)
     check_activation_kind(*state, "sigmoid", NERVE_ACT_SIGMOID, NULL);
 }
 
-static void test_tanh(void **state) { check_activation_kind(*state, "tanh", NERVE_ACT_TANH, NULL); }
-static void test_relu(void **state) { check_activation_kind(*state, "relu", NERVE_ACT_RELU, NULL); }
+static void test_tanh(void **state)
+{
+    check_activation_kind(*state, "tanh", NERVE_ACT_TANH, NULL);
+}
+
+static void test_relu(void **state)
+{
+    check_activation_kind(*state, "relu", NERVE_ACT_RELU, NULL);
+}
 
 /* PyTorch's default negative slope. */
 static void test_leaky_relu(void **state)
@@ -122,17 +129,17 @@ static void test_mse(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_linear_with_bias, parity_setup, parity_teardown),
-        cmocka_unit_test_setup_teardown(test_linear_without_bias, parity_setup, parity_teardown),
-        cmocka_unit_test_setup_teardown(test_sigmoid, parity_setup, parity_teardown),
-        cmocka_unit_test_setup_teardown(test_tanh, parity_setup, parity_teardown),
-        cmocka_unit_test_setup_teardown(test_relu, parity_setup, parity_teardown),
-        cmocka_unit_test_setup_teardown(test_leaky_relu, parity_setup, parity_teardown),
-        cmocka_unit_test_setup_teardown(test_leaky_relu_slope_0_2, parity_setup, parity_teardown),
-        cmocka_unit_test_setup_teardown(test_softmax, parity_setup, parity_teardown),
-        cmocka_unit_test_setup_teardown(test_cross_entropy, parity_setup, parity_teardown),
-        cmocka_unit_test_setup_teardown(test_cross_entropy_large_logits, parity_setup, parity_teardown),
-        cmocka_unit_test_setup_teardown(test_mse, parity_setup, parity_teardown),
+        PARITY_TEST(test_linear_with_bias),
+        PARITY_TEST(test_linear_without_bias),
+        PARITY_TEST(test_sigmoid),
+        PARITY_TEST(test_tanh),
+        PARITY_TEST(test_relu),
+        PARITY_TEST(test_leaky_relu),
+        PARITY_TEST(test_leaky_relu_slope_0_2),
+        PARITY_TEST(test_softmax),
+        PARITY_TEST(test_cross_entropy),
+        PARITY_TEST(test_cross_entropy_large_logits),
+        PARITY_TEST(test_mse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

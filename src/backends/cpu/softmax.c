@@ -73,7 +73,8 @@ void nerve_cpu_softmax_backward(const nerve_real *y, const nerve_real *dy, nerve
 {
     FOR_EACH_LINE({
         double dot = 0;
-        for (int64_t c = 0; c < len; c++) dot += (double)y[start + c * inner] * dy[start + c * inner];
+        for (int64_t c = 0; c < len; c++)
+            dot += (double)y[start + c * inner] * dy[start + c * inner];
         for (int64_t c = 0; c < len; c++) {
             int64_t k = start + c * inner;
             dx[k] += y[k] * (dy[k] - (nerve_real)dot);
