@@ -8,8 +8,8 @@
 
 #include "model/model_internal.h"
 
-/* The range of any real setting: wide, but not so wide that exp overflows
- * in a way torch would not. */
+/* The bound of any real setting: generous, but it keeps a typo such as
+ * 1e30 from reaching the kernels. */
 #define SETTING_LIMIT 1e6
 #define MAX_KEYS 3
 
@@ -17,22 +17,10 @@ typedef struct activation_type activation_type;
 struct activation_type {
     const char *name;
     const char *keys[MAX_KEYS]; /* the settings it reads */
+    /* Reads them and adds its nodes after x; `name` prefixes its parameters. */
     nerve_node (*build)(const activation_type *type, nerve_graph *g, const char *name,
                         nerve_node x, cfg_reader *r, nerve_error *err);
 };
-
-static nerve_node named(nerve_graph *g, nerve_node y, const char *name, nerve_error *err)
-{
-    if (y < 0 || nerve_graph_rename(g, y, name, err) != NERVE_OK) return -1;
-    return y;
-}
-
-static nerve_node elementwise(nerve_graph *g, const char *name, nerve_node x,
-                              nerve_activation kind, const nerve_activation_params *params,
-                              nerve_error *err)
-{
-    return named(g, nerve_activate(g, x, kind, params, err), name, err);
-}
 
 static nerve_node build_none(const activation_type *type, nerve_graph *g, const char *name,
                              nerve_node x, cfg_reader *r, nerve_error *err)
@@ -46,14 +34,14 @@ static nerve_node build_plain(const activation_type *type, nerve_graph *g, const
 {
     nerve_activation kind = NERVE_ACT_IDENTITY;
     nerve_activation_from_name(type->name, &kind);
-    return elementwise(g, name, x, kind, NULL, err);
+    return nerve_activate(g, x, kind, NULL, err);
 }
 
 /* SiLU is swish with beta 1, torch.nn.SiLU. */
 static nerve_node build_silu(const activation_type *type, nerve_graph *g, const char *name,
                              nerve_node x, cfg_reader *r, nerve_error *err)
 {
-    return elementwise(g, name, x, NERVE_ACT_SWISH, NULL, err);
+    return nerve_activate(g, x, NERVE_ACT_SWISH, NULL, err);
 }
 
 static nerve_node build_leaky_relu(const activation_type *type, nerve_graph *g, const char *name,
@@ -63,7 +51,7 @@ static nerve_node build_leaky_relu(const activation_type *type, nerve_graph *g, 
     if (!cfg_read_double(r, "slope", false, p.negative_slope, -SETTING_LIMIT, SETTING_LIMIT,
                          &p.negative_slope))
         return -1;
-    return elementwise(g, name, x, NERVE_ACT_LEAKY_RELU, &p, err);
+    return nerve_activate(g, x, NERVE_ACT_LEAKY_RELU, &p, err);
 }
 
 static nerve_node build_elu(const activation_type *type, nerve_graph *g, const char *name,
@@ -71,7 +59,7 @@ static nerve_node build_elu(const activation_type *type, nerve_graph *g, const c
 {
     nerve_activation_params p = nerve_activation_defaults();
     if (!cfg_read_double(r, "alpha", false, p.alpha, 0, SETTING_LIMIT, &p.alpha)) return -1;
-    return elementwise(g, name, x, NERVE_ACT_ELU, &p, err);
+    return nerve_activate(g, x, NERVE_ACT_ELU, &p, err);
 }
 
 static nerve_node build_softplus(const activation_type *type, nerve_graph *g, const char *name,
@@ -81,7 +69,7 @@ static nerve_node build_softplus(const activation_type *type, nerve_graph *g, co
     if (!cfg_read_double(r, "beta", false, p.beta, 1e-6, SETTING_LIMIT, &p.beta) ||
         !cfg_read_double(r, "threshold", false, p.threshold, 0, SETTING_LIMIT, &p.threshold))
         return -1;
-    return elementwise(g, name, x, NERVE_ACT_SOFTPLUS, &p, err);
+    return nerve_activate(g, x, NERVE_ACT_SOFTPLUS, &p, err);
 }
 
 static nerve_node build_swish(const activation_type *type, nerve_graph *g, const char *name,
@@ -93,7 +81,7 @@ static nerve_node build_swish(const activation_type *type, nerve_graph *g, const
         !cfg_read_bool(r, "learn_beta", false, &learn_beta))
         return -1;
     if (learn_beta) return nerve_swish_layer(g, name, x, (float)p.beta, err);
-    return elementwise(g, name, x, NERVE_ACT_SWISH, &p, err);
+    return nerve_activate(g, x, NERVE_ACT_SWISH, &p, err);
 }
 
 static nerve_node build_gelu(const activation_type *type, nerve_graph *g, const char *name,
@@ -102,7 +90,7 @@ static nerve_node build_gelu(const activation_type *type, nerve_graph *g, const 
     static const char *const approximations[] = {"none", "tanh", NULL};
     int approximate;
     if (!cfg_read_choice(r, "approximate", approximations, 0, &approximate)) return -1;
-    return elementwise(g, name, x, approximate ? NERVE_ACT_GELU_TANH : NERVE_ACT_GELU, NULL, err);
+    return nerve_activate(g, x, approximate ? NERVE_ACT_GELU_TANH : NERVE_ACT_GELU, NULL, err);
 }
 
 static nerve_node build_hardtanh(const activation_type *type, nerve_graph *g, const char *name,
@@ -118,7 +106,7 @@ static nerve_node build_hardtanh(const activation_type *type, nerve_graph *g, co
         return cfg_fail(r, cfg_has(r, "max_val") ? "max_val" : "min_val",
                         "min_val %g must be below max_val %g", p.min_val, p.max_val),
                -1;
-    return elementwise(g, name, x, NERVE_ACT_HARDTANH, &p, err);
+    return nerve_activate(g, x, NERVE_ACT_HARDTANH, &p, err);
 }
 
 static nerve_node build_binary_step(const activation_type *type, nerve_graph *g,
@@ -127,9 +115,9 @@ static nerve_node build_binary_step(const activation_type *type, nerve_graph *g,
 {
     bool straight_through;
     if (!cfg_read_bool(r, "straight_through", false, &straight_through)) return -1;
-    return elementwise(g, name, x,
-                       straight_through ? NERVE_ACT_BINARY_STEP_STE : NERVE_ACT_BINARY_STEP,
-                       NULL, err);
+    return nerve_activate(g, x,
+                          straight_through ? NERVE_ACT_BINARY_STEP_STE : NERVE_ACT_BINARY_STEP,
+                          NULL, err);
 }
 
 static nerve_node build_prelu(const activation_type *type, nerve_graph *g, const char *name,
@@ -153,13 +141,13 @@ static nerve_node build_rrelu(const activation_type *type, nerve_graph *g, const
         return cfg_fail(r, cfg_has(r, "upper") ? "upper" : "lower",
                         "lower %g must not exceed upper %g", lower, upper),
                -1;
-    return named(g, nerve_rrelu(g, x, (float)lower, (float)upper, err), name, err);
+    return nerve_rrelu(g, x, (float)lower, (float)upper, err);
 }
 
 static nerve_node build_crelu(const activation_type *type, nerve_graph *g, const char *name,
                               nerve_node x, cfg_reader *r, nerve_error *err)
 {
-    return named(g, nerve_crelu(g, x, err), name, err);
+    return nerve_crelu(g, x, err);
 }
 
 /* axis counts the batch as 0, as torch's dim; a softmax across the samples
@@ -180,7 +168,7 @@ static nerve_node build_softmax(const activation_type *type, nerve_graph *g, con
 {
     int axis = -1;
     if (!read_axis(r, &axis)) return -1;
-    return named(g, nerve_softmax_axis(g, x, axis, err), name, err);
+    return nerve_softmax_axis(g, x, axis, err);
 }
 
 static nerve_node build_log_softmax(const activation_type *type, nerve_graph *g,
@@ -189,7 +177,7 @@ static nerve_node build_log_softmax(const activation_type *type, nerve_graph *g,
 {
     int axis = -1;
     if (!read_axis(r, &axis)) return -1;
-    return named(g, nerve_log_softmax(g, x, axis, err), name, err);
+    return nerve_log_softmax(g, x, axis, err);
 }
 
 static const activation_type activation_types[] = {
@@ -259,5 +247,8 @@ nerve_node nerve_activation_section_build(nerve_graph *g, const char *name, nerv
     }
     if (!type) return cfg_fail(r, key, "'%s' is not one of: %s", value, choices), -1;
     if (!check_foreign_settings(r, type)) return -1;
-    return type->build(type, g, name, x, r, err);
+    nerve_node y = type->build(type, g, name, x, r, err);
+    /* Layers with parameters (PReLU, learnable swish) name their output already. */
+    if (y < 0 || y == x || strcmp(nerve_node_name(g, y), name) == 0) return y;
+    return nerve_graph_rename(g, y, name, err) == NERVE_OK ? y : -1;
 }
