@@ -103,16 +103,38 @@ void nerve_rng_shuffle(nerve_rng *rng, int64_t *index, int64_t n);
 typedef struct nerve_graph nerve_graph;
 typedef int nerve_node; /* index of a node in its graph; -1 is "none" */
 
-/* Element-wise activation kinds: one kernel pair each in the backend. */
+/* Element-wise activation kinds: one kernel pair each in the backend. The
+ * settings each reads are named beside it (nerve_activation_params);
+ * docs/reference.md gives every formula and its PyTorch equivalent. */
 typedef enum nerve_activation {
     NERVE_ACT_IDENTITY = 0,
     NERVE_ACT_SIGMOID,
     NERVE_ACT_TANH,
     NERVE_ACT_RELU,
-    NERVE_ACT_LEAKY_RELU, /* parameter: negative slope (PyTorch default 0.01) */
+    NERVE_ACT_LEAKY_RELU,      /* negative_slope */
+    NERVE_ACT_ELU,             /* alpha */
+    NERVE_ACT_SELU,            /* the fixed constants of Klambauer et al. (2017), as torch */
+    NERVE_ACT_SOFTPLUS,        /* beta, threshold */
+    NERVE_ACT_SWISH,           /* beta: x * sigmoid(beta * x); beta = 1 is SiLU */
+    NERVE_ACT_GELU,            /* exact: x * Phi(x), Phi the normal CDF (erf) */
+    NERVE_ACT_GELU_TANH,       /* GELU's tanh approximation (approximate='tanh') */
+    NERVE_ACT_HARDTANH,        /* min_val, max_val */
+    NERVE_ACT_BINARY_STEP,     /* 1 for x >= 0, else 0; zero gradient */
+    NERVE_ACT_BINARY_STEP_STE, /* the same step; gradient passed straight through */
     NERVE_ACT_COUNT
 } nerve_activation;
 
+/* Settings of the element-wise activations; nerve_activation_defaults()
+ * gives PyTorch's defaults, shown here. Each kind reads only its own. */
+typedef struct nerve_activation_params {
+    double negative_slope;   /* leaky_relu: 0.01 */
+    double alpha;            /* elu: 1 */
+    double beta;             /* softplus, swish: 1 */
+    double threshold;        /* softplus: 20; linear where beta * x > threshold */
+    double min_val, max_val; /* hardtanh: -1, 1 */
+} nerve_activation_params;
+
+nerve_activation_params nerve_activation_defaults(void);
 const char *nerve_activation_name(nerve_activation kind);
 /* Looks a name ("relu", "leaky_relu", ...) up; false if unknown. */
 bool nerve_activation_from_name(const char *name, nerve_activation *kind);
@@ -131,10 +153,32 @@ nerve_node nerve_param(nerve_graph *g, const char *name, nerve_shape shape, nerv
 /* y = x W^T + b, x [N, in], W [out, in] (PyTorch Linear layout), b [out] or -1. */
 nerve_node nerve_linear(nerve_graph *g, nerve_node x, nerve_node weight, nerve_node bias,
                         nerve_error *err);
-nerve_node nerve_activate(nerve_graph *g, nerve_node x, nerve_activation kind, float param,
-                          nerve_error *err);
+/* y = f(x) element-wise; params NULL means PyTorch's defaults. */
+nerve_node nerve_activate(nerve_graph *g, nerve_node x, nerve_activation kind,
+                          const nerve_activation_params *params, nerve_error *err);
+/* PReLU (He et al. 2015), as torch.nn.PReLU: y = x where x > 0, else a * x,
+ * with weight a of shape [1] (shared) or [C], one per channel: dim 1 of x
+ * (the feature of [N, C], the channel of NCHW). */
+nerve_node nerve_prelu(nerve_graph *g, nerve_node x, nerve_node weight, nerve_error *err);
+/* Swish with a learnable beta of shape [1]: y = x * sigmoid(beta * x). */
+nerve_node nerve_swish_learnable(nerve_graph *g, nerve_node x, nerve_node beta, nerve_error *err);
+/* RReLU (Xu et al. 2015), as torch.nn.RReLU: y = x where x > 0, else a * x.
+ * Training: a ~ U(lower, upper) per element, drawn from nerve_graph_rng at
+ * every forward; eval: a = (lower + upper) / 2. */
+nerve_node nerve_rrelu(nerve_graph *g, nerve_node x, float lower, float upper, nerve_error *err);
+/* CReLU: concat(relu(x), relu(-x)) along dim 1, which doubles it. */
+nerve_node nerve_crelu(nerve_graph *g, nerve_node x, nerve_error *err);
+/* Maxout's reduction: [N, units * pieces] -> [N, units], the max over each
+ * run of `pieces` consecutive features (feature u * pieces + k is piece k of
+ * unit u). The gradient goes to the first maximum, as torch.max(dim). */
+nerve_node nerve_maxout_reduce(nerve_graph *g, nerve_node x, int64_t pieces, nerve_error *err);
 /* Softmax over the last axis. */
 nerve_node nerve_softmax(nerve_graph *g, nerve_node x, nerve_error *err);
+/* Softmax and log-softmax along `axis` of x's full shape (0 is the batch;
+ * negative counts from the end, -1 the last), as torch's dim. Both subtract
+ * the maximum first, so any finite input gives finite outputs. */
+nerve_node nerve_softmax_axis(nerve_graph *g, nerve_node x, int axis, nerve_error *err);
+nerve_node nerve_log_softmax(nerve_graph *g, nerve_node x, int axis, nerve_error *err);
 /* Flattens [N, ...] into [N, prod(...)]; shares the input's memory. */
 nerve_node nerve_flatten(nerve_graph *g, nerve_node x, nerve_error *err);
 
@@ -408,7 +452,7 @@ typedef struct nerve_dense_options {
     nerve_init init;             /* weight initialiser (zeroed: the default below) */
     nerve_init bias_init;        /* bias initialiser (zeroed: the default below) */
     nerve_activation activation; /* NERVE_ACT_IDENTITY for none */
-    float activation_param;      /* leaky ReLU slope */
+    const nerve_activation_params *activation_params; /* NULL: PyTorch's defaults */
 } nerve_dense_options;
 
 /* A fully connected layer: parameters <name>.weight [units, in] and
@@ -423,6 +467,29 @@ nerve_node nerve_dense(nerve_graph *g, const char *name, nerve_node x,
  * weight's fan-in, whatever the weight's initialiser. */
 nerve_init nerve_dense_default_weight_init(void);
 nerve_init nerve_dense_default_bias_init(int64_t fan_in);
+
+/* Activations that own a parameter, as layers. Each returns the output node,
+ * named `name`. PReLU: <name>.weight, [1] or [C] when per_channel (C = dim 1
+ * of x), initialised to 0.25 as torch.nn.PReLU. Swish: <name>.beta [1],
+ * initialised to beta. */
+nerve_node nerve_prelu_layer(nerve_graph *g, const char *name, nerve_node x, bool per_channel,
+                             nerve_error *err);
+nerve_node nerve_swish_layer(nerve_graph *g, const char *name, nerve_node x, float beta,
+                             nerve_error *err);
+
+typedef struct nerve_maxout_options {
+    int64_t units;
+    int64_t pieces;   /* affine maps per unit, >= 1 */
+    nerve_init init;  /* weight initialiser, as for dense */
+} nerve_maxout_options;
+
+/* Maxout (Goodfellow et al. 2013): an affine map to units * pieces, then the
+ * max over each unit's pieces. Parameters <name>.weight [units * pieces, in]
+ * and <name>.bias [units * pieces]; row u * pieces + k is piece k of unit u,
+ * so nn.Linear(in, units * pieces), .view(N, units, pieces), .max(dim=2)
+ * computes the same. Inputs of more than two dimensions are flattened. */
+nerve_node nerve_maxout(nerve_graph *g, const char *name, nerve_node x,
+                        const nerve_maxout_options *options, nerve_rng *rng, nerve_error *err);
 
 /* ---------------------------------------------------------------- optimizers */
 

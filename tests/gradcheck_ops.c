@@ -23,19 +23,26 @@ static void test_linear_without_bias(void **state)
     assert_true(gc_check_through_mse(f, nerve_linear(f->g, x, w, -1, &f->err)) < GC_TOLERANCE);
 }
 
-static void check_activation(gc_fixture *f, nerve_activation kind, float param, double scale)
+static void check_activation(gc_fixture *f, nerve_activation kind,
+                             const nerve_activation_params *params, double scale)
 {
     nerve_node x = gc_random_param(f, "x", nerve_shape_2d(BATCH, 9), scale, 1e-3);
-    double worst = gc_check_through_mse(f, nerve_activate(f->g, x, kind, param, &f->err));
+    double worst = gc_check_through_mse(f, nerve_activate(f->g, x, kind, params, &f->err));
     if (worst >= GC_TOLERANCE) print_error("%s: error %g\n", nerve_activation_name(kind), worst);
     assert_true(worst < GC_TOLERANCE);
 }
 
-static void test_identity(void **state) { check_activation(*state, NERVE_ACT_IDENTITY, 0, 2); }
-static void test_sigmoid(void **state) { check_activation(*state, NERVE_ACT_SIGMOID, 0, 6); }
-static void test_tanh(void **state) { check_activation(*state, NERVE_ACT_TANH, 0, 3); }
-static void test_relu(void **state) { check_activation(*state, NERVE_ACT_RELU, 0, 2); }
-static void test_leaky_relu(void **state) { check_activation(*state, NERVE_ACT_LEAKY_RELU, 0.1f, 2); }
+static void test_identity(void **state) { check_activation(*state, NERVE_ACT_IDENTITY, NULL, 2); }
+static void test_sigmoid(void **state) { check_activation(*state, NERVE_ACT_SIGMOID, NULL, 6); }
+static void test_tanh(void **state) { check_activation(*state, NERVE_ACT_TANH, NULL, 3); }
+static void test_relu(void **state) { check_activation(*state, NERVE_ACT_RELU, NULL, 2); }
+
+static void test_leaky_relu(void **state)
+{
+    nerve_activation_params params = nerve_activation_defaults();
+    params.negative_slope = 0.1;
+    check_activation(*state, NERVE_ACT_LEAKY_RELU, &params, 2);
+}
 
 static void test_softmax(void **state)
 {
@@ -85,10 +92,10 @@ static void test_two_layer_network_with_fan_out(void **state)
     nerve_node w1 = gc_random_param(f, "w1", nerve_shape_2d(5, 4), 1, 0);
     nerve_node b1 = gc_random_param(f, "b1", nerve_shape_1d(5), 1, 0);
     nerve_node w2 = gc_random_param(f, "w2", nerve_shape_2d(5, 5), 1, 0);
-    nerve_node h = nerve_activate(f->g, nerve_linear(f->g, x, w1, b1, &f->err), NERVE_ACT_TANH, 0,
-                                  &f->err);
+    nerve_node h = nerve_activate(f->g, nerve_linear(f->g, x, w1, b1, &f->err), NERVE_ACT_TANH,
+                                  NULL, &f->err);
     nerve_node h2 = nerve_linear(f->g, h, w2, -1, &f->err);
-    nerve_node s = nerve_softmax(f->g, nerve_activate(f->g, h2, NERVE_ACT_SIGMOID, 0, &f->err),
+    nerve_node s = nerve_softmax(f->g, nerve_activate(f->g, h2, NERVE_ACT_SIGMOID, NULL, &f->err),
                                  &f->err);
     nerve_node y = nerve_linear(f->g, s, w2, b1, &f->err); /* w2 and b1 used twice */
     assert_true(y >= 0);

@@ -1,129 +1,8 @@
 /* Every op's forward values and gradients agree with PyTorch's: linear (with
  * and without bias), each activation, softmax, softmax cross-entropy and MSE,
  * against the fixtures that tests/reference/make_fixtures.py wrote from
- * torch (tensor names: tests/reference/README.md).
- *
- * The op's inputs are parameters, so that their gradients (dx in the fixtures)
- * land in nerve_node_grad; fixed data that takes no gradient is a frozen
- * parameter. */
-#include <stdio.h>
-
-#include "test_support.h"
-
-/* |nerve - torch| <= TOLERANCE * max(1, |torch|): relative, with an absolute
- * floor because some expected values underflow to exactly 0 (sigmoid at -30). */
-#define TOLERANCE 1e-5
-
-typedef struct parity {
-    nerve_graph *g;
-    nerve_safetensors *st;
-    nerve_error err;
-    /* the nodes that inject a fixture's upstream gradient (see inject_upstream) */
-    nerve_node upstream, upstream_target;
-} parity;
-
-static int setup(void **state)
-{
-    static parity p;
-    p.g = nerve_graph_new();
-    p.st = NULL;
-    assert_non_null(p.g);
-    *state = &p;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    parity *p = *state;
-    nerve_graph_free(p->g);
-    nerve_safetensors_close(p->st);
-    return 0;
-}
-
-static void open_fixture(parity *p, const char *file)
-{
-    char relative[256];
-    snprintf(relative, sizeof relative, "tests/fixtures/%s.safetensors", file);
-    test_require_ok(nerve_safetensors_open(test_source_path(relative), &p->st, &p->err), &p->err);
-}
-
-static const float *fixture_tensor(parity *p, const char *name, nerve_shape *shape)
-{
-    const float *data = nerve_safetensors_get(p->st, name, shape);
-    if (!data) fail_msg("fixture has no tensor '%s'", name);
-    return data;
-}
-
-/* Compares a node's value (or gradient) with the fixture tensor of the same shape. */
-static void expect_tensor(parity *p, const char *name, nerve_node n, bool gradient)
-{
-    nerve_shape expected_shape, shape = nerve_node_shape(p->g, n);
-    const float *expected = fixture_tensor(p, name, &expected_shape);
-    char a[64], b[64];
-    if (!nerve_shape_equal(&shape, &expected_shape))
-        fail_msg("%s: nerve's shape %s, torch's %s", name, nerve_shape_format(&shape, a, sizeof a),
-                 nerve_shape_format(&expected_shape, b, sizeof b));
-    nerve_real *actual = gradient ? nerve_node_grad(p->g, n) : nerve_node_value(p->g, n);
-    if (!actual) fail_msg("%s: node '%s' has no gradient", name, nerve_node_name(p->g, n));
-    test_assert_close(name, actual, expected, nerve_shape_numel(&shape), TOLERANCE);
-}
-
-/* A parameter named after a fixture tensor, with its shape and values. The
- * values survive later parameters: the flat buffer grows by realloc. */
-static nerve_node fixture_param(parity *p, const char *name, bool frozen)
-{
-    nerve_shape shape;
-    const float *data = fixture_tensor(p, name, &shape);
-    nerve_node n = test_require_node(nerve_param(p->g, name, shape, &p->err), &p->err);
-    nerve_real *value = nerve_node_value(p->g, n);
-    for (int64_t i = 0; i < nerve_shape_numel(&shape); i++) value[i] = data[i];
-    nerve_node_set_frozen(p->g, n, frozen);
-    return n;
-}
-
-/* Makes the gradient reaching y [N, C] equal the fixture's upstream gradient
- * dy [N, C], as y.backward(dy) does, using only public ops:
- *   z = linear(dy, y) = dy y^T is [N, N], with z[n][n] = sum_c dy[n][c] y[n][c];
- *   loss = mse(z, t) with t = z - (N*N/2) I (set by run_with_upstream from z)
- * has dloss/dz = 2/(N*N) (z - t) = I, hence dloss/dy = I^T dy = dy, exactly
- * but for the rounding of 2/(N*N). The simpler mse(y, y_torch - dy*numel/2)
- * puts y's own values in a float target: at y = 1e4 (relu of 1e4) rounding
- * that target shifts the injected dy by up to 4e-5 (3e-5 on these fixtures),
- * more than TOLERANCE. Here z - t = N*N/2 is exact for any |z| < 2^22. */
-static nerve_node inject_upstream(parity *p, nerve_node y, const char *dy_name)
-{
-    nerve_node dy = fixture_param(p, dy_name, true);
-    p->upstream = test_require_node(nerve_linear(p->g, dy, y, -1, &p->err), &p->err);
-    nerve_shape z_shape = nerve_node_shape(p->g, p->upstream);
-    p->upstream_target =
-        test_require_node(nerve_param(p->g, "upstream_target", z_shape, &p->err), &p->err);
-    nerve_node_set_frozen(p->g, p->upstream_target, true);
-    return test_require_node(nerve_mse(p->g, p->upstream, p->upstream_target, &p->err), &p->err);
-}
-
-static void forward_backward(parity *p, nerve_node loss)
-{
-    nerve_graph_zero_grad(p->g);
-    nerve_graph_forward(p->g, loss);
-    nerve_graph_backward(p->g, loss);
-}
-
-static void run_with_upstream(parity *p, nerve_node loss)
-{
-    test_require_ok(nerve_graph_plan(p->g, 1, &p->err), &p->err);
-    nerve_graph_forward(p->g, p->upstream);
-    int64_t n = nerve_node_shape(p->g, p->upstream).dim[0];
-    const nerve_real *z = nerve_node_value(p->g, p->upstream);
-    nerve_real *t = nerve_node_value(p->g, p->upstream_target);
-    for (int64_t i = 0; i < n * n; i++) t[i] = z[i];
-    for (int64_t i = 0; i < n; i++) t[i * n + i] -= (nerve_real)(n * n) / 2;
-    forward_backward(p, loss);
-}
-
-static void name_in(char *buf, size_t size, const char *prefix, const char *name)
-{
-    snprintf(buf, size, "%s%s", prefix, name);
-}
+ * torch (tensor names: tests/reference/README.md). */
+#include "parity_support.h"
 
 static void check_linear(parity *p, const char *prefix, bool with_bias)
 {
@@ -161,43 +40,39 @@ static nerve_node activation_input(parity *p, const char *act)
     return fixture_param(p, name, false);
 }
 
-/* y = act(x), built by the caller from activation_input; compares y and dx. */
-static void check_activation(parity *p, const char *act, nerve_node x, nerve_node y)
-{
-    char name[64];
-    test_require_node(y, &p->err);
-    name_in(name, sizeof name, act, ".dy");
-    run_with_upstream(p, inject_upstream(p, y, name));
-
-    name_in(name, sizeof name, act, ".y");
-    expect_tensor(p, name, y, false);
-    name_in(name, sizeof name, act, ".dx");
-    expect_tensor(p, name, x, true);
-}
-
-static void check_activation_kind(parity *p, const char *act, nerve_activation kind, float slope)
+static void check_activation_kind(parity *p, const char *act, nerve_activation kind,
+                                  const nerve_activation_params *params)
 {
     nerve_node x = activation_input(p, act);
-    check_activation(p, act, x, nerve_activate(p->g, x, kind, slope, &p->err));
+    check_activation(p, act, x, nerve_activate(p->g, x, kind, params, &p->err));
 }
 
 static void test_sigmoid(void **state)
 {
-    check_activation_kind(*state, "sigmoid", NERVE_ACT_SIGMOID, 0);
+    check_activation_kind(*state, "sigmoid", NERVE_ACT_SIGMOID, NULL);
 }
 
-static void test_tanh(void **state) { check_activation_kind(*state, "tanh", NERVE_ACT_TANH, 0); }
-static void test_relu(void **state) { check_activation_kind(*state, "relu", NERVE_ACT_RELU, 0); }
+static void test_tanh(void **state)
+{
+    check_activation_kind(*state, "tanh", NERVE_ACT_TANH, NULL);
+}
+
+static void test_relu(void **state)
+{
+    check_activation_kind(*state, "relu", NERVE_ACT_RELU, NULL);
+}
 
 /* PyTorch's default negative slope. */
 static void test_leaky_relu(void **state)
 {
-    check_activation_kind(*state, "leaky_relu", NERVE_ACT_LEAKY_RELU, 0.01f);
+    check_activation_kind(*state, "leaky_relu", NERVE_ACT_LEAKY_RELU, NULL);
 }
 
 static void test_leaky_relu_slope_0_2(void **state)
 {
-    check_activation_kind(*state, "leaky_relu_0.2", NERVE_ACT_LEAKY_RELU, 0.2f);
+    nerve_activation_params params = nerve_activation_defaults();
+    params.negative_slope = 0.2;
+    check_activation_kind(*state, "leaky_relu_0.2", NERVE_ACT_LEAKY_RELU, &params);
 }
 
 static void test_softmax(void **state)
@@ -254,17 +129,17 @@ static void test_mse(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_linear_with_bias, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_linear_without_bias, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_sigmoid, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_tanh, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_relu, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_leaky_relu, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_leaky_relu_slope_0_2, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_softmax, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_cross_entropy, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_cross_entropy_large_logits, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_mse, setup, teardown),
+        PARITY_TEST(test_linear_with_bias),
+        PARITY_TEST(test_linear_without_bias),
+        PARITY_TEST(test_sigmoid),
+        PARITY_TEST(test_tanh),
+        PARITY_TEST(test_relu),
+        PARITY_TEST(test_leaky_relu),
+        PARITY_TEST(test_leaky_relu_slope_0_2),
+        PARITY_TEST(test_softmax),
+        PARITY_TEST(test_cross_entropy),
+        PARITY_TEST(test_cross_entropy_large_logits),
+        PARITY_TEST(test_mse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -40,7 +40,7 @@ struct nerve_node_data {
     int input[NERVE_MAX_INPUTS];
     int input_count;
     union {                              /* small per-op attributes */
-        struct { nerve_activation kind; float param; } activation;
+        struct { nerve_activation kind; nerve_activation_params params; } activation;
         int64_t i[4];
         double f[4];
     } attr;

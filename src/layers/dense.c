@@ -75,7 +75,7 @@ nerve_node nerve_dense(nerve_graph *g, const char *name, nerve_node x,
     nerve_node y = nerve_linear(g, x, w, b, err);
     if (y < 0 || nerve_graph_rename(g, y, name, err) != NERVE_OK) return -1;
     if (options->activation == NERVE_ACT_IDENTITY) return y;
-    nerve_node a = nerve_activate(g, y, options->activation, options->activation_param, err);
+    nerve_node a = nerve_activate(g, y, options->activation, options->activation_params, err);
     snprintf(pname, sizeof pname, "%s.%s", name, nerve_activation_name(options->activation));
     if (a < 0 || nerve_graph_rename(g, a, pname, err) != NERVE_OK) return -1;
     return a;

@@ -1,31 +1,9 @@
 /* The layer sections of a .cfg: each reads its keys and adds its nodes.
  * Adding a layer type is one function and one table entry. */
+#include <stdio.h>
 #include <string.h>
 
 #include "model/model_internal.h"
-
-/* Activation names as cfg values; "softmax" is an op of its own. */
-static const char *const activation_choices[] = {"none",       "identity", "sigmoid", "tanh",
-                                                 "relu",       "leaky_relu", "softmax", NULL};
-
-static nerve_node add_activation(nerve_graph *g, nerve_node x, const char *kind_name, double slope,
-                                 nerve_error *err)
-{
-    if (strcmp(kind_name, "softmax") == 0) return nerve_softmax(g, x, err);
-    nerve_activation kind = NERVE_ACT_IDENTITY;
-    if (strcmp(kind_name, "none") != 0) nerve_activation_from_name(kind_name, &kind);
-    if (kind == NERVE_ACT_IDENTITY) return x;
-    return nerve_activate(g, x, kind, (float)slope, err);
-}
-
-/* Reads activation= (key) and slope=; slope only makes sense for leaky_relu. */
-static bool read_activation(cfg_reader *r, const char *key, int def, int *choice, double *slope)
-{
-    if (!cfg_read_choice(r, key, activation_choices, def, choice)) return false;
-    if (cfg_has(r, "slope") && strcmp(activation_choices[*choice], "leaky_relu") != 0)
-        return cfg_fail(r, "slope", "only applies to activation leaky_relu");
-    return cfg_read_double(r, "slope", false, 0.01, -1e6, 1e6, slope);
-}
 
 /* An initialiser in the cfg spelling (nerve_init_parse; docs/config.md). */
 static bool read_init(cfg_reader *r, const char *key, nerve_init *init)
@@ -49,37 +27,45 @@ static bool read_bias_init(cfg_reader *r, bool bias, int64_t units, nerve_init *
     return cfg_fail(r, "bias_init", "%s", shape_err.message);
 }
 
+/* An activation= on a dense layer named L is the activation layer L_act:
+ * a PReLU's slope is L_act.weight. */
 static nerve_node build_dense(nerve_graph *g, const char *name, nerve_node input, cfg_reader *r,
                               nerve_rng *rng, nerve_error *err)
 {
     int64_t units;
-    int activation;
-    double slope;
     bool bias;
     nerve_init init, bias_init;
     if (!cfg_read_int(r, "units", true, 0, 1, 1 << 24, &units) ||
-        !read_activation(r, "activation", 0, &activation, &slope) ||
         !cfg_read_bool(r, "bias", true, &bias) ||
-        !read_init(r, "init", &init) || !read_bias_init(r, bias, units, &bias_init) ||
-        cfg_reader_finish(r) != NERVE_OK)
+        !read_init(r, "init", &init) || !read_bias_init(r, bias, units, &bias_init))
         return -1;
     nerve_dense_options options = {.units = units, .bias = bias, .init = init,
                                    .bias_init = bias_init};
     nerve_node y = nerve_dense(g, name, input, &options, rng, err);
     if (y < 0) return -1;
-    return add_activation(g, y, activation_choices[activation], slope, err);
+    char activation_name[NERVE_LAYER_NAME_MAX + 8];
+    snprintf(activation_name, sizeof activation_name, "%s_act", name);
+    y = nerve_activation_section_build(g, activation_name, y, r, "activation", false, err);
+    return y >= 0 && cfg_reader_finish(r) == NERVE_OK ? y : -1;
 }
 
 static nerve_node build_activation(nerve_graph *g, const char *name, nerve_node input,
                                    cfg_reader *r, nerve_rng *rng, nerve_error *err)
 {
-    int kind;
-    double slope;
-    if (!read_activation(r, "type", -1, &kind, &slope) || cfg_reader_finish(r) != NERVE_OK)
+    nerve_node y = nerve_activation_section_build(g, name, input, r, "type", true, err);
+    return y >= 0 && cfg_reader_finish(r) == NERVE_OK ? y : -1;
+}
+
+/* Maxout: parameters <name>.weight [units * pieces, in] and <name>.bias. */
+static nerve_node build_maxout(nerve_graph *g, const char *name, nerve_node input, cfg_reader *r,
+                               nerve_rng *rng, nerve_error *err)
+{
+    nerve_maxout_options options;
+    if (!cfg_read_int(r, "units", true, 0, 1, 1 << 24, &options.units) ||
+        !cfg_read_int(r, "pieces", true, 0, 1, 1 << 24, &options.pieces) ||
+        !read_init(r, "init", &options.init) || cfg_reader_finish(r) != NERVE_OK)
         return -1;
-    nerve_node y = add_activation(g, input, activation_choices[kind], slope, err);
-    if (y < 0 || y == input) return y;
-    return nerve_graph_rename(g, y, name, err) == NERVE_OK ? y : -1;
+    return nerve_maxout(g, name, input, &options, rng, err);
 }
 
 static nerve_node build_flatten(nerve_graph *g, const char *name, nerve_node input, cfg_reader *r,
@@ -95,6 +81,7 @@ static const layer_section_type layer_sections[] = {
     {"dense", build_dense},
     {"activation", build_activation},
     {"flatten", build_flatten},
+    {"maxout", build_maxout},
 };
 #define LAYER_SECTION_COUNT (int)(sizeof layer_sections / sizeof layer_sections[0])
 

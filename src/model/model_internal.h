@@ -34,6 +34,13 @@ typedef struct layer_section_type {
 } layer_section_type;
 
 const layer_section_type *nerve_layer_section_find(const char *type);
+/* Reads the activation that `key` names (type= of [activation], activation=
+ * of [dense]; without `required`, none by default) and its settings keys,
+ * and adds it after x: its output node is named `name`, its parameters
+ * <name>.weight or <name>.beta. Returns x itself for none and identity. */
+nerve_node nerve_activation_section_build(nerve_graph *g, const char *name, nerve_node x,
+                                          cfg_reader *r, const char *key, bool required,
+                                          nerve_error *err);
 /* "dense, activation, ..." for messages. */
 const char *nerve_layer_section_names(void);
 

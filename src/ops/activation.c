@@ -1,14 +1,33 @@
 /* Element-wise activations. The maths of each kind is one kernel pair in the
  * backend; this op only routes shapes and gradients. */
+#include <math.h>
 #include <string.h>
 
 #include "core/graph_internal.h"
 
 static const char *const activation_names[NERVE_ACT_COUNT] = {
-    [NERVE_ACT_IDENTITY] = "identity", [NERVE_ACT_SIGMOID] = "sigmoid",
-    [NERVE_ACT_TANH] = "tanh",         [NERVE_ACT_RELU] = "relu",
+    [NERVE_ACT_IDENTITY] = "identity",
+    [NERVE_ACT_SIGMOID] = "sigmoid",
+    [NERVE_ACT_TANH] = "tanh",
+    [NERVE_ACT_RELU] = "relu",
     [NERVE_ACT_LEAKY_RELU] = "leaky_relu",
+    [NERVE_ACT_ELU] = "elu",
+    [NERVE_ACT_SELU] = "selu",
+    [NERVE_ACT_SOFTPLUS] = "softplus",
+    [NERVE_ACT_SWISH] = "swish",
+    [NERVE_ACT_GELU] = "gelu",
+    [NERVE_ACT_GELU_TANH] = "gelu_tanh",
+    [NERVE_ACT_HARDTANH] = "hardtanh",
+    [NERVE_ACT_BINARY_STEP] = "binary_step",
+    [NERVE_ACT_BINARY_STEP_STE] = "binary_step_ste",
 };
+
+/* The defaults of torch.nn.LeakyReLU, ELU, Softplus and Hardtanh. */
+nerve_activation_params nerve_activation_defaults(void)
+{
+    return (nerve_activation_params){.negative_slope = 0.01, .alpha = 1, .beta = 1,
+                                     .threshold = 20, .min_val = -1, .max_val = 1};
+}
 
 const char *nerve_activation_name(nerve_activation kind)
 {
@@ -35,7 +54,7 @@ static nerve_status activation_infer_shape(nerve_graph *g, nerve_node_data *node
 static void activation_forward(nerve_graph *g, nerve_node_data *node)
 {
     const nerve_node_data *x = nerve_node_input(g, node, 0);
-    g->backend->activation_forward(node->attr.activation.kind, node->attr.activation.param,
+    g->backend->activation_forward(node->attr.activation.kind, &node->attr.activation.params,
                                    x->value, node->value, nerve_shape_numel(&node->shape));
 }
 
@@ -43,7 +62,7 @@ static void activation_backward(nerve_graph *g, nerve_node_data *node)
 {
     nerve_node_data *x = nerve_node_input(g, node, 0);
     if (!x->needs_grad) return;
-    g->backend->activation_backward(node->attr.activation.kind, node->attr.activation.param,
+    g->backend->activation_backward(node->attr.activation.kind, &node->attr.activation.params,
                                     x->value, node->value, node->grad, x->grad,
                                     nerve_shape_numel(&node->shape));
 }
@@ -55,8 +74,26 @@ static const nerve_op activation_op = {
     .backward = activation_backward,
 };
 
-nerve_node nerve_activate(nerve_graph *g, nerve_node x, nerve_activation kind, float param,
-                          nerve_error *err)
+static nerve_status check_params(nerve_activation kind, const nerve_activation_params *p,
+                                 nerve_error *err)
+{
+    const double values[] = {p->negative_slope, p->alpha, p->beta, p->threshold, p->min_val,
+                             p->max_val};
+    for (size_t i = 0; i < sizeof values / sizeof values[0]; i++)
+        if (!isfinite(values[i]))
+            return nerve_error_set(err, NERVE_ERR_INVALID, "%s: a setting is not finite",
+                                   activation_names[kind]);
+    if (kind == NERVE_ACT_SOFTPLUS && p->beta == 0)
+        return nerve_error_set(err, NERVE_ERR_INVALID, "softplus: beta must not be 0");
+    if (kind == NERVE_ACT_HARDTANH && !(p->min_val < p->max_val))
+        return nerve_error_set(err, NERVE_ERR_INVALID,
+                               "hardtanh: min_val %g must be below max_val %g", p->min_val,
+                               p->max_val);
+    return NERVE_OK;
+}
+
+nerve_node nerve_activate(nerve_graph *g, nerve_node x, nerve_activation kind,
+                          const nerve_activation_params *params, nerve_error *err)
 {
     if ((unsigned)kind >= NERVE_ACT_COUNT) {
         nerve_error_set(err, NERVE_ERR_INVALID, "unknown activation kind %d", (int)kind);
@@ -64,6 +101,7 @@ nerve_node nerve_activate(nerve_graph *g, nerve_node x, nerve_activation kind, f
     }
     nerve_node_data proto = {0};
     proto.attr.activation.kind = kind;
-    proto.attr.activation.param = param;
+    proto.attr.activation.params = params ? *params : nerve_activation_defaults();
+    if (check_params(kind, &proto.attr.activation.params, err) != NERVE_OK) return -1;
     return nerve_graph_add_op(g, &activation_op, &x, 1, &proto, err);
 }

@@ -1,40 +1,76 @@
-/* softmax over the last axis. */
+/* softmax and log_softmax along one axis, as torch's F.softmax(x, dim) and
+ * F.log_softmax(x, dim). The axis is kept as given (negative counts from the
+ * end) and resolved against the input's rank whenever shapes are inferred. */
 #include "core/graph_internal.h"
+
+/* x viewed as [outer, len, inner] around the axis. */
+typedef struct axis_view {
+    int64_t outer, len, inner;
+} axis_view;
+
+static axis_view view_around(const nerve_shape *s, int axis)
+{
+    axis_view v = {1, s->dim[axis], 1};
+    for (int d = 0; d < axis; d++) v.outer *= s->dim[d];
+    for (int d = axis + 1; d < s->ndim; d++) v.inner *= s->dim[d];
+    return v;
+}
+
+static int resolved_axis(const nerve_node_data *node, const nerve_shape *s)
+{
+    int axis = (int)node->attr.i[0];
+    return axis < 0 ? axis + s->ndim : axis;
+}
 
 static nerve_status softmax_infer_shape(nerve_graph *g, nerve_node_data *node, nerve_error *err)
 {
     node->shape = nerve_node_input(g, node, 0)->shape;
-    if (node->shape.ndim < 1)
-        return nerve_error_set(err, NERVE_ERR_SHAPE, "softmax '%s': input has no axis",
-                               node->name);
+    int axis = resolved_axis(node, &node->shape);
+    char s[64];
+    if (axis < 0 || axis >= node->shape.ndim)
+        return nerve_error_set(err, NERVE_ERR_SHAPE, "%s '%s': axis %lld is outside input %s",
+                               node->op->name, node->name, (long long)node->attr.i[0],
+                               nerve_shape_format(&node->shape, s, sizeof s));
     return NERVE_OK;
 }
 
-static void last_axis(const nerve_shape *s, int64_t *rows, int64_t *cols)
+static axis_view node_view(const nerve_node_data *node)
 {
-    *cols = s->dim[s->ndim - 1];
-    *rows = *cols ? nerve_shape_numel(s) / *cols : 0;
+    return view_around(&node->shape, resolved_axis(node, &node->shape));
 }
 
 static void softmax_forward(nerve_graph *g, nerve_node_data *node)
 {
-    int64_t rows, cols;
-    last_axis(&node->shape, &rows, &cols);
-    g->backend->softmax_rows(nerve_node_input(g, node, 0)->value, node->value, rows, cols);
+    axis_view v = node_view(node);
+    g->backend->softmax(nerve_node_input(g, node, 0)->value, node->value, v.outer, v.len, v.inner);
 }
 
 static void softmax_backward(nerve_graph *g, nerve_node_data *node)
 {
     nerve_node_data *x = nerve_node_input(g, node, 0);
-    int64_t rows, cols;
     if (!x->needs_grad) return;
-    last_axis(&node->shape, &rows, &cols);
-    g->backend->softmax_rows_backward(node->value, node->grad, x->grad, rows, cols);
+    axis_view v = node_view(node);
+    g->backend->softmax_backward(node->value, node->grad, x->grad, v.outer, v.len, v.inner);
+}
+
+static void log_softmax_forward(nerve_graph *g, nerve_node_data *node)
+{
+    axis_view v = node_view(node);
+    g->backend->log_softmax(nerve_node_input(g, node, 0)->value, node->value, v.outer, v.len,
+                            v.inner);
+}
+
+static void log_softmax_backward(nerve_graph *g, nerve_node_data *node)
+{
+    nerve_node_data *x = nerve_node_input(g, node, 0);
+    if (!x->needs_grad) return;
+    axis_view v = node_view(node);
+    g->backend->log_softmax_backward(node->value, node->grad, x->grad, v.outer, v.len, v.inner);
 }
 
 static int64_t softmax_flops(const nerve_graph *g, const nerve_node_data *node)
 {
-    return 4 * nerve_shape_cols(&node->shape); /* max, exp, sum, divide */
+    return 4 * nerve_shape_cols(&node->shape); /* max, exp, sum, divide (or subtract) */
 }
 
 static const nerve_op softmax_op = {
@@ -45,7 +81,33 @@ static const nerve_op softmax_op = {
     .flops = softmax_flops,
 };
 
+static const nerve_op log_softmax_op = {
+    .name = "log_softmax",
+    .infer_shape = softmax_infer_shape,
+    .forward = log_softmax_forward,
+    .backward = log_softmax_backward,
+    .flops = softmax_flops,
+};
+
+static nerve_node add_along_axis(nerve_graph *g, const nerve_op *op, nerve_node x, int axis,
+                                 nerve_error *err)
+{
+    nerve_node_data proto = {0};
+    proto.attr.i[0] = axis;
+    return nerve_graph_add_op(g, op, &x, 1, &proto, err);
+}
+
 nerve_node nerve_softmax(nerve_graph *g, nerve_node x, nerve_error *err)
 {
-    return nerve_graph_add_op(g, &softmax_op, &x, 1, NULL, err);
+    return add_along_axis(g, &softmax_op, x, -1, err);
+}
+
+nerve_node nerve_softmax_axis(nerve_graph *g, nerve_node x, int axis, nerve_error *err)
+{
+    return add_along_axis(g, &softmax_op, x, axis, err);
+}
+
+nerve_node nerve_log_softmax(nerve_graph *g, nerve_node x, int axis, nerve_error *err)
+{
+    return add_along_axis(g, &log_softmax_op, x, axis, err);
 }

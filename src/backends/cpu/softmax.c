@@ -1,5 +1,5 @@
-/* Softmax and the fused softmax cross-entropy. Subtracting the row maximum
- * before exp keeps every exponent <= 0, so logits of +-1e4 stay finite. */
+/* Softmax, log-softmax and the fused softmax cross-entropy. Subtracting the
+ * maximum before exp keeps every exponent <= 0, so logits of +-1e4 stay finite. */
 #include <math.h>
 
 #include "backends/cpu/cpu.h"
@@ -10,46 +10,96 @@
 #define EXP expf
 #endif
 
-static nerve_real row_max(const nerve_real *x, int64_t cols)
+/* The maximum of `len` values `stride` apart: one line along a softmax axis. */
+static nerve_real line_max(const nerve_real *x, int64_t len, int64_t stride)
 {
     nerve_real m = x[0];
-    for (int64_t c = 1; c < cols; c++)
-        if (x[c] > m) m = x[c];
+    for (int64_t c = 1; c < len; c++)
+        if (x[c * stride] > m) m = x[c * stride];
     return m;
 }
 
-/* y = exp(x - max) / sum; returns log(sum), so log_softmax = x - max - log(sum). */
-static double softmax_row(const nerve_real *x, nerve_real *y, int64_t cols, nerve_real *max_out)
+/* y = exp(x - max) / sum along a line; returns log(sum), so that
+ * log_softmax = (x - max) - log(sum). */
+static double softmax_line(const nerve_real *x, nerve_real *y, int64_t len, int64_t stride,
+                           nerve_real max)
 {
-    nerve_real m = row_max(x, cols);
     double sum = 0;
-    for (int64_t c = 0; c < cols; c++) {
-        y[c] = EXP(x[c] - m);
-        sum += y[c];
+    for (int64_t c = 0; c < len; c++) {
+        y[c * stride] = EXP(x[c * stride] - max);
+        sum += y[c * stride];
     }
     nerve_real inv = (nerve_real)(1.0 / sum);
-    for (int64_t c = 0; c < cols; c++) y[c] *= inv;
-    if (max_out) *max_out = m;
+    for (int64_t c = 0; c < len; c++) y[c * stride] *= inv;
     return log(sum);
 }
 
-void nerve_cpu_softmax_rows(const nerve_real *x, nerve_real *y, int64_t rows, int64_t cols)
+static double softmax_row(const nerve_real *x, nerve_real *y, int64_t cols, nerve_real *max_out)
 {
-#pragma omp parallel for if (rows * cols > NERVE_CPU_PARALLEL_MIN)
-    for (int64_t r = 0; r < rows; r++) softmax_row(x + r * cols, y + r * cols, cols, NULL);
+    nerve_real m = line_max(x, cols, 1);
+    if (max_out) *max_out = m;
+    return softmax_line(x, y, cols, 1, m);
 }
 
-void nerve_cpu_softmax_rows_backward(const nerve_real *y, const nerve_real *dy, nerve_real *dx,
-                                     int64_t rows, int64_t cols)
+/* (x - max) is formed before log(sum) is subtracted: at |x| ~ 1e4 a float
+ * max + log(sum) would round away log(sum)'s low digits. */
+static void log_softmax_line(const nerve_real *x, nerve_real *y, int64_t len, int64_t stride)
 {
-#pragma omp parallel for if (rows * cols > NERVE_CPU_PARALLEL_MIN)
-    for (int64_t r = 0; r < rows; r++) {
-        const nerve_real *yr = y + r * cols, *dyr = dy + r * cols;
-        nerve_real *dxr = dx + r * cols;
+    nerve_real m = line_max(x, len, stride);
+    double sum = 0;
+    for (int64_t c = 0; c < len; c++) sum += EXP(x[c * stride] - m);
+    nerve_real log_sum = (nerve_real)log(sum);
+    for (int64_t c = 0; c < len; c++) y[c * stride] = (x[c * stride] - m) - log_sum;
+}
+
+/* The lines of x viewed as [outer, len, inner] start at o * len * inner + i
+ * and step by inner; the loops below run over them in parallel. */
+#define FOR_EACH_LINE(...)                                                                  \
+    _Pragma("omp parallel for collapse(2) if (outer * len * inner > NERVE_CPU_PARALLEL_MIN)") \
+    for (int64_t o = 0; o < outer; o++)                                                     \
+        for (int64_t i = 0; i < inner; i++) {                                               \
+            const int64_t start = o * len * inner + i;                                      \
+            __VA_ARGS__;                                                                    \
+        }
+
+void nerve_cpu_softmax(const nerve_real *x, nerve_real *y, int64_t outer, int64_t len,
+                       int64_t inner)
+{
+    FOR_EACH_LINE(softmax_line(x + start, y + start, len, inner, line_max(x + start, len, inner)))
+}
+
+void nerve_cpu_softmax_backward(const nerve_real *y, const nerve_real *dy, nerve_real *dx,
+                                int64_t outer, int64_t len, int64_t inner)
+{
+    FOR_EACH_LINE({
         double dot = 0;
-        for (int64_t c = 0; c < cols; c++) dot += (double)yr[c] * dyr[c];
-        for (int64_t c = 0; c < cols; c++) dxr[c] += yr[c] * (dyr[c] - (nerve_real)dot);
-    }
+        for (int64_t c = 0; c < len; c++)
+            dot += (double)y[start + c * inner] * dy[start + c * inner];
+        for (int64_t c = 0; c < len; c++) {
+            int64_t k = start + c * inner;
+            dx[k] += y[k] * (dy[k] - (nerve_real)dot);
+        }
+    })
+}
+
+void nerve_cpu_log_softmax(const nerve_real *x, nerve_real *y, int64_t outer, int64_t len,
+                           int64_t inner)
+{
+    FOR_EACH_LINE(log_softmax_line(x + start, y + start, len, inner))
+}
+
+/* exp(y) is the softmax, so nothing but y need be kept. */
+void nerve_cpu_log_softmax_backward(const nerve_real *y, const nerve_real *dy, nerve_real *dx,
+                                    int64_t outer, int64_t len, int64_t inner)
+{
+    FOR_EACH_LINE({
+        double sum = 0;
+        for (int64_t c = 0; c < len; c++) sum += dy[start + c * inner];
+        for (int64_t c = 0; c < len; c++) {
+            int64_t k = start + c * inner;
+            dx[k] += dy[k] - EXP(y[k]) * (nerve_real)sum;
+        }
+    })
 }
 
 /* A label outside [0, cols) cannot be reported from a kernel; it yields a NaN

@@ -1,0 +1,147 @@
+/* RReLU in its two modes. Training: every negative element gets its own
+ * slope from U(lower, upper), drawn afresh at every forward from the graph's
+ * RNG (so a seed reproduces them), and backward uses the slopes of that
+ * forward. Eval: the fixed slope (lower + upper) / 2, the same at every run,
+ * and no draws. */
+#include <math.h>
+#include <string.h>
+
+#include "test_support.h"
+
+#define ROWS 50
+#define COLS 200
+#define COUNT (ROWS * COLS)
+#define LOWER 0.125f
+#define UPPER (1.0f / 3)
+
+typedef struct rrelu_graph {
+    nerve_graph *g;
+    nerve_node x, y, loss;
+    nerve_error err;
+} rrelu_graph;
+
+/* y = rrelu(x) for x [ROWS, COLS] of negative values (and one positive
+ * column), loss = mse(y, 0) so that dloss/dy = 2 y / COUNT. */
+static int setup(void **state)
+{
+    static rrelu_graph r;
+    memset(&r, 0, sizeof r);
+    r.g = nerve_graph_new();
+    r.x = test_require_node(nerve_param(r.g, "x", nerve_shape_2d(ROWS, COLS), &r.err), &r.err);
+    r.y = test_require_node(nerve_rrelu(r.g, r.x, LOWER, UPPER, &r.err), &r.err);
+    nerve_node zero =
+        test_require_node(nerve_param(r.g, "zero", nerve_shape_2d(ROWS, COLS), &r.err), &r.err);
+    nerve_node_set_frozen(r.g, zero, true);
+    r.loss = test_require_node(nerve_mse(r.g, r.y, zero, &r.err), &r.err);
+    test_require_ok(nerve_graph_plan(r.g, 1, &r.err), &r.err);
+    nerve_real *x = nerve_node_value(r.g, r.x);
+    for (int64_t i = 0; i < COUNT; i++) x[i] = i % COLS == 0 ? 2.0f : -1.0f - (nerve_real)(i % 7);
+    *state = &r;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    rrelu_graph *r = *state;
+    nerve_graph_free(r->g);
+    return 0;
+}
+
+static double slope_at(rrelu_graph *r, int64_t i)
+{
+    return nerve_node_value(r->g, r->y)[i] / nerve_node_value(r->g, r->x)[i];
+}
+
+static void test_training_slopes_are_uniform_in_lower_upper(void **state)
+{
+    rrelu_graph *r = *state;
+    nerve_graph_forward(r->g, r->y);
+    double sum = 0, sum_squares = 0;
+    int64_t negatives = 0;
+    for (int64_t i = 0; i < COUNT; i++) {
+        double a = slope_at(r, i);
+        if (i % COLS == 0) {
+            assert_true(a == 1); /* positives pass unchanged */
+            continue;
+        }
+        assert_true(a >= LOWER - 1e-6 && a <= UPPER + 1e-6);
+        sum += a;
+        sum_squares += a * a;
+        negatives++;
+    }
+    /* U(l, u) has mean (l + u) / 2 and variance (u - l)^2 / 12; the bounds
+     * are about 8 standard errors of the ~10^4 draws. */
+    double mean = sum / negatives, variance = sum_squares / negatives - mean * mean;
+    double expected_variance = (UPPER - LOWER) * (UPPER - LOWER) / 12;
+    assert_true(fabs(mean - (LOWER + UPPER) / 2) < 5e-3);
+    assert_true(fabs(variance - expected_variance) < 0.1 * expected_variance);
+}
+
+static void test_training_draws_afresh_and_a_seed_reproduces(void **state)
+{
+    rrelu_graph *r = *state;
+    static nerve_real first[COUNT];
+    nerve_rng_seed(nerve_graph_rng(r->g), 7);
+    nerve_graph_forward(r->g, r->y);
+    memcpy(first, nerve_node_value(r->g, r->y), sizeof first);
+    nerve_graph_forward(r->g, r->y);
+    assert_true(memcmp(first, nerve_node_value(r->g, r->y), sizeof first) != 0);
+    nerve_rng_seed(nerve_graph_rng(r->g), 7);
+    nerve_graph_forward(r->g, r->y);
+    assert_memory_equal(first, nerve_node_value(r->g, r->y), sizeof first);
+}
+
+/* dloss/dx = slope * dloss/dy with the slope the forward drew. */
+static void test_training_backward_uses_the_forward_slopes(void **state)
+{
+    rrelu_graph *r = *state;
+    nerve_graph_zero_grad(r->g);
+    nerve_graph_forward(r->g, r->loss);
+    nerve_graph_backward(r->g, r->loss);
+    const nerve_real *y = nerve_node_value(r->g, r->y), *dx = nerve_node_grad(r->g, r->x);
+    for (int64_t i = 0; i < COUNT; i++) {
+        double expected = slope_at(r, i) * 2 * y[i] / COUNT;
+        assert_true(fabs(dx[i] - expected) <= 1e-6 * fabs(expected));
+    }
+}
+
+static void test_eval_slope_is_the_mean_every_run_without_draws(void **state)
+{
+    rrelu_graph *r = *state;
+    static nerve_real first[COUNT];
+    nerve_graph_set_training(r->g, false);
+    nerve_rng before = *nerve_graph_rng(r->g);
+    nerve_graph_forward(r->g, r->y);
+    memcpy(first, nerve_node_value(r->g, r->y), sizeof first);
+    for (int64_t i = 0; i < COUNT; i++)
+        if (i % COLS != 0) assert_true(fabs(slope_at(r, i) - (LOWER + UPPER) / 2) < 1e-6);
+    nerve_graph_forward(r->g, r->y);
+    assert_memory_equal(first, nerve_node_value(r->g, r->y), sizeof first);
+    assert_memory_equal(&before, nerve_graph_rng(r->g), sizeof before);
+}
+
+static void test_lower_above_upper_is_refused(void **state)
+{
+    nerve_graph *g = nerve_graph_new();
+    nerve_error err = {0};
+    nerve_node x = test_require_node(nerve_param(g, "x", nerve_shape_1d(3), &err), &err);
+    assert_int_equal(nerve_rrelu(g, x, 0.5f, 0.25f, &err), -1);
+    test_assert_message_contains(&err, "lower <= upper");
+    nerve_graph_free(g);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_training_slopes_are_uniform_in_lower_upper, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_training_draws_afresh_and_a_seed_reproduces, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_training_backward_uses_the_forward_slopes, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_eval_slope_is_the_mean_every_run_without_draws,
+                                        setup, teardown),
+        cmocka_unit_test(test_lower_above_upper_is_refused),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
