@@ -48,7 +48,7 @@ double gc_check_through_mse(gc_fixture *f, nerve_node y)
 {
     assert_true(y >= 0);
     nerve_node target = gc_constant(f, "target", nerve_node_shape(f->g, y), 1.0);
-    nerve_node loss = nerve_mse(f->g, y, target, &f->err);
+    nerve_node loss = nerve_mse(f->g, y, target, NULL, &f->err);
     assert_true(loss >= 0);
     assert_int_equal(nerve_graph_plan(f->g, 1, &f->err), NERVE_OK);
     double worst;

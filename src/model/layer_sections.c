@@ -4,14 +4,16 @@
 
 #include "model/model_internal.h"
 
-/* Activation names as cfg values; "softmax" is an op of its own. */
+/* Activation names as cfg values; "softmax" and "log_softmax" are ops of their own. */
 static const char *const activation_choices[] = {"none",       "identity", "sigmoid", "tanh",
-                                                 "relu",       "leaky_relu", "softmax", NULL};
+                                                 "relu",       "leaky_relu", "softmax",
+                                                 "log_softmax", NULL};
 
 static nerve_node add_activation(nerve_graph *g, nerve_node x, const char *kind_name, double slope,
                                  nerve_error *err)
 {
     if (strcmp(kind_name, "softmax") == 0) return nerve_softmax(g, x, err);
+    if (strcmp(kind_name, "log_softmax") == 0) return nerve_log_softmax(g, x, err);
     nerve_activation kind = NERVE_ACT_IDENTITY;
     if (strcmp(kind_name, "none") != 0) nerve_activation_from_name(kind_name, &kind);
     if (kind == NERVE_ACT_IDENTITY) return x;

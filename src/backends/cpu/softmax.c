@@ -1,5 +1,5 @@
-/* Softmax and the fused softmax cross-entropy. Subtracting the row maximum
- * before exp keeps every exponent <= 0, so logits of +-1e4 stay finite. */
+/* Softmax and log-softmax over rows. Subtracting the row maximum before exp
+ * keeps every exponent <= 0, so logits of +-1e4 stay finite. */
 #include <math.h>
 
 #include "backends/cpu/cpu.h"
@@ -18,25 +18,24 @@ static nerve_real row_max(const nerve_real *x, int64_t cols)
     return m;
 }
 
-/* y = exp(x - max) / sum; returns log(sum), so log_softmax = x - max - log(sum). */
-static double softmax_row(const nerve_real *x, nerve_real *y, int64_t cols, nerve_real *max_out)
+double nerve_cpu_softmax_row(const nerve_real *x, nerve_real temperature, nerve_real *y,
+                             int64_t cols)
 {
     nerve_real m = row_max(x, cols);
     double sum = 0;
     for (int64_t c = 0; c < cols; c++) {
-        y[c] = EXP(x[c] - m);
+        y[c] = EXP((x[c] - m) / temperature);
         sum += y[c];
     }
     nerve_real inv = (nerve_real)(1.0 / sum);
     for (int64_t c = 0; c < cols; c++) y[c] *= inv;
-    if (max_out) *max_out = m;
-    return log(sum);
+    return (double)m / temperature + log(sum);
 }
 
 void nerve_cpu_softmax_rows(const nerve_real *x, nerve_real *y, int64_t rows, int64_t cols)
 {
 #pragma omp parallel for if (rows * cols > NERVE_CPU_PARALLEL_MIN)
-    for (int64_t r = 0; r < rows; r++) softmax_row(x + r * cols, y + r * cols, cols, NULL);
+    for (int64_t r = 0; r < rows; r++) nerve_cpu_softmax_row(x + r * cols, 1, y + r * cols, cols);
 }
 
 void nerve_cpu_softmax_rows_backward(const nerve_real *y, const nerve_real *dy, nerve_real *dx,
@@ -52,42 +51,28 @@ void nerve_cpu_softmax_rows_backward(const nerve_real *y, const nerve_real *dy, 
     }
 }
 
-/* A label outside [0, cols) cannot be reported from a kernel; it yields a NaN
- * loss, which the trainer's non-finite check reports, instead of reading out of bounds. */
-static bool label_index(nerve_real label, int64_t cols, int64_t *index)
-{
-    if (!(label >= 0 && label < (nerve_real)cols)) return false;
-    *index = (int64_t)label;
-    return true;
-}
-
-double nerve_cpu_softmax_cross_entropy(const nerve_real *logits, const nerve_real *labels,
-                                       nerve_real *prob, int64_t rows, int64_t cols)
-{
-    double total = 0;
-#pragma omp parallel for reduction(+ : total) if (rows * cols > NERVE_CPU_PARALLEL_MIN)
-    for (int64_t r = 0; r < rows; r++) {
-        nerve_real m;
-        double log_sum = softmax_row(logits + r * cols, prob + r * cols, cols, &m);
-        int64_t k;
-        if (label_index(labels[r], cols, &k))
-            total += log_sum - ((double)logits[r * cols + k] - m);
-        else
-            total += NAN;
-    }
-    return rows ? total / rows : 0;
-}
-
-void nerve_cpu_softmax_cross_entropy_backward(const nerve_real *prob, const nerve_real *labels,
-                                              nerve_real scale, nerve_real *dlogits, int64_t rows,
-                                              int64_t cols)
+/* log_softmax(x)_c = x_c - log sum exp(x), computed from the normaliser and
+ * never as log(softmax), which is -inf wherever softmax underflows. */
+void nerve_cpu_log_softmax_rows(const nerve_real *x, nerve_real *y, int64_t rows, int64_t cols)
 {
 #pragma omp parallel for if (rows * cols > NERVE_CPU_PARALLEL_MIN)
     for (int64_t r = 0; r < rows; r++) {
-        const nerve_real *p = prob + r * cols;
-        nerve_real *d = dlogits + r * cols;
-        for (int64_t c = 0; c < cols; c++) d[c] += scale * p[c];
-        int64_t k;
-        if (label_index(labels[r], cols, &k)) d[k] -= scale;
+        const nerve_real *xr = x + r * cols;
+        nerve_real *yr = y + r * cols;
+        double log_norm = nerve_cpu_softmax_row(xr, 1, yr, cols);
+        for (int64_t c = 0; c < cols; c++) yr[c] = (nerve_real)((double)xr[c] - log_norm);
+    }
+}
+
+void nerve_cpu_log_softmax_rows_backward(const nerve_real *y, const nerve_real *dy, nerve_real *dx,
+                                         int64_t rows, int64_t cols)
+{
+#pragma omp parallel for if (rows * cols > NERVE_CPU_PARALLEL_MIN)
+    for (int64_t r = 0; r < rows; r++) {
+        const nerve_real *yr = y + r * cols, *dyr = dy + r * cols;
+        nerve_real *dxr = dx + r * cols;
+        double sum = 0;
+        for (int64_t c = 0; c < cols; c++) sum += dyr[c];
+        for (int64_t c = 0; c < cols; c++) dxr[c] += dyr[c] - EXP(yr[c]) * (nerve_real)sum;
     }
 }
