@@ -40,45 +40,17 @@ static int teardown(void **state)
     return 0;
 }
 
-static void open_fixture(parity *p, const char *file)
-{
-    char relative[256];
-    snprintf(relative, sizeof relative, "tests/fixtures/%s.safetensors", file);
-    test_require_ok(nerve_safetensors_open(test_source_path(relative), &p->st, &p->err), &p->err);
-}
-
-static const float *fixture_tensor(parity *p, const char *name, nerve_shape *shape)
-{
-    const float *data = nerve_safetensors_get(p->st, name, shape);
-    if (!data) fail_msg("fixture has no tensor '%s'", name);
-    return data;
-}
+static void open_fixture(parity *p, const char *file) { p->st = test_open_fixture(file); }
 
 /* Compares a node's value (or gradient) with the fixture tensor of the same shape. */
 static void expect_tensor(parity *p, const char *name, nerve_node n, bool gradient)
 {
-    nerve_shape expected_shape, shape = nerve_node_shape(p->g, n);
-    const float *expected = fixture_tensor(p, name, &expected_shape);
-    char a[64], b[64];
-    if (!nerve_shape_equal(&shape, &expected_shape))
-        fail_msg("%s: nerve's shape %s, torch's %s", name, nerve_shape_format(&shape, a, sizeof a),
-                 nerve_shape_format(&expected_shape, b, sizeof b));
-    nerve_real *actual = gradient ? nerve_node_grad(p->g, n) : nerve_node_value(p->g, n);
-    if (!actual) fail_msg("%s: node '%s' has no gradient", name, nerve_node_name(p->g, n));
-    test_assert_close(name, actual, expected, nerve_shape_numel(&shape), TOLERANCE);
+    test_expect_fixture(p->g, p->st, name, n, gradient, TOLERANCE);
 }
 
-/* A parameter named after a fixture tensor, with its shape and values. The
- * values survive later parameters: the flat buffer grows by realloc. */
 static nerve_node fixture_param(parity *p, const char *name, bool frozen)
 {
-    nerve_shape shape;
-    const float *data = fixture_tensor(p, name, &shape);
-    nerve_node n = test_require_node(nerve_param(p->g, name, shape, &p->err), &p->err);
-    nerve_real *value = nerve_node_value(p->g, n);
-    for (int64_t i = 0; i < nerve_shape_numel(&shape); i++) value[i] = data[i];
-    nerve_node_set_frozen(p->g, n, frozen);
-    return n;
+    return test_fixture_param(p->g, p->st, name, frozen);
 }
 
 /* Makes the gradient reaching y [N, C] equal the fixture's upstream gradient

@@ -84,3 +84,47 @@ void test_assert_close(const char *name, const nerve_real *actual, const float *
     }
     if (bad) fail_msg("%s: %lld of %lld elements differ", name, (long long)bad, (long long)count);
 }
+
+nerve_safetensors *test_open_fixture(const char *file)
+{
+    char relative[256];
+    nerve_safetensors *st = NULL;
+    nerve_error err = {0};
+    snprintf(relative, sizeof relative, "tests/fixtures/%s.safetensors", file);
+    test_require_ok(nerve_safetensors_open(test_source_path(relative), &st, &err), &err);
+    return st;
+}
+
+const float *test_fixture_tensor(const nerve_safetensors *st, const char *name, nerve_shape *shape)
+{
+    const float *data = nerve_safetensors_get(st, name, shape);
+    if (!data) fail_msg("fixture has no tensor '%s'", name);
+    return data;
+}
+
+nerve_node test_fixture_param(nerve_graph *g, const nerve_safetensors *st, const char *name,
+                              bool frozen)
+{
+    nerve_shape shape;
+    nerve_error err = {0};
+    const float *data = test_fixture_tensor(st, name, &shape);
+    nerve_node n = test_require_node(nerve_param(g, name, shape, &err), &err);
+    nerve_real *value = nerve_node_value(g, n);
+    for (int64_t i = 0; i < nerve_shape_numel(&shape); i++) value[i] = data[i];
+    nerve_node_set_frozen(g, n, frozen);
+    return n;
+}
+
+void test_expect_fixture(nerve_graph *g, const nerve_safetensors *st, const char *name,
+                         nerve_node n, bool gradient, double tolerance)
+{
+    nerve_shape expected_shape, shape = nerve_node_shape(g, n);
+    const float *expected = test_fixture_tensor(st, name, &expected_shape);
+    char a[64], b[64];
+    if (!nerve_shape_equal(&shape, &expected_shape))
+        fail_msg("%s: nerve's shape %s, torch's %s", name, nerve_shape_format(&shape, a, sizeof a),
+                 nerve_shape_format(&expected_shape, b, sizeof b));
+    nerve_real *actual = gradient ? nerve_node_grad(g, n) : nerve_node_value(g, n);
+    if (!actual) fail_msg("%s: node '%s' has no gradient", name, nerve_node_name(g, n));
+    test_assert_close(name, actual, expected, nerve_shape_numel(&shape), tolerance);
+}

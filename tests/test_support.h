@@ -31,4 +31,18 @@ nerve_node test_require_node(nerve_node n, const nerve_error *err);
 void test_assert_close(const char *name, const nerve_real *actual, const float *expected,
                        int64_t count, double tolerance);
 
+/* PyTorch fixtures (tests/fixtures/<file>.safetensors, tests/reference/README.md). */
+nerve_safetensors *test_open_fixture(const char *file);
+/* The fixture's tensor `name` and its shape; fails the test if absent. */
+const float *test_fixture_tensor(const nerve_safetensors *st, const char *name, nerve_shape *shape);
+/* A parameter named after a fixture tensor, with its shape and values; a
+ * frozen one is data that takes no gradient. The values survive later
+ * parameters: the flat buffer grows by realloc. */
+nerve_node test_fixture_param(nerve_graph *g, const nerve_safetensors *st, const char *name,
+                              bool frozen);
+/* Compares node n's value (or gradient) with the fixture tensor `name`,
+ * which must have the node's shape (see test_assert_close). */
+void test_expect_fixture(nerve_graph *g, const nerve_safetensors *st, const char *name,
+                         nerve_node n, bool gradient, double tolerance);
+
 #endif
