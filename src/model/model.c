@@ -387,22 +387,22 @@ static nerve_status check_last_layer(nerve_model *m, nerve_config *cfg, nerve_er
     bool wants_classes = loss_types[kind].targets == LOSS_TARGETS_LABELS ||
                          kind == NERVE_LOSS_DISTILLATION;
     if (wants_classes && width < 2)
-        return loss_error(cfg, "type", err, "type %s needs a last layer with at least 2 outputs",
+        return loss_error(cfg, "type", err, "%s needs a last layer with at least 2 outputs",
                           name);
     bool takes_logits = kind == NERVE_LOSS_SOFTMAX_CROSS_ENTROPY || kind == NERVE_LOSS_FOCAL ||
                         kind == NERVE_LOSS_LARGE_MARGIN_SOFTMAX ||
                         kind == NERVE_LOSS_DISTILLATION || kind == NERVE_LOSS_BCE_WITH_LOGITS;
     if (takes_logits && strcmp(last_op, "softmax") == 0)
         return loss_error(cfg, "type", err,
-                          "type %s applies its softmax or sigmoid itself: the last layer must "
-                          "output logits (remove its softmax)", name);
+                          "%s applies its softmax or sigmoid itself: the last layer must output "
+                          "logits (remove its softmax)", name);
     if (kind == NERVE_LOSS_NLL && strcmp(last_op, "log_softmax") != 0)
         return loss_error(cfg, "type", err,
-                          "type nll takes log-probabilities: end the network with activation = "
+                          "nll takes log-probabilities: end the network with activation = "
                           "log_softmax (softmax_cross_entropy is the two fused)");
     if (kind == NERVE_LOSS_BCE && strcmp(last_op, "linear") == 0)
         return loss_error(cfg, "type", err,
-                          "type bce takes probabilities: end the network with a sigmoid, or use "
+                          "bce takes probabilities: end the network with a sigmoid, or use "
                           "bce_with_logits on the logits");
     const model_layer *last = &m->layers[m->layer_count - 1];
     char bias[NERVE_LAYER_NAME_MAX + 8];
@@ -411,7 +411,7 @@ static nerve_status check_last_layer(nerve_model *m, nerve_config *cfg, nerve_er
         (strcmp(last->type, "dense") != 0 || strcmp(last_op, "linear") != 0 ||
          nerve_graph_find(g, bias) >= 0))
         return loss_error(cfg, "type", err,
-                          "type large_margin_softmax needs the last layer to be a [dense] with "
+                          "large_margin_softmax needs the last layer to be a [dense] with "
                           "bias = 0 and no activation (the margin is on the angle between its "
                           "input and weights)");
     const char *list_key = loss_list_key(kind);
