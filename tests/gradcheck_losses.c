@@ -248,7 +248,10 @@ static void check_focal(gc_fixture *f, double gamma, bool with_alpha, nerve_redu
 }
 
 static void test_focal(void **state) { check_focal(*state, 2, false, NERVE_REDUCTION_MEAN); }
-static void test_focal_gamma_0(void **state) { check_focal(*state, 0, false, NERVE_REDUCTION_MEAN); }
+static void test_focal_gamma_0(void **state)
+{
+    check_focal(*state, 0, false, NERVE_REDUCTION_MEAN);
+}
 static void test_focal_gamma_0_5(void **state)
 {
     check_focal(*state, 0.5, false, NERVE_REDUCTION_MEAN);
@@ -257,7 +260,10 @@ static void test_focal_gamma_5_alpha(void **state)
 {
     check_focal(*state, 5, true, NERVE_REDUCTION_MEAN);
 }
-static void test_focal_alpha_sum(void **state) { check_focal(*state, 2, true, NERVE_REDUCTION_SUM); }
+static void test_focal_alpha_sum(void **state)
+{
+    check_focal(*state, 2, true, NERVE_REDUCTION_SUM);
+}
 
 static void check_distillation(gc_fixture *f, double temperature, nerve_reduction reduction)
 {
@@ -293,10 +299,22 @@ static void check_large_margin(gc_fixture *f, int margin, double lambda, nerve_r
                  "large_margin_softmax");
 }
 
-static void test_large_margin_m1(void **state) { check_large_margin(*state, 1, 0, NERVE_REDUCTION_MEAN); }
-static void test_large_margin_m2(void **state) { check_large_margin(*state, 2, 0, NERVE_REDUCTION_MEAN); }
-static void test_large_margin_m3(void **state) { check_large_margin(*state, 3, 0, NERVE_REDUCTION_MEAN); }
-static void test_large_margin_m4(void **state) { check_large_margin(*state, 4, 0, NERVE_REDUCTION_MEAN); }
+static void test_large_margin_m1(void **state)
+{
+    check_large_margin(*state, 1, 0, NERVE_REDUCTION_MEAN);
+}
+static void test_large_margin_m2(void **state)
+{
+    check_large_margin(*state, 2, 0, NERVE_REDUCTION_MEAN);
+}
+static void test_large_margin_m3(void **state)
+{
+    check_large_margin(*state, 3, 0, NERVE_REDUCTION_MEAN);
+}
+static void test_large_margin_m4(void **state)
+{
+    check_large_margin(*state, 4, 0, NERVE_REDUCTION_MEAN);
+}
 static void test_large_margin_m3_lambda_2(void **state)
 {
     check_large_margin(*state, 3, 2, NERVE_REDUCTION_MEAN);

@@ -153,7 +153,8 @@ static void test_bce_with_logits_and_pos_weight(void **state)
 
 static void test_nll_after_log_softmax(void **state)
 {
-    nerve_model *m = load_ok("units = 3\nactivation = log_softmax\n", "type = nll\nweights = 1,1,2\n");
+    nerve_model *m =
+        load_ok("units = 3\nactivation = log_softmax\n", "type = nll\nweights = 1,1,2\n");
     assert_string_equal(loss_op(m), "nll");
     assert_int_equal(nerve_model_classes(m), 3);
     nerve_model_free(m);
@@ -231,11 +232,11 @@ static void test_bad_lists_name_their_line(void **state)
     expect_key_error("units = 3\n", "weights = 1, -2, 2\n", "weights",
                      "value 2, -2, is out of range");
     expect_key_error("units = 3\n", "weights = 1, 2\n", "weights",
-                     "2 values for the last layer's 3 classes");
+                     "2 values for the last layer's width 3 (one per class)");
     expect_key_error("units = 3\n", "type = focal\nalpha = 1, 2, 3, 4\n", "alpha",
-                     "4 values for the last layer's 3 classes");
+                     "4 values for the last layer's width 3 (one per class)");
     expect_key_error("units = 3\n", "type = bce_with_logits\npos_weight = 1, 2\n", "pos_weight",
-                     "2 values for the last layer's 3 outputs (or give one value)");
+                     "2 values for the last layer's width 3 (one per output, or one for all)");
 }
 
 /* ---------------------------------------------------------------- the last layer */

@@ -148,7 +148,10 @@ static void check_regression(const char *loss)
 
 static void test_l1(void **state) { check_regression("type = l1\n"); }
 static void test_huber(void **state) { check_regression("type = huber\ndelta = 0.5\n"); }
-static void test_smooth_l1(void **state) { check_regression("type = smooth_l1\nreduction = sum\n"); }
+static void test_smooth_l1(void **state)
+{
+    check_regression("type = smooth_l1\nreduction = sum\n");
+}
 
 /* The student learns the teacher's logits' softmax at temperature 2. */
 static void test_distillation(void **state)

@@ -70,7 +70,8 @@ static nerve_node inject_upstream(parity *p, nerve_node y, const char *dy_name)
     p->upstream_target =
         test_require_node(nerve_param(p->g, "upstream_target", z_shape, &p->err), &p->err);
     nerve_node_set_frozen(p->g, p->upstream_target, true);
-    return test_require_node(nerve_mse(p->g, p->upstream, p->upstream_target, NULL, &p->err), &p->err);
+    return test_require_node(nerve_mse(p->g, p->upstream, p->upstream_target, NULL, &p->err),
+                             &p->err);
 }
 
 static void forward_backward(parity *p, nerve_node loss)
@@ -191,7 +192,8 @@ static void check_cross_entropy(parity *p, const char *prefix)
     name_in(name, sizeof name, prefix, "labels");
     nerve_node labels = fixture_param(p, name, true);
     nerve_node loss =
-        test_require_node(nerve_softmax_cross_entropy(p->g, logits, labels, NULL, &p->err), &p->err);
+        test_require_node(nerve_softmax_cross_entropy(p->g, logits, labels, NULL, &p->err),
+                          &p->err);
     test_require_ok(nerve_graph_plan(p->g, 1, &p->err), &p->err);
     forward_backward(p, loss);
 

@@ -418,10 +418,10 @@ static nerve_status check_last_layer(nerve_model *m, nerve_config *cfg, nerve_er
     const nerve_loss_options *o = &m->settings.loss_options;
     if (o->weights && o->weight_count != width &&
         !(kind == NERVE_LOSS_BCE_WITH_LOGITS && o->weight_count == 1))
-        return loss_error(cfg, list_key, err, "%lld values for the last layer's %lld %s",
+        return loss_error(cfg, list_key, err, "%lld values for the last layer's width %lld (%s)",
                           (long long)o->weight_count, (long long)width,
-                          kind == NERVE_LOSS_BCE_WITH_LOGITS ? "outputs (or give one value)"
-                                                             : "classes");
+                          kind == NERVE_LOSS_BCE_WITH_LOGITS ? "one per output, or one for all"
+                                                             : "one per class");
     return NERVE_OK;
 }
 

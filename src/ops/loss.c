@@ -51,8 +51,9 @@ nerve_node loss_add(nerve_graph *g, const nerve_op *op, const int *inputs, int i
                     const nerve_loss_options *o, loss_weights weights, int margin, double param,
                     nerve_error *err)
 {
-    if (!loss_check_option(o->reduction == NERVE_REDUCTION_MEAN || o->reduction == NERVE_REDUCTION_SUM,
-                           op->name, "reduction", "mean or sum", err) ||
+    bool known_reduction =
+        o->reduction == NERVE_REDUCTION_MEAN || o->reduction == NERVE_REDUCTION_SUM;
+    if (!loss_check_option(known_reduction, op->name, "reduction", "mean or sum", err) ||
         !weights_fit(g, op, inputs[0], o, weights, err))
         return -1;
     nerve_node_data proto = {0};

@@ -19,7 +19,8 @@ static void bce_with_logits_backward(nerve_graph *g, nerve_node_data *node)
     const nerve_node_data *y = nerve_node_input(g, node, 1);
     int64_t rows = nerve_shape_rows(&x->shape), cols = nerve_shape_cols(&x->shape);
     if (!x->needs_grad) return;
-    nerve_real scale = node->grad[0] * (nerve_real)loss_reduction_factor(node, (double)(rows * cols));
+    nerve_real scale =
+        node->grad[0] * (nerve_real)loss_reduction_factor(node, (double)(rows * cols));
     g->backend->bce_with_logits_backward(x->value, y->value, node->constants, scale, x->grad, rows,
                                          cols);
 }

@@ -26,7 +26,8 @@ static void l1_family_forward(nerve_graph *g, nerve_node_data *node)
     double sum = node->op == &l1_op
                      ? g->backend->absolute_error(pred->value, target->value, n)
                      : g->backend->smooth_l1(pred->value, target->value, beta, n);
-    node->value[0] = (nerve_real)(family_scale(node) * sum * loss_reduction_factor(node, (double)n));
+    double factor = family_scale(node) * loss_reduction_factor(node, (double)n);
+    node->value[0] = (nerve_real)(sum * factor);
 }
 
 static void l1_family_backward(nerve_graph *g, nerve_node_data *node)

@@ -24,7 +24,8 @@ double nerve_cpu_cross_entropy(const nerve_real *logits, const nerve_real *label
                                int64_t rows, int64_t cols, double *weight_sum)
 {
     double total = 0, label_weights = 0;
-#pragma omp parallel for reduction(+ : total, label_weights) if (rows * cols > NERVE_CPU_PARALLEL_MIN)
+#pragma omp parallel for reduction(+ : total, label_weights) \
+    if (rows * cols > NERVE_CPU_PARALLEL_MIN)
     for (int64_t r = 0; r < rows; r++) {
         const nerve_real *z = logits + r * cols;
         double log_norm = nerve_cpu_softmax_row(z, 1, prob + r * cols, cols);
