@@ -93,33 +93,45 @@ static nerve_status read_schedule(cfg_reader *r, nerve_schedule *s)
     return cfg_reader_finish(r);
 }
 
-/* Each [loss] type: its cfg spelling, builder, the targets it takes and what
- * prediction reports. Every builder has the signature of nerve_mse. */
+/* Each [loss] type: its cfg spelling, builder, the targets it takes, what the
+ * last layer must output and what prediction reports. Every builder has the
+ * signature of nerve_mse. */
 typedef nerve_node (*loss_builder)(nerve_graph *g, nerve_node output, nerve_node target,
                                    const nerve_loss_options *options, nerve_error *err);
+typedef enum loss_input {
+    TAKES_ANY,
+    TAKES_LOGITS,
+    TAKES_PROBABILITIES,
+    TAKES_LOG_PROBABILITIES
+} loss_input;
 typedef enum loss_prediction { PREDICT_OUTPUT, PREDICT_SOFTMAX, PREDICT_SIGMOID } loss_prediction;
 
 static const struct loss_type {
     const char *name;
     loss_builder build;
     loss_targets targets;
+    loss_input input;
     loss_prediction prediction;
 } loss_types[NERVE_LOSS_COUNT] = {
     [NERVE_LOSS_SOFTMAX_CROSS_ENTROPY] = {"softmax_cross_entropy", nerve_softmax_cross_entropy,
-                                          LOSS_TARGETS_LABELS, PREDICT_SOFTMAX},
-    [NERVE_LOSS_MSE] = {"mse", nerve_mse, LOSS_TARGETS_VALUES, PREDICT_OUTPUT},
-    [NERVE_LOSS_L1] = {"l1", nerve_l1, LOSS_TARGETS_VALUES, PREDICT_OUTPUT},
-    [NERVE_LOSS_HUBER] = {"huber", nerve_huber, LOSS_TARGETS_VALUES, PREDICT_OUTPUT},
-    [NERVE_LOSS_SMOOTH_L1] = {"smooth_l1", nerve_smooth_l1, LOSS_TARGETS_VALUES, PREDICT_OUTPUT},
-    [NERVE_LOSS_BCE] = {"bce", nerve_binary_cross_entropy, LOSS_TARGETS_BINARY, PREDICT_OUTPUT},
+                                          LOSS_TARGETS_LABELS, TAKES_LOGITS, PREDICT_SOFTMAX},
+    [NERVE_LOSS_MSE] = {"mse", nerve_mse, LOSS_TARGETS_VALUES, TAKES_ANY, PREDICT_OUTPUT},
+    [NERVE_LOSS_L1] = {"l1", nerve_l1, LOSS_TARGETS_VALUES, TAKES_ANY, PREDICT_OUTPUT},
+    [NERVE_LOSS_HUBER] = {"huber", nerve_huber, LOSS_TARGETS_VALUES, TAKES_ANY, PREDICT_OUTPUT},
+    [NERVE_LOSS_SMOOTH_L1] = {"smooth_l1", nerve_smooth_l1, LOSS_TARGETS_VALUES, TAKES_ANY,
+                              PREDICT_OUTPUT},
+    [NERVE_LOSS_BCE] = {"bce", nerve_binary_cross_entropy, LOSS_TARGETS_BINARY,
+                        TAKES_PROBABILITIES, PREDICT_OUTPUT},
     [NERVE_LOSS_BCE_WITH_LOGITS] = {"bce_with_logits", nerve_bce_with_logits, LOSS_TARGETS_BINARY,
-                                    PREDICT_SIGMOID},
-    [NERVE_LOSS_NLL] = {"nll", nerve_nll, LOSS_TARGETS_LABELS, PREDICT_SOFTMAX},
-    [NERVE_LOSS_FOCAL] = {"focal", nerve_focal, LOSS_TARGETS_LABELS, PREDICT_SOFTMAX},
+                                    TAKES_LOGITS, PREDICT_SIGMOID},
+    [NERVE_LOSS_NLL] = {"nll", nerve_nll, LOSS_TARGETS_LABELS, TAKES_LOG_PROBABILITIES,
+                        PREDICT_SOFTMAX},
+    [NERVE_LOSS_FOCAL] = {"focal", nerve_focal, LOSS_TARGETS_LABELS, TAKES_LOGITS,
+                          PREDICT_SOFTMAX},
     [NERVE_LOSS_DISTILLATION] = {"distillation", nerve_distillation, LOSS_TARGETS_TEACHER,
-                                 PREDICT_SOFTMAX},
+                                 TAKES_LOGITS, PREDICT_SOFTMAX},
     [NERVE_LOSS_LARGE_MARGIN_SOFTMAX] = {"large_margin_softmax", nerve_large_margin_softmax,
-                                         LOSS_TARGETS_LABELS, PREDICT_SOFTMAX},
+                                         LOSS_TARGETS_LABELS, TAKES_LOGITS, PREDICT_SOFTMAX},
 };
 
 const char *nerve_loss_name(nerve_loss_kind kind)
@@ -382,28 +394,25 @@ static nerve_status check_last_layer(nerve_model *m, nerve_config *cfg, nerve_er
 {
     nerve_graph *g = m->graph;
     nerve_loss_kind kind = m->settings.loss;
-    const char *name = nerve_loss_name(kind), *last_op = nerve_node_op_name(g, m->output);
+    const struct loss_type *type = &loss_types[kind];
+    const char *last_op = nerve_node_op_name(g, m->output);
     int64_t width = nerve_model_output_size(m);
-    bool wants_classes = loss_types[kind].targets == LOSS_TARGETS_LABELS ||
-                         kind == NERVE_LOSS_DISTILLATION;
-    if (wants_classes && width < 2)
+    if ((type->targets == LOSS_TARGETS_LABELS || type->targets == LOSS_TARGETS_TEACHER) &&
+        width < 2)
         return loss_error(cfg, "type", err, "%s needs a last layer with at least 2 outputs",
-                          name);
-    bool takes_logits = kind == NERVE_LOSS_SOFTMAX_CROSS_ENTROPY || kind == NERVE_LOSS_FOCAL ||
-                        kind == NERVE_LOSS_LARGE_MARGIN_SOFTMAX ||
-                        kind == NERVE_LOSS_DISTILLATION || kind == NERVE_LOSS_BCE_WITH_LOGITS;
-    if (takes_logits && strcmp(last_op, "softmax") == 0)
+                          type->name);
+    if (type->input == TAKES_LOGITS && strcmp(last_op, "softmax") == 0)
         return loss_error(cfg, "type", err,
                           "%s applies its softmax or sigmoid itself: the last layer must output "
-                          "logits (remove its softmax)", name);
-    if (kind == NERVE_LOSS_NLL && strcmp(last_op, "log_softmax") != 0)
+                          "logits (remove its softmax)", type->name);
+    if (type->input == TAKES_LOG_PROBABILITIES && strcmp(last_op, "log_softmax") != 0)
         return loss_error(cfg, "type", err,
-                          "nll takes log-probabilities: end the network with activation = "
-                          "log_softmax (softmax_cross_entropy is the two fused)");
-    if (kind == NERVE_LOSS_BCE && strcmp(last_op, "linear") == 0)
+                          "%s takes log-probabilities: end the network with activation = "
+                          "log_softmax (softmax_cross_entropy is the two fused)", type->name);
+    if (type->input == TAKES_PROBABILITIES && strcmp(last_op, "linear") == 0)
         return loss_error(cfg, "type", err,
-                          "bce takes probabilities: end the network with a sigmoid, or use "
-                          "bce_with_logits on the logits");
+                          "%s takes probabilities: end the network with a sigmoid, or use "
+                          "bce_with_logits on the logits", type->name);
     const model_layer *last = &m->layers[m->layer_count - 1];
     char bias[NERVE_LAYER_NAME_MAX + 8];
     snprintf(bias, sizeof bias, "%s.bias", last->name);
