@@ -182,13 +182,68 @@ nerve_node nerve_log_softmax(nerve_graph *g, nerve_node x, int axis, nerve_error
 /* Flattens [N, ...] into [N, prod(...)]; shares the input's memory. */
 nerve_node nerve_flatten(nerve_graph *g, nerve_node x, nerve_error *err);
 
-/* Losses: scalar nodes, mean over the batch (PyTorch reduction='mean').
- * labels: an input of per-sample shape [] holding class indices as reals.
- * Softmax cross-entropy is fused and max-subtracted: stable for any finite logits. */
+/* Losses: scalar nodes with PyTorch's semantics (docs/reference.md, "Losses",
+ * gives each formula). Every builder takes options; NULL means PyTorch's
+ * defaults (nerve_loss_options_default). Class labels are an input of
+ * per-sample shape [] holding class indices as reals; a label outside
+ * [0, classes) makes the loss NaN. The builders copy options->weights. */
+typedef enum nerve_reduction {
+    NERVE_REDUCTION_MEAN = 0,  /* as each PyTorch loss's reduction='mean' */
+    NERVE_REDUCTION_SUM
+} nerve_reduction;
+
+typedef struct nerve_loss_options {
+    nerve_reduction reduction;
+    double delta;              /* huber: where quadratic turns linear, > 0 (1) */
+    double beta;               /* smooth_l1: the same, >= 0 (1) */
+    double label_smoothing;    /* softmax_cross_entropy: in [0, 1] (0) */
+    double gamma;              /* focal: the focusing exponent, >= 0 (2) */
+    double temperature;        /* distillation: T > 0 (1) */
+    int margin;                /* large_margin_softmax: m in 1..4 (2) */
+    double lambda;             /* large_margin_softmax: the paper's beta, >= 0 (0) */
+    /* One value per class (or per output for bce_with_logits), or NULL:
+     * softmax_cross_entropy and nll: class weights; focal: alpha;
+     * bce_with_logits: pos_weight (weight_count 1 applies to every output). */
+    const float *weights;
+    int64_t weight_count;
+} nerve_loss_options;
+
+nerve_loss_options nerve_loss_options_default(void);
+
+/* Fused softmax + cross-entropy on logits [N, C] (torch CrossEntropyLoss):
+ * weights, label_smoothing. Max-subtracted: stable for any finite logits. */
 nerve_node nerve_softmax_cross_entropy(nerve_graph *g, nerve_node logits, nerve_node labels,
-                                       nerve_error *err);
-/* Mean over all elements of (pred - target)^2, as torch.nn.MSELoss. */
-nerve_node nerve_mse(nerve_graph *g, nerve_node pred, nerve_node target, nerve_error *err);
+                                       const nerve_loss_options *options, nerve_error *err);
+/* Negative log-likelihood of log-probabilities [N, C] (torch NLLLoss): weights. */
+nerve_node nerve_nll(nerve_graph *g, nerve_node log_probs, nerve_node labels,
+                     const nerve_loss_options *options, nerve_error *err);
+/* Multi-class focal loss on logits [N, C] (Lin et al. 2017): gamma, weights as alpha. */
+nerve_node nerve_focal(nerve_graph *g, nerve_node logits, nerve_node labels,
+                       const nerve_loss_options *options, nerve_error *err);
+/* Hinton's distillation, T^2 KL(softmax(teacher/T) || softmax(student/T)),
+ * on student and teacher logits of one shape [N, C]: temperature. */
+nerve_node nerve_distillation(nerve_graph *g, nerve_node student_logits,
+                              nerve_node teacher_logits, const nerve_loss_options *options,
+                              nerve_error *err);
+/* L-Softmax (Liu et al. 2016): logits must be nerve_linear(x, W, no bias);
+ * the loss reads x and W from that node. margin, lambda. */
+nerve_node nerve_large_margin_softmax(nerve_graph *g, nerve_node logits, nerve_node labels,
+                                      const nerve_loss_options *options, nerve_error *err);
+/* Element-wise losses between a prediction and a target of the same shape. */
+nerve_node nerve_mse(nerve_graph *g, nerve_node pred, nerve_node target,
+                     const nerve_loss_options *options, nerve_error *err);
+nerve_node nerve_l1(nerve_graph *g, nerve_node pred, nerve_node target,
+                    const nerve_loss_options *options, nerve_error *err);
+nerve_node nerve_huber(nerve_graph *g, nerve_node pred, nerve_node target,
+                       const nerve_loss_options *options, nerve_error *err);
+nerve_node nerve_smooth_l1(nerve_graph *g, nerve_node pred, nerve_node target,
+                           const nerve_loss_options *options, nerve_error *err);
+/* Binary cross-entropy on probabilities in [0, 1] (torch BCELoss, logs
+ * clamped at -100) and on logits (BCEWithLogitsLoss: weights as pos_weight). */
+nerve_node nerve_binary_cross_entropy(nerve_graph *g, nerve_node probs, nerve_node target,
+                                      const nerve_loss_options *options, nerve_error *err);
+nerve_node nerve_bce_with_logits(nerve_graph *g, nerve_node logits, nerve_node target,
+                                 const nerve_loss_options *options, nerve_error *err);
 
 /* Allocates the parameter and gradient buffers (once: later calls are no-ops)
  * and the activation memory for batches of up to max_batch samples. Planning
@@ -640,10 +695,24 @@ double nerve_scheduler_step(nerve_scheduler *s, double metric);
  * to train it. docs/config.md documents every key. */
 typedef struct nerve_model nerve_model;
 
+/* The [loss] types; their cfg spellings are nerve_loss_name's. */
 typedef enum nerve_loss_kind {
     NERVE_LOSS_SOFTMAX_CROSS_ENTROPY = 0,
-    NERVE_LOSS_MSE
+    NERVE_LOSS_MSE,
+    NERVE_LOSS_L1,
+    NERVE_LOSS_HUBER,
+    NERVE_LOSS_SMOOTH_L1,
+    NERVE_LOSS_BCE,
+    NERVE_LOSS_BCE_WITH_LOGITS,
+    NERVE_LOSS_NLL,
+    NERVE_LOSS_FOCAL,
+    NERVE_LOSS_DISTILLATION,
+    NERVE_LOSS_LARGE_MARGIN_SOFTMAX,
+    NERVE_LOSS_COUNT
 } nerve_loss_kind;
+
+/* "softmax_cross_entropy", "mse", "l1", ...; "unknown" out of range. */
+const char *nerve_loss_name(nerve_loss_kind kind);
 
 typedef enum nerve_normalize {
     NERVE_NORMALIZE_SCALE = 0, /* inputs / scale */
@@ -668,6 +737,7 @@ typedef struct nerve_model_settings {
     nerve_optimizer_options optimizer; /* [optimizer]: type, lr, regularisation, clipping */
     nerve_schedule schedule;
     nerve_loss_kind loss;
+    nerve_loss_options loss_options; /* weights are owned by the model */
 } nerve_model_settings;
 
 /* Parses and validates path with the "section.key=value" overrides applied
@@ -684,14 +754,17 @@ nerve_node nerve_model_input(const nerve_model *m);
 nerve_node nerve_model_output(const nerve_model *m);  /* logits or predictions */
 nerve_node nerve_model_target(const nerve_model *m);  /* labels or regression targets */
 nerve_node nerve_model_loss(const nerve_model *m);
-/* What prediction reports: softmax(output) for classifiers, output otherwise. */
+/* What prediction reports: softmax(output) for the class-label losses (and
+ * distillation), sigmoid(output) for bce_with_logits, output otherwise. */
 nerve_node nerve_model_prediction(const nerve_model *m);
 /* Layers in cfg order: name, type ("dense", "activation", ...) and output node. */
 int nerve_model_layer_count(const nerve_model *m);
 const char *nerve_model_layer_name(const nerve_model *m, int i);
 const char *nerve_model_layer_type(const nerve_model *m, int i);
 nerve_node nerve_model_layer_node(const nerve_model *m, int i);
-/* Output classes (0 for regression). */
+/* Output classes: the last layer's width for the class-label losses, 2 for
+ * bce and bce_with_logits with one output; 0 for regression, distillation and
+ * multi-label bce (no accuracy). */
 int nerve_model_classes(const nerve_model *m);
 
 /* Loads the train (with its validation split) and test sets that [data]
@@ -760,6 +833,7 @@ typedef struct nerve_evaluation {
     int64_t count;
     double loss;
     double accuracy;         /* classification only */
+    double error_rate;       /* the 0-1 loss averaged: 1 - accuracy */
     int classes;
     double *class_accuracy;  /* [classes] */
     int64_t *confusion;      /* [classes][classes], row = true class */

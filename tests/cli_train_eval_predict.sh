@@ -154,14 +154,15 @@ grep -q "^epoch" out.txt && fail "trained although the weights could not be save
 
 # --- eval: the table, and JSON that agrees with train's test accuracy.
 run 0 eval points.cfg --weights points.safetensors
-contains out.txt "accuracy $test_accuracy"
+contains out.txt "accuracy $test_accuracy  error rate "
 contains out.txt "confusion matrix (rows: true class, columns: predicted class)"
 run 0 eval points.cfg --weights points.safetensors --json
 "$python" - "$test_accuracy" <<'EOF' || fail "eval --json: $(cat out.txt)"
 import json, sys
 e = json.load(open("out.txt"))
-assert set(e) == {"loss", "accuracy", "count", "class_accuracy", "confusion"}, e
+assert set(e) == {"loss", "accuracy", "error_rate", "count", "class_accuracy", "confusion"}, e
 assert abs(e["accuracy"] - float(sys.argv[1])) < 1e-4, (e["accuracy"], sys.argv[1])
+assert abs(e["error_rate"] - (1 - e["accuracy"])) < 1e-12, e
 assert sum(map(sum, e["confusion"])) == e["count"] and len(e["class_accuracy"]) == 2
 EOF
 # --data: another file in the [data] format (here the training set).

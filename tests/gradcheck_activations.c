@@ -74,7 +74,7 @@ static void check_binary_step(gc_fixture *f, nerve_activation kind, bool straigh
     xv[2] = 0.5;
     nerve_node y = nerve_activate(f->g, x, kind, NULL, &f->err);
     nerve_node target = gc_constant(f, "target", nerve_shape_1d(3), 1);
-    nerve_node loss = nerve_mse(f->g, y, target, &f->err);
+    nerve_node loss = nerve_mse(f->g, y, target, NULL, &f->err);
     assert_true(loss >= 0);
     assert_int_equal(nerve_graph_plan(f->g, 1, &f->err), NERVE_OK);
     nerve_graph_zero_grad(f->g);

@@ -68,7 +68,7 @@ static void test_softmax_cross_entropy(void **state)
     nerve_node labels = gc_constant(f, "labels", nerve_shape_1d(BATCH), 1);
     nerve_real *y = nerve_node_value(f->g, labels);
     for (int i = 0; i < BATCH; i++) y[i] = (nerve_real)(i % 5);
-    nerve_node loss = nerve_softmax_cross_entropy(f->g, logits, labels, &f->err);
+    nerve_node loss = nerve_softmax_cross_entropy(f->g, logits, labels, NULL, &f->err);
     assert_true(loss >= 0);
     assert_int_equal(nerve_graph_plan(f->g, 1, &f->err), NERVE_OK);
     double worst;
@@ -100,7 +100,7 @@ static void test_two_layer_network_with_fan_out(void **state)
     nerve_node y = nerve_linear(f->g, s, w2, b1, &f->err); /* w2 and b1 used twice */
     assert_true(y >= 0);
     nerve_node target = nerve_input(f->g, "target", nerve_shape_1d(5), &f->err);
-    nerve_node loss = nerve_mse(f->g, y, target, &f->err);
+    nerve_node loss = nerve_mse(f->g, y, target, NULL, &f->err);
     assert_int_equal(nerve_graph_plan(f->g, BATCH, &f->err), NERVE_OK);
     gc_fill_input(f, x, 1);
     gc_fill_input(f, target, 1);

@@ -33,8 +33,10 @@ nerve_node gc_random_param(gc_fixture *f, const char *name, nerve_shape shape, d
 void gc_fill_input(gc_fixture *f, nerve_node n, double scale);
 /* A frozen parameter: data of a fixed shape that takes no gradient. */
 nerve_node gc_constant(gc_fixture *f, const char *name, nerve_shape shape, double scale);
-/* loss = mse(y, random target); plans at batch 1, checks every trainable
- * parameter, returns the worst error. */
+/* Plans at batch 1, checks d(loss)/d(every trainable parameter), returns
+ * the worst error; fails the test if loss is -1 (with the builder's message). */
+double gc_check_loss(gc_fixture *f, nerve_node loss);
+/* gc_check_loss of mse(y, random target). */
 double gc_check_through_mse(gc_fixture *f, nerve_node y);
 
 #endif

@@ -81,7 +81,7 @@ nerve_node inject_upstream(parity *p, nerve_node y, const char *dy_name)
     p->upstream_target =
         test_require_node(nerve_param(p->g, "upstream_target", z_shape, &p->err), &p->err);
     nerve_node_set_frozen(p->g, p->upstream_target, true);
-    return test_require_node(nerve_mse(p->g, p->upstream, p->upstream_target, &p->err), &p->err);
+    return test_require_node(nerve_mse(p->g, p->upstream, p->upstream_target, NULL, &p->err), &p->err);
 }
 
 void forward_backward(parity *p, nerve_node loss)

@@ -94,7 +94,8 @@ static void check_cross_entropy(parity *p, const char *prefix)
     name_in(name, sizeof name, prefix, "labels");
     nerve_node labels = fixture_param(p, name, true);
     nerve_node loss =
-        test_require_node(nerve_softmax_cross_entropy(p->g, logits, labels, &p->err), &p->err);
+        test_require_node(nerve_softmax_cross_entropy(p->g, logits, labels, NULL, &p->err),
+                          &p->err);
     test_require_ok(nerve_graph_plan(p->g, 1, &p->err), &p->err);
     forward_backward(p, loss);
 
@@ -119,7 +120,7 @@ static void test_mse(void **state)
     open_fixture(p, "losses");
     nerve_node pred = fixture_param(p, "mse.pred", false);
     nerve_node target = fixture_param(p, "mse.target", true);
-    nerve_node loss = test_require_node(nerve_mse(p->g, pred, target, &p->err), &p->err);
+    nerve_node loss = test_require_node(nerve_mse(p->g, pred, target, NULL, &p->err), &p->err);
     test_require_ok(nerve_graph_plan(p->g, 1, &p->err), &p->err);
     forward_backward(p, loss);
     expect_tensor(p, "mse.loss", loss, false);

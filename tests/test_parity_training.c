@@ -175,10 +175,11 @@ static nerve_node build(trainer *t, const run_spec *run)
     nerve_node target, loss;
     if (run->loss == CROSS_ENTROPY) {
         target = nerve_input(t->g, "labels", nerve_shape_make(0, NULL), &t->err);
-        loss = nerve_softmax_cross_entropy(t->g, h, test_require_node(target, &t->err), &t->err);
+        loss = nerve_softmax_cross_entropy(t->g, h, test_require_node(target, &t->err), NULL,
+                                           &t->err);
     } else {
         target = nerve_input(t->g, "targets", nerve_shape_1d(outputs), &t->err);
-        loss = nerve_mse(t->g, h, test_require_node(target, &t->err), &t->err);
+        loss = nerve_mse(t->g, h, test_require_node(target, &t->err), NULL, &t->err);
     }
     test_require_node(loss, &t->err);
     test_require_ok(nerve_graph_plan(t->g, batch, &t->err), &t->err);

@@ -32,7 +32,7 @@ static int setup(void **state)
     nerve_node zero =
         test_require_node(nerve_param(r.g, "zero", nerve_shape_2d(ROWS, COLS), &r.err), &r.err);
     nerve_node_set_frozen(r.g, zero, true);
-    r.loss = test_require_node(nerve_mse(r.g, r.y, zero, &r.err), &r.err);
+    r.loss = test_require_node(nerve_mse(r.g, r.y, zero, NULL, &r.err), &r.err);
     test_require_ok(nerve_graph_plan(r.g, 1, &r.err), &r.err);
     nerve_real *x = nerve_node_value(r.g, r.x);
     for (int64_t i = 0; i < COUNT; i++) x[i] = i % COLS == 0 ? 2.0f : -1.0f - (nerve_real)(i % 7);

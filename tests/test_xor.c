@@ -32,7 +32,8 @@ static xor_net build_xor_net(const char *init, const char *bias_init,
                                   .bias_init = test_parse_init(bias_init)};
     nerve_node h = nerve_dense(net.g, "hidden", x, &hidden, &rng, &err);
     net.logits = test_require_node(nerve_dense(net.g, "out", h, &output, &rng, &err), &err);
-    net.loss = test_require_node(nerve_softmax_cross_entropy(net.g, net.logits, labels, &err), &err);
+    net.loss = test_require_node(
+        nerve_softmax_cross_entropy(net.g, net.logits, labels, NULL, &err), &err);
     test_require_ok(nerve_graph_plan(net.g, 4, &err), &err);
     nerve_sgd_options sgd = {.lr = 0.1, .momentum = 0.9};
     net.opt = nerve_sgd_new(net.g, &sgd, &err);

@@ -63,19 +63,84 @@ typedef struct nerve_backend {
     /* dx += dy - exp(y) * sum(dy) along the axis. */
     void (*log_softmax_backward)(const nerve_real *y, const nerve_real *dy, nerve_real *dx,
                                  int64_t outer, int64_t len, int64_t inner);
-    /* Fused softmax cross-entropy: prob = softmax(logits); returns the mean
-     * over rows of -log prob[label]. */
-    double (*softmax_cross_entropy)(const nerve_real *logits, const nerve_real *labels,
-                                    nerve_real *prob, int64_t rows, int64_t cols);
-    /* dlogits += scale * (prob - onehot(label)). */
-    void (*softmax_cross_entropy_backward)(const nerve_real *prob, const nerve_real *labels,
-                                           nerve_real scale, nerve_real *dlogits, int64_t rows,
-                                           int64_t cols);
+
+    /* Losses. Labels are class indices stored as reals; `weights` are per
+     * class (NULL: all 1). Forward kernels return sums over the batch (the op
+     * applies the reduction); backward kernels accumulate scale * d(sum). */
+
+    /* Softmax cross-entropy with label smoothing s (torch CrossEntropyLoss):
+     * prob = softmax(logits); row loss = -sum_c q_c log prob_c with
+     * q_c = (1 - s) w_y [c == y] + (s / C) w_c. *weight_sum = sum of w_y. */
+    double (*cross_entropy)(const nerve_real *logits, const nerve_real *labels,
+                            const nerve_real *weights, nerve_real smoothing, nerve_real *prob,
+                            int64_t rows, int64_t cols, double *weight_sum);
+    /* dlogits += scale * (prob * sum(q) - q). */
+    void (*cross_entropy_backward)(const nerve_real *prob, const nerve_real *labels,
+                                   const nerve_real *weights, nerve_real smoothing,
+                                   nerve_real scale, nerve_real *dlogits, int64_t rows,
+                                   int64_t cols);
+    /* Row loss -w_y log_probs[y]; *weight_sum = sum of w_y. */
+    double (*nll)(const nerve_real *log_probs, const nerve_real *labels, const nerve_real *weights,
+                  int64_t rows, int64_t cols, double *weight_sum);
+    /* dlog_probs[y] -= scale * w_y. */
+    void (*nll_backward)(const nerve_real *labels, const nerve_real *weights, nerve_real scale,
+                         nerve_real *dlog_probs, int64_t rows, int64_t cols);
+    /* Focal loss: prob = softmax(logits), log_pt[r] = log prob[y]; row loss
+     * -alpha_y (1 - p_y)^gamma log p_y. */
+    double (*focal)(const nerve_real *logits, const nerve_real *labels, const nerve_real *alpha,
+                    nerve_real gamma, nerve_real *prob, nerve_real *log_pt, int64_t rows,
+                    int64_t cols);
+    void (*focal_backward)(const nerve_real *prob, const nerve_real *log_pt,
+                           const nerve_real *labels, const nerve_real *alpha, nerve_real gamma,
+                           nerve_real scale, nerve_real *dlogits, int64_t rows, int64_t cols);
+    /* Sum over rows of KL(softmax(teacher / T) || softmax(student / T));
+     * writes both probabilities (backward is add_scaled_difference). */
+    double (*distillation)(const nerve_real *student, const nerve_real *teacher,
+                           nerve_real temperature, nerve_real *student_prob,
+                           nerve_real *teacher_prob, int64_t rows, int64_t cols);
+    /* L-Softmax: out = logits [rows, cols] = x W^T with each row's target
+     * logit W_y.x = |W_y||x| cos(theta) replaced by
+     * (lambda W_y.x + |W_y||x| psi(theta)) / (1 + lambda). x [rows, dim], W [cols, dim]. */
+    void (*large_margin_logits)(const nerve_real *logits, const nerve_real *x,
+                                const nerve_real *w, const nerve_real *labels, int margin,
+                                nerve_real lambda, nerve_real *out, int64_t rows, int64_t cols,
+                                int64_t dim);
+    /* Backward of large_margin_logits, given dout = d(loss)/d(out): adds to
+     * dlogits what flows through the plain logits (all of dout but the target
+     * entries' margin share), and that share's gradient to dx and dw (either
+     * may be NULL). */
+    void (*large_margin_backward)(const nerve_real *logits, const nerve_real *x,
+                                  const nerve_real *w, const nerve_real *labels, int margin,
+                                  nerve_real lambda, const nerve_real *dout, nerve_real *dlogits,
+                                  nerve_real *dx, nerve_real *dw, int64_t rows, int64_t cols,
+                                  int64_t dim);
     /* Sum of (a - b)^2 over n elements. */
     double (*squared_error)(const nerve_real *a, const nerve_real *b, int64_t n);
     /* y += scale * (a - b). */
     void (*add_scaled_difference)(int64_t n, nerve_real scale, const nerve_real *a,
                                   const nerve_real *b, nerve_real *y);
+    /* Sum of |a - b|; backward da += scale * sign(a - b) (0 where equal). */
+    double (*absolute_error)(const nerve_real *a, const nerve_real *b, int64_t n);
+    void (*absolute_error_backward)(const nerve_real *a, const nerve_real *b, nerve_real scale,
+                                    nerve_real *da, int64_t n);
+    /* Sum of smooth L1 (torch SmoothL1Loss): d = a - b, 0.5 d^2 / beta where
+     * |d| < beta, else |d| - 0.5 beta; backward da += scale * clamp(d / beta, -1, 1). */
+    double (*smooth_l1)(const nerve_real *a, const nerve_real *b, nerve_real beta, int64_t n);
+    void (*smooth_l1_backward)(const nerve_real *a, const nerve_real *b, nerve_real beta,
+                               nerve_real scale, nerve_real *da, int64_t n);
+    /* Sum of -(y log p + (1 - y) log(1 - p)), logs clamped at -100 (torch BCELoss). */
+    double (*binary_cross_entropy)(const nerve_real *p, const nerve_real *y, int64_t n);
+    /* dp += scale * (p - y) / max(p (1 - p), 1e-12), as torch. */
+    void (*binary_cross_entropy_backward)(const nerve_real *p, const nerve_real *y,
+                                          nerve_real scale, nerve_real *dp, int64_t n);
+    /* Sum of (1 - y) x + (1 + (pw - 1) y) log(1 + exp(-x)) over rows x cols,
+     * pw = pos_weight[col] (NULL: 1), in a form stable for any finite x. */
+    double (*bce_with_logits)(const nerve_real *x, const nerve_real *y,
+                              const nerve_real *pos_weight, int64_t rows, int64_t cols);
+    /* dx += scale * ((1 + (pw - 1) y) sigmoid(x) - pw y). */
+    void (*bce_with_logits_backward)(const nerve_real *x, const nerve_real *y,
+                                     const nerve_real *pos_weight, nerve_real scale,
+                                     nerve_real *dx, int64_t rows, int64_t cols);
 } nerve_backend;
 
 const nerve_backend *nerve_backend_cpu(void);

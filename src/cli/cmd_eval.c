@@ -1,4 +1,4 @@
-/* nerve eval: loss, accuracy, per-class accuracy and confusion matrix of
+/* nerve eval: loss, accuracy, error rate, per-class accuracy and confusion matrix of
  * trained weights on the test set or on another file. */
 #include <jansson.h>
 #include <math.h>
@@ -18,7 +18,10 @@ static int print_json(const nerve_evaluation *e)
 {
     json_t *root = json_object(), *class_accuracy = json_array(), *confusion = json_array();
     json_object_set_new(root, "loss", cli_json_number(e->loss));
-    if (e->classes > 0) json_object_set_new(root, "accuracy", cli_json_number(e->accuracy));
+    if (e->classes > 0) {
+        json_object_set_new(root, "accuracy", cli_json_number(e->accuracy));
+        json_object_set_new(root, "error_rate", cli_json_number(e->error_rate));
+    }
     json_object_set_new(root, "count", json_integer(e->count));
     for (int c = 0; c < e->classes; c++) {
         json_t *row = json_array();
@@ -54,7 +57,7 @@ static void print_table(const nerve_evaluation *e, const char *source)
         printf("loss %.4f\n", e->loss);
         return;
     }
-    printf("loss %.4f  accuracy %.4f\n\n", e->loss, e->accuracy);
+    printf("loss %.4f  accuracy %.4f  error rate %.4f\n\n", e->loss, e->accuracy, e->error_rate);
     int64_t largest = e->classes - 1;
     for (int i = 0; i < e->classes * e->classes; i++)
         if (e->confusion[i] > largest) largest = e->confusion[i];

@@ -108,10 +108,11 @@ static int print_layers(nerve_model *m, const char *cfg_path)
     }
 
     printf("%s: input %s, ", cfg_path, rows[0].shape);
+    const char *loss = nerve_loss_name(settings->loss);
     if (nerve_model_classes(m) > 0)
-        printf("%d classes, loss softmax_cross_entropy\n\n", nerve_model_classes(m));
+        printf("%d classes, loss %s\n\n", nerve_model_classes(m), loss);
     else
-        printf("%lld outputs, loss mse\n\n", (long long)nerve_model_output_size(m));
+        printf("%lld outputs, loss %s\n\n", (long long)nerve_model_output_size(m), loss);
     print_table(rows, count);
     free(rows);
     size_t parameters = nerve_graph_param_count(g);

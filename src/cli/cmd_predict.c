@@ -201,7 +201,8 @@ static int predict(nerve_model *m, const char *weights_path, const char *input_p
     nerve_model_normalize(m, &ds);
     int64_t width = nerve_model_output_size(m);
     size_t rows = (size_t)(in.count > 0 ? in.count : 1);
-    float *outputs = malloc(rows * (size_t)width * sizeof *outputs);
+    /* Room for two columns: a binary classifier's one output becomes two. */
+    float *outputs = malloc(rows * (size_t)(width > 2 ? width : 2) * sizeof *outputs);
     if (!outputs)
         status = nerve_error_set(&err, NERVE_ERR_NOMEM, "out of memory for %lld predictions",
                                  (long long)in.count);
@@ -213,6 +214,13 @@ static int predict(nerve_model *m, const char *weights_path, const char *input_p
         return cli_fail(&err, cli_exit_code(status));
     }
     int classes = nerve_model_classes(m);
+    if (classes == 2 && width == 1) { /* bce's one output is P(class 1) */
+        for (int64_t i = in.count - 1; i >= 0; i--) {
+            outputs[2 * i + 1] = outputs[i];
+            outputs[2 * i] = 1 - outputs[i];
+        }
+        width = 2;
+    }
     if (top > classes) top = classes;
     code = json ? print_json(outputs, in.count, width, classes, top)
                 : print_text(outputs, in.count, width, classes, top);

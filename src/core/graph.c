@@ -23,6 +23,7 @@ nerve_graph *nerve_graph_new(void)
 void nerve_graph_free(nerve_graph *g)
 {
     if (!g) return;
+    for (int i = 0; i < g->node_count; i++) free(g->nodes[i].constants);
     free(g->nodes);
     free(g->needed);
     free(g->params);
@@ -208,6 +209,20 @@ nerve_node nerve_graph_add_op(nerve_graph *g, const nerve_op *op, const int *inp
         return -1;
     }
     return g->node_count - 1;
+}
+
+nerve_status nerve_graph_set_constants(nerve_graph *g, nerve_node n, const float *values,
+                                       int64_t count, nerve_error *err)
+{
+    if (!valid_node(g, n) || count < 1)
+        return nerve_error_set(err, NERVE_ERR_INVALID, "constants: bad node or count");
+    nerve_real *copy = malloc((size_t)count * sizeof *copy);
+    if (!copy) return nerve_error_set(err, NERVE_ERR_NOMEM, "out of memory for constants");
+    for (int64_t i = 0; i < count; i++) copy[i] = values[i];
+    free(g->nodes[n].constants);
+    g->nodes[n].constants = copy;
+    g->nodes[n].constant_count = count;
+    return NERVE_OK;
 }
 
 /* Recomputes every shape for batch n; allocates nothing. */

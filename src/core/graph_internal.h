@@ -43,7 +43,10 @@ struct nerve_node_data {
         struct { nerve_activation kind; nerve_activation_params params; } activation;
         int64_t i[4];
         double f[4];
+        struct { nerve_reduction reduction; int margin; double param; } loss;
     } attr;
+    nerve_real *constants;               /* per-op constant data (class weights), owned */
+    int64_t constant_count;
     nerve_shape sample_shape;            /* inputs: per sample */
     nerve_shape shape;                   /* current shape, batch included */
     int64_t capacity;                    /* elements planned for value/grad */
@@ -78,6 +81,9 @@ struct nerve_graph {
  * already in *proto, and checks its shape at batch 1. Returns the node or -1. */
 nerve_node nerve_graph_add_op(nerve_graph *g, const nerve_op *op, const int *inputs,
                               int input_count, const nerve_node_data *proto, nerve_error *err);
+/* Gives op node n a copy of values (class weights, ...) as node->constants. */
+nerve_status nerve_graph_set_constants(nerve_graph *g, nerve_node n, const float *values,
+                                       int64_t count, nerve_error *err);
 static inline nerve_node_data *nerve_graph_node(nerve_graph *g, int i) { return &g->nodes[i]; }
 static inline nerve_node_data *nerve_node_input(nerve_graph *g, const nerve_node_data *n, int k)
 {

@@ -152,6 +152,40 @@ bool cfg_read_choice(cfg_reader *r, const char *key, const char *const *choices,
     return cfg_fail(r, key, "'%s' is not one of: %s", v, list);
 }
 
+bool cfg_read_list(cfg_reader *r, const char *key, double min, double max, float **values,
+                   int64_t *count)
+{
+    *values = NULL;
+    *count = 0;
+    const char *v = take(r, key, false);
+    if (r->status != NERVE_OK || !v) return r->status == NERVE_OK;
+    int64_t n = 1;
+    for (const char *p = v; *p; p++) n += *p == ',';
+    float *list = malloc((size_t)n * sizeof *list);
+    if (!list) return cfg_fail(r, key, "out of memory for %lld values", (long long)n);
+    const char *p = v;
+    for (int64_t i = 0; i < n; i++) {
+        char *end;
+        errno = 0;
+        double x = strtod(p, &end);
+        while (*end == ' ' || *end == '\t') end++;
+        if (end == p || (*end && *end != ',') || errno == ERANGE || !isfinite(x)) {
+            free(list);
+            return cfg_fail(r, key, "'%s' is not a comma-separated list of numbers", v);
+        }
+        if (x < min || x > max) {
+            free(list);
+            return cfg_fail(r, key, "value %lld, %g, is out of range [%g, %g]", (long long)i + 1,
+                            x, min, max);
+        }
+        list[i] = (float)x;
+        p = end + (*end == ',');
+    }
+    *values = list;
+    *count = n;
+    return true;
+}
+
 bool cfg_read_shape(cfg_reader *r, const char *key, bool required, nerve_shape *out)
 {
     const char *v = take(r, key, required);

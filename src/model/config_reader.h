@@ -29,6 +29,10 @@ bool cfg_read_string(cfg_reader *r, const char *key, bool required, const char *
 bool cfg_read_bool(cfg_reader *r, const char *key, bool def, bool *out);
 /* One of choices (NULL-terminated); *out is its index. */
 bool cfg_read_choice(cfg_reader *r, const char *key, const char *const *choices, int def, int *out);
+/* A comma-separated list of numbers in [min, max], e.g. "1, 2.5, 0"; *values
+ * (malloc'ed, the caller frees) stays NULL when the key is absent. */
+bool cfg_read_list(cfg_reader *r, const char *key, double min, double max, float **values,
+                   int64_t *count);
 /* "784" or "1x28x28" (C x H x W). */
 bool cfg_read_shape(cfg_reader *r, const char *key, bool required, nerve_shape *out);
 /* True if the section sets key (without marking it used). */

@@ -14,7 +14,7 @@ static nerve_status load_file(const nerve_model *m, const char *inputs, const ch
 }
 
 /* The data must fit the network: as many features as the input has
- * elements, and labels or targets that match the output. */
+ * elements, and the labels or targets its loss takes (nerve_loss_targets). */
 static nerve_status check_fits(const nerve_model *m, const char *path, nerve_dataset *ds,
                                nerve_error *err)
 {
@@ -28,20 +28,51 @@ static nerve_status check_fits(const nerve_model *m, const char *path, nerve_dat
                                nerve_shape_format(&m->settings.input, input_shape, sizeof input_shape),
                                (long long)features);
     ds->sample_shape = m->settings.input;
-    if (m->settings.loss == NERVE_LOSS_SOFTMAX_CROSS_ENTROPY) {
+    const char *loss = nerve_loss_name(m->settings.loss);
+    long long width = (long long)nerve_model_output_size(m);
+    switch (nerve_loss_targets(m->settings.loss)) {
+    case LOSS_TARGETS_LABELS:
         if (ds->num_classes == 0)
             return nerve_error_set(err, NERVE_ERR_INVALID,
-                                   "%s: softmax_cross_entropy needs class labels, the file has "
-                                   "regression targets", path);
+                                   "%s: %s needs class labels, the file has regression targets",
+                                   path, loss);
         if (ds->num_classes > m->classes)
             return nerve_error_set(err, NERVE_ERR_SHAPE,
                                    "%s: labels go up to %d but the network has %d outputs", path,
                                    ds->num_classes - 1, m->classes);
-    } else if (ds->target_size != nerve_model_output_size(m)) {
+        return NERVE_OK;
+    case LOSS_TARGETS_BINARY:
+        /* One output and a classification file: its 0/1 labels are the targets. */
+        if (ds->num_classes > 0 && width != 1)
+            return nerve_error_set(err, NERVE_ERR_SHAPE,
+                                   "%s: class labels fit %s with one output; with %lld outputs "
+                                   "it takes %lld targets per sample (CSV [data] targets = %lld)",
+                                   path, loss, width, width, width);
+        if (ds->num_classes > 2)
+            return nerve_error_set(err, NERVE_ERR_INVALID,
+                                   "%s: labels go up to %d; %s takes labels 0 and 1", path,
+                                   ds->num_classes - 1, loss);
+        for (int64_t i = 0; ds->num_classes == 0 && i < ds->count * ds->target_size; i++)
+            if (!(ds->targets[i] >= 0 && ds->targets[i] <= 1))
+                return nerve_error_set(err, NERVE_ERR_INVALID,
+                                       "%s: sample %lld has the target %g; %s takes targets in "
+                                       "[0, 1]", path, (long long)(i / ds->target_size),
+                                       ds->targets[i], loss);
+        break;
+    case LOSS_TARGETS_TEACHER:
+        if (ds->num_classes > 0)
+            return nerve_error_set(err, NERVE_ERR_INVALID,
+                                   "%s: %s takes the teacher's %lld logits per sample as targets "
+                                   "(CSV [data] targets = %lld), the file has class labels",
+                                   path, loss, width, width);
+        break;
+    case LOSS_TARGETS_VALUES:
+        break;
+    }
+    if (ds->target_size != width)
         return nerve_error_set(err, NERVE_ERR_SHAPE,
                                "%s: %lld targets per sample, the network outputs %lld", path,
-                               (long long)ds->target_size, (long long)nerve_model_output_size(m));
-    }
+                               (long long)ds->target_size, width);
     return NERVE_OK;
 }
 

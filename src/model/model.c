@@ -2,6 +2,7 @@
  * settings, then the layer sections in order, each wired to its input=. */
 #include <ctype.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,11 +70,117 @@ static nerve_status read_data(cfg_reader *r, nerve_data_settings *d)
     return cfg_reader_finish(r);
 }
 
+/* Each [loss] type: its cfg spelling, builder, the targets it takes, what the
+ * last layer must output and what prediction reports. Every builder has the
+ * signature of nerve_mse. */
+typedef nerve_node (*loss_builder)(nerve_graph *g, nerve_node output, nerve_node target,
+                                   const nerve_loss_options *options, nerve_error *err);
+typedef enum loss_input {
+    TAKES_ANY,
+    TAKES_LOGITS,
+    TAKES_PROBABILITIES,
+    TAKES_LOG_PROBABILITIES
+} loss_input;
+typedef enum loss_prediction { PREDICT_OUTPUT, PREDICT_SOFTMAX, PREDICT_SIGMOID } loss_prediction;
+
+static const struct loss_type {
+    const char *name;
+    loss_builder build;
+    loss_targets targets;
+    loss_input input;
+    loss_prediction prediction;
+} loss_types[NERVE_LOSS_COUNT] = {
+    [NERVE_LOSS_SOFTMAX_CROSS_ENTROPY] = {"softmax_cross_entropy", nerve_softmax_cross_entropy,
+                                          LOSS_TARGETS_LABELS, TAKES_LOGITS, PREDICT_SOFTMAX},
+    [NERVE_LOSS_MSE] = {"mse", nerve_mse, LOSS_TARGETS_VALUES, TAKES_ANY, PREDICT_OUTPUT},
+    [NERVE_LOSS_L1] = {"l1", nerve_l1, LOSS_TARGETS_VALUES, TAKES_ANY, PREDICT_OUTPUT},
+    [NERVE_LOSS_HUBER] = {"huber", nerve_huber, LOSS_TARGETS_VALUES, TAKES_ANY, PREDICT_OUTPUT},
+    [NERVE_LOSS_SMOOTH_L1] = {"smooth_l1", nerve_smooth_l1, LOSS_TARGETS_VALUES, TAKES_ANY,
+                              PREDICT_OUTPUT},
+    [NERVE_LOSS_BCE] = {"bce", nerve_binary_cross_entropy, LOSS_TARGETS_BINARY,
+                        TAKES_PROBABILITIES, PREDICT_OUTPUT},
+    [NERVE_LOSS_BCE_WITH_LOGITS] = {"bce_with_logits", nerve_bce_with_logits, LOSS_TARGETS_BINARY,
+                                    TAKES_LOGITS, PREDICT_SIGMOID},
+    [NERVE_LOSS_NLL] = {"nll", nerve_nll, LOSS_TARGETS_LABELS, TAKES_LOG_PROBABILITIES,
+                        PREDICT_SOFTMAX},
+    [NERVE_LOSS_FOCAL] = {"focal", nerve_focal, LOSS_TARGETS_LABELS, TAKES_LOGITS,
+                          PREDICT_SOFTMAX},
+    [NERVE_LOSS_DISTILLATION] = {"distillation", nerve_distillation, LOSS_TARGETS_TEACHER,
+                                 TAKES_LOGITS, PREDICT_SOFTMAX},
+    [NERVE_LOSS_LARGE_MARGIN_SOFTMAX] = {"large_margin_softmax", nerve_large_margin_softmax,
+                                         LOSS_TARGETS_LABELS, TAKES_LOGITS, PREDICT_SOFTMAX},
+};
+
+const char *nerve_loss_name(nerve_loss_kind kind)
+{
+    return (unsigned)kind < NERVE_LOSS_COUNT ? loss_types[kind].name : "unknown";
+}
+
+loss_targets nerve_loss_targets(nerve_loss_kind kind) { return loss_types[kind].targets; }
+
+/* The keys a [loss] type takes besides type and reduction; any other type
+ * setting one is an error, not a silently ignored key. */
+#define LOSS_BIT(kind) (1u << (kind))
+static const struct loss_key {
+    const char *key;
+    unsigned kinds;
+    const char *types;
+} loss_keys[] = {
+    {"delta", LOSS_BIT(NERVE_LOSS_HUBER), "huber"},
+    {"beta", LOSS_BIT(NERVE_LOSS_SMOOTH_L1), "smooth_l1"},
+    {"weights", LOSS_BIT(NERVE_LOSS_SOFTMAX_CROSS_ENTROPY) | LOSS_BIT(NERVE_LOSS_NLL),
+     "softmax_cross_entropy and nll"},
+    {"label_smoothing", LOSS_BIT(NERVE_LOSS_SOFTMAX_CROSS_ENTROPY), "softmax_cross_entropy"},
+    {"gamma", LOSS_BIT(NERVE_LOSS_FOCAL), "focal"},
+    {"alpha", LOSS_BIT(NERVE_LOSS_FOCAL), "focal"},
+    {"pos_weight", LOSS_BIT(NERVE_LOSS_BCE_WITH_LOGITS), "bce_with_logits"},
+    {"temperature", LOSS_BIT(NERVE_LOSS_DISTILLATION), "distillation"},
+    {"margin", LOSS_BIT(NERVE_LOSS_LARGE_MARGIN_SOFTMAX), "large_margin_softmax"},
+    {"lambda", LOSS_BIT(NERVE_LOSS_LARGE_MARGIN_SOFTMAX), "large_margin_softmax"},
+};
+
+/* The key holding a type's per-class (or per-output) list, or NULL. */
+static const char *loss_list_key(nerve_loss_kind kind)
+{
+    switch (kind) {
+    case NERVE_LOSS_SOFTMAX_CROSS_ENTROPY:
+    case NERVE_LOSS_NLL: return "weights";
+    case NERVE_LOSS_FOCAL: return "alpha";
+    case NERVE_LOSS_BCE_WITH_LOGITS: return "pos_weight";
+    default: return NULL;
+    }
+}
+
 static nerve_status read_loss(cfg_reader *r, nerve_model_settings *s)
 {
-    static const char *const types[] = {"softmax_cross_entropy", "mse", NULL};
-    int type;
-    if (cfg_read_choice(r, "type", types, 0, &type)) s->loss = (nerve_loss_kind)type;
+    static const char *const reductions[] = {"mean", "sum", NULL};
+    const char *names[NERVE_LOSS_COUNT + 1] = {NULL};
+    for (int k = 0; k < NERVE_LOSS_COUNT; k++) names[k] = loss_types[k].name;
+    int type, reduction;
+    if (!cfg_read_choice(r, "type", names, 0, &type) ||
+        !cfg_read_choice(r, "reduction", reductions, 0, &reduction))
+        return r->status;
+    for (size_t i = 0; i < sizeof loss_keys / sizeof loss_keys[0]; i++)
+        if (cfg_has(r, loss_keys[i].key) && !(loss_keys[i].kinds & LOSS_BIT(type)))
+            return cfg_fail(r, loss_keys[i].key, "only applies to [loss] type %s",
+                            loss_keys[i].types), r->status;
+    nerve_loss_options *o = &s->loss_options;
+    int64_t margin;
+    float *weights = NULL;
+    const char *list_key = loss_list_key((nerve_loss_kind)type);
+    if (!cfg_read_double(r, "delta", false, 1, 1e-30, 1e30, &o->delta) ||
+        !cfg_read_double(r, "beta", false, 1, 0, 1e30, &o->beta) ||
+        !cfg_read_double(r, "label_smoothing", false, 0, 0, 1, &o->label_smoothing) ||
+        !cfg_read_double(r, "gamma", false, 2, 0, 1e6, &o->gamma) ||
+        !cfg_read_double(r, "temperature", false, 1, 1e-6, 1e6, &o->temperature) ||
+        !cfg_read_int(r, "margin", false, 2, 1, 4, &margin) ||
+        !cfg_read_double(r, "lambda", false, 0, 0, 1e6, &o->lambda) ||
+        (list_key && !cfg_read_list(r, list_key, 0, 1e30, &weights, &o->weight_count)))
+        return r->status;
+    s->loss = (nerve_loss_kind)type;
+    o->reduction = (nerve_reduction)reduction;
+    o->margin = (int)margin;
+    o->weights = weights; /* the model's: nerve_model_free frees it */
     return cfg_reader_finish(r);
 }
 
@@ -121,6 +228,7 @@ static void default_settings(nerve_model_settings *s)
     s->data.csv.label_column = -1;
     s->optimizer = nerve_optimizer_defaults(NERVE_OPTIMIZER_SGD);
     s->schedule = nerve_schedule_defaults(NERVE_SCHEDULE_CONSTANT);
+    s->loss_options = nerve_loss_options_default();
 }
 
 static nerve_status read_settings(nerve_config *cfg, nerve_model *m, nerve_error *err)
@@ -257,35 +365,105 @@ static nerve_status build_layers(nerve_config *cfg, nerve_model *m, nerve_error 
     return NERVE_OK;
 }
 
-static nerve_status add_loss(nerve_model *m, const char *file, nerve_error *err)
+/* An error about the [loss] section: at the line of `key` when the section
+ * sets it, else at the file. */
+static nerve_status loss_error(nerve_config *cfg, const char *key, nerve_error *err,
+                               const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+static nerve_status loss_error(nerve_config *cfg, const char *key, nerve_error *err,
+                               const char *fmt, ...)
+{
+    char what[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    for (int i = 0; i < nerve_config_section_count(cfg); i++) {
+        nerve_config_section *sec = nerve_config_section_at(cfg, i);
+        if (strcmp(sec->type, "loss") != 0) continue;
+        cfg_reader r = cfg_reader_begin(cfg, sec, err);
+        if (key && cfg_has(&r, key)) return cfg_fail(&r, key, "%s", what), r.status;
+    }
+    return nerve_error_set(err, NERVE_ERR_INVALID, "%s: [loss] %s", nerve_config_filename(cfg),
+                           what);
+}
+
+/* What the last layer must be for the loss: the class-label losses want at
+ * least 2 outputs; each loss wants logits, probabilities or log-probabilities. */
+static nerve_status check_last_layer(nerve_model *m, nerve_config *cfg, nerve_error *err)
 {
     nerve_graph *g = m->graph;
-    nerve_shape out = nerve_node_shape(g, m->output);
+    nerve_loss_kind kind = m->settings.loss;
+    const struct loss_type *type = &loss_types[kind];
     const char *last_op = nerve_node_op_name(g, m->output);
-    if (m->settings.loss == NERVE_LOSS_SOFTMAX_CROSS_ENTROPY) {
-        if (out.ndim != 2 || out.dim[1] < 2)
-            return nerve_error_set(err, NERVE_ERR_INVALID,
-                                   "%s: softmax_cross_entropy needs a last layer with at least 2 "
-                                   "outputs", file);
-        if (strcmp(last_op, "softmax") == 0)
-            return nerve_error_set(err, NERVE_ERR_INVALID,
-                                   "%s: softmax_cross_entropy applies softmax itself: the last "
-                                   "layer must output logits (remove its softmax)", file);
-        m->classes = (int)out.dim[1];
-        m->target = nerve_input(g, "target", nerve_shape_make(0, NULL), err);
-        if (m->target < 0) return NERVE_ERR_INVALID;
-        m->loss = nerve_softmax_cross_entropy(g, m->output, m->target, err);
-        m->prediction = nerve_softmax(g, m->output, err);
+    int64_t width = nerve_model_output_size(m);
+    if ((type->targets == LOSS_TARGETS_LABELS || type->targets == LOSS_TARGETS_TEACHER) &&
+        width < 2)
+        return loss_error(cfg, "type", err, "%s needs a last layer with at least 2 outputs",
+                          type->name);
+    if (type->input == TAKES_LOGITS && strcmp(last_op, "softmax") == 0)
+        return loss_error(cfg, "type", err,
+                          "%s applies its softmax or sigmoid itself: the last layer must output "
+                          "logits (remove its softmax)", type->name);
+    if (type->input == TAKES_LOG_PROBABILITIES && strcmp(last_op, "log_softmax") != 0)
+        return loss_error(cfg, "type", err,
+                          "%s takes log-probabilities: end the network with activation = "
+                          "log_softmax (softmax_cross_entropy is the two fused)", type->name);
+    if (type->input == TAKES_PROBABILITIES && strcmp(last_op, "linear") == 0)
+        return loss_error(cfg, "type", err,
+                          "%s takes probabilities: end the network with a sigmoid, or use "
+                          "bce_with_logits on the logits", type->name);
+    const model_layer *last = &m->layers[m->layer_count - 1];
+    char bias[NERVE_LAYER_NAME_MAX + 8];
+    snprintf(bias, sizeof bias, "%s.bias", last->name);
+    if (kind == NERVE_LOSS_LARGE_MARGIN_SOFTMAX &&
+        (strcmp(last->type, "dense") != 0 || strcmp(last_op, "linear") != 0 ||
+         nerve_graph_find(g, bias) >= 0))
+        return loss_error(cfg, "type", err,
+                          "large_margin_softmax needs the last layer to be a [dense] with "
+                          "bias = 0 and no activation (the margin is on the angle between its "
+                          "input and weights)");
+    const char *list_key = loss_list_key(kind);
+    const nerve_loss_options *o = &m->settings.loss_options;
+    if (o->weights && o->weight_count != width &&
+        !(kind == NERVE_LOSS_BCE_WITH_LOGITS && o->weight_count == 1))
+        return loss_error(cfg, list_key, err, "%lld values for the last layer's width %lld (%s)",
+                          (long long)o->weight_count, (long long)width,
+                          kind == NERVE_LOSS_BCE_WITH_LOGITS ? "one per output, or one for all"
+                                                             : "one per class");
+    return NERVE_OK;
+}
+
+static nerve_status add_loss(nerve_model *m, nerve_config *cfg, nerve_error *err)
+{
+    nerve_graph *g = m->graph;
+    const struct loss_type *type = &loss_types[m->settings.loss];
+    nerve_status st = check_last_layer(m, cfg, err);
+    if (st != NERVE_OK) return st;
+    nerve_shape out = nerve_node_shape(g, m->output);
+    int64_t width = nerve_model_output_size(m);
+    nerve_shape per_sample = nerve_shape_make(out.ndim - 1, out.dim + 1);
+    if (type->targets == LOSS_TARGETS_LABELS) {
+        m->classes = (int)width;
+        per_sample = nerve_shape_make(0, NULL);
+    } else if (type->targets == LOSS_TARGETS_BINARY) {
+        m->classes = width == 1 ? 2 : 0; /* one output: a binary classifier */
+    }
+    m->target = nerve_input(g, "target", per_sample, err);
+    if (m->target < 0) return NERVE_ERR_INVALID;
+    m->loss = type->build(g, m->output, m->target, &m->settings.loss_options, err);
+    if (m->loss < 0) return NERVE_ERR_SHAPE;
+    m->prediction = m->output;
+    if (type->prediction != PREDICT_OUTPUT) {
+        m->prediction = type->prediction == PREDICT_SOFTMAX
+                            ? nerve_softmax(g, m->output, err)
+                            : nerve_activate(g, m->output, NERVE_ACT_SIGMOID, 0, err);
         if (m->prediction < 0 || nerve_graph_rename(g, m->prediction, "probabilities", err))
             return NERVE_ERR_INVALID;
-    } else {
-        m->prediction = m->output;
-        m->classes = 0;
-        m->target = nerve_input(g, "target", nerve_shape_make(out.ndim - 1, out.dim + 1), err);
-        if (m->target < 0) return NERVE_ERR_INVALID;
-        m->loss = nerve_mse(g, m->output, m->target, err);
     }
-    if (m->loss < 0) return NERVE_ERR_SHAPE;
     return nerve_graph_rename(g, m->loss, "loss", err);
 }
 
@@ -311,7 +489,7 @@ nerve_status nerve_model_load(const char *path, const char *const *overrides, ne
         m->input = nerve_input(m->graph, "input", m->settings.input, err);
         st = m->input < 0 ? NERVE_ERR_INVALID : build_layers(cfg, m, err);
     }
-    if (st == NERVE_OK) st = add_loss(m, path, err);
+    if (st == NERVE_OK) st = add_loss(m, cfg, err);
     nerve_config_free(cfg);
     if (st != NERVE_OK) {
         nerve_model_free(m);
@@ -326,6 +504,7 @@ void nerve_model_free(nerve_model *m)
     if (!m) return;
     nerve_graph_free(m->graph);
     nerve_optimizer_free(m->optimizer);
+    free((void *)m->settings.loss_options.weights);
     free(m->layers);
     free(m);
 }

@@ -25,6 +25,16 @@ struct nerve_model {
     nerve_optimizer *optimizer;
 };
 
+/* What a loss takes as targets, for the checks of data against a model. */
+typedef enum loss_targets {
+    LOSS_TARGETS_LABELS,  /* class indices, below the output's width */
+    LOSS_TARGETS_BINARY,  /* values in [0, 1] of the output's shape, or 0/1 labels for one output */
+    LOSS_TARGETS_VALUES,  /* real values of the output's shape (regression) */
+    LOSS_TARGETS_TEACHER  /* a teacher's logits, of the output's shape */
+} loss_targets;
+
+loss_targets nerve_loss_targets(nerve_loss_kind kind);
+
 /* One layer type of the cfg: its section name and the function that reads
  * its keys and adds its nodes after `input`. */
 typedef struct layer_section_type {

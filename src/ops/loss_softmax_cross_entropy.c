@@ -1,46 +1,49 @@
-/* Softmax cross-entropy, fused: the gradient w.r.t. the logits is simply
- * (softmax - onehot) / N, and the max-subtracted log-sum-exp keeps logits of
- * any finite size finite. Mean over the batch, as torch.nn.CrossEntropyLoss. */
-#include "core/graph_internal.h"
+/* Softmax cross-entropy, fused, as torch.nn.CrossEntropyLoss with class
+ * weights and label smoothing: the gradient w.r.t. the logits is simply
+ * softmax * sum(q) - q for the smoothed, weighted target q, and the
+ * max-subtracted log-sum-exp keeps logits of any finite size finite. With
+ * weights, the mean divides by the batch's sum of w_y, as torch does. */
+#include <math.h>
 
+#include "ops/loss.h"
+
+/* aux: the probabilities [N, C], then the reduction factor of the last forward. */
 static nerve_status sce_infer_shape(nerve_graph *g, nerve_node_data *node, nerve_error *err)
 {
-    const nerve_node_data *logits = nerve_node_input(g, node, 0);
-    const nerve_node_data *labels = nerve_node_input(g, node, 1);
-    char ls[64], ys[64];
-    if (logits->shape.ndim != 2 || nerve_shape_numel(&labels->shape) != logits->shape.dim[0])
-        return nerve_error_set(err, NERVE_ERR_SHAPE,
-                               "softmax_cross_entropy: logits %s and labels %s do not agree "
-                               "(expected [N, C] and N labels)",
-                               nerve_shape_format(&logits->shape, ls, sizeof ls),
-                               nerve_shape_format(&labels->shape, ys, sizeof ys));
-    node->shape = nerve_shape_1d(1);
-    node->batched = false;
-    node->aux_size = nerve_shape_numel(&logits->shape); /* the probabilities */
-    return NERVE_OK;
+    nerve_status st = loss_infer_labels(g, node, err);
+    node->aux_size = nerve_shape_numel(&nerve_node_input(g, node, 0)->shape) + 1;
+    return st;
 }
 
 static void sce_forward(nerve_graph *g, nerve_node_data *node)
 {
     const nerve_node_data *logits = nerve_node_input(g, node, 0);
     const nerve_node_data *labels = nerve_node_input(g, node, 1);
-    node->value[0] = (nerve_real)g->backend->softmax_cross_entropy(
-        logits->value, labels->value, node->aux, logits->shape.dim[0], logits->shape.dim[1]);
+    int64_t rows = logits->shape.dim[0], cols = logits->shape.dim[1];
+    double weight_sum;
+    double sum = g->backend->cross_entropy(logits->value, labels->value, node->constants,
+                                           (nerve_real)node->attr.loss.param, node->aux, rows,
+                                           cols, &weight_sum);
+    double factor = loss_reduction_factor(node, weight_sum);
+    node->aux[rows * cols] = (nerve_real)factor;
+    node->value[0] = (nerve_real)(sum * factor);
 }
 
 static void sce_backward(nerve_graph *g, nerve_node_data *node)
 {
     nerve_node_data *logits = nerve_node_input(g, node, 0);
     const nerve_node_data *labels = nerve_node_input(g, node, 1);
-    int64_t rows = logits->shape.dim[0];
+    int64_t rows = logits->shape.dim[0], cols = logits->shape.dim[1];
     if (!logits->needs_grad) return;
-    g->backend->softmax_cross_entropy_backward(node->aux, labels->value, node->grad[0] / rows,
-                                               logits->grad, rows, logits->shape.dim[1]);
+    g->backend->cross_entropy_backward(node->aux, labels->value, node->constants,
+                                       (nerve_real)node->attr.loss.param,
+                                       node->grad[0] * node->aux[rows * cols], logits->grad, rows,
+                                       cols);
 }
 
 static int64_t sce_flops(const nerve_graph *g, const nerve_node_data *node)
 {
-    return 4 * g->nodes[node->input[0]].shape.dim[1];
+    return loss_flops_per_column(g, node, 4);
 }
 
 static const nerve_op softmax_cross_entropy_op = {
@@ -52,8 +55,13 @@ static const nerve_op softmax_cross_entropy_op = {
 };
 
 nerve_node nerve_softmax_cross_entropy(nerve_graph *g, nerve_node logits, nerve_node labels,
-                                       nerve_error *err)
+                                       const nerve_loss_options *options, nerve_error *err)
 {
+    nerve_loss_options o = loss_options_or_default(options);
+    if (!loss_check_option(o.label_smoothing >= 0 && o.label_smoothing <= 1,
+                           "softmax_cross_entropy", "label_smoothing", "in [0, 1]", err))
+        return -1;
     int inputs[2] = {logits, labels};
-    return nerve_graph_add_op(g, &softmax_cross_entropy_op, inputs, 2, NULL, err);
+    return loss_add(g, &softmax_cross_entropy_op, inputs, 2, &o, LOSS_CLASS_WEIGHTS, 0,
+                    o.label_smoothing, err);
 }

@@ -30,6 +30,13 @@ int64_t nerve_argmax(const nerve_real *row, int64_t cols)
     return best;
 }
 
+int64_t nerve_predicted_class(const nerve_model *m, const nerve_real *row, int64_t cols)
+{
+    if (cols > 1) return nerve_argmax(row, cols);
+    nerve_real threshold = nerve_model_settings_of(m)->loss == NERVE_LOSS_BCE ? 0.5f : 0;
+    return row[0] > threshold;
+}
+
 int64_t nerve_batching_correct(nerve_model *m, const nerve_dataset *ds, const int64_t *index,
                                int64_t n)
 {
@@ -37,6 +44,7 @@ int64_t nerve_batching_correct(nerve_model *m, const nerve_dataset *ds, const in
     const nerve_real *out = nerve_node_value(g, nerve_model_output(m));
     int64_t cols = nerve_model_output_size(m), correct = 0;
     for (int64_t i = 0; i < n; i++)
-        correct += nerve_argmax(out + i * cols, cols) == (int64_t)ds->targets[index[i] * ds->target_size];
+        correct += nerve_predicted_class(m, out + i * cols, cols) ==
+                   (int64_t)ds->targets[index[i] * ds->target_size];
     return correct;
 }

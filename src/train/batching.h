@@ -12,7 +12,11 @@ nerve_status nerve_batching_plan(nerve_model *m, int64_t max_batch, nerve_error 
 void nerve_batching_load(nerve_model *m, const nerve_dataset *ds, const int64_t *index, int64_t n);
 /* Index of the largest of cols values. */
 int64_t nerve_argmax(const nerve_real *row, int64_t cols);
-/* Number of rows of the output whose argmax equals the label. */
+/* The class a row of cols outputs predicts: its argmax, or for a binary
+ * classifier with one output (bce, bce_with_logits) 1 where the output
+ * exceeds 0.5 (a probability) or 0 (a logit). */
+int64_t nerve_predicted_class(const nerve_model *m, const nerve_real *row, int64_t cols);
+/* Number of rows of the output whose predicted class equals the label. */
 int64_t nerve_batching_correct(nerve_model *m, const nerve_dataset *ds, const int64_t *index,
                                int64_t n);
 double nerve_seconds_now(void);

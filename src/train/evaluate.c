@@ -1,4 +1,4 @@
-/* Evaluation (loss, accuracy, per-class accuracy, confusion matrix) and
+/* Evaluation (loss, accuracy and error rate, per-class accuracy, confusion matrix) and
  * prediction, in eval mode, batch by batch. */
 #include <math.h>
 #include <stdlib.h>
@@ -44,7 +44,7 @@ nerve_status nerve_evaluate(nerve_model *m, const nerve_dataset *ds, int64_t bat
         loss_sum += (double)nerve_node_value(g, nerve_model_loss(m))[0] * (double)n;
         const nerve_real *logits = nerve_node_value(g, nerve_model_output(m));
         for (int64_t i = 0; classes && i < n; i++) {
-            int64_t best = nerve_argmax(logits + i * cols, cols);
+            int64_t best = nerve_predicted_class(m, logits + i * cols, cols);
             int64_t truth = (int64_t)ds->targets[(start + i) * ds->target_size];
             out->confusion[truth * classes + best]++;
         }
@@ -62,6 +62,7 @@ nerve_status nerve_evaluate(nerve_model *m, const nerve_dataset *ds, int64_t bat
         out->class_accuracy[c] = row ? (double)out->confusion[c * classes + c] / (double)row : NAN;
     }
     out->accuracy = classes && ds->count ? (double)correct / (double)ds->count : NAN;
+    out->error_rate = 1 - out->accuracy;
     return NERVE_OK;
 }
 

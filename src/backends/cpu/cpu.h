@@ -39,13 +39,73 @@ void nerve_cpu_log_softmax(const nerve_real *x, nerve_real *y, int64_t outer, in
                            int64_t inner);
 void nerve_cpu_log_softmax_backward(const nerve_real *y, const nerve_real *dy, nerve_real *dx,
                                     int64_t outer, int64_t len, int64_t inner);
-double nerve_cpu_softmax_cross_entropy(const nerve_real *logits, const nerve_real *labels,
-                                       nerve_real *prob, int64_t rows, int64_t cols);
-void nerve_cpu_softmax_cross_entropy_backward(const nerve_real *prob, const nerve_real *labels,
-                                              nerve_real scale, nerve_real *dlogits, int64_t rows,
-                                              int64_t cols);
+/* y = softmax(x / temperature) over one row (temperature > 0), max-subtracted;
+ * returns the row's log-normaliser, so log softmax(x / T)_c = x_c / T - return value,
+ * finite even where y_c underflows to 0. Shared by every softmax-based kernel. */
+double nerve_cpu_softmax_row(const nerve_real *x, nerve_real temperature, nerve_real *y,
+                             int64_t cols);
+
+/* A label outside [0, cols) cannot be reported from a kernel; the loss
+ * kernels turn it into a NaN loss, which the trainer's non-finite check
+ * reports, instead of reading out of bounds. */
+static inline bool nerve_cpu_label_index(nerve_real label, int64_t cols, int64_t *index)
+{
+    if (!(label >= 0 && label < (nerve_real)cols)) return false;
+    *index = (int64_t)label;
+    return true;
+}
+
+/* weights[k], or 1 without weights. */
+static inline double nerve_cpu_class_weight(const nerve_real *weights, int64_t k)
+{
+    return weights ? (double)weights[k] : 1.0;
+}
+
+double nerve_cpu_cross_entropy(const nerve_real *logits, const nerve_real *labels,
+                               const nerve_real *weights, nerve_real smoothing, nerve_real *prob,
+                               int64_t rows, int64_t cols, double *weight_sum);
+void nerve_cpu_cross_entropy_backward(const nerve_real *prob, const nerve_real *labels,
+                                      const nerve_real *weights, nerve_real smoothing,
+                                      nerve_real scale, nerve_real *dlogits, int64_t rows,
+                                      int64_t cols);
+double nerve_cpu_nll(const nerve_real *log_probs, const nerve_real *labels,
+                     const nerve_real *weights, int64_t rows, int64_t cols, double *weight_sum);
+void nerve_cpu_nll_backward(const nerve_real *labels, const nerve_real *weights, nerve_real scale,
+                            nerve_real *dlog_probs, int64_t rows, int64_t cols);
+double nerve_cpu_focal(const nerve_real *logits, const nerve_real *labels,
+                       const nerve_real *alpha, nerve_real gamma, nerve_real *prob,
+                       nerve_real *log_pt, int64_t rows, int64_t cols);
+void nerve_cpu_focal_backward(const nerve_real *prob, const nerve_real *log_pt,
+                              const nerve_real *labels, const nerve_real *alpha, nerve_real gamma,
+                              nerve_real scale, nerve_real *dlogits, int64_t rows, int64_t cols);
+double nerve_cpu_distillation(const nerve_real *student, const nerve_real *teacher,
+                              nerve_real temperature, nerve_real *student_prob,
+                              nerve_real *teacher_prob, int64_t rows, int64_t cols);
+void nerve_cpu_large_margin_logits(const nerve_real *logits, const nerve_real *x,
+                                   const nerve_real *w, const nerve_real *labels, int margin,
+                                   nerve_real lambda, nerve_real *out, int64_t rows, int64_t cols,
+                                   int64_t dim);
+void nerve_cpu_large_margin_backward(const nerve_real *logits, const nerve_real *x,
+                                     const nerve_real *w, const nerve_real *labels, int margin,
+                                     nerve_real lambda, const nerve_real *dout,
+                                     nerve_real *dlogits, nerve_real *dx, nerve_real *dw,
+                                     int64_t rows, int64_t cols, int64_t dim);
 double nerve_cpu_squared_error(const nerve_real *a, const nerve_real *b, int64_t n);
 void nerve_cpu_add_scaled_difference(int64_t n, nerve_real scale, const nerve_real *a,
                                      const nerve_real *b, nerve_real *y);
+double nerve_cpu_absolute_error(const nerve_real *a, const nerve_real *b, int64_t n);
+void nerve_cpu_absolute_error_backward(const nerve_real *a, const nerve_real *b, nerve_real scale,
+                                       nerve_real *da, int64_t n);
+double nerve_cpu_smooth_l1(const nerve_real *a, const nerve_real *b, nerve_real beta, int64_t n);
+void nerve_cpu_smooth_l1_backward(const nerve_real *a, const nerve_real *b, nerve_real beta,
+                                  nerve_real scale, nerve_real *da, int64_t n);
+double nerve_cpu_binary_cross_entropy(const nerve_real *p, const nerve_real *y, int64_t n);
+void nerve_cpu_binary_cross_entropy_backward(const nerve_real *p, const nerve_real *y,
+                                             nerve_real scale, nerve_real *dp, int64_t n);
+double nerve_cpu_bce_with_logits(const nerve_real *x, const nerve_real *y,
+                                 const nerve_real *pos_weight, int64_t rows, int64_t cols);
+void nerve_cpu_bce_with_logits_backward(const nerve_real *x, const nerve_real *y,
+                                        const nerve_real *pos_weight, nerve_real scale,
+                                        nerve_real *dx, int64_t rows, int64_t cols);
 
 #endif

@@ -1,5 +1,6 @@
-/* Softmax, log-softmax and the fused softmax cross-entropy. Subtracting the
- * maximum before exp keeps every exponent <= 0, so logits of +-1e4 stay finite. */
+/* Softmax and log-softmax along an axis, and the row softmax every
+ * softmax-based loss kernel shares. Subtracting the maximum before exp keeps
+ * every exponent <= 0, so logits of +-1e4 stay finite. */
 #include <math.h>
 
 #include "backends/cpu/cpu.h"
@@ -34,11 +35,18 @@ static double softmax_line(const nerve_real *x, nerve_real *y, int64_t len, int6
     return log(sum);
 }
 
-static double softmax_row(const nerve_real *x, nerve_real *y, int64_t cols, nerve_real *max_out)
+double nerve_cpu_softmax_row(const nerve_real *x, nerve_real temperature, nerve_real *y,
+                             int64_t cols)
 {
     nerve_real m = line_max(x, cols, 1);
-    if (max_out) *max_out = m;
-    return softmax_line(x, y, cols, 1, m);
+    double sum = 0;
+    for (int64_t c = 0; c < cols; c++) {
+        y[c] = EXP((x[c] - m) / temperature);
+        sum += y[c];
+    }
+    nerve_real inv = (nerve_real)(1.0 / sum);
+    for (int64_t c = 0; c < cols; c++) y[c] *= inv;
+    return (double)m / temperature + log(sum);
 }
 
 /* (x - max) is formed before log(sum) is subtracted: at |x| ~ 1e4 a float
@@ -100,44 +108,4 @@ void nerve_cpu_log_softmax_backward(const nerve_real *y, const nerve_real *dy, n
             dx[k] += dy[k] - EXP(y[k]) * (nerve_real)sum;
         }
     })
-}
-
-/* A label outside [0, cols) cannot be reported from a kernel; it yields a NaN
- * loss, which the trainer's non-finite check reports, instead of reading out of bounds. */
-static bool label_index(nerve_real label, int64_t cols, int64_t *index)
-{
-    if (!(label >= 0 && label < (nerve_real)cols)) return false;
-    *index = (int64_t)label;
-    return true;
-}
-
-double nerve_cpu_softmax_cross_entropy(const nerve_real *logits, const nerve_real *labels,
-                                       nerve_real *prob, int64_t rows, int64_t cols)
-{
-    double total = 0;
-#pragma omp parallel for reduction(+ : total) if (rows * cols > NERVE_CPU_PARALLEL_MIN)
-    for (int64_t r = 0; r < rows; r++) {
-        nerve_real m;
-        double log_sum = softmax_row(logits + r * cols, prob + r * cols, cols, &m);
-        int64_t k;
-        if (label_index(labels[r], cols, &k))
-            total += log_sum - ((double)logits[r * cols + k] - m);
-        else
-            total += NAN;
-    }
-    return rows ? total / rows : 0;
-}
-
-void nerve_cpu_softmax_cross_entropy_backward(const nerve_real *prob, const nerve_real *labels,
-                                              nerve_real scale, nerve_real *dlogits, int64_t rows,
-                                              int64_t cols)
-{
-#pragma omp parallel for if (rows * cols > NERVE_CPU_PARALLEL_MIN)
-    for (int64_t r = 0; r < rows; r++) {
-        const nerve_real *p = prob + r * cols;
-        nerve_real *d = dlogits + r * cols;
-        for (int64_t c = 0; c < cols; c++) d[c] += scale * p[c];
-        int64_t k;
-        if (label_index(labels[r], cols, &k)) d[k] -= scale;
-    }
 }

@@ -1,0 +1,44 @@
+/* Binary cross-entropy on probabilities, as torch.nn.BCELoss: element-wise
+ * -(y log p + (1 - y) log(1 - p)) with each log clamped at -100, targets y
+ * of the prediction's shape (0/1 labels or probabilities). */
+#include "ops/loss.h"
+
+static void bce_forward(nerve_graph *g, nerve_node_data *node)
+{
+    const nerve_node_data *p = nerve_node_input(g, node, 0);
+    const nerve_node_data *y = nerve_node_input(g, node, 1);
+    int64_t n = nerve_shape_numel(&p->shape);
+    double sum = g->backend->binary_cross_entropy(p->value, y->value, n);
+    node->value[0] = (nerve_real)(sum * loss_reduction_factor(node, (double)n));
+}
+
+static void bce_backward(nerve_graph *g, nerve_node_data *node)
+{
+    nerve_node_data *p = nerve_node_input(g, node, 0);
+    const nerve_node_data *y = nerve_node_input(g, node, 1);
+    int64_t n = nerve_shape_numel(&p->shape);
+    if (!p->needs_grad) return;
+    nerve_real scale = node->grad[0] * (nerve_real)loss_reduction_factor(node, (double)n);
+    g->backend->binary_cross_entropy_backward(p->value, y->value, scale, p->grad, n);
+}
+
+static int64_t bce_flops(const nerve_graph *g, const nerve_node_data *node)
+{
+    return loss_flops_per_column(g, node, 6);
+}
+
+static const nerve_op bce_op = {
+    .name = "bce",
+    .infer_shape = loss_infer_same_shape,
+    .forward = bce_forward,
+    .backward = bce_backward,
+    .flops = bce_flops,
+};
+
+nerve_node nerve_binary_cross_entropy(nerve_graph *g, nerve_node probs, nerve_node target,
+                                      const nerve_loss_options *options, nerve_error *err)
+{
+    nerve_loss_options o = loss_options_or_default(options);
+    int inputs[2] = {probs, target};
+    return loss_add(g, &bce_op, inputs, 2, &o, LOSS_NO_WEIGHTS, 0, 0, err);
+}

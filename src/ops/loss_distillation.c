@@ -1,0 +1,75 @@
+/* Knowledge distillation with soft targets (Hinton, Vinyals and Dean,
+ * "Distilling the Knowledge in a Neural Network", 2015):
+ *   T^2 KL(softmax(teacher / T) || softmax(student / T))
+ * = T^2 * F.kl_div(F.log_softmax(s / T), F.softmax(t / T), reduction='batchmean').
+ * The T^2 keeps the gradient's size independent of T (it is
+ * T (p_student - p_teacher) per logit). The teacher's logits are data: no
+ * gradient reaches them. Mean is over samples (kl_div's batchmean, not its
+ * per-element mean). attr.loss.param holds T. */
+#include <math.h>
+
+#include "ops/loss.h"
+
+/* aux: the student's, then the teacher's probabilities at temperature T. */
+static nerve_status distillation_infer_shape(nerve_graph *g, nerve_node_data *node,
+                                             nerve_error *err)
+{
+    const nerve_node_data *student = nerve_node_input(g, node, 0);
+    const nerve_node_data *teacher = nerve_node_input(g, node, 1);
+    char ss[64], ts[64];
+    if (student->shape.ndim != 2 || !nerve_shape_equal(&student->shape, &teacher->shape))
+        return nerve_error_set(err, NERVE_ERR_SHAPE,
+                               "distillation: student logits %s and teacher logits %s differ "
+                               "(expected [N, C] both)",
+                               nerve_shape_format(&student->shape, ss, sizeof ss),
+                               nerve_shape_format(&teacher->shape, ts, sizeof ts));
+    node->aux_size = 2 * nerve_shape_numel(&student->shape);
+    loss_set_scalar(node);
+    return NERVE_OK;
+}
+
+static void distillation_forward(nerve_graph *g, nerve_node_data *node)
+{
+    const nerve_node_data *student = nerve_node_input(g, node, 0);
+    const nerve_node_data *teacher = nerve_node_input(g, node, 1);
+    int64_t rows = student->shape.dim[0], cols = student->shape.dim[1];
+    double t = node->attr.loss.param;
+    double kl = g->backend->distillation(student->value, teacher->value, (nerve_real)t,
+                                         node->aux, node->aux + rows * cols, rows, cols);
+    node->value[0] = (nerve_real)(t * t * kl * loss_reduction_factor(node, (double)rows));
+}
+
+static void distillation_backward(nerve_graph *g, nerve_node_data *node)
+{
+    nerve_node_data *student = nerve_node_input(g, node, 0);
+    int64_t rows = student->shape.dim[0], n = nerve_shape_numel(&student->shape);
+    if (!student->needs_grad) return;
+    double t = node->attr.loss.param;
+    nerve_real scale = node->grad[0] * (nerve_real)(t * loss_reduction_factor(node, (double)rows));
+    g->backend->add_scaled_difference(n, scale, node->aux, node->aux + n, student->grad);
+}
+
+static int64_t distillation_flops(const nerve_graph *g, const nerve_node_data *node)
+{
+    return loss_flops_per_column(g, node, 11);
+}
+
+static const nerve_op distillation_op = {
+    .name = "distillation",
+    .infer_shape = distillation_infer_shape,
+    .forward = distillation_forward,
+    .backward = distillation_backward,
+    .flops = distillation_flops,
+};
+
+nerve_node nerve_distillation(nerve_graph *g, nerve_node student_logits,
+                              nerve_node teacher_logits, const nerve_loss_options *options,
+                              nerve_error *err)
+{
+    nerve_loss_options o = loss_options_or_default(options);
+    if (!loss_check_option(o.temperature > 0 && isfinite(o.temperature), "distillation",
+                           "temperature", "> 0", err))
+        return -1;
+    int inputs[2] = {student_logits, teacher_logits};
+    return loss_add(g, &distillation_op, inputs, 2, &o, LOSS_NO_WEIGHTS, 0, o.temperature, err);
+}

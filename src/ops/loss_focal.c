@@ -1,0 +1,64 @@
+/* Focal loss, multi-class on softmax (Lin et al., "Focal Loss for Dense
+ * Object Detection", 2017): FL = -alpha_t (1 - p_t)^gamma log p_t with
+ * p_t = softmax(logits)[y]. gamma = 0 and no alpha is cross-entropy; larger
+ * gamma down-weights well-classified samples. alpha (the node's constants)
+ * is per class, or 1. The mean is over samples, not weighted by alpha
+ * (torchvision's sigmoid_focal_loss, the paper's binary form, averages the
+ * same way). attr.loss.param holds gamma. */
+#include <math.h>
+
+#include "ops/loss.h"
+
+/* aux: the probabilities [N, C], then log p_t per row [N]. */
+static nerve_status focal_infer_shape(nerve_graph *g, nerve_node_data *node, nerve_error *err)
+{
+    const nerve_shape *s = &nerve_node_input(g, node, 0)->shape;
+    node->aux_size = nerve_shape_numel(s) + nerve_shape_rows(s);
+    return loss_infer_labels(g, node, err);
+}
+
+static void focal_forward(nerve_graph *g, nerve_node_data *node)
+{
+    const nerve_node_data *logits = nerve_node_input(g, node, 0);
+    const nerve_node_data *labels = nerve_node_input(g, node, 1);
+    int64_t rows = logits->shape.dim[0], cols = logits->shape.dim[1];
+    double sum = g->backend->focal(logits->value, labels->value, node->constants,
+                                   (nerve_real)node->attr.loss.param, node->aux,
+                                   node->aux + rows * cols, rows, cols);
+    node->value[0] = (nerve_real)(sum * loss_reduction_factor(node, (double)rows));
+}
+
+static void focal_backward(nerve_graph *g, nerve_node_data *node)
+{
+    nerve_node_data *logits = nerve_node_input(g, node, 0);
+    const nerve_node_data *labels = nerve_node_input(g, node, 1);
+    int64_t rows = logits->shape.dim[0], cols = logits->shape.dim[1];
+    if (!logits->needs_grad) return;
+    nerve_real scale = node->grad[0] * (nerve_real)loss_reduction_factor(node, (double)rows);
+    g->backend->focal_backward(node->aux, node->aux + rows * cols, labels->value,
+                               node->constants, (nerve_real)node->attr.loss.param, scale,
+                               logits->grad, rows, cols);
+}
+
+static int64_t focal_flops(const nerve_graph *g, const nerve_node_data *node)
+{
+    return loss_flops_per_column(g, node, 4) + 6;
+}
+
+static const nerve_op focal_op = {
+    .name = "focal",
+    .infer_shape = focal_infer_shape,
+    .forward = focal_forward,
+    .backward = focal_backward,
+    .flops = focal_flops,
+};
+
+nerve_node nerve_focal(nerve_graph *g, nerve_node logits, nerve_node labels,
+                       const nerve_loss_options *options, nerve_error *err)
+{
+    nerve_loss_options o = loss_options_or_default(options);
+    if (!loss_check_option(o.gamma >= 0 && isfinite(o.gamma), "focal", "gamma", ">= 0", err))
+        return -1;
+    int inputs[2] = {logits, labels};
+    return loss_add(g, &focal_op, inputs, 2, &o, LOSS_CLASS_WEIGHTS, 0, o.gamma, err);
+}

@@ -1,0 +1,51 @@
+/* Negative log-likelihood of log-probabilities [N, C], as torch.nn.NLLLoss:
+ * -w_y log_probs[y], and with weights the mean divides by the batch's sum
+ * of w_y. The input is meant to be log_softmax's output; NLL of raw scores
+ * has no lower bound. */
+#include "ops/loss.h"
+
+/* aux: the reduction factor of the last forward. */
+static nerve_status nll_infer_shape(nerve_graph *g, nerve_node_data *node, nerve_error *err)
+{
+    node->aux_size = 1;
+    return loss_infer_labels(g, node, err);
+}
+
+static void nll_forward(nerve_graph *g, nerve_node_data *node)
+{
+    const nerve_node_data *log_probs = nerve_node_input(g, node, 0);
+    const nerve_node_data *labels = nerve_node_input(g, node, 1);
+    double weight_sum;
+    double sum = g->backend->nll(log_probs->value, labels->value, node->constants,
+                                 log_probs->shape.dim[0], log_probs->shape.dim[1], &weight_sum);
+    double factor = loss_reduction_factor(node, weight_sum);
+    node->aux[0] = (nerve_real)factor;
+    node->value[0] = (nerve_real)(sum * factor);
+}
+
+static void nll_backward(nerve_graph *g, nerve_node_data *node)
+{
+    nerve_node_data *log_probs = nerve_node_input(g, node, 0);
+    const nerve_node_data *labels = nerve_node_input(g, node, 1);
+    if (!log_probs->needs_grad) return;
+    g->backend->nll_backward(labels->value, node->constants, node->grad[0] * node->aux[0],
+                             log_probs->grad, log_probs->shape.dim[0], log_probs->shape.dim[1]);
+}
+
+static int64_t nll_flops(const nerve_graph *g, const nerve_node_data *node) { return 2; }
+
+static const nerve_op nll_op = {
+    .name = "nll",
+    .infer_shape = nll_infer_shape,
+    .forward = nll_forward,
+    .backward = nll_backward,
+    .flops = nll_flops,
+};
+
+nerve_node nerve_nll(nerve_graph *g, nerve_node log_probs, nerve_node labels,
+                     const nerve_loss_options *options, nerve_error *err)
+{
+    nerve_loss_options o = loss_options_or_default(options);
+    int inputs[2] = {log_probs, labels};
+    return loss_add(g, &nll_op, inputs, 2, &o, LOSS_CLASS_WEIGHTS, 0, 0, err);
+}
