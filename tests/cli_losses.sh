@@ -6,12 +6,6 @@
 # Usage: bash tests/cli_losses.sh NERVE_BINARY SOURCE_DIR
 nerve=$1
 source "$2/tests/shell_support.sh"
-python=/usr/bin/python3
-[ -x "$python" ] || python=python3
-
-contains() {
-    grep -qF -- "$2" "$1" || fail "no '$2' in $1: $(cat "$1")"
-}
 
 # Two classes in 2-D, label = x + y > 0.
 "$python" - <<'EOF'

@@ -5,14 +5,6 @@
 # Usage: bash tests/cli_train_eval_predict.sh NERVE_BINARY SOURCE_DIR
 nerve=$1
 source "$2/tests/shell_support.sh"
-# The system Python starts in a tenth of the time of a version manager's shim.
-python=/usr/bin/python3
-[ -x "$python" ] || python=python3
-
-# contains FILE PATTERN: FILE holds the fixed string PATTERN.
-contains() {
-    grep -qF -- "$2" "$1" || fail "no '$2' in $1: $(cat "$1")"
-}
 
 # Data: two linearly separable classes in 2-D (label = x + y > 0), and 4x4
 # images whose bright half (left: class 0, right: class 1) is the class;

@@ -1,5 +1,5 @@
 # Sourced by the tests/cli_*.sh scripts: a private work directory, failure
-# counting, and running nerve with an expected exit code.
+# counting, running nerve with an expected exit code, and checking outputs.
 # The caller sets `nerve` (the binary) before sourcing.
 set -u
 work=$(mktemp -d)
@@ -19,4 +19,13 @@ run() {
     "$nerve" "$@" >out.txt 2>err.txt
     local got=$?
     [ "$got" -eq "$code" ] || fail "nerve $*: exit $got, expected $code: $(cat err.txt)"
+}
+
+# The system Python starts in a tenth of the time of a version manager's shim.
+python=/usr/bin/python3
+[ -x "$python" ] || python=python3
+
+# contains FILE PATTERN: FILE holds the fixed string PATTERN.
+contains() {
+    grep -qF -- "$2" "$1" || fail "no '$2' in $1: $(cat "$1")"
 }
