@@ -97,12 +97,42 @@ static void test_weights_of_another_shape_are_refused_by_name(void **state)
     nerve_model_free(m);
 }
 
+static void test_bad_metadata_is_refused_before_any_weight_changes(void **state)
+{
+    nerve_model *m = load_mlp();
+    nerve_error err = {0};
+    nerve_safetensors *original;
+    test_require_ok(nerve_safetensors_open(test_source_path("tests/fixtures/state_dict.safetensors"),
+                                           &original, &err),
+                    &err);
+    nerve_named_tensor tensors[6];
+    int count = nerve_safetensors_count(original);
+    assert_int_equal(count, 6);
+    for (int i = 0; i < count; i++) {
+        tensors[i].name = nerve_safetensors_name(original, i);
+        tensors[i].data = nerve_safetensors_get(original, tensors[i].name, &tensors[i].shape);
+    }
+    const char *const metadata[] = {"nerve.normalize.mean", "not a number", NULL};
+    const char *path = test_tmppath("bad_metadata.safetensors");
+    test_require_ok(nerve_safetensors_write(path, tensors, count, metadata, &err), &err);
+    nerve_safetensors_close(original);
+
+    nerve_graph *g = nerve_model_graph(m);
+    nerve_real before = nerve_graph_params(g)[0];
+    assert_int_equal(nerve_model_load_weights(m, path, &err), NERVE_ERR_FORMAT);
+    test_assert_message_contains(&err, "bad_metadata.safetensors");
+    test_assert_message_contains(&err, "nerve.normalize.mean");
+    assert_true(nerve_graph_params(g)[0] == before);
+    nerve_model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pytorch_state_dict_gives_pytorch_outputs),
         cmocka_unit_test(test_saved_weights_keep_the_state_dict_names_and_values),
         cmocka_unit_test(test_weights_of_another_shape_are_refused_by_name),
+        cmocka_unit_test(test_bad_metadata_is_refused_before_any_weight_changes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

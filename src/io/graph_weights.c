@@ -94,6 +94,20 @@ static nerve_status check_file_matches(const nerve_graph *g, const nerve_safeten
     return NERVE_OK;
 }
 
+nerve_status nerve_graph_load_from(nerve_graph *g, const nerve_safetensors *st, const char *path,
+                                   nerve_error *err)
+{
+    nerve_status status = require_param_values(g, path, err);
+    if (!status) status = check_file_matches(g, st, path, err);
+    for (int i = 0; !status && i < g->node_count; i++) {
+        nerve_node_data *node = &g->nodes[i];
+        if (node->kind != NERVE_NODE_PARAM || !node->value) continue;
+        const float *values = nerve_safetensors_get(st, node->name, NULL);
+        memcpy(node->value, values, (size_t)nerve_shape_numel(&node->shape) * sizeof *node->value);
+    }
+    return status;
+}
+
 nerve_status nerve_graph_load(nerve_graph *g, const char *path, nerve_error *err)
 {
     nerve_status status = require_param_values(g, path, err);
@@ -101,13 +115,7 @@ nerve_status nerve_graph_load(nerve_graph *g, const char *path, nerve_error *err
     nerve_safetensors *st;
     status = nerve_safetensors_open(path, &st, err);
     if (status) return status;
-    status = check_file_matches(g, st, path, err);
-    for (int i = 0; !status && i < g->node_count; i++) {
-        nerve_node_data *node = &g->nodes[i];
-        if (node->kind != NERVE_NODE_PARAM || !node->value) continue;
-        const float *values = nerve_safetensors_get(st, node->name, NULL);
-        memcpy(node->value, values, (size_t)nerve_shape_numel(&node->shape) * sizeof *node->value);
-    }
+    status = nerve_graph_load_from(g, st, path, err);
     nerve_safetensors_close(st);
     return status;
 }

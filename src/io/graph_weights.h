@@ -1,5 +1,6 @@
-/* Saving a graph's parameters with extra safetensors metadata, for the model
- * layer (which stores its normalisation statistics beside the weights). */
+/* Saving and loading a graph's parameters together with extra safetensors
+ * metadata, for the model layer (which stores its normalisation statistics
+ * beside the weights). */
 #ifndef NERVE_GRAPH_WEIGHTS_H
 #define NERVE_GRAPH_WEIGHTS_H
 
@@ -8,5 +9,10 @@
 /* nerve_graph_save with a NULL-terminated list of metadata key, value pairs. */
 nerve_status nerve_graph_save_with_metadata(nerve_graph *g, const char *path,
                                             const char *const *metadata, nerve_error *err);
+
+/* nerve_graph_load from a file already open as st (path names it in
+ * messages), so that a caller reading the file's metadata opens it once. */
+nerve_status nerve_graph_load_from(nerve_graph *g, const nerve_safetensors *st, const char *path,
+                                   nerve_error *err);
 
 #endif

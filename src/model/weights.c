@@ -29,12 +29,12 @@ static bool parse_number(const char *text, double *out)
     return end != text && !*end;
 }
 
+/* The file is opened once; its metadata is checked before any parameter
+ * changes, so a bad file leaves the model as it was. */
 nerve_status nerve_model_load_weights(nerve_model *m, const char *path, nerve_error *err)
 {
-    nerve_status st = nerve_graph_load(m->graph, path, err);
-    if (st != NERVE_OK) return st;
     nerve_safetensors *file;
-    st = nerve_safetensors_open(path, &file, err);
+    nerve_status st = nerve_safetensors_open(path, &file, err);
     if (st != NERVE_OK) return st;
     double mean = 0, std = 1;
     const char *mean_text = nerve_safetensors_metadata(file, MEAN_KEY);
@@ -42,8 +42,8 @@ nerve_status nerve_model_load_weights(nerve_model *m, const char *path, nerve_er
     if ((mean_text && !parse_number(mean_text, &mean)) || (std_text && !parse_number(std_text, &std)))
         st = nerve_error_set(err, NERVE_ERR_FORMAT, "%s: metadata %s/%s is not a number", path,
                              MEAN_KEY, STD_KEY);
-    else
-        nerve_model_set_normalization(m, mean, std);
+    if (st == NERVE_OK) st = nerve_graph_load_from(m->graph, file, path, err);
+    if (st == NERVE_OK) nerve_model_set_normalization(m, mean, std);
     nerve_safetensors_close(file);
     return st;
 }
