@@ -9,9 +9,9 @@ double nerve_seconds_now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-nerve_status nerve_batching_plan(nerve_model *m, int64_t max_batch, nerve_error *err)
+int64_t nerve_batch_or_all(int64_t batch, int64_t count)
 {
-    return nerve_graph_plan(nerve_model_graph(m), max_batch, err);
+    return batch > 0 ? batch : count > 0 ? count : 1;
 }
 
 void nerve_batching_load(nerve_model *m, const nerve_dataset *ds, const int64_t *index, int64_t n)

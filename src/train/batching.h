@@ -5,8 +5,9 @@
 
 #include "nerve.h"
 
-/* Plans the graph for batches of up to max_batch (no-op when already big enough). */
-nerve_status nerve_batching_plan(nerve_model *m, int64_t max_batch, nerve_error *err);
+/* The batch size for count samples: batch, or every sample when batch is 0
+ * (batch gradient descent, [net] batch = full). */
+int64_t nerve_batch_or_all(int64_t batch, int64_t count);
 /* Sets the batch to n and copies samples index[0..n) of ds into the input
  * and target nodes. */
 void nerve_batching_load(nerve_model *m, const nerve_dataset *ds, const int64_t *index, int64_t n);

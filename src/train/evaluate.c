@@ -20,9 +20,8 @@ nerve_status nerve_evaluate(nerve_model *m, const nerve_dataset *ds, int64_t bat
     memset(out, 0, sizeof *out);
     nerve_graph *g = nerve_model_graph(m);
     int classes = nerve_model_classes(m);
-    if (batch < 1) batch = nerve_model_settings_of(m)->batch;
-    if (batch < 1) batch = ds->count > 0 ? ds->count : 1; /* batch = full */
-    nerve_status st = nerve_batching_plan(m, batch, err);
+    batch = nerve_batch_or_all(batch > 0 ? batch : nerve_model_settings_of(m)->batch, ds->count);
+    nerve_status st = nerve_graph_plan(g, batch, err);
     if (st != NERVE_OK) return st;
     int64_t *index = identity_index(ds->count);
     out->class_accuracy = calloc((size_t)classes + 1, sizeof *out->class_accuracy);
@@ -78,9 +77,8 @@ nerve_status nerve_predict(nerve_model *m, const float *inputs, int64_t count, f
                            nerve_error *err)
 {
     nerve_graph *g = nerve_model_graph(m);
-    int64_t batch = nerve_model_settings_of(m)->batch;
-    if (batch < 1) batch = count > 0 ? count : 1; /* batch = full */
-    nerve_status st = nerve_batching_plan(m, batch, err);
+    int64_t batch = nerve_batch_or_all(nerve_model_settings_of(m)->batch, count);
+    nerve_status st = nerve_graph_plan(g, batch, err);
     if (st != NERVE_OK) return st;
     int64_t features = nerve_shape_numel(&nerve_model_settings_of(m)->input);
     int64_t cols = nerve_model_output_size(m);

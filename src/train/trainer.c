@@ -104,11 +104,10 @@ nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve
     if (o->batch < 0)
         return nerve_error_set(err, NERVE_ERR_INVALID,
                                "batch must be at least 1, or 0 for the whole training set");
-    /* batch 0 is batch gradient descent: one step per epoch over every sample */
-    int64_t batch = o->batch > 0 ? o->batch : train->count;
+    int64_t batch = nerve_batch_or_all(o->batch, train->count);
     const nerve_schedule *schedule = &m->settings.schedule;
     nerve_status st = check_schedule(schedule, val, err);
-    if (st == NERVE_OK) st = nerve_batching_plan(m, batch, err);
+    if (st == NERVE_OK) st = nerve_graph_plan(m->graph, batch, err);
     if (st == NERVE_OK) st = ensure_optimizer(m, err);
     if (st != NERVE_OK) return st;
     int64_t *order = malloc((size_t)train->count * sizeof *order);
