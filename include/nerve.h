@@ -149,6 +149,10 @@ nerve_node nerve_input(nerve_graph *g, const char *name, nerve_shape sample_shap
                        nerve_error *err);
 /* A trainable tensor, stored in the graph's flat parameter buffer. */
 nerve_node nerve_param(nerve_graph *g, const char *name, nerve_shape shape, nerve_error *err);
+/* A buffer: a parameter that is state, not learned (batch norm's running
+ * statistics). It is saved and loaded with the parameters, never has a
+ * gradient, and stays frozen whatever nerve_node_set_frozen asks. */
+nerve_node nerve_buffer(nerve_graph *g, const char *name, nerve_shape shape, nerve_error *err);
 
 /* y = x W^T + b, x [N, in], W [out, in] (PyTorch Linear layout), b [out] or -1. */
 nerve_node nerve_linear(nerve_graph *g, nerve_node x, nerve_node weight, nerve_node bias,
@@ -275,7 +279,8 @@ const char *nerve_node_op_name(const nerve_graph *g, nerve_node n);
 nerve_shape nerve_node_shape(const nerve_graph *g, nerve_node n);
 nerve_real *nerve_node_value(nerve_graph *g, nerve_node n);
 nerve_real *nerve_node_grad(nerve_graph *g, nerve_node n); /* NULL if none */
-bool nerve_node_is_param(const nerve_graph *g, nerve_node n);
+bool nerve_node_is_param(const nerve_graph *g, nerve_node n); /* buffers included */
+bool nerve_node_is_buffer(const nerve_graph *g, nerve_node n);
 /* Freezing keeps a parameter out of backward and of optimizer updates. */
 void nerve_node_set_frozen(nerve_graph *g, nerve_node n, bool frozen);
 bool nerve_node_frozen(const nerve_graph *g, nerve_node n);

@@ -159,6 +159,15 @@ nerve_node nerve_param(nerve_graph *g, const char *name, nerve_shape shape, nerv
     return g->node_count - 1;
 }
 
+nerve_node nerve_buffer(nerve_graph *g, const char *name, nerve_shape shape, nerve_error *err)
+{
+    nerve_node n = nerve_param(g, name, shape, err);
+    if (n < 0) return -1;
+    nerve_node_set_frozen(g, n, true);
+    g->nodes[n].buffer = true;
+    return n;
+}
+
 /* A node needs a gradient when some trainable parameter feeds it. */
 static void propagate_needs_grad(nerve_graph *g)
 {
@@ -408,12 +417,17 @@ bool nerve_node_is_param(const nerve_graph *g, nerve_node n)
 
 void nerve_node_set_frozen(nerve_graph *g, nerve_node n, bool frozen)
 {
-    if (!nerve_node_is_param(g, n)) return;
+    if (!nerve_node_is_param(g, n) || g->nodes[n].buffer) return;
     nerve_node_data *d = &g->nodes[n];
     d->frozen = frozen;
     memset(g->trainable + d->param_offset, frozen ? 0 : 1,
            (size_t)nerve_shape_numel(&d->shape));
     propagate_needs_grad(g);
+}
+
+bool nerve_node_is_buffer(const nerve_graph *g, nerve_node n)
+{
+    return nerve_node_is_param(g, n) && g->nodes[n].buffer;
 }
 
 bool nerve_node_frozen(const nerve_graph *g, nerve_node n)

@@ -6,7 +6,7 @@
 #include "nerve.h"
 #include "backends/backend.h"
 
-#define NERVE_MAX_INPUTS 4
+#define NERVE_MAX_INPUTS 8
 #define NERVE_NAME_MAX 64
 
 typedef struct nerve_node_data nerve_node_data;
@@ -53,6 +53,7 @@ struct nerve_node_data {
     int64_t aux_size;                    /* elements of per-op state */
     bool needs_grad;                     /* a gradient flows into this node */
     bool frozen;                         /* params only */
+    bool buffer;                         /* params only: state, never trained (running_mean) */
     bool batched;                        /* dim[0] is the batch */
     size_t param_offset;                 /* params: offset in the flat buffers */
     nerve_real *value;

@@ -292,6 +292,32 @@ static int find_layer(const nerve_model *m, const char *name)
     return -1;
 }
 
+/* input = a,b,...: each an earlier layer's name or "input". */
+static bool resolve_inputs(cfg_reader *r, const nerve_model *m, const char *names,
+                           nerve_node *inputs, int *count)
+{
+    *count = 0;
+    for (const char *p = names;;) {
+        size_t len = strcspn(p, ",");
+        char name[NERVE_LAYER_NAME_MAX];
+        while (len && isspace((unsigned char)*p)) p++, len--;
+        while (len && isspace((unsigned char)p[len - 1])) len--;
+        if (len == 0 || len >= sizeof name)
+            return cfg_fail(r, "input", "'%s' is not a list of layer names", names);
+        if (*count == LAYER_MAX_INPUTS)
+            return cfg_fail(r, "input", "more than %d inputs", LAYER_MAX_INPUTS);
+        memcpy(name, p, len);
+        name[len] = 0;
+        int k = find_layer(m, name);
+        if (k < 0 && strcmp(name, "input") != 0)
+            return cfg_fail(r, "input", "no earlier layer is named '%s'", name);
+        inputs[(*count)++] = k < 0 ? m->input : m->layers[k].output;
+        p += strcspn(p, ",");
+        if (!*p) return true;
+        p++;
+    }
+}
+
 /* weight_decay = and l1 = on a layer replace [optimizer]'s for the layer's
  * parameters (applied when the trainer creates the optimizer). */
 static bool read_layer_regularization(cfg_reader *r, model_layer *layer)
@@ -324,10 +350,10 @@ static nerve_status build_layers(nerve_config *cfg, nerve_model *m, nerve_error 
         if (!type) continue;
         cfg_reader r = cfg_reader_begin(cfg, sec, err);
         model_layer *layer = &m->layers[m->layer_count];
-        char default_name[NERVE_CONFIG_NAME_MAX], input_name[NERVE_LAYER_NAME_MAX];
+        char default_name[NERVE_CONFIG_NAME_MAX], input_names[LAYER_MAX_INPUTS * NERVE_LAYER_NAME_MAX];
         nerve_config_section_name(cfg, i, default_name, sizeof default_name);
         if (!cfg_read_string(&r, "name", false, default_name, layer->name, sizeof layer->name) ||
-            !cfg_read_string(&r, "input", false, "", input_name, sizeof input_name))
+            !cfg_read_string(&r, "input", false, "", input_names, sizeof input_names))
             return r.status;
         if (!valid_layer_name(layer->name))
             return cfg_fail(&r, "name", "'%s' is not a valid name (letters, digits, _ and -; "
@@ -335,20 +361,22 @@ static nerve_status build_layers(nerve_config *cfg, nerve_model *m, nerve_error 
         if (find_layer(m, layer->name) >= 0)
             return cfg_fail(&r, "name", "'%s' is already the name of an earlier layer",
                             layer->name), r.status;
-        nerve_node input = previous;
-        if (strcmp(input_name, "input") == 0) {
-            input = m->input;
-        } else if (input_name[0]) {
-            int k = find_layer(m, input_name);
-            if (k < 0)
-                return cfg_fail(&r, "input", "no earlier layer is named '%s'", input_name),
-                       r.status;
-            input = m->layers[k].output;
-        }
+        nerve_node inputs[LAYER_MAX_INPUTS] = {previous};
+        int input_count = 1;
+        if (input_names[0] && !resolve_inputs(&r, m, input_names, inputs, &input_count))
+            return r.status;
+        if (type->join ? input_count < 2 : input_count > 1)
+            return cfg_fail(&r, "input", type->join ? "[%s] joins two or more layers "
+                                                      "(input = a,b)"
+                                                    : "[%s] takes one input",
+                            type->name), r.status;
         if (!read_layer_regularization(&r, layer)) return r.status;
         nerve_error build_err = {0};
         layer->first_node = nerve_graph_node_count(m->graph);
-        nerve_node out = type->build(m->graph, layer->name, input, &r, &rng, &build_err);
+        nerve_node out = type->join ? type->join(m->graph, layer->name, inputs, input_count, &r,
+                                                 &build_err)
+                                    : type->build(m->graph, layer->name, inputs[0], &r, &rng,
+                                                  &build_err);
         if (r.status != NERVE_OK) return r.status;
         if (out < 0)
             return nerve_error_set(err, build_err.status ? build_err.status : NERVE_ERR_INVALID,

@@ -36,12 +36,21 @@ typedef enum loss_targets {
 loss_targets nerve_loss_targets(nerve_loss_kind kind);
 
 /* One layer type of the cfg: its section name and the function that reads
- * its keys and adds its nodes after `input`. */
+ * its keys and adds its nodes after its input (input = name; the previous
+ * layer by default). A join (add, concat) has `join` instead of `build`: it
+ * takes two or more inputs, input = a,b,... */
+typedef nerve_node (*layer_builder)(nerve_graph *g, const char *name, nerve_node input,
+                                    cfg_reader *r, nerve_rng *rng, nerve_error *err);
+typedef nerve_node (*join_builder)(nerve_graph *g, const char *name, const nerve_node *inputs,
+                                   int input_count, cfg_reader *r, nerve_error *err);
 typedef struct layer_section_type {
     const char *name;
-    nerve_node (*build)(nerve_graph *g, const char *name, nerve_node input, cfg_reader *r,
-                        nerve_rng *rng, nerve_error *err);
+    layer_builder build;
+    join_builder join;
 } layer_section_type;
+
+/* The most inputs a join layer takes. */
+#define LAYER_MAX_INPUTS 8
 
 const layer_section_type *nerve_layer_section_find(const char *type);
 /* Reads the activation that `key` names (type= of [activation], activation=
