@@ -44,6 +44,7 @@ struct nerve_node_data {
         int64_t i[4];
         double f[4];
         struct { nerve_reduction reduction; int margin; double param; } loss;
+        nerve_pool2d_options pool;
     } attr;
     nerve_real *constants;               /* per-op constant data (class weights), owned */
     int64_t constant_count;
