@@ -191,12 +191,16 @@ nerve_node nerve_flatten(nerve_graph *g, nerve_node x, nerve_error *err);
 nerve_node nerve_reshape(nerve_graph *g, nerve_node x, nerve_shape sample_shape, nerve_error *err);
 /* y = x; shares the input's memory (it costs nothing). */
 nerve_node nerve_identity(nerve_graph *g, nerve_node x, nerve_error *err);
-/* The element-wise sum of 2..8 inputs of one shape (a residual shortcut);
+/* The joins name their node (NULL: "node<i>"), so that a shape error names
+ * the join and the inputs that do not agree.
+ * The element-wise sum of 2..8 inputs of one shape (a residual shortcut);
  * an input may appear more than once. */
-nerve_node nerve_add(nerve_graph *g, const nerve_node *inputs, int count, nerve_error *err);
+nerve_node nerve_add(nerve_graph *g, const char *name, const nerve_node *inputs, int count,
+                     nerve_error *err);
 /* Concatenation of 2..8 inputs along dim 1 (the channels of [N, C, ...],
  * the features of [N, F]), as torch.cat(dim=1); all other dims must agree. */
-nerve_node nerve_concat(nerve_graph *g, const nerve_node *inputs, int count, nerve_error *err);
+nerve_node nerve_concat(nerve_graph *g, const char *name, const nerve_node *inputs, int count,
+                        nerve_error *err);
 
 /* 2-D pooling over x [N, C, H, W], as torch.nn.functional.max_pool2d and
  * avg_pool2d (docs/reference.md, "Pooling", gives the output size and the

@@ -146,7 +146,7 @@ static void test_add_three_inputs(void **state)
     x[0] = gc_random_param(f, "a", image(BATCH, 2, 3, 3), 1, 0);
     x[1] = gc_random_param(f, "b", image(BATCH, 2, 3, 3), 1, 0);
     x[2] = gc_random_param(f, "c", image(BATCH, 2, 3, 3), 1, 0);
-    expect_gradients(f, nerve_add(f->g, x, 3, &f->err));
+    expect_gradients(f, nerve_add(f->g, NULL, x, 3, &f->err));
 }
 
 /* add(x, x) = 2x: the one input takes the gradient twice. */
@@ -155,7 +155,7 @@ static void test_add_same_input_twice(void **state)
     gc_fixture *f = *state;
     nerve_node x = gc_random_param(f, "x", nerve_shape_2d(BATCH, 5), 1, 0);
     nerve_node twice[2] = {x, x};
-    expect_gradients(f, nerve_add(f->g, twice, 2, &f->err));
+    expect_gradients(f, nerve_add(f->g, NULL, twice, 2, &f->err));
 }
 
 static void test_concat_features(void **state)
@@ -165,7 +165,7 @@ static void test_concat_features(void **state)
     x[0] = gc_random_param(f, "a", nerve_shape_2d(BATCH, 3), 1, 0);
     x[1] = gc_random_param(f, "b", nerve_shape_2d(BATCH, 1), 1, 0);
     x[2] = gc_random_param(f, "c", nerve_shape_2d(BATCH, 4), 1, 0);
-    expect_gradients(f, nerve_concat(f->g, x, 3, &f->err));
+    expect_gradients(f, nerve_concat(f->g, NULL, x, 3, &f->err));
 }
 
 static void test_concat_channels(void **state)
@@ -175,7 +175,7 @@ static void test_concat_channels(void **state)
     x[0] = gc_random_param(f, "a", image(BATCH, 2, 3, 2), 1, 0);
     x[1] = gc_random_param(f, "b", image(BATCH, 1, 3, 2), 1, 0);
     x[2] = gc_random_param(f, "c", image(BATCH, 3, 3, 2), 1, 0);
-    expect_gradients(f, nerve_concat(f->g, x, 3, &f->err));
+    expect_gradients(f, nerve_concat(f->g, NULL, x, 3, &f->err));
 }
 
 /* reshape and identity share their input's memory; a linear map after
@@ -200,7 +200,7 @@ static void test_identity(void **state)
     nerve_node w = gc_random_param(f, "w", nerve_shape_2d(3, 4), 1, 0);
     nerve_node y = nerve_identity(f->g, x, &f->err);
     nerve_node both[2] = {y, x};
-    expect_gradients(f, nerve_linear(f->g, nerve_add(f->g, both, 2, &f->err), w, -1, &f->err));
+    expect_gradients(f, nerve_linear(f->g, nerve_add(f->g, NULL, both, 2, &f->err), w, -1, &f->err));
 }
 
 int main(void)

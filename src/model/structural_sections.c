@@ -125,12 +125,12 @@ nerve_node nerve_add_section_join(nerve_graph *g, const char *name, const nerve_
                                   int input_count, cfg_reader *r, nerve_error *err)
 {
     if (cfg_reader_finish(r) != NERVE_OK) return -1;
-    return named(g, nerve_add(g, inputs, input_count, err), name, err);
+    return nerve_add(g, name, inputs, input_count, err);
 }
 
 nerve_node nerve_concat_section_join(nerve_graph *g, const char *name, const nerve_node *inputs,
                                      int input_count, cfg_reader *r, nerve_error *err)
 {
     if (cfg_reader_finish(r) != NERVE_OK) return -1;
-    return named(g, nerve_concat(g, inputs, input_count, err), name, err);
+    return nerve_concat(g, name, inputs, input_count, err);
 }

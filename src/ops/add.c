@@ -49,12 +49,15 @@ static const nerve_op add_op = {
     .flops = add_flops,
 };
 
-nerve_node nerve_add(nerve_graph *g, const nerve_node *inputs, int count, nerve_error *err)
+nerve_node nerve_add(nerve_graph *g, const char *name, const nerve_node *inputs, int count,
+                     nerve_error *err)
 {
     if (count < 2 || count > NERVE_MAX_INPUTS) {
         nerve_error_set(err, NERVE_ERR_INVALID, "add: takes 2 to %d inputs, got %d",
                         NERVE_MAX_INPUTS, count);
         return -1;
     }
-    return nerve_graph_add_op(g, &add_op, inputs, count, NULL, err);
+    nerve_node_data proto = {0};
+    if (nerve_graph_name_op(&proto, "add", name, err) != NERVE_OK) return -1;
+    return nerve_graph_add_op(g, &add_op, inputs, count, &proto, err);
 }

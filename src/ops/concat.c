@@ -60,12 +60,15 @@ static const nerve_op concat_op = {
     .backward = concat_backward,
 };
 
-nerve_node nerve_concat(nerve_graph *g, const nerve_node *inputs, int count, nerve_error *err)
+nerve_node nerve_concat(nerve_graph *g, const char *name, const nerve_node *inputs, int count,
+                        nerve_error *err)
 {
     if (count < 2 || count > NERVE_MAX_INPUTS) {
         nerve_error_set(err, NERVE_ERR_INVALID, "concat: takes 2 to %d inputs, got %d",
                         NERVE_MAX_INPUTS, count);
         return -1;
     }
-    return nerve_graph_add_op(g, &concat_op, inputs, count, NULL, err);
+    nerve_node_data proto = {0};
+    if (nerve_graph_name_op(&proto, "concat", name, err) != NERVE_OK) return -1;
+    return nerve_graph_add_op(g, &concat_op, inputs, count, &proto, err);
 }

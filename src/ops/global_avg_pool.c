@@ -5,11 +5,12 @@
 static nerve_status global_avg_pool_infer_shape(nerve_graph *g, nerve_node_data *node,
                                                 nerve_error *err)
 {
-    const nerve_shape *in = &nerve_node_input(g, node, 0)->shape;
+    const nerve_node_data *x = nerve_node_input(g, node, 0);
+    const nerve_shape *in = &x->shape;
     char text[64];
     if (in->ndim < 3)
         return nerve_error_set(err, NERVE_ERR_SHAPE,
-                               "global_avg_pool '%s': input %s is not [N, C, H, W]", node->name,
+                               "global_avg_pool: input '%s' %s is not [N, C, H, W]", x->name,
                                nerve_shape_format(in, text, sizeof text));
     node->shape = nerve_shape_2d(in->dim[0], in->dim[1]);
     return NERVE_OK;

@@ -10,11 +10,12 @@ static nerve_status max_pool2d_infer_shape(nerve_graph *g, nerve_node_data *node
 {
     nerve_status st = pool2d_infer_shape(g, node, err);
     if (st != NERVE_OK) return st;
-    const nerve_shape *in = &nerve_node_input(g, node, 0)->shape;
-    if (in->dim[2] * in->dim[3] > MAX_POOL_PLANE_MAX)
+    const nerve_node_data *x = nerve_node_input(g, node, 0);
+    if (x->shape.dim[2] * x->shape.dim[3] > MAX_POOL_PLANE_MAX)
         return nerve_error_set(err, NERVE_ERR_SHAPE,
-                               "max_pool2d '%s': planes of %lldx%lld exceed %lld elements",
-                               node->name, (long long)in->dim[2], (long long)in->dim[3],
+                               "max_pool2d: input '%s' has planes of %lldx%lld, more than %lld "
+                               "elements", x->name, (long long)x->shape.dim[2],
+                               (long long)x->shape.dim[3],
                                (long long)MAX_POOL_PLANE_MAX);
     node->aux_size = nerve_shape_numel(&node->shape);
     return NERVE_OK;

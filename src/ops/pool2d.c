@@ -58,22 +58,22 @@ static int64_t pool_output_size(int64_t in, int64_t kernel, int64_t pad, int64_t
 
 nerve_status pool2d_infer_shape(nerve_graph *g, nerve_node_data *node, nerve_error *err)
 {
-    const nerve_shape *in = &nerve_node_input(g, node, 0)->shape;
+    const nerve_node_data *x = nerve_node_input(g, node, 0);
+    const nerve_shape *in = &x->shape;
     const nerve_pool2d_options *o = &node->attr.pool;
     char text[64];
     if (in->ndim != 4)
-        return nerve_error_set(err, NERVE_ERR_SHAPE, "%s '%s': input %s is not [N, C, H, W]",
-                               node->op->name, node->name,
-                               nerve_shape_format(in, text, sizeof text));
+        return nerve_error_set(err, NERVE_ERR_SHAPE, "%s: input '%s' %s is not [N, C, H, W]",
+                               node->op->name, x->name, nerve_shape_format(in, text, sizeof text));
     int64_t out[2];
     for (int a = 0; a < 2; a++) {
         out[a] = pool_output_size(in->dim[2 + a], o->kernel[a], o->padding[a], o->stride[a],
                                   o->dilation[a], o->ceil_mode);
         if (out[a] < 1)
             return nerve_error_set(err, NERVE_ERR_SHAPE,
-                                   "%s '%s': input %s is too small for a kernel of %lldx%lld "
+                                   "%s: input '%s' %s is too small for a kernel of %lldx%lld "
                                    "(padding %lldx%lld, dilation %lldx%lld)",
-                                   node->op->name, node->name,
+                                   node->op->name, x->name,
                                    nerve_shape_format(in, text, sizeof text),
                                    (long long)o->kernel[0], (long long)o->kernel[1],
                                    (long long)o->padding[0], (long long)o->padding[1],
