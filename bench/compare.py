@@ -1,6 +1,6 @@
-"""Runs nerve and PyTorch on the benchmark MLP side by side and prints both.
+"""Runs nerve and PyTorch on one benchmark model side by side and prints both.
 
-    /usr/bin/python3 bench/compare.py --nerve build/bench/nerve_bench_mlp [--rounds 3]
+    /usr/bin/python3 bench/compare.py --nerve build/bench/nerve_bench --model mlp [--rounds 3]
 
 The runs are interleaved (nerve, PyTorch, nerve, PyTorch, ...) and each starts
 once the CPU is idle, because the machines are shared (BENCHMARKING.md). Each
@@ -39,6 +39,20 @@ TORCH_SET = {
 TORCH_UNSET = ("OPENBLAS_CORETYPE",)
 # nerve runs in the default environment: none of PyTorch's tunables.
 NERVE_UNSET = tuple(TORCH_SET)
+
+# The benchmark models: bench/<model>.cfg and bench_torch.py's network of the
+# same name, with the work each round does (training steps and inference
+# calls sized so that one run takes about 10 seconds here).
+MODELS = {
+    "mlp": {"title": "MLP 784-256-256-10, batch 128, SGD momentum",
+            "warmup": 100, "steps": 938, "infer1_calls": 20000, "infer256_calls": 400},
+    "lenet": {"title": "LeNet (conv5x5x32 same, pool, conv5x5x64 same, pool, fc1024, fc10), "
+                       "batch 64, Adam",
+              "warmup": 20, "steps": 200, "infer1_calls": 2000, "infer256_calls": 20},
+    "bn_cnn": {"title": "BN-CNN ([conv3x3-BN-ReLU]x2 32ch, pool, [..]x2 64ch, pool, fc256, "
+                        "dropout, fc10), batch 128, Adam",
+               "warmup": 10, "steps": 100, "infer1_calls": 1000, "infer256_calls": 20},
+}
 
 METRICS = (
     ("train_samples_per_s", "train samples/s"),
@@ -127,24 +141,32 @@ def cell(values):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--nerve", required=True, help="the nerve_bench_mlp executable")
-    parser.add_argument("--cfg", default=os.path.join(HERE, "mlp.cfg"))
+    parser.add_argument("--nerve", required=True, help="the nerve_bench executable")
+    parser.add_argument("--model", choices=sorted(MODELS), default="mlp")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--warmup", type=int, default=100, help="untimed training steps")
-    parser.add_argument("--steps", type=int, default=938, help="timed training steps")
+    parser.add_argument("--warmup", type=int, help="untimed training steps")
+    parser.add_argument("--steps", type=int, help="timed training steps")
+    parser.add_argument("--infer1-calls", type=int, help="timed inference calls at batch 1")
+    parser.add_argument("--infer256-calls", type=int, help="timed inference calls at batch 256")
     args = parser.parse_args()
+    model = MODELS[args.model]
+    for key in ("warmup", "steps", "infer1_calls", "infer256_calls"):
+        if getattr(args, key) is None:
+            setattr(args, key, model[key])
     if not os.access(args.nerve, os.X_OK):
         sys.exit(f"compare: {args.nerve} is not an executable (build it first: make build)")
 
     common = ["--threads", str(args.threads), "--warmup", str(args.warmup),
-              "--steps", str(args.steps)]
+              "--steps", str(args.steps), "--infer1-calls", str(args.infer1_calls),
+              "--infer256-calls", str(args.infer256_calls)]
+    cfg = os.path.join(HERE, args.model + ".cfg")
     sides = {
-        "nerve": ([args.nerve, *common, args.cfg], environment(NERVE_UNSET)),
-        "torch": (["/usr/bin/python3", os.path.join(HERE, "bench_mlp_torch.py"), *common],
-                  environment(TORCH_UNSET, TORCH_SET)),
+        "nerve": ([args.nerve, *common, cfg], environment(NERVE_UNSET)),
+        "torch": (["/usr/bin/python3", os.path.join(HERE, "bench_torch.py"), "--model",
+                   args.model, *common], environment(TORCH_UNSET, TORCH_SET)),
     }
-    print(f"MLP 784-256-256-10, batch 128, SGD momentum, {args.threads} threads, "
+    print(f"{model['title']}, {args.threads} threads, "
           f"{args.steps} timed steps after {args.warmup} warm-up; rounds={args.rounds}, interleaved")
     print(f"{datetime.date.today()}  {cpu_model()}, {os.cpu_count()} CPUs")
     print("PyTorch environment: " + " ".join(f"{k}={v}" for k, v in TORCH_SET.items()) +

@@ -1,12 +1,14 @@
-"""PyTorch's side of the MLP benchmark (bench/run.sh; docs/benchmarks.md).
+"""PyTorch's side of the benchmarks (bench/run.sh; docs/benchmarks.md).
 
-The same work as bench_mlp.c, step for step: Fashion-MNIST training images
-scaled by 1/255, MLP 784-256(relu)-256(relu)-10, softmax cross-entropy, SGD
-lr 0.05 momentum 0.9, batch 128, a fresh shuffle every epoch with the last
-partial batch kept; only the training steps after the warm-up are timed.
-Then inference (softmax of the logits, as nerve_predict) at batch 1 and 256.
+The same work as bench_train.c with the model's bench/<model>.cfg, step for
+step: Fashion-MNIST training images scaled by 1/255, the model's network,
+softmax cross-entropy, its optimizer and batch, a fresh shuffle every epoch
+with the last partial batch kept; only the training steps after the warm-up
+are timed. Then inference (softmax of the logits, as nerve_predict) at batch
+1 and 256, in evaluation mode.
 
-    /usr/bin/python3 bench_mlp_torch.py [--threads N] [--warmup STEPS] [--steps STEPS]
+    /usr/bin/python3 bench_torch.py --model mlp|lenet|bn_cnn [--threads N]
+        [--warmup STEPS] [--steps STEPS] [--infer1-calls N] [--infer256-calls N]
 
 Prints one line: torch train_samples_per_s=... infer1_samples_per_s=...
 infer256_samples_per_s=... train_loss=...
@@ -21,11 +23,38 @@ import torch
 from torch import nn
 
 DATA = "/usr/share/datasets/fashion-mnist"
-BATCH = 128
-LR, MOMENTUM = 0.05, 0.9
-# The same counts as bench_mlp.c.
-INFER1_WARMUP, INFER1_CALLS = 500, 20000
-INFER256_BATCH, INFER256_WARMUP, INFER256_CALLS = 256, 20, 400
+INFER256_BATCH = 256
+
+
+def mlp():
+    return nn.Sequential(nn.Flatten(),
+                         nn.Linear(784, 256), nn.ReLU(),
+                         nn.Linear(256, 256), nn.ReLU(),
+                         nn.Linear(256, 10))
+
+
+def lenet():
+    return nn.Sequential(nn.Conv2d(1, 32, 5, padding="same"), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Conv2d(32, 64, 5, padding="same"), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Flatten(), nn.Linear(64 * 7 * 7, 1024), nn.ReLU(),
+                         nn.Linear(1024, 10))
+
+
+def bn_cnn():
+    def block(c_in, c_out):
+        return [nn.Conv2d(c_in, c_out, 3, padding=1), nn.BatchNorm2d(c_out), nn.ReLU()]
+    return nn.Sequential(*block(1, 32), *block(32, 32), nn.MaxPool2d(2),
+                         *block(32, 64), *block(64, 64), nn.MaxPool2d(2),
+                         nn.Flatten(), nn.Linear(64 * 7 * 7, 256), nn.ReLU(), nn.Dropout(0.5),
+                         nn.Linear(256, 10))
+
+
+# Each model as in its bench/<model>.cfg: network, batch, optimizer.
+MODELS = {
+    "mlp": (mlp, 128, lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9)),
+    "lenet": (lenet, 64, lambda p: torch.optim.Adam(p, lr=0.001)),
+    "bn_cnn": (bn_cnn, 128, lambda p: torch.optim.Adam(p, lr=0.001)),
+}
 
 
 def load_idx(images_path, labels_path):
@@ -33,16 +62,15 @@ def load_idx(images_path, labels_path):
         images = np.frombuffer(f.read(), np.uint8, offset=16)
     with gzip.open(labels_path, "rb") as f:
         labels = np.frombuffer(f.read(), np.uint8, offset=8)
-    images = images.reshape(len(labels), 784).astype(np.float32) / 255
+    images = images.reshape(len(labels), 1, 28, 28).astype(np.float32) / 255
     return torch.from_numpy(images), torch.from_numpy(labels.astype(np.int64))
 
 
-def train(model, inputs, labels, warmup, steps):
+def train(model, batch, optimizer, inputs, labels, warmup, steps):
     """Returns (samples per second, the epoch's running mean loss at the end)."""
-    optimizer = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
     loss_fn = nn.CrossEntropyLoss()
     count = len(labels)
-    steps_per_epoch = (count + BATCH - 1) // BATCH
+    steps_per_epoch = (count + batch - 1) // batch
     generator = torch.Generator().manual_seed(1)
     model.train()
     start = 0.0
@@ -52,7 +80,7 @@ def train(model, inputs, labels, warmup, steps):
         if step == 0:
             order = torch.randperm(count, generator=generator)
             loss_sum, seen = 0.0, 0
-        index = order[step * BATCH:(step + 1) * BATCH]
+        index = order[step * batch:(step + 1) * batch]
         x, y = inputs[index], labels[index]
         optimizer.zero_grad(set_to_none=True)
         loss = loss_fn(model(x), y)
@@ -69,7 +97,8 @@ def train(model, inputs, labels, warmup, steps):
     return timed_samples / (stop - start), loss_sum / seen
 
 
-def infer(model, inputs, batch, warmup, calls):
+def infer(model, inputs, batch, calls):
+    warmup = max(1, calls // 40)  # as bench_train.c
     model.eval()
     batches_in_data = len(inputs) // batch
     # inference_mode: no_grad without version counters or view tracking,
@@ -85,20 +114,23 @@ def infer(model, inputs, batch, warmup, calls):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", choices=sorted(MODELS), default="mlp")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--warmup", type=int, default=100)
     parser.add_argument("--steps", type=int, default=938)  # two epochs' worth at batch 128
+    parser.add_argument("--infer1-calls", type=int, default=20000)
+    parser.add_argument("--infer256-calls", type=int, default=400)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(1)
     inputs, labels = load_idx(f"{DATA}/train-images-idx3-ubyte.gz",
                               f"{DATA}/train-labels-idx1-ubyte.gz")
-    model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(),
-                          nn.Linear(256, 256), nn.ReLU(),
-                          nn.Linear(256, 10))
-    train_rate, loss = train(model, inputs, labels, args.warmup, args.steps)
-    infer1 = infer(model, inputs, 1, INFER1_WARMUP, INFER1_CALLS)
-    infer256 = infer(model, inputs, INFER256_BATCH, INFER256_WARMUP, INFER256_CALLS)
+    build, batch, make_optimizer = MODELS[args.model]
+    model = build()
+    train_rate, loss = train(model, batch, make_optimizer(model.parameters()), inputs, labels,
+                             args.warmup, args.steps)
+    infer1 = infer(model, inputs, 1, args.infer1_calls)
+    infer256 = infer(model, inputs, INFER256_BATCH, args.infer256_calls)
     print(f"torch train_samples_per_s={train_rate:.1f} infer1_samples_per_s={infer1:.1f} "
           f"infer256_samples_per_s={infer256:.1f} train_loss={loss:.4f}")
 

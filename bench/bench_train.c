@@ -1,9 +1,10 @@
-/* nerve's side of the MLP benchmark (bench/run.sh; docs/benchmarks.md):
- * trains the network of a .cfg through nerve_train and times only the
- * training steps, then times nerve_predict at batch 1 and batch 256.
- * bench_mlp_torch.py does the same work in PyTorch, step for step.
+/* nerve's side of the benchmarks (bench/run.sh; docs/benchmarks.md): trains
+ * the network of a .cfg through nerve_train and times only the training
+ * steps, then times nerve_predict at batch 1 and batch 256. bench_torch.py
+ * does the same work in PyTorch, step for step.
  *
- *   nerve_bench_mlp [--threads N] [--warmup STEPS] [--steps STEPS] CFG
+ *   nerve_bench [--threads N] [--warmup STEPS] [--steps STEPS]
+ *               [--infer1-calls N] [--infer256-calls N] CFG
  *
  * Prints one line: nerve train_samples_per_s=... infer1_samples_per_s=...
  * infer256_samples_per_s=... train_loss=... */
@@ -14,12 +15,9 @@
 
 #include "nerve.h"
 
-/* Inference work, the same in bench_mlp_torch.py: warm-up calls, then timed ones. */
-#define INFER1_WARMUP 500
-#define INFER1_CALLS 20000
+/* Inference work, the same in bench_torch.py: warm-up calls (a fortieth of
+ * the timed ones, at least one), then the timed calls. */
 #define INFER256_BATCH 256
-#define INFER256_WARMUP 20
-#define INFER256_CALLS 400
 
 static double seconds_now(void)
 {
@@ -74,27 +72,33 @@ static nerve_status time_inference(nerve_model *m, const nerve_dataset *data, in
     return st;
 }
 
+static int warmup_calls(long calls) { return calls / 40 > 0 ? (int)(calls / 40) : 1; }
+
 static int usage(void)
 {
-    fprintf(stderr, "usage: nerve_bench_mlp [--threads N] [--warmup STEPS] [--steps STEPS] CFG\n");
+    fprintf(stderr, "usage: nerve_bench [--threads N] [--warmup STEPS] [--steps STEPS] "
+                    "[--infer1-calls N] [--infer256-calls N] CFG\n");
     return 2;
 }
 
 static int fail(const nerve_error *err)
 {
-    fprintf(stderr, "nerve_bench_mlp: %s\n", err->message);
+    fprintf(stderr, "nerve_bench: %s\n", err->message);
     return 1;
 }
 
 int main(int argc, char **argv)
 {
     long threads = 2, warmup = 100, steps = 938; /* 938 steps: two epochs' worth at batch 128 */
+    long infer1_calls = 20000, infer256_calls = 400;
     const char *cfg = NULL;
     for (int i = 1; i < argc; i++) {
         long *value = strcmp(argv[i], "--threads") == 0  ? &threads
                       : strcmp(argv[i], "--warmup") == 0 ? &warmup
                       : strcmp(argv[i], "--steps") == 0  ? &steps
-                                                         : NULL;
+                      : strcmp(argv[i], "--infer1-calls") == 0   ? &infer1_calls
+                      : strcmp(argv[i], "--infer256-calls") == 0 ? &infer256_calls
+                                                                 : NULL;
         if (!value) {
             if (cfg || argv[i][0] == '-') return usage();
             cfg = argv[i];
@@ -127,10 +131,12 @@ int main(int argc, char **argv)
     options.user = &clock;
     double infer1 = 0, infer256 = 0;
     nerve_status st = nerve_train(m, &train, NULL, &options, &err);
-    if (st == NERVE_OK) st = time_inference(m, &train, 1, INFER1_WARMUP, INFER1_CALLS, &infer1, &err);
     if (st == NERVE_OK)
-        st = time_inference(m, &train, INFER256_BATCH, INFER256_WARMUP, INFER256_CALLS, &infer256,
+        st = time_inference(m, &train, 1, warmup_calls(infer1_calls), (int)infer1_calls, &infer1,
                             &err);
+    if (st == NERVE_OK)
+        st = time_inference(m, &train, INFER256_BATCH, warmup_calls(infer256_calls),
+                            (int)infer256_calls, &infer256, &err);
     nerve_dataset_free(&train);
     nerve_model_free(m);
     if (st != NERVE_OK) return fail(&err);
