@@ -200,7 +200,8 @@ static void test_identity(void **state)
     nerve_node w = gc_random_param(f, "w", nerve_shape_2d(3, 4), 1, 0);
     nerve_node y = nerve_identity(f->g, x, &f->err);
     nerve_node both[2] = {y, x};
-    expect_gradients(f, nerve_linear(f->g, nerve_add(f->g, NULL, both, 2, &f->err), w, -1, &f->err));
+    nerve_node sum = nerve_add(f->g, NULL, both, 2, &f->err);
+    expect_gradients(f, nerve_linear(f->g, sum, w, -1, &f->err));
 }
 
 int main(void)

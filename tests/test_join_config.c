@@ -102,9 +102,9 @@ static void test_concat_joins_features_in_input_order(void **state)
 static void test_pooling_and_reshape_sections_build_torch_shapes(void **state)
 {
     nerve_model *m = load_ok("[net]\ninput = 2x7x7\n"
-                             "[maxpool2d]\nname = max\nkernel = 3\nstride = 2\nceil_mode = 1\n"
+                             "[maxpool2d]\nname = max\nkernel = 3\nstride = 2\nceil_mode = true\n"
                              "[avgpool2d]\nname = avg\nkernel = 2,2\npadding = 1\n"
-                             "count_include_pad = 0\n"
+                             "count_include_pad = false\n"
                              "[identity]\nname = same\n"
                              "[reshape]\nname = flat\nshape = 2, -1\n"
                              "[reshape]\nname = back\nshape = 2,2,2\n"

@@ -225,8 +225,9 @@ nerve_status nerve_graph_name_op(nerve_node_data *proto, const char *op, const c
 {
     if (!name) return NERVE_OK;
     if (strlen(name) >= sizeof proto->name)
-        return nerve_error_set(err, NERVE_ERR_INVALID, "%s: name '%.40s...' longer than %d characters",
-                               op, name, (int)sizeof proto->name - 1);
+        return nerve_error_set(err, NERVE_ERR_INVALID,
+                               "%s: name '%.40s...' longer than %d characters", op, name,
+                               (int)sizeof proto->name - 1);
     strcpy(proto->name, name);
     return NERVE_OK;
 }

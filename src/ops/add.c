@@ -12,8 +12,9 @@ static nerve_status add_infer_shape(nerve_graph *g, nerve_node_data *node, nerve
         if (!nerve_shape_equal(&x->shape, &first->shape))
             return nerve_error_set(err, NERVE_ERR_SHAPE,
                                    "add '%s': input %d '%s' is %s but input 0 '%s' is %s",
-                                   node->name, k, x->name, nerve_shape_format(&x->shape, a, sizeof a),
-                                   first->name, nerve_shape_format(&first->shape, b, sizeof b));
+                                   node->name, k, x->name,
+                                   nerve_shape_format(&x->shape, a, sizeof a), first->name,
+                                   nerve_shape_format(&first->shape, b, sizeof b));
     }
     node->shape = first->shape;
     return NERVE_OK;

@@ -8,8 +8,9 @@ static nerve_status concat_infer_shape(nerve_graph *g, nerve_node_data *node, ne
     const nerve_node_data *first = nerve_node_input(g, node, 0);
     char a[64], b[64];
     if (first->shape.ndim < 2)
-        return nerve_error_set(err, NERVE_ERR_SHAPE, "concat '%s': input 0 '%s' is %s, not [N, C, ...]",
-                               node->name, first->name,
+        return nerve_error_set(err, NERVE_ERR_SHAPE,
+                               "concat '%s': input 0 '%s' is %s, not [N, C, ...]", node->name,
+                               first->name,
                                nerve_shape_format(&first->shape, a, sizeof a));
     node->shape = first->shape;
     for (int k = 1; k < node->input_count; k++) {
@@ -21,8 +22,9 @@ static nerve_status concat_infer_shape(nerve_graph *g, nerve_node_data *node, ne
             return nerve_error_set(err, NERVE_ERR_SHAPE,
                                    "concat '%s': input %d '%s' is %s but input 0 '%s' is %s; "
                                    "all dims but 1 must agree",
-                                   node->name, k, x->name, nerve_shape_format(&x->shape, a, sizeof a),
-                                   first->name, nerve_shape_format(&first->shape, b, sizeof b));
+                                   node->name, k, x->name,
+                                   nerve_shape_format(&x->shape, a, sizeof a), first->name,
+                                   nerve_shape_format(&first->shape, b, sizeof b));
         node->shape.dim[1] += x->shape.dim[1];
     }
     return NERVE_OK;

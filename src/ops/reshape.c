@@ -9,7 +9,8 @@ static nerve_status reshape_infer_shape(nerve_graph *g, nerve_node_data *node, n
 {
     const nerve_shape *in = &nerve_node_input(g, node, 0)->shape;
     nerve_shape out = {.ndim = 1, .dim = {nerve_shape_rows(in)}};
-    for (int d = 0; d < RESHAPE_MAX_DIMS && node->attr.i[d]; d++) out.dim[out.ndim++] = node->attr.i[d];
+    for (int d = 0; d < RESHAPE_MAX_DIMS && node->attr.i[d]; d++)
+        out.dim[out.ndim++] = node->attr.i[d];
     node->shape = out;
     return NERVE_OK;
 }
@@ -56,8 +57,8 @@ nerve_node nerve_reshape(nerve_graph *g, nerve_node x, nerve_shape sample_shape,
     bool fits = inferred >= 0 ? have > 0 && have % known == 0 : have == known;
     if (!fits) {
         nerve_error_set(err, NERVE_ERR_SHAPE,
-                        "reshape: input %s has %lld elements per sample, which shape %s cannot hold",
-                        nerve_shape_format(in, text, sizeof text), (long long)have, target);
+                        "reshape: input %s has %lld elements per sample, which shape %s cannot "
+                        "hold", nerve_shape_format(in, text, sizeof text), (long long)have, target);
         return -1;
     }
     if (inferred >= 0) sample_shape.dim[inferred] = have / known;
