@@ -185,6 +185,48 @@ nerve_node nerve_softmax_axis(nerve_graph *g, nerve_node x, int axis, nerve_erro
 nerve_node nerve_log_softmax(nerve_graph *g, nerve_node x, int axis, nerve_error *err);
 /* Flattens [N, ...] into [N, prod(...)]; shares the input's memory. */
 nerve_node nerve_flatten(nerve_graph *g, nerve_node x, nerve_error *err);
+/* Reshapes each sample of x [N, ...] to sample_shape, which may hold one -1
+ * (inferred from the element count), as torch.reshape of the non-batch
+ * dims; shares the input's memory. */
+nerve_node nerve_reshape(nerve_graph *g, nerve_node x, nerve_shape sample_shape, nerve_error *err);
+/* y = x; shares the input's memory (it costs nothing). */
+nerve_node nerve_identity(nerve_graph *g, nerve_node x, nerve_error *err);
+/* The joins name their node (NULL: "node<i>"), so that a shape error names
+ * the join and the inputs that do not agree.
+ * The element-wise sum of 2..8 inputs of one shape (a residual shortcut);
+ * an input may appear more than once. */
+nerve_node nerve_add(nerve_graph *g, const char *name, const nerve_node *inputs, int count,
+                     nerve_error *err);
+/* Concatenation of 2..8 inputs along dim 1 (the channels of [N, C, ...],
+ * the features of [N, F]), as torch.cat(dim=1); all other dims must agree. */
+nerve_node nerve_concat(nerve_graph *g, const char *name, const nerve_node *inputs, int count,
+                        nerve_error *err);
+
+/* 2-D pooling over x [N, C, H, W], as torch.nn.functional.max_pool2d and
+ * avg_pool2d (docs/reference.md, "Pooling", gives the output size and the
+ * divisor). Each pair is (height, width). */
+typedef struct nerve_pool2d_options {
+    int64_t kernel[2];        /* >= 1 */
+    int64_t stride[2];        /* >= 1 (defaults: the kernel) */
+    int64_t padding[2];       /* implicit -inf (max) or 0 (avg), at most kernel / 2 (0) */
+    int64_t dilation[2];      /* max only: >= 1 (1) */
+    bool ceil_mode;           /* round the output size up; a window must still start
+                                 inside the input or the left padding (false) */
+    bool count_include_pad;   /* avg only: padding counts in the divisor (true) */
+    int64_t divisor_override; /* avg only: the divisor of every window; 0: none (0) */
+} nerve_pool2d_options;
+
+/* PyTorch's defaults, shown above, for a kernel_h x kernel_w window. */
+nerve_pool2d_options nerve_pool2d_defaults(int64_t kernel_h, int64_t kernel_w);
+/* The maximum of each window; its gradient goes to the window's first
+ * maximum in row-major order, as torch on the CPU (overlapping windows add). */
+nerve_node nerve_max_pool2d(nerve_graph *g, nerve_node x, const nerve_pool2d_options *options,
+                            nerve_error *err);
+nerve_node nerve_avg_pool2d(nerve_graph *g, nerve_node x, const nerve_pool2d_options *options,
+                            nerve_error *err);
+/* The mean of each channel: [N, C, H, W] (or any [N, C, ...]) -> [N, C],
+ * as nn.AdaptiveAvgPool2d(1) followed by flatten. */
+nerve_node nerve_global_avg_pool(nerve_graph *g, nerve_node x, nerve_error *err);
 
 /* Losses: scalar nodes with PyTorch's semantics (docs/reference.md, "Losses",
  * gives each formula). Every builder takes options; NULL means PyTorch's

@@ -8,6 +8,17 @@
 #include <stdint.h>
 #include "nerve.h"
 
+/* Where the windows of a 2-D pooling lie: x is [planes, in_h, in_w] (planes =
+ * N * C of NCHW), y [planes, out_h, out_w]; window (oh, ow) starts at
+ * (oh * stride_h - pad_h, ow * stride_w - pad_w) and takes every dilation-th
+ * element of kernel_h x kernel_w. */
+typedef struct nerve_pool2d_geometry {
+    int64_t planes, in_h, in_w, out_h, out_w;
+    int64_t kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w;
+    bool count_include_pad;   /* avg: padded positions count in the divisor */
+    int64_t divisor_override; /* avg: the divisor of every window; 0: none */
+} nerve_pool2d_geometry;
+
 typedef struct nerve_backend {
     const char *name;
     void (*set_threads)(int n);
@@ -141,6 +152,31 @@ typedef struct nerve_backend {
     void (*bce_with_logits_backward)(const nerve_real *x, const nerve_real *y,
                                      const nerve_real *pos_weight, nerve_real scale,
                                      nerve_real *dx, int64_t rows, int64_t cols);
+
+    /* Max pooling, as torch's CPU max_pool2d: padding is -inf, the first
+     * maximum in row-major order wins a tie (a NaN wins over any number), and
+     * argmax holds its index within the plane (in_h * in_w), as a real. */
+    void (*max_pool2d_forward)(const nerve_pool2d_geometry *p, const nerve_real *x, nerve_real *y,
+                               nerve_real *argmax);
+    /* dx[plane, argmax] += dy, for every output; overlapping windows add up. */
+    void (*max_pool2d_backward)(const nerve_pool2d_geometry *p, const nerve_real *argmax,
+                                const nerve_real *dy, nerve_real *dx);
+    /* Average pooling, as torch's avg_pool2d (divisor: docs/reference.md). */
+    void (*avg_pool2d_forward)(const nerve_pool2d_geometry *p, const nerve_real *x, nerve_real *y);
+    /* dx += dy / divisor over each window. */
+    void (*avg_pool2d_backward)(const nerve_pool2d_geometry *p, const nerve_real *dy,
+                                nerve_real *dx);
+    /* y[p] = mean of x[p, 0..size); backward dx[p, i] += dy[p] / size. */
+    void (*mean_rows)(const nerve_real *x, nerve_real *y, int64_t rows, int64_t size);
+    void (*mean_rows_backward)(const nerve_real *dy, nerve_real *dx, int64_t rows, int64_t size);
+    /* y = x[0] + ... + x[count - 1], n elements each. */
+    void (*add_forward)(const nerve_real *const *x, int count, nerve_real *y, int64_t n);
+    /* Row blocks of matrices with row strides: dst[r, c] = src[r, c], or
+     * dst[r, c] += src[r, c], for r < rows, c < cols (concat, add's backward). */
+    void (*copy_block)(int64_t rows, int64_t cols, const nerve_real *src, int64_t src_stride,
+                       nerve_real *dst, int64_t dst_stride);
+    void (*add_block)(int64_t rows, int64_t cols, const nerve_real *src, int64_t src_stride,
+                      nerve_real *dst, int64_t dst_stride);
 } nerve_backend;
 
 const nerve_backend *nerve_backend_cpu(void);

@@ -220,6 +220,18 @@ nerve_node nerve_graph_add_op(nerve_graph *g, const nerve_op *op, const int *inp
     return g->node_count - 1;
 }
 
+nerve_status nerve_graph_name_op(nerve_node_data *proto, const char *op, const char *name,
+                                 nerve_error *err)
+{
+    if (!name) return NERVE_OK;
+    if (strlen(name) >= sizeof proto->name)
+        return nerve_error_set(err, NERVE_ERR_INVALID,
+                               "%s: name '%.40s...' longer than %d characters", op, name,
+                               (int)sizeof proto->name - 1);
+    strcpy(proto->name, name);
+    return NERVE_OK;
+}
+
 nerve_status nerve_graph_set_constants(nerve_graph *g, nerve_node n, const float *values,
                                        int64_t count, nerve_error *err)
 {

@@ -44,6 +44,7 @@ struct nerve_node_data {
         int64_t i[4];
         double f[4];
         struct { nerve_reduction reduction; int margin; double param; } loss;
+        nerve_pool2d_options pool;
     } attr;
     nerve_real *constants;               /* per-op constant data (class weights), owned */
     int64_t constant_count;
@@ -82,6 +83,10 @@ struct nerve_graph {
  * already in *proto, and checks its shape at batch 1. Returns the node or -1. */
 nerve_node nerve_graph_add_op(nerve_graph *g, const nerve_op *op, const int *inputs,
                               int input_count, const nerve_node_data *proto, nerve_error *err);
+/* For builders that name their node: proto->name = name (NULL keeps the
+ * default, "node<i>"); a name too long for a node is an error. */
+nerve_status nerve_graph_name_op(nerve_node_data *proto, const char *op, const char *name,
+                                 nerve_error *err);
 /* Gives op node n a copy of values (class weights, ...) as node->constants. */
 nerve_status nerve_graph_set_constants(nerve_graph *g, nerve_node n, const float *values,
                                        int64_t count, nerve_error *err);

@@ -126,6 +126,12 @@ bool cfg_read_string(cfg_reader *r, const char *key, bool required, const char *
 
 bool cfg_read_bool(cfg_reader *r, const char *key, bool def, bool *out)
 {
+    const nerve_config_entry *e = find_entry(r, key);
+    if (r->status == NERVE_OK && e &&
+        (strcmp(e->value, "true") == 0 || strcmp(e->value, "false") == 0)) {
+        *out = take(r, key, false)[0] == 't';
+        return true;
+    }
     int64_t x;
     if (!cfg_read_int(r, key, false, def ? 1 : 0, 0, 1, &x)) return false;
     *out = x != 0;

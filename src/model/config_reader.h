@@ -26,6 +26,7 @@ bool cfg_read_double(cfg_reader *r, const char *key, bool required, double def, 
                      double max, double *out);
 bool cfg_read_string(cfg_reader *r, const char *key, bool required, const char *def, char *out,
                      size_t size);
+/* 0 or 1, or false or true. */
 bool cfg_read_bool(cfg_reader *r, const char *key, bool def, bool *out);
 /* One of choices (NULL-terminated); *out is its index. */
 bool cfg_read_choice(cfg_reader *r, const char *key, const char *const *choices, int def, int *out);

@@ -82,6 +82,13 @@ static const layer_section_type layer_sections[] = {
     {"activation", build_activation},
     {"flatten", build_flatten},
     {"maxout", build_maxout},
+    {"maxpool2d", .build = nerve_maxpool2d_section_build},
+    {"avgpool2d", .build = nerve_avgpool2d_section_build},
+    {"global_avgpool", .build = nerve_global_avgpool_section_build},
+    {"reshape", .build = nerve_reshape_section_build},
+    {"identity", .build = nerve_identity_section_build},
+    {"add", .join = nerve_add_section_join},
+    {"concat", .join = nerve_concat_section_join},
 };
 #define LAYER_SECTION_COUNT (int)(sizeof layer_sections / sizeof layer_sections[0])
 

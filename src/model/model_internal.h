@@ -67,4 +67,20 @@ const char *nerve_layer_section_names(void);
 nerve_status nerve_read_optimizer_section(cfg_reader *r, nerve_optimizer_options *o);
 nerve_status nerve_read_schedule_section(cfg_reader *r, nerve_schedule *s);
 
+/* The parameterless layers and the joins (structural_sections.c). */
+nerve_node nerve_maxpool2d_section_build(nerve_graph *g, const char *name, nerve_node input,
+                                         cfg_reader *r, nerve_rng *rng, nerve_error *err);
+nerve_node nerve_avgpool2d_section_build(nerve_graph *g, const char *name, nerve_node input,
+                                         cfg_reader *r, nerve_rng *rng, nerve_error *err);
+nerve_node nerve_global_avgpool_section_build(nerve_graph *g, const char *name, nerve_node input,
+                                              cfg_reader *r, nerve_rng *rng, nerve_error *err);
+nerve_node nerve_reshape_section_build(nerve_graph *g, const char *name, nerve_node input,
+                                       cfg_reader *r, nerve_rng *rng, nerve_error *err);
+nerve_node nerve_identity_section_build(nerve_graph *g, const char *name, nerve_node input,
+                                        cfg_reader *r, nerve_rng *rng, nerve_error *err);
+nerve_node nerve_add_section_join(nerve_graph *g, const char *name, const nerve_node *inputs,
+                                  int input_count, cfg_reader *r, nerve_error *err);
+nerve_node nerve_concat_section_join(nerve_graph *g, const char *name, const nerve_node *inputs,
+                                     int input_count, cfg_reader *r, nerve_error *err);
+
 #endif

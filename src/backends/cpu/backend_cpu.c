@@ -42,6 +42,15 @@ static const nerve_backend cpu_backend = {
     .binary_cross_entropy_backward = nerve_cpu_binary_cross_entropy_backward,
     .bce_with_logits = nerve_cpu_bce_with_logits,
     .bce_with_logits_backward = nerve_cpu_bce_with_logits_backward,
+    .max_pool2d_forward = nerve_cpu_max_pool2d_forward,
+    .max_pool2d_backward = nerve_cpu_max_pool2d_backward,
+    .avg_pool2d_forward = nerve_cpu_avg_pool2d_forward,
+    .avg_pool2d_backward = nerve_cpu_avg_pool2d_backward,
+    .mean_rows = nerve_cpu_mean_rows,
+    .mean_rows_backward = nerve_cpu_mean_rows_backward,
+    .add_forward = nerve_cpu_add_forward,
+    .copy_block = nerve_cpu_copy_block,
+    .add_block = nerve_cpu_add_block,
 };
 
 const nerve_backend *nerve_backend_cpu(void) { return &cpu_backend; }

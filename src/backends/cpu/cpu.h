@@ -108,4 +108,21 @@ void nerve_cpu_bce_with_logits_backward(const nerve_real *x, const nerve_real *y
                                         const nerve_real *pos_weight, nerve_real scale,
                                         nerve_real *dx, int64_t rows, int64_t cols);
 
+void nerve_cpu_max_pool2d_forward(const nerve_pool2d_geometry *p, const nerve_real *x,
+                                  nerve_real *y, nerve_real *argmax);
+void nerve_cpu_max_pool2d_backward(const nerve_pool2d_geometry *p, const nerve_real *argmax,
+                                   const nerve_real *dy, nerve_real *dx);
+void nerve_cpu_avg_pool2d_forward(const nerve_pool2d_geometry *p, const nerve_real *x,
+                                  nerve_real *y);
+void nerve_cpu_avg_pool2d_backward(const nerve_pool2d_geometry *p, const nerve_real *dy,
+                                   nerve_real *dx);
+void nerve_cpu_mean_rows(const nerve_real *x, nerve_real *y, int64_t rows, int64_t size);
+void nerve_cpu_mean_rows_backward(const nerve_real *dy, nerve_real *dx, int64_t rows,
+                                  int64_t size);
+void nerve_cpu_add_forward(const nerve_real *const *x, int count, nerve_real *y, int64_t n);
+void nerve_cpu_copy_block(int64_t rows, int64_t cols, const nerve_real *src, int64_t src_stride,
+                          nerve_real *dst, int64_t dst_stride);
+void nerve_cpu_add_block(int64_t rows, int64_t cols, const nerve_real *src, int64_t src_stride,
+                         nerve_real *dst, int64_t dst_stride);
+
 #endif

@@ -1,0 +1,157 @@
+/* 2-D max and average pooling over NCHW planes, and the mean of each plane
+ * (global average pooling). Each plane is independent, so the loops run in
+ * parallel over planes, and a plane's backward writes only its own dx. */
+#include <math.h>
+
+#include "backends/cpu/cpu.h"
+
+/* Work (elements read) above which the plane loop forks. */
+static bool pool_worth_forking(const nerve_pool2d_geometry *p)
+{
+    return p->planes > 1 &&
+           p->planes * p->out_h * p->out_w * p->kernel_h * p->kernel_w > NERVE_CPU_PARALLEL_MIN;
+}
+
+/* As torch's cpu_max_pool: the window is clipped to the input, its first
+ * row/column advanced by whole dilations past the padding; the maximum
+ * starts at -inf at the window's first valid position and is replaced by a
+ * strictly greater value or a NaN, so the first maximum wins a tie. */
+void nerve_cpu_max_pool2d_forward(const nerve_pool2d_geometry *p, const nerve_real *x,
+                                  nerve_real *y, nerve_real *argmax)
+{
+    const int64_t in_size = p->in_h * p->in_w, out_size = p->out_h * p->out_w;
+#pragma omp parallel for if (pool_worth_forking(p))
+    for (int64_t plane = 0; plane < p->planes; plane++) {
+        const nerve_real *xp = x + plane * in_size;
+        nerve_real *yp = y + plane * out_size, *ap = argmax + plane * out_size;
+        for (int64_t oh = 0; oh < p->out_h; oh++) {
+            int64_t h0 = oh * p->stride_h - p->pad_h;
+            int64_t h1 = h0 + (p->kernel_h - 1) * p->dilation_h + 1;
+            if (h1 > p->in_h) h1 = p->in_h;
+            while (h0 < 0) h0 += p->dilation_h;
+            for (int64_t ow = 0; ow < p->out_w; ow++) {
+                int64_t w0 = ow * p->stride_w - p->pad_w;
+                int64_t w1 = w0 + (p->kernel_w - 1) * p->dilation_w + 1;
+                if (w1 > p->in_w) w1 = p->in_w;
+                while (w0 < 0) w0 += p->dilation_w;
+                int64_t best = h0 * p->in_w + w0;
+                nerve_real best_value = -INFINITY;
+                for (int64_t h = h0; h < h1; h += p->dilation_h) {
+                    for (int64_t w = w0; w < w1; w += p->dilation_w) {
+                        nerve_real v = xp[h * p->in_w + w];
+                        if (v > best_value || isnan(v)) {
+                            best_value = v;
+                            best = h * p->in_w + w;
+                        }
+                    }
+                }
+                yp[oh * p->out_w + ow] = best_value;
+                ap[oh * p->out_w + ow] = (nerve_real)best;
+            }
+        }
+    }
+}
+
+void nerve_cpu_max_pool2d_backward(const nerve_pool2d_geometry *p, const nerve_real *argmax,
+                                   const nerve_real *dy, nerve_real *dx)
+{
+    const int64_t in_size = p->in_h * p->in_w, out_size = p->out_h * p->out_w;
+#pragma omp parallel for if (p->planes > 1 && p->planes * out_size > NERVE_CPU_PARALLEL_MIN)
+    for (int64_t plane = 0; plane < p->planes; plane++) {
+        const nerve_real *ap = argmax + plane * out_size, *dyp = dy + plane * out_size;
+        nerve_real *dxp = dx + plane * in_size;
+        for (int64_t o = 0; o < out_size; o++) dxp[(int64_t)ap[o]] += dyp[o];
+    }
+}
+
+/* One window of average pooling, as torch's cpu_avg_pool: the window is
+ * first clipped to the padded input (windows that ceil_mode lets run past
+ * the right padding lose that part) and its size there is the divisor with
+ * count_include_pad; then it is clipped to the input, whose size is the
+ * divisor without. divisor_override replaces both. */
+typedef struct avg_window {
+    int64_t h0, h1, w0, w1;
+    nerve_real divisor;
+} avg_window;
+
+static avg_window avg_pool_window(const nerve_pool2d_geometry *p, int64_t oh, int64_t ow)
+{
+    avg_window win;
+    win.h0 = oh * p->stride_h - p->pad_h;
+    win.w0 = ow * p->stride_w - p->pad_w;
+    win.h1 = win.h0 + p->kernel_h;
+    win.w1 = win.w0 + p->kernel_w;
+    if (win.h1 > p->in_h + p->pad_h) win.h1 = p->in_h + p->pad_h;
+    if (win.w1 > p->in_w + p->pad_w) win.w1 = p->in_w + p->pad_w;
+    int64_t padded_size = (win.h1 - win.h0) * (win.w1 - win.w0);
+    if (win.h0 < 0) win.h0 = 0;
+    if (win.w0 < 0) win.w0 = 0;
+    if (win.h1 > p->in_h) win.h1 = p->in_h;
+    if (win.w1 > p->in_w) win.w1 = p->in_w;
+    int64_t divisor = p->divisor_override     ? p->divisor_override
+                      : p->count_include_pad ? padded_size
+                                             : (win.h1 - win.h0) * (win.w1 - win.w0);
+    win.divisor = (nerve_real)divisor;
+    return win;
+}
+
+void nerve_cpu_avg_pool2d_forward(const nerve_pool2d_geometry *p, const nerve_real *x,
+                                  nerve_real *y)
+{
+    const int64_t in_size = p->in_h * p->in_w, out_size = p->out_h * p->out_w;
+#pragma omp parallel for if (pool_worth_forking(p))
+    for (int64_t plane = 0; plane < p->planes; plane++) {
+        const nerve_real *xp = x + plane * in_size;
+        nerve_real *yp = y + plane * out_size;
+        for (int64_t oh = 0; oh < p->out_h; oh++) {
+            for (int64_t ow = 0; ow < p->out_w; ow++) {
+                avg_window win = avg_pool_window(p, oh, ow);
+                nerve_real sum = 0;
+                for (int64_t h = win.h0; h < win.h1; h++)
+                    for (int64_t w = win.w0; w < win.w1; w++) sum += xp[h * p->in_w + w];
+                yp[oh * p->out_w + ow] = sum / win.divisor;
+            }
+        }
+    }
+}
+
+void nerve_cpu_avg_pool2d_backward(const nerve_pool2d_geometry *p, const nerve_real *dy,
+                                   nerve_real *dx)
+{
+    const int64_t in_size = p->in_h * p->in_w, out_size = p->out_h * p->out_w;
+#pragma omp parallel for if (pool_worth_forking(p))
+    for (int64_t plane = 0; plane < p->planes; plane++) {
+        const nerve_real *dyp = dy + plane * out_size;
+        nerve_real *dxp = dx + plane * in_size;
+        for (int64_t oh = 0; oh < p->out_h; oh++) {
+            for (int64_t ow = 0; ow < p->out_w; ow++) {
+                avg_window win = avg_pool_window(p, oh, ow);
+                nerve_real share = dyp[oh * p->out_w + ow] / win.divisor;
+                for (int64_t h = win.h0; h < win.h1; h++)
+                    for (int64_t w = win.w0; w < win.w1; w++) dxp[h * p->in_w + w] += share;
+            }
+        }
+    }
+}
+
+void nerve_cpu_mean_rows(const nerve_real *x, nerve_real *y, int64_t rows, int64_t size)
+{
+#pragma omp parallel for if (rows > 1 && rows * size > NERVE_CPU_PARALLEL_MIN)
+    for (int64_t r = 0; r < rows; r++) {
+        const nerve_real *xr = x + r * size;
+        nerve_real sum = 0;
+        for (int64_t i = 0; i < size; i++) sum += xr[i];
+        y[r] = sum / (nerve_real)size;
+    }
+}
+
+void nerve_cpu_mean_rows_backward(const nerve_real *dy, nerve_real *dx, int64_t rows,
+                                  int64_t size)
+{
+#pragma omp parallel for if (rows > 1 && rows * size > NERVE_CPU_PARALLEL_MIN)
+    for (int64_t r = 0; r < rows; r++) {
+        nerve_real *dxr = dx + r * size;
+        nerve_real share = dy[r] / (nerve_real)size;
+        for (int64_t i = 0; i < size; i++) dxr[i] += share;
+    }
+}
