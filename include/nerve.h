@@ -836,7 +836,8 @@ void nerve_model_normalization(const nerve_model *m, double *mean, double *std);
 void nerve_model_set_normalization(nerve_model *m, double mean, double std);
 
 /* The [augment] pipeline for the model's training data (normalised as
- * nerve_model_load_data does), seeded by seed; an error when [augment]
+ * nerve_model_load_data does); its stream is derived from seed ([net] seed)
+ * apart from the weights' and the shuffling's. An error when [augment]
  * enables nothing. */
 nerve_augment *nerve_model_augment_new(const nerve_model *m, uint64_t seed, nerve_error *err);
 

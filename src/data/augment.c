@@ -1,9 +1,8 @@
 /* On-the-fly augmentation of image batches, with torchvision's semantics:
  * RandomCrop(padding), RandomHorizontalFlip, RandomAffine(degrees,
  * translate), ColorJitter(brightness, contrast) and RandomErasing, in that
- * order. The geometric transforms are one pass: every output pixel is looked
- * up through the affine warp, the flip and the crop window, which gives what
- * applying them one after the other gives. */
+ * order. The geometric transforms are two passes: the crop and the flip,
+ * whole pixels, into a work image; then the affine warp back. */
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
@@ -101,8 +100,8 @@ nerve_augment *nerve_augment_new(const nerve_augment_options *options, nerve_sha
     }
     nerve_augment *a = calloc(1, sizeof *a);
     int threads = nerve_get_threads() > 0 ? nerve_get_threads() : 1;
-    int64_t size = nerve_shape_numel(&image);
-    if (a) a->scratch = malloc((size_t)threads * (size_t)size * sizeof *a->scratch);
+    int64_t framed = image.dim[0] * (image.dim[1] + 2) * (image.dim[2] + 2);
+    if (a) a->scratch = malloc((size_t)threads * (size_t)framed * sizeof *a->scratch);
     if (!a || !a->scratch) {
         free(a);
         nerve_error_set(err, NERVE_ERR_NOMEM, "out of memory for the augmentation's work images");
@@ -179,52 +178,77 @@ void augment_draw_sample(const nerve_augment *a, nerve_rng *rng, augment_draw *d
     if (o->erase > 0 && nerve_rng_uniform(rng) < o->erase) draw_erasing(a, rng, d);
 }
 
-/* Pixel (y, x) of the cropped and flipped image, read from the original in
- * source; black outside the crop window and in the padding. */
-static nerve_real cropped_pixel(const nerve_augment *a, const augment_draw *d,
-                                const nerve_real *source, int64_t y, int64_t x)
+/* The cropped and flipped image into framed, with a frame of one black
+ * pixel on every side: (H + 2) x (W + 2) per channel. Pixel (y, x) of the
+ * crop is pixel (y + crop_y - P, x + crop_x - P) of the original padded
+ * with black; the flip mirrors x first. */
+static void crop_and_flip(const nerve_augment *a, const augment_draw *d, const nerve_real *image,
+                          nerve_real *framed)
 {
-    if (y < 0 || y >= a->height || x < 0 || x >= a->width) return a->black;
-    int64_t padding = a->options.crop_padding;
-    int64_t sy = y + d->crop_y - padding;
-    int64_t sx = (d->flip ? a->width - 1 - x : x) + d->crop_x - padding;
-    if (sy < 0 || sy >= a->height || sx < 0 || sx >= a->width) return a->black;
-    return source[sy * a->width + sx];
+    int64_t width = a->width, height = a->height, framed_width = width + 2;
+    int64_t shift_y = d->crop_y - a->options.crop_padding;
+    int64_t shift_x = d->crop_x - a->options.crop_padding;
+    for (int64_t c = 0; c < a->channels; c++) {
+        for (int64_t y = -1; y <= height; y++) {
+            nerve_real *row = framed + (c * (height + 2) + y + 1) * framed_width;
+            int64_t sy = y + shift_y;
+            if (y < 0 || y >= height || sy < 0 || sy >= height) {
+                for (int64_t x = 0; x < framed_width; x++) row[x] = a->black;
+                continue;
+            }
+            const nerve_real *source = image + (c * height + sy) * width;
+            row[0] = row[width + 1] = a->black;
+            for (int64_t x = 0; x < width; x++) {
+                int64_t sx = (d->flip ? width - 1 - x : x) + shift_x;
+                row[x + 1] = sx >= 0 && sx < width ? source[sx] : a->black;
+            }
+        }
+    }
 }
 
-/* The crop, the flip and the affine warp, from source (a copy of the image)
- * into image. Whole-pixel shifts look one pixel up; a rotation samples
- * bilinearly about the centre ((W - 1) / 2, (H - 1) / 2), as torchvision's
- * affine with align_corners=False, outside pixels counting as black. */
-static void warp(const nerve_augment *a, const augment_draw *d, const nerve_real *source,
-                 nerve_real *image)
+/* The affine warp of the framed image into image. Whole-pixel shifts copy;
+ * a rotation samples bilinearly about the centre ((W - 1) / 2, (H - 1) / 2),
+ * as torchvision's affine with align_corners=False, outside pixels counting
+ * as black. The frame makes every neighbour of a point inside [-1, W] x
+ * [-1, H] readable without a check; farther points are black. */
+static void affine(const nerve_augment *a, const augment_draw *d, const nerve_real *framed,
+                   nerve_real *image)
 {
-    int64_t plane = a->height * a->width;
+    int64_t width = a->width, height = a->height, framed_width = width + 2;
     double radians = d->angle * (3.14159265358979323846 / 180.0);
     double cos_a = cos(radians), sin_a = sin(radians);
-    double cx = 0.5 * (double)(a->width - 1), cy = 0.5 * (double)(a->height - 1);
+    double cx = 0.5 * (double)(width - 1), cy = 0.5 * (double)(height - 1);
     for (int64_t c = 0; c < a->channels; c++) {
-        const nerve_real *in = source + c * plane;
-        nerve_real *out = image + c * plane;
-        for (int64_t y = 0; y < a->height; y++) {
-            for (int64_t x = 0; x < a->width; x++) {
-                if (d->angle == 0) {
-                    out[y * a->width + x] =
-                        cropped_pixel(a, d, in, y - d->shift_y, x - d->shift_x);
-                    continue;
+        const nerve_real *in = framed + c * (height + 2) * framed_width;
+        nerve_real *out = image + c * height * width;
+        for (int64_t y = 0; y < height; y++) {
+            if (d->angle == 0) {
+                int64_t fy = y - d->shift_y + 1;
+                for (int64_t x = 0; x < width; x++) {
+                    int64_t fx = x - d->shift_x + 1;
+                    out[y * width + x] = fy >= 0 && fy < height + 2 && fx >= 0 &&
+                                                 fx < framed_width
+                                             ? in[fy * framed_width + fx]
+                                             : a->black;
                 }
-                /* The inverse map: undo the shift, then rotate clockwise
-                 * (in image coordinates, y pointing down). */
-                double u = (double)(x - d->shift_x) - cx, v = (double)(y - d->shift_y) - cy;
+                continue;
+            }
+            /* The inverse map: undo the shift, then rotate clockwise (in
+             * image coordinates, y pointing down). */
+            double v = (double)(y - d->shift_y) - cy;
+            for (int64_t x = 0; x < width; x++) {
+                double u = (double)(x - d->shift_x) - cx;
                 double sx = cos_a * u - sin_a * v + cx, sy = sin_a * u + cos_a * v + cy;
                 double fx0 = floor(sx), fy0 = floor(sy);
+                if (fx0 < -1 || fx0 >= (double)width || fy0 < -1 || fy0 >= (double)height) {
+                    out[y * width + x] = a->black;
+                    continue;
+                }
                 double fx = sx - fx0, fy = sy - fy0;
-                int64_t x0 = (int64_t)fx0, y0 = (int64_t)fy0;
-                double top = (1 - fx) * cropped_pixel(a, d, in, y0, x0) +
-                             fx * cropped_pixel(a, d, in, y0, x0 + 1);
-                double bottom = (1 - fx) * cropped_pixel(a, d, in, y0 + 1, x0) +
-                                fx * cropped_pixel(a, d, in, y0 + 1, x0 + 1);
-                out[y * a->width + x] = (nerve_real)((1 - fy) * top + fy * bottom);
+                const nerve_real *p = in + ((int64_t)fy0 + 1) * framed_width + (int64_t)fx0 + 1;
+                double top = (1 - fx) * p[0] + fx * p[1];
+                double bottom = (1 - fx) * p[framed_width] + fx * p[framed_width + 1];
+                out[y * width + x] = (nerve_real)((1 - fy) * top + fy * bottom);
             }
         }
     }
@@ -278,8 +302,8 @@ void augment_sample(const nerve_augment *a, const augment_draw *d, nerve_real *i
     bool moves = d->crop_y != a->options.crop_padding || d->crop_x != a->options.crop_padding ||
                  d->flip || d->angle != 0 || d->shift_x != 0 || d->shift_y != 0;
     if (moves) {
-        memcpy(scratch, image, (size_t)(a->channels * a->height * a->width) * sizeof *image);
-        warp(a, d, scratch, image);
+        crop_and_flip(a, d, image, scratch);
+        affine(a, d, scratch, image);
     }
     jitter(a, d, image);
     if (d->erase) erase(a, d, image);
@@ -289,6 +313,7 @@ void nerve_augment_apply(nerve_augment *a, nerve_real *images, int64_t n)
 {
     uint64_t batch_key = nerve_rng_next(&a->rng);
     int64_t size = a->channels * a->height * a->width;
+    int64_t framed = a->channels * (a->height + 2) * (a->width + 2);
 #pragma omp parallel for num_threads(a->threads) schedule(static) \
     if (n * size >= PARALLEL_THRESHOLD)
     for (int64_t i = 0; i < n; i++) {
@@ -296,6 +321,6 @@ void nerve_augment_apply(nerve_augment *a, nerve_real *images, int64_t n)
         nerve_rng_seed(&rng, batch_key ^ ((uint64_t)i + 1) * SAMPLE_STREAM_MIX);
         augment_draw d;
         augment_draw_sample(a, &rng, &d);
-        augment_sample(a, &d, images + i * size, a->scratch + omp_get_thread_num() * size);
+        augment_sample(a, &d, images + i * size, a->scratch + omp_get_thread_num() * framed);
     }
 }

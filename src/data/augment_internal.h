@@ -25,12 +25,13 @@ struct nerve_augment {
     nerve_real erase_fill; /* erase_value in batch units */
     nerve_rng rng;         /* one draw per batch: the key of its samples' streams */
     int threads;
-    nerve_real *scratch;   /* a copy of the image being warped, one per thread */
+    nerve_real *scratch;   /* the image being warped, C x (H + 2) x (W + 2), one per thread */
 };
 
 /* The draws of one sample, from its own stream. */
 void augment_draw_sample(const nerve_augment *a, nerve_rng *rng, augment_draw *d);
-/* Applies d to one image [C, H, W] in place; scratch holds C * H * W values. */
+/* Applies d to one image [C, H, W] in place; scratch holds
+ * C * (H + 2) * (W + 2) values. */
 void augment_sample(const nerve_augment *a, const augment_draw *d, nerve_real *image,
                     nerve_real *scratch);
 

@@ -8,6 +8,10 @@
 
 #include "model/model_internal.h"
 
+/* Mixed into the seed: the augmentation's stream is apart from the weights'
+ * and the shuffling's, which turning it on therefore leaves as they were. */
+#define AUGMENT_STREAM 0xa0906e17ULL
+
 /* The order in which transforms are named when one is needed. */
 static const char *const transform_keys[] = {"crop_padding", "flip",     "rotation", "translate",
                                              "brightness",   "contrast", "erase"};
@@ -65,7 +69,7 @@ nerve_status nerve_check_augment_input(nerve_config *cfg, const nerve_model_sett
         for (size_t k = 0; !key && k < sizeof transform_keys / sizeof transform_keys[0]; k++)
             if (cfg_has(&r, transform_keys[k])) key = transform_keys[k];
         char shape[64];
-        cfg_fail(&r, key, "augmentation takes images: [net] input must be C,H,W (e.g. 1,28,28), "
+        cfg_fail(&r, key, "augmentation takes images: [net] input must be CxHxW (e.g. 1x28x28), "
                           "not %s", nerve_shape_format(&s->input, shape, sizeof shape));
         return r.status;
     }
@@ -83,6 +87,6 @@ nerve_augment *nerve_model_augment_new(const nerve_model *m, uint64_t seed, nerv
     /* A batch value is (pixel / scale - mean) / std (nerve_model_normalize). */
     bool standardized = s->data.normalize == NERVE_NORMALIZE_STANDARDIZE;
     double mean = standardized ? m->mean : 0, std = standardized ? m->std : 1;
-    return nerve_augment_new(&s->augment, s->input, 1 / (s->data.scale * std), -mean / std, seed,
-                             err);
+    return nerve_augment_new(&s->augment, s->input, 1 / (s->data.scale * std), -mean / std,
+                             seed ^ AUGMENT_STREAM, err);
 }

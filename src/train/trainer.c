@@ -112,13 +112,11 @@ nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve
     if (st == NERVE_OK) st = nerve_graph_plan(m->graph, batch, err);
     if (st == NERVE_OK) st = ensure_optimizer(m, err);
     if (st != NERVE_OK) return st;
-    /* Training batches only: evaluation reads the data as it is. Its stream
-     * is its own, so turning it on changes neither the shuffling nor the
-     * initial weights. */
+    /* Training batches only: evaluation reads the data as it is. */
     nerve_augment *augment = NULL;
     if (nerve_augment_enabled(&m->settings.augment)) {
         nerve_error own = {0};
-        augment = nerve_model_augment_new(m, o->seed ^ 0xa0906e17ULL, &own);
+        augment = nerve_model_augment_new(m, o->seed, &own);
         if (!augment) return nerve_error_set(err, own.status, "%s", own.message);
     }
     int64_t *order = malloc((size_t)train->count * sizeof *order);
