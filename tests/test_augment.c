@@ -509,6 +509,19 @@ static void test_augment_needs_an_image_input(void **state)
     nerve_model_free(m);
 }
 
+/* examples/fashion_augment.cfg: the main job's network on augmented images. */
+static void test_the_augment_example_loads(void **state)
+{
+    (void)state;
+    nerve_model *m = NULL;
+    nerve_error err = {0};
+    test_require_ok(
+        nerve_model_load(test_source_path("examples/fashion_augment.cfg"), NULL, &m, &err), &err);
+    const nerve_augment_options *o = &nerve_model_settings_of(m)->augment;
+    assert_true(o->crop_padding == 2 && o->flip == 0.5 && o->rotation == 10 && o->erase == 0.25);
+    nerve_model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -526,6 +539,7 @@ int main(void)
         cmocka_unit_test(test_every_augment_key_reaches_the_options),
         cmocka_unit_test(test_augment_mistakes_name_their_line),
         cmocka_unit_test(test_augment_needs_an_image_input),
+        cmocka_unit_test(test_the_augment_example_loads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
