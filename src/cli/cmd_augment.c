@@ -103,10 +103,10 @@ static int write_grid(nerve_model *m, const nerve_dataset *train, int64_t rows, 
     l.pixel_width = grid_side(l.columns, l.width * zoom);
     l.pixel_height = grid_side(l.rows, l.height * zoom);
     if (l.pixel_width > GRID_MAX_SIDE || l.pixel_height > GRID_MAX_SIDE) {
-        fprintf(stderr, "nerve: %s: the grid would be %lldx%lld pixels (at most %d a side): ask "
-                        "for fewer --rows or --samples, or a smaller --zoom\n",
-                out_path, (long long)l.pixel_width, (long long)l.pixel_height, GRID_MAX_SIDE);
-        return CLI_EXIT_USAGE;
+        return cli_usage_error(&augment_command,
+                               "the grid would be %lldx%lld pixels (at most %d a side): ask for "
+                               "fewer --rows or --samples, or a smaller --zoom",
+                               (long long)l.pixel_width, (long long)l.pixel_height, GRID_MAX_SIDE);
     }
     nerve_error err = {0};
     nerve_augment *augment = nerve_model_augment_new(m, s->seed, &err);

@@ -234,21 +234,28 @@ static void affine(const nerve_augment *a, const augment_draw *d, const nerve_re
                 continue;
             }
             /* The inverse map: undo the shift, then rotate clockwise (in
-             * image coordinates, y pointing down). */
-            double v = (double)(y - d->shift_y) - cy;
+             * image coordinates, y pointing down): source = row + x * step. */
+            double u0 = (double)(-d->shift_x) - cx, v = (double)(y - d->shift_y) - cy;
+            double row_x = cos_a * u0 - sin_a * v + cx, row_y = sin_a * u0 + cos_a * v + cy;
             for (int64_t x = 0; x < width; x++) {
-                double u = (double)(x - d->shift_x) - cx;
-                double sx = cos_a * u - sin_a * v + cx, sy = sin_a * u + cos_a * v + cy;
-                double fx0 = floor(sx), fy0 = floor(sy);
-                if (fx0 < -1 || fx0 >= (double)width || fy0 < -1 || fy0 >= (double)height) {
+                double sx = row_x + cos_a * (double)x, sy = row_y + sin_a * (double)x;
+                /* floor(s) as a truncation of s + 1, which is >= 0 where it
+                 * matters: a point left of or above -1 is black anyway. */
+                if (!(sx >= -1 && sy >= -1)) {
                     out[y * width + x] = a->black;
                     continue;
                 }
-                double fx = sx - fx0, fy = sy - fy0;
-                const nerve_real *p = in + ((int64_t)fy0 + 1) * framed_width + (int64_t)fx0 + 1;
-                double top = (1 - fx) * p[0] + fx * p[1];
-                double bottom = (1 - fx) * p[framed_width] + fx * p[framed_width + 1];
-                out[y * width + x] = (nerve_real)((1 - fy) * top + fy * bottom);
+                int64_t fx1 = (int64_t)(sx + 1), fy1 = (int64_t)(sy + 1);
+                if (fx1 > width || fy1 > height) {
+                    out[y * width + x] = a->black;
+                    continue;
+                }
+                nerve_real fx = (nerve_real)(sx + 1 - (double)fx1);
+                nerve_real fy = (nerve_real)(sy + 1 - (double)fy1);
+                const nerve_real *p = in + fy1 * framed_width + fx1;
+                nerve_real top = p[0] + fx * (p[1] - p[0]);
+                nerve_real bottom = p[framed_width] + fx * (p[framed_width + 1] - p[framed_width]);
+                out[y * width + x] = top + fy * (bottom - top);
             }
         }
     }
