@@ -468,6 +468,56 @@ void nerve_dataset_standardize(nerve_dataset *ds, double mean, double std);
 void nerve_dataset_gather(const nerve_dataset *ds, const int64_t *index, int64_t n,
                           nerve_real *inputs, nerve_real *targets);
 
+/* ---------------------------------------------------------------- augmentation */
+
+/* On-the-fly augmentation of image batches [N, C, H, W], as torchvision's
+ * transforms in the order RandomCrop(padding), RandomHorizontalFlip,
+ * RandomAffine(degrees, translate), ColorJitter(brightness, contrast),
+ * RandomErasing. Every transform is off at its zero value
+ * (nerve_augment_defaults). Values are in the file's pixel units (0..255 for
+ * IDX): the pipeline works on normalised batches and maps them through the
+ * data's normalisation (nerve_augment_new), so it does exactly what the same
+ * transforms do on the raw images, except that values are not clamped to a
+ * pixel range. docs/config.md, [augment], gives the details. */
+typedef struct nerve_augment_options {
+    int64_t crop_padding;  /* RandomCrop(H, padding=P): pad P black pixels on every side,
+                              take a random HxW window */
+    double flip;           /* probability of a horizontal flip */
+    double rotation;       /* degrees: the angle is uniform in [-rotation, rotation],
+                              counter-clockwise about the centre, bilinear */
+    double translate;      /* fraction: shifts round(U[-t*W, t*W]) and round(U[-t*H, t*H]) */
+    double brightness;     /* pixels * U[max(0, 1-b), 1+b] */
+    double contrast;       /* blend with the mean grey: mean + U[max(0, 1-c), 1+c] * (x - mean) */
+    double erase;          /* probability of erasing a rectangle */
+    double erase_scale[2]; /* its area as a fraction of the image: (0.02, 0.33) */
+    double erase_ratio[2]; /* its aspect ratio h/w, log-uniform: (0.3, 3.3) */
+    double erase_value;    /* the pixel value it is filled with: 0 */
+} nerve_augment_options;
+
+/* Every transform off; erasing's shape settings at RandomErasing's defaults. */
+nerve_augment_options nerve_augment_defaults(void);
+/* Whether any transform is on. */
+bool nerve_augment_enabled(const nerve_augment_options *options);
+/* True, with the option's name and the reason, when an option is out of its
+ * range (probabilities in [0, 1], ...). */
+bool nerve_augment_options_problem(const nerve_augment_options *options, const char **key,
+                                   char *why, size_t size);
+
+/* An augmentation pipeline for images of shape image (C, H, W). A batch
+ * value is pixel * gain + offset: gain = 1 / scale and offset = 0 for [data]
+ * normalize = scale; 1 / (scale * std) and -mean / std for standardize.
+ * Everything it uses is allocated here (a work image per thread of
+ * nerve_get_threads()): applying allocates nothing. */
+typedef struct nerve_augment nerve_augment;
+
+nerve_augment *nerve_augment_new(const nerve_augment_options *options, nerve_shape image,
+                                 double gain, double offset, uint64_t seed, nerve_error *err);
+/* Augments the n images of a batch in place. Each call draws the next batch
+ * from the seed's stream; each sample has its own stream derived from it, so
+ * the result does not depend on the number of threads. */
+void nerve_augment_apply(nerve_augment *augment, nerve_real *images, int64_t n);
+void nerve_augment_free(nerve_augment *augment);
+
 /* ---------------------------------------------------------------- safetensors */
 
 /* A read-only view of a safetensors file. Only F32 tensors are exposed as
@@ -785,6 +835,7 @@ typedef struct nerve_model_settings {
     nerve_schedule schedule;
     nerve_loss_kind loss;
     nerve_loss_options loss_options; /* weights are owned by the model */
+    nerve_augment_options augment;   /* [augment]: applied to training batches only */
 } nerve_model_settings;
 
 /* Parses and validates path with the "section.key=value" overrides applied
@@ -825,6 +876,12 @@ void nerve_model_normalize(const nerve_model *m, nerve_dataset *ds);
 /* The normalisation statistics, to save beside the weights. */
 void nerve_model_normalization(const nerve_model *m, double *mean, double *std);
 void nerve_model_set_normalization(nerve_model *m, double mean, double std);
+
+/* The [augment] pipeline for the model's training data (normalised as
+ * nerve_model_load_data does); its stream is derived from seed ([net] seed)
+ * apart from the weights' and the shuffling's. An error when [augment]
+ * enables nothing. */
+nerve_augment *nerve_model_augment_new(const nerve_model *m, uint64_t seed, nerve_error *err);
 
 /* Weights: the graph's parameters plus metadata (normalisation statistics),
  * names as PyTorch's state_dict. */

@@ -37,7 +37,7 @@ expect 0 "usage: nerve COMMAND" help
 expect 2 "usage: nerve COMMAND"
 expect 0 "usage: nerve train CFG" help train
 expect 0 "nerve 0." --version
-for command in train eval predict info; do
+for command in train eval predict info augment; do
     expect 0 "usage: nerve $command CFG [options]" "$command" --help
     expect 0 "-h, --help" "$command" -h
 done

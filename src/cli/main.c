@@ -13,6 +13,7 @@ static const struct {
     {"eval", cmd_eval, "loss, accuracy and confusion matrix of weights on a data set"},
     {"predict", cmd_predict, "classify IDX images, CSV rows or a PNG/JPEG image"},
     {"info", cmd_info, "layers, output shapes, parameters and FLOPs of a network"},
+    {"augment", cmd_augment, "a PNG grid of training images as [augment] changes them"},
 };
 #define COMMAND_COUNT (int)(sizeof commands / sizeof commands[0])
 

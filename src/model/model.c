@@ -196,6 +196,10 @@ static nerve_status read_schedule_section(cfg_reader *r, nerve_model *m)
 {
     return nerve_read_schedule_section(r, &m->settings.schedule);
 }
+static nerve_status read_augment_section(cfg_reader *r, nerve_model *m)
+{
+    return nerve_read_augment_section(r, &m->settings.augment);
+}
 
 static const struct {
     const char *type;
@@ -207,6 +211,7 @@ static const struct {
     {"optimizer", read_optimizer_section, false},
     {"loss", read_loss_section, false},
     {"schedule", read_schedule_section, false},
+    {"augment", read_augment_section, false},
 };
 #define SETTINGS_SECTION_COUNT (int)(sizeof settings_sections / sizeof settings_sections[0])
 
@@ -229,6 +234,7 @@ static void default_settings(nerve_model_settings *s)
     s->optimizer = nerve_optimizer_defaults(NERVE_OPTIMIZER_SGD);
     s->schedule = nerve_schedule_defaults(NERVE_SCHEDULE_CONSTANT);
     s->loss_options = nerve_loss_options_default();
+    s->augment = nerve_augment_defaults();
 }
 
 static nerve_status read_settings(nerve_config *cfg, nerve_model *m, nerve_error *err)
@@ -243,7 +249,7 @@ static nerve_status read_settings(nerve_config *cfg, nerve_model *m, nerve_error
             if (!nerve_layer_section_find(sec->type))
                 return nerve_error_set(err, NERVE_ERR_INVALID,
                                        "%s:%d: unknown section [%s] (settings: net, data, "
-                                       "optimizer, schedule, loss; layers: %s)",
+                                       "optimizer, schedule, loss, augment; layers: %s)",
                                        file, sec->line, sec->type, nerve_layer_section_names());
             continue;
         }
@@ -259,7 +265,7 @@ static nerve_status read_settings(nerve_config *cfg, nerve_model *m, nerve_error
         if (settings_sections[k].required && !seen_line[k])
             return nerve_error_set(err, NERVE_ERR_INVALID, "%s: missing the [%s] section", file,
                                    settings_sections[k].type);
-    return NERVE_OK;
+    return nerve_check_augment_input(cfg, &m->settings, err);
 }
 
 /* Optional settings sections exist, empty, even when the file has none, so

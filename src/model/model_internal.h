@@ -66,6 +66,11 @@ const char *nerve_layer_section_names(void);
 /* The [optimizer] and [schedule] sections (optim_sections.c). */
 nerve_status nerve_read_optimizer_section(cfg_reader *r, nerve_optimizer_options *o);
 nerve_status nerve_read_schedule_section(cfg_reader *r, nerve_schedule *s);
+/* The [augment] section (augment_section.c), and the check, once every
+ * settings section is read, that an augmented input is an image. */
+nerve_status nerve_read_augment_section(cfg_reader *r, nerve_augment_options *o);
+nerve_status nerve_check_augment_input(nerve_config *cfg, const nerve_model_settings *s,
+                                       nerve_error *err);
 
 /* The parameterless layers and the joins (structural_sections.c). */
 nerve_node nerve_maxpool2d_section_build(nerve_graph *g, const char *name, nerve_node input,

@@ -68,12 +68,14 @@ typedef struct epoch_totals {
     int64_t correct, seen;
 } epoch_totals;
 
-/* One optimisation step on samples order[0..n); returns the batch loss. */
+/* One optimisation step on samples order[0..n), augmented when augment is
+ * not NULL; returns the batch loss. */
 static double train_step(nerve_model *m, const nerve_dataset *train, const int64_t *order, int64_t n,
-                         epoch_totals *totals)
+                         nerve_augment *augment, epoch_totals *totals)
 {
     nerve_graph *g = m->graph;
     nerve_batching_load(m, train, order, n);
+    if (augment) nerve_augment_apply(augment, nerve_node_value(g, m->input), n);
     nerve_graph_zero_grad(g);
     nerve_graph_forward(g, m->loss);
     nerve_graph_backward(g, m->loss);
@@ -110,8 +112,18 @@ nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve
     if (st == NERVE_OK) st = nerve_graph_plan(m->graph, batch, err);
     if (st == NERVE_OK) st = ensure_optimizer(m, err);
     if (st != NERVE_OK) return st;
+    /* Training batches only: evaluation reads the data as it is. */
+    nerve_augment *augment = NULL;
+    if (nerve_augment_enabled(&m->settings.augment)) {
+        nerve_error own = {0};
+        augment = nerve_model_augment_new(m, o->seed, &own);
+        if (!augment) return nerve_error_set(err, own.status, "%s", own.message);
+    }
     int64_t *order = malloc((size_t)train->count * sizeof *order);
-    if (!order) return nerve_error_set(err, NERVE_ERR_NOMEM, "out of memory for the sample order");
+    if (!order) {
+        nerve_augment_free(augment);
+        return nerve_error_set(err, NERVE_ERR_NOMEM, "out of memory for the sample order");
+    }
     for (int64_t i = 0; i < train->count; i++) order[i] = i;
     metrics_log log;
     st = metrics_log_open(&log, o->log_path, err);
@@ -133,7 +145,7 @@ nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve
             int64_t first = step * batch;
             int64_t n = train->count - first < batch ? train->count - first : batch;
             nerve_optimizer_set_lr(m->optimizer, scheduler.lr);
-            double loss = train_step(m, train, order + first, n, &totals);
+            double loss = train_step(m, train, order + first, n, augment, &totals);
             double grad_norm = nerve_optimizer_grad_norm(m->optimizer);
             grad_norm_sum += grad_norm;
             epoch_steps++;
@@ -178,5 +190,6 @@ nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve
     }
     nerve_status close_st = metrics_log_close(&log, st == NERVE_OK ? err : NULL);
     free(order);
+    nerve_augment_free(augment);
     return st != NERVE_OK ? st : close_st;
 }

@@ -1,0 +1,38 @@
+/* The augmentation pipeline's pieces, for the tests: one sample's random
+ * draws, and applying given draws to one image. */
+#ifndef NERVE_AUGMENT_INTERNAL_H
+#define NERVE_AUGMENT_INTERNAL_H
+
+#include "nerve.h"
+
+/* Everything random about one sample's augmentation; the identity is
+ * crop_y = crop_x = crop_padding, no flip, angle and shifts 0, factors 1,
+ * no erasing. */
+typedef struct augment_draw {
+    int64_t crop_y, crop_x;        /* the window's corner in the padded image, in [0, 2P] */
+    bool flip;
+    double angle;                  /* degrees, counter-clockwise */
+    int64_t shift_x, shift_y;      /* pixels, right and down */
+    double brightness, contrast;   /* factors */
+    bool erase;
+    int64_t erase_y, erase_x, erase_h, erase_w;
+} augment_draw;
+
+struct nerve_augment {
+    nerve_augment_options options;
+    int64_t channels, height, width;
+    nerve_real black;      /* a pixel of value 0 in batch units: the padding and rotation fill */
+    nerve_real erase_fill; /* erase_value in batch units */
+    nerve_rng rng;         /* one draw per batch: the key of its samples' streams */
+    int threads;
+    nerve_real *scratch;   /* the image being warped, C x (H + 2) x (W + 2), one per thread */
+};
+
+/* The draws of one sample, from its own stream. */
+void augment_draw_sample(const nerve_augment *a, nerve_rng *rng, augment_draw *d);
+/* Applies d to one image [C, H, W] in place; scratch holds
+ * C * (H + 2) * (W + 2) values. */
+void augment_sample(const nerve_augment *a, const augment_draw *d, nerve_real *image,
+                    nerve_real *scratch);
+
+#endif
