@@ -42,6 +42,11 @@ static const nerve_backend cpu_backend = {
     .binary_cross_entropy_backward = nerve_cpu_binary_cross_entropy_backward,
     .bce_with_logits = nerve_cpu_bce_with_logits,
     .bce_with_logits_backward = nerve_cpu_bce_with_logits_backward,
+    .batch_norm_statistics = nerve_cpu_batch_norm_statistics,
+    .batch_norm_forward = nerve_cpu_batch_norm_forward,
+    .batch_norm_backward = nerve_cpu_batch_norm_backward,
+    .scale_rows = nerve_cpu_scale_rows,
+    .scale_rows_backward = nerve_cpu_scale_rows_backward,
 };
 
 const nerve_backend *nerve_backend_cpu(void) { return &cpu_backend; }
