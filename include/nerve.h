@@ -597,6 +597,24 @@ typedef struct nerve_maxout_options {
 nerve_node nerve_maxout(nerve_graph *g, const char *name, nerve_node x,
                         const nerve_maxout_options *options, nerve_rng *rng, nerve_error *err);
 
+typedef struct nerve_batchnorm_options {
+    double eps;               /* added to the variance, > 0 (1e-5) */
+    double momentum;          /* of the running statistics, in [0, 1] (0.1) */
+    bool affine;              /* a learned weight and bias per channel (true) */
+    bool track_running_stats; /* keep running statistics for eval mode (true) */
+} nerve_batchnorm_options;
+
+/* PyTorch's defaults, shown above. */
+nerve_batchnorm_options nerve_batchnorm_defaults(void);
+/* Batch normalisation over dim 1 of x (nerve_batch_norm), as nn.BatchNorm1d
+ * on [N, C] or [N, C, L] and nn.BatchNorm2d on [N, C, H, W], with its
+ * state_dict: <name>.weight [C] (1) and <name>.bias [C] (0) when affine;
+ * buffers <name>.running_mean [C] (0), <name>.running_var [C] (1) and the
+ * integer buffer <name>.num_batches_tracked [] (0) when tracking running
+ * statistics. options NULL: the defaults. The output node is named `name`. */
+nerve_node nerve_batchnorm_layer(nerve_graph *g, const char *name, nerve_node x,
+                                 const nerve_batchnorm_options *options, nerve_error *err);
+
 /* ---------------------------------------------------------------- optimizers */
 
 /* An optimizer updates the trainable entries of a graph's flat parameter
