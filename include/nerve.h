@@ -322,7 +322,9 @@ int64_t nerve_node_flops(const nerve_graph *g, nerve_node n);
 
 /* Finite-difference check of d(loss)/d(every trainable parameter) by central
  * differences of step eps; *max_error is the worst |numeric - analytic| /
- * max(1, |numeric| + |analytic|). Use the NERVE_F64 build for tight bounds. */
+ * max(1, |numeric| + |analytic|). Every forward starts from the graph RNG's
+ * state at the call, so stochastic ops (dropout) draw the same masks each
+ * time. Use the NERVE_F64 build for tight bounds. */
 nerve_status nerve_gradcheck(nerve_graph *g, nerve_node loss, double eps, double *max_error,
                              nerve_error *err);
 
