@@ -85,8 +85,15 @@ static void test_batch_norm_training_4d_without_affine(void **state)
     check_batch_norm(*state, 4, nchw, false, true);
 }
 
-static void test_batch_norm_eval_2d(void **state) { check_batch_norm(*state, 2, features, true, false); }
-static void test_batch_norm_eval_4d(void **state) { check_batch_norm(*state, 4, nchw, true, false); }
+static void test_batch_norm_eval_2d(void **state)
+{
+    check_batch_norm(*state, 2, features, true, false);
+}
+
+static void test_batch_norm_eval_4d(void **state)
+{
+    check_batch_norm(*state, 4, nchw, true, false);
+}
 
 /* Without running statistics eval mode normalises with the batch's too. */
 static void test_batch_norm_eval_without_running_statistics(void **state)

@@ -98,7 +98,8 @@ static void check_running_statistics(parity *p, const char *r, double momentum)
 
     name_in(name, sizeof name, r, ".eval.x");
     const float *eval_x = fixture_tensor(p, name, NULL);
-    for (int64_t i = 0; i < nerve_shape_numel(&shape); i++) nerve_node_value(p->g, x)[i] = eval_x[i];
+    for (int64_t i = 0; i < nerve_shape_numel(&shape); i++)
+        nerve_node_value(p->g, x)[i] = eval_x[i];
     nerve_graph_set_training(p->g, false);
     run_with_upstream(p, loss);
     name_in(name, sizeof name, r, ".eval.y");

@@ -200,6 +200,37 @@ static void reads_a_file_laid_out_by_the_reference_writer(void **state)
 
 /* ---------------------------------------------------------------- corruption */
 
+/* PyTorch's integer buffers (num_batches_tracked): I64, read as floats. */
+static void int64_tensors_round_trip_and_keep_their_dtype(void **state)
+{
+    (void)state;
+    float counts[4] = {-3, 0, 5000000, 16777216}, scale = 0.5f;
+    nerve_named_tensor tensors[] = {
+        {"counts", nerve_shape_1d(4), counts, NERVE_DTYPE_I64},
+        {"step", nerve_shape_make(0, NULL), &scale, NERVE_DTYPE_F32},
+    };
+    const char *path = test_tmppath("int64.safetensors");
+    nerve_error err = {0};
+    test_require_ok(nerve_safetensors_write(path, tensors, 2, NULL, &err), &err);
+    size_t size;
+    unsigned char *raw = read_whole_file(path, &size);
+    /* -3 in two's complement, little-endian, at the start of the data. */
+    const unsigned char minus_three[8] = {0xfd, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    assert_true(size == 8 + (size_t)raw[0] + (size_t)raw[1] * 256 + 4 * 8 + 4);
+    assert_memory_equal(raw + size - 36, minus_three, 8);
+    free(raw);
+
+    nerve_safetensors *st;
+    test_require_ok(nerve_safetensors_open(path, &st, &err), &err);
+    nerve_shape shape;
+    const float *read = nerve_safetensors_get(st, "counts", &shape);
+    assert_memory_equal(read, counts, sizeof counts);
+    assert_string_equal(nerve_safetensors_dtype(st, "counts"), "I64");
+    assert_string_equal(nerve_safetensors_dtype(st, "step"), "F32");
+    assert_null(nerve_safetensors_dtype(st, "absent"));
+    nerve_safetensors_close(st);
+}
+
 static void assert_open_fails(const char *path, nerve_status expected_status, const char *expected)
 {
     nerve_safetensors *st = (nerve_safetensors *)&st;
@@ -327,8 +358,8 @@ static void rejects_bad_shapes(void **state)
 static void rejects_unsupported_and_unknown_dtypes(void **state)
 {
     (void)state;
-    assert_header_rejected("{\"ids\":{\"dtype\":\"I64\",\"shape\":[1],\"data_offsets\":[0,8]}}", 8,
-                           "tensor 'ids': dtype I64 not supported");
+    assert_header_rejected("{\"ids\":{\"dtype\":\"I32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4,
+                           "tensor 'ids': dtype I32 not supported");
     assert_header_rejected("{\"h\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[0,4]}}", 4,
                            "tensor 'h': dtype F16 not supported");
     assert_header_rejected("{\"h\":{\"dtype\":\"BF16\",\"shape\":[2],\"data_offsets\":[0,4]}}", 4,
@@ -499,6 +530,7 @@ int main(void)
         cmocka_unit_test(rejects_entries_missing_a_field),
         cmocka_unit_test(rejects_offsets_outside_the_data_or_inconsistent_with_the_shape),
         cmocka_unit_test(rejects_bad_shapes),
+        cmocka_unit_test(int64_tensors_round_trip_and_keep_their_dtype),
         cmocka_unit_test(rejects_unsupported_and_unknown_dtypes),
         cmocka_unit_test(rejects_metadata_that_is_not_strings),
         cmocka_unit_test(reports_a_missing_file),
