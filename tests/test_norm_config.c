@@ -78,6 +78,17 @@ static void test_bad_batchnorm_keys(void **state)
     expect_error("8", "[batchnorm]\nactivation = wiggle\n", "wiggle");
 }
 
+/* Running statistics are buffers, not parameters to regularise. */
+static void test_weight_decay_needs_learned_parameters(void **state)
+{
+    expect_error("8", "[batchnorm]\naffine = 0\nweight_decay = 0.1\n",
+                 "weight_decay: the layer has no parameters to regularise");
+    nerve_model *m;
+    nerve_error err = {0};
+    test_require_ok(load_layers("8", "[batchnorm]\nweight_decay = 0.1\n", &m, &err), &err);
+    nerve_model_free(m);
+}
+
 static void test_dropout2d_needs_channels(void **state)
 {
     expect_error("8", "[dropout2d]\n", "neither [N, C, H, W] nor [N, C, L]");
@@ -89,6 +100,7 @@ int main(void)
         cmocka_unit_test(test_sections_build_pytorch_names),
         cmocka_unit_test(test_bad_drop_probabilities),
         cmocka_unit_test(test_bad_batchnorm_keys),
+        cmocka_unit_test(test_weight_decay_needs_learned_parameters),
         cmocka_unit_test(test_dropout2d_needs_channels),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
