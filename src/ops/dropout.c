@@ -8,7 +8,6 @@
  * it, so backward follows the forward whatever the mode is by then. Where
  * no mask applies (eval mode, p = 0) the identity activation's kernels run. */
 #include <math.h>
-#include <string.h>
 
 #include "core/graph_internal.h"
 
@@ -40,6 +39,21 @@ static nerve_status dropout2d_infer_shape(nerve_graph *g, nerve_node_data *node,
     return dropout_infer_shape(g, node, err);
 }
 
+/* The draws are sequential, so they are the cost of a large dropout: each
+ * 64-bit draw decides two rows, from 32 bits each, dropping a row where its
+ * bits fall below p * 2^32 (p to within 2^-33). p = 1 drops everything, as
+ * torch, rather than scaling by infinity. */
+static void draw_mask(nerve_rng *rng, double p, nerve_real *mask, int64_t rows)
+{
+    const nerve_real keep_scale = p < 1 ? (nerve_real)(1 / (1 - p)) : 0;
+    const uint64_t threshold = (uint64_t)llround(ldexp(p, 32)), low_bits = 0xffffffffu;
+    for (int64_t r = 0; r < rows; r += 2) {
+        uint64_t bits = nerve_rng_next(rng);
+        mask[r] = (bits & low_bits) < threshold ? 0 : keep_scale;
+        if (r + 1 < rows) mask[r + 1] = (bits >> 32) < threshold ? 0 : keep_scale;
+    }
+}
+
 static void dropout_forward(nerve_graph *g, nerve_node_data *node)
 {
     const nerve_node_data *x = nerve_node_input(g, node, 0);
@@ -52,10 +66,7 @@ static void dropout_forward(nerve_graph *g, nerve_node_data *node)
         g->backend->activation_forward(NERVE_ACT_IDENTITY, &none, x->value, node->value, n);
         return;
     }
-    /* p = 1 drops everything, as torch, rather than scaling by infinity. */
-    const nerve_real keep_scale = p < 1 ? (nerve_real)(1 / (1 - p)) : 0;
-    nerve_rng *rng = nerve_graph_rng(g);
-    for (int64_t r = 0; r < rows; r++) mask[r] = nerve_rng_uniform(rng) < p ? 0 : keep_scale;
+    draw_mask(nerve_graph_rng(g), p, mask, rows);
     g->backend->scale_rows(x->value, mask, node->value, rows, n / rows);
 }
 
