@@ -153,6 +153,11 @@ nerve_node nerve_param(nerve_graph *g, const char *name, nerve_shape shape, nerv
  * statistics). It is saved and loaded with the parameters, never has a
  * gradient, and stays frozen whatever nerve_node_set_frozen asks. */
 nerve_node nerve_buffer(nerve_graph *g, const char *name, nerve_shape shape, nerve_error *err);
+/* A buffer of whole numbers (batch norm's num_batches_tracked): a real in
+ * the graph like every parameter, saved as int64 (safetensors I64, PyTorch's
+ * long tensors) and loaded from I64. float32 counts exactly up to 2^24. */
+nerve_node nerve_integer_buffer(nerve_graph *g, const char *name, nerve_shape shape,
+                                nerve_error *err);
 
 /* y = x W^T + b, x [N, in], W [out, in] (PyTorch Linear layout), b [out] or -1. */
 nerve_node nerve_linear(nerve_graph *g, nerve_node x, nerve_node weight, nerve_node bias,
@@ -227,6 +232,34 @@ nerve_node nerve_avg_pool2d(nerve_graph *g, nerve_node x, const nerve_pool2d_opt
 /* The mean of each channel: [N, C, H, W] (or any [N, C, ...]) -> [N, C],
  * as nn.AdaptiveAvgPool2d(1) followed by flatten. */
 nerve_node nerve_global_avg_pool(nerve_graph *g, nerve_node x, nerve_error *err);
+/* Batch normalisation (Ioffe & Szegedy 2015), as F.batch_norm: per channel
+ * (dim 1 of x: the feature of [N, C], the channel of [N, C, L] and
+ * [N, C, H, W]), y = (x - mean) / sqrt(var + eps) * weight + bias.
+ * In training (nerve_graph_training) mean and var are the batch's, over every
+ * dimension but 1, var biased; the running statistics, when given, move
+ * towards them, running = (1 - momentum) * running + momentum * batch, with
+ * the unbiased variance for running_var, and num_batches_tracked counts the
+ * updates. A training batch with a single value per channel (an error in
+ * PyTorch) leaves them as they are. In eval mode the running statistics
+ * normalise; without them, the batch's do.
+ * weight and bias [C] or -1 (1 and 0); running_mean and running_var [C]
+ * buffers, or both -1; num_batches_tracked an integer buffer of one element,
+ * or -1. eps > 0, momentum in [0, 1]. */
+nerve_node nerve_batch_norm(nerve_graph *g, nerve_node x, nerve_node weight, nerve_node bias,
+                            nerve_node running_mean, nerve_node running_var,
+                            nerve_node num_batches_tracked, double eps, double momentum,
+                            nerve_error *err);
+/* Inverted dropout, as nn.Dropout: in training each element is zeroed with
+ * probability p and the others scaled by 1 / (1 - p) (p = 1 zeroes all);
+ * the identity in eval mode. A fresh mask is drawn from nerve_graph_rng at
+ * every training forward and kept for backward. p in [0, 1]. */
+nerve_node nerve_dropout(nerve_graph *g, nerve_node x, double p, nerve_error *err);
+/* Channel dropout, as nn.Dropout2d: the same, but each (sample, channel)
+ * plane of x [N, C, H, W] is zeroed or scaled whole. x [N, C, L] is read as
+ * PyTorch 1.13 reads it, C channels of length L (it warns that this will
+ * change). Other ranks are refused: on [N, C] PyTorch warns and does plain
+ * dropout, which nerve_dropout is. */
+nerve_node nerve_dropout2d(nerve_graph *g, nerve_node x, double p, nerve_error *err);
 
 /* Losses: scalar nodes with PyTorch's semantics (docs/reference.md, "Losses",
  * gives each formula). Every builder takes options; NULL means PyTorch's
@@ -331,7 +364,9 @@ int64_t nerve_node_flops(const nerve_graph *g, nerve_node n);
 
 /* Finite-difference check of d(loss)/d(every trainable parameter) by central
  * differences of step eps; *max_error is the worst |numeric - analytic| /
- * max(1, |numeric| + |analytic|). Use the NERVE_F64 build for tight bounds. */
+ * max(1, |numeric| + |analytic|). Every forward starts from the graph RNG's
+ * state at the call, so stochastic ops (dropout) draw the same masks each
+ * time. Use the NERVE_F64 build for tight bounds. */
 nerve_status nerve_gradcheck(nerve_graph *g, nerve_node loss, double eps, double *max_error,
                              nerve_error *err);
 
@@ -520,9 +555,10 @@ void nerve_augment_free(nerve_augment *augment);
 
 /* ---------------------------------------------------------------- safetensors */
 
-/* A read-only view of a safetensors file. Only F32 tensors are exposed as
- * data; F64 is converted on load (fixtures), other dtypes are an error
- * naming the tensor. */
+/* A read-only view of a safetensors file. Tensors are exposed as float32
+ * data: F32 as stored, F64 (fixtures) and I64 (PyTorch's integer buffers,
+ * num_batches_tracked) converted on load; other dtypes are an error naming
+ * the tensor. */
 typedef struct nerve_safetensors nerve_safetensors;
 
 nerve_status nerve_safetensors_open(const char *path, nerve_safetensors **out, nerve_error *err);
@@ -532,14 +568,24 @@ const char *nerve_safetensors_name(const nerve_safetensors *st, int i);
 /* Returns the tensor's shape and data (float32, owned by st), or NULL if absent. */
 const float *nerve_safetensors_get(const nerve_safetensors *st, const char *name,
                                    nerve_shape *shape);
+/* The dtype the file stores tensor `name` in ("F32", "F64", "I64"), or NULL
+ * if absent. */
+const char *nerve_safetensors_dtype(const nerve_safetensors *st, const char *name);
 /* The "__metadata__" string value for key, or NULL. */
 const char *nerve_safetensors_metadata(const nerve_safetensors *st, const char *key);
 
-/* One tensor to write. */
+/* How a tensor is written. */
+typedef enum nerve_dtype {
+    NERVE_DTYPE_F32 = 0,
+    NERVE_DTYPE_I64  /* the data rounded to the nearest integers */
+} nerve_dtype;
+
+/* One tensor to write; a zero dtype is F32. */
 typedef struct nerve_named_tensor {
     const char *name;
     nerve_shape shape;
     const float *data;
+    nerve_dtype dtype;
 } nerve_named_tensor;
 
 /* Writes atomically: a temporary file beside path, fsync, rename. metadata
@@ -547,11 +593,13 @@ typedef struct nerve_named_tensor {
 nerve_status nerve_safetensors_write(const char *path, const nerve_named_tensor *tensors,
                                      int count, const char *const *metadata, nerve_error *err);
 
-/* Saves every parameter of g under its node name. */
+/* Saves every parameter of g under its node name: float32 (F32), integer
+ * buffers int64 (I64). */
 nerve_status nerve_graph_save(nerve_graph *g, const char *path, nerve_error *err);
 /* Loads every parameter of g from path: a missing tensor, a shape that
- * differs or a foreign dtype is an error naming the tensor; tensors in the
- * file that g lacks are an error too. Nothing is changed on error. */
+ * differs or a foreign dtype (I64 for an integer buffer, F32 or F64 for the
+ * others) is an error naming the tensor; tensors in the file that g lacks are
+ * an error too. Nothing is changed on error. */
 nerve_status nerve_graph_load(nerve_graph *g, const char *path, nerve_error *err);
 
 /* ---------------------------------------------------------------- config */
@@ -642,6 +690,24 @@ typedef struct nerve_maxout_options {
  * computes the same. Inputs of more than two dimensions are flattened. */
 nerve_node nerve_maxout(nerve_graph *g, const char *name, nerve_node x,
                         const nerve_maxout_options *options, nerve_rng *rng, nerve_error *err);
+
+typedef struct nerve_batchnorm_options {
+    double eps;               /* added to the variance, > 0 (1e-5) */
+    double momentum;          /* of the running statistics, in [0, 1] (0.1) */
+    bool affine;              /* a learned weight and bias per channel (true) */
+    bool track_running_stats; /* keep running statistics for eval mode (true) */
+} nerve_batchnorm_options;
+
+/* PyTorch's defaults, shown above. */
+nerve_batchnorm_options nerve_batchnorm_defaults(void);
+/* Batch normalisation over dim 1 of x (nerve_batch_norm), as nn.BatchNorm1d
+ * on [N, C] or [N, C, L] and nn.BatchNorm2d on [N, C, H, W], with its
+ * state_dict: <name>.weight [C] (1) and <name>.bias [C] (0) when affine;
+ * buffers <name>.running_mean [C] (0), <name>.running_var [C] (1) and the
+ * integer buffer <name>.num_batches_tracked [] (0) when tracking running
+ * statistics. options NULL: the defaults. The output node is named `name`. */
+nerve_node nerve_batchnorm_layer(nerve_graph *g, const char *name, nerve_node x,
+                                 const nerve_batchnorm_options *options, nerve_error *err);
 
 /* ---------------------------------------------------------------- optimizers */
 

@@ -105,7 +105,7 @@ static void test_bad_metadata_is_refused_before_any_weight_changes(void **state)
     test_require_ok(nerve_safetensors_open(test_source_path("tests/fixtures/state_dict.safetensors"),
                                            &original, &err),
                     &err);
-    nerve_named_tensor tensors[6];
+    nerve_named_tensor tensors[6] = {0};
     int count = nerve_safetensors_count(original);
     assert_int_equal(count, 6);
     for (int i = 0; i < count; i++) {

@@ -83,10 +83,10 @@ static void round_trip_keeps_names_shapes_values_and_metadata(void **state)
     float scale = 42.0f;
     int64_t weight_dims[2] = {2, 3}, empty_dims[2] = {0, 5}, bias_dims[1] = {4};
     nerve_named_tensor tensors[] = {
-        {"fc1.weight", nerve_shape_make(2, weight_dims), weight},
-        {"fc1.bias", nerve_shape_make(1, bias_dims), bias},
-        {"scale", nerve_shape_make(0, NULL), &scale},
-        {"empty", nerve_shape_make(2, empty_dims), NULL},
+        {"fc1.weight", nerve_shape_make(2, weight_dims), weight, NERVE_DTYPE_F32},
+        {"fc1.bias", nerve_shape_make(1, bias_dims), bias, NERVE_DTYPE_F32},
+        {"scale", nerve_shape_make(0, NULL), &scale, NERVE_DTYPE_F32},
+        {"empty", nerve_shape_make(2, empty_dims), NULL, NERVE_DTYPE_F32},
     };
     const char *metadata[] = {"format", "pt", "epoch", "3", NULL};
     const char *path = test_tmppath("round_trip.safetensors");
@@ -199,6 +199,37 @@ static void reads_a_file_laid_out_by_the_reference_writer(void **state)
 }
 
 /* ---------------------------------------------------------------- corruption */
+
+/* PyTorch's integer buffers (num_batches_tracked): I64, read as floats. */
+static void int64_tensors_round_trip_and_keep_their_dtype(void **state)
+{
+    (void)state;
+    float counts[4] = {-3, 0, 5000000, 16777216}, scale = 0.5f;
+    nerve_named_tensor tensors[] = {
+        {"counts", nerve_shape_1d(4), counts, NERVE_DTYPE_I64},
+        {"step", nerve_shape_make(0, NULL), &scale, NERVE_DTYPE_F32},
+    };
+    const char *path = test_tmppath("int64.safetensors");
+    nerve_error err = {0};
+    test_require_ok(nerve_safetensors_write(path, tensors, 2, NULL, &err), &err);
+    size_t size;
+    unsigned char *raw = read_whole_file(path, &size);
+    /* -3 in two's complement, little-endian, at the start of the data. */
+    const unsigned char minus_three[8] = {0xfd, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    assert_true(size == 8 + (size_t)raw[0] + (size_t)raw[1] * 256 + 4 * 8 + 4);
+    assert_memory_equal(raw + size - 36, minus_three, 8);
+    free(raw);
+
+    nerve_safetensors *st;
+    test_require_ok(nerve_safetensors_open(path, &st, &err), &err);
+    nerve_shape shape;
+    const float *read = nerve_safetensors_get(st, "counts", &shape);
+    assert_memory_equal(read, counts, sizeof counts);
+    assert_string_equal(nerve_safetensors_dtype(st, "counts"), "I64");
+    assert_string_equal(nerve_safetensors_dtype(st, "step"), "F32");
+    assert_null(nerve_safetensors_dtype(st, "absent"));
+    nerve_safetensors_close(st);
+}
 
 static void assert_open_fails(const char *path, nerve_status expected_status, const char *expected)
 {
@@ -327,8 +358,8 @@ static void rejects_bad_shapes(void **state)
 static void rejects_unsupported_and_unknown_dtypes(void **state)
 {
     (void)state;
-    assert_header_rejected("{\"ids\":{\"dtype\":\"I64\",\"shape\":[1],\"data_offsets\":[0,8]}}", 8,
-                           "tensor 'ids': dtype I64 not supported");
+    assert_header_rejected("{\"ids\":{\"dtype\":\"I32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4,
+                           "tensor 'ids': dtype I32 not supported");
     assert_header_rejected("{\"h\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[0,4]}}", 4,
                            "tensor 'h': dtype F16 not supported");
     assert_header_rejected("{\"h\":{\"dtype\":\"BF16\",\"shape\":[2],\"data_offsets\":[0,4]}}", 4,
@@ -361,24 +392,26 @@ static void write_rejects_bad_tensor_lists(void **state)
     const char *path = test_tmppath("rejected.safetensors");
     nerve_error err = {0};
     nerve_named_tensor twice[] = {
-        {"a", nerve_shape_1d(2), v}, {"b", nerve_shape_1d(2), v}, {"a", nerve_shape_1d(1), v}};
+        {"a", nerve_shape_1d(2), v, NERVE_DTYPE_F32},
+        {"b", nerve_shape_1d(2), v, NERVE_DTYPE_F32},
+        {"a", nerve_shape_1d(1), v, NERVE_DTYPE_F32}};
     assert_int_equal(nerve_safetensors_write(path, twice, 3, NULL, &err), NERVE_ERR_INVALID);
     test_assert_message_contains(&err, "tensor name 'a' used twice");
 
-    nerve_named_tensor reserved[] = {{"__metadata__", nerve_shape_1d(2), v}};
+    nerve_named_tensor reserved[] = {{"__metadata__", nerve_shape_1d(2), v, NERVE_DTYPE_F32}};
     assert_int_equal(nerve_safetensors_write(path, reserved, 1, NULL, &err), NERVE_ERR_INVALID);
     test_assert_message_contains(&err, "invalid name '__metadata__'");
 
-    nerve_named_tensor no_data[] = {{"a", nerve_shape_1d(2), NULL}};
+    nerve_named_tensor no_data[] = {{"a", nerve_shape_1d(2), NULL, NERVE_DTYPE_F32}};
     assert_int_equal(nerve_safetensors_write(path, no_data, 1, NULL, &err), NERVE_ERR_INVALID);
     test_assert_message_contains(&err, "tensor 'a': no data");
 
-    nerve_named_tensor negative[] = {{"a", nerve_shape_1d(-2), v}};
+    nerve_named_tensor negative[] = {{"a", nerve_shape_1d(-2), v, NERVE_DTYPE_F32}};
     assert_int_equal(nerve_safetensors_write(path, negative, 1, NULL, &err), NERVE_ERR_SHAPE);
     test_assert_message_contains(&err, "tensor 'a': invalid shape");
 
     const char *metadata[] = {"k", "1", "k", "2", NULL};
-    nerve_named_tensor one[] = {{"a", nerve_shape_1d(2), v}};
+    nerve_named_tensor one[] = {{"a", nerve_shape_1d(2), v, NERVE_DTYPE_F32}};
     assert_int_equal(nerve_safetensors_write(path, one, 1, metadata, &err), NERVE_ERR_INVALID);
     test_assert_message_contains(&err, "metadata key 'k' given twice");
 
@@ -390,7 +423,7 @@ static void write_into_a_missing_directory_fails_cleanly(void **state)
 {
     (void)state;
     float v[1] = {1};
-    nerve_named_tensor one[] = {{"a", nerve_shape_1d(1), v}};
+    nerve_named_tensor one[] = {{"a", nerve_shape_1d(1), v, NERVE_DTYPE_F32}};
     const char *path = test_tmppath("no/such/dir/w.safetensors");
     nerve_error err = {0};
     assert_int_equal(nerve_safetensors_write(path, one, 1, NULL, &err), NERVE_ERR_IO);
@@ -411,7 +444,7 @@ static void failed_rename_leaves_the_target_and_no_temporary_file(void **state)
     test_write_file(inside, "x", 1);
 
     float v[1] = {1};
-    nerve_named_tensor one[] = {{"a", nerve_shape_1d(1), v}};
+    nerve_named_tensor one[] = {{"a", nerve_shape_1d(1), v, NERVE_DTYPE_F32}};
     nerve_error err = {0};
     assert_int_equal(nerve_safetensors_write(target, one, 1, NULL, &err), NERVE_ERR_IO);
     test_assert_message_contains(&err, target);
@@ -426,7 +459,7 @@ static void failed_write_leaves_the_old_file_intact(void **state)
     char path[600];
     snprintf(path, sizeof path, "%s/w.safetensors", dir);
     float old_values[3] = {1, 2, 3};
-    nerve_named_tensor old_tensor[] = {{"w", nerve_shape_1d(3), old_values}};
+    nerve_named_tensor old_tensor[] = {{"w", nerve_shape_1d(3), old_values, NERVE_DTYPE_F32}};
     nerve_error err = {0};
     assert_int_equal(nerve_safetensors_write(path, old_tensor, 1, NULL, &err), NERVE_OK);
     size_t old_size;
@@ -436,7 +469,7 @@ static void failed_write_leaves_the_old_file_intact(void **state)
     int64_t count = 1 << 20;
     float *big = calloc((size_t)count, sizeof *big);
     assert_non_null(big);
-    nerve_named_tensor new_tensor[] = {{"w", nerve_shape_1d(count), big}};
+    nerve_named_tensor new_tensor[] = {{"w", nerve_shape_1d(count), big, NERVE_DTYPE_F32}};
     struct rlimit saved;
     assert_int_equal(getrlimit(RLIMIT_FSIZE, &saved), 0);
     struct rlimit limited = saved;
@@ -471,8 +504,8 @@ static void write_replaces_an_existing_file(void **state)
     char path[600];
     snprintf(path, sizeof path, "%s/w.safetensors", dir);
     float first[1] = {1}, second[2] = {5, 6};
-    nerve_named_tensor a[] = {{"a", nerve_shape_1d(1), first}};
-    nerve_named_tensor b[] = {{"b", nerve_shape_1d(2), second}};
+    nerve_named_tensor a[] = {{"a", nerve_shape_1d(1), first, NERVE_DTYPE_F32}};
+    nerve_named_tensor b[] = {{"b", nerve_shape_1d(2), second, NERVE_DTYPE_F32}};
     nerve_error err = {0};
     assert_int_equal(nerve_safetensors_write(path, a, 1, NULL, &err), NERVE_OK);
     assert_int_equal(nerve_safetensors_write(path, b, 1, NULL, &err), NERVE_OK);
@@ -497,6 +530,7 @@ int main(void)
         cmocka_unit_test(rejects_entries_missing_a_field),
         cmocka_unit_test(rejects_offsets_outside_the_data_or_inconsistent_with_the_shape),
         cmocka_unit_test(rejects_bad_shapes),
+        cmocka_unit_test(int64_tensors_round_trip_and_keep_their_dtype),
         cmocka_unit_test(rejects_unsupported_and_unknown_dtypes),
         cmocka_unit_test(rejects_metadata_that_is_not_strings),
         cmocka_unit_test(reports_a_missing_file),

@@ -177,6 +177,37 @@ typedef struct nerve_backend {
                        nerve_real *dst, int64_t dst_stride);
     void (*add_block)(int64_t rows, int64_t cols, const nerve_real *src, int64_t src_stride,
                       nerve_real *dst, int64_t dst_stride);
+    /* Batch normalisation of x viewed as [outer, channels, inner], per
+     * channel over its count = outer * inner values. */
+    /* The mean and biased variance of each channel; where running_mean is
+     * not NULL and count > 1, also running = (1 - momentum) * running +
+     * momentum * batch, with the unbiased variance for running_var. */
+    void (*batch_norm_statistics)(const nerve_real *x, nerve_real *mean, nerve_real *var,
+                                  double momentum, nerve_real *running_mean,
+                                  nerve_real *running_var, int64_t outer, int64_t channels,
+                                  int64_t inner);
+    /* y = (x - mean) / sqrt(var + eps) * weight + bias; weight and bias may
+     * be NULL (1 and 0). */
+    void (*batch_norm_forward)(const nerve_real *x, const nerve_real *mean, const nerve_real *var,
+                               double eps, const nerve_real *weight, const nerve_real *bias,
+                               nerve_real *y, int64_t outer, int64_t channels, int64_t inner);
+    /* With xhat = (x - mean) / sqrt(var + eps): dbias += sum dy, dweight +=
+     * sum dy * xhat, and dx += weight / sqrt(var + eps) * (dy - (sum dy +
+     * xhat * sum dy * xhat) / count), the last term (only with
+     * batch_statistics) what flows through the batch's mean and variance.
+     * weight may be NULL (1); dx, dweight and dbias may be NULL. */
+    void (*batch_norm_backward)(const nerve_real *x, const nerve_real *dy, const nerve_real *mean,
+                                const nerve_real *var, double eps, const nerve_real *weight,
+                                bool batch_statistics, nerve_real *dx, nerve_real *dweight,
+                                nerve_real *dbias, int64_t outer, int64_t channels,
+                                int64_t inner);
+    /* y[r, i] = x[r, i] * scale[r] over rows x inner: a dropout mask, one
+     * scale per element (inner 1) or per channel. */
+    void (*scale_rows)(const nerve_real *x, const nerve_real *scale, nerve_real *y, int64_t rows,
+                       int64_t inner);
+    /* dx[r, i] += dy[r, i] * scale[r]. */
+    void (*scale_rows_backward)(const nerve_real *dy, const nerve_real *scale, nerve_real *dx,
+                                int64_t rows, int64_t inner);
 } nerve_backend;
 
 const nerve_backend *nerve_backend_cpu(void);

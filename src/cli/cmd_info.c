@@ -18,11 +18,14 @@ typedef struct layer_row {
 } layer_row;
 
 /* A layer's nodes are those built after the previous layer's output, up to
- * its own output: its parameters and the ops that compute it. */
+ * its own output: its parameters and the ops that compute it. Buffers
+ * (running statistics) are state, not parameters, as in PyTorch's
+ * parameters(): the totals count them apart. */
 static void measure_layer(nerve_graph *g, nerve_node first, nerve_node last, layer_row *row)
 {
     row->parameters = row->flops = 0;
     for (nerve_node n = first; n <= last; n++) {
+        if (nerve_node_is_buffer(g, n)) continue;
         if (nerve_node_is_param(g, n)) {
             nerve_shape shape = nerve_node_shape(g, n);
             row->parameters += nerve_shape_numel(&shape);
@@ -38,6 +41,17 @@ static void measure_layer(nerve_graph *g, nerve_node first, nerve_node last, lay
         snprintf(row->shape, sizeof row->shape, "1");
     else
         nerve_shape_format(&sample, row->shape, sizeof row->shape);
+}
+
+static size_t buffer_values(const nerve_graph *g)
+{
+    size_t count = 0;
+    for (nerve_node n = 0; n < nerve_graph_node_count(g); n++) {
+        if (!nerve_node_is_buffer(g, n)) continue;
+        nerve_shape shape = nerve_node_shape(g, n);
+        count += (size_t)nerve_shape_numel(&shape);
+    }
+    return count;
 }
 
 static void format_bytes(double bytes, char *buf, size_t size)
@@ -115,11 +129,13 @@ static int print_layers(nerve_model *m, const char *cfg_path)
         printf("%lld outputs, loss %s\n\n", (long long)nerve_model_output_size(m), loss);
     print_table(rows, count);
     free(rows);
-    size_t parameters = nerve_graph_param_count(g);
-    char bytes[32];
-    format_bytes((double)parameters * sizeof(float), bytes, sizeof bytes);
-    printf("\ntotal: %zu parameters (%s of float32 weights), %lld FLOPs per sample (forward)\n",
-           parameters, bytes, (long long)total_flops);
+    size_t stored = nerve_graph_param_count(g), buffered = buffer_values(g);
+    char bytes[32], buffers[64] = "";
+    format_bytes((double)stored * sizeof(float), bytes, sizeof bytes);
+    if (buffered) snprintf(buffers, sizeof buffers, " + %zu in buffers", buffered);
+    printf("\ntotal: %zu parameters%s (%s of float32 weights), %lld FLOPs per sample "
+           "(forward)\n",
+           stored - buffered, buffers, bytes, (long long)total_flops);
     return CLI_EXIT_OK;
 }
 

@@ -168,6 +168,14 @@ nerve_node nerve_buffer(nerve_graph *g, const char *name, nerve_shape shape, ner
     return n;
 }
 
+nerve_node nerve_integer_buffer(nerve_graph *g, const char *name, nerve_shape shape,
+                                nerve_error *err)
+{
+    nerve_node n = nerve_buffer(g, name, shape, err);
+    if (n >= 0) g->nodes[n].integer = true;
+    return n;
+}
+
 /* A node needs a gradient when some trainable parameter feeds it. */
 static void propagate_needs_grad(nerve_graph *g)
 {

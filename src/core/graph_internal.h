@@ -33,6 +33,13 @@ typedef enum nerve_node_kind {
     NERVE_NODE_OP
 } nerve_node_kind;
 
+/* batch_norm's settings, and the input slots of its optional inputs, 0
+ * where absent (slot 0 is x). */
+typedef struct nerve_batch_norm_attr {
+    double eps, momentum;
+    int weight, bias, running_mean, running_var, num_batches_tracked;
+} nerve_batch_norm_attr;
+
 struct nerve_node_data {
     nerve_node_kind kind;
     const nerve_op *op;                  /* NULL for inputs and params */
@@ -45,6 +52,7 @@ struct nerve_node_data {
         double f[4];
         struct { nerve_reduction reduction; int margin; double param; } loss;
         nerve_pool2d_options pool;
+        nerve_batch_norm_attr batch_norm;
     } attr;
     nerve_real *constants;               /* per-op constant data (class weights), owned */
     int64_t constant_count;
@@ -55,6 +63,7 @@ struct nerve_node_data {
     bool needs_grad;                     /* a gradient flows into this node */
     bool frozen;                         /* params only */
     bool buffer;                         /* params only: state, never trained (running_mean) */
+    bool integer;                        /* buffers only: a count, saved as int64 */
     bool batched;                        /* dim[0] is the batch */
     size_t param_offset;                 /* params: offset in the flat buffers */
     nerve_real *value;

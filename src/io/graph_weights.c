@@ -40,6 +40,7 @@ nerve_status nerve_graph_save_with_metadata(nerve_graph *g, const char *path,
         tensors[count].name = node->name;
         tensors[count].shape = node->shape;
         tensors[count].data = node->value;
+        tensors[count].dtype = node->integer ? NERVE_DTYPE_I64 : NERVE_DTYPE_F32;
         count++;
     }
     status = nerve_safetensors_write(path, tensors, count, metadata, err);
@@ -60,7 +61,16 @@ static bool graph_has_param(const nerve_graph *g, const char *name)
     return false;
 }
 
-/* Every parameter present with the same shape, and nothing else in the file. */
+/* Integer buffers are stored as I64 (as PyTorch's long tensors), the rest as
+ * F32 (or F64, which converts exactly enough). */
+static bool dtype_fits(const nerve_node_data *node, const char *dtype)
+{
+    if (node->integer) return strcmp(dtype, "I64") == 0;
+    return strcmp(dtype, "F32") == 0 || strcmp(dtype, "F64") == 0;
+}
+
+/* Every parameter present with the same shape and a fitting dtype, and
+ * nothing else in the file. */
 static nerve_status check_file_matches(const nerve_graph *g, const nerve_safetensors *st,
                                        const char *path, nerve_error *err)
 {
@@ -78,6 +88,11 @@ static nerve_status check_file_matches(const nerve_graph *g, const nerve_safeten
             return nerve_error_set(
                 err, NERVE_ERR_SHAPE, "%s: tensor '%s' has shape %s, the network expects %s", path,
                 node->name, nerve_shape_format(&shape, found, sizeof found), expected);
+        const char *dtype = nerve_safetensors_dtype(st, node->name);
+        if (!dtype_fits(node, dtype))
+            return nerve_error_set(err, NERVE_ERR_FORMAT,
+                                   "%s: tensor '%s' is %s, the network expects %s", path,
+                                   node->name, dtype, node->integer ? "I64" : "F32");
     }
     char extra[384] = "";
     int extra_count = 0;

@@ -4,6 +4,7 @@
  * the header. */
 #include <errno.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -18,8 +19,11 @@
 #define HEADER_ALIGNMENT 8
 #define METADATA_KEY "__metadata__"
 
+typedef struct dtype_info dtype_info;
+
 typedef struct tensor_entry {
     char *name;
+    const dtype_info *dtype; /* as stored in the file */
     nerve_shape shape;
     size_t offset; /* in floats, into nerve_safetensors.data */
 } tensor_entry;
@@ -32,15 +36,15 @@ struct nerve_safetensors {
     float *data;
 };
 
-typedef struct dtype_info {
+struct dtype_info {
     const char *name;
     int size;
     bool supported;
-} dtype_info;
+};
 
 static const dtype_info dtypes[] = {
     {"F32", 4, true},   {"F64", 8, true},      {"F16", 2, false},     {"BF16", 2, false},
-    {"I64", 8, false},  {"I32", 4, false},     {"I16", 2, false},     {"I8", 1, false},
+    {"I64", 8, true},  {"I32", 4, false},     {"I16", 2, false},     {"I8", 1, false},
     {"U64", 8, false},  {"U32", 4, false},     {"U16", 2, false},     {"U8", 1, false},
     {"BOOL", 1, false}, {"F8_E4M3", 1, false}, {"F8_E5M2", 1, false},
 };
@@ -86,6 +90,13 @@ static double load_f64_le(const unsigned char *b)
     double v;
     memcpy(&v, &bits, sizeof v);
     return v;
+}
+
+/* Two's complement, whatever the host's integer layout. */
+static int64_t load_i64_le(const unsigned char *b)
+{
+    uint64_t bits = load_u64_le(b);
+    return bits <= (uint64_t)INT64_MAX ? (int64_t)bits : -(int64_t)(~bits) - 1;
 }
 
 /* ---------------------------------------------------------------- reading */
@@ -194,7 +205,8 @@ static nerve_status read_layout(const char *path, const char *name, json_t *info
                                name, json_string_value(dtype));
     if (!layout->dtype->supported)
         return nerve_error_set(err, NERVE_ERR_FORMAT,
-                               "%s: tensor '%s': dtype %s not supported (F32 and F64 are)", path,
+                               "%s: tensor '%s': dtype %s not supported (F32, F64 and I64 are)",
+                               path,
                                name, layout->dtype->name);
     nerve_status status = read_shape(path, name, json_object_get(info, "shape"), layout, err);
     if (status) return status;
@@ -243,6 +255,8 @@ static nerve_status read_tensor_data(FILE *file, const char *path, const char *n
     } else if (layout->dtype->size == 4) {
         /* In place: on little-endian hosts this is the identity. */
         for (int64_t i = 0; i < layout->numel; i++) out[i] = load_f32_le(raw + 4 * i);
+    } else if (strcmp(layout->dtype->name, "I64") == 0) {
+        for (int64_t i = 0; i < layout->numel; i++) out[i] = (float)load_i64_le(raw + 8 * i);
     } else {
         for (int64_t i = 0; i < layout->numel; i++) out[i] = (float)load_f64_le(raw + 8 * i);
     }
@@ -322,6 +336,7 @@ static nerve_status read_tensors(FILE *file, const char *path, json_t *header, u
         if (status) break;
         tensor_entry *entry = &st->tensors[st->count++];
         entry->name = strdup(name);
+        entry->dtype = layout->dtype;
         entry->shape = layout->shape;
         entry->offset = total_floats;
         /* Bounded by data_size because every tensor's bytes lie in the data. */
@@ -384,6 +399,13 @@ const float *nerve_safetensors_get(const nerve_safetensors *st, const char *name
     return NULL;
 }
 
+const char *nerve_safetensors_dtype(const nerve_safetensors *st, const char *name)
+{
+    for (int i = 0; i < st->count; i++)
+        if (strcmp(st->tensors[i].name, name) == 0) return st->tensors[i].dtype->name;
+    return NULL;
+}
+
 const char *nerve_safetensors_metadata(const nerve_safetensors *st, const char *key)
 {
     for (int i = 0; i < st->metadata_count; i++)
@@ -395,7 +417,8 @@ const char *nerve_safetensors_metadata(const nerve_safetensors *st, const char *
 
 /* json_*_set_new and json_array_append_new take ownership of the value even
  * when they fail, so a failed step leaks nothing. */
-static json_t *tensor_info_json(const nerve_shape *shape, uint64_t begin, uint64_t end)
+static json_t *tensor_info_json(const char *dtype, const nerve_shape *shape, uint64_t begin,
+                                uint64_t end)
 {
     json_t *dims = json_array();
     for (int i = 0; i < shape->ndim; i++)
@@ -409,7 +432,7 @@ static json_t *tensor_info_json(const nerve_shape *shape, uint64_t begin, uint64
         return NULL;
     }
     /* Every call runs (no short-circuit) so that each value changes hands. */
-    int failed = json_object_set_new(info, "dtype", json_string("F32"));
+    int failed = json_object_set_new(info, "dtype", json_string(dtype));
     failed |= json_object_set_new(info, "shape", dims);
     failed |= json_object_set_new(info, "data_offsets",
                                   json_pack("[II]", (json_int_t)begin, (json_int_t)end));
@@ -442,6 +465,15 @@ static nerve_status build_metadata(const char *path, const char *const *metadata
     return NERVE_OK;
 }
 
+static const dtype_info *written_dtype(nerve_dtype dtype)
+{
+    switch (dtype) {
+    case NERVE_DTYPE_F32: return find_dtype("F32");
+    case NERVE_DTYPE_I64: return find_dtype("I64");
+    }
+    return NULL;
+}
+
 /* The header as the reference writes it: metadata first, then the tensors in
  * the order given, their data contiguous in that order. */
 static nerve_status build_header(const char *path, const nerve_named_tensor *tensors, int count,
@@ -455,6 +487,7 @@ static nerve_status build_header(const char *path, const nerve_named_tensor *ten
     for (int i = 0; !status && i < count; i++) {
         const nerve_named_tensor *t = &tensors[i];
         int64_t numel = nerve_shape_numel(&t->shape);
+        const dtype_info *dtype = written_dtype(t->dtype);
         if (!t->name || !t->name[0] || strcmp(t->name, METADATA_KEY) == 0)
             status =
                 nerve_error_set(err, NERVE_ERR_INVALID, "%s: tensor %d has an invalid name '%s'",
@@ -462,15 +495,18 @@ static nerve_status build_header(const char *path, const nerve_named_tensor *ten
         else if (json_object_get(header, t->name))
             status = nerve_error_set(err, NERVE_ERR_INVALID, "%s: tensor name '%s' used twice",
                                      path, t->name);
-        else if (numel < 0 || (uint64_t)numel > ((uint64_t)INT64_MAX - offset) / sizeof(float))
+        else if (!dtype)
+            status = nerve_error_set(err, NERVE_ERR_INVALID, "%s: tensor '%s': unknown dtype %d",
+                                     path, t->name, (int)t->dtype);
+        else if (numel < 0 || (uint64_t)numel > ((uint64_t)INT64_MAX - offset) / 8)
             status = nerve_error_set(err, NERVE_ERR_SHAPE, "%s: tensor '%s': invalid shape", path,
                                      t->name);
         else if (numel > 0 && !t->data)
             status =
                 nerve_error_set(err, NERVE_ERR_INVALID, "%s: tensor '%s': no data", path, t->name);
         if (status) break;
-        uint64_t end = offset + (uint64_t)numel * sizeof(float);
-        json_t *info = tensor_info_json(&t->shape, offset, end);
+        uint64_t end = offset + (uint64_t)numel * (uint64_t)dtype->size;
+        json_t *info = tensor_info_json(dtype->name, &t->shape, offset, end);
         if (!info) {
             status = nerve_error_set(err, NERVE_ERR_NOMEM, "%s: out of memory", path);
         } else if (json_object_set_new(header, t->name, info) != 0) {
@@ -487,14 +523,21 @@ static nerve_status build_header(const char *path, const nerve_named_tensor *ten
     return NERVE_OK;
 }
 
-static void write_floats(FILE *stream, const float *data, int64_t count)
+/* F32 as it is, or I64 rounded, little-endian. */
+static void write_values(FILE *stream, const float *data, int64_t count, nerve_dtype dtype)
 {
     unsigned char chunk[1 << 16];
-    const int64_t per_chunk = sizeof chunk / 4;
+    const int size = dtype == NERVE_DTYPE_I64 ? 8 : 4;
+    const int64_t per_chunk = (int64_t)sizeof chunk / size;
     for (int64_t done = 0; done < count; done += per_chunk) {
         int64_t n = count - done < per_chunk ? count - done : per_chunk;
-        for (int64_t i = 0; i < n; i++) store_f32_le(chunk + 4 * i, data[done + i]);
-        if (fwrite(chunk, 4, (size_t)n, stream) != (size_t)n) return;
+        for (int64_t i = 0; i < n; i++) {
+            if (dtype == NERVE_DTYPE_I64)
+                store_u64_le(chunk + 8 * i, (uint64_t)llroundf(data[done + i]));
+            else
+                store_f32_le(chunk + 4 * i, data[done + i]);
+        }
+        if (fwrite(chunk, (size_t)size, (size_t)n, stream) != (size_t)n) return;
     }
 }
 
@@ -526,6 +569,7 @@ nerve_status nerve_safetensors_write(const char *path, const nerve_named_tensor 
     free(text);
     /* A failed fwrite sets the stream's error flag, which commit reports. */
     for (int i = 0; i < count && !ferror(file.stream); i++)
-        write_floats(file.stream, tensors[i].data, nerve_shape_numel(&tensors[i].shape));
+        write_values(file.stream, tensors[i].data, nerve_shape_numel(&tensors[i].shape),
+                     tensors[i].dtype);
     return nerve_atomic_file_commit(&file, err);
 }

@@ -77,11 +77,65 @@ static nerve_node build_flatten(nerve_graph *g, const char *name, nerve_node inp
     return nerve_graph_rename(g, y, name, err) == NERVE_OK ? y : -1;
 }
 
+/* [batchnorm]: nn.BatchNorm1d/2d over dim 1 of its input; an activation= on
+ * a layer named L is L_act, as on [dense]. */
+static nerve_node build_batchnorm(nerve_graph *g, const char *name, nerve_node input,
+                                  cfg_reader *r, nerve_rng *rng, nerve_error *err)
+{
+    nerve_batchnorm_options o = nerve_batchnorm_defaults();
+    if (!cfg_read_double(r, "eps", false, o.eps, 0, 1, &o.eps)) return -1;
+    if (o.eps <= 0) {
+        cfg_fail(r, "eps", "must be above 0");
+        return -1;
+    }
+    if (!cfg_read_double(r, "momentum", false, o.momentum, 0, 1, &o.momentum) ||
+        !cfg_read_bool(r, "affine", o.affine, &o.affine) ||
+        !cfg_read_bool(r, "track_running_stats", o.track_running_stats,
+                       &o.track_running_stats))
+        return -1;
+    nerve_node y = nerve_batchnorm_layer(g, name, input, &o, err);
+    if (y < 0) return -1;
+    char activation_name[NERVE_LAYER_NAME_MAX + 8];
+    snprintf(activation_name, sizeof activation_name, "%s_act", name);
+    y = nerve_activation_section_build(g, activation_name, y, r, "activation", false, err);
+    return y >= 0 && cfg_reader_finish(r) == NERVE_OK ? y : -1;
+}
+
+/* [dropout] and [dropout2d]: p = 1 is allowed by the ops, as by torch, but a
+ * layer that drops every value is a mistake in a cfg. */
+typedef nerve_node (*dropout_builder)(nerve_graph *g, nerve_node x, double p, nerve_error *err);
+
+static nerve_node dropout_section(nerve_graph *g, const char *name, nerve_node input,
+                                  cfg_reader *r, dropout_builder drop, nerve_error *err)
+{
+    double p;
+    if (!cfg_read_double(r, "p", false, 0.5, 0, 1, &p)) return -1;
+    if (p >= 1) {
+        cfg_fail(r, "p", "must be below 1 (p = 1 drops every value)");
+        return -1;
+    }
+    if (cfg_reader_finish(r) != NERVE_OK) return -1;
+    nerve_node y = drop(g, input, p, err);
+    return y >= 0 && nerve_graph_rename(g, y, name, err) == NERVE_OK ? y : -1;
+}
+
+static nerve_node build_dropout(nerve_graph *g, const char *name, nerve_node input, cfg_reader *r,
+                                nerve_rng *rng, nerve_error *err)
+{
+    return dropout_section(g, name, input, r, nerve_dropout, err);
+}
+
+static nerve_node build_dropout2d(nerve_graph *g, const char *name, nerve_node input,
+                                  cfg_reader *r, nerve_rng *rng, nerve_error *err)
+{
+    return dropout_section(g, name, input, r, nerve_dropout2d, err);
+}
+
 static const layer_section_type layer_sections[] = {
-    {"dense", build_dense},
-    {"activation", build_activation},
-    {"flatten", build_flatten},
-    {"maxout", build_maxout},
+    {"dense", .build = build_dense},
+    {"activation", .build = build_activation},
+    {"flatten", .build = build_flatten},
+    {"maxout", .build = build_maxout},
     {"maxpool2d", .build = nerve_maxpool2d_section_build},
     {"avgpool2d", .build = nerve_avgpool2d_section_build},
     {"global_avgpool", .build = nerve_global_avgpool_section_build},
@@ -89,6 +143,9 @@ static const layer_section_type layer_sections[] = {
     {"identity", .build = nerve_identity_section_build},
     {"add", .join = nerve_add_section_join},
     {"concat", .join = nerve_concat_section_join},
+    {"batchnorm", .build = build_batchnorm},
+    {"dropout", .build = build_dropout},
+    {"dropout2d", .build = build_dropout2d},
 };
 #define LAYER_SECTION_COUNT (int)(sizeof layer_sections / sizeof layer_sections[0])
 
@@ -101,12 +158,12 @@ const layer_section_type *nerve_layer_section_find(const char *type)
 
 const char *nerve_layer_section_names(void)
 {
-    static char names[256];
+    static char names[512];
     if (!names[0]) {
-        for (int i = 0; i < LAYER_SECTION_COUNT; i++) {
-            if (i) strcat(names, ", ");
-            strcat(names, layer_sections[i].name);
-        }
+        size_t used = 0;
+        for (int i = 0; i < LAYER_SECTION_COUNT && used < sizeof names; i++)
+            used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", i ? ", " : "",
+                                     layer_sections[i].name);
     }
     return names;
 }

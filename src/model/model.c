@@ -335,7 +335,7 @@ static bool read_layer_regularization(cfg_reader *r, model_layer *layer)
 static bool check_layer_regularization(cfg_reader *r, nerve_graph *g, const model_layer *layer)
 {
     for (nerve_node n = layer->first_node; n < layer->end_node; n++)
-        if (nerve_node_is_param(g, n)) return true;
+        if (nerve_node_is_param(g, n) && !nerve_node_is_buffer(g, n)) return true;
     const char *key = !isnan(layer->weight_decay) ? "weight_decay"
                       : !isnan(layer->l1)           ? "l1"
                                                     : NULL;

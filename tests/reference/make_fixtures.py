@@ -5,7 +5,8 @@ Run from anywhere:  /usr/bin/python3 tests/reference/make_fixtures.py
 Needs only torch (Debian's python3-torch 1.13) and numpy; the safetensors format
 is written by hand below because the safetensors package is not installed.
 
-Every tensor is float32 ("F32"), computed in float32 by torch on the CPU. Labels
+Every tensor is float32 ("F32"), computed in float32 by torch on the CPU,
+but for int64 buffers (BatchNorm's num_batches_tracked), stored as "I64". Labels
 (class indices) are stored as float32 too, because the C library reads them that
 way. Losses are mean-reduced and stored with shape [1]. Each fixture is seeded on
 its own, so changing one leaves the others' bytes as they were.
@@ -73,7 +74,8 @@ FIXTURE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fi
 
 
 def write_safetensors(path, tensors, description):
-    """Write {name: float32 tensor} in the safetensors layout.
+    """Write {name: tensor} in the safetensors layout: int64 tensors as I64,
+    every other as float32 (F32).
 
     Layout: u64 little-endian header length N, then N bytes of JSON (padded
     with spaces so the data starts on an 8-byte boundary), then the raw
@@ -85,11 +87,16 @@ def write_safetensors(path, tensors, description):
     blobs = []
     offset = 0
     for name, tensor in tensors.items():
-        array = tensor.detach().to(torch.float32).contiguous().numpy()
-        if not np.isfinite(array).all():
-            raise ValueError(f"{path}: tensor {name} is not finite")
-        data = array.astype("<f4").tobytes()
-        header[name] = {"dtype": "F32", "shape": list(array.shape),
+        if tensor.dtype == torch.int64:
+            # Integer buffers (num_batches_tracked) as PyTorch keeps them.
+            array = tensor.detach().contiguous().numpy()
+            dtype, data = "I64", array.astype("<i8").tobytes()
+        else:
+            array = tensor.detach().to(torch.float32).contiguous().numpy()
+            if not np.isfinite(array).all():
+                raise ValueError(f"{path}: tensor {name} is not finite")
+            dtype, data = "F32", array.astype("<f4").tobytes()
+        header[name] = {"dtype": dtype, "shape": list(array.shape),
                         "data_offsets": [offset, offset + len(data)]}
         blobs.append(data)
         offset += len(data)

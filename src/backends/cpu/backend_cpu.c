@@ -51,6 +51,11 @@ static const nerve_backend cpu_backend = {
     .add_forward = nerve_cpu_add_forward,
     .copy_block = nerve_cpu_copy_block,
     .add_block = nerve_cpu_add_block,
+    .batch_norm_statistics = nerve_cpu_batch_norm_statistics,
+    .batch_norm_forward = nerve_cpu_batch_norm_forward,
+    .batch_norm_backward = nerve_cpu_batch_norm_backward,
+    .scale_rows = nerve_cpu_scale_rows,
+    .scale_rows_backward = nerve_cpu_scale_rows_backward,
 };
 
 const nerve_backend *nerve_backend_cpu(void) { return &cpu_backend; }

@@ -107,6 +107,23 @@ double nerve_cpu_bce_with_logits(const nerve_real *x, const nerve_real *y,
 void nerve_cpu_bce_with_logits_backward(const nerve_real *x, const nerve_real *y,
                                         const nerve_real *pos_weight, nerve_real scale,
                                         nerve_real *dx, int64_t rows, int64_t cols);
+void nerve_cpu_batch_norm_statistics(const nerve_real *x, nerve_real *mean, nerve_real *var,
+                                     double momentum, nerve_real *running_mean,
+                                     nerve_real *running_var, int64_t outer, int64_t channels,
+                                     int64_t inner);
+void nerve_cpu_batch_norm_forward(const nerve_real *x, const nerve_real *mean,
+                                  const nerve_real *var, double eps, const nerve_real *weight,
+                                  const nerve_real *bias, nerve_real *y, int64_t outer,
+                                  int64_t channels, int64_t inner);
+void nerve_cpu_batch_norm_backward(const nerve_real *x, const nerve_real *dy,
+                                   const nerve_real *mean, const nerve_real *var, double eps,
+                                   const nerve_real *weight, bool batch_statistics, nerve_real *dx,
+                                   nerve_real *dweight, nerve_real *dbias, int64_t outer,
+                                   int64_t channels, int64_t inner);
+void nerve_cpu_scale_rows(const nerve_real *x, const nerve_real *scale, nerve_real *y,
+                          int64_t rows, int64_t inner);
+void nerve_cpu_scale_rows_backward(const nerve_real *dy, const nerve_real *scale, nerve_real *dx,
+                                   int64_t rows, int64_t inner);
 
 void nerve_cpu_max_pool2d_forward(const nerve_pool2d_geometry *p, const nerve_real *x,
                                   nerve_real *y, nerve_real *argmax);

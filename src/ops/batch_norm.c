@@ -1,0 +1,179 @@
+/* Batch normalisation (Ioffe & Szegedy 2015), as torch.nn.functional.batch_norm
+ * and the BatchNorm1d/2d modules that call it: statistics per channel (dim
+ * 1), over the batch and every position. Inputs: x, then the optional
+ * weight, bias, running_mean, running_var and num_batches_tracked, in that
+ * order, at the slots attr.batch_norm names.
+ *
+ * aux holds the mean and variance the forward normalised with when they were
+ * the batch's, and a flag saying so: backward then differentiates through
+ * them (training) or treats them as constants (the running statistics of
+ * eval mode), whatever the mode is by the time backward runs. */
+#include <math.h>
+
+#include "core/graph_internal.h"
+
+static const nerve_node_data *optional_input(nerve_graph *g, const nerve_node_data *node, int slot)
+{
+    return slot ? nerve_node_input(g, node, slot) : NULL;
+}
+
+static nerve_real *optional_value(nerve_graph *g, const nerve_node_data *node, int slot)
+{
+    return slot ? nerve_node_input(g, node, slot)->value : NULL;
+}
+
+/* A per-channel input must be [C]; num_batches_tracked a single value. */
+static nerve_status check_channel_input(nerve_graph *g, const nerve_node_data *node, int slot,
+                                        const char *what, int64_t channels, nerve_error *err)
+{
+    const nerve_node_data *p = optional_input(g, node, slot);
+    if (!p) return NERVE_OK;
+    bool fits = p->shape.ndim == 1 && p->shape.dim[0] == channels;
+    if (fits) return NERVE_OK;
+    char ps[64];
+    return nerve_error_set(err, NERVE_ERR_SHAPE, "batch_norm '%s': %s is %s, expected [%lld]",
+                           node->name, what, nerve_shape_format(&p->shape, ps, sizeof ps),
+                           (long long)channels);
+}
+
+static nerve_status batch_norm_infer_shape(nerve_graph *g, nerve_node_data *node,
+                                           nerve_error *err)
+{
+    const nerve_node_data *x = nerve_node_input(g, node, 0);
+    char xs[64];
+    if (x->shape.ndim < 2)
+        return nerve_error_set(err, NERVE_ERR_SHAPE,
+                               "batch_norm '%s': input %s has no channel dimension (dim 1)",
+                               node->name, nerve_shape_format(&x->shape, xs, sizeof xs));
+    int64_t channels = x->shape.dim[1];
+    const nerve_batch_norm_attr *a = &node->attr.batch_norm;
+    nerve_status st = check_channel_input(g, node, a->weight, "weight", channels, err);
+    if (!st) st = check_channel_input(g, node, a->bias, "bias", channels, err);
+    if (!st) st = check_channel_input(g, node, a->running_mean, "running_mean", channels, err);
+    if (!st) st = check_channel_input(g, node, a->running_var, "running_var", channels, err);
+    const nerve_node_data *counter = optional_input(g, node, a->num_batches_tracked);
+    if (!st && counter && nerve_shape_numel(&counter->shape) != 1)
+        st = nerve_error_set(err, NERVE_ERR_SHAPE,
+                             "batch_norm '%s': num_batches_tracked must hold one value",
+                             node->name);
+    if (st) return st;
+    node->shape = x->shape;
+    node->aux_size = 2 * channels + 1; /* mean, variance, batch-statistics flag */
+    return NERVE_OK;
+}
+
+/* x as [outer, channels, inner]. */
+static void channel_view(const nerve_node_data *node, int64_t *outer, int64_t *channels,
+                         int64_t *inner)
+{
+    *outer = node->shape.dim[0];
+    *channels = node->shape.dim[1];
+    *inner = nerve_shape_cols(&node->shape) / *channels;
+}
+
+static void batch_norm_forward(nerve_graph *g, nerve_node_data *node)
+{
+    const nerve_batch_norm_attr *a = &node->attr.batch_norm;
+    const nerve_node_data *x = nerve_node_input(g, node, 0);
+    int64_t outer, channels, inner;
+    channel_view(node, &outer, &channels, &inner);
+    nerve_real *running_mean = optional_value(g, node, a->running_mean);
+    nerve_real *running_var = optional_value(g, node, a->running_var);
+    nerve_real *flag = node->aux + 2 * channels;
+    const nerve_real *mean = running_mean, *var = running_var;
+    /* Only a training forward moves the running statistics, so evaluation
+     * and prediction (eval mode) leave them as training left them. */
+    bool batch_statistics = nerve_graph_training(g) || !running_mean;
+    if (batch_statistics) {
+        bool update = nerve_graph_training(g) && running_mean;
+        g->backend->batch_norm_statistics(x->value, node->aux, node->aux + channels, a->momentum,
+                                          update ? running_mean : NULL, running_var, outer,
+                                          channels, inner);
+        nerve_real *counter = optional_value(g, node, a->num_batches_tracked);
+        if (update && counter && outer * inner > 1) counter[0] += 1;
+        mean = node->aux;
+        var = node->aux + channels;
+    }
+    *flag = batch_statistics;
+    g->backend->batch_norm_forward(x->value, mean, var, a->eps, optional_value(g, node, a->weight),
+                                   optional_value(g, node, a->bias), node->value, outer,
+                                   channels, inner);
+}
+
+static nerve_real *gradient_of(nerve_graph *g, const nerve_node_data *node, int slot)
+{
+    nerve_node_data *p = nerve_node_input(g, node, slot);
+    return p->needs_grad ? p->grad : NULL;
+}
+
+static void batch_norm_backward(nerve_graph *g, nerve_node_data *node)
+{
+    const nerve_batch_norm_attr *a = &node->attr.batch_norm;
+    const nerve_node_data *x = nerve_node_input(g, node, 0);
+    int64_t outer, channels, inner;
+    channel_view(node, &outer, &channels, &inner);
+    bool batch_statistics = node->aux[2 * channels] != 0;
+    const nerve_real *mean = node->aux, *var = node->aux + channels;
+    if (!batch_statistics) {
+        mean = optional_value(g, node, a->running_mean);
+        var = optional_value(g, node, a->running_var);
+    }
+    g->backend->batch_norm_backward(x->value, node->grad, mean, var, a->eps,
+                                    optional_value(g, node, a->weight), batch_statistics,
+                                    gradient_of(g, node, 0),
+                                    a->weight ? gradient_of(g, node, a->weight) : NULL,
+                                    a->bias ? gradient_of(g, node, a->bias) : NULL, outer,
+                                    channels, inner);
+}
+
+/* Per element: subtract, multiply, add; the statistics add about as much
+ * again in training. */
+static int64_t batch_norm_flops(const nerve_graph *g, const nerve_node_data *node)
+{
+    return 3 * nerve_shape_cols(&node->shape);
+}
+
+static const nerve_op batch_norm_op = {
+    .name = "batch_norm",
+    .infer_shape = batch_norm_infer_shape,
+    .forward = batch_norm_forward,
+    .backward = batch_norm_backward,
+    .flops = batch_norm_flops,
+};
+
+/* Appends n to inputs when present and returns its slot, 0 when absent. */
+static int add_optional(int *inputs, int *count, nerve_node n)
+{
+    if (n < 0) return 0;
+    inputs[*count] = n;
+    return (*count)++;
+}
+
+nerve_node nerve_batch_norm(nerve_graph *g, nerve_node x, nerve_node weight, nerve_node bias,
+                            nerve_node running_mean, nerve_node running_var,
+                            nerve_node num_batches_tracked, double eps, double momentum,
+                            nerve_error *err)
+{
+    if (!(isfinite(eps) && eps > 0) || !(momentum >= 0 && momentum <= 1)) {
+        nerve_error_set(err, NERVE_ERR_INVALID,
+                        "batch_norm: need eps > 0 and momentum in [0, 1], got %g and %g", eps,
+                        momentum);
+        return -1;
+    }
+    if ((running_mean < 0) != (running_var < 0) || (num_batches_tracked >= 0 && running_mean < 0)) {
+        nerve_error_set(err, NERVE_ERR_INVALID,
+                        "batch_norm: running_mean and running_var come together, and "
+                        "num_batches_tracked only with them");
+        return -1;
+    }
+    int inputs[NERVE_MAX_INPUTS] = {x}, count = 1;
+    nerve_node_data proto = {0};
+    proto.attr.batch_norm.eps = eps;
+    proto.attr.batch_norm.momentum = momentum;
+    proto.attr.batch_norm.weight = add_optional(inputs, &count, weight);
+    proto.attr.batch_norm.bias = add_optional(inputs, &count, bias);
+    proto.attr.batch_norm.running_mean = add_optional(inputs, &count, running_mean);
+    proto.attr.batch_norm.running_var = add_optional(inputs, &count, running_var);
+    proto.attr.batch_norm.num_batches_tracked = add_optional(inputs, &count, num_batches_tracked);
+    return nerve_graph_add_op(g, &batch_norm_op, inputs, count, &proto, err);
+}

@@ -1,0 +1,120 @@
+/* Inverted dropout (Srivastava et al. 2014), as torch.nn.Dropout and
+ * Dropout2d: in training, each row of the input (an element, or a channel's
+ * plane for dropout2d) is zeroed with probability p and the others scaled by
+ * 1 / (1 - p), so that the expected output is the input and eval mode is the
+ * identity. The mask, one scale per row, is drawn here from the graph's
+ * sequential RNG (as rrelu's slopes, so a seed gives the same masks on every
+ * backend) and kept in aux after a flag saying whether the forward applied
+ * it, so backward follows the forward whatever the mode is by then. Where
+ * no mask applies (eval mode, p = 0) the identity activation's kernels run. */
+#include <math.h>
+
+#include "core/graph_internal.h"
+
+static const nerve_op dropout_op, dropout2d_op;
+
+/* The rows one draw covers: every element, or each (sample, channel). */
+static int64_t mask_rows(const nerve_node_data *node)
+{
+    if (node->op == &dropout_op) return nerve_shape_numel(&node->shape);
+    return node->shape.dim[0] * node->shape.dim[1];
+}
+
+static nerve_status dropout_infer_shape(nerve_graph *g, nerve_node_data *node, nerve_error *err)
+{
+    node->shape = nerve_node_input(g, node, 0)->shape;
+    node->aux_size = 1 + mask_rows(node); /* the flag, then the mask */
+    return NERVE_OK;
+}
+
+static nerve_status dropout2d_infer_shape(nerve_graph *g, nerve_node_data *node, nerve_error *err)
+{
+    const nerve_node_data *x = nerve_node_input(g, node, 0);
+    char xs[64];
+    if (x->shape.ndim != 3 && x->shape.ndim != 4)
+        return nerve_error_set(err, NERVE_ERR_SHAPE,
+                               "dropout2d '%s': input %s is neither [N, C, H, W] nor [N, C, L] "
+                               "(dropout drops single elements)",
+                               node->name, nerve_shape_format(&x->shape, xs, sizeof xs));
+    return dropout_infer_shape(g, node, err);
+}
+
+/* The draws are sequential, so they are the cost of a large dropout: each
+ * 64-bit draw decides two rows, from 32 bits each, dropping a row where its
+ * bits fall below p * 2^32 (p to within 2^-33). p = 1 drops everything, as
+ * torch, rather than scaling by infinity. */
+static void draw_mask(nerve_rng *rng, double p, nerve_real *mask, int64_t rows)
+{
+    const nerve_real keep_scale = p < 1 ? (nerve_real)(1 / (1 - p)) : 0;
+    const uint64_t threshold = (uint64_t)llround(ldexp(p, 32)), low_bits = 0xffffffffu;
+    for (int64_t r = 0; r < rows; r += 2) {
+        uint64_t bits = nerve_rng_next(rng);
+        mask[r] = (bits & low_bits) < threshold ? 0 : keep_scale;
+        if (r + 1 < rows) mask[r + 1] = (bits >> 32) < threshold ? 0 : keep_scale;
+    }
+}
+
+static void dropout_forward(nerve_graph *g, nerve_node_data *node)
+{
+    const nerve_node_data *x = nerve_node_input(g, node, 0);
+    double p = node->attr.f[0];
+    int64_t n = nerve_shape_numel(&node->shape), rows = mask_rows(node);
+    nerve_real *applied = node->aux, *mask = node->aux + 1;
+    *applied = nerve_graph_training(g) && p > 0;
+    if (!*applied) {
+        nerve_activation_params none = nerve_activation_defaults();
+        g->backend->activation_forward(NERVE_ACT_IDENTITY, &none, x->value, node->value, n);
+        return;
+    }
+    draw_mask(nerve_graph_rng(g), p, mask, rows);
+    g->backend->scale_rows(x->value, mask, node->value, rows, n / rows);
+}
+
+static void dropout_backward(nerve_graph *g, nerve_node_data *node)
+{
+    nerve_node_data *x = nerve_node_input(g, node, 0);
+    if (!x->needs_grad) return;
+    int64_t n = nerve_shape_numel(&node->shape), rows = mask_rows(node);
+    nerve_activation_params none = nerve_activation_defaults();
+    if (node->aux[0] != 0)
+        g->backend->scale_rows_backward(node->grad, node->aux + 1, x->grad, rows, n / rows);
+    else
+        g->backend->activation_backward(NERVE_ACT_IDENTITY, &none, x->value, node->value,
+                                        node->grad, x->grad, n);
+}
+
+static const nerve_op dropout_op = {
+    .name = "dropout",
+    .infer_shape = dropout_infer_shape,
+    .forward = dropout_forward,
+    .backward = dropout_backward,
+};
+
+static const nerve_op dropout2d_op = {
+    .name = "dropout2d",
+    .infer_shape = dropout2d_infer_shape,
+    .forward = dropout_forward,
+    .backward = dropout_backward,
+};
+
+static nerve_node add_dropout(nerve_graph *g, const nerve_op *op, nerve_node x, double p,
+                              nerve_error *err)
+{
+    if (!(p >= 0 && p <= 1)) {
+        nerve_error_set(err, NERVE_ERR_INVALID, "%s: p must be in [0, 1], got %g", op->name, p);
+        return -1;
+    }
+    nerve_node_data proto = {0};
+    proto.attr.f[0] = p;
+    return nerve_graph_add_op(g, op, &x, 1, &proto, err);
+}
+
+nerve_node nerve_dropout(nerve_graph *g, nerve_node x, double p, nerve_error *err)
+{
+    return add_dropout(g, &dropout_op, x, p, err);
+}
+
+nerve_node nerve_dropout2d(nerve_graph *g, nerve_node x, double p, nerve_error *err)
+{
+    return add_dropout(g, &dropout2d_op, x, p, err);
+}
