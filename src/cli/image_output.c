@@ -3,8 +3,7 @@
 
 #include "cli/image_output.h"
 
-/* stb's encoder, private to this file. */
-#define STB_IMAGE_WRITE_STATIC
+/* stb's encoder: defined here only (the nerve program, not the library). */
 #define STB_IMAGE_WRITE_IMPLEMENTATION
 #define STBI_WRITE_NO_STDIO
 #if defined(__GNUC__)
