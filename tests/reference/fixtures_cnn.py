@@ -82,7 +82,8 @@ class AllLayersCNN(nn.Module):
 
 
 def state(model, prefix):
-    return {prefix + name: value.clone() for name, value in model.state_dict().items()}
+    return {prefix + name: value.clone().to(torch.float32)
+            for name, value in model.state_dict().items()}
 
 
 def make_cnn():
