@@ -42,6 +42,11 @@ static const nerve_backend cpu_backend = {
     .binary_cross_entropy_backward = nerve_cpu_binary_cross_entropy_backward,
     .bce_with_logits = nerve_cpu_bce_with_logits,
     .bce_with_logits_backward = nerve_cpu_bce_with_logits_backward,
+    .conv_workspace = nerve_cpu_conv_workspace,
+    .conv_columns = nerve_cpu_conv_columns,
+    .conv_image = nerve_cpu_conv_image,
+    .conv_weight_gradient = nerve_cpu_conv_weight_gradient,
+    .sum_channels = nerve_cpu_sum_channels,
 };
 
 const nerve_backend *nerve_backend_cpu(void) { return &cpu_backend; }
