@@ -25,8 +25,8 @@ conv.safetensors -- for each case below, the module's forward and backward
                                                                   on [2,2,3,3]
     init.<layer>.weight.low/high, init.<layer>.bias.low/high (each [1]): the
     bounds of the uniform_ draws of reset_parameters for conv2d
-    (Conv2d(4, 6, (3,2), groups=2)) and conv_transpose2d
-    (ConvTranspose2d(4, 6, (3,2), groups=2)).
+    (Conv2d(4, 600, (3,2), groups=2)) and conv_transpose2d
+    (ConvTranspose2d(4, 600, (3,2), groups=2)).
 """
 
 import torch
@@ -70,9 +70,9 @@ def make_conv():
         for parameter_name, parameter in module.named_parameters():
             tensors[name + "." + parameter_name] = parameter
             tensors[name + ".d" + parameter_name] = parameter.grad
-    for layer, make_module in (("conv2d", lambda: nn.Conv2d(4, 6, (3, 2), groups=2)),
+    for layer, make_module in (("conv2d", lambda: nn.Conv2d(4, 600, (3, 2), groups=2)),
                                ("conv_transpose2d",
-                                lambda: nn.ConvTranspose2d(4, 6, (3, 2), groups=2))):
+                                lambda: nn.ConvTranspose2d(4, 600, (3, 2), groups=2))):
         with fixtures_init.recording_draws() as calls:
             make_module()
         assert len(calls) == 2, calls
