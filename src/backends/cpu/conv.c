@@ -92,9 +92,10 @@ static void image_to_windows(const nerve_conv_geometry *geo, const nerve_real *i
                 for (int64_t oh = h_begin; oh < h_end; oh++) {
                     const nerve_real *in = channel + (oh * geo->stride[0] + y0) * width + x0;
                     nerve_real *out = row + oh * out_w;
+                    /* Rows are short (28 pixels): plain loops beat memcpy calls. */
                     for (int64_t ow = 0; ow < w_begin; ow++) out[ow] = 0;
                     if (geo->stride[1] == 1) {
-                        memcpy(out + w_begin, in + w_begin, (size_t)(w_end - w_begin) * sizeof *out);
+                        for (int64_t ow = w_begin; ow < w_end; ow++) out[ow] = in[ow];
                     } else {
                         for (int64_t ow = w_begin; ow < w_end; ow++) out[ow] = in[ow * geo->stride[1]];
                     }
