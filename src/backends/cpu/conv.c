@@ -39,10 +39,18 @@ static int64_t weight_size(const nerve_conv_geometry *geo)
     return geo->col_channels * group_rows(geo);
 }
 
-/* A thread's slot: its window matrix, then its weight-gradient accumulator. */
+static int64_t padded_size(const nerve_conv_geometry *geo);
+
+/* What unrolling one sample needs: the window matrix and the padded image. */
+static int64_t unroll_size(const nerve_conv_geometry *geo)
+{
+    return is_pointwise(geo) ? 0 : window_matrix_size(geo) + padded_size(geo);
+}
+
+/* A thread's slot: its unrolling scratch, then its weight-gradient accumulator. */
 static int64_t slot_size(const nerve_conv_geometry *geo)
 {
-    return window_matrix_size(geo) + weight_size(geo);
+    return unroll_size(geo) + weight_size(geo);
 }
 
 int64_t nerve_cpu_conv_workspace(const nerve_conv_geometry *geo)
@@ -60,81 +68,148 @@ static int conv_threads(const nerve_conv_geometry *geo, int64_t batch, int64_t w
     return threads < 1 ? 1 : (int)threads;
 }
 
-/* The outputs o in [*begin, *end) of [0, count) whose input o * stride +
- * offset lies in [0, size); the others read padding. */
-static void valid_range(int64_t offset, int64_t stride, int64_t size, int64_t count,
-                        int64_t *begin, int64_t *end)
+/* The zero-padded image the windows read: exactly the rows and columns
+ * that some window covers, the image at offset (padding top, left). Unrolling
+ * from it is then a plain copy per window row, with no bounds to test. */
+static int64_t padded_height(const nerve_conv_geometry *geo)
 {
-    int64_t b = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
-    int64_t e = size - offset <= 0 ? 0 : (size - offset + stride - 1) / stride;
-    if (e > count) e = count;
-    if (b > e) b = e;
-    *begin = b;
-    *end = e;
+    return (geo->col_height - 1) * geo->stride[0] + (geo->kernel[0] - 1) * geo->dilation[0] + 1;
 }
 
-/* windows[(c, i, j), (oh, ow)] = image[c, oh s + i d - p, ow s + j d - p], 0 in the padding. */
-static void image_to_windows(const nerve_conv_geometry *geo, const nerve_real *image,
-                             nerve_real *windows)
+static int64_t padded_width(const nerve_conv_geometry *geo)
 {
-    int64_t height = geo->height, width = geo->width;
-    int64_t out_h = geo->col_height, out_w = geo->col_width;
-    for (int64_t c = 0; c < geo->channels; c++) {
-        const nerve_real *channel = image + c * height * width;
-        for (int64_t i = 0; i < geo->kernel[0]; i++) {
-            int64_t y0 = i * geo->dilation[0] - geo->padding[0], h_begin, h_end;
-            valid_range(y0, geo->stride[0], height, out_h, &h_begin, &h_end);
-            for (int64_t j = 0; j < geo->kernel[1]; j++) {
-                int64_t x0 = j * geo->dilation[1] - geo->padding[1], w_begin, w_end;
-                valid_range(x0, geo->stride[1], width, out_w, &w_begin, &w_end);
-                nerve_real *row = windows + ((c * geo->kernel[0] + i) * geo->kernel[1] + j) * out_h * out_w;
-                memset(row, 0, (size_t)(h_begin * out_w) * sizeof *row);
-                for (int64_t oh = h_begin; oh < h_end; oh++) {
-                    const nerve_real *in = channel + (oh * geo->stride[0] + y0) * width + x0;
-                    nerve_real *out = row + oh * out_w;
-                    /* Rows are short (28 pixels): plain loops beat memcpy calls. */
-                    for (int64_t ow = 0; ow < w_begin; ow++) out[ow] = 0;
-                    if (geo->stride[1] == 1) {
-                        for (int64_t ow = w_begin; ow < w_end; ow++) out[ow] = in[ow];
-                    } else {
-                        for (int64_t ow = w_begin; ow < w_end; ow++) out[ow] = in[ow * geo->stride[1]];
-                    }
-                    for (int64_t ow = w_end; ow < out_w; ow++) out[ow] = 0;
-                }
-                memset(row + h_end * out_w, 0, (size_t)((out_h - h_end) * out_w) * sizeof *row);
-            }
-        }
-    }
+    return (geo->col_width - 1) * geo->stride[1] + (geo->kernel[1] - 1) * geo->dilation[1] + 1;
 }
 
-/* The adjoint of image_to_windows: image[c, y, x] += every window entry that read it. */
-static void windows_to_image(const nerve_conv_geometry *geo, const nerve_real *windows,
-                             nerve_real *image)
+static int64_t padded_size(const nerve_conv_geometry *geo)
 {
-    int64_t height = geo->height, width = geo->width;
-    int64_t out_h = geo->col_height, out_w = geo->col_width;
-    for (int64_t c = 0; c < geo->channels; c++) {
-        nerve_real *channel = image + c * height * width;
-        for (int64_t i = 0; i < geo->kernel[0]; i++) {
-            int64_t y0 = i * geo->dilation[0] - geo->padding[0], h_begin, h_end;
-            valid_range(y0, geo->stride[0], height, out_h, &h_begin, &h_end);
+    return geo->channels * padded_height(geo) * padded_width(geo);
+}
+
+/* The image's rows and columns that lie inside the padded image. */
+static int64_t copied_rows(const nerve_conv_geometry *geo)
+{
+    int64_t rows = padded_height(geo) - geo->padding[0];
+    return rows < geo->height ? (rows > 0 ? rows : 0) : geo->height;
+}
+
+static int64_t copied_columns(const nerve_conv_geometry *geo)
+{
+    int64_t cols = padded_width(geo) - geo->padding[1];
+    return cols < geo->width ? (cols > 0 ? cols : 0) : geo->width;
+}
+
+static void pad_image(const nerve_conv_geometry *geo, const nerve_real *image, nerve_real *padded)
+{
+    int64_t ph = padded_height(geo), pw = padded_width(geo);
+    int64_t rows = copied_rows(geo), cols = copied_columns(geo);
+    memset(padded, 0, (size_t)padded_size(geo) * sizeof *padded);
+    for (int64_t c = 0; c < geo->channels; c++)
+        for (int64_t y = 0; y < rows; y++) {
+            const nerve_real *in = image + (c * geo->height + y) * geo->width;
+            nerve_real *out = padded + (c * ph + y + geo->padding[0]) * pw + geo->padding[1];
+            for (int64_t x = 0; x < cols; x++) out[x] = in[x];
+        }
+}
+
+/* The adjoint of pad_image: image += the padded image's inside. */
+static void unpad_image(const nerve_conv_geometry *geo, const nerve_real *padded, nerve_real *image)
+{
+    int64_t ph = padded_height(geo), pw = padded_width(geo);
+    int64_t rows = copied_rows(geo), cols = copied_columns(geo);
+    for (int64_t c = 0; c < geo->channels; c++)
+        for (int64_t y = 0; y < rows; y++) {
+            nerve_real *out = image + (c * geo->height + y) * geo->width;
+            const nerve_real *in = padded + (c * ph + y + geo->padding[0]) * pw + geo->padding[1];
+            for (int64_t x = 0; x < cols; x++) out[x] += in[x];
+        }
+}
+
+/* Copies a short row (14 or 28 pixels) in fixed chunks of 8, which compile
+ * to single vector moves, the last one overlapping: a loop's vector body
+ * would skip a 14-pixel row for its scalar tail, and memcpy calls cost more
+ * than the copy. */
+static inline void copy_short_row(nerve_real *out, const nerve_real *in, int64_t n)
+{
+    enum { CHUNK = 8 };
+    if (n < CHUNK) {
+        for (int64_t k = 0; k < n; k++) out[k] = in[k];
+        return;
+    }
+    int64_t k = 0;
+    for (; k + CHUNK <= n; k += CHUNK) memcpy(out + k, in + k, sizeof(nerve_real[CHUNK]));
+    if (k < n) memcpy(out + n - CHUNK, in + n - CHUNK, sizeof(nerve_real[CHUNK]));
+}
+
+/* out += in over a short row, in fixed chunks of 8 (vector adds) and a tail. */
+static inline void add_short_row(nerve_real *out, const nerve_real *in, int64_t n)
+{
+    enum { CHUNK = 8 };
+    int64_t k = 0;
+    for (; k + CHUNK <= n; k += CHUNK)
+        for (int q = 0; q < CHUNK; q++) out[k + q] += in[k + q];
+    for (; k < n; k++) out[k] += in[k];
+}
+
+/* windows[(c, i, j), (oh, ow)] = padded[c, oh s + i d, ow s + j d]. */
+static void padded_to_windows(const nerve_conv_geometry *geo, const nerve_real *padded,
+                              nerve_real *windows)
+{
+    int64_t ph = padded_height(geo), pw = padded_width(geo);
+    int64_t out_h = geo->col_height, out_w = geo->col_width, sw = geo->stride[1];
+    for (int64_t c = 0; c < geo->channels; c++)
+        for (int64_t i = 0; i < geo->kernel[0]; i++)
             for (int64_t j = 0; j < geo->kernel[1]; j++) {
-                int64_t x0 = j * geo->dilation[1] - geo->padding[1], w_begin, w_end;
-                valid_range(x0, geo->stride[1], width, out_w, &w_begin, &w_end);
-                const nerve_real *row =
-                    windows + ((c * geo->kernel[0] + i) * geo->kernel[1] + j) * out_h * out_w;
-                for (int64_t oh = h_begin; oh < h_end; oh++) {
-                    nerve_real *out = channel + (oh * geo->stride[0] + y0) * width + x0;
-                    const nerve_real *in = row + oh * out_w;
-                    if (geo->stride[1] == 1) {
-                        for (int64_t ow = w_begin; ow < w_end; ow++) out[ow] += in[ow];
+                nerve_real *out = windows + ((c * geo->kernel[0] + i) * geo->kernel[1] + j) * out_h * out_w;
+                const nerve_real *in = padded + (c * ph + i * geo->dilation[0]) * pw + j * geo->dilation[1];
+                for (int64_t oh = 0; oh < out_h; oh++, out += out_w, in += geo->stride[0] * pw) {
+                    if (sw == 1) {
+                        copy_short_row(out, in, out_w);
                     } else {
-                        for (int64_t ow = w_begin; ow < w_end; ow++) out[ow * geo->stride[1]] += in[ow];
+                        for (int64_t ow = 0; ow < out_w; ow++) out[ow] = in[ow * sw];
                     }
                 }
             }
-        }
-    }
+}
+
+/* The adjoint of padded_to_windows: padded += every window entry where it was read. */
+static void windows_to_padded(const nerve_conv_geometry *geo, const nerve_real *windows,
+                              nerve_real *padded)
+{
+    int64_t ph = padded_height(geo), pw = padded_width(geo);
+    int64_t out_h = geo->col_height, out_w = geo->col_width, sw = geo->stride[1];
+    memset(padded, 0, (size_t)padded_size(geo) * sizeof *padded);
+    for (int64_t c = 0; c < geo->channels; c++)
+        for (int64_t i = 0; i < geo->kernel[0]; i++)
+            for (int64_t j = 0; j < geo->kernel[1]; j++) {
+                const nerve_real *in = windows + ((c * geo->kernel[0] + i) * geo->kernel[1] + j) * out_h * out_w;
+                nerve_real *out = padded + (c * ph + i * geo->dilation[0]) * pw + j * geo->dilation[1];
+                for (int64_t oh = 0; oh < out_h; oh++, in += out_w, out += geo->stride[0] * pw) {
+                    if (sw == 1) {
+                        add_short_row(out, in, out_w);
+                    } else {
+                        for (int64_t ow = 0; ow < out_w; ow++) out[ow * sw] += in[ow];
+                    }
+                }
+            }
+}
+
+/* The window matrix of image, in the slot's scratch (window matrix, then padded image). */
+static const nerve_real *image_to_windows(const nerve_conv_geometry *geo, const nerve_real *image,
+                                          nerve_real *scratch)
+{
+    nerve_real *padded = scratch + window_matrix_size(geo);
+    pad_image(geo, image, padded);
+    padded_to_windows(geo, padded, scratch);
+    return scratch;
+}
+
+/* image += the adjoint of the unrolling, of the window matrix at the start of scratch. */
+static void windows_to_image(const nerve_conv_geometry *geo, nerve_real *scratch, nerve_real *image)
+{
+    nerve_real *padded = scratch + window_matrix_size(geo);
+    windows_to_padded(geo, scratch, padded);
+    unpad_image(geo, padded, image);
 }
 
 /* y = (accumulate ? y : 0) + bias[c] on each plane of y [channels, plane];
@@ -156,15 +231,11 @@ static bool start_output(nerve_real *y, const nerve_real *bias, bool accumulate,
 
 static void sample_columns(const nerve_conv_geometry *geo, const nerve_real *image,
                            const nerve_real *weight, const nerve_real *bias, bool accumulate,
-                           nerve_real *cols, nerve_real *window_buffer)
+                           nerve_real *cols, nerve_real *scratch)
 {
     int64_t plane = col_plane(geo), rows = group_rows(geo);
     int64_t out_per_group = geo->col_channels / geo->groups;
-    const nerve_real *windows = image;
-    if (!is_pointwise(geo)) {
-        image_to_windows(geo, image, window_buffer);
-        windows = window_buffer;
-    }
+    const nerve_real *windows = is_pointwise(geo) ? image : image_to_windows(geo, image, scratch);
     nerve_real beta = start_output(cols, bias, accumulate, geo->col_channels, plane) ? 1 : 0;
     for (int64_t gr = 0; gr < geo->groups; gr++)
         nerve_cpu_gemm(false, false, out_per_group, plane, rows, 1,
@@ -174,7 +245,7 @@ static void sample_columns(const nerve_conv_geometry *geo, const nerve_real *ima
 
 static void sample_image(const nerve_conv_geometry *geo, const nerve_real *cols,
                          const nerve_real *weight, const nerve_real *bias, bool accumulate,
-                         nerve_real *image, nerve_real *window_buffer)
+                         nerve_real *image, nerve_real *scratch)
 {
     int64_t plane = col_plane(geo), rows = group_rows(geo);
     int64_t out_per_group = geo->col_channels / geo->groups;
@@ -191,21 +262,17 @@ static void sample_image(const nerve_conv_geometry *geo, const nerve_real *cols,
     for (int64_t gr = 0; gr < geo->groups; gr++)
         nerve_cpu_gemm(true, false, rows, plane, out_per_group, 1,
                        weight + gr * out_per_group * rows, rows, cols + gr * out_per_group * plane,
-                       plane, 0, window_buffer + gr * rows * plane, plane);
-    windows_to_image(geo, window_buffer, image);
+                       plane, 0, scratch + gr * rows * plane, plane);
+    windows_to_image(geo, scratch, image);
 }
 
 static void sample_weight_gradient(const nerve_conv_geometry *geo, const nerve_real *image,
                                    const nerve_real *cols, nerve_real *dweight,
-                                   nerve_real *window_buffer)
+                                   nerve_real *scratch)
 {
     int64_t plane = col_plane(geo), rows = group_rows(geo);
     int64_t out_per_group = geo->col_channels / geo->groups;
-    const nerve_real *windows = image;
-    if (!is_pointwise(geo)) {
-        image_to_windows(geo, image, window_buffer);
-        windows = window_buffer;
-    }
+    const nerve_real *windows = is_pointwise(geo) ? image : image_to_windows(geo, image, scratch);
     for (int64_t gr = 0; gr < geo->groups; gr++)
         nerve_cpu_gemm(false, true, out_per_group, rows, plane, 1,
                        cols + gr * out_per_group * plane, plane, windows + gr * rows * plane, plane,
@@ -245,13 +312,13 @@ void nerve_cpu_conv_weight_gradient(const nerve_conv_geometry *geo, int64_t batc
 {
     int64_t image_size = geo->channels * geo->height * geo->width;
     int64_t cols_size = geo->col_channels * col_plane(geo);
-    int64_t slot = slot_size(geo), windows = window_matrix_size(geo), size = weight_size(geo);
+    int64_t slot = slot_size(geo), unroll = unroll_size(geo), size = weight_size(geo);
     int threads = conv_threads(geo, batch, workspace_size);
     /* Thread 0 adds into dweight itself; the others into their slots, summed after. */
 #pragma omp parallel num_threads(threads) if (threads > 1)
     {
         int id = omp_get_thread_num(), team = omp_get_num_threads();
-        nerve_real *accumulator = id == 0 ? dweight : workspace + id * slot + windows;
+        nerve_real *accumulator = id == 0 ? dweight : workspace + id * slot + unroll;
         if (id) memset(accumulator, 0, (size_t)size * sizeof *accumulator);
 #pragma omp barrier
 #pragma omp for schedule(static)
@@ -260,7 +327,7 @@ void nerve_cpu_conv_weight_gradient(const nerve_conv_geometry *geo, int64_t batc
                                    workspace + id * slot);
 #pragma omp for schedule(static)
         for (int64_t k = 0; k < size; k++)
-            for (int t = 1; t < team; t++) dweight[k] += workspace[t * slot + windows + k];
+            for (int t = 1; t < team; t++) dweight[k] += workspace[t * slot + unroll + k];
     }
 }
 
