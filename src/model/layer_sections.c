@@ -137,7 +137,8 @@ static nerve_node build_conv(nerve_graph *g, const char *name, nerve_node input,
     nerve_conv_layer_options o = nerve_conv_layer_options_default();
     nerve_conv2d_options *conv = &o.conv;
     if (!cfg_read_int(r, "filters", true, 0, 1, 1 << 24, &o.filters) ||
-        !read_pair(r, "kernel", NULL, 1, o.kernel) || !read_pair(r, "stride", "1", 1, conv->stride) ||
+        !read_pair(r, "kernel", NULL, 1, o.kernel) ||
+        !read_pair(r, "stride", "1", 1, conv->stride) ||
         !read_pair(r, "dilation", "1", 1, conv->dilation))
         return -1;
     if (transpose ? !read_pair(r, "padding", "0", 0, conv->padding) ||

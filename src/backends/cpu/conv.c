@@ -21,7 +21,10 @@ static bool is_pointwise(const nerve_conv_geometry *geo)
            geo->col_height == geo->height && geo->col_width == geo->width;
 }
 
-static int64_t col_plane(const nerve_conv_geometry *geo) { return geo->col_height * geo->col_width; }
+static int64_t col_plane(const nerve_conv_geometry *geo)
+{
+    return geo->col_height * geo->col_width;
+}
 
 /* Rows of one group's window matrix: its image channels times the kernel. */
 static int64_t group_rows(const nerve_conv_geometry *geo)
@@ -125,6 +128,19 @@ static void unpad_image(const nerve_conv_geometry *geo, const nerve_real *padded
         }
 }
 
+/* The window matrix's row of image channel c and kernel tap (i, j). */
+static int64_t window_row(const nerve_conv_geometry *geo, int64_t c, int64_t i, int64_t j)
+{
+    return (c * geo->kernel[0] + i) * geo->kernel[1] + j;
+}
+
+/* Where in the padded image tap (i, j) of channel c reads for output (0, 0). */
+static int64_t window_origin(const nerve_conv_geometry *geo, int64_t c, int64_t i, int64_t j)
+{
+    return (c * padded_height(geo) + i * geo->dilation[0]) * padded_width(geo) +
+           j * geo->dilation[1];
+}
+
 /* Copies a short row (14 or 28 pixels) in fixed chunks of 8, which compile
  * to single vector moves, the last one overlapping: a loop's vector body
  * would skip a 14-pixel row for its scalar tail, and memcpy calls cost more
@@ -155,13 +171,13 @@ static inline void add_short_row(nerve_real *out, const nerve_real *in, int64_t 
 static void padded_to_windows(const nerve_conv_geometry *geo, const nerve_real *padded,
                               nerve_real *windows)
 {
-    int64_t ph = padded_height(geo), pw = padded_width(geo);
+    int64_t pw = padded_width(geo);
     int64_t out_h = geo->col_height, out_w = geo->col_width, sw = geo->stride[1];
     for (int64_t c = 0; c < geo->channels; c++)
         for (int64_t i = 0; i < geo->kernel[0]; i++)
             for (int64_t j = 0; j < geo->kernel[1]; j++) {
-                nerve_real *out = windows + ((c * geo->kernel[0] + i) * geo->kernel[1] + j) * out_h * out_w;
-                const nerve_real *in = padded + (c * ph + i * geo->dilation[0]) * pw + j * geo->dilation[1];
+                nerve_real *out = windows + window_row(geo, c, i, j) * out_h * out_w;
+                const nerve_real *in = padded + window_origin(geo, c, i, j);
                 for (int64_t oh = 0; oh < out_h; oh++, out += out_w, in += geo->stride[0] * pw) {
                     if (sw == 1) {
                         copy_short_row(out, in, out_w);
@@ -176,14 +192,14 @@ static void padded_to_windows(const nerve_conv_geometry *geo, const nerve_real *
 static void windows_to_padded(const nerve_conv_geometry *geo, const nerve_real *windows,
                               nerve_real *padded)
 {
-    int64_t ph = padded_height(geo), pw = padded_width(geo);
+    int64_t pw = padded_width(geo);
     int64_t out_h = geo->col_height, out_w = geo->col_width, sw = geo->stride[1];
     memset(padded, 0, (size_t)padded_size(geo) * sizeof *padded);
     for (int64_t c = 0; c < geo->channels; c++)
         for (int64_t i = 0; i < geo->kernel[0]; i++)
             for (int64_t j = 0; j < geo->kernel[1]; j++) {
-                const nerve_real *in = windows + ((c * geo->kernel[0] + i) * geo->kernel[1] + j) * out_h * out_w;
-                nerve_real *out = padded + (c * ph + i * geo->dilation[0]) * pw + j * geo->dilation[1];
+                const nerve_real *in = windows + window_row(geo, c, i, j) * out_h * out_w;
+                nerve_real *out = padded + window_origin(geo, c, i, j);
                 for (int64_t oh = 0; oh < out_h; oh++, in += out_w, out += geo->stride[0] * pw) {
                     if (sw == 1) {
                         add_short_row(out, in, out_w);
@@ -258,7 +274,8 @@ static void sample_image(const nerve_conv_geometry *geo, const nerve_real *cols,
                            image + gr * rows * plane, plane);
         return;
     }
-    if (!started) memset(image, 0, (size_t)(geo->channels * geo->height * geo->width) * sizeof *image);
+    int64_t image_size = geo->channels * geo->height * geo->width;
+    if (!started) memset(image, 0, (size_t)image_size * sizeof *image);
     for (int64_t gr = 0; gr < geo->groups; gr++)
         nerve_cpu_gemm(true, false, rows, plane, out_per_group, 1,
                        weight + gr * out_per_group * rows, rows, cols + gr * out_per_group * plane,
