@@ -261,6 +261,38 @@ nerve_node nerve_dropout(nerve_graph *g, nerve_node x, double p, nerve_error *er
  * dropout, which nerve_dropout is. */
 nerve_node nerve_dropout2d(nerve_graph *g, nerve_node x, double p, nerve_error *err);
 
+/* 2-D convolutions on NCHW images, as torch.nn.functional.conv2d and
+ * conv_transpose2d. Pairs are (height, width). nerve_conv2d_options_default
+ * gives PyTorch's defaults: stride 1, padding 0, dilation 1, groups 1,
+ * output_padding 0; NULL options mean the same. */
+typedef struct nerve_conv2d_options {
+    int64_t stride[2];
+    int64_t padding[2];        /* zeros on both sides of each spatial dimension */
+    /* conv2d only: zeros added at the bottom and right beyond padding. PyTorch's
+     * padding='same' with an odd total, d * (k - 1), pads total / 2 before and
+     * the one left over after: padding = total / 2, padding_extra = total % 2. */
+    int64_t padding_extra[2];
+    int64_t dilation[2];
+    int64_t groups;            /* channel groups: in and out channels divisible by it */
+    /* conv_transpose2d only: rows and columns added to the output's bottom and
+     * right, each below stride or dilation (PyTorch's rule). */
+    int64_t output_padding[2];
+} nerve_conv2d_options;
+
+nerve_conv2d_options nerve_conv2d_options_default(void);
+/* y = conv2d(x, weight) + bias: x [N, C_in, H, W], weight [C_out, C_in /
+ * groups, kh, kw] (nn.Conv2d's layout), bias [C_out] or -1; y [N, C_out,
+ * H_out, W_out] with H_out = (H + 2 padding + padding_extra - dilation (kh -
+ * 1) - 1) / stride + 1, and W_out likewise. */
+nerve_node nerve_conv2d(nerve_graph *g, nerve_node x, nerve_node weight, nerve_node bias,
+                        const nerve_conv2d_options *options, nerve_error *err);
+/* The transpose (gradient) of conv2d, as nn.ConvTranspose2d: x [N, C_in, H,
+ * W], weight [C_in, C_out / groups, kh, kw], bias [C_out] or -1; H_out = (H -
+ * 1) stride - 2 padding + dilation (kh - 1) + output_padding + 1. */
+nerve_node nerve_conv_transpose2d(nerve_graph *g, nerve_node x, nerve_node weight,
+                                  nerve_node bias, const nerve_conv2d_options *options,
+                                  nerve_error *err);
+
 /* Losses: scalar nodes with PyTorch's semantics (docs/reference.md, "Losses",
  * gives each formula). Every builder takes options; NULL means PyTorch's
  * defaults (nerve_loss_options_default). Class labels are an input of
@@ -708,6 +740,33 @@ nerve_batchnorm_options nerve_batchnorm_defaults(void);
  * statistics. options NULL: the defaults. The output node is named `name`. */
 nerve_node nerve_batchnorm_layer(nerve_graph *g, const char *name, nerve_node x,
                                  const nerve_batchnorm_options *options, nerve_error *err);
+typedef struct nerve_conv_layer_options {
+    int64_t filters;             /* output channels */
+    int64_t kernel[2];           /* (kh, kw) */
+    nerve_conv2d_options conv;   /* stride, padding, dilation, groups, ... */
+    bool bias;
+    nerve_init init;             /* weight initialiser (zeroed: PyTorch's default) */
+    nerve_init bias_init;        /* bias initialiser (zeroed: PyTorch's default) */
+} nerve_conv_layer_options;
+
+/* filters and kernel 0 (to be set), nerve_conv2d_options_default, a bias,
+ * default initialisers. */
+nerve_conv_layer_options nerve_conv_layer_options_default(void);
+/* nn.Conv2d: parameters <name>.weight [filters, C_in / groups, kh, kw] and
+ * <name>.bias [filters], initialised from rng (weight first). The default
+ * initialisers are nn.Conv2d's: the weight kaiming_uniform(a=sqrt(5)), i.e.
+ * U(-1/sqrt(fan_in), 1/sqrt(fan_in)), and the bias U(-1/sqrt(fan_in),
+ * 1/sqrt(fan_in)), with fan_in = C_in / groups * kh * kw. The output node is
+ * named `name`. */
+nerve_node nerve_conv2d_layer(nerve_graph *g, const char *name, nerve_node x,
+                              const nerve_conv_layer_options *options, nerve_rng *rng,
+                              nerve_error *err);
+/* nn.ConvTranspose2d: <name>.weight [C_in, filters / groups, kh, kw] and
+ * <name>.bias [filters]; defaults as nn.ConvTranspose2d, whose fan_in is
+ * computed from the weight's dim 1: filters / groups * kh * kw. */
+nerve_node nerve_conv_transpose2d_layer(nerve_graph *g, const char *name, nerve_node x,
+                                        const nerve_conv_layer_options *options,
+                                        nerve_rng *rng, nerve_error *err);
 
 /* ---------------------------------------------------------------- optimizers */
 

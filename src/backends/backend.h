@@ -18,6 +18,18 @@ typedef struct nerve_pool2d_geometry {
     bool count_include_pad;   /* avg: padded positions count in the divisor */
     int64_t divisor_override; /* avg: the divisor of every window; 0: none */
 } nerve_pool2d_geometry;
+/* A 2-D convolution as the kernels see it, per sample: an image [channels,
+ * height, width] and the columns [col_channels, col_height, col_width] that
+ * the kernel's windows over the zero-padded image produce, through a weight
+ * [col_channels, channels / groups, kernel_h, kernel_w]. conv2d maps its
+ * input (the image) to its output (the columns); conv_transpose2d is the
+ * same map run backwards, its input being the columns. */
+typedef struct nerve_conv_geometry {
+    int64_t channels, height, width;
+    int64_t col_channels, col_height, col_width;
+    int64_t kernel[2], stride[2], padding[2] /* top, left */, dilation[2];
+    int64_t groups;
+} nerve_conv_geometry;
 
 typedef struct nerve_backend {
     const char *name;
@@ -208,6 +220,28 @@ typedef struct nerve_backend {
     /* dx[r, i] += dy[r, i] * scale[r]. */
     void (*scale_rows_backward)(const nerve_real *dy, const nerve_real *scale, nerve_real *dx,
                                 int64_t rows, int64_t inner);
+    /* 2-D convolution over `batch` samples (nerve_conv_geometry). Each kernel
+     * gets a scratch buffer of workspace_size elements, at least
+     * conv_workspace(geo) for full speed; with less it uses fewer threads.
+     * cols = (accumulate ? cols : 0) + bias + weight * windows(image); bias
+     * per column channel, or NULL. */
+    int64_t (*conv_workspace)(const nerve_conv_geometry *geo);
+    void (*conv_columns)(const nerve_conv_geometry *geo, int64_t batch, const nerve_real *image,
+                         const nerve_real *weight, const nerve_real *bias, bool accumulate,
+                         nerve_real *cols, nerve_real *workspace, int64_t workspace_size);
+    /* The adjoint: image = (accumulate ? image : 0) + bias + the sum of
+     * weight^T * cols over each window's pixels; bias per image channel, or NULL. */
+    void (*conv_image)(const nerve_conv_geometry *geo, int64_t batch, const nerve_real *cols,
+                       const nerve_real *weight, const nerve_real *bias, bool accumulate,
+                       nerve_real *image, nerve_real *workspace, int64_t workspace_size);
+    /* dweight += sum over samples of cols * windows(image)^T. */
+    void (*conv_weight_gradient)(const nerve_conv_geometry *geo, int64_t batch,
+                                 const nerve_real *image, const nerve_real *cols,
+                                 nerve_real *dweight, nerve_real *workspace,
+                                 int64_t workspace_size);
+    /* db[c] += sum of x[n, c, :] over n, x viewed as [batch, channels, plane]. */
+    void (*sum_channels)(const nerve_real *x, nerve_real *db, int64_t batch, int64_t channels,
+                         int64_t plane);
 } nerve_backend;
 
 const nerve_backend *nerve_backend_cpu(void);

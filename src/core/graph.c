@@ -285,9 +285,11 @@ nerve_status nerve_graph_plan(nerve_graph *g, int64_t max_batch, nerve_error *er
     /* Each input and op node owns a value slice, and ops a gradient and aux
      * slice, for max_batch samples; aliasing ops (flatten) own nothing. */
     size_t total = 0;
+    int64_t workspace = 0;
     for (int i = 0; i < g->node_count; i++) {
         nerve_node_data *n = &g->nodes[i];
         if (n->kind == NERVE_NODE_PARAM) continue;
+        if (n->kind == NERVE_NODE_OP && n->workspace_size > workspace) workspace = n->workspace_size;
         int64_t numel = nerve_shape_numel(&n->shape);
         if (numel < 0 || (uint64_t)numel > ((uint64_t)1 << 40))
             return nerve_error_set(err, NERVE_ERR_NOMEM, "node '%s': activation too large",
@@ -297,6 +299,7 @@ nerve_status nerve_graph_plan(nerve_graph *g, int64_t max_batch, nerve_error *er
         total += round_up((size_t)numel);
         if (n->kind == NERVE_NODE_OP) total += round_up((size_t)numel) + round_up((size_t)n->aux_size);
     }
+    total += round_up((size_t)workspace);
     nerve_real *arena = NULL;
     if (posix_memalign((void **)&arena, NERVE_ALIGNMENT, total * sizeof *arena + NERVE_ALIGNMENT))
         return nerve_error_set(err, NERVE_ERR_NOMEM, "out of memory planning %zu activation bytes",
@@ -307,8 +310,10 @@ nerve_status nerve_graph_plan(nerve_graph *g, int64_t max_batch, nerve_error *er
     g->arena = arena;
     g->arena_size = total;
     g->max_batch = max_batch;
+    g->workspace = arena;
+    g->workspace_size = workspace;
 
-    size_t used = 0;
+    size_t used = round_up((size_t)workspace);
     for (int i = 0; i < g->node_count; i++) {
         nerve_node_data *n = &g->nodes[i];
         if (n->kind == NERVE_NODE_PARAM) continue;

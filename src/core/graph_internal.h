@@ -53,6 +53,7 @@ struct nerve_node_data {
         struct { nerve_reduction reduction; int margin; double param; } loss;
         nerve_pool2d_options pool;
         nerve_batch_norm_attr batch_norm;
+        nerve_conv2d_options conv;
     } attr;
     nerve_real *constants;               /* per-op constant data (class weights), owned */
     int64_t constant_count;
@@ -60,6 +61,10 @@ struct nerve_node_data {
     nerve_shape shape;                   /* current shape, batch included */
     int64_t capacity;                    /* elements planned for value/grad */
     int64_t aux_size;                    /* elements of per-op state */
+    /* Elements of scratch the op needs only while its forward or backward
+     * runs (im2col columns): set by infer_shape, one graph-wide buffer of the
+     * largest size serves every op in turn (nerve_graph.workspace). */
+    int64_t workspace_size;
     bool needs_grad;                     /* a gradient flows into this node */
     bool frozen;                         /* params only */
     bool buffer;                         /* params only: state, never trained (running_mean) */
@@ -82,6 +87,8 @@ struct nerve_graph {
     unsigned char *needed;               /* scratch: nodes a run needs */
     nerve_real *arena;
     size_t arena_size;
+    nerve_real *workspace;                /* in the arena: the largest node->workspace_size */
+    int64_t workspace_size;
     int64_t max_batch, batch;
     bool training;
     nerve_rng rng;

@@ -3,7 +3,7 @@
 #include <math.h>
 #include <stdio.h>
 
-#include "core/graph_internal.h"
+#include "layers/layer_support.h"
 
 nerve_init nerve_dense_default_weight_init(void)
 {
@@ -25,9 +25,8 @@ nerve_init nerve_dense_default_bias_init(int64_t fan_in)
     return init;
 }
 
-/* Fills parameter p, naming it in any error. */
-static bool fill_param(nerve_graph *g, nerve_node p, const nerve_init *init, nerve_rng *rng,
-                       nerve_error *err)
+bool nerve_layer_fill_param(nerve_graph *g, nerve_node p, const nerve_init *init, nerve_rng *rng,
+                            nerve_error *err)
 {
     nerve_error fill_err = {0};
     if (nerve_init_fill(nerve_node_value(g, p), nerve_node_shape(g, p), init, rng, &fill_err) ==
@@ -61,7 +60,7 @@ nerve_node nerve_dense(nerve_graph *g, const char *name, nerve_node x,
     nerve_init weight_init = options->init.kind == NERVE_INIT_DEFAULT
                                  ? nerve_dense_default_weight_init()
                                  : options->init;
-    if (!fill_param(g, w, &weight_init, rng, err)) return -1;
+    if (!nerve_layer_fill_param(g, w, &weight_init, rng, err)) return -1;
     nerve_node b = -1;
     if (options->bias) {
         snprintf(pname, sizeof pname, "%s.bias", name);
@@ -70,7 +69,7 @@ nerve_node nerve_dense(nerve_graph *g, const char *name, nerve_node x,
         nerve_init bias_init = options->bias_init.kind == NERVE_INIT_DEFAULT
                                    ? nerve_dense_default_bias_init(in)
                                    : options->bias_init;
-        if (!fill_param(g, b, &bias_init, rng, err)) return -1;
+        if (!nerve_layer_fill_param(g, b, &bias_init, rng, err)) return -1;
     }
     nerve_node y = nerve_linear(g, x, w, b, err);
     if (y < 0 || nerve_graph_rename(g, y, name, err) != NERVE_OK) return -1;

@@ -192,6 +192,34 @@ bool cfg_read_list(cfg_reader *r, const char *key, double min, double max, float
     return true;
 }
 
+bool cfg_read_pair(cfg_reader *r, const char *key, bool required, int64_t min, int64_t max,
+                   int64_t out[2])
+{
+    const char *v = take(r, key, required);
+    if (r->status != NERVE_OK || !v) return r->status == NERVE_OK;
+    long long pair[2];
+    const char *p = v;
+    int count = 0;
+    for (;;) {
+        char *end;
+        errno = 0;
+        pair[count++] = strtoll(p, &end, 10);
+        while (*end == ' ' || *end == '\t') end++;
+        if (end == p || errno == ERANGE || (*end && (*end != ',' || count == 2)))
+            return cfg_fail(r, key, "'%s' is not N or H,W", v);
+        if (!*end) break;
+        p = end + 1;
+    }
+    if (count == 1) pair[1] = pair[0];
+    for (int a = 0; a < 2; a++) {
+        if (pair[a] < min || pair[a] > max)
+            return cfg_fail(r, key, "%lld is out of range [%lld, %lld]", pair[a], (long long)min,
+                            (long long)max);
+        out[a] = pair[a];
+    }
+    return true;
+}
+
 bool cfg_read_shape(cfg_reader *r, const char *key, bool required, nerve_shape *out)
 {
     const char *v = take(r, key, required);

@@ -36,6 +36,11 @@ bool cfg_read_list(cfg_reader *r, const char *key, double min, double max, float
                    int64_t *count);
 /* "784" or "1x28x28" (C x H x W). */
 bool cfg_read_shape(cfg_reader *r, const char *key, bool required, nerve_shape *out);
+/* A size per axis of an image: one number for both (`kernel = 3`) or
+ * height,width (`kernel = 3,2`), each in [min, max]. Absent and optional,
+ * out is left as it is. */
+bool cfg_read_pair(cfg_reader *r, const char *key, bool required, int64_t min, int64_t max,
+                   int64_t out[2]);
 /* True if the section sets key (without marking it used). */
 bool cfg_has(const cfg_reader *r, const char *key);
 /* Fails with "file:line: [type] key: message". */

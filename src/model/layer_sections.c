@@ -1,5 +1,6 @@
 /* The layer sections of a .cfg: each reads its keys and adds its nodes.
  * Adding a layer type is one function and one table entry. */
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -131,6 +132,86 @@ static nerve_node build_dropout2d(nerve_graph *g, const char *name, nerve_node i
     return dropout_section(g, name, input, r, nerve_dropout2d, err);
 }
 
+/* Kernel, stride, padding and dilation of a convolution, per axis. */
+#define CONV_SIZE_MAX (1 << 24)
+
+/* padding = valid | same | N | h,w. `same` is PyTorch's padding='same':
+ * stride 1 only, a total of d * (k - 1) per dimension with the odd one at
+ * the bottom and right. */
+static bool read_conv_padding(cfg_reader *r, const nerve_conv_layer_options *o,
+                              nerve_conv2d_options *conv)
+{
+    char text[64];
+    if (!cfg_has(r, "padding")) return true;
+    if (!cfg_read_string(r, "padding", false, "valid", text, sizeof text)) return false;
+    if (strcmp(text, "valid") == 0) return true;
+    if (strcmp(text, "same") != 0) {
+        if (!isdigit((unsigned char)text[0]))
+            return cfg_fail(r, "padding", "'%s' is not valid, same, N or H,W", text);
+        return cfg_read_pair(r, "padding", true, 0, CONV_SIZE_MAX, conv->padding);
+    }
+    if (conv->stride[0] != 1 || conv->stride[1] != 1)
+        return cfg_fail(r, "padding", "same needs stride 1, got stride %lld,%lld",
+                        (long long)conv->stride[0], (long long)conv->stride[1]);
+    for (int d = 0; d < 2; d++) {
+        int64_t total = conv->dilation[d] * (o->kernel[d] - 1);
+        conv->padding[d] = total / 2;
+        conv->padding_extra[d] = total % 2;
+    }
+    return true;
+}
+
+/* [conv2d] and [conv_transpose2d]: nn.Conv2d's and nn.ConvTranspose2d's
+ * arguments, then activation= as [dense]'s (the layer <name>_act). */
+static nerve_node build_conv(nerve_graph *g, const char *name, nerve_node input, cfg_reader *r,
+                             nerve_rng *rng, bool transpose, nerve_error *err)
+{
+    nerve_conv_layer_options o = nerve_conv_layer_options_default();
+    nerve_conv2d_options *conv = &o.conv;
+    if (!cfg_read_int(r, "filters", true, 0, 1, 1 << 24, &o.filters) ||
+        !cfg_read_pair(r, "kernel", true, 1, CONV_SIZE_MAX, o.kernel) ||
+        !cfg_read_pair(r, "stride", false, 1, CONV_SIZE_MAX, conv->stride) ||
+        !cfg_read_pair(r, "dilation", false, 1, CONV_SIZE_MAX, conv->dilation))
+        return -1;
+    if (transpose ? !cfg_read_pair(r, "padding", false, 0, CONV_SIZE_MAX, conv->padding) ||
+                        !cfg_read_pair(r, "output_padding", false, 0, CONV_SIZE_MAX,
+                                       conv->output_padding)
+                  : !read_conv_padding(r, &o, conv))
+        return -1;
+    for (int d = 0; d < 2; d++)
+        if (conv->output_padding[d] >= conv->stride[d] &&
+            conv->output_padding[d] >= conv->dilation[d])
+            return cfg_fail(r, "output_padding", "must be smaller than stride or dilation");
+    if (!cfg_read_int(r, "groups", false, 1, 1, 1 << 24, &conv->groups) ||
+        !cfg_read_bool(r, "bias", true, &o.bias) || !read_init(r, "init", &o.init) ||
+        !read_bias_init(r, o.bias, o.filters, &o.bias_init))
+        return -1;
+    nerve_shape in = nerve_node_shape(g, input);
+    if (in.ndim == 4 && (in.dim[1] % conv->groups || o.filters % conv->groups))
+        return cfg_fail(r, "groups", "%lld does not divide both the input's %lld channels and "
+                        "the %lld filters", (long long)conv->groups, (long long)in.dim[1],
+                        (long long)o.filters);
+    nerve_node y = transpose ? nerve_conv_transpose2d_layer(g, name, input, &o, rng, err)
+                             : nerve_conv2d_layer(g, name, input, &o, rng, err);
+    if (y < 0) return -1;
+    char activation_name[NERVE_LAYER_NAME_MAX + 8];
+    snprintf(activation_name, sizeof activation_name, "%s_act", name);
+    y = nerve_activation_section_build(g, activation_name, y, r, "activation", false, err);
+    return y >= 0 && cfg_reader_finish(r) == NERVE_OK ? y : -1;
+}
+
+static nerve_node build_conv2d(nerve_graph *g, const char *name, nerve_node input, cfg_reader *r,
+                               nerve_rng *rng, nerve_error *err)
+{
+    return build_conv(g, name, input, r, rng, false, err);
+}
+
+static nerve_node build_conv_transpose2d(nerve_graph *g, const char *name, nerve_node input,
+                                         cfg_reader *r, nerve_rng *rng, nerve_error *err)
+{
+    return build_conv(g, name, input, r, rng, true, err);
+}
+
 static const layer_section_type layer_sections[] = {
     {"dense", .build = build_dense},
     {"activation", .build = build_activation},
@@ -146,6 +227,8 @@ static const layer_section_type layer_sections[] = {
     {"batchnorm", .build = build_batchnorm},
     {"dropout", .build = build_dropout},
     {"dropout2d", .build = build_dropout2d},
+    {"conv2d", .build = build_conv2d},
+    {"conv_transpose2d", .build = build_conv_transpose2d},
 };
 #define LAYER_SECTION_COUNT (int)(sizeof layer_sections / sizeof layer_sections[0])
 

@@ -2,52 +2,20 @@
  * activations: [maxpool2d], [avgpool2d], [global_avgpool], [reshape],
  * [identity], and the joins [add] and [concat] (input = a,b,...). Each layer's
  * output node takes the layer's name. */
-#include <errno.h>
-#include <math.h>
 #include <stdlib.h>
 
 #include "model/model_internal.h"
 
 #define POOL_SIZE_MAX (1 << 20)
 
-/* A size per axis: one number for both (`kernel = 3`) or height,width
- * (`kernel = 3,2`). Absent and optional, *out is left as it is. */
-static bool read_pair(cfg_reader *r, const char *key, bool required, int64_t min, int64_t out[2])
-{
-    char text[64];
-    if (!cfg_read_string(r, key, required, "", text, sizeof text)) return false;
-    if (!text[0]) return true;
-    long long pair[2];
-    const char *p = text;
-    int count = 0;
-    for (;;) {
-        char *end;
-        errno = 0;
-        pair[count++] = strtoll(p, &end, 10);
-        while (*end == ' ' || *end == '\t') end++;
-        if (end == p || errno == ERANGE || (*end && (*end != ',' || count == 2)))
-            return cfg_fail(r, key, "'%s' is not N or H,W", text);
-        if (!*end) break;
-        p = end + 1;
-    }
-    if (count == 1) pair[1] = pair[0];
-    for (int a = 0; a < 2; a++) {
-        if (pair[a] < min || pair[a] > POOL_SIZE_MAX)
-            return cfg_fail(r, key, "%lld is out of range [%lld, %d]", pair[a], (long long)min,
-                            POOL_SIZE_MAX);
-        out[a] = pair[a];
-    }
-    return true;
-}
-
 /* The keys both poolings take; stride defaults to the kernel. */
 static bool read_pool_options(cfg_reader *r, nerve_pool2d_options *o)
 {
     int64_t kernel[2];
-    if (!read_pair(r, "kernel", true, 1, kernel)) return false;
+    if (!cfg_read_pair(r, "kernel", true, 1, POOL_SIZE_MAX, kernel)) return false;
     *o = nerve_pool2d_defaults(kernel[0], kernel[1]);
-    if (!read_pair(r, "stride", false, 1, o->stride) ||
-        !read_pair(r, "padding", false, 0, o->padding) ||
+    if (!cfg_read_pair(r, "stride", false, 1, POOL_SIZE_MAX, o->stride) ||
+        !cfg_read_pair(r, "padding", false, 0, POOL_SIZE_MAX, o->padding) ||
         !cfg_read_bool(r, "ceil_mode", false, &o->ceil_mode))
         return false;
     for (int a = 0; a < 2; a++)
@@ -67,7 +35,7 @@ nerve_node nerve_maxpool2d_section_build(nerve_graph *g, const char *name, nerve
                                          cfg_reader *r, nerve_rng *rng, nerve_error *err)
 {
     nerve_pool2d_options o;
-    if (!read_pool_options(r, &o) || !read_pair(r, "dilation", false, 1, o.dilation) ||
+    if (!read_pool_options(r, &o) || !cfg_read_pair(r, "dilation", false, 1, POOL_SIZE_MAX, o.dilation) ||
         cfg_reader_finish(r) != NERVE_OK)
         return -1;
     return named(g, nerve_max_pool2d(g, input, &o, err), name, err);

@@ -56,6 +56,11 @@ static const nerve_backend cpu_backend = {
     .batch_norm_backward = nerve_cpu_batch_norm_backward,
     .scale_rows = nerve_cpu_scale_rows,
     .scale_rows_backward = nerve_cpu_scale_rows_backward,
+    .conv_workspace = nerve_cpu_conv_workspace,
+    .conv_columns = nerve_cpu_conv_columns,
+    .conv_image = nerve_cpu_conv_image,
+    .conv_weight_gradient = nerve_cpu_conv_weight_gradient,
+    .sum_channels = nerve_cpu_sum_channels,
 };
 
 const nerve_backend *nerve_backend_cpu(void) { return &cpu_backend; }

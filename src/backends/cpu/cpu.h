@@ -142,4 +142,18 @@ void nerve_cpu_copy_block(int64_t rows, int64_t cols, const nerve_real *src, int
 void nerve_cpu_add_block(int64_t rows, int64_t cols, const nerve_real *src, int64_t src_stride,
                          nerve_real *dst, int64_t dst_stride);
 
+int64_t nerve_cpu_conv_workspace(const nerve_conv_geometry *geo);
+void nerve_cpu_conv_columns(const nerve_conv_geometry *geo, int64_t batch, const nerve_real *image,
+                            const nerve_real *weight, const nerve_real *bias, bool accumulate,
+                            nerve_real *cols, nerve_real *workspace, int64_t workspace_size);
+void nerve_cpu_conv_image(const nerve_conv_geometry *geo, int64_t batch, const nerve_real *cols,
+                          const nerve_real *weight, const nerve_real *bias, bool accumulate,
+                          nerve_real *image, nerve_real *workspace, int64_t workspace_size);
+void nerve_cpu_conv_weight_gradient(const nerve_conv_geometry *geo, int64_t batch,
+                                    const nerve_real *image, const nerve_real *cols,
+                                    nerve_real *dweight, nerve_real *workspace,
+                                    int64_t workspace_size);
+void nerve_cpu_sum_channels(const nerve_real *x, nerve_real *db, int64_t batch, int64_t channels,
+                            int64_t plane);
+
 #endif

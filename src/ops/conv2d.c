@@ -1,0 +1,81 @@
+/* conv2d: torch.nn.functional.conv2d on NCHW, weight [C_out, C_in / groups,
+ * kh, kw]. The input is the kernels' image and the output their columns
+ * (nerve_conv_geometry); the backward pass runs the same map's adjoint. */
+#include "ops/conv.h"
+
+static nerve_conv_geometry conv2d_geometry(const nerve_graph *g, const nerve_node_data *node)
+{
+    const nerve_shape *x = &g->nodes[node->input[0]].shape;
+    return conv_geometry(g, node, x->dim[1], x->dim[2], x->dim[3], node->shape.dim[1],
+                         node->shape.dim[2], node->shape.dim[3]);
+}
+
+static nerve_status conv2d_infer_shape(nerve_graph *g, nerve_node_data *node, nerve_error *err)
+{
+    const nerve_node_data *x = nerve_node_input(g, node, 0);
+    const nerve_node_data *w = nerve_node_input(g, node, 1);
+    const nerve_conv2d_options *o = &node->attr.conv;
+    int64_t out_channels = w->shape.ndim == 4 ? w->shape.dim[0] : -1;
+    int64_t in_per_group = x->shape.ndim == 4 ? x->shape.dim[1] / o->groups : -1;
+    nerve_status st = conv_check_operands(g, node, -1, in_per_group, out_channels, err);
+    if (st != NERVE_OK) return st;
+    int64_t out[2], padded[2], span[2];
+    for (int d = 0; d < 2; d++) {
+        padded[d] = x->shape.dim[2 + d] + 2 * o->padding[d] + o->padding_extra[d];
+        span[d] = o->dilation[d] * (w->shape.dim[2 + d] - 1) + 1;
+        out[d] = (padded[d] - span[d]) / o->stride[d] + 1;
+    }
+    if (padded[0] < span[0] || padded[1] < span[1])
+        return nerve_error_set(err, NERVE_ERR_SHAPE,
+                               "conv2d '%s': kernel %lldx%lld (dilated: %lldx%lld) is larger than "
+                               "the padded input %lldx%lld", node->name,
+                               (long long)w->shape.dim[2], (long long)w->shape.dim[3],
+                               (long long)span[0], (long long)span[1], (long long)padded[0],
+                               (long long)padded[1]);
+    int64_t dims[4] = {x->shape.dim[0], out_channels, out[0], out[1]};
+    node->shape = nerve_shape_make(4, dims);
+    nerve_conv_geometry geo = conv2d_geometry(g, node);
+    node->workspace_size = g->backend->conv_workspace(&geo);
+    return NERVE_OK;
+}
+
+static void conv2d_forward(nerve_graph *g, nerve_node_data *node)
+{
+    nerve_conv_geometry geo = conv2d_geometry(g, node);
+    const nerve_real *bias = node->input_count == 3 ? nerve_node_input(g, node, 2)->value : NULL;
+    g->backend->conv_columns(&geo, node->shape.dim[0], nerve_node_input(g, node, 0)->value,
+                             nerve_node_input(g, node, 1)->value, bias, false, node->value,
+                             g->workspace, g->workspace_size);
+}
+
+static void conv2d_backward(nerve_graph *g, nerve_node_data *node)
+{
+    nerve_conv_geometry geo = conv2d_geometry(g, node);
+    nerve_node_data *x = nerve_node_input(g, node, 0);
+    int64_t batch = node->shape.dim[0];
+    if (x->needs_grad)
+        g->backend->conv_image(&geo, batch, node->grad, nerve_node_input(g, node, 1)->value, NULL,
+                               true, x->grad, g->workspace, g->workspace_size);
+    conv_backward_parameters(g, node, &geo, x->value, node->grad, batch);
+}
+
+static int64_t conv2d_flops(const nerve_graph *g, const nerve_node_data *node)
+{
+    nerve_conv_geometry geo = conv2d_geometry(g, node);
+    int64_t bias = node->input_count == 3 ? nerve_shape_cols(&node->shape) : 0;
+    return conv_flops(&geo) + bias;
+}
+
+static const nerve_op conv2d_op = {
+    .name = "conv2d",
+    .infer_shape = conv2d_infer_shape,
+    .forward = conv2d_forward,
+    .backward = conv2d_backward,
+    .flops = conv2d_flops,
+};
+
+nerve_node nerve_conv2d(nerve_graph *g, nerve_node x, nerve_node weight, nerve_node bias,
+                        const nerve_conv2d_options *options, nerve_error *err)
+{
+    return conv_add(g, &conv2d_op, x, weight, bias, options, false, err);
+}
