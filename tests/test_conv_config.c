@@ -111,7 +111,7 @@ static void test_a_malformed_pair_is_an_error(void **state)
 {
     expect_error("[conv2d]\nfilters = 4\nkernel = 3x3\n", "kernel: '3x3' is not N or H,W");
     expect_error("[conv2d]\nfilters = 4\nkernel = 3,3,3\n", "kernel: '3,3,3' is not N or H,W");
-    expect_error("[conv2d]\nfilters = 4\nkernel = 0\n", "at least 1");
+    expect_error("[conv2d]\nfilters = 4\nkernel = 0\n", "kernel: 0 is out of range [1, 16777216]");
     expect_error("[conv2d]\nfilters = 4\nkernel = 3\npadding = -1\n", "padding");
 }
 
