@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages nerve needs, and nothing else.
 #   scripts/deps.sh [build]  compiler, cmake, libraries, test framework, Fashion-MNIST
-#   scripts/deps.sh bench    the above plus PyTorch and NumPy (fixtures, benchmarks)
+#   scripts/deps.sh bench    the above plus PyTorch, NumPy and OpenBLAS (fixtures, benchmarks)
 # As root it installs what is missing; otherwise it prints the command and fails.
 set -euo pipefail
 
@@ -13,7 +13,10 @@ packages=(cmake make gcc libc6-dev pkg-config zlib1g-dev libjansson-dev libdnnl-
           libstb-dev libcmocka-dev dataset-fashion-mnist python3)
 case "$set_name" in
   build) ;;
-  bench) packages+=(python3-torch python3-numpy) ;;
+  # libopenblas0-openmp: PyTorch's BLAS. python3-torch is content with any
+  # libblas.so.3, and the reference BLAS it gets otherwise made its linear
+  # layers ~50x slower than OpenBLAS here: no fair comparison.
+  bench) packages+=(python3-torch python3-numpy libopenblas0-openmp) ;;
   *) echo "usage: $0 [build|bench]" >&2; exit 2 ;;
 esac
 

@@ -16,39 +16,87 @@ static bool pool_worth_forking(const nerve_pool2d_geometry *p)
  * row/column advanced by whole dilations past the padding; the maximum
  * starts at -inf at the window's first valid position and is replaced by a
  * strictly greater value or a NaN, so the first maximum wins a tie. */
+/* Output rows at most this wide take the vectorised path below. */
+#define MAX_POOL_ROW_MAX 1024
+
+/* One plane when every window lies inside the input (no padding, no
+ * dilation, nothing clipped by ceil_mode) and rows are at most
+ * MAX_POOL_ROW_MAX wide: each kernel offset is one vectorised pass along the
+ * output row, with selects rather than branches (which element wins is data:
+ * a mispredicted branch per element cost more than the rest of the layer).
+ * The visiting order per window is row-major, as below, so ties and NaNs
+ * resolve the same way. */
+static void max_pool_plane_inside(const nerve_pool2d_geometry *p, const nerve_real *xp,
+                                  nerve_real *yp, nerve_real *ap)
+{
+    int32_t best[MAX_POOL_ROW_MAX];
+    const int32_t stride = (int32_t)p->stride_w;
+    for (int64_t oh = 0; oh < p->out_h; oh++) {
+        nerve_real *restrict y = yp + oh * p->out_w;
+        for (int64_t ow = 0; ow < p->out_w; ow++) y[ow] = -INFINITY;
+        for (int64_t kh = 0; kh < p->kernel_h; kh++) {
+            for (int64_t kw = 0; kw < p->kernel_w; kw++) {
+                const int32_t first = (int32_t)((oh * p->stride_h + kh) * p->in_w + kw);
+                const nerve_real *restrict row = xp + first;
+#pragma omp simd
+                for (int32_t ow = 0; ow < (int32_t)p->out_w; ow++) {
+                    nerve_real v = row[ow * stride];
+                    bool wins = (v > y[ow]) | (v != v);
+                    y[ow] = wins ? v : y[ow];
+                    best[ow] = wins ? first + ow * stride : best[ow];
+                }
+            }
+        }
+        for (int64_t ow = 0; ow < p->out_w; ow++) ap[oh * p->out_w + ow] = (nerve_real)best[ow];
+    }
+}
+
+/* Any geometry: windows clipped to the input, padding never winning. */
+static void max_pool_plane(const nerve_pool2d_geometry *p, const nerve_real *xp, nerve_real *yp,
+                           nerve_real *ap)
+{
+    for (int64_t oh = 0; oh < p->out_h; oh++) {
+        int64_t h0 = oh * p->stride_h - p->pad_h;
+        int64_t h1 = h0 + (p->kernel_h - 1) * p->dilation_h + 1;
+        if (h1 > p->in_h) h1 = p->in_h;
+        while (h0 < 0) h0 += p->dilation_h;
+        for (int64_t ow = 0; ow < p->out_w; ow++) {
+            int64_t w0 = ow * p->stride_w - p->pad_w;
+            int64_t w1 = w0 + (p->kernel_w - 1) * p->dilation_w + 1;
+            if (w1 > p->in_w) w1 = p->in_w;
+            while (w0 < 0) w0 += p->dilation_w;
+            int64_t best = h0 * p->in_w + w0;
+            nerve_real best_value = -INFINITY;
+            for (int64_t h = h0; h < h1; h += p->dilation_h) {
+                for (int64_t w = w0; w < w1; w += p->dilation_w) {
+                    nerve_real v = xp[h * p->in_w + w];
+                    if (v > best_value || isnan(v)) {
+                        best_value = v;
+                        best = h * p->in_w + w;
+                    }
+                }
+            }
+            yp[oh * p->out_w + ow] = best_value;
+            ap[oh * p->out_w + ow] = (nerve_real)best;
+        }
+    }
+}
+
 void nerve_cpu_max_pool2d_forward(const nerve_pool2d_geometry *p, const nerve_real *x,
                                   nerve_real *y, nerve_real *argmax)
 {
     const int64_t in_size = p->in_h * p->in_w, out_size = p->out_h * p->out_w;
+    const bool inside = p->pad_h == 0 && p->pad_w == 0 && p->dilation_h == 1 &&
+                        p->dilation_w == 1 && p->out_w <= MAX_POOL_ROW_MAX &&
+                        in_size <= INT32_MAX &&
+                        (p->out_h - 1) * p->stride_h + p->kernel_h <= p->in_h &&
+                        (p->out_w - 1) * p->stride_w + p->kernel_w <= p->in_w;
 #pragma omp parallel for if (pool_worth_forking(p))
     for (int64_t plane = 0; plane < p->planes; plane++) {
         const nerve_real *xp = x + plane * in_size;
         nerve_real *yp = y + plane * out_size, *ap = argmax + plane * out_size;
-        for (int64_t oh = 0; oh < p->out_h; oh++) {
-            int64_t h0 = oh * p->stride_h - p->pad_h;
-            int64_t h1 = h0 + (p->kernel_h - 1) * p->dilation_h + 1;
-            if (h1 > p->in_h) h1 = p->in_h;
-            while (h0 < 0) h0 += p->dilation_h;
-            for (int64_t ow = 0; ow < p->out_w; ow++) {
-                int64_t w0 = ow * p->stride_w - p->pad_w;
-                int64_t w1 = w0 + (p->kernel_w - 1) * p->dilation_w + 1;
-                if (w1 > p->in_w) w1 = p->in_w;
-                while (w0 < 0) w0 += p->dilation_w;
-                int64_t best = h0 * p->in_w + w0;
-                nerve_real best_value = -INFINITY;
-                for (int64_t h = h0; h < h1; h += p->dilation_h) {
-                    for (int64_t w = w0; w < w1; w += p->dilation_w) {
-                        nerve_real v = xp[h * p->in_w + w];
-                        if (v > best_value || isnan(v)) {
-                            best_value = v;
-                            best = h * p->in_w + w;
-                        }
-                    }
-                }
-                yp[oh * p->out_w + ow] = best_value;
-                ap[oh * p->out_w + ow] = (nerve_real)best;
-            }
-        }
+        if (inside) max_pool_plane_inside(p, xp, yp, ap);
+        else max_pool_plane(p, xp, yp, ap);
     }
 }
 
