@@ -222,10 +222,12 @@ typedef struct nerve_backend {
                                 int64_t rows, int64_t inner);
     /* 2-D convolution over `batch` samples (nerve_conv_geometry). Each kernel
      * gets a scratch buffer of workspace_size elements, at least
-     * conv_workspace(geo) for full speed; with less it uses fewer threads.
+     * conv_workspace(geo, batch) for full speed; with less it runs slower.
+     * conv_workspace is called when a graph is planned for `batch`: the
+     * backend may prepare its kernels for that batch size then.
      * cols = (accumulate ? cols : 0) + bias + weight * windows(image); bias
      * per column channel, or NULL. */
-    int64_t (*conv_workspace)(const nerve_conv_geometry *geo);
+    int64_t (*conv_workspace)(const nerve_conv_geometry *geo, int64_t batch);
     void (*conv_columns)(const nerve_conv_geometry *geo, int64_t batch, const nerve_real *image,
                          const nerve_real *weight, const nerve_real *bias, bool accumulate,
                          nerve_real *cols, nerve_real *workspace, int64_t workspace_size);

@@ -35,7 +35,7 @@ static nerve_status conv2d_infer_shape(nerve_graph *g, nerve_node_data *node, ne
     int64_t dims[4] = {x->shape.dim[0], out_channels, out[0], out[1]};
     node->shape = nerve_shape_make(4, dims);
     nerve_conv_geometry geo = conv2d_geometry(g, node);
-    node->workspace_size = g->backend->conv_workspace(&geo);
+    node->workspace_size = g->backend->conv_workspace(&geo, node->shape.dim[0]);
     return NERVE_OK;
 }
 

@@ -6,11 +6,15 @@
  * is too small to split across threads well: the threads take whole samples
  * instead, each with its own slot of the workspace (its window matrix, and
  * for the weight gradient its own accumulator, summed at the end), and run
- * single-threaded GEMMs. */
+ * single-threaded GEMMs.
+ *
+ * In float32 oneDNN's convolution primitives (conv_dnnl.c) run first; these
+ * kernels are the reference, the float64 engine's, and the fallback for
+ * whatever oneDNN does not run. */
 #include <omp.h>
 #include <string.h>
 
-#include "backends/cpu/cpu.h"
+#include "backends/cpu/conv_dnnl.h"
 
 /* A 1x1 kernel with stride 1 and no padding sees each pixel once: the window
  * matrix is the image itself, and no unrolling is needed. */
@@ -56,9 +60,14 @@ static int64_t slot_size(const nerve_conv_geometry *geo)
     return unroll_size(geo) + weight_size(geo);
 }
 
-int64_t nerve_cpu_conv_workspace(const nerve_conv_geometry *geo)
+int64_t nerve_cpu_conv_workspace(const nerve_conv_geometry *geo, int64_t batch)
 {
-    return omp_get_max_threads() * slot_size(geo);
+    int64_t im2col = omp_get_max_threads() * slot_size(geo);
+#ifndef NERVE_F64
+    int64_t dnnl = nerve_dnnl_conv_workspace(geo, batch);
+    if (dnnl > im2col) return dnnl;
+#endif
+    return im2col;
 }
 
 /* Threads for `batch` samples: no more than there are samples or slots. */
@@ -300,6 +309,11 @@ void nerve_cpu_conv_columns(const nerve_conv_geometry *geo, int64_t batch, const
                             const nerve_real *weight, const nerve_real *bias, bool accumulate,
                             nerve_real *cols, nerve_real *workspace, int64_t workspace_size)
 {
+#ifndef NERVE_F64
+    if (nerve_dnnl_conv_columns(geo, batch, image, weight, bias, accumulate, cols, workspace,
+                                workspace_size))
+        return;
+#endif
     int64_t image_size = geo->channels * geo->height * geo->width;
     int64_t cols_size = geo->col_channels * col_plane(geo);
     int threads = conv_threads(geo, batch, workspace_size);
@@ -313,6 +327,11 @@ void nerve_cpu_conv_image(const nerve_conv_geometry *geo, int64_t batch, const n
                           const nerve_real *weight, const nerve_real *bias, bool accumulate,
                           nerve_real *image, nerve_real *workspace, int64_t workspace_size)
 {
+#ifndef NERVE_F64
+    if (nerve_dnnl_conv_image(geo, batch, cols, weight, bias, accumulate, image, workspace,
+                              workspace_size))
+        return;
+#endif
     int64_t image_size = geo->channels * geo->height * geo->width;
     int64_t cols_size = geo->col_channels * col_plane(geo);
     int threads = conv_threads(geo, batch, workspace_size);
@@ -327,6 +346,11 @@ void nerve_cpu_conv_weight_gradient(const nerve_conv_geometry *geo, int64_t batc
                                     nerve_real *dweight, nerve_real *workspace,
                                     int64_t workspace_size)
 {
+#ifndef NERVE_F64
+    if (nerve_dnnl_conv_weight_gradient(geo, batch, image, cols, dweight, workspace,
+                                        workspace_size))
+        return;
+#endif
     int64_t image_size = geo->channels * geo->height * geo->width;
     int64_t cols_size = geo->col_channels * col_plane(geo);
     int64_t slot = slot_size(geo), unroll = unroll_size(geo), size = weight_size(geo);

@@ -142,7 +142,7 @@ void nerve_cpu_copy_block(int64_t rows, int64_t cols, const nerve_real *src, int
 void nerve_cpu_add_block(int64_t rows, int64_t cols, const nerve_real *src, int64_t src_stride,
                          nerve_real *dst, int64_t dst_stride);
 
-int64_t nerve_cpu_conv_workspace(const nerve_conv_geometry *geo);
+int64_t nerve_cpu_conv_workspace(const nerve_conv_geometry *geo, int64_t batch);
 void nerve_cpu_conv_columns(const nerve_conv_geometry *geo, int64_t batch, const nerve_real *image,
                             const nerve_real *weight, const nerve_real *bias, bool accumulate,
                             nerve_real *cols, nerve_real *workspace, int64_t workspace_size);

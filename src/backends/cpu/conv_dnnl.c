@@ -1,0 +1,426 @@
+/* 2-D convolution through oneDNN's convolution primitives (float32 only; the
+ * float64 engine of the gradient checks keeps the im2col kernels of conv.c,
+ * which stay the reference).
+ *
+ * Why: on AVX-512 oneDNN's direct convolution ("jit:avx512_core") runs 2-4x
+ * faster than im2col + GEMM on the target layers (3x3 and 5x5, 32-64
+ * channels, 14x14-28x28 images), forward and both backward passes. It wants
+ * its own blocked layouts (nChw16c and a blocked weight); reordering nerve's
+ * NCHW tensors into them and back costs about a tenth of the convolution, so
+ * every call reorders its operands through the workspace, and the rest of
+ * nerve keeps NCHW. The layouts are oneDNN's choice ("format_tag_any"):
+ * where plain NCHW is its best (1 input channel), nothing is reordered.
+ *
+ * Creating a primitive generates code (milliseconds), so they are made once
+ * per geometry, batch size and thread count, when a graph is planned for that
+ * batch (conv_workspace), and kept in a process-wide cache: the training
+ * batch, the last partial batch, the evaluation batch and batch 1 each make
+ * their own. The cache never shrinks; one lock guards it and the runs, whose
+ * memory objects it shares. Anything oneDNN cannot run (a right padding
+ * below zero, say) is cached as unusable and goes to im2col. */
+#ifndef NERVE_F64
+#include <dnnl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backends/cpu/conv_dnnl.h"
+#include <omp.h>
+
+/* The workspace's pieces start on cache lines, as the graph's arena does. */
+#define SCRATCH_ALIGNMENT 64
+enum { MAX_OPERANDS = 4 };
+
+/* One operand of a primitive: nerve's buffer in its plain layout, and where
+ * the primitive chose another layout, a copy in that layout in the workspace
+ * and the reorders between the two. */
+typedef struct conv_operand {
+    int arg;                      /* DNNL_ARG_* */
+    dnnl_memory_t plain;          /* nerve's buffer: the handle is set per run */
+    dnnl_memory_t inner;          /* the primitive's layout, in the workspace; NULL: plain */
+    dnnl_primitive_t reorder;     /* input: plain -> inner; output: inner -> plain */
+    dnnl_primitive_t reorder_sum; /* output only: plain += inner (accumulating kernels) */
+    size_t bytes;                 /* of inner, rounded up to SCRATCH_ALIGNMENT */
+} conv_operand;
+
+/* A primitive and its operands, inputs first, the output last. */
+typedef struct conv_pass {
+    dnnl_primitive_t primitive;
+    conv_operand operand[MAX_OPERANDS];
+    int operand_count;
+} conv_pass;
+
+typedef struct conv_key {
+    nerve_conv_geometry geo;
+    int64_t batch, threads;
+} conv_key;
+
+typedef struct conv_entry {
+    conv_key key;
+    bool usable;
+    /* forward with and without bias, backward data, backward weights */
+    conv_pass forward, forward_bias, backward_data, backward_weights;
+} conv_entry;
+
+static struct {
+    pthread_mutex_t lock;
+    dnnl_engine_t engine;
+    dnnl_stream_t stream;
+    conv_entry **entries;
+    int count, capacity;
+} cache = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static size_t aligned_bytes(const dnnl_memory_desc_t *md)
+{
+    size_t bytes = dnnl_memory_desc_get_size(md);
+    return (bytes + SCRATCH_ALIGNMENT - 1) / SCRATCH_ALIGNMENT * SCRATCH_ALIGNMENT;
+}
+
+/* The plain layouts nerve keeps: image [N, C, H, W], columns [N, C', H', W'],
+ * weight [C', C / groups, kh, kw] (oneDNN's goihw with groups), bias [C']. */
+static void plain_descs(const conv_key *key, dnnl_memory_desc_t *image, dnnl_memory_desc_t *cols,
+                        dnnl_memory_desc_t *weight, dnnl_memory_desc_t *bias)
+{
+    const nerve_conv_geometry *g = &key->geo;
+    dnnl_dims_t image_dims = {key->batch, g->channels, g->height, g->width};
+    dnnl_dims_t cols_dims = {key->batch, g->col_channels, g->col_height, g->col_width};
+    dnnl_dims_t bias_dims = {g->col_channels};
+    dnnl_memory_desc_init_by_tag(image, 4, image_dims, dnnl_f32, dnnl_nchw);
+    dnnl_memory_desc_init_by_tag(cols, 4, cols_dims, dnnl_f32, dnnl_nchw);
+    dnnl_memory_desc_init_by_tag(bias, 1, bias_dims, dnnl_f32, dnnl_x);
+    if (g->groups == 1) {
+        dnnl_dims_t dims = {g->col_channels, g->channels, g->kernel[0], g->kernel[1]};
+        dnnl_memory_desc_init_by_tag(weight, 4, dims, dnnl_f32, dnnl_oihw);
+    } else {
+        dnnl_dims_t dims = {g->groups, g->col_channels / g->groups, g->channels / g->groups,
+                            g->kernel[0], g->kernel[1]};
+        dnnl_memory_desc_init_by_tag(weight, 5, dims, dnnl_f32, dnnl_goihw);
+    }
+}
+
+/* The same shapes with the layout left to oneDNN. */
+static void any_desc(const dnnl_memory_desc_t *plain, dnnl_memory_desc_t *any)
+{
+    dnnl_memory_desc_init_by_tag(any, plain->ndims, plain->dims, dnnl_f32, dnnl_format_tag_any);
+}
+
+static dnnl_status_t make_reorder(const dnnl_memory_desc_t *from, const dnnl_memory_desc_t *to,
+                                  bool sum, dnnl_primitive_t *reorder)
+{
+    dnnl_primitive_attr_t attr = NULL;
+    dnnl_post_ops_t post_ops = NULL;
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_status_t st = dnnl_success;
+    if (sum) {
+        st = dnnl_primitive_attr_create(&attr);
+        if (st == dnnl_success) st = dnnl_post_ops_create(&post_ops);
+        if (st == dnnl_success) st = dnnl_post_ops_append_sum(post_ops, 1.0f);
+        if (st == dnnl_success) st = dnnl_primitive_attr_set_post_ops(attr, post_ops);
+    }
+    if (st == dnnl_success)
+        st = dnnl_reorder_primitive_desc_create(&pd, from, cache.engine, to, cache.engine, attr);
+    if (st == dnnl_success) st = dnnl_primitive_create(reorder, pd);
+    dnnl_primitive_desc_destroy(pd);
+    dnnl_post_ops_destroy(post_ops);
+    dnnl_primitive_attr_destroy(attr);
+    return st;
+}
+
+/* The operand list of each pass, in the order the kernels pass their
+ * buffers: the argument, where pd tells its layout (query and index), and
+ * nerve's layout. */
+typedef struct operand_spec {
+    int arg;
+    dnnl_query_t what;
+    int index;
+    const dnnl_memory_desc_t *plain;
+} operand_spec;
+
+static dnnl_status_t add_operand(conv_pass *pass, dnnl_primitive_desc_t pd,
+                                 const operand_spec *spec, bool output)
+{
+    conv_operand *op = &pass->operand[pass->operand_count++];
+    const dnnl_memory_desc_t *md = dnnl_primitive_desc_query_md(pd, spec->what, spec->index);
+    const dnnl_memory_desc_t *plain = spec->plain;
+    int arg = spec->arg;
+    op->arg = arg;
+    dnnl_status_t st = dnnl_memory_create(&op->plain, plain, cache.engine, DNNL_MEMORY_NONE);
+    if (st != dnnl_success) return st;
+    bool same = dnnl_memory_desc_equal(md, plain);
+    /* An output always gets an inner copy: accumulating kernels compute into
+     * it and add it to nerve's buffer. */
+    if (same && !output) return dnnl_success;
+    op->bytes = aligned_bytes(md);
+    st = dnnl_memory_create(&op->inner, md, cache.engine, DNNL_MEMORY_NONE);
+    if (st == dnnl_success && !same)
+        st = output ? make_reorder(md, plain, false, &op->reorder)
+                    : make_reorder(plain, md, false, &op->reorder);
+    if (st == dnnl_success && output) st = make_reorder(md, plain, true, &op->reorder_sum);
+    return st;
+}
+
+static void destroy_pass(conv_pass *pass)
+{
+    for (int i = 0; i < pass->operand_count; i++) {
+        conv_operand *op = &pass->operand[i];
+        dnnl_memory_destroy(op->plain);
+        dnnl_memory_destroy(op->inner);
+        dnnl_primitive_destroy(op->reorder);
+        dnnl_primitive_destroy(op->reorder_sum);
+    }
+    dnnl_primitive_destroy(pass->primitive);
+    memset(pass, 0, sizeof *pass);
+}
+
+static dnnl_status_t make_pass(conv_pass *pass, dnnl_primitive_desc_t pd,
+                               const operand_spec *specs, int count)
+{
+    dnnl_status_t st = dnnl_primitive_create(&pass->primitive, pd);
+    for (int i = 0; i < count && st == dnnl_success; i++)
+        st = add_operand(pass, pd, &specs[i], i == count - 1);
+    return st;
+}
+
+/* Creates every pass of the entry; anything but dnnl_success leaves it unusable. */
+static dnnl_status_t make_passes(conv_entry *e)
+{
+    const nerve_conv_geometry *g = &e->key.geo;
+    dnnl_memory_desc_t image, cols, weight, bias, image_any, cols_any, weight_any;
+    plain_descs(&e->key, &image, &cols, &weight, &bias);
+    any_desc(&image, &image_any);
+    any_desc(&cols, &cols_any);
+    any_desc(&weight, &weight_any);
+    dnnl_dims_t strides = {g->stride[0], g->stride[1]};
+    dnnl_dims_t dilates = {g->dilation[0] - 1, g->dilation[1] - 1};
+    dnnl_dims_t pad_l = {g->padding[0], g->padding[1]};
+    /* The right padding that makes oneDNN's output size nerve's: the rows and
+     * columns past the image that the last window reaches. */
+    dnnl_dims_t pad_r;
+    int64_t image_size[2] = {g->height, g->width}, out_size[2] = {g->col_height, g->col_width};
+    for (int d = 0; d < 2; d++) {
+        int64_t span = (g->kernel[d] - 1) * g->dilation[d] + 1;
+        pad_r[d] = (out_size[d] - 1) * g->stride[d] + span - image_size[d] - g->padding[d];
+        if (pad_r[d] < 0) return dnnl_unimplemented;
+    }
+
+    dnnl_convolution_desc_t desc;
+    dnnl_primitive_desc_t fwd = NULL, fwd_bias = NULL, bwd_data = NULL, bwd_weights = NULL;
+    dnnl_status_t st = dnnl_dilated_convolution_forward_desc_init(
+        &desc, dnnl_forward_training, dnnl_convolution_direct, &image_any, &weight_any, NULL,
+        &cols_any, strides, dilates, pad_l, pad_r);
+    if (st == dnnl_success) st = dnnl_primitive_desc_create(&fwd, &desc, NULL, cache.engine, NULL);
+    if (st == dnnl_success)
+        st = dnnl_dilated_convolution_forward_desc_init(
+            &desc, dnnl_forward_training, dnnl_convolution_direct, &image_any, &weight_any, &bias,
+            &cols_any, strides, dilates, pad_l, pad_r);
+    if (st == dnnl_success)
+        st = dnnl_primitive_desc_create(&fwd_bias, &desc, NULL, cache.engine, NULL);
+    if (st == dnnl_success)
+        st = dnnl_dilated_convolution_backward_data_desc_init(
+            &desc, dnnl_convolution_direct, &image_any, &weight_any, &cols_any, strides, dilates,
+            pad_l, pad_r);
+    if (st == dnnl_success)
+        st = dnnl_primitive_desc_create(&bwd_data, &desc, NULL, cache.engine, fwd);
+    if (st == dnnl_success)
+        st = dnnl_dilated_convolution_backward_weights_desc_init(
+            &desc, dnnl_convolution_direct, &image_any, &weight_any, NULL, &cols_any, strides,
+            dilates, pad_l, pad_r);
+    if (st == dnnl_success)
+        st = dnnl_primitive_desc_create(&bwd_weights, &desc, NULL, cache.engine, fwd);
+
+    if (st == dnnl_success) {
+        operand_spec specs[] = {{DNNL_ARG_SRC, dnnl_query_src_md, 0, &image},
+                                {DNNL_ARG_WEIGHTS, dnnl_query_weights_md, 0, &weight},
+                                {DNNL_ARG_DST, dnnl_query_dst_md, 0, &cols}};
+        st = make_pass(&e->forward, fwd, specs, 3);
+    }
+    if (st == dnnl_success) {
+        operand_spec specs[] = {{DNNL_ARG_SRC, dnnl_query_src_md, 0, &image},
+                                {DNNL_ARG_WEIGHTS, dnnl_query_weights_md, 0, &weight},
+                                {DNNL_ARG_BIAS, dnnl_query_weights_md, 1, &bias},
+                                {DNNL_ARG_DST, dnnl_query_dst_md, 0, &cols}};
+        st = make_pass(&e->forward_bias, fwd_bias, specs, 4);
+    }
+    if (st == dnnl_success) {
+        operand_spec specs[] = {{DNNL_ARG_DIFF_DST, dnnl_query_diff_dst_md, 0, &cols},
+                                {DNNL_ARG_WEIGHTS, dnnl_query_weights_md, 0, &weight},
+                                {DNNL_ARG_DIFF_SRC, dnnl_query_diff_src_md, 0, &image}};
+        st = make_pass(&e->backward_data, bwd_data, specs, 3);
+    }
+    if (st == dnnl_success) {
+        operand_spec specs[] = {{DNNL_ARG_SRC, dnnl_query_src_md, 0, &image},
+                                {DNNL_ARG_DIFF_DST, dnnl_query_diff_dst_md, 0, &cols},
+                                {DNNL_ARG_DIFF_WEIGHTS, dnnl_query_diff_weights_md, 0, &weight}};
+        st = make_pass(&e->backward_weights, bwd_weights, specs, 3);
+    }
+    dnnl_primitive_desc_destroy(fwd);
+    dnnl_primitive_desc_destroy(fwd_bias);
+    dnnl_primitive_desc_destroy(bwd_data);
+    dnnl_primitive_desc_destroy(bwd_weights);
+    return st;
+}
+
+static conv_key make_key(const nerve_conv_geometry *geo, int64_t batch)
+{
+    conv_key key;
+    memset(&key, 0, sizeof key);
+    key.geo = *geo;
+    key.batch = batch;
+    key.threads = omp_get_max_threads();
+    return key;
+}
+
+/* The cached entry of (geo, batch), made on first use; NULL when unusable.
+ * Called with the lock held. */
+static conv_entry *find_entry(const nerve_conv_geometry *geo, int64_t batch)
+{
+    conv_key key = make_key(geo, batch);
+    for (int i = 0; i < cache.count; i++)
+        if (!memcmp(&cache.entries[i]->key, &key, sizeof key))
+            return cache.entries[i]->usable ? cache.entries[i] : NULL;
+    if (!cache.engine) {
+        if (dnnl_engine_create(&cache.engine, dnnl_cpu, 0) != dnnl_success) return NULL;
+        if (dnnl_stream_create(&cache.stream, cache.engine, dnnl_stream_default_flags) !=
+            dnnl_success)
+        {
+            dnnl_engine_destroy(cache.engine);
+            cache.engine = NULL;
+            return NULL;
+        }
+    }
+    if (cache.count == cache.capacity) {
+        int capacity = cache.capacity ? 2 * cache.capacity : 16;
+        conv_entry **entries = realloc(cache.entries, capacity * sizeof *entries);
+        if (!entries) return NULL;
+        cache.entries = entries;
+        cache.capacity = capacity;
+    }
+    conv_entry *e = calloc(1, sizeof *e);
+    if (!e) return NULL;
+    e->key = key;
+    e->usable = make_passes(e) == dnnl_success;
+    if (!e->usable) {
+        destroy_pass(&e->forward);
+        destroy_pass(&e->forward_bias);
+        destroy_pass(&e->backward_data);
+        destroy_pass(&e->backward_weights);
+    }
+    cache.entries[cache.count++] = e;
+    return e->usable ? e : NULL;
+}
+
+static size_t pass_bytes(const conv_pass *pass)
+{
+    size_t bytes = 0;
+    for (int i = 0; i < pass->operand_count; i++) bytes += pass->operand[i].bytes;
+    return bytes;
+}
+
+int64_t nerve_dnnl_conv_workspace(const nerve_conv_geometry *geo, int64_t batch)
+{
+    pthread_mutex_lock(&cache.lock);
+    conv_entry *e = find_entry(geo, batch);
+    size_t bytes = 0;
+    if (e) {
+        const conv_pass *passes[] = {&e->forward, &e->forward_bias, &e->backward_data,
+                                     &e->backward_weights};
+        for (int i = 0; i < 4; i++)
+            if (pass_bytes(passes[i]) > bytes) bytes = pass_bytes(passes[i]);
+    }
+    pthread_mutex_unlock(&cache.lock);
+    return (int64_t)((bytes + sizeof(nerve_real) - 1) / sizeof(nerve_real));
+}
+
+/* Runs pass on nerve's buffers data[] (in operand order): inputs in another
+ * layout are reordered into the workspace first, and the output, computed
+ * in the workspace where it must be, is reordered (or added) into nerve's. */
+static void run_pass(conv_pass *pass, void *const *data, bool accumulate, char *scratch)
+{
+    dnnl_exec_arg_t args[MAX_OPERANDS];
+    int last = pass->operand_count - 1;
+    for (int i = 0; i <= last; i++) {
+        conv_operand *op = &pass->operand[i];
+        dnnl_memory_set_data_handle(op->plain, data[i]);
+        bool inner = op->inner && (i < last || op->reorder || accumulate);
+        args[i] = (dnnl_exec_arg_t){op->arg, inner ? op->inner : op->plain};
+        if (!inner) continue;
+        dnnl_memory_set_data_handle(op->inner, scratch);
+        scratch += op->bytes;
+        if (i < last) {
+            dnnl_exec_arg_t reorder[] = {{DNNL_ARG_FROM, op->plain}, {DNNL_ARG_TO, op->inner}};
+            dnnl_primitive_execute(op->reorder, cache.stream, 2, reorder);
+        }
+    }
+    dnnl_primitive_execute(pass->primitive, cache.stream, pass->operand_count, args);
+    conv_operand *out = &pass->operand[last];
+    if (args[last].memory == out->inner) {
+        dnnl_exec_arg_t reorder[] = {{DNNL_ARG_FROM, out->inner}, {DNNL_ARG_TO, out->plain}};
+        dnnl_primitive_execute(accumulate ? out->reorder_sum : out->reorder, cache.stream, 2,
+                               reorder);
+    }
+    dnnl_stream_wait(cache.stream);
+}
+
+/* The pass of (geo, batch) picked by `pick`, run on data if the workspace
+ * holds its scratch; false (nothing done) otherwise. */
+static bool run(const nerve_conv_geometry *geo, int64_t batch,
+                conv_pass *(*pick)(conv_entry *e), void *const *data, bool accumulate,
+                nerve_real *workspace, int64_t workspace_size)
+{
+    pthread_mutex_lock(&cache.lock);
+    conv_entry *e = find_entry(geo, batch);
+    conv_pass *pass = e ? pick(e) : NULL;
+    bool fits = pass && pass_bytes(pass) <= (size_t)workspace_size * sizeof *workspace;
+    if (fits) run_pass(pass, data, accumulate, (char *)workspace);
+    pthread_mutex_unlock(&cache.lock);
+    return fits;
+}
+
+static conv_pass *pick_forward(conv_entry *e) { return &e->forward; }
+static conv_pass *pick_forward_bias(conv_entry *e) { return &e->forward_bias; }
+static conv_pass *pick_backward_data(conv_entry *e) { return &e->backward_data; }
+static conv_pass *pick_backward_weights(conv_entry *e) { return &e->backward_weights; }
+
+bool nerve_dnnl_conv_columns(const nerve_conv_geometry *geo, int64_t batch,
+                             const nerve_real *image, const nerve_real *weight,
+                             const nerve_real *bias, bool accumulate, nerve_real *cols,
+                             nerve_real *workspace, int64_t workspace_size)
+{
+    if (bias) {
+        void *data[] = {(void *)image, (void *)weight, (void *)bias, cols};
+        return run(geo, batch, pick_forward_bias, data, accumulate, workspace, workspace_size);
+    }
+    void *data[] = {(void *)image, (void *)weight, cols};
+    return run(geo, batch, pick_forward, data, accumulate, workspace, workspace_size);
+}
+
+bool nerve_dnnl_conv_image(const nerve_conv_geometry *geo, int64_t batch, const nerve_real *cols,
+                           const nerve_real *weight, const nerve_real *bias, bool accumulate,
+                           nerve_real *image, nerve_real *workspace, int64_t workspace_size)
+{
+    void *data[] = {(void *)cols, (void *)weight, image};
+    if (!run(geo, batch, pick_backward_data, data, accumulate, workspace, workspace_size))
+        return false;
+    /* oneDNN's backward data has no bias: conv_transpose2d's is added here. */
+    if (bias) {
+        int64_t plane = geo->height * geo->width;
+#pragma omp parallel for collapse(2) schedule(static) \
+    if (batch * geo->channels * plane > NERVE_CPU_PARALLEL_MIN)
+        for (int64_t n = 0; n < batch; n++)
+            for (int64_t c = 0; c < geo->channels; c++) {
+                nerve_real *p = image + (n * geo->channels + c) * plane;
+                for (int64_t k = 0; k < plane; k++) p[k] += bias[c];
+            }
+    }
+    return true;
+}
+
+bool nerve_dnnl_conv_weight_gradient(const nerve_conv_geometry *geo, int64_t batch,
+                                     const nerve_real *image, const nerve_real *cols,
+                                     nerve_real *dweight, nerve_real *workspace,
+                                     int64_t workspace_size)
+{
+    void *data[] = {(void *)image, (void *)cols, dweight};
+    return run(geo, batch, pick_backward_weights, data, true, workspace, workspace_size);
+}
+#endif

@@ -1,0 +1,27 @@
+/* 2-D convolution through oneDNN's primitives (conv_dnnl.c), float32 only:
+ * the im2col kernels of conv.c call these first and do the work themselves
+ * where they return false (oneDNN cannot run the geometry, or the workspace
+ * is too small). Same contracts as the backend's conv kernels. */
+#ifndef NERVE_CONV_DNNL_H
+#define NERVE_CONV_DNNL_H
+
+#include "backends/cpu/cpu.h"
+
+#ifndef NERVE_F64
+/* Bytes of workspace (in nerve_real elements) the oneDNN passes need for
+ * `batch` samples; 0 where oneDNN cannot run them. Makes the primitives. */
+int64_t nerve_dnnl_conv_workspace(const nerve_conv_geometry *geo, int64_t batch);
+bool nerve_dnnl_conv_columns(const nerve_conv_geometry *geo, int64_t batch,
+                             const nerve_real *image, const nerve_real *weight,
+                             const nerve_real *bias, bool accumulate, nerve_real *cols,
+                             nerve_real *workspace, int64_t workspace_size);
+bool nerve_dnnl_conv_image(const nerve_conv_geometry *geo, int64_t batch, const nerve_real *cols,
+                           const nerve_real *weight, const nerve_real *bias, bool accumulate,
+                           nerve_real *image, nerve_real *workspace, int64_t workspace_size);
+bool nerve_dnnl_conv_weight_gradient(const nerve_conv_geometry *geo, int64_t batch,
+                                     const nerve_real *image, const nerve_real *cols,
+                                     nerve_real *dweight, nerve_real *workspace,
+                                     int64_t workspace_size);
+#endif
+
+#endif
