@@ -77,6 +77,11 @@ static void test_max_pool_ties_go_to_the_first_maximum(void **state)
     check_pool(*state, "max_ties", MAX_POOL, pool(3, 3, 1, 1, 0, 0));
 }
 
+static void test_max_pool_2x2_ties_go_to_the_first_maximum(void **state)
+{
+    check_pool(*state, "max_ties_2x2", MAX_POOL, pool(2, 2, 2, 2, 0, 0));
+}
+
 static void test_avg_pool(void **state)
 {
     check_pool(*state, "avg_2", AVG_POOL, nerve_pool2d_defaults(2, 2));
@@ -142,6 +147,7 @@ int main(void)
         PARITY_TEST(test_max_pool_ceil_mode),
         PARITY_TEST(test_max_pool_ceil_mode_drops_a_window_in_the_padding),
         PARITY_TEST(test_max_pool_ties_go_to_the_first_maximum),
+        PARITY_TEST(test_max_pool_2x2_ties_go_to_the_first_maximum),
         PARITY_TEST(test_avg_pool),
         PARITY_TEST(test_avg_pool_padded),
         PARITY_TEST(test_avg_pool_padding_not_counted),

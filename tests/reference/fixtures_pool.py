@@ -15,6 +15,8 @@ pool.safetensors -- for each case below: <case>.x, <case>.y, <case>.dy
       max_ties          x [2,2,6,6] of integers 0..2 (many ties), kernel 3,
                         stride 1: torch's CPU gives the gradient to each
                         window's first maximum in row-major order
+      max_ties_2x2      the same kind of x, kernel 2 (stride 2): nerve's
+                        dedicated path for 2x2 pooling
     average pooling, F.avg_pool2d:
       avg_2             x [2,3,6,6], kernel 2
       avg_pad           x [2,2,5,6], kernel 3, stride 2, padding 1
@@ -74,6 +76,8 @@ def make_pool():
         record(tensors, name, torch.randn(shape), lambda x, o=options: F.avg_pool2d(x, **o))
     record(tensors, "global_avg", torch.randn(2, 3, 4, 5),
            lambda x: F.adaptive_avg_pool2d(x, 1).flatten(1))
+    ties = torch.randint(0, 3, (2, 2, 6, 6)).to(torch.float32)
+    record(tensors, "max_ties_2x2", ties, lambda x: F.max_pool2d(x, kernel_size=2))
     return tensors
 
 

@@ -51,6 +51,57 @@ static void max_pool_plane_inside(const nerve_pool2d_geometry *p, const nerve_re
     }
 }
 
+/* Pairs of the 2x2 path below held on the stack at a time. */
+#define MAX_POOL_2X2_PAIRS 2048
+
+/* 2x2 windows with stride 2 over rows of exactly twice the output's width
+ * (the common pooling, after even-sized convolutions). The rows of the path
+ * above are too short here (14 outputs) for its vector loops, so this takes
+ * the window in two steps, each over as long a run as it can: the maximum
+ * of each horizontal pair, over whole rows at once (with even rows, pair j
+ * is elements 2j and 2j + 1 of the plane), then of the two pairs of each
+ * window. Row-major visiting as above: a pair's second element wins only
+ * when strictly greater or NaN, and the bottom pair the same against the
+ * top one, which picks the same element as visiting the four in turn. */
+static bool max_pool_is_2x2(const nerve_pool2d_geometry *p)
+{
+    return p->kernel_h == 2 && p->kernel_w == 2 && p->stride_h == 2 && p->stride_w == 2 &&
+           p->in_w == 2 * p->out_w && 2 * p->out_w <= MAX_POOL_2X2_PAIRS;
+}
+
+static void max_pool_plane_2x2(const nerve_pool2d_geometry *p, const nerve_real *xp,
+                               nerve_real *yp, nerve_real *ap)
+{
+    nerve_real pair[MAX_POOL_2X2_PAIRS];
+    int32_t pair_at[MAX_POOL_2X2_PAIRS];
+    const int64_t out_w = p->out_w, rows_per_chunk = MAX_POOL_2X2_PAIRS / (2 * out_w);
+    for (int64_t oh0 = 0; oh0 < p->out_h; oh0 += rows_per_chunk) {
+        const int64_t rows = p->out_h - oh0 < rows_per_chunk ? p->out_h - oh0 : rows_per_chunk;
+        const int32_t first = (int32_t)(2 * oh0 * p->in_w), count = (int32_t)(2 * rows * out_w);
+        const nerve_real *restrict x = xp + first;
+#pragma omp simd
+        for (int32_t j = 0; j < count; j++) {
+            nerve_real a = x[2 * j], b = x[2 * j + 1];
+            bool wins = (b > a) | (b != b);
+            pair[j] = wins ? b : a;
+            pair_at[j] = first + 2 * j + wins;
+        }
+        for (int64_t r = 0; r < rows; r++) {
+            const nerve_real *top = pair + 2 * r * out_w, *bottom = top + out_w;
+            const int32_t *top_at = pair_at + 2 * r * out_w, *bottom_at = top_at + out_w;
+            nerve_real *restrict y = yp + (oh0 + r) * out_w, *restrict at = ap + (oh0 + r) * out_w;
+#pragma omp simd
+            for (int32_t ow = 0; ow < (int32_t)out_w; ow++) {
+                nerve_real t = top[ow], b = bottom[ow];
+                int32_t t_at = top_at[ow], b_at = bottom_at[ow];
+                bool wins = (b > t) | (b != b);
+                y[ow] = wins ? b : t;
+                at[ow] = (nerve_real)(wins ? b_at : t_at);
+            }
+        }
+    }
+}
+
 /* Any geometry: windows clipped to the input, padding never winning. */
 static void max_pool_plane(const nerve_pool2d_geometry *p, const nerve_real *xp, nerve_real *yp,
                            nerve_real *ap)
@@ -95,7 +146,8 @@ void nerve_cpu_max_pool2d_forward(const nerve_pool2d_geometry *p, const nerve_re
     for (int64_t plane = 0; plane < p->planes; plane++) {
         const nerve_real *xp = x + plane * in_size;
         nerve_real *yp = y + plane * out_size, *ap = argmax + plane * out_size;
-        if (inside) max_pool_plane_inside(p, xp, yp, ap);
+        if (inside && max_pool_is_2x2(p)) max_pool_plane_2x2(p, xp, yp, ap);
+        else if (inside) max_pool_plane_inside(p, xp, yp, ap);
         else max_pool_plane(p, xp, yp, ap);
     }
 }
