@@ -11,6 +11,9 @@
  * nerve keeps NCHW. The layouts are oneDNN's choice ("format_tag_any"):
  * where plain NCHW is its best (1 input channel), nothing is reordered.
  *
+ * Convolutions too small to split (batch 1) run on one thread, as small
+ * GEMMs do (NERVE_CPU_PARALLEL_MIN_MACS).
+ *
  * Creating a primitive generates code (milliseconds), so they are made once
  * per geometry, batch size and thread count, when a graph is planned for that
  * batch (conv_workspace), and kept in a process-wide cache: the training
@@ -260,13 +263,22 @@ static dnnl_status_t make_passes(conv_entry *e)
     return st;
 }
 
+/* The threads a convolution runs on: one where it is too small to split
+ * (batch 1 inference), else all. */
+static int conv_threads(const nerve_conv_geometry *geo, int64_t batch)
+{
+    int64_t macs = batch * geo->col_channels * geo->col_height * geo->col_width *
+                   (geo->channels / geo->groups) * geo->kernel[0] * geo->kernel[1];
+    return macs < NERVE_CPU_PARALLEL_MIN_MACS ? 1 : omp_get_max_threads();
+}
+
 static conv_key make_key(const nerve_conv_geometry *geo, int64_t batch)
 {
     conv_key key;
     memset(&key, 0, sizeof key);
     key.geo = *geo;
     key.batch = batch;
-    key.threads = omp_get_max_threads();
+    key.threads = conv_threads(geo, batch);
     return key;
 }
 
@@ -298,7 +310,11 @@ static conv_entry *find_entry(const nerve_conv_geometry *geo, int64_t batch)
     conv_entry *e = calloc(1, sizeof *e);
     if (!e) return NULL;
     e->key = key;
+    /* oneDNN sizes a primitive's work split by the threads at its creation. */
+    int threads = omp_get_max_threads();
+    omp_set_num_threads((int)key.threads);
     e->usable = make_passes(e) == dnnl_success;
+    omp_set_num_threads(threads);
     if (!e->usable) {
         destroy_pass(&e->forward);
         destroy_pass(&e->forward_bias);
@@ -371,7 +387,12 @@ static bool run(const nerve_conv_geometry *geo, int64_t batch,
     conv_entry *e = find_entry(geo, batch);
     conv_pass *pass = e ? pick(e) : NULL;
     bool fits = pass && pass_bytes(pass) <= (size_t)workspace_size * sizeof *workspace;
-    if (fits) run_pass(pass, data, accumulate, (char *)workspace);
+    if (fits) {
+        int threads = omp_get_max_threads();
+        omp_set_num_threads((int)e->key.threads);
+        run_pass(pass, data, accumulate, (char *)workspace);
+        omp_set_num_threads(threads);
+    }
     pthread_mutex_unlock(&cache.lock);
     return fits;
 }

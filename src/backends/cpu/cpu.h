@@ -6,6 +6,10 @@
 
 /* Below this many elements an OpenMP fork costs more than it saves. */
 #define NERVE_CPU_PARALLEL_MIN 32768
+/* Below this many multiply-adds (GEMM, convolution) a second thread costs
+ * more than it brings (measured: the 128x10x256 output layer runs 1.4-3.5x
+ * slower on two). */
+#define NERVE_CPU_PARALLEL_MIN_MACS (1 << 21)
 
 void nerve_cpu_gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, nerve_real alpha,
                     const nerve_real *a, int64_t lda, const nerve_real *b, int64_t ldb,

@@ -7,17 +7,13 @@
 #include <dnnl.h>
 #include <omp.h>
 
-/* Below this many multiply-adds a second thread costs more than it brings
- * (measured: the 128x10x256 output layer runs 1.4-3.5x slower on two). */
-#define GEMM_PARALLEL_MIN_MACS (1 << 21)
-
 void nerve_cpu_gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, nerve_real alpha,
                     const nerve_real *a, int64_t lda, const nerve_real *b, int64_t ldb,
                     nerve_real beta, nerve_real *c, int64_t ldc)
 {
     if (m == 0 || n == 0) return;
     int threads = omp_get_max_threads();
-    bool small = m * n * k < GEMM_PARALLEL_MIN_MACS;
+    bool small = m * n * k < NERVE_CPU_PARALLEL_MIN_MACS;
     if (small && threads > 1) omp_set_num_threads(1);
     dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb, beta, c,
                ldc);
