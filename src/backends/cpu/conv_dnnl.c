@@ -20,7 +20,9 @@
  * batch, the last partial batch, the evaluation batch and batch 1 each make
  * their own. The cache never shrinks; one lock guards it and the runs, whose
  * memory objects it shares. Anything oneDNN cannot run (a right padding
- * below zero, say) is cached as unusable and goes to im2col. */
+ * below zero, say) is cached as unusable and goes to im2col. A run
+ * allocates nothing of nerve's; oneDNN's execute makes a few small heap
+ * objects per call (its argument map), which its C API cannot avoid. */
 #ifndef NERVE_F64
 #include <dnnl.h>
 #include <pthread.h>
