@@ -356,7 +356,8 @@ static nerve_status build_layers(nerve_config *cfg, nerve_model *m, nerve_error 
         if (!type) continue;
         cfg_reader r = cfg_reader_begin(cfg, sec, err);
         model_layer *layer = &m->layers[m->layer_count];
-        char default_name[NERVE_CONFIG_NAME_MAX], input_names[LAYER_MAX_INPUTS * NERVE_LAYER_NAME_MAX];
+        char default_name[NERVE_CONFIG_NAME_MAX];
+        char input_names[LAYER_MAX_INPUTS * NERVE_LAYER_NAME_MAX];
         nerve_config_section_name(cfg, i, default_name, sizeof default_name);
         if (!cfg_read_string(&r, "name", false, default_name, layer->name, sizeof layer->name) ||
             !cfg_read_string(&r, "input", false, "", input_names, sizeof input_names))

@@ -12,10 +12,6 @@ static bool pool_worth_forking(const nerve_pool2d_geometry *p)
            p->planes * p->out_h * p->out_w * p->kernel_h * p->kernel_w > NERVE_CPU_PARALLEL_MIN;
 }
 
-/* As torch's cpu_max_pool: the window is clipped to the input, its first
- * row/column advanced by whole dilations past the padding; the maximum
- * starts at -inf at the window's first valid position and is replaced by a
- * strictly greater value or a NaN, so the first maximum wins a tie. */
 /* Output rows at most this wide take the vectorised path below. */
 #define MAX_POOL_ROW_MAX 1024
 
@@ -102,7 +98,11 @@ static void max_pool_plane_2x2(const nerve_pool2d_geometry *p, const nerve_real 
     }
 }
 
-/* Any geometry: windows clipped to the input, padding never winning. */
+/* Any geometry, as torch's cpu_max_pool: the window is clipped to the
+ * input, its first row/column advanced by whole dilations past the padding
+ * (padding never wins); the maximum starts at -inf at the window's first
+ * valid position and is replaced by a strictly greater value or a NaN, so
+ * the first maximum wins a tie. */
 static void max_pool_plane(const nerve_pool2d_geometry *p, const nerve_real *xp, nerve_real *yp,
                            nerve_real *ap)
 {
@@ -142,14 +142,13 @@ void nerve_cpu_max_pool2d_forward(const nerve_pool2d_geometry *p, const nerve_re
                         in_size <= INT32_MAX &&
                         (p->out_h - 1) * p->stride_h + p->kernel_h <= p->in_h &&
                         (p->out_w - 1) * p->stride_w + p->kernel_w <= p->in_w;
+    void (*pool_plane)(const nerve_pool2d_geometry *, const nerve_real *, nerve_real *,
+                       nerve_real *) = !inside              ? max_pool_plane
+                                       : max_pool_is_2x2(p) ? max_pool_plane_2x2
+                                                            : max_pool_plane_inside;
 #pragma omp parallel for if (pool_worth_forking(p))
-    for (int64_t plane = 0; plane < p->planes; plane++) {
-        const nerve_real *xp = x + plane * in_size;
-        nerve_real *yp = y + plane * out_size, *ap = argmax + plane * out_size;
-        if (inside && max_pool_is_2x2(p)) max_pool_plane_2x2(p, xp, yp, ap);
-        else if (inside) max_pool_plane_inside(p, xp, yp, ap);
-        else max_pool_plane(p, xp, yp, ap);
-    }
+    for (int64_t plane = 0; plane < p->planes; plane++)
+        pool_plane(p, x + plane * in_size, y + plane * out_size, argmax + plane * out_size);
 }
 
 void nerve_cpu_max_pool2d_backward(const nerve_pool2d_geometry *p, const nerve_real *argmax,
