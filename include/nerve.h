@@ -366,6 +366,14 @@ nerve_status nerve_graph_set_batch(nerve_graph *g, int64_t n, nerve_error *err);
 int64_t nerve_graph_batch(const nerve_graph *g);
 
 void nerve_graph_set_training(nerve_graph *g, bool training);
+/* Recurrent state across batches. Off (the default), every recurrent layer
+ * starts each batch from a zero state. On, each batch starts from the state
+ * the previous one ended with (truncated BPTT over a stream, generation): the
+ * carried state is a constant, so gradients stop at the batch border.
+ * nerve_graph_reset_state zeroes the carried state (a new epoch, a new
+ * evaluation, a new text to generate). */
+void nerve_graph_set_carry_state(nerve_graph *g, bool carry);
+void nerve_graph_reset_state(nerve_graph *g);
 bool nerve_graph_training(const nerve_graph *g);
 nerve_rng *nerve_graph_rng(nerve_graph *g);
 

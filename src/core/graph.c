@@ -350,6 +350,16 @@ nerve_status nerve_graph_set_batch(nerve_graph *g, int64_t n, nerve_error *err)
 
 int64_t nerve_graph_batch(const nerve_graph *g) { return g->batch; }
 void nerve_graph_set_training(nerve_graph *g, bool training) { g->training = training; }
+
+void nerve_graph_set_carry_state(nerve_graph *g, bool carry) { g->carry_state = carry; }
+
+void nerve_graph_reset_state(nerve_graph *g)
+{
+    for (int i = 0; i < g->node_count; i++) {
+        nerve_node_data *node = &g->nodes[i];
+        if (node->op && node->op->reset_state && node->aux) node->op->reset_state(g, node);
+    }
+}
 bool nerve_graph_training(const nerve_graph *g) { return g->training; }
 nerve_rng *nerve_graph_rng(nerve_graph *g) { return &g->rng; }
 

@@ -25,6 +25,9 @@ typedef struct nerve_op {
     int64_t (*flops)(const nerve_graph *g, const nerve_node_data *node);
     /* Output aliases input 0's memory (reshape-like ops). */
     bool aliases_input;
+    /* Recurrent ops: zeroes the state carried between batches (NULL for
+     * stateless ops); see nerve_graph_set_carry_state. */
+    void (*reset_state)(nerve_graph *g, nerve_node_data *node);
 } nerve_op;
 
 typedef enum nerve_node_kind {
@@ -91,6 +94,7 @@ struct nerve_graph {
     int64_t workspace_size;
     int64_t max_batch, batch;
     bool training;
+    bool carry_state;                     /* recurrent ops start from the last batch's state */
     nerve_rng rng;
     const nerve_backend *backend;
 };
