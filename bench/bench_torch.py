@@ -7,11 +7,12 @@ with the last partial batch kept; only the training steps after the warm-up
 are timed. Then inference (softmax of the logits, as nerve_predict) at batch
 1 and 256, in evaluation mode.
 
-    /usr/bin/python3 bench_torch.py --model mlp|lenet|bn_cnn [--threads N]
+    /usr/bin/python3 bench_torch.py --model mlp|lenet|bn_cnn|charlstm [--threads N]
         [--warmup STEPS] [--steps STEPS] [--infer1-calls N] [--infer256-calls N]
 
 Prints one line: torch train_samples_per_s=... infer1_samples_per_s=...
-infer256_samples_per_s=... train_loss=...
+infer256_samples_per_s=... train_loss=... (charlstm: training only,
+train_tokens_per_s=... train_loss=...: truncated BPTT over the Jargon File).
 Run it in the environment compare.py gives it (BENCHMARKING.md).
 """
 import argparse
@@ -49,12 +50,78 @@ def bn_cnn():
                          nn.Linear(256, 10))
 
 
+class CharLSTM(nn.Module):
+    """One-hot symbols -> LSTM -> a linear layer per step (bench/charlstm.cfg)."""
+
+    def __init__(self, vocab, hidden=256):
+        super().__init__()
+        self.vocab = vocab
+        self.lstm = nn.LSTM(vocab, hidden, batch_first=True)
+        self.out = nn.Linear(hidden, vocab)
+
+    def forward(self, ids, state):
+        x = nn.functional.one_hot(ids, self.vocab).float()
+        y, state = self.lstm(x, state)
+        return self.out(y), state
+
+
 # Each model as in its bench/<model>.cfg: network, batch, optimizer.
 MODELS = {
     "mlp": (mlp, 128, lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9)),
     "lenet": (lenet, 64, lambda p: torch.optim.Adam(p, lr=0.001)),
     "bn_cnn": (bn_cnn, 128, lambda p: torch.optim.Adam(p, lr=0.001)),
 }
+
+
+TEXT = "/usr/share/doc/jargon-text/jargon.txt.gz"
+CHARLSTM = {"batch": 32, "bptt": 64, "lr": 0.002, "clip": 5.0}
+
+
+def load_text_lanes(path, lanes, bptt):
+    """The text as nerve's stream cut: `lanes` contiguous lanes of token ids,
+    chunk j of every lane is batch j, the target is the next character."""
+    with gzip.open(path, "rb") as f:
+        text = f.read().decode("utf-8")
+    vocab = sorted(set(text))
+    index = {c: i for i, c in enumerate(vocab)}
+    ids = torch.tensor([index[c] for c in text], dtype=torch.int64)
+    lane_length = (len(ids) - 1) // lanes // bptt * bptt
+    inputs = ids[:lanes * lane_length].view(lanes, lane_length)
+    targets = ids[1:lanes * lane_length + 1].view(lanes, lane_length)
+    return len(vocab), inputs, targets
+
+
+def train_charlstm(warmup, steps):
+    """Truncated BPTT over the lanes, state carried (detached) from batch to
+    batch and reset each epoch: returns (tokens per second, mean loss)."""
+    c = CHARLSTM
+    vocab, inputs, targets = load_text_lanes(TEXT, c["batch"], c["bptt"])
+    model = CharLSTM(vocab)
+    optimizer = torch.optim.Adam(model.parameters(), lr=c["lr"])
+    loss_fn = nn.CrossEntropyLoss()
+    chunks = inputs.shape[1] // c["bptt"]
+    model.train()
+    start, timed_tokens, loss_sum, seen = 0.0, 0, 0.0, 0
+    for global_step in range(1, warmup + steps + 1):
+        j = (global_step - 1) % chunks
+        if j == 0:
+            state = None
+        x = inputs[:, j * c["bptt"]:(j + 1) * c["bptt"]]
+        y = targets[:, j * c["bptt"]:(j + 1) * c["bptt"]]
+        optimizer.zero_grad(set_to_none=True)
+        logits, state = model(x, state)
+        state = tuple(s.detach() for s in state)
+        loss = loss_fn(logits.reshape(-1, vocab), y.reshape(-1))
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), c["clip"])
+        optimizer.step()
+        loss_sum += loss.item()
+        seen += 1
+        if global_step == warmup:
+            start = time.perf_counter()
+        elif global_step > warmup:
+            timed_tokens += x.numel()
+    return timed_tokens / (time.perf_counter() - start), loss_sum / seen
 
 
 def load_idx(images_path, labels_path):
@@ -114,7 +181,7 @@ def infer(model, inputs, batch, calls):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", choices=sorted(MODELS), default="mlp")
+    parser.add_argument("--model", choices=sorted(MODELS) + ["charlstm"], default="mlp")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--warmup", type=int, default=100)
     parser.add_argument("--steps", type=int, default=938)  # two epochs' worth at batch 128
@@ -123,6 +190,10 @@ def main():
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(1)
+    if args.model == "charlstm":  # training only: tokens per second
+        rate, loss = train_charlstm(args.warmup, args.steps)
+        print(f"torch train_tokens_per_s={rate:.1f} train_loss={loss:.4f}")
+        return
     inputs, labels = load_idx(f"{DATA}/train-images-idx3-ubyte.gz",
                               f"{DATA}/train-labels-idx1-ubyte.gz")
     build, batch, make_optimizer = MODELS[args.model]
