@@ -1,13 +1,16 @@
 /* nerve's side of the benchmarks (bench/run.sh; docs/benchmarks.md): trains
  * the network of a .cfg through nerve_train and times only the training
- * steps, then times nerve_predict at batch 1 and batch 256. bench_torch.py
- * does the same work in PyTorch, step for step.
+ * steps, then times nerve_predict at batch 1 and batch 256 (0 calls: not
+ * timed). bench_torch.py does the same work in PyTorch, step for step.
  *
  *   nerve_bench [--threads N] [--warmup STEPS] [--steps STEPS]
- *               [--infer1-calls N] [--infer256-calls N] CFG
+ *               [--infer1-calls N] [--infer256-calls N] [--tokens] CFG
  *
  * Prints one line: nerve train_samples_per_s=... infer1_samples_per_s=...
- * infer256_samples_per_s=... train_loss=... */
+ * infer256_samples_per_s=... train_loss=...; with --tokens (sequence
+ * models: a sample is a sequence of input tokens) train_tokens_per_s=...
+ * train_loss=... */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,10 +77,18 @@ static nerve_status time_inference(nerve_model *m, const nerve_dataset *data, in
 
 static int warmup_calls(long calls) { return calls / 40 > 0 ? (int)(calls / 40) : 1; }
 
+/* Times `calls` predictions at `batch`, none when calls is 0. */
+static nerve_status time_calls(nerve_model *m, const nerve_dataset *data, int64_t batch,
+                               long calls, double *samples_per_s, nerve_error *err)
+{
+    if (calls == 0) return NERVE_OK;
+    return time_inference(m, data, batch, warmup_calls(calls), (int)calls, samples_per_s, err);
+}
+
 static int usage(void)
 {
     fprintf(stderr, "usage: nerve_bench [--threads N] [--warmup STEPS] [--steps STEPS] "
-                    "[--infer1-calls N] [--infer256-calls N] CFG\n");
+                    "[--infer1-calls N] [--infer256-calls N] [--tokens] CFG\n");
     return 2;
 }
 
@@ -92,7 +103,12 @@ int main(int argc, char **argv)
     long threads = 2, warmup = 100, steps = 938; /* 938 steps: two epochs' worth at batch 128 */
     long infer1_calls = 20000, infer256_calls = 400;
     const char *cfg = NULL;
+    bool tokens = false;
     for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--tokens") == 0) {
+            tokens = true;
+            continue;
+        }
         long *value = strcmp(argv[i], "--threads") == 0  ? &threads
                       : strcmp(argv[i], "--warmup") == 0 ? &warmup
                       : strcmp(argv[i], "--steps") == 0  ? &steps
@@ -107,7 +123,8 @@ int main(int argc, char **argv)
         char *end;
         if (i + 1 == argc) return usage();
         *value = strtol(argv[++i], &end, 10);
-        if (*end || *value < 1) return usage();
+        bool inference = value == &infer1_calls || value == &infer256_calls;
+        if (*end || *value < (inference ? 0 : 1)) return usage();
     }
     if (!cfg) return usage();
     nerve_set_threads((int)threads);
@@ -131,18 +148,23 @@ int main(int argc, char **argv)
     options.user = &clock;
     double infer1 = 0, infer256 = 0;
     nerve_status st = nerve_train(m, &train, NULL, &options, &err);
+    if (st == NERVE_OK) st = time_calls(m, &train, 1, infer1_calls, &infer1, &err);
     if (st == NERVE_OK)
-        st = time_inference(m, &train, 1, warmup_calls(infer1_calls), (int)infer1_calls, &infer1,
-                            &err);
-    if (st == NERVE_OK)
-        st = time_inference(m, &train, INFER256_BATCH, warmup_calls(infer256_calls),
-                            (int)infer256_calls, &infer256, &err);
+        st = time_calls(m, &train, INFER256_BATCH, infer256_calls, &infer256, &err);
+    int64_t tokens_per_sample = train.sample_size;
     nerve_dataset_free(&train);
     nerve_model_free(m);
     if (st != NERVE_OK) return fail(&err);
 
+    double samples_per_s = (double)clock.timed_samples / (clock.stop - clock.start);
+    if (tokens) {
+        printf("nerve train_tokens_per_s=%.1f train_loss=%.4f\n",
+               samples_per_s * (double)tokens_per_sample, clock.loss);
+        return 0;
+    }
+
     printf("nerve train_samples_per_s=%.1f infer1_samples_per_s=%.1f infer256_samples_per_s=%.1f "
            "train_loss=%.4f\n",
-           (double)clock.timed_samples / (clock.stop - clock.start), infer1, infer256, clock.loss);
+           samples_per_s, infer1, infer256, clock.loss);
     return 0;
 }

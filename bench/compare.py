@@ -52,12 +52,21 @@ MODELS = {
     "bn_cnn": {"title": "BN-CNN ([conv3x3-BN-ReLU]x2 32ch, pool, [..]x2 64ch, pool, fc256, "
                         "dropout, fc10), batch 128, Adam",
                "warmup": 10, "steps": 100, "infer1_calls": 1000, "infer256_calls": 20},
+    # Training only, counted in tokens (characters): tokens=True.
+    "charlstm": {"title": "char-LSTM (one-hot symbols, LSTM 256, linear per step; truncated BPTT "
+                          "64, batch 32), Adam, clip 5",
+                 "warmup": 20, "steps": 300, "infer1_calls": 0, "infer256_calls": 0,
+                 "tokens": True},
 }
 
 METRICS = (
     ("train_samples_per_s", "train samples/s"),
     ("infer1_samples_per_s", "infer batch 1 samples/s"),
     ("infer256_samples_per_s", "infer batch 256 samples/s"),
+    ("peak_rss_mib", "peak RSS MiB"),
+)
+TOKEN_METRICS = (
+    ("train_tokens_per_s", "train tokens/s"),
     ("peak_rss_mib", "peak RSS MiB"),
 )
 
@@ -151,6 +160,7 @@ def main():
     parser.add_argument("--infer256-calls", type=int, help="timed inference calls at batch 256")
     args = parser.parse_args()
     model = MODELS[args.model]
+    metrics = TOKEN_METRICS if model.get("tokens") else METRICS
     for key in ("warmup", "steps", "infer1_calls", "infer256_calls"):
         if getattr(args, key) is None:
             setattr(args, key, model[key])
@@ -162,7 +172,8 @@ def main():
               "--infer256-calls", str(args.infer256_calls)]
     cfg = os.path.join(HERE, args.model + ".cfg")
     sides = {
-        "nerve": ([args.nerve, *common, cfg], environment(NERVE_UNSET)),
+        "nerve": ([args.nerve, *common, *(["--tokens"] if model.get("tokens") else []), cfg],
+                  environment(NERVE_UNSET)),
         "torch": (["/usr/bin/python3", os.path.join(HERE, "bench_torch.py"), "--model",
                    args.model, *common], environment(TORCH_UNSET, TORCH_SET)),
     }
@@ -179,7 +190,7 @@ def main():
                 idle_budget = wait_until_idle(idle_budget)
                 figures = run(side, command, env)
                 print(f"  round {round_} {side:5s} " +
-                      " ".join(f"{key}={figures[key]:.0f}" for key, _ in METRICS) +
+                      " ".join(f"{key}={figures[key]:.0f}" for key, _ in metrics) +
                       f" train_loss={figures['train_loss']:.4f}"
                       f" other_cpus={figures['other_cpus']:.2f}", flush=True)
                 if figures["other_cpus"] < DISTURBED_CPUS:
@@ -196,12 +207,12 @@ def main():
 
     print()
     print(f"{'':27s} {'nerve':>26s} {'PyTorch':>26s} {'nerve/PyTorch':>14s}")
-    for key, label in METRICS:
+    for key, label in metrics:
         nerve = [r[key] for r in results["nerve"]]
         torch = [r[key] for r in results["torch"]]
         ratio = statistics.median(nerve) / statistics.median(torch)
         print(f"{label:27s} {cell(nerve):>26s} {cell(torch):>26s} {ratio:14.2f}")
-    print("medians (min-max); samples/s: higher is better, RSS: lower is better")
+    print("medians (min-max); samples/s and tokens/s: higher is better, RSS: lower is better")
 
 
 if __name__ == "__main__":
