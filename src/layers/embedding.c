@@ -27,7 +27,8 @@ nerve_node nerve_embedding_layer(nerve_graph *g, const char *name, nerve_node id
     snprintf(pname, sizeof pname, "%s.weight", name);
     nerve_node w = nerve_param(g, pname, nerve_shape_2d(o->vocab, o->dim), err);
     if (w < 0) return -1;
-    nerve_init init = o->init.kind == NERVE_INIT_DEFAULT ? nerve_init_of(NERVE_INIT_NORMAL) : o->init;
+    nerve_init init =
+        o->init.kind == NERVE_INIT_DEFAULT ? nerve_init_of(NERVE_INIT_NORMAL) : o->init;
     if (!nerve_layer_fill_param(g, w, &init, rng, err)) return -1;
     /* nn.Embedding.reset_parameters zeroes the padding row after drawing. */
     if (padding >= 0)
