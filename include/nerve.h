@@ -311,7 +311,13 @@ nerve_node nerve_one_hot(nerve_graph *g, nerve_node ids, int64_t classes, nerve_
  * gives each formula). Every builder takes options; NULL means PyTorch's
  * defaults (nerve_loss_options_default). Class labels are an input of
  * per-sample shape [] holding class indices as reals; a label outside
- * [0, classes) makes the loss NaN. The builders copy options->weights. */
+ * [0, classes) makes the loss NaN. The builders copy options->weights.
+ * Sequences: the class-label losses also take scores [N, T, C] with labels
+ * [N, T] (per-sample shape [T]), every step a row: torch's loss on the
+ * permuted scores [N, C, T], the mean over the N * T steps (weighted by
+ * the steps' label weights where torch's is). Class weights, alpha and
+ * pos_weight go along the last dimension; the per-element losses take any
+ * shape. */
 typedef enum nerve_reduction {
     NERVE_REDUCTION_MEAN = 0,  /* as each PyTorch loss's reduction='mean' */
     NERVE_REDUCTION_SUM
