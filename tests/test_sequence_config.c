@@ -253,6 +253,25 @@ static void test_loaded_data_is_checked(void **state)
     nerve_model_free(m);
 }
 
+/* The limit is the smallest table reading the node, through views of it. */
+static void test_token_limit_follows_views(void **state)
+{
+    nerve_graph *g = nerve_graph_new();
+    nerve_error err = {0};
+    nerve_node ids = test_require_node(nerve_input(g, "ids", nerve_shape_1d(6), &err), &err);
+    nerve_node other = test_require_node(nerve_input(g, "other", nerve_shape_1d(6), &err), &err);
+    assert_int_equal(nerve_graph_token_limit(g, ids), 0);
+    nerve_node w = test_require_node(nerve_param(g, "w", nerve_shape_2d(7, 2), &err), &err);
+    nerve_node view = test_require_node(nerve_reshape(g, ids, nerve_shape_2d(2, 3), &err), &err);
+    test_require_node(nerve_embedding(g, view, w, -1, &err), &err);
+    assert_int_equal(nerve_graph_token_limit(g, ids), 7);
+    test_require_node(nerve_one_hot(g, ids, 5, &err), &err);
+    assert_int_equal(nerve_graph_token_limit(g, ids), 5);
+    assert_int_equal(nerve_graph_token_limit(g, other), 0);
+    assert_int_equal(nerve_graph_token_limit(g, -1), 0);
+    nerve_graph_free(g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -266,6 +285,7 @@ int main(void)
         cmocka_unit_test(test_losses_on_steps),
         cmocka_unit_test(test_token_ids_are_checked),
         cmocka_unit_test(test_loaded_data_is_checked),
+        cmocka_unit_test(test_token_limit_follows_views),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -487,7 +487,8 @@ const unsigned char *nerve_graph_trainable_mask(nerve_graph *g) { return g->trai
 int64_t nerve_graph_token_limit(const nerve_graph *g, nerve_node n)
 {
     int64_t limit = 0;
-    for (int i = 0; valid_node(g, n) && i < g->node_count; i++) {
+    if (!valid_node(g, n)) return 0;
+    for (int i = n + 1; i < g->node_count; i++) {
         const nerve_node_data *op = &g->nodes[i];
         if (op->kind != NERVE_NODE_OP || !op->op->token_limit) continue;
         int source = op->input[0];
