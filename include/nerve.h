@@ -159,7 +159,9 @@ nerve_node nerve_buffer(nerve_graph *g, const char *name, nerve_shape shape, ner
 nerve_node nerve_integer_buffer(nerve_graph *g, const char *name, nerve_shape shape,
                                 nerve_error *err);
 
-/* y = x W^T + b, x [N, in], W [out, in] (PyTorch Linear layout), b [out] or -1. */
+/* y = x W^T + b, x [N, in], W [out, in] (PyTorch Linear layout), b [out] or -1.
+ * As nn.Linear, x may have more dimensions, [N, ..., in] -> [N, ..., out]
+ * (a sequence [N, T, in]): every leading position is a row of one GEMM. */
 nerve_node nerve_linear(nerve_graph *g, nerve_node x, nerve_node weight, nerve_node bias,
                         nerve_error *err);
 /* y = f(x) element-wise; params NULL means PyTorch's defaults. */
@@ -293,11 +295,29 @@ nerve_node nerve_conv_transpose2d(nerve_graph *g, nerve_node x, nerve_node weigh
                                   nerve_node bias, const nerve_conv2d_options *options,
                                   nerve_error *err);
 
+/* Token ids: reals holding integer ids, e.g. [N, T] for N sequences of T
+ * tokens. An id outside [0, vocab) (or [0, classes)) gives a row of NaN;
+ * data are checked before they get there (nerve_model_check_tokens). The
+ * ids take no gradient.
+ * Embedding lookup, as F.embedding: ids [N, ...] pick rows of weight
+ * [vocab, dim], y [N, ..., dim]. The gradient adds each position's dy into
+ * its id's row, except for padding_idx's row (-1: none). */
+nerve_node nerve_embedding(nerve_graph *g, nerve_node ids, nerve_node weight, int64_t padding_idx,
+                           nerve_error *err);
+/* F.one_hot(ids, classes) as reals: ids [N, ...] -> [N, ..., classes]. */
+nerve_node nerve_one_hot(nerve_graph *g, nerve_node ids, int64_t classes, nerve_error *err);
+
 /* Losses: scalar nodes with PyTorch's semantics (docs/reference.md, "Losses",
  * gives each formula). Every builder takes options; NULL means PyTorch's
  * defaults (nerve_loss_options_default). Class labels are an input of
  * per-sample shape [] holding class indices as reals; a label outside
- * [0, classes) makes the loss NaN. The builders copy options->weights. */
+ * [0, classes) makes the loss NaN. The builders copy options->weights.
+ * Sequences: the class-label losses also take scores [N, T, C] with labels
+ * [N, T] (per-sample shape [T]), every step a row: torch's loss on the
+ * permuted scores [N, C, T], the mean over the N * T steps (weighted by
+ * the steps' label weights where torch's is). Class weights, alpha and
+ * pos_weight go along the last dimension; the per-element losses take any
+ * shape. */
 typedef enum nerve_reduction {
     NERVE_REDUCTION_MEAN = 0,  /* as each PyTorch loss's reduction='mean' */
     NERVE_REDUCTION_SUM
@@ -416,6 +436,11 @@ nerve_real *nerve_graph_grads(nerve_graph *g);
 size_t nerve_graph_param_count(const nerve_graph *g);
 /* Trainability mask over the flat buffer: 1 where an optimizer may update. */
 const unsigned char *nerve_graph_trainable_mask(nerve_graph *g);
+/* How many token ids node n may hold: the smallest vocabulary (or number of
+ * classes) of the embedding and one_hot ops that read n as ids, directly or
+ * through ops that share its memory (reshape, flatten, identity); ids must
+ * be integers in [0, limit). 0 when no op reads n as ids. */
+int64_t nerve_graph_token_limit(const nerve_graph *g, nerve_node n);
 
 /* ---------------------------------------------------------------- init */
 
@@ -697,8 +722,9 @@ typedef struct nerve_dense_options {
 
 /* A fully connected layer: parameters <name>.weight [units, in] and
  * <name>.bias [units] (PyTorch nn.Linear), initialised from rng (weight
- * first), then the activation. Inputs of more than two dimensions are
- * flattened first. */
+ * first), then the activation. A sequence [N, T, in] maps every step, as
+ * nn.Linear does, to [N, T, units]; inputs of four or more dimensions
+ * (images) are flattened first. */
 nerve_node nerve_dense(nerve_graph *g, const char *name, nerve_node x,
                        const nerve_dense_options *options, nerve_rng *rng, nerve_error *err);
 /* What NERVE_INIT_DEFAULT means in a dense layer, as nn.Linear's
@@ -775,6 +801,22 @@ nerve_node nerve_conv2d_layer(nerve_graph *g, const char *name, nerve_node x,
 nerve_node nerve_conv_transpose2d_layer(nerve_graph *g, const char *name, nerve_node x,
                                         const nerve_conv_layer_options *options,
                                         nerve_rng *rng, nerve_error *err);
+
+typedef struct nerve_embedding_options {
+    int64_t vocab;         /* token ids 0 .. vocab - 1 */
+    int64_t dim;           /* the vector of each id */
+    bool padding;          /* padding_idx is set */
+    int64_t padding_idx;   /* in [-vocab, vocab), negative from the end, as torch: the row
+                              starts at zero and gets no gradient */
+    nerve_init init;       /* zeroed: N(0, 1), nn.Embedding's */
+} nerve_embedding_options;
+
+/* nn.Embedding: parameter <name>.weight [vocab, dim], initialised from rng;
+ * ids [N, ...] -> [N, ..., dim] (nerve_embedding). The output node is named
+ * `name`. */
+nerve_node nerve_embedding_layer(nerve_graph *g, const char *name, nerve_node ids,
+                                 const nerve_embedding_options *options, nerve_rng *rng,
+                                 nerve_error *err);
 
 /* ---------------------------------------------------------------- optimizers */
 
@@ -993,16 +1035,29 @@ int nerve_model_layer_count(const nerve_model *m);
 const char *nerve_model_layer_name(const nerve_model *m, int i);
 const char *nerve_model_layer_type(const nerve_model *m, int i);
 nerve_node nerve_model_layer_node(const nerve_model *m, int i);
-/* Output classes: the last layer's width for the class-label losses, 2 for
- * bce and bce_with_logits with one output; 0 for regression, distillation and
- * multi-label bce (no accuracy). */
+/* Output classes: the last layer's width (its last dimension) for the
+ * class-label losses, 2 for bce and bce_with_logits with one output; 0 for
+ * regression, distillation and multi-label bce (no accuracy). */
 int nerve_model_classes(const nerve_model *m);
+/* Class labels per sample: T for a per-step classifier (output [N, T, C],
+ * targets [N, T]: a label per step), 1 for other classifiers, 0 without
+ * classes. Accuracy and the confusion matrix count every label. */
+int64_t nerve_model_label_steps(const nerve_model *m);
 
 /* Loads the train (with its validation split) and test sets that [data]
  * names, normalised as configured: the test set and validation split use the
  * training set's statistics. Any of the out pointers may be NULL. */
 nerve_status nerve_model_load_data(const nerve_model *m, nerve_dataset *train, nerve_dataset *val,
                                    nerve_dataset *test, nerve_error *err);
+/* When the model's input is token ids (it feeds an [embedding] or
+ * [one_hot]: nerve_graph_token_limit), checks that each value of the count
+ * samples in inputs (count x the input's elements) is an integer id in
+ * [0, limit); otherwise an error "<source>: sample i, step t: token id ...".
+ * NERVE_OK for any other model. nerve_model_load_data, nerve_train,
+ * nerve_evaluate and nerve_predict check their data with it; a reader that
+ * makes data sets of its own can call it with its file name. */
+nerve_status nerve_model_check_tokens(const nerve_model *m, const float *inputs, int64_t count,
+                                      const char *source, nerve_error *err);
 /* Normalises ds as the training data were (after nerve_model_load_data or
  * with the statistics saved in the weights' metadata). */
 void nerve_model_normalize(const nerve_model *m, nerve_dataset *ds);
@@ -1067,7 +1122,8 @@ nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve
                          const nerve_train_options *options, nerve_error *err);
 
 typedef struct nerve_evaluation {
-    int64_t count;
+    int64_t count;           /* samples */
+    int64_t labels;          /* labels scored: count, or count x T for a per-step classifier */
     double loss;
     double accuracy;         /* classification only */
     double error_rate;       /* the 0-1 loss averaged: 1 - accuracy */
@@ -1081,11 +1137,14 @@ nerve_status nerve_evaluate(nerve_model *m, const nerve_dataset *ds, int64_t bat
 void nerve_evaluation_free(nerve_evaluation *e);
 
 /* Runs the network in eval mode on count samples (inputs as in a dataset,
- * already normalised) and writes count x outputs values: class probabilities
- * (softmax of the logits) for classifiers, raw outputs for regression. */
+ * already normalised) and writes count x nerve_model_output_size values:
+ * class probabilities (softmax of the logits over the last dimension: T x C
+ * per sample for a per-step classifier) for classifiers, raw outputs for
+ * regression. */
 nerve_status nerve_predict(nerve_model *m, const float *inputs, int64_t count, float *outputs,
                            nerve_error *err);
-/* Width of one prediction row. */
+/* Width of one prediction row: every output value of one sample (the
+ * output's per-sample shape flattened, T x C for a per-step classifier). */
 int64_t nerve_model_output_size(const nerve_model *m);
 
 #ifdef __cplusplus

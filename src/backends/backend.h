@@ -244,6 +244,17 @@ typedef struct nerve_backend {
     /* db[c] += sum of x[n, c, :] over n, x viewed as [batch, channels, plane]. */
     void (*sum_channels)(const nerve_real *x, nerve_real *db, int64_t batch, int64_t channels,
                          int64_t plane);
+    /* Token ids (reals, as class labels) of `rows` positions: embedding
+     * looks up y[r, :] = table[ids[r], :] in table [vocab, dim]; an id
+     * outside [0, vocab) gives a row of NaN. */
+    void (*embedding_forward)(const nerve_real *ids, const nerve_real *table, nerve_real *y,
+                              int64_t rows, int64_t vocab, int64_t dim);
+    /* dtable[ids[r], :] += dy[r, :] (repeated ids add up), except for ids
+     * outside [0, vocab) and the id `skip` (padding; -1 for none). */
+    void (*embedding_backward)(const nerve_real *ids, const nerve_real *dy, nerve_real *dtable,
+                               int64_t rows, int64_t vocab, int64_t dim, int64_t skip);
+    /* y[r, :] = the one-hot vector of ids[r] over `classes`; NaN outside. */
+    void (*one_hot)(const nerve_real *ids, nerve_real *y, int64_t rows, int64_t classes);
 } nerve_backend;
 
 const nerve_backend *nerve_backend_cpu(void);

@@ -23,6 +23,8 @@ static int print_json(const nerve_evaluation *e)
         json_object_set_new(root, "error_rate", cli_json_number(e->error_rate));
     }
     json_object_set_new(root, "count", json_integer(e->count));
+    if (e->classes > 0 && e->labels != e->count) /* a label per step */
+        json_object_set_new(root, "labels", json_integer(e->labels));
     for (int c = 0; c < e->classes; c++) {
         json_t *row = json_array();
         for (int k = 0; k < e->classes; k++)
@@ -52,7 +54,11 @@ static int digits(int64_t v)
 
 static void print_table(const nerve_evaluation *e, const char *source)
 {
-    printf("%s: %lld samples\n", source, (long long)e->count);
+    if (e->classes > 0 && e->labels != e->count)
+        printf("%s: %lld samples, %lld labels (one per step)\n", source, (long long)e->count,
+               (long long)e->labels);
+    else
+        printf("%s: %lld samples\n", source, (long long)e->count);
     if (e->classes == 0) {
         printf("loss %.4f\n", e->loss);
         return;

@@ -183,6 +183,46 @@ static int print_json(const float *outputs, int64_t count, int64_t width, int cl
     return cli_json_print(all);
 }
 
+/* The class of one step: the most probable of its `classes` probabilities. */
+static int step_class(const float *row, int classes)
+{
+    int best;
+    top_classes(row, classes, 1, &best);
+    return best;
+}
+
+/* A per-step classifier: the class each step predicts, one row per sample. */
+static int print_steps_text(const float *outputs, int64_t count, int64_t steps, int classes)
+{
+    printf("index  classes (one per step)\n");
+    for (int64_t i = 0; i < count; i++) {
+        printf("%-5lld ", (long long)i);
+        for (int64_t t = 0; t < steps; t++)
+            printf(" %d", step_class(outputs + (i * steps + t) * classes, classes));
+        printf("\n");
+    }
+    return CLI_EXIT_OK;
+}
+
+/* The same in JSON, with each step's probabilities. */
+static int print_steps_json(const float *outputs, int64_t count, int64_t steps, int classes)
+{
+    json_t *all = json_array();
+    for (int64_t i = 0; i < count; i++) {
+        json_t *predicted = json_array(), *probabilities = json_array();
+        for (int64_t t = 0; t < steps; t++) {
+            const float *row = outputs + (i * steps + t) * classes;
+            json_t *step = json_array();
+            for (int c = 0; c < classes; c++) json_array_append_new(step, cli_json_number(row[c]));
+            json_array_append_new(predicted, json_integer(step_class(row, classes)));
+            json_array_append_new(probabilities, step);
+        }
+        json_array_append_new(all, json_pack("{s:I, s:o, s:o}", "index", (json_int_t)i, "classes",
+                                             predicted, "probabilities", probabilities));
+    }
+    return cli_json_print(all);
+}
+
 static int predict(nerve_model *m, const char *weights_path, const char *input_path, bool json,
                    int top)
 {
@@ -199,6 +239,11 @@ static int predict(nerve_model *m, const char *weights_path, const char *input_p
                         .sample_size = nerve_shape_numel(&settings->input),
                         .inputs = in.inputs};
     nerve_model_normalize(m, &ds);
+    status = nerve_model_check_tokens(m, in.inputs, in.count, input_path, &err);
+    if (status) {
+        free(in.inputs);
+        return cli_fail(&err, cli_exit_code(status));
+    }
     int64_t width = nerve_model_output_size(m);
     size_t rows = (size_t)(in.count > 0 ? in.count : 1);
     /* Room for two columns: a binary classifier's one output becomes two. */
@@ -222,8 +267,13 @@ static int predict(nerve_model *m, const char *weights_path, const char *input_p
         width = 2;
     }
     if (top > classes) top = classes;
-    code = json ? print_json(outputs, in.count, width, classes, top)
-                : print_text(outputs, in.count, width, classes, top);
+    int64_t steps = nerve_model_label_steps(m);
+    if (steps > 1)
+        code = json ? print_steps_json(outputs, in.count, steps, classes)
+                    : print_steps_text(outputs, in.count, steps, classes);
+    else
+        code = json ? print_json(outputs, in.count, width, classes, top)
+                    : print_text(outputs, in.count, width, classes, top);
     free(outputs);
     return code;
 }
@@ -260,6 +310,9 @@ int cmd_predict(int argc, char **argv)
     if (top > 0 && nerve_model_classes(m) == 0)
         code = cli_usage_error(&predict_command, "--top is for classifiers; %s is a regression",
                                cfg_path);
+    else if (top > 0 && nerve_model_label_steps(m) > 1)
+        code = cli_usage_error(&predict_command, "--top is for one class per sample; %s predicts "
+                               "one per step", cfg_path);
     else
         code = predict(m, weights_path, input_path, json, (int)top);
     nerve_model_free(m);

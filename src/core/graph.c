@@ -483,3 +483,19 @@ nerve_real *nerve_graph_params(nerve_graph *g) { return g->params; }
 nerve_real *nerve_graph_grads(nerve_graph *g) { return g->param_grads; }
 size_t nerve_graph_param_count(const nerve_graph *g) { return g->param_count; }
 const unsigned char *nerve_graph_trainable_mask(nerve_graph *g) { return g->trainable; }
+
+int64_t nerve_graph_token_limit(const nerve_graph *g, nerve_node n)
+{
+    int64_t limit = 0;
+    if (!valid_node(g, n)) return 0;
+    for (int i = n + 1; i < g->node_count; i++) {
+        const nerve_node_data *op = &g->nodes[i];
+        if (op->kind != NERVE_NODE_OP || !op->op->token_limit) continue;
+        int source = op->input[0];
+        while (g->nodes[source].kind == NERVE_NODE_OP && g->nodes[source].op->aliases_input)
+            source = g->nodes[source].input[0];
+        int64_t op_limit = op->op->token_limit(g, op);
+        if (source == n && (limit == 0 || op_limit < limit)) limit = op_limit;
+    }
+    return limit;
+}

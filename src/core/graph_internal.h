@@ -28,6 +28,10 @@ typedef struct nerve_op {
     /* Recurrent ops: zeroes the state carried between batches (NULL for
      * stateless ops); see nerve_graph_set_carry_state. */
     void (*reset_state)(nerve_graph *g, nerve_node_data *node);
+    /* Ops that read input 0 as token ids (embedding, one_hot): how many ids
+     * they take, ids being integers in [0, limit); NULL for other ops. See
+     * nerve_graph_token_limit. */
+    int64_t (*token_limit)(const nerve_graph *g, const nerve_node_data *node);
 } nerve_op;
 
 typedef enum nerve_node_kind {

@@ -44,10 +44,12 @@ nerve_node nerve_dense(nerve_graph *g, const char *name, nerve_node x,
         nerve_error_set(err, NERVE_ERR_INVALID, "dense '%s': units must be at least 1", name);
         return -1;
     }
+    /* [N, T, C] is a sequence: nn.Linear maps each step. Images and other
+     * inputs of more dimensions are flattened, as before any sequence layer. */
     nerve_shape in_shape = nerve_node_shape(g, x);
-    if (in_shape.ndim != 2) x = nerve_flatten(g, x, err);
+    if (in_shape.ndim != 2 && in_shape.ndim != 3) x = nerve_flatten(g, x, err);
     if (x < 0) return -1;
-    int64_t in = nerve_shape_cols(&in_shape);
+    int64_t in = in_shape.ndim == 3 ? in_shape.dim[2] : nerve_shape_cols(&in_shape);
 
     if (!options->bias && options->bias_init.kind != NERVE_INIT_DEFAULT) {
         nerve_error_set(err, NERVE_ERR_INVALID, "dense '%s': bias_init given for a layer without "

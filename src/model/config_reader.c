@@ -244,6 +244,15 @@ bool cfg_read_shape(cfg_reader *r, const char *key, bool required, nerve_shape *
     return true;
 }
 
+bool cfg_read_init(cfg_reader *r, const char *key, nerve_init *init)
+{
+    char text[256];
+    nerve_error parse_err = {0};
+    if (!cfg_read_string(r, key, false, "default", text, sizeof text)) return false;
+    if (nerve_init_parse(text, init, &parse_err) == NERVE_OK) return true;
+    return cfg_fail(r, key, "%s", parse_err.message);
+}
+
 nerve_status cfg_reader_finish(cfg_reader *r)
 {
     if (r->status != NERVE_OK) return r->status;

@@ -41,6 +41,9 @@ bool cfg_read_shape(cfg_reader *r, const char *key, bool required, nerve_shape *
  * out is left as it is. */
 bool cfg_read_pair(cfg_reader *r, const char *key, bool required, int64_t min, int64_t max,
                    int64_t out[2]);
+/* An optional initialiser in the cfg spelling (nerve_init_parse;
+ * docs/config.md); absent, NERVE_INIT_DEFAULT. */
+bool cfg_read_init(cfg_reader *r, const char *key, nerve_init *init);
 /* True if the section sets key (without marking it used). */
 bool cfg_has(const cfg_reader *r, const char *key);
 /* Fails with "file:line: [type] key: message". */

@@ -14,7 +14,9 @@ static nerve_status load_file(const nerve_model *m, const char *inputs, const ch
 }
 
 /* The data must fit the network: as many features as the input has
- * elements, and the labels or targets its loss takes (nerve_loss_targets). */
+ * elements (valid token ids for an [embedding] or [one_hot]), and the labels
+ * or targets its loss takes (nerve_loss_targets), a label per step for a
+ * per-step classifier. */
 static nerve_status check_fits(const nerve_model *m, const char *path, nerve_dataset *ds,
                                nerve_error *err)
 {
@@ -28,6 +30,8 @@ static nerve_status check_fits(const nerve_model *m, const char *path, nerve_dat
                                nerve_shape_format(&m->settings.input, input_shape, sizeof input_shape),
                                (long long)features);
     ds->sample_shape = m->settings.input;
+    nerve_status st = nerve_model_check_tokens(m, ds->inputs, ds->count, path, err);
+    if (st != NERVE_OK) return st;
     const char *loss = nerve_loss_name(m->settings.loss);
     long long width = (long long)nerve_model_output_size(m);
     switch (nerve_loss_targets(m->settings.loss)) {
@@ -40,6 +44,11 @@ static nerve_status check_fits(const nerve_model *m, const char *path, nerve_dat
             return nerve_error_set(err, NERVE_ERR_SHAPE,
                                    "%s: labels go up to %d but the network has %d outputs", path,
                                    ds->num_classes - 1, m->classes);
+        if (ds->target_size != nerve_model_label_steps(m))
+            return nerve_error_set(err, NERVE_ERR_SHAPE,
+                                   "%s: %lld labels per sample, the network predicts %lld (one "
+                                   "per step)", path, (long long)ds->target_size,
+                                   (long long)nerve_model_label_steps(m));
         return NERVE_OK;
     case LOSS_TARGETS_BINARY:
         /* One output and a classification file: its 0/1 labels are the targets. */

@@ -400,16 +400,16 @@ static nerve_status build_layers(nerve_config *cfg, nerve_model *m, nerve_error 
     return NERVE_OK;
 }
 
-/* An error about the [loss] section: at the line of `key` when the section
- * sets it, else at the file. */
-static nerve_status loss_error(nerve_config *cfg, const char *key, nerve_error *err,
-                               const char *fmt, ...)
+/* An error about a settings section ([loss], [data]): at the line of `key`
+ * when the section sets it, else at the file. */
+static nerve_status section_error(nerve_config *cfg, const char *section, const char *key,
+                                  nerve_error *err, const char *fmt, ...)
 #if defined(__GNUC__)
-    __attribute__((format(printf, 4, 5)))
+    __attribute__((format(printf, 5, 6)))
 #endif
     ;
-static nerve_status loss_error(nerve_config *cfg, const char *key, nerve_error *err,
-                               const char *fmt, ...)
+static nerve_status section_error(nerve_config *cfg, const char *section, const char *key,
+                                  nerve_error *err, const char *fmt, ...)
 {
     char what[400];
     va_list ap;
@@ -418,60 +418,91 @@ static nerve_status loss_error(nerve_config *cfg, const char *key, nerve_error *
     va_end(ap);
     for (int i = 0; i < nerve_config_section_count(cfg); i++) {
         nerve_config_section *sec = nerve_config_section_at(cfg, i);
-        if (strcmp(sec->type, "loss") != 0) continue;
+        if (strcmp(sec->type, section) != 0) continue;
         cfg_reader r = cfg_reader_begin(cfg, sec, err);
         if (key && cfg_has(&r, key)) return cfg_fail(&r, key, "%s", what), r.status;
     }
-    return nerve_error_set(err, NERVE_ERR_INVALID, "%s: [loss] %s", nerve_config_filename(cfg),
-                           what);
+    return nerve_error_set(err, NERVE_ERR_INVALID, "%s: [%s] %s", nerve_config_filename(cfg),
+                           section, what);
+}
+
+/* The size of the output's last dimension: the classes of [N, C] and of a
+ * per-step classifier's [N, T, C]. */
+static int64_t output_width(const nerve_model *m)
+{
+    nerve_shape s = nerve_node_shape(m->graph, m->output);
+    return s.ndim > 1 ? s.dim[s.ndim - 1] : 1;
 }
 
 /* What the last layer must be for the loss: the class-label losses want at
- * least 2 outputs; each loss wants logits, probabilities or log-probabilities. */
+ * least 2 outputs (per step, for a sequence); each loss wants logits,
+ * probabilities or log-probabilities. */
 static nerve_status check_last_layer(nerve_model *m, nerve_config *cfg, nerve_error *err)
 {
     nerve_graph *g = m->graph;
     nerve_loss_kind kind = m->settings.loss;
     const struct loss_type *type = &loss_types[kind];
     const char *last_op = nerve_node_op_name(g, m->output);
-    int64_t width = nerve_model_output_size(m);
+    int64_t width = output_width(m);
     if ((type->targets == LOSS_TARGETS_LABELS || type->targets == LOSS_TARGETS_TEACHER) &&
         width < 2)
-        return loss_error(cfg, "type", err, "%s needs a last layer with at least 2 outputs",
-                          type->name);
+        return section_error(cfg, "loss", "type", err,
+                             "%s needs a last layer with at least 2 outputs", type->name);
     if (type->input == TAKES_LOGITS && strcmp(last_op, "softmax") == 0)
-        return loss_error(cfg, "type", err,
-                          "%s applies its softmax or sigmoid itself: the last layer must output "
-                          "logits (remove its softmax)", type->name);
+        return section_error(cfg, "loss", "type", err,
+                             "%s applies its softmax or sigmoid itself: the last layer must "
+                             "output logits (remove its softmax)", type->name);
     if (type->input == TAKES_LOG_PROBABILITIES && strcmp(last_op, "log_softmax") != 0)
-        return loss_error(cfg, "type", err,
-                          "%s takes log-probabilities: end the network with activation = "
-                          "log_softmax (softmax_cross_entropy is the two fused)", type->name);
+        return section_error(cfg, "loss", "type", err,
+                             "%s takes log-probabilities: end the network with activation = "
+                             "log_softmax (softmax_cross_entropy is the two fused)", type->name);
     if (type->input == TAKES_PROBABILITIES && strcmp(last_op, "linear") == 0)
-        return loss_error(cfg, "type", err,
-                          "%s takes probabilities: end the network with a sigmoid, or use "
-                          "bce_with_logits on the logits", type->name);
+        return section_error(cfg, "loss", "type", err,
+                             "%s takes probabilities: end the network with a sigmoid, or use "
+                             "bce_with_logits on the logits", type->name);
     const model_layer *last = &m->layers[m->layer_count - 1];
     char bias[NERVE_LAYER_NAME_MAX + 8];
     snprintf(bias, sizeof bias, "%s.bias", last->name);
     if (kind == NERVE_LOSS_LARGE_MARGIN_SOFTMAX &&
         (strcmp(last->type, "dense") != 0 || strcmp(last_op, "linear") != 0 ||
          nerve_graph_find(g, bias) >= 0))
-        return loss_error(cfg, "type", err,
-                          "large_margin_softmax needs the last layer to be a [dense] with "
-                          "bias = 0 and no activation (the margin is on the angle between its "
-                          "input and weights)");
+        return section_error(cfg, "loss", "type", err,
+                             "large_margin_softmax needs the last layer to be a [dense] with "
+                             "bias = 0 and no activation (the margin is on the angle between "
+                             "its input and weights)");
     const char *list_key = loss_list_key(kind);
     const nerve_loss_options *o = &m->settings.loss_options;
     if (o->weights && o->weight_count != width &&
         !(kind == NERVE_LOSS_BCE_WITH_LOGITS && o->weight_count == 1))
-        return loss_error(cfg, list_key, err, "%lld values for the last layer's width %lld (%s)",
-                          (long long)o->weight_count, (long long)width,
-                          kind == NERVE_LOSS_BCE_WITH_LOGITS ? "one per output, or one for all"
-                                                             : "one per class");
+        return section_error(cfg, "loss", list_key, err,
+                             "%lld values for the last layer's width %lld (%s)",
+                             (long long)o->weight_count, (long long)width,
+                             kind == NERVE_LOSS_BCE_WITH_LOGITS ? "one per output, or one for all"
+                                                                : "one per class");
     return NERVE_OK;
 }
 
+/* Token ids are read as they are: [data] must not scale or standardise an
+ * input that an [embedding] or [one_hot] reads. */
+static nerve_status check_token_input(nerve_model *m, nerve_config *cfg, nerve_error *err)
+{
+    int64_t limit = nerve_graph_token_limit(m->graph, m->input);
+    const nerve_data_settings *d = &m->settings.data;
+    if (limit == 0) return NERVE_OK;
+    if (d->scale != 1)
+        return section_error(cfg, "data", "scale", err,
+                             "must be 1: the input is token ids (read by an embedding or "
+                             "one_hot layer), which scaling would change");
+    if (d->normalize != NERVE_NORMALIZE_SCALE)
+        return section_error(cfg, "data", "normalize", err,
+                             "must be scale: the input is token ids (read by an embedding or "
+                             "one_hot layer), which standardising would change");
+    return NERVE_OK;
+}
+
+/* The target's per-sample shape: the output's for regression, [] (one
+ * label) for a classifier [N, C], [T] (a label per step) for a per-step
+ * classifier [N, T, C]. */
 static nerve_status add_loss(nerve_model *m, nerve_config *cfg, nerve_error *err)
 {
     nerve_graph *g = m->graph;
@@ -482,8 +513,8 @@ static nerve_status add_loss(nerve_model *m, nerve_config *cfg, nerve_error *err
     int64_t width = nerve_model_output_size(m);
     nerve_shape per_sample = nerve_shape_make(out.ndim - 1, out.dim + 1);
     if (type->targets == LOSS_TARGETS_LABELS) {
-        m->classes = (int)width;
-        per_sample = nerve_shape_make(0, NULL);
+        m->classes = (int)output_width(m);
+        per_sample = nerve_shape_make(out.ndim > 2 ? out.ndim - 2 : 0, out.dim + 1);
     } else if (type->targets == LOSS_TARGETS_BINARY) {
         m->classes = width == 1 ? 2 : 0; /* one output: a binary classifier */
     }
@@ -525,6 +556,7 @@ nerve_status nerve_model_load(const char *path, const char *const *overrides, ne
         st = m->input < 0 ? NERVE_ERR_INVALID : build_layers(cfg, m, err);
     }
     if (st == NERVE_OK) st = add_loss(m, cfg, err);
+    if (st == NERVE_OK) st = check_token_input(m, cfg, err);
     nerve_config_free(cfg);
     if (st != NERVE_OK) {
         nerve_model_free(m);
@@ -568,6 +600,13 @@ const char *nerve_model_layer_type(const nerve_model *m, int i)
 nerve_node nerve_model_layer_node(const nerve_model *m, int i)
 {
     return i >= 0 && i < m->layer_count ? m->layers[i].output : -1;
+}
+
+int64_t nerve_model_label_steps(const nerve_model *m)
+{
+    int64_t width = nerve_model_output_size(m);
+    if (m->classes == 0) return 0;
+    return width > m->classes ? width / m->classes : 1;
 }
 
 int64_t nerve_model_output_size(const nerve_model *m)

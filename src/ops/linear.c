@@ -1,14 +1,24 @@
-/* linear: y = x W^T + b, PyTorch's nn.Linear layout (W is [out, in]). */
+/* linear: y = x W^T + b, PyTorch's nn.Linear layout (W is [out, in]). As
+ * nn.Linear, x [N, ..., in] maps its last dimension: the leading positions
+ * (N * T of a sequence) are the rows of one GEMM. */
 #include "core/graph_internal.h"
+
+/* Rows of the GEMM: every position of x but its last dimension. */
+static int64_t linear_rows(const nerve_node_data *x)
+{
+    return nerve_shape_numel(&x->shape) / x->shape.dim[x->shape.ndim - 1];
+}
 
 static nerve_status linear_infer_shape(nerve_graph *g, nerve_node_data *node, nerve_error *err)
 {
     const nerve_node_data *x = nerve_node_input(g, node, 0);
     const nerve_node_data *w = nerve_node_input(g, node, 1);
     char xs[64], ws[64];
-    if (x->shape.ndim != 2 || w->shape.ndim != 2 || w->shape.dim[1] != x->shape.dim[1])
+    if (x->shape.ndim < 2 || w->shape.ndim != 2 ||
+        w->shape.dim[1] != x->shape.dim[x->shape.ndim - 1])
         return nerve_error_set(err, NERVE_ERR_SHAPE,
-                               "linear '%s': input %s does not fit weight %s (expected [N, %lld])",
+                               "linear '%s': input %s does not fit weight %s (expected [N, ..., "
+                               "%lld])",
                                node->name, nerve_shape_format(&x->shape, xs, sizeof xs),
                                nerve_shape_format(&w->shape, ws, sizeof ws),
                                (long long)(w->shape.ndim == 2 ? w->shape.dim[1] : -1));
@@ -19,7 +29,8 @@ static nerve_status linear_infer_shape(nerve_graph *g, nerve_node_data *node, ne
                                    "linear '%s': bias must have shape [%lld]", node->name,
                                    (long long)w->shape.dim[0]);
     }
-    node->shape = nerve_shape_2d(x->shape.dim[0], w->shape.dim[0]);
+    node->shape = x->shape;
+    node->shape.dim[node->shape.ndim - 1] = w->shape.dim[0];
     return NERVE_OK;
 }
 
@@ -27,7 +38,7 @@ static void linear_forward(nerve_graph *g, nerve_node_data *node)
 {
     const nerve_node_data *x = nerve_node_input(g, node, 0);
     const nerve_node_data *w = nerve_node_input(g, node, 1);
-    int64_t n = x->shape.dim[0], in = x->shape.dim[1], out = w->shape.dim[0];
+    int64_t n = linear_rows(x), in = w->shape.dim[1], out = w->shape.dim[0];
     const nerve_backend *be = g->backend;
     if (node->input_count == 3) {
         be->fill_rows(node->value, nerve_node_input(g, node, 2)->value, n, out);
@@ -41,7 +52,7 @@ static void linear_backward(nerve_graph *g, nerve_node_data *node)
 {
     nerve_node_data *x = nerve_node_input(g, node, 0);
     nerve_node_data *w = nerve_node_input(g, node, 1);
-    int64_t n = x->shape.dim[0], in = x->shape.dim[1], out = w->shape.dim[0];
+    int64_t n = linear_rows(x), in = w->shape.dim[1], out = w->shape.dim[0];
     const nerve_backend *be = g->backend;
     if (x->needs_grad) /* dx += dy W */
         be->gemm(false, false, n, in, out, 1, node->grad, out, w->value, in, 1, x->grad, in);
@@ -53,10 +64,13 @@ static void linear_backward(nerve_graph *g, nerve_node_data *node)
     }
 }
 
+/* Per sample: every row of x (T of them for a sequence). */
 static int64_t linear_flops(const nerve_graph *g, const nerve_node_data *node)
 {
     const nerve_node_data *w = &g->nodes[node->input[1]];
-    return 2 * w->shape.dim[0] * w->shape.dim[1] + (node->input_count == 3 ? w->shape.dim[0] : 0);
+    int64_t rows_per_sample = nerve_shape_cols(&node->shape) / w->shape.dim[0];
+    return rows_per_sample *
+           (2 * w->shape.dim[0] * w->shape.dim[1] + (node->input_count == 3 ? w->shape.dim[0] : 0));
 }
 
 static const nerve_op linear_op = {

@@ -37,7 +37,7 @@ static bool weights_fit(const nerve_graph *g, const nerve_op *op, nerve_node sco
         if (!isfinite(o->weights[i]) || o->weights[i] < 0)
             return loss_check_option(false, op->name, "every weight", "finite and >= 0", err);
     nerve_shape s = nerve_node_shape(g, scores);
-    int64_t columns = nerve_shape_cols(&s);
+    int64_t columns = loss_cols(&s);
     if (s.ndim < 2 || o->weight_count == columns ||
         (kind == LOSS_OUTPUT_WEIGHTS && o->weight_count == 1))
         return true; /* a wrong shape is infer_shape's to report */
@@ -63,7 +63,7 @@ nerve_node loss_add(nerve_graph *g, const nerve_op *op, const int *inputs, int i
     nerve_node n = nerve_graph_add_op(g, op, inputs, input_count, &proto, err);
     if (n < 0 || !o->weights) return n;
     nerve_shape s = nerve_node_shape(g, inputs[0]);
-    int64_t columns = nerve_shape_cols(&s);
+    int64_t columns = loss_cols(&s);
     float *expanded = NULL;
     const float *values = o->weights;
     if (o->weight_count == 1 && columns > 1) { /* one pos_weight for every output */
@@ -105,14 +105,22 @@ nerve_status loss_infer_labels(nerve_graph *g, nerve_node_data *node, nerve_erro
     const nerve_node_data *scores = nerve_node_input(g, node, 0);
     const nerve_node_data *labels = nerve_node_input(g, node, 1);
     char ss[64], ls[64];
-    if (scores->shape.ndim != 2 || nerve_shape_numel(&labels->shape) != scores->shape.dim[0])
+    if ((scores->shape.ndim != 2 && scores->shape.ndim != 3) ||
+        nerve_shape_numel(&labels->shape) != loss_rows(&scores->shape))
         return nerve_error_set(err, NERVE_ERR_SHAPE,
                                "%s: scores %s and labels %s do not agree (expected [N, C] and "
-                               "N labels)",
+                               "N labels, or [N, T, C] and N x T labels)",
                                node->op->name, nerve_shape_format(&scores->shape, ss, sizeof ss),
                                nerve_shape_format(&labels->shape, ls, sizeof ls));
     loss_set_scalar(node);
     return NERVE_OK;
+}
+
+int64_t loss_cols(const nerve_shape *s) { return s->ndim > 1 ? s->dim[s->ndim - 1] : 1; }
+
+int64_t loss_rows(const nerve_shape *s)
+{
+    return loss_cols(s) > 0 ? nerve_shape_numel(s) / loss_cols(s) : 0;
 }
 
 double loss_reduction_factor(const nerve_node_data *node, double count)

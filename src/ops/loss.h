@@ -26,8 +26,15 @@ bool loss_check_option(bool ok, const char *loss, const char *what, const char *
 
 /* infer_shape of losses between a prediction and a target of the same shape. */
 nerve_status loss_infer_same_shape(nerve_graph *g, nerve_node_data *node, nerve_error *err);
-/* infer_shape of losses on scores [N, C] (input 0) and N class labels (input 1). */
+/* infer_shape of losses on scores [N, C] (input 0) and N class labels
+ * (input 1), or on a sequence's scores [N, T, C] and N * T labels: each
+ * step is a row, as torch's losses on [N, C, T] scores with [N, T] targets. */
 nerve_status loss_infer_labels(nerve_graph *g, nerve_node_data *node, nerve_error *err);
+/* A loss's view of its input 0 [N, ..., C]: rows (every position but the
+ * last dimension; N * T for a sequence) of loss_cols = C values. Class
+ * weights and pos_weight go along the last dimension. */
+int64_t loss_rows(const nerve_shape *s);
+int64_t loss_cols(const nerve_shape *s);
 /* Sets the scalar output shape. */
 void loss_set_scalar(nerve_node_data *node);
 /* The factor that turns a sum over `count` terms into the loss: 1 / count

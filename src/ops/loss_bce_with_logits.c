@@ -1,14 +1,15 @@
 /* Binary cross-entropy on logits, as torch.nn.BCEWithLogitsLoss: sigmoid
  * and BCE fused into max(x, 0) - x y + log(1 + exp(-|x|)), finite for any
- * finite x. pos_weight (one per output column, the node's constants)
- * multiplies the positive term: (1 - y) x + (1 + (pw - 1) y) log(1 + exp(-x)). */
+ * finite x. pos_weight (one per output column, the node's constants; along
+ * the last dimension of [N, ..., F], as torch broadcasts it) multiplies the
+ * positive term: (1 - y) x + (1 + (pw - 1) y) log(1 + exp(-x)). */
 #include "ops/loss.h"
 
 static void bce_with_logits_forward(nerve_graph *g, nerve_node_data *node)
 {
     const nerve_node_data *x = nerve_node_input(g, node, 0);
     const nerve_node_data *y = nerve_node_input(g, node, 1);
-    int64_t rows = nerve_shape_rows(&x->shape), cols = nerve_shape_cols(&x->shape);
+    int64_t rows = loss_rows(&x->shape), cols = loss_cols(&x->shape);
     double sum = g->backend->bce_with_logits(x->value, y->value, node->constants, rows, cols);
     node->value[0] = (nerve_real)(sum * loss_reduction_factor(node, (double)(rows * cols)));
 }
@@ -17,7 +18,7 @@ static void bce_with_logits_backward(nerve_graph *g, nerve_node_data *node)
 {
     nerve_node_data *x = nerve_node_input(g, node, 0);
     const nerve_node_data *y = nerve_node_input(g, node, 1);
-    int64_t rows = nerve_shape_rows(&x->shape), cols = nerve_shape_cols(&x->shape);
+    int64_t rows = loss_rows(&x->shape), cols = loss_cols(&x->shape);
     if (!x->needs_grad) return;
     nerve_real scale =
         node->grad[0] * (nerve_real)loss_reduction_factor(node, (double)(rows * cols));

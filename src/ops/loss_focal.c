@@ -2,18 +2,20 @@
  * Object Detection", 2017): FL = -alpha_t (1 - p_t)^gamma log p_t with
  * p_t = softmax(logits)[y]. gamma = 0 and no alpha is cross-entropy; larger
  * gamma down-weights well-classified samples. alpha (the node's constants)
- * is per class, or 1. The mean is over samples, not weighted by alpha
+ * is per class, or 1. The mean is over samples (and over the steps of a
+ * sequence), not weighted by alpha
  * (torchvision's sigmoid_focal_loss, the paper's binary form, averages the
  * same way). attr.loss.param holds gamma. */
 #include <math.h>
 
 #include "ops/loss.h"
 
-/* aux: the probabilities [N, C], then log p_t per row [N]. */
+/* aux: the probabilities [N, C], then log p_t per row [N] (per step of a
+ * sequence). */
 static nerve_status focal_infer_shape(nerve_graph *g, nerve_node_data *node, nerve_error *err)
 {
     const nerve_shape *s = &nerve_node_input(g, node, 0)->shape;
-    node->aux_size = nerve_shape_numel(s) + nerve_shape_rows(s);
+    node->aux_size = nerve_shape_numel(s) + loss_rows(s);
     return loss_infer_labels(g, node, err);
 }
 
@@ -21,7 +23,7 @@ static void focal_forward(nerve_graph *g, nerve_node_data *node)
 {
     const nerve_node_data *logits = nerve_node_input(g, node, 0);
     const nerve_node_data *labels = nerve_node_input(g, node, 1);
-    int64_t rows = logits->shape.dim[0], cols = logits->shape.dim[1];
+    int64_t rows = loss_rows(&logits->shape), cols = loss_cols(&logits->shape);
     double sum = g->backend->focal(logits->value, labels->value, node->constants,
                                    (nerve_real)node->attr.loss.param, node->aux,
                                    node->aux + rows * cols, rows, cols);
@@ -32,7 +34,7 @@ static void focal_backward(nerve_graph *g, nerve_node_data *node)
 {
     nerve_node_data *logits = nerve_node_input(g, node, 0);
     const nerve_node_data *labels = nerve_node_input(g, node, 1);
-    int64_t rows = logits->shape.dim[0], cols = logits->shape.dim[1];
+    int64_t rows = loss_rows(&logits->shape), cols = loss_cols(&logits->shape);
     if (!logits->needs_grad) return;
     nerve_real scale = node->grad[0] * (nerve_real)loss_reduction_factor(node, (double)rows);
     g->backend->focal_backward(node->aux, node->aux + rows * cols, labels->value,

@@ -30,7 +30,8 @@ static void lsoftmax_forward(nerve_graph *g, nerve_node_data *node)
     const nerve_node_data *labels = nerve_node_input(g, node, LABELS);
     const nerve_node_data *x = nerve_node_input(g, node, FEATURES);
     const nerve_node_data *w = nerve_node_input(g, node, WEIGHT);
-    int64_t rows = logits->shape.dim[0], cols = logits->shape.dim[1], dim = w->shape.dim[1];
+    int64_t rows = loss_rows(&logits->shape), cols = loss_cols(&logits->shape);
+    int64_t dim = w->shape.dim[1];
     nerve_real *margin_logits = node->aux, *prob = node->aux + rows * cols;
     g->backend->large_margin_logits(logits->value, x->value, w->value, labels->value,
                                     node->attr.loss.margin, (nerve_real)node->attr.loss.param,
@@ -47,7 +48,8 @@ static void lsoftmax_backward(nerve_graph *g, nerve_node_data *node)
     const nerve_node_data *labels = nerve_node_input(g, node, LABELS);
     nerve_node_data *x = nerve_node_input(g, node, FEATURES);
     nerve_node_data *w = nerve_node_input(g, node, WEIGHT);
-    int64_t rows = logits->shape.dim[0], cols = logits->shape.dim[1], dim = w->shape.dim[1];
+    int64_t rows = loss_rows(&logits->shape), cols = loss_cols(&logits->shape);
+    int64_t dim = w->shape.dim[1];
     if (!logits->needs_grad) return;
     nerve_real *dmargin_logits = node->aux, *prob = node->aux + rows * cols;
     nerve_real scale = node->grad[0] * (nerve_real)loss_reduction_factor(node, (double)rows);
@@ -64,7 +66,9 @@ static void lsoftmax_backward(nerve_graph *g, nerve_node_data *node)
 static int64_t lsoftmax_flops(const nerve_graph *g, const nerve_node_data *node)
 {
     const nerve_node_data *w = &g->nodes[node->input[WEIGHT]];
-    return loss_flops_per_column(g, node, 4) + 4 * w->shape.dim[1] + 12;
+    const nerve_shape *logits = &g->nodes[node->input[LOGITS]].shape;
+    int64_t rows_per_sample = nerve_shape_cols(logits) / loss_cols(logits);
+    return loss_flops_per_column(g, node, 4) + rows_per_sample * (4 * w->shape.dim[1] + 12);
 }
 
 static const nerve_op large_margin_softmax_op = {

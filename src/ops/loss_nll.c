@@ -17,7 +17,8 @@ static void nll_forward(nerve_graph *g, nerve_node_data *node)
     const nerve_node_data *labels = nerve_node_input(g, node, 1);
     double weight_sum;
     double sum = g->backend->nll(log_probs->value, labels->value, node->constants,
-                                 log_probs->shape.dim[0], log_probs->shape.dim[1], &weight_sum);
+                                 loss_rows(&log_probs->shape), loss_cols(&log_probs->shape),
+                                 &weight_sum);
     double factor = loss_reduction_factor(node, weight_sum);
     node->aux[0] = (nerve_real)factor;
     node->value[0] = (nerve_real)(sum * factor);
@@ -29,7 +30,8 @@ static void nll_backward(nerve_graph *g, nerve_node_data *node)
     const nerve_node_data *labels = nerve_node_input(g, node, 1);
     if (!log_probs->needs_grad) return;
     g->backend->nll_backward(labels->value, node->constants, node->grad[0] * node->aux[0],
-                             log_probs->grad, log_probs->shape.dim[0], log_probs->shape.dim[1]);
+                             log_probs->grad, loss_rows(&log_probs->shape),
+                             loss_cols(&log_probs->shape));
 }
 
 static int64_t nll_flops(const nerve_graph *g, const nerve_node_data *node) { return 2; }

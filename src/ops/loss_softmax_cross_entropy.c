@@ -7,7 +7,8 @@
 
 #include "ops/loss.h"
 
-/* aux: the probabilities [N, C], then the reduction factor of the last forward. */
+/* aux: the probabilities [N, C] (or [N, T, C]), then the reduction factor of
+ * the last forward. */
 static nerve_status sce_infer_shape(nerve_graph *g, nerve_node_data *node, nerve_error *err)
 {
     nerve_status st = loss_infer_labels(g, node, err);
@@ -19,7 +20,7 @@ static void sce_forward(nerve_graph *g, nerve_node_data *node)
 {
     const nerve_node_data *logits = nerve_node_input(g, node, 0);
     const nerve_node_data *labels = nerve_node_input(g, node, 1);
-    int64_t rows = logits->shape.dim[0], cols = logits->shape.dim[1];
+    int64_t rows = loss_rows(&logits->shape), cols = loss_cols(&logits->shape);
     double weight_sum;
     double sum = g->backend->cross_entropy(logits->value, labels->value, node->constants,
                                            (nerve_real)node->attr.loss.param, node->aux, rows,
@@ -33,7 +34,7 @@ static void sce_backward(nerve_graph *g, nerve_node_data *node)
 {
     nerve_node_data *logits = nerve_node_input(g, node, 0);
     const nerve_node_data *labels = nerve_node_input(g, node, 1);
-    int64_t rows = logits->shape.dim[0], cols = logits->shape.dim[1];
+    int64_t rows = loss_rows(&logits->shape), cols = loss_cols(&logits->shape);
     if (!logits->needs_grad) return;
     g->backend->cross_entropy_backward(node->aux, labels->value, node->constants,
                                        (nerve_real)node->attr.loss.param,

@@ -42,9 +42,11 @@ int64_t nerve_batching_correct(nerve_model *m, const nerve_dataset *ds, const in
 {
     nerve_graph *g = nerve_model_graph(m);
     const nerve_real *out = nerve_node_value(g, nerve_model_output(m));
-    int64_t cols = nerve_model_output_size(m), correct = 0;
+    int64_t steps = nerve_model_label_steps(m);
+    int64_t cols = nerve_model_output_size(m) / steps, correct = 0;
     for (int64_t i = 0; i < n; i++)
-        correct += nerve_predicted_class(m, out + i * cols, cols) ==
-                   (int64_t)ds->targets[index[i] * ds->target_size];
+        for (int64_t t = 0; t < steps; t++)
+            correct += nerve_predicted_class(m, out + (i * steps + t) * cols, cols) ==
+                       (int64_t)ds->targets[index[i] * ds->target_size + t];
     return correct;
 }

@@ -17,7 +17,8 @@ int64_t nerve_argmax(const nerve_real *row, int64_t cols);
  * classifier with one output (bce, bce_with_logits) 1 where the output
  * exceeds 0.5 (a probability) or 0 (a logit). */
 int64_t nerve_predicted_class(const nerve_model *m, const nerve_real *row, int64_t cols);
-/* Number of rows of the output whose predicted class equals the label. */
+/* Number of labels of the batch that the output predicts: one per sample,
+ * or one per step of a per-step classifier (nerve_model_label_steps). */
 int64_t nerve_batching_correct(nerve_model *m, const nerve_dataset *ds, const int64_t *index,
                                int64_t n);
 double nerve_seconds_now(void);

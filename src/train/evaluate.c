@@ -21,7 +21,8 @@ nerve_status nerve_evaluate(nerve_model *m, const nerve_dataset *ds, int64_t bat
     nerve_graph *g = nerve_model_graph(m);
     int classes = nerve_model_classes(m);
     batch = nerve_batch_or_all(batch > 0 ? batch : nerve_model_settings_of(m)->batch, ds->count);
-    nerve_status st = nerve_graph_plan(g, batch, err);
+    nerve_status st = nerve_model_check_tokens(m, ds->inputs, ds->count, "evaluation set", err);
+    if (st == NERVE_OK) st = nerve_graph_plan(g, batch, err);
     if (st != NERVE_OK) return st;
     int64_t *index = identity_index(ds->count);
     out->class_accuracy = calloc((size_t)classes + 1, sizeof *out->class_accuracy);
@@ -35,22 +36,24 @@ nerve_status nerve_evaluate(nerve_model *m, const nerve_dataset *ds, int64_t bat
     bool was_training = nerve_graph_training(g);
     nerve_graph_set_training(g, false);
     double loss_sum = 0;
-    int64_t cols = nerve_model_output_size(m);
+    int64_t steps = nerve_model_label_steps(m);
+    int64_t cols = classes ? nerve_model_output_size(m) / steps : 0;
     for (int64_t start = 0; start < ds->count; start += batch) {
         int64_t n = ds->count - start < batch ? ds->count - start : batch;
         nerve_batching_load(m, ds, index + start, n);
         nerve_graph_forward(g, nerve_model_loss(m));
         loss_sum += (double)nerve_node_value(g, nerve_model_loss(m))[0] * (double)n;
         const nerve_real *logits = nerve_node_value(g, nerve_model_output(m));
-        for (int64_t i = 0; classes && i < n; i++) {
-            int64_t best = nerve_predicted_class(m, logits + i * cols, cols);
-            int64_t truth = (int64_t)ds->targets[(start + i) * ds->target_size];
+        for (int64_t k = 0; classes && k < n * steps; k++) {
+            int64_t best = nerve_predicted_class(m, logits + k * cols, cols);
+            int64_t truth = (int64_t)ds->targets[(start + k / steps) * ds->target_size + k % steps];
             out->confusion[truth * classes + best]++;
         }
     }
     nerve_graph_set_training(g, was_training);
     free(index);
     out->count = ds->count;
+    out->labels = ds->count * steps;
     out->classes = classes;
     out->loss = ds->count ? loss_sum / (double)ds->count : NAN;
     int64_t correct = 0;
@@ -60,7 +63,7 @@ nerve_status nerve_evaluate(nerve_model *m, const nerve_dataset *ds, int64_t bat
         correct += out->confusion[c * classes + c];
         out->class_accuracy[c] = row ? (double)out->confusion[c * classes + c] / (double)row : NAN;
     }
-    out->accuracy = classes && ds->count ? (double)correct / (double)ds->count : NAN;
+    out->accuracy = classes && ds->count ? (double)correct / (double)out->labels : NAN;
     out->error_rate = 1 - out->accuracy;
     return NERVE_OK;
 }
@@ -78,7 +81,8 @@ nerve_status nerve_predict(nerve_model *m, const float *inputs, int64_t count, f
 {
     nerve_graph *g = nerve_model_graph(m);
     int64_t batch = nerve_batch_or_all(nerve_model_settings_of(m)->batch, count);
-    nerve_status st = nerve_graph_plan(g, batch, err);
+    nerve_status st = nerve_model_check_tokens(m, inputs, count, "prediction input", err);
+    if (st == NERVE_OK) st = nerve_graph_plan(g, batch, err);
     if (st != NERVE_OK) return st;
     int64_t features = nerve_shape_numel(&nerve_model_settings_of(m)->input);
     int64_t cols = nerve_model_output_size(m);

@@ -65,7 +65,7 @@ static nerve_status check_schedule(const nerve_schedule *s, const nerve_dataset 
 
 typedef struct epoch_totals {
     double loss_sum;
-    int64_t correct, seen;
+    int64_t correct, labels, seen;  /* labels: seen x the labels per sample */
 } epoch_totals;
 
 /* One optimisation step on samples order[0..n), augmented when augment is
@@ -83,7 +83,10 @@ static double train_step(nerve_model *m, const nerve_dataset *train, const int64
     double loss = (double)nerve_node_value(g, m->loss)[0];
     totals->loss_sum += loss * (double)n;
     totals->seen += n;
-    if (m->classes) totals->correct += nerve_batching_correct(m, train, order, n);
+    if (m->classes) {
+        totals->correct += nerve_batching_correct(m, train, order, n);
+        totals->labels += n * nerve_model_label_steps(m);
+    }
     return loss;
 }
 
@@ -109,6 +112,8 @@ nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve
     int64_t batch = nerve_batch_or_all(o->batch, train->count);
     const nerve_schedule *schedule = &m->settings.schedule;
     nerve_status st = check_schedule(schedule, val, err);
+    if (st == NERVE_OK)
+        st = nerve_model_check_tokens(m, train->inputs, train->count, "training set", err);
     if (st == NERVE_OK) st = nerve_graph_plan(m->graph, batch, err);
     if (st == NERVE_OK) st = ensure_optimizer(m, err);
     if (st != NERVE_OK) return st;
@@ -158,7 +163,7 @@ nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve
                                      epoch, (long long)global_step, loss);
                 break;
             }
-            double accuracy = m->classes ? (double)totals.correct / (double)totals.seen : NAN;
+            double accuracy = m->classes ? (double)totals.correct / (double)totals.labels : NAN;
             if (o->log_every > 0 && global_step % o->log_every == 0)
                 metrics_log_step(&log, epoch, global_step, loss, accuracy,
                                  nerve_optimizer_lr(m->optimizer), grad_norm);
@@ -178,7 +183,7 @@ nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve
         r.seconds = nerve_seconds_now() - epoch_start;
         r.samples_per_second = r.seconds > 0 ? (double)totals.seen / r.seconds : 0;
         r.train_loss = totals.loss_sum / (double)totals.seen;
-        r.train_accuracy = m->classes ? (double)totals.correct / (double)totals.seen : NAN;
+        r.train_accuracy = m->classes ? (double)totals.correct / (double)totals.labels : NAN;
         r.lr = nerve_optimizer_lr(m->optimizer);
         r.grad_norm = grad_norm_sum / (double)epoch_steps;
         validate(m, val, batch, &r, err);

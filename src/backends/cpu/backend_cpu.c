@@ -61,6 +61,9 @@ static const nerve_backend cpu_backend = {
     .conv_image = nerve_cpu_conv_image,
     .conv_weight_gradient = nerve_cpu_conv_weight_gradient,
     .sum_channels = nerve_cpu_sum_channels,
+    .embedding_forward = nerve_cpu_embedding_forward,
+    .embedding_backward = nerve_cpu_embedding_backward,
+    .one_hot = nerve_cpu_one_hot,
 };
 
 const nerve_backend *nerve_backend_cpu(void) { return &cpu_backend; }

@@ -160,4 +160,11 @@ void nerve_cpu_conv_weight_gradient(const nerve_conv_geometry *geo, int64_t batc
 void nerve_cpu_sum_channels(const nerve_real *x, nerve_real *db, int64_t batch, int64_t channels,
                             int64_t plane);
 
+
+void nerve_cpu_embedding_forward(const nerve_real *ids, const nerve_real *table, nerve_real *y,
+                                 int64_t rows, int64_t vocab, int64_t dim);
+void nerve_cpu_embedding_backward(const nerve_real *ids, const nerve_real *dy, nerve_real *dtable,
+                                  int64_t rows, int64_t vocab, int64_t dim, int64_t skip);
+void nerve_cpu_one_hot(const nerve_real *ids, nerve_real *y, int64_t rows, int64_t classes);
+
 #endif
