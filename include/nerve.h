@@ -1142,6 +1142,36 @@ nerve_augment *nerve_model_augment_new(const nerve_model *m, uint64_t seed, nerv
 nerve_status nerve_model_save_weights(nerve_model *m, const char *path, nerve_error *err);
 nerve_status nerve_model_load_weights(nerve_model *m, const char *path, nerve_error *err);
 
+/* ---------------------------------------------------------------- generation */
+
+/* An index drawn from softmax(logits / temperature) over n logits with rng
+ * (max-subtracted, in double); temperature 0 takes the argmax (the first
+ * largest) and draws nothing. */
+int64_t nerve_sample_logits(const nerve_real *logits, int64_t n, double temperature,
+                            nerve_rng *rng);
+
+typedef struct nerve_generate_options {
+    const uint32_t *prime;   /* characters fed first (may be NULL with prime_length 0) */
+    int64_t prime_length;
+    int64_t length;          /* characters to draw after the prime */
+    double temperature;      /* >= 0; 0: always the most likely character */
+    uint64_t seed;
+    /* Called with every character, the prime's included, in order. */
+    void (*emit)(uint32_t c, void *user);
+    void *user;
+} nerve_generate_options;
+
+/* Samples text from a character model built with an input of one token
+ * ([net] input = 1) and a vocabulary (from its weights): in eval mode, the
+ * recurrent state carried from character to character after a reset, it
+ * feeds the prime one character at a time, then draws `length` characters
+ * from its output, each fed back in. Without a prime the first character is
+ * drawn uniformly from the vocabulary. The last layer must output one logit
+ * per character of the vocabulary. A prime character outside the vocabulary
+ * is an error naming it. */
+nerve_status nerve_model_generate(nerve_model *m, const nerve_generate_options *options,
+                                  nerve_error *err);
+
 /* ---------------------------------------------------------------- training */
 
 typedef struct nerve_progress {
