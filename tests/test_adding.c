@@ -84,7 +84,7 @@ static void test_a_model_generates_its_sets_from_the_seed(void **state)
     const char *cfg = "[net]\ninput = 6x2\nseed = 9\n"
                       "[data]\nformat = adding\nlength = 6\ntrain_samples = 100\n"
                       "test_samples = 30\nvalidation = 20\n"
-                      "[loss]\ntype = mse\n[dense]\nunits = 1\n";
+                      "[loss]\ntype = mse\n[flatten]\n[dense]\nunits = 1\n";
     nerve_error err = {0};
     nerve_model *m = load(cfg, &err, NERVE_OK);
     assert_true(nerve_model_has_test_data(m));
@@ -105,7 +105,7 @@ static void test_a_model_generates_its_sets_from_the_seed(void **state)
 
     /* input = 12 would take the samples flat (an MLP); 7 values do not fit. */
     m = load("[net]\ninput = 7\n[data]\nformat = adding\nlength = 6\n"
-             "[loss]\ntype = mse\n[dense]\nunits = 1\n", &err, NERVE_OK);
+             "[loss]\ntype = mse\n[flatten]\n[dense]\nunits = 1\n", &err, NERVE_OK);
     assert_int_equal(nerve_model_load_data(m, &train, NULL, NULL, &err), NERVE_ERR_SHAPE);
     test_assert_message_contains(&err, "samples have 12 values (6x2), the network input 7");
     nerve_model_free(m);

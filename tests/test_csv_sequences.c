@@ -98,7 +98,7 @@ static void test_a_row_of_t_times_f_values_is_a_sequence_for_input_txf(void **st
     const char *data = write_csv("rows.csv", "1,2,3,4,5,6,0\n6,5,4,3,2,1,1\n");
     char cfg[1024];
     snprintf(cfg, sizeof cfg, "[net]\ninput = 3x2\n[data]\nformat = csv\ntrain = %s\n"
-                              "[dense]\nunits = 2\n", data);
+                              "[flatten]\n[dense]\nunits = 2\n", data);
     const char *cfg_path = write_csv("rows.cfg", cfg);
     nerve_model *m;
     nerve_error err = {0};
@@ -115,7 +115,7 @@ static void test_a_row_of_t_times_f_values_is_a_sequence_for_input_txf(void **st
     /* The blocks through a cfg: sequence_column. */
     data = write_csv("blocks.csv", "0,1,2,1\n0,3,4,1\n0,5,6,0\n1,6,5,0\n1,4,3,0\n1,2,1,1\n");
     snprintf(cfg, sizeof cfg, "[net]\ninput = 3x2\n[data]\nformat = csv\ntrain = %s\n"
-                              "sequence_column = 0\n[dense]\nunits = 2\n", data);
+                              "sequence_column = 0\n[flatten]\n[dense]\nunits = 2\n", data);
     cfg_path = write_csv("blocks.cfg", cfg);
     test_require_ok(nerve_model_load(cfg_path, NULL, &m, &err), &err);
     test_require_ok(nerve_model_load_data(m, &ds, NULL, NULL, &err), &err);

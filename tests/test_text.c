@@ -268,12 +268,19 @@ static const char *write_cfg(const char *text)
     return write_text("text.cfg", text, strlen(text));
 }
 
-static nerve_model *text_model(const char *train_path, const char *net_and_data)
+/* Models of the data, not of language: with one token per sample, a dense
+ * layer of one logit per character of "abcd"; with more, the ids read as
+ * numbers by a dense layer of one output per step (mse), which fits any
+ * window without the sequence layers. */
+#define ONE_STEP "[dense]\nunits = 4\n"
+#define STEPS(n) "[loss]\ntype = mse\n[dense]\nunits = " #n "\n"
+
+static nerve_model *text_model(const char *train_path, const char *net_and_data,
+                               const char *layers)
 {
     char cfg[2048];
-    snprintf(cfg, sizeof cfg,
-             "%s\ntrain = %s\n[optimizer]\nlr = 0.1\n[dense]\nunits = 4\n", net_and_data,
-             train_path);
+    snprintf(cfg, sizeof cfg, "%s\ntrain = %s\n[optimizer]\nlr = 0.1\n%s", net_and_data,
+             train_path, layers);
     nerve_model *m;
     nerve_error err = {0};
     test_require_ok(nerve_model_load(write_cfg(cfg), NULL, &m, &err), &err);
@@ -296,7 +303,7 @@ static void test_a_text_model_gets_its_vocabulary_cuts_and_baselines(void **stat
 {
     const char *path = write_abcd(50);
     nerve_model *m = text_model(path, "[net]\nbptt = 1\nbatch = 4\n"
-                                      "[data]\nformat = text\nvalidation = 41");
+                                      "[data]\nformat = text\nvalidation = 41", ONE_STEP);
     nerve_dataset train, val;
     nerve_error err = {0};
     test_require_ok(nerve_model_load_data(m, &train, &val, NULL, &err), &err);
@@ -319,7 +326,7 @@ static void test_a_text_model_gets_its_vocabulary_cuts_and_baselines(void **stat
     nerve_dataset_free(&val);
     nerve_model_free(m);
 
-    m = text_model(path, "[net]\ninput = 5\nbatch = 4\n[data]\nformat = text");
+    m = text_model(path, "[net]\ninput = 5\nbatch = 4\n[data]\nformat = text", STEPS(5));
     test_require_ok(nerve_model_load_data(m, &train, NULL, NULL, &err), &err);
     assert_int_equal(train.lanes, 0);
     assert_int_equal(train.count, 202 / 5);
@@ -332,7 +339,8 @@ static void test_a_text_model_gets_its_vocabulary_cuts_and_baselines(void **stat
 static void test_the_vocabulary_travels_with_the_weights(void **state)
 {
     const char *path = write_abcd(5);
-    nerve_model *m = text_model(path, "[net]\nbptt = 1\nbatch = 2\n[data]\nformat = text");
+    nerve_model *m = text_model(path, "[net]\nbptt = 1\nbatch = 2\n[data]\nformat = text",
+                                ONE_STEP);
     nerve_dataset train;
     nerve_error err = {0};
     test_require_ok(nerve_model_load_data(m, &train, NULL, NULL, &err), &err);
@@ -340,7 +348,8 @@ static void test_the_vocabulary_travels_with_the_weights(void **state)
     const char *weights = test_tmppath("text.safetensors");
     test_require_ok(nerve_model_save_weights(m, weights, &err), &err);
 
-    nerve_model *loaded = text_model(path, "[net]\nbptt = 1\nbatch = 2\n[data]\nformat = text");
+    nerve_model *loaded = text_model(path, "[net]\nbptt = 1\nbatch = 2\n[data]\nformat = text",
+                                     ONE_STEP);
     assert_int_equal(nerve_model_vocab(loaded)->size, 0);
     test_require_ok(nerve_graph_plan(nerve_model_graph(loaded), 1, &err), &err);
     test_require_ok(nerve_model_load_weights(loaded, weights, &err), &err);
@@ -349,7 +358,7 @@ static void test_the_vocabulary_travels_with_the_weights(void **state)
     /* A train file with other characters does not fit those weights. */
     const char *other = write_text("other.txt", "xyzxyzxyz", 9);
     nerve_model_free(loaded);
-    loaded = text_model(other, "[net]\nbptt = 1\nbatch = 2\n[data]\nformat = text");
+    loaded = text_model(other, "[net]\nbptt = 1\nbatch = 2\n[data]\nformat = text", ONE_STEP);
     test_require_ok(nerve_graph_plan(nerve_model_graph(loaded), 1, &err), &err);
     test_require_ok(nerve_model_load_weights(loaded, weights, &err), &err);
     nerve_dataset again;
@@ -362,9 +371,9 @@ static void test_the_vocabulary_travels_with_the_weights(void **state)
 
 /* Loads data for a model of the given sections and expects an error naming phrase. */
 static void assert_data_rejected(const char *train_path, const char *sections,
-                                 const char *phrase)
+                                 const char *layers, const char *phrase)
 {
-    nerve_model *m = text_model(train_path, sections);
+    nerve_model *m = text_model(train_path, sections, layers);
     nerve_dataset train, val;
     nerve_error err = {0};
     assert_int_not_equal(nerve_model_load_data(m, &train, &val, NULL, &err), NERVE_OK);
@@ -381,15 +390,16 @@ static void test_texts_that_cannot_be_used_are_one_line_errors(void **state)
     const char *same = write_text("same.txt", "aaaaaaaa", 8);
     char phrase[600];
     snprintf(phrase, sizeof phrase, "%s: the text has a single distinct character", same);
-    assert_data_rejected(same, "[net]\ninput = 2\n[data]\nformat = text", phrase);
+    assert_data_rejected(same, "[net]\ninput = 2\n[data]\nformat = text", STEPS(2), phrase);
     assert_data_rejected(abcd, "[net]\ninput = 2\n[data]\nformat = text\nvalidation = 23",
-                         "[data] validation = 23 characters leaves nothing to train on");
+                         STEPS(2), "[data] validation = 23 characters leaves nothing to train on");
     snprintf(phrase, sizeof phrase, "%s: 23 characters are too few for a window of 30", abcd);
-    assert_data_rejected(abcd, "[net]\ninput = 30\n[data]\nformat = text", phrase);
+    assert_data_rejected(abcd, "[net]\ninput = 30\n[data]\nformat = text", STEPS(30), phrase);
     snprintf(phrase, sizeof phrase, "%s: 23 characters are too few for 4 lanes of 8 steps", abcd);
-    assert_data_rejected(abcd, "[net]\nbptt = 8\nbatch = 4\n[data]\nformat = text", phrase);
+    assert_data_rejected(abcd, "[net]\nbptt = 8\nbatch = 4\n[data]\nformat = text", STEPS(8),
+                         phrase);
     assert_data_rejected(abcd, "[net]\nbptt = 8\nbatch = 2\n[data]\nformat = text\n"
-                               "validation = 5",
+                               "validation = 5", STEPS(8),
                          "(its last 5 characters, [data] validation): 5 characters are too few");
 }
 
