@@ -39,7 +39,8 @@ static void test_two_markers_one_per_half_and_the_target_is_their_sum(void **sta
         assert_true(ds.targets[s] == x[2 * marked[0]] + x[2 * marked[1]]);
     }
     /* Every step of each half is marked at some point. */
-    for (int64_t t = 0; t < length; t++) assert_true(t < length / 2 ? first_seen[t] : second_seen[t]);
+    for (int64_t t = 0; t < length; t++)
+        assert_true(t < length / 2 ? first_seen[t] : second_seen[t]);
     nerve_dataset_free(&ds);
 }
 

@@ -46,7 +46,8 @@ static void test_draws_follow_softmax_of_the_logits_over_the_temperature(void **
     nerve_rng_seed(&a, 3);
     nerve_rng_seed(&b, 3);
     for (int i = 0; i < 100; i++)
-        assert_int_equal(nerve_sample_logits(logits, 3, 1, &a), nerve_sample_logits(logits, 3, 1, &b));
+        assert_int_equal(nerve_sample_logits(logits, 3, 1, &a),
+                         nerve_sample_logits(logits, 3, 1, &b));
 }
 
 /* A model of "abab...": a dense layer on the token id can learn that a is

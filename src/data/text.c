@@ -143,8 +143,9 @@ nerve_status nerve_text_decode(const char *bytes, size_t size, const char *name,
             continue;
         }
         free(chars);
-        return nerve_error_set(err, NERVE_ERR_FORMAT, "%s:%lld: invalid UTF-8 at byte offset %zu: %s",
-                               name, (long long)line, at, why);
+        return nerve_error_set(err, NERVE_ERR_FORMAT,
+                               "%s:%lld: invalid UTF-8 at byte offset %zu: %s", name,
+                               (long long)line, at, why);
     }
     uint32_t *fitted = realloc(chars, (length ? (size_t)length : 1) * sizeof *chars);
     out->chars = fitted ? fitted : chars;
