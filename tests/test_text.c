@@ -269,10 +269,10 @@ static const char *write_cfg(const char *text)
 }
 
 /* Models of the data, not of language: with one token per sample, a dense
- * layer of one logit per character of "abcd"; with more, the ids read as
+ * layer of a logit per character (up to 8 characters); with more, the ids read as
  * numbers by a dense layer of one output per step (mse), which fits any
  * window without the sequence layers. */
-#define ONE_STEP "[dense]\nunits = 4\n"
+#define ONE_STEP "[dense]\nunits = 8\n"
 #define STEPS(n) "[loss]\ntype = mse\n[dense]\nunits = " #n "\n"
 
 static nerve_model *text_model(const char *train_path, const char *net_and_data,
@@ -336,9 +336,12 @@ static void test_a_text_model_gets_its_vocabulary_cuts_and_baselines(void **stat
     nerve_model_free(m);
 }
 
+/* Quotes, backslashes, control and non-ASCII characters survive the JSON of
+ * the safetensors header. */
 static void test_the_vocabulary_travels_with_the_weights(void **state)
 {
-    const char *path = write_abcd(5);
+    const char *text = "ab\"\\\t\n\xC3\xA9" "ab\"\\\t\n\xC3\xA9" "ab\"\\\t\n\xC3\xA9";
+    const char *path = write_text("escapes.txt", text, strlen(text));
     nerve_model *m = text_model(path, "[net]\nbptt = 1\nbatch = 2\n[data]\nformat = text",
                                 ONE_STEP);
     nerve_dataset train;
@@ -363,7 +366,8 @@ static void test_the_vocabulary_travels_with_the_weights(void **state)
     test_require_ok(nerve_model_load_weights(loaded, weights, &err), &err);
     nerve_dataset again;
     assert_int_equal(nerve_model_load_data(loaded, &again, NULL, NULL, &err), NERVE_ERR_INVALID);
-    test_assert_message_contains(&err, "differ from the 4 of the vocabulary in the weights");
+    test_assert_message_contains(&err, "its 3 distinct characters differ from the 7 of the "
+                                       "vocabulary in the weights");
     nerve_dataset_free(&train);
     nerve_model_free(loaded);
     nerve_model_free(m);
