@@ -393,6 +393,7 @@ void nerve_graph_set_training(nerve_graph *g, bool training);
  * nerve_graph_reset_state zeroes the carried state (a new epoch, a new
  * evaluation, a new text to generate). */
 void nerve_graph_set_carry_state(nerve_graph *g, bool carry);
+bool nerve_graph_carries_state(const nerve_graph *g);
 void nerve_graph_reset_state(nerve_graph *g);
 bool nerve_graph_training(const nerve_graph *g);
 nerve_rng *nerve_graph_rng(nerve_graph *g);
@@ -527,6 +528,10 @@ typedef struct nerve_dataset {
     int64_t target_size;
     float *targets;
     int num_classes;          /* 0 for regression targets */
+    /* A stream (a text cut for truncated BPTT, [net] bptt): sample
+     * j * lanes + b is chunk j of lane b, so that batch j of `lanes` samples
+     * in order continues batch j - 1 lane by lane. 0: independent samples. */
+    int64_t lanes;
 } nerve_dataset;
 
 /* IDX (MNIST / Fashion-MNIST) images and labels, plain or gzip (detected by
@@ -546,6 +551,11 @@ typedef struct nerve_csv_options {
     int label_column;      /* classification: 0-based column, -1 = last,
                               NERVE_CSV_NO_LABEL: every column is a feature */
     int targets;           /* regression: the last `targets` columns (0 = classification) */
+    /* (time, feature) blocks: consecutive rows with the same value in
+     * sequence_column (0-based) are the time steps of one sample [T, F];
+     * its label or targets are those of its last row. */
+    bool sequences;
+    int sequence_column;
 } nerve_csv_options;
 
 /* Numeric CSV. Errors name file:line:column. Class labels must be
@@ -567,6 +577,102 @@ void nerve_dataset_standardize(nerve_dataset *ds, double mean, double std);
 /* Copies samples index[0..n) into contiguous buffers (targets may be NULL). */
 void nerve_dataset_gather(const nerve_dataset *ds, const int64_t *index, int64_t n,
                           nerve_real *inputs, nerve_real *targets);
+
+/* ---------------------------------------------------------------- text */
+
+/* A text as Unicode code points (characters), from UTF-8 or ASCII. */
+typedef struct nerve_text {
+    uint32_t *chars;
+    int64_t length;
+} nerve_text;
+
+/* Reads a UTF-8 text file, plain or gzip (detected by content); a leading
+ * byte-order mark is dropped. Invalid UTF-8 (overlong forms, surrogates, a
+ * sequence cut short), a NUL byte, an empty text and gzip data that is
+ * corrupt or cut short are errors naming the file, line and byte offset. */
+nerve_status nerve_text_load(const char *path, nerve_text *out, nerve_error *err);
+/* Decodes size bytes of UTF-8 (no byte-order mark handling); name stands for
+ * the bytes in messages. An empty input gives an empty text. */
+nerve_status nerve_text_decode(const char *bytes, size_t size, const char *name, nerve_text *out,
+                               nerve_error *err);
+void nerve_text_free(nerve_text *text);
+/* Writes c as UTF-8 into out (4 bytes at most, no terminator); returns the
+ * byte count. */
+int nerve_utf8_encode(uint32_t c, char *out);
+/* A character for messages: "'x' (U+0078)", or "U+000A" for a control
+ * character. */
+const char *nerve_char_describe(uint32_t c, char *buf, size_t size);
+
+/* A character vocabulary: the distinct code points in increasing order; a
+ * character's id is its index. */
+typedef struct nerve_vocab {
+    uint32_t *chars;
+    int64_t size;
+} nerve_vocab;
+
+nerve_status nerve_vocab_build(const nerve_text *text, nerve_vocab *out, nerve_error *err);
+/* The vocabulary whose characters, in order, are the UTF-8 string text (as
+ * nerve_vocab_to_utf8 writes it): they must increase strictly. */
+nerve_status nerve_vocab_from_utf8(const char *text, const char *name, nerve_vocab *out,
+                                   nerve_error *err);
+/* The characters as one malloc'ed, NUL-terminated UTF-8 string, or NULL when
+ * out of memory. */
+char *nerve_vocab_to_utf8(const nerve_vocab *vocab);
+/* The id of c, or -1 when c is not in the vocabulary. */
+int64_t nerve_vocab_id(const nerve_vocab *vocab, uint32_t c);
+/* ids[i] = the id of chars[i]; returns -1, or the index of the first
+ * character not in the vocabulary (ids then holds the ids before it). */
+int64_t nerve_vocab_encode(const nerve_vocab *vocab, const uint32_t *chars, int64_t count,
+                           float *ids);
+bool nerve_vocab_equal(const nerve_vocab *a, const nerve_vocab *b);
+void nerve_vocab_free(nerve_vocab *vocab);
+
+/* Token ids cut into samples of `steps` ids whose targets are the next
+ * `steps` ids (the next character at every step); sample_shape [steps],
+ * target_size steps, num_classes vocab_size. name stands for the text in
+ * messages.
+ * The stream cut, for truncated BPTT: the text is `lanes` contiguous lanes of
+ * L = floor((length - 1) / (lanes * steps)) * steps characters, lane b
+ * starting at b * L, and sample j * lanes + b is chunk j of lane b (the
+ * dataset's lanes field); the last length - 1 - lanes * L ids are dropped. */
+nerve_status nerve_text_stream(const float *ids, int64_t length, int64_t lanes, int64_t steps,
+                               int64_t vocab_size, const char *name, nerve_dataset *out,
+                               nerve_error *err);
+/* The window cut: sample i starts at i * steps, floor((length - 1) / steps)
+ * independent samples (lanes 0). */
+nerve_status nerve_text_windows(const float *ids, int64_t length, int64_t steps,
+                                int64_t vocab_size, const char *name, nerve_dataset *out,
+                                nerve_error *err);
+
+/* What a character model must beat: the cross-entropy, in nats per
+ * character, of a text under the unigram and bigram models of another,
+ * estimated with add-one (Laplace) smoothing over the vocabulary:
+ * P(c) = (n(c) + 1) / (N + V), P(c | p) = (n(p c) + 1) / (n(p .) + V). */
+typedef struct nerve_text_baseline {
+    double unigram, bigram;
+    bool held_out; /* measured on the validation text (else on the training text) */
+} nerve_text_baseline;
+
+/* Counts over train_ids[0..train_length); scores eval_ids[t] for t in
+ * [1, eval_length) (the bigram's context eval_ids[t - 1]): eval_length >= 2.
+ * Ids must be below vocab_size. */
+nerve_status nerve_text_baselines(const float *train_ids, int64_t train_length,
+                                  const float *eval_ids, int64_t eval_length, int64_t vocab_size,
+                                  nerve_text_baseline *out, nerve_error *err);
+
+/* ---------------------------------------------------------------- adding problem */
+
+/* The adding problem (Hochreiter & Schmidhuber 1997, in the form of Le et
+ * al. 2015 and later benchmarks): count samples of `length` steps, each
+ * [length, 2] = (value ~ U(0, 1), marker); exactly two markers are 1, one
+ * at a uniform step of the first half and one of the second; the target is
+ * the sum of the two marked values (target_size 1, regression). Seeded:
+ * the same seed gives the same samples everywhere. length >= 2. */
+nerve_status nerve_adding_generate(int64_t length, int64_t count, uint64_t seed,
+                                   nerve_dataset *out, nerve_error *err);
+/* The mean squared error of always predicting 1 (the targets' mean) on ds:
+ * about 1/6, the variance of the sum of two U(0, 1). */
+double nerve_adding_baseline(const nerve_dataset *ds);
 
 /* ---------------------------------------------------------------- augmentation */
 
@@ -992,17 +1098,21 @@ typedef enum nerve_normalize {
 } nerve_normalize;
 
 typedef struct nerve_data_settings {
-    char format[8];           /* "idx" or "csv" */
+    char format[8];           /* "idx", "csv", "text" or "adding" */
     char train[1024], train_labels[1024], test[1024], test_labels[1024];
     double scale;
     nerve_normalize normalize;
-    int64_t validation;       /* samples held out of the end of train */
+    int64_t validation;       /* samples (text: characters) held out of the end of train */
     nerve_csv_options csv;
+    int64_t length;           /* adding: steps per sample */
+    int64_t train_samples, test_samples; /* adding: samples generated */
 } nerve_data_settings;
 
 typedef struct nerve_model_settings {
     nerve_shape input;        /* per sample: 784 or 1x28x28 */
     int64_t batch;            /* 0: the whole training set (batch = full) */
+    int64_t bptt;             /* truncated BPTT over a text stream cut into `batch`
+                                 lanes, chunks of bptt characters; 0: off */
     int epochs;
     uint64_t seed;
     nerve_data_settings data;
@@ -1065,16 +1175,57 @@ void nerve_model_normalize(const nerve_model *m, nerve_dataset *ds);
 void nerve_model_normalization(const nerve_model *m, double *mean, double *std);
 void nerve_model_set_normalization(nerve_model *m, double mean, double std);
 
+/* Text models: the vocabulary of the training text, set by
+ * nerve_model_load_data or restored from the weights; size 0 otherwise. */
+const nerve_vocab *nerve_model_vocab(const nerve_model *m);
+/* Replaces the model's vocabulary with a copy of vocab. */
+nerve_status nerve_model_set_vocab(nerve_model *m, const nerve_vocab *vocab, nerve_error *err);
+/* Text data: the corpus baselines nerve_model_load_data measured (on the
+ * validation text, or the training text without one); false otherwise. */
+bool nerve_model_text_baseline(const nerve_model *m, nerve_text_baseline *out);
+/* Whether [data] has a test set: a test file, or generated test samples. */
+bool nerve_model_has_test_data(const nerve_model *m);
+
 /* The [augment] pipeline for the model's training data (normalised as
  * nerve_model_load_data does); its stream is derived from seed ([net] seed)
  * apart from the weights' and the shuffling's. An error when [augment]
  * enables nothing. */
 nerve_augment *nerve_model_augment_new(const nerve_model *m, uint64_t seed, nerve_error *err);
 
-/* Weights: the graph's parameters plus metadata (normalisation statistics),
- * names as PyTorch's state_dict. */
+/* Weights: the graph's parameters plus metadata (normalisation statistics,
+ * a text model's vocabulary), names as PyTorch's state_dict. */
 nerve_status nerve_model_save_weights(nerve_model *m, const char *path, nerve_error *err);
 nerve_status nerve_model_load_weights(nerve_model *m, const char *path, nerve_error *err);
+
+/* ---------------------------------------------------------------- generation */
+
+/* An index drawn from softmax(logits / temperature) over n logits with rng
+ * (max-subtracted, in double); temperature 0 takes the argmax (the first
+ * largest) and draws nothing. */
+int64_t nerve_sample_logits(const nerve_real *logits, int64_t n, double temperature,
+                            nerve_rng *rng);
+
+typedef struct nerve_generate_options {
+    const uint32_t *prime;   /* characters fed first (may be NULL with prime_length 0) */
+    int64_t prime_length;
+    int64_t length;          /* characters to draw after the prime */
+    double temperature;      /* >= 0; 0: always the most likely character */
+    uint64_t seed;
+    /* Called with every character, the prime's included, in order. */
+    void (*emit)(uint32_t c, void *user);
+    void *user;
+} nerve_generate_options;
+
+/* Samples text from a character model built with an input of one token
+ * ([net] input = 1) and a vocabulary (from its weights): in eval mode, the
+ * recurrent state carried from character to character after a reset, it
+ * feeds the prime one character at a time, then draws `length` characters
+ * from its output, each fed back in. Without a prime the first character is
+ * drawn uniformly from the vocabulary. The last layer must output one logit
+ * per character of the vocabulary. A prime character outside the vocabulary
+ * is an error naming it. */
+nerve_status nerve_model_generate(nerve_model *m, const nerve_generate_options *options,
+                                  nerve_error *err);
 
 /* ---------------------------------------------------------------- training */
 
@@ -1103,7 +1254,7 @@ typedef struct nerve_train_options {
     int64_t max_steps;       /* stop after this many steps in all (0: no limit) */
     bool shuffle;            /* reshuffle every epoch (seeded) */
     uint64_t seed;
-    const char *log_path;    /* CSV metrics log, or NULL */
+    const char *log_path;    /* CSV metrics log (docs/cli.md, "nerve train"), or NULL */
     int64_t log_every;       /* also a log row every N steps (0: per epoch only) */
     void (*on_progress)(const nerve_progress *p, void *user);
     void (*on_epoch)(const nerve_epoch_report *r, void *user);
@@ -1117,7 +1268,12 @@ nerve_train_options nerve_train_options_from(const nerve_model *m);
  * NULL (not with a plateau schedule). The [schedule] steps after every epoch,
  * or after every step when its interval is per step. Allocates everything up
  * front: no allocation inside a step. Stops with NERVE_ERR_NUMERIC on a
- * non-finite loss. */
+ * non-finite loss.
+ * A stream (train->lanes > 0, a text cut for [net] bptt) trains in its order,
+ * never shuffled, with batches of exactly `lanes` samples (options->batch 0
+ * or lanes), carrying the recurrent state from batch to batch
+ * (nerve_graph_set_carry_state), reset at every epoch's start; carrying is
+ * off again when training ends. */
 nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve_dataset *val,
                          const nerve_train_options *options, nerve_error *err);
 
@@ -1132,6 +1288,9 @@ typedef struct nerve_evaluation {
     int64_t *confusion;      /* [classes][classes], row = true class */
 } nerve_evaluation;
 
+/* In eval mode, batch by batch (batch 0: [net] batch). A stream
+ * (ds->lanes > 0) is read in order in batches of its lanes, its state
+ * carried from a reset at the start (and reset again at the end). */
 nerve_status nerve_evaluate(nerve_model *m, const nerve_dataset *ds, int64_t batch,
                             nerve_evaluation *out, nerve_error *err);
 void nerve_evaluation_free(nerve_evaluation *e);

@@ -37,7 +37,7 @@ expect 0 "usage: nerve COMMAND" help
 expect 2 "usage: nerve COMMAND"
 expect 0 "usage: nerve train CFG" help train
 expect 0 "nerve 0." --version
-for command in train eval predict info augment; do
+for command in train eval predict info augment generate; do
     expect 0 "usage: nerve $command CFG [options]" "$command" --help
     expect 0 "-h, --help" "$command" -h
 done
@@ -51,6 +51,9 @@ for option in --weights --data --labels --json --batch --set --threads; do
 done
 for option in --weights --input --top --json --set --threads; do
     expect 0 "  $option" predict --help
+done
+for option in --weights --prime --length --temperature --seed --set --threads; do
+    expect 0 "  $option" generate --help
 done
 
 # Bad command lines: exit 2, the command named, nothing on stdout.

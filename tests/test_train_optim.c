@@ -1,8 +1,9 @@
 /* The trainer with the optim family: batch, mini-batch and stochastic gradient
  * descent (batch = full, n, 1) all learn; a per-step schedule sets every
  * step's rate and the metrics log shows it; reduce-on-plateau follows the
- * validation loss and needs a validation set; the gradient norm reaches the
- * log and the epoch report; bad settings stop training with a message. */
+ * validation loss and needs a validation set; the gradient norm, global and
+ * per parameter tensor, reaches the log and the epoch report; bad settings
+ * stop training with a message. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,7 +107,9 @@ static int csv_row(const char *path, int row, char *line, size_t size, char **fi
     return n;
 }
 
-enum { KIND, EPOCH, STEP, LR = 7, GRAD_NORM = 10, COLUMNS = 11 };
+/* The fixed columns, then one per parameter tensor: dense0.weight, dense0.bias,
+ * dense1.weight, dense1.bias. */
+enum { KIND, EPOCH, STEP, LR = 7, GRAD_NORM = 10, TENSOR_NORMS = 11, COLUMNS = 15 };
 
 /* interval = step: the rate changes every step, and each step row of the
  * log shows the rate that step used; the epoch row shows its last step's. */
@@ -125,6 +128,8 @@ static void test_per_step_schedule_sets_and_logs_every_steps_rate(void **state)
     assert_int_equal(csv_row(o.log_path, 0, line, sizeof line, fields, COLUMNS + 1), COLUMNS);
     assert_string_equal(fields[LR], "lr");
     assert_string_equal(fields[GRAD_NORM], "grad_norm");
+    assert_string_equal(fields[TENSOR_NORMS], "grad_norm:dense0.weight");
+    assert_string_equal(fields[COLUMNS - 1], "grad_norm:dense1.bias");
     /* rows: 10 steps of epoch 1, its epoch row, 10 steps of epoch 2, its epoch row */
     for (int row = 1, step = 0; row <= 22; row++) {
         assert_int_equal(csv_row(o.log_path, row, line, sizeof line, fields, COLUMNS + 1), COLUMNS);
@@ -134,6 +139,12 @@ static void test_per_step_schedule_sets_and_logs_every_steps_rate(void **state)
         assert_float_equal(strtod(fields[LR], NULL), 0.1 * pow(0.9, step - 1), 1e-7);
         assert_true(strtod(fields[GRAD_NORM], NULL) > 0);
         assert_true(epoch_row == (row == 11 || row == 22));
+        /* Without L1 or clipping, a step's global norm is the tensors' norms combined. */
+        double squares = 0;
+        for (int k = TENSOR_NORMS; k < COLUMNS; k++) squares += pow(strtod(fields[k], NULL), 2);
+        if (!epoch_row)
+            assert_float_equal(sqrt(squares), strtod(fields[GRAD_NORM], NULL),
+                               1e-4 * strtod(fields[GRAD_NORM], NULL));
     }
     nerve_dataset_free(&ds);
     nerve_model_free(m);

@@ -99,7 +99,9 @@ static int evaluate(nerve_model *m, const char *weights_path, int64_t batch, boo
     if (json)
         code = print_json(&e);
     else
-        print_table(&e, nerve_model_settings_of(m)->data.test);
+        print_table(&e, nerve_model_settings_of(m)->data.test[0]
+                            ? nerve_model_settings_of(m)->data.test
+                            : "the adding problem's test samples");
     nerve_evaluation_free(&e);
     return code;
 }
@@ -159,7 +161,7 @@ int cmd_eval(int argc, char **argv)
     if (code == CLI_EXIT_OK) {
         const nerve_data_settings *data = &nerve_model_settings_of(m)->data;
         const char *format = data->format;
-        if (!data->test[0])
+        if (!nerve_model_has_test_data(m))
             code = cli_usage_error(&eval_command, "%s has no [data] test; name a file with --data",
                                    cfg_path);
         else if (data_path && strcmp(format, "idx") == 0 && !labels_path)

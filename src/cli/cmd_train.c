@@ -26,6 +26,25 @@ static void print_summary(nerve_model *m, const char *cfg_path, const nerve_data
     fflush(stdout);
 }
 
+/* What the model's loss means against the data: a text's unigram and bigram
+ * cross-entropy, the adding problem's error when always predicting 1. */
+static void print_baselines(const nerve_model *m, const nerve_dataset *train,
+                            const nerve_dataset *val, const nerve_dataset *test)
+{
+    nerve_text_baseline b;
+    if (nerve_model_text_baseline(m, &b))
+        printf("corpus: %lld characters; unigram %.3f nats/char, bigram %.3f nats/char (%s)\n",
+               (long long)nerve_model_vocab(m)->size, b.unigram, b.bigram,
+               b.held_out ? "validation" : "training text");
+    if (strcmp(nerve_model_settings_of(m)->data.format, "adding") == 0) {
+        const nerve_dataset *ds = val->count ? val : test->count ? test : train;
+        printf("adding problem: predicting 1 always gives MSE %.4f (%s)\n",
+               nerve_adding_baseline(ds), ds == val ? "validation" : ds == test ? "test"
+                                                                                : "training");
+    }
+    fflush(stdout);
+}
+
 /* The shortest text that reads back as v: "optimizer.lr=0.1" in messages,
  * not 0.10000000000000001. */
 static void format_real(double v, char *buf, size_t size)
@@ -82,13 +101,13 @@ static int train_and_report(nerve_model *m, const char *cfg_path, const char *in
     int code = save_path ? check_save_directory(save_path) : CLI_EXIT_OK;
     if (!code && init_path) code = cli_load_weights(m, init_path);
     if (code) return code;
-    const nerve_model_settings *settings = nerve_model_settings_of(m);
     nerve_dataset train = {0}, val = {0}, test = {0};
     nerve_error err = {0};
     nerve_status status =
-        nerve_model_load_data(m, &train, &val, settings->data.test[0] ? &test : NULL, &err);
+        nerve_model_load_data(m, &train, &val, nerve_model_has_test_data(m) ? &test : NULL, &err);
     if (status) return cli_fail(&err, cli_exit_code(status));
     print_summary(m, cfg_path, &train, &val, &test);
+    print_baselines(m, &train, &val, &test);
 
     cli_progress progress;
     cli_progress_init(&progress, options->epochs, options->max_steps, nerve_model_classes(m) > 0);

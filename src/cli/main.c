@@ -14,6 +14,7 @@ static const struct {
     {"predict", cmd_predict, "classify IDX images, CSV rows or a PNG/JPEG image"},
     {"info", cmd_info, "layers, output shapes, parameters and FLOPs of a network"},
     {"augment", cmd_augment, "a PNG grid of training images as [augment] changes them"},
+    {"generate", cmd_generate, "sample text from a character model"},
 };
 #define COMMAND_COUNT (int)(sizeof commands / sizeof commands[0])
 

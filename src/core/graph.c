@@ -352,6 +352,7 @@ int64_t nerve_graph_batch(const nerve_graph *g) { return g->batch; }
 void nerve_graph_set_training(nerve_graph *g, bool training) { g->training = training; }
 
 void nerve_graph_set_carry_state(nerve_graph *g, bool carry) { g->carry_state = carry; }
+bool nerve_graph_carries_state(const nerve_graph *g) { return g->carry_state; }
 
 void nerve_graph_reset_state(nerve_graph *g)
 {

@@ -1,4 +1,5 @@
-/* Numeric CSV: comma-separated numbers, one sample per line. No quoting (a
+/* Numeric CSV: comma-separated numbers, one sample per line, or one sample
+ * per block of lines (a sequence, its time steps one per line). No quoting (a
  * quoted field is not a number); spaces and tabs around a number are allowed,
  * lines may end in CRLF, blank lines are skipped. Messages count lines and
  * columns from 1, as editors do. */
@@ -23,9 +24,12 @@ typedef struct csv_reader {
     const nerve_csv_options *options;
     int columns;      /* fixed by the first data row */
     int label_column; /* 0-based, the option's -1 resolved; -1 for regression */
+    int sequence_column; /* 0-based; -1 when every row is a sample */
     int64_t rows, row_capacity;
     int64_t features, target_size;
     float *inputs, *targets;
+    double *sequence_ids; /* sequences: each row's id, and the line it is on */
+    int64_t *lines;
     int max_label;
     nerve_error *err;
 } csv_reader;
@@ -46,9 +50,10 @@ static int count_fields(const char *line)
     return fields;
 }
 
-/* Parses the field [begin, end) as a finite float. */
+/* Parses the field [begin, end) as a finite float32 number (kept in double,
+ * as a sequence id wants every digit). */
 static nerve_status parse_number(const csv_reader *reader, int64_t line, int column,
-                                 const char *begin, const char *end, float *value)
+                                 const char *begin, const char *end, double *value)
 {
     while (begin < end && is_blank(*begin)) begin++;
     while (end > begin && is_blank(end[-1])) end--;
@@ -67,7 +72,7 @@ static nerve_status parse_number(const csv_reader *reader, int64_t line, int col
         return nerve_error_set(reader->err, NERVE_ERR_FORMAT,
                                "%s:%lld:%d: '%.*s' is not a finite float32 number", reader->path,
                                (long long)line, column, shown, begin);
-    *value = (float)parsed;
+    *value = parsed;
     return NERVE_OK;
 }
 
@@ -110,6 +115,26 @@ static nerve_status set_columns(csv_reader *reader, int64_t line, int columns)
         reader->target_size = 1;
     }
     reader->features = columns - reader->target_size;
+    reader->sequence_column = -1;
+    if (options->sequences) {
+        int id = options->sequence_column;
+        if (id < 0 || id >= columns)
+            return nerve_error_set(reader->err, NERVE_ERR_INVALID,
+                                   "%s:%lld: sequence column %d is out of range for %d columns",
+                                   reader->path, (long long)line, id, columns);
+        if (id == reader->label_column || (reader->label_column < 0 &&
+                                           id >= columns - reader->target_size))
+            return nerve_error_set(reader->err, NERVE_ERR_INVALID,
+                                   "%s:%lld: sequence column %d is also the label or a target",
+                                   reader->path, (long long)line, id);
+        if (reader->features < 2)
+            return nerve_error_set(reader->err, NERVE_ERR_FORMAT,
+                                   "%s:%lld: %d columns leave no feature beside the sequence id "
+                                   "and the label or targets", reader->path, (long long)line,
+                                   columns);
+        reader->sequence_column = id;
+        reader->features--;
+    }
     return NERVE_OK;
 }
 
@@ -127,7 +152,13 @@ static nerve_status reserve_row(csv_reader *reader)
     /* + 1: a features-only file has no targets, and realloc(p, 0) may return NULL. */
     float *targets = inputs ? realloc(reader->targets, target_bytes + 1) : NULL;
     if (targets) reader->targets = targets;
-    if (!inputs || !targets)
+    bool sequences = reader->sequence_column >= 0;
+    double *ids = targets && sequences ? realloc(reader->sequence_ids,
+                                                 (size_t)capacity * sizeof *ids) : NULL;
+    if (ids) reader->sequence_ids = ids;
+    int64_t *lines = ids ? realloc(reader->lines, (size_t)capacity * sizeof *lines) : NULL;
+    if (lines) reader->lines = lines;
+    if (!inputs || !targets || (sequences && !lines))
         return nerve_error_set(reader->err, NERVE_ERR_NOMEM, "%s: cannot allocate %lld rows",
                                reader->path, (long long)capacity);
     reader->row_capacity = capacity;
@@ -154,10 +185,14 @@ static nerve_status parse_row(csv_reader *reader, int64_t line_number, const cha
     for (int column = 0; column < columns; column++) {
         const char *end = strchr(begin, ',');
         if (!end) end = begin + strlen(begin);
-        float value = 0;
-        status = parse_number(reader, line_number, column + 1, begin, end, &value);
+        double parsed = 0;
+        status = parse_number(reader, line_number, column + 1, begin, end, &parsed);
         if (status != NERVE_OK) return status;
-        if (column == reader->label_column) {
+        float value = (float)parsed;
+        if (column == reader->sequence_column) {
+            reader->sequence_ids[reader->rows] = parsed;
+            reader->lines[reader->rows] = line_number;
+        } else if (column == reader->label_column) {
             status = check_label(reader, line_number, column + 1, value);
             if (status != NERVE_OK) return status;
             *targets = value;
@@ -221,6 +256,75 @@ static nerve_status check_options(const char *path, const nerve_csv_options *opt
     return NERVE_OK;
 }
 
+typedef struct sequence_block {
+    double id;
+    int64_t line;
+} sequence_block;
+
+static int compare_blocks(const void *a, const void *b)
+{
+    const sequence_block *x = a, *y = b;
+    if (x->id != y->id) return x->id < y->id ? -1 : 1;
+    return (x->line > y->line) - (x->line < y->line);
+}
+
+/* An id met again after other sequences is a file out of order, not a new
+ * sequence: sorting the blocks by id puts the two next to each other. */
+static nerve_status check_ids_unique(csv_reader *reader, int64_t count, int64_t steps)
+{
+    sequence_block *blocks = malloc((size_t)count * sizeof *blocks);
+    if (!blocks)
+        return nerve_error_set(reader->err, NERVE_ERR_NOMEM, "%s: out of memory", reader->path);
+    for (int64_t b = 0; b < count; b++)
+        blocks[b] = (sequence_block){reader->sequence_ids[b * steps], reader->lines[b * steps]};
+    qsort(blocks, (size_t)count, sizeof *blocks, compare_blocks);
+    nerve_status status = NERVE_OK;
+    for (int64_t b = 1; b < count && status == NERVE_OK; b++)
+        if (blocks[b].id == blocks[b - 1].id)
+            status = nerve_error_set(reader->err, NERVE_ERR_FORMAT,
+                                     "%s:%lld: sequence %.17g appears again (its rows begin at "
+                                     "line %lld): a sequence's rows must be consecutive",
+                                     reader->path, (long long)blocks[b].line, blocks[b].id,
+                                     (long long)blocks[b - 1].line);
+    free(blocks);
+    return status;
+}
+
+/* Rows become sequences: the rows of a block are already contiguous in
+ * inputs, so only the targets move (each block keeps its last row's). */
+static nerve_status group_sequences(csv_reader *reader, int64_t *steps_out)
+{
+    const double *ids = reader->sequence_ids;
+    int64_t steps = 1;
+    while (steps < reader->rows && ids[steps] == ids[0]) steps++;
+    for (int64_t start = 0; start < reader->rows;) {
+        int64_t end = start + 1;
+        while (end < reader->rows && ids[end] == ids[start]) end++;
+        if (end - start != steps)
+            return nerve_error_set(reader->err, NERVE_ERR_FORMAT,
+                                   "%s:%lld: sequence %.17g has %lld rows, the first (line %lld) "
+                                   "has %lld: every sequence must have the same length",
+                                   reader->path, (long long)reader->lines[start], ids[start],
+                                   (long long)(end - start), (long long)reader->lines[0],
+                                   (long long)steps);
+        start = end;
+    }
+    int64_t count = reader->rows / steps;
+    nerve_status status = check_ids_unique(reader, count, steps);
+    if (status != NERVE_OK) return status;
+    int64_t width = reader->target_size;
+    reader->max_label = 0;
+    for (int64_t b = 0; b < count; b++) {
+        const float *last = reader->targets + ((b + 1) * steps - 1) * width;
+        memmove(reader->targets + b * width, last, (size_t)width * sizeof *last);
+        int label = reader->label_column >= 0 ? (int)reader->targets[b * width] : 0;
+        if (label > reader->max_label) reader->max_label = label;
+    }
+    reader->rows = count;
+    *steps_out = steps;
+    return NERVE_OK;
+}
+
 nerve_status nerve_csv_load(const char *path, const nerve_csv_options *options,
                             nerve_dataset *out, nerve_error *err)
 {
@@ -236,14 +340,24 @@ nerve_status nerve_csv_load(const char *path, const nerve_csv_options *options,
     if (status == NERVE_OK && reader.rows == 0)
         status = nerve_error_set(err, NERVE_ERR_FORMAT, "%s: no data rows%s", path,
                                  options->header ? " after the header" : "");
+    int64_t steps = 1;
+    if (status == NERVE_OK && reader.sequence_column >= 0)
+        status = group_sequences(&reader, &steps);
+    free(reader.sequence_ids);
+    free(reader.lines);
     if (status != NERVE_OK) {
         free(reader.inputs);
         free(reader.targets);
         return status;
     }
     out->count = reader.rows;
-    out->sample_shape = nerve_shape_1d(reader.features);
-    out->sample_size = reader.features;
+    if (reader.sequence_column >= 0) {
+        int64_t dims[2] = {steps, reader.features};
+        out->sample_shape = nerve_shape_make(2, dims);
+    } else {
+        out->sample_shape = nerve_shape_1d(reader.features);
+    }
+    out->sample_size = steps * reader.features;
     out->inputs = reader.inputs;
     out->target_size = reader.target_size;
     out->targets = reader.target_size ? reader.targets : NULL;

@@ -17,8 +17,8 @@ static nerve_status load_file(const nerve_model *m, const char *inputs, const ch
  * elements (valid token ids for an [embedding] or [one_hot]), and the labels
  * or targets its loss takes (nerve_loss_targets), a label per step for a
  * per-step classifier. */
-static nerve_status check_fits(const nerve_model *m, const char *path, nerve_dataset *ds,
-                               nerve_error *err)
+nerve_status nerve_model_check_data(const nerve_model *m, const char *path, nerve_dataset *ds,
+                                    nerve_error *err)
 {
     int64_t features = nerve_shape_numel(&m->settings.input);
     char file_shape[64], input_shape[64];
@@ -104,11 +104,62 @@ void nerve_model_set_normalization(nerve_model *m, double mean, double std)
     m->std = std > 0 && isfinite(std) ? std : 1;
 }
 
+bool nerve_model_has_test_data(const nerve_model *m)
+{
+    const nerve_data_settings *d = &m->settings.data;
+    return strcmp(d->format, "adding") == 0 ? d->test_samples > 0 : d->test[0] != 0;
+}
+
+/* The adding problem's samples, each set from its own stream derived from
+ * [net] seed (apart from the weights' and the shuffling's). */
+static nerve_status generate_adding(const nerve_model *m, const char *name, int64_t count,
+                                    uint64_t stream, nerve_dataset *out, nerve_error *err)
+{
+    const nerve_model_settings *s = &m->settings;
+    nerve_status st = nerve_adding_generate(s->data.length, count, s->seed ^ stream, out, err);
+    if (st == NERVE_OK) st = nerve_model_check_data(m, name, out, err);
+    if (st != NERVE_OK) nerve_dataset_free(out);
+    return st;
+}
+
+static nerve_status load_adding(const nerve_model *m, nerve_dataset *train, nerve_dataset *val,
+                                nerve_dataset *test, nerve_error *err)
+{
+    const nerve_data_settings *d = &m->settings.data;
+    nerve_dataset all = {0}, held = {0};
+    nerve_status st = NERVE_OK;
+    if (test && d->test_samples == 0)
+        return nerve_error_set(err, NERVE_ERR_INVALID, "[data] test_samples is 0: no test set");
+    if (train || val) {
+        st = generate_adding(m, "the adding problem's training samples", d->train_samples,
+                             0xadd17a1200000001ULL, &all, err);
+        if (st == NERVE_OK && d->validation >= all.count)
+            st = nerve_error_set(err, NERVE_ERR_INVALID,
+                                 "[data] validation = %lld leaves no training samples out of %lld",
+                                 (long long)d->validation, (long long)all.count);
+        if (st == NERVE_OK && d->validation > 0)
+            st = nerve_dataset_split(&all, d->validation, &held, err);
+    }
+    if (st == NERVE_OK && test)
+        st = generate_adding(m, "the adding problem's test samples", d->test_samples,
+                             0xadd7e57000000002ULL, test, err);
+    if (st != NERVE_OK) {
+        nerve_dataset_free(&all);
+        nerve_dataset_free(&held);
+        return st;
+    }
+    if (train) *train = all; else nerve_dataset_free(&all);
+    if (val) *val = held; else nerve_dataset_free(&held);
+    return NERVE_OK;
+}
+
 nerve_status nerve_model_load_data(const nerve_model *cm, nerve_dataset *train, nerve_dataset *val,
                                    nerve_dataset *test, nerve_error *err)
 {
     nerve_model *m = (nerve_model *)cm; /* the statistics are learnt from the training set */
     const nerve_data_settings *d = &m->settings.data;
+    if (strcmp(d->format, "text") == 0) return nerve_model_load_text(m, train, val, test, err);
+    if (strcmp(d->format, "adding") == 0) return load_adding(m, train, val, test, err);
     nerve_dataset all = {0}, held = {0}, test_set = {0};
     nerve_status st = NERVE_OK;
     if ((train || val) && !d->train[0])
@@ -117,7 +168,7 @@ nerve_status nerve_model_load_data(const nerve_model *cm, nerve_dataset *train, 
         return nerve_error_set(err, NERVE_ERR_INVALID, "[data] test is not set");
     if (train || val) {
         st = load_file(m, d->train, d->train_labels, &all, err);
-        if (st == NERVE_OK) st = check_fits(m, d->train, &all, err);
+        if (st == NERVE_OK) st = nerve_model_check_data(m, d->train, &all, err);
         if (st == NERVE_OK && d->validation > 0) {
             if (d->validation >= all.count)
                 st = nerve_error_set(err, NERVE_ERR_INVALID,
@@ -139,7 +190,7 @@ nerve_status nerve_model_load_data(const nerve_model *cm, nerve_dataset *train, 
     }
     if (st == NERVE_OK && test) {
         st = load_file(m, d->test, d->test_labels, &test_set, err);
-        if (st == NERVE_OK) st = check_fits(m, d->test, &test_set, err);
+        if (st == NERVE_OK) st = nerve_model_check_data(m, d->test, &test_set, err);
         if (st == NERVE_OK) nerve_model_normalize(m, &test_set);
     }
     if (st != NERVE_OK) {

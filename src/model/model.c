@@ -12,7 +12,11 @@
 static nerve_status read_net(cfg_reader *r, nerve_model_settings *s)
 {
     int64_t batch, epochs, seed;
-    if (cfg_read_shape(r, "input", true, &s->input) &&
+    /* A stream sample is bptt token ids: input may then be left out. */
+    if (!cfg_read_int(r, "bptt", false, 0, 0, 1 << 20, &s->bptt)) return r->status;
+    nerve_shape chunk = nerve_shape_1d(s->bptt);
+    if (s->bptt && !cfg_has(r, "input")) s->input = chunk;
+    if (cfg_read_shape(r, "input", s->bptt == 0, &s->input) &&
         cfg_read_int_or(r, "batch", "full", 0, 32, 1, 1 << 20, &batch) &&
         cfg_read_int(r, "epochs", false, 10, 0, 1 << 20, &epochs) &&
         cfg_read_int(r, "seed", false, 1, 0, INT64_MAX, &seed)) {
@@ -20,53 +24,9 @@ static nerve_status read_net(cfg_reader *r, nerve_model_settings *s)
         s->epochs = (int)epochs;
         s->seed = (uint64_t)seed;
     }
-    return cfg_reader_finish(r);
-}
-
-static nerve_status read_data(cfg_reader *r, nerve_data_settings *d)
-{
-    static const char *const formats[] = {"idx", "csv", NULL};
-    static const char *const normalizations[] = {"scale", "standardize", NULL};
-    int format, normalize;
-    char label_column[32];
-    int64_t validation, targets;
-    bool header;
-    if (!cfg_read_choice(r, "format", formats, 0, &format) ||
-        !cfg_read_string(r, "train", false, "", d->train, sizeof d->train) ||
-        !cfg_read_string(r, "test", false, "", d->test, sizeof d->test) ||
-        !cfg_read_double(r, "scale", false, 1, 1e-30, 1e30, &d->scale) ||
-        !cfg_read_choice(r, "normalize", normalizations, 0, &normalize) ||
-        !cfg_read_int(r, "validation", false, 0, 0, INT64_MAX, &validation))
-        return r->status;
-    strcpy(d->format, formats[format]);
-    d->normalize = (nerve_normalize)normalize;
-    d->validation = validation;
-    if (format == 0) {
-        if (!cfg_read_string(r, "train_labels", d->train[0] != 0, "", d->train_labels,
-                             sizeof d->train_labels) ||
-            !cfg_read_string(r, "test_labels", d->test[0] != 0, "", d->test_labels,
-                             sizeof d->test_labels))
-            return r->status;
-    } else {
-        if (!cfg_read_string(r, "label_column", false, "last", label_column, sizeof label_column) ||
-            !cfg_read_bool(r, "header", false, &header) ||
-            !cfg_read_int(r, "targets", false, 0, 0, 1 << 20, &targets))
-            return r->status;
-        d->csv.header = header;
-        d->csv.targets = (int)targets;
-        if (strcmp(label_column, "last") == 0) {
-            d->csv.label_column = -1;
-        } else {
-            char *end;
-            long c = strtol(label_column, &end, 10);
-            if (end == label_column || *end || c < 0 || c > 1 << 20) {
-                cfg_fail(r, "label_column", "'%s' is neither 'last' nor a column index",
-                         label_column);
-                return r->status;
-            }
-            d->csv.label_column = (int)c;
-        }
-    }
+    if (r->status == NERVE_OK && s->bptt && !nerve_shape_equal(&s->input, &chunk))
+        cfg_fail(r, "input", "a stream sample is bptt = %lld token ids: input must be %lld",
+                 (long long)s->bptt, (long long)s->bptt);
     return cfg_reader_finish(r);
 }
 
@@ -186,7 +146,10 @@ static nerve_status read_loss(cfg_reader *r, nerve_model_settings *s)
 
 typedef nerve_status (*settings_reader)(cfg_reader *r, nerve_model *m);
 static nerve_status read_net_section(cfg_reader *r, nerve_model *m) { return read_net(r, &m->settings); }
-static nerve_status read_data_section(cfg_reader *r, nerve_model *m) { return read_data(r, &m->settings.data); }
+static nerve_status read_data_section(cfg_reader *r, nerve_model *m)
+{
+    return nerve_read_data_section(r, &m->settings.data);
+}
 static nerve_status read_optimizer_section(cfg_reader *r, nerve_model *m)
 {
     return nerve_read_optimizer_section(r, &m->settings.optimizer);
@@ -265,7 +228,8 @@ static nerve_status read_settings(nerve_config *cfg, nerve_model *m, nerve_error
         if (settings_sections[k].required && !seen_line[k])
             return nerve_error_set(err, NERVE_ERR_INVALID, "%s: missing the [%s] section", file,
                                    settings_sections[k].type);
-    return nerve_check_augment_input(cfg, &m->settings, err);
+    nerve_status st = nerve_check_augment_input(cfg, &m->settings, err);
+    return st == NERVE_OK ? nerve_check_bptt(cfg, &m->settings, err) : st;
 }
 
 /* Optional settings sections exist, empty, even when the file has none, so
@@ -572,6 +536,7 @@ void nerve_model_free(nerve_model *m)
     nerve_graph_free(m->graph);
     nerve_optimizer_free(m->optimizer);
     free((void *)m->settings.loss_options.weights);
+    nerve_vocab_free(&m->vocab);
     free(m->layers);
     free(m);
 }

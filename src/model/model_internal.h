@@ -23,6 +23,9 @@ struct nerve_model {
     int classes;
     double mean, std; /* normalisation statistics (standardize) */
     nerve_optimizer *optimizer;
+    nerve_vocab vocab;             /* text models: the training text's characters */
+    nerve_text_baseline baseline;  /* text data: the corpus baselines */
+    bool has_baseline;
 };
 
 /* What a loss takes as targets, for the checks of data against a model. */
@@ -62,6 +65,18 @@ nerve_node nerve_activation_section_build(nerve_graph *g, const char *name, nerv
                                           nerve_error *err);
 /* "dense, activation, ..." for messages. */
 const char *nerve_layer_section_names(void);
+
+/* The [data] section, and the check, once every settings section is read,
+ * that [net] bptt has text data to cut (data_section.c). */
+nerve_status nerve_read_data_section(cfg_reader *r, nerve_data_settings *d);
+nerve_status nerve_check_bptt(nerve_config *cfg, const nerve_model_settings *s, nerve_error *err);
+/* Whether ds fits the network: its sample size, labels or targets (data.c);
+ * path names it in messages. Sets ds->sample_shape to the network input. */
+nerve_status nerve_model_check_data(const nerve_model *m, const char *path, nerve_dataset *ds,
+                                    nerve_error *err);
+/* nerve_model_load_data for [data] format = text (text_data.c). */
+nerve_status nerve_model_load_text(nerve_model *m, nerve_dataset *train, nerve_dataset *val,
+                                   nerve_dataset *test, nerve_error *err);
 
 /* The [optimizer] and [schedule] sections (optim_sections.c). */
 nerve_status nerve_read_optimizer_section(cfg_reader *r, nerve_optimizer_options *o);

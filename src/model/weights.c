@@ -1,6 +1,7 @@
 /* A model's weights file: the graph's parameters (PyTorch state_dict names)
  * and, in the safetensors metadata, the normalisation statistics that
- * prediction must reapply. */
+ * prediction must reapply and a text model's vocabulary (its characters in
+ * id order, one UTF-8 string), which generation needs. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -10,15 +11,21 @@
 
 #define MEAN_KEY "nerve.normalize.mean"
 #define STD_KEY "nerve.normalize.std"
+#define VOCAB_KEY "nerve.vocab"
 
 nerve_status nerve_model_save_weights(nerve_model *m, const char *path, nerve_error *err)
 {
     char mean[64], std[64];
     snprintf(mean, sizeof mean, "%.17g", m->mean);
     snprintf(std, sizeof std, "%.17g", m->std);
+    char *vocab = NULL;
+    if (m->vocab.size && !(vocab = nerve_vocab_to_utf8(&m->vocab)))
+        return nerve_error_set(err, NERVE_ERR_NOMEM, "%s: out of memory", path);
     const char *const metadata[] = {MEAN_KEY, mean, STD_KEY, std, "nerve.version", NERVE_VERSION,
-                                    NULL};
-    return nerve_graph_save_with_metadata(m->graph, path, metadata, err);
+                                    vocab ? VOCAB_KEY : NULL, vocab, NULL};
+    nerve_status st = nerve_graph_save_with_metadata(m->graph, path, metadata, err);
+    free(vocab);
+    return st;
 }
 
 static bool parse_number(const char *text, double *out)
@@ -42,8 +49,21 @@ nerve_status nerve_model_load_weights(nerve_model *m, const char *path, nerve_er
     if ((mean_text && !parse_number(mean_text, &mean)) || (std_text && !parse_number(std_text, &std)))
         st = nerve_error_set(err, NERVE_ERR_FORMAT, "%s: metadata %s/%s is not a number", path,
                              MEAN_KEY, STD_KEY);
+    nerve_vocab vocab = {0};
+    const char *vocab_text = nerve_safetensors_metadata(file, VOCAB_KEY);
+    char name[1100];
+    snprintf(name, sizeof name, "%s: metadata %s", path, VOCAB_KEY);
+    if (st == NERVE_OK && vocab_text) st = nerve_vocab_from_utf8(vocab_text, name, &vocab, err);
     if (st == NERVE_OK) st = nerve_graph_load_from(m->graph, file, path, err);
-    if (st == NERVE_OK) nerve_model_set_normalization(m, mean, std);
+    if (st == NERVE_OK) {
+        nerve_model_set_normalization(m, mean, std);
+        if (vocab.size) {
+            nerve_vocab_free(&m->vocab);
+            m->vocab = vocab;
+            vocab.chars = NULL;
+        }
+    }
+    nerve_vocab_free(&vocab);
     nerve_safetensors_close(file);
     return st;
 }

@@ -21,6 +21,9 @@ nerve_status nerve_evaluate(nerve_model *m, const nerve_dataset *ds, int64_t bat
     nerve_graph *g = nerve_model_graph(m);
     int classes = nerve_model_classes(m);
     batch = nerve_batch_or_all(batch > 0 ? batch : nerve_model_settings_of(m)->batch, ds->count);
+    /* A stream's batches are its lanes' chunks in order. */
+    bool stream = ds->lanes > 0;
+    if (stream) batch = ds->lanes;
     nerve_status st = nerve_model_check_tokens(m, ds->inputs, ds->count, "evaluation set", err);
     if (st == NERVE_OK) st = nerve_graph_plan(g, batch, err);
     if (st != NERVE_OK) return st;
@@ -33,8 +36,12 @@ nerve_status nerve_evaluate(nerve_model *m, const nerve_dataset *ds, int64_t bat
         return nerve_error_set(err, NERVE_ERR_NOMEM, "out of memory evaluating %lld samples",
                                (long long)ds->count);
     }
-    bool was_training = nerve_graph_training(g);
+    bool was_training = nerve_graph_training(g), carried = nerve_graph_carries_state(g);
     nerve_graph_set_training(g, false);
+    if (stream) {
+        nerve_graph_set_carry_state(g, true);
+        nerve_graph_reset_state(g);
+    }
     double loss_sum = 0;
     int64_t steps = nerve_model_label_steps(m);
     int64_t cols = classes ? nerve_model_output_size(m) / steps : 0;
@@ -51,6 +58,10 @@ nerve_status nerve_evaluate(nerve_model *m, const nerve_dataset *ds, int64_t bat
         }
     }
     nerve_graph_set_training(g, was_training);
+    if (stream) {
+        nerve_graph_reset_state(g);
+        nerve_graph_set_carry_state(g, carried);
+    }
     free(index);
     out->count = ds->count;
     out->labels = ds->count * steps;

@@ -2,20 +2,72 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
-nerve_status metrics_log_open(metrics_log *log, const char *path, nerve_error *err)
+static void free_columns(metrics_log *log)
 {
-    log->file = NULL;
+    free(log->params);
+    free(log->step_norms);
+    free(log->epoch_sums);
+    log->params = NULL;
+    log->step_norms = log->epoch_sums = NULL;
+}
+
+/* The parameter tensors that learn: buffers (running statistics) have no gradient. */
+static bool list_params(metrics_log *log, nerve_graph *g)
+{
+    int nodes = nerve_graph_node_count(g), count = 0;
+    log->params = malloc((size_t)(nodes ? nodes : 1) * sizeof *log->params);
+    log->step_norms = calloc((size_t)(nodes ? nodes : 1), sizeof *log->step_norms);
+    log->epoch_sums = calloc((size_t)(nodes ? nodes : 1), sizeof *log->epoch_sums);
+    if (!log->params || !log->step_norms || !log->epoch_sums) return false;
+    for (nerve_node n = 0; n < nodes; n++)
+        if (nerve_node_is_param(g, n) && !nerve_node_is_buffer(g, n) && nerve_node_grad(g, n))
+            log->params[count++] = n;
+    log->param_count = count;
+    return true;
+}
+
+nerve_status metrics_log_open(metrics_log *log, const char *path, nerve_graph *g, nerve_error *err)
+{
+    memset(log, 0, sizeof *log);
     log->path = path;
+    log->graph = g;
     if (!path) return NERVE_OK;
+    if (!list_params(log, g)) {
+        free_columns(log);
+        return nerve_error_set(err, NERVE_ERR_NOMEM, "%s: out of memory for the metrics log",
+                               path);
+    }
     log->file = fopen(path, "w");
-    if (!log->file)
+    if (!log->file) {
+        free_columns(log);
         return nerve_error_set(err, NERVE_ERR_IO, "%s: cannot write the metrics log: %s", path,
                                strerror(errno));
+    }
     fputs("kind,epoch,step,train_loss,train_accuracy,val_loss,val_accuracy,lr,seconds,"
-          "samples_per_second,grad_norm\n", log->file);
+          "samples_per_second,grad_norm", log->file);
+    for (int k = 0; k < log->param_count; k++)
+        fprintf(log->file, ",grad_norm:%s", nerve_node_name(g, log->params[k]));
+    fputc('\n', log->file);
     return NERVE_OK;
+}
+
+void metrics_log_measure(metrics_log *log)
+{
+    if (!log->file) return;
+    for (int k = 0; k < log->param_count; k++) {
+        nerve_node n = log->params[k];
+        nerve_shape shape = nerve_node_shape(log->graph, n);
+        const nerve_real *grad = nerve_node_grad(log->graph, n);
+        int64_t size = nerve_shape_numel(&shape);
+        double squares = 0;
+        for (int64_t i = 0; i < size; i++) squares += (double)grad[i] * (double)grad[i];
+        log->step_norms[k] = sqrt(squares);
+        log->epoch_sums[k] += log->step_norms[k];
+    }
+    log->epoch_steps++;
 }
 
 /* Empty fields where a value does not apply (NaN), so CSV readers see missing data. */
@@ -38,6 +90,7 @@ void metrics_log_step(metrics_log *log, int epoch, int64_t step, double loss, do
     field(log->file, lr);
     fputs(",,", log->file);
     field(log->file, grad_norm);
+    for (int k = 0; k < log->param_count; k++) field(log->file, log->step_norms[k]);
     fputc('\n', log->file);
 }
 
@@ -53,12 +106,18 @@ void metrics_log_epoch(metrics_log *log, const nerve_epoch_report *r, int64_t st
     field(log->file, r->seconds);
     field(log->file, r->samples_per_second);
     field(log->file, r->grad_norm);
+    for (int k = 0; k < log->param_count; k++) {
+        field(log->file, log->epoch_steps ? log->epoch_sums[k] / (double)log->epoch_steps : NAN);
+        log->epoch_sums[k] = 0;
+    }
+    log->epoch_steps = 0;
     fputc('\n', log->file);
     fflush(log->file);
 }
 
 nerve_status metrics_log_close(metrics_log *log, nerve_error *err)
 {
+    free_columns(log);
     if (!log->file) return NERVE_OK;
     int failed = ferror(log->file) | fclose(log->file);
     log->file = NULL;

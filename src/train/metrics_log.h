@@ -1,5 +1,7 @@
 /* The metrics log: a CSV with one row per epoch (and optionally per N
- * steps), the file later plotting reads. */
+ * steps), the file later plotting reads. Besides the loss, accuracy and
+ * rates, every row has the gradient norm of each parameter tensor, so that
+ * vanishing and exploding gradients show layer by layer. */
 #ifndef NERVE_METRICS_LOG_H
 #define NERVE_METRICS_LOG_H
 
@@ -10,11 +12,23 @@
 typedef struct metrics_log {
     FILE *file;
     const char *path;
+    nerve_graph *graph;
+    nerve_node *params;      /* the trained tensors, in parameter order */
+    int param_count;
+    double *step_norms;      /* each tensor's gradient norm at the last step */
+    double *epoch_sums;      /* their sums over the epoch's steps so far */
+    int64_t epoch_steps;
 } metrics_log;
 
-nerve_status metrics_log_open(metrics_log *log, const char *path, nerve_error *err);
+/* Opens path (NULL: no log, every call a no-op) and writes the header, with
+ * a column per parameter tensor of g that has a gradient. */
+nerve_status metrics_log_open(metrics_log *log, const char *path, nerve_graph *g, nerve_error *err);
+/* Measures the gradient norms of the step just back-propagated (before the
+ * optimizer clips anything: the gradient buffers are never clipped in place). */
+void metrics_log_measure(metrics_log *log);
 void metrics_log_step(metrics_log *log, int epoch, int64_t step, double loss, double accuracy,
                       double lr, double grad_norm);
+/* An epoch row: the per-tensor norms are the means over the epoch's steps. */
 void metrics_log_epoch(metrics_log *log, const nerve_epoch_report *r, int64_t step);
 nerve_status metrics_log_close(metrics_log *log, nerve_error *err);
 

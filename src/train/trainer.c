@@ -1,5 +1,8 @@
 /* Mini-batch training. Everything a step touches is allocated before the
- * first step: the graph's plan, the sample order, the optimizer state. */
+ * first step: the graph's plan, the sample order, the optimizer state.
+ * A stream (a text cut into lanes for truncated BPTT) trains in its order,
+ * batch j being chunk j of every lane, with the recurrent state carried
+ * from one batch to the next and reset at each epoch's start. */
 #include <math.h>
 #include <stdlib.h>
 
@@ -71,7 +74,7 @@ typedef struct epoch_totals {
 /* One optimisation step on samples order[0..n), augmented when augment is
  * not NULL; returns the batch loss. */
 static double train_step(nerve_model *m, const nerve_dataset *train, const int64_t *order, int64_t n,
-                         nerve_augment *augment, epoch_totals *totals)
+                         nerve_augment *augment, metrics_log *log, epoch_totals *totals)
 {
     nerve_graph *g = m->graph;
     nerve_batching_load(m, train, order, n);
@@ -79,6 +82,7 @@ static double train_step(nerve_model *m, const nerve_dataset *train, const int64
     nerve_graph_zero_grad(g);
     nerve_graph_forward(g, m->loss);
     nerve_graph_backward(g, m->loss);
+    metrics_log_measure(log);
     nerve_optimizer_step(m->optimizer);
     double loss = (double)nerve_node_value(g, m->loss)[0];
     totals->loss_sum += loss * (double)n;
@@ -109,7 +113,13 @@ nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve
     if (o->batch < 0)
         return nerve_error_set(err, NERVE_ERR_INVALID,
                                "batch must be at least 1, or 0 for the whole training set");
-    int64_t batch = nerve_batch_or_all(o->batch, train->count);
+    bool stream = train->lanes > 0;
+    if (stream && o->batch != 0 && o->batch != train->lanes)
+        return nerve_error_set(err, NERVE_ERR_INVALID,
+                               "a stream of %lld lanes trains in batches of %lld, not %lld",
+                               (long long)train->lanes, (long long)train->lanes,
+                               (long long)o->batch);
+    int64_t batch = stream ? train->lanes : nerve_batch_or_all(o->batch, train->count);
     const nerve_schedule *schedule = &m->settings.schedule;
     nerve_status st = check_schedule(schedule, val, err);
     if (st == NERVE_OK)
@@ -131,7 +141,7 @@ nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve
     }
     for (int64_t i = 0; i < train->count; i++) order[i] = i;
     metrics_log log;
-    st = metrics_log_open(&log, o->log_path, err);
+    st = metrics_log_open(&log, o->log_path, m->graph, err);
     nerve_rng shuffle_rng;
     nerve_rng_seed(&shuffle_rng, o->seed ^ 0x5eedda7aULL);
     nerve_graph_set_training(m->graph, true);
@@ -139,10 +149,15 @@ nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve
     nerve_scheduler_init(&scheduler, schedule, m->settings.optimizer.lr);
     bool per_step = schedule->interval == NERVE_SCHEDULE_PER_STEP;
 
+    /* A stream's count is a whole number of batches: every batch has all lanes. */
     int64_t steps_per_epoch = (train->count + batch - 1) / batch, global_step = 0;
     double start_time = nerve_seconds_now();
+    nerve_graph_set_carry_state(m->graph, stream);
     for (int epoch = 1; st == NERVE_OK && epoch <= o->epochs; epoch++) {
-        if (o->shuffle) nerve_rng_shuffle(&shuffle_rng, order, train->count);
+        if (stream)
+            nerve_graph_reset_state(m->graph);
+        else if (o->shuffle)
+            nerve_rng_shuffle(&shuffle_rng, order, train->count);
         epoch_totals totals = {0};
         double epoch_start = nerve_seconds_now(), grad_norm_sum = 0;
         int64_t epoch_steps = 0;
@@ -150,7 +165,7 @@ nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve
             int64_t first = step * batch;
             int64_t n = train->count - first < batch ? train->count - first : batch;
             nerve_optimizer_set_lr(m->optimizer, scheduler.lr);
-            double loss = train_step(m, train, order + first, n, augment, &totals);
+            double loss = train_step(m, train, order + first, n, augment, &log, &totals);
             double grad_norm = nerve_optimizer_grad_norm(m->optimizer);
             grad_norm_sum += grad_norm;
             epoch_steps++;
@@ -193,6 +208,7 @@ nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve
         if (o->on_epoch) o->on_epoch(&r, o->user);
         if (o->max_steps > 0 && global_step >= o->max_steps) break;
     }
+    if (stream) nerve_graph_set_carry_state(m->graph, false);
     nerve_status close_st = metrics_log_close(&log, st == NERVE_OK ? err : NULL);
     free(order);
     nerve_augment_free(augment);
