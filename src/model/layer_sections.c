@@ -6,20 +6,10 @@
 
 #include "model/model_internal.h"
 
-/* An initialiser in the cfg spelling (nerve_init_parse; docs/config.md). */
-static bool read_init(cfg_reader *r, const char *key, nerve_init *init)
-{
-    char text[256];
-    nerve_error parse_err = {0};
-    if (!cfg_read_string(r, key, false, "default", text, sizeof text)) return false;
-    if (nerve_init_parse(text, init, &parse_err) == NERVE_OK) return true;
-    return cfg_fail(r, key, "%s", parse_err.message);
-}
-
 /* bias_init= needs a bias, and an initialiser a 1-D tensor can take. */
 static bool read_bias_init(cfg_reader *r, bool bias, int64_t units, nerve_init *init)
 {
-    if (!read_init(r, "bias_init", init)) return false;
+    if (!cfg_read_init(r, "bias_init", init)) return false;
     if (init->kind == NERVE_INIT_DEFAULT) return true;
     if (!bias) return cfg_fail(r, "bias_init", "the layer has no bias (bias = 0)");
     nerve_init law;
@@ -38,7 +28,7 @@ static nerve_node build_dense(nerve_graph *g, const char *name, nerve_node input
     nerve_init init, bias_init;
     if (!cfg_read_int(r, "units", true, 0, 1, 1 << 24, &units) ||
         !cfg_read_bool(r, "bias", true, &bias) ||
-        !read_init(r, "init", &init) || !read_bias_init(r, bias, units, &bias_init))
+        !cfg_read_init(r, "init", &init) || !read_bias_init(r, bias, units, &bias_init))
         return -1;
     nerve_dense_options options = {.units = units, .bias = bias, .init = init,
                                    .bias_init = bias_init};
@@ -64,7 +54,7 @@ static nerve_node build_maxout(nerve_graph *g, const char *name, nerve_node inpu
     nerve_maxout_options options;
     if (!cfg_read_int(r, "units", true, 0, 1, 1 << 24, &options.units) ||
         !cfg_read_int(r, "pieces", true, 0, 1, 1 << 24, &options.pieces) ||
-        !read_init(r, "init", &options.init) || cfg_reader_finish(r) != NERVE_OK)
+        !cfg_read_init(r, "init", &options.init) || cfg_reader_finish(r) != NERVE_OK)
         return -1;
     return nerve_maxout(g, name, input, &options, rng, err);
 }
@@ -183,7 +173,7 @@ static nerve_node build_conv(nerve_graph *g, const char *name, nerve_node input,
             conv->output_padding[d] >= conv->dilation[d])
             return cfg_fail(r, "output_padding", "must be smaller than stride or dilation");
     if (!cfg_read_int(r, "groups", false, 1, 1, 1 << 24, &conv->groups) ||
-        !cfg_read_bool(r, "bias", true, &o.bias) || !read_init(r, "init", &o.init) ||
+        !cfg_read_bool(r, "bias", true, &o.bias) || !cfg_read_init(r, "init", &o.init) ||
         !read_bias_init(r, o.bias, o.filters, &o.bias_init))
         return -1;
     nerve_shape in = nerve_node_shape(g, input);
@@ -229,6 +219,9 @@ static const layer_section_type layer_sections[] = {
     {"dropout2d", .build = build_dropout2d},
     {"conv2d", .build = build_conv2d},
     {"conv_transpose2d", .build = build_conv_transpose2d},
+    {"rnn", .build = nerve_rnn_section_build},
+    {"lstm", .build = nerve_lstm_section_build},
+    {"gru", .build = nerve_gru_section_build},
 };
 #define LAYER_SECTION_COUNT (int)(sizeof layer_sections / sizeof layer_sections[0])
 

@@ -88,4 +88,12 @@ nerve_node nerve_add_section_join(nerve_graph *g, const char *name, const nerve_
 nerve_node nerve_concat_section_join(nerve_graph *g, const char *name, const nerve_node *inputs,
                                      int input_count, cfg_reader *r, nerve_error *err);
 
+/* The recurrent layers (recurrent_sections.c). */
+nerve_node nerve_rnn_section_build(nerve_graph *g, const char *name, nerve_node input,
+                                   cfg_reader *r, nerve_rng *rng, nerve_error *err);
+nerve_node nerve_lstm_section_build(nerve_graph *g, const char *name, nerve_node input,
+                                    cfg_reader *r, nerve_rng *rng, nerve_error *err);
+nerve_node nerve_gru_section_build(nerve_graph *g, const char *name, nerve_node input,
+                                   cfg_reader *r, nerve_rng *rng, nerve_error *err);
+
 #endif

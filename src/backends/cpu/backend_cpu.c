@@ -61,6 +61,8 @@ static const nerve_backend cpu_backend = {
     .conv_image = nerve_cpu_conv_image,
     .conv_weight_gradient = nerve_cpu_conv_weight_gradient,
     .sum_channels = nerve_cpu_sum_channels,
+    .recurrent_forward = nerve_cpu_recurrent_forward,
+    .recurrent_backward = nerve_cpu_recurrent_backward,
 };
 
 const nerve_backend *nerve_backend_cpu(void) { return &cpu_backend; }
