@@ -40,7 +40,8 @@ typedef struct nerve_recurrent_sequence {
     nerve_recurrent_cell cell;
     int64_t batch, steps, hidden;
     bool reverse;                 /* steps run from T - 1 down to 0 */
-    const nerve_real *weight_hh;  /* [G H, H] */
+    const nerve_real *weight_hh;  /* [G H, H] (backward) */
+    const nerve_real *weight_hh_t; /* [H, G H], its transpose (forward) */
     const nerve_real *bias_hn;    /* gru: b_hn [H] (the n gate's b_hh), or NULL */
     /* [N, T, G H]. Forward: in, x W_ih^T plus the biases (gru: but b_hn);
      * out, the gates' activations (rnn: unchanged). Backward: out, the
@@ -276,6 +277,9 @@ typedef struct nerve_backend {
     /* db[c] += sum of x[n, c, :] over n, x viewed as [batch, channels, plane]. */
     void (*sum_channels)(const nerve_real *x, nerve_real *db, int64_t batch, int64_t channels,
                          int64_t plane);
+    /* y [cols, rows] = x^T, or y += x^T with accumulate; x [rows, cols]. */
+    void (*transpose)(const nerve_real *x, int64_t rows, int64_t cols, nerve_real *y,
+                      bool accumulate);
     /* The forward time loop: each step's h_prev W_hh^T, then the cell's gates,
      * state and output; h_prev[t] is h0 or the previous step's h. */
     void (*recurrent_forward)(const nerve_recurrent_sequence *s);

@@ -268,7 +268,7 @@ static void forward_slice(const nerve_recurrent_sequence *s, int64_t first, int6
         if (k == 0 && s->initial_zero)
             memset(recurrent, 0, (size_t)(rows * GH) * sizeof *recurrent);
         else
-            nerve_cpu_gemm(false, true, rows, GH, H, 1, h_prev, T * H, s->weight_hh, H, 0,
+            nerve_cpu_gemm(false, false, rows, GH, H, 1, h_prev, T * H, s->weight_hh_t, GH, 0,
                            recurrent, GH);
         step.gates = s->gates + at * GH;
         step.h_prev = h_prev;
