@@ -829,8 +829,11 @@ nerve_recurrent_options nerve_recurrent_options_default(nerve_recurrent_cell cel
  * replaces that law for the weights (the biases keep it). The output, named
  * `name`, is [N, T, D H] (each step's forward state, then its reverse
  * state), or with options->last [N, D H]: PyTorch's h_n of the last layer,
- * forward then reverse. The layer's ops are <name>_l<k> and
- * <name>_l<k>_reverse (see nerve_recurrent for the carried state). */
+ * forward then reverse. Layer k's ops are <name>_l<k> and
+ * <name>_l<k>_reverse (see nerve_recurrent for the carried state); below
+ * the top, its output is <name>_l<k>_out when bidirectional, then
+ * <name>_l<k>_dropout with dropout. Dropout with one layer does nothing,
+ * as in PyTorch. */
 nerve_node nerve_recurrent_layer(nerve_graph *g, const char *name, nerve_node x,
                                  const nerve_recurrent_options *options, nerve_rng *rng,
                                  nerve_error *err);
