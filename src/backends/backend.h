@@ -42,10 +42,13 @@ typedef struct nerve_recurrent_sequence {
     bool reverse;                 /* steps run from T - 1 down to 0 */
     const nerve_real *weight_hh;  /* [G H, H] (backward) */
     const nerve_real *weight_hh_t; /* [H, G H], its transpose (forward) */
-    const nerve_real *bias_hn;    /* gru: b_hn [H] (the n gate's b_hh), or NULL */
-    /* [N, T, G H]. Forward: in, x W_ih^T plus the biases (gru: but b_hn);
-     * out, the gates' activations (rnn: unchanged). Backward: out, the
-     * gradient w.r.t. the pre-activations on the input side. */
+    /* [G H]: the biases every step adds, b_ih + b_hh but for a GRU's n
+     * gate b_in alone (zeros without biases); gru: b_hn [H], the n gate's
+     * b_hh, which the reset gate multiplies (zeros without biases). */
+    const nerve_real *bias, *bias_hn;
+    /* [N, T, G H]. Forward: in, x W_ih^T; out, the gates' activations (rnn:
+     * clobbered). Backward: out, the gradient w.r.t. the pre-activations on
+     * the input side. */
     nerve_real *gates;
     /* gru, backward: out, [N, T, G H], the same on the hidden side
      * (W_hh h + b_hh), whose n block differs: it is scaled by r. */

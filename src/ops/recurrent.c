@@ -2,10 +2,10 @@
  * sequences x [N, T, F] (batch-first), PyTorch's cells, weights and gate
  * order (nerve.h, nerve_recurrent_cell).
  *
- * Forward: the input's share of every step's pre-activations, x W_ih^T plus
- * the biases, is one GEMM over all N T rows; the backend's loop then runs
- * the steps, each one GEMM h_prev W_hh^T and a fused pass over the gates,
- * saving what backward needs (gates, states) in aux. Backward
+ * Forward: the input's share of every step's pre-activations, x W_ih^T, is
+ * one GEMM over all N T rows; the backend's loop then runs the steps, each
+ * one GEMM h_prev W_hh^T and a fused pass over the gates (which adds the
+ * biases), saving what backward needs (gates, states) in aux. Backward
  * (backpropagation through time) runs the loop backwards for the gates'
  * gradients, then each of dW_ih, dx and dW_hh is again one GEMM over all
  * steps: dW_hh = sum_t dgates_t^T h_{t-1} reads the states entering each
@@ -172,7 +172,10 @@ static nerve_recurrent_sequence sequence_of(const recurrent_layout *L, const ner
         .reverse = L->reverse,
         .weight_hh = weight_hh,
         .weight_hh_t = L->transposed,
-        .bias_hn = L->cell == NERVE_CELL_GRU && bias_hh ? bias_hh + 2 * L->H : NULL,
+        .bias = L->bias_row,
+        /* Without biases the row is zeros, b_hn's share included. */
+        .bias_hn = L->cell != NERVE_CELL_GRU ? NULL : bias_hh ? bias_hh + 2 * L->H
+                                                             : L->bias_row + 2 * L->H,
         .gates = L->gates,
         .gates_hidden = L->gates_hidden,
         .h = L->h,
@@ -186,8 +189,8 @@ static nerve_recurrent_sequence sequence_of(const recurrent_layout *L, const ner
     };
 }
 
-/* The biases every step adds to the input's share: b_ih + b_hh, but for a
- * GRU's n gate, whose b_hn sits inside r (W_hn h + b_hn), b_in alone. */
+/* The biases every step adds: b_ih + b_hh, but for a GRU's n gate, whose
+ * b_hn sits inside r (W_hn h + b_hn), b_in alone. */
 static void fold_biases(const nerve_backend *be, const recurrent_layout *L, const nerve_real *b_ih,
                         const nerve_real *b_hh)
 {
@@ -206,12 +209,11 @@ static void recurrent_forward(nerve_graph *g, nerve_node_data *node)
     const nerve_node_data *w_hh = nerve_node_input(g, node, 2);
     const nerve_real *b_hh = L.bias ? nerve_node_input(g, node, 4)->value : NULL;
     int64_t rows = L.N * L.T, state = L.N * L.H;
-    if (L.bias) {
+    if (L.bias)
         fold_biases(be, &L, nerve_node_input(g, node, 3)->value, b_hh);
-        be->fill_rows(L.gates, L.bias_row, rows, L.GH);
-    }
-    be->gemm(false, true, rows, L.GH, L.F, 1, x->value, L.F, w_ih->value, L.F, L.bias ? 1 : 0,
-             L.gates, L.GH);
+    else
+        memset(L.bias_row, 0, (size_t)L.GH * sizeof *L.bias_row);
+    be->gemm(false, true, rows, L.GH, L.F, 1, x->value, L.F, w_ih->value, L.F, 0, L.gates, L.GH);
 
     /* The carried state is a constant of this batch: copied, not linked. */
     if (g->carry_state) {

@@ -69,7 +69,7 @@ typedef struct cell_step {
     int64_t sequence_ld;
     const nerve_real *c_prev;         /* row stride c_prev_ld */
     int64_t c_prev_ld;
-    const nerve_real *bias_hn;
+    const nerve_real *bias, *bias_hn; /* [G H], [H] */
     nerve_real *dh, *dc;              /* [rows, H], contiguous */
 } cell_step;
 
@@ -77,19 +77,23 @@ typedef struct cell_step {
  * parameter: then GCC knows they are disjoint and vectorises the loop. */
 
 static void rnn_forward_row(int64_t H, bool relu, const nerve_real *restrict a,
-                            const nerve_real *restrict r, nerve_real *restrict h)
+                            const nerve_real *restrict r, const nerve_real *restrict b,
+                            nerve_real *restrict h)
 {
     if (relu)
-        for (int64_t j = 0; j < H; j++) h[j] = a[j] + r[j] > 0 ? a[j] + r[j] : 0;
+        for (int64_t j = 0; j < H; j++) {
+            nerve_real pre = a[j] + r[j] + b[j];
+            h[j] = pre > 0 ? pre : 0;
+        }
     else
-        for (int64_t j = 0; j < H; j++) h[j] = tanh_of(a[j] + r[j]);
+        for (int64_t j = 0; j < H; j++) h[j] = tanh_of(a[j] + r[j] + b[j]);
 }
 
 static void rnn_forward_step(const cell_step *s, bool relu)
 {
     for (int64_t n = 0; n < s->rows; n++)
         rnn_forward_row(s->hidden, relu, s->gates + n * s->gates_ld,
-                        s->recurrent + n * s->hidden, s->h + n * s->sequence_ld);
+                        s->recurrent + n * s->hidden, s->bias, s->h + n * s->sequence_ld);
 }
 
 /* The gates become the pre-activations' gradient; relu's derivative at 0
@@ -115,12 +119,14 @@ static void lstm_forward_row(int64_t H, nerve_real *restrict gi, nerve_real *res
                              nerve_real *restrict gg, nerve_real *restrict go,
                              const nerve_real *restrict ri, const nerve_real *restrict rf,
                              const nerve_real *restrict rg, const nerve_real *restrict ro,
+                             const nerve_real *restrict bi, const nerve_real *restrict bf,
+                             const nerve_real *restrict bg, const nerve_real *restrict bo,
                              const nerve_real *restrict c_prev, nerve_real *restrict c,
                              nerve_real *restrict tanh_c, nerve_real *restrict h)
 {
     for (int64_t j = 0; j < H; j++) {
-        nerve_real i = sigmoid(gi[j] + ri[j]), f = sigmoid(gf[j] + rf[j]);
-        nerve_real g = tanh_of(gg[j] + rg[j]), o = sigmoid(go[j] + ro[j]);
+        nerve_real i = sigmoid(gi[j] + ri[j] + bi[j]), f = sigmoid(gf[j] + rf[j] + bf[j]);
+        nerve_real g = tanh_of(gg[j] + rg[j] + bg[j]), o = sigmoid(go[j] + ro[j] + bo[j]);
         gi[j] = i;
         gf[j] = f;
         gg[j] = g;
@@ -135,12 +141,14 @@ static void lstm_forward_row(int64_t H, nerve_real *restrict gi, nerve_real *res
 static void lstm_forward_step(const cell_step *s)
 {
     const int64_t H = s->hidden;
+    const nerve_real *b = s->bias;
     for (int64_t n = 0; n < s->rows; n++) {
         nerve_real *a = s->gates + n * s->gates_ld;
         const nerve_real *r = s->recurrent + n * 4 * H;
         int64_t at = n * s->sequence_ld;
-        lstm_forward_row(H, a, a + H, a + 2 * H, a + 3 * H, r, r + H, r + 2 * H, r + 3 * H,
-                         s->c_prev + n * s->c_prev_ld, s->c + at, s->tanh_c + at, s->h + at);
+        lstm_forward_row(H, a, a + H, a + 2 * H, a + 3 * H, r, r + H, r + 2 * H, r + 3 * H, b,
+                         b + H, b + 2 * H, b + 3 * H, s->c_prev + n * s->c_prev_ld, s->c + at,
+                         s->tanh_c + at, s->h + at);
     }
 }
 
@@ -177,13 +185,15 @@ static void lstm_backward_step(const cell_step *s)
 static void gru_forward_row(int64_t H, nerve_real *restrict gr, nerve_real *restrict gz,
                             nerve_real *restrict gn, const nerve_real *restrict rr,
                             const nerve_real *restrict rz, const nerve_real *restrict rn,
-                            const nerve_real *restrict bias_hn, const nerve_real *restrict h_prev,
-                            nerve_real *restrict hidden_n, nerve_real *restrict h)
+                            const nerve_real *restrict br, const nerve_real *restrict bz,
+                            const nerve_real *restrict bn, const nerve_real *restrict bias_hn,
+                            const nerve_real *restrict h_prev, nerve_real *restrict hidden_n,
+                            nerve_real *restrict h)
 {
     for (int64_t j = 0; j < H; j++) {
-        nerve_real reset = sigmoid(gr[j] + rr[j]), update = sigmoid(gz[j] + rz[j]);
-        nerve_real hn = rn[j] + (bias_hn ? bias_hn[j] : 0);
-        nerve_real candidate = tanh_of(gn[j] + reset * hn);
+        nerve_real reset = sigmoid(gr[j] + rr[j] + br[j]);
+        nerve_real update = sigmoid(gz[j] + rz[j] + bz[j]);
+        nerve_real hn = rn[j] + bias_hn[j], candidate = tanh_of(gn[j] + bn[j] + reset * hn);
         gr[j] = reset;
         gz[j] = update;
         gn[j] = candidate;
@@ -195,12 +205,13 @@ static void gru_forward_row(int64_t H, nerve_real *restrict gr, nerve_real *rest
 static void gru_forward_step(const cell_step *s)
 {
     const int64_t H = s->hidden;
+    const nerve_real *b = s->bias;
     for (int64_t n = 0; n < s->rows; n++) {
         nerve_real *a = s->gates + n * s->gates_ld;
         const nerve_real *r = s->recurrent + n * 3 * H;
         int64_t at = n * s->sequence_ld;
-        gru_forward_row(H, a, a + H, a + 2 * H, r, r + H, r + 2 * H, s->bias_hn, s->h_prev + at,
-                        s->hidden_n + at, s->h + at);
+        gru_forward_row(H, a, a + H, a + 2 * H, r, r + H, r + 2 * H, b, b + H, b + 2 * H,
+                        s->bias_hn, s->h_prev + at, s->hidden_n + at, s->h + at);
     }
 }
 
@@ -254,6 +265,7 @@ static void forward_slice(const nerve_recurrent_sequence *s, int64_t first, int6
         .gates_ld = T * GH,
         .recurrent = s->scratch + first * GH,
         .sequence_ld = T * H,
+        .bias = s->bias,
         .bias_hn = s->bias_hn,
     };
     nerve_real *recurrent = s->scratch + first * GH;
