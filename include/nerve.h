@@ -310,6 +310,9 @@ typedef enum nerve_recurrent_cell {
                                 h' = (1 - z) n + z h */
 } nerve_recurrent_cell;
 
+/* G: 1, 4 or 3. */
+int64_t nerve_recurrent_gate_count(nerve_recurrent_cell cell);
+
 /* One direction of one recurrent layer over the whole sequence:
  * y [N, T, H] holds h_t for every step t (last: y [N, H] is the final
  * state h_T alone). reverse runs from step T - 1 down to 0, as the

@@ -12,11 +12,6 @@
 
 #define GC_TEST(f) cmocka_unit_test_setup_teardown(f, gc_setup, gc_teardown)
 
-static int64_t gates_of(nerve_recurrent_cell cell)
-{
-    return cell == NERVE_CELL_LSTM ? 4 : cell == NERVE_CELL_GRU ? 3 : 1;
-}
-
 typedef struct op_case {
     nerve_recurrent_cell cell;
     bool bias, reverse, last;
@@ -26,7 +21,7 @@ typedef struct op_case {
  * that the gates leave their linear range. */
 static nerve_node build_op(gc_fixture *f, op_case c)
 {
-    const int64_t N = 2, T = 4, F = 3, H = 3, GH = gates_of(c.cell) * H;
+    const int64_t N = 2, T = 4, F = 3, H = 3, GH = nerve_recurrent_gate_count(c.cell) * H;
     int64_t dims[3] = {N, T, F};
     nerve_node x = gc_random_param(f, "x", nerve_shape_make(3, dims), 1.5, 0.05);
     nerve_node w_ih = gc_random_param(f, "weight_ih", nerve_shape_2d(GH, F), 0.9, 0.05);
@@ -107,7 +102,7 @@ static void test_gru_without_bias(void **state)
 static nerve_node direction(gc_fixture *f, nerve_recurrent_cell cell, nerve_node x, int64_t H,
                             bool reverse, bool last)
 {
-    int64_t GH = gates_of(cell) * H, in = nerve_node_shape(f->g, x).dim[2];
+    int64_t GH = nerve_recurrent_gate_count(cell) * H, in = nerve_node_shape(f->g, x).dim[2];
     nerve_node w_ih = gc_random_param(f, NULL, nerve_shape_2d(GH, in), 0.9, 0.05);
     nerve_node w_hh = gc_random_param(f, NULL, nerve_shape_2d(GH, H), 0.9, 0.05);
     nerve_node b_ih = gc_random_param(f, NULL, nerve_shape_1d(GH), 0.5, 0.05);

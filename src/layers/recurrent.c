@@ -7,11 +7,6 @@
 
 #include "layers/layer_support.h"
 
-static int64_t gate_count(nerve_recurrent_cell cell)
-{
-    return cell == NERVE_CELL_LSTM ? 4 : cell == NERVE_CELL_GRU ? 3 : 1;
-}
-
 nerve_recurrent_options nerve_recurrent_options_default(nerve_recurrent_cell cell, int64_t hidden)
 {
     return (nerve_recurrent_options){.cell = cell, .hidden = hidden, .layers = 1, .bias = true};
@@ -36,7 +31,7 @@ static nerve_node direction(nerve_graph *g, const char *name, nerve_node x, int6
                             nerve_rng *rng, nerve_error *err)
 {
     const char *suffix = reverse ? "_reverse" : "";
-    int64_t GH = gate_count(o->cell) * o->hidden, in = nerve_node_shape(g, x).dim[2];
+    int64_t GH = nerve_recurrent_gate_count(o->cell) * o->hidden, in = nerve_node_shape(g, x).dim[2];
     /* RNNBase.reset_parameters: every tensor from U(-1/sqrt(H), 1/sqrt(H)). */
     double bound = 1 / sqrt((double)o->hidden);
     nerve_init pytorch = nerve_init_of(NERVE_INIT_UNIFORM);

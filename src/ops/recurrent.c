@@ -31,7 +31,7 @@
 #define ATTR_REVERSE 1
 #define ATTR_LAST 2
 
-static int64_t gate_count(nerve_recurrent_cell cell)
+int64_t nerve_recurrent_gate_count(nerve_recurrent_cell cell)
 {
     return cell == NERVE_CELL_LSTM ? 4 : cell == NERVE_CELL_GRU ? 3 : 1;
 }
@@ -59,11 +59,11 @@ typedef struct recurrent_layout {
     nerve_real *scratch, *bias_row, *gates_hidden, *transposed;
 } recurrent_layout;
 
-/* Elements of aux after the carried state, and of workspace, for batch N. */
+/* Elements of aux after the carried state, for batch N. */
 static int64_t sequence_size(nerve_recurrent_cell cell, bool last, int64_t N, int64_t T,
                              int64_t H)
 {
-    int64_t per_step = gate_count(cell) * H + H; /* gates, h_prev */
+    int64_t per_step = nerve_recurrent_gate_count(cell) * H + H; /* gates, h_prev */
     if (cell == NERVE_CELL_LSTM) per_step += 2 * H;
     if (cell == NERVE_CELL_GRU) per_step += H;
     if (last) per_step += H; /* h, which is the output in sequence mode */
@@ -75,10 +75,11 @@ static int64_t state_size(nerve_recurrent_cell cell, int64_t rows, int64_t H)
     return (cell == NERVE_CELL_LSTM ? 4 : 2) * rows * H;
 }
 
+/* Elements of workspace for batch N. */
 static int64_t workspace_size(nerve_recurrent_cell cell, int64_t N, int64_t T, int64_t F,
                               int64_t H)
 {
-    int64_t GH = gate_count(cell) * H;
+    int64_t GH = nerve_recurrent_gate_count(cell) * H;
     int64_t transposed = (F > H ? F : H) * GH; /* W_hh^T; dW_ih^T or dW_hh^T */
     return N * (GH + 2 * H) + GH + (cell == NERVE_CELL_GRU ? N * T * GH : 0) + transposed;
 }
@@ -119,7 +120,7 @@ static nerve_status recurrent_infer_shape(nerve_graph *g, nerve_node_data *node,
     const nerve_node_data *w_ih = nerve_node_input(g, node, 1);
     const nerve_node_data *w_hh = nerve_node_input(g, node, 2);
     nerve_recurrent_cell cell = (nerve_recurrent_cell)node->attr.i[ATTR_CELL];
-    int64_t G = gate_count(cell);
+    int64_t G = nerve_recurrent_gate_count(cell);
     char xs[64], ws[64], hs[64];
     if (x->shape.ndim != 3 || x->shape.dim[1] < 1)
         return nerve_error_set(err, NERVE_ERR_SHAPE,

@@ -51,11 +51,6 @@ static inline float sigmoid(float x) { return 1 / (1 + exp_bounded(-x)); }
 static inline float tanh_of(float x) { return 1 - 2 / (1 + exp_bounded(2 * x)); }
 #endif
 
-static int64_t gate_count(nerve_recurrent_cell cell)
-{
-    return cell == NERVE_CELL_LSTM ? 4 : cell == NERVE_CELL_GRU ? 3 : 1;
-}
-
 /* One step over rows consecutive sequences: pointers at the first one's
  * row of step t. Sequence tensors ([N, T, ...]) advance by their row times
  * T from one sequence to the next. */
@@ -258,7 +253,7 @@ static void copy_rows(int64_t rows, int64_t H, const nerve_real *src, int64_t sr
 /* The loop of sequences [first, end). */
 static void forward_slice(const nerve_recurrent_sequence *s, int64_t first, int64_t end)
 {
-    const int64_t T = s->steps, H = s->hidden, GH = gate_count(s->cell) * H, rows = end - first;
+    const int64_t T = s->steps, H = s->hidden, GH = nerve_recurrent_gate_count(s->cell) * H, rows = end - first;
     cell_step step = {
         .rows = rows,
         .hidden = H,
@@ -307,7 +302,7 @@ static void forward_slice(const nerve_recurrent_sequence *s, int64_t first, int6
 
 static void backward_slice(const nerve_recurrent_sequence *s, int64_t first, int64_t end)
 {
-    const int64_t N = s->batch, T = s->steps, H = s->hidden, GH = gate_count(s->cell) * H;
+    const int64_t N = s->batch, T = s->steps, H = s->hidden, GH = nerve_recurrent_gate_count(s->cell) * H;
     const int64_t rows = end - first;
     nerve_real *dh = s->scratch + first * H, *dc = s->scratch + (N + first) * H;
     memset(dh, 0, (size_t)(rows * H) * sizeof *dh);
@@ -362,7 +357,7 @@ static void backward_slice(const nerve_recurrent_sequence *s, int64_t first, int
 /* The batch is split between threads when the loop is worth a fork. */
 static bool split_batch(const nerve_recurrent_sequence *s)
 {
-    int64_t macs = s->steps * s->batch * gate_count(s->cell) * s->hidden * s->hidden;
+    int64_t macs = s->steps * s->batch * nerve_recurrent_gate_count(s->cell) * s->hidden * s->hidden;
     return s->batch > 1 && omp_get_max_threads() > 1 && macs >= NERVE_CPU_PARALLEL_MIN_MACS;
 }
 
@@ -375,6 +370,7 @@ void nerve_cpu_recurrent_forward(const nerve_recurrent_sequence *s)
 #pragma omp parallel
     {
         int64_t id = omp_get_thread_num(), count = omp_get_num_threads();
+        omp_set_num_threads(1); /* this thread's GEMMs: on this thread, unsplit */
         forward_slice(s, s->batch * id / count, s->batch * (id + 1) / count);
     }
 }
@@ -388,6 +384,7 @@ void nerve_cpu_recurrent_backward(const nerve_recurrent_sequence *s)
 #pragma omp parallel
     {
         int64_t id = omp_get_thread_num(), count = omp_get_num_threads();
+        omp_set_num_threads(1); /* this thread's GEMMs: on this thread, unsplit */
         backward_slice(s, s->batch * id / count, s->batch * (id + 1) / count);
     }
 }
