@@ -267,8 +267,17 @@ static void recurrent_backward(nerve_graph *g, nerve_node_data *node)
                  L.GH);
         be->transpose(L.transposed, L.H, L.GH, w_hh->grad, true);
     }
-    if (b_ih && b_ih->needs_grad) be->sum_rows(d_input, b_ih->grad, rows, L.GH);
-    if (b_hh && b_hh->needs_grad) be->sum_rows(d_hidden, b_hh->grad, rows, L.GH);
+    if (!b_ih) return;
+    if (d_hidden != d_input) {
+        if (b_ih->needs_grad) be->sum_rows(d_input, b_ih->grad, rows, L.GH);
+        if (b_hh->needs_grad) be->sum_rows(d_hidden, b_hh->grad, rows, L.GH);
+        return;
+    }
+    /* Both biases take the same gradient: one pass over the gates. */
+    memset(L.bias_row, 0, (size_t)L.GH * sizeof *L.bias_row);
+    be->sum_rows(d_input, L.bias_row, rows, L.GH);
+    if (b_ih->needs_grad) be->add_block(1, L.GH, L.bias_row, 0, b_ih->grad, 0);
+    if (b_hh->needs_grad) be->add_block(1, L.GH, L.bias_row, 0, b_hh->grad, 0);
 }
 
 static void recurrent_reset_state(nerve_graph *g, nerve_node_data *node)
