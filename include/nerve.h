@@ -208,6 +208,11 @@ nerve_node nerve_add(nerve_graph *g, const char *name, const nerve_node *inputs,
  * the features of [N, F]), as torch.cat(dim=1); all other dims must agree. */
 nerve_node nerve_concat(nerve_graph *g, const char *name, const nerve_node *inputs, int count,
                         nerve_error *err);
+/* The same along `axis` (1 or more; negative counts from the end, -1 the
+ * last), as torch.cat(dim=axis): [N, T, F_k] along -1 joins per-step
+ * features (a bidirectional layer's two directions). */
+nerve_node nerve_concat_axis(nerve_graph *g, const char *name, const nerve_node *inputs, int count,
+                             int axis, nerve_error *err);
 
 /* 2-D pooling over x [N, C, H, W], as torch.nn.functional.max_pool2d and
  * avg_pool2d (docs/reference.md, "Pooling", gives the output size and the
@@ -306,6 +311,33 @@ nerve_node nerve_embedding(nerve_graph *g, nerve_node ids, nerve_node weight, in
                            nerve_error *err);
 /* F.one_hot(ids, classes) as reals: ids [N, ...] -> [N, ..., classes]. */
 nerve_node nerve_one_hot(nerve_graph *g, nerve_node ids, int64_t classes, nerve_error *err);
+/* Recurrent layers over batch-first sequences x [N, T, F] (T steps of F
+ * features), as torch.nn.RNN, LSTM and GRU with batch_first=True. H is the
+ * hidden size, G the cell's gate count; weights are PyTorch's [G H, F] and
+ * [G H, H], the gates stacked in PyTorch's order. */
+typedef enum nerve_recurrent_cell {
+    NERVE_CELL_RNN_TANH = 0, /* G = 1: h' = tanh(W_ih x + b_ih + W_hh h + b_hh) */
+    NERVE_CELL_RNN_RELU,     /* G = 1: the same with relu */
+    NERVE_CELL_LSTM,         /* G = 4: gates i, f, g, o; c' = f c + i g, h' = o tanh(c') */
+    NERVE_CELL_GRU           /* G = 3: gates r, z, n; n = tanh(W_in x + b_in + r (W_hn h + b_hn)),
+                                h' = (1 - z) n + z h */
+} nerve_recurrent_cell;
+
+/* G: 1, 4 or 3. */
+int64_t nerve_recurrent_gate_count(nerve_recurrent_cell cell);
+
+/* One direction of one recurrent layer over the whole sequence:
+ * y [N, T, H] holds h_t for every step t (last: y [N, H] is the final
+ * state h_T alone). reverse runs from step T - 1 down to 0, as the
+ * backward half of a bidirectional layer (its final state is then the one
+ * after step 0). weight_ih [G H, F], weight_hh [G H, H]; bias_ih and
+ * bias_hh [G H], both or neither (-1).
+ * The initial state is zero, or with nerve_graph_set_carry_state the final
+ * state of this node's previous forward, held constant (no gradient flows
+ * into it). Backward is backpropagation through all T steps. */
+nerve_node nerve_recurrent(nerve_graph *g, nerve_recurrent_cell cell, nerve_node x,
+                           nerve_node weight_ih, nerve_node weight_hh, nerve_node bias_ih,
+                           nerve_node bias_hh, bool reverse, bool last, nerve_error *err);
 
 /* Losses: scalar nodes with PyTorch's semantics (docs/reference.md, "Losses",
  * gives each formula). Every builder takes options; NULL means PyTorch's
@@ -922,6 +954,38 @@ typedef struct nerve_embedding_options {
  * `name`. */
 nerve_node nerve_embedding_layer(nerve_graph *g, const char *name, nerve_node ids,
                                  const nerve_embedding_options *options, nerve_rng *rng,
+                                 nerve_error *err);
+
+typedef struct nerve_recurrent_options {
+    nerve_recurrent_cell cell;
+    int64_t hidden;     /* H, >= 1 */
+    int64_t layers;     /* stacked layers, each reading the previous one's sequence (1) */
+    bool bidirectional; /* a reverse direction beside each forward one (false) */
+    bool last;          /* output the final state only, not the whole sequence (false) */
+    double dropout;     /* dropout on every layer's output but the last, in [0, 1) (0) */
+    bool bias;          /* bias_ih and bias_hh (true) */
+    nerve_init init;    /* every weight's initialiser (zeroed: PyTorch's default) */
+} nerve_recurrent_options;
+
+/* PyTorch's defaults, shown above, for a cell of `hidden` units. */
+nerve_recurrent_options nerve_recurrent_options_default(nerve_recurrent_cell cell,
+                                                        int64_t hidden);
+/* nn.RNN / nn.LSTM / nn.GRU(batch_first=True) on x [N, T, F], with their
+ * state_dict: <name>.weight_ih_l<k> [G H, F or D H], <name>.weight_hh_l<k>
+ * [G H, H], <name>.bias_ih_l<k>, <name>.bias_hh_l<k> [G H] for layer k, and
+ * the same with the suffix _reverse for the reverse directions (D = 2 when
+ * bidirectional, else 1). Every tensor is initialised from rng in that
+ * order, by default from U(-1/sqrt(H), 1/sqrt(H)) as PyTorch; options->init
+ * replaces that law for the weights (the biases keep it). The output, named
+ * `name`, is [N, T, D H] (each step's forward state, then its reverse
+ * state), or with options->last [N, D H]: PyTorch's h_n of the last layer,
+ * forward then reverse. Layer k's ops are <name>_l<k> and
+ * <name>_l<k>_reverse (see nerve_recurrent for the carried state); below
+ * the top, its output is <name>_l<k>_out when bidirectional, then
+ * <name>_l<k>_dropout with dropout. Dropout with one layer does nothing,
+ * as in PyTorch. */
+nerve_node nerve_recurrent_layer(nerve_graph *g, const char *name, nerve_node x,
+                                 const nerve_recurrent_options *options, nerve_rng *rng,
                                  nerve_error *err);
 
 /* ---------------------------------------------------------------- optimizers */

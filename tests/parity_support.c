@@ -94,13 +94,18 @@ void forward_backward(parity *p, nerve_node loss)
 void run_with_upstream(parity *p, nerve_node loss)
 {
     test_require_ok(nerve_graph_plan(p->g, 1, &p->err), &p->err);
+    prepare_upstream(p);
+    forward_backward(p, loss);
+}
+
+void prepare_upstream(parity *p)
+{
     nerve_graph_forward(p->g, p->upstream);
     int64_t n = nerve_node_shape(p->g, p->upstream).dim[0];
     const nerve_real *z = nerve_node_value(p->g, p->upstream);
     nerve_real *t = nerve_node_value(p->g, p->upstream_target);
     for (int64_t i = 0; i < n * n; i++) t[i] = z[i];
     for (int64_t i = 0; i < n; i++) t[i * n + i] -= (nerve_real)(n * n) / 2;
-    forward_backward(p, loss);
 }
 
 void name_in(char *buf, size_t size, const char *prefix, const char *name)

@@ -41,6 +41,9 @@ void expect_tensor(parity *p, const char *name, nerve_node n, bool gradient);
 nerve_node inject_upstream(parity *p, nerve_node y, const char *dy_name);
 /* Plans the graph and runs forward and backward through inject_upstream's loss. */
 void run_with_upstream(parity *p, nerve_node loss);
+/* Its first half, on a planned graph: runs forward to inject_upstream's
+ * product and sets the target that makes the loss's gradient dy. */
+void prepare_upstream(parity *p);
 void forward_backward(parity *p, nerve_node loss);
 /* buf = prefix followed by name. */
 void name_in(char *buf, size_t size, const char *prefix, const char *name);

@@ -31,6 +31,42 @@ typedef struct nerve_conv_geometry {
     int64_t groups;
 } nerve_conv_geometry;
 
+/* A recurrent layer's time loop over a batch of N sequences of T steps, H
+ * hidden units, G gates (nerve_recurrent_cell). Every tensor is batch-first,
+ * [N, T, ...], so step t of sequence n is row n * T + t. The op computes the
+ * input's share of every step at once (one GEMM) before the loop, and the
+ * weights' gradients after it (one GEMM each); the backend runs the loop. */
+typedef struct nerve_recurrent_sequence {
+    nerve_recurrent_cell cell;
+    int64_t batch, steps, hidden;
+    bool reverse;                 /* steps run from T - 1 down to 0 */
+    const nerve_real *weight_hh;  /* [G H, H] (backward) */
+    const nerve_real *weight_hh_t; /* [H, G H], its transpose (forward) */
+    /* [G H]: the biases every step adds, b_ih + b_hh but for a GRU's n
+     * gate b_in alone (zeros without biases); gru: b_hn [H], the n gate's
+     * b_hh, which the reset gate multiplies (zeros without biases). */
+    const nerve_real *bias, *bias_hn;
+    /* [N, T, G H]. Forward: in, x W_ih^T; out, the gates' activations (rnn:
+     * clobbered). Backward: out, the gradient w.r.t. the pre-activations on
+     * the input side. */
+    nerve_real *gates;
+    /* gru, backward: out, [N, T, G H], the same on the hidden side
+     * (W_hh h + b_hh), whose n block differs: it is scaled by r. */
+    nerve_real *gates_hidden;
+    nerve_real *h;                /* [N, T, H]: forward writes h_t */
+    nerve_real *h_prev;           /* [N, T, H]: forward writes the state entering step t */
+    const nerve_real *h0, *c0;    /* [N, H]: the initial state (c0: lstm) */
+    bool initial_zero;            /* h0 and c0 are zero: the first step skips its GEMM */
+    nerve_real *c, *tanh_c;       /* lstm: [N, T, H], c_t and tanh(c_t) */
+    nerve_real *hidden_n;         /* gru: [N, T, H], W_hn h_prev + b_hn */
+    /* Backward: the output's gradient, [N, T, H], or with dy_last_only
+     * [N, H] for the last step run (the final state) alone. */
+    const nerve_real *dy;
+    bool dy_last_only;
+    /* Scratch of N (G H + 2 H) elements. */
+    nerve_real *scratch;
+} nerve_recurrent_sequence;
+
 typedef struct nerve_backend {
     const char *name;
     void (*set_threads)(int n);
@@ -255,6 +291,17 @@ typedef struct nerve_backend {
                                int64_t rows, int64_t vocab, int64_t dim, int64_t skip);
     /* y[r, :] = the one-hot vector of ids[r] over `classes`; NaN outside. */
     void (*one_hot)(const nerve_real *ids, nerve_real *y, int64_t rows, int64_t classes);
+    /* y [cols, rows] = x^T, or y += x^T with accumulate; x [rows, cols]. */
+    void (*transpose)(const nerve_real *x, int64_t rows, int64_t cols, nerve_real *y,
+                      bool accumulate);
+    /* The forward time loop: each step's h_prev W_hh^T, then the cell's gates,
+     * state and output; h_prev[t] is h0 or the previous step's h. */
+    void (*recurrent_forward)(const nerve_recurrent_sequence *s);
+    /* Backpropagation through time over the forward's saved gates and
+     * states, from the last step run to the first: fills the gates'
+     * gradients (the weights' and the input's are the op's GEMMs over them).
+     * No gradient flows into h0 and c0. */
+    void (*recurrent_backward)(const nerve_recurrent_sequence *s);
 } nerve_backend;
 
 const nerve_backend *nerve_backend_cpu(void);

@@ -158,6 +158,15 @@ bool cfg_read_choice(cfg_reader *r, const char *key, const char *const *choices,
     return cfg_fail(r, key, "'%s' is not one of: %s", v, list);
 }
 
+bool cfg_read_init(cfg_reader *r, const char *key, nerve_init *init)
+{
+    char text[256];
+    nerve_error parse_err = {0};
+    if (!cfg_read_string(r, key, false, "default", text, sizeof text)) return false;
+    if (nerve_init_parse(text, init, &parse_err) == NERVE_OK) return true;
+    return cfg_fail(r, key, "%s", parse_err.message);
+}
+
 bool cfg_read_list(cfg_reader *r, const char *key, double min, double max, float **values,
                    int64_t *count)
 {
@@ -242,15 +251,6 @@ bool cfg_read_shape(cfg_reader *r, const char *key, bool required, nerve_shape *
         return cfg_fail(r, key, "'%s' is not a valid shape", v);
     *out = s;
     return true;
-}
-
-bool cfg_read_init(cfg_reader *r, const char *key, nerve_init *init)
-{
-    char text[256];
-    nerve_error parse_err = {0};
-    if (!cfg_read_string(r, key, false, "default", text, sizeof text)) return false;
-    if (nerve_init_parse(text, init, &parse_err) == NERVE_OK) return true;
-    return cfg_fail(r, key, "%s", parse_err.message);
 }
 
 nerve_status cfg_reader_finish(cfg_reader *r)

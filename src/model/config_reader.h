@@ -30,6 +30,9 @@ bool cfg_read_string(cfg_reader *r, const char *key, bool required, const char *
 bool cfg_read_bool(cfg_reader *r, const char *key, bool def, bool *out);
 /* One of choices (NULL-terminated); *out is its index. */
 bool cfg_read_choice(cfg_reader *r, const char *key, const char *const *choices, int def, int *out);
+/* An optional initialiser in the cfg spelling (nerve_init_parse;
+ * docs/config.md), `default` when absent. */
+bool cfg_read_init(cfg_reader *r, const char *key, nerve_init *init);
 /* A comma-separated list of numbers in [min, max], e.g. "1, 2.5, 0"; *values
  * (malloc'ed, the caller frees) stays NULL when the key is absent. */
 bool cfg_read_list(cfg_reader *r, const char *key, double min, double max, float **values,
@@ -41,9 +44,6 @@ bool cfg_read_shape(cfg_reader *r, const char *key, bool required, nerve_shape *
  * out is left as it is. */
 bool cfg_read_pair(cfg_reader *r, const char *key, bool required, int64_t min, int64_t max,
                    int64_t out[2]);
-/* An optional initialiser in the cfg spelling (nerve_init_parse;
- * docs/config.md); absent, NERVE_INIT_DEFAULT. */
-bool cfg_read_init(cfg_reader *r, const char *key, nerve_init *init);
 /* True if the section sets key (without marking it used). */
 bool cfg_has(const cfg_reader *r, const char *key);
 /* Fails with "file:line: [type] key: message". */

@@ -221,6 +221,9 @@ static const layer_section_type layer_sections[] = {
     {"conv_transpose2d", .build = build_conv_transpose2d},
     {"embedding", .build = nerve_embedding_section_build},
     {"one_hot", .build = nerve_one_hot_section_build},
+    {"rnn", .build = nerve_rnn_section_build},
+    {"lstm", .build = nerve_lstm_section_build},
+    {"gru", .build = nerve_gru_section_build},
 };
 #define LAYER_SECTION_COUNT (int)(sizeof layer_sections / sizeof layer_sections[0])
 

@@ -108,5 +108,12 @@ nerve_node nerve_embedding_section_build(nerve_graph *g, const char *name, nerve
                                          cfg_reader *r, nerve_rng *rng, nerve_error *err);
 nerve_node nerve_one_hot_section_build(nerve_graph *g, const char *name, nerve_node input,
                                        cfg_reader *r, nerve_rng *rng, nerve_error *err);
+/* The recurrent layers (recurrent_sections.c). */
+nerve_node nerve_rnn_section_build(nerve_graph *g, const char *name, nerve_node input,
+                                   cfg_reader *r, nerve_rng *rng, nerve_error *err);
+nerve_node nerve_lstm_section_build(nerve_graph *g, const char *name, nerve_node input,
+                                    cfg_reader *r, nerve_rng *rng, nerve_error *err);
+nerve_node nerve_gru_section_build(nerve_graph *g, const char *name, nerve_node input,
+                                   cfg_reader *r, nerve_rng *rng, nerve_error *err);
 
 #endif

@@ -159,6 +159,10 @@ void nerve_cpu_conv_weight_gradient(const nerve_conv_geometry *geo, int64_t batc
                                     int64_t workspace_size);
 void nerve_cpu_sum_channels(const nerve_real *x, nerve_real *db, int64_t batch, int64_t channels,
                             int64_t plane);
+void nerve_cpu_transpose(const nerve_real *x, int64_t rows, int64_t cols, nerve_real *y,
+                         bool accumulate);
+void nerve_cpu_recurrent_forward(const nerve_recurrent_sequence *s);
+void nerve_cpu_recurrent_backward(const nerve_recurrent_sequence *s);
 
 
 void nerve_cpu_embedding_forward(const nerve_real *ids, const nerve_real *table, nerve_real *y,

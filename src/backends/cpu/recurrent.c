@@ -1,0 +1,390 @@
+/* The time loops of recurrent layers (nerve_recurrent_sequence): per step,
+ * one GEMM h_prev W_hh^T and one fused pass over the gates; backward, one
+ * fused pass and one GEMM dgates W_hh per step.
+ *
+ * The sequences of a batch are independent until the weights' gradients,
+ * which the op computes after the loop. So each thread runs the whole loop
+ * for its own slice of the batch, with single-threaded GEMMs: no barrier
+ * per step, where splitting each step's small GEMM across threads would pay
+ * one per step (and stall whenever the other thread is descheduled). */
+#include <math.h>
+#include <omp.h>
+#include <string.h>
+
+#include "backends/cpu/cpu.h"
+
+#ifdef NERVE_F64
+static inline nerve_real sigmoid(nerve_real x) { return 1 / (1 + exp(-x)); }
+static inline nerve_real tanh_of(nerve_real x) { return tanh(x); }
+#else
+/* e^x to about 2 ulp for x in [-87, 88], clamped outside it (sigmoid and
+ * tanh, its only users, are then 0 or 1 to float precision): x = n ln2 + r
+ * with |r| <= ln2 / 2, e^r from Cephes' expf polynomial, 2^n built in the
+ * exponent bits. Plain arithmetic on purpose: GCC vectorises the gate loops
+ * below, where libm's expf would be one call per element. */
+static inline float exp_bounded(float x)
+{
+    const float round_shift = 12582912.0f; /* 1.5 * 2^23: adding it rounds to an integer */
+    x = x < -87.0f ? -87.0f : x > 88.0f ? 88.0f : x;
+    float shifted = x * 1.44269504088896341f + round_shift;
+    float n = shifted - round_shift;
+    /* ln2 in two parts (Cody and Waite), so n ln2 subtracts exactly. */
+    float r = x - n * 0.693359375f + n * 2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    float e_r = p * r * r + r + 1;
+    /* shifted's low mantissa bits hold n; n + 127 shifted into the
+     * exponent field is 2^n. */
+    uint32_t bits;
+    memcpy(&bits, &shifted, sizeof bits);
+    bits = (bits + 127) << 23;
+    float scale;
+    memcpy(&scale, &bits, sizeof scale);
+    return e_r * scale;
+}
+
+static inline float sigmoid(float x) { return 1 / (1 + exp_bounded(-x)); }
+static inline float tanh_of(float x) { return 1 - 2 / (1 + exp_bounded(2 * x)); }
+#endif
+
+/* One step over rows consecutive sequences: pointers at the first one's
+ * row of step t. Sequence tensors ([N, T, ...]) advance by their row times
+ * T from one sequence to the next. */
+typedef struct cell_step {
+    int64_t rows, hidden;
+    nerve_real *gates, *gates_hidden; /* row stride gates_ld */
+    int64_t gates_ld;
+    const nerve_real *recurrent;      /* [rows, G H], contiguous */
+    const nerve_real *h_prev;         /* the rest: row stride sequence_ld */
+    nerve_real *h, *c, *tanh_c, *hidden_n;
+    int64_t sequence_ld;
+    const nerve_real *c_prev;         /* row stride c_prev_ld */
+    int64_t c_prev_ld;
+    const nerve_real *bias, *bias_hn; /* [G H], [H] */
+    nerve_real *dh, *dc;              /* [rows, H], contiguous */
+} cell_step;
+
+/* The row functions take each row (each gate's block) as its own restrict
+ * parameter: then GCC knows they are disjoint and vectorises the loop. */
+
+static void rnn_forward_row(int64_t H, bool relu, const nerve_real *restrict a,
+                            const nerve_real *restrict r, const nerve_real *restrict b,
+                            nerve_real *restrict h)
+{
+    if (relu)
+        for (int64_t j = 0; j < H; j++) {
+            nerve_real pre = a[j] + r[j] + b[j];
+            h[j] = pre > 0 ? pre : 0;
+        }
+    else
+        for (int64_t j = 0; j < H; j++) h[j] = tanh_of(a[j] + r[j] + b[j]);
+}
+
+static void rnn_forward_step(const cell_step *s, bool relu)
+{
+    for (int64_t n = 0; n < s->rows; n++)
+        rnn_forward_row(s->hidden, relu, s->gates + n * s->gates_ld,
+                        s->recurrent + n * s->hidden, s->bias, s->h + n * s->sequence_ld);
+}
+
+/* The gates become the pre-activations' gradient; relu's derivative at 0
+ * is 0, as torch's. */
+static void rnn_backward_row(int64_t H, bool relu, nerve_real *restrict a,
+                             const nerve_real *restrict h, nerve_real *restrict dh)
+{
+    if (relu)
+        for (int64_t j = 0; j < H; j++) a[j] = h[j] > 0 ? dh[j] : 0;
+    else
+        for (int64_t j = 0; j < H; j++) a[j] = dh[j] * (1 - h[j] * h[j]);
+    for (int64_t j = 0; j < H; j++) dh[j] = 0;
+}
+
+static void rnn_backward_step(const cell_step *s, bool relu)
+{
+    for (int64_t n = 0; n < s->rows; n++)
+        rnn_backward_row(s->hidden, relu, s->gates + n * s->gates_ld, s->h + n * s->sequence_ld,
+                         s->dh + n * s->hidden);
+}
+
+static void lstm_forward_row(int64_t H, nerve_real *restrict gi, nerve_real *restrict gf,
+                             nerve_real *restrict gg, nerve_real *restrict go,
+                             const nerve_real *restrict ri, const nerve_real *restrict rf,
+                             const nerve_real *restrict rg, const nerve_real *restrict ro,
+                             const nerve_real *restrict bi, const nerve_real *restrict bf,
+                             const nerve_real *restrict bg, const nerve_real *restrict bo,
+                             const nerve_real *restrict c_prev, nerve_real *restrict c,
+                             nerve_real *restrict tanh_c, nerve_real *restrict h)
+{
+    for (int64_t j = 0; j < H; j++) {
+        nerve_real i = sigmoid(gi[j] + ri[j] + bi[j]), f = sigmoid(gf[j] + rf[j] + bf[j]);
+        nerve_real g = tanh_of(gg[j] + rg[j] + bg[j]), o = sigmoid(go[j] + ro[j] + bo[j]);
+        gi[j] = i;
+        gf[j] = f;
+        gg[j] = g;
+        go[j] = o;
+        nerve_real cell = f * c_prev[j] + i * g, t = tanh_of(cell);
+        c[j] = cell;
+        tanh_c[j] = t;
+        h[j] = o * t;
+    }
+}
+
+static void lstm_forward_step(const cell_step *s)
+{
+    const int64_t H = s->hidden;
+    const nerve_real *b = s->bias;
+    for (int64_t n = 0; n < s->rows; n++) {
+        nerve_real *a = s->gates + n * s->gates_ld;
+        const nerve_real *r = s->recurrent + n * 4 * H;
+        int64_t at = n * s->sequence_ld;
+        lstm_forward_row(H, a, a + H, a + 2 * H, a + 3 * H, r, r + H, r + 2 * H, r + 3 * H, b,
+                         b + H, b + 2 * H, b + 3 * H, s->c_prev + n * s->c_prev_ld, s->c + at,
+                         s->tanh_c + at, s->h + at);
+    }
+}
+
+/* dc_t = dc_{t+1} f_{t+1} + dh_t o (1 - tanh^2 c_t); the gates' gradients
+ * follow from c_t = f c_{t-1} + i g and h_t = o tanh c_t. */
+static void lstm_backward_row(int64_t H, nerve_real *restrict gi, nerve_real *restrict gf,
+                              nerve_real *restrict gg, nerve_real *restrict go,
+                              const nerve_real *restrict c_prev,
+                              const nerve_real *restrict tanh_c, nerve_real *restrict dh,
+                              nerve_real *restrict dc)
+{
+    for (int64_t j = 0; j < H; j++) {
+        nerve_real i = gi[j], f = gf[j], g = gg[j], o = go[j];
+        nerve_real t = tanh_c[j], d_cell = dc[j] + dh[j] * o * (1 - t * t);
+        gi[j] = d_cell * g * i * (1 - i);
+        gf[j] = d_cell * c_prev[j] * f * (1 - f);
+        gg[j] = d_cell * i * (1 - g * g);
+        go[j] = dh[j] * t * o * (1 - o);
+        dc[j] = d_cell * f;
+        dh[j] = 0;
+    }
+}
+
+static void lstm_backward_step(const cell_step *s)
+{
+    const int64_t H = s->hidden;
+    for (int64_t n = 0; n < s->rows; n++) {
+        nerve_real *a = s->gates + n * s->gates_ld;
+        lstm_backward_row(H, a, a + H, a + 2 * H, a + 3 * H, s->c_prev + n * s->c_prev_ld,
+                          s->tanh_c + n * s->sequence_ld, s->dh + n * H, s->dc + n * H);
+    }
+}
+
+static void gru_forward_row(int64_t H, nerve_real *restrict gr, nerve_real *restrict gz,
+                            nerve_real *restrict gn, const nerve_real *restrict rr,
+                            const nerve_real *restrict rz, const nerve_real *restrict rn,
+                            const nerve_real *restrict br, const nerve_real *restrict bz,
+                            const nerve_real *restrict bn, const nerve_real *restrict bias_hn,
+                            const nerve_real *restrict h_prev, nerve_real *restrict hidden_n,
+                            nerve_real *restrict h)
+{
+    for (int64_t j = 0; j < H; j++) {
+        nerve_real reset = sigmoid(gr[j] + rr[j] + br[j]);
+        nerve_real update = sigmoid(gz[j] + rz[j] + bz[j]);
+        nerve_real hn = rn[j] + bias_hn[j], candidate = tanh_of(gn[j] + bn[j] + reset * hn);
+        gr[j] = reset;
+        gz[j] = update;
+        gn[j] = candidate;
+        hidden_n[j] = hn;
+        h[j] = (1 - update) * candidate + update * h_prev[j];
+    }
+}
+
+static void gru_forward_step(const cell_step *s)
+{
+    const int64_t H = s->hidden;
+    const nerve_real *b = s->bias;
+    for (int64_t n = 0; n < s->rows; n++) {
+        nerve_real *a = s->gates + n * s->gates_ld;
+        const nerve_real *r = s->recurrent + n * 3 * H;
+        int64_t at = n * s->sequence_ld;
+        gru_forward_row(H, a, a + H, a + 2 * H, r, r + H, r + 2 * H, b, b + H, b + 2 * H,
+                        s->bias_hn, s->h_prev + at, s->hidden_n + at, s->h + at);
+    }
+}
+
+/* h' = (1 - z) n + z h: dh flows into h directly (times z) and through the
+ * gates; the hidden side's n block is the input side's times r, since r
+ * multiplies W_hn h + b_hn. */
+static void gru_backward_row(int64_t H, nerve_real *restrict gr, nerve_real *restrict gz,
+                             nerve_real *restrict gn, nerve_real *restrict hr,
+                             nerve_real *restrict hz, nerve_real *restrict hn,
+                             const nerve_real *restrict h_prev,
+                             const nerve_real *restrict hidden_n, nerve_real *restrict dh)
+{
+    for (int64_t j = 0; j < H; j++) {
+        nerve_real reset = gr[j], update = gz[j], candidate = gn[j];
+        nerve_real d_candidate = dh[j] * (1 - update) * (1 - candidate * candidate);
+        nerve_real d_update = dh[j] * (h_prev[j] - candidate) * update * (1 - update);
+        nerve_real d_reset = d_candidate * hidden_n[j] * reset * (1 - reset);
+        gr[j] = hr[j] = d_reset;
+        gz[j] = hz[j] = d_update;
+        gn[j] = d_candidate;
+        hn[j] = d_candidate * reset;
+        dh[j] *= update;
+    }
+}
+
+static void gru_backward_step(const cell_step *s)
+{
+    const int64_t H = s->hidden;
+    for (int64_t n = 0; n < s->rows; n++) {
+        nerve_real *a = s->gates + n * s->gates_ld, *b = s->gates_hidden + n * s->gates_ld;
+        int64_t at = n * s->sequence_ld;
+        gru_backward_row(H, a, a + H, a + 2 * H, b, b + H, b + 2 * H, s->h_prev + at,
+                         s->hidden_n + at, s->dh + n * H);
+    }
+}
+
+/* dst[n, :] = src[n, :] for rows rows of H, with row strides. */
+static void copy_rows(int64_t rows, int64_t H, const nerve_real *src, int64_t src_ld,
+                      nerve_real *dst, int64_t dst_ld)
+{
+    for (int64_t n = 0; n < rows; n++) memcpy(dst + n * dst_ld, src + n * src_ld, H * sizeof *dst);
+}
+
+/* The loop of sequences [first, end). */
+static void forward_slice(const nerve_recurrent_sequence *s, int64_t first, int64_t end)
+{
+    const int64_t T = s->steps, H = s->hidden, GH = nerve_recurrent_gate_count(s->cell) * H, rows = end - first;
+    cell_step step = {
+        .rows = rows,
+        .hidden = H,
+        .gates_ld = T * GH,
+        .recurrent = s->scratch + first * GH,
+        .sequence_ld = T * H,
+        .bias = s->bias,
+        .bias_hn = s->bias_hn,
+    };
+    nerve_real *recurrent = s->scratch + first * GH;
+    for (int64_t k = 0; k < T; k++) {
+        int64_t t = s->reverse ? T - 1 - k : k, previous = s->reverse ? t + 1 : t - 1;
+        int64_t at = first * T + t; /* the first sequence's row of step t */
+        nerve_real *h_prev = s->h_prev + at * H;
+        if (k == 0)
+            copy_rows(rows, H, s->h0 + first * H, H, h_prev, T * H);
+        else
+            copy_rows(rows, H, s->h + (first * T + previous) * H, T * H, h_prev, T * H);
+        if (k == 0 && s->initial_zero)
+            memset(recurrent, 0, (size_t)(rows * GH) * sizeof *recurrent);
+        else
+            nerve_cpu_gemm(false, false, rows, GH, H, 1, h_prev, T * H, s->weight_hh_t, GH, 0,
+                           recurrent, GH);
+        step.gates = s->gates + at * GH;
+        step.h_prev = h_prev;
+        step.h = s->h + at * H;
+        switch (s->cell) {
+        case NERVE_CELL_RNN_TANH:
+        case NERVE_CELL_RNN_RELU:
+            rnn_forward_step(&step, s->cell == NERVE_CELL_RNN_RELU);
+            break;
+        case NERVE_CELL_LSTM:
+            step.c = s->c + at * H;
+            step.tanh_c = s->tanh_c + at * H;
+            step.c_prev = k == 0 ? s->c0 + first * H : s->c + (first * T + previous) * H;
+            step.c_prev_ld = k == 0 ? H : T * H;
+            lstm_forward_step(&step);
+            break;
+        case NERVE_CELL_GRU:
+            step.hidden_n = s->hidden_n + at * H;
+            gru_forward_step(&step);
+            break;
+        }
+    }
+}
+
+static void backward_slice(const nerve_recurrent_sequence *s, int64_t first, int64_t end)
+{
+    const int64_t N = s->batch, T = s->steps, H = s->hidden, GH = nerve_recurrent_gate_count(s->cell) * H;
+    const int64_t rows = end - first;
+    nerve_real *dh = s->scratch + first * H, *dc = s->scratch + (N + first) * H;
+    memset(dh, 0, (size_t)(rows * H) * sizeof *dh);
+    memset(dc, 0, (size_t)(rows * H) * sizeof *dc);
+    nerve_real *gates_hidden = s->cell == NERVE_CELL_GRU ? s->gates_hidden : s->gates;
+    cell_step step = {
+        .rows = rows,
+        .hidden = H,
+        .gates_ld = T * GH,
+        .sequence_ld = T * H,
+        .dh = dh,
+        .dc = dc,
+    };
+    for (int64_t k = T - 1; k >= 0; k--) {
+        int64_t t = s->reverse ? T - 1 - k : k, previous = s->reverse ? t + 1 : t - 1;
+        int64_t at = first * T + t;
+        const nerve_real *dy = NULL;
+        int64_t dy_ld = T * H;
+        if (!s->dy_last_only)
+            dy = s->dy + at * H;
+        else if (k == T - 1)
+            dy = s->dy + first * H, dy_ld = H;
+        for (int64_t n = 0; dy && n < rows; n++)
+            for (int64_t j = 0; j < H; j++) dh[n * H + j] += dy[n * dy_ld + j];
+        step.gates = s->gates + at * GH;
+        step.gates_hidden = gates_hidden + at * GH;
+        step.h_prev = s->h_prev + at * H;
+        step.h = s->h + at * H;
+        switch (s->cell) {
+        case NERVE_CELL_RNN_TANH:
+        case NERVE_CELL_RNN_RELU:
+            rnn_backward_step(&step, s->cell == NERVE_CELL_RNN_RELU);
+            break;
+        case NERVE_CELL_LSTM:
+            step.tanh_c = s->tanh_c + at * H;
+            step.c_prev = k == 0 ? s->c0 + first * H : s->c + (first * T + previous) * H;
+            step.c_prev_ld = k == 0 ? H : T * H;
+            lstm_backward_step(&step);
+            break;
+        case NERVE_CELL_GRU:
+            step.hidden_n = s->hidden_n + at * H;
+            gru_backward_step(&step);
+            break;
+        }
+        /* Nothing flows into the initial state. */
+        if (k > 0)
+            nerve_cpu_gemm(false, false, rows, H, GH, 1, step.gates_hidden, T * GH,
+                           s->weight_hh, H, 1, dh, H);
+    }
+}
+
+/* The batch is split between threads when the loop is worth a fork. */
+static bool split_batch(const nerve_recurrent_sequence *s)
+{
+    int64_t macs = s->steps * s->batch * nerve_recurrent_gate_count(s->cell) * s->hidden * s->hidden;
+    return s->batch > 1 && omp_get_max_threads() > 1 && macs >= NERVE_CPU_PARALLEL_MIN_MACS;
+}
+
+void nerve_cpu_recurrent_forward(const nerve_recurrent_sequence *s)
+{
+    if (!split_batch(s)) {
+        forward_slice(s, 0, s->batch);
+        return;
+    }
+#pragma omp parallel
+    {
+        int64_t id = omp_get_thread_num(), count = omp_get_num_threads();
+        omp_set_num_threads(1); /* this thread's GEMMs: on this thread, unsplit */
+        forward_slice(s, s->batch * id / count, s->batch * (id + 1) / count);
+    }
+}
+
+void nerve_cpu_recurrent_backward(const nerve_recurrent_sequence *s)
+{
+    if (!split_batch(s)) {
+        backward_slice(s, 0, s->batch);
+        return;
+    }
+#pragma omp parallel
+    {
+        int64_t id = omp_get_thread_num(), count = omp_get_num_threads();
+        omp_set_num_threads(1); /* this thread's GEMMs: on this thread, unsplit */
+        backward_slice(s, s->batch * id / count, s->batch * (id + 1) / count);
+    }
+}
