@@ -198,7 +198,8 @@ static void fold_biases(const nerve_backend *be, const recurrent_layout *L, cons
     const nerve_real *both[2] = {b_ih, b_hh};
     int64_t summed = L->cell == NERVE_CELL_GRU ? 2 * L->H : L->GH;
     be->add_forward(both, 2, L->bias_row, summed);
-    if (summed < L->GH) be->copy_block(1, L->GH - summed, b_ih + summed, 0, L->bias_row + summed, 0);
+    if (summed < L->GH)
+        be->copy_block(1, L->GH - summed, b_ih + summed, 0, L->bias_row + summed, 0);
 }
 
 static void recurrent_forward(nerve_graph *g, nerve_node_data *node)

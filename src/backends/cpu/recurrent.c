@@ -253,7 +253,8 @@ static void copy_rows(int64_t rows, int64_t H, const nerve_real *src, int64_t sr
 /* The loop of sequences [first, end). */
 static void forward_slice(const nerve_recurrent_sequence *s, int64_t first, int64_t end)
 {
-    const int64_t T = s->steps, H = s->hidden, GH = nerve_recurrent_gate_count(s->cell) * H, rows = end - first;
+    const int64_t T = s->steps, H = s->hidden, rows = end - first;
+    const int64_t GH = nerve_recurrent_gate_count(s->cell) * H;
     cell_step step = {
         .rows = rows,
         .hidden = H,
@@ -302,8 +303,8 @@ static void forward_slice(const nerve_recurrent_sequence *s, int64_t first, int6
 
 static void backward_slice(const nerve_recurrent_sequence *s, int64_t first, int64_t end)
 {
-    const int64_t N = s->batch, T = s->steps, H = s->hidden, GH = nerve_recurrent_gate_count(s->cell) * H;
-    const int64_t rows = end - first;
+    const int64_t N = s->batch, T = s->steps, H = s->hidden, rows = end - first;
+    const int64_t GH = nerve_recurrent_gate_count(s->cell) * H;
     nerve_real *dh = s->scratch + first * H, *dc = s->scratch + (N + first) * H;
     memset(dh, 0, (size_t)(rows * H) * sizeof *dh);
     memset(dc, 0, (size_t)(rows * H) * sizeof *dc);
@@ -357,7 +358,8 @@ static void backward_slice(const nerve_recurrent_sequence *s, int64_t first, int
 /* The batch is split between threads when the loop is worth a fork. */
 static bool split_batch(const nerve_recurrent_sequence *s)
 {
-    int64_t macs = s->steps * s->batch * nerve_recurrent_gate_count(s->cell) * s->hidden * s->hidden;
+    int64_t GH = nerve_recurrent_gate_count(s->cell) * s->hidden;
+    int64_t macs = s->steps * s->batch * GH * s->hidden;
     return s->batch > 1 && omp_get_max_threads() > 1 && macs >= NERVE_CPU_PARALLEL_MIN_MACS;
 }
 
