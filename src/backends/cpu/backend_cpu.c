@@ -61,7 +61,7 @@ static const nerve_backend cpu_backend = {
     .conv_image = nerve_cpu_conv_image,
     .conv_weight_gradient = nerve_cpu_conv_weight_gradient,
     .sum_channels = nerve_cpu_sum_channels,
-    .transpose = nerve_cpu_transpose,
+    .recurrent_workspace = nerve_cpu_recurrent_workspace,
     .recurrent_forward = nerve_cpu_recurrent_forward,
     .recurrent_backward = nerve_cpu_recurrent_backward,
 };
