@@ -323,7 +323,7 @@ typedef enum nerve_recurrent_cell {
                                 h' = (1 - z) n + z h */
 } nerve_recurrent_cell;
 
-/* G: 1, 4 or 3. */
+/* The cell's gate count G: rnn 1, lstm 4, gru 3. */
 int64_t nerve_recurrent_gate_count(nerve_recurrent_cell cell);
 
 /* One direction of one recurrent layer over the whole sequence:

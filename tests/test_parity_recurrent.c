@@ -42,7 +42,8 @@ static nerve_node build_layer(parity *p, recurrent_case c, bool last, nerve_node
         if (!nerve_node_is_param(p->g, n)) continue;
         nerve_shape shape, mine = nerve_node_shape(p->g, n);
         const float *values = fixture_tensor(p, nerve_node_name(p->g, n), &shape);
-        if (!nerve_shape_equal(&shape, &mine)) fail_msg("%s: shapes differ", nerve_node_name(p->g, n));
+        if (!nerve_shape_equal(&shape, &mine))
+            fail_msg("%s: shapes differ", nerve_node_name(p->g, n));
         nerve_real *value = nerve_node_value(p->g, n);
         for (int64_t i = 0; i < nerve_shape_numel(&shape); i++) value[i] = values[i];
     }

@@ -31,28 +31,24 @@ typedef struct nerve_conv_geometry {
     int64_t groups;
 } nerve_conv_geometry;
 
-/* A recurrent layer's time loop over a batch of N sequences of T steps, H
- * hidden units, G gates (nerve_recurrent_cell). Every tensor is batch-first,
- * [N, T, ...], so step t of sequence n is row n * T + t. The op computes the
- * input's share of every step at once (one GEMM) before the loop, and the
- * weights' gradients after it (one GEMM each); the backend runs the loop. */
+/* One direction of a recurrent layer over a batch of N sequences of T steps
+ * of F features, H hidden units, G gates (nerve_recurrent_cell): all a
+ * backend needs to run it whole. Tensors are batch-first, [N, T, ...]: step
+ * t of sequence n is row n * T + t. */
 typedef struct nerve_recurrent_sequence {
     nerve_recurrent_cell cell;
-    int64_t batch, steps, hidden;
+    int64_t batch, steps, features, hidden;
     bool reverse;                 /* steps run from T - 1 down to 0 */
-    const nerve_real *weight_hh;  /* [G H, H] (backward) */
-    const nerve_real *weight_hh_t; /* [H, G H], its transpose (forward) */
+    const nerve_real *x;          /* [N, T, F] */
+    const nerve_real *weight_ih;  /* [G H, F] */
+    const nerve_real *weight_hh;  /* [G H, H] */
     /* [G H]: the biases every step adds, b_ih + b_hh but for a GRU's n
-     * gate b_in alone (zeros without biases); gru: b_hn [H], the n gate's
-     * b_hh, which the reset gate multiplies (zeros without biases). */
+     * gate b_in alone; gru: b_hn [H], the n gate's b_hh, which the reset
+     * gate multiplies. Zeros without biases. */
     const nerve_real *bias, *bias_hn;
-    /* [N, T, G H]. Forward: in, x W_ih^T; out, the gates' activations (rnn:
-     * clobbered). Backward: out, the gradient w.r.t. the pre-activations on
-     * the input side. */
+    /* [N, T, G H]: forward leaves the gates' activations (rnn: the
+     * pre-activations' input share) for backward, which overwrites them. */
     nerve_real *gates;
-    /* gru, backward: out, [N, T, G H], the same on the hidden side
-     * (W_hh h + b_hh), whose n block differs: it is scaled by r. */
-    nerve_real *gates_hidden;
     nerve_real *h;                /* [N, T, H]: forward writes h_t */
     nerve_real *h_prev;           /* [N, T, H]: forward writes the state entering step t */
     const nerve_real *h0, *c0;    /* [N, H]: the initial state (c0: lstm) */
@@ -63,8 +59,11 @@ typedef struct nerve_recurrent_sequence {
      * [N, H] for the last step run (the final state) alone. */
     const nerve_real *dy;
     bool dy_last_only;
-    /* Scratch of N (G H + 2 H) elements. */
-    nerve_real *scratch;
+    /* Backward accumulates into these, each NULL where not wanted: dx [N, T,
+     * F], dweight_ih [G H, F], dweight_hh [G H, H], dbias_ih and dbias_hh
+     * [G H]. No gradient flows into h0 and c0. */
+    nerve_real *dx, *dweight_ih, *dweight_hh, *dbias_ih, *dbias_hh;
+    nerve_real *workspace;        /* recurrent_workspace(...) elements */
 } nerve_recurrent_sequence;
 
 typedef struct nerve_backend {
@@ -291,16 +290,15 @@ typedef struct nerve_backend {
                                int64_t rows, int64_t vocab, int64_t dim, int64_t skip);
     /* y[r, :] = the one-hot vector of ids[r] over `classes`; NaN outside. */
     void (*one_hot)(const nerve_real *ids, nerve_real *y, int64_t rows, int64_t classes);
-    /* y [cols, rows] = x^T, or y += x^T with accumulate; x [rows, cols]. */
-    void (*transpose)(const nerve_real *x, int64_t rows, int64_t cols, nerve_real *y,
-                      bool accumulate);
-    /* The forward time loop: each step's h_prev W_hh^T, then the cell's gates,
-     * state and output; h_prev[t] is h0 or the previous step's h. */
+    /* Recurrent layers (nerve_recurrent_sequence). Forward: the input's
+     * share of every step, x W_ih^T, then the time loop, each step one GEMM
+     * h_prev W_hh^T and the cell's gates and state. Backward
+     * (backpropagation through time): the loop from the last step run to
+     * the first, then the weights' gradients over all steps. Both need a
+     * scratch workspace of recurrent_workspace elements. */
+    int64_t (*recurrent_workspace)(nerve_recurrent_cell cell, int64_t batch, int64_t steps,
+                                   int64_t features, int64_t hidden);
     void (*recurrent_forward)(const nerve_recurrent_sequence *s);
-    /* Backpropagation through time over the forward's saved gates and
-     * states, from the last step run to the first: fills the gates'
-     * gradients (the weights' and the input's are the op's GEMMs over them).
-     * No gradient flows into h0 and c0. */
     void (*recurrent_backward)(const nerve_recurrent_sequence *s);
 } nerve_backend;
 

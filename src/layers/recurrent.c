@@ -31,7 +31,8 @@ static nerve_node direction(nerve_graph *g, const char *name, nerve_node x, int6
                             nerve_rng *rng, nerve_error *err)
 {
     const char *suffix = reverse ? "_reverse" : "";
-    int64_t GH = nerve_recurrent_gate_count(o->cell) * o->hidden, in = nerve_node_shape(g, x).dim[2];
+    int64_t GH = nerve_recurrent_gate_count(o->cell) * o->hidden;
+    int64_t in = nerve_node_shape(g, x).dim[2];
     /* RNNBase.reset_parameters: every tensor from U(-1/sqrt(H), 1/sqrt(H)). */
     double bound = 1 / sqrt((double)o->hidden);
     nerve_init pytorch = nerve_init_of(NERVE_INIT_UNIFORM);

@@ -1,27 +1,19 @@
 /* recurrent: one direction of an RNN, LSTM or GRU layer over whole
  * sequences x [N, T, F] (batch-first), PyTorch's cells, weights and gate
- * order (nerve.h, nerve_recurrent_cell).
- *
- * Forward: the input's share of every step's pre-activations, x W_ih^T, is
- * one GEMM over all N T rows; the backend's loop then runs the steps, each
- * one GEMM h_prev W_hh^T and a fused pass over the gates (which adds the
- * biases), saving what backward needs (gates, states) in aux. Backward
- * (backpropagation through time) runs the loop backwards for the gates'
- * gradients, then each of dW_ih, dx and dW_hh is again one GEMM over all
- * steps: dW_hh = sum_t dgates_t^T h_{t-1} reads the states entering each
- * step, which forward saved as a sequence of their own.
- *
- * Layouts for speed (oneDNN's sgemm, measured on the char-LSTM's shapes):
- * the steps' GEMM reads W_hh^T [H, G H], transposed once per forward (with
- * W_hh itself, split between two threads, it ran 2-3x slower), and the
- * weights' gradients are computed transposed, x^T dgates, then added
- * transposed (20-35% faster than dgates^T x).
+ * order (nerve.h, nerve_recurrent_cell). The backend runs it whole
+ * (nerve_recurrent_sequence): forward, the input's share of every step in
+ * one GEMM, then the time loop, one GEMM and one fused pass over the gates
+ * per step; backward (backpropagation through time), the loop backwards,
+ * then dW_ih, dx and dW_hh each one GEMM over all steps (dW_hh = sum_t
+ * dgates_t^T h_{t-1} reads the states entering each step, which forward
+ * saves as a sequence of their own). The op lays out the memory.
  *
  * aux holds, first, the state carried between batches: the initial state of
  * the last forward and its final state (h, and c for an LSTM), sized for
  * the planned batch so that they stay put when the batch shrinks; then the
- * per-batch sequences. The arena is zeroed when planned, so a fresh graph
- * starts from a zero state. */
+ * folded bias row and the per-batch sequences the forward saves for
+ * backward. The arena is zeroed when planned, so a fresh graph starts from
+ * a zero state. */
 #include <string.h>
 
 #include "core/graph_internal.h"
@@ -52,36 +44,25 @@ typedef struct recurrent_layout {
     nerve_recurrent_cell cell;
     int64_t N, T, F, H, GH;
     bool reverse, last, bias;
-    /* aux: the carried state, then the sequences */
+    /* aux: the carried state, then the bias row and the sequences */
     nerve_real *h_initial, *c_initial, *h_final, *c_final;
-    nerve_real *gates, *h_prev, *h, *c, *tanh_c, *hidden_n;
-    /* workspace */
-    nerve_real *scratch, *bias_row, *gates_hidden, *transposed;
+    nerve_real *bias_row, *gates, *h_prev, *h, *c, *tanh_c, *hidden_n;
 } recurrent_layout;
 
 /* Elements of aux after the carried state, for batch N. */
 static int64_t sequence_size(nerve_recurrent_cell cell, bool last, int64_t N, int64_t T,
                              int64_t H)
 {
-    int64_t per_step = nerve_recurrent_gate_count(cell) * H + H; /* gates, h_prev */
+    int64_t GH = nerve_recurrent_gate_count(cell) * H, per_step = GH + H; /* gates, h_prev */
     if (cell == NERVE_CELL_LSTM) per_step += 2 * H;
     if (cell == NERVE_CELL_GRU) per_step += H;
     if (last) per_step += H; /* h, which is the output in sequence mode */
-    return N * T * per_step;
+    return GH + N * T * per_step;
 }
 
 static int64_t state_size(nerve_recurrent_cell cell, int64_t rows, int64_t H)
 {
     return (cell == NERVE_CELL_LSTM ? 4 : 2) * rows * H;
-}
-
-/* Elements of workspace for batch N. */
-static int64_t workspace_size(nerve_recurrent_cell cell, int64_t N, int64_t T, int64_t F,
-                              int64_t H)
-{
-    int64_t GH = nerve_recurrent_gate_count(cell) * H;
-    int64_t transposed = (F > H ? F : H) * GH; /* W_hh^T; dW_ih^T or dW_hh^T */
-    return N * (GH + 2 * H) + GH + (cell == NERVE_CELL_GRU ? N * T * GH : 0) + transposed;
 }
 
 static recurrent_layout layout_of(nerve_graph *g, nerve_node_data *node)
@@ -101,16 +82,12 @@ static recurrent_layout layout_of(nerve_graph *g, nerve_node_data *node)
     if (L.cell == NERVE_CELL_LSTM) L.c_initial = p, p += state;
     L.h_final = p, p += state;
     if (L.cell == NERVE_CELL_LSTM) L.c_final = p, p += state;
+    L.bias_row = p, p += L.GH;
     L.gates = p, p += L.N * L.T * L.GH;
     L.h_prev = p, p += sequence;
     if (L.cell == NERVE_CELL_LSTM) L.c = p, p += sequence, L.tanh_c = p, p += sequence;
     if (L.cell == NERVE_CELL_GRU) L.hidden_n = p, p += sequence;
     L.h = L.last ? p : node->value;
-    L.scratch = g->workspace;
-    L.bias_row = L.scratch + L.N * (L.GH + 2 * L.H);
-    L.gates_hidden = L.bias_row + L.GH;
-    L.transposed = L.gates_hidden + (L.cell == NERVE_CELL_GRU ? L.N * L.T * L.GH : 0);
-    if (L.cell != NERVE_CELL_GRU) L.gates_hidden = NULL;
     return L;
 }
 
@@ -158,27 +135,30 @@ static nerve_status recurrent_infer_shape(nerve_graph *g, nerve_node_data *node,
         node->shape = nerve_shape_make(3, dims);
     }
     node->aux_size = state_size(cell, N, H) + sequence_size(cell, last, N, T, H);
-    node->workspace_size = workspace_size(cell, N, T, F, H);
+    node->workspace_size = g->backend->recurrent_workspace(cell, N, T, F, H);
     return NERVE_OK;
 }
 
-static nerve_recurrent_sequence sequence_of(const recurrent_layout *L, const nerve_real *weight_hh,
-                                            const nerve_real *bias_hh)
+static nerve_recurrent_sequence sequence_of(nerve_graph *g, nerve_node_data *node,
+                                            const recurrent_layout *L)
 {
+    const nerve_real *b_hh = L->bias ? nerve_node_input(g, node, 4)->value : NULL;
     return (nerve_recurrent_sequence){
         .cell = L->cell,
         .batch = L->N,
         .steps = L->T,
+        .features = L->F,
         .hidden = L->H,
         .reverse = L->reverse,
-        .weight_hh = weight_hh,
-        .weight_hh_t = L->transposed,
+        .x = nerve_node_input(g, node, 0)->value,
+        .weight_ih = nerve_node_input(g, node, 1)->value,
+        .weight_hh = nerve_node_input(g, node, 2)->value,
         .bias = L->bias_row,
         /* Without biases the row is zeros, b_hn's share included. */
-        .bias_hn = L->cell != NERVE_CELL_GRU ? NULL : bias_hh ? bias_hh + 2 * L->H
-                                                             : L->bias_row + 2 * L->H,
+        .bias_hn = L->cell != NERVE_CELL_GRU ? NULL
+                   : b_hh                    ? b_hh + 2 * L->H
+                                             : L->bias_row + 2 * L->H,
         .gates = L->gates,
-        .gates_hidden = L->gates_hidden,
         .h = L->h,
         .h_prev = L->h_prev,
         .h0 = L->h_initial,
@@ -186,7 +166,7 @@ static nerve_recurrent_sequence sequence_of(const recurrent_layout *L, const ner
         .c = L->c,
         .tanh_c = L->tanh_c,
         .hidden_n = L->hidden_n,
-        .scratch = L->scratch,
+        .workspace = g->workspace,
     };
 }
 
@@ -198,24 +178,20 @@ static void fold_biases(const nerve_backend *be, const recurrent_layout *L, cons
     const nerve_real *both[2] = {b_ih, b_hh};
     int64_t summed = L->cell == NERVE_CELL_GRU ? 2 * L->H : L->GH;
     be->add_forward(both, 2, L->bias_row, summed);
-    if (summed < L->GH) be->copy_block(1, L->GH - summed, b_ih + summed, 0, L->bias_row + summed, 0);
+    if (summed < L->GH)
+        be->copy_block(1, L->GH - summed, b_ih + summed, 0, L->bias_row + summed, 0);
 }
 
 static void recurrent_forward(nerve_graph *g, nerve_node_data *node)
 {
     const nerve_backend *be = g->backend;
     recurrent_layout L = layout_of(g, node);
-    const nerve_node_data *x = nerve_node_input(g, node, 0);
-    const nerve_node_data *w_ih = nerve_node_input(g, node, 1);
-    const nerve_node_data *w_hh = nerve_node_input(g, node, 2);
-    const nerve_real *b_hh = L.bias ? nerve_node_input(g, node, 4)->value : NULL;
-    int64_t rows = L.N * L.T, state = L.N * L.H;
+    int64_t state = L.N * L.H;
     if (L.bias)
-        fold_biases(be, &L, nerve_node_input(g, node, 3)->value, b_hh);
+        fold_biases(be, &L, nerve_node_input(g, node, 3)->value,
+                    nerve_node_input(g, node, 4)->value);
     else
         memset(L.bias_row, 0, (size_t)L.GH * sizeof *L.bias_row);
-    be->gemm(false, true, rows, L.GH, L.F, 1, x->value, L.F, w_ih->value, L.F, 0, L.gates, L.GH);
-
     /* The carried state is a constant of this batch: copied, not linked. */
     if (g->carry_state) {
         memcpy(L.h_initial, L.h_final, (size_t)state * sizeof *L.h_initial);
@@ -224,8 +200,7 @@ static void recurrent_forward(nerve_graph *g, nerve_node_data *node)
         memset(L.h_initial, 0, (size_t)state * sizeof *L.h_initial);
         if (L.c_initial) memset(L.c_initial, 0, (size_t)state * sizeof *L.c_initial);
     }
-    be->transpose(w_hh->value, L.GH, L.H, L.transposed, false);
-    nerve_recurrent_sequence s = sequence_of(&L, w_hh->value, b_hh);
+    nerve_recurrent_sequence s = sequence_of(g, node, &L);
     s.initial_zero = !g->carry_state;
     be->recurrent_forward(&s);
 
@@ -235,49 +210,26 @@ static void recurrent_forward(nerve_graph *g, nerve_node_data *node)
     if (L.last) be->copy_block(L.N, L.H, L.h_final, L.H, node->value, L.H);
 }
 
+/* The gradient of input k, or NULL where it takes none. */
+static nerve_real *gradient_of(nerve_graph *g, nerve_node_data *node, int k)
+{
+    if (k >= node->input_count) return NULL;
+    nerve_node_data *input = nerve_node_input(g, node, k);
+    return input->needs_grad ? input->grad : NULL;
+}
+
 static void recurrent_backward(nerve_graph *g, nerve_node_data *node)
 {
-    const nerve_backend *be = g->backend;
     recurrent_layout L = layout_of(g, node);
-    nerve_node_data *x = nerve_node_input(g, node, 0);
-    nerve_node_data *w_ih = nerve_node_input(g, node, 1);
-    nerve_node_data *w_hh = nerve_node_input(g, node, 2);
-    nerve_node_data *b_ih = L.bias ? nerve_node_input(g, node, 3) : NULL;
-    nerve_node_data *b_hh = L.bias ? nerve_node_input(g, node, 4) : NULL;
-    nerve_recurrent_sequence s = sequence_of(&L, w_hh->value, b_hh ? b_hh->value : NULL);
+    nerve_recurrent_sequence s = sequence_of(g, node, &L);
     s.dy = node->grad;
     s.dy_last_only = L.last;
-    be->recurrent_backward(&s);
-
-    /* The input side's gradients, then the hidden side's (the same but for
-     * a GRU's n gate). */
-    int64_t rows = L.N * L.T;
-    const nerve_real *d_input = L.gates;
-    const nerve_real *d_hidden = L.cell == NERVE_CELL_GRU ? L.gates_hidden : L.gates;
-    if (w_ih->needs_grad) {
-        be->gemm(true, false, L.F, L.GH, rows, 1, x->value, L.F, d_input, L.GH, 0, L.transposed,
-                 L.GH);
-        be->transpose(L.transposed, L.F, L.GH, w_ih->grad, true);
-    }
-    if (x->needs_grad)
-        be->gemm(false, false, rows, L.F, L.GH, 1, d_input, L.GH, w_ih->value, L.F, 1, x->grad,
-                 L.F);
-    if (w_hh->needs_grad) {
-        be->gemm(true, false, L.H, L.GH, rows, 1, L.h_prev, L.H, d_hidden, L.GH, 0, L.transposed,
-                 L.GH);
-        be->transpose(L.transposed, L.H, L.GH, w_hh->grad, true);
-    }
-    if (!b_ih) return;
-    if (d_hidden != d_input) {
-        if (b_ih->needs_grad) be->sum_rows(d_input, b_ih->grad, rows, L.GH);
-        if (b_hh->needs_grad) be->sum_rows(d_hidden, b_hh->grad, rows, L.GH);
-        return;
-    }
-    /* Both biases take the same gradient: one pass over the gates. */
-    memset(L.bias_row, 0, (size_t)L.GH * sizeof *L.bias_row);
-    be->sum_rows(d_input, L.bias_row, rows, L.GH);
-    if (b_ih->needs_grad) be->add_block(1, L.GH, L.bias_row, 0, b_ih->grad, 0);
-    if (b_hh->needs_grad) be->add_block(1, L.GH, L.bias_row, 0, b_hh->grad, 0);
+    s.dx = gradient_of(g, node, 0);
+    s.dweight_ih = gradient_of(g, node, 1);
+    s.dweight_hh = gradient_of(g, node, 2);
+    s.dbias_ih = gradient_of(g, node, 3);
+    s.dbias_hh = gradient_of(g, node, 4);
+    g->backend->recurrent_backward(&s);
 }
 
 static void recurrent_reset_state(nerve_graph *g, nerve_node_data *node)

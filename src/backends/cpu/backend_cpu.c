@@ -64,7 +64,7 @@ static const nerve_backend cpu_backend = {
     .embedding_forward = nerve_cpu_embedding_forward,
     .embedding_backward = nerve_cpu_embedding_backward,
     .one_hot = nerve_cpu_one_hot,
-    .transpose = nerve_cpu_transpose,
+    .recurrent_workspace = nerve_cpu_recurrent_workspace,
     .recurrent_forward = nerve_cpu_recurrent_forward,
     .recurrent_backward = nerve_cpu_recurrent_backward,
 };

@@ -159,8 +159,12 @@ void nerve_cpu_conv_weight_gradient(const nerve_conv_geometry *geo, int64_t batc
                                     int64_t workspace_size);
 void nerve_cpu_sum_channels(const nerve_real *x, nerve_real *db, int64_t batch, int64_t channels,
                             int64_t plane);
-void nerve_cpu_transpose(const nerve_real *x, int64_t rows, int64_t cols, nerve_real *y,
-                         bool accumulate);
+/* y[c, r] = x[r, c] (or +=) for r < rows, c < cols, with row strides;
+ * single-threaded: callers split the work. */
+void nerve_cpu_transpose_block(int64_t rows, int64_t cols, const nerve_real *x, int64_t x_ld,
+                               nerve_real *y, int64_t y_ld, bool accumulate);
+int64_t nerve_cpu_recurrent_workspace(nerve_recurrent_cell cell, int64_t batch, int64_t steps,
+                                      int64_t features, int64_t hidden);
 void nerve_cpu_recurrent_forward(const nerve_recurrent_sequence *s);
 void nerve_cpu_recurrent_backward(const nerve_recurrent_sequence *s);
 

@@ -4,22 +4,19 @@
 
 #define TILE 32
 
-void nerve_cpu_transpose(const nerve_real *x, int64_t rows, int64_t cols, nerve_real *y,
-                         bool accumulate)
+void nerve_cpu_transpose_block(int64_t rows, int64_t cols, const nerve_real *x, int64_t x_ld,
+                               nerve_real *y, int64_t y_ld, bool accumulate)
 {
-    int64_t col_tiles = (cols + TILE - 1) / TILE;
-    /* A tile column of x is a tile row of y: threads write disjoint rows. */
-#pragma omp parallel for if (rows * cols > NERVE_CPU_PARALLEL_MIN)
-    for (int64_t tile = 0; tile < col_tiles; tile++) {
-        int64_t c0 = tile * TILE, c1 = c0 + TILE < cols ? c0 + TILE : cols;
+    for (int64_t c0 = 0; c0 < cols; c0 += TILE) {
+        int64_t c1 = c0 + TILE < cols ? c0 + TILE : cols;
         for (int64_t r0 = 0; r0 < rows; r0 += TILE) {
             int64_t r1 = r0 + TILE < rows ? r0 + TILE : rows;
             for (int64_t c = c0; c < c1; c++) {
-                nerve_real *y_row = y + c * rows;
+                nerve_real *y_row = y + c * y_ld;
                 if (accumulate)
-                    for (int64_t r = r0; r < r1; r++) y_row[r] += x[r * cols + c];
+                    for (int64_t r = r0; r < r1; r++) y_row[r] += x[r * x_ld + c];
                 else
-                    for (int64_t r = r0; r < r1; r++) y_row[r] = x[r * cols + c];
+                    for (int64_t r = r0; r < r1; r++) y_row[r] = x[r * x_ld + c];
             }
         }
     }
