@@ -4,14 +4,12 @@
  * shipped gzip-compressed; zlib reads plain files transparently, so both go
  * through gzread. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include "nerve.h"
+#include "data/gzip_file.h"
 
 #define IDX_TYPE_UBYTE 0x08
 #define IDX_MAX_DIMS 3
@@ -38,7 +36,7 @@ typedef struct idx_file {
     const char *path;
     gzFile stream;
     bool compressed;
-    off_t file_size;
+    int64_t file_size;
     int ndim;
     uint64_t dim[IDX_MAX_DIMS];
     uint64_t data_size; /* product of dim, in bytes (one byte per element) */
@@ -70,21 +68,7 @@ static nerve_status idx_open(idx_file *file, const char *path, nerve_error *err)
 {
     memset(file, 0, sizeof *file);
     file->path = path;
-    int fd = open(path, O_RDONLY);
-    if (fd < 0)
-        return nerve_error_set(err, NERVE_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    struct stat info;
-    if (fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
-        close(fd);
-        return nerve_error_set(err, NERVE_ERR_IO, "%s: not a regular file", path);
-    }
-    file->file_size = info.st_size;
-    file->stream = gzdopen(fd, "rb");
-    if (!file->stream) {
-        close(fd);
-        return nerve_error_set(err, NERVE_ERR_NOMEM, "%s: cannot allocate a zlib stream", path);
-    }
-    return NERVE_OK;
+    return nerve_gzip_open(path, &file->stream, &file->file_size, err);
 }
 
 /* Reads up to size bytes; returns how many were read (fewer at the end of

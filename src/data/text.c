@@ -2,16 +2,14 @@
  * code points, its distinct characters a vocabulary, and its ids samples of
  * `steps` characters whose targets are the characters that follow. */
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include "nerve.h"
+#include "data/gzip_file.h"
 
 /* Far beyond any corpus a character model trains on here; a larger file is
  * refused rather than half read. */
@@ -156,19 +154,9 @@ nerve_status nerve_text_decode(const char *bytes, size_t size, const char *name,
 nerve_status nerve_text_load(const char *path, nerve_text *out, nerve_error *err)
 {
     memset(out, 0, sizeof *out);
-    int fd = open(path, O_RDONLY);
-    if (fd < 0)
-        return nerve_error_set(err, NERVE_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    struct stat info;
-    if (fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
-        close(fd);
-        return nerve_error_set(err, NERVE_ERR_IO, "%s: not a regular file", path);
-    }
-    gzFile stream = gzdopen(fd, "rb");
-    if (!stream) {
-        close(fd);
-        return nerve_error_set(err, NERVE_ERR_NOMEM, "%s: cannot allocate a zlib stream", path);
-    }
+    gzFile stream;
+    nerve_status opened = nerve_gzip_open(path, &stream, NULL, err);
+    if (opened != NERVE_OK) return opened;
     unsigned char *bytes = NULL;
     size_t size = 0;
     nerve_status st = read_all(stream, path, &bytes, &size, err);

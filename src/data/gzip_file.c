@@ -1,0 +1,31 @@
+/* One way to open the data files, plain or gzip (gzip_file.h). */
+#include "data/gzip_file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+nerve_status nerve_gzip_open(const char *path, gzFile *stream, int64_t *file_size,
+                             nerve_error *err)
+{
+    *stream = NULL;
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return nerve_error_set(err, NERVE_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    struct stat info;
+    /* A directory or a pipe would make gzread fail or block later, with a
+     * worse message. */
+    if (fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
+        close(fd);
+        return nerve_error_set(err, NERVE_ERR_IO, "%s: not a regular file", path);
+    }
+    if (file_size) *file_size = info.st_size;
+    *stream = gzdopen(fd, "rb");
+    if (!*stream) {
+        close(fd);
+        return nerve_error_set(err, NERVE_ERR_NOMEM, "%s: cannot allocate a zlib stream", path);
+    }
+    return NERVE_OK;
+}
