@@ -1370,6 +1370,35 @@ nerve_status nerve_predict(nerve_model *m, const float *inputs, int64_t count, f
  * output's per-sample shape flattened, T x C for a per-step classifier). */
 int64_t nerve_model_output_size(const nerve_model *m);
 
+/* One member of an ensemble: a model with its weights loaded, and the
+ * evaluation samples normalised for it (every member's data hold the same
+ * samples and targets in the same order; normalisation may differ). */
+typedef struct nerve_ensemble_member {
+    nerve_model *model;
+    const nerve_dataset *data;
+    const char *name;        /* in error messages, e.g. "b.cfg:b.safetensors" */
+} nerve_ensemble_member;
+
+typedef struct nerve_ensemble_evaluation {
+    int count;
+    nerve_evaluation *members; /* [count]: each member alone, as nerve_evaluate */
+    /* The ensemble: the members' predictions (nerve_model_prediction:
+     * probabilities for classifiers) averaged. Its loss is the negative log of
+     * the averaged probability of the true class (per label) for classifiers,
+     * the mean squared error of the averaged outputs otherwise. */
+    nerve_evaluation ensemble;
+} nerve_ensemble_evaluation;
+
+/* Evaluates count >= 1 members on their data in eval mode, batch by batch
+ * (batch 0: the first member's [net] batch), a buffer of one batch of
+ * averaged predictions allocated once. The members must agree on the output
+ * width, the classes and the samples' count and targets; a mismatch is an
+ * error naming the member. */
+nerve_status nerve_evaluate_ensemble(const nerve_ensemble_member *members, int count,
+                                     int64_t batch, nerve_ensemble_evaluation *out,
+                                     nerve_error *err);
+void nerve_ensemble_evaluation_free(nerve_ensemble_evaluation *e);
+
 #ifdef __cplusplus
 }
 #endif

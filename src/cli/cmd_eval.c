@@ -12,9 +12,14 @@ static const cli_command eval_command = {
     "eval", "CFG", "Evaluates the weights W of the network CFG describes on its [data] test set.",
     "--data FILE [--labels FILE] evaluates another file in the [data] format instead\n"
     "(IDX needs --labels; CSV files carry their labels). The inputs are normalised\n"
-    "with the statistics saved in W."};
+    "with the statistics saved in W.\n\n"
+    "--weights W1,W2,... evaluates an ensemble: the members' predicted probabilities\n"
+    "(outputs, for regression) averaged. An item CFG2:W is weights for another\n"
+    "config; every member reads the samples of CFG's [data] test (or --data), as its\n"
+    "own [data] section describes them, and --set applies to every member. Each\n"
+    "member's figures are printed, then the ensemble's."};
 
-static int print_json(const nerve_evaluation *e)
+static json_t *evaluation_json(const nerve_evaluation *e)
 {
     json_t *root = json_object(), *class_accuracy = json_array(), *confusion = json_array();
     json_object_set_new(root, "loss", cli_json_number(e->loss));
@@ -39,7 +44,7 @@ static int print_json(const nerve_evaluation *e)
         json_decref(class_accuracy);
         json_decref(confusion);
     }
-    return cli_json_print(root);
+    return root;
 }
 
 static int digits(int64_t v)
@@ -84,6 +89,20 @@ static void print_table(const nerve_evaluation *e, const char *source)
     }
 }
 
+/* "key=value", allocated (NULL when out of memory): a --set of the command's own. */
+static char *assignment(const char *key, const char *value)
+{
+    char *text = malloc(strlen(key) + strlen(value) + 2);
+    if (text) sprintf(text, "%s=%s", key, value);
+    return text;
+}
+
+static const char *source_name(const nerve_model *m)
+{
+    const char *test = nerve_model_settings_of(m)->data.test;
+    return test[0] ? test : "the adding problem's test samples";
+}
+
 static int evaluate(nerve_model *m, const char *weights_path, int64_t batch, bool json)
 {
     int code = cli_load_weights(m, weights_path);
@@ -97,12 +116,144 @@ static int evaluate(nerve_model *m, const char *weights_path, int64_t batch, boo
     nerve_dataset_free(&test);
     if (status) return cli_fail(&err, cli_exit_code(status));
     if (json)
-        code = print_json(&e);
+        code = cli_json_print(evaluation_json(&e));
     else
-        print_table(&e, nerve_model_settings_of(m)->data.test[0]
-                            ? nerve_model_settings_of(m)->data.test
-                            : "the adding problem's test samples");
+        print_table(&e, source_name(m));
     nerve_evaluation_free(&e);
+    return code;
+}
+
+/* An ensemble member: an item of --weights, W (a weights file for CFG) or
+ * CFG2:W (weights for another config), with its model and its copy of the
+ * evaluation samples, normalised as its weights say. */
+typedef struct eval_member {
+    const char *item;
+    char *cfg;       /* the item's config, NULL for CFG */
+    const char *weights;
+    nerve_model *model;
+    nerve_dataset data;
+} eval_member;
+
+static void print_ensemble_table(const nerve_ensemble_evaluation *e, const eval_member *members,
+                                 const char *source)
+{
+    for (int i = 0; i < e->count; i++) {
+        const nerve_evaluation *m = &e->members[i];
+        printf("member %d  loss %.4f", i + 1, m->loss);
+        if (m->classes > 0) printf("  accuracy %.4f", m->accuracy);
+        printf("  %s\n", members[i].item);
+    }
+    printf("\nensemble of %d (%s averaged)\n", e->count,
+           e->ensemble.classes > 0 ? "probabilities" : "outputs");
+    print_table(&e->ensemble, source);
+}
+
+static int print_ensemble_json(const nerve_ensemble_evaluation *e, const eval_member *members,
+                               const char *cfg_path)
+{
+    json_t *root = json_object(), *list = json_array();
+    for (int i = 0; i < e->count; i++) {
+        json_t *member = evaluation_json(&e->members[i]);
+        json_object_set_new(member, "cfg", json_string(members[i].cfg ? members[i].cfg : cfg_path));
+        json_object_set_new(member, "weights", json_string(members[i].weights));
+        json_array_append_new(list, member);
+    }
+    json_object_set_new(root, "members", list);
+    json_object_set_new(root, "ensemble", evaluation_json(&e->ensemble));
+    return cli_json_print(root);
+}
+
+/* Splits the --weights list into members; CFG2:W items keep their config. */
+static int split_members(char *list, eval_member *members, int *count)
+{
+    *count = 0;
+    for (char *item = list, *next; item; item = next) {
+        next = strchr(item, ',');
+        if (next) *next++ = 0;
+        eval_member *m = &members[(*count)++];
+        m->item = item;
+        m->weights = item;
+        char *colon = strchr(item, ':');
+        if (colon) {
+            m->cfg = malloc((size_t)(colon - item) + 1);
+            if (!m->cfg) {
+                fprintf(stderr, "nerve: out of memory\n");
+                return CLI_EXIT_FAILURE;
+            }
+            memcpy(m->cfg, item, (size_t)(colon - item));
+            m->cfg[colon - item] = 0;
+            m->weights = colon + 1;
+        }
+        if (!*m->weights || (m->cfg && !*m->cfg))
+            return cli_usage_error(&eval_command, "--weights item %d ('%s') is not W or CFG:W",
+                                   *count, item);
+    }
+    return CLI_EXIT_OK;
+}
+
+/* Each member reads the samples of CFG's [data] test (or --data, already
+ * there), as its own [data] section says how. */
+static int load_member(eval_member *m, const char *cfg_path, const char *const *sets,
+                       const char *const *data_sets)
+{
+    int code = cli_load_model(m->cfg ? m->cfg : cfg_path, sets, data_sets, &m->model);
+    if (code == CLI_EXIT_OK) code = cli_load_weights(m->model, m->weights);
+    if (code) return code;
+    nerve_error err = {0};
+    nerve_status status = nerve_model_load_data(m->model, NULL, NULL, &m->data, &err);
+    return status ? cli_fail(&err, cli_exit_code(status)) : CLI_EXIT_OK;
+}
+
+static int evaluate_ensemble(const nerve_model *data_model, const char *cfg_path,
+                             const char *weights_list, const char *const *sets, int64_t batch,
+                             bool json)
+{
+    const nerve_data_settings *data = &nerve_model_settings_of(data_model)->data;
+    char *list = malloc(strlen(weights_list) + 1);
+    int capacity = 1;
+    for (const char *c = weights_list; *c; c++) capacity += *c == ',';
+    eval_member *members = calloc((size_t)capacity, sizeof *members);
+    nerve_ensemble_member *ensemble = calloc((size_t)capacity, sizeof *ensemble);
+    char *test_set = assignment("data.test", data->test);
+    char *labels_set = assignment("data.test_labels", data->test_labels);
+    int count = 0, code = CLI_EXIT_OK;
+    if (!list || !members || !ensemble || !test_set || !labels_set) {
+        fprintf(stderr, "nerve: out of memory\n");
+        code = CLI_EXIT_FAILURE;
+    } else {
+        strcpy(list, weights_list);
+        code = split_members(list, members, &count);
+    }
+    /* Generated data (the adding problem) has no file to share. */
+    const char *data_sets[3] = {data->test[0] ? test_set : NULL,
+                                data->test_labels[0] ? labels_set : NULL, NULL};
+    for (int i = 0; i < count && code == CLI_EXIT_OK; i++) {
+        code = load_member(&members[i], cfg_path, sets, data_sets);
+        ensemble[i] = (nerve_ensemble_member){members[i].model, &members[i].data,
+                                              members[i].item};
+    }
+    nerve_ensemble_evaluation e = {0};
+    if (code == CLI_EXIT_OK) {
+        nerve_error err = {0};
+        nerve_status status = nerve_evaluate_ensemble(ensemble, count, batch, &e, &err);
+        if (status)
+            code = cli_fail(&err, cli_exit_code(status));
+        else if (json)
+            code = print_ensemble_json(&e, members, cfg_path);
+        else
+            print_ensemble_table(&e, members, source_name(data_model));
+    }
+    nerve_ensemble_evaluation_free(&e);
+    for (int i = 0; i < count; i++) {
+        free(members[i].cfg);
+        nerve_model_free(members[i].model);
+        nerve_dataset_free(&members[i].data);
+    }
+    free(members);
+    free(ensemble);
+    free(list);
+    free(test_set);
+    free(labels_set);
     return code;
 }
 
@@ -113,7 +264,8 @@ int cmd_eval(int argc, char **argv)
     int64_t threads = 0, batch = 0;
     bool json = false;
     cli_option options[] = {
-        CLI_STRING("--weights", "W", &weights_path, "the weights to evaluate (required)"),
+        CLI_STRING("--weights", "W[,W2,...]", &weights_path,
+            "the weights to evaluate, or an ensemble's: W or CFG2:W items (required)"),
         CLI_STRING("--data", "FILE", &data_path,
             "evaluate FILE instead of [data] test (default: [data] test)"),
         CLI_STRING("--labels", "FILE", &labels_path,
@@ -139,18 +291,14 @@ int cmd_eval(int argc, char **argv)
     char *data_set = NULL, *labels_set = NULL;
     const char *flag_sets[3] = {NULL};
     if (data_path) {
-        data_set = malloc(strlen(data_path) + sizeof "data.test=");
-        labels_set = malloc(strlen(labels_path ? labels_path : "") + sizeof "data.test_labels=");
+        data_set = assignment("data.test", data_path);
+        labels_set = assignment("data.test_labels", labels_path ? labels_path : "");
         if (!data_set || !labels_set) {
             fprintf(stderr, "nerve: out of memory\n");
             code = CLI_EXIT_FAILURE;
         } else {
-            sprintf(data_set, "data.test=%s", data_path);
             flag_sets[0] = data_set;
-            if (labels_path) {
-                sprintf(labels_set, "data.test_labels=%s", labels_path);
-                flag_sets[1] = labels_set;
-            }
+            if (labels_path) flag_sets[1] = labels_set;
         }
     }
     nerve_model *m = NULL;
@@ -169,6 +317,8 @@ int cmd_eval(int argc, char **argv)
         else if (labels_path && strcmp(format, "idx") != 0)
             code = cli_usage_error(&eval_command, "--labels is for IDX data; [data] format is %s",
                                    format);
+        else if (strpbrk(weights_path, ",:"))
+            code = evaluate_ensemble(m, cfg_path, weights_path, sets.items, batch, json);
         else
             code = evaluate(m, weights_path, batch, json);
     }

@@ -5,8 +5,9 @@
 #include <string.h>
 
 #include "train/batching.h"
+#include "train/evaluation.h"
 
-static int64_t *identity_index(int64_t n)
+int64_t *nerve_identity_index(int64_t n)
 {
     int64_t *index = malloc((size_t)(n > 0 ? n : 1) * sizeof *index);
     if (index)
@@ -27,21 +28,15 @@ nerve_status nerve_evaluate(nerve_model *m, const nerve_dataset *ds, int64_t bat
     nerve_status st = nerve_model_check_tokens(m, ds->inputs, ds->count, "evaluation set", err);
     if (st == NERVE_OK) st = nerve_graph_plan(g, batch, err);
     if (st != NERVE_OK) return st;
-    int64_t *index = identity_index(ds->count);
-    out->class_accuracy = calloc((size_t)classes + 1, sizeof *out->class_accuracy);
-    out->confusion = calloc((size_t)classes * (size_t)classes + 1, sizeof *out->confusion);
-    if (!index || !out->class_accuracy || !out->confusion) {
-        free(index);
+    st = nerve_evaluation_alloc(out, classes, ds->count, err);
+    if (st != NERVE_OK) return st;
+    int64_t *index = nerve_identity_index(ds->count);
+    if (!index) {
         nerve_evaluation_free(out);
         return nerve_error_set(err, NERVE_ERR_NOMEM, "out of memory evaluating %lld samples",
                                (long long)ds->count);
     }
-    bool was_training = nerve_graph_training(g), carried = nerve_graph_carries_state(g);
-    nerve_graph_set_training(g, false);
-    if (stream) {
-        nerve_graph_set_carry_state(g, true);
-        nerve_graph_reset_state(g);
-    }
+    nerve_eval_mode mode = nerve_eval_mode_enter(g, stream);
     double loss_sum = 0;
     int64_t steps = nerve_model_label_steps(m);
     int64_t cols = classes ? nerve_model_output_size(m) / steps : 0;
@@ -57,16 +52,52 @@ nerve_status nerve_evaluate(nerve_model *m, const nerve_dataset *ds, int64_t bat
             out->confusion[truth * classes + best]++;
         }
     }
-    nerve_graph_set_training(g, was_training);
-    if (stream) {
-        nerve_graph_reset_state(g);
-        nerve_graph_set_carry_state(g, carried);
-    }
+    nerve_eval_mode_leave(g, mode);
     free(index);
-    out->count = ds->count;
-    out->labels = ds->count * steps;
+    nerve_evaluation_finish(out, ds->count, steps, loss_sum);
+    return NERVE_OK;
+}
+
+nerve_eval_mode nerve_eval_mode_enter(nerve_graph *g, bool stream)
+{
+    nerve_eval_mode mode = {nerve_graph_training(g), nerve_graph_carries_state(g), stream};
+    nerve_graph_set_training(g, false);
+    if (stream) {
+        nerve_graph_set_carry_state(g, true);
+        nerve_graph_reset_state(g);
+    }
+    return mode;
+}
+
+void nerve_eval_mode_leave(nerve_graph *g, nerve_eval_mode mode)
+{
+    nerve_graph_set_training(g, mode.was_training);
+    if (mode.stream) {
+        nerve_graph_reset_state(g);
+        nerve_graph_set_carry_state(g, mode.carried);
+    }
+}
+
+nerve_status nerve_evaluation_alloc(nerve_evaluation *out, int classes, int64_t count,
+                                    nerve_error *err)
+{
+    memset(out, 0, sizeof *out);
     out->classes = classes;
-    out->loss = ds->count ? loss_sum / (double)ds->count : NAN;
+    out->class_accuracy = calloc((size_t)classes + 1, sizeof *out->class_accuracy);
+    out->confusion = calloc((size_t)classes * (size_t)classes + 1, sizeof *out->confusion);
+    if (out->class_accuracy && out->confusion) return NERVE_OK;
+    nerve_evaluation_free(out);
+    return nerve_error_set(err, NERVE_ERR_NOMEM, "out of memory evaluating %lld samples",
+                           (long long)count);
+}
+
+void nerve_evaluation_finish(nerve_evaluation *out, int64_t count, int64_t steps,
+                             double loss_sum)
+{
+    int classes = out->classes;
+    out->count = count;
+    out->labels = count * steps;
+    out->loss = count ? loss_sum / (double)count : NAN;
     int64_t correct = 0;
     for (int c = 0; c < classes; c++) {
         int64_t row = 0;
@@ -74,9 +105,8 @@ nerve_status nerve_evaluate(nerve_model *m, const nerve_dataset *ds, int64_t bat
         correct += out->confusion[c * classes + c];
         out->class_accuracy[c] = row ? (double)out->confusion[c * classes + c] / (double)row : NAN;
     }
-    out->accuracy = classes && ds->count ? (double)correct / (double)out->labels : NAN;
+    out->accuracy = classes && count ? (double)correct / (double)out->labels : NAN;
     out->error_rate = 1 - out->accuracy;
-    return NERVE_OK;
 }
 
 void nerve_evaluation_free(nerve_evaluation *e)
