@@ -1330,7 +1330,14 @@ typedef struct nerve_train_options {
     int64_t log_every;       /* also a log row every N steps (0: per epoch only) */
     void (*on_progress)(const nerve_progress *p, void *user);
     void (*on_epoch)(const nerve_epoch_report *r, void *user);
+    /* Called with each training batch's sample indices once it is loaded,
+     * before its forward pass: the place to fill inputs of the caller's own
+     * (a teacher's logits for distillation). NULL: none. */
+    void (*on_batch)(const int64_t *index, int64_t n, void *user);
     void *user;
+    /* The node trained on (e.g. a loss built on the model's output); 0: the
+     * model's loss. Validation always reports the model's loss. */
+    nerve_node loss;
 } nerve_train_options;
 
 /* Options from the model's settings: epochs, batch, seed; shuffle on. */
