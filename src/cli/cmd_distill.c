@@ -316,10 +316,10 @@ int cmd_distill(int argc, char **argv)
     s.save_path = save_path;
     nerve_model *teacher = NULL, *student = NULL;
     code = cli_load_model(teacher_cfg, NULL, NULL, &teacher);
-    if (!code) code = cli_load_weights(teacher, colon + 1);
     if (!code) code = cli_load_model(student_cfg, sets.items, flags.items, &student);
     cli_list_free(&sets);
     if (!code) code = check_pair(teacher, teacher_cfg, student, student_cfg);
+    if (!code) code = cli_load_weights(teacher, colon + 1);
     if (!code && save_path) code = cli_check_save_directory(save_path);
     if (!code && init_path) code = cli_load_weights(student, init_path);
     if (!code) {
