@@ -362,6 +362,8 @@ typedef struct nerve_loss_options {
     double label_smoothing;    /* softmax_cross_entropy: in [0, 1] (0) */
     double gamma;              /* focal: the focusing exponent, >= 0 (2) */
     double temperature;        /* distillation: T > 0 (1) */
+    double soft_weight;        /* distillation with labels: alpha in [0, 1], the soft
+                                  term's weight; the hard term's is 1 - alpha (0.9) */
     int margin;                /* large_margin_softmax: m in 1..4 (2) */
     double lambda;             /* large_margin_softmax: the paper's beta, >= 0 (0) */
     /* One value per class (or per output for bce_with_logits), or NULL:
@@ -388,6 +390,12 @@ nerve_node nerve_focal(nerve_graph *g, nerve_node logits, nerve_node labels,
 nerve_node nerve_distillation(nerve_graph *g, nerve_node student_logits,
                               nerve_node teacher_logits, const nerve_loss_options *options,
                               nerve_error *err);
+/* Hinton's mix of soft and hard targets: alpha * distillation (above) +
+ * (1 - alpha) * softmax cross-entropy of the student's logits (at T = 1)
+ * with class labels [N]: temperature, soft_weight (alpha), reduction. */
+nerve_node nerve_distillation_with_labels(nerve_graph *g, nerve_node student_logits,
+                                          nerve_node teacher_logits, nerve_node labels,
+                                          const nerve_loss_options *options, nerve_error *err);
 /* L-Softmax (Liu et al. 2016): logits must be nerve_linear(x, W, no bias);
  * the loss reads x and W from that node. margin, lambda. */
 nerve_node nerve_large_margin_softmax(nerve_graph *g, nerve_node logits, nerve_node labels,
@@ -1322,7 +1330,14 @@ typedef struct nerve_train_options {
     int64_t log_every;       /* also a log row every N steps (0: per epoch only) */
     void (*on_progress)(const nerve_progress *p, void *user);
     void (*on_epoch)(const nerve_epoch_report *r, void *user);
+    /* Called with each training batch's sample indices once it is loaded,
+     * before its forward pass: the place to fill inputs of the caller's own
+     * (a teacher's logits for distillation). NULL: none. */
+    void (*on_batch)(const int64_t *index, int64_t n, void *user);
     void *user;
+    /* The node trained on (e.g. a loss built on the model's output); 0: the
+     * model's loss. Validation always reports the model's loss. */
+    nerve_node loss;
 } nerve_train_options;
 
 /* Options from the model's settings: epochs, batch, seed; shuffle on. */

@@ -285,6 +285,29 @@ static void test_distillation_temperature_0_5_sum(void **state)
     check_distillation(*state, 0.5, NERVE_REDUCTION_SUM);
 }
 
+static void check_distillation_with_labels(gc_fixture *f, double temperature, double alpha,
+                                           nerve_reduction reduction)
+{
+    nerve_loss_options o = with_reduction(reduction);
+    o.temperature = temperature;
+    o.soft_weight = alpha;
+    nerve_node student = gc_random_param(f, "student", nerve_shape_2d(BATCH, CLASSES), 4, 0);
+    nerve_node teacher = gc_constant(f, "teacher", nerve_shape_2d(BATCH, CLASSES), 6);
+    nerve_node y = labels(f, CLASSES);
+    expect_close(gc_check_loss(f, nerve_distillation_with_labels(f->g, student, teacher, y, &o,
+                                                                 &f->err)),
+                 "distillation with labels");
+}
+
+static void test_distillation_with_labels(void **state)
+{
+    check_distillation_with_labels(*state, 4, 0.9, NERVE_REDUCTION_MEAN);
+}
+static void test_distillation_with_labels_alpha_0_3_sum(void **state)
+{
+    check_distillation_with_labels(*state, 2, 0.3, NERVE_REDUCTION_SUM);
+}
+
 /* L-Softmax on linear(x, W): x and W both take the gradient. */
 static void check_large_margin(gc_fixture *f, int margin, double lambda, nerve_reduction reduction)
 {
@@ -360,6 +383,8 @@ int main(void)
         GC_TEST(test_distillation),
         GC_TEST(test_distillation_temperature_4),
         GC_TEST(test_distillation_temperature_0_5_sum),
+        GC_TEST(test_distillation_with_labels),
+        GC_TEST(test_distillation_with_labels_alpha_0_3_sum),
         GC_TEST(test_large_margin_m1),
         GC_TEST(test_large_margin_m2),
         GC_TEST(test_large_margin_m3),

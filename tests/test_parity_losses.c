@@ -359,6 +359,44 @@ static void test_distillation_large_logits(void **state)
     check_distillation(*state, "distillation_large", 2, NERVE_REDUCTION_MEAN);
 }
 
+/* The soft loss mixed with the hard labels' cross-entropy: student, teacher
+ * and labels from the fixture; compares the loss and dstudent. */
+static void check_distillation_with_labels(parity *p, const char *case_name, double temperature,
+                                           double alpha, nerve_reduction reduction)
+{
+    nerve_loss_options o = with_reduction(reduction);
+    o.temperature = temperature;
+    o.soft_weight = alpha;
+    open_fixture(p, "losses_classification");
+    nerve_graph_free(p->g);
+    p->g = nerve_graph_new();
+    nerve_node student = case_param(p, case_name, "student", false);
+    nerve_node teacher = case_param(p, case_name, "teacher", true);
+    nerve_node labels = case_param(p, case_name, "labels", true);
+    nerve_node loss = test_require_node(
+        nerve_distillation_with_labels(p->g, student, teacher, labels, &o, &p->err), &p->err);
+    run(p, loss);
+    expect(p, case_name, "loss", loss, false);
+    expect(p, case_name, "dstudent", student, true);
+}
+
+static void test_distillation_with_labels(void **state)
+{
+    check_distillation_with_labels(*state, "distillation_labels", 4, 0.9, NERVE_REDUCTION_MEAN);
+}
+
+static void test_distillation_with_labels_alpha_0_3_sum(void **state)
+{
+    check_distillation_with_labels(*state, "distillation_labels_a0.3_sum", 2, 0.3,
+                                   NERVE_REDUCTION_SUM);
+}
+
+static void test_distillation_with_labels_large_logits(void **state)
+{
+    check_distillation_with_labels(*state, "distillation_labels_large", 2, 0.5,
+                                   NERVE_REDUCTION_MEAN);
+}
+
 /* logits = linear(x, W) without bias; compares the loss, dx and dW. */
 static void check_large_margin(parity *p, const char *case_name, int margin, double lambda,
                                nerve_reduction reduction)
@@ -455,6 +493,9 @@ int main(void)
         PARITY_TEST(test_distillation_temperature_4),
         PARITY_TEST(test_distillation_temperature_2_sum),
         PARITY_TEST(test_distillation_large_logits),
+        PARITY_TEST(test_distillation_with_labels),
+        PARITY_TEST(test_distillation_with_labels_alpha_0_3_sum),
+        PARITY_TEST(test_distillation_with_labels_large_logits),
         PARITY_TEST(test_large_margin_m1),
         PARITY_TEST(test_large_margin_m2),
         PARITY_TEST(test_large_margin_m3),

@@ -24,6 +24,7 @@ int cmd_predict(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_augment(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
+int cmd_distill(int argc, char **argv);
 
 /* Prints "nerve: <message>" on stderr and returns exit_code. */
 int cli_fail(const nerve_error *err, int exit_code);
@@ -41,6 +42,24 @@ int cli_load_model(const char *cfg_path, const char *const *sets, const char *co
                    nerve_model **out);
 /* Loads the weights (and the normalisation they were trained with) into m. */
 int cli_load_weights(nerve_model *m, const char *weights_path);
+
+/* The flags of train and distill that stand for config entries, as
+ * overrides: --epochs, --batch, --seed and --lr are net.epochs=N,
+ * net.batch=N, net.seed=N and optimizer.lr=X (each NULL when not given).
+ * items is NULL-terminated and points into text. */
+typedef struct cli_train_overrides {
+    char text[4][48];
+    const char *items[5];
+} cli_train_overrides;
+void cli_train_overrides_make(cli_train_overrides *o, const int64_t *epochs,
+                              const int64_t *batch, const int64_t *seed, const double *lr);
+
+/* What train and distill share (cmd_train.c): that the directory of path
+ * can be written, checked before training; saving the weights; the test
+ * set's loss and accuracy. Each returns an exit code. */
+int cli_check_save_directory(const char *path);
+int cli_save_weights(nerve_model *m, const char *path);
+int cli_evaluate_test(nerve_model *m, const nerve_dataset *test);
 
 /* JSON has no NaN or infinity (and jansson refuses them): those are null. */
 json_t *cli_json_number(double v);

@@ -45,19 +45,9 @@ static void print_baselines(const nerve_model *m, const nerve_dataset *train,
     fflush(stdout);
 }
 
-/* The shortest text that reads back as v: "optimizer.lr=0.1" in messages,
- * not 0.10000000000000001. */
-static void format_real(double v, char *buf, size_t size)
-{
-    for (int precision = 1; precision <= 17; precision++) {
-        snprintf(buf, size, "%.*g", precision, v);
-        if (strtod(buf, NULL) == v) return;
-    }
-}
-
 /* Whether the weights can be saved at all, checked before training rather
  * than found out after it: the save writes a temporary file beside path. */
-static int check_save_directory(const char *path)
+int cli_check_save_directory(const char *path)
 {
     const char *slash = strrchr(path, '/');
     char directory[4096];
@@ -71,7 +61,7 @@ static int check_save_directory(const char *path)
     return CLI_EXIT_FAILURE;
 }
 
-static int save_weights(nerve_model *m, const char *path)
+int cli_save_weights(nerve_model *m, const char *path)
 {
     nerve_error err = {0};
     nerve_status status = nerve_model_save_weights(m, path, &err);
@@ -81,7 +71,7 @@ static int save_weights(nerve_model *m, const char *path)
     return CLI_EXIT_OK;
 }
 
-static int evaluate_test(nerve_model *m, const nerve_dataset *test)
+int cli_evaluate_test(nerve_model *m, const nerve_dataset *test)
 {
     nerve_error err = {0};
     nerve_evaluation e;
@@ -98,7 +88,7 @@ static int evaluate_test(nerve_model *m, const nerve_dataset *test)
 static int train_and_report(nerve_model *m, const char *cfg_path, const char *init_path,
                             const char *save_path, nerve_train_options *options)
 {
-    int code = save_path ? check_save_directory(save_path) : CLI_EXIT_OK;
+    int code = save_path ? cli_check_save_directory(save_path) : CLI_EXIT_OK;
     if (!code && init_path) code = cli_load_weights(m, init_path);
     if (code) return code;
     nerve_dataset train = {0}, val = {0}, test = {0};
@@ -120,8 +110,8 @@ static int train_and_report(nerve_model *m, const char *cfg_path, const char *in
         /* A log file that cannot be written is a runtime failure, not bad input. */
         code = cli_fail(&err, status == NERVE_ERR_IO ? CLI_EXIT_FAILURE : cli_exit_code(status));
     } else {
-        if (save_path) code = save_weights(m, save_path);
-        if (!code && test.count) code = evaluate_test(m, &test);
+        if (save_path) code = cli_save_weights(m, save_path);
+        if (!code && test.count) code = cli_evaluate_test(m, &test);
     }
     nerve_dataset_free(&train);
     nerve_dataset_free(&val);
@@ -169,25 +159,14 @@ int cmd_train(int argc, char **argv)
         return cli_usage_error(&train_command, "--log-every needs --log FILE.csv");
     }
 
-    /* The flags are config overrides, validated with the file's own entries
-     * (batch and seed also shape the plan and the initial weights). */
-    char text[4][48], lr_text[32];
-    const char *flag_sets[5] = {NULL};
-    int n = 0;
-    if (options[OPT_EPOCHS].given)
-        snprintf(text[n++], sizeof text[0], "net.epochs=%lld", (long long)epochs);
-    if (options[OPT_BATCH].given)
-        snprintf(text[n++], sizeof text[0], "net.batch=%lld", (long long)batch);
-    if (options[OPT_SEED].given)
-        snprintf(text[n++], sizeof text[0], "net.seed=%lld", (long long)seed);
-    if (options[OPT_LR].given) {
-        format_real(lr, lr_text, sizeof lr_text);
-        snprintf(text[n++], sizeof text[0], "optimizer.lr=%s", lr_text);
-    }
-    for (int i = 0; i < n; i++) flag_sets[i] = text[i];
+    cli_train_overrides flags;
+    cli_train_overrides_make(&flags, options[OPT_EPOCHS].given ? &epochs : NULL,
+                             options[OPT_BATCH].given ? &batch : NULL,
+                             options[OPT_SEED].given ? &seed : NULL,
+                             options[OPT_LR].given ? &lr : NULL);
     cli_set_threads(threads);
     nerve_model *m;
-    code = cli_load_model(cfg_path, sets.items, flag_sets, &m);
+    code = cli_load_model(cfg_path, sets.items, flags.items, &m);
     cli_list_free(&sets);
     if (code) return code;
 

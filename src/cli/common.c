@@ -72,6 +72,32 @@ int cli_load_weights(nerve_model *m, const char *weights_path)
     return status ? cli_fail(&err, cli_exit_code(status)) : CLI_EXIT_OK;
 }
 
+/* The shortest text that reads back as v: "optimizer.lr=0.1" in messages,
+ * not 0.10000000000000001. */
+static void format_real(double v, char *buf, size_t size)
+{
+    for (int precision = 1; precision <= 17; precision++) {
+        snprintf(buf, size, "%.*g", precision, v);
+        if (strtod(buf, NULL) == v) return;
+    }
+}
+
+void cli_train_overrides_make(cli_train_overrides *o, const int64_t *epochs,
+                              const int64_t *batch, const int64_t *seed, const double *lr)
+{
+    int n = 0;
+    char lr_text[32];
+    if (epochs) snprintf(o->text[n++], sizeof o->text[0], "net.epochs=%lld", (long long)*epochs);
+    if (batch) snprintf(o->text[n++], sizeof o->text[0], "net.batch=%lld", (long long)*batch);
+    if (seed) snprintf(o->text[n++], sizeof o->text[0], "net.seed=%lld", (long long)*seed);
+    if (lr) {
+        format_real(*lr, lr_text, sizeof lr_text);
+        snprintf(o->text[n++], sizeof o->text[0], "optimizer.lr=%s", lr_text);
+    }
+    for (int i = 0; i < n; i++) o->items[i] = o->text[i];
+    o->items[n] = NULL;
+}
+
 json_t *cli_json_number(double v) { return isfinite(v) ? json_real(v) : json_null(); }
 
 int cli_json_print(json_t *value)

@@ -15,6 +15,7 @@ static const struct {
     {"info", cmd_info, "layers, output shapes, parameters and FLOPs of a network"},
     {"augment", cmd_augment, "a PNG grid of training images as [augment] changes them"},
     {"generate", cmd_generate, "sample text from a character model"},
+    {"distill", cmd_distill, "train a student network on a teacher's softened outputs"},
 };
 #define COMMAND_COUNT (int)(sizeof commands / sizeof commands[0])
 

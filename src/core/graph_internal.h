@@ -57,7 +57,7 @@ struct nerve_node_data {
         struct { nerve_activation kind; nerve_activation_params params; } activation;
         int64_t i[4];
         double f[4];
-        struct { nerve_reduction reduction; int margin; double param; } loss;
+        struct { nerve_reduction reduction; int margin; double param, soft_weight; } loss;
         nerve_pool2d_options pool;
         nerve_batch_norm_attr batch_norm;
         nerve_conv2d_options conv;

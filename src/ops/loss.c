@@ -12,6 +12,7 @@ nerve_loss_options nerve_loss_options_default(void)
                                 .beta = 1,
                                 .gamma = 2,
                                 .temperature = 1,
+                                .soft_weight = 0.9,
                                 .margin = 2};
 }
 

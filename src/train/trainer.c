@@ -73,18 +73,21 @@ typedef struct epoch_totals {
 
 /* One optimisation step on samples order[0..n), augmented when augment is
  * not NULL; returns the batch loss. */
-static double train_step(nerve_model *m, const nerve_dataset *train, const int64_t *order, int64_t n,
-                         nerve_augment *augment, metrics_log *log, epoch_totals *totals)
+static double train_step(nerve_model *m, const nerve_train_options *o, const nerve_dataset *train,
+                         const int64_t *order, int64_t n, nerve_augment *augment, metrics_log *log,
+                         epoch_totals *totals)
 {
     nerve_graph *g = m->graph;
+    nerve_node trained = o->loss > 0 ? o->loss : m->loss;
     nerve_batching_load(m, train, order, n);
+    if (o->on_batch) o->on_batch(order, n, o->user);
     if (augment) nerve_augment_apply(augment, nerve_node_value(g, m->input), n);
     nerve_graph_zero_grad(g);
-    nerve_graph_forward(g, m->loss);
-    nerve_graph_backward(g, m->loss);
+    nerve_graph_forward(g, trained);
+    nerve_graph_backward(g, trained);
     metrics_log_measure(log);
     nerve_optimizer_step(m->optimizer);
-    double loss = (double)nerve_node_value(g, m->loss)[0];
+    double loss = (double)nerve_node_value(g, trained)[0];
     totals->loss_sum += loss * (double)n;
     totals->seen += n;
     if (m->classes) {
@@ -165,7 +168,7 @@ nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve
             int64_t first = step * batch;
             int64_t n = train->count - first < batch ? train->count - first : batch;
             nerve_optimizer_set_lr(m->optimizer, scheduler.lr);
-            double loss = train_step(m, train, order + first, n, augment, &log, &totals);
+            double loss = train_step(m, o, train, order + first, n, augment, &log, &totals);
             double grad_norm = nerve_optimizer_grad_norm(m->optimizer);
             grad_norm_sum += grad_norm;
             epoch_steps++;

@@ -156,6 +156,13 @@ def distillation_loss(student, teacher, temperature, reduction="mean"):
     return temperature ** 2 * kl
 
 
+def distillation_with_labels(student, teacher, labels, temperature, alpha, reduction="mean"):
+    """Hinton et al. 2015's mix: alpha * the soft loss + (1 - alpha) * the
+    cross-entropy with the hard labels (at T = 1)."""
+    hard = F.cross_entropy(student, labels, reduction=reduction)
+    return alpha * distillation_loss(student, teacher, temperature, reduction) + (1 - alpha) * hard
+
+
 def make_classification():
     torch.manual_seed(13)
     logits_values, labels = classification_inputs()
@@ -225,6 +232,14 @@ def make_classification():
         s = leaf(student)
         record(tensors, name, {"student": s, "teacher": teacher},
                distillation_loss(s, teacher, temperature, reduction))
+    for name, temperature, alpha, reduction, student, teacher in (
+            ("distillation_labels", 4.0, 0.9, "mean", logits_values, teacher_values),
+            ("distillation_labels_a0.3_sum", 2.0, 0.3, "sum", logits_values, teacher_values),
+            ("distillation_labels_large", 2.0, 0.5, "mean", large_values, signed_large((6, 5)))):
+        s = leaf(student)
+        record(tensors, name, {"student": s, "teacher": teacher,
+                               "labels": labels_as_float(labels)},
+               distillation_with_labels(s, teacher, labels, temperature, alpha, reduction))
     return tensors
 
 
@@ -281,7 +296,7 @@ FIXTURES = [
      "binary_cross_entropy and binary_cross_entropy_with_logits (pos_weight) forward and backward"),
     ("losses_classification.safetensors", make_classification,
      "cross_entropy (weights, label smoothing), nll_loss, log_softmax, focal loss, "
-     "distillation forward and backward"),
+     "distillation (with and without labels) forward and backward"),
     ("losses_large_margin.safetensors", make_large_margin,
      "L-Softmax (margins 1-4, lambda) forward and backward"),
 ]
