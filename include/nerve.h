@@ -147,6 +147,12 @@ void nerve_graph_free(nerve_graph *g);
  * -1 with a message in err (bad input node, shapes that do not agree). */
 nerve_node nerve_input(nerve_graph *g, const char *name, nerve_shape sample_shape,
                        nerve_error *err);
+/* Makes backward also compute d(loss)/d(input), read with nerve_node_grad
+ * after nerve_graph_backward (or _from): how a gradient leaves a graph to be
+ * handed to another one's nerve_graph_backward_from. Set it before
+ * nerve_graph_plan, which gives the gradient its place in the arena. */
+nerve_status nerve_graph_set_input_grad(nerve_graph *g, nerve_node input, bool takes_grad,
+                                        nerve_error *err);
 /* A trainable tensor, stored in the graph's flat parameter buffer. */
 nerve_node nerve_param(nerve_graph *g, const char *name, nerve_shape shape, nerve_error *err);
 /* A buffer: a parameter that is state, not learned (batch norm's running
@@ -443,6 +449,16 @@ void nerve_graph_forward(nerve_graph *g, nerve_node target);
 /* Reverse-mode autodiff from a scalar node: accumulates into parameter
  * gradients (see nerve_graph_zero_grad). */
 void nerve_graph_backward(nerve_graph *g, nerve_node loss);
+/* Reverse-mode autodiff from any op node, given upstream = dL/d(node): as
+ * many values as the node has at the current batch (batch x per-sample, the
+ * layout of nerve_node_value). Accumulates into parameter gradients and into
+ * gradient-taking inputs exactly as nerve_graph_backward does from a scalar
+ * with gradient 1. With nerve_graph_set_input_grad it chains two graphs:
+ * forward G, copy G's output into D's input, forward and backward D, then
+ * nerve_graph_backward_from(G, G's output, D's input gradient). Fails when
+ * nothing trainable feeds node. */
+nerve_status nerve_graph_backward_from(nerve_graph *g, nerve_node node, const nerve_real *upstream,
+                                       nerve_error *err);
 void nerve_graph_zero_grad(nerve_graph *g);
 
 /* Introspection. Pointers stay valid until the next nerve_graph_plan. */
@@ -459,6 +475,10 @@ bool nerve_node_is_param(const nerve_graph *g, nerve_node n); /* buffers include
 bool nerve_node_is_buffer(const nerve_graph *g, nerve_node n);
 /* Freezing keeps a parameter out of backward and of optimizer updates. */
 void nerve_node_set_frozen(nerve_graph *g, nerve_node n, bool frozen);
+/* Freezes (or unfreezes) every parameter whose name starts with prefix
+ * ("disc." for a discriminator's layers); buffers stay frozen. Returns how
+ * many parameters it set. */
+int nerve_graph_freeze_prefix(nerve_graph *g, const char *prefix, bool frozen);
 bool nerve_node_frozen(const nerve_graph *g, nerve_node n);
 /* Floating-point operations of one sample's forward pass through node n. */
 int64_t nerve_node_flops(const nerve_graph *g, nerve_node n);

@@ -34,6 +34,7 @@ void nerve_graph_free(nerve_graph *g)
 }
 
 static bool valid_node(const nerve_graph *g, int n) { return n >= 0 && n < g->node_count; }
+static void propagate_needs_grad(nerve_graph *g);
 
 static nerve_status check_new_name(const nerve_graph *g, const char *name, nerve_error *err)
 {
@@ -106,6 +107,21 @@ nerve_node nerve_input(nerve_graph *g, const char *name, nerve_shape sample_shap
     return g->node_count - 1;
 }
 
+nerve_status nerve_graph_set_input_grad(nerve_graph *g, nerve_node input, bool takes_grad,
+                                        nerve_error *err)
+{
+    if (!valid_node(g, input) || g->nodes[input].kind != NERVE_NODE_INPUT)
+        return nerve_error_set(err, NERVE_ERR_INVALID, "set_input_grad: node %d is not an input",
+                               input);
+    if (g->arena)
+        return nerve_error_set(err, NERVE_ERR_INVALID,
+                               "set_input_grad '%s': the graph is already planned",
+                               g->nodes[input].name);
+    g->nodes[input].takes_grad = takes_grad;
+    propagate_needs_grad(g);
+    return NERVE_OK;
+}
+
 /* Parameters live in one flat buffer that grows as they are declared; node
  * pointers into it are refreshed after each growth. */
 static void refresh_param_pointers(nerve_graph *g)
@@ -176,13 +192,14 @@ nerve_node nerve_integer_buffer(nerve_graph *g, const char *name, nerve_shape sh
     return n;
 }
 
-/* A node needs a gradient when some trainable parameter feeds it. */
+/* A node needs a gradient when some trainable parameter or gradient-taking
+ * input feeds it. */
 static void propagate_needs_grad(nerve_graph *g)
 {
     for (int i = 0; i < g->node_count; i++) {
         nerve_node_data *n = &g->nodes[i];
         if (n->kind == NERVE_NODE_INPUT) {
-            n->needs_grad = false;
+            n->needs_grad = n->takes_grad;
         } else if (n->kind == NERVE_NODE_PARAM) {
             n->needs_grad = !n->frozen;
         } else {
@@ -298,6 +315,7 @@ nerve_status nerve_graph_plan(nerve_graph *g, int64_t max_batch, nerve_error *er
         if (n->kind == NERVE_NODE_OP && n->op->aliases_input) continue;
         total += round_up((size_t)numel);
         if (n->kind == NERVE_NODE_OP) total += round_up((size_t)numel) + round_up((size_t)n->aux_size);
+        if (n->takes_grad) total += round_up((size_t)numel);
     }
     total += round_up((size_t)workspace);
     nerve_real *arena = NULL;
@@ -330,6 +348,9 @@ nerve_status nerve_graph_plan(nerve_graph *g, int64_t max_batch, nerve_error *er
             used += round_up((size_t)n->capacity);
             n->aux = arena + used;
             used += round_up((size_t)n->aux_size);
+        } else if (n->takes_grad) {
+            n->grad = arena + used;
+            used += round_up((size_t)n->capacity);
         } else {
             n->grad = NULL;
         }
@@ -386,22 +407,50 @@ void nerve_graph_forward(nerve_graph *g, nerve_node target)
     }
 }
 
-void nerve_graph_backward(nerve_graph *g, nerve_node loss)
+/* Seeds node's gradient with upstream (all ones when NULL) and runs the ops
+ * it depends on in reverse; each op adds into its inputs' gradients, so the
+ * gradients of ops and gradient-taking inputs are zeroed first. */
+static void backward_seeded(nerve_graph *g, nerve_node node, const nerve_real *upstream)
 {
-    if (!valid_node(g, loss)) return;
-    nerve_node_data *l = &g->nodes[loss];
-    if (!l->grad) return;
-    mark_needed(g, loss);
-    for (int i = 0; i <= loss; i++) {
+    nerve_node_data *l = &g->nodes[node];
+    mark_needed(g, node);
+    for (int i = 0; i <= node; i++) {
         nerve_node_data *n = &g->nodes[i];
-        if (n->kind == NERVE_NODE_OP && n->needs_grad && g->needed[i] && !n->op->aliases_input)
+        bool owns_grad = n->kind == NERVE_NODE_INPUT ||
+                         (n->kind == NERVE_NODE_OP && !n->op->aliases_input);
+        if (owns_grad && n->needs_grad && g->needed[i])
             memset(n->grad, 0, (size_t)nerve_shape_numel(&n->shape) * sizeof *n->grad);
     }
-    for (int64_t j = 0, m = nerve_shape_numel(&l->shape); j < m; j++) l->grad[j] = 1;
-    for (int i = loss; i >= 0; i--) {
+    int64_t m = nerve_shape_numel(&l->shape);
+    if (upstream)
+        memcpy(l->grad, upstream, (size_t)m * sizeof *l->grad);
+    else
+        for (int64_t j = 0; j < m; j++) l->grad[j] = 1;
+    for (int i = node; i >= 0; i--) {
         nerve_node_data *n = &g->nodes[i];
         if (n->kind == NERVE_NODE_OP && n->needs_grad && g->needed[i]) n->op->backward(g, n);
     }
+}
+
+void nerve_graph_backward(nerve_graph *g, nerve_node loss)
+{
+    if (!valid_node(g, loss) || !g->nodes[loss].grad) return;
+    backward_seeded(g, loss, NULL);
+}
+
+nerve_status nerve_graph_backward_from(nerve_graph *g, nerve_node node, const nerve_real *upstream,
+                                       nerve_error *err)
+{
+    if (!valid_node(g, node) || g->nodes[node].kind != NERVE_NODE_OP)
+        return nerve_error_set(err, NERVE_ERR_INVALID, "backward_from: node %d is not an op",
+                               node);
+    if (!g->nodes[node].grad)
+        return nerve_error_set(err, NERVE_ERR_INVALID,
+                               "backward_from '%s': no trainable parameter or gradient-taking "
+                               "input feeds it (or the graph is not planned)",
+                               g->nodes[node].name);
+    backward_seeded(g, node, upstream);
+    return NERVE_OK;
 }
 
 void nerve_graph_zero_grad(nerve_graph *g)
@@ -451,14 +500,35 @@ bool nerve_node_is_param(const nerve_graph *g, nerve_node n)
     return valid_node(g, n) && g->nodes[n].kind == NERVE_NODE_PARAM;
 }
 
-void nerve_node_set_frozen(nerve_graph *g, nerve_node n, bool frozen)
+/* Sets one parameter's flag and its optimizer mask; the caller then
+ * propagates needs_grad once. */
+static void mark_frozen(nerve_graph *g, nerve_node_data *d, bool frozen)
 {
-    if (!nerve_node_is_param(g, n) || g->nodes[n].buffer) return;
-    nerve_node_data *d = &g->nodes[n];
     d->frozen = frozen;
     memset(g->trainable + d->param_offset, frozen ? 0 : 1,
            (size_t)nerve_shape_numel(&d->shape));
+}
+
+void nerve_node_set_frozen(nerve_graph *g, nerve_node n, bool frozen)
+{
+    if (!nerve_node_is_param(g, n) || g->nodes[n].buffer) return;
+    mark_frozen(g, &g->nodes[n], frozen);
     propagate_needs_grad(g);
+}
+
+int nerve_graph_freeze_prefix(nerve_graph *g, const char *prefix, bool frozen)
+{
+    int count = 0;
+    size_t length = strlen(prefix);
+    for (int i = 0; i < g->node_count; i++) {
+        nerve_node_data *d = &g->nodes[i];
+        if (d->kind != NERVE_NODE_PARAM || d->buffer || strncmp(d->name, prefix, length) != 0)
+            continue;
+        mark_frozen(g, d, frozen);
+        count++;
+    }
+    propagate_needs_grad(g);
+    return count;
 }
 
 bool nerve_node_is_buffer(const nerve_graph *g, nerve_node n)

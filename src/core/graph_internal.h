@@ -74,6 +74,7 @@ struct nerve_node_data {
     int64_t workspace_size;
     bool needs_grad;                     /* a gradient flows into this node */
     bool frozen;                         /* params only */
+    bool takes_grad;                     /* inputs only: backward fills grad */
     bool buffer;                         /* params only: state, never trained (running_mean) */
     bool integer;                        /* buffers only: a count, saved as int64 */
     bool batched;                        /* dim[0] is the batch */
