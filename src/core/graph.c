@@ -444,7 +444,7 @@ nerve_status nerve_graph_backward_from(nerve_graph *g, nerve_node node, const ne
     if (!valid_node(g, node) || g->nodes[node].kind != NERVE_NODE_OP)
         return nerve_error_set(err, NERVE_ERR_INVALID, "backward_from: node %d is not an op",
                                node);
-    if (!g->nodes[node].grad)
+    if (!g->nodes[node].needs_grad || !g->nodes[node].grad)
         return nerve_error_set(err, NERVE_ERR_INVALID,
                                "backward_from '%s': no trainable parameter or gradient-taking "
                                "input feeds it (or the graph is not planned)",

@@ -1,0 +1,219 @@
+/* Two separate graphs chained through a gradient-taking input and
+ * nerve_graph_backward_from give the gradients of one combined graph, and
+ * nerve_graph_freeze_prefix freezes a whole network by its name prefix. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "test_support.h"
+
+#define BATCH 3
+#define NOISE 3
+#define SAMPLE 5
+
+static nerve_node dense_tanh(nerve_graph *g, const char *name, nerve_node x, int64_t in,
+                             int64_t out, bool activate, nerve_error *err)
+{
+    char weight[64], bias[64];
+    snprintf(weight, sizeof weight, "%s.weight", name);
+    snprintf(bias, sizeof bias, "%s.bias", name);
+    nerve_node w = test_require_node(nerve_param(g, weight, nerve_shape_2d(out, in), err), err);
+    nerve_node b = test_require_node(nerve_param(g, bias, nerve_shape_1d(out), err), err);
+    nerve_node y = test_require_node(nerve_linear(g, x, w, b, err), err);
+    if (!activate) return y;
+    return test_require_node(nerve_activate(g, y, NERVE_ACT_TANH, NULL, err), err);
+}
+
+/* Generator: noise [3] -> gen.fc1 (4) -> tanh -> gen.fc2 (5). */
+static nerve_node add_generator(nerve_graph *g, nerve_node z, nerve_error *err)
+{
+    nerve_node h = dense_tanh(g, "gen.fc1", z, NOISE, 4, true, err);
+    return dense_tanh(g, "gen.fc2", h, 4, SAMPLE, false, err);
+}
+
+/* Discriminator: sample [5] -> disc.fc1 (4) -> tanh -> disc.fc2 (1), MSE
+ * against a target. */
+static nerve_node add_discriminator(nerve_graph *g, nerve_node x, nerve_node target,
+                                    nerve_error *err)
+{
+    nerve_node h = dense_tanh(g, "disc.fc1", x, SAMPLE, 4, true, err);
+    nerve_node score = dense_tanh(g, "disc.fc2", h, 4, 1, false, err);
+    return test_require_node(nerve_mse(g, score, target, NULL, err), err);
+}
+
+/* Deterministic values that depend on the node's name, so that the same
+ * parameter gets the same weights in every graph. */
+static void fill_by_name(nerve_graph *g, nerve_node n)
+{
+    unsigned seed = 0;
+    for (const char *c = nerve_node_name(g, n); *c; c++) seed = seed * 31 + (unsigned char)*c;
+    nerve_shape shape = nerve_node_shape(g, n);
+    nerve_real *v = nerve_node_value(g, n);
+    for (int64_t i = 0; i < nerve_shape_numel(&shape); i++)
+        v[i] = (nerve_real)(0.8 * sin(0.37 * (double)(seed % 1000) + 1.3 * (double)i));
+}
+
+static void fill_all(nerve_graph *g)
+{
+    for (nerve_node n = 0; n < nerve_graph_node_count(g); n++)
+        if (nerve_node_is_param(g, n) || strcmp(nerve_node_op_name(g, n), "input") == 0)
+            fill_by_name(g, n);
+}
+
+static void assert_grads_match(nerve_graph *combined, nerve_graph *part)
+{
+    nerve_error err = {0};
+    int compared = 0;
+    for (nerve_node n = 0; n < nerve_graph_node_count(part); n++) {
+        if (!nerve_node_is_param(part, n)) continue;
+        nerve_node m = nerve_graph_find(combined, nerve_node_name(part, n));
+        assert_true(m >= 0);
+        nerve_shape shape = nerve_node_shape(part, n);
+        int64_t count = nerve_shape_numel(&shape);
+        float expected[64];
+        assert_true(count <= 64);
+        for (int64_t i = 0; i < count; i++) expected[i] = (float)nerve_node_grad(combined, m)[i];
+        test_assert_close(nerve_node_name(part, n), nerve_node_grad(part, n), expected, count,
+                          1e-5);
+        compared++;
+    }
+    assert_true(compared == 4);
+    (void)err;
+}
+
+static void test_chained_graphs_match_one_graph(void **state)
+{
+    (void)state;
+    nerve_error err = {0};
+
+    nerve_graph *combined = nerve_graph_new();
+    nerve_node z = nerve_input(combined, "z", nerve_shape_1d(NOISE), &err);
+    nerve_node t = nerve_input(combined, "t", nerve_shape_1d(1), &err);
+    nerve_node loss = add_discriminator(combined, add_generator(combined, z, &err), t, &err);
+    test_require_ok(nerve_graph_plan(combined, BATCH, &err), &err);
+    fill_all(combined);
+    nerve_graph_zero_grad(combined);
+    nerve_graph_forward(combined, loss);
+    nerve_graph_backward(combined, loss);
+
+    nerve_graph *gen = nerve_graph_new();
+    nerve_node gen_out = add_generator(gen, nerve_input(gen, "z", nerve_shape_1d(NOISE), &err),
+                                       &err);
+    test_require_ok(nerve_graph_plan(gen, BATCH, &err), &err);
+
+    nerve_graph *disc = nerve_graph_new();
+    nerve_node x = nerve_input(disc, "x", nerve_shape_1d(SAMPLE), &err);
+    test_require_ok(nerve_graph_set_input_grad(disc, x, true, &err), &err);
+    nerve_node disc_loss =
+        add_discriminator(disc, x, nerve_input(disc, "t", nerve_shape_1d(1), &err), &err);
+    test_require_ok(nerve_graph_plan(disc, BATCH, &err), &err);
+    fill_all(gen);
+    fill_all(disc);
+
+    /* Twice: each backward must recompute the input's gradient, not add to
+     * the previous one. */
+    for (int pass = 0; pass < 2; pass++) {
+        nerve_graph_zero_grad(gen);
+        nerve_graph_zero_grad(disc);
+        nerve_graph_forward(gen, gen_out);
+        memcpy(nerve_node_value(disc, x), nerve_node_value(gen, gen_out),
+               BATCH * SAMPLE * sizeof(nerve_real));
+        nerve_graph_forward(disc, disc_loss);
+        nerve_graph_backward(disc, disc_loss);
+        assert_non_null(nerve_node_grad(disc, x));
+        test_require_ok(nerve_graph_backward_from(gen, gen_out, nerve_node_grad(disc, x), &err),
+                        &err);
+    }
+    assert_grads_match(combined, gen);
+    assert_grads_match(combined, disc);
+
+    nerve_graph_free(combined);
+    nerve_graph_free(gen);
+    nerve_graph_free(disc);
+}
+
+static void test_chain_errors(void **state)
+{
+    (void)state;
+    nerve_error err = {0};
+    nerve_graph *g = nerve_graph_new();
+    nerve_node x = nerve_input(g, "x", nerve_shape_1d(2), &err);
+    nerve_node w = nerve_param(g, "w", nerve_shape_2d(2, 2), &err);
+    assert_int_equal(nerve_graph_set_input_grad(g, w, true, &err), NERVE_ERR_INVALID);
+    test_assert_message_contains(&err, "not an input");
+    nerve_node y = nerve_linear(g, x, w, -1, &err);
+    nerve_node_set_frozen(g, w, true);
+    test_require_ok(nerve_graph_plan(g, 2, &err), &err);
+    assert_int_equal(nerve_graph_set_input_grad(g, x, true, &err), NERVE_ERR_INVALID);
+    test_assert_message_contains(&err, "already planned");
+    nerve_real upstream[4] = {1, 1, 1, 1};
+    nerve_graph_forward(g, y);
+    assert_int_equal(nerve_graph_backward_from(g, y, upstream, &err), NERVE_ERR_INVALID);
+    test_assert_message_contains(&err, "no trainable parameter");
+    assert_int_equal(nerve_graph_backward_from(g, x, upstream, &err), NERVE_ERR_INVALID);
+    nerve_graph_free(g);
+}
+
+static void test_freeze_prefix(void **state)
+{
+    (void)state;
+    nerve_error err = {0};
+    nerve_graph *g = nerve_graph_new();
+    nerve_node z = nerve_input(g, "z", nerve_shape_1d(NOISE), &err);
+    nerve_node t = nerve_input(g, "t", nerve_shape_1d(1), &err);
+    nerve_node loss = add_discriminator(g, add_generator(g, z, &err), t, &err);
+    nerve_node stats = test_require_node(nerve_buffer(g, "disc.stats", nerve_shape_1d(2), &err),
+                                         &err);
+    test_require_ok(nerve_graph_plan(g, BATCH, &err), &err);
+    fill_all(g);
+
+    assert_int_equal(nerve_graph_freeze_prefix(g, "disc.", true), 4);
+    assert_int_equal(nerve_graph_freeze_prefix(g, "nothing.", true), 0);
+    assert_true(nerve_node_frozen(g, nerve_graph_find(g, "disc.fc1.weight")));
+    assert_false(nerve_node_frozen(g, nerve_graph_find(g, "gen.fc1.weight")));
+
+    nerve_real before[1024];
+    size_t count = nerve_graph_param_count(g);
+    assert_true(count <= 1024);
+    memcpy(before, nerve_graph_params(g), count * sizeof *before);
+    nerve_optimizer *opt = nerve_sgd_new(g, &(nerve_sgd_options){.lr = 0.5}, &err);
+    assert_non_null(opt);
+    nerve_graph_zero_grad(g);
+    nerve_graph_forward(g, loss);
+    nerve_graph_backward(g, loss);
+    nerve_optimizer_step(opt);
+    for (nerve_node n = 0; n < nerve_graph_node_count(g); n++) {
+        if (!nerve_node_is_param(g, n) || nerve_node_is_buffer(g, n)) continue;
+        nerve_real *value = nerve_node_value(g, n);
+        size_t offset = (size_t)(value - nerve_graph_params(g));
+        nerve_shape shape = nerve_node_shape(g, n);
+        bool changed = memcmp(value, before + offset,
+                              (size_t)nerve_shape_numel(&shape) * sizeof *value) != 0;
+        bool is_disc = strncmp(nerve_node_name(g, n), "disc.", 5) == 0;
+        assert_true(changed == !is_disc);
+    }
+
+    /* Unfreezing gives the discriminator back its gradients; the buffer stays frozen. */
+    assert_int_equal(nerve_graph_freeze_prefix(g, "disc.", false), 4);
+    assert_true(nerve_node_frozen(g, stats));
+    nerve_graph_zero_grad(g);
+    nerve_graph_forward(g, loss);
+    nerve_graph_backward(g, loss);
+    nerve_real *grad = nerve_node_grad(g, nerve_graph_find(g, "disc.fc2.weight"));
+    double total = 0;
+    for (int i = 0; i < 4; i++) total += fabs((double)grad[i]);
+    assert_true(total > 0);
+
+    nerve_optimizer_free(opt);
+    nerve_graph_free(g);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_chained_graphs_match_one_graph),
+        cmocka_unit_test(test_chain_errors),
+        cmocka_unit_test(test_freeze_prefix),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
