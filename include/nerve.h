@@ -456,7 +456,7 @@ void nerve_graph_backward(nerve_graph *g, nerve_node loss);
  * with gradient 1. With nerve_graph_set_input_grad it chains two graphs:
  * forward G, copy G's output into D's input, forward and backward D, then
  * nerve_graph_backward_from(G, G's output, D's input gradient). Fails when
- * nothing trainable feeds node. */
+ * no trainable parameter or gradient-taking input feeds node. */
 nerve_status nerve_graph_backward_from(nerve_graph *g, nerve_node node, const nerve_real *upstream,
                                        nerve_error *err);
 void nerve_graph_zero_grad(nerve_graph *g);

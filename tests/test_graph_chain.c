@@ -110,9 +110,12 @@ static void test_chained_graphs_match_one_graph(void **state)
     fill_all(gen);
     fill_all(disc);
 
-    /* Twice: each backward must recompute the input's gradient, not add to
-     * the previous one. */
-    for (int pass = 0; pass < 2; pass++) {
+    /* Several passes: each backward must recompute the input's gradient,
+     * not add to the previous one. */
+    for (int pass = 0; pass < 3; pass++) {
+        /* The last pass freezes the discriminator, as a GAN's generator step
+         * does: its input gradient must still flow. */
+        if (pass == 2) assert_int_equal(nerve_graph_freeze_prefix(disc, "disc.", true), 4);
         nerve_graph_zero_grad(gen);
         nerve_graph_zero_grad(disc);
         nerve_graph_forward(gen, gen_out);
@@ -125,6 +128,10 @@ static void test_chained_graphs_match_one_graph(void **state)
                         &err);
     }
     assert_grads_match(combined, gen);
+    nerve_graph_freeze_prefix(disc, "disc.", false);
+    nerve_graph_zero_grad(disc);
+    nerve_graph_forward(disc, disc_loss);
+    nerve_graph_backward(disc, disc_loss);
     assert_grads_match(combined, disc);
 
     nerve_graph_free(combined);
