@@ -43,16 +43,67 @@ int cli_load_model(const char *cfg_path, const char *const *sets, const char *co
 /* Loads the weights (and the normalisation they were trained with) into m. */
 int cli_load_weights(nerve_model *m, const char *weights_path);
 
-/* The flags of train and distill that stand for config entries, as
- * overrides: --epochs, --batch, --seed and --lr are net.epochs=N,
- * net.batch=N, net.seed=N and optimizer.lr=X (each NULL when not given).
- * items is NULL-terminated and points into text. */
+/* The training flags train and distill share: --set, --epochs, --batch,
+ * --lr, --seed, --threads, --init, --save, --log, --log-every, --steps and
+ * --no-shuffle. CLI_TRAIN_OPTIONS(flags, who, saved) puts their
+ * CLI_TRAIN_OPTION_COUNT entries, in that order, into a command's option
+ * table; `who` and `saved` word the help of --init ("start <who>from the
+ * weights in W") and --save ("save <saved> to W"). */
+typedef struct cli_train_flags {
+    cli_list sets;
+    int64_t epochs, batch, seed, threads, steps, log_every;
+    double lr;
+    const char *init_path, *save_path, *log_path;
+    bool no_shuffle;
+} cli_train_flags;
+
+enum {
+    CLI_TRAIN_OPT_SET, CLI_TRAIN_OPT_EPOCHS, CLI_TRAIN_OPT_BATCH, CLI_TRAIN_OPT_LR,
+    CLI_TRAIN_OPT_SEED, CLI_TRAIN_OPT_THREADS, CLI_TRAIN_OPT_INIT, CLI_TRAIN_OPT_SAVE,
+    CLI_TRAIN_OPT_LOG, CLI_TRAIN_OPT_LOG_EVERY, CLI_TRAIN_OPT_STEPS, CLI_TRAIN_OPT_NO_SHUFFLE,
+    CLI_TRAIN_OPTION_COUNT
+};
+
+#define CLI_TRAIN_OPTIONS(f, who, saved)                                                      \
+    CLI_SET_OPTION(&(f)->sets),                                                               \
+    CLI_INT("--epochs", "N", &(f)->epochs, 0, 1 << 20, "epochs (default: [net] epochs)"),     \
+    CLI_INT("--batch", "N", &(f)->batch, 1, 1 << 20, "batch size (default: [net] batch)"),    \
+    CLI_REAL("--lr", "X", &(f)->lr, "learning rate (default: [optimizer] lr)"),              \
+    CLI_INT("--seed", "N", &(f)->seed, 0, INT64_MAX,                                          \
+            "seed of the initial weights and the shuffling (default: [net] seed)"),           \
+    CLI_THREADS_OPTION(&(f)->threads),                                                        \
+    CLI_STRING("--init", "W", &(f)->init_path,                                                \
+               "start " who "from the weights in W (default: initialise from the seed)"),     \
+    CLI_STRING("--save", "W", &(f)->save_path,                                                \
+               "save " saved " to W, atomically (default: not saved)"),                       \
+    CLI_STRING("--log", "FILE.csv", &(f)->log_path,                                           \
+               "write training metrics as CSV (default: none)"),                              \
+    CLI_INT("--log-every", "N", &(f)->log_every, 1, INT64_MAX,                                \
+            "also log every N steps (default: once per epoch)"),                              \
+    CLI_INT("--steps", "N", &(f)->steps, 1, INT64_MAX,                                        \
+            "stop after N steps in all (default: no limit)"),                                 \
+    CLI_FLAG("--no-shuffle", &(f)->no_shuffle,                                                \
+             "keep the file's sample order (default: reshuffle every epoch)")
+
+/* After cli_parse, with `options` the first of the CLI_TRAIN_OPTIONS
+ * entries: a usage error for --log-every without --log (its exit code), or
+ * -1 when the flags are fine. */
+int cli_train_flags_check(const cli_command *command, const cli_option *options,
+                          const cli_train_flags *f);
+
+/* --epochs, --batch, --seed and --lr, those given, as the config overrides
+ * net.epochs=N, net.batch=N, net.seed=N and optimizer.lr=X. items is
+ * NULL-terminated and points into text. */
 typedef struct cli_train_overrides {
     char text[4][48];
     const char *items[5];
 } cli_train_overrides;
-void cli_train_overrides_make(cli_train_overrides *o, const int64_t *epochs,
-                              const int64_t *batch, const int64_t *seed, const double *lr);
+void cli_train_flags_overrides(const cli_option *options, const cli_train_flags *f,
+                               cli_train_overrides *o);
+
+/* The flags that are training options (--steps, --no-shuffle, --log,
+ * --log-every) set in t. */
+void cli_train_flags_apply(const cli_train_flags *f, nerve_train_options *t);
 
 /* What train and distill share (cmd_train.c): that the directory of path
  * can be written, checked before training; saving the weights; the test

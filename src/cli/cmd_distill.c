@@ -252,40 +252,19 @@ static int drop_student_flag(int argc, char **argv)
 
 int cmd_distill(int argc, char **argv)
 {
-    cli_list sets = {0};
-    int64_t epochs = 0, batch = 0, seed = 0, threads = 0, steps = 0, log_every = 0;
-    double lr = 0, temperature = 4;
-    const char *teacher_arg = NULL, *alpha_text = "0.9", *init_path = NULL, *save_path = NULL,
-               *log_path = NULL, *student_cfg;
-    bool no_shuffle = false;
+    cli_train_flags f = {0};
+    double temperature = 4;
+    const char *teacher_arg = NULL, *alpha_text = "0.9", *student_cfg;
     cli_option options[] = {
         CLI_STRING("--teacher", "T.cfg:W", &teacher_arg,
             "the teacher's config and trained weights (required)"),
         CLI_REAL("--temperature", "X", &temperature, "the softmaxes' temperature T (default: 4)"),
         CLI_STRING("--alpha", "A", &alpha_text,
             "weight in [0, 1] of the soft targets; 1 - A of the labels (default: 0.9)"),
-        CLI_SET_OPTION(&sets),
-        CLI_INT("--epochs", "N", &epochs, 0, 1 << 20, "epochs (default: [net] epochs)"),
-        CLI_INT("--batch", "N", &batch, 1, 1 << 20, "batch size (default: [net] batch)"),
-        CLI_REAL("--lr", "X", &lr, "learning rate (default: [optimizer] lr)"),
-        CLI_INT("--seed", "N", &seed, 0, INT64_MAX,
-            "seed of the initial weights and the shuffling (default: [net] seed)"),
-        CLI_THREADS_OPTION(&threads),
-        CLI_STRING("--init", "W", &init_path,
-            "start the student from the weights in W (default: initialise from the seed)"),
-        CLI_STRING("--save", "W", &save_path,
-            "save the student's weights to W, atomically (default: not saved)"),
-        CLI_STRING("--log", "FILE.csv", &log_path, "write training metrics as CSV (default: none)"),
-        CLI_INT("--log-every", "N", &log_every, 1, INT64_MAX,
-            "also log every N steps (default: once per epoch)"),
-        CLI_INT("--steps", "N", &steps, 1, INT64_MAX,
-            "stop after N steps in all (default: no limit)"),
-        CLI_FLAG("--no-shuffle", &no_shuffle,
-            "keep the file's sample order (default: reshuffle every epoch)"),
+        CLI_TRAIN_OPTIONS(&f, "the student ", "the student's weights"),
     };
-    enum { OPT_TEACHER, OPT_TEMPERATURE, OPT_ALPHA, OPT_SET, OPT_EPOCHS, OPT_BATCH, OPT_LR,
-           OPT_SEED, OPT_THREADS, OPT_INIT, OPT_SAVE, OPT_LOG, OPT_LOG_EVERY };
     const int option_count = (int)(sizeof options / sizeof options[0]);
+    const cli_option *train_flags = options + 3; /* after --teacher, --temperature, --alpha */
     argc = drop_student_flag(argc, argv);
     int code = cli_parse(&distill_command, options, option_count, argc, argv, &student_cfg);
     distill_settings s = {0};
@@ -297,37 +276,31 @@ int cmd_distill(int argc, char **argv)
                                teacher_arg);
     else if (code < 0 && !parse_alpha(alpha_text, &s.alpha))
         code = cli_usage_error(&distill_command, "--alpha must be in [0, 1], got '%s'", alpha_text);
-    else if (code < 0 && options[OPT_LOG_EVERY].given && !log_path)
-        code = cli_usage_error(&distill_command, "--log-every needs --log FILE.csv");
+    else if (code < 0)
+        code = cli_train_flags_check(&distill_command, train_flags, &f);
     if (code >= 0) {
-        cli_list_free(&sets);
+        cli_list_free(&f.sets);
         return code;
     }
     char teacher_cfg[4096];
     snprintf(teacher_cfg, sizeof teacher_cfg, "%.*s", (int)(colon - teacher_arg), teacher_arg);
 
-    cli_train_overrides flags;
-    cli_train_overrides_make(&flags, options[OPT_EPOCHS].given ? &epochs : NULL,
-                             options[OPT_BATCH].given ? &batch : NULL,
-                             options[OPT_SEED].given ? &seed : NULL,
-                             options[OPT_LR].given ? &lr : NULL);
-    cli_set_threads(threads);
+    cli_train_overrides overrides;
+    cli_train_flags_overrides(train_flags, &f, &overrides);
+    cli_set_threads(f.threads);
     s.temperature = temperature;
-    s.save_path = save_path;
+    s.save_path = f.save_path;
     nerve_model *teacher = NULL, *student = NULL;
     code = cli_load_model(teacher_cfg, NULL, NULL, &teacher);
-    if (!code) code = cli_load_model(student_cfg, sets.items, flags.items, &student);
-    cli_list_free(&sets);
+    if (!code) code = cli_load_model(student_cfg, f.sets.items, overrides.items, &student);
+    cli_list_free(&f.sets);
     if (!code) code = check_pair(teacher, teacher_cfg, student, student_cfg);
     if (!code) code = cli_load_weights(teacher, colon + 1);
-    if (!code && save_path) code = cli_check_save_directory(save_path);
-    if (!code && init_path) code = cli_load_weights(student, init_path);
+    if (!code && f.save_path) code = cli_check_save_directory(f.save_path);
+    if (!code && f.init_path) code = cli_load_weights(student, f.init_path);
     if (!code) {
         s.train = nerve_train_options_from(student);
-        s.train.max_steps = steps;
-        s.train.shuffle = !no_shuffle;
-        s.train.log_path = log_path;
-        s.train.log_every = log_every;
+        cli_train_flags_apply(&f, &s.train);
         code = distill(teacher, student, student_cfg, &s);
     }
     nerve_model_free(student);

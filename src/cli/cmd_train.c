@@ -121,61 +121,30 @@ static int train_and_report(nerve_model *m, const char *cfg_path, const char *in
 
 int cmd_train(int argc, char **argv)
 {
-    cli_list sets = {0};
-    int64_t epochs = 0, batch = 0, seed = 0, threads = 0, steps = 0, log_every = 0;
-    double lr = 0;
-    const char *init_path = NULL, *save_path = NULL, *log_path = NULL, *cfg_path;
-    bool no_shuffle = false;
+    cli_train_flags f = {0};
+    const char *cfg_path;
     cli_option options[] = {
-        CLI_SET_OPTION(&sets),
-        CLI_INT("--epochs", "N", &epochs, 0, 1 << 20, "epochs (default: [net] epochs)"),
-        CLI_INT("--batch", "N", &batch, 1, 1 << 20, "batch size (default: [net] batch)"),
-        CLI_REAL("--lr", "X", &lr, "learning rate (default: [optimizer] lr)"),
-        CLI_INT("--seed", "N", &seed, 0, INT64_MAX,
-            "seed of the initial weights and the shuffling (default: [net] seed)"),
-        CLI_THREADS_OPTION(&threads),
-        CLI_STRING("--init", "W", &init_path,
-            "start from the weights in W (default: initialise from the seed)"),
-        CLI_STRING("--save", "W", &save_path,
-            "save the trained weights to W, atomically (default: not saved)"),
-        CLI_STRING("--log", "FILE.csv", &log_path, "write training metrics as CSV (default: none)"),
-        CLI_INT("--log-every", "N", &log_every, 1, INT64_MAX,
-            "also log every N steps (default: once per epoch)"),
-        CLI_INT("--steps", "N", &steps, 1, INT64_MAX,
-            "stop after N steps in all (default: no limit)"),
-        CLI_FLAG("--no-shuffle", &no_shuffle,
-            "keep the file's sample order (default: reshuffle every epoch)"),
+        CLI_TRAIN_OPTIONS(&f, "", "the trained weights"),
     };
-    enum { OPT_SET, OPT_EPOCHS, OPT_BATCH, OPT_LR, OPT_SEED, OPT_THREADS, OPT_INIT, OPT_SAVE,
-           OPT_LOG, OPT_LOG_EVERY };
     const int option_count = (int)(sizeof options / sizeof options[0]);
     int code = cli_parse(&train_command, options, option_count, argc, argv, &cfg_path);
+    if (code < 0) code = cli_train_flags_check(&train_command, options, &f);
     if (code >= 0) {
-        cli_list_free(&sets);
+        cli_list_free(&f.sets);
         return code;
     }
-    if (options[OPT_LOG_EVERY].given && !log_path) {
-        cli_list_free(&sets);
-        return cli_usage_error(&train_command, "--log-every needs --log FILE.csv");
-    }
 
-    cli_train_overrides flags;
-    cli_train_overrides_make(&flags, options[OPT_EPOCHS].given ? &epochs : NULL,
-                             options[OPT_BATCH].given ? &batch : NULL,
-                             options[OPT_SEED].given ? &seed : NULL,
-                             options[OPT_LR].given ? &lr : NULL);
-    cli_set_threads(threads);
+    cli_train_overrides overrides;
+    cli_train_flags_overrides(options, &f, &overrides);
+    cli_set_threads(f.threads);
     nerve_model *m;
-    code = cli_load_model(cfg_path, sets.items, flags.items, &m);
-    cli_list_free(&sets);
+    code = cli_load_model(cfg_path, f.sets.items, overrides.items, &m);
+    cli_list_free(&f.sets);
     if (code) return code;
 
     nerve_train_options train_options = nerve_train_options_from(m);
-    train_options.max_steps = steps;
-    train_options.shuffle = !no_shuffle;
-    train_options.log_path = log_path;
-    train_options.log_every = log_every;
-    code = train_and_report(m, cfg_path, init_path, save_path, &train_options);
+    cli_train_flags_apply(&f, &train_options);
+    code = train_and_report(m, cfg_path, f.init_path, f.save_path, &train_options);
     nerve_model_free(m);
     return code;
 }

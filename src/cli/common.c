@@ -82,20 +82,39 @@ static void format_real(double v, char *buf, size_t size)
     }
 }
 
-void cli_train_overrides_make(cli_train_overrides *o, const int64_t *epochs,
-                              const int64_t *batch, const int64_t *seed, const double *lr)
+int cli_train_flags_check(const cli_command *command, const cli_option *options,
+                          const cli_train_flags *f)
+{
+    if (options[CLI_TRAIN_OPT_LOG_EVERY].given && !f->log_path)
+        return cli_usage_error(command, "--log-every needs --log FILE.csv");
+    return -1;
+}
+
+void cli_train_flags_overrides(const cli_option *options, const cli_train_flags *f,
+                               cli_train_overrides *o)
 {
     int n = 0;
     char lr_text[32];
-    if (epochs) snprintf(o->text[n++], sizeof o->text[0], "net.epochs=%lld", (long long)*epochs);
-    if (batch) snprintf(o->text[n++], sizeof o->text[0], "net.batch=%lld", (long long)*batch);
-    if (seed) snprintf(o->text[n++], sizeof o->text[0], "net.seed=%lld", (long long)*seed);
-    if (lr) {
-        format_real(*lr, lr_text, sizeof lr_text);
+    if (options[CLI_TRAIN_OPT_EPOCHS].given)
+        snprintf(o->text[n++], sizeof o->text[0], "net.epochs=%lld", (long long)f->epochs);
+    if (options[CLI_TRAIN_OPT_BATCH].given)
+        snprintf(o->text[n++], sizeof o->text[0], "net.batch=%lld", (long long)f->batch);
+    if (options[CLI_TRAIN_OPT_SEED].given)
+        snprintf(o->text[n++], sizeof o->text[0], "net.seed=%lld", (long long)f->seed);
+    if (options[CLI_TRAIN_OPT_LR].given) {
+        format_real(f->lr, lr_text, sizeof lr_text);
         snprintf(o->text[n++], sizeof o->text[0], "optimizer.lr=%s", lr_text);
     }
     for (int i = 0; i < n; i++) o->items[i] = o->text[i];
     o->items[n] = NULL;
+}
+
+void cli_train_flags_apply(const cli_train_flags *f, nerve_train_options *t)
+{
+    t->max_steps = f->steps;
+    t->shuffle = !f->no_shuffle;
+    t->log_path = f->log_path;
+    t->log_every = f->log_every;
 }
 
 json_t *cli_json_number(double v) { return isfinite(v) ? json_real(v) : json_null(); }
