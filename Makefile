@@ -6,13 +6,14 @@ MAKEFLAGS += --no-print-directory
 NPROC := $(shell nproc 2>/dev/null || echo 2)
 BUILD_DIR := build
 ASAN_DIR := build-asan
+MEMCHECK_DIR := build-memcheck
 CMAKE_FLAGS ?=
 
 # Leaks fail the sanitizer run; UBSan already aborts (-fno-sanitize-recover).
 SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1 \
                  UBSAN_OPTIONS=print_stacktrace=1
 
-.PHONY: all build run test bench bench-gemm install clean deps deps-bench
+.PHONY: all build run test bench bench-gemm install clean deps deps-bench check-memory
 
 all: build
 
@@ -74,4 +75,17 @@ install: build
 	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then ldconfig; fi
 
 clean:
-	rm -rf $(BUILD_DIR) $(ASAN_DIR)
+	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(MEMCHECK_DIR)
+
+# Every test under valgrind memcheck: leaks (definite, indirect) and memory
+# errors fail it. Slow (an hour or more on 2 cores); not part of `make test`,
+# whose ASan/UBSan build covers the same ground quickly. valgrind cannot
+# decode AVX-512, hence NERVE_NATIVE=OFF. CHECK_MEMORY_TESTS=regex limits it.
+CHECK_MEMORY_TESTS ?= .
+check-memory: deps
+	@command -v valgrind >/dev/null || { echo "check-memory needs: apt-get install valgrind"; exit 1; }
+	cmake -S . -B $(MEMCHECK_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNERVE_NATIVE=OFF \
+	      -DNERVE_VALGRIND=ON $(CMAKE_FLAGS)
+	cmake --build $(MEMCHECK_DIR) --parallel $(NPROC)
+	cd $(MEMCHECK_DIR) && OMP_NUM_THREADS=2 ctest --output-on-failure -j$(NPROC) --timeout 7200 \
+	    -R '$(CHECK_MEMORY_TESTS)'
