@@ -1186,7 +1186,8 @@ const char *nerve_loss_name(nerve_loss_kind kind);
 
 typedef enum nerve_normalize {
     NERVE_NORMALIZE_SCALE = 0, /* inputs / scale */
-    NERVE_NORMALIZE_STANDARDIZE /* (inputs / scale - mean) / std, from the training set */
+    NERVE_NORMALIZE_STANDARDIZE, /* (inputs / scale - mean) / std, from the training set */
+    NERVE_NORMALIZE_MINUS_ONE_ONE /* inputs / scale * 2 - 1: [0, scale] to a tanh's [-1, 1] */
 } nerve_normalize;
 
 typedef struct nerve_data_settings {
@@ -1263,6 +1264,9 @@ nerve_status nerve_model_check_tokens(const nerve_model *m, const float *inputs,
 /* Normalises ds as the training data were (after nerve_model_load_data or
  * with the statistics saved in the weights' metadata). */
 void nerve_model_normalize(const nerve_model *m, nerve_dataset *ds);
+/* The normalisation as one affine map: the network's input is
+ * pixel * gain + offset (pixel as the file holds it). */
+void nerve_model_input_transform(const nerve_model *m, double *gain, double *offset);
 /* The normalisation statistics, to save beside the weights. */
 void nerve_model_normalization(const nerve_model *m, double *mean, double *std);
 void nerve_model_set_normalization(nerve_model *m, double mean, double std);
