@@ -227,18 +227,6 @@ static bool parse_alpha(const char *text, double *alpha)
     return end != text && !*end && *alpha >= 0 && *alpha <= 1;
 }
 
-/* "--student S.cfg" is the command's one argument: dropping the word
- * --student leaves S.cfg as the positional argument. */
-static int drop_student_flag(int argc, char **argv)
-{
-    int n = 0;
-    for (int i = 0; i < argc; i++) {
-        if (i > 0 && strcmp(argv[i], "--student") == 0) continue;
-        argv[n++] = i > 0 && strncmp(argv[i], "--student=", 10) == 0 ? argv[i] + 10 : argv[i];
-    }
-    return n;
-}
-
 int cmd_distill(int argc, char **argv)
 {
     cli_train_flags f = {0};
@@ -254,7 +242,7 @@ int cmd_distill(int argc, char **argv)
     };
     const int option_count = (int)(sizeof options / sizeof options[0]);
     const cli_option *train_flags = options + 3; /* after --teacher, --temperature, --alpha */
-    argc = drop_student_flag(argc, argv);
+    argc = cli_flag_as_positional(argc, argv, "--student");
     int code = cli_parse(&distill_command, options, option_count, argc, argv, &student_cfg);
     distill_settings s = {0};
     const char *colon = teacher_arg ? strrchr(teacher_arg, ':') : NULL;
