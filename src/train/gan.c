@@ -129,7 +129,7 @@ static nerve_status gan_setup(gan_run *run, nerve_error *err)
         if (!run->log)
             return nerve_error_set(err, NERVE_ERR_IO, "%s: cannot write the log",
                                    run->o->log_path);
-        fprintf(run->log, "epoch,step,discriminator_loss,generator_loss,real_accuracy,"
+        fprintf(run->log, "kind,epoch,step,discriminator_loss,generator_loss,real_accuracy,"
                           "fake_accuracy,seconds\n");
     }
     return NERVE_OK;
@@ -234,12 +234,14 @@ static nerve_status generator_step(gan_run *run, double *loss, nerve_error *err)
     return NERVE_OK;
 }
 
-static void log_row(gan_run *run, const nerve_gan_report *r)
+/* As nerve train's metrics log: a step row leaves the seconds empty. */
+static void log_row(gan_run *run, const char *kind, const nerve_gan_report *r)
 {
     if (!run->log) return;
-    fprintf(run->log, "%d,%lld,%.6g,%.6g,%.6g,%.6g,%.3f\n", r->epoch, (long long)r->step,
-            r->discriminator_loss, r->generator_loss, r->real_accuracy, r->fake_accuracy,
-            r->seconds);
+    fprintf(run->log, "%s,%d,%lld,%.6g,%.6g,%.6g,%.6g,", kind, r->epoch, (long long)r->step,
+            r->discriminator_loss, r->generator_loss, r->real_accuracy, r->fake_accuracy);
+    if (strcmp(kind, "epoch") == 0) fprintf(run->log, "%.3f", r->seconds);
+    fputc('\n', run->log);
 }
 
 static nerve_gan_report report_of(const gan_totals *t, int epoch, int64_t step, double seconds)
@@ -262,7 +264,6 @@ static nerve_status train_epochs(gan_run *run, const nerve_dataset *real, int64_
     nerve_rng order_rng;
     nerve_rng_seed(&order_rng, o->seed ^ GAN_ORDER_STREAM);
     int64_t batches = real->count / run->batch, step = 0;
-    double start = nerve_seconds_now();
     for (int epoch = 1; epoch <= o->epochs; epoch++) {
         double epoch_start = nerve_seconds_now();
         gan_totals t = {0};
@@ -284,13 +285,13 @@ static nerve_status train_epochs(gan_run *run, const nerve_dataset *real, int64_
             t.g_loss += g_loss, t.g_steps++, step++;
             if (o->log_every > 0 && step % o->log_every == 0) {
                 last.g_loss = g_loss, last.g_steps = 1;
-                nerve_gan_report r = report_of(&last, epoch, step, nerve_seconds_now() - start);
-                log_row(run, &r);
+                nerve_gan_report r = report_of(&last, epoch, step, 0);
+                log_row(run, "step", &r);
             }
             if (o->max_steps > 0 && step >= o->max_steps) break;
         }
         nerve_gan_report r = report_of(&t, epoch, step, nerve_seconds_now() - epoch_start);
-        log_row(run, &r);
+        log_row(run, "epoch", &r);
         if (o->on_epoch) {
             nerve_status st = o->on_epoch(&r, o->user, err);
             if (st != NERVE_OK) return st;
