@@ -147,6 +147,10 @@ assert rows and all(float(r["generator_loss"]) < 0 for r in rows)
 EOF
 contains out.txt "epoch 1/2"
 
+# k = 2: two D steps per G step, so 10 batches make 5 G steps; G.cfg as the bare argument.
+run 0 gan g.cfg --discriminator d.cfg --k 2 --epochs 1 --log k2.csv --log-every 1 --threads 1
+[ "$(grep -c '^step,' k2.csv)" -eq 5 ] && grep -q '^epoch,1,5,' k2.csv || fail "--k 2: $(cat k2.csv)"
+
 # one_line_error CODE PATTERN ARGS...: nerve ARGS fails with CODE and one line holding PATTERN.
 one_line_error() {
     local code=$1 pattern=$2

@@ -172,7 +172,7 @@ static double judge(gan_run *run, nerve_real target, int64_t *correct)
 }
 
 /* One D step: real batch order[0..batch) against 1, fresh fakes against 0. */
-static double discriminator_step(gan_run *run, const nerve_dataset *real, const int64_t *order,
+static void discriminator_step(gan_run *run, const nerve_dataset *real, const int64_t *order,
                                  gan_totals *t)
 {
     nerve_graph *dg = run->dg;
@@ -188,21 +188,21 @@ static double discriminator_step(gan_run *run, const nerve_dataset *real, const 
     t->judged += run->batch;
     t->d_loss += loss;
     t->d_steps++;
-    return loss;
 }
 
 /* One G step on the fakes of the last D step (G's activations still hold
  * them), judged by the updated D with its parameters frozen. */
-static nerve_status generator_step(gan_run *run, double *loss, nerve_error *err)
+static nerve_status generator_step(gan_run *run, gan_totals *t, nerve_error *err)
 {
     nerve_graph *dg = run->dg;
+    double loss;
     freeze_discriminator(run, true);
     feed_fakes(run);
     if (run->o->loss == NERVE_GAN_NON_SATURATING) {
         fill_targets(run, 1);
         nerve_graph_forward(dg, run->d->loss);
         nerve_graph_backward(dg, run->d->loss);
-        *loss = (double)nerve_node_value(dg, run->d->loss)[0];
+        loss = (double)nerve_node_value(dg, run->d->loss)[0];
     } else {
         /* L = mean log(1 - sigmoid(l)) = -mean softplus(l), so dL/dl =
          * -sigmoid(l) / N (no / N for a summed loss), seeded at the logit. */
@@ -218,7 +218,7 @@ static nerve_status generator_step(gan_run *run, double *loss, nerve_error *err)
             sum -= softplus;
             run->upstream[i] = (nerve_real)(-per / (1 + exp(-l)));
         }
-        *loss = sum * per;
+        loss = sum * per;
         nerve_status st = nerve_graph_backward_from(dg, run->d->output, run->upstream, err);
         if (st != NERVE_OK) {
             freeze_discriminator(run, false);
@@ -231,7 +231,17 @@ static nerve_status generator_step(gan_run *run, double *loss, nerve_error *err)
                                                 nerve_node_grad(dg, run->d->input), err);
     if (st != NERVE_OK) return st;
     nerve_optimizer_step(run->g->optimizer);
+    t->g_loss += loss;
+    t->g_steps++;
     return NERVE_OK;
+}
+
+static void totals_add(gan_totals *into, const gan_totals *t)
+{
+    into->d_loss += t->d_loss, into->g_loss += t->g_loss;
+    into->d_steps += t->d_steps, into->g_steps += t->g_steps;
+    into->real_correct += t->real_correct, into->fake_correct += t->fake_correct;
+    into->judged += t->judged;
 }
 
 /* As nerve train's metrics log: a step row leaves the seconds empty. */
@@ -270,21 +280,21 @@ static nerve_status train_epochs(gan_run *run, const nerve_dataset *real, int64_
         nerve_rng_shuffle(&order_rng, order, real->count);
         for (int64_t b = 0; b < batches; b++) {
             gan_totals last = {0};
-            double d_loss = discriminator_step(run, real, order + b * run->batch, &last);
-            t.d_loss += d_loss, t.d_steps++, t.judged += last.judged;
-            t.real_correct += last.real_correct, t.fake_correct += last.fake_correct;
-            if ((b + 1) % o->k) continue;
-            double g_loss;
-            nerve_status st = generator_step(run, &g_loss, err);
-            if (st != NERVE_OK) return st;
-            if (!isfinite(d_loss) || !isfinite(g_loss))
+            discriminator_step(run, real, order + b * run->batch, &last);
+            bool g_step = (b + 1) % o->k == 0;
+            if (g_step) {
+                nerve_status st = generator_step(run, &last, err);
+                if (st != NERVE_OK) return st;
+                step++;
+            }
+            totals_add(&t, &last);
+            if (!isfinite(last.d_loss) || !isfinite(last.g_loss))
                 return nerve_error_set(err, NERVE_ERR_NUMERIC,
-                                       "epoch %d, step %lld: the losses are not finite "
-                                       "(discriminator %g, generator %g)",
-                                       epoch, (long long)step + 1, d_loss, g_loss);
-            t.g_loss += g_loss, t.g_steps++, step++;
+                                       "epoch %d, generator step %lld: the losses are not "
+                                       "finite (discriminator %g, generator %g)",
+                                       epoch, (long long)step, last.d_loss, last.g_loss);
+            if (!g_step) continue;
             if (o->log_every > 0 && step % o->log_every == 0) {
-                last.g_loss = g_loss, last.g_steps = 1;
                 nerve_gan_report r = report_of(&last, epoch, step, 0);
                 log_row(run, "step", &r);
             }
