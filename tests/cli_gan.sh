@@ -171,6 +171,8 @@ one_line_error 2 "missing --discriminator D.cfg" gan --generator g.cfg
 one_line_error 2 "--classifier expects C.cfg:W" \
     gan --generator g.cfg --discriminator d.cfg --classifier c.cfg
 one_line_error 3 "must output one logit" gan --generator g.cfg --discriminator c.cfg
+one_line_error 1 "nogrids: cannot write the sample grids there" \
+    gan --generator g.cfg --discriminator d.cfg --samples-dir nogrids
 one_line_error 3 "fewer than k x batch" gan --generator g.cfg --discriminator d.cfg --k 11
 
 [ "$failures" -eq 0 ] || exit 1

@@ -3,10 +3,12 @@
  * of the generator's samples from one fixed noise batch shows the progress,
  * and a trained Fashion-MNIST classifier, if given, scores the samples
  * against real test images (nerve_class_score_of). */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/image_output.h"
@@ -325,6 +327,11 @@ int cmd_gan(int argc, char **argv)
         fprintf(stderr, "nerve: %s: the input is neither C x H x W nor a square image: no "
                         "sample grid\n", d_cfg);
         code = CLI_EXIT_INPUT;
+    }
+    if (!code && run.samples_dir && access(run.samples_dir, W_OK) != 0) {
+        fprintf(stderr, "nerve: %s: cannot write the sample grids there: %s\n", run.samples_dir,
+                strerror(errno));
+        code = CLI_EXIT_FAILURE;
     }
     if (!code && save_g) code = cli_check_save_directory(save_g);
     if (!code && save_d) code = cli_check_save_directory(save_d);
