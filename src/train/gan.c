@@ -339,23 +339,5 @@ nerve_status nerve_train_gan(nerve_model *generator, nerve_model *discriminator,
 nerve_status nerve_gan_sample(nerve_model *generator, const float *noise, int64_t count,
                               float *samples, nerve_error *err)
 {
-    nerve_graph *g = generator->graph;
-    int64_t batch = nerve_batch_or_all(generator->settings.batch, count);
-    nerve_status st = nerve_graph_plan(g, batch, err);
-    if (st != NERVE_OK) return st;
-    int64_t in = nerve_shape_numel(&generator->settings.input);
-    int64_t out = nerve_model_output_size(generator);
-    bool was_training = nerve_graph_training(g);
-    nerve_graph_set_training(g, false);
-    for (int64_t start = 0; start < count; start += batch) {
-        int64_t n = count - start < batch ? count - start : batch;
-        nerve_graph_set_batch(g, n, NULL);
-        nerve_real *z = nerve_node_value(g, generator->input);
-        for (int64_t i = 0; i < n * in; i++) z[i] = (nerve_real)noise[start * in + i];
-        nerve_graph_forward(g, generator->output);
-        const nerve_real *y = nerve_node_value(g, generator->output);
-        for (int64_t i = 0; i < n * out; i++) samples[start * out + i] = (float)y[i];
-    }
-    nerve_graph_set_training(g, was_training);
-    return NERVE_OK;
+    return nerve_model_run(generator, generator->output, noise, count, samples, err);
 }
