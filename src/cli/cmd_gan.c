@@ -272,7 +272,7 @@ int cmd_gan(int argc, char **argv)
 {
     const char *g_cfg, *d_cfg = NULL, *loss_text = "non-saturating", *classifier = NULL;
     const char *save_g = NULL, *save_d = NULL, *log_path = NULL;
-    int64_t k = 1, epochs = 0, batch = 0, seed = 0, threads = 0, steps = 0, log_every = 0;
+    int64_t k = 1, epochs = 0, batch = 0, seed = -1, threads = 0, steps = 0, log_every = 0;
     gan_cli run = {.score_samples = 1000};
     cli_option options[] = {
         CLI_STRING("--discriminator", "D.cfg", &d_cfg,
@@ -317,8 +317,8 @@ int cmd_gan(int argc, char **argv)
     char seed_set[48];
     snprintf(seed_set, sizeof seed_set, "net.seed=%lld", (long long)seed);
     /* G's [loss] is never computed; mse builds on any output shape. */
-    const char *g_sets[] = {"loss.type=mse", seed ? seed_set : NULL, NULL};
-    const char *d_sets[] = {seed ? seed_set : NULL, NULL};
+    const char *g_sets[] = {"loss.type=mse", seed >= 0 ? seed_set : NULL, NULL};
+    const char *d_sets[] = {seed >= 0 ? seed_set : NULL, NULL};
     code = cli_load_model(d_cfg, NULL, d_sets, &run.d);
     if (!code) code = cli_load_model(g_cfg, NULL, g_sets, &run.g);
     if (!code && classifier) code = load_classifier(&run, classifier);
