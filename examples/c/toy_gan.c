@@ -83,8 +83,8 @@ int main(void)
     nerve_node logit = need(nerve_dense(d, "disc.out", k, &logit_layer, &rng, &err), &err);
     nerve_node loss = need(nerve_bce_with_logits(d, logit, target, NULL, &err), &err);
 
-    if (nerve_graph_plan(g, BATCH, &err) != NERVE_OK || nerve_graph_plan(d, BATCH, &err) != NERVE_OK)
-        die(&err);
+    if (nerve_graph_plan(g, BATCH, &err) != NERVE_OK) die(&err);
+    if (nerve_graph_plan(d, BATCH, &err) != NERVE_OK) die(&err);
     nerve_optimizer *g_opt = adam(g, &err), *d_opt = adam(d, &err);
     size_t point_bytes = (size_t)BATCH * 2 * sizeof(nerve_real);
     double accuracy = 0;
