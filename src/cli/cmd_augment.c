@@ -8,9 +8,6 @@
 #include "cli/image_output.h"
 #include "io/atomic_file.h"
 
-/* Pixels between tiles, and their grey. */
-#define GRID_GAP 2
-#define GRID_BACKGROUND 128
 /* The most pixels a side of the grid may have. */
 #define GRID_MAX_SIDE 32768
 
@@ -22,55 +19,13 @@ static const cli_command augment_command = {
     "for 3 channels, otherwise the mean of the channels in grey. The file is written\n"
     "atomically. --seed N is the same as --set net.seed=N."};
 
-typedef struct grid_layout {
-    int64_t rows, columns;     /* images: a row per training image, the original first */
-    int64_t channels, height, width, zoom;
-    int64_t pixel_width, pixel_height;
-    int out_channels;          /* of the PNG: 3 for colour images, else 1 */
-} grid_layout;
-
-static int64_t grid_side(int64_t tiles, int64_t tile)
-{
-    return tiles * tile + (tiles - 1) * GRID_GAP;
-}
-
-/* The grey (or colour) bytes of one image tile, magnified zoom times, at
- * its place in the grid; values map from [low, high] to 0..255. */
-static void draw_tile(const grid_layout *l, const nerve_real *image, int64_t row, int64_t column,
-                      double low, double high, unsigned char *pixels)
-{
-    int64_t plane = l->height * l->width;
-    double to_byte = 255.0 / (high - low);
-    int64_t top = row * (l->height * l->zoom + GRID_GAP);
-    int64_t left = column * (l->width * l->zoom + GRID_GAP);
-    for (int64_t y = 0; y < l->height * l->zoom; y++) {
-        for (int64_t x = 0; x < l->width * l->zoom; x++) {
-            int64_t at = (y / l->zoom) * l->width + x / l->zoom;
-            unsigned char *out =
-                pixels + ((top + y) * l->pixel_width + left + x) * l->out_channels;
-            for (int k = 0; k < l->out_channels; k++) {
-                double v = 0;
-                if (l->out_channels == 3) {
-                    v = image[k * plane + at];
-                } else {
-                    for (int64_t c = 0; c < l->channels; c++) v += image[c * plane + at];
-                    v /= (double)l->channels;
-                }
-                double byte = (v - low) * to_byte + 0.5;
-                out[k] = (unsigned char)(byte < 0 ? 0 : byte > 255 ? 255 : byte);
-            }
-        }
-    }
-}
-
 /* originals: rows images; augmented: for each row, columns - 1 versions. */
-static unsigned char *draw_grid(const grid_layout *l, const nerve_real *originals,
+static unsigned char *draw_grid(const cli_grid *l, const nerve_real *originals,
                                 const nerve_real *augmented)
 {
     int64_t size = l->channels * l->height * l->width;
-    unsigned char *pixels = malloc((size_t)(l->pixel_width * l->pixel_height * l->out_channels));
+    unsigned char *pixels = cli_grid_canvas(l);
     if (!pixels) return NULL;
-    memset(pixels, GRID_BACKGROUND, (size_t)(l->pixel_width * l->pixel_height * l->out_channels));
     double low = originals[0], high = originals[0];
     for (int64_t i = 0; i < l->rows * size; i++) {
         if (originals[i] < low) low = originals[i];
@@ -78,10 +33,10 @@ static unsigned char *draw_grid(const grid_layout *l, const nerve_real *original
     }
     if (high <= low) high = low + 1;
     for (int64_t r = 0; r < l->rows; r++) {
-        draw_tile(l, originals + r * size, r, 0, low, high, pixels);
+        cli_grid_draw(l, originals + r * size, r, 0, low, high, pixels);
         for (int64_t c = 1; c < l->columns; c++)
-            draw_tile(l, augmented + (r * (l->columns - 1) + c - 1) * size, r, c, low, high,
-                      pixels);
+            cli_grid_draw(l, augmented + (r * (l->columns - 1) + c - 1) * size, r, c, low, high,
+                          pixels);
     }
     return pixels;
 }
@@ -92,16 +47,8 @@ static int write_grid(nerve_model *m, const nerve_dataset *train, int64_t rows, 
                       int64_t zoom, const char *out_path, nerve_atomic_file *file)
 {
     const nerve_model_settings *s = nerve_model_settings_of(m);
-    grid_layout l = {0};
-    l.rows = rows < train->count ? rows : train->count;
-    l.columns = samples + 1;
-    l.channels = s->input.dim[0];
-    l.height = s->input.dim[1];
-    l.width = s->input.dim[2];
-    l.zoom = zoom;
-    l.out_channels = l.channels == 3 ? 3 : 1;
-    l.pixel_width = grid_side(l.columns, l.width * zoom);
-    l.pixel_height = grid_side(l.rows, l.height * zoom);
+    cli_grid l = cli_grid_layout(rows < train->count ? rows : train->count, samples + 1,
+                                 s->input.dim[0], s->input.dim[1], s->input.dim[2], zoom);
     if (l.pixel_width > GRID_MAX_SIDE || l.pixel_height > GRID_MAX_SIDE) {
         return cli_usage_error(&augment_command,
                                "the grid would be %lldx%lld pixels (at most %d a side): ask for "

@@ -46,17 +46,6 @@ static void feed_teacher_logits(const int64_t *index, int64_t n, void *user)
             dst[i * run->classes + c] = (nerve_real)run->logits[index[i] * run->classes + c];
 }
 
-/* A model's input is pixel * gain + offset (nerve_augment_new's terms). */
-static void input_transform(const nerve_model *m, double *gain, double *offset)
-{
-    const nerve_data_settings *d = &nerve_model_settings_of(m)->data;
-    double mean, std;
-    nerve_model_normalization(m, &mean, &std);
-    bool standardize = d->normalize == NERVE_NORMALIZE_STANDARDIZE;
-    *gain = standardize ? 1 / (d->scale * std) : 1 / d->scale;
-    *offset = standardize ? -mean / std : 0;
-}
-
 /* m's logits (eval mode) for ds's samples, each input value x read as
  * x * gain + offset: the student's normalisation turned into the teacher's. */
 static nerve_status model_logits(nerve_model *m, const nerve_dataset *ds, double gain,
@@ -181,8 +170,8 @@ static int distill(nerve_model *teacher, nerve_model *student, const char *stude
                                             nerve_model_has_test_data(student) ? &test : NULL, &err);
     if (st) return cli_fail(&err, cli_exit_code(st));
     double tg, to, sg, so;
-    input_transform(teacher, &tg, &to);
-    input_transform(student, &sg, &so);
+    nerve_model_input_transform(teacher, &tg, &to);
+    nerve_model_input_transform(student, &sg, &so);
     double gain = tg / sg, offset = to - so * tg / sg;
 
     int64_t classes = nerve_model_classes(student);
@@ -238,18 +227,6 @@ static bool parse_alpha(const char *text, double *alpha)
     return end != text && !*end && *alpha >= 0 && *alpha <= 1;
 }
 
-/* "--student S.cfg" is the command's one argument: dropping the word
- * --student leaves S.cfg as the positional argument. */
-static int drop_student_flag(int argc, char **argv)
-{
-    int n = 0;
-    for (int i = 0; i < argc; i++) {
-        if (i > 0 && strcmp(argv[i], "--student") == 0) continue;
-        argv[n++] = i > 0 && strncmp(argv[i], "--student=", 10) == 0 ? argv[i] + 10 : argv[i];
-    }
-    return n;
-}
-
 int cmd_distill(int argc, char **argv)
 {
     cli_train_flags f = {0};
@@ -265,7 +242,7 @@ int cmd_distill(int argc, char **argv)
     };
     const int option_count = (int)(sizeof options / sizeof options[0]);
     const cli_option *train_flags = options + 3; /* after --teacher, --temperature, --alpha */
-    argc = drop_student_flag(argc, argv);
+    argc = cli_flag_as_positional(argc, argv, "--student");
     int code = cli_parse(&distill_command, options, option_count, argc, argv, &student_cfg);
     distill_settings s = {0};
     const char *colon = teacher_arg ? strrchr(teacher_arg, ':') : NULL;

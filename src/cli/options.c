@@ -181,3 +181,15 @@ void cli_print_help(const cli_command *command, const cli_option *options, int o
     }
     fprintf(out, "  %-*s  %s\n", width, "-h, --help", "show this help and exit");
 }
+
+int cli_flag_as_positional(int argc, char **argv, const char *flag)
+{
+    size_t len = strlen(flag);
+    int n = 0;
+    for (int i = 0; i < argc; i++) {
+        if (i > 0 && strcmp(argv[i], flag) == 0) continue;
+        bool joined = i > 0 && strncmp(argv[i], flag, len) == 0 && argv[i][len] == '=';
+        argv[n++] = joined ? argv[i] + len + 1 : argv[i];
+    }
+    return n;
+}

@@ -73,5 +73,9 @@ int cli_usage_error(const cli_command *command, const char *fmt, ...)
 #endif
     ;
 void cli_list_free(cli_list *list);
+/* For a command whose one argument reads as a flag ("--student S.cfg"):
+ * drops the word `flag` (and the "flag=" of "flag=VALUE") from argv, which
+ * leaves the value as the positional argument; returns the new argc. */
+int cli_flag_as_positional(int argc, char **argv, const char *flag);
 
 #endif

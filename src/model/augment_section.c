@@ -84,9 +84,7 @@ nerve_augment *nerve_model_augment_new(const nerve_model *m, uint64_t seed, nerv
                         "[augment] enables no transform (set e.g. flip = 0.5 or crop_padding = 4)");
         return NULL;
     }
-    /* A batch value is (pixel / scale - mean) / std (nerve_model_normalize). */
-    bool standardized = s->data.normalize == NERVE_NORMALIZE_STANDARDIZE;
-    double mean = standardized ? m->mean : 0, std = standardized ? m->std : 1;
-    return nerve_augment_new(&s->augment, s->input, 1 / (s->data.scale * std), -mean / std,
-                             seed ^ AUGMENT_STREAM, err);
+    double gain, offset;
+    nerve_model_input_transform(m, &gain, &offset);
+    return nerve_augment_new(&s->augment, s->input, gain, offset, seed ^ AUGMENT_STREAM, err);
 }

@@ -85,11 +85,30 @@ nerve_status nerve_model_check_data(const nerve_model *m, const char *path, nerv
     return NERVE_OK;
 }
 
+/* The (x - mean) / std after the division by scale: the training set's
+ * statistics for standardize; minus_one_one is the fixed 2x - 1. */
+static bool shift_after_scale(const nerve_model *m, double *mean, double *std)
+{
+    switch (m->settings.data.normalize) {
+    case NERVE_NORMALIZE_STANDARDIZE: *mean = m->mean, *std = m->std; return true;
+    case NERVE_NORMALIZE_MINUS_ONE_ONE: *mean = 0.5, *std = 0.5; return true;
+    default: *mean = 0, *std = 1; return false;
+    }
+}
+
 void nerve_model_normalize(const nerve_model *m, nerve_dataset *ds)
 {
+    double mean, std;
     nerve_dataset_scale(ds, (float)m->settings.data.scale);
-    if (m->settings.data.normalize == NERVE_NORMALIZE_STANDARDIZE)
-        nerve_dataset_standardize(ds, m->mean, m->std);
+    if (shift_after_scale(m, &mean, &std)) nerve_dataset_standardize(ds, mean, std);
+}
+
+void nerve_model_input_transform(const nerve_model *m, double *gain, double *offset)
+{
+    double mean, std;
+    shift_after_scale(m, &mean, &std);
+    *gain = 1 / (m->settings.data.scale * std);
+    *offset = -mean / std;
 }
 
 void nerve_model_normalization(const nerve_model *m, double *mean, double *std)
@@ -178,13 +197,13 @@ nerve_status nerve_model_load_data(const nerve_model *cm, nerve_dataset *train, 
                 st = nerve_dataset_split(&all, d->validation, &held, err);
         }
         if (st == NERVE_OK) {
+            double mean, std;
             nerve_dataset_scale(&all, (float)d->scale);
             if (d->normalize == NERVE_NORMALIZE_STANDARDIZE) {
-                double mean, std;
                 nerve_dataset_moments(&all, &mean, &std);
                 nerve_model_set_normalization(m, mean, std);
-                nerve_dataset_standardize(&all, m->mean, m->std);
             }
+            if (shift_after_scale(m, &mean, &std)) nerve_dataset_standardize(&all, mean, std);
             if (held.count) nerve_model_normalize(m, &held);
         }
     }

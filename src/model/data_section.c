@@ -65,7 +65,7 @@ static bool read_csv_keys(cfg_reader *r, nerve_csv_options *csv)
 nerve_status nerve_read_data_section(cfg_reader *r, nerve_data_settings *d)
 {
     static const char *const formats[] = {"idx", "csv", "text", "adding", NULL};
-    static const char *const normalizations[] = {"scale", "standardize", NULL};
+    static const char *const normalizations[] = {"scale", "standardize", "minus_one_one", NULL};
     int format, normalize;
     if (!cfg_read_choice(r, "format", formats, FORMAT_IDX, &format)) return r->status;
     for (size_t i = 0; i < sizeof data_keys / sizeof data_keys[0]; i++)

@@ -78,6 +78,10 @@ nerve_status nerve_model_check_data(const nerve_model *m, const char *path, nerv
 nerve_status nerve_model_load_text(nerve_model *m, nerve_dataset *train, nerve_dataset *val,
                                    nerve_dataset *test, nerve_error *err);
 
+/* m->optimizer, created on first use from [optimizer] with the layers'
+ * weight_decay and l1 (trainer.c). */
+nerve_status nerve_model_ensure_optimizer(nerve_model *m, nerve_error *err);
+
 /* The [optimizer] and [schedule] sections (optim_sections.c). */
 nerve_status nerve_read_optimizer_section(cfg_reader *r, nerve_optimizer_options *o);
 nerve_status nerve_read_schedule_section(cfg_reader *r, nerve_schedule *s);

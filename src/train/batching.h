@@ -21,6 +21,11 @@ int64_t nerve_predicted_class(const nerve_model *m, const nerve_real *row, int64
  * or one per step of a per-step classifier (nerve_model_label_steps). */
 int64_t nerve_batching_correct(nerve_model *m, const nerve_dataset *ds, const int64_t *index,
                                int64_t n);
+/* Runs m on count samples of inputs in eval mode, batch by batch ([net]
+ * batch), and writes node's values, count x its per-sample size (nerve_predict
+ * with the prediction node, nerve_gan_sample with the output). */
+nerve_status nerve_model_run(nerve_model *m, nerve_node node, const float *inputs, int64_t count,
+                             float *outputs, nerve_error *err);
 double nerve_seconds_now(void);
 
 #endif

@@ -117,16 +117,16 @@ void nerve_evaluation_free(nerve_evaluation *e)
     e->confusion = NULL;
 }
 
-nerve_status nerve_predict(nerve_model *m, const float *inputs, int64_t count, float *outputs,
-                           nerve_error *err)
+nerve_status nerve_model_run(nerve_model *m, nerve_node node, const float *inputs, int64_t count,
+                             float *outputs, nerve_error *err)
 {
     nerve_graph *g = nerve_model_graph(m);
     int64_t batch = nerve_batch_or_all(nerve_model_settings_of(m)->batch, count);
-    nerve_status st = nerve_model_check_tokens(m, inputs, count, "prediction input", err);
-    if (st == NERVE_OK) st = nerve_graph_plan(g, batch, err);
+    nerve_status st = nerve_graph_plan(g, batch, err);
     if (st != NERVE_OK) return st;
     int64_t features = nerve_shape_numel(&nerve_model_settings_of(m)->input);
-    int64_t cols = nerve_model_output_size(m);
+    nerve_shape shape = nerve_node_shape(g, node);
+    int64_t cols = nerve_shape_numel(&shape) / shape.dim[0];
     bool was_training = nerve_graph_training(g);
     nerve_graph_set_training(g, false);
     for (int64_t start = 0; start < count; start += batch) {
@@ -134,11 +134,18 @@ nerve_status nerve_predict(nerve_model *m, const float *inputs, int64_t count, f
         nerve_graph_set_batch(g, n, NULL);
         nerve_real *x = nerve_node_value(g, nerve_model_input(m));
         for (int64_t i = 0; i < n * features; i++) x[i] = inputs[start * features + i];
-        nerve_node result = nerve_model_prediction(m);
-        nerve_graph_forward(g, result);
-        const nerve_real *y = nerve_node_value(g, result);
+        nerve_graph_forward(g, node);
+        const nerve_real *y = nerve_node_value(g, node);
         for (int64_t i = 0; i < n * cols; i++) outputs[start * cols + i] = (float)y[i];
     }
     nerve_graph_set_training(g, was_training);
     return NERVE_OK;
+}
+
+nerve_status nerve_predict(nerve_model *m, const float *inputs, int64_t count, float *outputs,
+                           nerve_error *err)
+{
+    nerve_status st = nerve_model_check_tokens(m, inputs, count, "prediction input", err);
+    if (st != NERVE_OK) return st;
+    return nerve_model_run(m, nerve_model_prediction(m), inputs, count, outputs, err);
 }

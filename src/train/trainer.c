@@ -41,7 +41,7 @@ static nerve_status apply_layer_regularization(nerve_model *m, nerve_error *err)
     return NERVE_OK;
 }
 
-static nerve_status ensure_optimizer(nerve_model *m, nerve_error *err)
+nerve_status nerve_model_ensure_optimizer(nerve_model *m, nerve_error *err)
 {
     if (m->optimizer) return NERVE_OK;
     nerve_error own = {0};
@@ -128,7 +128,7 @@ nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve
     if (st == NERVE_OK)
         st = nerve_model_check_tokens(m, train->inputs, train->count, "training set", err);
     if (st == NERVE_OK) st = nerve_graph_plan(m->graph, batch, err);
-    if (st == NERVE_OK) st = ensure_optimizer(m, err);
+    if (st == NERVE_OK) st = nerve_model_ensure_optimizer(m, err);
     if (st != NERVE_OK) return st;
     /* Training batches only: evaluation reads the data as it is. */
     nerve_augment *augment = NULL;
