@@ -16,6 +16,7 @@ static const struct {
     {"augment", cmd_augment, "a PNG grid of training images as [augment] changes them"},
     {"generate", cmd_generate, "sample text from a character model"},
     {"distill", cmd_distill, "train a student network on a teacher's softened outputs"},
+    {"pretrain", cmd_pretrain, "greedy layer-wise autoencoder pre-training of hidden layers"},
 };
 #define COMMAND_COUNT (int)(sizeof commands / sizeof commands[0])
 
