@@ -12,8 +12,9 @@ static const cli_command pretrain_command = {
     "Each hidden [dense] layer learns to reconstruct its input: the training set (less\n"
     "[data] validation) passed through the layers below it, already pre-trained. The\n"
     "decoder is a sigmoid layer when every input lies in [0, 1], linear otherwise; the\n"
-    "loss is the mean squared error; the [optimizer] of CFG trains it. The output layer\n"
-    "stays as initialised. Prints each layer's reconstruction error before and after.\n"
+    "[optimizer] of CFG trains it on the squared reconstruction error. The output layer\n"
+    "stays as initialised. Prints each layer's reconstruction error (the MSE per value)\n"
+    "before and after.\n"
     "--noise P makes each a denoising autoencoder: inputs zeroed with probability P."};
 
 static void print_epoch(const nerve_pretrain_report *r, void *user)
