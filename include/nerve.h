@@ -1480,7 +1480,8 @@ nerve_pretrain_options nerve_pretrain_options_from(const nerve_model *m);
 /* Pre-trains every layer with trainable parameters below the last one (the
  * output layer, which stays as initialised), in cfg order, on train
  * (normalised, as nerve_model_load_data leaves it). Those layers must be
- * dense layers whose activation, if any, has no parameters; the encoder
+ * dense layers whose activation, if any, is a fixed element-wise function
+ * (nerve_activate's: not prelu, a learnable swish, rrelu or crelu); the encoder
  * takes the activation = of the [dense] section only (a separate
  * [activation] layer after it is applied to the codes passed up, but not
  * trained through), so write it there. Any other trainable layer below the

@@ -48,7 +48,8 @@ static bool is_op(nerve_graph *g, nerve_node n, const char *op)
 }
 
 /* A [dense] layer: a linear op on its weight and bias, then at most one
- * element-wise activation without parameters. */
+ * activation op (nerve_activate's fixed element-wise kinds; not prelu or a
+ * learnable swish, which have parameters, nor rrelu or crelu). */
 static nerve_status describe_dense(nerve_graph *g, const model_layer *layer, pretrain_layer *out,
                                    nerve_error *err)
 {
@@ -73,7 +74,8 @@ static nerve_status describe_dense(nerve_graph *g, const model_layer *layer, pre
     if (own_params || !is_op(g, layer->output, "activation") || act->input[0] != linear)
         return nerve_error_set(err, NERVE_ERR_INVALID,
                                "pretrain: layer '%s': its activation ('%s', op %s) cannot be "
-                               "pre-trained: only element-wise activations without parameters can",
+                               "pre-trained: only fixed element-wise ones (sigmoid, tanh, relu, "
+                               "...) can",
                                layer->name, nerve_node_name(g, layer->output),
                                nerve_node_op_name(g, layer->output));
     out->activation = act->attr.activation.kind;
