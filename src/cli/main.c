@@ -17,6 +17,7 @@ static const struct {
     {"generate", cmd_generate, "sample text from a character model"},
     {"distill", cmd_distill, "train a student network on a teacher's softened outputs"},
     {"gan", cmd_gan, "train a generator against a discriminator (a GAN)"},
+    {"pretrain", cmd_pretrain, "greedy layer-wise autoencoder pre-training of hidden layers"},
 };
 #define COMMAND_COUNT (int)(sizeof commands / sizeof commands[0])
 
