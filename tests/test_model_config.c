@@ -135,6 +135,31 @@ static void test_out_of_range_value(void **state)
     expect_error("[dense]\nunits = 0\n", "model.cfg:17: [dense] units: 0 is out of range");
 }
 
+/* Absurd sizes are errors before anything is allocated: a value out of its
+ * key's range, and a network whose parameters together pass the limit
+ * (NERVE_PARAM_LIMIT, 2^30), however each layer alone fits. */
+static void test_absurd_sizes_are_refused_before_allocating(void **state)
+{
+    expect_error("[dense]\nunits = 100000000000\n",
+                 "model.cfg:17: [dense] units: 100000000000 is out of range");
+    static const struct {
+        const char *text, *needle;
+    } cases[] = {
+        {"[net]\ninput = 65536\n[dense]\nunits = 16777216\n",
+         "model.cfg:3: [dense] parameter 'dense0.weight': shape 16777216x65536 (1099511627776 "
+         "elements) would take the network past the limit of 1073741824 parameters"},
+        {"[net]\ninput = 32768\n[dense]\nunits = 16384\n[dense]\nunits = 65536\n",
+         "model.cfg:5: [dense] parameter 'dense1.weight': shape 65536x16384"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        nerve_model *m = NULL;
+        nerve_error err = {0};
+        assert_int_equal(load_text(cases[i].text, NULL, &m, &err), NERVE_ERR_SHAPE);
+        assert_null(m);
+        test_assert_message_contains(&err, cases[i].needle);
+    }
+}
+
 static void test_bad_choice_lists_the_choices(void **state)
 {
     expect_error("[dense]\nunits = 2\nactivation = rleu\n", "'rleu' is not one of");
@@ -229,6 +254,7 @@ int main(void)
         cmocka_unit_test(test_unknown_section_names_its_line),
         cmocka_unit_test(test_bad_number_names_its_line),
         cmocka_unit_test(test_out_of_range_value),
+        cmocka_unit_test(test_absurd_sizes_are_refused_before_allocating),
         cmocka_unit_test(test_bad_choice_lists_the_choices),
         cmocka_unit_test(test_missing_required_key),
         cmocka_unit_test(test_duplicate_layer_name),

@@ -13,7 +13,7 @@ import struct
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 FASHION = "/usr/share/datasets/fashion-mnist"
-JARGON = "/usr/share/doc/jargon-text/jargon.html"
+JARGON = "/usr/share/doc/jargon-text/jargon.txt.gz"
 
 
 def write(target, name, data):
@@ -146,10 +146,9 @@ def csv_seeds():
 
 
 def text_seeds():
-    html = open(JARGON, "rb").read()
-    start = html.find(b"<body")
-    write("text", "jargon_2k", bytes([8 << 1]) + html[start:start + 2048])
-    write("text", "jargon_1k_gz", bytes([8 << 1 | 1]) + html[start + 4096:start + 5120])
+    jargon = gzip.open(JARGON).read(64 * 1024)
+    write("text", "jargon_2k", bytes([8 << 1]) + jargon[32768:32768 + 2048])
+    write("text", "jargon_1k_gz", bytes([8 << 1 | 1]) + jargon[40960:40960 + 1024])
     utf8 = "na\u00efve caf\u00e9 \u2014 \u65e5\u672c\u8a9e \U0001f600\nline two\n".encode()
     write("text", "utf8_multibyte", bytes([3 << 1]) + utf8)
     write("text", "bom", bytes([0]) + b"\xef\xbb\xbfhello world\n")
