@@ -2,7 +2,10 @@
 """Writes the fuzz targets' seed corpora (tests/fuzz/corpus/<target>/) and the
 cfg dictionary from the repository's examples and fixtures and a few small
 hand-made files. Run from anywhere: python3 tests/fuzz/make_corpus.py.
-Each seed is small (a few KB): the fuzzer mutates it, it need not be real."""
+Each seed is small (a few KB): the fuzzer mutates it, it need not be real.
+The corpus directories also hold fuzzed-<sha1> files: inputs the fuzzers found
+that reach code the seeds do not (libFuzzer -merge=1 of a run's corpus), kept so
+that the replay in `make test` covers that code too; this script leaves them."""
 import glob
 import gzip
 import json
