@@ -13,7 +13,7 @@ CMAKE_FLAGS ?=
 SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1 \
                  UBSAN_OPTIONS=print_stacktrace=1
 
-.PHONY: all build run test bench bench-gemm install clean deps deps-bench check-memory
+.PHONY: all build run test fuzz bench bench-gemm install clean deps deps-bench deps-fuzz check-memory
 
 all: build
 
@@ -22,6 +22,9 @@ deps:
 
 deps-bench:
 	scripts/deps.sh bench
+
+deps-fuzz:
+	scripts/deps.sh fuzz
 
 # Configuring every time is cheap (cached) and keeps PREFIX in nerve.pc current.
 build: deps
@@ -43,6 +46,29 @@ test: build
 	echo "== ctest: $(ASAN_DIR) (Debug, ASan+UBSan)"; \
 	(cd $(ASAN_DIR) && $(SANITIZER_ENV) ctest --output-on-failure -j2) || status=1; \
 	exit $$status
+
+# libFuzzer, each target for FUZZ_SECONDS on a scratch copy of its seeds and
+# past crashers (tests/fuzz/corpus stays as committed); findings go to
+# build-fuzz/artifacts/. Fails if any target crashes, hangs, leaks or
+# over-allocates. docs/building.md, "Fuzzing".
+FUZZ_DIR := build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := cfg idx csv text safetensors
+FUZZ_FLAGS ?= -timeout=10 -rss_limit_mb=2048 -max_len=8192
+fuzz: deps-fuzz
+	CC=clang cmake -S . -B $(FUZZ_DIR) -DCMAKE_BUILD_TYPE=Debug -DNERVE_FUZZ=ON \
+	      -DBUILD_TESTING=OFF $(CMAKE_FLAGS)
+	cmake --build $(FUZZ_DIR) --parallel $(NPROC) --target $(addprefix fuzz_,$(FUZZ_TARGETS))
+	@status=0; mkdir -p $(FUZZ_DIR)/artifacts; \
+	for t in $(FUZZ_TARGETS); do \
+	  scratch=$(FUZZ_DIR)/corpus/$$t; rm -rf $$scratch; mkdir -p $$scratch; \
+	  cp tests/fuzz/corpus/$$t/* $$scratch/; \
+	  if [ -d tests/fuzz/crashers/$$t ]; then cp tests/fuzz/crashers/$$t/* $$scratch/; fi; \
+	  dict=; if [ -f tests/fuzz/$$t.dict ]; then dict=-dict=tests/fuzz/$$t.dict; fi; \
+	  echo "== fuzz_$$t: $(FUZZ_SECONDS) s"; \
+	  ./$(FUZZ_DIR)/tests/fuzz/fuzz_$$t $$scratch $$dict -max_total_time=$(FUZZ_SECONDS) $(FUZZ_FLAGS) \
+	      -artifact_prefix=$(FUZZ_DIR)/artifacts/$$t- -print_final_stats=1 || status=1; \
+	done; exit $$status
 
 # deps-bench first, alone: two deps.sh running apt-get at once under -j would
 # fight over the dpkg lock.
@@ -75,7 +101,7 @@ install: build
 	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then ldconfig; fi
 
 clean:
-	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(MEMCHECK_DIR)
+	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(MEMCHECK_DIR) $(FUZZ_DIR)
 
 # Every test under valgrind memcheck: leaks (definite, indirect) and memory
 # errors fail it. Slow (an hour or more on 2 cores); not part of `make test`,

@@ -2,6 +2,7 @@
 # Installs the Debian packages nerve needs, and nothing else.
 #   scripts/deps.sh [build]  compiler, cmake, libraries, test framework, Fashion-MNIST
 #   scripts/deps.sh bench    the above plus PyTorch, NumPy and OpenBLAS (fixtures, benchmarks)
+#   scripts/deps.sh fuzz     the above plus clang and its libFuzzer and OpenMP runtimes (make fuzz)
 # As root it installs what is missing; otherwise it prints the command and fails.
 set -euo pipefail
 
@@ -19,7 +20,10 @@ case "$set_name" in
   # libblas.so.3, and the reference BLAS it gets otherwise made its linear
   # layers ~50x slower than OpenBLAS here: no fair comparison.
   bench) packages+=(python3-torch python3-numpy libopenblas0-openmp) ;;
-  *) echo "usage: $0 [build|bench]" >&2; exit 2 ;;
+  # libFuzzer ships only with clang (libclang-rt-14-dev holds libclang_rt.fuzzer);
+  # clang's -fopenmp needs LLVM's OpenMP runtime, not gcc's libgomp.
+  fuzz) packages+=(clang libclang-rt-14-dev libomp-14-dev) ;;
+  *) echo "usage: $0 [build|bench|fuzz]" >&2; exit 2 ;;
 esac
 
 missing=()

@@ -1,6 +1,7 @@
 /* The numeric CSV reader: layouts (header, label column, regression targets)
  * load as written, and every malformed input names file:line[:column]. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "test_support.h"
@@ -213,10 +214,43 @@ static void test_missing_file_error_names_the_file(void **state)
     test_assert_message_contains(&err, "cannot open");
 }
 
+/* The row buffers grow with what is read: one row wider than the first
+ * buffer, and more rows than it holds, both load whole. */
+static void test_wide_rows_and_many_rows_load_whole(void **state)
+{
+    enum { WIDE = 20000, ROWS = 5000 };
+    char *text = malloc(4 * WIDE + 16);
+    assert_non_null(text);
+    char *p = text;
+    for (int c = 0; c < WIDE; c++) p += sprintf(p, c ? ",%d" : "%d", c % 7);
+    strcpy(p, "\n");
+    nerve_csv_options options = classification(-1);
+    nerve_dataset ds;
+    nerve_error err = {0};
+    assert_int_equal(nerve_csv_load(write_csv("wide.csv", text), &options, &ds, &err), NERVE_OK);
+    assert_int_equal(ds.count, 1);
+    assert_int_equal(ds.sample_size, WIDE - 1);
+    assert_float_equal(ds.inputs[WIDE - 2], (WIDE - 2) % 7, 0);
+    nerve_dataset_free(&ds);
+    free(text);
+
+    text = malloc(16 * ROWS + 1);
+    assert_non_null(text);
+    p = text;
+    for (int r = 0; r < ROWS; r++) p += sprintf(p, "%d,%d,%d\n", r, -r, r % 3);
+    assert_int_equal(nerve_csv_load(write_csv("long.csv", text), &options, &ds, &err), NERVE_OK);
+    assert_int_equal(ds.count, ROWS);
+    assert_float_equal(ds.inputs[2 * (ROWS - 1) + 1], -(ROWS - 1), 0);
+    assert_float_equal(ds.targets[ROWS - 1], (ROWS - 1) % 3, 0);
+    nerve_dataset_free(&ds);
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_label_in_last_column_round_trips),
+        cmocka_unit_test(test_wide_rows_and_many_rows_load_whole),
         cmocka_unit_test(test_label_in_first_column_with_header),
         cmocka_unit_test(test_label_in_a_middle_column),
         cmocka_unit_test(test_regression_targets_are_the_last_columns),

@@ -246,10 +246,24 @@ static void test_absurd_dimensions_are_refused_before_allocating(void **state)
     /* A gzip file's uncompressed size is unknown: the limit refuses it. */
     assert_images_rejected(write_gzip_file("huge.gz", &images), "limit");
 
-    /* Under the limit but backed by 3 bytes: the buffer grows only with data. */
+    /* Under the limit, but more than a gzip file of this size can expand to
+     * (1032 bytes per byte): refused from the header and the file size. */
     uint32_t large[3] = {1000000, 28, 28};
     images = make_idx(0x08, 3, large, (const unsigned char *)"\1\2\3", 3);
-    assert_images_rejected(write_gzip_file("large.gz", &images), "truncated data");
+    assert_images_rejected(write_gzip_file("large.gz", &images), "more than a gzip file of");
+
+    /* Possible for the file's size, but backed by fewer bytes: the buffer
+     * grows only as data arrives. 4000 bytes that do not compress make a
+     * gzip file big enough to hold the 784,000 the header announces. */
+    uint32_t possible[3] = {1000, 28, 28};
+    static unsigned char noise[4000];
+    uint64_t x = 88172645463325252ull;
+    for (size_t i = 0; i < sizeof noise; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        noise[i] = (unsigned char)x;
+    }
+    images = make_idx(0x08, 3, possible, noise, sizeof noise);
+    assert_images_rejected(write_gzip_file("noise.gz", &images), "truncated data");
 }
 
 static void test_zero_dimension_is_an_error(void **state)

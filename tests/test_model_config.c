@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/graph_internal.h"
 #include "test_support.h"
 
 static const char *const base_cfg =
@@ -135,6 +136,37 @@ static void test_out_of_range_value(void **state)
     expect_error("[dense]\nunits = 0\n", "model.cfg:17: [dense] units: 0 is out of range");
 }
 
+/* Absurd sizes are errors before anything is allocated: a value out of its
+ * key's range, a parameter beyond the limit (NERVE_PARAM_LIMIT, 2^30), and
+ * parameters that pass it together, however each fits alone (shown under a
+ * lowered limit, so that the test allocates little). */
+static void test_absurd_sizes_are_refused_before_allocating(void **state)
+{
+    expect_error("[dense]\nunits = 100000000000\n",
+                 "model.cfg:17: [dense] units: 100000000000 is out of range");
+    static const struct {
+        int64_t limit;
+        const char *text, *needle;
+    } cases[] = {
+        {0, "[net]\ninput = 65536\n[dense]\nunits = 16777216\n",
+         "model.cfg:3: [dense] parameter 'dense0.weight': shape 16777216x65536 (1099511627776 "
+         "elements) would take the network past the limit of 1073741824 parameters"},
+        {1000, "[net]\ninput = 20\n[dense]\nunits = 20\n[dense]\nunits = 30\n",
+         "model.cfg:5: [dense] parameter 'dense1.weight': shape 30x20 (600 elements) would take "
+         "the network past the limit of 1000 parameters"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        nerve_graph_set_param_limit(cases[i].limit);
+        nerve_model *m = NULL;
+        nerve_error err = {0};
+        nerve_status status = load_text(cases[i].text, NULL, &m, &err);
+        nerve_graph_set_param_limit(0);
+        assert_int_equal(status, NERVE_ERR_SHAPE);
+        assert_null(m);
+        test_assert_message_contains(&err, cases[i].needle);
+    }
+}
+
 static void test_bad_choice_lists_the_choices(void **state)
 {
     expect_error("[dense]\nunits = 2\nactivation = rleu\n", "'rleu' is not one of");
@@ -229,6 +261,7 @@ int main(void)
         cmocka_unit_test(test_unknown_section_names_its_line),
         cmocka_unit_test(test_bad_number_names_its_line),
         cmocka_unit_test(test_out_of_range_value),
+        cmocka_unit_test(test_absurd_sizes_are_refused_before_allocating),
         cmocka_unit_test(test_bad_choice_lists_the_choices),
         cmocka_unit_test(test_missing_required_key),
         cmocka_unit_test(test_duplicate_layer_name),

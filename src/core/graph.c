@@ -150,12 +150,32 @@ static bool grow_params(nerve_graph *g, size_t count)
     return true;
 }
 
+/* A graph's parameters, all together, must fit under this: far beyond any
+ * network trained on a CPU, and a cfg whose sizes ask for more is refused
+ * before anything is allocated, not left to the allocator (which may
+ * overcommit and fail at first touch). */
+static int64_t param_limit = NERVE_PARAM_LIMIT;
+
+void nerve_graph_set_param_limit(int64_t limit)
+{
+    param_limit = limit > 0 ? limit : NERVE_PARAM_LIMIT;
+}
+
 nerve_node nerve_param(nerve_graph *g, const char *name, nerve_shape shape, nerve_error *err)
 {
     int64_t numel = nerve_shape_numel(&shape);
-    if (numel < 0 || numel > ((int64_t)1 << 40)) {
-        nerve_error_set(err, NERVE_ERR_SHAPE, "parameter '%s': invalid or too large shape",
-                        name ? name : "");
+    char dims[128];
+    if (numel < 0) {
+        nerve_error_set(err, NERVE_ERR_SHAPE, "parameter '%s': shape %s overflows an element count",
+                        name ? name : "", nerve_shape_format(&shape, dims, sizeof dims));
+        return -1;
+    }
+    if (numel > param_limit - (int64_t)g->param_count) {
+        nerve_error_set(err, NERVE_ERR_SHAPE,
+                        "parameter '%s': shape %s (%lld elements) would take the network past "
+                        "the limit of %lld parameters",
+                        name ? name : "", nerve_shape_format(&shape, dims, sizeof dims),
+                        (long long)numel, (long long)param_limit);
         return -1;
     }
     nerve_node_data *n = append_node(g, NERVE_NODE_PARAM, name, err);

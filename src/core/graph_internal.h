@@ -7,6 +7,9 @@
 #include "backends/backend.h"
 
 #define NERVE_MAX_INPUTS 8
+/* The most parameters (elements, buffers included) one graph may hold: 2^30,
+ * 4 GiB of float32 values and as much again for their gradients. */
+#define NERVE_PARAM_LIMIT ((int64_t)1 << 30)
 #define NERVE_NAME_MAX 64
 
 typedef struct nerve_node_data nerve_node_data;
@@ -128,5 +131,11 @@ static inline int64_t nerve_shape_cols(const nerve_shape *s)
     for (int i = 1; i < s->ndim; i++) c *= s->dim[i];
     return c;
 }
+
+/* Lowers (or, with 0, restores) the parameter limit for every graph of the
+ * process: the fuzz targets, whose memory is capped, use it so that a cfg
+ * asking for a large but legal network is refused rather than reported as an
+ * over-allocation. Not thread-safe; call it before building graphs. */
+void nerve_graph_set_param_limit(int64_t limit);
 
 #endif

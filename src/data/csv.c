@@ -16,6 +16,9 @@
 /* Labels become float targets and num_classes an int: a larger class index
  * is a mistaken column rather than a real class. */
 #define CSV_MAX_LABEL (1 << 24)
+/* The row buffers start at about this many bytes and double: a file of one
+ * wide row costs no more than it holds. */
+#define CSV_INITIAL_BYTES ((size_t)1 << 16)
 /* Longest excerpt of a bad field quoted in a message. */
 #define CSV_QUOTE_LIMIT 40
 
@@ -141,8 +144,9 @@ static nerve_status set_columns(csv_reader *reader, int64_t line, int columns)
 static nerve_status reserve_row(csv_reader *reader)
 {
     if (reader->rows < reader->row_capacity) return NERVE_OK;
-    int64_t capacity = reader->row_capacity ? reader->row_capacity * 2 : 1024;
     size_t row_bytes = (size_t)reader->columns * sizeof(float);
+    int64_t first = CSV_INITIAL_BYTES / row_bytes ? (int64_t)(CSV_INITIAL_BYTES / row_bytes) : 1;
+    int64_t capacity = reader->row_capacity ? reader->row_capacity * 2 : first;
     if ((uint64_t)capacity > SIZE_MAX / row_bytes)
         return nerve_error_set(reader->err, NERVE_ERR_NOMEM, "%s: too many rows", reader->path);
     size_t input_bytes = (size_t)capacity * (size_t)reader->features * sizeof(float);

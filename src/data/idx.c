@@ -16,6 +16,9 @@
 /* No IDX data set comes near this; a header that claims more is corrupt or
  * hostile, and is refused before anything is allocated. */
 #define IDX_DATA_LIMIT ((uint64_t)4 << 30)
+/* deflate's largest expansion: one compressed byte never stands for more than
+ * 1032 bytes, so a gzip file of n bytes holds at most 1032 n. */
+#define GZIP_MAX_RATIO 1032
 /* A gzip file's uncompressed size is unknown until it is read: the buffer
  * starts at this size and doubles as data actually arrives, so a lying
  * header costs no more memory than the data that backs it. */
@@ -261,6 +264,13 @@ static nerve_status idx_load(idx_file *file, const char *path, const idx_kind *k
                                  "%s: the header announces %llu bytes, over the %llu-byte limit",
                                  path, (unsigned long long)file->data_size,
                                  (unsigned long long)IDX_DATA_LIMIT);
+    if (status == NERVE_OK && file->compressed &&
+        file->data_size > (uint64_t)file->file_size * GZIP_MAX_RATIO)
+        status = nerve_error_set(err, NERVE_ERR_FORMAT,
+                                 "%s: the header announces %llu bytes, more than a gzip file of "
+                                 "%lld bytes can hold",
+                                 path, (unsigned long long)file->data_size,
+                                 (long long)file->file_size);
     if (status == NERVE_OK) status = idx_read_data(file, err);
     return status;
 }

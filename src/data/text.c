@@ -15,6 +15,7 @@
  * refused rather than half read. */
 #define TEXT_BYTE_LIMIT ((size_t)1 << 30)
 #define TEXT_READ_CHUNK ((size_t)1 << 20)
+#define TEXT_FIRST_BUFFER ((size_t)64 << 10)
 #define UNICODE_LIMIT 0x110000u
 
 void nerve_text_free(nerve_text *text)
@@ -48,20 +49,23 @@ static nerve_status stream_error(gzFile stream, const char *path, nerve_error *e
 }
 
 /* Every byte of the file, decompressed when it is gzip (zlib reads plain
- * files through the same calls). */
+ * files through the same calls). The buffer starts small and doubles only
+ * when full, so a short text costs its size; one byte past the limit is room
+ * enough to tell a text of exactly TEXT_BYTE_LIMIT bytes from a longer one. */
 static nerve_status read_all(gzFile stream, const char *path, unsigned char **out, size_t *size,
                              nerve_error *err)
 {
     unsigned char *data = NULL;
     size_t used = 0, capacity = 0;
     for (;;) {
-        if (capacity - used < TEXT_READ_CHUNK) {
-            if (capacity >= TEXT_BYTE_LIMIT) {
+        if (used == capacity) {
+            if (capacity > TEXT_BYTE_LIMIT) {
                 free(data);
                 return nerve_error_set(err, NERVE_ERR_FORMAT, "%s: more than %zu MiB of text",
                                        path, TEXT_BYTE_LIMIT >> 20);
             }
-            size_t grown = capacity ? 2 * capacity : TEXT_READ_CHUNK;
+            size_t grown = capacity ? 2 * capacity : TEXT_FIRST_BUFFER;
+            if (grown > TEXT_BYTE_LIMIT) grown = TEXT_BYTE_LIMIT + 1;
             unsigned char *bigger = realloc(data, grown);
             if (!bigger) {
                 free(data);
@@ -71,7 +75,8 @@ static nerve_status read_all(gzFile stream, const char *path, unsigned char **ou
             data = bigger;
             capacity = grown;
         }
-        int n = gzread(stream, data + used, (unsigned)TEXT_READ_CHUNK);
+        size_t want = capacity - used < TEXT_READ_CHUNK ? capacity - used : TEXT_READ_CHUNK;
+        int n = gzread(stream, data + used, (unsigned)want);
         if (n <= 0) break;
         used += (size_t)n;
     }
