@@ -230,7 +230,7 @@ static void test_wide_rows_and_many_rows_load_whole(void **state)
     assert_int_equal(nerve_csv_load(write_csv("wide.csv", text), &options, &ds, &err), NERVE_OK);
     assert_int_equal(ds.count, 1);
     assert_int_equal(ds.sample_size, WIDE - 1);
-    assert_float_equal(ds.inputs[WIDE - 2], (WIDE - 2) % 7, 0);
+    assert_float_equal(ds.inputs[WIDE - 2], ((WIDE - 2) % 7), 0);
     nerve_dataset_free(&ds);
     free(text);
 
@@ -241,7 +241,7 @@ static void test_wide_rows_and_many_rows_load_whole(void **state)
     assert_int_equal(nerve_csv_load(write_csv("long.csv", text), &options, &ds, &err), NERVE_OK);
     assert_int_equal(ds.count, ROWS);
     assert_float_equal(ds.inputs[2 * (ROWS - 1) + 1], -(ROWS - 1), 0);
-    assert_float_equal(ds.targets[ROWS - 1], (ROWS - 1) % 3, 0);
+    assert_float_equal(ds.targets[ROWS - 1], ((ROWS - 1) % 3), 0);
     nerve_dataset_free(&ds);
     free(text);
 }
