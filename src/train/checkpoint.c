@@ -413,8 +413,9 @@ nerve_status checkpoint_restore(train_run *run, const char *path, nerve_error *e
     state_tensors state = {0};
     if (!status && !list_state_tensors(run, &state))
         status = nerve_error_set(err, NERVE_ERR_NOMEM, "%s: out of memory", path);
-    if (!status) status = check_state_tensors(st, path, &state, err);
+    /* The parameters first: a different network is the likelier mistake. */
     if (!status) status = nerve_graph_load_from(m->graph, st, path, err);
+    if (!status) status = check_state_tensors(st, path, &state, err);
     if (!status) {
         restore(run, &saved, st, &state);
         snapshot replayed;
