@@ -269,6 +269,17 @@ static void test_checkpoints_every_n_steps_and_after_the_end(void **state)
     test_require_ok(train(mlp_cfg, 10, 7, path, 5, NULL, NULL, &err), &err);
     test_require_ok(nerve_checkpoint_info_read(path, &info, &err), &err);
     assert_int_equal(info.global_step, 7);
+    /* Resumed at its step limit, a run takes no step. */
+    nerve_model *at_limit;
+    test_require_ok(train(mlp_cfg, 10, 7, NULL, 0, path, &at_limit, &err), &err);
+    nerve_model *saved = load(mlp_cfg);
+    test_require_ok(nerve_graph_plan(nerve_model_graph(saved), 16, &err), &err);
+    test_require_ok(nerve_model_load_weights(saved, path, &err), &err);
+    float *expected_at_limit = copy_params(saved);
+    assert_same_params(expected_at_limit, at_limit, "resumed at the step limit");
+    free(expected_at_limit);
+    nerve_model_free(saved);
+    nerve_model_free(at_limit);
 
     const char *longer = replaced(mlp_cfg, "epochs = 3", "epochs = 5");
     nerve_model *m;

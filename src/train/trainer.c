@@ -322,7 +322,8 @@ static nerve_status run_epochs(trainer *t, const nerve_dataset *val, nerve_error
     train_run *r = &t->run;
     const nerve_train_options *o = t->o;
     const int64_t every = o->checkpoint_every;
-    bool stopping = false, interrupted = false;
+    /* A resumed run may already be at its step limit. */
+    bool stopping = o->max_steps > 0 && r->global_step >= o->max_steps, interrupted = false;
     while (!stopping && r->epoch <= o->epochs) {
         if (r->epoch_step == 0) begin_epoch(r);
         double epoch_start = nerve_seconds_now();
