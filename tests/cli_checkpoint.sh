@@ -147,6 +147,15 @@ wait_for() {
     return 1
 }
 
+# Waits until FILE exists (at most 60 s).
+wait_for_file() {
+    for _ in $(seq 600); do
+        [ -f "$1" ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
 for signal in TERM INT; do
     rm -f sig.safetensors
     "$nerve" train big.cfg --threads 1 --checkpoint sig.safetensors --every 3 >sig_out.txt 2>sig_err.txt &
@@ -175,14 +184,23 @@ for round in 1 2 3 4 5 6; do
         >kill_out.txt 2>kill_err.txt &
     pid=$!
     wait_for kill_out.txt "parameters;" || fail "round $round: the training did not start: $(cat kill_err.txt)"
+    wait_for_file kill.safetensors || fail "round $round: no checkpoint written: $(cat kill_err.txt)"
     sleep "0.$((RANDOM % 9 + 1))"
-    [ -f kill.safetensors ] || sleep 1
     kill -s KILL "$pid"
     wait "$pid" 2>/dev/null
     [ -f kill.safetensors ] || { fail "round $round: no checkpoint after the kill"; continue; }
     run 0 eval big.cfg --weights kill.safetensors
 done
-run 0 train big.cfg --threads 1 --resume kill.safetensors --steps 1000000 --epochs 1
+steps=$("$python" - <<'EOF'
+import json, struct
+with open("kill.safetensors", "rb") as f:
+    size = struct.unpack("<Q", f.read(8))[0]
+    print(json.loads(f.read(size))["__metadata__"]["nerve.checkpoint.global_step"])
+EOF
+)
+run 0 train big.cfg --threads 1 --resume kill.safetensors --checkpoint kill.safetensors \
+    --steps $((steps + 2))
+contains out.txt "$steps steps done"
 litter=$(ls kill.safetensors.tmp* 2>/dev/null | wc -l)
 echo "cli_checkpoint: $litter temporary file(s) left by killed writes"
 
