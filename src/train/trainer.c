@@ -147,7 +147,9 @@ static void locate_nonfinite(const trainer *t, char *buf, size_t size)
     }
     for (nerve_node n = t->trained; n >= 0; n--) {
         const nerve_node_data *node = &g->nodes[n];
-        if (!g->needed[n] || all_finite(node->grad, nerve_shape_numel(&node->shape))) continue;
+        if (!g->needed[n] || !node->needs_grad ||
+            all_finite(node->grad, nerve_shape_numel(&node->shape)))
+            continue;
         describe_node(m, n, what, sizeof what);
         snprintf(buf, size, "the first non-finite gradient: %s%s%s%s", what,
                  node->kind == NERVE_NODE_PARAM ? ", '" : "",
