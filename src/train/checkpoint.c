@@ -8,7 +8,6 @@
 #include "train/checkpoint.h"
 
 #include <inttypes.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -361,6 +360,7 @@ static void restore(train_run *run, const snapshot *s, const nerve_safetensors *
                     const state_tensors *state)
 {
     nerve_optimizer *opt = run->m->optimizer;
+    /* The tensors' data point into the optimizer's state and the graph. */
     for (int i = 0; i < state->count; i++) {
         const nerve_named_tensor *t = &state->tensors[i];
         memcpy((nerve_real *)t->data, nerve_safetensors_get(st, t->name, NULL),
