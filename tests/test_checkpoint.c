@@ -213,13 +213,16 @@ static void test_an_lstm_on_a_stream_resumes_bit_identically(void **state)
     check_resume(lstm_cfg, 0, 80, stops, 3);
 }
 
-static void request_stop_at_step_5(const nerve_progress *p, void *user)
+static int64_t stop_at_step;
+
+static void request_stop(const nerve_progress *p, void *user)
 {
-    if (p->global_step == 5) *(volatile sig_atomic_t *)user = 1;
+    if (p->global_step == stop_at_step) *(volatile sig_atomic_t *)user = 1;
 }
 
 /* A stop request finishes the step, writes the checkpoint and returns
- * NERVE_ERR_STOPPED; the run resumes from it exactly. */
+ * NERVE_ERR_STOPPED; the run resumes from it exactly: inside an epoch, and
+ * at its last step (the epoch ends first). */
 static void test_a_stop_request_checkpoints_and_resumes(void **state)
 {
     nerve_error err = {0};
@@ -228,29 +231,33 @@ static void test_a_stop_request_checkpoints_and_resumes(void **state)
     float *expected = copy_params(m);
     nerve_model_free(m);
 
-    const char *path = test_tmppath("stopped.safetensors");
-    m = load(mlp_cfg);
-    run_data d = data_for(m, 10);
-    volatile sig_atomic_t stop = 0;
-    nerve_train_options o = nerve_train_options_from(m);
-    o.checkpoint_path = path;
-    o.checkpoint_every = 4;
-    o.stop_flag = &stop;
-    o.on_progress = request_stop_at_step_5;
-    o.user = (void *)&stop;
-    assert_int_equal(nerve_train(m, &d.train, &d.val, &o, &err), NERVE_ERR_STOPPED);
-    test_assert_message_contains(&err, "stopped at epoch 1, step 5: checkpoint written to");
-    nerve_checkpoint_info info;
-    test_require_ok(nerve_checkpoint_info_read(path, &info, &err), &err);
-    assert_int_equal(info.global_step, 5);
-    assert_int_equal(info.epoch, 1);
-    assert_int_equal(info.epoch_step, 5);
-    nerve_model_free(m);
-    data_free(&d);
+    const int64_t stops[] = {5, 6, 12}, epochs[] = {1, 2, 3}, epoch_steps[] = {5, 0, 0};
+    for (int i = 0; i < 3; i++) {
+        const char *path = test_tmppath("stopped.safetensors");
+        m = load(mlp_cfg);
+        run_data d = data_for(m, 10);
+        volatile sig_atomic_t stop = 0;
+        nerve_train_options o = nerve_train_options_from(m);
+        o.checkpoint_path = path;
+        o.checkpoint_every = 4;
+        o.stop_flag = &stop;
+        o.on_progress = request_stop;
+        o.user = (void *)&stop;
+        stop_at_step = stops[i];
+        assert_int_equal(nerve_train(m, &d.train, &d.val, &o, &err), NERVE_ERR_STOPPED);
+        test_assert_message_contains(&err, "checkpoint written to");
+        nerve_checkpoint_info info;
+        test_require_ok(nerve_checkpoint_info_read(path, &info, &err), &err);
+        assert_int_equal(info.global_step, stops[i]);
+        assert_int_equal(info.epoch, epochs[i]);
+        assert_int_equal(info.epoch_step, epoch_steps[i]);
+        nerve_model_free(m);
+        data_free(&d);
 
-    test_require_ok(train(mlp_cfg, 10, 0, NULL, 0, path, &m, &err), &err);
-    assert_same_params(expected, m, "resumed after a stop");
-    nerve_model_free(m);
+        test_require_ok(train(mlp_cfg, 10, 0, NULL, 0, path, &m, &err), &err);
+        assert_same_params(expected, m, "resumed after a stop");
+        nerve_model_free(m);
+    }
     free(expected);
 }
 
