@@ -41,10 +41,11 @@ int cli_exit_code(nerve_status status);
  * signal, anything else as cli_exit_code. */
 int cli_train_exit_code(nerve_status status);
 
-/* Makes SIGINT and SIGTERM request a stop of training (stop_signals.c): the
- * handler only records the signal in cli_stop_signal, which
- * nerve_train_options.stop_flag points to, and restores the default action,
- * so that a second signal ends the process at once. */
+/* Makes SIGINT and SIGTERM request a stop of training (stop_signals.c): a
+ * thread of its own takes them and records the signal in cli_stop_signal,
+ * which nerve_train_options.stop_flag points to; a second signal ends the
+ * process at once. Call it before any other thread starts (before the first
+ * parallel loop), so that every thread blocks the signals. */
 extern volatile sig_atomic_t cli_stop_signal;
 void cli_catch_stop_signals(void);
 
@@ -129,7 +130,8 @@ void cli_train_flags_overrides(const cli_option *options, const cli_train_flags 
 
 /* The flags that are training options (--steps, --no-shuffle, --log,
  * --log-every, --checkpoint, --every, --resume, --on-nan) set in t; warnings
- * go to stderr, and SIGINT and SIGTERM stop training (cli_catch_stop_signals). */
+ * go to stderr, and SIGINT and SIGTERM stop training (t->stop_flag is
+ * cli_stop_signal: the command calls cli_catch_stop_signals first). */
 void cli_train_flags_apply(const cli_train_flags *f, nerve_train_options *t);
 
 /* What train and distill share (cmd_train.c): that the directory of path

@@ -285,6 +285,7 @@ int cmd_distill(int argc, char **argv)
     char teacher_cfg[4096];
     snprintf(teacher_cfg, sizeof teacher_cfg, "%.*s", (int)(colon - teacher_arg), teacher_arg);
 
+    cli_catch_stop_signals();
     cli_train_overrides overrides;
     cli_train_flags_overrides(train_flags, &f, &overrides);
     cli_set_threads(f.threads);

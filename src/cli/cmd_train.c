@@ -153,6 +153,7 @@ int cmd_train(int argc, char **argv)
         return code;
     }
 
+    cli_catch_stop_signals();
     cli_train_overrides overrides;
     cli_train_flags_overrides(options, &f, &overrides);
     cli_set_threads(f.threads);

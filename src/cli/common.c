@@ -139,7 +139,6 @@ void cli_train_flags_apply(const cli_train_flags *f, nerve_train_options *t)
     t->resume_path = f->resume_path;
     t->on_nan = f->on_nan && strcmp(f->on_nan, "skip") == 0 ? NERVE_ON_NAN_SKIP : NERVE_ON_NAN_STOP;
     t->on_warning = print_warning;
-    cli_catch_stop_signals();
     t->stop_flag = &cli_stop_signal;
 }
 
