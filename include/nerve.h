@@ -15,6 +15,7 @@
 #ifndef NERVE_H
 #define NERVE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -42,7 +43,8 @@ typedef enum nerve_status {
     NERVE_ERR_FORMAT = 3,  /* a file's contents are malformed or truncated */
     NERVE_ERR_SHAPE = 4,   /* tensor shapes do not agree */
     NERVE_ERR_NOMEM = 5,   /* allocation failed or a size would overflow */
-    NERVE_ERR_NUMERIC = 6  /* a non-finite loss or gradient */
+    NERVE_ERR_NUMERIC = 6, /* a non-finite loss or gradient */
+    NERVE_ERR_STOPPED = 7  /* training stopped on request (nerve_train_options.stop_flag) */
 } nerve_status;
 
 typedef struct nerve_error {
@@ -1344,6 +1346,19 @@ typedef struct nerve_epoch_report {
                                       before clipping (nerve_optimizer_grad_norm) */
 } nerve_epoch_report;
 
+/* What training does with a step whose loss or gradients are not finite
+ * (checked before the update). */
+typedef enum nerve_on_nan {
+    /* Stop with NERVE_ERR_NUMERIC, naming the step and the first layer whose
+     * output (or, if all outputs are finite, the gradient) is not finite. */
+    NERVE_ON_NAN_STOP = 0,
+    /* Skip the update (warning through on_warning); stop as above after
+     * NERVE_MAX_NAN_SKIPS consecutive skipped steps. */
+    NERVE_ON_NAN_SKIP
+} nerve_on_nan;
+
+#define NERVE_MAX_NAN_SKIPS 10
+
 typedef struct nerve_train_options {
     int epochs;
     int64_t batch;           /* 0: the whole training set (batch gradient descent) */
@@ -1362,6 +1377,21 @@ typedef struct nerve_train_options {
     /* The node trained on (e.g. a loss built on the model's output); 0: the
      * model's loss. Validation always reports the model's loss. */
     nerve_node loss;
+    /* Checkpoints (nerve_checkpoint_save): written to checkpoint_path, when
+     * not NULL, every checkpoint_every steps (0: at every epoch's end) and
+     * when training ends or stops. */
+    const char *checkpoint_path;
+    int64_t checkpoint_every;
+    /* A checkpoint to continue from (nerve_checkpoint_load), or NULL. */
+    const char *resume_path;
+    /* A non-finite loss or gradient: stop (the default) or skip the step. */
+    nerve_on_nan on_nan;
+    /* Polled after every step: when *stop_flag is non-zero, training writes
+     * the checkpoint (if any) and returns NERVE_ERR_STOPPED. The library
+     * installs no signal handler: the caller's handler sets the flag. */
+    volatile sig_atomic_t *stop_flag;
+    /* Called with a one-line warning (a skipped step), or NULL. */
+    void (*on_warning)(const char *message, void *user);
 } nerve_train_options;
 
 /* Options from the model's settings: epochs, batch, seed; shuffle on. */
@@ -1370,8 +1400,14 @@ nerve_train_options nerve_train_options_from(const nerve_model *m);
 /* Mini-batch training over train (last partial batch included); val may be
  * NULL (not with a plateau schedule). The [schedule] steps after every epoch,
  * or after every step when its interval is per step. Allocates everything up
- * front: no allocation inside a step. Stops with NERVE_ERR_NUMERIC on a
- * non-finite loss.
+ * front: no allocation inside a step (checkpoints may allocate). Stops with
+ * NERVE_ERR_NUMERIC on a non-finite loss or gradient (options->on_nan), and
+ * with NERVE_ERR_STOPPED when *options->stop_flag is set, after the current
+ * step and its checkpoint. With options->resume_path it continues the run a
+ * checkpoint holds, up to options->epochs (and max_steps, counted from the
+ * start of the run); the checkpoint must match the model (tensor names and
+ * shapes), the optimizer kind, the batch, the training set's size and the
+ * seed, and the error names the file and what differs.
  * A stream (train->lanes > 0, a text cut for [net] bptt) trains in its order,
  * never shuffled, with batches of exactly `lanes` samples (options->batch 0
  * or lanes), carrying the recurrent state from batch to batch
@@ -1466,6 +1502,34 @@ typedef struct nerve_class_score {
 /* Scores count inputs, already normalised for the classifier (nerve_predict). */
 nerve_status nerve_class_score_of(nerve_model *classifier, const float *inputs, int64_t count,
                                   nerve_class_score *out, nerve_error *err);
+
+/* ---------------------------------------------------------------- checkpoints */
+
+/* A checkpoint is a safetensors file holding the whole state of a training
+ * run: the parameters and buffers under their names (so it loads as weights,
+ * nerve_model_load_weights), the optimizer's state as
+ * "optimizer.<param>.<state>" (PyTorch's names: exp_avg, exp_avg_sq,
+ * max_exp_avg_sq, momentum_buffer, square_avg, grad_avg, sum), a stream's
+ * carried recurrent state as "state.<node>.h" / ".c", and in the metadata
+ * the position (epoch, step), the optimizer's step count and rate, the
+ * schedule's state, the random generators (shuffling, dropout, augmentation),
+ * the partial epoch's totals, and the normalisation and vocabulary. The
+ * sample order is not stored: it is replayed from the seed and checked
+ * against the stored shuffling generator. nerve_train writes checkpoints
+ * (nerve_train_options.checkpoint_path) atomically and resumes from one
+ * (resume_path) bit-identically, with the same thread count. docs/cli.md,
+ * "Checkpoints", gives the details. */
+#define NERVE_CHECKPOINT_FORMAT "1"
+
+/* The position a checkpoint file holds, read from its metadata only: the
+ * epoch in progress (from 1), the steps done in it and in all. */
+typedef struct nerve_checkpoint_info {
+    int epoch;
+    int64_t epoch_step, global_step;
+} nerve_checkpoint_info;
+
+nerve_status nerve_checkpoint_info_read(const char *path, nerve_checkpoint_info *info,
+                                        nerve_error *err);
 
 typedef struct nerve_evaluation {
     int64_t count;           /* samples */

@@ -85,6 +85,14 @@ accuracy=$(sed -n 's/^test loss [0-9.]* accuracy \([0-9.]*\)$/\1/p' out.txt)
 "$python" -c "import sys; sys.exit(not (float('$distilled') > float('$baseline') + 0.03))" ||
     fail "distilled student agrees $distilled, the student alone $baseline"
 
+# A distillation checkpointed inside its first epoch and resumed in a fresh
+# process saves the same bytes as the uninterrupted one.
+run 0 distill --teacher teacher.cfg:teacher.safetensors --student student.cfg --steps 40 \
+    --checkpoint d.ckpt --threads 1
+run 0 distill --teacher teacher.cfg:teacher.safetensors --student student.cfg --resume d.ckpt \
+    --save resumed.safetensors --threads 1
+cmp -s s.safetensors resumed.safetensors || fail "a resumed distillation saved other weights"
+
 # Teacher and student that do not fit together, and bad flags.
 mlp five.cfg 8 1 5
 run 3 distill --teacher five.cfg:s.safetensors --student student.cfg

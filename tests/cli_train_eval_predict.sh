@@ -136,9 +136,9 @@ grep -q "epoch 2/" out.txt && fail "--steps 3 ran a second epoch of 25 steps"
 run 0 train points.cfg --init points.safetensors --epochs 1
 contains out.txt "test loss"
 
-# Runtime failures exit 1: divergence, and a --save that cannot be written
+# Divergence exits 4 (a numerical stop); a --save that cannot be written exits 1
 # (found before training, not after).
-run 1 train points.cfg --set hidden.activation=identity --lr 1000000 --epochs 20
+run 4 train points.cfg --set hidden.activation=identity --lr 1000000 --epochs 20
 contains err.txt "the loss is"
 run 1 train points.cfg --save "$work/missing/w.safetensors"
 contains err.txt "missing/w.safetensors: cannot save the weights there"

@@ -5,6 +5,7 @@
 #define NERVE_CLI_H
 
 #include <jansson.h>
+#include <signal.h>
 
 #include "nerve.h"
 
@@ -15,7 +16,10 @@ enum {
     CLI_EXIT_OK = 0,
     CLI_EXIT_FAILURE = 1, /* training diverged, out of memory, a write failed */
     CLI_EXIT_USAGE = 2,   /* bad command line */
-    CLI_EXIT_INPUT = 3    /* invalid config, data, weights or image file */
+    CLI_EXIT_INPUT = 3,   /* invalid config, data, weights or image file */
+    CLI_EXIT_NUMERIC = 4  /* training stopped on a non-finite loss or gradient */
+    /* 128 + N: training stopped by signal N (130 SIGINT, 143 SIGTERM) after
+     * writing its checkpoint (cli_train_exit_code). */
 };
 
 int cmd_train(int argc, char **argv);
@@ -30,9 +34,22 @@ int cmd_pretrain(int argc, char **argv);
 
 /* Prints "nerve: <message>" on stderr and returns exit_code. */
 int cli_fail(const nerve_error *err, int exit_code);
-/* The exit code for a library failure: out of memory and a non-finite loss
- * are runtime failures, anything else is a bad file or config. */
+/* The exit code for a library failure: out of memory is a runtime failure,
+ * a non-finite loss or gradient a numerical stop, anything else a bad file
+ * or config. */
 int cli_exit_code(nerve_status status);
+/* The exit code for a failed nerve_train: a file that cannot be written
+ * (log, checkpoint) is a runtime failure, a stop on a signal 128 + the
+ * signal, anything else as cli_exit_code. */
+int cli_train_exit_code(nerve_status status);
+
+/* Makes SIGINT and SIGTERM request a stop of training (stop_signals.c): a
+ * thread of its own takes them and records the signal in cli_stop_signal,
+ * which nerve_train_options.stop_flag points to; a second signal ends the
+ * process at once. Call it before any other thread starts (before the first
+ * parallel loop), so that every thread blocks the signals. */
+extern volatile sig_atomic_t cli_stop_signal;
+void cli_catch_stop_signals(void);
 
 /* nerve_set_threads(threads), or the number of online CPUs when threads is 0. */
 void cli_set_threads(int64_t threads);
@@ -46,16 +63,16 @@ int cli_load_model(const char *cfg_path, const char *const *sets, const char *co
 int cli_load_weights(nerve_model *m, const char *weights_path);
 
 /* The training flags train and distill share: --set, --epochs, --batch,
- * --lr, --seed, --threads, --init, --save, --log, --log-every, --steps and
- * --no-shuffle. CLI_TRAIN_OPTIONS(flags, who, saved) puts their
+ * --lr, --seed, --threads, --init, --save, --log, --log-every, --steps,
+ * --no-shuffle, --checkpoint, --every, --resume and --on-nan. CLI_TRAIN_OPTIONS(flags, who, saved) puts their
  * CLI_TRAIN_OPTION_COUNT entries, in that order, into a command's option
  * table; `who` and `saved` word the help of --init ("start <who>from the
  * weights in W") and --save ("save <saved> to W"). */
 typedef struct cli_train_flags {
     cli_list sets;
-    int64_t epochs, batch, seed, threads, steps, log_every;
+    int64_t epochs, batch, seed, threads, steps, log_every, every;
     double lr;
-    const char *init_path, *save_path, *log_path;
+    const char *init_path, *save_path, *log_path, *checkpoint_path, *resume_path, *on_nan;
     bool no_shuffle;
 } cli_train_flags;
 
@@ -63,6 +80,7 @@ enum {
     CLI_TRAIN_OPT_SET, CLI_TRAIN_OPT_EPOCHS, CLI_TRAIN_OPT_BATCH, CLI_TRAIN_OPT_LR,
     CLI_TRAIN_OPT_SEED, CLI_TRAIN_OPT_THREADS, CLI_TRAIN_OPT_INIT, CLI_TRAIN_OPT_SAVE,
     CLI_TRAIN_OPT_LOG, CLI_TRAIN_OPT_LOG_EVERY, CLI_TRAIN_OPT_STEPS, CLI_TRAIN_OPT_NO_SHUFFLE,
+    CLI_TRAIN_OPT_CHECKPOINT, CLI_TRAIN_OPT_EVERY, CLI_TRAIN_OPT_RESUME, CLI_TRAIN_OPT_ON_NAN,
     CLI_TRAIN_OPTION_COUNT
 };
 
@@ -85,11 +103,20 @@ enum {
     CLI_INT("--steps", "N", &(f)->steps, 1, INT64_MAX,                                        \
             "stop after N steps in all (default: no limit)"),                                 \
     CLI_FLAG("--no-shuffle", &(f)->no_shuffle,                                                \
-             "keep the file's sample order (default: reshuffle every epoch)")
+             "keep the file's sample order (default: reshuffle every epoch)"),                \
+    CLI_STRING("--checkpoint", "FILE", &(f)->checkpoint_path,                                 \
+               "keep the whole training state in FILE, atomically (default: none)"),          \
+    CLI_INT("--every", "N", &(f)->every, 1, INT64_MAX,                                        \
+            "write the checkpoint every N steps (default: at every epoch's end)"),            \
+    CLI_STRING("--resume", "FILE", &(f)->resume_path,                                         \
+               "continue the run a --checkpoint FILE holds (default: start afresh)"),         \
+    CLI_STRING("--on-nan", "stop|skip", &(f)->on_nan,                                         \
+               "on a non-finite loss or gradient: stop, or skip the step (default: stop)")
 
 /* After cli_parse, with `options` the first of the CLI_TRAIN_OPTIONS
- * entries: a usage error for --log-every without --log (its exit code), or
- * -1 when the flags are fine. */
+ * entries: a usage error for --log-every without --log, --every without
+ * --checkpoint, --resume with --init or an --on-nan other than stop or skip
+ * (its exit code), or -1 when the flags are fine. */
 int cli_train_flags_check(const cli_command *command, const cli_option *options,
                           const cli_train_flags *f);
 
@@ -104,7 +131,9 @@ void cli_train_flags_overrides(const cli_option *options, const cli_train_flags 
                                cli_train_overrides *o);
 
 /* The flags that are training options (--steps, --no-shuffle, --log,
- * --log-every) set in t. */
+ * --log-every, --checkpoint, --every, --resume, --on-nan) set in t; warnings
+ * go to stderr, and SIGINT and SIGTERM stop training (t->stop_flag is
+ * cli_stop_signal: the command calls cli_catch_stop_signals first). */
 void cli_train_flags_apply(const cli_train_flags *f, nerve_train_options *t);
 
 /* What train and distill share (cmd_train.c): that the directory of path

@@ -207,7 +207,7 @@ static int distill(nerve_model *teacher, nerve_model *student, const char *stude
         s->train.loss = loss;
         st = nerve_train(student, &train, val.count ? &val : NULL, &s->train, &err);
         cli_progress_clear(&run.progress);
-        if (st) code = cli_fail(&err, st == NERVE_ERR_IO ? CLI_EXIT_FAILURE : cli_exit_code(st));
+        if (st) code = cli_fail(&err, cli_train_exit_code(st));
     }
     if (!code && s->save_path) code = cli_save_weights(student, s->save_path);
     if (!code && test.count) code = cli_evaluate_test(student, &test);
@@ -262,6 +262,7 @@ int cmd_distill(int argc, char **argv)
     char teacher_cfg[4096];
     snprintf(teacher_cfg, sizeof teacher_cfg, "%.*s", (int)(colon - teacher_arg), teacher_arg);
 
+    cli_catch_stop_signals();
     cli_train_overrides overrides;
     cli_train_flags_overrides(train_flags, &f, &overrides);
     cli_set_threads(f.threads);
@@ -274,6 +275,7 @@ int cmd_distill(int argc, char **argv)
     if (!code) code = check_pair(teacher, teacher_cfg, student, student_cfg);
     if (!code) code = cli_load_weights(teacher, colon + 1);
     if (!code && f.save_path) code = cli_check_save_directory(f.save_path);
+    if (!code && f.checkpoint_path) code = cli_check_save_directory(f.checkpoint_path);
     if (!code && f.init_path) code = cli_load_weights(student, f.init_path);
     if (!code) {
         s.train = nerve_train_options_from(student);

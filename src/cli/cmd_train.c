@@ -14,7 +14,11 @@ static const cli_command train_command = {
     "Prints one line per epoch (a progress bar on stderr when it is a terminal), then\n"
     "the loss and accuracy on [data] test when it is set, and saves the weights with\n"
     "--save. --epochs, --batch, --seed and --lr are the same as --set net.epochs=N,\n"
-    "net.batch=N, net.seed=N and optimizer.lr=X."};
+    "net.batch=N, net.seed=N and optimizer.lr=X.\n"
+    "--checkpoint FILE keeps the whole training state (weights, optimizer, schedule,\n"
+    "random generators, position) in FILE; --resume FILE continues it exactly, to\n"
+    "the config's epochs. SIGINT or SIGTERM finish the step, write the checkpoint and\n"
+    "exit with 130 or 143. Exit codes: docs/errors.md."};
 
 static void print_summary(nerve_model *m, const char *cfg_path, const nerve_dataset *train,
                           const nerve_dataset *val, const nerve_dataset *test)
@@ -85,11 +89,27 @@ int cli_evaluate_test(nerve_model *m, const nerve_dataset *test)
     return CLI_EXIT_OK;
 }
 
+/* Where a --resume continues, before the data load that precedes it. */
+static int print_resume(const char *path)
+{
+    nerve_checkpoint_info info;
+    nerve_error err = {0};
+    nerve_status status = nerve_checkpoint_info_read(path, &info, &err);
+    if (status) return cli_fail(&err, cli_exit_code(status));
+    printf("resuming %s: epoch %d, step %lld of the epoch, %lld steps done\n", path, info.epoch,
+           (long long)info.epoch_step, (long long)info.global_step);
+    fflush(stdout);
+    return CLI_EXIT_OK;
+}
+
 static int train_and_report(nerve_model *m, const char *cfg_path, const char *init_path,
                             const char *save_path, nerve_train_options *options)
 {
     int code = save_path ? cli_check_save_directory(save_path) : CLI_EXIT_OK;
+    if (!code && options->checkpoint_path)
+        code = cli_check_save_directory(options->checkpoint_path);
     if (!code && init_path) code = cli_load_weights(m, init_path);
+    if (!code && options->resume_path) code = print_resume(options->resume_path);
     if (code) return code;
     nerve_dataset train = {0}, val = {0}, test = {0};
     nerve_error err = {0};
@@ -107,8 +127,7 @@ static int train_and_report(nerve_model *m, const char *cfg_path, const char *in
     status = nerve_train(m, &train, val.count ? &val : NULL, options, &err);
     cli_progress_clear(&progress);
     if (status) {
-        /* A log file that cannot be written is a runtime failure, not bad input. */
-        code = cli_fail(&err, status == NERVE_ERR_IO ? CLI_EXIT_FAILURE : cli_exit_code(status));
+        code = cli_fail(&err, cli_train_exit_code(status));
     } else {
         if (save_path) code = cli_save_weights(m, save_path);
         if (!code && test.count) code = cli_evaluate_test(m, &test);
@@ -134,6 +153,7 @@ int cmd_train(int argc, char **argv)
         return code;
     }
 
+    cli_catch_stop_signals();
     cli_train_overrides overrides;
     cli_train_flags_overrides(options, &f, &overrides);
     cli_set_threads(f.threads);

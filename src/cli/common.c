@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -18,10 +19,17 @@ int cli_exit_code(nerve_status status)
 {
     switch (status) {
     case NERVE_OK: return CLI_EXIT_OK;
-    case NERVE_ERR_NOMEM:
-    case NERVE_ERR_NUMERIC: return CLI_EXIT_FAILURE;
+    case NERVE_ERR_NOMEM: return CLI_EXIT_FAILURE;
+    case NERVE_ERR_NUMERIC: return CLI_EXIT_NUMERIC;
     default: return CLI_EXIT_INPUT;
     }
+}
+
+int cli_train_exit_code(nerve_status status)
+{
+    if (status == NERVE_ERR_IO) return CLI_EXIT_FAILURE;
+    if (status == NERVE_ERR_STOPPED) return 128 + (cli_stop_signal ? cli_stop_signal : SIGINT);
+    return cli_exit_code(status);
 }
 
 void cli_set_threads(int64_t threads)
@@ -87,6 +95,12 @@ int cli_train_flags_check(const cli_command *command, const cli_option *options,
 {
     if (options[CLI_TRAIN_OPT_LOG_EVERY].given && !f->log_path)
         return cli_usage_error(command, "--log-every needs --log FILE.csv");
+    if (options[CLI_TRAIN_OPT_EVERY].given && !f->checkpoint_path)
+        return cli_usage_error(command, "--every needs --checkpoint FILE");
+    if (f->resume_path && f->init_path)
+        return cli_usage_error(command, "--resume continues a run: it cannot take --init");
+    if (f->on_nan && strcmp(f->on_nan, "stop") != 0 && strcmp(f->on_nan, "skip") != 0)
+        return cli_usage_error(command, "--on-nan expects stop or skip, got '%s'", f->on_nan);
     return -1;
 }
 
@@ -109,12 +123,23 @@ void cli_train_flags_overrides(const cli_option *options, const cli_train_flags 
     o->items[n] = NULL;
 }
 
+static void print_warning(const char *message, void *user)
+{
+    fprintf(stderr, "nerve: warning: %s\n", message);
+}
+
 void cli_train_flags_apply(const cli_train_flags *f, nerve_train_options *t)
 {
     t->max_steps = f->steps;
     t->shuffle = !f->no_shuffle;
     t->log_path = f->log_path;
     t->log_every = f->log_every;
+    t->checkpoint_path = f->checkpoint_path;
+    t->checkpoint_every = f->every;
+    t->resume_path = f->resume_path;
+    t->on_nan = f->on_nan && strcmp(f->on_nan, "skip") == 0 ? NERVE_ON_NAN_SKIP : NERVE_ON_NAN_STOP;
+    t->on_warning = print_warning;
+    t->stop_flag = &cli_stop_signal;
 }
 
 json_t *cli_json_number(double v) { return isfinite(v) ? json_real(v) : json_null(); }

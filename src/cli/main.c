@@ -30,8 +30,10 @@ static void print_usage(FILE *out)
     fprintf(out,
             "\n'nerve COMMAND --help' lists a command's options and their defaults.\n"
             "'nerve --version' prints the version.\n"
-            "Exit status: 0 success, 1 runtime failure (e.g. training diverged), 2 bad command\n"
-            "line, 3 invalid config, data, weights or image file.\n");
+            "Exit status: 0 success, 1 runtime failure (e.g. a file cannot be written), 2 bad\n"
+            "command line, 3 invalid config, data, weights or image file, 4 training stopped\n"
+            "on a non-finite loss or gradient, 130 / 143 training stopped by SIGINT / SIGTERM\n"
+            "(docs/errors.md).\n");
 }
 
 static int find_command(const char *name)

@@ -27,11 +27,13 @@ static nerve_status require_param_values(const nerve_graph *g, const char *path,
 }
 
 nerve_status nerve_graph_save_with_metadata(nerve_graph *g, const char *path,
+                                            const nerve_named_tensor *extra, int extra_count,
                                             const char *const *metadata, nerve_error *err)
 {
     nerve_status status = require_param_values(g, path, err);
     if (status) return status;
-    nerve_named_tensor *tensors = calloc((size_t)g->node_count + 1, sizeof *tensors);
+    nerve_named_tensor *tensors =
+        calloc((size_t)g->node_count + (size_t)extra_count + 1, sizeof *tensors);
     if (!tensors) return nerve_error_set(err, NERVE_ERR_NOMEM, "%s: out of memory", path);
     int count = 0;
     for (int i = 0; i < g->node_count; i++) {
@@ -43,6 +45,7 @@ nerve_status nerve_graph_save_with_metadata(nerve_graph *g, const char *path,
         tensors[count].dtype = node->integer ? NERVE_DTYPE_I64 : NERVE_DTYPE_F32;
         count++;
     }
+    for (int i = 0; i < extra_count; i++) tensors[count++] = extra[i];
     status = nerve_safetensors_write(path, tensors, count, metadata, err);
     free(tensors);
     return status;
@@ -50,7 +53,7 @@ nerve_status nerve_graph_save_with_metadata(nerve_graph *g, const char *path,
 
 nerve_status nerve_graph_save(nerve_graph *g, const char *path, nerve_error *err)
 {
-    return nerve_graph_save_with_metadata(g, path, NULL, err);
+    return nerve_graph_save_with_metadata(g, path, NULL, 0, NULL, err);
 }
 
 static bool graph_has_param(const nerve_graph *g, const char *name)
@@ -67,6 +70,11 @@ static bool dtype_fits(const nerve_node_data *node, const char *dtype)
 {
     if (node->integer) return strcmp(dtype, "I64") == 0;
     return strcmp(dtype, "F32") == 0 || strcmp(dtype, "F64") == 0;
+}
+
+static bool is_training_state(const char *name)
+{
+    return strncmp(name, "optimizer.", 10) == 0 || strncmp(name, "state.", 6) == 0;
 }
 
 /* Every parameter present with the same shape and a fitting dtype, and
@@ -96,9 +104,10 @@ static nerve_status check_file_matches(const nerve_graph *g, const nerve_safeten
     }
     char extra[384] = "";
     int extra_count = 0;
+    bool checkpoint = nerve_safetensors_metadata(st, NERVE_CHECKPOINT_KEY) != NULL;
     for (int i = 0; i < nerve_safetensors_count(st); i++) {
         const char *name = nerve_safetensors_name(st, i);
-        if (graph_has_param(g, name)) continue;
+        if (graph_has_param(g, name) || (checkpoint && is_training_state(name))) continue;
         size_t used = strlen(extra);
         snprintf(extra + used, sizeof extra - used, "%s'%s'", extra_count ? ", " : "", name);
         extra_count++;

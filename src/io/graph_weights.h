@@ -6,9 +6,17 @@
 
 #include "nerve.h"
 
-/* nerve_graph_save with a NULL-terminated list of metadata key, value pairs. */
+/* nerve_graph_save with a NULL-terminated list of metadata key, value pairs
+ * and extra_count more tensors after the parameters (a checkpoint's
+ * optimizer state). */
 nerve_status nerve_graph_save_with_metadata(nerve_graph *g, const char *path,
+                                            const nerve_named_tensor *extra, int extra_count,
                                             const char *const *metadata, nerve_error *err);
+
+/* The metadata key that marks a checkpoint, whose tensors named
+ * "optimizer.*" and "state.*" are training state, not parameters: loading
+ * weights from a checkpoint skips them. */
+#define NERVE_CHECKPOINT_KEY "nerve.checkpoint"
 
 /* nerve_graph_load from a file already open as st (path names it in
  * messages), so that a caller reading the file's metadata opens it once. */

@@ -120,4 +120,11 @@ nerve_node nerve_lstm_section_build(nerve_graph *g, const char *name, nerve_node
 nerve_node nerve_gru_section_build(nerve_graph *g, const char *name, nerve_node input,
                                    cfg_reader *r, nerve_rng *rng, nerve_error *err);
 
+/* nerve_model_save_weights with extra_count more tensors and a
+ * NULL-terminated list of more metadata key, value pairs (a checkpoint's
+ * training state, weights.c). */
+nerve_status nerve_model_save_weights_with(nerve_model *m, const char *path,
+                                           const nerve_named_tensor *extra, int extra_count,
+                                           const char *const *extra_metadata, nerve_error *err);
+
 #endif

@@ -13,19 +13,39 @@
 #define STD_KEY "nerve.normalize.std"
 #define VOCAB_KEY "nerve.vocab"
 
-nerve_status nerve_model_save_weights(nerve_model *m, const char *path, nerve_error *err)
+#define WEIGHTS_METADATA_PAIRS 4
+
+nerve_status nerve_model_save_weights_with(nerve_model *m, const char *path,
+                                           const nerve_named_tensor *extra, int extra_count,
+                                           const char *const *extra_metadata, nerve_error *err)
 {
     char mean[64], std[64];
     snprintf(mean, sizeof mean, "%.17g", m->mean);
     snprintf(std, sizeof std, "%.17g", m->std);
+    int extra_pairs = 0;
+    while (extra_metadata && extra_metadata[2 * extra_pairs]) extra_pairs++;
     char *vocab = NULL;
-    if (m->vocab.size && !(vocab = nerve_vocab_to_utf8(&m->vocab)))
+    const char **metadata =
+        calloc(2 * (size_t)(WEIGHTS_METADATA_PAIRS + extra_pairs) + 1, sizeof *metadata);
+    if (!metadata || (m->vocab.size && !(vocab = nerve_vocab_to_utf8(&m->vocab)))) {
+        free(metadata);
         return nerve_error_set(err, NERVE_ERR_NOMEM, "%s: out of memory", path);
-    const char *const metadata[] = {MEAN_KEY, mean, STD_KEY, std, "nerve.version", NERVE_VERSION,
-                                    vocab ? VOCAB_KEY : NULL, vocab, NULL};
-    nerve_status st = nerve_graph_save_with_metadata(m->graph, path, metadata, err);
+    }
+    int n = 0;
+    const char *const own[] = {MEAN_KEY, mean, STD_KEY, std, "nerve.version", NERVE_VERSION,
+                               vocab ? VOCAB_KEY : NULL, vocab};
+    for (int i = 0; i < 2 * WEIGHTS_METADATA_PAIRS && own[i]; i++) metadata[n++] = own[i];
+    for (int i = 0; i < 2 * extra_pairs; i++) metadata[n++] = extra_metadata[i];
+    nerve_status st =
+        nerve_graph_save_with_metadata(m->graph, path, extra, extra_count, metadata, err);
+    free(metadata);
     free(vocab);
     return st;
+}
+
+nerve_status nerve_model_save_weights(nerve_model *m, const char *path, nerve_error *err)
+{
+    return nerve_model_save_weights_with(m, path, NULL, 0, NULL, err);
 }
 
 static bool parse_number(const char *text, double *out)

@@ -45,4 +45,5 @@ static optim_kernel adagrad_kernel(const nerve_optimizer *opt, const optim_step 
     return optim_regularised(step, segment) ? adagrad_regularised : adagrad_plain;
 }
 
-const nerve_optimizer_type nerve_adagrad_type = {"adagrad", false, adagrad_init, adagrad_kernel};
+const nerve_optimizer_type nerve_adagrad_type = {"adagrad", false, adagrad_init, adagrad_kernel,
+                                           {"sum"}};

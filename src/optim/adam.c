@@ -66,4 +66,5 @@ optim_kernel optim_adam_kernel(const nerve_optimizer *opt, const optim_step *ste
     return regularised ? adam_plain_regularised : adam_plain;
 }
 
-const nerve_optimizer_type nerve_adam_type = {"adam", false, optim_adam_init, optim_adam_kernel};
+const nerve_optimizer_type nerve_adam_type = {"adam", false, optim_adam_init, optim_adam_kernel,
+                                        {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"}};

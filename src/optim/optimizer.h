@@ -51,6 +51,8 @@ typedef struct nerve_optimizer_type {
     /* The kernel that updates `segment` this step. */
     optim_kernel (*kernel)(const nerve_optimizer *opt, const optim_step *step,
                            const optim_segment *segment);
+    /* PyTorch's names of the state slots (exp_avg, ...), for checkpoints. */
+    const char *state_names[OPTIM_MAX_STATE];
 } nerve_optimizer_type;
 
 struct nerve_optimizer {

@@ -77,4 +77,5 @@ static optim_kernel rmsprop_kernel(const nerve_optimizer *opt, const optim_step 
                   [optim_regularised(step, segment)];
 }
 
-const nerve_optimizer_type nerve_rmsprop_type = {"rmsprop", false, rmsprop_init, rmsprop_kernel};
+const nerve_optimizer_type nerve_rmsprop_type = {"rmsprop", false, rmsprop_init, rmsprop_kernel,
+                                           {"square_avg", "momentum_buffer", "grad_avg"}};

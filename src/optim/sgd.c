@@ -58,4 +58,5 @@ static optim_kernel sgd_kernel(const nerve_optimizer *opt, const optim_step *ste
     return regularised ? sgd_plain_regularised : sgd_plain;
 }
 
-const nerve_optimizer_type nerve_sgd_type = {"sgd", false, sgd_init, sgd_kernel};
+const nerve_optimizer_type nerve_sgd_type = {"sgd", false, sgd_init, sgd_kernel,
+                                       {"momentum_buffer"}};

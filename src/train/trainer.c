@@ -2,13 +2,20 @@
  * first step: the graph's plan, the sample order, the optimizer state.
  * A stream (a text cut into lanes for truncated BPTT) trains in its order,
  * batch j being chunk j of every lane, with the recurrent state carried
- * from one batch to the next and reset at each epoch's start. */
+ * from one batch to the next and reset at each epoch's start.
+ * Each step is checked before its update: a non-finite loss or gradient
+ * stops the run or skips the update (nerve_on_nan). The run's state lives in
+ * a train_run (checkpoint.h), which checkpoints save and restore. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "core/graph_internal.h"
 #include "model/model_internal.h"
 #include "optim/optimizer.h"
 #include "train/batching.h"
+#include "train/checkpoint.h"
 #include "train/metrics_log.h"
 
 nerve_train_options nerve_train_options_from(const nerve_model *m)
@@ -66,35 +73,162 @@ static nerve_status check_schedule(const nerve_schedule *s, const nerve_dataset 
     return NERVE_OK;
 }
 
-typedef struct epoch_totals {
-    double loss_sum;
-    int64_t correct, labels, seen;  /* labels: seen x the labels per sample */
-} epoch_totals;
+/* A run in this process: its state (saved in checkpoints) and what it
+ * needs besides. */
+typedef struct trainer {
+    train_run run;
+    const nerve_train_options *o;
+    nerve_node trained;
+    metrics_log log;
+    bool per_step;               /* the schedule steps after every step */
+    const char *last_checkpoint; /* written or resumed from; NULL: none */
+    int64_t last_checkpoint_step, written_at; /* global steps; -1: none */
+    double start_time;
+} trainer;
 
-/* One optimisation step on samples order[0..n), augmented when augment is
- * not NULL; returns the batch loss. */
-static double train_step(nerve_model *m, const nerve_train_options *o, const nerve_dataset *train,
-                         const int64_t *order, int64_t n, nerve_augment *augment, metrics_log *log,
-                         epoch_totals *totals)
+/* Whether every trainable gradient is finite, in one pass over the flat
+ * buffer: x * 0 is 0 for a finite x and NaN for an infinite or NaN one. */
+static bool gradients_finite(nerve_graph *g)
 {
-    nerve_graph *g = m->graph;
-    nerve_node trained = o->loss > 0 ? o->loss : m->loss;
-    nerve_batching_load(m, train, order, n);
-    if (o->on_batch) o->on_batch(order, n, o->user);
-    if (augment) nerve_augment_apply(augment, nerve_node_value(g, m->input), n);
-    nerve_graph_zero_grad(g);
-    nerve_graph_forward(g, trained);
-    nerve_graph_backward(g, trained);
-    metrics_log_measure(log);
-    nerve_optimizer_step(m->optimizer);
-    double loss = (double)nerve_node_value(g, trained)[0];
-    totals->loss_sum += loss * (double)n;
-    totals->seen += n;
-    if (m->classes) {
-        totals->correct += nerve_batching_correct(m, train, order, n);
-        totals->labels += n * nerve_model_label_steps(m);
+    const nerve_real *grad = nerve_graph_grads(g);
+    const unsigned char *trainable = nerve_graph_trainable_mask(g);
+    const int64_t n = (int64_t)nerve_graph_param_count(g);
+    nerve_real probe = 0;
+#pragma omp parallel for simd reduction(+ : probe) if (n > 65536)
+    for (int64_t i = 0; i < n; i++) probe += trainable[i] ? grad[i] * 0 : 0;
+    return probe == 0;
+}
+
+static bool all_finite(const nerve_real *v, int64_t n)
+{
+    for (int64_t i = 0; v && i < n; i++)
+        if (!isfinite(v[i])) return false;
+    return true;
+}
+
+/* "layer 'fc2' (dense)" for a node of a layer; the node's own name otherwise. */
+static void describe_node(const nerve_model *m, nerve_node n, char *buf, size_t size)
+{
+    for (int k = 0; k < m->layer_count; k++) {
+        const model_layer *layer = &m->layers[k];
+        if (n < layer->first_node || n >= layer->end_node) continue;
+        snprintf(buf, size, "layer '%s' (%s)", layer->name, layer->type);
+        return;
     }
-    return loss;
+    snprintf(buf, size, "'%s'", m->graph->nodes[n].name);
+}
+
+/* Where a non-finite step went wrong, scanned only when it happens: the
+ * first node the step ran, in graph order, whose value is not finite; when
+ * every value is finite, the node nearest the loss whose gradient is not
+ * (backward runs in reverse graph order, so that is where it began). */
+static void locate_nonfinite(const trainer *t, char *buf, size_t size)
+{
+    const nerve_model *m = t->run.m;
+    const nerve_graph *g = m->graph;
+    char what[160];
+    for (nerve_node n = 0; n <= t->trained; n++) {
+        const nerve_node_data *node = &g->nodes[n];
+        if (!g->needed[n] || all_finite(node->value, nerve_shape_numel(&node->shape))) continue;
+        if (n == m->input)
+            snprintf(buf, size, "the input batch holds non-finite values (check the data)");
+        else if (n == m->target)
+            snprintf(buf, size, "the target batch holds non-finite values (check the data)");
+        else if (n == t->trained)
+            snprintf(buf, size, "the loss is the first non-finite value (check the targets)");
+        else {
+            describe_node(m, n, what, sizeof what);
+            snprintf(buf, size, "the first non-finite %s: %s", 
+                     node->kind == NERVE_NODE_PARAM ? "parameter" : "output", what);
+            if (node->kind == NERVE_NODE_PARAM)
+                snprintf(buf + strlen(buf), size - strlen(buf), ", '%s'", node->name);
+        }
+        return;
+    }
+    for (nerve_node n = t->trained; n >= 0; n--) {
+        const nerve_node_data *node = &g->nodes[n];
+        if (!g->needed[n] || !node->needs_grad ||
+            all_finite(node->grad, nerve_shape_numel(&node->shape)))
+            continue;
+        describe_node(m, n, what, sizeof what);
+        snprintf(buf, size, "the first non-finite gradient: %s%s%s%s", what,
+                 node->kind == NERVE_NODE_PARAM ? ", '" : "",
+                 node->kind == NERVE_NODE_PARAM ? node->name : "",
+                 node->kind == NERVE_NODE_PARAM ? "'" : "");
+        return;
+    }
+    snprintf(buf, size, "no non-finite value found in the graph");
+}
+
+/* One line: where and what, what to do, and the last good checkpoint. */
+static nerve_status nonfinite_error(const trainer *t, double loss, nerve_error *err)
+{
+    char where[300], last[300], what[80];
+    locate_nonfinite(t, where, sizeof where);
+    if (t->last_checkpoint)
+        snprintf(last, sizeof last, "last good checkpoint: %s (step %lld)", t->last_checkpoint,
+                 (long long)t->last_checkpoint_step);
+    else
+        snprintf(last, sizeof last, "no checkpoint");
+    if (isfinite(loss))
+        snprintf(what, sizeof what, "the loss is %g but a gradient is not finite", loss);
+    else
+        snprintf(what, sizeof what, "the loss is %g", loss);
+    const train_run *r = &t->run;
+    char skipped[80] = "";
+    if (t->o->on_nan == NERVE_ON_NAN_SKIP)
+        snprintf(skipped, sizeof skipped, " (%d consecutive steps skipped, the limit)",
+                 NERVE_MAX_NAN_SKIPS);
+    return nerve_error_set(err, NERVE_ERR_NUMERIC,
+                           "epoch %d, step %lld: %s%s; %s; lower the learning rate, or check the "
+                           "data; %s",
+                           r->epoch, (long long)r->global_step + 1, what, skipped, where, last);
+}
+
+/* One optimisation step on samples order[0..n), augmented when the run has
+ * [augment]; *loss is the batch loss. A non-finite loss or gradient skips
+ * the update (*skipped) or fails, as on_nan says. */
+static nerve_status train_step(trainer *t, const int64_t *order, int64_t n, double *loss,
+                               bool *skipped, nerve_error *err)
+{
+    train_run *r = &t->run;
+    nerve_model *m = r->m;
+    nerve_graph *g = m->graph;
+    const nerve_train_options *o = t->o;
+    nerve_batching_load(m, r->train, order, n);
+    if (o->on_batch) o->on_batch(order, n, o->user);
+    if (r->augment) nerve_augment_apply(r->augment, nerve_node_value(g, m->input), n);
+    nerve_graph_zero_grad(g);
+    nerve_graph_forward(g, t->trained);
+    nerve_graph_backward(g, t->trained);
+    *loss = (double)nerve_node_value(g, t->trained)[0];
+    *skipped = !isfinite(*loss) || !gradients_finite(g);
+    if (*skipped) {
+        r->nan_skips++;
+        if (o->on_nan != NERVE_ON_NAN_SKIP || r->nan_skips >= NERVE_MAX_NAN_SKIPS)
+            return nonfinite_error(t, *loss, err);
+        if (o->on_warning) {
+            char where[300], message[400];
+            locate_nonfinite(t, where, sizeof where);
+            snprintf(message, sizeof message,
+                     "epoch %d, step %lld: skipped (the loss is %g; %s), %lld in a row", r->epoch,
+                     (long long)r->global_step + 1, *loss, where, (long long)r->nan_skips);
+            o->on_warning(message, o->user);
+        }
+        return NERVE_OK;
+    }
+    r->nan_skips = 0;
+    metrics_log_measure(&t->log);
+    nerve_optimizer_step(m->optimizer);
+    r->totals.loss_sum += *loss * (double)n;
+    r->totals.seen += n;
+    r->totals.grad_norm_sum += nerve_optimizer_grad_norm(m->optimizer);
+    r->totals.steps++;
+    if (m->classes) {
+        r->totals.correct += nerve_batching_correct(m, r->train, order, n);
+        r->totals.labels += n * nerve_model_label_steps(m);
+    }
+    return NERVE_OK;
 }
 
 static void validate(nerve_model *m, const nerve_dataset *val, int64_t batch,
@@ -109,111 +243,206 @@ static void validate(nerve_model *m, const nerve_dataset *val, int64_t batch,
     nerve_evaluation_free(&e);
 }
 
-nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve_dataset *val,
-                         const nerve_train_options *o, nerve_error *err)
+/* Writes the checkpoint, unless none is asked for or this position has one. */
+static nerve_status save_checkpoint(trainer *t, nerve_error *err)
+{
+    const char *path = t->o->checkpoint_path;
+    if (!path || t->written_at == t->run.global_step) return NERVE_OK;
+    nerve_status st = checkpoint_save(&t->run, path, err);
+    if (st) return st;
+    t->written_at = t->last_checkpoint_step = t->run.global_step;
+    t->last_checkpoint = path;
+    return NERVE_OK;
+}
+
+static void begin_epoch(train_run *r)
+{
+    if (r->stream)
+        nerve_graph_reset_state(r->m->graph);
+    else if (r->shuffle)
+        nerve_rng_shuffle(&r->shuffle_rng, r->order, r->train->count);
+    r->totals = (train_totals){0};
+}
+
+/* The epoch's report: its totals, the validation set, the schedule's epoch
+ * step. */
+static void end_epoch(trainer *t, const nerve_dataset *val, double epoch_start, nerve_error *err)
+{
+    train_run *run = &t->run;
+    const train_totals *totals = &run->totals;
+    nerve_epoch_report r = {0};
+    r.epoch = run->epoch;
+    r.seconds = nerve_seconds_now() - epoch_start;
+    r.samples_per_second = r.seconds > 0 ? (double)totals->seen / r.seconds : 0;
+    r.train_loss = totals->loss_sum / (double)totals->seen;
+    r.train_accuracy = run->m->classes ? (double)totals->correct / (double)totals->labels : NAN;
+    r.lr = nerve_optimizer_lr(run->m->optimizer);
+    r.grad_norm = totals->grad_norm_sum / (double)totals->steps;
+    validate(run->m, val, run->batch, &r, err);
+    nerve_graph_set_training(run->m->graph, true);
+    if (!t->per_step) nerve_scheduler_step(&run->scheduler, r.val_loss);
+    metrics_log_epoch(&t->log, &r, run->global_step);
+    if (t->o->on_epoch) t->o->on_epoch(&r, t->o->user);
+}
+
+static void report_step(trainer *t, double loss, double grad_norm, double epoch_start)
+{
+    const train_run *r = &t->run;
+    const nerve_train_options *o = t->o;
+    double accuracy = r->m->classes ? (double)r->totals.correct / (double)r->totals.labels : NAN;
+    if (o->log_every > 0 && r->global_step % o->log_every == 0)
+        metrics_log_step(&t->log, r->epoch, r->global_step, loss, accuracy,
+                         nerve_optimizer_lr(r->m->optimizer), grad_norm);
+    if (o->on_progress) {
+        double elapsed = nerve_seconds_now() - epoch_start;
+        nerve_progress p = {r->epoch, o->epochs, r->epoch_step, r->steps_per_epoch,
+                            r->global_step, r->totals.loss_sum / (double)r->totals.seen, accuracy,
+                            elapsed > 0 ? (double)r->totals.seen / elapsed : 0,
+                            nerve_seconds_now() - t->start_time};
+        o->on_progress(&p, o->user);
+    }
+}
+
+static nerve_status stopped_error(const trainer *t, nerve_error *err)
+{
+    const train_run *r = &t->run;
+    if (t->o->checkpoint_path)
+        return nerve_error_set(err, NERVE_ERR_STOPPED,
+                               "stopped at epoch %d, step %lld: checkpoint written to %s "
+                               "(continue with --resume %s)",
+                               r->epoch, (long long)r->global_step, t->o->checkpoint_path,
+                               t->o->checkpoint_path);
+    return nerve_error_set(err, NERVE_ERR_STOPPED,
+                           "stopped at epoch %d, step %lld: no checkpoint written (train with "
+                           "--checkpoint FILE to be able to resume)",
+                           r->epoch, (long long)r->global_step);
+}
+
+/* The epochs from the run's position on. */
+static nerve_status run_epochs(trainer *t, const nerve_dataset *val, nerve_error *err)
+{
+    train_run *r = &t->run;
+    const nerve_train_options *o = t->o;
+    const int64_t every = o->checkpoint_every;
+    /* A resumed run may already be at its step limit. */
+    bool stopping = o->max_steps > 0 && r->global_step >= o->max_steps, interrupted = false;
+    while (!stopping && r->epoch <= o->epochs) {
+        if (r->epoch_step == 0) begin_epoch(r);
+        double epoch_start = nerve_seconds_now();
+        while (r->epoch_step < r->steps_per_epoch) {
+            int64_t first = r->epoch_step * r->batch;
+            int64_t n = r->train->count - first < r->batch ? r->train->count - first : r->batch;
+            nerve_optimizer_set_lr(r->m->optimizer, r->scheduler.lr);
+            double loss;
+            bool skipped;
+            nerve_status st = train_step(t, r->order + first, n, &loss, &skipped, err);
+            if (st) return st;
+            r->epoch_step++;
+            r->global_step++;
+            if (t->per_step) nerve_scheduler_step(&r->scheduler, NAN);
+            report_step(t, loss, skipped ? NAN : nerve_optimizer_grad_norm(r->m->optimizer),
+                        epoch_start);
+            stopping = o->max_steps > 0 && r->global_step >= o->max_steps;
+            if (o->stop_flag && *o->stop_flag) stopping = interrupted = true;
+            if (stopping) break;
+            /* At an epoch's end the checkpoint waits for the epoch's report. */
+            if (every > 0 && r->global_step % every == 0 && r->epoch_step < r->steps_per_epoch &&
+                (st = save_checkpoint(t, err)))
+                return st;
+        }
+        if (r->epoch_step < r->steps_per_epoch) {
+            /* Stopped inside the epoch: the checkpoint holds this position;
+             * a step limit still reports the partial epoch. */
+            nerve_status st = save_checkpoint(t, err);
+            if (st) return st;
+            if (!interrupted) end_epoch(t, val, epoch_start, err);
+            break;
+        }
+        end_epoch(t, val, epoch_start, err);
+        r->epoch++;
+        r->epoch_step = 0;
+        if (every <= 0 || r->global_step % every == 0 || stopping || r->epoch > o->epochs) {
+            nerve_status st = save_checkpoint(t, err);
+            if (st) return st;
+        }
+    }
+    return interrupted ? stopped_error(t, err) : NERVE_OK;
+}
+
+static nerve_status check_options(const nerve_train_options *o, const nerve_dataset *train,
+                                  nerve_error *err)
 {
     if (train->count == 0) return nerve_error_set(err, NERVE_ERR_INVALID, "no training samples");
     if (o->batch < 0)
         return nerve_error_set(err, NERVE_ERR_INVALID,
                                "batch must be at least 1, or 0 for the whole training set");
-    bool stream = train->lanes > 0;
-    if (stream && o->batch != 0 && o->batch != train->lanes)
+    if (train->lanes > 0 && o->batch != 0 && o->batch != train->lanes)
         return nerve_error_set(err, NERVE_ERR_INVALID,
                                "a stream of %lld lanes trains in batches of %lld, not %lld",
                                (long long)train->lanes, (long long)train->lanes,
                                (long long)o->batch);
-    int64_t batch = stream ? train->lanes : nerve_batch_or_all(o->batch, train->count);
+    if (o->checkpoint_every < 0)
+        return nerve_error_set(err, NERVE_ERR_INVALID,
+                               "checkpoint_every must be at least 1, or 0 for every epoch");
+    if (o->on_nan != NERVE_ON_NAN_STOP && o->on_nan != NERVE_ON_NAN_SKIP)
+        return nerve_error_set(err, NERVE_ERR_INVALID, "unknown on_nan %d", (int)o->on_nan);
+    return NERVE_OK;
+}
+
+nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve_dataset *val,
+                         const nerve_train_options *o, nerve_error *err)
+{
+    nerve_status st = check_options(o, train, err);
+    if (st != NERVE_OK) return st;
+    trainer t = {.o = o, .trained = o->loss > 0 ? o->loss : m->loss, .last_checkpoint_step = -1,
+                 .written_at = -1};
+    train_run *r = &t.run;
+    r->m = m;
+    r->train = train;
+    r->stream = train->lanes > 0;
+    r->batch = r->stream ? train->lanes : nerve_batch_or_all(o->batch, train->count);
+    /* A stream's count is a whole number of batches: every batch has all lanes. */
+    r->steps_per_epoch = (train->count + r->batch - 1) / r->batch;
+    r->seed = o->seed;
+    r->shuffle = o->shuffle;
+    r->epoch = 1;
     const nerve_schedule *schedule = &m->settings.schedule;
-    nerve_status st = check_schedule(schedule, val, err);
+    t.per_step = schedule->interval == NERVE_SCHEDULE_PER_STEP;
+    st = check_schedule(schedule, val, err);
     if (st == NERVE_OK)
         st = nerve_model_check_tokens(m, train->inputs, train->count, "training set", err);
-    if (st == NERVE_OK) st = nerve_graph_plan(m->graph, batch, err);
+    if (st == NERVE_OK) st = nerve_graph_plan(m->graph, r->batch, err);
     if (st == NERVE_OK) st = nerve_model_ensure_optimizer(m, err);
     if (st != NERVE_OK) return st;
     /* Training batches only: evaluation reads the data as it is. */
-    nerve_augment *augment = NULL;
     if (nerve_augment_enabled(&m->settings.augment)) {
         nerve_error own = {0};
-        augment = nerve_model_augment_new(m, o->seed, &own);
-        if (!augment) return nerve_error_set(err, own.status, "%s", own.message);
+        r->augment = nerve_model_augment_new(m, o->seed, &own);
+        if (!r->augment) return nerve_error_set(err, own.status, "%s", own.message);
     }
-    int64_t *order = malloc((size_t)train->count * sizeof *order);
-    if (!order) {
-        nerve_augment_free(augment);
+    r->order = malloc((size_t)train->count * sizeof *r->order);
+    if (!r->order) {
+        nerve_augment_free(r->augment);
         return nerve_error_set(err, NERVE_ERR_NOMEM, "out of memory for the sample order");
     }
-    for (int64_t i = 0; i < train->count; i++) order[i] = i;
-    metrics_log log;
-    st = metrics_log_open(&log, o->log_path, m->graph, err);
-    nerve_rng shuffle_rng;
-    nerve_rng_seed(&shuffle_rng, o->seed ^ 0x5eedda7aULL);
-    nerve_graph_set_training(m->graph, true);
-    nerve_scheduler scheduler;
-    nerve_scheduler_init(&scheduler, schedule, m->settings.optimizer.lr);
-    bool per_step = schedule->interval == NERVE_SCHEDULE_PER_STEP;
-
-    /* A stream's count is a whole number of batches: every batch has all lanes. */
-    int64_t steps_per_epoch = (train->count + batch - 1) / batch, global_step = 0;
-    double start_time = nerve_seconds_now();
-    nerve_graph_set_carry_state(m->graph, stream);
-    for (int epoch = 1; st == NERVE_OK && epoch <= o->epochs; epoch++) {
-        if (stream)
-            nerve_graph_reset_state(m->graph);
-        else if (o->shuffle)
-            nerve_rng_shuffle(&shuffle_rng, order, train->count);
-        epoch_totals totals = {0};
-        double epoch_start = nerve_seconds_now(), grad_norm_sum = 0;
-        int64_t epoch_steps = 0;
-        for (int64_t step = 0; step < steps_per_epoch; step++) {
-            int64_t first = step * batch;
-            int64_t n = train->count - first < batch ? train->count - first : batch;
-            nerve_optimizer_set_lr(m->optimizer, scheduler.lr);
-            double loss = train_step(m, o, train, order + first, n, augment, &log, &totals);
-            double grad_norm = nerve_optimizer_grad_norm(m->optimizer);
-            grad_norm_sum += grad_norm;
-            epoch_steps++;
-            global_step++;
-            if (per_step) nerve_scheduler_step(&scheduler, NAN);
-            if (!isfinite(loss)) {
-                st = nerve_error_set(err, NERVE_ERR_NUMERIC,
-                                     "epoch %d, step %lld: the loss is %g (lower the learning "
-                                     "rate, or check the data)",
-                                     epoch, (long long)global_step, loss);
-                break;
-            }
-            double accuracy = m->classes ? (double)totals.correct / (double)totals.labels : NAN;
-            if (o->log_every > 0 && global_step % o->log_every == 0)
-                metrics_log_step(&log, epoch, global_step, loss, accuracy,
-                                 nerve_optimizer_lr(m->optimizer), grad_norm);
-            if (o->on_progress) {
-                double elapsed = nerve_seconds_now() - epoch_start;
-                nerve_progress p = {epoch, o->epochs, step + 1, steps_per_epoch, global_step,
-                                    totals.loss_sum / (double)totals.seen, accuracy,
-                                    elapsed > 0 ? (double)totals.seen / elapsed : 0,
-                                    nerve_seconds_now() - start_time};
-                o->on_progress(&p, o->user);
-            }
-            if (o->max_steps > 0 && global_step >= o->max_steps) break;
-        }
-        if (st != NERVE_OK) break;
-        nerve_epoch_report r = {0};
-        r.epoch = epoch;
-        r.seconds = nerve_seconds_now() - epoch_start;
-        r.samples_per_second = r.seconds > 0 ? (double)totals.seen / r.seconds : 0;
-        r.train_loss = totals.loss_sum / (double)totals.seen;
-        r.train_accuracy = m->classes ? (double)totals.correct / (double)totals.labels : NAN;
-        r.lr = nerve_optimizer_lr(m->optimizer);
-        r.grad_norm = grad_norm_sum / (double)epoch_steps;
-        validate(m, val, batch, &r, err);
-        nerve_graph_set_training(m->graph, true);
-        if (!per_step) nerve_scheduler_step(&scheduler, r.val_loss);
-        metrics_log_epoch(&log, &r, global_step);
-        if (o->on_epoch) o->on_epoch(&r, o->user);
-        if (o->max_steps > 0 && global_step >= o->max_steps) break;
+    train_run_replay_order(r);
+    nerve_scheduler_init(&r->scheduler, schedule, m->settings.optimizer.lr);
+    nerve_graph_set_carry_state(m->graph, r->stream);
+    if (o->resume_path) {
+        st = checkpoint_restore(r, o->resume_path, err);
+        t.last_checkpoint = o->resume_path;
+        t.last_checkpoint_step = t.written_at = r->global_step;
     }
-    if (stream) nerve_graph_set_carry_state(m->graph, false);
-    nerve_status close_st = metrics_log_close(&log, st == NERVE_OK ? err : NULL);
-    free(order);
-    nerve_augment_free(augment);
-    return st != NERVE_OK ? st : close_st;
+    if (st == NERVE_OK) st = metrics_log_open(&t.log, o->log_path, m->graph, err);
+    nerve_graph_set_training(m->graph, true);
+    t.start_time = nerve_seconds_now();
+    if (st == NERVE_OK) {
+        st = run_epochs(&t, val, err);
+        nerve_status close_st = metrics_log_close(&t.log, st == NERVE_OK ? err : NULL);
+        if (st == NERVE_OK) st = close_st;
+    }
+    if (r->stream) nerve_graph_set_carry_state(m->graph, false);
+    free(r->order);
+    nerve_augment_free(r->augment);
+    return st;
 }

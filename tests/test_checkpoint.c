@@ -1,0 +1,468 @@
+/* Checkpoints and the numerical guards of the trainer:
+ * - resuming gives byte-identical weights to an uninterrupted run (an MLP
+ *   with Adam and a per-step cosine schedule; a CNN with batch norm,
+ *   dropout, augmentation, momentum SGD and a plateau schedule; an LSTM on a
+ *   text stream with bptt, checkpointed inside an epoch), from positions
+ *   inside epochs and at their ends, and after a stop request;
+ * - the same seed and thread count give byte-identical weights (1 and 2
+ *   threads);
+ * - a checkpoint loads as weights; one that does not match the run is an
+ *   error naming the file and what differs;
+ * - a non-finite loss or gradient stops the run naming the step and the
+ *   layer, or skips the step (and stops after NERVE_MAX_NAN_SKIPS in a row). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test_support.h"
+
+/* cfg with its first `from` replaced by `to` (a static buffer). */
+static const char *replaced(const char *cfg, const char *from, const char *to)
+{
+    static char text[1024];
+    const char *at = strstr(cfg, from);
+    assert_non_null(at);
+    snprintf(text, sizeof text, "%.*s%s%s", (int)(at - cfg), cfg, to, at + strlen(from));
+    return text;
+}
+
+static nerve_model *load(const char *cfg)
+{
+    const char *path = test_tmppath("model.cfg");
+    test_write_file(path, cfg, strlen(cfg));
+    nerve_model *m;
+    nerve_error err = {0};
+    test_require_ok(nerve_model_load(path, NULL, &m, &err), &err);
+    return m;
+}
+
+/* count samples of `size` features (or 1x8x8 images), two classes: the sign
+ * of a fixed projection, with noise. */
+static nerve_dataset features(int64_t count, int64_t size, uint64_t seed)
+{
+    nerve_rng rng;
+    nerve_rng_seed(&rng, seed);
+    nerve_dataset ds = {0};
+    ds.count = count;
+    ds.sample_shape = size == 64 ? (nerve_shape){3, {1, 8, 8}} : (nerve_shape){1, {size}};
+    ds.sample_size = size;
+    ds.target_size = 1;
+    ds.num_classes = 2;
+    ds.inputs = malloc((size_t)(count * size) * sizeof(float));
+    ds.targets = malloc((size_t)count * sizeof(float));
+    for (int64_t i = 0; i < count; i++) {
+        double projection = 0;
+        for (int64_t k = 0; k < size; k++) {
+            float v = (float)nerve_rng_normal(&rng);
+            ds.inputs[i * size + k] = v;
+            projection += (k % 3 ? 1 : -1) * v;
+        }
+        ds.targets[i] = projection > 0;
+    }
+    return ds;
+}
+
+/* A model's data: its [data] files when it has them, else `features`. */
+typedef struct run_data {
+    nerve_dataset train, val;
+    bool from_files;
+} run_data;
+
+static run_data data_for(nerve_model *m, int64_t size)
+{
+    run_data d = {0};
+    nerve_error err = {0};
+    if (size == 0) {
+        d.from_files = true;
+        test_require_ok(nerve_model_load_data(m, &d.train, &d.val, NULL, &err), &err);
+    } else {
+        d.train = features(96, size, 5);
+        d.val = features(32, size, 6);
+    }
+    return d;
+}
+
+static void data_free(run_data *d)
+{
+    nerve_dataset_free(&d->train);
+    nerve_dataset_free(&d->val);
+}
+
+/* Trains a fresh model of cfg with the options set by the arguments; returns
+ * the status, the model in *out (freed by the caller) when out is given. */
+static nerve_status train(const char *cfg, int64_t size, int64_t max_steps, const char *checkpoint,
+                          int64_t every, const char *resume, nerve_model **out, nerve_error *err)
+{
+    nerve_model *m = load(cfg);
+    run_data d = data_for(m, size);
+    nerve_train_options o = nerve_train_options_from(m);
+    o.max_steps = max_steps;
+    o.checkpoint_path = checkpoint;
+    o.checkpoint_every = every;
+    o.resume_path = resume;
+    nerve_status st = nerve_train(m, &d.train, d.val.count ? &d.val : NULL, &o, err);
+    data_free(&d);
+    if (out)
+        *out = m;
+    else
+        nerve_model_free(m);
+    return st;
+}
+
+static float *copy_params(nerve_model *m)
+{
+    nerve_graph *g = nerve_model_graph(m);
+    size_t bytes = nerve_graph_param_count(g) * sizeof(float);
+    float *copy = malloc(bytes);
+    memcpy(copy, nerve_graph_params(g), bytes);
+    return copy;
+}
+
+static void assert_same_params(const float *expected, nerve_model *m, const char *what)
+{
+    nerve_graph *g = nerve_model_graph(m);
+    size_t n = nerve_graph_param_count(g);
+    if (memcmp(expected, nerve_graph_params(g), n * sizeof(float)) == 0) return;
+    size_t i = 0;
+    while (expected[i] == nerve_graph_params(g)[i]) i++;
+    fail_msg("%s: parameter %zu differs: %.9g vs %.9g", what, i, expected[i],
+             nerve_graph_params(g)[i]);
+}
+
+/* total steps uninterrupted, against a checkpoint after each of the
+ * `stops` and a fresh model resumed from it to total. */
+static void check_resume(const char *cfg, int64_t size, int64_t total, const int64_t *stops,
+                         int stop_count)
+{
+    nerve_error err = {0};
+    nerve_model *m;
+    test_require_ok(train(cfg, size, total, NULL, 0, NULL, &m, &err), &err);
+    float *expected = copy_params(m);
+    nerve_model_free(m);
+    for (int i = 0; i < stop_count; i++) {
+        const char *path = test_tmppath("resume.safetensors");
+        test_require_ok(train(cfg, size, stops[i], path, 0, NULL, NULL, &err), &err);
+        nerve_checkpoint_info info;
+        test_require_ok(nerve_checkpoint_info_read(path, &info, &err), &err);
+        assert_int_equal(info.global_step, stops[i]);
+        test_require_ok(train(cfg, size, total, NULL, 0, path, &m, &err), &err);
+        char what[64];
+        snprintf(what, sizeof what, "resumed after step %lld", (long long)stops[i]);
+        assert_same_params(expected, m, what);
+        nerve_model_free(m);
+    }
+    free(expected);
+}
+
+static const char *const mlp_cfg =
+    "[net]\ninput = 10\nbatch = 16\nepochs = 3\nseed = 3\n"
+    "[optimizer]\ntype = adam\nlr = 0.01\namsgrad = 1\n"
+    "[schedule]\ntype = cosine\ninterval = step\nT_max = 12\n"
+    "[dense]\nname = fc1\nunits = 12\nactivation = relu\n"
+    "[dense]\nname = fc2\nunits = 2\n";
+
+/* 6 steps per epoch: stops inside the first epoch, at its end, inside the
+ * second. */
+static void test_an_mlp_resumes_bit_identically(void **state)
+{
+    const int64_t stops[] = {4, 6, 9};
+    check_resume(mlp_cfg, 10, 16, stops, 3);
+}
+
+static const char *const cnn_cfg =
+    "[net]\ninput = 1x8x8\nbatch = 16\nepochs = 3\nseed = 4\n"
+    "[optimizer]\nlr = 0.05\nmomentum = 0.9\nweight_decay = 0.001\n"
+    "[schedule]\ntype = plateau\npatience = 0\nfactor = 0.5\n"
+    "[augment]\nflip = 0.5\ncrop_padding = 1\nerase = 0.3\n"
+    "[conv2d]\nfilters = 4\nkernel = 3\npadding = same\n"
+    "[batchnorm]\n[activation]\ntype = relu\n"
+    "[maxpool2d]\nkernel = 2\n"
+    "[dropout]\np = 0.3\n"
+    "[dense]\nunits = 2\n";
+
+static void test_a_cnn_with_dropout_and_augmentation_resumes_bit_identically(void **state)
+{
+    const int64_t stops[] = {3, 6, 8, 12};
+    check_resume(cnn_cfg, 64, 16, stops, 4);
+}
+
+/* "hello world " repeated: a stream of 4 lanes, bptt 8. */
+static char lstm_cfg[1024];
+
+static void write_lstm_cfg(void)
+{
+    char text[2400];
+    int n = 0;
+    for (int r = 0; r < 180; r++) n += snprintf(text + n, sizeof text - n, "hello world ");
+    const char *corpus = test_tmppath("corpus.txt");
+    test_write_file(corpus, text, (size_t)n);
+    snprintf(lstm_cfg, sizeof lstm_cfg,
+             "[net]\nbptt = 8\nbatch = 4\nepochs = 2\nseed = 5\n"
+             "[data]\nformat = text\ntrain = %s\nvalidation = 200\n"
+             "[optimizer]\ntype = adam\nlr = 0.01\nclip_norm = 1\n"
+             "[embedding]\nvocab = 8\ndim = 6\n[lstm]\nhidden = 10\n[dense]\nunits = 8\n",
+             corpus);
+}
+
+/* (2160 - 200) characters in 4 lanes of bptt 8: 61 steps per epoch. */
+static void test_an_lstm_on_a_stream_resumes_bit_identically(void **state)
+{
+    write_lstm_cfg();
+    const int64_t stops[] = {7, 61, 70};
+    check_resume(lstm_cfg, 0, 80, stops, 3);
+}
+
+static int64_t stop_at_step;
+
+static void request_stop(const nerve_progress *p, void *user)
+{
+    if (p->global_step == stop_at_step) *(volatile sig_atomic_t *)user = 1;
+}
+
+/* A stop request finishes the step, writes the checkpoint and returns
+ * NERVE_ERR_STOPPED; the run resumes from it exactly: inside an epoch, and
+ * at its last step (the epoch ends first). */
+static void test_a_stop_request_checkpoints_and_resumes(void **state)
+{
+    nerve_error err = {0};
+    nerve_model *m;
+    test_require_ok(train(mlp_cfg, 10, 0, NULL, 0, NULL, &m, &err), &err);
+    float *expected = copy_params(m);
+    nerve_model_free(m);
+
+    const int64_t stops[] = {5, 6, 12}, epochs[] = {1, 2, 3}, epoch_steps[] = {5, 0, 0};
+    for (int i = 0; i < 3; i++) {
+        const char *path = test_tmppath("stopped.safetensors");
+        m = load(mlp_cfg);
+        run_data d = data_for(m, 10);
+        volatile sig_atomic_t stop = 0;
+        nerve_train_options o = nerve_train_options_from(m);
+        o.checkpoint_path = path;
+        o.checkpoint_every = 4;
+        o.stop_flag = &stop;
+        o.on_progress = request_stop;
+        o.user = (void *)&stop;
+        stop_at_step = stops[i];
+        assert_int_equal(nerve_train(m, &d.train, &d.val, &o, &err), NERVE_ERR_STOPPED);
+        test_assert_message_contains(&err, "checkpoint written to");
+        nerve_checkpoint_info info;
+        test_require_ok(nerve_checkpoint_info_read(path, &info, &err), &err);
+        assert_int_equal(info.global_step, stops[i]);
+        assert_int_equal(info.epoch, epochs[i]);
+        assert_int_equal(info.epoch_step, epoch_steps[i]);
+        nerve_model_free(m);
+        data_free(&d);
+
+        test_require_ok(train(mlp_cfg, 10, 0, NULL, 0, path, &m, &err), &err);
+        assert_same_params(expected, m, "resumed after a stop");
+        nerve_model_free(m);
+    }
+    free(expected);
+}
+
+/* --every N writes every N steps; a finished run's checkpoint resumes with
+ * more epochs as if they had been asked for at first. */
+static void test_checkpoints_every_n_steps_and_after_the_end(void **state)
+{
+    nerve_error err = {0};
+    const char *path = test_tmppath("every.safetensors");
+    nerve_checkpoint_info info;
+    test_require_ok(train(mlp_cfg, 10, 0, path, 5, NULL, NULL, &err), &err);
+    test_require_ok(nerve_checkpoint_info_read(path, &info, &err), &err);
+    assert_int_equal(info.global_step, 18);
+    assert_int_equal(info.epoch, 4);
+    assert_int_equal(info.epoch_step, 0);
+    test_require_ok(train(mlp_cfg, 10, 7, path, 5, NULL, NULL, &err), &err);
+    test_require_ok(nerve_checkpoint_info_read(path, &info, &err), &err);
+    assert_int_equal(info.global_step, 7);
+    /* Resumed at its step limit, a run takes no step. */
+    nerve_model *at_limit;
+    test_require_ok(train(mlp_cfg, 10, 7, NULL, 0, path, &at_limit, &err), &err);
+    nerve_model *saved = load(mlp_cfg);
+    test_require_ok(nerve_graph_plan(nerve_model_graph(saved), 16, &err), &err);
+    test_require_ok(nerve_model_load_weights(saved, path, &err), &err);
+    float *expected_at_limit = copy_params(saved);
+    assert_same_params(expected_at_limit, at_limit, "resumed at the step limit");
+    free(expected_at_limit);
+    nerve_model_free(saved);
+    nerve_model_free(at_limit);
+
+    const char *longer = replaced(mlp_cfg, "epochs = 3", "epochs = 5");
+    nerve_model *m;
+    test_require_ok(train(longer, 10, 0, NULL, 0, NULL, &m, &err), &err);
+    float *expected = copy_params(m);
+    nerve_model_free(m);
+    test_require_ok(train(mlp_cfg, 10, 0, path, 0, NULL, NULL, &err), &err);
+    test_require_ok(train(longer, 10, 0, NULL, 0, path, &m, &err), &err);
+    assert_same_params(expected, m, "3 epochs, resumed to 5");
+    nerve_model_free(m);
+    free(expected);
+}
+
+static void test_the_same_seed_and_threads_give_the_same_weights(void **state)
+{
+    const char *cfgs[] = {mlp_cfg, cnn_cfg};
+    const int64_t sizes[] = {10, 64};
+    for (int threads = 1; threads <= 2; threads++) {
+        nerve_set_threads(threads);
+        for (int k = 0; k < 2; k++) {
+            nerve_error err = {0};
+            nerve_model *m;
+            test_require_ok(train(cfgs[k], sizes[k], 0, NULL, 0, NULL, &m, &err), &err);
+            float *first = copy_params(m);
+            nerve_model_free(m);
+            test_require_ok(train(cfgs[k], sizes[k], 0, NULL, 0, NULL, &m, &err), &err);
+            char what[64];
+            snprintf(what, sizeof what, "model %d, %d threads, run to run", k, threads);
+            assert_same_params(first, m, what);
+            nerve_model_free(m);
+            free(first);
+        }
+    }
+    nerve_set_threads(1);
+}
+
+static void expect_resume_error(const char *cfg, const char *path, nerve_status status,
+                                const char *needle)
+{
+    nerve_error err = {0};
+    assert_int_equal(train(cfg, 10, 0, NULL, 0, path, NULL, &err), status);
+    test_assert_message_contains(&err, path);
+    test_assert_message_contains(&err, needle);
+}
+
+static void test_a_checkpoint_loads_as_weights_and_must_match_the_run(void **state)
+{
+    nerve_error err = {0};
+    const char *path = test_tmppath("match.safetensors");
+    test_require_ok(train(mlp_cfg, 10, 4, path, 0, NULL, NULL, &err), &err);
+    nerve_model *m = load(mlp_cfg);
+    test_require_ok(nerve_model_load_weights(m, path, &err), &err);
+    nerve_model_free(m);
+
+    expect_resume_error(replaced(mlp_cfg, "type = adam", "type = adamw"), path,
+                        NERVE_ERR_INVALID, "the checkpoint's optimizer is adam, this run's is adamw");
+    expect_resume_error(replaced(mlp_cfg, "units = 12", "units = 13"), path, NERVE_ERR_SHAPE,
+                        "tensor 'fc1.weight' has shape 12x10, the network expects 13x10");
+    expect_resume_error(replaced(mlp_cfg, "amsgrad = 1", "amsgrad = 0"), path, NERVE_ERR_FORMAT,
+                        "tensor 'optimizer.fc1.weight.max_exp_avg_sq' is not part of this run's");
+    expect_resume_error(replaced(mlp_cfg, "batch = 16", "batch = 12"), path, NERVE_ERR_INVALID,
+                        "the checkpoint was trained with batch 16, this run has 12");
+    expect_resume_error(replaced(mlp_cfg, "seed = 3", "seed = 4"), path, NERVE_ERR_INVALID,
+                        "seed 3, this run has 4");
+
+    const char *weights = test_tmppath("plain.safetensors");
+    m = load(mlp_cfg);
+    test_require_ok(nerve_graph_plan(nerve_model_graph(m), 16, &err), &err);
+    test_require_ok(nerve_model_save_weights(m, weights, &err), &err);
+    nerve_model_free(m);
+    expect_resume_error(mlp_cfg, weights, NERVE_ERR_FORMAT, "not a checkpoint");
+}
+
+/* Trains mlp_cfg unshuffled on data whose sample `bad` is value in every
+ * feature; returns the status and the warnings seen. */
+typedef struct warnings {
+    int count;
+    char last[512];
+} warnings;
+
+static void remember_warning(const char *message, void *user)
+{
+    warnings *w = user;
+    w->count++;
+    snprintf(w->last, sizeof w->last, "%s", message);
+}
+
+static nerve_status train_bad_sample(int64_t bad, float value, nerve_on_nan on_nan,
+                                     bool shuffle, const char *checkpoint, warnings *w,
+                                     nerve_error *err)
+{
+    nerve_model *m = load(mlp_cfg);
+    nerve_dataset ds = features(96, 10, 5);
+    for (int k = 0; k < 10; k++) ds.inputs[bad * 10 + k] = value;
+    nerve_train_options o = nerve_train_options_from(m);
+    o.shuffle = shuffle;
+    o.on_nan = on_nan;
+    o.on_warning = remember_warning;
+    o.user = w;
+    o.checkpoint_path = checkpoint;
+    o.checkpoint_every = 1;
+    nerve_status st = nerve_train(m, &ds, NULL, &o, err);
+    if (st == NERVE_OK) {
+        nerve_graph *g = nerve_model_graph(m);
+        for (size_t i = 0; i < nerve_graph_param_count(g); i++)
+            assert_true(isfinite(nerve_graph_params(g)[i]));
+    }
+    nerve_dataset_free(&ds);
+    nerve_model_free(m);
+    return st;
+}
+
+static void test_a_non_finite_step_stops_naming_the_step_and_the_layer(void **state)
+{
+    nerve_error err = {0};
+    warnings w = {0};
+    /* Sample 40 is in the third batch of 16. */
+    assert_int_equal(train_bad_sample(40, INFINITY, NERVE_ON_NAN_STOP, false, NULL, &w, &err),
+                     NERVE_ERR_NUMERIC);
+    test_assert_message_contains(&err, "epoch 1, step 3: the loss is");
+    test_assert_message_contains(&err, "the input batch holds non-finite values");
+    test_assert_message_contains(&err, "no checkpoint");
+    /* A finite input so large that the first layer's output overflows. */
+    const char *path = test_tmppath("guard.safetensors");
+    assert_int_equal(train_bad_sample(40, 3e38f, NERVE_ON_NAN_STOP, false, path, &w, &err),
+                     NERVE_ERR_NUMERIC);
+    test_assert_message_contains(&err, "epoch 1, step 3: the loss is");
+    test_assert_message_contains(&err, "the first non-finite output: layer 'fc1' (dense)");
+    test_assert_message_contains(&err, "last good checkpoint: ");
+    test_assert_message_contains(&err, "guard.safetensors (step 2)");
+    assert_int_equal(w.count, 0);
+}
+
+static void test_on_nan_skip_skips_bad_steps_and_stops_after_too_many(void **state)
+{
+    nerve_error err = {0};
+    warnings w = {0};
+    /* One bad batch per epoch: skipped, 3 epochs finish. */
+    test_require_ok(train_bad_sample(40, NAN, NERVE_ON_NAN_SKIP, true, NULL, &w, &err), &err);
+    assert_int_equal(w.count, 3);
+    if (!strstr(w.last, "skipped") || !strstr(w.last, "1 in a row"))
+        fail_msg("warning: %s", w.last);
+
+    /* A model whose parameter is infinite fails every step. */
+    nerve_model *m = load(mlp_cfg);
+    nerve_dataset ds = features(96, 10, 5);
+    nerve_graph *g = nerve_model_graph(m);
+    test_require_ok(nerve_graph_plan(g, 16, &err), &err);
+    nerve_graph_params(g)[0] = INFINITY;
+    nerve_train_options o = nerve_train_options_from(m);
+    o.on_nan = NERVE_ON_NAN_SKIP;
+    o.on_warning = remember_warning;
+    o.user = &w;
+    w.count = 0;
+    assert_int_equal(nerve_train(m, &ds, NULL, &o, &err), NERVE_ERR_NUMERIC);
+    assert_int_equal(w.count, NERVE_MAX_NAN_SKIPS - 1);
+    test_assert_message_contains(&err, "epoch 2, step 10: the loss is ");
+    test_assert_message_contains(&err, "10 consecutive steps skipped, the limit");
+    test_assert_message_contains(&err, "parameter: layer 'fc1' (dense), 'fc1.weight'");
+    nerve_dataset_free(&ds);
+    nerve_model_free(m);
+}
+
+int main(void)
+{
+    nerve_set_threads(1);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_an_mlp_resumes_bit_identically),
+        cmocka_unit_test(test_a_cnn_with_dropout_and_augmentation_resumes_bit_identically),
+        cmocka_unit_test(test_an_lstm_on_a_stream_resumes_bit_identically),
+        cmocka_unit_test(test_a_stop_request_checkpoints_and_resumes),
+        cmocka_unit_test(test_checkpoints_every_n_steps_and_after_the_end),
+        cmocka_unit_test(test_the_same_seed_and_threads_give_the_same_weights),
+        cmocka_unit_test(test_a_checkpoint_loads_as_weights_and_must_match_the_run),
+        cmocka_unit_test(test_a_non_finite_step_stops_naming_the_step_and_the_layer),
+        cmocka_unit_test(test_on_nan_skip_skips_bad_steps_and_stops_after_too_many),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
