@@ -123,6 +123,11 @@ nerve_node nerve_gru_section_build(nerve_graph *g, const char *name, nerve_node 
 /* nerve_model_save_weights with extra_count more tensors and a
  * NULL-terminated list of more metadata key, value pairs (a checkpoint's
  * training state, weights.c). */
+/* The normalisation statistics a weights or checkpoint file's metadata
+ * holds (mean 0, std 1 when absent); an unparsable value is an error naming
+ * the file and the key. */
+nerve_status nerve_model_read_normalization(const nerve_safetensors *file, const char *path,
+                                           double *mean, double *std, nerve_error *err);
 nerve_status nerve_model_save_weights_with(nerve_model *m, const char *path,
                                            const nerve_named_tensor *extra, int extra_count,
                                            const char *const *extra_metadata, nerve_error *err);

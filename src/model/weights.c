@@ -56,6 +56,19 @@ static bool parse_number(const char *text, double *out)
     return end != text && !*end;
 }
 
+nerve_status nerve_model_read_normalization(const nerve_safetensors *file, const char *path,
+                                           double *mean, double *std, nerve_error *err)
+{
+    *mean = 0;
+    *std = 1;
+    const char *mean_text = nerve_safetensors_metadata(file, MEAN_KEY);
+    const char *std_text = nerve_safetensors_metadata(file, STD_KEY);
+    if ((mean_text && !parse_number(mean_text, mean)) || (std_text && !parse_number(std_text, std)))
+        return nerve_error_set(err, NERVE_ERR_FORMAT, "%s: metadata %s/%s is not a number", path,
+                               MEAN_KEY, STD_KEY);
+    return NERVE_OK;
+}
+
 /* The file is opened once; its metadata is checked before any parameter
  * changes, so a bad file leaves the model as it was. */
 nerve_status nerve_model_load_weights(nerve_model *m, const char *path, nerve_error *err)
@@ -63,12 +76,8 @@ nerve_status nerve_model_load_weights(nerve_model *m, const char *path, nerve_er
     nerve_safetensors *file;
     nerve_status st = nerve_safetensors_open(path, &file, err);
     if (st != NERVE_OK) return st;
-    double mean = 0, std = 1;
-    const char *mean_text = nerve_safetensors_metadata(file, MEAN_KEY);
-    const char *std_text = nerve_safetensors_metadata(file, STD_KEY);
-    if ((mean_text && !parse_number(mean_text, &mean)) || (std_text && !parse_number(std_text, &std)))
-        st = nerve_error_set(err, NERVE_ERR_FORMAT, "%s: metadata %s/%s is not a number", path,
-                             MEAN_KEY, STD_KEY);
+    double mean, std;
+    st = nerve_model_read_normalization(file, path, &mean, &std, err);
     nerve_vocab vocab = {0};
     const char *vocab_text = nerve_safetensors_metadata(file, VOCAB_KEY);
     char name[1100];

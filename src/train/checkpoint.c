@@ -277,6 +277,16 @@ static nerve_status read_fields(const nerve_safetensors *st, const char *path, s
     return NERVE_OK;
 }
 
+/* The snapshot a checkpoint's metadata holds: fields lists its entries
+ * (count of them), as snapshot_fields lays them out. */
+static nerve_status read_snapshot(const nerve_safetensors *st, const char *path, snapshot *s,
+                                  field *fields, int *count, nerve_error *err)
+{
+    memset(s, 0, sizeof *s);
+    *count = snapshot_fields(s, fields);
+    return read_fields(st, path, s, fields, *count, err);
+}
+
 /* The run's settings that the checkpoint must repeat, and a position inside
  * the run. */
 static nerve_status check_fields(const train_run *run, const char *path, const snapshot *saved,
@@ -388,10 +398,9 @@ nerve_status checkpoint_restore(train_run *run, const char *path, nerve_error *e
     nerve_status status = nerve_safetensors_open(path, &st, err);
     if (status) return status;
     snapshot saved;
-    memset(&saved, 0, sizeof saved);
     field fields[FIELD_MAX];
-    int count = snapshot_fields(&saved, fields);
-    status = read_fields(st, path, &saved, fields, count, err);
+    int count;
+    status = read_snapshot(st, path, &saved, fields, &count, err);
     if (!status) status = check_fields(run, path, &saved, fields, count, err);
     const char *optimizer = nerve_safetensors_metadata(st, OPTIMIZER_KEY);
     const char *expected = nerve_optimizer_name(run->m->optimizer);
@@ -400,11 +409,8 @@ nerve_status checkpoint_restore(train_run *run, const char *path, nerve_error *e
                                  "%s: the checkpoint's optimizer is %s, this run's is %s", path,
                                  optimizer ? optimizer : "(missing)", expected);
     nerve_model *m = run->m;
-    double mean = 0, std = 1;
-    const char *mean_text = nerve_safetensors_metadata(st, "nerve.normalize.mean");
-    const char *std_text = nerve_safetensors_metadata(st, "nerve.normalize.std");
-    if (mean_text) mean = strtod(mean_text, NULL);
-    if (std_text) std = strtod(std_text, NULL);
+    double mean, std;
+    if (!status) status = nerve_model_read_normalization(st, path, &mean, &std, err);
     if (!status && (mean != m->mean || std != m->std))
         status = nerve_error_set(err, NERVE_ERR_INVALID,
                                  "%s: the checkpoint's data normalisation (mean %.9g, std %.9g) "
@@ -439,10 +445,9 @@ nerve_status nerve_checkpoint_info_read(const char *path, nerve_checkpoint_info 
     nerve_status status = nerve_safetensors_open(path, &st, err);
     if (status) return status;
     snapshot s;
-    memset(&s, 0, sizeof s);
     field fields[FIELD_MAX];
-    int count = snapshot_fields(&s, fields);
-    status = read_fields(st, path, &s, fields, count, err);
+    int count;
+    status = read_snapshot(st, path, &s, fields, &count, err);
     nerve_safetensors_close(st);
     if (status) return status;
     info->epoch = (int)s.epoch;
