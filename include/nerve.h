@@ -85,6 +85,17 @@ const char *nerve_shape_format(const nerve_shape *s, char *buf, size_t size);
 void nerve_set_threads(int n);
 int nerve_get_threads(void);
 
+/* ---------------------------------------------------------------- backends */
+
+/* The backends compiled in, by name: "cpu" (oneDNN and OpenMP, the default)
+ * and "ref" (plain C loops: the portable reference every backend is checked
+ * against, far slower). A new graph runs on the backend the environment
+ * variable NERVE_BACKEND names, or "cpu" without it; nerve_graph_set_backend
+ * chooses one for a graph. */
+int nerve_backend_count(void);
+/* The i-th backend's name, NULL outside 0..nerve_backend_count() - 1. */
+const char *nerve_backend_name(int i);
+
 /* ---------------------------------------------------------------- random */
 
 /* xoshiro256** seeded through splitmix64: the same seed gives the same
@@ -142,6 +153,12 @@ const char *nerve_activation_name(nerve_activation kind);
 bool nerve_activation_from_name(const char *name, nerve_activation *kind);
 
 nerve_graph *nerve_graph_new(void);
+/* Runs g on the backend called name (nerve_backend_name), before
+ * nerve_graph_plan: an unknown name, or a graph already planned, is an error
+ * naming the backends there are. Replaces NERVE_BACKEND's choice. */
+nerve_status nerve_graph_set_backend(nerve_graph *g, const char *name, nerve_error *err);
+/* The name of the backend g runs on. */
+const char *nerve_graph_backend(const nerve_graph *g);
 void nerve_graph_free(nerve_graph *g);
 
 /* Graph construction. Shapes of inputs are per sample: the batch dimension is

@@ -302,6 +302,14 @@ typedef struct nerve_backend {
     void (*recurrent_backward)(const nerve_recurrent_sequence *s);
 } nerve_backend;
 
+/* The backends (registry.c lists them): cpu, oneDNN and OpenMP; ref, the
+ * portable reference (src/backends/ref). */
 const nerve_backend *nerve_backend_cpu(void);
+const nerve_backend *nerve_backend_ref(void);
+/* The backend called name, or NULL. */
+const nerve_backend *nerve_backend_find(const char *name);
+/* The same, or an error "<where>: unknown backend 'x' (available: cpu, ref)". */
+nerve_status nerve_backend_lookup(const char *name, const char *where,
+                                  const nerve_backend **out, nerve_error *err);
 
 #endif

@@ -13,7 +13,15 @@ nerve_graph *nerve_graph_new(void)
 {
     nerve_graph *g = calloc(1, sizeof *g);
     if (!g) return NULL;
-    g->backend = nerve_backend_cpu();
+    /* NERVE_BACKEND picks the default; an unknown name is reported when the
+     * graph is planned (nerve_graph_new cannot fail with a message), unless
+     * nerve_graph_set_backend chose one meanwhile. */
+    const char *name = getenv("NERVE_BACKEND");
+    g->backend = name && *name ? nerve_backend_find(name) : nerve_backend_cpu();
+    if (!g->backend) {
+        snprintf(g->unknown_backend, sizeof g->unknown_backend, "%s", name);
+        g->backend = nerve_backend_cpu();
+    }
     g->batch = 1;
     g->training = true;
     nerve_rng_seed(&g->rng, 0);
@@ -32,6 +40,22 @@ void nerve_graph_free(nerve_graph *g)
     free(g->arena);
     free(g);
 }
+
+nerve_status nerve_graph_set_backend(nerve_graph *g, const char *name, nerve_error *err)
+{
+    if (g->arena)
+        return nerve_error_set(err, NERVE_ERR_INVALID,
+                               "backend '%s': the graph is already planned on '%s'", name,
+                               g->backend->name);
+    const nerve_backend *backend;
+    nerve_status st = nerve_backend_lookup(name, "backend", &backend, err);
+    if (st != NERVE_OK) return st;
+    g->backend = backend;
+    g->unknown_backend[0] = '\0';
+    return NERVE_OK;
+}
+
+const char *nerve_graph_backend(const nerve_graph *g) { return g->backend->name; }
 
 static bool valid_node(const nerve_graph *g, int n) { return n >= 0 && n < g->node_count; }
 static void propagate_needs_grad(nerve_graph *g);
@@ -315,6 +339,9 @@ nerve_status nerve_graph_plan(nerve_graph *g, int64_t max_batch, nerve_error *er
         return nerve_error_set(err, NERVE_ERR_INVALID, "batch must be at least 1, got %lld",
                                (long long)max_batch);
     if (g->arena && max_batch <= g->max_batch) return nerve_graph_set_batch(g, max_batch, err);
+    const nerve_backend *backend;
+    if (g->unknown_backend[0])
+        return nerve_backend_lookup(g->unknown_backend, "NERVE_BACKEND", &backend, err);
     nerve_status st = infer_shapes(g, max_batch, err);
     if (st != NERVE_OK) return st;
     propagate_needs_grad(g);

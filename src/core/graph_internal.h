@@ -105,6 +105,8 @@ struct nerve_graph {
     bool carry_state;                     /* recurrent ops start from the last batch's state */
     nerve_rng rng;
     const nerve_backend *backend;
+    /* The name NERVE_BACKEND gave when it names no backend: planning fails. */
+    char unknown_backend[NERVE_NAME_MAX];
 };
 
 /* For op builders: appends an op node with the given inputs and attributes

@@ -1,0 +1,44 @@
+/* The backends compiled in, and the choice of one by name: the graph asks
+ * here (nerve_graph_new, nerve_graph_set_backend) instead of naming one. */
+#include <stdio.h>
+#include <string.h>
+
+#include "backends/backend.h"
+
+static const nerve_backend *backend_at(int i)
+{
+    switch (i) {
+    case 0: return nerve_backend_cpu();
+    case 1: return nerve_backend_ref();
+    default: return NULL;
+    }
+}
+
+int nerve_backend_count(void) { return 2; }
+
+const char *nerve_backend_name(int i)
+{
+    const nerve_backend *b = backend_at(i);
+    return b ? b->name : NULL;
+}
+
+const nerve_backend *nerve_backend_find(const char *name)
+{
+    for (int i = 0; i < nerve_backend_count(); i++)
+        if (strcmp(backend_at(i)->name, name) == 0) return backend_at(i);
+    return NULL;
+}
+
+nerve_status nerve_backend_lookup(const char *name, const char *where,
+                                  const nerve_backend **out, nerve_error *err)
+{
+    *out = nerve_backend_find(name);
+    if (*out) return NERVE_OK;
+    char list[128] = "";
+    for (int i = 0; i < nerve_backend_count(); i++) {
+        size_t used = strlen(list);
+        snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", nerve_backend_name(i));
+    }
+    return nerve_error_set(err, NERVE_ERR_INVALID, "%s: unknown backend '%s' (available: %s)",
+                           where, name, list);
+}
