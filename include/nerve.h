@@ -1227,6 +1227,7 @@ typedef struct nerve_model_settings {
                                  lanes, chunks of bptt characters; 0: off */
     int epochs;
     uint64_t seed;
+    char backend[16];         /* [net] backend (nerve_backend_name); "": not set */
     nerve_data_settings data;
     nerve_optimizer_options optimizer; /* [optimizer]: type, lr, regularisation, clipping */
     nerve_schedule schedule;

@@ -54,6 +54,14 @@ void cli_catch_stop_signals(void);
 /* nerve_set_threads(threads), or the number of online CPUs when threads is 0. */
 void cli_set_threads(int64_t threads);
 
+/* --backend NAME (NULL: not given): every model loaded after this runs on
+ * that backend, as if each cfg said [net] backend = NAME. Returns -1, or
+ * after a usage error naming the backends there are, its exit code. */
+int cli_set_backend(const cli_command *command, const char *name);
+/* "net.backend=NAME" once cli_set_backend took a name, else NULL: the last
+ * override of every model the command loads. */
+const char *cli_backend_override(void);
+
 /* Loads cfg_path with the --set assignments of sets followed by extra (both
  * NULL-terminated, either may be NULL). On failure prints the message and
  * returns the exit code; *out is NULL then. */
@@ -63,7 +71,7 @@ int cli_load_model(const char *cfg_path, const char *const *sets, const char *co
 int cli_load_weights(nerve_model *m, const char *weights_path);
 
 /* The training flags train and distill share: --set, --epochs, --batch,
- * --lr, --seed, --threads, --init, --save, --log, --log-every, --steps,
+ * --lr, --seed, --threads, --backend, --init, --save, --log, --log-every, --steps,
  * --no-shuffle, --checkpoint, --every, --resume and --on-nan. CLI_TRAIN_OPTIONS(flags, who, saved) puts their
  * CLI_TRAIN_OPTION_COUNT entries, in that order, into a command's option
  * table; `who` and `saved` word the help of --init ("start <who>from the
@@ -72,13 +80,13 @@ typedef struct cli_train_flags {
     cli_list sets;
     int64_t epochs, batch, seed, threads, steps, log_every, every;
     double lr;
-    const char *init_path, *save_path, *log_path, *checkpoint_path, *resume_path, *on_nan;
+    const char *backend, *init_path, *save_path, *log_path, *checkpoint_path, *resume_path, *on_nan;
     bool no_shuffle;
 } cli_train_flags;
 
 enum {
     CLI_TRAIN_OPT_SET, CLI_TRAIN_OPT_EPOCHS, CLI_TRAIN_OPT_BATCH, CLI_TRAIN_OPT_LR,
-    CLI_TRAIN_OPT_SEED, CLI_TRAIN_OPT_THREADS, CLI_TRAIN_OPT_INIT, CLI_TRAIN_OPT_SAVE,
+    CLI_TRAIN_OPT_SEED, CLI_TRAIN_OPT_THREADS, CLI_TRAIN_OPT_BACKEND, CLI_TRAIN_OPT_INIT, CLI_TRAIN_OPT_SAVE,
     CLI_TRAIN_OPT_LOG, CLI_TRAIN_OPT_LOG_EVERY, CLI_TRAIN_OPT_STEPS, CLI_TRAIN_OPT_NO_SHUFFLE,
     CLI_TRAIN_OPT_CHECKPOINT, CLI_TRAIN_OPT_EVERY, CLI_TRAIN_OPT_RESUME, CLI_TRAIN_OPT_ON_NAN,
     CLI_TRAIN_OPTION_COUNT
@@ -92,6 +100,7 @@ enum {
     CLI_INT("--seed", "N", &(f)->seed, 0, INT64_MAX,                                          \
             "seed of the initial weights and the shuffling (default: [net] seed)"),           \
     CLI_THREADS_OPTION(&(f)->threads),                                                        \
+    CLI_BACKEND_OPTION(&(f)->backend),                                                        \
     CLI_STRING("--init", "W", &(f)->init_path,                                                \
                "start " who "from the weights in W (default: initialise from the seed)"),     \
     CLI_STRING("--save", "W", &(f)->save_path,                                                \

@@ -262,6 +262,7 @@ int cmd_eval(int argc, char **argv)
     cli_list sets = {0};
     const char *weights_path = NULL, *data_path = NULL, *labels_path = NULL, *cfg_path;
     int64_t threads = 0, batch = 0;
+    const char *backend = NULL;
     bool json = false;
     cli_option options[] = {
         CLI_STRING("--weights", "W[,W2,...]", &weights_path,
@@ -275,12 +276,14 @@ int cmd_eval(int argc, char **argv)
             "samples per forward pass (default: [net] batch)"),
         CLI_SET_OPTION(&sets),
         CLI_THREADS_OPTION(&threads),
+        CLI_BACKEND_OPTION(&backend),
     };
     const int option_count = (int)(sizeof options / sizeof options[0]);
     int code = cli_parse(&eval_command, options, option_count, argc, argv, &cfg_path);
     if (code < 0 && !weights_path) code = cli_usage_error(&eval_command, "missing --weights W");
     if (code < 0 && labels_path && !data_path)
         code = cli_usage_error(&eval_command, "--labels goes with --data FILE");
+    if (code < 0) code = cli_set_backend(&eval_command, backend);
     if (code >= 0) {
         cli_list_free(&sets);
         return code;

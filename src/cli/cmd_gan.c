@@ -273,6 +273,7 @@ int cmd_gan(int argc, char **argv)
     const char *g_cfg, *d_cfg = NULL, *loss_text = "non-saturating", *classifier = NULL;
     const char *save_g = NULL, *save_d = NULL, *log_path = NULL;
     int64_t k = 1, epochs = 0, batch = 0, seed = -1, threads = 0, steps = 0, log_every = 0;
+    const char *backend = NULL;
     gan_cli run = {.score_samples = 1000};
     cli_option options[] = {
         CLI_STRING("--discriminator", "D.cfg", &d_cfg,
@@ -299,6 +300,7 @@ int cmd_gan(int argc, char **argv)
         CLI_INT("--seed", "N", &seed, 0, INT64_MAX,
                 "seed of the weights, the noise and the order (default: D's [net] seed)"),
         CLI_THREADS_OPTION(&threads),
+        CLI_BACKEND_OPTION(&backend),
         CLI_STRING("--log", "FILE.csv", &log_path, "write both losses as CSV (default: none)"),
         CLI_INT("--log-every", "N", &log_every, 1, INT64_MAX,
                 "also log every N generator steps (default: once per epoch)"),
@@ -311,6 +313,7 @@ int cmd_gan(int argc, char **argv)
     if (code < 0) code = parse_loss(loss_text, &loss);
     if (code < 0 && log_every && !log_path)
         code = cli_usage_error(&gan_command, "--log-every needs --log FILE.csv");
+    if (code < 0) code = cli_set_backend(&gan_command, backend);
     if (code >= 0) return code;
 
     cli_set_threads(threads);

@@ -40,13 +40,14 @@ static int load_model(const char *cfg_path, const char *const *sets, nerve_model
     static const char *const one_step[] = {"net.input=1", "net.bptt=0", "net.batch=1", NULL};
     int set_count = 0;
     while (sets && sets[set_count]) set_count++;
-    const char **overrides = calloc((size_t)set_count + 4, sizeof *overrides);
+    const char **overrides = calloc((size_t)set_count + 5, sizeof *overrides);
     if (!overrides) {
         fprintf(stderr, "nerve: out of memory\n");
         return CLI_EXIT_FAILURE;
     }
     for (int i = 0; i < set_count; i++) overrides[i] = sets[i];
     for (int i = 0; one_step[i]; i++) overrides[set_count + i] = one_step[i];
+    overrides[set_count + 3] = cli_backend_override();
     nerve_error err = {0};
     nerve_status status = nerve_model_load(cfg_path, overrides, out, &err);
     free(overrides);
@@ -101,6 +102,7 @@ int cmd_generate(int argc, char **argv)
     cli_list sets = {0};
     const char *weights_path = NULL, *prime = NULL, *temperature_text = "1", *cfg_path;
     int64_t length = 200, seed = 0, threads = 0;
+    const char *backend = NULL;
     cli_option options[] = {
         CLI_STRING("--weights", "W", &weights_path, "the trained weights (required)"),
         CLI_STRING("--prime", "TEXT", &prime,
@@ -111,6 +113,7 @@ int cmd_generate(int argc, char **argv)
         CLI_INT("--seed", "N", &seed, 0, INT64_MAX, "seeds the sampling (default: [net] seed)"),
         CLI_SET_OPTION(&sets),
         CLI_THREADS_OPTION(&threads),
+        CLI_BACKEND_OPTION(&backend),
     };
     enum { OPT_WEIGHTS, OPT_PRIME, OPT_LENGTH, OPT_TEMPERATURE, OPT_SEED };
     const int option_count = (int)(sizeof options / sizeof options[0]);
@@ -121,6 +124,7 @@ int cmd_generate(int argc, char **argv)
     if (code < 0 && !parse_temperature(temperature_text, &temperature))
         code = cli_usage_error(&generate_command,
                                "--temperature expects a number >= 0, got '%s'", temperature_text);
+    if (code < 0) code = cli_set_backend(&generate_command, backend);
     if (code < 0) {
         cli_set_threads(threads);
         code = generate(cfg_path, sets.items, weights_path, prime, length, temperature,

@@ -97,6 +97,15 @@ static void print_table(const layer_row *rows, int count)
                (long long)rows[i].flops);
 }
 
+/* The backends compiled in, the network's marked. */
+static void print_backends(const nerve_graph *g)
+{
+    printf("backend: %s (available:", nerve_graph_backend(g));
+    for (int i = 0; i < nerve_backend_count(); i++)
+        printf("%s%s", i ? ", " : " ", nerve_backend_name(i));
+    printf(")\n");
+}
+
 static int print_layers(nerve_model *m, const char *cfg_path)
 {
     nerve_graph *g = nerve_model_graph(m);
@@ -136,17 +145,20 @@ static int print_layers(nerve_model *m, const char *cfg_path)
     printf("\ntotal: %zu parameters%s (%s of float32 weights), %lld FLOPs per sample "
            "(forward)\n",
            stored - buffered, buffers, bytes, (long long)total_flops);
+    print_backends(g);
     return CLI_EXIT_OK;
 }
 
 int cmd_info(int argc, char **argv)
 {
     cli_list sets = {0};
-    const char *cfg_path;
+    const char *cfg_path, *backend = NULL;
     cli_option options[] = {
         CLI_SET_OPTION(&sets),
+        CLI_BACKEND_OPTION(&backend),
     };
-    int code = cli_parse(&info_command, options, 1, argc, argv, &cfg_path);
+    int code = cli_parse(&info_command, options, 2, argc, argv, &cfg_path);
+    if (code < 0) code = cli_set_backend(&info_command, backend);
     if (code >= 0) {
         cli_list_free(&sets);
         return code;

@@ -283,6 +283,7 @@ int cmd_predict(int argc, char **argv)
     cli_list sets = {0};
     const char *weights_path = NULL, *input_path = NULL, *cfg_path;
     int64_t threads = 0, top = 0;
+    const char *backend = NULL;
     bool json = false;
     cli_option options[] = {
         CLI_STRING("--weights", "W", &weights_path, "the trained weights (required)"),
@@ -293,11 +294,13 @@ int cmd_predict(int argc, char **argv)
         CLI_FLAG("--json", &json, "print one JSON array on stdout (default: a table)"),
         CLI_SET_OPTION(&sets),
         CLI_THREADS_OPTION(&threads),
+        CLI_BACKEND_OPTION(&backend),
     };
     const int option_count = (int)(sizeof options / sizeof options[0]);
     int code = cli_parse(&predict_command, options, option_count, argc, argv, &cfg_path);
     if (code < 0 && !weights_path) code = cli_usage_error(&predict_command, "missing --weights W");
     if (code < 0 && !input_path) code = cli_usage_error(&predict_command, "missing --input FILE");
+    if (code < 0) code = cli_set_backend(&predict_command, backend);
     if (code >= 0) {
         cli_list_free(&sets);
         return code;

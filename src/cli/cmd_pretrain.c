@@ -60,6 +60,7 @@ int cmd_pretrain(int argc, char **argv)
 {
     cli_list sets = {0};
     int64_t epochs = 0, batch = 0, seed = 0, threads = 0;
+    const char *backend = NULL;
     double noise = 0, lr = 0;
     const char *save_path = NULL, *cfg_path;
     cli_option options[] = {
@@ -73,6 +74,7 @@ int cmd_pretrain(int argc, char **argv)
         CLI_INT("--seed", "N", &seed, 0, INT64_MAX,
                 "seed of the shuffling, the noise and the decoders (default: [net] seed)"),
         CLI_THREADS_OPTION(&threads),
+        CLI_BACKEND_OPTION(&backend),
     };
     enum { OPT_SET, OPT_SAVE, OPT_EPOCHS, OPT_NOISE, OPT_BATCH, OPT_LR, OPT_SEED };
     const int option_count = (int)(sizeof options / sizeof options[0]);
@@ -82,6 +84,7 @@ int cmd_pretrain(int argc, char **argv)
                                                   "are its result");
     if (code < 0 && noise >= 1)
         code = cli_usage_error(&pretrain_command, "--noise must be below 1, got %g", noise);
+    if (code < 0) code = cli_set_backend(&pretrain_command, backend);
     if (code >= 0) {
         cli_list_free(&sets);
         return code;

@@ -41,6 +41,25 @@ void cli_set_threads(int64_t threads)
     nerve_set_threads((int)threads);
 }
 
+static char backend_override[64];
+
+int cli_set_backend(const cli_command *command, const char *name)
+{
+    if (!name) return -1;
+    char list[128] = "";
+    for (int i = 0; i < nerve_backend_count(); i++) {
+        if (strcmp(name, nerve_backend_name(i)) == 0) {
+            snprintf(backend_override, sizeof backend_override, "net.backend=%s", name);
+            return -1;
+        }
+        size_t used = strlen(list);
+        snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", nerve_backend_name(i));
+    }
+    return cli_usage_error(command, "--backend: unknown backend '%s' (available: %s)", name, list);
+}
+
+const char *cli_backend_override(void) { return backend_override[0] ? backend_override : NULL; }
+
 static int count_items(const char *const *list)
 {
     int n = 0;
@@ -53,7 +72,7 @@ int cli_load_model(const char *cfg_path, const char *const *sets, const char *co
 {
     *out = NULL;
     int set_count = count_items(sets), extra_count = count_items(extra);
-    const char **overrides = calloc((size_t)set_count + (size_t)extra_count + 1,
+    const char **overrides = calloc((size_t)set_count + (size_t)extra_count + 2,
                                     sizeof *overrides);
     if (!overrides) {
         fprintf(stderr, "nerve: out of memory\n");
@@ -63,6 +82,7 @@ int cli_load_model(const char *cfg_path, const char *const *sets, const char *co
      * over a --set of the same key. */
     for (int i = 0; i < set_count; i++) overrides[i] = sets[i];
     for (int i = 0; i < extra_count; i++) overrides[set_count + i] = extra[i];
+    overrides[set_count + extra_count] = cli_backend_override();
     nerve_error err = {0};
     nerve_status status = nerve_model_load(cfg_path, overrides, out, &err);
     free(overrides);
@@ -101,7 +121,7 @@ int cli_train_flags_check(const cli_command *command, const cli_option *options,
         return cli_usage_error(command, "--resume continues a run: it cannot take --init");
     if (f->on_nan && strcmp(f->on_nan, "stop") != 0 && strcmp(f->on_nan, "skip") != 0)
         return cli_usage_error(command, "--on-nan expects stop or skip, got '%s'", f->on_nan);
-    return -1;
+    return cli_set_backend(command, f->backend);
 }
 
 void cli_train_flags_overrides(const cli_option *options, const cli_train_flags *f,

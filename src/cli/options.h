@@ -50,6 +50,10 @@ typedef struct cli_option {
              "layer's name")
 #define CLI_THREADS_OPTION(target) \
     CLI_INT("--threads", "N", target, 1, 4096, "threads (default: the number of online CPUs)")
+#define CLI_BACKEND_OPTION(target)                                                            \
+    CLI_STRING("--backend", "cpu|ref", target,                                               \
+               "the backend every network runs on (default: [net] backend, else "            \
+               "NERVE_BACKEND, else cpu)")
 
 typedef struct cli_command {
     const char *name;        /* "train" */

@@ -57,6 +57,13 @@ nerve_status nerve_graph_set_backend(nerve_graph *g, const char *name, nerve_err
 
 const char *nerve_graph_backend(const nerve_graph *g) { return g->backend->name; }
 
+nerve_status nerve_graph_check_backend(const nerve_graph *g, nerve_error *err)
+{
+    const nerve_backend *backend;
+    if (!g->unknown_backend[0]) return NERVE_OK;
+    return nerve_backend_lookup(g->unknown_backend, "NERVE_BACKEND", &backend, err);
+}
+
 static bool valid_node(const nerve_graph *g, int n) { return n >= 0 && n < g->node_count; }
 static void propagate_needs_grad(nerve_graph *g);
 
@@ -339,9 +346,8 @@ nerve_status nerve_graph_plan(nerve_graph *g, int64_t max_batch, nerve_error *er
         return nerve_error_set(err, NERVE_ERR_INVALID, "batch must be at least 1, got %lld",
                                (long long)max_batch);
     if (g->arena && max_batch <= g->max_batch) return nerve_graph_set_batch(g, max_batch, err);
-    const nerve_backend *backend;
-    if (g->unknown_backend[0])
-        return nerve_backend_lookup(g->unknown_backend, "NERVE_BACKEND", &backend, err);
+    nerve_status backend_status = nerve_graph_check_backend(g, err);
+    if (backend_status != NERVE_OK) return backend_status;
     nerve_status st = infer_shapes(g, max_batch, err);
     if (st != NERVE_OK) return st;
     propagate_needs_grad(g);

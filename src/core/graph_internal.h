@@ -117,6 +117,10 @@ nerve_node nerve_graph_add_op(nerve_graph *g, const nerve_op *op, const int *inp
  * default, "node<i>"); a name too long for a node is an error. */
 nerve_status nerve_graph_name_op(nerve_node_data *proto, const char *op, const char *name,
                                  nerve_error *err);
+/* An error when g's backend is still the unknown one NERVE_BACKEND named
+ * (nerve_graph_set_backend not called since): planning checks it, and so
+ * does loading a model, so that the message comes before any work. */
+nerve_status nerve_graph_check_backend(const nerve_graph *g, nerve_error *err);
 /* Gives op node n a copy of values (class weights, ...) as node->constants. */
 nerve_status nerve_graph_set_constants(nerve_graph *g, nerve_node n, const float *values,
                                        int64_t count, nerve_error *err);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/graph_internal.h"
 #include "model/model_internal.h"
 
 static nerve_status read_net(cfg_reader *r, nerve_model_settings *s)
@@ -23,6 +24,13 @@ static nerve_status read_net(cfg_reader *r, nerve_model_settings *s)
         s->batch = batch;
         s->epochs = (int)epochs;
         s->seed = (uint64_t)seed;
+    }
+    if (cfg_has(r, "backend")) {
+        const char *names[8] = {NULL};
+        for (int i = 0; i < nerve_backend_count() && i < 7; i++) names[i] = nerve_backend_name(i);
+        int which;
+        if (cfg_read_choice(r, "backend", names, 0, &which))
+            snprintf(s->backend, sizeof s->backend, "%s", names[which]);
     }
     if (r->status == NERVE_OK && s->bptt && !nerve_shape_equal(&s->input, &chunk))
         cfg_fail(r, "input", "a stream sample is bptt = %lld token ids: input must be %lld",
@@ -145,7 +153,13 @@ static nerve_status read_loss(cfg_reader *r, nerve_model_settings *s)
 }
 
 typedef nerve_status (*settings_reader)(cfg_reader *r, nerve_model *m);
-static nerve_status read_net_section(cfg_reader *r, nerve_model *m) { return read_net(r, &m->settings); }
+static nerve_status read_net_section(cfg_reader *r, nerve_model *m)
+{
+    nerve_status st = read_net(r, &m->settings);
+    if (st == NERVE_OK && m->settings.backend[0])
+        st = nerve_graph_set_backend(m->graph, m->settings.backend, r->err);
+    return st;
+}
 static nerve_status read_data_section(cfg_reader *r, nerve_model *m)
 {
     return nerve_read_data_section(r, &m->settings.data);
@@ -513,6 +527,7 @@ nerve_status nerve_model_load(const char *path, const char *const *overrides, ne
         if (!m || !m->graph) st = nerve_error_set(err, NERVE_ERR_NOMEM, "out of memory");
     }
     if (st == NERVE_OK) st = read_settings(cfg, m, err);
+    if (st == NERVE_OK) st = nerve_graph_check_backend(m->graph, err);
     if (st == NERVE_OK) {
         m->std = 1;
         nerve_rng_seed(nerve_graph_rng(m->graph), m->settings.seed);

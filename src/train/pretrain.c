@@ -188,6 +188,8 @@ static nerve_status autoencoder_build(nerve_model *m, const pretrain_layer *laye
     nerve_graph *g = ae->graph = nerve_graph_new();
     if (!g) return nerve_error_set(err, NERVE_ERR_NOMEM, "pretrain: out of memory");
     nerve_error own = {0};
+    /* on the model's backend, whatever NERVE_BACKEND says */
+    nerve_graph_set_backend(g, nerve_graph_backend(nerve_model_graph(m)), &own);
     nerve_shape row = nerve_shape_1d(layer->inputs);
     ae->input = nerve_input(g, "input", row, &own);
     ae->clean = o->noise > 0 && ae->input >= 0 ? nerve_input(g, "clean", row, &own) : ae->input;
