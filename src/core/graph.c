@@ -13,7 +13,9 @@ nerve_graph *nerve_graph_new(void)
 {
     nerve_graph *g = calloc(1, sizeof *g);
     if (!g) return NULL;
-    g->backend = nerve_backend_cpu();
+    g->device = nerve_device_cpu();
+    nerve_kernels_complete(g->device, &g->kernels);
+    g->ctx = (nerve_kernel_ctx){.device = g->device, .kernels = &g->kernels, .err = &g->error};
     g->batch = 1;
     g->training = true;
     nerve_rng_seed(&g->rng, 0);
@@ -29,8 +31,36 @@ void nerve_graph_free(nerve_graph *g)
     free(g->params);
     free(g->param_grads);
     free(g->trainable);
-    free(g->arena);
+    if (g->arena) g->device->release(&g->ctx, g->arena);
     free(g);
+}
+
+nerve_status nerve_graph_zero(nerve_graph *g, nerve_real *x, int64_t n)
+{
+    return g->device->set(&g->ctx, x, 0, (size_t)n * sizeof *x);
+}
+
+nerve_status nerve_graph_copy(nerve_graph *g, nerve_real *dst, const nerve_real *src, int64_t n)
+{
+    return g->device->copy(&g->ctx, dst, src, (size_t)n * sizeof *dst);
+}
+
+nerve_status nerve_graph_download(nerve_graph *g, nerve_real *host, const nerve_real *device,
+                                  int64_t n)
+{
+    return g->device->download(&g->ctx, host, device, (size_t)n * sizeof *host);
+}
+
+nerve_status nerve_graph_upload(nerve_graph *g, nerve_real *device, const nerve_real *host,
+                                int64_t n)
+{
+    return g->device->upload(&g->ctx, device, host, (size_t)n * sizeof *host);
+}
+
+nerve_status nerve_graph_pass_error(const nerve_graph *g, nerve_status status, nerve_error *err)
+{
+    if (status != NERVE_OK) nerve_error_set(err, status, "%s", g->error.message);
+    return status;
 }
 
 static bool valid_node(const nerve_graph *g, int n) { return n >= 0 && n < g->node_count; }
@@ -339,12 +369,17 @@ nerve_status nerve_graph_plan(nerve_graph *g, int64_t max_batch, nerve_error *er
     }
     total += round_up((size_t)workspace);
     nerve_real *arena = NULL;
-    if (posix_memalign((void **)&arena, NERVE_ALIGNMENT, total * sizeof *arena + NERVE_ALIGNMENT))
+    if (g->device->allocate(&g->ctx, total * sizeof *arena, (void **)&arena) != NERVE_OK)
         return nerve_error_set(err, NERVE_ERR_NOMEM, "out of memory planning %zu activation bytes",
                                total * sizeof *arena);
-    /* Touch every page now, once, so no training step pays for first touch. */
-    memset(arena, 0, total * sizeof *arena);
-    free(g->arena);
+    /* Zeroed now, once: a fresh graph starts from zero state, and on the
+     * host no training step pays for first touch. */
+    nerve_status st_set = g->device->set(&g->ctx, arena, 0, total * sizeof *arena);
+    if (st_set != NERVE_OK) {
+        g->device->release(&g->ctx, arena);
+        return nerve_graph_pass_error(g, st_set, err);
+    }
+    if (g->arena) g->device->release(&g->ctx, g->arena);
     g->arena = arena;
     g->arena_size = total;
     g->max_batch = max_batch;
@@ -423,7 +458,7 @@ void nerve_graph_forward(nerve_graph *g, nerve_node target)
     mark_needed(g, target);
     for (int i = 0; i <= target; i++) {
         nerve_node_data *n = &g->nodes[i];
-        if (n->kind == NERVE_NODE_OP && g->needed[i]) n->op->forward(g, n);
+        if (n->kind == NERVE_NODE_OP && g->needed[i]) (void)n->op->forward(g, n);
     }
 }
 
@@ -439,16 +474,19 @@ static void backward_seeded(nerve_graph *g, nerve_node node, const nerve_real *u
         bool owns_grad = n->kind == NERVE_NODE_INPUT ||
                          (n->kind == NERVE_NODE_OP && !n->op->aliases_input);
         if (owns_grad && n->needs_grad && g->needed[i])
-            memset(n->grad, 0, (size_t)nerve_shape_numel(&n->shape) * sizeof *n->grad);
+            (void)nerve_graph_zero(g, n->grad, nerve_shape_numel(&n->shape));
     }
     int64_t m = nerve_shape_numel(&l->shape);
-    if (upstream)
-        memcpy(l->grad, upstream, (size_t)m * sizeof *l->grad);
-    else
-        for (int64_t j = 0; j < m; j++) l->grad[j] = 1;
+    if (upstream) {
+        (void)g->device->upload(&g->ctx, l->grad, upstream, (size_t)m * sizeof *l->grad);
+    } else { /* one 1 uploaded, then repeated by a copy with a row stride of 0 */
+        const nerve_real one = 1;
+        (void)g->device->upload(&g->ctx, l->grad, &one, sizeof one);
+        if (m > 1) (void)NERVE_RUN(g, copy_block, m - 1, 1, l->grad, 0, l->grad + 1, 1);
+    }
     for (int i = node; i >= 0; i--) {
         nerve_node_data *n = &g->nodes[i];
-        if (n->kind == NERVE_NODE_OP && n->needs_grad && g->needed[i]) n->op->backward(g, n);
+        if (n->kind == NERVE_NODE_OP && n->needs_grad && g->needed[i]) (void)n->op->backward(g, n);
     }
 }
 
