@@ -18,8 +18,12 @@ static nerve_status probe_infer_shape(nerve_graph *g, nerve_node_data *node, ner
     return NERVE_OK;
 }
 
-static void probe_noop(nerve_graph *g, nerve_node_data *node) {}
-static void probe_reset(nerve_graph *g, nerve_node_data *node) { resets++; }
+static nerve_status probe_noop(nerve_graph *g, nerve_node_data *node) { return NERVE_OK; }
+static nerve_status probe_reset(nerve_graph *g, nerve_node_data *node)
+{
+    resets++;
+    return NERVE_OK;
+}
 
 static const nerve_op probe_op = {
     .name = "probe",

@@ -1,15 +1,15 @@
-/* The backends compiled in, and the choice of one by name: the graph asks
- * here (nerve_graph_new, nerve_graph_set_backend) instead of naming one. */
+/* The devices built in, and the choice of one by name: the graph asks here
+ * (nerve_graph_new, nerve_graph_set_backend) instead of naming one. */
 #include <stdio.h>
 #include <string.h>
 
-#include "backends/backend.h"
+#include "backends/registry.h"
 
-static const nerve_backend *backend_at(int i)
+static const nerve_device *device_at(int i)
 {
     switch (i) {
-    case 0: return nerve_backend_cpu();
-    case 1: return nerve_backend_ref();
+    case 0: return nerve_device_cpu();
+    case 1: return nerve_device_ref();
     default: return NULL;
     }
 }
@@ -18,21 +18,21 @@ int nerve_backend_count(void) { return 2; }
 
 const char *nerve_backend_name(int i)
 {
-    const nerve_backend *b = backend_at(i);
-    return b ? b->name : NULL;
+    const nerve_device *d = device_at(i);
+    return d ? d->name : NULL;
 }
 
-const nerve_backend *nerve_backend_find(const char *name)
+const nerve_device *nerve_device_find(const char *name)
 {
     for (int i = 0; i < nerve_backend_count(); i++)
-        if (strcmp(backend_at(i)->name, name) == 0) return backend_at(i);
+        if (strcmp(device_at(i)->name, name) == 0) return device_at(i);
     return NULL;
 }
 
-nerve_status nerve_backend_lookup(const char *name, const char *where,
-                                  const nerve_backend **out, nerve_error *err)
+nerve_status nerve_device_lookup(const char *name, const char *where, const nerve_device **out,
+                                 nerve_error *err)
 {
-    *out = nerve_backend_find(name);
+    *out = nerve_device_find(name);
     if (*out) return NERVE_OK;
     char list[128] = "";
     for (int i = 0; i < nerve_backend_count(); i++) {

@@ -5,23 +5,33 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backends/registry.h"
 #include "core/graph_internal.h"
 
 #define NERVE_ALIGNMENT 64
+
+/* Runs g on device: its kernels, composites completed, and its context. */
+static void use_device(nerve_graph *g, const nerve_device *device)
+{
+    g->device = device;
+    nerve_kernels_complete(device, &g->kernels);
+    g->ctx = (nerve_kernel_ctx){.device = device, .kernels = &g->kernels, .err = &g->error};
+}
 
 nerve_graph *nerve_graph_new(void)
 {
     nerve_graph *g = calloc(1, sizeof *g);
     if (!g) return NULL;
     /* NERVE_BACKEND picks the default; an unknown name is reported when the
-     * graph is planned (nerve_graph_new cannot fail with a message), unless
-     * nerve_graph_set_backend chose one meanwhile. */
+     * graph is planned or its model loaded (nerve_graph_new cannot fail with
+     * a message), unless nerve_graph_set_backend chose one meanwhile. */
     const char *name = getenv("NERVE_BACKEND");
-    g->backend = name && *name ? nerve_backend_find(name) : nerve_backend_cpu();
-    if (!g->backend) {
+    const nerve_device *device = name && *name ? nerve_device_find(name) : nerve_device_cpu();
+    if (!device) {
         snprintf(g->unknown_backend, sizeof g->unknown_backend, "%s", name);
-        g->backend = nerve_backend_cpu();
+        device = nerve_device_cpu();
     }
+    use_device(g, device);
     g->batch = 1;
     g->training = true;
     nerve_rng_seed(&g->rng, 0);
@@ -37,7 +47,7 @@ void nerve_graph_free(nerve_graph *g)
     free(g->params);
     free(g->param_grads);
     free(g->trainable);
-    free(g->arena);
+    if (g->arena) g->device->release(&g->ctx, g->arena);
     free(g);
 }
 
@@ -46,22 +56,50 @@ nerve_status nerve_graph_set_backend(nerve_graph *g, const char *name, nerve_err
     if (g->arena)
         return nerve_error_set(err, NERVE_ERR_INVALID,
                                "backend '%s': the graph is already planned on '%s'", name,
-                               g->backend->name);
-    const nerve_backend *backend;
-    nerve_status st = nerve_backend_lookup(name, "backend", &backend, err);
+                               g->device->name);
+    const nerve_device *device;
+    nerve_status st = nerve_device_lookup(name, "backend", &device, err);
     if (st != NERVE_OK) return st;
-    g->backend = backend;
+    use_device(g, device);
     g->unknown_backend[0] = '\0';
     return NERVE_OK;
 }
 
-const char *nerve_graph_backend(const nerve_graph *g) { return g->backend->name; }
+const char *nerve_graph_backend(const nerve_graph *g) { return g->device->name; }
 
 nerve_status nerve_graph_check_backend(const nerve_graph *g, nerve_error *err)
 {
-    const nerve_backend *backend;
+    const nerve_device *device;
     if (!g->unknown_backend[0]) return NERVE_OK;
-    return nerve_backend_lookup(g->unknown_backend, "NERVE_BACKEND", &backend, err);
+    return nerve_device_lookup(g->unknown_backend, "NERVE_BACKEND", &device, err);
+}
+
+nerve_status nerve_graph_zero(nerve_graph *g, nerve_real *x, int64_t n)
+{
+    return g->device->set(&g->ctx, x, 0, (size_t)n * sizeof *x);
+}
+
+nerve_status nerve_graph_copy(nerve_graph *g, nerve_real *dst, const nerve_real *src, int64_t n)
+{
+    return g->device->copy(&g->ctx, dst, src, (size_t)n * sizeof *dst);
+}
+
+nerve_status nerve_graph_download(nerve_graph *g, nerve_real *host, const nerve_real *device,
+                                  int64_t n)
+{
+    return g->device->download(&g->ctx, host, device, (size_t)n * sizeof *host);
+}
+
+nerve_status nerve_graph_upload(nerve_graph *g, nerve_real *device, const nerve_real *host,
+                                int64_t n)
+{
+    return g->device->upload(&g->ctx, device, host, (size_t)n * sizeof *host);
+}
+
+nerve_status nerve_graph_pass_error(const nerve_graph *g, nerve_status status, nerve_error *err)
+{
+    if (status != NERVE_OK) nerve_error_set(err, status, "%s", g->error.message);
+    return status;
 }
 
 static bool valid_node(const nerve_graph *g, int n) { return n >= 0 && n < g->node_count; }
@@ -372,12 +410,17 @@ nerve_status nerve_graph_plan(nerve_graph *g, int64_t max_batch, nerve_error *er
     }
     total += round_up((size_t)workspace);
     nerve_real *arena = NULL;
-    if (posix_memalign((void **)&arena, NERVE_ALIGNMENT, total * sizeof *arena + NERVE_ALIGNMENT))
+    if (g->device->allocate(&g->ctx, total * sizeof *arena, (void **)&arena) != NERVE_OK)
         return nerve_error_set(err, NERVE_ERR_NOMEM, "out of memory planning %zu activation bytes",
                                total * sizeof *arena);
-    /* Touch every page now, once, so no training step pays for first touch. */
-    memset(arena, 0, total * sizeof *arena);
-    free(g->arena);
+    /* Zeroed now, once: a fresh graph starts from zero state, and on the
+     * host no training step pays for first touch. */
+    nerve_status st_set = g->device->set(&g->ctx, arena, 0, total * sizeof *arena);
+    if (st_set != NERVE_OK) {
+        g->device->release(&g->ctx, arena);
+        return nerve_graph_pass_error(g, st_set, err);
+    }
+    if (g->arena) g->device->release(&g->ctx, g->arena);
     g->arena = arena;
     g->arena_size = total;
     g->max_batch = max_batch;
@@ -456,7 +499,7 @@ void nerve_graph_forward(nerve_graph *g, nerve_node target)
     mark_needed(g, target);
     for (int i = 0; i <= target; i++) {
         nerve_node_data *n = &g->nodes[i];
-        if (n->kind == NERVE_NODE_OP && g->needed[i]) n->op->forward(g, n);
+        if (n->kind == NERVE_NODE_OP && g->needed[i]) (void)n->op->forward(g, n);
     }
 }
 
@@ -472,16 +515,19 @@ static void backward_seeded(nerve_graph *g, nerve_node node, const nerve_real *u
         bool owns_grad = n->kind == NERVE_NODE_INPUT ||
                          (n->kind == NERVE_NODE_OP && !n->op->aliases_input);
         if (owns_grad && n->needs_grad && g->needed[i])
-            memset(n->grad, 0, (size_t)nerve_shape_numel(&n->shape) * sizeof *n->grad);
+            (void)nerve_graph_zero(g, n->grad, nerve_shape_numel(&n->shape));
     }
     int64_t m = nerve_shape_numel(&l->shape);
-    if (upstream)
-        memcpy(l->grad, upstream, (size_t)m * sizeof *l->grad);
-    else
-        for (int64_t j = 0; j < m; j++) l->grad[j] = 1;
+    if (upstream) {
+        (void)g->device->upload(&g->ctx, l->grad, upstream, (size_t)m * sizeof *l->grad);
+    } else { /* one 1 uploaded, then repeated by a copy with a row stride of 0 */
+        const nerve_real one = 1;
+        (void)g->device->upload(&g->ctx, l->grad, &one, sizeof one);
+        if (m > 1) (void)NERVE_RUN(g, copy_block, m - 1, 1, l->grad, 0, l->grad + 1, 1);
+    }
     for (int i = node; i >= 0; i--) {
         nerve_node_data *n = &g->nodes[i];
-        if (n->kind == NERVE_NODE_OP && n->needs_grad && g->needed[i]) n->op->backward(g, n);
+        if (n->kind == NERVE_NODE_OP && n->needs_grad && g->needed[i]) (void)n->op->backward(g, n);
     }
 }
 

@@ -4,7 +4,7 @@
 #define NERVE_GRAPH_INTERNAL_H
 
 #include "nerve.h"
-#include "backends/backend.h"
+#include "backends/device.h"
 
 #define NERVE_MAX_INPUTS 8
 /* The most parameters (elements, buffers included) one graph may hold: 2^30,
@@ -21,16 +21,18 @@ typedef struct nerve_op {
     /* Sets node->shape (batch already in the inputs' dim[0]) and, where the op
      * keeps per-batch state for backward, node->aux_size in elements. */
     nerve_status (*infer_shape)(nerve_graph *g, nerve_node_data *node, nerve_error *err);
-    void (*forward)(nerve_graph *g, nerve_node_data *node);
+    /* Both return the status of the kernels they run; a failing kernel has
+     * written its message to g->ctx.err. */
+    nerve_status (*forward)(nerve_graph *g, nerve_node_data *node);
     /* Accumulates into the gradients of those inputs that have one. */
-    void (*backward)(nerve_graph *g, nerve_node_data *node);
+    nerve_status (*backward)(nerve_graph *g, nerve_node_data *node);
     /* Forward FLOPs of one sample; NULL means one per output element. */
     int64_t (*flops)(const nerve_graph *g, const nerve_node_data *node);
     /* Output aliases input 0's memory (reshape-like ops). */
     bool aliases_input;
     /* Recurrent ops: zeroes the state carried between batches (NULL for
      * stateless ops); see nerve_graph_set_carry_state. */
-    void (*reset_state)(nerve_graph *g, nerve_node_data *node);
+    nerve_status (*reset_state)(nerve_graph *g, nerve_node_data *node);
     /* Ops that read input 0 as token ids (embedding, one_hot): how many ids
      * they take, ids being integers in [0, limit); NULL for other ops. See
      * nerve_graph_token_limit. */
@@ -81,6 +83,10 @@ struct nerve_node_data {
     bool buffer;                         /* params only: state, never trained (running_mean) */
     bool integer;                        /* buffers only: a count, saved as int64 */
     bool batched;                        /* dim[0] is the batch */
+    /* What an op's forward decided for its backward, kept on the host so
+     * that neither reads device memory: dropout applied its mask,
+     * batch_norm used the batch's statistics. */
+    bool forward_flag;
     size_t param_offset;                 /* params: offset in the flat buffers */
     nerve_real *value;
     nerve_real *grad;                    /* NULL if !needs_grad */
@@ -104,10 +110,29 @@ struct nerve_graph {
     bool training;
     bool carry_state;                     /* recurrent ops start from the last batch's state */
     nerve_rng rng;
-    const nerve_backend *backend;
+    /* Where the numbers live and run: the device, its kernels (composites
+     * completed) and the context every kernel call gets. */
+    const nerve_device *device;
+    nerve_kernels kernels;
+    nerve_kernel_ctx ctx;
+    nerve_error error; /* ctx.err: what the last failing call said */
     /* The name NERVE_BACKEND gave when it names no backend: planning fails. */
     char unknown_backend[NERVE_NAME_MAX];
 };
+
+/* Runs kernel `name` on g's device: NERVE_TRY(NERVE_RUN(g, gemm, ...)). */
+#define NERVE_RUN(g, name, ...) NERVE_KERNEL(&(g)->ctx, name, __VA_ARGS__)
+/* x[0..n) = 0, and dst[0..n) = src[0..n), on g's device. */
+nerve_status nerve_graph_zero(nerve_graph *g, nerve_real *x, int64_t n);
+nerve_status nerve_graph_copy(nerve_graph *g, nerve_real *dst, const nerve_real *src, int64_t n);
+/* n values from g's device to the host, and from the host to the device. */
+nerve_status nerve_graph_download(nerve_graph *g, nerve_real *host, const nerve_real *device,
+                                  int64_t n);
+nerve_status nerve_graph_upload(nerve_graph *g, nerve_real *device, const nerve_real *host,
+                                int64_t n);
+/* status, with the message of the device call that failed (g->error) copied
+ * into err. */
+nerve_status nerve_graph_pass_error(const nerve_graph *g, nerve_status status, nerve_error *err);
 
 /* For op builders: appends an op node with the given inputs and attributes
  * already in *proto, and checks its shape at batch 1. Returns the node or -1. */

@@ -51,20 +51,23 @@ static nerve_status activation_infer_shape(nerve_graph *g, nerve_node_data *node
     return NERVE_OK;
 }
 
-static void activation_forward(nerve_graph *g, nerve_node_data *node)
+static nerve_status activation_forward(nerve_graph *g, nerve_node_data *node)
 {
     const nerve_node_data *x = nerve_node_input(g, node, 0);
-    g->backend->activation_forward(node->attr.activation.kind, &node->attr.activation.params,
-                                   x->value, node->value, nerve_shape_numel(&node->shape));
+    NERVE_TRY(NERVE_RUN(g, activation_forward, node->attr.activation.kind,
+                        &node->attr.activation.params, x->value, node->value,
+                        nerve_shape_numel(&node->shape)));
+    return NERVE_OK;
 }
 
-static void activation_backward(nerve_graph *g, nerve_node_data *node)
+static nerve_status activation_backward(nerve_graph *g, nerve_node_data *node)
 {
     nerve_node_data *x = nerve_node_input(g, node, 0);
-    if (!x->needs_grad) return;
-    g->backend->activation_backward(node->attr.activation.kind, &node->attr.activation.params,
-                                    x->value, node->value, node->grad, x->grad,
-                                    nerve_shape_numel(&node->shape));
+    if (!x->needs_grad) return NERVE_OK;
+    NERVE_TRY(NERVE_RUN(g, activation_backward, node->attr.activation.kind,
+                        &node->attr.activation.params, x->value, node->value, node->grad, x->grad,
+                        nerve_shape_numel(&node->shape)));
+    return NERVE_OK;
 }
 
 static const nerve_op activation_op = {

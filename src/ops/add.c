@@ -20,20 +20,24 @@ static nerve_status add_infer_shape(nerve_graph *g, nerve_node_data *node, nerve
     return NERVE_OK;
 }
 
-static void add_forward(nerve_graph *g, nerve_node_data *node)
+static nerve_status add_forward(nerve_graph *g, nerve_node_data *node)
 {
     const nerve_real *x[NERVE_MAX_INPUTS];
     for (int k = 0; k < node->input_count; k++) x[k] = nerve_node_input(g, node, k)->value;
-    g->backend->add_forward(x, node->input_count, node->value, nerve_shape_numel(&node->shape));
+    NERVE_TRY(NERVE_RUN(g, add_forward, x, node->input_count, node->value,
+                        nerve_shape_numel(&node->shape)));
+    return NERVE_OK;
 }
 
-static void add_backward(nerve_graph *g, nerve_node_data *node)
+static nerve_status add_backward(nerve_graph *g, nerve_node_data *node)
 {
     int64_t rows = nerve_shape_rows(&node->shape), cols = nerve_shape_cols(&node->shape);
     for (int k = 0; k < node->input_count; k++) {
         nerve_node_data *x = nerve_node_input(g, node, k);
-        if (x->needs_grad) g->backend->add_block(rows, cols, node->grad, cols, x->grad, cols);
+        if (x->needs_grad)
+            NERVE_TRY(NERVE_RUN(g, add_block, rows, cols, node->grad, cols, x->grad, cols));
     }
+    return NERVE_OK;
 }
 
 /* count - 1 additions per element. */

@@ -3,18 +3,21 @@
  * are in the CPU kernel, src/backends/cpu/pool.c). */
 #include "ops/pool2d.h"
 
-static void avg_pool2d_forward(nerve_graph *g, nerve_node_data *node)
+static nerve_status avg_pool2d_forward(nerve_graph *g, nerve_node_data *node)
 {
     nerve_pool2d_geometry p = pool2d_geometry(g, node);
-    g->backend->avg_pool2d_forward(&p, nerve_node_input(g, node, 0)->value, node->value);
+    NERVE_TRY(
+        NERVE_RUN(g, avg_pool2d_forward, &p, nerve_node_input(g, node, 0)->value, node->value));
+    return NERVE_OK;
 }
 
-static void avg_pool2d_backward(nerve_graph *g, nerve_node_data *node)
+static nerve_status avg_pool2d_backward(nerve_graph *g, nerve_node_data *node)
 {
     nerve_node_data *x = nerve_node_input(g, node, 0);
-    if (!x->needs_grad) return;
+    if (!x->needs_grad) return NERVE_OK;
     nerve_pool2d_geometry p = pool2d_geometry(g, node);
-    g->backend->avg_pool2d_backward(&p, node->grad, x->grad);
+    NERVE_TRY(NERVE_RUN(g, avg_pool2d_backward, &p, node->grad, x->grad));
+    return NERVE_OK;
 }
 
 static const nerve_op avg_pool2d_op = {

@@ -58,7 +58,7 @@ static nerve_status batch_norm_infer_shape(nerve_graph *g, nerve_node_data *node
                              node->name);
     if (st) return st;
     node->shape = x->shape;
-    node->aux_size = 2 * channels + 1; /* mean, variance, batch-statistics flag */
+    node->aux_size = 2 * channels; /* mean, variance */
     return NERVE_OK;
 }
 
@@ -71,7 +71,7 @@ static void channel_view(const nerve_node_data *node, int64_t *outer, int64_t *c
     *inner = nerve_shape_cols(&node->shape) / *channels;
 }
 
-static void batch_norm_forward(nerve_graph *g, nerve_node_data *node)
+static nerve_status batch_norm_forward(nerve_graph *g, nerve_node_data *node)
 {
     const nerve_batch_norm_attr *a = &node->attr.batch_norm;
     const nerve_node_data *x = nerve_node_input(g, node, 0);
@@ -79,25 +79,24 @@ static void batch_norm_forward(nerve_graph *g, nerve_node_data *node)
     channel_view(node, &outer, &channels, &inner);
     nerve_real *running_mean = optional_value(g, node, a->running_mean);
     nerve_real *running_var = optional_value(g, node, a->running_var);
-    nerve_real *flag = node->aux + 2 * channels;
     const nerve_real *mean = running_mean, *var = running_var;
     /* Only a training forward moves the running statistics, so evaluation
      * and prediction (eval mode) leave them as training left them. */
     bool batch_statistics = nerve_graph_training(g) || !running_mean;
     if (batch_statistics) {
         bool update = nerve_graph_training(g) && running_mean;
-        g->backend->batch_norm_statistics(x->value, node->aux, node->aux + channels, a->momentum,
-                                          update ? running_mean : NULL, running_var, outer,
-                                          channels, inner);
-        nerve_real *counter = optional_value(g, node, a->num_batches_tracked);
-        if (update && counter && outer * inner > 1) counter[0] += 1;
+        NERVE_TRY(NERVE_RUN(g, batch_norm_statistics, x->value, node->aux, node->aux + channels,
+                            a->momentum, update ? running_mean : NULL, running_var,
+                            optional_value(g, node, a->num_batches_tracked), outer, channels,
+                            inner));
         mean = node->aux;
         var = node->aux + channels;
     }
-    *flag = batch_statistics;
-    g->backend->batch_norm_forward(x->value, mean, var, a->eps, optional_value(g, node, a->weight),
-                                   optional_value(g, node, a->bias), node->value, outer,
-                                   channels, inner);
+    node->forward_flag = batch_statistics;
+    NERVE_TRY(NERVE_RUN(g, batch_norm_forward, x->value, mean, var, a->eps,
+                        optional_value(g, node, a->weight), optional_value(g, node, a->bias),
+                        node->value, outer, channels, inner));
+    return NERVE_OK;
 }
 
 static nerve_real *gradient_of(nerve_graph *g, const nerve_node_data *node, int slot)
@@ -106,24 +105,23 @@ static nerve_real *gradient_of(nerve_graph *g, const nerve_node_data *node, int 
     return p->needs_grad ? p->grad : NULL;
 }
 
-static void batch_norm_backward(nerve_graph *g, nerve_node_data *node)
+static nerve_status batch_norm_backward(nerve_graph *g, nerve_node_data *node)
 {
     const nerve_batch_norm_attr *a = &node->attr.batch_norm;
     const nerve_node_data *x = nerve_node_input(g, node, 0);
     int64_t outer, channels, inner;
     channel_view(node, &outer, &channels, &inner);
-    bool batch_statistics = node->aux[2 * channels] != 0;
+    bool batch_statistics = node->forward_flag;
     const nerve_real *mean = node->aux, *var = node->aux + channels;
     if (!batch_statistics) {
         mean = optional_value(g, node, a->running_mean);
         var = optional_value(g, node, a->running_var);
     }
-    g->backend->batch_norm_backward(x->value, node->grad, mean, var, a->eps,
-                                    optional_value(g, node, a->weight), batch_statistics,
-                                    gradient_of(g, node, 0),
-                                    a->weight ? gradient_of(g, node, a->weight) : NULL,
-                                    a->bias ? gradient_of(g, node, a->bias) : NULL, outer,
-                                    channels, inner);
+    NERVE_TRY(NERVE_RUN(g, batch_norm_backward, x->value, node->grad, mean, var, a->eps,
+                        optional_value(g, node, a->weight), batch_statistics,
+                        gradient_of(g, node, 0), a->weight ? gradient_of(g, node, a->weight) : NULL,
+                        a->bias ? gradient_of(g, node, a->bias) : NULL, outer, channels, inner));
+    return NERVE_OK;
 }
 
 /* Per element: subtract, multiply, add; the statistics add about as much

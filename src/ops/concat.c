@@ -41,7 +41,7 @@ static nerve_status concat_infer_shape(nerve_graph *g, nerve_node_data *node, ne
     return NERVE_OK;
 }
 
-static void concat_forward(nerve_graph *g, nerve_node_data *node)
+static nerve_status concat_forward(nerve_graph *g, nerve_node_data *node)
 {
     int axis = (int)node->attr.i[0];
     int64_t rows = outer_size(&node->shape, axis);
@@ -49,12 +49,13 @@ static void concat_forward(nerve_graph *g, nerve_node_data *node)
     for (int k = 0; k < node->input_count; k++) {
         const nerve_node_data *x = nerve_node_input(g, node, k);
         int64_t part = nerve_shape_numel(&x->shape) / rows;
-        g->backend->copy_block(rows, part, x->value, part, node->value + offset, cols);
+        NERVE_TRY(NERVE_RUN(g, copy_block, rows, part, x->value, part, node->value + offset, cols));
         offset += part;
     }
+    return NERVE_OK;
 }
 
-static void concat_backward(nerve_graph *g, nerve_node_data *node)
+static nerve_status concat_backward(nerve_graph *g, nerve_node_data *node)
 {
     int axis = (int)node->attr.i[0];
     int64_t rows = outer_size(&node->shape, axis);
@@ -63,9 +64,11 @@ static void concat_backward(nerve_graph *g, nerve_node_data *node)
         nerve_node_data *x = nerve_node_input(g, node, k);
         int64_t part = nerve_shape_numel(&x->shape) / rows;
         if (x->needs_grad)
-            g->backend->add_block(rows, part, node->grad + offset, cols, x->grad, part);
+            NERVE_TRY(
+                NERVE_RUN(g, add_block, rows, part, node->grad + offset, cols, x->grad, part));
         offset += part;
     }
+    return NERVE_OK;
 }
 
 static const nerve_op concat_op = {

@@ -122,18 +122,20 @@ int64_t conv_flops(const nerve_conv_geometry *geo)
            geo->kernel[0] * geo->kernel[1];
 }
 
-void conv_backward_parameters(nerve_graph *g, const nerve_node_data *node,
-                              const nerve_conv_geometry *geo, const nerve_real *image,
-                              const nerve_real *cols, int64_t batch)
+nerve_status conv_backward_parameters(nerve_graph *g, const nerve_node_data *node,
+                                      const nerve_conv_geometry *geo, const nerve_real *image,
+                                      const nerve_real *cols, int64_t batch)
 {
     nerve_node_data *w = nerve_node_input(g, node, 1);
     if (w->needs_grad)
-        g->backend->conv_weight_gradient(geo, batch, image, cols, w->grad, g->workspace,
-                                         g->workspace_size);
+        NERVE_TRY(NERVE_RUN(g, conv_weight_gradient, geo, batch, image, cols, w->grad, g->workspace,
+                            g->workspace_size));
     if (node->input_count == 3) {
         nerve_node_data *b = nerve_node_input(g, node, 2);
         const nerve_shape *y = &node->shape;
         if (b->needs_grad)
-            g->backend->sum_channels(node->grad, b->grad, batch, y->dim[1], y->dim[2] * y->dim[3]);
+            NERVE_TRY(NERVE_RUN(g, sum_channels, node->grad, b->grad, batch, y->dim[1],
+                                y->dim[2] * y->dim[3]));
     }
+    return NERVE_OK;
 }

@@ -26,8 +26,8 @@ nerve_conv_geometry conv_geometry(const nerve_graph *g, const nerve_node_data *n
 int64_t conv_flops(const nerve_conv_geometry *geo);
 /* The gradients of bias (per `bias_channels` channel of dy's planes) and of
  * the weight; the input's is the op's own. */
-void conv_backward_parameters(nerve_graph *g, const nerve_node_data *node,
-                              const nerve_conv_geometry *geo, const nerve_real *image,
-                              const nerve_real *cols, int64_t batch);
+nerve_status conv_backward_parameters(nerve_graph *g, const nerve_node_data *node,
+                                      const nerve_conv_geometry *geo, const nerve_real *image,
+                                      const nerve_real *cols, int64_t batch);
 
 #endif

@@ -33,28 +33,31 @@ static nerve_status transpose_infer_shape(nerve_graph *g, nerve_node_data *node,
     int64_t dims[4] = {x->shape.dim[0], out_channels, out[0], out[1]};
     node->shape = nerve_shape_make(4, dims);
     nerve_conv_geometry geo = transpose_geometry(g, node);
-    node->workspace_size = g->backend->conv_workspace(&geo, node->shape.dim[0]);
-    return NERVE_OK;
+    return nerve_graph_pass_error(
+        g, NERVE_RUN(g, conv_workspace, &geo, node->shape.dim[0], &node->workspace_size), err);
 }
 
-static void transpose_forward(nerve_graph *g, nerve_node_data *node)
+static nerve_status transpose_forward(nerve_graph *g, nerve_node_data *node)
 {
     nerve_conv_geometry geo = transpose_geometry(g, node);
     const nerve_real *bias = node->input_count == 3 ? nerve_node_input(g, node, 2)->value : NULL;
-    g->backend->conv_image(&geo, node->shape.dim[0], nerve_node_input(g, node, 0)->value,
-                           nerve_node_input(g, node, 1)->value, bias, false, node->value,
-                           g->workspace, g->workspace_size);
+    NERVE_TRY(NERVE_RUN(g, conv_image, &geo, node->shape.dim[0],
+                        nerve_node_input(g, node, 0)->value, nerve_node_input(g, node, 1)->value,
+                        bias, false, node->value, g->workspace, g->workspace_size));
+    return NERVE_OK;
 }
 
-static void transpose_backward(nerve_graph *g, nerve_node_data *node)
+static nerve_status transpose_backward(nerve_graph *g, nerve_node_data *node)
 {
     nerve_conv_geometry geo = transpose_geometry(g, node);
     nerve_node_data *x = nerve_node_input(g, node, 0);
     int64_t batch = node->shape.dim[0];
     if (x->needs_grad)
-        g->backend->conv_columns(&geo, batch, node->grad, nerve_node_input(g, node, 1)->value,
-                                 NULL, true, x->grad, g->workspace, g->workspace_size);
-    conv_backward_parameters(g, node, &geo, node->grad, x->value, batch);
+        NERVE_TRY(NERVE_RUN(g, conv_columns, &geo, batch, node->grad,
+                            nerve_node_input(g, node, 1)->value, NULL, true, x->grad, g->workspace,
+                            g->workspace_size));
+    NERVE_TRY(conv_backward_parameters(g, node, &geo, node->grad, x->value, batch));
+    return NERVE_OK;
 }
 
 static int64_t transpose_flops(const nerve_graph *g, const nerve_node_data *node)

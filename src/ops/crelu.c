@@ -16,19 +16,21 @@ static nerve_status crelu_infer_shape(nerve_graph *g, nerve_node_data *node, ner
 
 /* Per sample, the output is the input's block of dim 1 and everything after
  * it, twice: so rows are samples and columns the rest. */
-static void crelu_forward(nerve_graph *g, nerve_node_data *node)
+static nerve_status crelu_forward(nerve_graph *g, nerve_node_data *node)
 {
     const nerve_node_data *x = nerve_node_input(g, node, 0);
-    g->backend->crelu_forward(x->value, node->value, nerve_shape_rows(&x->shape),
-                              nerve_shape_cols(&x->shape));
+    NERVE_TRY(NERVE_RUN(g, crelu_forward, x->value, node->value, nerve_shape_rows(&x->shape),
+                        nerve_shape_cols(&x->shape)));
+    return NERVE_OK;
 }
 
-static void crelu_backward(nerve_graph *g, nerve_node_data *node)
+static nerve_status crelu_backward(nerve_graph *g, nerve_node_data *node)
 {
     nerve_node_data *x = nerve_node_input(g, node, 0);
-    if (!x->needs_grad) return;
-    g->backend->crelu_backward(x->value, node->grad, x->grad, nerve_shape_rows(&x->shape),
-                               nerve_shape_cols(&x->shape));
+    if (!x->needs_grad) return NERVE_OK;
+    NERVE_TRY(NERVE_RUN(g, crelu_backward, x->value, node->grad, x->grad,
+                        nerve_shape_rows(&x->shape), nerve_shape_cols(&x->shape)));
+    return NERVE_OK;
 }
 
 static const nerve_op crelu_op = {

@@ -54,7 +54,7 @@ static void draw_mask(nerve_rng *rng, double p, nerve_real *mask, int64_t rows)
     }
 }
 
-static void dropout_forward(nerve_graph *g, nerve_node_data *node)
+static nerve_status dropout_forward(nerve_graph *g, nerve_node_data *node)
 {
     const nerve_node_data *x = nerve_node_input(g, node, 0);
     double p = node->attr.f[0];
@@ -63,24 +63,28 @@ static void dropout_forward(nerve_graph *g, nerve_node_data *node)
     *applied = nerve_graph_training(g) && p > 0;
     if (!*applied) {
         nerve_activation_params none = nerve_activation_defaults();
-        g->backend->activation_forward(NERVE_ACT_IDENTITY, &none, x->value, node->value, n);
-        return;
+        NERVE_TRY(
+            NERVE_RUN(g, activation_forward, NERVE_ACT_IDENTITY, &none, x->value, node->value, n));
+        return NERVE_OK;
     }
     draw_mask(nerve_graph_rng(g), p, mask, rows);
-    g->backend->scale_rows(x->value, mask, node->value, rows, n / rows);
+    NERVE_TRY(NERVE_RUN(g, scale_rows, x->value, mask, node->value, rows, n / rows));
+    return NERVE_OK;
 }
 
-static void dropout_backward(nerve_graph *g, nerve_node_data *node)
+static nerve_status dropout_backward(nerve_graph *g, nerve_node_data *node)
 {
     nerve_node_data *x = nerve_node_input(g, node, 0);
-    if (!x->needs_grad) return;
+    if (!x->needs_grad) return NERVE_OK;
     int64_t n = nerve_shape_numel(&node->shape), rows = mask_rows(node);
     nerve_activation_params none = nerve_activation_defaults();
     if (node->aux[0] != 0)
-        g->backend->scale_rows_backward(node->grad, node->aux + 1, x->grad, rows, n / rows);
+        NERVE_TRY(
+            NERVE_RUN(g, scale_rows_backward, node->grad, node->aux + 1, x->grad, rows, n / rows));
     else
-        g->backend->activation_backward(NERVE_ACT_IDENTITY, &none, x->value, node->value,
-                                        node->grad, x->grad, n);
+        NERVE_TRY(NERVE_RUN(g, activation_backward, NERVE_ACT_IDENTITY, &none, x->value,
+                            node->value, node->grad, x->grad, n));
+    return NERVE_OK;
 }
 
 static const nerve_op dropout_op = {

@@ -22,23 +22,24 @@ static nerve_status embedding_infer_shape(nerve_graph *g, nerve_node_data *node,
     return NERVE_OK;
 }
 
-static void embedding_forward(nerve_graph *g, nerve_node_data *node)
+static nerve_status embedding_forward(nerve_graph *g, nerve_node_data *node)
 {
     const nerve_node_data *ids = nerve_node_input(g, node, 0);
     const nerve_node_data *w = nerve_node_input(g, node, 1);
-    g->backend->embedding_forward(ids->value, w->value, node->value,
-                                  nerve_shape_numel(&ids->shape), w->shape.dim[0],
-                                  w->shape.dim[1]);
+    NERVE_TRY(NERVE_RUN(g, embedding_forward, ids->value, w->value, node->value,
+                        nerve_shape_numel(&ids->shape), w->shape.dim[0], w->shape.dim[1]));
+    return NERVE_OK;
 }
 
-static void embedding_backward(nerve_graph *g, nerve_node_data *node)
+static nerve_status embedding_backward(nerve_graph *g, nerve_node_data *node)
 {
     const nerve_node_data *ids = nerve_node_input(g, node, 0);
     nerve_node_data *w = nerve_node_input(g, node, 1);
-    if (!w->needs_grad) return;
-    g->backend->embedding_backward(ids->value, node->grad, w->grad,
-                                   nerve_shape_numel(&ids->shape), w->shape.dim[0],
-                                   w->shape.dim[1], node->attr.i[0]);
+    if (!w->needs_grad) return NERVE_OK;
+    NERVE_TRY(NERVE_RUN(g, embedding_backward, ids->value, node->grad, w->grad,
+                        nerve_shape_numel(&ids->shape), w->shape.dim[0], w->shape.dim[1],
+                        node->attr.i[0]));
+    return NERVE_OK;
 }
 
 /* A copy: no arithmetic. */

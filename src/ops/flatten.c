@@ -8,7 +8,7 @@ static nerve_status flatten_infer_shape(nerve_graph *g, nerve_node_data *node, n
     return NERVE_OK;
 }
 
-static void flatten_noop(nerve_graph *g, nerve_node_data *node) {}
+static nerve_status flatten_noop(nerve_graph *g, nerve_node_data *node) { return NERVE_OK; }
 
 static const nerve_op flatten_op = {
     .name = "flatten",

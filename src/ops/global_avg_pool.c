@@ -22,18 +22,20 @@ static int64_t channel_size(nerve_graph *g, const nerve_node_data *node)
     return nerve_shape_cols(&nerve_node_input(g, node, 0)->shape) / node->shape.dim[1];
 }
 
-static void global_avg_pool_forward(nerve_graph *g, nerve_node_data *node)
+static nerve_status global_avg_pool_forward(nerve_graph *g, nerve_node_data *node)
 {
-    g->backend->mean_rows(nerve_node_input(g, node, 0)->value, node->value,
-                          nerve_shape_numel(&node->shape), channel_size(g, node));
+    NERVE_TRY(NERVE_RUN(g, mean_rows, nerve_node_input(g, node, 0)->value, node->value,
+                        nerve_shape_numel(&node->shape), channel_size(g, node)));
+    return NERVE_OK;
 }
 
-static void global_avg_pool_backward(nerve_graph *g, nerve_node_data *node)
+static nerve_status global_avg_pool_backward(nerve_graph *g, nerve_node_data *node)
 {
     nerve_node_data *x = nerve_node_input(g, node, 0);
-    if (!x->needs_grad) return;
-    g->backend->mean_rows_backward(node->grad, x->grad, nerve_shape_numel(&node->shape),
-                                   channel_size(g, node));
+    if (!x->needs_grad) return NERVE_OK;
+    NERVE_TRY(NERVE_RUN(g, mean_rows_backward, node->grad, x->grad, nerve_shape_numel(&node->shape),
+                        channel_size(g, node)));
+    return NERVE_OK;
 }
 
 static int64_t global_avg_pool_flops(const nerve_graph *g, const nerve_node_data *node)

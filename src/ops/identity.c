@@ -8,7 +8,7 @@ static nerve_status identity_infer_shape(nerve_graph *g, nerve_node_data *node, 
     return NERVE_OK;
 }
 
-static void identity_noop(nerve_graph *g, nerve_node_data *node) {}
+static nerve_status identity_noop(nerve_graph *g, nerve_node_data *node) { return NERVE_OK; }
 
 static const nerve_op identity_op = {
     .name = "identity",

@@ -34,34 +34,37 @@ static nerve_status linear_infer_shape(nerve_graph *g, nerve_node_data *node, ne
     return NERVE_OK;
 }
 
-static void linear_forward(nerve_graph *g, nerve_node_data *node)
+static nerve_status linear_forward(nerve_graph *g, nerve_node_data *node)
 {
     const nerve_node_data *x = nerve_node_input(g, node, 0);
     const nerve_node_data *w = nerve_node_input(g, node, 1);
     int64_t n = linear_rows(x), in = w->shape.dim[1], out = w->shape.dim[0];
-    const nerve_backend *be = g->backend;
     if (node->input_count == 3) {
-        be->fill_rows(node->value, nerve_node_input(g, node, 2)->value, n, out);
-        be->gemm(false, true, n, out, in, 1, x->value, in, w->value, in, 1, node->value, out);
-    } else {
-        be->gemm(false, true, n, out, in, 1, x->value, in, w->value, in, 0, node->value, out);
+        NERVE_TRY(
+            NERVE_RUN(g, fill_rows, node->value, nerve_node_input(g, node, 2)->value, n, out));
+        return NERVE_RUN(g, gemm, false, true, n, out, in, 1, x->value, in, w->value, in, 1,
+                         node->value, out);
     }
+    return NERVE_RUN(g, gemm, false, true, n, out, in, 1, x->value, in, w->value, in, 0,
+                     node->value, out);
 }
 
-static void linear_backward(nerve_graph *g, nerve_node_data *node)
+static nerve_status linear_backward(nerve_graph *g, nerve_node_data *node)
 {
     nerve_node_data *x = nerve_node_input(g, node, 0);
     nerve_node_data *w = nerve_node_input(g, node, 1);
     int64_t n = linear_rows(x), in = w->shape.dim[1], out = w->shape.dim[0];
-    const nerve_backend *be = g->backend;
     if (x->needs_grad) /* dx += dy W */
-        be->gemm(false, false, n, in, out, 1, node->grad, out, w->value, in, 1, x->grad, in);
+        NERVE_TRY(NERVE_RUN(g, gemm, false, false, n, in, out, 1, node->grad, out, w->value, in, 1,
+                            x->grad, in));
     if (w->needs_grad) /* dW += dy^T x */
-        be->gemm(true, false, out, in, n, 1, node->grad, out, x->value, in, 1, w->grad, in);
+        NERVE_TRY(NERVE_RUN(g, gemm, true, false, out, in, n, 1, node->grad, out, x->value, in, 1,
+                            w->grad, in));
     if (node->input_count == 3) {
         nerve_node_data *b = nerve_node_input(g, node, 2);
-        if (b->needs_grad) be->sum_rows(node->grad, b->grad, n, out);
+        if (b->needs_grad) NERVE_TRY(NERVE_RUN(g, sum_rows, node->grad, b->grad, n, out));
     }
+    return NERVE_OK;
 }
 
 /* Per sample: every row of x (T of them for a sequence). */

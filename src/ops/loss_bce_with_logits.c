@@ -5,25 +5,24 @@
  * positive term: (1 - y) x + (1 + (pw - 1) y) log(1 + exp(-x)). */
 #include "ops/loss.h"
 
-static void bce_with_logits_forward(nerve_graph *g, nerve_node_data *node)
+static nerve_status bce_with_logits_forward(nerve_graph *g, nerve_node_data *node)
 {
     const nerve_node_data *x = nerve_node_input(g, node, 0);
     const nerve_node_data *y = nerve_node_input(g, node, 1);
     int64_t rows = loss_rows(&x->shape), cols = loss_cols(&x->shape);
-    double sum = g->backend->bce_with_logits(x->value, y->value, node->constants, rows, cols);
-    node->value[0] = (nerve_real)(sum * loss_reduction_factor(node, (double)(rows * cols)));
+    return NERVE_RUN(g, bce_with_logits, x->value, y->value, node->constants, rows, cols,
+                     loss_reduction_factor(node, (double)(rows * cols)), node->value);
 }
 
-static void bce_with_logits_backward(nerve_graph *g, nerve_node_data *node)
+static nerve_status bce_with_logits_backward(nerve_graph *g, nerve_node_data *node)
 {
     nerve_node_data *x = nerve_node_input(g, node, 0);
     const nerve_node_data *y = nerve_node_input(g, node, 1);
     int64_t rows = loss_rows(&x->shape), cols = loss_cols(&x->shape);
-    if (!x->needs_grad) return;
-    nerve_real scale =
-        node->grad[0] * (nerve_real)loss_reduction_factor(node, (double)(rows * cols));
-    g->backend->bce_with_logits_backward(x->value, y->value, node->constants, scale, x->grad, rows,
-                                         cols);
+    if (!x->needs_grad) return NERVE_OK;
+    nerve_real scale = (nerve_real)loss_reduction_factor(node, (double)(rows * cols));
+    return NERVE_RUN(g, bce_with_logits_backward, x->value, y->value, node->constants, node->grad,
+                     scale, x->grad, rows, cols);
 }
 
 static int64_t bce_with_logits_flops(const nerve_graph *g, const nerve_node_data *node)

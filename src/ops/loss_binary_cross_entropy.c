@@ -3,23 +3,24 @@
  * of the prediction's shape (0/1 labels or probabilities). */
 #include "ops/loss.h"
 
-static void bce_forward(nerve_graph *g, nerve_node_data *node)
+static nerve_status bce_forward(nerve_graph *g, nerve_node_data *node)
 {
     const nerve_node_data *p = nerve_node_input(g, node, 0);
     const nerve_node_data *y = nerve_node_input(g, node, 1);
     int64_t n = nerve_shape_numel(&p->shape);
-    double sum = g->backend->binary_cross_entropy(p->value, y->value, n);
-    node->value[0] = (nerve_real)(sum * loss_reduction_factor(node, (double)n));
+    return NERVE_RUN(g, binary_cross_entropy, p->value, y->value, n,
+                     loss_reduction_factor(node, (double)n), node->value);
 }
 
-static void bce_backward(nerve_graph *g, nerve_node_data *node)
+static nerve_status bce_backward(nerve_graph *g, nerve_node_data *node)
 {
     nerve_node_data *p = nerve_node_input(g, node, 0);
     const nerve_node_data *y = nerve_node_input(g, node, 1);
     int64_t n = nerve_shape_numel(&p->shape);
-    if (!p->needs_grad) return;
-    nerve_real scale = node->grad[0] * (nerve_real)loss_reduction_factor(node, (double)n);
-    g->backend->binary_cross_entropy_backward(p->value, y->value, scale, p->grad, n);
+    if (!p->needs_grad) return NERVE_OK;
+    nerve_real scale = (nerve_real)loss_reduction_factor(node, (double)n);
+    return NERVE_RUN(g, binary_cross_entropy_backward, p->value, y->value, node->grad, scale,
+                     p->grad, n);
 }
 
 static int64_t bce_flops(const nerve_graph *g, const nerve_node_data *node)

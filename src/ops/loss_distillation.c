@@ -30,25 +30,26 @@ static nerve_status distillation_infer_shape(nerve_graph *g, nerve_node_data *no
     return NERVE_OK;
 }
 
-static void distillation_forward(nerve_graph *g, nerve_node_data *node)
+static nerve_status distillation_forward(nerve_graph *g, nerve_node_data *node)
 {
     const nerve_node_data *student = nerve_node_input(g, node, 0);
     const nerve_node_data *teacher = nerve_node_input(g, node, 1);
     int64_t rows = student->shape.dim[0], cols = student->shape.dim[1];
     double t = node->attr.loss.param;
-    double kl = g->backend->distillation(student->value, teacher->value, (nerve_real)t,
-                                         node->aux, node->aux + rows * cols, rows, cols);
-    node->value[0] = (nerve_real)(t * t * kl * loss_reduction_factor(node, (double)rows));
+    return NERVE_RUN(g, distillation, student->value, teacher->value, (nerve_real)t, node->aux,
+                     node->aux + rows * cols, rows, cols,
+                     t * t * loss_reduction_factor(node, (double)rows), node->value);
 }
 
-static void distillation_backward(nerve_graph *g, nerve_node_data *node)
+static nerve_status distillation_backward(nerve_graph *g, nerve_node_data *node)
 {
     nerve_node_data *student = nerve_node_input(g, node, 0);
     int64_t rows = student->shape.dim[0], n = nerve_shape_numel(&student->shape);
-    if (!student->needs_grad) return;
+    if (!student->needs_grad) return NERVE_OK;
     double t = node->attr.loss.param;
-    nerve_real scale = node->grad[0] * (nerve_real)(t * loss_reduction_factor(node, (double)rows));
-    g->backend->add_scaled_difference(n, scale, node->aux, node->aux + n, student->grad);
+    nerve_real scale = (nerve_real)(t * loss_reduction_factor(node, (double)rows));
+    return NERVE_RUN(g, add_scaled_difference, n, node->grad, scale, node->aux, node->aux + n,
+                     student->grad);
 }
 
 static int64_t distillation_flops(const nerve_graph *g, const nerve_node_data *node)
@@ -70,38 +71,40 @@ static nerve_status labelled_infer_shape(nerve_graph *g, nerve_node_data *node, 
                                "[N, C] and N labels)",
                                nerve_shape_format(&student->shape, ss, sizeof ss),
                                nerve_shape_format(&labels->shape, ls, sizeof ls));
-    node->aux_size = 3 * nerve_shape_numel(&student->shape);
+    /* both probabilities, the cross-entropy's, then the soft term's value
+     * and the hard term's factor */
+    node->aux_size = 3 * nerve_shape_numel(&student->shape) + 2;
     return NERVE_OK;
 }
 
-static void labelled_forward(nerve_graph *g, nerve_node_data *node)
+static nerve_status labelled_forward(nerve_graph *g, nerve_node_data *node)
 {
     const nerve_node_data *student = nerve_node_input(g, node, 0);
     const nerve_node_data *teacher = nerve_node_input(g, node, 1);
     const nerve_node_data *labels = nerve_node_input(g, node, 2);
     int64_t rows = student->shape.dim[0], cols = student->shape.dim[1], n = rows * cols;
-    double t = node->attr.loss.param, alpha = node->attr.loss.soft_weight, weight_sum;
-    double kl = g->backend->distillation(student->value, teacher->value, (nerve_real)t,
-                                         node->aux, node->aux + n, rows, cols);
-    double ce = g->backend->cross_entropy(student->value, labels->value, NULL, 0,
-                                          node->aux + 2 * n, rows, cols, &weight_sum);
-    double mixed = alpha * t * t * kl + (1 - alpha) * ce;
-    node->value[0] = (nerve_real)(mixed * loss_reduction_factor(node, (double)rows));
+    double t = node->attr.loss.param, alpha = node->attr.loss.soft_weight;
+    double factor = loss_reduction_factor(node, (double)rows);
+    nerve_real *soft = node->aux + 3 * n, *hard_factor = soft + 1;
+    NERVE_TRY(NERVE_RUN(g, distillation, student->value, teacher->value, (nerve_real)t, node->aux,
+                        node->aux + n, rows, cols, alpha * t * t * factor, soft));
+    NERVE_TRY(NERVE_RUN(g, cross_entropy, student->value, labels->value, NULL, 0, node->aux + 2 * n,
+                        rows, cols, (1 - alpha) * factor, false, node->value, hard_factor));
+    return NERVE_RUN(g, add_block, 1, 1, soft, 1, node->value, 1);
 }
 
-static void labelled_backward(nerve_graph *g, nerve_node_data *node)
+static nerve_status labelled_backward(nerve_graph *g, nerve_node_data *node)
 {
     nerve_node_data *student = nerve_node_input(g, node, 0);
     const nerve_node_data *labels = nerve_node_input(g, node, 2);
     int64_t rows = student->shape.dim[0], cols = student->shape.dim[1], n = rows * cols;
-    if (!student->needs_grad) return;
+    if (!student->needs_grad) return NERVE_OK;
     double t = node->attr.loss.param, alpha = node->attr.loss.soft_weight;
-    double scale = node->grad[0] * loss_reduction_factor(node, (double)rows);
-    g->backend->add_scaled_difference(n, (nerve_real)(scale * alpha * t), node->aux,
-                                      node->aux + n, student->grad);
-    g->backend->cross_entropy_backward(node->aux + 2 * n, labels->value, NULL, 0,
-                                       (nerve_real)(scale * (1 - alpha)), student->grad, rows,
-                                       cols);
+    double factor = loss_reduction_factor(node, (double)rows);
+    NERVE_TRY(NERVE_RUN(g, add_scaled_difference, n, node->grad, (nerve_real)(factor * alpha * t),
+                        node->aux, node->aux + n, student->grad));
+    return NERVE_RUN(g, cross_entropy_backward, node->aux + 2 * n, labels->value, NULL, 0,
+                     node->grad, node->aux + 3 * n + 1, student->grad, rows, cols);
 }
 
 static int64_t labelled_flops(const nerve_graph *g, const nerve_node_data *node)

@@ -19,27 +19,26 @@ static nerve_status focal_infer_shape(nerve_graph *g, nerve_node_data *node, ner
     return loss_infer_labels(g, node, err);
 }
 
-static void focal_forward(nerve_graph *g, nerve_node_data *node)
+static nerve_status focal_forward(nerve_graph *g, nerve_node_data *node)
 {
     const nerve_node_data *logits = nerve_node_input(g, node, 0);
     const nerve_node_data *labels = nerve_node_input(g, node, 1);
     int64_t rows = loss_rows(&logits->shape), cols = loss_cols(&logits->shape);
-    double sum = g->backend->focal(logits->value, labels->value, node->constants,
-                                   (nerve_real)node->attr.loss.param, node->aux,
-                                   node->aux + rows * cols, rows, cols);
-    node->value[0] = (nerve_real)(sum * loss_reduction_factor(node, (double)rows));
+    return NERVE_RUN(g, focal, logits->value, labels->value, node->constants,
+                     (nerve_real)node->attr.loss.param, node->aux, node->aux + rows * cols, rows,
+                     cols, loss_reduction_factor(node, (double)rows), node->value);
 }
 
-static void focal_backward(nerve_graph *g, nerve_node_data *node)
+static nerve_status focal_backward(nerve_graph *g, nerve_node_data *node)
 {
     nerve_node_data *logits = nerve_node_input(g, node, 0);
     const nerve_node_data *labels = nerve_node_input(g, node, 1);
     int64_t rows = loss_rows(&logits->shape), cols = loss_cols(&logits->shape);
-    if (!logits->needs_grad) return;
-    nerve_real scale = node->grad[0] * (nerve_real)loss_reduction_factor(node, (double)rows);
-    g->backend->focal_backward(node->aux, node->aux + rows * cols, labels->value,
-                               node->constants, (nerve_real)node->attr.loss.param, scale,
-                               logits->grad, rows, cols);
+    if (!logits->needs_grad) return NERVE_OK;
+    nerve_real scale = (nerve_real)loss_reduction_factor(node, (double)rows);
+    return NERVE_RUN(g, focal_backward, node->aux, node->aux + rows * cols, labels->value,
+                     node->constants, (nerve_real)node->attr.loss.param, node->grad, scale,
+                     logits->grad, rows, cols);
 }
 
 static int64_t focal_flops(const nerve_graph *g, const nerve_node_data *node)

@@ -17,32 +17,30 @@ static double family_scale(const nerve_node_data *node)
     return node->op == &huber_op ? node->attr.loss.param : 1;
 }
 
-static void l1_family_forward(nerve_graph *g, nerve_node_data *node)
+static nerve_status l1_family_forward(nerve_graph *g, nerve_node_data *node)
 {
     const nerve_node_data *pred = nerve_node_input(g, node, 0);
     const nerve_node_data *target = nerve_node_input(g, node, 1);
     int64_t n = nerve_shape_numel(&pred->shape);
     nerve_real beta = (nerve_real)node->attr.loss.param;
-    double sum = node->op == &l1_op
-                     ? g->backend->absolute_error(pred->value, target->value, n)
-                     : g->backend->smooth_l1(pred->value, target->value, beta, n);
     double factor = family_scale(node) * loss_reduction_factor(node, (double)n);
-    node->value[0] = (nerve_real)(sum * factor);
+    if (node->op == &l1_op)
+        return NERVE_RUN(g, absolute_error, pred->value, target->value, n, factor, node->value);
+    return NERVE_RUN(g, smooth_l1, pred->value, target->value, beta, n, factor, node->value);
 }
 
-static void l1_family_backward(nerve_graph *g, nerve_node_data *node)
+static nerve_status l1_family_backward(nerve_graph *g, nerve_node_data *node)
 {
     nerve_node_data *pred = nerve_node_input(g, node, 0);
     const nerve_node_data *target = nerve_node_input(g, node, 1);
     int64_t n = nerve_shape_numel(&pred->shape);
-    if (!pred->needs_grad) return;
-    nerve_real scale = node->grad[0] *
-                       (nerve_real)(family_scale(node) * loss_reduction_factor(node, (double)n));
+    if (!pred->needs_grad) return NERVE_OK;
+    nerve_real scale = (nerve_real)(family_scale(node) * loss_reduction_factor(node, (double)n));
     if (node->op == &l1_op)
-        g->backend->absolute_error_backward(pred->value, target->value, scale, pred->grad, n);
-    else
-        g->backend->smooth_l1_backward(pred->value, target->value,
-                                       (nerve_real)node->attr.loss.param, scale, pred->grad, n);
+        return NERVE_RUN(g, absolute_error_backward, pred->value, target->value, node->grad, scale,
+                         pred->grad, n);
+    return NERVE_RUN(g, smooth_l1_backward, pred->value, target->value,
+                     (nerve_real)node->attr.loss.param, node->grad, scale, pred->grad, n);
 }
 
 static int64_t l1_family_flops(const nerve_graph *g, const nerve_node_data *node)

@@ -20,11 +20,13 @@ enum { LOGITS, LABELS, FEATURES, WEIGHT };
  * their softmax, both [N, C]. */
 static nerve_status lsoftmax_infer_shape(nerve_graph *g, nerve_node_data *node, nerve_error *err)
 {
-    node->aux_size = 2 * nerve_shape_numel(&nerve_node_input(g, node, LOGITS)->shape);
+    /* the margin logits (their gradient in backward), the probabilities,
+     * the cross-entropy's factor */
+    node->aux_size = 2 * nerve_shape_numel(&nerve_node_input(g, node, LOGITS)->shape) + 1;
     return loss_infer_labels(g, node, err);
 }
 
-static void lsoftmax_forward(nerve_graph *g, nerve_node_data *node)
+static nerve_status lsoftmax_forward(nerve_graph *g, nerve_node_data *node)
 {
     const nerve_node_data *logits = nerve_node_input(g, node, LOGITS);
     const nerve_node_data *labels = nerve_node_input(g, node, LABELS);
@@ -33,16 +35,15 @@ static void lsoftmax_forward(nerve_graph *g, nerve_node_data *node)
     int64_t rows = loss_rows(&logits->shape), cols = loss_cols(&logits->shape);
     int64_t dim = w->shape.dim[1];
     nerve_real *margin_logits = node->aux, *prob = node->aux + rows * cols;
-    g->backend->large_margin_logits(logits->value, x->value, w->value, labels->value,
-                                    node->attr.loss.margin, (nerve_real)node->attr.loss.param,
-                                    margin_logits, rows, cols, dim);
-    double weight_sum;
-    double sum = g->backend->cross_entropy(margin_logits, labels->value, NULL, 0, prob, rows,
-                                           cols, &weight_sum);
-    node->value[0] = (nerve_real)(sum * loss_reduction_factor(node, (double)rows));
+    NERVE_TRY(NERVE_RUN(g, large_margin_logits, logits->value, x->value, w->value, labels->value,
+                        node->attr.loss.margin, (nerve_real)node->attr.loss.param, margin_logits,
+                        rows, cols, dim));
+    return NERVE_RUN(g, cross_entropy, margin_logits, labels->value, NULL, 0, prob, rows, cols,
+                     loss_reduction_factor(node, (double)rows), false, node->value,
+                     prob + rows * cols);
 }
 
-static void lsoftmax_backward(nerve_graph *g, nerve_node_data *node)
+static nerve_status lsoftmax_backward(nerve_graph *g, nerve_node_data *node)
 {
     nerve_node_data *logits = nerve_node_input(g, node, LOGITS);
     const nerve_node_data *labels = nerve_node_input(g, node, LABELS);
@@ -50,17 +51,16 @@ static void lsoftmax_backward(nerve_graph *g, nerve_node_data *node)
     nerve_node_data *w = nerve_node_input(g, node, WEIGHT);
     int64_t rows = loss_rows(&logits->shape), cols = loss_cols(&logits->shape);
     int64_t dim = w->shape.dim[1];
-    if (!logits->needs_grad) return;
+    if (!logits->needs_grad) return NERVE_OK;
     nerve_real *dmargin_logits = node->aux, *prob = node->aux + rows * cols;
-    nerve_real scale = node->grad[0] * (nerve_real)loss_reduction_factor(node, (double)rows);
-    memset(dmargin_logits, 0, (size_t)(rows * cols) * sizeof *dmargin_logits);
-    g->backend->cross_entropy_backward(prob, labels->value, NULL, 0, scale, dmargin_logits, rows,
-                                       cols);
-    g->backend->large_margin_backward(logits->value, x->value, w->value, labels->value,
-                                      node->attr.loss.margin, (nerve_real)node->attr.loss.param,
-                                      dmargin_logits, logits->grad,
-                                      x->needs_grad ? x->grad : NULL,
-                                      w->needs_grad ? w->grad : NULL, rows, cols, dim);
+    NERVE_TRY(nerve_graph_zero(g, dmargin_logits, rows * cols));
+    NERVE_TRY(NERVE_RUN(g, cross_entropy_backward, prob, labels->value, NULL, 0, node->grad,
+                        prob + rows * cols, dmargin_logits, rows, cols));
+    NERVE_TRY(NERVE_RUN(g, large_margin_backward, logits->value, x->value, w->value, labels->value,
+                        node->attr.loss.margin, (nerve_real)node->attr.loss.param, dmargin_logits,
+                        logits->grad, x->needs_grad ? x->grad : NULL,
+                        w->needs_grad ? w->grad : NULL, rows, cols, dim));
+    return NERVE_OK;
 }
 
 static int64_t lsoftmax_flops(const nerve_graph *g, const nerve_node_data *node)

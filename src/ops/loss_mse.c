@@ -1,23 +1,24 @@
 /* Mean squared error over all elements, as torch.nn.MSELoss. */
 #include "ops/loss.h"
 
-static void mse_forward(nerve_graph *g, nerve_node_data *node)
+static nerve_status mse_forward(nerve_graph *g, nerve_node_data *node)
 {
     const nerve_node_data *pred = nerve_node_input(g, node, 0);
     const nerve_node_data *target = nerve_node_input(g, node, 1);
     int64_t n = nerve_shape_numel(&pred->shape);
-    double sum = g->backend->squared_error(pred->value, target->value, n);
-    node->value[0] = (nerve_real)(sum * loss_reduction_factor(node, (double)n));
+    return NERVE_RUN(g, squared_error, pred->value, target->value, n,
+                     loss_reduction_factor(node, (double)n), node->value);
 }
 
-static void mse_backward(nerve_graph *g, nerve_node_data *node)
+static nerve_status mse_backward(nerve_graph *g, nerve_node_data *node)
 {
     nerve_node_data *pred = nerve_node_input(g, node, 0);
     const nerve_node_data *target = nerve_node_input(g, node, 1);
     int64_t n = nerve_shape_numel(&pred->shape);
-    if (!pred->needs_grad) return;
-    nerve_real scale = 2 * node->grad[0] * (nerve_real)loss_reduction_factor(node, (double)n);
-    g->backend->add_scaled_difference(n, scale, pred->value, target->value, pred->grad);
+    if (!pred->needs_grad) return NERVE_OK;
+    nerve_real scale = 2 * (nerve_real)loss_reduction_factor(node, (double)n);
+    return NERVE_RUN(g, add_scaled_difference, n, node->grad, scale, pred->value, target->value,
+                     pred->grad);
 }
 
 static int64_t mse_flops(const nerve_graph *g, const nerve_node_data *node)

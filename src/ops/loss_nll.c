@@ -11,27 +11,22 @@ static nerve_status nll_infer_shape(nerve_graph *g, nerve_node_data *node, nerve
     return loss_infer_labels(g, node, err);
 }
 
-static void nll_forward(nerve_graph *g, nerve_node_data *node)
+static nerve_status nll_forward(nerve_graph *g, nerve_node_data *node)
 {
     const nerve_node_data *log_probs = nerve_node_input(g, node, 0);
     const nerve_node_data *labels = nerve_node_input(g, node, 1);
-    double weight_sum;
-    double sum = g->backend->nll(log_probs->value, labels->value, node->constants,
-                                 loss_rows(&log_probs->shape), loss_cols(&log_probs->shape),
-                                 &weight_sum);
-    double factor = loss_reduction_factor(node, weight_sum);
-    node->aux[0] = (nerve_real)factor;
-    node->value[0] = (nerve_real)(sum * factor);
+    return NERVE_RUN(g, nll, log_probs->value, labels->value, node->constants,
+                     loss_rows(&log_probs->shape), loss_cols(&log_probs->shape), 1,
+                     node->attr.loss.reduction == NERVE_REDUCTION_MEAN, node->value, node->aux);
 }
 
-static void nll_backward(nerve_graph *g, nerve_node_data *node)
+static nerve_status nll_backward(nerve_graph *g, nerve_node_data *node)
 {
     nerve_node_data *log_probs = nerve_node_input(g, node, 0);
     const nerve_node_data *labels = nerve_node_input(g, node, 1);
-    if (!log_probs->needs_grad) return;
-    g->backend->nll_backward(labels->value, node->constants, node->grad[0] * node->aux[0],
-                             log_probs->grad, loss_rows(&log_probs->shape),
-                             loss_cols(&log_probs->shape));
+    if (!log_probs->needs_grad) return NERVE_OK;
+    return NERVE_RUN(g, nll_backward, labels->value, node->constants, node->grad, node->aux,
+                     log_probs->grad, loss_rows(&log_probs->shape), loss_cols(&log_probs->shape));
 }
 
 static int64_t nll_flops(const nerve_graph *g, const nerve_node_data *node) { return 2; }

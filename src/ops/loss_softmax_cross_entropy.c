@@ -16,30 +16,26 @@ static nerve_status sce_infer_shape(nerve_graph *g, nerve_node_data *node, nerve
     return st;
 }
 
-static void sce_forward(nerve_graph *g, nerve_node_data *node)
+static nerve_status sce_forward(nerve_graph *g, nerve_node_data *node)
 {
     const nerve_node_data *logits = nerve_node_input(g, node, 0);
     const nerve_node_data *labels = nerve_node_input(g, node, 1);
     int64_t rows = loss_rows(&logits->shape), cols = loss_cols(&logits->shape);
-    double weight_sum;
-    double sum = g->backend->cross_entropy(logits->value, labels->value, node->constants,
-                                           (nerve_real)node->attr.loss.param, node->aux, rows,
-                                           cols, &weight_sum);
-    double factor = loss_reduction_factor(node, weight_sum);
-    node->aux[rows * cols] = (nerve_real)factor;
-    node->value[0] = (nerve_real)(sum * factor);
+    return NERVE_RUN(g, cross_entropy, logits->value, labels->value, node->constants,
+                     (nerve_real)node->attr.loss.param, node->aux, rows, cols, 1,
+                     node->attr.loss.reduction == NERVE_REDUCTION_MEAN, node->value,
+                     node->aux + rows * cols);
 }
 
-static void sce_backward(nerve_graph *g, nerve_node_data *node)
+static nerve_status sce_backward(nerve_graph *g, nerve_node_data *node)
 {
     nerve_node_data *logits = nerve_node_input(g, node, 0);
     const nerve_node_data *labels = nerve_node_input(g, node, 1);
     int64_t rows = loss_rows(&logits->shape), cols = loss_cols(&logits->shape);
-    if (!logits->needs_grad) return;
-    g->backend->cross_entropy_backward(node->aux, labels->value, node->constants,
-                                       (nerve_real)node->attr.loss.param,
-                                       node->grad[0] * node->aux[rows * cols], logits->grad, rows,
-                                       cols);
+    if (!logits->needs_grad) return NERVE_OK;
+    return NERVE_RUN(g, cross_entropy_backward, node->aux, labels->value, node->constants,
+                     (nerve_real)node->attr.loss.param, node->grad, node->aux + rows * cols,
+                     logits->grad, rows, cols);
 }
 
 static int64_t sce_flops(const nerve_graph *g, const nerve_node_data *node)

@@ -21,19 +21,21 @@ static nerve_status max_pool2d_infer_shape(nerve_graph *g, nerve_node_data *node
     return NERVE_OK;
 }
 
-static void max_pool2d_forward(nerve_graph *g, nerve_node_data *node)
+static nerve_status max_pool2d_forward(nerve_graph *g, nerve_node_data *node)
 {
     nerve_pool2d_geometry p = pool2d_geometry(g, node);
-    g->backend->max_pool2d_forward(&p, nerve_node_input(g, node, 0)->value, node->value,
-                                   node->aux);
+    NERVE_TRY(NERVE_RUN(g, max_pool2d_forward, &p, nerve_node_input(g, node, 0)->value, node->value,
+                        node->aux));
+    return NERVE_OK;
 }
 
-static void max_pool2d_backward(nerve_graph *g, nerve_node_data *node)
+static nerve_status max_pool2d_backward(nerve_graph *g, nerve_node_data *node)
 {
     nerve_node_data *x = nerve_node_input(g, node, 0);
-    if (!x->needs_grad) return;
+    if (!x->needs_grad) return NERVE_OK;
     nerve_pool2d_geometry p = pool2d_geometry(g, node);
-    g->backend->max_pool2d_backward(&p, node->aux, node->grad, x->grad);
+    NERVE_TRY(NERVE_RUN(g, max_pool2d_backward, &p, node->aux, node->grad, x->grad));
+    return NERVE_OK;
 }
 
 static const nerve_op max_pool2d_op = {

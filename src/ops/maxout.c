@@ -18,18 +18,20 @@ static nerve_status maxout_infer_shape(nerve_graph *g, nerve_node_data *node, ne
     return NERVE_OK;
 }
 
-static void maxout_forward(nerve_graph *g, nerve_node_data *node)
+static nerve_status maxout_forward(nerve_graph *g, nerve_node_data *node)
 {
-    g->backend->maxout_forward(nerve_node_input(g, node, 0)->value, node->value, node->aux,
-                               nerve_shape_numel(&node->shape), node->attr.i[0]);
+    NERVE_TRY(NERVE_RUN(g, maxout_forward, nerve_node_input(g, node, 0)->value, node->value,
+                        node->aux, nerve_shape_numel(&node->shape), node->attr.i[0]));
+    return NERVE_OK;
 }
 
-static void maxout_backward(nerve_graph *g, nerve_node_data *node)
+static nerve_status maxout_backward(nerve_graph *g, nerve_node_data *node)
 {
     nerve_node_data *x = nerve_node_input(g, node, 0);
-    if (!x->needs_grad) return;
-    g->backend->maxout_backward(node->aux, node->grad, x->grad, nerve_shape_numel(&node->shape),
-                                node->attr.i[0]);
+    if (!x->needs_grad) return NERVE_OK;
+    NERVE_TRY(NERVE_RUN(g, maxout_backward, node->aux, node->grad, x->grad,
+                        nerve_shape_numel(&node->shape), node->attr.i[0]));
+    return NERVE_OK;
 }
 
 /* pieces - 1 comparisons per unit. */

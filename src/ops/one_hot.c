@@ -16,14 +16,16 @@ static nerve_status one_hot_infer_shape(nerve_graph *g, nerve_node_data *node, n
     return NERVE_OK;
 }
 
-static void one_hot_forward(nerve_graph *g, nerve_node_data *node)
+static nerve_status one_hot_forward(nerve_graph *g, nerve_node_data *node)
 {
     const nerve_node_data *ids = nerve_node_input(g, node, 0);
-    g->backend->one_hot(ids->value, node->value, nerve_shape_numel(&ids->shape), node->attr.i[0]);
+    NERVE_TRY(NERVE_RUN(g, one_hot, ids->value, node->value, nerve_shape_numel(&ids->shape),
+                        node->attr.i[0]));
+    return NERVE_OK;
 }
 
 /* The ids are indices, not values: nothing flows back to them. */
-static void one_hot_backward(nerve_graph *g, nerve_node_data *node) {}
+static nerve_status one_hot_backward(nerve_graph *g, nerve_node_data *node) { return NERVE_OK; }
 
 static int64_t one_hot_flops(const nerve_graph *g, const nerve_node_data *node) { return 0; }
 

@@ -28,23 +28,26 @@ static void channel_view(const nerve_node_data *node, const nerve_node_data *w, 
     *inner = nerve_shape_cols(&node->shape) / *channels;
 }
 
-static void prelu_forward(nerve_graph *g, nerve_node_data *node)
+static nerve_status prelu_forward(nerve_graph *g, nerve_node_data *node)
 {
     const nerve_node_data *x = nerve_node_input(g, node, 0);
     const nerve_node_data *w = nerve_node_input(g, node, 1);
     int64_t outer, channels, inner;
     channel_view(node, w, &outer, &channels, &inner);
-    g->backend->prelu_forward(x->value, w->value, node->value, outer, channels, inner);
+    NERVE_TRY(NERVE_RUN(g, prelu_forward, x->value, w->value, node->value, outer, channels, inner));
+    return NERVE_OK;
 }
 
-static void prelu_backward(nerve_graph *g, nerve_node_data *node)
+static nerve_status prelu_backward(nerve_graph *g, nerve_node_data *node)
 {
     nerve_node_data *x = nerve_node_input(g, node, 0);
     nerve_node_data *w = nerve_node_input(g, node, 1);
     int64_t outer, channels, inner;
     channel_view(node, w, &outer, &channels, &inner);
-    g->backend->prelu_backward(x->value, w->value, node->grad, x->needs_grad ? x->grad : NULL,
-                               w->needs_grad ? w->grad : NULL, outer, channels, inner);
+    NERVE_TRY(NERVE_RUN(g, prelu_backward, x->value, w->value, node->grad,
+                        x->needs_grad ? x->grad : NULL, w->needs_grad ? w->grad : NULL, outer,
+                        channels, inner));
+    return NERVE_OK;
 }
 
 static const nerve_op prelu_op = {

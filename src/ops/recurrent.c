@@ -14,7 +14,6 @@
  * folded bias row and the per-batch sequences the forward saves for
  * backward. The arena is zeroed when planned, so a fresh graph starts from
  * a zero state. */
-#include <string.h>
 
 #include "core/graph_internal.h"
 #include "ops/recurrent.h"
@@ -135,8 +134,8 @@ static nerve_status recurrent_infer_shape(nerve_graph *g, nerve_node_data *node,
         node->shape = nerve_shape_make(3, dims);
     }
     node->aux_size = state_size(cell, N, H) + sequence_size(cell, last, N, T, H);
-    node->workspace_size = g->backend->recurrent_workspace(cell, N, T, F, H);
-    return NERVE_OK;
+    return nerve_graph_pass_error(
+        g, NERVE_RUN(g, recurrent_workspace, cell, N, T, F, H, &node->workspace_size), err);
 }
 
 static nerve_recurrent_sequence sequence_of(nerve_graph *g, nerve_node_data *node,
@@ -172,42 +171,46 @@ static nerve_recurrent_sequence sequence_of(nerve_graph *g, nerve_node_data *nod
 
 /* The biases every step adds: b_ih + b_hh, but for a GRU's n gate, whose
  * b_hn sits inside r (W_hn h + b_hn), b_in alone. */
-static void fold_biases(const nerve_backend *be, const recurrent_layout *L, const nerve_real *b_ih,
-                        const nerve_real *b_hh)
+static nerve_status fold_biases(nerve_graph *g, const recurrent_layout *L, const nerve_real *b_ih,
+                                const nerve_real *b_hh)
 {
     const nerve_real *both[2] = {b_ih, b_hh};
     int64_t summed = L->cell == NERVE_CELL_GRU ? 2 * L->H : L->GH;
-    be->add_forward(both, 2, L->bias_row, summed);
+    NERVE_TRY(NERVE_RUN(g, add_forward, both, 2, L->bias_row, summed));
     if (summed < L->GH)
-        be->copy_block(1, L->GH - summed, b_ih + summed, 0, L->bias_row + summed, 0);
+        return NERVE_RUN(g, copy_block, 1, L->GH - summed, b_ih + summed, 0, L->bias_row + summed,
+                         0);
+    return NERVE_OK;
 }
 
-static void recurrent_forward(nerve_graph *g, nerve_node_data *node)
+static nerve_status recurrent_forward(nerve_graph *g, nerve_node_data *node)
 {
-    const nerve_backend *be = g->backend;
     recurrent_layout L = layout_of(g, node);
     int64_t state = L.N * L.H;
     if (L.bias)
-        fold_biases(be, &L, nerve_node_input(g, node, 3)->value,
-                    nerve_node_input(g, node, 4)->value);
+        NERVE_TRY(fold_biases(g, &L, nerve_node_input(g, node, 3)->value,
+                              nerve_node_input(g, node, 4)->value));
     else
-        memset(L.bias_row, 0, (size_t)L.GH * sizeof *L.bias_row);
+        NERVE_TRY(nerve_graph_zero(g, L.bias_row, L.GH));
     /* The carried state is a constant of this batch: copied, not linked. */
     if (g->carry_state) {
-        memcpy(L.h_initial, L.h_final, (size_t)state * sizeof *L.h_initial);
-        if (L.c_initial) memcpy(L.c_initial, L.c_final, (size_t)state * sizeof *L.c_initial);
+        NERVE_TRY(nerve_graph_copy(g, L.h_initial, L.h_final, state));
+        if (L.c_initial) NERVE_TRY(nerve_graph_copy(g, L.c_initial, L.c_final, state));
     } else {
-        memset(L.h_initial, 0, (size_t)state * sizeof *L.h_initial);
-        if (L.c_initial) memset(L.c_initial, 0, (size_t)state * sizeof *L.c_initial);
+        NERVE_TRY(nerve_graph_zero(g, L.h_initial, state));
+        if (L.c_initial) NERVE_TRY(nerve_graph_zero(g, L.c_initial, state));
     }
     nerve_recurrent_sequence s = sequence_of(g, node, &L);
     s.initial_zero = !g->carry_state;
-    be->recurrent_forward(&s);
+    NERVE_TRY(NERVE_RUN(g, recurrent_forward, &s));
 
     int64_t last_step = L.reverse ? 0 : L.T - 1;
-    be->copy_block(L.N, L.H, L.h + last_step * L.H, L.T * L.H, L.h_final, L.H);
-    if (L.c) be->copy_block(L.N, L.H, L.c + last_step * L.H, L.T * L.H, L.c_final, L.H);
-    if (L.last) be->copy_block(L.N, L.H, L.h_final, L.H, node->value, L.H);
+    NERVE_TRY(NERVE_RUN(g, copy_block, L.N, L.H, L.h + last_step * L.H, L.T * L.H, L.h_final, L.H));
+    if (L.c)
+        NERVE_TRY(
+            NERVE_RUN(g, copy_block, L.N, L.H, L.c + last_step * L.H, L.T * L.H, L.c_final, L.H));
+    if (L.last) NERVE_TRY(NERVE_RUN(g, copy_block, L.N, L.H, L.h_final, L.H, node->value, L.H));
+    return NERVE_OK;
 }
 
 /* The gradient of input k, or NULL where it takes none. */
@@ -218,7 +221,7 @@ static nerve_real *gradient_of(nerve_graph *g, nerve_node_data *node, int k)
     return input->needs_grad ? input->grad : NULL;
 }
 
-static void recurrent_backward(nerve_graph *g, nerve_node_data *node)
+static nerve_status recurrent_backward(nerve_graph *g, nerve_node_data *node)
 {
     recurrent_layout L = layout_of(g, node);
     nerve_recurrent_sequence s = sequence_of(g, node, &L);
@@ -229,14 +232,15 @@ static void recurrent_backward(nerve_graph *g, nerve_node_data *node)
     s.dweight_hh = gradient_of(g, node, 2);
     s.dbias_ih = gradient_of(g, node, 3);
     s.dbias_hh = gradient_of(g, node, 4);
-    g->backend->recurrent_backward(&s);
+    NERVE_TRY(NERVE_RUN(g, recurrent_backward, &s));
+    return NERVE_OK;
 }
 
-static void recurrent_reset_state(nerve_graph *g, nerve_node_data *node)
+static nerve_status recurrent_reset_state(nerve_graph *g, nerve_node_data *node)
 {
     recurrent_layout L = layout_of(g, node);
     int64_t planned = node->capacity / nerve_shape_cols(&node->shape);
-    memset(node->aux, 0, (size_t)state_size(L.cell, planned, L.H) * sizeof *node->aux);
+    return nerve_graph_zero(g, node->aux, state_size(L.cell, planned, L.H));
 }
 
 static int64_t recurrent_flops(const nerve_graph *g, const nerve_node_data *node)

@@ -15,7 +15,7 @@ static nerve_status reshape_infer_shape(nerve_graph *g, nerve_node_data *node, n
     return NERVE_OK;
 }
 
-static void reshape_noop(nerve_graph *g, nerve_node_data *node) {}
+static nerve_status reshape_noop(nerve_graph *g, nerve_node_data *node) { return NERVE_OK; }
 
 static const nerve_op reshape_op = {
     .name = "reshape",

@@ -28,20 +28,23 @@ static void draw_slopes(nerve_graph *g, nerve_node_data *node, int64_t n)
     }
 }
 
-static void rrelu_forward(nerve_graph *g, nerve_node_data *node)
+static nerve_status rrelu_forward(nerve_graph *g, nerve_node_data *node)
 {
     const nerve_node_data *x = nerve_node_input(g, node, 0);
     int64_t n = nerve_shape_numel(&node->shape);
     draw_slopes(g, node, n);
-    g->backend->prelu_forward(x->value, node->aux, node->value, 1, n, 1);
+    NERVE_TRY(NERVE_RUN(g, prelu_forward, x->value, node->aux, node->value, 1, n, 1));
+    return NERVE_OK;
 }
 
-static void rrelu_backward(nerve_graph *g, nerve_node_data *node)
+static nerve_status rrelu_backward(nerve_graph *g, nerve_node_data *node)
 {
     nerve_node_data *x = nerve_node_input(g, node, 0);
-    if (!x->needs_grad) return;
+    if (!x->needs_grad) return NERVE_OK;
     int64_t n = nerve_shape_numel(&node->shape);
-    g->backend->prelu_backward(x->value, node->aux, node->grad, x->grad, NULL, 1, n, 1);
+    NERVE_TRY(
+        NERVE_RUN(g, prelu_backward, x->value, node->aux, node->grad, x->grad, NULL, 1, n, 1));
+    return NERVE_OK;
 }
 
 static const nerve_op rrelu_op = {

@@ -39,33 +39,40 @@ static axis_view node_view(const nerve_node_data *node)
     return view_around(&node->shape, resolved_axis(node, &node->shape));
 }
 
-static void softmax_forward(nerve_graph *g, nerve_node_data *node)
+static nerve_status softmax_forward(nerve_graph *g, nerve_node_data *node)
 {
     axis_view v = node_view(node);
-    g->backend->softmax(nerve_node_input(g, node, 0)->value, node->value, v.outer, v.len, v.inner);
+    NERVE_TRY(NERVE_RUN(g, softmax, nerve_node_input(g, node, 0)->value, node->value, v.outer,
+                        v.len, v.inner));
+    return NERVE_OK;
 }
 
-static void softmax_backward(nerve_graph *g, nerve_node_data *node)
+static nerve_status softmax_backward(nerve_graph *g, nerve_node_data *node)
 {
     nerve_node_data *x = nerve_node_input(g, node, 0);
-    if (!x->needs_grad) return;
+    if (!x->needs_grad) return NERVE_OK;
     axis_view v = node_view(node);
-    g->backend->softmax_backward(node->value, node->grad, x->grad, v.outer, v.len, v.inner);
+    NERVE_TRY(
+        NERVE_RUN(g, softmax_backward, node->value, node->grad, x->grad, v.outer, v.len, v.inner));
+    return NERVE_OK;
 }
 
-static void log_softmax_forward(nerve_graph *g, nerve_node_data *node)
+static nerve_status log_softmax_forward(nerve_graph *g, nerve_node_data *node)
 {
     axis_view v = node_view(node);
-    g->backend->log_softmax(nerve_node_input(g, node, 0)->value, node->value, v.outer, v.len,
-                            v.inner);
+    NERVE_TRY(NERVE_RUN(g, log_softmax, nerve_node_input(g, node, 0)->value, node->value, v.outer,
+                        v.len, v.inner));
+    return NERVE_OK;
 }
 
-static void log_softmax_backward(nerve_graph *g, nerve_node_data *node)
+static nerve_status log_softmax_backward(nerve_graph *g, nerve_node_data *node)
 {
     nerve_node_data *x = nerve_node_input(g, node, 0);
-    if (!x->needs_grad) return;
+    if (!x->needs_grad) return NERVE_OK;
     axis_view v = node_view(node);
-    g->backend->log_softmax_backward(node->value, node->grad, x->grad, v.outer, v.len, v.inner);
+    NERVE_TRY(NERVE_RUN(g, log_softmax_backward, node->value, node->grad, x->grad, v.outer, v.len,
+                        v.inner));
+    return NERVE_OK;
 }
 
 static int64_t softmax_flops(const nerve_graph *g, const nerve_node_data *node)

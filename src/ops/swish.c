@@ -14,34 +14,41 @@ static nerve_status swish_infer_shape(nerve_graph *g, nerve_node_data *node, ner
     return NERVE_OK;
 }
 
-static nerve_activation_params params_at(const nerve_node_data *beta)
+/* The activation kernels take beta by value: one scalar read from the device
+ * (the only host read the op makes; beta's own gradient stays there). */
+static nerve_status params_at(nerve_graph *g, const nerve_node_data *beta,
+                              nerve_activation_params *p)
 {
-    nerve_activation_params p = nerve_activation_defaults();
-    p.beta = beta->value[0];
-    return p;
+    nerve_real value;
+    *p = nerve_activation_defaults();
+    NERVE_TRY(nerve_graph_download(g, &value, beta->value, 1));
+    p->beta = value;
+    return NERVE_OK;
 }
 
-static void swish_forward(nerve_graph *g, nerve_node_data *node)
+static nerve_status swish_forward(nerve_graph *g, nerve_node_data *node)
 {
     const nerve_node_data *x = nerve_node_input(g, node, 0);
-    nerve_activation_params p = params_at(nerve_node_input(g, node, 1));
-    g->backend->activation_forward(NERVE_ACT_SWISH, &p, x->value, node->value,
-                                   nerve_shape_numel(&node->shape));
+    nerve_activation_params p;
+    NERVE_TRY(params_at(g, nerve_node_input(g, node, 1), &p));
+    return NERVE_RUN(g, activation_forward, NERVE_ACT_SWISH, &p, x->value, node->value,
+                     nerve_shape_numel(&node->shape));
 }
 
-static void swish_backward(nerve_graph *g, nerve_node_data *node)
+static nerve_status swish_backward(nerve_graph *g, nerve_node_data *node)
 {
     nerve_node_data *x = nerve_node_input(g, node, 0);
     nerve_node_data *beta = nerve_node_input(g, node, 1);
     int64_t n = nerve_shape_numel(&node->shape);
     if (x->needs_grad) {
-        nerve_activation_params p = params_at(beta);
-        g->backend->activation_backward(NERVE_ACT_SWISH, &p, x->value, node->value, node->grad,
-                                        x->grad, n);
+        nerve_activation_params p;
+        NERVE_TRY(params_at(g, beta, &p));
+        NERVE_TRY(NERVE_RUN(g, activation_backward, NERVE_ACT_SWISH, &p, x->value, node->value,
+                            node->grad, x->grad, n));
     }
     if (beta->needs_grad)
-        beta->grad[0] += (nerve_real)g->backend->swish_beta_gradient(x->value, beta->value[0],
-                                                                     node->grad, n);
+        return NERVE_RUN(g, swish_beta_gradient, x->value, beta->value, node->grad, n, beta->grad);
+    return NERVE_OK;
 }
 
 static int64_t swish_flops(const nerve_graph *g, const nerve_node_data *node)

@@ -94,8 +94,9 @@ static inline nerve_real swish_derivative(nerve_real x, nerve_real beta)
     return s + beta * x * s * (1 - s);
 }
 
-void nerve_cpu_activation_forward(nerve_activation kind, const nerve_activation_params *p,
-                                  const nerve_real *x, nerve_real *y, int64_t n)
+nerve_status nerve_cpu_activation_forward(const nerve_kernel_ctx *ctx, nerve_activation kind,
+                                          const nerve_activation_params *p, const nerve_real *x,
+                                          nerve_real *y, int64_t n)
 {
     const nerve_real slope = p->negative_slope, alpha = p->alpha, beta = p->beta;
     const nerve_real threshold = p->threshold, lo = p->min_val, hi = p->max_val;
@@ -120,14 +121,16 @@ void nerve_cpu_activation_forward(nerve_activation kind, const nerve_activation_
     case NERVE_ACT_BINARY_STEP_STE: FOR_EACH_ELEMENT(y[i] = x[i] >= 0 ? 1 : 0); break;
     case NERVE_ACT_COUNT: break;
     }
+    return NERVE_OK;
 }
 
 /* At a kink the derivative taken is PyTorch's: the left one at x == 0 for
  * ReLU (0), leaky ReLU (slope), ELU (alpha) and SELU (scale * alpha); 0 at
  * hardtanh's x == min_val and x == max_val. */
-void nerve_cpu_activation_backward(nerve_activation kind, const nerve_activation_params *p,
-                                   const nerve_real *x, const nerve_real *y, const nerve_real *dy,
-                                   nerve_real *dx, int64_t n)
+nerve_status nerve_cpu_activation_backward(const nerve_kernel_ctx *ctx, nerve_activation kind,
+                                           const nerve_activation_params *p, const nerve_real *x,
+                                           const nerve_real *y, const nerve_real *dy,
+                                           nerve_real *dx, int64_t n)
 {
     const nerve_real slope = p->negative_slope, alpha = p->alpha, beta = p->beta;
     const nerve_real threshold = p->threshold, lo = p->min_val, hi = p->max_val;
@@ -154,17 +157,21 @@ void nerve_cpu_activation_backward(nerve_activation kind, const nerve_activation
     case NERVE_ACT_BINARY_STEP_STE: FOR_EACH_ELEMENT(dx[i] += dy[i]); break;
     case NERVE_ACT_COUNT: break;
     }
+    return NERVE_OK;
 }
 
 /* d/dbeta x s(beta x) = x^2 s (1 - s). */
-double nerve_cpu_swish_beta_gradient(const nerve_real *x, nerve_real beta, const nerve_real *dy,
-                                     int64_t n)
+nerve_status nerve_cpu_swish_beta_gradient(const nerve_kernel_ctx *ctx, const nerve_real *x,
+                                           const nerve_real *beta_value, const nerve_real *dy,
+                                           int64_t n, nerve_real *dbeta)
 {
+    const nerve_real beta = beta_value[0];
     double sum = 0;
 #pragma omp parallel for reduction(+ : sum) if (n > NERVE_CPU_PARALLEL_MIN)
     for (int64_t i = 0; i < n; i++) {
         nerve_real s = sigmoid(beta * x[i]);
         sum += (double)dy[i] * x[i] * x[i] * s * (1 - s);
     }
-    return sum;
+    dbeta[0] += (nerve_real)sum;
+    return NERVE_OK;
 }

@@ -16,10 +16,11 @@
 
 /* Two passes (the mean, then the squared deviations from it), which keeps
  * the variance accurate where the mean is large against the spread. */
-void nerve_cpu_batch_norm_statistics(const nerve_real *x, nerve_real *mean, nerve_real *var,
-                                     double momentum, nerve_real *running_mean,
-                                     nerve_real *running_var, int64_t outer, int64_t channels,
-                                     int64_t inner)
+nerve_status nerve_cpu_batch_norm_statistics(const nerve_kernel_ctx *ctx, const nerve_real *x,
+                                             nerve_real *mean, nerve_real *var, double momentum,
+                                             nerve_real *running_mean, nerve_real *running_var,
+                                             nerve_real *counter, int64_t outer, int64_t channels,
+                                             int64_t inner)
 {
     const int64_t count = outer * inner;
 #pragma omp parallel for if (PARALLEL_OVER_CHANNELS(outer, channels, inner))
@@ -48,13 +49,16 @@ void nerve_cpu_batch_norm_statistics(const nerve_real *x, nerve_real *mean, nerv
                                           momentum * squares / (double)(count - 1));
         }
     }
+    if (running_mean && counter && count > 1) counter[0] += 1;
+    return NERVE_OK;
 }
 
 /* y = (x - mean) * scale + bias with the channel's scale = weight / sqrt(var + eps). */
-void nerve_cpu_batch_norm_forward(const nerve_real *x, const nerve_real *mean,
-                                  const nerve_real *var, double eps, const nerve_real *weight,
-                                  const nerve_real *bias, nerve_real *y, int64_t outer,
-                                  int64_t channels, int64_t inner)
+nerve_status nerve_cpu_batch_norm_forward(const nerve_kernel_ctx *ctx, const nerve_real *x,
+                                          const nerve_real *mean, const nerve_real *var, double eps,
+                                          const nerve_real *weight, const nerve_real *bias,
+                                          nerve_real *y, int64_t outer, int64_t channels,
+                                          int64_t inner)
 {
 #pragma omp parallel for collapse(2) if (outer * channels * inner > NERVE_CPU_PARALLEL_MIN)
     for (int64_t o = 0; o < outer; o++) {
@@ -67,14 +71,16 @@ void nerve_cpu_batch_norm_forward(const nerve_real *x, const nerve_real *mean,
             for (int64_t i = 0; i < inner; i++) yc[i] = (xc[i] - m) * scale + b;
         }
     }
+    return NERVE_OK;
 }
 
 /* In terms of x - mean rather than xhat: sum dy * xhat = invstd * sum dy * (x - mean). */
-void nerve_cpu_batch_norm_backward(const nerve_real *x, const nerve_real *dy,
-                                   const nerve_real *mean, const nerve_real *var, double eps,
-                                   const nerve_real *weight, bool batch_statistics, nerve_real *dx,
-                                   nerve_real *dweight, nerve_real *dbias, int64_t outer,
-                                   int64_t channels, int64_t inner)
+nerve_status nerve_cpu_batch_norm_backward(const nerve_kernel_ctx *ctx, const nerve_real *x,
+                                           const nerve_real *dy, const nerve_real *mean,
+                                           const nerve_real *var, double eps,
+                                           const nerve_real *weight, bool batch_statistics,
+                                           nerve_real *dx, nerve_real *dweight, nerve_real *dbias,
+                                           int64_t outer, int64_t channels, int64_t inner)
 {
     const int64_t count = outer * inner;
 #pragma omp parallel for if (PARALLEL_OVER_CHANNELS(outer, channels, inner))
@@ -104,4 +110,5 @@ void nerve_cpu_batch_norm_backward(const nerve_real *x, const nerve_real *dy,
                 dx[i] += k * (dy[i] - a - (x[i] - m) * b);
         }
     }
+    return NERVE_OK;
 }

@@ -8,7 +8,8 @@
  * input is added into it, so y is written to memory once. */
 #define ADD_CHUNK 2048
 
-void nerve_cpu_add_forward(const nerve_real *const *x, int count, nerve_real *y, int64_t n)
+nerve_status nerve_cpu_add_forward(const nerve_kernel_ctx *ctx, const nerve_real *const *x,
+                                   int count, nerve_real *y, int64_t n)
 {
     int64_t chunks = (n + ADD_CHUNK - 1) / ADD_CHUNK;
 #pragma omp parallel for if (n * count > NERVE_CPU_PARALLEL_MIN)
@@ -22,18 +23,22 @@ void nerve_cpu_add_forward(const nerve_real *const *x, int count, nerve_real *y,
             for (int64_t i = 0; i < len; i++) yc[i] += xk[i];
         }
     }
+    return NERVE_OK;
 }
 
-void nerve_cpu_copy_block(int64_t rows, int64_t cols, const nerve_real *src, int64_t src_stride,
-                          nerve_real *dst, int64_t dst_stride)
+nerve_status nerve_cpu_copy_block(const nerve_kernel_ctx *ctx, int64_t rows, int64_t cols,
+                                  const nerve_real *src, int64_t src_stride, nerve_real *dst,
+                                  int64_t dst_stride)
 {
 #pragma omp parallel for if (rows > 1 && rows * cols > NERVE_CPU_PARALLEL_MIN)
     for (int64_t r = 0; r < rows; r++)
         memcpy(dst + r * dst_stride, src + r * src_stride, (size_t)cols * sizeof *dst);
+    return NERVE_OK;
 }
 
-void nerve_cpu_add_block(int64_t rows, int64_t cols, const nerve_real *src, int64_t src_stride,
-                         nerve_real *dst, int64_t dst_stride)
+nerve_status nerve_cpu_add_block(const nerve_kernel_ctx *ctx, int64_t rows, int64_t cols,
+                                 const nerve_real *src, int64_t src_stride, nerve_real *dst,
+                                 int64_t dst_stride)
 {
 #pragma omp parallel for if (rows > 1 && rows * cols > NERVE_CPU_PARALLEL_MIN)
     for (int64_t r = 0; r < rows; r++) {
@@ -41,4 +46,5 @@ void nerve_cpu_add_block(int64_t rows, int64_t cols, const nerve_real *src, int6
         nerve_real *d = dst + r * dst_stride;
         for (int64_t c = 0; c < cols; c++) d[c] += s[c];
     }
+    return NERVE_OK;
 }

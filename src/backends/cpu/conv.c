@@ -60,14 +60,15 @@ static int64_t slot_size(const nerve_conv_geometry *geo)
     return unroll_size(geo) + weight_size(geo);
 }
 
-int64_t nerve_cpu_conv_workspace(const nerve_conv_geometry *geo, int64_t batch)
+nerve_status nerve_cpu_conv_workspace(const nerve_kernel_ctx *ctx, const nerve_conv_geometry *geo,
+                                      int64_t batch, int64_t *size)
 {
-    int64_t im2col = omp_get_max_threads() * slot_size(geo);
+    *size = omp_get_max_threads() * slot_size(geo);
 #ifndef NERVE_F64
     int64_t dnnl = nerve_dnnl_conv_workspace(geo, batch);
-    if (dnnl > im2col) return dnnl;
+    if (dnnl > *size) *size = dnnl;
 #endif
-    return im2col;
+    return NERVE_OK;
 }
 
 /* Threads for `batch` samples: no more than there are samples or slots. */
@@ -263,9 +264,9 @@ static void sample_columns(const nerve_conv_geometry *geo, const nerve_real *ima
     const nerve_real *windows = is_pointwise(geo) ? image : image_to_windows(geo, image, scratch);
     nerve_real beta = start_output(cols, bias, accumulate, geo->col_channels, plane) ? 1 : 0;
     for (int64_t gr = 0; gr < geo->groups; gr++)
-        nerve_cpu_gemm(false, false, out_per_group, plane, rows, 1,
-                       weight + gr * out_per_group * rows, rows, windows + gr * rows * plane, plane,
-                       beta, cols + gr * out_per_group * plane, plane);
+        nerve_cpu_matmul(false, false, out_per_group, plane, rows, 1,
+                         weight + gr * out_per_group * rows, rows, windows + gr * rows * plane,
+                         plane, beta, cols + gr * out_per_group * plane, plane);
 }
 
 static void sample_image(const nerve_conv_geometry *geo, const nerve_real *cols,
@@ -277,18 +278,18 @@ static void sample_image(const nerve_conv_geometry *geo, const nerve_real *cols,
     bool started = start_output(image, bias, accumulate, geo->channels, geo->height * geo->width);
     if (is_pointwise(geo)) {
         for (int64_t gr = 0; gr < geo->groups; gr++)
-            nerve_cpu_gemm(true, false, rows, plane, out_per_group, 1,
-                           weight + gr * out_per_group * rows, rows,
-                           cols + gr * out_per_group * plane, plane, started ? 1 : 0,
-                           image + gr * rows * plane, plane);
+            nerve_cpu_matmul(true, false, rows, plane, out_per_group, 1,
+                             weight + gr * out_per_group * rows, rows,
+                             cols + gr * out_per_group * plane, plane, started ? 1 : 0,
+                             image + gr * rows * plane, plane);
         return;
     }
     int64_t image_size = geo->channels * geo->height * geo->width;
     if (!started) memset(image, 0, (size_t)image_size * sizeof *image);
     for (int64_t gr = 0; gr < geo->groups; gr++)
-        nerve_cpu_gemm(true, false, rows, plane, out_per_group, 1,
-                       weight + gr * out_per_group * rows, rows, cols + gr * out_per_group * plane,
-                       plane, 0, scratch + gr * rows * plane, plane);
+        nerve_cpu_matmul(
+            true, false, rows, plane, out_per_group, 1, weight + gr * out_per_group * rows, rows,
+            cols + gr * out_per_group * plane, plane, 0, scratch + gr * rows * plane, plane);
     windows_to_image(geo, scratch, image);
 }
 
@@ -300,19 +301,21 @@ static void sample_weight_gradient(const nerve_conv_geometry *geo, const nerve_r
     int64_t out_per_group = geo->col_channels / geo->groups;
     const nerve_real *windows = is_pointwise(geo) ? image : image_to_windows(geo, image, scratch);
     for (int64_t gr = 0; gr < geo->groups; gr++)
-        nerve_cpu_gemm(false, true, out_per_group, rows, plane, 1,
-                       cols + gr * out_per_group * plane, plane, windows + gr * rows * plane, plane,
-                       1, dweight + gr * out_per_group * rows, rows);
+        nerve_cpu_matmul(false, true, out_per_group, rows, plane, 1,
+                         cols + gr * out_per_group * plane, plane, windows + gr * rows * plane,
+                         plane, 1, dweight + gr * out_per_group * rows, rows);
 }
 
-void nerve_cpu_conv_columns(const nerve_conv_geometry *geo, int64_t batch, const nerve_real *image,
-                            const nerve_real *weight, const nerve_real *bias, bool accumulate,
-                            nerve_real *cols, nerve_real *workspace, int64_t workspace_size)
+nerve_status nerve_cpu_conv_columns(const nerve_kernel_ctx *ctx, const nerve_conv_geometry *geo,
+                                    int64_t batch, const nerve_real *image,
+                                    const nerve_real *weight, const nerve_real *bias,
+                                    bool accumulate, nerve_real *cols, nerve_real *workspace,
+                                    int64_t workspace_size)
 {
 #ifndef NERVE_F64
     if (nerve_dnnl_conv_columns(geo, batch, image, weight, bias, accumulate, cols, workspace,
                                 workspace_size))
-        return;
+        return NERVE_OK;
 #endif
     int64_t image_size = geo->channels * geo->height * geo->width;
     int64_t cols_size = geo->col_channels * col_plane(geo);
@@ -321,16 +324,18 @@ void nerve_cpu_conv_columns(const nerve_conv_geometry *geo, int64_t batch, const
     for (int64_t n = 0; n < batch; n++)
         sample_columns(geo, image + n * image_size, weight, bias, accumulate, cols + n * cols_size,
                        workspace + omp_get_thread_num() * slot_size(geo));
+    return NERVE_OK;
 }
 
-void nerve_cpu_conv_image(const nerve_conv_geometry *geo, int64_t batch, const nerve_real *cols,
-                          const nerve_real *weight, const nerve_real *bias, bool accumulate,
-                          nerve_real *image, nerve_real *workspace, int64_t workspace_size)
+nerve_status nerve_cpu_conv_image(const nerve_kernel_ctx *ctx, const nerve_conv_geometry *geo,
+                                  int64_t batch, const nerve_real *cols, const nerve_real *weight,
+                                  const nerve_real *bias, bool accumulate, nerve_real *image,
+                                  nerve_real *workspace, int64_t workspace_size)
 {
 #ifndef NERVE_F64
     if (nerve_dnnl_conv_image(geo, batch, cols, weight, bias, accumulate, image, workspace,
                               workspace_size))
-        return;
+        return NERVE_OK;
 #endif
     int64_t image_size = geo->channels * geo->height * geo->width;
     int64_t cols_size = geo->col_channels * col_plane(geo);
@@ -339,17 +344,19 @@ void nerve_cpu_conv_image(const nerve_conv_geometry *geo, int64_t batch, const n
     for (int64_t n = 0; n < batch; n++)
         sample_image(geo, cols + n * cols_size, weight, bias, accumulate, image + n * image_size,
                      workspace + omp_get_thread_num() * slot_size(geo));
+    return NERVE_OK;
 }
 
-void nerve_cpu_conv_weight_gradient(const nerve_conv_geometry *geo, int64_t batch,
-                                    const nerve_real *image, const nerve_real *cols,
-                                    nerve_real *dweight, nerve_real *workspace,
-                                    int64_t workspace_size)
+nerve_status nerve_cpu_conv_weight_gradient(const nerve_kernel_ctx *ctx,
+                                            const nerve_conv_geometry *geo, int64_t batch,
+                                            const nerve_real *image, const nerve_real *cols,
+                                            nerve_real *dweight, nerve_real *workspace,
+                                            int64_t workspace_size)
 {
 #ifndef NERVE_F64
     if (nerve_dnnl_conv_weight_gradient(geo, batch, image, cols, dweight, workspace,
                                         workspace_size))
-        return;
+        return NERVE_OK;
 #endif
     int64_t image_size = geo->channels * geo->height * geo->width;
     int64_t cols_size = geo->col_channels * col_plane(geo);
@@ -370,10 +377,11 @@ void nerve_cpu_conv_weight_gradient(const nerve_conv_geometry *geo, int64_t batc
         for (int64_t k = 0; k < size; k++)
             for (int t = 1; t < team; t++) dweight[k] += workspace[t * slot + unroll + k];
     }
+    return NERVE_OK;
 }
 
-void nerve_cpu_sum_channels(const nerve_real *x, nerve_real *db, int64_t batch, int64_t channels,
-                            int64_t plane)
+nerve_status nerve_cpu_sum_channels(const nerve_kernel_ctx *ctx, const nerve_real *x,
+                                    nerve_real *db, int64_t batch, int64_t channels, int64_t plane)
 {
 #pragma omp parallel for schedule(static) if (batch * channels * plane > NERVE_CPU_PARALLEL_MIN)
     for (int64_t c = 0; c < channels; c++) {
@@ -387,4 +395,5 @@ void nerve_cpu_sum_channels(const nerve_real *x, nerve_real *db, int64_t batch, 
         }
         db[c] += (nerve_real)total;
     }
+    return NERVE_OK;
 }

@@ -3,20 +3,24 @@
 
 #include "backends/cpu/cpu.h"
 
-void nerve_cpu_fill_rows(nerve_real *y, const nerve_real *row, int64_t rows, int64_t cols)
+nerve_status nerve_cpu_fill_rows(const nerve_kernel_ctx *ctx, nerve_real *y, const nerve_real *row,
+                                 int64_t rows, int64_t cols)
 {
     for (int64_t r = 0; r < rows; r++) memcpy(y + r * cols, row, (size_t)cols * sizeof *y);
+    return NERVE_OK;
 }
 
-void nerve_cpu_sum_rows(const nerve_real *dy, nerve_real *db, int64_t rows, int64_t cols)
+nerve_status nerve_cpu_sum_rows(const nerve_kernel_ctx *ctx, const nerve_real *dy, nerve_real *db,
+                                int64_t rows, int64_t cols)
 {
     for (int64_t r = 0; r < rows; r++) {
         const nerve_real *d = dy + r * cols;
         for (int64_t c = 0; c < cols; c++) db[c] += d[c];
     }
+    return NERVE_OK;
 }
 
-double nerve_cpu_squared_error(const nerve_real *a, const nerve_real *b, int64_t n)
+static double squared_error_sum(const nerve_real *a, const nerve_real *b, int64_t n)
 {
     double sum = 0;
 #pragma omp parallel for reduction(+ : sum) if (n > NERVE_CPU_PARALLEL_MIN)
@@ -27,9 +31,20 @@ double nerve_cpu_squared_error(const nerve_real *a, const nerve_real *b, int64_t
     return sum;
 }
 
-void nerve_cpu_add_scaled_difference(int64_t n, nerve_real scale, const nerve_real *a,
-                                     const nerve_real *b, nerve_real *y)
+nerve_status nerve_cpu_squared_error(const nerve_kernel_ctx *ctx, const nerve_real *a,
+                                     const nerve_real *b, int64_t n, double scale, nerve_real *loss)
 {
+    loss[0] = (nerve_real)(squared_error_sum(a, b, n) * scale);
+    return NERVE_OK;
+}
+
+nerve_status nerve_cpu_add_scaled_difference(const nerve_kernel_ctx *ctx, int64_t n,
+                                             const nerve_real *dloss, nerve_real factor,
+                                             const nerve_real *a, const nerve_real *b,
+                                             nerve_real *y)
+{
+    const nerve_real scale = (dloss ? dloss[0] : 1) * factor;
 #pragma omp parallel for if (n > NERVE_CPU_PARALLEL_MIN)
     for (int64_t i = 0; i < n; i++) y[i] += scale * (a[i] - b[i]);
+    return NERVE_OK;
 }

@@ -12,8 +12,9 @@
  * its rows in the same order whatever the thread count. */
 #define EMBEDDING_COLUMN_BLOCK 64
 
-void nerve_cpu_embedding_forward(const nerve_real *ids, const nerve_real *table, nerve_real *y,
-                                 int64_t rows, int64_t vocab, int64_t dim)
+nerve_status nerve_cpu_embedding_forward(const nerve_kernel_ctx *ctx, const nerve_real *ids,
+                                         const nerve_real *table, nerve_real *y, int64_t rows,
+                                         int64_t vocab, int64_t dim)
 {
 #pragma omp parallel for if (rows * dim > NERVE_CPU_PARALLEL_MIN)
     for (int64_t r = 0; r < rows; r++) {
@@ -24,10 +25,12 @@ void nerve_cpu_embedding_forward(const nerve_real *ids, const nerve_real *table,
         else
             for (int64_t c = 0; c < dim; c++) out[c] = (nerve_real)NAN;
     }
+    return NERVE_OK;
 }
 
-void nerve_cpu_embedding_backward(const nerve_real *ids, const nerve_real *dy, nerve_real *dtable,
-                                  int64_t rows, int64_t vocab, int64_t dim, int64_t skip)
+nerve_status nerve_cpu_embedding_backward(const nerve_kernel_ctx *ctx, const nerve_real *ids,
+                                          const nerve_real *dy, nerve_real *dtable, int64_t rows,
+                                          int64_t vocab, int64_t dim, int64_t skip)
 {
     int64_t blocks = (dim + EMBEDDING_COLUMN_BLOCK - 1) / EMBEDDING_COLUMN_BLOCK;
 #pragma omp parallel for if (rows * dim > NERVE_CPU_PARALLEL_MIN)
@@ -42,9 +45,11 @@ void nerve_cpu_embedding_backward(const nerve_real *ids, const nerve_real *dy, n
             for (int64_t c = first; c < end; c++) d[c] += g[c];
         }
     }
+    return NERVE_OK;
 }
 
-void nerve_cpu_one_hot(const nerve_real *ids, nerve_real *y, int64_t rows, int64_t classes)
+nerve_status nerve_cpu_one_hot(const nerve_kernel_ctx *ctx, const nerve_real *ids, nerve_real *y,
+                               int64_t rows, int64_t classes)
 {
 #pragma omp parallel for if (rows * classes > NERVE_CPU_PARALLEL_MIN)
     for (int64_t r = 0; r < rows; r++) {
@@ -54,4 +59,5 @@ void nerve_cpu_one_hot(const nerve_real *ids, nerve_real *y, int64_t rows, int64
         for (int64_t c = 0; c < classes; c++) out[c] = valid ? 0 : (nerve_real)NAN;
         if (valid) out[id] = 1;
     }
+    return NERVE_OK;
 }

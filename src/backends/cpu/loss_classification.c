@@ -15,13 +15,25 @@ static double weight_total(const nerve_real *weights, int64_t cols)
     return total;
 }
 
+/* The factor a (weighted) mean or a sum applies, and the loss it gives. */
+static nerve_status write_loss(double total, double label_weights, double scale, bool per_weight,
+                               nerve_real *loss, nerve_real *factor)
+{
+    double f = per_weight ? scale / label_weights : scale;
+    loss[0] = (nerve_real)(total * f);
+    if (factor) factor[0] = (nerve_real)f;
+    return NERVE_OK;
+}
+
 /* torch 1.13's CrossEntropyLoss with label smoothing s mixes the one-hot
  * target with the uniform one, each class's share weighted by its own
  * weight: q_c = (1 - s) w_y [c == y] + (s / C) w_c. The mean divides by
  * sum of w_y alone (LossNLL.cpp, cross_entropy_loss_label_smoothing). */
-double nerve_cpu_cross_entropy(const nerve_real *logits, const nerve_real *labels,
-                               const nerve_real *weights, nerve_real smoothing, nerve_real *prob,
-                               int64_t rows, int64_t cols, double *weight_sum)
+nerve_status nerve_cpu_cross_entropy(const nerve_kernel_ctx *ctx, const nerve_real *logits,
+                                     const nerve_real *labels, const nerve_real *weights,
+                                     nerve_real smoothing, nerve_real *prob, int64_t rows,
+                                     int64_t cols, double scale, bool per_weight, nerve_real *loss,
+                                     nerve_real *factor)
 {
     double total = 0, label_weights = 0;
 #pragma omp parallel for reduction(+ : total, label_weights) \
@@ -45,16 +57,17 @@ double nerve_cpu_cross_entropy(const nerve_real *logits, const nerve_real *label
         total += loss;
         label_weights += w_y;
     }
-    *weight_sum = label_weights;
-    return total;
+    return write_loss(total, label_weights, scale, per_weight, loss, factor);
 }
 
 /* d/dz of -sum_c q_c log softmax(z)_c is softmax(z) sum(q) - q. */
-void nerve_cpu_cross_entropy_backward(const nerve_real *prob, const nerve_real *labels,
-                                      const nerve_real *weights, nerve_real smoothing,
-                                      nerve_real scale, nerve_real *dlogits, int64_t rows,
-                                      int64_t cols)
+nerve_status nerve_cpu_cross_entropy_backward(const nerve_kernel_ctx *ctx, const nerve_real *prob,
+                                              const nerve_real *labels, const nerve_real *weights,
+                                              nerve_real smoothing, const nerve_real *dloss,
+                                              const nerve_real *factor, nerve_real *dlogits,
+                                              int64_t rows, int64_t cols)
 {
+    const nerve_real scale = dloss[0] * factor[0];
     double uniform_share = (double)smoothing / (double)cols;
     double uniform_total = smoothing > 0 ? uniform_share * weight_total(weights, cols) : 0;
 #pragma omp parallel for if (rows * cols > NERVE_CPU_PARALLEL_MIN)
@@ -72,10 +85,13 @@ void nerve_cpu_cross_entropy_backward(const nerve_real *prob, const nerve_real *
         }
         d[k] -= scale * (nerve_real)target_share;
     }
+    return NERVE_OK;
 }
 
-double nerve_cpu_nll(const nerve_real *log_probs, const nerve_real *labels,
-                     const nerve_real *weights, int64_t rows, int64_t cols, double *weight_sum)
+nerve_status nerve_cpu_nll(const nerve_kernel_ctx *ctx, const nerve_real *log_probs,
+                           const nerve_real *labels, const nerve_real *weights, int64_t rows,
+                           int64_t cols, double scale, bool per_weight, nerve_real *loss,
+                           nerve_real *factor)
 {
     double total = 0, label_weights = 0;
     for (int64_t r = 0; r < rows; r++) {
@@ -88,27 +104,30 @@ double nerve_cpu_nll(const nerve_real *log_probs, const nerve_real *labels,
         total -= w_y * log_probs[r * cols + k];
         label_weights += w_y;
     }
-    *weight_sum = label_weights;
-    return total;
+    return write_loss(total, label_weights, scale, per_weight, loss, factor);
 }
 
-void nerve_cpu_nll_backward(const nerve_real *labels, const nerve_real *weights, nerve_real scale,
-                            nerve_real *dlog_probs, int64_t rows, int64_t cols)
+nerve_status nerve_cpu_nll_backward(const nerve_kernel_ctx *ctx, const nerve_real *labels,
+                                    const nerve_real *weights, const nerve_real *dloss,
+                                    const nerve_real *factor, nerve_real *dlog_probs, int64_t rows,
+                                    int64_t cols)
 {
+    const nerve_real scale = dloss[0] * factor[0];
     for (int64_t r = 0; r < rows; r++) {
         int64_t k;
         if (nerve_cpu_label_index(labels[r], cols, &k))
             dlog_probs[r * cols + k] -= scale * (nerve_real)nerve_cpu_class_weight(weights, k);
     }
+    return NERVE_OK;
 }
 
 /* 1 - p_t from log p_t: -expm1 keeps it accurate where p_t is close to 1,
  * the well-classified samples focal loss is about. */
 static double one_minus_exp(double log_p) { return -expm1(log_p); }
 
-double nerve_cpu_focal(const nerve_real *logits, const nerve_real *labels,
-                       const nerve_real *alpha, nerve_real gamma, nerve_real *prob,
-                       nerve_real *log_pt, int64_t rows, int64_t cols)
+static double focal_sum(const nerve_real *logits, const nerve_real *labels, const nerve_real *alpha,
+                        nerve_real gamma, nerve_real *prob, nerve_real *log_pt, int64_t rows,
+                        int64_t cols)
 {
     double total = 0;
 #pragma omp parallel for reduction(+ : total) if (rows * cols > NERVE_CPU_PARALLEL_MIN)
@@ -128,14 +147,27 @@ double nerve_cpu_focal(const nerve_real *logits, const nerve_real *labels,
     return total;
 }
 
+nerve_status nerve_cpu_focal(const nerve_kernel_ctx *ctx, const nerve_real *logits,
+                             const nerve_real *labels, const nerve_real *alpha, nerve_real gamma,
+                             nerve_real *prob, nerve_real *log_pt, int64_t rows, int64_t cols,
+                             double scale, nerve_real *loss)
+{
+    loss[0] =
+        (nerve_real)(focal_sum(logits, labels, alpha, gamma, prob, log_pt, rows, cols) * scale);
+    return NERVE_OK;
+}
+
 /* With p = p_t and FL = -a (1-p)^g log p, dFL/dz_c = G (p_c - [c == t]) where
  * G = a ((1-p)^g - g (1-p)^(g-1) p log p). The second term tends to 0 as
  * p -> 1 for any g > 0, and is left out at p == 1 (where pow would give
  * 0 * inf for g < 1). */
-void nerve_cpu_focal_backward(const nerve_real *prob, const nerve_real *log_pt,
-                              const nerve_real *labels, const nerve_real *alpha, nerve_real gamma,
-                              nerve_real scale, nerve_real *dlogits, int64_t rows, int64_t cols)
+nerve_status nerve_cpu_focal_backward(const nerve_kernel_ctx *ctx, const nerve_real *prob,
+                                      const nerve_real *log_pt, const nerve_real *labels,
+                                      const nerve_real *alpha, nerve_real gamma,
+                                      const nerve_real *dloss, nerve_real factor,
+                                      nerve_real *dlogits, int64_t rows, int64_t cols)
 {
+    const nerve_real scale = (dloss ? dloss[0] : 1) * factor;
 #pragma omp parallel for if (rows * cols > NERVE_CPU_PARALLEL_MIN)
     for (int64_t r = 0; r < rows; r++) {
         int64_t k;
@@ -151,13 +183,14 @@ void nerve_cpu_focal_backward(const nerve_real *prob, const nerve_real *log_pt,
             if (c != k) d[c] += g * p[c];
         d[k] -= g * (nerve_real)one_minus; /* p_t - 1, without cancellation */
     }
+    return NERVE_OK;
 }
 
 /* KL(p_t || p_s) = sum_c p_t,c (log p_t,c - log p_s,c), with 0 log 0 = 0 as
  * torch's kl_div (xlogy): classes whose teacher probability underflows add nothing. */
-double nerve_cpu_distillation(const nerve_real *student, const nerve_real *teacher,
-                              nerve_real temperature, nerve_real *student_prob,
-                              nerve_real *teacher_prob, int64_t rows, int64_t cols)
+static double distillation_sum(const nerve_real *student, const nerve_real *teacher,
+                               nerve_real temperature, nerve_real *student_prob,
+                               nerve_real *teacher_prob, int64_t rows, int64_t cols)
 {
     double total = 0;
 #pragma omp parallel for reduction(+ : total) if (rows * cols > NERVE_CPU_PARALLEL_MIN)
@@ -173,4 +206,15 @@ double nerve_cpu_distillation(const nerve_real *student, const nerve_real *teach
         total += kl;
     }
     return total;
+}
+
+nerve_status nerve_cpu_distillation(const nerve_kernel_ctx *ctx, const nerve_real *student,
+                                    const nerve_real *teacher, nerve_real temperature,
+                                    nerve_real *student_prob, nerve_real *teacher_prob,
+                                    int64_t rows, int64_t cols, double scale, nerve_real *loss)
+{
+    loss[0] = (nerve_real)(distillation_sum(student, teacher, temperature, student_prob,
+                                            teacher_prob, rows, cols) *
+                           scale);
+    return NERVE_OK;
 }

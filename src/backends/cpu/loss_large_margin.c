@@ -53,10 +53,10 @@ static double norm(const nerve_real *v, int64_t n)
     return sqrt(s);
 }
 
-void nerve_cpu_large_margin_logits(const nerve_real *logits, const nerve_real *x,
-                                   const nerve_real *w, const nerve_real *labels, int margin,
-                                   nerve_real lambda, nerve_real *out, int64_t rows, int64_t cols,
-                                   int64_t dim)
+nerve_status nerve_cpu_large_margin_logits(const nerve_kernel_ctx *ctx, const nerve_real *logits,
+                                           const nerve_real *x, const nerve_real *w,
+                                           const nerve_real *labels, int margin, nerve_real lambda,
+                                           nerve_real *out, int64_t rows, int64_t cols, int64_t dim)
 {
     memcpy(out, logits, (size_t)(rows * cols) * sizeof *out);
 #pragma omp parallel for if (rows * dim > NERVE_CPU_PARALLEL_MIN)
@@ -69,15 +69,17 @@ void nerve_cpu_large_margin_logits(const nerve_real *logits, const nerve_real *x
         if (norms > 0) margin_logit = norms * margin_psi(margin, f / norms, &slope);
         out[r * cols + k] = (nerve_real)((lambda * f + margin_logit) / (1 + lambda));
     }
+    return NERVE_OK;
 }
 
 /* With a = |W||x|, c = W.x / a: d(a psi(c))/dx = (psi - c psi') |W|/|x| x + psi' W,
  * and symmetrically for W. Rows run in order: rows of one class add to the same W_y. */
-void nerve_cpu_large_margin_backward(const nerve_real *logits, const nerve_real *x,
-                                     const nerve_real *w, const nerve_real *labels, int margin,
-                                     nerve_real lambda, const nerve_real *dout,
-                                     nerve_real *dlogits, nerve_real *dx, nerve_real *dw,
-                                     int64_t rows, int64_t cols, int64_t dim)
+nerve_status nerve_cpu_large_margin_backward(const nerve_kernel_ctx *ctx, const nerve_real *logits,
+                                             const nerve_real *x, const nerve_real *w,
+                                             const nerve_real *labels, int margin,
+                                             nerve_real lambda, const nerve_real *dout,
+                                             nerve_real *dlogits, nerve_real *dx, nerve_real *dw,
+                                             int64_t rows, int64_t cols, int64_t dim)
 {
     for (int64_t r = 0; r < rows; r++) {
         const nerve_real *g = dout + r * cols;
@@ -105,4 +107,5 @@ void nerve_cpu_large_margin_backward(const nerve_real *logits, const nerve_real 
                 dwk[i] += (nerve_real)(share * (radial * nx / nw * wk[i] + slope * xr[i]));
         }
     }
+    return NERVE_OK;
 }

@@ -2,8 +2,9 @@
  * maximum wins a tie, as torch.max(dim) picks it, and takes the gradient. */
 #include "backends/cpu/cpu.h"
 
-void nerve_cpu_maxout_forward(const nerve_real *x, nerve_real *y, nerve_real *argmax,
-                              int64_t groups, int64_t pieces)
+nerve_status nerve_cpu_maxout_forward(const nerve_kernel_ctx *ctx, const nerve_real *x,
+                                      nerve_real *y, nerve_real *argmax, int64_t groups,
+                                      int64_t pieces)
 {
 #pragma omp parallel for if (groups * pieces > NERVE_CPU_PARALLEL_MIN)
     for (int64_t g = 0; g < groups; g++) {
@@ -14,11 +15,14 @@ void nerve_cpu_maxout_forward(const nerve_real *x, nerve_real *y, nerve_real *ar
         y[g] = run[best];
         argmax[g] = (nerve_real)best;
     }
+    return NERVE_OK;
 }
 
-void nerve_cpu_maxout_backward(const nerve_real *argmax, const nerve_real *dy, nerve_real *dx,
-                               int64_t groups, int64_t pieces)
+nerve_status nerve_cpu_maxout_backward(const nerve_kernel_ctx *ctx, const nerve_real *argmax,
+                                       const nerve_real *dy, nerve_real *dx, int64_t groups,
+                                       int64_t pieces)
 {
 #pragma omp parallel for if (groups * pieces > NERVE_CPU_PARALLEL_MIN)
     for (int64_t g = 0; g < groups; g++) dx[g * pieces + (int64_t)argmax[g]] += dy[g];
+    return NERVE_OK;
 }

@@ -133,8 +133,9 @@ static void max_pool_plane(const nerve_pool2d_geometry *p, const nerve_real *xp,
     }
 }
 
-void nerve_cpu_max_pool2d_forward(const nerve_pool2d_geometry *p, const nerve_real *x,
-                                  nerve_real *y, nerve_real *argmax)
+nerve_status nerve_cpu_max_pool2d_forward(const nerve_kernel_ctx *ctx,
+                                          const nerve_pool2d_geometry *p, const nerve_real *x,
+                                          nerve_real *y, nerve_real *argmax)
 {
     const int64_t in_size = p->in_h * p->in_w, out_size = p->out_h * p->out_w;
     const bool inside = p->pad_h == 0 && p->pad_w == 0 && p->dilation_h == 1 &&
@@ -149,10 +150,12 @@ void nerve_cpu_max_pool2d_forward(const nerve_pool2d_geometry *p, const nerve_re
 #pragma omp parallel for if (pool_worth_forking(p))
     for (int64_t plane = 0; plane < p->planes; plane++)
         pool_plane(p, x + plane * in_size, y + plane * out_size, argmax + plane * out_size);
+    return NERVE_OK;
 }
 
-void nerve_cpu_max_pool2d_backward(const nerve_pool2d_geometry *p, const nerve_real *argmax,
-                                   const nerve_real *dy, nerve_real *dx)
+nerve_status nerve_cpu_max_pool2d_backward(const nerve_kernel_ctx *ctx,
+                                           const nerve_pool2d_geometry *p, const nerve_real *argmax,
+                                           const nerve_real *dy, nerve_real *dx)
 {
     const int64_t in_size = p->in_h * p->in_w, out_size = p->out_h * p->out_w;
 #pragma omp parallel for if (p->planes > 1 && p->planes * out_size > NERVE_CPU_PARALLEL_MIN)
@@ -161,6 +164,7 @@ void nerve_cpu_max_pool2d_backward(const nerve_pool2d_geometry *p, const nerve_r
         nerve_real *dxp = dx + plane * in_size;
         for (int64_t o = 0; o < out_size; o++) dxp[(int64_t)ap[o]] += dyp[o];
     }
+    return NERVE_OK;
 }
 
 /* One window of average pooling, as torch's cpu_avg_pool: the window is
@@ -194,8 +198,9 @@ static avg_window avg_pool_window(const nerve_pool2d_geometry *p, int64_t oh, in
     return win;
 }
 
-void nerve_cpu_avg_pool2d_forward(const nerve_pool2d_geometry *p, const nerve_real *x,
-                                  nerve_real *y)
+nerve_status nerve_cpu_avg_pool2d_forward(const nerve_kernel_ctx *ctx,
+                                          const nerve_pool2d_geometry *p, const nerve_real *x,
+                                          nerve_real *y)
 {
     const int64_t in_size = p->in_h * p->in_w, out_size = p->out_h * p->out_w;
 #pragma omp parallel for if (pool_worth_forking(p))
@@ -212,10 +217,12 @@ void nerve_cpu_avg_pool2d_forward(const nerve_pool2d_geometry *p, const nerve_re
             }
         }
     }
+    return NERVE_OK;
 }
 
-void nerve_cpu_avg_pool2d_backward(const nerve_pool2d_geometry *p, const nerve_real *dy,
-                                   nerve_real *dx)
+nerve_status nerve_cpu_avg_pool2d_backward(const nerve_kernel_ctx *ctx,
+                                           const nerve_pool2d_geometry *p, const nerve_real *dy,
+                                           nerve_real *dx)
 {
     const int64_t in_size = p->in_h * p->in_w, out_size = p->out_h * p->out_w;
 #pragma omp parallel for if (pool_worth_forking(p))
@@ -231,9 +238,11 @@ void nerve_cpu_avg_pool2d_backward(const nerve_pool2d_geometry *p, const nerve_r
             }
         }
     }
+    return NERVE_OK;
 }
 
-void nerve_cpu_mean_rows(const nerve_real *x, nerve_real *y, int64_t rows, int64_t size)
+nerve_status nerve_cpu_mean_rows(const nerve_kernel_ctx *ctx, const nerve_real *x, nerve_real *y,
+                                 int64_t rows, int64_t size)
 {
 #pragma omp parallel for if (rows > 1 && rows * size > NERVE_CPU_PARALLEL_MIN)
     for (int64_t r = 0; r < rows; r++) {
@@ -242,10 +251,11 @@ void nerve_cpu_mean_rows(const nerve_real *x, nerve_real *y, int64_t rows, int64
         for (int64_t i = 0; i < size; i++) sum += xr[i];
         y[r] = sum / (nerve_real)size;
     }
+    return NERVE_OK;
 }
 
-void nerve_cpu_mean_rows_backward(const nerve_real *dy, nerve_real *dx, int64_t rows,
-                                  int64_t size)
+nerve_status nerve_cpu_mean_rows_backward(const nerve_kernel_ctx *ctx, const nerve_real *dy,
+                                          nerve_real *dx, int64_t rows, int64_t size)
 {
 #pragma omp parallel for if (rows > 1 && rows * size > NERVE_CPU_PARALLEL_MIN)
     for (int64_t r = 0; r < rows; r++) {
@@ -253,4 +263,5 @@ void nerve_cpu_mean_rows_backward(const nerve_real *dy, nerve_real *dx, int64_t 
         nerve_real share = dy[r] / (nerve_real)size;
         for (int64_t i = 0; i < size; i++) dxr[i] += share;
     }
+    return NERVE_OK;
 }

@@ -4,8 +4,9 @@
  * the slope's gradient gets x * dy = 0. */
 #include "backends/cpu/cpu.h"
 
-void nerve_cpu_prelu_forward(const nerve_real *x, const nerve_real *slope, nerve_real *y,
-                             int64_t outer, int64_t channels, int64_t inner)
+nerve_status nerve_cpu_prelu_forward(const nerve_kernel_ctx *ctx, const nerve_real *x,
+                                     const nerve_real *slope, nerve_real *y, int64_t outer,
+                                     int64_t channels, int64_t inner)
 {
 #pragma omp parallel for collapse(2) if (outer * channels * inner > NERVE_CPU_PARALLEL_MIN)
     for (int64_t o = 0; o < outer; o++) {
@@ -15,12 +16,14 @@ void nerve_cpu_prelu_forward(const nerve_real *x, const nerve_real *slope, nerve
             for (int64_t i = base; i < base + inner; i++) y[i] = x[i] > 0 ? x[i] : a * x[i];
         }
     }
+    return NERVE_OK;
 }
 
 /* Parallel over channels, so that each slope's sum has one writer. */
-void nerve_cpu_prelu_backward(const nerve_real *x, const nerve_real *slope, const nerve_real *dy,
-                              nerve_real *dx, nerve_real *dslope, int64_t outer, int64_t channels,
-                              int64_t inner)
+nerve_status nerve_cpu_prelu_backward(const nerve_kernel_ctx *ctx, const nerve_real *x,
+                                      const nerve_real *slope, const nerve_real *dy, nerve_real *dx,
+                                      nerve_real *dslope, int64_t outer, int64_t channels,
+                                      int64_t inner)
 {
 #pragma omp parallel for if (outer * channels * inner > NERVE_CPU_PARALLEL_MIN && channels > 1)
     for (int64_t c = 0; c < channels; c++) {
@@ -39,9 +42,11 @@ void nerve_cpu_prelu_backward(const nerve_real *x, const nerve_real *slope, cons
         }
         if (dslope) dslope[c] += (nerve_real)sum;
     }
+    return NERVE_OK;
 }
 
-void nerve_cpu_crelu_forward(const nerve_real *x, nerve_real *y, int64_t rows, int64_t cols)
+nerve_status nerve_cpu_crelu_forward(const nerve_kernel_ctx *ctx, const nerve_real *x,
+                                     nerve_real *y, int64_t rows, int64_t cols)
 {
 #pragma omp parallel for if (rows * cols > NERVE_CPU_PARALLEL_MIN)
     for (int64_t r = 0; r < rows; r++) {
@@ -52,11 +57,13 @@ void nerve_cpu_crelu_forward(const nerve_real *x, nerve_real *y, int64_t rows, i
             negative[c] = xr[c] < 0 ? -xr[c] : 0;
         }
     }
+    return NERVE_OK;
 }
 
 /* relu's derivative is 0 at 0 on both halves, as torch.cat((relu(x), relu(-x))). */
-void nerve_cpu_crelu_backward(const nerve_real *x, const nerve_real *dy, nerve_real *dx,
-                              int64_t rows, int64_t cols)
+nerve_status nerve_cpu_crelu_backward(const nerve_kernel_ctx *ctx, const nerve_real *x,
+                                      const nerve_real *dy, nerve_real *dx, int64_t rows,
+                                      int64_t cols)
 {
 #pragma omp parallel for if (rows * cols > NERVE_CPU_PARALLEL_MIN)
     for (int64_t r = 0; r < rows; r++) {
@@ -68,4 +75,5 @@ void nerve_cpu_crelu_backward(const nerve_real *x, const nerve_real *dy, nerve_r
             if (xr[c] < 0) dxr[c] -= d_negative[c];
         }
     }
+    return NERVE_OK;
 }

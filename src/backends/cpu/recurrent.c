@@ -275,12 +275,14 @@ static int64_t matrix_size(int64_t GH, int64_t features, int64_t hidden)
     return (features > hidden ? features : hidden) * GH;
 }
 
-int64_t nerve_cpu_recurrent_workspace(nerve_recurrent_cell cell, int64_t batch, int64_t steps,
-                                      int64_t features, int64_t hidden)
+nerve_status nerve_cpu_recurrent_workspace(const nerve_kernel_ctx *ctx, nerve_recurrent_cell cell,
+                                           int64_t batch, int64_t steps, int64_t features,
+                                           int64_t hidden, int64_t *size)
 {
     int64_t GH = nerve_recurrent_gate_count(cell) * hidden;
-    return batch * (GH + 2 * hidden) + matrix_size(GH, features, hidden) +
-           (cell == NERVE_CELL_GRU ? batch * steps * GH : 0);
+    *size = batch * (GH + 2 * hidden) + matrix_size(GH, features, hidden) +
+            (cell == NERVE_CELL_GRU ? batch * steps * GH : 0);
+    return NERVE_OK;
 }
 
 static workspace_layout workspace_of(const nerve_recurrent_sequence *s)
@@ -320,8 +322,8 @@ static void forward_slice(const nerve_recurrent_sequence *s, int64_t first, int6
         if (k == 0 && s->initial_zero)
             memset(recurrent, 0, (size_t)(rows * GH) * sizeof *recurrent);
         else
-            nerve_cpu_gemm(false, false, rows, GH, H, 1, h_prev, T * H, weight_hh_t, GH, 0,
-                           recurrent, GH);
+            nerve_cpu_matmul(false, false, rows, GH, H, 1, h_prev, T * H, weight_hh_t, GH, 0,
+                             recurrent, GH);
         step.gates = s->gates + at * GH;
         step.h_prev = h_prev;
         step.h = s->h + at * H;
@@ -395,8 +397,8 @@ static void backward_slice(const nerve_recurrent_sequence *s, int64_t first, int
         }
         /* Nothing flows into the initial state. */
         if (k > 0)
-            nerve_cpu_gemm(false, false, rows, H, GH, 1, step.gates_hidden, T * GH,
-                           s->weight_hh, H, 1, dh, H);
+            nerve_cpu_matmul(false, false, rows, H, GH, 1, step.gates_hidden, T * GH, s->weight_hh,
+                             H, 1, dh, H);
     }
 }
 
@@ -417,8 +419,8 @@ static void forward_team(const nerve_recurrent_sequence *s, int id, int count)
     nerve_cpu_transpose_block(end - first, H, s->weight_hh + first * H, H,
                               workspace_of(s).matrix + first, GH, false);
     share(s->batch, id, count, 1, &first, &end);
-    nerve_cpu_gemm(false, true, (end - first) * T, GH, F, 1, s->x + first * T * F, F,
-                   s->weight_ih, F, 0, s->gates + first * T * GH, GH);
+    nerve_cpu_matmul(false, true, (end - first) * T, GH, F, 1, s->x + first * T * F, F,
+                     s->weight_ih, F, 0, s->gates + first * T * GH, GH);
 #pragma omp barrier /* W_hh^T is whole */
     forward_slice(s, first, end);
 }
@@ -439,7 +441,7 @@ static void weight_gradient_rows(const nerve_real *a, const nerve_real *d, int64
                                  nerve_real *scratch, nerve_real *dweight)
 {
     int64_t width = end - first;
-    nerve_cpu_gemm(true, false, in, width, rows, 1, a, in, d + first, GH, 0, scratch, width);
+    nerve_cpu_matmul(true, false, in, width, rows, 1, a, in, d + first, GH, 0, scratch, width);
     nerve_cpu_transpose_block(in, width, scratch, width, dweight + first * in, in, true);
 }
 
@@ -454,8 +456,8 @@ static void backward_team(const nerve_recurrent_sequence *s, int id, int count)
     share(N, id, count, 1, &first, &end);
     backward_slice(s, first, end);
     if (s->dx)
-        nerve_cpu_gemm(false, false, (end - first) * T, F, GH, 1, d_input + first * T * GH, GH,
-                       s->weight_ih, F, 1, s->dx + first * T * F, F);
+        nerve_cpu_matmul(false, false, (end - first) * T, F, GH, 1, d_input + first * T * GH, GH,
+                         s->weight_ih, F, 1, s->dx + first * T * F, F);
 #pragma omp barrier /* every sequence's gate gradients are in */
 
     /* Rows [first, end) of the weights, 16 floats (a cache line) apart. */
@@ -493,11 +495,12 @@ static bool split_batch(const nerve_recurrent_sequence *s)
     return s->batch > 1 && omp_get_max_threads() > 1 && macs >= NERVE_CPU_PARALLEL_MIN_MACS;
 }
 
-void nerve_cpu_recurrent_forward(const nerve_recurrent_sequence *s)
+nerve_status nerve_cpu_recurrent_forward(const nerve_kernel_ctx *ctx,
+                                         const nerve_recurrent_sequence *s)
 {
     if (!split_batch(s)) {
         forward_team(s, 0, 1);
-        return;
+        return NERVE_OK;
     }
 #pragma omp parallel
     {
@@ -505,13 +508,15 @@ void nerve_cpu_recurrent_forward(const nerve_recurrent_sequence *s)
         omp_set_num_threads(1);
         forward_team(s, id, count);
     }
+    return NERVE_OK;
 }
 
-void nerve_cpu_recurrent_backward(const nerve_recurrent_sequence *s)
+nerve_status nerve_cpu_recurrent_backward(const nerve_kernel_ctx *ctx,
+                                          const nerve_recurrent_sequence *s)
 {
     if (!split_batch(s)) {
         backward_team(s, 0, 1);
-        return;
+        return NERVE_OK;
     }
 #pragma omp parallel
     {
@@ -519,4 +524,5 @@ void nerve_cpu_recurrent_backward(const nerve_recurrent_sequence *s)
         omp_set_num_threads(1);
         backward_team(s, id, count);
     }
+    return NERVE_OK;
 }

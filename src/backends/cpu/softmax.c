@@ -70,14 +70,16 @@ static void log_softmax_line(const nerve_real *x, nerve_real *y, int64_t len, in
             __VA_ARGS__;                                                                    \
         }
 
-void nerve_cpu_softmax(const nerve_real *x, nerve_real *y, int64_t outer, int64_t len,
-                       int64_t inner)
+nerve_status nerve_cpu_softmax(const nerve_kernel_ctx *ctx, const nerve_real *x, nerve_real *y,
+                               int64_t outer, int64_t len, int64_t inner)
 {
     FOR_EACH_LINE(softmax_line(x + start, y + start, len, inner, line_max(x + start, len, inner)))
+    return NERVE_OK;
 }
 
-void nerve_cpu_softmax_backward(const nerve_real *y, const nerve_real *dy, nerve_real *dx,
-                                int64_t outer, int64_t len, int64_t inner)
+nerve_status nerve_cpu_softmax_backward(const nerve_kernel_ctx *ctx, const nerve_real *y,
+                                        const nerve_real *dy, nerve_real *dx, int64_t outer,
+                                        int64_t len, int64_t inner)
 {
     FOR_EACH_LINE({
         double dot = 0;
@@ -88,17 +90,20 @@ void nerve_cpu_softmax_backward(const nerve_real *y, const nerve_real *dy, nerve
             dx[k] += y[k] * (dy[k] - (nerve_real)dot);
         }
     })
+    return NERVE_OK;
 }
 
-void nerve_cpu_log_softmax(const nerve_real *x, nerve_real *y, int64_t outer, int64_t len,
-                           int64_t inner)
+nerve_status nerve_cpu_log_softmax(const nerve_kernel_ctx *ctx, const nerve_real *x, nerve_real *y,
+                                   int64_t outer, int64_t len, int64_t inner)
 {
     FOR_EACH_LINE(log_softmax_line(x + start, y + start, len, inner))
+    return NERVE_OK;
 }
 
 /* exp(y) is the softmax, so nothing but y need be kept. */
-void nerve_cpu_log_softmax_backward(const nerve_real *y, const nerve_real *dy, nerve_real *dx,
-                                    int64_t outer, int64_t len, int64_t inner)
+nerve_status nerve_cpu_log_softmax_backward(const nerve_kernel_ctx *ctx, const nerve_real *y,
+                                            const nerve_real *dy, nerve_real *dx, int64_t outer,
+                                            int64_t len, int64_t inner)
 {
     FOR_EACH_LINE({
         double sum = 0;
@@ -108,4 +113,5 @@ void nerve_cpu_log_softmax_backward(const nerve_real *y, const nerve_real *dy, n
             dx[k] += dy[k] - EXP(y[k]) * (nerve_real)sum;
         }
     })
+    return NERVE_OK;
 }

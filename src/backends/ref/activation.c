@@ -74,34 +74,38 @@ static double derivative(nerve_activation kind, const nerve_activation_params *p
     return NAN;
 }
 
-void nerve_ref_activation_forward(nerve_activation kind, const nerve_activation_params *params,
+nerve_status nerve_ref_activation_forward(const nerve_kernel_ctx *ctx, nerve_activation kind, const nerve_activation_params *params,
                                   const nerve_real *x, nerve_real *y, int64_t n)
 {
     for (int64_t i = 0; i < n; i++) y[i] = (nerve_real)forward_one(kind, params, x[i]);
+    return NERVE_OK;
 }
 
-void nerve_ref_activation_backward(nerve_activation kind, const nerve_activation_params *params,
+nerve_status nerve_ref_activation_backward(const nerve_kernel_ctx *ctx, nerve_activation kind, const nerve_activation_params *params,
                                    const nerve_real *x, const nerve_real *y, const nerve_real *dy,
                                    nerve_real *dx, int64_t n)
 {
     /* The binary step adds 0 * dy: nothing, even where dy is not finite. */
-    if (kind == NERVE_ACT_BINARY_STEP) return;
+    if (kind == NERVE_ACT_BINARY_STEP) return NERVE_OK;
     for (int64_t i = 0; i < n; i++)
         dx[i] = (nerve_real)(dx[i] + (double)dy[i] * derivative(kind, params, x[i]));
+    return NERVE_OK;
 }
 
-double nerve_ref_swish_beta_gradient(const nerve_real *x, nerve_real beta, const nerve_real *dy,
-                                     int64_t n)
+nerve_status nerve_ref_swish_beta_gradient(const nerve_kernel_ctx *ctx, const nerve_real *x,
+                                           const nerve_real *beta, const nerve_real *dy, int64_t n,
+                                           nerve_real *dbeta)
 {
     double sum = 0;
     for (int64_t i = 0; i < n; i++) {
-        double s = sigmoid((double)beta * x[i]);
+        double s = sigmoid((double)beta[0] * x[i]);
         sum += (double)dy[i] * x[i] * x[i] * s * (1 - s);
     }
-    return sum;
+    dbeta[0] = (nerve_real)(dbeta[0] + sum);
+    return NERVE_OK;
 }
 
-void nerve_ref_prelu_forward(const nerve_real *x, const nerve_real *slope, nerve_real *y,
+nerve_status nerve_ref_prelu_forward(const nerve_kernel_ctx *ctx, const nerve_real *x, const nerve_real *slope, nerve_real *y,
                              int64_t outer, int64_t channels, int64_t inner)
 {
     for (int64_t o = 0; o < outer; o++)
@@ -110,9 +114,10 @@ void nerve_ref_prelu_forward(const nerve_real *x, const nerve_real *slope, nerve
                 int64_t k = (o * channels + c) * inner + i;
                 y[k] = x[k] > 0 ? x[k] : slope[c] * x[k];
             }
+    return NERVE_OK;
 }
 
-void nerve_ref_prelu_backward(const nerve_real *x, const nerve_real *slope, const nerve_real *dy,
+nerve_status nerve_ref_prelu_backward(const nerve_kernel_ctx *ctx, const nerve_real *x, const nerve_real *slope, const nerve_real *dy,
                               nerve_real *dx, nerve_real *dslope, int64_t outer, int64_t channels,
                               int64_t inner)
 {
@@ -126,9 +131,10 @@ void nerve_ref_prelu_backward(const nerve_real *x, const nerve_real *slope, cons
             }
         if (dslope) dslope[c] = (nerve_real)(dslope[c] + sum);
     }
+    return NERVE_OK;
 }
 
-void nerve_ref_crelu_forward(const nerve_real *x, nerve_real *y, int64_t rows, int64_t cols)
+nerve_status nerve_ref_crelu_forward(const nerve_kernel_ctx *ctx, const nerve_real *x, nerve_real *y, int64_t rows, int64_t cols)
 {
     for (int64_t r = 0; r < rows; r++)
         for (int64_t c = 0; c < cols; c++) {
@@ -136,9 +142,10 @@ void nerve_ref_crelu_forward(const nerve_real *x, nerve_real *y, int64_t rows, i
             y[2 * r * cols + c] = v > 0 ? v : 0;
             y[(2 * r + 1) * cols + c] = v < 0 ? -v : 0;
         }
+    return NERVE_OK;
 }
 
-void nerve_ref_crelu_backward(const nerve_real *x, const nerve_real *dy, nerve_real *dx,
+nerve_status nerve_ref_crelu_backward(const nerve_kernel_ctx *ctx, const nerve_real *x, const nerve_real *dy, nerve_real *dx,
                               int64_t rows, int64_t cols)
 {
     for (int64_t r = 0; r < rows; r++)
@@ -147,22 +154,6 @@ void nerve_ref_crelu_backward(const nerve_real *x, const nerve_real *dy, nerve_r
             if (v > 0) dx[r * cols + c] += dy[2 * r * cols + c];
             if (v < 0) dx[r * cols + c] -= dy[(2 * r + 1) * cols + c];
         }
+    return NERVE_OK;
 }
 
-void nerve_ref_maxout_forward(const nerve_real *x, nerve_real *y, nerve_real *argmax,
-                              int64_t groups, int64_t pieces)
-{
-    for (int64_t g = 0; g < groups; g++) {
-        int64_t best = 0;
-        for (int64_t k = 1; k < pieces; k++)
-            if (x[g * pieces + k] > x[g * pieces + best]) best = k;
-        y[g] = x[g * pieces + best];
-        argmax[g] = (nerve_real)best;
-    }
-}
-
-void nerve_ref_maxout_backward(const nerve_real *argmax, const nerve_real *dy, nerve_real *dx,
-                               int64_t groups, int64_t pieces)
-{
-    for (int64_t g = 0; g < groups; g++) dx[g * pieces + (int64_t)argmax[g]] += dy[g];
-}

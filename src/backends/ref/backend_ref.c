@@ -1,69 +1,58 @@
-/* The reference backend's table (ref.h): single-threaded, so it has no
- * set_threads. */
-#include "backends/ref/ref.h"
+/* The reference device: host memory from the C library (aligned_alloc, so
+ * that it builds wherever C11 does) and the reference kernels, single
+ * threaded. */
+#include <stdlib.h>
+#include <string.h>
 
-static const nerve_backend ref_backend = {
+#include "backends/ref/ref.h"
+#include "backends/registry.h"
+
+#define REF_ALIGNMENT 64
+
+#define NERVE_REF_ENTRY(name, params) .name = nerve_ref_##name,
+static const nerve_kernels ref_kernels = {NERVE_CORE_KERNELS(NERVE_REF_ENTRY)
+                                              NERVE_OP_KERNELS(NERVE_REF_ENTRY)};
+#undef NERVE_REF_ENTRY
+
+static nerve_status ref_allocate(const nerve_kernel_ctx *ctx, size_t bytes, void **memory)
+{
+    /* aligned_alloc wants a multiple of the alignment; never 0 bytes. */
+    size_t size = (bytes / REF_ALIGNMENT + 1) * REF_ALIGNMENT;
+    *memory = size > bytes ? aligned_alloc(REF_ALIGNMENT, size) : NULL;
+    if (!*memory)
+        return nerve_kernel_fail(ctx, NERVE_ERR_NOMEM, "ref: out of memory for %zu bytes", bytes);
+    return NERVE_OK;
+}
+
+static void ref_release(const nerve_kernel_ctx *ctx, void *memory) { free(memory); }
+
+static nerve_status ref_set(const nerve_kernel_ctx *ctx, void *dst, int byte, size_t bytes)
+{
+    if (bytes) memset(dst, byte, bytes);
+    return NERVE_OK;
+}
+
+/* Host memory both sides: upload, download and copy are one memmove. */
+static nerve_status ref_move(const nerve_kernel_ctx *ctx, void *dst, const void *src,
+                             size_t bytes)
+{
+    if (bytes) memmove(dst, src, bytes);
+    return NERVE_OK;
+}
+
+static nerve_status ref_synchronize(const nerve_kernel_ctx *ctx) { return NERVE_OK; }
+
+static const nerve_device ref_device = {
     .name = "ref",
-    .gemm = nerve_ref_gemm,
-    .fill_rows = nerve_ref_fill_rows,
-    .sum_rows = nerve_ref_sum_rows,
-    .activation_forward = nerve_ref_activation_forward,
-    .activation_backward = nerve_ref_activation_backward,
-    .swish_beta_gradient = nerve_ref_swish_beta_gradient,
-    .prelu_forward = nerve_ref_prelu_forward,
-    .prelu_backward = nerve_ref_prelu_backward,
-    .crelu_forward = nerve_ref_crelu_forward,
-    .crelu_backward = nerve_ref_crelu_backward,
-    .maxout_forward = nerve_ref_maxout_forward,
-    .maxout_backward = nerve_ref_maxout_backward,
-    .softmax = nerve_ref_softmax,
-    .softmax_backward = nerve_ref_softmax_backward,
-    .log_softmax = nerve_ref_log_softmax,
-    .log_softmax_backward = nerve_ref_log_softmax_backward,
-    .cross_entropy = nerve_ref_cross_entropy,
-    .cross_entropy_backward = nerve_ref_cross_entropy_backward,
-    .nll = nerve_ref_nll,
-    .nll_backward = nerve_ref_nll_backward,
-    .focal = nerve_ref_focal,
-    .focal_backward = nerve_ref_focal_backward,
-    .distillation = nerve_ref_distillation,
-    .large_margin_logits = nerve_ref_large_margin_logits,
-    .large_margin_backward = nerve_ref_large_margin_backward,
-    .squared_error = nerve_ref_squared_error,
-    .add_scaled_difference = nerve_ref_add_scaled_difference,
-    .absolute_error = nerve_ref_absolute_error,
-    .absolute_error_backward = nerve_ref_absolute_error_backward,
-    .smooth_l1 = nerve_ref_smooth_l1,
-    .smooth_l1_backward = nerve_ref_smooth_l1_backward,
-    .binary_cross_entropy = nerve_ref_binary_cross_entropy,
-    .binary_cross_entropy_backward = nerve_ref_binary_cross_entropy_backward,
-    .bce_with_logits = nerve_ref_bce_with_logits,
-    .bce_with_logits_backward = nerve_ref_bce_with_logits_backward,
-    .max_pool2d_forward = nerve_ref_max_pool2d_forward,
-    .max_pool2d_backward = nerve_ref_max_pool2d_backward,
-    .avg_pool2d_forward = nerve_ref_avg_pool2d_forward,
-    .avg_pool2d_backward = nerve_ref_avg_pool2d_backward,
-    .mean_rows = nerve_ref_mean_rows,
-    .mean_rows_backward = nerve_ref_mean_rows_backward,
-    .add_forward = nerve_ref_add_forward,
-    .copy_block = nerve_ref_copy_block,
-    .add_block = nerve_ref_add_block,
-    .batch_norm_statistics = nerve_ref_batch_norm_statistics,
-    .batch_norm_forward = nerve_ref_batch_norm_forward,
-    .batch_norm_backward = nerve_ref_batch_norm_backward,
-    .scale_rows = nerve_ref_scale_rows,
-    .scale_rows_backward = nerve_ref_scale_rows_backward,
-    .conv_workspace = nerve_ref_conv_workspace,
-    .conv_columns = nerve_ref_conv_columns,
-    .conv_image = nerve_ref_conv_image,
-    .conv_weight_gradient = nerve_ref_conv_weight_gradient,
-    .sum_channels = nerve_ref_sum_channels,
-    .embedding_forward = nerve_ref_embedding_forward,
-    .embedding_backward = nerve_ref_embedding_backward,
-    .one_hot = nerve_ref_one_hot,
-    .recurrent_workspace = nerve_ref_recurrent_workspace,
-    .recurrent_forward = nerve_ref_recurrent_forward,
-    .recurrent_backward = nerve_ref_recurrent_backward,
+    .host_memory = true,
+    .kernels = &ref_kernels,
+    .allocate = ref_allocate,
+    .release = ref_release,
+    .set = ref_set,
+    .upload = ref_move,
+    .download = ref_move,
+    .copy = ref_move,
+    .synchronize = ref_synchronize,
 };
 
-const nerve_backend *nerve_backend_ref(void) { return &ref_backend; }
+const nerve_device *nerve_device_ref(void) { return &ref_device; }

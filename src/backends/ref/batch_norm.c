@@ -4,10 +4,11 @@
 
 #define AT(v, o, c, i) (v)[((o) * channels + (c)) * inner + (i)]
 
-void nerve_ref_batch_norm_statistics(const nerve_real *x, nerve_real *mean, nerve_real *var,
-                                     double momentum, nerve_real *running_mean,
-                                     nerve_real *running_var, int64_t outer, int64_t channels,
-                                     int64_t inner)
+nerve_status nerve_ref_batch_norm_statistics(const nerve_kernel_ctx *ctx, const nerve_real *x,
+                                             nerve_real *mean, nerve_real *var, double momentum,
+                                             nerve_real *running_mean, nerve_real *running_var,
+                                             nerve_real *counter, int64_t outer, int64_t channels,
+                                             int64_t inner)
 {
     const int64_t count = outer * inner;
     for (int64_t c = 0; c < channels; c++) {
@@ -26,9 +27,11 @@ void nerve_ref_batch_norm_statistics(const nerve_real *x, nerve_real *mean, nerv
                                           momentum * squares / (double)(count - 1));
         }
     }
+    if (running_mean && counter && count > 1) counter[0] += 1;
+    return NERVE_OK;
 }
 
-void nerve_ref_batch_norm_forward(const nerve_real *x, const nerve_real *mean,
+nerve_status nerve_ref_batch_norm_forward(const nerve_kernel_ctx *ctx, const nerve_real *x, const nerve_real *mean,
                                   const nerve_real *var, double eps, const nerve_real *weight,
                                   const nerve_real *bias, nerve_real *y, int64_t outer,
                                   int64_t channels, int64_t inner)
@@ -40,9 +43,10 @@ void nerve_ref_batch_norm_forward(const nerve_real *x, const nerve_real *mean,
                 AT(y, o, c, i) = (nerve_real)(xhat * nerve_ref_weight(weight, c) +
                                               (bias ? (double)bias[c] : 0));
             }
+    return NERVE_OK;
 }
 
-void nerve_ref_batch_norm_backward(const nerve_real *x, const nerve_real *dy,
+nerve_status nerve_ref_batch_norm_backward(const nerve_kernel_ctx *ctx, const nerve_real *x, const nerve_real *dy,
                                    const nerve_real *mean, const nerve_real *var, double eps,
                                    const nerve_real *weight, bool batch_statistics, nerve_real *dx,
                                    nerve_real *dweight, nerve_real *dbias, int64_t outer,
@@ -67,4 +71,5 @@ void nerve_ref_batch_norm_backward(const nerve_real *x, const nerve_real *dy,
                     (nerve_real)(AT(dx, o, c, i) + nerve_ref_weight(weight, c) * invstd * d);
             }
     }
+    return NERVE_OK;
 }

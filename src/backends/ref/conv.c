@@ -37,9 +37,7 @@ static int64_t output_col(const nerve_conv_geometry *geo, int64_t w, int64_t kw)
 #define WEIGHT(oc, icl, kh, kw) \
     weight[(((oc) * in_group + (icl)) * geo->kernel[0] + (kh)) * geo->kernel[1] + (kw)]
 
-int64_t nerve_ref_conv_workspace(const nerve_conv_geometry *geo, int64_t batch) { return 0; }
-
-void nerve_ref_conv_columns(const nerve_conv_geometry *geo, int64_t batch, const nerve_real *image,
+nerve_status nerve_ref_conv_columns(const nerve_kernel_ctx *ctx, const nerve_conv_geometry *geo, int64_t batch, const nerve_real *image,
                             const nerve_real *weight, const nerve_real *bias, bool accumulate,
                             nerve_real *cols, nerve_real *workspace, int64_t workspace_size)
 {
@@ -63,9 +61,10 @@ void nerve_ref_conv_columns(const nerve_conv_geometry *geo, int64_t batch, const
                     COLS(y, oc, oh, ow) = (nerve_real)sum;
                 }
     }
+    return NERVE_OK;
 }
 
-void nerve_ref_conv_image(const nerve_conv_geometry *geo, int64_t batch, const nerve_real *cols,
+nerve_status nerve_ref_conv_image(const nerve_kernel_ctx *ctx, const nerve_conv_geometry *geo, int64_t batch, const nerve_real *cols,
                           const nerve_real *weight, const nerve_real *bias, bool accumulate,
                           nerve_real *image, nerve_real *workspace, int64_t workspace_size)
 {
@@ -89,9 +88,10 @@ void nerve_ref_conv_image(const nerve_conv_geometry *geo, int64_t batch, const n
                     IMAGE(x, ic, h, w) = (nerve_real)sum;
                 }
     }
+    return NERVE_OK;
 }
 
-void nerve_ref_conv_weight_gradient(const nerve_conv_geometry *geo, int64_t batch,
+nerve_status nerve_ref_conv_weight_gradient(const nerve_kernel_ctx *ctx, const nerve_conv_geometry *geo, int64_t batch,
                                     const nerve_real *image, const nerve_real *cols,
                                     nerve_real *dweight, nerve_real *workspace,
                                     int64_t workspace_size)
@@ -117,9 +117,10 @@ void nerve_ref_conv_weight_gradient(const nerve_conv_geometry *geo, int64_t batc
                             }
                     WEIGHT(oc, icl, kh, kw) = (nerve_real)(WEIGHT(oc, icl, kh, kw) + sum);
                 }
+    return NERVE_OK;
 }
 
-void nerve_ref_sum_channels(const nerve_real *x, nerve_real *db, int64_t batch, int64_t channels,
+nerve_status nerve_ref_sum_channels(const nerve_kernel_ctx *ctx, const nerve_real *x, nerve_real *db, int64_t batch, int64_t channels,
                             int64_t plane)
 {
     for (int64_t c = 0; c < channels; c++) {
@@ -128,4 +129,5 @@ void nerve_ref_sum_channels(const nerve_real *x, nerve_real *db, int64_t batch, 
             for (int64_t k = 0; k < plane; k++) sum += x[(n * channels + c) * plane + k];
         db[c] = (nerve_real)(db[c] + sum);
     }
+    return NERVE_OK;
 }

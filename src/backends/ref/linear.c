@@ -3,7 +3,7 @@
  * per output element, summed in double. */
 #include "backends/ref/ref.h"
 
-void nerve_ref_gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, nerve_real alpha,
+nerve_status nerve_ref_gemm(const nerve_kernel_ctx *ctx, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, nerve_real alpha,
                     const nerve_real *a, int64_t lda, const nerve_real *b, int64_t ldb,
                     nerve_real beta, nerve_real *c, int64_t ldc)
 {
@@ -17,73 +17,37 @@ void nerve_ref_gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
             double old = beta == 0 ? 0 : (double)beta * c[i * ldc + j];
             c[i * ldc + j] = (nerve_real)((double)alpha * sum + old);
         }
+    return NERVE_OK;
 }
 
-void nerve_ref_fill_rows(nerve_real *y, const nerve_real *row, int64_t rows, int64_t cols)
-{
-    for (int64_t r = 0; r < rows; r++)
-        for (int64_t c = 0; c < cols; c++) y[r * cols + c] = row[c];
-}
-
-void nerve_ref_sum_rows(const nerve_real *dy, nerve_real *db, int64_t rows, int64_t cols)
-{
-    for (int64_t c = 0; c < cols; c++) {
-        double sum = 0;
-        for (int64_t r = 0; r < rows; r++) sum += dy[r * cols + c];
-        db[c] = (nerve_real)(db[c] + sum);
-    }
-}
-
-void nerve_ref_mean_rows(const nerve_real *x, nerve_real *y, int64_t rows, int64_t size)
-{
-    for (int64_t r = 0; r < rows; r++) {
-        double sum = 0;
-        for (int64_t i = 0; i < size; i++) sum += x[r * size + i];
-        y[r] = (nerve_real)(sum / (double)size);
-    }
-}
-
-void nerve_ref_mean_rows_backward(const nerve_real *dy, nerve_real *dx, int64_t rows,
-                                  int64_t size)
-{
-    for (int64_t r = 0; r < rows; r++)
-        for (int64_t i = 0; i < size; i++)
-            dx[r * size + i] = (nerve_real)(dx[r * size + i] + (double)dy[r] / (double)size);
-}
-
-void nerve_ref_add_forward(const nerve_real *const *x, int count, nerve_real *y, int64_t n)
-{
-    for (int64_t i = 0; i < n; i++) {
-        double sum = 0;
-        for (int k = 0; k < count; k++) sum += x[k][i];
-        y[i] = (nerve_real)sum;
-    }
-}
-
-void nerve_ref_copy_block(int64_t rows, int64_t cols, const nerve_real *src, int64_t src_stride,
+nerve_status nerve_ref_copy_block(const nerve_kernel_ctx *ctx, int64_t rows, int64_t cols, const nerve_real *src, int64_t src_stride,
                           nerve_real *dst, int64_t dst_stride)
 {
     for (int64_t r = 0; r < rows; r++)
         for (int64_t c = 0; c < cols; c++) dst[r * dst_stride + c] = src[r * src_stride + c];
+    return NERVE_OK;
 }
 
-void nerve_ref_add_block(int64_t rows, int64_t cols, const nerve_real *src, int64_t src_stride,
+nerve_status nerve_ref_add_block(const nerve_kernel_ctx *ctx, int64_t rows, int64_t cols, const nerve_real *src, int64_t src_stride,
                          nerve_real *dst, int64_t dst_stride)
 {
     for (int64_t r = 0; r < rows; r++)
         for (int64_t c = 0; c < cols; c++) dst[r * dst_stride + c] += src[r * src_stride + c];
+    return NERVE_OK;
 }
 
-void nerve_ref_scale_rows(const nerve_real *x, const nerve_real *scale, nerve_real *y,
+nerve_status nerve_ref_scale_rows(const nerve_kernel_ctx *ctx, const nerve_real *x, const nerve_real *scale, nerve_real *y,
                           int64_t rows, int64_t inner)
 {
     for (int64_t r = 0; r < rows; r++)
         for (int64_t i = 0; i < inner; i++) y[r * inner + i] = x[r * inner + i] * scale[r];
+    return NERVE_OK;
 }
 
-void nerve_ref_scale_rows_backward(const nerve_real *dy, const nerve_real *scale, nerve_real *dx,
+nerve_status nerve_ref_scale_rows_backward(const nerve_kernel_ctx *ctx, const nerve_real *dy, const nerve_real *scale, nerve_real *dx,
                                    int64_t rows, int64_t inner)
 {
     for (int64_t r = 0; r < rows; r++)
         for (int64_t i = 0; i < inner; i++) dx[r * inner + i] += dy[r * inner + i] * scale[r];
+    return NERVE_OK;
 }

@@ -27,7 +27,7 @@ static double dot(const nerve_real *a, const nerve_real *b, int64_t n)
     return s;
 }
 
-void nerve_ref_large_margin_logits(const nerve_real *logits, const nerve_real *x,
+nerve_status nerve_ref_large_margin_logits(const nerve_kernel_ctx *ctx, const nerve_real *logits, const nerve_real *x,
                                    const nerve_real *w, const nerve_real *labels, int margin,
                                    nerve_real lambda, nerve_real *out, int64_t rows, int64_t cols,
                                    int64_t dim)
@@ -44,10 +44,11 @@ void nerve_ref_large_margin_logits(const nerve_real *logits, const nerve_real *x
         double margin_logit = norms > 0 ? norms * psi(margin, f / norms, &slope) : 0;
         out[r * cols + y] = (nerve_real)((lambda * f + margin_logit) / (1 + lambda));
     }
+    return NERVE_OK;
 }
 
 /* With a = |W||x| and c = W.x / a: d(a psi(c))/dx = (psi - c psi') |W|/|x| x + psi' W. */
-void nerve_ref_large_margin_backward(const nerve_real *logits, const nerve_real *x,
+nerve_status nerve_ref_large_margin_backward(const nerve_kernel_ctx *ctx, const nerve_real *logits, const nerve_real *x,
                                      const nerve_real *w, const nerve_real *labels, int margin,
                                      nerve_real lambda, const nerve_real *dout,
                                      nerve_real *dlogits, nerve_real *dx, nerve_real *dw,
@@ -73,4 +74,5 @@ void nerve_ref_large_margin_backward(const nerve_real *logits, const nerve_real 
             dw[y * dim + i] = (nerve_real)(dw[y * dim + i] +
                                            share * ((p - c * slope) * nx / nw * wy[i] + slope * xr[i]));
     }
+    return NERVE_OK;
 }

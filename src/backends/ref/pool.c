@@ -4,7 +4,7 @@
 
 /* Max pooling: the window's taps inside the input, visited row-major; -inf
  * to start, replaced by a strictly greater value or any NaN. */
-void nerve_ref_max_pool2d_forward(const nerve_pool2d_geometry *p, const nerve_real *x,
+nerve_status nerve_ref_max_pool2d_forward(const nerve_kernel_ctx *ctx, const nerve_pool2d_geometry *p, const nerve_real *x,
                                   nerve_real *y, nerve_real *argmax)
 {
     for (int64_t plane = 0; plane < p->planes; plane++)
@@ -29,9 +29,10 @@ void nerve_ref_max_pool2d_forward(const nerve_pool2d_geometry *p, const nerve_re
                 y[o] = (nerve_real)best_value;
                 argmax[o] = (nerve_real)best;
             }
+    return NERVE_OK;
 }
 
-void nerve_ref_max_pool2d_backward(const nerve_pool2d_geometry *p, const nerve_real *argmax,
+nerve_status nerve_ref_max_pool2d_backward(const nerve_kernel_ctx *ctx, const nerve_pool2d_geometry *p, const nerve_real *argmax,
                                    const nerve_real *dy, nerve_real *dx)
 {
     for (int64_t plane = 0; plane < p->planes; plane++)
@@ -39,6 +40,7 @@ void nerve_ref_max_pool2d_backward(const nerve_pool2d_geometry *p, const nerve_r
             int64_t k = plane * p->out_h * p->out_w + o;
             dx[plane * p->in_h * p->in_w + (int64_t)argmax[k]] += dy[k];
         }
+    return NERVE_OK;
 }
 
 /* Average pooling's window: clipped to the padded input, whose size there
@@ -60,7 +62,7 @@ static double avg_window(const nerve_pool2d_geometry *p, int64_t oh, int64_t ow,
     return p->count_include_pad ? (double)padded : (double)((*h1 - *h0) * (*w1 - *w0));
 }
 
-void nerve_ref_avg_pool2d_forward(const nerve_pool2d_geometry *p, const nerve_real *x,
+nerve_status nerve_ref_avg_pool2d_forward(const nerve_kernel_ctx *ctx, const nerve_pool2d_geometry *p, const nerve_real *x,
                                   nerve_real *y)
 {
     for (int64_t plane = 0; plane < p->planes; plane++)
@@ -73,9 +75,10 @@ void nerve_ref_avg_pool2d_forward(const nerve_pool2d_geometry *p, const nerve_re
                         sum += x[(plane * p->in_h + h) * p->in_w + w];
                 y[(plane * p->out_h + oh) * p->out_w + ow] = (nerve_real)(sum / divisor);
             }
+    return NERVE_OK;
 }
 
-void nerve_ref_avg_pool2d_backward(const nerve_pool2d_geometry *p, const nerve_real *dy,
+nerve_status nerve_ref_avg_pool2d_backward(const nerve_kernel_ctx *ctx, const nerve_pool2d_geometry *p, const nerve_real *dy,
                                    nerve_real *dx)
 {
     for (int64_t plane = 0; plane < p->planes; plane++)
@@ -90,4 +93,5 @@ void nerve_ref_avg_pool2d_backward(const nerve_pool2d_geometry *p, const nerve_r
                         *d = (nerve_real)(*d + share);
                     }
             }
+    return NERVE_OK;
 }

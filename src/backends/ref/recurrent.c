@@ -2,7 +2,7 @@
  * and one step at a time: every pre-activation is its own dot products in
  * double, backpropagation through time walks the steps back, and the
  * weights' gradients are summed over all steps at the end, one entry at a
- * time. Same tensors as backend.h's nerve_recurrent_sequence: forward
+ * time. Same tensors as kernels.h's nerve_recurrent_sequence: forward
  * leaves the gates' activations (rnn: x W_ih^T) in gates, backward
  * overwrites them with the input side's pre-activation gradients. */
 #include <string.h>
@@ -21,11 +21,13 @@ static double sigmoid(double x) { return 1 / (1 + exp(-x)); }
 /* Workspace: dh and dc [H], the step's hidden-side gate gradients [G H],
  * and for a GRU the hidden side's n block of every step [N, T, H] (the
  * input side's times r; r itself is overwritten by then). */
-int64_t nerve_ref_recurrent_workspace(nerve_recurrent_cell cell, int64_t batch, int64_t steps,
-                                      int64_t features, int64_t hidden)
+nerve_status nerve_ref_recurrent_workspace(const nerve_kernel_ctx *ctx, nerve_recurrent_cell cell,
+                                           int64_t batch, int64_t steps, int64_t features,
+                                           int64_t hidden, int64_t *size)
 {
-    return 2 * hidden + nerve_recurrent_gate_count(cell) * hidden +
-           (cell == NERVE_CELL_GRU ? batch * steps * hidden : 0);
+    *size = 2 * hidden + nerve_recurrent_gate_count(cell) * hidden +
+            (cell == NERVE_CELL_GRU ? batch * steps * hidden : 0);
+    return NERVE_OK;
 }
 
 /* Step k of the run is time t; the previous step's time, for k > 0. */
@@ -89,10 +91,11 @@ static void forward_step(const nerve_recurrent_sequence *s, int64_t n, int64_t k
 #undef HS
 }
 
-void nerve_ref_recurrent_forward(const nerve_recurrent_sequence *s)
+nerve_status nerve_ref_recurrent_forward(const nerve_kernel_ctx *ctx, const nerve_recurrent_sequence *s)
 {
     for (int64_t n = 0; n < s->batch; n++)
         for (int64_t k = 0; k < s->steps; k++) forward_step(s, n, k);
+    return NERVE_OK;
 }
 
 /* One step back: dh (and dc) hold the gradient reaching the step's output
@@ -144,7 +147,7 @@ static void backward_step(const nerve_recurrent_sequence *s, int64_t n, int64_t 
     }
 }
 
-void nerve_ref_recurrent_backward(const nerve_recurrent_sequence *s)
+nerve_status nerve_ref_recurrent_backward(const nerve_kernel_ctx *ctx, const nerve_recurrent_sequence *s)
 {
     const int64_t N = s->batch, T = s->steps, F = s->features, H = s->hidden;
     const int64_t GH = nerve_recurrent_gate_count(s->cell) * H;
@@ -191,4 +194,5 @@ void nerve_ref_recurrent_backward(const nerve_recurrent_sequence *s)
     }
 #undef D_INPUT
 #undef D_HIDDEN
+    return NERVE_OK;
 }

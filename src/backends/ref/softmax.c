@@ -16,7 +16,7 @@ static double line_log_normaliser(const nerve_real *x, int64_t o, int64_t i, int
     return log(sum);
 }
 
-void nerve_ref_softmax(const nerve_real *x, nerve_real *y, int64_t outer, int64_t len,
+nerve_status nerve_ref_softmax(const nerve_kernel_ctx *ctx, const nerve_real *x, nerve_real *y, int64_t outer, int64_t len,
                        int64_t inner)
 {
     for (int64_t o = 0; o < outer; o++)
@@ -24,9 +24,10 @@ void nerve_ref_softmax(const nerve_real *x, nerve_real *y, int64_t outer, int64_
             double m, log_sum = line_log_normaliser(x, o, i, len, inner, &m);
             for (int64_t c = 0; c < len; c++) LINE(y, c) = (nerve_real)exp(LINE(x, c) - m - log_sum);
         }
+    return NERVE_OK;
 }
 
-void nerve_ref_softmax_backward(const nerve_real *y, const nerve_real *dy, nerve_real *dx,
+nerve_status nerve_ref_softmax_backward(const nerve_kernel_ctx *ctx, const nerve_real *y, const nerve_real *dy, nerve_real *dx,
                                 int64_t outer, int64_t len, int64_t inner)
 {
     for (int64_t o = 0; o < outer; o++)
@@ -36,9 +37,10 @@ void nerve_ref_softmax_backward(const nerve_real *y, const nerve_real *dy, nerve
             for (int64_t c = 0; c < len; c++)
                 LINE(dx, c) = (nerve_real)(LINE(dx, c) + LINE(y, c) * (LINE(dy, c) - dot));
         }
+    return NERVE_OK;
 }
 
-void nerve_ref_log_softmax(const nerve_real *x, nerve_real *y, int64_t outer, int64_t len,
+nerve_status nerve_ref_log_softmax(const nerve_kernel_ctx *ctx, const nerve_real *x, nerve_real *y, int64_t outer, int64_t len,
                            int64_t inner)
 {
     for (int64_t o = 0; o < outer; o++)
@@ -46,9 +48,10 @@ void nerve_ref_log_softmax(const nerve_real *x, nerve_real *y, int64_t outer, in
             double m, log_sum = line_log_normaliser(x, o, i, len, inner, &m);
             for (int64_t c = 0; c < len; c++) LINE(y, c) = (nerve_real)((LINE(x, c) - m) - log_sum);
         }
+    return NERVE_OK;
 }
 
-void nerve_ref_log_softmax_backward(const nerve_real *y, const nerve_real *dy, nerve_real *dx,
+nerve_status nerve_ref_log_softmax_backward(const nerve_kernel_ctx *ctx, const nerve_real *y, const nerve_real *dy, nerve_real *dx,
                                     int64_t outer, int64_t len, int64_t inner)
 {
     for (int64_t o = 0; o < outer; o++)
@@ -58,6 +61,7 @@ void nerve_ref_log_softmax_backward(const nerve_real *y, const nerve_real *dy, n
             for (int64_t c = 0; c < len; c++)
                 LINE(dx, c) = (nerve_real)(LINE(dx, c) + LINE(dy, c) - exp(LINE(y, c)) * sum);
         }
+    return NERVE_OK;
 }
 
 double nerve_ref_log_normaliser(const nerve_real *x, double temperature, nerve_real *y,

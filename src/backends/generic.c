@@ -1,0 +1,85 @@
+/* The generic composites, each on top of the core kernels of ctx's table,
+ * so that they run on any device. A backend that writes its own version of
+ * one does so for speed; these are the definition. */
+#include "backends/generic.h"
+
+/* A stride of 0 repeats the row. */
+nerve_status nerve_generic_fill_rows(const nerve_kernel_ctx *ctx, nerve_real *y,
+                                     const nerve_real *row, int64_t rows, int64_t cols)
+{
+    return NERVE_KERNEL(ctx, copy_block, rows, cols, row, 0, y, cols);
+}
+
+/* dy as [rows, cols, 1]: each column is a channel of one element per row. */
+nerve_status nerve_generic_sum_rows(const nerve_kernel_ctx *ctx, const nerve_real *dy,
+                                    nerve_real *db, int64_t rows, int64_t cols)
+{
+    return NERVE_KERNEL(ctx, sum_channels, dy, db, rows, cols, 1);
+}
+
+/* Each row as a 1 x size plane pooled by one window covering it. */
+static nerve_pool2d_geometry whole_row_window(int64_t rows, int64_t size)
+{
+    return (nerve_pool2d_geometry){.planes = rows,
+                                   .in_h = 1,
+                                   .in_w = size,
+                                   .out_h = 1,
+                                   .out_w = 1,
+                                   .kernel_h = 1,
+                                   .kernel_w = size,
+                                   .stride_h = 1,
+                                   .stride_w = size,
+                                   .dilation_h = 1,
+                                   .dilation_w = 1,
+                                   .count_include_pad = true};
+}
+
+nerve_status nerve_generic_mean_rows(const nerve_kernel_ctx *ctx, const nerve_real *x,
+                                     nerve_real *y, int64_t rows, int64_t size)
+{
+    nerve_pool2d_geometry p = whole_row_window(rows, size);
+    return NERVE_KERNEL(ctx, avg_pool2d_forward, &p, x, y);
+}
+
+nerve_status nerve_generic_mean_rows_backward(const nerve_kernel_ctx *ctx, const nerve_real *dy,
+                                              nerve_real *dx, int64_t rows, int64_t size)
+{
+    nerve_pool2d_geometry p = whole_row_window(rows, size);
+    return NERVE_KERNEL(ctx, avg_pool2d_backward, &p, dy, dx);
+}
+
+nerve_status nerve_generic_add_forward(const nerve_kernel_ctx *ctx, const nerve_real *const *x,
+                                       int count, nerve_real *y, int64_t n)
+{
+    if (count < 1) return ctx->device->set(ctx, y, 0, (size_t)n * sizeof *y);
+    NERVE_TRY(NERVE_KERNEL(ctx, copy_block, 1, n, x[0], n, y, n));
+    for (int k = 1; k < count; k++) NERVE_TRY(NERVE_KERNEL(ctx, add_block, 1, n, x[k], n, y, n));
+    return NERVE_OK;
+}
+
+/* Each group as a 1 x pieces plane under one window: max pooling's argmax
+ * within the plane is then the index within the run. */
+nerve_status nerve_generic_maxout_forward(const nerve_kernel_ctx *ctx, const nerve_real *x,
+                                          nerve_real *y, nerve_real *argmax, int64_t groups,
+                                          int64_t pieces)
+{
+    nerve_pool2d_geometry p = whole_row_window(groups, pieces);
+    return NERVE_KERNEL(ctx, max_pool2d_forward, &p, x, y, argmax);
+}
+
+nerve_status nerve_generic_maxout_backward(const nerve_kernel_ctx *ctx, const nerve_real *argmax,
+                                           const nerve_real *dy, nerve_real *dx, int64_t groups,
+                                           int64_t pieces)
+{
+    nerve_pool2d_geometry p = whole_row_window(groups, pieces);
+    return NERVE_KERNEL(ctx, max_pool2d_backward, &p, argmax, dy, dx);
+}
+
+/* A backend's convolution kernels that want scratch say so themselves. */
+nerve_status nerve_generic_conv_workspace(const nerve_kernel_ctx *ctx,
+                                          const nerve_conv_geometry *geo, int64_t batch,
+                                          int64_t *size)
+{
+    *size = 0;
+    return NERVE_OK;
+}

@@ -1,0 +1,16 @@
+/* The devices built in, chosen by name: "cpu" (oneDNN and OpenMP) and
+ * "ref" (src/backends/ref, the portable reference). The public API calls
+ * them backends (nerve_backend_name). */
+#ifndef NERVE_REGISTRY_H
+#define NERVE_REGISTRY_H
+
+#include "backends/device.h"
+
+const nerve_device *nerve_device_ref(void);
+/* The device called name, or NULL. */
+const nerve_device *nerve_device_find(const char *name);
+/* The same, or an error "<where>: unknown backend 'x' (available: cpu, ref)". */
+nerve_status nerve_device_lookup(const char *name, const char *where, const nerve_device **out,
+                                 nerve_error *err);
+
+#endif
