@@ -1,0 +1,154 @@
+/* Whole-model backend parity: 100 training steps of an MLP, a CNN with
+ * batch normalisation, dropout, channel dropout and augmentation, and an
+ * LSTM give the same loss at every step on every backend as on the
+ * reference backend (relative 1e-4). The kernels are checked one by one in
+ * test_backend_ops.c; this checks that a graph, its optimizer and its
+ * random masks behave the same whatever runs the numbers. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test_support.h"
+
+#define STEPS 100
+#define SAMPLES 96
+#define BATCH 16
+#define TOLERANCE 1e-4
+
+static const char *const mlp_cfg =
+    "[net]\ninput = 12\nbatch = 16\nepochs = 100\nseed = 3\n"
+    "[optimizer]\ntype = adam\nlr = 0.01\n"
+    "[dense]\nunits = 24\nactivation = tanh\n"
+    "[dense]\nunits = 16\nactivation = relu\n"
+    "[dense]\nunits = 3\n";
+
+static const char *const cnn_cfg =
+    "[net]\ninput = 1x8x8\nbatch = 16\nepochs = 100\nseed = 5\n"
+    "[augment]\nflip = 0.5\ncrop_padding = 1\nbrightness = 0.2\n"
+    "[optimizer]\nlr = 0.05\nmomentum = 0.9\n"
+    "[conv2d]\nfilters = 4\nkernel = 3\npadding = same\nbias = 0\n"
+    "[batchnorm]\nactivation = relu\n"
+    "[maxpool2d]\nkernel = 2\n"
+    "[dropout2d]\np = 0.2\n"
+    "[dense]\nunits = 12\n"
+    "[batchnorm]\nactivation = relu\n"
+    "[dropout]\np = 0.3\n"
+    "[dense]\nunits = 3\n";
+
+static const char *const lstm_cfg =
+    "[net]\ninput = 6x2\nbatch = 16\nepochs = 100\nseed = 7\n"
+    "[optimizer]\ntype = adam\nlr = 0.01\nclip_norm = 1\n"
+    "[lstm]\nhidden = 8\nreturn = last\n"
+    "[dense]\nunits = 3\n";
+
+/* Three classes of samples of `size` values (shaped `shape`): noise around a
+ * class pattern, the same for every backend. */
+static nerve_dataset synthetic(nerve_shape shape)
+{
+    nerve_rng rng;
+    nerve_rng_seed(&rng, 11);
+    nerve_dataset ds = {.count = SAMPLES, .sample_shape = shape, .target_size = 1,
+                        .num_classes = 3};
+    ds.sample_size = nerve_shape_numel(&shape);
+    ds.inputs = malloc((size_t)(SAMPLES * ds.sample_size) * sizeof(float));
+    ds.targets = malloc(SAMPLES * sizeof(float));
+    for (int i = 0; i < SAMPLES; i++) {
+        int label = i % 3;
+        for (int64_t k = 0; k < ds.sample_size; k++)
+            ds.inputs[i * ds.sample_size + k] =
+                (float)(0.5 * nerve_rng_uniform(&rng) + (k % 3 == label ? 0.8 : 0.0));
+        ds.targets[i] = (float)label;
+    }
+    return ds;
+}
+
+/* The loss of every step, from the trainer's running mean over the epoch
+ * (every batch is BATCH samples: SAMPLES is a multiple). */
+typedef struct step_losses {
+    double loss[STEPS + 1];
+    double previous_mean;
+} step_losses;
+
+static void record_step(const nerve_progress *p, void *user)
+{
+    step_losses *s = user;
+    double before = p->step > 1 ? s->previous_mean * (double)(p->step - 1) : 0;
+    if (p->global_step <= STEPS) s->loss[p->global_step] = p->loss * (double)p->step - before;
+    s->previous_mean = p->loss;
+}
+
+static void train_on(const char *cfg, const char *name, const char *backend,
+                     nerve_shape shape, step_losses *out)
+{
+    char path[64], setting[64];
+    snprintf(path, sizeof path, "%s.cfg", name);
+    const char *file = test_tmppath(path);
+    test_write_file(file, cfg, strlen(cfg));
+    snprintf(setting, sizeof setting, "net.backend=%s", backend);
+    const char *overrides[] = {setting, NULL};
+    nerve_model *m;
+    nerve_error err = {0};
+    test_require_ok(nerve_model_load(file, overrides, &m, &err), &err);
+    assert_string_equal(nerve_graph_backend(nerve_model_graph(m)), backend);
+    nerve_dataset ds = synthetic(shape);
+    nerve_train_options o = nerve_train_options_from(m);
+    o.max_steps = STEPS;
+    o.on_progress = record_step;
+    o.user = out;
+    memset(out, 0, sizeof *out);
+    test_require_ok(nerve_train(m, &ds, NULL, &o, &err), &err);
+    nerve_dataset_free(&ds);
+    nerve_model_free(m);
+}
+
+/* Every backend's losses against the reference's, step by step. */
+static void check_model(const char *cfg, const char *name, nerve_shape shape)
+{
+    step_losses *reference = malloc(sizeof *reference), *other = malloc(sizeof *other);
+    train_on(cfg, name, "ref", shape, reference);
+    assert_true(reference->loss[STEPS] < reference->loss[1]); /* it learns */
+    for (int b = 0; b < nerve_backend_count(); b++) {
+        const char *backend = nerve_backend_name(b);
+        if (strcmp(backend, "ref") == 0) continue;
+        train_on(cfg, name, backend, shape, other);
+        double worst = 0;
+        for (int step = 1; step <= STEPS; step++) {
+            double want = reference->loss[step], got = other->loss[step];
+            double relative = fabs(got - want) / fmax(fabs(want), 1e-3);
+            if (relative > worst) worst = relative;
+            if (!(relative <= TOLERANCE))
+                fail_msg("%s on %s, step %d: loss %.9g, ref %.9g (relative %.2g)", name,
+                         backend, step, got, want, relative);
+        }
+        printf("%s: %d steps on %s, largest relative difference from ref %.2g\n", name, STEPS,
+               backend, worst);
+    }
+    free(reference);
+    free(other);
+}
+
+static void test_mlp_trains_alike_on_every_backend(void **state)
+{
+    check_model(mlp_cfg, "mlp", nerve_shape_1d(12));
+}
+
+static void test_bn_cnn_with_dropout_and_augmentation_trains_alike(void **state)
+{
+    check_model(cnn_cfg, "cnn", (nerve_shape){3, {1, 8, 8}});
+}
+
+static void test_lstm_trains_alike_on_every_backend(void **state)
+{
+    check_model(lstm_cfg, "lstm", (nerve_shape){2, {6, 2}});
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_mlp_trains_alike_on_every_backend),
+        cmocka_unit_test(test_bn_cnn_with_dropout_and_augmentation_trains_alike),
+        cmocka_unit_test(test_lstm_trains_alike_on_every_backend),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
