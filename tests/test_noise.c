@@ -101,7 +101,8 @@ static void test_uniform_values_have_the_uniform_moments(void **state)
 static void test_the_thread_count_does_not_change_the_mask(void **state)
 {
     const int64_t count = (int64_t)MASK_SAMPLES * MASK_VALUES;
-    nerve_real *one = malloc((size_t)count * sizeof *one), *two = malloc((size_t)count * sizeof *two);
+    nerve_real *one = malloc((size_t)count * sizeof *one);
+    nerve_real *two = malloc((size_t)count * sizeof *two);
     nerve_noise_at at = {5, 1, 0, 2};
     int saved = nerve_get_threads();
     nerve_set_threads(1);
@@ -194,7 +195,8 @@ static void test_two_nodes_draw_different_masks(void **state)
 {
     noisy_graph n = build_noisy(1);
     run_noisy(&n, 0, 0, 8);
-    assert_memory_not_equal(nerve_node_value(n.g, n.dropout), nerve_node_value(n.g, n.dropout_again),
+    assert_memory_not_equal(nerve_node_value(n.g, n.dropout),
+                            nerve_node_value(n.g, n.dropout_again),
                             8 * SAMPLE_SIZE * sizeof(nerve_real));
     nerve_graph_free(n.g);
 }
@@ -227,7 +229,8 @@ static void test_halves_of_a_batch_give_the_whole_batchs_gradient(void **state)
         nerve_graph_zero_grad(g);
         for (int64_t first = 0; first < 8; first += rows) {
             test_require_ok(nerve_graph_set_batch(g, rows, &err), &err);
-            memcpy(nerve_node_value(g, x), inputs + first * 6, (size_t)(rows * 6) * sizeof(nerve_real));
+            memcpy(nerve_node_value(g, x), inputs + first * 6,
+                   (size_t)(rows * 6) * sizeof(nerve_real));
             memset(nerve_node_value(g, target), 0, (size_t)(rows * 20) * sizeof(nerve_real));
             nerve_graph_set_position(g, 7, 16 + first);
             nerve_graph_forward(g, loss);
