@@ -55,7 +55,7 @@ static double slope_at(rrelu_graph *r, int64_t i)
 static void test_training_slopes_are_uniform_in_lower_upper(void **state)
 {
     rrelu_graph *r = *state;
-    nerve_graph_forward(r->g, r->y);
+    assert_int_equal(nerve_graph_forward(r->g, r->y, NULL), NERVE_OK);
     double sum = 0, sum_squares = 0;
     int64_t negatives = 0;
     for (int64_t i = 0; i < COUNT; i++) {
@@ -82,12 +82,12 @@ static void test_training_draws_afresh_and_a_seed_reproduces(void **state)
     rrelu_graph *r = *state;
     static nerve_real first[COUNT];
     nerve_rng_seed(nerve_graph_rng(r->g), 7);
-    nerve_graph_forward(r->g, r->y);
+    assert_int_equal(nerve_graph_forward(r->g, r->y, NULL), NERVE_OK);
     memcpy(first, nerve_node_value(r->g, r->y), sizeof first);
-    nerve_graph_forward(r->g, r->y);
+    assert_int_equal(nerve_graph_forward(r->g, r->y, NULL), NERVE_OK);
     assert_true(memcmp(first, nerve_node_value(r->g, r->y), sizeof first) != 0);
     nerve_rng_seed(nerve_graph_rng(r->g), 7);
-    nerve_graph_forward(r->g, r->y);
+    assert_int_equal(nerve_graph_forward(r->g, r->y, NULL), NERVE_OK);
     assert_memory_equal(first, nerve_node_value(r->g, r->y), sizeof first);
 }
 
@@ -96,8 +96,8 @@ static void test_training_backward_uses_the_forward_slopes(void **state)
 {
     rrelu_graph *r = *state;
     nerve_graph_zero_grad(r->g);
-    nerve_graph_forward(r->g, r->loss);
-    nerve_graph_backward(r->g, r->loss);
+    assert_int_equal(nerve_graph_forward(r->g, r->loss, NULL), NERVE_OK);
+    assert_int_equal(nerve_graph_backward(r->g, r->loss, NULL), NERVE_OK);
     const nerve_real *y = nerve_node_value(r->g, r->y), *dx = nerve_node_grad(r->g, r->x);
     for (int64_t i = 0; i < COUNT; i++) {
         double expected = slope_at(r, i) * 2 * y[i] / COUNT;
@@ -111,11 +111,11 @@ static void test_eval_slope_is_the_mean_every_run_without_draws(void **state)
     static nerve_real first[COUNT];
     nerve_graph_set_training(r->g, false);
     nerve_rng before = *nerve_graph_rng(r->g);
-    nerve_graph_forward(r->g, r->y);
+    assert_int_equal(nerve_graph_forward(r->g, r->y, NULL), NERVE_OK);
     memcpy(first, nerve_node_value(r->g, r->y), sizeof first);
     for (int64_t i = 0; i < COUNT; i++)
         if (i % COLS != 0) assert_true(fabs(slope_at(r, i) - (LOWER + UPPER) / 2) < 1e-6);
-    nerve_graph_forward(r->g, r->y);
+    assert_int_equal(nerve_graph_forward(r->g, r->y, NULL), NERVE_OK);
     assert_memory_equal(first, nerve_node_value(r->g, r->y), sizeof first);
     assert_memory_equal(&before, nerve_graph_rng(r->g), sizeof before);
 }

@@ -452,20 +452,34 @@ static void mark_needed(nerve_graph *g, nerve_node target)
     }
 }
 
-void nerve_graph_forward(nerve_graph *g, nerve_node target)
+/* A failed op's status, its message prefixed with the op and the node. */
+static nerve_status op_failed(nerve_graph *g, const nerve_node_data *n, const char *pass,
+                              nerve_status status, nerve_error *err)
+{
+    return nerve_error_set(err, status, "%s '%s' (%s): %s", n->op->name, n->name, pass,
+                           g->error.message);
+}
+
+nerve_status nerve_graph_forward(nerve_graph *g, nerve_node target, nerve_error *err)
 {
     if (!valid_node(g, target)) target = g->node_count - 1;
+    if (!g->arena)
+        return nerve_error_set(err, NERVE_ERR_INVALID, "forward: the graph is not planned");
     mark_needed(g, target);
     for (int i = 0; i <= target; i++) {
         nerve_node_data *n = &g->nodes[i];
-        if (n->kind == NERVE_NODE_OP && g->needed[i]) (void)n->op->forward(g, n);
+        if (n->kind != NERVE_NODE_OP || !g->needed[i]) continue;
+        nerve_status st = n->op->forward(g, n);
+        if (st != NERVE_OK) return op_failed(g, n, "forward", st, err);
     }
+    return NERVE_OK;
 }
 
 /* Seeds node's gradient with upstream (all ones when NULL) and runs the ops
  * it depends on in reverse; each op adds into its inputs' gradients, so the
  * gradients of ops and gradient-taking inputs are zeroed first. */
-static void backward_seeded(nerve_graph *g, nerve_node node, const nerve_real *upstream)
+static nerve_status backward_seeded(nerve_graph *g, nerve_node node, const nerve_real *upstream,
+                                    nerve_error *err)
 {
     nerve_node_data *l = &g->nodes[node];
     mark_needed(g, node);
@@ -473,27 +487,37 @@ static void backward_seeded(nerve_graph *g, nerve_node node, const nerve_real *u
         nerve_node_data *n = &g->nodes[i];
         bool owns_grad = n->kind == NERVE_NODE_INPUT ||
                          (n->kind == NERVE_NODE_OP && !n->op->aliases_input);
-        if (owns_grad && n->needs_grad && g->needed[i])
-            (void)nerve_graph_zero(g, n->grad, nerve_shape_numel(&n->shape));
+        if (owns_grad && n->needs_grad && g->needed[i]) {
+            nerve_status st = nerve_graph_zero(g, n->grad, nerve_shape_numel(&n->shape));
+            if (st != NERVE_OK) return nerve_graph_pass_error(g, st, err);
+        }
     }
     int64_t m = nerve_shape_numel(&l->shape);
+    nerve_status st;
     if (upstream) {
-        (void)g->device->upload(&g->ctx, l->grad, upstream, (size_t)m * sizeof *l->grad);
+        st = nerve_graph_upload(g, l->grad, upstream, m);
     } else { /* one 1 uploaded, then repeated by a copy with a row stride of 0 */
         const nerve_real one = 1;
-        (void)g->device->upload(&g->ctx, l->grad, &one, sizeof one);
-        if (m > 1) (void)NERVE_RUN(g, copy_block, m - 1, 1, l->grad, 0, l->grad + 1, 1);
+        st = nerve_graph_upload(g, l->grad, &one, 1);
+        if (st == NERVE_OK && m > 1)
+            st = NERVE_RUN(g, copy_block, m - 1, 1, l->grad, 0, l->grad + 1, 1);
     }
+    if (st != NERVE_OK) return nerve_graph_pass_error(g, st, err);
     for (int i = node; i >= 0; i--) {
         nerve_node_data *n = &g->nodes[i];
-        if (n->kind == NERVE_NODE_OP && n->needs_grad && g->needed[i]) (void)n->op->backward(g, n);
+        if (n->kind != NERVE_NODE_OP || !n->needs_grad || !g->needed[i]) continue;
+        st = n->op->backward(g, n);
+        if (st != NERVE_OK) return op_failed(g, n, "backward", st, err);
     }
+    return NERVE_OK;
 }
 
-void nerve_graph_backward(nerve_graph *g, nerve_node loss)
+nerve_status nerve_graph_backward(nerve_graph *g, nerve_node loss, nerve_error *err)
 {
-    if (!valid_node(g, loss) || !g->nodes[loss].grad) return;
-    backward_seeded(g, loss, NULL);
+    if (!valid_node(g, loss))
+        return nerve_error_set(err, NERVE_ERR_INVALID, "backward: no node %d", loss);
+    if (!g->nodes[loss].grad) return NERVE_OK; /* nothing trainable feeds it */
+    return backward_seeded(g, loss, NULL, err);
 }
 
 nerve_status nerve_graph_backward_from(nerve_graph *g, nerve_node node, const nerve_real *upstream,
@@ -507,8 +531,7 @@ nerve_status nerve_graph_backward_from(nerve_graph *g, nerve_node node, const ne
                                "backward_from '%s': no trainable parameter or gradient-taking "
                                "input feeds it (or the graph is not planned)",
                                g->nodes[node].name);
-    backward_seeded(g, node, upstream);
-    return NERVE_OK;
+    return backward_seeded(g, node, upstream, err);
 }
 
 void nerve_graph_zero_grad(nerve_graph *g)
@@ -546,6 +569,45 @@ nerve_shape nerve_node_shape(const nerve_graph *g, nerve_node n)
 nerve_real *nerve_node_value(nerve_graph *g, nerve_node n)
 {
     return valid_node(g, n) ? g->nodes[n].value : NULL;
+}
+
+/* Node n's value if count values of it can be copied; NULL with err set otherwise. */
+static nerve_real *copyable_value(nerve_graph *g, nerve_node n, int64_t count, const char *what,
+                                  nerve_error *err)
+{
+    if (!valid_node(g, n)) {
+        nerve_error_set(err, NERVE_ERR_INVALID, "%s: no node %d", what, n);
+        return NULL;
+    }
+    const nerve_node_data *d = &g->nodes[n];
+    int64_t numel = nerve_shape_numel(&d->shape);
+    if (!d->value) {
+        nerve_error_set(err, NERVE_ERR_INVALID, "%s '%s': the graph is not planned", what,
+                        d->name);
+        return NULL;
+    }
+    if (count < 0 || count > numel) {
+        nerve_error_set(err, NERVE_ERR_INVALID, "%s '%s': %lld values asked, it has %lld", what,
+                        d->name, (long long)count, (long long)numel);
+        return NULL;
+    }
+    return d->value;
+}
+
+nerve_status nerve_node_read(nerve_graph *g, nerve_node n, nerve_real *values, int64_t count,
+                             nerve_error *err)
+{
+    const nerve_real *value = copyable_value(g, n, count, "node_read", err);
+    if (!value) return NERVE_ERR_INVALID;
+    return nerve_graph_pass_error(g, nerve_graph_download(g, values, value, count), err);
+}
+
+nerve_status nerve_node_write(nerve_graph *g, nerve_node n, const nerve_real *values,
+                              int64_t count, nerve_error *err)
+{
+    nerve_real *value = copyable_value(g, n, count, "node_write", err);
+    if (!value) return NERVE_ERR_INVALID;
+    return nerve_graph_pass_error(g, nerve_graph_upload(g, value, values, count), err);
 }
 
 nerve_real *nerve_node_grad(nerve_graph *g, nerve_node n)
