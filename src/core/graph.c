@@ -25,13 +25,13 @@ nerve_graph *nerve_graph_new(void)
 void nerve_graph_free(nerve_graph *g)
 {
     if (!g) return;
-    for (int i = 0; i < g->node_count; i++) free(g->nodes[i].constants);
+    for (int i = 0; i < g->node_count; i++)
+        if (g->nodes[i].constants) g->device->release(&g->ctx, g->nodes[i].constants);
     free(g->nodes);
     free(g->needed);
-    free(g->params);
-    free(g->param_grads);
-    free(g->trainable);
-    if (g->arena) g->device->release(&g->ctx, g->arena);
+    void *device_buffers[] = {g->params, g->param_grads, g->trainable, g->arena};
+    for (size_t k = 0; k < sizeof device_buffers / sizeof device_buffers[0]; k++)
+        if (device_buffers[k]) g->device->release(&g->ctx, device_buffers[k]);
     free(g);
 }
 
@@ -164,20 +164,33 @@ static void refresh_param_pointers(nerve_graph *g)
     }
 }
 
+/* *buffer, `kept` bytes of it, moved into a new device buffer of `bytes`
+ * whose rest is `fill`. */
+static bool grow_buffer(nerve_graph *g, void **buffer, size_t kept, size_t bytes, int fill)
+{
+    void *grown;
+    if (g->device->allocate(&g->ctx, bytes, &grown) != NERVE_OK) return false;
+    if ((kept && g->device->copy(&g->ctx, grown, *buffer, kept) != NERVE_OK) ||
+        g->device->set(&g->ctx, (char *)grown + kept, fill, bytes - kept) != NERVE_OK) {
+        g->device->release(&g->ctx, grown);
+        return false;
+    }
+    if (*buffer) g->device->release(&g->ctx, *buffer);
+    *buffer = grown;
+    return true;
+}
+
+/* The flat buffers (values 0, gradients 0, trainable 1 for the new ones)
+ * come from the device, and grow by a copy: parameters are declared while a
+ * graph is built, never while it runs. */
 static bool grow_params(nerve_graph *g, size_t count)
 {
-    size_t total = g->param_count + count;
-    nerve_real *params = realloc(g->params, total * sizeof *params + 1);
-    if (params) g->params = params;
-    nerve_real *grads = realloc(g->param_grads, total * sizeof *grads + 1);
-    if (grads) g->param_grads = grads;
-    unsigned char *mask = realloc(g->trainable, total + 1);
-    if (mask) g->trainable = mask;
-    if (!params || !grads || !mask) return false;
-    memset(g->params + g->param_count, 0, count * sizeof *params);
-    memset(g->param_grads + g->param_count, 0, count * sizeof *grads);
-    memset(g->trainable + g->param_count, 1, count);
-    return true;
+    size_t old = g->param_count, total = old + count;
+    return grow_buffer(g, (void **)&g->params, old * sizeof *g->params,
+                       total * sizeof *g->params, 0) &&
+           grow_buffer(g, (void **)&g->param_grads, old * sizeof *g->param_grads,
+                       total * sizeof *g->param_grads, 0) &&
+           grow_buffer(g, (void **)&g->trainable, old, total, 1);
 }
 
 /* A graph's parameters, all together, must fit under this: far beyond any
@@ -312,10 +325,19 @@ nerve_status nerve_graph_set_constants(nerve_graph *g, nerve_node n, const float
 {
     if (!valid_node(g, n) || count < 1)
         return nerve_error_set(err, NERVE_ERR_INVALID, "constants: bad node or count");
-    nerve_real *copy = malloc((size_t)count * sizeof *copy);
-    if (!copy) return nerve_error_set(err, NERVE_ERR_NOMEM, "out of memory for constants");
-    for (int64_t i = 0; i < count; i++) copy[i] = values[i];
-    free(g->nodes[n].constants);
+    /* Converted on the host, then uploaded: the kernels read them. */
+    nerve_real *host = malloc((size_t)count * sizeof *host);
+    if (!host) return nerve_error_set(err, NERVE_ERR_NOMEM, "out of memory for constants");
+    for (int64_t i = 0; i < count; i++) host[i] = values[i];
+    void *copy = NULL;
+    nerve_status st = g->device->allocate(&g->ctx, (size_t)count * sizeof *host, &copy);
+    if (st == NERVE_OK) st = nerve_graph_upload(g, copy, host, count);
+    free(host);
+    if (st != NERVE_OK) {
+        if (copy) g->device->release(&g->ctx, copy);
+        return nerve_graph_pass_error(g, st, err);
+    }
+    if (g->nodes[n].constants) g->device->release(&g->ctx, g->nodes[n].constants);
     g->nodes[n].constants = copy;
     g->nodes[n].constant_count = count;
     return NERVE_OK;
@@ -536,7 +558,7 @@ nerve_status nerve_graph_backward_from(nerve_graph *g, nerve_node node, const ne
 
 void nerve_graph_zero_grad(nerve_graph *g)
 {
-    memset(g->param_grads, 0, g->param_count * sizeof *g->param_grads);
+    (void)nerve_graph_zero(g, g->param_grads, (int64_t)g->param_count);
 }
 
 int nerve_graph_node_count(const nerve_graph *g) { return g->node_count; }
@@ -625,8 +647,8 @@ bool nerve_node_is_param(const nerve_graph *g, nerve_node n)
 static void mark_frozen(nerve_graph *g, nerve_node_data *d, bool frozen)
 {
     d->frozen = frozen;
-    memset(g->trainable + d->param_offset, frozen ? 0 : 1,
-           (size_t)nerve_shape_numel(&d->shape));
+    (void)g->device->set(&g->ctx, g->trainable + d->param_offset, frozen ? 0 : 1,
+                         (size_t)nerve_shape_numel(&d->shape));
 }
 
 void nerve_node_set_frozen(nerve_graph *g, nerve_node n, bool frozen)
