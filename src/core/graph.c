@@ -18,7 +18,6 @@ nerve_graph *nerve_graph_new(void)
     g->ctx = (nerve_kernel_ctx){.device = g->device, .kernels = &g->kernels, .err = &g->error};
     g->batch = 1;
     g->training = true;
-    nerve_rng_seed(&g->rng, 0);
     return g;
 }
 
@@ -43,6 +42,13 @@ nerve_status nerve_graph_zero(nerve_graph *g, nerve_real *x, int64_t n)
 nerve_status nerve_graph_copy(nerve_graph *g, nerve_real *dst, const nerve_real *src, int64_t n)
 {
     return g->device->copy(&g->ctx, dst, src, (size_t)n * sizeof *dst);
+}
+
+nerve_status nerve_graph_fill(nerve_graph *g, nerve_real *x, int64_t n, nerve_real value)
+{
+    if (n < 1) return NERVE_OK;
+    NERVE_TRY(nerve_graph_upload(g, x, &value, 1));
+    return n > 1 ? NERVE_RUN(g, copy_block, n - 1, 1, x, 0, x + 1, 1) : NERVE_OK;
 }
 
 nerve_status nerve_graph_download(nerve_graph *g, nerve_real *host, const nerve_real *device,
@@ -460,7 +466,13 @@ void nerve_graph_reset_state(nerve_graph *g)
     }
 }
 bool nerve_graph_training(const nerve_graph *g) { return g->training; }
-nerve_rng *nerve_graph_rng(nerve_graph *g) { return &g->rng; }
+void nerve_graph_set_seed(nerve_graph *g, uint64_t seed) { g->noise_seed = seed; }
+
+void nerve_graph_set_position(nerve_graph *g, int64_t step, int64_t first_sample)
+{
+    g->noise_step = step;
+    g->noise_first_sample = first_sample;
+}
 
 /* Marks target and everything it depends on. */
 static void mark_needed(nerve_graph *g, nerve_node target)
@@ -516,14 +528,10 @@ static nerve_status backward_seeded(nerve_graph *g, nerve_node node, const nerve
     }
     int64_t m = nerve_shape_numel(&l->shape);
     nerve_status st;
-    if (upstream) {
+    if (upstream)
         st = nerve_graph_upload(g, l->grad, upstream, m);
-    } else { /* one 1 uploaded, then repeated by a copy with a row stride of 0 */
-        const nerve_real one = 1;
-        st = nerve_graph_upload(g, l->grad, &one, 1);
-        if (st == NERVE_OK && m > 1)
-            st = NERVE_RUN(g, copy_block, m - 1, 1, l->grad, 0, l->grad + 1, 1);
-    }
+    else
+        st = nerve_graph_fill(g, l->grad, m, 1);
     if (st != NERVE_OK) return nerve_graph_pass_error(g, st, err);
     for (int i = node; i >= 0; i--) {
         nerve_node_data *n = &g->nodes[i];
