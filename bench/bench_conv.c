@@ -64,8 +64,9 @@ static double time_conv(int64_t channels, int64_t side, int64_t filters, bool in
         for (int step = -3; step < steps; step++) {
             if (step == 0) start = now();
             nerve_graph_zero_grad(g);
-            nerve_graph_forward(g, loss);
-            nerve_graph_backward(g, loss);
+            if (nerve_graph_forward(g, loss, NULL) != NERVE_OK ||
+                nerve_graph_backward(g, loss, NULL) != NERVE_OK)
+                abort();
         }
         double round_ms = (now() - start) * 1e3 / steps;
         if (round_ms < ms) ms = round_ms;

@@ -86,8 +86,9 @@ int main(int argc, char **argv)
     for (int64_t r = -1; r < rounds; r++) { /* round -1 warms up */
         double start = seconds_now();
         for (int64_t i = 0; i < iterations; i++) {
-            nerve_graph_forward(g, loss);
-            nerve_graph_backward(g, loss);
+            if (nerve_graph_forward(g, loss, NULL) != NERVE_OK ||
+                nerve_graph_backward(g, loss, NULL) != NERVE_OK)
+                abort();
         }
         if (r >= 0) times[r] = (seconds_now() - start) / (double)iterations;
     }

@@ -153,9 +153,10 @@ const char *nerve_activation_name(nerve_activation kind);
 bool nerve_activation_from_name(const char *name, nerve_activation *kind);
 
 nerve_graph *nerve_graph_new(void);
-/* Runs g on the backend called name (nerve_backend_name), before
- * nerve_graph_plan: an unknown name, or a graph already planned, is an error
- * naming the backends there are. Replaces NERVE_BACKEND's choice. */
+/* Runs g on the backend called name (nerve_backend_name), chosen on a new
+ * graph before any node is added (their memory is the backend's): an
+ * unknown name is an error naming the backends there are, and so is a
+ * graph that has nodes. Replaces NERVE_BACKEND's choice. */
 nerve_status nerve_graph_set_backend(nerve_graph *g, const char *name, nerve_error *err);
 /* The name of the backend g runs on. */
 const char *nerve_graph_backend(const nerve_graph *g);
@@ -474,11 +475,14 @@ bool nerve_graph_training(const nerve_graph *g);
 void nerve_graph_set_seed(nerve_graph *g, uint64_t seed);
 void nerve_graph_set_position(nerve_graph *g, int64_t step, int64_t first_sample);
 
-/* Runs the nodes needed for target (all nodes when target is -1). */
-void nerve_graph_forward(nerve_graph *g, nerve_node target);
+/* Runs the nodes needed for target (all nodes when target is -1). Fails
+ * when a kernel fails or the graph's device lacks one: the message names
+ * the op, the node, the kernel and the device. */
+nerve_status nerve_graph_forward(nerve_graph *g, nerve_node target, nerve_error *err);
 /* Reverse-mode autodiff from a scalar node: accumulates into parameter
- * gradients (see nerve_graph_zero_grad). */
-void nerve_graph_backward(nerve_graph *g, nerve_node loss);
+ * gradients (see nerve_graph_zero_grad). Fails as nerve_graph_forward, or
+ * when loss is not a node that a gradient flows into. */
+nerve_status nerve_graph_backward(nerve_graph *g, nerve_node loss, nerve_error *err);
 /* Reverse-mode autodiff from any op node, given upstream = dL/d(node): as
  * many values as the node has at the current batch (batch x per-sample, the
  * layout of nerve_node_value). Accumulates into parameter gradients and into
@@ -499,8 +503,19 @@ nerve_status nerve_graph_rename(nerve_graph *g, nerve_node n, const char *name, 
 const char *nerve_node_name(const nerve_graph *g, nerve_node n);
 const char *nerve_node_op_name(const nerve_graph *g, nerve_node n);
 nerve_shape nerve_node_shape(const nerve_graph *g, nerve_node n);
+/* Where node n's value and gradient live. The pointers are host memory, to
+ * read and write directly, only on a host device (the CPU); on any other
+ * device use nerve_node_read and nerve_node_write. */
 nerve_real *nerve_node_value(nerve_graph *g, nerve_node n);
 nerve_real *nerve_node_grad(nerve_graph *g, nerve_node n); /* NULL if none */
+/* Copies the first count values of node n (at most as many as it has at
+ * the current batch, nerve_node_shape) to values, or from values into the
+ * node: works on every device. Fails on a node without values (an input or
+ * op of a graph not planned yet) or a count out of range. */
+nerve_status nerve_node_read(nerve_graph *g, nerve_node n, nerve_real *values, int64_t count,
+                             nerve_error *err);
+nerve_status nerve_node_write(nerve_graph *g, nerve_node n, const nerve_real *values,
+                              int64_t count, nerve_error *err);
 bool nerve_node_is_param(const nerve_graph *g, nerve_node n); /* buffers included */
 bool nerve_node_is_buffer(const nerve_graph *g, nerve_node n);
 /* Freezing keeps a parameter out of backward and of optimizer updates. */

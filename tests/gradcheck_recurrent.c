@@ -168,7 +168,7 @@ static void restore(carried *s)
 static double loss_from_held_state(nerve_graph *g, nerve_node loss, carried *s)
 {
     restore(s);
-    nerve_graph_forward(g, loss);
+    assert_int_equal(nerve_graph_forward(g, loss, NULL), NERVE_OK);
     return nerve_node_value(g, loss)[0];
 }
 
@@ -187,7 +187,7 @@ static void check_carried_state(gc_fixture *f, nerve_recurrent_cell cell, bool r
     assert_int_equal(nerve_graph_plan(g, 1, &f->err), NERVE_OK);
     nerve_graph_set_carry_state(g, true);
 
-    nerve_graph_forward(g, loss); /* the first batch */
+    assert_int_equal(nerve_graph_forward(g, loss, NULL), NERVE_OK); /* the first batch */
     carried s = {.size = 2 * 3};
     s.h = nerve_recurrent_state(g, y, &s.c);
     assert_non_null(s.h);
@@ -198,7 +198,7 @@ static void check_carried_state(gc_fixture *f, nerve_recurrent_cell cell, bool r
 
     nerve_graph_zero_grad(g);
     double carried_loss = loss_from_held_state(g, loss, &s);
-    nerve_graph_backward(g, loss);
+    assert_int_equal(nerve_graph_backward(g, loss, NULL), NERVE_OK);
     nerve_real *params = nerve_graph_params(g), *grads = nerve_graph_grads(g);
     const unsigned char *trainable = nerve_graph_trainable_mask(g);
     double worst = 0;
@@ -218,7 +218,7 @@ static void check_carried_state(gc_fixture *f, nerve_recurrent_cell cell, bool r
     assert_true(worst < GC_TOLERANCE);
 
     nerve_graph_reset_state(g);
-    nerve_graph_forward(g, loss);
+    assert_int_equal(nerve_graph_forward(g, loss, NULL), NERVE_OK);
     assert_true(fabs(nerve_node_value(g, loss)[0] - carried_loss) > 1e-6);
 }
 

@@ -87,8 +87,8 @@ nerve_node inject_upstream(parity *p, nerve_node y, const char *dy_name)
 void forward_backward(parity *p, nerve_node loss)
 {
     nerve_graph_zero_grad(p->g);
-    nerve_graph_forward(p->g, loss);
-    nerve_graph_backward(p->g, loss);
+    assert_int_equal(nerve_graph_forward(p->g, loss, NULL), NERVE_OK);
+    assert_int_equal(nerve_graph_backward(p->g, loss, NULL), NERVE_OK);
 }
 
 void run_with_upstream(parity *p, nerve_node loss)
@@ -100,7 +100,7 @@ void run_with_upstream(parity *p, nerve_node loss)
 
 void prepare_upstream(parity *p)
 {
-    nerve_graph_forward(p->g, p->upstream);
+    assert_int_equal(nerve_graph_forward(p->g, p->upstream, NULL), NERVE_OK);
     int64_t n = nerve_node_shape(p->g, p->upstream).dim[0];
     const nerve_real *z = nerve_node_value(p->g, p->upstream);
     nerve_real *t = nerve_node_value(p->g, p->upstream_target);

@@ -63,8 +63,8 @@ static void expect_runs(nerve_model *m)
     nerve_real *labels = nerve_node_value(g, nerve_model_target(m));
     for (int i = 0; i < 3; i++) labels[i] = (nerve_real)i;
     nerve_graph_zero_grad(g);
-    nerve_graph_forward(g, nerve_model_loss(m));
-    nerve_graph_backward(g, nerve_model_loss(m));
+    assert_int_equal(nerve_graph_forward(g, nerve_model_loss(m), NULL), NERVE_OK);
+    assert_int_equal(nerve_graph_backward(g, nerve_model_loss(m), NULL), NERVE_OK);
     assert_true(isfinite(nerve_node_value(g, nerve_model_loss(m))[0]));
 }
 

@@ -55,6 +55,8 @@ static double tolerance(nerve_kernel_id id)
     case NERVE_KERNEL_one_hot:
     case NERVE_KERNEL_embedding_forward:
     case NERVE_KERNEL_prelu_forward:
+    case NERVE_KERNEL_dropout_mask: /* one definition, core/noise.c */
+    case NERVE_KERNEL_uniform_noise:
         return 0;
     case NERVE_KERNEL_activation_forward:
     case NERVE_KERNEL_activation_backward:
@@ -494,6 +496,20 @@ static nerve_status case_crelu_forward(run *r, int64_t s)
 static nerve_status case_crelu_backward(run *r, int64_t s)
 {
     return RUN(crelu_backward, IN_STEPS(s * 3), IN(s * 6), OUT(s * 3), s, 3);
+}
+
+/* Noise at step 3 of seed 9, stream 2, from global sample 40: s rows of 5
+ * values (dropout p = 0.3, and p = 1 at size 7). */
+static nerve_status case_dropout_mask(run *r, int64_t s)
+{
+    nerve_noise_at at = {.seed = 9, .step = 3, .first_sample = 40, .stream = 2};
+    return RUN(dropout_mask, &at, s, 5, s == 7 ? 1.0 : 0.3, OUT(s * 5));
+}
+
+static nerve_status case_uniform_noise(run *r, int64_t s)
+{
+    nerve_noise_at at = {.seed = 9, .step = 3, .first_sample = 40, .stream = 2};
+    return RUN(uniform_noise, &at, s, 5, 0.125, 0.5, OUT(s * 5));
 }
 
 /* ---------------------------------------------------------------- recurrent

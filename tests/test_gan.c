@@ -164,10 +164,10 @@ static double objective(nerve_model *g, nerve_model *d, const nerve_real *z, int
 {
     nerve_graph *gg = nerve_model_graph(g), *dg = nerve_model_graph(d);
     memcpy(nerve_node_value(gg, nerve_model_input(g)), z, (size_t)(n * 4) * sizeof *z);
-    nerve_graph_forward(gg, nerve_model_output(g));
+    assert_int_equal(nerve_graph_forward(gg, nerve_model_output(g), NULL), NERVE_OK);
     memcpy(nerve_node_value(dg, nerve_model_input(d)), nerve_node_value(gg, nerve_model_output(g)),
            (size_t)n * sizeof(nerve_real));
-    nerve_graph_forward(dg, nerve_model_output(d));
+    assert_int_equal(nerve_graph_forward(dg, nerve_model_output(d), NULL), NERVE_OK);
     const nerve_real *logit = nerve_node_value(dg, nerve_model_output(d));
     double sum = 0;
     for (int64_t i = 0; i < n; i++) {

@@ -93,8 +93,8 @@ static void test_chained_graphs_match_one_graph(void **state)
     test_require_ok(nerve_graph_plan(combined, BATCH, &err), &err);
     fill_all(combined);
     nerve_graph_zero_grad(combined);
-    nerve_graph_forward(combined, loss);
-    nerve_graph_backward(combined, loss);
+    assert_int_equal(nerve_graph_forward(combined, loss, NULL), NERVE_OK);
+    assert_int_equal(nerve_graph_backward(combined, loss, NULL), NERVE_OK);
 
     nerve_graph *gen = nerve_graph_new();
     nerve_node gen_out = add_generator(gen, nerve_input(gen, "z", nerve_shape_1d(NOISE), &err),
@@ -118,11 +118,11 @@ static void test_chained_graphs_match_one_graph(void **state)
         if (pass == 2) assert_int_equal(nerve_graph_freeze_prefix(disc, "disc.", true), 4);
         nerve_graph_zero_grad(gen);
         nerve_graph_zero_grad(disc);
-        nerve_graph_forward(gen, gen_out);
+        assert_int_equal(nerve_graph_forward(gen, gen_out, NULL), NERVE_OK);
         memcpy(nerve_node_value(disc, x), nerve_node_value(gen, gen_out),
                BATCH * SAMPLE * sizeof(nerve_real));
-        nerve_graph_forward(disc, disc_loss);
-        nerve_graph_backward(disc, disc_loss);
+        assert_int_equal(nerve_graph_forward(disc, disc_loss, NULL), NERVE_OK);
+        assert_int_equal(nerve_graph_backward(disc, disc_loss, NULL), NERVE_OK);
         assert_non_null(nerve_node_grad(disc, x));
         test_require_ok(nerve_graph_backward_from(gen, gen_out, nerve_node_grad(disc, x), &err),
                         &err);
@@ -130,8 +130,8 @@ static void test_chained_graphs_match_one_graph(void **state)
     assert_grads_match(combined, gen);
     nerve_graph_freeze_prefix(disc, "disc.", false);
     nerve_graph_zero_grad(disc);
-    nerve_graph_forward(disc, disc_loss);
-    nerve_graph_backward(disc, disc_loss);
+    assert_int_equal(nerve_graph_forward(disc, disc_loss, NULL), NERVE_OK);
+    assert_int_equal(nerve_graph_backward(disc, disc_loss, NULL), NERVE_OK);
     assert_grads_match(combined, disc);
 
     nerve_graph_free(combined);
@@ -154,7 +154,7 @@ static void test_chain_errors(void **state)
     assert_int_equal(nerve_graph_set_input_grad(g, x, true, &err), NERVE_ERR_INVALID);
     test_assert_message_contains(&err, "already planned");
     nerve_real upstream[4] = {1, 1, 1, 1};
-    nerve_graph_forward(g, y);
+    assert_int_equal(nerve_graph_forward(g, y, NULL), NERVE_OK);
     assert_int_equal(nerve_graph_backward_from(g, y, upstream, &err), NERVE_ERR_INVALID);
     test_assert_message_contains(&err, "no trainable parameter");
     assert_int_equal(nerve_graph_backward_from(g, x, upstream, &err), NERVE_ERR_INVALID);
@@ -186,8 +186,8 @@ static void test_freeze_prefix(void **state)
     nerve_optimizer *opt = nerve_sgd_new(g, &(nerve_sgd_options){.lr = 0.5}, &err);
     assert_non_null(opt);
     nerve_graph_zero_grad(g);
-    nerve_graph_forward(g, loss);
-    nerve_graph_backward(g, loss);
+    assert_int_equal(nerve_graph_forward(g, loss, NULL), NERVE_OK);
+    assert_int_equal(nerve_graph_backward(g, loss, NULL), NERVE_OK);
     nerve_optimizer_step(opt);
     for (nerve_node n = 0; n < nerve_graph_node_count(g); n++) {
         if (!nerve_node_is_param(g, n) || nerve_node_is_buffer(g, n)) continue;
@@ -204,8 +204,8 @@ static void test_freeze_prefix(void **state)
     assert_int_equal(nerve_graph_freeze_prefix(g, "disc.", false), 4);
     assert_true(nerve_node_frozen(g, stats));
     nerve_graph_zero_grad(g);
-    nerve_graph_forward(g, loss);
-    nerve_graph_backward(g, loss);
+    assert_int_equal(nerve_graph_forward(g, loss, NULL), NERVE_OK);
+    assert_int_equal(nerve_graph_backward(g, loss, NULL), NERVE_OK);
     nerve_real *grad = nerve_node_grad(g, nerve_graph_find(g, "disc.fc2.weight"));
     double total = 0;
     for (int i = 0; i < 4; i++) total += fabs((double)grad[i]);

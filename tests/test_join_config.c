@@ -49,7 +49,7 @@ static nerve_graph *forward_ones(nerve_model *m)
     nerve_node in = nerve_model_input(m);
     nerve_shape s = nerve_node_shape(g, in);
     for (int64_t i = 0; i < nerve_shape_numel(&s); i++) nerve_node_value(g, in)[i] = 1;
-    nerve_graph_forward(g, nerve_model_output(m));
+    assert_int_equal(nerve_graph_forward(g, nerve_model_output(m), NULL), NERVE_OK);
     return g;
 }
 

@@ -152,7 +152,7 @@ static void run_noisy(noisy_graph *n, int64_t step, int64_t first, int64_t rows)
             x[i * SAMPLE_SIZE + k] = (nerve_real)(-1 - (double)((first + i) % 11) - k / 100.0);
     nerve_graph_set_position(n->g, step, first);
     const nerve_node outputs[4] = {n->dropout, n->dropout2d, n->rrelu, n->dropout_again};
-    for (int k = 0; k < 4; k++) nerve_graph_forward(n->g, outputs[k]);
+    for (int k = 0; k < 4; k++) assert_int_equal(nerve_graph_forward(n->g, outputs[k], NULL), NERVE_OK);
 }
 
 static void assert_row_equal(noisy_graph *a, int64_t row_a, noisy_graph *b, int64_t row_b)
@@ -233,8 +233,8 @@ static void test_halves_of_a_batch_give_the_whole_batchs_gradient(void **state)
                    (size_t)(rows * 6) * sizeof(nerve_real));
             memset(nerve_node_value(g, target), 0, (size_t)(rows * 20) * sizeof(nerve_real));
             nerve_graph_set_position(g, 7, 16 + first);
-            nerve_graph_forward(g, loss);
-            nerve_graph_backward(g, loss);
+            assert_int_equal(nerve_graph_forward(g, loss, NULL), NERVE_OK);
+            assert_int_equal(nerve_graph_backward(g, loss, NULL), NERVE_OK);
         }
         const nerve_real *grad = nerve_node_grad(g, w);
         if (pass == 0) {

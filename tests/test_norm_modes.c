@@ -74,7 +74,7 @@ static void test_eval_mode_uses_running_statistics_and_no_dropout(void **state)
     test_require_ok(nerve_graph_plan(g, 8, &err), &err);
     memcpy(nerve_node_value(g, nerve_model_input(m)), ds.inputs, 8 * FEATURES * sizeof(float));
 
-    nerve_graph_forward(g, nerve_graph_find(g, "drop"));
+    assert_int_equal(nerve_graph_forward(g, nerve_graph_find(g, "drop"), NULL), NERVE_OK);
     const nerve_real *bn = value_of(m, "bn"), *drop = value_of(m, "drop");
     int zeros = 0;
     for (int k = 0; k < FEATURES; k++) {
@@ -89,7 +89,7 @@ static void test_eval_mode_uses_running_statistics_and_no_dropout(void **state)
     nerve_real before[2 * FEATURES + 1], after[2 * FEATURES + 1];
     snapshot(m, before);
     nerve_graph_set_training(g, false);
-    nerve_graph_forward(g, nerve_graph_find(g, "drop"));
+    assert_int_equal(nerve_graph_forward(g, nerve_graph_find(g, "drop"), NULL), NERVE_OK);
     const nerve_real *mean = value_of(m, "bn.running_mean"), *var = value_of(m, "bn.running_var");
     for (int i = 0; i < 8; i++) {
         for (int k = 0; k < FEATURES; k++) {

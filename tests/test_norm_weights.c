@@ -47,7 +47,7 @@ static void expect_pytorch_logits(nerve_model *m)
     nerve_real *input = nerve_node_value(g, nerve_model_input(m));
     for (int64_t i = 0; i < 4 * 48; i++) input[i] = x[i];
     nerve_graph_set_training(g, false);
-    nerve_graph_forward(g, nerve_model_output(m));
+    assert_int_equal(nerve_graph_forward(g, nerve_model_output(m), NULL), NERVE_OK);
     test_assert_close("logits", nerve_node_value(g, nerve_model_output(m)), expected, 12, 1e-5);
     nerve_safetensors_close(io);
 }

@@ -125,8 +125,8 @@ static void trains_like_torch(void **state)
     const float *losses = fixture(r, "loss", STEPS);
     for (int step = 0; step < STEPS; step++) {
         nerve_graph_zero_grad(g);
-        nerve_graph_forward(g, nerve_model_loss(m));
-        nerve_graph_backward(g, nerve_model_loss(m));
+        assert_int_equal(nerve_graph_forward(g, nerve_model_loss(m), NULL), NERVE_OK);
+        assert_int_equal(nerve_graph_backward(g, nerve_model_loss(m), NULL), NERVE_OK);
         nerve_real loss = nerve_node_value(g, nerve_model_loss(m))[0];
         char name[32];
         snprintf(name, sizeof name, "loss[%d]", step);
@@ -139,7 +139,7 @@ static void trains_like_torch(void **state)
     }
     for_each_param(r, EXPECT_FINAL);
     nerve_graph_set_training(g, false);
-    nerve_graph_forward(g, nerve_model_output(m));
+    assert_int_equal(nerve_graph_forward(g, nerve_model_output(m), NULL), NERVE_OK);
     expect(r, "eval_logits", nerve_node_value(g, nerve_model_output(m)), 18);
 }
 
@@ -151,7 +151,7 @@ static void evaluates_like_torch_with_dropout(void **state)
     load(r, "0.5", LOAD_FINAL);
     nerve_graph *g = nerve_model_graph(r->model);
     nerve_graph_set_training(g, false);
-    nerve_graph_forward(g, nerve_model_output(r->model));
+    assert_int_equal(nerve_graph_forward(g, nerve_model_output(r->model), NULL), NERVE_OK);
     expect(r, "eval_p.logits", nerve_node_value(g, nerve_model_output(r->model)), 18);
 }
 

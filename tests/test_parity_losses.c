@@ -50,8 +50,8 @@ static void run(parity *p, nerve_node loss)
 {
     test_require_ok(nerve_graph_plan(p->g, 1, &p->err), &p->err);
     nerve_graph_zero_grad(p->g);
-    nerve_graph_forward(p->g, loss);
-    nerve_graph_backward(p->g, loss);
+    assert_int_equal(nerve_graph_forward(p->g, loss, NULL), NERVE_OK);
+    assert_int_equal(nerve_graph_backward(p->g, loss, NULL), NERVE_OK);
 }
 
 /* loss = build(<case>.<scores>, <case>.<target>) in a fresh graph; compares

@@ -88,7 +88,7 @@ static void check_running_statistics(parity *p, const char *r, double momentum)
         const float *batch = fixture_tensor(p, name, NULL);
         for (int64_t i = 0; i < nerve_shape_numel(&shape); i++)
             nerve_node_value(p->g, x)[i] = batch[i];
-        nerve_graph_forward(p->g, y);
+        assert_int_equal(nerve_graph_forward(p->g, y, NULL), NERVE_OK);
     }
     name_in(name, sizeof name, r, ".running_mean");
     expect_tensor(p, name, layer_param(p, "bn", "running_mean"), false);

@@ -241,8 +241,8 @@ static void run_by_hand(nerve_model *m, nerve_optimizer *opt, nerve_safetensors 
     for (int k = 0; k < STEPS; k++) {
         nerve_optimizer_set_lr(opt, scheduler.lr);
         nerve_graph_zero_grad(g);
-        nerve_graph_forward(g, loss);
-        nerve_graph_backward(g, loss);
+        assert_int_equal(nerve_graph_forward(g, loss, NULL), NERVE_OK);
+        assert_int_equal(nerve_graph_backward(g, loss, NULL), NERVE_OK);
         t->loss[k] = nerve_node_value(g, loss)[0];
         nerve_optimizer_step(opt);
         t->grad_norm[k] = (nerve_real)nerve_optimizer_grad_norm(opt);

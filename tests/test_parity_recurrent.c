@@ -203,7 +203,7 @@ static void test_lstm_carried_state_matches_a_detached_initial_state(void **stat
     test_require_ok(nerve_graph_plan(p->g, 1, &p->err), &p->err);
     nerve_graph_set_carry_state(p->g, true);
     set_values(p, x, "lstm_carried.x");
-    nerve_graph_forward(p->g, y);
+    assert_int_equal(nerve_graph_forward(p->g, y, NULL), NERVE_OK);
 
     enum { STATE = 3 * HIDDEN };
     nerve_real held[2][2][STATE], *h[2], *cell[2];
@@ -253,8 +253,8 @@ static void run_threads(nerve_recurrent_cell cell, int threads, nerve_real *out,
     nerve_real *xv = nerve_node_value(g, x);
     for (int64_t i = 0; i < 4 * 64 * 8; i++) xv[i] = (nerve_real)nerve_rng_normal(&rng);
     nerve_graph_zero_grad(g);
-    nerve_graph_forward(g, loss);
-    nerve_graph_backward(g, loss);
+    assert_int_equal(nerve_graph_forward(g, loss, NULL), NERVE_OK);
+    assert_int_equal(nerve_graph_backward(g, loss, NULL), NERVE_OK);
     int64_t n = 0;
     const nerve_real *yv = nerve_node_value(g, y), *grads = nerve_graph_grads(g);
     nerve_shape y_shape = nerve_node_shape(g, y);

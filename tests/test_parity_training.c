@@ -202,8 +202,8 @@ static void check_training(trainer *t, const run_spec *run)
     nerve_real losses[STEPS];
     for (int step = 0; step < STEPS; step++) {
         nerve_graph_zero_grad(t->g);
-        nerve_graph_forward(t->g, loss);
-        nerve_graph_backward(t->g, loss);
+        assert_int_equal(nerve_graph_forward(t->g, loss, NULL), NERVE_OK);
+        assert_int_equal(nerve_graph_backward(t->g, loss, NULL), NERVE_OK);
         losses[step] = nerve_node_value(t->g, loss)[0];
         if (step == 0) for_each_param(t, expect_param_grad, "grad0");
         nerve_optimizer_step(t->opt);

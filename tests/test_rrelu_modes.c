@@ -55,7 +55,7 @@ static double slope_at(rrelu_graph *r, int64_t i)
 static void test_training_slopes_are_uniform_in_lower_upper(void **state)
 {
     rrelu_graph *r = *state;
-    nerve_graph_forward(r->g, r->y);
+    assert_int_equal(nerve_graph_forward(r->g, r->y, NULL), NERVE_OK);
     double sum = 0, sum_squares = 0;
     int64_t negatives = 0;
     for (int64_t i = 0; i < COUNT; i++) {
@@ -82,13 +82,13 @@ static void test_training_draws_anew_at_each_position_and_a_position_reproduces(
     rrelu_graph *r = *state;
     static nerve_real first[COUNT];
     nerve_graph_set_seed(r->g, 7);
-    nerve_graph_forward(r->g, r->y);
+    assert_int_equal(nerve_graph_forward(r->g, r->y, NULL), NERVE_OK);
     memcpy(first, nerve_node_value(r->g, r->y), sizeof first);
     nerve_graph_set_position(r->g, 1, 0);
-    nerve_graph_forward(r->g, r->y);
+    assert_int_equal(nerve_graph_forward(r->g, r->y, NULL), NERVE_OK);
     assert_true(memcmp(first, nerve_node_value(r->g, r->y), sizeof first) != 0);
     nerve_graph_set_position(r->g, 0, 0);
-    nerve_graph_forward(r->g, r->y);
+    assert_int_equal(nerve_graph_forward(r->g, r->y, NULL), NERVE_OK);
     assert_memory_equal(first, nerve_node_value(r->g, r->y), sizeof first);
 }
 
@@ -97,8 +97,8 @@ static void test_training_backward_uses_the_forward_slopes(void **state)
 {
     rrelu_graph *r = *state;
     nerve_graph_zero_grad(r->g);
-    nerve_graph_forward(r->g, r->loss);
-    nerve_graph_backward(r->g, r->loss);
+    assert_int_equal(nerve_graph_forward(r->g, r->loss, NULL), NERVE_OK);
+    assert_int_equal(nerve_graph_backward(r->g, r->loss, NULL), NERVE_OK);
     const nerve_real *y = nerve_node_value(r->g, r->y), *dx = nerve_node_grad(r->g, r->x);
     for (int64_t i = 0; i < COUNT; i++) {
         double expected = slope_at(r, i) * 2 * y[i] / COUNT;
@@ -111,12 +111,12 @@ static void test_eval_slope_is_the_mean_every_run_without_draws(void **state)
     rrelu_graph *r = *state;
     static nerve_real first[COUNT];
     nerve_graph_set_training(r->g, false);
-    nerve_graph_forward(r->g, r->y);
+    assert_int_equal(nerve_graph_forward(r->g, r->y, NULL), NERVE_OK);
     memcpy(first, nerve_node_value(r->g, r->y), sizeof first);
     for (int64_t i = 0; i < COUNT; i++)
         if (i % COLS != 0) assert_true(fabs(slope_at(r, i) - (LOWER + UPPER) / 2) < 1e-6);
     nerve_graph_set_position(r->g, 5, 17);
-    nerve_graph_forward(r->g, r->y);
+    assert_int_equal(nerve_graph_forward(r->g, r->y, NULL), NERVE_OK);
     assert_memory_equal(first, nerve_node_value(r->g, r->y), sizeof first);
 }
 

@@ -67,8 +67,8 @@ static void step_part(two_part_net *net, nerve_optimizer *opt, const char *prefi
     assert_true(nerve_graph_freeze_prefix(net->g, a ? "b." : "a.", true) == 2);
     assert_true(nerve_graph_freeze_prefix(net->g, prefix, false) == 2);
     nerve_graph_zero_grad(net->g);
-    nerve_graph_forward(net->g, net->loss);
-    nerve_graph_backward(net->g, net->loss);
+    assert_int_equal(nerve_graph_forward(net->g, net->loss, NULL), NERVE_OK);
+    assert_int_equal(nerve_graph_backward(net->g, net->loss, NULL), NERVE_OK);
     nerve_optimizer_step(opt);
 }
 

@@ -51,11 +51,11 @@ static double train_xor(xor_net *net, int steps)
 {
     for (int step = 0; step < steps; step++) {
         nerve_graph_zero_grad(net->g);
-        nerve_graph_forward(net->g, net->loss);
-        nerve_graph_backward(net->g, net->loss);
+        assert_int_equal(nerve_graph_forward(net->g, net->loss, NULL), NERVE_OK);
+        assert_int_equal(nerve_graph_backward(net->g, net->loss, NULL), NERVE_OK);
         nerve_optimizer_step(net->opt);
     }
-    nerve_graph_forward(net->g, net->loss);
+    assert_int_equal(nerve_graph_forward(net->g, net->loss, NULL), NERVE_OK);
     return nerve_node_value(net->g, net->loss)[0];
 }
 

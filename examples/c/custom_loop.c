@@ -98,12 +98,15 @@ int main(int argc, char **argv)
             nerve_dataset_gather(&train, index + first, n, nerve_node_value(g, input),
                                  nerve_node_value(g, target));
             nerve_graph_zero_grad(g);
-            nerve_graph_forward(g, loss);
-            nerve_graph_backward(g, loss);
+            nerve_real value; /* read, not dereferenced: works on any device */
+            if (nerve_graph_forward(g, loss, &err) != NERVE_OK ||
+                nerve_graph_backward(g, loss, &err) != NERVE_OK ||
+                nerve_node_read(g, loss, &value, 1, &err) != NERVE_OK)
+                die(&err);
             largest_norm = fmax(largest_norm, clip_gradients(g, 5.0));
             nerve_optimizer_set_lr(opt, learning_rate(settings->optimizer.lr, step, steps));
             nerve_optimizer_step(opt);
-            total += nerve_node_value(g, loss)[0];
+            total += value;
         }
         printf("epoch %d  loss %.4f  largest gradient norm %.3f  lr %.5f\n", epoch,
                total / batches, largest_norm, nerve_optimizer_lr(opt));

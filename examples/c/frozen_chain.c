@@ -49,13 +49,16 @@ static void train(nerve_graph *g, nerve_node loss, double lr, int steps, nerve_e
     adam.lr = lr;
     nerve_optimizer *opt = nerve_optimizer_new(g, &adam, err);
     if (!opt) die(err);
+    nerve_real value = 0;
     for (int step = 0; step < steps; step++) {
         nerve_graph_zero_grad(g);
-        nerve_graph_forward(g, loss);
-        nerve_graph_backward(g, loss);
+        if (nerve_graph_forward(g, loss, err) != NERVE_OK ||
+            nerve_graph_backward(g, loss, err) != NERVE_OK ||
+            nerve_node_read(g, loss, &value, 1, err) != NERVE_OK)
+            die(err);
         nerve_optimizer_step(opt);
     }
-    printf("  loss after %d steps: %.4f\n", steps, nerve_node_value(g, loss)[0]);
+    printf("  loss after %d steps: %.4f\n", steps, value);
     nerve_optimizer_free(opt);
 }
 

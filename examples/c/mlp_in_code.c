@@ -73,20 +73,27 @@ int main(void)
     if (!opt) die(&err);
     printf("%zu parameters, %s\n", nerve_graph_param_count(g), nerve_optimizer_name(opt));
 
+    /* Batches are gathered on the host and written into the graph's inputs,
+     * values read back: nerve_node_write and nerve_node_read work on any
+     * device, where nerve_node_value's pointer is host memory only on the CPU. */
     int64_t index[TRAIN];
     for (int64_t i = 0; i < TRAIN; i++) index[i] = i;
+    nerve_real xs[BATCH * 2], ys[BATCH], out[BATCH * 2], value;
     nerve_graph_set_training(g, true);
     for (int epoch = 1; epoch <= EPOCHS; epoch++) {
         nerve_rng_shuffle(&rng, index, TRAIN);
         double total = 0;
         for (int64_t first = 0; first < TRAIN; first += BATCH) {
-            nerve_dataset_gather(&train, index + first, BATCH, nerve_node_value(g, x),
-                                 nerve_node_value(g, labels));
+            nerve_dataset_gather(&train, index + first, BATCH, xs, ys);
             nerve_graph_zero_grad(g);
-            nerve_graph_forward(g, loss);
-            nerve_graph_backward(g, loss);
+            if (nerve_node_write(g, x, xs, BATCH * 2, &err) != NERVE_OK ||
+                nerve_node_write(g, labels, ys, BATCH, &err) != NERVE_OK ||
+                nerve_graph_forward(g, loss, &err) != NERVE_OK ||
+                nerve_graph_backward(g, loss, &err) != NERVE_OK ||
+                nerve_node_read(g, loss, &value, 1, &err) != NERVE_OK)
+                die(&err);
             nerve_optimizer_step(opt);
-            total += nerve_node_value(g, loss)[0];
+            total += value;
         }
         if (epoch % 10 == 0)
             printf("epoch %2d  loss %.4f\n", epoch, total / (TRAIN / BATCH));
@@ -98,9 +105,11 @@ int main(void)
     for (int64_t first = 0; first < TEST; first += BATCH) {
         int64_t batch[BATCH];
         for (int64_t i = 0; i < BATCH; i++) batch[i] = first + i;
-        nerve_dataset_gather(&test, batch, BATCH, nerve_node_value(g, x), NULL);
-        nerve_graph_forward(g, logits);
-        const nerve_real *out = nerve_node_value(g, logits);
+        nerve_dataset_gather(&test, batch, BATCH, xs, NULL);
+        if (nerve_node_write(g, x, xs, BATCH * 2, &err) != NERVE_OK ||
+            nerve_graph_forward(g, logits, &err) != NERVE_OK ||
+            nerve_node_read(g, logits, out, BATCH * 2, &err) != NERVE_OK)
+            die(&err);
         for (int64_t i = 0; i < BATCH; i++)
             correct += (out[2 * i + 1] > out[2 * i]) == (test.targets[first + i] == 1);
     }

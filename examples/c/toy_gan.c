@@ -48,13 +48,17 @@ static nerve_optimizer *adam(nerve_graph *g, nerve_error *err)
 static double judge(nerve_graph *d, nerve_node logit, nerve_node target, nerve_node loss,
                     float value, int *correct)
 {
-    nerve_real *t = nerve_node_value(d, target);
+    nerve_error err = {0};
+    nerve_real t[BATCH], l[BATCH], result;
     for (int i = 0; i < BATCH; i++) t[i] = value;
-    nerve_graph_forward(d, loss);
-    nerve_graph_backward(d, loss);
-    const nerve_real *l = nerve_node_value(d, logit);
+    if (nerve_node_write(d, target, t, BATCH, &err) != NERVE_OK ||
+        nerve_graph_forward(d, loss, &err) != NERVE_OK ||
+        nerve_graph_backward(d, loss, &err) != NERVE_OK ||
+        nerve_node_read(d, logit, l, BATCH, &err) != NERVE_OK ||
+        nerve_node_read(d, loss, &result, 1, &err) != NERVE_OK)
+        die(&err);
     for (int i = 0; i < BATCH; i++) *correct += (l[i] > 0) == (value > 0);
-    return nerve_node_value(d, loss)[0];
+    return result;
 }
 
 int main(void)
@@ -98,7 +102,7 @@ int main(void)
         double d_loss = judge(d, logit, target, loss, 1, &correct);
         nerve_real *noise = nerve_node_value(g, z);
         for (int i = 0; i < BATCH * NOISE; i++) noise[i] = (nerve_real)nerve_rng_normal(&rng);
-        nerve_graph_forward(g, fake);
+        if (nerve_graph_forward(g, fake, &err) != NERVE_OK) die(&err);
         memcpy(nerve_node_value(d, x), nerve_node_value(g, fake), point_bytes);
         d_loss += judge(d, logit, target, loss, 0, &correct);
         nerve_optimizer_step(d_opt);

@@ -65,7 +65,11 @@ static nerve_status model_logits(nerve_model *m, const nerve_dataset *ds, double
         nerve_real *x = nerve_node_value(g, nerve_model_input(m));
         const float *in = ds->inputs + start * features;
         for (int64_t i = 0; i < n * features; i++) x[i] = (nerve_real)(in[i] * gain + offset);
-        nerve_graph_forward(g, nerve_model_output(m));
+        nerve_status st = nerve_graph_forward(g, nerve_model_output(m), err);
+        if (st != NERVE_OK) {
+            nerve_graph_set_training(g, was_training);
+            return st;
+        }
         const nerve_real *y = nerve_node_value(g, nerve_model_output(m));
         for (int64_t i = 0; i < n * classes; i++) out[start * classes + i] = (float)y[i];
     }

@@ -9,21 +9,30 @@
 
 #include "core/graph_internal.h"
 
+/* The loss after a forward (NaN if it fails). */
 static double loss_at(nerve_graph *g, nerve_node loss)
 {
-    nerve_graph_forward(g, loss);
-    return (double)g->nodes[loss].value[0];
+    nerve_real value;
+    if (nerve_graph_forward(g, loss, NULL) != NERVE_OK ||
+        nerve_node_read(g, loss, &value, 1, NULL) != NERVE_OK)
+        return NAN;
+    return (double)value;
 }
 
 nerve_status nerve_gradcheck(nerve_graph *g, nerve_node loss, double eps, double *max_error,
                              nerve_error *err)
 {
     if (!g->arena) return nerve_error_set(err, NERVE_ERR_INVALID, "gradcheck: plan the graph first");
+    if (!g->device->host_memory) /* it perturbs parameters in place */
+        return nerve_error_set(err, NERVE_ERR_INVALID,
+                               "gradcheck: runs on a host-memory device, not '%s'",
+                               g->device->name);
     if (loss < 0 || loss >= g->node_count || nerve_shape_numel(&g->nodes[loss].shape) != 1)
         return nerve_error_set(err, NERVE_ERR_INVALID, "gradcheck: node %d is not a scalar", loss);
     nerve_graph_zero_grad(g);
-    nerve_graph_forward(g, loss);
-    nerve_graph_backward(g, loss);
+    nerve_status st = nerve_graph_forward(g, loss, err);
+    if (st == NERVE_OK) st = nerve_graph_backward(g, loss, err);
+    if (st != NERVE_OK) return st;
     double worst = 0;
     for (size_t i = 0; i < g->param_count; i++) {
         if (!g->trainable[i]) continue;

@@ -40,22 +40,25 @@ nerve_graph *nerve_graph_new(void)
 void nerve_graph_free(nerve_graph *g)
 {
     if (!g) return;
-    for (int i = 0; i < g->node_count; i++) free(g->nodes[i].constants);
+    for (int i = 0; i < g->node_count; i++)
+        if (g->nodes[i].constants) g->device->release(&g->ctx, g->nodes[i].constants);
     free(g->nodes);
     free(g->needed);
-    free(g->params);
-    free(g->param_grads);
-    free(g->trainable);
-    if (g->arena) g->device->release(&g->ctx, g->arena);
+    void *device_buffers[] = {g->params, g->param_grads, g->trainable, g->arena};
+    for (size_t k = 0; k < sizeof device_buffers / sizeof device_buffers[0]; k++)
+        if (device_buffers[k]) g->device->release(&g->ctx, device_buffers[k]);
     free(g);
 }
 
 nerve_status nerve_graph_set_backend(nerve_graph *g, const char *name, nerve_error *err)
 {
-    if (g->arena)
+    /* A node's memory (parameters, constants, then the arena) belongs to
+     * the device it was allocated on. */
+    if (g->node_count > 0)
         return nerve_error_set(err, NERVE_ERR_INVALID,
-                               "backend '%s': the graph is already planned on '%s'", name,
-                               g->device->name);
+                               "backend '%s': the graph already has nodes on '%s' (choose the "
+                               "backend before adding any)",
+                               name, g->device->name);
     const nerve_device *device;
     nerve_status st = nerve_device_lookup(name, "backend", &device, err);
     if (st != NERVE_OK) return st;
@@ -81,6 +84,13 @@ nerve_status nerve_graph_zero(nerve_graph *g, nerve_real *x, int64_t n)
 nerve_status nerve_graph_copy(nerve_graph *g, nerve_real *dst, const nerve_real *src, int64_t n)
 {
     return g->device->copy(&g->ctx, dst, src, (size_t)n * sizeof *dst);
+}
+
+nerve_status nerve_graph_fill(nerve_graph *g, nerve_real *x, int64_t n, nerve_real value)
+{
+    if (n < 1) return NERVE_OK;
+    NERVE_TRY(nerve_graph_upload(g, x, &value, 1));
+    return n > 1 ? NERVE_RUN(g, copy_block, n - 1, 1, x, 0, x + 1, 1) : NERVE_OK;
 }
 
 nerve_status nerve_graph_download(nerve_graph *g, nerve_real *host, const nerve_real *device,
@@ -202,20 +212,33 @@ static void refresh_param_pointers(nerve_graph *g)
     }
 }
 
+/* *buffer, `kept` bytes of it, moved into a new device buffer of `bytes`
+ * whose rest is `fill`. */
+static bool grow_buffer(nerve_graph *g, void **buffer, size_t kept, size_t bytes, int fill)
+{
+    void *grown;
+    if (g->device->allocate(&g->ctx, bytes, &grown) != NERVE_OK) return false;
+    if ((kept && g->device->copy(&g->ctx, grown, *buffer, kept) != NERVE_OK) ||
+        g->device->set(&g->ctx, (char *)grown + kept, fill, bytes - kept) != NERVE_OK) {
+        g->device->release(&g->ctx, grown);
+        return false;
+    }
+    if (*buffer) g->device->release(&g->ctx, *buffer);
+    *buffer = grown;
+    return true;
+}
+
+/* The flat buffers (values 0, gradients 0, trainable 1 for the new ones)
+ * come from the device, and grow by a copy: parameters are declared while a
+ * graph is built, never while it runs. */
 static bool grow_params(nerve_graph *g, size_t count)
 {
-    size_t total = g->param_count + count;
-    nerve_real *params = realloc(g->params, total * sizeof *params + 1);
-    if (params) g->params = params;
-    nerve_real *grads = realloc(g->param_grads, total * sizeof *grads + 1);
-    if (grads) g->param_grads = grads;
-    unsigned char *mask = realloc(g->trainable, total + 1);
-    if (mask) g->trainable = mask;
-    if (!params || !grads || !mask) return false;
-    memset(g->params + g->param_count, 0, count * sizeof *params);
-    memset(g->param_grads + g->param_count, 0, count * sizeof *grads);
-    memset(g->trainable + g->param_count, 1, count);
-    return true;
+    size_t old = g->param_count, total = old + count;
+    return grow_buffer(g, (void **)&g->params, old * sizeof *g->params,
+                       total * sizeof *g->params, 0) &&
+           grow_buffer(g, (void **)&g->param_grads, old * sizeof *g->param_grads,
+                       total * sizeof *g->param_grads, 0) &&
+           grow_buffer(g, (void **)&g->trainable, old, total, 1);
 }
 
 /* A graph's parameters, all together, must fit under this: far beyond any
@@ -350,10 +373,19 @@ nerve_status nerve_graph_set_constants(nerve_graph *g, nerve_node n, const float
 {
     if (!valid_node(g, n) || count < 1)
         return nerve_error_set(err, NERVE_ERR_INVALID, "constants: bad node or count");
-    nerve_real *copy = malloc((size_t)count * sizeof *copy);
-    if (!copy) return nerve_error_set(err, NERVE_ERR_NOMEM, "out of memory for constants");
-    for (int64_t i = 0; i < count; i++) copy[i] = values[i];
-    free(g->nodes[n].constants);
+    /* Converted on the host, then uploaded: the kernels read them. */
+    nerve_real *host = malloc((size_t)count * sizeof *host);
+    if (!host) return nerve_error_set(err, NERVE_ERR_NOMEM, "out of memory for constants");
+    for (int64_t i = 0; i < count; i++) host[i] = values[i];
+    void *copy = NULL;
+    nerve_status st = g->device->allocate(&g->ctx, (size_t)count * sizeof *host, &copy);
+    if (st == NERVE_OK) st = nerve_graph_upload(g, copy, host, count);
+    free(host);
+    if (st != NERVE_OK) {
+        if (copy) g->device->release(&g->ctx, copy);
+        return nerve_graph_pass_error(g, st, err);
+    }
+    if (g->nodes[n].constants) g->device->release(&g->ctx, g->nodes[n].constants);
     g->nodes[n].constants = copy;
     g->nodes[n].constant_count = count;
     return NERVE_OK;
@@ -498,20 +530,34 @@ static void mark_needed(nerve_graph *g, nerve_node target)
     }
 }
 
-void nerve_graph_forward(nerve_graph *g, nerve_node target)
+/* A failed op's status, its message prefixed with the op and the node. */
+static nerve_status op_failed(nerve_graph *g, const nerve_node_data *n, const char *pass,
+                              nerve_status status, nerve_error *err)
+{
+    return nerve_error_set(err, status, "%s '%s' (%s): %s", n->op->name, n->name, pass,
+                           g->error.message);
+}
+
+nerve_status nerve_graph_forward(nerve_graph *g, nerve_node target, nerve_error *err)
 {
     if (!valid_node(g, target)) target = g->node_count - 1;
+    if (!g->arena)
+        return nerve_error_set(err, NERVE_ERR_INVALID, "forward: the graph is not planned");
     mark_needed(g, target);
     for (int i = 0; i <= target; i++) {
         nerve_node_data *n = &g->nodes[i];
-        if (n->kind == NERVE_NODE_OP && g->needed[i]) (void)n->op->forward(g, n);
+        if (n->kind != NERVE_NODE_OP || !g->needed[i]) continue;
+        nerve_status st = n->op->forward(g, n);
+        if (st != NERVE_OK) return op_failed(g, n, "forward", st, err);
     }
+    return NERVE_OK;
 }
 
 /* Seeds node's gradient with upstream (all ones when NULL) and runs the ops
  * it depends on in reverse; each op adds into its inputs' gradients, so the
  * gradients of ops and gradient-taking inputs are zeroed first. */
-static void backward_seeded(nerve_graph *g, nerve_node node, const nerve_real *upstream)
+static nerve_status backward_seeded(nerve_graph *g, nerve_node node, const nerve_real *upstream,
+                                    nerve_error *err)
 {
     nerve_node_data *l = &g->nodes[node];
     mark_needed(g, node);
@@ -519,27 +565,33 @@ static void backward_seeded(nerve_graph *g, nerve_node node, const nerve_real *u
         nerve_node_data *n = &g->nodes[i];
         bool owns_grad = n->kind == NERVE_NODE_INPUT ||
                          (n->kind == NERVE_NODE_OP && !n->op->aliases_input);
-        if (owns_grad && n->needs_grad && g->needed[i])
-            (void)nerve_graph_zero(g, n->grad, nerve_shape_numel(&n->shape));
+        if (owns_grad && n->needs_grad && g->needed[i]) {
+            nerve_status st = nerve_graph_zero(g, n->grad, nerve_shape_numel(&n->shape));
+            if (st != NERVE_OK) return nerve_graph_pass_error(g, st, err);
+        }
     }
     int64_t m = nerve_shape_numel(&l->shape);
-    if (upstream) {
-        (void)g->device->upload(&g->ctx, l->grad, upstream, (size_t)m * sizeof *l->grad);
-    } else { /* one 1 uploaded, then repeated by a copy with a row stride of 0 */
-        const nerve_real one = 1;
-        (void)g->device->upload(&g->ctx, l->grad, &one, sizeof one);
-        if (m > 1) (void)NERVE_RUN(g, copy_block, m - 1, 1, l->grad, 0, l->grad + 1, 1);
-    }
+    nerve_status st;
+    if (upstream)
+        st = nerve_graph_upload(g, l->grad, upstream, m);
+    else
+        st = nerve_graph_fill(g, l->grad, m, 1);
+    if (st != NERVE_OK) return nerve_graph_pass_error(g, st, err);
     for (int i = node; i >= 0; i--) {
         nerve_node_data *n = &g->nodes[i];
-        if (n->kind == NERVE_NODE_OP && n->needs_grad && g->needed[i]) (void)n->op->backward(g, n);
+        if (n->kind != NERVE_NODE_OP || !n->needs_grad || !g->needed[i]) continue;
+        st = n->op->backward(g, n);
+        if (st != NERVE_OK) return op_failed(g, n, "backward", st, err);
     }
+    return NERVE_OK;
 }
 
-void nerve_graph_backward(nerve_graph *g, nerve_node loss)
+nerve_status nerve_graph_backward(nerve_graph *g, nerve_node loss, nerve_error *err)
 {
-    if (!valid_node(g, loss) || !g->nodes[loss].grad) return;
-    backward_seeded(g, loss, NULL);
+    if (!valid_node(g, loss))
+        return nerve_error_set(err, NERVE_ERR_INVALID, "backward: no node %d", loss);
+    if (!g->nodes[loss].grad) return NERVE_OK; /* nothing trainable feeds it */
+    return backward_seeded(g, loss, NULL, err);
 }
 
 nerve_status nerve_graph_backward_from(nerve_graph *g, nerve_node node, const nerve_real *upstream,
@@ -553,13 +605,12 @@ nerve_status nerve_graph_backward_from(nerve_graph *g, nerve_node node, const ne
                                "backward_from '%s': no trainable parameter or gradient-taking "
                                "input feeds it (or the graph is not planned)",
                                g->nodes[node].name);
-    backward_seeded(g, node, upstream);
-    return NERVE_OK;
+    return backward_seeded(g, node, upstream, err);
 }
 
 void nerve_graph_zero_grad(nerve_graph *g)
 {
-    memset(g->param_grads, 0, g->param_count * sizeof *g->param_grads);
+    (void)nerve_graph_zero(g, g->param_grads, (int64_t)g->param_count);
 }
 
 int nerve_graph_node_count(const nerve_graph *g) { return g->node_count; }
@@ -594,6 +645,45 @@ nerve_real *nerve_node_value(nerve_graph *g, nerve_node n)
     return valid_node(g, n) ? g->nodes[n].value : NULL;
 }
 
+/* Node n's value if count values of it can be copied; NULL with err set otherwise. */
+static nerve_real *copyable_value(nerve_graph *g, nerve_node n, int64_t count, const char *what,
+                                  nerve_error *err)
+{
+    if (!valid_node(g, n)) {
+        nerve_error_set(err, NERVE_ERR_INVALID, "%s: no node %d", what, n);
+        return NULL;
+    }
+    const nerve_node_data *d = &g->nodes[n];
+    int64_t numel = nerve_shape_numel(&d->shape);
+    if (!d->value) {
+        nerve_error_set(err, NERVE_ERR_INVALID, "%s '%s': the graph is not planned", what,
+                        d->name);
+        return NULL;
+    }
+    if (count < 0 || count > numel) {
+        nerve_error_set(err, NERVE_ERR_INVALID, "%s '%s': %lld values asked, it has %lld", what,
+                        d->name, (long long)count, (long long)numel);
+        return NULL;
+    }
+    return d->value;
+}
+
+nerve_status nerve_node_read(nerve_graph *g, nerve_node n, nerve_real *values, int64_t count,
+                             nerve_error *err)
+{
+    const nerve_real *value = copyable_value(g, n, count, "node_read", err);
+    if (!value) return NERVE_ERR_INVALID;
+    return nerve_graph_pass_error(g, nerve_graph_download(g, values, value, count), err);
+}
+
+nerve_status nerve_node_write(nerve_graph *g, nerve_node n, const nerve_real *values,
+                              int64_t count, nerve_error *err)
+{
+    nerve_real *value = copyable_value(g, n, count, "node_write", err);
+    if (!value) return NERVE_ERR_INVALID;
+    return nerve_graph_pass_error(g, nerve_graph_upload(g, value, values, count), err);
+}
+
 nerve_real *nerve_node_grad(nerve_graph *g, nerve_node n)
 {
     return valid_node(g, n) ? g->nodes[n].grad : NULL;
@@ -609,8 +699,8 @@ bool nerve_node_is_param(const nerve_graph *g, nerve_node n)
 static void mark_frozen(nerve_graph *g, nerve_node_data *d, bool frozen)
 {
     d->frozen = frozen;
-    memset(g->trainable + d->param_offset, frozen ? 0 : 1,
-           (size_t)nerve_shape_numel(&d->shape));
+    (void)g->device->set(&g->ctx, g->trainable + d->param_offset, frozen ? 0 : 1,
+                         (size_t)nerve_shape_numel(&d->shape));
 }
 
 void nerve_node_set_frozen(nerve_graph *g, nerve_node n, bool frozen)

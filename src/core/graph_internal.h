@@ -129,6 +129,8 @@ struct nerve_graph {
 /* x[0..n) = 0, and dst[0..n) = src[0..n), on g's device. */
 nerve_status nerve_graph_zero(nerve_graph *g, nerve_real *x, int64_t n);
 nerve_status nerve_graph_copy(nerve_graph *g, nerve_real *dst, const nerve_real *src, int64_t n);
+/* x[0..n) = value: one value uploaded, then repeated by a device copy. */
+nerve_status nerve_graph_fill(nerve_graph *g, nerve_real *x, int64_t n, nerve_real value);
 /* n values from g's device to the host, and from the host to the device. */
 nerve_status nerve_graph_download(nerve_graph *g, nerve_real *host, const nerve_real *device,
                                   int64_t n);

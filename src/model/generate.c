@@ -58,13 +58,13 @@ static nerve_status check_model(nerve_model *m, const nerve_generate_options *o,
     return NERVE_OK;
 }
 
-/* Feeds character id and returns the logits of the character after it. */
-static const nerve_real *feed(nerve_model *m, int64_t id)
+/* Feeds character id; *logits = those of the character after it. */
+static nerve_status feed(nerve_model *m, int64_t id, const nerve_real **logits, nerve_error *err)
 {
     nerve_real *x = nerve_node_value(m->graph, m->input);
     x[0] = (nerve_real)id;
-    nerve_graph_forward(m->graph, m->output);
-    return nerve_node_value(m->graph, m->output);
+    *logits = nerve_node_value(m->graph, m->output);
+    return nerve_graph_forward(m->graph, m->output, err);
 }
 
 nerve_status nerve_model_generate(nerve_model *m, const nerve_generate_options *o,
@@ -83,19 +83,19 @@ nerve_status nerve_model_generate(nerve_model *m, const nerve_generate_options *
     nerve_rng_seed(&rng, o->seed);
     int64_t vocab = m->vocab.size, id;
     const nerve_real *logits = NULL;
-    for (int64_t i = 0; i < o->prime_length; i++) {
+    for (int64_t i = 0; st == NERVE_OK && i < o->prime_length; i++) {
         id = nerve_vocab_id(&m->vocab, o->prime[i]);
         if (o->emit) o->emit(o->prime[i], o->user);
-        logits = feed(m, id);
+        st = feed(m, id, &logits, err);
     }
-    for (int64_t i = 0; i < o->length; i++) {
+    for (int64_t i = 0; st == NERVE_OK && i < o->length; i++) {
         id = logits ? nerve_sample_logits(logits, vocab, o->temperature, &rng)
                     : (int64_t)nerve_rng_below(&rng, (uint64_t)vocab);
         if (o->emit) o->emit(m->vocab.chars[id], o->user);
-        if (i + 1 < o->length) logits = feed(m, id);
+        if (i + 1 < o->length) st = feed(m, id, &logits, err);
     }
     nerve_graph_reset_state(g);
     nerve_graph_set_carry_state(g, carried);
     nerve_graph_set_training(g, was_training);
-    return NERVE_OK;
+    return st;
 }

@@ -5,8 +5,9 @@
  * identity. The mask, one scale per row, is the counter-based noise of the
  * graph's position (core/noise.h; as rrelu's slopes): a sample's mask is a
  * function of its global index, not of its row in the batch, the same on
- * every backend. It is kept in aux after a flag saying whether the forward
- * applied it, so backward follows the forward whatever the mode is by then.
+ * every backend, drawn by the device's dropout_mask kernel. It is kept in
+ * aux, and whether the forward applied it in forward_flag, so backward
+ * follows the forward whatever the mode is by then.
  * Where no mask applies (eval mode, p = 0) the identity activation's
  * kernels run. */
 #include "core/graph_internal.h"
@@ -23,7 +24,7 @@ static int64_t mask_rows(const nerve_node_data *node)
 static nerve_status dropout_infer_shape(nerve_graph *g, nerve_node_data *node, nerve_error *err)
 {
     node->shape = nerve_node_input(g, node, 0)->shape;
-    node->aux_size = 1 + mask_rows(node); /* the flag, then the mask */
+    node->aux_size = mask_rows(node);
     return NERVE_OK;
 }
 
@@ -44,9 +45,9 @@ static nerve_status dropout_forward(nerve_graph *g, nerve_node_data *node)
     const nerve_node_data *x = nerve_node_input(g, node, 0);
     double p = node->attr.f[0];
     int64_t n = nerve_shape_numel(&node->shape), rows = mask_rows(node);
-    nerve_real *applied = node->aux, *mask = node->aux + 1;
-    *applied = nerve_graph_training(g) && p > 0;
-    if (!*applied) {
+    nerve_real *mask = node->aux;
+    node->forward_flag = nerve_graph_training(g) && p > 0;
+    if (!node->forward_flag) {
         nerve_activation_params none = nerve_activation_defaults();
         NERVE_TRY(
             NERVE_RUN(g, activation_forward, NERVE_ACT_IDENTITY, &none, x->value, node->value, n));
@@ -54,9 +55,8 @@ static nerve_status dropout_forward(nerve_graph *g, nerve_node_data *node)
     }
     nerve_noise_at at;
     int64_t samples = nerve_graph_noise_at(g, node, &at);
-    nerve_noise_dropout_mask(&at, samples, rows / samples, p, mask);
-    NERVE_TRY(NERVE_RUN(g, scale_rows, x->value, mask, node->value, rows, n / rows));
-    return NERVE_OK;
+    NERVE_TRY(NERVE_RUN(g, dropout_mask, &at, samples, rows / samples, p, mask));
+    return NERVE_RUN(g, scale_rows, x->value, mask, node->value, rows, n / rows);
 }
 
 static nerve_status dropout_backward(nerve_graph *g, nerve_node_data *node)
@@ -65,9 +65,8 @@ static nerve_status dropout_backward(nerve_graph *g, nerve_node_data *node)
     if (!x->needs_grad) return NERVE_OK;
     int64_t n = nerve_shape_numel(&node->shape), rows = mask_rows(node);
     nerve_activation_params none = nerve_activation_defaults();
-    if (node->aux[0] != 0)
-        NERVE_TRY(
-            NERVE_RUN(g, scale_rows_backward, node->grad, node->aux + 1, x->grad, rows, n / rows));
+    if (node->forward_flag)
+        NERVE_TRY(NERVE_RUN(g, scale_rows_backward, node->grad, node->aux, x->grad, rows, n / rows));
     else
         NERVE_TRY(NERVE_RUN(g, activation_backward, NERVE_ACT_IDENTITY, &none, x->value,
                             node->value, node->grad, x->grad, n));

@@ -16,23 +16,21 @@ static nerve_status rrelu_infer_shape(nerve_graph *g, nerve_node_data *node, ner
     return NERVE_OK;
 }
 
-static void draw_slopes(nerve_graph *g, nerve_node_data *node, int64_t n)
+static nerve_status draw_slopes(nerve_graph *g, nerve_node_data *node, int64_t n)
 {
     double lower = node->attr.f[0], upper = node->attr.f[1];
-    if (nerve_graph_training(g)) {
-        nerve_noise_at at;
-        int64_t samples = nerve_graph_noise_at(g, node, &at);
-        nerve_noise_uniform(&at, samples, n / samples, lower, upper, node->aux);
-    } else {
-        for (int64_t i = 0; i < n; i++) node->aux[i] = (nerve_real)((lower + upper) / 2);
-    }
+    if (!nerve_graph_training(g))
+        return nerve_graph_fill(g, node->aux, n, (nerve_real)((lower + upper) / 2));
+    nerve_noise_at at;
+    int64_t samples = nerve_graph_noise_at(g, node, &at);
+    return NERVE_RUN(g, uniform_noise, &at, samples, n / samples, lower, upper, node->aux);
 }
 
 static nerve_status rrelu_forward(nerve_graph *g, nerve_node_data *node)
 {
     const nerve_node_data *x = nerve_node_input(g, node, 0);
     int64_t n = nerve_shape_numel(&node->shape);
-    draw_slopes(g, node, n);
+    NERVE_TRY(draw_slopes(g, node, n));
     NERVE_TRY(NERVE_RUN(g, prelu_forward, x->value, node->aux, node->value, 1, n, 1));
     return NERVE_OK;
 }

@@ -130,17 +130,19 @@ nerve_status nerve_evaluate_ensemble(const nerve_ensemble_member *members, int c
     for (int i = 0; i < count; i++)
         modes[i] = nerve_eval_mode_enter(nerve_model_graph(members[i].model), stream);
     double loss_sum = 0;
-    for (int64_t start = 0; start < ds->count; start += batch) {
+    for (int64_t start = 0; st == NERVE_OK && start < ds->count; start += batch) {
         int64_t n = ds->count - start < batch ? ds->count - start : batch;
         memset(mean, 0, (size_t)(n * width) * sizeof *mean);
-        for (int i = 0; i < count; i++) {
+        for (int i = 0; st == NERVE_OK && i < count; i++) {
             nerve_model *m = members[i].model;
             nerve_graph *g = nerve_model_graph(m);
             nerve_batching_load(m, members[i].data, index + start, n);
-            nerve_graph_forward(g, nerve_model_prediction(m));
+            st = nerve_graph_forward(g, nerve_model_prediction(m), err);
+            if (st != NERVE_OK) break;
             const nerve_real *y = nerve_node_value(g, nerve_model_prediction(m));
             for (int64_t j = 0; j < n * width; j++) mean[j] += y[j];
         }
+        if (st != NERVE_OK) break;
         for (int64_t j = 0; j < n * width; j++) mean[j] /= (nerve_real)count;
         loss_sum += score_batch(&out->ensemble, ds, mean, start, n, width, steps);
     }
@@ -149,6 +151,10 @@ nerve_status nerve_evaluate_ensemble(const nerve_ensemble_member *members, int c
     free(mean);
     free(index);
     free(modes);
+    if (st != NERVE_OK) {
+        nerve_ensemble_evaluation_free(out);
+        return st;
+    }
     nerve_evaluation_finish(&out->ensemble, ds->count, steps, loss_sum);
     return NERVE_OK;
 }

@@ -40,11 +40,14 @@ nerve_status nerve_evaluate(nerve_model *m, const nerve_dataset *ds, int64_t bat
     double loss_sum = 0;
     int64_t steps = nerve_model_label_steps(m);
     int64_t cols = classes ? nerve_model_output_size(m) / steps : 0;
-    for (int64_t start = 0; start < ds->count; start += batch) {
+    for (int64_t start = 0; st == NERVE_OK && start < ds->count; start += batch) {
         int64_t n = ds->count - start < batch ? ds->count - start : batch;
         nerve_batching_load(m, ds, index + start, n);
-        nerve_graph_forward(g, nerve_model_loss(m));
-        loss_sum += (double)nerve_node_value(g, nerve_model_loss(m))[0] * (double)n;
+        nerve_real loss;
+        st = nerve_graph_forward(g, nerve_model_loss(m), err);
+        if (st == NERVE_OK) st = nerve_node_read(g, nerve_model_loss(m), &loss, 1, err);
+        if (st != NERVE_OK) break;
+        loss_sum += (double)loss * (double)n;
         const nerve_real *logits = nerve_node_value(g, nerve_model_output(m));
         for (int64_t k = 0; classes && k < n * steps; k++) {
             int64_t best = nerve_predicted_class(m, logits + k * cols, cols);
@@ -54,6 +57,10 @@ nerve_status nerve_evaluate(nerve_model *m, const nerve_dataset *ds, int64_t bat
     }
     nerve_eval_mode_leave(g, mode);
     free(index);
+    if (st != NERVE_OK) {
+        nerve_evaluation_free(out);
+        return st;
+    }
     nerve_evaluation_finish(out, ds->count, steps, loss_sum);
     return NERVE_OK;
 }
@@ -134,7 +141,11 @@ nerve_status nerve_model_run(nerve_model *m, nerve_node node, const float *input
         nerve_graph_set_batch(g, n, NULL);
         nerve_real *x = nerve_node_value(g, nerve_model_input(m));
         for (int64_t i = 0; i < n * features; i++) x[i] = inputs[start * features + i];
-        nerve_graph_forward(g, node);
+        nerve_status st = nerve_graph_forward(g, node, err);
+        if (st != NERVE_OK) {
+            nerve_graph_set_training(g, was_training);
+            return st;
+        }
         const nerve_real *y = nerve_node_value(g, node);
         for (int64_t i = 0; i < n * cols; i++) outputs[start * cols + i] = (float)y[i];
     }

@@ -145,7 +145,7 @@ static void next_noise_position(gan_run *run, nerve_graph *graph)
 }
 
 /* Fresh noise through G (training mode), its output copied into D's input. */
-static void generate_fakes(gan_run *run)
+static nerve_status generate_fakes(gan_run *run, nerve_error *err)
 {
     nerve_graph_set_batch(run->gg, run->batch, NULL);
     nerve_real *z = nerve_node_value(run->gg, run->g->input);
@@ -153,7 +153,7 @@ static void generate_fakes(gan_run *run)
         z[i] = (nerve_real)nerve_rng_normal(&run->noise_rng);
     nerve_graph_set_training(run->gg, true);
     next_noise_position(run, run->gg);
-    nerve_graph_forward(run->gg, run->g->output);
+    return nerve_graph_forward(run->gg, run->g->output, err);
 }
 
 static void feed_fakes(gan_run *run)
@@ -168,37 +168,44 @@ static void fill_targets(gan_run *run, nerve_real value)
     for (int64_t i = 0; i < run->batch; i++) t[i] = value;
 }
 
-/* D forward and backward on what its input holds against `target`; returns
- * the loss and counts the logits on the right side. */
-static double judge(gan_run *run, nerve_real target, int64_t *correct)
+/* D forward and backward on what its input holds against `target`; adds
+ * the loss to *loss and counts the logits on the right side. */
+static nerve_status judge(gan_run *run, nerve_real target, double *loss, int64_t *correct,
+                          nerve_error *err)
 {
     nerve_graph *dg = run->dg;
     fill_targets(run, target);
     next_noise_position(run, dg);
-    nerve_graph_forward(dg, run->d->loss);
-    nerve_graph_backward(dg, run->d->loss);
+    nerve_status st = nerve_graph_forward(dg, run->d->loss, err);
+    if (st == NERVE_OK) st = nerve_graph_backward(dg, run->d->loss, err);
+    if (st != NERVE_OK) return st;
     const nerve_real *logit = nerve_node_value(dg, run->d->output);
     for (int64_t i = 0; i < run->batch; i++) *correct += (logit[i] > 0) == (target > 0);
-    return (double)nerve_node_value(dg, run->d->loss)[0];
+    *loss += (double)nerve_node_value(dg, run->d->loss)[0];
+    return NERVE_OK;
 }
 
 /* One D step: real batch order[0..batch) against 1, fresh fakes against 0. */
-static void discriminator_step(gan_run *run, const nerve_dataset *real, const int64_t *order,
-                                 gan_totals *t)
+static nerve_status discriminator_step(gan_run *run, const nerve_dataset *real,
+                                       const int64_t *order, gan_totals *t, nerve_error *err)
 {
     nerve_graph *dg = run->dg;
     nerve_graph_set_batch(dg, run->batch, NULL);
     nerve_graph_set_training(dg, true);
     nerve_graph_zero_grad(dg);
     nerve_dataset_gather(real, order, run->batch, nerve_node_value(dg, run->d->input), NULL);
-    double loss = judge(run, 1, &t->real_correct);
-    generate_fakes(run);
+    double loss = 0;
+    nerve_status st = judge(run, 1, &loss, &t->real_correct, err);
+    if (st == NERVE_OK) st = generate_fakes(run, err);
+    if (st != NERVE_OK) return st;
     feed_fakes(run);
-    loss += judge(run, 0, &t->fake_correct);
+    st = judge(run, 0, &loss, &t->fake_correct, err);
+    if (st != NERVE_OK) return st;
     nerve_optimizer_step(run->d->optimizer);
     t->judged += run->batch;
     t->d_loss += loss;
     t->d_steps++;
+    return NERVE_OK;
 }
 
 /* One G step on the fakes of the last D step (G's activations still hold
@@ -212,13 +219,21 @@ static nerve_status generator_step(gan_run *run, gan_totals *t, nerve_error *err
     next_noise_position(run, dg);
     if (run->o->loss == NERVE_GAN_NON_SATURATING) {
         fill_targets(run, 1);
-        nerve_graph_forward(dg, run->d->loss);
-        nerve_graph_backward(dg, run->d->loss);
+        nerve_status st = nerve_graph_forward(dg, run->d->loss, err);
+        if (st == NERVE_OK) st = nerve_graph_backward(dg, run->d->loss, err);
+        if (st != NERVE_OK) {
+            freeze_discriminator(run, false);
+            return st;
+        }
         loss = (double)nerve_node_value(dg, run->d->loss)[0];
     } else {
         /* L = mean log(1 - sigmoid(l)) = -mean softplus(l), so dL/dl =
          * -sigmoid(l) / N (no / N for a summed loss), seeded at the logit. */
-        nerve_graph_forward(dg, run->d->output);
+        nerve_status st = nerve_graph_forward(dg, run->d->output, err);
+        if (st != NERVE_OK) {
+            freeze_discriminator(run, false);
+            return st;
+        }
         const nerve_real *logit = nerve_node_value(dg, run->d->output);
         double per = run->d->settings.loss_options.reduction == NERVE_REDUCTION_MEAN
                          ? 1.0 / (double)run->batch
@@ -231,7 +246,7 @@ static nerve_status generator_step(gan_run *run, gan_totals *t, nerve_error *err
             run->upstream[i] = (nerve_real)(-per / (1 + exp(-l)));
         }
         loss = sum * per;
-        nerve_status st = nerve_graph_backward_from(dg, run->d->output, run->upstream, err);
+        st = nerve_graph_backward_from(dg, run->d->output, run->upstream, err);
         if (st != NERVE_OK) {
             freeze_discriminator(run, false);
             return st;
@@ -292,10 +307,11 @@ static nerve_status train_epochs(gan_run *run, const nerve_dataset *real, int64_
         nerve_rng_shuffle(&order_rng, order, real->count);
         for (int64_t b = 0; b < batches; b++) {
             gan_totals last = {0};
-            discriminator_step(run, real, order + b * run->batch, &last);
+            nerve_status st = discriminator_step(run, real, order + b * run->batch, &last, err);
+            if (st != NERVE_OK) return st;
             bool g_step = (b + 1) % o->k == 0;
             if (g_step) {
-                nerve_status st = generator_step(run, &last, err);
+                st = generator_step(run, &last, err);
                 if (st != NERVE_OK) return st;
                 step++;
             }

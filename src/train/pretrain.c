@@ -149,7 +149,11 @@ static nerve_status layer_inputs(nerve_model *m, const nerve_dataset *train,
         int64_t n = train->count - first < batch ? train->count - first : batch;
         for (int64_t i = 0; i < n; i++) index[i] = first + i;
         nerve_batching_load(m, train, index, n);
-        nerve_graph_forward(g, layer->feed);
+        nerve_status st = nerve_graph_forward(g, layer->feed, err);
+        if (st != NERVE_OK) {
+            free(index);
+            return st;
+        }
         const nerve_real *codes = nerve_node_value(g, layer->feed);
         float *dst = out->inputs + (size_t)first * row;
         for (size_t k = 0; k < (size_t)n * row; k++) dst[k] = (float)codes[k];
@@ -241,19 +245,23 @@ static void autoencoder_load(autoencoder *ae, const nerve_dataset *ds, const int
                (size_t)(n * ds->sample_size) * sizeof(nerve_real));
 }
 
-/* The mean squared error per value of the clean rows of ds. */
-static double reconstruction_error(autoencoder *ae, const nerve_dataset *ds, int64_t batch,
-                                   int64_t *index)
+/* *error = the mean squared error per value of the clean rows of ds. */
+static nerve_status reconstruction_error(autoencoder *ae, const nerve_dataset *ds, int64_t batch,
+                                         int64_t *index, double *error, nerve_error *err)
 {
     double sum = 0;
     for (int64_t first = 0; first < ds->count; first += batch) {
         int64_t n = ds->count - first < batch ? ds->count - first : batch;
         for (int64_t i = 0; i < n; i++) index[i] = first + i;
         autoencoder_load(ae, ds, index, n);
-        nerve_graph_forward(ae->graph, ae->loss);
-        sum += (double)nerve_node_value(ae->graph, ae->loss)[0];
+        nerve_real loss;
+        nerve_status st = nerve_graph_forward(ae->graph, ae->loss, err);
+        if (st == NERVE_OK) st = nerve_node_read(ae->graph, ae->loss, &loss, 1, err);
+        if (st != NERVE_OK) return st;
+        sum += (double)loss;
     }
-    return sum / ((double)ds->count * (double)ds->sample_size);
+    *error = sum / ((double)ds->count * (double)ds->sample_size);
+    return NERVE_OK;
 }
 
 /* Masking noise (Vincent et al. 2008): each value zeroed with probability p. */
@@ -280,10 +288,13 @@ static nerve_status train_autoencoder(autoencoder *ae, const nerve_dataset *ds,
                 mask_inputs(nerve_node_value(g, ae->input), n * ds->sample_size, o->noise, rng);
             nerve_real per_row = (nerve_real)(1.0 / (double)n);
             nerve_graph_zero_grad(g);
-            nerve_graph_forward(g, ae->loss);
-            nerve_graph_backward_from(g, ae->loss, &per_row, NULL);
+            nerve_real value;
+            nerve_status st = nerve_graph_forward(g, ae->loss, err);
+            if (st == NERVE_OK) st = nerve_graph_backward_from(g, ae->loss, &per_row, err);
+            if (st == NERVE_OK) st = nerve_node_read(g, ae->loss, &value, 1, err);
+            if (st != NERVE_OK) return st;
             nerve_optimizer_step(ae->optimizer);
-            double loss = (double)nerve_node_value(g, ae->loss)[0];
+            double loss = (double)value;
             if (!isfinite(loss))
                 return nerve_error_set(err, NERVE_ERR_NUMERIC,
                                        "pretrain: layer '%s', epoch %d: the reconstruction loss is "
@@ -315,12 +326,12 @@ static nerve_status pretrain_layer_on(nerve_model *m, const pretrain_layer *laye
                             : nerve_error_set(err, NERVE_ERR_NOMEM, "pretrain: out of memory");
     if (st == NERVE_OK) {
         nerve_graph_set_training(ae.graph, true);
-        r->start_loss = reconstruction_error(&ae, inputs, o->batch, order);
         r->end_loss = NAN;
-        st = train_autoencoder(&ae, inputs, o, &rng, order, r, start, err);
+        st = reconstruction_error(&ae, inputs, o->batch, order, &r->start_loss, err);
     }
+    if (st == NERVE_OK) st = train_autoencoder(&ae, inputs, o, &rng, order, r, start, err);
+    if (st == NERVE_OK) st = reconstruction_error(&ae, inputs, o->batch, order, &r->end_loss, err);
     if (st == NERVE_OK) {
-        r->end_loss = reconstruction_error(&ae, inputs, o->batch, order);
         nerve_graph *model = m->graph;
         memcpy(nerve_node_value(model, layer->weight), nerve_node_value(ae.graph, ae.encoder_weight),
                (size_t)(layer->units * layer->inputs) * sizeof(nerve_real));

@@ -206,9 +206,12 @@ static nerve_status train_step(trainer *t, const int64_t *order, int64_t n, doub
         nerve_augment_apply(r->augment, nerve_node_value(g, m->input), n, r->global_step, first);
     nerve_graph_set_position(g, r->global_step, first);
     nerve_graph_zero_grad(g);
-    nerve_graph_forward(g, t->trained);
-    nerve_graph_backward(g, t->trained);
-    *loss = (double)nerve_node_value(g, t->trained)[0];
+    nerve_real value; /* the loss: the one value of the step read from the device */
+    nerve_status st = nerve_graph_forward(g, t->trained, err);
+    if (st == NERVE_OK) st = nerve_graph_backward(g, t->trained, err);
+    if (st == NERVE_OK) st = nerve_node_read(g, t->trained, &value, 1, err);
+    if (st != NERVE_OK) return st;
+    *loss = (double)value;
     *skipped = !isfinite(*loss) || !gradients_finite(g);
     if (*skipped) {
         r->nan_skips++;

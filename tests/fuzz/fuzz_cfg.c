@@ -36,8 +36,8 @@ static void run_once(nerve_model *model)
     if (elements < 0 || elements > FUZZ_RUN_LIMIT || nerve_graph_plan(g, 2, &err) != NERVE_OK)
         return;
     nerve_graph_set_training(g, true);
-    nerve_graph_forward(g, nerve_model_loss(model));
-    nerve_graph_backward(g, nerve_model_loss(model));
+    if (nerve_graph_forward(g, nerve_model_loss(model), &err) == NERVE_OK)
+        nerve_graph_backward(g, nerve_model_loss(model), &err);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
