@@ -90,6 +90,27 @@ static void test_generic_composites_match_the_cpu_kernels(void **state)
                      NERVE_OK);
     assert_memory_equal(native, generic, COUNT * sizeof *native);
 
+    /* all_finite: a NaN counts only where the mask counts it; more values
+     * than one chunk of the generic version. */
+    static nerve_real big[3000];
+    static unsigned char mask[3000];
+    random_values(big, 3000, 3);
+    memset(mask, 1, sizeof mask);
+    bool finite_native = false, finite_generic = false;
+    assert_int_equal(cpu->all_finite(&ctx, big, mask, 3000, &finite_native), NERVE_OK);
+    assert_int_equal(nerve_generic_all_finite(&ctx, big, mask, 3000, &finite_generic), NERVE_OK);
+    assert_true(finite_native && finite_generic);
+    big[2500] = NAN;
+    assert_int_equal(cpu->all_finite(&ctx, big, mask, 3000, &finite_native), NERVE_OK);
+    assert_int_equal(nerve_generic_all_finite(&ctx, big, mask, 3000, &finite_generic), NERVE_OK);
+    assert_false(finite_native || finite_generic);
+    mask[2500] = 0;
+    assert_int_equal(cpu->all_finite(&ctx, big, mask, 3000, &finite_native), NERVE_OK);
+    assert_int_equal(nerve_generic_all_finite(&ctx, big, mask, 3000, &finite_generic), NERVE_OK);
+    assert_true(finite_native && finite_generic);
+    assert_int_equal(nerve_generic_all_finite(&ctx, big, NULL, 3000, &finite_generic), NERVE_OK);
+    assert_false(finite_generic);
+
     int64_t size = -1;
     nerve_conv_geometry geo = {.channels = 1,
                                .height = 4,

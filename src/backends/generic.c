@@ -2,6 +2,7 @@
  * (the noise: on the host, then uploaded), so that they run on any device.
  * A backend that writes its own version of one does so for speed; these
  * are the definition. */
+#include <math.h>
 #include <stdlib.h>
 
 #include "backends/generic.h"
@@ -119,4 +120,23 @@ nerve_status nerve_generic_uniform_noise(const nerve_kernel_ctx *ctx, const nerv
                                          nerve_real *out)
 {
     return upload_noise(ctx, at, rows, per_sample, low, high, false, out);
+}
+
+/* Downloaded a chunk at a time into the stack: no allocation, one
+ * transfer per chunk. */
+nerve_status nerve_generic_all_finite(const nerve_kernel_ctx *ctx, const nerve_real *x,
+                                      const unsigned char *mask, int64_t n, bool *finite)
+{
+    enum { CHUNK = 1024 };
+    nerve_real values[CHUNK];
+    unsigned char counted[CHUNK];
+    *finite = true;
+    for (int64_t first = 0; first < n && *finite; first += CHUNK) {
+        int64_t size = n - first < CHUNK ? n - first : CHUNK;
+        NERVE_TRY(ctx->device->download(ctx, values, x + first, (size_t)size * sizeof *values));
+        if (mask) NERVE_TRY(ctx->device->download(ctx, counted, mask + first, (size_t)size));
+        for (int64_t i = 0; i < size; i++)
+            if ((!mask || counted[i]) && !isfinite(values[i])) *finite = false;
+    }
+    return NERVE_OK;
 }

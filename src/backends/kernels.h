@@ -292,7 +292,12 @@ typedef struct nerve_recurrent_sequence {
     X(dropout_mask, (NERVE_KERNEL_CTX, const nerve_noise_at *at, int64_t rows, int64_t per_sample, \
                      double p, nerve_real *mask))                                                  \
     X(uniform_noise, (NERVE_KERNEL_CTX, const nerve_noise_at *at, int64_t rows,                    \
-                      int64_t per_sample, double low, double high, nerve_real *out))
+                      int64_t per_sample, double low, double high, nerve_real *out))               \
+    /* *finite (a host bool: the one value a training step reads back besides                      \
+     * its loss) = every x[i] with mask[i] != 0 (mask NULL: every x[i]) is                         \
+     * finite: the trainer's non-finite gradient check. */                                         \
+    X(all_finite,                                                                                  \
+      (NERVE_KERNEL_CTX, const nerve_real *x, const unsigned char *mask, int64_t n, bool *finite))
 
 /* ---------------------------------------------------------------- op-specific
  * Kernels of one op each, with no generic version yet. */
