@@ -1,6 +1,10 @@
-/* The generic composites, each on top of the core kernels of ctx's table,
- * so that they run on any device. A backend that writes its own version of
- * one does so for speed; these are the definition. */
+/* The generic composites, each on top of the core kernels of ctx's table
+ * (the noise: on the host, then uploaded), so that they run on any device.
+ * A backend that writes its own version of one does so for speed; these
+ * are the definition. */
+#include <math.h>
+#include <stdlib.h>
+
 #include "backends/generic.h"
 
 /* A stride of 0 repeats the row. */
@@ -81,5 +85,58 @@ nerve_status nerve_generic_conv_workspace(const nerve_kernel_ctx *ctx,
                                           int64_t *size)
 {
     *size = 0;
+    return NERVE_OK;
+}
+
+/* The noise on the host (core/noise.c defines it), then uploaded: a scratch
+ * buffer per call, which a device that draws its own noise avoids. */
+static nerve_status upload_noise(const nerve_kernel_ctx *ctx, const nerve_noise_at *at,
+                                 int64_t rows, int64_t per_sample, double a, double b, bool dropout,
+                                 nerve_real *out)
+{
+    size_t bytes = (size_t)(rows * per_sample) * sizeof *out;
+    nerve_real *host = malloc(bytes ? bytes : 1);
+    if (!host)
+        return nerve_kernel_fail(ctx, NERVE_ERR_NOMEM, "out of memory drawing %lld noise values",
+                                 (long long)(rows * per_sample));
+    if (dropout)
+        nerve_noise_dropout_mask(at, rows, per_sample, a, host);
+    else
+        nerve_noise_uniform(at, rows, per_sample, a, b, host);
+    nerve_status st = ctx->device->upload(ctx, out, host, bytes);
+    free(host);
+    return st;
+}
+
+nerve_status nerve_generic_dropout_mask(const nerve_kernel_ctx *ctx, const nerve_noise_at *at,
+                                        int64_t rows, int64_t per_sample, double p,
+                                        nerve_real *mask)
+{
+    return upload_noise(ctx, at, rows, per_sample, p, 0, true, mask);
+}
+
+nerve_status nerve_generic_uniform_noise(const nerve_kernel_ctx *ctx, const nerve_noise_at *at,
+                                         int64_t rows, int64_t per_sample, double low, double high,
+                                         nerve_real *out)
+{
+    return upload_noise(ctx, at, rows, per_sample, low, high, false, out);
+}
+
+/* Downloaded a chunk at a time into the stack: no allocation, one
+ * transfer per chunk. */
+nerve_status nerve_generic_all_finite(const nerve_kernel_ctx *ctx, const nerve_real *x,
+                                      const unsigned char *mask, int64_t n, bool *finite)
+{
+    enum { CHUNK = 1024 };
+    nerve_real values[CHUNK];
+    unsigned char counted[CHUNK];
+    *finite = true;
+    for (int64_t first = 0; first < n && *finite; first += CHUNK) {
+        int64_t size = n - first < CHUNK ? n - first : CHUNK;
+        NERVE_TRY(ctx->device->download(ctx, values, x + first, (size_t)size * sizeof *values));
+        if (mask) NERVE_TRY(ctx->device->download(ctx, counted, mask + first, (size_t)size));
+        for (int64_t i = 0; i < size; i++)
+            if ((!mask || counted[i]) && !isfinite(values[i])) *finite = false;
+    }
     return NERVE_OK;
 }

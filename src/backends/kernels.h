@@ -238,13 +238,6 @@ typedef struct nerve_recurrent_sequence {
      * scratch workspace of *size elements, which recurrent_workspace gives. */                    \
     X(recurrent_workspace, (NERVE_KERNEL_CTX, nerve_recurrent_cell cell, int64_t batch,            \
                             int64_t steps, int64_t features, int64_t hidden, int64_t * size))      \
-    /* Counter-based noise (core/noise.h, which defines the values): inverted                    \
-     * dropout's mask, and U(low, high) values, for rows samples of per_sample                    \
-     * values each, row i being global sample at->first_sample + i. */                            \
-    X(dropout_mask, (NERVE_KERNEL_CTX, const nerve_noise_at *at, int64_t rows,                     \
-                     int64_t per_sample, double p, nerve_real *mask))                              \
-    X(uniform_noise, (NERVE_KERNEL_CTX, const nerve_noise_at *at, int64_t rows,                    \
-                      int64_t per_sample, double low, double high, nerve_real *out))               \
     X(recurrent_forward, (NERVE_KERNEL_CTX, const nerve_recurrent_sequence *s))                    \
     X(recurrent_backward, (NERVE_KERNEL_CTX, const nerve_recurrent_sequence *s))                   \
     /* Softmax cross-entropy with label smoothing s (torch CrossEntropyLoss):                      \
@@ -291,7 +284,20 @@ typedef struct nerve_recurrent_sequence {
      * `batch` samples (0: none needed). Called when a graph is planned: a                         \
      * backend may prepare its kernels for that batch size then. */                                \
     X(conv_workspace,                                                                              \
-      (NERVE_KERNEL_CTX, const nerve_conv_geometry *geo, int64_t batch, int64_t *size))
+      (NERVE_KERNEL_CTX, const nerve_conv_geometry *geo, int64_t batch, int64_t *size))            \
+    /* Counter-based noise (core/noise.h, which defines the values): inverted                      \
+     * dropout's mask, and U(low, high) values, for rows samples of per_sample                     \
+     * values each, row i being global sample at->first_sample + i. The generic                    \
+     * versions compute them on the host and upload them. */                                       \
+    X(dropout_mask, (NERVE_KERNEL_CTX, const nerve_noise_at *at, int64_t rows, int64_t per_sample, \
+                     double p, nerve_real *mask))                                                  \
+    X(uniform_noise, (NERVE_KERNEL_CTX, const nerve_noise_at *at, int64_t rows,                    \
+                      int64_t per_sample, double low, double high, nerve_real *out))               \
+    /* *finite (a host bool: the one value a training step reads back besides                      \
+     * its loss) = every x[i] with mask[i] != 0 (mask NULL: every x[i]) is                         \
+     * finite: the trainer's non-finite gradient check. */                                         \
+    X(all_finite,                                                                                  \
+      (NERVE_KERNEL_CTX, const nerve_real *x, const unsigned char *mask, int64_t n, bool *finite))
 
 /* ---------------------------------------------------------------- op-specific
  * Kernels of one op each, with no generic version yet. */

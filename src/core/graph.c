@@ -105,6 +105,13 @@ nerve_status nerve_graph_upload(nerve_graph *g, nerve_real *device, const nerve_
     return g->device->upload(&g->ctx, device, host, (size_t)n * sizeof *host);
 }
 
+nerve_status nerve_graph_gradients_finite(nerve_graph *g, bool *finite, nerve_error *err)
+{
+    nerve_status st =
+        NERVE_RUN(g, all_finite, g->param_grads, g->trainable, (int64_t)g->param_count, finite);
+    return nerve_graph_pass_error(g, st, err);
+}
+
 nerve_status nerve_graph_pass_error(const nerve_graph *g, nerve_status status, nerve_error *err)
 {
     if (status != NERVE_OK) nerve_error_set(err, status, "%s", g->error.message);

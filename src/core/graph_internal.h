@@ -136,6 +136,9 @@ nerve_status nerve_graph_download(nerve_graph *g, nerve_real *host, const nerve_
                                   int64_t n);
 nerve_status nerve_graph_upload(nerve_graph *g, nerve_real *device, const nerve_real *host,
                                 int64_t n);
+/* *finite = every trainable parameter's gradient is finite (the device's
+ * all_finite kernel). */
+nerve_status nerve_graph_gradients_finite(nerve_graph *g, bool *finite, nerve_error *err);
 /* status, with the message of the device call that failed (g->error) copied
  * into err. */
 nerve_status nerve_graph_pass_error(const nerve_graph *g, nerve_status status, nerve_error *err);

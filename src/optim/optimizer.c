@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/graph_internal.h"
 #include "optim/optimizer.h"
 
 static const nerve_optimizer_type *const optimizer_types[] = {
@@ -116,11 +117,13 @@ static bool build_segments(nerve_optimizer *opt)
 
 bool optim_add_state(nerve_optimizer *opt, int slot, nerve_real value)
 {
-    size_t n = nerve_graph_param_count(opt->graph);
-    opt->state[slot] = malloc((n ? n : 1) * sizeof *opt->state[slot]);
-    if (!opt->state[slot]) return false;
-    for (size_t i = 0; i < n; i++) opt->state[slot][i] = value;
-    return true;
+    nerve_graph *g = opt->graph;
+    size_t n = nerve_graph_param_count(g);
+    void *state;
+    if (g->device->allocate(&g->ctx, n * sizeof *opt->state[slot], &state) != NERVE_OK)
+        return false;
+    opt->state[slot] = state;
+    return nerve_graph_fill(g, opt->state[slot], (int64_t)n, value) == NERVE_OK;
 }
 
 nerve_optimizer *nerve_optimizer_new(nerve_graph *g, const nerve_optimizer_options *options,
@@ -131,6 +134,13 @@ nerve_optimizer *nerve_optimizer_new(nerve_graph *g, const nerve_optimizer_optio
         return NULL;
     }
     const nerve_optimizer_type *type = optimizer_types[options->kind];
+    if (!g->device->host_memory) {
+        nerve_error_set(err, NERVE_ERR_INVALID,
+                        "%s: the update loops run on host memory and device '%s' has none of "
+                        "its own (optimizer steps are not device kernels yet)",
+                        type->name, g->device->name);
+        return NULL;
+    }
     char why[160];
     const char *key;
     if (nerve_optimizer_options_problem(options, &key, why, sizeof why)) {
@@ -141,6 +151,7 @@ nerve_optimizer *nerve_optimizer_new(nerve_graph *g, const nerve_optimizer_optio
     if (opt) {
         opt->type = type;
         opt->graph = g;
+        opt->device = g->device;
         opt->options = *options;
         opt->lr = options->lr;
     }
@@ -277,7 +288,9 @@ const char *nerve_optimizer_name(const nerve_optimizer *opt) { return opt->type-
 void nerve_optimizer_free(nerve_optimizer *opt)
 {
     if (!opt) return;
-    for (int k = 0; k < OPTIM_MAX_STATE; k++) free(opt->state[k]);
+    const nerve_kernel_ctx ctx = {.device = opt->device};
+    for (int k = 0; k < OPTIM_MAX_STATE; k++)
+        if (opt->state[k]) opt->device->release(&ctx, opt->state[k]);
     free(opt->segments);
     free(opt->kernels);
     free(opt);

@@ -58,6 +58,9 @@ typedef struct nerve_optimizer_type {
 struct nerve_optimizer {
     const nerve_optimizer_type *type;
     nerve_graph *graph;
+    /* The graph's device, which holds the state: kept to release it, which
+     * nerve_optimizer_free may do after the graph is gone. */
+    const struct nerve_device *device;
     nerve_optimizer_options options;
     double lr;
     int64_t steps;

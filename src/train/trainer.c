@@ -88,17 +88,6 @@ typedef struct trainer {
 
 /* Whether every trainable gradient is finite, in one pass over the flat
  * buffer: x * 0 is 0 for a finite x and NaN for an infinite or NaN one. */
-static bool gradients_finite(nerve_graph *g)
-{
-    const nerve_real *grad = nerve_graph_grads(g);
-    const unsigned char *trainable = nerve_graph_trainable_mask(g);
-    const int64_t n = (int64_t)nerve_graph_param_count(g);
-    nerve_real probe = 0;
-#pragma omp parallel for simd reduction(+ : probe) if (n > 65536)
-    for (int64_t i = 0; i < n; i++) probe += trainable[i] ? grad[i] * 0 : 0;
-    return probe == 0;
-}
-
 static bool all_finite(const nerve_real *v, int64_t n)
 {
     for (int64_t i = 0; v && i < n; i++)
@@ -212,7 +201,12 @@ static nerve_status train_step(trainer *t, const int64_t *order, int64_t n, doub
     if (st == NERVE_OK) st = nerve_node_read(g, t->trained, &value, 1, err);
     if (st != NERVE_OK) return st;
     *loss = (double)value;
-    *skipped = !isfinite(*loss) || !gradients_finite(g);
+    bool finite = isfinite(*loss);
+    if (finite) {
+        st = nerve_graph_gradients_finite(g, &finite, err);
+        if (st != NERVE_OK) return st;
+    }
+    *skipped = !finite;
     if (*skipped) {
         r->nan_skips++;
         if (o->on_nan != NERVE_ON_NAN_SKIP || r->nan_skips >= NERVE_MAX_NAN_SKIPS)
