@@ -57,6 +57,7 @@ static double tolerance(nerve_kernel_id id)
     case NERVE_KERNEL_prelu_forward:
     case NERVE_KERNEL_dropout_mask: /* one definition, core/noise.c */
     case NERVE_KERNEL_uniform_noise:
+    case NERVE_KERNEL_all_finite:
         return 0;
     case NERVE_KERNEL_activation_forward:
     case NERVE_KERNEL_activation_backward:
@@ -101,6 +102,8 @@ typedef struct run {
     nerve_error err;
     buffer buffers[MAX_BUFFERS];
     int count;
+    double scalars[16]; /* host results (all_finite's flag), compared exactly */
+    int scalar_count;
     uint64_t seed; /* inputs: the same sequence for every backend */
     bool failed;   /* a device call failed (message in err) */
 } run;
@@ -512,6 +515,36 @@ static nerve_status case_uniform_noise(run *r, int64_t s)
     return RUN(uniform_noise, &at, s, 5, 0.125, 0.5, OUT(s * 5));
 }
 
+/* s values, finite but for one (the last, to catch a short loop): +inf
+ * where a byte mask leaves it out, then NaN where it keeps it. */
+static nerve_status case_all_finite(run *r, int64_t s)
+{
+    nerve_real *x = calloc((size_t)s, sizeof *x), *mask_words;
+    size_t words = ((size_t)s + sizeof *x - 1) / sizeof *x;
+    unsigned char *mask = calloc(words, sizeof *x);
+    for (int64_t i = 0; i < s; i++) {
+        x[i] = (nerve_real)uniform(r, -2, 2, 0);
+        mask[i] = i != s - 1 || s == 1;
+    }
+    const nerve_real *finite_x = add_buffer(r, s, false, x);
+    x[s - 1] = INFINITY;
+    const nerve_real *inf_x = add_buffer(r, s, false, x);
+    x[s - 1] = NAN;
+    const nerve_real *nan_x = add_buffer(r, s, false, x);
+    mask_words = (nerve_real *)mask;
+    const unsigned char *device_mask = (const unsigned char *)add_buffer(r, (int64_t)words, false,
+                                                                         mask_words);
+    free(x);
+    free(mask);
+    const nerve_real *inputs[] = {finite_x, inf_x, nan_x, nan_x};
+    for (int k = 0; k < 4; k++) {
+        bool finite = k == 0; /* the kernel must set it either way */
+        NERVE_TRY(RUN(all_finite, inputs[k], k < 3 ? device_mask : NULL, s, &finite));
+        r->scalars[r->scalar_count++] = finite;
+    }
+    return NERVE_OK;
+}
+
 /* ---------------------------------------------------------------- recurrent
  * Every cell, 2 sequences of s steps (3 features, 4 hidden); odd sizes run
  * in reverse, and backward takes the last state's gradient alone. */
@@ -843,6 +876,13 @@ static bool same(double a, double b, double tol)
  * naming the first difference. */
 static bool run_compare(const run *r, const run *ref, double tol, char *problem, size_t size)
 {
+    for (int i = 0; i < r->scalar_count; i++) {
+        if (r->scalars[i] != ref->scalars[i]) {
+            snprintf(problem, size, "result %d: %g, the reference %g", i, r->scalars[i],
+                     ref->scalars[i]);
+            return false;
+        }
+    }
     for (int i = 0; i < r->count; i++) {
         const buffer *b = &r->buffers[i], *e = &ref->buffers[i];
         if (!b->output) continue;
@@ -870,7 +910,8 @@ static bool check_one(const nerve_device *device, const nerve_device *reference,
     run_begin(r, device, id, size);
     run_begin(e, reference, id, size);
     nerve_status st = cases[id](r, size), st_ref = cases[id](e, size);
-    bool ok = st == NERVE_OK && st_ref == NERVE_OK && r->count == e->count;
+    bool ok = st == NERVE_OK && st_ref == NERVE_OK && r->count == e->count &&
+              r->scalar_count == e->scalar_count;
     if (!ok)
         snprintf(problem, sizeof problem, "%s", st ? r->err.message : st_ref ? e->err.message
                                                                        : "buffers differ");
