@@ -17,7 +17,7 @@
  *         NERVE_CORE_KERNELS(MY_DECLARE)
  *         #define MY_ENTRY(name, params) .name = my_##name,
  *         static const nerve_kernels my_kernels = {NERVE_CORE_KERNELS(MY_ENTRY)
- *                                                  .softmax_rows = my_softmax_rows};
+ *                                                  .fill_rows = my_fill_rows};
  *
  *     NERVE_CORE_KERNELS are the kernels every backend writes. Each of
  *     NERVE_COMPOSITE_KERNELS has a generic implementation on top of the core
