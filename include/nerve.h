@@ -1132,7 +1132,10 @@ nerve_optimizer *nerve_sgd_new(nerve_graph *g, const nerve_sgd_options *options,
  * override). Biases stay exempt when decay_bias is off. */
 nerve_status nerve_optimizer_set_regularization(nerve_optimizer *opt, nerve_node param,
                                                 double weight_decay, double l1, nerve_error *err);
-void nerve_optimizer_step(nerve_optimizer *opt);
+/* One update of every trainable parameter, run by the graph's device (the
+ * status of its optimizer_step kernel; the message is the graph's, as a
+ * failed nerve_graph_forward gives). */
+nerve_status nerve_optimizer_step(nerve_optimizer *opt);
 void nerve_optimizer_set_lr(nerve_optimizer *opt, double lr);
 double nerve_optimizer_lr(const nerve_optimizer *opt);
 int64_t nerve_optimizer_steps(const nerve_optimizer *opt);

@@ -545,6 +545,42 @@ static nerve_status case_all_finite(run *r, int64_t s)
     return NERVE_OK;
 }
 
+/* Three steps of every optimizer kind (with weight decay, and clipping by
+ * norm) over s * 3 parameters, on a graph of the device itself; the
+ * parameters after them are the outputs. The float64 engine has no
+ * optimizers: there the kernel is not run (the table says n/a). */
+static nerve_status case_optimizer_step(run *r, int64_t s)
+{
+#ifndef NERVE_F64
+    for (int kind = NERVE_OPTIMIZER_SGD; kind <= NERVE_OPTIMIZER_ADAMW; kind++) {
+        nerve_graph *g = nerve_graph_new();
+        nerve_status st = nerve_graph_set_backend(g, r->ctx.device->name, &r->err);
+        nerve_node w = st ? -1 : nerve_param(g, "w", nerve_shape_1d(s * 3), &r->err);
+        if (st == NERVE_OK) st = w >= 0 ? nerve_graph_plan(g, 1, &r->err) : NERVE_ERR_INVALID;
+        nerve_real *host = calloc((size_t)s * 3, sizeof *host);
+        for (int64_t i = 0; st == NERVE_OK && i < s * 3; i++) host[i] = (nerve_real)uniform(r, -2, 2, 0);
+        if (st == NERVE_OK) st = nerve_node_write(g, w, host, s * 3, &r->err);
+        nerve_optimizer_options o = nerve_optimizer_defaults((nerve_optimizer_kind)kind);
+        o.lr = 0.05, o.weight_decay = 0.01, o.clip_norm = 0.5, o.momentum = 0.9;
+        nerve_optimizer *opt = st == NERVE_OK ? nerve_optimizer_new(g, &o, &r->err) : NULL;
+        if (st == NERVE_OK && !opt) st = NERVE_ERR_INVALID;
+        for (int step = 0; st == NERVE_OK && step < 3; step++) {
+            for (int64_t i = 0; i < s * 3; i++) host[i] = (nerve_real)uniform(r, -1, 1, 0);
+            st = r->ctx.device->upload(&r->ctx, nerve_graph_grads(g), host,
+                                       (size_t)s * 3 * sizeof *host);
+            if (st == NERVE_OK) st = nerve_optimizer_step(opt);
+        }
+        if (st == NERVE_OK) st = nerve_node_read(g, w, host, s * 3, &r->err);
+        if (st == NERVE_OK) add_buffer(r, s * 3, true, host);
+        free(host);
+        nerve_optimizer_free(opt);
+        nerve_graph_free(g);
+        NERVE_TRY(st);
+    }
+#endif
+    return NERVE_OK;
+}
+
 /* ---------------------------------------------------------------- recurrent
  * Every cell, 2 sequences of s steps (3 features, 4 hidden); odd sizes run
  * in reverse, and backward takes the last state's gradient alone. */
@@ -898,8 +934,14 @@ static bool run_compare(const run *r, const run *ref, double tol, char *problem,
     return true;
 }
 
-typedef enum verdict { VERDICT_OK, VERDICT_FALLS_BACK, VERDICT_FAIL, VERDICT_MISSING } verdict;
-static const char *const verdict_names[] = {"ok", "falls back", "FAIL", "missing"};
+typedef enum verdict {
+    VERDICT_OK,
+    VERDICT_FALLS_BACK,
+    VERDICT_FAIL,
+    VERDICT_MISSING,
+    VERDICT_NOT_RUN
+} verdict;
+static const char *const verdict_names[] = {"ok", "falls back", "FAIL", "missing", "n/a"};
 
 /* One kernel on one device at one size, against the reference device. */
 static bool check_one(const nerve_device *device, const nerve_device *reference,
@@ -939,7 +981,10 @@ int main(void)
             verdict v = support == NERVE_KERNEL_MISSING   ? VERDICT_MISSING
                         : support == NERVE_KERNEL_GENERIC ? VERDICT_FALLS_BACK
                                                           : VERDICT_OK;
-            for (int k = 0; v != VERDICT_MISSING && k < SIZE_COUNT; k++, runs++)
+#ifdef NERVE_F64
+            if (id == NERVE_KERNEL_optimizer_step) v = VERDICT_NOT_RUN; /* no optimizers here */
+#endif
+            for (int k = 0; v <= VERDICT_FALLS_BACK && k < SIZE_COUNT; k++, runs++)
                 if (!check_one(device, reference, (nerve_kernel_id)id, sizes[k])) v = VERDICT_FAIL;
             if (v == VERDICT_MISSING)
                 fprintf(stderr, "FAIL %s: device '%s' has no such kernel\n",

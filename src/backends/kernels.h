@@ -17,7 +17,7 @@
  *         NERVE_CORE_KERNELS(MY_DECLARE)
  *         #define MY_ENTRY(name, params) .name = my_##name,
  *         static const nerve_kernels my_kernels = {NERVE_CORE_KERNELS(MY_ENTRY)
- *                                                  .softmax_rows = my_softmax_rows};
+ *                                                  .fill_rows = my_fill_rows};
  *
  *     NERVE_CORE_KERNELS are the kernels every backend writes. Each of
  *     NERVE_COMPOSITE_KERNELS has a generic implementation on top of the core
@@ -238,6 +238,13 @@ typedef struct nerve_recurrent_sequence {
      * scratch workspace of *size elements, which recurrent_workspace gives. */                    \
     X(recurrent_workspace, (NERVE_KERNEL_CTX, nerve_recurrent_cell cell, int64_t batch,            \
                             int64_t steps, int64_t features, int64_t hidden, int64_t * size))      \
+    /* One step of opt (optim/optimizer.h: its algorithm, options, segments                        \
+     * and state, in this device's memory) over its graph's flat parameter and                     \
+     * gradient buffers, clip_grad_norm_'s global norm measured first when it                      \
+     * clips by norm: sets opt->grad_norm, the 2-norm of the trainable raw                         \
+     * gradients, and counts the step. Host-memory devices may point this at                       \
+     * nerve_optimizer_host_step, the portable loops. */                                           \
+    X(optimizer_step, (NERVE_KERNEL_CTX, nerve_optimizer * opt))                                   \
     X(recurrent_forward, (NERVE_KERNEL_CTX, const nerve_recurrent_sequence *s))                    \
     X(recurrent_backward, (NERVE_KERNEL_CTX, const nerve_recurrent_sequence *s))                   \
     /* Softmax cross-entropy with label smoothing s (torch CrossEntropyLoss):                      \

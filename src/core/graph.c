@@ -447,10 +447,11 @@ nerve_status nerve_graph_plan(nerve_graph *g, int64_t max_batch, nerve_error *er
         if (n->takes_grad) total += round_up((size_t)numel);
     }
     total += round_up((size_t)workspace);
-    nerve_real *arena = NULL;
-    if (g->device->allocate(&g->ctx, total * sizeof *arena, (void **)&arena) != NERVE_OK)
+    void *memory = NULL;
+    if (g->device->allocate(&g->ctx, total * sizeof(nerve_real), &memory) != NERVE_OK)
         return nerve_error_set(err, NERVE_ERR_NOMEM, "out of memory planning %zu activation bytes",
-                               total * sizeof *arena);
+                               total * sizeof(nerve_real));
+    nerve_real *arena = memory;
     /* Zeroed now, once: a fresh graph starts from zero state, and on the
      * host no training step pays for first touch. */
     nerve_status st_set = g->device->set(&g->ctx, arena, 0, total * sizeof *arena);

@@ -134,13 +134,6 @@ nerve_optimizer *nerve_optimizer_new(nerve_graph *g, const nerve_optimizer_optio
         return NULL;
     }
     const nerve_optimizer_type *type = optimizer_types[options->kind];
-    if (!g->device->host_memory) {
-        nerve_error_set(err, NERVE_ERR_INVALID,
-                        "%s: the update loops run on host memory and device '%s' has none of "
-                        "its own (optimizer steps are not device kernels yet)",
-                        type->name, g->device->name);
-        return NULL;
-    }
     char why[160];
     const char *key;
     if (nerve_optimizer_options_problem(options, &key, why, sizeof why)) {
@@ -254,7 +247,7 @@ static double run_blocks(const nerve_optimizer *opt, const optim_step *step, boo
     return squares;
 }
 
-void nerve_optimizer_step(nerve_optimizer *opt)
+nerve_status nerve_optimizer_host_step(const nerve_kernel_ctx *ctx, nerve_optimizer *opt)
 {
     const nerve_optimizer_options *o = &opt->options;
     optim_step step = {.params = nerve_graph_params(opt->graph),
@@ -277,6 +270,12 @@ void nerve_optimizer_step(nerve_optimizer *opt)
     double squares = run_blocks(opt, &step, false);
     if (!clip_norm) opt->grad_norm = sqrt(squares);
     opt->steps++;
+    return NERVE_OK;
+}
+
+nerve_status nerve_optimizer_step(nerve_optimizer *opt)
+{
+    return NERVE_RUN(opt->graph, optimizer_step, opt);
 }
 
 void nerve_optimizer_set_lr(nerve_optimizer *opt, double lr) { opt->lr = lr; }

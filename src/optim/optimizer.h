@@ -71,6 +71,11 @@ struct nerve_optimizer {
     nerve_real *state[OPTIM_MAX_STATE]; /* per parameter, NULL when unused */
 };
 
+/* The optimizer_step kernel of host-memory devices (kernels.h): the
+ * algorithms' vectorised loops over the flat buffers, in parallel blocks. */
+struct nerve_kernel_ctx;
+nerve_status nerve_optimizer_host_step(const struct nerve_kernel_ctx *ctx, nerve_optimizer *opt);
+
 extern const nerve_optimizer_type nerve_sgd_type, nerve_adagrad_type, nerve_rmsprop_type,
     nerve_adam_type, nerve_adamw_type;
 

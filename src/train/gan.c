@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/graph_internal.h"
 #include "model/model_internal.h"
 #include "train/batching.h"
 
@@ -201,7 +202,8 @@ static nerve_status discriminator_step(gan_run *run, const nerve_dataset *real,
     feed_fakes(run);
     st = judge(run, 0, &loss, &t->fake_correct, err);
     if (st != NERVE_OK) return st;
-    nerve_optimizer_step(run->d->optimizer);
+    st = nerve_optimizer_step(run->d->optimizer);
+    if (st != NERVE_OK) return nerve_graph_pass_error(run->dg, st, err);
     t->judged += run->batch;
     t->d_loss += loss;
     t->d_steps++;
@@ -257,7 +259,8 @@ static nerve_status generator_step(gan_run *run, gan_totals *t, nerve_error *err
     nerve_status st = nerve_graph_backward_from(run->gg, run->g->output,
                                                 nerve_node_grad(dg, run->d->input), err);
     if (st != NERVE_OK) return st;
-    nerve_optimizer_step(run->g->optimizer);
+    st = nerve_optimizer_step(run->g->optimizer);
+    if (st != NERVE_OK) return nerve_graph_pass_error(run->gg, st, err);
     t->g_loss += loss;
     t->g_steps++;
     return NERVE_OK;

@@ -293,7 +293,8 @@ static nerve_status train_autoencoder(autoencoder *ae, const nerve_dataset *ds,
             if (st == NERVE_OK) st = nerve_graph_backward_from(g, ae->loss, &per_row, err);
             if (st == NERVE_OK) st = nerve_node_read(g, ae->loss, &value, 1, err);
             if (st != NERVE_OK) return st;
-            nerve_optimizer_step(ae->optimizer);
+            st = nerve_optimizer_step(ae->optimizer);
+            if (st != NERVE_OK) return nerve_graph_pass_error(g, st, err);
             double loss = (double)value;
             if (!isfinite(loss))
                 return nerve_error_set(err, NERVE_ERR_NUMERIC,

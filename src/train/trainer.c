@@ -223,7 +223,8 @@ static nerve_status train_step(trainer *t, const int64_t *order, int64_t n, doub
     }
     r->nan_skips = 0;
     metrics_log_measure(&t->log);
-    nerve_optimizer_step(m->optimizer);
+    st = nerve_optimizer_step(m->optimizer);
+    if (st != NERVE_OK) return nerve_graph_pass_error(g, st, err);
     r->totals.loss_sum += *loss * (double)n;
     r->totals.seen += n;
     r->totals.grad_norm_sum += nerve_optimizer_grad_norm(m->optimizer);
