@@ -10,6 +10,12 @@
  * more than it brings (measured: the 128x10x256 output layer runs 1.4-3.5x
  * slower on two). */
 #define NERVE_CPU_PARALLEL_MIN_MACS (1 << 21)
+/* oneDNN runs float32 GEMM and convolutions when the build has it
+ * (NERVE_WITH_DNNL); the float64 engine and a build without it run the
+ * backend's own GEMM and im2col. */
+#if defined(NERVE_WITH_DNNL) && !defined(NERVE_F64)
+#define NERVE_CPU_DNNL 1
+#endif
 
 /* Every table entry, nerve_cpu_<kernel>, declared from the lists. */
 #define NERVE_CPU_DECLARE(name, params) nerve_status nerve_cpu_##name params;
