@@ -31,6 +31,8 @@ int cmd_generate(int argc, char **argv);
 int cmd_distill(int argc, char **argv);
 int cmd_gan(int argc, char **argv);
 int cmd_pretrain(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_import(int argc, char **argv);
 
 /* Prints "nerve: <message>" on stderr and returns exit_code. */
 int cli_fail(const nerve_error *err, int exit_code);

@@ -18,6 +18,8 @@ static const struct {
     {"distill", cmd_distill, "train a student network on a teacher's softened outputs"},
     {"gan", cmd_gan, "train a generator against a discriminator (a GAN)"},
     {"pretrain", cmd_pretrain, "greedy layer-wise autoencoder pre-training of hidden layers"},
+    {"export", cmd_export, "write a network and its weights as an ONNX model"},
+    {"import", cmd_import, "convert an ONNX model into a .cfg and safetensors weights"},
 };
 #define COMMAND_COUNT (int)(sizeof commands / sizeof commands[0])
 
