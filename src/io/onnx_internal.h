@@ -13,6 +13,8 @@ typedef struct onnx_import_result {
     char *cfg;                   /* malloc'ed */
     nerve_named_tensor *tensors; /* names and data malloc'ed */
     int tensor_count;
+    bool normalized;             /* the input is normalised: (x - mean) / std */
+    double mean, std;
 } onnx_import_result;
 
 /* Converts a parsed model. `bind` (may be NULL) gives values to graph inputs
@@ -22,5 +24,8 @@ nerve_status onnx_import_model(const onnx_model *model, const char *source,
                                const onnx_tensor *bind, int bind_count,
                                onnx_import_result *out, nerve_error *err);
 void onnx_import_result_free(onnx_import_result *r);
+/* Writes the cfg and the weights (the normalisation in their metadata). */
+nerve_status onnx_import_write(const onnx_import_result *r, const char *cfg_path,
+                               const char *weights_path, nerve_error *err);
 
 #endif
