@@ -58,7 +58,7 @@ test: build deps-onnx
 # over-allocates. docs/building.md, "Fuzzing".
 FUZZ_DIR := build-fuzz
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := cfg idx csv text safetensors
+FUZZ_TARGETS := cfg idx csv text safetensors onnx
 FUZZ_FLAGS ?= -timeout=10 -rss_limit_mb=2048 -max_len=8192
 fuzz: deps-fuzz
 	CC=clang cmake -S . -B $(FUZZ_DIR) -DCMAKE_BUILD_TYPE=Debug -DNERVE_FUZZ=ON \

@@ -26,8 +26,12 @@ typedef enum vkind {
     V_RNN_Y,      /* a recurrent node's Y [T, D, N, H] */
     V_RNN_TNDH,   /* Y as [T, N, D, H] */
     V_RNN_YH,     /* its Y_h [D, N, H] */
-    V_RNN_NDH     /* Y_h as [N, D, H] */
+    V_RNN_NDH,    /* Y_h as [N, D, H] */
+    V_ZEROS       /* zeros of a shape that involves the batch (an initial state) */
 } vkind;
+
+/* In a folded shape (Shape of a layer's value), the batch dimension. */
+#define BATCH_DIM INT64_MIN
 
 typedef struct ival {
     const char *name;
@@ -68,10 +72,15 @@ static nerve_status refuse(importer *im, const char *fmt, ...)
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
     const onnx_node *n = im->node;
-    if (n)
+    if (n && n->name[0])
         im->status = nerve_error_set(im->err, NERVE_ERR_INVALID,
                                      "%s: node '%s' (%s, opset %lld): %s", im->source, n->name,
                                      n->op_type, (long long)im->model->opset, text);
+    else if (n)
+        im->status = nerve_error_set(im->err, NERVE_ERR_INVALID,
+                                     "%s: node #%d (%s, opset %lld): %s", im->source,
+                                     (int)(n - im->model->graph.nodes), n->op_type,
+                                     (long long)im->model->opset, text);
     else
         im->status = nerve_error_set(im->err, NERVE_ERR_INVALID, "%s: %s", im->source, text);
     return im->status;
@@ -515,6 +524,81 @@ static bool fold(importer *im)
             const onnx_tensor *u = const_of(arg(im, k, V_CONST));
             copy_slab(u, 0, &v->folded, at, u->dims[axis], (int)axis);
             at += (int)u->dims[axis];
+        }
+        return true;
+    }
+    return false;
+}
+
+
+/* Constant, Shape of a layer's value (the batch as BATCH_DIM), Gather of a
+ * constant, ConstantOfShape: the pieces torch.onnx.export builds an initial
+ * state of zeros from. */
+static bool constant(importer *im)
+{
+    const onnx_node *n = im->node;
+    const char *op = n->op_type;
+    if (strcmp(op, "Constant") == 0) {
+        const onnx_attr *a = n->attr_count == 1 ? &n->attrs[0] : NULL;
+        ival *v = NULL;
+        if (a && strcmp(a->name, "value") == 0 && a->t) {
+            v = const_out(im, 0, a->t->ndim, a->t->dims, a->t->f != NULL);
+            if (v && a->t->f) memcpy(v->folded.f, a->t->f, (size_t)a->t->count * sizeof *a->t->f);
+            if (v && a->t->i) memcpy(v->folded.i, a->t->i, (size_t)a->t->count * sizeof *a->t->i);
+        } else if (a && strcmp(a->name, "value_float") == 0) {
+            if ((v = const_out(im, 0, 0, NULL, true))) v->folded.f[0] = a->f;
+        } else if (a && strcmp(a->name, "value_int") == 0) {
+            if ((v = const_out(im, 0, 0, NULL, false))) v->folded.i[0] = a->i;
+        } else if (a && strcmp(a->name, "value_ints") == 0) {
+            int64_t count = a->ints_count;
+            if ((v = const_out(im, 0, 1, &count, false)))
+                memcpy(v->folded.i, a->ints, (size_t)count * sizeof *a->ints);
+        } else {
+            refuse(im, "only a value, value_float, value_int or value_ints constant");
+        }
+        if (!v && !im->status) refuse(im, "no output");
+        return true;
+    }
+    if (strcmp(op, "Shape") == 0 && n->input_count == 1) {
+        ival *x = arg(im, 0, V_LAYER);
+        if (!x) return true;
+        if (onnx_node_attr(n, "start") || onnx_node_attr(n, "end"))
+            return refuse(im, "start and end are not supported"), true;
+        int64_t count = x->ndim;
+        ival *v = const_out(im, 0, 1, &count, false);
+        for (int d = 0; v && d < x->ndim; d++) v->folded.i[d] = d ? x->dims[d] : BATCH_DIM;
+        return true;
+    }
+    if (strcmp(op, "Gather") == 0 && all_const(im) && n->input_count == 2) {
+        const onnx_tensor *t = const_of(arg(im, 0, V_CONST)), *k = const_of(arg(im, 1, V_CONST));
+        if (!t->i || t->ndim != 1 || !k->i || k->count != 1 || attr_i(n, "axis", 0) != 0)
+            return refuse(im, "only an element of an integer vector"), true;
+        int64_t at = k->i[0] < 0 ? k->i[0] + t->count : k->i[0];
+        if (at < 0 || at >= t->count) return refuse(im, "index out of range"), true;
+        ival *v = const_out(im, 0, k->ndim, k->dims, false);
+        if (v) v->folded.i[0] = t->i[at];
+        return true;
+    }
+    if (strcmp(op, "ConstantOfShape") == 0) {
+        const ival *s = arg(im, 0, V_CONST);
+        const onnx_attr *a = onnx_node_attr(n, "value");
+        if (!s) return true;
+        const onnx_tensor *t = const_of(s);
+        if (!t->i || t->ndim != 1 || t->count > ONNX_MAX_DIMS ||
+            (a && (!a->t || a->t->count != 1 || (a->t->f ? a->t->f[0] : a->t->i[0]) != 0)))
+            return refuse(im, "only zeros of a constant shape"), true;
+        int64_t count = 1;
+        bool batch = false;
+        for (int64_t d = 0; d < t->count; d++) {
+            if (t->i[d] == BATCH_DIM) batch = true;
+            else if (t->i[d] < 0 || t->i[d] > (1 << 24) || (count *= t->i[d]) > (1 << 24))
+                return refuse(im, "a shape out of range"), true;
+        }
+        if (batch) {
+            ival *v = n->output_count ? add_val(im, n->outputs[0], V_ZEROS) : NULL;
+            if (v) snprintf(v->layer, sizeof v->layer, "zeros");
+        } else {
+            const_out(im, 0, (int)t->count, t->i, true);
         }
         return true;
     }
@@ -984,6 +1068,7 @@ static void recurrent(importer *im)
     for (int k = 4; k < n->input_count; k++) /* sequence_lens, initial states, peepholes */
         if (n->inputs[k][0]) {
             const ival *v = find(im, n->inputs[k]);
+            if (v && v->kind == V_ZEROS && k != 4) continue;
             bool zero = v && v->kind == V_CONST && const_of(v)->f;
             for (int64_t i = 0; zero && i < numel(const_of(v)); i++) zero = const_of(v)->f[i] == 0;
             if (!zero || k == 4)
@@ -1246,10 +1331,21 @@ static void convert_node(importer *im)
     if (n->domain[0] && strcmp(n->domain, "ai.onnx") != 0)
         return (void)refuse(im, "operator of domain '%s' (only the default domain is read)",
                             n->domain);
+    if (constant(im)) return;
     if (all_const(im) && fold(im)) return;
     if (im->status) return;
     if (strcmp(op, "LSTM") == 0 || strcmp(op, "GRU") == 0 || strcmp(op, "RNN") == 0)
         return recurrent(im);
+    if (strcmp(op, "Gather") == 0 && n->input_count == 2) { /* h_n[0] of one direction */
+        const ival *h = find(im, n->inputs[0]), *k = find(im, n->inputs[1]);
+        if (h && h->kind == V_RNN_YH && h->dims[0] == 1 && k && k->kind == V_CONST &&
+            const_of(k)->i && const_of(k)->count == 1 && const_of(k)->ndim == 0 &&
+            (const_of(k)->i[0] == 0 || const_of(k)->i[0] == -1) && attr_i(n, "axis", 0) == 0) {
+            int64_t dims[2] = {-1, h->dims[2]};
+            layer_out(im, h->layer, 2, dims);
+            return;
+        }
+    }
     if (strcmp(op, "Gather") == 0 || strcmp(op, "OneHot") == 0)
         return token_layer(im, op[0] == 'O');
     ival *x = arg(im, 0, -1);
@@ -1287,6 +1383,17 @@ static void convert_node(importer *im)
     if (strcmp(op, "Softmax") == 0 || strcmp(op, "LogSoftmax") == 0)
         return softmax(im, x, op[0] == 'L');
     if (strcmp(op, "PRelu") == 0) return prelu(im, x);
+    if (strcmp(op, "Pad") == 0) { /* torch puts a Pad of zeros before an AvgPool2d */
+        const ival *pads = has_input(n, 1) ? arg(im, 1, V_CONST) : NULL;
+        const onnx_attr *a = onnx_node_attr(n, "pads");
+        const int64_t *p = pads && const_of(pads)->i ? const_of(pads)->i : a ? a->ints : NULL;
+        int64_t count = pads ? numel(const_of(pads)) : a ? a->ints_count : 0;
+        for (int64_t k = 0; p && k < count; k++)
+            if (p[k]) p = NULL;
+        if (!p && !im->status) return (void)refuse(im, "only a Pad of nothing is supported");
+        layer_out(im, x->layer, x->ndim, x->dims);
+        return;
+    }
     if (strcmp(op, "Identity") == 0 || strcmp(op, "Dropout") == 0) {
         if (n->output_count > 1 && n->outputs[1][0])
             return (void)refuse(im, "the dropout mask output is not supported");
