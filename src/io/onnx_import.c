@@ -1397,6 +1397,11 @@ static void convert_node(importer *im)
     if (strcmp(op, "Identity") == 0 || strcmp(op, "Dropout") == 0) {
         if (n->output_count > 1 && n->outputs[1][0])
             return (void)refuse(im, "the dropout mask output is not supported");
+        if (has_input(n, 2)) { /* training_mode: only false, the inference identity */
+            const ival *t = arg(im, 2, V_CONST);
+            if (!t || numel(const_of(t)) != 1 || (const_of(t)->i ? const_of(t)->i[0] : const_of(t)->f[0]))
+                return (void)refuse(im, "training_mode must be a constant false (inference)");
+        }
         layer_out(im, x->layer, x->ndim, x->dims);
         return;
     }
@@ -1450,8 +1455,11 @@ nerve_status onnx_import_model(const onnx_model *model, const char *source,
     memset(out, 0, sizeof *out);
     importer im_ = {.model = model, .source = source, .err = err, .gain = 1}, *im = &im_;
     const onnx_graph *g = &model->graph;
-    if (model->opset < 7 || model->opset > 21)
-        refuse(im, "opset %lld of the default domain (nerve reads 7 to 21)", (long long)model->opset);
+    /* the operators nerve reads kept their meaning from opset 1 (old forms,
+     * such as BatchNormalization's consumed_inputs, are refused as unknown
+     * attributes); 21 is the newest this reader was written against */
+    if (model->opset < 1 || model->opset > 21)
+        refuse(im, "opset %lld of the default domain (nerve reads 1 to 21)", (long long)model->opset);
     for (int i = 0; !im->status && i < g->initializer_count; i++) {
         ival *v = add_val(im, g->initializers[i].name, V_CONST);
         if (v) v->t = &g->initializers[i];
@@ -1507,14 +1515,19 @@ nerve_status onnx_import_model(const onnx_model *model, const char *source,
         if (fused_away(im, i)) continue;
         if ((probabilities || sigmoid) && &g->nodes[i] == last) {
             ival *x = arg(im, 0, V_LAYER);
-            if (x) layer_out(im, x->layer, x->ndim, x->dims);
-            continue;
+            /* nerve's prediction is the softmax over the last dimension */
+            int64_t axis = x ? axis_of(attr_i(last, "axis", model->opset >= 13 ? -1 : 1), x->ndim) : 0;
+            if (x && (sigmoid || (axis == x->ndim - 1 && (model->opset >= 13 || x->ndim == 2)))) {
+                layer_out(im, x->layer, x->ndim, x->dims);
+                continue;
+            }
+            probabilities = false;
         }
         convert_node(im);
     }
     im->node = NULL;
     const ival *result = im->status ? NULL : find(im, output);
-    if (!im->status && (!result || result->kind != V_LAYER || strcmp(result->layer, "input") == 0))
+    if (!im->status && (!result || result->kind != V_LAYER))
         refuse(im, "the output '%s' is not computed by layers nerve expresses", output);
     char net[512] = "";
     if (!im->status) {
