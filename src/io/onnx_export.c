@@ -82,11 +82,11 @@ static void attr_string(onode *n, const char *name, const char *s)
     pb_field_message(&n->b, ONNX_NODE_ATTRIBUTE, &a);
 }
 
-static void attr_strings(onode *n, const char *name, const char *s)
+static void attr_strings(onode *n, const char *name, const char *s, int count)
 {
     pb_buf a = {0};
     pb_field_string(&a, ONNX_ATTR_NAME, name);
-    pb_field_string(&a, ONNX_ATTR_STRINGS, s);
+    for (int k = 0; k < count; k++) pb_field_string(&a, ONNX_ATTR_STRINGS, s);
     pb_field_varint(&a, ONNX_ATTR_TYPE, ONNX_ATTR_TYPE_STRINGS);
     pb_field_message(&n->b, ONNX_NODE_ATTRIBUTE, &a);
 }
@@ -559,58 +559,117 @@ static void squeeze(exporter *x, const nerve_node_data *node, const char *in, in
            int64s(x, axes, node->name, name, &axis, 1), out);
 }
 
-/* One direction of one layer: ONNX's RNN, LSTM or GRU over [T, N, F]. */
-static void recurrent(exporter *x, const nerve_node_data *node, const char *out)
+/* W, R or B of one direction as ONNX wants it: [1, gates * H, ...]. */
+static const char *direction_tensor(exporter *x, const nerve_node_data *node, int which,
+                                    char out[VALUE_NAME_MAX])
+{
+    static const char *const what[] = {"W", "R", "B"};
+    nerve_recurrent_cell cell = (nerve_recurrent_cell)node->attr.i[0];
+    char a[VALUE_NAME_MAX], b[VALUE_NAME_MAX], flat[VALUE_NAME_MAX];
+    const char *value;
+    if (which < 2) {
+        value = gates(x, node, in_name(x, node, 1 + which), what[which], cell, a);
+    } else { /* B = [Wb, Rb] */
+        const char *wb = gates(x, node, in_name(x, node, 3), "Wb", cell, a);
+        const char *rb = gates(x, node, in_name(x, node, 4), "Rb", cell, b);
+        concat2(x, temp(flat, node, "B_flat"), wb, rb, flat);
+        value = flat;
+    }
+    unsqueeze0(x, node, value, what[which], out);
+    return out;
+}
+
+/* One layer over [T, N, F]: ONNX's RNN, LSTM or GRU, forward, or (with
+ * `backward`, the reverse op of the same layer) bidirectional, which nerve
+ * builds as two ops and a concat (`node`, whose output this is). */
+static void recurrent(exporter *x, const nerve_node_data *node, const nerve_node_data *forward,
+                      const nerve_node_data *backward, const char *out)
 {
     static const char *const op_types[] = {"RNN", "RNN", "LSTM", "GRU"};
-    nerve_recurrent_cell cell = (nerve_recurrent_cell)node->attr.i[0];
-    bool reverse = node->attr.i[1], last = node->attr.i[2];
-    int64_t H = x->g->nodes[node->input[2]].shape.dim[1];
-    char xt[VALUE_NAME_MAX], w[VALUE_NAME_MAX], r[VALUE_NAME_MAX], b[VALUE_NAME_MAX];
-    char w3[VALUE_NAME_MAX], r3[VALUE_NAME_MAX], b3[VALUE_NAME_MAX], y[VALUE_NAME_MAX];
-    char ys[VALUE_NAME_MAX], bi[VALUE_NAME_MAX], bh[VALUE_NAME_MAX];
+    nerve_recurrent_cell cell = (nerve_recurrent_cell)forward->attr.i[0];
+    bool reverse = forward->attr.i[1], last = forward->attr.i[2];
+    int64_t H = x->g->nodes[forward->input[2]].shape.dim[1];
+    char xt[VALUE_NAME_MAX], y[VALUE_NAME_MAX], ys[VALUE_NAME_MAX], t[VALUE_NAME_MAX];
+    char inputs[3][VALUE_NAME_MAX], per_direction[2][VALUE_NAME_MAX], shape[VALUE_NAME_MAX];
     onode o;
     /* batch-first [N, T, F] to ONNX's [T, N, F] (runtimes do not all take layout = 1) */
     node_begin(&o, "Transpose", temp(xt, node, "time_major"));
-    node_in(&o, x->names[node->input[0]]);
+    node_in(&o, x->names[forward->input[0]]);
     node_out(&o, xt);
     attr_ints(&o, "perm", (int64_t[]){1, 0, 2}, 3);
     node_end(x, &o);
-    unsqueeze0(x, node, gates(x, node, in_name(x, node, 1), "W", cell, w), "W", w3);
-    unsqueeze0(x, node, gates(x, node, in_name(x, node, 2), "R", cell, r), "R", r3);
-    bool bias = node->input_count == 5;
-    if (bias) { /* B = [Wb, Rb], one row per direction */
-        const char *wb = gates(x, node, in_name(x, node, 3), "Wb", cell, bi);
-        const char *rb = gates(x, node, in_name(x, node, 4), "Rb", cell, bh);
-        concat2(x, temp(b, node, "B_flat"), wb, rb, b);
-        unsqueeze0(x, node, b, "B", b3);
+    bool bias = forward->input_count == 5;
+    for (int k = 0; k < (bias ? 3 : 2); k++) {
+        if (!backward) {
+            direction_tensor(x, forward, k, inputs[k]);
+            continue;
+        }
+        direction_tensor(x, forward, k, per_direction[0]);
+        direction_tensor(x, backward, k, per_direction[1]);
+        concat2(x, temp(inputs[k], node, k == 0 ? "W" : k == 1 ? "R" : "B"), per_direction[0],
+                per_direction[1], inputs[k]);
     }
     node_begin(&o, op_types[cell], temp(y, node, op_types[cell]));
     node_in(&o, xt);
-    node_in(&o, w3);
-    node_in(&o, r3);
-    if (bias) node_in(&o, b3);
+    for (int k = 0; k < (bias ? 3 : 2); k++) node_in(&o, inputs[k]);
     node_out(&o, last ? "" : y);
     if (last) node_out(&o, temp(y, node, "Y_h"));
     attr_int(&o, "hidden_size", H);
-    attr_string(&o, "direction", reverse ? "reverse" : "forward");
+    attr_string(&o, "direction", backward ? "bidirectional" : reverse ? "reverse" : "forward");
     if (cell == NERVE_CELL_GRU) attr_int(&o, "linear_before_reset", 1); /* PyTorch's GRU */
-    if (cell == NERVE_CELL_RNN_RELU) attr_strings(&o, "activations", "Relu");
+    if (cell == NERVE_CELL_RNN_RELU) attr_strings(&o, "activations", "Relu", backward ? 2 : 1);
     node_end(x, &o);
-    if (last) { /* Y_h [1, N, H]: the state after the direction's last step */
-        char name[VALUE_NAME_MAX];
+    if (!backward && last) { /* Y_h [1, N, H]: the state after the direction's last step */
         int64_t axis = 0;
-        binary(x, "Squeeze", node->name, y, int64s(x, name, node->name, "Y_h_axes", &axis, 1),
+        binary(x, "Squeeze", node->name, y, int64s(x, shape, node->name, "Y_h_axes", &axis, 1),
                out);
         return;
     }
-    /* Y [T, 1, N, H] back to batch-first [N, T, H] */
-    squeeze(x, node, y, 1, "Y_squeezed", ys);
+    if (!backward) { /* Y [T, 1, N, H] back to batch-first [N, T, H] */
+        squeeze(x, node, y, 1, "Y_squeezed", ys);
+    } else if (last) { /* Y_h [2, N, H] -> [N, 2 H], forward first */
+        node_begin(&o, "Transpose", temp(t, node, "Y_h_batch_first"));
+        node_in(&o, y);
+        node_out(&o, t);
+        attr_ints(&o, "perm", (int64_t[]){1, 0, 2}, 3);
+        node_end(x, &o);
+        binary(x, "Reshape", node->name, t,
+               int64s(x, shape, node->name, "Y_h_shape", (int64_t[]){0, -1}, 2), out);
+        return;
+    } else { /* Y [T, 2, N, H] -> [T, N, 2 H] */
+        node_begin(&o, "Transpose", temp(t, node, "Y_directions_last"));
+        node_in(&o, y);
+        node_out(&o, t);
+        attr_ints(&o, "perm", (int64_t[]){0, 2, 1, 3}, 4);
+        node_end(x, &o);
+        binary(x, "Reshape", temp(ys, node, "Y_merged"), t,
+               int64s(x, shape, node->name, "Y_shape", (int64_t[]){0, 0, -1}, 3), ys);
+    }
     node_begin(&o, "Transpose", node->name);
     node_in(&o, ys);
     node_out(&o, out);
     attr_ints(&o, "perm", (int64_t[]){1, 0, 2}, 3);
     node_end(x, &o);
+}
+
+/* A concat of the forward and reverse ops of one bidirectional layer, each
+ * used by it alone: one ONNX node with direction = bidirectional. Returns
+ * the two ops, or false. */
+static bool direction_pair(const exporter *x, const nerve_node_data *node, const int *uses,
+                           const nerve_node_data **fw, const nerve_node_data **bw)
+{
+    if (strcmp(node->op->name, "concat") != 0 || node->input_count != 2) return false;
+    const nerve_node_data *a = &x->g->nodes[node->input[0]], *b = &x->g->nodes[node->input[1]];
+    if (a->kind != NERVE_NODE_OP || b->kind != NERVE_NODE_OP ||
+        strcmp(a->op->name, "recurrent") != 0 || strcmp(b->op->name, "recurrent") != 0)
+        return false;
+    bool pair = a->input[0] == b->input[0] && a->attr.i[0] == b->attr.i[0] && !a->attr.i[1] &&
+                b->attr.i[1] && a->attr.i[2] == b->attr.i[2] && a->input_count == b->input_count &&
+                uses[node->input[0]] == 1 && uses[node->input[1]] == 1 &&
+                node->attr.i[0] == node->shape.ndim - 1;
+    *fw = a;
+    *bw = b;
+    return pair;
 }
 
 static void reshape(exporter *x, const nerve_node_data *node, const char *out)
@@ -722,7 +781,7 @@ static void op(exporter *x, const nerve_node_data *node)
         attr_int(&o, "axis", -1);
         node_end(x, &o);
     } else if (strcmp(name, "recurrent") == 0) {
-        recurrent(x, node, out);
+        recurrent(x, node, node, NULL, out);
     } else {
         refuse(x, node, "no ONNX mapping for this op");
     }
@@ -841,6 +900,19 @@ nerve_status nerve_model_export_onnx_buffer(nerve_model *m, const nerve_onnx_exp
         return nerve_error_set(err, NERVE_ERR_NOMEM, "onnx export: out of memory");
     }
     mark_needed(g, target, needed);
+    int *uses = calloc((size_t)g->node_count, sizeof *uses);
+    bool *paired = calloc((size_t)g->node_count, sizeof *paired);
+    for (int i = 0; uses && i < g->node_count; i++)
+        for (int k = 0; needed[i] && k < g->nodes[i].input_count; k++)
+            if (g->nodes[i].input[k] >= 0) uses[g->nodes[i].input[k]]++;
+    for (int i = 0; uses && paired && i < g->node_count; i++) {
+        const nerve_node_data *fw, *bw;
+        if (needed[i] && g->nodes[i].kind == NERVE_NODE_OP &&
+            direction_pair(&x, &g->nodes[i], uses, &fw, &bw))
+            paired[fw - g->nodes] = paired[bw - g->nodes] = true;
+    }
+    if (!uses || !paired)
+        x.status = nerve_error_set(err, NERVE_ERR_NOMEM, "onnx export: out of memory");
     for (int i = 0; i < g->node_count; i++) {
         nerve_node_data *node = &g->nodes[i];
         snprintf(x.names[i], VALUE_NAME_MAX, "%s", node->name);
@@ -857,6 +929,10 @@ nerve_status nerve_model_export_onnx_buffer(nerve_model *m, const nerve_onnx_exp
                                        "onnx export: parameter '%s' has no values yet (plan the "
                                        "graph or load weights first)",
                                        node->name);
+        } else if (node->kind == NERVE_NODE_OP && paired[i]) {
+            continue; /* written with the concat that joins the two directions */
+        } else if (node->kind == NERVE_NODE_OP && paired[node->input[0]]) {
+            recurrent(&x, node, &g->nodes[node->input[0]], &g->nodes[node->input[1]], node->name);
         } else if (node->kind == NERVE_NODE_OP && passes_through(node)) {
             memcpy(x.names[i], x.names[node->input[0]], VALUE_NAME_MAX);
         } else if (node->kind == NERVE_NODE_OP) {
@@ -891,6 +967,8 @@ nerve_status nerve_model_export_onnx_buffer(nerve_model *m, const nerve_onnx_exp
     free(x.names);
     free(x.initialized);
     free(needed);
+    free(uses);
+    free(paired);
     if (x.status) {
         pb_buf_free(&model);
         return x.status;
