@@ -175,9 +175,29 @@ static ival *arg(importer *im, int k, int kind)
 
 static bool has_input(const onnx_node *n, int k) { return k < n->input_count && n->inputs[k][0]; }
 
+/* The largest sample nerve imports (elements after the batch), and the
+ * largest size, stride, pad or dilation an attribute may give: far beyond
+ * real networks, and small enough that no shape arithmetic overflows. */
+#define SAMPLE_LIMIT ((int64_t)1 << 31)
+#define ATTR_LIMIT ((int64_t)1 << 20)
+
+static bool sample_fits(int ndim, const int64_t *dims)
+{
+    int64_t n = 1;
+    for (int d = 1; d < ndim; d++) {
+        if (dims[d] < 1 || dims[d] > SAMPLE_LIMIT || n > SAMPLE_LIMIT / dims[d]) return false;
+        n *= dims[d];
+    }
+    return true;
+}
+
 /* The node's output value k as a layer's output of the given shape. */
 static ival *layer_out(importer *im, const char *layer, int ndim, const int64_t *dims)
 {
+    if (!sample_fits(ndim, dims)) {
+        refuse(im, "the output would hold more than 2^31 values per sample");
+        return NULL;
+    }
     if (im->node->output_count < 1 || !im->node->outputs[0][0]) {
         refuse(im, "no output");
         return NULL;
@@ -206,7 +226,8 @@ static double attr_f(const onnx_node *n, const char *name, double fallback)
     return a ? a->f : fallback;
 }
 
-/* A list attribute of exactly `count` values (or the fallback when absent). */
+/* A list attribute of exactly `count` values in [0, ATTR_LIMIT] (or the
+ * fallback when absent). */
 static bool attr_ints(importer *im, const char *name, int count, int64_t *out, int64_t fallback)
 {
     const onnx_attr *a = onnx_node_attr(im->node, name);
@@ -219,6 +240,11 @@ static bool attr_ints(importer *im, const char *name, int count, int64_t *out, i
                count);
         return false;
     }
+    for (int k = 0; k < count; k++)
+        if (a->ints[k] < 0 || a->ints[k] > ATTR_LIMIT) {
+            refuse(im, "attribute %s: %lld is out of range", name, (long long)a->ints[k]);
+            return false;
+        }
     memcpy(out, a->ints, (size_t)count * sizeof *out);
     return true;
 }
@@ -423,7 +449,8 @@ static bool fold(importer *im)
                 int64_t v = const_of(s)->i[d];
                 dims[d] = v == 0 && d < t->ndim ? t->dims[d] : v;
                 if (dims[d] == -1 && unknown < 0) unknown = d;
-                else if (dims[d] <= 0) return refuse(im, "a bad shape"), true;
+                else if (dims[d] <= 0 || dims[d] > t->count || known > t->count / dims[d])
+                    return refuse(im, "a bad shape for the constant"), true;
                 else known *= dims[d];
             }
             if (unknown >= 0) dims[unknown] = known ? t->count / known : 0;
@@ -656,7 +683,7 @@ static void dense(importer *im, ival *x, const ival *w, bool transposed, const i
     memcpy(out, x->dims, sizeof out);
     out[x->ndim - 1] = units;
     const onnx_node *keep = im->node;
-    im->node = im->node + consumed; /* the node whose output is the layer's */
+    im->node = im->node + consumed; /* the fused Add's output is the layer's */
     layer_out(im, name, x->ndim, out);
     im->node = keep;
 }
@@ -677,11 +704,11 @@ static int consumers(importer *im, const char *value, const onnx_node **first)
 }
 
 /* MatMul(x, W) and, if its one consumer is the next node, Add(., b): a
- * [dense] over the last dimension. Returns how many nodes it used. */
-static int matmul(importer *im, ival *x)
+ * [dense] over the last dimension (the walk then skips the Add: fused_away). */
+static void matmul(importer *im, ival *x)
 {
     const ival *w = arg(im, 1, V_CONST);
-    if (!w) return 1;
+    if (!w) return;
     const onnx_node *next = NULL;
     const onnx_graph *g = &im->model->graph;
     const onnx_node *n = im->node;
@@ -694,7 +721,6 @@ static int matmul(importer *im, ival *x)
         if (c && c->kind == V_CONST && const_of(c)->ndim == 1) b = c;
     }
     dense(im, x, w, false, b, b ? 1 : 0);
-    return b ? 2 : 1;
 }
 
 static void gemm(importer *im, ival *x)
@@ -1096,7 +1122,7 @@ static void recurrent(importer *im)
     }
     int64_t H = attr_i(n, "hidden_size", 0), F = x->dims[2];
     const onnx_tensor *wt = const_of(w), *rt = const_of(r);
-    if (H < 1 || wt->ndim != 3 || wt->dims[0] != D || wt->dims[1] != gates * H ||
+    if (H < 1 || H > ATTR_LIMIT || wt->ndim != 3 || wt->dims[0] != D || wt->dims[1] != gates * H ||
         wt->dims[2] != F || rt->ndim != 3 || rt->dims[0] != D || rt->dims[1] != gates * H ||
         rt->dims[2] != H)
         return (void)refuse(im, "W or R does not fit hidden_size %lld and %lld features",
@@ -1435,7 +1461,7 @@ static void convert_node(importer *im)
                  const_of(lo)->f[0], const_of(hi)->f[0]);
         return activation(im, x, "hardtanh", settings);
     }
-    if (strcmp(op, "MatMul") == 0) return (void)matmul(im, x);
+    if (strcmp(op, "MatMul") == 0) return matmul(im, x);
     refuse(im, "operator %s is not one nerve expresses (docs/onnx.md lists those it reads)", op);
 }
 
@@ -1486,6 +1512,8 @@ nerve_status onnx_import_model(const onnx_model *model, const char *source,
     for (int d = 1; !im->status && d < input->ndim; d++)
         if (input->dims[d] < 1 || input->dims[d] > (1 << 24))
             refuse(im, "input '%s': dimension %d is not a fixed size", input->name, d);
+    if (!im->status && !sample_fits(input->ndim, input->dims))
+        refuse(im, "input '%s' holds more than 2^31 values per sample", input->name);
     if (!im->status && g->output_count != 1)
         refuse(im, "the graph has %d outputs (nerve networks have one)", g->output_count);
     if (!im->status) {

@@ -119,6 +119,10 @@ static nerve_status from_raw(reader *rd, onnx_tensor *t, const pb_field *raw)
     size_t n = (size_t)t->count ? (size_t)t->count : 1;
     if (is_float_type(t->data_type)) {
         if (!(t->f = malloc(n * sizeof *t->f))) return nomem(rd);
+        if (t->data_type == ONNX_FLOAT) { /* little-endian float32, as nerve's */
+            memcpy(t->f, raw->data, raw->len);
+            return NERVE_OK;
+        }
         for (int64_t k = 0; k < t->count; k++) {
             const unsigned char *b = raw->data + k * size;
             if (t->data_type == ONNX_FLOAT) {

@@ -60,12 +60,12 @@ static inline pb_reader pb_reader_of(const void *data, size_t len)
  * 0, the deprecated group wire types or an unknown one); *why then says
  * which. */
 int pb_next(pb_reader *r, pb_field *f, const char **why);
-/* A packed repeated int64 field (or one unpacked element, PB_VARINT):
- * calls for each value; false on a malformed payload. count_only counts
- * without storing (out may be NULL). */
+/* A packed repeated int64 field (or one unpacked element, PB_VARINT): its
+ * values into out (NULL: only counted) and their number into *count; false
+ * on a malformed payload. */
 bool pb_read_int64s(const pb_field *f, int64_t *out, size_t *count);
-/* A packed repeated float field (or one PB_FIXED32 element): payloads whose
- * length is not a multiple of 4 are malformed. */
+/* The same for a packed repeated float field (or one PB_FIXED32 element):
+ * a payload whose length is not a multiple of 4 is malformed. */
 bool pb_read_floats(const pb_field *f, float *out, size_t *count);
 float pb_float_of(const pb_field *f);
 
