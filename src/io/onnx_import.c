@@ -47,7 +47,7 @@ typedef struct importer {
     const onnx_model *model;
     const char *source;
     nerve_error *err;
-    ival *vals;
+    ival **vals; /* each allocated apart, so that pointers to them stay valid */
     int val_count, val_cap;
     char *cfg;
     size_t cfg_len, cfg_cap;
@@ -121,7 +121,7 @@ static void emit(importer *im, const char *fmt, ...)
 static ival *find(importer *im, const char *name)
 {
     for (int i = im->val_count - 1; i >= 0; i--)
-        if (strcmp(im->vals[i].name, name) == 0) return &im->vals[i];
+        if (strcmp(im->vals[i]->name, name) == 0) return im->vals[i];
     return NULL;
 }
 
@@ -134,7 +134,7 @@ static ival *add_val(importer *im, const char *name, vkind kind)
     }
     if (im->val_count == im->val_cap) {
         int cap = im->val_cap ? 2 * im->val_cap : 64;
-        ival *more = realloc(im->vals, (size_t)cap * sizeof *more);
+        ival **more = realloc(im->vals, (size_t)cap * sizeof *more);
         if (!more) {
             nomem(im);
             return NULL;
@@ -142,8 +142,12 @@ static ival *add_val(importer *im, const char *name, vkind kind)
         im->vals = more;
         im->val_cap = cap;
     }
-    ival *v = &im->vals[im->val_count++];
-    memset(v, 0, sizeof *v);
+    ival *v = calloc(1, sizeof *v);
+    if (!v) {
+        nomem(im);
+        return NULL;
+    }
+    im->vals[im->val_count++] = v;
     v->name = name;
     v->kind = kind;
     return v;
@@ -290,7 +294,7 @@ static bool layer_taken(importer *im, const char *name)
         strcmp(name, "probabilities") == 0 || strcmp(name, "loss") == 0)
         return true;
     for (int i = 0; i < im->val_count; i++)
-        if (im->vals[i].kind != V_CONST && strcmp(im->vals[i].layer, name) == 0) return true;
+        if (im->vals[i]->kind != V_CONST && strcmp(im->vals[i]->layer, name) == 0) return true;
     for (int i = 0; i < im->tensor_count; i++) {
         size_t n = strlen(name);
         if (strncmp(im->tensors[i].name, name, n) == 0 && im->tensors[i].name[n] == '.')
@@ -1166,7 +1170,7 @@ static void recurrent(importer *im)
     if (!v) return;
     snprintf(v->layer, sizeof v->layer, "%s", name);
     v->ndim = y ? 4 : 3;
-    int64_t ydims[4] = {x->dims[1], D, -1, H}, hdims[3] = {D, -1, H};
+    int64_t ydims[4] = {x->dims[0], D, -1, H}, hdims[3] = {D, -1, H}; /* x: [T, N, F] */
     memcpy(v->dims, y ? ydims : hdims, sizeof(int64_t) * (size_t)v->ndim);
 }
 
@@ -1587,7 +1591,10 @@ nerve_status onnx_import_model(const onnx_model *model, const char *source,
         if (!out->cfg) nomem(im);
         else snprintf(out->cfg, n, "%s%s", net, im->cfg ? im->cfg : "");
     }
-    for (int i = 0; i < im->val_count; i++) onnx_tensor_free(&im->vals[i].folded);
+    for (int i = 0; i < im->val_count; i++) {
+        onnx_tensor_free(&im->vals[i]->folded);
+        free(im->vals[i]);
+    }
     free(im->vals);
     free(im->cfg);
     out->tensors = im->tensors;

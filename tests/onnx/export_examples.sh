@@ -62,7 +62,9 @@ for cfg in "$src"/examples/*.cfg "$src"/tests/onnx/models/*.cfg; do
       --json > "$work/$name.json"
     if ! "$nerve" import "$work/$name.onnx" --cfg "$work/$name.imported.cfg" \
          --weights "$work/$name.imported.st" 2> "$work/$name.err"; then
-      if grep -q "node '.*' (.*, opset 17)" "$work/$name.err"; then
+      # only these use composites the importer does not read back
+      if [[ " activations activations_all conv_all " == *" $name "* ]] &&
+         grep -q "node '.*' (.*, opset 17)" "$work/$name.err"; then
         checked=refused; diff="($(sed 's/.*(\([A-Za-z]*\), opset.*/\1/' "$work/$name.err"))"
       else
         cat "$work/$name.err"; checked=FAIL; status=1
