@@ -1364,13 +1364,14 @@ typedef struct nerve_onnx_export_options {
     bool no_normalize;  /* leave the [data] normalisation to the caller */
     int64_t batch;      /* a fixed batch size; 0: dynamic ("N") */
 } nerve_onnx_export_options;
-nerve_status nerve_model_export_onnx(nerve_model *m, const char *path,
-                                     const nerve_onnx_export_options *options, nerve_error *err);
+NERVE_API nerve_status nerve_model_export_onnx(nerve_model *m, const char *path,
+                                               const nerve_onnx_export_options *options,
+                                               nerve_error *err);
 /* Import: an ONNX model nerve can express, as a .cfg (cfg_path) and its
  * weights (weights_path, safetensors). Anything else is an error naming the
  * node, its operator and the opset. */
-nerve_status nerve_onnx_import(const char *onnx_path, const char *cfg_path,
-                               const char *weights_path, nerve_error *err);
+NERVE_API nerve_status nerve_onnx_import(const char *onnx_path, const char *cfg_path,
+                                         const char *weights_path, nerve_error *err);
 
 /* ---------------------------------------------------------------- generation */
 
