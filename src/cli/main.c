@@ -80,5 +80,8 @@ int main(int argc, char **argv)
     }
     int k = find_command(name);
     if (k < 0) return unknown_command(name);
-    return commands[k].run(argc - 1, argv + 1);
+    int code = cli_dist_start();
+    if (!code) code = commands[k].run(argc - 1, argv + 1);
+    cli_dist_end();
+    return code;
 }
