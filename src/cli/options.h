@@ -53,7 +53,7 @@ typedef struct cli_option {
 
 typedef struct cli_command {
     const char *name;        /* "train" */
-    const char *positional;  /* the one required argument, "CFG" */
+    const char *positional;  /* the one required argument, "CFG"; NULL: none */
     const char *summary;     /* one line */
     const char *description; /* paragraphs for --help, or NULL */
 } cli_command;

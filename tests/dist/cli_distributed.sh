@@ -6,7 +6,7 @@
 # nerve eval on 3 ranks reports what one process does; a cfg error on one
 # rank is one message and a non-zero exit; a NaN met by one rank stops every
 # rank (exit 4) or is skipped everywhere; a killed rank ends mpirun non-zero
-# within 30 s and the checkpoint resumes.
+# within 30 s and the checkpoint resumes; nerve comm-bench prints its table.
 # Usage: bash cli_distributed.sh NERVE_BINARY SOURCE_DIR
 nerve=$1
 source "$2/tests/shell_support.sh"
@@ -159,4 +159,14 @@ sed -i 's/^epochs = 100000/epochs = 2/' net.cfg
 "${mpi[@]}" 2 "$nerve" train net.cfg --resume k.ckpt --epochs 100000 --steps 1 \
   >out.txt 2>err.txt; code=$?
 [ $code -eq 0 ] || fail "resume after the kill: exit $code: $(cat err.txt)"
+# comm-bench: a row per size, busbw = algbw on 2 ranks (2 (N - 1) / N = 1).
+"${mpi[@]}" 2 "$nerve" comm-bench --max-bytes 16384 --iterations 3 >out.txt 2>err.txt ||
+  fail "comm-bench on 2 ranks: $(cat err.txt)"
+contains out.txt "all-reduce of float32 on 2 ranks"
+[ "$(grep -cE '^ +(4096|8192|16384) ' out.txt)" -eq 3 ] || fail "comm-bench rows: $(cat out.txt)"
+"$python" - out.txt <<'PY' || fail "busbw is not algbw on 2 ranks: $(cat out.txt)"
+import sys
+rows = [l.split() for l in open(sys.argv[1]) if l.split() and l.split()[0].isdigit()]
+sys.exit(not all(r[2] == r[3] for r in rows))
+PY
 exit $((failures > 0))
