@@ -1173,6 +1173,9 @@ int64_t nerve_optimizer_steps(const nerve_optimizer *opt);
 /* The global 2-norm of the gradients the last step used, before clipping and
  * with the L1 term: what torch.nn.utils.clip_grad_norm_ returns. */
 double nerve_optimizer_grad_norm(const nerve_optimizer *opt);
+/* Bytes of state (momentum, moments, ...) this process keeps: for every
+ * parameter, or with ZeRO-1 (nerve_train_options.zero) for its shard. */
+size_t nerve_optimizer_state_bytes(const nerve_optimizer *opt);
 const char *nerve_optimizer_name(const nerve_optimizer *opt);
 void nerve_optimizer_free(nerve_optimizer *opt);
 
@@ -1309,6 +1312,9 @@ const nerve_model_settings *nerve_model_settings_of(const nerve_model *m);
 /* For command-line flags applied after loading (--epochs, --lr, ...). */
 nerve_model_settings *nerve_model_settings_mut(nerve_model *m);
 nerve_graph *nerve_model_graph(nerve_model *m);
+/* The optimizer nerve_train made for m ([optimizer]), NULL before the first
+ * training. */
+nerve_optimizer *nerve_model_optimizer(nerve_model *m);
 nerve_node nerve_model_input(const nerve_model *m);
 nerve_node nerve_model_output(const nerve_model *m);  /* logits or predictions */
 nerve_node nerve_model_target(const nerve_model *m);  /* labels or regression targets */
@@ -1484,6 +1490,11 @@ typedef struct nerve_train_options {
      * size x batch, Horovod's convention). */
     nerve_comm *comm;
     bool batch_per_rank;
+    /* 1: ZeRO stage 1 over comm's ranks: each keeps the optimizer state of
+     * 1/size of the parameters (gradients reduce-scattered, the shard
+     * updated, the parameters all-gathered); the same training as 0.
+     * Checkpoints hold the whole state and resume with or without it. */
+    int zero;
 } nerve_train_options;
 
 /* Options from the model's settings: epochs, batch, seed; shuffle on. */

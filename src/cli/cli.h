@@ -90,6 +90,7 @@ typedef struct cli_train_flags {
     double lr;
     const char *init_path, *save_path, *log_path, *checkpoint_path, *resume_path, *on_nan;
     bool no_shuffle, batch_per_rank;
+    int64_t zero;
 } cli_train_flags;
 
 enum {
@@ -97,7 +98,7 @@ enum {
     CLI_TRAIN_OPT_SEED, CLI_TRAIN_OPT_THREADS, CLI_TRAIN_OPT_INIT, CLI_TRAIN_OPT_SAVE,
     CLI_TRAIN_OPT_LOG, CLI_TRAIN_OPT_LOG_EVERY, CLI_TRAIN_OPT_STEPS, CLI_TRAIN_OPT_NO_SHUFFLE,
     CLI_TRAIN_OPT_CHECKPOINT, CLI_TRAIN_OPT_EVERY, CLI_TRAIN_OPT_RESUME, CLI_TRAIN_OPT_ON_NAN,
-    CLI_TRAIN_OPT_BATCH_PER_RANK, CLI_TRAIN_OPTION_COUNT
+    CLI_TRAIN_OPT_BATCH_PER_RANK, CLI_TRAIN_OPT_ZERO, CLI_TRAIN_OPTION_COUNT
 };
 
 #define CLI_TRAIN_OPTIONS(f, who, saved)                                                      \
@@ -130,7 +131,9 @@ enum {
                "on a non-finite loss or gradient: stop, or skip the step (default: stop)"),   \
     CLI_FLAG("--batch-per-rank", &(f)->batch_per_rank,                                        \
              "under MPI, batch is each rank's: the global batch is ranks x batch "            \
-             "(default: batch is the global batch)")
+             "(default: batch is the global batch)"),                                         \
+    CLI_INT("--zero", "0|1", &(f)->zero, 0, 1,                                                \
+            "under MPI, 1: shard the optimizer state over the ranks (ZeRO-1) (default: 0)")
 
 /* After cli_parse, with `options` the first of the CLI_TRAIN_OPTIONS
  * entries: a usage error for --log-every without --log, --every without

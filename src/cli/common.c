@@ -156,6 +156,7 @@ void cli_train_flags_apply(const cli_train_flags *f, nerve_train_options *t)
     t->stop_flag = &cli_stop_signal;
     t->comm = cli_comm;
     t->batch_per_rank = f->batch_per_rank;
+    t->zero = (int)f->zero;
 }
 
 json_t *cli_json_number(double v) { return isfinite(v) ? json_real(v) : json_null(); }

@@ -1,21 +1,91 @@
 #include "train/distributed.h"
 
-#include "dist/data_parallel.h"
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
-nerve_status dist_reduce_step(nerve_comm *comm, nerve_graph *g, dist_step_sums *sums,
+#include "dist/data_parallel.h"
+#include "model/model_internal.h"
+#include "optim/optimizer.h"
+
+nerve_status dist_shard_start(nerve_comm *comm, nerve_model *m, dist_shard *shard,
                               nerve_error *err)
+{
+    nerve_graph *g = nerve_model_graph(m);
+    int64_t total = (int64_t)nerve_graph_param_count(g), first;
+    int size = nerve_comm_size(comm), rank = nerve_comm_rank(comm);
+    shard->counts = malloc((size_t)size * sizeof *shard->counts);
+    if (!shard->counts)
+        return nerve_error_set(err, NERVE_ERR_NOMEM, "out of memory for the optimizer's shards");
+    for (int r = 0; r < size; r++) nerve_dist_slice(total, r, size, &first, &shard->counts[r]);
+    nerve_dist_slice(total, rank, size, &shard->begin, &first);
+    shard->end = shard->begin + first;
+    shard->reduced = malloc((size_t)(first + 1) * sizeof *shard->reduced);
+    nerve_status st = shard->reduced ? NERVE_OK
+                                     : nerve_error_set(err, NERVE_ERR_NOMEM,
+                                                       "out of memory for the gradient shard");
+    if (st == NERVE_OK) st = optim_shard(m->optimizer, comm, shard->begin, shard->end, err);
+    if (st != NERVE_OK) {
+        free(shard->counts);
+        free(shard->reduced);
+        *shard = (dist_shard){0};
+    }
+    return st;
+}
+
+nerve_status dist_shard_end(nerve_model *m, dist_shard *shard, nerve_error *err)
+{
+    if (!shard->counts) return NERVE_OK;
+    nerve_status st = optim_unshard(m->optimizer, err);
+    free(shard->counts);
+    free(shard->reduced);
+    *shard = (dist_shard){0};
+    return st;
+}
+
+nerve_status dist_reduce_step(nerve_comm *comm, nerve_graph *g, const dist_shard *shard,
+                              dist_step_sums *sums, nerve_error *err)
 {
     if (!comm) return NERVE_OK;
     nerve_status st = nerve_graph_comm_status(g, err);
     /* A failed collective in batch norm: the ranks are no longer in step
      * and the next collective may never complete; return at once. */
     if (st != NERVE_OK) return st;
-    st = nerve_dist_allreduce_gradients(g, comm, err);
-    double scalars[2] = {sums->loss, (double)sums->correct};
-    if (st == NERVE_OK) st = nerve_comm_allreduce(comm, scalars, 2, NERVE_COMM_DOUBLE, err);
+    nerve_real *grad = nerve_graph_grads(g);
+    bool finite = true;
+    if (shard && shard->counts) {
+        st = nerve_comm_reduce_scatter(comm, grad, shard->reduced, shard->counts, NERVE_COMM_REAL,
+                                       err);
+        size_t total = nerve_graph_param_count(g);
+        memset(grad, 0, total * sizeof *grad);
+        memcpy(grad + shard->begin, shard->reduced,
+               (size_t)(shard->end - shard->begin) * sizeof *grad);
+        for (int64_t i = shard->begin; i < shard->end; i++) finite &= isfinite(grad[i]) != 0;
+    } else if (st == NERVE_OK) {
+        st = nerve_dist_allreduce_gradients(g, comm, err);
+    }
+    double scalars[3] = {sums->loss, (double)sums->correct, !finite};
+    if (st == NERVE_OK) st = nerve_comm_allreduce(comm, scalars, 3, NERVE_COMM_DOUBLE, err);
     sums->loss = scalars[0];
     sums->correct = (int64_t)scalars[1];
+    if (scalars[2] > 0) {
+        /* Into the first trainable gradient, which the finite check reads. */
+        const unsigned char *trainable = nerve_graph_trainable_mask(g);
+        for (size_t i = 0; i < nerve_graph_param_count(g); i++)
+            if (trainable[i]) {
+                grad[i] = NAN;
+                break;
+            }
+    }
     return st;
+}
+
+nerve_status dist_gather_parameters(nerve_comm *comm, nerve_graph *g, const dist_shard *shard,
+                                    nerve_error *err)
+{
+    if (!comm || !shard->counts) return NERVE_OK;
+    return nerve_comm_allgather(comm, NULL, nerve_graph_params(g), shard->counts, NERVE_COMM_REAL,
+                                err);
 }
 
 nerve_status dist_any(nerve_comm *comm, bool *flag, nerve_error *err)

@@ -88,6 +88,7 @@ typedef struct trainer {
     double start_time;
     nerve_comm *comm; /* the ranks training with this one (train/distributed.h), or NULL */
     bool root;        /* rank 0 (or no comm): writes the log and checkpoints */
+    dist_shard shard; /* ZeRO-1's, or none */
 } trainer;
 
 /* Whether every trainable gradient is finite, in one pass over the flat
@@ -219,7 +220,7 @@ static nerve_status train_step(trainer *t, const int64_t *order, int64_t n, doub
     } else {
         nerve_graph_join_empty_step(g, t->trained);
     }
-    nerve_status st = dist_reduce_step(t->comm, g, &sums, err);
+    nerve_status st = dist_reduce_step(t->comm, g, &t->shard, &sums, err);
     if (st != NERVE_OK) return st;
     *loss = sums.loss;
     *skipped = !isfinite(*loss) || !gradients_finite(g);
@@ -238,8 +239,9 @@ static nerve_status train_step(trainer *t, const int64_t *order, int64_t n, doub
         return NERVE_OK;
     }
     r->nan_skips = 0;
-    metrics_log_measure(&t->log);
+    metrics_log_measure(&t->log, !t->shard.counts);
     nerve_optimizer_step(m->optimizer);
+    if ((st = dist_gather_parameters(t->comm, g, &t->shard, err))) return st;
     r->totals.loss_sum += *loss * (double)n;
     r->totals.seen += n;
     r->totals.grad_norm_sum += nerve_optimizer_grad_norm(m->optimizer);
@@ -268,8 +270,12 @@ static nerve_status save_checkpoint(trainer *t, nerve_error *err)
 {
     const char *path = t->o->checkpoint_path;
     if (!path || t->written_at == t->run.global_step) return NERVE_OK;
-    nerve_status st = dist_from_root(t->comm, t->root ? checkpoint_save(&t->run, path, err)
-                                                      : NERVE_OK, err);
+    /* A checkpoint holds the whole optimizer state, gathered from the shards. */
+    bool sharded = t->shard.counts != NULL;
+    nerve_status st = sharded ? dist_shard_end(t->run.m, &t->shard, err) : NERVE_OK;
+    if (!st) st = dist_from_root(t->comm, t->root ? checkpoint_save(&t->run, path, err) : NERVE_OK,
+                                 err);
+    if (!st && sharded) st = dist_shard_start(t->comm, t->run.m, &t->shard, err);
     if (st) return st;
     t->written_at = t->last_checkpoint_step = t->run.global_step;
     t->last_checkpoint = path;
@@ -408,6 +414,9 @@ static nerve_status check_options(const nerve_train_options *o, const nerve_data
     if (o->checkpoint_every < 0)
         return nerve_error_set(err, NERVE_ERR_INVALID,
                                "checkpoint_every must be at least 1, or 0 for every epoch");
+    if (o->zero != 0 && o->zero != 1)
+        return nerve_error_set(err, NERVE_ERR_INVALID, "zero must be 0 or 1 (ZeRO stage 1), not %d",
+                               o->zero);
     if (o->on_nan != NERVE_ON_NAN_STOP && o->on_nan != NERVE_ON_NAN_SKIP)
         return nerve_error_set(err, NERVE_ERR_INVALID, "unknown on_nan %d", (int)o->on_nan);
     return NERVE_OK;
@@ -464,6 +473,7 @@ nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve
     if (st == NERVE_OK) st = metrics_log_open(&t.log, t.root ? o->log_path : NULL, m->graph, err);
     /* A checkpoint or log one rank cannot open fails every rank here. */
     st = dist_agree(t.comm, st, err);
+    if (st == NERVE_OK && t.comm && o->zero == 1) st = dist_shard_start(t.comm, m, &t.shard, err);
     nerve_graph_set_comm(m->graph, t.comm);
     nerve_graph_set_training(m->graph, true);
     t.start_time = nerve_seconds_now();
@@ -474,6 +484,11 @@ nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve
     }
     if (r->stream) nerve_graph_set_carry_state(m->graph, false);
     nerve_graph_set_comm(m->graph, NULL);
+    /* The model's optimizer whole again, unless a collective has failed. */
+    if (t.shard.counts) {
+        nerve_status end_st = dist_shard_end(m, &t.shard, st == NERVE_OK ? err : NULL);
+        if (st == NERVE_OK) st = end_st;
+    }
     free(r->order);
     nerve_augment_free(r->augment);
     return st;

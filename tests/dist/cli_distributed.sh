@@ -3,7 +3,8 @@
 # steps on 1-4 ranks equal one process's within 1e-5 (an uneven last batch,
 # batch norm); the same ranks twice save byte-identical weights; a
 # checkpoint written on 2 ranks resumes on 1 and 3 on the same trajectory;
-# nerve eval on 3 ranks reports what one process does; a cfg error on one
+# nerve eval on 3 ranks reports what one process does; ZeRO-1 trains the
+# same, and its checkpoint resumes at other sizes; a cfg error on one
 # rank is one message and a non-zero exit; a NaN met by one rank stops every
 # rank (exit 4) or is skipped everywhere; a killed rank ends mpirun non-zero
 # within 30 s and the checkpoint resumes; nerve comm-bench prints its table.
@@ -118,6 +119,27 @@ def losses(path):
     return {int(r["step"]): float(r["train_loss"]) for r in csv.DictReader(open(path)) if r["kind"] == "step"}
 a, b = losses(sys.argv[1]), losses(sys.argv[2])
 steps = [s for s in range(11, 21) if s in b]
+worst = max(abs(a[s] - b[s]) for s in steps)
+print(f"{sys.argv[2]}: steps {steps[0]}-{steps[-1]}, largest loss difference {worst:.2g}")
+sys.exit(not (len(steps) == 10 and worst <= 1e-5))
+PY
+done
+
+# ZeRO-1 equals ZeRO-0; its checkpoint from 2 ranks resumes on 1 and on 3 (sharded).
+"${mpi[@]}" 2 "$nerve" train net.cfg --steps 10 --zero 1 --checkpoint z.ckpt --log z.csv \
+  --log-every 1 >/dev/null 2>err.txt || fail "ZeRO-1 on 2 ranks: $(cat err.txt)"
+cp z.ckpt z3.ckpt
+run 0 train net.cfg --steps 20 --resume z.ckpt --threads 1 --log z1r.csv --log-every 1
+"${mpi[@]}" 3 "$nerve" train net.cfg --steps 20 --zero 1 --resume z3.ckpt --log z3r.csv \
+  --log-every 1 >/dev/null 2>err.txt || fail "ZeRO-1 resumed on 3 ranks: $(cat err.txt)"
+for pair in "full.csv z.csv 1" "full.csv z1r.csv 11" "full.csv z3r.csv 11"; do
+  set -- $pair
+  "$python" - "$1" "$2" "$3" <<'PY' || fail "ZeRO-1: $2 left the trajectory of $1"
+import csv, sys
+def losses(path):
+    return {int(r["step"]): float(r["train_loss"]) for r in csv.DictReader(open(path)) if r["kind"] == "step"}
+a, b, first = losses(sys.argv[1]), losses(sys.argv[2]), int(sys.argv[3])
+steps = [s for s in range(first, first + 10) if s in b]
 worst = max(abs(a[s] - b[s]) for s in steps)
 print(f"{sys.argv[2]}: steps {steps[0]}-{steps[-1]}, largest loss difference {worst:.2g}")
 sys.exit(not (len(steps) == 10 and worst <= 1e-5))
