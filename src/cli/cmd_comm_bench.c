@@ -41,7 +41,8 @@ static nerve_status time_allreduce(nerve_comm *c, float *buf, int64_t count, int
     for (int r = 0; st == NERVE_OK && r < nerve_comm_size(c); r++) {
         double theirs = elapsed;
         st = nerve_comm_broadcast(c, &theirs, 1, NERVE_COMM_DOUBLE, r, err);
-        if (theirs > slowest) slowest = theirs;
+        if (theirs > slowest)
+            slowest = theirs;
     }
     *seconds = slowest;
     return st;
@@ -52,14 +53,16 @@ int cmd_comm_bench(int argc, char **argv)
     int64_t min_bytes = 4096, max_bytes = 64 << 20, iterations = 20;
     const char *unused;
     cli_option options[] = {
-        CLI_INT("--min-bytes", "B", &min_bytes, 4, INT64_C(1) << 32, "smallest size (default: 4096)"),
+        CLI_INT("--min-bytes", "B", &min_bytes, 4, INT64_C(1) << 32,
+                "smallest size (default: 4096)"),
         CLI_INT("--max-bytes", "B", &max_bytes, 4, INT64_C(1) << 32,
                 "largest size (default: 67108864, 64 MiB)"),
         CLI_INT("--iterations", "N", &iterations, 1, 1000000,
                 "all-reduces timed per size (default: 20)"),
     };
     int code = cli_parse(&comm_bench_command, options, 3, argc, argv, &unused);
-    if (code >= 0) return code;
+    if (code >= 0)
+        return code;
     nerve_comm *c = cli_comm ? cli_comm : nerve_comm_single();
     int ranks = nerve_comm_size(c);
     float *buf = calloc((size_t)max_bytes / sizeof(float) + 1, sizeof *buf);

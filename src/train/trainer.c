@@ -195,7 +195,10 @@ static nerve_status nonfinite_error(const trainer *t, double loss, nerve_error *
  * its slice of the batch and the step's sums are reduced
  * (train/distributed.h), so what follows is the same on every rank. A
  * non-finite loss or gradient skips the update (*skipped) or fails, as
- * on_nan says. */
+ * on_nan says. The noise (dropout, rrelu, augmentation) is keyed by the
+ * run's global step and each sample's position in the epoch's order: a
+ * rank's slice, given its own first position, draws exactly what its rows
+ * draw in the whole batch (docs/reference.md, "Random numbers"). */
 static nerve_status train_step(trainer *t, const int64_t *order, int64_t n, double *loss,
                                bool *skipped, nerve_error *err)
 {
@@ -204,13 +207,19 @@ static nerve_status train_step(trainer *t, const int64_t *order, int64_t n, doub
     nerve_graph *g = m->graph;
     const nerve_train_options *o = t->o;
     int64_t first = 0, count = n;
-    if (t->comm) nerve_dist_slice(n, nerve_comm_rank(t->comm), nerve_comm_size(t->comm), &first, &count);
+    if (t->comm)
+        nerve_dist_slice(n, nerve_comm_rank(t->comm), nerve_comm_size(t->comm), &first, &count);
+    /* Where this rank's slice starts in the epoch's order. */
+    const int64_t position = r->epoch_step * r->batch + first;
     dist_step_sums sums = {0, 0};
     nerve_graph_zero_grad(g);
     if (count > 0) {
         nerve_batching_load(m, r->train, order + first, count);
         if (o->on_batch) o->on_batch(order + first, count, o->user);
-        if (r->augment) nerve_augment_apply(r->augment, nerve_node_value(g, m->input), count);
+        if (r->augment)
+            nerve_augment_apply(r->augment, nerve_node_value(g, m->input), count, r->global_step,
+                                position);
+        nerve_graph_set_position(g, r->global_step, position);
         nerve_graph_forward(g, t->trained);
         /* This rank's share of the global batch's loss (1 alone). */
         const nerve_real weight = (nerve_real)nerve_dist_loss_weight(count, n);
@@ -465,6 +474,7 @@ nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve
     train_run_replay_order(r);
     nerve_scheduler_init(&r->scheduler, schedule, m->settings.optimizer.lr);
     nerve_graph_set_carry_state(m->graph, r->stream);
+    nerve_graph_set_seed(m->graph, o->seed);
     if (o->resume_path) {
         st = checkpoint_restore(r, o->resume_path, err);
         t.last_checkpoint = o->resume_path;

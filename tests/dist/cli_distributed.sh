@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # nerve train under mpirun, end to end (float32): the per-step losses of 10
 # steps on 1-4 ranks equal one process's within 1e-5 (an uneven last batch,
-# batch norm); the same ranks twice save byte-identical weights; a
+# batch norm), and on 2 and 3 ranks for a CNN with batch norm, dropout and
+# augmentation; the same ranks twice save byte-identical weights; a
 # checkpoint written on 2 ranks resumes on 1 and 3 on the same trajectory;
 # nerve eval on 3 ranks reports what one process does; ZeRO-1 trains the
 # same, and its checkpoint resumes at other sizes; a cfg error on one
@@ -28,6 +29,7 @@ def rows(n, features, nan_at=None):
 open("train.csv", "w").writelines(rows(403, 4))
 open("test.csv", "w").writelines(rows(101, 4))
 open("nan.csv", "w").writelines(rows(403, 4, nan_at=200))
+open("images.csv", "w").writelines(rows(203, 16))
 PY
 
 write_cfg() { # write_cfg FILE TRAIN_CSV [EXTRA LINE]
@@ -73,6 +75,65 @@ for np in 1 2 3 4; do
   "${mpi[@]}" $np "$nerve" train net.cfg --steps 10 --log np$np.csv --log-every 1 >out.txt 2>err.txt ||
     fail "train on $np ranks: $(cat err.txt)"
   "$python" - one.csv np$np.csv <<'PY' || fail "losses on $np ranks differ from one process"
+import csv, sys
+def losses(path):
+    return [float(r["train_loss"]) for r in csv.DictReader(open(path)) if r["kind"] == "step"]
+a, b = losses(sys.argv[1]), losses(sys.argv[2])
+worst = max(abs(x - y) for x, y in zip(a, b))
+print(f"{sys.argv[2]}: {len(b)} steps, largest loss difference {worst:.2g}")
+sys.exit(not (len(a) == len(b) == 10 and worst <= 1e-5))
+PY
+done
+
+# A CNN with batch norm, dropout and augmentation (flips, crops): their
+# noise is keyed by the global sample index, so the ranks' slices draw what
+# one process draws.
+cat >cnn.cfg <<CFG
+[net]
+input = 1x4x4
+batch = 16
+seed = 3
+
+[data]
+format = csv
+train = $work/images.csv
+label_column = last
+header = 0
+
+[augment]
+flip = 0.5
+crop_padding = 1
+
+[optimizer]
+lr = 0.05
+momentum = 0.9
+
+[conv2d]
+filters = 4
+kernel = 3
+padding = same
+
+[batchnorm]
+activation = relu
+
+[dropout2d]
+p = 0.25
+
+[dense]
+units = 8
+activation = relu
+
+[dropout]
+p = 0.25
+
+[dense]
+units = 2
+CFG
+run 0 train cnn.cfg --steps 10 --threads 1 --log cnn_one.csv --log-every 1
+for np in 2 3; do
+  "${mpi[@]}" $np "$nerve" train cnn.cfg --steps 10 --log cnn$np.csv --log-every 1 >/dev/null \
+    2>err.txt || fail "CNN on $np ranks: $(cat err.txt)"
+  "$python" - cnn_one.csv cnn$np.csv <<'PY' || fail "CNN losses on $np ranks differ from one process"
 import csv, sys
 def losses(path):
     return [float(r["train_loss"]) for r in csv.DictReader(open(path)) if r["kind"] == "step"]

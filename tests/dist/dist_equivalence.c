@@ -1,17 +1,18 @@
 /* Data-parallel training is one-process training: in double precision (the
- * float64 engine), ten SGD steps of an MLP, a CNN with batch norm and an
- * LSTM, on 19 samples in global batches of 8 (the last batch has 3: on 4
- * ranks one rank has none), give parameters (running statistics included)
+ * float64 engine), ten SGD steps of an MLP, a CNN with batch norm and
+ * dropout, and an LSTM, on 19 samples in global batches of 8 (the last
+ * batch has 3: on 4 ranks one rank has none), give parameters (running statistics included)
  * within 1e-12 of the same steps run whole in one process, on every rank,
  * and every rank holds exactly the same parameters. The training loop is
  * the trainer's (nerve_train): the same order on every rank, a contiguous
  * slice per rank (nerve_dist_slice), the backward pass seeded with the
  * slice's share of the loss, an empty slice joining batch norm's
- * collectives, then the gradient all-reduce. Writes rank 0's parameters to
- * argv[1] (the script checks that two runs on the same ranks are bit-identical).
- * Dropout and augmentation are not in the CNN: their masks are drawn from
- * the graph's sequential generator, which depends on the split, until the
- * counter-based generator (issue 13) lands. */
+ * collectives, then the gradient all-reduce; dropout's masks are keyed by
+ * the step and each slice's first position in the epoch's order
+ * (nerve_graph_set_position), so a rank's rows draw what they draw in the
+ * whole batch. Writes rank 0's parameters to argv[1] (the script checks
+ * that two runs on the same ranks are bit-identical). Augmentation, in the
+ * float32 library only, is checked end to end by cli_distributed.sh. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +31,7 @@ typedef struct model {
     const char *name;
     nerve_graph *g;
     nerve_node x, y, loss;
-    int64_t features;        /* per sample */
+    int64_t features; /* per sample */
     double inputs[SAMPLES * 64];
     double labels[SAMPLES];
 } model;
@@ -48,8 +49,10 @@ static nerve_node param(model *m, nerve_rng *rng, const char *name, nerve_shape 
 
 static void make_data(model *m, nerve_rng *rng, int classes)
 {
-    for (int64_t i = 0; i < SAMPLES * m->features; i++) m->inputs[i] = 2 * nerve_rng_uniform(rng) - 1;
-    for (int i = 0; i < SAMPLES; i++) m->labels[i] = (double)nerve_rng_below(rng, (uint64_t)classes);
+    for (int64_t i = 0; i < SAMPLES * m->features; i++)
+        m->inputs[i] = 2 * nerve_rng_uniform(rng) - 1;
+    for (int i = 0; i < SAMPLES; i++)
+        m->labels[i] = (double)nerve_rng_below(rng, (uint64_t)classes);
 }
 
 static void finish(model *m, nerve_node logits)
@@ -64,10 +67,11 @@ static void build_mlp(model *m, nerve_rng *rng)
     m->features = 6;
     m->x = nerve_input(m->g, "x", nerve_shape_1d(6), &err);
     m->y = nerve_input(m->g, "y", nerve_shape_make(0, NULL), &err);
-    nerve_node h = nerve_activate(m->g,
-                                  nerve_linear(m->g, m->x, param(m, rng, "fc1.weight", nerve_shape_2d(10, 6), 0.5),
-                                               param(m, rng, "fc1.bias", nerve_shape_1d(10), 0.1), &err),
-                                  NERVE_ACT_TANH, NULL, &err);
+    nerve_node h = nerve_activate(
+        m->g,
+        nerve_linear(m->g, m->x, param(m, rng, "fc1.weight", nerve_shape_2d(10, 6), 0.5),
+                     param(m, rng, "fc1.bias", nerve_shape_1d(10), 0.1), &err),
+        NERVE_ACT_TANH, NULL, &err);
     finish(m, nerve_linear(m->g, h, param(m, rng, "fc2.weight", nerve_shape_2d(3, 10), 0.5),
                            param(m, rng, "fc2.bias", nerve_shape_1d(3), 0.1), &err));
     make_data(m, rng, 3);
@@ -75,7 +79,7 @@ static void build_mlp(model *m, nerve_rng *rng)
 
 static void build_cnn(model *m, nerve_rng *rng)
 {
-    m->name = "CNN with batch norm";
+    m->name = "CNN with batch norm and dropout";
     m->features = 36;
     int64_t image[3] = {1, 6, 6};
     m->x = nerve_input(m->g, "x", nerve_shape_make(3, image), &err);
@@ -83,17 +87,21 @@ static void build_cnn(model *m, nerve_rng *rng)
     int64_t kernel[4] = {4, 1, 3, 3};
     nerve_conv2d_options conv = nerve_conv2d_options_default();
     conv.padding[0] = conv.padding[1] = 1;
-    nerve_node c = nerve_conv2d(m->g, m->x, param(m, rng, "conv.weight", nerve_shape_make(4, kernel), 0.5),
-                                param(m, rng, "conv.bias", nerve_shape_1d(4), 0.1), &conv, &err);
+    nerve_node c =
+        nerve_conv2d(m->g, m->x, param(m, rng, "conv.weight", nerve_shape_make(4, kernel), 0.5),
+                     param(m, rng, "conv.bias", nerve_shape_1d(4), 0.1), &conv, &err);
     nerve_node mean = nerve_buffer(m->g, "bn.running_mean", nerve_shape_1d(4), &err);
     nerve_node var = nerve_buffer(m->g, "bn.running_var", nerve_shape_1d(4), &err);
-    for (int i = 0; i < 4; i++) nerve_node_value(m->g, var)[i] = 1;
+    for (int i = 0; i < 4; i++)
+        nerve_node_value(m->g, var)[i] = 1;
     nerve_node b = nerve_batch_norm(m->g, c, param(m, rng, "bn.weight", nerve_shape_1d(4), 1),
                                     param(m, rng, "bn.bias", nerve_shape_1d(4), 0.1), mean, var, -1,
                                     1e-5, 0.1, &err);
     nerve_pool2d_options pool = nerve_pool2d_defaults(2, 2);
-    nerve_node p = nerve_max_pool2d(m->g, nerve_activate(m->g, b, NERVE_ACT_RELU, NULL, &err), &pool, &err);
-    finish(m, nerve_linear(m->g, nerve_flatten(m->g, p, &err),
+    nerve_node p =
+        nerve_max_pool2d(m->g, nerve_activate(m->g, b, NERVE_ACT_RELU, NULL, &err), &pool, &err);
+    nerve_node dropped = nerve_dropout(m->g, p, 0.3, &err);
+    finish(m, nerve_linear(m->g, nerve_flatten(m->g, dropped, &err),
                            param(m, rng, "fc.weight", nerve_shape_2d(3, 36), 0.3),
                            param(m, rng, "fc.bias", nerve_shape_1d(3), 0.1), &err));
     make_data(m, rng, 3);
@@ -105,12 +113,11 @@ static void build_lstm(model *m, nerve_rng *rng)
     m->features = 15;
     m->x = nerve_input(m->g, "x", nerve_shape_2d(5, 3), &err);
     m->y = nerve_input(m->g, "y", nerve_shape_make(0, NULL), &err);
-    nerve_node h = nerve_recurrent(m->g, NERVE_CELL_LSTM, m->x,
-                                   param(m, rng, "lstm.weight_ih", nerve_shape_2d(16, 3), 0.5),
-                                   param(m, rng, "lstm.weight_hh", nerve_shape_2d(16, 4), 0.5),
-                                   param(m, rng, "lstm.bias_ih", nerve_shape_1d(16), 0.1),
-                                   param(m, rng, "lstm.bias_hh", nerve_shape_1d(16), 0.1), false,
-                                   true, &err);
+    nerve_node h = nerve_recurrent(
+        m->g, NERVE_CELL_LSTM, m->x, param(m, rng, "lstm.weight_ih", nerve_shape_2d(16, 3), 0.5),
+        param(m, rng, "lstm.weight_hh", nerve_shape_2d(16, 4), 0.5),
+        param(m, rng, "lstm.bias_ih", nerve_shape_1d(16), 0.1),
+        param(m, rng, "lstm.bias_hh", nerve_shape_1d(16), 0.1), false, true, &err);
     finish(m, nerve_linear(m->g, h, param(m, rng, "fc.weight", nerve_shape_2d(2, 4), 0.5),
                            param(m, rng, "fc.bias", nerve_shape_1d(2), 0.1), &err));
     make_data(m, rng, 2);
@@ -122,10 +129,12 @@ static void train(model *m, nerve_comm *comm)
     nerve_graph *g = m->g;
     nerve_graph_set_comm(g, comm);
     nerve_graph_set_training(g, true);
+    nerve_graph_set_seed(g, 7);
     size_t count = nerve_graph_param_count(g);
     double *momentum = calloc(count, sizeof *momentum);
     int64_t order[SAMPLES];
-    for (int i = 0; i < SAMPLES; i++) order[i] = i;
+    for (int i = 0; i < SAMPLES; i++)
+        order[i] = i;
     nerve_rng shuffle;
     nerve_rng_seed(&shuffle, 5);
     int64_t position = SAMPLES;
@@ -146,6 +155,7 @@ static void train(model *m, nerve_comm *comm)
                        (size_t)m->features * sizeof *x);
                 y[i] = m->labels[s];
             }
+            nerve_graph_set_position(g, step, position + first);
             nerve_graph_forward(g, m->loss);
             nerve_real weight = nerve_dist_loss_weight(mine, n);
             nerve_graph_backward_from(g, m->loss, &weight, &err);
@@ -157,7 +167,8 @@ static void train(model *m, nerve_comm *comm)
         const nerve_real *grad = nerve_graph_grads(g);
         const unsigned char *trainable = nerve_graph_trainable_mask(g);
         for (size_t i = 0; i < count; i++) {
-            if (!trainable[i]) continue;
+            if (!trainable[i])
+                continue;
             momentum[i] = step == 0 ? grad[i] : 0.9 * momentum[i] + grad[i];
             p[i] -= 0.1 * momentum[i];
         }
@@ -189,7 +200,8 @@ static int check(builder build, nerve_comm *comm, FILE *out)
     size_t count = nerve_graph_param_count(parallel->g);
     const nerve_real *a = nerve_graph_params(serial->g), *b = nerve_graph_params(parallel->g);
     double worst = 0, moved = 0;
-    for (size_t i = 0; i < count; i++) worst = fmax(worst, fabs(a[i] - b[i]));
+    for (size_t i = 0; i < count; i++)
+        worst = fmax(worst, fabs(a[i] - b[i]));
     /* Every rank holds rank 0's parameters, bit for bit. */
     double *root = malloc(count * sizeof *root);
     memcpy(root, b, count * sizeof *root);
@@ -209,7 +221,8 @@ static int check(builder build, nerve_comm *comm, FILE *out)
                "parameters moved by up to %.3g, ranks %s\n",
                rank, nerve_comm_size(comm), serial->name, worst, TOLERANCE, moved,
                same ? "identical" : "DIFFER");
-    if (out) fwrite(b, sizeof *b, count, out);
+    if (out)
+        fwrite(b, sizeof *b, count, out);
     free(root);
     nerve_graph_free(serial->g);
     nerve_graph_free(parallel->g);
@@ -229,9 +242,10 @@ int main(int argc, char **argv)
         return 1;
     }
     FILE *out = argc > 1 && nerve_comm_rank(comm) == 0 ? fopen(argv[1], "wb") : NULL;
-    int failed = check(build_mlp, comm, out) + check(build_cnn, comm, out) +
-                 check(build_lstm, comm, out);
-    if (out) fclose(out);
+    int failed =
+        check(build_mlp, comm, out) + check(build_cnn, comm, out) + check(build_lstm, comm, out);
+    if (out)
+        fclose(out);
     nerve_comm_free(comm);
     return failed ? 1 : 0;
 }
