@@ -67,7 +67,9 @@ int cli_train_exit_code(nerve_status status);
 extern volatile sig_atomic_t cli_stop_signal;
 void cli_catch_stop_signals(void);
 
-/* nerve_set_threads(threads), or the number of online CPUs when threads is 0. */
+/* nerve_set_threads(threads), or when threads is 0 the number of CPUs the
+ * process may run on (its affinity: all online CPUs, or the cores mpirun
+ * bound a rank to). */
 void cli_set_threads(int64_t threads);
 
 /* Loads cfg_path with the --set assignments of sets followed by extra (both

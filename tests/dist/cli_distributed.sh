@@ -9,6 +9,8 @@
 # rank is one message and a non-zero exit; a NaN met by one rank stops every
 # rank (exit 4) or is skipped everywhere; a killed rank ends mpirun non-zero
 # within 30 s and the checkpoint resumes; nerve comm-bench prints its table.
+# Every rank runs one thread (--threads 1): run_mpi.sh does not bind ranks
+# to cores, so each would otherwise take every CPU.
 # Usage: bash cli_distributed.sh NERVE_BINARY SOURCE_DIR
 nerve=$1
 source "$2/tests/shell_support.sh"
@@ -72,7 +74,7 @@ write_cfg bad.cfg train.csv "colour = blue"
 # Per-step losses: one process, then 1-4 ranks.
 run 0 train net.cfg --steps 10 --threads 1 --log one.csv --log-every 1
 for np in 1 2 3 4; do
-  "${mpi[@]}" $np "$nerve" train net.cfg --steps 10 --log np$np.csv --log-every 1 >out.txt 2>err.txt ||
+  "${mpi[@]}" $np "$nerve" train --threads 1 net.cfg --steps 10 --log np$np.csv --log-every 1 >out.txt 2>err.txt ||
     fail "train on $np ranks: $(cat err.txt)"
   "$python" - one.csv np$np.csv <<'PY' || fail "losses on $np ranks differ from one process"
 import csv, sys
@@ -131,7 +133,7 @@ units = 2
 CFG
 run 0 train cnn.cfg --steps 10 --threads 1 --log cnn_one.csv --log-every 1
 for np in 2 3; do
-  "${mpi[@]}" $np "$nerve" train cnn.cfg --steps 10 --log cnn$np.csv --log-every 1 >/dev/null \
+  "${mpi[@]}" $np "$nerve" train --threads 1 cnn.cfg --steps 10 --log cnn$np.csv --log-every 1 >/dev/null \
     2>err.txt || fail "CNN on $np ranks: $(cat err.txt)"
   "$python" - cnn_one.csv cnn$np.csv <<'PY' || fail "CNN losses on $np ranks differ from one process"
 import csv, sys
@@ -146,7 +148,7 @@ done
 
 # Twice on 3 ranks: byte-identical weights; only rank 0 prints and saves.
 for k in 1 2; do
-  "${mpi[@]}" 3 "$nerve" train net.cfg --save w$k.safetensors >out$k.txt 2>err.txt ||
+  "${mpi[@]}" 3 "$nerve" train --threads 1 net.cfg --save w$k.safetensors >out$k.txt 2>err.txt ||
     fail "train on 3 ranks: $(cat err.txt)"
 done
 cmp -s w1.safetensors w2.safetensors || fail "two runs on 3 ranks saved different weights"
@@ -155,7 +157,7 @@ cmp -s w1.safetensors w2.safetensors || fail "two runs on 3 ranks saved differen
 # Sharded evaluation: the counts of one process.
 run 0 eval net.cfg --weights w1.safetensors --json
 mv out.txt eval_one.txt
-"${mpi[@]}" 3 "$nerve" eval net.cfg --weights w1.safetensors --json >eval3.txt 2>err.txt ||
+"${mpi[@]}" 3 "$nerve" eval --threads 1 net.cfg --weights w1.safetensors --json >eval3.txt 2>err.txt ||
   fail "eval on 3 ranks: $(cat err.txt)"
 "$python" - eval_one.txt eval3.txt <<'PY' || fail "eval on 3 ranks differs: $(cat eval3.txt)"
 import json, sys
@@ -165,13 +167,13 @@ sys.exit(not (a["accuracy"] == b["accuracy"] and abs(a["loss"] - b["loss"]) < 1e
 PY
 
 # A checkpoint written on 2 ranks resumes on 1 (no MPI) and on 3.
-"${mpi[@]}" 2 "$nerve" train net.cfg --steps 20 --log full.csv --log-every 1 >/dev/null 2>err.txt ||
+"${mpi[@]}" 2 "$nerve" train --threads 1 net.cfg --steps 20 --log full.csv --log-every 1 >/dev/null 2>err.txt ||
   fail "20 steps on 2 ranks: $(cat err.txt)"
-"${mpi[@]}" 2 "$nerve" train net.cfg --steps 10 --checkpoint c.ckpt >/dev/null 2>err.txt ||
+"${mpi[@]}" 2 "$nerve" train --threads 1 net.cfg --steps 10 --checkpoint c.ckpt >/dev/null 2>err.txt ||
   fail "10 steps on 2 ranks: $(cat err.txt)"
 cp c.ckpt c2.ckpt
 run 0 train net.cfg --steps 20 --resume c.ckpt --threads 1 --log r1.csv --log-every 1
-"${mpi[@]}" 3 "$nerve" train net.cfg --steps 20 --resume c2.ckpt --log r3.csv --log-every 1 \
+"${mpi[@]}" 3 "$nerve" train --threads 1 net.cfg --steps 20 --resume c2.ckpt --log r3.csv --log-every 1 \
   >/dev/null 2>err.txt || fail "resume on 3 ranks: $(cat err.txt)"
 for resumed in r1.csv r3.csv; do
   "$python" - full.csv $resumed <<'PY' || fail "$resumed left the trajectory of full.csv"
@@ -187,11 +189,11 @@ PY
 done
 
 # ZeRO-1 equals ZeRO-0; its checkpoint from 2 ranks resumes on 1 and on 3 (sharded).
-"${mpi[@]}" 2 "$nerve" train net.cfg --steps 10 --zero 1 --checkpoint z.ckpt --log z.csv \
+"${mpi[@]}" 2 "$nerve" train --threads 1 net.cfg --steps 10 --zero 1 --checkpoint z.ckpt --log z.csv \
   --log-every 1 >/dev/null 2>err.txt || fail "ZeRO-1 on 2 ranks: $(cat err.txt)"
 cp z.ckpt z3.ckpt
 run 0 train net.cfg --steps 20 --resume z.ckpt --threads 1 --log z1r.csv --log-every 1
-"${mpi[@]}" 3 "$nerve" train net.cfg --steps 20 --zero 1 --resume z3.ckpt --log z3r.csv \
+"${mpi[@]}" 3 "$nerve" train --threads 1 net.cfg --steps 20 --zero 1 --resume z3.ckpt --log z3r.csv \
   --log-every 1 >/dev/null 2>err.txt || fail "ZeRO-1 resumed on 3 ranks: $(cat err.txt)"
 for pair in "full.csv z.csv 1" "full.csv z1r.csv 11" "full.csv z3r.csv 11"; do
   set -- $pair
@@ -208,7 +210,7 @@ PY
 done
 
 # A cfg error on rank 1 only: one message, from rank 1; non-zero exit.
-timeout 60 "${mpi[@]}" 1 "$nerve" train net.cfg : -np 1 "$nerve" train bad.cfg >out.txt 2>err.txt
+timeout 60 "${mpi[@]}" 1 "$nerve" train --threads 1 net.cfg : -np 1 "$nerve" train --threads 1 bad.cfg >out.txt 2>err.txt
 code=$?
 [ $code -ne 0 ] && [ $code -ne 124 ] || fail "a cfg error on one rank: exit $code"
 [ "$(grep -c '^nerve: ' err.txt)" -eq 1 ] || fail "not one message: $(cat err.txt)"
@@ -217,16 +219,16 @@ contains err.txt "colour"
 
 # An overflow in one sample (the loader refuses NaN itself): every rank stops at the same step (exit 4), one
 # message; with --on-nan skip every rank skips and finishes.
-timeout 60 "${mpi[@]}" 3 "$nerve" train nan.cfg >out.txt 2>err.txt
+timeout 60 "${mpi[@]}" 3 "$nerve" train --threads 1 nan.cfg >out.txt 2>err.txt
 code=$?
 [ $code -eq 4 ] || fail "a NaN on one rank: exit $code, expected 4: $(cat err.txt)"
 [ "$(grep -c '^nerve: ' err.txt)" -eq 1 ] || fail "not one message: $(cat err.txt)"
-timeout 60 "${mpi[@]}" 3 "$nerve" train nan.cfg --on-nan skip >out.txt 2>err.txt ||
+timeout 60 "${mpi[@]}" 3 "$nerve" train --threads 1 nan.cfg --on-nan skip >out.txt 2>err.txt ||
   fail "a NaN skipped on 3 ranks: $(cat err.txt)"
 
 # A rank killed mid-run: mpirun ends non-zero within 30 s; the run resumes.
 sed -i 's/^epochs = 2/epochs = 100000/' net.cfg
-"${mpi[@]}" 2 "$nerve" train net.cfg --checkpoint k.ckpt --every 20 >/dev/null 2>kill_err.txt &
+"${mpi[@]}" 2 "$nerve" train --threads 1 net.cfg --checkpoint k.ckpt --every 20 >/dev/null 2>kill_err.txt &
 launcher=$!
 for _ in $(seq 200); do [ -s k.ckpt ] && break; sleep 0.1; done
 [ -s k.ckpt ] || fail "no checkpoint before the kill"
@@ -239,7 +241,7 @@ elapsed=$(($(date +%s) - start))
 [ $code -ne 0 ] || fail "mpirun exited 0 after a rank was killed"
 [ $elapsed -le 30 ] || fail "mpirun took $elapsed s to end after a rank was killed"
 sed -i 's/^epochs = 100000/epochs = 2/' net.cfg
-"${mpi[@]}" 2 "$nerve" train net.cfg --resume k.ckpt --epochs 100000 --steps 1 \
+"${mpi[@]}" 2 "$nerve" train --threads 1 net.cfg --resume k.ckpt --epochs 100000 --steps 1 \
   >out.txt 2>err.txt; code=$?
 [ $code -eq 0 ] || fail "resume after the kill: exit $code: $(cat err.txt)"
 # comm-bench: a row per size, busbw = algbw on 2 ranks (2 (N - 1) / N = 1).
