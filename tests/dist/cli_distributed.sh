@@ -34,6 +34,22 @@ open("nan.csv", "w").writelines(rows(403, 4, nan_at=200))
 open("images.csv", "w").writelines(rows(203, 16))
 PY
 
+# same_losses A.csv B.csv FIRST: steps FIRST..FIRST+9 of B's metrics log
+# have A's train_loss within 1e-5.
+same_losses() {
+  "$python" - "$@" <<'PY'
+import csv, sys
+def losses(path):
+    return {int(r["step"]): float(r["train_loss"]) for r in csv.DictReader(open(path))
+            if r["kind"] == "step"}
+a, b, first = losses(sys.argv[1]), losses(sys.argv[2]), int(sys.argv[3])
+steps = [s for s in range(first, first + 10) if s in a and s in b]
+worst = max((abs(a[s] - b[s]) for s in steps), default=float("inf"))
+print(f"{sys.argv[2]}: steps {first}-{first + 9}, largest loss difference {worst:.2g}")
+sys.exit(not (len(steps) == 10 and worst <= 1e-5))
+PY
+}
+
 write_cfg() { # write_cfg FILE TRAIN_CSV [EXTRA LINE]
 cat >"$1" <<CFG
 [net]
@@ -76,15 +92,7 @@ run 0 train net.cfg --steps 10 --threads 1 --log one.csv --log-every 1
 for np in 1 2 3 4; do
   "${mpi[@]}" $np "$nerve" train --threads 1 net.cfg --steps 10 --log np$np.csv --log-every 1 >out.txt 2>err.txt ||
     fail "train on $np ranks: $(cat err.txt)"
-  "$python" - one.csv np$np.csv <<'PY' || fail "losses on $np ranks differ from one process"
-import csv, sys
-def losses(path):
-    return [float(r["train_loss"]) for r in csv.DictReader(open(path)) if r["kind"] == "step"]
-a, b = losses(sys.argv[1]), losses(sys.argv[2])
-worst = max(abs(x - y) for x, y in zip(a, b))
-print(f"{sys.argv[2]}: {len(b)} steps, largest loss difference {worst:.2g}")
-sys.exit(not (len(a) == len(b) == 10 and worst <= 1e-5))
-PY
+  same_losses one.csv np$np.csv 1 || fail "losses on $np ranks differ from one process"
 done
 
 # A CNN with batch norm, dropout and augmentation (flips, crops): their
@@ -135,15 +143,7 @@ run 0 train cnn.cfg --steps 10 --threads 1 --log cnn_one.csv --log-every 1
 for np in 2 3; do
   "${mpi[@]}" $np "$nerve" train --threads 1 cnn.cfg --steps 10 --log cnn$np.csv --log-every 1 >/dev/null \
     2>err.txt || fail "CNN on $np ranks: $(cat err.txt)"
-  "$python" - cnn_one.csv cnn$np.csv <<'PY' || fail "CNN losses on $np ranks differ from one process"
-import csv, sys
-def losses(path):
-    return [float(r["train_loss"]) for r in csv.DictReader(open(path)) if r["kind"] == "step"]
-a, b = losses(sys.argv[1]), losses(sys.argv[2])
-worst = max(abs(x - y) for x, y in zip(a, b))
-print(f"{sys.argv[2]}: {len(b)} steps, largest loss difference {worst:.2g}")
-sys.exit(not (len(a) == len(b) == 10 and worst <= 1e-5))
-PY
+  same_losses cnn_one.csv cnn$np.csv 1 || fail "CNN losses on $np ranks differ from one process"
 done
 
 # Twice on 3 ranks: byte-identical weights; only rank 0 prints and saves.
@@ -176,16 +176,7 @@ run 0 train net.cfg --steps 20 --resume c.ckpt --threads 1 --log r1.csv --log-ev
 "${mpi[@]}" 3 "$nerve" train --threads 1 net.cfg --steps 20 --resume c2.ckpt --log r3.csv --log-every 1 \
   >/dev/null 2>err.txt || fail "resume on 3 ranks: $(cat err.txt)"
 for resumed in r1.csv r3.csv; do
-  "$python" - full.csv $resumed <<'PY' || fail "$resumed left the trajectory of full.csv"
-import csv, sys
-def losses(path):
-    return {int(r["step"]): float(r["train_loss"]) for r in csv.DictReader(open(path)) if r["kind"] == "step"}
-a, b = losses(sys.argv[1]), losses(sys.argv[2])
-steps = [s for s in range(11, 21) if s in b]
-worst = max(abs(a[s] - b[s]) for s in steps)
-print(f"{sys.argv[2]}: steps {steps[0]}-{steps[-1]}, largest loss difference {worst:.2g}")
-sys.exit(not (len(steps) == 10 and worst <= 1e-5))
-PY
+  same_losses full.csv $resumed 11 || fail "$resumed left the trajectory of full.csv"
 done
 
 # ZeRO-1 equals ZeRO-0; its checkpoint from 2 ranks resumes on 1 and on 3 (sharded).
@@ -197,16 +188,7 @@ run 0 train net.cfg --steps 20 --resume z.ckpt --threads 1 --log z1r.csv --log-e
   --log-every 1 >/dev/null 2>err.txt || fail "ZeRO-1 resumed on 3 ranks: $(cat err.txt)"
 for pair in "full.csv z.csv 1" "full.csv z1r.csv 11" "full.csv z3r.csv 11"; do
   set -- $pair
-  "$python" - "$1" "$2" "$3" <<'PY' || fail "ZeRO-1: $2 left the trajectory of $1"
-import csv, sys
-def losses(path):
-    return {int(r["step"]): float(r["train_loss"]) for r in csv.DictReader(open(path)) if r["kind"] == "step"}
-a, b, first = losses(sys.argv[1]), losses(sys.argv[2]), int(sys.argv[3])
-steps = [s for s in range(first, first + 10) if s in b]
-worst = max(abs(a[s] - b[s]) for s in steps)
-print(f"{sys.argv[2]}: steps {steps[0]}-{steps[-1]}, largest loss difference {worst:.2g}")
-sys.exit(not (len(steps) == 10 and worst <= 1e-5))
-PY
+  same_losses "$1" "$2" "$3" || fail "ZeRO-1: $2 left the trajectory of $1"
 done
 
 # A cfg error on rank 1 only: one message, from rank 1; non-zero exit.
