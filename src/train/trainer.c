@@ -215,11 +215,11 @@ static nerve_status train_step(trainer *t, const int64_t *order, int64_t n, doub
     nerve_graph_zero_grad(g);
     if (count > 0) {
         nerve_batching_load(m, r->train, order + first, count);
+        nerve_graph_set_position(g, r->global_step, position);
         if (o->on_batch) o->on_batch(order + first, count, o->user);
         if (r->augment)
             nerve_augment_apply(r->augment, nerve_node_value(g, m->input), count, r->global_step,
                                 position);
-        nerve_graph_set_position(g, r->global_step, position);
         nerve_graph_forward(g, t->trained);
         /* This rank's share of the global batch's loss (1 alone). */
         const nerve_real weight = (nerve_real)nerve_dist_loss_weight(count, n);
