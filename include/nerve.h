@@ -1144,6 +1144,11 @@ nerve_schedule nerve_schedule_defaults(nerve_schedule_kind kind);
  * rate before any reduction; nerve_scheduler follows the reductions). */
 double nerve_schedule_lr(const nerve_schedule *s, double base_lr, int64_t t);
 
+/* The schedule in one line of cfg words, e.g. "cosine, interval step, T_max 12,
+ * eta_min 0" (only the keys its type reads; warmup when on). Two schedules
+ * with the same text give the same rates. Returns buf. */
+const char *nerve_schedule_describe(const nerve_schedule *s, char *buf, size_t size);
+
 /* A schedule being followed: the rate of the current interval, and the
  * plateau schedule's memory of the validation loss. */
 typedef struct nerve_scheduler {
@@ -1407,7 +1412,11 @@ nerve_train_options nerve_train_options_from(const nerve_model *m);
  * checkpoint holds, up to options->epochs (and max_steps, counted from the
  * start of the run); the checkpoint must match the model (tensor names and
  * shapes), the optimizer kind, the batch, the training set's size and the
- * seed, and the error names the file and what differs.
+ * seed, and the error names the file and what differs. The model's
+ * [optimizer] lr and [schedule] may differ from the checkpoint's: the rate
+ * is recomputed at the run's position and used from the resumed step on. A
+ * checkpoint already at options->epochs or max_steps is an error (nothing to
+ * train); nerve_checkpoint_info_read gives the epochs the run had.
  * A stream (train->lanes > 0, a text cut for [net] bptt) trains in its order,
  * never shuffled, with batches of exactly `lanes` samples (options->batch 0
  * or lanes), carrying the recurrent state from batch to batch
@@ -1522,10 +1531,19 @@ nerve_status nerve_class_score_of(nerve_model *classifier, const float *inputs, 
 #define NERVE_CHECKPOINT_FORMAT "1"
 
 /* The position a checkpoint file holds, read from its metadata only: the
- * epoch in progress (from 1), the steps done in it and in all. */
+ * epoch in progress (from 1), the steps done in it and in all; and the
+ * settings of the run that wrote it, which a resumed run may change
+ * (docs/cli.md, "What a resume may change"). A checkpoint of an older nerve
+ * has no settings: epochs is 0 then. */
 typedef struct nerve_checkpoint_info {
     int epoch;
     int64_t epoch_step, global_step;
+    int epochs;                /* the run's epochs (nerve_train_options.epochs); 0: unknown */
+    double base_lr;            /* [optimizer] lr, the rate the schedule starts from */
+    double lr;                 /* the rate of the next step */
+    double clip_norm, clip_value;
+    nerve_on_nan on_nan;
+    char schedule[256];        /* nerve_schedule_describe */
 } nerve_checkpoint_info;
 
 nerve_status nerve_checkpoint_info_read(const char *path, nerve_checkpoint_info *info,

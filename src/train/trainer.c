@@ -406,6 +406,9 @@ nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve
     r->seed = o->seed;
     r->shuffle = o->shuffle;
     r->epoch = 1;
+    r->epochs = o->epochs;
+    r->max_steps = o->max_steps;
+    r->on_nan = o->on_nan;
     const nerve_schedule *schedule = &m->settings.schedule;
     t.per_step = schedule->interval == NERVE_SCHEDULE_PER_STEP;
     st = check_schedule(schedule, val, err);
