@@ -877,6 +877,13 @@ const char *nerve_config_section_name(const nerve_config *cfg, int i, char *buf,
  * replaced or added; the entry's line is 0 and messages say "--set". */
 nerve_status nerve_config_override(nerve_config *cfg, const char *assignment, nerve_error *err);
 
+/* The name of names[0..count) nearest to word, for a "did you mean" after a
+ * misspelt key, option or name: none for words of 2 characters, within one
+ * edit for 3 or 4, two or a third of the word's length for longer ones (insertions,
+ * deletions, substitutions, swaps of neighbours); NULL when none is that
+ * close. count may be -1 for a NULL-terminated list. */
+const char *nerve_closest_name(const char *word, const char *const *names, int count);
+
 /* ---------------------------------------------------------------- layers */
 
 typedef struct nerve_dense_options {

@@ -6,11 +6,17 @@
 
 #include "nerve.h"
 
+#define CFG_READER_KEYS_MAX 64
+
 typedef struct cfg_reader {
     const char *file;
     nerve_config_section *section;
     nerve_error *err;
     nerve_status status; /* first error; later reads are no-ops */
+    /* The keys asked for, present or not: the section's known keys, for a
+     * "did you mean" after an unknown one. */
+    const char *asked[CFG_READER_KEYS_MAX];
+    int asked_count;
 } cfg_reader;
 
 cfg_reader cfg_reader_begin(const nerve_config *cfg, nerve_config_section *section, nerve_error *err);
@@ -52,6 +58,8 @@ bool cfg_fail(cfg_reader *r, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
+/* Fails on the first key nobody read: "file:LINE: unknown key 'unit' in
+ * [dense], did you mean 'units'? (see docs/config.md)". */
 nerve_status cfg_reader_finish(cfg_reader *r);
 
 #endif

@@ -234,6 +234,11 @@ const layer_section_type *nerve_layer_section_find(const char *type)
     return NULL;
 }
 
+const char *nerve_layer_section_name_at(int i)
+{
+    return i >= 0 && i < LAYER_SECTION_COUNT ? layer_sections[i].name : NULL;
+}
+
 const char *nerve_layer_section_names(void)
 {
     static char names[512];

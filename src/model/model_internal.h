@@ -65,6 +65,8 @@ nerve_node nerve_activation_section_build(nerve_graph *g, const char *name, nerv
                                           nerve_error *err);
 /* "dense, activation, ..." for messages. */
 const char *nerve_layer_section_names(void);
+/* The i-th layer section type, NULL past the last. */
+const char *nerve_layer_section_name_at(int i);
 
 /* The [data] section, and the check, once every settings section is read,
  * that [net] bptt has text data to cut (data_section.c). */
