@@ -84,6 +84,7 @@ typedef struct trainer {
     const char *last_checkpoint; /* written or resumed from; NULL: none */
     int64_t last_checkpoint_step, written_at; /* global steps; -1: none */
     double start_time;
+    double step_accuracy;        /* the last step's own, for its log row; NaN: none */
 } trainer;
 
 /* Whether every trainable gradient is finite, in one pass over the flat
@@ -203,6 +204,7 @@ static nerve_status train_step(trainer *t, const int64_t *order, int64_t n, doub
     nerve_graph_backward(g, t->trained);
     *loss = (double)nerve_node_value(g, t->trained)[0];
     *skipped = !isfinite(*loss) || !gradients_finite(g);
+    t->step_accuracy = NAN;
     if (*skipped) {
         r->nan_skips++;
         if (o->on_nan != NERVE_ON_NAN_SKIP || r->nan_skips >= NERVE_MAX_NAN_SKIPS)
@@ -225,8 +227,11 @@ static nerve_status train_step(trainer *t, const int64_t *order, int64_t n, doub
     r->totals.grad_norm_sum += nerve_optimizer_grad_norm(m->optimizer);
     r->totals.steps++;
     if (m->classes) {
-        r->totals.correct += nerve_batching_correct(m, r->train, order, n);
-        r->totals.labels += n * nerve_model_label_steps(m);
+        int64_t correct = nerve_batching_correct(m, r->train, order, n);
+        int64_t labels = n * nerve_model_label_steps(m);
+        r->totals.correct += correct;
+        r->totals.labels += labels;
+        t->step_accuracy = (double)correct / (double)labels;
     }
     return NERVE_OK;
 }
@@ -291,7 +296,7 @@ static void report_step(trainer *t, double loss, double grad_norm, double epoch_
     const nerve_train_options *o = t->o;
     double accuracy = r->m->classes ? (double)r->totals.correct / (double)r->totals.labels : NAN;
     if (o->log_every > 0 && r->global_step % o->log_every == 0)
-        metrics_log_step(&t->log, r->epoch, r->global_step, loss, accuracy,
+        metrics_log_step(&t->log, r->epoch, r->global_step, loss, t->step_accuracy,
                          nerve_optimizer_lr(r->m->optimizer), grad_norm);
     if (o->on_progress) {
         double elapsed = nerve_seconds_now() - epoch_start;
