@@ -73,6 +73,10 @@ typedef struct nerve_shape {
 nerve_shape nerve_shape_make(int ndim, const int64_t *dim);
 nerve_shape nerve_shape_1d(int64_t d0);
 nerve_shape nerve_shape_2d(int64_t d0, int64_t d1);
+/* A sample's C x H x W, a sequence batch [N, T, C], or a batch of images
+ * [N, C, H, W]: nerve_shape_3d(1, 28, 28), nerve_shape_4d(128, 1, 28, 28). */
+nerve_shape nerve_shape_3d(int64_t d0, int64_t d1, int64_t d2);
+nerve_shape nerve_shape_4d(int64_t d0, int64_t d1, int64_t d2, int64_t d3);
 /* Number of elements; -1 if the product overflows int64 or a dim is negative. */
 int64_t nerve_shape_numel(const nerve_shape *s);
 bool nerve_shape_equal(const nerve_shape *a, const nerve_shape *b);
@@ -886,9 +890,15 @@ const char *nerve_closest_name(const char *word, const char *const *names, int c
 
 /* ---------------------------------------------------------------- layers */
 
+/* Options structs: a zeroed struct (or one with only the required fields
+ * set, {.units = 3}) means the documented defaults wherever the zero value
+ * can, so switches that default to on are spelt as their negation (no_bias).
+ * The structs whose defaults cannot be zero (a batch norm's eps, an
+ * optimizer's betas, a schedule's gamma, ...) have a function that returns
+ * them, named beside each: start from it. */
 typedef struct nerve_dense_options {
     int64_t units;
-    bool bias;                   /* default true */
+    bool no_bias;                /* false (the default): a bias, as nn.Linear */
     nerve_init init;             /* weight initialiser (zeroed: the default below) */
     nerve_init bias_init;        /* bias initialiser (zeroed: the default below) */
     nerve_activation activation; /* NERVE_ACT_IDENTITY for none */
@@ -952,8 +962,9 @@ nerve_node nerve_batchnorm_layer(nerve_graph *g, const char *name, nerve_node x,
 typedef struct nerve_conv_layer_options {
     int64_t filters;             /* output channels */
     int64_t kernel[2];           /* (kh, kw) */
-    nerve_conv2d_options conv;   /* stride, padding, dilation, groups, ... */
-    bool bias;
+    nerve_conv2d_options conv;   /* stride, padding, dilation, groups, ...: start from
+                                    nerve_conv2d_options_default (stride 1, dilation 1) */
+    bool no_bias;                /* false (the default): a bias */
     nerve_init init;             /* weight initialiser (zeroed: PyTorch's default) */
     nerve_init bias_init;        /* bias initialiser (zeroed: PyTorch's default) */
 } nerve_conv_layer_options;
@@ -1000,7 +1011,7 @@ typedef struct nerve_recurrent_options {
     bool bidirectional; /* a reverse direction beside each forward one (false) */
     bool last;          /* output the final state only, not the whole sequence (false) */
     double dropout;     /* dropout on every layer's output but the last, in [0, 1) (0) */
-    bool bias;          /* bias_ih and bias_hh (true) */
+    bool no_bias;       /* false (the default): bias_ih and bias_hh */
     nerve_init init;    /* every weight's initialiser (zeroed: PyTorch's default) */
 } nerve_recurrent_options;
 
@@ -1375,7 +1386,8 @@ typedef struct nerve_train_options {
     int epochs;
     int64_t batch;           /* 0: the whole training set (batch gradient descent) */
     int64_t max_steps;       /* stop after this many steps in all (0: no limit) */
-    bool shuffle;            /* reshuffle every epoch (seeded) */
+    bool shuffle;            /* reshuffle every epoch (seeded); zeroed: off, so start from
+                                nerve_train_options_from, which turns it on */
     uint64_t seed;
     const char *log_path;    /* CSV metrics log (docs/cli.md, "nerve train"), or NULL */
     int64_t log_every;       /* also a log row every N steps (0: per epoch only) */
