@@ -78,10 +78,17 @@ nerve_status nerve_model_check_data(const nerve_model *m, const char *path, nerv
     case LOSS_TARGETS_VALUES:
         break;
     }
+    /* Class labels read as one target each: a regression loss was chosen
+     * for a classification file. */
+    const char *hint = ds->num_classes > 0 && nerve_loss_targets(m->settings.loss) ==
+                                                  LOSS_TARGETS_VALUES
+                           ? " (the file has class labels: use [loss] type = "
+                             "softmax_cross_entropy, or one-hot targets with [data] targets = N)"
+                           : "";
     if (ds->target_size != width)
         return nerve_error_set(err, NERVE_ERR_SHAPE,
-                               "%s: %lld targets per sample, the network outputs %lld", path,
-                               (long long)ds->target_size, width);
+                               "%s: %lld targets per sample, the network outputs %lld%s", path,
+                               (long long)ds->target_size, width, hint);
     return NERVE_OK;
 }
 
