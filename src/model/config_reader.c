@@ -29,8 +29,14 @@ static nerve_config_entry *find_entry(const cfg_reader *r, const char *key)
 
 bool cfg_has(const cfg_reader *r, const char *key) { return find_entry(r, key) != NULL; }
 
+int cfg_line(const cfg_reader *r, const char *key)
+{
+    const nerve_config_entry *e = find_entry(r, key);
+    return e ? e->line : -1;
+}
+
 /* "file:12" for a line of the file, "file (--set)" for a command-line override. */
-static void format_location(const cfg_reader *r, int line, char *buf, size_t size)
+void cfg_location(const cfg_reader *r, int line, char *buf, size_t size)
 {
     if (line > 0)
         snprintf(buf, size, "%s:%d", r->file, line);
@@ -43,7 +49,7 @@ bool cfg_fail(cfg_reader *r, const char *key, const char *fmt, ...)
     if (r->status != NERVE_OK) return false;
     const nerve_config_entry *e = key ? find_entry(r, key) : NULL;
     char where[1100], what[400];
-    format_location(r, e ? e->line : r->section->line, where, sizeof where);
+    cfg_location(r, e ? e->line : r->section->line, where, sizeof where);
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
@@ -60,7 +66,7 @@ bool cfg_fail(cfg_reader *r, const char *key, const char *fmt, ...)
 static nerve_status unknown_key(cfg_reader *r, const nerve_config_entry *e, const char *suggestion)
 {
     char where[1100], hint[120] = "";
-    format_location(r, e->line, where, sizeof where);
+    cfg_location(r, e->line, where, sizeof where);
     if (suggestion) snprintf(hint, sizeof hint, ", did you mean '%s'?", suggestion);
     return r->status = nerve_error_set(r->err, NERVE_ERR_INVALID,
                                        "%s: unknown key '%s' in [%s]%s (see docs/config.md)",

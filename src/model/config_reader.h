@@ -50,6 +50,10 @@ bool cfg_read_shape(cfg_reader *r, const char *key, bool required, nerve_shape *
  * out is left as it is. */
 bool cfg_read_pair(cfg_reader *r, const char *key, bool required, int64_t min, int64_t max,
                    int64_t out[2]);
+/* The line of key's entry: 0 for a --set override, -1 when absent. */
+int cfg_line(const cfg_reader *r, const char *key);
+/* "file:12" for a line of the file, "file (--set)" for line 0. */
+void cfg_location(const cfg_reader *r, int line, char *buf, size_t size);
 /* True if the section sets key (without marking it used). */
 bool cfg_has(const cfg_reader *r, const char *key);
 /* Fails with "file:line: [type] key: message". */

@@ -5,12 +5,24 @@
 
 #include "model/model_internal.h"
 
-static nerve_status load_file(const nerve_model *m, const char *inputs, const char *labels,
-                              nerve_dataset *out, nerve_error *err)
+nerve_status nerve_model_data_io_error(const nerve_model *m, int key, nerve_status st,
+                                       nerve_error *err)
+{
+    if (st != NERVE_ERR_IO || !m->data_origin[key][0]) return st;
+    nerve_error plain = *err;
+    return nerve_error_set(err, st, "%s: %s", m->data_origin[key], plain.message);
+}
+
+/* key: DATA_TRAIN or DATA_TEST; its labels' key follows it. */
+static nerve_status load_file(const nerve_model *m, int key, const char *inputs,
+                              const char *labels, nerve_dataset *out, nerve_error *err)
 {
     const nerve_data_settings *d = &m->settings.data;
-    if (strcmp(d->format, "idx") == 0) return nerve_idx_load(inputs, labels, out, err);
-    return nerve_csv_load(inputs, &d->csv, out, err);
+    nerve_status st = strcmp(d->format, "idx") == 0 ? nerve_idx_load(inputs, labels, out, err)
+                                                     : nerve_csv_load(inputs, &d->csv, out, err);
+    bool labels_failed = labels[0] && strncmp(err->message, labels, strlen(labels)) == 0 &&
+                         strncmp(err->message, inputs, strlen(inputs)) != 0;
+    return nerve_model_data_io_error(m, labels_failed ? key + 1 : key, st, err);
 }
 
 /* The data must fit the network: as many features as the input has
@@ -193,7 +205,7 @@ nerve_status nerve_model_load_data(const nerve_model *cm, nerve_dataset *train, 
     if (test && !d->test[0])
         return nerve_error_set(err, NERVE_ERR_INVALID, "[data] test is not set");
     if (train || val) {
-        st = load_file(m, d->train, d->train_labels, &all, err);
+        st = load_file(m, DATA_TRAIN, d->train, d->train_labels, &all, err);
         if (st == NERVE_OK) st = nerve_model_check_data(m, d->train, &all, err);
         if (st == NERVE_OK && d->validation > 0) {
             if (d->validation >= all.count)
@@ -215,7 +227,7 @@ nerve_status nerve_model_load_data(const nerve_model *cm, nerve_dataset *train, 
         }
     }
     if (st == NERVE_OK && test) {
-        st = load_file(m, d->test, d->test_labels, &test_set, err);
+        st = load_file(m, DATA_TEST, d->test, d->test_labels, &test_set, err);
         if (st == NERVE_OK) st = nerve_model_check_data(m, d->test, &test_set, err);
         if (st == NERVE_OK) nerve_model_normalize(m, &test_set);
     }

@@ -1,5 +1,6 @@
 /* The [data] section: where the samples come from. Each format reads its own
  * keys; a key of another format is an error saying which formats take it. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,7 +63,29 @@ static bool read_csv_keys(cfg_reader *r, nerve_csv_options *csv)
     return true;
 }
 
-nerve_status nerve_read_data_section(cfg_reader *r, nerve_data_settings *d)
+/* A path written in the cfg file, relative, is taken from the cfg's folder,
+ * so that a project folder works from anywhere; a --set path (line 0) is
+ * the command line's, from the current directory. */
+static bool resolve_path(cfg_reader *r, const char *key, char *path, size_t size,
+                         char origin[NERVE_DATA_ORIGIN_MAX])
+{
+    int line = cfg_line(r, key);
+    char where[NERVE_DATA_ORIGIN_MAX - 64];
+    cfg_location(r, line, where, sizeof where);
+    snprintf(origin, NERVE_DATA_ORIGIN_MAX, "%s: [data] %s", where, key);
+    const char *slash = strrchr(r->file, '/');
+    if (!path[0] || path[0] == '/' || line <= 0 || !slash) return true;
+    int folder = (int)(slash - r->file) + 1;
+    if (strlen(path) + (size_t)folder >= size)
+        return cfg_fail(r, key, "the path from the cfg's folder is longer than %zu characters",
+                        size - 1);
+    memmove(path + folder, path, strlen(path) + 1);
+    memcpy(path, r->file, (size_t)folder);
+    return true;
+}
+
+nerve_status nerve_read_data_section(cfg_reader *r, nerve_data_settings *d,
+                                     char origin[DATA_PATH_COUNT][NERVE_DATA_ORIGIN_MAX])
 {
     static const char *const formats[] = {"idx", "csv", "text", "adding", NULL};
     static const char *const normalizations[] = {"scale", "standardize", "minus_one_one", NULL};
@@ -85,6 +108,13 @@ nerve_status nerve_read_data_section(cfg_reader *r, nerve_data_settings *d)
                           sizeof d->train_labels) ||
          !cfg_read_string(r, "test_labels", d->test[0] != 0, "", d->test_labels,
                           sizeof d->test_labels)))
+        return r->status;
+    if (!resolve_path(r, "train", d->train, sizeof d->train, origin[DATA_TRAIN]) ||
+        !resolve_path(r, "train_labels", d->train_labels, sizeof d->train_labels,
+                      origin[DATA_TRAIN_LABELS]) ||
+        !resolve_path(r, "test", d->test, sizeof d->test, origin[DATA_TEST]) ||
+        !resolve_path(r, "test_labels", d->test_labels, sizeof d->test_labels,
+                      origin[DATA_TEST_LABELS]))
         return r->status;
     if (format == FORMAT_CSV && !read_csv_keys(r, &d->csv)) return r->status;
     if (format == FORMAT_ADDING &&

@@ -148,7 +148,7 @@ typedef nerve_status (*settings_reader)(cfg_reader *r, nerve_model *m);
 static nerve_status read_net_section(cfg_reader *r, nerve_model *m) { return read_net(r, &m->settings); }
 static nerve_status read_data_section(cfg_reader *r, nerve_model *m)
 {
-    return nerve_read_data_section(r, &m->settings.data);
+    return nerve_read_data_section(r, &m->settings.data, m->data_origin);
 }
 static nerve_status read_optimizer_section(cfg_reader *r, nerve_model *m)
 {
