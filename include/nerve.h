@@ -645,6 +645,23 @@ void nerve_dataset_free(nerve_dataset *ds);
  * validation_split, the hold-out is the end of the file. */
 nerve_status nerve_dataset_split(nerve_dataset *ds, int64_t count, nerve_dataset *val,
                                  nerve_error *err);
+/* Which samples a validation split holds out. */
+typedef enum nerve_split {
+    NERVE_SPLIT_END = 0,   /* the last count samples (nerve_dataset_split) */
+    NERVE_SPLIT_RANDOM,    /* count samples drawn at random (seeded) */
+    NERVE_SPLIT_STRATIFIED /* count samples drawn at random within each class, in proportion
+                              to the classes' sizes (largest remainders), as scikit-learn's
+                              train_test_split(stratify=y); classification data only */
+} nerve_split;
+/* nerve_dataset_split with the samples `kind` chooses, drawn from seed: the
+ * chosen samples move to val in file order, the others stay in ds in file
+ * order. */
+nerve_status nerve_dataset_split_by(nerve_dataset *ds, int64_t count, nerve_split kind,
+                                    uint64_t seed, nerve_dataset *val, nerve_error *err);
+/* The smallest class that val holds and train lacks (the labels of a
+ * classification data set, every step's for a per-step classifier), or -1
+ * when there is none: a validation set from the end of a class-sorted file. */
+int nerve_dataset_class_missing(const nerve_dataset *train, const nerve_dataset *val);
 /* inputs /= divisor. */
 void nerve_dataset_scale(nerve_dataset *ds, float divisor);
 /* Mean and standard deviation over all input elements of ds. */
@@ -1235,7 +1252,10 @@ typedef struct nerve_data_settings {
     char train[1024], train_labels[1024], test[1024], test_labels[1024];
     double scale;
     nerve_normalize normalize;
-    int64_t validation;       /* samples (text: characters) held out of the end of train */
+    int64_t validation;       /* samples (text: characters) held out of train */
+    nerve_split validation_split; /* idx, csv: which samples `validation` holds out */
+    char validation_file[1024], validation_labels[1024]; /* idx, csv: a validation set of
+                                 its own, instead of `validation` */
     nerve_csv_options csv;
     int64_t length;           /* adding: steps per sample */
     int64_t train_samples, test_samples; /* adding: samples generated */

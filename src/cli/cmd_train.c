@@ -106,6 +106,11 @@ static int train_and_report(nerve_model *m, const char *cfg_path, const cli_opti
         nerve_model_load_data(m, &train, &val, nerve_model_has_test_data(m) ? &test : NULL, &err);
     if (status) return cli_fail(&err, cli_exit_code(status));
     print_summary(m, cfg_path, &train, &val, &test);
+    int missing = nerve_dataset_class_missing(&train, &val);
+    if (missing >= 0)
+        fprintf(stderr, "nerve: warning: the validation set holds class %d, which the training "
+                        "set lacks (a file sorted by class? [data] validation_split = stratified "
+                        "or random)\n", missing);
     print_baselines(m, &train, &val, &test);
 
     cli_progress progress;

@@ -213,7 +213,13 @@ nerve_status nerve_model_load_data(const nerve_model *cm, nerve_dataset *train, 
                                      "[data] validation = %lld leaves no training samples out of %lld",
                                      (long long)d->validation, (long long)all.count);
             else
-                st = nerve_dataset_split(&all, d->validation, &held, err);
+                st = nerve_dataset_split_by(&all, d->validation, d->validation_split,
+                                            m->settings.seed, &held, err);
+        }
+        if (st == NERVE_OK && d->validation_file[0]) {
+            st = load_file(m, DATA_VALIDATION, d->validation_file, d->validation_labels, &held,
+                           err);
+            if (st == NERVE_OK) st = nerve_model_check_data(m, d->validation_file, &held, err);
         }
         if (st == NERVE_OK) {
             double mean, std;

@@ -20,6 +20,9 @@ static const struct data_key {
     {"test", FILE_FORMATS, "idx, csv and text"},
     {"train_labels", FORMAT_BIT(FORMAT_IDX), "idx"},
     {"test_labels", FORMAT_BIT(FORMAT_IDX), "idx"},
+    {"validation_file", TABLE_FORMATS, "idx and csv"},
+    {"validation_labels", FORMAT_BIT(FORMAT_IDX), "idx"},
+    {"validation_split", TABLE_FORMATS, "idx and csv"},
     {"scale", TABLE_FORMATS, "idx and csv"},
     {"normalize", TABLE_FORMATS, "idx and csv"},
     {"label_column", FORMAT_BIT(FORMAT_CSV), "csv"},
@@ -116,6 +119,29 @@ nerve_status nerve_read_data_section(cfg_reader *r, nerve_data_settings *d,
         !resolve_path(r, "test_labels", d->test_labels, sizeof d->test_labels,
                       origin[DATA_TEST_LABELS]))
         return r->status;
+    if (format == FORMAT_IDX || format == FORMAT_CSV) {
+        static const char *const splits[] = {"end", "random", "stratified", NULL};
+        int split;
+        if (!cfg_read_choice(r, "validation_split", splits, 0, &split) ||
+            !cfg_read_string(r, "validation_file", false, "", d->validation_file,
+                             sizeof d->validation_file) ||
+            (format == FORMAT_IDX &&
+             !cfg_read_string(r, "validation_labels", d->validation_file[0] != 0, "",
+                              d->validation_labels, sizeof d->validation_labels)) ||
+            !resolve_path(r, "validation_file", d->validation_file, sizeof d->validation_file,
+                          origin[DATA_VALIDATION]) ||
+            !resolve_path(r, "validation_labels", d->validation_labels,
+                          sizeof d->validation_labels, origin[DATA_VALIDATION_LABELS]))
+            return r->status;
+        d->validation_split = (nerve_split)split;
+        if (d->validation_file[0] && d->validation > 0)
+            return cfg_fail(r, "validation_file",
+                            "a validation file replaces validation = N: set one of them"),
+                   r->status;
+        if (cfg_has(r, "validation_split") && d->validation == 0)
+            return cfg_fail(r, "validation_split", "only applies with validation = N"),
+                   r->status;
+    }
     if (format == FORMAT_CSV && !read_csv_keys(r, &d->csv)) return r->status;
     if (format == FORMAT_ADDING &&
         (!cfg_read_int(r, "length", true, 0, 2, 1 << 20, &d->length) ||

@@ -7,7 +7,10 @@
 #define NERVE_LAYER_NAME_MAX 48
 
 /* The [data] keys that name files, in data_origin's order. */
-enum { DATA_TRAIN, DATA_TRAIN_LABELS, DATA_TEST, DATA_TEST_LABELS, DATA_PATH_COUNT };
+enum {
+    DATA_TRAIN, DATA_TRAIN_LABELS, DATA_TEST, DATA_TEST_LABELS, DATA_VALIDATION,
+    DATA_VALIDATION_LABELS, DATA_PATH_COUNT
+};
 #define NERVE_DATA_ORIGIN_MAX 1200
 
 typedef struct model_layer {
