@@ -83,6 +83,10 @@ typedef struct nerve_shape {
 NERVE_API nerve_shape nerve_shape_make(int ndim, const int64_t *dim);
 NERVE_API nerve_shape nerve_shape_1d(int64_t d0);
 NERVE_API nerve_shape nerve_shape_2d(int64_t d0, int64_t d1);
+/* A sample's C x H x W, a sequence batch [N, T, C], or a batch of images
+ * [N, C, H, W]: nerve_shape_3d(1, 28, 28), nerve_shape_4d(128, 1, 28, 28). */
+NERVE_API nerve_shape nerve_shape_3d(int64_t d0, int64_t d1, int64_t d2);
+NERVE_API nerve_shape nerve_shape_4d(int64_t d0, int64_t d1, int64_t d2, int64_t d3);
 /* Number of elements; -1 if the product overflows int64 or a dim is negative. */
 NERVE_API int64_t nerve_shape_numel(const nerve_shape *s);
 NERVE_API bool nerve_shape_equal(const nerve_shape *a, const nerve_shape *b);
@@ -748,6 +752,23 @@ NERVE_API void nerve_dataset_free(nerve_dataset *ds);
  * validation_split, the hold-out is the end of the file. */
 NERVE_API nerve_status nerve_dataset_split(nerve_dataset *ds, int64_t count, nerve_dataset *val,
                                            nerve_error *err);
+/* Which samples a validation split holds out. */
+typedef enum nerve_split {
+    NERVE_SPLIT_END = 0,   /* the last count samples (nerve_dataset_split) */
+    NERVE_SPLIT_RANDOM,    /* count samples drawn at random (seeded) */
+    NERVE_SPLIT_STRATIFIED /* count samples drawn at random within each class, in proportion
+                              to the classes' sizes (largest remainders), as scikit-learn's
+                              train_test_split(stratify=y); classification data only */
+} nerve_split;
+/* nerve_dataset_split with the samples `kind` chooses, drawn from seed: the
+ * chosen samples move to val in file order, the others stay in ds in file
+ * order. */
+NERVE_API nerve_status nerve_dataset_split_by(nerve_dataset *ds, int64_t count, nerve_split kind,
+                                              uint64_t seed, nerve_dataset *val, nerve_error *err);
+/* The smallest class that val holds and train lacks (the labels of a
+ * classification data set, every step's for a per-step classifier), or -1
+ * when there is none: a validation set from the end of a class-sorted file. */
+NERVE_API int nerve_dataset_class_missing(const nerve_dataset *train, const nerve_dataset *val);
 /* inputs /= divisor. */
 NERVE_API void nerve_dataset_scale(nerve_dataset *ds, float divisor);
 /* Mean and standard deviation over all input elements of ds. */
@@ -1006,11 +1027,24 @@ NERVE_API const char *nerve_config_section_name(const nerve_config *cfg, int i, 
 NERVE_API nerve_status nerve_config_override(nerve_config *cfg, const char *assignment,
                                              nerve_error *err);
 
+/* The name of names[0..count) nearest to word, for a "did you mean" after a
+ * misspelt key, option or name: none for words of 2 characters, within one
+ * edit for 3 or 4, two or a third of the word's length for longer ones (insertions,
+ * deletions, substitutions, swaps of neighbours); NULL when none is that
+ * close. count may be -1 for a NULL-terminated list. */
+NERVE_API const char *nerve_closest_name(const char *word, const char *const *names, int count);
+
 /* ---------------------------------------------------------------- layers */
 
+/* Options structs: a zeroed struct (or one with only the required fields
+ * set, {.units = 3}) means the documented defaults wherever the zero value
+ * can, so switches that default to on are spelt as their negation (no_bias).
+ * The structs whose defaults cannot be zero (a batch norm's eps, an
+ * optimizer's betas, a schedule's gamma, ...) have a function that returns
+ * them, named beside each: start from it. */
 typedef struct nerve_dense_options {
     int64_t units;
-    bool bias;                   /* default true */
+    bool no_bias;                /* false (the default): a bias, as nn.Linear */
     nerve_init init;             /* weight initialiser (zeroed: the default below) */
     nerve_init bias_init;        /* bias initialiser (zeroed: the default below) */
     nerve_activation activation; /* NERVE_ACT_IDENTITY for none */
@@ -1077,8 +1111,9 @@ NERVE_API nerve_node nerve_batchnorm_layer(nerve_graph *g, const char *name, ner
 typedef struct nerve_conv_layer_options {
     int64_t filters;             /* output channels */
     int64_t kernel[2];           /* (kh, kw) */
-    nerve_conv2d_options conv;   /* stride, padding, dilation, groups, ... */
-    bool bias;
+    nerve_conv2d_options conv;   /* stride, padding, dilation, groups, ...: start from
+                                    nerve_conv2d_options_default (stride 1, dilation 1) */
+    bool no_bias;                /* false (the default): a bias */
     nerve_init init;             /* weight initialiser (zeroed: PyTorch's default) */
     nerve_init bias_init;        /* bias initialiser (zeroed: PyTorch's default) */
 } nerve_conv_layer_options;
@@ -1125,7 +1160,7 @@ typedef struct nerve_recurrent_options {
     bool bidirectional; /* a reverse direction beside each forward one (false) */
     bool last;          /* output the final state only, not the whole sequence (false) */
     double dropout;     /* dropout on every layer's output but the last, in [0, 1) (0) */
-    bool bias;          /* bias_ih and bias_hh (true) */
+    bool no_bias;       /* false (the default): bias_ih and bias_hh */
     nerve_init init;    /* every weight's initialiser (zeroed: PyTorch's default) */
 } nerve_recurrent_options;
 
@@ -1282,6 +1317,11 @@ NERVE_API nerve_schedule nerve_schedule_defaults(nerve_schedule_kind kind);
  * rate before any reduction; nerve_scheduler follows the reductions). */
 NERVE_API double nerve_schedule_lr(const nerve_schedule *s, double base_lr, int64_t t);
 
+/* The schedule in one line of cfg words, e.g. "cosine, interval step, T_max 12,
+ * eta_min 0" (only the keys its type reads; warmup when on). Two schedules
+ * with the same text give the same rates. Returns buf. */
+NERVE_API const char *nerve_schedule_describe(const nerve_schedule *s, char *buf, size_t size);
+
 /* A schedule being followed: the rate of the current interval, and the
  * plateau schedule's memory of the validation loss. */
 typedef struct nerve_scheduler {
@@ -1336,7 +1376,10 @@ typedef struct nerve_data_settings {
     char train[1024], train_labels[1024], test[1024], test_labels[1024];
     double scale;
     nerve_normalize normalize;
-    int64_t validation;       /* samples (text: characters) held out of the end of train */
+    int64_t validation;       /* samples (text: characters) held out of train */
+    nerve_split validation_split; /* idx, csv: which samples `validation` holds out */
+    char validation_file[1024], validation_labels[1024]; /* idx, csv: a validation set of
+                                 its own, instead of `validation` */
     nerve_csv_options csv;
     int64_t length;           /* adding: steps per sample */
     int64_t train_samples, test_samples; /* adding: samples generated */
@@ -1530,7 +1573,8 @@ typedef struct nerve_train_options {
     int epochs;
     int64_t batch;           /* 0: the whole training set (batch gradient descent) */
     int64_t max_steps;       /* stop after this many steps in all (0: no limit) */
-    bool shuffle;            /* reshuffle every epoch (seeded) */
+    bool shuffle;            /* reshuffle every epoch (seeded); zeroed: off, so start from
+                                nerve_train_options_from, which turns it on */
     uint64_t seed;
     const char *log_path;    /* CSV metrics log (docs/cli.md, "nerve train"), or NULL */
     int64_t log_every;       /* also a log row every N steps (0: per epoch only) */
@@ -1590,7 +1634,11 @@ NERVE_API nerve_train_options nerve_train_options_from(const nerve_model *m);
  * checkpoint holds, up to options->epochs (and max_steps, counted from the
  * start of the run); the checkpoint must match the model (tensor names and
  * shapes), the optimizer kind, the batch, the training set's size and the
- * seed, and the error names the file and what differs.
+ * seed, and the error names the file and what differs. The model's
+ * [optimizer] lr and [schedule] may differ from the checkpoint's: the rate
+ * is recomputed at the run's position and used from the resumed step on. A
+ * checkpoint already at options->epochs or max_steps is an error (nothing to
+ * train); nerve_checkpoint_info_read gives the epochs the run had.
  * A stream (train->lanes > 0, a text cut for [net] bptt) trains in its order,
  * never shuffled, with batches of exactly `lanes` samples (options->batch 0
  * or lanes), carrying the recurrent state from batch to batch
@@ -1710,10 +1758,19 @@ NERVE_API nerve_status nerve_class_score_of(nerve_model *classifier, const float
 #define NERVE_CHECKPOINT_FORMAT "2"
 
 /* The position a checkpoint file holds, read from its metadata only: the
- * epoch in progress (from 1), the steps done in it and in all. */
+ * epoch in progress (from 1), the steps done in it and in all; and the
+ * settings of the run that wrote it, which a resumed run may change
+ * (docs/cli.md, "What a resume may change"). A checkpoint of an older nerve
+ * has no settings: epochs is 0 then. */
 typedef struct nerve_checkpoint_info {
     int epoch;
     int64_t epoch_step, global_step;
+    int epochs;                /* the run's epochs (nerve_train_options.epochs); 0: unknown */
+    double base_lr;            /* [optimizer] lr, the rate the schedule starts from */
+    double lr;                 /* the rate of the next step */
+    double clip_norm, clip_value;
+    nerve_on_nan on_nan;
+    char schedule[256];        /* nerve_schedule_describe */
 } nerve_checkpoint_info;
 
 NERVE_API nerve_status nerve_checkpoint_info_read(const char *path, nerve_checkpoint_info *info,

@@ -162,6 +162,13 @@ void cli_train_flags_overrides(const cli_option *options, const cli_train_flags 
  * cli_stop_signal: the command calls cli_catch_stop_signals first). */
 void cli_train_flags_apply(const cli_train_flags *f, nerve_train_options *t);
 
+/* For --resume (t->resume_path): prints where the checkpoint continues and
+ * what this run changes of its settings (lr, schedule, epochs, clipping,
+ * --on-nan), and takes the checkpoint's epochs when the command line sets
+ * none (--epochs, --set net.epochs). Returns an exit code. */
+int cli_train_resume(const nerve_model *m, const cli_option *options, const cli_train_flags *f,
+                     nerve_train_options *t);
+
 /* What train and distill share (cmd_train.c): that the directory of path
  * can be written, checked before training; saving the weights; the test
  * set's loss and accuracy. Each returns an exit code. */

@@ -165,6 +165,9 @@ const char *optim_check_ranges(const optim_range *ranges, int count, const char 
  * buf), with *key the option (cfg key) to blame. */
 const char *nerve_optimizer_options_problem(const nerve_optimizer_options *o, const char **key,
                                             char *buf, size_t size);
+/* The [schedule] type names, in nerve_schedule_kind's order, NULL-terminated. */
+extern const char *const nerve_schedule_type_names[];
+
 /* The same for a schedule. */
 const char *nerve_schedule_problem(const nerve_schedule *s, const char **key, char *buf,
                                    size_t size);

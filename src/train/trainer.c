@@ -89,6 +89,7 @@ typedef struct trainer {
     nerve_comm *comm; /* the ranks training with this one (train/distributed.h), or NULL */
     bool root;        /* rank 0 (or no comm): writes the log and checkpoints */
     dist_shard shard; /* ZeRO-1's, or none */
+    double step_accuracy;        /* the last step's own, for its log row; NaN: none */
 } trainer;
 
 /* Whether every trainable gradient is finite, in one pass over the flat
@@ -233,6 +234,7 @@ static nerve_status train_step(trainer *t, const int64_t *order, int64_t n, doub
     if (st != NERVE_OK) return st;
     *loss = sums.loss;
     *skipped = !isfinite(*loss) || !gradients_finite(g);
+    t->step_accuracy = NAN;
     if (*skipped) {
         r->nan_skips++;
         if (o->on_nan != NERVE_ON_NAN_SKIP || r->nan_skips >= NERVE_MAX_NAN_SKIPS)
@@ -256,8 +258,10 @@ static nerve_status train_step(trainer *t, const int64_t *order, int64_t n, doub
     r->totals.grad_norm_sum += nerve_optimizer_grad_norm(m->optimizer);
     r->totals.steps++;
     if (m->classes) {
+        int64_t labels = n * nerve_model_label_steps(m);
         r->totals.correct += sums.correct;
-        r->totals.labels += n * nerve_model_label_steps(m);
+        r->totals.labels += labels;
+        t->step_accuracy = (double)sums.correct / (double)labels;
     }
     return NERVE_OK;
 }
@@ -327,7 +331,7 @@ static void report_step(trainer *t, double loss, double grad_norm, double epoch_
     const nerve_train_options *o = t->o;
     double accuracy = r->m->classes ? (double)r->totals.correct / (double)r->totals.labels : NAN;
     if (o->log_every > 0 && r->global_step % o->log_every == 0)
-        metrics_log_step(&t->log, r->epoch, r->global_step, loss, accuracy,
+        metrics_log_step(&t->log, r->epoch, r->global_step, loss, t->step_accuracy,
                          nerve_optimizer_lr(r->m->optimizer), grad_norm);
     if (o->on_progress) {
         double elapsed = nerve_seconds_now() - epoch_start;
@@ -449,6 +453,9 @@ nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve
     r->seed = o->seed;
     r->shuffle = o->shuffle;
     r->epoch = 1;
+    r->epochs = o->epochs;
+    r->max_steps = o->max_steps;
+    r->on_nan = o->on_nan;
     const nerve_schedule *schedule = &m->settings.schedule;
     t.per_step = schedule->interval == NERVE_SCHEDULE_PER_STEP;
     st = check_schedule(schedule, val, err);
