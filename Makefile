@@ -13,7 +13,7 @@ CMAKE_FLAGS ?=
 SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1 \
                  UBSAN_OPTIONS=print_stacktrace=1
 
-.PHONY: all build run test fuzz bench bench-gemm install clean deps deps-bench deps-fuzz check-memory
+.PHONY: all build run test fuzz bench bench-dist bench-gemm install clean deps deps-bench deps-fuzz deps-onnx check-memory
 
 all: build
 
@@ -26,6 +26,11 @@ deps-bench:
 deps-fuzz:
 	scripts/deps.sh fuzz
 
+# python3-onnx, PyTorch, ONNX's node tests and ONNX Runtime for the ONNX
+# tests; where they cannot be installed (not root), those tests skip.
+deps-onnx:
+	scripts/deps.sh onnx || echo "deps: ONNX test tools missing: the ONNX tests will skip"
+
 # Configuring every time is cheap (cached) and keeps PREFIX in nerve.pc current.
 build: deps
 	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=Release \
@@ -37,7 +42,7 @@ run: build
 
 # Both trees are built and tested even when the first fails, so one CI run
 # reports every failure; the target fails if either did.
-test: build
+test: build deps-onnx
 	cmake -S . -B $(ASAN_DIR) -DCMAKE_BUILD_TYPE=Debug -DNERVE_SANITIZE=ON $(CMAKE_FLAGS)
 	cmake --build $(ASAN_DIR) --parallel $(NPROC)
 	@status=0; \
@@ -53,7 +58,7 @@ test: build
 # over-allocates. docs/building.md, "Fuzzing".
 FUZZ_DIR := build-fuzz
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := cfg idx csv text safetensors
+FUZZ_TARGETS := cfg idx csv text safetensors onnx
 FUZZ_FLAGS ?= -timeout=10 -rss_limit_mb=2048 -max_len=8192
 fuzz: deps-fuzz
 	CC=clang cmake -S . -B $(FUZZ_DIR) -DCMAKE_BUILD_TYPE=Debug -DNERVE_FUZZ=ON \
@@ -75,6 +80,11 @@ fuzz: deps-fuzz
 bench: deps-bench
 	$(MAKE) build
 	bash bench/run.sh
+
+# Data-parallel throughput: 2 ranks x 1 thread against 1 rank x 2 threads,
+# MPI's own cost, and a shaped TCP link as root (bench/bench_dist.sh).
+bench-dist: build
+	bash bench/bench_dist.sh
 
 # Measures dnnl_sgemm against OpenBLAS at nerve's GEMM shapes (docs/dependencies.md).
 # Needs libopenblas-openmp-dev, which is not a build dependency of nerve.

@@ -53,7 +53,8 @@ typedef enum nerve_status {
     NERVE_ERR_SHAPE = 4,   /* tensor shapes do not agree */
     NERVE_ERR_NOMEM = 5,   /* allocation failed or a size would overflow */
     NERVE_ERR_NUMERIC = 6, /* a non-finite loss or gradient */
-    NERVE_ERR_STOPPED = 7  /* training stopped on request (nerve_train_options.stop_flag) */
+    NERVE_ERR_STOPPED = 7, /* training stopped on request (nerve_train_options.stop_flag) */
+    NERVE_ERR_PEER = 8     /* another rank of a distributed run failed and reported why */
 } nerve_status;
 
 typedef struct nerve_error {
@@ -82,6 +83,10 @@ typedef struct nerve_shape {
 NERVE_API nerve_shape nerve_shape_make(int ndim, const int64_t *dim);
 NERVE_API nerve_shape nerve_shape_1d(int64_t d0);
 NERVE_API nerve_shape nerve_shape_2d(int64_t d0, int64_t d1);
+/* A sample's C x H x W, a sequence batch [N, T, C], or a batch of images
+ * [N, C, H, W]: nerve_shape_3d(1, 28, 28), nerve_shape_4d(128, 1, 28, 28). */
+NERVE_API nerve_shape nerve_shape_3d(int64_t d0, int64_t d1, int64_t d2);
+NERVE_API nerve_shape nerve_shape_4d(int64_t d0, int64_t d1, int64_t d2, int64_t d3);
 /* Number of elements; -1 if the product overflows int64 or a dim is negative. */
 NERVE_API int64_t nerve_shape_numel(const nerve_shape *s);
 NERVE_API bool nerve_shape_equal(const nerve_shape *a, const nerve_shape *b);
@@ -119,6 +124,75 @@ NERVE_API double nerve_rng_uniform(nerve_rng *rng);              /* [0, 1) */
 NERVE_API double nerve_rng_normal(nerve_rng *rng);               /* N(0, 1) */
 NERVE_API uint64_t nerve_rng_below(nerve_rng *rng, uint64_t n);  /* [0, n), unbiased */
 NERVE_API void nerve_rng_shuffle(nerve_rng *rng, int64_t *index, int64_t n);
+
+/* ---------------------------------------------------------------- communicators */
+
+/* A group of processes that train one model (docs/distributed.md): rank
+ * 0..size-1, and the collectives data-parallel training needs. Two
+ * implementations: one process (nerve_comm_single, every collective a copy
+ * or nothing) and MPI (nerve_comm_mpi, when nerve is built with it). Every
+ * rank must call the same collectives in the same order with the same
+ * counts; a failed collective returns NERVE_ERR_IO. */
+typedef struct nerve_comm nerve_comm;
+
+typedef enum nerve_comm_type {
+    NERVE_COMM_FLOAT = 0,
+    NERVE_COMM_DOUBLE
+} nerve_comm_type;
+
+/* nerve_real's type: float, or double in the float64 engine. */
+#ifdef NERVE_F64
+#define NERVE_COMM_REAL NERVE_COMM_DOUBLE
+#else
+#define NERVE_COMM_REAL NERVE_COMM_FLOAT
+#endif
+
+/* The one-process communicator (static; nerve_comm_free ignores it). */
+NERVE_API nerve_comm *nerve_comm_single(void);
+/* Whether this build has MPI, and whether the process was started by an MPI
+ * launcher (mpirun, srun): OMPI_COMM_WORLD_SIZE, PMIX_RANK or PMI_SIZE is set. */
+NERVE_API bool nerve_comm_mpi_available(void);
+NERVE_API bool nerve_comm_mpi_launched(void);
+/* MPI_COMM_WORLD's processes (MPI initialised here, finalised by
+ * nerve_comm_free); NERVE_ERR_INVALID in a build without MPI. */
+NERVE_API nerve_status nerve_comm_mpi(nerve_comm **out, nerve_error *err);
+NERVE_API void nerve_comm_free(nerve_comm *c);
+NERVE_API int nerve_comm_rank(const nerve_comm *c);
+NERVE_API int nerve_comm_size(const nerve_comm *c);
+
+/* Sums buf (count values of type) over every rank, in place. */
+NERVE_API nerve_status nerve_comm_allreduce(nerve_comm *c, void *buf, int64_t count,
+                                            nerve_comm_type type, nerve_error *err);
+/* send holds sum(counts) values on every rank; recv gets rank r's block
+ * (counts[r] values from offset counts[0] + ... + counts[r-1]) summed over
+ * every rank. */
+NERVE_API nerve_status nerve_comm_reduce_scatter(nerve_comm *c, const void *send, void *recv,
+                                                 const int64_t *counts, nerve_comm_type type,
+                                                 nerve_error *err);
+/* Each rank's counts[r] values of send are concatenated in rank order into
+ * recv (sum(counts) values) on every rank. send NULL: in place, rank r's
+ * block is already at its offset in recv. */
+NERVE_API nerve_status nerve_comm_allgather(nerve_comm *c, const void *send, void *recv,
+                                            const int64_t *counts, nerve_comm_type type,
+                                            nerve_error *err);
+/* root's buf to every rank. */
+NERVE_API nerve_status nerve_comm_broadcast(nerve_comm *c, void *buf, int64_t count,
+                                            nerve_comm_type type, int root, nerve_error *err);
+
+/* A started all-reduce (caller-owned; no allocation). It progresses only
+ * inside MPI calls (Open MPI has no progress thread): test it between pieces
+ * of work, and wait for it before reading buf. */
+typedef struct nerve_comm_request {
+    nerve_comm *comm;
+    bool active;
+    uint64_t handle[2];
+} nerve_comm_request;
+NERVE_API nerve_status nerve_comm_iallreduce(nerve_comm *c, void *buf, int64_t count,
+                                             nerve_comm_type type, nerve_comm_request *request,
+                                             nerve_error *err);
+/* *done: whether the all-reduce has finished (the request is then inactive). */
+NERVE_API nerve_status nerve_comm_test(nerve_comm_request *request, bool *done, nerve_error *err);
+NERVE_API nerve_status nerve_comm_wait(nerve_comm_request *request, nerve_error *err);
 
 /* ---------------------------------------------------------------- graph */
 
@@ -483,6 +557,19 @@ NERVE_API void nerve_graph_set_training(nerve_graph *g, bool training);
  * nerve_graph_reset_state zeroes the carried state (a new epoch, a new
  * evaluation, a new text to generate). */
 NERVE_API void nerve_graph_set_carry_state(nerve_graph *g, bool carry);
+/* Data-parallel training over c (NULL: none): in training mode batch norm
+ * takes its statistics over the batches of every rank (the sums of x, x^2
+ * and the count in forward, of dy and dy * xhat in backward), so each rank's
+ * slice is normalised as the whole global batch would be and the running
+ * statistics agree everywhere. A failed collective is kept and returned by
+ * nerve_graph_comm_status (the forward and backward passes return nothing). */
+NERVE_API void nerve_graph_set_comm(nerve_graph *g, nerve_comm *c);
+NERVE_API nerve_status nerve_graph_comm_status(nerve_graph *g, nerve_error *err);
+/* A rank whose slice of a global batch is empty runs no forward pass but
+ * joins the collectives the others' forward and backward passes towards
+ * loss make (batch norm's, contributing nothing), so that none waits. */
+NERVE_API void nerve_graph_join_empty_step(nerve_graph *g, nerve_node loss);
+
 NERVE_API bool nerve_graph_carries_state(const nerve_graph *g);
 NERVE_API void nerve_graph_reset_state(nerve_graph *g);
 NERVE_API bool nerve_graph_training(const nerve_graph *g);
@@ -697,6 +784,23 @@ NERVE_API void nerve_dataset_free(nerve_dataset *ds);
  * validation_split, the hold-out is the end of the file. */
 NERVE_API nerve_status nerve_dataset_split(nerve_dataset *ds, int64_t count, nerve_dataset *val,
                                            nerve_error *err);
+/* Which samples a validation split holds out. */
+typedef enum nerve_split {
+    NERVE_SPLIT_END = 0,   /* the last count samples (nerve_dataset_split) */
+    NERVE_SPLIT_RANDOM,    /* count samples drawn at random (seeded) */
+    NERVE_SPLIT_STRATIFIED /* count samples drawn at random within each class, in proportion
+                              to the classes' sizes (largest remainders), as scikit-learn's
+                              train_test_split(stratify=y); classification data only */
+} nerve_split;
+/* nerve_dataset_split with the samples `kind` chooses, drawn from seed: the
+ * chosen samples move to val in file order, the others stay in ds in file
+ * order. */
+NERVE_API nerve_status nerve_dataset_split_by(nerve_dataset *ds, int64_t count, nerve_split kind,
+                                              uint64_t seed, nerve_dataset *val, nerve_error *err);
+/* The smallest class that val holds and train lacks (the labels of a
+ * classification data set, every step's for a per-step classifier), or -1
+ * when there is none: a validation set from the end of a class-sorted file. */
+NERVE_API int nerve_dataset_class_missing(const nerve_dataset *train, const nerve_dataset *val);
 /* inputs /= divisor. */
 NERVE_API void nerve_dataset_scale(nerve_dataset *ds, float divisor);
 /* Mean and standard deviation over all input elements of ds. */
@@ -955,11 +1059,24 @@ NERVE_API const char *nerve_config_section_name(const nerve_config *cfg, int i, 
 NERVE_API nerve_status nerve_config_override(nerve_config *cfg, const char *assignment,
                                              nerve_error *err);
 
+/* The name of names[0..count) nearest to word, for a "did you mean" after a
+ * misspelt key, option or name: none for words of 2 characters, within one
+ * edit for 3 or 4, two or a third of the word's length for longer ones (insertions,
+ * deletions, substitutions, swaps of neighbours); NULL when none is that
+ * close. count may be -1 for a NULL-terminated list. */
+NERVE_API const char *nerve_closest_name(const char *word, const char *const *names, int count);
+
 /* ---------------------------------------------------------------- layers */
 
+/* Options structs: a zeroed struct (or one with only the required fields
+ * set, {.units = 3}) means the documented defaults wherever the zero value
+ * can, so switches that default to on are spelt as their negation (no_bias).
+ * The structs whose defaults cannot be zero (a batch norm's eps, an
+ * optimizer's betas, a schedule's gamma, ...) have a function that returns
+ * them, named beside each: start from it. */
 typedef struct nerve_dense_options {
     int64_t units;
-    bool bias;                   /* default true */
+    bool no_bias;                /* false (the default): a bias, as nn.Linear */
     nerve_init init;             /* weight initialiser (zeroed: the default below) */
     nerve_init bias_init;        /* bias initialiser (zeroed: the default below) */
     nerve_activation activation; /* NERVE_ACT_IDENTITY for none */
@@ -1026,8 +1143,9 @@ NERVE_API nerve_node nerve_batchnorm_layer(nerve_graph *g, const char *name, ner
 typedef struct nerve_conv_layer_options {
     int64_t filters;             /* output channels */
     int64_t kernel[2];           /* (kh, kw) */
-    nerve_conv2d_options conv;   /* stride, padding, dilation, groups, ... */
-    bool bias;
+    nerve_conv2d_options conv;   /* stride, padding, dilation, groups, ...: start from
+                                    nerve_conv2d_options_default (stride 1, dilation 1) */
+    bool no_bias;                /* false (the default): a bias */
     nerve_init init;             /* weight initialiser (zeroed: PyTorch's default) */
     nerve_init bias_init;        /* bias initialiser (zeroed: PyTorch's default) */
 } nerve_conv_layer_options;
@@ -1074,7 +1192,7 @@ typedef struct nerve_recurrent_options {
     bool bidirectional; /* a reverse direction beside each forward one (false) */
     bool last;          /* output the final state only, not the whole sequence (false) */
     double dropout;     /* dropout on every layer's output but the last, in [0, 1) (0) */
-    bool bias;          /* bias_ih and bias_hh (true) */
+    bool no_bias;       /* false (the default): bias_ih and bias_hh */
     nerve_init init;    /* every weight's initialiser (zeroed: PyTorch's default) */
 } nerve_recurrent_options;
 
@@ -1178,6 +1296,9 @@ NERVE_API int64_t nerve_optimizer_steps(const nerve_optimizer *opt);
 /* The global 2-norm of the gradients the last step used, before clipping and
  * with the L1 term: what torch.nn.utils.clip_grad_norm_ returns. */
 NERVE_API double nerve_optimizer_grad_norm(const nerve_optimizer *opt);
+/* Bytes of state (momentum, moments, ...) this process keeps: for every
+ * parameter, or with ZeRO-1 (nerve_train_options.zero) for its shard. */
+NERVE_API size_t nerve_optimizer_state_bytes(const nerve_optimizer *opt);
 NERVE_API const char *nerve_optimizer_name(const nerve_optimizer *opt);
 NERVE_API void nerve_optimizer_free(nerve_optimizer *opt);
 
@@ -1229,6 +1350,11 @@ NERVE_API nerve_schedule nerve_schedule_defaults(nerve_schedule_kind kind);
 /* The learning rate of interval t in closed form (the plateau schedule: its
  * rate before any reduction; nerve_scheduler follows the reductions). */
 NERVE_API double nerve_schedule_lr(const nerve_schedule *s, double base_lr, int64_t t);
+
+/* The schedule in one line of cfg words, e.g. "cosine, interval step, T_max 12,
+ * eta_min 0" (only the keys its type reads; warmup when on). Two schedules
+ * with the same text give the same rates. Returns buf. */
+NERVE_API const char *nerve_schedule_describe(const nerve_schedule *s, char *buf, size_t size);
 
 /* A schedule being followed: the rate of the current interval, and the
  * plateau schedule's memory of the validation loss. */
@@ -1284,7 +1410,10 @@ typedef struct nerve_data_settings {
     char train[1024], train_labels[1024], test[1024], test_labels[1024];
     double scale;
     nerve_normalize normalize;
-    int64_t validation;       /* samples (text: characters) held out of the end of train */
+    int64_t validation;       /* samples (text: characters) held out of train */
+    nerve_split validation_split; /* idx, csv: which samples `validation` holds out */
+    char validation_file[1024], validation_labels[1024]; /* idx, csv: a validation set of
+                                 its own, instead of `validation` */
     nerve_csv_options csv;
     int64_t length;           /* adding: steps per sample */
     int64_t train_samples, test_samples; /* adding: samples generated */
@@ -1316,6 +1445,9 @@ NERVE_API const nerve_model_settings *nerve_model_settings_of(const nerve_model 
 /* For command-line flags applied after loading (--epochs, --lr, ...). */
 NERVE_API nerve_model_settings *nerve_model_settings_mut(nerve_model *m);
 NERVE_API nerve_graph *nerve_model_graph(nerve_model *m);
+/* The optimizer nerve_train made for m ([optimizer]), NULL before the first
+ * training. */
+NERVE_API nerve_optimizer *nerve_model_optimizer(nerve_model *m);
 NERVE_API nerve_node nerve_model_input(const nerve_model *m);
 NERVE_API nerve_node nerve_model_output(const nerve_model *m);  /* logits or predictions */
 NERVE_API nerve_node nerve_model_target(const nerve_model *m);  /* labels or regression targets */
@@ -1387,6 +1519,27 @@ NERVE_API nerve_augment *nerve_model_augment_new(const nerve_model *m, uint64_t 
 NERVE_API nerve_status nerve_model_save_weights(nerve_model *m, const char *path, nerve_error *err);
 NERVE_API nerve_status nerve_model_load_weights(nerve_model *m, const char *path, nerve_error *err);
 
+/* ONNX (docs/onnx.md). Export writes the network in eval mode as standard
+ * ONNX operators, atomically: input "input" [N, sample...] as the data files
+ * hold it (the normalisation applied inside unless no_normalize), output
+ * "probabilities" (what nerve_predict reports) or, with logits (or for
+ * regression), "output". Parameters keep their names. Layers ONNX cannot
+ * express are an error naming the layer. */
+typedef struct nerve_onnx_export_options {
+    int opset;          /* 13..17; 0: 17 */
+    bool logits;        /* the last layer's output instead of the prediction */
+    bool no_normalize;  /* leave the [data] normalisation to the caller */
+    int64_t batch;      /* a fixed batch size; 0: dynamic ("N") */
+} nerve_onnx_export_options;
+NERVE_API nerve_status nerve_model_export_onnx(nerve_model *m, const char *path,
+                                               const nerve_onnx_export_options *options,
+                                               nerve_error *err);
+/* Import: an ONNX model nerve can express, as a .cfg (cfg_path) and its
+ * weights (weights_path, safetensors). Anything else is an error naming the
+ * node, its operator and the opset. */
+NERVE_API nerve_status nerve_onnx_import(const char *onnx_path, const char *cfg_path,
+                                         const char *weights_path, nerve_error *err);
+
 /* ---------------------------------------------------------------- generation */
 
 /* An index drawn from softmax(logits / temperature) over n logits with rng
@@ -1455,7 +1608,8 @@ typedef struct nerve_train_options {
     int epochs;
     int64_t batch;           /* 0: the whole training set (batch gradient descent) */
     int64_t max_steps;       /* stop after this many steps in all (0: no limit) */
-    bool shuffle;            /* reshuffle every epoch (seeded) */
+    bool shuffle;            /* reshuffle every epoch (seeded); zeroed: off, so start from
+                                nerve_train_options_from, which turns it on */
     uint64_t seed;
     const char *log_path;    /* CSV metrics log (docs/cli.md, "nerve train"), or NULL */
     int64_t log_every;       /* also a log row every N steps (0: per epoch only) */
@@ -1484,6 +1638,22 @@ typedef struct nerve_train_options {
     volatile sig_atomic_t *stop_flag;
     /* Called with a one-line warning (a skipped step), or NULL. */
     void (*on_warning)(const char *message, void *user);
+    /* Data-parallel training (docs/distributed.md): every rank of comm
+     * calls nerve_train with the same model, data and options, and they
+     * train one model. batch is the global batch: each rank takes a
+     * contiguous slice of it, batch norm is synchronised, gradients are
+     * summed weighted by slice size, and the step's loss, non-finite check
+     * and stop flag are reduced, so every rank takes the same decisions.
+     * Only rank 0 writes the log and the checkpoint. NULL: this process
+     * alone. batch_per_rank: batch is each rank's (the global batch is
+     * size x batch, Horovod's convention). */
+    nerve_comm *comm;
+    bool batch_per_rank;
+    /* 1: ZeRO stage 1 over comm's ranks: each keeps the optimizer state of
+     * 1/size of the parameters (gradients reduce-scattered, the shard
+     * updated, the parameters all-gathered); the same training as 0.
+     * Checkpoints hold the whole state and resume with or without it. */
+    int zero;
 } nerve_train_options;
 
 /* Options from the model's settings: epochs, batch, seed; shuffle on. */
@@ -1499,7 +1669,11 @@ NERVE_API nerve_train_options nerve_train_options_from(const nerve_model *m);
  * checkpoint holds, up to options->epochs (and max_steps, counted from the
  * start of the run); the checkpoint must match the model (tensor names and
  * shapes), the optimizer kind, the batch, the training set's size and the
- * seed, and the error names the file and what differs.
+ * seed, and the error names the file and what differs. The model's
+ * [optimizer] lr and [schedule] may differ from the checkpoint's: the rate
+ * is recomputed at the run's position and used from the resumed step on. A
+ * checkpoint already at options->epochs or max_steps is an error (nothing to
+ * train); nerve_checkpoint_info_read gives the epochs the run had.
  * A stream (train->lanes > 0, a text cut for [net] bptt) trains in its order,
  * never shuffled, with batches of exactly `lanes` samples (options->batch 0
  * or lanes), carrying the recurrent state from batch to batch
@@ -1619,10 +1793,19 @@ NERVE_API nerve_status nerve_class_score_of(nerve_model *classifier, const float
 #define NERVE_CHECKPOINT_FORMAT "2"
 
 /* The position a checkpoint file holds, read from its metadata only: the
- * epoch in progress (from 1), the steps done in it and in all. */
+ * epoch in progress (from 1), the steps done in it and in all; and the
+ * settings of the run that wrote it, which a resumed run may change
+ * (docs/cli.md, "What a resume may change"). A checkpoint of an older nerve
+ * has no settings: epochs is 0 then. */
 typedef struct nerve_checkpoint_info {
     int epoch;
     int64_t epoch_step, global_step;
+    int epochs;                /* the run's epochs (nerve_train_options.epochs); 0: unknown */
+    double base_lr;            /* [optimizer] lr, the rate the schedule starts from */
+    double lr;                 /* the rate of the next step */
+    double clip_norm, clip_value;
+    nerve_on_nan on_nan;
+    char schedule[256];        /* nerve_schedule_describe */
 } nerve_checkpoint_info;
 
 NERVE_API nerve_status nerve_checkpoint_info_read(const char *path, nerve_checkpoint_info *info,
@@ -1645,6 +1828,12 @@ typedef struct nerve_evaluation {
 NERVE_API nerve_status nerve_evaluate(nerve_model *m, const nerve_dataset *ds, int64_t batch,
                                       nerve_evaluation *out, nerve_error *err);
 NERVE_API void nerve_evaluation_free(nerve_evaluation *e);
+/* nerve_evaluate over the ranks of comm: each evaluates a contiguous shard
+ * of ds and the sums (loss, confusion counts) are all-reduced, so every rank
+ * gets the whole set's evaluation. A stream is evaluated whole everywhere. */
+NERVE_API nerve_status nerve_evaluate_sharded(nerve_model *m, const nerve_dataset *ds,
+                                              int64_t batch, nerve_comm *comm,
+                                              nerve_evaluation *out, nerve_error *err);
 
 /* Runs the network in eval mode on count samples (inputs as in a dataset,
  * already normalised) and writes count x nerve_model_output_size values:

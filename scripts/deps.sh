@@ -3,6 +3,8 @@
 #   scripts/deps.sh [build]  compiler, cmake, libraries, test framework, Fashion-MNIST
 #   scripts/deps.sh bench    the above plus PyTorch, NumPy and OpenBLAS (fixtures, benchmarks)
 #   scripts/deps.sh fuzz     the above plus clang and its libFuzzer and OpenMP runtimes (make fuzz)
+#   scripts/deps.sh onnx     the above plus python3-onnx, PyTorch, ONNX's node tests, Node.js and
+#                            ONNX Runtime (npm onnxruntime-node, into .deps/onnx; the ONNX tests)
 # As root it installs what is missing; otherwise it prints the command and fails.
 set -euo pipefail
 
@@ -11,9 +13,12 @@ set_name=${1:-build}
 # libc6-dev is only a Recommends of gcc, hence named. python3 runs the CLI tests'
 # helpers (writing PNG and checking JSON), nothing at build time. jargon-text
 # is the English corpus of the character language model (examples/charlm_lstm.cfg,
-# the char-LSTM benchmark): the Jargon File, 1.6 million characters.
+# the char-LSTM benchmark): the Jargon File, 1.6 million characters. Open MPI
+# (libopenmpi-dev, openmpi-bin: mpirun) is the transport of data-parallel
+# training (docs/distributed.md) and its tests.
 packages=(cmake make gcc libc6-dev pkg-config zlib1g-dev libjansson-dev libdnnl-dev
-          libstb-dev libcmocka-dev dataset-fashion-mnist jargon-text python3)
+          libstb-dev libcmocka-dev dataset-fashion-mnist jargon-text python3
+          libopenmpi-dev openmpi-bin)
 case "$set_name" in
   build) ;;
   # libopenblas0-openmp: PyTorch's BLAS. python3-torch is content with any
@@ -23,9 +28,28 @@ case "$set_name" in
   # libFuzzer ships only with clang (libclang-rt-14-dev holds libclang_rt.fuzzer);
   # clang's -fopenmp needs LLVM's OpenMP runtime, not gcc's libgomp.
   fuzz) packages+=(clang libclang-rt-14-dev libomp-14-dev) ;;
-  *) echo "usage: $0 [build|bench|fuzz]" >&2; exit 2 ;;
+  # onnxruntime-node's package holds the CPU runtime itself: --ignore-scripts
+  # skips only its optional CUDA download, so the tests run offline once it is
+  # installed. libonnx-testdata: ONNX's node tests and models (docs/onnx.md).
+  # (npm: Debian's package, unless an npm, e.g. NodeSource's nodejs, is already there)
+  onnx) packages+=(python3-onnx python3-torch python3-numpy libonnx-testdata nodejs)
+        command -v npm >/dev/null || packages+=(npm) ;;
+  *) echo "usage: $0 [build|bench|fuzz|onnx]" >&2; exit 2 ;;
 esac
 
+# The npm package goes beside the sources, not into the system: ONNX Runtime
+# is a test tool only. Pinned: the version the tests were checked with.
+ORT_VERSION=1.20.1
+install_ort() {
+  local dir; dir="$(cd "$(dirname "$0")/.." && pwd)/.deps/onnx"
+  [[ -f $dir/node_modules/onnxruntime-node/package.json ]] &&
+    grep -q "\"version\": \"$ORT_VERSION\"" "$dir/node_modules/onnxruntime-node/package.json" && return 0
+  command -v npm >/dev/null || { echo "deps: npm missing, ONNX Runtime not installed" >&2; return 1; }
+  mkdir -p "$dir"
+  echo "deps: npm install onnxruntime-node@$ORT_VERSION into $dir"
+  npm install --prefix "$dir" --ignore-scripts --no-audit --no-fund --no-save \
+    "onnxruntime-node@$ORT_VERSION" >/dev/null
+}
 missing=()
 for p in "${packages[@]}"; do
   status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
@@ -34,6 +58,7 @@ done
 
 if [[ ${#missing[@]} -eq 0 ]]; then
   echo "deps: all present"
+  [[ $set_name != onnx ]] || install_ort
   exit 0
 fi
 
@@ -50,3 +75,4 @@ fi
 echo "deps: installing ${missing[*]}"
 apt-get update -qq
 DEBIAN_FRONTEND=noninteractive "${install[@]}" -qq
+[[ $set_name != onnx ]] || install_ort

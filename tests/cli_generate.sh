@@ -49,7 +49,7 @@ cmp -s out.txt first.txt || fail "the same --seed drew '$(cat first.txt)' then '
 [ "$(tr -d '\n' <out.txt | wc -c)" -eq 30 ] || fail "--length 30 printed '$(cat out.txt)'"
 
 run 3 generate ab.cfg --weights ab.safetensors --prime abc
-contains err.txt "nerve: the prime's character 3, 'c' (U+0063), is not in the model's vocabulary"
+contains err.txt "nerve: ab.safetensors: the prime's character 3, 'c' (U+0063), is not in the model's vocabulary"
 [ "$(wc -l <err.txt)" -eq 1 ] || fail "more than one line on stderr: $(cat err.txt)"
 
 # Weights with the same tensors but no vocabulary: those of a CSV model.
@@ -58,7 +58,7 @@ sed -e "s|format = text|format = csv|" -e "s|train = .*|train = $work/ids.csv|" 
     -e "s|bptt = 1|input = 1|" -e "/validation/d" ab.cfg >csv.cfg
 run 0 train csv.cfg --save csv.safetensors
 run 3 generate ab.cfg --weights csv.safetensors
-contains err.txt "nerve: the model has no vocabulary"
+contains err.txt "nerve: csv.safetensors: the model has no vocabulary"
 run 3 generate csv.cfg --weights ab.safetensors
 contains err.txt "csv.cfg: [data] format is csv; generate samples character models"
 

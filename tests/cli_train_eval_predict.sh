@@ -130,7 +130,7 @@ run 0 train points.cfg --epochs 2 --batch 32 --lr 0.05 --seed 9 --no-shuffle
 contains out.txt "epoch 2/2  "
 grep -q "epoch 3/" out.txt && fail "--epochs 2 ran a third epoch"
 run 0 train points.cfg --steps 3
-contains out.txt "epoch 1/8  "
+contains out.txt "epoch 1/8 (3 of "
 grep -q "epoch 2/" out.txt && fail "--steps 3 ran a second epoch of 25 steps"
 # --init continues from saved weights: the first epoch is already good.
 run 0 train points.cfg --init points.safetensors --epochs 1

@@ -59,7 +59,7 @@ done
 # Bad command lines: exit 2, the command named, nothing on stdout.
 expect 2 "nerve: unknown command 'frobnicate' (see nerve --help)" frobnicate
 expect 2 "nerve: unknown option '--frob' (see nerve --help)" --frob
-expect 2 "nerve train: unknown option '--epoch' (see nerve train --help)" train net.cfg --epoch 3
+expect 2 "nerve train: unknown option '--epoch', did you mean '--epochs'? (see nerve train --help)" train net.cfg --epoch 3
 expect 2 "nerve train: unknown option '--epoch'" train net.cfg --epoch=3
 expect 2 "nerve train: missing CFG" train
 expect 2 "nerve train: unexpected argument 'other.cfg'" train net.cfg other.cfg

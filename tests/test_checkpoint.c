@@ -276,17 +276,9 @@ static void test_checkpoints_every_n_steps_and_after_the_end(void **state)
     test_require_ok(train(mlp_cfg, 10, 7, path, 5, NULL, NULL, &err), &err);
     test_require_ok(nerve_checkpoint_info_read(path, &info, &err), &err);
     assert_int_equal(info.global_step, 7);
-    /* Resumed at its step limit, a run takes no step. */
-    nerve_model *at_limit;
-    test_require_ok(train(mlp_cfg, 10, 7, NULL, 0, path, &at_limit, &err), &err);
-    nerve_model *saved = load(mlp_cfg);
-    test_require_ok(nerve_graph_plan(nerve_model_graph(saved), 16, &err), &err);
-    test_require_ok(nerve_model_load_weights(saved, path, &err), &err);
-    float *expected_at_limit = copy_params(saved);
-    assert_same_params(expected_at_limit, at_limit, "resumed at the step limit");
-    free(expected_at_limit);
-    nerve_model_free(saved);
-    nerve_model_free(at_limit);
+    /* Resumed at its step limit, a run has nothing to train: an error. */
+    assert_int_equal(train(mlp_cfg, 10, 7, NULL, 0, path, NULL, &err), NERVE_ERR_INVALID);
+    assert_non_null(strstr(err.message, "nothing to train: the checkpoint has done 7 steps"));
 
     const char *longer = replaced(mlp_cfg, "epochs = 3", "epochs = 5");
     nerve_model *m;
@@ -298,6 +290,35 @@ static void test_checkpoints_every_n_steps_and_after_the_end(void **state)
     assert_same_params(expected, m, "3 epochs, resumed to 5");
     nerve_model_free(m);
     free(expected);
+}
+
+/* The checkpoint keeps the settings a resume may change; a resume with
+ * another lr uses it from the resumed step on: the same weights as a run
+ * that switched rates at that step (the schedule's position recomputed). */
+static void test_a_resume_with_another_rate_uses_it_at_once(void **state)
+{
+    nerve_error err = {0};
+    const char *path = test_tmppath("rate.safetensors");
+    test_require_ok(train(mlp_cfg, 10, 4, path, 0, NULL, NULL, &err), &err);
+    nerve_checkpoint_info info;
+    test_require_ok(nerve_checkpoint_info_read(path, &info, &err), &err);
+    assert_int_equal(info.epochs, 3);
+    assert_true(info.base_lr == 0.01);
+    assert_string_equal(info.schedule, "cosine, interval step, T_max 12, eta_min 0");
+    assert_int_equal(info.on_nan, NERVE_ON_NAN_STOP);
+    /* A per-epoch schedule steps at the epoch's end only: resumed inside the
+     * epoch with lr 0.02, the next steps use 0.02 all the same. */
+    const char *slow = replaced(mlp_cfg, "interval = step", "interval = epoch");
+    char slow_cfg[1024];
+    snprintf(slow_cfg, sizeof slow_cfg, "%s", slow);
+    const char *epoch_path = test_tmppath("rate_epoch.safetensors");
+    test_require_ok(train(slow_cfg, 10, 4, epoch_path, 0, NULL, NULL, &err), &err);
+    const char *faster = replaced(slow_cfg, "lr = 0.01", "lr = 0.02");
+    const char *next = test_tmppath("rate_next.safetensors");
+    test_require_ok(train(faster, 10, 5, next, 0, epoch_path, NULL, &err), &err);
+    test_require_ok(nerve_checkpoint_info_read(next, &info, &err), &err);
+    assert_true(info.base_lr == 0.02);
+    assert_true(info.lr == 0.02);
 }
 
 static void test_the_same_seed_and_threads_give_the_same_weights(void **state)
@@ -458,6 +479,7 @@ int main(void)
         cmocka_unit_test(test_a_cnn_with_dropout_and_augmentation_resumes_bit_identically),
         cmocka_unit_test(test_an_lstm_on_a_stream_resumes_bit_identically),
         cmocka_unit_test(test_a_stop_request_checkpoints_and_resumes),
+        cmocka_unit_test(test_a_resume_with_another_rate_uses_it_at_once),
         cmocka_unit_test(test_checkpoints_every_n_steps_and_after_the_end),
         cmocka_unit_test(test_the_same_seed_and_threads_give_the_same_weights),
         cmocka_unit_test(test_a_checkpoint_loads_as_weights_and_must_match_the_run),

@@ -95,6 +95,46 @@ static void test_split_of_images_without_targets(void **state)
     nerve_dataset_free(&ds);
 }
 
+/* 60 samples sorted by class (20 each of 0, 1, 2): the end holds class 2
+ * only, and the trainer's check says so; a stratified split of 15 holds 5
+ * of each class, and a random one is the same for the same seed. */
+static void test_stratified_and_random_splits_of_a_sorted_file(void **state)
+{
+    nerve_dataset ds = make_dataset(60, 2, 1), val;
+    for (int64_t i = 0; i < 60; i++) ds.targets[i] = (float)(i / 20);
+    ds.num_classes = 3;
+    nerve_error err = {0};
+    test_require_ok(nerve_dataset_split_by(&ds, 20, NERVE_SPLIT_END, 1, &val, &err), &err);
+    assert_int_equal(nerve_dataset_class_missing(&ds, &val), 2);
+    nerve_dataset_free(&val);
+    ds.count = 60;
+    test_require_ok(nerve_dataset_split_by(&ds, 15, NERVE_SPLIT_STRATIFIED, 1, &val, &err), &err);
+    assert_int_equal(ds.count, 45);
+    int per_class[3] = {0};
+    for (int64_t i = 0; i < val.count; i++) per_class[(int)val.targets[i]]++;
+    assert_int_equal(per_class[0], 5);
+    assert_int_equal(per_class[1], 5);
+    assert_int_equal(per_class[2], 5);
+    assert_int_equal(nerve_dataset_class_missing(&ds, &val), -1);
+    /* Each sample went to one side whole, in file order. */
+    for (int64_t i = 1; i < ds.count; i++) assert_true(ds.inputs[i * 2] > ds.inputs[(i - 1) * 2]);
+    for (int64_t i = 0; i < ds.count; i++)
+        assert_true(ds.inputs[i * 2 + 1] == ds.inputs[i * 2] + 1);
+    nerve_dataset_free(&val);
+    nerve_dataset_free(&ds);
+
+    float first[10];
+    for (int run = 0; run < 2; run++) {
+        nerve_dataset r = make_dataset(40, 1, 1);
+        r.num_classes = 40;
+        test_require_ok(nerve_dataset_split_by(&r, 10, NERVE_SPLIT_RANDOM, 7, &val, &err), &err);
+        if (run == 0) memcpy(first, val.inputs, sizeof first);
+        else assert_memory_equal(first, val.inputs, sizeof first);
+        nerve_dataset_free(&val);
+        nerve_dataset_free(&r);
+    }
+}
+
 static void test_scale_divides_as_torchvision_to_tensor(void **state)
 {
     nerve_dataset ds = make_dataset(256, 1, 1);
@@ -213,6 +253,7 @@ int main(void)
         cmocka_unit_test(test_split_must_leave_training_samples),
         cmocka_unit_test(test_split_of_zero_gives_an_empty_validation_set),
         cmocka_unit_test(test_split_of_images_without_targets),
+        cmocka_unit_test(test_stratified_and_random_splits_of_a_sorted_file),
         cmocka_unit_test(test_scale_divides_as_torchvision_to_tensor),
         cmocka_unit_test(test_moments_are_population_mean_and_std),
         cmocka_unit_test(test_moments_survive_a_large_offset),

@@ -259,7 +259,7 @@ static nerve_graph *dense_layer(int64_t in, int64_t units, const char *init,
     nerve_rng rng;
     nerve_rng_seed(&rng, 11);
     nerve_node x = test_require_node(nerve_input(g, "x", nerve_shape_1d(in), &err), &err);
-    nerve_dense_options options = {.units = units, .bias = true, .init = test_parse_init(init),
+    nerve_dense_options options = {.units = units, .init = test_parse_init(init),
                                    .bias_init = test_parse_init(bias_init)};
     test_require_node(nerve_dense(g, "fc", x, &options, &rng, &err), &err);
     return g;
@@ -311,7 +311,7 @@ static void test_a_layer_without_bias_refuses_a_bias_initialiser(void **state)
     nerve_rng rng;
     nerve_rng_seed(&rng, 1);
     nerve_node x = test_require_node(nerve_input(g, "x", nerve_shape_1d(3), &err), &err);
-    nerve_dense_options options = {.units = 2, .bias = false,
+    nerve_dense_options options = {.units = 2, .no_bias = true,
                                    .bias_init = test_parse_init("zeros")};
     assert_true(nerve_dense(g, "fc", x, &options, &rng, &err) < 0);
     test_assert_message_contains(&err, "bias_init given for a layer without a bias");

@@ -121,6 +121,29 @@ static void test_unknown_key_names_its_line(void **state)
     expect_error("activaton = tanh\n", "model.cfg:16: unknown key 'activaton'");
 }
 
+/* A misspelt required key is the unknown key on its own line, with the key
+ * it was meant to be, not the missing key at the section's line. */
+static void test_a_misspelt_required_key_is_the_unknown_key(void **state)
+{
+    expect_error("[dense]\nname = x\nunit = 3\n",
+                 "model.cfg:18: unknown key 'unit' in [dense], did you mean 'units'?");
+    expect_error("[dense]\nunits = 3\nactivaton = tanh\n",
+                 "model.cfg:18: unknown key 'activaton' in [dense], did you mean 'activation'?");
+    expect_error("[dense]\nunits = 3\nzebra = 1\n", "unknown key 'zebra' in [dense] (see");
+    expect_error("[dens]\nunits = 3\n", "model.cfg:16: unknown section [dens], did you mean [dense]?");
+}
+
+static void test_closest_name_allows_a_few_edits_only(void **state)
+{
+    const char *const names[] = {"units", "activation", "name", "l1", NULL};
+    assert_string_equal(nerve_closest_name("unit", names, -1), "units");
+    assert_string_equal(nerve_closest_name("unist", names, -1), "units");
+    assert_string_equal(nerve_closest_name("actvation", names, 4), "activation");
+    assert_null(nerve_closest_name("lr", names, -1));
+    assert_null(nerve_closest_name("units", names, -1));
+    assert_null(nerve_closest_name("banana", names, -1));
+}
+
 static void test_unknown_section_names_its_line(void **state)
 {
     expect_error("[denes]\nunits = 3\n", "model.cfg:16: unknown section [denes]");
@@ -253,6 +276,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_valid_config_builds_the_network),
+        cmocka_unit_test(test_a_misspelt_required_key_is_the_unknown_key),
+        cmocka_unit_test(test_closest_name_allows_a_few_edits_only),
         cmocka_unit_test(test_overrides_apply_by_section_and_by_layer_name),
         cmocka_unit_test(test_overrides_reach_default_names_and_absent_sections),
         cmocka_unit_test(test_default_names_count_per_type),

@@ -30,7 +30,7 @@ static nerve_node build_layer(parity *p, recurrent_case c, bool last, nerve_node
     nerve_recurrent_options o = nerve_recurrent_options_default(c.cell, HIDDEN);
     o.layers = c.layers;
     o.bidirectional = c.bidirectional;
-    o.bias = c.bias;
+    o.no_bias = !c.bias;
     o.last = last;
     nerve_rng rng;
     nerve_rng_seed(&rng, 1);

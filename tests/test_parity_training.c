@@ -167,7 +167,6 @@ static nerve_node build(trainer *t, const run_spec *run)
     nerve_node h = x;
     for (int l = 0; l < run->layer_count; l++) {
         nerve_dense_options options = {.units = run->layers[l].units,
-                                       .bias = true,
                                        .activation = run->layers[l].activation};
         h = test_require_node(nerve_dense(t->g, run->layers[l].name, h, &options, &rng, &t->err),
                          &t->err);

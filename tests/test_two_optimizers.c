@@ -32,8 +32,8 @@ static void build_net(two_part_net *net)
     net->g = nerve_graph_new();
     net->x = test_require_node(nerve_input(net->g, "x", nerve_shape_1d(4), &err), &err);
     net->target = test_require_node(nerve_input(net->g, "target", nerve_shape_1d(2), &err), &err);
-    nerve_dense_options a = {.units = 3, .bias = true, .activation = NERVE_ACT_TANH};
-    nerve_dense_options b = {.units = 2, .bias = true};
+    nerve_dense_options a = {.units = 3, .activation = NERVE_ACT_TANH};
+    nerve_dense_options b = {.units = 2};
     nerve_node h = test_require_node(nerve_dense(net->g, "a.fc", net->x, &a, &rng, &err), &err);
     nerve_node y = test_require_node(nerve_dense(net->g, "b.fc", h, &b, &rng, &err), &err);
     net->loss = test_require_node(nerve_mse(net->g, y, net->target, NULL, &err), &err);

@@ -25,10 +25,10 @@ static xor_net build_xor_net(const char *init, const char *bias_init,
     nerve_rng_seed(&rng, 7);
     nerve_node x = nerve_input(net.g, "x", nerve_shape_1d(2), &err);
     nerve_node labels = nerve_input(net.g, "labels", nerve_shape_make(0, NULL), &err);
-    nerve_dense_options hidden = {.units = 4, .bias = true, .init = test_parse_init(init),
+    nerve_dense_options hidden = {.units = 4, .init = test_parse_init(init),
                                   .bias_init = test_parse_init(bias_init),
                                   .activation = hidden_activation};
-    nerve_dense_options output = {.units = 2, .bias = true, .init = test_parse_init(init),
+    nerve_dense_options output = {.units = 2, .init = test_parse_init(init),
                                   .bias_init = test_parse_init(bias_init)};
     nerve_node h = nerve_dense(net.g, "hidden", x, &hidden, &rng, &err);
     net.logits = test_require_node(nerve_dense(net.g, "out", h, &output, &rng, &err), &err);

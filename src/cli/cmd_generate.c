@@ -86,6 +86,10 @@ static int generate(const char *cfg_path, const char *const *sets, const char *w
                                     .emit = print_char};
         status = nerve_model_generate(m, &o, &err);
         if (!status) putchar('\n');
+        /* What the weights hold (their vocabulary, their width) is at fault:
+         * name them. */
+        nerve_error plain = err;
+        if (status) nerve_error_set(&err, status, "%s: %s", weights_path, plain.message);
     }
     if (!code && status) {
         /* Nothing half-printed stays on the line the message follows. */

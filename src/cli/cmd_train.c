@@ -17,7 +17,8 @@ static const cli_command train_command = {
     "net.batch=N, net.seed=N and optimizer.lr=X.\n"
     "--checkpoint FILE keeps the whole training state (weights, optimizer, schedule,\n"
     "random generators, position) in FILE; --resume FILE continues it exactly, to\n"
-    "the config's epochs. SIGINT or SIGTERM finish the step, write the checkpoint and\n"
+    "the run's epochs; --lr, the [schedule], --epochs, --steps, clipping and --on-nan\n"
+    "may change on a resume and take effect at once (docs/cli.md). SIGINT or SIGTERM finish the step, write the checkpoint and\n"
     "exit with 130 or 143. Exit codes: docs/errors.md."};
 
 static void print_summary(nerve_model *m, const char *cfg_path, const nerve_dataset *train,
@@ -67,6 +68,7 @@ int cli_check_save_directory(const char *path)
 
 int cli_save_weights(nerve_model *m, const char *path)
 {
+    if (!cli_dist_root()) return CLI_EXIT_OK;
     nerve_error err = {0};
     nerve_status status = nerve_model_save_weights(m, path, &err);
     if (status) return cli_fail(&err, status == NERVE_ERR_IO ? CLI_EXIT_FAILURE
@@ -79,7 +81,8 @@ int cli_evaluate_test(nerve_model *m, const nerve_dataset *test)
 {
     nerve_error err = {0};
     nerve_evaluation e;
-    nerve_status status = nerve_evaluate(m, test, nerve_model_settings_of(m)->batch, &e, &err);
+    nerve_status status = nerve_evaluate_sharded(m, test, nerve_model_settings_of(m)->batch,
+                                                 cli_comm, &e, &err);
     if (status) return cli_fail(&err, cli_exit_code(status));
     if (nerve_model_classes(m) > 0)
         printf("test loss %.4f accuracy %.4f\n", e.loss, e.accuracy);
@@ -89,34 +92,27 @@ int cli_evaluate_test(nerve_model *m, const nerve_dataset *test)
     return CLI_EXIT_OK;
 }
 
-/* Where a --resume continues, before the data load that precedes it. */
-static int print_resume(const char *path)
+static int train_and_report(nerve_model *m, const char *cfg_path, const cli_option *flag_options,
+                            const cli_train_flags *f, nerve_train_options *options)
 {
-    nerve_checkpoint_info info;
-    nerve_error err = {0};
-    nerve_status status = nerve_checkpoint_info_read(path, &info, &err);
-    if (status) return cli_fail(&err, cli_exit_code(status));
-    printf("resuming %s: epoch %d, step %lld of the epoch, %lld steps done\n", path, info.epoch,
-           (long long)info.epoch_step, (long long)info.global_step);
-    fflush(stdout);
-    return CLI_EXIT_OK;
-}
-
-static int train_and_report(nerve_model *m, const char *cfg_path, const char *init_path,
-                            const char *save_path, nerve_train_options *options)
-{
+    const char *save_path = f->save_path;
     int code = save_path ? cli_check_save_directory(save_path) : CLI_EXIT_OK;
     if (!code && options->checkpoint_path)
         code = cli_check_save_directory(options->checkpoint_path);
-    if (!code && init_path) code = cli_load_weights(m, init_path);
-    if (!code && options->resume_path) code = print_resume(options->resume_path);
-    if (code) return code;
+    if (!code && f->init_path) code = cli_load_weights(m, f->init_path);
+    if (!code && options->resume_path) code = cli_train_resume(m, flag_options, f, options);
+    if ((code = cli_dist_agree(code))) return code;
     nerve_dataset train = {0}, val = {0}, test = {0};
     nerve_error err = {0};
     nerve_status status =
         nerve_model_load_data(m, &train, &val, nerve_model_has_test_data(m) ? &test : NULL, &err);
-    if (status) return cli_fail(&err, cli_exit_code(status));
+    if ((code = cli_dist_agree(status ? cli_fail(&err, cli_exit_code(status)) : 0))) return code;
     print_summary(m, cfg_path, &train, &val, &test);
+    int missing = nerve_dataset_class_missing(&train, &val);
+    if (missing >= 0)
+        fprintf(stderr, "nerve: warning: the validation set holds class %d, which the training "
+                        "set lacks (a file sorted by class? [data] validation_split = stratified "
+                        "or random)\n", missing);
     print_baselines(m, &train, &val, &test);
 
     cli_progress progress;
@@ -126,10 +122,11 @@ static int train_and_report(nerve_model *m, const char *cfg_path, const char *in
     options->user = &progress;
     status = nerve_train(m, &train, val.count ? &val : NULL, options, &err);
     cli_progress_clear(&progress);
+    if (!status) cli_progress_print_cut_short(&progress);
     if (status) {
         code = cli_fail(&err, cli_train_exit_code(status));
     } else {
-        if (save_path) code = cli_save_weights(m, save_path);
+        if (save_path) code = cli_dist_agree(cli_save_weights(m, save_path));
         if (!code && test.count) code = cli_evaluate_test(m, &test);
     }
     nerve_dataset_free(&train);
@@ -158,13 +155,17 @@ int cmd_train(int argc, char **argv)
     cli_train_flags_overrides(options, &f, &overrides);
     cli_set_threads(f.threads);
     nerve_model *m;
-    code = cli_load_model(cfg_path, f.sets.items, overrides.items, &m);
-    cli_list_free(&f.sets);
-    if (code) return code;
+    code = cli_dist_agree(cli_load_model(cfg_path, f.sets.items, overrides.items, &m));
+    if (code) {
+        cli_list_free(&f.sets);
+        nerve_model_free(m);
+        return code;
+    }
 
     nerve_train_options train_options = nerve_train_options_from(m);
     cli_train_flags_apply(&f, &train_options);
-    code = train_and_report(m, cfg_path, f.init_path, f.save_path, &train_options);
+    code = train_and_report(m, cfg_path, options, &f, &train_options);
     nerve_model_free(m);
+    cli_list_free(&f.sets);
     return code;
 }

@@ -1,7 +1,9 @@
 /* What the commands share: error reporting and exit codes, threads, loading
  * a model and its weights, JSON output. */
+#define _GNU_SOURCE /* sched_getaffinity */
 #include <jansson.h>
 #include <math.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +13,13 @@
 
 int cli_fail(const nerve_error *err, int exit_code)
 {
-    fprintf(stderr, "nerve: %s\n", err->message);
+    if (!cli_comm || nerve_comm_size(cli_comm) == 1) {
+        fprintf(stderr, "nerve: %s\n", err->message);
+        return exit_code;
+    }
+    bool together = err->status == NERVE_ERR_NUMERIC || err->status == NERVE_ERR_STOPPED;
+    if (err->status != NERVE_ERR_PEER && (!together || nerve_comm_rank(cli_comm) == 0))
+        fprintf(stderr, "nerve: rank %d: %s\n", nerve_comm_rank(cli_comm), err->message);
     return exit_code;
 }
 
@@ -19,7 +27,8 @@ int cli_exit_code(nerve_status status)
 {
     switch (status) {
     case NERVE_OK: return CLI_EXIT_OK;
-    case NERVE_ERR_NOMEM: return CLI_EXIT_FAILURE;
+    case NERVE_ERR_NOMEM:
+    case NERVE_ERR_PEER: return CLI_EXIT_FAILURE;
     case NERVE_ERR_NUMERIC: return CLI_EXIT_NUMERIC;
     default: return CLI_EXIT_INPUT;
     }
@@ -34,6 +43,11 @@ int cli_train_exit_code(nerve_status status)
 
 void cli_set_threads(int64_t threads)
 {
+    /* The CPUs this process may run on: all online ones, or those mpirun
+     * bound a rank to. */
+    cpu_set_t allowed;
+    if (threads <= 0 && sched_getaffinity(0, sizeof allowed, &allowed) == 0)
+        threads = CPU_COUNT(&allowed);
     if (threads <= 0) {
         long online = sysconf(_SC_NPROCESSORS_ONLN);
         threads = online > 0 ? online : 1;
@@ -160,6 +174,63 @@ void cli_train_flags_apply(const cli_train_flags *f, nerve_train_options *t)
     t->on_nan = f->on_nan && strcmp(f->on_nan, "skip") == 0 ? NERVE_ON_NAN_SKIP : NERVE_ON_NAN_STOP;
     t->on_warning = print_warning;
     t->stop_flag = &cli_stop_signal;
+    t->comm = cli_comm;
+    t->batch_per_rank = f->batch_per_rank;
+    t->zero = (int)f->zero;
+}
+
+static bool epochs_set(const cli_option *options, const cli_train_flags *f)
+{
+    if (options[CLI_TRAIN_OPT_EPOCHS].given) return true;
+    for (int i = 0; i < f->sets.count; i++)
+        if (strncmp(f->sets.items[i], "net.epochs", 10) == 0) return true;
+    return false;
+}
+
+/* ", what A -> B" after *used in buf. */
+static void add_change(char *buf, size_t size, const char *what, const char *was, const char *is)
+{
+    size_t used = strlen(buf);
+    if (strcmp(was, is) != 0 && used < size)
+        snprintf(buf + used, size - used, "%s%s %s -> %s", used ? ", " : "", what, was, is);
+}
+
+static void add_real_change(char *buf, size_t size, const char *what, double was, double is)
+{
+    char a[32], b[32];
+    format_real(was, a, sizeof a);
+    format_real(is, b, sizeof b);
+    add_change(buf, size, what, a, b);
+}
+
+int cli_train_resume(const nerve_model *m, const cli_option *options, const cli_train_flags *f,
+                     nerve_train_options *t)
+{
+    nerve_checkpoint_info info;
+    nerve_error err = {0};
+    nerve_status status = nerve_checkpoint_info_read(t->resume_path, &info, &err);
+    if (status) return cli_fail(&err, cli_exit_code(status));
+    printf("resuming %s: epoch %d, step %lld of the epoch, %lld steps done\n", t->resume_path,
+           info.epoch, (long long)info.epoch_step, (long long)info.global_step);
+    if (info.epochs == 0) return CLI_EXIT_OK; /* an older checkpoint: no settings recorded */
+    if (!epochs_set(options, f)) t->epochs = info.epochs;
+    const nerve_model_settings *s = nerve_model_settings_of(m);
+    char changes[1024] = "", a[16], b[16], schedule[256];
+    add_real_change(changes, sizeof changes, "lr", info.base_lr, s->optimizer.lr);
+    add_change(changes, sizeof changes, "schedule", info.schedule,
+               nerve_schedule_describe(&s->schedule, schedule, sizeof schedule));
+    snprintf(a, sizeof a, "%d", info.epochs);
+    snprintf(b, sizeof b, "%d", t->epochs);
+    add_change(changes, sizeof changes, "epochs", a, b);
+    add_real_change(changes, sizeof changes, "clip_norm", info.clip_norm, s->optimizer.clip_norm);
+    add_real_change(changes, sizeof changes, "clip_value", info.clip_value,
+                    s->optimizer.clip_value);
+    add_change(changes, sizeof changes, "on-nan", info.on_nan == NERVE_ON_NAN_SKIP ? "skip" : "stop",
+               t->on_nan == NERVE_ON_NAN_SKIP ? "skip" : "stop");
+    if (changes[0])
+        printf("resume changes %s, from step %lld on\n", changes, (long long)info.global_step + 1);
+    fflush(stdout);
+    return CLI_EXIT_OK;
 }
 
 json_t *cli_json_number(double v) { return isfinite(v) ? json_real(v) : json_null(); }

@@ -108,6 +108,23 @@ static int set_value(const cli_command *command, cli_option *option, const char 
     return -1;
 }
 
+/* "unknown option '--epoch', did you mean '--epochs'?" */
+static int unknown_option(const cli_command *command, const cli_option *options, int option_count,
+                          const char *arg, size_t name_length)
+{
+    char word[64];
+    snprintf(word, sizeof word, "%.*s", (int)name_length, arg);
+    const char *names[128];
+    int n = 0;
+    for (int i = 0; i < option_count && n < 127; i++) names[n++] = options[i].name;
+    names[n++] = "--help";
+    const char *closest = nerve_closest_name(word, names, n);
+    if (closest)
+        return cli_usage_error(command, "unknown option '%.*s', did you mean '%s'?",
+                               (int)name_length, arg, closest);
+    return cli_usage_error(command, "unknown option '%.*s'", (int)name_length, arg);
+}
+
 int cli_parse(const cli_command *command, cli_option *options, int option_count, int argc,
               char **argv, const char **positional)
 {
@@ -122,7 +139,7 @@ int cli_parse(const cli_command *command, cli_option *options, int option_count,
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         if (options_ended || arg[0] != '-' || arg[1] == '\0') {
-            if (*positional)
+            if (*positional || !command->positional)
                 return cli_usage_error(command, "unexpected argument '%s'", arg);
             *positional = arg;
             continue;
@@ -135,8 +152,7 @@ int cli_parse(const cli_command *command, cli_option *options, int option_count,
         const char *equals = strchr(arg, '=');
         size_t name_length = equals ? (size_t)(equals - arg) : strlen(arg);
         cli_option *option = find_option(options, option_count, arg, name_length);
-        if (!option)
-            return cli_usage_error(command, "unknown option '%.*s'", (int)name_length, arg);
+        if (!option) return unknown_option(command, options, option_count, arg, name_length);
         if (option->given && option->kind != CLI_OPTION_LIST)
             return cli_usage_error(command, "option '%s' given twice", option->name);
         option->given = true;
@@ -156,14 +172,16 @@ int cli_parse(const cli_command *command, cli_option *options, int option_count,
         int status = set_value(command, option, value, argc);
         if (status >= 0) return status;
     }
-    if (!*positional) return cli_usage_error(command, "missing %s", command->positional);
+    if (!*positional && command->positional)
+        return cli_usage_error(command, "missing %s", command->positional);
     return -1;
 }
 
 void cli_print_help(const cli_command *command, const cli_option *options, int option_count,
                     FILE *out)
 {
-    fprintf(out, "usage: nerve %s %s [options]\n\n%s\n", command->name, command->positional,
+    fprintf(out, "usage: nerve %s%s%s [options]\n\n%s\n", command->name,
+            command->positional ? " " : "", command->positional ? command->positional : "",
             command->summary);
     if (command->description) fprintf(out, "\n%s\n", command->description);
     int width = (int)strlen("-h, --help");

@@ -54,6 +54,10 @@ void cli_progress_clear(cli_progress *p)
 void cli_progress_on_step(const nerve_progress *progress, void *user)
 {
     cli_progress *p = user;
+    p->epoch = progress->epoch;
+    p->step = progress->step;
+    p->steps_per_epoch = progress->steps_per_epoch;
+    p->global_step = progress->global_step;
     bool epoch_done = progress->step == progress->steps_per_epoch;
     if (!p->draw_bar || (!epoch_done && p->last_draw >= 0 &&
                          progress->elapsed_seconds - p->last_draw < REDRAW_SECONDS))
@@ -117,8 +121,22 @@ void cli_progress_on_epoch(const nerve_epoch_report *report, void *user)
         else
             snprintf(val, sizeof val, "  val loss %.4f", report->val_loss);
     }
-    printf("epoch %d/%d  %s%s  %.0f samples/s  %.1f s\n", report->epoch, p->epochs, train, val,
-           report->samples_per_second, report->seconds);
+    char partial[64] = "";
+    if (p->epoch == report->epoch && p->step < p->steps_per_epoch)
+        snprintf(partial, sizeof partial, " (%lld of %lld steps)", (long long)p->step,
+                 (long long)p->steps_per_epoch);
+    printf("epoch %d/%d%s  %s%s  %.0f samples/s  %.1f s\n", report->epoch, p->epochs, partial,
+           train, val, report->samples_per_second, report->seconds);
     fflush(stdout);
     p->last_draw = -1;
+}
+
+void cli_progress_print_cut_short(const cli_progress *p)
+{
+    if (p->max_steps <= 0 || p->global_step < p->max_steps) return;
+    if (p->epoch == p->epochs && p->step == p->steps_per_epoch) return; /* the run was done */
+    printf("stopped by --steps %lld in epoch %d/%d, after step %lld of %lld: the run is cut "
+           "short\n",
+           (long long)p->max_steps, p->epoch, p->epochs, (long long)p->step,
+           (long long)p->steps_per_epoch);
 }

@@ -7,6 +7,7 @@
 
 #include "backends/registry.h"
 #include "core/graph_internal.h"
+#include "dist/sync_batch_norm.h"
 
 #define NERVE_ALIGNMENT 64
 
@@ -47,6 +48,7 @@ void nerve_graph_free(nerve_graph *g)
     void *device_buffers[] = {g->params, g->param_grads, g->trainable, g->arena};
     for (size_t k = 0; k < sizeof device_buffers / sizeof device_buffers[0]; k++)
         if (device_buffers[k]) g->device->release(&g->ctx, device_buffers[k]);
+    nerve_graph_sync_free(g->sync);
     free(g);
 }
 
@@ -527,7 +529,7 @@ void nerve_graph_set_position(nerve_graph *g, int64_t step, int64_t first_sample
 }
 
 /* Marks target and everything it depends on. */
-static void mark_needed(nerve_graph *g, nerve_node target)
+void nerve_graph_mark_needed(nerve_graph *g, nerve_node target)
 {
     memset(g->needed, 0, (size_t)g->node_count);
     g->needed[target] = 1;
@@ -551,7 +553,7 @@ nerve_status nerve_graph_forward(nerve_graph *g, nerve_node target, nerve_error 
     if (!valid_node(g, target)) target = g->node_count - 1;
     if (!g->arena)
         return nerve_error_set(err, NERVE_ERR_INVALID, "forward: the graph is not planned");
-    mark_needed(g, target);
+    nerve_graph_mark_needed(g, target);
     for (int i = 0; i <= target; i++) {
         nerve_node_data *n = &g->nodes[i];
         if (n->kind != NERVE_NODE_OP || !g->needed[i]) continue;
@@ -568,7 +570,7 @@ static nerve_status backward_seeded(nerve_graph *g, nerve_node node, const nerve
                                     nerve_error *err)
 {
     nerve_node_data *l = &g->nodes[node];
-    mark_needed(g, node);
+    nerve_graph_mark_needed(g, node);
     for (int i = 0; i <= node; i++) {
         nerve_node_data *n = &g->nodes[i];
         bool owns_grad = n->kind == NERVE_NODE_INPUT ||

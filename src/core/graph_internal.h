@@ -88,6 +88,7 @@ struct nerve_node_data {
      * that neither reads device memory: dropout applied its mask,
      * batch_norm used the batch's statistics. */
     bool forward_flag;
+    bool forward_synchronised; /* batch norm: statistics across ranks (src/dist) */
     size_t param_offset;                 /* params: offset in the flat buffers */
     nerve_real *value;
     nerve_real *grad;                    /* NULL if !needs_grad */
@@ -122,6 +123,7 @@ struct nerve_graph {
     nerve_error error; /* ctx.err: what the last failing call said */
     /* The name NERVE_BACKEND gave when it names no backend: planning fails. */
     char unknown_backend[NERVE_NAME_MAX];
+    struct graph_sync *sync; /* data-parallel batch norm (src/dist), or NULL */
 };
 
 /* Runs kernel `name` on g's device: NERVE_TRY(NERVE_RUN(g, gemm, ...)). */
@@ -184,6 +186,9 @@ static inline int64_t nerve_shape_cols(const nerve_shape *s)
     for (int i = 1; i < s->ndim; i++) c *= s->dim[i];
     return c;
 }
+
+/* Marks in g->needed target and every node it depends on. */
+void nerve_graph_mark_needed(nerve_graph *g, nerve_node target);
 
 /* Lowers (or, with 0, restores) the parameter limit for every graph of the
  * process: the fuzz targets, whose memory is capped, use it so that a cfg

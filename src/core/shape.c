@@ -19,6 +19,18 @@ nerve_shape nerve_shape_2d(int64_t d0, int64_t d1)
     return nerve_shape_make(2, d);
 }
 
+nerve_shape nerve_shape_3d(int64_t d0, int64_t d1, int64_t d2)
+{
+    int64_t d[3] = {d0, d1, d2};
+    return nerve_shape_make(3, d);
+}
+
+nerve_shape nerve_shape_4d(int64_t d0, int64_t d1, int64_t d2, int64_t d3)
+{
+    int64_t d[4] = {d0, d1, d2, d3};
+    return nerve_shape_make(4, d);
+}
+
 int64_t nerve_shape_numel(const nerve_shape *s)
 {
     int64_t n = 1;

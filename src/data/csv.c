@@ -3,6 +3,7 @@
  * quoted field is not a number); spaces and tabs around a number are allowed,
  * lines may end in CRLF, blank lines are skipped. Messages count lines and
  * columns from 1, as editors do. */
+#include <ctype.h>
 #include <errno.h>
 #include <float.h>
 #include <math.h>
@@ -19,6 +20,8 @@
 /* The row buffers start at about this many bytes and double: a file of one
  * wide row costs no more than it holds. */
 #define CSV_INITIAL_BYTES ((size_t)1 << 16)
+/* A row of one column where more were expected is likely another delimiter. */
+#define DELIMITER_HINT " (is the delimiter ','? nerve reads comma-separated values)"
 /* Longest excerpt of a bad field quoted in a message. */
 #define CSV_QUOTE_LIMIT 40
 
@@ -68,9 +71,15 @@ static nerve_status parse_number(const csv_reader *reader, int64_t line, int col
     char *stop;
     double parsed = strtod(begin, &stop);
     int shown = length < CSV_QUOTE_LIMIT ? length : CSV_QUOTE_LIMIT;
+    /* Text in the first row of a file read without a header is a header. */
+    bool word = isalpha((unsigned char)*begin) || *begin == '"' || *begin == '_';
+    const char *hint = reader->rows == 0 && !reader->options->header && word
+                           ? " (the first row looks like a header: set [data] header = 1)"
+                           : "";
     if (stop != end)
-        return nerve_error_set(reader->err, NERVE_ERR_FORMAT, "%s:%lld:%d: '%.*s' is not a number",
-                               reader->path, (long long)line, column, shown, begin);
+        return nerve_error_set(reader->err, NERVE_ERR_FORMAT,
+                               "%s:%lld:%d: '%.*s' is not a number%s", reader->path,
+                               (long long)line, column, shown, begin, hint);
     if (!isfinite(parsed) || fabs(parsed) > FLT_MAX)
         return nerve_error_set(reader->err, NERVE_ERR_FORMAT,
                                "%s:%lld:%d: '%.*s' is not a finite float32 number", reader->path,
@@ -108,8 +117,8 @@ static nerve_status set_columns(csv_reader *reader, int64_t line, int columns)
         int label = options->label_column == -1 ? columns - 1 : options->label_column;
         if (columns < 2)
             return nerve_error_set(reader->err, NERVE_ERR_FORMAT,
-                                   "%s:%lld: a label and a feature need 2 columns, found %d",
-                                   reader->path, (long long)line, columns);
+                                   "%s:%lld: a label and a feature need 2 columns, found %d%s",
+                                   reader->path, (long long)line, columns, DELIMITER_HINT);
         if (label >= columns)
             return nerve_error_set(reader->err, NERVE_ERR_INVALID,
                                    "%s:%lld: label column %d is out of range for %d columns",
@@ -177,8 +186,9 @@ static nerve_status parse_row(csv_reader *reader, int64_t line_number, const cha
     if (status != NERVE_OK) return status;
     if (columns != reader->columns)
         return nerve_error_set(reader->err, NERVE_ERR_FORMAT,
-                               "%s:%lld: expected %d columns, found %d", reader->path,
-                               (long long)line_number, reader->columns, columns);
+                               "%s:%lld: expected %d columns, found %d%s", reader->path,
+                               (long long)line_number, reader->columns, columns,
+                               columns == 1 ? DELIMITER_HINT : "");
     status = reserve_row(reader);
     if (status != NERVE_OK) return status;
 

@@ -56,6 +56,119 @@ nerve_status nerve_dataset_split(nerve_dataset *ds, int64_t count, nerve_dataset
     return NERVE_OK;
 }
 
+/* Marks count samples of ds in chosen[]: at random, or at random within
+ * each class in proportion to its size. */
+static bool choose_samples(const nerve_dataset *ds, int64_t count, nerve_split kind, uint64_t seed,
+                           unsigned char *chosen)
+{
+    nerve_rng rng;
+    nerve_rng_seed(&rng, seed ^ 0x5a11d5eedULL);
+    int64_t *order = malloc((size_t)ds->count * sizeof *order);
+    if (!order) return false;
+    for (int64_t i = 0; i < ds->count; i++) order[i] = i;
+    nerve_rng_shuffle(&rng, order, ds->count);
+    if (kind == NERVE_SPLIT_RANDOM) {
+        for (int64_t i = 0; i < count; i++) chosen[order[i]] = 1;
+        free(order);
+        return true;
+    }
+    /* Stratified: each class's share count * n_c / n, rounded down, then
+     * the largest remainders get one more (ties: the smaller class id). */
+    int classes = ds->num_classes;
+    int64_t *size = calloc((size_t)classes, sizeof *size), *quota = calloc((size_t)classes, sizeof *quota);
+    double *remainder = calloc((size_t)classes, sizeof *remainder);
+    if (!size || !quota || !remainder) {
+        free(order), free(size), free(quota), free(remainder);
+        return false;
+    }
+    for (int64_t i = 0; i < ds->count; i++) size[(int)ds->targets[i * ds->target_size]]++;
+    int64_t given = 0;
+    for (int c = 0; c < classes; c++) {
+        double share = (double)count * (double)size[c] / (double)ds->count;
+        quota[c] = (int64_t)share;
+        remainder[c] = share - (double)quota[c];
+        given += quota[c];
+    }
+    for (; given < count; given++) {
+        int best = -1;
+        for (int c = 0; c < classes; c++)
+            if (quota[c] < size[c] && (best < 0 || remainder[c] > remainder[best])) best = c;
+        quota[best]++;
+        remainder[best] = -1;
+    }
+    for (int64_t i = 0; i < ds->count; i++) {
+        int c = (int)ds->targets[order[i] * ds->target_size];
+        if (quota[c] > 0) {
+            chosen[order[i]] = 1;
+            quota[c]--;
+        }
+    }
+    free(order), free(size), free(quota), free(remainder);
+    return true;
+}
+
+nerve_status nerve_dataset_split_by(nerve_dataset *ds, int64_t count, nerve_split kind,
+                                    uint64_t seed, nerve_dataset *val, nerve_error *err)
+{
+    if (kind == NERVE_SPLIT_END || count <= 0 || count >= ds->count)
+        return nerve_dataset_split(ds, count, val, err);
+    if (kind == NERVE_SPLIT_STRATIFIED && (ds->num_classes == 0 || ds->target_size != 1))
+        return nerve_error_set(err, NERVE_ERR_INVALID,
+                               "a stratified validation split needs one class label per sample");
+    if (ds->lanes > 0)
+        return nerve_error_set(err, NERVE_ERR_INVALID,
+                               "a stream keeps its order: its validation split is its end");
+    unsigned char *chosen = calloc((size_t)ds->count, 1);
+    float *inputs = malloc((size_t)(ds->count * ds->sample_size) * sizeof *inputs + 1);
+    float *targets = malloc((size_t)(ds->count * ds->target_size) * sizeof *targets + 1);
+    if (!chosen || !inputs || !targets || !choose_samples(ds, count, kind, seed, chosen)) {
+        free(chosen), free(inputs), free(targets);
+        return nerve_error_set(err, NERVE_ERR_NOMEM, "out of memory for a validation split");
+    }
+    /* The kept samples first, then the chosen ones, each in file order. */
+    int64_t row = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        for (int64_t i = 0; i < ds->count; i++) {
+            if (chosen[i] != pass) continue;
+            memcpy(inputs + row * ds->sample_size, ds->inputs + i * ds->sample_size,
+                   (size_t)ds->sample_size * sizeof *inputs);
+            if (ds->target_size)
+                memcpy(targets + row * ds->target_size, ds->targets + i * ds->target_size,
+                       (size_t)ds->target_size * sizeof *targets);
+            row++;
+        }
+    }
+    free(chosen);
+    free(ds->inputs);
+    free(ds->targets);
+    if (!ds->target_size) {
+        free(targets);
+        targets = NULL;
+    }
+    ds->inputs = inputs;
+    ds->targets = targets;
+    return nerve_dataset_split(ds, count, val, err);
+}
+
+int nerve_dataset_class_missing(const nerve_dataset *train, const nerve_dataset *val)
+{
+    if (train->num_classes <= 0 || !val || val->count == 0 || !val->targets) return -1;
+    int classes = train->num_classes > val->num_classes ? train->num_classes : val->num_classes;
+    unsigned char *seen = calloc((size_t)classes, 1);
+    if (!seen) return -1;
+    for (int64_t i = 0; i < train->count * train->target_size; i++) {
+        int c = (int)train->targets[i];
+        if (c >= 0 && c < classes) seen[c] = 1;
+    }
+    int missing = -1;
+    for (int64_t i = 0; i < val->count * val->target_size; i++) {
+        int c = (int)val->targets[i];
+        if (c >= 0 && c < classes && !seen[c] && (missing < 0 || c < missing)) missing = c;
+    }
+    free(seen);
+    return missing;
+}
+
 static int64_t input_count(const nerve_dataset *ds) { return ds->count * ds->sample_size; }
 
 void nerve_dataset_scale(nerve_dataset *ds, float divisor)

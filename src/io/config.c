@@ -319,6 +319,44 @@ nerve_config_section *nerve_config_add_section(nerve_config *cfg, const char *ty
     return section;
 }
 
+/* "--set fc9.units=3: no section or layer named 'fc9', did you mean 'fc1'?
+ * (the layers: fc1, fc2, out; settings: net, ...)". */
+static nerve_status no_such_section(const nerve_config *cfg, span target, const char *assignment,
+                                    nerve_error *err)
+{
+    static const char *const settings[] = {"net", "data", "optimizer", "schedule", "loss", "augment"};
+    enum { SETTINGS = sizeof settings / sizeof *settings };
+    char (*names)[NERVE_CONFIG_NAME_MAX] = calloc((size_t)cfg->section_count + 1, sizeof *names);
+    const char **all = calloc((size_t)cfg->section_count + SETTINGS, sizeof *all);
+    char word[NERVE_CONFIG_NAME_MAX], layers[600] = "";
+    snprintf(word, sizeof word, "%.*s", quoted_length(target), target.begin);
+    int n = 0;
+    for (int k = 0; all && k < SETTINGS; k++) all[n++] = settings[k];
+    size_t used = 0;
+    for (int i = 0; names && all && i < cfg->section_count; i++) {
+        const char *type = cfg->slots[i].section.type;
+        bool is_setting = false;
+        for (int k = 0; k < SETTINGS; k++) is_setting |= strcmp(type, settings[k]) == 0;
+        if (is_setting) continue;
+        const char *name = nerve_config_section_name(cfg, i, names[i], sizeof names[i]);
+        if (name != names[i]) snprintf(names[i], sizeof names[i], "%s", name);
+        all[n++] = names[i];
+        if (used < sizeof layers)
+            used += (size_t)snprintf(layers + used, sizeof layers - used, "%s%s",
+                                     used ? ", " : "", names[i]);
+    }
+    const char *closest = all ? nerve_closest_name(word, all, n) : NULL;
+    char hint[NERVE_CONFIG_NAME_MAX + 32] = "";
+    if (closest) snprintf(hint, sizeof hint, ", did you mean '%s'?", closest);
+    nerve_status st = nerve_error_set(err, NERVE_ERR_INVALID,
+                                      "--set %s: no section or layer named '%s'%s (layers: %s; "
+                                      "settings: net, data, optimizer, schedule, loss, augment)",
+                                      assignment, word, hint, used ? layers : "none");
+    free(names);
+    free(all);
+    return st;
+}
+
 /* The one section whose type (if unique) or name (explicit, or the default
  * type-plus-index) is target. */
 static nerve_status resolve_section(nerve_config *cfg, span target, const char *assignment,
@@ -354,8 +392,7 @@ static nerve_status resolve_section(nerve_config *cfg, span target, const char *
                                "--set %s: %d sections are [%.*s]; give the layer a name "
                                "(name = ...) and use that",
                                assignment, type_count, quoted_length(target), target.begin);
-    return nerve_error_set(err, NERVE_ERR_INVALID, "--set %s: no section or layer named '%.*s'",
-                           assignment, quoted_length(target), target.begin);
+    return no_such_section(cfg, target, assignment, err);
 }
 
 nerve_status nerve_config_override(nerve_config *cfg, const char *assignment, nerve_error *err)

@@ -6,7 +6,7 @@
 
 nerve_conv_layer_options nerve_conv_layer_options_default(void)
 {
-    return (nerve_conv_layer_options){.conv = nerve_conv2d_options_default(), .bias = true};
+    return (nerve_conv_layer_options){.conv = nerve_conv2d_options_default()};
 }
 
 static nerve_node conv_layer(nerve_graph *g, const char *name, nerve_node x,
@@ -34,7 +34,7 @@ static nerve_node conv_layer(nerve_graph *g, const char *name, nerve_node x,
                         (long long)o->filters);
         return -1;
     }
-    if (!o->bias && o->bias_init.kind != NERVE_INIT_DEFAULT) {
+    if (o->no_bias && o->bias_init.kind != NERVE_INIT_DEFAULT) {
         nerve_error_set(err, NERVE_ERR_INVALID, "%s '%s': bias_init given for a layer without a "
                         "bias", type, name);
         return -1;
@@ -53,7 +53,7 @@ static nerve_node conv_layer(nerve_graph *g, const char *name, nerve_node x,
         o->init.kind == NERVE_INIT_DEFAULT ? nerve_dense_default_weight_init() : o->init;
     if (!nerve_layer_fill_param(g, w, &weight_init, rng, err)) return -1;
     nerve_node b = -1;
-    if (o->bias) {
+    if (!o->no_bias) {
         snprintf(pname, sizeof pname, "%s.bias", name);
         b = nerve_param(g, pname, nerve_shape_1d(o->filters), err);
         if (b < 0) return -1;

@@ -51,7 +51,7 @@ nerve_node nerve_dense(nerve_graph *g, const char *name, nerve_node x,
     if (x < 0) return -1;
     int64_t in = in_shape.ndim == 3 ? in_shape.dim[2] : nerve_shape_cols(&in_shape);
 
-    if (!options->bias && options->bias_init.kind != NERVE_INIT_DEFAULT) {
+    if (options->no_bias && options->bias_init.kind != NERVE_INIT_DEFAULT) {
         nerve_error_set(err, NERVE_ERR_INVALID, "dense '%s': bias_init given for a layer without "
                         "a bias", name);
         return -1;
@@ -64,7 +64,7 @@ nerve_node nerve_dense(nerve_graph *g, const char *name, nerve_node x,
                                  : options->init;
     if (!nerve_layer_fill_param(g, w, &weight_init, rng, err)) return -1;
     nerve_node b = -1;
-    if (options->bias) {
+    if (!options->no_bias) {
         snprintf(pname, sizeof pname, "%s.bias", name);
         b = nerve_param(g, pname, nerve_shape_1d(options->units), err);
         if (b < 0) return -1;

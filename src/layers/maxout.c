@@ -18,7 +18,7 @@ nerve_node nerve_maxout(nerve_graph *g, const char *name, nerve_node x,
     /* Every input is flattened, sequences included: the reduction takes [N, units * pieces]. */
     if (nerve_node_shape(g, x).ndim != 2) x = nerve_flatten(g, x, err);
     if (x < 0) return -1;
-    nerve_dense_options affine = {.units = options->units * options->pieces, .bias = true,
+    nerve_dense_options affine = {.units = options->units * options->pieces,
                                   .init = options->init};
     nerve_node y = nerve_dense(g, name, x, &affine, rng, err);
     if (y < 0) return -1;

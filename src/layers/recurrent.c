@@ -9,7 +9,7 @@
 
 nerve_recurrent_options nerve_recurrent_options_default(nerve_recurrent_cell cell, int64_t hidden)
 {
-    return (nerve_recurrent_options){.cell = cell, .hidden = hidden, .layers = 1, .bias = true};
+    return (nerve_recurrent_options){.cell = cell, .hidden = hidden, .layers = 1};
 }
 
 /* One tensor named <layer>.<what>_l<k><suffix>, filled from law. */
@@ -46,7 +46,7 @@ static nerve_node direction(nerve_graph *g, const char *name, nerve_node x, int6
                                       nerve_shape_2d(GH, o->hidden), weight_law, rng, err);
     if (w_hh < 0) return -1;
     nerve_node b_ih = -1, b_hh = -1;
-    if (o->bias) {
+    if (!o->no_bias) {
         b_ih = recurrent_param(g, name, "bias_ih", k, suffix, nerve_shape_1d(GH), &pytorch, rng,
                                err);
         if (b_ih < 0) return -1;

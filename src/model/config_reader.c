@@ -9,8 +9,15 @@
 
 cfg_reader cfg_reader_begin(const nerve_config *cfg, nerve_config_section *section, nerve_error *err)
 {
-    cfg_reader r = {nerve_config_filename(cfg), section, err, NERVE_OK};
+    cfg_reader r = {nerve_config_filename(cfg), section, err, NERVE_OK, {0}, 0};
     return r;
+}
+
+static void note_asked(cfg_reader *r, const char *key)
+{
+    for (int i = 0; i < r->asked_count; i++)
+        if (strcmp(r->asked[i], key) == 0) return;
+    if (r->asked_count < CFG_READER_KEYS_MAX) r->asked[r->asked_count++] = key;
 }
 
 static nerve_config_entry *find_entry(const cfg_reader *r, const char *key)
@@ -22,8 +29,14 @@ static nerve_config_entry *find_entry(const cfg_reader *r, const char *key)
 
 bool cfg_has(const cfg_reader *r, const char *key) { return find_entry(r, key) != NULL; }
 
+int cfg_line(const cfg_reader *r, const char *key)
+{
+    const nerve_config_entry *e = find_entry(r, key);
+    return e ? e->line : -1;
+}
+
 /* "file:12" for a line of the file, "file (--set)" for a command-line override. */
-static void format_location(const cfg_reader *r, int line, char *buf, size_t size)
+void cfg_location(const cfg_reader *r, int line, char *buf, size_t size)
 {
     if (line > 0)
         snprintf(buf, size, "%s:%d", r->file, line);
@@ -36,7 +49,7 @@ bool cfg_fail(cfg_reader *r, const char *key, const char *fmt, ...)
     if (r->status != NERVE_OK) return false;
     const nerve_config_entry *e = key ? find_entry(r, key) : NULL;
     char where[1100], what[400];
-    format_location(r, e ? e->line : r->section->line, where, sizeof where);
+    cfg_location(r, e ? e->line : r->section->line, where, sizeof where);
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
@@ -50,13 +63,39 @@ bool cfg_fail(cfg_reader *r, const char *key, const char *fmt, ...)
     return false;
 }
 
+static nerve_status unknown_key(cfg_reader *r, const nerve_config_entry *e, const char *suggestion)
+{
+    char where[1100], hint[120] = "";
+    cfg_location(r, e->line, where, sizeof where);
+    if (suggestion) snprintf(hint, sizeof hint, ", did you mean '%s'?", suggestion);
+    return r->status = nerve_error_set(r->err, NERVE_ERR_INVALID,
+                                       "%s: unknown key '%s' in [%s]%s (see docs/config.md)",
+                                       where, e->key, r->section->type, hint);
+}
+
+/* A required key is missing: an unread entry spelt nearly like it is the
+ * mistake to report (unit = 256 for units), with its own line. */
+static void missing_key(cfg_reader *r, const char *key)
+{
+    for (int i = 0; i < r->section->entry_count; i++) {
+        const nerve_config_entry *e = &r->section->entries[i];
+        const char *const names[] = {key};
+        if (!e->used && nerve_closest_name(e->key, names, 1)) {
+            unknown_key(r, e, key);
+            return;
+        }
+    }
+    cfg_fail(r, NULL, "requires the key '%s'", key);
+}
+
 /* The entry's value, marking it used; NULL (and an error if required) when absent. */
 static const char *take(cfg_reader *r, const char *key, bool required)
 {
     if (r->status != NERVE_OK) return NULL;
+    note_asked(r, key);
     nerve_config_entry *e = find_entry(r, key);
     if (!e) {
-        if (required) cfg_fail(r, NULL, "requires the key '%s'", key);
+        if (required) missing_key(r, key);
         return NULL;
     }
     e->used = true;
@@ -259,11 +298,7 @@ nerve_status cfg_reader_finish(cfg_reader *r)
     for (int i = 0; i < r->section->entry_count; i++) {
         const nerve_config_entry *e = &r->section->entries[i];
         if (e->used) continue;
-        char where[1100];
-        format_location(r, e->line, where, sizeof where);
-        return r->status = nerve_error_set(r->err, NERVE_ERR_INVALID,
-                                           "%s: unknown key '%s' in [%s] (see docs/config.md)",
-                                           where, e->key, r->section->type);
+        return unknown_key(r, e, nerve_closest_name(e->key, r->asked, r->asked_count));
     }
     return NERVE_OK;
 }

@@ -6,11 +6,17 @@
 
 #include "nerve.h"
 
+#define CFG_READER_KEYS_MAX 64
+
 typedef struct cfg_reader {
     const char *file;
     nerve_config_section *section;
     nerve_error *err;
     nerve_status status; /* first error; later reads are no-ops */
+    /* The keys asked for, present or not: the section's known keys, for a
+     * "did you mean" after an unknown one. */
+    const char *asked[CFG_READER_KEYS_MAX];
+    int asked_count;
 } cfg_reader;
 
 cfg_reader cfg_reader_begin(const nerve_config *cfg, nerve_config_section *section, nerve_error *err);
@@ -44,6 +50,10 @@ bool cfg_read_shape(cfg_reader *r, const char *key, bool required, nerve_shape *
  * out is left as it is. */
 bool cfg_read_pair(cfg_reader *r, const char *key, bool required, int64_t min, int64_t max,
                    int64_t out[2]);
+/* The line of key's entry: 0 for a --set override, -1 when absent. */
+int cfg_line(const cfg_reader *r, const char *key);
+/* "file:12" for a line of the file, "file (--set)" for line 0. */
+void cfg_location(const cfg_reader *r, int line, char *buf, size_t size);
 /* True if the section sets key (without marking it used). */
 bool cfg_has(const cfg_reader *r, const char *key);
 /* Fails with "file:line: [type] key: message". */
@@ -52,6 +62,8 @@ bool cfg_fail(cfg_reader *r, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
+/* Fails on the first key nobody read: "file:LINE: unknown key 'unit' in
+ * [dense], did you mean 'units'? (see docs/config.md)". */
 nerve_status cfg_reader_finish(cfg_reader *r);
 
 #endif

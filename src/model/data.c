@@ -5,12 +5,24 @@
 
 #include "model/model_internal.h"
 
-static nerve_status load_file(const nerve_model *m, const char *inputs, const char *labels,
-                              nerve_dataset *out, nerve_error *err)
+nerve_status nerve_model_data_io_error(const nerve_model *m, int key, nerve_status st,
+                                       nerve_error *err)
+{
+    if (st != NERVE_ERR_IO || !m->data_origin[key][0]) return st;
+    nerve_error plain = *err;
+    return nerve_error_set(err, st, "%s: %s", m->data_origin[key], plain.message);
+}
+
+/* key: DATA_TRAIN or DATA_TEST; its labels' key follows it. */
+static nerve_status load_file(const nerve_model *m, int key, const char *inputs,
+                              const char *labels, nerve_dataset *out, nerve_error *err)
 {
     const nerve_data_settings *d = &m->settings.data;
-    if (strcmp(d->format, "idx") == 0) return nerve_idx_load(inputs, labels, out, err);
-    return nerve_csv_load(inputs, &d->csv, out, err);
+    nerve_status st = strcmp(d->format, "idx") == 0 ? nerve_idx_load(inputs, labels, out, err)
+                                                     : nerve_csv_load(inputs, &d->csv, out, err);
+    bool labels_failed = labels[0] && strncmp(err->message, labels, strlen(labels)) == 0 &&
+                         strncmp(err->message, inputs, strlen(inputs)) != 0;
+    return nerve_model_data_io_error(m, labels_failed ? key + 1 : key, st, err);
 }
 
 /* The data must fit the network: as many features as the input has
@@ -78,10 +90,17 @@ nerve_status nerve_model_check_data(const nerve_model *m, const char *path, nerv
     case LOSS_TARGETS_VALUES:
         break;
     }
+    /* Class labels read as one target each: a regression loss was chosen
+     * for a classification file. */
+    const char *hint = ds->num_classes > 0 && nerve_loss_targets(m->settings.loss) ==
+                                                  LOSS_TARGETS_VALUES
+                           ? " (the file has class labels: use [loss] type = "
+                             "softmax_cross_entropy, or one-hot targets with [data] targets = N)"
+                           : "";
     if (ds->target_size != width)
         return nerve_error_set(err, NERVE_ERR_SHAPE,
-                               "%s: %lld targets per sample, the network outputs %lld", path,
-                               (long long)ds->target_size, width);
+                               "%s: %lld targets per sample, the network outputs %lld%s", path,
+                               (long long)ds->target_size, width, hint);
     return NERVE_OK;
 }
 
@@ -186,7 +205,7 @@ nerve_status nerve_model_load_data(const nerve_model *cm, nerve_dataset *train, 
     if (test && !d->test[0])
         return nerve_error_set(err, NERVE_ERR_INVALID, "[data] test is not set");
     if (train || val) {
-        st = load_file(m, d->train, d->train_labels, &all, err);
+        st = load_file(m, DATA_TRAIN, d->train, d->train_labels, &all, err);
         if (st == NERVE_OK) st = nerve_model_check_data(m, d->train, &all, err);
         if (st == NERVE_OK && d->validation > 0) {
             if (d->validation >= all.count)
@@ -194,7 +213,13 @@ nerve_status nerve_model_load_data(const nerve_model *cm, nerve_dataset *train, 
                                      "[data] validation = %lld leaves no training samples out of %lld",
                                      (long long)d->validation, (long long)all.count);
             else
-                st = nerve_dataset_split(&all, d->validation, &held, err);
+                st = nerve_dataset_split_by(&all, d->validation, d->validation_split,
+                                            m->settings.seed, &held, err);
+        }
+        if (st == NERVE_OK && d->validation_file[0]) {
+            st = load_file(m, DATA_VALIDATION, d->validation_file, d->validation_labels, &held,
+                           err);
+            if (st == NERVE_OK) st = nerve_model_check_data(m, d->validation_file, &held, err);
         }
         if (st == NERVE_OK) {
             double mean, std;
@@ -208,7 +233,7 @@ nerve_status nerve_model_load_data(const nerve_model *cm, nerve_dataset *train, 
         }
     }
     if (st == NERVE_OK && test) {
-        st = load_file(m, d->test, d->test_labels, &test_set, err);
+        st = load_file(m, DATA_TEST, d->test, d->test_labels, &test_set, err);
         if (st == NERVE_OK) st = nerve_model_check_data(m, d->test, &test_set, err);
         if (st == NERVE_OK) nerve_model_normalize(m, &test_set);
     }

@@ -1,5 +1,6 @@
 /* The [data] section: where the samples come from. Each format reads its own
  * keys; a key of another format is an error saying which formats take it. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,9 @@ static const struct data_key {
     {"test", FILE_FORMATS, "idx, csv and text"},
     {"train_labels", FORMAT_BIT(FORMAT_IDX), "idx"},
     {"test_labels", FORMAT_BIT(FORMAT_IDX), "idx"},
+    {"validation_file", TABLE_FORMATS, "idx and csv"},
+    {"validation_labels", FORMAT_BIT(FORMAT_IDX), "idx"},
+    {"validation_split", TABLE_FORMATS, "idx and csv"},
     {"scale", TABLE_FORMATS, "idx and csv"},
     {"normalize", TABLE_FORMATS, "idx and csv"},
     {"label_column", FORMAT_BIT(FORMAT_CSV), "csv"},
@@ -62,7 +66,29 @@ static bool read_csv_keys(cfg_reader *r, nerve_csv_options *csv)
     return true;
 }
 
-nerve_status nerve_read_data_section(cfg_reader *r, nerve_data_settings *d)
+/* A path written in the cfg file, relative, is taken from the cfg's folder,
+ * so that a project folder works from anywhere; a --set path (line 0) is
+ * the command line's, from the current directory. */
+static bool resolve_path(cfg_reader *r, const char *key, char *path, size_t size,
+                         char origin[NERVE_DATA_ORIGIN_MAX])
+{
+    int line = cfg_line(r, key);
+    char where[NERVE_DATA_ORIGIN_MAX - 64];
+    cfg_location(r, line, where, sizeof where);
+    snprintf(origin, NERVE_DATA_ORIGIN_MAX, "%s: [data] %s", where, key);
+    const char *slash = strrchr(r->file, '/');
+    if (!path[0] || path[0] == '/' || line <= 0 || !slash) return true;
+    int folder = (int)(slash - r->file) + 1;
+    if (strlen(path) + (size_t)folder >= size)
+        return cfg_fail(r, key, "the path from the cfg's folder is longer than %zu characters",
+                        size - 1);
+    memmove(path + folder, path, strlen(path) + 1);
+    memcpy(path, r->file, (size_t)folder);
+    return true;
+}
+
+nerve_status nerve_read_data_section(cfg_reader *r, nerve_data_settings *d,
+                                     char origin[DATA_PATH_COUNT][NERVE_DATA_ORIGIN_MAX])
 {
     static const char *const formats[] = {"idx", "csv", "text", "adding", NULL};
     static const char *const normalizations[] = {"scale", "standardize", "minus_one_one", NULL};
@@ -86,6 +112,36 @@ nerve_status nerve_read_data_section(cfg_reader *r, nerve_data_settings *d)
          !cfg_read_string(r, "test_labels", d->test[0] != 0, "", d->test_labels,
                           sizeof d->test_labels)))
         return r->status;
+    if (!resolve_path(r, "train", d->train, sizeof d->train, origin[DATA_TRAIN]) ||
+        !resolve_path(r, "train_labels", d->train_labels, sizeof d->train_labels,
+                      origin[DATA_TRAIN_LABELS]) ||
+        !resolve_path(r, "test", d->test, sizeof d->test, origin[DATA_TEST]) ||
+        !resolve_path(r, "test_labels", d->test_labels, sizeof d->test_labels,
+                      origin[DATA_TEST_LABELS]))
+        return r->status;
+    if (format == FORMAT_IDX || format == FORMAT_CSV) {
+        static const char *const splits[] = {"end", "random", "stratified", NULL};
+        int split;
+        if (!cfg_read_choice(r, "validation_split", splits, 0, &split) ||
+            !cfg_read_string(r, "validation_file", false, "", d->validation_file,
+                             sizeof d->validation_file) ||
+            (format == FORMAT_IDX &&
+             !cfg_read_string(r, "validation_labels", d->validation_file[0] != 0, "",
+                              d->validation_labels, sizeof d->validation_labels)) ||
+            !resolve_path(r, "validation_file", d->validation_file, sizeof d->validation_file,
+                          origin[DATA_VALIDATION]) ||
+            !resolve_path(r, "validation_labels", d->validation_labels,
+                          sizeof d->validation_labels, origin[DATA_VALIDATION_LABELS]))
+            return r->status;
+        d->validation_split = (nerve_split)split;
+        if (d->validation_file[0] && d->validation > 0)
+            return cfg_fail(r, "validation_file",
+                            "a validation file replaces validation = N: set one of them"),
+                   r->status;
+        if (cfg_has(r, "validation_split") && d->validation == 0)
+            return cfg_fail(r, "validation_split", "only applies with validation = N"),
+                   r->status;
+    }
     if (format == FORMAT_CSV && !read_csv_keys(r, &d->csv)) return r->status;
     if (format == FORMAT_ADDING &&
         (!cfg_read_int(r, "length", true, 0, 2, 1 << 20, &d->length) ||

@@ -30,7 +30,7 @@ static nerve_node build_dense(nerve_graph *g, const char *name, nerve_node input
         !cfg_read_bool(r, "bias", true, &bias) ||
         !cfg_read_init(r, "init", &init) || !read_bias_init(r, bias, units, &bias_init))
         return -1;
-    nerve_dense_options options = {.units = units, .bias = bias, .init = init,
+    nerve_dense_options options = {.units = units, .no_bias = !bias, .init = init,
                                    .bias_init = bias_init};
     nerve_node y = nerve_dense(g, name, input, &options, rng, err);
     if (y < 0) return -1;
@@ -158,6 +158,7 @@ static nerve_node build_conv(nerve_graph *g, const char *name, nerve_node input,
 {
     nerve_conv_layer_options o = nerve_conv_layer_options_default();
     nerve_conv2d_options *conv = &o.conv;
+    bool bias;
     if (!cfg_read_int(r, "filters", true, 0, 1, 1 << 24, &o.filters) ||
         !cfg_read_pair(r, "kernel", true, 1, CONV_SIZE_MAX, o.kernel) ||
         !cfg_read_pair(r, "stride", false, 1, CONV_SIZE_MAX, conv->stride) ||
@@ -173,9 +174,10 @@ static nerve_node build_conv(nerve_graph *g, const char *name, nerve_node input,
             conv->output_padding[d] >= conv->dilation[d])
             return cfg_fail(r, "output_padding", "must be smaller than stride or dilation");
     if (!cfg_read_int(r, "groups", false, 1, 1, 1 << 24, &conv->groups) ||
-        !cfg_read_bool(r, "bias", true, &o.bias) || !cfg_read_init(r, "init", &o.init) ||
-        !read_bias_init(r, o.bias, o.filters, &o.bias_init))
+        !cfg_read_bool(r, "bias", true, &bias) || !cfg_read_init(r, "init", &o.init) ||
+        !read_bias_init(r, bias, o.filters, &o.bias_init))
         return -1;
+    o.no_bias = !bias;
     nerve_shape in = nerve_node_shape(g, input);
     if (in.ndim == 4 && (in.dim[1] % conv->groups || o.filters % conv->groups))
         return cfg_fail(r, "groups", "%lld does not divide both the input's %lld channels and "
@@ -232,6 +234,11 @@ const layer_section_type *nerve_layer_section_find(const char *type)
     for (int i = 0; i < LAYER_SECTION_COUNT; i++)
         if (strcmp(layer_sections[i].name, type) == 0) return &layer_sections[i];
     return NULL;
+}
+
+const char *nerve_layer_section_name_at(int i)
+{
+    return i >= 0 && i < LAYER_SECTION_COUNT ? layer_sections[i].name : NULL;
 }
 
 const char *nerve_layer_section_names(void)

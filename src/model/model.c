@@ -162,7 +162,7 @@ static nerve_status read_net_section(cfg_reader *r, nerve_model *m)
 }
 static nerve_status read_data_section(cfg_reader *r, nerve_model *m)
 {
-    return nerve_read_data_section(r, &m->settings.data);
+    return nerve_read_data_section(r, &m->settings.data, m->data_origin);
 }
 static nerve_status read_optimizer_section(cfg_reader *r, nerve_model *m)
 {
@@ -214,6 +214,23 @@ static void default_settings(nerve_model_settings *s)
     s->augment = nerve_augment_defaults();
 }
 
+static nerve_status unknown_section(const char *file, const nerve_config_section *sec,
+                                    nerve_error *err)
+{
+    const char *types[SETTINGS_SECTION_COUNT + 64] = {0};
+    int n = 0;
+    for (int k = 0; k < SETTINGS_SECTION_COUNT; k++) types[n++] = settings_sections[k].type;
+    for (int i = 0; nerve_layer_section_name_at(i) && n < (int)(sizeof types / sizeof *types); i++)
+        types[n++] = nerve_layer_section_name_at(i);
+    const char *closest = nerve_closest_name(sec->type, types, n);
+    char hint[80] = "";
+    if (closest) snprintf(hint, sizeof hint, ", did you mean [%s]?", closest);
+    return nerve_error_set(err, NERVE_ERR_INVALID,
+                           "%s:%d: unknown section [%s]%s (settings: net, data, optimizer, "
+                           "schedule, loss, augment; layers: %s)",
+                           file, sec->line, sec->type, hint, nerve_layer_section_names());
+}
+
 static nerve_status read_settings(nerve_config *cfg, nerve_model *m, nerve_error *err)
 {
     int seen_line[SETTINGS_SECTION_COUNT] = {0};
@@ -223,11 +240,7 @@ static nerve_status read_settings(nerve_config *cfg, nerve_model *m, nerve_error
         nerve_config_section *sec = nerve_config_section_at(cfg, i);
         int k = settings_section_index(sec->type);
         if (k < 0) {
-            if (!nerve_layer_section_find(sec->type))
-                return nerve_error_set(err, NERVE_ERR_INVALID,
-                                       "%s:%d: unknown section [%s] (settings: net, data, "
-                                       "optimizer, schedule, loss, augment; layers: %s)",
-                                       file, sec->line, sec->type, nerve_layer_section_names());
+            if (!nerve_layer_section_find(sec->type)) return unknown_section(file, sec, err);
             continue;
         }
         if (seen_line[k])
@@ -559,6 +572,7 @@ void nerve_model_free(nerve_model *m)
 const nerve_model_settings *nerve_model_settings_of(const nerve_model *m) { return &m->settings; }
 nerve_model_settings *nerve_model_settings_mut(nerve_model *m) { return &m->settings; }
 nerve_graph *nerve_model_graph(nerve_model *m) { return m->graph; }
+nerve_optimizer *nerve_model_optimizer(nerve_model *m) { return m->optimizer; }
 nerve_node nerve_model_input(const nerve_model *m) { return m->input; }
 nerve_node nerve_model_output(const nerve_model *m) { return m->output; }
 nerve_node nerve_model_target(const nerve_model *m) { return m->target; }

@@ -6,6 +6,13 @@
 
 #define NERVE_LAYER_NAME_MAX 48
 
+/* The [data] keys that name files, in data_origin's order. */
+enum {
+    DATA_TRAIN, DATA_TRAIN_LABELS, DATA_TEST, DATA_TEST_LABELS, DATA_VALIDATION,
+    DATA_VALIDATION_LABELS, DATA_PATH_COUNT
+};
+#define NERVE_DATA_ORIGIN_MAX 1200
+
 typedef struct model_layer {
     char name[NERVE_LAYER_NAME_MAX];
     const char *type;
@@ -26,6 +33,9 @@ struct nerve_model {
     nerve_vocab vocab;             /* text models: the training text's characters */
     nerve_text_baseline baseline;  /* text data: the corpus baselines */
     bool has_baseline;
+    /* Where each [data] path was set ("mlp.cfg:9: [data] train", or
+     * "mlp.cfg (--set): [data] train"), for a file that cannot be read. */
+    char data_origin[DATA_PATH_COUNT][NERVE_DATA_ORIGIN_MAX];
 };
 
 /* What a loss takes as targets, for the checks of data against a model. */
@@ -65,10 +75,21 @@ nerve_node nerve_activation_section_build(nerve_graph *g, const char *name, nerv
                                           nerve_error *err);
 /* "dense, activation, ..." for messages. */
 const char *nerve_layer_section_names(void);
+/* The i-th layer section type, NULL past the last. */
+const char *nerve_layer_section_name_at(int i);
 
 /* The [data] section, and the check, once every settings section is read,
  * that [net] bptt has text data to cut (data_section.c). */
-nerve_status nerve_read_data_section(cfg_reader *r, nerve_data_settings *d);
+/* A file of [data] key (DATA_*) that could not be read (NERVE_ERR_IO): the
+ * message gets where the path was set in front, "mlp.cfg:9: [data] train:
+ * train.csv: cannot open: ...". Returns st. */
+nerve_status nerve_model_data_io_error(const nerve_model *m, int key, nerve_status st,
+                                       nerve_error *err);
+/* Reads [data] into d; a relative path written in the cfg file is taken
+ * from the cfg file's folder (one given with --set, from the current
+ * directory), and origin[DATA_*] says where each path was set. */
+nerve_status nerve_read_data_section(cfg_reader *r, nerve_data_settings *d,
+                                     char origin[DATA_PATH_COUNT][NERVE_DATA_ORIGIN_MAX]);
 nerve_status nerve_check_bptt(nerve_config *cfg, const nerve_model_settings *s, nerve_error *err);
 /* Whether ds fits the network: its sample size, labels or targets (data.c);
  * path names it in messages. Sets ds->sample_shape to the network input. */

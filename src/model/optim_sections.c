@@ -120,9 +120,7 @@ static bool read_milestones(cfg_reader *r, bool required, nerve_schedule *s)
 
 nerve_status nerve_read_schedule_section(cfg_reader *r, nerve_schedule *s)
 {
-    /* In nerve_schedule_kind's order. */
-    static const char *const types[] = {"constant", "step",   "multistep",      "exponential",
-                                        "cosine",   "cosine_restarts", "plateau", NULL};
+    const char *const *types = nerve_schedule_type_names;
     static const char *const intervals[] = {"epoch", "step", NULL};
     enum { STEP = 2, MULTISTEP = 4, EXPONENTIAL = 8, COSINE = 16, RESTARTS = 32, PLATEAU = 64 };
     static const typed_key typed_keys[] = {

@@ -14,13 +14,15 @@ static nerve_node build_recurrent(nerve_graph *g, const char *name, nerve_node i
     static const char *const nonlinearities[] = {"tanh", "relu", NULL};
     nerve_recurrent_options o = nerve_recurrent_options_default(cell, 0);
     int returned, nonlinearity = 0;
+    bool bias;
     if (!cfg_read_int(r, "hidden", true, 0, 1, RECURRENT_SIZE_MAX, &o.hidden) ||
         !cfg_read_int(r, "layers", false, 1, 1, RECURRENT_LAYERS_MAX, &o.layers) ||
         !cfg_read_bool(r, "bidirectional", false, &o.bidirectional) ||
         !cfg_read_choice(r, "return", returns, 0, &returned) ||
         !cfg_read_double(r, "dropout", false, 0, 0, 1, &o.dropout) ||
-        !cfg_read_bool(r, "bias", true, &o.bias) || !cfg_read_init(r, "init", &o.init))
+        !cfg_read_bool(r, "bias", true, &bias) || !cfg_read_init(r, "init", &o.init))
         return -1;
+    o.no_bias = !bias;
     if (cell == NERVE_CELL_RNN_TANH &&
         !cfg_read_choice(r, "nonlinearity", nonlinearities, 0, &nonlinearity))
         return -1;

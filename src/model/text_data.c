@@ -101,7 +101,7 @@ static nerve_status load_train(nerve_model *m, nerve_dataset *train, nerve_datas
     nerve_text text;
     float *ids = NULL;
     nerve_status st = nerve_text_load(d->train, &text, err);
-    if (st != NERVE_OK) return st;
+    if (st != NERVE_OK) return nerve_model_data_io_error(m, DATA_TRAIN, st, err);
     st = take_vocab(m, d->train, &text, err);
     if (st == NERVE_OK) st = encode(m, d->train, &text, &ids, err);
     int64_t length = text.length, held = d->validation;
@@ -145,13 +145,13 @@ static nerve_status load_test(nerve_model *m, nerve_dataset *test, nerve_error *
                                "%s: text needs the vocabulary of the training text: load weights "
                                "saved by nerve train, or set [data] train", d->test);
     if (!m->vocab.size) {
-        st = nerve_text_load(d->train, &text, err);
+        st = nerve_model_data_io_error(m, DATA_TRAIN, nerve_text_load(d->train, &text, err), err);
         if (st == NERVE_OK) st = take_vocab(m, d->train, &text, err);
         nerve_text_free(&text);
         if (st != NERVE_OK) return st;
     }
     float *ids = NULL;
-    st = nerve_text_load(d->test, &text, err);
+    st = nerve_model_data_io_error(m, DATA_TEST, nerve_text_load(d->test, &text, err), err);
     if (st == NERVE_OK) st = encode(m, d->test, &text, &ids, err);
     if (st == NERVE_OK) st = cut(m, d->test, ids, text.length, true, test, err);
     nerve_text_free(&text);

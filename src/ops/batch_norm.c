@@ -5,12 +5,16 @@
  * order, at the slots attr.batch_norm names.
  *
  * aux holds the mean and variance the forward normalised with when they were
- * the batch's, and a flag saying so: backward then differentiates through
- * them (training) or treats them as constants (the running statistics of
- * eval mode), whatever the mode is by the time backward runs. */
+ * the batch's, and the host field forward_flag says so: backward then
+ * differentiates through them (training) or treats them as constants (the
+ * running statistics of eval mode), whatever the mode is by the time backward
+ * runs. With a communicator (nerve_graph_set_comm) training statistics are the
+ * global batch's (src/dist/sync_batch_norm.c), summed on the host, and
+ * forward_synchronised is set. */
 #include <math.h>
 
 #include "core/graph_internal.h"
+#include "dist/sync_batch_norm.h"
 
 static const nerve_node_data *optional_input(nerve_graph *g, const nerve_node_data *node, int slot)
 {
@@ -83,7 +87,17 @@ static nerve_status batch_norm_forward(nerve_graph *g, nerve_node_data *node)
     /* Only a training forward moves the running statistics, so evaluation
      * and prediction (eval mode) leave them as training left them. */
     bool batch_statistics = nerve_graph_training(g) || !running_mean;
-    if (batch_statistics) {
+    bool synchronised = g->sync && nerve_graph_training(g);
+    if (synchronised) {
+        /* The synchronised statistics are summed by the host (src/dist). */
+        if (!g->device->host_memory)
+            return nerve_error_set(&g->error, NERVE_ERR_INVALID,
+                                   "synchronised batch norm needs a backend with host memory");
+        nerve_sync_batch_norm_statistics(g, node, x->value, node->aux, node->aux + channels,
+                                         outer, channels, inner);
+        mean = node->aux;
+        var = node->aux + channels;
+    } else if (batch_statistics) {
         bool update = nerve_graph_training(g) && running_mean;
         NERVE_TRY(NERVE_RUN(g, batch_norm_statistics, x->value, node->aux, node->aux + channels,
                             a->momentum, update ? running_mean : NULL, running_var,
@@ -93,6 +107,7 @@ static nerve_status batch_norm_forward(nerve_graph *g, nerve_node_data *node)
         var = node->aux + channels;
     }
     node->forward_flag = batch_statistics;
+    node->forward_synchronised = synchronised;
     NERVE_TRY(NERVE_RUN(g, batch_norm_forward, x->value, mean, var, a->eps,
                         optional_value(g, node, a->weight), optional_value(g, node, a->bias),
                         node->value, outer, channels, inner));
@@ -117,6 +132,14 @@ static nerve_status batch_norm_backward(nerve_graph *g, nerve_node_data *node)
         mean = optional_value(g, node, a->running_mean);
         var = optional_value(g, node, a->running_var);
     }
+    if (node->forward_synchronised) {
+        nerve_sync_batch_norm_backward(g, node, x->value, node->grad, mean, var,
+                                       optional_value(g, node, a->weight), gradient_of(g, node, 0),
+                                       a->weight ? gradient_of(g, node, a->weight) : NULL,
+                                       a->bias ? gradient_of(g, node, a->bias) : NULL, outer,
+                                       channels, inner);
+        return NERVE_OK;
+    }
     NERVE_TRY(NERVE_RUN(g, batch_norm_backward, x->value, node->grad, mean, var, a->eps,
                         optional_value(g, node, a->weight), batch_statistics,
                         gradient_of(g, node, 0), a->weight ? gradient_of(g, node, a->weight) : NULL,
@@ -131,7 +154,7 @@ static int64_t batch_norm_flops(const nerve_graph *g, const nerve_node_data *nod
     return 3 * nerve_shape_cols(&node->shape);
 }
 
-static const nerve_op batch_norm_op = {
+const nerve_op nerve_batch_norm_op = {
     .name = "batch_norm",
     .infer_shape = batch_norm_infer_shape,
     .forward = batch_norm_forward,
@@ -173,5 +196,5 @@ nerve_node nerve_batch_norm(nerve_graph *g, nerve_node x, nerve_node weight, ner
     proto.attr.batch_norm.running_mean = add_optional(inputs, &count, running_mean);
     proto.attr.batch_norm.running_var = add_optional(inputs, &count, running_var);
     proto.attr.batch_norm.num_batches_tracked = add_optional(inputs, &count, num_batches_tracked);
-    return nerve_graph_add_op(g, &batch_norm_op, inputs, count, &proto, err);
+    return nerve_graph_add_op(g, &nerve_batch_norm_op, inputs, count, &proto, err);
 }

@@ -3,6 +3,7 @@
  * front as SequentialLR chains it, and ReduceLROnPlateau's state machine. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "optim/optimizer.h"
 
@@ -90,6 +91,67 @@ const char *nerve_schedule_problem(const nerve_schedule *s, const char **key, ch
         return buf;
     }
     return NULL;
+}
+
+const char *const nerve_schedule_type_names[] = {
+    "constant", "step", "multistep", "exponential", "cosine", "cosine_restarts", "plateau", NULL};
+
+/* The shortest text that reads back as v, so that a description compares
+ * exactly and reads as the cfg wrote it (0.1, not 0.10000000000000001). */
+static int append_real(char *buf, size_t size, size_t used, const char *key, double v)
+{
+    char text[32];
+    for (int precision = 1; precision <= 17; precision++) {
+        snprintf(text, sizeof text, "%.*g", precision, v);
+        if (strtod(text, NULL) == v) break;
+    }
+    return snprintf(buf + used, size - used, ", %s %s", key, text);
+}
+
+const char *nerve_schedule_describe(const nerve_schedule *s, char *buf, size_t size)
+{
+    int kind = s->kind >= NERVE_SCHEDULE_CONSTANT && s->kind <= NERVE_SCHEDULE_PLATEAU ? s->kind : 0;
+    size_t used = 0;
+#define ADD(n) used += (size_t)(n), used = used < size ? used : size - 1
+    ADD(snprintf(buf, size, "%s, interval %s", nerve_schedule_type_names[kind],
+                 s->interval == NERVE_SCHEDULE_PER_STEP ? "step" : "epoch"));
+    switch (s->kind) {
+    case NERVE_SCHEDULE_STEP:
+        ADD(snprintf(buf + used, size - used, ", step_size %lld", (long long)s->step_size));
+        ADD(append_real(buf, size, used, "gamma", s->gamma));
+        break;
+    case NERVE_SCHEDULE_MULTISTEP:
+        ADD(snprintf(buf + used, size - used, ", milestones "));
+        for (int i = 0; i < s->milestone_count; i++)
+            ADD(snprintf(buf + used, size - used, "%s%lld", i ? " " : "",
+                         (long long)s->milestones[i]));
+        ADD(append_real(buf, size, used, "gamma", s->gamma));
+        break;
+    case NERVE_SCHEDULE_EXPONENTIAL: ADD(append_real(buf, size, used, "gamma", s->gamma)); break;
+    case NERVE_SCHEDULE_COSINE:
+        ADD(snprintf(buf + used, size - used, ", T_max %lld", (long long)s->t_max));
+        ADD(append_real(buf, size, used, "eta_min", s->eta_min));
+        break;
+    case NERVE_SCHEDULE_COSINE_RESTARTS:
+        ADD(snprintf(buf + used, size - used, ", T_0 %lld, T_mult %lld", (long long)s->t_0,
+                     (long long)s->t_mult));
+        ADD(append_real(buf, size, used, "eta_min", s->eta_min));
+        break;
+    case NERVE_SCHEDULE_PLATEAU:
+        ADD(append_real(buf, size, used, "factor", s->factor));
+        ADD(snprintf(buf + used, size - used, ", patience %lld", (long long)s->patience));
+        ADD(append_real(buf, size, used, "threshold", s->threshold));
+        ADD(snprintf(buf + used, size - used, ", cooldown %lld", (long long)s->cooldown));
+        ADD(append_real(buf, size, used, "min_lr", s->min_lr));
+        break;
+    default: break;
+    }
+    if (s->warmup > 0) {
+        ADD(snprintf(buf + used, size - used, ", warmup %lld", (long long)s->warmup));
+        ADD(append_real(buf, size, used, "warmup_start_factor", s->warmup_start_factor));
+    }
+#undef ADD
+    return buf;
 }
 
 static double cosine_annealed(double base_lr, double eta_min, int64_t t, int64_t period)

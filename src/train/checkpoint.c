@@ -10,6 +10,7 @@
 #include "train/checkpoint.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,14 +25,17 @@
 #define TENSOR_NAME_MAX (NERVE_NAME_MAX + 32)
 
 /* Numbers of the metadata, one key each ("nerve.checkpoint.<key>"). */
-typedef enum field_kind { FIELD_INT, FIELD_U64, FIELD_REAL, FIELD_RNG } field_kind;
+typedef enum field_kind { FIELD_INT, FIELD_U64, FIELD_REAL, FIELD_RNG, FIELD_TEXT } field_kind;
 
 typedef struct field {
     const char *key;
     field_kind kind;
-    void *value;
+    void *value;     /* FIELD_TEXT: char[SETTING_TEXT_MAX] */
     bool must_match; /* a setting of the run that the config must repeat */
+    bool optional;   /* absent from checkpoints of older versions */
 } field;
+
+#define SETTING_TEXT_MAX 256
 
 /* The run's numbers in one place, so that saving and restoring walk the same
  * table. */
@@ -44,14 +48,19 @@ typedef struct snapshot {
     train_totals totals;
     int64_t batch, samples, shuffle, lanes, augmented;
     uint64_t seed;
+    /* The settings a resume may change (0 epochs: not recorded). */
+    int64_t epochs, on_nan, schedule_interval;
+    double base_lr, clip_norm, clip_value;
+    char schedule[SETTING_TEXT_MAX];
 } snapshot;
 
-#define FIELD_MAX 32
+#define FIELD_MAX 40
 
 static int snapshot_fields(snapshot *s, field *f)
 {
     int n = 0;
-#define FIELD(key, kind, value, must_match) f[n++] = (field){key, kind, value, must_match}
+#define FIELD(key, kind, value, must_match) f[n++] = (field){key, kind, value, must_match, false}
+#define SETTING(key, kind, value) f[n++] = (field){key, kind, value, false, true}
     FIELD("batch", FIELD_INT, &s->batch, true);
     FIELD("samples", FIELD_INT, &s->samples, true);
     FIELD("seed", FIELD_U64, &s->seed, true);
@@ -76,6 +85,14 @@ static int snapshot_fields(snapshot *s, field *f)
     FIELD("totals.labels", FIELD_INT, &s->totals.labels, false);
     FIELD("totals.seen", FIELD_INT, &s->totals.seen, false);
     FIELD("totals.steps", FIELD_INT, &s->totals.steps, false);
+    SETTING("run.epochs", FIELD_INT, &s->epochs);
+    SETTING("run.lr", FIELD_REAL, &s->base_lr);
+    SETTING("run.schedule", FIELD_TEXT, s->schedule);
+    SETTING("run.schedule_interval", FIELD_INT, &s->schedule_interval);
+    SETTING("run.clip_norm", FIELD_REAL, &s->clip_norm);
+    SETTING("run.clip_value", FIELD_REAL, &s->clip_value);
+    SETTING("run.on_nan", FIELD_INT, &s->on_nan);
+#undef SETTING
 #undef FIELD
     return n;
 }
@@ -104,6 +121,13 @@ static void take_snapshot(const train_run *run, snapshot *s)
     s->lanes = run->train->lanes;
     s->augmented = run->augment != NULL;
     s->seed = run->seed;
+    s->epochs = run->epochs;
+    s->on_nan = run->on_nan;
+    s->schedule_interval = sc->schedule.interval;
+    s->base_lr = sc->base_lr;
+    s->clip_norm = run->m->settings.optimizer.clip_norm;
+    s->clip_value = run->m->settings.optimizer.clip_value;
+    nerve_schedule_describe(&sc->schedule, s->schedule, sizeof s->schedule);
 }
 
 static void format_field(const field *f, char *buf, size_t size)
@@ -118,6 +142,7 @@ static void format_field(const field *f, char *buf, size_t size)
                  w[1], w[2], w[3]);
         break;
     }
+    case FIELD_TEXT: snprintf(buf, size, "%s", (const char *)f->value); break;
     }
 }
 
@@ -143,6 +168,10 @@ static bool parse_field(const field *f, const char *text)
         }
         return *end == '\0';
     }
+    case FIELD_TEXT:
+        if (strlen(text) >= SETTING_TEXT_MAX) return false;
+        strcpy(f->value, text);
+        return true;
     }
     return end != text && *end == '\0';
 }
@@ -221,7 +250,7 @@ nerve_status checkpoint_save(const train_run *run, const char *path, nerve_error
     take_snapshot(run, &s);
     field fields[FIELD_MAX];
     int count = snapshot_fields(&s, fields);
-    char keys[FIELD_MAX][64], values[FIELD_MAX][80];
+    char keys[FIELD_MAX][64], values[FIELD_MAX][SETTING_TEXT_MAX];
     const char *metadata[2 * (FIELD_MAX + 2) + 1];
     int n = 0;
     metadata[n++] = NERVE_CHECKPOINT_KEY;
@@ -263,6 +292,7 @@ static nerve_status read_fields(const nerve_safetensors *st, const char *path, s
         char key[64];
         snprintf(key, sizeof key, "nerve.checkpoint.%s", fields[i].key);
         const char *text = nerve_safetensors_metadata(st, key);
+        if (!text && fields[i].optional) continue;
         if (!text)
             return nerve_error_set(err, NERVE_ERR_FORMAT, "%s: checkpoint metadata %s is missing",
                                    path, key);
@@ -295,7 +325,7 @@ static nerve_status check_fields(const train_run *run, const char *path, const s
     snapshot_fields(&now, now_fields);
     for (int i = 0; i < count; i++) {
         if (!saved_fields[i].must_match) continue;
-        char was[80], is[80];
+        char was[SETTING_TEXT_MAX], is[SETTING_TEXT_MAX];
         format_field(&saved_fields[i], was, sizeof was);
         format_field(&now_fields[i], is, sizeof is);
         if (strcmp(was, is) != 0)
@@ -387,6 +417,63 @@ static void restore(train_run *run, const snapshot *s, const nerve_safetensors *
     run->totals = s->totals;
 }
 
+/* A resume with another [optimizer] lr or [schedule] than the checkpoint's
+ * run: the rate of the resumed step is the new schedule's at the run's
+ * position, so the change takes effect at once rather than at the next
+ * epoch's scheduler step. The position is the intervals done, in the new
+ * schedule's unit (steps, or whole epochs). A plateau schedule that stays
+ * one keeps its reductions, scaled to the new rate. Unchanged settings leave
+ * the restored state as it was, for a bit-identical resume. */
+static void apply_setting_changes(train_run *run, const snapshot *saved)
+{
+    nerve_scheduler *sc = &run->scheduler;
+    char now[SETTING_TEXT_MAX];
+    nerve_schedule_describe(&sc->schedule, now, sizeof now);
+    if (saved->epochs == 0 || (saved->base_lr == sc->base_lr && strcmp(now, saved->schedule) == 0))
+        return;
+    const nerve_schedule *schedule = &sc->schedule;
+    if (saved->schedule_interval != (int64_t)schedule->interval)
+        sc->t = schedule->interval == NERVE_SCHEDULE_PER_STEP ? run->global_step : run->epoch - 1;
+    bool still_plateau = schedule->kind == NERVE_SCHEDULE_PLATEAU &&
+                         strncmp(saved->schedule, "plateau,", 8) == 0 && sc->t >= schedule->warmup;
+    if (still_plateau) {
+        double scaled = saved->schedule_lr * sc->base_lr / saved->base_lr;
+        sc->lr = scaled > schedule->min_lr ? scaled : schedule->min_lr;
+    } else {
+        sc->lr = nerve_schedule_lr(schedule, sc->base_lr, sc->t);
+        if (schedule->kind != NERVE_SCHEDULE_PLATEAU || strncmp(saved->schedule, "plateau,", 8)) {
+            sc->best = INFINITY;
+            sc->bad_intervals = sc->cooldown_left = 0;
+        }
+    }
+    run->m->optimizer->lr = sc->lr;
+}
+
+/* A resumed run that would take no step is a mistake in its epochs or
+ * steps, not a success. */
+static nerve_status check_work_left(const train_run *run, const char *path, nerve_error *err)
+{
+    char ends[80];
+    if (run->epoch > run->epochs)
+        snprintf(ends, sizeof ends, "after epoch %d", run->epochs);
+    else if (run->max_steps > 0 && run->global_step >= run->max_steps)
+        snprintf(ends, sizeof ends, "at step %" PRId64 " (steps)", run->max_steps);
+    else
+        return NERVE_OK;
+    char where[120];
+    if (run->epoch_step == 0)
+        snprintf(where, sizeof where, "%d whole epoch%s", run->epoch - 1,
+                 run->epoch == 2 ? "" : "s");
+    else
+        snprintf(where, sizeof where, "epoch %d up to its step %" PRId64, run->epoch,
+                 run->epoch_step);
+    return nerve_error_set(err, NERVE_ERR_INVALID,
+                           "%s: nothing to train: the checkpoint has done %" PRId64
+                           " steps (%s) and this run ends %s; resume with more epochs or steps "
+                           "(--epochs N, --steps N)",
+                           path, run->global_step, where, ends);
+}
+
 nerve_status checkpoint_restore(train_run *run, const char *path, nerve_error *err)
 {
     nerve_safetensors *st;
@@ -428,6 +515,10 @@ nerve_status checkpoint_restore(train_run *run, const char *path, nerve_error *e
                                      "(metadata nerve.checkpoint.rng.shuffle disagrees)",
                                      path);
     }
+    if (!status) {
+        apply_setting_changes(run, &saved);
+        status = check_work_left(run, path, err);
+    }
     state_tensors_free(&state);
     nerve_safetensors_close(st);
     return status;
@@ -448,5 +539,12 @@ nerve_status nerve_checkpoint_info_read(const char *path, nerve_checkpoint_info 
     info->epoch = (int)s.epoch;
     info->epoch_step = s.epoch_step;
     info->global_step = s.global_step;
+    info->epochs = (int)s.epochs;
+    info->base_lr = s.base_lr;
+    info->lr = s.schedule_lr;
+    info->clip_norm = s.clip_norm;
+    info->clip_value = s.clip_value;
+    info->on_nan = (nerve_on_nan)s.on_nan;
+    snprintf(info->schedule, sizeof info->schedule, "%s", s.schedule);
     return NERVE_OK;
 }

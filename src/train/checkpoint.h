@@ -28,6 +28,10 @@ typedef struct train_run {
     int64_t global_step;
     train_totals totals;
     int64_t nan_skips;       /* consecutive skipped steps */
+    /* The run's own settings, saved so that a resume can tell what changed. */
+    int epochs;
+    int64_t max_steps;
+    nerve_on_nan on_nan;
 } train_run;
 
 /* The sample order of a run at its position: the identity, shuffled once
@@ -38,7 +42,10 @@ void train_run_replay_order(train_run *run);
 /* Writes the run's checkpoint to path, atomically. */
 nerve_status checkpoint_save(const train_run *run, const char *path, nerve_error *err);
 /* Restores the run and its model from the checkpoint at path, after checking
- * that it matches them; on error names the file and what differs. */
+ * that it matches them; on error names the file and what differs. A changed
+ * [optimizer] lr or [schedule] takes effect at the resumed step (the rate is
+ * recomputed at the schedule's position); a position past the run's epochs
+ * or steps is an error ("nothing to train"). */
 nerve_status checkpoint_restore(train_run *run, const char *path, nerve_error *err);
 
 #endif

@@ -197,10 +197,10 @@ static nerve_status autoencoder_build(nerve_model *m, const pretrain_layer *laye
     nerve_shape row = nerve_shape_1d(layer->inputs);
     ae->input = nerve_input(g, "input", row, &own);
     ae->clean = o->noise > 0 && ae->input >= 0 ? nerve_input(g, "clean", row, &own) : ae->input;
-    nerve_dense_options encoder = {.units = layer->units, .bias = layer->bias >= 0,
+    nerve_dense_options encoder = {.units = layer->units, .no_bias = layer->bias < 0,
                                    .activation = layer->activation,
                                    .activation_params = &layer->activation_params};
-    nerve_dense_options decoder = {.units = layer->inputs, .bias = true,
+    nerve_dense_options decoder = {.units = layer->inputs,
                                    .activation = sigmoid_decoder ? NERVE_ACT_SIGMOID
                                                                  : NERVE_ACT_IDENTITY};
     nerve_node code = ae->clean >= 0 ? nerve_dense(g, "encoder", ae->input, &encoder, rng, &own)

@@ -13,9 +13,11 @@
 
 #include "core/graph_internal.h"
 #include "model/model_internal.h"
+#include "dist/data_parallel.h"
 #include "optim/optimizer.h"
 #include "train/batching.h"
 #include "train/checkpoint.h"
+#include "train/distributed.h"
 #include "train/metrics_log.h"
 
 nerve_train_options nerve_train_options_from(const nerve_model *m)
@@ -84,6 +86,10 @@ typedef struct trainer {
     const char *last_checkpoint; /* written or resumed from; NULL: none */
     int64_t last_checkpoint_step, written_at; /* global steps; -1: none */
     double start_time;
+    nerve_comm *comm; /* the ranks training with this one (train/distributed.h), or NULL */
+    bool root;        /* rank 0 (or no comm): writes the log and checkpoints */
+    dist_shard shard; /* ZeRO-1's, or none */
+    double step_accuracy;        /* the last step's own, for its log row; NaN: none */
 } trainer;
 
 /* Whether every trainable gradient is finite, in one pass over the flat
@@ -175,12 +181,14 @@ static nerve_status nonfinite_error(const trainer *t, double loss, nerve_error *
 }
 
 /* One optimisation step on samples order[0..n), augmented when the run has
- * [augment]; *loss is the batch loss. A non-finite loss or gradient skips
- * the update (*skipped) or fails, as on_nan says. The noise (dropout, rrelu,
- * augmentation) is keyed by the run's global step and each sample's
- * position in the epoch's order: a contiguous slice of a batch (a
- * data-parallel worker's) given its own first position draws exactly what
- * its rows draw in the whole batch (docs/reference.md, "Random numbers"). */
+ * [augment]; *loss is the batch loss. With several ranks this rank runs
+ * its slice of the batch and the step's sums are reduced
+ * (train/distributed.h), so what follows is the same on every rank. A
+ * non-finite loss or gradient skips the update (*skipped) or fails, as
+ * on_nan says. The noise (dropout, rrelu, augmentation) is keyed by the
+ * run's global step and each sample's position in the epoch's order: a
+ * rank's slice, given its own first position, draws exactly what its rows
+ * draw in the whole batch (docs/reference.md, "Random numbers"). */
 static nerve_status train_step(trainer *t, const int64_t *order, int64_t n, double *loss,
                                bool *skipped, nerve_error *err)
 {
@@ -188,25 +196,44 @@ static nerve_status train_step(trainer *t, const int64_t *order, int64_t n, doub
     nerve_model *m = r->m;
     nerve_graph *g = m->graph;
     const nerve_train_options *o = t->o;
-    const int64_t first = r->epoch_step * r->batch;
-    nerve_batching_load(m, r->train, order, n);
-    nerve_graph_set_position(g, r->global_step, first);
-    if (o->on_batch) o->on_batch(order, n, o->user);
-    if (r->augment)
-        nerve_augment_apply(r->augment, nerve_node_value(g, m->input), n, r->global_step, first);
+    int64_t first = 0, count = n;
+    if (t->comm)
+        nerve_dist_slice(n, nerve_comm_rank(t->comm), nerve_comm_size(t->comm), &first, &count);
+    /* Where this rank's slice starts in the epoch's order. */
+    const int64_t position = r->epoch_step * r->batch + first;
+    dist_step_sums sums = {0, 0};
     nerve_graph_zero_grad(g);
-    nerve_real value; /* the loss: the one value of the step read from the device */
-    nerve_status st = nerve_graph_forward(g, t->trained, err);
-    if (st == NERVE_OK) st = nerve_graph_backward(g, t->trained, err);
-    if (st == NERVE_OK) st = nerve_node_read(g, t->trained, &value, 1, err);
+    if (count > 0) {
+        nerve_batching_load(m, r->train, order + first, count);
+        nerve_graph_set_position(g, r->global_step, position);
+        if (o->on_batch) o->on_batch(order + first, count, o->user);
+        if (r->augment)
+            nerve_augment_apply(r->augment, nerve_node_value(g, m->input), count, r->global_step,
+                                position);
+        /* This rank's share of the global batch's loss (1 alone). */
+        const nerve_real weight = (nerve_real)nerve_dist_loss_weight(count, n);
+        nerve_real value; /* the loss: the one value of the step read from the device */
+        nerve_status st = nerve_graph_forward(g, t->trained, err);
+        if (st == NERVE_OK)
+            st = t->comm ? nerve_graph_backward_from(g, t->trained, &weight, err)
+                         : nerve_graph_backward(g, t->trained, err);
+        if (st == NERVE_OK) st = nerve_node_read(g, t->trained, &value, 1, err);
+        if (st != NERVE_OK) return st;
+        sums.loss = (double)weight * (double)value;
+        if (m->classes) sums.correct = nerve_batching_correct(m, r->train, order + first, count);
+    } else {
+        nerve_graph_join_empty_step(g, t->trained);
+    }
+    nerve_status st = dist_reduce_step(t->comm, g, &t->shard, &sums, err);
     if (st != NERVE_OK) return st;
-    *loss = (double)value;
+    *loss = sums.loss;
     bool finite = isfinite(*loss);
     if (finite) {
         st = nerve_graph_gradients_finite(g, &finite, err);
         if (st != NERVE_OK) return st;
     }
     *skipped = !finite;
+    t->step_accuracy = NAN;
     if (*skipped) {
         r->nan_skips++;
         if (o->on_nan != NERVE_ON_NAN_SKIP || r->nan_skips >= NERVE_MAX_NAN_SKIPS)
@@ -222,27 +249,30 @@ static nerve_status train_step(trainer *t, const int64_t *order, int64_t n, doub
         return NERVE_OK;
     }
     r->nan_skips = 0;
-    metrics_log_measure(&t->log);
+    metrics_log_measure(&t->log, !t->shard.counts);
     st = nerve_optimizer_step(m->optimizer);
     if (st != NERVE_OK) return nerve_graph_pass_error(g, st, err);
+    if ((st = dist_gather_parameters(t->comm, g, &t->shard, err))) return st;
     r->totals.loss_sum += *loss * (double)n;
     r->totals.seen += n;
     r->totals.grad_norm_sum += nerve_optimizer_grad_norm(m->optimizer);
     r->totals.steps++;
     if (m->classes) {
-        r->totals.correct += nerve_batching_correct(m, r->train, order, n);
-        r->totals.labels += n * nerve_model_label_steps(m);
+        int64_t labels = n * nerve_model_label_steps(m);
+        r->totals.correct += sums.correct;
+        r->totals.labels += labels;
+        t->step_accuracy = (double)sums.correct / (double)labels;
     }
     return NERVE_OK;
 }
 
-static void validate(nerve_model *m, const nerve_dataset *val, int64_t batch,
+static void validate(nerve_model *m, const nerve_dataset *val, int64_t batch, nerve_comm *comm,
                      nerve_epoch_report *r, nerve_error *err)
 {
     r->val_loss = r->val_accuracy = NAN;
     if (!val || val->count == 0) return;
     nerve_evaluation e;
-    if (nerve_evaluate(m, val, batch, &e, err) != NERVE_OK) return;
+    if (nerve_evaluate_sharded(m, val, batch, comm, &e, err) != NERVE_OK) return;
     r->val_loss = e.loss;
     r->val_accuracy = e.accuracy;
     nerve_evaluation_free(&e);
@@ -253,7 +283,12 @@ static nerve_status save_checkpoint(trainer *t, nerve_error *err)
 {
     const char *path = t->o->checkpoint_path;
     if (!path || t->written_at == t->run.global_step) return NERVE_OK;
-    nerve_status st = checkpoint_save(&t->run, path, err);
+    /* A checkpoint holds the whole optimizer state, gathered from the shards. */
+    bool sharded = t->shard.counts != NULL;
+    nerve_status st = sharded ? dist_shard_end(t->run.m, &t->shard, err) : NERVE_OK;
+    if (!st) st = dist_from_root(t->comm, t->root ? checkpoint_save(&t->run, path, err) : NERVE_OK,
+                                 err);
+    if (!st && sharded) st = dist_shard_start(t->comm, t->run.m, &t->shard, err);
     if (st) return st;
     t->written_at = t->last_checkpoint_step = t->run.global_step;
     t->last_checkpoint = path;
@@ -283,7 +318,7 @@ static void end_epoch(trainer *t, const nerve_dataset *val, double epoch_start, 
     r.train_accuracy = run->m->classes ? (double)totals->correct / (double)totals->labels : NAN;
     r.lr = nerve_optimizer_lr(run->m->optimizer);
     r.grad_norm = totals->grad_norm_sum / (double)totals->steps;
-    validate(run->m, val, run->batch, &r, err);
+    validate(run->m, val, run->batch, t->comm, &r, err);
     nerve_graph_set_training(run->m->graph, true);
     if (!t->per_step) nerve_scheduler_step(&run->scheduler, r.val_loss);
     metrics_log_epoch(&t->log, &r, run->global_step);
@@ -296,7 +331,7 @@ static void report_step(trainer *t, double loss, double grad_norm, double epoch_
     const nerve_train_options *o = t->o;
     double accuracy = r->m->classes ? (double)r->totals.correct / (double)r->totals.labels : NAN;
     if (o->log_every > 0 && r->global_step % o->log_every == 0)
-        metrics_log_step(&t->log, r->epoch, r->global_step, loss, accuracy,
+        metrics_log_step(&t->log, r->epoch, r->global_step, loss, t->step_accuracy,
                          nerve_optimizer_lr(r->m->optimizer), grad_norm);
     if (o->on_progress) {
         double elapsed = nerve_seconds_now() - epoch_start;
@@ -348,7 +383,10 @@ static nerve_status run_epochs(trainer *t, const nerve_dataset *val, nerve_error
             report_step(t, loss, skipped ? NAN : nerve_optimizer_grad_norm(r->m->optimizer),
                         epoch_start);
             stopping = o->max_steps > 0 && r->global_step >= o->max_steps;
-            if (o->stop_flag && *o->stop_flag) stopping = interrupted = true;
+            /* A stop asked of any rank stops them all at this step. */
+            bool stop = o->stop_flag && *o->stop_flag;
+            if ((st = dist_any(t->comm, &stop, err))) return st;
+            if (stop) stopping = interrupted = true;
             if (stopping) break;
             /* At an epoch's end the checkpoint waits for the epoch's report. */
             if (every > 0 && r->global_step % every == 0 && r->epoch_step < r->steps_per_epoch &&
@@ -389,6 +427,9 @@ static nerve_status check_options(const nerve_train_options *o, const nerve_data
     if (o->checkpoint_every < 0)
         return nerve_error_set(err, NERVE_ERR_INVALID,
                                "checkpoint_every must be at least 1, or 0 for every epoch");
+    if (o->zero != 0 && o->zero != 1)
+        return nerve_error_set(err, NERVE_ERR_INVALID, "zero must be 0 or 1 (ZeRO stage 1), not %d",
+                               o->zero);
     if (o->on_nan != NERVE_ON_NAN_STOP && o->on_nan != NERVE_ON_NAN_SKIP)
         return nerve_error_set(err, NERVE_ERR_INVALID, "unknown on_nan %d", (int)o->on_nan);
     return NERVE_OK;
@@ -400,23 +441,30 @@ nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve
     nerve_status st = check_options(o, train, err);
     if (st != NERVE_OK) return st;
     trainer t = {.o = o, .trained = o->loss > 0 ? o->loss : m->loss, .last_checkpoint_step = -1,
-                 .written_at = -1};
+                 .written_at = -1, .comm = o->comm, .root = !o->comm || !nerve_comm_rank(o->comm)};
     train_run *r = &t.run;
     r->m = m;
     r->train = train;
     r->stream = train->lanes > 0;
     r->batch = r->stream ? train->lanes : nerve_batch_or_all(o->batch, train->count);
+    if (o->comm && o->batch_per_rank && !r->stream) r->batch *= nerve_comm_size(o->comm);
     /* A stream's count is a whole number of batches: every batch has all lanes. */
     r->steps_per_epoch = (train->count + r->batch - 1) / r->batch;
     r->seed = o->seed;
     r->shuffle = o->shuffle;
     r->epoch = 1;
+    r->epochs = o->epochs;
+    r->max_steps = o->max_steps;
+    r->on_nan = o->on_nan;
     const nerve_schedule *schedule = &m->settings.schedule;
     t.per_step = schedule->interval == NERVE_SCHEDULE_PER_STEP;
     st = check_schedule(schedule, val, err);
     if (st == NERVE_OK)
         st = nerve_model_check_tokens(m, train->inputs, train->count, "training set", err);
-    if (st == NERVE_OK) st = nerve_graph_plan(m->graph, r->batch, err);
+    /* Each rank runs at most its largest slice of a batch. */
+    int64_t slice = t.comm ? (r->batch + nerve_comm_size(t.comm) - 1) / nerve_comm_size(t.comm)
+                           : r->batch;
+    if (st == NERVE_OK) st = nerve_graph_plan(m->graph, slice, err);
     if (st == NERVE_OK) st = nerve_model_ensure_optimizer(m, err);
     if (st != NERVE_OK) return st;
     /* Training batches only: evaluation reads the data as it is. */
@@ -439,7 +487,11 @@ nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve
         t.last_checkpoint = o->resume_path;
         t.last_checkpoint_step = t.written_at = r->global_step;
     }
-    if (st == NERVE_OK) st = metrics_log_open(&t.log, o->log_path, m->graph, err);
+    if (st == NERVE_OK) st = metrics_log_open(&t.log, t.root ? o->log_path : NULL, m->graph, err);
+    /* A checkpoint or log one rank cannot open fails every rank here. */
+    st = dist_agree(t.comm, st, err);
+    if (st == NERVE_OK && t.comm && o->zero == 1) st = dist_shard_start(t.comm, m, &t.shard, err);
+    nerve_graph_set_comm(m->graph, t.comm);
     nerve_graph_set_training(m->graph, true);
     t.start_time = nerve_seconds_now();
     if (st == NERVE_OK) {
@@ -448,6 +500,12 @@ nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve
         if (st == NERVE_OK) st = close_st;
     }
     if (r->stream) nerve_graph_set_carry_state(m->graph, false);
+    nerve_graph_set_comm(m->graph, NULL);
+    /* The model's optimizer whole again, unless a collective has failed. */
+    if (t.shard.counts) {
+        nerve_status end_st = dist_shard_end(m, &t.shard, st == NERVE_OK ? err : NULL);
+        if (st == NERVE_OK) st = end_st;
+    }
     free(r->order);
     nerve_augment_free(r->augment);
     return st;

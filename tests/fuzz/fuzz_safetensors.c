@@ -21,7 +21,7 @@ static nerve_graph *mlp_graph(void)
         int64_t units;
     } layers[] = {{"fc1", 16}, {"fc2", 12}, {"out", 4}};
     for (int i = 0; i < 3 && x >= 0; i++) {
-        nerve_dense_options o = {.units = layers[i].units, .bias = true};
+        nerve_dense_options o = {.units = layers[i].units};
         x = nerve_dense(g, layers[i].name, x, &o, &rng, &err);
     }
     return g;
@@ -38,7 +38,7 @@ static nerve_graph *norm_graph(void)
     if (!g) return NULL;
     int64_t image[3] = {3, 4, 4};
     nerve_node x = nerve_input(g, "input", nerve_shape_make(3, image), &err);
-    nerve_dense_options fc = {.units = 5, .bias = true}, out = {.units = 3, .bias = true};
+    nerve_dense_options fc = {.units = 5}, out = {.units = 3};
     if (x >= 0) x = nerve_batchnorm_layer(g, "bn1", x, NULL, &err);
     if (x >= 0) x = nerve_dense(g, "fc", x, &fc, &rng, &err);
     if (x >= 0) x = nerve_batchnorm_layer(g, "bn2", x, NULL, &err);
