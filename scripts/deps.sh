@@ -3,6 +3,7 @@
 #   scripts/deps.sh [build]  compiler, cmake, libraries, test framework, Fashion-MNIST
 #   scripts/deps.sh bench    the above plus PyTorch, NumPy and OpenBLAS (fixtures, benchmarks)
 #   scripts/deps.sh fuzz     the above plus clang and its libFuzzer and OpenMP runtimes (make fuzz)
+#   scripts/deps.sh lab      the above plus chromium (the lab report's browser test)
 # As root it installs what is missing; otherwise it prints the command and fails.
 set -euo pipefail
 
@@ -12,8 +13,9 @@ set_name=${1:-build}
 # helpers (writing PNG and checking JSON), nothing at build time. jargon-text
 # is the English corpus of the character language model (examples/charlm_lstm.cfg,
 # the char-LSTM benchmark): the Jargon File, 1.6 million characters.
+# libcairo2-dev draws nerve plot's charts (docs/dependencies.md).
 packages=(cmake make gcc libc6-dev pkg-config zlib1g-dev libjansson-dev libdnnl-dev
-          libstb-dev libcmocka-dev dataset-fashion-mnist jargon-text python3)
+          libstb-dev libcmocka-dev dataset-fashion-mnist jargon-text python3 libcairo2-dev)
 case "$set_name" in
   build) ;;
   # libopenblas0-openmp: PyTorch's BLAS. python3-torch is content with any
@@ -23,7 +25,9 @@ case "$set_name" in
   # libFuzzer ships only with clang (libclang-rt-14-dev holds libclang_rt.fuzzer);
   # clang's -fopenmp needs LLVM's OpenMP runtime, not gcc's libgomp.
   fuzz) packages+=(clang libclang-rt-14-dev libomp-14-dev) ;;
-  *) echo "usage: $0 [build|bench|fuzz]" >&2; exit 2 ;;
+  # the headless browser that opens the lab report (tests/lab_report_browser.sh)
+  lab) packages+=(chromium) ;;
+  *) echo "usage: $0 [build|bench|fuzz|lab]" >&2; exit 2 ;;
 esac
 
 missing=()
