@@ -1198,6 +1198,8 @@ typedef struct nerve_data_settings {
     double scale;
     nerve_normalize normalize;
     int64_t validation;       /* samples (text: characters) held out of the end of train */
+    int64_t train_limit, test_limit; /* idx, csv: train on the first N of the rest (0: all),
+                                      * test on the first N of test (0: all) */
     nerve_csv_options csv;
     int64_t length;           /* adding: steps per sample */
     int64_t train_samples, test_samples; /* adding: samples generated */

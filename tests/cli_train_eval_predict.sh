@@ -233,5 +233,11 @@ contains out.txt "total: 42 parameters (168 bytes of float32 weights), 82 FLOPs 
 run 0 info images.cfg
 grep -Eq '^input +input +1x4x4 +0 +0$' out.txt || fail "info input row: $(cat out.txt)"
 
+# [data] train_limit and test_limit: the first N samples only.
+run 0 train points.cfg --epochs 1 --set data.train_limit=50 --set data.test_limit=20
+contains out.txt "50 train, 0 validation, 20 test samples"
+run 3 train points.cfg --set data.train_limit=-1
+contains err.txt "train_limit"
+
 [ "$failures" -eq 0 ] || { echo "$failures failure(s)"; exit 1; }
 echo "cli_train_eval_predict: all passed"

@@ -196,6 +196,9 @@ nerve_status nerve_model_load_data(const nerve_model *cm, nerve_dataset *train, 
             else
                 st = nerve_dataset_split(&all, d->validation, &held, err);
         }
+        /* A subset keeps the buffers and shrinks the count, as the split does. */
+        if (st == NERVE_OK && d->train_limit > 0 && d->train_limit < all.count)
+            all.count = d->train_limit;
         if (st == NERVE_OK) {
             double mean, std;
             nerve_dataset_scale(&all, (float)d->scale);
@@ -210,6 +213,8 @@ nerve_status nerve_model_load_data(const nerve_model *cm, nerve_dataset *train, 
     if (st == NERVE_OK && test) {
         st = load_file(m, d->test, d->test_labels, &test_set, err);
         if (st == NERVE_OK) st = nerve_model_check_data(m, d->test, &test_set, err);
+        if (st == NERVE_OK && d->test_limit > 0 && d->test_limit < test_set.count)
+            test_set.count = d->test_limit;
         if (st == NERVE_OK) nerve_model_normalize(m, &test_set);
     }
     if (st != NERVE_OK) {
