@@ -233,6 +233,15 @@ contains out.txt "total: 42 parameters (168 bytes of float32 weights), 82 FLOPs 
 run 0 info images.cfg
 grep -Eq '^input +input +1x4x4 +0 +0$' out.txt || fail "info input row: $(cat out.txt)"
 
+# A label out of range in an IDX labels file: the message names the labels
+# file, not the images beside it.
+"$python" -c "
+import struct
+open('bad-labels.idx', 'wb').write(struct.pack('>BBBBI', 0, 0, 8, 1, 5) + bytes([0, 1, 255, 0, 1]))"
+sed 's/^format = csv/format = idx/; /^train = /d' images.cfg >images-idx.cfg
+run 3 eval images-idx.cfg --weights images.safetensors --data images.idx --labels bad-labels.idx
+contains err.txt "bad-labels.idx: labels go up to 255 but the network has 2 outputs"
+
 # [data] train_limit and test_limit: the first N samples only.
 run 0 train points.cfg --epochs 1 --set data.train_limit=50 --set data.test_limit=20
 contains out.txt "50 train, 0 validation, 20 test samples"
