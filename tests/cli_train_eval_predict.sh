@@ -242,6 +242,15 @@ sed 's/^format = csv/format = idx/; /^train = /d' images.cfg >images-idx.cfg
 run 3 eval images-idx.cfg --weights images.safetensors --data images.idx --labels bad-labels.idx
 contains err.txt "bad-labels.idx: labels go up to 255 but the network has 2 outputs"
 
+# One parameter count everywhere: train and info both say "N parameters + M in buffers".
+sed 's/^\[dense\]$/[batchnorm]\nname = bn\n\n[dense]/' points.cfg | awk '/^\[batchnorm\]/ && seen++ { exit } 1' >bn.cfg
+printf '\n[dense]\nname = out\nunits = 2\n' >>bn.cfg
+run 0 info bn.cfg
+info_count=$(grep -o '[0-9]* parameters + [0-9]* in buffers' out.txt)
+[ -n "$info_count" ] || fail "info bn.cfg: no buffers counted: $(cat out.txt)"
+run 0 train bn.cfg --epochs 0
+contains out.txt "bn.cfg: 3 layers, $info_count;"
+
 # [data] train_limit and test_limit: the first N samples only.
 run 0 train points.cfg --epochs 1 --set data.train_limit=50 --set data.test_limit=20
 contains out.txt "50 train, 0 validation, 20 test samples"

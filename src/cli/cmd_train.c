@@ -24,9 +24,11 @@ static void print_summary(nerve_model *m, const char *cfg_path, const nerve_data
                           const nerve_dataset *val, const nerve_dataset *test)
 {
     int layers = nerve_model_layer_count(m);
-    printf("%s: %d layer%s, %zu parameters; %lld train, %lld validation, %lld test samples\n",
-           cfg_path, layers, layers == 1 ? "" : "s", nerve_graph_param_count(nerve_model_graph(m)),
-           (long long)train->count, (long long)val->count, (long long)test->count);
+    char parameters[96];
+    cli_format_parameters(nerve_model_graph(m), parameters, sizeof parameters);
+    printf("%s: %d layer%s, %s; %lld train, %lld validation, %lld test samples\n", cfg_path,
+           layers, layers == 1 ? "" : "s", parameters, (long long)train->count,
+           (long long)val->count, (long long)test->count);
     fflush(stdout);
 }
 

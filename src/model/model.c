@@ -279,6 +279,17 @@ static bool resolve_inputs(cfg_reader *r, const nerve_model *m, const char *name
         memcpy(name, p, len);
         name[len] = 0;
         int k = find_layer(m, name);
+        if (k < 0 && len > 4 && strcmp(name + len - 4, "_act") == 0) {
+            /* <name>_act names an inline activation's nodes and parameters
+             * (a PReLU's <name>_act.weight), not a layer: the layer's own
+             * name is already its activated output. */
+            name[len - 4] = 0;
+            if (find_layer(m, name) >= 0)
+                return cfg_fail(r, "input",
+                                "'%s_act' is not a layer: 'input = %s' is already %s's output "
+                                "after its activation", name, name, name);
+            name[len - 4] = '_';
+        }
         if (k < 0 && strcmp(name, "input") != 0)
             return cfg_fail(r, "input", "no earlier layer is named '%s'", name);
         inputs[(*count)++] = k < 0 ? m->input : m->layers[k].output;
