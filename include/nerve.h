@@ -1218,6 +1218,9 @@ typedef struct nerve_model_settings {
     nerve_loss_kind loss;
     nerve_loss_options loss_options; /* weights are owned by the model */
     nerve_augment_options augment;   /* [augment]: applied to training batches only */
+    int64_t patience;         /* [train] patience: epochs without improvement before
+                                 stopping; 0: no early stopping */
+    bool monitor_accuracy;    /* [train] monitor: val_accuracy (else val_loss) */
 } nerve_model_settings;
 
 /* Parses and validates path with the "section.key=value" overrides applied
@@ -1363,6 +1366,13 @@ typedef enum nerve_on_nan {
 
 typedef struct nerve_train_options {
     int epochs;
+    /* Early stopping on the validation set: stop after `patience` epochs in a
+     * row without a better val_loss (or val_accuracy with monitor_accuracy);
+     * 0: off. save_best_path: the best epoch's weights, saved atomically at
+     * each improvement; restore_best: end with the best epoch's weights. */
+    int64_t patience;
+    bool monitor_accuracy, restore_best;
+    const char *save_best_path;
     int64_t batch;           /* 0: the whole training set (batch gradient descent) */
     int64_t max_steps;       /* stop after this many steps in all (0: no limit) */
     bool shuffle;            /* reshuffle every epoch (seeded) */

@@ -163,6 +163,17 @@ static nerve_status read_augment_section(cfg_reader *r, nerve_model *m)
 {
     return nerve_read_augment_section(r, &m->settings.augment);
 }
+/* [train]: how training stops (early stopping on the validation set). */
+static nerve_status read_train_section(cfg_reader *r, nerve_model *m)
+{
+    static const char *const monitors[] = {"val_loss", "val_accuracy", NULL};
+    int monitor;
+    if (!cfg_read_int(r, "patience", false, 0, 0, 1 << 20, &m->settings.patience) ||
+        !cfg_read_choice(r, "monitor", monitors, 0, &monitor))
+        return r->status;
+    m->settings.monitor_accuracy = monitor == 1;
+    return NERVE_OK;
+}
 
 static const struct {
     const char *type;
@@ -175,6 +186,7 @@ static const struct {
     {"loss", read_loss_section, false},
     {"schedule", read_schedule_section, false},
     {"augment", read_augment_section, false},
+    {"train", read_train_section, false},
 };
 #define SETTINGS_SECTION_COUNT (int)(sizeof settings_sections / sizeof settings_sections[0])
 

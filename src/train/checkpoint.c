@@ -43,6 +43,8 @@ typedef struct snapshot {
     train_totals totals;
     int64_t batch, samples, shuffle, lanes, augmented;
     uint64_t seed;
+    double early_best;
+    int64_t early_best_epoch, early_bad_epochs;
 } snapshot;
 
 #define FIELD_MAX 32
@@ -77,6 +79,9 @@ static int snapshot_fields(snapshot *s, field *f)
     FIELD("totals.labels", FIELD_INT, &s->totals.labels, false);
     FIELD("totals.seen", FIELD_INT, &s->totals.seen, false);
     FIELD("totals.steps", FIELD_INT, &s->totals.steps, false);
+    FIELD("early_stop.best", FIELD_REAL, &s->early_best, false);
+    FIELD("early_stop.best_epoch", FIELD_INT, &s->early_best_epoch, false);
+    FIELD("early_stop.bad_epochs", FIELD_INT, &s->early_bad_epochs, false);
 #undef FIELD
     return n;
 }
@@ -107,6 +112,9 @@ static void take_snapshot(const train_run *run, snapshot *s)
     s->lanes = run->train->lanes;
     s->augmented = run->augment != NULL;
     s->seed = run->seed;
+    s->early_best = run->early_best;
+    s->early_best_epoch = run->early_best_epoch;
+    s->early_bad_epochs = run->early_bad_epochs;
 }
 
 static void format_field(const field *f, char *buf, size_t size)
@@ -390,6 +398,9 @@ static void restore(train_run *run, const snapshot *s, const nerve_safetensors *
     run->global_step = s->global_step;
     run->nan_skips = s->nan_skips;
     run->totals = s->totals;
+    run->early_best = s->early_best;
+    run->early_best_epoch = s->early_best_epoch;
+    run->early_bad_epochs = s->early_bad_epochs;
 }
 
 nerve_status checkpoint_restore(train_run *run, const char *path, nerve_error *err)

@@ -28,6 +28,10 @@ typedef struct train_run {
     int64_t global_step;
     train_totals totals;
     int64_t nan_skips;       /* consecutive skipped steps */
+    /* Early stopping (early_stop.c): the best monitored validation figure so
+     * far (as a loss: accuracy is negated), its epoch, the epochs since. */
+    double early_best;
+    int64_t early_best_epoch, early_bad_epochs;
 } train_run;
 
 /* The sample order of a run at its position: the identity, shuffled once
