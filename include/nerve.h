@@ -182,8 +182,9 @@ nerve_node nerve_prelu(nerve_graph *g, nerve_node x, nerve_node weight, nerve_er
 /* Swish with a learnable beta of shape [1]: y = x * sigmoid(beta * x). */
 nerve_node nerve_swish_learnable(nerve_graph *g, nerve_node x, nerve_node beta, nerve_error *err);
 /* RReLU (Xu et al. 2015), as torch.nn.RReLU: y = x where x > 0, else a * x.
- * Training: a ~ U(lower, upper) per element, drawn from nerve_graph_rng at
- * every forward; eval: a = (lower + upper) / 2. */
+ * Training: a ~ U(lower, upper) per element, drawn at every forward from the
+ * graph's noise position (nerve_graph_set_position); eval: a = (lower +
+ * upper) / 2. */
 nerve_node nerve_rrelu(nerve_graph *g, nerve_node x, float lower, float upper, nerve_error *err);
 /* CReLU: concat(relu(x), relu(-x)) along dim 1, which doubles it. */
 nerve_node nerve_crelu(nerve_graph *g, nerve_node x, nerve_error *err);
@@ -266,8 +267,9 @@ nerve_node nerve_batch_norm(nerve_graph *g, nerve_node x, nerve_node weight, ner
                             nerve_error *err);
 /* Inverted dropout, as nn.Dropout: in training each element is zeroed with
  * probability p and the others scaled by 1 / (1 - p) (p = 1 zeroes all);
- * the identity in eval mode. A fresh mask is drawn from nerve_graph_rng at
- * every training forward and kept for backward. p in [0, 1]. */
+ * the identity in eval mode. The mask is drawn at every training forward from
+ * the graph's noise position (nerve_graph_set_position) and kept for
+ * backward. p in [0, 1]. */
 nerve_node nerve_dropout(nerve_graph *g, nerve_node x, double p, nerve_error *err);
 /* Channel dropout, as nn.Dropout2d: the same, but each (sample, channel)
  * plane of x [N, C, H, W] is zeroed or scaled whole. x [N, C, L] is read as
@@ -444,7 +446,16 @@ void nerve_graph_set_carry_state(nerve_graph *g, bool carry);
 bool nerve_graph_carries_state(const nerve_graph *g);
 void nerve_graph_reset_state(nerve_graph *g);
 bool nerve_graph_training(const nerve_graph *g);
-nerve_rng *nerve_graph_rng(nerve_graph *g);
+/* The noise of dropout, dropout2d and rrelu is counter-based (Philox-4x32-10):
+ * the values of batch row i at node n are a pure function of (seed, step,
+ * first_sample + i, n), whatever the batch size, the row, the backend or the
+ * thread count; docs/reference.md, "Random numbers". The same position gives
+ * the same noise again, so a training loop sets a new position every step:
+ * nerve_train sets its global step and the position in the epoch's sample
+ * order of the batch's first sample. The defaults are all 0; a model built
+ * from a cfg takes the seed from [net] seed. */
+void nerve_graph_set_seed(nerve_graph *g, uint64_t seed);
+void nerve_graph_set_position(nerve_graph *g, int64_t step, int64_t first_sample);
 
 /* Runs the nodes needed for target (all nodes when target is -1). */
 void nerve_graph_forward(nerve_graph *g, nerve_node target);
@@ -780,10 +791,14 @@ typedef struct nerve_augment nerve_augment;
 
 nerve_augment *nerve_augment_new(const nerve_augment_options *options, nerve_shape image,
                                  double gain, double offset, uint64_t seed, nerve_error *err);
-/* Augments the n images of a batch in place. Each call draws the next batch
- * from the seed's stream; each sample has its own stream derived from it, so
- * the result does not depend on the number of threads. */
-void nerve_augment_apply(nerve_augment *augment, nerve_real *images, int64_t n);
+/* Augments the n images of a batch in place. Image i's transforms are a pure
+ * function of (seed, step, first_sample + i), drawn from the counter-based
+ * generator of nerve_graph_set_position: the same sample at the same step is
+ * augmented alike whatever batch or row it is in and however many threads
+ * run. nerve_train passes its global step and the position of the batch's
+ * first sample in the epoch's order. */
+void nerve_augment_apply(nerve_augment *augment, nerve_real *images, int64_t n, int64_t step,
+                         int64_t first_sample);
 void nerve_augment_free(nerve_augment *augment);
 
 /* ---------------------------------------------------------------- safetensors */
@@ -1524,14 +1539,17 @@ nerve_status nerve_class_score_of(nerve_model *classifier, const float *inputs, 
  * max_exp_avg_sq, momentum_buffer, square_avg, grad_avg, sum), a stream's
  * carried recurrent state as "state.<node>.h" / ".c", and in the metadata
  * the position (epoch, step), the optimizer's step count and rate, the
- * schedule's state, the random generators (shuffling, dropout, augmentation),
- * the partial epoch's totals, and the normalisation and vocabulary. The
- * sample order is not stored: it is replayed from the seed and checked
- * against the stored shuffling generator. nerve_train writes checkpoints
+ * schedule's state, the shuffling generator, the partial epoch's totals, and
+ * the normalisation and vocabulary. The sample order is not stored: it is
+ * replayed from the seed and checked against the stored shuffling
+ * generator. Dropout's, rrelu's and the augmentation's noise has no state:
+ * it is a function of the seed and the position (nerve_graph_set_position).
+ * Format 2 (this noise) replaced format 1 (sequential dropout and
+ * augmentation generators, stored); a format 1 checkpoint is refused. nerve_train writes checkpoints
  * (nerve_train_options.checkpoint_path) atomically and resumes from one
  * (resume_path) bit-identically, with the same thread count. docs/cli.md,
  * "Checkpoints", gives the details. */
-#define NERVE_CHECKPOINT_FORMAT "1"
+#define NERVE_CHECKPOINT_FORMAT "2"
 
 /* The position a checkpoint file holds, read from its metadata only: the
  * epoch in progress (from 1), the steps done in it and in all. */

@@ -60,13 +60,13 @@ static void test_flip_mirrors_exactly(void **state)
     const int64_t n = 3, c = 2, h = 3, w = 5, size = c * h * w;
     nerve_augment *a = make(&o, image_shape(c, h, w), 1, 0, 1);
     nerve_real *x = numbered_images(n, size), *original = numbered_images(n, size);
-    nerve_augment_apply(a, x, n);
+    nerve_augment_apply(a, x, n, 0, 0);
     for (int64_t i = 0; i < n * size; i++) {
         int64_t col = i % w;
         assert_true(x[i] == original[i - col + (w - 1 - col)]);
     }
     /* Flipping twice is the identity. */
-    nerve_augment_apply(a, x, n);
+    nerve_augment_apply(a, x, n, 0, 0);
     assert_memory_equal(x, original, (size_t)(n * size) * sizeof *x);
     free(x);
     free(original);
@@ -95,7 +95,7 @@ static void test_crop_with_padding_shifts_by_at_most_the_padding_with_black(void
     /* Standardised data: a black pixel is -0.5 in the batch. */
     nerve_augment *a = make(&o, image_shape(1, h, w), 1, -0.5, 3);
     nerve_real *x = numbered_images(n, size), *original = numbered_images(n, size);
-    nerve_augment_apply(a, x, n);
+    nerve_augment_apply(a, x, n, 0, 0);
     int shifted = 0;
     for (int64_t i = 0; i < n; i++) {
         bool found = false;
@@ -183,7 +183,7 @@ static void test_brightness_and_contrast_factors(void **state)
     nerve_augment *a = make(&o, image_shape(1, 2, 2), 0.01, -1, 7);
     nerve_real x[200 * 4];
     for (int64_t i = 0; i < n * size; i++) x[i] = (nerve_real)(0.01 * (double)(50 + i % size) - 1);
-    nerve_augment_apply(a, x, n);
+    nerve_augment_apply(a, x, n, 0, 0);
     double low = INFINITY, high = -INFINITY;
     for (int64_t i = 0; i < n; i++) {
         /* Each pixel of a sample is scaled by the same factor. */
@@ -202,7 +202,7 @@ static void test_brightness_and_contrast_factors(void **state)
     a = make(&o, image_shape(1, 2, 2), 1, 0, 7);
     const nerve_real pixels[4] = {1, 2, 3, 6}; /* mean 3 */
     for (int64_t i = 0; i < n * size; i++) x[i] = pixels[i % size];
-    nerve_augment_apply(a, x, n);
+    nerve_augment_apply(a, x, n, 0, 0);
     for (int64_t i = 0; i < n; i++) {
         double f = (x[i * size] - 3) / (1 - 3.0);
         assert_true(f >= 0.5 - 1e-5 && f <= 1.5 + 1e-5);
@@ -223,7 +223,7 @@ static void test_erasing_fills_a_rectangle_within_the_scale_bounds(void **state)
     nerve_augment *a = make(&o, image_shape(1, h, w), 1.0 / 255, -0.5, 9);
     nerve_real *x = malloc((size_t)(n * size) * sizeof *x);
     for (int64_t i = 0; i < n * size; i++) x[i] = 7;
-    nerve_augment_apply(a, x, n);
+    nerve_augment_apply(a, x, n, 0, 0);
     int erased_samples = 0;
     for (int64_t i = 0; i < n; i++) {
         int64_t count = 0, top = h, bottom = -1, left = w, right = -1;
@@ -276,7 +276,7 @@ static nerve_real *augmented_batch(uint64_t seed, int threads, int64_t n, int64_
     nerve_set_threads(saved);
     const int64_t size = 3 * 16 * 16;
     nerve_real *x = numbered_images(n, size);
-    for (int64_t b = 0; b < batches; b++) nerve_augment_apply(a, x, n);
+    for (int64_t b = 0; b < batches; b++) nerve_augment_apply(a, x, n, b, 0);
     nerve_augment_free(a);
     return x;
 }
@@ -306,6 +306,32 @@ static void test_the_thread_count_does_not_change_the_result(void **state)
     assert_memory_equal(serial, parallel, (size_t)(n * 3 * 16 * 16) * sizeof(nerve_real));
     free(serial);
     free(parallel);
+}
+
+/* A sample's transforms are a function of (seed, step, global sample index):
+ * sample 13 alone (a batch of 1 starting at 13) comes out as row 5 of a
+ * batch of 8 starting at 8, however the batch is split; another step or
+ * another index transforms it differently. */
+static void test_a_sample_is_augmented_alike_in_any_batch(void **state)
+{
+    (void)state;
+    nerve_augment_options o = everything();
+    nerve_augment *a = make(&o, image_shape(3, 16, 16), 1.0 / 255, -0.5, 5);
+    const int64_t size = 3 * 16 * 16;
+    nerve_real *batch = numbered_images(8, size), *alone = numbered_images(1, size);
+    nerve_real *later = numbered_images(1, size), *elsewhere = numbered_images(1, size);
+    nerve_augment_apply(a, batch, 8, 42, 8);
+    nerve_augment_apply(a, alone, 1, 42, 13);
+    nerve_augment_apply(a, later, 1, 43, 13);
+    nerve_augment_apply(a, elsewhere, 1, 42, 14);
+    assert_memory_equal(alone, batch + 5 * size, (size_t)size * sizeof *alone);
+    assert_memory_not_equal(alone, later, (size_t)size * sizeof *alone);
+    assert_memory_not_equal(alone, elsewhere, (size_t)size * sizeof *alone);
+    free(batch);
+    free(alone);
+    free(later);
+    free(elsewhere);
+    nerve_augment_free(a);
 }
 
 static void test_bad_options_and_shapes_are_refused(void **state)
@@ -527,6 +553,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults_are_off_and_erasing_is_torchvisions),
         cmocka_unit_test(test_flip_mirrors_exactly),
+        cmocka_unit_test(test_a_sample_is_augmented_alike_in_any_batch),
         cmocka_unit_test(test_crop_with_padding_shifts_by_at_most_the_padding_with_black),
         cmocka_unit_test(test_rotation_and_translation),
         cmocka_unit_test(test_brightness_and_contrast_factors),

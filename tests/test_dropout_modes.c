@@ -1,5 +1,5 @@
-/* Dropout and dropout2d in their two modes. Training: a fresh mask from the
- * graph's RNG at every forward, each element (or channel plane) zeroed with
+/* Dropout and dropout2d in their two modes. Training: a mask from the
+ * graph's noise position (seed, step, sample) at every forward, each element (or channel plane) zeroed with
  * probability p and the rest scaled by 1 / (1 - p), so that the mean is
  * kept; backward applies the same mask. Eval: the identity. */
 #include <math.h>
@@ -69,17 +69,27 @@ static void test_dropout_zeroes_a_fraction_p_and_keeps_the_mean(void **state)
     nerve_graph_free(d.g);
 }
 
-static void test_each_forward_draws_a_new_mask_that_a_seed_reproduces(void **state)
+/* The mask is a function of the seed and the position: the same again at
+ * the same (seed, step), another at another step or seed. */
+static void test_the_mask_is_a_function_of_seed_and_position(void **state)
 {
     dropout_graph d;
     build(&d, nerve_shape_2d(ROWS, COLS), 0.5, nerve_dropout);
     static nerve_real first[COUNT];
-    nerve_rng_seed(nerve_graph_rng(d.g), 7);
+    nerve_graph_set_seed(d.g, 7);
+    nerve_graph_set_position(d.g, 3, 0);
     nerve_graph_forward(d.g, d.y);
     memcpy(first, nerve_node_value(d.g, d.y), sizeof first);
     nerve_graph_forward(d.g, d.y);
+    assert_memory_equal(first, nerve_node_value(d.g, d.y), sizeof first);
+    nerve_graph_set_position(d.g, 4, 0);
+    nerve_graph_forward(d.g, d.y);
     assert_true(memcmp(first, nerve_node_value(d.g, d.y), sizeof first) != 0);
-    nerve_rng_seed(nerve_graph_rng(d.g), 7);
+    nerve_graph_set_seed(d.g, 8);
+    nerve_graph_set_position(d.g, 3, 0);
+    nerve_graph_forward(d.g, d.y);
+    assert_true(memcmp(first, nerve_node_value(d.g, d.y), sizeof first) != 0);
+    nerve_graph_set_seed(d.g, 7);
     nerve_graph_forward(d.g, d.y);
     assert_memory_equal(first, nerve_node_value(d.g, d.y), sizeof first);
     nerve_graph_free(d.g);
@@ -164,7 +174,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dropout_zeroes_a_fraction_p_and_keeps_the_mean),
-        cmocka_unit_test(test_each_forward_draws_a_new_mask_that_a_seed_reproduces),
+        cmocka_unit_test(test_the_mask_is_a_function_of_seed_and_position),
         cmocka_unit_test(test_eval_mode_is_the_identity),
         cmocka_unit_test(test_p_1_drops_everything_and_p_0_nothing),
         cmocka_unit_test(test_dropout2d_zeroes_whole_channels),

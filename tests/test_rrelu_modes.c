@@ -1,8 +1,8 @@
 /* RReLU in its two modes. Training: every negative element gets its own
- * slope from U(lower, upper), drawn afresh at every forward from the graph's
- * RNG (so a seed reproduces them), and backward uses the slopes of that
- * forward. Eval: the fixed slope (lower + upper) / 2, the same at every run,
- * and no draws. */
+ * slope from U(lower, upper), drawn at every forward from the graph's noise
+ * position (seed, step, sample: the same position reproduces them), and
+ * backward uses the slopes of that forward. Eval: the fixed slope (lower +
+ * upper) / 2, the same at every run and at every position. */
 #include <math.h>
 #include <string.h>
 
@@ -77,16 +77,17 @@ static void test_training_slopes_are_uniform_in_lower_upper(void **state)
     assert_true(fabs(variance - expected_variance) < 0.1 * expected_variance);
 }
 
-static void test_training_draws_afresh_and_a_seed_reproduces(void **state)
+static void test_training_draws_anew_at_each_position_and_a_position_reproduces(void **state)
 {
     rrelu_graph *r = *state;
     static nerve_real first[COUNT];
-    nerve_rng_seed(nerve_graph_rng(r->g), 7);
+    nerve_graph_set_seed(r->g, 7);
     nerve_graph_forward(r->g, r->y);
     memcpy(first, nerve_node_value(r->g, r->y), sizeof first);
+    nerve_graph_set_position(r->g, 1, 0);
     nerve_graph_forward(r->g, r->y);
     assert_true(memcmp(first, nerve_node_value(r->g, r->y), sizeof first) != 0);
-    nerve_rng_seed(nerve_graph_rng(r->g), 7);
+    nerve_graph_set_position(r->g, 0, 0);
     nerve_graph_forward(r->g, r->y);
     assert_memory_equal(first, nerve_node_value(r->g, r->y), sizeof first);
 }
@@ -110,14 +111,13 @@ static void test_eval_slope_is_the_mean_every_run_without_draws(void **state)
     rrelu_graph *r = *state;
     static nerve_real first[COUNT];
     nerve_graph_set_training(r->g, false);
-    nerve_rng before = *nerve_graph_rng(r->g);
     nerve_graph_forward(r->g, r->y);
     memcpy(first, nerve_node_value(r->g, r->y), sizeof first);
     for (int64_t i = 0; i < COUNT; i++)
         if (i % COLS != 0) assert_true(fabs(slope_at(r, i) - (LOWER + UPPER) / 2) < 1e-6);
+    nerve_graph_set_position(r->g, 5, 17);
     nerve_graph_forward(r->g, r->y);
     assert_memory_equal(first, nerve_node_value(r->g, r->y), sizeof first);
-    assert_memory_equal(&before, nerve_graph_rng(r->g), sizeof before);
 }
 
 static void test_lower_above_upper_is_refused(void **state)
@@ -135,7 +135,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_training_slopes_are_uniform_in_lower_upper, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_training_draws_afresh_and_a_seed_reproduces, setup,
+        cmocka_unit_test_setup_teardown(test_training_draws_anew_at_each_position_and_a_position_reproduces, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_training_backward_uses_the_forward_slopes, setup,
                                         teardown),

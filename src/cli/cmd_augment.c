@@ -65,7 +65,7 @@ static int write_grid(nerve_model *m, const nerve_dataset *train, int64_t rows, 
         for (int64_t i = 0; i < count; i++)
             memcpy(augmented + i * size, train->inputs + (i / samples) * size,
                    (size_t)size * sizeof *augmented);
-        nerve_augment_apply(augment, augmented, count);
+        nerve_augment_apply(augment, augmented, count, 0, 0);
         pixels = draw_grid(&l, train->inputs, augmented);
     }
     nerve_augment_free(augment);

@@ -16,7 +16,6 @@ nerve_graph *nerve_graph_new(void)
     g->backend = nerve_backend_cpu();
     g->batch = 1;
     g->training = true;
-    nerve_rng_seed(&g->rng, 0);
     return g;
 }
 
@@ -403,7 +402,13 @@ void nerve_graph_reset_state(nerve_graph *g)
     }
 }
 bool nerve_graph_training(const nerve_graph *g) { return g->training; }
-nerve_rng *nerve_graph_rng(nerve_graph *g) { return &g->rng; }
+void nerve_graph_set_seed(nerve_graph *g, uint64_t seed) { g->noise_seed = seed; }
+
+void nerve_graph_set_position(nerve_graph *g, int64_t step, int64_t first_sample)
+{
+    g->noise_step = step;
+    g->noise_first_sample = first_sample;
+}
 
 /* Marks target and everything it depends on. */
 static void mark_needed(nerve_graph *g, nerve_node target)

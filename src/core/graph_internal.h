@@ -5,6 +5,7 @@
 
 #include "nerve.h"
 #include "backends/backend.h"
+#include "core/noise.h"
 
 #define NERVE_MAX_INPUTS 8
 /* The most parameters (elements, buffers included) one graph may hold: 2^30,
@@ -103,7 +104,10 @@ struct nerve_graph {
     int64_t max_batch, batch;
     bool training;
     bool carry_state;                     /* recurrent ops start from the last batch's state */
-    nerve_rng rng;
+    /* The stochastic ops' noise position (core/noise.h): the key, the
+     * training step and the global index of the batch's first sample. */
+    uint64_t noise_seed;
+    int64_t noise_step, noise_first_sample;
     const nerve_backend *backend;
 };
 
@@ -122,6 +126,19 @@ static inline nerve_node_data *nerve_graph_node(nerve_graph *g, int i) { return 
 static inline nerve_node_data *nerve_node_input(nerve_graph *g, const nerve_node_data *n, int k)
 {
     return &g->nodes[n->input[k]];
+}
+/* Where node's draws are at the graph's position (its stream is its index,
+ * so that two stochastic nodes draw apart); returns the samples its value
+ * holds, the batch's rows. A tensor without a batch (a parameter) is one
+ * sample, number 0. */
+static inline int64_t nerve_graph_noise_at(const nerve_graph *g, const nerve_node_data *node,
+                                           nerve_noise_at *at)
+{
+    *at = (nerve_noise_at){g->noise_seed, g->noise_step, g->noise_first_sample,
+                           (uint32_t)(node - g->nodes)};
+    if (node->batched) return node->shape.dim[0];
+    at->first_sample = 0;
+    return 1;
 }
 /* Rows (dim 0) and columns (the rest) of a shape. */
 static inline int64_t nerve_shape_rows(const nerve_shape *s) { return s->ndim ? s->dim[0] : 1; }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/noise.h"
 #include "data/augment_internal.h"
 
 /* Below this many values in a batch, waking OpenMP's threads costs more
@@ -20,10 +21,6 @@
 #define LUMA_B 0.114
 /* RandomErasing gives up after this many rectangles that do not fit. */
 #define ERASE_ATTEMPTS 10
-/* An odd constant spreading sample indices over the seed space, so that
- * the samples' streams do not overlap (splitmix64 seeds k and k + gamma
- * would share three of their four words). */
-#define SAMPLE_STREAM_MIX 0xd1b54a32d192ed03ULL
 
 nerve_augment_options nerve_augment_defaults(void)
 {
@@ -114,7 +111,7 @@ nerve_augment *nerve_augment_new(const nerve_augment_options *options, nerve_sha
     a->black = (nerve_real)offset;
     a->erase_fill = (nerve_real)(options->erase_value * gain + offset);
     a->threads = threads;
-    nerve_rng_seed(&a->rng, seed);
+    a->seed = seed;
     return a;
 }
 
@@ -316,16 +313,28 @@ void augment_sample(const nerve_augment *a, const augment_draw *d, nerve_real *i
     if (d->erase) erase(a, d, image);
 }
 
-void nerve_augment_apply(nerve_augment *a, nerve_real *images, int64_t n)
+/* A sample's draws are sequential (RandomErasing retries, rejection
+ * sampling), so they come from xoshiro256** seeded by the first 64 bits of
+ * global sample's Philox block: a pure function of (seed, step, sample). */
+static nerve_rng sample_rng(const nerve_augment *a, int64_t step, int64_t sample)
 {
-    uint64_t batch_key = nerve_rng_next(&a->rng);
+    nerve_noise_at at = {a->seed, step, 0, NERVE_NOISE_STREAM_AUGMENT};
+    uint32_t words[4];
+    nerve_noise_block(&at, sample, 0, words);
+    nerve_rng rng;
+    nerve_rng_seed(&rng, (uint64_t)words[0] | (uint64_t)words[1] << 32);
+    return rng;
+}
+
+void nerve_augment_apply(nerve_augment *a, nerve_real *images, int64_t n, int64_t step,
+                         int64_t first_sample)
+{
     int64_t size = a->channels * a->height * a->width;
     int64_t framed = a->channels * (a->height + 2) * (a->width + 2);
 #pragma omp parallel for num_threads(a->threads) schedule(static) \
     if (n * size >= PARALLEL_THRESHOLD)
     for (int64_t i = 0; i < n; i++) {
-        nerve_rng rng;
-        nerve_rng_seed(&rng, batch_key ^ ((uint64_t)i + 1) * SAMPLE_STREAM_MIX);
+        nerve_rng rng = sample_rng(a, step, first_sample + i);
         augment_draw d;
         augment_draw_sample(a, &rng, &d);
         augment_sample(a, &d, images + i * size, a->scratch + omp_get_thread_num() * framed);

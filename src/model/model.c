@@ -538,7 +538,7 @@ nerve_status nerve_model_load(const char *path, const char *const *overrides, ne
     if (st == NERVE_OK) st = read_settings(cfg, m, err);
     if (st == NERVE_OK) {
         m->std = 1;
-        nerve_rng_seed(nerve_graph_rng(m->graph), m->settings.seed);
+        nerve_graph_set_seed(m->graph, m->settings.seed);
         m->input = nerve_input(m->graph, "input", m->settings.input, err);
         st = m->input < 0 ? NERVE_ERR_INVALID : build_layers(cfg, m, err);
     }

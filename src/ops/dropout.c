@@ -2,13 +2,13 @@
  * Dropout2d: in training, each row of the input (an element, or a channel's
  * plane for dropout2d) is zeroed with probability p and the others scaled by
  * 1 / (1 - p), so that the expected output is the input and eval mode is the
- * identity. The mask, one scale per row, is drawn here from the graph's
- * sequential RNG (as rrelu's slopes, so a seed gives the same masks on every
- * backend) and kept in aux after a flag saying whether the forward applied
- * it, so backward follows the forward whatever the mode is by then. Where
- * no mask applies (eval mode, p = 0) the identity activation's kernels run. */
-#include <math.h>
-
+ * identity. The mask, one scale per row, is the counter-based noise of the
+ * graph's position (core/noise.h; as rrelu's slopes): a sample's mask is a
+ * function of its global index, not of its row in the batch, the same on
+ * every backend. It is kept in aux after a flag saying whether the forward
+ * applied it, so backward follows the forward whatever the mode is by then.
+ * Where no mask applies (eval mode, p = 0) the identity activation's
+ * kernels run. */
 #include "core/graph_internal.h"
 
 static const nerve_op dropout_op, dropout2d_op;
@@ -39,21 +39,6 @@ static nerve_status dropout2d_infer_shape(nerve_graph *g, nerve_node_data *node,
     return dropout_infer_shape(g, node, err);
 }
 
-/* The draws are sequential, so they are the cost of a large dropout: each
- * 64-bit draw decides two rows, from 32 bits each, dropping a row where its
- * bits fall below p * 2^32 (p to within 2^-33). p = 1 drops everything, as
- * torch, rather than scaling by infinity. */
-static void draw_mask(nerve_rng *rng, double p, nerve_real *mask, int64_t rows)
-{
-    const nerve_real keep_scale = p < 1 ? (nerve_real)(1 / (1 - p)) : 0;
-    const uint64_t threshold = (uint64_t)llround(ldexp(p, 32)), low_bits = 0xffffffffu;
-    for (int64_t r = 0; r < rows; r += 2) {
-        uint64_t bits = nerve_rng_next(rng);
-        mask[r] = (bits & low_bits) < threshold ? 0 : keep_scale;
-        if (r + 1 < rows) mask[r + 1] = (bits >> 32) < threshold ? 0 : keep_scale;
-    }
-}
-
 static void dropout_forward(nerve_graph *g, nerve_node_data *node)
 {
     const nerve_node_data *x = nerve_node_input(g, node, 0);
@@ -66,7 +51,9 @@ static void dropout_forward(nerve_graph *g, nerve_node_data *node)
         g->backend->activation_forward(NERVE_ACT_IDENTITY, &none, x->value, node->value, n);
         return;
     }
-    draw_mask(nerve_graph_rng(g), p, mask, rows);
+    nerve_noise_at at;
+    int64_t samples = nerve_graph_noise_at(g, node, &at);
+    nerve_noise_dropout_mask(&at, samples, rows / samples, p, mask);
     g->backend->scale_rows(x->value, mask, node->value, rows, n / rows);
 }
 

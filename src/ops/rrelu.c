@@ -2,9 +2,9 @@
  * element in training, U(lower, upper) afresh at every forward; the fixed
  * mean slope (lower + upper) / 2 in eval. The slopes are kept in aux, so
  * backward is the PReLU kernel with one channel per element, whichever mode
- * ran the forward. They are drawn here, from the graph's sequential RNG,
- * rather than in a kernel, so that a seed gives the same noise on every
- * backend. */
+ * ran the forward. They are the counter-based noise of the graph's position
+ * (core/noise.h), a function of each sample's global index, so that a seed
+ * gives the same noise on every backend and whatever the batch split. */
 #include <math.h>
 
 #include "core/graph_internal.h"
@@ -20,9 +20,9 @@ static void draw_slopes(nerve_graph *g, nerve_node_data *node, int64_t n)
 {
     double lower = node->attr.f[0], upper = node->attr.f[1];
     if (nerve_graph_training(g)) {
-        nerve_rng *rng = nerve_graph_rng(g);
-        for (int64_t i = 0; i < n; i++)
-            node->aux[i] = (nerve_real)(lower + (upper - lower) * nerve_rng_uniform(rng));
+        nerve_noise_at at;
+        int64_t samples = nerve_graph_noise_at(g, node, &at);
+        nerve_noise_uniform(&at, samples, n / samples, lower, upper, node->aux);
     } else {
         for (int64_t i = 0; i < n; i++) node->aux[i] = (nerve_real)((lower + upper) / 2);
     }

@@ -4,7 +4,9 @@
  * names, so that a checkpoint also loads as weights, the optimizer's state
  * and a stream's carried recurrent state; everything else is metadata text,
  * numbers written so that they read back exactly (%.17g, hexadecimal RNG
- * words). The sample order is replayed from the seed rather than stored. */
+ * words). The sample order is replayed from the seed rather than stored;
+ * dropout's, rrelu's and the augmentation's noise is a function of the seed
+ * and the position (core/noise.h), so it has no state to store. */
 #include "train/checkpoint.h"
 
 #include <inttypes.h>
@@ -13,7 +15,6 @@
 #include <string.h>
 
 #include "core/graph_internal.h"
-#include "data/augment_internal.h"
 #include "io/graph_weights.h"
 #include "model/model_internal.h"
 #include "ops/recurrent.h"
@@ -39,7 +40,7 @@ typedef struct snapshot {
     double lr;
     int64_t schedule_t, bad_intervals, cooldown_left;
     double schedule_lr, schedule_best;
-    nerve_rng shuffle_rng, graph_rng, augment_rng;
+    nerve_rng shuffle_rng;
     train_totals totals;
     int64_t batch, samples, shuffle, lanes, augmented;
     uint64_t seed;
@@ -71,8 +72,6 @@ static int snapshot_fields(snapshot *s, field *f)
     FIELD("schedule.bad_intervals", FIELD_INT, &s->bad_intervals, false);
     FIELD("schedule.cooldown_left", FIELD_INT, &s->cooldown_left, false);
     FIELD("rng.shuffle", FIELD_RNG, &s->shuffle_rng, false);
-    FIELD("rng.graph", FIELD_RNG, &s->graph_rng, false);
-    FIELD("rng.augment", FIELD_RNG, &s->augment_rng, false);
     FIELD("totals.loss_sum", FIELD_REAL, &s->totals.loss_sum, false);
     FIELD("totals.grad_norm_sum", FIELD_REAL, &s->totals.grad_norm_sum, false);
     FIELD("totals.correct", FIELD_INT, &s->totals.correct, false);
@@ -103,8 +102,6 @@ static void take_snapshot(const train_run *run, snapshot *s)
     s->bad_intervals = sc->bad_intervals;
     s->cooldown_left = sc->cooldown_left;
     s->shuffle_rng = run->shuffle_rng;
-    s->graph_rng = *nerve_graph_rng(run->m->graph);
-    if (run->augment) s->augment_rng = run->augment->rng;
     s->totals = run->totals;
     s->batch = run->batch;
     s->samples = run->train->count;
@@ -391,8 +388,6 @@ static void restore(train_run *run, const snapshot *s, const nerve_safetensors *
     run->scheduler.best = s->schedule_best;
     run->scheduler.bad_intervals = s->bad_intervals;
     run->scheduler.cooldown_left = s->cooldown_left;
-    *nerve_graph_rng(run->m->graph) = s->graph_rng;
-    if (run->augment) run->augment->rng = s->augment_rng;
     run->epoch = (int)s->epoch;
     run->epoch_step = s->epoch_step;
     run->global_step = s->global_step;

@@ -33,6 +33,7 @@ typedef struct gan_run {
     const nerve_gan_options *o;
     int64_t batch, noise_size, sample_size;
     nerve_rng noise_rng;
+    int64_t forwards;         /* training forwards so far: the noise position of the next */
     nerve_node *d_trainable;  /* D's parameters that are not frozen by the caller */
     int d_trainable_count;
     nerve_real *upstream;     /* minimax: dL/d(logit), [batch] */
@@ -135,6 +136,14 @@ static nerve_status gan_setup(gan_run *run, nerve_error *err)
     return NERVE_OK;
 }
 
+/* Gives the next training forward of graph its own noise position (its
+ * dropout and rrelu draws, core/noise.h): no two forwards share a mask, as
+ * with torch's sequential generator. */
+static void next_noise_position(gan_run *run, nerve_graph *graph)
+{
+    nerve_graph_set_position(graph, run->forwards++, 0);
+}
+
 /* Fresh noise through G (training mode), its output copied into D's input. */
 static void generate_fakes(gan_run *run)
 {
@@ -143,6 +152,7 @@ static void generate_fakes(gan_run *run)
     for (int64_t i = 0; i < run->batch * run->noise_size; i++)
         z[i] = (nerve_real)nerve_rng_normal(&run->noise_rng);
     nerve_graph_set_training(run->gg, true);
+    next_noise_position(run, run->gg);
     nerve_graph_forward(run->gg, run->g->output);
 }
 
@@ -164,6 +174,7 @@ static double judge(gan_run *run, nerve_real target, int64_t *correct)
 {
     nerve_graph *dg = run->dg;
     fill_targets(run, target);
+    next_noise_position(run, dg);
     nerve_graph_forward(dg, run->d->loss);
     nerve_graph_backward(dg, run->d->loss);
     const nerve_real *logit = nerve_node_value(dg, run->d->output);
@@ -198,6 +209,7 @@ static nerve_status generator_step(gan_run *run, gan_totals *t, nerve_error *err
     double loss;
     freeze_discriminator(run, true);
     feed_fakes(run);
+    next_noise_position(run, dg);
     if (run->o->loss == NERVE_GAN_NON_SATURATING) {
         fill_targets(run, 1);
         nerve_graph_forward(dg, run->d->loss);

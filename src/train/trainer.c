@@ -193,7 +193,11 @@ static nerve_status nonfinite_error(const trainer *t, double loss, nerve_error *
 
 /* One optimisation step on samples order[0..n), augmented when the run has
  * [augment]; *loss is the batch loss. A non-finite loss or gradient skips
- * the update (*skipped) or fails, as on_nan says. */
+ * the update (*skipped) or fails, as on_nan says. The noise (dropout, rrelu,
+ * augmentation) is keyed by the run's global step and each sample's
+ * position in the epoch's order: a contiguous slice of a batch (a
+ * data-parallel worker's) given its own first position draws exactly what
+ * its rows draw in the whole batch (docs/reference.md, "Random numbers"). */
 static nerve_status train_step(trainer *t, const int64_t *order, int64_t n, double *loss,
                                bool *skipped, nerve_error *err)
 {
@@ -201,9 +205,12 @@ static nerve_status train_step(trainer *t, const int64_t *order, int64_t n, doub
     nerve_model *m = r->m;
     nerve_graph *g = m->graph;
     const nerve_train_options *o = t->o;
+    const int64_t first = r->epoch_step * r->batch;
     nerve_batching_load(m, r->train, order, n);
     if (o->on_batch) o->on_batch(order, n, o->user);
-    if (r->augment) nerve_augment_apply(r->augment, nerve_node_value(g, m->input), n);
+    if (r->augment)
+        nerve_augment_apply(r->augment, nerve_node_value(g, m->input), n, r->global_step, first);
+    nerve_graph_set_position(g, r->global_step, first);
     nerve_graph_zero_grad(g);
     nerve_graph_forward(g, t->trained);
     nerve_graph_backward(g, t->trained);
@@ -437,6 +444,7 @@ nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve
     train_run_replay_order(r);
     nerve_scheduler_init(&r->scheduler, schedule, m->settings.optimizer.lr);
     nerve_graph_set_carry_state(m->graph, r->stream);
+    nerve_graph_set_seed(m->graph, o->seed);
     if (o->resume_path) {
         st = checkpoint_restore(r, o->resume_path, err);
         t.last_checkpoint = o->resume_path;
