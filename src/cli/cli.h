@@ -32,6 +32,7 @@ int cmd_distill(int argc, char **argv);
 int cmd_gan(int argc, char **argv);
 int cmd_pretrain(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
 
 /* Prints "nerve: <message>" on stderr and returns exit_code. */
 int cli_fail(const nerve_error *err, int exit_code);

@@ -18,6 +18,7 @@ static const struct {
     {"distill", cmd_distill, "train a student network on a teacher's softened outputs"},
     {"gan", cmd_gan, "train a generator against a discriminator (a GAN)"},
     {"pretrain", cmd_pretrain, "greedy layer-wise autoencoder pre-training of hidden layers"},
+    {"inspect", cmd_inspect, "per-tensor statistics and filter images of a weights file"},
     {"plot", cmd_plot, "line charts, histograms and heat maps of metrics logs (PNG, SVG)"},
 };
 #define COMMAND_COUNT (int)(sizeof commands / sizeof commands[0])
