@@ -1258,6 +1258,8 @@ nerve_node nerve_model_prediction(const nerve_model *m);
 /* Layers in cfg order: name, type ("dense", "activation", ...) and output node. */
 int nerve_model_layer_count(const nerve_model *m);
 const char *nerve_model_layer_name(const nerve_model *m, int i);
+/* Layer i's output node (after its inline activation), or -1. */
+nerve_node nerve_model_layer_output(const nerve_model *m, int i);
 const char *nerve_model_layer_type(const nerve_model *m, int i);
 nerve_node nerve_model_layer_node(const nerve_model *m, int i);
 /* Output classes: the last layer's width (its last dimension) for the

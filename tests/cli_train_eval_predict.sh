@@ -251,6 +251,20 @@ info_count=$(grep -o '[0-9]* parameters + [0-9]* in buffers' out.txt)
 run 0 train bn.cfg --epochs 0
 contains out.txt "bn.cfg: 3 layers, $info_count;"
 
+# predict --layer: a hidden layer's outputs after its relu, 8 per sample.
+run 0 predict points.cfg --weights points.safetensors --input test.csv --layer hidden --json
+"$python" - <<'PY' || fail "predict --layer hidden: $(head -c 300 out.txt)"
+import json
+rows = json.load(open("out.txt"))
+assert len(rows) == sum(1 for _ in open("test.csv"))
+assert all(len(r["outputs"]) == 8 and min(r["outputs"]) >= 0 for r in rows)
+assert any(max(r["outputs"]) > 0 for r in rows)
+PY
+run 3 predict points.cfg --weights points.safetensors --input test.csv --layer nowhere
+contains err.txt "no layer named 'nowhere'"
+run 2 predict points.cfg --weights points.safetensors --input test.csv --layer hidden --top 1
+contains err.txt "--top is for the network's classes"
+
 # [data] train_limit and test_limit: the first N samples only.
 run 0 train points.cfg --epochs 1 --set data.train_limit=50 --set data.test_limit=20
 contains out.txt "50 train, 0 validation, 20 test samples"
