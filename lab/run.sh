@@ -76,6 +76,8 @@ for claim in "${claims[@]}"; do
             echo "date: $(date -u +%Y-%m-%dT%H:%MZ)"
             echo "nerve: $("$NERVE" --version)"
         } >"$OUT.partial/meta"
+        # Weights are large and rebuilt by a rerun: the folder keeps the logs and cfgs.
+        find "$OUT.partial" -name '*.safetensors' -delete
         rm -rf "$OUT"
         mv "$OUT.partial" "$OUT"
         echo "$claim: $(cat "$OUT/verdict") ($seconds s$([ "$SMOKE" = 1 ] && echo ", smoke: not a result"))"
