@@ -1066,6 +1066,8 @@ typedef struct nerve_optimizer_options {
     bool centered;                    /* rmsprop */
     double beta1, beta2;              /* adam, adamw */
     bool amsgrad;                     /* adam, adamw */
+    bool no_bias_correction;          /* adam, adamw: skip the 1 - beta^t corrections
+                                         ([optimizer] bias_correction = 0) */
     double eps;                       /* adagrad, rmsprop, adam, adamw */
     /* Regularisation and gradient control, in PyTorch's order: an L1 penalty
      * on the loss adds l1 * sign(w) to the gradient; then the gradient is
