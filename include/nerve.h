@@ -26,6 +26,15 @@ extern "C" {
 
 #define NERVE_VERSION "0.1.0"
 
+/* Marks the public functions: the library is compiled with
+ * -fvisibility=hidden, so that libnerve.so exports these and nothing else
+ * (tests/library_symbols.sh checks it). */
+#if defined(__GNUC__)
+#define NERVE_API __attribute__((visibility("default")))
+#else
+#define NERVE_API
+#endif
+
 /* The element type. The library is float32; the test suite also compiles the
  * engine with NERVE_F64 defined so that gradient checks run in double. */
 #ifdef NERVE_F64
@@ -53,12 +62,12 @@ typedef struct nerve_error {
 } nerve_error;
 
 /* Formats a message into err (if not NULL) and returns status. */
-nerve_status nerve_error_set(nerve_error *err, nerve_status status, const char *fmt, ...)
+NERVE_API nerve_status nerve_error_set(nerve_error *err, nerve_status status, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
-const char *nerve_status_name(nerve_status status);
+NERVE_API const char *nerve_status_name(nerve_status status);
 
 /* ---------------------------------------------------------------- shapes */
 
@@ -70,20 +79,20 @@ typedef struct nerve_shape {
     int64_t dim[NERVE_MAX_DIMS];
 } nerve_shape;
 
-nerve_shape nerve_shape_make(int ndim, const int64_t *dim);
-nerve_shape nerve_shape_1d(int64_t d0);
-nerve_shape nerve_shape_2d(int64_t d0, int64_t d1);
+NERVE_API nerve_shape nerve_shape_make(int ndim, const int64_t *dim);
+NERVE_API nerve_shape nerve_shape_1d(int64_t d0);
+NERVE_API nerve_shape nerve_shape_2d(int64_t d0, int64_t d1);
 /* Number of elements; -1 if the product overflows int64 or a dim is negative. */
-int64_t nerve_shape_numel(const nerve_shape *s);
-bool nerve_shape_equal(const nerve_shape *a, const nerve_shape *b);
+NERVE_API int64_t nerve_shape_numel(const nerve_shape *s);
+NERVE_API bool nerve_shape_equal(const nerve_shape *a, const nerve_shape *b);
 /* Writes e.g. "128x1x28x28" into buf. */
-const char *nerve_shape_format(const nerve_shape *s, char *buf, size_t size);
+NERVE_API const char *nerve_shape_format(const nerve_shape *s, char *buf, size_t size);
 
 /* ---------------------------------------------------------------- threads */
 
 /* Number of threads used by GEMM and element-wise kernels (OpenMP). */
-void nerve_set_threads(int n);
-int nerve_get_threads(void);
+NERVE_API void nerve_set_threads(int n);
+NERVE_API int nerve_get_threads(void);
 
 /* ---------------------------------------------------------------- random */
 
@@ -93,12 +102,12 @@ typedef struct nerve_rng {
     uint64_t s[4];
 } nerve_rng;
 
-void nerve_rng_seed(nerve_rng *rng, uint64_t seed);
-uint64_t nerve_rng_next(nerve_rng *rng);
-double nerve_rng_uniform(nerve_rng *rng);              /* [0, 1) */
-double nerve_rng_normal(nerve_rng *rng);               /* N(0, 1) */
-uint64_t nerve_rng_below(nerve_rng *rng, uint64_t n);  /* [0, n), unbiased */
-void nerve_rng_shuffle(nerve_rng *rng, int64_t *index, int64_t n);
+NERVE_API void nerve_rng_seed(nerve_rng *rng, uint64_t seed);
+NERVE_API uint64_t nerve_rng_next(nerve_rng *rng);
+NERVE_API double nerve_rng_uniform(nerve_rng *rng);              /* [0, 1) */
+NERVE_API double nerve_rng_normal(nerve_rng *rng);               /* N(0, 1) */
+NERVE_API uint64_t nerve_rng_below(nerve_rng *rng, uint64_t n);  /* [0, n), unbiased */
+NERVE_API void nerve_rng_shuffle(nerve_rng *rng, int64_t *index, int64_t n);
 
 /* ---------------------------------------------------------------- graph */
 
@@ -136,92 +145,98 @@ typedef struct nerve_activation_params {
     double min_val, max_val; /* hardtanh: -1, 1 */
 } nerve_activation_params;
 
-nerve_activation_params nerve_activation_defaults(void);
-const char *nerve_activation_name(nerve_activation kind);
+NERVE_API nerve_activation_params nerve_activation_defaults(void);
+NERVE_API const char *nerve_activation_name(nerve_activation kind);
 /* Looks a name ("relu", "leaky_relu", ...) up; false if unknown. */
-bool nerve_activation_from_name(const char *name, nerve_activation *kind);
+NERVE_API bool nerve_activation_from_name(const char *name, nerve_activation *kind);
 
-nerve_graph *nerve_graph_new(void);
-void nerve_graph_free(nerve_graph *g);
+NERVE_API nerve_graph *nerve_graph_new(void);
+NERVE_API void nerve_graph_free(nerve_graph *g);
 
 /* Graph construction. Shapes of inputs are per sample: the batch dimension is
  * prepended when the graph is planned. Each builder returns the new node, or
  * -1 with a message in err (bad input node, shapes that do not agree). */
-nerve_node nerve_input(nerve_graph *g, const char *name, nerve_shape sample_shape,
-                       nerve_error *err);
+NERVE_API nerve_node nerve_input(nerve_graph *g, const char *name, nerve_shape sample_shape,
+                                 nerve_error *err);
 /* Makes backward also compute d(loss)/d(input), read with nerve_node_grad
  * after nerve_graph_backward (or _from): how a gradient leaves a graph to be
  * handed to another one's nerve_graph_backward_from. Set it before
  * nerve_graph_plan, which gives the gradient its place in the arena. */
-nerve_status nerve_graph_set_input_grad(nerve_graph *g, nerve_node input, bool takes_grad,
-                                        nerve_error *err);
+NERVE_API nerve_status nerve_graph_set_input_grad(nerve_graph *g, nerve_node input, bool takes_grad,
+                                                  nerve_error *err);
 /* A trainable tensor, stored in the graph's flat parameter buffer. */
-nerve_node nerve_param(nerve_graph *g, const char *name, nerve_shape shape, nerve_error *err);
+NERVE_API nerve_node nerve_param(nerve_graph *g, const char *name, nerve_shape shape,
+                                 nerve_error *err);
 /* A buffer: a parameter that is state, not learned (batch norm's running
  * statistics). It is saved and loaded with the parameters, never has a
  * gradient, and stays frozen whatever nerve_node_set_frozen asks. */
-nerve_node nerve_buffer(nerve_graph *g, const char *name, nerve_shape shape, nerve_error *err);
+NERVE_API nerve_node nerve_buffer(nerve_graph *g, const char *name, nerve_shape shape,
+                                  nerve_error *err);
 /* A buffer of whole numbers (batch norm's num_batches_tracked): a real in
  * the graph like every parameter, saved as int64 (safetensors I64, PyTorch's
  * long tensors) and loaded from I64. float32 counts exactly up to 2^24. */
-nerve_node nerve_integer_buffer(nerve_graph *g, const char *name, nerve_shape shape,
-                                nerve_error *err);
+NERVE_API nerve_node nerve_integer_buffer(nerve_graph *g, const char *name, nerve_shape shape,
+                                          nerve_error *err);
 
 /* y = x W^T + b, x [N, in], W [out, in] (PyTorch Linear layout), b [out] or -1.
  * As nn.Linear, x may have more dimensions, [N, ..., in] -> [N, ..., out]
  * (a sequence [N, T, in]): every leading position is a row of one GEMM. */
-nerve_node nerve_linear(nerve_graph *g, nerve_node x, nerve_node weight, nerve_node bias,
-                        nerve_error *err);
+NERVE_API nerve_node nerve_linear(nerve_graph *g, nerve_node x, nerve_node weight, nerve_node bias,
+                                  nerve_error *err);
 /* y = f(x) element-wise; params NULL means PyTorch's defaults. */
-nerve_node nerve_activate(nerve_graph *g, nerve_node x, nerve_activation kind,
-                          const nerve_activation_params *params, nerve_error *err);
+NERVE_API nerve_node nerve_activate(nerve_graph *g, nerve_node x, nerve_activation kind,
+                                    const nerve_activation_params *params, nerve_error *err);
 /* PReLU (He et al. 2015), as torch.nn.PReLU: y = x where x > 0, else a * x,
  * with weight a of shape [1] (shared) or [C], one per channel: dim 1 of x
  * (the feature of [N, C], the channel of NCHW). */
-nerve_node nerve_prelu(nerve_graph *g, nerve_node x, nerve_node weight, nerve_error *err);
+NERVE_API nerve_node nerve_prelu(nerve_graph *g, nerve_node x, nerve_node weight, nerve_error *err);
 /* Swish with a learnable beta of shape [1]: y = x * sigmoid(beta * x). */
-nerve_node nerve_swish_learnable(nerve_graph *g, nerve_node x, nerve_node beta, nerve_error *err);
+NERVE_API nerve_node nerve_swish_learnable(nerve_graph *g, nerve_node x, nerve_node beta,
+                                           nerve_error *err);
 /* RReLU (Xu et al. 2015), as torch.nn.RReLU: y = x where x > 0, else a * x.
  * Training: a ~ U(lower, upper) per element, drawn at every forward from the
  * graph's noise position (nerve_graph_set_position); eval: a = (lower +
  * upper) / 2. */
-nerve_node nerve_rrelu(nerve_graph *g, nerve_node x, float lower, float upper, nerve_error *err);
+NERVE_API nerve_node nerve_rrelu(nerve_graph *g, nerve_node x, float lower, float upper,
+                                 nerve_error *err);
 /* CReLU: concat(relu(x), relu(-x)) along dim 1, which doubles it. */
-nerve_node nerve_crelu(nerve_graph *g, nerve_node x, nerve_error *err);
+NERVE_API nerve_node nerve_crelu(nerve_graph *g, nerve_node x, nerve_error *err);
 /* Maxout's reduction: [N, units * pieces] -> [N, units], the max over each
  * run of `pieces` consecutive features (feature u * pieces + k is piece k of
  * unit u). The gradient goes to the first maximum, as torch.max(dim). */
-nerve_node nerve_maxout_reduce(nerve_graph *g, nerve_node x, int64_t pieces, nerve_error *err);
+NERVE_API nerve_node nerve_maxout_reduce(nerve_graph *g, nerve_node x, int64_t pieces,
+                                         nerve_error *err);
 /* Softmax over the last axis. */
-nerve_node nerve_softmax(nerve_graph *g, nerve_node x, nerve_error *err);
+NERVE_API nerve_node nerve_softmax(nerve_graph *g, nerve_node x, nerve_error *err);
 /* Softmax and log-softmax along `axis` of x's full shape (0 is the batch;
  * negative counts from the end, -1 the last), as torch's dim. Both subtract
  * the maximum first, so any finite input gives finite outputs. */
-nerve_node nerve_softmax_axis(nerve_graph *g, nerve_node x, int axis, nerve_error *err);
-nerve_node nerve_log_softmax(nerve_graph *g, nerve_node x, int axis, nerve_error *err);
+NERVE_API nerve_node nerve_softmax_axis(nerve_graph *g, nerve_node x, int axis, nerve_error *err);
+NERVE_API nerve_node nerve_log_softmax(nerve_graph *g, nerve_node x, int axis, nerve_error *err);
 /* Flattens [N, ...] into [N, prod(...)]; shares the input's memory. */
-nerve_node nerve_flatten(nerve_graph *g, nerve_node x, nerve_error *err);
+NERVE_API nerve_node nerve_flatten(nerve_graph *g, nerve_node x, nerve_error *err);
 /* Reshapes each sample of x [N, ...] to sample_shape, which may hold one -1
  * (inferred from the element count), as torch.reshape of the non-batch
  * dims; shares the input's memory. */
-nerve_node nerve_reshape(nerve_graph *g, nerve_node x, nerve_shape sample_shape, nerve_error *err);
+NERVE_API nerve_node nerve_reshape(nerve_graph *g, nerve_node x, nerve_shape sample_shape,
+                                   nerve_error *err);
 /* y = x; shares the input's memory (it costs nothing). */
-nerve_node nerve_identity(nerve_graph *g, nerve_node x, nerve_error *err);
+NERVE_API nerve_node nerve_identity(nerve_graph *g, nerve_node x, nerve_error *err);
 /* The joins name their node (NULL: "node<i>"), so that a shape error names
  * the join and the inputs that do not agree.
  * The element-wise sum of 2..8 inputs of one shape (a residual shortcut);
  * an input may appear more than once. */
-nerve_node nerve_add(nerve_graph *g, const char *name, const nerve_node *inputs, int count,
-                     nerve_error *err);
+NERVE_API nerve_node nerve_add(nerve_graph *g, const char *name, const nerve_node *inputs,
+                               int count, nerve_error *err);
 /* Concatenation of 2..8 inputs along dim 1 (the channels of [N, C, ...],
  * the features of [N, F]), as torch.cat(dim=1); all other dims must agree. */
-nerve_node nerve_concat(nerve_graph *g, const char *name, const nerve_node *inputs, int count,
-                        nerve_error *err);
+NERVE_API nerve_node nerve_concat(nerve_graph *g, const char *name, const nerve_node *inputs,
+                                  int count, nerve_error *err);
 /* The same along `axis` (1 or more; negative counts from the end, -1 the
  * last), as torch.cat(dim=axis): [N, T, F_k] along -1 joins per-step
  * features (a bidirectional layer's two directions). */
-nerve_node nerve_concat_axis(nerve_graph *g, const char *name, const nerve_node *inputs, int count,
-                             int axis, nerve_error *err);
+NERVE_API nerve_node nerve_concat_axis(nerve_graph *g, const char *name, const nerve_node *inputs,
+                                       int count, int axis, nerve_error *err);
 
 /* 2-D pooling over x [N, C, H, W], as torch.nn.functional.max_pool2d and
  * avg_pool2d (docs/reference.md, "Pooling", gives the output size and the
@@ -238,16 +253,16 @@ typedef struct nerve_pool2d_options {
 } nerve_pool2d_options;
 
 /* PyTorch's defaults, shown above, for a kernel_h x kernel_w window. */
-nerve_pool2d_options nerve_pool2d_defaults(int64_t kernel_h, int64_t kernel_w);
+NERVE_API nerve_pool2d_options nerve_pool2d_defaults(int64_t kernel_h, int64_t kernel_w);
 /* The maximum of each window; its gradient goes to the window's first
  * maximum in row-major order, as torch on the CPU (overlapping windows add). */
-nerve_node nerve_max_pool2d(nerve_graph *g, nerve_node x, const nerve_pool2d_options *options,
-                            nerve_error *err);
-nerve_node nerve_avg_pool2d(nerve_graph *g, nerve_node x, const nerve_pool2d_options *options,
-                            nerve_error *err);
+NERVE_API nerve_node nerve_max_pool2d(nerve_graph *g, nerve_node x,
+                                      const nerve_pool2d_options *options, nerve_error *err);
+NERVE_API nerve_node nerve_avg_pool2d(nerve_graph *g, nerve_node x,
+                                      const nerve_pool2d_options *options, nerve_error *err);
 /* The mean of each channel: [N, C, H, W] (or any [N, C, ...]) -> [N, C],
  * as nn.AdaptiveAvgPool2d(1) followed by flatten. */
-nerve_node nerve_global_avg_pool(nerve_graph *g, nerve_node x, nerve_error *err);
+NERVE_API nerve_node nerve_global_avg_pool(nerve_graph *g, nerve_node x, nerve_error *err);
 /* Batch normalisation (Ioffe & Szegedy 2015), as F.batch_norm: per channel
  * (dim 1 of x: the feature of [N, C], the channel of [N, C, L] and
  * [N, C, H, W]), y = (x - mean) / sqrt(var + eps) * weight + bias.
@@ -261,22 +276,22 @@ nerve_node nerve_global_avg_pool(nerve_graph *g, nerve_node x, nerve_error *err)
  * weight and bias [C] or -1 (1 and 0); running_mean and running_var [C]
  * buffers, or both -1; num_batches_tracked an integer buffer of one element,
  * or -1. eps > 0, momentum in [0, 1]. */
-nerve_node nerve_batch_norm(nerve_graph *g, nerve_node x, nerve_node weight, nerve_node bias,
-                            nerve_node running_mean, nerve_node running_var,
-                            nerve_node num_batches_tracked, double eps, double momentum,
-                            nerve_error *err);
+NERVE_API nerve_node nerve_batch_norm(nerve_graph *g, nerve_node x, nerve_node weight,
+                                      nerve_node bias, nerve_node running_mean,
+                                      nerve_node running_var, nerve_node num_batches_tracked,
+                                      double eps, double momentum, nerve_error *err);
 /* Inverted dropout, as nn.Dropout: in training each element is zeroed with
  * probability p and the others scaled by 1 / (1 - p) (p = 1 zeroes all);
  * the identity in eval mode. The mask is drawn at every training forward from
  * the graph's noise position (nerve_graph_set_position) and kept for
  * backward. p in [0, 1]. */
-nerve_node nerve_dropout(nerve_graph *g, nerve_node x, double p, nerve_error *err);
+NERVE_API nerve_node nerve_dropout(nerve_graph *g, nerve_node x, double p, nerve_error *err);
 /* Channel dropout, as nn.Dropout2d: the same, but each (sample, channel)
  * plane of x [N, C, H, W] is zeroed or scaled whole. x [N, C, L] is read as
  * PyTorch 1.13 reads it, C channels of length L (it warns that this will
  * change). Other ranks are refused: on [N, C] PyTorch warns and does plain
  * dropout, which nerve_dropout is. */
-nerve_node nerve_dropout2d(nerve_graph *g, nerve_node x, double p, nerve_error *err);
+NERVE_API nerve_node nerve_dropout2d(nerve_graph *g, nerve_node x, double p, nerve_error *err);
 
 /* 2-D convolutions on NCHW images, as torch.nn.functional.conv2d and
  * conv_transpose2d. Pairs are (height, width). nerve_conv2d_options_default
@@ -296,19 +311,19 @@ typedef struct nerve_conv2d_options {
     int64_t output_padding[2];
 } nerve_conv2d_options;
 
-nerve_conv2d_options nerve_conv2d_options_default(void);
+NERVE_API nerve_conv2d_options nerve_conv2d_options_default(void);
 /* y = conv2d(x, weight) + bias: x [N, C_in, H, W], weight [C_out, C_in /
  * groups, kh, kw] (nn.Conv2d's layout), bias [C_out] or -1; y [N, C_out,
  * H_out, W_out] with H_out = (H + 2 padding + padding_extra - dilation (kh -
  * 1) - 1) / stride + 1, and W_out likewise. */
-nerve_node nerve_conv2d(nerve_graph *g, nerve_node x, nerve_node weight, nerve_node bias,
-                        const nerve_conv2d_options *options, nerve_error *err);
+NERVE_API nerve_node nerve_conv2d(nerve_graph *g, nerve_node x, nerve_node weight, nerve_node bias,
+                                  const nerve_conv2d_options *options, nerve_error *err);
 /* The transpose (gradient) of conv2d, as nn.ConvTranspose2d: x [N, C_in, H,
  * W], weight [C_in, C_out / groups, kh, kw], bias [C_out] or -1; H_out = (H -
  * 1) stride - 2 padding + dilation (kh - 1) + output_padding + 1. */
-nerve_node nerve_conv_transpose2d(nerve_graph *g, nerve_node x, nerve_node weight,
-                                  nerve_node bias, const nerve_conv2d_options *options,
-                                  nerve_error *err);
+NERVE_API nerve_node nerve_conv_transpose2d(nerve_graph *g, nerve_node x, nerve_node weight,
+                                            nerve_node bias, const nerve_conv2d_options *options,
+                                            nerve_error *err);
 
 /* Token ids: reals holding integer ids, e.g. [N, T] for N sequences of T
  * tokens. An id outside [0, vocab) (or [0, classes)) gives a row of NaN;
@@ -317,10 +332,11 @@ nerve_node nerve_conv_transpose2d(nerve_graph *g, nerve_node x, nerve_node weigh
  * Embedding lookup, as F.embedding: ids [N, ...] pick rows of weight
  * [vocab, dim], y [N, ..., dim]. The gradient adds each position's dy into
  * its id's row, except for padding_idx's row (-1: none). */
-nerve_node nerve_embedding(nerve_graph *g, nerve_node ids, nerve_node weight, int64_t padding_idx,
-                           nerve_error *err);
+NERVE_API nerve_node nerve_embedding(nerve_graph *g, nerve_node ids, nerve_node weight,
+                                     int64_t padding_idx, nerve_error *err);
 /* F.one_hot(ids, classes) as reals: ids [N, ...] -> [N, ..., classes]. */
-nerve_node nerve_one_hot(nerve_graph *g, nerve_node ids, int64_t classes, nerve_error *err);
+NERVE_API nerve_node nerve_one_hot(nerve_graph *g, nerve_node ids, int64_t classes,
+                                   nerve_error *err);
 /* Recurrent layers over batch-first sequences x [N, T, F] (T steps of F
  * features), as torch.nn.RNN, LSTM and GRU with batch_first=True. H is the
  * hidden size, G the cell's gate count; weights are PyTorch's [G H, F] and
@@ -334,7 +350,7 @@ typedef enum nerve_recurrent_cell {
 } nerve_recurrent_cell;
 
 /* The cell's gate count G: rnn 1, lstm 4, gru 3. */
-int64_t nerve_recurrent_gate_count(nerve_recurrent_cell cell);
+NERVE_API int64_t nerve_recurrent_gate_count(nerve_recurrent_cell cell);
 
 /* One direction of one recurrent layer over the whole sequence:
  * y [N, T, H] holds h_t for every step t (last: y [N, H] is the final
@@ -345,9 +361,9 @@ int64_t nerve_recurrent_gate_count(nerve_recurrent_cell cell);
  * The initial state is zero, or with nerve_graph_set_carry_state the final
  * state of this node's previous forward, held constant (no gradient flows
  * into it). Backward is backpropagation through all T steps. */
-nerve_node nerve_recurrent(nerve_graph *g, nerve_recurrent_cell cell, nerve_node x,
-                           nerve_node weight_ih, nerve_node weight_hh, nerve_node bias_ih,
-                           nerve_node bias_hh, bool reverse, bool last, nerve_error *err);
+NERVE_API nerve_node nerve_recurrent(nerve_graph *g, nerve_recurrent_cell cell, nerve_node x,
+                                     nerve_node weight_ih, nerve_node weight_hh, nerve_node bias_ih,
+                                     nerve_node bias_hh, bool reverse, bool last, nerve_error *err);
 
 /* Losses: scalar nodes with PyTorch's semantics (docs/reference.md, "Losses",
  * gives each formula). Every builder takes options; NULL means PyTorch's
@@ -383,69 +399,75 @@ typedef struct nerve_loss_options {
     int64_t weight_count;
 } nerve_loss_options;
 
-nerve_loss_options nerve_loss_options_default(void);
+NERVE_API nerve_loss_options nerve_loss_options_default(void);
 
 /* Fused softmax + cross-entropy on logits [N, C] (torch CrossEntropyLoss):
  * weights, label_smoothing. Max-subtracted: stable for any finite logits. */
-nerve_node nerve_softmax_cross_entropy(nerve_graph *g, nerve_node logits, nerve_node labels,
-                                       const nerve_loss_options *options, nerve_error *err);
+NERVE_API nerve_node nerve_softmax_cross_entropy(nerve_graph *g, nerve_node logits,
+                                                 nerve_node labels,
+                                                 const nerve_loss_options *options,
+                                                 nerve_error *err);
 /* Negative log-likelihood of log-probabilities [N, C] (torch NLLLoss): weights. */
-nerve_node nerve_nll(nerve_graph *g, nerve_node log_probs, nerve_node labels,
-                     const nerve_loss_options *options, nerve_error *err);
+NERVE_API nerve_node nerve_nll(nerve_graph *g, nerve_node log_probs, nerve_node labels,
+                               const nerve_loss_options *options, nerve_error *err);
 /* Multi-class focal loss on logits [N, C] (Lin et al. 2017): gamma, weights as alpha. */
-nerve_node nerve_focal(nerve_graph *g, nerve_node logits, nerve_node labels,
-                       const nerve_loss_options *options, nerve_error *err);
+NERVE_API nerve_node nerve_focal(nerve_graph *g, nerve_node logits, nerve_node labels,
+                                 const nerve_loss_options *options, nerve_error *err);
 /* Hinton's distillation, T^2 KL(softmax(teacher/T) || softmax(student/T)),
  * on student and teacher logits of one shape [N, C]: temperature. */
-nerve_node nerve_distillation(nerve_graph *g, nerve_node student_logits,
-                              nerve_node teacher_logits, const nerve_loss_options *options,
-                              nerve_error *err);
+NERVE_API nerve_node nerve_distillation(nerve_graph *g, nerve_node student_logits,
+                                        nerve_node teacher_logits,
+                                        const nerve_loss_options *options, nerve_error *err);
 /* Hinton's mix of soft and hard targets: alpha * distillation (above) +
  * (1 - alpha) * softmax cross-entropy of the student's logits (at T = 1)
  * with class labels [N]: temperature, soft_weight (alpha), reduction. */
-nerve_node nerve_distillation_with_labels(nerve_graph *g, nerve_node student_logits,
-                                          nerve_node teacher_logits, nerve_node labels,
-                                          const nerve_loss_options *options, nerve_error *err);
+NERVE_API nerve_node nerve_distillation_with_labels(nerve_graph *g, nerve_node student_logits,
+                                                    nerve_node teacher_logits, nerve_node labels,
+                                                    const nerve_loss_options *options,
+                                                    nerve_error *err);
 /* L-Softmax (Liu et al. 2016): logits must be nerve_linear(x, W, no bias);
  * the loss reads x and W from that node. margin, lambda. */
-nerve_node nerve_large_margin_softmax(nerve_graph *g, nerve_node logits, nerve_node labels,
-                                      const nerve_loss_options *options, nerve_error *err);
+NERVE_API nerve_node nerve_large_margin_softmax(nerve_graph *g, nerve_node logits,
+                                                nerve_node labels,
+                                                const nerve_loss_options *options,
+                                                nerve_error *err);
 /* Element-wise losses between a prediction and a target of the same shape. */
-nerve_node nerve_mse(nerve_graph *g, nerve_node pred, nerve_node target,
-                     const nerve_loss_options *options, nerve_error *err);
-nerve_node nerve_l1(nerve_graph *g, nerve_node pred, nerve_node target,
-                    const nerve_loss_options *options, nerve_error *err);
-nerve_node nerve_huber(nerve_graph *g, nerve_node pred, nerve_node target,
-                       const nerve_loss_options *options, nerve_error *err);
-nerve_node nerve_smooth_l1(nerve_graph *g, nerve_node pred, nerve_node target,
-                           const nerve_loss_options *options, nerve_error *err);
+NERVE_API nerve_node nerve_mse(nerve_graph *g, nerve_node pred, nerve_node target,
+                               const nerve_loss_options *options, nerve_error *err);
+NERVE_API nerve_node nerve_l1(nerve_graph *g, nerve_node pred, nerve_node target,
+                              const nerve_loss_options *options, nerve_error *err);
+NERVE_API nerve_node nerve_huber(nerve_graph *g, nerve_node pred, nerve_node target,
+                                 const nerve_loss_options *options, nerve_error *err);
+NERVE_API nerve_node nerve_smooth_l1(nerve_graph *g, nerve_node pred, nerve_node target,
+                                     const nerve_loss_options *options, nerve_error *err);
 /* Binary cross-entropy on probabilities in [0, 1] (torch BCELoss, logs
  * clamped at -100) and on logits (BCEWithLogitsLoss: weights as pos_weight). */
-nerve_node nerve_binary_cross_entropy(nerve_graph *g, nerve_node probs, nerve_node target,
-                                      const nerve_loss_options *options, nerve_error *err);
-nerve_node nerve_bce_with_logits(nerve_graph *g, nerve_node logits, nerve_node target,
-                                 const nerve_loss_options *options, nerve_error *err);
+NERVE_API nerve_node nerve_binary_cross_entropy(nerve_graph *g, nerve_node probs, nerve_node target,
+                                                const nerve_loss_options *options,
+                                                nerve_error *err);
+NERVE_API nerve_node nerve_bce_with_logits(nerve_graph *g, nerve_node logits, nerve_node target,
+                                           const nerve_loss_options *options, nerve_error *err);
 
 /* Allocates the parameter and gradient buffers (once: later calls are no-ops)
  * and the activation memory for batches of up to max_batch samples. Planning
  * again with a larger max_batch reallocates activations only. Shapes that do
  * not agree are reported here. */
-nerve_status nerve_graph_plan(nerve_graph *g, int64_t max_batch, nerve_error *err);
+NERVE_API nerve_status nerve_graph_plan(nerve_graph *g, int64_t max_batch, nerve_error *err);
 /* Sets the batch of the next runs (1 <= n <= planned max); allocates nothing. */
-nerve_status nerve_graph_set_batch(nerve_graph *g, int64_t n, nerve_error *err);
-int64_t nerve_graph_batch(const nerve_graph *g);
+NERVE_API nerve_status nerve_graph_set_batch(nerve_graph *g, int64_t n, nerve_error *err);
+NERVE_API int64_t nerve_graph_batch(const nerve_graph *g);
 
-void nerve_graph_set_training(nerve_graph *g, bool training);
+NERVE_API void nerve_graph_set_training(nerve_graph *g, bool training);
 /* Recurrent state across batches. Off (the default), every recurrent layer
  * starts each batch from a zero state. On, each batch starts from the state
  * the previous one ended with (truncated BPTT over a stream, generation): the
  * carried state is a constant, so gradients stop at the batch border.
  * nerve_graph_reset_state zeroes the carried state (a new epoch, a new
  * evaluation, a new text to generate). */
-void nerve_graph_set_carry_state(nerve_graph *g, bool carry);
-bool nerve_graph_carries_state(const nerve_graph *g);
-void nerve_graph_reset_state(nerve_graph *g);
-bool nerve_graph_training(const nerve_graph *g);
+NERVE_API void nerve_graph_set_carry_state(nerve_graph *g, bool carry);
+NERVE_API bool nerve_graph_carries_state(const nerve_graph *g);
+NERVE_API void nerve_graph_reset_state(nerve_graph *g);
+NERVE_API bool nerve_graph_training(const nerve_graph *g);
 /* The noise of dropout, dropout2d and rrelu is counter-based (Philox-4x32-10):
  * the values of batch row i at node n are a pure function of (seed, step,
  * first_sample + i, n), whatever the batch size, the row, the backend or the
@@ -454,14 +476,14 @@ bool nerve_graph_training(const nerve_graph *g);
  * nerve_train sets its global step and the position in the epoch's sample
  * order of the batch's first sample. The defaults are all 0; a model built
  * from a cfg takes the seed from [net] seed. */
-void nerve_graph_set_seed(nerve_graph *g, uint64_t seed);
-void nerve_graph_set_position(nerve_graph *g, int64_t step, int64_t first_sample);
+NERVE_API void nerve_graph_set_seed(nerve_graph *g, uint64_t seed);
+NERVE_API void nerve_graph_set_position(nerve_graph *g, int64_t step, int64_t first_sample);
 
 /* Runs the nodes needed for target (all nodes when target is -1). */
-void nerve_graph_forward(nerve_graph *g, nerve_node target);
+NERVE_API void nerve_graph_forward(nerve_graph *g, nerve_node target);
 /* Reverse-mode autodiff from a scalar node: accumulates into parameter
  * gradients (see nerve_graph_zero_grad). */
-void nerve_graph_backward(nerve_graph *g, nerve_node loss);
+NERVE_API void nerve_graph_backward(nerve_graph *g, nerve_node loss);
 /* Reverse-mode autodiff from any op node, given upstream = dL/d(node): as
  * many values as the node has at the current batch (batch x per-sample, the
  * layout of nerve_node_value). Accumulates into parameter gradients and into
@@ -470,51 +492,52 @@ void nerve_graph_backward(nerve_graph *g, nerve_node loss);
  * forward G, copy G's output into D's input, forward and backward D, then
  * nerve_graph_backward_from(G, G's output, D's input gradient). Fails when
  * no trainable parameter or gradient-taking input feeds node. */
-nerve_status nerve_graph_backward_from(nerve_graph *g, nerve_node node, const nerve_real *upstream,
-                                       nerve_error *err);
-void nerve_graph_zero_grad(nerve_graph *g);
+NERVE_API nerve_status nerve_graph_backward_from(nerve_graph *g, nerve_node node,
+                                                 const nerve_real *upstream, nerve_error *err);
+NERVE_API void nerve_graph_zero_grad(nerve_graph *g);
 
 /* Introspection. Pointers stay valid until the next nerve_graph_plan. */
-int nerve_graph_node_count(const nerve_graph *g);
-nerve_node nerve_graph_find(const nerve_graph *g, const char *name);
+NERVE_API int nerve_graph_node_count(const nerve_graph *g);
+NERVE_API nerve_node nerve_graph_find(const nerve_graph *g, const char *name);
 /* Gives node n a new name, unique in the graph (at most 63 bytes). */
-nerve_status nerve_graph_rename(nerve_graph *g, nerve_node n, const char *name, nerve_error *err);
-const char *nerve_node_name(const nerve_graph *g, nerve_node n);
-const char *nerve_node_op_name(const nerve_graph *g, nerve_node n);
-nerve_shape nerve_node_shape(const nerve_graph *g, nerve_node n);
-nerve_real *nerve_node_value(nerve_graph *g, nerve_node n);
-nerve_real *nerve_node_grad(nerve_graph *g, nerve_node n); /* NULL if none */
-bool nerve_node_is_param(const nerve_graph *g, nerve_node n); /* buffers included */
-bool nerve_node_is_buffer(const nerve_graph *g, nerve_node n);
+NERVE_API nerve_status nerve_graph_rename(nerve_graph *g, nerve_node n, const char *name,
+                                          nerve_error *err);
+NERVE_API const char *nerve_node_name(const nerve_graph *g, nerve_node n);
+NERVE_API const char *nerve_node_op_name(const nerve_graph *g, nerve_node n);
+NERVE_API nerve_shape nerve_node_shape(const nerve_graph *g, nerve_node n);
+NERVE_API nerve_real *nerve_node_value(nerve_graph *g, nerve_node n);
+NERVE_API nerve_real *nerve_node_grad(nerve_graph *g, nerve_node n); /* NULL if none */
+NERVE_API bool nerve_node_is_param(const nerve_graph *g, nerve_node n); /* buffers included */
+NERVE_API bool nerve_node_is_buffer(const nerve_graph *g, nerve_node n);
 /* Freezing keeps a parameter out of backward and of optimizer updates. */
-void nerve_node_set_frozen(nerve_graph *g, nerve_node n, bool frozen);
+NERVE_API void nerve_node_set_frozen(nerve_graph *g, nerve_node n, bool frozen);
 /* Freezes (or unfreezes) every parameter whose name starts with prefix
  * ("disc." for a discriminator's layers); buffers stay frozen. Returns how
  * many parameters it set. */
-int nerve_graph_freeze_prefix(nerve_graph *g, const char *prefix, bool frozen);
-bool nerve_node_frozen(const nerve_graph *g, nerve_node n);
+NERVE_API int nerve_graph_freeze_prefix(nerve_graph *g, const char *prefix, bool frozen);
+NERVE_API bool nerve_node_frozen(const nerve_graph *g, nerve_node n);
 /* Floating-point operations of one sample's forward pass through node n. */
-int64_t nerve_node_flops(const nerve_graph *g, nerve_node n);
+NERVE_API int64_t nerve_node_flops(const nerve_graph *g, nerve_node n);
 
 /* Finite-difference check of d(loss)/d(every trainable parameter) by central
  * differences of step eps; *max_error is the worst |numeric - analytic| /
  * max(1, |numeric| + |analytic|). Every forward starts from the graph RNG's
  * state at the call, so stochastic ops (dropout) draw the same masks each
  * time. Use the NERVE_F64 build for tight bounds. */
-nerve_status nerve_gradcheck(nerve_graph *g, nerve_node loss, double eps, double *max_error,
-                             nerve_error *err);
+NERVE_API nerve_status nerve_gradcheck(nerve_graph *g, nerve_node loss, double eps,
+                                       double *max_error, nerve_error *err);
 
 /* The flat parameter and gradient buffers (valid after nerve_graph_plan). */
-nerve_real *nerve_graph_params(nerve_graph *g);
-nerve_real *nerve_graph_grads(nerve_graph *g);
-size_t nerve_graph_param_count(const nerve_graph *g);
+NERVE_API nerve_real *nerve_graph_params(nerve_graph *g);
+NERVE_API nerve_real *nerve_graph_grads(nerve_graph *g);
+NERVE_API size_t nerve_graph_param_count(const nerve_graph *g);
 /* Trainability mask over the flat buffer: 1 where an optimizer may update. */
-const unsigned char *nerve_graph_trainable_mask(nerve_graph *g);
+NERVE_API const unsigned char *nerve_graph_trainable_mask(nerve_graph *g);
 /* How many token ids node n may hold: the smallest vocabulary (or number of
  * classes) of the embedding and one_hot ops that read n as ids, directly or
  * through ops that share its memory (reshape, flatten, identity); ids must
  * be integers in [0, limit). 0 when no op reads n as ids. */
-int64_t nerve_graph_token_limit(const nerve_graph *g, nerve_node n);
+NERVE_API int64_t nerve_graph_token_limit(const nerve_graph *g, nerve_node n);
 
 /* ---------------------------------------------------------------- init */
 
@@ -562,31 +585,31 @@ typedef struct nerve_init {
 /* A descriptor of `kind` with torch's default arguments (uniform(0, 1),
  * normal(0, 1), gain 1, kaiming a=0, mode fan_in, nonlinearity leaky_relu).
  * A zeroed nerve_init is NERVE_INIT_DEFAULT. */
-nerve_init nerve_init_of(nerve_init_kind kind);
-const char *nerve_init_kind_name(nerve_init_kind kind);
+NERVE_API nerve_init nerve_init_of(nerve_init_kind kind);
+NERVE_API const char *nerve_init_kind_name(nerve_init_kind kind);
 /* Parses the cfg spelling: a name, optionally followed by arguments in
  * parentheses, positional (in torch's order) then keyword:
  * "xavier_uniform", "normal(0, 0.01)", "constant(0.1)",
  * "kaiming_normal(mode=fan_out, nonlinearity=relu)", "orthogonal(gain=relu)".
  * A gain may be a number or a nonlinearity (its calculate_gain value). */
-nerve_status nerve_init_parse(const char *text, nerve_init *out, nerve_error *err);
+NERVE_API nerve_status nerve_init_parse(const char *text, nerve_init *out, nerve_error *err);
 /* torch.nn.init.calculate_gain; param is leaky_relu's negative slope
  * (torch's default when none is given: 0.01) and is ignored otherwise. */
-double nerve_init_gain(nerve_nonlinearity nonlinearity, double param);
+NERVE_API double nerve_init_gain(nerve_nonlinearity nonlinearity, double param);
 /* torch's _calculate_fan_in_and_fan_out for a weight [out, in, k...]:
  * fan_in = in * prod(k), fan_out = out * prod(k). Needs 2 or more dimensions. */
-nerve_status nerve_init_fans(nerve_shape shape, int64_t *fan_in, int64_t *fan_out,
-                             nerve_error *err);
+NERVE_API nerve_status nerve_init_fans(nerve_shape shape, int64_t *fan_in, int64_t *fan_out,
+                                       nerve_error *err);
 /* The distribution init draws from for a tensor of `shape`: a descriptor of
  * kind constant, uniform, normal or orthogonal with the bounds, std or gain
  * torch computes (e.g. xavier_uniform -> uniform(-b, b), b = gain *
  * sqrt(6 / (fan_in + fan_out))). Fails on NERVE_INIT_DEFAULT (the layer
  * resolves it), on bad arguments, and on fan-based kinds for 1-D tensors. */
-nerve_status nerve_init_resolve(const nerve_init *init, nerve_shape shape, nerve_init *law,
-                                nerve_error *err);
+NERVE_API nerve_status nerve_init_resolve(const nerve_init *init, nerve_shape shape,
+                                          nerve_init *law, nerve_error *err);
 /* Fills the tensor w of `shape` from rng. */
-nerve_status nerve_init_fill(nerve_real *w, nerve_shape shape, const nerve_init *init,
-                             nerve_rng *rng, nerve_error *err);
+NERVE_API nerve_status nerve_init_fill(nerve_real *w, nerve_shape shape, const nerve_init *init,
+                                       nerve_rng *rng, nerve_error *err);
 
 /* ---------------------------------------------------------------- datasets */
 
@@ -611,11 +634,12 @@ typedef struct nerve_dataset {
  * content). Checks magic, element type, that the dimensions match the file
  * size, and that both files agree in count. Pixels are converted to float
  * unscaled (0..255). */
-nerve_status nerve_idx_load(const char *images_path, const char *labels_path,
-                            nerve_dataset *out, nerve_error *err);
+NERVE_API nerve_status nerve_idx_load(const char *images_path, const char *labels_path,
+                                      nerve_dataset *out, nerve_error *err);
 
 /* Images only (for prediction): target_size 0, targets NULL. */
-nerve_status nerve_idx_load_images(const char *images_path, nerve_dataset *out, nerve_error *err);
+NERVE_API nerve_status nerve_idx_load_images(const char *images_path, nerve_dataset *out,
+                                             nerve_error *err);
 
 #define NERVE_CSV_NO_LABEL (-2)
 
@@ -633,23 +657,23 @@ typedef struct nerve_csv_options {
 
 /* Numeric CSV. Errors name file:line:column. Class labels must be
  * non-negative integers; num_classes is max label + 1. */
-nerve_status nerve_csv_load(const char *path, const nerve_csv_options *options,
-                            nerve_dataset *out, nerve_error *err);
+NERVE_API nerve_status nerve_csv_load(const char *path, const nerve_csv_options *options,
+                                      nerve_dataset *out, nerve_error *err);
 
-void nerve_dataset_free(nerve_dataset *ds);
+NERVE_API void nerve_dataset_free(nerve_dataset *ds);
 /* Moves the last `count` samples of ds into val (ds shrinks); as Keras'
  * validation_split, the hold-out is the end of the file. */
-nerve_status nerve_dataset_split(nerve_dataset *ds, int64_t count, nerve_dataset *val,
-                                 nerve_error *err);
+NERVE_API nerve_status nerve_dataset_split(nerve_dataset *ds, int64_t count, nerve_dataset *val,
+                                           nerve_error *err);
 /* inputs /= divisor. */
-void nerve_dataset_scale(nerve_dataset *ds, float divisor);
+NERVE_API void nerve_dataset_scale(nerve_dataset *ds, float divisor);
 /* Mean and standard deviation over all input elements of ds. */
-void nerve_dataset_moments(const nerve_dataset *ds, double *mean, double *std);
+NERVE_API void nerve_dataset_moments(const nerve_dataset *ds, double *mean, double *std);
 /* inputs = (inputs - mean) / std. */
-void nerve_dataset_standardize(nerve_dataset *ds, double mean, double std);
+NERVE_API void nerve_dataset_standardize(nerve_dataset *ds, double mean, double std);
 /* Copies samples index[0..n) into contiguous buffers (targets may be NULL). */
-void nerve_dataset_gather(const nerve_dataset *ds, const int64_t *index, int64_t n,
-                          nerve_real *inputs, nerve_real *targets);
+NERVE_API void nerve_dataset_gather(const nerve_dataset *ds, const int64_t *index, int64_t n,
+                                    nerve_real *inputs, nerve_real *targets);
 
 /* ---------------------------------------------------------------- text */
 
@@ -663,18 +687,18 @@ typedef struct nerve_text {
  * byte-order mark is dropped. Invalid UTF-8 (overlong forms, surrogates, a
  * sequence cut short), a NUL byte, an empty text and gzip data that is
  * corrupt or cut short are errors naming the file, line and byte offset. */
-nerve_status nerve_text_load(const char *path, nerve_text *out, nerve_error *err);
+NERVE_API nerve_status nerve_text_load(const char *path, nerve_text *out, nerve_error *err);
 /* Decodes size bytes of UTF-8 (no byte-order mark handling); name stands for
  * the bytes in messages. An empty input gives an empty text. */
-nerve_status nerve_text_decode(const char *bytes, size_t size, const char *name, nerve_text *out,
-                               nerve_error *err);
-void nerve_text_free(nerve_text *text);
+NERVE_API nerve_status nerve_text_decode(const char *bytes, size_t size, const char *name,
+                                         nerve_text *out, nerve_error *err);
+NERVE_API void nerve_text_free(nerve_text *text);
 /* Writes c as UTF-8 into out (4 bytes at most, no terminator); returns the
  * byte count. */
-int nerve_utf8_encode(uint32_t c, char *out);
+NERVE_API int nerve_utf8_encode(uint32_t c, char *out);
 /* A character for messages: "'x' (U+0078)", or "U+000A" for a control
  * character. */
-const char *nerve_char_describe(uint32_t c, char *buf, size_t size);
+NERVE_API const char *nerve_char_describe(uint32_t c, char *buf, size_t size);
 
 /* A character vocabulary: the distinct code points in increasing order; a
  * character's id is its index. */
@@ -683,22 +707,23 @@ typedef struct nerve_vocab {
     int64_t size;
 } nerve_vocab;
 
-nerve_status nerve_vocab_build(const nerve_text *text, nerve_vocab *out, nerve_error *err);
+NERVE_API nerve_status nerve_vocab_build(const nerve_text *text, nerve_vocab *out,
+                                         nerve_error *err);
 /* The vocabulary whose characters, in order, are the UTF-8 string text (as
  * nerve_vocab_to_utf8 writes it): they must increase strictly. */
-nerve_status nerve_vocab_from_utf8(const char *text, const char *name, nerve_vocab *out,
-                                   nerve_error *err);
+NERVE_API nerve_status nerve_vocab_from_utf8(const char *text, const char *name, nerve_vocab *out,
+                                             nerve_error *err);
 /* The characters as one malloc'ed, NUL-terminated UTF-8 string, or NULL when
  * out of memory. */
-char *nerve_vocab_to_utf8(const nerve_vocab *vocab);
+NERVE_API char *nerve_vocab_to_utf8(const nerve_vocab *vocab);
 /* The id of c, or -1 when c is not in the vocabulary. */
-int64_t nerve_vocab_id(const nerve_vocab *vocab, uint32_t c);
+NERVE_API int64_t nerve_vocab_id(const nerve_vocab *vocab, uint32_t c);
 /* ids[i] = the id of chars[i]; returns -1, or the index of the first
  * character not in the vocabulary (ids then holds the ids before it). */
-int64_t nerve_vocab_encode(const nerve_vocab *vocab, const uint32_t *chars, int64_t count,
-                           float *ids);
-bool nerve_vocab_equal(const nerve_vocab *a, const nerve_vocab *b);
-void nerve_vocab_free(nerve_vocab *vocab);
+NERVE_API int64_t nerve_vocab_encode(const nerve_vocab *vocab, const uint32_t *chars, int64_t count,
+                                     float *ids);
+NERVE_API bool nerve_vocab_equal(const nerve_vocab *a, const nerve_vocab *b);
+NERVE_API void nerve_vocab_free(nerve_vocab *vocab);
 
 /* Token ids cut into samples of `steps` ids whose targets are the next
  * `steps` ids (the next character at every step); sample_shape [steps],
@@ -708,14 +733,14 @@ void nerve_vocab_free(nerve_vocab *vocab);
  * L = floor((length - 1) / (lanes * steps)) * steps characters, lane b
  * starting at b * L, and sample j * lanes + b is chunk j of lane b (the
  * dataset's lanes field); the last length - 1 - lanes * L ids are dropped. */
-nerve_status nerve_text_stream(const float *ids, int64_t length, int64_t lanes, int64_t steps,
-                               int64_t vocab_size, const char *name, nerve_dataset *out,
-                               nerve_error *err);
+NERVE_API nerve_status nerve_text_stream(const float *ids, int64_t length, int64_t lanes,
+                                         int64_t steps, int64_t vocab_size, const char *name,
+                                         nerve_dataset *out, nerve_error *err);
 /* The window cut: sample i starts at i * steps, floor((length - 1) / steps)
  * independent samples (lanes 0). */
-nerve_status nerve_text_windows(const float *ids, int64_t length, int64_t steps,
-                                int64_t vocab_size, const char *name, nerve_dataset *out,
-                                nerve_error *err);
+NERVE_API nerve_status nerve_text_windows(const float *ids, int64_t length, int64_t steps,
+                                          int64_t vocab_size, const char *name, nerve_dataset *out,
+                                          nerve_error *err);
 
 /* What a character model must beat: the cross-entropy, in nats per
  * character, of a text under the unigram and bigram models of another,
@@ -729,9 +754,10 @@ typedef struct nerve_text_baseline {
 /* Counts over train_ids[0..train_length); scores eval_ids[t] for t in
  * [1, eval_length) (the bigram's context eval_ids[t - 1]): eval_length >= 2.
  * Ids must be below vocab_size. */
-nerve_status nerve_text_baselines(const float *train_ids, int64_t train_length,
-                                  const float *eval_ids, int64_t eval_length, int64_t vocab_size,
-                                  nerve_text_baseline *out, nerve_error *err);
+NERVE_API nerve_status nerve_text_baselines(const float *train_ids, int64_t train_length,
+                                            const float *eval_ids, int64_t eval_length,
+                                            int64_t vocab_size, nerve_text_baseline *out,
+                                            nerve_error *err);
 
 /* ---------------------------------------------------------------- adding problem */
 
@@ -741,11 +767,11 @@ nerve_status nerve_text_baselines(const float *train_ids, int64_t train_length,
  * at a uniform step of the first half and one of the second; the target is
  * the sum of the two marked values (target_size 1, regression). Seeded:
  * the same seed gives the same samples everywhere. length >= 2. */
-nerve_status nerve_adding_generate(int64_t length, int64_t count, uint64_t seed,
-                                   nerve_dataset *out, nerve_error *err);
+NERVE_API nerve_status nerve_adding_generate(int64_t length, int64_t count, uint64_t seed,
+                                             nerve_dataset *out, nerve_error *err);
 /* The mean squared error of always predicting 1 (the targets' mean) on ds:
  * about 1/6, the variance of the sum of two U(0, 1). */
-double nerve_adding_baseline(const nerve_dataset *ds);
+NERVE_API double nerve_adding_baseline(const nerve_dataset *ds);
 
 /* ---------------------------------------------------------------- augmentation */
 
@@ -774,13 +800,13 @@ typedef struct nerve_augment_options {
 } nerve_augment_options;
 
 /* Every transform off; erasing's shape settings at RandomErasing's defaults. */
-nerve_augment_options nerve_augment_defaults(void);
+NERVE_API nerve_augment_options nerve_augment_defaults(void);
 /* Whether any transform is on. */
-bool nerve_augment_enabled(const nerve_augment_options *options);
+NERVE_API bool nerve_augment_enabled(const nerve_augment_options *options);
 /* True, with the option's name and the reason, when an option is out of its
  * range (probabilities in [0, 1], ...). */
-bool nerve_augment_options_problem(const nerve_augment_options *options, const char **key,
-                                   char *why, size_t size);
+NERVE_API bool nerve_augment_options_problem(const nerve_augment_options *options, const char **key,
+                                             char *why, size_t size);
 
 /* An augmentation pipeline for images of shape image (C, H, W). A batch
  * value is pixel * gain + offset: gain = 1 / scale and offset = 0 for [data]
@@ -789,17 +815,18 @@ bool nerve_augment_options_problem(const nerve_augment_options *options, const c
  * nerve_get_threads()): applying allocates nothing. */
 typedef struct nerve_augment nerve_augment;
 
-nerve_augment *nerve_augment_new(const nerve_augment_options *options, nerve_shape image,
-                                 double gain, double offset, uint64_t seed, nerve_error *err);
+NERVE_API nerve_augment *nerve_augment_new(const nerve_augment_options *options, nerve_shape image,
+                                           double gain, double offset, uint64_t seed,
+                                           nerve_error *err);
 /* Augments the n images of a batch in place. Image i's transforms are a pure
  * function of (seed, step, first_sample + i), drawn from the counter-based
  * generator of nerve_graph_set_position: the same sample at the same step is
  * augmented alike whatever batch or row it is in and however many threads
  * run. nerve_train passes its global step and the position of the batch's
  * first sample in the epoch's order. */
-void nerve_augment_apply(nerve_augment *augment, nerve_real *images, int64_t n, int64_t step,
-                         int64_t first_sample);
-void nerve_augment_free(nerve_augment *augment);
+NERVE_API void nerve_augment_apply(nerve_augment *augment, nerve_real *images, int64_t n,
+                                   int64_t step, int64_t first_sample);
+NERVE_API void nerve_augment_free(nerve_augment *augment);
 
 /* ---------------------------------------------------------------- safetensors */
 
@@ -809,18 +836,19 @@ void nerve_augment_free(nerve_augment *augment);
  * the tensor. */
 typedef struct nerve_safetensors nerve_safetensors;
 
-nerve_status nerve_safetensors_open(const char *path, nerve_safetensors **out, nerve_error *err);
-void nerve_safetensors_close(nerve_safetensors *st);
-int nerve_safetensors_count(const nerve_safetensors *st);
-const char *nerve_safetensors_name(const nerve_safetensors *st, int i);
+NERVE_API nerve_status nerve_safetensors_open(const char *path, nerve_safetensors **out,
+                                              nerve_error *err);
+NERVE_API void nerve_safetensors_close(nerve_safetensors *st);
+NERVE_API int nerve_safetensors_count(const nerve_safetensors *st);
+NERVE_API const char *nerve_safetensors_name(const nerve_safetensors *st, int i);
 /* Returns the tensor's shape and data (float32, owned by st), or NULL if absent. */
-const float *nerve_safetensors_get(const nerve_safetensors *st, const char *name,
-                                   nerve_shape *shape);
+NERVE_API const float *nerve_safetensors_get(const nerve_safetensors *st, const char *name,
+                                             nerve_shape *shape);
 /* The dtype the file stores tensor `name` in ("F32", "F64", "I64"), or NULL
  * if absent. */
-const char *nerve_safetensors_dtype(const nerve_safetensors *st, const char *name);
+NERVE_API const char *nerve_safetensors_dtype(const nerve_safetensors *st, const char *name);
 /* The "__metadata__" string value for key, or NULL. */
-const char *nerve_safetensors_metadata(const nerve_safetensors *st, const char *key);
+NERVE_API const char *nerve_safetensors_metadata(const nerve_safetensors *st, const char *key);
 
 /* How a tensor is written. */
 typedef enum nerve_dtype {
@@ -838,17 +866,18 @@ typedef struct nerve_named_tensor {
 
 /* Writes atomically: a temporary file beside path, fsync, rename. metadata
  * is a NULL-terminated list of key, value pairs (or NULL). */
-nerve_status nerve_safetensors_write(const char *path, const nerve_named_tensor *tensors,
-                                     int count, const char *const *metadata, nerve_error *err);
+NERVE_API nerve_status nerve_safetensors_write(const char *path, const nerve_named_tensor *tensors,
+                                               int count, const char *const *metadata,
+                                               nerve_error *err);
 
 /* Saves every parameter of g under its node name: float32 (F32), integer
  * buffers int64 (I64). */
-nerve_status nerve_graph_save(nerve_graph *g, const char *path, nerve_error *err);
+NERVE_API nerve_status nerve_graph_save(nerve_graph *g, const char *path, nerve_error *err);
 /* Loads every parameter of g from path: a missing tensor, a shape that
  * differs or a foreign dtype (I64 for an integer buffer, F32 or F64 for the
  * others) is an error naming the tensor; tensors in the file that g lacks are
  * an error too. Nothing is changed on error. */
-nerve_status nerve_graph_load(nerve_graph *g, const char *path, nerve_error *err);
+NERVE_API nerve_status nerve_graph_load(nerve_graph *g, const char *path, nerve_error *err);
 
 /* ---------------------------------------------------------------- config */
 
@@ -870,27 +899,29 @@ typedef struct nerve_config_section {
     int entry_count;
 } nerve_config_section;
 
-nerve_status nerve_config_load(const char *path, nerve_config **out, nerve_error *err);
-nerve_status nerve_config_parse(const char *text, const char *filename, nerve_config **out,
-                                nerve_error *err);
-void nerve_config_free(nerve_config *cfg);
-const char *nerve_config_filename(const nerve_config *cfg);
-int nerve_config_section_count(const nerve_config *cfg);
-nerve_config_section *nerve_config_section_at(nerve_config *cfg, int i);
+NERVE_API nerve_status nerve_config_load(const char *path, nerve_config **out, nerve_error *err);
+NERVE_API nerve_status nerve_config_parse(const char *text, const char *filename,
+                                          nerve_config **out, nerve_error *err);
+NERVE_API void nerve_config_free(nerve_config *cfg);
+NERVE_API const char *nerve_config_filename(const nerve_config *cfg);
+NERVE_API int nerve_config_section_count(const nerve_config *cfg);
+NERVE_API nerve_config_section *nerve_config_section_at(nerve_config *cfg, int i);
 /* Appends an empty section (line 0), e.g. an optional settings section that
  * overrides may then fill. */
-nerve_config_section *nerve_config_add_section(nerve_config *cfg, const char *type,
-                                               nerve_error *err);
+NERVE_API nerve_config_section *nerve_config_add_section(nerve_config *cfg, const char *type,
+                                                         nerve_error *err);
 #define NERVE_CONFIG_NAME_MAX 64
 /* Section i's name: its name= value, or by default its type followed by its
  * index among the sections of that type ("dense0", "dense1", "activation0").
  * buf (NERVE_CONFIG_NAME_MAX bytes) holds a default name. */
-const char *nerve_config_section_name(const nerve_config *cfg, int i, char *buf, size_t size);
+NERVE_API const char *nerve_config_section_name(const nerve_config *cfg, int i, char *buf,
+                                                size_t size);
 /* Applies "section.key=value" (from --set): section is a section type that
  * occurs once ("net", "optimizer") or a section's name (see
  * nerve_config_section_name). The key is
  * replaced or added; the entry's line is 0 and messages say "--set". */
-nerve_status nerve_config_override(nerve_config *cfg, const char *assignment, nerve_error *err);
+NERVE_API nerve_status nerve_config_override(nerve_config *cfg, const char *assignment,
+                                             nerve_error *err);
 
 /* ---------------------------------------------------------------- layers */
 
@@ -908,23 +939,24 @@ typedef struct nerve_dense_options {
  * first), then the activation. A sequence [N, T, in] maps every step, as
  * nn.Linear does, to [N, T, units]; inputs of four or more dimensions
  * (images) are flattened first. */
-nerve_node nerve_dense(nerve_graph *g, const char *name, nerve_node x,
-                       const nerve_dense_options *options, nerve_rng *rng, nerve_error *err);
+NERVE_API nerve_node nerve_dense(nerve_graph *g, const char *name, nerve_node x,
+                                 const nerve_dense_options *options, nerve_rng *rng,
+                                 nerve_error *err);
 /* What NERVE_INIT_DEFAULT means in a dense layer, as nn.Linear's
  * reset_parameters: the weight kaiming_uniform(a=sqrt(5)), i.e.
  * U(-1/sqrt(in), 1/sqrt(in)); the bias U(-1/sqrt(in), 1/sqrt(in)) with the
  * weight's fan-in, whatever the weight's initialiser. */
-nerve_init nerve_dense_default_weight_init(void);
-nerve_init nerve_dense_default_bias_init(int64_t fan_in);
+NERVE_API nerve_init nerve_dense_default_weight_init(void);
+NERVE_API nerve_init nerve_dense_default_bias_init(int64_t fan_in);
 
 /* Activations that own a parameter, as layers. Each returns the output node,
  * named `name`. PReLU: <name>.weight, [1] or [C] when per_channel (C = dim 1
  * of x), initialised to 0.25 as torch.nn.PReLU. Swish: <name>.beta [1],
  * initialised to beta. */
-nerve_node nerve_prelu_layer(nerve_graph *g, const char *name, nerve_node x, bool per_channel,
-                             nerve_error *err);
-nerve_node nerve_swish_layer(nerve_graph *g, const char *name, nerve_node x, float beta,
-                             nerve_error *err);
+NERVE_API nerve_node nerve_prelu_layer(nerve_graph *g, const char *name, nerve_node x,
+                                       bool per_channel, nerve_error *err);
+NERVE_API nerve_node nerve_swish_layer(nerve_graph *g, const char *name, nerve_node x, float beta,
+                                       nerve_error *err);
 
 typedef struct nerve_maxout_options {
     int64_t units;
@@ -937,8 +969,9 @@ typedef struct nerve_maxout_options {
  * and <name>.bias [units * pieces]; row u * pieces + k is piece k of unit u,
  * so nn.Linear(in, units * pieces), .view(N, units, pieces), .max(dim=2)
  * computes the same. Inputs of more than two dimensions are flattened. */
-nerve_node nerve_maxout(nerve_graph *g, const char *name, nerve_node x,
-                        const nerve_maxout_options *options, nerve_rng *rng, nerve_error *err);
+NERVE_API nerve_node nerve_maxout(nerve_graph *g, const char *name, nerve_node x,
+                                  const nerve_maxout_options *options, nerve_rng *rng,
+                                  nerve_error *err);
 
 typedef struct nerve_batchnorm_options {
     double eps;               /* added to the variance, > 0 (1e-5) */
@@ -948,15 +981,16 @@ typedef struct nerve_batchnorm_options {
 } nerve_batchnorm_options;
 
 /* PyTorch's defaults, shown above. */
-nerve_batchnorm_options nerve_batchnorm_defaults(void);
+NERVE_API nerve_batchnorm_options nerve_batchnorm_defaults(void);
 /* Batch normalisation over dim 1 of x (nerve_batch_norm), as nn.BatchNorm1d
  * on [N, C] or [N, C, L] and nn.BatchNorm2d on [N, C, H, W], with its
  * state_dict: <name>.weight [C] (1) and <name>.bias [C] (0) when affine;
  * buffers <name>.running_mean [C] (0), <name>.running_var [C] (1) and the
  * integer buffer <name>.num_batches_tracked [] (0) when tracking running
  * statistics. options NULL: the defaults. The output node is named `name`. */
-nerve_node nerve_batchnorm_layer(nerve_graph *g, const char *name, nerve_node x,
-                                 const nerve_batchnorm_options *options, nerve_error *err);
+NERVE_API nerve_node nerve_batchnorm_layer(nerve_graph *g, const char *name, nerve_node x,
+                                           const nerve_batchnorm_options *options,
+                                           nerve_error *err);
 typedef struct nerve_conv_layer_options {
     int64_t filters;             /* output channels */
     int64_t kernel[2];           /* (kh, kw) */
@@ -968,22 +1002,22 @@ typedef struct nerve_conv_layer_options {
 
 /* filters and kernel 0 (to be set), nerve_conv2d_options_default, a bias,
  * default initialisers. */
-nerve_conv_layer_options nerve_conv_layer_options_default(void);
+NERVE_API nerve_conv_layer_options nerve_conv_layer_options_default(void);
 /* nn.Conv2d: parameters <name>.weight [filters, C_in / groups, kh, kw] and
  * <name>.bias [filters], initialised from rng (weight first). The default
  * initialisers are nn.Conv2d's: the weight kaiming_uniform(a=sqrt(5)), i.e.
  * U(-1/sqrt(fan_in), 1/sqrt(fan_in)), and the bias U(-1/sqrt(fan_in),
  * 1/sqrt(fan_in)), with fan_in = C_in / groups * kh * kw. The output node is
  * named `name`. */
-nerve_node nerve_conv2d_layer(nerve_graph *g, const char *name, nerve_node x,
-                              const nerve_conv_layer_options *options, nerve_rng *rng,
-                              nerve_error *err);
+NERVE_API nerve_node nerve_conv2d_layer(nerve_graph *g, const char *name, nerve_node x,
+                                        const nerve_conv_layer_options *options, nerve_rng *rng,
+                                        nerve_error *err);
 /* nn.ConvTranspose2d: <name>.weight [C_in, filters / groups, kh, kw] and
  * <name>.bias [filters]; defaults as nn.ConvTranspose2d, whose fan_in is
  * computed from the weight's dim 1: filters / groups * kh * kw. */
-nerve_node nerve_conv_transpose2d_layer(nerve_graph *g, const char *name, nerve_node x,
-                                        const nerve_conv_layer_options *options,
-                                        nerve_rng *rng, nerve_error *err);
+NERVE_API nerve_node nerve_conv_transpose2d_layer(nerve_graph *g, const char *name, nerve_node x,
+                                                  const nerve_conv_layer_options *options,
+                                                  nerve_rng *rng, nerve_error *err);
 
 typedef struct nerve_embedding_options {
     int64_t vocab;         /* token ids 0 .. vocab - 1 */
@@ -997,9 +1031,9 @@ typedef struct nerve_embedding_options {
 /* nn.Embedding: parameter <name>.weight [vocab, dim], initialised from rng;
  * ids [N, ...] -> [N, ..., dim] (nerve_embedding). The output node is named
  * `name`. */
-nerve_node nerve_embedding_layer(nerve_graph *g, const char *name, nerve_node ids,
-                                 const nerve_embedding_options *options, nerve_rng *rng,
-                                 nerve_error *err);
+NERVE_API nerve_node nerve_embedding_layer(nerve_graph *g, const char *name, nerve_node ids,
+                                           const nerve_embedding_options *options, nerve_rng *rng,
+                                           nerve_error *err);
 
 typedef struct nerve_recurrent_options {
     nerve_recurrent_cell cell;
@@ -1013,8 +1047,8 @@ typedef struct nerve_recurrent_options {
 } nerve_recurrent_options;
 
 /* PyTorch's defaults, shown above, for a cell of `hidden` units. */
-nerve_recurrent_options nerve_recurrent_options_default(nerve_recurrent_cell cell,
-                                                        int64_t hidden);
+NERVE_API nerve_recurrent_options nerve_recurrent_options_default(nerve_recurrent_cell cell,
+                                                                  int64_t hidden);
 /* nn.RNN / nn.LSTM / nn.GRU(batch_first=True) on x [N, T, F], with their
  * state_dict: <name>.weight_ih_l<k> [G H, F or D H], <name>.weight_hh_l<k>
  * [G H, H], <name>.bias_ih_l<k>, <name>.bias_hh_l<k> [G H] for layer k, and
@@ -1029,9 +1063,9 @@ nerve_recurrent_options nerve_recurrent_options_default(nerve_recurrent_cell cel
  * the top, its output is <name>_l<k>_out when bidirectional, then
  * <name>_l<k>_dropout with dropout. Dropout with one layer does nothing,
  * as in PyTorch. */
-nerve_node nerve_recurrent_layer(nerve_graph *g, const char *name, nerve_node x,
-                                 const nerve_recurrent_options *options, nerve_rng *rng,
-                                 nerve_error *err);
+NERVE_API nerve_node nerve_recurrent_layer(nerve_graph *g, const char *name, nerve_node x,
+                                           const nerve_recurrent_options *options, nerve_rng *rng,
+                                           nerve_error *err);
 
 /* ---------------------------------------------------------------- optimizers */
 
@@ -1083,11 +1117,12 @@ typedef struct nerve_optimizer_options {
 /* PyTorch's defaults for kind: lr 0.01 (sgd, adagrad, rmsprop) or 0.001 (adam,
  * adamw), weight_decay 0 (adamw: 0.01), alpha 0.99, betas 0.9 and 0.999, eps
  * 1e-10 (adagrad) or 1e-8, decay_bias on, everything else 0 / off. */
-nerve_optimizer_options nerve_optimizer_defaults(nerve_optimizer_kind kind);
+NERVE_API nerve_optimizer_options nerve_optimizer_defaults(nerve_optimizer_kind kind);
 /* An optimizer over g's parameters (g's parameters must all be declared).
  * Bad options are an error naming the option. */
-nerve_optimizer *nerve_optimizer_new(nerve_graph *g, const nerve_optimizer_options *options,
-                                     nerve_error *err);
+NERVE_API nerve_optimizer *nerve_optimizer_new(nerve_graph *g,
+                                               const nerve_optimizer_options *options,
+                                               nerve_error *err);
 
 typedef struct nerve_sgd_options {
     double lr;
@@ -1096,21 +1131,23 @@ typedef struct nerve_sgd_options {
 
 /* Shorthand for nerve_optimizer_new with SGD's defaults, lr and momentum:
  * v = momentum * v + g, p -= lr * v (torch.optim.SGD, dampening 0). */
-nerve_optimizer *nerve_sgd_new(nerve_graph *g, const nerve_sgd_options *options, nerve_error *err);
+NERVE_API nerve_optimizer *nerve_sgd_new(nerve_graph *g, const nerve_sgd_options *options,
+                                         nerve_error *err);
 /* Per-parameter regularisation, as a PyTorch parameter group: weight_decay
  * and l1 for parameter node `param` replace the options' values (a layer's
  * override). Biases stay exempt when decay_bias is off. */
-nerve_status nerve_optimizer_set_regularization(nerve_optimizer *opt, nerve_node param,
-                                                double weight_decay, double l1, nerve_error *err);
-void nerve_optimizer_step(nerve_optimizer *opt);
-void nerve_optimizer_set_lr(nerve_optimizer *opt, double lr);
-double nerve_optimizer_lr(const nerve_optimizer *opt);
-int64_t nerve_optimizer_steps(const nerve_optimizer *opt);
+NERVE_API nerve_status nerve_optimizer_set_regularization(nerve_optimizer *opt, nerve_node param,
+                                                          double weight_decay, double l1,
+                                                          nerve_error *err);
+NERVE_API void nerve_optimizer_step(nerve_optimizer *opt);
+NERVE_API void nerve_optimizer_set_lr(nerve_optimizer *opt, double lr);
+NERVE_API double nerve_optimizer_lr(const nerve_optimizer *opt);
+NERVE_API int64_t nerve_optimizer_steps(const nerve_optimizer *opt);
 /* The global 2-norm of the gradients the last step used, before clipping and
  * with the L1 term: what torch.nn.utils.clip_grad_norm_ returns. */
-double nerve_optimizer_grad_norm(const nerve_optimizer *opt);
-const char *nerve_optimizer_name(const nerve_optimizer *opt);
-void nerve_optimizer_free(nerve_optimizer *opt);
+NERVE_API double nerve_optimizer_grad_norm(const nerve_optimizer *opt);
+NERVE_API const char *nerve_optimizer_name(const nerve_optimizer *opt);
+NERVE_API void nerve_optimizer_free(nerve_optimizer *opt);
 
 /* Learning-rate schedules, torch.optim.lr_scheduler's. t counts intervals
  * (epochs, or optimizer steps with NERVE_SCHEDULE_PER_STEP) from 0. */
@@ -1156,10 +1193,10 @@ typedef struct nerve_schedule {
  * with start factor 1/3, factor 0.1, patience 10, threshold 1e-4, cooldown 0,
  * min_lr 0; per epoch. Required values (step_size, milestones, T_max, T_0)
  * are left 0. */
-nerve_schedule nerve_schedule_defaults(nerve_schedule_kind kind);
+NERVE_API nerve_schedule nerve_schedule_defaults(nerve_schedule_kind kind);
 /* The learning rate of interval t in closed form (the plateau schedule: its
  * rate before any reduction; nerve_scheduler follows the reductions). */
-double nerve_schedule_lr(const nerve_schedule *s, double base_lr, int64_t t);
+NERVE_API double nerve_schedule_lr(const nerve_schedule *s, double base_lr, int64_t t);
 
 /* A schedule being followed: the rate of the current interval, and the
  * plateau schedule's memory of the validation loss. */
@@ -1172,10 +1209,11 @@ typedef struct nerve_scheduler {
     int64_t bad_intervals, cooldown_left;
 } nerve_scheduler;
 
-void nerve_scheduler_init(nerve_scheduler *s, const nerve_schedule *schedule, double base_lr);
+NERVE_API void nerve_scheduler_init(nerve_scheduler *s, const nerve_schedule *schedule,
+                                    double base_lr);
 /* Ends interval t (metric: its validation loss, read by plateau only) and
  * returns the rate of interval t + 1. */
-double nerve_scheduler_step(nerve_scheduler *s, double metric);
+NERVE_API double nerve_scheduler_step(nerve_scheduler *s, double metric);
 
 /* ---------------------------------------------------------------- models */
 
@@ -1201,7 +1239,7 @@ typedef enum nerve_loss_kind {
 } nerve_loss_kind;
 
 /* "softmax_cross_entropy", "mse", "l1", ...; "unknown" out of range. */
-const char *nerve_loss_name(nerve_loss_kind kind);
+NERVE_API const char *nerve_loss_name(nerve_loss_kind kind);
 
 typedef enum nerve_normalize {
     NERVE_NORMALIZE_SCALE = 0, /* inputs / scale */
@@ -1243,41 +1281,40 @@ typedef struct nerve_model_settings {
 /* Parses and validates path with the "section.key=value" overrides applied
  * (NULL-terminated list, may be NULL), builds the graph and initialises the
  * weights from [net] seed. Every error names file:line. */
-nerve_status nerve_model_load(const char *path, const char *const *overrides, nerve_model **out,
-                              nerve_error *err);
-void nerve_model_free(nerve_model *m);
-const nerve_model_settings *nerve_model_settings_of(const nerve_model *m);
+NERVE_API nerve_status nerve_model_load(const char *path, const char *const *overrides,
+                                        nerve_model **out, nerve_error *err);
+NERVE_API void nerve_model_free(nerve_model *m);
+NERVE_API const nerve_model_settings *nerve_model_settings_of(const nerve_model *m);
 /* For command-line flags applied after loading (--epochs, --lr, ...). */
-nerve_model_settings *nerve_model_settings_mut(nerve_model *m);
-nerve_graph *nerve_model_graph(nerve_model *m);
-nerve_node nerve_model_input(const nerve_model *m);
-nerve_node nerve_model_output(const nerve_model *m);  /* logits or predictions */
-nerve_node nerve_model_target(const nerve_model *m);  /* labels or regression targets */
-nerve_node nerve_model_loss(const nerve_model *m);
+NERVE_API nerve_model_settings *nerve_model_settings_mut(nerve_model *m);
+NERVE_API nerve_graph *nerve_model_graph(nerve_model *m);
+NERVE_API nerve_node nerve_model_input(const nerve_model *m);
+NERVE_API nerve_node nerve_model_output(const nerve_model *m);  /* logits or predictions */
+NERVE_API nerve_node nerve_model_target(const nerve_model *m);  /* labels or regression targets */
+NERVE_API nerve_node nerve_model_loss(const nerve_model *m);
 /* What prediction reports: softmax(output) for the class-label losses (and
  * distillation), sigmoid(output) for bce_with_logits, output otherwise. */
-nerve_node nerve_model_prediction(const nerve_model *m);
+NERVE_API nerve_node nerve_model_prediction(const nerve_model *m);
 /* Layers in cfg order: name, type ("dense", "activation", ...) and output node. */
-int nerve_model_layer_count(const nerve_model *m);
-const char *nerve_model_layer_name(const nerve_model *m, int i);
-/* Layer i's output node (after its inline activation), or -1. */
-nerve_node nerve_model_layer_output(const nerve_model *m, int i);
-const char *nerve_model_layer_type(const nerve_model *m, int i);
-nerve_node nerve_model_layer_node(const nerve_model *m, int i);
+NERVE_API int nerve_model_layer_count(const nerve_model *m);
+NERVE_API const char *nerve_model_layer_name(const nerve_model *m, int i);
+NERVE_API const char *nerve_model_layer_type(const nerve_model *m, int i);
+NERVE_API nerve_node nerve_model_layer_node(const nerve_model *m, int i);
 /* Output classes: the last layer's width (its last dimension) for the
  * class-label losses, 2 for bce and bce_with_logits with one output; 0 for
  * regression, distillation and multi-label bce (no accuracy). */
-int nerve_model_classes(const nerve_model *m);
+NERVE_API int nerve_model_classes(const nerve_model *m);
 /* Class labels per sample: T for a per-step classifier (output [N, T, C],
  * targets [N, T]: a label per step), 1 for other classifiers, 0 without
  * classes. Accuracy and the confusion matrix count every label. */
-int64_t nerve_model_label_steps(const nerve_model *m);
+NERVE_API int64_t nerve_model_label_steps(const nerve_model *m);
 
 /* Loads the train (with its validation split) and test sets that [data]
  * names, normalised as configured: the test set and validation split use the
  * training set's statistics. Any of the out pointers may be NULL. */
-nerve_status nerve_model_load_data(const nerve_model *m, nerve_dataset *train, nerve_dataset *val,
-                                   nerve_dataset *test, nerve_error *err);
+NERVE_API nerve_status nerve_model_load_data(const nerve_model *m, nerve_dataset *train,
+                                             nerve_dataset *val, nerve_dataset *test,
+                                             nerve_error *err);
 /* When the model's input is token ids (it feeds an [embedding] or
  * [one_hot]: nerve_graph_token_limit), checks that each value of the count
  * samples in inputs (count x the input's elements) is an integer id in
@@ -1285,47 +1322,50 @@ nerve_status nerve_model_load_data(const nerve_model *m, nerve_dataset *train, n
  * NERVE_OK for any other model. nerve_model_load_data, nerve_train,
  * nerve_evaluate and nerve_predict check their data with it; a reader that
  * makes data sets of its own can call it with its file name. */
-nerve_status nerve_model_check_tokens(const nerve_model *m, const float *inputs, int64_t count,
-                                      const char *source, nerve_error *err);
+NERVE_API nerve_status nerve_model_check_tokens(const nerve_model *m, const float *inputs,
+                                                int64_t count, const char *source,
+                                                nerve_error *err);
 /* Normalises ds as the training data were (after nerve_model_load_data or
  * with the statistics saved in the weights' metadata). */
-void nerve_model_normalize(const nerve_model *m, nerve_dataset *ds);
+NERVE_API void nerve_model_normalize(const nerve_model *m, nerve_dataset *ds);
 /* The normalisation as one affine map: the network's input is
  * pixel * gain + offset (pixel as the file holds it). */
-void nerve_model_input_transform(const nerve_model *m, double *gain, double *offset);
+NERVE_API void nerve_model_input_transform(const nerve_model *m, double *gain, double *offset);
 /* The normalisation statistics, to save beside the weights. */
-void nerve_model_normalization(const nerve_model *m, double *mean, double *std);
-void nerve_model_set_normalization(nerve_model *m, double mean, double std);
+NERVE_API void nerve_model_normalization(const nerve_model *m, double *mean, double *std);
+NERVE_API void nerve_model_set_normalization(nerve_model *m, double mean, double std);
 
 /* Text models: the vocabulary of the training text, set by
  * nerve_model_load_data or restored from the weights; size 0 otherwise. */
-const nerve_vocab *nerve_model_vocab(const nerve_model *m);
+NERVE_API const nerve_vocab *nerve_model_vocab(const nerve_model *m);
 /* Replaces the model's vocabulary with a copy of vocab. */
-nerve_status nerve_model_set_vocab(nerve_model *m, const nerve_vocab *vocab, nerve_error *err);
+NERVE_API nerve_status nerve_model_set_vocab(nerve_model *m, const nerve_vocab *vocab,
+                                             nerve_error *err);
 /* Text data: the corpus baselines nerve_model_load_data measured (on the
  * validation text, or the training text without one); false otherwise. */
-bool nerve_model_text_baseline(const nerve_model *m, nerve_text_baseline *out);
+NERVE_API bool nerve_model_text_baseline(const nerve_model *m, nerve_text_baseline *out);
 /* Whether [data] has a test set: a test file, or generated test samples. */
-bool nerve_model_has_test_data(const nerve_model *m);
+NERVE_API bool nerve_model_has_test_data(const nerve_model *m);
 
 /* The [augment] pipeline for the model's training data (normalised as
  * nerve_model_load_data does); its stream is derived from seed ([net] seed)
  * apart from the weights' and the shuffling's. An error when [augment]
  * enables nothing. */
-nerve_augment *nerve_model_augment_new(const nerve_model *m, uint64_t seed, nerve_error *err);
+NERVE_API nerve_augment *nerve_model_augment_new(const nerve_model *m, uint64_t seed,
+                                                 nerve_error *err);
 
 /* Weights: the graph's parameters plus metadata (normalisation statistics,
  * a text model's vocabulary), names as PyTorch's state_dict. */
-nerve_status nerve_model_save_weights(nerve_model *m, const char *path, nerve_error *err);
-nerve_status nerve_model_load_weights(nerve_model *m, const char *path, nerve_error *err);
+NERVE_API nerve_status nerve_model_save_weights(nerve_model *m, const char *path, nerve_error *err);
+NERVE_API nerve_status nerve_model_load_weights(nerve_model *m, const char *path, nerve_error *err);
 
 /* ---------------------------------------------------------------- generation */
 
 /* An index drawn from softmax(logits / temperature) over n logits with rng
  * (max-subtracted, in double); temperature 0 takes the argmax (the first
  * largest) and draws nothing. */
-int64_t nerve_sample_logits(const nerve_real *logits, int64_t n, double temperature,
-                            nerve_rng *rng);
+NERVE_API int64_t nerve_sample_logits(const nerve_real *logits, int64_t n, double temperature,
+                                      nerve_rng *rng);
 
 typedef struct nerve_generate_options {
     const uint32_t *prime;   /* characters fed first (may be NULL with prime_length 0) */
@@ -1346,8 +1386,8 @@ typedef struct nerve_generate_options {
  * drawn uniformly from the vocabulary. The last layer must output one logit
  * per character of the vocabulary. A prime character outside the vocabulary
  * is an error naming it. */
-nerve_status nerve_model_generate(nerve_model *m, const nerve_generate_options *options,
-                                  nerve_error *err);
+NERVE_API nerve_status nerve_model_generate(nerve_model *m, const nerve_generate_options *options,
+                                            nerve_error *err);
 
 /* ---------------------------------------------------------------- training */
 
@@ -1426,7 +1466,7 @@ typedef struct nerve_train_options {
 } nerve_train_options;
 
 /* Options from the model's settings: epochs, batch, seed; shuffle on. */
-nerve_train_options nerve_train_options_from(const nerve_model *m);
+NERVE_API nerve_train_options nerve_train_options_from(const nerve_model *m);
 
 /* Mini-batch training over train (last partial batch included); val may be
  * NULL (not with a plateau schedule). The [schedule] steps after every epoch,
@@ -1444,8 +1484,9 @@ nerve_train_options nerve_train_options_from(const nerve_model *m);
  * or lanes), carrying the recurrent state from batch to batch
  * (nerve_graph_set_carry_state), reset at every epoch's start; carrying is
  * off again when training ends. */
-nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve_dataset *val,
-                         const nerve_train_options *options, nerve_error *err);
+NERVE_API nerve_status nerve_train(nerve_model *m, const nerve_dataset *train,
+                                   const nerve_dataset *val, const nerve_train_options *options,
+                                   nerve_error *err);
 
 /* ---------------------------------------------------------------- GANs */
 
@@ -1494,7 +1535,7 @@ typedef struct nerve_gan_options {
 } nerve_gan_options;
 
 /* epochs, batch and seed from D's [net]; k = 1, non-saturating. */
-nerve_gan_options nerve_gan_options_from(const nerve_model *discriminator);
+NERVE_API nerve_gan_options nerve_gan_options_from(const nerve_model *discriminator);
 
 /* Trains G and D on the real samples (normalised as D's input, e.g. [data]
  * normalize = minus_one_one for a tanh generator; the last partial batch of
@@ -1507,14 +1548,14 @@ nerve_gan_options nerve_gan_options_from(const nerve_model *discriminator);
  * (nerve_graph_backward_from); G's optimizer steps. D must not have been
  * planned yet, or planned with its input taking a gradient. Everything is
  * allocated before the first step. [schedule] is not applied. */
-nerve_status nerve_train_gan(nerve_model *generator, nerve_model *discriminator,
-                             const nerve_dataset *real, const nerve_gan_options *options,
-                             nerve_error *err);
+NERVE_API nerve_status nerve_train_gan(nerve_model *generator, nerve_model *discriminator,
+                                       const nerve_dataset *real, const nerve_gan_options *options,
+                                       nerve_error *err);
 
 /* G's samples for count noise vectors (count x G's input size, in eval
  * mode), written as D's input values (count x G's output size). */
-nerve_status nerve_gan_sample(nerve_model *generator, const float *noise, int64_t count,
-                              float *samples, nerve_error *err);
+NERVE_API nerve_status nerve_gan_sample(nerve_model *generator, const float *noise, int64_t count,
+                                        float *samples, nerve_error *err);
 
 /* How a classifier sees a set of inputs (an Inception-score-like check of
  * generated images): from its class probabilities p(y|x), the mean of
@@ -1531,8 +1572,9 @@ typedef struct nerve_class_score {
 } nerve_class_score;
 
 /* Scores count inputs, already normalised for the classifier (nerve_predict). */
-nerve_status nerve_class_score_of(nerve_model *classifier, const float *inputs, int64_t count,
-                                  nerve_class_score *out, nerve_error *err);
+NERVE_API nerve_status nerve_class_score_of(nerve_model *classifier, const float *inputs,
+                                            int64_t count, nerve_class_score *out,
+                                            nerve_error *err);
 
 /* ---------------------------------------------------------------- checkpoints */
 
@@ -1549,10 +1591,10 @@ nerve_status nerve_class_score_of(nerve_model *classifier, const float *inputs, 
  * generator. Dropout's, rrelu's and the augmentation's noise has no state:
  * it is a function of the seed and the position (nerve_graph_set_position).
  * Format 2 (this noise) replaced format 1 (sequential dropout and
- * augmentation generators, stored); a format 1 checkpoint is refused. nerve_train writes checkpoints
- * (nerve_train_options.checkpoint_path) atomically and resumes from one
- * (resume_path) bit-identically, with the same thread count. docs/cli.md,
- * "Checkpoints", gives the details. */
+ * augmentation generators, stored); a format 1 checkpoint is refused.
+ * nerve_train writes checkpoints (nerve_train_options.checkpoint_path)
+ * atomically and resumes from one (resume_path) bit-identically, with the
+ * same thread count. docs/cli.md, "Checkpoints", gives the details. */
 #define NERVE_CHECKPOINT_FORMAT "2"
 
 /* The position a checkpoint file holds, read from its metadata only: the
@@ -1562,8 +1604,8 @@ typedef struct nerve_checkpoint_info {
     int64_t epoch_step, global_step;
 } nerve_checkpoint_info;
 
-nerve_status nerve_checkpoint_info_read(const char *path, nerve_checkpoint_info *info,
-                                        nerve_error *err);
+NERVE_API nerve_status nerve_checkpoint_info_read(const char *path, nerve_checkpoint_info *info,
+                                                  nerve_error *err);
 
 typedef struct nerve_evaluation {
     int64_t count;           /* samples */
@@ -1579,20 +1621,20 @@ typedef struct nerve_evaluation {
 /* In eval mode, batch by batch (batch 0: [net] batch). A stream
  * (ds->lanes > 0) is read in order in batches of its lanes, its state
  * carried from a reset at the start (and reset again at the end). */
-nerve_status nerve_evaluate(nerve_model *m, const nerve_dataset *ds, int64_t batch,
-                            nerve_evaluation *out, nerve_error *err);
-void nerve_evaluation_free(nerve_evaluation *e);
+NERVE_API nerve_status nerve_evaluate(nerve_model *m, const nerve_dataset *ds, int64_t batch,
+                                      nerve_evaluation *out, nerve_error *err);
+NERVE_API void nerve_evaluation_free(nerve_evaluation *e);
 
 /* Runs the network in eval mode on count samples (inputs as in a dataset,
  * already normalised) and writes count x nerve_model_output_size values:
  * class probabilities (softmax of the logits over the last dimension: T x C
  * per sample for a per-step classifier) for classifiers, raw outputs for
  * regression. */
-nerve_status nerve_predict(nerve_model *m, const float *inputs, int64_t count, float *outputs,
-                           nerve_error *err);
+NERVE_API nerve_status nerve_predict(nerve_model *m, const float *inputs, int64_t count,
+                                     float *outputs, nerve_error *err);
 /* Width of one prediction row: every output value of one sample (the
  * output's per-sample shape flattened, T x C for a per-step classifier). */
-int64_t nerve_model_output_size(const nerve_model *m);
+NERVE_API int64_t nerve_model_output_size(const nerve_model *m);
 
 /* One member of an ensemble: a model with its weights loaded, and the
  * evaluation samples normalised for it (every member's data hold the same
@@ -1618,10 +1660,10 @@ typedef struct nerve_ensemble_evaluation {
  * averaged predictions allocated once. The members must agree on the output
  * width, the classes and the samples' count and targets; a mismatch is an
  * error naming the member. */
-nerve_status nerve_evaluate_ensemble(const nerve_ensemble_member *members, int count,
-                                     int64_t batch, nerve_ensemble_evaluation *out,
-                                     nerve_error *err);
-void nerve_ensemble_evaluation_free(nerve_ensemble_evaluation *e);
+NERVE_API nerve_status nerve_evaluate_ensemble(const nerve_ensemble_member *members, int count,
+                                               int64_t batch, nerve_ensemble_evaluation *out,
+                                               nerve_error *err);
+NERVE_API void nerve_ensemble_evaluation_free(nerve_ensemble_evaluation *e);
 
 /* ---------------------------------------------------------------- pre-training */
 
@@ -1665,7 +1707,7 @@ typedef struct nerve_pretrain_options {
 } nerve_pretrain_options;
 
 /* [net] epochs, [net] batch, no noise, [optimizer] lr and [net] seed. */
-nerve_pretrain_options nerve_pretrain_options_from(const nerve_model *m);
+NERVE_API nerve_pretrain_options nerve_pretrain_options_from(const nerve_model *m);
 /* Pre-trains every layer with trainable parameters below the last one (the
  * output layer, which stays as initialised), in cfg order, on train
  * (normalised, as nerve_model_load_data leaves it). Those layers must be
@@ -1678,8 +1720,8 @@ nerve_pretrain_options nerve_pretrain_options_from(const nerve_model *m);
  * layer. Layers without parameters (activations, dropout, flatten, ...) run
  * in eval mode in the codes passed up. The model's graph is left planned for
  * options->batch and in eval mode. */
-nerve_status nerve_pretrain(nerve_model *m, const nerve_dataset *train,
-                            const nerve_pretrain_options *options, nerve_error *err);
+NERVE_API nerve_status nerve_pretrain(nerve_model *m, const nerve_dataset *train,
+                                      const nerve_pretrain_options *options, nerve_error *err);
 
 #ifdef __cplusplus
 }

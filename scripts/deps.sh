@@ -25,7 +25,7 @@ case "$set_name" in
   # libFuzzer ships only with clang (libclang-rt-14-dev holds libclang_rt.fuzzer);
   # clang's -fopenmp needs LLVM's OpenMP runtime, not gcc's libgomp.
   fuzz) packages+=(clang libclang-rt-14-dev libomp-14-dev) ;;
-  # the headless browser that opens the lab report (tests/lab_report_browser.sh)
+  # the headless browser that opens the lab report (tests/cli_lab_report_browser.sh)
   lab) packages+=(chromium) ;;
   *) echo "usage: $0 [build|bench|fuzz|lab]" >&2; exit 2 ;;
 esac

@@ -2,11 +2,13 @@
  * known answers, the masks' statistics, and the property exact
  * data-parallel training needs: a sample's dropout, dropout2d and rrelu
  * noise depends on (seed, step, global sample index, node) only, not on
- * its row, the size of its batch or the number of threads. */
+ * its row, the size of its batch or the number of threads; and that
+ * nerve_train sets that position at every step. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/graph_internal.h"
 #include "core/noise.h"
 #include "test_support.h"
 
@@ -250,6 +252,64 @@ static void test_halves_of_a_batch_give_the_whole_batchs_gradient(void **state)
     nerve_graph_free(g);
 }
 
+/* What the trainer's batches saw: the graph's noise position. */
+typedef struct positions {
+    nerve_graph *g;
+    int count;
+    int64_t step[8], first[8];
+    uint64_t seed;
+} positions;
+
+static void record_position(const int64_t *index, int64_t n, void *user)
+{
+    positions *p = user;
+    assert_true(p->count < 8);
+    p->step[p->count] = p->g->noise_step;
+    p->first[p->count] = p->g->noise_first_sample;
+    p->seed = p->g->noise_seed;
+    p->count++;
+}
+
+/* nerve_train keys each step's noise by its global step and the position of
+ * the batch's first sample in the epoch's order: 20 samples in batches of 8
+ * start at 0, 8 and 16 in every epoch, steps counting on across epochs; the
+ * seed is the run's. */
+static void test_the_trainer_sets_step_and_first_sample(void **state)
+{
+    static const char cfg[] = "[net]\ninput = 3\nbatch = 8\nepochs = 2\nseed = 5\n"
+                              "[dense]\nunits = 4\nactivation = relu\n"
+                              "[dropout]\np = 0.5\n"
+                              "[dense]\nunits = 2\n";
+    const char *path = test_tmppath("dropout.cfg");
+    test_write_file(path, cfg, strlen(cfg));
+    nerve_error err = {0};
+    nerve_model *m;
+    test_require_ok(nerve_model_load(path, NULL, &m, &err), &err);
+    nerve_dataset ds = {0};
+    ds.count = 20;
+    ds.sample_shape = nerve_shape_1d(3);
+    ds.sample_size = 3;
+    ds.target_size = 1;
+    ds.num_classes = 2;
+    ds.inputs = calloc(60, sizeof(float));
+    ds.targets = calloc(20, sizeof(float));
+    for (int64_t i = 0; i < 20; i++) ds.targets[i] = (float)(i % 2);
+    positions seen = {.g = nerve_model_graph(m)};
+    nerve_train_options o = nerve_train_options_from(m);
+    o.seed = 77;
+    o.on_batch = record_position;
+    o.user = &seen;
+    test_require_ok(nerve_train(m, &ds, NULL, &o, &err), &err);
+    assert_int_equal(seen.count, 6);
+    for (int i = 0; i < 6; i++) {
+        assert_int_equal(seen.step[i], i);
+        assert_int_equal(seen.first[i], 8 * (i % 3));
+    }
+    assert_true(seen.seed == 77);
+    nerve_dataset_free(&ds);
+    nerve_model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -261,6 +321,7 @@ int main(void)
         cmocka_unit_test(test_a_samples_noise_does_not_depend_on_its_batch),
         cmocka_unit_test(test_two_nodes_draw_different_masks),
         cmocka_unit_test(test_halves_of_a_batch_give_the_whole_batchs_gradient),
+        cmocka_unit_test(test_the_trainer_sets_step_and_first_sample),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -229,7 +229,7 @@ static int print_layer(nerve_model *m, const char *layer, const samples *in, boo
 {
     nerve_node node = -1;
     for (int i = 0; i < nerve_model_layer_count(m) && node < 0; i++)
-        if (strcmp(nerve_model_layer_name(m, i), layer) == 0) node = nerve_model_layer_output(m, i);
+        if (strcmp(nerve_model_layer_name(m, i), layer) == 0) node = nerve_model_layer_node(m, i);
     if (node < 0) {
         fprintf(stderr, "nerve: no layer named '%s' (nerve info lists them)\n", layer);
         return CLI_EXIT_INPUT;

@@ -580,11 +580,6 @@ const char *nerve_model_layer_name(const nerve_model *m, int i)
     return i >= 0 && i < m->layer_count ? m->layers[i].name : NULL;
 }
 
-nerve_node nerve_model_layer_output(const nerve_model *m, int i)
-{
-    return i >= 0 && i < m->layer_count ? m->layers[i].output : -1;
-}
-
 const char *nerve_model_layer_type(const nerve_model *m, int i)
 {
     return i >= 0 && i < m->layer_count ? m->layers[i].type : NULL;

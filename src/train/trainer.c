@@ -207,10 +207,10 @@ static nerve_status train_step(trainer *t, const int64_t *order, int64_t n, doub
     const nerve_train_options *o = t->o;
     const int64_t first = r->epoch_step * r->batch;
     nerve_batching_load(m, r->train, order, n);
+    nerve_graph_set_position(g, r->global_step, first);
     if (o->on_batch) o->on_batch(order, n, o->user);
     if (r->augment)
         nerve_augment_apply(r->augment, nerve_node_value(g, m->input), n, r->global_step, first);
-    nerve_graph_set_position(g, r->global_step, first);
     nerve_graph_zero_grad(g);
     nerve_graph_forward(g, t->trained);
     nerve_graph_backward(g, t->trained);

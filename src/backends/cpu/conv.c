@@ -8,9 +8,10 @@
  * for the weight gradient its own accumulator, summed at the end), and run
  * single-threaded GEMMs.
  *
- * In float32 oneDNN's convolution primitives (conv_dnnl.c) run first; these
- * kernels are the reference, the float64 engine's, and the fallback for
- * whatever oneDNN does not run. */
+ * In float32 with oneDNN (NERVE_CPU_DNNL) its convolution primitives
+ * (conv_dnnl.c) run first; these kernels are the reference, the float64
+ * engine's, a build's without oneDNN, and the fallback for whatever oneDNN
+ * does not run. */
 #include <omp.h>
 #include <string.h>
 
@@ -63,7 +64,7 @@ static int64_t slot_size(const nerve_conv_geometry *geo)
 int64_t nerve_cpu_conv_workspace(const nerve_conv_geometry *geo, int64_t batch)
 {
     int64_t im2col = omp_get_max_threads() * slot_size(geo);
-#ifndef NERVE_F64
+#ifdef NERVE_CPU_DNNL
     int64_t dnnl = nerve_dnnl_conv_workspace(geo, batch);
     if (dnnl > im2col) return dnnl;
 #endif
@@ -309,7 +310,7 @@ void nerve_cpu_conv_columns(const nerve_conv_geometry *geo, int64_t batch, const
                             const nerve_real *weight, const nerve_real *bias, bool accumulate,
                             nerve_real *cols, nerve_real *workspace, int64_t workspace_size)
 {
-#ifndef NERVE_F64
+#ifdef NERVE_CPU_DNNL
     if (nerve_dnnl_conv_columns(geo, batch, image, weight, bias, accumulate, cols, workspace,
                                 workspace_size))
         return;
@@ -327,7 +328,7 @@ void nerve_cpu_conv_image(const nerve_conv_geometry *geo, int64_t batch, const n
                           const nerve_real *weight, const nerve_real *bias, bool accumulate,
                           nerve_real *image, nerve_real *workspace, int64_t workspace_size)
 {
-#ifndef NERVE_F64
+#ifdef NERVE_CPU_DNNL
     if (nerve_dnnl_conv_image(geo, batch, cols, weight, bias, accumulate, image, workspace,
                               workspace_size))
         return;
@@ -346,7 +347,7 @@ void nerve_cpu_conv_weight_gradient(const nerve_conv_geometry *geo, int64_t batc
                                     nerve_real *dweight, nerve_real *workspace,
                                     int64_t workspace_size)
 {
-#ifndef NERVE_F64
+#ifdef NERVE_CPU_DNNL
     if (nerve_dnnl_conv_weight_gradient(geo, batch, image, cols, dweight, workspace,
                                         workspace_size))
         return;

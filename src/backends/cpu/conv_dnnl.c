@@ -23,13 +23,13 @@
  * below zero, say) is cached as unusable and goes to im2col. A run
  * allocates nothing of nerve's; oneDNN's execute makes a few small heap
  * objects per call (its argument map), which its C API cannot avoid. */
-#ifndef NERVE_F64
+#include "backends/cpu/conv_dnnl.h"
+
+#ifdef NERVE_CPU_DNNL
 #include <dnnl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "backends/cpu/conv_dnnl.h"
 #include <omp.h>
 
 /* The workspace's pieces start on cache lines, as the graph's arena does. */

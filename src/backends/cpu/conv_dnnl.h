@@ -1,13 +1,14 @@
-/* 2-D convolution through oneDNN's primitives (conv_dnnl.c), float32 only:
- * the im2col kernels of conv.c call these first and do the work themselves
- * where they return false (oneDNN cannot run the geometry, or the workspace
- * is too small). Same contracts as the backend's conv kernels. */
+/* 2-D convolution through oneDNN's primitives (conv_dnnl.c), in float32
+ * builds with oneDNN only (NERVE_CPU_DNNL): the im2col kernels of conv.c
+ * call these first and do the work themselves where they return false
+ * (oneDNN cannot run the geometry, or the workspace is too small). Same
+ * contracts as the backend's conv kernels. */
 #ifndef NERVE_CONV_DNNL_H
 #define NERVE_CONV_DNNL_H
 
 #include "backends/cpu/cpu.h"
 
-#ifndef NERVE_F64
+#ifdef NERVE_CPU_DNNL
 /* Bytes of workspace (in nerve_real elements) the oneDNN passes need for
  * `batch` samples; 0 where oneDNN cannot run them. Makes the primitives. */
 int64_t nerve_dnnl_conv_workspace(const nerve_conv_geometry *geo, int64_t batch);

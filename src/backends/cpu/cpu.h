@@ -10,6 +10,12 @@
  * more than it brings (measured: the 128x10x256 output layer runs 1.4-3.5x
  * slower on two). */
 #define NERVE_CPU_PARALLEL_MIN_MACS (1 << 21)
+/* oneDNN runs float32 GEMM and convolutions when the build has it
+ * (NERVE_WITH_DNNL); the float64 engine and a build without it run the
+ * backend's own GEMM and im2col. */
+#if defined(NERVE_WITH_DNNL) && !defined(NERVE_F64)
+#define NERVE_CPU_DNNL 1
+#endif
 
 void nerve_cpu_gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, nerve_real alpha,
                     const nerve_real *a, int64_t lda, const nerve_real *b, int64_t ldb,
