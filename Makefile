@@ -13,7 +13,7 @@ CMAKE_FLAGS ?=
 SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1 \
                  UBSAN_OPTIONS=print_stacktrace=1
 
-.PHONY: all build run test fuzz bench bench-gemm install clean deps deps-bench deps-fuzz check-memory lab
+.PHONY: all build run test fuzz bench bench-dist bench-gemm install clean deps deps-bench deps-fuzz check-memory lab
 
 all: build
 
@@ -82,6 +82,11 @@ fuzz: deps-fuzz
 bench: deps-bench
 	$(MAKE) build
 	bash bench/run.sh
+
+# Data-parallel throughput: 2 ranks x 1 thread against 1 rank x 2 threads,
+# MPI's own cost, and a shaped TCP link as root (bench/bench_dist.sh).
+bench-dist: build
+	bash bench/bench_dist.sh
 
 # Measures dnnl_sgemm against OpenBLAS at nerve's GEMM shapes (docs/dependencies.md).
 # Needs libopenblas-openmp-dev, which is not a build dependency of nerve.

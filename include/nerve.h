@@ -53,7 +53,8 @@ typedef enum nerve_status {
     NERVE_ERR_SHAPE = 4,   /* tensor shapes do not agree */
     NERVE_ERR_NOMEM = 5,   /* allocation failed or a size would overflow */
     NERVE_ERR_NUMERIC = 6, /* a non-finite loss or gradient */
-    NERVE_ERR_STOPPED = 7  /* training stopped on request (nerve_train_options.stop_flag) */
+    NERVE_ERR_STOPPED = 7, /* training stopped on request (nerve_train_options.stop_flag) */
+    NERVE_ERR_PEER = 8     /* another rank of a distributed run failed and reported why */
 } nerve_status;
 
 typedef struct nerve_error {
@@ -108,6 +109,75 @@ NERVE_API double nerve_rng_uniform(nerve_rng *rng);              /* [0, 1) */
 NERVE_API double nerve_rng_normal(nerve_rng *rng);               /* N(0, 1) */
 NERVE_API uint64_t nerve_rng_below(nerve_rng *rng, uint64_t n);  /* [0, n), unbiased */
 NERVE_API void nerve_rng_shuffle(nerve_rng *rng, int64_t *index, int64_t n);
+
+/* ---------------------------------------------------------------- communicators */
+
+/* A group of processes that train one model (docs/distributed.md): rank
+ * 0..size-1, and the collectives data-parallel training needs. Two
+ * implementations: one process (nerve_comm_single, every collective a copy
+ * or nothing) and MPI (nerve_comm_mpi, when nerve is built with it). Every
+ * rank must call the same collectives in the same order with the same
+ * counts; a failed collective returns NERVE_ERR_IO. */
+typedef struct nerve_comm nerve_comm;
+
+typedef enum nerve_comm_type {
+    NERVE_COMM_FLOAT = 0,
+    NERVE_COMM_DOUBLE
+} nerve_comm_type;
+
+/* nerve_real's type: float, or double in the float64 engine. */
+#ifdef NERVE_F64
+#define NERVE_COMM_REAL NERVE_COMM_DOUBLE
+#else
+#define NERVE_COMM_REAL NERVE_COMM_FLOAT
+#endif
+
+/* The one-process communicator (static; nerve_comm_free ignores it). */
+NERVE_API nerve_comm *nerve_comm_single(void);
+/* Whether this build has MPI, and whether the process was started by an MPI
+ * launcher (mpirun, srun): OMPI_COMM_WORLD_SIZE, PMIX_RANK or PMI_SIZE is set. */
+NERVE_API bool nerve_comm_mpi_available(void);
+NERVE_API bool nerve_comm_mpi_launched(void);
+/* MPI_COMM_WORLD's processes (MPI initialised here, finalised by
+ * nerve_comm_free); NERVE_ERR_INVALID in a build without MPI. */
+NERVE_API nerve_status nerve_comm_mpi(nerve_comm **out, nerve_error *err);
+NERVE_API void nerve_comm_free(nerve_comm *c);
+NERVE_API int nerve_comm_rank(const nerve_comm *c);
+NERVE_API int nerve_comm_size(const nerve_comm *c);
+
+/* Sums buf (count values of type) over every rank, in place. */
+NERVE_API nerve_status nerve_comm_allreduce(nerve_comm *c, void *buf, int64_t count,
+                                            nerve_comm_type type, nerve_error *err);
+/* send holds sum(counts) values on every rank; recv gets rank r's block
+ * (counts[r] values from offset counts[0] + ... + counts[r-1]) summed over
+ * every rank. */
+NERVE_API nerve_status nerve_comm_reduce_scatter(nerve_comm *c, const void *send, void *recv,
+                                                 const int64_t *counts, nerve_comm_type type,
+                                                 nerve_error *err);
+/* Each rank's counts[r] values of send are concatenated in rank order into
+ * recv (sum(counts) values) on every rank. send NULL: in place, rank r's
+ * block is already at its offset in recv. */
+NERVE_API nerve_status nerve_comm_allgather(nerve_comm *c, const void *send, void *recv,
+                                            const int64_t *counts, nerve_comm_type type,
+                                            nerve_error *err);
+/* root's buf to every rank. */
+NERVE_API nerve_status nerve_comm_broadcast(nerve_comm *c, void *buf, int64_t count,
+                                            nerve_comm_type type, int root, nerve_error *err);
+
+/* A started all-reduce (caller-owned; no allocation). It progresses only
+ * inside MPI calls (Open MPI has no progress thread): test it between pieces
+ * of work, and wait for it before reading buf. */
+typedef struct nerve_comm_request {
+    nerve_comm *comm;
+    bool active;
+    uint64_t handle[2];
+} nerve_comm_request;
+NERVE_API nerve_status nerve_comm_iallreduce(nerve_comm *c, void *buf, int64_t count,
+                                             nerve_comm_type type, nerve_comm_request *request,
+                                             nerve_error *err);
+/* *done: whether the all-reduce has finished (the request is then inactive). */
+NERVE_API nerve_status nerve_comm_test(nerve_comm_request *request, bool *done, nerve_error *err);
+NERVE_API nerve_status nerve_comm_wait(nerve_comm_request *request, nerve_error *err);
 
 /* ---------------------------------------------------------------- graph */
 
@@ -465,6 +535,19 @@ NERVE_API void nerve_graph_set_training(nerve_graph *g, bool training);
  * nerve_graph_reset_state zeroes the carried state (a new epoch, a new
  * evaluation, a new text to generate). */
 NERVE_API void nerve_graph_set_carry_state(nerve_graph *g, bool carry);
+/* Data-parallel training over c (NULL: none): in training mode batch norm
+ * takes its statistics over the batches of every rank (the sums of x, x^2
+ * and the count in forward, of dy and dy * xhat in backward), so each rank's
+ * slice is normalised as the whole global batch would be and the running
+ * statistics agree everywhere. A failed collective is kept and returned by
+ * nerve_graph_comm_status (the forward and backward passes return nothing). */
+NERVE_API void nerve_graph_set_comm(nerve_graph *g, nerve_comm *c);
+NERVE_API nerve_status nerve_graph_comm_status(nerve_graph *g, nerve_error *err);
+/* A rank whose slice of a global batch is empty runs no forward pass but
+ * joins the collectives the others' forward and backward passes towards
+ * loss make (batch norm's, contributing nothing), so that none waits. */
+NERVE_API void nerve_graph_join_empty_step(nerve_graph *g, nerve_node loss);
+
 NERVE_API bool nerve_graph_carries_state(const nerve_graph *g);
 NERVE_API void nerve_graph_reset_state(nerve_graph *g);
 NERVE_API bool nerve_graph_training(const nerve_graph *g);
@@ -1146,6 +1229,9 @@ NERVE_API int64_t nerve_optimizer_steps(const nerve_optimizer *opt);
 /* The global 2-norm of the gradients the last step used, before clipping and
  * with the L1 term: what torch.nn.utils.clip_grad_norm_ returns. */
 NERVE_API double nerve_optimizer_grad_norm(const nerve_optimizer *opt);
+/* Bytes of state (momentum, moments, ...) this process keeps: for every
+ * parameter, or with ZeRO-1 (nerve_train_options.zero) for its shard. */
+NERVE_API size_t nerve_optimizer_state_bytes(const nerve_optimizer *opt);
 NERVE_API const char *nerve_optimizer_name(const nerve_optimizer *opt);
 NERVE_API void nerve_optimizer_free(nerve_optimizer *opt);
 
@@ -1288,6 +1374,9 @@ NERVE_API const nerve_model_settings *nerve_model_settings_of(const nerve_model 
 /* For command-line flags applied after loading (--epochs, --lr, ...). */
 NERVE_API nerve_model_settings *nerve_model_settings_mut(nerve_model *m);
 NERVE_API nerve_graph *nerve_model_graph(nerve_model *m);
+/* The optimizer nerve_train made for m ([optimizer]), NULL before the first
+ * training. */
+NERVE_API nerve_optimizer *nerve_model_optimizer(nerve_model *m);
 NERVE_API nerve_node nerve_model_input(const nerve_model *m);
 NERVE_API nerve_node nerve_model_output(const nerve_model *m);  /* logits or predictions */
 NERVE_API nerve_node nerve_model_target(const nerve_model *m);  /* labels or regression targets */
@@ -1463,6 +1552,22 @@ typedef struct nerve_train_options {
     volatile sig_atomic_t *stop_flag;
     /* Called with a one-line warning (a skipped step), or NULL. */
     void (*on_warning)(const char *message, void *user);
+    /* Data-parallel training (docs/distributed.md): every rank of comm
+     * calls nerve_train with the same model, data and options, and they
+     * train one model. batch is the global batch: each rank takes a
+     * contiguous slice of it, batch norm is synchronised, gradients are
+     * summed weighted by slice size, and the step's loss, non-finite check
+     * and stop flag are reduced, so every rank takes the same decisions.
+     * Only rank 0 writes the log and the checkpoint. NULL: this process
+     * alone. batch_per_rank: batch is each rank's (the global batch is
+     * size x batch, Horovod's convention). */
+    nerve_comm *comm;
+    bool batch_per_rank;
+    /* 1: ZeRO stage 1 over comm's ranks: each keeps the optimizer state of
+     * 1/size of the parameters (gradients reduce-scattered, the shard
+     * updated, the parameters all-gathered); the same training as 0.
+     * Checkpoints hold the whole state and resume with or without it. */
+    int zero;
 } nerve_train_options;
 
 /* Options from the model's settings: epochs, batch, seed; shuffle on. */
@@ -1624,6 +1729,12 @@ typedef struct nerve_evaluation {
 NERVE_API nerve_status nerve_evaluate(nerve_model *m, const nerve_dataset *ds, int64_t batch,
                                       nerve_evaluation *out, nerve_error *err);
 NERVE_API void nerve_evaluation_free(nerve_evaluation *e);
+/* nerve_evaluate over the ranks of comm: each evaluates a contiguous shard
+ * of ds and the sums (loss, confusion counts) are all-reduced, so every rank
+ * gets the whole set's evaluation. A stream is evaluated whole everywhere. */
+NERVE_API nerve_status nerve_evaluate_sharded(nerve_model *m, const nerve_dataset *ds,
+                                              int64_t batch, nerve_comm *comm,
+                                              nerve_evaluation *out, nerve_error *err);
 
 /* Runs the network in eval mode on count samples (inputs as in a dataset,
  * already normalised) and writes count x nerve_model_output_size values:

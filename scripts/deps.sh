@@ -12,10 +12,13 @@ set_name=${1:-build}
 # libc6-dev is only a Recommends of gcc, hence named. python3 runs the CLI tests'
 # helpers (writing PNG and checking JSON), nothing at build time. jargon-text
 # is the English corpus of the character language model (examples/charlm_lstm.cfg,
-# the char-LSTM benchmark): the Jargon File, 1.6 million characters.
-# libcairo2-dev draws nerve plot's charts (docs/dependencies.md).
+# the char-LSTM benchmark): the Jargon File, 1.6 million characters. Open MPI
+# (libopenmpi-dev, openmpi-bin: mpirun) is the transport of data-parallel
+# training (docs/distributed.md) and its tests. libcairo2-dev draws nerve
+# plot's charts (docs/dependencies.md).
 packages=(cmake make gcc libc6-dev pkg-config zlib1g-dev libjansson-dev libdnnl-dev
-          libstb-dev libcmocka-dev dataset-fashion-mnist jargon-text python3 libcairo2-dev)
+          libstb-dev libcmocka-dev dataset-fashion-mnist jargon-text python3
+          libopenmpi-dev openmpi-bin libcairo2-dev)
 case "$set_name" in
   build) ;;
   # libopenblas0-openmp: PyTorch's BLAS. python3-torch is content with any

@@ -33,9 +33,25 @@ int cmd_gan(int argc, char **argv);
 int cmd_pretrain(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
+int cmd_comm_bench(int argc, char **argv);
 
-/* Prints "nerve: <message>" on stderr and returns exit_code. */
+/* Prints "nerve: <message>" on stderr and returns exit_code. Under MPI the
+ * message says "rank R:"; a failure every rank meets together (a
+ * non-finite loss, a stop) is printed by rank 0 alone, and NERVE_ERR_PEER
+ * (the failing rank printed its own) not at all. */
 int cli_fail(const nerve_error *err, int exit_code);
+
+/* Distributed runs (distributed.c): cli_dist_start initialises MPI when an
+ * MPI launcher started the process (cli_comm then holds its ranks, NULL
+ * otherwise) and silences stdout on ranks other than 0; cli_dist_end
+ * finalises it. cli_dist_root: whether this process prints and writes
+ * files. cli_dist_agree(code): a collective; code where it is non-zero here,
+ * otherwise 1 when another rank's code is non-zero (that rank printed why). */
+extern nerve_comm *cli_comm;
+int cli_dist_start(void);
+void cli_dist_end(void);
+bool cli_dist_root(void);
+int cli_dist_agree(int code);
 /* The exit code for a library failure: out of memory is a runtime failure,
  * a non-finite loss or gradient a numerical stop, anything else a bad file
  * or config. */
@@ -53,7 +69,9 @@ int cli_train_exit_code(nerve_status status);
 extern volatile sig_atomic_t cli_stop_signal;
 void cli_catch_stop_signals(void);
 
-/* nerve_set_threads(threads), or the number of online CPUs when threads is 0. */
+/* nerve_set_threads(threads), or when threads is 0 the number of CPUs the
+ * process may run on (its affinity: all online CPUs, or the cores mpirun
+ * bound a rank to). */
 void cli_set_threads(int64_t threads);
 
 /* Loads cfg_path with the --set assignments of sets followed by extra (both
@@ -75,7 +93,8 @@ typedef struct cli_train_flags {
     int64_t epochs, batch, seed, threads, steps, log_every, every;
     double lr;
     const char *init_path, *save_path, *log_path, *checkpoint_path, *resume_path, *on_nan;
-    bool no_shuffle;
+    bool no_shuffle, batch_per_rank;
+    int64_t zero;
 } cli_train_flags;
 
 enum {
@@ -83,7 +102,7 @@ enum {
     CLI_TRAIN_OPT_SEED, CLI_TRAIN_OPT_THREADS, CLI_TRAIN_OPT_INIT, CLI_TRAIN_OPT_SAVE,
     CLI_TRAIN_OPT_LOG, CLI_TRAIN_OPT_LOG_EVERY, CLI_TRAIN_OPT_STEPS, CLI_TRAIN_OPT_NO_SHUFFLE,
     CLI_TRAIN_OPT_CHECKPOINT, CLI_TRAIN_OPT_EVERY, CLI_TRAIN_OPT_RESUME, CLI_TRAIN_OPT_ON_NAN,
-    CLI_TRAIN_OPTION_COUNT
+    CLI_TRAIN_OPT_BATCH_PER_RANK, CLI_TRAIN_OPT_ZERO, CLI_TRAIN_OPTION_COUNT
 };
 
 #define CLI_TRAIN_OPTIONS(f, who, saved)                                                      \
@@ -113,7 +132,12 @@ enum {
     CLI_STRING("--resume", "FILE", &(f)->resume_path,                                         \
                "continue the run a --checkpoint FILE holds (default: start afresh)"),         \
     CLI_STRING("--on-nan", "stop|skip", &(f)->on_nan,                                         \
-               "on a non-finite loss or gradient: stop, or skip the step (default: stop)")
+               "on a non-finite loss or gradient: stop, or skip the step (default: stop)"),   \
+    CLI_FLAG("--batch-per-rank", &(f)->batch_per_rank,                                        \
+             "under MPI, batch is each rank's: the global batch is ranks x batch "            \
+             "(default: batch is the global batch)"),                                         \
+    CLI_INT("--zero", "0|1", &(f)->zero, 0, 1,                                                \
+            "under MPI, 1: shard the optimizer state over the ranks (ZeRO-1) (default: 0)")
 
 /* After cli_parse, with `options` the first of the CLI_TRAIN_OPTIONS
  * entries: a usage error for --log-every without --log, --every without

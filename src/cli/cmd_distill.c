@@ -192,7 +192,7 @@ static int distill(nerve_model *teacher, nerve_model *student, const char *stude
                                                   nerve_model_target(student), &o, &err);
         if (loss < 0) st = NERVE_ERR_INVALID;
     }
-    int code = st ? cli_fail(&err, cli_exit_code(st)) : CLI_EXIT_OK;
+    int code = cli_dist_agree(st ? cli_fail(&err, cli_exit_code(st)) : CLI_EXIT_OK);
     if (!code) {
         char parameters[96];
         cli_format_parameters(g, parameters, sizeof parameters);
@@ -210,7 +210,7 @@ static int distill(nerve_model *teacher, nerve_model *student, const char *stude
         cli_progress_clear(&run.progress);
         if (st) code = cli_fail(&err, cli_train_exit_code(st));
     }
-    if (!code && s->save_path) code = cli_save_weights(student, s->save_path);
+    if (!code && s->save_path) code = cli_dist_agree(cli_save_weights(student, s->save_path));
     if (!code && test.count) code = cli_evaluate_test(student, &test);
     if (!code && test.count) code = report_agreement(teacher, student, &test, gain, offset);
     free(logits);
@@ -278,6 +278,7 @@ int cmd_distill(int argc, char **argv)
     if (!code && f.save_path) code = cli_check_save_directory(f.save_path);
     if (!code && f.checkpoint_path) code = cli_check_save_directory(f.checkpoint_path);
     if (!code && f.init_path) code = cli_load_weights(student, f.init_path);
+    code = cli_dist_agree(code);
     if (!code) {
         s.train = nerve_train_options_from(student);
         cli_train_flags_apply(&f, &s.train);

@@ -105,14 +105,15 @@ static const char *source_name(const nerve_model *m)
 
 static int evaluate(nerve_model *m, const char *weights_path, int64_t batch, bool json)
 {
-    int code = cli_load_weights(m, weights_path);
+    int code = cli_dist_agree(cli_load_weights(m, weights_path));
     if (code) return code;
     nerve_dataset test;
     nerve_error err = {0};
     nerve_status status = nerve_model_load_data(m, NULL, NULL, &test, &err);
-    if (status) return cli_fail(&err, cli_exit_code(status));
+    if ((code = cli_dist_agree(status ? cli_fail(&err, cli_exit_code(status)) : 0))) return code;
+    /* Under MPI each rank evaluates a shard and the counts are summed. */
     nerve_evaluation e;
-    status = nerve_evaluate(m, &test, batch, &e, &err);
+    status = nerve_evaluate_sharded(m, &test, batch, cli_comm, &e, &err);
     nerve_dataset_free(&test);
     if (status) return cli_fail(&err, cli_exit_code(status));
     if (json)
@@ -304,7 +305,7 @@ int cmd_eval(int argc, char **argv)
     nerve_model *m = NULL;
     if (code < 0) {
         cli_set_threads(threads);
-        code = cli_load_model(cfg_path, sets.items, flag_sets, &m);
+        code = cli_dist_agree(cli_load_model(cfg_path, sets.items, flag_sets, &m));
     }
     if (code == CLI_EXIT_OK) {
         const nerve_data_settings *data = &nerve_model_settings_of(m)->data;

@@ -69,6 +69,7 @@ int cli_check_save_directory(const char *path)
 
 int cli_save_weights(nerve_model *m, const char *path)
 {
+    if (!cli_dist_root()) return CLI_EXIT_OK;
     nerve_error err = {0};
     nerve_status status = nerve_model_save_weights(m, path, &err);
     if (status) return cli_fail(&err, status == NERVE_ERR_IO ? CLI_EXIT_FAILURE
@@ -81,7 +82,8 @@ int cli_evaluate_test(nerve_model *m, const nerve_dataset *test)
 {
     nerve_error err = {0};
     nerve_evaluation e;
-    nerve_status status = nerve_evaluate(m, test, nerve_model_settings_of(m)->batch, &e, &err);
+    nerve_status status = nerve_evaluate_sharded(m, test, nerve_model_settings_of(m)->batch,
+                                                 cli_comm, &e, &err);
     if (status) return cli_fail(&err, cli_exit_code(status));
     if (nerve_model_classes(m) > 0)
         printf("test loss %.4f accuracy %.4f\n", e.loss, e.accuracy);
@@ -112,12 +114,12 @@ static int train_and_report(nerve_model *m, const char *cfg_path, const char *in
         code = cli_check_save_directory(options->checkpoint_path);
     if (!code && init_path) code = cli_load_weights(m, init_path);
     if (!code && options->resume_path) code = print_resume(options->resume_path);
-    if (code) return code;
+    if ((code = cli_dist_agree(code))) return code;
     nerve_dataset train = {0}, val = {0}, test = {0};
     nerve_error err = {0};
     nerve_status status =
         nerve_model_load_data(m, &train, &val, nerve_model_has_test_data(m) ? &test : NULL, &err);
-    if (status) return cli_fail(&err, cli_exit_code(status));
+    if ((code = cli_dist_agree(status ? cli_fail(&err, cli_exit_code(status)) : 0))) return code;
     print_summary(m, cfg_path, &train, &val, &test);
     print_baselines(m, &train, &val, &test);
 
@@ -131,7 +133,7 @@ static int train_and_report(nerve_model *m, const char *cfg_path, const char *in
     if (status) {
         code = cli_fail(&err, cli_train_exit_code(status));
     } else {
-        if (save_path) code = cli_save_weights(m, save_path);
+        if (save_path) code = cli_dist_agree(cli_save_weights(m, save_path));
         if (!code && test.count) code = cli_evaluate_test(m, &test);
     }
     nerve_dataset_free(&train);
@@ -178,9 +180,12 @@ int cmd_train(int argc, char **argv)
     cli_train_flags_overrides(options, &f, &overrides);
     cli_set_threads(f.threads);
     nerve_model *m;
-    code = cli_load_model(cfg_path, f.sets.items, overrides.items, &m);
+    code = cli_dist_agree(cli_load_model(cfg_path, f.sets.items, overrides.items, &m));
     cli_list_free(&f.sets);
-    if (code) return code;
+    if (code) {
+        nerve_model_free(m);
+        return code;
+    }
 
     nerve_train_options train_options = nerve_train_options_from(m);
     cli_train_flags_apply(&f, &train_options);

@@ -1,7 +1,9 @@
 /* What the commands share: error reporting and exit codes, threads, loading
  * a model and its weights, JSON output. */
+#define _GNU_SOURCE /* sched_getaffinity */
 #include <jansson.h>
 #include <math.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +13,13 @@
 
 int cli_fail(const nerve_error *err, int exit_code)
 {
-    fprintf(stderr, "nerve: %s\n", err->message);
+    if (!cli_comm || nerve_comm_size(cli_comm) == 1) {
+        fprintf(stderr, "nerve: %s\n", err->message);
+        return exit_code;
+    }
+    bool together = err->status == NERVE_ERR_NUMERIC || err->status == NERVE_ERR_STOPPED;
+    if (err->status != NERVE_ERR_PEER && (!together || nerve_comm_rank(cli_comm) == 0))
+        fprintf(stderr, "nerve: rank %d: %s\n", nerve_comm_rank(cli_comm), err->message);
     return exit_code;
 }
 
@@ -19,7 +27,8 @@ int cli_exit_code(nerve_status status)
 {
     switch (status) {
     case NERVE_OK: return CLI_EXIT_OK;
-    case NERVE_ERR_NOMEM: return CLI_EXIT_FAILURE;
+    case NERVE_ERR_NOMEM:
+    case NERVE_ERR_PEER: return CLI_EXIT_FAILURE;
     case NERVE_ERR_NUMERIC: return CLI_EXIT_NUMERIC;
     default: return CLI_EXIT_INPUT;
     }
@@ -34,6 +43,11 @@ int cli_train_exit_code(nerve_status status)
 
 void cli_set_threads(int64_t threads)
 {
+    /* The CPUs this process may run on: all online ones, or those mpirun
+     * bound a rank to. */
+    cpu_set_t allowed;
+    if (threads <= 0 && sched_getaffinity(0, sizeof allowed, &allowed) == 0)
+        threads = CPU_COUNT(&allowed);
     if (threads <= 0) {
         long online = sysconf(_SC_NPROCESSORS_ONLN);
         threads = online > 0 ? online : 1;
@@ -140,6 +154,9 @@ void cli_train_flags_apply(const cli_train_flags *f, nerve_train_options *t)
     t->on_nan = f->on_nan && strcmp(f->on_nan, "skip") == 0 ? NERVE_ON_NAN_SKIP : NERVE_ON_NAN_STOP;
     t->on_warning = print_warning;
     t->stop_flag = &cli_stop_signal;
+    t->comm = cli_comm;
+    t->batch_per_rank = f->batch_per_rank;
+    t->zero = (int)f->zero;
 }
 
 json_t *cli_json_number(double v) { return isfinite(v) ? json_real(v) : json_null(); }

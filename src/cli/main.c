@@ -20,6 +20,7 @@ static const struct {
     {"pretrain", cmd_pretrain, "greedy layer-wise autoencoder pre-training of hidden layers"},
     {"inspect", cmd_inspect, "per-tensor statistics and filter images of a weights file"},
     {"plot", cmd_plot, "line charts, histograms and heat maps of metrics logs (PNG, SVG)"},
+    {"comm-bench", cmd_comm_bench, "all-reduce time and bandwidth between MPI ranks"},
 };
 #define COMMAND_COUNT (int)(sizeof commands / sizeof commands[0])
 
@@ -27,8 +28,8 @@ static void print_usage(FILE *out)
 {
     fprintf(out, "usage: nerve COMMAND CFG [options]\n\ncommands:\n");
     for (int i = 0; i < COMMAND_COUNT; i++)
-        fprintf(out, "  %-8s  %s\n", commands[i].name, commands[i].summary);
-    fprintf(out, "  %-8s  %s\n", "help", "this list, or 'nerve help COMMAND': a command's options");
+        fprintf(out, "  %-10s  %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "  %-10s  %s\n", "help", "this list, or 'nerve help COMMAND': a command's options");
     fprintf(out,
             "\n'nerve COMMAND --help' lists a command's options and their defaults.\n"
             "'nerve --version' prints the version.\n"
@@ -82,5 +83,8 @@ int main(int argc, char **argv)
     }
     int k = find_command(name);
     if (k < 0) return unknown_command(name);
-    return commands[k].run(argc - 1, argv + 1);
+    int code = cli_dist_start();
+    if (!code) code = commands[k].run(argc - 1, argv + 1);
+    cli_dist_end();
+    return code;
 }

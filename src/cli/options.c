@@ -130,7 +130,7 @@ int cli_parse_many(const cli_command *command, cli_option *options, int option_c
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         if (options_ended || arg[0] != '-' || arg[1] == '\0') {
-            if (*count == capacity)
+            if (*count == capacity || !command->positional)
                 return cli_usage_error(command, "unexpected argument '%s'", arg);
             positionals[(*count)++] = arg;
             continue;
@@ -164,14 +164,16 @@ int cli_parse_many(const cli_command *command, cli_option *options, int option_c
         int status = set_value(command, option, value, argc);
         if (status >= 0) return status;
     }
-    if (!*count) return cli_usage_error(command, "missing %s", command->positional);
+    if (!*count && command->positional)
+        return cli_usage_error(command, "missing %s", command->positional);
     return -1;
 }
 
 void cli_print_help(const cli_command *command, const cli_option *options, int option_count,
                     FILE *out)
 {
-    fprintf(out, "usage: nerve %s %s [options]\n\n%s\n", command->name, command->positional,
+    fprintf(out, "usage: nerve %s%s%s [options]\n\n%s\n", command->name,
+            command->positional ? " " : "", command->positional ? command->positional : "",
             command->summary);
     if (command->description) fprintf(out, "\n%s\n", command->description);
     int width = (int)strlen("-h, --help");

@@ -49,11 +49,11 @@ typedef struct cli_option {
              "override a config entry (repeatable); SECTION is a settings section or a "      \
              "layer's name")
 #define CLI_THREADS_OPTION(target) \
-    CLI_INT("--threads", "N", target, 1, 4096, "threads (default: the number of online CPUs)")
+    CLI_INT("--threads", "N", target, 1, 4096, "threads (default: the CPUs this process may run on)")
 
 typedef struct cli_command {
     const char *name;        /* "train" */
-    const char *positional;  /* the one required argument, "CFG" */
+    const char *positional;  /* the one required argument, "CFG"; NULL: none */
     const char *summary;     /* one line */
     const char *description; /* paragraphs for --help, or NULL */
 } cli_command;

@@ -26,6 +26,7 @@ const char *nerve_status_name(nerve_status status)
     case NERVE_ERR_NOMEM: return "out of memory";
     case NERVE_ERR_NUMERIC: return "non-finite value";
     case NERVE_ERR_STOPPED: return "stopped on request";
+    case NERVE_ERR_PEER: return "another rank failed";
     }
     return "unknown status";
 }

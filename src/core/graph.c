@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/graph_internal.h"
+#include "dist/sync_batch_norm.h"
 
 #define NERVE_ALIGNMENT 64
 
@@ -29,6 +30,7 @@ void nerve_graph_free(nerve_graph *g)
     free(g->param_grads);
     free(g->trainable);
     free(g->arena);
+    nerve_graph_sync_free(g->sync);
     free(g);
 }
 
@@ -411,7 +413,7 @@ void nerve_graph_set_position(nerve_graph *g, int64_t step, int64_t first_sample
 }
 
 /* Marks target and everything it depends on. */
-static void mark_needed(nerve_graph *g, nerve_node target)
+void nerve_graph_mark_needed(nerve_graph *g, nerve_node target)
 {
     memset(g->needed, 0, (size_t)g->node_count);
     g->needed[target] = 1;
@@ -425,7 +427,7 @@ static void mark_needed(nerve_graph *g, nerve_node target)
 void nerve_graph_forward(nerve_graph *g, nerve_node target)
 {
     if (!valid_node(g, target)) target = g->node_count - 1;
-    mark_needed(g, target);
+    nerve_graph_mark_needed(g, target);
     for (int i = 0; i <= target; i++) {
         nerve_node_data *n = &g->nodes[i];
         if (n->kind == NERVE_NODE_OP && g->needed[i]) n->op->forward(g, n);
@@ -438,7 +440,7 @@ void nerve_graph_forward(nerve_graph *g, nerve_node target)
 static void backward_seeded(nerve_graph *g, nerve_node node, const nerve_real *upstream)
 {
     nerve_node_data *l = &g->nodes[node];
-    mark_needed(g, node);
+    nerve_graph_mark_needed(g, node);
     for (int i = 0; i <= node; i++) {
         nerve_node_data *n = &g->nodes[i];
         bool owns_grad = n->kind == NERVE_NODE_INPUT ||

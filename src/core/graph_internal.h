@@ -109,6 +109,7 @@ struct nerve_graph {
     uint64_t noise_seed;
     int64_t noise_step, noise_first_sample;
     const nerve_backend *backend;
+    struct graph_sync *sync;              /* data-parallel batch norm (src/dist), or NULL */
 };
 
 /* For op builders: appends an op node with the given inputs and attributes
@@ -148,6 +149,9 @@ static inline int64_t nerve_shape_cols(const nerve_shape *s)
     for (int i = 1; i < s->ndim; i++) c *= s->dim[i];
     return c;
 }
+
+/* Marks in g->needed target and every node it depends on. */
+void nerve_graph_mark_needed(nerve_graph *g, nerve_node target);
 
 /* Lowers (or, with 0, restores) the parameter limit for every graph of the
  * process: the fuzz targets, whose memory is capped, use it so that a cfg

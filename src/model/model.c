@@ -567,6 +567,7 @@ void nerve_model_free(nerve_model *m)
 const nerve_model_settings *nerve_model_settings_of(const nerve_model *m) { return &m->settings; }
 nerve_model_settings *nerve_model_settings_mut(nerve_model *m) { return &m->settings; }
 nerve_graph *nerve_model_graph(nerve_model *m) { return m->graph; }
+nerve_optimizer *nerve_model_optimizer(nerve_model *m) { return m->optimizer; }
 nerve_node nerve_model_input(const nerve_model *m) { return m->input; }
 nerve_node nerve_model_output(const nerve_model *m) { return m->output; }
 nerve_node nerve_model_target(const nerve_model *m) { return m->target; }

@@ -7,10 +7,13 @@
  * aux holds the mean and variance the forward normalised with when they were
  * the batch's, and a flag saying so: backward then differentiates through
  * them (training) or treats them as constants (the running statistics of
- * eval mode), whatever the mode is by the time backward runs. */
+ * eval mode), whatever the mode is by the time backward runs. With a
+ * communicator (nerve_graph_set_comm) training statistics are the global
+ * batch's (src/dist/sync_batch_norm.c); the flag is then 2. */
 #include <math.h>
 
 #include "core/graph_internal.h"
+#include "dist/sync_batch_norm.h"
 
 static const nerve_node_data *optional_input(nerve_graph *g, const nerve_node_data *node, int slot)
 {
@@ -84,7 +87,13 @@ static void batch_norm_forward(nerve_graph *g, nerve_node_data *node)
     /* Only a training forward moves the running statistics, so evaluation
      * and prediction (eval mode) leave them as training left them. */
     bool batch_statistics = nerve_graph_training(g) || !running_mean;
-    if (batch_statistics) {
+    bool synchronised = g->sync && nerve_graph_training(g);
+    if (synchronised) {
+        nerve_sync_batch_norm_statistics(g, node, x->value, node->aux, node->aux + channels,
+                                         outer, channels, inner);
+        mean = node->aux;
+        var = node->aux + channels;
+    } else if (batch_statistics) {
         bool update = nerve_graph_training(g) && running_mean;
         g->backend->batch_norm_statistics(x->value, node->aux, node->aux + channels, a->momentum,
                                           update ? running_mean : NULL, running_var, outer,
@@ -94,7 +103,7 @@ static void batch_norm_forward(nerve_graph *g, nerve_node_data *node)
         mean = node->aux;
         var = node->aux + channels;
     }
-    *flag = batch_statistics;
+    *flag = synchronised ? 2 : batch_statistics;
     g->backend->batch_norm_forward(x->value, mean, var, a->eps, optional_value(g, node, a->weight),
                                    optional_value(g, node, a->bias), node->value, outer,
                                    channels, inner);
@@ -118,6 +127,14 @@ static void batch_norm_backward(nerve_graph *g, nerve_node_data *node)
         mean = optional_value(g, node, a->running_mean);
         var = optional_value(g, node, a->running_var);
     }
+    if (node->aux[2 * channels] == 2) {
+        nerve_sync_batch_norm_backward(g, node, x->value, node->grad, mean, var,
+                                       optional_value(g, node, a->weight), gradient_of(g, node, 0),
+                                       a->weight ? gradient_of(g, node, a->weight) : NULL,
+                                       a->bias ? gradient_of(g, node, a->bias) : NULL, outer,
+                                       channels, inner);
+        return;
+    }
     g->backend->batch_norm_backward(x->value, node->grad, mean, var, a->eps,
                                     optional_value(g, node, a->weight), batch_statistics,
                                     gradient_of(g, node, 0),
@@ -133,7 +150,7 @@ static int64_t batch_norm_flops(const nerve_graph *g, const nerve_node_data *nod
     return 3 * nerve_shape_cols(&node->shape);
 }
 
-static const nerve_op batch_norm_op = {
+const nerve_op nerve_batch_norm_op = {
     .name = "batch_norm",
     .infer_shape = batch_norm_infer_shape,
     .forward = batch_norm_forward,
@@ -175,5 +192,5 @@ nerve_node nerve_batch_norm(nerve_graph *g, nerve_node x, nerve_node weight, ner
     proto.attr.batch_norm.running_mean = add_optional(inputs, &count, running_mean);
     proto.attr.batch_norm.running_var = add_optional(inputs, &count, running_var);
     proto.attr.batch_norm.num_batches_tracked = add_optional(inputs, &count, num_batches_tracked);
-    return nerve_graph_add_op(g, &batch_norm_op, inputs, count, &proto, err);
+    return nerve_graph_add_op(g, &nerve_batch_norm_op, inputs, count, &proto, err);
 }

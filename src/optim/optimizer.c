@@ -116,7 +116,7 @@ static bool build_segments(nerve_optimizer *opt)
 
 bool optim_add_state(nerve_optimizer *opt, int slot, nerve_real value)
 {
-    size_t n = nerve_graph_param_count(opt->graph);
+    size_t n = (size_t)opt->count;
     opt->state[slot] = malloc((n ? n : 1) * sizeof *opt->state[slot]);
     if (!opt->state[slot]) return false;
     for (size_t i = 0; i < n; i++) opt->state[slot][i] = value;
@@ -143,6 +143,7 @@ nerve_optimizer *nerve_optimizer_new(nerve_graph *g, const nerve_optimizer_optio
         opt->graph = g;
         opt->options = *options;
         opt->lr = options->lr;
+        opt->count = (int64_t)nerve_graph_param_count(g);
     }
     if (!opt || !build_segments(opt) || !type->init(opt)) {
         nerve_optimizer_free(opt);
@@ -223,7 +224,7 @@ static int segment_at(const nerve_optimizer *opt, int64_t i)
  * measure_loop); returns the sum of the kernels' squared raw gradients. */
 static double run_blocks(const nerve_optimizer *opt, const optim_step *step, bool measuring)
 {
-    const int64_t n = (int64_t)nerve_graph_param_count(opt->graph);
+    const int64_t n = opt->count;
     const int64_t blocks = (n + BLOCK - 1) / BLOCK;
     double squares = 0;
 #pragma omp parallel for reduction(+ : squares) if (n > PARALLEL_MIN)
@@ -246,9 +247,9 @@ static double run_blocks(const nerve_optimizer *opt, const optim_step *step, boo
 void nerve_optimizer_step(nerve_optimizer *opt)
 {
     const nerve_optimizer_options *o = &opt->options;
-    optim_step step = {.params = nerve_graph_params(opt->graph),
-                       .grads = nerve_graph_grads(opt->graph),
-                       .trainable = nerve_graph_trainable_mask(opt->graph),
+    optim_step step = {.params = nerve_graph_params(opt->graph) + opt->offset,
+                       .grads = nerve_graph_grads(opt->graph) + opt->offset,
+                       .trainable = nerve_graph_trainable_mask(opt->graph) + opt->offset,
                        .t = opt->steps + 1,
                        .lr = opt->lr,
                        .clip_value = (nerve_real)o->clip_value,
@@ -257,13 +258,13 @@ void nerve_optimizer_step(nerve_optimizer *opt)
     if (clip_norm) {
         /* clip_grad_norm_: coefficient max_norm / (total_norm + 1e-6), applied
          * when below 1 (a NaN norm makes every gradient NaN, as in torch). */
-        opt->grad_norm = sqrt(run_blocks(opt, &step, true));
+        opt->grad_norm = sqrt(optim_sum_over_ranks(opt, run_blocks(opt, &step, true)));
         double coefficient = o->clip_norm / (opt->grad_norm + 1e-6);
         if (!(coefficient >= 1)) step.grad_scale = (nerve_real)coefficient;
     }
     for (int k = 0; k < opt->segment_count; k++)
         opt->kernels[k] = opt->type->kernel(opt, &step, &opt->segments[k]);
-    double squares = run_blocks(opt, &step, false);
+    double squares = optim_sum_over_ranks(opt, run_blocks(opt, &step, false));
     if (!clip_norm) opt->grad_norm = sqrt(squares);
     opt->steps++;
 }
@@ -274,10 +275,18 @@ int64_t nerve_optimizer_steps(const nerve_optimizer *opt) { return opt->steps; }
 double nerve_optimizer_grad_norm(const nerve_optimizer *opt) { return opt->grad_norm; }
 const char *nerve_optimizer_name(const nerve_optimizer *opt) { return opt->type->name; }
 
+size_t nerve_optimizer_state_bytes(const nerve_optimizer *opt)
+{
+    size_t slots = 0;
+    for (int k = 0; k < OPTIM_MAX_STATE; k++) slots += opt->state[k] != NULL;
+    return slots * (size_t)opt->count * sizeof(nerve_real);
+}
+
 void nerve_optimizer_free(nerve_optimizer *opt)
 {
     if (!opt) return;
     for (int k = 0; k < OPTIM_MAX_STATE; k++) free(opt->state[k]);
+    free(opt->full_segments);
     free(opt->segments);
     free(opt->kernels);
     free(opt);

@@ -62,15 +62,25 @@ struct nerve_optimizer {
     double lr;
     int64_t steps;
     double grad_norm;
-    optim_segment *segments;            /* in buffer order, tiling it */
+    optim_segment *segments;            /* in buffer order, tiling [offset, offset + count) */
     optim_kernel *kernels;              /* per segment, chosen each step */
     int segment_count;
-    nerve_real *state[OPTIM_MAX_STATE]; /* per parameter, NULL when unused */
+    nerve_real *state[OPTIM_MAX_STATE]; /* per parameter updated, NULL when unused */
+    /* The range of the flat buffers it updates: all of them, or with ZeRO-1
+     * (shard.c) one rank's shard, its segments and state relative to offset
+     * and the gradient norm summed over comm's ranks. */
+    int64_t offset, count;
+    nerve_comm *comm;
+    optim_segment *full_segments;       /* while sharded: the whole buffer's */
+    int full_segment_count;
 };
 
 extern const nerve_optimizer_type nerve_sgd_type, nerve_adagrad_type, nerve_rmsprop_type,
     nerve_adam_type, nerve_adamw_type;
 
+/* squares, summed over the ranks when the optimizer is sharded (a failed
+ * collective makes it NaN, which stops or skips the next step). */
+double optim_sum_over_ranks(const nerve_optimizer *opt, double squares);
 /* Allocates state[slot] with every element set to value. */
 bool optim_add_state(nerve_optimizer *opt, int slot, nerve_real value);
 /* Adam's state and kernels, which AdamW shares (its segments carry the
@@ -158,5 +168,13 @@ const char *nerve_optimizer_options_problem(const nerve_optimizer_options *o, co
 /* The same for a schedule. */
 const char *nerve_schedule_problem(const nerve_schedule *s, const char **key, char *buf,
                                    size_t size);
+
+/* ZeRO stage 1 (shard.c): the optimizer keeps and updates only elements
+ * [begin, end) of the flat buffers (its state is cut to them), and sums the
+ * gradient norm over comm; unshard gathers the state back from every rank
+ * (a collective) and updates the whole buffer again. */
+nerve_status optim_shard(nerve_optimizer *opt, nerve_comm *comm, int64_t begin, int64_t end,
+                         nerve_error *err);
+nerve_status optim_unshard(nerve_optimizer *opt, nerve_error *err);
 
 #endif

@@ -8,9 +8,11 @@
 #include "model/model_internal.h"
 
 nerve_status early_stop_begin(early_stop *e, train_run *run, const nerve_train_options *o,
-                              const nerve_dataset *val, bool resumed, nerve_error *err)
+                              const nerve_dataset *val, bool resumed, bool root,
+                              nerve_error *err)
 {
     memset(e, 0, sizeof *e);
+    e->save_path = root ? o->save_best_path : NULL;
     if (!resumed) {
         run->early_best = INFINITY;
         run->early_best_epoch = 0;
@@ -49,8 +51,8 @@ nerve_status early_stop_epoch(early_stop *e, train_run *run, const nerve_train_o
         if (e->best_params)
             memcpy(e->best_params, nerve_graph_params(run->m->graph),
                    nerve_graph_param_count(run->m->graph) * sizeof *e->best_params);
-        if (o->save_best_path) {
-            nerve_status st = nerve_model_save_weights(run->m, o->save_best_path, err);
+        if (e->save_path) {
+            nerve_status st = nerve_model_save_weights(run->m, e->save_path, err);
             if (st) return st;
         }
     } else {

@@ -13,12 +13,15 @@ typedef struct early_stop {
     nerve_real *best_params; /* restore_best: the flat parameters of the best epoch */
     bool active;             /* patience, save_best or restore_best asked for */
     bool improved;           /* best_params holds an epoch of this process */
+    const char *save_path;   /* the best weights' file: on the root rank only */
 } early_stop;
 
 /* Checks the options against the validation set and allocates the copy. A
- * fresh run (not resumed) starts with no best epoch. */
+ * fresh run (not resumed) starts with no best epoch. Of data-parallel ranks
+ * (which see the same validation figures) only the root writes the file. */
 nerve_status early_stop_begin(early_stop *e, train_run *run, const nerve_train_options *o,
-                              const nerve_dataset *val, bool resumed, nerve_error *err);
+                              const nerve_dataset *val, bool resumed, bool root,
+                              nerve_error *err);
 /* After an epoch's report: records an improvement (saving the weights), and
  * whether the patience has run out. */
 nerve_status early_stop_epoch(early_stop *e, train_run *run, const nerve_train_options *o,

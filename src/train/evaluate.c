@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dist/data_parallel.h"
 #include "train/batching.h"
 #include "train/evaluation.h"
 
@@ -15,8 +16,31 @@ int64_t *nerve_identity_index(int64_t n)
     return index;
 }
 
+/* The shards' sums: the loss and the confusion counts (exact as doubles
+ * below 2^53), in one all-reduce. */
+static nerve_status eval_reduce(nerve_comm *comm, nerve_evaluation *out, double *loss_sum,
+                                nerve_error *err)
+{
+    int64_t cells = (int64_t)out->classes * out->classes;
+    double *sums = malloc((size_t)(cells + 1) * sizeof *sums);
+    if (!sums) return nerve_error_set(err, NERVE_ERR_NOMEM, "out of memory reducing an evaluation");
+    sums[0] = *loss_sum;
+    for (int64_t k = 0; k < cells; k++) sums[k + 1] = (double)out->confusion[k];
+    nerve_status st = nerve_comm_allreduce(comm, sums, cells + 1, NERVE_COMM_DOUBLE, err);
+    *loss_sum = sums[0];
+    for (int64_t k = 0; k < cells; k++) out->confusion[k] = (int64_t)sums[k + 1];
+    free(sums);
+    return st;
+}
+
 nerve_status nerve_evaluate(nerve_model *m, const nerve_dataset *ds, int64_t batch,
                             nerve_evaluation *out, nerve_error *err)
+{
+    return nerve_evaluate_sharded(m, ds, batch, NULL, out, err);
+}
+
+nerve_status nerve_evaluate_sharded(nerve_model *m, const nerve_dataset *ds, int64_t batch,
+                                    nerve_comm *comm, nerve_evaluation *out, nerve_error *err)
 {
     memset(out, 0, sizeof *out);
     nerve_graph *g = nerve_model_graph(m);
@@ -40,8 +64,13 @@ nerve_status nerve_evaluate(nerve_model *m, const nerve_dataset *ds, int64_t bat
     double loss_sum = 0;
     int64_t steps = nerve_model_label_steps(m);
     int64_t cols = classes ? nerve_model_output_size(m) / steps : 0;
-    for (int64_t start = 0; start < ds->count; start += batch) {
-        int64_t n = ds->count - start < batch ? ds->count - start : batch;
+    int64_t first = 0, end = ds->count;
+    if (comm && !stream) {
+        nerve_dist_slice(ds->count, nerve_comm_rank(comm), nerve_comm_size(comm), &first, &end);
+        end += first;
+    }
+    for (int64_t start = first; start < end; start += batch) {
+        int64_t n = end - start < batch ? end - start : batch;
         nerve_batching_load(m, ds, index + start, n);
         nerve_graph_forward(g, nerve_model_loss(m));
         loss_sum += (double)nerve_node_value(g, nerve_model_loss(m))[0] * (double)n;
@@ -54,6 +83,11 @@ nerve_status nerve_evaluate(nerve_model *m, const nerve_dataset *ds, int64_t bat
     }
     nerve_eval_mode_leave(g, mode);
     free(index);
+    if (comm && !stream) st = eval_reduce(comm, out, &loss_sum, err);
+    if (st != NERVE_OK) {
+        nerve_evaluation_free(out);
+        return st;
+    }
     nerve_evaluation_finish(out, ds->count, steps, loss_sum);
     return NERVE_OK;
 }

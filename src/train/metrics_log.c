@@ -57,10 +57,11 @@ nerve_status metrics_log_open(metrics_log *log, const char *path, nerve_graph *g
     return NERVE_OK;
 }
 
-void metrics_log_measure(metrics_log *log)
+void metrics_log_measure(metrics_log *log, bool whole)
 {
     if (!log->file) return;
-    for (int k = 0; k < log->param_count; k++) {
+    for (int k = 0; k < log->param_count && !whole; k++) log->step_norms[k] = NAN;
+    for (int k = 0; k < log->param_count && whole; k++) {
         nerve_node n = log->params[k];
         nerve_shape shape = nerve_node_shape(log->graph, n);
         const nerve_real *grad = nerve_node_grad(log->graph, n);
@@ -70,7 +71,7 @@ void metrics_log_measure(metrics_log *log)
         log->step_norms[k] = sqrt(squares);
         log->epoch_sums[k] += log->step_norms[k];
     }
-    log->epoch_steps++;
+    log->epoch_steps += whole;
 }
 
 /* Empty fields where a value does not apply (NaN), so CSV readers see missing data. */

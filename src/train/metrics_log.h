@@ -25,8 +25,10 @@ typedef struct metrics_log {
  * a column per parameter tensor of g that has a gradient. */
 nerve_status metrics_log_open(metrics_log *log, const char *path, nerve_graph *g, nerve_error *err);
 /* Measures the gradient norms of the step just back-propagated (before the
- * optimizer clips anything: the gradient buffers are never clipped in place). */
-void metrics_log_measure(metrics_log *log);
+ * optimizer clips anything: the gradient buffers are never clipped in place).
+ * whole false: the buffer holds one ZeRO-1 shard of the summed gradient, and
+ * the step's per-tensor norms are left empty. */
+void metrics_log_measure(metrics_log *log, bool whole);
 void metrics_log_step(metrics_log *log, int epoch, int64_t step, double loss, double accuracy,
                       double lr, double grad_norm);
 /* An epoch row: the per-tensor norms are the means over the epoch's steps. */

@@ -13,10 +13,12 @@
 
 #include "core/graph_internal.h"
 #include "model/model_internal.h"
+#include "dist/data_parallel.h"
 #include "optim/optimizer.h"
 #include "train/batching.h"
 #include "train/checkpoint.h"
 #include "train/early_stop.h"
+#include "train/distributed.h"
 #include "train/metrics_log.h"
 
 nerve_train_options nerve_train_options_from(const nerve_model *m)
@@ -90,6 +92,9 @@ typedef struct trainer {
     early_stop early;
     nerve_status early_status; /* of the last epoch's early-stopping check */
     bool early_stopped;
+    nerve_comm *comm; /* the ranks training with this one (train/distributed.h), or NULL */
+    bool root;        /* rank 0 (or no comm): writes the log and checkpoints */
+    dist_shard shard; /* ZeRO-1's, or none */
 } trainer;
 
 /* Whether every trainable gradient is finite, in one pass over the flat
@@ -192,12 +197,14 @@ static nerve_status nonfinite_error(const trainer *t, double loss, nerve_error *
 }
 
 /* One optimisation step on samples order[0..n), augmented when the run has
- * [augment]; *loss is the batch loss. A non-finite loss or gradient skips
- * the update (*skipped) or fails, as on_nan says. The noise (dropout, rrelu,
- * augmentation) is keyed by the run's global step and each sample's
- * position in the epoch's order: a contiguous slice of a batch (a
- * data-parallel worker's) given its own first position draws exactly what
- * its rows draw in the whole batch (docs/reference.md, "Random numbers"). */
+ * [augment]; *loss is the batch loss. With several ranks this rank runs
+ * its slice of the batch and the step's sums are reduced
+ * (train/distributed.h), so what follows is the same on every rank. A
+ * non-finite loss or gradient skips the update (*skipped) or fails, as
+ * on_nan says. The noise (dropout, rrelu, augmentation) is keyed by the
+ * run's global step and each sample's position in the epoch's order: a
+ * rank's slice, given its own first position, draws exactly what its rows
+ * draw in the whole batch (docs/reference.md, "Random numbers"). */
 static nerve_status train_step(trainer *t, const int64_t *order, int64_t n, double *loss,
                                bool *skipped, nerve_error *err)
 {
@@ -205,16 +212,32 @@ static nerve_status train_step(trainer *t, const int64_t *order, int64_t n, doub
     nerve_model *m = r->m;
     nerve_graph *g = m->graph;
     const nerve_train_options *o = t->o;
-    const int64_t first = r->epoch_step * r->batch;
-    nerve_batching_load(m, r->train, order, n);
-    nerve_graph_set_position(g, r->global_step, first);
-    if (o->on_batch) o->on_batch(order, n, o->user);
-    if (r->augment)
-        nerve_augment_apply(r->augment, nerve_node_value(g, m->input), n, r->global_step, first);
+    int64_t first = 0, count = n;
+    if (t->comm)
+        nerve_dist_slice(n, nerve_comm_rank(t->comm), nerve_comm_size(t->comm), &first, &count);
+    /* Where this rank's slice starts in the epoch's order. */
+    const int64_t position = r->epoch_step * r->batch + first;
+    dist_step_sums sums = {0, 0};
     nerve_graph_zero_grad(g);
-    nerve_graph_forward(g, t->trained);
-    nerve_graph_backward(g, t->trained);
-    *loss = (double)nerve_node_value(g, t->trained)[0];
+    if (count > 0) {
+        nerve_batching_load(m, r->train, order + first, count);
+        nerve_graph_set_position(g, r->global_step, position);
+        if (o->on_batch) o->on_batch(order + first, count, o->user);
+        if (r->augment)
+            nerve_augment_apply(r->augment, nerve_node_value(g, m->input), count, r->global_step,
+                                position);
+        nerve_graph_forward(g, t->trained);
+        /* This rank's share of the global batch's loss (1 alone). */
+        const nerve_real weight = (nerve_real)nerve_dist_loss_weight(count, n);
+        nerve_graph_backward_from(g, t->trained, &weight, NULL);
+        sums.loss = (double)weight * (double)nerve_node_value(g, t->trained)[0];
+        if (m->classes) sums.correct = nerve_batching_correct(m, r->train, order + first, count);
+    } else {
+        nerve_graph_join_empty_step(g, t->trained);
+    }
+    nerve_status st = dist_reduce_step(t->comm, g, &t->shard, &sums, err);
+    if (st != NERVE_OK) return st;
+    *loss = sums.loss;
     *skipped = !isfinite(*loss) || !gradients_finite(g);
     if (*skipped) {
         r->nan_skips++;
@@ -231,26 +254,27 @@ static nerve_status train_step(trainer *t, const int64_t *order, int64_t n, doub
         return NERVE_OK;
     }
     r->nan_skips = 0;
-    metrics_log_measure(&t->log);
+    metrics_log_measure(&t->log, !t->shard.counts);
     nerve_optimizer_step(m->optimizer);
+    if ((st = dist_gather_parameters(t->comm, g, &t->shard, err))) return st;
     r->totals.loss_sum += *loss * (double)n;
     r->totals.seen += n;
     r->totals.grad_norm_sum += nerve_optimizer_grad_norm(m->optimizer);
     r->totals.steps++;
     if (m->classes) {
-        r->totals.correct += nerve_batching_correct(m, r->train, order, n);
+        r->totals.correct += sums.correct;
         r->totals.labels += n * nerve_model_label_steps(m);
     }
     return NERVE_OK;
 }
 
-static void validate(nerve_model *m, const nerve_dataset *val, int64_t batch,
+static void validate(nerve_model *m, const nerve_dataset *val, int64_t batch, nerve_comm *comm,
                      nerve_epoch_report *r, nerve_error *err)
 {
     r->val_loss = r->val_accuracy = NAN;
     if (!val || val->count == 0) return;
     nerve_evaluation e;
-    if (nerve_evaluate(m, val, batch, &e, err) != NERVE_OK) return;
+    if (nerve_evaluate_sharded(m, val, batch, comm, &e, err) != NERVE_OK) return;
     r->val_loss = e.loss;
     r->val_accuracy = e.accuracy;
     nerve_evaluation_free(&e);
@@ -261,7 +285,12 @@ static nerve_status save_checkpoint(trainer *t, nerve_error *err)
 {
     const char *path = t->o->checkpoint_path;
     if (!path || t->written_at == t->run.global_step) return NERVE_OK;
-    nerve_status st = checkpoint_save(&t->run, path, err);
+    /* A checkpoint holds the whole optimizer state, gathered from the shards. */
+    bool sharded = t->shard.counts != NULL;
+    nerve_status st = sharded ? dist_shard_end(t->run.m, &t->shard, err) : NERVE_OK;
+    if (!st) st = dist_from_root(t->comm, t->root ? checkpoint_save(&t->run, path, err) : NERVE_OK,
+                                 err);
+    if (!st && sharded) st = dist_shard_start(t->comm, t->run.m, &t->shard, err);
     if (st) return st;
     t->written_at = t->last_checkpoint_step = t->run.global_step;
     t->last_checkpoint = path;
@@ -291,7 +320,7 @@ static void end_epoch(trainer *t, const nerve_dataset *val, double epoch_start, 
     r.train_accuracy = run->m->classes ? (double)totals->correct / (double)totals->labels : NAN;
     r.lr = nerve_optimizer_lr(run->m->optimizer);
     r.grad_norm = totals->grad_norm_sum / (double)totals->steps;
-    validate(run->m, val, run->batch, &r, err);
+    validate(run->m, val, run->batch, t->comm, &r, err);
     nerve_graph_set_training(run->m->graph, true);
     if (!t->per_step) nerve_scheduler_step(&run->scheduler, r.val_loss);
     metrics_log_epoch(&t->log, &r, run->global_step);
@@ -357,7 +386,10 @@ static nerve_status run_epochs(trainer *t, const nerve_dataset *val, nerve_error
             report_step(t, loss, skipped ? NAN : nerve_optimizer_grad_norm(r->m->optimizer),
                         epoch_start);
             stopping = o->max_steps > 0 && r->global_step >= o->max_steps;
-            if (o->stop_flag && *o->stop_flag) stopping = interrupted = true;
+            /* A stop asked of any rank stops them all at this step. */
+            bool stop = o->stop_flag && *o->stop_flag;
+            if ((st = dist_any(t->comm, &stop, err))) return st;
+            if (stop) stopping = interrupted = true;
             if (stopping) break;
             /* At an epoch's end the checkpoint waits for the epoch's report. */
             if (every > 0 && r->global_step % every == 0 && r->epoch_step < r->steps_per_epoch &&
@@ -400,6 +432,9 @@ static nerve_status check_options(const nerve_train_options *o, const nerve_data
     if (o->checkpoint_every < 0)
         return nerve_error_set(err, NERVE_ERR_INVALID,
                                "checkpoint_every must be at least 1, or 0 for every epoch");
+    if (o->zero != 0 && o->zero != 1)
+        return nerve_error_set(err, NERVE_ERR_INVALID, "zero must be 0 or 1 (ZeRO stage 1), not %d",
+                               o->zero);
     if (o->on_nan != NERVE_ON_NAN_STOP && o->on_nan != NERVE_ON_NAN_SKIP)
         return nerve_error_set(err, NERVE_ERR_INVALID, "unknown on_nan %d", (int)o->on_nan);
     return NERVE_OK;
@@ -411,12 +446,13 @@ nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve
     nerve_status st = check_options(o, train, err);
     if (st != NERVE_OK) return st;
     trainer t = {.o = o, .trained = o->loss > 0 ? o->loss : m->loss, .last_checkpoint_step = -1,
-                 .written_at = -1};
+                 .written_at = -1, .comm = o->comm, .root = !o->comm || !nerve_comm_rank(o->comm)};
     train_run *r = &t.run;
     r->m = m;
     r->train = train;
     r->stream = train->lanes > 0;
     r->batch = r->stream ? train->lanes : nerve_batch_or_all(o->batch, train->count);
+    if (o->comm && o->batch_per_rank && !r->stream) r->batch *= nerve_comm_size(o->comm);
     /* A stream's count is a whole number of batches: every batch has all lanes. */
     r->steps_per_epoch = (train->count + r->batch - 1) / r->batch;
     r->seed = o->seed;
@@ -427,7 +463,10 @@ nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve
     st = check_schedule(schedule, val, err);
     if (st == NERVE_OK)
         st = nerve_model_check_tokens(m, train->inputs, train->count, "training set", err);
-    if (st == NERVE_OK) st = nerve_graph_plan(m->graph, r->batch, err);
+    /* Each rank runs at most its largest slice of a batch. */
+    int64_t slice = t.comm ? (r->batch + nerve_comm_size(t.comm) - 1) / nerve_comm_size(t.comm)
+                           : r->batch;
+    if (st == NERVE_OK) st = nerve_graph_plan(m->graph, slice, err);
     if (st == NERVE_OK) st = nerve_model_ensure_optimizer(m, err);
     if (st != NERVE_OK) return st;
     /* Training batches only: evaluation reads the data as it is. */
@@ -450,8 +489,13 @@ nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve
         t.last_checkpoint = o->resume_path;
         t.last_checkpoint_step = t.written_at = r->global_step;
     }
-    if (st == NERVE_OK) st = early_stop_begin(&t.early, r, o, val, o->resume_path != NULL, err);
-    if (st == NERVE_OK) st = metrics_log_open(&t.log, o->log_path, m->graph, err);
+    if (st == NERVE_OK) st = metrics_log_open(&t.log, t.root ? o->log_path : NULL, m->graph, err);
+    /* A checkpoint or log one rank cannot open fails every rank here. */
+    st = dist_agree(t.comm, st, err);
+    if (st == NERVE_OK && t.comm && o->zero == 1) st = dist_shard_start(t.comm, m, &t.shard, err);
+    nerve_graph_set_comm(m->graph, t.comm);
+    if (st == NERVE_OK)
+        st = early_stop_begin(&t.early, r, o, val, o->resume_path != NULL, t.root, err);
     nerve_graph_set_training(m->graph, true);
     t.start_time = nerve_seconds_now();
     if (st == NERVE_OK) {
@@ -461,6 +505,12 @@ nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve
     }
     early_stop_end(&t.early, r, o, st == NERVE_OK && o->restore_best);
     if (r->stream) nerve_graph_set_carry_state(m->graph, false);
+    nerve_graph_set_comm(m->graph, NULL);
+    /* The model's optimizer whole again, unless a collective has failed. */
+    if (t.shard.counts) {
+        nerve_status end_st = dist_shard_end(m, &t.shard, st == NERVE_OK ? err : NULL);
+        if (st == NERVE_OK) st = end_st;
+    }
     free(r->order);
     nerve_augment_free(r->augment);
     return st;

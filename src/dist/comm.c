@@ -1,0 +1,143 @@
+/* The communicator's entry points and the single-process implementation,
+ * in which a sum over one rank is the rank's own values: collectives are
+ * copies or nothing, and a non-blocking one is finished when it starts. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "dist/comm_internal.h"
+
+static nerve_status single_allreduce(nerve_comm *c, void *buf, int64_t count, nerve_comm_type type,
+                                     nerve_error *err)
+{
+    return NERVE_OK;
+}
+
+static nerve_status single_reduce_scatter(nerve_comm *c, const void *send, void *recv,
+                                          const int64_t *counts, nerve_comm_type type,
+                                          nerve_error *err)
+{
+    if (send != recv) memmove(recv, send, (size_t)counts[0] * nerve_comm_type_size(type));
+    return NERVE_OK;
+}
+
+static nerve_status single_allgather(nerve_comm *c, const void *send, void *recv,
+                                     const int64_t *counts, nerve_comm_type type,
+                                     nerve_error *err)
+{
+    if (send && send != recv) memmove(recv, send, (size_t)counts[0] * nerve_comm_type_size(type));
+    return NERVE_OK;
+}
+
+static nerve_status single_broadcast(nerve_comm *c, void *buf, int64_t count, nerve_comm_type type,
+                                     int root, nerve_error *err)
+{
+    return NERVE_OK;
+}
+
+static nerve_status single_iallreduce(nerve_comm *c, void *buf, int64_t count,
+                                      nerve_comm_type type, nerve_comm_request *request,
+                                      nerve_error *err)
+{
+    request->active = false;
+    return NERVE_OK;
+}
+
+static nerve_status single_test(nerve_comm_request *request, bool *done, nerve_error *err)
+{
+    *done = true;
+    return NERVE_OK;
+}
+
+static const nerve_comm_ops single_ops = {single_allreduce, single_reduce_scatter,
+                                          single_allgather, single_broadcast,
+                                          single_iallreduce, single_test, NULL};
+static nerve_comm single_comm = {&single_ops, 0, 1, NULL};
+
+nerve_comm *nerve_comm_single(void) { return &single_comm; }
+
+bool nerve_comm_mpi_available(void)
+{
+#ifdef NERVE_WITH_MPI
+    return true;
+#else
+    return false;
+#endif
+}
+
+/* Open MPI's mpirun sets OMPI_COMM_WORLD_SIZE, PMIx launchers (srun
+ * --mpi=pmix, prterun) PMIX_RANK, MPICH's Hydra and srun's PMI-2 PMI_SIZE. */
+bool nerve_comm_mpi_launched(void)
+{
+    return getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMIX_RANK") || getenv("PMI_SIZE");
+}
+
+nerve_status nerve_comm_mpi(nerve_comm **out, nerve_error *err)
+{
+    *out = NULL;
+#ifdef NERVE_WITH_MPI
+    return nerve_comm_mpi_new(out, err);
+#else
+    return nerve_error_set(err, NERVE_ERR_INVALID,
+                           "this nerve was built without MPI (configure with NERVE_MPI=ON and "
+                           "libopenmpi-dev installed)");
+#endif
+}
+
+void nerve_comm_free(nerve_comm *c)
+{
+    if (c && c->ops->free) c->ops->free(c);
+}
+
+int nerve_comm_rank(const nerve_comm *c) { return c->rank; }
+int nerve_comm_size(const nerve_comm *c) { return c->size; }
+
+nerve_status nerve_comm_allreduce(nerve_comm *c, void *buf, int64_t count, nerve_comm_type type,
+                                  nerve_error *err)
+{
+    return count > 0 ? c->ops->allreduce(c, buf, count, type, err) : NERVE_OK;
+}
+
+nerve_status nerve_comm_reduce_scatter(nerve_comm *c, const void *send, void *recv,
+                                       const int64_t *counts, nerve_comm_type type,
+                                       nerve_error *err)
+{
+    return c->ops->reduce_scatter(c, send, recv, counts, type, err);
+}
+
+nerve_status nerve_comm_allgather(nerve_comm *c, const void *send, void *recv,
+                                  const int64_t *counts, nerve_comm_type type, nerve_error *err)
+{
+    return c->ops->allgather(c, send, recv, counts, type, err);
+}
+
+nerve_status nerve_comm_broadcast(nerve_comm *c, void *buf, int64_t count, nerve_comm_type type,
+                                  int root, nerve_error *err)
+{
+    if (root < 0 || root >= c->size)
+        return nerve_error_set(err, NERVE_ERR_INVALID, "broadcast from rank %d of %d", root,
+                               c->size);
+    return count > 0 ? c->ops->broadcast(c, buf, count, type, root, err) : NERVE_OK;
+}
+
+nerve_status nerve_comm_iallreduce(nerve_comm *c, void *buf, int64_t count, nerve_comm_type type,
+                                   nerve_comm_request *request, nerve_error *err)
+{
+    request->comm = c;
+    request->active = false;
+    return count > 0 ? c->ops->iallreduce(c, buf, count, type, request, err) : NERVE_OK;
+}
+
+nerve_status nerve_comm_test(nerve_comm_request *request, bool *done, nerve_error *err)
+{
+    *done = true;
+    if (!request->active) return NERVE_OK;
+    return request->comm->ops->test(request, done, err);
+}
+
+nerve_status nerve_comm_wait(nerve_comm_request *request, nerve_error *err)
+{
+    bool done = false;
+    nerve_status st = NERVE_OK;
+    while (st == NERVE_OK && !done) st = nerve_comm_test(request, &done, err);
+    return st;
+}

@@ -1,0 +1,39 @@
+/* A communicator is a table of collectives over one group of processes:
+ * comm.c holds the single-process one and the public entry points,
+ * comm_mpi.c the MPI one (built only when CMake finds MPI). */
+#ifndef NERVE_COMM_INTERNAL_H
+#define NERVE_COMM_INTERNAL_H
+
+#include "nerve.h"
+
+typedef struct nerve_comm_ops {
+    nerve_status (*allreduce)(nerve_comm *c, void *buf, int64_t count, nerve_comm_type type,
+                              nerve_error *err);
+    nerve_status (*reduce_scatter)(nerve_comm *c, const void *send, void *recv,
+                                   const int64_t *counts, nerve_comm_type type, nerve_error *err);
+    nerve_status (*allgather)(nerve_comm *c, const void *send, void *recv, const int64_t *counts,
+                              nerve_comm_type type, nerve_error *err);
+    nerve_status (*broadcast)(nerve_comm *c, void *buf, int64_t count, nerve_comm_type type,
+                              int root, nerve_error *err);
+    nerve_status (*iallreduce)(nerve_comm *c, void *buf, int64_t count, nerve_comm_type type,
+                               nerve_comm_request *request, nerve_error *err);
+    nerve_status (*test)(nerve_comm_request *request, bool *done, nerve_error *err);
+    void (*free)(nerve_comm *c);
+} nerve_comm_ops;
+
+struct nerve_comm {
+    const nerve_comm_ops *ops;
+    int rank, size;
+    void *impl;
+};
+
+static inline size_t nerve_comm_type_size(nerve_comm_type type)
+{
+    return type == NERVE_COMM_DOUBLE ? sizeof(double) : sizeof(float);
+}
+
+#ifdef NERVE_WITH_MPI
+nerve_status nerve_comm_mpi_new(nerve_comm **out, nerve_error *err);
+#endif
+
+#endif

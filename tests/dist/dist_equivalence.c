@@ -1,0 +1,251 @@
+/* Data-parallel training is one-process training: in double precision (the
+ * float64 engine), ten SGD steps of an MLP, a CNN with batch norm and
+ * dropout, and an LSTM, on 19 samples in global batches of 8 (the last
+ * batch has 3: on 4 ranks one rank has none), give parameters (running statistics included)
+ * within 1e-12 of the same steps run whole in one process, on every rank,
+ * and every rank holds exactly the same parameters. The training loop is
+ * the trainer's (nerve_train): the same order on every rank, a contiguous
+ * slice per rank (nerve_dist_slice), the backward pass seeded with the
+ * slice's share of the loss, an empty slice joining batch norm's
+ * collectives, then the gradient all-reduce; dropout's masks are keyed by
+ * the step and each slice's first position in the epoch's order
+ * (nerve_graph_set_position), so a rank's rows draw what they draw in the
+ * whole batch. Writes rank 0's parameters to argv[1] (the script checks
+ * that two runs on the same ranks are bit-identical). Augmentation, in the
+ * float32 library only, is checked end to end by cli_distributed.sh. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/graph_internal.h"
+#include "dist/data_parallel.h"
+#include "nerve.h"
+
+#define SAMPLES 19
+#define BATCH 8
+#define STEPS 10
+#define TOLERANCE 1e-12
+
+typedef struct model {
+    const char *name;
+    nerve_graph *g;
+    nerve_node x, y, loss;
+    int64_t features; /* per sample */
+    double inputs[SAMPLES * 64];
+    double labels[SAMPLES];
+} model;
+
+static nerve_error err;
+
+static nerve_node param(model *m, nerve_rng *rng, const char *name, nerve_shape shape, double scale)
+{
+    nerve_node n = nerve_param(m->g, name, shape, &err);
+    nerve_real *v = nerve_node_value(m->g, n);
+    for (int64_t i = 0; i < nerve_shape_numel(&shape); i++)
+        v[i] = scale * (2 * nerve_rng_uniform(rng) - 1);
+    return n;
+}
+
+static void make_data(model *m, nerve_rng *rng, int classes)
+{
+    for (int64_t i = 0; i < SAMPLES * m->features; i++)
+        m->inputs[i] = 2 * nerve_rng_uniform(rng) - 1;
+    for (int i = 0; i < SAMPLES; i++)
+        m->labels[i] = (double)nerve_rng_below(rng, (uint64_t)classes);
+}
+
+static void finish(model *m, nerve_node logits)
+{
+    m->loss = nerve_softmax_cross_entropy(m->g, logits, m->y, NULL, &err);
+    nerve_graph_plan(m->g, BATCH, &err);
+}
+
+static void build_mlp(model *m, nerve_rng *rng)
+{
+    m->name = "MLP";
+    m->features = 6;
+    m->x = nerve_input(m->g, "x", nerve_shape_1d(6), &err);
+    m->y = nerve_input(m->g, "y", nerve_shape_make(0, NULL), &err);
+    nerve_node h = nerve_activate(
+        m->g,
+        nerve_linear(m->g, m->x, param(m, rng, "fc1.weight", nerve_shape_2d(10, 6), 0.5),
+                     param(m, rng, "fc1.bias", nerve_shape_1d(10), 0.1), &err),
+        NERVE_ACT_TANH, NULL, &err);
+    finish(m, nerve_linear(m->g, h, param(m, rng, "fc2.weight", nerve_shape_2d(3, 10), 0.5),
+                           param(m, rng, "fc2.bias", nerve_shape_1d(3), 0.1), &err));
+    make_data(m, rng, 3);
+}
+
+static void build_cnn(model *m, nerve_rng *rng)
+{
+    m->name = "CNN with batch norm and dropout";
+    m->features = 36;
+    int64_t image[3] = {1, 6, 6};
+    m->x = nerve_input(m->g, "x", nerve_shape_make(3, image), &err);
+    m->y = nerve_input(m->g, "y", nerve_shape_make(0, NULL), &err);
+    int64_t kernel[4] = {4, 1, 3, 3};
+    nerve_conv2d_options conv = nerve_conv2d_options_default();
+    conv.padding[0] = conv.padding[1] = 1;
+    nerve_node c =
+        nerve_conv2d(m->g, m->x, param(m, rng, "conv.weight", nerve_shape_make(4, kernel), 0.5),
+                     param(m, rng, "conv.bias", nerve_shape_1d(4), 0.1), &conv, &err);
+    nerve_node mean = nerve_buffer(m->g, "bn.running_mean", nerve_shape_1d(4), &err);
+    nerve_node var = nerve_buffer(m->g, "bn.running_var", nerve_shape_1d(4), &err);
+    for (int i = 0; i < 4; i++)
+        nerve_node_value(m->g, var)[i] = 1;
+    nerve_node b = nerve_batch_norm(m->g, c, param(m, rng, "bn.weight", nerve_shape_1d(4), 1),
+                                    param(m, rng, "bn.bias", nerve_shape_1d(4), 0.1), mean, var, -1,
+                                    1e-5, 0.1, &err);
+    nerve_pool2d_options pool = nerve_pool2d_defaults(2, 2);
+    nerve_node p =
+        nerve_max_pool2d(m->g, nerve_activate(m->g, b, NERVE_ACT_RELU, NULL, &err), &pool, &err);
+    nerve_node dropped = nerve_dropout(m->g, p, 0.3, &err);
+    finish(m, nerve_linear(m->g, nerve_flatten(m->g, dropped, &err),
+                           param(m, rng, "fc.weight", nerve_shape_2d(3, 36), 0.3),
+                           param(m, rng, "fc.bias", nerve_shape_1d(3), 0.1), &err));
+    make_data(m, rng, 3);
+}
+
+static void build_lstm(model *m, nerve_rng *rng)
+{
+    m->name = "LSTM";
+    m->features = 15;
+    m->x = nerve_input(m->g, "x", nerve_shape_2d(5, 3), &err);
+    m->y = nerve_input(m->g, "y", nerve_shape_make(0, NULL), &err);
+    nerve_node h = nerve_recurrent(
+        m->g, NERVE_CELL_LSTM, m->x, param(m, rng, "lstm.weight_ih", nerve_shape_2d(16, 3), 0.5),
+        param(m, rng, "lstm.weight_hh", nerve_shape_2d(16, 4), 0.5),
+        param(m, rng, "lstm.bias_ih", nerve_shape_1d(16), 0.1),
+        param(m, rng, "lstm.bias_hh", nerve_shape_1d(16), 0.1), false, true, &err);
+    finish(m, nerve_linear(m->g, h, param(m, rng, "fc.weight", nerve_shape_2d(2, 4), 0.5),
+                           param(m, rng, "fc.bias", nerve_shape_1d(2), 0.1), &err));
+    make_data(m, rng, 2);
+}
+
+/* STEPS of SGD with momentum 0.9, lr 0.1; comm's ranks split each batch. */
+static void train(model *m, nerve_comm *comm)
+{
+    nerve_graph *g = m->g;
+    nerve_graph_set_comm(g, comm);
+    nerve_graph_set_training(g, true);
+    nerve_graph_set_seed(g, 7);
+    size_t count = nerve_graph_param_count(g);
+    double *momentum = calloc(count, sizeof *momentum);
+    int64_t order[SAMPLES];
+    for (int i = 0; i < SAMPLES; i++)
+        order[i] = i;
+    nerve_rng shuffle;
+    nerve_rng_seed(&shuffle, 5);
+    int64_t position = SAMPLES;
+    for (int step = 0; step < STEPS; step++) {
+        if (position >= SAMPLES) {
+            nerve_rng_shuffle(&shuffle, order, SAMPLES);
+            position = 0;
+        }
+        int64_t n = SAMPLES - position < BATCH ? SAMPLES - position : BATCH, first, mine;
+        nerve_dist_slice(n, nerve_comm_rank(comm), nerve_comm_size(comm), &first, &mine);
+        nerve_graph_zero_grad(g);
+        if (mine > 0) {
+            nerve_graph_set_batch(g, mine, &err);
+            nerve_real *x = nerve_node_value(g, m->x), *y = nerve_node_value(g, m->y);
+            for (int64_t i = 0; i < mine; i++) {
+                int64_t s = order[position + first + i];
+                memcpy(x + i * m->features, m->inputs + s * m->features,
+                       (size_t)m->features * sizeof *x);
+                y[i] = m->labels[s];
+            }
+            nerve_graph_set_position(g, step, position + first);
+            nerve_graph_forward(g, m->loss);
+            nerve_real weight = nerve_dist_loss_weight(mine, n);
+            nerve_graph_backward_from(g, m->loss, &weight, &err);
+        } else {
+            nerve_graph_join_empty_step(g, m->loss);
+        }
+        nerve_dist_allreduce_gradients(g, comm, &err);
+        nerve_real *p = nerve_graph_params(g);
+        const nerve_real *grad = nerve_graph_grads(g);
+        const unsigned char *trainable = nerve_graph_trainable_mask(g);
+        for (size_t i = 0; i < count; i++) {
+            if (!trainable[i])
+                continue;
+            momentum[i] = step == 0 ? grad[i] : 0.9 * momentum[i] + grad[i];
+            p[i] -= 0.1 * momentum[i];
+        }
+        position += n;
+    }
+    free(momentum);
+}
+
+typedef void (*builder)(model *m, nerve_rng *rng);
+
+/* Non-zero when this rank's parameters stray from the one-process run's or
+ * from rank 0's. */
+static int check(builder build, nerve_comm *comm, FILE *out)
+{
+    model *serial = calloc(1, sizeof *serial), *parallel = calloc(1, sizeof *parallel);
+    nerve_rng rng;
+    serial->g = nerve_graph_new();
+    nerve_rng_seed(&rng, 3);
+    build(serial, &rng);
+    parallel->g = nerve_graph_new();
+    nerve_rng_seed(&rng, 3);
+    build(parallel, &rng);
+    if (err.status) {
+        fprintf(stderr, "%s\n", err.message);
+        return 1;
+    }
+    train(serial, nerve_comm_single());
+    train(parallel, comm);
+    size_t count = nerve_graph_param_count(parallel->g);
+    const nerve_real *a = nerve_graph_params(serial->g), *b = nerve_graph_params(parallel->g);
+    double worst = 0, moved = 0;
+    for (size_t i = 0; i < count; i++)
+        worst = fmax(worst, fabs(a[i] - b[i]));
+    /* Every rank holds rank 0's parameters, bit for bit. */
+    double *root = malloc(count * sizeof *root);
+    memcpy(root, b, count * sizeof *root);
+    nerve_comm_broadcast(comm, root, (int64_t)count, NERVE_COMM_DOUBLE, 0, &err);
+    bool same = memcmp(root, b, count * sizeof *root) == 0;
+    nerve_graph *fresh = nerve_graph_new();
+    model *initial = calloc(1, sizeof *initial);
+    initial->g = fresh;
+    nerve_rng_seed(&rng, 3);
+    build(initial, &rng);
+    for (size_t i = 0; i < count; i++)
+        moved = fmax(moved, fabs(nerve_graph_params(fresh)[i] - a[i]));
+    int rank = nerve_comm_rank(comm);
+    int failed = !(worst <= TOLERANCE) || !same || !(moved > 1e-3);
+    if (rank == 0 || failed)
+        printf("rank %d, %d ranks, %s: largest difference from one process %.3g (tolerance %g), "
+               "parameters moved by up to %.3g, ranks %s\n",
+               rank, nerve_comm_size(comm), serial->name, worst, TOLERANCE, moved,
+               same ? "identical" : "DIFFER");
+    if (out)
+        fwrite(b, sizeof *b, count, out);
+    free(root);
+    nerve_graph_free(serial->g);
+    nerve_graph_free(parallel->g);
+    nerve_graph_free(fresh);
+    free(serial);
+    free(parallel);
+    free(initial);
+    return failed;
+}
+
+int main(int argc, char **argv)
+{
+    nerve_set_threads(1);
+    nerve_comm *comm;
+    if (nerve_comm_mpi(&comm, &err) != NERVE_OK) {
+        fprintf(stderr, "%s\n", err.message);
+        return 1;
+    }
+    FILE *out = argc > 1 && nerve_comm_rank(comm) == 0 ? fopen(argv[1], "wb") : NULL;
+    int failed =
+        check(build_mlp, comm, out) + check(build_cnn, comm, out) + check(build_lstm, comm, out);
+    if (out)
+        fclose(out);
+    nerve_comm_free(comm);
+    return failed ? 1 : 0;
+}
