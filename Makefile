@@ -13,7 +13,7 @@ CMAKE_FLAGS ?=
 SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1 \
                  UBSAN_OPTIONS=print_stacktrace=1
 
-.PHONY: all build run test fuzz bench bench-dist bench-gemm install clean deps deps-bench deps-fuzz deps-onnx check-memory
+.PHONY: all build run test fuzz bench bench-dist bench-gemm install clean deps deps-bench deps-fuzz deps-onnx check-memory lab
 
 all: build
 
@@ -39,6 +39,13 @@ build: deps
 
 run: build
 	./$(BUILD_DIR)/nerve train examples/fashion_mlp.cfg --save $(BUILD_DIR)/fashion_mlp.safetensors
+
+# The evidence lab (lab/README.md): make lab CLAIM=C07, or every experiment;
+# LAB_FLAGS=--smoke for the tiny budgets. The report is rebuilt after.
+LAB_OUT ?= lab/results
+lab: build
+	lab/run.sh $(LAB_FLAGS) --out $(LAB_OUT) $(if $(CLAIM),$(CLAIM),--all)
+	lab/report.sh $(LAB_OUT)
 
 # Both trees are built and tested even when the first fails, so one CI run
 # reports every failure; the target fails if either did.
