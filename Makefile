@@ -13,7 +13,7 @@ CMAKE_FLAGS ?=
 SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1 \
                  UBSAN_OPTIONS=print_stacktrace=1
 
-.PHONY: all build run test fuzz bench bench-dist bench-gemm install clean deps deps-bench deps-fuzz deps-onnx check-memory lab
+.PHONY: all build run test fuzz bench bench-dist bench-gemm install clean deps deps-bench deps-fuzz deps-onnx deps-lab check-memory lab
 
 all: build
 
@@ -30,6 +30,11 @@ deps-fuzz:
 # tests; where they cannot be installed (not root), those tests skip.
 deps-onnx:
 	scripts/deps.sh onnx || echo "deps: ONNX test tools missing: the ONNX tests will skip"
+
+# chromium, for the lab report's browser test; where it cannot be installed,
+# that test skips.
+deps-lab:
+	scripts/deps.sh lab || echo "deps: chromium missing: the lab report's browser test will skip"
 
 # Configuring every time is cheap (cached) and keeps PREFIX in nerve.pc current.
 build: deps
@@ -49,7 +54,7 @@ lab: build
 
 # Both trees are built and tested even when the first fails, so one CI run
 # reports every failure; the target fails if either did.
-test: build deps-onnx
+test: build deps-onnx deps-lab
 	cmake -S . -B $(ASAN_DIR) -DCMAKE_BUILD_TYPE=Debug -DNERVE_SANITIZE=ON $(CMAKE_FLAGS)
 	cmake --build $(ASAN_DIR) --parallel $(NPROC)
 	@status=0; \
