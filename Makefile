@@ -13,7 +13,7 @@ CMAKE_FLAGS ?=
 SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1 \
                  UBSAN_OPTIONS=print_stacktrace=1
 
-.PHONY: all build run test fuzz bench bench-dist bench-gemm install clean deps deps-bench deps-fuzz deps-onnx check-memory
+.PHONY: all build run test fuzz bench bench-dist bench-gemm install clean deps deps-bench deps-fuzz deps-onnx deps-lab check-memory lab
 
 all: build
 
@@ -31,6 +31,11 @@ deps-fuzz:
 deps-onnx:
 	scripts/deps.sh onnx || echo "deps: ONNX test tools missing: the ONNX tests will skip"
 
+# chromium, for the lab report's browser test; where it cannot be installed,
+# that test skips.
+deps-lab:
+	scripts/deps.sh lab || echo "deps: chromium missing: the lab report's browser test will skip"
+
 # Configuring every time is cheap (cached) and keeps PREFIX in nerve.pc current.
 build: deps
 	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=Release \
@@ -40,9 +45,16 @@ build: deps
 run: build
 	./$(BUILD_DIR)/nerve train examples/fashion_mlp.cfg --save $(BUILD_DIR)/fashion_mlp.safetensors
 
+# The evidence lab (lab/README.md): make lab CLAIM=C07, or every experiment;
+# LAB_FLAGS=--smoke for the tiny budgets. The report is rebuilt after.
+LAB_OUT ?= lab/results
+lab: build
+	lab/run.sh $(LAB_FLAGS) --out $(LAB_OUT) $(if $(CLAIM),$(CLAIM),--all)
+	lab/report.sh $(LAB_OUT)
+
 # Both trees are built and tested even when the first fails, so one CI run
 # reports every failure; the target fails if either did.
-test: build deps-onnx
+test: build deps-onnx deps-lab
 	cmake -S . -B $(ASAN_DIR) -DCMAKE_BUILD_TYPE=Debug -DNERVE_SANITIZE=ON $(CMAKE_FLAGS)
 	cmake --build $(ASAN_DIR) --parallel $(NPROC)
 	@status=0; \

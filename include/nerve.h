@@ -1250,6 +1250,8 @@ typedef struct nerve_optimizer_options {
     bool centered;                    /* rmsprop */
     double beta1, beta2;              /* adam, adamw */
     bool amsgrad;                     /* adam, adamw */
+    bool no_bias_correction;          /* adam, adamw: skip the 1 - beta^t corrections
+                                         ([optimizer] bias_correction = 0) */
     double eps;                       /* adagrad, rmsprop, adam, adamw */
     /* Regularisation and gradient control, in PyTorch's order: an L1 penalty
      * on the loss adds l1 * sign(w) to the gradient; then the gradient is
@@ -1414,6 +1416,8 @@ typedef struct nerve_data_settings {
     nerve_split validation_split; /* idx, csv: which samples `validation` holds out */
     char validation_file[1024], validation_labels[1024]; /* idx, csv: a validation set of
                                  its own, instead of `validation` */
+    int64_t train_limit, test_limit; /* idx, csv: train on the first N of the rest (0: all),
+                                      * test on the first N of test (0: all) */
     nerve_csv_options csv;
     int64_t length;           /* adding: steps per sample */
     int64_t train_samples, test_samples; /* adding: samples generated */
@@ -1433,6 +1437,9 @@ typedef struct nerve_model_settings {
     nerve_loss_kind loss;
     nerve_loss_options loss_options; /* weights are owned by the model */
     nerve_augment_options augment;   /* [augment]: applied to training batches only */
+    int64_t patience;         /* [train] patience: epochs without improvement before
+                                 stopping; 0: no early stopping */
+    bool monitor_accuracy;    /* [train] monitor: val_accuracy (else val_loss) */
 } nerve_model_settings;
 
 /* Parses and validates path with the "section.key=value" overrides applied
@@ -1606,6 +1613,13 @@ typedef enum nerve_on_nan {
 
 typedef struct nerve_train_options {
     int epochs;
+    /* Early stopping on the validation set: stop after `patience` epochs in a
+     * row without a better val_loss (or val_accuracy with monitor_accuracy);
+     * 0: off. save_best_path: the best epoch's weights, saved atomically at
+     * each improvement; restore_best: end with the best epoch's weights. */
+    int64_t patience;
+    bool monitor_accuracy, restore_best;
+    const char *save_best_path;
     int64_t batch;           /* 0: the whole training set (batch gradient descent) */
     int64_t max_steps;       /* stop after this many steps in all (0: no limit) */
     bool shuffle;            /* reshuffle every epoch (seeded); zeroed: off, so start from

@@ -5,6 +5,7 @@
 #   scripts/deps.sh fuzz     the above plus clang and its libFuzzer and OpenMP runtimes (make fuzz)
 #   scripts/deps.sh onnx     the above plus python3-onnx, PyTorch, ONNX's node tests, Node.js and
 #                            ONNX Runtime (npm onnxruntime-node, into .deps/onnx; the ONNX tests)
+#   scripts/deps.sh lab      the above plus chromium (the lab report's browser test)
 # As root it installs what is missing; otherwise it prints the command and fails.
 set -euo pipefail
 
@@ -15,10 +16,11 @@ set_name=${1:-build}
 # is the English corpus of the character language model (examples/charlm_lstm.cfg,
 # the char-LSTM benchmark): the Jargon File, 1.6 million characters. Open MPI
 # (libopenmpi-dev, openmpi-bin: mpirun) is the transport of data-parallel
-# training (docs/distributed.md) and its tests.
+# training (docs/distributed.md) and its tests. libcairo2-dev draws nerve
+# plot's charts (docs/dependencies.md).
 packages=(cmake make gcc libc6-dev pkg-config zlib1g-dev libjansson-dev libdnnl-dev
           libstb-dev libcmocka-dev dataset-fashion-mnist jargon-text python3
-          libopenmpi-dev openmpi-bin)
+          libopenmpi-dev openmpi-bin libcairo2-dev)
 case "$set_name" in
   build) ;;
   # libopenblas0-openmp: PyTorch's BLAS. python3-torch is content with any
@@ -34,7 +36,9 @@ case "$set_name" in
   # (npm: Debian's package, unless an npm, e.g. NodeSource's nodejs, is already there)
   onnx) packages+=(python3-onnx python3-torch python3-numpy libonnx-testdata nodejs)
         command -v npm >/dev/null || packages+=(npm) ;;
-  *) echo "usage: $0 [build|bench|fuzz|onnx]" >&2; exit 2 ;;
+  # the headless browser that opens the lab report (tests/cli_lab_report_browser.sh)
+  lab) packages+=(chromium) ;;
+  *) echo "usage: $0 [build|bench|fuzz|onnx|lab]" >&2; exit 2 ;;
 esac
 
 # The npm package goes beside the sources, not into the system: ONNX Runtime

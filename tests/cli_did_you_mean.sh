@@ -54,7 +54,7 @@ run 2 info good.cfg --zebra
 contains err.txt "nerve info: unknown option '--zebra' (see nerve info --help)"
 
 run 3 info good.cfg --set fc9.units=3
-contains err.txt "--set fc9.units=3: no section or layer named 'fc9', did you mean 'fc1'? (layers: fc1, out; settings: net, data, optimizer, schedule, loss, augment)"
+contains err.txt "--set fc9.units=3: no section or layer named 'fc9', did you mean 'fc1'? (layers: fc1, out; settings: net, data, optimizer, schedule, loss, augment, train)"
 run 3 info good.cfg --set output.units=3
 contains err.txt "no section or layer named 'output' (layers: fc1, out;"
 run 3 info good.cfg --set fc1.unit=3

@@ -233,5 +233,43 @@ contains out.txt "total: 42 parameters (168 bytes of float32 weights), 82 FLOPs 
 run 0 info images.cfg
 grep -Eq '^input +input +1x4x4 +0 +0$' out.txt || fail "info input row: $(cat out.txt)"
 
+# A label out of range in an IDX labels file: the message names the labels
+# file, not the images beside it.
+"$python" -c "
+import struct
+open('bad-labels.idx', 'wb').write(struct.pack('>BBBBI', 0, 0, 8, 1, 5) + bytes([0, 1, 255, 0, 1]))"
+sed 's/^format = csv/format = idx/; /^train = /d' images.cfg >images-idx.cfg
+run 3 eval images-idx.cfg --weights images.safetensors --data images.idx --labels bad-labels.idx
+contains err.txt "bad-labels.idx: labels go up to 255 but the network has 2 outputs"
+
+# One parameter count everywhere: train and info both say "N parameters + M in buffers".
+sed 's/^\[dense\]$/[batchnorm]\nname = bn\n\n[dense]/' points.cfg | awk '/^\[batchnorm\]/ && seen++ { exit } 1' >bn.cfg
+printf '\n[dense]\nname = out\nunits = 2\n' >>bn.cfg
+run 0 info bn.cfg
+info_count=$(grep -o '[0-9]* parameters + [0-9]* in buffers' out.txt)
+[ -n "$info_count" ] || fail "info bn.cfg: no buffers counted: $(cat out.txt)"
+run 0 train bn.cfg --epochs 0
+contains out.txt "bn.cfg: 3 layers, $info_count;"
+
+# predict --layer: a hidden layer's outputs after its relu, 8 per sample.
+run 0 predict points.cfg --weights points.safetensors --input test.csv --layer hidden --json
+"$python" - <<'PY' || fail "predict --layer hidden: $(head -c 300 out.txt)"
+import json
+rows = json.load(open("out.txt"))
+assert len(rows) == sum(1 for _ in open("test.csv"))
+assert all(len(r["outputs"]) == 8 and min(r["outputs"]) >= 0 for r in rows)
+assert any(max(r["outputs"]) > 0 for r in rows)
+PY
+run 3 predict points.cfg --weights points.safetensors --input test.csv --layer nowhere
+contains err.txt "no layer named 'nowhere'"
+run 2 predict points.cfg --weights points.safetensors --input test.csv --layer hidden --top 1
+contains err.txt "--top is for the network's classes"
+
+# [data] train_limit and test_limit: the first N samples only.
+run 0 train points.cfg --epochs 1 --set data.train_limit=50 --set data.test_limit=20
+contains out.txt "50 train, 0 validation, 20 test samples"
+run 3 train points.cfg --set data.train_limit=-1
+contains err.txt "train_limit"
+
 [ "$failures" -eq 0 ] || { echo "$failures failure(s)"; exit 1; }
 echo "cli_train_eval_predict: all passed"

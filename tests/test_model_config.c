@@ -208,6 +208,12 @@ static void test_duplicate_layer_name(void **state)
 static void test_dangling_input(void **state)
 {
     expect_error("[dense]\ninput = nowhere\nunits = 2\n", "model.cfg:17: [dense] input: no earlier layer is named 'nowhere'");
+    /* An inline activation's <name>_act is not a layer name: the message says what to write. */
+    expect_error("[dense]\ninput = hidden_act\nunits = 2\n",
+                 "model.cfg:17: [dense] input: 'hidden_act' is not a layer: 'input = hidden' is "
+                 "already hidden's output after its activation");
+    expect_error("[dense]\ninput = other_act\nunits = 2\n",
+                 "model.cfg:17: [dense] input: no earlier layer is named 'other_act'");
 }
 
 static void test_slope_without_leaky_relu(void **state)

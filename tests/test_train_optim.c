@@ -109,7 +109,7 @@ static int csv_row(const char *path, int row, char *line, size_t size, char **fi
 
 /* The fixed columns, then one per parameter tensor: dense0.weight, dense0.bias,
  * dense1.weight, dense1.bias. */
-enum { KIND, EPOCH, STEP, LR = 7, GRAD_NORM = 10, TENSOR_NORMS = 11, COLUMNS = 15 };
+enum { KIND, EPOCH, STEP, LR = 7, GRAD_NORM = 10, ELAPSED = 11, TENSOR_NORMS = 12, COLUMNS = 16 };
 
 /* interval = step: the rate changes every step, and each step row of the
  * log shows the rate that step used; the epoch row shows its last step's. */
@@ -128,9 +128,11 @@ static void test_per_step_schedule_sets_and_logs_every_steps_rate(void **state)
     assert_int_equal(csv_row(o.log_path, 0, line, sizeof line, fields, COLUMNS + 1), COLUMNS);
     assert_string_equal(fields[LR], "lr");
     assert_string_equal(fields[GRAD_NORM], "grad_norm");
+    assert_string_equal(fields[ELAPSED], "elapsed");
     assert_string_equal(fields[TENSOR_NORMS], "grad_norm:dense0.weight");
     assert_string_equal(fields[COLUMNS - 1], "grad_norm:dense1.bias");
     /* rows: 10 steps of epoch 1, its epoch row, 10 steps of epoch 2, its epoch row */
+    double elapsed = 0;
     for (int row = 1, step = 0; row <= 22; row++) {
         assert_int_equal(csv_row(o.log_path, row, line, sizeof line, fields, COLUMNS + 1), COLUMNS);
         bool epoch_row = strcmp(fields[KIND], "epoch") == 0;
@@ -138,6 +140,9 @@ static void test_per_step_schedule_sets_and_logs_every_steps_rate(void **state)
         assert_int_equal(atoi(fields[STEP]), step);
         assert_float_equal(strtod(fields[LR], NULL), 0.1 * pow(0.9, step - 1), 1e-7);
         assert_true(strtod(fields[GRAD_NORM], NULL) > 0);
+        /* every row has the seconds since training began, never decreasing */
+        assert_true(fields[ELAPSED][0] != '\0' && strtod(fields[ELAPSED], NULL) >= elapsed);
+        elapsed = strtod(fields[ELAPSED], NULL);
         assert_true(epoch_row == (row == 11 || row == 22));
         /* Without L1 or clipping, a step's global norm is the tensors' norms combined. */
         double squares = 0;

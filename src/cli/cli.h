@@ -33,6 +33,8 @@ int cmd_gan(int argc, char **argv);
 int cmd_pretrain(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_import(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
 int cmd_comm_bench(int argc, char **argv);
 
 /* Prints "nerve: <message>" on stderr and returns exit_code. Under MPI the
@@ -184,6 +186,12 @@ int cli_train_resume(const nerve_model *m, const cli_option *options, const cli_
 int cli_check_save_directory(const char *path);
 int cli_save_weights(nerve_model *m, const char *path);
 int cli_evaluate_test(nerve_model *m, const nerve_dataset *test);
+
+/* The values of g's buffers (batch norm's running statistics), stored with
+ * the parameters but not learnt; and "63 parameters + 9 in buffers" (or
+ * "63 parameters"), the one way every command counts a network's values. */
+size_t cli_buffer_values(const nerve_graph *g);
+void cli_format_parameters(const nerve_graph *g, char *buf, size_t size);
 
 /* JSON has no NaN or infinity (and jansson refuses them): those are null. */
 json_t *cli_json_number(double v);

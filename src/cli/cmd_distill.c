@@ -198,9 +198,10 @@ static int distill(nerve_model *teacher, nerve_model *student, const char *stude
     }
     int code = cli_dist_agree(st ? cli_fail(&err, cli_exit_code(st)) : CLI_EXIT_OK);
     if (!code) {
-        printf("%s: %zu parameters; %lld train, %lld validation, %lld test samples; T = %g, "
-               "alpha = %g\n",
-               student_cfg, nerve_graph_param_count(g), (long long)train.count,
+        char parameters[96];
+        cli_format_parameters(g, parameters, sizeof parameters);
+        printf("%s: %s; %lld train, %lld validation, %lld test samples; T = %g, alpha = %g\n",
+               student_cfg, parameters, (long long)train.count,
                (long long)val.count, (long long)test.count, s->temperature, s->alpha);
         fflush(stdout);
         cli_progress_init(&run.progress, s->train.epochs, s->train.max_steps, true);

@@ -43,17 +43,6 @@ static void measure_layer(nerve_graph *g, nerve_node first, nerve_node last, lay
         nerve_shape_format(&sample, row->shape, sizeof row->shape);
 }
 
-static size_t buffer_values(const nerve_graph *g)
-{
-    size_t count = 0;
-    for (nerve_node n = 0; n < nerve_graph_node_count(g); n++) {
-        if (!nerve_node_is_buffer(g, n)) continue;
-        nerve_shape shape = nerve_node_shape(g, n);
-        count += (size_t)nerve_shape_numel(&shape);
-    }
-    return count;
-}
-
 static void format_bytes(double bytes, char *buf, size_t size)
 {
     static const char *const units[] = {"bytes", "KiB", "MiB", "GiB"};
@@ -138,13 +127,11 @@ static int print_layers(nerve_model *m, const char *cfg_path)
         printf("%lld outputs, loss %s\n\n", (long long)nerve_model_output_size(m), loss);
     print_table(rows, count);
     free(rows);
-    size_t stored = nerve_graph_param_count(g), buffered = buffer_values(g);
-    char bytes[32], buffers[64] = "";
-    format_bytes((double)stored * sizeof(float), bytes, sizeof bytes);
-    if (buffered) snprintf(buffers, sizeof buffers, " + %zu in buffers", buffered);
-    printf("\ntotal: %zu parameters%s (%s of float32 weights), %lld FLOPs per sample "
-           "(forward)\n",
-           stored - buffered, buffers, bytes, (long long)total_flops);
+    char bytes[32], parameters[96];
+    format_bytes((double)nerve_graph_param_count(g) * sizeof(float), bytes, sizeof bytes);
+    cli_format_parameters(g, parameters, sizeof parameters);
+    printf("\ntotal: %s (%s of float32 weights), %lld FLOPs per sample (forward)\n", parameters,
+           bytes, (long long)total_flops);
     print_backends(g);
     return CLI_EXIT_OK;
 }

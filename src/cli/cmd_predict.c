@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "cli/image_input.h"
+#include "train/batching.h"
 
 static const cli_command predict_command = {
     "predict", "CFG",
@@ -223,8 +224,32 @@ static int print_steps_json(const float *outputs, int64_t count, int64_t steps, 
     return cli_json_print(all);
 }
 
+/* --layer NAME: every sample's output of that layer, flattened. */
+static int print_layer(nerve_model *m, const char *layer, const samples *in, bool json)
+{
+    nerve_node node = -1;
+    for (int i = 0; i < nerve_model_layer_count(m) && node < 0; i++)
+        if (strcmp(nerve_model_layer_name(m, i), layer) == 0) node = nerve_model_layer_node(m, i);
+    if (node < 0) {
+        fprintf(stderr, "nerve: no layer named '%s' (nerve info lists them)\n", layer);
+        return CLI_EXIT_INPUT;
+    }
+    nerve_shape shape = nerve_node_shape(nerve_model_graph(m), node);
+    int64_t width = nerve_shape_numel(&shape) / shape.dim[0];
+    float *outputs = malloc((size_t)(in->count > 0 ? in->count : 1) * (size_t)width * sizeof *outputs);
+    nerve_error err = {0};
+    nerve_status status = outputs ? nerve_model_run(m, node, in->inputs, in->count, outputs, &err)
+                                  : nerve_error_set(&err, NERVE_ERR_NOMEM, "out of memory for "
+                                                    "the layer's outputs");
+    int code = status ? cli_fail(&err, cli_exit_code(status))
+                      : json ? print_json(outputs, in->count, width, 0, 0)
+                             : print_text(outputs, in->count, width, 0, 0);
+    free(outputs);
+    return code;
+}
+
 static int predict(nerve_model *m, const char *weights_path, const char *input_path, bool json,
-                   int top)
+                   int top, const char *layer)
 {
     int code = cli_load_weights(m, weights_path);
     if (code) return code;
@@ -243,6 +268,11 @@ static int predict(nerve_model *m, const char *weights_path, const char *input_p
     if (status) {
         free(in.inputs);
         return cli_fail(&err, cli_exit_code(status));
+    }
+    if (layer) {
+        code = print_layer(m, layer, &in, json);
+        free(in.inputs);
+        return code;
     }
     int64_t width = nerve_model_output_size(m);
     size_t rows = (size_t)(in.count > 0 ? in.count : 1);
@@ -281,7 +311,7 @@ static int predict(nerve_model *m, const char *weights_path, const char *input_p
 int cmd_predict(int argc, char **argv)
 {
     cli_list sets = {0};
-    const char *weights_path = NULL, *input_path = NULL, *cfg_path;
+    const char *weights_path = NULL, *input_path = NULL, *cfg_path, *layer = NULL;
     int64_t threads = 0, top = 0;
     const char *backend = NULL;
     bool json = false;
@@ -292,6 +322,8 @@ int cmd_predict(int argc, char **argv)
         CLI_INT("--top", "K", &top, 1, 1 << 20,
             "print the K most probable classes (default: every class's probability)"),
         CLI_FLAG("--json", &json, "print one JSON array on stdout (default: a table)"),
+        CLI_STRING("--layer", "NAME", &layer,
+            "print that layer's outputs instead (after its activation; default: the network's)"),
         CLI_SET_OPTION(&sets),
         CLI_THREADS_OPTION(&threads),
         CLI_BACKEND_OPTION(&backend),
@@ -313,11 +345,14 @@ int cmd_predict(int argc, char **argv)
     if (top > 0 && nerve_model_classes(m) == 0)
         code = cli_usage_error(&predict_command, "--top is for classifiers; %s is a regression",
                                cfg_path);
+    else if (top > 0 && layer)
+        code = cli_usage_error(&predict_command, "--top is for the network's classes, not a "
+                               "--layer's outputs");
     else if (top > 0 && nerve_model_label_steps(m) > 1)
         code = cli_usage_error(&predict_command, "--top is for one class per sample; %s predicts "
                                "one per step", cfg_path);
     else
-        code = predict(m, weights_path, input_path, json, (int)top);
+        code = predict(m, weights_path, input_path, json, (int)top, layer);
     nerve_model_free(m);
     return code;
 }

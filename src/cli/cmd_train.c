@@ -25,9 +25,11 @@ static void print_summary(nerve_model *m, const char *cfg_path, const nerve_data
                           const nerve_dataset *val, const nerve_dataset *test)
 {
     int layers = nerve_model_layer_count(m);
-    printf("%s: %d layer%s, %zu parameters; %lld train, %lld validation, %lld test samples\n",
-           cfg_path, layers, layers == 1 ? "" : "s", nerve_graph_param_count(nerve_model_graph(m)),
-           (long long)train->count, (long long)val->count, (long long)test->count);
+    char parameters[96];
+    cli_format_parameters(nerve_model_graph(m), parameters, sizeof parameters);
+    printf("%s: %d layer%s, %s; %lld train, %lld validation, %lld test samples\n", cfg_path,
+           layers, layers == 1 ? "" : "s", parameters, (long long)train->count,
+           (long long)val->count, (long long)test->count);
     fflush(stdout);
 }
 
@@ -138,13 +140,31 @@ static int train_and_report(nerve_model *m, const char *cfg_path, const cli_opti
 int cmd_train(int argc, char **argv)
 {
     cli_train_flags f = {0};
-    const char *cfg_path;
+    const char *cfg_path, *save_best = NULL, *monitor = NULL;
+    int64_t patience = 0;
+    bool restore_best = false;
     cli_option options[] = {
         CLI_TRAIN_OPTIONS(&f, "", "the trained weights"),
+        CLI_INT("--early-stop", "N", &patience, 1, 1 << 20,
+                "stop after N epochs without a better validation figure (default: "
+                "[train] patience, 0: never)"),
+        CLI_STRING("--monitor", "val_loss|val_accuracy", &monitor,
+                   "the validation figure early stopping and --save-best follow "
+                   "(default: [train] monitor, val_loss)"),
+        CLI_STRING("--save-best", "W", &save_best,
+                   "save the best epoch's weights to W, atomically, at each improvement"),
+        CLI_FLAG("--restore-best", &restore_best,
+                 "end training with the best epoch's weights (what --save and the test "
+                 "set see)"),
     };
     const int option_count = (int)(sizeof options / sizeof options[0]);
     int code = cli_parse(&train_command, options, option_count, argc, argv, &cfg_path);
     if (code < 0) code = cli_train_flags_check(&train_command, options, &f);
+    if (code < 0 && monitor && strcmp(monitor, "val_loss") != 0 &&
+        strcmp(monitor, "val_accuracy") != 0)
+        code = cli_usage_error(&train_command, "--monitor must be val_loss or val_accuracy, "
+                               "not '%s'", monitor);
+    if (code < 0 && save_best && cli_check_save_directory(save_best)) code = CLI_EXIT_FAILURE;
     if (code >= 0) {
         cli_list_free(&f.sets);
         return code;
@@ -164,6 +184,10 @@ int cmd_train(int argc, char **argv)
 
     nerve_train_options train_options = nerve_train_options_from(m);
     cli_train_flags_apply(&f, &train_options);
+    if (patience) train_options.patience = patience;
+    if (monitor) train_options.monitor_accuracy = strcmp(monitor, "val_accuracy") == 0;
+    train_options.save_best_path = save_best;
+    train_options.restore_best = restore_best;
     code = train_and_report(m, cfg_path, options, &f, &train_options);
     nerve_model_free(m);
     cli_list_free(&f.sets);

@@ -247,3 +247,23 @@ int cli_json_print(json_t *value)
     free(text);
     return CLI_EXIT_OK;
 }
+
+size_t cli_buffer_values(const nerve_graph *g)
+{
+    size_t count = 0;
+    for (nerve_node n = 0; n < nerve_graph_node_count(g); n++) {
+        if (!nerve_node_is_buffer(g, n)) continue;
+        nerve_shape shape = nerve_node_shape(g, n);
+        count += (size_t)nerve_shape_numel(&shape);
+    }
+    return count;
+}
+
+void cli_format_parameters(const nerve_graph *g, char *buf, size_t size)
+{
+    size_t buffered = cli_buffer_values(g), learnt = nerve_graph_param_count(g) - buffered;
+    if (buffered)
+        snprintf(buf, size, "%zu parameters + %zu in buffers", learnt, buffered);
+    else
+        snprintf(buf, size, "%zu parameters", learnt);
+}

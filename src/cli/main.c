@@ -20,6 +20,8 @@ static const struct {
     {"pretrain", cmd_pretrain, "greedy layer-wise autoencoder pre-training of hidden layers"},
     {"export", cmd_export, "write a network and its weights as an ONNX model"},
     {"import", cmd_import, "convert an ONNX model into a .cfg and safetensors weights"},
+    {"inspect", cmd_inspect, "per-tensor statistics and filter images of a weights file"},
+    {"plot", cmd_plot, "line charts, histograms and heat maps of metrics logs (PNG, SVG)"},
     {"comm-bench", cmd_comm_bench, "all-reduce time and bandwidth between MPI ranks"},
 };
 #define COMMAND_COUNT (int)(sizeof commands / sizeof commands[0])

@@ -128,7 +128,15 @@ static int unknown_option(const cli_command *command, const cli_option *options,
 int cli_parse(const cli_command *command, cli_option *options, int option_count, int argc,
               char **argv, const char **positional)
 {
-    *positional = NULL;
+    int count;
+    return cli_parse_many(command, options, option_count, argc, argv, positional, 1, &count);
+}
+
+int cli_parse_many(const cli_command *command, cli_option *options, int option_count, int argc,
+                   char **argv, const char **positionals, int capacity, int *count)
+{
+    *count = 0;
+    positionals[0] = NULL;
     for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             cli_print_help(command, options, option_count, stdout);
@@ -139,9 +147,9 @@ int cli_parse(const cli_command *command, cli_option *options, int option_count,
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         if (options_ended || arg[0] != '-' || arg[1] == '\0') {
-            if (*positional || !command->positional)
+            if (*count == capacity || !command->positional)
                 return cli_usage_error(command, "unexpected argument '%s'", arg);
-            *positional = arg;
+            positionals[(*count)++] = arg;
             continue;
         }
         if (strcmp(arg, "--") == 0) {
@@ -172,7 +180,7 @@ int cli_parse(const cli_command *command, cli_option *options, int option_count,
         int status = set_value(command, option, value, argc);
         if (status >= 0) return status;
     }
-    if (!*positional && command->positional)
+    if (!*count && command->positional)
         return cli_usage_error(command, "missing %s", command->positional);
     return -1;
 }

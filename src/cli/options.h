@@ -67,6 +67,10 @@ typedef struct cli_command {
  * exit code: 0 after the help, CLI_EXIT_USAGE after printing the problem. */
 int cli_parse(const cli_command *command, cli_option *options, int option_count, int argc,
               char **argv, const char **positional);
+/* cli_parse for a command that takes up to capacity positional arguments
+ * (at least one): they go to positionals[0..*count). */
+int cli_parse_many(const cli_command *command, cli_option *options, int option_count, int argc,
+                   char **argv, const char **positionals, int capacity, int *count);
 void cli_print_help(const cli_command *command, const cli_option *options, int option_count,
                     FILE *out);
 /* Prints "nerve <command>: <message> (see nerve <command> --help)" and

@@ -324,7 +324,8 @@ nerve_config_section *nerve_config_add_section(nerve_config *cfg, const char *ty
 static nerve_status no_such_section(const nerve_config *cfg, span target, const char *assignment,
                                     nerve_error *err)
 {
-    static const char *const settings[] = {"net", "data", "optimizer", "schedule", "loss", "augment"};
+    static const char *const settings[] = {"net", "data", "optimizer", "schedule", "loss", "augment",
+                                         "train"};
     enum { SETTINGS = sizeof settings / sizeof *settings };
     char (*names)[NERVE_CONFIG_NAME_MAX] = calloc((size_t)cfg->section_count + 1, sizeof *names);
     const char **all = calloc((size_t)cfg->section_count + SETTINGS, sizeof *all);
@@ -350,7 +351,8 @@ static nerve_status no_such_section(const nerve_config *cfg, span target, const 
     if (closest) snprintf(hint, sizeof hint, ", did you mean '%s'?", closest);
     nerve_status st = nerve_error_set(err, NERVE_ERR_INVALID,
                                       "--set %s: no section or layer named '%s'%s (layers: %s; "
-                                      "settings: net, data, optimizer, schedule, loss, augment)",
+                                      "settings: net, data, optimizer, schedule, loss, augment, "
+                                      "train)",
                                       assignment, word, hint, used ? layers : "none");
     free(names);
     free(all);

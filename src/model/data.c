@@ -29,9 +29,11 @@ static nerve_status load_file(const nerve_model *m, int key, const char *inputs,
  * elements (valid token ids for an [embedding] or [one_hot]), and the labels
  * or targets its loss takes (nerve_loss_targets), a label per step for a
  * per-step classifier. */
-nerve_status nerve_model_check_data(const nerve_model *m, const char *path, nerve_dataset *ds,
-                                    nerve_error *err)
+nerve_status nerve_model_check_data(const nerve_model *m, const char *path, const char *labels,
+                                    nerve_dataset *ds, nerve_error *err)
 {
+    /* The targets' problems name the file that holds them. */
+    const char *targets_path = labels && labels[0] ? labels : path;
     int64_t features = nerve_shape_numel(&m->settings.input);
     char file_shape[64], input_shape[64];
     if (ds->sample_size != features)
@@ -51,15 +53,16 @@ nerve_status nerve_model_check_data(const nerve_model *m, const char *path, nerv
         if (ds->num_classes == 0)
             return nerve_error_set(err, NERVE_ERR_INVALID,
                                    "%s: %s needs class labels, the file has regression targets",
-                                   path, loss);
+                                   targets_path, loss);
         if (ds->num_classes > m->classes)
             return nerve_error_set(err, NERVE_ERR_SHAPE,
-                                   "%s: labels go up to %d but the network has %d outputs", path,
+                                   "%s: labels go up to %d but the network has %d outputs",
+                                   targets_path,
                                    ds->num_classes - 1, m->classes);
         if (ds->target_size != nerve_model_label_steps(m))
             return nerve_error_set(err, NERVE_ERR_SHAPE,
                                    "%s: %lld labels per sample, the network predicts %lld (one "
-                                   "per step)", path, (long long)ds->target_size,
+                                   "per step)", targets_path, (long long)ds->target_size,
                                    (long long)nerve_model_label_steps(m));
         return NERVE_OK;
     case LOSS_TARGETS_BINARY:
@@ -68,16 +71,17 @@ nerve_status nerve_model_check_data(const nerve_model *m, const char *path, nerv
             return nerve_error_set(err, NERVE_ERR_SHAPE,
                                    "%s: class labels fit %s with one output; with %lld outputs "
                                    "it takes %lld targets per sample (CSV [data] targets = %lld)",
-                                   path, loss, width, width, width);
+                                   targets_path, loss, width, width, width);
         if (ds->num_classes > 2)
             return nerve_error_set(err, NERVE_ERR_INVALID,
-                                   "%s: labels go up to %d; %s takes labels 0 and 1", path,
+                                   "%s: labels go up to %d; %s takes labels 0 and 1",
+                                   targets_path,
                                    ds->num_classes - 1, loss);
         for (int64_t i = 0; ds->num_classes == 0 && i < ds->count * ds->target_size; i++)
             if (!(ds->targets[i] >= 0 && ds->targets[i] <= 1))
                 return nerve_error_set(err, NERVE_ERR_INVALID,
                                        "%s: sample %lld has the target %g; %s takes targets in "
-                                       "[0, 1]", path, (long long)(i / ds->target_size),
+                                       "[0, 1]", targets_path, (long long)(i / ds->target_size),
                                        ds->targets[i], loss);
         break;
     case LOSS_TARGETS_TEACHER:
@@ -85,7 +89,7 @@ nerve_status nerve_model_check_data(const nerve_model *m, const char *path, nerv
             return nerve_error_set(err, NERVE_ERR_INVALID,
                                    "%s: %s takes the teacher's %lld logits per sample as targets "
                                    "(CSV [data] targets = %lld), the file has class labels",
-                                   path, loss, width, width);
+                                   targets_path, loss, width, width);
         break;
     case LOSS_TARGETS_VALUES:
         break;
@@ -99,8 +103,8 @@ nerve_status nerve_model_check_data(const nerve_model *m, const char *path, nerv
                            : "";
     if (ds->target_size != width)
         return nerve_error_set(err, NERVE_ERR_SHAPE,
-                               "%s: %lld targets per sample, the network outputs %lld%s", path,
-                               (long long)ds->target_size, width, hint);
+                               "%s: %lld targets per sample, the network outputs %lld%s",
+                               targets_path, (long long)ds->target_size, width, hint);
     return NERVE_OK;
 }
 
@@ -155,7 +159,7 @@ static nerve_status generate_adding(const nerve_model *m, const char *name, int6
 {
     const nerve_model_settings *s = &m->settings;
     nerve_status st = nerve_adding_generate(s->data.length, count, s->seed ^ stream, out, err);
-    if (st == NERVE_OK) st = nerve_model_check_data(m, name, out, err);
+    if (st == NERVE_OK) st = nerve_model_check_data(m, name, NULL, out, err);
     if (st != NERVE_OK) nerve_dataset_free(out);
     return st;
 }
@@ -206,7 +210,7 @@ nerve_status nerve_model_load_data(const nerve_model *cm, nerve_dataset *train, 
         return nerve_error_set(err, NERVE_ERR_INVALID, "[data] test is not set");
     if (train || val) {
         st = load_file(m, DATA_TRAIN, d->train, d->train_labels, &all, err);
-        if (st == NERVE_OK) st = nerve_model_check_data(m, d->train, &all, err);
+        if (st == NERVE_OK) st = nerve_model_check_data(m, d->train, d->train_labels, &all, err);
         if (st == NERVE_OK && d->validation > 0) {
             if (d->validation >= all.count)
                 st = nerve_error_set(err, NERVE_ERR_INVALID,
@@ -219,8 +223,13 @@ nerve_status nerve_model_load_data(const nerve_model *cm, nerve_dataset *train, 
         if (st == NERVE_OK && d->validation_file[0]) {
             st = load_file(m, DATA_VALIDATION, d->validation_file, d->validation_labels, &held,
                            err);
-            if (st == NERVE_OK) st = nerve_model_check_data(m, d->validation_file, &held, err);
+            if (st == NERVE_OK)
+                st = nerve_model_check_data(m, d->validation_file, d->validation_labels, &held,
+                                            err);
         }
+        /* A subset keeps the buffers and shrinks the count, as the split does. */
+        if (st == NERVE_OK && d->train_limit > 0 && d->train_limit < all.count)
+            all.count = d->train_limit;
         if (st == NERVE_OK) {
             double mean, std;
             nerve_dataset_scale(&all, (float)d->scale);
@@ -234,7 +243,9 @@ nerve_status nerve_model_load_data(const nerve_model *cm, nerve_dataset *train, 
     }
     if (st == NERVE_OK && test) {
         st = load_file(m, DATA_TEST, d->test, d->test_labels, &test_set, err);
-        if (st == NERVE_OK) st = nerve_model_check_data(m, d->test, &test_set, err);
+        if (st == NERVE_OK) st = nerve_model_check_data(m, d->test, d->test_labels, &test_set, err);
+        if (st == NERVE_OK && d->test_limit > 0 && d->test_limit < test_set.count)
+            test_set.count = d->test_limit;
         if (st == NERVE_OK) nerve_model_normalize(m, &test_set);
     }
     if (st != NERVE_OK) {

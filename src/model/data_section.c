@@ -25,6 +25,8 @@ static const struct data_key {
     {"validation_split", TABLE_FORMATS, "idx and csv"},
     {"scale", TABLE_FORMATS, "idx and csv"},
     {"normalize", TABLE_FORMATS, "idx and csv"},
+    {"train_limit", TABLE_FORMATS, "idx and csv"},
+    {"test_limit", TABLE_FORMATS, "idx and csv"},
     {"label_column", FORMAT_BIT(FORMAT_CSV), "csv"},
     {"header", FORMAT_BIT(FORMAT_CSV), "csv"},
     {"targets", FORMAT_BIT(FORMAT_CSV), "csv"},
@@ -103,7 +105,9 @@ nerve_status nerve_read_data_section(cfg_reader *r, nerve_data_settings *d,
         !cfg_read_string(r, "test", false, "", d->test, sizeof d->test) ||
         !cfg_read_double(r, "scale", false, 1, 1e-30, 1e30, &d->scale) ||
         !cfg_read_choice(r, "normalize", normalizations, 0, &normalize) ||
-        !cfg_read_int(r, "validation", false, 0, 0, INT64_MAX, &d->validation))
+        !cfg_read_int(r, "validation", false, 0, 0, INT64_MAX, &d->validation) ||
+        !cfg_read_int(r, "train_limit", false, 0, 0, INT64_MAX, &d->train_limit) ||
+        !cfg_read_int(r, "test_limit", false, 0, 0, INT64_MAX, &d->test_limit))
         return r->status;
     d->normalize = (nerve_normalize)normalize;
     if (format == FORMAT_IDX &&

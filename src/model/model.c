@@ -177,6 +177,17 @@ static nerve_status read_augment_section(cfg_reader *r, nerve_model *m)
 {
     return nerve_read_augment_section(r, &m->settings.augment);
 }
+/* [train]: how training stops (early stopping on the validation set). */
+static nerve_status read_train_section(cfg_reader *r, nerve_model *m)
+{
+    static const char *const monitors[] = {"val_loss", "val_accuracy", NULL};
+    int monitor;
+    if (!cfg_read_int(r, "patience", false, 0, 0, 1 << 20, &m->settings.patience) ||
+        !cfg_read_choice(r, "monitor", monitors, 0, &monitor))
+        return r->status;
+    m->settings.monitor_accuracy = monitor == 1;
+    return NERVE_OK;
+}
 
 static const struct {
     const char *type;
@@ -189,6 +200,7 @@ static const struct {
     {"loss", read_loss_section, false},
     {"schedule", read_schedule_section, false},
     {"augment", read_augment_section, false},
+    {"train", read_train_section, false},
 };
 #define SETTINGS_SECTION_COUNT (int)(sizeof settings_sections / sizeof settings_sections[0])
 
@@ -227,7 +239,7 @@ static nerve_status unknown_section(const char *file, const nerve_config_section
     if (closest) snprintf(hint, sizeof hint, ", did you mean [%s]?", closest);
     return nerve_error_set(err, NERVE_ERR_INVALID,
                            "%s:%d: unknown section [%s]%s (settings: net, data, optimizer, "
-                           "schedule, loss, augment; layers: %s)",
+                           "schedule, loss, augment, train; layers: %s)",
                            file, sec->line, sec->type, hint, nerve_layer_section_names());
 }
 
@@ -306,6 +318,17 @@ static bool resolve_inputs(cfg_reader *r, const nerve_model *m, const char *name
         memcpy(name, p, len);
         name[len] = 0;
         int k = find_layer(m, name);
+        if (k < 0 && len > 4 && strcmp(name + len - 4, "_act") == 0) {
+            /* <name>_act names an inline activation's nodes and parameters
+             * (a PReLU's <name>_act.weight), not a layer: the layer's own
+             * name is already its activated output. */
+            name[len - 4] = 0;
+            if (find_layer(m, name) >= 0)
+                return cfg_fail(r, "input",
+                                "'%s_act' is not a layer: 'input = %s' is already %s's output "
+                                "after its activation", name, name, name);
+            name[len - 4] = '_';
+        }
         if (k < 0 && strcmp(name, "input") != 0)
             return cfg_fail(r, "input", "no earlier layer is named '%s'", name);
         inputs[(*count)++] = k < 0 ? m->input : m->layers[k].output;

@@ -92,9 +92,11 @@ nerve_status nerve_read_data_section(cfg_reader *r, nerve_data_settings *d,
                                      char origin[DATA_PATH_COUNT][NERVE_DATA_ORIGIN_MAX]);
 nerve_status nerve_check_bptt(nerve_config *cfg, const nerve_model_settings *s, nerve_error *err);
 /* Whether ds fits the network: its sample size, labels or targets (data.c);
- * path names it in messages. Sets ds->sample_shape to the network input. */
-nerve_status nerve_model_check_data(const nerve_model *m, const char *path, nerve_dataset *ds,
-                                    nerve_error *err);
+ * path names it in messages about the samples, labels (an IDX labels file;
+ * NULL or "": path) in those about the labels or targets. Sets
+ * ds->sample_shape to the network input. */
+nerve_status nerve_model_check_data(const nerve_model *m, const char *path, const char *labels,
+                                    nerve_dataset *ds, nerve_error *err);
 /* nerve_model_load_data for [data] format = text (text_data.c). */
 nerve_status nerve_model_load_text(nerve_model *m, nerve_dataset *train, nerve_dataset *val,
                                    nerve_dataset *test, nerve_error *err);

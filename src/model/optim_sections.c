@@ -68,6 +68,7 @@ nerve_status nerve_read_optimizer_section(cfg_reader *r, nerve_optimizer_options
         {"beta1", ADAM | ADAMW},
         {"beta2", ADAM | ADAMW},
         {"amsgrad", ADAM | ADAMW},
+        {"bias_correction", ADAM | ADAMW},
         {"eps", ADAGRAD | RMSPROP | ADAM | ADAMW},
     };
     int type;
@@ -76,6 +77,7 @@ nerve_status nerve_read_optimizer_section(cfg_reader *r, nerve_optimizer_options
                                     types, type))
         return r->status;
     *o = nerve_optimizer_defaults((nerve_optimizer_kind)type);
+    bool correction = true;
     if (!read_real(r, "lr", false, &o->lr) ||
         !read_real(r, "weight_decay", false, &o->weight_decay) ||
         !read_real(r, "momentum", false, &o->momentum) ||
@@ -84,11 +86,13 @@ nerve_status nerve_read_optimizer_section(cfg_reader *r, nerve_optimizer_options
         !read_real(r, "initial_accumulator_value", false, &o->initial_accumulator_value) ||
         !read_real(r, "alpha", false, &o->alpha) || !read_flag(r, "centered", &o->centered) ||
         !read_real(r, "beta1", false, &o->beta1) || !read_real(r, "beta2", false, &o->beta2) ||
-        !read_flag(r, "amsgrad", &o->amsgrad) || !read_real(r, "eps", false, &o->eps) ||
+        !read_flag(r, "amsgrad", &o->amsgrad) || !read_flag(r, "bias_correction", &correction) ||
+        !read_real(r, "eps", false, &o->eps) ||
         !read_real(r, "l1", false, &o->l1) || !read_real(r, "clip_value", false, &o->clip_value) ||
         !read_real(r, "clip_norm", false, &o->clip_norm) ||
         !read_flag(r, "decay_bias", &o->decay_bias))
         return r->status;
+    o->no_bias_correction = !correction;
     char why[200];
     const char *key;
     if (nerve_optimizer_options_problem(o, &key, why, sizeof why)) cfg_fail(r, key, "%s", why);

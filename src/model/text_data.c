@@ -64,7 +64,7 @@ static nerve_status cut(const nerve_model *m, const char *name, const float *ids
     } else {
         st = nerve_text_windows(ids, length, steps, vocab, name, out, err);
     }
-    if (st == NERVE_OK) st = nerve_model_check_data(m, name, out, err);
+    if (st == NERVE_OK) st = nerve_model_check_data(m, name, NULL, out, err);
     if (st != NERVE_OK) nerve_dataset_free(out);
     return st;
 }

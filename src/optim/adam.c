@@ -2,8 +2,9 @@
  * gradient m = beta1 * m + (1 - beta1) * g and of its square
  * v = beta2 * v + (1 - beta2) * g^2, bias-corrected by 1 - beta^t (t counts
  * steps from 1), p -= lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps).
- * amsgrad divides by the largest v seen instead. Weight decay is L2, added to
- * the gradient; AdamW (adamw.c) shares these kernels, its segments carrying
+ * amsgrad divides by the largest v seen instead. bias_correction = 0 drops
+ * both corrections (the update of the notes' slip, lab claim C53). Weight
+ * decay is L2, added to the gradient; AdamW (adamw.c) shares these kernels, its segments carrying
  * a decoupled decay (w *= 1 - lr * decay, 1 for Adam). */
 #include <math.h>
 
@@ -29,8 +30,12 @@ OPTIM_LOOP double adam_loop(const nerve_optimizer *opt, const optim_step *step,
     const unsigned char *restrict trainable = step->trainable;
     const optim_terms terms = optim_terms_of(step, segment);
     const double t = (double)step->t;
-    const nerve_real step_size = (nerve_real)(step->lr / (1 - pow(o->beta1, t))),
-                     correction2 = (nerve_real)sqrt(1 - pow(o->beta2, t)),
+    /* Without the corrections (bias_correction = 0) the first steps are
+     * (1 - beta1) / sqrt(1 - beta2) times Adam's: about 3.2 at the defaults. */
+    const bool corrected = !o->no_bias_correction;
+    const nerve_real step_size = (nerve_real)(corrected ? step->lr / (1 - pow(o->beta1, t))
+                                                        : step->lr),
+                     correction2 = (nerve_real)(corrected ? sqrt(1 - pow(o->beta2, t)) : 1),
                      beta1 = (nerve_real)o->beta1, new_weight1 = (nerve_real)(1 - o->beta1),
                      beta2 = (nerve_real)o->beta2, new_weight2 = (nerve_real)(1 - o->beta2),
                      eps = (nerve_real)o->eps,

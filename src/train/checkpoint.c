@@ -52,6 +52,8 @@ typedef struct snapshot {
     int64_t epochs, on_nan, schedule_interval;
     double base_lr, clip_norm, clip_value;
     char schedule[SETTING_TEXT_MAX];
+    double early_best;
+    int64_t early_best_epoch, early_bad_epochs;
 } snapshot;
 
 #define FIELD_MAX 40
@@ -93,6 +95,9 @@ static int snapshot_fields(snapshot *s, field *f)
     SETTING("run.clip_value", FIELD_REAL, &s->clip_value);
     SETTING("run.on_nan", FIELD_INT, &s->on_nan);
 #undef SETTING
+    FIELD("early_stop.best", FIELD_REAL, &s->early_best, false);
+    FIELD("early_stop.best_epoch", FIELD_INT, &s->early_best_epoch, false);
+    FIELD("early_stop.bad_epochs", FIELD_INT, &s->early_bad_epochs, false);
 #undef FIELD
     return n;
 }
@@ -128,6 +133,9 @@ static void take_snapshot(const train_run *run, snapshot *s)
     s->clip_norm = run->m->settings.optimizer.clip_norm;
     s->clip_value = run->m->settings.optimizer.clip_value;
     nerve_schedule_describe(&sc->schedule, s->schedule, sizeof s->schedule);
+    s->early_best = run->early_best;
+    s->early_best_epoch = run->early_best_epoch;
+    s->early_bad_epochs = run->early_bad_epochs;
 }
 
 static void format_field(const field *f, char *buf, size_t size)
@@ -415,6 +423,9 @@ static void restore(train_run *run, const snapshot *s, const nerve_safetensors *
     run->global_step = s->global_step;
     run->nan_skips = s->nan_skips;
     run->totals = s->totals;
+    run->early_best = s->early_best;
+    run->early_best_epoch = s->early_best_epoch;
+    run->early_bad_epochs = s->early_bad_epochs;
 }
 
 /* A resume with another [optimizer] lr or [schedule] than the checkpoint's

@@ -32,6 +32,10 @@ typedef struct train_run {
     int epochs;
     int64_t max_steps;
     nerve_on_nan on_nan;
+    /* Early stopping (early_stop.c): the best monitored validation figure so
+     * far (as a loss: accuracy is negated), its epoch, the epochs since. */
+    double early_best;
+    int64_t early_best_epoch, early_bad_epochs;
 } train_run;
 
 /* The sample order of a run at its position: the identity, shuffled once

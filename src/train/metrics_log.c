@@ -1,5 +1,7 @@
 #include "train/metrics_log.h"
 
+#include "train/batching.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -34,6 +36,7 @@ nerve_status metrics_log_open(metrics_log *log, const char *path, nerve_graph *g
     memset(log, 0, sizeof *log);
     log->path = path;
     log->graph = g;
+    log->start = nerve_seconds_now();
     if (!path) return NERVE_OK;
     if (!list_params(log, g)) {
         free_columns(log);
@@ -47,7 +50,7 @@ nerve_status metrics_log_open(metrics_log *log, const char *path, nerve_graph *g
                                strerror(errno));
     }
     fputs("kind,epoch,step,train_loss,train_accuracy,val_loss,val_accuracy,lr,seconds,"
-          "samples_per_second,grad_norm", log->file);
+          "samples_per_second,grad_norm,elapsed", log->file);
     for (int k = 0; k < log->param_count; k++)
         fprintf(log->file, ",grad_norm:%s", nerve_node_name(g, log->params[k]));
     fputc('\n', log->file);
@@ -91,6 +94,7 @@ void metrics_log_step(metrics_log *log, int epoch, int64_t step, double loss, do
     field(log->file, lr);
     fputs(",,", log->file);
     field(log->file, grad_norm);
+    field(log->file, nerve_seconds_now() - log->start);
     for (int k = 0; k < log->param_count; k++) field(log->file, log->step_norms[k]);
     fputc('\n', log->file);
 }
@@ -107,6 +111,7 @@ void metrics_log_epoch(metrics_log *log, const nerve_epoch_report *r, int64_t st
     field(log->file, r->seconds);
     field(log->file, r->samples_per_second);
     field(log->file, r->grad_norm);
+    field(log->file, nerve_seconds_now() - log->start);
     for (int k = 0; k < log->param_count; k++) {
         field(log->file, log->epoch_steps ? log->epoch_sums[k] / (double)log->epoch_steps : NAN);
         log->epoch_sums[k] = 0;

@@ -18,6 +18,7 @@ typedef struct metrics_log {
     double *step_norms;      /* each tensor's gradient norm at the last step */
     double *epoch_sums;      /* their sums over the epoch's steps so far */
     int64_t epoch_steps;
+    double start;            /* when the log was opened: the elapsed column counts from it */
 } metrics_log;
 
 /* Opens path (NULL: no log, every call a no-op) and writes the header, with

@@ -17,6 +17,7 @@
 #include "optim/optimizer.h"
 #include "train/batching.h"
 #include "train/checkpoint.h"
+#include "train/early_stop.h"
 #include "train/distributed.h"
 #include "train/metrics_log.h"
 
@@ -27,6 +28,8 @@ nerve_train_options nerve_train_options_from(const nerve_model *m)
     o.batch = m->settings.batch;
     o.seed = m->settings.seed;
     o.shuffle = true;
+    o.patience = m->settings.patience;
+    o.monitor_accuracy = m->settings.monitor_accuracy;
     return o;
 }
 
@@ -86,6 +89,9 @@ typedef struct trainer {
     const char *last_checkpoint; /* written or resumed from; NULL: none */
     int64_t last_checkpoint_step, written_at; /* global steps; -1: none */
     double start_time;
+    early_stop early;
+    nerve_status early_status; /* of the last epoch's early-stopping check */
+    bool early_stopped;
     nerve_comm *comm; /* the ranks training with this one (train/distributed.h), or NULL */
     bool root;        /* rank 0 (or no comm): writes the log and checkpoints */
     dist_shard shard; /* ZeRO-1's, or none */
@@ -323,6 +329,7 @@ static void end_epoch(trainer *t, const nerve_dataset *val, double epoch_start, 
     if (!t->per_step) nerve_scheduler_step(&run->scheduler, r.val_loss);
     metrics_log_epoch(&t->log, &r, run->global_step);
     if (t->o->on_epoch) t->o->on_epoch(&r, t->o->user);
+    t->early_status = early_stop_epoch(&t->early, run, t->o, &r, &t->early_stopped, err);
 }
 
 static void report_step(trainer *t, double loss, double grad_norm, double epoch_start)
@@ -402,6 +409,8 @@ static nerve_status run_epochs(trainer *t, const nerve_dataset *val, nerve_error
             break;
         }
         end_epoch(t, val, epoch_start, err);
+        if (t->early_status) return t->early_status;
+        stopping = stopping || t->early_stopped;
         r->epoch++;
         r->epoch_step = 0;
         if (every <= 0 || r->global_step % every == 0 || stopping || r->epoch > o->epochs) {
@@ -492,6 +501,8 @@ nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve
     st = dist_agree(t.comm, st, err);
     if (st == NERVE_OK && t.comm && o->zero == 1) st = dist_shard_start(t.comm, m, &t.shard, err);
     nerve_graph_set_comm(m->graph, t.comm);
+    if (st == NERVE_OK)
+        st = early_stop_begin(&t.early, r, o, val, o->resume_path != NULL, t.root, err);
     nerve_graph_set_training(m->graph, true);
     t.start_time = nerve_seconds_now();
     if (st == NERVE_OK) {
@@ -499,6 +510,7 @@ nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve
         nerve_status close_st = metrics_log_close(&t.log, st == NERVE_OK ? err : NULL);
         if (st == NERVE_OK) st = close_st;
     }
+    early_stop_end(&t.early, r, o, st == NERVE_OK && o->restore_best);
     if (r->stream) nerve_graph_set_carry_state(m->graph, false);
     nerve_graph_set_comm(m->graph, NULL);
     /* The model's optimizer whole again, unless a collective has failed. */
