@@ -484,11 +484,20 @@ typedef struct nerve_loss_options {
                                   term's weight; the hard term's is 1 - alpha (0.9) */
     int margin;                /* large_margin_softmax: m in 1..4 (2) */
     double lambda;             /* large_margin_softmax: the paper's beta, >= 0 (0) */
+    /* large_margin_softmax's annealing (Liu et al. 2016's code): at training
+     * step t, lambda_t = max(lambda_min, lambda (1 + lambda_gamma t)^-lambda_power);
+     * lambda_gamma 0 (the default): lambda throughout. The trainer sets it. */
+    double lambda_min, lambda_gamma, lambda_power;
     /* One value per class (or per output for bce_with_logits), or NULL:
      * softmax_cross_entropy and nll: class weights; focal: alpha;
      * bce_with_logits: pos_weight (weight_count 1 applies to every output). */
     const float *weights;
     int64_t weight_count;
+    /* mse, l1, huber, smooth_l1, bce, bce_with_logits ([loss] one_hot, the
+     * model's concern): class labels as targets, each turned into a one-hot
+     * vector of the output's width, so that the network is a classifier
+     * (accuracy reported) trained with that loss. */
+    bool one_hot;
 } nerve_loss_options;
 
 NERVE_API nerve_loss_options nerve_loss_options_default(void);
@@ -676,6 +685,7 @@ typedef enum nerve_init_kind {
     NERVE_INIT_LECUN_UNIFORM,   /* variance 1/fan_in */
     NERVE_INIT_LECUN_NORMAL,
     NERVE_INIT_ORTHOGONAL,      /* gain */
+    NERVE_INIT_EYE,             /* the identity matrix (torch's eye_; 2-D only): IRNN */
     NERVE_INIT_KIND_COUNT
 } nerve_init_kind;
 
@@ -1194,6 +1204,9 @@ typedef struct nerve_recurrent_options {
     double dropout;     /* dropout on every layer's output but the last, in [0, 1) (0) */
     bool no_bias;       /* false (the default): bias_ih and bias_hh */
     nerve_init init;    /* every weight's initialiser (zeroed: PyTorch's default) */
+    /* weight_hh's own initialiser (zeroed: init's), e.g. eye for an IRNN (Le
+     * et al. 2015), and the biases' (zeroed: PyTorch's U(+-1/sqrt(H))). */
+    nerve_init init_hh, bias_init;
 } nerve_recurrent_options;
 
 /* PyTorch's defaults, shown above, for a cell of `hidden` units. */
@@ -1668,6 +1681,26 @@ typedef struct nerve_train_options {
      * updated, the parameters all-gathered); the same training as 0.
      * Checkpoints hold the whole state and resume with or without it. */
     int zero;
+    /* Instruments (docs/cli.md, "nerve train"). target_error > 0: the first
+     * epoch whose training error (1 - its running training accuracy), or
+     * validation error with target_on_val, is at most target_error is
+     * reported through on_warning and as a `target` row of the log;
+     * target_stop ends training there. Classifiers only. A resumed run
+     * looks for the target from the resumed epoch on. */
+    double target_error;
+    bool target_on_val, target_stop;
+    /* probe_path: a CSV of per-layer activation statistics (mean, std,
+     * percentiles, saturated, zero and dead fractions, a histogram) on a
+     * fixed probe batch, the first probe_size training samples (0: 256; at
+     * most one batch), in eval mode, before the first step, at every epoch's
+     * end and every probe_every steps (0: epochs only). Not for streams nor
+     * with comm. */
+    const char *probe_path;
+    int64_t probe_every, probe_size;
+    /* Also evaluate the validation set every eval_every steps (0: at
+     * epochs' ends only), an `eval` row of the log each time; not for
+     * streams. */
+    int64_t eval_every;
 } nerve_train_options;
 
 /* Options from the model's settings: epochs, batch, seed; shuffle on. */
@@ -1726,6 +1759,10 @@ typedef struct nerve_gan_report {
      * (logit <= 0), measured in its training steps. */
     double real_accuracy, fake_accuracy;
     double seconds;
+    /* D's mean probability that a sample is real, sigmoid of its logit, on
+     * the real samples (D(x)) and on the fakes (D(G(z))), measured as the
+     * accuracies: 1/2 each at the game's equilibrium. */
+    double mean_d_real, mean_d_fake;
 } nerve_gan_report;
 
 typedef struct nerve_gan_options {
@@ -1825,6 +1862,8 @@ typedef struct nerve_checkpoint_info {
 NERVE_API nerve_status nerve_checkpoint_info_read(const char *path, nerve_checkpoint_info *info,
                                                   nerve_error *err);
 
+#define NERVE_CALIBRATION_BINS 15
+
 typedef struct nerve_evaluation {
     int64_t count;           /* samples */
     int64_t labels;          /* labels scored: count, or count x T for a per-step classifier */
@@ -1834,6 +1873,15 @@ typedef struct nerve_evaluation {
     int classes;
     double *class_accuracy;  /* [classes] */
     int64_t *confusion;      /* [classes][classes], row = true class */
+    /* Calibration (classifiers; NaN otherwise): the expected calibration
+     * error of Guo et al. (2017), the labels binned by the predicted class's
+     * probability (the confidence) into NERVE_CALIBRATION_BINS equal bins
+     * ((k-1)/B, k/B], summing |accuracy - mean confidence| weighted by each
+     * bin's share of the labels; and each bin's labels, mean confidence and
+     * accuracy (NaN for an empty bin): the reliability diagram. */
+    double ece;
+    int64_t bin_count[NERVE_CALIBRATION_BINS];
+    double bin_confidence[NERVE_CALIBRATION_BINS], bin_accuracy[NERVE_CALIBRATION_BINS];
 } nerve_evaluation;
 
 /* In eval mode, batch by batch (batch 0: [net] batch). A stream
@@ -1848,6 +1896,17 @@ NERVE_API void nerve_evaluation_free(nerve_evaluation *e);
 NERVE_API nerve_status nerve_evaluate_sharded(nerve_model *m, const nerve_dataset *ds,
                                               int64_t batch, nerve_comm *comm,
                                               nerve_evaluation *out, nerve_error *err);
+
+/* Monte-Carlo dropout (Gal & Ghahramani 2016): nerve_evaluate with the
+ * dropout layers drawing masks as in training (batch norm and the rest in
+ * eval mode), each sample's predicted probabilities (outputs, for
+ * regression) averaged over `samples` passes, each pass with its own masks
+ * (the noise position's step is the pass). Scored as an ensemble's average
+ * (nerve_evaluate_ensemble). The network needs a dropout layer; a stream is
+ * refused. */
+NERVE_API nerve_status nerve_evaluate_mc_dropout(nerve_model *m, const nerve_dataset *ds,
+                                                 int64_t batch, int samples,
+                                                 nerve_evaluation *out, nerve_error *err);
 
 /* Runs the network in eval mode on count samples (inputs as in a dataset,
  * already normalised) and writes count x nerve_model_output_size values:
