@@ -65,6 +65,7 @@ for stage in 1 2 3; do
     for block in $(seq 1 "$n"); do
         name=s${stage}b${block} stride=1
         [ "$block" = 1 ] && [ "$stage" -gt 1 ] && stride=2
+        in_filters=$filters filters=$width
         conv "${name}c1" "$width" "$stride" "$previous"
         printf 'activation = relu\n'
         conv "${name}c2" "$width" 1 ""
@@ -74,7 +75,7 @@ for stage in 1 2 3; do
             continue
         fi
         shortcut=$previous
-        if [ "$stride" = 2 ] || [ "$width" != "$filters" ]; then
+        if [ "$stride" = 2 ] || [ "$width" != "$in_filters" ]; then
             printf '\n[conv2d]\nname = %s_proj\ninput = %s\nfilters = %s\nkernel = 1\nstride = %s\nbias = 0\n' \
                 "$name" "$previous" "$width" "$stride"
             printf '\n[batchnorm]\nname = %s_proj_bn\n' "$name"
@@ -84,6 +85,5 @@ for stage in 1 2 3; do
         printf '\n[activation]\nname = %s\ntype = relu\n' "$name"
         previous=$name
     done
-    filters=$width
 done
 printf '\n[global_avgpool]\nname = pool\ninput = %s\n\n[dense]\nname = out\nunits = 10\n' "$previous"
