@@ -46,7 +46,7 @@ for k in $ks; do
 done
 table_row "weight scaling, per seed" "$(echo $ws_all | tr ' ' '/')" "$ws_mean" ""
 table_row "Srivastava 2014 Fig. 11 (MNIST)" "meets weight scaling at k ≈ 50" "" ""
-plot mc.csv --x k --y monte_carlo,weight_scaling --labels "Monte-Carlo dropout,weight scaling" \
+plot mc.csv --x k --y monte_carlo,weight_scaling \
     --xlabel "passes K" --ylabel "test error (mean of seeds)" \
     --title "C19: Monte-Carlo dropout against weight scaling" --out "$OUT/mc_vs_k.png"
 reason="weight scaling $ws_mean; Monte-Carlo K=1 $first, K=50 ${at50:-not run}, last K $last; never rising by > 0.1 pp: $([ $falls = 1 ] && echo yes || echo no)"

@@ -99,7 +99,8 @@ nerve_status nerve_model_check_data(const nerve_model *m, const char *path, cons
     const char *hint = ds->num_classes > 0 && nerve_model_targets(m) ==
                                                   LOSS_TARGETS_VALUES
                            ? " (the file has class labels: use [loss] type = "
-                             "softmax_cross_entropy, or one-hot targets with [data] targets = N)"
+                             "softmax_cross_entropy, or [loss] one_hot = 1 to compare the "
+                             "outputs with the labels' one-hot vectors)"
                            : "";
     if (ds->target_size != width)
         return nerve_error_set(err, NERVE_ERR_SHAPE,
