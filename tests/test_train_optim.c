@@ -28,23 +28,7 @@ static nerve_model *load_model(const char *sections)
     return m;
 }
 
-/* Two Gaussian blobs, centred at (-1, -1) (class 0) and (1, 1) (class 1). */
-static nerve_dataset blobs(int count, uint64_t seed)
-{
-    nerve_rng rng;
-    nerve_rng_seed(&rng, seed);
-    nerve_dataset ds = {.count = count, .sample_shape = nerve_shape_1d(2), .sample_size = 2,
-                        .target_size = 1, .num_classes = 2};
-    ds.inputs = malloc((size_t)count * 2 * sizeof(float));
-    ds.targets = malloc((size_t)count * sizeof(float));
-    for (int i = 0; i < count; i++) {
-        int label = i % 2;
-        for (int k = 0; k < 2; k++)
-            ds.inputs[2 * i + k] = (float)((label ? 1 : -1) + 0.5 * nerve_rng_normal(&rng));
-        ds.targets[i] = (float)label;
-    }
-    return ds;
-}
+static nerve_dataset blobs(int count, uint64_t seed) { return test_blobs(count, seed, 0.5); }
 
 static void count_steps(const nerve_progress *p, void *user) { ++*(int64_t *)user; }
 
