@@ -6,17 +6,6 @@
 
 #include "model/model_internal.h"
 
-bool cfg_read_bias_init(cfg_reader *r, bool bias, int64_t units, nerve_init *init)
-{
-    if (!cfg_read_init(r, "bias_init", init)) return false;
-    if (init->kind == NERVE_INIT_DEFAULT) return true;
-    if (!bias) return cfg_fail(r, "bias_init", "the layer has no bias (bias = 0)");
-    nerve_init law;
-    nerve_error shape_err = {0};
-    if (nerve_init_resolve(init, nerve_shape_1d(units), &law, &shape_err) == NERVE_OK) return true;
-    return cfg_fail(r, "bias_init", "%s", shape_err.message);
-}
-
 /* An activation= on a dense layer named L is the activation layer L_act:
  * a PReLU's slope is L_act.weight. */
 static nerve_node build_dense(nerve_graph *g, const char *name, nerve_node input, cfg_reader *r,
