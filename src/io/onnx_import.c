@@ -759,9 +759,11 @@ static nerve_status refuse_incomplete(importer *im, const onnx_composite_match *
         snprintf(where, sizeof where, "the graph ends after its node %d", m->steps);
     else if (m->next == m->node[0] && m->steps > 1)
         snprintf(where, sizeof where, "a value between its nodes is read outside it");
-    else
+    else if (g->nodes[m->next].name[0])
         snprintf(where, sizeof where, "node '%s' (%s) does not fit its step %d",
-                 g->nodes[m->next].name[0] ? g->nodes[m->next].name : "(unnamed)",
+                 g->nodes[m->next].name, g->nodes[m->next].op_type, m->steps + 1);
+    else
+        snprintf(where, sizeof where, "node #%d (%s) does not fit its step %d", m->next,
                  g->nodes[m->next].op_type, m->steps + 1);
     return refuse(im, "not a complete %s composite of nerve's export (%s; docs/onnx.md): %s",
                   onnx_composite_name(m->kind), onnx_composite_nodes(m->kind), where);
