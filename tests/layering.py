@@ -41,7 +41,8 @@ ALLOWED = {
 }
 # Circles among src/model files that are known and being removed (issue 20).
 ALLOWED_CIRCLES = [
-    ["model/augment_section.c", "model/data.c", "model/model.c", "model/text_data.c"],
+    ["model/augment_section.c", "model/data.c", "model/model.c", "model/settings.c",
+     "model/text_data.c"],
 ]
 
 

@@ -24,6 +24,7 @@ typedef struct model_layer {
 
 struct nerve_model {
     nerve_model_settings settings;
+    nerve_config *cfg; /* the cfg with its overrides: the settings' source (nerve_model_set) */
     nerve_graph *graph;
     nerve_node input, target, output, loss, prediction;
     model_layer *layers;
@@ -48,6 +49,37 @@ typedef enum loss_targets {
 } loss_targets;
 
 loss_targets nerve_loss_targets(nerve_loss_kind kind);
+
+/* The loss registry (loss_registry.c): each [loss] type's cfg spelling,
+ * builder (every one has the signature of nerve_mse), the targets it takes,
+ * what the last layer must output and what prediction reports. */
+typedef nerve_node (*loss_builder)(nerve_graph *g, nerve_node output, nerve_node target,
+                                   const nerve_loss_options *options, nerve_error *err);
+typedef enum loss_input {
+    TAKES_ANY,
+    TAKES_LOGITS,
+    TAKES_PROBABILITIES,
+    TAKES_LOG_PROBABILITIES
+} loss_input;
+typedef enum loss_prediction { PREDICT_OUTPUT, PREDICT_SOFTMAX, PREDICT_SIGMOID } loss_prediction;
+typedef struct loss_type {
+    const char *name;
+    loss_builder build;
+    loss_targets targets;
+    loss_input input;
+    loss_prediction prediction;
+} loss_type;
+const loss_type *nerve_loss_type_of(nerve_loss_kind kind);
+/* The key holding a type's per-class (or per-output) list, or NULL. */
+const char *nerve_loss_list_key(nerve_loss_kind kind);
+/* The [loss] section. */
+nerve_status nerve_read_loss_section(cfg_reader *r, nerve_model_settings *s);
+
+/* The settings sections (settings.c): every one read into m->settings (and
+ * m->data_origin), and the optional ones added, empty, to a cfg that lacks
+ * them so that overrides can fill them. */
+nerve_status nerve_read_settings(nerve_config *cfg, nerve_model *m, nerve_error *err);
+nerve_status nerve_add_missing_settings_sections(nerve_config *cfg, nerve_error *err);
 
 /* One layer type of the cfg: its section name and the function that reads
  * its keys and adds its nodes after its input (input = name; the previous

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/graph_internal.h"
+#include "core/options.h"
 #include "model/model_internal.h"
 #include "dist/data_parallel.h"
 #include "optim/optimizer.h"
@@ -21,7 +22,7 @@
 #include "train/distributed.h"
 #include "train/metrics_log.h"
 
-nerve_train_options nerve_train_options_from(const nerve_model *m)
+static nerve_train_options nerve_train_options_from_value(const nerve_model *m)
 {
     nerve_train_options o = {0};
     o.epochs = m->settings.epochs;
@@ -31,6 +32,12 @@ nerve_train_options nerve_train_options_from(const nerve_model *m)
     o.patience = m->settings.patience;
     o.monitor_accuracy = m->settings.monitor_accuracy;
     return o;
+}
+
+void nerve_train_options_from_sized(const nerve_model *m, nerve_train_options *out, size_t size)
+{
+    nerve_train_options value = nerve_train_options_from_value(m);
+    nerve_options_write(out, size, &value, sizeof value);
 }
 
 /* A layer's weight_decay and l1 (cfg overrides) replace the optimizer's for
@@ -447,6 +454,7 @@ static nerve_status check_options(const nerve_train_options *o, const nerve_data
 nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve_dataset *val,
                          const nerve_train_options *o, nerve_error *err)
 {
+    NERVE_OPTIONS_IN(nerve_train_options, o, zero, "nerve_train", err, NERVE_ERR_INVALID);
     nerve_status st = check_options(o, train, err);
     if (st != NERVE_OK) return st;
     trainer t = {.o = o, .trained = o->loss > 0 ? o->loss : m->loss, .last_checkpoint_step = -1,
