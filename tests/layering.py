@@ -40,10 +40,7 @@ ALLOWED = {
     ("dist/sync_batch_norm.c", "ops"): "the batch-norm op",
 }
 # Circles among src/model files that are known and being removed (issue 20).
-ALLOWED_CIRCLES = [
-    ["model/augment_section.c", "model/data.c", "model/model.c", "model/settings.c",
-     "model/text_data.c"],
-]
+ALLOWED_CIRCLES = []
 
 
 def layer(path):

@@ -106,8 +106,10 @@ const layer_section_type *nerve_layer_section_find(const char *type);
 nerve_node nerve_activation_section_build(nerve_graph *g, const char *name, nerve_node x,
                                           cfg_reader *r, const char *key, bool required,
                                           nerve_error *err);
-/* "dense, activation, ..." for messages. */
-const char *nerve_layer_section_names(void);
+/* "dense, activation, ..." for messages, written into buf (512 bytes hold
+ * them all); returns buf. The caller's buffer keeps it safe to call from
+ * several threads. */
+const char *nerve_layer_section_names(char *buf, size_t size);
 /* The i-th layer section type, NULL past the last. */
 const char *nerve_layer_section_name_at(int i);
 
@@ -130,13 +132,13 @@ nerve_status nerve_check_bptt(nerve_config *cfg, const nerve_model_settings *s, 
  * ds->sample_shape to the network input. */
 nerve_status nerve_model_check_data(const nerve_model *m, const char *path, const char *labels,
                                     nerve_dataset *ds, nerve_error *err);
+/* The (x - mean) / std after the division by [data] scale: the training
+ * set's statistics for standardize, the fixed 2x - 1 for minus_one_one;
+ * false (mean 0, std 1) for scale alone (normalization.c). */
+bool nerve_model_shift_after_scale(const nerve_model *m, double *mean, double *std);
 /* nerve_model_load_data for [data] format = text (text_data.c). */
 nerve_status nerve_model_load_text(nerve_model *m, nerve_dataset *train, nerve_dataset *val,
                                    nerve_dataset *test, nerve_error *err);
-
-/* m->optimizer, created on first use from [optimizer] with the layers'
- * weight_decay and l1 (trainer.c). */
-nerve_status nerve_model_ensure_optimizer(nerve_model *m, nerve_error *err);
 
 /* The [optimizer] and [schedule] sections (optim_sections.c). */
 nerve_status nerve_read_optimizer_section(cfg_reader *r, nerve_optimizer_options *o);

@@ -118,10 +118,12 @@ static nerve_status unknown_section(const char *file, const nerve_config_section
     const char *closest = nerve_closest_name(sec->type, types, n);
     char hint[80] = "";
     if (closest) snprintf(hint, sizeof hint, ", did you mean [%s]?", closest);
+    char layers[512];
     return nerve_error_set(err, NERVE_ERR_INVALID,
                            "%s:%d: unknown section [%s]%s (settings: net, data, optimizer, "
                            "schedule, loss, augment, train; layers: %s)",
-                           file, sec->line, sec->type, hint, nerve_layer_section_names());
+                           file, sec->line, sec->type, hint,
+                           nerve_layer_section_names(layers, sizeof layers));
 }
 
 nerve_status nerve_read_settings(nerve_config *cfg, nerve_model *m, nerve_error *err)

@@ -13,6 +13,7 @@
 #include "core/options.h"
 #include "model/model_internal.h"
 #include "train/batching.h"
+#include "train/trainer.h"
 
 /* The real samples' order comes from a stream apart from the noise's. */
 #define GAN_ORDER_STREAM 0x6a09e667f3bcc909ULL

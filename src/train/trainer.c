@@ -21,6 +21,7 @@
 #include "train/early_stop.h"
 #include "train/distributed.h"
 #include "train/metrics_log.h"
+#include "train/trainer.h"
 
 static nerve_train_options nerve_train_options_from_value(const nerve_model *m)
 {
