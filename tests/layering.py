@@ -36,6 +36,9 @@ ALLOWED = {
     # The recurrent kernels ask the op how many gates a cell has.
     ("backends/cpu/recurrent.c", "ops"): "nerve_recurrent_gate_count",
     ("backends/ref/recurrent.c", "ops"): "nerve_recurrent_gate_count",
+    # The generic kernels start from the activations' default parameters.
+    ("backends/generic_activation.c", "ops"): "nerve_activation_defaults",
+    ("backends/generic_loss_elementwise.c", "ops"): "nerve_activation_defaults",
     # Synchronised batch norm runs the batch-norm op's arithmetic per rank.
     ("dist/sync_batch_norm.c", "ops"): "the batch-norm op",
 }
