@@ -16,7 +16,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "model/model_settings.h" /* [net] batch, set for nerve_predict */
 #include "nerve.h"
 
 /* Inference work, the same in bench_torch.py: warm-up calls (a fortieth of
@@ -60,7 +59,10 @@ static void on_progress(const nerve_progress *p, void *user)
 static nerve_status time_inference(nerve_model *m, const nerve_dataset *data, int64_t batch,
                                    int warmup, int calls, double *samples_per_s, nerve_error *err)
 {
-    nerve_model_settings_mut(m)->batch = batch; /* nerve_predict runs batches of this size */
+    char text[32];
+    snprintf(text, sizeof text, "%lld", (long long)batch);
+    nerve_status set = nerve_model_set(m, "net.batch", text, err); /* nerve_predict's batch */
+    if (set != NERVE_OK) return set;
     float *outputs = malloc((size_t)(batch * nerve_model_output_size(m)) * sizeof *outputs);
     if (!outputs) return nerve_error_set(err, NERVE_ERR_NOMEM, "out of memory for outputs");
     int64_t batches_in_data = data->count / batch;

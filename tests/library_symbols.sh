@@ -18,9 +18,14 @@ nm -D --defined-only "$lib" | awk 'NF == 3 { print $3 }' |
 # The declarations, with comments and macros gone: a name followed by "(",
 # but not by "(*" (a type returned by a function pointer: "nerve_status
 # (*on_epoch)(...)").
-"$cc" -E -P -I "$source_dir/include" "$source_dir/include/nerve.h" |
-    grep -oE '\bnerve_[A-Za-z0-9_]+[[:space:]]*\([^*]' | sed -E 's/[[:space:]]*\(.*//' |
-    sort -u >"$work/declared"
+"$cc" -E -P -I "$source_dir/include" "$source_dir/include/nerve.h" >"$work/header.i"
+grep -oE '\bnerve_[A-Za-z0-9_]+[[:space:]]*\([^*]' "$work/header.i" | sed -E 's/[[:space:]]*\(.*//' |
+    sort -u >"$work/named"
+# The header's static inline functions (the defaults returned by value, over
+# their exported *_sized functions) are compiled into the caller, not exported.
+grep -oE '^static inline [^(]*\bnerve_[A-Za-z0-9_]+\(' "$work/header.i" |
+    grep -oE 'nerve_[A-Za-z0-9_]+\($' | tr -d '(' | sort -u >"$work/inline"
+comm -23 "$work/named" "$work/inline" >"$work/declared"
 
 status=0
 if [ ! -s "$work/exported" ] || [ ! -s "$work/declared" ]; then

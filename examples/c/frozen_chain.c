@@ -36,8 +36,9 @@ static int quadrant(double x, double y) { return y >= 0 ? (x >= 0 ? 0 : 1) : (x 
 /* The classifier's layers on a point node: 2 -> 16 tanh -> 4 logits. */
 static nerve_node classifier(nerve_graph *g, nerve_node point, nerve_rng *rng, nerve_error *err)
 {
-    nerve_dense_options hidden = {.units = 16, .activation = NERVE_ACT_TANH};
-    nerve_dense_options output = {.units = QUADRANTS};
+    nerve_dense_options hidden = {NERVE_SIZED(nerve_dense_options),
+                                  .units = 16, .activation = NERVE_ACT_TANH};
+    nerve_dense_options output = {NERVE_SIZED(nerve_dense_options), .units = QUADRANTS};
     nerve_node h = need(nerve_dense(g, "classifier.hidden", point, &hidden, rng, err), err);
     return need(nerve_dense(g, "classifier.out", h, &output, rng, err), err);
 }
@@ -101,8 +102,10 @@ int main(void)
     nerve_graph *chain = nerve_graph_new();
     nerve_node wanted = need(nerve_input(chain, "wanted", nerve_shape_make(0, NULL), &err), &err);
     nerve_node code = need(nerve_one_hot(chain, wanted, QUADRANTS, &err), &err);
-    nerve_dense_options hidden = {.units = 16, .activation = NERVE_ACT_TANH};
-    nerve_dense_options to_point = {.units = 2, .activation = NERVE_ACT_TANH};
+    nerve_dense_options hidden = {NERVE_SIZED(nerve_dense_options),
+                                  .units = 16, .activation = NERVE_ACT_TANH};
+    nerve_dense_options to_point = {NERVE_SIZED(nerve_dense_options),
+                                    .units = 2, .activation = NERVE_ACT_TANH};
     nerve_node h = need(nerve_dense(chain, "generator.hidden", code, &hidden, &rng, &err), &err);
     nerve_node generated = need(nerve_dense(chain, "generator.out", h, &to_point, &rng, &err),
                                 &err);

@@ -59,8 +59,9 @@ int main(void)
     nerve_graph *g = nerve_graph_new();
     nerve_node x = need(nerve_input(g, "x", nerve_shape_1d(2), &err), &err);
     nerve_node labels = need(nerve_input(g, "labels", nerve_shape_make(0, NULL), &err), &err);
-    nerve_dense_options hidden = {.units = 32, .activation = NERVE_ACT_TANH};
-    nerve_dense_options output = {.units = 2};
+    nerve_dense_options hidden = {NERVE_SIZED(nerve_dense_options),
+                                  .units = 32, .activation = NERVE_ACT_TANH};
+    nerve_dense_options output = {NERVE_SIZED(nerve_dense_options), .units = 2};
     nerve_node h = need(nerve_dense(g, "fc1", x, &hidden, &rng, &err), &err);
     h = need(nerve_dense(g, "fc2", h, &hidden, &rng, &err), &err);
     nerve_node logits = need(nerve_dense(g, "out", h, &output, &rng, &err), &err);

@@ -66,9 +66,10 @@ int main(void)
     nerve_error err = {0};
     nerve_rng rng;
     nerve_rng_seed(&rng, 7);
-    nerve_dense_options hidden = {.units = 32, .activation = NERVE_ACT_LEAKY_RELU};
-    nerve_dense_options point = {.units = 2};
-    nerve_dense_options logit_layer = {.units = 1};
+    nerve_dense_options hidden = {NERVE_SIZED(nerve_dense_options),
+                                  .units = 32, .activation = NERVE_ACT_LEAKY_RELU};
+    nerve_dense_options point = {NERVE_SIZED(nerve_dense_options), .units = 2};
+    nerve_dense_options logit_layer = {NERVE_SIZED(nerve_dense_options), .units = 1};
 
     /* G: noise -> 32 -> 32 -> a point. */
     nerve_graph *g = nerve_graph_new();

@@ -21,6 +21,7 @@ extern "C" {
  * transforms do on the raw images, except that values are not clamped to a
  * pixel range. docs/config.md, [augment], gives the details. */
 typedef struct nerve_augment_options {
+    size_t size; /* NERVE_SIZED(nerve_augment_options): see nerve/core.h */
     int64_t crop_padding;  /* RandomCrop(H, padding=P): pad P black pixels on every side,
                               take a random HxW window */
     double flip;           /* probability of a horizontal flip */
@@ -36,7 +37,13 @@ typedef struct nerve_augment_options {
 } nerve_augment_options;
 
 /* Every transform off; erasing's shape settings at RandomErasing's defaults. */
-NERVE_API nerve_augment_options nerve_augment_defaults(void);
+NERVE_API void nerve_augment_defaults_sized(nerve_augment_options *out, size_t size);
+static inline nerve_augment_options nerve_augment_defaults(void)
+{
+    nerve_augment_options o;
+    nerve_augment_defaults_sized(&o, sizeof o);
+    return o;
+}
 /* Whether any transform is on. */
 NERVE_API bool nerve_augment_enabled(const nerve_augment_options *options);
 /* True, with the option's name and the reason, when an option is out of its

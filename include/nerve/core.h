@@ -17,9 +17,9 @@ extern "C" {
  * against a newer libnerve.so than it was compiled with (docs/api.md,
  * "Compatibility"). */
 #define NERVE_VERSION_MAJOR 0
-#define NERVE_VERSION_MINOR 1
-#define NERVE_VERSION_PATCH 0
-#define NERVE_VERSION "0.1.0"
+#define NERVE_VERSION_MINOR 2
+#define NERVE_VERSION_PATCH 1
+#define NERVE_VERSION "0.2.1"
 #define NERVE_VERSION_NUMBER \
     (NERVE_VERSION_MAJOR * 1000000 + NERVE_VERSION_MINOR * 1000 + NERVE_VERSION_PATCH)
 
@@ -43,6 +43,22 @@ typedef float nerve_real;
 /* The library's NERVE_VERSION and NERVE_VERSION_NUMBER. */
 NERVE_API const char *nerve_version(void);
 NERVE_API int nerve_version_number(void);
+
+/* Structs that grow (sqlite3.h's habit, docs/api.md "Compatibility"). Every
+ * struct a caller fills and hands to the library (the *_options structs,
+ * nerve_schedule, nerve_activation_params) starts with `size`, the bytes of
+ * the struct as the caller's header declares it:
+ *     nerve_dense_options o = {NERVE_SIZED(nerve_dense_options), .units = 3};
+ * or start from the function that returns its defaults, which sets it. The
+ * library reads the fields that size covers and takes any field it has
+ * beyond them at zero, and a field added in a later release is off (or its
+ * default) at zero: a program built against an older nerve.h keeps working
+ * with a newer libnerve. A size of 0 (a zeroed struct, {.units = 3}) stands
+ * for the fields of nerve 0.2, where sizes began: such a struct keeps
+ * working, but a field added after 0.2 is read only when size is set. A
+ * size larger than the library's struct (a program built against a newer
+ * nerve.h than the libnerve it runs with) is an error naming the function. */
+#define NERVE_SIZED(type) .size = sizeof(type)
 
 /* ---------------------------------------------------------------- errors */
 

@@ -42,6 +42,7 @@ NERVE_API nerve_status nerve_idx_load_images(const char *images_path, nerve_data
 #define NERVE_CSV_NO_LABEL (-2)
 
 typedef struct nerve_csv_options {
+    size_t size; /* NERVE_SIZED(nerve_csv_options): see nerve/core.h */
     bool header;           /* skip the first row */
     int label_column;      /* classification: 0-based column, -1 = last,
                               NERVE_CSV_NO_LABEL: every column is a feature */
@@ -51,6 +52,7 @@ typedef struct nerve_csv_options {
      * its label or targets are those of its last row. */
     bool sequences;
     int sequence_column;
+    char delimiter;        /* since 0.2.1: the field separator, 0 for ',' (';' or '\t' files) */
 } nerve_csv_options;
 
 /* Numeric CSV. Errors name file:line:column. Class labels must be

@@ -45,6 +45,7 @@ typedef struct nerve_gan_report {
 } nerve_gan_report;
 
 typedef struct nerve_gan_options {
+    size_t size; /* NERVE_SIZED(nerve_gan_options): see nerve/core.h */
     int epochs;                 /* passes over the real samples */
     int64_t batch;              /* real samples per D step, and as many fakes */
     int k;                      /* D steps per G step (>= 1) */
@@ -60,7 +61,14 @@ typedef struct nerve_gan_options {
 } nerve_gan_options;
 
 /* epochs, batch and seed from D's [net]; k = 1, non-saturating. */
-NERVE_API nerve_gan_options nerve_gan_options_from(const nerve_model *discriminator);
+NERVE_API void nerve_gan_options_from_sized(const nerve_model *discriminator,
+                                            nerve_gan_options *out, size_t size);
+static inline nerve_gan_options nerve_gan_options_from(const nerve_model *discriminator)
+{
+    nerve_gan_options o;
+    nerve_gan_options_from_sized(discriminator, &o, sizeof o);
+    return o;
+}
 
 /* Trains G and D on the real samples (normalised as D's input, e.g. [data]
  * normalize = minus_one_one for a tanh generator; the last partial batch of

@@ -19,6 +19,7 @@ extern "C" {
  * optimizer's betas, a schedule's gamma, ...) have a function that returns
  * them, named beside each: start from it. */
 typedef struct nerve_dense_options {
+    size_t size; /* NERVE_SIZED(nerve_dense_options): see nerve/core.h */
     int64_t units;
     bool no_bias;                /* false (the default): a bias, as nn.Linear */
     nerve_init init;             /* weight initialiser (zeroed: the default below) */
@@ -52,6 +53,7 @@ NERVE_API nerve_node nerve_swish_layer(nerve_graph *g, const char *name, nerve_n
                                        nerve_error *err);
 
 typedef struct nerve_maxout_options {
+    size_t size; /* NERVE_SIZED(nerve_maxout_options): see nerve/core.h */
     int64_t units;
     int64_t pieces;   /* affine maps per unit, >= 1 */
     nerve_init init;  /* weight initialiser, as for dense */
@@ -67,6 +69,7 @@ NERVE_API nerve_node nerve_maxout(nerve_graph *g, const char *name, nerve_node x
                                   nerve_error *err);
 
 typedef struct nerve_batchnorm_options {
+    size_t size; /* NERVE_SIZED(nerve_batchnorm_options): see nerve/core.h */
     double eps;               /* added to the variance, > 0 (1e-5) */
     double momentum;          /* of the running statistics, in [0, 1] (0.1) */
     bool affine;              /* a learned weight and bias per channel (true) */
@@ -74,7 +77,13 @@ typedef struct nerve_batchnorm_options {
 } nerve_batchnorm_options;
 
 /* PyTorch's defaults, shown above. */
-NERVE_API nerve_batchnorm_options nerve_batchnorm_defaults(void);
+NERVE_API void nerve_batchnorm_defaults_sized(nerve_batchnorm_options *out, size_t size);
+static inline nerve_batchnorm_options nerve_batchnorm_defaults(void)
+{
+    nerve_batchnorm_options o;
+    nerve_batchnorm_defaults_sized(&o, sizeof o);
+    return o;
+}
 /* Batch normalisation over dim 1 of x (nerve_batch_norm), as nn.BatchNorm1d
  * on [N, C] or [N, C, L] and nn.BatchNorm2d on [N, C, H, W], with its
  * state_dict: <name>.weight [C] (1) and <name>.bias [C] (0) when affine;
@@ -85,6 +94,7 @@ NERVE_API nerve_node nerve_batchnorm_layer(nerve_graph *g, const char *name, ner
                                            const nerve_batchnorm_options *options,
                                            nerve_error *err);
 typedef struct nerve_conv_layer_options {
+    size_t size; /* NERVE_SIZED(nerve_conv_layer_options): see nerve/core.h */
     int64_t filters;             /* output channels */
     int64_t kernel[2];           /* (kh, kw) */
     nerve_conv2d_options conv;   /* stride, padding, dilation, groups, ...: start from
@@ -96,7 +106,13 @@ typedef struct nerve_conv_layer_options {
 
 /* filters and kernel 0 (to be set), nerve_conv2d_options_default, a bias,
  * default initialisers. */
-NERVE_API nerve_conv_layer_options nerve_conv_layer_options_default(void);
+NERVE_API void nerve_conv_layer_options_default_sized(nerve_conv_layer_options *out, size_t size);
+static inline nerve_conv_layer_options nerve_conv_layer_options_default(void)
+{
+    nerve_conv_layer_options o;
+    nerve_conv_layer_options_default_sized(&o, sizeof o);
+    return o;
+}
 /* nn.Conv2d: parameters <name>.weight [filters, C_in / groups, kh, kw] and
  * <name>.bias [filters], initialised from rng (weight first). The default
  * initialisers are nn.Conv2d's: the weight kaiming_uniform(a=sqrt(5)), i.e.
@@ -114,6 +130,7 @@ NERVE_API nerve_node nerve_conv_transpose2d_layer(nerve_graph *g, const char *na
                                                   nerve_rng *rng, nerve_error *err);
 
 typedef struct nerve_embedding_options {
+    size_t size; /* NERVE_SIZED(nerve_embedding_options): see nerve/core.h */
     int64_t vocab;         /* token ids 0 .. vocab - 1 */
     int64_t dim;           /* the vector of each id */
     bool padding;          /* padding_idx is set */
@@ -130,6 +147,7 @@ NERVE_API nerve_node nerve_embedding_layer(nerve_graph *g, const char *name, ner
                                            nerve_error *err);
 
 typedef struct nerve_recurrent_options {
+    size_t size; /* NERVE_SIZED(nerve_recurrent_options): see nerve/core.h */
     nerve_recurrent_cell cell;
     int64_t hidden;     /* H, >= 1 */
     int64_t layers;     /* stacked layers, each reading the previous one's sequence (1) */
@@ -144,8 +162,15 @@ typedef struct nerve_recurrent_options {
 } nerve_recurrent_options;
 
 /* PyTorch's defaults, shown above, for a cell of `hidden` units. */
-NERVE_API nerve_recurrent_options nerve_recurrent_options_default(nerve_recurrent_cell cell,
-                                                                  int64_t hidden);
+NERVE_API void nerve_recurrent_options_default_sized(nerve_recurrent_cell cell, int64_t hidden,
+                                                     nerve_recurrent_options *out, size_t size);
+static inline nerve_recurrent_options nerve_recurrent_options_default(nerve_recurrent_cell cell,
+                                                                      int64_t hidden)
+{
+    nerve_recurrent_options o;
+    nerve_recurrent_options_default_sized(cell, hidden, &o, sizeof o);
+    return o;
+}
 /* nn.RNN / nn.LSTM / nn.GRU(batch_first=True) on x [N, T, F], with their
  * state_dict: <name>.weight_ih_l<k> [G H, F or D H], <name>.weight_hh_l<k>
  * [G H, H], <name>.bias_ih_l<k>, <name>.bias_hh_l<k> [G H] for layer k, and

@@ -52,10 +52,34 @@ NERVE_API nerve_status nerve_model_load(const char *path, const char *const *ove
                                         nerve_model **out, nerve_error *err);
 NERVE_API void nerve_model_free(nerve_model *m);
 
+/* The settings by key, as a cfg spells them (docs/config.md): "net.epochs",
+ * "optimizer.lr", "data.validation", "schedule.type", ... nerve_model_set
+ * applies "key=value" as nerve_model_load's overrides and --set do, then
+ * reads every settings section again, so the value is checked as the
+ * file's would be (an error names the key and leaves the model as it was)
+ * and defaults that depend on it follow (a new optimizer type's lr).
+ * Layers, [loss] and net.input, net.bptt and net.backend shape the graph,
+ * which is built: those are an error (load the model with the override).
+ * Changing [optimizer] drops the optimizer nerve_train made (the next
+ * training makes a new one). nerve_model_get writes the value the cfg,
+ * the overrides and nerve_model_set give the key, or "" when none does (its
+ * default applies: docs/config.md; the typed accessors below give the
+ * value in force). */
+NERVE_API nerve_status nerve_model_set(nerve_model *m, const char *key, const char *value,
+                                       nerve_error *err);
+NERVE_API nerve_status nerve_model_get(const nerve_model *m, const char *key, char *value,
+                                       size_t size, nerve_error *err);
 /* The settings a caller commonly needs, typed: [net] input (per sample)
  * and the [optimizer] options (batch, epochs and seed: nerve_train_options_from). */
 NERVE_API nerve_shape nerve_model_input_shape(const nerve_model *m);
-NERVE_API nerve_optimizer_options nerve_model_optimizer_options(const nerve_model *m);
+NERVE_API void nerve_model_optimizer_options_sized(const nerve_model *m,
+                                                   nerve_optimizer_options *out, size_t size);
+static inline nerve_optimizer_options nerve_model_optimizer_options(const nerve_model *m)
+{
+    nerve_optimizer_options o;
+    nerve_model_optimizer_options_sized(m, &o, sizeof o);
+    return o;
+}
 NERVE_API nerve_graph *nerve_model_graph(nerve_model *m);
 /* The optimizer nerve_train made for m ([optimizer]), NULL before the first
  * training. */
@@ -140,6 +164,7 @@ NERVE_API int64_t nerve_sample_logits(const nerve_real *logits, int64_t n, doubl
                                       nerve_rng *rng);
 
 typedef struct nerve_generate_options {
+    size_t size; /* NERVE_SIZED(nerve_generate_options): see nerve/core.h */
     const uint32_t *prime;   /* characters fed first (may be NULL with prime_length 0) */
     int64_t prime_length;
     int64_t length;          /* characters to draw after the prime */

@@ -16,6 +16,7 @@ extern "C" {
  * regression), "output". Parameters keep their names. Layers ONNX cannot
  * express are an error naming the layer. */
 typedef struct nerve_onnx_export_options {
+    size_t size; /* NERVE_SIZED(nerve_onnx_export_options): see nerve/core.h */
     int opset;          /* 13..17; 0: 17 */
     bool logits;        /* the last layer's output instead of the prediction */
     bool no_normalize;  /* leave the [data] normalisation to the caller */

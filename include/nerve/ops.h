@@ -33,6 +33,7 @@ typedef enum nerve_activation {
 /* Settings of the element-wise activations; nerve_activation_defaults()
  * gives PyTorch's defaults, shown here. Each kind reads only its own. */
 typedef struct nerve_activation_params {
+    size_t size; /* NERVE_SIZED(nerve_activation_params): see nerve/core.h */
     double negative_slope;   /* leaky_relu: 0.01 */
     double alpha;            /* elu: 1 */
     double beta;             /* softplus, swish: 1 */
@@ -40,7 +41,13 @@ typedef struct nerve_activation_params {
     double min_val, max_val; /* hardtanh: -1, 1 */
 } nerve_activation_params;
 
-NERVE_API nerve_activation_params nerve_activation_defaults(void);
+NERVE_API void nerve_activation_defaults_sized(nerve_activation_params *out, size_t size);
+static inline nerve_activation_params nerve_activation_defaults(void)
+{
+    nerve_activation_params o;
+    nerve_activation_defaults_sized(&o, sizeof o);
+    return o;
+}
 NERVE_API const char *nerve_activation_name(nerve_activation kind);
 /* Looks a name ("relu", "leaky_relu", ...) up; false if unknown. */
 NERVE_API bool nerve_activation_from_name(const char *name, nerve_activation *kind);
@@ -109,6 +116,7 @@ NERVE_API nerve_node nerve_concat_axis(nerve_graph *g, const char *name, const n
  * avg_pool2d (docs/reference.md, "Pooling", gives the output size and the
  * divisor). Each pair is (height, width). */
 typedef struct nerve_pool2d_options {
+    size_t size; /* NERVE_SIZED(nerve_pool2d_options): see nerve/core.h */
     int64_t kernel[2];        /* >= 1 */
     int64_t stride[2];        /* >= 1 (defaults: the kernel) */
     int64_t padding[2];       /* implicit -inf (max) or 0 (avg), at most kernel / 2 (0) */
@@ -120,7 +128,14 @@ typedef struct nerve_pool2d_options {
 } nerve_pool2d_options;
 
 /* PyTorch's defaults, shown above, for a kernel_h x kernel_w window. */
-NERVE_API nerve_pool2d_options nerve_pool2d_defaults(int64_t kernel_h, int64_t kernel_w);
+NERVE_API void nerve_pool2d_defaults_sized(int64_t kernel_h, int64_t kernel_w,
+                                           nerve_pool2d_options *out, size_t size);
+static inline nerve_pool2d_options nerve_pool2d_defaults(int64_t kernel_h, int64_t kernel_w)
+{
+    nerve_pool2d_options o;
+    nerve_pool2d_defaults_sized(kernel_h, kernel_w, &o, sizeof o);
+    return o;
+}
 /* The maximum of each window; its gradient goes to the window's first
  * maximum in row-major order, as torch on the CPU (overlapping windows add). */
 NERVE_API nerve_node nerve_max_pool2d(nerve_graph *g, nerve_node x,
@@ -165,6 +180,7 @@ NERVE_API nerve_node nerve_dropout2d(nerve_graph *g, nerve_node x, double p, ner
  * gives PyTorch's defaults: stride 1, padding 0, dilation 1, groups 1,
  * output_padding 0; NULL options mean the same. */
 typedef struct nerve_conv2d_options {
+    size_t size; /* NERVE_SIZED(nerve_conv2d_options): see nerve/core.h */
     int64_t stride[2];
     int64_t padding[2];        /* zeros on both sides of each spatial dimension */
     /* conv2d only: zeros added at the bottom and right beyond padding. PyTorch's
@@ -178,7 +194,13 @@ typedef struct nerve_conv2d_options {
     int64_t output_padding[2];
 } nerve_conv2d_options;
 
-NERVE_API nerve_conv2d_options nerve_conv2d_options_default(void);
+NERVE_API void nerve_conv2d_options_default_sized(nerve_conv2d_options *out, size_t size);
+static inline nerve_conv2d_options nerve_conv2d_options_default(void)
+{
+    nerve_conv2d_options o;
+    nerve_conv2d_options_default_sized(&o, sizeof o);
+    return o;
+}
 /* y = conv2d(x, weight) + bias: x [N, C_in, H, W], weight [C_out, C_in /
  * groups, kh, kw] (nn.Conv2d's layout), bias [C_out] or -1; y [N, C_out,
  * H_out, W_out] with H_out = (H + 2 padding + padding_extra - dilation (kh -
@@ -249,6 +271,7 @@ typedef enum nerve_reduction {
 } nerve_reduction;
 
 typedef struct nerve_loss_options {
+    size_t size; /* NERVE_SIZED(nerve_loss_options): see nerve/core.h */
     nerve_reduction reduction;
     double delta;              /* huber: where quadratic turns linear, > 0 (1) */
     double beta;               /* smooth_l1: the same, >= 0 (1) */
@@ -275,7 +298,13 @@ typedef struct nerve_loss_options {
     bool one_hot;
 } nerve_loss_options;
 
-NERVE_API nerve_loss_options nerve_loss_options_default(void);
+NERVE_API void nerve_loss_options_default_sized(nerve_loss_options *out, size_t size);
+static inline nerve_loss_options nerve_loss_options_default(void)
+{
+    nerve_loss_options o;
+    nerve_loss_options_default_sized(&o, sizeof o);
+    return o;
+}
 
 /* Fused softmax + cross-entropy on logits [N, C] (torch CrossEntropyLoss):
  * weights, label_smoothing. Max-subtracted: stable for any finite logits. */

@@ -29,6 +29,7 @@ typedef enum nerve_optimizer_kind {
  * as beta1, beta2); each kind reads those it has. Start from
  * nerve_optimizer_defaults, which gives PyTorch's defaults. */
 typedef struct nerve_optimizer_options {
+    size_t size; /* NERVE_SIZED(nerve_optimizer_options): see nerve/core.h */
     nerve_optimizer_kind kind;
     double lr;
     double weight_decay;              /* L2: weight_decay * w added to the gradient;
@@ -59,7 +60,14 @@ typedef struct nerve_optimizer_options {
 /* PyTorch's defaults for kind: lr 0.01 (sgd, adagrad, rmsprop) or 0.001 (adam,
  * adamw), weight_decay 0 (adamw: 0.01), alpha 0.99, betas 0.9 and 0.999, eps
  * 1e-10 (adagrad) or 1e-8, decay_bias on, everything else 0 / off. */
-NERVE_API nerve_optimizer_options nerve_optimizer_defaults(nerve_optimizer_kind kind);
+NERVE_API void nerve_optimizer_defaults_sized(nerve_optimizer_kind kind,
+                                              nerve_optimizer_options *out, size_t size);
+static inline nerve_optimizer_options nerve_optimizer_defaults(nerve_optimizer_kind kind)
+{
+    nerve_optimizer_options o;
+    nerve_optimizer_defaults_sized(kind, &o, sizeof o);
+    return o;
+}
 /* An optimizer over g's parameters (g's parameters must all be declared).
  * Bad options are an error naming the option. */
 NERVE_API nerve_optimizer *nerve_optimizer_new(nerve_graph *g,
@@ -67,6 +75,7 @@ NERVE_API nerve_optimizer *nerve_optimizer_new(nerve_graph *g,
                                                nerve_error *err);
 
 typedef struct nerve_sgd_options {
+    size_t size; /* NERVE_SIZED(nerve_sgd_options): see nerve/core.h */
     double lr;
     double momentum; /* 0 for plain SGD */
 } nerve_sgd_options;
@@ -116,6 +125,7 @@ typedef enum nerve_schedule_interval {
 #define NERVE_SCHEDULE_MAX_MILESTONES 32
 
 typedef struct nerve_schedule {
+    size_t size; /* NERVE_SIZED(nerve_schedule): see nerve/core.h */
     nerve_schedule_kind kind;
     int64_t step_size;              /* step */
     double gamma;                   /* step, multistep, exponential */
@@ -140,7 +150,14 @@ typedef struct nerve_schedule {
  * with start factor 1/3, factor 0.1, patience 10, threshold 1e-4, cooldown 0,
  * min_lr 0; per epoch. Required values (step_size, milestones, T_max, T_0)
  * are left 0. */
-NERVE_API nerve_schedule nerve_schedule_defaults(nerve_schedule_kind kind);
+NERVE_API void nerve_schedule_defaults_sized(nerve_schedule_kind kind, nerve_schedule *out,
+                                             size_t size);
+static inline nerve_schedule nerve_schedule_defaults(nerve_schedule_kind kind)
+{
+    nerve_schedule o;
+    nerve_schedule_defaults_sized(kind, &o, sizeof o);
+    return o;
+}
 /* The learning rate of interval t in closed form (the plateau schedule: its
  * rate before any reduction; nerve_scheduler follows the reductions). */
 NERVE_API double nerve_schedule_lr(const nerve_schedule *s, double base_lr, int64_t t);

@@ -38,6 +38,7 @@ typedef struct nerve_pretrain_report {
 } nerve_pretrain_report;
 
 typedef struct nerve_pretrain_options {
+    size_t size; /* NERVE_SIZED(nerve_pretrain_options): see nerve/core.h */
     int epochs;        /* per layer, >= 1 */
     int64_t batch;     /* mini-batch; 0: the whole training set */
     double noise;      /* masking noise (denoising autoencoder, Vincent et al. 2008): each
@@ -51,7 +52,14 @@ typedef struct nerve_pretrain_options {
 } nerve_pretrain_options;
 
 /* [net] epochs, [net] batch, no noise, [optimizer] lr and [net] seed. */
-NERVE_API nerve_pretrain_options nerve_pretrain_options_from(const nerve_model *m);
+NERVE_API void nerve_pretrain_options_from_sized(const nerve_model *m, nerve_pretrain_options *out,
+                                                 size_t size);
+static inline nerve_pretrain_options nerve_pretrain_options_from(const nerve_model *m)
+{
+    nerve_pretrain_options o;
+    nerve_pretrain_options_from_sized(m, &o, sizeof o);
+    return o;
+}
 /* Pre-trains every layer with trainable parameters below the last one (the
  * output layer, which stays as initialised), in cfg order, on train
  * (normalised, as nerve_model_load_data leaves it). Those layers must be

@@ -45,6 +45,7 @@ typedef enum nerve_on_nan {
 #define NERVE_MAX_NAN_SKIPS 10
 
 typedef struct nerve_train_options {
+    size_t size; /* NERVE_SIZED(nerve_train_options): see nerve/core.h */
     int epochs;
     /* Early stopping on the validation set: stop after `patience` epochs in a
      * row without a better val_loss (or val_accuracy with monitor_accuracy);
@@ -124,7 +125,14 @@ typedef struct nerve_train_options {
 } nerve_train_options;
 
 /* Options from the model's settings: epochs, batch, seed; shuffle on. */
-NERVE_API nerve_train_options nerve_train_options_from(const nerve_model *m);
+NERVE_API void nerve_train_options_from_sized(const nerve_model *m, nerve_train_options *out,
+                                              size_t size);
+static inline nerve_train_options nerve_train_options_from(const nerve_model *m)
+{
+    nerve_train_options o;
+    nerve_train_options_from_sized(m, &o, sizeof o);
+    return o;
+}
 
 /* Mini-batch training over train (last partial batch included); val may be
  * NULL (not with a plateau schedule). The [schedule] steps after every epoch,

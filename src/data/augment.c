@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/noise.h"
+#include "core/options.h"
 #include "data/augment_internal.h"
 
 /* Below this many values in a batch, waking OpenMP's threads costs more
@@ -22,7 +23,7 @@
 /* RandomErasing gives up after this many rectangles that do not fit. */
 #define ERASE_ATTEMPTS 10
 
-nerve_augment_options nerve_augment_defaults(void)
+static nerve_augment_options nerve_augment_defaults_value(void)
 {
     nerve_augment_options o = {0};
     o.erase_scale[0] = 0.02;
@@ -32,8 +33,15 @@ nerve_augment_options nerve_augment_defaults(void)
     return o;
 }
 
+void nerve_augment_defaults_sized(nerve_augment_options *out, size_t size)
+{
+    nerve_augment_options value = nerve_augment_defaults_value();
+    nerve_options_write(out, size, &value, sizeof value);
+}
+
 bool nerve_augment_enabled(const nerve_augment_options *o)
 {
+    NERVE_OPTIONS_IN(nerve_augment_options, o, erase_value, "nerve_augment_enabled", NULL, false);
     return o->crop_padding > 0 || o->flip > 0 || o->rotation > 0 || o->translate > 0 ||
            o->brightness > 0 || o->contrast > 0 || o->erase > 0;
 }
@@ -48,6 +56,8 @@ static bool problem(const char **key, char *why, size_t size, const char *name, 
 bool nerve_augment_options_problem(const nerve_augment_options *o, const char **key, char *why,
                                    size_t size)
 {
+    NERVE_OPTIONS_IN(nerve_augment_options, o, erase_value, "nerve_augment_options_problem",
+                     NULL, false);
     /* The negated comparisons also reject NaN. */
     if (!(o->crop_padding >= 0 && o->crop_padding <= 1 << 16))
         return problem(key, why, size, "crop_padding", "must be in [0, 65536] pixels");
@@ -79,6 +89,7 @@ bool nerve_augment_options_problem(const nerve_augment_options *o, const char **
 nerve_augment *nerve_augment_new(const nerve_augment_options *options, nerve_shape image,
                                  double gain, double offset, uint64_t seed, nerve_error *err)
 {
+    NERVE_OPTIONS_IN(nerve_augment_options, options, erase_value, "nerve_augment_new", err, NULL);
     char why[200], shape[64];
     const char *key;
     if (nerve_augment_options_problem(options, &key, why, sizeof why)) {

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/types.h>
 
+#include "core/options.h"
 #include "nerve.h"
 
 /* Labels become float targets and num_classes an int: a larger class index
@@ -28,6 +29,7 @@
 typedef struct csv_reader {
     const char *path;
     const nerve_csv_options *options;
+    char delimiter;   /* the option's 0 resolved to ',' */
     int columns;      /* fixed by the first data row */
     int label_column; /* 0-based, the option's -1 resolved; -1 for regression */
     int sequence_column; /* 0-based; -1 when every row is a sample */
@@ -48,11 +50,11 @@ static bool line_is_blank(const char *line)
     return *line == '\0';
 }
 
-static int count_fields(const char *line)
+static int count_fields(const char *line, char delimiter)
 {
     int fields = 1;
     for (; *line; line++)
-        if (*line == ',') fields++;
+        if (*line == delimiter) fields++;
     return fields;
 }
 
@@ -118,7 +120,8 @@ static nerve_status set_columns(csv_reader *reader, int64_t line, int columns)
         if (columns < 2)
             return nerve_error_set(reader->err, NERVE_ERR_FORMAT,
                                    "%s:%lld: a label and a feature need 2 columns, found %d%s",
-                                   reader->path, (long long)line, columns, DELIMITER_HINT);
+                                   reader->path, (long long)line, columns,
+                                   reader->delimiter == ',' ? DELIMITER_HINT : "");
         if (label >= columns)
             return nerve_error_set(reader->err, NERVE_ERR_INVALID,
                                    "%s:%lld: label column %d is out of range for %d columns",
@@ -180,7 +183,7 @@ static nerve_status reserve_row(csv_reader *reader)
 
 static nerve_status parse_row(csv_reader *reader, int64_t line_number, const char *line)
 {
-    int columns = count_fields(line);
+    int columns = count_fields(line, reader->delimiter);
     nerve_status status = NERVE_OK;
     if (reader->columns == 0) status = set_columns(reader, line_number, columns);
     if (status != NERVE_OK) return status;
@@ -188,7 +191,7 @@ static nerve_status parse_row(csv_reader *reader, int64_t line_number, const cha
         return nerve_error_set(reader->err, NERVE_ERR_FORMAT,
                                "%s:%lld: expected %d columns, found %d%s", reader->path,
                                (long long)line_number, reader->columns, columns,
-                               columns == 1 ? DELIMITER_HINT : "");
+                               columns == 1 && reader->delimiter == ',' ? DELIMITER_HINT : "");
     status = reserve_row(reader);
     if (status != NERVE_OK) return status;
 
@@ -197,7 +200,7 @@ static nerve_status parse_row(csv_reader *reader, int64_t line_number, const cha
     int first_target = reader->columns - (int)reader->target_size;
     const char *begin = line;
     for (int column = 0; column < columns; column++) {
-        const char *end = strchr(begin, ',');
+        const char *end = strchr(begin, reader->delimiter);
         if (!end) end = begin + strlen(begin);
         double parsed = 0;
         status = parse_number(reader, line_number, column + 1, begin, end, &parsed);
@@ -267,6 +270,12 @@ static nerve_status check_options(const char *path, const nerve_csv_options *opt
         return nerve_error_set(err, NERVE_ERR_INVALID,
                                "%s: label_column must be >= 0, -1 (last) or NERVE_CSV_NO_LABEL, got %d", path,
                                options->label_column);
+    /* strtod reads digits, signs, points, exponents, blanks, inf and nan. */
+    char d = options->delimiter;
+    if (d && (strchr("0123456789+-.eEiInNaAfF \"", d) || ((unsigned char)d < 0x20 && d != '\t')))
+        return nerve_error_set(err, NERVE_ERR_INVALID,
+                               "%s: delimiter 0x%02x cannot separate numbers", path,
+                               (unsigned)(unsigned char)d);
     return NERVE_OK;
 }
 
@@ -342,13 +351,16 @@ static nerve_status group_sequences(csv_reader *reader, int64_t *steps_out)
 nerve_status nerve_csv_load(const char *path, const nerve_csv_options *options,
                             nerve_dataset *out, nerve_error *err)
 {
+    NERVE_OPTIONS_IN(nerve_csv_options, options, sequence_column, "nerve_csv_load",
+                     err, NERVE_ERR_INVALID);
     memset(out, 0, sizeof *out);
     nerve_status status = check_options(path, options, err);
     if (status != NERVE_OK) return status;
     FILE *file = fopen(path, "r");
     if (!file)
         return nerve_error_set(err, NERVE_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    csv_reader reader = {.path = path, .options = options, .err = err};
+    csv_reader reader = {.path = path, .options = options, .err = err,
+                         .delimiter = options->delimiter ? options->delimiter : ','};
     status = read_rows(&reader, file);
     fclose(file);
     if (status == NERVE_OK && reader.rows == 0)

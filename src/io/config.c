@@ -308,7 +308,8 @@ const char *nerve_config_section_name(const nerve_config *cfg, int i, char *buf,
     return buf;
 }
 
-nerve_config_section *nerve_config_add_section(nerve_config *cfg, const char *type, nerve_error *err)
+nerve_config_section *nerve_config_add_section(nerve_config *cfg, const char *type,
+                                               nerve_error *err)
 {
     span s = {type, type + strlen(type)};
     if (!is_identifier(s)) {
@@ -435,4 +436,58 @@ nerve_status nerve_config_override(nerve_config *cfg, const char *assignment, ne
     entry->line = 0;
     entry->used = false;
     return NERVE_OK;
+}
+
+/* ---------------------------------------------------------------- copies and look-ups */
+
+nerve_config *nerve_config_copy(const nerve_config *cfg)
+{
+    nerve_config *copy = calloc(1, sizeof *copy);
+    if (!copy) return NULL;
+    copy->filename = strdup(cfg->filename);
+    copy->slots = calloc((size_t)cfg->section_count + 1, sizeof *copy->slots);
+    if (!copy->filename || !copy->slots) {
+        nerve_config_free(copy);
+        return NULL;
+    }
+    copy->section_capacity = cfg->section_count + 1;
+    for (int i = 0; i < cfg->section_count; i++) {
+        const nerve_config_section *from = &cfg->slots[i].section;
+        section_slot *slot = &copy->slots[i];
+        copy->section_count = i + 1;
+        slot->section.line = from->line;
+        slot->section.type = strdup(from->type);
+        slot->section.entries = calloc((size_t)from->entry_count + 1, sizeof *from->entries);
+        if (!slot->section.type || !slot->section.entries) {
+            nerve_config_free(copy);
+            return NULL;
+        }
+        slot->entry_capacity = from->entry_count + 1;
+        for (int k = 0; k < from->entry_count; k++) {
+            nerve_config_entry *e = &slot->section.entries[k];
+            *e = from->entries[k];
+            e->key = strdup(from->entries[k].key);
+            e->value = strdup(from->entries[k].value);
+            slot->section.entry_count = k + 1;
+            if (!e->key || !e->value) {
+                nerve_config_free(copy);
+                return NULL;
+            }
+        }
+    }
+    return copy;
+}
+
+nerve_status nerve_config_lookup(nerve_config *cfg, const char *name, const char **value,
+                                 nerve_error *err)
+{
+    *value = NULL;
+    const char *dot = strrchr(name, '.');
+    span whole = {name, name + strlen(name)};
+    if (!dot || dot == name || !is_identifier((span){dot + 1, whole.end}))
+        return nerve_error_set(err, NERVE_ERR_INVALID, "%s: expected section.key", name);
+    int index;
+    nerve_status st = resolve_section(cfg, (span){name, dot}, name, &index, err);
+    if (st == NERVE_OK) *value = entry_value(&cfg->slots[index].section, dot + 1);
+    return st;
 }

@@ -27,4 +27,13 @@ nerve_config_section *nerve_config_section_at(nerve_config *cfg, int i);
 nerve_config_section *nerve_config_add_section(nerve_config *cfg, const char *type,
                                                nerve_error *err);
 
+/* A deep copy of cfg (its entries' used flags too), or NULL when out of
+ * memory: what nerve_model_set changes, kept only when the settings it
+ * gives are valid. */
+nerve_config *nerve_config_copy(const nerve_config *cfg);
+/* The value of "section.key" (section as nerve_config_override resolves
+ * it), or *value NULL when the section leaves the key out. */
+nerve_status nerve_config_lookup(nerve_config *cfg, const char *name, const char **value,
+                                 nerve_error *err);
+
 #endif

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/graph_internal.h"
+#include "core/options.h"
 #include "io/atomic_file.h"
 #include "io/onnx_internal.h"
 #include "model/model_internal.h"
@@ -981,6 +982,8 @@ nerve_status nerve_model_export_onnx_buffer(nerve_model *m, const nerve_onnx_exp
 nerve_status nerve_model_export_onnx(nerve_model *m, const char *path,
                                      const nerve_onnx_export_options *options, nerve_error *err)
 {
+    NERVE_OPTIONS_IN(nerve_onnx_export_options, options, batch, "nerve_model_export_onnx",
+                     err, NERVE_ERR_INVALID);
     unsigned char *data;
     size_t size;
     nerve_status st = nerve_model_export_onnx_buffer(m, options, &data, &size, err);

@@ -6,11 +6,18 @@
 #include <stdio.h>
 
 #include "core/graph_internal.h"
+#include "core/options.h"
 
-nerve_batchnorm_options nerve_batchnorm_defaults(void)
+static nerve_batchnorm_options nerve_batchnorm_defaults_value(void)
 {
     return (nerve_batchnorm_options){
         .eps = 1e-5, .momentum = 0.1, .affine = true, .track_running_stats = true};
+}
+
+void nerve_batchnorm_defaults_sized(nerve_batchnorm_options *out, size_t size)
+{
+    nerve_batchnorm_options value = nerve_batchnorm_defaults_value();
+    nerve_options_write(out, size, &value, sizeof value);
 }
 
 typedef nerve_node (*tensor_declarer)(nerve_graph *g, const char *name, nerve_shape shape,
@@ -33,6 +40,8 @@ static nerve_node filled(nerve_graph *g, tensor_declarer declare, const char *la
 nerve_node nerve_batchnorm_layer(nerve_graph *g, const char *name, nerve_node x,
                                  const nerve_batchnorm_options *options, nerve_error *err)
 {
+    NERVE_OPTIONS_IN(nerve_batchnorm_options, options, track_running_stats, "nerve_batchnorm_layer",
+                     err, -1);
     nerve_batchnorm_options o = options ? *options : nerve_batchnorm_defaults();
     nerve_shape shape = nerve_node_shape(g, x);
     if (shape.ndim < 2) {

@@ -2,11 +2,18 @@
  * (<name>.weight, <name>.bias) and initialisation. */
 #include <stdio.h>
 
+#include "core/options.h"
 #include "layers/layer_support.h"
 
-nerve_conv_layer_options nerve_conv_layer_options_default(void)
+static nerve_conv_layer_options nerve_conv_layer_options_default_value(void)
 {
     return (nerve_conv_layer_options){.conv = nerve_conv2d_options_default()};
+}
+
+void nerve_conv_layer_options_default_sized(nerve_conv_layer_options *out, size_t size)
+{
+    nerve_conv_layer_options value = nerve_conv_layer_options_default_value();
+    nerve_options_write(out, size, &value, sizeof value);
 }
 
 static nerve_node conv_layer(nerve_graph *g, const char *name, nerve_node x,
@@ -72,6 +79,7 @@ nerve_node nerve_conv2d_layer(nerve_graph *g, const char *name, nerve_node x,
                               const nerve_conv_layer_options *options, nerve_rng *rng,
                               nerve_error *err)
 {
+    NERVE_OPTIONS_IN(nerve_conv_layer_options, options, bias_init, "nerve_conv2d_layer", err, -1);
     return conv_layer(g, name, x, options, rng, false, err);
 }
 
@@ -79,5 +87,7 @@ nerve_node nerve_conv_transpose2d_layer(nerve_graph *g, const char *name, nerve_
                                         const nerve_conv_layer_options *options,
                                         nerve_rng *rng, nerve_error *err)
 {
+    NERVE_OPTIONS_IN(nerve_conv_layer_options, options, bias_init, "nerve_conv_transpose2d_layer",
+                     err, -1);
     return conv_layer(g, name, x, options, rng, true, err);
 }

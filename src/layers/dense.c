@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdio.h>
 
+#include "core/options.h"
 #include "layers/layer_support.h"
 
 nerve_init nerve_dense_default_weight_init(void)
@@ -39,6 +40,7 @@ bool nerve_layer_fill_param(nerve_graph *g, nerve_node p, const nerve_init *init
 nerve_node nerve_dense(nerve_graph *g, const char *name, nerve_node x,
                        const nerve_dense_options *options, nerve_rng *rng, nerve_error *err)
 {
+    NERVE_OPTIONS_IN(nerve_dense_options, options, activation_params, "nerve_dense", err, -1);
     char pname[NERVE_NAME_MAX + 16];
     if (options->units < 1) {
         nerve_error_set(err, NERVE_ERR_INVALID, "dense '%s': units must be at least 1", name);

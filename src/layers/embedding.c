@@ -3,12 +3,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/options.h"
 #include "layers/layer_support.h"
 
 nerve_node nerve_embedding_layer(nerve_graph *g, const char *name, nerve_node ids,
                                  const nerve_embedding_options *o, nerve_rng *rng,
                                  nerve_error *err)
 {
+    NERVE_OPTIONS_IN(nerve_embedding_options, o, init, "nerve_embedding_layer", err, -1);
     if (o->vocab < 1 || o->dim < 1) {
         nerve_error_set(err, NERVE_ERR_INVALID, "embedding '%s': vocab and dim must be at least 1",
                         name);

@@ -3,10 +3,12 @@
 #include <stdio.h>
 
 #include "core/graph_internal.h"
+#include "core/options.h"
 
 nerve_node nerve_maxout(nerve_graph *g, const char *name, nerve_node x,
                         const nerve_maxout_options *options, nerve_rng *rng, nerve_error *err)
 {
+    NERVE_OPTIONS_IN(nerve_maxout_options, options, init, "nerve_maxout", err, -1);
     const int64_t max_outputs = (int64_t)1 << 24;
     if (options->units < 1 || options->pieces < 1 || options->units > max_outputs ||
         options->pieces > max_outputs / options->units) {

@@ -5,11 +5,20 @@
 #include <math.h>
 #include <stdio.h>
 
+#include "core/options.h"
 #include "layers/layer_support.h"
 
-nerve_recurrent_options nerve_recurrent_options_default(nerve_recurrent_cell cell, int64_t hidden)
+static nerve_recurrent_options nerve_recurrent_options_default_value(nerve_recurrent_cell cell,
+                                                                     int64_t hidden)
 {
     return (nerve_recurrent_options){.cell = cell, .hidden = hidden, .layers = 1};
+}
+
+void nerve_recurrent_options_default_sized(nerve_recurrent_cell cell, int64_t hidden,
+                                           nerve_recurrent_options *out, size_t size)
+{
+    nerve_recurrent_options value = nerve_recurrent_options_default_value(cell, hidden);
+    nerve_options_write(out, size, &value, sizeof value);
 }
 
 /* One tensor named <layer>.<what>_l<k><suffix>, filled from law. */
@@ -90,6 +99,7 @@ nerve_node nerve_recurrent_layer(nerve_graph *g, const char *name, nerve_node x,
                                  const nerve_recurrent_options *options, nerve_rng *rng,
                                  nerve_error *err)
 {
+    NERVE_OPTIONS_IN(nerve_recurrent_options, options, init, "nerve_recurrent_layer", err, -1);
     if (check_options(g, name, x, options, err) != NERVE_OK) return -1;
     char node_name[NERVE_NAME_MAX + 32];
     nerve_node y = x;

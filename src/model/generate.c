@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "core/options.h"
 #include "model/model_internal.h"
 
 int64_t nerve_sample_logits(const nerve_real *logits, int64_t n, double temperature,
@@ -70,6 +71,8 @@ static nerve_status feed(nerve_model *m, int64_t id, const nerve_real **logits, 
 nerve_status nerve_model_generate(nerve_model *m, const nerve_generate_options *o,
                                   nerve_error *err)
 {
+    NERVE_OPTIONS_IN(nerve_generate_options, o, user, "nerve_model_generate",
+                     err, NERVE_ERR_INVALID);
     nerve_status st = check_model(m, o, err);
     if (st == NERVE_OK) st = nerve_graph_plan(m->graph, 1, err);
     if (st == NERVE_OK) st = nerve_graph_set_batch(m->graph, 1, err);

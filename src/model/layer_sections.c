@@ -229,14 +229,12 @@ const char *nerve_layer_section_name_at(int i)
     return i >= 0 && i < LAYER_SECTION_COUNT ? layer_sections[i].name : NULL;
 }
 
-const char *nerve_layer_section_names(void)
+const char *nerve_layer_section_names(char *buf, size_t size)
 {
-    static char names[512];
-    if (!names[0]) {
-        size_t used = 0;
-        for (int i = 0; i < LAYER_SECTION_COUNT && used < sizeof names; i++)
-            used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", i ? ", " : "",
-                                     layer_sections[i].name);
-    }
-    return names;
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < LAYER_SECTION_COUNT && used < size; i++)
+        used += (size_t)snprintf(buf + used, size - used, "%s%s", i ? ", " : "",
+                                 layer_sections[i].name);
+    return buf;
 }

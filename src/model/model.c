@@ -8,301 +8,8 @@
 #include <string.h>
 
 #include "core/graph_internal.h"
+#include "core/options.h"
 #include "model/model_internal.h"
-
-static nerve_status read_net(cfg_reader *r, nerve_model_settings *s)
-{
-    int64_t batch, epochs, seed;
-    /* A stream sample is bptt token ids: input may then be left out. */
-    if (!cfg_read_int(r, "bptt", false, 0, 0, 1 << 20, &s->bptt)) return r->status;
-    nerve_shape chunk = nerve_shape_1d(s->bptt);
-    if (s->bptt && !cfg_has(r, "input")) s->input = chunk;
-    if (cfg_read_shape(r, "input", s->bptt == 0, &s->input) &&
-        cfg_read_int_or(r, "batch", "full", 0, 32, 1, 1 << 20, &batch) &&
-        cfg_read_int(r, "epochs", false, 10, 0, 1 << 20, &epochs) &&
-        cfg_read_int(r, "seed", false, 1, 0, INT64_MAX, &seed)) {
-        s->batch = batch;
-        s->epochs = (int)epochs;
-        s->seed = (uint64_t)seed;
-    }
-    if (cfg_has(r, "backend")) {
-        const char *names[8] = {NULL};
-        for (int i = 0; i < nerve_backend_count() && i < 7; i++) names[i] = nerve_backend_name(i);
-        int which;
-        if (cfg_read_choice(r, "backend", names, 0, &which))
-            snprintf(s->backend, sizeof s->backend, "%s", names[which]);
-    }
-    if (r->status == NERVE_OK && s->bptt && !nerve_shape_equal(&s->input, &chunk))
-        cfg_fail(r, "input", "a stream sample is bptt = %lld token ids: input must be %lld",
-                 (long long)s->bptt, (long long)s->bptt);
-    return cfg_reader_finish(r);
-}
-
-/* Each [loss] type: its cfg spelling, builder, the targets it takes, what the
- * last layer must output and what prediction reports. Every builder has the
- * signature of nerve_mse. */
-typedef nerve_node (*loss_builder)(nerve_graph *g, nerve_node output, nerve_node target,
-                                   const nerve_loss_options *options, nerve_error *err);
-typedef enum loss_input {
-    TAKES_ANY,
-    TAKES_LOGITS,
-    TAKES_PROBABILITIES,
-    TAKES_LOG_PROBABILITIES
-} loss_input;
-typedef enum loss_prediction { PREDICT_OUTPUT, PREDICT_SOFTMAX, PREDICT_SIGMOID } loss_prediction;
-
-static const struct loss_type {
-    const char *name;
-    loss_builder build;
-    loss_targets targets;
-    loss_input input;
-    loss_prediction prediction;
-} loss_types[NERVE_LOSS_COUNT] = {
-    [NERVE_LOSS_SOFTMAX_CROSS_ENTROPY] = {"softmax_cross_entropy", nerve_softmax_cross_entropy,
-                                          LOSS_TARGETS_LABELS, TAKES_LOGITS, PREDICT_SOFTMAX},
-    [NERVE_LOSS_MSE] = {"mse", nerve_mse, LOSS_TARGETS_VALUES, TAKES_ANY, PREDICT_OUTPUT},
-    [NERVE_LOSS_L1] = {"l1", nerve_l1, LOSS_TARGETS_VALUES, TAKES_ANY, PREDICT_OUTPUT},
-    [NERVE_LOSS_HUBER] = {"huber", nerve_huber, LOSS_TARGETS_VALUES, TAKES_ANY, PREDICT_OUTPUT},
-    [NERVE_LOSS_SMOOTH_L1] = {"smooth_l1", nerve_smooth_l1, LOSS_TARGETS_VALUES, TAKES_ANY,
-                              PREDICT_OUTPUT},
-    [NERVE_LOSS_BCE] = {"bce", nerve_binary_cross_entropy, LOSS_TARGETS_BINARY,
-                        TAKES_PROBABILITIES, PREDICT_OUTPUT},
-    [NERVE_LOSS_BCE_WITH_LOGITS] = {"bce_with_logits", nerve_bce_with_logits, LOSS_TARGETS_BINARY,
-                                    TAKES_LOGITS, PREDICT_SIGMOID},
-    [NERVE_LOSS_NLL] = {"nll", nerve_nll, LOSS_TARGETS_LABELS, TAKES_LOG_PROBABILITIES,
-                        PREDICT_SOFTMAX},
-    [NERVE_LOSS_FOCAL] = {"focal", nerve_focal, LOSS_TARGETS_LABELS, TAKES_LOGITS,
-                          PREDICT_SOFTMAX},
-    [NERVE_LOSS_DISTILLATION] = {"distillation", nerve_distillation, LOSS_TARGETS_TEACHER,
-                                 TAKES_LOGITS, PREDICT_SOFTMAX},
-    [NERVE_LOSS_LARGE_MARGIN_SOFTMAX] = {"large_margin_softmax", nerve_large_margin_softmax,
-                                         LOSS_TARGETS_LABELS, TAKES_LOGITS, PREDICT_SOFTMAX},
-};
-
-const char *nerve_loss_name(nerve_loss_kind kind)
-{
-    return (unsigned)kind < NERVE_LOSS_COUNT ? loss_types[kind].name : "unknown";
-}
-
-loss_targets nerve_loss_targets(nerve_loss_kind kind) { return loss_types[kind].targets; }
-
-loss_targets nerve_model_targets(const nerve_model *m)
-{
-    return m->settings.loss_options.one_hot ? LOSS_TARGETS_LABELS
-                                            : nerve_loss_targets(m->settings.loss);
-}
-
-/* The keys a [loss] type takes besides type and reduction; any other type
- * setting one is an error, not a silently ignored key. */
-#define LOSS_BIT(kind) (1u << (kind))
-static const struct loss_key {
-    const char *key;
-    unsigned kinds;
-    const char *types;
-} loss_keys[] = {
-    {"delta", LOSS_BIT(NERVE_LOSS_HUBER), "huber"},
-    {"beta", LOSS_BIT(NERVE_LOSS_SMOOTH_L1), "smooth_l1"},
-    {"weights", LOSS_BIT(NERVE_LOSS_SOFTMAX_CROSS_ENTROPY) | LOSS_BIT(NERVE_LOSS_NLL),
-     "softmax_cross_entropy and nll"},
-    {"label_smoothing", LOSS_BIT(NERVE_LOSS_SOFTMAX_CROSS_ENTROPY), "softmax_cross_entropy"},
-    {"gamma", LOSS_BIT(NERVE_LOSS_FOCAL), "focal"},
-    {"alpha", LOSS_BIT(NERVE_LOSS_FOCAL), "focal"},
-    {"pos_weight", LOSS_BIT(NERVE_LOSS_BCE_WITH_LOGITS), "bce_with_logits"},
-    {"temperature", LOSS_BIT(NERVE_LOSS_DISTILLATION), "distillation"},
-    {"margin", LOSS_BIT(NERVE_LOSS_LARGE_MARGIN_SOFTMAX), "large_margin_softmax"},
-    {"lambda", LOSS_BIT(NERVE_LOSS_LARGE_MARGIN_SOFTMAX), "large_margin_softmax"},
-    {"lambda_min", LOSS_BIT(NERVE_LOSS_LARGE_MARGIN_SOFTMAX), "large_margin_softmax"},
-    {"lambda_gamma", LOSS_BIT(NERVE_LOSS_LARGE_MARGIN_SOFTMAX), "large_margin_softmax"},
-    {"lambda_power", LOSS_BIT(NERVE_LOSS_LARGE_MARGIN_SOFTMAX), "large_margin_softmax"},
-    {"one_hot",
-     LOSS_BIT(NERVE_LOSS_MSE) | LOSS_BIT(NERVE_LOSS_L1) | LOSS_BIT(NERVE_LOSS_HUBER) |
-         LOSS_BIT(NERVE_LOSS_SMOOTH_L1) | LOSS_BIT(NERVE_LOSS_BCE) |
-         LOSS_BIT(NERVE_LOSS_BCE_WITH_LOGITS),
-     "mse, l1, huber, smooth_l1, bce and bce_with_logits"},
-};
-
-/* The key holding a type's per-class (or per-output) list, or NULL. */
-static const char *loss_list_key(nerve_loss_kind kind)
-{
-    switch (kind) {
-    case NERVE_LOSS_SOFTMAX_CROSS_ENTROPY:
-    case NERVE_LOSS_NLL: return "weights";
-    case NERVE_LOSS_FOCAL: return "alpha";
-    case NERVE_LOSS_BCE_WITH_LOGITS: return "pos_weight";
-    default: return NULL;
-    }
-}
-
-static nerve_status read_loss(cfg_reader *r, nerve_model_settings *s)
-{
-    static const char *const reductions[] = {"mean", "sum", NULL};
-    const char *names[NERVE_LOSS_COUNT + 1] = {NULL};
-    for (int k = 0; k < NERVE_LOSS_COUNT; k++) names[k] = loss_types[k].name;
-    int type, reduction;
-    if (!cfg_read_choice(r, "type", names, 0, &type) ||
-        !cfg_read_choice(r, "reduction", reductions, 0, &reduction))
-        return r->status;
-    for (size_t i = 0; i < sizeof loss_keys / sizeof loss_keys[0]; i++)
-        if (cfg_has(r, loss_keys[i].key) && !(loss_keys[i].kinds & LOSS_BIT(type)))
-            return cfg_fail(r, loss_keys[i].key, "only applies to [loss] type %s",
-                            loss_keys[i].types), r->status;
-    nerve_loss_options *o = &s->loss_options;
-    int64_t margin;
-    float *weights = NULL;
-    const char *list_key = loss_list_key((nerve_loss_kind)type);
-    if (!cfg_read_double(r, "delta", false, 1, 1e-30, 1e30, &o->delta) ||
-        !cfg_read_double(r, "beta", false, 1, 0, 1e30, &o->beta) ||
-        !cfg_read_double(r, "label_smoothing", false, 0, 0, 1, &o->label_smoothing) ||
-        !cfg_read_double(r, "gamma", false, 2, 0, 1e6, &o->gamma) ||
-        !cfg_read_double(r, "temperature", false, 1, 1e-6, 1e6, &o->temperature) ||
-        !cfg_read_int(r, "margin", false, 2, 1, 4, &margin) ||
-        !cfg_read_double(r, "lambda", false, 0, 0, 1e6, &o->lambda) ||
-        !cfg_read_double(r, "lambda_min", false, 0, 0, 1e6, &o->lambda_min) ||
-        !cfg_read_double(r, "lambda_gamma", false, 0, 0, 1e6, &o->lambda_gamma) ||
-        !cfg_read_double(r, "lambda_power", false, 1, 0, 1e6, &o->lambda_power) ||
-        !cfg_read_bool(r, "one_hot", false, &o->one_hot) ||
-        (list_key && !cfg_read_list(r, list_key, 0, 1e30, &weights, &o->weight_count)))
-        return r->status;
-    s->loss = (nerve_loss_kind)type;
-    o->reduction = (nerve_reduction)reduction;
-    o->margin = (int)margin;
-    o->weights = weights; /* the model's: nerve_model_free frees it */
-    return cfg_reader_finish(r);
-}
-
-typedef nerve_status (*settings_reader)(cfg_reader *r, nerve_model *m);
-static nerve_status read_net_section(cfg_reader *r, nerve_model *m)
-{
-    nerve_status st = read_net(r, &m->settings);
-    if (st == NERVE_OK && m->settings.backend[0])
-        st = nerve_graph_set_backend(m->graph, m->settings.backend, r->err);
-    return st;
-}
-static nerve_status read_data_section(cfg_reader *r, nerve_model *m)
-{
-    return nerve_read_data_section(r, &m->settings.data, m->data_origin);
-}
-static nerve_status read_optimizer_section(cfg_reader *r, nerve_model *m)
-{
-    return nerve_read_optimizer_section(r, &m->settings.optimizer);
-}
-static nerve_status read_loss_section(cfg_reader *r, nerve_model *m) { return read_loss(r, &m->settings); }
-static nerve_status read_schedule_section(cfg_reader *r, nerve_model *m)
-{
-    return nerve_read_schedule_section(r, &m->settings.schedule);
-}
-static nerve_status read_augment_section(cfg_reader *r, nerve_model *m)
-{
-    return nerve_read_augment_section(r, &m->settings.augment);
-}
-/* [train]: how training stops (early stopping on the validation set). */
-static nerve_status read_train_section(cfg_reader *r, nerve_model *m)
-{
-    static const char *const monitors[] = {"val_loss", "val_accuracy", NULL};
-    int monitor;
-    if (!cfg_read_int(r, "patience", false, 0, 0, 1 << 20, &m->settings.patience) ||
-        !cfg_read_choice(r, "monitor", monitors, 0, &monitor))
-        return r->status;
-    m->settings.monitor_accuracy = monitor == 1;
-    return NERVE_OK;
-}
-
-static const struct {
-    const char *type;
-    settings_reader read;
-    bool required;
-} settings_sections[] = {
-    {"net", read_net_section, true},
-    {"data", read_data_section, false},
-    {"optimizer", read_optimizer_section, false},
-    {"loss", read_loss_section, false},
-    {"schedule", read_schedule_section, false},
-    {"augment", read_augment_section, false},
-    {"train", read_train_section, false},
-};
-#define SETTINGS_SECTION_COUNT (int)(sizeof settings_sections / sizeof settings_sections[0])
-
-static int settings_section_index(const char *type)
-{
-    for (int i = 0; i < SETTINGS_SECTION_COUNT; i++)
-        if (strcmp(settings_sections[i].type, type) == 0) return i;
-    return -1;
-}
-
-static void default_settings(nerve_model_settings *s)
-{
-    memset(s, 0, sizeof *s);
-    s->batch = 32;
-    s->epochs = 10;
-    s->seed = 1;
-    strcpy(s->data.format, "idx");
-    s->data.scale = 1;
-    s->data.csv.label_column = -1;
-    s->optimizer = nerve_optimizer_defaults(NERVE_OPTIMIZER_SGD);
-    s->schedule = nerve_schedule_defaults(NERVE_SCHEDULE_CONSTANT);
-    s->loss_options = nerve_loss_options_default();
-    s->augment = nerve_augment_defaults();
-}
-
-static nerve_status unknown_section(const char *file, const nerve_config_section *sec,
-                                    nerve_error *err)
-{
-    const char *types[SETTINGS_SECTION_COUNT + 64] = {0};
-    int n = 0;
-    for (int k = 0; k < SETTINGS_SECTION_COUNT; k++) types[n++] = settings_sections[k].type;
-    for (int i = 0; nerve_layer_section_name_at(i) && n < (int)(sizeof types / sizeof *types); i++)
-        types[n++] = nerve_layer_section_name_at(i);
-    const char *closest = nerve_closest_name(sec->type, types, n);
-    char hint[80] = "";
-    if (closest) snprintf(hint, sizeof hint, ", did you mean [%s]?", closest);
-    return nerve_error_set(err, NERVE_ERR_INVALID,
-                           "%s:%d: unknown section [%s]%s (settings: net, data, optimizer, "
-                           "schedule, loss, augment, train; layers: %s)",
-                           file, sec->line, sec->type, hint, nerve_layer_section_names());
-}
-
-static nerve_status read_settings(nerve_config *cfg, nerve_model *m, nerve_error *err)
-{
-    int seen_line[SETTINGS_SECTION_COUNT] = {0};
-    const char *file = nerve_config_filename(cfg);
-    default_settings(&m->settings);
-    for (int i = 0; i < nerve_config_section_count(cfg); i++) {
-        nerve_config_section *sec = nerve_config_section_at(cfg, i);
-        int k = settings_section_index(sec->type);
-        if (k < 0) {
-            if (!nerve_layer_section_find(sec->type)) return unknown_section(file, sec, err);
-            continue;
-        }
-        if (seen_line[k])
-            return nerve_error_set(err, NERVE_ERR_INVALID, "%s:%d: second [%s] section (first at line %d)",
-                                   file, sec->line, sec->type, seen_line[k]);
-        seen_line[k] = sec->line ? sec->line : -1;
-        cfg_reader r = cfg_reader_begin(cfg, sec, err);
-        nerve_status st = settings_sections[k].read(&r, m);
-        if (st != NERVE_OK) return st;
-    }
-    for (int k = 0; k < SETTINGS_SECTION_COUNT; k++)
-        if (settings_sections[k].required && !seen_line[k])
-            return nerve_error_set(err, NERVE_ERR_INVALID, "%s: missing the [%s] section", file,
-                                   settings_sections[k].type);
-    nerve_status st = nerve_check_augment_input(cfg, &m->settings, err);
-    return st == NERVE_OK ? nerve_check_bptt(cfg, &m->settings, err) : st;
-}
-
-/* Optional settings sections exist, empty, even when the file has none, so
- * that --set optimizer.lr=... works on any cfg. */
-static nerve_status add_missing_settings_sections(nerve_config *cfg, nerve_error *err)
-{
-    for (int k = 0; k < SETTINGS_SECTION_COUNT; k++) {
-        bool present = false;
-        for (int i = 0; i < nerve_config_section_count(cfg); i++)
-            present |= strcmp(nerve_config_section_at(cfg, i)->type, settings_sections[k].type) == 0;
-        if (!present && !settings_sections[k].required &&
-            !nerve_config_add_section(cfg, settings_sections[k].type, err))
-            return NERVE_ERR_NOMEM;
-    }
-    return NERVE_OK;
-}
 
 static bool valid_layer_name(const char *name)
 {
@@ -473,7 +180,7 @@ static nerve_status check_last_layer(nerve_model *m, nerve_config *cfg, nerve_er
 {
     nerve_graph *g = m->graph;
     nerve_loss_kind kind = m->settings.loss;
-    const struct loss_type *type = &loss_types[kind];
+    const loss_type *type = nerve_loss_type_of(kind);
     const char *last_op = nerve_node_op_name(g, m->output);
     int64_t width = output_width(m);
     if ((type->targets == LOSS_TARGETS_LABELS || type->targets == LOSS_TARGETS_TEACHER) &&
@@ -502,7 +209,7 @@ static nerve_status check_last_layer(nerve_model *m, nerve_config *cfg, nerve_er
                              "large_margin_softmax needs the last layer to be a [dense] with "
                              "bias = 0 and no activation (the margin is on the angle between "
                              "its input and weights)");
-    const char *list_key = loss_list_key(kind);
+    const char *list_key = nerve_loss_list_key(kind);
     const nerve_loss_options *o = &m->settings.loss_options;
     if (o->weights && o->weight_count != width &&
         !(kind == NERVE_LOSS_BCE_WITH_LOGITS && o->weight_count == 1))
@@ -538,7 +245,7 @@ static nerve_status check_token_input(nerve_model *m, nerve_config *cfg, nerve_e
 static nerve_status add_loss(nerve_model *m, nerve_config *cfg, nerve_error *err)
 {
     nerve_graph *g = m->graph;
-    const struct loss_type *type = &loss_types[m->settings.loss];
+    const loss_type *type = nerve_loss_type_of(m->settings.loss);
     nerve_status st = check_last_layer(m, cfg, err);
     if (st != NERVE_OK) return st;
     nerve_shape out = nerve_node_shape(g, m->output);
@@ -579,7 +286,7 @@ nerve_status nerve_model_load(const char *path, const char *const *overrides, ne
     *out = NULL;
     nerve_config *cfg = NULL;
     nerve_status st = nerve_config_load(path, &cfg, err);
-    if (st == NERVE_OK) st = add_missing_settings_sections(cfg, err);
+    if (st == NERVE_OK) st = nerve_add_missing_settings_sections(cfg, err);
     for (int i = 0; st == NERVE_OK && overrides && overrides[i]; i++)
         st = nerve_config_override(cfg, overrides[i], err);
     nerve_model *m = NULL;
@@ -588,7 +295,9 @@ nerve_status nerve_model_load(const char *path, const char *const *overrides, ne
         if (m) m->graph = nerve_graph_new();
         if (!m || !m->graph) st = nerve_error_set(err, NERVE_ERR_NOMEM, "out of memory");
     }
-    if (st == NERVE_OK) st = read_settings(cfg, m, err);
+    if (st == NERVE_OK) st = nerve_read_settings(cfg, m, err);
+    if (st == NERVE_OK && m->settings.backend[0])
+        st = nerve_graph_set_backend(m->graph, m->settings.backend, err);
     if (st == NERVE_OK) st = nerve_graph_check_backend(m->graph, err);
     if (st == NERVE_OK) {
         m->std = 1;
@@ -598,7 +307,11 @@ nerve_status nerve_model_load(const char *path, const char *const *overrides, ne
     }
     if (st == NERVE_OK) st = add_loss(m, cfg, err);
     if (st == NERVE_OK) st = check_token_input(m, cfg, err);
-    nerve_config_free(cfg);
+    if (m) {
+        m->cfg = cfg;
+    } else {
+        nerve_config_free(cfg);
+    }
     if (st != NERVE_OK) {
         nerve_model_free(m);
         return st;
@@ -611,6 +324,7 @@ void nerve_model_free(nerve_model *m)
 {
     if (!m) return;
     nerve_graph_free(m->graph);
+    nerve_config_free(m->cfg);
     nerve_optimizer_free(m->optimizer);
     free((void *)m->settings.loss_options.weights);
     nerve_vocab_free(&m->vocab);
@@ -618,13 +332,6 @@ void nerve_model_free(nerve_model *m)
     free(m);
 }
 
-const nerve_model_settings *nerve_model_settings_of(const nerve_model *m) { return &m->settings; }
-nerve_model_settings *nerve_model_settings_mut(nerve_model *m) { return &m->settings; }
-nerve_shape nerve_model_input_shape(const nerve_model *m) { return m->settings.input; }
-nerve_optimizer_options nerve_model_optimizer_options(const nerve_model *m)
-{
-    return m->settings.optimizer;
-}
 nerve_graph *nerve_model_graph(nerve_model *m) { return m->graph; }
 nerve_optimizer *nerve_model_optimizer(nerve_model *m) { return m->optimizer; }
 nerve_node nerve_model_input(const nerve_model *m) { return m->input; }

@@ -24,6 +24,7 @@ typedef struct model_layer {
 
 struct nerve_model {
     nerve_model_settings settings;
+    nerve_config *cfg; /* the cfg with its overrides: the settings' source (nerve_model_set) */
     nerve_graph *graph;
     nerve_node input, target, output, loss, prediction;
     model_layer *layers;
@@ -54,6 +55,37 @@ void nerve_model_anneal_loss(nerve_model *m, int64_t step);
 /* The model's: its loss's, or class labels with [loss] one_hot. */
 loss_targets nerve_model_targets(const nerve_model *m);
 
+/* The loss registry (loss_registry.c): each [loss] type's cfg spelling,
+ * builder (every one has the signature of nerve_mse), the targets it takes,
+ * what the last layer must output and what prediction reports. */
+typedef nerve_node (*loss_builder)(nerve_graph *g, nerve_node output, nerve_node target,
+                                   const nerve_loss_options *options, nerve_error *err);
+typedef enum loss_input {
+    TAKES_ANY,
+    TAKES_LOGITS,
+    TAKES_PROBABILITIES,
+    TAKES_LOG_PROBABILITIES
+} loss_input;
+typedef enum loss_prediction { PREDICT_OUTPUT, PREDICT_SOFTMAX, PREDICT_SIGMOID } loss_prediction;
+typedef struct loss_type {
+    const char *name;
+    loss_builder build;
+    loss_targets targets;
+    loss_input input;
+    loss_prediction prediction;
+} loss_type;
+const loss_type *nerve_loss_type_of(nerve_loss_kind kind);
+/* The key holding a type's per-class (or per-output) list, or NULL. */
+const char *nerve_loss_list_key(nerve_loss_kind kind);
+/* The [loss] section. */
+nerve_status nerve_read_loss_section(cfg_reader *r, nerve_model_settings *s);
+
+/* The settings sections (settings.c): every one read into m->settings (and
+ * m->data_origin), and the optional ones added, empty, to a cfg that lacks
+ * them so that overrides can fill them. */
+nerve_status nerve_read_settings(nerve_config *cfg, nerve_model *m, nerve_error *err);
+nerve_status nerve_add_missing_settings_sections(nerve_config *cfg, nerve_error *err);
+
 /* One layer type of the cfg: its section name and the function that reads
  * its keys and adds its nodes after its input (input = name; the previous
  * layer by default). A join (add, concat) has `join` instead of `build`: it
@@ -79,8 +111,10 @@ const layer_section_type *nerve_layer_section_find(const char *type);
 nerve_node nerve_activation_section_build(nerve_graph *g, const char *name, nerve_node x,
                                           cfg_reader *r, const char *key, bool required,
                                           nerve_error *err);
-/* "dense, activation, ..." for messages. */
-const char *nerve_layer_section_names(void);
+/* "dense, activation, ..." for messages, written into buf (512 bytes hold
+ * them all); returns buf. The caller's buffer keeps it safe to call from
+ * several threads. */
+const char *nerve_layer_section_names(char *buf, size_t size);
 /* The i-th layer section type, NULL past the last. */
 const char *nerve_layer_section_name_at(int i);
 
@@ -103,13 +137,13 @@ nerve_status nerve_check_bptt(nerve_config *cfg, const nerve_model_settings *s, 
  * ds->sample_shape to the network input. */
 nerve_status nerve_model_check_data(const nerve_model *m, const char *path, const char *labels,
                                     nerve_dataset *ds, nerve_error *err);
+/* The (x - mean) / std after the division by [data] scale: the training
+ * set's statistics for standardize, the fixed 2x - 1 for minus_one_one;
+ * false (mean 0, std 1) for scale alone (normalization.c). */
+bool nerve_model_shift_after_scale(const nerve_model *m, double *mean, double *std);
 /* nerve_model_load_data for [data] format = text (text_data.c). */
 nerve_status nerve_model_load_text(nerve_model *m, nerve_dataset *train, nerve_dataset *val,
                                    nerve_dataset *test, nerve_error *err);
-
-/* m->optimizer, created on first use from [optimizer] with the layers'
- * weight_decay and l1 (trainer.c). */
-nerve_status nerve_model_ensure_optimizer(nerve_model *m, nerve_error *err);
 
 /* The [optimizer] and [schedule] sections (optim_sections.c). */
 nerve_status nerve_read_optimizer_section(cfg_reader *r, nerve_optimizer_options *o);

@@ -44,7 +44,7 @@ typedef struct nerve_model_settings {
 } nerve_model_settings;
 
 const nerve_model_settings *nerve_model_settings_of(const nerve_model *m);
-/* For command-line flags applied after loading (--epochs, --lr, ...). */
+/* For the tests, which change a loaded model's settings in place. */
 nerve_model_settings *nerve_model_settings_mut(nerve_model *m);
 
 #endif

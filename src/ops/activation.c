@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/graph_internal.h"
+#include "core/options.h"
 
 static const char *const activation_names[NERVE_ACT_COUNT] = {
     [NERVE_ACT_IDENTITY] = "identity",
@@ -23,10 +24,16 @@ static const char *const activation_names[NERVE_ACT_COUNT] = {
 };
 
 /* The defaults of torch.nn.LeakyReLU, ELU, Softplus and Hardtanh. */
-nerve_activation_params nerve_activation_defaults(void)
+static nerve_activation_params nerve_activation_defaults_value(void)
 {
     return (nerve_activation_params){.negative_slope = 0.01, .alpha = 1, .beta = 1,
                                      .threshold = 20, .min_val = -1, .max_val = 1};
+}
+
+void nerve_activation_defaults_sized(nerve_activation_params *out, size_t size)
+{
+    nerve_activation_params value = nerve_activation_defaults_value();
+    nerve_options_write(out, size, &value, sizeof value);
 }
 
 const char *nerve_activation_name(nerve_activation kind)
@@ -98,6 +105,7 @@ static nerve_status check_params(nerve_activation kind, const nerve_activation_p
 nerve_node nerve_activate(nerve_graph *g, nerve_node x, nerve_activation kind,
                           const nerve_activation_params *params, nerve_error *err)
 {
+    NERVE_OPTIONS_IN(nerve_activation_params, params, max_val, "nerve_activate", err, -1);
     if ((unsigned)kind >= NERVE_ACT_COUNT) {
         nerve_error_set(err, NERVE_ERR_INVALID, "unknown activation kind %d", (int)kind);
         return -1;

@@ -1,6 +1,7 @@
 /* 2-D average pooling, as torch's avg_pool2d: count_include_pad,
  * divisor_override and ceil_mode's clipped edge windows (the divisor rules
  * are in the CPU kernel, src/backends/cpu/pool.c). */
+#include "core/options.h"
 #include "ops/pool2d.h"
 
 static nerve_status avg_pool2d_forward(nerve_graph *g, nerve_node_data *node)
@@ -31,5 +32,6 @@ static const nerve_op avg_pool2d_op = {
 nerve_node nerve_avg_pool2d(nerve_graph *g, nerve_node x, const nerve_pool2d_options *options,
                             nerve_error *err)
 {
+    NERVE_OPTIONS_IN(nerve_pool2d_options, options, divisor_override, "nerve_avg_pool2d", err, -1);
     return pool2d_add(g, &avg_pool2d_op, x, options, false, err);
 }

@@ -2,11 +2,18 @@
  * the parameters' gradients. */
 #include <stdio.h>
 
+#include "core/options.h"
 #include "ops/conv.h"
 
-nerve_conv2d_options nerve_conv2d_options_default(void)
+static nerve_conv2d_options nerve_conv2d_options_default_value(void)
 {
     return (nerve_conv2d_options){.stride = {1, 1}, .dilation = {1, 1}, .groups = 1};
+}
+
+void nerve_conv2d_options_default_sized(nerve_conv2d_options *out, size_t size)
+{
+    nerve_conv2d_options value = nerve_conv2d_options_default_value();
+    nerve_options_write(out, size, &value, sizeof value);
 }
 
 static nerve_status check_pair(const char *op, const char *what, const int64_t *pair, int64_t min,

@@ -1,6 +1,7 @@
 /* conv2d: torch.nn.functional.conv2d on NCHW, weight [C_out, C_in / groups,
  * kh, kw]. The input is the kernels' image and the output their columns
  * (nerve_conv_geometry); the backward pass runs the same map's adjoint. */
+#include "core/options.h"
 #include "ops/conv.h"
 
 static nerve_conv_geometry conv2d_geometry(const nerve_graph *g, const nerve_node_data *node)
@@ -80,5 +81,6 @@ static const nerve_op conv2d_op = {
 nerve_node nerve_conv2d(nerve_graph *g, nerve_node x, nerve_node weight, nerve_node bias,
                         const nerve_conv2d_options *options, nerve_error *err)
 {
+    NERVE_OPTIONS_IN(nerve_conv2d_options, options, output_padding, "nerve_conv2d", err, -1);
     return conv_add(g, &conv2d_op, x, weight, bias, options, false, err);
 }

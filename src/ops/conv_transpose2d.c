@@ -3,6 +3,7 @@
  * its input is the kernels' columns and its output their image
  * (nerve_conv_geometry), so forward is conv2d's input gradient and backward
  * conv2d's forward. */
+#include "core/options.h"
 #include "ops/conv.h"
 
 static nerve_conv_geometry transpose_geometry(const nerve_graph *g, const nerve_node_data *node)
@@ -79,5 +80,7 @@ nerve_node nerve_conv_transpose2d(nerve_graph *g, nerve_node x, nerve_node weigh
                                   nerve_node bias, const nerve_conv2d_options *options,
                                   nerve_error *err)
 {
+    NERVE_OPTIONS_IN(nerve_conv2d_options, options, output_padding, "nerve_conv_transpose2d",
+                     err, -1);
     return conv_add(g, &conv_transpose2d_op, x, weight, bias, options, true, err);
 }

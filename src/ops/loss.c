@@ -3,9 +3,10 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "core/options.h"
 #include "ops/loss.h"
 
-nerve_loss_options nerve_loss_options_default(void)
+static nerve_loss_options nerve_loss_options_default_value(void)
 {
     return (nerve_loss_options){.reduction = NERVE_REDUCTION_MEAN,
                                 .delta = 1,
@@ -15,6 +16,12 @@ nerve_loss_options nerve_loss_options_default(void)
                                 .soft_weight = 0.9,
                                 .margin = 2,
                                 .lambda_power = 1};
+}
+
+void nerve_loss_options_default_sized(nerve_loss_options *out, size_t size)
+{
+    nerve_loss_options value = nerve_loss_options_default_value();
+    nerve_options_write(out, size, &value, sizeof value);
 }
 
 nerve_loss_options loss_options_or_default(const nerve_loss_options *options)

@@ -1,6 +1,7 @@
 /* Binary cross-entropy on probabilities, as torch.nn.BCELoss: element-wise
  * -(y log p + (1 - y) log(1 - p)) with each log clamped at -100, targets y
  * of the prediction's shape (0/1 labels or probabilities). */
+#include "core/options.h"
 #include "ops/loss.h"
 
 static nerve_status bce_forward(nerve_graph *g, nerve_node_data *node)
@@ -39,6 +40,8 @@ static const nerve_op bce_op = {
 nerve_node nerve_binary_cross_entropy(nerve_graph *g, nerve_node probs, nerve_node target,
                                       const nerve_loss_options *options, nerve_error *err)
 {
+    NERVE_OPTIONS_IN(nerve_loss_options, options, weight_count, "nerve_binary_cross_entropy",
+                     err, -1);
     nerve_loss_options o = loss_options_or_default(options);
     int inputs[2] = {probs, target};
     return loss_add(g, &bce_op, inputs, 2, &o, LOSS_NO_WEIGHTS, 0, 0, err);

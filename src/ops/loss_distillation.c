@@ -10,6 +10,7 @@
  * cross-entropy with the labels (at T = 1), alpha in attr.loss.soft_weight. */
 #include <math.h>
 
+#include "core/options.h"
 #include "ops/loss.h"
 
 /* aux: the student's, then the teacher's probabilities at temperature T. */
@@ -132,6 +133,7 @@ nerve_node nerve_distillation(nerve_graph *g, nerve_node student_logits,
                               nerve_node teacher_logits, const nerve_loss_options *options,
                               nerve_error *err)
 {
+    NERVE_OPTIONS_IN(nerve_loss_options, options, weight_count, "nerve_distillation", err, -1);
     nerve_loss_options o = loss_options_or_default(options);
     if (!loss_check_option(o.temperature > 0 && isfinite(o.temperature), "distillation",
                            "temperature", "> 0", err))
@@ -144,6 +146,8 @@ nerve_node nerve_distillation_with_labels(nerve_graph *g, nerve_node student_log
                                           nerve_node teacher_logits, nerve_node labels,
                                           const nerve_loss_options *options, nerve_error *err)
 {
+    NERVE_OPTIONS_IN(nerve_loss_options, options, weight_count, "nerve_distillation_with_labels",
+                     err, -1);
     nerve_loss_options o = loss_options_or_default(options);
     if (!loss_check_option(o.temperature > 0 && isfinite(o.temperature), "distillation",
                            "temperature", "> 0", err) ||

@@ -8,6 +8,7 @@
  * same way). attr.loss.param holds gamma. */
 #include <math.h>
 
+#include "core/options.h"
 #include "ops/loss.h"
 
 /* aux: the probabilities [N, C], then log p_t per row [N] (per step of a
@@ -57,6 +58,7 @@ static const nerve_op focal_op = {
 nerve_node nerve_focal(nerve_graph *g, nerve_node logits, nerve_node labels,
                        const nerve_loss_options *options, nerve_error *err)
 {
+    NERVE_OPTIONS_IN(nerve_loss_options, options, weight_count, "nerve_focal", err, -1);
     nerve_loss_options o = loss_options_or_default(options);
     if (!loss_check_option(o.gamma >= 0 && isfinite(o.gamma), "focal", "gamma", ">= 0", err))
         return -1;

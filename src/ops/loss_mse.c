@@ -1,4 +1,5 @@
 /* Mean squared error over all elements, as torch.nn.MSELoss. */
+#include "core/options.h"
 #include "ops/loss.h"
 
 static nerve_status mse_forward(nerve_graph *g, nerve_node_data *node)
@@ -37,6 +38,7 @@ static const nerve_op mse_op = {
 nerve_node nerve_mse(nerve_graph *g, nerve_node pred, nerve_node target,
                      const nerve_loss_options *options, nerve_error *err)
 {
+    NERVE_OPTIONS_IN(nerve_loss_options, options, weight_count, "nerve_mse", err, -1);
     nerve_loss_options o = loss_options_or_default(options);
     int inputs[2] = {pred, target};
     return loss_add(g, &mse_op, inputs, 2, &o, LOSS_NO_WEIGHTS, 0, 0, err);

@@ -2,6 +2,7 @@
  * -w_y log_probs[y], and with weights the mean divides by the batch's sum
  * of w_y. The input is meant to be log_softmax's output; NLL of raw scores
  * has no lower bound. */
+#include "core/options.h"
 #include "ops/loss.h"
 
 /* aux: the reduction factor of the last forward. */
@@ -42,6 +43,7 @@ static const nerve_op nll_op = {
 nerve_node nerve_nll(nerve_graph *g, nerve_node log_probs, nerve_node labels,
                      const nerve_loss_options *options, nerve_error *err)
 {
+    NERVE_OPTIONS_IN(nerve_loss_options, options, weight_count, "nerve_nll", err, -1);
     nerve_loss_options o = loss_options_or_default(options);
     int inputs[2] = {log_probs, labels};
     return loss_add(g, &nll_op, inputs, 2, &o, LOSS_CLASS_WEIGHTS, 0, 0, err);

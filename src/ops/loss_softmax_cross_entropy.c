@@ -5,6 +5,7 @@
  * weights, the mean divides by the batch's sum of w_y, as torch does. */
 #include <math.h>
 
+#include "core/options.h"
 #include "ops/loss.h"
 
 /* aux: the probabilities [N, C] (or [N, T, C]), then the reduction factor of
@@ -54,6 +55,8 @@ static const nerve_op softmax_cross_entropy_op = {
 nerve_node nerve_softmax_cross_entropy(nerve_graph *g, nerve_node logits, nerve_node labels,
                                        const nerve_loss_options *options, nerve_error *err)
 {
+    NERVE_OPTIONS_IN(nerve_loss_options, options, weight_count, "nerve_softmax_cross_entropy",
+                     err, -1);
     nerve_loss_options o = loss_options_or_default(options);
     if (!loss_check_option(o.label_smoothing >= 0 && o.label_smoothing <= 1,
                            "softmax_cross_entropy", "label_smoothing", "in [0, 1]", err))

@@ -1,5 +1,6 @@
 /* 2-D max pooling, as torch's max_pool2d on the CPU. Each output's argmax
  * (its index within the input plane) is kept in aux for backward. */
+#include "core/options.h"
 #include "ops/pool2d.h"
 
 /* The argmax is stored as a real: float32 holds every integer up to 2^24. */
@@ -49,5 +50,6 @@ static const nerve_op max_pool2d_op = {
 nerve_node nerve_max_pool2d(nerve_graph *g, nerve_node x, const nerve_pool2d_options *options,
                             nerve_error *err)
 {
+    NERVE_OPTIONS_IN(nerve_pool2d_options, options, divisor_override, "nerve_max_pool2d", err, -1);
     return pool2d_add(g, &max_pool2d_op, x, options, true, err);
 }

@@ -1,12 +1,20 @@
+#include "core/options.h"
 #include "ops/pool2d.h"
 
-nerve_pool2d_options nerve_pool2d_defaults(int64_t kernel_h, int64_t kernel_w)
+static nerve_pool2d_options nerve_pool2d_defaults_value(int64_t kernel_h, int64_t kernel_w)
 {
     nerve_pool2d_options o = {.kernel = {kernel_h, kernel_w},
                               .stride = {kernel_h, kernel_w},
                               .dilation = {1, 1},
                               .count_include_pad = true};
     return o;
+}
+
+void nerve_pool2d_defaults_sized(int64_t kernel_h, int64_t kernel_w,
+                                 nerve_pool2d_options *out, size_t size)
+{
+    nerve_pool2d_options value = nerve_pool2d_defaults_value(kernel_h, kernel_w);
+    nerve_options_write(out, size, &value, sizeof value);
 }
 
 static const char *const axis_name[2] = {"height", "width"};

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/graph_internal.h"
+#include "core/options.h"
 #include "optim/optimizer.h"
 
 static const nerve_optimizer_type *const optimizer_types[] = {
@@ -18,7 +19,7 @@ static const nerve_optimizer_type *const optimizer_types[] = {
 };
 #define OPTIMIZER_TYPE_COUNT (int)(sizeof optimizer_types / sizeof optimizer_types[0])
 
-nerve_optimizer_options nerve_optimizer_defaults(nerve_optimizer_kind kind)
+static nerve_optimizer_options nerve_optimizer_defaults_value(nerve_optimizer_kind kind)
 {
     nerve_optimizer_options o = {.kind = kind, .lr = 0.01, .alpha = 0.99, .beta1 = 0.9,
                                  .beta2 = 0.999, .eps = 1e-8, .decay_bias = true};
@@ -26,6 +27,13 @@ nerve_optimizer_options nerve_optimizer_defaults(nerve_optimizer_kind kind)
     if (kind == NERVE_OPTIMIZER_ADAM || kind == NERVE_OPTIMIZER_ADAMW) o.lr = 1e-3;
     if (kind == NERVE_OPTIMIZER_ADAMW) o.weight_decay = 1e-2;
     return o;
+}
+
+void nerve_optimizer_defaults_sized(nerve_optimizer_kind kind,
+                                    nerve_optimizer_options *out, size_t size)
+{
+    nerve_optimizer_options value = nerve_optimizer_defaults_value(kind);
+    nerve_options_write(out, size, &value, sizeof value);
 }
 
 const char *optim_check_ranges(const optim_range *ranges, int count, const char **key, char *buf,
@@ -129,6 +137,8 @@ bool optim_add_state(nerve_optimizer *opt, int slot, nerve_real value)
 nerve_optimizer *nerve_optimizer_new(nerve_graph *g, const nerve_optimizer_options *options,
                                      nerve_error *err)
 {
+    NERVE_OPTIONS_IN(nerve_optimizer_options, options, decay_bias, "nerve_optimizer_new",
+                     err, NULL);
     if ((unsigned)options->kind >= (unsigned)OPTIMIZER_TYPE_COUNT) {
         nerve_error_set(err, NERVE_ERR_INVALID, "unknown optimizer kind %d", (int)options->kind);
         return NULL;
@@ -160,6 +170,7 @@ nerve_optimizer *nerve_optimizer_new(nerve_graph *g, const nerve_optimizer_optio
 
 nerve_optimizer *nerve_sgd_new(nerve_graph *g, const nerve_sgd_options *options, nerve_error *err)
 {
+    NERVE_OPTIONS_IN(nerve_sgd_options, options, momentum, "nerve_sgd_new", err, NULL);
     nerve_optimizer_options o = nerve_optimizer_defaults(NERVE_OPTIMIZER_SGD);
     o.lr = options->lr;
     o.momentum = options->momentum;

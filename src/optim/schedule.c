@@ -5,16 +5,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "core/options.h"
 #include "optim/optimizer.h"
 
 /* Upper bound of counts of epochs or steps: keeps T_i * T_mult in range. */
 #define SCHEDULE_COUNT_MAX 1e12
 
-nerve_schedule nerve_schedule_defaults(nerve_schedule_kind kind)
+static nerve_schedule nerve_schedule_defaults_value(nerve_schedule_kind kind)
 {
     nerve_schedule s = {.kind = kind, .gamma = 0.1, .t_mult = 1, .warmup_start_factor = 1.0 / 3,
                         .factor = 0.1, .patience = 10, .threshold = 1e-4};
     return s;
+}
+
+void nerve_schedule_defaults_sized(nerve_schedule_kind kind, nerve_schedule *out, size_t size)
+{
+    nerve_schedule value = nerve_schedule_defaults_value(kind);
+    nerve_options_write(out, size, &value, sizeof value);
 }
 
 const char *nerve_schedule_problem(const nerve_schedule *s, const char **key, char *buf,
@@ -110,6 +117,7 @@ static int append_real(char *buf, size_t size, size_t used, const char *key, dou
 
 const char *nerve_schedule_describe(const nerve_schedule *s, char *buf, size_t size)
 {
+    NERVE_OPTIONS_IN(nerve_schedule, s, cooldown, "nerve_schedule_describe", NULL, "");
     int kind = s->kind >= NERVE_SCHEDULE_CONSTANT && s->kind <= NERVE_SCHEDULE_PLATEAU ? s->kind : 0;
     size_t used = 0;
 #define ADD(n) used += (size_t)(n), used = used < size ? used : size - 1
@@ -162,6 +170,7 @@ static double cosine_annealed(double base_lr, double eta_min, int64_t t, int64_t
 
 double nerve_schedule_lr(const nerve_schedule *s, double base_lr, int64_t t)
 {
+    NERVE_OPTIONS_IN(nerve_schedule, s, cooldown, "nerve_schedule_lr", NULL, NAN);
     if (t < s->warmup) {
         /* LinearLR(start_factor=f, end_factor=1, total_iters=warmup) */
         double f = s->warmup_start_factor;
@@ -203,6 +212,7 @@ double nerve_schedule_lr(const nerve_schedule *s, double base_lr, int64_t t)
 
 void nerve_scheduler_init(nerve_scheduler *s, const nerve_schedule *schedule, double base_lr)
 {
+    NERVE_OPTIONS_IN(nerve_schedule, schedule, cooldown, "nerve_scheduler_init", NULL, );
     *s = (nerve_scheduler){.schedule = *schedule, .base_lr = base_lr, .best = INFINITY};
     s->lr = nerve_schedule_lr(schedule, base_lr, 0);
 }

@@ -10,13 +10,15 @@
 #include <string.h>
 
 #include "core/graph_internal.h"
+#include "core/options.h"
 #include "model/model_internal.h"
 #include "train/batching.h"
+#include "train/trainer.h"
 
 /* The real samples' order comes from a stream apart from the noise's. */
 #define GAN_ORDER_STREAM 0x6a09e667f3bcc909ULL
 
-nerve_gan_options nerve_gan_options_from(const nerve_model *discriminator)
+static nerve_gan_options nerve_gan_options_from_value(const nerve_model *discriminator)
 {
     nerve_gan_options o = {0};
     o.epochs = discriminator->settings.epochs;
@@ -25,6 +27,13 @@ nerve_gan_options nerve_gan_options_from(const nerve_model *discriminator)
     o.k = 1;
     o.loss = NERVE_GAN_NON_SATURATING;
     return o;
+}
+
+void nerve_gan_options_from_sized(const nerve_model *discriminator,
+                                  nerve_gan_options *out, size_t size)
+{
+    nerve_gan_options value = nerve_gan_options_from_value(discriminator);
+    nerve_options_write(out, size, &value, sizeof value);
 }
 
 /* What the steps share, set up once. */
@@ -355,6 +364,7 @@ nerve_status nerve_train_gan(nerve_model *generator, nerve_model *discriminator,
                              const nerve_dataset *real, const nerve_gan_options *options,
                              nerve_error *err)
 {
+    NERVE_OPTIONS_IN(nerve_gan_options, options, user, "nerve_train_gan", err, NERVE_ERR_INVALID);
     nerve_status st = check_pair(generator, discriminator, err);
     int64_t sample_size = nerve_shape_numel(&discriminator->settings.input);
     if (st == NERVE_OK) st = check_options(real, options, sample_size, err);

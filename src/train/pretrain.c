@@ -10,10 +10,11 @@
 #include <string.h>
 
 #include "core/graph_internal.h"
+#include "core/options.h"
 #include "model/model_internal.h"
 #include "train/batching.h"
 
-nerve_pretrain_options nerve_pretrain_options_from(const nerve_model *m)
+static nerve_pretrain_options nerve_pretrain_options_from_value(const nerve_model *m)
 {
     nerve_pretrain_options o = {0};
     o.epochs = m->settings.epochs;
@@ -21,6 +22,13 @@ nerve_pretrain_options nerve_pretrain_options_from(const nerve_model *m)
     o.lr = m->settings.optimizer.lr;
     o.seed = m->settings.seed;
     return o;
+}
+
+void nerve_pretrain_options_from_sized(const nerve_model *m,
+                                       nerve_pretrain_options *out, size_t size)
+{
+    nerve_pretrain_options value = nerve_pretrain_options_from_value(m);
+    nerve_options_write(out, size, &value, sizeof value);
 }
 
 /* One hidden layer to pre-train: where its input comes from in the model's
@@ -374,6 +382,8 @@ static nerve_status check_options(const nerve_pretrain_options *o, const nerve_d
 nerve_status nerve_pretrain(nerve_model *m, const nerve_dataset *train,
                             const nerve_pretrain_options *options, nerve_error *err)
 {
+    NERVE_OPTIONS_IN(nerve_pretrain_options, options, user, "nerve_pretrain",
+                     err, NERVE_ERR_INVALID);
     nerve_pretrain_options o = *options;
     if (o.batch == 0) o.batch = train->count;
     nerve_status st = check_options(&o, train, err);
