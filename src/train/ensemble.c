@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/graph_internal.h"
+#include "model/model_settings.h"
 #include "train/batching.h"
 #include "train/evaluation.h"
 
