@@ -55,5 +55,13 @@ nerve_status nerve_generic_axis_sums(const nerve_kernel_ctx *ctx, const nerve_re
 nerve_status nerve_generic_axis_broadcast(const nerve_kernel_ctx *ctx, const nerve_real *sums,
                                           int64_t outer, int64_t len, int64_t inner,
                                           nerve_real *y);
+/* A class loss from its terms (n of them, e.g. w_y log p_y): loss[0] =
+ * -sum(terms) f and factor[0] = f where factor is not NULL, with f = scale,
+ * or scale / sum(label_weights) with per_weight (a weighted mean);
+ * scratch holds 2 values. */
+nerve_status nerve_generic_class_loss(const nerve_kernel_ctx *ctx, const nerve_real *terms,
+                                      const nerve_real *label_weights, int64_t n, double scale,
+                                      bool per_weight, nerve_real *scratch, nerve_real *loss,
+                                      nerve_real *factor);
 
 #endif

@@ -13,6 +13,24 @@ static nerve_status label_weights(const nerve_kernel_ctx *ctx, const nerve_real 
     return NERVE_MAP(ctx, MUL, w, target, 1, 0, w, rows * cols);
 }
 
+nerve_status nerve_generic_class_loss(const nerve_kernel_ctx *ctx, const nerve_real *terms,
+                                      const nerve_real *label_weights, int64_t n, double scale,
+                                      bool per_weight, nerve_real *scratch, nerve_real *loss,
+                                      nerve_real *factor)
+{
+    nerve_real *f = scratch + 1;
+    NERVE_TRY(nerve_generic_sum(ctx, terms, n, -1, scratch));
+    if (per_weight) {
+        NERVE_TRY(nerve_generic_sum(ctx, label_weights, n, 1, f));
+        NERVE_TRY(NERVE_MAP(ctx, RDIV, f, NULL, 0, scale, f, 1));
+    } else {
+        NERVE_TRY(ctx->device->set(ctx, f, 0, sizeof *f));
+        NERVE_TRY(NERVE_MAP(ctx, ADD, f, NULL, 0, scale, f, 1));
+    }
+    NERVE_TRY(NERVE_MAP(ctx, MUL, scratch, f, 0, 0, loss, 1));
+    return factor ? ctx->device->copy(ctx, factor, f, sizeof *f) : NERVE_OK;
+}
+
 /* -sum w_y log_probs[y] times f = scale (or scale / sum w_y). */
 nerve_status nerve_generic_nll(const nerve_kernel_ctx *ctx, const nerve_real *log_probs,
                                const nerve_real *labels, const nerve_real *weights, int64_t rows,
@@ -22,7 +40,7 @@ nerve_status nerve_generic_nll(const nerve_kernel_ctx *ctx, const nerve_real *lo
     int64_t n = rows * cols;
     nerve_real *onehot;
     NERVE_TRY(nerve_generic_scratch(ctx, 4 * n + 2, &onehot));
-    nerve_real *target = onehot + n, *z = target + n, *w = z + n, *total = w + n, *f = total + 1;
+    nerve_real *target = onehot + n, *z = target + n, *w = z + n, *total = w + n;
     nerve_status st;
     NERVE_STEP(nerve_generic_targets(ctx, labels, rows, cols, onehot, target));
     NERVE_STEP(ctx->device->set(ctx, z, 0, (size_t)n * sizeof *z));
@@ -33,16 +51,7 @@ nerve_status nerve_generic_nll(const nerve_kernel_ctx *ctx, const nerve_real *lo
         NERVE_STEP(NERVE_MAP(ctx, MUL, z, w, 1, 0, z, n));
         target = w; /* w_y where the labels are */
     }
-    NERVE_STEP(nerve_generic_sum(ctx, z, n, -1, total));
-    if (per_weight) {
-        NERVE_STEP(nerve_generic_sum(ctx, target, n, 1, f));
-        NERVE_STEP(NERVE_MAP(ctx, RDIV, f, NULL, 0, scale, f, 1));
-    } else {
-        NERVE_STEP(ctx->device->set(ctx, f, 0, sizeof *f));
-        NERVE_STEP(NERVE_MAP(ctx, ADD, f, NULL, 0, scale, f, 1));
-    }
-    NERVE_STEP(NERVE_MAP(ctx, MUL, total, f, 0, 0, loss, 1));
-    if (factor) NERVE_STEP(ctx->device->copy(ctx, factor, f, sizeof *f));
+    st = nerve_generic_class_loss(ctx, z, target, n, scale, per_weight, total, loss, factor);
 done:
     nerve_generic_release(ctx, onehot);
     return st;

@@ -125,6 +125,16 @@ static nerve_status clamped_log(const nerve_kernel_ctx *ctx, const nerve_real *p
     return NERVE_MAP(ctx, MAX, out, NULL, 0, -100, out, n);
 }
 
+/* t = (1 - y) a + b. */
+static nerve_status one_minus_y_times(const nerve_kernel_ctx *ctx, const nerve_real *y,
+                                      const nerve_real *a, const nerve_real *b, nerve_real *t,
+                                      int64_t n)
+{
+    NERVE_TRY(NERVE_MAP(ctx, RSUB, y, NULL, 0, 1, t, n));
+    NERVE_TRY(NERVE_MAP(ctx, MUL, t, a, 1, 0, t, n));
+    return NERVE_MAP(ctx, ADD, t, b, 1, 0, t, n);
+}
+
 /* -(y log p + (1 - y) log(1 - p)), summed. */
 nerve_status nerve_generic_binary_cross_entropy(const nerve_kernel_ctx *ctx, const nerve_real *p,
                                                 const nerve_real *y, int64_t n, double scale,
@@ -137,9 +147,7 @@ nerve_status nerve_generic_binary_cross_entropy(const nerve_kernel_ctx *ctx, con
     NERVE_STEP(clamped_log(ctx, p, false, log_p, n));
     NERVE_STEP(clamped_log(ctx, p, true, log_q, n));
     NERVE_STEP(NERVE_MAP(ctx, MUL, log_p, y, 1, 0, log_p, n));
-    NERVE_STEP(NERVE_MAP(ctx, RSUB, y, NULL, 0, 1, t, n));
-    NERVE_STEP(NERVE_MAP(ctx, MUL, t, log_q, 1, 0, t, n));
-    NERVE_STEP(NERVE_MAP(ctx, ADD, t, log_p, 1, 0, t, n));
+    NERVE_STEP(one_minus_y_times(ctx, y, log_q, log_p, t, n));
     st = nerve_generic_sum(ctx, t, n, -scale, loss);
 done:
     nerve_generic_release(ctx, log_p);
@@ -204,9 +212,7 @@ nerve_status nerve_generic_bce_with_logits(const nerve_kernel_ctx *ctx, const ne
         NERVE_STEP(positive_weight(ctx, pos_weight, y, rows, cols, c, NULL));
         NERVE_STEP(NERVE_MAP(ctx, MUL, l, c, 1, 0, l, n));
     }
-    NERVE_STEP(NERVE_MAP(ctx, RSUB, y, NULL, 0, 1, t, n));
-    NERVE_STEP(NERVE_MAP(ctx, MUL, t, x, 1, 0, t, n));
-    NERVE_STEP(NERVE_MAP(ctx, ADD, t, l, 1, 0, t, n));
+    NERVE_STEP(one_minus_y_times(ctx, y, x, l, t, n));
     st = nerve_generic_sum(ctx, t, n, scale, loss);
 done:
     nerve_generic_release(ctx, l);

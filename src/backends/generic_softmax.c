@@ -73,8 +73,7 @@ nerve_status nerve_generic_cross_entropy(const nerve_kernel_ctx *ctx, const nerv
     int64_t n = rows * cols;
     nerve_real *onehot;
     NERVE_TRY(nerve_generic_scratch(ctx, 5 * n + 2, &onehot));
-    nerve_real *target = onehot + n, *q = target + n, *wy = q + n, *z = wy + n, *total = z + n,
-               *f = total + 1;
+    nerve_real *target = onehot + n, *q = target + n, *wy = q + n, *z = wy + n, *total = z + n;
     nerve_status st;
     NERVE_STEP(NERVE_KERNEL(ctx, softmax, logits, prob, rows, cols, 1));
     NERVE_STEP(NERVE_KERNEL(ctx, log_softmax, logits, z, rows, cols, 1));
@@ -83,16 +82,7 @@ nerve_status nerve_generic_cross_entropy(const nerve_kernel_ctx *ctx, const nerv
     NERVE_STEP(NERVE_MAP(ctx, MUL, z, q, 1, 0, z, n));
     NERVE_STEP(NERVE_MAP(ctx, MUL, onehot, NULL, 0, 0, onehot, n)); /* 0, or NaN: no label */
     NERVE_STEP(NERVE_MAP(ctx, SUB, z, onehot, 1, 0, z, n));
-    NERVE_STEP(nerve_generic_sum(ctx, z, n, -1, total));
-    if (per_weight) {
-        NERVE_STEP(nerve_generic_sum(ctx, wy, n, 1, f));
-        NERVE_STEP(NERVE_MAP(ctx, RDIV, f, NULL, 0, scale, f, 1));
-    } else {
-        NERVE_STEP(ctx->device->set(ctx, f, 0, sizeof *f));
-        NERVE_STEP(NERVE_MAP(ctx, ADD, f, NULL, 0, scale, f, 1));
-    }
-    NERVE_STEP(NERVE_MAP(ctx, MUL, total, f, 0, 0, loss, 1));
-    if (factor) NERVE_STEP(ctx->device->copy(ctx, factor, f, sizeof *f));
+    st = nerve_generic_class_loss(ctx, z, wy, n, scale, per_weight, total, loss, factor);
 done:
     nerve_generic_release(ctx, onehot);
     return st;

@@ -10,11 +10,14 @@ static const nerve_device *device_at(int i)
     switch (i) {
     case 0: return nerve_device_cpu();
     case 1: return nerve_device_ref();
+#if NERVE_HAVE_SEALED
+    case 2: return nerve_device_sealed();
+#endif
     default: return NULL;
     }
 }
 
-int nerve_backend_count(void) { return 2; }
+int nerve_backend_count(void) { return 2 + NERVE_HAVE_SEALED; }
 
 const char *nerve_backend_name(int i)
 {

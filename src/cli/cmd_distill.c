@@ -35,15 +35,18 @@ typedef struct distill_run {
     nerve_node teacher_input; /* the student graph's input of the teacher's logits */
     const float *logits;      /* the teacher's, one row of classes per training sample */
     int64_t classes;
+    nerve_real *rows; /* a batch of them, on the host */
 } distill_run;
 
+/* The batch's rows of the teacher's logits, written into the student's
+ * input (through the device: nerve_node_write). */
 static void feed_teacher_logits(const int64_t *index, int64_t n, void *user)
 {
-    const distill_run *run = user;
-    nerve_real *dst = nerve_node_value(run->student, run->teacher_input);
+    distill_run *run = user;
     for (int64_t i = 0; i < n; i++)
         for (int64_t c = 0; c < run->classes; c++)
-            dst[i * run->classes + c] = (nerve_real)run->logits[index[i] * run->classes + c];
+            run->rows[i * run->classes + c] = (nerve_real)run->logits[index[i] * run->classes + c];
+    (void)nerve_node_write(run->student, run->teacher_input, run->rows, n * run->classes, NULL);
 }
 
 /* m's logits (eval mode) for ds's samples, each input value x read as
@@ -59,22 +62,24 @@ static nerve_status model_logits(nerve_model *m, const nerve_dataset *ds, double
     int64_t features = ds->sample_size, classes = nerve_model_output_size(m);
     bool was_training = nerve_graph_training(g);
     nerve_graph_set_training(g, false);
-    for (int64_t start = 0; start < ds->count; start += batch) {
+    /* a batch of inputs and of logits on the host, through the device */
+    nerve_real *x = malloc((size_t)(batch * (features > classes ? features : classes)) *
+                           sizeof *x);
+    if (!x) return nerve_error_set(err, NERVE_ERR_NOMEM, "out of memory for the teacher's logits");
+    for (int64_t start = 0; st == NERVE_OK && start < ds->count; start += batch) {
         int64_t n = ds->count - start < batch ? ds->count - start : batch;
-        nerve_graph_set_batch(g, n, NULL);
-        nerve_real *x = nerve_node_value(g, nerve_model_input(m));
         const float *in = ds->inputs + start * features;
         for (int64_t i = 0; i < n * features; i++) x[i] = (nerve_real)(in[i] * gain + offset);
-        nerve_status st = nerve_graph_forward(g, nerve_model_output(m), err);
-        if (st != NERVE_OK) {
-            nerve_graph_set_training(g, was_training);
-            return st;
-        }
-        const nerve_real *y = nerve_node_value(g, nerve_model_output(m));
-        for (int64_t i = 0; i < n * classes; i++) out[start * classes + i] = (float)y[i];
+        st = nerve_graph_set_batch(g, n, err);
+        if (st == NERVE_OK) st = nerve_node_write(g, nerve_model_input(m), x, n * features, err);
+        if (st == NERVE_OK) st = nerve_graph_forward(g, nerve_model_output(m), err);
+        if (st == NERVE_OK) st = nerve_node_read(g, nerve_model_output(m), x, n * classes, err);
+        for (int64_t i = 0; st == NERVE_OK && i < n * classes; i++)
+            out[start * classes + i] = (float)x[i];
     }
+    free(x);
     nerve_graph_set_training(g, was_training);
-    return NERVE_OK;
+    return st;
 }
 
 static int64_t argmax(const float *row, int64_t cols)
@@ -182,7 +187,8 @@ static int distill(nerve_model *teacher, nerve_model *student, const char *stude
     nerve_graph *g = nerve_model_graph(student);
     distill_run run = {.student = g, .classes = classes};
     float *logits = malloc((size_t)(train.count * classes) * sizeof *logits);
-    if (!logits) st = nerve_error_set(&err, NERVE_ERR_NOMEM, "out of memory for the teacher's logits");
+    run.rows = malloc((size_t)(train.count * classes) * sizeof *run.rows);
+    if (!logits || !run.rows) st = nerve_error_set(&err, NERVE_ERR_NOMEM, "out of memory for the teacher's logits");
     if (st == NERVE_OK) st = model_logits(teacher, &train, gain, offset, logits, &err);
     nerve_loss_options o = nerve_loss_options_default();
     o.temperature = s->temperature;
@@ -218,6 +224,7 @@ static int distill(nerve_model *teacher, nerve_model *student, const char *stude
     if (!code && test.count) code = cli_evaluate_test(student, &test);
     if (!code && test.count) code = report_agreement(teacher, student, &test, gain, offset);
     free(logits);
+    free(run.rows);
     nerve_dataset_free(&train);
     nerve_dataset_free(&val);
     nerve_dataset_free(&test);

@@ -694,6 +694,58 @@ nerve_status nerve_node_write(nerve_graph *g, nerve_node n, const nerve_real *va
     return nerve_graph_pass_error(g, nerve_graph_upload(g, value, values, count), err);
 }
 
+nerve_real *nerve_graph_host_view(nerve_graph *g, nerve_real *device, int64_t count, bool read,
+                                  nerve_error *err)
+{
+    if (g->device->host_memory) return device;
+    nerve_real *host = malloc((size_t)(count > 0 ? count : 1) * sizeof *host);
+    if (!host) {
+        nerve_error_set(err, NERVE_ERR_NOMEM, "out of memory for a host copy of %lld values",
+                        (long long)count);
+        return NULL;
+    }
+    if (read && nerve_graph_pass_error(g, nerve_graph_download(g, host, device, count), err)) {
+        free(host);
+        return NULL;
+    }
+    return host;
+}
+
+nerve_status nerve_graph_host_view_end(nerve_graph *g, nerve_real *device, nerve_real *host,
+                                       int64_t count, bool write, nerve_error *err)
+{
+    if (!host || host == device) return NERVE_OK;
+    nerve_status st = NERVE_OK;
+    if (write) st = nerve_graph_pass_error(g, nerve_graph_upload(g, device, host, count), err);
+    free(host);
+    return st;
+}
+
+nerve_status nerve_graph_transfer(nerve_graph *to, nerve_real *dst, nerve_graph *from,
+                                  const nerve_real *src, int64_t n, nerve_error *err)
+{
+    nerve_real *host = nerve_graph_host_view(to, dst, n, false, err);
+    if (!host) return err ? err->status : NERVE_ERR_NOMEM;
+    nerve_status st = nerve_graph_pass_error(from, nerve_graph_download(from, host, src, n), err);
+    nerve_status end = nerve_graph_host_view_end(to, dst, host, n, st == NERVE_OK, err);
+    return st != NERVE_OK ? st : end;
+}
+
+nerve_real *nerve_node_host_view(nerve_graph *g, nerve_node n, bool read, nerve_error *err)
+{
+    nerve_real *value = copyable_value(g, n, 0, "node", err);
+    if (!value) return NULL;
+    return nerve_graph_host_view(g, value, nerve_shape_numel(&g->nodes[n].shape), read, err);
+}
+
+nerve_status nerve_node_host_view_end(nerve_graph *g, nerve_node n, nerve_real *host, bool write,
+                                      nerve_error *err)
+{
+    if (!valid_node(g, n)) return NERVE_OK;
+    return nerve_graph_host_view_end(g, g->nodes[n].value, host,
+                                     nerve_shape_numel(&g->nodes[n].shape), write, err);
+}
+
 nerve_real *nerve_node_grad(nerve_graph *g, nerve_node n)
 {
     return valid_node(g, n) ? g->nodes[n].grad : NULL;

@@ -140,6 +140,23 @@ nerve_status nerve_graph_download(nerve_graph *g, nerve_real *host, const nerve_
                                   int64_t n);
 nerve_status nerve_graph_upload(nerve_graph *g, nerve_real *device, const nerve_real *host,
                                 int64_t n);
+/* A host view of count values at `device`, g's memory, for host code that
+ * reads or fills them in place: the pointer itself on a host-memory device
+ * (no copy), else a host copy, downloaded first where `read`. End it with
+ * nerve_graph_host_view_end, which uploads the copy back where `write` and
+ * frees it. NULL with err set on failure. */
+nerve_real *nerve_graph_host_view(nerve_graph *g, nerve_real *device, int64_t count, bool read,
+                                  nerve_error *err);
+nerve_status nerve_graph_host_view_end(nerve_graph *g, nerve_real *device, nerve_real *host,
+                                       int64_t count, bool write, nerve_error *err);
+/* dst[0..n) of graph `to` = src[0..n) of graph `from` (each its own
+ * device's memory): through the host, one copy where `to` has host memory. */
+nerve_status nerve_graph_transfer(nerve_graph *to, nerve_real *dst, nerve_graph *from,
+                                  const nerve_real *src, int64_t n, nerve_error *err);
+/* The same for node n's whole value (the graph planned). */
+nerve_real *nerve_node_host_view(nerve_graph *g, nerve_node n, bool read, nerve_error *err);
+nerve_status nerve_node_host_view_end(nerve_graph *g, nerve_node n, nerve_real *host, bool write,
+                                      nerve_error *err);
 /* *finite = every trainable parameter's gradient is finite (the device's
  * all_finite kernel). */
 nerve_status nerve_graph_gradients_finite(nerve_graph *g, bool *finite, nerve_error *err);

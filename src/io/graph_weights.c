@@ -32,22 +32,32 @@ nerve_status nerve_graph_save_with_metadata(nerve_graph *g, const char *path,
 {
     nerve_status status = require_param_values(g, path, err);
     if (status) return status;
+    /* The parameters as the host sees them: one download of the flat buffer
+     * on a device without host memory. */
+    nerve_real *params = g->param_count ? nerve_graph_host_view(g, g->params,
+                                                                (int64_t)g->param_count, true, err)
+                                        : NULL;
+    if (g->param_count && !params) return err ? err->status : NERVE_ERR_NOMEM;
     nerve_named_tensor *tensors =
         calloc((size_t)g->node_count + (size_t)extra_count + 1, sizeof *tensors);
-    if (!tensors) return nerve_error_set(err, NERVE_ERR_NOMEM, "%s: out of memory", path);
+    if (!tensors) {
+        nerve_graph_host_view_end(g, g->params, params, (int64_t)g->param_count, false, err);
+        return nerve_error_set(err, NERVE_ERR_NOMEM, "%s: out of memory", path);
+    }
     int count = 0;
     for (int i = 0; i < g->node_count; i++) {
         const nerve_node_data *node = &g->nodes[i];
         if (node->kind != NERVE_NODE_PARAM) continue;
         tensors[count].name = node->name;
         tensors[count].shape = node->shape;
-        tensors[count].data = node->value;
+        tensors[count].data = params + node->param_offset;
         tensors[count].dtype = node->integer ? NERVE_DTYPE_I64 : NERVE_DTYPE_F32;
         count++;
     }
     for (int i = 0; i < extra_count; i++) tensors[count++] = extra[i];
     status = nerve_safetensors_write(path, tensors, count, metadata, err);
     free(tensors);
+    nerve_graph_host_view_end(g, g->params, params, (int64_t)g->param_count, false, err);
     return status;
 }
 
@@ -127,7 +137,8 @@ nerve_status nerve_graph_load_from(nerve_graph *g, const nerve_safetensors *st, 
         nerve_node_data *node = &g->nodes[i];
         if (node->kind != NERVE_NODE_PARAM || !node->value) continue;
         const float *values = nerve_safetensors_get(st, node->name, NULL);
-        memcpy(node->value, values, (size_t)nerve_shape_numel(&node->shape) * sizeof *node->value);
+        status = nerve_graph_pass_error(
+            g, nerve_graph_upload(g, node->value, values, nerve_shape_numel(&node->shape)), err);
     }
     return status;
 }

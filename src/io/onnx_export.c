@@ -175,8 +175,15 @@ static const char *in_name(exporter *x, const nerve_node_data *node, int k)
         x->initialized[i] = true;
         int64_t dims[NERVE_MAX_DIMS];
         for (int d = 0; d < in->shape.ndim; d++) dims[d] = in->shape.dim[d];
-        initializer_floats(x, in->name, dims, in->shape.ndim, in->value,
-                           nerve_shape_numel(&in->shape));
+        /* read on the host: a copy on a device without host memory */
+        int64_t count = nerve_shape_numel(&in->shape);
+        nerve_real *values = nerve_graph_host_view(x->g, in->value, count, true, x->err);
+        if (!values) {
+            x->status = x->err ? x->err->status : NERVE_ERR_NOMEM;
+            return x->names[i];
+        }
+        initializer_floats(x, in->name, dims, in->shape.ndim, values, count);
+        nerve_graph_host_view_end(x->g, in->value, values, count, false, x->err);
     }
     return x->names[i];
 }

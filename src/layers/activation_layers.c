@@ -16,9 +16,8 @@ static nerve_node constant_param(nerve_graph *g, const char *layer, const char *
     snprintf(name, sizeof name, "%s.%s", layer, suffix);
     nerve_node p = nerve_param(g, name, nerve_shape_1d(count), err);
     if (p < 0) return -1;
-    nerve_real *v = nerve_node_value(g, p);
-    for (int64_t i = 0; i < count; i++) v[i] = (nerve_real)value;
-    return p;
+    nerve_status st = nerve_graph_fill(g, nerve_node_value(g, p), count, (nerve_real)value);
+    return nerve_graph_pass_error(g, st, err) == NERVE_OK ? p : -1;
 }
 
 static nerve_node named(nerve_graph *g, nerve_node y, const char *name, nerve_error *err)

@@ -32,9 +32,9 @@ static nerve_node filled(nerve_graph *g, tensor_declarer declare, const char *la
     snprintf(name, sizeof name, "%s.%s", layer, suffix);
     nerve_node n = declare(g, name, shape, err);
     if (n < 0) return -1;
-    nerve_real *v = nerve_node_value(g, n);
-    for (int64_t i = 0; i < nerve_shape_numel(&shape); i++) v[i] = (nerve_real)value;
-    return n;
+    nerve_status st = nerve_graph_fill(g, nerve_node_value(g, n), nerve_shape_numel(&shape),
+                                       (nerve_real)value);
+    return nerve_graph_pass_error(g, st, err) == NERVE_OK ? n : -1;
 }
 
 nerve_node nerve_batchnorm_layer(nerve_graph *g, const char *name, nerve_node x,

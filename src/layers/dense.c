@@ -29,12 +29,17 @@ nerve_init nerve_dense_default_bias_init(int64_t fan_in)
 bool nerve_layer_fill_param(nerve_graph *g, nerve_node p, const nerve_init *init, nerve_rng *rng,
                             nerve_error *err)
 {
+    /* drawn on the host (one stream, whatever the device), then uploaded */
     nerve_error fill_err = {0};
-    if (nerve_init_fill(nerve_node_value(g, p), nerve_node_shape(g, p), init, rng, &fill_err) ==
-        NERVE_OK)
-        return true;
-    nerve_error_set(err, fill_err.status, "%s: %s", nerve_node_name(g, p), fill_err.message);
-    return false;
+    nerve_real *host = nerve_node_host_view(g, p, false, err);
+    if (!host) return false;
+    nerve_status st = nerve_init_fill(host, nerve_node_shape(g, p), init, rng, &fill_err);
+    if (st != NERVE_OK) {
+        nerve_node_host_view_end(g, p, host, false, err);
+        nerve_error_set(err, fill_err.status, "%s: %s", nerve_node_name(g, p), fill_err.message);
+        return false;
+    }
+    return nerve_node_host_view_end(g, p, host, true, err) == NERVE_OK;
 }
 
 nerve_node nerve_dense(nerve_graph *g, const char *name, nerve_node x,

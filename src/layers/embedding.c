@@ -33,9 +33,11 @@ nerve_node nerve_embedding_layer(nerve_graph *g, const char *name, nerve_node id
         o->init.kind == NERVE_INIT_DEFAULT ? nerve_init_of(NERVE_INIT_NORMAL) : o->init;
     if (!nerve_layer_fill_param(g, w, &init, rng, err)) return -1;
     /* nn.Embedding.reset_parameters zeroes the padding row after drawing. */
-    if (padding >= 0)
-        memset(nerve_node_value(g, w) + padding * o->dim, 0,
-               (size_t)o->dim * sizeof(nerve_real));
+    if (padding >= 0 &&
+        nerve_graph_pass_error(g, nerve_graph_zero(g, nerve_node_value(g, w) + padding * o->dim,
+                                                   o->dim),
+                               err) != NERVE_OK)
+        return -1;
     nerve_node y = nerve_embedding(g, ids, w, padding, err);
     if (y < 0 || nerve_graph_rename(g, y, name, err) != NERVE_OK) return -1;
     return y;

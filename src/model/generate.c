@@ -59,13 +59,17 @@ static nerve_status check_model(nerve_model *m, const nerve_generate_options *o,
     return NERVE_OK;
 }
 
-/* Feeds character id; *logits = those of the character after it. */
-static nerve_status feed(nerve_model *m, int64_t id, const nerve_real **logits, nerve_error *err)
+/* Feeds character id; logits[0..vocab) = those of the character after it
+ * (*have set once they are there). */
+static nerve_status feed(nerve_model *m, int64_t id, nerve_real *logits, bool *have,
+                         nerve_error *err)
 {
-    nerve_real *x = nerve_node_value(m->graph, m->input);
-    x[0] = (nerve_real)id;
-    *logits = nerve_node_value(m->graph, m->output);
-    return nerve_graph_forward(m->graph, m->output, err);
+    nerve_real x = (nerve_real)id;
+    nerve_status st = nerve_node_write(m->graph, m->input, &x, 1, err);
+    if (st == NERVE_OK) st = nerve_graph_forward(m->graph, m->output, err);
+    if (st == NERVE_OK) st = nerve_node_read(m->graph, m->output, logits, m->vocab.size, err);
+    *have = st == NERVE_OK;
+    return st;
 }
 
 nerve_status nerve_model_generate(nerve_model *m, const nerve_generate_options *o,
@@ -85,18 +89,21 @@ nerve_status nerve_model_generate(nerve_model *m, const nerve_generate_options *
     nerve_rng rng;
     nerve_rng_seed(&rng, o->seed);
     int64_t vocab = m->vocab.size, id;
-    const nerve_real *logits = NULL;
+    bool have = false;
+    nerve_real *logits = malloc((size_t)(vocab > 0 ? vocab : 1) * sizeof *logits);
+    if (!logits) st = nerve_error_set(err, NERVE_ERR_NOMEM, "out of memory for the logits");
     for (int64_t i = 0; st == NERVE_OK && i < o->prime_length; i++) {
         id = nerve_vocab_id(&m->vocab, o->prime[i]);
         if (o->emit) o->emit(o->prime[i], o->user);
-        st = feed(m, id, &logits, err);
+        st = feed(m, id, logits, &have, err);
     }
     for (int64_t i = 0; st == NERVE_OK && i < o->length; i++) {
-        id = logits ? nerve_sample_logits(logits, vocab, o->temperature, &rng)
-                    : (int64_t)nerve_rng_below(&rng, (uint64_t)vocab);
+        id = have ? nerve_sample_logits(logits, vocab, o->temperature, &rng)
+                  : (int64_t)nerve_rng_below(&rng, (uint64_t)vocab);
         if (o->emit) o->emit(m->vocab.chars[id], o->user);
-        if (i + 1 < o->length) st = feed(m, id, &logits, err);
+        if (i + 1 < o->length) st = feed(m, id, logits, &have, err);
     }
+    free(logits);
     nerve_graph_reset_state(g);
     nerve_graph_set_carry_state(g, carried);
     nerve_graph_set_training(g, was_training);

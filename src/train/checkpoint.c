@@ -189,6 +189,7 @@ typedef struct state_tensors {
     nerve_named_tensor *tensors;
     char (*names)[TENSOR_NAME_MAX];
     int count;
+    nerve_real **host; /* host copies of the data, on a device without host memory */
 } state_tensors;
 
 /* The recurrent ops of a stream, whose final state the next batch starts
@@ -207,6 +208,8 @@ static nerve_real *carried_state(nerve_graph *g, nerve_node n, int64_t rows, ner
 
 static void state_tensors_free(state_tensors *s)
 {
+    for (int i = 0; s->host && i < s->count; i++) free(s->host[i]);
+    free(s->host);
     free(s->tensors);
     free(s->names);
 }
@@ -252,6 +255,23 @@ static bool list_state_tensors(const train_run *run, state_tensors *s)
     return true;
 }
 
+/* Points the tensors' data at host copies where the graph's device has no
+ * host memory (saving reads them on the host). */
+static nerve_status download_state(nerve_graph *g, state_tensors *s, nerve_error *err)
+{
+    if (g->device->host_memory) return NERVE_OK;
+    s->host = calloc((size_t)s->count + 1, sizeof *s->host);
+    if (!s->host) return nerve_error_set(err, NERVE_ERR_NOMEM, "out of memory");
+    for (int i = 0; i < s->count; i++) {
+        nerve_named_tensor *t = &s->tensors[i];
+        s->host[i] = nerve_graph_host_view(g, (nerve_real *)t->data,
+                                           nerve_shape_numel(&t->shape), true, err);
+        if (!s->host[i]) return err ? err->status : NERVE_ERR_NOMEM;
+        t->data = s->host[i];
+    }
+    return NERVE_OK;
+}
+
 nerve_status checkpoint_save(const train_run *run, const char *path, nerve_error *err)
 {
     snapshot s;
@@ -276,7 +296,7 @@ nerve_status checkpoint_save(const train_run *run, const char *path, nerve_error
     nerve_status st;
     if (!list_state_tensors(run, &state))
         st = nerve_error_set(err, NERVE_ERR_NOMEM, "%s: out of memory", path);
-    else
+    else if ((st = download_state(run->m->graph, &state, err)) == NERVE_OK)
         st = nerve_model_save_weights_with(run->m, path, state.tensors, state.count, metadata,
                                            err);
     state_tensors_free(&state);
@@ -401,15 +421,19 @@ void train_run_replay_order(train_run *run)
         nerve_rng_shuffle(&run->shuffle_rng, run->order, run->train->count);
 }
 
-static void restore(train_run *run, const snapshot *s, const nerve_safetensors *st,
-                    const state_tensors *state)
+static nerve_status restore(train_run *run, const snapshot *s, const nerve_safetensors *st,
+                            const state_tensors *state, nerve_error *err)
 {
     nerve_optimizer *opt = run->m->optimizer;
-    /* The tensors' data point into the optimizer's state and the graph. */
+    nerve_graph *g = run->m->graph;
+    /* The tensors' data point into the optimizer's state and the graph,
+     * device memory: uploaded. */
     for (int i = 0; i < state->count; i++) {
         const nerve_named_tensor *t = &state->tensors[i];
-        memcpy((nerve_real *)t->data, nerve_safetensors_get(st, t->name, NULL),
-               (size_t)nerve_shape_numel(&t->shape) * sizeof(nerve_real));
+        nerve_status up = nerve_graph_upload(g, (nerve_real *)t->data,
+                                             nerve_safetensors_get(st, t->name, NULL),
+                                             nerve_shape_numel(&t->shape));
+        if (up != NERVE_OK) return nerve_graph_pass_error(g, up, err);
     }
     opt->steps = s->optimizer_steps;
     opt->lr = s->lr;
@@ -426,6 +450,7 @@ static void restore(train_run *run, const snapshot *s, const nerve_safetensors *
     run->early_best = s->early_best;
     run->early_best_epoch = s->early_best_epoch;
     run->early_bad_epochs = s->early_bad_epochs;
+    return NERVE_OK;
 }
 
 /* A resume with another [optimizer] lr or [schedule] than the checkpoint's
@@ -515,8 +540,8 @@ nerve_status checkpoint_restore(train_run *run, const char *path, nerve_error *e
     /* The parameters first: a different network is the likelier mistake. */
     if (!status) status = nerve_graph_load_from(m->graph, st, path, err);
     if (!status) status = check_state_tensors(st, path, &state, err);
+    if (!status) status = restore(run, &saved, st, &state, err);
     if (!status) {
-        restore(run, &saved, st, &state);
         snapshot replayed;
         train_run_replay_order(run);
         take_snapshot(run, &replayed);

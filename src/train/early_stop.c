@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/graph_internal.h"
+
 #include "model/model_internal.h"
 
 nerve_status early_stop_begin(early_stop *e, train_run *run, const nerve_train_options *o,
@@ -48,9 +50,12 @@ nerve_status early_stop_epoch(early_stop *e, train_run *run, const nerve_train_o
         run->early_best_epoch = r->epoch;
         run->early_bad_epochs = 0;
         e->improved = true;
-        if (e->best_params)
-            memcpy(e->best_params, nerve_graph_params(run->m->graph),
-                   nerve_graph_param_count(run->m->graph) * sizeof *e->best_params);
+        nerve_graph *g = run->m->graph;
+        if (e->best_params) {
+            nerve_status st = nerve_graph_download(g, e->best_params, nerve_graph_params(g),
+                                                   (int64_t)nerve_graph_param_count(g));
+            if (st) return nerve_graph_pass_error(g, st, err);
+        }
         if (e->save_path) {
             nerve_status st = nerve_model_save_weights(run->m, e->save_path, err);
             if (st) return st;
@@ -74,9 +79,10 @@ nerve_status early_stop_epoch(early_stop *e, train_run *run, const nerve_train_o
 
 void early_stop_end(early_stop *e, train_run *run, const nerve_train_options *o, bool restore)
 {
+    nerve_graph *g = run->m->graph;
     if (restore && e->best_params && e->improved)
-        memcpy(nerve_graph_params(run->m->graph), e->best_params,
-               nerve_graph_param_count(run->m->graph) * sizeof *e->best_params);
+        (void)nerve_graph_upload(g, nerve_graph_params(g), e->best_params,
+                                 (int64_t)nerve_graph_param_count(g));
     free(e->best_params);
     e->best_params = NULL;
 }

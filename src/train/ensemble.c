@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/graph_internal.h"
 #include "model/model_settings.h"
 #include "train/batching.h"
 #include "train/evaluation.h"
@@ -137,11 +138,16 @@ nerve_status nerve_evaluate_ensemble(const nerve_ensemble_member *members, int c
         for (int i = 0; st == NERVE_OK && i < count; i++) {
             nerve_model *m = members[i].model;
             nerve_graph *g = nerve_model_graph(m);
-            nerve_batching_load(m, members[i].data, index + start, n);
-            st = nerve_graph_forward(g, nerve_model_prediction(m), err);
-            if (st != NERVE_OK) break;
-            const nerve_real *y = nerve_node_value(g, nerve_model_prediction(m));
+            nerve_node prediction = nerve_model_prediction(m);
+            st = nerve_batching_load(m, members[i].data, index + start, n, err);
+            if (st == NERVE_OK) st = nerve_graph_forward(g, prediction, err);
+            nerve_real *y = st == NERVE_OK ? nerve_node_host_view(g, prediction, true, err) : NULL;
+            if (!y) {
+                if (st == NERVE_OK) st = err ? err->status : NERVE_ERR_NOMEM;
+                break;
+            }
             for (int64_t j = 0; j < n * width; j++) mean[j] += y[j];
+            st = nerve_node_host_view_end(g, prediction, y, false, err);
         }
         if (st != NERVE_OK) break;
         for (int64_t j = 0; j < n * width; j++) mean[j] /= (nerve_real)count;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/graph_internal.h"
 #include "dist/data_parallel.h"
 #include "model/model_settings.h"
 #include "train/batching.h"
@@ -83,20 +84,26 @@ nerve_status nerve_evaluate_sharded(nerve_model *m, const nerve_dataset *ds, int
     }
     for (int64_t start = first; st == NERVE_OK && start < end; start += batch) {
         int64_t n = end - start < batch ? end - start : batch;
-        nerve_batching_load(m, ds, index + start, n);
+        st = nerve_batching_load(m, ds, index + start, n, err);
         nerve_real loss;
-        st = nerve_graph_forward(g, nerve_model_loss(m), err);
+        if (st == NERVE_OK) st = nerve_graph_forward(g, nerve_model_loss(m), err);
         if (st == NERVE_OK) st = nerve_node_read(g, nerve_model_loss(m), &loss, 1, err);
         if (st != NERVE_OK) break;
         loss_sum += (double)loss * (double)n;
-        const nerve_real *logits = nerve_node_value(g, nerve_model_output(m));
-        for (int64_t k = 0; classes && k < n * steps; k++) {
+        if (!classes) continue;
+        nerve_real *logits = nerve_node_host_view(g, nerve_model_output(m), true, err);
+        if (!logits) {
+            st = err ? err->status : NERVE_ERR_NOMEM;
+            break;
+        }
+        for (int64_t k = 0; k < n * steps; k++) {
             int64_t best = nerve_predicted_class(m, logits + k * cols, cols);
             int64_t truth = (int64_t)ds->targets[(start + k / steps) * ds->target_size + k % steps];
             out->confusion[truth * classes + best]++;
             nerve_calibration_add(out, nerve_output_confidence(m, logits + k * cols, cols),
                                   best == truth);
         }
+        st = nerve_node_host_view_end(g, nerve_model_output(m), logits, false, err);
     }
     nerve_eval_mode_leave(g, mode);
     free(index);
@@ -223,16 +230,24 @@ nerve_status nerve_model_run(nerve_model *m, nerve_node node, const float *input
     nerve_graph_set_training(g, false);
     for (int64_t start = 0; start < count; start += batch) {
         int64_t n = count - start < batch ? count - start : batch;
-        nerve_graph_set_batch(g, n, NULL);
-        nerve_real *x = nerve_node_value(g, nerve_model_input(m));
-        for (int64_t i = 0; i < n * features; i++) x[i] = inputs[start * features + i];
-        nerve_status st = nerve_graph_forward(g, node, err);
+        nerve_node input = nerve_model_input(m);
+        nerve_status st = nerve_graph_set_batch(g, n, err);
+        nerve_real *x = st == NERVE_OK ? nerve_node_host_view(g, input, false, err) : NULL, *y;
+        if (x) {
+            for (int64_t i = 0; i < n * features; i++) x[i] = inputs[start * features + i];
+            st = nerve_node_host_view_end(g, input, x, true, err);
+        } else if (st == NERVE_OK) {
+            st = err ? err->status : NERVE_ERR_NOMEM;
+        }
+        if (st == NERVE_OK) st = nerve_graph_forward(g, node, err);
+        if (st == NERVE_OK && !(y = nerve_node_host_view(g, node, true, err)))
+            st = err ? err->status : NERVE_ERR_NOMEM;
         if (st != NERVE_OK) {
             nerve_graph_set_training(g, was_training);
             return st;
         }
-        const nerve_real *y = nerve_node_value(g, node);
         for (int64_t i = 0; i < n * cols; i++) outputs[start * cols + i] = (float)y[i];
+        nerve_node_host_view_end(g, node, y, false, err);
     }
     nerve_graph_set_training(g, was_training);
     return NERVE_OK;

@@ -158,25 +158,51 @@ static void next_noise_position(gan_run *run, nerve_graph *graph)
 /* Fresh noise through G (training mode), its output copied into D's input. */
 static nerve_status generate_fakes(gan_run *run, nerve_error *err)
 {
-    nerve_graph_set_batch(run->gg, run->batch, NULL);
-    nerve_real *z = nerve_node_value(run->gg, run->g->input);
+    nerve_status st = nerve_graph_set_batch(run->gg, run->batch, err);
+    nerve_real *z = st == NERVE_OK ? nerve_node_host_view(run->gg, run->g->input, false, err) : NULL;
+    if (!z) return st != NERVE_OK ? st : err ? err->status : NERVE_ERR_NOMEM;
     for (int64_t i = 0; i < run->batch * run->noise_size; i++)
         z[i] = (nerve_real)nerve_rng_normal(&run->noise_rng);
+    st = nerve_node_host_view_end(run->gg, run->g->input, z, true, err);
+    if (st != NERVE_OK) return st;
     nerve_graph_set_training(run->gg, true);
     next_noise_position(run, run->gg);
     return nerve_graph_forward(run->gg, run->g->output, err);
 }
 
-static void feed_fakes(gan_run *run)
+/* G's output into D's input: through the host, the two graphs being two
+ * devices' memory in general (one copy on a host-memory device). */
+static nerve_status feed_fakes(gan_run *run, nerve_error *err)
 {
-    memcpy(nerve_node_value(run->dg, run->d->input), nerve_node_value(run->gg, run->g->output),
-           (size_t)(run->batch * run->sample_size) * sizeof(nerve_real));
+    return nerve_graph_transfer(run->dg, nerve_node_value(run->dg, run->d->input), run->gg,
+                                nerve_node_value(run->gg, run->g->output),
+                                run->batch * run->sample_size, err);
 }
 
-static void fill_targets(gan_run *run, nerve_real value)
+static nerve_status fill_targets(gan_run *run, nerve_real value, nerve_error *err)
 {
-    nerve_real *t = nerve_node_value(run->dg, run->d->target);
-    for (int64_t i = 0; i < run->batch; i++) t[i] = value;
+    nerve_status st =
+        nerve_graph_fill(run->dg, nerve_node_value(run->dg, run->d->target), run->batch, value);
+    return nerve_graph_pass_error(run->dg, st, err);
+}
+
+/* *loss += D's loss; *correct += the logits on the side of target;
+ * *probability += D's probabilities (sigmoid of the logits). */
+static nerve_status read_judgement(gan_run *run, nerve_real target, double *loss,
+                                   int64_t *correct, double *probability, nerve_error *err)
+{
+    nerve_graph *dg = run->dg;
+    nerve_real value;
+    nerve_status st = nerve_node_read(dg, run->d->loss, &value, 1, err);
+    if (st != NERVE_OK) return st;
+    *loss += (double)value;
+    nerve_real *logit = nerve_node_host_view(dg, run->d->output, true, err);
+    if (!logit) return err ? err->status : NERVE_ERR_NOMEM;
+    for (int64_t i = 0; i < run->batch; i++) {
+        *correct += (logit[i] > 0) == (target > 0);
+        *probability += 1 / (1 + exp(-(double)logit[i]));
+    }
+    return nerve_node_host_view_end(dg, run->d->output, logit, false, err);
 }
 
 /* D forward and backward on what its input holds against `target`; adds
@@ -186,18 +212,12 @@ static nerve_status judge(gan_run *run, nerve_real target, double *loss, int64_t
                           double *probability, nerve_error *err)
 {
     nerve_graph *dg = run->dg;
-    fill_targets(run, target);
+    nerve_status st = fill_targets(run, target, err);
     next_noise_position(run, dg);
-    nerve_status st = nerve_graph_forward(dg, run->d->loss, err);
+    if (st == NERVE_OK) st = nerve_graph_forward(dg, run->d->loss, err);
     if (st == NERVE_OK) st = nerve_graph_backward(dg, run->d->loss, err);
     if (st != NERVE_OK) return st;
-    const nerve_real *logit = nerve_node_value(dg, run->d->output);
-    for (int64_t i = 0; i < run->batch; i++) {
-        *correct += (logit[i] > 0) == (target > 0);
-        *probability += 1 / (1 + exp(-(double)logit[i]));
-    }
-    *loss += (double)nerve_node_value(dg, run->d->loss)[0];
-    return NERVE_OK;
+    return read_judgement(run, target, loss, correct, probability, err);
 }
 
 /* One D step: real batch order[0..batch) against 1, fresh fakes against 0. */
@@ -205,16 +225,19 @@ static nerve_status discriminator_step(gan_run *run, const nerve_dataset *real,
                                        const int64_t *order, gan_totals *t, nerve_error *err)
 {
     nerve_graph *dg = run->dg;
-    nerve_graph_set_batch(dg, run->batch, NULL);
+    nerve_status st = nerve_graph_set_batch(dg, run->batch, err);
+    if (st != NERVE_OK) return st;
     nerve_graph_set_training(dg, true);
     nerve_graph_zero_grad(dg);
-    nerve_dataset_gather(real, order, run->batch, nerve_node_value(dg, run->d->input), NULL);
+    nerve_real *x = nerve_node_host_view(dg, run->d->input, false, err);
+    if (!x) return err ? err->status : NERVE_ERR_NOMEM;
+    nerve_dataset_gather(real, order, run->batch, x, NULL);
+    st = nerve_node_host_view_end(dg, run->d->input, x, true, err);
     double loss = 0;
-    nerve_status st = judge(run, 1, &loss, &t->real_correct, &t->real_probability, err);
+    if (st == NERVE_OK) st = judge(run, 1, &loss, &t->real_correct, &t->real_probability, err);
     if (st == NERVE_OK) st = generate_fakes(run, err);
-    if (st != NERVE_OK) return st;
-    feed_fakes(run);
-    st = judge(run, 0, &loss, &t->fake_correct, &t->fake_probability, err);
+    if (st == NERVE_OK) st = feed_fakes(run, err);
+    if (st == NERVE_OK) st = judge(run, 0, &loss, &t->fake_correct, &t->fake_probability, err);
     if (st != NERVE_OK) return st;
     st = nerve_optimizer_step(run->d->optimizer);
     if (st != NERVE_OK) return nerve_graph_pass_error(run->dg, st, err);
@@ -231,17 +254,23 @@ static nerve_status generator_step(gan_run *run, gan_totals *t, nerve_error *err
     nerve_graph *dg = run->dg;
     double loss;
     freeze_discriminator(run, true);
-    feed_fakes(run);
+    nerve_status fed = feed_fakes(run, err);
+    if (fed != NERVE_OK) {
+        freeze_discriminator(run, false);
+        return fed;
+    }
     next_noise_position(run, dg);
     if (run->o->loss == NERVE_GAN_NON_SATURATING) {
-        fill_targets(run, 1);
-        nerve_status st = nerve_graph_forward(dg, run->d->loss, err);
+        nerve_status st = fill_targets(run, 1, err);
+        if (st == NERVE_OK) st = nerve_graph_forward(dg, run->d->loss, err);
         if (st == NERVE_OK) st = nerve_graph_backward(dg, run->d->loss, err);
+        nerve_real value = 0;
+        if (st == NERVE_OK) st = nerve_node_read(dg, run->d->loss, &value, 1, err);
         if (st != NERVE_OK) {
             freeze_discriminator(run, false);
             return st;
         }
-        loss = (double)nerve_node_value(dg, run->d->loss)[0];
+        loss = (double)value;
     } else {
         /* L = mean log(1 - sigmoid(l)) = -mean softplus(l), so dL/dl =
          * -sigmoid(l) / N (no / N for a summed loss), seeded at the logit. */
@@ -250,7 +279,11 @@ static nerve_status generator_step(gan_run *run, gan_totals *t, nerve_error *err
             freeze_discriminator(run, false);
             return st;
         }
-        const nerve_real *logit = nerve_node_value(dg, run->d->output);
+        nerve_real *logit = nerve_node_host_view(dg, run->d->output, true, err);
+        if (!logit) {
+            freeze_discriminator(run, false);
+            return err ? err->status : NERVE_ERR_NOMEM;
+        }
         double per = run->d->settings.loss_options.reduction == NERVE_REDUCTION_MEAN
                          ? 1.0 / (double)run->batch
                          : 1.0;
@@ -262,7 +295,8 @@ static nerve_status generator_step(gan_run *run, gan_totals *t, nerve_error *err
             run->upstream[i] = (nerve_real)(-per / (1 + exp(-l)));
         }
         loss = sum * per;
-        st = nerve_graph_backward_from(dg, run->d->output, run->upstream, err);
+        st = nerve_node_host_view_end(dg, run->d->output, logit, false, err);
+        if (st == NERVE_OK) st = nerve_graph_backward_from(dg, run->d->output, run->upstream, err);
         if (st != NERVE_OK) {
             freeze_discriminator(run, false);
             return st;
@@ -270,8 +304,12 @@ static nerve_status generator_step(gan_run *run, gan_totals *t, nerve_error *err
     }
     freeze_discriminator(run, false);
     nerve_graph_zero_grad(run->gg);
-    nerve_status st = nerve_graph_backward_from(run->gg, run->g->output,
-                                                nerve_node_grad(dg, run->d->input), err);
+    /* D's input gradient, on the host, seeds G's backward */
+    int64_t n = run->batch * run->sample_size;
+    nerve_real *dx = nerve_graph_host_view(dg, nerve_node_grad(dg, run->d->input), n, true, err);
+    if (!dx) return err ? err->status : NERVE_ERR_NOMEM;
+    nerve_status st = nerve_graph_backward_from(run->gg, run->g->output, dx, err);
+    nerve_graph_host_view_end(dg, nerve_node_grad(dg, run->d->input), dx, n, false, err);
     if (st != NERVE_OK) return st;
     st = nerve_optimizer_step(run->g->optimizer);
     if (st != NERVE_OK) return nerve_graph_pass_error(run->gg, st, err);

@@ -57,15 +57,19 @@ nerve_status nerve_evaluate_mc_dropout(nerve_model *m, const nerve_dataset *ds, 
     for (int64_t start = 0; st == NERVE_OK && start < ds->count; start += batch) {
         int64_t n = ds->count - start < batch ? ds->count - start : batch;
         memset(mean, 0, (size_t)(n * width) * sizeof *mean);
-        nerve_batching_load(m, ds, index + start, n);
+        st = nerve_batching_load(m, ds, index + start, n, err);
         for (int k = 0; st == NERVE_OK && k < samples; k++) {
             /* Pass k draws the masks of step k: the same for a sample
              * whatever the batch. */
             nerve_graph_set_position(g, k, start);
             st = nerve_graph_forward(g, prediction, err);
-            if (st != NERVE_OK) break;
-            const nerve_real *y = nerve_node_value(g, prediction);
+            nerve_real *y = st == NERVE_OK ? nerve_node_host_view(g, prediction, true, err) : NULL;
+            if (!y) {
+                if (st == NERVE_OK) st = err ? err->status : NERVE_ERR_NOMEM;
+                break;
+            }
             for (int64_t j = 0; j < n * width; j++) mean[j] += y[j];
+            st = nerve_node_host_view_end(g, prediction, y, false, err);
         }
         if (st != NERVE_OK) break;
         for (int64_t j = 0; j < n * width; j++) mean[j] /= (nerve_real)samples;

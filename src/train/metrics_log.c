@@ -1,5 +1,6 @@
 #include "train/metrics_log.h"
 
+#include "core/graph_internal.h"
 #include "train/batching.h"
 
 #include <errno.h>
@@ -83,10 +84,13 @@ void metrics_log_measure(metrics_log *log, bool whole)
     for (int k = 0; k < log->param_count && whole; k++) {
         nerve_node n = log->params[k];
         nerve_shape shape = nerve_node_shape(log->graph, n);
-        const nerve_real *grad = nerve_node_grad(log->graph, n);
+        nerve_real *device = nerve_node_grad(log->graph, n);
         int64_t size = nerve_shape_numel(&shape);
-        double squares = 0;
-        for (int64_t i = 0; i < size; i++) squares += (double)grad[i] * (double)grad[i];
+        /* read on the host: a copy on a device without host memory */
+        nerve_real *grad = nerve_graph_host_view(log->graph, device, size, true, NULL);
+        double squares = grad ? 0 : NAN;
+        for (int64_t i = 0; grad && i < size; i++) squares += (double)grad[i] * (double)grad[i];
+        nerve_graph_host_view_end(log->graph, device, grad, size, false, NULL);
         log->step_norms[k] = sqrt(squares);
         log->epoch_sums[k] += log->step_norms[k];
     }
@@ -96,7 +100,7 @@ void metrics_log_measure(metrics_log *log, bool whole)
         nerve_node n = log->params[k];
         nerve_shape shape = nerve_node_shape(log->graph, n);
         int64_t size = nerve_shape_numel(&shape);
-        memcpy(kept, nerve_node_value(log->graph, n), (size_t)size * sizeof *kept);
+        (void)nerve_node_read(log->graph, n, kept, size, NULL); /* through the device */
         kept += size;
     }
 }
@@ -108,14 +112,16 @@ void metrics_log_updated(metrics_log *log)
     for (int k = 0; k < log->param_count; k++) {
         nerve_node n = log->params[k];
         nerve_shape shape = nerve_node_shape(log->graph, n);
-        const nerve_real *now = nerve_node_value(log->graph, n);
         int64_t size = nerve_shape_numel(&shape);
+        nerve_real *now = nerve_node_host_view(log->graph, n, true, NULL);
+        if (!now) return;
         double moved = 0, weight = 0;
         for (int64_t i = 0; i < size; i++) {
             double d = (double)now[i] - (double)kept[i];
             moved += d * d;
             weight += (double)kept[i] * (double)kept[i];
         }
+        nerve_node_host_view_end(log->graph, n, now, false, NULL);
         kept += size;
         /* A tensor at zero (a bias at its start) has no ratio. */
         log->step_ratios[k] = weight > 0 ? sqrt(moved / weight) : NAN;

@@ -156,15 +156,16 @@ static nerve_status layer_inputs(nerve_model *m, const nerve_dataset *train,
     for (int64_t first = 0; first < train->count; first += batch) {
         int64_t n = train->count - first < batch ? train->count - first : batch;
         for (int64_t i = 0; i < n; i++) index[i] = first + i;
-        nerve_batching_load(m, train, index, n);
-        nerve_status st = nerve_graph_forward(g, layer->feed, err);
-        if (st != NERVE_OK) {
+        nerve_status st = nerve_batching_load(m, train, index, n, err);
+        if (st == NERVE_OK) st = nerve_graph_forward(g, layer->feed, err);
+        nerve_real *codes = st == NERVE_OK ? nerve_node_host_view(g, layer->feed, true, err) : NULL;
+        if (!codes) {
             free(index);
-            return st;
+            return st != NERVE_OK ? st : err ? err->status : NERVE_ERR_NOMEM;
         }
-        const nerve_real *codes = nerve_node_value(g, layer->feed);
         float *dst = out->inputs + (size_t)first * row;
         for (size_t k = 0; k < (size_t)n * row; k++) dst[k] = (float)codes[k];
+        nerve_node_host_view_end(g, layer->feed, codes, false, err);
     }
     free(index);
     return NERVE_OK;
@@ -229,11 +230,13 @@ static nerve_status autoencoder_build(nerve_model *m, const pretrain_layer *laye
     ae->encoder_bias = nerve_graph_find(g, "encoder.bias");
     /* The encoder starts from the model's own initial weights. */
     nerve_graph *model = m->graph;
-    memcpy(nerve_node_value(g, ae->encoder_weight), nerve_node_value(model, layer->weight),
-           (size_t)(layer->units * layer->inputs) * sizeof(nerve_real));
-    if (layer->bias >= 0)
-        memcpy(nerve_node_value(g, ae->encoder_bias), nerve_node_value(model, layer->bias),
-               (size_t)layer->units * sizeof(nerve_real));
+    nerve_status st = nerve_graph_transfer(g, nerve_node_value(g, ae->encoder_weight), model,
+                                           nerve_node_value(model, layer->weight),
+                                           layer->units * layer->inputs, err);
+    if (st == NERVE_OK && layer->bias >= 0)
+        st = nerve_graph_transfer(g, nerve_node_value(g, ae->encoder_bias), model,
+                                  nerve_node_value(model, layer->bias), layer->units, err);
+    if (st != NERVE_OK) return st;
     nerve_optimizer_options options = m->settings.optimizer;
     options.lr = o->lr;
     ae->optimizer = nerve_optimizer_new(g, &options, &own);
@@ -242,15 +245,30 @@ static nerve_status autoencoder_build(nerve_model *m, const pretrain_layer *laye
     return NERVE_OK;
 }
 
-/* Loads rows index[0..n) of ds as the input (and the clean target). */
-static void autoencoder_load(autoencoder *ae, const nerve_dataset *ds, const int64_t *index,
-                             int64_t n)
+/* Masking noise (Vincent et al. 2008): each value zeroed with probability p. */
+static void mask_inputs(nerve_real *x, int64_t count, double p, nerve_rng *rng)
 {
-    nerve_graph_set_batch(ae->graph, n, NULL);
-    nerve_dataset_gather(ds, index, n, nerve_node_value(ae->graph, ae->input), NULL);
+    for (int64_t k = 0; k < count; k++)
+        if (nerve_rng_uniform(rng) < p) x[k] = 0;
+}
+
+/* Loads rows index[0..n) of ds as the input (and the clean target), then
+ * masks the input with probability noise (rng NULL: no noise). */
+static nerve_status autoencoder_load(autoencoder *ae, const nerve_dataset *ds,
+                                     const int64_t *index, int64_t n, double noise,
+                                     nerve_rng *rng, nerve_error *err)
+{
+    nerve_graph *g = ae->graph;
+    nerve_status st = nerve_graph_set_batch(g, n, err);
+    if (st != NERVE_OK) return st;
+    nerve_real *x = nerve_node_host_view(g, ae->input, false, err);
+    if (!x) return err ? err->status : NERVE_ERR_NOMEM;
+    nerve_dataset_gather(ds, index, n, x, NULL);
     if (ae->clean != ae->input)
-        memcpy(nerve_node_value(ae->graph, ae->clean), nerve_node_value(ae->graph, ae->input),
-               (size_t)(n * ds->sample_size) * sizeof(nerve_real));
+        st = nerve_graph_upload(g, nerve_node_value(g, ae->clean), x, n * ds->sample_size);
+    if (rng && noise > 0) mask_inputs(x, n * ds->sample_size, noise, rng);
+    nerve_status end = nerve_node_host_view_end(g, ae->input, x, true, err);
+    return st != NERVE_OK ? nerve_graph_pass_error(g, st, err) : end;
 }
 
 /* *error = the mean squared error per value of the clean rows of ds. */
@@ -261,22 +279,15 @@ static nerve_status reconstruction_error(autoencoder *ae, const nerve_dataset *d
     for (int64_t first = 0; first < ds->count; first += batch) {
         int64_t n = ds->count - first < batch ? ds->count - first : batch;
         for (int64_t i = 0; i < n; i++) index[i] = first + i;
-        autoencoder_load(ae, ds, index, n);
         nerve_real loss;
-        nerve_status st = nerve_graph_forward(ae->graph, ae->loss, err);
+        nerve_status st = autoencoder_load(ae, ds, index, n, 0, NULL, err);
+        if (st == NERVE_OK) st = nerve_graph_forward(ae->graph, ae->loss, err);
         if (st == NERVE_OK) st = nerve_node_read(ae->graph, ae->loss, &loss, 1, err);
         if (st != NERVE_OK) return st;
         sum += (double)loss;
     }
     *error = sum / ((double)ds->count * (double)ds->sample_size);
     return NERVE_OK;
-}
-
-/* Masking noise (Vincent et al. 2008): each value zeroed with probability p. */
-static void mask_inputs(nerve_real *x, int64_t count, double p, nerve_rng *rng)
-{
-    for (int64_t k = 0; k < count; k++)
-        if (nerve_rng_uniform(rng) < p) x[k] = 0;
 }
 
 static nerve_status train_autoencoder(autoencoder *ae, const nerve_dataset *ds,
@@ -291,9 +302,8 @@ static nerve_status train_autoencoder(autoencoder *ae, const nerve_dataset *ds,
         double sum = 0;
         for (int64_t first = 0; first < ds->count; first += o->batch) {
             int64_t n = ds->count - first < o->batch ? ds->count - first : o->batch;
-            autoencoder_load(ae, ds, order + first, n);
-            if (o->noise > 0)
-                mask_inputs(nerve_node_value(g, ae->input), n * ds->sample_size, o->noise, rng);
+            nerve_status loaded = autoencoder_load(ae, ds, order + first, n, o->noise, rng, err);
+            if (loaded != NERVE_OK) return loaded;
             nerve_real per_row = (nerve_real)(1.0 / (double)n);
             nerve_graph_zero_grad(g);
             nerve_real value;
@@ -342,11 +352,15 @@ static nerve_status pretrain_layer_on(nerve_model *m, const pretrain_layer *laye
     if (st == NERVE_OK) st = reconstruction_error(&ae, inputs, o->batch, order, &r->end_loss, err);
     if (st == NERVE_OK) {
         nerve_graph *model = m->graph;
-        memcpy(nerve_node_value(model, layer->weight), nerve_node_value(ae.graph, ae.encoder_weight),
-               (size_t)(layer->units * layer->inputs) * sizeof(nerve_real));
-        if (layer->bias >= 0)
-            memcpy(nerve_node_value(model, layer->bias), nerve_node_value(ae.graph, ae.encoder_bias),
-                   (size_t)layer->units * sizeof(nerve_real));
+        st = nerve_graph_transfer(model, nerve_node_value(model, layer->weight), ae.graph,
+                                  nerve_node_value(ae.graph, ae.encoder_weight),
+                                  layer->units * layer->inputs, err);
+        if (st == NERVE_OK && layer->bias >= 0)
+            st = nerve_graph_transfer(model, nerve_node_value(model, layer->bias), ae.graph,
+                                      nerve_node_value(ae.graph, ae.encoder_bias), layer->units,
+                                      err);
+    }
+    if (st == NERVE_OK) {
         r->epoch = o->epochs;
         r->seconds = nerve_seconds_now() - start;
         if (o->on_layer) o->on_layer(r, o->user);

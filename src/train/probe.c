@@ -203,14 +203,27 @@ nerve_status probe_run(probe *p, int epoch, int64_t step, nerve_error *err)
     if (!p->file) return NERVE_OK;
     nerve_graph *g = p->m->graph;
     nerve_eval_mode mode = nerve_eval_mode_enter(g, false);
-    nerve_batching_load(p->m, p->train, p->index, p->count);
-    nerve_status st = nerve_graph_forward(g, p->m->output, err);
+    nerve_status st = nerve_batching_load(p->m, p->train, p->index, p->count, err);
+    if (st == NERVE_OK) st = nerve_graph_forward(g, p->m->output, err);
     nerve_eval_mode_leave(g, mode);
     if (st != NERVE_OK) return st;
+    /* the layers' outputs, read on the host (copies on a device without host memory) */
+    nerve_real **values = calloc((size_t)p->layer_count + 1, sizeof *values);
+    if (!values) return nerve_error_set(err, NERVE_ERR_NOMEM, "out of memory probing layers");
+    for (int i = 0; i < p->layer_count; i++) {
+        nerve_node out = p->m->layers[p->layers[i]].output;
+        if (g->needed[out] && !(values[i] = nerve_node_host_view(g, out, true, err))) {
+            for (int k = 0; k < i; k++)
+                nerve_node_host_view_end(g, p->m->layers[p->layers[k]].output, values[k], false,
+                                         NULL);
+            free(values);
+            return err ? err->status : NERVE_ERR_NOMEM;
+        }
+    }
     if (!p->started) {
         for (int i = 0; i < p->layer_count; i++) {
             nerve_node out = p->m->layers[p->layers[i]].output;
-            fix_range(p, i, saturating(g, out), nerve_node_value(g, out),
+            fix_range(p, i, saturating(g, out), values[i],
                       p->count * sample_size(g, out));
         }
         write_header(p);
@@ -222,7 +235,7 @@ nerve_status probe_run(probe *p, int epoch, int64_t step, nerve_error *err)
     for (int i = 0; i < p->layer_count; i++) {
         nerve_node out = p->m->layers[p->layers[i]].output;
         if (g->needed[out])
-            write_stats(p, i, nerve_node_value(g, out), p->count, sample_size(g, out),
+            write_stats(p, i, values[i], p->count, sample_size(g, out),
                         saturating(g, out));
         else
             fputs(",,,,,,,,", p->file);
@@ -230,12 +243,15 @@ nerve_status probe_run(probe *p, int epoch, int64_t step, nerve_error *err)
     for (int i = 0; i < p->layer_count; i++) {
         nerve_node out = p->m->layers[p->layers[i]].output;
         if (g->needed[out])
-            write_histogram(p, i, nerve_node_value(g, out), p->count * sample_size(g, out));
+            write_histogram(p, i, values[i], p->count * sample_size(g, out));
         else
             for (int b = 0; b < PROBE_BINS; b++) fputc(',', p->file);
     }
     fputc('\n', p->file);
     fflush(p->file);
+    for (int i = 0; i < p->layer_count; i++)
+        nerve_node_host_view_end(g, p->m->layers[p->layers[i]].output, values[i], false, NULL);
+    free(values);
     return NERVE_OK;
 }
 

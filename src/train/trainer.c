@@ -110,11 +110,15 @@ typedef struct trainer {
 
 /* Whether every trainable gradient is finite, in one pass over the flat
  * buffer: x * 0 is 0 for a finite x and NaN for an infinite or NaN one. */
-static bool all_finite(const nerve_real *v, int64_t n)
+/* Every value of v (g's memory, n of them) is finite; read on the host. */
+static bool all_finite(const nerve_graph *g, nerve_real *v, int64_t n)
 {
-    for (int64_t i = 0; v && i < n; i++)
-        if (!isfinite(v[i])) return false;
-    return true;
+    nerve_graph *graph = (nerve_graph *)g; /* a read: the host copy is its only change */
+    nerve_real *host = v ? nerve_graph_host_view(graph, v, n, true, NULL) : NULL;
+    bool finite = true;
+    for (int64_t i = 0; host && i < n && finite; i++) finite = isfinite(host[i]) != 0;
+    nerve_graph_host_view_end(graph, v, host, n, false, NULL);
+    return finite;
 }
 
 /* "layer 'fc2' (dense)" for a node of a layer; the node's own name otherwise. */
@@ -140,7 +144,8 @@ static void locate_nonfinite(const trainer *t, char *buf, size_t size)
     char what[160];
     for (nerve_node n = 0; n <= t->trained; n++) {
         const nerve_node_data *node = &g->nodes[n];
-        if (!g->needed[n] || all_finite(node->value, nerve_shape_numel(&node->shape))) continue;
+        if (!g->needed[n] || all_finite(g, node->value, nerve_shape_numel(&node->shape)))
+            continue;
         if (n == m->input)
             snprintf(buf, size, "the input batch holds non-finite values (check the data)");
         else if (n == m->target)
@@ -159,7 +164,7 @@ static void locate_nonfinite(const trainer *t, char *buf, size_t size)
     for (nerve_node n = t->trained; n >= 0; n--) {
         const nerve_node_data *node = &g->nodes[n];
         if (!g->needed[n] || !node->needs_grad ||
-            all_finite(node->grad, nerve_shape_numel(&node->shape)))
+            all_finite(g, node->grad, nerve_shape_numel(&node->shape)))
             continue;
         describe_node(m, n, what, sizeof what);
         snprintf(buf, size, "the first non-finite gradient: %s%s%s%s", what,
@@ -220,23 +225,33 @@ static nerve_status train_step(trainer *t, const int64_t *order, int64_t n, doub
     dist_step_sums sums = {0, 0};
     nerve_graph_zero_grad(g);
     if (count > 0) {
-        nerve_batching_load(m, r->train, order + first, count);
+        nerve_status st = nerve_batching_load(m, r->train, order + first, count, err);
+        if (st != NERVE_OK) return st;
         nerve_graph_set_position(g, r->global_step, position);
         if (o->on_batch) o->on_batch(order + first, count, o->user);
-        if (r->augment)
-            nerve_augment_apply(r->augment, nerve_node_value(g, m->input), count, r->global_step,
-                                position);
+        if (r->augment) { /* on the host */
+            nerve_real *x = nerve_node_host_view(g, m->input, true, err);
+            if (!x) return err ? err->status : NERVE_ERR_NOMEM;
+            nerve_augment_apply(r->augment, x, count, r->global_step, position);
+            st = nerve_node_host_view_end(g, m->input, x, true, err);
+            if (st != NERVE_OK) return st;
+        }
         /* This rank's share of the global batch's loss (1 alone). */
         const nerve_real weight = (nerve_real)nerve_dist_loss_weight(count, n);
         nerve_real value; /* the loss: the one value of the step read from the device */
-        nerve_status st = nerve_graph_forward(g, t->trained, err);
+        st = nerve_graph_forward(g, t->trained, err);
         if (st == NERVE_OK)
             st = t->comm ? nerve_graph_backward_from(g, t->trained, &weight, err)
                          : nerve_graph_backward(g, t->trained, err);
         if (st == NERVE_OK) st = nerve_node_read(g, t->trained, &value, 1, err);
         if (st != NERVE_OK) return st;
         sums.loss = (double)weight * (double)value;
-        if (m->classes) sums.correct = nerve_batching_correct(m, r->train, order + first, count);
+        if (m->classes) {
+            int64_t correct;
+            st = nerve_batching_correct(m, r->train, order + first, count, &correct, err);
+            if (st != NERVE_OK) return st;
+            sums.correct = correct;
+        }
     } else {
         nerve_graph_join_empty_step(g, t->trained);
     }
@@ -390,8 +405,9 @@ static nerve_status run_epochs(trainer *t, const nerve_dataset *val, nerve_error
             int64_t first = r->epoch_step * r->batch;
             int64_t n = r->train->count - first < r->batch ? r->train->count - first : r->batch;
             nerve_optimizer_set_lr(r->m->optimizer, r->scheduler.lr);
-            double loss;
-            bool skipped;
+            nerve_model_anneal_loss(r->m, r->global_step);
+            double loss = 0;
+            bool skipped = false;
             nerve_status st = train_step(t, r->order + first, n, &loss, &skipped, err);
             if (st) return st;
             r->epoch_step++;
@@ -510,6 +526,13 @@ nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve
     if (st == NERVE_OK) st = metrics_log_open(&t.log, t.root ? o->log_path : NULL, m->graph, err);
     /* A checkpoint or log one rank cannot open fails every rank here. */
     st = dist_agree(t.comm, st, err);
+    /* The collectives (gradients, ZeRO's shards, batch norm's sums) run on
+     * host memory. */
+    if (st == NERVE_OK && t.comm && !m->graph->device->host_memory)
+        st = nerve_error_set(err, NERVE_ERR_INVALID,
+                             "data-parallel training needs a backend with host memory (cpu, "
+                             "ref); '%s' has none",
+                             m->graph->device->name);
     if (st == NERVE_OK && t.comm && o->zero == 1) st = dist_shard_start(t.comm, m, &t.shard, err);
     nerve_graph_set_comm(m->graph, t.comm);
     if (st == NERVE_OK)
