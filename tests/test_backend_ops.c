@@ -969,13 +969,31 @@ static bool check_one(const nerve_device *device, const nerve_device *reference,
     return ok;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    /* With a backend's name: that backend alone, 77 (skipped) where it
+     * cannot run here ("cuda" without a GPU); without: every one that can. */
+    const char *only = argc > 1 ? argv[1] : NULL;
+    if (only && (!nerve_device_find(only) || !nerve_device_usable(nerve_device_find(only)))) {
+        printf("SKIP: backend '%s' cannot run on this machine (%s)\n", only,
+               nerve_device_find(only) ? "no GPU" : "not built");
+        return 77;
+    }
     const nerve_device *reference = nerve_device_find("ref");
-    int devices = nerve_backend_count(), failures = 0, runs = 0;
-    verdict table[NERVE_KERNEL_COUNT][8];
-    for (int d = 0; d < devices && d < 8; d++) {
+    const nerve_device *list[8];
+    int devices = 0, failures = 0, runs = 0;
+    for (int d = 0; d < nerve_backend_count() && devices < 8; d++) {
         const nerve_device *device = nerve_device_find(nerve_backend_name(d));
+        if (only && strcmp(device->name, only) != 0) continue;
+        if (!nerve_device_usable(device)) {
+            printf("backend '%s' cannot run on this machine: not checked here\n", device->name);
+            continue;
+        }
+        list[devices++] = device;
+    }
+    verdict table[NERVE_KERNEL_COUNT][8];
+    for (int d = 0; d < devices; d++) {
+        const nerve_device *device = list[d];
         for (int id = 0; id < NERVE_KERNEL_COUNT; id++) {
             nerve_kernel_support support = nerve_device_supports(device, (nerve_kernel_id)id);
             verdict v = support == NERVE_KERNEL_MISSING   ? VERDICT_MISSING
@@ -994,7 +1012,7 @@ int main(void)
         }
     }
     printf("%-30s", "kernel");
-    for (int d = 0; d < devices; d++) printf("  %-10s", nerve_backend_name(d));
+    for (int d = 0; d < devices; d++) printf("  %-10s", list[d]->name);
     printf("\n");
     for (int id = 0; id < NERVE_KERNEL_COUNT; id++) {
         printf("%-30s", nerve_kernel_name((nerve_kernel_id)id));
