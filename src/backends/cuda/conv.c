@@ -1,10 +1,11 @@
-/* 2-D convolution as im2col + cuBLAS: for a chunk of samples and one group,
- * the columns of the windows (conv.cu) times the group's weight, one strided
- * batched GEMM per chunk; the adjoint is the transposed product gathered back
- * into the image; the weight gradient one GEMM per sample, accumulated.
- * The workspace holds the chunk's columns; conv_workspace asks for enough
- * for the planned batch, up to WORKSPACE_LIMIT elements. (cuDNN is not used
- * yet: docs/cuda.md.) */
+/* 2-D convolution: through cuDNN where it runs the call (conv_cudnn.c), else
+ * as im2col + cuBLAS: for a chunk of samples and one group, the columns of
+ * the windows (conv.cu) times the group's weight, one strided batched GEMM
+ * per chunk; the adjoint is the transposed product gathered back into the
+ * image; the weight gradient one GEMM per sample, accumulated. The
+ * workspace holds cuDNN's scratch or the chunk's columns, whichever is
+ * larger; conv_workspace asks for enough for the planned batch, the columns
+ * up to WORKSPACE_LIMIT elements. */
 #include <cublas_v2.h>
 
 #include "backends/cuda/cuda.h"
@@ -27,7 +28,8 @@ nerve_status nerve_cuda_conv_workspace(const nerve_kernel_ctx *ctx, const nerve_
     int64_t per_sample = rows_k(geo) * positions(geo);
     int64_t fits = per_sample > 0 ? WORKSPACE_LIMIT / per_sample : batch;
     int64_t count = batch < fits ? batch : fits > 0 ? fits : 1;
-    *size = count * per_sample;
+    int64_t dnn = nerve_cuda_dnn_workspace(geo, batch);
+    *size = count * per_sample > dnn ? count * per_sample : dnn;
     return NERVE_OK;
 }
 
@@ -59,7 +61,15 @@ nerve_status nerve_cuda_conv_columns(const nerve_kernel_ctx *ctx, const nerve_co
     const int64_t image_size = geo->channels * geo->height * geo->width;
     const int64_t cols_size = geo->col_channels * P;
     int64_t chunk;
+    nerve_status st;
     if (batch <= 0 || cols_size <= 0) return NERVE_OK;
+    if (nerve_cuda_dnn_run(ctx, NERVE_CUDA_DNN_FORWARD, geo, batch, (float *)image,
+                           (float *)weight, cols, accumulate ? 1 : 0, workspace, workspace_size,
+                           &st)) {
+        if (st == NERVE_OK && bias)
+            nerve_cuda_bias_planes(cols, bias, true, batch, geo->col_channels, P);
+        return st == NERVE_OK ? nerve_cuda_launched(ctx, "conv_columns") : st;
+    }
     NERVE_TRY(chunk_of(ctx, geo, workspace_size, "conv_columns", &chunk));
     const float one = 1, zero = 0;
     for (int64_t first = 0; first < batch; first += chunk) {
@@ -90,7 +100,14 @@ nerve_status nerve_cuda_conv_image(const nerve_kernel_ctx *ctx, const nerve_conv
     const int64_t plane = geo->height * geo->width, image_size = geo->channels * plane;
     const int64_t cols_size = geo->col_channels * P;
     int64_t chunk;
+    nerve_status st;
     if (batch <= 0 || image_size <= 0) return NERVE_OK;
+    if (nerve_cuda_dnn_run(ctx, NERVE_CUDA_DNN_BACKWARD_DATA, geo, batch, image, (float *)weight,
+                           (float *)cols, accumulate ? 1 : 0, workspace, workspace_size, &st)) {
+        if (st == NERVE_OK && bias)
+            nerve_cuda_bias_planes(image, bias, true, batch, geo->channels, plane);
+        return st == NERVE_OK ? nerve_cuda_launched(ctx, "conv_image") : st;
+    }
     NERVE_TRY(chunk_of(ctx, geo, workspace_size, "conv_image", &chunk));
     const float one = 1, zero = 0;
     for (int64_t first = 0; first < batch; first += chunk) {
@@ -123,7 +140,11 @@ nerve_status nerve_cuda_conv_weight_gradient(const nerve_kernel_ctx *ctx,
     const int64_t image_size = geo->channels * geo->height * geo->width;
     const int64_t cols_size = geo->col_channels * P;
     int64_t chunk;
+    nerve_status st;
     if (batch <= 0 || P <= 0 || K <= 0) return NERVE_OK;
+    if (nerve_cuda_dnn_run(ctx, NERVE_CUDA_DNN_BACKWARD_FILTER, geo, batch, (float *)image,
+                           dweight, (float *)cols, 1, workspace, workspace_size, &st))
+        return st;
     NERVE_TRY(chunk_of(ctx, geo, workspace_size, "conv_weight_gradient", &chunk));
     const float one = 1;
     for (int64_t first = 0; first < batch; first += chunk) {

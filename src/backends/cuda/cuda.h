@@ -72,6 +72,26 @@ void nerve_cuda_col2im(const nerve_conv_geometry *geo, const float *columns, int
 void nerve_cuda_bias_planes(float *x, const float *bias, bool keep, int64_t count,
                             int64_t channels, int64_t plane);
 
+/* A convolution pass through cuDNN (conv_cudnn.c): forward cols = conv(image,
+ * weight) + beta cols; backward data image = conv^T(cols, weight) + beta
+ * image; backward filter weight = dconv(image, cols) + beta weight. True
+ * when cuDNN ran it (*status its result); false when it cannot here (built
+ * without cuDNN, NERVE_CUDA_CUDNN=0, a geometry it sizes otherwise, too
+ * little workspace): the im2col + cuBLAS kernels then run. The pointers
+ * are not written through where the pass only reads them. */
+typedef enum nerve_cuda_dnn_pass {
+    NERVE_CUDA_DNN_FORWARD,
+    NERVE_CUDA_DNN_BACKWARD_DATA,
+    NERVE_CUDA_DNN_BACKWARD_FILTER
+} nerve_cuda_dnn_pass;
+bool nerve_cuda_dnn_run(const nerve_kernel_ctx *ctx, nerve_cuda_dnn_pass pass,
+                        const nerve_conv_geometry *geo, int64_t batch, float *image,
+                        float *weight, float *cols, float beta, float *workspace,
+                        int64_t workspace_size, nerve_status *status);
+/* The workspace elements cuDNN's preferred algorithms want at batch (0
+ * without cuDNN). */
+int64_t nerve_cuda_dnn_workspace(const nerve_conv_geometry *geo, int64_t batch);
+
 /* The recurrent gates of one step for every sequence (recurrent.c). */
 typedef struct nerve_cuda_step {
     const nerve_recurrent_sequence *s;
