@@ -27,18 +27,26 @@ step() { echo "== $(date -u +%H:%M:%S) ($SECONDS s) $*"; }
 [ -d "$gpu/debs" ] || { echo "no $gpu/debs: run 'make gpu-debs' first and carry .deps"; exit 2; }
 
 step "machine"
+have_gpu=true
+nvidia-smi -L >/dev/null 2>&1 || have_gpu=false
 {
-    nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
+    $have_gpu && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
+    $have_gpu || echo "no GPU (nvidia-smi finds none): the tests will skip, no benchmarks"
     nvcc --version | tail -2
     cmake --version | head -1
     python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda,
-"cudnn", torch.backends.cudnn.version(), torch.cuda.get_device_name(0))'
+"cudnn", torch.backends.cudnn.version())' || echo "no PyTorch"
     nproc
 } | tee "$out/machine.txt"
 
 step "unpacking $(ls "$gpu"/debs/*.deb | wc -l) .debs into $prefix"
 mkdir -p "$prefix"
 for deb in "$gpu"/debs/*.deb; do dpkg -x "$deb" "$prefix" || exit 1; done
+# Absolute links (usr/lib/.../libz.so -> /lib/...) must point into the prefix.
+find "$prefix" -type l | while read -r link; do
+    target=$(readlink "$link")
+    case $target in /*) ln -sfn "$prefix$target" "$link" ;; esac
+done
 libdir=$prefix/usr/lib/x86_64-linux-gnu
 # Only nerve's programs see the prefix's libraries (PyTorch keeps its own).
 with_libs() { LD_LIBRARY_PATH=$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} "$@"; }
@@ -48,12 +56,12 @@ command -v pkg-config >/dev/null ||
     pkg_config=(-DPKG_CONFIG_EXECUTABLE="$prefix/usr/bin/pkgconf")
 
 step "configure and build"
-cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DNERVE_CUDA=ON \
+with_libs cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DNERVE_CUDA=ON \
     -DCMAKE_CUDA_ARCHITECTURES=90 -DNERVE_BUILD_CLI=OFF -DCMAKE_PREFIX_PATH="$prefix/usr" \
     "${pkg_config[@]}" >"$out/configure.txt" 2>&1 ||
     { tail -30 "$out/configure.txt"; exit 1; }
 grep "nerve:" "$out/configure.txt"
-cmake --build "$build" -j"$(nproc)" --target test_backend_ops test_backend_models \
+with_libs cmake --build "$build" -j"$(nproc)" --target test_backend_ops test_backend_models \
     nerve_bench >"$out/build.txt" 2>&1 || { tail -40 "$out/build.txt"; exit 1; }
 
 step "CUDA tests"
@@ -61,6 +69,10 @@ step "CUDA tests"
     tee "$out/tests.txt"
 tests_status=${PIPESTATUS[0]}
 
+if ! $have_gpu; then
+    step "done: no GPU, so no benchmarks; tests exit $tests_status"
+    exit "$tests_status"
+fi
 step "benchmarks"
 data=$gpu/data
 export NERVE_BENCH_DATA=$data NERVE_BENCH_TEXT=$data/jargon.txt.gz

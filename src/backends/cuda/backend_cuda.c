@@ -203,6 +203,8 @@ static const nerve_kernels cuda_kernels = {
     .dropout_mask = nerve_cuda_dropout_mask,
     .uniform_noise = nerve_cuda_uniform_noise,
     .all_finite = nerve_cuda_all_finite,
+    /* op-specific: the char-LSTM's input */
+    .one_hot = nerve_cuda_one_hot,
 };
 #undef NERVE_CUDA_ENTRY
 

@@ -48,11 +48,10 @@ static inline unsigned nerve_cuda_blocks(int64_t n)
     return (unsigned)(b < 1 ? 1 : b > 65535 * 16 ? 65535 * 16 : b);
 }
 
-/* The backend's kernels, nerve_cuda_<kernel>: the core, and the composites
- * it writes natively (the rest are generic.c's). */
+/* The backend's kernels, nerve_cuda_<kernel>: the core, and those of the
+ * other lists it writes natively (backend_cuda.c's table names them). */
 #define NERVE_CUDA_DECLARE(name, params) nerve_status nerve_cuda_##name params;
-NERVE_CORE_KERNELS(NERVE_CUDA_DECLARE)
-NERVE_COMPOSITE_KERNELS(NERVE_CUDA_DECLARE)
+NERVE_ALL_KERNELS(NERVE_CUDA_DECLARE)
 #undef NERVE_CUDA_DECLARE
 
 /* Launchers of the kernels the C side orchestrates (conv.cu, recurrent.cu,

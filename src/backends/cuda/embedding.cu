@@ -1,5 +1,6 @@
 /* Token ids to vectors: the lookup, and its scatter-add backward (atomic:
- * repeated ids add up in an order that may vary, within float rounding). */
+ * repeated ids add up in an order that may vary, within float rounding);
+ * one-hot rows. */
 #include <math.h>
 
 #include "backends/cuda/cuda_device.cuh"
@@ -42,4 +43,23 @@ extern "C" nerve_status nerve_cuda_embedding_backward(const nerve_kernel_ctx *ct
     if (rows * dim <= 0) return NERVE_OK;
     CUDA_LAUNCH(embedding_backward, rows * dim)(ids, dy, dtable, rows, vocab, dim, skip);
     return nerve_cuda_launched(ctx, "embedding_backward");
+}
+
+__global__ static void one_hot(const float *ids, float *y, int64_t rows, int64_t classes)
+{
+    CUDA_FOR(k, rows * classes)
+    {
+        int64_t r = k / classes, c = k % classes, id;
+        bool valid = cuda_index(ids[r], classes, &id);
+        y[k] = !valid ? NAN : c == id ? 1.0f : 0.0f;
+    }
+}
+
+/* The char-LSTM's input layer: one row of classes values per id. */
+extern "C" nerve_status nerve_cuda_one_hot(const nerve_kernel_ctx *ctx, const float *ids, float *y,
+                                           int64_t rows, int64_t classes)
+{
+    if (rows * classes <= 0) return NERVE_OK;
+    CUDA_LAUNCH(one_hot, rows * classes)(ids, y, rows, classes);
+    return nerve_cuda_launched(ctx, "one_hot");
 }
