@@ -194,8 +194,12 @@ static nerve_status cuda_synchronize(const nerve_kernel_ctx *ctx)
 #define NERVE_CUDA_ENTRY(name, params) .name = nerve_cuda_##name,
 static const nerve_kernels cuda_kernels = {
     NERVE_CORE_KERNELS(NERVE_CUDA_ENTRY)
-    /* composites written natively: no host round trip for noise, sums of
-     * rows or the finiteness check */
+    /* composites written natively: one kernel where the generic version
+     * runs several (softmax's and batch norm's passes, the loss), and no
+     * host round trip for noise or the finiteness check */
+    .softmax_backward = nerve_cuda_softmax_backward,
+    .log_softmax_backward = nerve_cuda_log_softmax_backward,
+    .scale_rows_backward = nerve_cuda_scale_rows_backward,
     .fill_rows = nerve_cuda_fill_rows,
     .sum_rows = nerve_cuda_sum_rows,
     .add_forward = nerve_cuda_add_forward,
@@ -203,7 +207,12 @@ static const nerve_kernels cuda_kernels = {
     .dropout_mask = nerve_cuda_dropout_mask,
     .uniform_noise = nerve_cuda_uniform_noise,
     .all_finite = nerve_cuda_all_finite,
-    /* op-specific: the char-LSTM's input */
+    .swish_beta_gradient = nerve_cuda_swish_beta_gradient,
+    .prelu_forward = nerve_cuda_prelu_forward,
+    .prelu_backward = nerve_cuda_prelu_backward,
+    .batch_norm_forward = nerve_cuda_batch_norm_forward,
+    .cross_entropy = nerve_cuda_cross_entropy,
+    .cross_entropy_backward = nerve_cuda_cross_entropy_backward,
     .one_hot = nerve_cuda_one_hot,
 };
 #undef NERVE_CUDA_ENTRY
