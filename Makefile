@@ -13,7 +13,7 @@ CMAKE_FLAGS ?=
 SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1 \
                  UBSAN_OPTIONS=print_stacktrace=1
 
-.PHONY: all build run test fuzz bench bench-dist bench-gemm install clean deps deps-bench deps-fuzz deps-onnx deps-lab check-memory lab
+.PHONY: all build run test fuzz bench bench-dist bench-gemm gpu-debs install clean deps deps-bench deps-fuzz deps-onnx deps-lab check-memory lab
 
 all: build
 
@@ -115,6 +115,12 @@ bench-gemm: deps
 	  echo "== OMP_NUM_THREADS=$$threads OPENBLAS_CORETYPE unset"; \
 	  env -u OPENBLAS_CORETYPE OMP_NUM_THREADS=$$threads ./$(BUILD_DIR)/gemm_blas || exit 1; \
 	done
+
+# What scripts/gpu_check.sh needs on a lent GPU machine without nerve's
+# libraries or a network: the .debs and the benchmark data, in .deps/gpu
+# (docs/cuda.md).
+gpu-debs:
+	bash scripts/gpu_debs.sh
 
 # The prefix is baked into nerve.pc at configure time, hence PREFIX on `build`.
 # ldconfig makes the new libnerve.so.0 visible when installing for real.

@@ -9,6 +9,13 @@ are timed. Then inference (softmax of the logits, as nerve_predict) at batch
 
     /usr/bin/python3 bench_torch.py --model mlp|lenet|bn_cnn|charlstm [--threads N]
         [--warmup STEPS] [--steps STEPS] [--infer1-calls N] [--infer256-calls N]
+        [--device cpu|cuda]
+
+--device cuda (scripts/gpu_check.sh) runs on the GPU with
+torch.backends.cudnn.benchmark = True and TF32 off (nerve's CUDA backend
+keeps float32 products too), the data on the GPU, a synchronisation before
+each clock reading. NERVE_BENCH_DATA and NERVE_BENCH_TEXT name the
+Fashion-MNIST folder and the Jargon File where they are not in /usr/share.
 
 Prints one line: torch train_samples_per_s=... infer1_samples_per_s=...
 infer256_samples_per_s=... train_loss=... (charlstm: training only,
@@ -17,13 +24,22 @@ Run it in the environment compare.py gives it (BENCHMARKING.md).
 """
 import argparse
 import gzip
+import os
 import time
 
 import numpy as np
 import torch
 from torch import nn
 
-DATA = "/usr/share/datasets/fashion-mnist"
+DATA = os.environ.get("NERVE_BENCH_DATA", "/usr/share/datasets/fashion-mnist")
+DEVICE = torch.device("cpu")  # main() sets it from --device
+
+
+def clock():
+    """perf_counter once the device has finished what was queued."""
+    if DEVICE.type == "cuda":
+        torch.cuda.synchronize()
+    return time.perf_counter()
 INFER256_BATCH = 256
 
 
@@ -73,7 +89,7 @@ MODELS = {
 }
 
 
-TEXT = "/usr/share/doc/jargon-text/jargon.txt.gz"
+TEXT = os.environ.get("NERVE_BENCH_TEXT", "/usr/share/doc/jargon-text/jargon.txt.gz")
 CHARLSTM = {"batch": 32, "bptt": 64, "lr": 0.002, "clip": 5.0}
 
 
@@ -88,7 +104,7 @@ def load_text_lanes(path, lanes, bptt):
     lane_length = (len(ids) - 1) // lanes // bptt * bptt
     inputs = ids[:lanes * lane_length].view(lanes, lane_length)
     targets = ids[1:lanes * lane_length + 1].view(lanes, lane_length)
-    return len(vocab), inputs, targets
+    return len(vocab), inputs.to(DEVICE), targets.to(DEVICE)
 
 
 def train_charlstm(warmup, steps):
@@ -96,7 +112,7 @@ def train_charlstm(warmup, steps):
     batch and reset each epoch: returns (tokens per second, mean loss)."""
     c = CHARLSTM
     vocab, inputs, targets = load_text_lanes(TEXT, c["batch"], c["bptt"])
-    model = CharLSTM(vocab)
+    model = CharLSTM(vocab).to(DEVICE)
     optimizer = torch.optim.Adam(model.parameters(), lr=c["lr"])
     loss_fn = nn.CrossEntropyLoss()
     chunks = inputs.shape[1] // c["bptt"]
@@ -118,10 +134,10 @@ def train_charlstm(warmup, steps):
         loss_sum += loss.item()
         seen += 1
         if global_step == warmup:
-            start = time.perf_counter()
+            start = clock()
         elif global_step > warmup:
             timed_tokens += x.numel()
-    return timed_tokens / (time.perf_counter() - start), loss_sum / seen
+    return timed_tokens / (clock() - start), loss_sum / seen
 
 
 def load_idx(images_path, labels_path):
@@ -130,7 +146,8 @@ def load_idx(images_path, labels_path):
     with gzip.open(labels_path, "rb") as f:
         labels = np.frombuffer(f.read(), np.uint8, offset=8)
     images = images.reshape(len(labels), 1, 28, 28).astype(np.float32) / 255
-    return torch.from_numpy(images), torch.from_numpy(labels.astype(np.int64))
+    return (torch.from_numpy(images).to(DEVICE),
+            torch.from_numpy(labels.astype(np.int64)).to(DEVICE))
 
 
 def train(model, batch, optimizer, inputs, labels, warmup, steps):
@@ -145,7 +162,7 @@ def train(model, batch, optimizer, inputs, labels, warmup, steps):
     for global_step in range(1, warmup + steps + 1):
         step = (global_step - 1) % steps_per_epoch
         if step == 0:
-            order = torch.randperm(count, generator=generator)
+            order = torch.randperm(count, generator=generator).to(DEVICE)
             loss_sum, seen = 0.0, 0
         index = order[step * batch:(step + 1) * batch]
         x, y = inputs[index], labels[index]
@@ -157,10 +174,10 @@ def train(model, batch, optimizer, inputs, labels, warmup, steps):
         loss_sum += loss.item() * len(index)
         seen += len(index)
         if global_step == warmup:
-            start = time.perf_counter()
+            start = clock()
         elif global_step > warmup:
             timed_samples += len(index)
-    stop = time.perf_counter()
+    stop = clock()
     return timed_samples / (stop - start), loss_sum / seen
 
 
@@ -173,10 +190,10 @@ def infer(model, inputs, batch, calls):
     with torch.inference_mode():
         for i in range(warmup + calls):
             if i == warmup:
-                start = time.perf_counter()
+                start = clock()
             j = i % batches_in_data
             torch.softmax(model(inputs[j * batch:(j + 1) * batch]), dim=1)
-    return calls * batch / (time.perf_counter() - start)
+    return calls * batch / (clock() - start)
 
 
 def main():
@@ -187,7 +204,14 @@ def main():
     parser.add_argument("--steps", type=int, default=938)  # two epochs' worth at batch 128
     parser.add_argument("--infer1-calls", type=int, default=20000)
     parser.add_argument("--infer256-calls", type=int, default=400)
+    parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     args = parser.parse_args()
+    global DEVICE
+    DEVICE = torch.device(args.device)
+    if args.device == "cuda":
+        torch.backends.cudnn.benchmark = True
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
     torch.set_num_threads(args.threads)
     torch.manual_seed(1)
     if args.model == "charlstm":  # training only: tokens per second
@@ -197,7 +221,7 @@ def main():
     inputs, labels = load_idx(f"{DATA}/train-images-idx3-ubyte.gz",
                               f"{DATA}/train-labels-idx1-ubyte.gz")
     build, batch, make_optimizer = MODELS[args.model]
-    model = build()
+    model = build().to(DEVICE)
     train_rate, loss = train(model, batch, make_optimizer(model.parameters()), inputs, labels,
                              args.warmup, args.steps)
     infer1 = infer(model, inputs, 1, args.infer1_calls)

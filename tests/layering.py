@@ -31,14 +31,13 @@ ALLOWED = {
     # (the device seam: optimizer state lives on the device).
     ("backends/cpu/optimizer.c", "optim"): "optimizer step kernel",
     ("backends/ref/optimizer.c", "optim"): "optimizer step kernel",
+    ("backends/cuda/optimizer.c", "optim"): "optimizer step kernel",
     # ONNX export reads a whole model (its layers and normalisation).
     ("io/onnx_export.c", "model"): "ONNX export of a model",
     # The recurrent kernels ask the op how many gates a cell has.
     ("backends/cpu/recurrent.c", "ops"): "nerve_recurrent_gate_count",
     ("backends/ref/recurrent.c", "ops"): "nerve_recurrent_gate_count",
-    # The generic kernels start from the activations' default parameters.
-    ("backends/generic_activation.c", "ops"): "nerve_activation_defaults",
-    ("backends/generic_loss_elementwise.c", "ops"): "nerve_activation_defaults",
+    ("backends/cuda/recurrent.c", "ops"): "nerve_recurrent_gate_count",
     # Synchronised batch norm runs the batch-norm op's arithmetic per rank.
     ("dist/sync_batch_norm.c", "ops"): "the batch-norm op",
 }

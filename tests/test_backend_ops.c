@@ -1004,14 +1004,31 @@ static bool is_core(nerve_kernel_id id)
  * where it leaves a composite NULL), and "core only": every composite's
  * generic version on its core, as a backend that writes only the core
  * runs them, against the reference's own (native) composites. */
-int main(void)
+int main(int argc, char **argv)
 {
+    /* With a backend's name: that backend alone, 77 (skipped) where it
+     * cannot run here ("cuda" without a GPU); without: every one that can. */
+    const char *only = argc > 1 ? argv[1] : NULL;
+    if (only && (!nerve_device_find(only) || !nerve_device_usable(nerve_device_find(only)))) {
+        printf("SKIP: backend '%s' cannot run on this machine (%s)\n", only,
+               nerve_device_find(only) ? "no GPU" : "not built");
+        return 77;
+    }
     const nerve_device *reference = nerve_device_find("ref");
-    int devices = nerve_backend_count(), failures = 0, runs = 0;
-    if (devices > 4) devices = 4;
+    const nerve_device *list[4];
+    int devices = 0, failures = 0, runs = 0;
+    for (int d = 0; d < nerve_backend_count() && devices < 4; d++) {
+        const nerve_device *device = nerve_device_find(nerve_backend_name(d));
+        if (only && strcmp(device->name, only) != 0) continue;
+        if (!nerve_device_usable(device)) {
+            printf("backend '%s' cannot run on this machine: not checked here\n", device->name);
+            continue;
+        }
+        list[devices++] = device;
+    }
     verdict table[NERVE_KERNEL_COUNT][8];
     for (int column = 0; column < 2 * devices; column++) {
-        const nerve_device *device = nerve_device_find(nerve_backend_name(column / 2));
+        const nerve_device *device = list[column / 2];
         bool core_only = column % 2;
         for (int id = 0; id < NERVE_KERNEL_COUNT; id++) {
             nerve_kernel_support support = nerve_device_supports(device, (nerve_kernel_id)id);
@@ -1035,7 +1052,7 @@ int main(void)
     printf("%-30s", "kernel");
     for (int c = 0; c < 2 * devices; c++) {
         char name[32];
-        snprintf(name, sizeof name, "%s%s", nerve_backend_name(c / 2), c % 2 ? " core" : "");
+        snprintf(name, sizeof name, "%s%s", list[c / 2]->name, c % 2 ? " core" : "");
         printf("  %-10s", name);
     }
     printf("\n");

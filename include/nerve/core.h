@@ -120,12 +120,20 @@ NERVE_API int nerve_get_threads(void);
 
 /* The backends compiled in, by name: "cpu" (oneDNN and OpenMP, the default)
  * and "ref" (plain C loops: the portable reference every backend is checked
- * against, far slower). A new graph runs on the backend the environment
- * variable NERVE_BACKEND names, or "cpu" without it; nerve_graph_set_backend
- * chooses one for a graph. */
+ * against, far slower), and "cuda" in a build with the CUDA backend
+ * (docs/cuda.md; "cuda:N" names GPU N wherever a backend name is taken).
+ * A new graph runs on the backend the environment variable NERVE_BACKEND
+ * names, or "cpu" without it; nerve_graph_set_backend chooses one for a
+ * graph (for "cuda" it fails with NERVE_ERR_INVALID and one line where no
+ * GPU is available). */
 NERVE_API int nerve_backend_count(void);
 /* The i-th backend's name, NULL outside 0..nerve_backend_count() - 1. */
 NERVE_API const char *nerve_backend_name(int i);
+/* The CUDA GPUs this process sees: 0 without the CUDA backend, a GPU or its
+ * driver. GPU `ordinal` described in text ("NVIDIA H100 80GB HBM3, 79.1 GiB,
+ * compute capability 9.0"), or NERVE_ERR_INVALID when there is no such GPU. */
+NERVE_API int nerve_cuda_device_count(void);
+NERVE_API nerve_status nerve_cuda_device_describe(int ordinal, char *text, size_t size);
 
 /* ---------------------------------------------------------------- random */
 

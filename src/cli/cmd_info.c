@@ -93,6 +93,17 @@ static void print_backends(const nerve_graph *g)
     for (int i = 0; i < nerve_backend_count(); i++)
         printf("%s%s", i ? ", " : " ", nerve_backend_name(i));
     printf(")\n");
+    /* The GPUs, where the CUDA backend is built in. */
+    for (int i = 0; i < nerve_backend_count(); i++) {
+        if (strcmp(nerve_backend_name(i), "cuda") != 0) continue;
+        int count = nerve_cuda_device_count();
+        if (count == 0) printf("cuda: no CUDA GPU available\n");
+        for (int k = 0; k < count; k++) {
+            char text[256];
+            nerve_cuda_device_describe(k, text, sizeof text);
+            printf("cuda:%d: %s\n", k, text);
+        }
+    }
 }
 
 static int print_layers(nerve_model *m, const char *cfg_path)

@@ -62,7 +62,12 @@ int cli_set_backend(const cli_command *command, const char *name)
     if (!name) return -1;
     char list[128] = "";
     for (int i = 0; i < nerve_backend_count(); i++) {
-        if (strcmp(name, nerve_backend_name(i)) == 0) {
+        const char *known = nerve_backend_name(i);
+        size_t length = strlen(known);
+        /* "cuda:1": a GPU's ordinal, which the library checks when it opens it */
+        bool ordinal = strcmp(known, "cuda") == 0 && strncmp(name, known, length) == 0 &&
+                       name[length] == ':' && name[length + 1] >= '0' && name[length + 1] <= '9';
+        if (strcmp(name, known) == 0 || ordinal) {
             snprintf(backend_override, sizeof backend_override, "net.backend=%s", name);
             return -1;
         }

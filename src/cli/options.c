@@ -25,11 +25,17 @@ void cli_list_free(cli_list *list)
     list->count = 0;
 }
 
+/* Options with a second name: --device is --backend (a GPU is a device). */
+static const char *const aliases[][2] = {{"--device", "--backend"}};
+
 static cli_option *find_option(cli_option *options, int count, const char *name, size_t length)
 {
     for (int i = 0; i < count; i++)
         if (strlen(options[i].name) == length && strncmp(options[i].name, name, length) == 0)
             return &options[i];
+    for (size_t a = 0; a < sizeof aliases / sizeof aliases[0]; a++)
+        if (strlen(aliases[a][0]) == length && strncmp(aliases[a][0], name, length) == 0)
+            return find_option(options, count, aliases[a][1], strlen(aliases[a][1]));
     return NULL;
 }
 

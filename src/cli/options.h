@@ -51,9 +51,9 @@ typedef struct cli_option {
 #define CLI_THREADS_OPTION(target) \
     CLI_INT("--threads", "N", target, 1, 4096, "threads (default: the CPUs this process may run on)")
 #define CLI_BACKEND_OPTION(target)                                                            \
-    CLI_STRING("--backend", "cpu|ref", target,                                               \
-               "the backend every network runs on (default: [net] backend, else "            \
-               "NERVE_BACKEND, else cpu)")
+    CLI_STRING("--backend", "cpu|ref|cuda[:N]", target,                                      \
+               "the backend (device) every network runs on, also --device; cuda:N is GPU "  \
+               "N (default: [net] backend, else NERVE_BACKEND, else cpu)")
 
 typedef struct cli_command {
     const char *name;        /* "train" */

@@ -23,12 +23,14 @@ nerve_graph *nerve_graph_new(void)
 {
     nerve_graph *g = calloc(1, sizeof *g);
     if (!g) return NULL;
-    /* NERVE_BACKEND picks the default; an unknown name is reported when the
-     * graph is planned or its model loaded (nerve_graph_new cannot fail with
-     * a message), unless nerve_graph_set_backend chose one meanwhile. */
+    /* NERVE_BACKEND picks the default; an unknown name, or a device that
+     * cannot run here (cuda without a GPU), is reported when the graph is
+     * planned or its model loaded (nerve_graph_new cannot fail with a
+     * message), unless nerve_graph_set_backend chose one meanwhile. */
     const char *name = getenv("NERVE_BACKEND");
-    const nerve_device *device = name && *name ? nerve_device_find(name) : nerve_device_cpu();
-    if (!device) {
+    const nerve_device *device = nerve_device_cpu();
+    /* the lookup opens a GPU ("cuda:1": GPU 1), or fails where none is */
+    if (name && *name && nerve_device_lookup(name, "NERVE_BACKEND", &device, NULL) != NERVE_OK) {
         snprintf(g->unknown_backend, sizeof g->unknown_backend, "%s", name);
         device = nerve_device_cpu();
     }

@@ -123,7 +123,8 @@ struct nerve_graph {
     nerve_kernels kernels;
     nerve_kernel_ctx ctx;
     nerve_error error; /* ctx.err: what the last failing call said */
-    /* The name NERVE_BACKEND gave when it names no backend: planning fails. */
+    /* The name NERVE_BACKEND gave when it names no backend, or one that
+     * cannot run here (cuda without a GPU): planning fails. */
     char unknown_backend[NERVE_NAME_MAX];
     struct graph_sync *sync; /* data-parallel batch norm (src/dist), or NULL */
 };

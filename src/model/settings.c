@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backends/registry.h"
 #include "core/options.h"
 #include "model/model_internal.h"
 
@@ -23,12 +24,23 @@ static nerve_status read_net(cfg_reader *r, nerve_model_settings *s)
         s->epochs = (int)epochs;
         s->seed = (uint64_t)seed;
     }
-    if (cfg_has(r, "backend")) {
-        const char *names[8] = {NULL};
-        for (int i = 0; i < nerve_backend_count() && i < 7; i++) names[i] = nerve_backend_name(i);
-        int which;
-        if (cfg_read_choice(r, "backend", names, 0, &which))
-            snprintf(s->backend, sizeof s->backend, "%s", names[which]);
+    /* backend, or its other name device: a backend's name, or cuda:N (GPU N) */
+    const char *backend_key = cfg_has(r, "device") ? "device" : "backend";
+    if (cfg_has(r, "device") && cfg_has(r, "backend")) {
+        cfg_fail(r, "device", "names the backend too: give backend or device, not both");
+    } else if (cfg_has(r, backend_key)) {
+        char name[sizeof s->backend] = "", list[128] = "";
+        if (cfg_read_string(r, backend_key, false, "", name, sizeof name) &&
+            !nerve_device_find(name)) {
+            for (int i = 0; i < nerve_backend_count(); i++) {
+                size_t used = strlen(list);
+                snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "",
+                         nerve_backend_name(i));
+            }
+            cfg_fail(r, backend_key, "'%s' is not one of: %s", name, list);
+        } else {
+            snprintf(s->backend, sizeof s->backend, "%s", name);
+        }
     }
     if (r->status == NERVE_OK && s->bptt && !nerve_shape_equal(&s->input, &chunk))
         cfg_fail(r, "input", "a stream sample is bptt = %lld token ids: input must be %lld",
