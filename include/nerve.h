@@ -567,7 +567,8 @@ NERVE_API void nerve_graph_set_comm(nerve_graph *g, nerve_comm *c);
 NERVE_API nerve_status nerve_graph_comm_status(nerve_graph *g, nerve_error *err);
 /* A rank whose slice of a global batch is empty runs no forward pass but
  * joins the collectives the others' forward and backward passes towards
- * loss make (batch norm's, contributing nothing), so that none waits. */
+ * loss make (batch norm's, contributing nothing, and the gradient buckets
+ * of nerve_train_options.bucket_mb), so that none waits. */
 NERVE_API void nerve_graph_join_empty_step(nerve_graph *g, nerve_node loss);
 
 NERVE_API bool nerve_graph_carries_state(const nerve_graph *g);
@@ -1668,6 +1669,13 @@ typedef struct nerve_train_options {
      * updated, the parameters all-gathered); the same training as 0.
      * Checkpoints hold the whole state and resume with or without it. */
     int zero;
+    /* > 0: the gradient all-reduce in buckets of about this many MiB (whole
+     * tensors, contiguous ranges of the flat gradient buffer from its end),
+     * each started, non-blocking, as soon as backward has produced its
+     * gradients, and all completed before the optimizer step: communication
+     * overlaps backward. The same sums as one all-reduce after backward (0,
+     * the default). Not with zero = 1. */
+    double bucket_mb;
 } nerve_train_options;
 
 /* Options from the model's settings: epochs, batch, seed; shuffle on. */

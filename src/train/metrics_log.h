@@ -18,6 +18,10 @@ typedef struct metrics_log {
     double *step_norms;      /* each tensor's gradient norm at the last step */
     double *epoch_sums;      /* their sums over the epoch's steps so far */
     int64_t epoch_steps;
+    /* The data-parallel gradient reduction's seconds at the last step and
+     * summed over the epoch's (NaN, empty columns, without a communicator). */
+    double step_comm, step_exposed, epoch_comm, epoch_exposed;
+    int64_t comm_steps;
     double start;            /* when the log was opened: the elapsed column counts from it */
 } metrics_log;
 
@@ -29,6 +33,9 @@ nerve_status metrics_log_open(metrics_log *log, const char *path, nerve_graph *g
  * whole false: the buffer holds one ZeRO-1 shard of the summed gradient, and
  * the step's per-tensor norms are left empty. */
 void metrics_log_measure(metrics_log *log, bool whole);
+/* The step's gradient reduction: its seconds and those the step waited for
+ * them after backward (dist_step_sums); NaN for a run without ranks. */
+void metrics_log_comm(metrics_log *log, double comm_seconds, double exposed_seconds);
 void metrics_log_step(metrics_log *log, int epoch, int64_t step, double loss, double accuracy,
                       double lr, double grad_norm);
 /* An epoch row: the per-tensor norms are the means over the epoch's steps. */
