@@ -8,8 +8,9 @@
  * ones after every node, which drives Open MPI's progress (it has no
  * progress thread). Every rank starts the same buckets in the same order
  * at the same node: a rank with no samples calls the hook from
- * nerve_graph_join_empty_step. Each element is summed over the ranks as the
- * one all-reduce of the whole buffer sums it. */
+ * nerve_graph_join_empty_step. Each element is summed over the same ranks
+ * as by one all-reduce of the whole buffer; the order of the additions is
+ * MPI's (docs/distributed.md: bit-equal on 2 ranks). */
 #ifndef NERVE_DIST_BUCKETS_H
 #define NERVE_DIST_BUCKETS_H
 

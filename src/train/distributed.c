@@ -7,6 +7,7 @@
 #include "dist/data_parallel.h"
 #include "model/model_internal.h"
 #include "optim/optimizer.h"
+#include "train/batching.h"
 
 nerve_status dist_shard_start(nerve_comm *comm, nerve_model *m, dist_shard *shard,
                               nerve_error *err)

@@ -209,7 +209,7 @@ static nerve_status train_step(trainer *t, const int64_t *order, int64_t n, doub
         nerve_dist_slice(n, nerve_comm_rank(t->comm), nerve_comm_size(t->comm), &first, &count);
     /* Where this rank's slice starts in the epoch's order. */
     const int64_t position = r->epoch_step * r->batch + first;
-    dist_step_sums sums = {0, 0};
+    dist_step_sums sums = {0};
     nerve_graph_zero_grad(g);
     if (count > 0) {
         nerve_batching_load(m, r->train, order + first, count);
