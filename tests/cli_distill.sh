@@ -92,6 +92,11 @@ run 0 distill --teacher teacher.cfg:teacher.safetensors --student student.cfg --
 run 0 distill --teacher teacher.cfg:teacher.safetensors --student student.cfg --resume d.ckpt \
     --save resumed.safetensors --threads 1
 cmp -s s.safetensors resumed.safetensors || fail "a resumed distillation saved other weights"
+contains out.txt "resuming d.ckpt: epoch 1, step 40 of the epoch, 40 steps done"
+# A resume prints what it changes, as train's does.
+run 0 distill --teacher teacher.cfg:teacher.safetensors --student student.cfg --resume d.ckpt \
+    --lr 0.005 --steps 41 --threads 1
+contains out.txt "resume changes lr 0.01 -> 0.005, from step 41 on"
 
 # Teacher and student that do not fit together, and bad flags.
 mlp five.cfg 8 1 5

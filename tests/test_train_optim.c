@@ -92,11 +92,13 @@ static int csv_row(const char *path, int row, char *line, size_t size, char **fi
     return n;
 }
 
-/* The fixed columns, then two per parameter tensor (dense0.weight, dense0.bias,
- * dense1.weight, dense1.bias): the gradient norms, then the update ratios. */
+/* The fixed columns (comm_seconds and exposed_comm_seconds, empty in one
+ * process, after elapsed), then two per parameter tensor (dense0.weight,
+ * dense0.bias, dense1.weight, dense1.bias): the gradient norms, then the
+ * update ratios. */
 enum {
-    KIND, EPOCH, STEP, LR = 7, GRAD_NORM = 10, ELAPSED = 11, TENSOR_NORMS = 12,
-    UPDATE_RATIOS = 16, COLUMNS = 20
+    KIND, EPOCH, STEP, LR = 7, GRAD_NORM = 10, ELAPSED = 11, COMM = 12, TENSOR_NORMS = 14,
+    UPDATE_RATIOS = 18, COLUMNS = 22
 };
 
 /* interval = step: the rate changes every step, and each step row of the
@@ -117,6 +119,7 @@ static void test_per_step_schedule_sets_and_logs_every_steps_rate(void **state)
     assert_string_equal(fields[LR], "lr");
     assert_string_equal(fields[GRAD_NORM], "grad_norm");
     assert_string_equal(fields[ELAPSED], "elapsed");
+    assert_string_equal(fields[COMM], "comm_seconds");
     assert_string_equal(fields[TENSOR_NORMS], "grad_norm:dense0.weight");
     assert_string_equal(fields[UPDATE_RATIOS - 1], "grad_norm:dense1.bias");
     assert_string_equal(fields[UPDATE_RATIOS], "update_ratio:dense0.weight");
@@ -133,6 +136,7 @@ static void test_per_step_schedule_sets_and_logs_every_steps_rate(void **state)
         /* every row has the seconds since training began, never decreasing */
         assert_true(fields[ELAPSED][0] != '\0' && strtod(fields[ELAPSED], NULL) >= elapsed);
         elapsed = strtod(fields[ELAPSED], NULL);
+        assert_string_equal(fields[COMM], ""); /* no ranks */
         assert_true(epoch_row == (row == 11 || row == 22));
         /* Without L1 or clipping, a step's global norm is the tensors' norms combined. */
         double squares = 0;

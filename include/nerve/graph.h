@@ -77,7 +77,8 @@ NERVE_API void nerve_graph_set_comm(nerve_graph *g, nerve_comm *c);
 NERVE_API nerve_status nerve_graph_comm_status(nerve_graph *g, nerve_error *err);
 /* A rank whose slice of a global batch is empty runs no forward pass but
  * joins the collectives the others' forward and backward passes towards
- * loss make (batch norm's, contributing nothing), so that none waits. */
+ * loss make (batch norm's, contributing nothing, and the gradient buckets
+ * of nerve_train_options.bucket_mb), so that none waits. */
 NERVE_API void nerve_graph_join_empty_step(nerve_graph *g, nerve_node loss);
 
 NERVE_API bool nerve_graph_carries_state(const nerve_graph *g);

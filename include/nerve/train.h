@@ -122,6 +122,13 @@ typedef struct nerve_train_options {
      * epochs' ends only), an `eval` row of the log each time; not for
      * streams. */
     int64_t eval_every;
+    /* > 0: the gradient all-reduce in buckets of about this many MiB (whole
+     * tensors, contiguous ranges of the flat gradient buffer from its end),
+     * each started, non-blocking, as soon as backward has produced its
+     * gradients, and all completed before the optimizer step: communication
+     * overlaps backward. The same sums as one all-reduce after backward (0,
+     * the default). Not with zero = 1. */
+    double bucket_mb;
 } nerve_train_options;
 
 /* Options from the model's settings: epochs, batch, seed; shuffle on. */

@@ -107,6 +107,7 @@ typedef struct cli_train_flags {
     const char *backend, *init_path, *save_path, *log_path, *checkpoint_path, *resume_path, *on_nan;
     bool no_shuffle, batch_per_rank;
     int64_t zero;
+    double bucket_mb;
 } cli_train_flags;
 
 enum {
@@ -114,7 +115,8 @@ enum {
     CLI_TRAIN_OPT_SEED, CLI_TRAIN_OPT_THREADS, CLI_TRAIN_OPT_BACKEND, CLI_TRAIN_OPT_INIT, CLI_TRAIN_OPT_SAVE,
     CLI_TRAIN_OPT_LOG, CLI_TRAIN_OPT_LOG_EVERY, CLI_TRAIN_OPT_STEPS, CLI_TRAIN_OPT_NO_SHUFFLE,
     CLI_TRAIN_OPT_CHECKPOINT, CLI_TRAIN_OPT_EVERY, CLI_TRAIN_OPT_RESUME, CLI_TRAIN_OPT_ON_NAN,
-    CLI_TRAIN_OPT_BATCH_PER_RANK, CLI_TRAIN_OPT_ZERO, CLI_TRAIN_OPTION_COUNT
+    CLI_TRAIN_OPT_BATCH_PER_RANK, CLI_TRAIN_OPT_ZERO, CLI_TRAIN_OPT_BUCKET_MB,
+    CLI_TRAIN_OPTION_COUNT
 };
 
 #define CLI_TRAIN_OPTIONS(f, who, saved)                                                      \
@@ -150,7 +152,10 @@ enum {
              "under MPI, batch is each rank's: the global batch is ranks x batch "            \
              "(default: batch is the global batch)"),                                         \
     CLI_INT("--zero", "0|1", &(f)->zero, 0, 1,                                                \
-            "under MPI, 1: shard the optimizer state over the ranks (ZeRO-1) (default: 0)")
+            "under MPI, 1: shard the optimizer state over the ranks (ZeRO-1) (default: 0)"),   \
+    CLI_REAL("--bucket-mb", "X", &(f)->bucket_mb,                                             \
+             "under MPI, all-reduce the gradients in buckets of about X MiB while backward "  \
+             "runs (default: one all-reduce after it)")
 
 /* After cli_parse, with `options` the first of the CLI_TRAIN_OPTIONS
  * entries: a usage error for --log-every without --log, --every without

@@ -293,8 +293,11 @@ int cmd_distill(int argc, char **argv)
     if (!code) {
         s.train = nerve_train_options_from(student);
         cli_train_flags_apply(&f, &s.train);
-        code = distill(teacher, student, student_cfg, &s);
+        /* As train: what the checkpoint recorded and what this resume changes. */
+        if (s.train.resume_path) code = cli_train_resume(student, train_flags, &f, &s.train);
+        code = cli_dist_agree(code);
     }
+    if (!code) code = distill(teacher, student, student_cfg, &s);
     nerve_model_free(student);
     nerve_model_free(teacher);
     return code;

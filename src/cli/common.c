@@ -182,6 +182,7 @@ void cli_train_flags_apply(const cli_train_flags *f, nerve_train_options *t)
     t->comm = cli_comm;
     t->batch_per_rank = f->batch_per_rank;
     t->zero = (int)f->zero;
+    t->bucket_mb = f->bucket_mb;
 }
 
 static bool epochs_set(const cli_option *options, const cli_train_flags *f)

@@ -591,9 +591,11 @@ static nerve_status backward_seeded(nerve_graph *g, nerve_node node, const nerve
     if (st != NERVE_OK) return nerve_graph_pass_error(g, st, err);
     for (int i = node; i >= 0; i--) {
         nerve_node_data *n = &g->nodes[i];
-        if (n->kind != NERVE_NODE_OP || !n->needs_grad || !g->needed[i]) continue;
-        st = n->op->backward(g, n);
-        if (st != NERVE_OK) return op_failed(g, n, "backward", st, err);
+        if (n->kind == NERVE_NODE_OP && n->needs_grad && g->needed[i]) {
+            st = n->op->backward(g, n);
+            if (st != NERVE_OK) return op_failed(g, n, "backward", st, err);
+        }
+        if (g->backward_hook) g->backward_hook(g, i, g->backward_hook_user);
     }
     return NERVE_OK;
 }

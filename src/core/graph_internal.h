@@ -38,6 +38,12 @@ typedef struct nerve_op {
      * they take, ids being integers in [0, limit); NULL for other ops. See
      * nerve_graph_token_limit. */
     int64_t (*token_limit)(const nerve_graph *g, const nerve_node_data *node);
+    /* Losses: what the last batch's sum of terms was divided by (the samples
+     * for a mean, the labels' summed class weights for a class-weighted mean;
+     * 0 for reduction = sum), so that data-parallel training and evaluation
+     * can weight each rank's and each batch's part exactly (loss_divisor).
+     * NULL for other ops. */
+    double (*divisor)(const nerve_graph *g, const nerve_node_data *node);
 } nerve_op;
 
 typedef enum nerve_node_kind {
@@ -127,6 +133,12 @@ struct nerve_graph {
      * cannot run here (cuda without a GPU): planning fails. */
     char unknown_backend[NERVE_NAME_MAX];
     struct graph_sync *sync; /* data-parallel batch norm (src/dist), or NULL */
+    /* Called after each node of a backward pass, in reverse graph order,
+     * with its index (op or not, run or not): data-parallel training starts
+     * the all-reduce of the gradients backward has completed
+     * (src/dist/buckets.c). NULL: none. */
+    void (*backward_hook)(nerve_graph *g, int node, void *user);
+    void *backward_hook_user;
 };
 
 /* Runs kernel `name` on g's device: NERVE_TRY(NERVE_RUN(g, gemm, ...)). */

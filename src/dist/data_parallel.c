@@ -8,9 +8,48 @@ void nerve_dist_slice(int64_t n, int rank, int size, int64_t *first, int64_t *co
     *count = n * (rank + 1) / size - *first;
 }
 
-double nerve_dist_loss_weight(int64_t count, int64_t n)
+/* Whether the loss's own divisor is needed: a class-weighted mean divides
+ * by its labels' summed weights, which differ from rank to rank in a way
+ * the sample counts do not tell. The same answer on every rank (it depends
+ * on the graph alone). */
+static bool weighted_mean(const nerve_graph *g, nerve_node loss)
 {
-    return n > 0 ? (double)count / (double)n : 0;
+    const nerve_node_data *node = &g->nodes[loss];
+    return node->kind == NERVE_NODE_OP && node->op->divisor &&
+           node->attr.loss.reduction == NERVE_REDUCTION_MEAN && node->constants;
+}
+
+static bool summed(const nerve_graph *g, nerve_node loss)
+{
+    const nerve_node_data *node = &g->nodes[loss];
+    return node->kind == NERVE_NODE_OP && node->op->divisor &&
+           node->attr.loss.reduction == NERVE_REDUCTION_SUM;
+}
+
+nerve_status nerve_dist_loss_weight(nerve_comm *c, const nerve_graph *g, nerve_node loss,
+                                    int64_t count, int64_t n, double *weight, nerve_error *err)
+{
+    if (summed(g, loss)) {
+        *weight = count > 0;
+        return NERVE_OK;
+    }
+    if (!c || !weighted_mean(g, loss)) {
+        *weight = n > 0 ? (double)count / (double)n : 0;
+        return NERVE_OK;
+    }
+    const nerve_node_data *node = &g->nodes[loss];
+    double divisor[2] = {count > 0 ? node->op->divisor(g, node) : 0, 0};
+    divisor[1] = divisor[0];
+    nerve_status st = nerve_comm_allreduce(c, divisor + 1, 1, NERVE_COMM_DOUBLE, err);
+    *weight = divisor[1] > 0 ? divisor[0] / divisor[1] : 0;
+    return st;
+}
+
+double nerve_dist_loss_divisor(const nerve_graph *g, nerve_node loss, int64_t count)
+{
+    const nerve_node_data *node = &g->nodes[loss];
+    if (summed(g, loss)) return 0;
+    return weighted_mean(g, loss) ? node->op->divisor(g, node) : (double)count;
 }
 
 nerve_status nerve_dist_allreduce_gradients(nerve_graph *g, nerve_comm *c, nerve_error *err)

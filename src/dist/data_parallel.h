@@ -10,10 +10,22 @@
  * the ranks take consecutive slices whose sizes differ by at most one (a
  * batch smaller than the world leaves some ranks with none). */
 void nerve_dist_slice(int64_t n, int rank, int size, int64_t *first, int64_t *count);
-/* The seed of a rank's backward pass: its loss is a mean over its count
- * samples, and the global batch's loss is the mean over n, so the rank's
- * share is count / n of its own (0 for a rank with no samples). */
-double nerve_dist_loss_weight(int64_t count, int64_t n);
+/* The seed of a rank's backward pass, its loss's share of the global
+ * batch's loss (0 for a rank with no samples), so that the summed gradients
+ * are one process's. The rank's loss is its own sum of terms divided by its
+ * divisor d_r; the global loss divides the sum of every rank's terms by D:
+ * the share is d_r / D. For a mean over samples that is count / n; for a
+ * class-weighted mean (torch's: over the labels' summed weights) D is the
+ * sum of every rank's d_r, one all-reduce (every rank calls this at the
+ * same point, after loading its slice and before its forward pass); for
+ * reduction = sum both are 1. Call after the slice's labels are loaded. */
+nerve_status nerve_dist_loss_weight(nerve_comm *c, const nerve_graph *g, nerve_node loss,
+                                    int64_t count, int64_t n, double *weight, nerve_error *err);
+/* What a batch of count samples' loss was divided by, for sums over batches
+ * that one process's whole-set loss equals (evaluation): count for a mean
+ * over samples or for a node that is not a loss op, the labels' summed
+ * weights for a class-weighted mean, 0 for reduction = sum. */
+double nerve_dist_loss_divisor(const nerve_graph *g, nerve_node loss, int64_t count);
 /* Sums the graph's flat gradient buffer over every rank, in place. */
 nerve_status nerve_dist_allreduce_gradients(nerve_graph *g, nerve_comm *c, nerve_error *err);
 

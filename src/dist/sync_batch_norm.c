@@ -167,20 +167,24 @@ void nerve_sync_batch_norm_backward(nerve_graph *g, const nerve_node_data *node,
  * takes part in the same batch norms' collectives in the same order. */
 void nerve_graph_join_empty_step(nerve_graph *g, nerve_node loss)
 {
-    if (!g->sync || !g->training) return;
+    bool sync = g->sync && g->training;
     nerve_graph_mark_needed(g, loss);
-    for (int i = 0; i <= loss; i++) {
+    for (int i = 0; sync && i <= loss; i++) {
         nerve_node_data *node = &g->nodes[i];
         if (node->op != &nerve_batch_norm_op || !g->needed[i]) continue;
         int64_t channels = channels_of(g, node);
         nerve_sync_batch_norm_statistics(g, node, NULL, node->aux, node->aux + channels, 0,
                                          channels, 1);
     }
+    /* The backward hook at every node, as backward calls it: the gradient
+     * buckets start here at the nodes they start at on the other ranks. */
     for (int i = loss; i >= 0; i--) {
         nerve_node_data *node = &g->nodes[i];
-        if (node->op != &nerve_batch_norm_op || !g->needed[i] || !node->needs_grad) continue;
-        int64_t channels = channels_of(g, node);
-        nerve_sync_batch_norm_backward(g, node, NULL, NULL, node->aux, node->aux + channels,
-                                       NULL, NULL, NULL, NULL, 0, channels, 1);
+        if (sync && node->op == &nerve_batch_norm_op && g->needed[i] && node->needs_grad) {
+            int64_t channels = channels_of(g, node);
+            nerve_sync_batch_norm_backward(g, node, NULL, NULL, node->aux, node->aux + channels,
+                                           NULL, NULL, NULL, NULL, 0, channels, 1);
+        }
+        if (g->backward_hook) g->backward_hook(g, i, g->backward_hook_user);
     }
 }

@@ -137,6 +137,28 @@ double loss_reduction_factor(const nerve_node_data *node, double count)
     return node->attr.loss.reduction == NERVE_REDUCTION_SUM ? 1 : 1 / count;
 }
 
+double loss_divisor(const nerve_graph *g, const nerve_node_data *node)
+{
+    if (node->attr.loss.reduction == NERVE_REDUCTION_SUM) return 0;
+    return (double)g->nodes[node->input[0]].shape.dim[0];
+}
+
+/* The labels are read where they are: data-parallel training needs a
+ * host-memory backend (docs/distributed.md). */
+double loss_label_weight_divisor(const nerve_graph *g, const nerve_node_data *node)
+{
+    if (node->attr.loss.reduction == NERVE_REDUCTION_SUM || !node->constants)
+        return loss_divisor(g, node);
+    const nerve_node_data *labels = &g->nodes[node->input[1]];
+    int64_t count = nerve_shape_numel(&labels->shape), classes = node->constant_count;
+    double total = 0;
+    for (int64_t i = 0; i < count; i++) {
+        int64_t k = (int64_t)labels->value[i];
+        if (k >= 0 && k < classes) total += node->constants[k];
+    }
+    return total;
+}
+
 int64_t loss_flops_per_column(const nerve_graph *g, const nerve_node_data *node,
                               int64_t per_element)
 {

@@ -40,6 +40,12 @@ void loss_set_scalar(nerve_node_data *node);
 /* The factor that turns a sum over `count` terms into the loss: 1 / count
  * for reduction mean, 1 for sum. */
 double loss_reduction_factor(const nerve_node_data *node, double count);
+/* The divisor (nerve_op.divisor) of a loss whose mean is over samples (or
+ * a multiple of them: elements, sequence steps): the batch's samples. */
+double loss_divisor(const nerve_graph *g, const nerve_node_data *node);
+/* That of a loss on class labels (input 1) whose mean divides by the
+ * labels' summed class weights when it has weights (torch's NLLLoss). */
+double loss_label_weight_divisor(const nerve_graph *g, const nerve_node_data *node);
 /* Flops of one sample of a per-element loss: `per_element` per output column. */
 int64_t loss_flops_per_column(const nerve_graph *g, const nerve_node_data *node,
                               int64_t per_element);

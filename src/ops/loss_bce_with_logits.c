@@ -37,6 +37,7 @@ static const nerve_op bce_with_logits_op = {
     .forward = bce_with_logits_forward,
     .backward = bce_with_logits_backward,
     .flops = bce_with_logits_flops,
+    .divisor = loss_divisor,
 };
 
 nerve_node nerve_bce_with_logits(nerve_graph *g, nerve_node logits, nerve_node target,

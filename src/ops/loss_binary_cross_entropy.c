@@ -35,6 +35,7 @@ static const nerve_op bce_op = {
     .forward = bce_forward,
     .backward = bce_backward,
     .flops = bce_flops,
+    .divisor = loss_divisor,
 };
 
 nerve_node nerve_binary_cross_entropy(nerve_graph *g, nerve_node probs, nerve_node target,

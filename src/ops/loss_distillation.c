@@ -119,6 +119,7 @@ static const nerve_op distillation_with_labels_op = {
     .forward = labelled_forward,
     .backward = labelled_backward,
     .flops = labelled_flops,
+    .divisor = loss_divisor,
 };
 
 static const nerve_op distillation_op = {
@@ -127,6 +128,7 @@ static const nerve_op distillation_op = {
     .forward = distillation_forward,
     .backward = distillation_backward,
     .flops = distillation_flops,
+    .divisor = loss_divisor,
 };
 
 nerve_node nerve_distillation(nerve_graph *g, nerve_node student_logits,

@@ -53,6 +53,7 @@ static const nerve_op focal_op = {
     .forward = focal_forward,
     .backward = focal_backward,
     .flops = focal_flops,
+    .divisor = loss_divisor,
 };
 
 nerve_node nerve_focal(nerve_graph *g, nerve_node logits, nerve_node labels,

@@ -53,6 +53,7 @@ static int64_t l1_family_flops(const nerve_graph *g, const nerve_node_data *node
     {                                                                                          \
         .name = op_name, .infer_shape = loss_infer_same_shape, .forward = l1_family_forward,   \
         .backward = l1_family_backward, .flops = l1_family_flops,                              \
+        .divisor = loss_divisor,                                                               \
     }
 static const nerve_op l1_op = L1_FAMILY_OP("l1");
 static const nerve_op smooth_l1_op = L1_FAMILY_OP("smooth_l1");

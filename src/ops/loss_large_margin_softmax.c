@@ -79,6 +79,7 @@ static const nerve_op large_margin_softmax_op = {
     .forward = lsoftmax_forward,
     .backward = lsoftmax_backward,
     .flops = lsoftmax_flops,
+    .divisor = loss_divisor,
 };
 
 nerve_node nerve_large_margin_softmax(nerve_graph *g, nerve_node logits, nerve_node labels,

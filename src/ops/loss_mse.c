@@ -33,6 +33,7 @@ static const nerve_op mse_op = {
     .forward = mse_forward,
     .backward = mse_backward,
     .flops = mse_flops,
+    .divisor = loss_divisor,
 };
 
 nerve_node nerve_mse(nerve_graph *g, nerve_node pred, nerve_node target,

@@ -38,6 +38,7 @@ static const nerve_op nll_op = {
     .forward = nll_forward,
     .backward = nll_backward,
     .flops = nll_flops,
+    .divisor = loss_label_weight_divisor,
 };
 
 nerve_node nerve_nll(nerve_graph *g, nerve_node log_probs, nerve_node labels,

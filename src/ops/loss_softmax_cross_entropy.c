@@ -50,6 +50,7 @@ static const nerve_op softmax_cross_entropy_op = {
     .forward = sce_forward,
     .backward = sce_backward,
     .flops = sce_flops,
+    .divisor = loss_label_weight_divisor,
 };
 
 nerve_node nerve_softmax_cross_entropy(nerve_graph *g, nerve_node logits, nerve_node labels,

@@ -7,6 +7,7 @@
 #include "dist/data_parallel.h"
 #include "model/model_internal.h"
 #include "optim/optimizer.h"
+#include "train/batching.h"
 
 nerve_status dist_shard_start(nerve_comm *comm, nerve_model *m, dist_shard *shard,
                               nerve_error *err)
@@ -44,8 +45,9 @@ nerve_status dist_shard_end(nerve_model *m, dist_shard *shard, nerve_error *err)
 }
 
 nerve_status dist_reduce_step(nerve_comm *comm, nerve_graph *g, const dist_shard *shard,
-                              dist_step_sums *sums, nerve_error *err)
+                              dist_buckets *buckets, dist_step_sums *sums, nerve_error *err)
 {
+    sums->comm_seconds = sums->exposed_seconds = NAN;
     if (!comm) return NERVE_OK;
     nerve_status st = nerve_graph_comm_status(g, err);
     /* A failed collective in batch norm: the ranks are no longer in step
@@ -53,7 +55,10 @@ nerve_status dist_reduce_step(nerve_comm *comm, nerve_graph *g, const dist_shard
     if (st != NERVE_OK) return st;
     nerve_real *grad = nerve_graph_grads(g);
     bool finite = true;
-    if (shard && shard->counts) {
+    double start = nerve_seconds_now();
+    if (buckets) {
+        st = dist_buckets_finish(buckets, &sums->comm_seconds, &sums->exposed_seconds, err);
+    } else if (shard && shard->counts) {
         st = nerve_comm_reduce_scatter(comm, grad, shard->reduced, shard->counts, NERVE_COMM_REAL,
                                        err);
         size_t total = nerve_graph_param_count(g);
@@ -61,9 +66,11 @@ nerve_status dist_reduce_step(nerve_comm *comm, nerve_graph *g, const dist_shard
         memcpy(grad + shard->begin, shard->reduced,
                (size_t)(shard->end - shard->begin) * sizeof *grad);
         for (int64_t i = shard->begin; i < shard->end; i++) finite &= isfinite(grad[i]) != 0;
-    } else if (st == NERVE_OK) {
+    } else {
         st = nerve_dist_allreduce_gradients(g, comm, err);
     }
+    /* Without buckets the whole reduction waits after backward. */
+    if (!buckets) sums->comm_seconds = sums->exposed_seconds = nerve_seconds_now() - start;
     double scalars[3] = {sums->loss, (double)sums->correct, !finite};
     if (st == NERVE_OK) st = nerve_comm_allreduce(comm, scalars, 3, NERVE_COMM_DOUBLE, err);
     sums->loss = scalars[0];

@@ -5,6 +5,7 @@
 #ifndef NERVE_TRAIN_DISTRIBUTED_H
 #define NERVE_TRAIN_DISTRIBUTED_H
 
+#include "dist/buckets.h"
 #include "nerve.h"
 
 /* What a step reduces besides the gradients: this rank's share of the loss
@@ -13,6 +14,9 @@
 typedef struct dist_step_sums {
     double loss;
     int64_t correct;
+    /* Out: the seconds the gradient reduction took and the part of them the
+     * step waited for after backward (with buckets, less than all). */
+    double comm_seconds, exposed_seconds;
 } dist_step_sums;
 
 /* ZeRO-1 (nerve_train_options.zero): this rank's shard [begin, end) of the
@@ -30,12 +34,13 @@ nerve_status dist_shard_start(nerve_comm *comm, nerve_model *m, dist_shard *shar
 /* Gathers the whole optimizer state back on every rank and frees the shard. */
 nerve_status dist_shard_end(nerve_model *m, dist_shard *shard, nerve_error *err);
 
-/* Sums the gradients and *sums over every rank; with a shard, only the
+/* Sums the gradients and *sums over every rank; with buckets (not NULL)
+ * by waiting for the all-reduces backward started; with a shard, only the
  * shard's gradients are summed (reduce-scatter), the rest of the buffer is
  * zeroed, and a non-finite gradient in any shard is written into every
  * rank's first trainable one (so that every rank skips or stops alike). */
 nerve_status dist_reduce_step(nerve_comm *comm, nerve_graph *g, const dist_shard *shard,
-                              dist_step_sums *sums, nerve_error *err);
+                              dist_buckets *buckets, dist_step_sums *sums, nerve_error *err);
 /* After a sharded update: every rank's parameters from their shards. */
 nerve_status dist_gather_parameters(nerve_comm *comm, nerve_graph *g, const dist_shard *shard,
                                     nerve_error *err);

@@ -8,6 +8,7 @@
 #include "dist/data_parallel.h"
 #include "model/model_settings.h"
 #include "train/batching.h"
+#include "train/distributed.h"
 #include "train/evaluation.h"
 
 int64_t *nerve_identity_index(int64_t n)
@@ -18,25 +19,28 @@ int64_t *nerve_identity_index(int64_t n)
     return index;
 }
 
-/* The shards' sums: the loss, the confusion counts (exact as doubles
- * below 2^53) and the reliability bins' sums, in one all-reduce. */
-static nerve_status eval_reduce(nerve_comm *comm, nerve_evaluation *out, double *loss_sum,
+/* The shards' sums: the loss's two (evaluate_shard), the confusion counts
+ * (exact as doubles below 2^53) and the reliability bins' sums, in one
+ * all-reduce. */
+static nerve_status eval_reduce(nerve_comm *comm, nerve_evaluation *out, double loss_sums[2],
                                 nerve_error *err)
 {
     int64_t cells = (int64_t)out->classes * out->classes;
-    const int64_t bins = NERVE_CALIBRATION_BINS, total = cells + 1 + 3 * bins;
-    double *sums = malloc((size_t)total * sizeof *sums), *bin_sums = sums + cells + 1;
+    const int64_t bins = NERVE_CALIBRATION_BINS, total = cells + 2 + 3 * bins;
+    double *sums = malloc((size_t)total * sizeof *sums), *bin_sums = sums + cells + 2;
     if (!sums) return nerve_error_set(err, NERVE_ERR_NOMEM, "out of memory reducing an evaluation");
-    sums[0] = *loss_sum;
-    for (int64_t k = 0; k < cells; k++) sums[k + 1] = (double)out->confusion[k];
+    sums[0] = loss_sums[0];
+    sums[1] = loss_sums[1];
+    for (int64_t k = 0; k < cells; k++) sums[k + 2] = (double)out->confusion[k];
     for (int64_t b = 0; b < bins; b++) {
         bin_sums[b] = (double)out->bin_count[b];
         bin_sums[bins + b] = out->bin_confidence[b];
         bin_sums[2 * bins + b] = out->bin_accuracy[b];
     }
     nerve_status st = nerve_comm_allreduce(comm, sums, total, NERVE_COMM_DOUBLE, err);
-    *loss_sum = sums[0];
-    for (int64_t k = 0; k < cells; k++) out->confusion[k] = (int64_t)sums[k + 1];
+    loss_sums[0] = sums[0];
+    loss_sums[1] = sums[1];
+    for (int64_t k = 0; k < cells; k++) out->confusion[k] = (int64_t)sums[k + 2];
     for (int64_t b = 0; b < bins; b++) {
         out->bin_count[b] = (int64_t)bin_sums[b];
         out->bin_confidence[b] = bin_sums[bins + b];
@@ -46,16 +50,26 @@ static nerve_status eval_reduce(nerve_comm *comm, nerve_evaluation *out, double 
     return st;
 }
 
-nerve_status nerve_evaluate(nerve_model *m, const nerve_dataset *ds, int64_t batch,
-                            nerve_evaluation *out, nerve_error *err)
+/* The test hook of tests/dist/cli_distributed.sh: NERVE_TEST_FAIL_EVALUATION=R
+ * makes rank R's evaluation fail as a failing forward pass would, while
+ * the other ranks go on to the reduce. */
+static nerve_status injected_failure(nerve_comm *comm, nerve_error *err)
 {
-    return nerve_evaluate_sharded(m, ds, batch, NULL, out, err);
+    const char *rank = getenv("NERVE_TEST_FAIL_EVALUATION");
+    if (!comm || !rank || atoi(rank) != nerve_comm_rank(comm)) return NERVE_OK;
+    return nerve_error_set(err, NERVE_ERR_INVALID,
+                           "evaluation failed on purpose (NERVE_TEST_FAIL_EVALUATION=%s)", rank);
 }
 
-nerve_status nerve_evaluate_sharded(nerve_model *m, const nerve_dataset *ds, int64_t batch,
-                                    nerve_comm *comm, nerve_evaluation *out, nerve_error *err)
+/* This rank's shard (all of ds without comm): the confusion counts, and
+ * sums[0] the batches' losses each times its divisor, sums[1] the divisors
+ * (nerve_dist_loss_divisor: samples, or summed class weights), so that
+ * their ratio is the whole set's loss whatever the batches; a summed loss
+ * adds itself and counts its samples, giving the sum per sample. */
+static nerve_status evaluate_shard(nerve_model *m, const nerve_dataset *ds, int64_t batch,
+                                   nerve_comm *comm, nerve_evaluation *out, int64_t **index_out,
+                                   double sums[2], nerve_error *err)
 {
-    memset(out, 0, sizeof *out);
     nerve_graph *g = nerve_model_graph(m);
     int classes = nerve_model_classes(m);
     batch = nerve_batch_or_all(batch > 0 ? batch : nerve_model_settings_of(m)->batch, ds->count);
@@ -64,21 +78,17 @@ nerve_status nerve_evaluate_sharded(nerve_model *m, const nerve_dataset *ds, int
     if (stream) batch = ds->lanes;
     nerve_status st = nerve_model_check_tokens(m, ds->inputs, ds->count, "evaluation set", err);
     if (st == NERVE_OK) st = nerve_graph_plan(g, batch, err);
+    if (st == NERVE_OK) st = nerve_evaluation_alloc(out, classes, ds->count, err);
     if (st != NERVE_OK) return st;
-    st = nerve_evaluation_alloc(out, classes, ds->count, err);
-    if (st != NERVE_OK) return st;
-    int64_t *index = nerve_identity_index(ds->count);
-    if (!index) {
-        nerve_evaluation_free(out);
+    int64_t *index = *index_out = nerve_identity_index(ds->count);
+    if (!index)
         return nerve_error_set(err, NERVE_ERR_NOMEM, "out of memory evaluating %lld samples",
                                (long long)ds->count);
-    }
     nerve_eval_mode mode = nerve_eval_mode_enter(g, stream);
-    double loss_sum = 0;
     int64_t steps = nerve_model_label_steps(m);
     int64_t cols = classes ? nerve_model_output_size(m) / steps : 0;
     int64_t first = 0, end = ds->count;
-    if (comm && !stream) {
+    if (comm) {
         nerve_dist_slice(ds->count, nerve_comm_rank(comm), nerve_comm_size(comm), &first, &end);
         end += first;
     }
@@ -86,10 +96,13 @@ nerve_status nerve_evaluate_sharded(nerve_model *m, const nerve_dataset *ds, int
         int64_t n = end - start < batch ? end - start : batch;
         st = nerve_batching_load(m, ds, index + start, n, err);
         nerve_real loss;
+        if (st == NERVE_OK) st = injected_failure(comm, err);
         if (st == NERVE_OK) st = nerve_graph_forward(g, nerve_model_loss(m), err);
         if (st == NERVE_OK) st = nerve_node_read(g, nerve_model_loss(m), &loss, 1, err);
         if (st != NERVE_OK) break;
-        loss_sum += (double)loss * (double)n;
+        double divisor = nerve_dist_loss_divisor(g, nerve_model_loss(m), n);
+        sums[0] += divisor > 0 ? (double)loss * divisor : (double)loss;
+        sums[1] += divisor > 0 ? divisor : (double)n;
         if (!classes) continue;
         nerve_real *logits = nerve_node_host_view(g, nerve_model_output(m), true, err);
         if (!logits) {
@@ -106,13 +119,41 @@ nerve_status nerve_evaluate_sharded(nerve_model *m, const nerve_dataset *ds, int
         st = nerve_node_host_view_end(g, nerve_model_output(m), logits, false, err);
     }
     nerve_eval_mode_leave(g, mode);
+    return st;
+}
+
+nerve_status nerve_evaluate(nerve_model *m, const nerve_dataset *ds, int64_t batch,
+                            nerve_evaluation *out, nerve_error *err)
+{
+    return nerve_evaluate_sharded(m, ds, batch, NULL, out, err);
+}
+
+nerve_status nerve_evaluate_sharded(nerve_model *m, const nerve_dataset *ds, int64_t batch,
+                                    nerve_comm *comm, nerve_evaluation *out, nerve_error *err)
+{
+    memset(out, 0, sizeof *out);
+    /* A stream is evaluated whole on every rank: nothing to reduce. */
+    bool stream = ds->lanes > 0;
+    nerve_comm *shards = stream ? NULL : comm;
+    int64_t *index = NULL;
+    double sums[2] = {0, 0};
+    nerve_status st = evaluate_shard(m, ds, batch, shards, out, &index, sums, err);
+    /* A rank that failed here (bad input, a failing op) would leave the
+     * others waiting in the reduce: every rank learns of it first. */
+    st = dist_agree(shards, st, err);
     free(index);
-    if (st == NERVE_OK && comm && !stream) st = eval_reduce(comm, out, &loss_sum, err);
     if (st != NERVE_OK) {
         nerve_evaluation_free(out);
         return st;
     }
-    nerve_evaluation_finish(out, ds->count, steps, loss_sum);
+    if (shards) st = eval_reduce(shards, out, sums, err);
+    if (st != NERVE_OK) {
+        nerve_evaluation_free(out);
+        return st;
+    }
+    /* finish divides by the count; samples as divisors sum to it exactly. */
+    double loss_sum = sums[1] == (double)ds->count ? sums[0] : sums[0] / sums[1] * (double)ds->count;
+    nerve_evaluation_finish(out, ds->count, nerve_model_label_steps(m), loss_sum);
     return NERVE_OK;
 }
 

@@ -55,6 +55,7 @@ nerve_status metrics_log_open(metrics_log *log, const char *path, nerve_graph *g
     log->path = path;
     log->graph = g;
     log->start = nerve_seconds_now();
+    log->step_comm = log->step_exposed = NAN;
     if (!path) return NERVE_OK;
     if (!list_params(log, g)) {
         free_columns(log);
@@ -68,7 +69,7 @@ nerve_status metrics_log_open(metrics_log *log, const char *path, nerve_graph *g
                                strerror(errno));
     }
     fputs("kind,epoch,step,train_loss,train_accuracy,val_loss,val_accuracy,lr,seconds,"
-          "samples_per_second,grad_norm,elapsed", log->file);
+          "samples_per_second,grad_norm,elapsed,comm_seconds,exposed_comm_seconds", log->file);
     for (int k = 0; k < log->param_count; k++)
         fprintf(log->file, ",grad_norm:%s", nerve_node_name(g, log->params[k]));
     for (int k = 0; k < log->param_count; k++)
@@ -132,6 +133,16 @@ void metrics_log_updated(metrics_log *log)
     }
 }
 
+void metrics_log_comm(metrics_log *log, double comm_seconds, double exposed_seconds)
+{
+    log->step_comm = comm_seconds;
+    log->step_exposed = exposed_seconds;
+    if (isnan(comm_seconds)) return;
+    log->epoch_comm += comm_seconds;
+    log->epoch_exposed += exposed_seconds;
+    log->comm_steps++;
+}
+
 /* Empty fields where a value does not apply (NaN), so CSV readers see missing data. */
 static void field(FILE *f, double v)
 {
@@ -153,6 +164,8 @@ void metrics_log_step(metrics_log *log, int epoch, int64_t step, double loss, do
     fputs(",,", log->file);
     field(log->file, grad_norm);
     field(log->file, nerve_seconds_now() - log->start);
+    field(log->file, log->step_comm);
+    field(log->file, log->step_exposed);
     for (int k = 0; k < log->param_count; k++) field(log->file, log->step_norms[k]);
     for (int k = 0; k < log->param_count; k++) field(log->file, log->step_ratios[k]);
     fputc('\n', log->file);
@@ -171,6 +184,11 @@ void metrics_log_epoch(metrics_log *log, const nerve_epoch_report *r, int64_t st
     field(log->file, r->samples_per_second);
     field(log->file, r->grad_norm);
     field(log->file, nerve_seconds_now() - log->start);
+    /* Per step, the epoch's mean. */
+    field(log->file, log->comm_steps ? log->epoch_comm / (double)log->comm_steps : NAN);
+    field(log->file, log->comm_steps ? log->epoch_exposed / (double)log->comm_steps : NAN);
+    log->epoch_comm = log->epoch_exposed = 0;
+    log->comm_steps = 0;
     for (int k = 0; k < log->param_count; k++) {
         field(log->file, log->epoch_steps ? log->epoch_sums[k] / (double)log->epoch_steps : NAN);
         log->epoch_sums[k] = 0;

@@ -24,6 +24,10 @@ typedef struct metrics_log {
     double *step_ratios;     /* each tensor's ||after - before|| / ||before||; NaN: undefined */
     double *ratio_sums;      /* their sums over the epoch's steps where defined, */
     int64_t *ratio_counts;   /* and how many */
+    /* The data-parallel gradient reduction's seconds at the last step and
+     * summed over the epoch's (NaN, empty columns, without a communicator). */
+    double step_comm, step_exposed, epoch_comm, epoch_exposed;
+    int64_t comm_steps;
     double start;            /* when the log was opened: the elapsed column counts from it */
 } metrics_log;
 
@@ -39,6 +43,9 @@ void metrics_log_measure(metrics_log *log, bool whole);
 /* After the optimizer's step (the parameters whole again on every rank):
  * each tensor's update-to-weight ratio against the values measure kept. */
 void metrics_log_updated(metrics_log *log);
+/* The step's gradient reduction: its seconds and those the step waited for
+ * them after backward (dist_step_sums); NaN for a run without ranks. */
+void metrics_log_comm(metrics_log *log, double comm_seconds, double exposed_seconds);
 void metrics_log_step(metrics_log *log, int epoch, int64_t step, double loss, double accuracy,
                       double lr, double grad_norm);
 /* An epoch row: the per-tensor norms are the means over the epoch's steps. */

@@ -105,6 +105,8 @@ typedef struct trainer {
     nerve_comm *comm; /* the ranks training with this one (train/distributed.h), or NULL */
     bool root;        /* rank 0 (or no comm): writes the log and checkpoints */
     dist_shard shard; /* ZeRO-1's, or none */
+    dist_buckets buckets; /* the overlapped all-reduce's (bucket_mb), when bucketed */
+    bool bucketed;
     double step_accuracy;        /* the last step's own, for its log row; NaN: none */
 } trainer;
 
@@ -222,22 +224,28 @@ static nerve_status train_step(trainer *t, const int64_t *order, int64_t n, doub
         nerve_dist_slice(n, nerve_comm_rank(t->comm), nerve_comm_size(t->comm), &first, &count);
     /* Where this rank's slice starts in the epoch's order. */
     const int64_t position = r->epoch_step * r->batch + first;
-    dist_step_sums sums = {0, 0};
+    dist_step_sums sums = {0};
     nerve_graph_zero_grad(g);
     if (count > 0) {
-        nerve_status st = nerve_batching_load(m, r->train, order + first, count, err);
-        if (st != NERVE_OK) return st;
+        nerve_status loaded = nerve_batching_load(m, r->train, order + first, count, err);
+        if (loaded != NERVE_OK) return loaded;
         nerve_graph_set_position(g, r->global_step, position);
         if (o->on_batch) o->on_batch(order + first, count, o->user);
         if (r->augment) { /* on the host */
             nerve_real *x = nerve_node_host_view(g, m->input, true, err);
             if (!x) return err ? err->status : NERVE_ERR_NOMEM;
             nerve_augment_apply(r->augment, x, count, r->global_step, position);
-            st = nerve_node_host_view_end(g, m->input, x, true, err);
-            if (st != NERVE_OK) return st;
+            loaded = nerve_node_host_view_end(g, m->input, x, true, err);
+            if (loaded != NERVE_OK) return loaded;
         }
-        /* This rank's share of the global batch's loss (1 alone). */
-        const nerve_real weight = (nerve_real)nerve_dist_loss_weight(count, n);
+    }
+    /* This rank's share of the global batch's loss (1 alone). */
+    double share;
+    nerve_status st = nerve_dist_loss_weight(t->comm, g, t->trained, count, n, &share, err);
+    if (st != NERVE_OK) return st;
+    if (t->bucketed) dist_buckets_begin(&t->buckets);
+    if (count > 0) {
+        const nerve_real weight = (nerve_real)share;
         nerve_real value; /* the loss: the one value of the step read from the device */
         st = nerve_graph_forward(g, t->trained, err);
         if (st == NERVE_OK)
@@ -255,8 +263,9 @@ static nerve_status train_step(trainer *t, const int64_t *order, int64_t n, doub
     } else {
         nerve_graph_join_empty_step(g, t->trained);
     }
-    nerve_status st = dist_reduce_step(t->comm, g, &t->shard, &sums, err);
+    st = dist_reduce_step(t->comm, g, &t->shard, t->bucketed ? &t->buckets : NULL, &sums, err);
     if (st != NERVE_OK) return st;
+    metrics_log_comm(&t->log, sums.comm_seconds, sums.exposed_seconds);
     *loss = sums.loss;
     bool finite = isfinite(*loss);
     if (finite) {
@@ -297,16 +306,18 @@ static nerve_status train_step(trainer *t, const int64_t *order, int64_t n, doub
     return NERVE_OK;
 }
 
-static void validate(nerve_model *m, const nerve_dataset *val, int64_t batch, nerve_comm *comm,
-                     nerve_epoch_report *r, nerve_error *err)
+static nerve_status validate(nerve_model *m, const nerve_dataset *val, int64_t batch,
+                             nerve_comm *comm, nerve_epoch_report *r, nerve_error *err)
 {
     r->val_loss = r->val_accuracy = NAN;
-    if (!val || val->count == 0) return;
+    if (!val || val->count == 0) return NERVE_OK;
     nerve_evaluation e;
-    if (nerve_evaluate_sharded(m, val, batch, comm, &e, err) != NERVE_OK) return;
+    nerve_status st = nerve_evaluate_sharded(m, val, batch, comm, &e, err);
+    if (st != NERVE_OK) return st;
     r->val_loss = e.loss;
     r->val_accuracy = e.accuracy;
     nerve_evaluation_free(&e);
+    return NERVE_OK;
 }
 
 /* Writes the checkpoint, unless none is asked for or this position has one. */
@@ -336,8 +347,9 @@ static void begin_epoch(train_run *r)
 }
 
 /* The epoch's report: its totals, the validation set, the schedule's epoch
- * step. */
-static void end_epoch(trainer *t, const nerve_dataset *val, double epoch_start, nerve_error *err)
+ * step. A validation that fails (on any rank) fails the run. */
+static nerve_status end_epoch(trainer *t, const nerve_dataset *val, double epoch_start,
+                              nerve_error *err)
 {
     train_run *run = &t->run;
     const train_totals *totals = &run->totals;
@@ -349,12 +361,14 @@ static void end_epoch(trainer *t, const nerve_dataset *val, double epoch_start, 
     r.train_accuracy = run->m->classes ? (double)totals->correct / (double)totals->labels : NAN;
     r.lr = nerve_optimizer_lr(run->m->optimizer);
     r.grad_norm = totals->grad_norm_sum / (double)totals->steps;
-    validate(run->m, val, run->batch, t->comm, &r, err);
+    nerve_status st = validate(run->m, val, run->batch, t->comm, &r, err);
     nerve_graph_set_training(run->m->graph, true);
+    if (st != NERVE_OK) return st;
     if (!t->per_step) nerve_scheduler_step(&run->scheduler, r.val_loss);
     metrics_log_epoch(&t->log, &r, run->global_step);
     if (t->o->on_epoch) t->o->on_epoch(&r, t->o->user);
     t->early_status = early_stop_epoch(&t->early, run, t->o, &r, &t->early_stopped, err);
+    return NERVE_OK;
 }
 
 static void report_step(trainer *t, double loss, double grad_norm, double epoch_start)
@@ -431,18 +445,18 @@ static nerve_status run_epochs(trainer *t, const nerve_dataset *val, nerve_error
              * a step limit still reports the partial epoch. */
             nerve_status st = save_checkpoint(t, err);
             if (st) return st;
-            if (!interrupted) end_epoch(t, val, epoch_start, err);
+            if (!interrupted && (st = end_epoch(t, val, epoch_start, err))) return st;
             break;
         }
-        end_epoch(t, val, epoch_start, err);
+        nerve_status st = end_epoch(t, val, epoch_start, err);
+        if (st) return st;
         if (t->early_status) return t->early_status;
         stopping = stopping || t->early_stopped;
         r->epoch++;
         r->epoch_step = 0;
-        if (every <= 0 || r->global_step % every == 0 || stopping || r->epoch > o->epochs) {
-            nerve_status st = save_checkpoint(t, err);
-            if (st) return st;
-        }
+        if ((every <= 0 || r->global_step % every == 0 || stopping || r->epoch > o->epochs) &&
+            (st = save_checkpoint(t, err)))
+            return st;
     }
     return interrupted ? stopped_error(t, err) : NERVE_OK;
 }
@@ -465,6 +479,14 @@ static nerve_status check_options(const nerve_train_options *o, const nerve_data
     if (o->zero != 0 && o->zero != 1)
         return nerve_error_set(err, NERVE_ERR_INVALID, "zero must be 0 or 1 (ZeRO stage 1), not %d",
                                o->zero);
+    if (!(o->bucket_mb >= 0) || !isfinite(o->bucket_mb))
+        return nerve_error_set(err, NERVE_ERR_INVALID,
+                               "bucket_mb must be 0 (no buckets) or a positive size in MiB, not %g",
+                               o->bucket_mb);
+    if (o->bucket_mb > 0 && o->zero == 1)
+        return nerve_error_set(err, NERVE_ERR_INVALID,
+                               "bucket_mb overlaps the gradient all-reduce with backward; ZeRO-1 "
+                               "reduce-scatters instead: use one or the other");
     if (o->on_nan != NERVE_ON_NAN_STOP && o->on_nan != NERVE_ON_NAN_SKIP)
         return nerve_error_set(err, NERVE_ERR_INVALID, "unknown on_nan %d", (int)o->on_nan);
     return NERVE_OK;
@@ -535,6 +557,10 @@ nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve
                              m->graph->device->name);
     if (st == NERVE_OK && t.comm && o->zero == 1) st = dist_shard_start(t.comm, m, &t.shard, err);
     nerve_graph_set_comm(m->graph, t.comm);
+    if (st == NERVE_OK && t.comm && o->bucket_mb > 0) {
+        st = dist_buckets_init(&t.buckets, t.comm, m->graph, o->bucket_mb, err);
+        t.bucketed = st == NERVE_OK;
+    }
     if (st == NERVE_OK)
         st = early_stop_begin(&t.early, r, o, val, o->resume_path != NULL, t.root, err);
     nerve_graph_set_training(m->graph, true);
@@ -547,6 +573,7 @@ nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve
     early_stop_end(&t.early, r, o, st == NERVE_OK && o->restore_best);
     if (r->stream) nerve_graph_set_carry_state(m->graph, false);
     nerve_graph_set_comm(m->graph, NULL);
+    if (t.bucketed) dist_buckets_free(&t.buckets);
     /* The model's optimizer whole again, unless a collective has failed. */
     if (t.shard.counts) {
         nerve_status end_st = dist_shard_end(m, &t.shard, st == NERVE_OK ? err : NULL);

@@ -2,7 +2,10 @@
 # nerve train under mpirun, end to end (float32): the per-step losses of 10
 # steps on 1-4 ranks equal one process's within 1e-5 (an uneven last batch,
 # batch norm), and on 2 and 3 ranks for a CNN with batch norm, dropout and
-# augmentation; the same ranks twice save byte-identical weights; a
+# augmentation; the gradient all-reduce in buckets saves the same weights
+# as without (the same ranks twice giving the same bytes is
+# dist_equivalence's); an evaluation failing on one rank ends every rank
+# non-zero with one message; a
 # checkpoint written on 2 ranks resumes on 1 and 3 on the same trajectory;
 # nerve eval on 3 ranks reports what one process does; ZeRO-1 trains the
 # same, and its checkpoint resumes at other sizes; a cfg error on one
@@ -90,10 +93,31 @@ write_cfg bad.cfg train.csv "colour = blue"
 # Per-step losses: one process, then 1-4 ranks.
 run 0 train net.cfg --steps 10 --threads 1 --log one.csv --log-every 1
 for np in 1 2 3 4; do
-  "${mpi[@]}" $np "$nerve" train --threads 1 net.cfg --steps 10 --log np$np.csv --log-every 1 >out.txt 2>err.txt ||
-    fail "train on $np ranks: $(cat err.txt)"
+  "${mpi[@]}" $np "$nerve" train --threads 1 net.cfg --steps 10 --log np$np.csv --log-every 1 \
+    --save np$np.safetensors >out.txt 2>err.txt || fail "train on $np ranks: $(cat err.txt)"
   same_losses one.csv np$np.csv 1 || fail "losses on $np ranks differ from one process"
 done
+
+# The gradient all-reduce in buckets during backward (--bucket-mb; here
+# about one tensor each): the same weights, byte for byte, as one
+# all-reduce after backward; the log's communication columns filled, the
+# exposed part no more than the whole.
+"${mpi[@]}" 3 "$nerve" train --threads 1 net.cfg --steps 10 --bucket-mb 0.0002 --log b3.csv --log-every 1 \
+  --save b3.safetensors >out.txt 2>err.txt || fail "bucketed all-reduce on 3 ranks: $(cat err.txt)"
+cmp -s np3.safetensors b3.safetensors || fail "the bucketed all-reduce trained other weights"
+# Only rank 0 prints (and saves: the weights above are rank 0's file).
+[ "$(grep -c '^epoch 1/2' out.txt)" -eq 1 ] || fail "not one epoch line: $(cat out.txt)"
+"$python" - b3.csv one.csv <<'PY' || fail "communication columns: $(head -3 b3.csv)"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+ok = all(r["comm_seconds"] and 0 <= float(r["exposed_comm_seconds"]) <= float(r["comm_seconds"])
+         for r in rows)
+alone = list(csv.DictReader(open(sys.argv[2])))  # one process: the columns are empty
+sys.exit(not (ok and len(rows) == 11 and all(r["comm_seconds"] == "" for r in alone)))
+PY
+"${mpi[@]}" 2 "$nerve" train --threads 1 net.cfg --steps 1 --bucket-mb 1 --zero 1 >out.txt 2>err.txt &&
+  fail "--bucket-mb with --zero 1 accepted"
+contains err.txt "ZeRO-1 reduce-scatters instead"
 
 # A CNN with batch norm, dropout and augmentation (flips, crops): their
 # noise is keyed by the global sample index, so the ranks' slices draw what
@@ -146,18 +170,10 @@ for np in 2 3; do
   same_losses cnn_one.csv cnn$np.csv 1 || fail "CNN losses on $np ranks differ from one process"
 done
 
-# Twice on 3 ranks: byte-identical weights; only rank 0 prints and saves.
-for k in 1 2; do
-  "${mpi[@]}" 3 "$nerve" train --threads 1 net.cfg --save w$k.safetensors >out$k.txt 2>err.txt ||
-    fail "train on 3 ranks: $(cat err.txt)"
-done
-cmp -s w1.safetensors w2.safetensors || fail "two runs on 3 ranks saved different weights"
-[ "$(grep -c '^epoch 2/2' out1.txt)" -eq 1 ] || fail "not one epoch line: $(cat out1.txt)"
-
 # Sharded evaluation: the counts of one process.
-run 0 eval net.cfg --weights w1.safetensors --json
+run 0 eval net.cfg --weights np3.safetensors --json
 mv out.txt eval_one.txt
-"${mpi[@]}" 3 "$nerve" eval --threads 1 net.cfg --weights w1.safetensors --json >eval3.txt 2>err.txt ||
+"${mpi[@]}" 3 "$nerve" eval --threads 1 net.cfg --weights np3.safetensors --json >eval3.txt 2>err.txt ||
   fail "eval on 3 ranks: $(cat err.txt)"
 "$python" - eval_one.txt eval3.txt <<'PY' || fail "eval on 3 ranks differs: $(cat eval3.txt)"
 import json, sys
@@ -165,6 +181,23 @@ a, b = (json.loads(open(p).read()) for p in sys.argv[1:])
 sys.exit(not (a["accuracy"] == b["accuracy"] and abs(a["loss"] - b["loss"]) < 1e-6 and
               a.get("confusion") == b.get("confusion")))
 PY
+
+# An evaluation that fails on one rank only (the test hook
+# NERVE_TEST_FAIL_EVALUATION: its forward pass fails) while the others go
+# on to the reduce: one message, from that rank; every rank exits non-zero.
+NERVE_TEST_FAIL_EVALUATION=1 timeout 60 "${mpi[@]}" 2 "$nerve" eval --threads 1 net.cfg \
+  --weights np3.safetensors >out.txt 2>err.txt
+code=$?
+[ $code -ne 0 ] && [ $code -ne 124 ] || fail "an evaluation failing on one rank: exit $code"
+[ "$(grep -c '^nerve: ' err.txt)" -eq 1 ] || fail "not one message: $(cat err.txt)"
+contains err.txt "nerve: rank 1: evaluation failed on purpose"
+# The same in training's validation at an epoch's end: the run fails.
+NERVE_TEST_FAIL_EVALUATION=1 timeout 60 "${mpi[@]}" 2 "$nerve" train --threads 1 net.cfg \
+  --set data.validation=50 >out.txt 2>err.txt
+code=$?
+[ $code -ne 0 ] && [ $code -ne 124 ] || fail "a validation failing on one rank: exit $code"
+[ "$(grep -c '^nerve: ' err.txt)" -eq 1 ] || fail "not one message: $(cat err.txt)"
+contains err.txt "nerve: rank 1: evaluation failed on purpose"
 
 # A checkpoint written on 2 ranks resumes on 1 (no MPI) and on 3.
 "${mpi[@]}" 2 "$nerve" train --threads 1 net.cfg --steps 20 --log full.csv --log-every 1 >/dev/null 2>err.txt ||
@@ -205,7 +238,7 @@ timeout 60 "${mpi[@]}" 3 "$nerve" train --threads 1 nan.cfg >out.txt 2>err.txt
 code=$?
 [ $code -eq 4 ] || fail "a NaN on one rank: exit $code, expected 4: $(cat err.txt)"
 [ "$(grep -c '^nerve: ' err.txt)" -eq 1 ] || fail "not one message: $(cat err.txt)"
-timeout 60 "${mpi[@]}" 3 "$nerve" train --threads 1 nan.cfg --on-nan skip >out.txt 2>err.txt ||
+timeout 60 "${mpi[@]}" 3 "$nerve" train --threads 1 nan.cfg --epochs 1 --on-nan skip >out.txt 2>err.txt ||
   fail "a NaN skipped on 3 ranks: $(cat err.txt)"
 
 # A rank killed mid-run: mpirun ends non-zero within 30 s; the run resumes.

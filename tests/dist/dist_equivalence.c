@@ -1,9 +1,13 @@
 /* Data-parallel training is one-process training: in double precision (the
  * float64 engine), ten SGD steps of an MLP, a CNN with batch norm and
- * dropout, and an LSTM, on 19 samples in global batches of 8 (the last
- * batch has 3: on 4 ranks one rank has none), give parameters (running statistics included)
- * within 1e-12 of the same steps run whole in one process, on every rank,
- * and every rank holds exactly the same parameters. The training loop is
+ * dropout, an LSTM, and the MLP with a class-weighted mean loss and with a
+ * summed loss (each rank's share then is not its sample count's), on 19
+ * samples in global batches of 8 (the last batch has 3: on 4 ranks one
+ * rank has none), give parameters (running statistics included) within
+ * 1e-12 of the same steps run whole in one process, on every rank, and
+ * every rank holds exactly the same parameters. The gradient all-reduce in
+ * buckets overlapped with backward (src/dist/buckets.c, buckets of a few
+ * tensors here) gives parameters bit-identical to the one all-reduce. The training loop is
  * the trainer's (nerve_train): the same order on every rank, a contiguous
  * slice per rank (nerve_dist_slice), the backward pass seeded with the
  * slice's share of the loss, an empty slice joining batch norm's
@@ -19,6 +23,7 @@
 #include <string.h>
 
 #include "core/graph_internal.h"
+#include "dist/buckets.h"
 #include "dist/data_parallel.h"
 #include "nerve.h"
 
@@ -29,6 +34,7 @@
 
 typedef struct model {
     const char *name;
+    const nerve_loss_options *loss_options; /* NULL: the defaults */
     nerve_graph *g;
     nerve_node x, y, loss;
     int64_t features; /* per sample */
@@ -57,7 +63,7 @@ static void make_data(model *m, nerve_rng *rng, int classes)
 
 static void finish(model *m, nerve_node logits)
 {
-    m->loss = nerve_softmax_cross_entropy(m->g, logits, m->y, NULL, &err);
+    m->loss = nerve_softmax_cross_entropy(m->g, logits, m->y, m->loss_options, &err);
     nerve_graph_plan(m->g, BATCH, &err);
 }
 
@@ -75,6 +81,31 @@ static void build_mlp(model *m, nerve_rng *rng)
     finish(m, nerve_linear(m->g, h, param(m, rng, "fc2.weight", nerve_shape_2d(3, 10), 0.5),
                            param(m, rng, "fc2.bias", nerve_shape_1d(3), 0.1), &err));
     make_data(m, rng, 3);
+}
+
+/* torch's weighted mean divides by the batch's summed label weights: a
+ * rank's share is its labels' weight over the global batch's. */
+static void build_mlp_weighted(model *m, nerve_rng *rng)
+{
+    static const float weights[3] = {0.2f, 1, 3};
+    static nerve_loss_options o;
+    o = nerve_loss_options_default();
+    o.weights = weights;
+    o.weight_count = 3;
+    m->loss_options = &o;
+    build_mlp(m, rng);
+    m->name = "MLP, class-weighted mean";
+}
+
+/* A sum over the global batch is the sum of the ranks' sums. */
+static void build_mlp_sum(model *m, nerve_rng *rng)
+{
+    static nerve_loss_options o;
+    o = nerve_loss_options_default();
+    o.reduction = NERVE_REDUCTION_SUM;
+    m->loss_options = &o;
+    build_mlp(m, rng);
+    m->name = "MLP, summed loss";
 }
 
 static void build_cnn(model *m, nerve_rng *rng)
@@ -123,10 +154,13 @@ static void build_lstm(model *m, nerve_rng *rng)
     make_data(m, rng, 2);
 }
 
-/* STEPS of SGD with momentum 0.9, lr 0.1; comm's ranks split each batch. */
-static void train(model *m, nerve_comm *comm)
+/* STEPS of SGD with momentum 0.9, lr 0.1; comm's ranks split each batch;
+ * bucket_mb > 0: the gradients all-reduced in buckets during backward. */
+static void train(model *m, nerve_comm *comm, double bucket_mb)
 {
     nerve_graph *g = m->g;
+    dist_buckets buckets;
+    if (bucket_mb > 0) dist_buckets_init(&buckets, comm, g, bucket_mb, &err);
     nerve_graph_set_comm(g, comm);
     nerve_graph_set_training(g, true);
     nerve_graph_set_seed(g, 7);
@@ -156,16 +190,25 @@ static void train(model *m, nerve_comm *comm)
                 y[i] = m->labels[s];
             }
             nerve_graph_set_position(g, step, position + first);
+        }
+        double share;
+        nerve_dist_loss_weight(comm, g, m->loss, mine, n, &share, &err);
+        if (bucket_mb > 0) dist_buckets_begin(&buckets);
+        if (mine > 0) {
             if (nerve_graph_forward(g, m->loss, &err)) {
                 fprintf(stderr, "dist_equivalence: %s\n", err.message);
                 exit(1);
             }
-            nerve_real weight = nerve_dist_loss_weight(mine, n);
+            nerve_real weight = share;
             nerve_graph_backward_from(g, m->loss, &weight, &err);
         } else {
             nerve_graph_join_empty_step(g, m->loss);
         }
-        nerve_dist_allreduce_gradients(g, comm, &err);
+        double comm_seconds, exposed_seconds;
+        if (bucket_mb > 0)
+            dist_buckets_finish(&buckets, &comm_seconds, &exposed_seconds, &err);
+        else
+            nerve_dist_allreduce_gradients(g, comm, &err);
         nerve_real *p = nerve_graph_params(g);
         const nerve_real *grad = nerve_graph_grads(g);
         const unsigned char *trainable = nerve_graph_trainable_mask(g);
@@ -177,6 +220,7 @@ static void train(model *m, nerve_comm *comm)
         }
         position += n;
     }
+    if (bucket_mb > 0) dist_buckets_free(&buckets);
     free(momentum);
 }
 
@@ -187,6 +231,7 @@ typedef void (*builder)(model *m, nerve_rng *rng);
 static int check(builder build, nerve_comm *comm, FILE *out)
 {
     model *serial = calloc(1, sizeof *serial), *parallel = calloc(1, sizeof *parallel);
+    model *bucketed = calloc(1, sizeof *bucketed);
     nerve_rng rng;
     serial->g = nerve_graph_new();
     nerve_rng_seed(&rng, 3);
@@ -194,12 +239,21 @@ static int check(builder build, nerve_comm *comm, FILE *out)
     parallel->g = nerve_graph_new();
     nerve_rng_seed(&rng, 3);
     build(parallel, &rng);
+    bucketed->g = nerve_graph_new();
+    nerve_rng_seed(&rng, 3);
+    build(bucketed, &rng);
     if (err.status) {
         fprintf(stderr, "%s\n", err.message);
         return 1;
     }
-    train(serial, nerve_comm_single());
-    train(parallel, comm);
+    train(serial, nerve_comm_single(), 0);
+    train(parallel, comm, 0);
+    /* About 24 doubles a bucket: several buckets, most of one tensor or two. */
+    train(bucketed, comm, 24 * sizeof(double) / (1024.0 * 1024.0));
+    if (err.status) {
+        fprintf(stderr, "%s\n", err.message);
+        return 1;
+    }
     size_t count = nerve_graph_param_count(parallel->g);
     const nerve_real *a = nerve_graph_params(serial->g), *b = nerve_graph_params(parallel->g);
     double worst = 0, moved = 0;
@@ -217,21 +271,24 @@ static int check(builder build, nerve_comm *comm, FILE *out)
     build(initial, &rng);
     for (size_t i = 0; i < count; i++)
         moved = fmax(moved, fabs(nerve_graph_params(fresh)[i] - a[i]));
+    bool overlap_same = memcmp(nerve_graph_params(bucketed->g), b, count * sizeof *b) == 0;
     int rank = nerve_comm_rank(comm);
-    int failed = !(worst <= TOLERANCE) || !same || !(moved > 1e-3);
+    int failed = !(worst <= TOLERANCE) || !same || !(moved > 1e-3) || !overlap_same;
     if (rank == 0 || failed)
         printf("rank %d, %d ranks, %s: largest difference from one process %.3g (tolerance %g), "
-               "parameters moved by up to %.3g, ranks %s\n",
+               "parameters moved by up to %.3g, ranks %s, bucketed all-reduce %s\n",
                rank, nerve_comm_size(comm), serial->name, worst, TOLERANCE, moved,
-               same ? "identical" : "DIFFER");
+               same ? "identical" : "DIFFER", overlap_same ? "identical" : "DIFFERS");
     if (out)
         fwrite(b, sizeof *b, count, out);
     free(root);
     nerve_graph_free(serial->g);
     nerve_graph_free(parallel->g);
+    nerve_graph_free(bucketed->g);
     nerve_graph_free(fresh);
     free(serial);
     free(parallel);
+    free(bucketed);
     free(initial);
     return failed;
 }
@@ -245,8 +302,9 @@ int main(int argc, char **argv)
         return 1;
     }
     FILE *out = argc > 1 && nerve_comm_rank(comm) == 0 ? fopen(argv[1], "wb") : NULL;
-    int failed =
-        check(build_mlp, comm, out) + check(build_cnn, comm, out) + check(build_lstm, comm, out);
+    int failed = check(build_mlp, comm, out) + check(build_cnn, comm, out) +
+                 check(build_lstm, comm, out) + check(build_mlp_weighted, comm, out) +
+                 check(build_mlp_sum, comm, out);
     if (out)
         fclose(out);
     nerve_comm_free(comm);
