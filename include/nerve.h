@@ -1622,8 +1622,8 @@ typedef struct nerve_train_options {
     const char *save_best_path;
     int64_t batch;           /* 0: the whole training set (batch gradient descent) */
     int64_t max_steps;       /* stop after this many steps in all (0: no limit) */
-    bool shuffle;            /* reshuffle every epoch (seeded); zeroed: off, so start from
-                                nerve_train_options_from, which turns it on */
+    bool no_shuffle;         /* false (the default): reshuffle every epoch (seeded);
+                                true: the data set's order */
     uint64_t seed;
     const char *log_path;    /* CSV metrics log (docs/cli.md, "nerve train"), or NULL */
     int64_t log_every;       /* also a log row every N steps (0: per epoch only) */
@@ -1670,7 +1670,7 @@ typedef struct nerve_train_options {
     int zero;
 } nerve_train_options;
 
-/* Options from the model's settings: epochs, batch, seed; shuffle on. */
+/* Options from the model's settings: epochs, batch, seed, early stopping. */
 NERVE_API nerve_train_options nerve_train_options_from(const nerve_model *m);
 
 /* Mini-batch training over train (last partial batch included); val may be

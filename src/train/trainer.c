@@ -27,7 +27,6 @@ nerve_train_options nerve_train_options_from(const nerve_model *m)
     o.epochs = m->settings.epochs;
     o.batch = m->settings.batch;
     o.seed = m->settings.seed;
-    o.shuffle = true;
     o.patience = m->settings.patience;
     o.monitor_accuracy = m->settings.monitor_accuracy;
     return o;
@@ -425,6 +424,12 @@ static nerve_status check_options(const nerve_train_options *o, const nerve_data
                                   nerve_error *err)
 {
     if (train->count == 0) return nerve_error_set(err, NERVE_ERR_INVALID, "no training samples");
+    /* A zeroed struct has no default epoch count: the model's is in
+     * nerve_train_options_from. */
+    if (o->epochs < 1)
+        return nerve_error_set(err, NERVE_ERR_INVALID,
+                               "epochs must be at least 1 (nerve_train_options_from(m) takes "
+                               "[net] epochs)");
     if (o->batch < 0)
         return nerve_error_set(err, NERVE_ERR_INVALID,
                                "batch must be at least 1, or 0 for the whole training set");
@@ -460,7 +465,7 @@ nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve
     /* A stream's count is a whole number of batches: every batch has all lanes. */
     r->steps_per_epoch = (train->count + r->batch - 1) / r->batch;
     r->seed = o->seed;
-    r->shuffle = o->shuffle;
+    r->shuffle = !o->no_shuffle;
     r->epoch = 1;
     r->epochs = o->epochs;
     r->max_steps = o->max_steps;
