@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "model/data_format.h"
 #include "cli/progress.h"
 
 static const cli_command train_command = {
@@ -43,11 +44,11 @@ static void print_baselines(const nerve_model *m, const nerve_dataset *train,
         printf("corpus: %lld characters; unigram %.3f nats/char, bigram %.3f nats/char (%s)\n",
                (long long)nerve_model_vocab(m)->size, b.unigram, b.bigram,
                b.held_out ? "validation" : "training text");
-    if (strcmp(nerve_model_settings_of(m)->data.format, "adding") == 0) {
+    const data_format *format = nerve_model_data_format(m);
+    if (format->baseline) {
         const nerve_dataset *ds = val->count ? val : test->count ? test : train;
-        printf("adding problem: predicting 1 always gives MSE %.4f (%s)\n",
-               nerve_adding_baseline(ds), ds == val ? "validation" : ds == test ? "test"
-                                                                                : "training");
+        printf("%s %.4f (%s)\n", format->baseline_text, format->baseline(ds),
+               ds == val ? "validation" : ds == test ? "test" : "training");
     }
     fflush(stdout);
 }

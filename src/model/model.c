@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/graph_internal.h"
+#include "model/data_format.h"
 #include "model/model_internal.h"
 
 static nerve_status read_net(cfg_reader *r, nerve_model_settings *s)
@@ -162,7 +163,7 @@ static nerve_status read_net_section(cfg_reader *r, nerve_model *m)
 }
 static nerve_status read_data_section(cfg_reader *r, nerve_model *m)
 {
-    return nerve_read_data_section(r, &m->settings.data, m->data_origin);
+    return nerve_read_data_section(r, &m->settings.data, m->data_origin, &m->class_names);
 }
 static nerve_status read_optimizer_section(cfg_reader *r, nerve_model *m)
 {
@@ -217,7 +218,7 @@ static void default_settings(nerve_model_settings *s)
     s->batch = 32;
     s->epochs = 10;
     s->seed = 1;
-    strcpy(s->data.format, "idx");
+    snprintf(s->data.format, sizeof s->data.format, "%s", nerve_data_format_at(0)->name);
     s->data.scale = 1;
     s->data.csv.label_column = -1;
     s->optimizer = nerve_optimizer_defaults(NERVE_OPTIMIZER_SGD);
@@ -572,6 +573,7 @@ nerve_status nerve_model_load(const char *path, const char *const *overrides, ne
     }
     if (st == NERVE_OK) st = add_loss(m, cfg, err);
     if (st == NERVE_OK) st = check_token_input(m, cfg, err);
+    if (st == NERVE_OK) st = nerve_model_check_class_names(m, cfg, err);
     nerve_config_free(cfg);
     if (st != NERVE_OK) {
         nerve_model_free(m);
@@ -588,6 +590,7 @@ void nerve_model_free(nerve_model *m)
     nerve_optimizer_free(m->optimizer);
     free((void *)m->settings.loss_options.weights);
     nerve_vocab_free(&m->vocab);
+    nerve_class_names_free(&m->class_names);
     free(m->layers);
     free(m);
 }
