@@ -61,6 +61,13 @@ static void test_zeroes_that_cannot_be_defaults_are_errors(void **state)
     nerve_node seq = test_require_node(nerve_input(g, "seq", nerve_shape_2d(5, 2), &err), &err);
     nerve_recurrent_options rnn = {.cell = NERVE_CELL_GRU, .hidden = 4};
     assert_int_equal(nerve_recurrent_layer(g, "gru", seq, &rnn, &rng, &err), -1);
+    /* Adam from a zeroed struct would run with betas and eps 0. */
+    nerve_node w = nerve_param(g, "w", nerve_shape_1d(2), &err);
+    assert_true(w >= 0);
+    nerve_optimizer_options adam = {.kind = NERVE_OPTIMIZER_ADAM, .lr = 1e-3};
+    assert_null(nerve_optimizer_new(g, &adam, &err));
+    test_assert_message_contains(&err, "eps");
+    test_assert_message_contains(&err, "nerve_optimizer_defaults");
     nerve_graph_free(g);
 }
 

@@ -112,10 +112,13 @@ static int train_and_report(nerve_model *m, const char *cfg_path, const cli_opti
     if ((code = cli_dist_agree(status ? cli_fail(&err, cli_exit_code(status)) : 0))) return code;
     print_summary(m, cfg_path, &train, &val, &test);
     int missing = nerve_dataset_class_missing(&train, &val);
-    if (missing >= 0)
-        fprintf(stderr, "nerve: warning: the validation set holds class %d, which the training "
-                        "set lacks (a file sorted by class? [data] validation_split = stratified "
-                        "or random)\n", missing);
+    if (missing >= 0) {
+        const char *name = nerve_model_class_name(m, missing);
+        fprintf(stderr, "nerve: warning: the validation set holds class %d%s%s%s, which the "
+                        "training set lacks (a file sorted by class? [data] validation_split = "
+                        "stratified or random)\n", missing, name ? " (" : "", name ? name : "",
+                name ? ")" : "");
+    }
     print_baselines(m, &train, &val, &test);
 
     cli_progress progress;
