@@ -9,8 +9,8 @@ nerve=$1
 source "$2/tests/shell_support.sh"
 
 # 64 IDX images 28x28 (a bright square for class 1, a dark one for class
-# 0) and PNG files: uniform grey 200 at 28x28 (grey) and at 84x84 (RGB),
-# grey 55 (200 inverted), and a text file named .png.
+# 0) and PNG files: uniform grey 235 at 28x28 (grey), at 84x84 and 50x30 (RGB),
+# grey 20 (235 inverted), and a text file named .png.
 "$python" - <<'PY'
 import gzip, random, struct, zlib
 
@@ -37,10 +37,10 @@ def png(path, width, height, channels, value):
             + chunk(b"IDAT", zlib.compress(row * height)) + chunk(b"IEND", b""))
     open(path, "wb").write(data)
 
-png("grey28.png", 28, 28, 1, 200)
-png("rgb84.png", 84, 84, 3, 200)
-png("dark28.png", 28, 28, 1, 55)
-png("rgb50.png", 50, 30, 3, 200)
+png("grey28.png", 28, 28, 1, 235)
+png("rgb84.png", 84, 84, 3, 235)
+png("dark28.png", 28, 28, 1, 20)
+png("rgb50.png", 50, 30, 3, 235)
 open("notimage.png", "w").write("0.1,0.2,0.3\n")
 PY
 
@@ -48,7 +48,7 @@ cat >net.cfg <<CFG
 [net]
 input = 784
 batch = 16
-epochs = 2
+epochs = 10
 
 [data]
 format = idx
@@ -81,9 +81,9 @@ cmp -s out.txt grey.json || fail "84x84 RGB predicted $(cat out.txt), 28x28 grey
 run 0 predict net.cfg --weights w.safetensors --input rgb50.png --json
 cmp -s out.txt grey.json || fail "50x30 RGB predicted $(cat out.txt), 28x28 grey $(cat grey.json)"
 contains grey.json '"class": 1'
-# --invert: 255 - 55 = 200.
+# --invert: 255 - 20 = 235.
 run 0 predict net.cfg --weights w.safetensors --input dark28.png --invert --json
-cmp -s out.txt grey.json || fail "--invert on grey 55 predicted $(cat out.txt), grey 200 $(cat grey.json)"
+cmp -s out.txt grey.json || fail "--invert on grey 20 predicted $(cat out.txt), grey 235 $(cat grey.json)"
 run 0 predict net.cfg --weights w.safetensors --input dark28.png --json
 contains out.txt '"class": 0'
 run 3 predict net.cfg --weights w.safetensors --input train-images --invert

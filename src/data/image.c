@@ -16,6 +16,9 @@
 #define STB_IMAGE_RESIZE_STATIC
 #define STB_IMAGE_RESIZE_IMPLEMENTATION
 #if defined(__GNUC__)
+/* stb declares, static, functions its implementation leaves out with
+ * STBI_ONLY_*: reported at the end of the file, so not popped. */
+#pragma GCC diagnostic ignored "-Wunused-function"
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wsign-compare"
 #pragma GCC diagnostic ignored "-Wunused-function"
