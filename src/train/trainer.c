@@ -424,12 +424,6 @@ static nerve_status check_options(const nerve_train_options *o, const nerve_data
                                   nerve_error *err)
 {
     if (train->count == 0) return nerve_error_set(err, NERVE_ERR_INVALID, "no training samples");
-    /* A zeroed struct has no default epoch count: the model's is in
-     * nerve_train_options_from. */
-    if (o->epochs < 1)
-        return nerve_error_set(err, NERVE_ERR_INVALID,
-                               "epochs must be at least 1 (nerve_train_options_from(m) takes "
-                               "[net] epochs)");
     if (o->batch < 0)
         return nerve_error_set(err, NERVE_ERR_INVALID,
                                "batch must be at least 1, or 0 for the whole training set");
