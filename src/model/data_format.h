@@ -5,6 +5,7 @@
 #ifndef NERVE_MODEL_DATA_FORMAT_H
 #define NERVE_MODEL_DATA_FORMAT_H
 
+#include "model/model_settings.h"
 #include "nerve.h"
 
 /* Groups of [data] keys; a format reads the groups its `keys` has. */

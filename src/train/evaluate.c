@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "dist/data_parallel.h"
+#include "model/model_settings.h"
 #include "train/batching.h"
 #include "train/evaluation.h"
 
