@@ -110,6 +110,8 @@ struct nerve_graph {
     int64_t workspace_size;
     int64_t max_batch, batch;
     bool training;
+    /* Monte-Carlo dropout: dropout draws its masks in eval mode too. */
+    bool dropout_in_eval;
     bool carry_state;                     /* recurrent ops start from the last batch's state */
     /* The stochastic ops' noise position (core/noise.h): the key, the
      * training step and the global index of the batch's first sample. */
