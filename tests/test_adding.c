@@ -124,7 +124,7 @@ static void test_adding_settings_are_checked_where_they_are_written(void **state
     load("[net]\ninput = 4\n[data]\nformat = adding\nlength = 2\ntrain = x.csv\n"
          "[dense]\nunits = 1\n", &err, NERVE_ERR_INVALID);
     test_assert_message_contains(&err, "adding.cfg:6: [data] train: only applies to [data] format "
-                                       "idx, csv and text");
+                                       "idx, csv, text and folder");
     load("[net]\ninput = 4\n[data]\nformat = csv\nlength = 2\n[dense]\nunits = 1\n", &err,
          NERVE_ERR_INVALID);
     test_assert_message_contains(&err, "adding.cfg:5: [data] length: only applies to [data] "

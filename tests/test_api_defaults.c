@@ -1,8 +1,10 @@
 /* The API as docs/api.md teaches it: an options struct with only its
  * required fields set means the documented defaults (a dense, convolutional
- * or recurrent layer gets its bias unless no_bias says otherwise), a zero
+ * or recurrent layer gets its bias unless no_bias says otherwise, training
+ * shuffles unless no_shuffle says otherwise), a zero
  * that cannot be a default is an error rather than a silent value, and the
  * shape helpers build 3-D and 4-D shapes. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "test_support.h"
@@ -59,7 +61,70 @@ static void test_zeroes_that_cannot_be_defaults_are_errors(void **state)
     nerve_node seq = test_require_node(nerve_input(g, "seq", nerve_shape_2d(5, 2), &err), &err);
     nerve_recurrent_options rnn = {.cell = NERVE_CELL_GRU, .hidden = 4};
     assert_int_equal(nerve_recurrent_layer(g, "gru", seq, &rnn, &rng, &err), -1);
+    /* Adam from a zeroed struct would run with betas and eps 0. */
+    nerve_node w = nerve_param(g, "w", nerve_shape_1d(2), &err);
+    assert_true(w >= 0);
+    nerve_optimizer_options adam = {.kind = NERVE_OPTIMIZER_ADAM, .lr = 1e-3};
+    assert_null(nerve_optimizer_new(g, &adam, &err));
+    test_assert_message_contains(&err, "eps");
+    test_assert_message_contains(&err, "nerve_optimizer_defaults");
     nerve_graph_free(g);
+}
+
+/* The first batch's sample indices, as on_batch sees them. */
+typedef struct first_batch {
+    int64_t index[8];
+    int64_t n;
+} first_batch;
+
+static void remember_first_batch(const int64_t *index, int64_t n, void *user)
+{
+    first_batch *b = user;
+    if (b->n) return;
+    b->n = n < 8 ? n : 8;
+    memcpy(b->index, index, (size_t)b->n * sizeof *index);
+}
+
+/* Whether training with these options takes samples 0..7 in order first. */
+static bool trains_in_file_order(nerve_model *m, const nerve_dataset *ds,
+                                 nerve_train_options o)
+{
+    first_batch b = {.n = 0};
+    nerve_error err = {0};
+    o.on_batch = remember_first_batch;
+    o.user = &b;
+    test_require_ok(nerve_train(m, ds, NULL, &o, &err), &err);
+    for (int64_t i = 0; i < b.n; i++)
+        if (b.index[i] != i) return false;
+    return true;
+}
+
+/* nerve_train_options: the zero value of every switch is its documented
+ * default (shuffled epochs). */
+static void test_zeroed_train_options_shuffle(void **state)
+{
+    static const char cfg[] = "[net]\ninput = 2\nbatch = 8\nepochs = 1\n[dense]\nunits = 2\n";
+    const char *path = test_tmppath("defaults.cfg");
+    test_write_file(path, cfg, strlen(cfg));
+    nerve_model *m;
+    nerve_error err = {0};
+    test_require_ok(nerve_model_load(path, NULL, &m, &err), &err);
+    nerve_dataset ds = {.count = 64, .sample_shape = nerve_shape_1d(2), .sample_size = 2,
+                        .target_size = 1, .num_classes = 2};
+    ds.inputs = calloc(64 * 2, sizeof *ds.inputs);
+    ds.targets = calloc(64, sizeof *ds.targets);
+    assert_non_null(ds.inputs);
+    assert_non_null(ds.targets);
+    for (int i = 0; i < 64; i++) ds.targets[i] = (float)(i % 2);
+
+    nerve_train_options zeroed = {.epochs = 1, .batch = 8, .seed = 1};
+    assert_false(trains_in_file_order(m, &ds, zeroed));
+    nerve_train_options in_order = zeroed;
+    in_order.no_shuffle = true;
+    assert_true(trains_in_file_order(m, &ds, in_order));
+    assert_false(trains_in_file_order(m, &ds, nerve_train_options_from(m)));
+    nerve_dataset_free(&ds);
+    nerve_model_free(m);
 }
 
 static void test_shape_helpers_build_3d_and_4d_shapes(void **state)
@@ -78,6 +143,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_zeroed_layer_options_have_a_bias),
         cmocka_unit_test(test_zeroes_that_cannot_be_defaults_are_errors),
+        cmocka_unit_test(test_zeroed_train_options_shuffle),
         cmocka_unit_test(test_shape_helpers_build_3d_and_4d_shapes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

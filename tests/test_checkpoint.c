@@ -403,7 +403,7 @@ static nerve_status train_bad_sample(int64_t bad, float value, nerve_on_nan on_n
     nerve_dataset ds = features(96, 10, 5);
     for (int k = 0; k < 10; k++) ds.inputs[bad * 10 + k] = value;
     nerve_train_options o = nerve_train_options_from(m);
-    o.shuffle = shuffle;
+    o.no_shuffle = !shuffle;
     o.on_nan = on_nan;
     o.on_warning = remember_warning;
     o.user = w;

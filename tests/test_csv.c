@@ -183,6 +183,47 @@ static void test_labels_must_be_non_negative_integers(void **state)
     assert_rejected("1e9,2,3\n", &first, NERVE_ERR_FORMAT, ":1:1:", "not a non-negative integer");
 }
 
+/* Labels that are names: the distinct names, sorted, are the classes,
+ * whatever order the rows meet them in (issue 19 item 8). */
+static void test_string_labels_become_sorted_classes(void **state)
+{
+    const char *path = write_csv("names.csv", "1,2,virginica\n3,4, setosa \n5,6,versicolor\n"
+                                              "7,8,setosa\n");
+    nerve_csv_options options = classification(-1);
+    nerve_dataset ds;
+    nerve_error err = {0};
+    test_require_ok(nerve_csv_load(path, &options, &ds, &err), &err);
+    assert_int_equal(ds.num_classes, 3);
+    assert_non_null(ds.class_names);
+    assert_string_equal(ds.class_names[0], "setosa");
+    assert_string_equal(ds.class_names[1], "versicolor");
+    assert_string_equal(ds.class_names[2], "virginica");
+    const float labels[] = {2, 0, 1, 0};
+    assert_floats(ds.targets, labels, 4);
+    const float inputs[] = {1, 2, 3, 4, 5, 6, 7, 8};
+    assert_floats(ds.inputs, inputs, 8);
+
+    /* Mapped onto a model's list: a file that lacks a class, or a class
+     * the list lacks. */
+    const char *const model[] = {"rose", "setosa", "versicolor", "virginica"};
+    test_require_ok(nerve_dataset_map_classes(&ds, model, 4, path, &err), &err);
+    assert_int_equal(ds.num_classes, 4);
+    const float mapped[] = {3, 1, 2, 1};
+    assert_floats(ds.targets, mapped, 4);
+    assert_string_equal(ds.class_names[0], "rose");
+    const char *const small[] = {"setosa"};
+    assert_int_equal(nerve_dataset_map_classes(&ds, small, 1, "names.csv", &err),
+                     NERVE_ERR_INVALID);
+    test_assert_message_contains(&err, "names.csv: class 'rose' is not one of the model's 1 "
+                                       "classes (setosa)");
+    nerve_dataset_free(&ds);
+
+    assert_rejected("1,2,cat\n3,4,\n", &options, NERVE_ERR_FORMAT, ":2:3:", "empty label");
+    /* Numbered labels stay numbered: a later name is not a number. */
+    assert_rejected("1,2,0\n3,4,cat\n", &options, NERVE_ERR_FORMAT, ":2:3:",
+                    "'cat' is not a number");
+}
+
 static void test_empty_and_header_only_files_are_errors(void **state)
 {
     nerve_csv_options options = {.header = true, .label_column = -1};
@@ -260,6 +301,7 @@ int main(void)
         cmocka_unit_test(test_bad_number_names_line_and_column),
         cmocka_unit_test(test_ragged_row_is_an_error),
         cmocka_unit_test(test_labels_must_be_non_negative_integers),
+        cmocka_unit_test(test_string_labels_become_sorted_classes),
         cmocka_unit_test(test_empty_and_header_only_files_are_errors),
         cmocka_unit_test(test_options_that_do_not_fit_the_columns_are_errors),
         cmocka_unit_test(test_missing_file_error_names_the_file),

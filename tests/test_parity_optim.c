@@ -211,7 +211,7 @@ static void test_trained_trajectory(void **state)
                            .num_classes = 4};
     trajectory t;
     nerve_train_options o = nerve_train_options_from(m);
-    o.shuffle = false;
+    o.no_shuffle = true;
     o.on_epoch = record_epoch;
     o.user = &t;
     nerve_error err = {0};

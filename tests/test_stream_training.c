@@ -107,7 +107,7 @@ static void test_a_stream_trains_in_lane_order_with_the_state_carried(void **sta
 
     watch w = {.m = m, .train = &train, .always_carried = true};
     nerve_train_options o = nerve_train_options_from(m);
-    o.shuffle = true; /* a stream ignores it */
+    o.no_shuffle = false; /* a stream is never shuffled whatever this says */
     o.on_progress = check_batch;
     o.user = &w;
     resets = 0;

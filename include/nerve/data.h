@@ -22,6 +22,10 @@ typedef struct nerve_dataset {
     int64_t target_size;
     float *targets;
     int num_classes;          /* 0 for regression targets */
+    /* The classes' names (string labels in a CSV, a folder's class
+     * folders): class i is class_names[i], num_classes of them, sorted; NULL
+     * for numbered classes. Owned: nerve_dataset_free frees them. */
+    char **class_names;
     /* A stream (a text cut for truncated BPTT, [net] bptt): sample
      * j * lanes + b is chunk j of lane b, so that batch j of `lanes` samples
      * in order continues batch j - 1 lane by lane. 0: independent samples. */
@@ -55,10 +59,31 @@ typedef struct nerve_csv_options {
     char delimiter;        /* since 0.2.1: the field separator, 0 for ',' (';' or '\t' files) */
 } nerve_csv_options;
 
-/* Numeric CSV. Errors name file:line:column. Class labels must be
- * non-negative integers; num_classes is max label + 1. */
+/* Numeric CSV. Errors name file:line:column. Class labels are
+ * non-negative integers (num_classes is max label + 1) or, when the first
+ * row's label is not a number, names: the distinct names, sorted (strcmp),
+ * become classes 0, 1, ... and out->class_names. */
 NERVE_API nerve_status nerve_csv_load(const char *path, const nerve_csv_options *options,
                                       nerve_dataset *out, nerve_error *err);
+
+/* A folder of images as a labelled data set, the layout torchvision's
+ * ImageFolder reads: root/<class name>/<image>.png|.jpg|.jpeg. The class
+ * folders, sorted by name (strcmp), are classes 0, 1, ... and
+ * out->class_names; the images of each, sorted by name, are its samples,
+ * decoded, converted to shape's channels and resized to its height and
+ * width (shape CxHxW with C 1 to 4, or HxW), pixel values 0..255. Hidden
+ * entries (".name") and files of other extensions are skipped, as
+ * ImageFolder does; an image that cannot be decoded, a class folder without
+ * images or a root without class folders is an error naming the path. */
+NERVE_API nerve_status nerve_folder_load(const char *root, const nerve_shape *shape,
+                                         nerve_dataset *out, nerve_error *err);
+/* Maps ds's classes onto a list of names: each sample's class becomes the
+ * index of its name in names[0..count), ds->num_classes becomes count and
+ * ds->class_names a copy of names. ds without class_names (numbered
+ * classes) is left as it is. A name not in the list is an error naming it,
+ * `what` (the file) and the list. */
+NERVE_API nerve_status nerve_dataset_map_classes(nerve_dataset *ds, const char *const *names,
+                                                 int count, const char *what, nerve_error *err);
 
 NERVE_API void nerve_dataset_free(nerve_dataset *ds);
 /* Moves the last `count` samples of ds into val (ds shrinks); as Keras'

@@ -100,6 +100,16 @@ NERVE_API nerve_node nerve_model_layer_node(const nerve_model *m, int i);
  * class-label losses, 2 for bce and bce_with_logits with one output; 0 for
  * regression, distillation and multi-label bce (no accuracy). */
 NERVE_API int nerve_model_classes(const nerve_model *m);
+/* The name of class c, or NULL when the classes are numbered. Names come
+ * from [data] class_names, from the training data (a CSV's string labels,
+ * format = folder's class folders) or from the weights, which keep them
+ * (metadata nerve.classes). */
+NERVE_API const char *nerve_model_class_name(const nerve_model *m, int c);
+/* The shape of the images a flat input was trained on (1x28x28 for IDX
+ * images into input = 784), kept in the weights (metadata
+ * nerve.image_shape) so that an image can be resized to it for prediction;
+ * ndim 0 when unknown or when the input is itself an image shape. */
+NERVE_API nerve_shape nerve_model_image_shape(const nerve_model *m);
 /* Class labels per sample: T for a per-step classifier (output [N, T, C],
  * targets [N, T]: a label per step), 1 for other classifiers, 0 without
  * classes. Accuracy and the confusion matrix count every label. */

@@ -56,8 +56,8 @@ typedef struct nerve_train_options {
     const char *save_best_path;
     int64_t batch;           /* 0: the whole training set (batch gradient descent) */
     int64_t max_steps;       /* stop after this many steps in all (0: no limit) */
-    bool shuffle;            /* reshuffle every epoch (seeded); zeroed: off, so start from
-                                nerve_train_options_from, which turns it on */
+    bool no_shuffle;         /* false (the default): reshuffle every epoch (seeded);
+                                true: the data set's order */
     uint64_t seed;
     const char *log_path;    /* CSV metrics log (docs/cli.md, "nerve train"), or NULL */
     int64_t log_every;       /* also a log row every N steps (0: per epoch only) */
@@ -131,7 +131,7 @@ typedef struct nerve_train_options {
     double bucket_mb;
 } nerve_train_options;
 
-/* Options from the model's settings: epochs, batch, seed; shuffle on. */
+/* Options from the model's settings: epochs, batch, seed, early stopping. */
 NERVE_API void nerve_train_options_from_sized(const nerve_model *m, nerve_train_options *out,
                                               size_t size);
 static inline nerve_train_options nerve_train_options_from(const nerve_model *m)

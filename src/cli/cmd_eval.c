@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "model/data_format.h"
 
 static const cli_command eval_command = {
     "eval", "CFG", "Evaluates the weights W of the network CFG describes on its [data] test set.",
@@ -19,7 +20,13 @@ static const cli_command eval_command = {
     "own [data] section describes them, and --set applies to every member. Each\n"
     "member's figures are printed, then the ensemble's."};
 
-static json_t *evaluation_json(const nerve_evaluation *e)
+/* Class c's name, or NULL: the model's, when it names its classes. */
+static const char *class_name(const nerve_model *m, int c)
+{
+    return m ? nerve_model_class_name(m, c) : NULL;
+}
+
+static json_t *evaluation_json(const nerve_evaluation *e, const nerve_model *m)
 {
     json_t *root = json_object(), *class_accuracy = json_array(), *confusion = json_array();
     json_object_set_new(root, "loss", cli_json_number(e->loss));
@@ -36,6 +43,12 @@ static json_t *evaluation_json(const nerve_evaluation *e)
             json_array_append_new(row, json_integer(e->confusion[c * e->classes + k]));
         json_array_append_new(confusion, row);
         json_array_append_new(class_accuracy, cli_json_number(e->class_accuracy[c]));
+    }
+    if (e->classes > 0 && class_name(m, 0)) {
+        json_t *names = json_array();
+        for (int c = 0; c < e->classes; c++)
+            json_array_append_new(names, json_string(class_name(m, c)));
+        json_object_set_new(root, "class_names", names);
     }
     if (e->classes > 0) {
         json_object_set_new(root, "class_accuracy", class_accuracy);
@@ -68,7 +81,18 @@ static int digits(int64_t v)
     return n;
 }
 
-static void print_table(const nerve_evaluation *e, const char *source)
+/* A confusion-matrix row's label: the class number, and its name when the
+ * model names its classes ("3 Dress"). */
+static void row_label(const nerve_model *m, int c, char *text, size_t size)
+{
+    const char *name = class_name(m, c);
+    if (name)
+        snprintf(text, size, "%d %s", c, name);
+    else
+        snprintf(text, size, "%d", c);
+}
+
+static void print_table(const nerve_evaluation *e, const nerve_model *m, const char *source)
 {
     if (e->classes > 0 && e->labels != e->count)
         printf("%s: %lld samples, %lld labels (one per step)\n", source, (long long)e->count,
@@ -86,12 +110,22 @@ static void print_table(const nerve_evaluation *e, const char *source)
     for (int i = 0; i < e->classes * e->classes; i++)
         if (e->confusion[i] > largest) largest = e->confusion[i];
     int width = digits(largest) > 5 ? digits(largest) : 5;
+    /* Named rows are left-aligned, as words are; numbered ones keep the
+     * numbers' right alignment. */
+    bool named = class_name(m, 0) != NULL;
+    int label_width = width;
+    char label[300];
+    for (int c = 0; named && c < e->classes; c++) {
+        row_label(m, c, label, sizeof label);
+        if ((int)strlen(label) > label_width) label_width = (int)strlen(label);
+    }
     printf("confusion matrix (rows: true class, columns: predicted class)\n");
-    printf("%*s", width, "class");
+    printf(named ? "%-*s" : "%*s", label_width, "class");
     for (int k = 0; k < e->classes; k++) printf("  %*d", width, k);
     printf("  accuracy\n");
     for (int c = 0; c < e->classes; c++) {
-        printf("%*d", width, c);
+        row_label(m, c, label, sizeof label);
+        printf(named ? "%-*s" : "%*s", label_width, label);
         for (int k = 0; k < e->classes; k++)
             printf("  %*lld", width, (long long)e->confusion[c * e->classes + k]);
         /* A class with no sample has no accuracy. */
@@ -136,19 +170,19 @@ static int evaluate(nerve_model *m, const char *weights_path, int64_t batch, boo
     nerve_dataset_free(&test);
     if (status) return cli_fail(&err, cli_exit_code(status));
     if (json) {
-        json_t *root = evaluation_json(&e);
+        json_t *root = evaluation_json(&e, m);
         if (mc_samples > 0) {
-            json_t *mc_json = evaluation_json(&mc);
+            json_t *mc_json = evaluation_json(&mc, m);
             json_object_set_new(mc_json, "samples", json_integer(mc_samples));
             json_object_set_new(root, "mc_dropout", mc_json);
         }
         code = cli_json_print(root);
     } else {
-        print_table(&e, source_name(m));
+        print_table(&e, m, source_name(m));
         if (mc_samples > 0) {
             printf("\nMonte-Carlo dropout: %lld passes, %s averaged\n", (long long)mc_samples,
                    mc.classes > 0 ? "probabilities" : "outputs");
-            print_table(&mc, source_name(m));
+            print_table(&mc, m, source_name(m));
         }
     }
     nerve_evaluation_free(&e);
@@ -178,7 +212,7 @@ static void print_ensemble_table(const nerve_ensemble_evaluation *e, const eval_
     }
     printf("\nensemble of %d (%s averaged)\n", e->count,
            e->ensemble.classes > 0 ? "probabilities" : "outputs");
-    print_table(&e->ensemble, source);
+    print_table(&e->ensemble, members[0].model, source);
 }
 
 static int print_ensemble_json(const nerve_ensemble_evaluation *e, const eval_member *members,
@@ -186,13 +220,13 @@ static int print_ensemble_json(const nerve_ensemble_evaluation *e, const eval_me
 {
     json_t *root = json_object(), *list = json_array();
     for (int i = 0; i < e->count; i++) {
-        json_t *member = evaluation_json(&e->members[i]);
+        json_t *member = evaluation_json(&e->members[i], members[i].model);
         json_object_set_new(member, "cfg", json_string(members[i].cfg ? members[i].cfg : cfg_path));
         json_object_set_new(member, "weights", json_string(members[i].weights));
         json_array_append_new(list, member);
     }
     json_object_set_new(root, "members", list);
-    json_object_set_new(root, "ensemble", evaluation_json(&e->ensemble));
+    json_object_set_new(root, "ensemble", evaluation_json(&e->ensemble, members[0].model));
     return cli_json_print(root);
 }
 
@@ -345,16 +379,16 @@ int cmd_eval(int argc, char **argv)
         code = cli_dist_agree(cli_load_model(cfg_path, sets.items, flag_sets, &m));
     }
     if (code == CLI_EXIT_OK) {
-        const nerve_data_settings *data = &nerve_model_settings_of(m)->data;
-        const char *format = data->format;
+        const data_format *format = nerve_model_data_format(m);
+        bool label_files = (format->keys & DATA_KEYS_LABEL_FILES) != 0;
         if (!nerve_model_has_test_data(m))
             code = cli_usage_error(&eval_command, "%s has no [data] test; name a file with --data",
                                    cfg_path);
-        else if (data_path && strcmp(format, "idx") == 0 && !labels_path)
+        else if (data_path && label_files && !labels_path)
             code = cli_usage_error(&eval_command, "an IDX --data file needs --labels FILE");
-        else if (labels_path && strcmp(format, "idx") != 0)
+        else if (labels_path && !label_files)
             code = cli_usage_error(&eval_command, "--labels is for IDX data; [data] format is %s",
-                                   format);
+                                   format->name);
         else if (strpbrk(weights_path, ",:") && mc_samples)
             code = cli_usage_error(&eval_command, "--mc-samples evaluates one model, not an "
                                    "ensemble");

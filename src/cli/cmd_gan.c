@@ -13,6 +13,7 @@
 #include "cli/cli.h"
 #include "cli/image_output.h"
 #include "io/atomic_file.h"
+#include "model/data_format.h"
 
 /* The fixed noise of the grid: its side, in samples. */
 #define GRID_SIDE 8
@@ -173,18 +174,17 @@ static int final_scores(gan_cli *run)
 static int load_real(nerve_model *d, const char *d_cfg, nerve_dataset *out)
 {
     const nerve_data_settings *s = &nerve_model_settings_of(d)->data;
+    const data_format *format = nerve_model_data_format(d);
     nerve_error err = {0};
     nerve_status st;
-    if (!s->train[0])
+    if (!format->load_file)
+        st = nerve_error_set(&err, NERVE_ERR_INVALID, "%s: [data] format %s: nerve gan takes "
+                             "samples from files (idx, csv or folder)", d_cfg, format->name);
+    else if (!s->train[0])
         st = nerve_error_set(&err, NERVE_ERR_INVALID, "%s: [data] train is not set (the real "
                              "samples)", d_cfg);
-    else if (strcmp(s->format, "idx") == 0)
-        st = nerve_idx_load_images(s->train, out, &err);
-    else if (strcmp(s->format, "csv") == 0)
-        st = nerve_csv_load(s->train, &s->csv, out, &err);
     else
-        st = nerve_error_set(&err, NERVE_ERR_INVALID, "%s: [data] format %s: nerve gan takes "
-                             "idx or csv samples", d_cfg, s->format);
+        st = format->load_file(d, s->train, s->train_labels, out, &err);
     if (st != NERVE_OK) return cli_fail(&err, cli_exit_code(st));
     if (s->normalize == NERVE_NORMALIZE_STANDARDIZE) {
         double mean, std;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "model/data_format.h"
 
 static const cli_command generate_command = {
     "generate", "CFG",
@@ -63,10 +64,10 @@ static int generate(const char *cfg_path, const char *const *sets, const char *w
     nerve_model *m;
     int code = load_model(cfg_path, sets, &m);
     if (code) return code;
-    const char *format = nerve_model_settings_of(m)->data.format;
-    if (strcmp(format, "text") != 0) {
+    const data_format *format = nerve_model_data_format(m);
+    if (!format->characters) {
         fprintf(stderr, "nerve: %s: [data] format is %s; generate samples character models "
-                        "([data] format = text)\n", cfg_path, format);
+                        "([data] format = text)\n", cfg_path, format->name);
         nerve_model_free(m);
         return CLI_EXIT_INPUT;
     }

@@ -1,5 +1,6 @@
 /* nerve predict: runs trained weights on IDX images, CSV rows or one PNG or
  * JPEG image and prints each sample's class and probabilities. */
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "cli/image_input.h"
+#include "data/image.h"
 #include "train/batching.h"
 
 static const cli_command predict_command = {
@@ -14,11 +16,13 @@ static const cli_command predict_command = {
     "Predicts the class (or the outputs, for regression) of every sample of --input FILE.",
     "FILE is recognised by its content:\n"
     "  IDX images (plain or gzip), labels not needed;\n"
-    "  a PNG or JPEG image: converted to the input's channels and resized to its HxW;\n"
+    "  a PNG or JPEG image: converted to the input's channels and resized to its HxW\n"
+    "  (for a flat input, to the training images' shape the weights record);\n"
     "  CSV: every column is a feature, or, for a classifier, a file with one column\n"
     "  more than the input is labelled as [data] label_column says and the label is\n"
     "  ignored ([data] header applies).\n"
-    "Inputs are normalised with the statistics saved in W, as in training."};
+    "Inputs are normalised with the statistics saved in W, as in training. Classes are\n"
+    "shown by name when the weights name them."};
 
 /* The samples of the input file, count x features, not yet normalised. */
 typedef struct samples {
@@ -66,16 +70,33 @@ static nerve_status read_csv(const nerve_model *m, const char *path, int64_t fea
     return NERVE_OK;
 }
 
-static nerve_status read_samples(const nerve_model *m, const char *path, samples *out,
-                                 nerve_error *err)
+static nerve_status read_samples(const nerve_model *m, const char *path, bool invert,
+                                 samples *out, nerve_error *err)
 {
     const nerve_shape *input = &nerve_model_settings_of(m)->input;
     int64_t features = nerve_shape_numel(input);
     memset(out, 0, sizeof *out);
-    if (cli_is_image_file(path)) {
+    if (nerve_image_is_image(path)) {
+        nerve_shape image_shape = nerve_model_image_shape(m);
         out->count = 1;
-        return cli_image_input(path, input, &out->inputs, err);
+        return cli_image_input(path, input, &image_shape, invert, &out->inputs, err);
     }
+    /* A file named as an image that is not one is a mistake (a download
+     * saved as an error page, a renamed file), not CSV text. */
+    if (nerve_image_named_like_one(path)) {
+        FILE *file = fopen(path, "rb");
+        if (!file)
+            return nerve_error_set(err, NERVE_ERR_IO, "%s: cannot open: %s", path,
+                                   strerror(errno));
+        fclose(file);
+        return nerve_error_set(err, NERVE_ERR_FORMAT,
+                               "%s: named like an image, but it is not a PNG or JPEG file "
+                               "(its first bytes are neither signature)", path);
+    }
+    if (invert)
+        return nerve_error_set(err, NERVE_ERR_INVALID,
+                               "%s: --invert applies to a PNG or JPEG image, not to IDX or CSV "
+                               "data", path);
     if (!starts_with_idx_or_gzip(path)) return read_csv(m, path, features, out, err);
 
     nerve_dataset ds;
@@ -113,8 +134,33 @@ static void top_classes(const float *row, int n, int k, int *best)
     }
 }
 
-static int print_text(const float *outputs, int64_t count, int64_t width, int classes, int top)
+/* Class c as printed: its name when the model names its classes. */
+static void class_label(const nerve_model *m, int c, char *text, size_t size)
 {
+    const char *name = m ? nerve_model_class_name(m, c) : NULL;
+    if (name)
+        snprintf(text, size, "%s", name);
+    else
+        snprintf(text, size, "%d", c);
+}
+
+/* The widest class label, for the table's class column (at least "class"). */
+static int class_column_width(const nerve_model *m, int classes)
+{
+    int width = 5;
+    char text[256];
+    for (int c = 0; c < classes; c++) {
+        class_label(m, c, text, sizeof text);
+        if ((int)strlen(text) > width) width = (int)strlen(text);
+    }
+    return width;
+}
+
+static int print_text(const nerve_model *m, const float *outputs, int64_t count, int64_t width,
+                      int classes, int top)
+{
+    char label[256];
+    int column = class_column_width(m, classes);
     int *best = malloc((size_t)(top > 0 ? top : 1) * sizeof *best);
     if (!best) {
         fprintf(stderr, "nerve: out of memory\n");
@@ -123,9 +169,9 @@ static int print_text(const float *outputs, int64_t count, int64_t width, int cl
     if (classes == 0)
         printf("index  outputs\n");
     else if (top > 0)
-        printf("index  class  top %d\n", top);
+        printf("index  %-*s  top %d\n", column, "class", top);
     else
-        printf("index  class  probabilities\n");
+        printf("index  %-*s  probabilities\n", column, "class");
     for (int64_t i = 0; i < count; i++) {
         const float *row = outputs + i * width;
         printf("%-5lld", (long long)i);
@@ -134,11 +180,16 @@ static int print_text(const float *outputs, int64_t count, int64_t width, int cl
             for (int64_t j = 0; j < width; j++) printf(" %.6g", row[j]);
         } else if (top > 0) {
             top_classes(row, classes, top, best);
-            printf("  %-5d ", best[0]);
-            for (int j = 0; j < top; j++) printf(" %d:%.4f", best[j], row[best[j]]);
+            class_label(m, best[0], label, sizeof label);
+            printf("  %-*s ", column, label);
+            for (int j = 0; j < top; j++) {
+                class_label(m, best[j], label, sizeof label);
+                printf(" %s:%.4f", label, row[best[j]]);
+            }
         } else {
             top_classes(row, classes, 1, best);
-            printf("  %-5d ", best[0]);
+            class_label(m, best[0], label, sizeof label);
+            printf("  %-*s ", column, label);
             for (int c = 0; c < classes; c++) printf(" %.4f", row[c]);
         }
         printf("\n");
@@ -147,7 +198,17 @@ static int print_text(const float *outputs, int64_t count, int64_t width, int cl
     return CLI_EXIT_OK;
 }
 
-static int print_json(const float *outputs, int64_t count, int64_t width, int classes, int top)
+/* {"class": c} and, when the model names its classes, "name". */
+static json_t *class_json(const nerve_model *m, int c, json_t *object)
+{
+    const char *name = m ? nerve_model_class_name(m, c) : NULL;
+    json_object_set_new(object, "class", json_integer(c));
+    if (name) json_object_set_new(object, "name", json_string(name));
+    return object;
+}
+
+static int print_json(const nerve_model *m, const float *outputs, int64_t count, int64_t width,
+                      int classes, int top)
 {
     int *best = malloc((size_t)(classes > 0 ? classes : 1) * sizeof *best);
     json_t *all = json_array();
@@ -161,15 +222,16 @@ static int print_json(const float *outputs, int64_t count, int64_t width, int cl
             json_object_set_new(sample, "outputs", values);
         } else if (top > 0) {
             top_classes(row, classes, top, best);
-            json_object_set_new(sample, "class", json_integer(best[0]));
-            for (int j = 0; j < top; j++)
-                json_array_append_new(values, json_pack("{s:i, s:o}", "class", best[j],
-                                                        "probability",
-                                                        cli_json_number(row[best[j]])));
+            class_json(m, best[0], sample);
+            for (int j = 0; j < top; j++) {
+                json_t *entry = class_json(m, best[j], json_object());
+                json_object_set_new(entry, "probability", cli_json_number(row[best[j]]));
+                json_array_append_new(values, entry);
+            }
             json_object_set_new(sample, "top", values);
         } else {
             top_classes(row, classes, 1, best);
-            json_object_set_new(sample, "class", json_integer(best[0]));
+            class_json(m, best[0], sample);
             for (int c = 0; c < classes; c++)
                 json_array_append_new(values, cli_json_number(row[c]));
             json_object_set_new(sample, "probabilities", values);
@@ -242,20 +304,20 @@ static int print_layer(nerve_model *m, const char *layer, const samples *in, boo
                                   : nerve_error_set(&err, NERVE_ERR_NOMEM, "out of memory for "
                                                     "the layer's outputs");
     int code = status ? cli_fail(&err, cli_exit_code(status))
-                      : json ? print_json(outputs, in->count, width, 0, 0)
-                             : print_text(outputs, in->count, width, 0, 0);
+                      : json ? print_json(NULL, outputs, in->count, width, 0, 0)
+                             : print_text(NULL, outputs, in->count, width, 0, 0);
     free(outputs);
     return code;
 }
 
 static int predict(nerve_model *m, const char *weights_path, const char *input_path, bool json,
-                   int top, const char *layer)
+                   int top, const char *layer, bool invert)
 {
     int code = cli_load_weights(m, weights_path);
     if (code) return code;
     samples in;
     nerve_error err = {0};
-    nerve_status status = read_samples(m, input_path, &in, &err);
+    nerve_status status = read_samples(m, input_path, invert, &in, &err);
     if (status) return cli_fail(&err, cli_exit_code(status));
 
     const nerve_model_settings *settings = nerve_model_settings_of(m);
@@ -302,8 +364,8 @@ static int predict(nerve_model *m, const char *weights_path, const char *input_p
         code = json ? print_steps_json(outputs, in.count, steps, classes)
                     : print_steps_text(outputs, in.count, steps, classes);
     else
-        code = json ? print_json(outputs, in.count, width, classes, top)
-                    : print_text(outputs, in.count, width, classes, top);
+        code = json ? print_json(m, outputs, in.count, width, classes, top)
+                    : print_text(m, outputs, in.count, width, classes, top);
     free(outputs);
     return code;
 }
@@ -314,7 +376,7 @@ int cmd_predict(int argc, char **argv)
     const char *weights_path = NULL, *input_path = NULL, *cfg_path, *layer = NULL;
     int64_t threads = 0, top = 0;
     const char *backend = NULL;
-    bool json = false;
+    bool json = false, invert = false;
     cli_option options[] = {
         CLI_STRING("--weights", "W", &weights_path, "the trained weights (required)"),
         CLI_STRING("--input", "FILE", &input_path,
@@ -322,6 +384,9 @@ int cmd_predict(int argc, char **argv)
         CLI_INT("--top", "K", &top, 1, 1 << 20,
             "print the K most probable classes (default: every class's probability)"),
         CLI_FLAG("--json", &json, "print one JSON array on stdout (default: a table)"),
+        CLI_FLAG("--invert", &invert,
+            "an image's values become 255 - value: a dark object on a light ground for a "
+            "network trained on light-on-dark images (MNIST, Fashion-MNIST)"),
         CLI_STRING("--layer", "NAME", &layer,
             "print that layer's outputs instead (after its activation; default: the network's)"),
         CLI_SET_OPTION(&sets),
@@ -352,7 +417,7 @@ int cmd_predict(int argc, char **argv)
         code = cli_usage_error(&predict_command, "--top is for one class per sample; %s predicts "
                                "one per step", cfg_path);
     else
-        code = predict(m, weights_path, input_path, json, (int)top, layer);
+        code = predict(m, weights_path, input_path, json, (int)top, layer, invert);
     nerve_model_free(m);
     return code;
 }

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "model/data_format.h"
 #include "cli/progress.h"
 
 static const cli_command train_command = {
@@ -43,11 +44,11 @@ static void print_baselines(const nerve_model *m, const nerve_dataset *train,
         printf("corpus: %lld characters; unigram %.3f nats/char, bigram %.3f nats/char (%s)\n",
                (long long)nerve_model_vocab(m)->size, b.unigram, b.bigram,
                b.held_out ? "validation" : "training text");
-    if (strcmp(nerve_model_settings_of(m)->data.format, "adding") == 0) {
+    const data_format *format = nerve_model_data_format(m);
+    if (format->baseline) {
         const nerve_dataset *ds = val->count ? val : test->count ? test : train;
-        printf("adding problem: predicting 1 always gives MSE %.4f (%s)\n",
-               nerve_adding_baseline(ds), ds == val ? "validation" : ds == test ? "test"
-                                                                                : "training");
+        printf("%s %.4f (%s)\n", format->baseline_text, format->baseline(ds),
+               ds == val ? "validation" : ds == test ? "test" : "training");
     }
     fflush(stdout);
 }
@@ -142,10 +143,13 @@ static int train_and_report(nerve_model *m, const char *cfg_path, const cli_opti
     if ((code = cli_dist_agree(status ? cli_fail(&err, cli_exit_code(status)) : 0))) return code;
     print_summary(m, cfg_path, &train, &val, &test);
     int missing = nerve_dataset_class_missing(&train, &val);
-    if (missing >= 0)
-        fprintf(stderr, "nerve: warning: the validation set holds class %d, which the training "
-                        "set lacks (a file sorted by class? [data] validation_split = stratified "
-                        "or random)\n", missing);
+    if (missing >= 0) {
+        const char *name = nerve_model_class_name(m, missing);
+        fprintf(stderr, "nerve: warning: the validation set holds class %d%s%s%s, which the "
+                        "training set lacks (a file sorted by class? [data] validation_split = "
+                        "stratified or random)\n", missing, name ? " (" : "", name ? name : "",
+                name ? ")" : "");
+    }
     print_baselines(m, &train, &val, &test);
     if (cli_dist_root()) print_class_counts(m, &train);
 

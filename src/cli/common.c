@@ -170,7 +170,7 @@ static void print_warning(const char *message, void *user)
 void cli_train_flags_apply(const cli_train_flags *f, nerve_train_options *t)
 {
     t->max_steps = f->steps;
-    t->shuffle = !f->no_shuffle;
+    t->no_shuffle = f->no_shuffle;
     t->log_path = f->log_path;
     t->log_every = f->log_every;
     t->checkpoint_path = f->checkpoint_path;

@@ -1,5 +1,6 @@
 /* Numeric CSV: comma-separated numbers, one sample per line, or one sample
- * per block of lines (a sequence, its time steps one per line). No quoting (a
+ * per block of lines (a sequence, its time steps one per line); the class
+ * labels may be names instead of numbers. No quoting (a
  * quoted field is not a number); spaces and tabs around a number are allowed,
  * lines may end in CRLF, blank lines are skipped. Messages count lines and
  * columns from 1, as editors do. */
@@ -39,6 +40,12 @@ typedef struct csv_reader {
     double *sequence_ids; /* sequences: each row's id, and the line it is on */
     int64_t *lines;
     int max_label;
+    /* Labels that are names (the first row's label is not a number): the
+     * distinct names in the order met; a target is an index into them
+     * until sort_names orders them. */
+    bool named;
+    char **names;
+    int name_count, name_capacity;
     nerve_error *err;
 } csv_reader;
 
@@ -97,6 +104,93 @@ static nerve_status check_label(csv_reader *reader, int64_t line, int column, fl
                                "%s:%lld:%d: label %g is not a non-negative integer below %d",
                                reader->path, (long long)line, column, value, CSV_MAX_LABEL);
     if ((int)value > reader->max_label) reader->max_label = (int)value;
+    return NERVE_OK;
+}
+
+/* The field [begin, end) without the blanks around it. */
+static void trim_field(const char **begin, const char **end)
+{
+    while (*begin < *end && is_blank(**begin)) (*begin)++;
+    while (*end > *begin && is_blank((*end)[-1])) (*end)--;
+}
+
+/* A label that is a name: text that is not a number (an empty field is
+ * neither: it stays the numeric reader's "empty value"). */
+static bool field_is_name(const char *begin, const char *end)
+{
+    trim_field(&begin, &end);
+    char *stop;
+    strtod(begin, &stop);
+    return begin < end && stop != end;
+}
+
+/* A name label: its index among the names met so far, adding it when new. */
+static nerve_status name_label(csv_reader *reader, int64_t line, int column, const char *begin,
+                               const char *end, float *value)
+{
+    trim_field(&begin, &end);
+    size_t length = (size_t)(end - begin);
+    if (length == 0)
+        return nerve_error_set(reader->err, NERVE_ERR_FORMAT, "%s:%lld:%d: empty label",
+                               reader->path, (long long)line, column);
+    for (int i = reader->name_count - 1; i >= 0; i--)
+        if (strlen(reader->names[i]) == length && memcmp(reader->names[i], begin, length) == 0) {
+            *value = (float)i;
+            return NERVE_OK;
+        }
+    if (reader->name_count >= CSV_MAX_LABEL)
+        return nerve_error_set(reader->err, NERVE_ERR_FORMAT,
+                               "%s:%lld:%d: more than %d distinct labels", reader->path,
+                               (long long)line, column, CSV_MAX_LABEL);
+    if (reader->name_count == reader->name_capacity) {
+        int capacity = reader->name_capacity ? 2 * reader->name_capacity : 16;
+        char **names = realloc(reader->names, (size_t)capacity * sizeof *names);
+        if (!names)
+            return nerve_error_set(reader->err, NERVE_ERR_NOMEM, "%s: out of memory for labels",
+                                   reader->path);
+        reader->names = names;
+        reader->name_capacity = capacity;
+    }
+    char *name = malloc(length + 1);
+    if (!name)
+        return nerve_error_set(reader->err, NERVE_ERR_NOMEM, "%s: out of memory for labels",
+                               reader->path);
+    memcpy(name, begin, length);
+    name[length] = '\0';
+    reader->names[reader->name_count] = name;
+    *value = (float)reader->name_count++;
+    return NERVE_OK;
+}
+
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The names sorted, and every target renumbered to match: the classes do
+ * not depend on the order of the rows. */
+static nerve_status sort_names(csv_reader *reader)
+{
+    int n = reader->name_count;
+    char **sorted = malloc((size_t)n * sizeof *sorted);
+    int *map = malloc((size_t)n * sizeof *map);
+    if (!sorted || !map) {
+        free(sorted);
+        free(map);
+        return nerve_error_set(reader->err, NERVE_ERR_NOMEM, "%s: out of memory for labels",
+                               reader->path);
+    }
+    memcpy(sorted, reader->names, (size_t)n * sizeof *sorted);
+    qsort(sorted, (size_t)n, sizeof *sorted, compare_names);
+    for (int i = 0; i < n; i++) {
+        char **at = bsearch(&reader->names[i], sorted, (size_t)n, sizeof *sorted, compare_names);
+        map[i] = (int)(at - sorted);
+    }
+    for (int64_t i = 0; i < reader->rows; i++)
+        reader->targets[i] = (float)map[(int)reader->targets[i]];
+    free(map);
+    free(reader->names);
+    reader->names = sorted;
     return NERVE_OK;
 }
 
@@ -202,6 +296,14 @@ static nerve_status parse_row(csv_reader *reader, int64_t line_number, const cha
     for (int column = 0; column < columns; column++) {
         const char *end = strchr(begin, reader->delimiter);
         if (!end) end = begin + strlen(begin);
+        if (column == reader->label_column && reader->rows == 0)
+            reader->named = field_is_name(begin, end);
+        if (column == reader->label_column && reader->named) {
+            status = name_label(reader, line_number, column + 1, begin, end, targets);
+            if (status != NERVE_OK) return status;
+            begin = end + 1;
+            continue;
+        }
         double parsed = 0;
         status = parse_number(reader, line_number, column + 1, begin, end, &parsed);
         if (status != NERVE_OK) return status;
@@ -369,11 +471,14 @@ nerve_status nerve_csv_load(const char *path, const nerve_csv_options *options,
     int64_t steps = 1;
     if (status == NERVE_OK && reader.sequence_column >= 0)
         status = group_sequences(&reader, &steps);
+    if (status == NERVE_OK && reader.named) status = sort_names(&reader);
     free(reader.sequence_ids);
     free(reader.lines);
     if (status != NERVE_OK) {
         free(reader.inputs);
         free(reader.targets);
+        for (int i = 0; i < reader.name_count; i++) free(reader.names[i]);
+        free(reader.names);
         return status;
     }
     out->count = reader.rows;
@@ -389,5 +494,9 @@ nerve_status nerve_csv_load(const char *path, const nerve_csv_options *options,
     out->targets = reader.target_size ? reader.targets : NULL;
     if (!reader.target_size) free(reader.targets);
     out->num_classes = reader.label_column >= 0 ? reader.max_label + 1 : 0;
+    if (reader.named) {
+        out->num_classes = reader.name_count;
+        out->class_names = reader.names;
+    }
     return NERVE_OK;
 }

@@ -1,4 +1,5 @@
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,12 +11,65 @@
  * the result does not depend on the number of threads. */
 #define MOMENT_BLOCKS 64
 
+static void free_names(char **names, int count)
+{
+    for (int i = 0; names && i < count; i++) free(names[i]);
+    free(names);
+}
+
 void nerve_dataset_free(nerve_dataset *ds)
 {
     if (!ds) return;
     free(ds->inputs);
     free(ds->targets);
+    free_names(ds->class_names, ds->num_classes);
     memset(ds, 0, sizeof *ds);
+}
+
+/* The index of name in names[0..count), or -1. */
+static int find_name(const char *const *names, int count, const char *name)
+{
+    for (int i = 0; i < count; i++)
+        if (strcmp(names[i], name) == 0) return i;
+    return -1;
+}
+
+nerve_status nerve_dataset_map_classes(nerve_dataset *ds, const char *const *names, int count,
+                                       const char *what, nerve_error *err)
+{
+    if (!ds->class_names) return NERVE_OK;
+    int *map = malloc((size_t)(ds->num_classes > 0 ? ds->num_classes : 1) * sizeof *map);
+    char **copy = calloc((size_t)(count > 0 ? count : 1), sizeof *copy);
+    bool ok = map && copy;
+    for (int i = 0; ok && i < count; i++) ok = (copy[i] = strdup(names[i])) != NULL;
+    if (!ok) {
+        free(map);
+        free_names(copy, count);
+        return nerve_error_set(err, NERVE_ERR_NOMEM, "%s: out of memory for class names", what);
+    }
+    for (int c = 0; c < ds->num_classes; c++) {
+        map[c] = find_name(names, count, ds->class_names[c]);
+        if (map[c] >= 0) continue;
+        char list[512] = "";
+        size_t used = 0;
+        for (int i = 0; i < count && used + 8 < sizeof list; i++)
+            used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "",
+                                     names[i]);
+        if (used >= sizeof list) strcpy(list + sizeof list - 5, "...");
+        nerve_error_set(err, NERVE_ERR_INVALID,
+                        "%s: class '%s' is not one of the model's %d classes (%s)", what,
+                        ds->class_names[c], count, list);
+        free(map);
+        free_names(copy, count);
+        return NERVE_ERR_INVALID;
+    }
+    for (int64_t i = 0; i < ds->count * ds->target_size; i++)
+        ds->targets[i] = (float)map[(int)ds->targets[i]];
+    free(map);
+    free_names(ds->class_names, ds->num_classes);
+    ds->class_names = copy;
+    ds->num_classes = count;
+    return NERVE_OK;
 }
 
 /* A malloc'd copy of rows [first, first + count) of a matrix of width
@@ -41,6 +95,7 @@ nerve_status nerve_dataset_split(nerve_dataset *ds, int64_t count, nerve_dataset
     int64_t first = ds->count - count;
     nerve_dataset held_out = *ds;
     held_out.count = count;
+    held_out.class_names = NULL; /* ds keeps them */
     held_out.inputs = copy_rows(ds->inputs, first, count, ds->sample_size);
     held_out.targets = copy_rows(ds->targets, first, count, ds->target_size);
     bool inputs_failed = !held_out.inputs && count * ds->sample_size != 0;

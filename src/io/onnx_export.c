@@ -7,6 +7,7 @@
  * broadcast shape, a transposed weight) nodes reorder them, which runtimes
  * fold once at load. Nothing depends on the clock or on memory addresses,
  * so exporting the same model twice gives the same bytes. */
+#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -868,6 +869,16 @@ static void model_metadata(pb_buf *model, nerve_model *m, const nerve_onnx_expor
         char *chars = nerve_vocab_to_utf8(&m->vocab);
         if (chars) metadata(model, "vocabulary", chars);
         free(chars);
+    }
+    /* The class names, as the weights keep them: a JSON array, class 0's first. */
+    if (nerve_model_class_name(m, 0)) {
+        json_t *names = json_array();
+        for (int c = 0; names && c < m->classes; c++)
+            json_array_append_new(names, json_string(nerve_model_class_name(m, c)));
+        char *list = names ? json_dumps(names, JSON_COMPACT) : NULL;
+        if (list) metadata(model, "class_names", list);
+        free(list);
+        json_decref(names);
     }
 }
 

@@ -3,67 +3,42 @@
 #include <math.h>
 #include <string.h>
 
+#include "data/image.h"
+#include "model/data_format.h"
 #include "model/model_internal.h"
 
-/* key: DATA_TRAIN or DATA_TEST; its labels' key follows it. */
-static nerve_status load_file(const nerve_model *m, int key, const char *inputs,
-                              const char *labels, nerve_dataset *out, nerve_error *err)
+/* The images' shape a flat input was given, CxHxW (HxW as 1xHxW), kept
+ * with the weights for prediction. */
+static void remember_image_shape(nerve_model *m, const nerve_shape *file_shape)
 {
-    const nerve_data_settings *d = &m->settings.data;
-    nerve_status st = strcmp(d->format, "idx") == 0 ? nerve_idx_load(inputs, labels, out, err)
-                                                     : nerve_csv_load(inputs, &d->csv, out, err);
+    const nerve_shape *input = &m->settings.input;
+    int channels, height, width;
+    if (input->ndim != 1 || nerve_shape_numel(file_shape) != input->dim[0]) return;
+    if (file_shape->ndim == 2 && file_shape->dim[0] > 1 && file_shape->dim[1] > 1)
+        m->image_shape = nerve_shape_3d(1, file_shape->dim[0], file_shape->dim[1]);
+    else if (file_shape->ndim == 3 && nerve_image_layout(file_shape, &channels, &height, &width))
+        m->image_shape = *file_shape;
+}
+
+/* key: DATA_TRAIN, DATA_VALIDATION or DATA_TEST; its labels' key follows
+ * it. The training set gives the model its class names when it has none;
+ * the others' are mapped onto them. */
+static nerve_status load_file(nerve_model *m, int key, const char *inputs, const char *labels,
+                              nerve_dataset *out, nerve_error *err)
+{
+    nerve_status st = nerve_model_data_format(m)->load_file(m, inputs, labels, out, err);
     bool labels_failed = labels[0] && strncmp(err->message, labels, strlen(labels)) == 0 &&
                          strncmp(err->message, inputs, strlen(inputs)) != 0;
-    return nerve_model_data_io_error(m, labels_failed ? key + 1 : key, st, err);
-}
-
-bool nerve_model_has_test_data(const nerve_model *m)
-{
-    const nerve_data_settings *d = &m->settings.data;
-    return strcmp(d->format, "adding") == 0 ? d->test_samples > 0 : d->test[0] != 0;
-}
-
-/* The adding problem's samples, each set from its own stream derived from
- * [net] seed (apart from the weights' and the shuffling's). */
-static nerve_status generate_adding(const nerve_model *m, const char *name, int64_t count,
-                                    uint64_t stream, nerve_dataset *out, nerve_error *err)
-{
-    const nerve_model_settings *s = &m->settings;
-    nerve_status st = nerve_adding_generate(s->data.length, count, s->seed ^ stream, out, err);
-    if (st == NERVE_OK) st = nerve_model_check_data(m, name, NULL, out, err);
+    if (st != NERVE_OK) return nerve_model_data_io_error(m, labels_failed ? key + 1 : key, st, err);
+    if (key == DATA_TRAIN) remember_image_shape(m, &out->sample_shape);
+    st = nerve_model_match_classes(m, out, inputs, key == DATA_TRAIN, err);
     if (st != NERVE_OK) nerve_dataset_free(out);
     return st;
 }
 
-static nerve_status load_adding(const nerve_model *m, nerve_dataset *train, nerve_dataset *val,
-                                nerve_dataset *test, nerve_error *err)
+bool nerve_model_has_test_data(const nerve_model *m)
 {
-    const nerve_data_settings *d = &m->settings.data;
-    nerve_dataset all = {0}, held = {0};
-    nerve_status st = NERVE_OK;
-    if (test && d->test_samples == 0)
-        return nerve_error_set(err, NERVE_ERR_INVALID, "[data] test_samples is 0: no test set");
-    if (train || val) {
-        st = generate_adding(m, "the adding problem's training samples", d->train_samples,
-                             0xadd17a1200000001ULL, &all, err);
-        if (st == NERVE_OK && d->validation >= all.count)
-            st = nerve_error_set(err, NERVE_ERR_INVALID,
-                                 "[data] validation = %lld leaves no training samples out of %lld",
-                                 (long long)d->validation, (long long)all.count);
-        if (st == NERVE_OK && d->validation > 0)
-            st = nerve_dataset_split(&all, d->validation, &held, err);
-    }
-    if (st == NERVE_OK && test)
-        st = generate_adding(m, "the adding problem's test samples", d->test_samples,
-                             0xadd7e57000000002ULL, test, err);
-    if (st != NERVE_OK) {
-        nerve_dataset_free(&all);
-        nerve_dataset_free(&held);
-        return st;
-    }
-    if (train) *train = all; else nerve_dataset_free(&all);
-    if (val) *val = held; else nerve_dataset_free(&held);
-    return NERVE_OK;
+    return nerve_model_data_format(m)->has_test(&m->settings.data);
 }
 
 nerve_status nerve_model_load_data(const nerve_model *cm, nerve_dataset *train, nerve_dataset *val,
@@ -71,8 +46,8 @@ nerve_status nerve_model_load_data(const nerve_model *cm, nerve_dataset *train, 
 {
     nerve_model *m = (nerve_model *)cm; /* the statistics are learnt from the training set */
     const nerve_data_settings *d = &m->settings.data;
-    if (strcmp(d->format, "text") == 0) return nerve_model_load_text(m, train, val, test, err);
-    if (strcmp(d->format, "adding") == 0) return load_adding(m, train, val, test, err);
+    const data_format *format = nerve_model_data_format(m);
+    if (format->load_sets) return format->load_sets(m, train, val, test, err);
     nerve_dataset all = {0}, held = {0}, test_set = {0};
     nerve_status st = NERVE_OK;
     if ((train || val) && !d->train[0])
@@ -108,7 +83,7 @@ nerve_status nerve_model_load_data(const nerve_model *cm, nerve_dataset *train, 
                 nerve_dataset_moments(&all, &mean, &std);
                 nerve_model_set_normalization(m, mean, std);
             }
-            if (nerve_model_shift_after_scale(m, &mean, &std)) nerve_dataset_standardize(&all, mean, std);
+            if (shift_after_scale(m, &mean, &std)) nerve_dataset_standardize(&all, mean, std);
             if (held.count) nerve_model_normalize(m, &held);
         }
     }

@@ -4,37 +4,51 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/data_format.h"
 #include "model/model_internal.h"
 
-enum { FORMAT_IDX, FORMAT_CSV, FORMAT_TEXT, FORMAT_ADDING };
-#define FORMAT_BIT(format) (1u << (format))
-#define FILE_FORMATS (FORMAT_BIT(FORMAT_IDX) | FORMAT_BIT(FORMAT_CSV) | FORMAT_BIT(FORMAT_TEXT))
-#define TABLE_FORMATS (FORMAT_BIT(FORMAT_IDX) | FORMAT_BIT(FORMAT_CSV))
-
+/* Each key and the group (data_format.h) it belongs to. */
 static const struct data_key {
     const char *key;
-    unsigned formats;
-    const char *names;
+    unsigned group;
 } data_keys[] = {
-    {"train", FILE_FORMATS, "idx, csv and text"},
-    {"test", FILE_FORMATS, "idx, csv and text"},
-    {"train_labels", FORMAT_BIT(FORMAT_IDX), "idx"},
-    {"test_labels", FORMAT_BIT(FORMAT_IDX), "idx"},
-    {"validation_file", TABLE_FORMATS, "idx and csv"},
-    {"validation_labels", FORMAT_BIT(FORMAT_IDX), "idx"},
-    {"validation_split", TABLE_FORMATS, "idx and csv"},
-    {"scale", TABLE_FORMATS, "idx and csv"},
-    {"normalize", TABLE_FORMATS, "idx and csv"},
-    {"train_limit", TABLE_FORMATS, "idx and csv"},
-    {"test_limit", TABLE_FORMATS, "idx and csv"},
-    {"label_column", FORMAT_BIT(FORMAT_CSV), "csv"},
-    {"header", FORMAT_BIT(FORMAT_CSV), "csv"},
-    {"targets", FORMAT_BIT(FORMAT_CSV), "csv"},
-    {"sequence_column", FORMAT_BIT(FORMAT_CSV), "csv"},
-    {"length", FORMAT_BIT(FORMAT_ADDING), "adding"},
-    {"train_samples", FORMAT_BIT(FORMAT_ADDING), "adding"},
-    {"test_samples", FORMAT_BIT(FORMAT_ADDING), "adding"},
+    {"train", DATA_KEYS_FILES},
+    {"test", DATA_KEYS_FILES},
+    {"train_labels", DATA_KEYS_LABEL_FILES},
+    {"test_labels", DATA_KEYS_LABEL_FILES},
+    {"validation_labels", DATA_KEYS_LABEL_FILES},
+    {"validation_file", DATA_KEYS_SAMPLES},
+    {"validation_split", DATA_KEYS_SAMPLES},
+    {"scale", DATA_KEYS_SAMPLES},
+    {"normalize", DATA_KEYS_SAMPLES},
+    {"train_limit", DATA_KEYS_SAMPLES},
+    {"test_limit", DATA_KEYS_SAMPLES},
+    {"class_names", DATA_KEYS_SAMPLES},
+    {"label_column", DATA_KEYS_CSV},
+    {"header", DATA_KEYS_CSV},
+    {"targets", DATA_KEYS_CSV},
+    {"sequence_column", DATA_KEYS_CSV},
+    {"length", DATA_KEYS_GENERATED},
+    {"train_samples", DATA_KEYS_GENERATED},
+    {"test_samples", DATA_KEYS_GENERATED},
 };
+
+/* A key of another format: the message lists the formats that read it. */
+static bool key_of_another_format(cfg_reader *r, const char *key, unsigned group)
+{
+    char names[128] = "";
+    int count = 0, listed = 0;
+    for (int i = 0; nerve_data_format_at(i); i++) count += !!(nerve_data_format_at(i)->keys & group);
+    for (int i = 0; nerve_data_format_at(i); i++) {
+        const data_format *f = nerve_data_format_at(i);
+        if (!(f->keys & group)) continue;
+        listed++;
+        const char *joint = listed == 1 ? "" : listed == count ? " and " : ", ";
+        size_t used = strlen(names);
+        snprintf(names + used, sizeof names - used, "%s%s", joint, f->name);
+    }
+    return cfg_fail(r, key, "only applies to [data] format %s", names);
+}
 
 /* label_column = last or a 0-based index. */
 static bool read_label_column(cfg_reader *r, nerve_csv_options *csv)
@@ -89,18 +103,47 @@ static bool resolve_path(cfg_reader *r, const char *key, char *path, size_t size
     return true;
 }
 
-nerve_status nerve_read_data_section(cfg_reader *r, nerve_data_settings *d,
-                                     char origin[DATA_PATH_COUNT][NERVE_DATA_ORIGIN_MAX])
+/* class_names = a, b, c: the classes' names in label order, each trimmed;
+ * no name may be empty or given twice. */
+static bool read_class_names(cfg_reader *r, nerve_class_names *out)
 {
-    static const char *const formats[] = {"idx", "csv", "text", "adding", NULL};
+    char text[4096];
+    if (!cfg_read_string(r, "class_names", false, "", text, sizeof text)) return false;
+    if (!text[0]) return true;
+    for (char *begin = text;;) {
+        char *end = strchr(begin, ',');
+        char *stop = end ? end : begin + strlen(begin);
+        while (begin < stop && (*begin == ' ' || *begin == '\t')) begin++;
+        while (stop > begin && (stop[-1] == ' ' || stop[-1] == '\t')) stop--;
+        *stop = '\0';
+        if (!*begin) return cfg_fail(r, "class_names", "class %d has an empty name",
+                                     out->count);
+        for (int i = 0; i < out->count; i++)
+            if (strcmp(out->names[i], begin) == 0)
+                return cfg_fail(r, "class_names", "'%s' is named twice (classes %d and %d)",
+                                begin, i, out->count);
+        if (!nerve_class_names_add(out, begin))
+            return cfg_fail(r, "class_names", "out of memory");
+        if (!end) return true;
+        begin = end + 1;
+    }
+}
+
+nerve_status nerve_read_data_section(cfg_reader *r, nerve_data_settings *d,
+                                     char origin[DATA_PATH_COUNT][NERVE_DATA_ORIGIN_MAX],
+                                     nerve_class_names *class_names)
+{
     static const char *const normalizations[] = {"scale", "standardize", "minus_one_one", NULL};
-    int format, normalize;
-    if (!cfg_read_choice(r, "format", formats, FORMAT_IDX, &format)) return r->status;
+    const char *formats[16] = {NULL};
+    for (int i = 0; nerve_data_format_at(i) && i < 15; i++)
+        formats[i] = nerve_data_format_at(i)->name;
+    int format_index, normalize;
+    if (!cfg_read_choice(r, "format", formats, 0, &format_index)) return r->status;
+    const data_format *format = nerve_data_format_at(format_index);
     for (size_t i = 0; i < sizeof data_keys / sizeof data_keys[0]; i++)
-        if (cfg_has(r, data_keys[i].key) && !(data_keys[i].formats & FORMAT_BIT(format)))
-            return cfg_fail(r, data_keys[i].key, "only applies to [data] format %s",
-                            data_keys[i].names), r->status;
-    strcpy(d->format, formats[format]);
+        if (cfg_has(r, data_keys[i].key) && !(format->keys & data_keys[i].group))
+            return key_of_another_format(r, data_keys[i].key, data_keys[i].group), r->status;
+    snprintf(d->format, sizeof d->format, "%s", format->name);
     if (!cfg_read_string(r, "train", false, "", d->train, sizeof d->train) ||
         !cfg_read_string(r, "test", false, "", d->test, sizeof d->test) ||
         !cfg_read_double(r, "scale", false, 1, 1e-30, 1e30, &d->scale) ||
@@ -110,7 +153,7 @@ nerve_status nerve_read_data_section(cfg_reader *r, nerve_data_settings *d,
         !cfg_read_int(r, "test_limit", false, 0, 0, INT64_MAX, &d->test_limit))
         return r->status;
     d->normalize = (nerve_normalize)normalize;
-    if (format == FORMAT_IDX &&
+    if ((format->keys & DATA_KEYS_LABEL_FILES) &&
         (!cfg_read_string(r, "train_labels", d->train[0] != 0, "", d->train_labels,
                           sizeof d->train_labels) ||
          !cfg_read_string(r, "test_labels", d->test[0] != 0, "", d->test_labels,
@@ -123,13 +166,13 @@ nerve_status nerve_read_data_section(cfg_reader *r, nerve_data_settings *d,
         !resolve_path(r, "test_labels", d->test_labels, sizeof d->test_labels,
                       origin[DATA_TEST_LABELS]))
         return r->status;
-    if (format == FORMAT_IDX || format == FORMAT_CSV) {
+    if (format->keys & DATA_KEYS_SAMPLES) {
         static const char *const splits[] = {"end", "random", "stratified", NULL};
         int split;
         if (!cfg_read_choice(r, "validation_split", splits, 0, &split) ||
             !cfg_read_string(r, "validation_file", false, "", d->validation_file,
                              sizeof d->validation_file) ||
-            (format == FORMAT_IDX &&
+            ((format->keys & DATA_KEYS_LABEL_FILES) &&
              !cfg_read_string(r, "validation_labels", d->validation_file[0] != 0, "",
                               d->validation_labels, sizeof d->validation_labels)) ||
             !resolve_path(r, "validation_file", d->validation_file, sizeof d->validation_file,
@@ -146,8 +189,10 @@ nerve_status nerve_read_data_section(cfg_reader *r, nerve_data_settings *d,
             return cfg_fail(r, "validation_split", "only applies with validation = N"),
                    r->status;
     }
-    if (format == FORMAT_CSV && !read_csv_keys(r, &d->csv)) return r->status;
-    if (format == FORMAT_ADDING &&
+    if ((format->keys & DATA_KEYS_CSV) && !read_csv_keys(r, &d->csv)) return r->status;
+    if ((format->keys & DATA_KEYS_SAMPLES) && !read_class_names(r, class_names))
+        return r->status;
+    if ((format->keys & DATA_KEYS_GENERATED) &&
         (!cfg_read_int(r, "length", true, 0, 2, 1 << 20, &d->length) ||
          !cfg_read_int(r, "train_samples", false, 10000, 1, 1 << 24, &d->train_samples) ||
          !cfg_read_int(r, "test_samples", false, 1000, 0, 1 << 24, &d->test_samples)))
@@ -161,7 +206,8 @@ nerve_status nerve_check_bptt(nerve_config *cfg, const nerve_model_settings *s, 
 {
     if (s->bptt == 0) return NERVE_OK;
     const char *problem = NULL;
-    if (strcmp(s->data.format, "text") != 0)
+    const data_format *format = nerve_data_format_find(s->data.format);
+    if (!format || !format->characters)
         problem = "cuts a text stream into lanes: it needs [data] format = text";
     else if (s->batch == 0)
         problem = "makes every batch row a lane of the text: batch = full has no lane count";

@@ -9,6 +9,7 @@
 
 #include "core/graph_internal.h"
 #include "core/options.h"
+#include "model/data_format.h"
 #include "model/model_internal.h"
 
 static bool valid_layer_name(const char *name)
@@ -307,6 +308,7 @@ nerve_status nerve_model_load(const char *path, const char *const *overrides, ne
     }
     if (st == NERVE_OK) st = add_loss(m, cfg, err);
     if (st == NERVE_OK) st = check_token_input(m, cfg, err);
+    if (st == NERVE_OK) st = nerve_model_check_class_names(m, cfg, err);
     if (m) {
         m->cfg = cfg;
     } else {
@@ -328,6 +330,7 @@ void nerve_model_free(nerve_model *m)
     nerve_optimizer_free(m->optimizer);
     free((void *)m->settings.loss_options.weights);
     nerve_vocab_free(&m->vocab);
+    nerve_class_names_free(&m->class_names);
     free(m->layers);
     free(m);
 }

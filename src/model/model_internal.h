@@ -14,6 +14,16 @@ enum {
 };
 #define NERVE_DATA_ORIGIN_MAX 1200
 
+/* Class names: the model's, from [data] class_names, the training data or
+ * the weights (class_names.c). */
+typedef struct nerve_class_names {
+    char **names;
+    int count;
+} nerve_class_names;
+/* Appends a copy of name; false when out of memory. */
+bool nerve_class_names_add(nerve_class_names *c, const char *name);
+void nerve_class_names_free(nerve_class_names *c);
+
 typedef struct model_layer {
     char name[NERVE_LAYER_NAME_MAX];
     const char *type;
@@ -38,6 +48,12 @@ struct nerve_model {
     /* Where each [data] path was set ("mlp.cfg:9: [data] train", or
      * "mlp.cfg (--set): [data] train"), for a file that cannot be read. */
     char data_origin[DATA_PATH_COUNT][NERVE_DATA_ORIGIN_MAX];
+    /* The classes' names, in label order (count 0: numbered classes). */
+    nerve_class_names class_names;
+    /* The training images' shape (CxHxW) when the input is flat and the
+     * data were images, saved with the weights so that prediction can
+     * resize an image to it; ndim 0: none. */
+    nerve_shape image_shape;
 };
 
 /* What a loss takes as targets, for the checks of data against a model. */
@@ -129,7 +145,27 @@ nerve_status nerve_model_data_io_error(const nerve_model *m, int key, nerve_stat
  * from the cfg file's folder (one given with --set, from the current
  * directory), and origin[DATA_*] says where each path was set. */
 nerve_status nerve_read_data_section(cfg_reader *r, nerve_data_settings *d,
-                                     char origin[DATA_PATH_COUNT][NERVE_DATA_ORIGIN_MAX]);
+                                     char origin[DATA_PATH_COUNT][NERVE_DATA_ORIGIN_MAX],
+                                     nerve_class_names *class_names);
+/* [data] class_names, once the network is built: a classifier's, one name
+ * per class (class_names.c). */
+nerve_status nerve_model_check_class_names(const nerve_model *m, nerve_config *cfg,
+                                           nerve_error *err);
+/* A loaded data set's class names against the model's (class_names.c): a
+ * training set (adopt) gives the model its names when it has none; else
+ * the set's named classes are mapped onto the model's, and named labels
+ * with a model of numbered classes are an error naming path. */
+nerve_status nerve_model_match_classes(nerve_model *m, nerve_dataset *ds, const char *path,
+                                       bool adopt, nerve_error *err);
+/* The class names and image shape as weights metadata (key, value pairs
+ * appended at *pairs; the values are malloc'ed into *owned, which the
+ * caller frees), and read back from a weights file. */
+nerve_status nerve_model_class_metadata(const nerve_model *m, const char **pairs, int *count,
+                                        char **owned, nerve_error *err);
+nerve_status nerve_model_read_class_metadata(const nerve_model *m,
+                                             const nerve_safetensors *file, const char *path,
+                                             nerve_class_names *names, nerve_shape *image_shape,
+                                             nerve_error *err);
 nerve_status nerve_check_bptt(nerve_config *cfg, const nerve_model_settings *s, nerve_error *err);
 /* Whether ds fits the network: its sample size, labels or targets (data.c);
  * path names it in messages about the samples, labels (an IDX labels file;
@@ -141,6 +177,9 @@ nerve_status nerve_model_check_data(const nerve_model *m, const char *path, cons
  * set's statistics for standardize, the fixed 2x - 1 for minus_one_one;
  * false (mean 0, std 1) for scale alone (normalization.c). */
 bool nerve_model_shift_after_scale(const nerve_model *m, double *mean, double *std);
+/* nerve_model_load_data for [data] format = adding (adding_data.c). */
+nerve_status nerve_model_load_adding(nerve_model *m, nerve_dataset *train, nerve_dataset *val,
+                                     nerve_dataset *test, nerve_error *err);
 /* nerve_model_load_data for [data] format = text (text_data.c). */
 nerve_status nerve_model_load_text(nerve_model *m, nerve_dataset *train, nerve_dataset *val,
                                    nerve_dataset *test, nerve_error *err);

@@ -9,7 +9,7 @@
 #include "nerve.h"
 
 typedef struct nerve_data_settings {
-    char format[8];           /* "idx", "csv", "text" or "adding" */
+    char format[8];           /* a data_format's name (src/model/data_format.c) */
     char train[1024], train_labels[1024], test[1024], test_labels[1024];
     double scale;
     nerve_normalize normalize;

@@ -7,6 +7,7 @@
 
 #include "backends/registry.h"
 #include "core/options.h"
+#include "model/data_format.h"
 #include "model/model_internal.h"
 
 static nerve_status read_net(cfg_reader *r, nerve_model_settings *s)
@@ -52,7 +53,7 @@ typedef nerve_status (*settings_reader)(cfg_reader *r, nerve_model *m);
 static nerve_status read_net_section(cfg_reader *r, nerve_model *m) { return read_net(r, &m->settings); }
 static nerve_status read_data_section(cfg_reader *r, nerve_model *m)
 {
-    return nerve_read_data_section(r, &m->settings.data, m->data_origin);
+    return nerve_read_data_section(r, &m->settings.data, m->data_origin, &m->class_names);
 }
 static nerve_status read_optimizer_section(cfg_reader *r, nerve_model *m)
 {
@@ -110,7 +111,7 @@ static void default_settings(nerve_model_settings *s)
     s->batch = 32;
     s->epochs = 10;
     s->seed = 1;
-    strcpy(s->data.format, "idx");
+    snprintf(s->data.format, sizeof s->data.format, "%s", nerve_data_format_at(0)->name);
     s->data.scale = 1;
     s->data.csv.label_column = -1;
     s->optimizer = nerve_optimizer_defaults(NERVE_OPTIMIZER_SGD);

@@ -1,7 +1,8 @@
 /* A model's weights file: the graph's parameters (PyTorch state_dict names)
  * and, in the safetensors metadata, the normalisation statistics that
- * prediction must reapply and a text model's vocabulary (its characters in
- * id order, one UTF-8 string), which generation needs. */
+ * prediction must reapply, a text model's vocabulary (its characters in
+ * id order, one UTF-8 string), which generation needs, and the class names
+ * and training images' shape (class_names.c). */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -13,7 +14,8 @@
 #define STD_KEY "nerve.normalize.std"
 #define VOCAB_KEY "nerve.vocab"
 
-#define WEIGHTS_METADATA_PAIRS 4
+/* Mean, std, version, vocabulary, class names, image shape. */
+#define WEIGHTS_METADATA_PAIRS 6
 
 nerve_status nerve_model_save_weights_with(nerve_model *m, const char *path,
                                            const nerve_named_tensor *extra, int extra_count,
@@ -34,12 +36,16 @@ nerve_status nerve_model_save_weights_with(nerve_model *m, const char *path,
     int n = 0;
     const char *const own[] = {MEAN_KEY, mean, STD_KEY, std, "nerve.version", NERVE_VERSION,
                                vocab ? VOCAB_KEY : NULL, vocab};
-    for (int i = 0; i < 2 * WEIGHTS_METADATA_PAIRS && own[i]; i++) metadata[n++] = own[i];
+    for (size_t i = 0; i < sizeof own / sizeof *own && own[i]; i++) metadata[n++] = own[i];
+    char *owned[2];
+    nerve_status st = nerve_model_class_metadata(m, metadata, &n, owned, err);
     for (int i = 0; i < 2 * extra_pairs; i++) metadata[n++] = extra_metadata[i];
-    nerve_status st =
-        nerve_graph_save_with_metadata(m->graph, path, extra, extra_count, metadata, err);
+    if (st == NERVE_OK)
+        st = nerve_graph_save_with_metadata(m->graph, path, extra, extra_count, metadata, err);
     free(metadata);
     free(vocab);
+    free(owned[0]);
+    free(owned[1]);
     return st;
 }
 
@@ -83,8 +89,20 @@ nerve_status nerve_model_load_weights(nerve_model *m, const char *path, nerve_er
     char name[1100];
     snprintf(name, sizeof name, "%s: metadata %s", path, VOCAB_KEY);
     if (st == NERVE_OK && vocab_text) st = nerve_vocab_from_utf8(vocab_text, name, &vocab, err);
+    nerve_class_names names = {0};
+    nerve_shape image_shape;
+    if (st == NERVE_OK)
+        st = nerve_model_read_class_metadata(m, file, path, &names, &image_shape, err);
     if (st == NERVE_OK) st = nerve_graph_load_from(m->graph, file, path, err);
     if (st == NERVE_OK) {
+        /* Weights without names leave the cfg's [data] class_names. */
+        if (names.count) {
+            nerve_class_names_free(&m->class_names);
+            m->class_names = names;
+            names.names = NULL;
+            names.count = 0;
+        }
+        if (image_shape.ndim) m->image_shape = image_shape;
         nerve_model_set_normalization(m, mean, std);
         if (vocab.size) {
             nerve_vocab_free(&m->vocab);
@@ -93,6 +111,7 @@ nerve_status nerve_model_load_weights(nerve_model *m, const char *path, nerve_er
         }
     }
     nerve_vocab_free(&vocab);
+    nerve_class_names_free(&names);
     nerve_safetensors_close(file);
     return st;
 }

@@ -74,6 +74,15 @@ const char *nerve_optimizer_options_problem(const nerve_optimizer_options *o, co
     const char *problem = optim_check_ranges(ranges, (int)(sizeof ranges / sizeof ranges[0]), key,
                                              buf, size);
     if (problem) return problem;
+    /* eps guards a division by a running magnitude that starts at zero: at
+     * 0 the first step divides 0 by 0. A zero here is a struct not started
+     * from nerve_optimizer_defaults (whose betas and alpha are zero too). */
+    if (o->kind != NERVE_OPTIMIZER_SGD && o->eps == 0) {
+        *key = "eps";
+        snprintf(buf, size, "must be above 0 (start from nerve_optimizer_defaults, which gives "
+                 "PyTorch's eps, betas and alpha)");
+        return buf;
+    }
     if (o->kind == NERVE_OPTIMIZER_SGD && o->nesterov && (o->momentum <= 0 || o->dampening != 0)) {
         *key = "nesterov";
         snprintf(buf, size, "needs momentum > 0 and dampening = 0 (as torch.optim.SGD)");

@@ -31,7 +31,6 @@ static nerve_train_options nerve_train_options_from_value(const nerve_model *m)
     o.epochs = m->settings.epochs;
     o.batch = m->settings.batch;
     o.seed = m->settings.seed;
-    o.shuffle = true;
     o.patience = m->settings.patience;
     o.monitor_accuracy = m->settings.monitor_accuracy;
     return o;
@@ -509,7 +508,7 @@ nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve
     /* A stream's count is a whole number of batches: every batch has all lanes. */
     r->steps_per_epoch = (train->count + r->batch - 1) / r->batch;
     r->seed = o->seed;
-    r->shuffle = o->shuffle;
+    r->shuffle = !o->no_shuffle;
     r->epoch = 1;
     r->epochs = o->epochs;
     r->max_steps = o->max_steps;
