@@ -83,7 +83,7 @@ nerve_status nerve_model_load_data(const nerve_model *cm, nerve_dataset *train, 
                 nerve_dataset_moments(&all, &mean, &std);
                 nerve_model_set_normalization(m, mean, std);
             }
-            if (shift_after_scale(m, &mean, &std)) nerve_dataset_standardize(&all, mean, std);
+            if (nerve_model_shift_after_scale(m, &mean, &std)) nerve_dataset_standardize(&all, mean, std);
             if (held.count) nerve_model_normalize(m, &held);
         }
     }
