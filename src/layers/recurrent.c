@@ -99,7 +99,7 @@ nerve_node nerve_recurrent_layer(nerve_graph *g, const char *name, nerve_node x,
                                  const nerve_recurrent_options *options, nerve_rng *rng,
                                  nerve_error *err)
 {
-    NERVE_OPTIONS_IN(nerve_recurrent_options, options, init, "nerve_recurrent_layer", err, -1);
+    NERVE_OPTIONS_IN(nerve_recurrent_options, options, bias_init, "nerve_recurrent_layer", err, -1);
     if (check_options(g, name, x, options, err) != NERVE_OK) return -1;
     char node_name[NERVE_NAME_MAX + 32];
     nerve_node y = x;

@@ -43,7 +43,7 @@ static const nerve_op bce_with_logits_op = {
 nerve_node nerve_bce_with_logits(nerve_graph *g, nerve_node logits, nerve_node target,
                                  const nerve_loss_options *options, nerve_error *err)
 {
-    NERVE_OPTIONS_IN(nerve_loss_options, options, weight_count, "nerve_bce_with_logits", err, -1);
+    NERVE_OPTIONS_IN(nerve_loss_options, options, one_hot, "nerve_bce_with_logits", err, -1);
     nerve_loss_options o = loss_options_or_default(options);
     int inputs[2] = {logits, target};
     return loss_add(g, &bce_with_logits_op, inputs, 2, &o, LOSS_OUTPUT_WEIGHTS, 0, 0, err);

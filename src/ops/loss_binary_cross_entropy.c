@@ -41,7 +41,7 @@ static const nerve_op bce_op = {
 nerve_node nerve_binary_cross_entropy(nerve_graph *g, nerve_node probs, nerve_node target,
                                       const nerve_loss_options *options, nerve_error *err)
 {
-    NERVE_OPTIONS_IN(nerve_loss_options, options, weight_count, "nerve_binary_cross_entropy",
+    NERVE_OPTIONS_IN(nerve_loss_options, options, one_hot, "nerve_binary_cross_entropy",
                      err, -1);
     nerve_loss_options o = loss_options_or_default(options);
     int inputs[2] = {probs, target};

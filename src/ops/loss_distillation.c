@@ -135,7 +135,7 @@ nerve_node nerve_distillation(nerve_graph *g, nerve_node student_logits,
                               nerve_node teacher_logits, const nerve_loss_options *options,
                               nerve_error *err)
 {
-    NERVE_OPTIONS_IN(nerve_loss_options, options, weight_count, "nerve_distillation", err, -1);
+    NERVE_OPTIONS_IN(nerve_loss_options, options, one_hot, "nerve_distillation", err, -1);
     nerve_loss_options o = loss_options_or_default(options);
     if (!loss_check_option(o.temperature > 0 && isfinite(o.temperature), "distillation",
                            "temperature", "> 0", err))
@@ -148,7 +148,7 @@ nerve_node nerve_distillation_with_labels(nerve_graph *g, nerve_node student_log
                                           nerve_node teacher_logits, nerve_node labels,
                                           const nerve_loss_options *options, nerve_error *err)
 {
-    NERVE_OPTIONS_IN(nerve_loss_options, options, weight_count, "nerve_distillation_with_labels",
+    NERVE_OPTIONS_IN(nerve_loss_options, options, one_hot, "nerve_distillation_with_labels",
                      err, -1);
     nerve_loss_options o = loss_options_or_default(options);
     if (!loss_check_option(o.temperature > 0 && isfinite(o.temperature), "distillation",

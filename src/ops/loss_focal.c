@@ -59,7 +59,7 @@ static const nerve_op focal_op = {
 nerve_node nerve_focal(nerve_graph *g, nerve_node logits, nerve_node labels,
                        const nerve_loss_options *options, nerve_error *err)
 {
-    NERVE_OPTIONS_IN(nerve_loss_options, options, weight_count, "nerve_focal", err, -1);
+    NERVE_OPTIONS_IN(nerve_loss_options, options, one_hot, "nerve_focal", err, -1);
     nerve_loss_options o = loss_options_or_default(options);
     if (!loss_check_option(o.gamma >= 0 && isfinite(o.gamma), "focal", "gamma", ">= 0", err))
         return -1;

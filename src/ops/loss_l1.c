@@ -70,7 +70,7 @@ static nerve_node add_l1_family(nerve_graph *g, const nerve_op *op, nerve_node p
 nerve_node nerve_l1(nerve_graph *g, nerve_node pred, nerve_node target,
                     const nerve_loss_options *options, nerve_error *err)
 {
-    NERVE_OPTIONS_IN(nerve_loss_options, options, weight_count, "nerve_l1", err, -1);
+    NERVE_OPTIONS_IN(nerve_loss_options, options, one_hot, "nerve_l1", err, -1);
     nerve_loss_options o = loss_options_or_default(options);
     return add_l1_family(g, &l1_op, pred, target, &o, 0, err);
 }
@@ -78,7 +78,7 @@ nerve_node nerve_l1(nerve_graph *g, nerve_node pred, nerve_node target,
 nerve_node nerve_smooth_l1(nerve_graph *g, nerve_node pred, nerve_node target,
                            const nerve_loss_options *options, nerve_error *err)
 {
-    NERVE_OPTIONS_IN(nerve_loss_options, options, weight_count, "nerve_smooth_l1", err, -1);
+    NERVE_OPTIONS_IN(nerve_loss_options, options, one_hot, "nerve_smooth_l1", err, -1);
     nerve_loss_options o = loss_options_or_default(options);
     if (!loss_check_option(o.beta >= 0 && isfinite(o.beta), "smooth_l1", "beta", ">= 0", err))
         return -1;
@@ -88,7 +88,7 @@ nerve_node nerve_smooth_l1(nerve_graph *g, nerve_node pred, nerve_node target,
 nerve_node nerve_huber(nerve_graph *g, nerve_node pred, nerve_node target,
                        const nerve_loss_options *options, nerve_error *err)
 {
-    NERVE_OPTIONS_IN(nerve_loss_options, options, weight_count, "nerve_huber", err, -1);
+    NERVE_OPTIONS_IN(nerve_loss_options, options, one_hot, "nerve_huber", err, -1);
     nerve_loss_options o = loss_options_or_default(options);
     if (!loss_check_option(o.delta > 0 && isfinite(o.delta), "huber", "delta", "> 0", err))
         return -1;

@@ -85,7 +85,7 @@ static const nerve_op large_margin_softmax_op = {
 nerve_node nerve_large_margin_softmax(nerve_graph *g, nerve_node logits, nerve_node labels,
                                       const nerve_loss_options *options, nerve_error *err)
 {
-    NERVE_OPTIONS_IN(nerve_loss_options, options, weight_count, "nerve_large_margin_softmax",
+    NERVE_OPTIONS_IN(nerve_loss_options, options, one_hot, "nerve_large_margin_softmax",
                      err, -1);
     nerve_loss_options o = loss_options_or_default(options);
     if (!loss_check_option(o.margin >= 1 && o.margin <= 4, "large_margin_softmax", "margin",

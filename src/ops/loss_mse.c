@@ -39,7 +39,7 @@ static const nerve_op mse_op = {
 nerve_node nerve_mse(nerve_graph *g, nerve_node pred, nerve_node target,
                      const nerve_loss_options *options, nerve_error *err)
 {
-    NERVE_OPTIONS_IN(nerve_loss_options, options, weight_count, "nerve_mse", err, -1);
+    NERVE_OPTIONS_IN(nerve_loss_options, options, one_hot, "nerve_mse", err, -1);
     nerve_loss_options o = loss_options_or_default(options);
     int inputs[2] = {pred, target};
     return loss_add(g, &mse_op, inputs, 2, &o, LOSS_NO_WEIGHTS, 0, 0, err);

@@ -44,7 +44,7 @@ static const nerve_op nll_op = {
 nerve_node nerve_nll(nerve_graph *g, nerve_node log_probs, nerve_node labels,
                      const nerve_loss_options *options, nerve_error *err)
 {
-    NERVE_OPTIONS_IN(nerve_loss_options, options, weight_count, "nerve_nll", err, -1);
+    NERVE_OPTIONS_IN(nerve_loss_options, options, one_hot, "nerve_nll", err, -1);
     nerve_loss_options o = loss_options_or_default(options);
     int inputs[2] = {log_probs, labels};
     return loss_add(g, &nll_op, inputs, 2, &o, LOSS_CLASS_WEIGHTS, 0, 0, err);

@@ -56,7 +56,7 @@ static const nerve_op softmax_cross_entropy_op = {
 nerve_node nerve_softmax_cross_entropy(nerve_graph *g, nerve_node logits, nerve_node labels,
                                        const nerve_loss_options *options, nerve_error *err)
 {
-    NERVE_OPTIONS_IN(nerve_loss_options, options, weight_count, "nerve_softmax_cross_entropy",
+    NERVE_OPTIONS_IN(nerve_loss_options, options, one_hot, "nerve_softmax_cross_entropy",
                      err, -1);
     nerve_loss_options o = loss_options_or_default(options);
     if (!loss_check_option(o.label_smoothing >= 0 && o.label_smoothing <= 1,

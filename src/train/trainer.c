@@ -494,7 +494,7 @@ static nerve_status check_options(const nerve_train_options *o, const nerve_data
 nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve_dataset *val,
                          const nerve_train_options *o, nerve_error *err)
 {
-    NERVE_OPTIONS_IN(nerve_train_options, o, zero, "nerve_train", err, NERVE_ERR_INVALID);
+    NERVE_OPTIONS_IN(nerve_train_options, o, bucket_mb, "nerve_train", err, NERVE_ERR_INVALID);
     nerve_status st = check_options(o, train, err);
     if (st != NERVE_OK) return st;
     trainer t = {.o = o, .trained = o->loss > 0 ? o->loss : m->loss, .last_checkpoint_step = -1,
