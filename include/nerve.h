@@ -541,10 +541,38 @@ NERVE_API nerve_node nerve_bce_with_logits(nerve_graph *g, nerve_node logits, ne
                                            const nerve_loss_options *options, nerve_error *err);
 
 /* Allocates the parameter and gradient buffers (once: later calls are no-ops)
- * and the activation memory for batches of up to max_batch samples. Planning
- * again with a larger max_batch reallocates activations only. Shapes that do
- * not agree are reported here. */
+ * and the activation memory (the arena) for batches of up to max_batch
+ * samples. Planning again with a larger max_batch, or after a forward-only
+ * plan, replaces the arena (the old one is released first; on failure the
+ * graph is unplanned). Shapes that do not agree are reported here.
+ * The arena is a liveness plan (docs/architecture.md, "Memory"): every
+ * value, op state and gradient-taking input's gradient has memory of its
+ * own, but an op's gradient lives only from the backward of its last reader
+ * to its own backward, and gradients whose lifetimes do not overlap share
+ * memory; after nerve_graph_backward the gradients of parameters and of
+ * gradient-taking inputs are readable, an op's only with
+ * nerve_graph_set_keep_gradients. */
 NERVE_API nerve_status nerve_graph_plan(nerve_graph *g, int64_t max_batch, nerve_error *err);
+/* A forward-only plan for evaluation and prediction: no gradients, and the
+ * values of ops share memory once their last reader has run, so the arena
+ * holds little more than the largest activations. After
+ * nerve_graph_forward(g, t) the values of t, of the inputs, of every node
+ * that nothing reads, and of each node an op at or after t reads (the
+ * logits a loss reads) are intact; other intermediate values may not be.
+ * A plan of either kind for at least max_batch samples is kept (only the
+ * batch is set); backward on a forward-only plan is an error. */
+NERVE_API nerve_status nerve_graph_plan_inference(nerve_graph *g, int64_t max_batch,
+                                                  nerve_error *err);
+/* Whether g's arena is a training plan (nerve_graph_plan). */
+NERVE_API bool nerve_graph_planned_for_training(const nerve_graph *g);
+/* The bytes of the arena a training plan (training true) or a forward-only
+ * plan of max_batch samples takes; plans nothing (nerve info prints both). */
+NERVE_API nerve_status nerve_graph_plan_bytes(nerve_graph *g, int64_t max_batch, bool training,
+                                              size_t *bytes, nerve_error *err);
+/* Keep (true) each op's gradient in memory of its own, readable after
+ * backward (gradient checks, parity tests); call it before the graph is
+ * planned. Off by default: op gradients share memory. */
+NERVE_API void nerve_graph_set_keep_gradients(nerve_graph *g, bool keep);
 /* Sets the batch of the next runs (1 <= n <= planned max); allocates nothing. */
 NERVE_API nerve_status nerve_graph_set_batch(nerve_graph *g, int64_t n, nerve_error *err);
 NERVE_API int64_t nerve_graph_batch(const nerve_graph *g);
@@ -732,14 +760,24 @@ NERVE_API nerve_status nerve_init_fill(nerve_real *w, nerve_shape shape, const n
 
 /* ---------------------------------------------------------------- datasets */
 
-/* A labelled data set in memory, float32 whatever the file held.
- * inputs: count x sample_size, row-major; targets: count x target_size.
- * For classification target_size is 1 and targets hold class indices. */
+/* A labelled data set in memory. inputs: count x sample_size, row-major;
+ * targets: count x target_size. For classification target_size is 1 and
+ * targets hold class indices.
+ * Inputs are float32, or kept in their stored type: IDX images hold one byte
+ * per pixel (Fashion-MNIST's training set 47 MB rather than 188 MB as
+ * float32), and then inputs is NULL, pixels holds the bytes, and input
+ * element k is pixel_values[pixels[k]]. nerve_dataset_scale and
+ * _standardize transform the 256 pixel_values (each the float the same
+ * arithmetic on a float32 copy gives, bit for bit), nerve_dataset_gather
+ * converts the samples of a batch, and nerve_dataset_to_float turns the set
+ * into float32 inputs for code that reads inputs directly. */
 typedef struct nerve_dataset {
     int64_t count;
     nerve_shape sample_shape; /* per sample, e.g. 1x28x28 or 784 */
     int64_t sample_size;      /* numel(sample_shape) */
-    float *inputs;
+    float *inputs;            /* NULL when pixels holds the inputs */
+    unsigned char *pixels;    /* the stored bytes, count x sample_size, or NULL */
+    float pixel_values[256];  /* the input value of each byte value */
     int64_t target_size;
     float *targets;
     int num_classes;          /* 0 for regression targets */
@@ -751,8 +789,9 @@ typedef struct nerve_dataset {
 
 /* IDX (MNIST / Fashion-MNIST) images and labels, plain or gzip (detected by
  * content). Checks magic, element type, that the dimensions match the file
- * size, and that both files agree in count. Pixels are converted to float
- * unscaled (0..255). */
+ * size, and that both files agree in count. Pixels stay bytes (ds->pixels,
+ * inputs NULL) with the values 0..255 unscaled; nerve_dataset_to_float
+ * converts them. */
 NERVE_API nerve_status nerve_idx_load(const char *images_path, const char *labels_path,
                                       nerve_dataset *out, nerve_error *err);
 
@@ -807,7 +846,11 @@ NERVE_API void nerve_dataset_scale(nerve_dataset *ds, float divisor);
 NERVE_API void nerve_dataset_moments(const nerve_dataset *ds, double *mean, double *std);
 /* inputs = (inputs - mean) / std. */
 NERVE_API void nerve_dataset_standardize(nerve_dataset *ds, double mean, double std);
-/* Copies samples index[0..n) into contiguous buffers (targets may be NULL). */
+/* Turns stored pixels into float32 inputs (each pixel_values[byte]); a
+ * float data set is left as it is. */
+NERVE_API nerve_status nerve_dataset_to_float(nerve_dataset *ds, nerve_error *err);
+/* Copies samples index[0..n) into contiguous buffers (targets may be NULL),
+ * converting stored pixels to their values. */
 NERVE_API void nerve_dataset_gather(const nerve_dataset *ds, const int64_t *index, int64_t n,
                                     nerve_real *inputs, nerve_real *targets);
 

@@ -109,6 +109,8 @@ struct nerve_graph {
     nerve_real *workspace;                /* in the arena: the largest node->workspace_size */
     int64_t workspace_size;
     int64_t max_batch, batch;
+    bool plan_training;                   /* the arena holds gradients (nerve_graph_plan) */
+    bool keep_gradients;                  /* each op's gradient its own memory (plan.c) */
     bool training;
     bool carry_state;                     /* recurrent ops start from the last batch's state */
     /* The stochastic ops' noise position (core/noise.h): the key, the

@@ -97,6 +97,10 @@ nerve_status nerve_check_bptt(nerve_config *cfg, const nerve_model_settings *s, 
  * ds->sample_shape to the network input. */
 nerve_status nerve_model_check_data(const nerve_model *m, const char *path, const char *labels,
                                     nerve_dataset *ds, nerve_error *err);
+/* nerve_model_check_tokens on a data set's inputs, whichever their stored
+ * type (tokens.c). */
+nerve_status nerve_model_check_dataset_tokens(const nerve_model *m, const nerve_dataset *ds,
+                                              const char *source, nerve_error *err);
 /* nerve_model_load_data for [data] format = text (text_data.c). */
 nerve_status nerve_model_load_text(nerve_model *m, nerve_dataset *train, nerve_dataset *val,
                                    nerve_dataset *test, nerve_error *err);

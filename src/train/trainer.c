@@ -119,10 +119,30 @@ static void describe_node(const nerve_model *m, nerve_node n, char *buf, size_t 
     snprintf(buf, size, "'%s'", m->graph->nodes[n].name);
 }
 
+/* Whether node n's gradient memory was reused, after n's backward, by the
+ * gradient of a node that backward reached later (core/plan.c): it then no
+ * longer holds n's gradient. */
+static bool grad_overwritten(const nerve_graph *g, nerve_node n)
+{
+    const nerve_node_data *node = &g->nodes[n];
+    if (node->kind != NERVE_NODE_OP) return false; /* parameters' and inputs' are their own */
+    const nerve_real *begin = node->grad, *end = begin + nerve_shape_numel(&node->shape);
+    for (nerve_node k = 0; k < n; k++) {
+        const nerve_node_data *other = &g->nodes[k];
+        if (other->kind != NERVE_NODE_OP || !g->needed[k] || !other->needs_grad ||
+            other->grad == node->grad)
+            continue;
+        const nerve_real *b = other->grad, *e = b + nerve_shape_numel(&other->shape);
+        if (b < end && begin < e) return true;
+    }
+    return false;
+}
+
 /* Where a non-finite step went wrong, scanned only when it happens: the
  * first node the step ran, in graph order, whose value is not finite; when
  * every value is finite, the node nearest the loss whose gradient is not
- * (backward runs in reverse graph order, so that is where it began). */
+ * (backward runs in reverse graph order, so that is where it began), among
+ * those whose gradient memory still holds their own. */
 static void locate_nonfinite(const trainer *t, char *buf, size_t size)
 {
     const nerve_model *m = t->run.m;
@@ -148,7 +168,7 @@ static void locate_nonfinite(const trainer *t, char *buf, size_t size)
     }
     for (nerve_node n = t->trained; n >= 0; n--) {
         const nerve_node_data *node = &g->nodes[n];
-        if (!g->needed[n] || !node->needs_grad ||
+        if (!g->needed[n] || !node->needs_grad || grad_overwritten(g, n) ||
             all_finite(node->grad, nerve_shape_numel(&node->shape)))
             continue;
         describe_node(m, n, what, sizeof what);
@@ -208,6 +228,13 @@ static nerve_status train_step(trainer *t, const int64_t *order, int64_t n, doub
     /* Where this rank's slice starts in the epoch's order. */
     const int64_t position = r->epoch_step * r->batch + first;
     dist_step_sums sums = {0, 0};
+    /* An evaluation or prediction of a larger batch (a callback's, or the
+     * validation's) planned forward-only memory: plan training again. */
+    if (!nerve_graph_planned_for_training(g)) {
+        int64_t ranks = t->comm ? nerve_comm_size(t->comm) : 1;
+        nerve_status st = nerve_graph_plan(g, (r->batch + ranks - 1) / ranks, err);
+        if (st != NERVE_OK) return st;
+    }
     nerve_graph_zero_grad(g);
     if (count > 0) {
         nerve_batching_load(m, r->train, order + first, count);
@@ -469,7 +496,7 @@ nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve
     t.per_step = schedule->interval == NERVE_SCHEDULE_PER_STEP;
     st = check_schedule(schedule, val, err);
     if (st == NERVE_OK)
-        st = nerve_model_check_tokens(m, train->inputs, train->count, "training set", err);
+        st = nerve_model_check_dataset_tokens(m, train, "training set", err);
     /* Each rank runs at most its largest slice of a batch. */
     int64_t slice = t.comm ? (r->batch + nerve_comm_size(t.comm) - 1) / nerve_comm_size(t.comm)
                            : r->batch;
