@@ -443,7 +443,7 @@ static nerve_status plan_arena(nerve_graph *g, int64_t max_batch, bool training,
     }
     g->workspace_size = workspace;
     nerve_plan_layout layout;
-    st = nerve_plan_layout(g, training, &layout, err);
+    st = nerve_plan_compute(g, training, &layout, err);
     if (st != NERVE_OK) return st;
     if (g->arena) g->device->release(&g->ctx, g->arena);
     g->arena = NULL;
@@ -529,7 +529,7 @@ nerve_status nerve_graph_plan_bytes(nerve_graph *g, int64_t max_batch, bool trai
         int64_t planned_workspace = g->workspace_size;
         g->workspace_size = workspace;
         nerve_plan_layout layout;
-        st = nerve_plan_layout(g, training, &layout, err);
+        st = nerve_plan_compute(g, training, &layout, err);
         g->workspace_size = planned_workspace;
         if (st == NERVE_OK) {
             *bytes = (layout.total + 1) * sizeof(nerve_real);

@@ -52,7 +52,7 @@ static int by_size_descending(const void *a, const void *b)
 
 static int by_offset(const void *a, const void *b)
 {
-    size_t x = *((const interval *const *)a)->offset, y = *((const interval *const *)b)->offset;
+    size_t x = *(*(const interval *const *)a)->offset, y = *(*(const interval *const *)b)->offset;
     return x < y ? -1 : x > y ? 1 : 0;
 }
 
@@ -79,7 +79,7 @@ static size_t place(interval *all, int count, const interval **scratch)
     return total;
 }
 
-nerve_status nerve_plan_layout(const nerve_graph *g, bool training, nerve_plan_layout *out,
+nerve_status nerve_plan_compute(const nerve_graph *g, bool training, nerve_plan_layout *out,
                                nerve_error *err)
 {
     int n = g->node_count;

@@ -19,7 +19,7 @@ typedef struct nerve_plan_layout {
 /* Lays out g's buffers at their current shapes (capacity, aux_size,
  * workspace_size set): a training plan (values, gradients, state) or a
  * forward-only one (values and state). */
-nerve_status nerve_plan_layout(const nerve_graph *g, bool training, nerve_plan_layout *out,
+nerve_status nerve_plan_compute(const nerve_graph *g, bool training, nerve_plan_layout *out,
                                nerve_error *err);
 void nerve_plan_layout_free(nerve_plan_layout *layout);
 /* n rounded up to the arena's alignment, in elements. */
