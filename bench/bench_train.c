@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "model/model_settings.h" /* [net] batch, set for nerve_predict */
 #include "nerve.h"
 
 /* Inference work, the same in bench_torch.py: warm-up calls (a fortieth of

@@ -22,7 +22,8 @@ import re, sys, glob, os
 src = sys.argv[1]
 readme = open(os.path.join(src, "README.md")).read()
 api = open(os.path.join(src, "docs/api.md")).read()
-header = open(os.path.join(src, "include/nerve.h")).read()
+header = "".join(open(h).read() for h in [os.path.join(src, "include/nerve.h")] +
+                 sorted(glob.glob(os.path.join(src, "include/nerve/*.h"))))
 first_train = readme.index("nerve train ")
 caveat = readme.find("OMP_WAIT_POLICY=passive")
 assert 0 <= caveat < first_train, "the busy-machine caveat comes after the first training command"

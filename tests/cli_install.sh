@@ -14,7 +14,7 @@ while [ "$build" != / ] && [ ! -f "$build/CMakeCache.txt" ]; do build=$(dirname 
 command -v cmake >/dev/null || exit 77
 
 cmake --install "$build" --prefix "$work/prefix" >install.txt 2>&1 || fail "install: $(cat install.txt)"
-for f in bin/nerve include/nerve.h share/doc/nerve/README.md share/doc/nerve/docs/config.md \
+for f in bin/nerve include/nerve.h include/nerve/core.h include/nerve/model.h share/doc/nerve/README.md share/doc/nerve/docs/config.md \
          share/doc/nerve/docs/errors.md share/doc/nerve/docs/api.md share/doc/nerve/docs/cli.md \
          share/nerve/examples/fashion_mlp.cfg share/nerve/examples/fashion_student.cfg; do
     [ -s "$work/prefix/$f" ] || fail "make install left out $f"

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "data/augment_internal.h"
+#include "model/model_settings.h"
 #include "test_support.h"
 
 static nerve_shape image_shape(int64_t c, int64_t h, int64_t w)

@@ -41,10 +41,10 @@ static const int64_t sizes[SIZE_COUNT] = {1, 7, 64, 1003};
 static double tolerance(nerve_kernel_id id)
 {
     switch (id) {
+    case NERVE_KERNEL_map: /* one definition, kernels.h's nerve_map_apply */
     case NERVE_KERNEL_copy_block:
     case NERVE_KERNEL_add_block:
     case NERVE_KERNEL_scale_rows:
-    case NERVE_KERNEL_scale_rows_backward:
     case NERVE_KERNEL_max_pool2d_forward:
     case NERVE_KERNEL_max_pool2d_backward:
     case NERVE_KERNEL_fill_rows:
@@ -65,6 +65,7 @@ static double tolerance(nerve_kernel_id id)
     case NERVE_KERNEL_softmax_backward:
     case NERVE_KERNEL_log_softmax:
     case NERVE_KERNEL_log_softmax_backward:
+    case NERVE_KERNEL_scale_rows_backward: /* generic: the product rounded before the add */
     case NERVE_KERNEL_add_scaled_difference:
     case NERVE_KERNEL_absolute_error_backward:
     case NERVE_KERNEL_smooth_l1_backward:
@@ -220,6 +221,19 @@ static nerve_status case_gemm(run *r, int64_t s)
 }
 
 /* x in [-4, 4] with the kinks (0, +-1) among the values. */
+/* Every operation, on a with ties and zeros against b, a constant and a
+ * device scalar; SELECT over an output it reads. */
+static nerve_status case_map(run *r, int64_t s)
+{
+    const nerve_real *a = IN_STEPS(s), *b = IN_STEPS(s);
+    for (int op = NERVE_MAP_ADD; op <= NERVE_MAP_FLOOR; op++) {
+        NERVE_TRY(RUN(map, (nerve_map_op)op, a, b, 1, 0, OUT(s), s));
+        NERVE_TRY(RUN(map, (nerve_map_op)op, a, NULL, 0, 0.5, OUT(s), s));
+        NERVE_TRY(RUN(map, (nerve_map_op)op, a, b, 0, 0, OUT(s), s));
+    }
+    return NERVE_OK;
+}
+
 static const nerve_real *activation_input(run *r, int64_t n)
 {
     nerve_real *x = calloc(n > 0 ? (size_t)n : 1, sizeof *x);
@@ -864,10 +878,14 @@ static const kernel_case cases[NERVE_KERNEL_COUNT] = {NERVE_ALL_KERNELS(CASE_ENT
 
 /* ---------------------------------------------------------------- the harness */
 
-static void run_begin(run *r, const nerve_device *device, nerve_kernel_id id, int64_t size)
+static void run_begin(run *r, const nerve_device *device, bool core_only, nerve_kernel_id id,
+                      int64_t size)
 {
     memset(r, 0, sizeof *r);
-    nerve_kernels_complete(device, &r->table);
+    if (core_only)
+        nerve_kernels_core_only(device, &r->table);
+    else
+        nerve_kernels_complete(device, &r->table);
     r->ctx = (nerve_kernel_ctx){.device = device, .kernels = &r->table, .err = &r->err};
     r->seed = (uint64_t)id * 1000003u + (uint64_t)size;
 }
@@ -943,14 +961,16 @@ typedef enum verdict {
 } verdict;
 static const char *const verdict_names[] = {"ok", "falls back", "FAIL", "missing", "n/a"};
 
-/* One kernel on one device at one size, against the reference device. */
-static bool check_one(const nerve_device *device, const nerve_device *reference,
-                      nerve_kernel_id id, int64_t size)
+/* One kernel on one device at one size (core_only: every composite the
+ * generic one, on the device's core), against the reference device with
+ * its own kernels. */
+static bool check_one(const nerve_device *device, bool core_only,
+                      const nerve_device *reference, nerve_kernel_id id, int64_t size)
 {
     run *r = calloc(1, sizeof *r), *e = calloc(1, sizeof *e);
     char problem[1024] = "";
-    run_begin(r, device, id, size);
-    run_begin(e, reference, id, size);
+    run_begin(r, device, core_only, id, size);
+    run_begin(e, reference, false, id, size);
     nerve_status st = cases[id](r, size), st_ref = cases[id](e, size);
     bool ok = st == NERVE_OK && st_ref == NERVE_OK && r->count == e->count &&
               r->scalar_count == e->scalar_count;
@@ -960,8 +980,8 @@ static bool check_one(const nerve_device *device, const nerve_device *reference,
     ok = ok && run_download(r, problem, sizeof problem) && run_download(e, problem, sizeof problem);
     ok = ok && run_compare(r, e, tolerance(id) * F64_SCALE, problem, sizeof problem);
     if (!ok)
-        fprintf(stderr, "FAIL %s on %s, size %lld: %s\n", nerve_kernel_name(id), device->name,
-                (long long)size, problem);
+        fprintf(stderr, "FAIL %s on %s%s, size %lld: %s\n", nerve_kernel_name(id),
+                device->name, core_only ? " (core only)" : "", (long long)size, problem);
     run_end(r);
     run_end(e);
     free(r);
@@ -969,40 +989,64 @@ static bool check_one(const nerve_device *device, const nerve_device *reference,
     return ok;
 }
 
+static bool is_core(nerve_kernel_id id)
+{
+    switch (id) {
+#define CORE_CASE(name, params) case NERVE_KERNEL_##name:
+        NERVE_CORE_KERNELS(CORE_CASE)
+#undef CORE_CASE
+        return true;
+    default: return false;
+    }
+}
+
+/* Two columns per backend: its own table (its kernels, the generic ones
+ * where it leaves a composite NULL), and "core only": every composite's
+ * generic version on its core, as a backend that writes only the core
+ * runs them, against the reference's own (native) composites. */
 int main(void)
 {
     const nerve_device *reference = nerve_device_find("ref");
     int devices = nerve_backend_count(), failures = 0, runs = 0;
+    if (devices > 4) devices = 4;
     verdict table[NERVE_KERNEL_COUNT][8];
-    for (int d = 0; d < devices && d < 8; d++) {
-        const nerve_device *device = nerve_device_find(nerve_backend_name(d));
+    for (int column = 0; column < 2 * devices; column++) {
+        const nerve_device *device = nerve_device_find(nerve_backend_name(column / 2));
+        bool core_only = column % 2;
         for (int id = 0; id < NERVE_KERNEL_COUNT; id++) {
             nerve_kernel_support support = nerve_device_supports(device, (nerve_kernel_id)id);
             verdict v = support == NERVE_KERNEL_MISSING   ? VERDICT_MISSING
                         : support == NERVE_KERNEL_GENERIC ? VERDICT_FALLS_BACK
                                                           : VERDICT_OK;
+            if (core_only) v = is_core((nerve_kernel_id)id) ? VERDICT_NOT_RUN : VERDICT_FALLS_BACK;
 #ifdef NERVE_F64
             if (id == NERVE_KERNEL_optimizer_step) v = VERDICT_NOT_RUN; /* no optimizers here */
 #endif
             for (int k = 0; v <= VERDICT_FALLS_BACK && k < SIZE_COUNT; k++, runs++)
-                if (!check_one(device, reference, (nerve_kernel_id)id, sizes[k])) v = VERDICT_FAIL;
+                if (!check_one(device, core_only, reference, (nerve_kernel_id)id, sizes[k]))
+                    v = VERDICT_FAIL;
             if (v == VERDICT_MISSING)
                 fprintf(stderr, "FAIL %s: device '%s' has no such kernel\n",
                         nerve_kernel_name((nerve_kernel_id)id), device->name);
             failures += v == VERDICT_FAIL || v == VERDICT_MISSING;
-            table[id][d] = v;
+            table[id][column] = v;
         }
     }
     printf("%-30s", "kernel");
-    for (int d = 0; d < devices; d++) printf("  %-10s", nerve_backend_name(d));
+    for (int c = 0; c < 2 * devices; c++) {
+        char name[32];
+        snprintf(name, sizeof name, "%s%s", nerve_backend_name(c / 2), c % 2 ? " core" : "");
+        printf("  %-10s", name);
+    }
     printf("\n");
     for (int id = 0; id < NERVE_KERNEL_COUNT; id++) {
         printf("%-30s", nerve_kernel_name((nerve_kernel_id)id));
-        for (int d = 0; d < devices; d++) printf("  %-10s", verdict_names[table[id][d]]);
+        for (int c = 0; c < 2 * devices; c++) printf("  %-10s", verdict_names[table[id][c]]);
         printf("\n");
     }
-    printf("%d kernels x %d backends x %d sizes (%s): %d runs against ref, %d failures\n",
-           NERVE_KERNEL_COUNT, devices, SIZE_COUNT, sizeof(nerve_real) == 8 ? "float64" : "float32",
-           runs, failures);
+    printf("%d kernels (%d core) x %d backends (each also core only) x %d sizes (%s): "
+           "%d runs against ref, %d failures\n",
+           NERVE_KERNEL_COUNT, NERVE_CORE_KERNEL_COUNT, devices, SIZE_COUNT,
+           sizeof(nerve_real) == 8 ? "float64" : "float32", runs, failures);
     return failures ? 1 : 0;
 }

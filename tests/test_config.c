@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io/config.h"
 #include "test_support.h"
 
 static const char *valid_text = "# a small network\n"

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "model/model_settings.h"
 #include "test_support.h"
 
 /* A 4-input network whose last layer, "out", is `last` (keys after its

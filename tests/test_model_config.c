@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/graph_internal.h"
+#include "model/model_settings.h"
 #include "test_support.h"
 
 static const char *const base_cfg =

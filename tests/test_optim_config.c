@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "model/model_settings.h"
 #include "test_support.h"
 
 static const char *const base_cfg =

@@ -8,6 +8,7 @@
  * evaluation mode it is the identity at any p, which the last test checks. */
 #include <stdio.h>
 
+#include "model/model_settings.h"
 #include "test_support.h"
 
 /* |nerve - torch| <= TOLERANCE * max(1, |torch|): float32 through a dozen

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/model_settings.h"
 #include "test_support.h"
 
 /* |nerve - torch| <= TOLERANCE * max(1, |torch|). */

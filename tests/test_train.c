@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/model_settings.h"
 #include "test_support.h"
 
 #define SAMPLES 100 /* batch 32: three full batches and one of 4 */

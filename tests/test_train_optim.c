@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/model_settings.h"
 #include "test_support.h"
 
 #define SAMPLES 100

@@ -67,7 +67,9 @@ int main(int argc, char **argv)
     nerve_error err = {0};
     nerve_model *m;
     if (nerve_model_load(argv[1], NULL, &m, &err) != NERVE_OK) die(&err);
-    const nerve_model_settings *settings = nerve_model_settings_of(m);
+    /* [net] batch, epochs and seed, and the [optimizer] options. */
+    nerve_train_options run = nerve_train_options_from(m);
+    nerve_optimizer_options optimizer = nerve_model_optimizer_options(m);
     nerve_dataset train, test;
     if (nerve_model_load_data(m, &train, NULL, &test, &err) != NERVE_OK) die(&err);
     truncate_dataset(&train, TRAIN, &err);
@@ -76,20 +78,20 @@ int main(int argc, char **argv)
     nerve_graph *g = nerve_model_graph(m);
     nerve_node input = nerve_model_input(m), target = nerve_model_target(m);
     nerve_node loss = nerve_model_loss(m);
-    int64_t batch = settings->batch;
+    int64_t batch = run.batch;
     if (nerve_graph_plan(g, batch, &err) != NERVE_OK) die(&err);
-    nerve_optimizer *opt = nerve_optimizer_new(g, &settings->optimizer, &err);
+    nerve_optimizer *opt = nerve_optimizer_new(g, &optimizer, &err);
     if (!opt) die(&err);
 
     int64_t *index = malloc((size_t)train.count * sizeof *index);
     if (!index) return 1;
     for (int64_t i = 0; i < train.count; i++) index[i] = i;
     nerve_rng rng;
-    nerve_rng_seed(&rng, settings->seed);
+    nerve_rng_seed(&rng, run.seed);
     int64_t batches = (train.count + batch - 1) / batch;
-    int64_t steps = batches * settings->epochs, step = 0;
+    int64_t steps = batches * run.epochs, step = 0;
     nerve_graph_set_training(g, true);
-    for (int epoch = 1; epoch <= settings->epochs; epoch++) {
+    for (int epoch = 1; epoch <= run.epochs; epoch++) {
         nerve_rng_shuffle(&rng, index, train.count);
         double total = 0, largest_norm = 0;
         for (int64_t first = 0; first < train.count; first += batch, step++) {
@@ -104,7 +106,7 @@ int main(int argc, char **argv)
                 nerve_node_read(g, loss, &value, 1, &err) != NERVE_OK)
                 die(&err);
             largest_norm = fmax(largest_norm, clip_gradients(g, 5.0));
-            nerve_optimizer_set_lr(opt, learning_rate(settings->optimizer.lr, step, steps));
+            nerve_optimizer_set_lr(opt, learning_rate(optimizer.lr, step, steps));
             nerve_optimizer_step(opt);
             total += value;
         }

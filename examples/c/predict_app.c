@@ -50,7 +50,7 @@ int main(int argc, char **argv)
 
     nerve_dataset images;
     if (nerve_idx_load_images(argv[3], &images, &err) != NERVE_OK) die(&err);
-    nerve_shape input = nerve_model_settings_of(m)->input;
+    nerve_shape input = nerve_model_input_shape(m);
     if (images.sample_size != nerve_shape_numel(&input)) {
         char have[64], want[64];
         fprintf(stderr, "predict_app: %s: images of %s, the network takes %s\n", argv[3],

@@ -28,14 +28,15 @@ static bool has_kernel(const nerve_kernels *table, nerve_kernel_id id)
     return false;
 }
 
+/* Every kernel but the core has a generic version. */
 static bool is_composite(nerve_kernel_id id)
 {
     switch (id) {
 #define NERVE_KERNEL_CASE(name, params)                                                            \
-    case NERVE_KERNEL_##name: return true;
-        NERVE_COMPOSITE_KERNELS(NERVE_KERNEL_CASE)
+    case NERVE_KERNEL_##name: return false;
+        NERVE_CORE_KERNELS(NERVE_KERNEL_CASE)
 #undef NERVE_KERNEL_CASE
-    default: return false;
+    default: return id < NERVE_KERNEL_COUNT;
     }
 }
 
@@ -45,14 +46,26 @@ nerve_kernel_support nerve_device_supports(const nerve_device *device, nerve_ker
     return is_composite(kernel) ? NERVE_KERNEL_GENERIC : NERVE_KERNEL_MISSING;
 }
 
+#define NERVE_KERNEL_FILL(name, params)                                                            \
+    if (!table->name) table->name = nerve_generic_##name;
+
 void nerve_kernels_complete(const nerve_device *device, nerve_kernels *table)
 {
     *table = *device->kernels;
-#define NERVE_KERNEL_FILL(name, params)                                                            \
-    if (!table->name) table->name = nerve_generic_##name;
     NERVE_COMPOSITE_KERNELS(NERVE_KERNEL_FILL)
-#undef NERVE_KERNEL_FILL
+    NERVE_OP_KERNELS(NERVE_KERNEL_FILL)
 }
+
+void nerve_kernels_core_only(const nerve_device *device, nerve_kernels *table)
+{
+    *table = (nerve_kernels){0};
+#define NERVE_KERNEL_CORE(name, params) table->name = device->kernels->name;
+    NERVE_CORE_KERNELS(NERVE_KERNEL_CORE)
+#undef NERVE_KERNEL_CORE
+    NERVE_COMPOSITE_KERNELS(NERVE_KERNEL_FILL)
+    NERVE_OP_KERNELS(NERVE_KERNEL_FILL)
+}
+#undef NERVE_KERNEL_FILL
 
 nerve_status nerve_kernel_fail(const nerve_kernel_ctx *ctx, nerve_status status, const char *fmt,
                                ...)
@@ -70,6 +83,6 @@ nerve_status nerve_kernel_fail(const nerve_kernel_ctx *ctx, nerve_status status,
 nerve_status nerve_kernel_missing(const nerve_kernel_ctx *ctx, const char *kernel)
 {
     return nerve_kernel_fail(ctx, NERVE_ERR_INVALID,
-                             "device '%s' has no kernel '%s' (and it has no generic version)",
+                             "device '%s' has no kernel '%s' (a core kernel: every device needs it)",
                              ctx->device->name, kernel);
 }

@@ -57,9 +57,13 @@ typedef enum nerve_kernel_support {
 nerve_kernel_support nerve_device_supports(const nerve_device *device, nerve_kernel_id kernel);
 
 /* *table = the device's kernels with every composite it leaves NULL filled
- * by its generic implementation (generic.c). Core and op-specific kernels
- * it lacks stay NULL: calling them through NERVE_KERNEL fails cleanly. */
+ * by its generic implementation (generic*.c). Core kernels it lacks stay
+ * NULL: calling them through NERVE_KERNEL fails cleanly. */
 void nerve_kernels_complete(const nerve_device *device, nerve_kernels *table);
+/* *table = the device's core kernels and the generic version of every
+ * composite, native or not: the device as a backend that wrote only the
+ * core would run (tests/test_backend_ops.c checks it). */
+void nerve_kernels_core_only(const nerve_device *device, nerve_kernels *table);
 
 /* Fails a call: formats the message into ctx->err and returns status. */
 nerve_status nerve_kernel_fail(const nerve_kernel_ctx *ctx, nerve_status status, const char *fmt,

@@ -1,7 +1,8 @@
-/* The generic composites, each on top of the core kernels of ctx's table
- * (the noise: on the host, then uploaded), so that they run on any device.
- * A backend that writes its own version of one does so for speed; these
- * are the definition. */
+/* The generic building blocks, each on top of the core kernels of ctx's
+ * table (the noise: on the host, then uploaded), so that they run on any
+ * device, and the helpers the op-specific composites (generic_*.c) are
+ * written with. A backend that writes its own version of a composite does
+ * so for speed. */
 #include <math.h>
 #include <stdlib.h>
 
@@ -139,4 +140,106 @@ nerve_status nerve_generic_all_finite(const nerve_kernel_ctx *ctx, const nerve_r
             if ((!mask || counted[i]) && !isfinite(values[i])) *finite = false;
     }
     return NERVE_OK;
+}
+
+/* ---------------------------------------------------------------- helpers */
+
+nerve_status nerve_generic_scratch(const nerve_kernel_ctx *ctx, int64_t n, nerve_real **out)
+{
+    *out = NULL;
+    return ctx->device->allocate(ctx, (size_t)(n > 0 ? n : 1) * sizeof(nerve_real), (void **)out);
+}
+
+void nerve_generic_release(const nerve_kernel_ctx *ctx, nerve_real *scratch)
+{
+    if (scratch) ctx->device->release(ctx, scratch);
+}
+
+/* n one-element "channels" of one batch each: sum_channels adds them in double. */
+nerve_status nerve_generic_sum(const nerve_kernel_ctx *ctx, const nerve_real *x, int64_t n,
+                               double scale, nerve_real *loss)
+{
+    NERVE_TRY(ctx->device->set(ctx, loss, 0, sizeof *loss));
+    NERVE_TRY(NERVE_KERNEL(ctx, sum_channels, x, loss, n, 1, 1));
+    return NERVE_MAP(ctx, MUL, loss, NULL, 0, scale, loss, 1);
+}
+
+nerve_status nerve_generic_row_sums(const nerve_kernel_ctx *ctx, const nerve_real *x,
+                                    int64_t rows, int64_t cols, nerve_real *sums)
+{
+    NERVE_TRY(ctx->device->set(ctx, sums, 0, (size_t)rows * sizeof *sums));
+    return NERVE_KERNEL(ctx, sum_channels, x, sums, 1, rows, cols);
+}
+
+nerve_status nerve_generic_accumulate(const nerve_kernel_ctx *ctx, nerve_real *g, int64_t n,
+                                      double scale, const nerve_real *dloss, nerve_real *y)
+{
+    NERVE_TRY(NERVE_MAP(ctx, MUL, g, NULL, 0, scale, g, n));
+    if (dloss) NERVE_TRY(NERVE_MAP(ctx, MUL, g, dloss, 0, 0, g, n));
+    return NERVE_KERNEL(ctx, add_block, 1, n, g, n, y, n);
+}
+
+nerve_status nerve_generic_targets(const nerve_kernel_ctx *ctx, const nerve_real *labels,
+                                   int64_t rows, int64_t cols, nerve_real *onehot,
+                                   nerve_real *target)
+{
+    NERVE_TRY(NERVE_KERNEL(ctx, one_hot, labels, onehot, rows, cols));
+    return NERVE_MAP(ctx, EQ, onehot, NULL, 0, 1, target, rows * cols);
+}
+
+nerve_status nerve_generic_pick(const nerve_kernel_ctx *ctx, const nerve_real *x,
+                                const nerve_real *target, int64_t rows, int64_t cols,
+                                nerve_real *scratch, nerve_real *picked)
+{
+    NERVE_TRY(ctx->device->set(ctx, scratch, 0, (size_t)(rows * cols) * sizeof *scratch));
+    NERVE_TRY(NERVE_MAP(ctx, SELECT, target, x, 1, 0, scratch, rows * cols));
+    return nerve_generic_row_sums(ctx, scratch, rows, cols, picked);
+}
+
+nerve_status nerve_generic_ones(const nerve_kernel_ctx *ctx, nerve_real *y, int64_t n)
+{
+    NERVE_TRY(ctx->device->set(ctx, y, 0, (size_t)n * sizeof *y));
+    return NERVE_MAP(ctx, ADD, y, NULL, 0, 1, y, n);
+}
+
+nerve_status nerve_generic_axis_sums(const nerve_kernel_ctx *ctx, const nerve_real *x,
+                                     int64_t outer, int64_t len, int64_t inner, nerve_real *sums)
+{
+    if (inner == 1) return nerve_generic_row_sums(ctx, x, outer, len, sums);
+    NERVE_TRY(ctx->device->set(ctx, sums, 0, (size_t)(outer * inner) * sizeof *sums));
+    for (int64_t o = 0; o < outer; o++)
+        NERVE_TRY(NERVE_KERNEL(ctx, sum_channels, x + o * len * inner, sums + o * inner, len,
+                               inner, 1));
+    return NERVE_OK;
+}
+
+/* inner 1: each row of ones scaled by its sum; else a repeated row per outer. */
+nerve_status nerve_generic_axis_broadcast(const nerve_kernel_ctx *ctx, const nerve_real *sums,
+                                          int64_t outer, int64_t len, int64_t inner,
+                                          nerve_real *y)
+{
+    if (inner == 1) {
+        NERVE_TRY(nerve_generic_ones(ctx, y, outer * len));
+        return NERVE_KERNEL(ctx, scale_rows, y, sums, y, outer, len);
+    }
+    for (int64_t o = 0; o < outer; o++)
+        NERVE_TRY(NERVE_KERNEL(ctx, copy_block, len, inner, sums + o * inner, 0,
+                               y + o * len * inner, inner));
+    return NERVE_OK;
+}
+
+/* dx += dy * scale[r]: the scaled rows, then one add. */
+nerve_status nerve_generic_scale_rows_backward(const nerve_kernel_ctx *ctx, const nerve_real *dy,
+                                               const nerve_real *scale, nerve_real *dx,
+                                               int64_t rows, int64_t inner)
+{
+    int64_t n = rows * inner;
+    nerve_real *g;
+    NERVE_TRY(nerve_generic_scratch(ctx, n, &g));
+    nerve_status st;
+    NERVE_STEP(NERVE_KERNEL(ctx, scale_rows, dy, scale, g, rows, inner));
+    st = NERVE_KERNEL(ctx, add_block, 1, n, g, n, dx, n);
+done:
+    nerve_generic_release(ctx, g);
+    return st;
 }

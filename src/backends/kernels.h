@@ -19,13 +19,13 @@
  *         static const nerve_kernels my_kernels = {NERVE_CORE_KERNELS(MY_ENTRY)
  *                                                  .fill_rows = my_fill_rows};
  *
- *     NERVE_CORE_KERNELS are the kernels every backend writes. Each of
- *     NERVE_COMPOSITE_KERNELS has a generic implementation on top of the core
- *     (src/backends/generic.c); a backend writes a composite only to make it
+ *     NERVE_CORE_KERNELS are the kernels every backend writes. Every
+ *     other kernel is a composite with a generic implementation on top of
+ *     the core (src/backends/generic*.c): NERVE_COMPOSITE_KERNELS (shared
+ *     building blocks) and NERVE_OP_KERNELS (the kernels of one op each:
+ *     losses, crelu, one_hot). A backend writes a composite only to make it
  *     faster and leaves the others NULL, which nerve_kernels_complete fills
- *     with the generic ones. NERVE_OP_KERNELS are op-specific kernels with
- *     no generic version yet: a device that lacks one cannot run that op,
- *     and says so (nerve_kernel_missing names the kernel and the device).
+ *     with the generic ones.
  *
  * Losses: a forward writes its value, already reduced and scaled, to a
  * device scalar `loss` (loss[0] = sum * scale, in double before the final
@@ -35,6 +35,7 @@
 #ifndef NERVE_KERNELS_H
 #define NERVE_KERNELS_H
 
+#include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -101,6 +102,73 @@ typedef struct nerve_recurrent_sequence {
     nerve_real *workspace; /* recurrent_workspace(...) elements */
 } nerve_recurrent_sequence;
 
+/* The element-wise operations of the map kernel, the generic composites'
+ * arithmetic: y[i] = op(a[i], b_i), computed in double and rounded once,
+ * where b_i = b[i * b_step] (b_step 0: one device scalar b[0]) or, with b
+ * NULL, the host constant `value`. The unary ones ignore b_i. */
+typedef enum nerve_map_op {
+    NERVE_MAP_ADD,    /* a + b */
+    NERVE_MAP_SUB,    /* a - b */
+    NERVE_MAP_RSUB,   /* b - a */
+    NERVE_MAP_MUL,    /* a * b */
+    NERVE_MAP_DIV,    /* a / b */
+    NERVE_MAP_RDIV,   /* b / a */
+    NERVE_MAP_POW,    /* pow(a, b) */
+    NERVE_MAP_MAX,    /* b > a ? b : a (a NaN a stays NaN) */
+    NERVE_MAP_MIN,    /* b < a ? b : a */
+    NERVE_MAP_EQ,     /* 1 where a == b, else 0 (NaN: 0); LT, LE, GT, GE alike */
+    NERVE_MAP_LT,
+    NERVE_MAP_LE,
+    NERVE_MAP_GT,
+    NERVE_MAP_GE,
+    NERVE_MAP_SELECT, /* y = a != 0 ? b : y (y is read: a masked copy) */
+    NERVE_MAP_ABS,    /* the unary ones, of a */
+    NERVE_MAP_SIGN,   /* 1, -1, or 0 (also for NaN) */
+    NERVE_MAP_EXP,
+    NERVE_MAP_EXPM1,
+    NERVE_MAP_LOG,
+    NERVE_MAP_LOG1P,
+    NERVE_MAP_SQRT,
+    NERVE_MAP_ACOS,
+    NERVE_MAP_COS,
+    NERVE_MAP_SIN,
+    NERVE_MAP_FLOOR
+} nerve_map_op;
+
+/* One element of the map kernel: every backend's definition of it. */
+static inline double nerve_map_apply(nerve_map_op op, double a, double b, double y)
+{
+    switch (op) {
+    case NERVE_MAP_ADD: return a + b;
+    case NERVE_MAP_SUB: return a - b;
+    case NERVE_MAP_RSUB: return b - a;
+    case NERVE_MAP_MUL: return a * b;
+    case NERVE_MAP_DIV: return a / b;
+    case NERVE_MAP_RDIV: return b / a;
+    case NERVE_MAP_POW: return pow(a, b);
+    case NERVE_MAP_MAX: return b > a ? b : a;
+    case NERVE_MAP_MIN: return b < a ? b : a;
+    case NERVE_MAP_EQ: return a == b;
+    case NERVE_MAP_LT: return a < b;
+    case NERVE_MAP_LE: return a <= b;
+    case NERVE_MAP_GT: return a > b;
+    case NERVE_MAP_GE: return a >= b;
+    case NERVE_MAP_SELECT: return a != 0 ? b : y;
+    case NERVE_MAP_ABS: return fabs(a);
+    case NERVE_MAP_SIGN: return a > 0 ? 1 : a < 0 ? -1 : 0;
+    case NERVE_MAP_EXP: return exp(a);
+    case NERVE_MAP_EXPM1: return expm1(a);
+    case NERVE_MAP_LOG: return log(a);
+    case NERVE_MAP_LOG1P: return log1p(a);
+    case NERVE_MAP_SQRT: return sqrt(a);
+    case NERVE_MAP_ACOS: return acos(a);
+    case NERVE_MAP_COS: return cos(a);
+    case NERVE_MAP_SIN: return sin(a);
+    case NERVE_MAP_FLOOR: return floor(a);
+    }
+    return NAN;
+}
+
 #define NERVE_KERNEL_CTX const nerve_kernel_ctx *ctx
 
 /* ---------------------------------------------------------------- core
@@ -110,6 +178,9 @@ typedef struct nerve_recurrent_sequence {
     X(gemm, (NERVE_KERNEL_CTX, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,        \
              nerve_real alpha, const nerve_real *a, int64_t lda, const nerve_real *b, int64_t ldb, \
              nerve_real beta, nerve_real *c, int64_t ldc))                                         \
+    /* y[i] = op(a[i], b_i) for i < n (nerve_map_op); y may be a or b. */                          \
+    X(map, (NERVE_KERNEL_CTX, nerve_map_op op, const nerve_real *a, const nerve_real *b,           \
+            int64_t b_step, double value, nerve_real *y, int64_t n))                               \
     /* y = f(x), element-wise. */                                                                  \
     X(activation_forward,                                                                          \
       (NERVE_KERNEL_CTX, nerve_activation kind, const nerve_activation_params *params,             \
@@ -118,32 +189,13 @@ typedef struct nerve_recurrent_sequence {
     X(activation_backward,                                                                         \
       (NERVE_KERNEL_CTX, nerve_activation kind, const nerve_activation_params *params,             \
        const nerve_real *x, const nerve_real *y, const nerve_real *dy, nerve_real *dx, int64_t n)) \
-    /* Swish's gradient w.r.t. its beta (a device scalar): dbeta[0] += the                         \
-     * sum of dy * x^2 * s * (1 - s), s = sigmoid(beta * x), over n elements. */                   \
-    X(swish_beta_gradient, (NERVE_KERNEL_CTX, const nerve_real *x, const nerve_real *beta,         \
-                            const nerve_real *dy, int64_t n, nerve_real *dbeta))                   \
-    /* x viewed as [outer, channels, inner]: y = x where x > 0, else                               \
-     * slope[c] * x (PReLU; RReLU is one channel per element). */                                  \
-    X(prelu_forward, (NERVE_KERNEL_CTX, const nerve_real *x, const nerve_real *slope,              \
-                      nerve_real *y, int64_t outer, int64_t channels, int64_t inner))              \
-    /* dx += (x > 0 ? 1 : slope[c]) * dy and dslope[c] += sum of x * dy where                      \
-     * x <= 0; either of dx and dslope may be NULL. */                                             \
-    X(prelu_backward,                                                                              \
-      (NERVE_KERNEL_CTX, const nerve_real *x, const nerve_real *slope, const nerve_real *dy,       \
-       nerve_real *dx, nerve_real *dslope, int64_t outer, int64_t channels, int64_t inner))        \
     /* Softmax along the middle axis of x viewed as [outer, len, inner]                            \
      * (inner = 1 for the last axis), max-subtracted. */                                           \
     X(softmax, (NERVE_KERNEL_CTX, const nerve_real *x, nerve_real *y, int64_t outer, int64_t len,  \
                 int64_t inner))                                                                    \
-    /* dx += y * (dy - sum(dy * y)) along the axis. */                                             \
-    X(softmax_backward, (NERVE_KERNEL_CTX, const nerve_real *y, const nerve_real *dy,              \
-                         nerve_real *dx, int64_t outer, int64_t len, int64_t inner))               \
     /* y = x - max - log(sum(exp(x - max))) along the axis. */                                     \
     X(log_softmax, (NERVE_KERNEL_CTX, const nerve_real *x, nerve_real *y, int64_t outer,           \
                     int64_t len, int64_t inner))                                                   \
-    /* dx += dy - exp(y) * sum(dy) along the axis. */                                              \
-    X(log_softmax_backward, (NERVE_KERNEL_CTX, const nerve_real *y, const nerve_real *dy,          \
-                             nerve_real *dx, int64_t outer, int64_t len, int64_t inner))           \
     /* Row blocks of matrices with row strides: dst[r, c] = src[r, c], or                          \
      * dst[r, c] += src[r, c], for r < rows, c < cols (concat, add's backward).                    \
      * A stride of 0 repeats one row. */                                                           \
@@ -155,9 +207,6 @@ typedef struct nerve_recurrent_sequence {
      * scale per element (inner 1) or per channel. */                                              \
     X(scale_rows, (NERVE_KERNEL_CTX, const nerve_real *x, const nerve_real *scale, nerve_real *y,  \
                    int64_t rows, int64_t inner))                                                   \
-    /* dx[r, i] += dy[r, i] * scale[r]. */                                                         \
-    X(scale_rows_backward, (NERVE_KERNEL_CTX, const nerve_real *dy, const nerve_real *scale,       \
-                            nerve_real *dx, int64_t rows, int64_t inner))                          \
     /* db[c] += sum of x[n, c, :] over n, x viewed as [batch, channels, plane]. */                 \
     X(sum_channels, (NERVE_KERNEL_CTX, const nerve_real *x, nerve_real *db, int64_t batch,         \
                      int64_t channels, int64_t plane))                                             \
@@ -184,12 +233,6 @@ typedef struct nerve_recurrent_sequence {
     X(batch_norm_statistics,                                                                       \
       (NERVE_KERNEL_CTX, const nerve_real *x, nerve_real *mean, nerve_real *var, double momentum,  \
        nerve_real *running_mean, nerve_real *running_var, nerve_real *counter, int64_t outer,      \
-       int64_t channels, int64_t inner))                                                           \
-    /* y = (x - mean) / sqrt(var + eps) * weight + bias; weight and bias may                       \
-     * be NULL (1 and 0). */                                                                       \
-    X(batch_norm_forward,                                                                          \
-      (NERVE_KERNEL_CTX, const nerve_real *x, const nerve_real *mean, const nerve_real *var,       \
-       double eps, const nerve_real *weight, const nerve_real *bias, nerve_real *y, int64_t outer, \
        int64_t channels, int64_t inner))                                                           \
     /* With xhat = (x - mean) / sqrt(var + eps): dbias += sum dy, dweight +=                       \
      * sum dy * xhat, and dx += weight / sqrt(var + eps) * (dy - (sum dy +                         \
@@ -246,26 +289,21 @@ typedef struct nerve_recurrent_sequence {
      * nerve_optimizer_host_step, the portable loops. */                                           \
     X(optimizer_step, (NERVE_KERNEL_CTX, nerve_optimizer * opt))                                   \
     X(recurrent_forward, (NERVE_KERNEL_CTX, const nerve_recurrent_sequence *s))                    \
-    X(recurrent_backward, (NERVE_KERNEL_CTX, const nerve_recurrent_sequence *s))                   \
-    /* Softmax cross-entropy with label smoothing s (torch CrossEntropyLoss):                      \
-     * prob = softmax(logits); row loss = -sum_c q_c log prob_c with                               \
-     * q_c = (1 - s) w_y [c == y] + (s / C) w_c. The factor f = scale, or                          \
-     * scale / sum of w_y with per_weight (a weighted mean); loss[0] = f * sum                     \
-     * and, where factor is not NULL, factor[0] = f for the backward. */                           \
-    X(cross_entropy,                                                                               \
-      (NERVE_KERNEL_CTX, const nerve_real *logits, const nerve_real *labels,                       \
-       const nerve_real *weights, nerve_real smoothing, nerve_real *prob, int64_t rows,            \
-       int64_t cols, double scale, bool per_weight, nerve_real *loss, nerve_real *factor))         \
-    /* dlogits += dloss[0] * factor[0] * (prob * sum(q) - q). */                                   \
-    X(cross_entropy_backward,                                                                      \
-      (NERVE_KERNEL_CTX, const nerve_real *prob, const nerve_real *labels,                         \
-       const nerve_real *weights, nerve_real smoothing, const nerve_real *dloss,                   \
-       const nerve_real *factor, nerve_real *dlogits, int64_t rows, int64_t cols))
+    X(recurrent_backward, (NERVE_KERNEL_CTX, const nerve_recurrent_sequence *s))
 
 /* ---------------------------------------------------------------- composites
- * Each has a generic implementation on top of the core (generic.c); a
- * backend may leave any of them NULL. */
+ * Building blocks with a generic implementation on top of the core
+ * (generic.c); a backend may leave any of them NULL. */
 #define NERVE_COMPOSITE_KERNELS(X)                                                                 \
+    /* dx += y * (dy - sum(dy * y)) along the axis. */                                             \
+    X(softmax_backward, (NERVE_KERNEL_CTX, const nerve_real *y, const nerve_real *dy,              \
+                         nerve_real *dx, int64_t outer, int64_t len, int64_t inner))               \
+    /* dx += dy - exp(y) * sum(dy) along the axis. */                                              \
+    X(log_softmax_backward, (NERVE_KERNEL_CTX, const nerve_real *y, const nerve_real *dy,          \
+                             nerve_real *dx, int64_t outer, int64_t len, int64_t inner))           \
+    /* dx[r, i] += dy[r, i] * scale[r]. */                                                         \
+    X(scale_rows_backward, (NERVE_KERNEL_CTX, const nerve_real *dy, const nerve_real *scale,       \
+                            nerve_real *dx, int64_t rows, int64_t inner))                          \
     /* y[r, :] = row for each of rows rows (bias before an accumulating GEMM). */                  \
     X(fill_rows,                                                                                   \
       (NERVE_KERNEL_CTX, nerve_real * y, const nerve_real *row, int64_t rows, int64_t cols))       \
@@ -307,8 +345,41 @@ typedef struct nerve_recurrent_sequence {
       (NERVE_KERNEL_CTX, const nerve_real *x, const unsigned char *mask, int64_t n, bool *finite))
 
 /* ---------------------------------------------------------------- op-specific
- * Kernels of one op each, with no generic version yet. */
+ * Composites of one op each; their generic versions: generic_*.c. */
 #define NERVE_OP_KERNELS(X)                                                                        \
+    /* Swish's gradient w.r.t. its beta (a device scalar): dbeta[0] += the                         \
+     * sum of dy * x^2 * s * (1 - s), s = sigmoid(beta * x), over n elements. */                   \
+    X(swish_beta_gradient, (NERVE_KERNEL_CTX, const nerve_real *x, const nerve_real *beta,         \
+                            const nerve_real *dy, int64_t n, nerve_real *dbeta))                   \
+    /* x viewed as [outer, channels, inner]: y = x where x > 0, else                               \
+     * slope[c] * x (PReLU; RReLU is one channel per element). */                                  \
+    X(prelu_forward, (NERVE_KERNEL_CTX, const nerve_real *x, const nerve_real *slope,              \
+                      nerve_real *y, int64_t outer, int64_t channels, int64_t inner))              \
+    /* dx += (x > 0 ? 1 : slope[c]) * dy and dslope[c] += sum of x * dy where                      \
+     * x <= 0; either of dx and dslope may be NULL. */                                             \
+    X(prelu_backward,                                                                              \
+      (NERVE_KERNEL_CTX, const nerve_real *x, const nerve_real *slope, const nerve_real *dy,       \
+       nerve_real *dx, nerve_real *dslope, int64_t outer, int64_t channels, int64_t inner))        \
+    /* y = (x - mean) / sqrt(var + eps) * weight + bias; weight and bias may                       \
+     * be NULL (1 and 0). */                                                                       \
+    X(batch_norm_forward,                                                                          \
+      (NERVE_KERNEL_CTX, const nerve_real *x, const nerve_real *mean, const nerve_real *var,       \
+       double eps, const nerve_real *weight, const nerve_real *bias, nerve_real *y, int64_t outer, \
+       int64_t channels, int64_t inner))                                                           \
+    /* Softmax cross-entropy with label smoothing s (torch CrossEntropyLoss):                      \
+     * prob = softmax(logits); row loss = -sum_c q_c log prob_c with                               \
+     * q_c = (1 - s) w_y [c == y] + (s / C) w_c. The factor f = scale, or                          \
+     * scale / sum of w_y with per_weight (a weighted mean); loss[0] = f * sum                     \
+     * and, where factor is not NULL, factor[0] = f for the backward. */                           \
+    X(cross_entropy,                                                                               \
+      (NERVE_KERNEL_CTX, const nerve_real *logits, const nerve_real *labels,                       \
+       const nerve_real *weights, nerve_real smoothing, nerve_real *prob, int64_t rows,            \
+       int64_t cols, double scale, bool per_weight, nerve_real *loss, nerve_real *factor))         \
+    /* dlogits += dloss[0] * factor[0] * (prob * sum(q) - q). */                                   \
+    X(cross_entropy_backward,                                                                      \
+      (NERVE_KERNEL_CTX, const nerve_real *prob, const nerve_real *labels,                         \
+       const nerve_real *weights, nerve_real smoothing, const nerve_real *dloss,                   \
+       const nerve_real *factor, nerve_real *dlogits, int64_t rows, int64_t cols))                 \
     /* y [rows, 2 cols] = [relu(x), relu(-x)] per row of x [rows, cols]. */                        \
     X(crelu_forward,                                                                               \
       (NERVE_KERNEL_CTX, const nerve_real *x, nerve_real *y, int64_t rows, int64_t cols))          \

@@ -10,6 +10,8 @@
 #include "nerve.h"
 
 #include "cli/options.h"
+#include "io/config.h"
+#include "model/model_settings.h"
 
 /* The exit status of every command (docs/cli.md, "Exit codes"). */
 enum {

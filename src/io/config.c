@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io/config.h"
 #include "nerve.h"
 
 /* Far beyond any sensible line or network; anything larger is not a .cfg. */

@@ -4,6 +4,7 @@
 #ifndef NERVE_CONFIG_READER_H
 #define NERVE_CONFIG_READER_H
 
+#include "io/config.h"
 #include "nerve.h"
 
 #define CFG_READER_KEYS_MAX 64

@@ -594,6 +594,11 @@ void nerve_model_free(nerve_model *m)
 
 const nerve_model_settings *nerve_model_settings_of(const nerve_model *m) { return &m->settings; }
 nerve_model_settings *nerve_model_settings_mut(nerve_model *m) { return &m->settings; }
+nerve_shape nerve_model_input_shape(const nerve_model *m) { return m->settings.input; }
+nerve_optimizer_options nerve_model_optimizer_options(const nerve_model *m)
+{
+    return m->settings.optimizer;
+}
 nerve_graph *nerve_model_graph(nerve_model *m) { return m->graph; }
 nerve_optimizer *nerve_model_optimizer(nerve_model *m) { return m->optimizer; }
 nerve_node nerve_model_input(const nerve_model *m) { return m->input; }

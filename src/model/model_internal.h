@@ -2,6 +2,7 @@
 #define NERVE_MODEL_INTERNAL_H
 
 #include "model/config_reader.h"
+#include "model/model_settings.h"
 #include "nerve.h"
 
 #define NERVE_LAYER_NAME_MAX 48

@@ -1,5 +1,7 @@
 #include "train/batching.h"
 
+#include "model/model_settings.h"
+
 #include <time.h>
 
 double nerve_seconds_now(void)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/model_settings.h"
 #include "train/batching.h"
 #include "train/evaluation.h"
 

@@ -6,6 +6,7 @@
 
 #include "dist/data_parallel.h"
 #include "model/model_internal.h"
+#include "model/model_settings.h"
 #include "train/batching.h"
 #include "train/evaluation.h"
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/model_settings.h" /* [net] input, [data] scale */
 #include "nerve.h"
 
 static double uniform(nerve_rng *rng) { return nerve_rng_uniform(rng); }

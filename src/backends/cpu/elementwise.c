@@ -65,3 +65,13 @@ nerve_status nerve_cpu_all_finite(const nerve_kernel_ctx *ctx, const nerve_real 
     *finite = probe == 0;
     return NERVE_OK;
 }
+
+nerve_status nerve_cpu_map(const nerve_kernel_ctx *ctx, nerve_map_op op, const nerve_real *a,
+                           const nerve_real *b, int64_t b_step, double value, nerve_real *y,
+                           int64_t n)
+{
+#pragma omp parallel for schedule(static) if (n > NERVE_CPU_PARALLEL_MIN)
+    for (int64_t i = 0; i < n; i++)
+        y[i] = (nerve_real)nerve_map_apply(op, a[i], b ? b[i * b_step] : value, y[i]);
+    return NERVE_OK;
+}

@@ -11,7 +11,8 @@
 
 #define NERVE_REF_ENTRY(name, params) .name = nerve_ref_##name,
 static const nerve_kernels ref_kernels = {NERVE_CORE_KERNELS(NERVE_REF_ENTRY)
-                                              NERVE_OP_KERNELS(NERVE_REF_ENTRY)};
+                                              NERVE_OP_KERNELS(NERVE_REF_ENTRY)
+                                                  REF_COMPOSITES(NERVE_REF_ENTRY)};
 #undef NERVE_REF_ENTRY
 
 static nerve_status ref_allocate(const nerve_kernel_ctx *ctx, size_t bytes, void **memory)

@@ -28,11 +28,14 @@ static inline double nerve_ref_weight(const nerve_real *weights, int64_t k)
 double nerve_ref_log_normaliser(const nerve_real *x, double temperature, nerve_real *y,
                                 int64_t cols);
 
-/* The kernels it writes, nerve_ref_<kernel>: the core and the op-specific
- * ones. The composites are the generic ones (generic.c), the definition. */
+/* The kernels it writes, nerve_ref_<kernel>: the core, the op-specific
+ * composites and three building blocks (REF_COMPOSITES), each the formula
+ * of kernels.h written out: the reference the generic versions are checked
+ * against. The other building blocks are the generic ones (generic.c). */
+#define REF_COMPOSITES(X)                                                                          \
+    X(softmax_backward, _) X(log_softmax_backward, _) X(scale_rows_backward, _)
 #define NERVE_REF_DECLARE(name, params) nerve_status nerve_ref_##name params;
-NERVE_CORE_KERNELS(NERVE_REF_DECLARE)
-NERVE_OP_KERNELS(NERVE_REF_DECLARE)
+NERVE_ALL_KERNELS(NERVE_REF_DECLARE)
 #undef NERVE_REF_DECLARE
 
 #endif

@@ -1,0 +1,136 @@
+/* nerve/train.h, part of nerve.h (include that, or this part alone): the training loop. */
+#ifndef NERVE_PUBLIC_TRAIN_H
+#define NERVE_PUBLIC_TRAIN_H
+
+#include <signal.h>
+#include "nerve/comm.h"
+#include "nerve/model.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------- training */
+
+typedef struct nerve_progress {
+    int epoch, epochs;          /* 1-based */
+    int64_t step, steps_per_epoch; /* 1-based within the epoch */
+    int64_t global_step;
+    double loss, accuracy;      /* running means over this epoch */
+    double samples_per_second;
+    double elapsed_seconds;
+} nerve_progress;
+
+typedef struct nerve_epoch_report {
+    int epoch;
+    double train_loss, train_accuracy;
+    double val_loss, val_accuracy; /* NaN without a validation set */
+    double lr;                     /* the rate of the epoch's last step */
+    double seconds, samples_per_second;
+    double grad_norm;              /* mean over the epoch's steps of the gradient norm
+                                      before clipping (nerve_optimizer_grad_norm) */
+} nerve_epoch_report;
+
+/* What training does with a step whose loss or gradients are not finite
+ * (checked before the update). */
+typedef enum nerve_on_nan {
+    /* Stop with NERVE_ERR_NUMERIC, naming the step and the first layer whose
+     * output (or, if all outputs are finite, the gradient) is not finite. */
+    NERVE_ON_NAN_STOP = 0,
+    /* Skip the update (warning through on_warning); stop as above after
+     * NERVE_MAX_NAN_SKIPS consecutive skipped steps. */
+    NERVE_ON_NAN_SKIP
+} nerve_on_nan;
+
+#define NERVE_MAX_NAN_SKIPS 10
+
+typedef struct nerve_train_options {
+    int epochs;
+    /* Early stopping on the validation set: stop after `patience` epochs in a
+     * row without a better val_loss (or val_accuracy with monitor_accuracy);
+     * 0: off. save_best_path: the best epoch's weights, saved atomically at
+     * each improvement; restore_best: end with the best epoch's weights. */
+    int64_t patience;
+    bool monitor_accuracy, restore_best;
+    const char *save_best_path;
+    int64_t batch;           /* 0: the whole training set (batch gradient descent) */
+    int64_t max_steps;       /* stop after this many steps in all (0: no limit) */
+    bool shuffle;            /* reshuffle every epoch (seeded); zeroed: off, so start from
+                                nerve_train_options_from, which turns it on */
+    uint64_t seed;
+    const char *log_path;    /* CSV metrics log (docs/cli.md, "nerve train"), or NULL */
+    int64_t log_every;       /* also a log row every N steps (0: per epoch only) */
+    void (*on_progress)(const nerve_progress *p, void *user);
+    void (*on_epoch)(const nerve_epoch_report *r, void *user);
+    /* Called with each training batch's sample indices once it is loaded,
+     * before its forward pass: the place to fill inputs of the caller's own
+     * (a teacher's logits for distillation). NULL: none. */
+    void (*on_batch)(const int64_t *index, int64_t n, void *user);
+    void *user;
+    /* The node trained on (e.g. a loss built on the model's output); 0: the
+     * model's loss. Validation always reports the model's loss. */
+    nerve_node loss;
+    /* Checkpoints (nerve_checkpoint_save): written to checkpoint_path, when
+     * not NULL, every checkpoint_every steps (0: at every epoch's end) and
+     * when training ends or stops. */
+    const char *checkpoint_path;
+    int64_t checkpoint_every;
+    /* A checkpoint to continue from (nerve_checkpoint_load), or NULL. */
+    const char *resume_path;
+    /* A non-finite loss or gradient: stop (the default) or skip the step. */
+    nerve_on_nan on_nan;
+    /* Polled after every step: when *stop_flag is non-zero, training writes
+     * the checkpoint (if any) and returns NERVE_ERR_STOPPED. The library
+     * installs no signal handler: the caller's handler sets the flag. */
+    volatile sig_atomic_t *stop_flag;
+    /* Called with a one-line warning (a skipped step), or NULL. */
+    void (*on_warning)(const char *message, void *user);
+    /* Data-parallel training (docs/distributed.md): every rank of comm
+     * calls nerve_train with the same model, data and options, and they
+     * train one model. batch is the global batch: each rank takes a
+     * contiguous slice of it, batch norm is synchronised, gradients are
+     * summed weighted by slice size, and the step's loss, non-finite check
+     * and stop flag are reduced, so every rank takes the same decisions.
+     * Only rank 0 writes the log and the checkpoint. NULL: this process
+     * alone. batch_per_rank: batch is each rank's (the global batch is
+     * size x batch, Horovod's convention). */
+    nerve_comm *comm;
+    bool batch_per_rank;
+    /* 1: ZeRO stage 1 over comm's ranks: each keeps the optimizer state of
+     * 1/size of the parameters (gradients reduce-scattered, the shard
+     * updated, the parameters all-gathered); the same training as 0.
+     * Checkpoints hold the whole state and resume with or without it. */
+    int zero;
+} nerve_train_options;
+
+/* Options from the model's settings: epochs, batch, seed; shuffle on. */
+NERVE_API nerve_train_options nerve_train_options_from(const nerve_model *m);
+
+/* Mini-batch training over train (last partial batch included); val may be
+ * NULL (not with a plateau schedule). The [schedule] steps after every epoch,
+ * or after every step when its interval is per step. Allocates everything up
+ * front: no allocation inside a step (checkpoints may allocate). Stops with
+ * NERVE_ERR_NUMERIC on a non-finite loss or gradient (options->on_nan), and
+ * with NERVE_ERR_STOPPED when *options->stop_flag is set, after the current
+ * step and its checkpoint. With options->resume_path it continues the run a
+ * checkpoint holds, up to options->epochs (and max_steps, counted from the
+ * start of the run); the checkpoint must match the model (tensor names and
+ * shapes), the optimizer kind, the batch, the training set's size and the
+ * seed, and the error names the file and what differs. The model's
+ * [optimizer] lr and [schedule] may differ from the checkpoint's: the rate
+ * is recomputed at the run's position and used from the resumed step on. A
+ * checkpoint already at options->epochs or max_steps is an error (nothing to
+ * train); nerve_checkpoint_info_read gives the epochs the run had.
+ * A stream (train->lanes > 0, a text cut for [net] bptt) trains in its order,
+ * never shuffled, with batches of exactly `lanes` samples (options->batch 0
+ * or lanes), carrying the recurrent state from batch to batch
+ * (nerve_graph_set_carry_state), reset at every epoch's start; carrying is
+ * off again when training ends. */
+NERVE_API nerve_status nerve_train(nerve_model *m, const nerve_dataset *train,
+                                   const nerve_dataset *val, const nerve_train_options *options,
+                                   nerve_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* NERVE_PUBLIC_TRAIN_H */
