@@ -25,8 +25,8 @@ METRICS = (("train_samples_per_s", "train samples/s"),
 BUSY_LOOP = ["/usr/bin/python3", "-c", "while True: pass"]
 
 
-def commands(nerve, model, threads):
-    m = compare.MODELS[model]
+def commands(nerve, model, threads, overrides):
+    m = {**compare.MODELS[model], **{k: v for k, v in overrides.items() if v is not None}}
     common = ["--threads", str(threads), "--warmup", str(m["warmup"]), "--steps", str(m["steps"]),
               "--infer1-calls", str(m["infer1_calls"]), "--infer256-calls", "0"]
     cfg = os.path.join(compare.HERE, model + ".cfg")
@@ -56,11 +56,16 @@ def main():
     parser.add_argument("--models", default="mlp,bn_cnn")
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--warmup", type=int, help="untimed training steps (default: compare.py's)")
+    parser.add_argument("--steps", type=int, help="timed training steps")
+    parser.add_argument("--infer1-calls", type=int, help="timed inference calls at batch 1")
     parser.add_argument("--idle-wait", type=float, default=compare.IDLE_TIMEOUT_S,
                         help="at most this many seconds of waiting for an idle CPU per run")
     args = parser.parse_args()
     for model in args.models.split(","):
-        sides = commands(args.nerve, model, args.threads)
+        sides = commands(args.nerve, model, args.threads,
+                         {"warmup": args.warmup, "steps": args.steps,
+                          "infer1_calls": args.infer1_calls})
         print(f"{compare.MODELS[model]['title']}, {args.threads} threads; alone and beside one "
               f"busy loop, rounds={args.rounds}")
         results = {(side, loaded): [] for side in sides for loaded in (False, True)}
