@@ -95,7 +95,7 @@ nerve_status nerve_generic_swish_beta_gradient(const nerve_kernel_ctx *ctx, cons
     nerve_real *s;
     NERVE_TRY(nerve_generic_scratch(ctx, 2 * n + 1, &s));
     nerve_real *u = s + n, *sum = u + n;
-    nerve_activation_params params = nerve_activation_defaults();
+    nerve_activation_params params = {0}; /* sigmoid reads no parameter */
     nerve_status st;
     NERVE_STEP(NERVE_MAP(ctx, MUL, x, beta, 0, 0, u, n));
     NERVE_STEP(NERVE_KERNEL(ctx, activation_forward, NERVE_ACT_SIGMOID, &params, u, s, n));

@@ -224,7 +224,7 @@ nerve_status nerve_generic_bce_with_logits_backward(const nerve_kernel_ctx *ctx,
     nerve_real *g;
     NERVE_TRY(nerve_generic_scratch(ctx, 3 * n, &g));
     nerve_real *c = g + n, *pw_y = c + n;
-    nerve_activation_params params = nerve_activation_defaults();
+    nerve_activation_params params = {0}; /* sigmoid reads no parameter */
     nerve_status st;
     NERVE_STEP(NERVE_KERNEL(ctx, activation_forward, NERVE_ACT_SIGMOID, &params, x, g, n));
     if (pos_weight) {
