@@ -51,7 +51,13 @@ static void nerve_openmp_wait_setup(int argc, char **argv, char **envp)
     memcpy(with_spin, envp, count * sizeof *envp);
     with_spin[count] = (char *)NERVE_OPENMP_SPIN;
     with_spin[count + 1] = NULL;
-    execve("/proc/self/exe", argv, with_spin); /* returns only if it failed: carry on */
+    /* The program's own path rather than /proc/self/exe, whose name the
+     * process would then carry (ps, pgrep and top would show "exe"). */
+    char path[4096];
+    ssize_t length = readlink("/proc/self/exe", path, sizeof path - 1);
+    if (length <= 0) return;
+    path[length] = 0;
+    execve(path, argv, with_spin); /* returns only if it failed: carry on */
 }
 
 /* The symbol the link asks for, so that the archive member is linked. */
