@@ -40,6 +40,6 @@ run 3 train net.cfg --set data.train=$work/mixed.csv
 contains err.txt "mixed.csv:2: expected 4 columns, found 1 (is the delimiter ','?"
 
 run 3 train net.cfg --set loss.type=mse
-contains err.txt "good.csv: 1 targets per sample, the network outputs 3 (the file has class labels: use [loss] type = softmax_cross_entropy, or one-hot targets with [data] targets = N)"
+contains err.txt "good.csv: 1 targets per sample, the network outputs 3 (the file has class labels: use [loss] type = softmax_cross_entropy, or [loss] one_hot = 1 to compare the outputs with the labels' one-hot vectors)"
 
 [ "$failures" -eq 0 ] || { echo "$failures failure(s)"; exit 1; }

@@ -131,8 +131,12 @@ contains out.txt "inception score"
 for png in grid.png grids/epoch_001.png grids/epoch_002.png; do
     [ "$(png_size "$png")" = "238x238" ] || fail "$png: $(png_size "$png"), expected 238x238"
 done
-head -1 log.csv | grep -q "^kind,epoch,step,discriminator_loss,generator_loss,real_accuracy,fake_accuracy" ||
+head -1 log.csv | grep -q "^kind,epoch,step,discriminator_loss,generator_loss,real_accuracy,fake_accuracy,seconds,d_real,d_fake$" ||
     fail "log header: $(head -1 log.csv)"
+# D(x) and D(G(z)) are probabilities, in every row.
+awk -F, 'NR > 1 && !($9 > 0 && $9 < 1 && $10 > 0 && $10 < 1) { exit 1 }' log.csv ||
+    fail "d_real, d_fake not probabilities: $(cat log.csv)"
+contains out.txt "D(G(z))"
 # 10 batches of 32 per epoch, 20 steps: step rows at 4, 8, ..., 20 and an epoch row each epoch.
 [ "$(grep -c '^step,' log.csv)" -eq 5 ] && [ "$(grep -c '^epoch,' log.csv)" -eq 2 ] ||
     fail "log rows: $(cat log.csv)"

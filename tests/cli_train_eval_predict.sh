@@ -152,7 +152,8 @@ run 0 eval points.cfg --weights points.safetensors --json
 "$python" - "$test_accuracy" <<'EOF' || fail "eval --json: $(cat out.txt)"
 import json, sys
 e = json.load(open("out.txt"))
-assert set(e) == {"loss", "accuracy", "error_rate", "count", "class_accuracy", "confusion"}, e
+assert set(e) == {"loss", "accuracy", "error_rate", "count", "class_accuracy", "confusion", "ece",
+                  "calibration"}, e
 assert abs(e["accuracy"] - float(sys.argv[1])) < 1e-4, (e["accuracy"], sys.argv[1])
 assert abs(e["error_rate"] - (1 - e["accuracy"])) < 1e-12, e
 assert sum(map(sum, e["confusion"])) == e["count"] and len(e["class_accuracy"]) == 2

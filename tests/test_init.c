@@ -142,6 +142,32 @@ static void test_orthogonal_rows_or_columns_are_orthonormal(void **state)
 
 /* ---------------------------------------------------------------- torch's numbers */
 
+static nerve_safetensors *open_fixture(void);
+
+/* eye is torch's eye_, wide and tall; it takes matrices only. */
+static void test_eye_is_torch_s_identity(void **state)
+{
+    nerve_safetensors *st = open_fixture();
+    const char *names[] = {"eye.3x5", "eye.5x3"};
+    nerve_shape shapes[] = {nerve_shape_2d(3, 5), nerve_shape_2d(5, 3)};
+    for (int i = 0; i < 2; i++) {
+        nerve_shape shape;
+        const float *expected = nerve_safetensors_get(st, names[i], &shape);
+        assert_non_null(expected);
+        nerve_real *w = filled("eye", shapes[i], 3);
+        test_assert_close(names[i], w, expected, 15, 0);
+        free(w);
+    }
+    nerve_safetensors_close(st);
+    nerve_init eye = test_parse_init("eye"), law;
+    nerve_error err = {0};
+    const int64_t conv[] = {4, 2, 3, 3};
+    assert_int_equal(nerve_init_resolve(&eye, nerve_shape_1d(4), &law, &err), NERVE_ERR_SHAPE);
+    assert_int_equal(nerve_init_resolve(&eye, nerve_shape_make(4, conv), &law, &err),
+                     NERVE_ERR_SHAPE);
+    test_assert_message_contains(&err, "eye needs a matrix");
+}
+
 static float fixture_value(const nerve_safetensors *st, const char *name)
 {
     nerve_shape shape;
@@ -560,6 +586,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_initialiser_has_its_formula_s_mean_and_variance),
         cmocka_unit_test(test_orthogonal_rows_or_columns_are_orthonormal),
+        cmocka_unit_test(test_eye_is_torch_s_identity),
         cmocka_unit_test(test_gains_are_torch_s_calculate_gain),
         cmocka_unit_test(test_fans_bounds_and_stds_are_torch_s),
         cmocka_unit_test(test_dense_defaults_are_pytorch_linear_s),

@@ -131,6 +131,36 @@ static void test_bias_0_drops_both_biases_and_init_leaves_them(void **state)
     nerve_model_free(m);
 }
 
+/* An IRNN (Le et al. 2015): init_hh = eye gives weight_hh the identity while
+ * init sets weight_ih, bias_init = zeros zeroes both biases; an LSTM's
+ * [4H, H] weight_hh gets eye_'s ones on its first H rows. A bias_init
+ * without a bias, or an eye on a vector, is an error naming the key. */
+static void test_init_hh_and_bias_init_make_an_irnn(void **state)
+{
+    nerve_model *m = load_ok("[rnn]\nname = r\nhidden = 4\nnonlinearity = relu\n"
+                             "init = normal(0, 0.001)\ninit_hh = eye\nbias_init = zeros\n"
+                             "[lstm]\nname = l\nhidden = 2\ninit_hh = eye\n");
+    nerve_graph *g = nerve_model_graph(m);
+    const nerve_real *hh = nerve_node_value(g, node_of(m, "r.weight_hh_l0"));
+    const nerve_real *ih = nerve_node_value(g, node_of(m, "r.weight_ih_l0"));
+    const nerve_real *b_ih = nerve_node_value(g, node_of(m, "r.bias_ih_l0"));
+    const nerve_real *b_hh = nerve_node_value(g, node_of(m, "r.bias_hh_l0"));
+    for (int i = 0; i < 4; i++) {
+        for (int j = 0; j < 4; j++) assert_true(hh[i * 4 + j] == (i == j ? 1 : 0));
+        assert_true(b_ih[i] == 0 && b_hh[i] == 0);
+    }
+    double spread = 0;
+    for (int i = 0; i < 12; i++) spread += fabs(ih[i]);
+    assert_true(spread > 0 && spread < 0.1); /* normal(0, 0.001), not eye */
+    const nerve_real *lstm_hh = nerve_node_value(g, node_of(m, "l.weight_hh_l0"));
+    for (int i = 0; i < 8; i++)
+        for (int j = 0; j < 2; j++) assert_true(lstm_hh[i * 2 + j] == (i == j ? 1 : 0));
+    nerve_model_free(m);
+    expect_error("[rnn]\nhidden = 4\nbias = 0\nbias_init = zeros\n", "rec.cfg:8");
+    expect_error("[rnn]\nhidden = 4\nbias = 0\nbias_init = zeros\n", "no bias");
+    expect_error("[rnn]\nhidden = 4\nbias_init = eye\n", "eye needs a matrix");
+}
+
 /* The output of one forward over input values in [-1, 1]. */
 static void forward_values(nerve_model *m, const char *node, double *min, double *max)
 {
@@ -229,6 +259,7 @@ int main(void)
         cmocka_unit_test(test_every_key_builds_pytorch_parameters),
         cmocka_unit_test(test_defaults_return_the_whole_sequence_with_pytorch_init),
         cmocka_unit_test(test_bias_0_drops_both_biases_and_init_leaves_them),
+        cmocka_unit_test(test_init_hh_and_bias_init_make_an_irnn),
         cmocka_unit_test(test_nonlinearity_chooses_tanh_or_relu),
         cmocka_unit_test(test_missing_hidden_is_an_error),
         cmocka_unit_test(test_hidden_and_layers_must_be_positive),

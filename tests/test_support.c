@@ -92,3 +92,21 @@ nerve_init test_parse_init(const char *spelling)
     test_require_ok(nerve_init_parse(spelling, &init, &err), &err);
     return init;
 }
+
+nerve_dataset test_blobs(int count, uint64_t seed, double std)
+{
+    nerve_rng rng;
+    nerve_rng_seed(&rng, seed);
+    nerve_dataset ds = {.count = count, .sample_shape = nerve_shape_1d(2), .sample_size = 2,
+                        .target_size = 1, .num_classes = 2};
+    ds.inputs = malloc((size_t)count * 2 * sizeof(float));
+    ds.targets = malloc((size_t)count * sizeof(float));
+    assert_true(ds.inputs && ds.targets);
+    for (int i = 0; i < count; i++) {
+        int label = i % 2;
+        for (int k = 0; k < 2; k++)
+            ds.inputs[2 * i + k] = (float)((label ? 1 : -1) + std * nerve_rng_normal(&rng));
+        ds.targets[i] = (float)label;
+    }
+    return ds;
+}

@@ -33,5 +33,8 @@ void test_assert_close(const char *name, const nerve_real *actual, const float *
 /* An initialiser from its cfg spelling ("normal(0, 0.01)"); fails the test
  * if it does not parse. */
 nerve_init test_parse_init(const char *spelling);
+/* Two Gaussian blobs in 2-D of `count` samples, alternating class 0 (centred
+ * at (-1, -1)) and class 1 (at (1, 1)), each coordinate's spread `std`. */
+nerve_dataset test_blobs(int count, uint64_t seed, double std);
 
 #endif

@@ -29,23 +29,7 @@ static nerve_model *load_model(const char *sections)
     return m;
 }
 
-/* Two Gaussian blobs, centred at (-1, -1) (class 0) and (1, 1) (class 1). */
-static nerve_dataset blobs(int count, uint64_t seed)
-{
-    nerve_rng rng;
-    nerve_rng_seed(&rng, seed);
-    nerve_dataset ds = {.count = count, .sample_shape = nerve_shape_1d(2), .sample_size = 2,
-                        .target_size = 1, .num_classes = 2};
-    ds.inputs = malloc((size_t)count * 2 * sizeof(float));
-    ds.targets = malloc((size_t)count * sizeof(float));
-    for (int i = 0; i < count; i++) {
-        int label = i % 2;
-        for (int k = 0; k < 2; k++)
-            ds.inputs[2 * i + k] = (float)((label ? 1 : -1) + 0.5 * nerve_rng_normal(&rng));
-        ds.targets[i] = (float)label;
-    }
-    return ds;
-}
+static nerve_dataset blobs(int count, uint64_t seed) { return test_blobs(count, seed, 0.5); }
 
 static void count_steps(const nerve_progress *p, void *user) { ++*(int64_t *)user; }
 
@@ -108,9 +92,12 @@ static int csv_row(const char *path, int row, char *line, size_t size, char **fi
     return n;
 }
 
-/* The fixed columns, then one per parameter tensor: dense0.weight, dense0.bias,
- * dense1.weight, dense1.bias. */
-enum { KIND, EPOCH, STEP, LR = 7, GRAD_NORM = 10, ELAPSED = 11, TENSOR_NORMS = 12, COLUMNS = 16 };
+/* The fixed columns, then two per parameter tensor (dense0.weight, dense0.bias,
+ * dense1.weight, dense1.bias): the gradient norms, then the update ratios. */
+enum {
+    KIND, EPOCH, STEP, LR = 7, GRAD_NORM = 10, ELAPSED = 11, TENSOR_NORMS = 12,
+    UPDATE_RATIOS = 16, COLUMNS = 20
+};
 
 /* interval = step: the rate changes every step, and each step row of the
  * log shows the rate that step used; the epoch row shows its last step's. */
@@ -131,7 +118,9 @@ static void test_per_step_schedule_sets_and_logs_every_steps_rate(void **state)
     assert_string_equal(fields[GRAD_NORM], "grad_norm");
     assert_string_equal(fields[ELAPSED], "elapsed");
     assert_string_equal(fields[TENSOR_NORMS], "grad_norm:dense0.weight");
-    assert_string_equal(fields[COLUMNS - 1], "grad_norm:dense1.bias");
+    assert_string_equal(fields[UPDATE_RATIOS - 1], "grad_norm:dense1.bias");
+    assert_string_equal(fields[UPDATE_RATIOS], "update_ratio:dense0.weight");
+    assert_string_equal(fields[COLUMNS - 1], "update_ratio:dense1.bias");
     /* rows: 10 steps of epoch 1, its epoch row, 10 steps of epoch 2, its epoch row */
     double elapsed = 0;
     for (int row = 1, step = 0; row <= 22; row++) {
@@ -147,11 +136,53 @@ static void test_per_step_schedule_sets_and_logs_every_steps_rate(void **state)
         assert_true(epoch_row == (row == 11 || row == 22));
         /* Without L1 or clipping, a step's global norm is the tensors' norms combined. */
         double squares = 0;
-        for (int k = TENSOR_NORMS; k < COLUMNS; k++) squares += pow(strtod(fields[k], NULL), 2);
+        for (int k = TENSOR_NORMS; k < UPDATE_RATIOS; k++)
+            squares += pow(strtod(fields[k], NULL), 2);
         if (!epoch_row)
             assert_float_equal(sqrt(squares), strtod(fields[GRAD_NORM], NULL),
                                1e-4 * strtod(fields[GRAD_NORM], NULL));
     }
+    nerve_dataset_free(&ds);
+    nerve_model_free(m);
+}
+
+/* update_ratio:NAME is ||W_after - W_before|| / ||W_before|| of the step:
+ * one plain SGD step, its weights read before and after, gives the same
+ * figure; a tensor at zero (a bias zeroed here) has an empty field. */
+static void test_update_ratio_is_the_steps_relative_change(void **state)
+{
+    nerve_model *m = load_model("[optimizer]\nlr = 0.3\n");
+    nerve_dataset ds = blobs(SAMPLES, 11);
+    nerve_error err = {0};
+    nerve_graph *g = nerve_model_graph(m);
+    nerve_node weight = nerve_graph_find(g, "dense0.weight");
+    assert_true(weight >= 0);
+    nerve_shape shape = nerve_node_shape(g, weight);
+    int64_t size = nerve_shape_numel(&shape);
+    float *before = malloc((size_t)size * sizeof *before);
+    for (int64_t i = 0; i < size; i++) before[i] = (float)nerve_node_value(g, weight)[i];
+    nerve_node bias = nerve_graph_find(g, "dense0.bias");
+    for (int i = 0; i < 8; i++) nerve_node_value(g, bias)[i] = 0;
+    nerve_train_options o = nerve_train_options_from(m);
+    o.max_steps = 1;
+    o.log_path = test_tmppath("ratio.csv");
+    o.log_every = 1;
+    test_require_ok(nerve_train(m, &ds, NULL, &o, &err), &err);
+    double moved = 0, norm = 0;
+    for (int64_t i = 0; i < size; i++) {
+        double d = (double)nerve_node_value(g, weight)[i] - before[i];
+        moved += d * d;
+        norm += (double)before[i] * before[i];
+    }
+    char line[512], *fields[COLUMNS + 1];
+    assert_int_equal(csv_row(o.log_path, 1, line, sizeof line, fields, COLUMNS + 1), COLUMNS);
+    assert_string_equal(fields[KIND], "step");
+    double logged = strtod(fields[UPDATE_RATIOS], NULL);
+    assert_true(logged > 1e-4);
+    assert_float_equal(logged, sqrt(moved / norm), 1e-4 * logged);
+    assert_string_equal(fields[UPDATE_RATIOS + 1], ""); /* dense0.bias was zero */
+    assert_true(strtod(fields[UPDATE_RATIOS + 2], NULL) > 0); /* dense1.weight */
+    free(before);
     nerve_dataset_free(&ds);
     nerve_model_free(m);
 }
@@ -256,6 +287,7 @@ int main(void)
         cmocka_unit_test(test_batch_minibatch_and_stochastic_gradient_descent_learn),
         cmocka_unit_test(test_per_step_schedule_sets_and_logs_every_steps_rate),
         cmocka_unit_test(test_grad_norm_reaches_the_epoch_report_and_the_log),
+        cmocka_unit_test(test_update_ratio_is_the_steps_relative_change),
         cmocka_unit_test(test_plateau_lowers_the_rate_when_the_validation_loss_stalls),
         cmocka_unit_test(test_plateau_without_a_validation_set_is_an_error),
         cmocka_unit_test(test_bad_settings_stop_training_with_a_message),

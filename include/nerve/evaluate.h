@@ -10,6 +10,8 @@
 extern "C" {
 #endif
 
+#define NERVE_CALIBRATION_BINS 15
+
 typedef struct nerve_evaluation {
     int64_t count;           /* samples */
     int64_t labels;          /* labels scored: count, or count x T for a per-step classifier */
@@ -19,6 +21,15 @@ typedef struct nerve_evaluation {
     int classes;
     double *class_accuracy;  /* [classes] */
     int64_t *confusion;      /* [classes][classes], row = true class */
+    /* Calibration (classifiers; NaN otherwise): the expected calibration
+     * error of Guo et al. (2017), the labels binned by the predicted class's
+     * probability (the confidence) into NERVE_CALIBRATION_BINS equal bins
+     * ((k-1)/B, k/B], summing |accuracy - mean confidence| weighted by each
+     * bin's share of the labels; and each bin's labels, mean confidence and
+     * accuracy (NaN for an empty bin): the reliability diagram. */
+    double ece;
+    int64_t bin_count[NERVE_CALIBRATION_BINS];
+    double bin_confidence[NERVE_CALIBRATION_BINS], bin_accuracy[NERVE_CALIBRATION_BINS];
 } nerve_evaluation;
 
 /* In eval mode, batch by batch (batch 0: [net] batch). A stream
@@ -33,6 +44,17 @@ NERVE_API void nerve_evaluation_free(nerve_evaluation *e);
 NERVE_API nerve_status nerve_evaluate_sharded(nerve_model *m, const nerve_dataset *ds,
                                               int64_t batch, nerve_comm *comm,
                                               nerve_evaluation *out, nerve_error *err);
+
+/* Monte-Carlo dropout (Gal & Ghahramani 2016): nerve_evaluate with the
+ * dropout layers drawing masks as in training (batch norm and the rest in
+ * eval mode), each sample's predicted probabilities (outputs, for
+ * regression) averaged over `samples` passes, each pass with its own masks
+ * (the noise position's step is the pass). Scored as an ensemble's average
+ * (nerve_evaluate_ensemble). The network needs a dropout layer; a stream is
+ * refused. */
+NERVE_API nerve_status nerve_evaluate_mc_dropout(nerve_model *m, const nerve_dataset *ds,
+                                                 int64_t batch, int samples,
+                                                 nerve_evaluation *out, nerve_error *err);
 
 /* Runs the network in eval mode on count samples (inputs as in a dataset,
  * already normalised) and writes count x nerve_model_output_size values:

@@ -38,6 +38,10 @@ typedef struct nerve_gan_report {
      * (logit <= 0), measured in its training steps. */
     double real_accuracy, fake_accuracy;
     double seconds;
+    /* D's mean probability that a sample is real, sigmoid of its logit, on
+     * the real samples (D(x)) and on the fakes (D(G(z))), measured as the
+     * accuracies: 1/2 each at the game's equilibrium. */
+    double mean_d_real, mean_d_fake;
 } nerve_gan_report;
 
 typedef struct nerve_gan_options {

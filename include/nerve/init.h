@@ -27,6 +27,7 @@ typedef enum nerve_init_kind {
     NERVE_INIT_LECUN_UNIFORM,   /* variance 1/fan_in */
     NERVE_INIT_LECUN_NORMAL,
     NERVE_INIT_ORTHOGONAL,      /* gain */
+    NERVE_INIT_EYE,             /* the identity matrix (torch's eye_; 2-D only): IRNN */
     NERVE_INIT_KIND_COUNT
 } nerve_init_kind;
 

@@ -138,6 +138,9 @@ typedef struct nerve_recurrent_options {
     double dropout;     /* dropout on every layer's output but the last, in [0, 1) (0) */
     bool no_bias;       /* false (the default): bias_ih and bias_hh */
     nerve_init init;    /* every weight's initialiser (zeroed: PyTorch's default) */
+    /* weight_hh's own initialiser (zeroed: init's), e.g. eye for an IRNN (Le
+     * et al. 2015), and the biases' (zeroed: PyTorch's U(+-1/sqrt(H))). */
+    nerve_init init_hh, bias_init;
 } nerve_recurrent_options;
 
 /* PyTorch's defaults, shown above, for a cell of `hidden` units. */

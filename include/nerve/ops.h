@@ -259,11 +259,20 @@ typedef struct nerve_loss_options {
                                   term's weight; the hard term's is 1 - alpha (0.9) */
     int margin;                /* large_margin_softmax: m in 1..4 (2) */
     double lambda;             /* large_margin_softmax: the paper's beta, >= 0 (0) */
+    /* large_margin_softmax's annealing (Liu et al. 2016's code): at training
+     * step t, lambda_t = max(lambda_min, lambda (1 + lambda_gamma t)^-lambda_power);
+     * lambda_gamma 0 (the default): lambda throughout. The trainer sets it. */
+    double lambda_min, lambda_gamma, lambda_power;
     /* One value per class (or per output for bce_with_logits), or NULL:
      * softmax_cross_entropy and nll: class weights; focal: alpha;
      * bce_with_logits: pos_weight (weight_count 1 applies to every output). */
     const float *weights;
     int64_t weight_count;
+    /* mse, l1, huber, smooth_l1, bce, bce_with_logits ([loss] one_hot, the
+     * model's concern): class labels as targets, each turned into a one-hot
+     * vector of the output's width, so that the network is a classifier
+     * (accuracy reported) trained with that loss. */
+    bool one_hot;
 } nerve_loss_options;
 
 NERVE_API nerve_loss_options nerve_loss_options_default(void);

@@ -101,6 +101,26 @@ typedef struct nerve_train_options {
      * updated, the parameters all-gathered); the same training as 0.
      * Checkpoints hold the whole state and resume with or without it. */
     int zero;
+    /* Instruments (docs/cli.md, "nerve train"). target_error > 0: the first
+     * epoch whose training error (1 - its running training accuracy), or
+     * validation error with target_on_val, is at most target_error is
+     * reported through on_warning and as a `target` row of the log;
+     * target_stop ends training there. Classifiers only. A resumed run
+     * looks for the target from the resumed epoch on. */
+    double target_error;
+    bool target_on_val, target_stop;
+    /* probe_path: a CSV of per-layer activation statistics (mean, std,
+     * percentiles, saturated, zero and dead fractions, a histogram) on a
+     * fixed probe batch, the first probe_size training samples (0: 256; at
+     * most one batch), in eval mode, before the first step, at every epoch's
+     * end and every probe_every steps (0: epochs only). Not for streams nor
+     * with comm. */
+    const char *probe_path;
+    int64_t probe_every, probe_size;
+    /* Also evaluate the validation set every eval_every steps (0: at
+     * epochs' ends only), an `eval` row of the log each time; not for
+     * streams. */
+    int64_t eval_every;
 } nerve_train_options;
 
 /* Options from the model's settings: epochs, batch, seed; shuffle on. */

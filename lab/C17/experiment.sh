@@ -16,13 +16,12 @@ for s in $seeds; do
     true_if "$a > $best" && best=$a
     list="${list:+$list,}$PWD/s$s.safetensors"
     "$NERVE" eval mlp.cfg --weights "$list" --json --threads "$THREADS" >"eval-$k.json"
-    read -r e_acc e_loss < <(sed 's/.*"ensemble": {//; s/.*{"loss"/{"loss"/' "eval-$k.json" | tr ',{}' '\n\n\n' | awk -F': ' '/"accuracy"/ { a = $2 } /"loss"/ { l = $2 } END { print a, l }')
+    read -r e_acc e_loss < <(sed 's/.*"ensemble": {//; s/.*{"loss"/{"loss"/' "eval-$k.json" | tr ',{}' '\n\n\n' | awk -F': ' '/"accuracy"/ && a == "" { a = $2 } /"loss"/ && l == "" { l = $2 } END { print a, l }')
     table_row "$k" "$a" "$e_acc" "$e_loss"
     echo "$k,$a,$e_acc" >>ensemble.csv
     true_if "$e_acc < $previous - 0.001" && monotone=0
     previous=$e_acc
 done
-cp ensemble.csv "$OUT/"
 table_row "nerve README (3 seeds)" "0.8929 / 0.8981 / 0.8954" "0.9024" ""
 plot ensemble.csv --x k --y member,ensemble --xlabel "members k" --ylabel "test accuracy" \
     --title "C17: ensemble of the first k seeds against member k alone" --out "$OUT/accuracy_vs_members.png"

@@ -40,6 +40,17 @@ static json_t *evaluation_json(const nerve_evaluation *e)
     if (e->classes > 0) {
         json_object_set_new(root, "class_accuracy", class_accuracy);
         json_object_set_new(root, "confusion", confusion);
+        json_t *bins = json_array();
+        for (int b = 0; b < NERVE_CALIBRATION_BINS; b++) {
+            json_t *bin = json_object();
+            json_object_set_new(bin, "upper", json_real((b + 1.0) / NERVE_CALIBRATION_BINS));
+            json_object_set_new(bin, "count", json_integer(e->bin_count[b]));
+            json_object_set_new(bin, "confidence", cli_json_number(e->bin_confidence[b]));
+            json_object_set_new(bin, "accuracy", cli_json_number(e->bin_accuracy[b]));
+            json_array_append_new(bins, bin);
+        }
+        json_object_set_new(root, "ece", cli_json_number(e->ece));
+        json_object_set_new(root, "calibration", bins);
     } else {
         json_decref(class_accuracy);
         json_decref(confusion);
@@ -68,7 +79,9 @@ static void print_table(const nerve_evaluation *e, const char *source)
         printf("loss %.4f\n", e->loss);
         return;
     }
-    printf("loss %.4f  accuracy %.4f  error rate %.4f\n\n", e->loss, e->accuracy, e->error_rate);
+    printf("loss %.4f  accuracy %.4f  error rate %.4f\n", e->loss, e->accuracy, e->error_rate);
+    printf("expected calibration error %.4f (%d confidence bins)\n\n", e->ece,
+           NERVE_CALIBRATION_BINS);
     int64_t largest = e->classes - 1;
     for (int i = 0; i < e->classes * e->classes; i++)
         if (e->confusion[i] > largest) largest = e->confusion[i];
@@ -103,7 +116,8 @@ static const char *source_name(const nerve_model *m)
     return test[0] ? test : "the adding problem's test samples";
 }
 
-static int evaluate(nerve_model *m, const char *weights_path, int64_t batch, bool json)
+static int evaluate(nerve_model *m, const char *weights_path, int64_t batch, bool json,
+                    int64_t mc_samples)
 {
     int code = cli_dist_agree(cli_load_weights(m, weights_path));
     if (code) return code;
@@ -114,13 +128,31 @@ static int evaluate(nerve_model *m, const char *weights_path, int64_t batch, boo
     /* Under MPI each rank evaluates a shard and the counts are summed. */
     nerve_evaluation e;
     status = nerve_evaluate_sharded(m, &test, batch, cli_comm, &e, &err);
+    nerve_evaluation mc = {0};
+    if (!status && mc_samples > 0) {
+        status = nerve_evaluate_mc_dropout(m, &test, batch, (int)mc_samples, &mc, &err);
+        if (status) nerve_evaluation_free(&e);
+    }
     nerve_dataset_free(&test);
     if (status) return cli_fail(&err, cli_exit_code(status));
-    if (json)
-        code = cli_json_print(evaluation_json(&e));
-    else
+    if (json) {
+        json_t *root = evaluation_json(&e);
+        if (mc_samples > 0) {
+            json_t *mc_json = evaluation_json(&mc);
+            json_object_set_new(mc_json, "samples", json_integer(mc_samples));
+            json_object_set_new(root, "mc_dropout", mc_json);
+        }
+        code = cli_json_print(root);
+    } else {
         print_table(&e, source_name(m));
+        if (mc_samples > 0) {
+            printf("\nMonte-Carlo dropout: %lld passes, %s averaged\n", (long long)mc_samples,
+                   mc.classes > 0 ? "probabilities" : "outputs");
+            print_table(&mc, source_name(m));
+        }
+    }
     nerve_evaluation_free(&e);
+    nerve_evaluation_free(&mc);
     return code;
 }
 
@@ -262,7 +294,7 @@ int cmd_eval(int argc, char **argv)
 {
     cli_list sets = {0};
     const char *weights_path = NULL, *data_path = NULL, *labels_path = NULL, *cfg_path;
-    int64_t threads = 0, batch = 0;
+    int64_t threads = 0, batch = 0, mc_samples = 0;
     const char *backend = NULL;
     bool json = false;
     cli_option options[] = {
@@ -275,6 +307,8 @@ int cmd_eval(int argc, char **argv)
         CLI_FLAG("--json", &json, "print one JSON object on stdout (default: a readable table)"),
         CLI_INT("--batch", "N", &batch, 1, 1 << 20,
             "samples per forward pass (default: [net] batch)"),
+        CLI_INT("--mc-samples", "K", &mc_samples, 1, 1 << 16,
+            "also evaluate with Monte-Carlo dropout: dropout on, K passes averaged"),
         CLI_SET_OPTION(&sets),
         CLI_THREADS_OPTION(&threads),
         CLI_BACKEND_OPTION(&backend),
@@ -321,10 +355,13 @@ int cmd_eval(int argc, char **argv)
         else if (labels_path && strcmp(format, "idx") != 0)
             code = cli_usage_error(&eval_command, "--labels is for IDX data; [data] format is %s",
                                    format);
+        else if (strpbrk(weights_path, ",:") && mc_samples)
+            code = cli_usage_error(&eval_command, "--mc-samples evaluates one model, not an "
+                                   "ensemble");
         else if (strpbrk(weights_path, ",:"))
             code = evaluate_ensemble(m, cfg_path, weights_path, sets.items, batch, json);
         else
-            code = evaluate(m, weights_path, batch, json);
+            code = evaluate(m, weights_path, batch, json, mc_samples);
     }
     nerve_model_free(m);
     free(data_set);

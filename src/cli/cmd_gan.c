@@ -129,9 +129,9 @@ static nerve_status after_epoch(const nerve_gan_report *r, void *user, nerve_err
 {
     gan_cli *run = user;
     printf("epoch %d/%d: D loss %.4f, G loss %.4f | D accuracy real %.3f, fake %.3f | "
-           "%lld G steps | %.1f s\n",
+           "D(x) %.3f, D(G(z)) %.3f | %lld G steps | %.1f s\n",
            r->epoch, run->epochs, r->discriminator_loss, r->generator_loss, r->real_accuracy,
-           r->fake_accuracy, (long long)r->step, r->seconds);
+           r->fake_accuracy, r->mean_d_real, r->mean_d_fake, (long long)r->step, r->seconds);
     nerve_status st = NERVE_OK;
     if (run->samples_path) st = write_grid(run, run->samples_path, err);
     if (st == NERVE_OK && run->samples_dir) {

@@ -77,11 +77,12 @@ static int select_columns(const plot_table *t, char **patterns, int count, char 
     return n;
 }
 
-/* Which rows of a metrics log to draw: 'e', 's' or 0 (all). */
+/* Which rows of a metrics log to draw: 'e' (epoch), 's' (step), 'v' (eval),
+ * 't' (target) or 0 (all). */
 static char row_kind(const plot_table *t, const char *x, const char *rows)
 {
     if (!t->kinds || (rows && strcmp(rows, "all") == 0)) return 0;
-    if (rows) return rows[0];
+    if (rows) return strcmp(rows, "eval") == 0 ? 'v' : rows[0];
     if (strcmp(x, "step") == 0)
         for (int64_t i = 0; i < t->rows; i++)
             if (t->kinds[i] == 's') return 's';
@@ -259,8 +260,10 @@ static int check_flags(plot_flags *f, int *width, int *height)
                                f->out);
     if (f->hist && f->heatmap)
         return cli_usage_error(&plot_command, "--hist and --heatmap draw different charts");
-    if (f->rows && strcmp(f->rows, "epoch") && strcmp(f->rows, "step") && strcmp(f->rows, "all"))
-        return cli_usage_error(&plot_command, "--rows must be epoch, step or all, not '%s'",
+    if (f->rows && strcmp(f->rows, "epoch") && strcmp(f->rows, "step") && strcmp(f->rows, "eval") &&
+        strcmp(f->rows, "target") && strcmp(f->rows, "all"))
+        return cli_usage_error(&plot_command,
+                               "--rows must be epoch, step, eval, target or all, not '%s'",
                                f->rows);
     if (f->smooth >= 1)
         return cli_usage_error(&plot_command, "--smooth must be below 1, not %g", f->smooth);
@@ -344,7 +347,7 @@ int cmd_plot(int argc, char **argv)
         CLI_STRING("--title", "TEXT", &f.title, "title above the chart (default: none)"),
         CLI_STRING("--labels", "A,B,...", &f.labels,
                    "the files' names in the legend (default: their paths)"),
-        CLI_STRING("--rows", "epoch|step|all", &f.rows,
+        CLI_STRING("--rows", "epoch|step|eval|target|all", &f.rows,
                    "a metrics log's rows to draw (default: step rows for --x step, else epoch)"),
         CLI_STRING("--xlabel", "TEXT", &f.x_label, "x axis label (default: the --x column)"),
         CLI_STRING("--ylabel", "TEXT", &f.y_label, "y axis label (default: the --y column)"),

@@ -52,6 +52,37 @@ static void print_baselines(const nerve_model *m, const nerve_dataset *train,
     fflush(stdout);
 }
 
+/* The training set's samples per class and its imbalance (the largest class
+ * over the smallest): whether accuracy alone can be read, or a weighted loss
+ * ([loss] weight) is called for. Classifiers with a label per sample only. */
+static void print_class_counts(const nerve_model *m, const nerve_dataset *train)
+{
+    int classes = nerve_model_classes(m);
+    if (classes < 2 || !train->targets || train->target_size != 1 || train->lanes > 0) return;
+    int64_t *counts = calloc((size_t)classes, sizeof *counts);
+    if (!counts) return;
+    for (int64_t i = 0; i < train->count; i++) {
+        int64_t c = (int64_t)train->targets[i];
+        if (c >= 0 && c < classes) counts[c]++;
+    }
+    int64_t least = counts[0], most = counts[0];
+    for (int c = 1; c < classes; c++) {
+        least = counts[c] < least ? counts[c] : least;
+        most = counts[c] > most ? counts[c] : most;
+    }
+    if (classes <= 20) {
+        printf("training samples per class:");
+        for (int c = 0; c < classes; c++) printf("%s %d: %lld", c ? "," : "", c, (long long)counts[c]);
+    } else {
+        printf("training samples per class: %lld to %lld", (long long)least, (long long)most);
+    }
+    if (least > 0)
+        printf(" (largest/smallest %.2f)\n", (double)most / (double)least);
+    else
+        printf(" (a class has no training sample)\n");
+    free(counts);
+}
+
 /* Whether the weights can be saved at all, checked before training rather
  * than found out after it: the save writes a temporary file beside path. */
 int cli_check_save_directory(const char *path)
@@ -116,6 +147,7 @@ static int train_and_report(nerve_model *m, const char *cfg_path, const cli_opti
                         "set lacks (a file sorted by class? [data] validation_split = stratified "
                         "or random)\n", missing);
     print_baselines(m, &train, &val, &test);
+    if (cli_dist_root()) print_class_counts(m, &train);
 
     cli_progress progress;
     cli_progress_init(&progress, options->epochs, options->max_steps, nerve_model_classes(m) > 0);
@@ -140,9 +172,10 @@ static int train_and_report(nerve_model *m, const char *cfg_path, const cli_opti
 int cmd_train(int argc, char **argv)
 {
     cli_train_flags f = {0};
-    const char *cfg_path, *save_best = NULL, *monitor = NULL;
-    int64_t patience = 0;
-    bool restore_best = false;
+    const char *cfg_path, *save_best = NULL, *monitor = NULL, *target_on = NULL, *probe = NULL;
+    int64_t patience = 0, probe_every = 0, probe_size = 0, eval_every = 0;
+    double target_error = 0;
+    bool restore_best = false, stop_at_target = false;
     cli_option options[] = {
         CLI_TRAIN_OPTIONS(&f, "", "the trained weights"),
         CLI_INT("--early-stop", "N", &patience, 1, 1 << 20,
@@ -156,6 +189,22 @@ int cmd_train(int argc, char **argv)
         CLI_FLAG("--restore-best", &restore_best,
                  "end training with the best epoch's weights (what --save and the test "
                  "set see)"),
+        CLI_REAL("--target-error", "E", &target_error,
+                 "report the first epoch whose training error (--target-on) is at most E, "
+                 "0 < E < 1 (a 'target' row in --log)"),
+        CLI_STRING("--target-on", "train|val", &target_on,
+                   "the error --target-error watches (default: train)"),
+        CLI_FLAG("--stop-at-target", &stop_at_target, "end training when the target is reached"),
+        CLI_INT("--eval-every", "N", &eval_every, 1, INT64_MAX,
+                "also evaluate the validation set every N steps (an 'eval' row in --log)"),
+        CLI_STRING("--probe", "FILE.csv", &probe,
+                   "per-layer activation statistics on a fixed probe batch, before training "
+                   "and at every epoch's end"),
+        CLI_INT("--probe-every", "N", &probe_every, 1, INT64_MAX,
+                "also probe every N steps (needs --probe)"),
+        CLI_INT("--probe-size", "N", &probe_size, 1, 1 << 20,
+                "the probe batch: the first N training samples (default 256, at most one "
+                "batch)"),
     };
     const int option_count = (int)(sizeof options / sizeof options[0]);
     int code = cli_parse(&train_command, options, option_count, argc, argv, &cfg_path);
@@ -164,6 +213,15 @@ int cmd_train(int argc, char **argv)
         strcmp(monitor, "val_accuracy") != 0)
         code = cli_usage_error(&train_command, "--monitor must be val_loss or val_accuracy, "
                                "not '%s'", monitor);
+    if (code < 0 && target_on && strcmp(target_on, "train") != 0 && strcmp(target_on, "val") != 0)
+        code = cli_usage_error(&train_command, "--target-on must be train or val, not '%s'",
+                               target_on);
+    if (code < 0 && (target_on || stop_at_target) && target_error == 0)
+        code = cli_usage_error(&train_command, "--target-on and --stop-at-target need "
+                               "--target-error E");
+    if (code < 0 && (probe_every || probe_size) && !probe)
+        code = cli_usage_error(&train_command, "--probe-every and --probe-size need "
+                               "--probe FILE.csv");
     if (code < 0 && save_best && cli_check_save_directory(save_best)) code = CLI_EXIT_FAILURE;
     if (code >= 0) {
         cli_list_free(&f.sets);
@@ -188,6 +246,13 @@ int cmd_train(int argc, char **argv)
     if (monitor) train_options.monitor_accuracy = strcmp(monitor, "val_accuracy") == 0;
     train_options.save_best_path = save_best;
     train_options.restore_best = restore_best;
+    train_options.target_error = target_error;
+    train_options.target_on_val = target_on && strcmp(target_on, "val") == 0;
+    train_options.target_stop = stop_at_target;
+    train_options.probe_path = probe;
+    train_options.probe_every = probe_every;
+    train_options.probe_size = probe_size;
+    train_options.eval_every = eval_every;
     code = train_and_report(m, cfg_path, options, &f, &train_options);
     nerve_model_free(m);
     cli_list_free(&f.sets);

@@ -88,7 +88,11 @@ static nerve_status read_row(plot_table *t, char *text, char **fields, int kind_
         const char *field = fields[c];
         row[c] = NAN;
         if (c == kind_column) {
-            t->kinds[t->rows] = strcmp(field, "epoch") == 0 ? 'e' : strcmp(field, "step") == 0 ? 's' : 0;
+            t->kinds[t->rows] = strcmp(field, "epoch") == 0    ? 'e'
+                                : strcmp(field, "step") == 0   ? 's'
+                                : strcmp(field, "eval") == 0   ? 'v'
+                                : strcmp(field, "target") == 0 ? 't'
+                                                               : 0;
             continue;
         }
         if (!field[0]) continue;

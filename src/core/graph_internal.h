@@ -112,6 +112,8 @@ struct nerve_graph {
     bool plan_training;                   /* the arena holds gradients (nerve_graph_plan) */
     bool keep_gradients;                  /* each op's gradient its own memory (plan.c) */
     bool training;
+    /* Monte-Carlo dropout: dropout draws its masks in eval mode too. */
+    bool dropout_in_eval;
     bool carry_state;                     /* recurrent ops start from the last batch's state */
     /* The stochastic ops' noise position (core/noise.h): the key, the
      * training step and the global index of the batch's first sample. */

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "io/atomic_file.h"
+#include "io/onnx_composite.h"
 #include "io/onnx_internal.h"
 
 #define NAME_MAX_LEN 48
@@ -59,6 +60,8 @@ typedef struct importer {
     bool has_softmax_last;
     double gain, offset; /* the input's normalisation, folded into [data] */
     int normalize_stage; /* 0: none seen; 1: Mul seen; 2: Add seen */
+    bool *skip;          /* nodes already read (constants, a composite's later nodes) */
+    onnx_composite_match attempt; /* the composite that got furthest at the node */
 } importer;
 
 /* ---------------------------------------------------------------- errors and text */
@@ -66,7 +69,7 @@ typedef struct importer {
 static nerve_status refuse(importer *im, const char *fmt, ...)
 {
     if (im->status) return im->status;
-    char text[256];
+    char text[400];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(text, sizeof text, fmt, ap);
@@ -303,19 +306,26 @@ static bool layer_taken(importer *im, const char *name)
     return false;
 }
 
+/* The layer's name from its parameter's, "<name><suffix>" (PyTorch's
+ * "<name>.weight"); false when the initializer is not named so, or the name
+ * is taken. */
+static bool named_after(importer *im, const ival *param, const char *suffix,
+                        char out[NAME_MAX_LEN])
+{
+    if (!param || !param->t || !param->t->name) return false;
+    const char *w = param->t->name;
+    size_t n = strlen(w), s = strlen(suffix);
+    if (n <= s || n - s >= NAME_MAX_LEN || strcmp(w + n - s, suffix) != 0) return false;
+    memcpy(out, w, n - s);
+    out[n - s] = 0;
+    return valid_name(out) && !layer_taken(im, out);
+}
+
 /* A layer name: the prefix of its weight's name when that is "<name>.weight"
  * (PyTorch's), otherwise the type and a counter. */
 static void layer_name(importer *im, const char *type, const ival *weight, char out[NAME_MAX_LEN])
 {
-    if (weight && weight->t && weight->t->name) {
-        const char *w = weight->t->name;
-        size_t n = strlen(w);
-        if (n > 7 && n - 7 < NAME_MAX_LEN && strcmp(w + n - 7, ".weight") == 0) {
-            memcpy(out, w, n - 7);
-            out[n - 7] = 0;
-            if (valid_name(out) && !layer_taken(im, out)) return;
-        }
-    }
+    if (named_after(im, weight, ".weight", out)) return;
     do
         snprintf(out, NAME_MAX_LEN, "%s%d", type, im->counter++);
     while (layer_taken(im, out));
@@ -656,9 +666,11 @@ static bool spatial(importer *im, const ival *x)
     return true;
 }
 
-/* Gemm, or MatMul followed by the Add of a bias. */
+/* Gemm, or MatMul followed by the Add of a bias; with pieces > 0, the linear
+ * map of a maxout, whose output is that of node `out_node` (the ReduceMax;
+ * the Add for a MatMul; NULL: this node). */
 static void dense(importer *im, ival *x, const ival *w, bool transposed, const ival *b,
-                  int consumed)
+                  const onnx_node *out_node, int64_t pieces)
 {
     const onnx_tensor *wt = const_of(w);
     if (wt->ndim != 2) return (void)refuse(im, "the weight is not a matrix");
@@ -670,10 +682,14 @@ static void dense(importer *im, ival *x, const ival *w, bool transposed, const i
     if (!wf) return;
     if (b && (numel(const_of(b)) != units || !floats_of(im, b)))
         return (void)refuse(im, "the bias does not have %lld values", (long long)units);
+    if (pieces && !b) return (void)refuse(im, "a maxout without bias (nerve's maxout has one)");
     char name[NAME_MAX_LEN];
-    layer_name(im, "dense", w, name);
-    section(im, "dense", name, x->layer);
-    emit(im, "units = %lld\nbias = %d\n", (long long)units, b ? 1 : 0);
+    layer_name(im, pieces ? "maxout" : "dense", w, name);
+    section(im, pieces ? "maxout" : "dense", name, x->layer);
+    if (pieces)
+        emit(im, "units = %lld\npieces = %lld\n", (long long)(units / pieces), (long long)pieces);
+    else
+        emit(im, "units = %lld\nbias = %d\n", (long long)units, b ? 1 : 0);
     int64_t dims[2] = {units, in};
     float *torch = malloc((size_t)(units * in) * sizeof *torch);
     if (!torch) return (void)nomem(im);
@@ -685,9 +701,9 @@ static void dense(importer *im, ival *x, const ival *w, bool transposed, const i
     if (b) tensor(im, name, "bias", 1, &units, floats_of(im, b), NERVE_DTYPE_F32);
     int64_t out[ONNX_MAX_DIMS];
     memcpy(out, x->dims, sizeof out);
-    out[x->ndim - 1] = units;
+    out[x->ndim - 1] = pieces ? units / pieces : units;
     const onnx_node *keep = im->node;
-    im->node = im->node + consumed; /* the fused Add's output is the layer's */
+    if (out_node) im->node = out_node; /* the layer's output is that node's */
     layer_out(im, name, x->ndim, out);
     im->node = keep;
 }
@@ -707,6 +723,84 @@ static int consumers(importer *im, const char *value, const onnx_node **first)
     return count;
 }
 
+/* ---------------------------------------------------------------- composites */
+
+/* For the composite matcher (onnx_composite.c): the constant a value holds. */
+static const onnx_tensor *constant_value(void *ctx, const char *value)
+{
+    const ival *v = find(ctx, value);
+    return v && v->kind == V_CONST ? const_of(v) : NULL;
+}
+
+/* The matched nodes are read with the node being converted: the walk skips
+ * them (from `first` on: 1 when the match starts at that node, 0 for a
+ * layer's tail). Returns the last, whose output is the layer's. */
+static const onnx_node *take(importer *im, const onnx_composite_match *m, int first)
+{
+    for (int s = first; s < m->steps; s++) im->skip[m->node[s]] = true;
+    return &im->model->graph.nodes[m->node[m->steps - 1]];
+}
+
+/* A float scalar a composite left free (a beta, a threshold). */
+static bool scalar_of(const onnx_composite_match *m, int k, double *out)
+{
+    const onnx_tensor *t = m->constant[k];
+    if (!t || !t->f || t->count != 1 || !isfinite(t->f[0])) return false;
+    *out = t->f[0];
+    return true;
+}
+
+/* Why the nodes from here are not the composite m got furthest in. */
+static nerve_status refuse_incomplete(importer *im, const onnx_composite_match *m)
+{
+    const onnx_graph *g = &im->model->graph;
+    char where[160];
+    if (m->next == -1)
+        snprintf(where, sizeof where, "the graph ends after its node %d", m->steps);
+    else if (m->next == m->node[0] && m->steps > 1)
+        snprintf(where, sizeof where, "a value between its nodes is read outside it");
+    else if (g->nodes[m->next].name[0])
+        snprintf(where, sizeof where, "node '%s' (%s) does not fit its step %d",
+                 g->nodes[m->next].name, g->nodes[m->next].op_type, m->steps + 1);
+    else
+        snprintf(where, sizeof where, "node #%d (%s) does not fit its step %d", m->next,
+                 g->nodes[m->next].op_type, m->steps + 1);
+    return refuse(im, "not a complete %s composite of nerve's export (%s; docs/onnx.md): %s",
+                  onnx_composite_name(m->kind), onnx_composite_nodes(m->kind), where);
+}
+
+/* The Reshape [-1, units, pieces] and ReduceMax after a Gemm: a maxout,
+ * whose ReduceMax node is returned (pieces set); NULL when they are not
+ * there, or an error when they are there in part. */
+static const onnx_node *maxout_tail(importer *im, const ival *w, int64_t *pieces)
+{
+    const onnx_graph *g = &im->model->graph;
+    const onnx_node *n = im->node;
+    onnx_composite_match m;
+    const onnx_node *next = NULL;
+    if (consumers(im, n->outputs[0], &next) != 1 || !next || strcmp(next->op_type, "Reshape"))
+        return NULL;
+    if (!onnx_composite_match_kind(g, ONNX_COMPOSITE_MAXOUT, (int)(next - g->nodes),
+                                   n->outputs[0], constant_value, im, &m)) {
+        if (m.steps == 0 || m.next < 0 || strcmp(g->nodes[m.next].op_type, "ReduceMax"))
+            return NULL; /* a Reshape of its own */
+        refuse_incomplete(im, &m);
+        return NULL;
+    }
+    const onnx_tensor *shape = m.constant[0];
+    const onnx_tensor *wt = const_of(w);
+    int64_t units = wt->ndim == 2 ? wt->dims[attr_i(n, "transB", 0) ? 0 : 1] : 0;
+    if (!shape->i || shape->count != 3 || (shape->i[0] != -1 && shape->i[0] != 0) ||
+        shape->i[1] < 1 || shape->i[2] < 1 || shape->i[1] > units || shape->i[2] > units ||
+        shape->i[1] * shape->i[2] != units) {
+        refuse(im, "the Reshape before ReduceMax is not [-1, units, pieces] of its %lld "
+                   "outputs (nerve's maxout)", (long long)units);
+        return NULL;
+    }
+    *pieces = shape->i[2];
+    return take(im, &m, 0);
+}
+
 /* MatMul(x, W) and, if its one consumer is the next node, Add(., b): a
  * [dense] over the last dimension (the walk then skips the Add: fused_away). */
 static void matmul(importer *im, ival *x)
@@ -724,7 +818,7 @@ static void matmul(importer *im, ival *x)
         const ival *c = find(im, other);
         if (c && c->kind == V_CONST && const_of(c)->ndim == 1) b = c;
     }
-    dense(im, x, w, false, b, b ? 1 : 0);
+    dense(im, x, w, false, b, b ? n + 1 : NULL, 0);
 }
 
 static void gemm(importer *im, ival *x)
@@ -740,7 +834,11 @@ static void gemm(importer *im, ival *x)
     if (w && b && numel(const_of(b)) == 1 && const_of(w)->ndim == 2 &&
         const_of(w)->dims[attr_i(im->node, "transB", 0) ? 0 : 1] != 1)
         return (void)refuse(im, "a bias broadcast from one value is not supported");
-    if (w) dense(im, x, w, attr_i(im->node, "transB", 0) != 0, b, 0);
+    if (!w) return;
+    int64_t pieces = 0;
+    const onnx_node *out_node = maxout_tail(im, w, &pieces);
+    if (!im->status)
+        dense(im, x, w, attr_i(im->node, "transB", 0) != 0, b, out_node, pieces);
 }
 
 /* pads [b0, b1, e0, e1]: nerve pads both sides alike (conv2d: end may be one more). */
@@ -872,6 +970,30 @@ static int64_t pooled(int64_t in, int64_t pad, int64_t window, int64_t stride, b
     return out;
 }
 
+/* An AveragePool counting the padding, then a Mul by kh kw / d: nerve's
+ * divisor_override = d (the match left in im->attempt); 0 when the pool's
+ * output goes elsewhere. */
+static int64_t divisor_override(importer *im, const int64_t *kernel)
+{
+    const onnx_graph *g = &im->model->graph;
+    const onnx_node *n = im->node, *next = NULL;
+    onnx_composite_match *m = &im->attempt;
+    double k;
+    if (consumers(im, n->outputs[0], &next) != 1 || !next ||
+        !onnx_composite_match_kind(g, ONNX_COMPOSITE_DIVISOR_OVERRIDE, (int)(next - g->nodes),
+                                   n->outputs[0], constant_value, im, m) ||
+        !scalar_of(m, 0, &k))
+        return 0;
+    double d = (double)(kernel[0] * kernel[1]) / k;
+    if (!attr_i(n, "count_include_pad", 0) || !(d >= 0.5 && d < 1e9) ||
+        fabs(d - nearbyint(d)) > 1e-4 * d) {
+        refuse(im, "the Mul after it is nerve's divisor_override only with count_include_pad = "
+                   "1 and kh kw / divisor for a whole divisor (%g)", d);
+        return 0;
+    }
+    return (int64_t)nearbyint(d);
+}
+
 static void pool(importer *im, ival *x, bool max)
 {
     static const char *const known[] = {"auto_pad", "ceil_mode", "count_include_pad", "dilations",
@@ -905,11 +1027,17 @@ static void pool(importer *im, ival *x, bool max)
     emit(im, "kernel = %lld,%lld\nstride = %lld,%lld\npadding = %lld,%lld\nceil_mode = %d\n",
          (long long)kernel[0], (long long)kernel[1], (long long)stride[0], (long long)stride[1],
          (long long)padding[0], (long long)padding[1], ceil_mode ? 1 : 0);
+    int64_t divisor = max ? 0 : divisor_override(im, kernel);
     if (max)
         emit(im, "dilation = %lld,%lld\n", (long long)dilation[0], (long long)dilation[1]);
+    else if (divisor)
+        emit(im, "divisor_override = %lld\n", (long long)divisor);
     else
         emit(im, "count_include_pad = %d\n", (int)attr_i(im->node, "count_include_pad", 0));
+    const onnx_node *keep = im->node;
+    if (divisor) im->node = take(im, &im->attempt, 0); /* the Mul's output is the layer's */
     layer_out(im, name, 4, out);
+    im->node = keep;
 }
 
 /* An [activation] section of the given type and settings. */
@@ -920,6 +1048,96 @@ static void activation(importer *im, ival *x, const char *type, const char *sett
     section(im, "activation", name, x->layer);
     emit(im, "type = %s\n%s", type, settings);
     layer_out(im, name, x->ndim, x->dims);
+}
+
+/* An activation composite starting at this node: the [activation] it
+ * stands for. False when none matches in full (im->attempt then holds the
+ * one that got furthest) or when the match is refused. */
+static bool composite(importer *im, ival *x)
+{
+    const onnx_graph *g = &im->model->graph;
+    onnx_composite_match *m = &im->attempt;
+    if (!onnx_composite_find(g, (int)(im->node - g->nodes), x->name, constant_value, im, m)) {
+        /* two nodes of one are no accident (Relu(x) then Neg(x), ...) */
+        if (m->steps >= 2) refuse_incomplete(im, m);
+        return false;
+    }
+    char settings[160] = "", name[NAME_MAX_LEN];
+    double beta = 1, again = 1, threshold = 20; /* torch's softplus threshold */
+    const char *type = "gelu";
+    const onnx_node *keep = im->node;
+    switch (m->kind) {
+    case ONNX_COMPOSITE_GELU_TANH: snprintf(settings, sizeof settings, "approximate = tanh\n"); break;
+    case ONNX_COMPOSITE_GELU:
+    case ONNX_COMPOSITE_GELU_TORCH: break;
+    case ONNX_COMPOSITE_SOFTPLUS:
+    case ONNX_COMPOSITE_SOFTPLUS_TORCH:
+        /* torch's form has no linear branch: Softplus(beta x) / beta differs
+         * from it above the threshold by less than log(1 + e^-20) / beta */
+        if (!scalar_of(m, 0, &beta) || !scalar_of(m, 1, &again) ||
+            (m->kind == ONNX_COMPOSITE_SOFTPLUS && !scalar_of(m, 2, &threshold)) ||
+            fabs(beta - again) > 1e-6 * fabs(beta) || !(beta >= 1e-6 && beta <= 1e6) ||
+            !(threshold >= 0 && threshold <= 1e6))
+            return refuse(im, "softplus composite: beta must be one value in [1e-6, 1e6] and "
+                              "the threshold in [0, 1e6]"),
+                   false;
+        type = "softplus";
+        snprintf(settings, sizeof settings, "beta = %.9g\nthreshold = %.9g\n", beta, threshold);
+        break;
+    case ONNX_COMPOSITE_SWISH: {
+        const ival *b = find(im, m->constant_name[0]);
+        if (!scalar_of(m, 0, &beta) || !(beta >= 0 && beta <= 1e6))
+            return refuse(im, "swish composite: beta must be one value in [0, 1e6]"), false;
+        /* a learnable beta: the parameter <layer>.beta of nerve's (and
+         * PyTorch's) state_dict */
+        if (const_of(b)->ndim == 1 && named_after(im, b, ".beta", name)) {
+            section(im, "activation", name, x->layer);
+            emit(im, "type = swish\nlearn_beta = 1\nbeta = %.9g\n", beta);
+            int64_t one = 1;
+            tensor(im, name, "beta", 1, &one, const_of(b)->f, NERVE_DTYPE_F32);
+            im->node = take(im, m, 1);
+            layer_out(im, name, x->ndim, x->dims);
+            im->node = keep;
+            return true;
+        }
+        type = "swish";
+        snprintf(settings, sizeof settings, "beta = %.9g\n", beta);
+        break;
+    }
+    case ONNX_COMPOSITE_SILU: type = "silu"; break;
+    case ONNX_COMPOSITE_BINARY_STEP: type = "binary_step"; break;
+    case ONNX_COMPOSITE_CRELU: {
+        if (x->ndim < 2) return refuse(im, "CReLU composite: the input has no dim 1"), false;
+        int64_t dims[ONNX_MAX_DIMS];
+        memcpy(dims, x->dims, sizeof dims);
+        dims[1] *= 2;
+        layer_name(im, "activation", NULL, name);
+        section(im, "activation", name, x->layer);
+        emit(im, "type = crelu\n");
+        im->node = take(im, m, 1);
+        layer_out(im, name, x->ndim, dims);
+        im->node = keep;
+        return true;
+    }
+    default: return false;
+    }
+    im->node = take(im, m, 1);
+    activation(im, x, type, settings);
+    im->node = keep;
+    return true;
+}
+
+/* An operator nerve reads only inside its composites, where none matched. */
+static void refuse_outside_composite(importer *im)
+{
+    char names[160];
+    const char *op = im->node->op_type;
+    if (im->attempt.steps > 0) return (void)refuse_incomplete(im, &im->attempt);
+    if (onnx_composite_names_with(op, names, sizeof names))
+        return (void)refuse(im, "operator %s is read only inside nerve's export composites (%s; "
+                                "docs/onnx.md), and none of them starts here",
+                            op, names);
+    refuse(im, "operator %s is not one nerve expresses (docs/onnx.md lists those it reads)", op);
 }
 
 static void softmax(importer *im, ival *x, bool log)
@@ -988,39 +1206,6 @@ static void join(importer *im, bool concat)
     layer_out(im, name, first->ndim, dims);
 }
 
-static void reshape(importer *im, ival *x)
-{
-    const ival *s = arg(im, 1, V_CONST);
-    if (!s) return;
-    const onnx_tensor *t = const_of(s);
-    if (!t->i || t->count < 2 || t->count > ONNX_MAX_DIMS || !(t->i[0] == 0 || t->i[0] == -1))
-        return (void)refuse(im, "the shape must be a constant keeping the batch first (0 or -1)");
-    int64_t sample = 1, known = 1, dims[ONNX_MAX_DIMS] = {-1};
-    for (int d = 1; d < x->ndim; d++) sample *= x->dims[d];
-    int unknown = -1;
-    char text[128] = "";
-    for (int d = 1; d < t->count; d++) {
-        int64_t v = t->i[d] == 0 && d < x->ndim ? x->dims[d] : t->i[d];
-        if (v == -1 && unknown < 0 && t->i[0] == 0) unknown = d;
-        else if (v < 1) return (void)refuse(im, "the shape has a bad or second unknown dimension");
-        else known *= v;
-        dims[d] = v;
-    }
-    if (unknown >= 0) dims[unknown] = sample / known;
-    int64_t total = 1;
-    for (int d = 1; d < t->count; d++) total *= dims[d];
-    if (total != sample) return (void)refuse(im, "the shape does not hold %lld values per sample",
-                                             (long long)sample);
-    for (int d = 1; d < t->count; d++)
-        snprintf(text + strlen(text), sizeof text - strlen(text), d > 1 ? ",%lld" : "%lld",
-                 (long long)dims[d]);
-    char name[NAME_MAX_LEN];
-    layer_name(im, "reshape", NULL, name);
-    section(im, "reshape", name, x->layer);
-    emit(im, "shape = %s\n", text);
-    layer_out(im, name, (int)t->count, dims);
-}
-
 static void flatten(importer *im, ival *x)
 {
     if (axis_of(attr_i(im->node, "axis", 1), x->ndim) != 1)
@@ -1036,6 +1221,48 @@ static void flatten(importer *im, ival *x)
     section(im, "flatten", name, x->layer);
     layer_out(im, name, 2, dims);
 }
+
+/* Reshape to a constant shape whose first entry keeps the batch: 0, -1, or
+ * the batch itself (torch's x.view(x.size(0), ...) folded from Shape,
+ * Gather, Unsqueeze and Concat); that last with one more dimension,
+ * view(N, -1), is a [flatten]. */
+static void reshape(importer *im, ival *x)
+{
+    const ival *s = arg(im, 1, V_CONST);
+    if (!s) return;
+    const onnx_tensor *t = const_of(s);
+    if (!t->i || t->count < 2 || t->count > ONNX_MAX_DIMS ||
+        !(t->i[0] == 0 || t->i[0] == -1 || t->i[0] == BATCH_DIM))
+        return (void)refuse(im, "the shape must be a constant keeping the batch first (0, -1 or "
+                                "the input's own batch size)");
+    bool batch = t->i[0] != -1; /* the batch is given: a -1 may follow */
+    int64_t sample = 1, known = 1, dims[ONNX_MAX_DIMS] = {-1};
+    for (int d = 1; d < x->ndim; d++) sample *= x->dims[d];
+    int unknown = -1;
+    char text[128] = "";
+    for (int d = 1; d < t->count; d++) {
+        int64_t v = t->i[d] == 0 && d < x->ndim ? x->dims[d] : t->i[d];
+        if (v == -1 && unknown < 0 && batch) unknown = d;
+        else if (v < 1) return (void)refuse(im, "the shape has a bad or second unknown dimension");
+        else known *= v;
+        dims[d] = v;
+    }
+    if (unknown >= 0) dims[unknown] = sample / known;
+    int64_t total = 1;
+    for (int d = 1; d < t->count; d++) total *= dims[d];
+    if (total != sample) return (void)refuse(im, "the shape does not hold %lld values per sample",
+                                             (long long)sample);
+    if (t->i[0] == BATCH_DIM && t->count == 2) return flatten(im, x);
+    for (int d = 1; d < t->count; d++)
+        snprintf(text + strlen(text), sizeof text - strlen(text), d > 1 ? ",%lld" : "%lld",
+                 (long long)dims[d]);
+    char name[NAME_MAX_LEN];
+    layer_name(im, "reshape", NULL, name);
+    section(im, "reshape", name, x->layer);
+    emit(im, "shape = %s\n", text);
+    layer_out(im, name, (int)t->count, dims);
+}
+
 
 /* GlobalAveragePool's [N, C, 1, 1]: nerve's [global_avgpool] gives [N, C],
  * which a Flatten after it leaves as it is; anything else gets a reshape. */
@@ -1343,6 +1570,11 @@ static bool normalization(importer *im, ival *x)
     const ival *c = find(im, n->inputs[1]);
     if (!c || c->kind != V_CONST || numel(const_of(c)) != 1 || !const_of(c)->f) return false;
     double v = const_of(c)->f[0];
+    const onnx_node *next = NULL;
+    /* the Mul comes with its Add (nerve writes both): a Mul(input, c) alone
+     * is the start of a composite */
+    if (mul && (consumers(im, n->outputs[0], &next) != 1 || !next || strcmp(next->op_type, "Add")))
+        return false;
     if (mul) {
         if (!(v > 0)) return false;
         im->gain = v;
@@ -1398,6 +1630,7 @@ static void convert_node(importer *im)
                                 "sequence in a layout nerve does not follow",
                             x->name);
     }
+    if (composite(im, x) || im->status) return;
     if (normalization(im, x)) return;
     if (strcmp(op, "Gemm") == 0) return gemm(im, x);
     if (strcmp(op, "Conv") == 0) return conv(im, x, false);
@@ -1466,7 +1699,7 @@ static void convert_node(importer *im)
         return activation(im, x, "hardtanh", settings);
     }
     if (strcmp(op, "MatMul") == 0) return matmul(im, x);
-    refuse(im, "operator %s is not one nerve expresses (docs/onnx.md lists those it reads)", op);
+    refuse_outside_composite(im);
 }
 
 /* The nodes MatMul fused with: skipped by the walk. */
@@ -1485,6 +1718,8 @@ nerve_status onnx_import_model(const onnx_model *model, const char *source,
     memset(out, 0, sizeof *out);
     importer im_ = {.model = model, .source = source, .err = err, .gain = 1}, *im = &im_;
     const onnx_graph *g = &model->graph;
+    im->skip = calloc((size_t)g->node_count + 1, sizeof *im->skip);
+    if (!im->skip) nomem(im);
     /* the operators nerve reads kept their meaning from opset 1 (old forms,
      * such as BatchNormalization's consumed_inputs, are refused as unknown
      * attributes); 21 is the newest this reader was written against */
@@ -1542,9 +1777,16 @@ nerve_status onnx_import_model(const onnx_model *model, const char *source,
         if (strcmp(model->metadata[k], "loss") == 0 &&
             strcmp(model->metadata[k + 1], "bce_with_logits") == 0)
             sigmoid = last && strcmp(last->op_type, "Sigmoid") == 0;
+    /* Constant nodes first: a composite's constants may come between its nodes */
     for (int i = 0; !im->status && i < g->node_count; i++) {
         im->node = &g->nodes[i];
-        if (fused_away(im, i)) continue;
+        const onnx_node *n = im->node;
+        if (strcmp(n->op_type, "Constant") == 0 && (!n->domain[0] || !strcmp(n->domain, "ai.onnx")))
+            im->skip[i] = constant(im);
+    }
+    for (int i = 0; !im->status && i < g->node_count; i++) {
+        im->node = &g->nodes[i];
+        if (im->skip[i] || fused_away(im, i)) continue;
         if ((probabilities || sigmoid) && &g->nodes[i] == last) {
             ival *x = arg(im, 0, V_LAYER);
             /* nerve's prediction is the softmax over the last dimension */
@@ -1597,6 +1839,7 @@ nerve_status onnx_import_model(const onnx_model *model, const char *source,
     }
     free(im->vals);
     free(im->cfg);
+    free(im->skip);
     out->tensors = im->tensors;
     out->tensor_count = im->tensor_count;
     if (im->status) {

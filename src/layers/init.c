@@ -56,6 +56,7 @@ static const init_spec init_specs[] = {
     {"lecun_uniform", NERVE_INIT_LECUN_UNIFORM, 0, {{0}}},
     {"lecun_normal", NERVE_INIT_LECUN_NORMAL, 0, {{0}}},
     {"orthogonal", NERVE_INIT_ORTHOGONAL, 0, {GAIN_ARG}},
+    {"eye", NERVE_INIT_EYE, 0, {{0}}},
 };
 #define INIT_SPEC_COUNT (int)(sizeof init_specs / sizeof init_specs[0])
 
@@ -270,6 +271,7 @@ static nerve_status check_arguments(const nerve_init *init, const char *name, ne
     case NERVE_INIT_ONES:
     case NERVE_INIT_LECUN_UNIFORM:
     case NERVE_INIT_LECUN_NORMAL:
+    case NERVE_INIT_EYE:
         return NERVE_OK;
     case NERVE_INIT_CONSTANT:
         if (isfinite(init->val)) return NERVE_OK;
@@ -427,6 +429,10 @@ nerve_status nerve_init_resolve(const nerve_init *init, nerve_shape shape, nerve
                                    "shape [%s]",
                                    name, nerve_shape_format(&shape, buf, sizeof buf));
     }
+    if (init->kind == NERVE_INIT_EYE && shape.ndim != 2)
+        return nerve_error_set(err, NERVE_ERR_SHAPE,
+                               "eye needs a matrix (2 dimensions), not a tensor of shape [%s]",
+                               nerve_shape_format(&shape, buf, sizeof buf));
     /* The expressions follow torch/nn/init.py term by term. */
     double std, fan;
     switch (init->kind) {
@@ -457,7 +463,7 @@ nerve_status nerve_init_resolve(const nerve_init *init, nerve_shape shape, nerve
         std = 1.0 / sqrt((double)fan_in);
         *law = zero_mean_law(init->kind == NERVE_INIT_LECUN_NORMAL, std);
         return NERVE_OK;
-    default: /* constant, uniform, normal and orthogonal are laws already */
+    default: /* constant, uniform, normal, orthogonal and eye are laws already */
         *law = *init;
         return NERVE_OK;
     }
@@ -562,6 +568,10 @@ nerve_status nerve_init_fill(nerve_real *w, nerve_shape shape, const nerve_init 
         return NERVE_OK;
     case NERVE_INIT_ORTHOGONAL:
         return fill_orthogonal(w, shape, law.gain, rng, err);
+    case NERVE_INIT_EYE: /* torch's eye_: ones on the diagonal of [rows, cols], no draw */
+        for (int64_t i = 0; i < count; i++) w[i] = 0;
+        for (int64_t i = 0; i < shape.dim[0] && i < shape.dim[1]; i++) w[i * shape.dim[1] + i] = 1;
+        return NERVE_OK;
     default:
         return nerve_error_set(err, NERVE_ERR_INVALID, "%s did not resolve to a distribution",
                                nerve_init_kind_name(init->kind));

@@ -39,18 +39,20 @@ static nerve_node direction(nerve_graph *g, const char *name, nerve_node x, int6
     pytorch.a = -bound;
     pytorch.b = bound;
     const nerve_init *weight_law = o->init.kind == NERVE_INIT_DEFAULT ? &pytorch : &o->init;
+    const nerve_init *hh_law = o->init_hh.kind == NERVE_INIT_DEFAULT ? weight_law : &o->init_hh;
+    const nerve_init *bias_law = o->bias_init.kind == NERVE_INIT_DEFAULT ? &pytorch : &o->bias_init;
     nerve_node w_ih = recurrent_param(g, name, "weight_ih", k, suffix, nerve_shape_2d(GH, in),
                                       weight_law, rng, err);
     if (w_ih < 0) return -1;
     nerve_node w_hh = recurrent_param(g, name, "weight_hh", k, suffix,
-                                      nerve_shape_2d(GH, o->hidden), weight_law, rng, err);
+                                      nerve_shape_2d(GH, o->hidden), hh_law, rng, err);
     if (w_hh < 0) return -1;
     nerve_node b_ih = -1, b_hh = -1;
     if (!o->no_bias) {
-        b_ih = recurrent_param(g, name, "bias_ih", k, suffix, nerve_shape_1d(GH), &pytorch, rng,
+        b_ih = recurrent_param(g, name, "bias_ih", k, suffix, nerve_shape_1d(GH), bias_law, rng,
                                err);
         if (b_ih < 0) return -1;
-        b_hh = recurrent_param(g, name, "bias_hh", k, suffix, nerve_shape_1d(GH), &pytorch, rng,
+        b_hh = recurrent_param(g, name, "bias_hh", k, suffix, nerve_shape_1d(GH), bias_law, rng,
                                err);
         if (b_hh < 0) return -1;
     }

@@ -206,6 +206,17 @@ bool cfg_read_init(cfg_reader *r, const char *key, nerve_init *init)
     return cfg_fail(r, key, "%s", parse_err.message);
 }
 
+bool cfg_read_bias_init(cfg_reader *r, bool bias, int64_t units, nerve_init *init)
+{
+    if (!cfg_read_init(r, "bias_init", init)) return false;
+    if (init->kind == NERVE_INIT_DEFAULT) return true;
+    if (!bias) return cfg_fail(r, "bias_init", "the layer has no bias (bias = 0)");
+    nerve_init law;
+    nerve_error shape_err = {0};
+    if (nerve_init_resolve(init, nerve_shape_1d(units), &law, &shape_err) == NERVE_OK) return true;
+    return cfg_fail(r, "bias_init", "%s", shape_err.message);
+}
+
 bool cfg_read_list(cfg_reader *r, const char *key, double min, double max, float **values,
                    int64_t *count)
 {

@@ -40,6 +40,9 @@ bool cfg_read_choice(cfg_reader *r, const char *key, const char *const *choices,
 /* An optional initialiser in the cfg spelling (nerve_init_parse;
  * docs/config.md), `default` when absent. */
 bool cfg_read_init(cfg_reader *r, const char *key, nerve_init *init);
+/* bias_init= of a layer with `units` biases: it needs a bias, and an
+ * initialiser a 1-D tensor can take. */
+bool cfg_read_bias_init(cfg_reader *r, bool bias, int64_t units, nerve_init *init);
 /* A comma-separated list of numbers in [min, max], e.g. "1, 2.5, 0"; *values
  * (malloc'ed, the caller frees) stays NULL when the key is absent. */
 bool cfg_read_list(cfg_reader *r, const char *key, double min, double max, float **values,

@@ -48,7 +48,7 @@ nerve_status nerve_model_check_data(const nerve_model *m, const char *path, cons
     if (st != NERVE_OK) return st;
     const char *loss = nerve_loss_name(m->settings.loss);
     long long width = (long long)nerve_model_output_size(m);
-    switch (nerve_loss_targets(m->settings.loss)) {
+    switch (nerve_model_targets(m)) {
     case LOSS_TARGETS_LABELS:
         if (ds->num_classes == 0)
             return nerve_error_set(err, NERVE_ERR_INVALID,
@@ -96,10 +96,11 @@ nerve_status nerve_model_check_data(const nerve_model *m, const char *path, cons
     }
     /* Class labels read as one target each: a regression loss was chosen
      * for a classification file. */
-    const char *hint = ds->num_classes > 0 && nerve_loss_targets(m->settings.loss) ==
+    const char *hint = ds->num_classes > 0 && nerve_model_targets(m) ==
                                                   LOSS_TARGETS_VALUES
                            ? " (the file has class labels: use [loss] type = "
-                             "softmax_cross_entropy, or one-hot targets with [data] targets = N)"
+                             "softmax_cross_entropy, or [loss] one_hot = 1 to compare the "
+                             "outputs with the labels' one-hot vectors)"
                            : "";
     if (ds->target_size != width)
         return nerve_error_set(err, NERVE_ERR_SHAPE,

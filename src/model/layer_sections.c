@@ -6,18 +6,6 @@
 
 #include "model/model_internal.h"
 
-/* bias_init= needs a bias, and an initialiser a 1-D tensor can take. */
-static bool read_bias_init(cfg_reader *r, bool bias, int64_t units, nerve_init *init)
-{
-    if (!cfg_read_init(r, "bias_init", init)) return false;
-    if (init->kind == NERVE_INIT_DEFAULT) return true;
-    if (!bias) return cfg_fail(r, "bias_init", "the layer has no bias (bias = 0)");
-    nerve_init law;
-    nerve_error shape_err = {0};
-    if (nerve_init_resolve(init, nerve_shape_1d(units), &law, &shape_err) == NERVE_OK) return true;
-    return cfg_fail(r, "bias_init", "%s", shape_err.message);
-}
-
 /* An activation= on a dense layer named L is the activation layer L_act:
  * a PReLU's slope is L_act.weight. */
 static nerve_node build_dense(nerve_graph *g, const char *name, nerve_node input, cfg_reader *r,
@@ -28,7 +16,7 @@ static nerve_node build_dense(nerve_graph *g, const char *name, nerve_node input
     nerve_init init, bias_init;
     if (!cfg_read_int(r, "units", true, 0, 1, 1 << 24, &units) ||
         !cfg_read_bool(r, "bias", true, &bias) ||
-        !cfg_read_init(r, "init", &init) || !read_bias_init(r, bias, units, &bias_init))
+        !cfg_read_init(r, "init", &init) || !cfg_read_bias_init(r, bias, units, &bias_init))
         return -1;
     nerve_dense_options options = {.units = units, .no_bias = !bias, .init = init,
                                    .bias_init = bias_init};
@@ -175,7 +163,7 @@ static nerve_node build_conv(nerve_graph *g, const char *name, nerve_node input,
             return cfg_fail(r, "output_padding", "must be smaller than stride or dilation");
     if (!cfg_read_int(r, "groups", false, 1, 1, 1 << 24, &conv->groups) ||
         !cfg_read_bool(r, "bias", true, &bias) || !cfg_read_init(r, "init", &o.init) ||
-        !read_bias_init(r, bias, o.filters, &o.bias_init))
+        !cfg_read_bias_init(r, bias, o.filters, &o.bias_init))
         return -1;
     o.no_bias = !bias;
     nerve_shape in = nerve_node_shape(g, input);

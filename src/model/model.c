@@ -86,6 +86,12 @@ const char *nerve_loss_name(nerve_loss_kind kind)
 
 loss_targets nerve_loss_targets(nerve_loss_kind kind) { return loss_types[kind].targets; }
 
+loss_targets nerve_model_targets(const nerve_model *m)
+{
+    return m->settings.loss_options.one_hot ? LOSS_TARGETS_LABELS
+                                            : nerve_loss_targets(m->settings.loss);
+}
+
 /* The keys a [loss] type takes besides type and reduction; any other type
  * setting one is an error, not a silently ignored key. */
 #define LOSS_BIT(kind) (1u << (kind))
@@ -105,6 +111,14 @@ static const struct loss_key {
     {"temperature", LOSS_BIT(NERVE_LOSS_DISTILLATION), "distillation"},
     {"margin", LOSS_BIT(NERVE_LOSS_LARGE_MARGIN_SOFTMAX), "large_margin_softmax"},
     {"lambda", LOSS_BIT(NERVE_LOSS_LARGE_MARGIN_SOFTMAX), "large_margin_softmax"},
+    {"lambda_min", LOSS_BIT(NERVE_LOSS_LARGE_MARGIN_SOFTMAX), "large_margin_softmax"},
+    {"lambda_gamma", LOSS_BIT(NERVE_LOSS_LARGE_MARGIN_SOFTMAX), "large_margin_softmax"},
+    {"lambda_power", LOSS_BIT(NERVE_LOSS_LARGE_MARGIN_SOFTMAX), "large_margin_softmax"},
+    {"one_hot",
+     LOSS_BIT(NERVE_LOSS_MSE) | LOSS_BIT(NERVE_LOSS_L1) | LOSS_BIT(NERVE_LOSS_HUBER) |
+         LOSS_BIT(NERVE_LOSS_SMOOTH_L1) | LOSS_BIT(NERVE_LOSS_BCE) |
+         LOSS_BIT(NERVE_LOSS_BCE_WITH_LOGITS),
+     "mse, l1, huber, smooth_l1, bce and bce_with_logits"},
 };
 
 /* The key holding a type's per-class (or per-output) list, or NULL. */
@@ -143,6 +157,10 @@ static nerve_status read_loss(cfg_reader *r, nerve_model_settings *s)
         !cfg_read_double(r, "temperature", false, 1, 1e-6, 1e6, &o->temperature) ||
         !cfg_read_int(r, "margin", false, 2, 1, 4, &margin) ||
         !cfg_read_double(r, "lambda", false, 0, 0, 1e6, &o->lambda) ||
+        !cfg_read_double(r, "lambda_min", false, 0, 0, 1e6, &o->lambda_min) ||
+        !cfg_read_double(r, "lambda_gamma", false, 0, 0, 1e6, &o->lambda_gamma) ||
+        !cfg_read_double(r, "lambda_power", false, 1, 0, 1e6, &o->lambda_power) ||
+        !cfg_read_bool(r, "one_hot", false, &o->one_hot) ||
         (list_key && !cfg_read_list(r, list_key, 0, 1e30, &weights, &o->weight_count)))
         return r->status;
     s->loss = (nerve_loss_kind)type;
@@ -526,7 +544,12 @@ static nerve_status add_loss(nerve_model *m, nerve_config *cfg, nerve_error *err
     nerve_shape out = nerve_node_shape(g, m->output);
     int64_t width = nerve_model_output_size(m);
     nerve_shape per_sample = nerve_shape_make(out.ndim - 1, out.dim + 1);
-    if (type->targets == LOSS_TARGETS_LABELS) {
+    bool one_hot = m->settings.loss_options.one_hot;
+    if (one_hot && (out.ndim != 2 || width < 2))
+        return section_error(cfg, "loss", "one_hot", err,
+                             "needs a last layer of at least 2 outputs, one per class (it has "
+                             "%lld)", (long long)width);
+    if (type->targets == LOSS_TARGETS_LABELS || one_hot) {
         m->classes = (int)output_width(m);
         per_sample = nerve_shape_make(out.ndim > 2 ? out.ndim - 2 : 0, out.dim + 1);
     } else if (type->targets == LOSS_TARGETS_BINARY) {
@@ -534,7 +557,10 @@ static nerve_status add_loss(nerve_model *m, nerve_config *cfg, nerve_error *err
     }
     m->target = nerve_input(g, "target", per_sample, err);
     if (m->target < 0) return NERVE_ERR_INVALID;
-    m->loss = type->build(g, m->output, m->target, &m->settings.loss_options, err);
+    /* one_hot: the loss compares the output with the labels' one-hot vectors. */
+    nerve_node targets = one_hot ? nerve_one_hot(g, m->target, width, err) : m->target;
+    if (targets < 0) return NERVE_ERR_INVALID;
+    m->loss = type->build(g, m->output, targets, &m->settings.loss_options, err);
     if (m->loss < 0) return NERVE_ERR_SHAPE;
     m->prediction = m->output;
     if (type->prediction != PREDICT_OUTPUT) {

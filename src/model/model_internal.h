@@ -48,6 +48,11 @@ typedef enum loss_targets {
 } loss_targets;
 
 loss_targets nerve_loss_targets(nerve_loss_kind kind);
+/* large_margin_softmax's lambda at training step `step` (loss_schedule.c):
+ * annealed as [loss] lambda_gamma says, set in the loss node. */
+void nerve_model_anneal_loss(nerve_model *m, int64_t step);
+/* The model's: its loss's, or class labels with [loss] one_hot. */
+loss_targets nerve_model_targets(const nerve_model *m);
 
 /* One layer type of the cfg: its section name and the function that reads
  * its keys and adds its nodes after its input (input = name; the previous

@@ -1,6 +1,7 @@
 /* The recurrent layer sections [rnn], [lstm] and [gru] (nerve_recurrent_layer):
  * the keys of torch.nn.RNN/LSTM/GRU's constructor, plus return= (the whole
- * sequence or the final state) and init=. */
+ * sequence or the final state), init=, init_hh= (weight_hh's own, e.g. eye
+ * for an IRNN) and bias_init=. */
 #include "model/model_internal.h"
 
 #define RECURRENT_SIZE_MAX (1 << 24)
@@ -20,7 +21,9 @@ static nerve_node build_recurrent(nerve_graph *g, const char *name, nerve_node i
         !cfg_read_bool(r, "bidirectional", false, &o.bidirectional) ||
         !cfg_read_choice(r, "return", returns, 0, &returned) ||
         !cfg_read_double(r, "dropout", false, 0, 0, 1, &o.dropout) ||
-        !cfg_read_bool(r, "bias", true, &bias) || !cfg_read_init(r, "init", &o.init))
+        !cfg_read_bool(r, "bias", true, &bias) || !cfg_read_init(r, "init", &o.init) ||
+        !cfg_read_init(r, "init_hh", &o.init_hh) ||
+        !cfg_read_bias_init(r, bias, nerve_recurrent_gate_count(cell) * o.hidden, &o.bias_init))
         return -1;
     o.no_bias = !bias;
     if (cell == NERVE_CELL_RNN_TANH &&

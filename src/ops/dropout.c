@@ -46,7 +46,7 @@ static nerve_status dropout_forward(nerve_graph *g, nerve_node_data *node)
     double p = node->attr.f[0];
     int64_t n = nerve_shape_numel(&node->shape), rows = mask_rows(node);
     nerve_real *mask = node->aux;
-    node->forward_flag = nerve_graph_training(g) && p > 0;
+    node->forward_flag = (nerve_graph_training(g) || g->dropout_in_eval) && p > 0;
     if (!node->forward_flag) {
         nerve_activation_params none = nerve_activation_defaults();
         NERVE_TRY(

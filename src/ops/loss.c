@@ -13,7 +13,8 @@ nerve_loss_options nerve_loss_options_default(void)
                                 .gamma = 2,
                                 .temperature = 1,
                                 .soft_weight = 0.9,
-                                .margin = 2};
+                                .margin = 2,
+                                .lambda_power = 1};
 }
 
 nerve_loss_options loss_options_or_default(const nerve_loss_options *options)

@@ -3,7 +3,8 @@
  * W_y.x = |W_y||x| cos(theta_y) is replaced by
  *   (lambda W_y.x + |W_y||x| psi(theta_y)) / (1 + lambda),
  *   psi(theta) = (-1)^k cos(m theta) - 2k,  theta in [k pi/m, (k+1) pi/m].
- * lambda is the paper's beta, held fixed (the paper anneals it towards 0);
+ * lambda is the paper's beta, fixed in the op (the paper anneals it towards
+ * 0: the model's [loss] lambda_gamma has the trainer set it each step);
  * m = 1 is plain softmax cross-entropy. It needs the angle between x and
  * W_y, so the logits must come from nerve_linear(x, W) without a bias; the
  * op takes x and W from that node. Only training sees the margin: the

@@ -49,10 +49,8 @@ static nerve_status check_members(const nerve_ensemble_member *members, int coun
     return NERVE_OK;
 }
 
-/* Scores n samples' averaged predictions (rows of width values, from
- * sample start): the confusion matrix and the summed loss. */
-static double score_batch(nerve_evaluation *e, const nerve_dataset *ds, const nerve_real *mean,
-                          int64_t start, int64_t n, int64_t width, int64_t steps)
+double nerve_score_averaged(nerve_evaluation *e, const nerve_dataset *ds, const nerve_real *mean,
+                            int64_t start, int64_t n, int64_t width, int64_t steps)
 {
     double loss_sum = 0;
     if (e->classes == 0) {
@@ -78,6 +76,8 @@ static double score_batch(nerve_evaluation *e, const nerve_dataset *ds, const ne
         /* A sample's loss is the mean over its labels, as the losses take it. */
         loss_sum -= log(p > DBL_MIN ? p : DBL_MIN) / (double)steps;
         e->confusion[truth * e->classes + best]++;
+        double confidence = cols > 1 ? (double)row[best] : best ? (double)row[0] : 1 - (double)row[0];
+        nerve_calibration_add(e, confidence, best == truth);
     }
     return loss_sum;
 }
@@ -145,7 +145,7 @@ nerve_status nerve_evaluate_ensemble(const nerve_ensemble_member *members, int c
         }
         if (st != NERVE_OK) break;
         for (int64_t j = 0; j < n * width; j++) mean[j] /= (nerve_real)count;
-        loss_sum += score_batch(&out->ensemble, ds, mean, start, n, width, steps);
+        loss_sum += nerve_score_averaged(&out->ensemble, ds, mean, start, n, width, steps);
     }
     for (int i = 0; i < count; i++)
         nerve_eval_mode_leave(nerve_model_graph(members[i].model), modes[i]);

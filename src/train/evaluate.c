@@ -18,19 +18,30 @@ int64_t *nerve_identity_index(int64_t n)
     return index;
 }
 
-/* The shards' sums: the loss and the confusion counts (exact as doubles
- * below 2^53), in one all-reduce. */
+/* The shards' sums: the loss, the confusion counts (exact as doubles
+ * below 2^53) and the reliability bins' sums, in one all-reduce. */
 static nerve_status eval_reduce(nerve_comm *comm, nerve_evaluation *out, double *loss_sum,
                                 nerve_error *err)
 {
     int64_t cells = (int64_t)out->classes * out->classes;
-    double *sums = malloc((size_t)(cells + 1) * sizeof *sums);
+    const int64_t bins = NERVE_CALIBRATION_BINS, total = cells + 1 + 3 * bins;
+    double *sums = malloc((size_t)total * sizeof *sums), *bin_sums = sums + cells + 1;
     if (!sums) return nerve_error_set(err, NERVE_ERR_NOMEM, "out of memory reducing an evaluation");
     sums[0] = *loss_sum;
     for (int64_t k = 0; k < cells; k++) sums[k + 1] = (double)out->confusion[k];
-    nerve_status st = nerve_comm_allreduce(comm, sums, cells + 1, NERVE_COMM_DOUBLE, err);
+    for (int64_t b = 0; b < bins; b++) {
+        bin_sums[b] = (double)out->bin_count[b];
+        bin_sums[bins + b] = out->bin_confidence[b];
+        bin_sums[2 * bins + b] = out->bin_accuracy[b];
+    }
+    nerve_status st = nerve_comm_allreduce(comm, sums, total, NERVE_COMM_DOUBLE, err);
     *loss_sum = sums[0];
     for (int64_t k = 0; k < cells; k++) out->confusion[k] = (int64_t)sums[k + 1];
+    for (int64_t b = 0; b < bins; b++) {
+        out->bin_count[b] = (int64_t)bin_sums[b];
+        out->bin_confidence[b] = bin_sums[bins + b];
+        out->bin_accuracy[b] = bin_sums[2 * bins + b];
+    }
     free(sums);
     return st;
 }
@@ -84,6 +95,8 @@ nerve_status nerve_evaluate_sharded(nerve_model *m, const nerve_dataset *ds, int
             int64_t best = nerve_predicted_class(m, logits + k * cols, cols);
             int64_t truth = (int64_t)ds->targets[(start + k / steps) * ds->target_size + k % steps];
             out->confusion[truth * classes + best]++;
+            nerve_calibration_add(out, nerve_output_confidence(m, logits + k * cols, cols),
+                                  best == truth);
         }
     }
     nerve_eval_mode_leave(g, mode);
@@ -146,6 +159,47 @@ void nerve_evaluation_finish(nerve_evaluation *out, int64_t count, int64_t steps
     }
     out->accuracy = classes && count ? (double)correct / (double)out->labels : NAN;
     out->error_rate = 1 - out->accuracy;
+    /* The bins hold sums until here. */
+    out->ece = classes && count ? 0 : NAN;
+    for (int b = 0; b < NERVE_CALIBRATION_BINS; b++) {
+        int64_t n = out->bin_count[b];
+        out->bin_confidence[b] = n ? out->bin_confidence[b] / (double)n : NAN;
+        out->bin_accuracy[b] = n ? out->bin_accuracy[b] / (double)n : NAN;
+        if (n && classes)
+            out->ece += (double)n / (double)out->labels *
+                        fabs(out->bin_accuracy[b] - out->bin_confidence[b]);
+    }
+}
+
+void nerve_calibration_add(nerve_evaluation *out, double confidence, bool correct)
+{
+    /* Bin k holds ((k-1)/B, k/B]; a confidence of 0 (impossible for the
+     * predicted class) would join the first. */
+    int b = (int)ceil(confidence * NERVE_CALIBRATION_BINS) - 1;
+    b = b < 0 ? 0 : b >= NERVE_CALIBRATION_BINS ? NERVE_CALIBRATION_BINS - 1 : b;
+    out->bin_count[b]++;
+    out->bin_confidence[b] += confidence;
+    out->bin_accuracy[b] += correct;
+}
+
+double nerve_output_confidence(const nerve_model *m, const nerve_real *row, int64_t cols)
+{
+    nerve_node prediction = nerve_model_prediction(m);
+    bool raw = prediction == nerve_model_output(m);
+    const char *op = raw ? "" : nerve_node_op_name(nerve_model_graph((nerve_model *)m), prediction);
+    double top = (double)row[nerve_argmax(row, cols)];
+    if (cols > 1 && strcmp(op, "softmax") == 0) {
+        /* The largest softmax probability: 1 / sum_c exp(x_c - max). */
+        double sum = 0;
+        for (int64_t c = 0; c < cols; c++) sum += exp((double)row[c] - top);
+        return 1 / sum;
+    }
+    /* A sigmoid's probability, or an output read as one ([loss] one_hot
+     * with mse: the largest output, clamped to [0, 1]). */
+    double p = raw ? top : 1 / (1 + exp(-top));
+    p = p < 0 ? 0 : p > 1 ? 1 : p;
+    /* One output: the probability of class 1, whichever is predicted. */
+    return cols > 1 || p > 0.5 ? p : 1 - p;
 }
 
 void nerve_evaluation_free(nerve_evaluation *e)

@@ -44,6 +44,7 @@ typedef struct gan_run {
 /* Sums over the steps of an epoch. */
 typedef struct gan_totals {
     double d_loss, g_loss;
+    double real_probability, fake_probability; /* sums of sigmoid(D's logit) */
     int64_t d_steps, g_steps, real_correct, fake_correct, judged;
 } gan_totals;
 
@@ -132,7 +133,7 @@ static nerve_status gan_setup(gan_run *run, nerve_error *err)
             return nerve_error_set(err, NERVE_ERR_IO, "%s: cannot write the log",
                                    run->o->log_path);
         fprintf(run->log, "kind,epoch,step,discriminator_loss,generator_loss,real_accuracy,"
-                          "fake_accuracy,seconds\n");
+                          "fake_accuracy,seconds,d_real,d_fake\n");
     }
     return NERVE_OK;
 }
@@ -170,9 +171,10 @@ static void fill_targets(gan_run *run, nerve_real value)
 }
 
 /* D forward and backward on what its input holds against `target`; adds
- * the loss to *loss and counts the logits on the right side. */
+ * the loss to *loss, counts the logits on the right side and sums D's
+ * probabilities (sigmoid of the logits) into *probability. */
 static nerve_status judge(gan_run *run, nerve_real target, double *loss, int64_t *correct,
-                          nerve_error *err)
+                          double *probability, nerve_error *err)
 {
     nerve_graph *dg = run->dg;
     fill_targets(run, target);
@@ -181,7 +183,10 @@ static nerve_status judge(gan_run *run, nerve_real target, double *loss, int64_t
     if (st == NERVE_OK) st = nerve_graph_backward(dg, run->d->loss, err);
     if (st != NERVE_OK) return st;
     const nerve_real *logit = nerve_node_value(dg, run->d->output);
-    for (int64_t i = 0; i < run->batch; i++) *correct += (logit[i] > 0) == (target > 0);
+    for (int64_t i = 0; i < run->batch; i++) {
+        *correct += (logit[i] > 0) == (target > 0);
+        *probability += 1 / (1 + exp(-(double)logit[i]));
+    }
     *loss += (double)nerve_node_value(dg, run->d->loss)[0];
     return NERVE_OK;
 }
@@ -196,11 +201,11 @@ static nerve_status discriminator_step(gan_run *run, const nerve_dataset *real,
     nerve_graph_zero_grad(dg);
     nerve_dataset_gather(real, order, run->batch, nerve_node_value(dg, run->d->input), NULL);
     double loss = 0;
-    nerve_status st = judge(run, 1, &loss, &t->real_correct, err);
+    nerve_status st = judge(run, 1, &loss, &t->real_correct, &t->real_probability, err);
     if (st == NERVE_OK) st = generate_fakes(run, err);
     if (st != NERVE_OK) return st;
     feed_fakes(run);
-    st = judge(run, 0, &loss, &t->fake_correct, err);
+    st = judge(run, 0, &loss, &t->fake_correct, &t->fake_probability, err);
     if (st != NERVE_OK) return st;
     st = nerve_optimizer_step(run->d->optimizer);
     if (st != NERVE_OK) return nerve_graph_pass_error(run->dg, st, err);
@@ -272,6 +277,8 @@ static void totals_add(gan_totals *into, const gan_totals *t)
     into->d_steps += t->d_steps, into->g_steps += t->g_steps;
     into->real_correct += t->real_correct, into->fake_correct += t->fake_correct;
     into->judged += t->judged;
+    into->real_probability += t->real_probability;
+    into->fake_probability += t->fake_probability;
 }
 
 /* As nerve train's metrics log: a step row leaves the seconds empty. */
@@ -281,7 +288,7 @@ static void log_row(gan_run *run, const char *kind, const nerve_gan_report *r)
     fprintf(run->log, "%s,%d,%lld,%.6g,%.6g,%.6g,%.6g,", kind, r->epoch, (long long)r->step,
             r->discriminator_loss, r->generator_loss, r->real_accuracy, r->fake_accuracy);
     if (strcmp(kind, "epoch") == 0) fprintf(run->log, "%.3f", r->seconds);
-    fputc('\n', run->log);
+    fprintf(run->log, ",%.6g,%.6g\n", r->mean_d_real, r->mean_d_fake);
 }
 
 static nerve_gan_report report_of(const gan_totals *t, int epoch, int64_t step, double seconds)
@@ -293,6 +300,8 @@ static nerve_gan_report report_of(const gan_totals *t, int epoch, int64_t step, 
     r.generator_loss = t->g_steps ? t->g_loss / (double)t->g_steps : NAN;
     r.real_accuracy = t->judged ? (double)t->real_correct / (double)t->judged : NAN;
     r.fake_accuracy = t->judged ? (double)t->fake_correct / (double)t->judged : NAN;
+    r.mean_d_real = t->judged ? t->real_probability / (double)t->judged : NAN;
+    r.mean_d_fake = t->judged ? t->fake_probability / (double)t->judged : NAN;
     r.seconds = seconds;
     return r;
 }

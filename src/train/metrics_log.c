@@ -12,8 +12,14 @@ static void free_columns(metrics_log *log)
     free(log->params);
     free(log->step_norms);
     free(log->epoch_sums);
+    free(log->before);
+    free(log->step_ratios);
+    free(log->ratio_sums);
+    free(log->ratio_counts);
     log->params = NULL;
-    log->step_norms = log->epoch_sums = NULL;
+    log->step_norms = log->epoch_sums = log->step_ratios = log->ratio_sums = NULL;
+    log->before = NULL;
+    log->ratio_counts = NULL;
 }
 
 /* The parameter tensors that learn: buffers (running statistics) have no gradient. */
@@ -23,12 +29,23 @@ static bool list_params(metrics_log *log, nerve_graph *g)
     log->params = malloc((size_t)(nodes ? nodes : 1) * sizeof *log->params);
     log->step_norms = calloc((size_t)(nodes ? nodes : 1), sizeof *log->step_norms);
     log->epoch_sums = calloc((size_t)(nodes ? nodes : 1), sizeof *log->epoch_sums);
-    if (!log->params || !log->step_norms || !log->epoch_sums) return false;
+    log->step_ratios = calloc((size_t)(nodes ? nodes : 1), sizeof *log->step_ratios);
+    log->ratio_sums = calloc((size_t)(nodes ? nodes : 1), sizeof *log->ratio_sums);
+    log->ratio_counts = calloc((size_t)(nodes ? nodes : 1), sizeof *log->ratio_counts);
+    if (!log->params || !log->step_norms || !log->epoch_sums || !log->step_ratios ||
+        !log->ratio_sums || !log->ratio_counts)
+        return false;
+    size_t values = 0;
     for (nerve_node n = 0; n < nodes; n++)
-        if (nerve_node_is_param(g, n) && !nerve_node_is_buffer(g, n) && nerve_node_grad(g, n))
+        if (nerve_node_is_param(g, n) && !nerve_node_is_buffer(g, n) && nerve_node_grad(g, n)) {
+            nerve_shape shape = nerve_node_shape(g, n);
             log->params[count++] = n;
+            values += (size_t)nerve_shape_numel(&shape);
+        }
     log->param_count = count;
-    return true;
+    log->before = malloc((values ? values : 1) * sizeof *log->before);
+    for (int k = 0; k < count; k++) log->step_ratios[k] = NAN;
+    return log->before != NULL;
 }
 
 nerve_status metrics_log_open(metrics_log *log, const char *path, nerve_graph *g, nerve_error *err)
@@ -53,6 +70,8 @@ nerve_status metrics_log_open(metrics_log *log, const char *path, nerve_graph *g
           "samples_per_second,grad_norm,elapsed", log->file);
     for (int k = 0; k < log->param_count; k++)
         fprintf(log->file, ",grad_norm:%s", nerve_node_name(g, log->params[k]));
+    for (int k = 0; k < log->param_count; k++)
+        fprintf(log->file, ",update_ratio:%s", nerve_node_name(g, log->params[k]));
     fputc('\n', log->file);
     return NERVE_OK;
 }
@@ -72,6 +91,39 @@ void metrics_log_measure(metrics_log *log, bool whole)
         log->epoch_sums[k] += log->step_norms[k];
     }
     log->epoch_steps += whole;
+    nerve_real *kept = log->before;
+    for (int k = 0; k < log->param_count; k++) {
+        nerve_node n = log->params[k];
+        nerve_shape shape = nerve_node_shape(log->graph, n);
+        int64_t size = nerve_shape_numel(&shape);
+        memcpy(kept, nerve_node_value(log->graph, n), (size_t)size * sizeof *kept);
+        kept += size;
+    }
+}
+
+void metrics_log_updated(metrics_log *log)
+{
+    if (!log->file) return;
+    const nerve_real *kept = log->before;
+    for (int k = 0; k < log->param_count; k++) {
+        nerve_node n = log->params[k];
+        nerve_shape shape = nerve_node_shape(log->graph, n);
+        const nerve_real *now = nerve_node_value(log->graph, n);
+        int64_t size = nerve_shape_numel(&shape);
+        double moved = 0, weight = 0;
+        for (int64_t i = 0; i < size; i++) {
+            double d = (double)now[i] - (double)kept[i];
+            moved += d * d;
+            weight += (double)kept[i] * (double)kept[i];
+        }
+        kept += size;
+        /* A tensor at zero (a bias at its start) has no ratio. */
+        log->step_ratios[k] = weight > 0 ? sqrt(moved / weight) : NAN;
+        if (weight > 0) {
+            log->ratio_sums[k] += log->step_ratios[k];
+            log->ratio_counts[k]++;
+        }
+    }
 }
 
 /* Empty fields where a value does not apply (NaN), so CSV readers see missing data. */
@@ -96,6 +148,7 @@ void metrics_log_step(metrics_log *log, int epoch, int64_t step, double loss, do
     field(log->file, grad_norm);
     field(log->file, nerve_seconds_now() - log->start);
     for (int k = 0; k < log->param_count; k++) field(log->file, log->step_norms[k]);
+    for (int k = 0; k < log->param_count; k++) field(log->file, log->step_ratios[k]);
     fputc('\n', log->file);
 }
 
@@ -116,9 +169,48 @@ void metrics_log_epoch(metrics_log *log, const nerve_epoch_report *r, int64_t st
         field(log->file, log->epoch_steps ? log->epoch_sums[k] / (double)log->epoch_steps : NAN);
         log->epoch_sums[k] = 0;
     }
+    for (int k = 0; k < log->param_count; k++) {
+        field(log->file, log->ratio_counts[k] ? log->ratio_sums[k] / (double)log->ratio_counts[k]
+                                              : NAN);
+        log->ratio_sums[k] = 0;
+        log->ratio_counts[k] = 0;
+    }
     log->epoch_steps = 0;
     fputc('\n', log->file);
     fflush(log->file);
+}
+
+void metrics_log_eval(metrics_log *log, int epoch, int64_t step, double val_loss,
+                      double val_accuracy, double lr)
+{
+    if (!log->file) return;
+    fprintf(log->file, "eval,%d,%lld,,", epoch, (long long)step);
+    field(log->file, val_loss);
+    field(log->file, val_accuracy);
+    field(log->file, lr);
+    fputs(",,,", log->file);
+    field(log->file, nerve_seconds_now() - log->start);
+    for (int k = 0; k < 2 * log->param_count; k++) fputc(',', log->file);
+    fputc('\n', log->file);
+    fflush(log->file);
+}
+
+double metrics_log_target(metrics_log *log, const nerve_epoch_report *r, int64_t step)
+{
+    double elapsed = nerve_seconds_now() - log->start;
+    if (!log->file) return elapsed;
+    fprintf(log->file, "target,%d,%lld", r->epoch, (long long)step);
+    field(log->file, r->train_loss);
+    field(log->file, r->train_accuracy);
+    field(log->file, r->val_loss);
+    field(log->file, r->val_accuracy);
+    field(log->file, r->lr);
+    fputs(",,,", log->file);
+    field(log->file, elapsed);
+    for (int k = 0; k < 2 * log->param_count; k++) fputc(',', log->file);
+    fputc('\n', log->file);
+    fflush(log->file);
+    return elapsed;
 }
 
 nerve_status metrics_log_close(metrics_log *log, nerve_error *err)

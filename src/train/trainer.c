@@ -20,6 +20,8 @@
 #include "train/early_stop.h"
 #include "train/distributed.h"
 #include "train/metrics_log.h"
+#include "train/probe.h"
+#include "train/target_error.h"
 
 nerve_train_options nerve_train_options_from(const nerve_model *m)
 {
@@ -92,6 +94,8 @@ typedef struct trainer {
     early_stop early;
     nerve_status early_status; /* of the last epoch's early-stopping check */
     bool early_stopped;
+    bool target_reached, target_stopped; /* target_error.h */
+    probe probe;                         /* activation statistics (probe.h) */
     nerve_comm *comm; /* the ranks training with this one (train/distributed.h), or NULL */
     bool root;        /* rank 0 (or no comm): writes the log and checkpoints */
     dist_shard shard; /* ZeRO-1's, or none */
@@ -286,6 +290,7 @@ static nerve_status train_step(trainer *t, const int64_t *order, int64_t n, doub
     st = nerve_optimizer_step(m->optimizer);
     if (st != NERVE_OK) return nerve_graph_pass_error(g, st, err);
     if ((st = dist_gather_parameters(t->comm, g, &t->shard, err))) return st;
+    metrics_log_updated(&t->log);
     r->totals.loss_sum += *loss * (double)n;
     r->totals.seen += n;
     r->totals.grad_norm_sum += nerve_optimizer_grad_norm(m->optimizer);
@@ -309,6 +314,20 @@ static void validate(nerve_model *m, const nerve_dataset *val, int64_t batch, ne
     r->val_loss = e.loss;
     r->val_accuracy = e.accuracy;
     nerve_evaluation_free(&e);
+}
+
+/* Validation inside an epoch (eval_every): an `eval` row, training mode back. */
+static nerve_status evaluate_within(trainer *t, const nerve_dataset *val, nerve_error *err)
+{
+    train_run *r = &t->run;
+    nerve_evaluation e;
+    nerve_status st = nerve_evaluate_sharded(r->m, val, r->batch, t->comm, &e, err);
+    if (st != NERVE_OK) return st;
+    nerve_graph_set_training(r->m->graph, true);
+    metrics_log_eval(&t->log, r->epoch, r->global_step, e.loss, e.accuracy,
+                     nerve_optimizer_lr(r->m->optimizer));
+    nerve_evaluation_free(&e);
+    return NERVE_OK;
 }
 
 /* Writes the checkpoint, unless none is asked for or this position has one. */
@@ -357,6 +376,10 @@ static void end_epoch(trainer *t, const nerve_dataset *val, double epoch_start, 
     metrics_log_epoch(&t->log, &r, run->global_step);
     if (t->o->on_epoch) t->o->on_epoch(&r, t->o->user);
     t->early_status = early_stop_epoch(&t->early, run, t->o, &r, &t->early_stopped, err);
+    target_error_epoch(&t->target_reached, t->o, &r, run->global_step, &t->log,
+                       &t->target_stopped);
+    if (!t->early_status)
+        t->early_status = probe_run(&t->probe, run->epoch, run->global_step, err);
 }
 
 static void report_step(trainer *t, double loss, double grad_norm, double epoch_start)
@@ -407,6 +430,7 @@ static nerve_status run_epochs(trainer *t, const nerve_dataset *val, nerve_error
             int64_t first = r->epoch_step * r->batch;
             int64_t n = r->train->count - first < r->batch ? r->train->count - first : r->batch;
             nerve_optimizer_set_lr(r->m->optimizer, r->scheduler.lr);
+            nerve_model_anneal_loss(r->m, r->global_step);
             double loss;
             bool skipped;
             nerve_status st = train_step(t, r->order + first, n, &loss, &skipped, err);
@@ -416,6 +440,13 @@ static nerve_status run_epochs(trainer *t, const nerve_dataset *val, nerve_error
             if (t->per_step) nerve_scheduler_step(&r->scheduler, NAN);
             report_step(t, loss, skipped ? NAN : nerve_optimizer_grad_norm(r->m->optimizer),
                         epoch_start);
+            if (o->eval_every > 0 && r->global_step % o->eval_every == 0 &&
+                r->epoch_step < r->steps_per_epoch && (st = evaluate_within(t, val, err)))
+                return st;
+            if (o->probe_every > 0 && r->global_step % o->probe_every == 0 &&
+                r->epoch_step < r->steps_per_epoch &&
+                (st = probe_run(&t->probe, r->epoch, r->global_step, err)))
+                return st;
             stopping = o->max_steps > 0 && r->global_step >= o->max_steps;
             /* A stop asked of any rank stops them all at this step. */
             bool stop = o->stop_flag && *o->stop_flag;
@@ -437,7 +468,7 @@ static nerve_status run_epochs(trainer *t, const nerve_dataset *val, nerve_error
         }
         end_epoch(t, val, epoch_start, err);
         if (t->early_status) return t->early_status;
-        stopping = stopping || t->early_stopped;
+        stopping = stopping || t->early_stopped || t->target_stopped;
         r->epoch++;
         r->epoch_step = 0;
         if (every <= 0 || r->global_step % every == 0 || stopping || r->epoch > o->epochs) {
@@ -466,6 +497,12 @@ static nerve_status check_options(const nerve_train_options *o, const nerve_data
     if (o->zero != 0 && o->zero != 1)
         return nerve_error_set(err, NERVE_ERR_INVALID, "zero must be 0 or 1 (ZeRO stage 1), not %d",
                                o->zero);
+    if (o->eval_every < 0)
+        return nerve_error_set(err, NERVE_ERR_INVALID, "eval_every must be at least 0");
+    if (o->eval_every > 0 && train->lanes > 0)
+        return nerve_error_set(err, NERVE_ERR_INVALID,
+                               "evaluation every N steps would break a stream's carried state: "
+                               "a text cut for [net] bptt is evaluated at epochs' ends");
     if (o->on_nan != NERVE_ON_NAN_STOP && o->on_nan != NERVE_ON_NAN_SKIP)
         return nerve_error_set(err, NERVE_ERR_INVALID, "unknown on_nan %d", (int)o->on_nan);
     return NERVE_OK;
@@ -495,6 +532,10 @@ nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve
     const nerve_schedule *schedule = &m->settings.schedule;
     t.per_step = schedule->interval == NERVE_SCHEDULE_PER_STEP;
     st = check_schedule(schedule, val, err);
+    if (st == NERVE_OK && o->eval_every > 0 && (!val || val->count == 0))
+        st = nerve_error_set(err, NERVE_ERR_INVALID,
+                             "evaluation every N steps needs a validation set: set [data] "
+                             "validation = N");
     if (st == NERVE_OK)
         st = nerve_model_check_dataset_tokens(m, train, "training set", err);
     /* Each rank runs at most its largest slice of a batch. */
@@ -530,14 +571,17 @@ nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve
     nerve_graph_set_comm(m->graph, t.comm);
     if (st == NERVE_OK)
         st = early_stop_begin(&t.early, r, o, val, o->resume_path != NULL, t.root, err);
+    if (st == NERVE_OK) st = target_error_check_options(m, o, val, err);
+    if (st == NERVE_OK) st = probe_open(&t.probe, o, r, err);
+    if (st == NERVE_OK) st = probe_run(&t.probe, r->epoch, r->global_step, err);
     nerve_graph_set_training(m->graph, true);
     t.start_time = nerve_seconds_now();
-    if (st == NERVE_OK) {
-        st = run_epochs(&t, val, err);
-        nerve_status close_st = metrics_log_close(&t.log, st == NERVE_OK ? err : NULL);
-        if (st == NERVE_OK) st = close_st;
-    }
+    if (st == NERVE_OK) st = run_epochs(&t, val, err);
+    nerve_status close_st = metrics_log_close(&t.log, st == NERVE_OK ? err : NULL);
+    if (st == NERVE_OK) st = close_st;
     early_stop_end(&t.early, r, o, st == NERVE_OK && o->restore_best);
+    nerve_status probe_st = probe_close(&t.probe, st == NERVE_OK ? err : NULL);
+    if (st == NERVE_OK) st = probe_st;
     if (r->stream) nerve_graph_set_carry_state(m->graph, false);
     nerve_graph_set_comm(m->graph, NULL);
     /* The model's optimizer whole again, unless a collective has failed. */

@@ -63,6 +63,53 @@ def cnn():
         vi("x", ["N", 1, 4, 4]), vi("y", ["N", 3]))
 
 
+def scalar(name, v):
+    return numpy_helper.from_array(np.array(v, np.float32), name)
+
+
+def composites():
+    """nerve's GELU, CReLU and maxout composites (onnx_composite.c)."""
+    return model([
+        helper.make_node("Gemm", ["x", "fc.weight", "fc.bias"], ["h"], transB=1),
+        helper.make_node("Mul", ["h", "g/inv_sqrt2"], ["g/scaled"]),
+        helper.make_node("Erf", ["g/scaled"], ["g/erf"]),
+        helper.make_node("Add", ["g/erf", "g/one"], ["g/one_plus"]),
+        helper.make_node("Mul", ["g/one_plus", "h"], ["g/times_x"]),
+        helper.make_node("Mul", ["g/times_x", "g/half"], ["g"]),
+        helper.make_node("Relu", ["g"], ["c/positive"]),
+        helper.make_node("Neg", ["g"], ["c/negated"]),
+        helper.make_node("Relu", ["c/negated"], ["c/negative"]),
+        helper.make_node("Concat", ["c/positive", "c/negative"], ["c"], axis=1),
+        helper.make_node("Gemm", ["c", "mx.weight", "mx.bias"], ["mx.affine"], transB=1),
+        helper.make_node("Reshape", ["mx.affine", "mx/pieces_shape"], ["mx/pieces"]),
+        helper.make_node("ReduceMax", ["mx/pieces"], ["y"], axes=[2], keepdims=0)],
+        [t("fc.weight", [6, 4]), t("fc.bias", [6]), scalar("g/inv_sqrt2", 0.70710677),
+         scalar("g/one", 1), scalar("g/half", 0.5), t("mx.weight", [6, 12]), t("mx.bias", [6]),
+         numpy_helper.from_array(np.array([-1, 3, 2], np.int64), "mx/pieces_shape")],
+        vi("x", ["N", 4]), vi("y", ["N", 3]))
+
+
+def torch_view():
+    import torch
+    torch.manual_seed(0)
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = torch.nn.Conv2d(1, 2, 3)
+            self.fc = torch.nn.Linear(8, 2)
+
+        def forward(self, x):
+            x = torch.nn.functional.gelu(self.conv(x))
+            return self.fc(x.view(x.size(0), -1))
+
+    buf = io.BytesIO()
+    torch.onnx.export(Net(), torch.zeros(1, 1, 4, 4), buf, opset_version=17,
+                      input_names=["input"], output_names=["output"],
+                      dynamic_axes={"input": {0: "N"}, "output": {0: "N"}})
+    return buf.getvalue()
+
+
 def lstm():
     import torch
     torch.manual_seed(0)
@@ -98,6 +145,11 @@ if __name__ == "__main__":
     write("mlp.onnx", good)
     write("cnn.onnx", cnn().SerializeToString())
     write("torch_bilstm.onnx", lstm())
+    write("torch_view_gelu.onnx", torch_view())
+    write("composites.onnx", composites().SerializeToString())
+    m = composites()  # a GELU whose Erf is not one
+    m.graph.node[2].op_type = "Tanh"
+    write("composite_broken.onnx", m.SerializeToString())
     write("tensor.pb", t("x", [2, 3]).SerializeToString())
     write("truncated.onnx", good[: len(good) // 2])
     # field 7 (graph) as a varint instead of a message

@@ -1,9 +1,11 @@
-"""check_model.py MODEL.onnx WEIGHTS.safetensors: onnx.checker.check_model with
-full_check (shape inference included) on a nerve export, then what nerve
-promises beyond it: IR version 8, the default domain's opset, and every
-weight of the safetensors file among the initializers under the same name
-with the same values. Exits 77 when python3-onnx is absent."""
+"""check_model.py MODEL.onnx WEIGHTS.safetensors [MODEL.onnx WEIGHTS.safetensors ...]:
+onnx.checker.check_model with full_check (shape inference included) on each
+nerve export, then what nerve promises beyond it: IR version 8, the default
+domain's opset, and every weight of the safetensors file among the
+initializers under the same name with the same values. Prints a line per
+model; exits 1 if any fails, 77 when python3-onnx is absent."""
 import json
+import os
 import struct
 import sys
 
@@ -31,16 +33,28 @@ def safetensors(path):
     return out
 
 
-model = onnx.load(sys.argv[1])
-onnx.checker.check_model(model, full_check=True)
-assert model.ir_version == 8, model.ir_version
-initializers = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
-used = {i for n in model.graph.node for i in n.input}
-for name, value in safetensors(sys.argv[2]).items():
-    if name not in initializers:
-        # only what the exported graph does not need may be missing
-        assert name.endswith("num_batches_tracked") or name not in used, name
-        continue
-    assert initializers[name].shape == value.shape, name
-    assert np.array_equal(initializers[name], value), name
-print("ok")
+def check(model_path, weights_path):
+    model = onnx.load(model_path)
+    onnx.checker.check_model(model, full_check=True)
+    assert model.ir_version == 8, model.ir_version
+    initializers = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+    used = {i for n in model.graph.node for i in n.input}
+    for name, value in safetensors(weights_path).items():
+        if name not in initializers:
+            # only what the exported graph does not need may be missing
+            assert name.endswith("num_batches_tracked") or name not in used, name
+            continue
+        assert initializers[name].shape == value.shape, name
+        assert np.array_equal(initializers[name], value), name
+
+
+status = 0
+for model_path, weights_path in zip(sys.argv[1::2], sys.argv[2::2]):
+    name = os.path.basename(model_path)
+    try:
+        check(model_path, weights_path)
+        print(f"{name:38s} checker ok")
+    except Exception as e:  # report every model, then fail
+        print(f"{name:38s} checker FAIL: {type(e).__name__}: {e}")
+        status = 1
+sys.exit(status)

@@ -1,7 +1,10 @@
 """torch_import.py NERVE: networks built in PyTorch (Debian's 1.13),
 exported by torch.onnx.export (opset 17), imported by `nerve import`, run by
 `nerve predict` on random samples: nerve must reproduce PyTorch's outputs
-(max abs difference 1e-5 for MLPs and CNNs, 1e-4 for recurrent networks).
+(max abs difference 1e-5 for MLPs and CNNs, 1e-4 for recurrent networks),
+and the imported cfg must hold the layers named for the case (torch's GELU,
+SiLU and softplus composites as nerve's activations, x.view(x.size(0), -1)
+as a [flatten]).
 Exits 77 without python3-torch or python3-onnx (torch.onnx needs it)."""
 import json
 import os
@@ -49,6 +52,26 @@ class LastStep(nn.Module):
         return self.fc(h[0])
 
 
+class View(nn.Module):
+    """x.view(x.size(0), -1) between a convolution and a linear layer: torch
+    exports it as Shape, Gather, Unsqueeze, Concat and Reshape."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(2, 4, 3)
+        self.fc = nn.Linear(4 * 5 * 4, 3)
+
+    def forward(self, x):
+        x = torch.relu(self.conv(x))
+        return self.fc(x.view(x.size(0), -1))
+
+
+def activations():
+    return nn.Sequential(nn.Linear(10, 12), nn.GELU(), nn.Linear(12, 12),
+                         nn.GELU(approximate="tanh"), nn.Linear(12, 12), nn.SiLU(),
+                         nn.Linear(12, 12), nn.Softplus(beta=2), nn.Linear(12, 4))
+
+
 def cnn():
     return nn.Sequential(
         nn.Conv2d(1, 6, 5, padding=2), nn.BatchNorm2d(6), nn.ReLU(), nn.MaxPool2d(2),
@@ -61,16 +84,21 @@ def mlp():
                          nn.Linear(16, 16), nn.Sigmoid(), nn.Linear(16, 3), nn.LogSoftmax(1))
 
 
-cases = [("mlp", mlp(), (20,), 1e-5), ("cnn", cnn(), (1, 28, 28), 1e-5),
-         ("recurrent", Recurrent(), (7, 3), 1e-4), ("lstm64", LastStep(), (64, 4), 1e-4)]
+cases = [("mlp", mlp(), (20,), 1e-5, []), ("cnn", cnn(), (1, 28, 28), 1e-5, []),
+         ("view", View(), (2, 7, 6), 1e-5, ["[flatten]"]),
+         ("activations", activations(), (10,), 1e-5,
+          ["type = gelu\n\n", "type = gelu\napproximate = tanh", "type = silu",
+           "type = softplus\nbeta = 2\n"]),
+         ("recurrent", Recurrent(), (7, 3), 1e-4, []),
+         ("lstm64", LastStep(), (64, 4), 1e-4, [])]
 status = 0
-for name, net, shape, tolerance in cases:
+for name, net, shape, tolerance, layers in cases:
     for m in net.modules():  # non-trivial running statistics
         if isinstance(m, nn.BatchNorm2d):
             m.running_mean.uniform_(-0.5, 0.5)
             m.running_var.uniform_(0.5, 1.5)
     net.eval()
-    x = torch.rand(6, *shape)
+    x = torch.rand(6, *shape) * 4 - 2
     with torch.no_grad():
         want = net(x).reshape(6, -1)
     path = os.path.join(work, name)
@@ -79,6 +107,11 @@ for name, net, shape, tolerance in cases:
                       dynamic_axes={"input": {0: "N"}, "output": {0: "N"}})
     subprocess.run([nerve, "import", path + ".onnx", "--cfg", path + ".cfg",
                     "--weights", path + ".safetensors"], check=True)
+    cfg = open(path + ".cfg").read()
+    for layer in layers:
+        if layer not in cfg:
+            print(f"{name}: no {layer!r} in the imported cfg:\n{cfg}")
+            status = 1
     with open(path + ".csv", "w") as f:
         for row in x.reshape(6, -1).tolist():
             f.write(",".join("%.9g" % v for v in row) + "\n")

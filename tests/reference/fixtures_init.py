@@ -111,10 +111,14 @@ def make_init():
             assert len(calls) == 2, calls
             record(tensors, prefix + "linear.weight.", calls[0])
             record(tensors, prefix + "linear.bias.", calls[1])
+    # eye_ draws nothing: the identity's ones on the diagonal, wide and tall
+    # (IRNN's recurrent weights).
+    for shape in ((3, 5), (5, 3)):
+        tensors["eye.%dx%d" % shape] = init.eye_(torch.empty(shape))
     return tensors
 
 
 FIXTURES = [
     ("init.safetensors", make_init,
-     "calculate_gain values; fans, bounds and stds of torch.nn.init and nn.Linear for a few shapes"),
+     "calculate_gain values; fans, bounds and stds of torch.nn.init and nn.Linear for a few shapes; eye_ on 3x5 and 5x3"),
 ]

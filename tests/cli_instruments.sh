@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# The instruments through the CLI: the training set's per-class counts,
+# nerve train --probe (activation
+# statistics, plotted by nerve plot), --target-error (a target row and a
+# message, --stop-at-target), the update_ratio columns of --log, and nerve
+# eval's expected calibration error and --mc-samples; their usage errors.
+# Usage: bash tests/cli_instruments.sh NERVE_BINARY SOURCE_DIR
+nerve=$1
+source "$2/tests/shell_support.sh"
+
+"$python" - <<'PY'
+import random
+random.seed(3)
+with open("blobs.csv", "w") as f:
+    for i in range(400):
+        c = i % 2
+        f.write(f"{random.gauss(2 * c - 1, 0.9):.4f},{random.gauss(2 * c - 1, 0.9):.4f},{c}\n")
+PY
+cat >net.cfg <<CFG
+[net]
+input = 2
+batch = 20
+epochs = 4
+seed = 2
+[data]
+format = csv
+train = $work/blobs.csv
+test = $work/blobs.csv
+label_column = last
+validation = 100
+[optimizer]
+lr = 0.1
+[dense]
+name = fc1
+units = 16
+activation = tanh
+[dropout]
+name = drop
+p = 0.3
+[dense]
+name = fc2
+units = 16
+activation = relu
+[dense]
+name = out
+units = 2
+CFG
+
+run 0 train net.cfg --probe probe.csv --probe-every 5 --probe-size 16 --log log.csv \
+    --target-error 0.3 --save w.safetensors --threads 1
+contains out.txt "training samples per class: 0: 150, 1: 150 (largest/smallest 1.00)"
+head -1 probe.csv | grep -q '^epoch,step,elapsed,mean:fc1,std:fc1,p15:fc1,p50:fc1,p85:fc1,saturated:fc1,zero:fc1,dead:fc1,mean:drop' ||
+    fail "probe header: $(head -1 probe.csv | cut -c1-200)"
+head -1 probe.csv | grep -qF ',hist:fc1:-0.95,' || fail "tanh's histogram is on [-1, 1]"
+# 15 steps per epoch: step 0, every 5 steps, and each epoch's end: 1 + 4 x 3.
+[ "$(($(wc -l <probe.csv) - 1))" = 13 ] || fail "probe rows: $(cut -d, -f1-2 probe.csv)"
+head -1 log.csv | grep -qF ',update_ratio:fc1.weight,' || fail "no update_ratio column in the log"
+contains err.txt "target training error 0.3 reached at epoch 1, step 15"
+[ "$(grep -c '^target,1,15,' log.csv)" = 1 ] || fail "no target row for epoch 1: $(cut -d, -f1-3 log.csv)"
+[ "$(grep -c '^epoch,' log.csv)" = 4 ] || fail "without --stop-at-target all epochs run"
+run 0 train net.cfg --target-error 0.3 --target-on val --stop-at-target --log stop.csv --threads 1
+contains err.txt "target validation error 0.3 reached at epoch 1"
+contains err.txt "training stops"
+[ "$(grep -c '^epoch,' stop.csv)" = 1 ] || fail "--stop-at-target ran on"
+
+# --eval-every: an eval row every 4 steps inside the epochs (15 steps each:
+# steps 4, 8, 12, then 16, 20, 24, 28), drawn with --rows eval.
+run 0 train net.cfg --eval-every 4 --log eval.csv --epochs 2 --threads 1
+[ "$(grep -c '^eval,' eval.csv)" = 7 ] || fail "eval rows: $(cut -d, -f1-7 eval.csv)"
+awk -F, '$1 == "eval" && !($6 > 0 && $7 > 0.5) { exit 1 }' eval.csv || fail "eval rows lack validation figures"
+run 0 plot eval.csv --rows eval --x step --y val_accuracy --out eval.png
+[ -s eval.png ] || fail "no eval.png"
+run 2 plot eval.csv --rows evals --x step --y val_accuracy --out eval.png
+contains err.txt "--rows must be epoch, step, eval, target or all"
+sed '/^validation = /d' net.cfg >noval.cfg
+run 3 train noval.cfg --eval-every 4
+contains err.txt "needs a validation set"
+
+# The probe's columns plot like a metrics log's.
+run 0 plot probe.csv --x step --y 'std:*' --out std.png
+[ -s std.png ] || fail "no std.png"
+run 0 plot probe.csv --y 'hist:fc1:*' --heatmap --out hist.png
+[ -s hist.png ] || fail "no hist.png"
+
+run 0 eval net.cfg --weights w.safetensors
+contains out.txt "expected calibration error 0."
+run 0 eval net.cfg --weights w.safetensors --mc-samples 4 --json
+"$python" - <<'PY' || fail "eval --json: $(cat out.txt)"
+import json
+e = json.load(open("out.txt"))
+assert 0 <= e["ece"] < 1 and len(e["calibration"]) == 15
+assert sum(b["count"] for b in e["calibration"]) == e["count"]
+mc = e["mc_dropout"]
+assert mc["samples"] == 4 and mc["count"] == e["count"] and mc["loss"] != e["loss"]
+PY
+run 0 eval net.cfg --weights w.safetensors --mc-samples 4
+contains out.txt "Monte-Carlo dropout: 4 passes, probabilities averaged"
+
+# Usage errors and refusals.
+run 2 train net.cfg --stop-at-target
+contains err.txt "need --target-error"
+run 2 train net.cfg --target-error 0.1 --target-on test
+contains err.txt "--target-on must be train or val"
+run 2 train net.cfg --probe-every 3
+contains err.txt "need --probe FILE.csv"
+run 3 train net.cfg --target-error 2
+contains err.txt "between 0 and 1"
+run 2 eval net.cfg --weights w.safetensors,w.safetensors --mc-samples 2
+contains err.txt "one model"
+sed '/^\[dropout\]/,/^p = /d' net.cfg >plain.cfg
+run 0 train plain.cfg --save plain.safetensors --epochs 1 --threads 1
+run 3 eval plain.cfg --weights plain.safetensors --mc-samples 2
+contains err.txt "dropout layer"
+
+[ "$failures" -eq 0 ] || { echo "$failures failure(s)"; exit 1; }
+echo "cli_instruments: all passed"
