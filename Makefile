@@ -13,7 +13,7 @@ CMAKE_FLAGS ?=
 SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1 \
                  UBSAN_OPTIONS=print_stacktrace=1
 
-.PHONY: all build run test fuzz bench bench-dist bench-gemm gpu-debs install clean deps deps-bench deps-fuzz deps-onnx deps-lab check-memory lab
+.PHONY: all build run test fuzz bench bench-load bench-dist bench-gemm gpu-debs install clean deps deps-bench deps-fuzz deps-onnx deps-lab check-memory lab
 
 all: build
 
@@ -92,6 +92,12 @@ fuzz: deps-fuzz
 bench: deps-bench
 	$(MAKE) build
 	bash bench/run.sh
+
+# nerve and PyTorch alone and beside a busy loop (the MLP and the BN-CNN;
+# docs/benchmarks.md, "A busy machine").
+bench-load: deps-bench
+	$(MAKE) build
+	/usr/bin/python3 bench/bench_load.py --nerve $(BUILD_DIR)/bench/nerve_bench
 
 # Data-parallel throughput: 2 ranks x 1 thread against 1 rank x 2 threads,
 # MPI's own cost, and a shaped TCP link as root (bench/bench_dist.sh).

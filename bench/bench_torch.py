@@ -7,7 +7,7 @@ with the last partial batch kept; only the training steps after the warm-up
 are timed. Then inference (softmax of the logits, as nerve_predict) at batch
 1 and 256, in evaluation mode.
 
-    /usr/bin/python3 bench_torch.py --model mlp|lenet|bn_cnn|charlstm [--threads N]
+    /usr/bin/python3 bench_torch.py --model mlp|lenet|bn_cnn|resnet|charlstm [--threads N]
         [--warmup STEPS] [--steps STEPS] [--infer1-calls N] [--infer256-calls N]
         [--device cpu|cuda]
 
@@ -66,6 +66,31 @@ def bn_cnn():
                          nn.Linear(256, 10))
 
 
+class Residual(nn.Module):
+    """Two 3x3 convolutions with batch norm added to a shortcut: the identity,
+    or a strided 1x1 convolution with batch norm where the shape changes."""
+
+    def __init__(self, c_in, c_out, stride):
+        super().__init__()
+        self.body = nn.Sequential(nn.Conv2d(c_in, c_out, 3, stride, 1, bias=False),
+                                  nn.BatchNorm2d(c_out), nn.ReLU(),
+                                  nn.Conv2d(c_out, c_out, 3, 1, 1, bias=False),
+                                  nn.BatchNorm2d(c_out))
+        self.shortcut = nn.Identity() if stride == 1 and c_in == c_out else nn.Sequential(
+            nn.Conv2d(c_in, c_out, 1, stride, 0, bias=False), nn.BatchNorm2d(c_out))
+
+    def forward(self, x):
+        return torch.relu(self.body(x) + self.shortcut(x))
+
+
+def resnet():
+    """examples/fashion_resnet.cfg's network (bench/resnet.cfg)."""
+    return nn.Sequential(nn.Conv2d(1, 32, 3, padding=1, bias=False), nn.BatchNorm2d(32), nn.ReLU(),
+                         Residual(32, 32, 1), Residual(32, 64, 2), Residual(64, 64, 1),
+                         Residual(64, 128, 2), Residual(128, 128, 1),
+                         nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(128, 10))
+
+
 class CharLSTM(nn.Module):
     """One-hot symbols -> LSTM -> a linear layer per step (bench/charlstm.cfg)."""
 
@@ -86,6 +111,8 @@ MODELS = {
     "mlp": (mlp, 128, lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9)),
     "lenet": (lenet, 64, lambda p: torch.optim.Adam(p, lr=0.001)),
     "bn_cnn": (bn_cnn, 128, lambda p: torch.optim.Adam(p, lr=0.001)),
+    "resnet": (resnet, 128, lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9, nesterov=True,
+                                                      weight_decay=0.0005)),
 }
 
 

@@ -27,7 +27,11 @@ IDLE_TIMEOUT_S = 60.0  # then run anyway, with a warning
 # RETRIES times.
 DISTURBED_CPUS = 0.25
 RETRIES = 2
-IDLE_BUDGET_S = 150.0  # waiting in all, so that a busy machine still ends in ~5 minutes
+IDLE_BUDGET_S = 150.0
+# The sgemm ceiling the achieved GFLOP/s are a fraction of: oneDNN's sgemm at
+# 1024^3 on 2 threads as `make bench-gemm` measures it on this machine kind
+# (BENCHMARKING.md: 375 GFLOP/s); --ceiling or NERVE_GEMM_CEILING give another.
+DEFAULT_CEILING_GFLOPS = 375.0  # waiting in all, so that a busy machine still ends in ~5 minutes
 
 # PyTorch at its best on these machines (BENCHMARKING.md): passive OpenMP
 # waiting, OpenBLAS's own choice of kernels (AVX-512), and glibc keeping freed
@@ -52,6 +56,9 @@ MODELS = {
     "bn_cnn": {"title": "BN-CNN ([conv3x3-BN-ReLU]x2 32ch, pool, [..]x2 64ch, pool, fc256, "
                         "dropout, fc10), batch 128, Adam",
                "warmup": 10, "steps": 100, "infer1_calls": 1000, "infer256_calls": 20},
+    "resnet": {"title": "ResNet of examples/fashion_resnet.cfg (stem, 5 residual blocks 32-64-128, "
+                        "global average pool, fc10), batch 128, SGD Nesterov momentum",
+               "warmup": 5, "steps": 40, "infer1_calls": 200, "infer256_calls": 5},
     # Training only, counted in tokens (characters): tokens=True.
     "charlstm": {"title": "char-LSTM (one-hot symbols, LSTM 256, linear per step; truncated BPTT "
                           "64, batch 32), Adam, clip 5",
@@ -158,6 +165,9 @@ def main():
     parser.add_argument("--steps", type=int, help="timed training steps")
     parser.add_argument("--infer1-calls", type=int, help="timed inference calls at batch 1")
     parser.add_argument("--infer256-calls", type=int, help="timed inference calls at batch 256")
+    parser.add_argument("--ceiling", type=float,
+                        default=float(os.environ.get("NERVE_GEMM_CEILING", DEFAULT_CEILING_GFLOPS)),
+                        help="sgemm GFLOP/s at these threads (make bench-gemm)")
     args = parser.parse_args()
     model = MODELS[args.model]
     metrics = TOKEN_METRICS if model.get("tokens") else METRICS
@@ -213,6 +223,25 @@ def main():
         ratio = statistics.median(nerve) / statistics.median(torch)
         print(f"{label:27s} {cell(nerve):>26s} {cell(torch):>26s} {ratio:14.2f}")
     print("medians (min-max); samples/s and tokens/s: higher is better, RSS: lower is better")
+    if "forward_flops" in results["nerve"][0]:
+        print_gflops(results, args.ceiling)
+
+
+def print_gflops(results, ceiling):
+    """Achieved GFLOP/s: the graph's forward FLOPs per sample (nerve's count,
+    the same network on both sides) x samples/s; a training step counts three
+    forward passes (the backward pass's two products per forward one)."""
+    flops = results["nerve"][0]["forward_flops"]
+    print(f"\nGFLOP/s ({flops / 1e6:.1f} MFLOP per sample forward, training x3) and fraction of "
+          f"the sgemm ceiling ({ceiling:.0f} GFLOP/s)")
+    for key, label, passes in (("train_samples_per_s", "train", 3),
+                               ("infer256_samples_per_s", "infer batch 256", 1)):
+        cells = []
+        for side in ("nerve", "torch"):
+            rate = statistics.median(r[key] for r in results[side])
+            gflops = rate * flops * passes / 1e9
+            cells.append(f"{gflops:8.1f} ({gflops / ceiling:4.0%})")
+        print(f"{label:27s} {cells[0]:>26s} {cells[1]:>26s}")
 
 
 if __name__ == "__main__":

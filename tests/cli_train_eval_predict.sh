@@ -231,6 +231,8 @@ contains out.txt "points.cfg: input 2, 2 classes, loss softmax_cross_entropy"
 grep -Eq '^hidden +dense +8 +24 +48$' out.txt || fail "info hidden row: $(cat out.txt)"
 grep -Eq '^out +dense +2 +18 +34$' out.txt || fail "info out row: $(cat out.txt)"
 contains out.txt "total: 42 parameters (168 bytes of float32 weights), 82 FLOPs per sample"
+grep -Eq '^arena at batch [0-9]+: [0-9.]+ (bytes|KiB|MiB) training, [0-9.]+ (bytes|KiB|MiB) inference$' \
+  out.txt || fail "info arena line: $(cat out.txt)"
 run 0 info images.cfg
 grep -Eq '^input +input +1x4x4 +0 +0$' out.txt || fail "info input row: $(cat out.txt)"
 

@@ -21,7 +21,7 @@ import shutil
 import subprocess
 import sys
 
-RANK = {"core": 0, "backends": 0, "dist": 0, "ops": 1, "layers": 2,
+RANK = {"core": 0, "backends": 0, "dist": 0, "preinit": 0, "ops": 1, "layers": 2,
         "optim": 3, "data": 3, "io": 3, "model": 4, "train": 5, "cli": 6}
 
 # Known exceptions: (file, the higher layer it reaches) and why. Anything

@@ -8,6 +8,7 @@ int parity_setup(void **state)
     p.g = nerve_graph_new();
     p.st = NULL;
     assert_non_null(p.g);
+    nerve_graph_set_keep_gradients(p.g, true); /* expect_tensor reads ops' gradients */
     *state = &p;
     return 0;
 }

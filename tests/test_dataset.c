@@ -246,6 +246,71 @@ static void test_gather_of_a_large_batch_matches_the_rows(void **state)
     nerve_dataset_free(&ds);
 }
 
+/* A data set of stored pixels (as nerve_idx_load keeps IDX images) and its
+ * float32 twin: the same bytes, pixel k's value k. */
+static void make_pixel_twins(int64_t count, int64_t sample_size, nerve_dataset *pixels,
+                             nerve_dataset *floats)
+{
+    *floats = make_dataset(count, sample_size, 1);
+    *pixels = *floats;
+    pixels->inputs = NULL;
+    pixels->pixels = malloc((size_t)(count * sample_size));
+    pixels->targets = malloc((size_t)count * sizeof(float));
+    assert_non_null(pixels->pixels);
+    assert_non_null(pixels->targets);
+    memcpy(pixels->targets, floats->targets, (size_t)count * sizeof(float));
+    for (int64_t k = 0; k < count * sample_size; k++) {
+        pixels->pixels[k] = (unsigned char)((k * 37) % 256);
+        floats->inputs[k] = (float)pixels->pixels[k];
+    }
+    for (int v = 0; v < 256; v++) pixels->pixel_values[v] = (float)v;
+}
+
+static void assert_same_bits(const nerve_real *a, const nerve_real *b, int64_t n)
+{
+    assert_memory_equal(a, b, (size_t)n * sizeof *a);
+}
+
+/* Kept as bytes, a data set gives the very floats its float32 copy gives
+ * after scaling, standardising, splitting and gathering. */
+static void test_stored_pixels_match_float_inputs_bit_for_bit(void **state)
+{
+    const int64_t count = 300, size = 50;
+    nerve_dataset px, fl;
+    make_pixel_twins(count, size, &px, &fl);
+    nerve_dataset_scale(&px, 255);
+    nerve_dataset_scale(&fl, 255);
+    double pm, ps, fm, fs;
+    nerve_dataset_moments(&px, &pm, &ps);
+    nerve_dataset_moments(&fl, &fm, &fs);
+    assert_true(pm == fm && ps == fs);
+    nerve_dataset_standardize(&px, pm, ps);
+    nerve_dataset_standardize(&fl, fm, fs);
+    nerve_dataset pv, fv;
+    nerve_error err = {0};
+    test_require_ok(nerve_dataset_split_by(&px, 40, NERVE_SPLIT_RANDOM, 3, &pv, &err), &err);
+    test_require_ok(nerve_dataset_split_by(&fl, 40, NERVE_SPLIT_RANDOM, 3, &fv, &err), &err);
+    assert_non_null(pv.pixels);
+    assert_null(pv.inputs);
+    int64_t index[] = {5, 0, 259, 17, 17};
+    nerve_real pin[5 * 50], fin[5 * 50], pt[5], ft[5];
+    nerve_dataset_gather(&px, index, 5, pin, pt);
+    nerve_dataset_gather(&fl, index, 5, fin, ft);
+    assert_same_bits(pin, fin, 5 * size);
+    assert_same_bits(pt, ft, 5);
+    int64_t val_index[] = {39, 0, 7};
+    nerve_dataset_gather(&pv, val_index, 3, pin, pt);
+    nerve_dataset_gather(&fv, val_index, 3, fin, ft);
+    assert_same_bits(pin, fin, 3 * size);
+    test_require_ok(nerve_dataset_to_float(&px, &err), &err);
+    assert_null(px.pixels);
+    assert_memory_equal(px.inputs, fl.inputs, (size_t)(px.count * size) * sizeof(float));
+    nerve_dataset_free(&px);
+    nerve_dataset_free(&fl);
+    nerve_dataset_free(&pv);
+    nerve_dataset_free(&fv);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -262,6 +327,7 @@ int main(void)
         cmocka_unit_test(test_standardize_of_a_constant_input_only_centres_it),
         cmocka_unit_test(test_gather_copies_the_indexed_samples_in_order),
         cmocka_unit_test(test_gather_of_a_large_batch_matches_the_rows),
+        cmocka_unit_test(test_stored_pixels_match_float_inputs_bit_for_bit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

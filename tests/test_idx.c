@@ -82,6 +82,7 @@ static void assert_images_rejected(const char *images_path, const char *phrase)
     test_assert_message_contains(&err, images_path);
     test_assert_message_contains(&err, phrase);
     assert_null(ds.inputs);
+    assert_null(ds.pixels);
     assert_null(ds.targets);
 }
 
@@ -95,8 +96,21 @@ static void assert_matches_written_data(const nerve_dataset *ds)
     assert_int_equal(ds->sample_size, HEIGHT * WIDTH);
     assert_int_equal(ds->target_size, 1);
     assert_int_equal(ds->num_classes, 6);
-    for (int i = 0; i < PIXELS; i++) assert_true(ds->inputs[i] == (float)(unsigned char)(i * 11));
+    /* The pixels stay bytes, worth their unscaled values. */
+    assert_null(ds->inputs);
+    for (int i = 0; i < PIXELS; i++) assert_int_equal(ds->pixels[i], (unsigned char)(i * 11));
+    for (int v = 0; v < 256; v++) assert_true(ds->pixel_values[v] == (float)v);
     for (int i = 0; i < IMAGES; i++) assert_true(ds->targets[i] == labels[i]);
+    nerve_dataset copy = *ds;
+    copy.pixels = malloc(PIXELS);
+    assert_non_null(copy.pixels);
+    memcpy(copy.pixels, ds->pixels, PIXELS);
+    copy.targets = NULL;
+    nerve_error err = {0};
+    test_require_ok(nerve_dataset_to_float(&copy, &err), &err);
+    assert_null(copy.pixels);
+    for (int i = 0; i < PIXELS; i++) assert_true(copy.inputs[i] == (float)(unsigned char)(i * 11));
+    nerve_dataset_free(&copy);
 }
 
 static void test_plain_files_round_trip_unscaled_pixels_and_labels(void **state)
@@ -135,7 +149,7 @@ static void test_images_alone_load_without_targets(void **state)
     assert_int_equal(ds.sample_size, HEIGHT * WIDTH);
     assert_int_equal(ds.target_size, 0);
     assert_null(ds.targets);
-    assert_true(ds.inputs[PIXELS - 1] == (float)(unsigned char)((PIXELS - 1) * 11));
+    assert_int_equal(ds.pixels[PIXELS - 1], (unsigned char)((PIXELS - 1) * 11));
     nerve_dataset_free(&ds);
 }
 
@@ -322,8 +336,9 @@ static void test_fashion_mnist_test_set_loads(void **state)
     for (int c = 0; c < 10; c++) assert_int_equal(per_class[c], 1000);
     float lowest = 255, highest = 0;
     for (int64_t i = 0; i < ds.count * ds.sample_size; i++) {
-        if (ds.inputs[i] < lowest) lowest = ds.inputs[i];
-        if (ds.inputs[i] > highest) highest = ds.inputs[i];
+        float x = ds.pixel_values[ds.pixels[i]];
+        if (x < lowest) lowest = x;
+        if (x > highest) highest = x;
     }
     assert_true(lowest == 0 && highest == 255);
     nerve_dataset_free(&ds);

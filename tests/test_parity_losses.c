@@ -62,6 +62,7 @@ static void check_case(parity *p, const char *case_name, const char *scores, con
     char gradient[32];
     nerve_graph_free(p->g);
     p->g = nerve_graph_new();
+    nerve_graph_set_keep_gradients(p->g, true); /* ops' gradients are compared */
     nerve_node x = case_param(p, case_name, scores, false);
     nerve_node t = case_param(p, case_name, target, true);
     nerve_node loss = test_require_node(build(p->g, x, t, o, &p->err), &p->err);
@@ -370,6 +371,7 @@ static void check_distillation_with_labels(parity *p, const char *case_name, dou
     open_fixture(p, "losses_classification");
     nerve_graph_free(p->g);
     p->g = nerve_graph_new();
+    nerve_graph_set_keep_gradients(p->g, true); /* ops' gradients are compared */
     nerve_node student = case_param(p, case_name, "student", false);
     nerve_node teacher = case_param(p, case_name, "teacher", true);
     nerve_node labels = case_param(p, case_name, "labels", true);

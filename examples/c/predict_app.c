@@ -69,6 +69,7 @@ int main(int argc, char **argv)
     /* Pixels as the training data were normalised, then one row of class
      * probabilities per image. */
     nerve_model_normalize(m, &images);
+    if (nerve_dataset_to_float(&images, &err) != NERVE_OK) die(&err); /* IDX keeps bytes */
     float *probs = malloc((size_t)(count ? count : 1) * (size_t)classes * sizeof *probs);
     if (!probs) return 1;
     const float *pixels = images.inputs + first * images.sample_size;

@@ -51,10 +51,38 @@ NERVE_API nerve_node nerve_integer_buffer(nerve_graph *g, const char *name, nerv
                                           nerve_error *err);
 
 /* Allocates the parameter and gradient buffers (once: later calls are no-ops)
- * and the activation memory for batches of up to max_batch samples. Planning
- * again with a larger max_batch reallocates activations only. Shapes that do
- * not agree are reported here. */
+ * and the activation memory (the arena) for batches of up to max_batch
+ * samples. Planning again with a larger max_batch, or after a forward-only
+ * plan, replaces the arena (the old one is released first; on failure the
+ * graph is unplanned). Shapes that do not agree are reported here.
+ * The arena is a liveness plan (docs/architecture.md, "Memory"): every
+ * value, op state and gradient-taking input's gradient has memory of its
+ * own, but an op's gradient lives only from the backward of its last reader
+ * to its own backward, and gradients whose lifetimes do not overlap share
+ * memory; after nerve_graph_backward the gradients of parameters and of
+ * gradient-taking inputs are readable, an op's only with
+ * nerve_graph_set_keep_gradients. */
 NERVE_API nerve_status nerve_graph_plan(nerve_graph *g, int64_t max_batch, nerve_error *err);
+/* A forward-only plan for evaluation and prediction: no gradients, and the
+ * values of ops share memory once their last reader has run, so the arena
+ * holds little more than the largest activations. After
+ * nerve_graph_forward(g, t) the values of t, of the inputs, of every node
+ * that nothing reads, and of each node an op at or after t reads (the
+ * logits a loss reads) are intact; other intermediate values may not be.
+ * A plan of either kind for at least max_batch samples is kept (only the
+ * batch is set); backward on a forward-only plan is an error. */
+NERVE_API nerve_status nerve_graph_plan_inference(nerve_graph *g, int64_t max_batch,
+                                                  nerve_error *err);
+/* Whether g's arena is a training plan (nerve_graph_plan). */
+NERVE_API bool nerve_graph_planned_for_training(const nerve_graph *g);
+/* The bytes of the arena a training plan (training true) or a forward-only
+ * plan of max_batch samples takes; plans nothing (nerve info prints both). */
+NERVE_API nerve_status nerve_graph_plan_bytes(nerve_graph *g, int64_t max_batch, bool training,
+                                              size_t *bytes, nerve_error *err);
+/* Keep (true) each op's gradient in memory of its own, readable after
+ * backward (gradient checks, parity tests); call it before the graph is
+ * planned. Off by default: op gradients share memory. */
+NERVE_API void nerve_graph_set_keep_gradients(nerve_graph *g, bool keep);
 /* Sets the batch of the next runs (1 <= n <= planned max); allocates nothing. */
 NERVE_API nerve_status nerve_graph_set_batch(nerve_graph *g, int64_t n, nerve_error *err);
 NERVE_API int64_t nerve_graph_batch(const nerve_graph *g);

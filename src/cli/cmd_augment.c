@@ -101,6 +101,7 @@ static int augment_grid(nerve_model *m, const char *cfg_path, int64_t rows, int6
     if (status) return cli_fail(&err, CLI_EXIT_FAILURE);
     nerve_dataset train = {0};
     status = nerve_model_load_data(m, &train, NULL, NULL, &err);
+    if (status == NERVE_OK) status = nerve_dataset_to_float(&train, &err); /* the grid's pixels */
     int code = status ? cli_fail(&err, cli_exit_code(status))
                       : write_grid(m, &train, rows, samples, zoom, out_path, &file);
     nerve_dataset_free(&train);

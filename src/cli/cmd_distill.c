@@ -57,7 +57,7 @@ static nerve_status model_logits(nerve_model *m, const nerve_dataset *ds, double
     nerve_graph *g = nerve_model_graph(m);
     int64_t batch = nerve_model_settings_of(m)->batch;
     batch = batch > 0 && batch < ds->count ? batch : ds->count;
-    nerve_status st = nerve_graph_plan(g, batch, err);
+    nerve_status st = nerve_graph_plan_inference(g, batch, err);
     if (st != NERVE_OK) return st;
     int64_t features = ds->sample_size, classes = nerve_model_output_size(m);
     bool was_training = nerve_graph_training(g);
@@ -177,6 +177,8 @@ static int distill(nerve_model *teacher, nerve_model *student, const char *stude
     nerve_error err = {0};
     nerve_status st = nerve_model_load_data(student, &train, &val,
                                             nerve_model_has_test_data(student) ? &test : NULL, &err);
+    /* The teacher's logits are computed from the inputs as floats. */
+    if (st == NERVE_OK) st = nerve_dataset_to_float(&train, &err);
     if (st) return cli_fail(&err, cli_exit_code(st));
     double tg, to, sg, so;
     nerve_model_input_transform(teacher, &tg, &to);

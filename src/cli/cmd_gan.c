@@ -157,6 +157,7 @@ static int final_scores(gan_cli *run)
     nerve_dataset test = {0};
     nerve_status st = score_generated(run, &generated, &err);
     if (st == NERVE_OK) st = nerve_model_load_data(run->classifier, NULL, NULL, &test, &err);
+    if (st == NERVE_OK) st = nerve_dataset_to_float(&test, &err);
     if (st == NERVE_OK) {
         int64_t n = test.count < run->score_samples ? test.count : run->score_samples;
         st = nerve_class_score_of(run->classifier, test.inputs, n, &real, &err);

@@ -106,6 +106,23 @@ static void print_backends(const nerve_graph *g)
     }
 }
 
+/* The memory plan's arena for a training step and for inference at the
+ * [net] batch (docs/architecture.md, "Memory"). */
+static void print_arena(nerve_graph *g, int64_t batch)
+{
+    size_t training, inference;
+    nerve_error err;
+    if (batch < 1) batch = 1;
+    if (nerve_graph_plan_bytes(g, batch, true, &training, &err) != NERVE_OK ||
+        nerve_graph_plan_bytes(g, batch, false, &inference, &err) != NERVE_OK)
+        return;
+    char train_text[32], infer_text[32];
+    format_bytes((double)training, train_text, sizeof train_text);
+    format_bytes((double)inference, infer_text, sizeof infer_text);
+    printf("arena at batch %lld: %s training, %s inference\n", (long long)batch, train_text,
+           infer_text);
+}
+
 static int print_layers(nerve_model *m, const char *cfg_path)
 {
     nerve_graph *g = nerve_model_graph(m);
@@ -143,6 +160,7 @@ static int print_layers(nerve_model *m, const char *cfg_path)
     cli_format_parameters(g, parameters, sizeof parameters);
     printf("\ntotal: %s (%s of float32 weights), %lld FLOPs per sample (forward)\n", parameters,
            bytes, (long long)total_flops);
+    print_arena(g, settings->batch);
     print_backends(g);
     return CLI_EXIT_OK;
 }

@@ -101,7 +101,11 @@ static nerve_status read_samples(const nerve_model *m, const char *path, bool in
 
     nerve_dataset ds;
     nerve_status status = nerve_idx_load_images(path, &ds, err);
-    if (status) return status;
+    if (status == NERVE_OK) status = nerve_dataset_to_float(&ds, err);
+    if (status) {
+        nerve_dataset_free(&ds);
+        return status;
+    }
     char shape[64], expected[64];
     if (ds.sample_size != features) {
         status = nerve_error_set(err, NERVE_ERR_SHAPE,

@@ -7,9 +7,8 @@
 
 #include "backends/registry.h"
 #include "core/graph_internal.h"
+#include "core/plan.h"
 #include "dist/sync_batch_norm.h"
-
-#define NERVE_ALIGNMENT 64
 
 /* Runs g on device: its kernels, composites completed, and its context. */
 static void use_device(nerve_graph *g, const nerve_device *device)
@@ -418,23 +417,21 @@ static nerve_status infer_shapes(nerve_graph *g, int64_t batch, nerve_error *err
     return NERVE_OK;
 }
 
-static size_t round_up(size_t n) { return (n + NERVE_ALIGNMENT / sizeof(nerve_real) - 1) & ~(size_t)(NERVE_ALIGNMENT / sizeof(nerve_real) - 1); }
-
-nerve_status nerve_graph_plan(nerve_graph *g, int64_t max_batch, nerve_error *err)
+/* Lays out and allocates the arena for max_batch samples: a training plan
+ * (values, gradients, op state) or a forward-only one (core/plan.c). The
+ * old arena is released first, so that a larger plan does not hold both at
+ * once; on failure the graph is left unplanned. */
+static nerve_status plan_arena(nerve_graph *g, int64_t max_batch, bool training, nerve_error *err)
 {
     if (max_batch < 1)
         return nerve_error_set(err, NERVE_ERR_INVALID, "batch must be at least 1, got %lld",
                                (long long)max_batch);
-    if (g->arena && max_batch <= g->max_batch) return nerve_graph_set_batch(g, max_batch, err);
     nerve_status backend_status = nerve_graph_check_backend(g, err);
     if (backend_status != NERVE_OK) return backend_status;
     nerve_status st = infer_shapes(g, max_batch, err);
     if (st != NERVE_OK) return st;
     propagate_needs_grad(g);
 
-    /* Each input and op node owns a value slice, and ops a gradient and aux
-     * slice, for max_batch samples; aliasing ops (flatten) own nothing. */
-    size_t total = 0;
     int64_t workspace = 0;
     for (int i = 0; i < g->node_count; i++) {
         nerve_node_data *n = &g->nodes[i];
@@ -445,56 +442,114 @@ nerve_status nerve_graph_plan(nerve_graph *g, int64_t max_batch, nerve_error *er
             return nerve_error_set(err, NERVE_ERR_NOMEM, "node '%s': activation too large",
                                    n->name);
         n->capacity = numel;
-        if (n->kind == NERVE_NODE_OP && n->op->aliases_input) continue;
-        total += round_up((size_t)numel);
-        if (n->kind == NERVE_NODE_OP) total += round_up((size_t)numel) + round_up((size_t)n->aux_size);
-        if (n->takes_grad) total += round_up((size_t)numel);
     }
-    total += round_up((size_t)workspace);
+    g->workspace_size = workspace;
+    nerve_plan_layout layout;
+    st = nerve_plan_compute(g, training, &layout, err);
+    if (st != NERVE_OK) return st;
+    if (g->arena) g->device->release(&g->ctx, g->arena);
+    g->arena = NULL;
+    g->max_batch = 0;
+    size_t total = layout.total + 1; /* never a zero-sized arena */
     void *memory = NULL;
-    if (g->device->allocate(&g->ctx, total * sizeof(nerve_real), &memory) != NERVE_OK)
+    if (g->device->allocate(&g->ctx, total * sizeof(nerve_real), &memory) != NERVE_OK) {
+        nerve_plan_layout_free(&layout);
         return nerve_error_set(err, NERVE_ERR_NOMEM, "out of memory planning %zu activation bytes",
                                total * sizeof(nerve_real));
+    }
     nerve_real *arena = memory;
     /* Zeroed now, once: a fresh graph starts from zero state, and on the
      * host no training step pays for first touch. */
     nerve_status st_set = g->device->set(&g->ctx, arena, 0, total * sizeof *arena);
     if (st_set != NERVE_OK) {
         g->device->release(&g->ctx, arena);
+        nerve_plan_layout_free(&layout);
         return nerve_graph_pass_error(g, st_set, err);
     }
-    if (g->arena) g->device->release(&g->ctx, g->arena);
     g->arena = arena;
     g->arena_size = total;
     g->max_batch = max_batch;
-    g->workspace = arena;
-    g->workspace_size = workspace;
-
-    size_t used = round_up((size_t)workspace);
+    g->plan_training = training;
+    g->workspace = arena + layout.workspace;
     for (int i = 0; i < g->node_count; i++) {
         nerve_node_data *n = &g->nodes[i];
         if (n->kind == NERVE_NODE_PARAM) continue;
-        if (n->kind == NERVE_NODE_OP && n->op->aliases_input) {
-            const nerve_node_data *src = &g->nodes[n->input[0]];
-            n->value = src->value;
-            n->grad = src->grad;
-            continue;
+        if (n->kind == NERVE_NODE_OP && n->op->aliases_input) continue;
+        n->value = arena + layout.value[i];
+        bool has_grad = training && (n->kind == NERVE_NODE_OP || n->takes_grad);
+        n->grad = has_grad ? arena + layout.grad[i] : NULL;
+        if (n->kind == NERVE_NODE_OP) n->aux = arena + layout.aux[i];
+    }
+    /* Aliasing ops (flatten) take their source's memory, in node order. */
+    for (int i = 0; i < g->node_count; i++) {
+        nerve_node_data *n = &g->nodes[i];
+        if (n->kind != NERVE_NODE_OP || !n->op->aliases_input) continue;
+        const nerve_node_data *src = &g->nodes[n->input[0]];
+        n->value = src->value;
+        n->grad = src->grad;
+    }
+    nerve_plan_layout_free(&layout);
+    return NERVE_OK;
+}
+
+nerve_status nerve_graph_plan(nerve_graph *g, int64_t max_batch, nerve_error *err)
+{
+    if (g->arena && g->plan_training && max_batch >= 1 && max_batch <= g->max_batch)
+        return nerve_graph_set_batch(g, max_batch, err);
+    return plan_arena(g, max_batch, true, err);
+}
+
+nerve_status nerve_graph_plan_inference(nerve_graph *g, int64_t max_batch, nerve_error *err)
+{
+    if (g->arena && max_batch >= 1 && max_batch <= g->max_batch)
+        return nerve_graph_set_batch(g, max_batch, err);
+    return plan_arena(g, max_batch, false, err);
+}
+
+bool nerve_graph_planned_for_training(const nerve_graph *g) { return g->arena && g->plan_training; }
+
+void nerve_graph_set_keep_gradients(nerve_graph *g, bool keep) { g->keep_gradients = keep; }
+
+nerve_status nerve_graph_plan_bytes(nerve_graph *g, int64_t max_batch, bool training,
+                                    size_t *bytes, nerve_error *err)
+{
+    *bytes = 0;
+    if (max_batch < 1)
+        return nerve_error_set(err, NERVE_ERR_INVALID, "batch must be at least 1, got %lld",
+                               (long long)max_batch);
+    int64_t batch = g->batch;
+    nerve_status st = infer_shapes(g, max_batch, err);
+    if (st == NERVE_OK) {
+        int64_t workspace = 0;
+        for (int i = 0; i < g->node_count; i++) {
+            nerve_node_data *n = &g->nodes[i];
+            if (n->kind == NERVE_NODE_PARAM) continue;
+            if (n->kind == NERVE_NODE_OP && n->workspace_size > workspace)
+                workspace = n->workspace_size;
+            n->capacity = nerve_shape_numel(&n->shape);
         }
-        n->value = arena + used;
-        used += round_up((size_t)n->capacity);
-        if (n->kind == NERVE_NODE_OP) {
-            n->grad = arena + used;
-            used += round_up((size_t)n->capacity);
-            n->aux = arena + used;
-            used += round_up((size_t)n->aux_size);
-        } else if (n->takes_grad) {
-            n->grad = arena + used;
-            used += round_up((size_t)n->capacity);
-        } else {
-            n->grad = NULL;
+        int64_t planned_workspace = g->workspace_size;
+        g->workspace_size = workspace;
+        nerve_plan_layout layout;
+        st = nerve_plan_compute(g, training, &layout, err);
+        g->workspace_size = planned_workspace;
+        if (st == NERVE_OK) {
+            *bytes = (layout.total + 1) * sizeof(nerve_real);
+            nerve_plan_layout_free(&layout);
         }
     }
-    return NERVE_OK;
+    /* Back to the planned capacities and the current batch's shapes. */
+    nerve_error ignored;
+    if (g->arena) {
+        (void)infer_shapes(g, g->max_batch, &ignored);
+        for (int i = 0; i < g->node_count; i++)
+            if (g->nodes[i].kind != NERVE_NODE_PARAM)
+                g->nodes[i].capacity = nerve_shape_numel(&g->nodes[i].shape);
+        (void)infer_shapes(g, batch, &ignored);
+    } else {
+        g->batch = batch;
+    }
+    return st;
 }
 
 nerve_status nerve_graph_set_batch(nerve_graph *g, int64_t n, nerve_error *err)
@@ -565,23 +620,43 @@ nerve_status nerve_graph_forward(nerve_graph *g, nerve_node target, nerve_error 
     return NERVE_OK;
 }
 
+/* A forward-only plan has no gradients to run backward into. */
+static nerve_status inference_plan(const nerve_graph *g, nerve_error *err)
+{
+    if (!g->arena || g->plan_training) return NERVE_OK;
+    return nerve_error_set(err, NERVE_ERR_INVALID,
+                           "backward: the graph is planned for inference only "
+                           "(nerve_graph_plan_inference); plan it with nerve_graph_plan");
+}
+
+/* Zeroes the gradient memory of each input of op n that takes a gradient,
+ * unless a run of this pass zeroed it already: an op's gradient may share
+ * memory with another's whose lifetime has ended (core/plan.c), so it is
+ * zeroed when its first contribution is about to be added. needed[] marks
+ * the zeroed ones with 2. */
+static nerve_status zero_input_grads(nerve_graph *g, const nerve_node_data *n)
+{
+    for (int k = 0; k < n->input_count; k++) {
+        int owner = nerve_plan_owner(g, n->input[k]);
+        nerve_node_data *in = &g->nodes[owner];
+        if (in->kind == NERVE_NODE_PARAM || !in->needs_grad || !in->grad || g->needed[owner] == 2)
+            continue;
+        g->needed[owner] = 2;
+        nerve_status st = nerve_graph_zero(g, in->grad, nerve_shape_numel(&in->shape));
+        if (st != NERVE_OK) return st;
+    }
+    return NERVE_OK;
+}
+
 /* Seeds node's gradient with upstream (all ones when NULL) and runs the ops
- * it depends on in reverse; each op adds into its inputs' gradients, so the
- * gradients of ops and gradient-taking inputs are zeroed first. */
+ * it depends on in reverse; each op adds into its inputs' gradients, each
+ * zeroed just before the first op that adds into it runs. */
 static nerve_status backward_seeded(nerve_graph *g, nerve_node node, const nerve_real *upstream,
                                     nerve_error *err)
 {
     nerve_node_data *l = &g->nodes[node];
     nerve_graph_mark_needed(g, node);
-    for (int i = 0; i <= node; i++) {
-        nerve_node_data *n = &g->nodes[i];
-        bool owns_grad = n->kind == NERVE_NODE_INPUT ||
-                         (n->kind == NERVE_NODE_OP && !n->op->aliases_input);
-        if (owns_grad && n->needs_grad && g->needed[i]) {
-            nerve_status st = nerve_graph_zero(g, n->grad, nerve_shape_numel(&n->shape));
-            if (st != NERVE_OK) return nerve_graph_pass_error(g, st, err);
-        }
-    }
+    g->needed[nerve_plan_owner(g, node)] = 2; /* the seed is its first write */
     int64_t m = nerve_shape_numel(&l->shape);
     nerve_status st;
     if (upstream)
@@ -592,6 +667,8 @@ static nerve_status backward_seeded(nerve_graph *g, nerve_node node, const nerve
     for (int i = node; i >= 0; i--) {
         nerve_node_data *n = &g->nodes[i];
         if (n->kind == NERVE_NODE_OP && n->needs_grad && g->needed[i]) {
+            st = zero_input_grads(g, n);
+            if (st != NERVE_OK) return nerve_graph_pass_error(g, st, err);
             st = n->op->backward(g, n);
             if (st != NERVE_OK) return op_failed(g, n, "backward", st, err);
         }
@@ -604,6 +681,8 @@ nerve_status nerve_graph_backward(nerve_graph *g, nerve_node loss, nerve_error *
 {
     if (!valid_node(g, loss))
         return nerve_error_set(err, NERVE_ERR_INVALID, "backward: no node %d", loss);
+    nerve_status st = inference_plan(g, err);
+    if (st != NERVE_OK) return st;
     if (!g->nodes[loss].grad) return NERVE_OK; /* nothing trainable feeds it */
     return backward_seeded(g, loss, NULL, err);
 }
@@ -614,6 +693,8 @@ nerve_status nerve_graph_backward_from(nerve_graph *g, nerve_node node, const ne
     if (!valid_node(g, node) || g->nodes[node].kind != NERVE_NODE_OP)
         return nerve_error_set(err, NERVE_ERR_INVALID, "backward_from: node %d is not an op",
                                node);
+    nerve_status st = inference_plan(g, err);
+    if (st != NERVE_OK) return st;
     if (!g->nodes[node].needs_grad || !g->nodes[node].grad)
         return nerve_error_set(err, NERVE_ERR_INVALID,
                                "backward_from '%s': no trainable parameter or gradient-taking "

@@ -115,6 +115,8 @@ struct nerve_graph {
     nerve_real *workspace;                /* in the arena: the largest node->workspace_size */
     int64_t workspace_size;
     int64_t max_batch, batch;
+    bool plan_training;                   /* the arena holds gradients (nerve_graph_plan) */
+    bool keep_gradients;                  /* each op's gradient its own memory (plan.c) */
     bool training;
     /* Monte-Carlo dropout: dropout draws its masks in eval mode too. */
     bool dropout_in_eval;

@@ -21,6 +21,7 @@ void nerve_dataset_free(nerve_dataset *ds)
 {
     if (!ds) return;
     free(ds->inputs);
+    free(ds->pixels);
     free(ds->targets);
     free_names(ds->class_names, ds->num_classes);
     memset(ds, 0, sizeof *ds);
@@ -72,14 +73,34 @@ nerve_status nerve_dataset_map_classes(nerve_dataset *ds, const char *const *nam
     return NERVE_OK;
 }
 
-/* A malloc'd copy of rows [first, first + count) of a matrix of width
- * columns; NULL when there is nothing to copy (images without targets). */
-static float *copy_rows(const float *data, int64_t first, int64_t count, int64_t width)
+/* The size of one input element as stored: a byte or a float. */
+static size_t element_size(const nerve_dataset *ds)
 {
-    size_t size = (size_t)(count * width) * sizeof(float);
-    if (size == 0) return NULL;
-    float *copy = malloc(size);
-    if (copy) memcpy(copy, data + first * width, size);
+    return ds->pixels ? sizeof *ds->pixels : sizeof *ds->inputs;
+}
+
+/* Where the stored inputs are, whichever their type. */
+static void *stored_inputs(const nerve_dataset *ds)
+{
+    return ds->pixels ? (void *)ds->pixels : (void *)ds->inputs;
+}
+
+/* Points ds's inputs, of their stored type, at memory. */
+static void set_stored_inputs(nerve_dataset *ds, void *memory)
+{
+    if (ds->pixels) ds->pixels = memory;
+    else ds->inputs = memory;
+}
+
+/* A malloc'd copy of rows [first, first + count) of a matrix of width
+ * elements of `size` bytes; NULL when there is nothing to copy (images
+ * without targets). */
+static void *copy_rows(const void *data, int64_t first, int64_t count, int64_t width, size_t size)
+{
+    size_t bytes = (size_t)(count * width) * size;
+    if (bytes == 0) return NULL;
+    void *copy = malloc(bytes);
+    if (copy) memcpy(copy, (const char *)data + (size_t)(first * width) * size, bytes);
     return copy;
 }
 
@@ -96,9 +117,10 @@ nerve_status nerve_dataset_split(nerve_dataset *ds, int64_t count, nerve_dataset
     nerve_dataset held_out = *ds;
     held_out.count = count;
     held_out.class_names = NULL; /* ds keeps them */
-    held_out.inputs = copy_rows(ds->inputs, first, count, ds->sample_size);
-    held_out.targets = copy_rows(ds->targets, first, count, ds->target_size);
-    bool inputs_failed = !held_out.inputs && count * ds->sample_size != 0;
+    set_stored_inputs(&held_out, copy_rows(stored_inputs(ds), first, count, ds->sample_size,
+                                           element_size(ds)));
+    held_out.targets = copy_rows(ds->targets, first, count, ds->target_size, sizeof(float));
+    bool inputs_failed = !stored_inputs(&held_out) && count * ds->sample_size != 0;
     bool targets_failed = !held_out.targets && count * ds->target_size != 0;
     if (inputs_failed || targets_failed) {
         nerve_dataset_free(&held_out);
@@ -174,7 +196,8 @@ nerve_status nerve_dataset_split_by(nerve_dataset *ds, int64_t count, nerve_spli
         return nerve_error_set(err, NERVE_ERR_INVALID,
                                "a stream keeps its order: its validation split is its end");
     unsigned char *chosen = calloc((size_t)ds->count, 1);
-    float *inputs = malloc((size_t)(ds->count * ds->sample_size) * sizeof *inputs + 1);
+    size_t row_bytes = (size_t)ds->sample_size * element_size(ds);
+    char *inputs = malloc((size_t)ds->count * row_bytes + 1);
     float *targets = malloc((size_t)(ds->count * ds->target_size) * sizeof *targets + 1);
     if (!chosen || !inputs || !targets || !choose_samples(ds, count, kind, seed, chosen)) {
         free(chosen), free(inputs), free(targets);
@@ -185,8 +208,8 @@ nerve_status nerve_dataset_split_by(nerve_dataset *ds, int64_t count, nerve_spli
     for (int pass = 0; pass < 2; pass++) {
         for (int64_t i = 0; i < ds->count; i++) {
             if (chosen[i] != pass) continue;
-            memcpy(inputs + row * ds->sample_size, ds->inputs + i * ds->sample_size,
-                   (size_t)ds->sample_size * sizeof *inputs);
+            memcpy(inputs + (size_t)row * row_bytes,
+                   (const char *)stored_inputs(ds) + (size_t)i * row_bytes, row_bytes);
             if (ds->target_size)
                 memcpy(targets + row * ds->target_size, ds->targets + i * ds->target_size,
                        (size_t)ds->target_size * sizeof *targets);
@@ -194,13 +217,13 @@ nerve_status nerve_dataset_split_by(nerve_dataset *ds, int64_t count, nerve_spli
         }
     }
     free(chosen);
-    free(ds->inputs);
+    free(stored_inputs(ds));
     free(ds->targets);
     if (!ds->target_size) {
         free(targets);
         targets = NULL;
     }
-    ds->inputs = inputs;
+    set_stored_inputs(ds, inputs);
     ds->targets = targets;
     return nerve_dataset_split(ds, count, val, err);
 }
@@ -226,18 +249,32 @@ int nerve_dataset_class_missing(const nerve_dataset *train, const nerve_dataset 
 
 static int64_t input_count(const nerve_dataset *ds) { return ds->count * ds->sample_size; }
 
+/* The values a pass over the inputs changes: the float inputs, or the 256
+ * values of stored pixels (the same arithmetic, on each byte value once). */
+static float *values_of(nerve_dataset *ds, int64_t *n)
+{
+    *n = ds->pixels ? 256 : input_count(ds);
+    return ds->pixels ? ds->pixel_values : ds->inputs;
+}
+
 void nerve_dataset_scale(nerve_dataset *ds, float divisor)
 {
-    int64_t n = input_count(ds);
-    float *x = ds->inputs;
+    int64_t n;
+    float *x = values_of(ds, &n);
     /* Divide rather than multiply by the reciprocal, as torchvision's
      * ToTensor (x / 255), so that the values match it bit for bit. */
 #pragma omp parallel for if (n > PARALLEL_THRESHOLD)
     for (int64_t i = 0; i < n; i++) x[i] /= divisor;
 }
 
+/* Input element i as a float, whichever its stored type. */
+static inline float input_at(const nerve_dataset *ds, int64_t i)
+{
+    return ds->pixels ? ds->pixel_values[ds->pixels[i]] : ds->inputs[i];
+}
+
 /* Sums f(x[i]) over [0, n) in MOMENT_BLOCKS fixed blocks. */
-static double block_sum(const float *x, int64_t n, double center, bool squared)
+static double block_sum(const nerve_dataset *ds, int64_t n, double center, bool squared)
 {
     double partial[MOMENT_BLOCKS];
 #pragma omp parallel for if (n > PARALLEL_THRESHOLD)
@@ -245,7 +282,7 @@ static double block_sum(const float *x, int64_t n, double center, bool squared)
         int64_t begin = n * block / MOMENT_BLOCKS, end = n * (block + 1) / MOMENT_BLOCKS;
         double sum = 0;
         for (int64_t i = begin; i < end; i++) {
-            double d = (double)x[i] - center;
+            double d = (double)input_at(ds, i) - center;
             sum += squared ? d * d : d;
         }
         partial[block] = sum;
@@ -264,8 +301,8 @@ void nerve_dataset_moments(const nerve_dataset *ds, double *mean, double *std)
     *mean = 0;
     *std = 0;
     if (n <= 0) return;
-    *mean = block_sum(ds->inputs, n, 0, false) / (double)n;
-    *std = sqrt(block_sum(ds->inputs, n, *mean, true) / (double)n);
+    *mean = block_sum(ds, n, 0, false) / (double)n;
+    *std = sqrt(block_sum(ds, n, *mean, true) / (double)n);
 }
 
 void nerve_dataset_standardize(nerve_dataset *ds, double mean, double std)
@@ -273,15 +310,37 @@ void nerve_dataset_standardize(nerve_dataset *ds, double mean, double std)
     /* A constant input has std 0: only centre it, as scikit-learn's
      * StandardScaler does, rather than fill it with infinities. */
     double divisor = std > 0 ? std : 1.0;
-    int64_t n = input_count(ds);
-    float *x = ds->inputs;
+    int64_t n;
+    float *x = values_of(ds, &n);
 #pragma omp parallel for if (n > PARALLEL_THRESHOLD)
     for (int64_t i = 0; i < n; i++) x[i] = (float)(((double)x[i] - mean) / divisor);
+}
+
+nerve_status nerve_dataset_to_float(nerve_dataset *ds, nerve_error *err)
+{
+    if (!ds->pixels) return NERVE_OK;
+    int64_t n = input_count(ds);
+    float *inputs = malloc((size_t)n * sizeof *inputs + 1);
+    if (!inputs)
+        return nerve_error_set(err, NERVE_ERR_NOMEM, "out of memory converting %lld inputs to float",
+                               (long long)n);
+#pragma omp parallel for if (n > PARALLEL_THRESHOLD)
+    for (int64_t i = 0; i < n; i++) inputs[i] = ds->pixel_values[ds->pixels[i]];
+    free(ds->pixels);
+    ds->pixels = NULL;
+    ds->inputs = inputs;
+    return NERVE_OK;
 }
 
 static void copy_row(nerve_real *to, const float *from, int64_t size)
 {
     for (int64_t j = 0; j < size; j++) to[j] = (nerve_real)from[j];
+}
+
+static void convert_row(nerve_real *to, const unsigned char *from, const float *values,
+                        int64_t size)
+{
+    for (int64_t j = 0; j < size; j++) to[j] = (nerve_real)values[from[j]];
 }
 
 void nerve_dataset_gather(const nerve_dataset *ds, const int64_t *index, int64_t n,
@@ -291,7 +350,11 @@ void nerve_dataset_gather(const nerve_dataset *ds, const int64_t *index, int64_t
 #pragma omp parallel for if (n * sample_size > PARALLEL_THRESHOLD)
     for (int64_t i = 0; i < n; i++) {
         int64_t row = index[i];
-        copy_row(inputs + i * sample_size, ds->inputs + row * sample_size, sample_size);
+        if (ds->pixels)
+            convert_row(inputs + i * sample_size, ds->pixels + row * sample_size,
+                        ds->pixel_values, sample_size);
+        else
+            copy_row(inputs + i * sample_size, ds->inputs + row * sample_size, sample_size);
         if (targets && ds->targets)
             copy_row(targets + i * target_size, ds->targets + row * target_size, target_size);
     }

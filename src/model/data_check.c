@@ -33,7 +33,7 @@ nerve_status nerve_model_check_data(const nerve_model *m, const char *path, cons
                                nerve_shape_format(&m->settings.input, input_shape, sizeof input_shape),
                                (long long)features);
     ds->sample_shape = m->settings.input;
-    nerve_status st = nerve_model_check_tokens(m, ds->inputs, ds->count, path, err);
+    nerve_status st = nerve_model_check_dataset_tokens(m, ds, path, err);
     if (st != NERVE_OK) return st;
     const char *loss = nerve_loss_name(m->settings.loss);
     long long width = (long long)nerve_model_output_size(m);

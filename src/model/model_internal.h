@@ -180,6 +180,10 @@ bool nerve_model_shift_after_scale(const nerve_model *m, double *mean, double *s
 /* nerve_model_load_data for [data] format = adding (adding_data.c). */
 nerve_status nerve_model_load_adding(nerve_model *m, nerve_dataset *train, nerve_dataset *val,
                                      nerve_dataset *test, nerve_error *err);
+/* nerve_model_check_tokens on a data set's inputs, whichever their stored
+ * type (tokens.c). */
+nerve_status nerve_model_check_dataset_tokens(const nerve_model *m, const nerve_dataset *ds,
+                                              const char *source, nerve_error *err);
 /* nerve_model_load_data for [data] format = text (text_data.c). */
 nerve_status nerve_model_load_text(nerve_model *m, nerve_dataset *train, nerve_dataset *val,
                                    nerve_dataset *test, nerve_error *err);

@@ -6,14 +6,16 @@
 
 #include "model/model_internal.h"
 
-nerve_status nerve_model_check_tokens(const nerve_model *m, const float *inputs, int64_t count,
-                                      const char *source, nerve_error *err)
+/* The ids of count samples: float inputs, or stored pixels (their values). */
+static nerve_status check_ids(const nerve_model *m, const float *inputs,
+                              const unsigned char *pixels, const float *pixel_values,
+                              int64_t count, const char *source, nerve_error *err)
 {
     int64_t limit = nerve_graph_token_limit(m->graph, m->input);
     int64_t per_sample = nerve_shape_numel(&m->settings.input);
     if (limit == 0) return NERVE_OK;
     for (int64_t i = 0; i < count * per_sample; i++) {
-        float id = inputs[i];
+        float id = pixels ? pixel_values[pixels[i]] : inputs[i];
         if (id >= 0 && id < (float)limit && id == floorf(id)) continue;
         if (per_sample == 1)
             return nerve_error_set(err, NERVE_ERR_INVALID,
@@ -26,4 +28,16 @@ nerve_status nerve_model_check_tokens(const nerve_model *m, const float *inputs,
                                (double)id, (long long)limit);
     }
     return NERVE_OK;
+}
+
+nerve_status nerve_model_check_tokens(const nerve_model *m, const float *inputs, int64_t count,
+                                      const char *source, nerve_error *err)
+{
+    return check_ids(m, inputs, NULL, NULL, count, source, err);
+}
+
+nerve_status nerve_model_check_dataset_tokens(const nerve_model *m, const nerve_dataset *ds,
+                                              const char *source, nerve_error *err)
+{
+    return check_ids(m, ds->inputs, ds->pixels, ds->pixel_values, ds->count, source, err);
 }

@@ -6,6 +6,7 @@
 
 #include "core/graph_internal.h"
 #include "dist/data_parallel.h"
+#include "model/model_internal.h"
 #include "model/model_settings.h"
 #include "train/batching.h"
 #include "train/distributed.h"
@@ -76,8 +77,8 @@ static nerve_status evaluate_shard(nerve_model *m, const nerve_dataset *ds, int6
     /* A stream's batches are its lanes' chunks in order. */
     bool stream = ds->lanes > 0;
     if (stream) batch = ds->lanes;
-    nerve_status st = nerve_model_check_tokens(m, ds->inputs, ds->count, "evaluation set", err);
-    if (st == NERVE_OK) st = nerve_graph_plan(g, batch, err);
+    nerve_status st = nerve_model_check_dataset_tokens(m, ds, "evaluation set", err);
+    if (st == NERVE_OK) st = nerve_graph_plan_inference(g, batch, err);
     if (st == NERVE_OK) st = nerve_evaluation_alloc(out, classes, ds->count, err);
     if (st != NERVE_OK) return st;
     int64_t *index = *index_out = nerve_identity_index(ds->count);
@@ -262,7 +263,7 @@ nerve_status nerve_model_run(nerve_model *m, nerve_node node, const float *input
 {
     nerve_graph *g = nerve_model_graph(m);
     int64_t batch = nerve_batch_or_all(nerve_model_settings_of(m)->batch, count);
-    nerve_status st = nerve_graph_plan(g, batch, err);
+    nerve_status st = nerve_graph_plan_inference(g, batch, err);
     if (st != NERVE_OK) return st;
     int64_t features = nerve_shape_numel(&nerve_model_settings_of(m)->input);
     nerve_shape shape = nerve_node_shape(g, node);

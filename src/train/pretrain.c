@@ -140,8 +140,10 @@ static nerve_status layer_inputs(nerve_model *m, const nerve_dataset *train,
     while (nerve_graph_node(g, source)->op && nerve_graph_node(g, source)->op->aliases_input)
         source = nerve_graph_node(g, source)->input[0];
     *owned = source != m->input;
-    if (!*owned) {
+    if (!*owned) { /* the training set itself, as it is stored */
         out->inputs = train->inputs;
+        out->pixels = train->pixels;
+        memcpy(out->pixel_values, train->pixel_values, sizeof out->pixel_values);
         return NERVE_OK;
     }
     out->inputs = malloc((size_t)out->count * (size_t)layer->inputs * sizeof *out->inputs);
@@ -174,8 +176,10 @@ static nerve_status layer_inputs(nerve_model *m, const nerve_dataset *train,
 static bool all_in_unit_interval(const nerve_dataset *ds)
 {
     size_t n = (size_t)ds->count * (size_t)ds->sample_size;
-    for (size_t k = 0; k < n; k++)
-        if (!(ds->inputs[k] >= 0 && ds->inputs[k] <= 1)) return false;
+    for (size_t k = 0; k < n; k++) {
+        float x = ds->pixels ? ds->pixel_values[ds->pixels[k]] : ds->inputs[k];
+        if (!(x >= 0 && x <= 1)) return false;
+    }
     return true;
 }
 
@@ -407,7 +411,7 @@ nerve_status nerve_pretrain(nerve_model *m, const nerve_dataset *train,
     int count = 0;
     st = find_hidden_layers(m, layers, &count, err);
     if (st == NERVE_OK)
-        st = nerve_model_check_tokens(m, train->inputs, train->count, "training set", err);
+        st = nerve_model_check_dataset_tokens(m, train, "training set", err);
     if (st == NERVE_OK) st = nerve_graph_plan(m->graph, o.batch, err);
     /* The codes passed up are the model's eval-mode outputs (no dropout). */
     nerve_graph_set_training(m->graph, false);

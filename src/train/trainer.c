@@ -101,6 +101,8 @@ typedef struct trainer {
     early_stop early;
     nerve_status early_status; /* of the last epoch's early-stopping check */
     bool early_stopped;
+    bool target_reached, target_stopped; /* target_error.h */
+    probe probe;                         /* activation statistics (probe.h) */
     nerve_comm *comm; /* the ranks training with this one (train/distributed.h), or NULL */
     bool root;        /* rank 0 (or no comm): writes the log and checkpoints */
     dist_shard shard; /* ZeRO-1's, or none */
@@ -134,10 +136,30 @@ static void describe_node(const nerve_model *m, nerve_node n, char *buf, size_t 
     snprintf(buf, size, "'%s'", m->graph->nodes[n].name);
 }
 
+/* Whether node n's gradient memory was reused, after n's backward, by the
+ * gradient of a node that backward reached later (core/plan.c): it then no
+ * longer holds n's gradient. */
+static bool grad_overwritten(const nerve_graph *g, nerve_node n)
+{
+    const nerve_node_data *node = &g->nodes[n];
+    if (node->kind != NERVE_NODE_OP) return false; /* parameters' and inputs' are their own */
+    const nerve_real *begin = node->grad, *end = begin + nerve_shape_numel(&node->shape);
+    for (nerve_node k = 0; k < n; k++) {
+        const nerve_node_data *other = &g->nodes[k];
+        if (other->kind != NERVE_NODE_OP || !g->needed[k] || !other->needs_grad ||
+            other->grad == node->grad)
+            continue;
+        const nerve_real *b = other->grad, *e = b + nerve_shape_numel(&other->shape);
+        if (b < end && begin < e) return true;
+    }
+    return false;
+}
+
 /* Where a non-finite step went wrong, scanned only when it happens: the
  * first node the step ran, in graph order, whose value is not finite; when
  * every value is finite, the node nearest the loss whose gradient is not
- * (backward runs in reverse graph order, so that is where it began). */
+ * (backward runs in reverse graph order, so that is where it began), among
+ * those whose gradient memory still holds their own. */
 static void locate_nonfinite(const trainer *t, char *buf, size_t size)
 {
     const nerve_model *m = t->run.m;
@@ -164,7 +186,7 @@ static void locate_nonfinite(const trainer *t, char *buf, size_t size)
     }
     for (nerve_node n = t->trained; n >= 0; n--) {
         const nerve_node_data *node = &g->nodes[n];
-        if (!g->needed[n] || !node->needs_grad ||
+        if (!g->needed[n] || !node->needs_grad || grad_overwritten(g, n) ||
             all_finite(g, node->grad, nerve_shape_numel(&node->shape)))
             continue;
         describe_node(m, n, what, sizeof what);
@@ -224,6 +246,13 @@ static nerve_status train_step(trainer *t, const int64_t *order, int64_t n, doub
     /* Where this rank's slice starts in the epoch's order. */
     const int64_t position = r->epoch_step * r->batch + first;
     dist_step_sums sums = {0};
+    /* An evaluation or prediction of a larger batch (a callback's, or the
+     * validation's) planned forward-only memory: plan training again. */
+    if (!nerve_graph_planned_for_training(g)) {
+        int64_t ranks = t->comm ? nerve_comm_size(t->comm) : 1;
+        nerve_status st = nerve_graph_plan(g, (r->batch + ranks - 1) / ranks, err);
+        if (st != NERVE_OK) return st;
+    }
     nerve_graph_zero_grad(g);
     if (count > 0) {
         nerve_status loaded = nerve_batching_load(m, r->train, order + first, count, err);
@@ -292,6 +321,7 @@ static nerve_status train_step(trainer *t, const int64_t *order, int64_t n, doub
     st = nerve_optimizer_step(m->optimizer);
     if (st != NERVE_OK) return nerve_graph_pass_error(g, st, err);
     if ((st = dist_gather_parameters(t->comm, g, &t->shard, err))) return st;
+    metrics_log_updated(&t->log);
     r->totals.loss_sum += *loss * (double)n;
     r->totals.seen += n;
     r->totals.grad_norm_sum += nerve_optimizer_grad_norm(m->optimizer);
@@ -315,6 +345,20 @@ static nerve_status validate(nerve_model *m, const nerve_dataset *val, int64_t b
     if (st != NERVE_OK) return st;
     r->val_loss = e.loss;
     r->val_accuracy = e.accuracy;
+    nerve_evaluation_free(&e);
+    return NERVE_OK;
+}
+
+/* Validation inside an epoch (eval_every): an `eval` row, training mode back. */
+static nerve_status evaluate_within(trainer *t, const nerve_dataset *val, nerve_error *err)
+{
+    train_run *r = &t->run;
+    nerve_evaluation e;
+    nerve_status st = nerve_evaluate_sharded(r->m, val, r->batch, t->comm, &e, err);
+    if (st != NERVE_OK) return st;
+    nerve_graph_set_training(r->m->graph, true);
+    metrics_log_eval(&t->log, r->epoch, r->global_step, e.loss, e.accuracy,
+                     nerve_optimizer_lr(r->m->optimizer));
     nerve_evaluation_free(&e);
     return NERVE_OK;
 }
@@ -367,6 +411,10 @@ static nerve_status end_epoch(trainer *t, const nerve_dataset *val, double epoch
     metrics_log_epoch(&t->log, &r, run->global_step);
     if (t->o->on_epoch) t->o->on_epoch(&r, t->o->user);
     t->early_status = early_stop_epoch(&t->early, run, t->o, &r, &t->early_stopped, err);
+    target_error_epoch(&t->target_reached, t->o, &r, run->global_step, &t->log,
+                       &t->target_stopped);
+    if (!t->early_status)
+        t->early_status = probe_run(&t->probe, run->epoch, run->global_step, err);
     return NERVE_OK;
 }
 
@@ -428,6 +476,13 @@ static nerve_status run_epochs(trainer *t, const nerve_dataset *val, nerve_error
             if (t->per_step) nerve_scheduler_step(&r->scheduler, NAN);
             report_step(t, loss, skipped ? NAN : nerve_optimizer_grad_norm(r->m->optimizer),
                         epoch_start);
+            if (o->eval_every > 0 && r->global_step % o->eval_every == 0 &&
+                r->epoch_step < r->steps_per_epoch && (st = evaluate_within(t, val, err)))
+                return st;
+            if (o->probe_every > 0 && r->global_step % o->probe_every == 0 &&
+                r->epoch_step < r->steps_per_epoch &&
+                (st = probe_run(&t->probe, r->epoch, r->global_step, err)))
+                return st;
             stopping = o->max_steps > 0 && r->global_step >= o->max_steps;
             /* A stop asked of any rank stops them all at this step. */
             bool stop = o->stop_flag && *o->stop_flag;
@@ -450,7 +505,7 @@ static nerve_status run_epochs(trainer *t, const nerve_dataset *val, nerve_error
         nerve_status st = end_epoch(t, val, epoch_start, err);
         if (st) return st;
         if (t->early_status) return t->early_status;
-        stopping = stopping || t->early_stopped;
+        stopping = stopping || t->early_stopped || t->target_stopped;
         r->epoch++;
         r->epoch_step = 0;
         if ((every <= 0 || r->global_step % every == 0 || stopping || r->epoch > o->epochs) &&
@@ -486,6 +541,12 @@ static nerve_status check_options(const nerve_train_options *o, const nerve_data
         return nerve_error_set(err, NERVE_ERR_INVALID,
                                "bucket_mb overlaps the gradient all-reduce with backward; ZeRO-1 "
                                "reduce-scatters instead: use one or the other");
+    if (o->eval_every < 0)
+        return nerve_error_set(err, NERVE_ERR_INVALID, "eval_every must be at least 0");
+    if (o->eval_every > 0 && train->lanes > 0)
+        return nerve_error_set(err, NERVE_ERR_INVALID,
+                               "evaluation every N steps would break a stream's carried state: "
+                               "a text cut for [net] bptt is evaluated at epochs' ends");
     if (o->on_nan != NERVE_ON_NAN_STOP && o->on_nan != NERVE_ON_NAN_SKIP)
         return nerve_error_set(err, NERVE_ERR_INVALID, "unknown on_nan %d", (int)o->on_nan);
     return NERVE_OK;
@@ -516,8 +577,12 @@ nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve
     const nerve_schedule *schedule = &m->settings.schedule;
     t.per_step = schedule->interval == NERVE_SCHEDULE_PER_STEP;
     st = check_schedule(schedule, val, err);
+    if (st == NERVE_OK && o->eval_every > 0 && (!val || val->count == 0))
+        st = nerve_error_set(err, NERVE_ERR_INVALID,
+                             "evaluation every N steps needs a validation set: set [data] "
+                             "validation = N");
     if (st == NERVE_OK)
-        st = nerve_model_check_tokens(m, train->inputs, train->count, "training set", err);
+        st = nerve_model_check_dataset_tokens(m, train, "training set", err);
     /* Each rank runs at most its largest slice of a batch. */
     int64_t slice = t.comm ? (r->batch + nerve_comm_size(t.comm) - 1) / nerve_comm_size(t.comm)
                            : r->batch;
@@ -562,14 +627,17 @@ nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve
     }
     if (st == NERVE_OK)
         st = early_stop_begin(&t.early, r, o, val, o->resume_path != NULL, t.root, err);
+    if (st == NERVE_OK) st = target_error_check_options(m, o, val, err);
+    if (st == NERVE_OK) st = probe_open(&t.probe, o, r, err);
+    if (st == NERVE_OK) st = probe_run(&t.probe, r->epoch, r->global_step, err);
     nerve_graph_set_training(m->graph, true);
     t.start_time = nerve_seconds_now();
-    if (st == NERVE_OK) {
-        st = run_epochs(&t, val, err);
-        nerve_status close_st = metrics_log_close(&t.log, st == NERVE_OK ? err : NULL);
-        if (st == NERVE_OK) st = close_st;
-    }
+    if (st == NERVE_OK) st = run_epochs(&t, val, err);
+    nerve_status close_st = metrics_log_close(&t.log, st == NERVE_OK ? err : NULL);
+    if (st == NERVE_OK) st = close_st;
     early_stop_end(&t.early, r, o, st == NERVE_OK && o->restore_best);
+    nerve_status probe_st = probe_close(&t.probe, st == NERVE_OK ? err : NULL);
+    if (st == NERVE_OK) st = probe_st;
     if (r->stream) nerve_graph_set_carry_state(m->graph, false);
     nerve_graph_set_comm(m->graph, NULL);
     if (t.bucketed) dist_buckets_free(&t.buckets);
