@@ -42,7 +42,16 @@ ALLOWED = {
     ("dist/sync_batch_norm.c", "ops"): "the batch-norm op",
 }
 # Circles among src/model files that are known and being removed (issue 20).
-ALLOWED_CIRCLES = []
+ALLOWED_CIRCLES = [
+    # The data-format table (data_format.c) names each format's loader
+    # (adding_data.c, text_data.c), which checks its sets against the model
+    # (data_check.c, model.c), whose settings reader (settings.c,
+    # data_section.c) takes the formats' names and keys from the table.
+    # Breaking it needs the loaders to receive what they check instead of
+    # the model (issue 20).
+    ["model/adding_data.c", "model/data_check.c", "model/data_format.c", "model/data_section.c",
+     "model/model.c", "model/settings.c", "model/text_data.c"],
+]
 
 
 def layer(path):

@@ -149,13 +149,26 @@ double loss_label_weight_divisor(const nerve_graph *g, const nerve_node_data *no
 {
     if (node->attr.loss.reduction == NERVE_REDUCTION_SUM || !node->constants)
         return loss_divisor(g, node);
-    const nerve_node_data *labels = &g->nodes[node->input[1]];
-    int64_t count = nerve_shape_numel(&labels->shape), classes = node->constant_count;
-    double total = 0;
-    for (int64_t i = 0; i < count; i++) {
-        int64_t k = (int64_t)labels->value[i];
-        if (k >= 0 && k < classes) total += node->constants[k];
+    /* The labels and the class weights are in the device's memory: read
+     * through host views (no copy on a host-memory device). NaN if they
+     * cannot be read, which the caller's finiteness checks report. */
+    nerve_graph *graph = (nerve_graph *)g;
+    const nerve_node label_node = node->input[1];
+    int64_t count = nerve_shape_numel(&g->nodes[label_node].shape), classes = node->constant_count;
+    nerve_error err = {0};
+    nerve_real *labels = nerve_node_host_view(graph, label_node, true, &err);
+    nerve_real *weights =
+        labels ? nerve_graph_host_view(graph, node->constants, classes, true, &err) : NULL;
+    double total = NAN;
+    if (weights) {
+        total = 0;
+        for (int64_t i = 0; i < count; i++) {
+            int64_t k = (int64_t)labels[i];
+            if (k >= 0 && k < classes) total += weights[k];
+        }
+        nerve_graph_host_view_end(graph, node->constants, weights, classes, false, &err);
     }
+    if (labels) nerve_node_host_view_end(graph, label_node, labels, false, &err);
     return total;
 }
 

@@ -214,6 +214,7 @@ void metrics_log_eval(metrics_log *log, int epoch, int64_t step, double val_loss
     field(log->file, lr);
     fputs(",,,", log->file);
     field(log->file, nerve_seconds_now() - log->start);
+    fputs(",,", log->file); /* comm_seconds, exposed_comm_seconds: a training step's */
     for (int k = 0; k < 2 * log->param_count; k++) fputc(',', log->file);
     fputc('\n', log->file);
     fflush(log->file);
@@ -231,6 +232,7 @@ double metrics_log_target(metrics_log *log, const nerve_epoch_report *r, int64_t
     field(log->file, r->lr);
     fputs(",,,", log->file);
     field(log->file, elapsed);
+    fputs(",,", log->file); /* comm_seconds, exposed_comm_seconds: a training step's */
     for (int k = 0; k < 2 * log->param_count; k++) fputc(',', log->file);
     fputc('\n', log->file);
     fflush(log->file);
