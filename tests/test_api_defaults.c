@@ -38,6 +38,16 @@ static void test_zeroed_layer_options_have_a_bias(void **state)
     test_require_node(nerve_conv2d_layer(g, "conv", image, &conv, &rng, &err), &err);
     assert_true(has_node(g, "conv.bias"));
 
+    /* Batch norm filled in part keeps PyTorch's affine and running statistics. */
+    nerve_batchnorm_options bn = {.eps = 1e-5, .momentum = 0.1};
+    test_require_node(nerve_batchnorm_layer(g, "bn", image, &bn, &err), &err);
+    assert_true(has_node(g, "bn.weight"));
+    assert_true(has_node(g, "bn.running_mean"));
+    nerve_batchnorm_options bare = {.eps = 1e-5, .no_affine = true, .no_running_stats = true};
+    test_require_node(nerve_batchnorm_layer(g, "bare", image, &bare, &err), &err);
+    assert_false(has_node(g, "bare.weight"));
+    assert_false(has_node(g, "bare.running_mean"));
+
     nerve_node seq = test_require_node(nerve_input(g, "seq", nerve_shape_2d(5, 2), &err), &err);
     nerve_recurrent_options rnn = {.cell = NERVE_CELL_LSTM, .hidden = 4, .layers = 1};
     test_require_node(nerve_recurrent_layer(g, "lstm", seq, &rnn, &rng, &err), &err);

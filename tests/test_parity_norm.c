@@ -35,7 +35,7 @@ static void check_training_step(parity *p, const char *c, bool affine)
     name_in(name, sizeof name, c, ".x");
     nerve_node x = fixture_param(p, name, false);
     nerve_batchnorm_options o = nerve_batchnorm_defaults();
-    o.affine = affine;
+    o.no_affine = !affine;
     nerve_node y = nerve_batchnorm_layer(p->g, "bn", x, &o, &p->err);
     if (affine) {
         name_in(name, sizeof name, c, ".weight");

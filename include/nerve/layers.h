@@ -72,8 +72,10 @@ typedef struct nerve_batchnorm_options {
     size_t size; /* NERVE_SIZED(nerve_batchnorm_options): see nerve/core.h */
     double eps;               /* added to the variance, > 0 (1e-5) */
     double momentum;          /* of the running statistics, in [0, 1] (0.1) */
-    bool affine;              /* a learned weight and bias per channel (true) */
-    bool track_running_stats; /* keep running statistics for eval mode (true) */
+    /* Off switches, so that a struct filled in part keeps PyTorch's
+     * affine = True and track_running_stats = True: */
+    bool no_affine;           /* no learned weight and bias per channel (false) */
+    bool no_running_stats;    /* no running statistics: batch statistics in eval mode too (false) */
 } nerve_batchnorm_options;
 
 /* PyTorch's defaults, shown above. */

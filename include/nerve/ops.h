@@ -270,6 +270,11 @@ typedef enum nerve_reduction {
     NERVE_REDUCTION_SUM
 } nerve_reduction;
 
+/* Start from nerve_loss_options_default() (or pass NULL): a zeroed struct
+ * is not the defaults shown in brackets. Its zero delta, temperature and
+ * margin are refused with a message, but a zero beta, gamma or soft_weight
+ * is a valid setting (smooth_l1 as l1, focal as cross-entropy, distillation
+ * on labels only), different from PyTorch's default. */
 typedef struct nerve_loss_options {
     size_t size; /* NERVE_SIZED(nerve_loss_options): see nerve/core.h */
     nerve_reduction reduction;

@@ -11,7 +11,7 @@
 static nerve_batchnorm_options nerve_batchnorm_defaults_value(void)
 {
     return (nerve_batchnorm_options){
-        .eps = 1e-5, .momentum = 0.1, .affine = true, .track_running_stats = true};
+        .eps = 1e-5, .momentum = 0.1, .no_affine = false, .no_running_stats = false};
 }
 
 void nerve_batchnorm_defaults_sized(nerve_batchnorm_options *out, size_t size)
@@ -40,7 +40,7 @@ static nerve_node filled(nerve_graph *g, tensor_declarer declare, const char *la
 nerve_node nerve_batchnorm_layer(nerve_graph *g, const char *name, nerve_node x,
                                  const nerve_batchnorm_options *options, nerve_error *err)
 {
-    NERVE_OPTIONS_IN(nerve_batchnorm_options, options, track_running_stats, "nerve_batchnorm_layer",
+    NERVE_OPTIONS_IN(nerve_batchnorm_options, options, no_running_stats, "nerve_batchnorm_layer",
                      err, -1);
     nerve_batchnorm_options o = options ? *options : nerve_batchnorm_defaults();
     nerve_shape shape = nerve_node_shape(g, x);
@@ -51,12 +51,12 @@ nerve_node nerve_batchnorm_layer(nerve_graph *g, const char *name, nerve_node x,
     }
     nerve_shape channels = nerve_shape_1d(shape.dim[1]);
     nerve_node weight = -1, bias = -1, mean = -1, var = -1, count = -1;
-    if (o.affine) {
+    if (!o.no_affine) {
         weight = filled(g, nerve_param, name, "weight", channels, 1, err);
         bias = weight < 0 ? -1 : filled(g, nerve_param, name, "bias", channels, 0, err);
         if (bias < 0) return -1;
     }
-    if (o.track_running_stats) {
+    if (!o.no_running_stats) {
         mean = filled(g, nerve_buffer, name, "running_mean", channels, 0, err);
         var = mean < 0 ? -1 : filled(g, nerve_buffer, name, "running_var", channels, 1, err);
         count = var < 0 ? -1

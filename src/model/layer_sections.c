@@ -67,11 +67,13 @@ static nerve_node build_batchnorm(nerve_graph *g, const char *name, nerve_node i
         cfg_fail(r, "eps", "must be above 0");
         return -1;
     }
+    bool affine, track_running_stats;
     if (!cfg_read_double(r, "momentum", false, o.momentum, 0, 1, &o.momentum) ||
-        !cfg_read_bool(r, "affine", o.affine, &o.affine) ||
-        !cfg_read_bool(r, "track_running_stats", o.track_running_stats,
-                       &o.track_running_stats))
+        !cfg_read_bool(r, "affine", true, &affine) ||
+        !cfg_read_bool(r, "track_running_stats", true, &track_running_stats))
         return -1;
+    o.no_affine = !affine;
+    o.no_running_stats = !track_running_stats;
     nerve_node y = nerve_batchnorm_layer(g, name, input, &o, err);
     if (y < 0) return -1;
     char activation_name[NERVE_LAYER_NAME_MAX + 8];
