@@ -39,7 +39,7 @@ static nerve_node build_activation(nerve_graph *g, const char *name, nerve_node 
 static nerve_node build_maxout(nerve_graph *g, const char *name, nerve_node input, cfg_reader *r,
                                nerve_rng *rng, nerve_error *err)
 {
-    nerve_maxout_options options;
+    nerve_maxout_options options = {0}; /* size 0: this library's layout */
     if (!cfg_read_int(r, "units", true, 0, 1, 1 << 24, &options.units) ||
         !cfg_read_int(r, "pieces", true, 0, 1, 1 << 24, &options.pieces) ||
         !cfg_read_init(r, "init", &options.init) || cfg_reader_finish(r) != NERVE_OK)
