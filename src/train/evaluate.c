@@ -222,7 +222,9 @@ void nerve_evaluation_finish(nerve_evaluation *out, int64_t count, int64_t steps
 void nerve_calibration_add(nerve_evaluation *out, double confidence, bool correct)
 {
     /* Bin k holds ((k-1)/B, k/B]; a confidence of 0 (impossible for the
-     * predicted class) would join the first. */
+     * predicted class) would join the first. A NaN confidence (a network
+     * whose outputs are not finite) belongs to no bin. */
+    if (!(confidence >= 0 && confidence <= 1)) return;
     int b = (int)ceil(confidence * NERVE_CALIBRATION_BINS) - 1;
     b = b < 0 ? 0 : b >= NERVE_CALIBRATION_BINS ? NERVE_CALIBRATION_BINS - 1 : b;
     out->bin_count[b]++;
