@@ -135,8 +135,14 @@ typedef enum nerve_map_op {
     NERVE_MAP_FLOOR
 } nerve_map_op;
 
-/* One element of the map kernel: every backend's definition of it. */
-static inline double nerve_map_apply(nerve_map_op op, double a, double b, double y)
+/* One element of the map kernel: every backend's definition of it, the
+ * CUDA backend's device code included. */
+#ifdef __CUDACC__
+#define NERVE_MAP_APPLY_QUALIFIERS __host__ __device__ static inline
+#else
+#define NERVE_MAP_APPLY_QUALIFIERS static inline
+#endif
+NERVE_MAP_APPLY_QUALIFIERS double nerve_map_apply(nerve_map_op op, double a, double b, double y)
 {
     switch (op) {
     case NERVE_MAP_ADD: return a + b;

@@ -204,6 +204,17 @@ void metrics_log_epoch(metrics_log *log, const nerve_epoch_report *r, int64_t st
     fflush(log->file);
 }
 
+/* The end of a row that is not a training step's (eval, target): elapsed,
+ * then the communication and per-tensor columns left empty. */
+static void end_row_at_elapsed(metrics_log *log, double elapsed)
+{
+    field(log->file, elapsed);
+    fputs(",,", log->file); /* comm_seconds, exposed_comm_seconds */
+    for (int k = 0; k < 2 * log->param_count; k++) fputc(',', log->file);
+    fputc('\n', log->file);
+    fflush(log->file);
+}
+
 void metrics_log_eval(metrics_log *log, int epoch, int64_t step, double val_loss,
                       double val_accuracy, double lr)
 {
@@ -213,11 +224,7 @@ void metrics_log_eval(metrics_log *log, int epoch, int64_t step, double val_loss
     field(log->file, val_accuracy);
     field(log->file, lr);
     fputs(",,,", log->file);
-    field(log->file, nerve_seconds_now() - log->start);
-    fputs(",,", log->file); /* comm_seconds, exposed_comm_seconds: a training step's */
-    for (int k = 0; k < 2 * log->param_count; k++) fputc(',', log->file);
-    fputc('\n', log->file);
-    fflush(log->file);
+    end_row_at_elapsed(log, nerve_seconds_now() - log->start);
 }
 
 double metrics_log_target(metrics_log *log, const nerve_epoch_report *r, int64_t step)
@@ -231,11 +238,7 @@ double metrics_log_target(metrics_log *log, const nerve_epoch_report *r, int64_t
     field(log->file, r->val_accuracy);
     field(log->file, r->lr);
     fputs(",,,", log->file);
-    field(log->file, elapsed);
-    fputs(",,", log->file); /* comm_seconds, exposed_comm_seconds: a training step's */
-    for (int k = 0; k < 2 * log->param_count; k++) fputc(',', log->file);
-    fputc('\n', log->file);
-    fflush(log->file);
+    end_row_at_elapsed(log, elapsed);
     return elapsed;
 }
 
