@@ -76,7 +76,8 @@ int main(void)
 
     /* Batches are gathered on the host and written into the graph's inputs,
      * values read back: nerve_node_write and nerve_node_read work on any
-     * device, where nerve_node_value's pointer is host memory only on the CPU. */
+     * device, where nerve_node_value's pointer is host memory only on a host
+     * device (cpu, ref). */
     int64_t index[TRAIN];
     for (int64_t i = 0; i < TRAIN; i++) index[i] = i;
     nerve_real xs[BATCH * 2], ys[BATCH], out[BATCH * 2], value;
