@@ -16,7 +16,8 @@ static void set_from_fixture(parity *p, const char *layer, const char *suffix, c
     nerve_node n = nerve_graph_find(p->g, param);
     assert_true(n >= 0);
     nerve_shape shape;
-    test_write_floats(p->g, n, fixture_tensor(p, name, &shape), nerve_shape_numel(&shape));
+    const float *values = fixture_tensor(p, name, &shape); /* sets shape */
+    test_write_floats(p->g, n, values, nerve_shape_numel(&shape));
 }
 
 /* num_batches_tracked, read through the device. */

@@ -193,7 +193,8 @@ static void test_relu_rnn_two_layers_last_is_h_n(void **state)
 static void set_values(parity *p, nerve_node n, const char *fixture)
 {
     nerve_shape shape;
-    test_write_floats(p->g, n, fixture_tensor(p, fixture, &shape), nerve_shape_numel(&shape));
+    const float *values = fixture_tensor(p, fixture, &shape); /* sets shape */
+    test_write_floats(p->g, n, values, nerve_shape_numel(&shape));
 }
 
 /* Truncated BPTT: batch 2 starts from batch 1's final state and takes no
