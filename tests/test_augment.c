@@ -409,8 +409,13 @@ static double train_and_evaluate(const char *augment, const nerve_dataset *train
     nerve_evaluation_free(&e);
     nerve_graph *g = nerve_model_graph(m);
     *params_sum = 0;
-    for (size_t i = 0; i < nerve_graph_param_count(g); i++)
-        *params_sum += nerve_graph_params(g)[i];
+    for (nerve_node n = 0; n < nerve_graph_node_count(g); n++) {
+        if (!nerve_node_is_param(g, n)) continue;
+        nerve_shape shape = nerve_node_shape(g, n);
+        nerve_real *value = test_read_value(g, n); /* through the device */
+        for (int64_t i = 0; i < nerve_shape_numel(&shape); i++) *params_sum += value[i];
+        free(value);
+    }
     nerve_model_free(m);
     return loss;
 }
