@@ -99,12 +99,17 @@ nerve_status dist_reduce_step(nerve_comm *comm, nerve_graph *g, const dist_shard
     }
     /* Without buckets the whole reduction waits after backward. */
     if (!buckets) sums->comm_seconds = sums->exposed_seconds = nerve_seconds_now() - start;
-    double scalars[5] = {sums->loss, (double)sums->correct, !finite};
+    /* The loss, the correct labels, a non-finite shard; this rank's
+     * failure; its own loss not finite (flagged as a failure is). */
+    double scalars[7] = {sums->loss, (double)sums->correct, !finite};
     failure_flags(comm, local, scalars + 3);
-    if (st == NERVE_OK) st = nerve_comm_allreduce(comm, scalars, 5, NERVE_COMM_DOUBLE, &own);
+    failure_flags(comm, isfinite(sums->loss) ? NERVE_OK : NERVE_ERR_NUMERIC, scalars + 5);
+    if (st == NERVE_OK) st = nerve_comm_allreduce(comm, scalars, 7, NERVE_COMM_DOUBLE, &own);
     if (st != NERVE_OK) return collective_failed(local, st, &own, err);
     sums->loss = scalars[0];
     sums->correct = (int64_t)scalars[1];
+    sums->nonfinite_ranks = (int)scalars[5];
+    sums->nonfinite_rank = scalars[5] == 1 ? (int)scalars[6] - 1 : -1;
     if (scalars[2] > 0) {
         /* Into the first trainable gradient, which the finite check reads. */
         const unsigned char *trainable = nerve_graph_trainable_mask(g);

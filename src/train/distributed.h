@@ -17,6 +17,9 @@ typedef struct dist_step_sums {
     /* Out: the seconds the gradient reduction took and the part of them the
      * step waited for after backward (with buckets, less than all). */
     double comm_seconds, exposed_seconds;
+    /* Out: how many ranks' own loss was not finite, and that rank's number
+     * when exactly one's was (-1 otherwise): where a non-finite step began. */
+    int nonfinite_ranks, nonfinite_rank;
 } dist_step_sums;
 
 /* ZeRO-1 (nerve_train_options.zero): this rank's shard [begin, end) of the

@@ -110,6 +110,10 @@ typedef struct trainer {
     dist_buckets buckets; /* the overlapped all-reduce's (bucket_mb), when bucketed */
     bool bucketed;
     double step_accuracy;        /* the last step's own, for its log row; NaN: none */
+    /* The last step's ranks whose own loss was not finite (dist_step_sums)
+     * and whether this rank's was finite. */
+    int nonfinite_ranks, nonfinite_rank;
+    bool own_loss_finite;
 } trainer;
 
 /* Whether every trainable gradient is finite, in one pass over the flat
@@ -166,6 +170,17 @@ static void locate_nonfinite(const trainer *t, char *buf, size_t size)
     const nerve_model *m = t->run.m;
     const nerve_graph *g = m->graph;
     char what[160];
+    /* Data parallel: another rank's slice went wrong, not this one's. */
+    if (t->nonfinite_ranks == 1 && t->own_loss_finite) {
+        snprintf(buf, size, "the loss is not finite on rank %d's slice of the batch",
+                 t->nonfinite_rank);
+        return;
+    }
+    if (t->nonfinite_ranks > 1 && t->own_loss_finite) {
+        snprintf(buf, size, "the loss is not finite on %d ranks' slices of the batch",
+                 t->nonfinite_ranks);
+        return;
+    }
     for (nerve_node n = 0; n <= t->trained; n++) {
         const nerve_node_data *node = &g->nodes[n];
         if (!g->needed[n] || all_finite(g, node->value, nerve_shape_numel(&node->shape)))
@@ -316,8 +331,11 @@ static nerve_status train_step(trainer *t, const int64_t *order, int64_t n, doub
      * other ranks' passes make. */
     if (t->comm && (count == 0 || st != NERVE_OK))
         nerve_graph_join_step(g, t->trained, count > 0);
+    t->own_loss_finite = isfinite(sums.loss);
     st = dist_reduce_step(t->comm, g, &t->shard, t->bucketed ? &t->buckets : NULL, &sums, st, err);
     if (st != NERVE_OK) return st;
+    t->nonfinite_ranks = sums.nonfinite_ranks;
+    t->nonfinite_rank = sums.nonfinite_rank;
     metrics_log_comm(&t->log, sums.comm_seconds, sums.exposed_seconds);
     *loss = sums.loss;
     bool finite = isfinite(*loss);
