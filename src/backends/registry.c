@@ -82,6 +82,7 @@ const nerve_device *nerve_device_find(const char *name)
 
 bool nerve_device_usable(const nerve_device *device)
 {
+    if (!device) return false; /* nerve_device_find's answer where cuda's module is missing */
 #ifdef NERVE_WITH_CUDA
     /* by name: asking about another device loads nothing */
     if (strcmp(device->name, "cuda") == 0) return nerve_cuda_module_open(-1, NULL) == NERVE_OK;

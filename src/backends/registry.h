@@ -32,7 +32,8 @@ const nerve_device *nerve_device_find(const char *name);
  * ("cuda: no CUDA GPU is available (...)"). */
 nerve_status nerve_device_lookup(const char *name, const char *where, const nerve_device **out,
                                  nerve_error *err);
-/* Whether the device can run here (false: a GPU backend with no GPU). */
+/* Whether the device can run here (false: a GPU backend with no GPU, or
+ * NULL). */
 bool nerve_device_usable(const nerve_device *device);
 
 #endif

@@ -263,10 +263,8 @@ static const nerve_cuda_module module = {
     .describe = describe,
 };
 
-/* The one exported symbol (the build's version script keeps every other
- * name local). */
-__attribute__((visibility("default"))) const nerve_cuda_module *
-nerve_cuda_module_entry(const nerve_cuda_engine *engine, nerve_error *err)
+/* The one exported symbol (module.map keeps every other name local). */
+const nerve_cuda_module *nerve_cuda_module_entry(const nerve_cuda_engine *engine, nerve_error *err)
 {
     static const size_t layout[] = NERVE_CUDA_LAYOUT;
     if (strcmp(engine->version, NERVE_VERSION) != 0 ||

@@ -54,8 +54,11 @@ typedef struct nerve_cuda_module {
     nerve_status (*describe)(int ordinal, char *text, size_t size);
 } nerve_cuda_module;
 
-/* The entry: the module's table, or NULL with *err set where the engine is
- * not the one it was built with. */
+/* The entry (NERVE_CUDA_MODULE_ENTRY, defined in backend_cuda.c): the
+ * module's table, or NULL with *err set where the engine is not the one it
+ * was built with. */
+__attribute__((visibility("default"))) const nerve_cuda_module *
+nerve_cuda_module_entry(const nerve_cuda_engine *engine, nerve_error *err);
 typedef const nerve_cuda_module *(*nerve_cuda_module_entry_fn)(const nerve_cuda_engine *engine,
                                                                 nerve_error *err);
 
