@@ -87,7 +87,7 @@ static void load(void)
         load_from(chosen);
         return;
     }
-    char folder[2048], paths[3][4096], looked[2048] = "";
+    char folder[2048], paths[3][4096], looked[sizeof paths + 8] = "";
     own_folder(folder, sizeof folder);
     snprintf(paths[0], sizeof paths[0], "%s%s", folder, NERVE_CUDA_MODULE_FILE);
     snprintf(paths[1], sizeof paths[1], "%s%s/%s", folder, NERVE_CUDA_BIN_TO_LIB,
