@@ -630,12 +630,14 @@ static nerve_status inference_plan(const nerve_graph *g, nerve_error *err)
 }
 
 /* Zeroes the gradient memory of each input of op n that takes a gradient,
- * unless a run of this pass zeroed it already: an op's gradient may share
+ * unless a run of this pass wrote it already: an op's gradient may share
  * memory with another's whose lifetime has ended (core/plan.c), so it is
  * zeroed when its first contribution is about to be added. needed[] marks
- * the zeroed ones with 2. */
+ * the written ones with 2. An op that assigns its first contribution
+ * (assigns_grads) needs none of it. */
 static nerve_status zero_input_grads(nerve_graph *g, const nerve_node_data *n)
 {
+    if (n->op->assigns_grads) return NERVE_OK;
     for (int k = 0; k < n->input_count; k++) {
         int owner = nerve_plan_owner(g, n->input[k]);
         nerve_node_data *in = &g->nodes[owner];
@@ -646,6 +648,20 @@ static nerve_status zero_input_grads(nerve_graph *g, const nerve_node_data *n)
         if (st != NERVE_OK) return st;
     }
     return NERVE_OK;
+}
+
+bool nerve_graph_grad_accumulate(nerve_graph *g, const nerve_node_data *input)
+{
+    int owner = nerve_plan_owner(g, (int)(input - g->nodes));
+    if (g->nodes[owner].kind == NERVE_NODE_PARAM || g->needed[owner] == 2) return true;
+    g->needed[owner] = 2;
+    return false;
+}
+
+nerve_status nerve_graph_grad_prepare_add(nerve_graph *g, const nerve_node_data *input)
+{
+    if (nerve_graph_grad_accumulate(g, input)) return NERVE_OK;
+    return nerve_graph_zero(g, input->grad, nerve_shape_numel(&input->shape));
 }
 
 /* Seeds node's gradient with upstream (all ones when NULL) and runs the ops

@@ -25,12 +25,18 @@ typedef struct nerve_op {
     /* Both return the status of the kernels they run; a failing kernel has
      * written its message to g->ctx.err. */
     nerve_status (*forward)(nerve_graph *g, nerve_node_data *node);
-    /* Accumulates into the gradients of those inputs that have one. */
+    /* Accumulates into the gradients of those inputs that have one (or, with
+     * assigns_grads, assigns where nerve_graph_grad_accumulate says so). */
     nerve_status (*backward)(nerve_graph *g, nerve_node_data *node);
     /* Forward FLOPs of one sample; NULL means one per output element. */
     int64_t (*flops)(const nerve_graph *g, const nerve_node_data *node);
     /* Output aliases input 0's memory (reshape-like ops). */
     bool aliases_input;
+    /* backward writes every element of each input gradient it touches and
+     * asks nerve_graph_grad_accumulate, just before, whether to add into it
+     * or to assign it (a GEMM's beta 0): the graph then does not zero those
+     * gradients first, which saves a pass over each of them per step. */
+    bool assigns_grads;
     /* Recurrent ops: zeroes the state carried between batches (NULL for
      * stateless ops); see nerve_graph_set_carry_state. */
     nerve_status (*reset_state)(nerve_graph *g, nerve_node_data *node);
@@ -145,6 +151,15 @@ struct nerve_graph {
 
 /* Runs kernel `name` on g's device: NERVE_TRY(NERVE_RUN(g, gemm, ...)). */
 #define NERVE_RUN(g, name, ...) NERVE_KERNEL(&(g)->ctx, name, __VA_ARGS__)
+/* For a backward with assigns_grads, just before it writes input's gradient:
+ * false the first time in a backward pass that the gradient's memory is
+ * written (assign: it holds whatever an earlier buffer left there), true
+ * after that and always for a parameter (add: the step's contributions, and
+ * gradient accumulation over micro-batches, add up). */
+bool nerve_graph_grad_accumulate(nerve_graph *g, const nerve_node_data *input);
+/* The same for a kernel that can only add into input's gradient: zeroes it
+ * where this is its first write. */
+nerve_status nerve_graph_grad_prepare_add(nerve_graph *g, const nerve_node_data *input);
 /* x[0..n) = 0, and dst[0..n) = src[0..n), on g's device. */
 nerve_status nerve_graph_zero(nerve_graph *g, nerve_real *x, int64_t n);
 nerve_status nerve_graph_copy(nerve_graph *g, nerve_real *dst, const nerve_real *src, int64_t n);
