@@ -614,7 +614,8 @@ nerve_status nerve_graph_forward(nerve_graph *g, nerve_node target, nerve_error 
     for (int i = 0; i <= target; i++) {
         nerve_node_data *n = &g->nodes[i];
         if (n->kind != NERVE_NODE_OP || !g->needed[i]) continue;
-        nerve_status st = n->op->forward(g, n);
+        double start = nerve_profile_start(g);
+        nerve_status st = nerve_profile_stop(g, n, 0, start, n->op->forward(g, n));
         if (st != NERVE_OK) return op_failed(g, n, "forward", st, err);
     }
     return NERVE_OK;
@@ -683,9 +684,10 @@ static nerve_status backward_seeded(nerve_graph *g, nerve_node node, const nerve
     for (int i = node; i >= 0; i--) {
         nerve_node_data *n = &g->nodes[i];
         if (n->kind == NERVE_NODE_OP && n->needs_grad && g->needed[i]) {
+            double start = nerve_profile_start(g);
             st = zero_input_grads(g, n);
             if (st != NERVE_OK) return nerve_graph_pass_error(g, st, err);
-            st = n->op->backward(g, n);
+            st = nerve_profile_stop(g, n, 1, start, n->op->backward(g, n));
             if (st != NERVE_OK) return op_failed(g, n, "backward", st, err);
         }
         if (g->backward_hook) g->backward_hook(g, i, g->backward_hook_user);

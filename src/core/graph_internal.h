@@ -105,6 +105,7 @@ struct nerve_node_data {
     nerve_real *value;
     nerve_real *grad;                    /* NULL if !needs_grad */
     nerve_real *aux;
+    double profile_seconds[2];           /* ops: forward, backward (core/profile.c) */
 };
 
 struct nerve_graph {
@@ -127,6 +128,7 @@ struct nerve_graph {
     /* Monte-Carlo dropout: dropout draws its masks in eval mode too. */
     bool dropout_in_eval;
     bool carry_state;                     /* recurrent ops start from the last batch's state */
+    bool profiling;                       /* time every op (core/profile.c) */
     /* The stochastic ops' noise position (core/noise.h): the key, the
      * training step and the global index of the batch's first sample. */
     uint64_t noise_seed;
@@ -151,6 +153,13 @@ struct nerve_graph {
 
 /* Runs kernel `name` on g's device: NERVE_TRY(NERVE_RUN(g, gemm, ...)). */
 #define NERVE_RUN(g, name, ...) NERVE_KERNEL(&(g)->ctx, name, __VA_ARGS__)
+/* Per-op timing (core/profile.c): start is the clock when profiling is on;
+ * stop waits for the device and adds the seconds since start to n's forward
+ * (pass 0) or backward (pass 1) total. It returns status, or the device's
+ * if waiting failed. */
+double nerve_profile_start(nerve_graph *g);
+nerve_status nerve_profile_stop(nerve_graph *g, nerve_node_data *n, int pass, double start,
+                                nerve_status status);
 /* For a backward with assigns_grads, just before it writes input's gradient:
  * false the first time in a backward pass that the gradient's memory is
  * written (assign: it holds whatever an earlier buffer left there), true
