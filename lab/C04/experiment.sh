@@ -30,10 +30,9 @@ for act in relu tanh softplus; do
 done
 plot_csv=errors.csv
 { echo "activation,random,pretrained"; i=1; for act in relu tanh softplus; do eval echo "$i,\$r_$act,\$p_$act"; i=$((i + 1)); done; } >$plot_csv
-cp $plot_csv "$OUT/"
 plot $plot_csv --x activation --y random,pretrained --xlabel "1 relu, 2 tanh, 3 softplus" --ylabel "test error %" \
     --title "C04: test error from random weights and after pre-training (mean of seeds)" --out "$OUT/test_error.png"
-max() { calc "$1 > $2 ? $1 : $2"; }
+max() { calc "($1 > $2 ? $1 : $2)"; }
 s_rt=$(max "$rs_relu" "$rs_tanh"); s_ts=$(max "$rs_tanh" "$rs_softplus"); s_rr=$(max "$rs_relu" "$ps_relu")
 gain_relu=$(calc "$r_relu - $p_relu"); gain_tanh=$(calc "$r_tanh - $p_tanh"); gain_softplus=$(calc "$r_softplus - $p_softplus")
 reason="random init: relu $r_relu %, tanh $r_tanh %, softplus $r_softplus %; pre-training lowers them by $gain_relu, $gain_tanh, $gain_softplus pp (seed spreads: relu/tanh $s_rt, tanh/softplus $s_ts, relu random/pre-trained $s_rr)"

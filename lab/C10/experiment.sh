@@ -60,7 +60,6 @@ for ((k = 2; k <= deep - 1; k++)); do
     true_if "$gp > $max" && max=$gp
     true_if "$gp < $min" && min=$gp
 done
-cp gradients.csv "$OUT/"
 spread_g=$(calc "$max / ($min > 0 ? $min : 1e-30)"); first_share=$(calc "$first / ($max > 0 ? $max : 1e-30)")
 plot gradients.csv --x layer --y plain,residual --log-y --xlabel "weighted layer (2 = next to the input)" \
     --ylabel "epoch-1 mean ‖∇W‖" --title "C10: gradient norm per layer, $deep layers, seed 1" --out "$OUT/gradient_per_layer.png"

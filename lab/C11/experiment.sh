@@ -26,7 +26,6 @@ for t in $lengths; do
     table_row "$t" "${cells[@]}" "$(epochs_for "$t")" "$paper"
     echo "$row" >>summary.csv
 done
-cp summary.csv "$OUT/"
 plot summary.csv --x T --y rnn,lstm,gru --log-y --hline 0.167,0.01 --xlabel "sequence length T" --ylabel "test MSE" \
     --title "C11: the adding problem (dashed: trivial 0.167 and 0.01)" --out "$OUT/mse_vs_length.png"
 long=$(echo $lengths | awk '{ print ($NF >= 100 ? 100 : $NF) }')

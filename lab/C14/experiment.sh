@@ -23,7 +23,6 @@ for lr in $lrs; do
     eval "loss_$(echo "$lr" | tr . _)=$loss"
     echo "| $lr | $loss |" >>sweep.md
 done
-cp sweep.csv "$OUT/"
 plot sweep.csv --x lr --y train_loss --log-y --xlabel "log10 of the learning rate" --ylabel "training loss after $sweep_epochs epochs" \
     --title "C14: training loss against a constant learning rate (diverged rates left out)" --out "$OUT/loss_vs_lr.png"
 first_lr=$(echo $lrs | awk '{ print $1 }'); last_lr=$(echo $lrs | awk '{ print $NF }')
@@ -65,11 +64,11 @@ for lr in "$best" "$triple"; do
         --y val_accuracy --ylabel "validation accuracy" --title "C14: schedules at lr $lr (seed 1; step: ÷10 after epoch $decay_at)" \
         --out "$OUT/val_accuracy_lr$lr.png"
 done
-{ echo; echo "Sweep (seed 1):"; echo; cat sweep.md; } >>"$OUT/table.md"
+{ echo; echo "Sweep (seed 1):"; echo; cat sweep.md; } >>"$OUT/table.md"; rm sweep.md
 k=$(echo "$best" | tr . _)
 c=$(eval echo "\$acc_constant_$k"); st=$(eval echo "\$acc_step_$k"); co=$(eval echo "\$acc_cosine_$k")
-sp=$(calc "$(eval echo "\$spread_constant_$k") > $(eval echo "\$spread_step_$k") ? $(eval echo "\$spread_constant_$k") : $(eval echo "\$spread_step_$k")")
-sp=$(calc "$sp > $(eval echo "\$spread_cosine_$k") ? $sp : $(eval echo "\$spread_cosine_$k")")
+sp=$(calc "($(eval echo "\$spread_constant_$k") > $(eval echo "\$spread_step_$k") ? $(eval echo "\$spread_constant_$k") : $(eval echo "\$spread_step_$k"))")
+sp=$(calc "($sp > $(eval echo "\$spread_cosine_$k") ? $sp : $(eval echo "\$spread_cosine_$k"))")
 decay_ok=0; true_if "$st - $c > $sp && $co - $c > $sp" && decay_ok=1
 worse=0; true_if "$c - $st > $sp && $c - $co > $sp" && worse=1
 reason="lr* = $best (loss $best_loss); smallest rate $first_lr: $lo, largest $last_lr: $hi (U: $([ $u = 1 ] && echo yes || echo no)); at lr*: constant $c, step $st, cosine $co (largest spread $sp); step's drop at the decay larger than the epoch before in every seed: $([ $drop_ok = 1 ] && echo yes || echo no)"
