@@ -50,7 +50,7 @@ table_row "He et al. 2015 Table 2 (ImageNet top-1 error)" "ReLU 33.82 %, PReLU 3
 plot accuracy.csv --x variant --y accuracy --xlabel "1 relu, 2-4 leaky 0.01/0.1/0.2, 5-6 prelu shared/per-channel, 7 elu" \
     --ylabel "test accuracy (mean of seeds)" --title "C23: activations at lr $lr (plain SGD), where ReLU units die" --out "$OUT/accuracy.png"
 plot "$OUT/runs/relu-s1.csv" "$OUT/runs/leaky0.01-s1.csv" "$OUT/runs/prelu_shared-s1.csv" "$OUT/runs/elu-s1.csv" \
-    --labels relu,"leaky 0.01","prelu shared",elu --y val_accuracy --ylabel "validation accuracy (seed 1)" \
+    --labels "relu,leaky 0.01,prelu shared,elu" --y val_accuracy --ylabel "validation accuracy (seed 1)" \
     --title "C23: learning curves at lr $lr" --out "$OUT/curves.png"
 remedy=1; contra=0; best=0; best_v=""
 for v in $variants; do

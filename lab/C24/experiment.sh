@@ -7,7 +7,7 @@ scale "Fashion-MNIST first $n training images, MLP 784-256-128-10, plain SGD, $E
 mlp_cfg mlp.cfg "type = sgd" "256:relu" "128:relu" "10:none"
 lrs_of() { case $1 in 1) echo "0.001 0.003 0.01" ;; 32) echo "0.01 0.03 0.1" ;; 128) echo "0.03 0.1 0.3" ;; 1024) echo "0.1 0.3 1" ;; full) echo "0.3 1 3" ;; esac; }
 # every BATCH: the step rows' interval (about 200 per run; every step of the full batch).
-every() { case $1 in full) echo 1 ;; *) echo $(( (n / $1 * EPOCHS + 199) / 200 )) ;; esac; }
+every() { case $1 in full) echo 1 ;; *) echo $(( (n * EPOCHS / $1 + 199) / 200 )) ;; esac; }
 run() { train "$1" mlp.cfg --set net.batch="$2" --lr "$3" --set data.train_limit="$n" --log-every "$(every "$2")" --on-nan skip "${@:4}"; }
 # at_epoch NAME E COLUMN: the column's value in epoch row E.
 at_epoch() { column "$1" "$3" | sed -n "${2}p"; }
