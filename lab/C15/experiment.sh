@@ -21,7 +21,7 @@ skips() { grep -c ': skipped (' "$OUT/runs/$1.err" || true; }
 # spike NAME: the largest step gradient norm over the median (finite steps only).
 spike() {
     column "$1" grad_norm step | grep -E '^[0-9.eE+-]+$' | sort -g |
-        awk '{ v[NR] = $1 } END { if (NR == 0) { print "n/a"; exit } m = v[int((NR + 1) / 2)]; printf "%.4g\n", m > 0 ? v[NR] / m : 0 }'
+        awk '{ v[NR] = $1 } END { if (NR == 0) { print "n/a"; exit } m = v[int((NR + 1) / 2)]; printf "%.4g\n", (m > 0 ? v[NR] / m : 0) }'
 }
 echo "| lr | clip_norm | test MSE | steps skipped | numerical stop | max / median step ‖g‖ | explodes |" >"$OUT/table.md"
 echo "|---|---|---|---|---|---|---|" >>"$OUT/table.md"
