@@ -38,7 +38,7 @@ distill() {
 # errors NAME: test errors out of the test set (from the printed accuracy).
 ntest=$(awk '/train,.*validation,.*test samples/ { for (i = 1; i <= NF; i++) if ($(i + 1) ~ /^test/) print $i }' "$OUT/runs/teacher.out" | head -1)
 errors() { awk -v n="$ntest" '/^test loss/ { printf "%.0f\n", (1 - $5) * n }' "$OUT/runs/$1.out"; }
-agreement() { awk '/agrees with the teacher/ { print $(NF - 3) }' "$OUT/runs/$1.out"; }
+agreement() { awk '/agrees with the teacher/ { print $(NF - 4) }' "$OUT/runs/$1.out"; }
 teacher_errors=$(errors teacher)
 echo "| student | alone (alpha 0) | $(for t in $temps; do printf 'T = %s | ' "$t"; done)best T |" >"$OUT/table.md"
 echo "|---|---|$(for t in $temps; do printf -- '---|'; done)---|" >>"$OUT/table.md"
