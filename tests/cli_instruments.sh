@@ -76,6 +76,31 @@ sed '/^validation = /d' net.cfg >noval.cfg
 run 3 train noval.cfg --eval-every 4
 contains err.txt "needs a validation set"
 
+# --eval-test and --eval-train: the test set and the training set (eval
+# mode) at every epoch's end. The last epoch's test figures are those of the
+# final weights, which the closing test line reports too.
+run 0 train net.cfg --eval-test --eval-train --log curves.csv --epochs 2 --threads 1
+contains out.txt "train (eval) loss"
+grep -q "^epoch 2/2 .* test loss [0-9.]* acc [0-9.]*" out.txt || fail "no test figures on the epoch line: $(cat out.txt)"
+"$python" - <<'PY' || fail "--eval-test/--eval-train columns: $(cut -d, -f1-18 curves.csv)"
+import csv, re
+rows = list(csv.DictReader(open("curves.csv")))
+epochs = [r for r in rows if r["kind"] == "epoch"]
+assert len(epochs) == 2
+for r in epochs:
+    assert 0.5 < float(r["test_accuracy"]) <= 1 and float(r["test_loss"]) > 0
+    assert 0.5 < float(r["train_eval_accuracy"]) <= 1 and float(r["train_eval_loss"]) > 0
+last = open("out.txt").read()
+loss, accuracy = re.search(r"^test loss (\S+) accuracy (\S+)$", last, re.M).groups()
+assert abs(float(epochs[-1]["test_loss"]) - float(loss)) < 1e-4, (epochs[-1]["test_loss"], loss)
+assert abs(float(epochs[-1]["test_accuracy"]) - float(accuracy)) < 1e-4
+PY
+run 0 plot curves.csv --y train_accuracy,train_eval_accuracy,test_accuracy --out curves.png
+[ -s curves.png ] || fail "no curves.png"
+sed '/^test = /d' net.cfg >notest.cfg
+run 2 train notest.cfg --eval-test
+contains err.txt "--eval-test evaluates the test set at every epoch's end: set [data] test"
+
 # The probe's columns plot like a metrics log's.
 run 0 plot probe.csv --x step --y 'std:*' --out std.png
 [ -s std.png ] || fail "no std.png"

@@ -29,6 +29,12 @@ typedef struct nerve_epoch_report {
     double seconds, samples_per_second;
     double grad_norm;              /* mean over the epoch's steps of the gradient norm
                                       before clipping (nerve_optimizer_grad_norm) */
+    /* At the epoch's end, in eval mode: the test set (NaN without
+     * nerve_train_options.test_set) and the training set (NaN without
+     * eval_train), whose figures, unlike train_loss and train_accuracy,
+     * are those of the epoch's final weights without dropout's noise. */
+    double test_loss, test_accuracy;
+    double train_eval_loss, train_eval_accuracy;
 } nerve_epoch_report;
 
 /* What training does with a step whose loss or gradients are not finite
@@ -129,6 +135,12 @@ typedef struct nerve_train_options {
      * overlaps backward. The same sums as one all-reduce after backward (0,
      * the default). Not with zero = 1. */
     double bucket_mb;
+    /* Learning curves on held-out and training data: test_set evaluated at
+     * every epoch's end (test_loss, test_accuracy of the report and the
+     * log; NULL: not), eval_train the training set too, in eval mode
+     * (train_eval_loss, train_eval_accuracy). */
+    const nerve_dataset *test_set; /* since 0.2.1 */
+    bool eval_train;               /* since 0.2.1 */
 } nerve_train_options;
 
 /* Options from the model's settings: epochs, batch, seed, early stopping. */

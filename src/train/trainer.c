@@ -335,18 +335,38 @@ static nerve_status train_step(trainer *t, const int64_t *order, int64_t n, doub
     return NERVE_OK;
 }
 
-static nerve_status validate(nerve_model *m, const nerve_dataset *val, int64_t batch,
-                             nerve_comm *comm, nerve_epoch_report *r, nerve_error *err)
+/* The loss and accuracy of a whole data set in eval mode; NaN for an
+ * absent or empty set. */
+static nerve_status evaluate_set(nerve_model *m, const nerve_dataset *ds, int64_t batch,
+                                 nerve_comm *comm, double *loss, double *accuracy,
+                                 nerve_error *err)
 {
-    r->val_loss = r->val_accuracy = NAN;
-    if (!val || val->count == 0) return NERVE_OK;
+    *loss = *accuracy = NAN;
+    if (!ds || ds->count == 0) return NERVE_OK;
     nerve_evaluation e;
-    nerve_status st = nerve_evaluate_sharded(m, val, batch, comm, &e, err);
+    nerve_status st = nerve_evaluate_sharded(m, ds, batch, comm, &e, err);
     if (st != NERVE_OK) return st;
-    r->val_loss = e.loss;
-    r->val_accuracy = e.accuracy;
+    *loss = e.loss;
+    *accuracy = e.accuracy;
     nerve_evaluation_free(&e);
     return NERVE_OK;
+}
+
+/* The epoch's evaluations: validation, and the test and training sets
+ * when asked for (learning curves). */
+static nerve_status evaluate_epoch(const trainer *t, const nerve_dataset *val,
+                                   nerve_epoch_report *r, nerve_error *err)
+{
+    const train_run *run = &t->run;
+    nerve_status st = evaluate_set(run->m, val, run->batch, t->comm, &r->val_loss,
+                                   &r->val_accuracy, err);
+    if (!st)
+        st = evaluate_set(run->m, t->o->test_set, run->batch, t->comm, &r->test_loss,
+                          &r->test_accuracy, err);
+    if (!st)
+        st = evaluate_set(run->m, t->o->eval_train ? run->train : NULL, run->batch, t->comm,
+                          &r->train_eval_loss, &r->train_eval_accuracy, err);
+    return st;
 }
 
 /* Validation inside an epoch (eval_every): an `eval` row, training mode back. */
@@ -404,7 +424,7 @@ static nerve_status end_epoch(trainer *t, const nerve_dataset *val, double epoch
     r.train_accuracy = run->m->classes ? (double)totals->correct / (double)totals->labels : NAN;
     r.lr = nerve_optimizer_lr(run->m->optimizer);
     r.grad_norm = totals->grad_norm_sum / (double)totals->steps;
-    nerve_status st = validate(run->m, val, run->batch, t->comm, &r, err);
+    nerve_status st = evaluate_epoch(t, val, &r, err);
     nerve_graph_set_training(run->m->graph, true);
     if (st != NERVE_OK) return st;
     if (!t->per_step) nerve_scheduler_step(&run->scheduler, r.val_loss);
