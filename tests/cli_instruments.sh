@@ -101,6 +101,45 @@ sed '/^test = /d' net.cfg >notest.cfg
 run 2 train notest.cfg --eval-test
 contains err.txt "--eval-test evaluates the test set at every epoch's end: set [data] test"
 
+# --state-grads: ||dL/dh_t|| per time step of each recurrent op, every 5
+# steps (10 steps per epoch, 2 epochs: 4 rows), drawn as a heat map. The
+# final state is the layer's output (return = last): its step T-1 gets the
+# loss's gradient directly, the others only through the later steps.
+cat >rnn.cfg <<CFG
+[net]
+input = 8x2
+batch = 20
+epochs = 2
+seed = 1
+[data]
+format = adding
+length = 8
+train_samples = 200
+test_samples = 0
+[loss]
+type = mse
+[rnn]
+name = rnn
+hidden = 6
+return = last
+[dense]
+name = out
+units = 1
+CFG
+run 0 train rnn.cfg --state-grads sg.csv --state-grads-every 5 --threads 1
+head -1 sg.csv | grep -q '^epoch,step,elapsed,dh:rnn_l0:0,dh:rnn_l0:1,.*,dh:rnn_l0:7$' ||
+    fail "state gradients header: $(head -1 sg.csv)"
+[ "$(cut -d, -f2 sg.csv | tr '\n' ' ')" = "step 5 10 15 20 " ] || fail "state gradient rows: $(cut -d, -f1-3 sg.csv)"
+awk -F, 'NR > 1 { for (i = 4; i <= NF; i++) if (!($i > 0)) exit 1 }' sg.csv || fail "a state gradient norm is not positive: $(cat sg.csv)"
+run 0 plot sg.csv --y "dh:rnn_l0:*" --heatmap --log-y --out sg.png
+[ -s sg.png ] || fail "no sg.png"
+run 0 train rnn.cfg --state-grads sg_epochs.csv --epochs 1 --threads 1
+[ "$(cut -d, -f2 sg_epochs.csv | tr '\n' ' ')" = "step 10 " ] || fail "without --state-grads-every, one row per epoch: $(cat sg_epochs.csv)"
+run 3 train net.cfg --state-grads sg_none.csv
+contains err.txt "need a recurrent layer"
+run 2 train rnn.cfg --state-grads-every 5
+contains err.txt "--state-grads-every needs --state-grads FILE.csv"
+
 # The probe's columns plot like a metrics log's.
 run 0 plot probe.csv --x step --y 'std:*' --out std.png
 [ -s std.png ] || fail "no std.png"

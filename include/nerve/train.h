@@ -141,6 +141,12 @@ typedef struct nerve_train_options {
      * (train_eval_loss, train_eval_accuracy). */
     const nerve_dataset *test_set; /* since 0.2.1 */
     bool eval_train;               /* since 0.2.1 */
+    /* state_gradients_path: a CSV of ||dL/dh_t|| for every time step t of
+     * every recurrent op, after every state_gradients_every-th step (0: each
+     * epoch's last step), the gradient vanishing back through time; NULL:
+     * none. Not with comm. */
+    const char *state_gradients_path; /* since 0.2.1 */
+    int64_t state_gradients_every;    /* since 0.2.1 */
 } nerve_train_options;
 
 /* Options from the model's settings: epochs, batch, seed, early stopping. */

@@ -184,7 +184,8 @@ int cmd_train(int argc, char **argv)
 {
     cli_train_flags f = {0};
     const char *cfg_path, *save_best = NULL, *monitor = NULL, *target_on = NULL, *probe = NULL;
-    int64_t patience = 0, probe_every = 0, probe_size = 0, eval_every = 0;
+    const char *state_grads = NULL;
+    int64_t patience = 0, probe_every = 0, probe_size = 0, eval_every = 0, state_grads_every = 0;
     double target_error = 0;
     bool restore_best = false, stop_at_target = false, eval_test = false, eval_train = false;
     cli_option options[] = {
@@ -222,6 +223,11 @@ int cmd_train(int argc, char **argv)
         CLI_INT("--probe-size", "N", &probe_size, 1, 1 << 20,
                 "the probe batch: the first N training samples (default 256, at most one "
                 "batch)"),
+        CLI_STRING("--state-grads", "FILE.csv", &state_grads,
+                   "||dL/dh_t|| for every time step of every recurrent layer, at each "
+                   "epoch's last step"),
+        CLI_INT("--state-grads-every", "N", &state_grads_every, 1, INT64_MAX,
+                "write the state gradients every N steps instead (needs --state-grads)"),
     };
     const int option_count = (int)(sizeof options / sizeof options[0]);
     int code = cli_parse(&train_command, options, option_count, argc, argv, &cfg_path);
@@ -239,6 +245,8 @@ int cmd_train(int argc, char **argv)
     if (code < 0 && (probe_every || probe_size) && !probe)
         code = cli_usage_error(&train_command, "--probe-every and --probe-size need "
                                "--probe FILE.csv");
+    if (code < 0 && state_grads_every && !state_grads)
+        code = cli_usage_error(&train_command, "--state-grads-every needs --state-grads FILE.csv");
     if (code < 0 && save_best && cli_check_save_directory(save_best)) code = CLI_EXIT_FAILURE;
     if (code >= 0) {
         cli_list_free(&f.sets);
@@ -271,6 +279,8 @@ int cmd_train(int argc, char **argv)
     train_options.probe_size = probe_size;
     train_options.eval_every = eval_every;
     train_options.eval_train = eval_train;
+    train_options.state_gradients_path = state_grads;
+    train_options.state_gradients_every = state_grads_every;
     code = train_and_report(m, cfg_path, options, &f, &train_options, eval_test);
     nerve_model_free(m);
     cli_list_free(&f.sets);

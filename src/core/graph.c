@@ -510,6 +510,16 @@ bool nerve_graph_planned_for_training(const nerve_graph *g) { return g->arena &&
 
 void nerve_graph_set_keep_gradients(nerve_graph *g, bool keep) { g->keep_gradients = keep; }
 
+void nerve_graph_set_record_state_gradients(nerve_graph *g, bool record)
+{
+    if (g->record_state_gradients == record) return;
+    g->record_state_gradients = record;
+    if (g->arena) g->device->release(&g->ctx, g->arena);
+    g->arena = NULL;
+    g->max_batch = 0;
+    g->plan_training = false;
+}
+
 nerve_status nerve_graph_plan_bytes(nerve_graph *g, int64_t max_batch, bool training,
                                     size_t *bytes, nerve_error *err)
 {

@@ -22,6 +22,7 @@
 #include "train/distributed.h"
 #include "train/metrics_log.h"
 #include "train/probe.h"
+#include "train/state_gradients.h"
 #include "train/target_error.h"
 #include "train/trainer.h"
 
@@ -103,6 +104,7 @@ typedef struct trainer {
     bool early_stopped;
     bool target_reached, target_stopped; /* target_error.h */
     probe probe;                         /* activation statistics (probe.h) */
+    state_gradients state_grads;         /* per-time-step ||dL/dh_t|| (state_gradients.h) */
     nerve_comm *comm; /* the ranks training with this one (train/distributed.h), or NULL */
     bool root;        /* rank 0 (or no comm): writes the log and checkpoints */
     dist_shard shard; /* ZeRO-1's, or none */
@@ -494,6 +496,10 @@ static nerve_status run_epochs(trainer *t, const nerve_dataset *val, nerve_error
             r->epoch_step++;
             r->global_step++;
             if (t->per_step) nerve_scheduler_step(&r->scheduler, NAN);
+            /* Read before anything else runs the graph. */
+            st = state_gradients_step(&t->state_grads, r->epoch, r->global_step,
+                                      r->epoch_step == r->steps_per_epoch, err);
+            if (st) return st;
             report_step(t, loss, skipped ? NAN : nerve_optimizer_grad_norm(r->m->optimizer),
                         epoch_start);
             if (o->eval_every > 0 && r->global_step % o->eval_every == 0 &&
@@ -620,11 +626,15 @@ nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve
         nerve_augment_free(r->augment);
         return nerve_error_set(err, NERVE_ERR_NOMEM, "out of memory for the sample order");
     }
+    /* Recording the state gradients enlarges the recurrent ops' memory: the
+     * graph is planned again. */
+    st = state_gradients_open(&t.state_grads, o, m->graph, err);
+    if (st == NERVE_OK && t.state_grads.file) st = nerve_graph_plan(m->graph, slice, err);
     train_run_replay_order(r);
     nerve_scheduler_init(&r->scheduler, schedule, m->settings.optimizer.lr);
     nerve_graph_set_carry_state(m->graph, r->stream);
     nerve_graph_set_seed(m->graph, o->seed);
-    if (o->resume_path) {
+    if (st == NERVE_OK && o->resume_path) {
         st = checkpoint_restore(r, o->resume_path, err);
         t.last_checkpoint = o->resume_path;
         t.last_checkpoint_step = t.written_at = r->global_step;
@@ -658,6 +668,8 @@ nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve
     early_stop_end(&t.early, r, o, st == NERVE_OK && o->restore_best);
     nerve_status probe_st = probe_close(&t.probe, st == NERVE_OK ? err : NULL);
     if (st == NERVE_OK) st = probe_st;
+    nerve_status grads_st = state_gradients_close(&t.state_grads, st == NERVE_OK ? err : NULL);
+    if (st == NERVE_OK) st = grads_st;
     if (r->stream) nerve_graph_set_carry_state(m->graph, false);
     nerve_graph_set_comm(m->graph, NULL);
     if (t.bucketed) dist_buckets_free(&t.buckets);
