@@ -76,6 +76,25 @@ sed '/^validation = /d' net.cfg >noval.cfg
 run 3 train noval.cfg --eval-every 4
 contains err.txt "needs a validation set"
 
+# [data] class_limit: an imbalanced training set from a balanced one (the
+# first samples of each class), counts printed; what validation holds out
+# is taken first.
+run 0 train net.cfg --set data.class_limit=1:30 --epochs 1 --threads 1
+contains out.txt "180 train, 100 validation"
+contains out.txt "training samples per class: 0: 150, 1: 30 (largest/smallest 5.00)"
+run 0 train net.cfg --set 'data.class_limit=*:0.5, 0:100' --epochs 1 --threads 1
+contains out.txt "training samples per class: 0: 100, 1: 75 (largest/smallest 1.33)"
+run 0 train net.cfg --set data.class_limit=0:0 --epochs 1 --threads 1
+contains out.txt "training samples per class: 0: 0, 1: 150 (a class has no training sample)"
+run 3 train net.cfg --set data.class_limit=2:10
+contains err.txt "[data] class_limit names class 2, but $work/blobs.csv has 2 classes (0 to 1)"
+run 3 train net.cfg --set data.class_limit=1:1.5
+contains err.txt "class 1: '1.5' is neither a count (a whole number) nor a fraction in (0, 1]"
+run 3 train net.cfg --set data.class_limit=1
+contains err.txt "'1' is not CLASS:LIMIT"
+run 3 train net.cfg --set 'data.class_limit=1:3,1:4'
+contains err.txt "class 1 is limited twice"
+
 # --eval-test and --eval-train: the test set and the training set (eval
 # mode) at every epoch's end. The last epoch's test figures are those of the
 # final weights, which the closing test line reports too.

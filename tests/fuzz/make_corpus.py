@@ -67,6 +67,17 @@ units = 30
 [loss]
 type = softmax_cross_entropy
 """)
+    write("cfg", "class_limit.cfg", b"""[net]
+input = 2
+[data]
+format = csv
+train = blobs.csv
+label_column = last
+validation = 10
+class_limit = *:0.5, 0:100, 1:3
+[dense]
+units = 2
+""")
     write("cfg", "conv_transpose.cfg", b"""[net]
 input = 2x6x6
 [conv_transpose2d]
