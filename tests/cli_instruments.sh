@@ -95,6 +95,24 @@ contains err.txt "'1' is not CLASS:LIMIT"
 run 3 train net.cfg --set 'data.class_limit=1:3,1:4'
 contains err.txt "class 1 is limited twice"
 
+# [noise]: activation noise in training, the identity in evaluation (the
+# test figures of two evaluations of the same weights agree); a [noise]
+# that changes nothing is refused.
+sed 's/^\[dropout\]$/[noise]\nscale = 0.3\nshift = 0.2\n[dropout]/' net.cfg >noisy.cfg
+run 0 train noisy.cfg --epochs 2 --save noisy.safetensors --threads 1
+grep -q "^test loss [0-9.]* accuracy 0\.[5-9]" out.txt || fail "noisy training: $(cat out.txt)"
+run 0 eval noisy.cfg --weights noisy.safetensors --json
+cp out.txt noisy_eval.json
+run 0 eval net.cfg --weights noisy.safetensors --json
+"$python" -c '
+import json, sys
+a, b = json.load(open("noisy_eval.json")), json.load(open("out.txt"))
+sys.exit(0 if a["loss"] == b["loss"] and a["accuracy"] == b["accuracy"] else 1)' ||
+    fail "[noise] is not the identity in evaluation: $(cat noisy_eval.json) against $(cat out.txt)"
+sed 's/^\[dropout\]$/[noise]\n[dropout]/' net.cfg >silent.cfg
+run 3 train silent.cfg
+contains err.txt "[noise] needs scale or shift above 0"
+
 # --eval-test and --eval-train: the test set and the training set (eval
 # mode) at every epoch's end. The last epoch's test figures are those of the
 # final weights, which the closing test line reports too.
