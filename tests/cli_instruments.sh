@@ -177,6 +177,22 @@ contains err.txt "need a recurrent layer"
 run 2 train rnn.cfg --state-grads-every 5
 contains err.txt "--state-grads-every needs --state-grads FILE.csv"
 
+# A resumed run continues its probe file: the rows up to the checkpoint's
+# step are kept (a row the interrupted run wrote after it is dropped), and
+# the file ends as an uninterrupted run's (elapsed aside).
+run 0 train net.cfg --probe full_probe.csv --probe-every 5 --probe-size 16 --epochs 2 --threads 1
+run 0 train net.cfg --probe part.csv --probe-every 5 --probe-size 16 --epochs 2 --threads 1 \
+    --steps 20 --checkpoint probe_ck.safetensors
+echo "2,25,1.5,written after the checkpoint" >>part.csv
+run 0 train net.cfg --probe part.csv --probe-every 5 --probe-size 16 --epochs 2 --threads 1 \
+    --resume probe_ck.safetensors
+cmp -s <(cut -d, -f1,2,4- full_probe.csv) <(cut -d, -f1,2,4- part.csv) ||
+    fail "the resumed probe differs: $(cut -d, -f1-4 part.csv) against $(cut -d, -f1-4 full_probe.csv)"
+awk -F, 'NR > 2 && $3 < last { exit 1 } { last = $3 }' part.csv || fail "elapsed goes back: $(cut -d, -f1-3 part.csv)"
+sed -i '1s/mean:fc1/mean:other/' part.csv
+run 3 train net.cfg --probe part.csv --epochs 2 --threads 1 --resume probe_ck.safetensors
+contains err.txt "part.csv: not this network's activation statistics"
+
 # The probe's columns plot like a metrics log's.
 run 0 plot probe.csv --x step --y 'std:*' --out std.png
 [ -s std.png ] || fail "no std.png"
