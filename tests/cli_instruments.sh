@@ -58,6 +58,17 @@ head -1 log.csv | grep -qF ',update_ratio:fc1.weight,' || fail "no update_ratio 
 contains err.txt "target training error 0.3 reached at epoch 1, step 15"
 [ "$(grep -c '^target,1,15,' log.csv)" = 1 ] || fail "no target row for epoch 1: $(cut -d, -f1-3 log.csv)"
 [ "$(grep -c '^epoch,' log.csv)" = 4 ] || fail "without --stop-at-target all epochs run"
+# The checkpoint keeps the target reached: a resumed run does not report it
+# again; one resumed before reaching it does.
+run 0 train net.cfg --target-error 0.3 --steps 20 --checkpoint target_ck.safetensors --threads 1
+contains err.txt "target training error 0.3 reached at epoch 1, step 15"
+run 0 train net.cfg --target-error 0.3 --resume target_ck.safetensors --log resumed.csv --threads 1
+grep -q "target training error" err.txt && fail "the resumed run reported the target again: $(cat err.txt)"
+grep -q "^target," resumed.csv && fail "the resumed run wrote a target row"
+run 0 train net.cfg --target-error 0.3 --steps 10 --checkpoint early_ck.safetensors --threads 1
+grep -q "target training error" err.txt && fail "the target was reached before its epoch ended"
+run 0 train net.cfg --target-error 0.3 --resume early_ck.safetensors --threads 1
+contains err.txt "target training error 0.3 reached at epoch 1, step 15"
 run 0 train net.cfg --target-error 0.3 --target-on val --stop-at-target --log stop.csv --threads 1
 contains err.txt "target validation error 0.3 reached at epoch 1"
 contains err.txt "training stops"

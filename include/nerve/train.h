@@ -112,8 +112,9 @@ typedef struct nerve_train_options {
      * epoch whose training error (1 - its running training accuracy), or
      * validation error with target_on_val, is at most target_error is
      * reported through on_warning and as a `target` row of the log;
-     * target_stop ends training there. Classifiers only. A resumed run
-     * looks for the target from the resumed epoch on. */
+     * target_stop ends training there. Classifiers only. Checkpoints keep
+     * whether the target was reached, so that a run reports it once, resumed
+     * or not. */
     double target_error;
     bool target_on_val, target_stop;
     /* probe_path: a CSV of per-layer activation statistics (mean, std,

@@ -102,7 +102,7 @@ typedef struct trainer {
     early_stop early;
     nerve_status early_status; /* of the last epoch's early-stopping check */
     bool early_stopped;
-    bool target_reached, target_stopped; /* target_error.h */
+    bool target_stopped;                 /* target_error.h; reached: run.target_reached */
     probe probe;                         /* activation statistics (probe.h) */
     state_gradients state_grads;         /* per-time-step ||dL/dh_t|| (state_gradients.h) */
     nerve_comm *comm; /* the ranks training with this one (train/distributed.h), or NULL */
@@ -433,7 +433,7 @@ static nerve_status end_epoch(trainer *t, const nerve_dataset *val, double epoch
     metrics_log_epoch(&t->log, &r, run->global_step);
     if (t->o->on_epoch) t->o->on_epoch(&r, t->o->user);
     t->early_status = early_stop_epoch(&t->early, run, t->o, &r, &t->early_stopped, err);
-    target_error_epoch(&t->target_reached, t->o, &r, run->global_step, &t->log,
+    target_error_epoch(&run->target_reached, t->o, &r, run->global_step, &t->log,
                        &t->target_stopped);
     if (!t->early_status)
         t->early_status = probe_run(&t->probe, run->epoch, run->global_step, err);
