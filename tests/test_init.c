@@ -470,8 +470,7 @@ static void test_net_init_is_every_layer_s_default(void **state)
     for (int i = 0; i < 8; i++) assert_true(fabsf(param(m, "hidden.bias")[i]) <= 1 / sqrtf(6.f));
     nerve_model_free(m);
 
-    test_require_ok(load_cfg("init = zeros
-", constant, &m, &err), &err);
+    test_require_ok(load_cfg("init = zeros\n", constant, &m, &err), &err);
     for (int i = 0; i < 8 * 6; i++) assert_true(param(m, "hidden.weight")[i] == 0);
     for (int i = 0; i < 3 * 8; i++) assert_true(param(m, "out.weight")[i] == 0.5f);
     nerve_model_free(m);

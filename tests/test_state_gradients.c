@@ -46,7 +46,7 @@ static double wavy(int64_t i) { return 0.6 * sin(1.3 * (double)i + 0.4); }
 static tiny build(const char *backend, nerve_recurrent_cell cell, bool reverse, bool last,
                   double (*w_ih)(int64_t), double (*w_hh)(int64_t), nerve_error *err)
 {
-    tiny t = {nerve_graph_new()};
+    tiny t = {.g = nerve_graph_new()};
     test_require_ok(nerve_graph_set_backend(t.g, backend, err), err);
     int64_t G = nerve_recurrent_gate_count(cell);
     int64_t dims[2] = {T, H};
