@@ -99,6 +99,10 @@ typedef struct nerve_recurrent_sequence {
      * F], dweight_ih [G H, F], dweight_hh [G H, H], dbias_ih and dbias_hh
      * [G H]. No gradient flows into h0 and c0. */
     nerve_real *dx, *dweight_ih, *dweight_hh, *dbias_ih, *dbias_hh;
+    /* [N, T, H] or NULL: backward writes dL/dh_t, the whole gradient
+     * reaching each step's output state (its own dy and what flows back from
+     * the later steps), for the per-time-step gradient norms (ops/recurrent.h). */
+    nerve_real *dh_steps;
     nerve_real *workspace; /* recurrent_workspace(...) elements */
 } nerve_recurrent_sequence;
 

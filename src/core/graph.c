@@ -510,6 +510,22 @@ bool nerve_graph_planned_for_training(const nerve_graph *g) { return g->arena &&
 
 void nerve_graph_set_keep_gradients(nerve_graph *g, bool keep) { g->keep_gradients = keep; }
 
+void nerve_graph_set_record_state_gradients(nerve_graph *g, bool record)
+{
+    if (g->record_state_gradients == record) return;
+    g->record_state_gradients = record;
+    /* Unplanned: nothing may point into the released arena. */
+    if (g->arena) g->device->release(&g->ctx, g->arena);
+    g->arena = NULL;
+    g->workspace = NULL;
+    g->max_batch = 0;
+    g->plan_training = false;
+    for (int i = 0; i < g->node_count; i++) {
+        nerve_node_data *n = &g->nodes[i];
+        if (n->kind != NERVE_NODE_PARAM) n->value = n->grad = n->aux = NULL;
+    }
+}
+
 nerve_status nerve_graph_plan_bytes(nerve_graph *g, int64_t max_batch, bool training,
                                     size_t *bytes, nerve_error *err)
 {
