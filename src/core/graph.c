@@ -510,6 +510,22 @@ bool nerve_graph_planned_for_training(const nerve_graph *g) { return g->arena &&
 
 void nerve_graph_set_keep_gradients(nerve_graph *g, bool keep) { g->keep_gradients = keep; }
 
+void nerve_graph_set_record_state_gradients(nerve_graph *g, bool record)
+{
+    if (g->record_state_gradients == record) return;
+    g->record_state_gradients = record;
+    /* Unplanned: nothing may point into the released arena. */
+    if (g->arena) g->device->release(&g->ctx, g->arena);
+    g->arena = NULL;
+    g->workspace = NULL;
+    g->max_batch = 0;
+    g->plan_training = false;
+    for (int i = 0; i < g->node_count; i++) {
+        nerve_node_data *n = &g->nodes[i];
+        if (n->kind != NERVE_NODE_PARAM) n->value = n->grad = n->aux = NULL;
+    }
+}
+
 nerve_status nerve_graph_plan_bytes(nerve_graph *g, int64_t max_batch, bool training,
                                     size_t *bytes, nerve_error *err)
 {
@@ -614,7 +630,8 @@ nerve_status nerve_graph_forward(nerve_graph *g, nerve_node target, nerve_error 
     for (int i = 0; i <= target; i++) {
         nerve_node_data *n = &g->nodes[i];
         if (n->kind != NERVE_NODE_OP || !g->needed[i]) continue;
-        nerve_status st = n->op->forward(g, n);
+        double start = nerve_profile_start(g);
+        nerve_status st = nerve_profile_stop(g, n, 0, start, n->op->forward(g, n));
         if (st != NERVE_OK) return op_failed(g, n, "forward", st, err);
     }
     return NERVE_OK;
@@ -630,12 +647,14 @@ static nerve_status inference_plan(const nerve_graph *g, nerve_error *err)
 }
 
 /* Zeroes the gradient memory of each input of op n that takes a gradient,
- * unless a run of this pass zeroed it already: an op's gradient may share
+ * unless a run of this pass wrote it already: an op's gradient may share
  * memory with another's whose lifetime has ended (core/plan.c), so it is
  * zeroed when its first contribution is about to be added. needed[] marks
- * the zeroed ones with 2. */
+ * the written ones with 2. An op that assigns its first contribution
+ * (assigns_grads) needs none of it. */
 static nerve_status zero_input_grads(nerve_graph *g, const nerve_node_data *n)
 {
+    if (n->op->assigns_grads) return NERVE_OK;
     for (int k = 0; k < n->input_count; k++) {
         int owner = nerve_plan_owner(g, n->input[k]);
         nerve_node_data *in = &g->nodes[owner];
@@ -646,6 +665,20 @@ static nerve_status zero_input_grads(nerve_graph *g, const nerve_node_data *n)
         if (st != NERVE_OK) return st;
     }
     return NERVE_OK;
+}
+
+bool nerve_graph_grad_accumulate(nerve_graph *g, const nerve_node_data *input)
+{
+    int owner = nerve_plan_owner(g, (int)(input - g->nodes));
+    if (g->nodes[owner].kind == NERVE_NODE_PARAM || g->needed[owner] == 2) return true;
+    g->needed[owner] = 2;
+    return false;
+}
+
+nerve_status nerve_graph_grad_prepare_add(nerve_graph *g, const nerve_node_data *input)
+{
+    if (nerve_graph_grad_accumulate(g, input)) return NERVE_OK;
+    return nerve_graph_zero(g, input->grad, nerve_shape_numel(&input->shape));
 }
 
 /* Seeds node's gradient with upstream (all ones when NULL) and runs the ops
@@ -667,9 +700,10 @@ static nerve_status backward_seeded(nerve_graph *g, nerve_node node, const nerve
     for (int i = node; i >= 0; i--) {
         nerve_node_data *n = &g->nodes[i];
         if (n->kind == NERVE_NODE_OP && n->needs_grad && g->needed[i]) {
+            double start = nerve_profile_start(g);
             st = zero_input_grads(g, n);
             if (st != NERVE_OK) return nerve_graph_pass_error(g, st, err);
-            st = n->op->backward(g, n);
+            st = nerve_profile_stop(g, n, 1, start, n->op->backward(g, n));
             if (st != NERVE_OK) return op_failed(g, n, "backward", st, err);
         }
         if (g->backward_hook) g->backward_hook(g, i, g->backward_hook_user);
