@@ -175,6 +175,12 @@ NERVE_API nerve_status nerve_node_read(nerve_graph *g, nerve_node n, nerve_real 
                                        int64_t count, nerve_error *err);
 NERVE_API nerve_status nerve_node_write(nerve_graph *g, nerve_node n, const nerve_real *values,
                                         int64_t count, nerve_error *err);
+/* Copies the first count values of node n's gradient to values, on every
+ * device: a trainable parameter's or a gradient-taking input's after
+ * backward (an op's only with nerve_graph_set_keep_gradients). Fails on a
+ * node without a gradient or a count out of range. */
+NERVE_API nerve_status nerve_node_read_grad(nerve_graph *g, nerve_node n, nerve_real *values,
+                                            int64_t count, nerve_error *err);
 NERVE_API bool nerve_node_is_param(const nerve_graph *g, nerve_node n); /* buffers included */
 NERVE_API bool nerve_node_is_buffer(const nerve_graph *g, nerve_node n);
 /* Freezing keeps a parameter out of backward and of optimizer updates. */

@@ -99,6 +99,10 @@ typedef struct nerve_recurrent_sequence {
      * F], dweight_ih [G H, F], dweight_hh [G H, H], dbias_ih and dbias_hh
      * [G H]. No gradient flows into h0 and c0. */
     nerve_real *dx, *dweight_ih, *dweight_hh, *dbias_ih, *dbias_hh;
+    /* [N, T, H] or NULL: backward writes dL/dh_t, the whole gradient
+     * reaching each step's output state (its own dy and what flows back from
+     * the later steps), for the per-time-step gradient norms (ops/recurrent.h). */
+    nerve_real *dh_steps;
     nerve_real *workspace; /* recurrent_workspace(...) elements */
 } nerve_recurrent_sequence;
 
@@ -135,14 +139,22 @@ typedef enum nerve_map_op {
     NERVE_MAP_FLOOR
 } nerve_map_op;
 
-/* One element of the map kernel: every backend's definition of it, the
- * CUDA backend's device code included. */
+/* A function every backend shares, the CUDA backend's device code (and its
+ * module, which does not link libnerve) included. */
 #ifdef __CUDACC__
-#define NERVE_MAP_APPLY_QUALIFIERS __host__ __device__ static inline
+#define NERVE_SHARED_INLINE __host__ __device__ static inline
 #else
-#define NERVE_MAP_APPLY_QUALIFIERS static inline
+#define NERVE_SHARED_INLINE static inline
 #endif
-NERVE_MAP_APPLY_QUALIFIERS double nerve_map_apply(nerve_map_op op, double a, double b, double y)
+
+/* The gates per hidden unit of a cell (nerve_recurrent_gate_count). */
+NERVE_SHARED_INLINE int64_t nerve_cell_gates(nerve_recurrent_cell cell)
+{
+    return cell == NERVE_CELL_LSTM ? 4 : cell == NERVE_CELL_GRU ? 3 : 1;
+}
+
+/* One element of the map kernel. */
+NERVE_SHARED_INLINE double nerve_map_apply(nerve_map_op op, double a, double b, double y)
 {
     switch (op) {
     case NERVE_MAP_ADD: return a + b;

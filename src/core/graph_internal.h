@@ -129,6 +129,9 @@ struct nerve_graph {
     bool dropout_in_eval;
     bool carry_state;                     /* recurrent ops start from the last batch's state */
     bool profiling;                       /* time every op (core/profile.c) */
+    /* Recurrent ops keep dL/dh_t of every step (ops/recurrent.h); set by
+     * nerve_graph_set_record_state_gradients. */
+    bool record_state_gradients;
     /* The stochastic ops' noise position (core/noise.h): the key, the
      * training step and the global index of the batch's first sample. */
     uint64_t noise_seed;
@@ -253,5 +256,10 @@ void nerve_graph_mark_needed(nerve_graph *g, nerve_node target);
  * asking for a large but legal network is refused rather than reported as an
  * over-allocation. Not thread-safe; call it before building graphs. */
 void nerve_graph_set_param_limit(int64_t limit);
+
+/* Recurrent ops keep the gradient reaching each step's state in their
+ * memory, for nerve_recurrent_state_gradient_norms: more op state, so a
+ * change unplans the graph (the next nerve_graph_plan lays it out anew). */
+void nerve_graph_set_record_state_gradients(nerve_graph *g, bool record);
 
 #endif
