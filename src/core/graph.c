@@ -683,7 +683,8 @@ nerve_status nerve_graph_grad_prepare_add(nerve_graph *g, const nerve_node_data 
 
 /* Seeds node's gradient with upstream (all ones when NULL) and runs the ops
  * it depends on in reverse; each op adds into its inputs' gradients, each
- * zeroed just before the first op that adds into it runs. */
+ * zeroed just before the first op that adds into it runs, or assigned by
+ * that op where it can (assigns_grads). */
 static nerve_status backward_seeded(nerve_graph *g, nerve_node node, const nerve_real *upstream,
                                     nerve_error *err)
 {
