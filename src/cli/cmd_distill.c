@@ -279,7 +279,9 @@ int cmd_distill(int argc, char **argv)
         code = cli_train_flags_check(&distill_command, train_flags, &f);
     if (code >= 0) {
         cli_list_free(&f.sets);
-        return code;
+        /* A command line one rank alone refuses (an MPMD launch, a directory
+         * one host lacks) must not leave the others waiting. */
+        return cli_dist_agree(code);
     }
     char teacher_cfg[4096];
     snprintf(teacher_cfg, sizeof teacher_cfg, "%.*s", (int)(colon - teacher_arg), teacher_arg);
