@@ -132,6 +132,10 @@ pixels falling down.png
 { echo "x,grows"; for i in $(seq 0 10); do echo "$i,$("$python" -c "print(10 ** ($i / 5))")"; done; } >exp.csv
 run 0 plot exp.csv --x x --y grows --log-y --out log.png --size 400x250
 pixels rising log.png
+# 1 to 1e20, more decades than ticks: the whole range stays on the axis.
+{ echo "x,grows"; for i in $(seq 0 10); do echo "$i,1e$((2 * i))"; done; } >wide.csv
+run 0 plot wide.csv --x x --y grows --log-y --out wide.png --size 400x250
+pixels rising wide.png
 run 0 plot exp.csv --x x --y grows --out linear.png --size 400x250
 pixels curved linear.png
 

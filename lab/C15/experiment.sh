@@ -43,7 +43,7 @@ done
 top=${lrs##* }
 adding_cfg rnn100.cfg 100
 train "t100-lr$top-clip1" rnn100.cfg --lr "$top" --set optimizer.clip_norm=1 --on-nan skip
-table_row "T = 100: $top" 1 "$(test_mse "t100-lr$top-clip1")" "$(skips "t100-lr$top-clip1")" "" "" "(aside: vanishing, C11)"
+table_row "T = 100: $top" 1 "$(test_mse "t100-lr$top-clip1")" "$(skips "t100-lr$top-clip1")" "" "" "(aside, not in the criterion)"
 table_row "predicting 1 always" "" "$(grep -o 'MSE [0-9.]*' "$OUT/runs/lr$top-clip0.out" | head -1)" "" "" "" ""
 table_row "Pascanu et al. 2013" "" "clipping removes the jumps at cliffs (no figure to match)" "" "" "" ""
 plot "$OUT/runs/lr$top-clip0.csv" "$OUT/runs/lr$top-clip1.csv" --labels "lr $top unclipped,lr $top clip_norm 1" \

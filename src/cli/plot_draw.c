@@ -48,10 +48,12 @@ static void axis_fit(axis *a, double low, double high, bool log_scale)
     if (log_scale) {
         int first = (int)floor(log10(low)), last = (int)ceil(log10(high));
         if (last == first) last++;
-        if (last - first > MAX_TICKS) first = last - MAX_TICKS;
         a->low = pow(10, first);
         a->high = pow(10, last);
-        int every = last - first > 8 ? 2 : 1;
+        /* Every value stays on the axis (a clipped run's gradient norms of
+         * 1..100 beside an unclipped one's 1e19); wide ranges thin the ticks. */
+        int every = last - first > 8 ? (last - first + MAX_TICKS - 1) / MAX_TICKS : 1;
+        if (last - first > 8 && every < 2) every = 2;
         for (int e = first; e <= last; e += every) {
             a->ticks[a->tick_count++] = pow(10, e);
             if (last - first <= 2 && e < last) {
