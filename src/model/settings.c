@@ -13,6 +13,8 @@
 static nerve_status read_net(cfg_reader *r, nerve_model_settings *s)
 {
     int64_t batch, epochs, seed;
+    nerve_init init; /* checked here, used by the layers (cfg_read_init) */
+    if (!cfg_read_init(r, "init", &init)) return r->status;
     /* A stream sample is bptt token ids: input may then be left out. */
     if (!cfg_read_int(r, "bptt", false, 0, 0, 1 << 20, &s->bptt)) return r->status;
     nerve_shape chunk = nerve_shape_1d(s->bptt);
