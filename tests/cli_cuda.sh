@@ -19,23 +19,7 @@ with open("train.csv", "w") as f:
         x, y = random.uniform(-1, 1), random.uniform(-1, 1)
         f.write(f"{x:.4f},{y:.4f},{int(x * y > 0)}\n")
 PY
-cat >xor.cfg <<CFG
-[net]
-input = 2
-batch = 16
-epochs = 2
-
-[data]
-format = csv
-train = $work/train.csv
-
-[dense]
-units = 8
-activation = tanh
-
-[dense]
-units = 2
-CFG
+xor_cfg "$work/train.csv" 16 2
 
 one_line() {
     [ "$(wc -l <err.txt)" -eq 1 ] || fail "more than one line: $(cat err.txt)"

@@ -39,23 +39,7 @@ cat >train.csv <<CSV
 1,0,1
 1,1,0
 CSV
-cat >xor.cfg <<CFG
-[net]
-input = 2
-batch = 4
-epochs = 3
-
-[data]
-format = csv
-train = $work/train.csv
-
-[dense]
-units = 8
-activation = tanh
-
-[dense]
-units = 2
-CFG
+xor_cfg "$work/train.csv" 4 3
 
 # traced ARGS...: runs nerve ARGS (exit status in $code) with the objects the
 # dynamic linker opened, dlopen's included, in loaded.txt (LD_DEBUG=files).

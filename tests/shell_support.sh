@@ -29,3 +29,25 @@ python=/usr/bin/python3
 contains() {
     grep -qF -- "$2" "$1" || fail "no '$2' in $1: $(cat "$1")"
 }
+
+# xor_cfg CSV BATCH EPOCHS: writes xor.cfg, a 2-8-2 tanh MLP trained on CSV
+# (rows x,y,class), for the tests that need any small network.
+xor_cfg() {
+    cat >xor.cfg <<CFG
+[net]
+input = 2
+batch = $2
+epochs = $3
+
+[data]
+format = csv
+train = $1
+
+[dense]
+units = 8
+activation = tanh
+
+[dense]
+units = 2
+CFG
+}
