@@ -98,7 +98,11 @@ typedef struct nerve_train_options {
      * contiguous slice of it, batch norm is synchronised, gradients are
      * summed weighted by slice size, and the step's loss, non-finite check
      * and stop flag are reduced, so every rank takes the same decisions.
-     * Only rank 0 writes the log and the checkpoint. NULL: this process
+     * Only rank 0 writes the log and the checkpoint. A failure on one rank
+     * (its slice, an op, rank 0's log or files) fails the call on every
+     * rank at the same step: that rank's error, NERVE_ERR_PEER elsewhere;
+     * a stop asked of one rank is written to the others' *stop_flag
+     * (when not NULL) and stops them all. NULL: this process
      * alone. batch_per_rank: batch is each rank's (the global batch is
      * size x batch, Horovod's convention). */
     nerve_comm *comm;

@@ -373,7 +373,9 @@ int cmd_eval(int argc, char **argv)
     if (code < 0) code = cli_set_backend(&eval_command, backend);
     if (code >= 0) {
         cli_list_free(&sets);
-        return code;
+        /* A command line one rank alone refuses (an MPMD launch, a directory
+         * one host lacks) must not leave the others waiting. */
+        return cli_dist_agree(code);
     }
 
     /* --data is [data] test for this run, so that it is read, checked and

@@ -148,7 +148,7 @@ static int train_and_report(nerve_model *m, const char *cfg_path, const cli_opti
         nerve_model_load_data(m, &train, &val, nerve_model_has_test_data(m) ? &test : NULL, &err);
     if ((code = cli_dist_agree(status ? cli_fail(&err, cli_exit_code(status)) : 0))) return code;
     print_summary(m, cfg_path, &train, &val, &test);
-    int missing = nerve_dataset_class_missing(&train, &val);
+    int missing = cli_dist_root() ? nerve_dataset_class_missing(&train, &val) : -1;
     if (missing >= 0) {
         const char *name = nerve_model_class_name(m, missing);
         fprintf(stderr, "nerve: warning: the validation set holds class %d%s%s%s, which the "
@@ -250,7 +250,9 @@ int cmd_train(int argc, char **argv)
     if (code < 0 && save_best && cli_check_save_directory(save_best)) code = CLI_EXIT_FAILURE;
     if (code >= 0) {
         cli_list_free(&f.sets);
-        return code;
+        /* A command line one rank alone refuses (an MPMD launch, a directory
+         * one host lacks) must not leave the others waiting. */
+        return cli_dist_agree(code);
     }
 
     cli_catch_stop_signals();

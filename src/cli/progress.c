@@ -4,6 +4,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "cli/cli.h"
 #include "cli/progress.h"
 
 /* Redrawing faster than this only costs time: the eye cannot follow it. */
@@ -16,7 +17,8 @@
 void cli_progress_init(cli_progress *p, int epochs, int64_t max_steps, bool classification)
 {
     memset(p, 0, sizeof *p);
-    p->draw_bar = isatty(STDERR_FILENO);
+    /* Only rank 0 prints: the other ranks' stderr is not silenced. */
+    p->draw_bar = isatty(STDERR_FILENO) && cli_dist_root();
     p->classification = classification;
     p->epochs = epochs;
     p->max_steps = max_steps;

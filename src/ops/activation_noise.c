@@ -58,7 +58,7 @@ static nerve_status noise_backward(nerve_graph *g, nerve_node_data *node)
         return NERVE_RUN(g, scale_rows_backward, node->grad, node->aux + 2 * cols, x->grad, n, 1);
     nerve_activation_params none = nerve_activation_defaults();
     return NERVE_RUN(g, activation_backward, NERVE_ACT_IDENTITY, &none, x->value, node->value,
-                     node->grad, x->grad, n);
+                     node->grad, true, x->grad, n);
 }
 
 static const nerve_op activation_noise_op = {

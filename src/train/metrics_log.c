@@ -248,13 +248,19 @@ double metrics_log_target(metrics_log *log, const nerve_epoch_report *r, int64_t
     return elapsed;
 }
 
+nerve_status metrics_log_status(const metrics_log *log, nerve_error *err)
+{
+    if (!log->file || !ferror(log->file)) return NERVE_OK;
+    return nerve_error_set(err, NERVE_ERR_IO, "%s: writing the metrics log failed", log->path);
+}
+
 nerve_status metrics_log_close(metrics_log *log, nerve_error *err)
 {
     free_columns(log);
     if (!log->file) return NERVE_OK;
-    int failed = ferror(log->file) | fclose(log->file);
+    nerve_status st = metrics_log_status(log, err);
+    if (fclose(log->file) != 0 && st == NERVE_OK)
+        st = nerve_error_set(err, NERVE_ERR_IO, "%s: writing the metrics log failed", log->path);
     log->file = NULL;
-    if (failed)
-        return nerve_error_set(err, NERVE_ERR_IO, "%s: writing the metrics log failed", log->path);
-    return NERVE_OK;
+    return st;
 }
