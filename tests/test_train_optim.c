@@ -93,12 +93,13 @@ static int csv_row(const char *path, int row, char *line, size_t size, char **fi
 }
 
 /* The fixed columns (comm_seconds and exposed_comm_seconds, empty in one
- * process, after elapsed), then two per parameter tensor (dense0.weight,
- * dense0.bias, dense1.weight, dense1.bias): the gradient norms, then the
- * update ratios. */
+ * process, after elapsed; the four test_ and train_eval_ columns, empty
+ * without --eval-test and --eval-train), then two per parameter tensor
+ * (dense0.weight, dense0.bias, dense1.weight, dense1.bias): the gradient
+ * norms, then the update ratios. */
 enum {
-    KIND, EPOCH, STEP, LR = 7, GRAD_NORM = 10, ELAPSED = 11, COMM = 12, TENSOR_NORMS = 14,
-    UPDATE_RATIOS = 18, COLUMNS = 22
+    KIND, EPOCH, STEP, LR = 7, GRAD_NORM = 10, ELAPSED = 11, COMM = 12, TEST_LOSS = 14,
+    TENSOR_NORMS = 18, UPDATE_RATIOS = 22, COLUMNS = 26
 };
 
 /* interval = step: the rate changes every step, and each step row of the
@@ -120,6 +121,7 @@ static void test_per_step_schedule_sets_and_logs_every_steps_rate(void **state)
     assert_string_equal(fields[GRAD_NORM], "grad_norm");
     assert_string_equal(fields[ELAPSED], "elapsed");
     assert_string_equal(fields[COMM], "comm_seconds");
+    assert_string_equal(fields[TEST_LOSS], "test_loss");
     assert_string_equal(fields[TENSOR_NORMS], "grad_norm:dense0.weight");
     assert_string_equal(fields[UPDATE_RATIOS - 1], "grad_norm:dense1.bias");
     assert_string_equal(fields[UPDATE_RATIOS], "update_ratio:dense0.weight");
