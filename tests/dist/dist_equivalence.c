@@ -87,16 +87,22 @@ static void build_mlp(model *m, nerve_rng *rng)
 
 /* torch's weighted mean divides by the batch's summed label weights: a
  * rank's share is its labels' weight over the global batch's. */
-static void build_mlp_weighted(model *m, nerve_rng *rng)
+static void build_mlp_class_weights(model *m, nerve_rng *rng, const float *weights,
+                                    const char *name)
 {
-    static const float weights[3] = {0.2f, 1, 3};
     static nerve_loss_options o;
     o = nerve_loss_options_default();
     o.weights = weights;
     o.weight_count = 3;
     m->loss_options = &o;
     build_mlp(m, rng);
-    m->name = "MLP, class-weighted mean";
+    m->name = name;
+}
+
+static void build_mlp_weighted(model *m, nerve_rng *rng)
+{
+    static const float weights[3] = {0.2f, 1, 3};
+    build_mlp_class_weights(m, rng, weights, "MLP, class-weighted mean");
 }
 
 /* Class 0 weighs 0 and holds 9 of the 19 samples: on 2 to 4 ranks some
@@ -108,15 +114,9 @@ static int zero_weight_slices;
 static void build_mlp_zero_weight(model *m, nerve_rng *rng)
 {
     static const float weights[3] = {0, 1, 3};
-    static nerve_loss_options o;
-    o = nerve_loss_options_default();
-    o.weights = weights;
-    o.weight_count = 3;
-    m->loss_options = &o;
-    build_mlp(m, rng);
+    build_mlp_class_weights(m, rng, weights, "MLP, class-weighted mean, class 0 weighing 0");
     for (int i = 0; i < SAMPLES; i++)
         m->labels[i] = i % 2 ? 0 : 1 + (i / 2) % 2;
-    m->name = "MLP, class-weighted mean, class 0 weighing 0";
 }
 
 /* A sum over the global batch is the sum of the ranks' sums. */
