@@ -37,7 +37,6 @@ ALLOWED = {
     # The recurrent kernels ask the op how many gates a cell has.
     ("backends/cpu/recurrent.c", "ops"): "nerve_recurrent_gate_count",
     ("backends/ref/recurrent.c", "ops"): "nerve_recurrent_gate_count",
-    ("backends/cuda/recurrent.c", "ops"): "nerve_recurrent_gate_count",
     # Synchronised batch norm runs the batch-norm op's arithmetic per rank.
     ("dist/sync_batch_norm.c", "ops"): "the batch-norm op",
 }

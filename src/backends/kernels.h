@@ -99,6 +99,10 @@ typedef struct nerve_recurrent_sequence {
      * F], dweight_ih [G H, F], dweight_hh [G H, H], dbias_ih and dbias_hh
      * [G H]. No gradient flows into h0 and c0. */
     nerve_real *dx, *dweight_ih, *dweight_hh, *dbias_ih, *dbias_hh;
+    /* [N, T, H] or NULL: backward writes dL/dh_t, the whole gradient
+     * reaching each step's output state (its own dy and what flows back from
+     * the later steps), for the per-time-step gradient norms (ops/recurrent.h). */
+    nerve_real *dh_steps;
     nerve_real *workspace; /* recurrent_workspace(...) elements */
 } nerve_recurrent_sequence;
 
@@ -135,14 +139,22 @@ typedef enum nerve_map_op {
     NERVE_MAP_FLOOR
 } nerve_map_op;
 
-/* One element of the map kernel: every backend's definition of it, the
- * CUDA backend's device code included. */
+/* A function every backend shares, the CUDA backend's device code (and its
+ * module, which does not link libnerve) included. */
 #ifdef __CUDACC__
-#define NERVE_MAP_APPLY_QUALIFIERS __host__ __device__ static inline
+#define NERVE_SHARED_INLINE __host__ __device__ static inline
 #else
-#define NERVE_MAP_APPLY_QUALIFIERS static inline
+#define NERVE_SHARED_INLINE static inline
 #endif
-NERVE_MAP_APPLY_QUALIFIERS double nerve_map_apply(nerve_map_op op, double a, double b, double y)
+
+/* The gates per hidden unit of a cell (nerve_recurrent_gate_count). */
+NERVE_SHARED_INLINE int64_t nerve_cell_gates(nerve_recurrent_cell cell)
+{
+    return cell == NERVE_CELL_LSTM ? 4 : cell == NERVE_CELL_GRU ? 3 : 1;
+}
+
+/* One element of the map kernel. */
+NERVE_SHARED_INLINE double nerve_map_apply(nerve_map_op op, double a, double b, double y)
 {
     switch (op) {
     case NERVE_MAP_ADD: return a + b;
@@ -191,10 +203,12 @@ NERVE_MAP_APPLY_QUALIFIERS double nerve_map_apply(nerve_map_op op, double a, dou
     X(activation_forward,                                                                          \
       (NERVE_KERNEL_CTX, nerve_activation kind, const nerve_activation_params *params,             \
        const nerve_real *x, nerve_real *y, int64_t n))                                             \
-    /* dx += f'(x) * dy; kernels may use x or y, whichever is cheaper. */                          \
+    /* dx = (accumulate ? dx : 0) + f'(x) * dy (without accumulate dx is not                       \
+     * read: it may hold anything); kernels may use x or y, whichever is cheaper. */               \
     X(activation_backward,                                                                         \
       (NERVE_KERNEL_CTX, nerve_activation kind, const nerve_activation_params *params,             \
-       const nerve_real *x, const nerve_real *y, const nerve_real *dy, nerve_real *dx, int64_t n)) \
+       const nerve_real *x, const nerve_real *y, const nerve_real *dy, bool accumulate,            \
+       nerve_real *dx, int64_t n))                                                                 \
     /* Softmax along the middle axis of x viewed as [outer, len, inner]                            \
      * (inner = 1 for the last axis), max-subtracted. */                                           \
     X(softmax, (NERVE_KERNEL_CTX, const nerve_real *x, nerve_real *y, int64_t outer, int64_t len,  \
@@ -241,15 +255,15 @@ NERVE_MAP_APPLY_QUALIFIERS double nerve_map_apply(nerve_map_op op, double a, dou
        nerve_real *running_mean, nerve_real *running_var, nerve_real *counter, int64_t outer,      \
        int64_t channels, int64_t inner))                                                           \
     /* With xhat = (x - mean) / sqrt(var + eps): dbias += sum dy, dweight +=                       \
-     * sum dy * xhat, and dx += weight / sqrt(var + eps) * (dy - (sum dy +                         \
-     * xhat * sum dy * xhat) / count), the last term (only with                                    \
-     * batch_statistics) what flows through the batch's mean and variance.                         \
+     * sum dy * xhat, and dx = (accumulate ? dx : 0) + weight / sqrt(var + eps)                    \
+     * * (dy - (sum dy + xhat * sum dy * xhat) / count), the last term (only                       \
+     * with batch_statistics) what flows through the batch's mean and variance.                    \
      * weight may be NULL (1); dx, dweight and dbias may be NULL. */                               \
     X(batch_norm_backward,                                                                         \
       (NERVE_KERNEL_CTX, const nerve_real *x, const nerve_real *dy, const nerve_real *mean,        \
        const nerve_real *var, double eps, const nerve_real *weight, bool batch_statistics,         \
-       nerve_real *dx, nerve_real *dweight, nerve_real *dbias, int64_t outer, int64_t channels,    \
-       int64_t inner))                                                                             \
+       bool accumulate, nerve_real *dx, nerve_real *dweight, nerve_real *dbias, int64_t outer,     \
+       int64_t channels, int64_t inner))                                                           \
     /* 2-D convolution over `batch` samples (nerve_conv_geometry). Each kernel                     \
      * gets a scratch buffer of workspace_size elements, at least                                  \
      * conv_workspace(geo, batch) for full speed; with less it runs slower.                        \

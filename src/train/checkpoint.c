@@ -54,6 +54,7 @@ typedef struct snapshot {
     char schedule[SETTING_TEXT_MAX];
     double early_best;
     int64_t early_best_epoch, early_bad_epochs;
+    int64_t target_reached;
 } snapshot;
 
 #define FIELD_MAX 40
@@ -98,6 +99,8 @@ static int snapshot_fields(snapshot *s, field *f)
     FIELD("early_stop.best", FIELD_REAL, &s->early_best, false);
     FIELD("early_stop.best_epoch", FIELD_INT, &s->early_best_epoch, false);
     FIELD("early_stop.bad_epochs", FIELD_INT, &s->early_bad_epochs, false);
+    /* Absent from checkpoints of runs before it: not reached. */
+    f[n++] = (field){"target.reached", FIELD_INT, &s->target_reached, false, true};
 #undef FIELD
     return n;
 }
@@ -136,6 +139,7 @@ static void take_snapshot(const train_run *run, snapshot *s)
     s->early_best = run->early_best;
     s->early_best_epoch = run->early_best_epoch;
     s->early_bad_epochs = run->early_bad_epochs;
+    s->target_reached = run->target_reached;
 }
 
 static void format_field(const field *f, char *buf, size_t size)
@@ -450,6 +454,7 @@ static nerve_status restore(train_run *run, const snapshot *s, const nerve_safet
     run->early_best = s->early_best;
     run->early_best_epoch = s->early_best_epoch;
     run->early_bad_epochs = s->early_bad_epochs;
+    run->target_reached = s->target_reached != 0;
     return NERVE_OK;
 }
 

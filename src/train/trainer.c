@@ -23,6 +23,7 @@
 #include "train/distributed.h"
 #include "train/metrics_log.h"
 #include "train/probe.h"
+#include "train/state_gradients.h"
 #include "train/target_error.h"
 #include "train/trainer.h"
 
@@ -102,8 +103,9 @@ typedef struct trainer {
     early_stop early;
     nerve_status early_status; /* of the last epoch's early-stopping check */
     bool early_stopped;
-    bool target_reached, target_stopped; /* target_error.h */
+    bool target_stopped;                 /* target_error.h; reached: run.target_reached */
     probe probe;                         /* activation statistics (probe.h) */
+    state_gradients state_grads;         /* per-time-step ||dL/dh_t|| (state_gradients.h) */
     nerve_comm *comm; /* the ranks training with this one (train/distributed.h), or NULL */
     bool root;        /* rank 0 (or no comm): writes the log and checkpoints */
     dist_shard shard; /* ZeRO-1's, or none */
@@ -382,18 +384,38 @@ static nerve_status train_step(trainer *t, const int64_t *order, int64_t n, doub
     return NERVE_OK;
 }
 
-static nerve_status validate(nerve_model *m, const nerve_dataset *val, int64_t batch,
-                             nerve_comm *comm, nerve_epoch_report *r, nerve_error *err)
+/* The loss and accuracy of a whole data set in eval mode; NaN for an
+ * absent or empty set. */
+static nerve_status evaluate_set(nerve_model *m, const nerve_dataset *ds, int64_t batch,
+                                 nerve_comm *comm, double *loss, double *accuracy,
+                                 nerve_error *err)
 {
-    r->val_loss = r->val_accuracy = NAN;
-    if (!val || val->count == 0) return NERVE_OK;
+    *loss = *accuracy = NAN;
+    if (!ds || ds->count == 0) return NERVE_OK;
     nerve_evaluation e;
-    nerve_status st = nerve_evaluate_sharded(m, val, batch, comm, &e, err);
+    nerve_status st = nerve_evaluate_sharded(m, ds, batch, comm, &e, err);
     if (st != NERVE_OK) return st;
-    r->val_loss = e.loss;
-    r->val_accuracy = e.accuracy;
+    *loss = e.loss;
+    *accuracy = e.accuracy;
     nerve_evaluation_free(&e);
     return NERVE_OK;
+}
+
+/* The epoch's evaluations: validation, and the test and training sets
+ * when asked for (learning curves). */
+static nerve_status evaluate_epoch(const trainer *t, const nerve_dataset *val,
+                                   nerve_epoch_report *r, nerve_error *err)
+{
+    const train_run *run = &t->run;
+    nerve_status st = evaluate_set(run->m, val, run->batch, t->comm, &r->val_loss,
+                                   &r->val_accuracy, err);
+    if (!st)
+        st = evaluate_set(run->m, t->o->test_set, run->batch, t->comm, &r->test_loss,
+                          &r->test_accuracy, err);
+    if (!st)
+        st = evaluate_set(run->m, t->o->eval_train ? run->train : NULL, run->batch, t->comm,
+                          &r->train_eval_loss, &r->train_eval_accuracy, err);
+    return st;
 }
 
 /* Validation inside an epoch (eval_every): an `eval` row, training mode back. */
@@ -451,14 +473,14 @@ static nerve_status end_epoch(trainer *t, const nerve_dataset *val, double epoch
     r.train_accuracy = run->m->classes ? (double)totals->correct / (double)totals->labels : NAN;
     r.lr = nerve_optimizer_lr(run->m->optimizer);
     r.grad_norm = totals->grad_norm_sum / (double)totals->steps;
-    nerve_status st = validate(run->m, val, run->batch, t->comm, &r, err);
+    nerve_status st = evaluate_epoch(t, val, &r, err);
     nerve_graph_set_training(run->m->graph, true);
     if (st != NERVE_OK) return st;
     if (!t->per_step) nerve_scheduler_step(&run->scheduler, r.val_loss);
     metrics_log_epoch(&t->log, &r, run->global_step);
     if (t->o->on_epoch) t->o->on_epoch(&r, t->o->user);
     t->early_status = early_stop_epoch(&t->early, run, t->o, &r, &t->early_stopped, err);
-    target_error_epoch(&t->target_reached, t->o, &r, run->global_step, &t->log,
+    target_error_epoch(&run->target_reached, t->o, &r, run->global_step, &t->log,
                        &t->target_stopped);
     if (!t->early_status)
         t->early_status = probe_run(&t->probe, run->epoch, run->global_step, err);
@@ -526,6 +548,11 @@ static nerve_status run_epochs(trainer *t, const nerve_dataset *val, nerve_error
                 r->epoch_step++;
                 r->global_step++;
                 if (t->per_step) nerve_scheduler_step(&r->scheduler, NAN);
+                /* Read before anything else runs the graph. */
+                st = state_gradients_step(&t->state_grads, r->epoch, r->global_step,
+                                          r->epoch_step == r->steps_per_epoch, err);
+            }
+            if (st == NERVE_OK) {
                 report_step(t, loss, skipped ? NAN : nerve_optimizer_grad_norm(r->m->optimizer),
                             epoch_start);
                 st = metrics_log_status(&t->log, err);
@@ -659,11 +686,15 @@ nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve
         nerve_augment_free(r->augment);
         return nerve_error_set(err, NERVE_ERR_NOMEM, "out of memory for the sample order");
     }
+    /* Recording the state gradients enlarges the recurrent ops' memory: the
+     * graph is planned again. */
+    st = state_gradients_open(&t.state_grads, o, m->graph, err);
+    if (st == NERVE_OK && t.state_grads.file) st = nerve_graph_plan(m->graph, slice, err);
     train_run_replay_order(r);
     nerve_scheduler_init(&r->scheduler, schedule, m->settings.optimizer.lr);
     nerve_graph_set_carry_state(m->graph, r->stream);
     nerve_graph_set_seed(m->graph, o->seed);
-    if (o->resume_path) {
+    if (st == NERVE_OK && o->resume_path) {
         st = checkpoint_restore(r, o->resume_path, err);
         t.last_checkpoint = o->resume_path;
         t.last_checkpoint_step = t.written_at = r->global_step;
@@ -702,6 +733,8 @@ nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve
     early_stop_end(&t.early, r, o, st == NERVE_OK && o->restore_best);
     nerve_status probe_st = probe_close(&t.probe, st == NERVE_OK ? err : NULL);
     if (st == NERVE_OK) st = probe_st;
+    nerve_status grads_st = state_gradients_close(&t.state_grads, st == NERVE_OK ? err : NULL);
+    if (st == NERVE_OK) st = grads_st;
     if (r->stream) nerve_graph_set_carry_state(m->graph, false);
     nerve_graph_set_comm(m->graph, NULL);
     if (t.bucketed) dist_buckets_free(&t.buckets);
