@@ -87,19 +87,25 @@ static void build_mlp(model *m, nerve_rng *rng)
 
 /* torch's weighted mean divides by the batch's summed label weights: a
  * rank's share is its labels' weight over the global batch's. */
-static void build_mlp_weighted(model *m, nerve_rng *rng)
+static void build_mlp_class_weights(model *m, nerve_rng *rng, const float *weights,
+                                    const char *name)
 {
-    static const float weights[3] = {0.2f, 1, 3};
     static nerve_loss_options o;
     o = nerve_loss_options_default();
     o.weights = weights;
     o.weight_count = 3;
     m->loss_options = &o;
     build_mlp(m, rng);
-    m->name = "MLP, class-weighted mean";
+    m->name = name;
 }
 
-/* Class 0 weighs 0 and holds 9 of the 19 samples: on 3 and 4 ranks some
+static void build_mlp_weighted(model *m, nerve_rng *rng)
+{
+    static const float weights[3] = {0.2f, 1, 3};
+    build_mlp_class_weights(m, rng, weights, "MLP, class-weighted mean");
+}
+
+/* Class 0 weighs 0 and holds 9 of the 19 samples: on 2 to 4 ranks some
  * slices hold class 0 alone (counted in zero_weight_slices), whose own
  * weighted mean is 0 / 0: they must add 0 to the loss and the gradient,
  * not NaN. */
@@ -108,15 +114,9 @@ static int zero_weight_slices;
 static void build_mlp_zero_weight(model *m, nerve_rng *rng)
 {
     static const float weights[3] = {0, 1, 3};
-    static nerve_loss_options o;
-    o = nerve_loss_options_default();
-    o.weights = weights;
-    o.weight_count = 3;
-    m->loss_options = &o;
-    build_mlp(m, rng);
+    build_mlp_class_weights(m, rng, weights, "MLP, class-weighted mean, class 0 weighing 0");
     for (int i = 0; i < SAMPLES; i++)
         m->labels[i] = i % 2 ? 0 : 1 + (i / 2) % 2;
-    m->name = "MLP, class-weighted mean, class 0 weighing 0";
 }
 
 /* A sum over the global batch is the sum of the ranks' sums. */
@@ -337,13 +337,13 @@ int main(int argc, char **argv)
     int failed = check(build_mlp, comm, out) + check(build_cnn, comm, out) +
                  check(build_lstm, comm, out) + check(build_mlp_weighted, comm, out) +
                  check(build_mlp_sum, comm, out);
-    /* The zero-weight slices happened (on 3 or more ranks; counted over all). */
+    /* The zero-weight slices happened (on 2 or more ranks; counted over all). */
     int slices = check(build_mlp_zero_weight, comm, out) ? -1 : 0;
     double counted = zero_weight_slices;
     nerve_comm_allreduce(comm, &counted, 1, NERVE_COMM_DOUBLE, &err);
     if (nerve_comm_rank(comm) == 0)
         printf("%d ranks: %.0f slices whose labels all weigh 0\n", nerve_comm_size(comm), counted);
-    if (slices < 0 || (nerve_comm_size(comm) >= 3 && counted == 0))
+    if (slices < 0 || (nerve_comm_size(comm) >= 2 && counted == 0))
         failed++;
     if (out)
         fclose(out);
