@@ -129,6 +129,11 @@ typedef struct nerve_train_options {
      * overlaps backward. The same sums as one all-reduce after backward (0,
      * the default). Not with zero = 1. */
     double bucket_mb;
+    /* The optimizer to train with: the caller's (nerve_model_optimizer_new),
+     * which keeps its state after the run, so that a later nerve_train
+     * continues it. NULL: the run makes one from the model's [optimizer] and
+     * frees it when it returns. */
+    nerve_optimizer *optimizer; /* since 0.2.1 */
 } nerve_train_options;
 
 /* Options from the model's settings: epochs, batch, seed, early stopping. */

@@ -327,7 +327,6 @@ void nerve_model_free(nerve_model *m)
     if (!m) return;
     nerve_graph_free(m->graph);
     nerve_config_free(m->cfg);
-    nerve_optimizer_free(m->optimizer);
     free((void *)m->settings.loss_options.weights);
     nerve_vocab_free(&m->vocab);
     nerve_class_names_free(&m->class_names);
@@ -336,7 +335,6 @@ void nerve_model_free(nerve_model *m)
 }
 
 nerve_graph *nerve_model_graph(nerve_model *m) { return m->graph; }
-nerve_optimizer *nerve_model_optimizer(nerve_model *m) { return m->optimizer; }
 nerve_node nerve_model_input(const nerve_model *m) { return m->input; }
 nerve_node nerve_model_output(const nerve_model *m) { return m->output; }
 nerve_node nerve_model_target(const nerve_model *m) { return m->target; }

@@ -104,7 +104,7 @@ static int snapshot_fields(snapshot *s, field *f)
 
 static void take_snapshot(const train_run *run, snapshot *s)
 {
-    const nerve_optimizer *opt = run->m->optimizer;
+    const nerve_optimizer *opt = run->optimizer;
     const nerve_scheduler *sc = &run->scheduler;
     memset(s, 0, sizeof *s);
     s->epoch = run->epoch;
@@ -228,7 +228,7 @@ static nerve_named_tensor *add_tensor(state_tensors *s, const char *prefix, cons
  * point into the optimizer and the graph. */
 static bool list_state_tensors(const train_run *run, state_tensors *s)
 {
-    const nerve_optimizer *opt = run->m->optimizer;
+    const nerve_optimizer *opt = run->optimizer;
     nerve_graph *g = run->m->graph;
     size_t most = (size_t)opt->segment_count * OPTIM_MAX_STATE + 2 * (size_t)g->node_count + 1;
     memset(s, 0, sizeof *s);
@@ -284,7 +284,7 @@ nerve_status checkpoint_save(const train_run *run, const char *path, nerve_error
     metadata[n++] = NERVE_CHECKPOINT_KEY;
     metadata[n++] = NERVE_CHECKPOINT_FORMAT;
     metadata[n++] = OPTIMIZER_KEY;
-    metadata[n++] = nerve_optimizer_name(run->m->optimizer);
+    metadata[n++] = nerve_optimizer_name(run->optimizer);
     for (int i = 0; i < count; i++) {
         snprintf(keys[i], sizeof keys[i], "nerve.checkpoint.%s", fields[i].key);
         format_field(&fields[i], values[i], sizeof values[i]);
@@ -424,7 +424,7 @@ void train_run_replay_order(train_run *run)
 static nerve_status restore(train_run *run, const snapshot *s, const nerve_safetensors *st,
                             const state_tensors *state, nerve_error *err)
 {
-    nerve_optimizer *opt = run->m->optimizer;
+    nerve_optimizer *opt = run->optimizer;
     nerve_graph *g = run->m->graph;
     /* The tensors' data point into the optimizer's state and the graph,
      * device memory: uploaded. */
@@ -482,7 +482,7 @@ static void apply_setting_changes(train_run *run, const snapshot *saved)
             sc->bad_intervals = sc->cooldown_left = 0;
         }
     }
-    run->m->optimizer->lr = sc->lr;
+    run->optimizer->lr = sc->lr;
 }
 
 /* A resumed run that would take no step is a mistake in its epochs or
@@ -521,7 +521,7 @@ nerve_status checkpoint_restore(train_run *run, const char *path, nerve_error *e
     status = read_snapshot(st, path, &saved, fields, &count, err);
     if (!status) status = check_fields(run, path, &saved, fields, count, err);
     const char *optimizer = nerve_safetensors_metadata(st, OPTIMIZER_KEY);
-    const char *expected = nerve_optimizer_name(run->m->optimizer);
+    const char *expected = nerve_optimizer_name(run->optimizer);
     if (!status && (!optimizer || strcmp(optimizer, expected) != 0))
         status = nerve_error_set(err, NERVE_ERR_INVALID,
                                  "%s: the checkpoint's optimizer is %s, this run's is %s", path,

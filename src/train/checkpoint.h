@@ -15,6 +15,7 @@ typedef struct train_totals {
 
 typedef struct train_run {
     nerve_model *m;
+    nerve_optimizer *optimizer; /* the run's (nerve_train_options.optimizer, or its own) */
     const nerve_dataset *train;
     int64_t batch, steps_per_epoch;
     uint64_t seed;
