@@ -45,7 +45,7 @@ typedef struct train_run {
 void train_run_replay_order(train_run *run);
 
 /* Writes the run's checkpoint to path, atomically. */
-nerve_status checkpoint_save(const train_run *run, const char *path, nerve_error *err);
+nerve_status checkpoint_save(train_run *run, const char *path, nerve_error *err);
 /* Restores the run and its model from the checkpoint at path, after checking
  * that it matches them; on error names the file and what differs. A changed
  * [optimizer] lr or [schedule] takes effect at the resumed step (the rate is
