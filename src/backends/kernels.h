@@ -67,6 +67,14 @@ typedef struct nerve_conv_geometry {
     int64_t groups;
 } nerve_conv_geometry;
 
+/* G, the gates of a cell, stacked as PyTorch does: rnn 1, lstm 4 (i, f, g,
+ * o), gru 3 (r, z, n). Defined here, below the ops, because the kernels
+ * lay out their buffers by it (nerve_recurrent_gate_count is its public name). */
+static inline int64_t nerve_cell_gates(nerve_recurrent_cell cell)
+{
+    return cell == NERVE_CELL_LSTM ? 4 : cell == NERVE_CELL_GRU ? 3 : 1;
+}
+
 /* One direction of a recurrent layer over a batch of N sequences of T steps
  * of F features, H hidden units, G gates (nerve_recurrent_cell): all a
  * backend needs to run it whole. Tensors are batch-first, [N, T, ...]: step

@@ -40,6 +40,10 @@ typedef struct nerve_op {
      * plan (or for stateless ops). A checkpoint saves it (graph_state). */
     nerve_real *(*carried_state)(nerve_graph *g, nerve_node_data *node, nerve_real **c,
                                  int64_t *hidden);
+    /* Batch norm: training normalises by the batch's statistics, which a
+     * graph with a communicator (nerve_graph_set_comm) takes over every
+     * rank's samples (dist/sync_batch_norm.c). */
+    bool batch_statistics;
     /* Ops that read input 0 as token ids (embedding, one_hot): how many ids
      * they take, ids being integers in [0, limit); NULL for other ops. See
      * nerve_graph_token_limit. */

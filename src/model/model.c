@@ -358,17 +358,3 @@ nerve_node nerve_model_layer_node(const nerve_model *m, int i)
     return i >= 0 && i < m->layer_count ? m->layers[i].output : -1;
 }
 
-int64_t nerve_model_label_steps(const nerve_model *m)
-{
-    int64_t width = nerve_model_output_size(m);
-    if (m->classes == 0) return 0;
-    return width > m->classes ? width / m->classes : 1;
-}
-
-int64_t nerve_model_output_size(const nerve_model *m)
-{
-    nerve_shape s = nerve_node_shape(m->graph, m->output);
-    int64_t n = 1;
-    for (int i = 1; i < s.ndim; i++) n *= s.dim[i];
-    return n;
-}

@@ -22,10 +22,7 @@
 #define ATTR_REVERSE 1
 #define ATTR_LAST 2
 
-int64_t nerve_recurrent_gate_count(nerve_recurrent_cell cell)
-{
-    return cell == NERVE_CELL_LSTM ? 4 : cell == NERVE_CELL_GRU ? 3 : 1;
-}
+int64_t nerve_recurrent_gate_count(nerve_recurrent_cell cell) { return nerve_cell_gates(cell); }
 
 static const char *cell_name(nerve_recurrent_cell cell)
 {

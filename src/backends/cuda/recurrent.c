@@ -13,7 +13,7 @@ nerve_status nerve_cuda_recurrent_workspace(const nerve_kernel_ctx *ctx, nerve_r
                                             int64_t batch, int64_t steps, int64_t features,
                                             int64_t hidden, int64_t *size)
 {
-    int64_t GH = nerve_recurrent_gate_count(cell) * hidden;
+    int64_t GH = nerve_cell_gates(cell) * hidden;
     *size = 2 * batch * hidden + batch * GH +
             (cell == NERVE_CELL_GRU ? batch * steps * hidden : 0);
     return NERVE_OK;
@@ -33,7 +33,7 @@ nerve_status nerve_cuda_recurrent_forward(const nerve_kernel_ctx *ctx,
                                           const nerve_recurrent_sequence *s)
 {
     const int64_t N = s->batch, T = s->steps, F = s->features, H = s->hidden;
-    const int64_t GH = nerve_recurrent_gate_count(s->cell) * H;
+    const int64_t GH = nerve_cell_gates(s->cell) * H;
     if (N <= 0 || T <= 0 || H <= 0) return NERVE_OK;
     float *hidden = s->workspace + 2 * N * H;
     /* the input's share of every step: gates = x W_ih^T */
@@ -60,7 +60,7 @@ nerve_status nerve_cuda_recurrent_backward(const nerve_kernel_ctx *ctx,
                                            const nerve_recurrent_sequence *s)
 {
     const int64_t N = s->batch, T = s->steps, F = s->features, H = s->hidden;
-    const int64_t GH = nerve_recurrent_gate_count(s->cell) * H, NT = N * T;
+    const int64_t GH = nerve_cell_gates(s->cell) * H, NT = N * T;
     const bool gru = s->cell == NERVE_CELL_GRU;
     if (N <= 0 || T <= 0 || H <= 0) return NERVE_OK;
     float *dh = s->workspace, *dc = dh + N * H, *dgh = dc + N * H, *gru_hidden_n = dgh + N * GH;
