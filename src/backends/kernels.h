@@ -67,14 +67,6 @@ typedef struct nerve_conv_geometry {
     int64_t groups;
 } nerve_conv_geometry;
 
-/* G, the gates of a cell, stacked as PyTorch does: rnn 1, lstm 4 (i, f, g,
- * o), gru 3 (r, z, n). Defined here, below the ops, because the kernels
- * lay out their buffers by it (nerve_recurrent_gate_count is its public name). */
-static inline int64_t nerve_cell_gates(nerve_recurrent_cell cell)
-{
-    return cell == NERVE_CELL_LSTM ? 4 : cell == NERVE_CELL_GRU ? 3 : 1;
-}
-
 /* One direction of a recurrent layer over a batch of N sequences of T steps
  * of F features, H hidden units, G gates (nerve_recurrent_cell): all a
  * backend needs to run it whole. Tensors are batch-first, [N, T, ...]: step
@@ -143,14 +135,22 @@ typedef enum nerve_map_op {
     NERVE_MAP_FLOOR
 } nerve_map_op;
 
-/* One element of the map kernel: every backend's definition of it, the
- * CUDA backend's device code included. */
+/* A function every backend shares, the CUDA backend's device code (and its
+ * module, which does not link libnerve) included. */
 #ifdef __CUDACC__
-#define NERVE_MAP_APPLY_QUALIFIERS __host__ __device__ static inline
+#define NERVE_SHARED_INLINE __host__ __device__ static inline
 #else
-#define NERVE_MAP_APPLY_QUALIFIERS static inline
+#define NERVE_SHARED_INLINE static inline
 #endif
-NERVE_MAP_APPLY_QUALIFIERS double nerve_map_apply(nerve_map_op op, double a, double b, double y)
+
+/* The gates per hidden unit of a cell (nerve_recurrent_gate_count). */
+NERVE_SHARED_INLINE int64_t nerve_cell_gates(nerve_recurrent_cell cell)
+{
+    return cell == NERVE_CELL_LSTM ? 4 : cell == NERVE_CELL_GRU ? 3 : 1;
+}
+
+/* One element of the map kernel. */
+NERVE_SHARED_INLINE double nerve_map_apply(nerve_map_op op, double a, double b, double y)
 {
     switch (op) {
     case NERVE_MAP_ADD: return a + b;

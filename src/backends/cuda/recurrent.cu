@@ -7,12 +7,6 @@
 
 __device__ static double sigmoid(double x) { return 1 / (1 + exp(-x)); }
 
-/* nerve_recurrent_gate_count, on the device. */
-__device__ static int64_t nerve_recurrent_gate_count_device(nerve_recurrent_cell cell)
-{
-    return cell == NERVE_CELL_LSTM ? 4 : cell == NERVE_CELL_GRU ? 3 : 1;
-}
-
 /* What a step's kernel reads (nerve_cuda_step with the sequence by value). */
 struct step_args {
     nerve_recurrent_sequence s;
@@ -24,7 +18,7 @@ struct step_args {
 __global__ static void step_forward(step_args a)
 {
     const nerve_recurrent_sequence &s = a.s;
-    const int64_t T = s.steps, H = s.hidden, GH = nerve_recurrent_gate_count_device(s.cell) * H;
+    const int64_t T = s.steps, H = s.hidden, GH = nerve_cell_gates(s.cell) * H;
     CUDA_FOR(e, s.batch * H)
     {
         const int64_t n = e / H, j = e % H, row = n * T + a.t;
@@ -72,7 +66,7 @@ __global__ static void step_forward(step_args a)
 __global__ static void step_backward(step_args a)
 {
     const nerve_recurrent_sequence &s = a.s;
-    const int64_t T = s.steps, H = s.hidden, G = nerve_recurrent_gate_count_device(s.cell), GH = G * H;
+    const int64_t T = s.steps, H = s.hidden, G = nerve_cell_gates(s.cell), GH = G * H;
     CUDA_FOR(e, s.batch * H)
     {
         const int64_t n = e / H, j = e % H, row = n * T + a.t;
