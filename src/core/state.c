@@ -79,6 +79,7 @@ void state_format(state_kind kind, const void *value, char *buf, size_t size)
     switch (kind) {
     case STATE_INT: snprintf(buf, size, "%" PRId64, *(const int64_t *)value); break;
     case STATE_INT32: snprintf(buf, size, "%d", *(const int *)value); break;
+    case STATE_BOOL: snprintf(buf, size, "%d", *(const bool *)value ? 1 : 0); break;
     case STATE_U64: snprintf(buf, size, "%" PRIu64, *(const uint64_t *)value); break;
     case STATE_REAL: snprintf(buf, size, "%.17g", *(const double *)value); break;
     case STATE_RNG: {
@@ -103,6 +104,10 @@ bool state_parse(state_kind kind, const char *text, state_value *out)
         out->i32 = (int)v;
         break;
     }
+    case STATE_BOOL:
+        if (strcmp(text, "0") != 0 && strcmp(text, "1") != 0) return false;
+        out->b = text[0] == '1';
+        return true;
     case STATE_U64:
         if (text[0] == '-') return false;
         out->u = strtoull(text, &end, 10);
@@ -126,8 +131,10 @@ bool state_parse(state_kind kind, const char *text, state_value *out)
 
 void state_store(const state_scalar *scalar, const state_value *value)
 {
-    static const size_t sizes[] = {sizeof(int64_t), sizeof(int),       sizeof(uint64_t),
-                                   sizeof(double),  sizeof(nerve_rng), STATE_TEXT_MAX};
+    /* In state_kind's order. */
+    static const size_t sizes[] = {sizeof(int64_t), sizeof(int),       sizeof(bool),
+                                   sizeof(uint64_t), sizeof(double), sizeof(nerve_rng),
+                                   STATE_TEXT_MAX};
     if (scalar->value) memcpy(scalar->value, value, sizes[scalar->kind]);
 }
 

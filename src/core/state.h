@@ -18,6 +18,7 @@
 typedef enum state_kind {
     STATE_INT,   /* int64_t */
     STATE_INT32, /* int */
+    STATE_BOOL,  /* bool: 0 or 1 */
     STATE_U64,   /* uint64_t */
     STATE_REAL,  /* double */
     STATE_RNG,   /* nerve_rng: four hexadecimal words */
@@ -35,6 +36,7 @@ typedef enum state_role {
 typedef union state_value {
     int64_t i;
     int i32;
+    bool b;
     uint64_t u;
     double real;
     nerve_rng rng;
