@@ -12,7 +12,8 @@
    nerve.h includes before it.
 
 Usage: layering.py SOURCE_DIR OBJECT_DIR, OBJECT_DIR holding the library's
-objects as src/<dir>/<file>.c.o (CMake's nerve_objects.dir). Exits 1 on a
+objects as src/<dir>/<file>.c.o (CMake's nerve_objects.dir; an object whose
+source is gone is stale and skipped). Exits 1 on a
 violation, naming the file, what it reaches and the layers; 77 without nm.
 """
 import os
@@ -116,7 +117,7 @@ def strongly_connected(nodes, edges):
     return out
 
 
-def check_calls(objdir, failures):
+def check_calls(source, objdir, failures):
     nm = shutil.which("nm")
     if not nm:
         print("SKIP: no nm (binutils)")
@@ -124,7 +125,11 @@ def check_calls(objdir, failures):
     paths = []
     for root, _, files in os.walk(os.path.join(objdir, "src")):
         paths += [os.path.join(root, n) for n in sorted(files) if n.endswith(".c.o")]
+    # An object whose source is gone (a file moved or removed since it was
+    # built) is stale, not part of the library.
     top = os.path.join(objdir, "src")
+    paths = [p for p in paths
+             if os.path.exists(os.path.join(source, "src", os.path.relpath(p, top)[:-2]))]
     objects = {os.path.relpath(p, top)[:-2]: s for p, s in symbols(nm, sorted(paths)).items()}
     if not objects:
         failures.append(f"no objects under {objdir}/src: is it the library's object folder?")
@@ -176,7 +181,7 @@ def main():
     source, objdir = sys.argv[1], sys.argv[2]
     failures = []
     check_includes(os.path.join(source, "src"), failures)
-    check_calls(objdir, failures)
+    check_calls(source, objdir, failures)
     check_public_headers(source, failures)
     for f in failures:
         print("FAIL: " + f)
