@@ -6,6 +6,7 @@ MAKEFLAGS += --no-print-directory
 NPROC := $(shell nproc 2>/dev/null || echo 2)
 BUILD_DIR := build
 ASAN_DIR := build-asan
+PORTABLE_DIR := build-portable
 MEMCHECK_DIR := build-memcheck
 CMAKE_FLAGS ?=
 
@@ -52,16 +53,27 @@ lab: build
 	lab/run.sh $(LAB_FLAGS) --out $(LAB_OUT) $(if $(CLAIM),$(CLAIM),--all)
 	lab/report.sh $(LAB_OUT)
 
-# Both trees are built and tested even when the first fails, so one CI run
-# reports every failure; the target fails if either did.
+# The portable tree is what a distribution or a machine without oneDNN,
+# MPI or CUDA builds (docs/building.md, "The portable build"); the ref and
+# sealed variants of tests, plain C alike in every tree, run in build/ and
+# build-asan/ only.
+PORTABLE_FLAGS := -DCMAKE_BUILD_TYPE=Release -DNERVE_WITH_DNNL=OFF -DNERVE_NATIVE=OFF \
+                  -DNERVE_MPI=OFF -DNERVE_CUDA=OFF -DNERVE_TEST_BACKEND_VARIANTS=OFF
+
+# The three trees are built and tested even when one fails, so one CI run
+# reports every failure; the target fails if any did.
 test: build deps-onnx deps-lab
 	cmake -S . -B $(ASAN_DIR) -DCMAKE_BUILD_TYPE=Debug -DNERVE_SANITIZE=ON $(CMAKE_FLAGS)
 	cmake --build $(ASAN_DIR) --parallel $(NPROC)
+	cmake -S . -B $(PORTABLE_DIR) $(PORTABLE_FLAGS) $(CMAKE_FLAGS)
+	cmake --build $(PORTABLE_DIR) --parallel $(NPROC)
 	@status=0; \
 	echo "== ctest: $(BUILD_DIR) (Release)"; \
 	(cd $(BUILD_DIR) && ctest --output-on-failure -j2) || status=1; \
 	echo "== ctest: $(ASAN_DIR) (Debug, ASan+UBSan)"; \
 	(cd $(ASAN_DIR) && $(SANITIZER_ENV) ctest --output-on-failure -j2) || status=1; \
+	echo "== ctest: $(PORTABLE_DIR) (Release, no oneDNN, MPI or CUDA, no -march=native)"; \
+	(cd $(PORTABLE_DIR) && ctest --output-on-failure -j2) || status=1; \
 	exit $$status
 
 # libFuzzer, each target for FUZZ_SECONDS on a scratch copy of its seeds and
@@ -135,7 +147,7 @@ install: build
 	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then ldconfig; fi
 
 clean:
-	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(MEMCHECK_DIR) $(FUZZ_DIR)
+	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(PORTABLE_DIR) $(MEMCHECK_DIR) $(FUZZ_DIR)
 
 # Every test under valgrind memcheck: leaks (definite, indirect) and memory
 # errors fail it. Slow (an hour or more on 2 cores); not part of `make test`,

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# make bench-dist: data-parallel throughput on this machine (docs/distributed.md).
+# make bench-dist: data-parallel throughput on this machine (docs/distributed.md),
+# printed as Markdown tables for docs/benchmarks.md.
 # For the four bench models (MLP, LeNet, BN-CNN, char-LSTM), NERVE_BENCH_STEPS
 # (200) steps each of:
 #   1 rank x 2 threads, no MPI           (the baseline)
@@ -7,21 +8,30 @@
 #   2 ranks x 1 thread, bound to cores   (data parallel: should reach >= 0.9x)
 # and, when run as root with unshare and tc (NERVE_BENCH_SHAPED=1, the default
 # as root), 2 ranks over TCP on a loopback shaped to 1 and 10 Gbit/s in a
-# private network namespace (mpirun --mca btl self,tcp), once with one
-# all-reduce after backward and once with --bucket-mb (NERVE_BENCH_BUCKET_MB,
-# 0.0625 MiB: several buckets even for the small models), each with the
-# metrics log's communication and exposed communication per step and the
-# fraction hidden behind backward, beside the alpha-beta model's
-# prediction of one all-reduce of the model's gradients:
-# 2 (N - 1) / N x 4 bytes x parameters / rate (latency left out). Throughput is the samples/s of the run's (partial) epoch
-# in the metrics log, so the data load is not counted. A benchmark, not a
-# test: on a shared machine the figures say little.
+# private network namespace (mpirun --mca btl self,tcp):
+#   nerve comm-bench on the link: all-reduce time and bus bandwidth per size
+#     against the shaped rate; its smallest size's time gives the latency
+#     alpha of the model below;
+#   training, once with one all-reduce after backward and once with
+#     --bucket-mb (NERVE_BENCH_BUCKET_MB, 0.0625 MiB: several buckets even for
+#     the small models): throughput, the step, the all-reduce's time and the
+#     part of it exposed (the metrics log's comm_seconds and
+#     exposed_comm_seconds, per step), the fraction hidden behind backward,
+#     and the alpha-beta model's all-reduce time for N = 2 ranks,
+#     k (2 (N - 1)) alpha + 2 (N - 1) / N x 4 bytes x parameters / rate,
+#     k the number of all-reduces (1, or about the buckets' count).
+# Throughput is the samples/s of the run's (partial) epoch in the metrics
+# log, so the data load is not counted. Quick check of the script:
+#   NERVE_BENCH_STEPS=20 NERVE_BENCH_COMM_MAX_BYTES=1048576 make bench-dist
+# A benchmark, not a test: on a shared machine the figures say little.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${NERVE_BUILD_DIR:-$root/build}
 nerve=$build/nerve
 steps=${NERVE_BENCH_STEPS:-200}
+models=${NERVE_BENCH_MODELS:-mlp lenet bn_cnn charlstm}
+comm_max=${NERVE_BENCH_COMM_MAX_BYTES:-67108864}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mpi=(mpirun --oversubscribe)
@@ -38,10 +48,14 @@ params() { # params CFG: the model's parameter count (nerve info's total)
   "$nerve" info "$1" | awk '/^total:/ {print $2}'
 }
 
-calc() { /usr/bin/python3 -c "from math import nan; print($1)"; }
+calc() { /usr/bin/python3 -c "from math import nan, ceil; print($1)"; }
+fmt() { printf "%.${1}f" "$(calc "$2")"; }
 
-printf '%-9s %14s %14s %8s %14s %8s\n' model "1x2 samples/s" "MPI 1x2" ratio "2x1 samples/s" ratio
-for model in ${NERVE_BENCH_MODELS:-mlp lenet bn_cnn charlstm}; do
+echo "Data parallel on this machine, $steps steps per run (samples/s):"
+echo
+echo "| model | 1 rank x 2 threads | 1 x 2 under mpirun | mpirun / none | 2 ranks x 1 thread | 2 x 1 / 1 x 2 |"
+echo "|---|---:|---:|---:|---:|---:|"
+for model in $models; do
   cfg=$root/bench/$model.cfg
   "$nerve" train "$cfg" --steps "$steps" --threads 2 --log "$work/a.csv" >/dev/null
   "${mpi[@]}" -np 1 --bind-to none "$nerve" train "$cfg" --steps "$steps" --threads 2 \
@@ -49,37 +63,65 @@ for model in ${NERVE_BENCH_MODELS:-mlp lenet bn_cnn charlstm}; do
   "${mpi[@]}" -np 2 --bind-to core "$nerve" train "$cfg" --steps "$steps" --threads 1 \
     --log "$work/c.csv" >/dev/null
   a=$(rate "$work/a.csv") b=$(rate "$work/b.csv") c=$(rate "$work/c.csv")
-  printf '%-9s %14.0f %14.0f %8.3f %14.0f %8.3f\n' "$model" "$a" "$b" \
-    "$(calc "$b / $a")" "$c" "$(calc "$c / $a")"
+  echo "| $model | $(fmt 0 "$a") | $(fmt 0 "$b") | $(fmt 3 "$b / $a") | $(fmt 0 "$c") | $(fmt 3 "$c / $a") |"
 done
 
 shaped=${NERVE_BENCH_SHAPED:-$([[ $(id -u) -eq 0 ]] && echo 1 || echo 0)}
 [[ $shaped == 1 ]] || exit 0
-echo
 bucket_mb=${NERVE_BENCH_BUCKET_MB:-0.0625}
-echo "2 ranks over TCP on a shaped loopback (unshare -n, tc tbf); ms per step:"
-printf '%-9s %6s %9s %11s %8s %8s %8s %7s %8s\n' model Gbit/s buckets samples/s step comm \
-  exposed hidden model
+
+# on_link GBIT COMMAND: COMMAND in a private network namespace whose
+# loopback is shaped to GBIT Gbit/s, its ranks talking TCP over it.
+on_link() {
+  local gbit=$1
+  shift
+  unshare -n bash -c "
+    ip link set lo up
+    tc qdisc add dev lo root tbf rate ${gbit}gbit burst 4mb latency 100ms
+    ${mpi[*]} -np 2 --bind-to core --mca btl self,tcp --mca btl_tcp_if_include lo $*"
+}
+
+echo
+echo "nerve comm-bench, 2 ranks over TCP on a loopback shaped by tc (unshare -n):"
+echo
+echo "| link | bytes | time (us) | busbw (GB/s) | busbw / link |"
+echo "|---|---:|---:|---:|---:|"
+declare -A alpha
 for gbit in 1 10; do
-  for model in ${NERVE_BENCH_MODELS:-mlp lenet bn_cnn charlstm}; do
+  on_link "$gbit" "$nerve" comm-bench --max-bytes "$comm_max" --iterations 10 >"$work/cb.txt"
+  # Rows: bytes, time (us), algbw, busbw (GB/s).
+  alpha[$gbit]=$(awk '$1 ~ /^[0-9]+$/ {print $2 / 2 / 1e6; exit}' "$work/cb.txt")
+  while read -r bytes us algbw busbw; do
+    echo "| $gbit Gbit/s | $bytes | $(fmt 1 "$us") | $(fmt 3 "$busbw") | $(fmt 2 "$busbw * 8 / $gbit") |"
+  done < <(awk '$1 ~ /^[0-9]+$/' "$work/cb.txt")
+done
+
+echo
+echo "Training, 2 ranks x 1 thread over the shaped loopback; ms per step; the"
+echo "all-reduce's time and its exposed part from the metrics log; the model's"
+echo "all-reduce time with alpha from comm-bench's 4 KB row:"
+echo
+echo "| model | link | buckets (MiB) | samples/s | step | all-reduce | exposed | hidden | alpha-beta model |"
+echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
+for gbit in 1 10; do
+  for model in $models; do
     cfg=$root/bench/$model.cfg
     n=$(params "$cfg")
     batch=$(awk -F' *= *' '/^batch/ {print $2; exit}' "$cfg")
     for buckets in none "$bucket_mb"; do
-      flags=""
-      [[ $buckets == none ]] || flags="--bucket-mb $buckets"
-      unshare -n bash -c "
-        ip link set lo up
-        tc qdisc add dev lo root tbf rate ${gbit}gbit burst 4mb latency 100ms
-        ${mpi[*]} -np 2 --bind-to core --mca btl self,tcp --mca btl_tcp_if_include lo \
-          $nerve train $cfg --steps $steps --threads 1 $flags --log $work/s.csv >/dev/null" ||
-        continue
+      flags="" k=1
+      if [[ $buckets != none ]]; then
+        flags="--bucket-mb $buckets"
+        k=$(calc "max(1, ceil(4 * $n / ($buckets * 1048576)))")
+      fi
+      on_link "$gbit" "$nerve" train "$cfg" --steps "$steps" --threads 1 $flags \
+        --log "$work/s.csv" >/dev/null || continue
       s=$(rate "$work/s.csv") comm=$(rate "$work/s.csv" comm_seconds)
       exposed=$(rate "$work/s.csv" exposed_comm_seconds)
-      printf '%-9s %6s %9s %11.0f %8.2f %8.2f %8.2f %6.0f%% %8.2f\n' "$model" "$gbit" "$buckets" \
-        "$s" "$(calc "1000 * $batch / $s")" "$(calc "1000 * $comm")" \
-        "$(calc "1000 * $exposed")" "$(calc "100 * (1 - $exposed / $comm) if $comm > 0 else 0")" \
-        "$(calc "1000 * 2 * (2 - 1) / 2 * 4 * $n * 8 / ($gbit * 1e9)")"
+      echo "| $model | $gbit Gbit/s | $buckets | $(fmt 0 "$s") | $(fmt 2 "1000 * $batch / $s")" \
+        "| $(fmt 2 "1000 * $comm") | $(fmt 2 "1000 * $exposed")" \
+        "| $(fmt 0 "100 * (1 - $exposed / $comm) if $comm > 0 else 0")%" \
+        "| $(fmt 2 "1000 * ($k * 2 * ${alpha[$gbit]} + 2 * (2 - 1) / 2 * 4 * $n * 8 / ($gbit * 1e9))") |"
     done
   done
 done

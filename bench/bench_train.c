@@ -4,14 +4,18 @@
  * timed). bench_torch.py does the same work in PyTorch, step for step.
  *
  *   nerve_bench [--threads N] [--warmup STEPS] [--steps STEPS]
- *               [--infer1-calls N] [--infer256-calls N] [--tokens] [--load-only] CFG
+ *               [--infer1-calls N] [--infer256-calls N] [--tokens] [--load-only]
+ *               [--profile] CFG
  *
  * Prints one line: nerve train_samples_per_s=... infer1_samples_per_s=...
  * infer256_samples_per_s=... train_loss=... forward_flops=... (one sample's
  * forward FLOPs); with --tokens (sequence
  * models: a sample is a sequence of input tokens) train_tokens_per_s=...
  * train_loss=...; with --load-only (start-up) only the seconds that loading
- * and normalising the training set took: data_load_s=... */
+ * and normalising the training set took: data_load_s=...; --profile also
+ * prints to stderr where the timed training steps and the batch-256 calls
+ * spent their time, op by op (nerve_graph_set_profiling: each op then waits
+ * for its kernels, so the rates printed are a little lower). */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +39,7 @@ static double seconds_now(void)
  * warmup_steps + timed_steps: the steps before it absorb first-touch costs,
  * and loading the data happens before either. */
 typedef struct step_clock {
+    nerve_graph *profiled; /* --profile: the graph whose ops are timed, else NULL */
     int64_t warmup_steps, timed_steps;
     int64_t batch, train_count;
     int64_t timed_samples;
@@ -45,7 +50,10 @@ typedef struct step_clock {
 static void on_progress(const nerve_progress *p, void *user)
 {
     step_clock *c = user;
-    if (p->global_step == c->warmup_steps) c->start = seconds_now();
+    if (p->global_step == c->warmup_steps) {
+        if (c->profiled) nerve_graph_set_profiling(c->profiled, true);
+        c->start = seconds_now();
+    }
     if (p->global_step <= c->warmup_steps) return;
     /* The last batch of an epoch holds what is left of the training set. */
     int64_t first = (p->step - 1) * c->batch;
@@ -53,7 +61,31 @@ static void on_progress(const nerve_progress *p, void *user)
     if (p->global_step == c->warmup_steps + c->timed_steps) {
         c->stop = seconds_now();
         c->loss = p->loss;
+        if (c->profiled) nerve_graph_set_profiling(c->profiled, false);
     }
+}
+
+/* --profile's table (stderr): each op's forward and backward milliseconds per
+ * call of the timed window (`seconds` over `calls` steps or predictions),
+ * the ops in graph order, then what the window spent outside the ops (the
+ * optimizer step, gathering the batch, reading the loss). */
+static void print_profile(nerve_graph *g, const char *what, double seconds, long calls)
+{
+    fprintf(stderr, "profile of %s: %ld calls, %.3f ms each\n", what, calls,
+            1e3 * seconds / (double)calls);
+    fprintf(stderr, "  %-24s %-20s %10s %10s %7s\n", "node", "op", "fwd ms", "bwd ms", "share");
+    double in_ops = 0;
+    for (nerve_node n = 0; n < nerve_graph_node_count(g); n++) {
+        double forward, backward;
+        nerve_node_profile(g, n, &forward, &backward);
+        if (forward + backward == 0) continue;
+        in_ops += forward + backward;
+        fprintf(stderr, "  %-24s %-20s %10.3f %10.3f %6.1f%%\n", nerve_node_name(g, n),
+                nerve_node_op_name(g, n), 1e3 * forward / (double)calls,
+                1e3 * backward / (double)calls, 100 * (forward + backward) / seconds);
+    }
+    fprintf(stderr, "  %-45s %10.3f %6.1f%%\n", "outside the ops",
+            1e3 * (seconds - in_ops) / (double)calls, 100 * (seconds - in_ops) / seconds);
 }
 
 /* Samples per second of `calls` predictions of `batch` consecutive training
@@ -61,7 +93,8 @@ static void on_progress(const nerve_progress *p, void *user)
  * as bytes, so each batch is gathered (converted) first, outside the timed
  * part: only nerve_predict is timed. */
 static nerve_status time_inference(nerve_model *m, const nerve_dataset *data, int64_t batch,
-                                   int warmup, int calls, double *samples_per_s, nerve_error *err)
+                                   int warmup, int calls, bool profile, double *samples_per_s,
+                                   nerve_error *err)
 {
     char text[32];
     snprintf(text, sizeof text, "%lld", (long long)batch);
@@ -78,9 +111,16 @@ static nerve_status time_inference(nerve_model *m, const nerve_dataset *data, in
     for (int i = 0; st == NERVE_OK && i < warmup + calls; i++) {
         for (int64_t k = 0; k < batch; k++) index[k] = (i % batches_in_data) * batch + k;
         nerve_dataset_gather(data, index, batch, inputs, NULL);
+        if (i == warmup && profile) nerve_graph_set_profiling(nerve_model_graph(m), true);
         double start = seconds_now();
         st = nerve_predict(m, inputs, batch, outputs, err);
         if (i >= warmup) timed += seconds_now() - start;
+    }
+    if (profile && st == NERVE_OK) {
+        nerve_graph_set_profiling(nerve_model_graph(m), false);
+        char what[64];
+        snprintf(what, sizeof what, "inference at batch %lld", (long long)batch);
+        print_profile(nerve_model_graph(m), what, timed, calls);
     }
     *samples_per_s = (double)calls * (double)batch / timed;
     free(index);
@@ -93,16 +133,18 @@ static int warmup_calls(long calls) { return calls / 40 > 0 ? (int)(calls / 40) 
 
 /* Times `calls` predictions at `batch`, none when calls is 0. */
 static nerve_status time_calls(nerve_model *m, const nerve_dataset *data, int64_t batch,
-                               long calls, double *samples_per_s, nerve_error *err)
+                               long calls, bool profile, double *samples_per_s, nerve_error *err)
 {
     if (calls == 0) return NERVE_OK;
-    return time_inference(m, data, batch, warmup_calls(calls), (int)calls, samples_per_s, err);
+    return time_inference(m, data, batch, warmup_calls(calls), (int)calls, profile,
+                          samples_per_s, err);
 }
 
 static int usage(void)
 {
     fprintf(stderr, "usage: nerve_bench [--threads N] [--warmup STEPS] [--steps STEPS] "
-                    "[--infer1-calls N] [--infer256-calls N] [--tokens] [--load-only] CFG\n");
+                    "[--infer1-calls N] [--infer256-calls N] [--tokens] [--load-only] "
+                    "[--profile] CFG\n");
     return 2;
 }
 
@@ -117,7 +159,7 @@ int main(int argc, char **argv)
     long threads = 2, warmup = 100, steps = 938; /* 938 steps: two epochs' worth at batch 128 */
     long infer1_calls = 20000, infer256_calls = 400;
     const char *cfg = NULL;
-    bool tokens = false, load_only = false;
+    bool tokens = false, load_only = false, profile = false;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--tokens") == 0) {
             tokens = true;
@@ -125,6 +167,10 @@ int main(int argc, char **argv)
         }
         if (strcmp(argv[i], "--load-only") == 0) {
             load_only = true;
+            continue;
+        }
+        if (strcmp(argv[i], "--profile") == 0) {
+            profile = true;
             continue;
         }
         long *value = strcmp(argv[i], "--threads") == 0  ? &threads
@@ -165,7 +211,8 @@ int main(int argc, char **argv)
     }
 
     nerve_train_options options = nerve_train_options_from(m);
-    step_clock clock = {.warmup_steps = warmup, .timed_steps = steps, .batch = options.batch,
+    step_clock clock = {.profiled = profile ? nerve_model_graph(m) : NULL,
+                        .warmup_steps = warmup, .timed_steps = steps, .batch = options.batch,
                         .train_count = train.count};
     int64_t steps_per_epoch = (train.count + options.batch - 1) / options.batch;
     options.max_steps = warmup + steps;
@@ -174,9 +221,12 @@ int main(int argc, char **argv)
     options.user = &clock;
     double infer1 = 0, infer256 = 0;
     nerve_status st = nerve_train(m, &train, NULL, &options, &err);
-    if (st == NERVE_OK) st = time_calls(m, &train, 1, infer1_calls, &infer1, &err);
+    if (st == NERVE_OK && profile)
+        print_profile(nerve_model_graph(m), "the timed training steps", clock.stop - clock.start,
+                      steps);
+    if (st == NERVE_OK) st = time_calls(m, &train, 1, infer1_calls, false, &infer1, &err);
     if (st == NERVE_OK)
-        st = time_calls(m, &train, INFER256_BATCH, infer256_calls, &infer256, &err);
+        st = time_calls(m, &train, INFER256_BATCH, infer256_calls, profile, &infer256, &err);
     int64_t tokens_per_sample = train.sample_size;
     /* The forward FLOPs of one sample (every op of the graph, the loss too):
      * compare.py turns them into GFLOP/s. */

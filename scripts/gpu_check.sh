@@ -61,7 +61,7 @@ with_libs cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DNERVE_CUDA=O
     "${pkg_config[@]}" >"$out/configure.txt" 2>&1 ||
     { tail -30 "$out/configure.txt"; exit 1; }
 grep "nerve:" "$out/configure.txt"
-with_libs cmake --build "$build" -j"$(nproc)" --target test_backend_ops test_backend_models \
+with_libs cmake --build "$build" -j"$(nproc)" --target nerve_cuda test_backend_ops test_backend_models \
     nerve_bench >"$out/build.txt" 2>&1 || { tail -40 "$out/build.txt"; exit 1; }
 
 step "CUDA tests"

@@ -104,6 +104,27 @@ contains err.txt "plain.cfg: [augment] enables no transform, so there is nothing
 [ -e none.png ] && fail "none.png was written without a transform"
 run 0 augment plain.cfg --out set.png --set augment.flip=1
 
+# nerve eval --augment: the test samples transformed as [augment] says
+# (here turned on by --set), drawn from the seed: the same figures twice,
+# others than the plain evaluation's, and the noise key alone will do.
+sed "s|^train_labels = .*|&\ntest = $work/images.idx\ntest_labels = $work/labels.idx|" plain.cfg >evalnet.cfg
+run 0 train evalnet.cfg --epochs 3 --save eval.safetensors --threads 1
+run 0 eval evalnet.cfg --weights eval.safetensors --json
+cp out.txt plain_eval.json
+run 0 eval evalnet.cfg --weights eval.safetensors --json --augment --set augment.noise=200
+cp out.txt noisy_eval.json
+run 0 eval evalnet.cfg --weights eval.safetensors --json --augment --set augment.noise=200
+cmp -s out.txt noisy_eval.json || fail "two seeded noisy evaluations differ"
+"$python" -c '
+import json, sys
+plain, noisy = json.load(open("plain_eval.json")), json.load(open("noisy_eval.json"))
+sys.exit(0 if noisy["loss"] != plain["loss"] and noisy["count"] == plain["count"] == 12 else 1)' ||
+    fail "--augment changed nothing: $(cat plain_eval.json) $(cat noisy_eval.json)"
+run 3 eval evalnet.cfg --weights eval.safetensors --augment
+contains err.txt "[augment] enables no transform"
+run 2 eval evalnet.cfg --weights eval.safetensors,eval.safetensors --augment
+contains err.txt "--augment evaluates one model"
+
 # Errors.
 run 2 augment idx.cfg
 contains err.txt "--out FILE.png is required"

@@ -98,6 +98,52 @@ run 0 distill --teacher teacher.cfg:teacher.safetensors --student student.cfg --
     --lr 0.005 --steps 41 --threads 1
 contains out.txt "resume changes lr 0.01 -> 0.005, from step 41 on"
 
+# IDX images are kept as bytes (the data set's inputs are NULL): the test
+# set's logits for the agreement line must read them as pixels. Random 4x4
+# images of 3 classes in plain (not gzip'd) IDX files.
+"$python" - <<'EOF'
+import random, struct
+random.seed(5)
+for name, n in (("tr", 60), ("te", 30)):
+    labels = [i % 3 for i in range(n)]
+    with open(name + "-images.idx", "wb") as f:
+        f.write(struct.pack(">IIII", 0x803, n, 4, 4))
+        for y in labels:
+            f.write(bytes(min(255, 60 * y + random.randrange(80)) for _ in range(16)))
+    with open(name + "-labels.idx", "wb") as f:
+        f.write(struct.pack(">II", 0x801, n) + bytes(labels))
+EOF
+for net in idx_teacher idx_student; do
+    cat >"$net.cfg" <<EOF
+[net]
+input = 16
+batch = 16
+epochs = 2
+seed = 1
+
+[data]
+format = idx
+train = $work/tr-images.idx
+train_labels = $work/tr-labels.idx
+test = $work/te-images.idx
+test_labels = $work/te-labels.idx
+scale = 255
+
+[optimizer]
+lr = 0.1
+
+[loss]
+type = softmax_cross_entropy
+
+[dense]
+name = out
+units = 3
+EOF
+done
+run 0 train idx_teacher.cfg --save idx_teacher.safetensors --threads 1
+run 0 distill --teacher idx_teacher.cfg:idx_teacher.safetensors --student idx_student.cfg --threads 1
+contains out.txt "the student agrees with the teacher on"
+
 # Teacher and student that do not fit together, and bad flags.
 mlp five.cfg 8 1 5
 run 3 distill --teacher five.cfg:s.safetensors --student student.cfg

@@ -36,7 +36,7 @@ EOF
 run 0 train ab.cfg --save ab.safetensors --log ab.csv
 contains out.txt "ab.cfg: 1 layer, 4 parameters; 896 train, 96 validation, 0 test samples"
 contains out.txt "corpus: 2 characters; unigram 0.693 nats/char, bigram "
-contains ab.csv "grad_norm,elapsed,comm_seconds,exposed_comm_seconds,grad_norm:dense0.weight,grad_norm:dense0.bias"
+contains ab.csv "grad_norm,elapsed,comm_seconds,exposed_comm_seconds,test_loss,test_accuracy,train_eval_loss,train_eval_accuracy,grad_norm:dense0.weight,grad_norm:dense0.bias"
 
 run 0 generate ab.cfg --weights ab.safetensors --prime ba --length 7 --temperature 0
 [ "$(cat out.txt)" = "babababab" ] || fail "generate --temperature 0: '$(cat out.txt)'"

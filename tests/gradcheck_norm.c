@@ -1,4 +1,4 @@
-/* Batch normalisation and dropout against central finite differences, in
+/* Batch normalisation, dropout and activation noise against central finite differences, in
  * double precision (this program links the NERVE_F64 engine).
  *
  * Batch norm in training mode is checked through the batch statistics (the
@@ -10,6 +10,8 @@
  * Dropout draws a mask at every training forward; nerve_gradcheck starts each
  * forward from the same RNG state, so every forward sees the mask backward
  * used, and the tests assert that the mask really dropped and scaled values. */
+#include <string.h>
+
 #include "gradcheck_support.h"
 
 #define GC_TEST(f) cmocka_unit_test_setup_teardown(f, gc_setup, gc_teardown)
@@ -149,6 +151,47 @@ static void test_dropout_eval(void **state)
     assert_true(gc_check_through_mse(f, y) < GC_TOLERANCE);
 }
 
+/* Activation noise: y = x s_j + b_j per unit j, s and b shared by the
+ * rows (samples) and within their ranges; the derivative is checked at a
+ * fixed step, whose draws are a function of the position. */
+static void test_activation_noise(void **state)
+{
+    gc_fixture *f = *state;
+    nerve_node x = gc_random_param(f, "x", nerve_shape_2d(6, 8), 2, 0.1);
+    nerve_node y = nerve_activation_noise(f->g, x, 0.3, 0.5, &f->err);
+    assert_true(y >= 0);
+    assert_true(gc_check_through_mse(f, y) < GC_TOLERANCE);
+    const nerve_real *xv = nerve_node_value(f->g, x), *yv = nerve_node_value(f->g, y);
+    double scales[8];
+    bool moved = false;
+    for (int j = 0; j < 8; j++) {
+        double s = (yv[j] - yv[8 + j]) / (xv[j] - xv[8 + j]), b = yv[j] - xv[j] * s;
+        assert_true(s >= 0.7 - 1e-9 && s <= 1.3 + 1e-9 && fabs(b) <= 0.5 + 1e-9);
+        for (int n = 2; n < 6; n++) assert_true(fabs(yv[n * 8 + j] - (xv[n * 8 + j] * s + b)) < 1e-9);
+        scales[j] = s;
+        moved = moved || fabs(s - 1) > 1e-3;
+    }
+    assert_true(moved);
+    /* Another step draws other scales. */
+    nerve_graph_set_position(f->g, 7, 0);
+    assert_int_equal(nerve_graph_forward(f->g, y, &f->err), NERVE_OK);
+    double s0 = (yv[0] - yv[8]) / (xv[0] - xv[8]);
+    assert_true(fabs(s0 - scales[0]) > 1e-9);
+}
+
+static void test_activation_noise_eval(void **state)
+{
+    gc_fixture *f = *state;
+    nerve_node x = gc_random_param(f, "x", nerve_shape_2d(4, 5), 2, 0);
+    nerve_node y = nerve_activation_noise(f->g, x, 0.3, 0.5, &f->err);
+    nerve_graph_set_training(f->g, false);
+    assert_true(gc_check_through_mse(f, y) < GC_TOLERANCE);
+    const nerve_real *xv = nerve_node_value(f->g, x), *yv = nerve_node_value(f->g, y);
+    for (int i = 0; i < 20; i++) assert_true(yv[i] == xv[i]);
+    assert_int_equal(nerve_activation_noise(f->g, x, 1, 0, &f->err), -1);
+    assert_non_null(strstr(f->err.message, "scale must be in [0, 1)"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -163,6 +206,8 @@ int main(void)
         GC_TEST(test_dropout),
         GC_TEST(test_dropout2d),
         GC_TEST(test_dropout_eval),
+        GC_TEST(test_activation_noise),
+        GC_TEST(test_activation_noise_eval),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

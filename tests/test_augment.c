@@ -213,6 +213,38 @@ static void test_brightness_and_contrast_factors(void **state)
     nerve_augment_free(a);
 }
 
+/* Gaussian noise of `noise` pixel units: gain times that in batch units,
+ * independent per pixel, a function of (seed, step, sample). */
+static void test_noise_is_gaussian_in_pixel_units(void **state)
+{
+    (void)state;
+    nerve_augment_options o = nerve_augment_defaults();
+    o.noise = 20;
+    assert_true(nerve_augment_enabled(&o));
+    const int64_t n = 500, size = 16;
+    nerve_augment *a = make(&o, image_shape(1, 4, 4), 0.01, -1, 3);
+    nerve_real *x = numbered_images(n, size), *again = numbered_images(n, size);
+    nerve_augment_apply(a, x, n, 4, 0);
+    nerve_augment_apply(a, again, n, 4, 0);
+    double sum = 0, squares = 0;
+    for (int64_t i = 0; i < n * size; i++) {
+        double d = x[i] - (nerve_real)(1 + i % size);
+        sum += d;
+        squares += d * d;
+        assert_true(x[i] == again[i]);
+    }
+    double mean = sum / (double)(n * size), std = sqrt(squares / (double)(n * size) - mean * mean);
+    if (!(fabs(mean) < 0.01 && fabs(std - 0.2) < 0.01)) fail_msg("mean %g std %g", mean, std);
+    assert_true(x[0] != x[size]); /* samples 0 and 1 draw apart */
+    nerve_real *later = numbered_images(1, size); /* sample 0 at another step */
+    nerve_augment_apply(a, later, 1, 5, 0);
+    assert_true(later[0] != x[0]);
+    nerve_augment_free(a);
+    free(x);
+    free(again);
+    free(later);
+}
+
 static void test_erasing_fills_a_rectangle_within_the_scale_bounds(void **state)
 {
     (void)state;
@@ -469,7 +501,8 @@ static void test_every_augment_key_reaches_the_options(void **state)
     nerve_error err = {0};
     test_require_ok(load_cfg("[augment]\ncrop_padding = 4\nflip = 0.5\nrotation = 10\n"
                              "translate = 0.1\nbrightness = 0.2\ncontrast = 0.3\nerase = 0.25\n"
-                             "erase_scale = 0.05, 0.2\nerase_ratio = 0.5, 2\nerase_value = 128\n",
+                             "erase_scale = 0.05, 0.2\nerase_ratio = 0.5, 2\nerase_value = 128\n"
+                             "noise = 12.5\n",
                              &m, &err),
                     &err);
     const nerve_augment_options *o = &nerve_model_settings_of(m)->augment;
@@ -478,7 +511,7 @@ static void test_every_augment_key_reaches_the_options(void **state)
     assert_true(o->brightness == 0.2 && o->contrast == 0.3 && o->erase == 0.25);
     assert_true(fabs(o->erase_scale[0] - 0.05) < 1e-7 && fabs(o->erase_scale[1] - 0.2) < 1e-7);
     assert_true(o->erase_ratio[0] == 0.5 && o->erase_ratio[1] == 2);
-    assert_true(o->erase_value == 128);
+    assert_true(o->erase_value == 128 && o->noise == 12.5);
     nerve_model_free(m);
     /* Without the section everything is off. */
     test_require_ok(load_cfg("", &m, &err), &err);
@@ -508,6 +541,7 @@ static void test_augment_mistakes_name_their_line(void **state)
     expect_cfg_error("[augment]\ncrop_padding = -1\n", "[augment] crop_padding");
     expect_cfg_error("[augment]\ntranslate = 2\n", "[augment] translate");
     expect_cfg_error("[augment]\nbrightness = -0.1\n", "[augment] brightness");
+    expect_cfg_error("[augment]\nnoise = -1\n", "[augment] noise: is a standard deviation");
     expect_cfg_error("[augment]\nerase = 0.5\nerase_scale = 0.1\n",
                      "[augment] erase_scale: takes two values, min, max (1 given)");
     expect_cfg_error("[augment]\nerase = 0.5\nerase_scale = 0.3, 0.1\n",
@@ -558,6 +592,7 @@ int main(void)
         cmocka_unit_test(test_crop_with_padding_shifts_by_at_most_the_padding_with_black),
         cmocka_unit_test(test_rotation_and_translation),
         cmocka_unit_test(test_brightness_and_contrast_factors),
+        cmocka_unit_test(test_noise_is_gaussian_in_pixel_units),
         cmocka_unit_test(test_erasing_fills_a_rectangle_within_the_scale_bounds),
         cmocka_unit_test(test_the_seed_decides_the_result),
         cmocka_unit_test(test_the_thread_count_does_not_change_the_result),

@@ -285,7 +285,10 @@ int main(int argc, char **argv)
 {
     only = argc > 1 ? argv[1] : NULL;
     if (only && !nerve_device_find(only)) {
-        fprintf(stderr, "test_backend_models: no backend '%s' in this build\n", only);
+        fprintf(stderr,
+                "test_backend_models: no backend '%s' in this build (or its module cannot be "
+                "loaded)\n",
+                only);
         return only && strncmp(only, "cuda", 4) == 0 ? 77 : 1;
     }
     if (only && !nerve_device_usable(nerve_device_find(only))) {

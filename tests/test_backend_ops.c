@@ -261,16 +261,19 @@ static nerve_status case_activation_forward(run *r, int64_t s)
     return NERVE_OK;
 }
 
-/* y is the forward's output, by the backend itself (backward may read it). */
+/* y is the forward's output, by the backend itself (backward may read it);
+ * dx accumulated, and assigned (its starting values must not matter). */
 static nerve_status case_activation_backward(run *r, int64_t s)
 {
     nerve_activation_params p = activation_params();
-    for (int kind = 0; kind < NERVE_ACT_COUNT; kind++) {
-        const nerve_real *x = activation_input(r, s);
-        nerve_real *y = OUT(s);
-        NERVE_TRY(RUN(activation_forward, (nerve_activation)kind, &p, x, y, s));
-        NERVE_TRY(RUN(activation_backward, (nerve_activation)kind, &p, x, y, IN(s), OUT(s), s));
-    }
+    for (int kind = 0; kind < NERVE_ACT_COUNT; kind++)
+        for (int accumulate = 0; accumulate < 2; accumulate++) {
+            const nerve_real *x = activation_input(r, s);
+            nerve_real *y = OUT(s);
+            NERVE_TRY(RUN(activation_forward, (nerve_activation)kind, &p, x, y, s));
+            NERVE_TRY(RUN(activation_backward, (nerve_activation)kind, &p, x, y, IN(s),
+                          accumulate, OUT(s), s));
+        }
     return NERVE_OK;
 }
 
@@ -407,10 +410,11 @@ static nerve_status case_batch_norm_backward(run *r, int64_t s)
     const nerve_real *x = IN(3 * 4 * s), *dy = IN(3 * 4 * s), *mean = IN(4);
     const nerve_real *var = IN_RANGE(4, 0.1, 2);
     for (int batch_statistics = 0; batch_statistics < 2; batch_statistics++)
-        NERVE_TRY(RUN(batch_norm_backward, x, dy, mean, var, 1e-5, IN(4), batch_statistics,
-                      OUT(3 * 4 * s), OUT(4), OUT(4), 3, 4, s));
-    return RUN(batch_norm_backward, x, dy, mean, var, 1e-5, NULL, true, OUT(3 * 4 * s), NULL,
-               NULL, 3, 4, s);
+        for (int accumulate = 0; accumulate < 2; accumulate++)
+            NERVE_TRY(RUN(batch_norm_backward, x, dy, mean, var, 1e-5, IN(4), batch_statistics,
+                          accumulate, OUT(3 * 4 * s), OUT(4), OUT(4), 3, 4, s));
+    return RUN(batch_norm_backward, x, dy, mean, var, 1e-5, NULL, true, true, OUT(3 * 4 * s),
+               NULL, NULL, 3, 4, s);
 }
 
 /* 2 samples of 4 x 5 x (s + 2) through 6 column channels in 2 groups, a 3 x
@@ -1011,17 +1015,18 @@ int main(int argc, char **argv)
     const char *only = argc > 1 ? argv[1] : NULL;
     if (only && (!nerve_device_find(only) || !nerve_device_usable(nerve_device_find(only)))) {
         printf("SKIP: backend '%s' cannot run on this machine (%s)\n", only,
-               nerve_device_find(only) ? "no GPU" : "not built");
+               nerve_device_find(only) ? "no GPU" : "not built, or its module cannot be loaded");
         return 77;
     }
     const nerve_device *reference = nerve_device_find("ref");
     const nerve_device *list[4];
     int devices = 0, failures = 0, runs = 0;
     for (int d = 0; d < nerve_backend_count() && devices < 4; d++) {
-        const nerve_device *device = nerve_device_find(nerve_backend_name(d));
-        if (only && strcmp(device->name, only) != 0) continue;
+        const char *name = nerve_backend_name(d);
+        if (only && strcmp(name, only) != 0) continue;
+        const nerve_device *device = nerve_device_find(name); /* NULL: cuda's module missing */
         if (!nerve_device_usable(device)) {
-            printf("backend '%s' cannot run on this machine: not checked here\n", device->name);
+            printf("backend '%s' cannot run on this machine: not checked here\n", name);
             continue;
         }
         list[devices++] = device;

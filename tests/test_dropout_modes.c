@@ -1,8 +1,11 @@
 /* Dropout and dropout2d in their two modes. Training: a mask from the
  * graph's noise position (seed, step, sample) at every forward, each element (or channel plane) zeroed with
  * probability p and the rest scaled by 1 / (1 - p), so that the mean is
- * kept; backward applies the same mask. Eval: the identity. */
+ * kept; backward applies the same mask. Eval: the identity. Values are read
+ * through the device (test_read_value), so that the test runs on every
+ * backend (tests/CMakeLists.txt runs it on ref and sealed too). */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "test_support.h"
@@ -30,8 +33,29 @@ static void build(dropout_graph *d, nerve_shape shape, double p,
     nerve_node_set_frozen(d->g, zero, true);
     d->loss = test_require_node(nerve_mse(d->g, d->y, zero, NULL, &d->err), &d->err);
     test_require_ok(nerve_graph_plan(d->g, 1, &d->err), &d->err);
-    nerve_real *x = nerve_node_value(d->g, d->x);
+    nerve_real *x = malloc((size_t)nerve_shape_numel(&shape) * sizeof *x);
+    assert_non_null(x);
     for (int64_t i = 0; i < nerve_shape_numel(&shape); i++) x[i] = 1 + (nerve_real)(i % 97) / 97;
+    test_write_value(d->g, d->x, x);
+    free(x);
+}
+
+/* x, y and dloss/dx, read back after a run. */
+typedef struct dropout_values {
+    nerve_real *x, *y, *dx;
+} dropout_values;
+
+static dropout_values read_values(dropout_graph *d)
+{
+    return (dropout_values){test_read_value(d->g, d->x), test_read_value(d->g, d->y),
+                            test_read_grad(d->g, d->x)};
+}
+
+static void free_values(dropout_values *v)
+{
+    free(v->x);
+    free(v->y);
+    free(v->dx);
 }
 
 static void run(dropout_graph *d)
@@ -47,8 +71,8 @@ static void test_dropout_zeroes_a_fraction_p_and_keeps_the_mean(void **state)
     const double p = 0.3;
     build(&d, nerve_shape_2d(ROWS, COLS), p, nerve_dropout);
     run(&d);
-    const nerve_real *x = nerve_node_value(d.g, d.x), *y = nerve_node_value(d.g, d.y);
-    const nerve_real *dx = nerve_node_grad(d.g, d.x);
+    dropout_values v = read_values(&d);
+    const nerve_real *x = v.x, *y = v.y, *dx = v.dx;
     int64_t zeros = 0;
     double sum_x = 0, sum_y = 0;
     for (int64_t i = 0; i < COUNT; i++) {
@@ -66,6 +90,7 @@ static void test_dropout_zeroes_a_fraction_p_and_keeps_the_mean(void **state)
     /* The standard deviation of the fraction is sqrt(p (1 - p) / COUNT) ~ 0.001. */
     assert_true(fabs((double)zeros / COUNT - p) < 0.005);
     assert_true(fabs(sum_y / sum_x - 1) < 0.01);
+    free_values(&v);
     nerve_graph_free(d.g);
 }
 
@@ -75,23 +100,28 @@ static void test_the_mask_is_a_function_of_seed_and_position(void **state)
 {
     dropout_graph d;
     build(&d, nerve_shape_2d(ROWS, COLS), 0.5, nerve_dropout);
-    static nerve_real first[COUNT];
+    static nerve_real first[COUNT], again[COUNT];
+    nerve_error err = {0};
     nerve_graph_set_seed(d.g, 7);
     nerve_graph_set_position(d.g, 3, 0);
     assert_int_equal(nerve_graph_forward(d.g, d.y, NULL), NERVE_OK);
-    memcpy(first, nerve_node_value(d.g, d.y), sizeof first);
+    test_require_ok(nerve_node_read(d.g, d.y, first, COUNT, &err), &err);
     assert_int_equal(nerve_graph_forward(d.g, d.y, NULL), NERVE_OK);
-    assert_memory_equal(first, nerve_node_value(d.g, d.y), sizeof first);
+    test_require_ok(nerve_node_read(d.g, d.y, again, COUNT, &err), &err);
+    assert_memory_equal(first, again, sizeof first);
     nerve_graph_set_position(d.g, 4, 0);
     assert_int_equal(nerve_graph_forward(d.g, d.y, NULL), NERVE_OK);
-    assert_true(memcmp(first, nerve_node_value(d.g, d.y), sizeof first) != 0);
+    test_require_ok(nerve_node_read(d.g, d.y, again, COUNT, &err), &err);
+    assert_true(memcmp(first, again, sizeof first) != 0);
     nerve_graph_set_seed(d.g, 8);
     nerve_graph_set_position(d.g, 3, 0);
     assert_int_equal(nerve_graph_forward(d.g, d.y, NULL), NERVE_OK);
-    assert_true(memcmp(first, nerve_node_value(d.g, d.y), sizeof first) != 0);
+    test_require_ok(nerve_node_read(d.g, d.y, again, COUNT, &err), &err);
+    assert_true(memcmp(first, again, sizeof first) != 0);
     nerve_graph_set_seed(d.g, 7);
     assert_int_equal(nerve_graph_forward(d.g, d.y, NULL), NERVE_OK);
-    assert_memory_equal(first, nerve_node_value(d.g, d.y), sizeof first);
+    test_require_ok(nerve_node_read(d.g, d.y, again, COUNT, &err), &err);
+    assert_memory_equal(first, again, sizeof first);
     nerve_graph_free(d.g);
 }
 
@@ -101,10 +131,11 @@ static void test_eval_mode_is_the_identity(void **state)
     build(&d, nerve_shape_2d(ROWS, COLS), 0.5, nerve_dropout);
     nerve_graph_set_training(d.g, false);
     run(&d);
-    const nerve_real *x = nerve_node_value(d.g, d.x), *y = nerve_node_value(d.g, d.y);
-    const nerve_real *dx = nerve_node_grad(d.g, d.x);
+    dropout_values v = read_values(&d);
+    const nerve_real *x = v.x, *y = v.y, *dx = v.dx;
     assert_memory_equal(x, y, COUNT * sizeof *x);
     for (int64_t i = 0; i < COUNT; i++) assert_true(fabs(dx[i] - 2 * y[i] / COUNT) < 1e-6 * dx[i]);
+    free_values(&v);
     nerve_graph_free(d.g);
 }
 
@@ -113,13 +144,15 @@ static void test_p_1_drops_everything_and_p_0_nothing(void **state)
     dropout_graph d;
     build(&d, nerve_shape_2d(20, 30), 1, nerve_dropout);
     run(&d);
-    for (int64_t i = 0; i < 600; i++)
-        assert_true(nerve_node_value(d.g, d.y)[i] == 0 && nerve_node_grad(d.g, d.x)[i] == 0);
+    dropout_values v = read_values(&d);
+    for (int64_t i = 0; i < 600; i++) assert_true(v.y[i] == 0 && v.dx[i] == 0);
+    free_values(&v);
     nerve_graph_free(d.g);
     build(&d, nerve_shape_2d(20, 30), 0, nerve_dropout);
     run(&d);
-    assert_memory_equal(nerve_node_value(d.g, d.x), nerve_node_value(d.g, d.y),
-                        600 * sizeof(nerve_real));
+    v = read_values(&d);
+    assert_memory_equal(v.x, v.y, 600 * sizeof(nerve_real));
+    free_values(&v);
     nerve_graph_free(d.g);
 }
 
@@ -130,8 +163,8 @@ static void check_whole_channels(int ndim, const int64_t *dims, double p)
     nerve_shape shape = nerve_shape_make(ndim, dims);
     build(&d, shape, p, nerve_dropout2d);
     run(&d);
-    const nerve_real *x = nerve_node_value(d.g, d.x), *y = nerve_node_value(d.g, d.y);
-    const nerve_real *dx = nerve_node_grad(d.g, d.x);
+    dropout_values v = read_values(&d);
+    const nerve_real *x = v.x, *y = v.y, *dx = v.dx;
     int64_t planes = dims[0] * dims[1], plane = nerve_shape_numel(&shape) / planes;
     int64_t dropped = 0;
     for (int64_t r = 0; r < planes; r++) {
@@ -147,6 +180,7 @@ static void check_whole_channels(int ndim, const int64_t *dims, double p)
     }
     /* sqrt(p (1 - p) / planes) ~ 0.01 */
     assert_true(fabs((double)dropped / (double)planes - p) < 0.05);
+    free_values(&v);
     nerve_graph_free(d.g);
 }
 

@@ -456,6 +456,31 @@ static void test_cfg_names_of_earlier_releases_still_load(void **state)
     }
 }
 
+/* [net] init is the init of every layer that sets none; a layer's own
+ * init wins, and biases keep their default. --set net.init works too. */
+static void test_net_init_is_every_layer_s_default(void **state)
+{
+    nerve_model *m;
+    nerve_error err = {0};
+    const char *const constant[] = {"net.init=constant(0.5)", NULL};
+    test_require_ok(load_cfg("", constant, &m, &err), &err);
+    for (int i = 0; i < 8 * 6; i++) assert_true(param(m, "hidden.weight")[i] == 0.5f);
+    for (int i = 0; i < 3 * 8; i++) assert_true(param(m, "out.weight")[i] == 0.5f);
+    /* nn.Linear's bias: uniform within 1/sqrt(fan_in), never 0.5 */
+    for (int i = 0; i < 8; i++) assert_true(fabsf(param(m, "hidden.bias")[i]) <= 1 / sqrtf(6.f));
+    nerve_model_free(m);
+
+    test_require_ok(load_cfg("init = zeros\n", constant, &m, &err), &err);
+    for (int i = 0; i < 8 * 6; i++) assert_true(param(m, "hidden.weight")[i] == 0);
+    for (int i = 0; i < 3 * 8; i++) assert_true(param(m, "out.weight")[i] == 0.5f);
+    nerve_model_free(m);
+
+    const char *const bad[] = {"net.init=xavier_unifrom", NULL};
+    assert_int_equal(load_cfg("", bad, &m, &err), NERVE_ERR_INVALID);
+    test_assert_message_contains(&err, "model.cfg (--set): [net] init: unknown initialiser "
+                                       "'xavier_unifrom'");
+}
+
 /* examples/initialisers.cfg builds with the initialisers it names. */
 static void test_the_example_cfg_builds(void **state)
 {
@@ -596,6 +621,7 @@ int main(void)
         cmocka_unit_test(test_resolve_refuses_what_torch_refuses),
         cmocka_unit_test(test_cfg_keys_set_weight_and_bias),
         cmocka_unit_test(test_cfg_names_of_earlier_releases_still_load),
+        cmocka_unit_test(test_net_init_is_every_layer_s_default),
         cmocka_unit_test(test_the_example_cfg_builds),
         cmocka_unit_test(test_cfg_mistakes_name_file_line_and_what_is_wrong),
         cmocka_unit_test(test_cfg_mistake_in_an_override_says_set),

@@ -49,20 +49,30 @@ static nerve_dataset samples(void)
     return ds;
 }
 
-static nerve_real *value_of(nerve_model *m, const char *name)
+/* The first count values of the node called name, read through the device
+ * (so that the test runs on every backend). */
+static void read_named(nerve_model *m, const char *name, nerve_real *values, int64_t count)
 {
     nerve_graph *g = nerve_model_graph(m);
     nerve_node n = nerve_graph_find(g, name);
     assert_true(n >= 0);
-    return nerve_node_value(g, n);
+    nerve_error err = {0};
+    test_require_ok(nerve_node_read(g, n, values, count, &err), &err);
+}
+
+static nerve_real batches_tracked(nerve_model *m)
+{
+    nerve_real count;
+    read_named(m, "bn.num_batches_tracked", &count, 1);
+    return count;
 }
 
 /* The running statistics and count, copied. */
 static void snapshot(nerve_model *m, nerve_real *state)
 {
-    memcpy(state, value_of(m, "bn.running_mean"), FEATURES * sizeof *state);
-    memcpy(state + FEATURES, value_of(m, "bn.running_var"), FEATURES * sizeof *state);
-    state[2 * FEATURES] = value_of(m, "bn.num_batches_tracked")[0];
+    read_named(m, "bn.running_mean", state, FEATURES);
+    read_named(m, "bn.running_var", state + FEATURES, FEATURES);
+    state[2 * FEATURES] = batches_tracked(m);
 }
 
 static void test_eval_mode_uses_running_statistics_and_no_dropout(void **state)
@@ -72,10 +82,13 @@ static void test_eval_mode_uses_running_statistics_and_no_dropout(void **state)
     nerve_graph *g = nerve_model_graph(m);
     nerve_error err = {0};
     test_require_ok(nerve_graph_plan(g, 8, &err), &err);
-    memcpy(nerve_node_value(g, nerve_model_input(m)), ds.inputs, 8 * FEATURES * sizeof(float));
+    test_require_ok(nerve_node_write(g, nerve_model_input(m), ds.inputs, 8 * FEATURES, &err),
+                    &err);
 
     assert_int_equal(nerve_graph_forward(g, nerve_graph_find(g, "drop"), NULL), NERVE_OK);
-    const nerve_real *bn = value_of(m, "bn"), *drop = value_of(m, "drop");
+    nerve_real bn[8 * FEATURES], drop[8 * FEATURES];
+    read_named(m, "bn", bn, 8 * FEATURES);
+    read_named(m, "drop", drop, 8 * FEATURES);
     int zeros = 0;
     for (int k = 0; k < FEATURES; k++) {
         double mean = 0;
@@ -84,13 +97,15 @@ static void test_eval_mode_uses_running_statistics_and_no_dropout(void **state)
     }
     for (int i = 0; i < 8 * FEATURES; i++) zeros += drop[i] == 0;
     assert_true(zeros > 0);
-    assert_true(value_of(m, "bn.num_batches_tracked")[0] == 1);
+    assert_true(batches_tracked(m) == 1);
 
     nerve_real before[2 * FEATURES + 1], after[2 * FEATURES + 1];
     snapshot(m, before);
     nerve_graph_set_training(g, false);
     assert_int_equal(nerve_graph_forward(g, nerve_graph_find(g, "drop"), NULL), NERVE_OK);
-    const nerve_real *mean = value_of(m, "bn.running_mean"), *var = value_of(m, "bn.running_var");
+    read_named(m, "bn", bn, 8 * FEATURES);
+    read_named(m, "drop", drop, 8 * FEATURES);
+    const nerve_real *mean = before, *var = before + FEATURES; /* the snapshot's statistics */
     for (int i = 0; i < 8; i++) {
         for (int k = 0; k < FEATURES; k++) {
             double x = ds.inputs[i * FEATURES + k];
@@ -113,7 +128,7 @@ static void test_evaluation_and_prediction_leave_running_statistics_alone(void *
     nerve_train_options o = nerve_train_options_from(m);
     test_require_ok(nerve_train(m, &ds, NULL, &o, &err), &err);
     /* 20 samples in batches of 8: three steps, each counted. */
-    assert_true(value_of(m, "bn.num_batches_tracked")[0] == 3);
+    assert_true(batches_tracked(m) == 3);
     assert_true(nerve_graph_training(nerve_model_graph(m)));
 
     nerve_real before[2 * FEATURES + 1], after[2 * FEATURES + 1];

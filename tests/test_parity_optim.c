@@ -163,7 +163,7 @@ static nerve_model *load_case_model(const trajectory_case *c, nerve_safetensors 
         nerve_node n = parameter(g, parameter_names[k]);
         int64_t size = parameter_size(g, n);
         const float *init = fixture_tensor(st, "init.", parameter_names[k], size);
-        for (int64_t i = 0; i < size; i++) nerve_node_value(g, n)[i] = init[i];
+        test_write_floats(g, n, init, size); /* through the device: every backend */
     }
     return m;
 }
@@ -183,8 +183,10 @@ static void expect_trajectory(nerve_safetensors *st, const char *name, const tra
         nerve_node n = parameter(g, parameter_names[k]);
         int64_t size = parameter_size(g, n);
         snprintf(label, sizeof label, "%s%s", prefix, parameter_names[k]);
-        test_assert_close(label, nerve_node_value(g, n),
-                          fixture_tensor(st, prefix, parameter_names[k], size), size, TOLERANCE);
+        nerve_real *value = test_read_value(g, n);
+        test_assert_close(label, value, fixture_tensor(st, prefix, parameter_names[k], size),
+                          size, TOLERANCE);
+        free(value);
     }
 }
 
@@ -231,10 +233,8 @@ static void run_by_hand(nerve_model *m, nerve_optimizer *opt, nerve_safetensors 
     test_require_ok(nerve_graph_set_batch(g, SAMPLES, &err), &err);
     const float *x = fixture_tensor(st, "", "x", SAMPLES * FEATURES);
     const float *labels = fixture_tensor(st, "", "labels", SAMPLES);
-    nerve_real *inputs = nerve_node_value(g, nerve_model_input(m));
-    nerve_real *targets = nerve_node_value(g, nerve_model_target(m));
-    for (int i = 0; i < SAMPLES * FEATURES; i++) inputs[i] = x[i];
-    for (int i = 0; i < SAMPLES; i++) targets[i] = labels[i];
+    test_write_floats(g, nerve_model_input(m), x, SAMPLES * FEATURES);
+    test_write_floats(g, nerve_model_target(m), labels, SAMPLES);
     const nerve_model_settings *s = nerve_model_settings_of(m);
     nerve_scheduler scheduler;
     nerve_scheduler_init(&scheduler, &s->schedule, s->optimizer.lr);
@@ -244,7 +244,7 @@ static void run_by_hand(nerve_model *m, nerve_optimizer *opt, nerve_safetensors 
         nerve_graph_zero_grad(g);
         assert_int_equal(nerve_graph_forward(g, loss, NULL), NERVE_OK);
         assert_int_equal(nerve_graph_backward(g, loss, NULL), NERVE_OK);
-        t->loss[k] = nerve_node_value(g, loss)[0];
+        test_require_ok(nerve_node_read(g, loss, &t->loss[k], 1, &err), &err);
         nerve_optimizer_step(opt);
         t->grad_norm[k] = (nerve_real)nerve_optimizer_grad_norm(opt);
         t->lr[k] = (nerve_real)nerve_optimizer_lr(opt);

@@ -7,8 +7,10 @@
  * fed that state, detached. Last, a batch split between threads computes
  * what one thread computes. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "core/graph_internal.h"
 #include "ops/recurrent.h"
 #include "parity_support.h"
 
@@ -44,8 +46,7 @@ static nerve_node build_layer(parity *p, recurrent_case c, bool last, nerve_node
         const float *values = fixture_tensor(p, nerve_node_name(p->g, n), &shape);
         if (!nerve_shape_equal(&shape, &mine))
             fail_msg("%s: shapes differ", nerve_node_name(p->g, n));
-        nerve_real *value = nerve_node_value(p->g, n);
-        for (int64_t i = 0; i < nerve_shape_numel(&shape); i++) value[i] = values[i];
+        test_write_floats(p->g, n, values, nerve_shape_numel(&shape));
     }
     return y;
 }
@@ -78,9 +79,17 @@ static void expect_final_states(parity *p, recurrent_case c, const char *h_name,
             nerve_real *cell_state;
             nerve_real *h = nerve_recurrent_state(p->g, nerve_graph_find(p->g, op), &cell_state);
             if (!h) fail_msg("no recurrent op '%s'", op);
+            /* the states are device memory: copied to the host to compare */
+            nerve_real *host = malloc((size_t)block * sizeof *host);
+            assert_non_null(host);
             int64_t at = (k * directions + d) * block;
-            test_assert_close(h_name, h, h_n + at, block, PARITY_TOLERANCE);
-            if (c_n) test_assert_close(c_name, cell_state, c_n + at, block, PARITY_TOLERANCE);
+            assert_int_equal(nerve_graph_download(p->g, host, h, block), NERVE_OK);
+            test_assert_close(h_name, host, h_n + at, block, PARITY_TOLERANCE);
+            if (c_n) {
+                assert_int_equal(nerve_graph_download(p->g, host, cell_state, block), NERVE_OK);
+                test_assert_close(c_name, host, c_n + at, block, PARITY_TOLERANCE);
+            }
+            free(host);
         }
     }
 }
@@ -184,9 +193,8 @@ static void test_relu_rnn_two_layers_last_is_h_n(void **state)
 static void set_values(parity *p, nerve_node n, const char *fixture)
 {
     nerve_shape shape;
-    const float *values = fixture_tensor(p, fixture, &shape);
-    nerve_real *value = nerve_node_value(p->g, n);
-    for (int64_t i = 0; i < nerve_shape_numel(&shape); i++) value[i] = values[i];
+    const float *values = fixture_tensor(p, fixture, &shape); /* sets shape */
+    test_write_floats(p->g, n, values, nerve_shape_numel(&shape));
 }
 
 /* Truncated BPTT: batch 2 starts from batch 1's final state and takes no
@@ -211,14 +219,15 @@ static void test_lstm_carried_state_matches_a_detached_initial_state(void **stat
         char op[32];
         snprintf(op, sizeof op, "lstm_carried_l%d", k);
         h[k] = nerve_recurrent_state(p->g, nerve_graph_find(p->g, op), &cell[k]);
-        memcpy(held[k][0], h[k], sizeof held[k][0]);
-        memcpy(held[k][1], cell[k], sizeof held[k][1]);
+        /* device memory: held on the host and put back through the device */
+        assert_int_equal(nerve_graph_download(p->g, held[k][0], h[k], STATE), NERVE_OK);
+        assert_int_equal(nerve_graph_download(p->g, held[k][1], cell[k], STATE), NERVE_OK);
     }
     set_values(p, x, "lstm_carried.x2");
     prepare_upstream(p);
     for (int k = 0; k < 2; k++) {
-        memcpy(h[k], held[k][0], sizeof held[k][0]);
-        memcpy(cell[k], held[k][1], sizeof held[k][1]);
+        assert_int_equal(nerve_graph_upload(p->g, h[k], held[k][0], STATE), NERVE_OK);
+        assert_int_equal(nerve_graph_upload(p->g, cell[k], held[k][1], STATE), NERVE_OK);
     }
     forward_backward(p, loss);
 
@@ -250,16 +259,23 @@ static void run_threads(nerve_recurrent_cell cell, int threads, nerve_real *out,
     nerve_node_set_frozen(g, target, true);
     nerve_node loss = test_require_node(nerve_mse(g, y, target, NULL, &err), &err);
     test_require_ok(nerve_graph_plan(g, 1, &err), &err);
-    nerve_real *xv = nerve_node_value(g, x);
+    static nerve_real xv[4 * 64 * 8];
     for (int64_t i = 0; i < 4 * 64 * 8; i++) xv[i] = (nerve_real)nerve_rng_normal(&rng);
+    test_write_value(g, x, xv);
     nerve_graph_zero_grad(g);
     assert_int_equal(nerve_graph_forward(g, loss, NULL), NERVE_OK);
     assert_int_equal(nerve_graph_backward(g, loss, NULL), NERVE_OK);
-    int64_t n = 0;
-    const nerve_real *yv = nerve_node_value(g, y), *grads = nerve_graph_grads(g);
-    nerve_shape y_shape = nerve_node_shape(g, y);
-    for (int64_t i = 0; i < nerve_shape_numel(&y_shape); i++) out[n++] = yv[i];
-    for (size_t i = 0; i < nerve_graph_param_count(g); i++) out[n++] = grads[i];
+    /* y, then every parameter's gradient, read through the device */
+    nerve_shape shape = nerve_node_shape(g, y);
+    int64_t n = nerve_shape_numel(&shape);
+    test_require_ok(nerve_node_read(g, y, out, n, &err), &err);
+    for (nerve_node k = 0; k < nerve_graph_node_count(g); k++) {
+        if (!nerve_node_is_param(g, k)) continue;
+        shape = nerve_node_shape(g, k);
+        test_require_ok(nerve_node_read_grad(g, k, out + n, nerve_shape_numel(&shape), &err),
+                        &err);
+        n += nerve_shape_numel(&shape);
+    }
     *count = n;
     nerve_graph_free(g);
 }

@@ -176,11 +176,43 @@ static void test_host_access_to_sealed_memory_faults(void **state)
     nerve_graph_free(g);
 }
 
+/* A gradient-taking input's gradient is read through the device
+ * (nerve_node_read_grad); a node without one is an error naming it. */
+static void test_gradients_are_read_through_the_device(void **state)
+{
+    nerve_error err = {0};
+    nerve_graph *g = nerve_graph_new();
+    test_require_ok(nerve_graph_set_backend(g, "sealed", &err), &err);
+    nerve_node x = nerve_input(g, "x", nerve_shape_1d(4), &err);
+    test_require_ok(nerve_graph_set_input_grad(g, x, true, &err), &err);
+    nerve_node other = nerve_input(g, "other", nerve_shape_1d(4), &err);
+    const nerve_node both[2] = {x, other};
+    nerve_node sum = nerve_add(g, "sum", both, 2, &err);
+    nerve_node y = nerve_activate(g, sum, NERVE_ACT_RELU, NULL, &err);
+    assert_true(y >= 0);
+    test_require_ok(nerve_graph_plan(g, 2, &err), &err);
+    const nerve_real in[8] = {-1, 2, -3, 4, 5, -6, 7, -8}, zero[8] = {0};
+    const nerve_real upstream[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    nerve_real dx[8];
+    test_require_ok(nerve_node_write(g, x, in, 8, &err), &err);
+    test_require_ok(nerve_node_write(g, other, zero, 8, &err), &err);
+    test_require_ok(nerve_graph_forward(g, y, &err), &err);
+    test_require_ok(nerve_graph_backward_from(g, y, upstream, &err), &err);
+    test_require_ok(nerve_node_read_grad(g, x, dx, 8, &err), &err);
+    for (int i = 0; i < 8; i++) assert_true(dx[i] == (in[i] > 0 ? upstream[i] : 0));
+    assert_int_equal(nerve_node_read_grad(g, x, dx, 9, &err), NERVE_ERR_INVALID);
+    assert_non_null(strstr(err.message, "9 values asked, it has 8"));
+    assert_int_equal(nerve_node_read_grad(g, other, dx, 1, &err), NERVE_ERR_INVALID);
+    assert_non_null(strstr(err.message, "'other': the node has no gradient"));
+    nerve_graph_free(g);
+}
+
 int main(void)
 {
     if (!nerve_device_find("sealed")) return 77; /* no memory protection here */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_host_access_to_sealed_memory_faults),
+        cmocka_unit_test(test_gradients_are_read_through_the_device),
         cmocka_unit_test(test_a_run_through_the_sealed_device_matches_the_cpu),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -73,6 +73,43 @@ nerve_node test_require_node(nerve_node n, const nerve_error *err)
     return n;
 }
 
+static int64_t node_numel(const nerve_graph *g, nerve_node n)
+{
+    nerve_shape shape = nerve_node_shape(g, n);
+    return nerve_shape_numel(&shape);
+}
+
+static nerve_real *read_node(nerve_graph *g, nerve_node n, bool gradient)
+{
+    int64_t count = node_numel(g, n);
+    nerve_real *values = malloc((size_t)(count > 0 ? count : 1) * sizeof *values);
+    if (!values) fail_msg("out of memory for %lld values", (long long)count);
+    nerve_error err = {0};
+    test_require_ok(gradient ? nerve_node_read_grad(g, n, values, count, &err)
+                             : nerve_node_read(g, n, values, count, &err),
+                    &err);
+    return values;
+}
+
+nerve_real *test_read_value(nerve_graph *g, nerve_node n) { return read_node(g, n, false); }
+nerve_real *test_read_grad(nerve_graph *g, nerve_node n) { return read_node(g, n, true); }
+
+void test_write_value(nerve_graph *g, nerve_node n, const nerve_real *values)
+{
+    nerve_error err = {0};
+    test_require_ok(nerve_node_write(g, n, values, node_numel(g, n), &err), &err);
+}
+
+void test_write_floats(nerve_graph *g, nerve_node n, const float *values, int64_t count)
+{
+    nerve_real *converted = malloc((size_t)(count > 0 ? count : 1) * sizeof *converted);
+    if (!converted) fail_msg("out of memory for %lld values", (long long)count);
+    for (int64_t i = 0; i < count; i++) converted[i] = values[i];
+    nerve_error err = {0};
+    test_require_ok(nerve_node_write(g, n, converted, count, &err), &err);
+    free(converted);
+}
+
 void test_assert_close(const char *name, const nerve_real *actual, const float *expected,
                        int64_t count, double tolerance)
 {

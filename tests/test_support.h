@@ -25,6 +25,16 @@ void test_assert_message_contains(const nerve_error *err, const char *needle);
 void test_require_ok(nerve_status status, const nerve_error *err);
 /* Fails with the message unless graph construction returned a node. */
 nerve_node test_require_node(nerve_node n, const nerve_error *err);
+/* All of node n's values (test_read_grad: its gradient) at the current
+ * batch, copied through the graph's device into a new host buffer (free
+ * it): nerve_node_read, so it works on every backend, sealed included.
+ * Fails the test on error. */
+nerve_real *test_read_value(nerve_graph *g, nerve_node n);
+nerve_real *test_read_grad(nerve_graph *g, nerve_node n);
+/* Writes all of node n's values from values (nerve_node_write). */
+void test_write_value(nerve_graph *g, nerve_node n, const nerve_real *values);
+/* Writes node n's first count values from float32 values (a fixture's). */
+void test_write_floats(nerve_graph *g, nerve_node n, const float *values, int64_t count);
 /* Fails unless |actual - expected| <= tolerance * max(1, |expected|) for every
  * element (an absolute floor, since some expected values are exactly 0),
  * listing the first differing elements of the tensor `name`. */

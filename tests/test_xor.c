@@ -1,7 +1,10 @@
 /* The notes' boolean-function example: one hidden layer is enough for an
  * MLP to represent XOR, which no single neuron can. Built with the C API
- * (no cfg), trained by full-batch gradient descent with momentum. */
+ * (no cfg), trained by full-batch gradient descent with momentum. Values go
+ * in and out through the device (nerve_node_write, nerve_node_read), so
+ * that it runs on every backend (ref and sealed too, tests/CMakeLists.txt). */
 #include <math.h>
+#include <stdlib.h>
 
 #include "test_support.h"
 
@@ -38,12 +41,8 @@ static xor_net build_xor_net(const char *init, const char *bias_init,
     nerve_sgd_options sgd = {.lr = 0.1, .momentum = 0.9};
     net.opt = nerve_sgd_new(net.g, &sgd, &err);
     assert_non_null(net.opt);
-    nerve_real *xv = nerve_node_value(net.g, x), *yv = nerve_node_value(net.g, labels);
-    for (int i = 0; i < 4; i++) {
-        xv[2 * i] = xor_inputs[i][0];
-        xv[2 * i + 1] = xor_inputs[i][1];
-        yv[i] = xor_labels[i];
-    }
+    test_write_value(net.g, x, &xor_inputs[0][0]);
+    test_write_value(net.g, labels, xor_labels);
     return net;
 }
 
@@ -56,7 +55,10 @@ static double train_xor(xor_net *net, int steps)
         nerve_optimizer_step(net->opt);
     }
     assert_int_equal(nerve_graph_forward(net->g, net->loss, NULL), NERVE_OK);
-    return nerve_node_value(net->g, net->loss)[0];
+    nerve_real loss;
+    nerve_error err = {0};
+    test_require_ok(nerve_node_read(net->g, net->loss, &loss, 1, &err), &err);
+    return loss;
 }
 
 static void free_xor_net(xor_net *net)
@@ -69,28 +71,33 @@ static void test_mlp_learns_xor_exactly(void **state)
 {
     xor_net net = build_xor_net("xavier_uniform", "default", NERVE_ACT_TANH);
     assert_true(train_xor(&net, 2000) < 0.01);
-    const nerve_real *out = nerve_node_value(net.g, net.logits);
+    nerve_real *out = test_read_value(net.g, net.logits);
     for (int i = 0; i < 4; i++) {
         int predicted = out[2 * i + 1] > out[2 * i] ? 1 : 0;
         assert_int_equal(predicted, (int)xor_labels[i]);
     }
+    free(out);
     free_xor_net(&net);
 }
 
 /* Whether the four hidden units have identical incoming weights. */
 static bool hidden_units_identical(xor_net *net)
 {
-    const nerve_real *w = nerve_node_value(net->g, nerve_graph_find(net->g, "hidden.weight"));
+    nerve_real *w = test_read_value(net->g, nerve_graph_find(net->g, "hidden.weight"));
+    bool identical = true;
     for (int unit = 1; unit < 4; unit++)
-        if (fabs(w[2 * unit] - w[0]) > 1e-6 || fabs(w[2 * unit + 1] - w[1]) > 1e-6) return false;
-    return true;
+        if (fabs(w[2 * unit] - w[0]) > 1e-6 || fabs(w[2 * unit + 1] - w[1]) > 1e-6)
+            identical = false;
+    free(w);
+    return identical;
 }
 
 static double largest_hidden_weight(xor_net *net)
 {
-    const nerve_real *w = nerve_node_value(net->g, nerve_graph_find(net->g, "hidden.weight"));
+    nerve_real *w = test_read_value(net->g, nerve_graph_find(net->g, "hidden.weight"));
     double largest = 0;
     for (int i = 0; i < 8; i++) largest = fmax(largest, fabs(w[i]));
+    free(w);
     return largest;
 }
 

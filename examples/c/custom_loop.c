@@ -1,9 +1,12 @@
 /* custom_loop: a network read from a cfg, trained by a loop of one's own
  * through the lower-level API instead of nerve_train: batches gathered by
- * hand, forward, backward, a gradient clipped by hand over the flat gradient
- * buffer, a learning rate set at every step (linear warm-up, then cosine
+ * hand on the host and written into the graph's inputs, forward, backward,
+ * the global gradient norm clipped by the optimizer (clip_norm) and read
+ * back, a learning rate set at every step (linear warm-up, then cosine
  * decay), the optimizer's step. Then nerve_evaluate on test data, and the
- * weights saved for predict_app.
+ * weights saved for predict_app. Every tensor access is a copy through the
+ * graph's device (nerve_node_write, nerve_node_read), so the loop runs on
+ * any backend (NERVE_BACKEND=ref, sealed, ...).
  *
  * Usage: custom_loop CFG [WEIGHTS_OUT]
  * Trains on the first TRAIN samples of the cfg's training set for the cfg's
@@ -42,22 +45,6 @@ static double learning_rate(double lr, int64_t step, int64_t steps)
     return lr * 0.5 * (1 + cos(pi * progress));
 }
 
-/* Scales the trainable gradients so that their global 2-norm is at most
- * max_norm (what the [optimizer] clip_norm key does); returns the norm. */
-static double clip_gradients(nerve_graph *g, double max_norm)
-{
-    nerve_real *grad = nerve_graph_grads(g);
-    const unsigned char *trainable = nerve_graph_trainable_mask(g);
-    size_t count = nerve_graph_param_count(g);
-    double squares = 0;
-    for (size_t i = 0; i < count; i++)
-        if (trainable[i]) squares += (double)grad[i] * grad[i];
-    double norm = sqrt(squares);
-    if (norm > max_norm)
-        for (size_t i = 0; i < count; i++) grad[i] *= (nerve_real)(max_norm / norm);
-    return norm;
-}
-
 int main(int argc, char **argv)
 {
     if (argc < 2 || argc > 3) {
@@ -70,6 +57,8 @@ int main(int argc, char **argv)
     /* [net] batch, epochs and seed, and the [optimizer] options. */
     nerve_train_options run = nerve_train_options_from(m);
     nerve_optimizer_options optimizer = nerve_model_optimizer_options(m);
+    /* clip_grad_norm_(max_norm = 5) before every update, on the device. */
+    optimizer.clip_norm = 5.0;
     nerve_dataset train, test;
     if (nerve_model_load_data(m, &train, NULL, &test, &err) != NERVE_OK) die(&err);
     truncate_dataset(&train, TRAIN, &err);
@@ -83,8 +72,11 @@ int main(int argc, char **argv)
     nerve_optimizer *opt = nerve_optimizer_new(g, &optimizer, &err);
     if (!opt) die(&err);
 
+    /* Host buffers for one batch, written into the input nodes. */
     int64_t *index = malloc((size_t)train.count * sizeof *index);
-    if (!index) return 1;
+    nerve_real *xs = malloc((size_t)(batch * train.sample_size) * sizeof *xs);
+    nerve_real *ys = malloc((size_t)(batch * train.target_size) * sizeof *ys);
+    if (!index || !xs || !ys) return 1;
     for (int64_t i = 0; i < train.count; i++) index[i] = i;
     nerve_rng rng;
     nerve_rng_seed(&rng, run.seed);
@@ -97,17 +89,22 @@ int main(int argc, char **argv)
         for (int64_t first = 0; first < train.count; first += batch, step++) {
             int64_t n = train.count - first < batch ? train.count - first : batch;
             nerve_graph_set_batch(g, n, &err); /* the last batch may be short */
-            nerve_dataset_gather(&train, index + first, n, nerve_node_value(g, input),
-                                 nerve_node_value(g, target));
+            nerve_dataset_gather(&train, index + first, n, xs, ys);
             nerve_graph_zero_grad(g);
-            nerve_real value; /* read, not dereferenced: works on any device */
-            if (nerve_graph_forward(g, loss, &err) != NERVE_OK ||
+            nerve_real value;
+            if (nerve_node_write(g, input, xs, n * train.sample_size, &err) != NERVE_OK ||
+                nerve_node_write(g, target, ys, n * train.target_size, &err) != NERVE_OK ||
+                nerve_graph_forward(g, loss, &err) != NERVE_OK ||
                 nerve_graph_backward(g, loss, &err) != NERVE_OK ||
                 nerve_node_read(g, loss, &value, 1, &err) != NERVE_OK)
                 die(&err);
-            largest_norm = fmax(largest_norm, clip_gradients(g, 5.0));
             nerve_optimizer_set_lr(opt, learning_rate(optimizer.lr, step, steps));
-            nerve_optimizer_step(opt);
+            if (nerve_optimizer_step(opt) != NERVE_OK) {
+                fprintf(stderr, "custom_loop: the optimizer step failed\n");
+                return 1;
+            }
+            /* the norm before clipping, as clip_grad_norm_ returns it */
+            largest_norm = fmax(largest_norm, nerve_optimizer_grad_norm(opt));
             total += value;
         }
         printf("epoch %d  loss %.4f  largest gradient norm %.3f  lr %.5f\n", epoch,
@@ -123,6 +120,8 @@ int main(int argc, char **argv)
 
     nerve_evaluation_free(&ev);
     free(index);
+    free(xs);
+    free(ys);
     nerve_optimizer_free(opt);
     nerve_dataset_free(&train);
     nerve_dataset_free(&test);

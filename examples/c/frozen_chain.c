@@ -8,7 +8,8 @@
  * classifier's trained weights copied in by name and frozen. Backward passes
  * through the frozen classifier into the generator; only the generator
  * moves. Exits 1 unless the classifier is unchanged and the generated points
- * land in the wanted quadrants.
+ * land in the wanted quadrants. Values go in and out through copies
+ * (nerve_node_write, nerve_node_read), so it runs on any backend.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,15 +64,31 @@ static void train(nerve_graph *g, nerve_node loss, double lr, int steps, nerve_e
     nerve_optimizer_free(opt);
 }
 
+/* Node n's values, all of them, in a new host buffer (free it). */
+static nerve_real *read_all(nerve_graph *g, nerve_node n, nerve_error *err)
+{
+    nerve_shape shape = nerve_node_shape(g, n);
+    int64_t count = nerve_shape_numel(&shape);
+    nerve_real *values = malloc((size_t)count * sizeof *values);
+    if (!values) {
+        fprintf(stderr, "frozen_chain: out of memory\n");
+        exit(1);
+    }
+    if (nerve_node_read(g, n, values, count, err) != NERVE_OK) die(err);
+    return values;
+}
+
 /* Copies every parameter of `from` into the parameter of the same name in `to`. */
-static void copy_parameters(nerve_graph *from, nerve_graph *to)
+static void copy_parameters(nerve_graph *from, nerve_graph *to, nerve_error *err)
 {
     for (nerve_node n = 0; n < nerve_graph_node_count(from); n++) {
         if (!nerve_node_is_param(from, n)) continue;
-        nerve_node dst = nerve_graph_find(to, nerve_node_name(from, n));
         nerve_shape shape = nerve_node_shape(from, n);
-        memcpy(nerve_node_value(to, dst), nerve_node_value(from, n),
-               (size_t)nerve_shape_numel(&shape) * sizeof(nerve_real));
+        nerve_real *values = read_all(from, n, err);
+        if (nerve_node_write(to, nerve_graph_find(to, nerve_node_name(from, n)), values,
+                             nerve_shape_numel(&shape), err) != NERVE_OK)
+            die(err);
+        free(values);
     }
 }
 
@@ -88,12 +105,15 @@ int main(void)
     nerve_node logits = classifier(solo, point, &rng, &err);
     nerve_node loss = need(nerve_softmax_cross_entropy(solo, logits, labels, NULL, &err), &err);
     if (nerve_graph_plan(solo, POINTS, &err) != NERVE_OK) die(&err);
-    nerve_real *xy = nerve_node_value(solo, point), *q = nerve_node_value(solo, labels);
+    nerve_real xy[2 * POINTS], q[POINTS];
     for (int i = 0; i < POINTS; i++) {
         xy[2 * i] = (nerve_real)(2 * nerve_rng_uniform(&rng) - 1);
         xy[2 * i + 1] = (nerve_real)(2 * nerve_rng_uniform(&rng) - 1);
         q[i] = (nerve_real)quadrant(xy[2 * i], xy[2 * i + 1]);
     }
+    if (nerve_node_write(solo, point, xy, 2 * POINTS, &err) != NERVE_OK ||
+        nerve_node_write(solo, labels, q, POINTS, &err) != NERVE_OK)
+        die(&err);
     printf("classifier:\n");
     train(solo, loss, 0.02, STEPS, &err);
 
@@ -113,14 +133,15 @@ int main(void)
     nerve_node chain_loss = need(nerve_softmax_cross_entropy(chain, judged, wanted, NULL, &err),
                                  &err);
     if (nerve_graph_plan(chain, POINTS, &err) != NERVE_OK) die(&err);
-    copy_parameters(solo, chain);
+    copy_parameters(solo, chain, &err);
     const char *frozen[] = {"classifier.hidden.weight", "classifier.hidden.bias",
                             "classifier.out.weight", "classifier.out.bias"};
     for (int i = 0; i < 4; i++)
         nerve_node_set_frozen(chain, nerve_graph_find(chain, frozen[i]), true);
 
-    nerve_real *w = nerve_node_value(chain, wanted);
+    nerve_real w[POINTS];
     for (int i = 0; i < POINTS; i++) w[i] = (nerve_real)(i % QUADRANTS);
+    if (nerve_node_write(chain, wanted, w, POINTS, &err) != NERVE_OK) die(&err);
     printf("generator through the frozen classifier:\n");
     train(chain, chain_loss, 0.02, STEPS, &err);
 
@@ -130,10 +151,14 @@ int main(void)
     for (int i = 0; i < 4; i++) {
         nerve_node a = nerve_graph_find(solo, frozen[i]), b = nerve_graph_find(chain, frozen[i]);
         nerve_shape shape = nerve_node_shape(solo, a);
-        unchanged &= memcmp(nerve_node_value(solo, a), nerve_node_value(chain, b),
+        nerve_real *before = read_all(solo, a, &err), *after = read_all(chain, b, &err);
+        unchanged &= memcmp(before, after,
                             (size_t)nerve_shape_numel(&shape) * sizeof(nerve_real)) == 0;
+        free(before);
+        free(after);
     }
-    const nerve_real *p = nerve_node_value(chain, generated);
+    nerve_real p[2 * POINTS];
+    if (nerve_node_read(chain, generated, p, 2 * POINTS, &err) != NERVE_OK) die(&err);
     int placed = 0;
     for (int i = 0; i < POINTS; i++) placed += quadrant(p[2 * i], p[2 * i + 1]) == (int)w[i];
     for (int k = 0; k < QUADRANTS; k++)

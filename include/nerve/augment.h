@@ -34,6 +34,7 @@ typedef struct nerve_augment_options {
     double erase_scale[2]; /* its area as a fraction of the image: (0.02, 0.33) */
     double erase_ratio[2]; /* its aspect ratio h/w, log-uniform: (0.3, 3.3) */
     double erase_value;    /* the pixel value it is filled with: 0 */
+    double noise;          /* since 0.2.1: additive Gaussian noise, std in pixel units */
 } nerve_augment_options;
 
 /* Every transform off; erasing's shape settings at RandomErasing's defaults. */

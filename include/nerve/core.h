@@ -129,9 +129,11 @@ NERVE_API int nerve_get_threads(void);
 NERVE_API int nerve_backend_count(void);
 /* The i-th backend's name, NULL outside 0..nerve_backend_count() - 1. */
 NERVE_API const char *nerve_backend_name(int i);
-/* The CUDA GPUs this process sees: 0 without the CUDA backend, a GPU or its
- * driver. GPU `ordinal` described in text ("NVIDIA H100 80GB HBM3, 79.1 GiB,
- * compute capability 9.0"), or NERVE_ERR_INVALID when there is no such GPU. */
+/* The CUDA GPUs this process sees: 0 without the CUDA backend (its module,
+ * loaded by the first call, docs/cuda.md), a GPU or its driver. GPU
+ * `ordinal` described in text ("NVIDIA H100 80GB HBM3, 79.1 GiB, compute
+ * capability 9.0"), or NERVE_ERR_INVALID when there is no such GPU, text
+ * then saying why (the module's file and dlopen's message, or CUDA's). */
 NERVE_API int nerve_cuda_device_count(void);
 NERVE_API nerve_status nerve_cuda_device_describe(int ordinal, char *text, size_t size);
 

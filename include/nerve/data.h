@@ -114,6 +114,14 @@ typedef enum nerve_split {
  * order. */
 NERVE_API nerve_status nerve_dataset_split_by(nerve_dataset *ds, int64_t count, nerve_split kind,
                                               uint64_t seed, nerve_dataset *val, nerve_error *err);
+/* Per-class subsets of a classification data set (one label per sample):
+ * keeps the first limits[c] samples of each class c (file order; a
+ * negative limit keeps them all), the kept samples moving up in their
+ * order; the buffers stay, the count shrinks. `classes` entries; a label
+ * at or past them is kept. Imbalanced training sets for experiments
+ * ([data] class_limit). */
+NERVE_API nerve_status nerve_dataset_limit_classes(nerve_dataset *ds, const int64_t *limits,
+                                                   int classes, nerve_error *err);
 /* The smallest class that val holds and train lacks (the labels of a
  * classification data set, every step's for a per-step classifier), or -1
  * when there is none: a validation set from the end of a class-sorted file. */

@@ -83,6 +83,16 @@ NERVE_API nerve_status nerve_graph_plan_bytes(nerve_graph *g, int64_t max_batch,
  * backward (gradient checks, parity tests); call it before the graph is
  * planned. Off by default: op gradients share memory. */
 NERVE_API void nerve_graph_set_keep_gradients(nerve_graph *g, bool keep);
+/* Per-op timing, to see where a step's time goes (nerve_bench --profile):
+ * while on, forward and backward wait for the device after each op and add
+ * its seconds (backward's with the zeroing of the gradients it adds into) to
+ * the op's totals; off (the default), no clock is read. Turning it on clears
+ * the totals. */
+NERVE_API void nerve_graph_set_profiling(nerve_graph *g, bool on);
+/* The seconds op n spent in forward and in backward while profiling was on
+ * (0 for inputs and parameters); either pointer may be NULL. */
+NERVE_API void nerve_node_profile(const nerve_graph *g, nerve_node n, double *forward_seconds,
+                                  double *backward_seconds);
 /* Sets the batch of the next runs (1 <= n <= planned max); allocates nothing. */
 NERVE_API nerve_status nerve_graph_set_batch(nerve_graph *g, int64_t n, nerve_error *err);
 NERVE_API int64_t nerve_graph_batch(const nerve_graph *g);
@@ -165,6 +175,12 @@ NERVE_API nerve_status nerve_node_read(nerve_graph *g, nerve_node n, nerve_real 
                                        int64_t count, nerve_error *err);
 NERVE_API nerve_status nerve_node_write(nerve_graph *g, nerve_node n, const nerve_real *values,
                                         int64_t count, nerve_error *err);
+/* Copies the first count values of node n's gradient to values, on every
+ * device: a trainable parameter's or a gradient-taking input's after
+ * backward (an op's only with nerve_graph_set_keep_gradients). Fails on a
+ * node without a gradient or a count out of range. */
+NERVE_API nerve_status nerve_node_read_grad(nerve_graph *g, nerve_node n, nerve_real *values,
+                                            int64_t count, nerve_error *err);
 NERVE_API bool nerve_node_is_param(const nerve_graph *g, nerve_node n); /* buffers included */
 NERVE_API bool nerve_node_is_buffer(const nerve_graph *g, nerve_node n);
 /* Freezing keeps a parameter out of backward and of optimizer updates. */

@@ -174,6 +174,15 @@ NERVE_API nerve_node nerve_dropout(nerve_graph *g, nerve_node x, double p, nerve
  * change). Other ranks are refused: on [N, C] PyTorch warns and does plain
  * dropout, which nerve_dropout is. */
 NERVE_API nerve_node nerve_dropout2d(nerve_graph *g, nerve_node x, double p, nerve_error *err);
+/* Activation noise (Santurkar et al. 2018's "noisy BatchNorm"): in
+ * training, y[n, j] = x[n, j] s_j + b_j for every unit j of a sample (all
+ * axes but the batch), with s_j ~ U(1 - scale, 1 + scale) and b_j ~
+ * U(-shift, shift) drawn anew at each training step (the graph's position,
+ * as dropout's masks) and shared by the batch's samples: a shift of the
+ * distribution later layers see, from step to step. Eval mode is the
+ * identity. 0 <= scale < 1, 0 <= shift. */
+NERVE_API nerve_node nerve_activation_noise(nerve_graph *g, nerve_node x, double scale,
+                                            double shift, nerve_error *err);
 
 /* 2-D convolutions on NCHW images, as torch.nn.functional.conv2d and
  * conv_transpose2d. Pairs are (height, width). nerve_conv2d_options_default

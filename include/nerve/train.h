@@ -29,6 +29,12 @@ typedef struct nerve_epoch_report {
     double seconds, samples_per_second;
     double grad_norm;              /* mean over the epoch's steps of the gradient norm
                                       before clipping (nerve_optimizer_grad_norm) */
+    /* At the epoch's end, in eval mode: the test set (NaN without
+     * nerve_train_options.test_set) and the training set (NaN without
+     * eval_train), whose figures, unlike train_loss and train_accuracy,
+     * are those of the epoch's final weights without dropout's noise. */
+    double test_loss, test_accuracy;
+    double train_eval_loss, train_eval_accuracy;
 } nerve_epoch_report;
 
 /* What training does with a step whose loss or gradients are not finite
@@ -92,7 +98,11 @@ typedef struct nerve_train_options {
      * contiguous slice of it, batch norm is synchronised, gradients are
      * summed weighted by slice size, and the step's loss, non-finite check
      * and stop flag are reduced, so every rank takes the same decisions.
-     * Only rank 0 writes the log and the checkpoint. NULL: this process
+     * Only rank 0 writes the log and the checkpoint. A failure on one rank
+     * (its slice, an op, rank 0's log or files) fails the call on every
+     * rank at the same step: that rank's error, NERVE_ERR_PEER elsewhere;
+     * a stop asked of one rank is written to the others' *stop_flag
+     * (when not NULL) and stops them all. NULL: this process
      * alone. batch_per_rank: batch is each rank's (the global batch is
      * size x batch, Horovod's convention). */
     nerve_comm *comm;
@@ -106,8 +116,9 @@ typedef struct nerve_train_options {
      * epoch whose training error (1 - its running training accuracy), or
      * validation error with target_on_val, is at most target_error is
      * reported through on_warning and as a `target` row of the log;
-     * target_stop ends training there. Classifiers only. A resumed run
-     * looks for the target from the resumed epoch on. */
+     * target_stop ends training there. Classifiers only. Checkpoints keep
+     * whether the target was reached, so that a run reports it once, resumed
+     * or not. */
     double target_error;
     bool target_on_val, target_stop;
     /* probe_path: a CSV of per-layer activation statistics (mean, std,
@@ -129,6 +140,18 @@ typedef struct nerve_train_options {
      * overlaps backward. The same sums as one all-reduce after backward (0,
      * the default). Not with zero = 1. */
     double bucket_mb;
+    /* Learning curves on held-out and training data: test_set evaluated at
+     * every epoch's end (test_loss, test_accuracy of the report and the
+     * log; NULL: not), eval_train the training set too, in eval mode
+     * (train_eval_loss, train_eval_accuracy). */
+    const nerve_dataset *test_set; /* since 0.2.1 */
+    bool eval_train;               /* since 0.2.1 */
+    /* state_gradients_path: a CSV of ||dL/dh_t|| for every time step t of
+     * every recurrent op, after every state_gradients_every-th step (0: each
+     * epoch's last step), the gradient vanishing back through time; NULL:
+     * none. Not with comm. */
+    const char *state_gradients_path; /* since 0.2.1 */
+    int64_t state_gradients_every;    /* since 0.2.1 */
     /* The optimizer to train with: the caller's (nerve_model_optimizer_new),
      * which keeps its state after the run, so that a later nerve_train
      * continues it. NULL: the run makes one from the model's [optimizer] and

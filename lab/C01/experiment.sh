@@ -42,7 +42,6 @@ for d in $depths; do
     table_row "$d" "${cells[@]}" "$paper"
     echo "$row" >>summary.csv
 done
-cp summary.csv "$OUT/summary.csv"
 plot summary.csv --x layers --y none,relu,tanh --hline 0.842 --xlabel "hidden layers" \
     --ylabel "test accuracy" --title "C01: depth without a nonlinearity (dashed: paper's LogReg 0.842)" \
     --out "$OUT/accuracy_vs_depth.png"

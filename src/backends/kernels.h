@@ -99,6 +99,10 @@ typedef struct nerve_recurrent_sequence {
      * F], dweight_ih [G H, F], dweight_hh [G H, H], dbias_ih and dbias_hh
      * [G H]. No gradient flows into h0 and c0. */
     nerve_real *dx, *dweight_ih, *dweight_hh, *dbias_ih, *dbias_hh;
+    /* [N, T, H] or NULL: backward writes dL/dh_t, the whole gradient
+     * reaching each step's output state (its own dy and what flows back from
+     * the later steps), for the per-time-step gradient norms (ops/recurrent.h). */
+    nerve_real *dh_steps;
     nerve_real *workspace; /* recurrent_workspace(...) elements */
 } nerve_recurrent_sequence;
 
@@ -199,10 +203,12 @@ NERVE_SHARED_INLINE double nerve_map_apply(nerve_map_op op, double a, double b, 
     X(activation_forward,                                                                          \
       (NERVE_KERNEL_CTX, nerve_activation kind, const nerve_activation_params *params,             \
        const nerve_real *x, nerve_real *y, int64_t n))                                             \
-    /* dx += f'(x) * dy; kernels may use x or y, whichever is cheaper. */                          \
+    /* dx = (accumulate ? dx : 0) + f'(x) * dy (without accumulate dx is not                       \
+     * read: it may hold anything); kernels may use x or y, whichever is cheaper. */               \
     X(activation_backward,                                                                         \
       (NERVE_KERNEL_CTX, nerve_activation kind, const nerve_activation_params *params,             \
-       const nerve_real *x, const nerve_real *y, const nerve_real *dy, nerve_real *dx, int64_t n)) \
+       const nerve_real *x, const nerve_real *y, const nerve_real *dy, bool accumulate,            \
+       nerve_real *dx, int64_t n))                                                                 \
     /* Softmax along the middle axis of x viewed as [outer, len, inner]                            \
      * (inner = 1 for the last axis), max-subtracted. */                                           \
     X(softmax, (NERVE_KERNEL_CTX, const nerve_real *x, nerve_real *y, int64_t outer, int64_t len,  \
@@ -249,15 +255,15 @@ NERVE_SHARED_INLINE double nerve_map_apply(nerve_map_op op, double a, double b, 
        nerve_real *running_mean, nerve_real *running_var, nerve_real *counter, int64_t outer,      \
        int64_t channels, int64_t inner))                                                           \
     /* With xhat = (x - mean) / sqrt(var + eps): dbias += sum dy, dweight +=                       \
-     * sum dy * xhat, and dx += weight / sqrt(var + eps) * (dy - (sum dy +                         \
-     * xhat * sum dy * xhat) / count), the last term (only with                                    \
-     * batch_statistics) what flows through the batch's mean and variance.                         \
+     * sum dy * xhat, and dx = (accumulate ? dx : 0) + weight / sqrt(var + eps)                    \
+     * * (dy - (sum dy + xhat * sum dy * xhat) / count), the last term (only                       \
+     * with batch_statistics) what flows through the batch's mean and variance.                    \
      * weight may be NULL (1); dx, dweight and dbias may be NULL. */                               \
     X(batch_norm_backward,                                                                         \
       (NERVE_KERNEL_CTX, const nerve_real *x, const nerve_real *dy, const nerve_real *mean,        \
        const nerve_real *var, double eps, const nerve_real *weight, bool batch_statistics,         \
-       nerve_real *dx, nerve_real *dweight, nerve_real *dbias, int64_t outer, int64_t channels,    \
-       int64_t inner))                                                                             \
+       bool accumulate, nerve_real *dx, nerve_real *dweight, nerve_real *dbias, int64_t outer,     \
+       int64_t channels, int64_t inner))                                                           \
     /* 2-D convolution over `batch` samples (nerve_conv_geometry). Each kernel                     \
      * gets a scratch buffer of workspace_size elements, at least                                  \
      * conv_workspace(geo, batch) for full speed; with less it runs slower.                        \

@@ -65,11 +65,18 @@ static nerve_status model_logits(nerve_model *m, const nerve_dataset *ds, double
     /* a batch of inputs and of logits on the host, through the device */
     nerve_real *x = malloc((size_t)(batch * (features > classes ? features : classes)) *
                            sizeof *x);
-    if (!x) return nerve_error_set(err, NERVE_ERR_NOMEM, "out of memory for the teacher's logits");
+    int64_t *rows = malloc((size_t)batch * sizeof *rows);
+    if (!x || !rows) {
+        free(x);
+        free(rows);
+        return nerve_error_set(err, NERVE_ERR_NOMEM, "out of memory for the teacher's logits");
+    }
     for (int64_t start = 0; st == NERVE_OK && start < ds->count; start += batch) {
         int64_t n = ds->count - start < batch ? ds->count - start : batch;
-        const float *in = ds->inputs + start * features;
-        for (int64_t i = 0; i < n * features; i++) x[i] = (nerve_real)(in[i] * gain + offset);
+        /* gather converts stored IDX pixels (ds->inputs is NULL then) */
+        for (int64_t i = 0; i < n; i++) rows[i] = start + i;
+        nerve_dataset_gather(ds, rows, n, x, NULL);
+        for (int64_t i = 0; i < n * features; i++) x[i] = (nerve_real)(x[i] * gain + offset);
         st = nerve_graph_set_batch(g, n, err);
         if (st == NERVE_OK) st = nerve_node_write(g, nerve_model_input(m), x, n * features, err);
         if (st == NERVE_OK) st = nerve_graph_forward(g, nerve_model_output(m), err);
@@ -78,6 +85,7 @@ static nerve_status model_logits(nerve_model *m, const nerve_dataset *ds, double
             out[start * classes + i] = (float)x[i];
     }
     free(x);
+    free(rows);
     nerve_graph_set_training(g, was_training);
     return st;
 }
@@ -271,7 +279,9 @@ int cmd_distill(int argc, char **argv)
         code = cli_train_flags_check(&distill_command, train_flags, &f);
     if (code >= 0) {
         cli_list_free(&f.sets);
-        return code;
+        /* A command line one rank alone refuses (an MPMD launch, a directory
+         * one host lacks) must not leave the others waiting. */
+        return cli_dist_agree(code);
     }
     char teacher_cfg[4096];
     snprintf(teacher_cfg, sizeof teacher_cfg, "%.*s", (int)(colon - teacher_arg), teacher_arg);

@@ -150,14 +150,29 @@ static const char *source_name(const nerve_model *m)
     return test[0] ? test : "the adding problem's test samples";
 }
 
+/* --augment: the samples transformed as [augment] transforms training
+ * batches, drawn from [net] seed (step 0, each sample's own index): the
+ * network's robustness to shifts, rotations or noise at test time. */
+static nerve_status augment_samples(const nerve_model *m, nerve_dataset *ds, nerve_error *err)
+{
+    nerve_augment *a = nerve_model_augment_new(m, nerve_model_settings_of(m)->seed, err);
+    if (!a) return err->status;
+    nerve_status st = nerve_dataset_to_float(ds, err);
+    if (st == NERVE_OK) nerve_augment_apply(a, ds->inputs, ds->count, 0, 0);
+    nerve_augment_free(a);
+    return st;
+}
+
 static int evaluate(nerve_model *m, const char *weights_path, int64_t batch, bool json,
-                    int64_t mc_samples)
+                    int64_t mc_samples, bool augment)
 {
     int code = cli_dist_agree(cli_load_weights(m, weights_path));
     if (code) return code;
     nerve_dataset test;
     nerve_error err = {0};
     nerve_status status = nerve_model_load_data(m, NULL, NULL, &test, &err);
+    if (!status && augment && (status = augment_samples(m, &test, &err)))
+        nerve_dataset_free(&test);
     if ((code = cli_dist_agree(status ? cli_fail(&err, cli_exit_code(status)) : 0))) return code;
     /* Under MPI each rank evaluates a shard and the counts are summed. */
     nerve_evaluation e;
@@ -330,7 +345,7 @@ int cmd_eval(int argc, char **argv)
     const char *weights_path = NULL, *data_path = NULL, *labels_path = NULL, *cfg_path;
     int64_t threads = 0, batch = 0, mc_samples = 0;
     const char *backend = NULL;
-    bool json = false;
+    bool json = false, augment = false;
     cli_option options[] = {
         CLI_STRING("--weights", "W[,W2,...]", &weights_path,
             "the weights to evaluate, or an ensemble's: W or CFG2:W items (required)"),
@@ -343,6 +358,9 @@ int cmd_eval(int argc, char **argv)
             "samples per forward pass (default: [net] batch)"),
         CLI_INT("--mc-samples", "K", &mc_samples, 1, 1 << 16,
             "also evaluate with Monte-Carlo dropout: dropout on, K passes averaged"),
+        CLI_FLAG("--augment", &augment,
+            "evaluate the samples as [augment] transforms training batches (test-time "
+            "transforms and noise, e.g. --set augment.noise=25.5)"),
         CLI_SET_OPTION(&sets),
         CLI_THREADS_OPTION(&threads),
         CLI_BACKEND_OPTION(&backend),
@@ -355,7 +373,9 @@ int cmd_eval(int argc, char **argv)
     if (code < 0) code = cli_set_backend(&eval_command, backend);
     if (code >= 0) {
         cli_list_free(&sets);
-        return code;
+        /* A command line one rank alone refuses (an MPMD launch, a directory
+         * one host lacks) must not leave the others waiting. */
+        return cli_dist_agree(code);
     }
 
     /* --data is [data] test for this run, so that it is read, checked and
@@ -389,13 +409,16 @@ int cmd_eval(int argc, char **argv)
         else if (labels_path && !label_files)
             code = cli_usage_error(&eval_command, "--labels is for IDX data; [data] format is %s",
                                    format->name);
+        else if (strpbrk(weights_path, ",:") && augment)
+            code = cli_usage_error(&eval_command, "--augment evaluates one model, not an "
+                                   "ensemble");
         else if (strpbrk(weights_path, ",:") && mc_samples)
             code = cli_usage_error(&eval_command, "--mc-samples evaluates one model, not an "
                                    "ensemble");
         else if (strpbrk(weights_path, ",:"))
             code = evaluate_ensemble(m, cfg_path, weights_path, sets.items, batch, json);
         else
-            code = evaluate(m, weights_path, batch, json, mc_samples);
+            code = evaluate(m, weights_path, batch, json, mc_samples, augment);
     }
     nerve_model_free(m);
     free(data_set);

@@ -97,9 +97,14 @@ static void print_backends(const nerve_graph *g)
     for (int i = 0; i < nerve_backend_count(); i++) {
         if (strcmp(nerve_backend_name(i), "cuda") != 0) continue;
         int count = nerve_cuda_device_count();
-        if (count == 0) printf("cuda: no CUDA GPU available\n");
+        char text[512];
+        if (count == 0) {
+            /* why: the module, its libraries or the driver (describe says) */
+            nerve_cuda_device_describe(0, text, sizeof text);
+            printf("cuda: no CUDA GPU available%s%s%s\n", *text ? " (" : "", text,
+                   *text ? ")" : "");
+        }
         for (int k = 0; k < count; k++) {
-            char text[256];
             nerve_cuda_device_describe(k, text, sizeof text);
             printf("cuda:%d: %s\n", k, text);
         }

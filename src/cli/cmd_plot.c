@@ -25,7 +25,8 @@ static const cli_command plot_command = {
     "(--rows chooses); --x seconds is the elapsed time. --y takes column names,\n"
     "comma-separated, and NAME* for every column starting with NAME\n"
     "(grad_norm:*). --hist draws the histogram of the --y values instead, --heatmap\n"
-    "the --y columns of every row as a matrix of coloured cells."};
+    "the --y columns of every row as a matrix of coloured cells (their log10 with\n"
+    "--log-y)."};
 
 typedef struct plot_flags {
     const char *x, *y, *out, *title, *labels, *rows, *x_label, *y_label, *size, *hlines;
@@ -179,8 +180,11 @@ static int heatmap(plot_job *j, const plot_flags *f, const plot_chart *chart, ch
     double *m = job_keep(j, malloc((size_t)(t->rows * count) * sizeof *m));
     if (!m) return out_of_memory();
     for (int64_t r = 0; r < t->rows; r++)
-        for (int k = 0; k < count; k++)
-            m[r * count + k] = t->values[r * t->columns + plot_table_column(t, columns[k])];
+        for (int k = 0; k < count; k++) {
+            double v = t->values[r * t->columns + plot_table_column(t, columns[k])];
+            /* Gradients that vanish span decades: --log-y colours their log. */
+            m[r * count + k] = !f->log_y ? v : v > 0 ? log10(v) : NAN;
+        }
     nerve_error err = {0};
     nerve_status st = plot_heatmap(chart, m, (int)t->rows, count, NULL, columns, f->out, &err);
     return st ? cli_fail(&err, st == NERVE_ERR_INVALID ? CLI_EXIT_INPUT : CLI_EXIT_FAILURE) : 0;

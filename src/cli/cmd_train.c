@@ -127,10 +127,16 @@ int cli_evaluate_test(nerve_model *m, const nerve_dataset *test)
 }
 
 static int train_and_report(nerve_model *m, const char *cfg_path, const cli_option *flag_options,
-                            const cli_train_flags *f, nerve_train_options *options)
+                            const cli_train_flags *f, nerve_train_options *options,
+                            bool eval_test)
 {
     const char *save_path = f->save_path;
     int code = save_path ? cli_check_save_directory(save_path) : CLI_EXIT_OK;
+    if (!code && eval_test && !nerve_model_has_test_data(m)) {
+        fprintf(stderr, "nerve: %s: --eval-test evaluates the test set at every epoch's end: "
+                        "set [data] test\n", cfg_path);
+        code = CLI_EXIT_USAGE;
+    }
     if (!code && options->checkpoint_path)
         code = cli_check_save_directory(options->checkpoint_path);
     if (!code && f->init_path) code = cli_load_weights(m, f->init_path);
@@ -142,7 +148,7 @@ static int train_and_report(nerve_model *m, const char *cfg_path, const cli_opti
         nerve_model_load_data(m, &train, &val, nerve_model_has_test_data(m) ? &test : NULL, &err);
     if ((code = cli_dist_agree(status ? cli_fail(&err, cli_exit_code(status)) : 0))) return code;
     print_summary(m, cfg_path, &train, &val, &test);
-    int missing = nerve_dataset_class_missing(&train, &val);
+    int missing = cli_dist_root() ? nerve_dataset_class_missing(&train, &val) : -1;
     if (missing >= 0) {
         const char *name = nerve_model_class_name(m, missing);
         fprintf(stderr, "nerve: warning: the validation set holds class %d%s%s%s, which the "
@@ -158,6 +164,7 @@ static int train_and_report(nerve_model *m, const char *cfg_path, const cli_opti
     options->on_progress = cli_progress_on_step;
     options->on_epoch = cli_progress_on_epoch;
     options->user = &progress;
+    if (eval_test) options->test_set = &test;
     status = nerve_train(m, &train, val.count ? &val : NULL, options, &err);
     cli_progress_clear(&progress);
     if (!status) cli_progress_print_cut_short(&progress);
@@ -177,9 +184,10 @@ int cmd_train(int argc, char **argv)
 {
     cli_train_flags f = {0};
     const char *cfg_path, *save_best = NULL, *monitor = NULL, *target_on = NULL, *probe = NULL;
-    int64_t patience = 0, probe_every = 0, probe_size = 0, eval_every = 0;
+    const char *state_grads = NULL;
+    int64_t patience = 0, probe_every = 0, probe_size = 0, eval_every = 0, state_grads_every = 0;
     double target_error = 0;
-    bool restore_best = false, stop_at_target = false;
+    bool restore_best = false, stop_at_target = false, eval_test = false, eval_train = false;
     cli_option options[] = {
         CLI_TRAIN_OPTIONS(&f, "", "the trained weights"),
         CLI_INT("--early-stop", "N", &patience, 1, 1 << 20,
@@ -201,6 +209,12 @@ int cmd_train(int argc, char **argv)
         CLI_FLAG("--stop-at-target", &stop_at_target, "end training when the target is reached"),
         CLI_INT("--eval-every", "N", &eval_every, 1, INT64_MAX,
                 "also evaluate the validation set every N steps (an 'eval' row in --log)"),
+        CLI_FLAG("--eval-test", &eval_test,
+                 "also evaluate [data] test at every epoch's end (test_loss, test_accuracy in "
+                 "--log and the epoch line)"),
+        CLI_FLAG("--eval-train", &eval_train,
+                 "also evaluate the training set in eval mode at every epoch's end "
+                 "(train_eval_loss, train_eval_accuracy)"),
         CLI_STRING("--probe", "FILE.csv", &probe,
                    "per-layer activation statistics on a fixed probe batch, before training "
                    "and at every epoch's end"),
@@ -209,6 +223,11 @@ int cmd_train(int argc, char **argv)
         CLI_INT("--probe-size", "N", &probe_size, 1, 1 << 20,
                 "the probe batch: the first N training samples (default 256, at most one "
                 "batch)"),
+        CLI_STRING("--state-grads", "FILE.csv", &state_grads,
+                   "||dL/dh_t|| for every time step of every recurrent layer, at each "
+                   "epoch's last step"),
+        CLI_INT("--state-grads-every", "N", &state_grads_every, 1, INT64_MAX,
+                "write the state gradients every N steps instead (needs --state-grads)"),
     };
     const int option_count = (int)(sizeof options / sizeof options[0]);
     int code = cli_parse(&train_command, options, option_count, argc, argv, &cfg_path);
@@ -226,10 +245,14 @@ int cmd_train(int argc, char **argv)
     if (code < 0 && (probe_every || probe_size) && !probe)
         code = cli_usage_error(&train_command, "--probe-every and --probe-size need "
                                "--probe FILE.csv");
+    if (code < 0 && state_grads_every && !state_grads)
+        code = cli_usage_error(&train_command, "--state-grads-every needs --state-grads FILE.csv");
     if (code < 0 && save_best && cli_check_save_directory(save_best)) code = CLI_EXIT_FAILURE;
     if (code >= 0) {
         cli_list_free(&f.sets);
-        return code;
+        /* A command line one rank alone refuses (an MPMD launch, a directory
+         * one host lacks) must not leave the others waiting. */
+        return cli_dist_agree(code);
     }
 
     cli_catch_stop_signals();
@@ -257,7 +280,10 @@ int cmd_train(int argc, char **argv)
     train_options.probe_every = probe_every;
     train_options.probe_size = probe_size;
     train_options.eval_every = eval_every;
-    code = train_and_report(m, cfg_path, options, &f, &train_options);
+    train_options.eval_train = eval_train;
+    train_options.state_gradients_path = state_grads;
+    train_options.state_gradients_every = state_grads_every;
+    code = train_and_report(m, cfg_path, options, &f, &train_options, eval_test);
     nerve_model_free(m);
     cli_list_free(&f.sets);
     return code;

@@ -162,9 +162,11 @@ void cli_train_flags_overrides(const cli_option *options, const cli_train_flags 
     o->items[n] = NULL;
 }
 
+/* Training's warnings (a skipped step, early stopping, a target reached)
+ * are the same on every rank, which take the same decisions: rank 0's. */
 static void print_warning(const char *message, void *user)
 {
-    fprintf(stderr, "nerve: warning: %s\n", message);
+    if (cli_dist_root()) fprintf(stderr, "nerve: warning: %s\n", message);
 }
 
 void cli_train_flags_apply(const cli_train_flags *f, nerve_train_options *t)

@@ -4,6 +4,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "cli/cli.h"
 #include "cli/progress.h"
 
 /* Redrawing faster than this only costs time: the eye cannot follow it. */
@@ -16,7 +17,8 @@
 void cli_progress_init(cli_progress *p, int epochs, int64_t max_steps, bool classification)
 {
     memset(p, 0, sizeof *p);
-    p->draw_bar = isatty(STDERR_FILENO);
+    /* Only rank 0 prints: the other ranks' stderr is not silenced. */
+    p->draw_bar = isatty(STDERR_FILENO) && cli_dist_root();
     p->classification = classification;
     p->epochs = epochs;
     p->max_steps = max_steps;
@@ -104,6 +106,16 @@ void cli_progress_on_step(const nerve_progress *progress, void *user)
     p->bar_shown = true;
 }
 
+/* "  test loss 0.3725 acc 0.8943" (without acc for a regression). */
+static void describe_evaluation(char *buf, size_t size, const char *what, double loss,
+                                double accuracy, bool classification)
+{
+    if (classification)
+        snprintf(buf, size, "  %s loss %.4f acc %.4f", what, loss, accuracy);
+    else
+        snprintf(buf, size, "  %s loss %.4f", what, loss);
+}
+
 void cli_progress_on_epoch(const nerve_epoch_report *report, void *user)
 {
     cli_progress *p = user;
@@ -114,19 +126,24 @@ void cli_progress_on_epoch(const nerve_epoch_report *report, void *user)
                  report->train_accuracy);
     else
         snprintf(train, sizeof train, "train loss %.4f", report->train_loss);
-    if (!isnan(report->val_loss)) {
-        if (p->classification)
-            snprintf(val, sizeof val, "  val loss %.4f acc %.4f", report->val_loss,
-                     report->val_accuracy);
-        else
-            snprintf(val, sizeof val, "  val loss %.4f", report->val_loss);
-    }
+    /* eval mode at the epoch's end: validation, the training set, the test set */
+    char train_eval[96] = "", test[96] = "";
+    if (!isnan(report->val_loss))
+        describe_evaluation(val, sizeof val, "val", report->val_loss, report->val_accuracy,
+                            p->classification);
+    if (!isnan(report->train_eval_loss))
+        describe_evaluation(train_eval, sizeof train_eval, "train (eval)",
+                            report->train_eval_loss, report->train_eval_accuracy,
+                            p->classification);
+    if (!isnan(report->test_loss))
+        describe_evaluation(test, sizeof test, "test", report->test_loss, report->test_accuracy,
+                            p->classification);
     char partial[64] = "";
     if (p->epoch == report->epoch && p->step < p->steps_per_epoch)
         snprintf(partial, sizeof partial, " (%lld of %lld steps)", (long long)p->step,
                  (long long)p->steps_per_epoch);
-    printf("epoch %d/%d%s  %s%s  %.0f samples/s  %.1f s\n", report->epoch, p->epochs, partial,
-           train, val, report->samples_per_second, report->seconds);
+    printf("epoch %d/%d%s  %s%s%s%s  %.0f samples/s  %.1f s\n", report->epoch, p->epochs,
+           partial, train, val, train_eval, test, report->samples_per_second, report->seconds);
     fflush(stdout);
     p->last_draw = -1;
 }

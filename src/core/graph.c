@@ -510,6 +510,22 @@ bool nerve_graph_planned_for_training(const nerve_graph *g) { return g->arena &&
 
 void nerve_graph_set_keep_gradients(nerve_graph *g, bool keep) { g->keep_gradients = keep; }
 
+void nerve_graph_set_record_state_gradients(nerve_graph *g, bool record)
+{
+    if (g->record_state_gradients == record) return;
+    g->record_state_gradients = record;
+    /* Unplanned: nothing may point into the released arena. */
+    if (g->arena) g->device->release(&g->ctx, g->arena);
+    g->arena = NULL;
+    g->workspace = NULL;
+    g->max_batch = 0;
+    g->plan_training = false;
+    for (int i = 0; i < g->node_count; i++) {
+        nerve_node_data *n = &g->nodes[i];
+        if (n->kind != NERVE_NODE_PARAM) n->value = n->grad = n->aux = NULL;
+    }
+}
+
 nerve_status nerve_graph_plan_bytes(nerve_graph *g, int64_t max_batch, bool training,
                                     size_t *bytes, nerve_error *err)
 {
@@ -614,7 +630,8 @@ nerve_status nerve_graph_forward(nerve_graph *g, nerve_node target, nerve_error 
     for (int i = 0; i <= target; i++) {
         nerve_node_data *n = &g->nodes[i];
         if (n->kind != NERVE_NODE_OP || !g->needed[i]) continue;
-        nerve_status st = n->op->forward(g, n);
+        double start = nerve_profile_start(g);
+        nerve_status st = nerve_profile_stop(g, n, 0, start, n->op->forward(g, n));
         if (st != NERVE_OK) return op_failed(g, n, "forward", st, err);
     }
     return NERVE_OK;
@@ -630,12 +647,14 @@ static nerve_status inference_plan(const nerve_graph *g, nerve_error *err)
 }
 
 /* Zeroes the gradient memory of each input of op n that takes a gradient,
- * unless a run of this pass zeroed it already: an op's gradient may share
+ * unless a run of this pass wrote it already: an op's gradient may share
  * memory with another's whose lifetime has ended (core/plan.c), so it is
  * zeroed when its first contribution is about to be added. needed[] marks
- * the zeroed ones with 2. */
+ * the written ones with 2. An op that assigns its first contribution
+ * (assigns_grads) needs none of it. */
 static nerve_status zero_input_grads(nerve_graph *g, const nerve_node_data *n)
 {
+    if (n->op->assigns_grads) return NERVE_OK;
     for (int k = 0; k < n->input_count; k++) {
         int owner = nerve_plan_owner(g, n->input[k]);
         nerve_node_data *in = &g->nodes[owner];
@@ -646,6 +665,20 @@ static nerve_status zero_input_grads(nerve_graph *g, const nerve_node_data *n)
         if (st != NERVE_OK) return st;
     }
     return NERVE_OK;
+}
+
+bool nerve_graph_grad_accumulate(nerve_graph *g, const nerve_node_data *input)
+{
+    int owner = nerve_plan_owner(g, (int)(input - g->nodes));
+    if (g->nodes[owner].kind == NERVE_NODE_PARAM || g->needed[owner] == 2) return true;
+    g->needed[owner] = 2;
+    return false;
+}
+
+nerve_status nerve_graph_grad_prepare_add(nerve_graph *g, const nerve_node_data *input)
+{
+    if (nerve_graph_grad_accumulate(g, input)) return NERVE_OK;
+    return nerve_graph_zero(g, input->grad, nerve_shape_numel(&input->shape));
 }
 
 /* Seeds node's gradient with upstream (all ones when NULL) and runs the ops
@@ -667,9 +700,10 @@ static nerve_status backward_seeded(nerve_graph *g, nerve_node node, const nerve
     for (int i = node; i >= 0; i--) {
         nerve_node_data *n = &g->nodes[i];
         if (n->kind == NERVE_NODE_OP && n->needs_grad && g->needed[i]) {
+            double start = nerve_profile_start(g);
             st = zero_input_grads(g, n);
             if (st != NERVE_OK) return nerve_graph_pass_error(g, st, err);
-            st = n->op->backward(g, n);
+            st = nerve_profile_stop(g, n, 1, start, n->op->backward(g, n));
             if (st != NERVE_OK) return op_failed(g, n, "backward", st, err);
         }
         if (g->backward_hook) g->backward_hook(g, i, g->backward_hook_user);
@@ -740,9 +774,10 @@ nerve_real *nerve_node_value(nerve_graph *g, nerve_node n)
     return valid_node(g, n) ? g->nodes[n].value : NULL;
 }
 
-/* Node n's value if count values of it can be copied; NULL with err set otherwise. */
-static nerve_real *copyable_value(nerve_graph *g, nerve_node n, int64_t count, const char *what,
-                                  nerve_error *err)
+/* Node n's value (its gradient where `gradient`) if count values of it can
+ * be copied; NULL with err set otherwise. */
+static nerve_real *copyable(nerve_graph *g, nerve_node n, int64_t count, bool gradient,
+                            const char *what, nerve_error *err)
 {
     if (!valid_node(g, n)) {
         nerve_error_set(err, NERVE_ERR_INVALID, "%s: no node %d", what, n);
@@ -755,26 +790,41 @@ static nerve_real *copyable_value(nerve_graph *g, nerve_node n, int64_t count, c
                         d->name);
         return NULL;
     }
+    if (gradient && !d->grad) {
+        nerve_error_set(err, NERVE_ERR_INVALID,
+                        "%s '%s': the node has no gradient (an input without "
+                        "nerve_graph_set_input_grad, or a forward-only plan)",
+                        what, d->name);
+        return NULL;
+    }
     if (count < 0 || count > numel) {
         nerve_error_set(err, NERVE_ERR_INVALID, "%s '%s': %lld values asked, it has %lld", what,
                         d->name, (long long)count, (long long)numel);
         return NULL;
     }
-    return d->value;
+    return gradient ? d->grad : d->value;
 }
 
 nerve_status nerve_node_read(nerve_graph *g, nerve_node n, nerve_real *values, int64_t count,
                              nerve_error *err)
 {
-    const nerve_real *value = copyable_value(g, n, count, "node_read", err);
+    const nerve_real *value = copyable(g, n, count, false, "node_read", err);
     if (!value) return NERVE_ERR_INVALID;
     return nerve_graph_pass_error(g, nerve_graph_download(g, values, value, count), err);
+}
+
+nerve_status nerve_node_read_grad(nerve_graph *g, nerve_node n, nerve_real *values,
+                                  int64_t count, nerve_error *err)
+{
+    const nerve_real *grad = copyable(g, n, count, true, "node_read_grad", err);
+    if (!grad) return NERVE_ERR_INVALID;
+    return nerve_graph_pass_error(g, nerve_graph_download(g, values, grad, count), err);
 }
 
 nerve_status nerve_node_write(nerve_graph *g, nerve_node n, const nerve_real *values,
                               int64_t count, nerve_error *err)
 {
-    nerve_real *value = copyable_value(g, n, count, "node_write", err);
+    nerve_real *value = copyable(g, n, count, false, "node_write", err);
     if (!value) return NERVE_ERR_INVALID;
     return nerve_graph_pass_error(g, nerve_graph_upload(g, value, values, count), err);
 }
@@ -818,7 +868,7 @@ nerve_status nerve_graph_transfer(nerve_graph *to, nerve_real *dst, nerve_graph 
 
 nerve_real *nerve_node_host_view(nerve_graph *g, nerve_node n, bool read, nerve_error *err)
 {
-    nerve_real *value = copyable_value(g, n, 0, "node", err);
+    nerve_real *value = copyable(g, n, 0, false, "node", err);
     if (!value) return NULL;
     return nerve_graph_host_view(g, value, nerve_shape_numel(&g->nodes[n].shape), read, err);
 }

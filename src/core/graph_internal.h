@@ -26,12 +26,18 @@ typedef struct nerve_op {
     /* Both return the status of the kernels they run; a failing kernel has
      * written its message to g->ctx.err. */
     nerve_status (*forward)(nerve_graph *g, nerve_node_data *node);
-    /* Accumulates into the gradients of those inputs that have one. */
+    /* Accumulates into the gradients of those inputs that have one (or, with
+     * assigns_grads, assigns where nerve_graph_grad_accumulate says so). */
     nerve_status (*backward)(nerve_graph *g, nerve_node_data *node);
     /* Forward FLOPs of one sample; NULL means one per output element. */
     int64_t (*flops)(const nerve_graph *g, const nerve_node_data *node);
     /* Output aliases input 0's memory (reshape-like ops). */
     bool aliases_input;
+    /* backward writes every element of each input gradient it touches and
+     * asks nerve_graph_grad_accumulate, just before, whether to add into it
+     * or to assign it (a GEMM's beta 0): the graph then does not zero those
+     * gradients first, which saves a pass over each of them per step. */
+    bool assigns_grads;
     /* Recurrent ops: zeroes the state carried between batches (NULL for
      * stateless ops); see nerve_graph_set_carry_state. */
     nerve_status (*reset_state)(nerve_graph *g, nerve_node_data *node);
@@ -109,6 +115,7 @@ struct nerve_node_data {
     nerve_real *value;
     nerve_real *grad;                    /* NULL if !needs_grad */
     nerve_real *aux;
+    double profile_seconds[2];           /* ops: forward, backward (core/profile.c) */
 };
 
 struct nerve_graph {
@@ -131,6 +138,10 @@ struct nerve_graph {
     /* Monte-Carlo dropout: dropout draws its masks in eval mode too. */
     bool dropout_in_eval;
     bool carry_state;                     /* recurrent ops start from the last batch's state */
+    bool profiling;                       /* time every op (core/profile.c) */
+    /* Recurrent ops keep dL/dh_t of every step (ops/recurrent.h); set by
+     * nerve_graph_set_record_state_gradients. */
+    bool record_state_gradients;
     /* The stochastic ops' noise position (core/noise.h): the key, the
      * training step and the global index of the batch's first sample. */
     uint64_t noise_seed;
@@ -155,6 +166,22 @@ struct nerve_graph {
 
 /* Runs kernel `name` on g's device: NERVE_TRY(NERVE_RUN(g, gemm, ...)). */
 #define NERVE_RUN(g, name, ...) NERVE_KERNEL(&(g)->ctx, name, __VA_ARGS__)
+/* Per-op timing (core/profile.c): start is the clock when profiling is on;
+ * stop waits for the device and adds the seconds since start to n's forward
+ * (pass 0) or backward (pass 1) total. It returns status, or the device's
+ * if waiting failed. */
+double nerve_profile_start(nerve_graph *g);
+nerve_status nerve_profile_stop(nerve_graph *g, nerve_node_data *n, int pass, double start,
+                                nerve_status status);
+/* For a backward with assigns_grads, just before it writes input's gradient:
+ * false the first time in a backward pass that the gradient's memory is
+ * written (assign: it holds whatever an earlier buffer left there), true
+ * after that and always for a parameter (add: the step's contributions, and
+ * gradient accumulation over micro-batches, add up). */
+bool nerve_graph_grad_accumulate(nerve_graph *g, const nerve_node_data *input);
+/* The same for a kernel that can only add into input's gradient: zeroes it
+ * where this is its first write. */
+nerve_status nerve_graph_grad_prepare_add(nerve_graph *g, const nerve_node_data *input);
 /* x[0..n) = 0, and dst[0..n) = src[0..n), on g's device. */
 nerve_status nerve_graph_zero(nerve_graph *g, nerve_real *x, int64_t n);
 nerve_status nerve_graph_copy(nerve_graph *g, nerve_real *dst, const nerve_real *src, int64_t n);
@@ -243,5 +270,10 @@ void nerve_graph_set_param_limit(int64_t limit);
 /* The graph's state for a checkpoint (graph_state.c): while it carries
  * state, its recurrent ops' carried state of `rows` rows. */
 void graph_state(nerve_graph *g, int64_t rows, state_list *s);
+
+/* Recurrent ops keep the gradient reaching each step's state in their
+ * memory, for nerve_recurrent_state_gradient_norms: more op state, so a
+ * change unplans the graph (the next nerve_graph_plan lays it out anew). */
+void nerve_graph_set_record_state_gradients(nerve_graph *g, bool record);
 
 #endif

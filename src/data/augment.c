@@ -1,7 +1,7 @@
 /* On-the-fly augmentation of image batches, with torchvision's semantics:
  * RandomCrop(padding), RandomHorizontalFlip, RandomAffine(degrees,
  * translate), ColorJitter(brightness, contrast) and RandomErasing, in that
- * order. The geometric transforms are two passes: the crop and the flip,
+ * order, then additive Gaussian noise. The geometric transforms are two passes: the crop and the flip,
  * whole pixels, into a work image; then the affine warp back. */
 #include <math.h>
 #include <omp.h>
@@ -49,7 +49,7 @@ bool nerve_augment_enabled(const nerve_augment_options *o)
 {
     NERVE_OPTIONS_IN(nerve_augment_options, o, erase_value, "nerve_augment_enabled", NULL, false);
     return o->crop_padding > 0 || o->flip > 0 || o->rotation > 0 || o->translate > 0 ||
-           o->brightness > 0 || o->contrast > 0 || o->erase > 0;
+           o->brightness > 0 || o->contrast > 0 || o->erase > 0 || o->noise > 0;
 }
 
 static bool problem(const char **key, char *why, size_t size, const char *name, const char *text)
@@ -89,6 +89,8 @@ bool nerve_augment_options_problem(const nerve_augment_options *o, const char **
                        "takes two aspect ratios, 0 < min <= max");
     if (!isfinite(o->erase_value))
         return problem(key, why, size, "erase_value", "must be a finite pixel value");
+    if (!(o->noise >= 0 && o->noise <= 1e6))
+        return problem(key, why, size, "noise", "is a standard deviation in pixel units, >= 0");
     return false;
 }
 
@@ -127,6 +129,7 @@ nerve_augment *nerve_augment_new(const nerve_augment_options *options, nerve_sha
     a->width = image.dim[2];
     a->black = (nerve_real)offset;
     a->erase_fill = (nerve_real)(options->erase_value * gain + offset);
+    a->noise_std = options->noise * fabs(gain);
     a->threads = threads;
     a->seed = seed;
     return a;
@@ -355,5 +358,8 @@ void nerve_augment_apply(nerve_augment *a, nerve_real *images, int64_t n, int64_
         augment_draw d;
         augment_draw_sample(a, &rng, &d);
         augment_sample(a, &d, images + i * size, a->scratch + omp_get_thread_num() * framed);
+        /* The noise continues the sample's own stream, after its draws. */
+        for (int64_t k = 0; a->noise_std > 0 && k < size; k++)
+            images[i * size + k] += (nerve_real)(a->noise_std * nerve_rng_normal(&rng));
     }
 }

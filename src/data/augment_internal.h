@@ -24,6 +24,7 @@ struct nerve_augment {
     int64_t channels, height, width;
     nerve_real black;      /* a pixel of value 0 in batch units: the padding and rotation fill */
     nerve_real erase_fill; /* erase_value in batch units */
+    double noise_std;      /* the noise's standard deviation in batch units */
     uint64_t seed;         /* the key of the samples' draws (core/noise.h) */
     int threads;
     nerve_real *scratch;   /* the image being warped, C x (H + 2) x (W + 2), one per thread */

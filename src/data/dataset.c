@@ -228,6 +228,31 @@ nerve_status nerve_dataset_split_by(nerve_dataset *ds, int64_t count, nerve_spli
     return nerve_dataset_split(ds, count, val, err);
 }
 
+nerve_status nerve_dataset_limit_classes(nerve_dataset *ds, const int64_t *limits, int classes,
+                                         nerve_error *err)
+{
+    if (ds->target_size != 1 || ds->num_classes == 0 || ds->lanes > 0)
+        return nerve_error_set(err, NERVE_ERR_INVALID,
+                               "per-class limits need one class label per sample");
+    int64_t *seen = calloc((size_t)(classes > 0 ? classes : 1), sizeof *seen);
+    if (!seen) return nerve_error_set(err, NERVE_ERR_NOMEM, "out of memory for class limits");
+    size_t row_bytes = (size_t)ds->sample_size * element_size(ds);
+    char *rows = stored_inputs(ds);
+    int64_t kept = 0;
+    for (int64_t i = 0; i < ds->count; i++) {
+        int64_t c = (int64_t)ds->targets[i];
+        if (c >= 0 && c < classes && limits[c] >= 0 && seen[c]++ >= limits[c]) continue;
+        if (kept != i) {
+            memcpy(rows + (size_t)kept * row_bytes, rows + (size_t)i * row_bytes, row_bytes);
+            ds->targets[kept] = ds->targets[i];
+        }
+        kept++;
+    }
+    free(seen);
+    ds->count = kept;
+    return NERVE_OK;
+}
+
 int nerve_dataset_class_missing(const nerve_dataset *train, const nerve_dataset *val)
 {
     if (train->num_classes <= 0 || !val || val->count == 0 || !val->targets) return -1;

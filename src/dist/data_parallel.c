@@ -19,17 +19,18 @@ static bool weighted_mean(const nerve_graph *g, nerve_node loss)
            node->attr.loss.reduction == NERVE_REDUCTION_MEAN && node->constants;
 }
 
-static bool summed(const nerve_graph *g, nerve_node loss)
+static bool summed_loss(const nerve_graph *g, nerve_node loss)
 {
     const nerve_node_data *node = &g->nodes[loss];
     return node->kind == NERVE_NODE_OP && node->op->divisor &&
            node->attr.loss.reduction == NERVE_REDUCTION_SUM;
 }
 
-nerve_status nerve_dist_loss_weight(nerve_comm *c, const nerve_graph *g, nerve_node loss,
-                                    int64_t count, int64_t n, double *weight, nerve_error *err)
+nerve_status nerve_dist_loss_weight(nerve_comm *c, nerve_graph *g, nerve_node loss, int64_t count,
+                                    int64_t n, double *weight, bool *summed, nerve_error *err)
 {
-    if (summed(g, loss)) {
+    *summed = false;
+    if (summed_loss(g, loss)) {
         *weight = count > 0;
         return NERVE_OK;
     }
@@ -37,18 +38,28 @@ nerve_status nerve_dist_loss_weight(nerve_comm *c, const nerve_graph *g, nerve_n
         *weight = n > 0 ? (double)count / (double)n : 0;
         return NERVE_OK;
     }
-    const nerve_node_data *node = &g->nodes[loss];
-    double divisor[2] = {count > 0 ? node->op->divisor(g, node) : 0, 0};
-    divisor[1] = divisor[0];
-    nerve_status st = nerve_comm_allreduce(c, divisor + 1, 1, NERVE_COMM_DOUBLE, err);
-    *weight = divisor[1] > 0 ? divisor[0] / divisor[1] : 0;
+    nerve_node_data *node = &g->nodes[loss];
+    double divisor = count > 0 ? node->op->divisor(g, node) : 0;
+    nerve_status st = nerve_comm_allreduce(c, &divisor, 1, NERVE_COMM_DOUBLE, err);
+    /* The sum of this rank's terms over the global divisor: a slice whose
+     * labels all weigh 0 adds its terms (0 but with label smoothing) rather
+     * than 0 / 0. 1 / 0 when no label of the global batch weighs anything,
+     * as one process divides by 0. */
+    node->attr.loss.reduction = NERVE_REDUCTION_SUM;
+    *summed = true;
+    *weight = 1 / divisor;
     return st;
+}
+
+void nerve_dist_loss_end(nerve_graph *g, nerve_node loss, bool summed)
+{
+    if (summed) g->nodes[loss].attr.loss.reduction = NERVE_REDUCTION_MEAN;
 }
 
 double nerve_dist_loss_divisor(const nerve_graph *g, nerve_node loss, int64_t count)
 {
     const nerve_node_data *node = &g->nodes[loss];
-    if (summed(g, loss)) return 0;
+    if (summed_loss(g, loss)) return 0;
     return weighted_mean(g, loss) ? node->op->divisor(g, node) : (double)count;
 }
 

@@ -18,6 +18,9 @@ struct graph_sync {
     double *sums;             /* 4 * channels + 1 of the widest batch norm */
     nerve_status status;      /* the first failed collective's */
     nerve_error error;
+    /* The collectives this rank made since nerve_graph_sync_begin_step, and
+     * how many of them a join is still to pass over (made already). */
+    int64_t made, skip;
 };
 
 void nerve_graph_sync_free(struct graph_sync *sync)
@@ -70,6 +73,11 @@ static bool reduce(nerve_graph *g, double *sums, int64_t count)
 {
     struct graph_sync *sync = g->sync;
     if (sync->status != NERVE_OK) return false;
+    if (sync->skip > 0) {
+        sync->skip--;
+        return false;
+    }
+    sync->made++;
     sync->status = nerve_comm_allreduce(sync->comm, sums, count, NERVE_COMM_DOUBLE, &sync->error);
     return sync->status == NERVE_OK;
 }
@@ -100,7 +108,8 @@ void nerve_sync_batch_norm_statistics(nerve_graph *g, const nerve_node_data *nod
         sums[channels + c] = squares;
     }
     sums[2 * channels] = (double)(outer * inner);
-    if (!reduce(g, sums, 2 * channels + 1)) return;
+    /* mean NULL: a join with no memory planned, which only takes part. */
+    if (!reduce(g, sums, 2 * channels + 1) || !mean) return;
     const nerve_batch_norm_attr *a = &node->attr.batch_norm;
     nerve_real *running_mean = optional_value(g, node, a->running_mean);
     nerve_real *running_var = optional_value(g, node, a->running_var);
@@ -132,7 +141,7 @@ void nerve_sync_batch_norm_backward(nerve_graph *g, const nerve_node_data *node,
     double eps = node->attr.batch_norm.eps;
 #pragma omp parallel for if (outer * channels * inner > 65536 && channels > 1)
     for (int64_t c = 0; c < channels; c++) {
-        const double mu = mean[c];
+        const double mu = outer > 0 ? mean[c] : 0;
         double sum_dy = 0, sum_dy_centered = 0;
         for (int64_t o = 0; o < outer; o++) {
             const int64_t base = (o * channels + c) * inner;
@@ -146,7 +155,7 @@ void nerve_sync_batch_norm_backward(nerve_graph *g, const nerve_node_data *node,
         local[channels + c] = global[channels + c] = sum_dy_centered;
     }
     global[2 * channels] = (double)(outer * inner);
-    if (!reduce(g, global, 2 * channels + 1)) return;
+    if (!reduce(g, global, 2 * channels + 1) || (!dx && !dweight && !dbias)) return;
     const double count = global[2 * channels];
 #pragma omp parallel for if (outer * channels * inner > 65536 && channels > 1)
     for (int64_t c = 0; c < channels; c++) {
@@ -168,29 +177,44 @@ void nerve_sync_batch_norm_backward(nerve_graph *g, const nerve_node_data *node,
     }
 }
 
+void nerve_graph_sync_begin_step(nerve_graph *g)
+{
+    if (g->sync) g->sync->made = 0;
+}
+
 /* The nodes whose forward or backward a step towards loss runs are those
  * nerve_graph_forward and backward_seeded run; a rank with no samples
- * takes part in the same batch norms' collectives in the same order. */
-void nerve_graph_join_empty_step(nerve_graph *g, nerve_node loss)
+ * takes part in the same batch norms' collectives in the same order. With
+ * rest, the ones this rank made in this step are passed over. */
+void nerve_graph_join_step(nerve_graph *g, nerve_node loss, bool rest)
 {
     bool sync = g->sync && g->training;
+    if (sync) g->sync->skip = rest ? g->sync->made : 0;
     nerve_graph_mark_needed(g, loss);
     for (int i = 0; sync && i <= loss; i++) {
         nerve_node_data *node = &g->nodes[i];
         if (!takes_batch_statistics(node) || !g->needed[i]) continue;
         int64_t channels = channels_of(g, node);
-        nerve_sync_batch_norm_statistics(g, node, NULL, node->aux, node->aux + channels, 0,
-                                         channels, 1);
+        nerve_sync_batch_norm_statistics(g, node, NULL, node->aux,
+                                         node->aux ? node->aux + channels : NULL, 0, channels, 1);
     }
     /* The backward hook at every node, as backward calls it: the gradient
-     * buckets start here at the nodes they start at on the other ranks. */
+     * buckets start here at the nodes they start at on the other ranks
+     * (the hook starts each bucket once, however often it runs). */
     for (int i = loss; i >= 0; i--) {
         nerve_node_data *node = &g->nodes[i];
         if (sync && takes_batch_statistics(node) && g->needed[i] && node->needs_grad) {
             int64_t channels = channels_of(g, node);
-            nerve_sync_batch_norm_backward(g, node, NULL, NULL, node->aux, node->aux + channels,
-                                           NULL, NULL, NULL, NULL, 0, channels, 1);
+            nerve_sync_batch_norm_backward(g, node, NULL, NULL, node->aux,
+                                           node->aux ? node->aux + channels : NULL, NULL, NULL,
+                                           NULL, NULL, 0, channels, 1);
         }
         if (g->backward_hook) g->backward_hook(g, i, g->backward_hook_user);
     }
+    if (sync) g->sync->skip = 0;
+}
+
+void nerve_graph_join_empty_step(nerve_graph *g, nerve_node loss)
+{
+    nerve_graph_join_step(g, loss, false);
 }

@@ -23,5 +23,13 @@ void nerve_sync_batch_norm_backward(nerve_graph *g, const nerve_node_data *node,
                                     nerve_real *dbias, int64_t outer, int64_t channels,
                                     int64_t inner);
 void nerve_graph_sync_free(struct graph_sync *sync);
+/* A training step's start: its collectives are counted from here, so that
+ * a rank whose pass failed part-way can join the rest of them. */
+void nerve_graph_sync_begin_step(nerve_graph *g);
+/* nerve_graph_join_empty_step; with rest, only the collectives this rank
+ * has not made since nerve_graph_sync_begin_step: a rank whose forward or
+ * backward pass failed joins what the others' passes still make, so that
+ * none waits for it (src/train/distributed.c then tells them it failed). */
+void nerve_graph_join_step(nerve_graph *g, nerve_node loss, bool rest);
 
 #endif

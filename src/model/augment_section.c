@@ -14,7 +14,8 @@
 
 /* The order in which transforms are named when one is needed. */
 static const char *const transform_keys[] = {"crop_padding", "flip",     "rotation", "translate",
-                                             "brightness",   "contrast", "erase"};
+                                             "brightness",   "contrast", "erase",
+                                             "noise"};
 
 /* key = low, high: exactly two numbers. */
 static bool read_pair(cfg_reader *r, const char *key, double pair[2])
@@ -44,7 +45,8 @@ nerve_status nerve_read_augment_section(cfg_reader *r, nerve_augment_options *o)
         !cfg_read_double(r, "erase", false, 0, -DBL_MAX, DBL_MAX, &o->erase) ||
         !read_pair(r, "erase_scale", o->erase_scale) ||
         !read_pair(r, "erase_ratio", o->erase_ratio) ||
-        !cfg_read_double(r, "erase_value", false, 0, -DBL_MAX, DBL_MAX, &o->erase_value))
+        !cfg_read_double(r, "erase_value", false, 0, -DBL_MAX, DBL_MAX, &o->erase_value) ||
+        !cfg_read_double(r, "noise", false, 0, -DBL_MAX, DBL_MAX, &o->noise))
         return r->status;
     char why[200];
     const char *key;

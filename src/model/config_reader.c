@@ -9,7 +9,13 @@
 
 cfg_reader cfg_reader_begin(const nerve_config *cfg, nerve_config_section *section, nerve_error *err)
 {
-    cfg_reader r = {nerve_config_filename(cfg), section, err, NERVE_OK, {0}, 0};
+    cfg_reader r = {nerve_config_filename(cfg), section, err, NERVE_OK, {0}, 0, NULL};
+    for (int i = 0; i < nerve_config_section_count(cfg); i++) {
+        const nerve_config_section *net = nerve_config_section_at((nerve_config *)cfg, i);
+        if (strcmp(net->type, "net") != 0) continue;
+        for (int k = 0; k < net->entry_count; k++)
+            if (strcmp(net->entries[k].key, "init") == 0) r.default_init = net->entries[k].value;
+    }
     return r;
 }
 
@@ -201,9 +207,12 @@ bool cfg_read_init(cfg_reader *r, const char *key, nerve_init *init)
 {
     char text[256];
     nerve_error parse_err = {0};
-    if (!cfg_read_string(r, key, false, "default", text, sizeof text)) return false;
+    bool inherited = !cfg_has(r, key) && strcmp(key, "init") == 0 && r->default_init;
+    if (!cfg_read_string(r, key, false, inherited ? r->default_init : "default", text,
+                         sizeof text))
+        return false;
     if (nerve_init_parse(text, init, &parse_err) == NERVE_OK) return true;
-    return cfg_fail(r, key, "%s", parse_err.message);
+    return cfg_fail(r, key, "%s%s", parse_err.message, inherited ? " (from [net] init)" : "");
 }
 
 bool cfg_read_bias_init(cfg_reader *r, bool bias, int64_t units, nerve_init *init)

@@ -18,6 +18,9 @@ typedef struct cfg_reader {
      * "did you mean" after an unknown one. */
     const char *asked[CFG_READER_KEYS_MAX];
     int asked_count;
+    /* [net] init: the `init` of every layer that sets none (NULL: the
+     * layers' own defaults). */
+    const char *default_init;
 } cfg_reader;
 
 cfg_reader cfg_reader_begin(const nerve_config *cfg, nerve_config_section *section, nerve_error *err);
@@ -38,7 +41,8 @@ bool cfg_read_bool(cfg_reader *r, const char *key, bool def, bool *out);
 /* One of choices (NULL-terminated); *out is its index. */
 bool cfg_read_choice(cfg_reader *r, const char *key, const char *const *choices, int def, int *out);
 /* An optional initialiser in the cfg spelling (nerve_init_parse;
- * docs/config.md), `default` when absent. */
+ * docs/config.md); when absent, for the key `init` the [net] section's
+ * init if it has one, else `default`. */
 bool cfg_read_init(cfg_reader *r, const char *key, nerve_init *init);
 /* bias_init= of a layer with `units` biases: it needs a bias, and an
  * initialiser a 1-D tensor can take. */

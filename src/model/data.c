@@ -1,6 +1,7 @@
 /* Loading the data sets a model's [data] section names, and normalising
  * them the same way for training, evaluation and prediction. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "data/image.h"
@@ -33,6 +34,48 @@ static nerve_status load_file(nerve_model *m, int key, const char *inputs, const
     if (key == DATA_TRAIN) remember_image_shape(m, &out->sample_shape);
     st = nerve_model_match_classes(m, out, inputs, key == DATA_TRAIN, err);
     if (st != NERVE_OK) nerve_dataset_free(out);
+    return st;
+}
+
+/* [data] class_limit on the training set (what validation leaves): each
+ * class's count or fraction of its samples, the first in file order. */
+static nerve_status limit_classes(const nerve_class_limit *limit, const char *path,
+                                  nerve_dataset *ds, nerve_error *err)
+{
+    int classes = ds->num_classes;
+    if (ds->target_size != 1 || classes == 0 || ds->lanes > 0)
+        return nerve_error_set(err, NERVE_ERR_INVALID,
+                               "[data] class_limit needs one class label per sample; %s has "
+                               "none", path);
+    int64_t *limits = malloc((size_t)classes * sizeof *limits);
+    int64_t *sizes = calloc((size_t)classes, sizeof *sizes);
+    if (!limits || !sizes) {
+        free(limits), free(sizes);
+        return nerve_error_set(err, NERVE_ERR_NOMEM, "out of memory for [data] class_limit");
+    }
+    for (int64_t i = 0; i < ds->count; i++) {
+        int64_t c = (int64_t)ds->targets[i];
+        if (c >= 0 && c < classes) sizes[c]++;
+    }
+    nerve_status st = NERVE_OK;
+    for (int c = 0; c < classes; c++) limits[c] = -1;
+    for (int pass = 0; pass < 2; pass++) /* `*` first, the classes named over it */
+        for (int k = 0; k < limit->count && st == NERVE_OK; k++) {
+            int c = limit->classes[k];
+            if ((c < 0) != (pass == 0)) continue;
+            if (c >= classes) {
+                st = nerve_error_set(err, NERVE_ERR_INVALID,
+                                     "[data] class_limit names class %d, but %s has %d classes "
+                                     "(0 to %d)", c, path, classes, classes - 1);
+                break;
+            }
+            for (int d = c < 0 ? 0 : c; d < (c < 0 ? classes : c + 1); d++)
+                limits[d] = limit->fraction[k] ? llround(limit->value[k] * (double)sizes[d])
+                                               : (int64_t)limit->value[k];
+        }
+    if (st == NERVE_OK) st = nerve_dataset_limit_classes(ds, limits, classes, err);
+    free(limits);
+    free(sizes);
     return st;
 }
 
@@ -73,6 +116,8 @@ nerve_status nerve_model_load_data(const nerve_model *cm, nerve_dataset *train, 
                 st = nerve_model_check_data(m, d->validation_file, d->validation_labels, &held,
                                             err);
         }
+        if (st == NERVE_OK && d->class_limit.count > 0)
+            st = limit_classes(&d->class_limit, d->train, &all, err);
         /* A subset keeps the buffers and shrinks the count, as the split does. */
         if (st == NERVE_OK && d->train_limit > 0 && d->train_limit < all.count)
             all.count = d->train_limit;

@@ -1,5 +1,6 @@
 /* The [data] section: where the samples come from. Each format reads its own
  * keys; a key of another format is an error saying which formats take it. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@ static const struct data_key {
     {"normalize", DATA_KEYS_SAMPLES},
     {"train_limit", DATA_KEYS_SAMPLES},
     {"test_limit", DATA_KEYS_SAMPLES},
+    {"class_limit", DATA_KEYS_SAMPLES},
     {"class_names", DATA_KEYS_SAMPLES},
     {"label_column", DATA_KEYS_CSV},
     {"header", DATA_KEYS_CSV},
@@ -79,6 +81,55 @@ static bool read_csv_keys(cfg_reader *r, nerve_csv_options *csv)
     csv->targets = (int)targets;
     csv->sequences = sequence_column >= 0;
     csv->sequence_column = csv->sequences ? (int)sequence_column : 0;
+    return true;
+}
+
+/* class_limit = CLASS:LIMIT, ...: CLASS a class index or `*` (every class
+ * not listed), LIMIT a count (an integer, at most that many samples) or a
+ * fraction in (0, 1] (written with a decimal point). */
+static bool read_class_limit(cfg_reader *r, nerve_class_limit *out)
+{
+    char text[1024];
+    if (!cfg_read_string(r, "class_limit", false, "", text, sizeof text)) return false;
+    out->count = 0;
+    for (char *entry = text; *entry;) {
+        char *comma = strchr(entry, ',');
+        if (comma) *comma = '\0';
+        char *colon = strchr(entry, ':');
+        if (!colon)
+            return cfg_fail(r, "class_limit", "'%s' is not CLASS:LIMIT (e.g. 0:5000, 1:0.1 or "
+                                              "*:300)", entry);
+        *colon = '\0';
+        char *name = entry + strspn(entry, " \t"), *value = colon + 1, *end;
+        for (end = name + strlen(name); end > name && (end[-1] == ' ' || end[-1] == '\t');)
+            *--end = '\0';
+        int cls = -1;
+        if (strcmp(name, "*") != 0) {
+            long c = strtol(name, &end, 10);
+            if (end == name || *end || c < 0 || c >= 1 << 20)
+                return cfg_fail(r, "class_limit", "'%s' is neither a class index nor '*'", name);
+            cls = (int)c;
+        }
+        for (int i = 0; i < out->count; i++)
+            if (out->classes[i] == cls)
+                return cfg_fail(r, "class_limit", "class %s is limited twice", name);
+        if (out->count == NERVE_CLASS_LIMITS)
+            return cfg_fail(r, "class_limit", "more than %d classes listed (use '*' for the "
+                                              "rest)", NERVE_CLASS_LIMITS);
+        double limit = strtod(value, &end);
+        while (*end == ' ' || *end == '\t') end++;
+        bool fraction = strchr(value, '.') != NULL;
+        if (end == value || *end || !(limit >= 0) ||
+            (fraction ? !(limit > 0 && limit <= 1) : !(limit <= 1e15) || limit != floor(limit)))
+            return cfg_fail(r, "class_limit",
+                            "class %s: '%s' is neither a count (a whole number) nor a fraction "
+                            "in (0, 1]", name, value);
+        out->classes[out->count] = cls;
+        out->value[out->count] = limit;
+        out->fraction[out->count++] = fraction;
+        if (!comma) break;
+        entry = comma + 1;
+    }
     return true;
 }
 
@@ -190,7 +241,8 @@ nerve_status nerve_read_data_section(cfg_reader *r, nerve_data_settings *d,
                    r->status;
     }
     if ((format->keys & DATA_KEYS_CSV) && !read_csv_keys(r, &d->csv)) return r->status;
-    if ((format->keys & DATA_KEYS_SAMPLES) && !read_class_names(r, class_names))
+    if ((format->keys & DATA_KEYS_SAMPLES) &&
+        (!read_class_names(r, class_names) || !read_class_limit(r, &d->class_limit)))
         return r->status;
     if ((format->keys & DATA_KEYS_GENERATED) &&
         (!cfg_read_int(r, "length", true, 0, 2, 1 << 20, &d->length) ||

@@ -112,6 +112,24 @@ static nerve_node build_dropout2d(nerve_graph *g, const char *name, nerve_node i
     return dropout_section(g, name, input, r, nerve_dropout2d, err);
 }
 
+/* [noise]: activation noise (nerve_activation_noise); a layer with neither
+ * a scale nor a shift would do nothing, a mistake in a cfg. */
+static nerve_node build_noise(nerve_graph *g, const char *name, nerve_node input, cfg_reader *r,
+                              nerve_rng *rng, nerve_error *err)
+{
+    double scale, shift;
+    if (!cfg_read_double(r, "scale", false, 0, 0, 0.999, &scale) ||
+        !cfg_read_double(r, "shift", false, 0, 0, 1e6, &shift))
+        return -1;
+    if (scale == 0 && shift == 0) {
+        cfg_fail(r, NULL, "needs scale or shift above 0 (without them it does nothing)");
+        return -1;
+    }
+    if (cfg_reader_finish(r) != NERVE_OK) return -1;
+    nerve_node y = nerve_activation_noise(g, input, scale, shift, err);
+    return y >= 0 && nerve_graph_rename(g, y, name, err) == NERVE_OK ? y : -1;
+}
+
 /* Kernel, stride, padding and dilation of a convolution, per axis. */
 #define CONV_SIZE_MAX (1 << 24)
 
@@ -209,6 +227,7 @@ static const layer_section_type layer_sections[] = {
     {"batchnorm", .build = build_batchnorm},
     {"dropout", .build = build_dropout},
     {"dropout2d", .build = build_dropout2d},
+    {"noise", .build = build_noise},
     {"conv2d", .build = build_conv2d},
     {"conv_transpose2d", .build = build_conv_transpose2d},
     {"embedding", .build = nerve_embedding_section_build},

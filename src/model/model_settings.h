@@ -8,6 +8,17 @@
 
 #include "nerve.h"
 
+/* [data] class_limit = 0:5000, 1:0.1, *:300: per class, at most N training
+ * samples (the first N in file order) or a fraction F of them; `*` for the
+ * classes not listed. */
+#define NERVE_CLASS_LIMITS 64
+typedef struct nerve_class_limit {
+    int count;                       /* entries; 0: no limit */
+    int classes[NERVE_CLASS_LIMITS]; /* -1: `*` */
+    double value[NERVE_CLASS_LIMITS];
+    bool fraction[NERVE_CLASS_LIMITS]; /* value is a fraction in (0, 1], else a count */
+} nerve_class_limit;
+
 typedef struct nerve_data_settings {
     char format[8];           /* a data_format's name (src/model/data_format.c) */
     char train[1024], train_labels[1024], test[1024], test_labels[1024];
@@ -19,6 +30,7 @@ typedef struct nerve_data_settings {
                                  its own, instead of `validation` */
     int64_t train_limit, test_limit; /* idx, csv: train on the first N of the rest (0: all),
                                       * test on the first N of test (0: all) */
+    nerve_class_limit class_limit;   /* idx, csv, folder: per-class subsets of the training set */
     nerve_csv_options csv;
     int64_t length;           /* adding: steps per sample */
     int64_t train_samples, test_samples; /* adding: samples generated */

@@ -800,6 +800,7 @@ static void op(exporter *x, const nerve_node_data *node)
 static bool passes_through(const nerve_node_data *node)
 {
     return strcmp(node->op->name, "dropout") == 0 || strcmp(node->op->name, "dropout2d") == 0 ||
+           strcmp(node->op->name, "activation_noise") == 0 ||
            strcmp(node->op->name, "identity") == 0;
 }
 

@@ -13,6 +13,8 @@
 static nerve_status read_net(cfg_reader *r, nerve_model_settings *s)
 {
     int64_t batch, epochs, seed;
+    nerve_init init; /* checked here, used by the layers (cfg_read_init) */
+    if (!cfg_read_init(r, "init", &init)) return r->status;
     /* A stream sample is bptt token ids: input may then be left out. */
     if (!cfg_read_int(r, "bptt", false, 0, 0, 1 << 20, &s->bptt)) return r->status;
     nerve_shape chunk = nerve_shape_1d(s->bptt);
@@ -25,14 +27,15 @@ static nerve_status read_net(cfg_reader *r, nerve_model_settings *s)
         s->epochs = (int)epochs;
         s->seed = (uint64_t)seed;
     }
-    /* backend, or its other name device: a backend's name, or cuda:N (GPU N) */
+    /* backend, or its other name device: a backend's name, or cuda:N (GPU N);
+     * checked by name: the CUDA module loads when the graph asks for it */
     const char *backend_key = cfg_has(r, "device") ? "device" : "backend";
     if (cfg_has(r, "device") && cfg_has(r, "backend")) {
         cfg_fail(r, "device", "names the backend too: give backend or device, not both");
     } else if (cfg_has(r, backend_key)) {
         char name[sizeof s->backend] = "", list[128] = "";
         if (cfg_read_string(r, backend_key, false, "", name, sizeof name) &&
-            !nerve_device_find(name)) {
+            !nerve_device_known(name)) {
             for (int i = 0; i < nerve_backend_count(); i++) {
                 size_t used = strlen(list);
                 snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "",

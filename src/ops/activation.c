@@ -72,7 +72,8 @@ static nerve_status activation_backward(nerve_graph *g, nerve_node_data *node)
     nerve_node_data *x = nerve_node_input(g, node, 0);
     if (!x->needs_grad) return NERVE_OK;
     NERVE_TRY(NERVE_RUN(g, activation_backward, node->attr.activation.kind,
-                        &node->attr.activation.params, x->value, node->value, node->grad, x->grad,
+                        &node->attr.activation.params, x->value, node->value, node->grad,
+                        nerve_graph_grad_accumulate(g, x), x->grad,
                         nerve_shape_numel(&node->shape)));
     return NERVE_OK;
 }
@@ -82,6 +83,7 @@ static const nerve_op activation_op = {
     .infer_shape = activation_infer_shape,
     .forward = activation_forward,
     .backward = activation_backward,
+    .assigns_grads = true,
 };
 
 static nerve_status check_params(nerve_activation kind, const nerve_activation_params *p,

@@ -34,8 +34,11 @@ static nerve_status add_backward(nerve_graph *g, nerve_node_data *node)
     int64_t rows = nerve_shape_rows(&node->shape), cols = nerve_shape_cols(&node->shape);
     for (int k = 0; k < node->input_count; k++) {
         nerve_node_data *x = nerve_node_input(g, node, k);
-        if (x->needs_grad)
+        if (!x->needs_grad) continue;
+        if (nerve_graph_grad_accumulate(g, x))
             NERVE_TRY(NERVE_RUN(g, add_block, rows, cols, node->grad, cols, x->grad, cols));
+        else
+            NERVE_TRY(NERVE_RUN(g, copy_block, rows, cols, node->grad, cols, x->grad, cols));
     }
     return NERVE_OK;
 }
@@ -52,6 +55,7 @@ static const nerve_op add_op = {
     .forward = add_forward,
     .backward = add_backward,
     .flops = add_flops,
+    .assigns_grads = true,
 };
 
 nerve_node nerve_add(nerve_graph *g, const char *name, const nerve_node *inputs, int count,

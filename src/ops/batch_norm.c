@@ -132,7 +132,16 @@ static nerve_status batch_norm_backward(nerve_graph *g, nerve_node_data *node)
         mean = optional_value(g, node, a->running_mean);
         var = optional_value(g, node, a->running_var);
     }
+    /* The kernels only add into weight's and bias's gradients (a parameter's
+     * always accumulates); x's first contribution is assigned. */
+    for (int slot = 1; slot < node->input_count; slot++) {
+        const nerve_node_data *p = nerve_node_input(g, node, slot);
+        if (p->needs_grad)
+            NERVE_TRY(nerve_graph_grad_prepare_add(g, p));
+    }
+    bool accumulate = !x->needs_grad || nerve_graph_grad_accumulate(g, x);
     if (node->forward_synchronised) {
+        if (!accumulate) NERVE_TRY(nerve_graph_zero(g, x->grad, nerve_shape_numel(&x->shape)));
         nerve_sync_batch_norm_backward(g, node, x->value, node->grad, mean, var,
                                        optional_value(g, node, a->weight), gradient_of(g, node, 0),
                                        a->weight ? gradient_of(g, node, a->weight) : NULL,
@@ -141,7 +150,7 @@ static nerve_status batch_norm_backward(nerve_graph *g, nerve_node_data *node)
         return NERVE_OK;
     }
     NERVE_TRY(NERVE_RUN(g, batch_norm_backward, x->value, node->grad, mean, var, a->eps,
-                        optional_value(g, node, a->weight), batch_statistics,
+                        optional_value(g, node, a->weight), batch_statistics, accumulate,
                         gradient_of(g, node, 0), a->weight ? gradient_of(g, node, a->weight) : NULL,
                         a->bias ? gradient_of(g, node, a->bias) : NULL, outer, channels, inner));
     return NERVE_OK;
@@ -161,6 +170,7 @@ static const nerve_op nerve_batch_norm_op = {
     .backward = batch_norm_backward,
     .flops = batch_norm_flops,
     .batch_statistics = true,
+    .assigns_grads = true,
 };
 
 /* Appends n to inputs when present and returns its slot, 0 when absent. */

@@ -57,7 +57,8 @@ static nerve_status conv2d_backward(nerve_graph *g, nerve_node_data *node)
     int64_t batch = node->shape.dim[0];
     if (x->needs_grad)
         NERVE_TRY(NERVE_RUN(g, conv_image, &geo, batch, node->grad,
-                            nerve_node_input(g, node, 1)->value, NULL, true, x->grad, g->workspace,
+                            nerve_node_input(g, node, 1)->value, NULL,
+                            nerve_graph_grad_accumulate(g, x), x->grad, g->workspace,
                             g->workspace_size));
     NERVE_TRY(conv_backward_parameters(g, node, &geo, x->value, node->grad, batch));
     return NERVE_OK;
@@ -76,6 +77,7 @@ static const nerve_op conv2d_op = {
     .forward = conv2d_forward,
     .backward = conv2d_backward,
     .flops = conv2d_flops,
+    .assigns_grads = true,
 };
 
 nerve_node nerve_conv2d(nerve_graph *g, nerve_node x, nerve_node weight, nerve_node bias,

@@ -55,7 +55,8 @@ static nerve_status transpose_backward(nerve_graph *g, nerve_node_data *node)
     int64_t batch = node->shape.dim[0];
     if (x->needs_grad)
         NERVE_TRY(NERVE_RUN(g, conv_columns, &geo, batch, node->grad,
-                            nerve_node_input(g, node, 1)->value, NULL, true, x->grad, g->workspace,
+                            nerve_node_input(g, node, 1)->value, NULL,
+                            nerve_graph_grad_accumulate(g, x), x->grad, g->workspace,
                             g->workspace_size));
     NERVE_TRY(conv_backward_parameters(g, node, &geo, node->grad, x->value, batch));
     return NERVE_OK;
@@ -74,6 +75,7 @@ static const nerve_op conv_transpose2d_op = {
     .forward = transpose_forward,
     .backward = transpose_backward,
     .flops = transpose_flops,
+    .assigns_grads = true,
 };
 
 nerve_node nerve_conv_transpose2d(nerve_graph *g, nerve_node x, nerve_node weight,

@@ -69,7 +69,7 @@ static nerve_status dropout_backward(nerve_graph *g, nerve_node_data *node)
         NERVE_TRY(NERVE_RUN(g, scale_rows_backward, node->grad, node->aux, x->grad, rows, n / rows));
     else
         NERVE_TRY(NERVE_RUN(g, activation_backward, NERVE_ACT_IDENTITY, &none, x->value,
-                            node->value, node->grad, x->grad, n));
+                            node->value, node->grad, true, x->grad, n));
     return NERVE_OK;
 }
 

@@ -54,15 +54,18 @@ static nerve_status linear_backward(nerve_graph *g, nerve_node_data *node)
     nerve_node_data *x = nerve_node_input(g, node, 0);
     nerve_node_data *w = nerve_node_input(g, node, 1);
     int64_t n = linear_rows(x), in = w->shape.dim[1], out = w->shape.dim[0];
-    if (x->needs_grad) /* dx += dy W */
-        NERVE_TRY(NERVE_RUN(g, gemm, false, false, n, in, out, 1, node->grad, out, w->value, in, 1,
-                            x->grad, in));
-    if (w->needs_grad) /* dW += dy^T x */
-        NERVE_TRY(NERVE_RUN(g, gemm, true, false, out, in, n, 1, node->grad, out, x->value, in, 1,
-                            w->grad, in));
+    if (x->needs_grad) /* dx (+)= dy W */
+        NERVE_TRY(NERVE_RUN(g, gemm, false, false, n, in, out, 1, node->grad, out, w->value, in,
+                            nerve_graph_grad_accumulate(g, x) ? 1 : 0, x->grad, in));
+    if (w->needs_grad) /* dW (+)= dy^T x */
+        NERVE_TRY(NERVE_RUN(g, gemm, true, false, out, in, n, 1, node->grad, out, x->value, in,
+                            nerve_graph_grad_accumulate(g, w) ? 1 : 0, w->grad, in));
     if (node->input_count == 3) {
         nerve_node_data *b = nerve_node_input(g, node, 2);
-        if (b->needs_grad) NERVE_TRY(NERVE_RUN(g, sum_rows, node->grad, b->grad, n, out));
+        if (b->needs_grad) {
+            NERVE_TRY(nerve_graph_grad_prepare_add(g, b));
+            NERVE_TRY(NERVE_RUN(g, sum_rows, node->grad, b->grad, n, out));
+        }
     }
     return NERVE_OK;
 }
@@ -82,6 +85,7 @@ static const nerve_op linear_op = {
     .forward = linear_forward,
     .backward = linear_backward,
     .flops = linear_flops,
+    .assigns_grads = true,
 };
 
 nerve_node nerve_linear(nerve_graph *g, nerve_node x, nerve_node weight, nerve_node bias,

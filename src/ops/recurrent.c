@@ -12,8 +12,11 @@
  * the last forward and its final state (h, and c for an LSTM), sized for
  * the planned batch so that they stay put when the batch shrinks; then the
  * folded bias row and the per-batch sequences the forward saves for
- * backward. The arena is zeroed when planned, so a fresh graph starts from
- * a zero state. */
+ * backward, and, when the graph records them, the gradients reaching every
+ * step's state (nerve_recurrent_state_gradient_norms). The arena is zeroed
+ * when planned, so a fresh graph starts from a zero state. */
+
+#include <math.h>
 
 #include "core/graph_internal.h"
 #include "ops/recurrent.h"
@@ -43,16 +46,18 @@ typedef struct recurrent_layout {
     /* aux: the carried state, then the bias row and the sequences */
     nerve_real *h_initial, *c_initial, *h_final, *c_final;
     nerve_real *bias_row, *gates, *h_prev, *h, *c, *tanh_c, *hidden_n;
+    nerve_real *dh_steps; /* [N, T, H] when the graph records state gradients, else NULL */
 } recurrent_layout;
 
 /* Elements of aux after the carried state, for batch N. */
-static int64_t sequence_size(nerve_recurrent_cell cell, bool last, int64_t N, int64_t T,
-                             int64_t H)
+static int64_t sequence_size(nerve_recurrent_cell cell, bool last, bool record, int64_t N,
+                             int64_t T, int64_t H)
 {
     int64_t GH = nerve_recurrent_gate_count(cell) * H, per_step = GH + H; /* gates, h_prev */
     if (cell == NERVE_CELL_LSTM) per_step += 2 * H;
     if (cell == NERVE_CELL_GRU) per_step += H;
     if (last) per_step += H; /* h, which is the output in sequence mode */
+    if (record) per_step += H; /* dh_steps */
     return GH + N * T * per_step;
 }
 
@@ -84,6 +89,8 @@ static recurrent_layout layout_of(nerve_graph *g, nerve_node_data *node)
     if (L.cell == NERVE_CELL_LSTM) L.c = p, p += sequence, L.tanh_c = p, p += sequence;
     if (L.cell == NERVE_CELL_GRU) L.hidden_n = p, p += sequence;
     L.h = L.last ? p : node->value;
+    if (L.last) p += sequence;
+    L.dh_steps = g->record_state_gradients ? p : NULL;
     return L;
 }
 
@@ -130,7 +137,8 @@ static nerve_status recurrent_infer_shape(nerve_graph *g, nerve_node_data *node,
         int64_t dims[3] = {N, T, H};
         node->shape = nerve_shape_make(3, dims);
     }
-    node->aux_size = state_size(cell, N, H) + sequence_size(cell, last, N, T, H);
+    node->aux_size =
+        state_size(cell, N, H) + sequence_size(cell, last, g->record_state_gradients, N, T, H);
     return nerve_graph_pass_error(
         g, NERVE_RUN(g, recurrent_workspace, cell, N, T, F, H, &node->workspace_size), err);
 }
@@ -229,6 +237,7 @@ static nerve_status recurrent_backward(nerve_graph *g, nerve_node_data *node)
     s.dweight_hh = gradient_of(g, node, 2);
     s.dbias_ih = gradient_of(g, node, 3);
     s.dbias_hh = gradient_of(g, node, 4);
+    s.dh_steps = L.dh_steps;
     NERVE_TRY(NERVE_RUN(g, recurrent_backward, &s));
     return NERVE_OK;
 }
@@ -294,4 +303,35 @@ nerve_real *nerve_recurrent_state(nerve_graph *g, nerve_node n, nerve_real **c)
 {
     if (n < 0 || n >= g->node_count || g->nodes[n].op != &recurrent_op) return NULL;
     return recurrent_carried_state(g, &g->nodes[n], c, NULL);
+}
+
+int64_t nerve_recurrent_steps(const nerve_graph *g, nerve_node n)
+{
+    if (n < 0 || n >= g->node_count || g->nodes[n].op != &recurrent_op) return 0;
+    return nerve_node_input((nerve_graph *)g, &g->nodes[n], 0)->shape.dim[1];
+}
+
+nerve_status nerve_recurrent_state_gradient_norms(nerve_graph *g, nerve_node n, double *norms,
+                                                  nerve_error *err)
+{
+    int64_t T = nerve_recurrent_steps(g, n);
+    if (T == 0 || !g->nodes[n].aux || !g->record_state_gradients)
+        return nerve_error_set(err, NERVE_ERR_INVALID,
+                               "node %d: not a recurrent op planned with its state gradients "
+                               "recorded", (int)n);
+    recurrent_layout L = layout_of(g, &g->nodes[n]);
+    int64_t size = L.N * L.T * L.H;
+    /* read on the host: a copy on a device without host memory */
+    nerve_real *dh = nerve_graph_host_view(g, L.dh_steps, size, true, err);
+    if (!dh) return err ? err->status : NERVE_ERR_NOMEM;
+    for (int64_t t = 0; t < T; t++) {
+        double squares = 0;
+        for (int64_t i = 0; i < L.N; i++)
+            for (int64_t j = 0; j < L.H; j++) {
+                double d = dh[(i * T + t) * L.H + j];
+                squares += d * d;
+            }
+        norms[t] = sqrt(squares);
+    }
+    return nerve_graph_host_view_end(g, L.dh_steps, dh, size, false, err);
 }

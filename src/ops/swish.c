@@ -44,7 +44,7 @@ static nerve_status swish_backward(nerve_graph *g, nerve_node_data *node)
         nerve_activation_params p;
         NERVE_TRY(params_at(g, beta, &p));
         NERVE_TRY(NERVE_RUN(g, activation_backward, NERVE_ACT_SWISH, &p, x->value, node->value,
-                            node->grad, x->grad, n));
+                            node->grad, true, x->grad, n));
     }
     if (beta->needs_grad)
         return NERVE_RUN(g, swish_beta_gradient, x->value, beta->value, node->grad, n, beta->grad);

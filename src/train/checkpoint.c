@@ -56,6 +56,7 @@ static void train_run_state(train_run *run, state_list *s)
     state_add(s, "early_stop.best", STATE_REAL, STATE_RESTORED, &run->early_best);
     state_add(s, "early_stop.best_epoch", STATE_INT, STATE_RESTORED, &run->early_best_epoch);
     state_add(s, "early_stop.bad_epochs", STATE_INT, STATE_RESTORED, &run->early_bad_epochs);
+    state_add(s, "target.reached", STATE_BOOL, STATE_RESTORED_OPTIONAL, &run->target_reached);
 }
 
 /* The whole run's state: every part's list. */

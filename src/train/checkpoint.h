@@ -37,6 +37,9 @@ typedef struct train_run {
      * far (as a loss: accuracy is negated), its epoch, the epochs since. */
     double early_best;
     int64_t early_best_epoch, early_bad_epochs;
+    /* Whether the target error (target_error.c) was reached: once per run,
+     * a resume included. */
+    bool target_reached;
 } train_run;
 
 /* The sample order of a run at its position: the identity, shuffled once

@@ -43,37 +43,72 @@ nerve_status dist_shard_end(nerve_optimizer *opt, dist_shard *shard, nerve_error
     return st;
 }
 
+/* [failed here, rank + 1 if so] for an all-reduce: how many ranks failed
+ * and, when one did, which. */
+static void failure_flags(nerve_comm *comm, nerve_status st, double flags[2])
+{
+    flags[0] = st != NERVE_OK;
+    flags[1] = st != NERVE_OK ? nerve_comm_rank(comm) + 1 : 0;
+}
+
+/* A collective failed (own says why): this rank's own failure first. */
+static nerve_status collective_failed(nerve_status local, nerve_status st, const nerve_error *own,
+                                      nerve_error *err)
+{
+    return local != NERVE_OK ? local : nerve_error_set(err, st, "%s", own->message);
+}
+
+/* After the flags' all-reduce: st where this rank failed, NERVE_ERR_PEER
+ * where another did (that rank reports why). */
+static nerve_status failure_outcome(nerve_status st, const double flags[2], nerve_error *err)
+{
+    if (st != NERVE_OK || flags[0] == 0) return st;
+    if (flags[0] == 1)
+        return nerve_error_set(err, NERVE_ERR_PEER, "rank %d failed", (int)flags[1] - 1);
+    return nerve_error_set(err, NERVE_ERR_PEER, "%d ranks failed", (int)flags[0]);
+}
+
 nerve_status dist_reduce_step(nerve_comm *comm, nerve_graph *g, const dist_shard *shard,
-                              dist_buckets *buckets, dist_step_sums *sums, nerve_error *err)
+                              dist_buckets *buckets, dist_step_sums *sums, nerve_status local,
+                              nerve_error *err)
 {
     sums->comm_seconds = sums->exposed_seconds = NAN;
-    if (!comm) return NERVE_OK;
-    nerve_status st = nerve_graph_comm_status(g, err);
-    /* A failed collective in batch norm: the ranks are no longer in step
-     * and the next collective may never complete; return at once. */
-    if (st != NERVE_OK) return st;
+    if (!comm) return local;
+    /* A failed collective (batch norm's, the buckets'), unlike a failure
+     * of this rank's own: the ranks are no longer in step and the next
+     * collective may never complete; return at once. */
+    nerve_error own = {0};
+    nerve_status st = nerve_graph_comm_status(g, &own);
+    if (st != NERVE_OK) return collective_failed(local, st, &own, err);
     nerve_real *grad = nerve_graph_grads(g);
     bool finite = true;
     double start = nerve_seconds_now();
     if (buckets) {
-        st = dist_buckets_finish(buckets, &sums->comm_seconds, &sums->exposed_seconds, err);
+        st = dist_buckets_finish(buckets, &sums->comm_seconds, &sums->exposed_seconds, &own);
     } else if (shard && shard->counts) {
         st = nerve_comm_reduce_scatter(comm, grad, shard->reduced, shard->counts, NERVE_COMM_REAL,
-                                       err);
+                                       &own);
         size_t total = nerve_graph_param_count(g);
         memset(grad, 0, total * sizeof *grad);
         memcpy(grad + shard->begin, shard->reduced,
                (size_t)(shard->end - shard->begin) * sizeof *grad);
         for (int64_t i = shard->begin; i < shard->end; i++) finite &= isfinite(grad[i]) != 0;
     } else {
-        st = nerve_dist_allreduce_gradients(g, comm, err);
+        st = nerve_dist_allreduce_gradients(g, comm, &own);
     }
     /* Without buckets the whole reduction waits after backward. */
     if (!buckets) sums->comm_seconds = sums->exposed_seconds = nerve_seconds_now() - start;
-    double scalars[3] = {sums->loss, (double)sums->correct, !finite};
-    if (st == NERVE_OK) st = nerve_comm_allreduce(comm, scalars, 3, NERVE_COMM_DOUBLE, err);
+    /* The loss, the correct labels, a non-finite shard; this rank's
+     * failure; its own loss not finite (flagged as a failure is). */
+    double scalars[7] = {sums->loss, (double)sums->correct, !finite};
+    failure_flags(comm, local, scalars + 3);
+    failure_flags(comm, isfinite(sums->loss) ? NERVE_OK : NERVE_ERR_NUMERIC, scalars + 5);
+    if (st == NERVE_OK) st = nerve_comm_allreduce(comm, scalars, 7, NERVE_COMM_DOUBLE, &own);
+    if (st != NERVE_OK) return collective_failed(local, st, &own, err);
     sums->loss = scalars[0];
     sums->correct = (int64_t)scalars[1];
+    sums->nonfinite_ranks = (int)scalars[5];
+    sums->nonfinite_rank = scalars[5] == 1 ? (int)scalars[6] - 1 : -1;
     if (scalars[2] > 0) {
         /* Into the first trainable gradient, which the finite check reads. */
         const unsigned char *trainable = nerve_graph_trainable_mask(g);
@@ -83,7 +118,34 @@ nerve_status dist_reduce_step(nerve_comm *comm, nerve_graph *g, const dist_shard
                 break;
             }
     }
-    return st;
+    return failure_outcome(local, scalars + 3, err);
+}
+
+nerve_status dist_agree_stop(nerve_comm *comm, nerve_status st, int *stop, nerve_error *err)
+{
+    if (!comm) return st;
+    /* The failures; the stops: how many, the sum of their values and of
+     * their squares (all the same value when count x squares = sum^2). */
+    double v[5] = {0, 0, *stop != 0, *stop, (double)*stop * *stop};
+    failure_flags(comm, st, v);
+    nerve_error own = {0};
+    nerve_status collective = nerve_comm_allreduce(comm, v, 5, NERVE_COMM_DOUBLE, &own);
+    if (collective != NERVE_OK) return collective_failed(st, collective, &own, err);
+    if (*stop == 0 && v[2] > 0) *stop = v[2] * v[4] == v[3] * v[3] ? (int)(v[3] / v[2]) : -1;
+    return failure_outcome(st, v, err);
+}
+
+nerve_status dist_test_failure(nerve_comm *comm, const char *variable, int64_t step,
+                               nerve_error *err)
+{
+    const char *value = getenv(variable);
+    if (!comm || !value) return NERVE_OK;
+    char *end;
+    long rank = strtol(value, &end, 10);
+    if (rank != nerve_comm_rank(comm) || (*end == ':' && strtoll(end + 1, NULL, 10) != step))
+        return NERVE_OK;
+    return nerve_error_set(err, NERVE_ERR_INVALID, "%s failed on purpose (%s=%s)",
+                           step >= 0 ? "the training step" : "evaluation", variable, value);
 }
 
 nerve_status dist_gather_parameters(nerve_comm *comm, nerve_graph *g, const dist_shard *shard,
@@ -94,28 +156,15 @@ nerve_status dist_gather_parameters(nerve_comm *comm, nerve_graph *g, const dist
                                 err);
 }
 
-nerve_status dist_any(nerve_comm *comm, bool *flag, nerve_error *err)
-{
-    if (!comm) return NERVE_OK;
-    double count = *flag;
-    nerve_status st = nerve_comm_allreduce(comm, &count, 1, NERVE_COMM_DOUBLE, err);
-    *flag = count > 0;
-    return st;
-}
-
 nerve_status dist_agree(nerve_comm *comm, nerve_status st, nerve_error *err)
 {
     if (!comm) return st;
-    /* How many failed, and the sum of their rank + 1: the rank when one did. */
-    double failed[2] = {st != NERVE_OK, st != NERVE_OK ? nerve_comm_rank(comm) + 1 : 0};
+    double flags[2];
+    failure_flags(comm, st, flags);
     nerve_error own = {0};
-    nerve_status collective = nerve_comm_allreduce(comm, failed, 2, NERVE_COMM_DOUBLE, &own);
-    if (st != NERVE_OK) return st;
-    if (collective != NERVE_OK) return nerve_error_set(err, collective, "%s", own.message);
-    if (failed[0] == 0) return NERVE_OK;
-    if (failed[0] == 1)
-        return nerve_error_set(err, NERVE_ERR_PEER, "rank %d failed", (int)failed[1] - 1);
-    return nerve_error_set(err, NERVE_ERR_PEER, "%d ranks failed", (int)failed[0]);
+    nerve_status collective = nerve_comm_allreduce(comm, flags, 2, NERVE_COMM_DOUBLE, &own);
+    if (collective != NERVE_OK) return collective_failed(st, collective, &own, err);
+    return failure_outcome(st, flags, err);
 }
 
 nerve_status dist_from_root(nerve_comm *comm, nerve_status st, nerve_error *err)

@@ -17,6 +17,9 @@ typedef struct dist_step_sums {
     /* Out: the seconds the gradient reduction took and the part of them the
      * step waited for after backward (with buckets, less than all). */
     double comm_seconds, exposed_seconds;
+    /* Out: how many ranks' own loss was not finite, and that rank's number
+     * when exactly one's was (-1 otherwise): where a non-finite step began. */
+    int nonfinite_ranks, nonfinite_rank;
 } dist_step_sums;
 
 /* ZeRO-1 (nerve_train_options.zero): this rank's shard [begin, end) of the
@@ -34,18 +37,33 @@ nerve_status dist_shard_start(nerve_comm *comm, nerve_optimizer *opt, dist_shard
 /* Gathers the whole optimizer state back on every rank and frees the shard. */
 nerve_status dist_shard_end(nerve_optimizer *opt, dist_shard *shard, nerve_error *err);
 
-/* Sums the gradients and *sums over every rank; with buckets (not NULL)
- * by waiting for the all-reduces backward started; with a shard, only the
- * shard's gradients are summed (reduce-scatter), the rest of the buffer is
- * zeroed, and a non-finite gradient in any shard is written into every
- * rank's first trainable one (so that every rank skips or stops alike). */
+/* Sums the gradients and *sums over every rank;
+ * with buckets (not NULL) by waiting for the all-reduces backward started;
+ * with a shard, only the shard's gradients are summed (reduce-scatter), the
+ * rest of the buffer is zeroed, and a non-finite gradient in any shard is
+ * written into every rank's first trainable one (so that every rank skips
+ * or stops alike). local: this rank's step so far (its error in err). A
+ * rank whose step failed still makes these collectives (having joined its
+ * pass's, nerve_graph_join_step), and every rank learns of it here: local
+ * where it failed, NERVE_ERR_PEER on the others. */
 nerve_status dist_reduce_step(nerve_comm *comm, nerve_graph *g, const dist_shard *shard,
-                              dist_buckets *buckets, dist_step_sums *sums, nerve_error *err);
+                              dist_buckets *buckets, dist_step_sums *sums, nerve_status local,
+                              nerve_error *err);
+/* dist_agree, and a stop: *stop is this rank's request (0: none; a
+ * signal number, 1: yes), and on return the rank's own or, where it has
+ * none, the others' (their common value, -1 when they differ). At a step's
+ * end (a stop asked of one rank, a failure of one rank's own after the
+ * reduction: its optimizer, the metrics log rank 0 writes) and an epoch's
+ * (rank 0's save of the best weights, early stopping). */
+nerve_status dist_agree_stop(nerve_comm *comm, nerve_status st, int *stop, nerve_error *err);
+/* The test hook of tests/dist/cli_distributed.sh: when the environment's
+ * variable is R (or R:S), rank R's evaluation or training step (global
+ * step S, 1 for the first; -1: an evaluation) fails as a failing op would. */
+nerve_status dist_test_failure(nerve_comm *comm, const char *variable, int64_t step,
+                               nerve_error *err);
 /* After a sharded update: every rank's parameters from their shards. */
 nerve_status dist_gather_parameters(nerve_comm *comm, nerve_graph *g, const dist_shard *shard,
                                     nerve_error *err);
-/* *flag: whether it is set on any rank. */
-nerve_status dist_any(nerve_comm *comm, bool *flag, nerve_error *err);
 /* st where it failed here; otherwise NERVE_ERR_PEER when it failed on
  * another rank (that rank reports why), NERVE_OK when it failed nowhere. */
 nerve_status dist_agree(nerve_comm *comm, nerve_status st, nerve_error *err);

@@ -51,17 +51,6 @@ static nerve_status eval_reduce(nerve_comm *comm, nerve_evaluation *out, double 
     return st;
 }
 
-/* The test hook of tests/dist/cli_distributed.sh: NERVE_TEST_FAIL_EVALUATION=R
- * makes rank R's evaluation fail as a failing forward pass would, while
- * the other ranks go on to the reduce. */
-static nerve_status injected_failure(nerve_comm *comm, nerve_error *err)
-{
-    const char *rank = getenv("NERVE_TEST_FAIL_EVALUATION");
-    if (!comm || !rank || atoi(rank) != nerve_comm_rank(comm)) return NERVE_OK;
-    return nerve_error_set(err, NERVE_ERR_INVALID,
-                           "evaluation failed on purpose (NERVE_TEST_FAIL_EVALUATION=%s)", rank);
-}
-
 /* This rank's shard (all of ds without comm): the confusion counts, and
  * sums[0] the batches' losses each times its divisor, sums[1] the divisors
  * (nerve_dist_loss_divisor: samples, or summed class weights), so that
@@ -97,7 +86,8 @@ static nerve_status evaluate_shard(nerve_model *m, const nerve_dataset *ds, int6
         int64_t n = end - start < batch ? end - start : batch;
         st = nerve_batching_load(m, ds, index + start, n, err);
         nerve_real loss;
-        if (st == NERVE_OK) st = injected_failure(comm, err);
+        if (st == NERVE_OK)
+            st = dist_test_failure(comm, "NERVE_TEST_FAIL_EVALUATION", -1, err);
         if (st == NERVE_OK) st = nerve_graph_forward(g, nerve_model_loss(m), err);
         if (st == NERVE_OK) st = nerve_node_read(g, nerve_model_loss(m), &loss, 1, err);
         if (st != NERVE_OK) break;

@@ -69,7 +69,8 @@ nerve_status metrics_log_open(metrics_log *log, const char *path, nerve_graph *g
                                strerror(errno));
     }
     fputs("kind,epoch,step,train_loss,train_accuracy,val_loss,val_accuracy,lr,seconds,"
-          "samples_per_second,grad_norm,elapsed,comm_seconds,exposed_comm_seconds", log->file);
+          "samples_per_second,grad_norm,elapsed,comm_seconds,exposed_comm_seconds,test_loss,"
+          "test_accuracy,train_eval_loss,train_eval_accuracy", log->file);
     for (int k = 0; k < log->param_count; k++)
         fprintf(log->file, ",grad_norm:%s", nerve_node_name(g, log->params[k]));
     for (int k = 0; k < log->param_count; k++)
@@ -166,6 +167,7 @@ void metrics_log_step(metrics_log *log, int epoch, int64_t step, double loss, do
     field(log->file, nerve_seconds_now() - log->start);
     field(log->file, log->step_comm);
     field(log->file, log->step_exposed);
+    fputs(",,,,", log->file); /* the epoch's evaluations */
     for (int k = 0; k < log->param_count; k++) field(log->file, log->step_norms[k]);
     for (int k = 0; k < log->param_count; k++) field(log->file, log->step_ratios[k]);
     fputc('\n', log->file);
@@ -189,6 +191,10 @@ void metrics_log_epoch(metrics_log *log, const nerve_epoch_report *r, int64_t st
     field(log->file, log->comm_steps ? log->epoch_exposed / (double)log->comm_steps : NAN);
     log->epoch_comm = log->epoch_exposed = 0;
     log->comm_steps = 0;
+    field(log->file, r->test_loss);
+    field(log->file, r->test_accuracy);
+    field(log->file, r->train_eval_loss);
+    field(log->file, r->train_eval_accuracy);
     for (int k = 0; k < log->param_count; k++) {
         field(log->file, log->epoch_steps ? log->epoch_sums[k] / (double)log->epoch_steps : NAN);
         log->epoch_sums[k] = 0;
@@ -205,11 +211,11 @@ void metrics_log_epoch(metrics_log *log, const nerve_epoch_report *r, int64_t st
 }
 
 /* The end of a row that is not a training step's (eval, target): elapsed,
- * then the communication and per-tensor columns left empty. */
+ * then the communication, evaluation and per-tensor columns left empty. */
 static void end_row_at_elapsed(metrics_log *log, double elapsed)
 {
     field(log->file, elapsed);
-    fputs(",,", log->file); /* comm_seconds, exposed_comm_seconds */
+    fputs(",,,,,,", log->file); /* comm_seconds, exposed_comm_seconds, test_*, train_eval_* */
     for (int k = 0; k < 2 * log->param_count; k++) fputc(',', log->file);
     fputc('\n', log->file);
     fflush(log->file);
@@ -242,13 +248,19 @@ double metrics_log_target(metrics_log *log, const nerve_epoch_report *r, int64_t
     return elapsed;
 }
 
+nerve_status metrics_log_status(const metrics_log *log, nerve_error *err)
+{
+    if (!log->file || !ferror(log->file)) return NERVE_OK;
+    return nerve_error_set(err, NERVE_ERR_IO, "%s: writing the metrics log failed", log->path);
+}
+
 nerve_status metrics_log_close(metrics_log *log, nerve_error *err)
 {
     free_columns(log);
     if (!log->file) return NERVE_OK;
-    int failed = ferror(log->file) | fclose(log->file);
+    nerve_status st = metrics_log_status(log, err);
+    if (fclose(log->file) != 0 && st == NERVE_OK)
+        st = nerve_error_set(err, NERVE_ERR_IO, "%s: writing the metrics log failed", log->path);
     log->file = NULL;
-    if (failed)
-        return nerve_error_set(err, NERVE_ERR_IO, "%s: writing the metrics log failed", log->path);
-    return NERVE_OK;
+    return st;
 }

@@ -58,6 +58,9 @@ void metrics_log_eval(metrics_log *log, int epoch, int64_t step, double val_loss
  * target error was first reached, the per-tensor columns empty. Returns the
  * elapsed seconds (also without a file). */
 double metrics_log_target(metrics_log *log, const nerve_epoch_report *r, int64_t step);
+/* NERVE_ERR_IO once a row could not be written (a full disk): checked
+ * after every step, so that training ends there rather than at close. */
+nerve_status metrics_log_status(const metrics_log *log, nerve_error *err);
 nerve_status metrics_log_close(metrics_log *log, nerve_error *err);
 
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/graph_internal.h"
+#include "io/atomic_file.h"
 #include "model/model_internal.h"
 #include "train/batching.h"
 #include "train/evaluation.h"
@@ -31,6 +32,105 @@ static void free_buffers(probe *p)
 static int64_t sample_size(const nerve_graph *g, nerve_node n)
 {
     return nerve_shape_cols(&g->nodes[n].shape);
+}
+
+/* The columns before the histograms: position, then each layer's statistics. */
+static void write_statistics_columns(const probe *p, FILE *f)
+{
+    static const char *const stats[] = {"mean", "std", "p15", "p50", "p85",
+                                        "saturated", "zero", "dead"};
+    fputs("epoch,step,elapsed", f);
+    for (int i = 0; i < p->layer_count; i++)
+        for (size_t s = 0; s < sizeof stats / sizeof *stats; s++)
+            fprintf(f, ",%s:%s", stats[s], p->m->layers[p->layers[i]].name);
+}
+
+static void write_header(probe *p)
+{
+    write_statistics_columns(p, p->file);
+    for (int i = 0; i < p->layer_count; i++) {
+        double width = (p->hi[i] - p->lo[i]) / PROBE_BINS;
+        for (int b = 0; b < PROBE_BINS; b++)
+            fprintf(p->file, ",hist:%s:%.4g", p->m->layers[p->layers[i]].name,
+                    p->lo[i] + (b + 0.5) * width);
+    }
+    fputc('\n', p->file);
+}
+
+/* The histogram ranges a header's bin centres give (to their 4 digits):
+ * false if the header is not this probe's. */
+static bool read_header(probe *p, char *header)
+{
+    char *expected = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&expected, &size);
+    if (!f) return false;
+    write_statistics_columns(p, f);
+    fclose(f);
+    bool same = expected && strncmp(header, expected, size) == 0;
+    char *column = header + size;
+    free(expected);
+    for (int i = 0; same && i < p->layer_count; i++) {
+        double first = 0, last = 0;
+        for (int b = 0; same && b < PROBE_BINS; b++) {
+            char prefix[NERVE_LAYER_NAME_MAX + 16];
+            int n = snprintf(prefix, sizeof prefix, ",hist:%s:", p->m->layers[p->layers[i]].name);
+            char *end = column;
+            same = strncmp(column, prefix, (size_t)n) == 0;
+            double centre = same ? strtod(column + n, &end) : 0;
+            same = same && end != column + n && (*end == ',' || *end == '\n' || !*end);
+            if (b == 0) first = centre;
+            last = centre;
+            column = same ? end : column;
+        }
+        double width = (last - first) / (PROBE_BINS - 1);
+        p->lo[i] = first - width / 2;
+        p->hi[i] = last + width / 2;
+    }
+    return same && (*column == '\n' || !*column);
+}
+
+/* Keeps the header and the rows up to `step` of the file a resumed run
+ * continues (rewritten atomically), and reopens it to append. */
+static nerve_status resume_file(probe *p, int64_t step, nerve_error *err)
+{
+    FILE *in = fopen(p->path, "r");
+    if (!in) {
+        if (errno != ENOENT)
+            return nerve_error_set(err, NERVE_ERR_IO, "%s: cannot read the activation statistics "
+                                   "to continue: %s", p->path, strerror(errno));
+        p->file = fopen(p->path, "w");
+        return NERVE_OK;
+    }
+    char *line = NULL;
+    size_t capacity = 0;
+    nerve_atomic_file out = {0};
+    nerve_status st = NERVE_OK;
+    if (getline(&line, &capacity, in) < 0 || !read_header(p, line))
+        st = nerve_error_set(err, NERVE_ERR_INVALID,
+                             "%s: not this network's activation statistics (other columns): "
+                             "resume with another --probe file, or remove it", p->path);
+    if (st == NERVE_OK) st = nerve_atomic_file_open(&out, p->path, err);
+    if (st == NERVE_OK) fputs(line, out.stream);
+    double elapsed = 0;
+    while (st == NERVE_OK && getline(&line, &capacity, in) >= 0) {
+        long long row_step;
+        double row_elapsed;
+        if (sscanf(line, "%*d,%lld,%lf", &row_step, &row_elapsed) != 2 || row_step > step)
+            continue;
+        fputs(line, out.stream);
+        p->last_step = row_step;
+        elapsed = row_elapsed;
+    }
+    free(line);
+    fclose(in);
+    if (st == NERVE_OK) st = nerve_atomic_file_commit(&out, err);
+    else if (out.stream) nerve_atomic_file_abort(&out);
+    if (st != NERVE_OK) return st;
+    p->started = true;
+    p->start = nerve_seconds_now() - elapsed;
+    p->file = fopen(p->path, "a");
+    return NERVE_OK;
 }
 
 nerve_status probe_open(probe *p, const nerve_train_options *o, const train_run *run,
@@ -75,14 +175,18 @@ nerve_status probe_open(probe *p, const nerve_train_options *o, const train_run 
         return nerve_error_set(err, NERVE_ERR_NOMEM, "%s: out of memory for the probe",
                                o->probe_path);
     }
-    p->file = fopen(o->probe_path, "w");
-    if (!p->file) {
-        free_buffers(p);
-        return nerve_error_set(err, NERVE_ERR_IO, "%s: cannot write the activation statistics: %s",
-                               o->probe_path, strerror(errno));
-    }
+    p->last_step = -1;
     p->start = nerve_seconds_now();
-    return NERVE_OK;
+    nerve_status st = NERVE_OK;
+    if (o->resume_path)
+        st = resume_file(p, run->global_step, err);
+    else
+        p->file = fopen(o->probe_path, "w");
+    if (st == NERVE_OK && !p->file)
+        st = nerve_error_set(err, NERVE_ERR_IO, "%s: cannot write the activation statistics: %s",
+                             o->probe_path, strerror(errno));
+    if (st != NERVE_OK) free_buffers(p);
+    return st;
 }
 
 static int compare_values(const void *a, const void *b)
@@ -126,23 +230,6 @@ static void fix_range(probe *p, int i, nerve_activation kind, const nerve_real *
     }
     p->lo[i] = lo;
     p->hi[i] = hi;
-}
-
-static void write_header(probe *p)
-{
-    static const char *const stats[] = {"mean", "std", "p15", "p50", "p85",
-                                        "saturated", "zero", "dead"};
-    fputs("epoch,step,elapsed", p->file);
-    for (int i = 0; i < p->layer_count; i++)
-        for (size_t s = 0; s < sizeof stats / sizeof *stats; s++)
-            fprintf(p->file, ",%s:%s", stats[s], p->m->layers[p->layers[i]].name);
-    for (int i = 0; i < p->layer_count; i++) {
-        double width = (p->hi[i] - p->lo[i]) / PROBE_BINS;
-        for (int b = 0; b < PROBE_BINS; b++)
-            fprintf(p->file, ",hist:%s:%.4g", p->m->layers[p->layers[i]].name,
-                    p->lo[i] + (b + 0.5) * width);
-    }
-    fputc('\n', p->file);
 }
 
 static void field(FILE *f, double v)
@@ -200,7 +287,8 @@ static void write_histogram(probe *p, int i, const nerve_real *y, int64_t total)
 
 nerve_status probe_run(probe *p, int epoch, int64_t step, nerve_error *err)
 {
-    if (!p->file) return NERVE_OK;
+    if (!p->file || step == p->last_step) return NERVE_OK;
+    p->last_step = step;
     nerve_graph *g = p->m->graph;
     nerve_eval_mode mode = nerve_eval_mode_enter(g, false);
     nerve_status st = nerve_batching_load(p->m, p->train, p->index, p->count, err);

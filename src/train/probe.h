@@ -26,16 +26,24 @@ typedef struct probe {
     nerve_real *sorted;         /* one layer's values, for its percentiles */
     unsigned char *active; /* one layer's units: not zero on some sample */
     double *lo, *hi;       /* each layer's histogram range, fixed by the first probe */
-    bool started;          /* the first probe has written the header */
+    bool started;          /* the header is written (by the first probe, or the resumed run) */
+    int64_t last_step;     /* the step of the last row; -1: none */
     double start;
 } probe;
 
 /* Opens o->probe_path (NULL: no probe) and allocates what a probe needs;
- * the header waits for the first probe, which fixes the histograms' ranges. */
+ * the header waits for the first probe, which fixes the histograms' ranges.
+ * A resumed run (o->resume_path, run at its restored position) continues
+ * the file of the run it resumes: its rows up to the resumed step are kept
+ * (those the interrupted run wrote after its checkpoint are written again),
+ * with the header's histogram ranges, and elapsed goes on from the last
+ * kept row; a file of another network is an error, a missing one starts
+ * afresh. */
 nerve_status probe_open(probe *p, const nerve_train_options *o, const train_run *run,
                         nerve_error *err);
 /* One row: the probe batch through the network in eval mode (the training
- * mode and batch are restored by the next step's load). */
+ * mode and batch are restored by the next step's load); none when the last
+ * row is already of this step. */
 nerve_status probe_run(probe *p, int epoch, int64_t step, nerve_error *err);
 nerve_status probe_close(probe *p, nerve_error *err);
 

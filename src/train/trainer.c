@@ -15,6 +15,7 @@
 #include "core/options.h"
 #include "model/model_internal.h"
 #include "dist/data_parallel.h"
+#include "dist/sync_batch_norm.h"
 #include "optim/optimizer.h"
 #include "train/batching.h"
 #include "train/checkpoint.h"
@@ -22,6 +23,7 @@
 #include "train/distributed.h"
 #include "train/metrics_log.h"
 #include "train/probe.h"
+#include "train/state_gradients.h"
 #include "train/target_error.h"
 
 static nerve_train_options nerve_train_options_from_value(const nerve_model *m)
@@ -71,14 +73,19 @@ typedef struct trainer {
     early_stop early;
     nerve_status early_status; /* of the last epoch's early-stopping check */
     bool early_stopped;
-    bool target_reached, target_stopped; /* target_error.h */
+    bool target_stopped;                 /* target_error.h; reached: run.target_reached */
     probe probe;                         /* activation statistics (probe.h) */
+    state_gradients state_grads;         /* per-time-step ||dL/dh_t|| (state_gradients.h) */
     nerve_comm *comm; /* the ranks training with this one (train/distributed.h), or NULL */
     bool root;        /* rank 0 (or no comm): writes the log and checkpoints */
     dist_shard shard; /* ZeRO-1's, or none */
     dist_buckets buckets; /* the overlapped all-reduce's (bucket_mb), when bucketed */
     bool bucketed;
     double step_accuracy;        /* the last step's own, for its log row; NaN: none */
+    /* The last step's ranks whose own loss was not finite (dist_step_sums)
+     * and whether this rank's was finite. */
+    int nonfinite_ranks, nonfinite_rank;
+    bool own_loss_finite;
 } trainer;
 
 /* Whether every trainable gradient is finite, in one pass over the flat
@@ -135,6 +142,17 @@ static void locate_nonfinite(const trainer *t, char *buf, size_t size)
     const nerve_model *m = t->run.m;
     const nerve_graph *g = m->graph;
     char what[160];
+    /* Data parallel: another rank's slice went wrong, not this one's. */
+    if (t->nonfinite_ranks == 1 && t->own_loss_finite) {
+        snprintf(buf, size, "the loss is not finite on rank %d's slice of the batch",
+                 t->nonfinite_rank);
+        return;
+    }
+    if (t->nonfinite_ranks > 1 && t->own_loss_finite) {
+        snprintf(buf, size, "the loss is not finite on %d ranks' slices of the batch",
+                 t->nonfinite_ranks);
+        return;
+    }
     for (nerve_node n = 0; n <= t->trained; n++) {
         const nerve_node_data *node = &g->nodes[n];
         if (!g->needed[n] || all_finite(g, node->value, nerve_shape_numel(&node->shape)))
@@ -194,10 +212,54 @@ static nerve_status nonfinite_error(const trainer *t, double loss, nerve_error *
                            r->epoch, (long long)r->global_step + 1, what, skipped, where, last);
 }
 
+/* This rank's count samples order[0..count) into the graph, augmented
+ * when the run has [augment], at position in the epoch's order. */
+static nerve_status load_slice(trainer *t, const int64_t *order, int64_t count, int64_t position,
+                               nerve_error *err)
+{
+    train_run *r = &t->run;
+    nerve_model *m = r->m;
+    nerve_graph *g = m->graph;
+    nerve_status st = nerve_batching_load(m, r->train, order, count, err);
+    if (st != NERVE_OK) return st;
+    nerve_graph_set_position(g, r->global_step, position);
+    if (t->o->on_batch) t->o->on_batch(order, count, t->o->user);
+    if (!r->augment) return NERVE_OK;
+    nerve_real *x = nerve_node_host_view(g, m->input, true, err); /* on the host */
+    if (!x) return err ? err->status : NERVE_ERR_NOMEM;
+    nerve_augment_apply(r->augment, x, count, r->global_step, position);
+    return nerve_node_host_view_end(g, m->input, x, true, err);
+}
+
+/* Forward and backward over the loaded slice, the backward pass seeded
+ * with share (this rank's part of the global loss); sums gets the share of
+ * the loss and the correct labels. */
+static nerve_status run_slice(trainer *t, const int64_t *order, int64_t count, double share,
+                              dist_step_sums *sums, nerve_error *err)
+{
+    nerve_model *m = t->run.m;
+    nerve_graph *g = m->graph;
+    const nerve_real weight = (nerve_real)share;
+    nerve_real value; /* the loss: the one value of the step read from the device */
+    nerve_status st = nerve_graph_forward(g, t->trained, err);
+    if (st == NERVE_OK)
+        st = dist_test_failure(t->comm, "NERVE_TEST_FAIL_STEP", t->run.global_step + 1, err);
+    if (st == NERVE_OK)
+        st = t->comm ? nerve_graph_backward_from(g, t->trained, &weight, err)
+                     : nerve_graph_backward(g, t->trained, err);
+    if (st == NERVE_OK) st = nerve_node_read(g, t->trained, &value, 1, err);
+    if (st != NERVE_OK) return st;
+    sums->loss = (double)weight * (double)value;
+    if (!m->classes) return NERVE_OK;
+    return nerve_batching_correct(m, t->run.train, order, count, &sums->correct, err);
+}
+
 /* One optimisation step on samples order[0..n), augmented when the run has
  * [augment]; *loss is the batch loss. With several ranks this rank runs
  * its slice of the batch and the step's sums are reduced
- * (train/distributed.h), so what follows is the same on every rank. A
+ * (train/distributed.h), so what follows is the same on every rank; a
+ * rank whose slice fails (loading it, an op) still joins the step's
+ * collectives, and the reduction fails the step on every rank. A
  * non-finite loss or gradient skips the update (*skipped) or fails, as
  * on_nan says. The noise (dropout, rrelu, augmentation) is keyed by the
  * run's global step and each sample's position in the epoch's order: a
@@ -213,56 +275,39 @@ static nerve_status train_step(trainer *t, const int64_t *order, int64_t n, doub
     int64_t first = 0, count = n;
     if (t->comm)
         nerve_dist_slice(n, nerve_comm_rank(t->comm), nerve_comm_size(t->comm), &first, &count);
-    /* Where this rank's slice starts in the epoch's order. */
-    const int64_t position = r->epoch_step * r->batch + first;
     dist_step_sums sums = {0};
+    nerve_status st = NERVE_OK;
     /* An evaluation or prediction of a larger batch (a callback's, or the
      * validation's) planned forward-only memory: plan training again. */
     if (!nerve_graph_planned_for_training(g)) {
         int64_t ranks = t->comm ? nerve_comm_size(t->comm) : 1;
-        nerve_status st = nerve_graph_plan(g, (r->batch + ranks - 1) / ranks, err);
-        if (st != NERVE_OK) return st;
+        st = nerve_graph_plan(g, (r->batch + ranks - 1) / ranks, err);
     }
-    nerve_graph_zero_grad(g);
-    if (count > 0) {
-        nerve_status loaded = nerve_batching_load(m, r->train, order + first, count, err);
-        if (loaded != NERVE_OK) return loaded;
-        nerve_graph_set_position(g, r->global_step, position);
-        if (o->on_batch) o->on_batch(order + first, count, o->user);
-        if (r->augment) { /* on the host */
-            nerve_real *x = nerve_node_host_view(g, m->input, true, err);
-            if (!x) return err ? err->status : NERVE_ERR_NOMEM;
-            nerve_augment_apply(r->augment, x, count, r->global_step, position);
-            loaded = nerve_node_host_view_end(g, m->input, x, true, err);
-            if (loaded != NERVE_OK) return loaded;
-        }
-    }
+    if (st == NERVE_OK) nerve_graph_zero_grad(g);
+    nerve_graph_sync_begin_step(g);
+    /* Where this rank's slice starts in the epoch's order. */
+    if (st == NERVE_OK && count > 0)
+        st = load_slice(t, order + first, count, r->epoch_step * r->batch + first, err);
+    if (st != NERVE_OK && !t->comm) return st;
     /* This rank's share of the global batch's loss (1 alone). */
     double share;
-    nerve_status st = nerve_dist_loss_weight(t->comm, g, t->trained, count, n, &share, err);
-    if (st != NERVE_OK) return st;
+    bool summed;
+    nerve_error own = {0};
+    nerve_status weighed = nerve_dist_loss_weight(t->comm, g, t->trained, st ? 0 : count, n,
+                                                  &share, &summed, &own);
+    if (weighed != NERVE_OK) return st ? st : nerve_error_set(err, weighed, "%s", own.message);
     if (t->bucketed) dist_buckets_begin(&t->buckets);
-    if (count > 0) {
-        const nerve_real weight = (nerve_real)share;
-        nerve_real value; /* the loss: the one value of the step read from the device */
-        st = nerve_graph_forward(g, t->trained, err);
-        if (st == NERVE_OK)
-            st = t->comm ? nerve_graph_backward_from(g, t->trained, &weight, err)
-                         : nerve_graph_backward(g, t->trained, err);
-        if (st == NERVE_OK) st = nerve_node_read(g, t->trained, &value, 1, err);
-        if (st != NERVE_OK) return st;
-        sums.loss = (double)weight * (double)value;
-        if (m->classes) {
-            int64_t correct;
-            st = nerve_batching_correct(m, r->train, order + first, count, &correct, err);
-            if (st != NERVE_OK) return st;
-            sums.correct = correct;
-        }
-    } else {
-        nerve_graph_join_empty_step(g, t->trained);
-    }
-    st = dist_reduce_step(t->comm, g, &t->shard, t->bucketed ? &t->buckets : NULL, &sums, err);
+    if (st == NERVE_OK && count > 0) st = run_slice(t, order + first, count, share, &sums, err);
+    nerve_dist_loss_end(g, t->trained, summed);
+    /* An empty slice, or a pass that failed part-way: the collectives the
+     * other ranks' passes make. */
+    if (t->comm && (count == 0 || st != NERVE_OK))
+        nerve_graph_join_step(g, t->trained, count > 0);
+    t->own_loss_finite = isfinite(sums.loss);
+    st = dist_reduce_step(t->comm, g, &t->shard, t->bucketed ? &t->buckets : NULL, &sums, st, err);
     if (st != NERVE_OK) return st;
+    t->nonfinite_ranks = sums.nonfinite_ranks;
+    t->nonfinite_rank = sums.nonfinite_rank;
     metrics_log_comm(&t->log, sums.comm_seconds, sums.exposed_seconds);
     *loss = sums.loss;
     bool finite = isfinite(*loss);
@@ -289,8 +334,12 @@ static nerve_status train_step(trainer *t, const int64_t *order, int64_t n, doub
     r->nan_skips = 0;
     metrics_log_measure(&t->log, !t->shard.counts);
     st = nerve_optimizer_step(r->optimizer);
-    if (st != NERVE_OK) return nerve_graph_pass_error(g, st, err);
-    if ((st = dist_gather_parameters(t->comm, g, &t->shard, err))) return st;
+    if (st != NERVE_OK) st = nerve_graph_pass_error(g, st, err);
+    /* Every rank gathers, whatever its own update did (the step's end
+     * tells the others). */
+    nerve_status gathered = dist_gather_parameters(t->comm, g, &t->shard, st ? NULL : err);
+    if (st == NERVE_OK) st = gathered;
+    if (st != NERVE_OK) return st;
     metrics_log_updated(&t->log);
     r->totals.loss_sum += *loss * (double)n;
     r->totals.seen += n;
@@ -305,18 +354,38 @@ static nerve_status train_step(trainer *t, const int64_t *order, int64_t n, doub
     return NERVE_OK;
 }
 
-static nerve_status validate(nerve_model *m, const nerve_dataset *val, int64_t batch,
-                             nerve_comm *comm, nerve_epoch_report *r, nerve_error *err)
+/* The loss and accuracy of a whole data set in eval mode; NaN for an
+ * absent or empty set. */
+static nerve_status evaluate_set(nerve_model *m, const nerve_dataset *ds, int64_t batch,
+                                 nerve_comm *comm, double *loss, double *accuracy,
+                                 nerve_error *err)
 {
-    r->val_loss = r->val_accuracy = NAN;
-    if (!val || val->count == 0) return NERVE_OK;
+    *loss = *accuracy = NAN;
+    if (!ds || ds->count == 0) return NERVE_OK;
     nerve_evaluation e;
-    nerve_status st = nerve_evaluate_sharded(m, val, batch, comm, &e, err);
+    nerve_status st = nerve_evaluate_sharded(m, ds, batch, comm, &e, err);
     if (st != NERVE_OK) return st;
-    r->val_loss = e.loss;
-    r->val_accuracy = e.accuracy;
+    *loss = e.loss;
+    *accuracy = e.accuracy;
     nerve_evaluation_free(&e);
     return NERVE_OK;
+}
+
+/* The epoch's evaluations: validation, and the test and training sets
+ * when asked for (learning curves). */
+static nerve_status evaluate_epoch(const trainer *t, const nerve_dataset *val,
+                                   nerve_epoch_report *r, nerve_error *err)
+{
+    const train_run *run = &t->run;
+    nerve_status st = evaluate_set(run->m, val, run->batch, t->comm, &r->val_loss,
+                                   &r->val_accuracy, err);
+    if (!st)
+        st = evaluate_set(run->m, t->o->test_set, run->batch, t->comm, &r->test_loss,
+                          &r->test_accuracy, err);
+    if (!st)
+        st = evaluate_set(run->m, t->o->eval_train ? run->train : NULL, run->batch, t->comm,
+                          &r->train_eval_loss, &r->train_eval_accuracy, err);
+    return st;
 }
 
 /* Validation inside an epoch (eval_every): an `eval` row, training mode back. */
@@ -374,17 +443,22 @@ static nerve_status end_epoch(trainer *t, const nerve_dataset *val, double epoch
     r.train_accuracy = run->m->classes ? (double)totals->correct / (double)totals->labels : NAN;
     r.lr = nerve_optimizer_lr(run->optimizer);
     r.grad_norm = totals->grad_norm_sum / (double)totals->steps;
-    nerve_status st = validate(run->m, val, run->batch, t->comm, &r, err);
+    nerve_status st = evaluate_epoch(t, val, &r, err);
     nerve_graph_set_training(run->m->graph, true);
     if (st != NERVE_OK) return st;
     if (!t->per_step) nerve_scheduler_step(&run->scheduler, r.val_loss);
     metrics_log_epoch(&t->log, &r, run->global_step);
     if (t->o->on_epoch) t->o->on_epoch(&r, t->o->user);
     t->early_status = early_stop_epoch(&t->early, run, t->o, &r, &t->early_stopped, err);
-    target_error_epoch(&t->target_reached, t->o, &r, run->global_step, &t->log,
+    target_error_epoch(&run->target_reached, t->o, &r, run->global_step, &t->log,
                        &t->target_stopped);
     if (!t->early_status)
         t->early_status = probe_run(&t->probe, run->epoch, run->global_step, err);
+    /* Rank 0 alone saves the best weights: every rank learns how that
+     * went, and stops when any rank's early stopping or target says so. */
+    int stop = t->early_stopped || t->target_stopped;
+    t->early_status = dist_agree_stop(t->comm, t->early_status, &stop, err);
+    t->early_stopped = t->early_stopped || (stop && !t->target_stopped);
     return NERVE_OK;
 }
 
@@ -440,12 +514,27 @@ static nerve_status run_epochs(trainer *t, const nerve_dataset *val, nerve_error
             double loss = 0;
             bool skipped = false;
             nerve_status st = train_step(t, r->order + first, n, &loss, &skipped, err);
-            if (st) return st;
-            r->epoch_step++;
-            r->global_step++;
-            if (t->per_step) nerve_scheduler_step(&r->scheduler, NAN);
-            report_step(t, loss, skipped ? NAN : nerve_optimizer_grad_norm(r->optimizer),
-                        epoch_start);
+            if (st == NERVE_OK) {
+                r->epoch_step++;
+                r->global_step++;
+                if (t->per_step) nerve_scheduler_step(&r->scheduler, NAN);
+                /* Read before anything else runs the graph. */
+                st = state_gradients_step(&t->state_grads, r->epoch, r->global_step,
+                                          r->epoch_step == r->steps_per_epoch, err);
+            }
+            if (st == NERVE_OK) {
+                report_step(t, loss, skipped ? NAN : nerve_optimizer_grad_norm(r->optimizer),
+                            epoch_start);
+                st = metrics_log_status(&t->log, err);
+            }
+            /* Every rank ends the step together: a failure of one rank's
+             * own, or a stop asked of any rank, ends them all here. A rank
+             * not asked takes the request as its own (the CLI exits with
+             * 128 + the signal). */
+            int stop = o->stop_flag ? (int)*o->stop_flag : 0;
+            if ((st = dist_agree_stop(t->comm, st, &stop, err))) return st;
+            if (stop > 0 && o->stop_flag && !*o->stop_flag)
+                *o->stop_flag = (sig_atomic_t)stop;
             if (o->eval_every > 0 && r->global_step % o->eval_every == 0 &&
                 r->epoch_step < r->steps_per_epoch && (st = evaluate_within(t, val, err)))
                 return st;
@@ -454,9 +543,6 @@ static nerve_status run_epochs(trainer *t, const nerve_dataset *val, nerve_error
                 (st = probe_run(&t->probe, r->epoch, r->global_step, err)))
                 return st;
             stopping = o->max_steps > 0 && r->global_step >= o->max_steps;
-            /* A stop asked of any rank stops them all at this step. */
-            bool stop = o->stop_flag && *o->stop_flag;
-            if ((st = dist_any(t->comm, &stop, err))) return st;
             if (stop) stopping = interrupted = true;
             if (stopping) break;
             /* At an epoch's end the checkpoint waits for the epoch's report. */
@@ -579,11 +665,15 @@ nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve
         if (r->optimizer != o->optimizer) nerve_optimizer_free(r->optimizer);
         return st;
     }
+    /* Recording the state gradients enlarges the recurrent ops' memory: the
+     * graph is planned again. */
+    st = state_gradients_open(&t.state_grads, o, m->graph, err);
+    if (st == NERVE_OK && t.state_grads.file) st = nerve_graph_plan(m->graph, slice, err);
     train_run_replay_order(r);
     nerve_scheduler_init(&r->scheduler, schedule, m->settings.optimizer.lr);
     nerve_graph_set_carry_state(m->graph, r->stream);
     nerve_graph_set_seed(m->graph, o->seed);
-    if (o->resume_path) {
+    if (st == NERVE_OK && o->resume_path) {
         st = checkpoint_restore(r, o->resume_path, err);
         t.last_checkpoint = o->resume_path;
         t.last_checkpoint_step = t.written_at = r->global_step;
@@ -610,14 +700,21 @@ nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve
     if (st == NERVE_OK) st = target_error_check_options(m, o, val, err);
     if (st == NERVE_OK) st = probe_open(&t.probe, o, r, err);
     if (st == NERVE_OK) st = probe_run(&t.probe, r->epoch, r->global_step, err);
+    /* Every rank starts, or none (one out of memory above). */
+    st = dist_agree(t.comm, st, err);
     nerve_graph_set_training(m->graph, true);
     t.start_time = nerve_seconds_now();
     if (st == NERVE_OK) st = run_epochs(&t, val, err);
     nerve_status close_st = metrics_log_close(&t.log, st == NERVE_OK ? err : NULL);
     if (st == NERVE_OK) st = close_st;
+    /* The runs end together (run_epochs ends every rank at the same step),
+     * and rank 0's log, which only it writes, decides for all. */
+    st = dist_agree(t.comm, st, err);
     early_stop_end(&t.early, r, o, st == NERVE_OK && o->restore_best);
     nerve_status probe_st = probe_close(&t.probe, st == NERVE_OK ? err : NULL);
     if (st == NERVE_OK) st = probe_st;
+    nerve_status grads_st = state_gradients_close(&t.state_grads, st == NERVE_OK ? err : NULL);
+    if (st == NERVE_OK) st = grads_st;
     if (r->stream) nerve_graph_set_carry_state(m->graph, false);
     nerve_graph_set_comm(m->graph, NULL);
     if (t.bucketed) dist_buckets_free(&t.buckets);

@@ -5,12 +5,14 @@
 # augmentation; the gradient all-reduce in buckets saves the same weights
 # as without (the same ranks twice giving the same bytes is
 # dist_equivalence's); an evaluation failing on one rank ends every rank
-# non-zero with one message; a
+# non-zero with one message, and so does a failure of one rank's own
+# inside a training step (its pass, rank 0's metrics log or best weights),
+# and SIGTERM to one rank stops every rank (exit 143); a
 # checkpoint written on 2 ranks resumes on 1 and 3 on the same trajectory;
 # nerve eval on 3 ranks reports what one process does; ZeRO-1 trains the
 # same, and its checkpoint resumes at other sizes; a cfg error on one
 # rank is one message and a non-zero exit; a NaN met by one rank stops every
-# rank (exit 4) or is skipped everywhere; a killed rank ends mpirun non-zero
+# rank (exit 4) or is skipped everywhere (the warnings printed once); a killed rank ends mpirun non-zero
 # within 30 s and the checkpoint resumes; nerve comm-bench prints its table.
 # Every rank runs one thread (--threads 1): run_mpi.sh does not bind ranks
 # to cores, so each would otherwise take every CPU.
@@ -199,6 +201,44 @@ code=$?
 [ "$(grep -c '^nerve: ' err.txt)" -eq 1 ] || fail "not one message: $(cat err.txt)"
 contains err.txt "nerve: rank 1: evaluation failed on purpose"
 
+# one_message TEXT: the run ended non-zero (and not by the timeout) with one
+# message, TEXT.
+one_message() {
+  [ $code -ne 0 ] && [ $code -ne 124 ] || fail "$1: exit $code"
+  [ "$(grep -c '^nerve: ' err.txt)" -eq 1 ] || fail "not one message: $(cat err.txt)"
+  contains err.txt "$1"
+}
+
+# A step that fails on one rank after its forward pass (the test hook
+# NERVE_TEST_FAIL_STEP=R:S, as a failing loss would: batch norm's forward
+# collectives made, its backward ones not), while the others go on into
+# the step's collectives: batch norm's, the gradient buckets, ZeRO's
+# reduce-scatter. Every rank ends at that step; none waits.
+for flags in "3 --bucket-mb 0.0002" "2 --zero 1"; do
+  set -- $flags
+  np=$1
+  shift
+  NERVE_TEST_FAIL_STEP=1:3 timeout 60 "${mpi[@]}" "$np" "$nerve" train --threads 1 net.cfg \
+    --steps 10 "$@" >out.txt 2>err.txt
+  code=$?
+  one_message "nerve: rank 1: the training step failed on purpose (NERVE_TEST_FAIL_STEP=1:3)"
+done
+# Rank 0 alone writes the metrics log: a directory that is not there, and a
+# full device (the writes fail mid-run), end every rank.
+timeout 60 "${mpi[@]}" 2 "$nerve" train --threads 1 net.cfg --log missing/log.csv >out.txt 2>err.txt
+code=$?
+one_message "nerve: rank 0: missing/log.csv: cannot write the metrics log"
+timeout 60 "${mpi[@]}" 2 "$nerve" train --threads 1 net.cfg --log /dev/full --log-every 1 \
+  >out.txt 2>err.txt
+code=$?
+one_message "nerve: rank 0: /dev/full: writing the metrics log failed"
+# ... and the best epoch's weights: a directory where the file should be.
+mkdir best.safetensors
+timeout 60 "${mpi[@]}" 2 "$nerve" train --threads 1 net.cfg --set data.validation=50 \
+  --save-best best.safetensors >out.txt 2>err.txt
+code=$?
+one_message "nerve: rank 0: "
+
 # A checkpoint written on 2 ranks resumes on 1 (no MPI) and on 3.
 "${mpi[@]}" 2 "$nerve" train --threads 1 net.cfg --steps 20 --log full.csv --log-every 1 >/dev/null 2>err.txt ||
   fail "20 steps on 2 ranks: $(cat err.txt)"
@@ -238,8 +278,12 @@ timeout 60 "${mpi[@]}" 3 "$nerve" train --threads 1 nan.cfg >out.txt 2>err.txt
 code=$?
 [ $code -eq 4 ] || fail "a NaN on one rank: exit $code, expected 4: $(cat err.txt)"
 [ "$(grep -c '^nerve: ' err.txt)" -eq 1 ] || fail "not one message: $(cat err.txt)"
+run 0 train nan.cfg --threads 1 --epochs 1 --on-nan skip
+skips=$(grep -c '^nerve: warning: .*skipped' err.txt)
 timeout 60 "${mpi[@]}" 3 "$nerve" train --threads 1 nan.cfg --epochs 1 --on-nan skip >out.txt 2>err.txt ||
   fail "a NaN skipped on 3 ranks: $(cat err.txt)"
+[ "$skips" -gt 0 ] && [ "$(grep -c '^nerve: warning: .*skipped' err.txt)" -eq "$skips" ] ||
+  fail "not the $skips skip warnings of one process: $(cat err.txt)"
 
 # A rank killed mid-run: mpirun ends non-zero within 30 s; the run resumes.
 sed -i 's/^epochs = 2/epochs = 100000/' net.cfg
@@ -255,6 +299,21 @@ code=$?
 elapsed=$(($(date +%s) - start))
 [ $code -ne 0 ] || fail "mpirun exited 0 after a rank was killed"
 [ $elapsed -le 30 ] || fail "mpirun took $elapsed s to end after a rank was killed"
+# SIGTERM to one rank: every rank stops after the same step, writes the
+# checkpoint and exits 143; rank 0 says so, once.
+"${mpi[@]}" 2 "$nerve" train --threads 1 net.cfg --checkpoint t.ckpt --every 20 >/dev/null 2>err.txt &
+launcher=$!
+for _ in $(seq 200); do [ -s t.ckpt ] && break; sleep 0.1; done
+rank=$(pgrep -P "$launcher" -n nerve || pgrep -P "$(pgrep -P "$launcher" -n)" -n nerve)
+kill -TERM "$rank"
+(sleep 30 && kill -9 "$launcher" 2>/dev/null) &
+watchdog=$!
+wait "$launcher"
+code=$?
+kill "$watchdog" 2>/dev/null
+[ $code -eq 143 ] || fail "SIGTERM to one rank: exit $code, expected 143: $(cat err.txt)"
+[ "$(grep -c '^nerve: ' err.txt)" -eq 1 ] || fail "not one message: $(cat err.txt)"
+contains err.txt "nerve: rank 0: stopped at epoch"
 sed -i 's/^epochs = 100000/epochs = 2/' net.cfg
 # One step more than the checkpoint holds (a resume with nothing to train is an error).
 done_steps=$("$python" -c "

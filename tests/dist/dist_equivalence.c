@@ -1,7 +1,9 @@
 /* Data-parallel training is one-process training: in double precision (the
  * float64 engine), ten SGD steps of an MLP, a CNN with batch norm and
- * dropout, an LSTM, and the MLP with a class-weighted mean loss and with a
- * summed loss (each rank's share then is not its sample count's), on 19
+ * dropout, an LSTM, and the MLP with a class-weighted mean loss (also one
+ * where class 0 weighs nothing and some ranks' slices hold only class 0:
+ * their own mean would be 0 / 0) and with a summed loss (each rank's share
+ * then is not its sample count's), on 19
  * samples in global batches of 8 (the last batch has 3: on 4 ranks one
  * rank has none), give parameters (running statistics included) within
  * 1e-12 of the same steps run whole in one process, on every rank, and
@@ -95,6 +97,26 @@ static void build_mlp_weighted(model *m, nerve_rng *rng)
     m->loss_options = &o;
     build_mlp(m, rng);
     m->name = "MLP, class-weighted mean";
+}
+
+/* Class 0 weighs 0 and holds 9 of the 19 samples: on 3 and 4 ranks some
+ * slices hold class 0 alone (counted in zero_weight_slices), whose own
+ * weighted mean is 0 / 0: they must add 0 to the loss and the gradient,
+ * not NaN. */
+static int zero_weight_slices;
+
+static void build_mlp_zero_weight(model *m, nerve_rng *rng)
+{
+    static const float weights[3] = {0, 1, 3};
+    static nerve_loss_options o;
+    o = nerve_loss_options_default();
+    o.weights = weights;
+    o.weight_count = 3;
+    m->loss_options = &o;
+    build_mlp(m, rng);
+    for (int i = 0; i < SAMPLES; i++)
+        m->labels[i] = i % 2 ? 0 : 1 + (i / 2) % 2;
+    m->name = "MLP, class-weighted mean, class 0 weighing 0";
 }
 
 /* A sum over the global batch is the sum of the ranks' sums. */
@@ -191,8 +213,13 @@ static void train(model *m, nerve_comm *comm, double bucket_mb)
             }
             nerve_graph_set_position(g, step, position + first);
         }
+        nerve_node_data *loss = &g->nodes[m->loss];
+        if (mine > 0 && nerve_comm_size(comm) > 1 && loss->constants &&
+            loss->op->divisor(g, loss) == 0)
+            zero_weight_slices++;
         double share;
-        nerve_dist_loss_weight(comm, g, m->loss, mine, n, &share, &err);
+        bool summed;
+        nerve_dist_loss_weight(comm, g, m->loss, mine, n, &share, &summed, &err);
         if (bucket_mb > 0) dist_buckets_begin(&buckets);
         if (mine > 0) {
             if (nerve_graph_forward(g, m->loss, &err)) {
@@ -204,6 +231,7 @@ static void train(model *m, nerve_comm *comm, double bucket_mb)
         } else {
             nerve_graph_join_empty_step(g, m->loss);
         }
+        nerve_dist_loss_end(g, m->loss, summed);
         double comm_seconds, exposed_seconds;
         if (bucket_mb > 0)
             dist_buckets_finish(&buckets, &comm_seconds, &exposed_seconds, &err);
@@ -257,8 +285,11 @@ static int check(builder build, nerve_comm *comm, FILE *out)
     size_t count = nerve_graph_param_count(parallel->g);
     const nerve_real *a = nerve_graph_params(serial->g), *b = nerve_graph_params(parallel->g);
     double worst = 0, moved = 0;
-    for (size_t i = 0; i < count; i++)
+    bool finite = true;
+    for (size_t i = 0; i < count; i++) {
         worst = fmax(worst, fabs(a[i] - b[i]));
+        finite &= isfinite(a[i]) && isfinite(b[i]);
+    }
     /* Every rank holds rank 0's parameters, bit for bit. */
     double *root = malloc(count * sizeof *root);
     memcpy(root, b, count * sizeof *root);
@@ -273,12 +304,13 @@ static int check(builder build, nerve_comm *comm, FILE *out)
         moved = fmax(moved, fabs(nerve_graph_params(fresh)[i] - a[i]));
     bool overlap_same = memcmp(nerve_graph_params(bucketed->g), b, count * sizeof *b) == 0;
     int rank = nerve_comm_rank(comm);
-    int failed = !(worst <= TOLERANCE) || !same || !(moved > 1e-3) || !overlap_same;
+    int failed = !finite || !(worst <= TOLERANCE) || !same || !(moved > 1e-3) || !overlap_same;
     if (rank == 0 || failed)
         printf("rank %d, %d ranks, %s: largest difference from one process %.3g (tolerance %g), "
-               "parameters moved by up to %.3g, ranks %s, bucketed all-reduce %s\n",
+               "parameters moved by up to %.3g%s, ranks %s, bucketed all-reduce %s\n",
                rank, nerve_comm_size(comm), serial->name, worst, TOLERANCE, moved,
-               same ? "identical" : "DIFFER", overlap_same ? "identical" : "DIFFERS");
+               finite ? "" : ", NOT FINITE", same ? "identical" : "DIFFER",
+               overlap_same ? "identical" : "DIFFERS");
     if (out)
         fwrite(b, sizeof *b, count, out);
     free(root);
@@ -305,6 +337,14 @@ int main(int argc, char **argv)
     int failed = check(build_mlp, comm, out) + check(build_cnn, comm, out) +
                  check(build_lstm, comm, out) + check(build_mlp_weighted, comm, out) +
                  check(build_mlp_sum, comm, out);
+    /* The zero-weight slices happened (on 3 or more ranks; counted over all). */
+    int slices = check(build_mlp_zero_weight, comm, out) ? -1 : 0;
+    double counted = zero_weight_slices;
+    nerve_comm_allreduce(comm, &counted, 1, NERVE_COMM_DOUBLE, &err);
+    if (nerve_comm_rank(comm) == 0)
+        printf("%d ranks: %.0f slices whose labels all weigh 0\n", nerve_comm_size(comm), counted);
+    if (slices < 0 || (nerve_comm_size(comm) >= 3 && counted == 0))
+        failed++;
     if (out)
         fclose(out);
     nerve_comm_free(comm);

@@ -67,6 +67,31 @@ units = 30
 [loss]
 type = softmax_cross_entropy
 """)
+    write("cfg", "class_limit.cfg", b"""[net]
+input = 2
+[data]
+format = csv
+train = blobs.csv
+label_column = last
+validation = 10
+class_limit = *:0.5, 0:100, 1:3
+[dense]
+units = 2
+""")
+    write("cfg", "noise_init.cfg", b"""[net]
+input = 1x6x6
+init = he_normal
+[conv2d]
+filters = 2
+kernel = 3
+[batchnorm]
+[noise]
+scale = 0.2
+shift = 0.5
+[flatten]
+[dense]
+units = 3
+""")
     write("cfg", "conv_transpose.cfg", b"""[net]
 input = 2x6x6
 [conv_transpose2d]

@@ -35,6 +35,18 @@
     _Pragma("omp parallel for if (n > NERVE_CPU_PARALLEL_MIN)") for (int64_t i = 0; i < n; i++) \
         statement
 
+/* dx = (accumulate ? dx : 0) + derivative, element-wise: the first
+ * contribution to a gradient assigns it (core/graph.c), so dx is not read
+ * then; the choice is made once per call, outside the loop. */
+#define GRADIENT(derivative)                                                                      \
+    do {                                                                                          \
+        if (accumulate) {                                                                         \
+            FOR_EACH_ELEMENT(dx[i] += (derivative));                                              \
+        } else {                                                                                  \
+            FOR_EACH_ELEMENT(dx[i] = (derivative));                                               \
+        }                                                                                         \
+    } while (0)
+
 static inline nerve_real sigmoid(nerve_real x)
 {
     /* Two branches so that exp never overflows. */
@@ -130,31 +142,34 @@ nerve_status nerve_cpu_activation_forward(const nerve_kernel_ctx *ctx, nerve_act
 nerve_status nerve_cpu_activation_backward(const nerve_kernel_ctx *ctx, nerve_activation kind,
                                            const nerve_activation_params *p, const nerve_real *x,
                                            const nerve_real *y, const nerve_real *dy,
-                                           nerve_real *dx, int64_t n)
+                                           bool accumulate, nerve_real *dx, int64_t n)
 {
     const nerve_real slope = p->negative_slope, alpha = p->alpha, beta = p->beta;
     const nerve_real threshold = p->threshold, lo = p->min_val, hi = p->max_val;
     const nerve_real selu_scaled_alpha = (nerve_real)(SELU_SCALE * SELU_ALPHA);
     switch (kind) {
-    case NERVE_ACT_IDENTITY: FOR_EACH_ELEMENT(dx[i] += dy[i]); break;
-    case NERVE_ACT_SIGMOID: FOR_EACH_ELEMENT(dx[i] += dy[i] * y[i] * (1 - y[i])); break;
-    case NERVE_ACT_TANH: FOR_EACH_ELEMENT(dx[i] += dy[i] * (1 - y[i] * y[i])); break;
-    case NERVE_ACT_RELU: FOR_EACH_ELEMENT(dx[i] += x[i] > 0 ? dy[i] : 0); break;
-    case NERVE_ACT_LEAKY_RELU: FOR_EACH_ELEMENT(dx[i] += x[i] > 0 ? dy[i] : slope * dy[i]); break;
-    case NERVE_ACT_ELU: FOR_EACH_ELEMENT(dx[i] += x[i] > 0 ? dy[i] : dy[i] * (y[i] + alpha)); break;
+    case NERVE_ACT_IDENTITY: GRADIENT(dy[i]); break;
+    case NERVE_ACT_SIGMOID: GRADIENT(dy[i] * y[i] * (1 - y[i])); break;
+    case NERVE_ACT_TANH: GRADIENT(dy[i] * (1 - y[i] * y[i])); break;
+    case NERVE_ACT_RELU: GRADIENT(x[i] > 0 ? dy[i] : 0); break;
+    case NERVE_ACT_LEAKY_RELU: GRADIENT(x[i] > 0 ? dy[i] : slope * dy[i]); break;
+    case NERVE_ACT_ELU: GRADIENT(x[i] > 0 ? dy[i] : dy[i] * (y[i] + alpha)); break;
     case NERVE_ACT_SELU:
-        FOR_EACH_ELEMENT(dx[i] += x[i] > 0 ? (nerve_real)SELU_SCALE * dy[i]
-                                           : dy[i] * (y[i] + selu_scaled_alpha));
+        GRADIENT(x[i] > 0 ? (nerve_real)SELU_SCALE * dy[i] : dy[i] * (y[i] + selu_scaled_alpha));
         break;
     case NERVE_ACT_SOFTPLUS:
-        FOR_EACH_ELEMENT(dx[i] += beta * x[i] > threshold ? dy[i] : dy[i] * sigmoid(beta * x[i]));
+        GRADIENT(beta * x[i] > threshold ? dy[i] : dy[i] * sigmoid(beta * x[i]));
         break;
-    case NERVE_ACT_SWISH: FOR_EACH_ELEMENT(dx[i] += dy[i] * swish_derivative(x[i], beta)); break;
-    case NERVE_ACT_GELU: FOR_EACH_ELEMENT(dx[i] += dy[i] * gelu_derivative(x[i])); break;
-    case NERVE_ACT_GELU_TANH: FOR_EACH_ELEMENT(dx[i] += dy[i] * gelu_tanh_derivative(x[i])); break;
-    case NERVE_ACT_HARDTANH: FOR_EACH_ELEMENT(dx[i] += x[i] <= lo || x[i] >= hi ? 0 : dy[i]); break;
-    case NERVE_ACT_BINARY_STEP: break; /* the step's derivative is 0 wherever it exists */
-    case NERVE_ACT_BINARY_STEP_STE: FOR_EACH_ELEMENT(dx[i] += dy[i]); break;
+    case NERVE_ACT_SWISH: GRADIENT(dy[i] * swish_derivative(x[i], beta)); break;
+    case NERVE_ACT_GELU: GRADIENT(dy[i] * gelu_derivative(x[i])); break;
+    case NERVE_ACT_GELU_TANH: GRADIENT(dy[i] * gelu_tanh_derivative(x[i])); break;
+    case NERVE_ACT_HARDTANH: GRADIENT(x[i] <= lo || x[i] >= hi ? 0 : dy[i]); break;
+    case NERVE_ACT_BINARY_STEP: /* the step's derivative is 0 wherever it exists */
+        if (!accumulate) {
+            FOR_EACH_ELEMENT(dx[i] = 0);
+        }
+        break;
+    case NERVE_ACT_BINARY_STEP_STE: GRADIENT(dy[i]); break;
     case NERVE_ACT_COUNT: break;
     }
     return NERVE_OK;

@@ -26,9 +26,24 @@ static nerve_status cpu_allocate(const nerve_kernel_ctx *ctx, size_t bytes, void
 
 static void cpu_release(const nerve_kernel_ctx *ctx, void *memory) { free(memory); }
 
+/* A gradient a pooling layer scatters into is zeroed every step (core/graph.c):
+ * a large buffer is split over the threads, in the static schedule's halves
+ * that the kernels after it read, rather than stored by one core alone. */
 static nerve_status cpu_set(const nerve_kernel_ctx *ctx, void *dst, int byte, size_t bytes)
 {
-    if (bytes) memset(dst, byte, bytes);
+    if (bytes < NERVE_CPU_PARALLEL_MIN * sizeof(nerve_real)) {
+        if (bytes) memset(dst, byte, bytes);
+        return NERVE_OK;
+    }
+    const size_t lines = (bytes + CPU_ALIGNMENT - 1) / CPU_ALIGNMENT;
+#pragma omp parallel
+    {
+        size_t threads = (size_t)omp_get_num_threads(), t = (size_t)omp_get_thread_num();
+        size_t first = lines * t / threads * CPU_ALIGNMENT;
+        size_t last = lines * (t + 1) / threads * CPU_ALIGNMENT;
+        if (last > bytes) last = bytes;
+        if (last > first) memset((char *)dst + first, byte, last - first);
+    }
     return NERVE_OK;
 }
 

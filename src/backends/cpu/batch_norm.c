@@ -79,7 +79,8 @@ nerve_status nerve_cpu_batch_norm_backward(const nerve_kernel_ctx *ctx, const ne
                                            const nerve_real *dy, const nerve_real *mean,
                                            const nerve_real *var, double eps,
                                            const nerve_real *weight, bool batch_statistics,
-                                           nerve_real *dx, nerve_real *dweight, nerve_real *dbias,
+                                           bool accumulate, nerve_real *dx, nerve_real *dweight,
+                                           nerve_real *dbias,
                                            int64_t outer, int64_t channels, int64_t inner)
 {
     const int64_t count = outer * inner;
@@ -106,8 +107,12 @@ nerve_status nerve_cpu_batch_norm_backward(const nerve_kernel_ctx *ctx, const ne
         const nerve_real m = (nerve_real)mu;
         for (int64_t o = 0; o < outer; o++) {
             const int64_t base = (o * channels + c) * inner;
-            for (int64_t i = base; i < base + inner; i++)
-                dx[i] += k * (dy[i] - a - (x[i] - m) * b);
+            if (accumulate)
+                for (int64_t i = base; i < base + inner; i++)
+                    dx[i] += k * (dy[i] - a - (x[i] - m) * b);
+            else /* the gradient's first contribution: dx is not read */
+                for (int64_t i = base; i < base + inner; i++)
+                    dx[i] = k * (dy[i] - a - (x[i] - m) * b);
         }
     }
     return NERVE_OK;

@@ -375,6 +375,8 @@ static void backward_slice(const nerve_recurrent_sequence *s, int64_t first, int
             dy = s->dy + first * H, dy_ld = H;
         for (int64_t n = 0; dy && n < rows; n++)
             for (int64_t j = 0; j < H; j++) dh[n * H + j] += dy[n * dy_ld + j];
+        for (int64_t n = 0; s->dh_steps && n < rows; n++)
+            memcpy(s->dh_steps + (at + n * T) * H, dh + n * H, (size_t)H * sizeof *dh);
         step.gates = s->gates + at * GH;
         step.gates_hidden = gates_hidden + at * GH;
         step.h_prev = s->h_prev + at * H;

@@ -4,7 +4,9 @@
  * everything else the engine allocates. Uploads go through pinned staging
  * buffers so that the host returns before the copy ends (a batch's upload
  * overlaps the previous step's kernels); downloads wait for the stream, since
- * the host reads what they bring back. */
+ * the host reads what they bring back. This file is also the module's
+ * entry (module.h): libnerve opens libnerve_cuda.so and calls
+ * nerve_cuda_module_entry, the one symbol it exports. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +14,7 @@
 #include <cublas_v2.h>
 
 #include "backends/cuda/cuda.h"
-#include "backends/registry.h"
+#include "backends/cuda/module.h"
 
 /* Uploads up to this size are staged through pinned memory (larger ones,
  * whole datasets, are rare and copied directly). */
@@ -25,6 +27,8 @@ typedef struct staging {
     cudaEvent_t done; /* recorded after its last copy */
     bool used;
 } staging;
+
+const nerve_cuda_engine *nerve_engine;
 
 static struct {
     bool open;
@@ -40,7 +44,7 @@ nerve_status nerve_cuda_open(int ordinal, nerve_error *err)
 {
     if (cuda.open) {
         if (ordinal < 0 || ordinal == cuda.ordinal) return NERVE_OK;
-        return nerve_error_set(err, NERVE_ERR_INVALID,
+        return nerve_engine->error_set(err, NERVE_ERR_INVALID,
                                "cuda:%d: this process already runs on cuda:%d (one GPU per "
                                "process)",
                                ordinal, cuda.ordinal);
@@ -49,17 +53,18 @@ nerve_status nerve_cuda_open(int ordinal, nerve_error *err)
     int count = 0;
     cudaError_t e = cudaGetDeviceCount(&count);
     if (e != cudaSuccess || count == 0)
-        return nerve_error_set(err, NERVE_ERR_INVALID, "cuda: no CUDA GPU is available (%s)",
-                               e != cudaSuccess ? cudaGetErrorString(e) : "no device found");
+        return nerve_engine->error_set(err, NERVE_ERR_INVALID,
+                                       "cuda: no CUDA GPU is available (%s)",
+                                       e != cudaSuccess ? cudaGetErrorString(e) : "no device found");
     if (ordinal >= count)
-        return nerve_error_set(err, NERVE_ERR_INVALID,
+        return nerve_engine->error_set(err, NERVE_ERR_INVALID,
                                "cuda:%d: no such GPU (this machine has %d: cuda:0..cuda:%d)",
                                ordinal, count, count - 1);
     if ((e = cudaSetDevice(ordinal)) != cudaSuccess ||
         (e = cudaStreamCreateWithFlags(&cuda.stream, cudaStreamNonBlocking)) != cudaSuccess ||
         (e = cudaMalloc((void **)&cuda.scratch, 64 * sizeof(double))) != cudaSuccess)
-        return nerve_error_set(err, NERVE_ERR_INVALID, "cuda:%d: cannot start: %s", ordinal,
-                               cudaGetErrorString(e));
+        return nerve_engine->error_set(err, NERVE_ERR_INVALID, "cuda:%d: cannot start: %s",
+                                       ordinal, cudaGetErrorString(e));
     cublasStatus_t b = cublasCreate(&cuda.blas);
     if (b == CUBLAS_STATUS_SUCCESS) b = cublasSetStream(cuda.blas, cuda.stream);
     /* TF32 stays off (float32 products, as the CPU's) unless asked for:
@@ -70,19 +75,18 @@ nerve_status nerve_cuda_open(int ordinal, nerve_error *err)
                                                        : CUBLAS_PEDANTIC_MATH;
     if (b == CUBLAS_STATUS_SUCCESS) b = cublasSetMathMode(cuda.blas, math);
     if (b != CUBLAS_STATUS_SUCCESS)
-        return nerve_error_set(err, NERVE_ERR_INVALID, "cuda:%d: cannot start cuBLAS (%s)",
-                               ordinal, cublasGetStatusString(b));
+        return nerve_engine->error_set(err, NERVE_ERR_INVALID,
+                                       "cuda:%d: cannot start cuBLAS (%s)", ordinal,
+                                       cublasGetStatusString(b));
     for (int i = 0; i < STAGING_SLOTS; i++)
         if ((e = cudaEventCreateWithFlags(&cuda.slots[i].done, cudaEventDisableTiming)) !=
             cudaSuccess)
-            return nerve_error_set(err, NERVE_ERR_INVALID, "cuda:%d: cannot start: %s", ordinal,
-                                   cudaGetErrorString(e));
+            return nerve_engine->error_set(err, NERVE_ERR_INVALID, "cuda:%d: cannot start: %s",
+                                           ordinal, cudaGetErrorString(e));
     cuda.ordinal = ordinal;
     cuda.open = true;
     return NERVE_OK;
 }
-
-bool nerve_cuda_usable(void) { return nerve_cuda_open(-1, NULL) == NERVE_OK; }
 
 cudaStream_t nerve_cuda_stream(void) { return cuda.stream; }
 void *nerve_cuda_blas(void) { return cuda.blas; }
@@ -91,7 +95,8 @@ double *nerve_cuda_scratch(void) { return cuda.scratch; }
 nerve_status nerve_cuda_check(const nerve_kernel_ctx *ctx, cudaError_t e, const char *what)
 {
     if (e == cudaSuccess) return NERVE_OK;
-    return nerve_kernel_fail(ctx, NERVE_ERR_INVALID, "cuda: %s: %s", what, cudaGetErrorString(e));
+    return nerve_engine->kernel_fail(ctx, NERVE_ERR_INVALID, "cuda: %s: %s", what,
+                                     cudaGetErrorString(e));
 }
 
 nerve_status nerve_cuda_launched(const nerve_kernel_ctx *ctx, const char *kernel)
@@ -106,7 +111,7 @@ static nerve_status opened(const nerve_kernel_ctx *ctx)
     if (cuda.open) return NERVE_OK;
     nerve_error err = {0};
     if (nerve_cuda_open(-1, &err) == NERVE_OK) return NERVE_OK;
-    return nerve_kernel_fail(ctx, err.status, "%s", err.message);
+    return nerve_engine->kernel_fail(ctx, err.status, "%s", err.message);
 }
 
 static nerve_status cuda_allocate(const nerve_kernel_ctx *ctx, size_t bytes, void **memory)
@@ -116,8 +121,9 @@ static nerve_status cuda_allocate(const nerve_kernel_ctx *ctx, size_t bytes, voi
     cudaError_t e = cudaMalloc(memory, bytes ? bytes : 1);
     if (e == cudaSuccess) return NERVE_OK;
     *memory = NULL;
-    return nerve_kernel_fail(ctx, NERVE_ERR_NOMEM, "cuda: cannot allocate %zu bytes of GPU memory (%s)",
-                             bytes, cudaGetErrorString(e));
+    return nerve_engine->kernel_fail(ctx, NERVE_ERR_NOMEM,
+                                     "cuda: cannot allocate %zu bytes of GPU memory (%s)", bytes,
+                                     cudaGetErrorString(e));
 }
 
 static void cuda_release(const nerve_kernel_ctx *ctx, void *memory)
@@ -230,20 +236,45 @@ static const nerve_device cuda_device = {
     .synchronize = cuda_synchronize,
 };
 
-const nerve_device *nerve_device_cuda(void) { return &cuda_device; }
-
-int nerve_cuda_device_count(void)
+static int device_count(void)
 {
     int count = 0;
     return cudaGetDeviceCount(&count) == cudaSuccess ? count : 0;
 }
 
-nerve_status nerve_cuda_device_describe(int ordinal, char *text, size_t size)
+static nerve_status describe(int ordinal, char *text, size_t size)
 {
     struct cudaDeviceProp p;
     if (size) text[0] = '\0';
-    if (cudaGetDeviceProperties(&p, ordinal) != cudaSuccess) return NERVE_ERR_INVALID;
+    cudaError_t e = cudaGetDeviceProperties(&p, ordinal);
+    if (e != cudaSuccess) {
+        snprintf(text, size, "%s", cudaGetErrorString(e));
+        return NERVE_ERR_INVALID;
+    }
     snprintf(text, size, "%s, %.1f GiB, compute capability %d.%d", p.name,
              (double)p.totalGlobalMem / (1 << 30), p.major, p.minor);
     return NERVE_OK;
+}
+
+static const nerve_cuda_module module = {
+    .device = &cuda_device,
+    .open = nerve_cuda_open,
+    .device_count = device_count,
+    .describe = describe,
+};
+
+/* The one exported symbol (module.map keeps every other name local). */
+const nerve_cuda_module *nerve_cuda_module_entry(const nerve_cuda_engine *engine, nerve_error *err)
+{
+    static const size_t layout[] = NERVE_CUDA_LAYOUT;
+    if (strcmp(engine->version, NERVE_VERSION) != 0 ||
+        memcmp(engine->layout, layout, sizeof layout) != 0) {
+        snprintf(err->message, sizeof err->message,
+                 "built for nerve %s, not this nerve %s (or from another source tree)",
+                 NERVE_VERSION, engine->version);
+        err->status = NERVE_ERR_INVALID;
+        return NULL;
+    }
+    nerve_engine = engine;
+    return &module;
 }

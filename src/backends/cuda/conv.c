@@ -40,7 +40,7 @@ static nerve_status chunk_of(const nerve_kernel_ctx *ctx, const nerve_conv_geome
     int64_t per_sample = rows_k(geo) * positions(geo);
     *chunk = per_sample > 0 ? workspace_size / per_sample : 1;
     if (*chunk >= 1) return NERVE_OK;
-    return nerve_kernel_fail(ctx, NERVE_ERR_INVALID,
+    return nerve_engine->kernel_fail(ctx, NERVE_ERR_INVALID,
                              "cuda: %s needs a workspace of %lld elements, got %lld", kernel,
                              (long long)per_sample, (long long)workspace_size);
 }
@@ -48,7 +48,7 @@ static nerve_status chunk_of(const nerve_kernel_ctx *ctx, const nerve_conv_geome
 static nerve_status blas(const nerve_kernel_ctx *ctx, cublasStatus_t st, const char *kernel)
 {
     if (st == CUBLAS_STATUS_SUCCESS) return nerve_cuda_launched(ctx, kernel);
-    return nerve_kernel_fail(ctx, NERVE_ERR_INVALID, "cuda: %s: %s", kernel,
+    return nerve_engine->kernel_fail(ctx, NERVE_ERR_INVALID, "cuda: %s: %s", kernel,
                              cublasGetStatusString(st));
 }
 

@@ -183,7 +183,7 @@ bool nerve_cuda_dnn_run(const nerve_kernel_ctx *ctx, nerve_cuda_dnn_pass pass,
     }
     *status = st == CUDNN_STATUS_SUCCESS
                   ? nerve_cuda_launched(ctx, "cudnn convolution")
-                  : nerve_kernel_fail(ctx, NERVE_ERR_INVALID, "cuda: cuDNN convolution: %s",
+                  : nerve_engine->kernel_fail(ctx, NERVE_ERR_INVALID, "cuda: cuDNN convolution: %s",
                                       cudnnGetErrorString(st));
     return true;
 }

@@ -3,12 +3,14 @@
  * steps) and the .cu files (the hand-written kernels, each behind an
  * extern "C" function). Everything runs in order on one stream of one GPU,
  * chosen once per process ("cuda" is GPU 0, "cuda:N" GPU N). float32 only:
- * the float64 engine of the gradient checks never includes this backend. */
+ * the float64 engine of the gradient checks never includes this backend.
+ * It is built as a module of its own, libnerve_cuda.so (module.h). */
 #ifndef NERVE_CUDA_H
 #define NERVE_CUDA_H
 
 #include <cuda_runtime_api.h>
 
+#include "backends/cuda/module.h"
 #include "backends/device.h"
 
 #ifdef __cplusplus
@@ -23,8 +25,9 @@ extern "C" {
  * one line ("cuda: no CUDA GPU is available (...)") where there is none,
  * and when another ordinal was opened already (one GPU per process). */
 nerve_status nerve_cuda_open(int ordinal, nerve_error *err);
-/* Whether a GPU answers: nerve_cuda_open(-1) succeeds. */
-bool nerve_cuda_usable(void);
+/* The engine's functions the module calls (module.h), lent by libnerve
+ * when it opened the module. */
+extern const nerve_cuda_engine *nerve_engine;
 
 /* The open GPU's stream, every call's, and its cuBLAS handle
  * (cublasHandle_t). Valid after a successful nerve_cuda_open. */

@@ -79,9 +79,17 @@ __global__ static void activation_forward(nerve_activation kind, nerve_activatio
 }
 
 __global__ static void activation_backward(nerve_activation kind, nerve_activation_params p,
-                                           const float *x, const float *dy, float *dx, int64_t n)
+                                           const float *x, const float *dy, bool accumulate,
+                                           float *dx, int64_t n)
 {
-    CUDA_FOR(i, n) dx[i] = (float)(dx[i] + (double)dy[i] * derivative(kind, p, x[i]));
+    /* The binary step adds 0 * dy: nothing, even where dy is not finite. */
+    CUDA_FOR(i, n)
+    {
+        double old = accumulate ? dx[i] : 0; /* without accumulate dx may hold anything */
+        dx[i] = kind == NERVE_ACT_BINARY_STEP
+                    ? (float)old
+                    : (float)(old + (double)dy[i] * derivative(kind, p, x[i]));
+    }
 }
 
 extern "C" nerve_status nerve_cuda_activation_forward(const nerve_kernel_ctx *ctx,
@@ -98,11 +106,11 @@ extern "C" nerve_status nerve_cuda_activation_backward(const nerve_kernel_ctx *c
                                                        nerve_activation kind,
                                                        const nerve_activation_params *params,
                                                        const float *x, const float *y,
-                                                       const float *dy, float *dx, int64_t n)
+                                                       const float *dy, bool accumulate,
+                                                       float *dx, int64_t n)
 {
-    /* The binary step adds 0 * dy: nothing, even where dy is not finite. */
-    if (n <= 0 || kind == NERVE_ACT_BINARY_STEP) return NERVE_OK;
-    CUDA_LAUNCH(activation_backward, n)(kind, *params, x, dy, dx, n);
+    if (n <= 0 || (accumulate && kind == NERVE_ACT_BINARY_STEP)) return NERVE_OK;
+    CUDA_LAUNCH(activation_backward, n)(kind, *params, x, dy, accumulate, dx, n);
     return nerve_cuda_launched(ctx, "activation_backward");
 }
 

@@ -17,7 +17,7 @@ nerve_status nerve_cuda_gemm(const nerve_kernel_ctx *ctx, bool trans_a, bool tra
                                     &alpha, b, (int)(ldb > 0 ? ldb : 1), a,
                                     (int)(lda > 0 ? lda : 1), &beta, c, (int)ldc);
     if (st != CUBLAS_STATUS_SUCCESS)
-        return nerve_kernel_fail(ctx, NERVE_ERR_INVALID, "cuda: gemm %lldx%lldx%lld: %s",
+        return nerve_engine->kernel_fail(ctx, NERVE_ERR_INVALID, "cuda: gemm %lldx%lldx%lld: %s",
                                  (long long)m, (long long)n, (long long)k,
                                  cublasGetStatusString(st));
     return NERVE_OK;

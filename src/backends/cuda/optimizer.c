@@ -4,6 +4,7 @@
  * step updates the same numbers. The gradient norm is summed on the device
  * and read once per step (clip_grad_norm_ needs it before the update). */
 #include <math.h>
+#include <string.h>
 
 #include "backends/cuda/cuda.h"
 #include "optim/optimizer.h"
@@ -18,7 +19,10 @@ static nerve_status algorithm(const nerve_kernel_ctx *ctx, const nerve_optimizer
     u->s0 = opt->state[0];
     u->s1 = opt->state[1];
     u->s2 = opt->state[2];
-    if (opt->type == &nerve_sgd_type) {
+    /* By name: the types' addresses are libnerve's, which the module does
+     * not link (module.h). */
+    const char *name = opt->type->name;
+    if (strcmp(name, "sgd") == 0) {
         const bool first = step->t == 1;
         const float momentum = (float)o->momentum;
         u->kind = NERVE_CUDA_SGD;
@@ -28,11 +32,11 @@ static nerve_status algorithm(const nerve_kernel_ctx *ctx, const nerve_optimizer
         a[2] = first ? 1 : (float)(1 - o->dampening);
         a[3] = o->nesterov ? 1 : 0;
         a[4] = o->nesterov ? momentum : 1;
-    } else if (opt->type == &nerve_adagrad_type) {
+    } else if (strcmp(name, "adagrad") == 0) {
         u->kind = NERVE_CUDA_ADAGRAD;
         a[0] = (float)(step->lr / (1 + (double)(step->t - 1) * o->lr_decay));
         a[1] = (float)o->eps;
-    } else if (opt->type == &nerve_rmsprop_type) {
+    } else if (strcmp(name, "rmsprop") == 0) {
         u->kind = NERVE_CUDA_RMSPROP;
         u->centered = o->centered;
         u->momentum = o->momentum != 0;
@@ -41,7 +45,7 @@ static nerve_status algorithm(const nerve_kernel_ctx *ctx, const nerve_optimizer
         a[2] = (float)(1 - o->alpha);
         a[3] = (float)o->eps;
         a[4] = (float)o->momentum;
-    } else if (opt->type == &nerve_adam_type || opt->type == &nerve_adamw_type) {
+    } else if (strcmp(name, "adam") == 0 || strcmp(name, "adamw") == 0) {
         const double t = (double)step->t;
         const bool corrected = !o->no_bias_correction;
         u->kind = NERVE_CUDA_ADAM;
@@ -55,8 +59,8 @@ static nerve_status algorithm(const nerve_kernel_ctx *ctx, const nerve_optimizer
         a[6] = (float)o->eps;
         a[7] = (float)(1 - step->lr * segment->decoupled_decay);
     } else {
-        return nerve_kernel_fail(ctx, NERVE_ERR_INVALID, "cuda: no update kernel for optimizer '%s'",
-                                 opt->type->name);
+        return nerve_engine->kernel_fail(ctx, NERVE_ERR_INVALID,
+                                         "cuda: no update kernel for optimizer '%s'", name);
     }
     return NERVE_OK;
 }
@@ -94,9 +98,15 @@ static nerve_status run_segments(const nerve_kernel_ctx *ctx, const nerve_optimi
 nerve_status nerve_cuda_optimizer_step(const nerve_kernel_ctx *ctx, nerve_optimizer *opt)
 {
     const nerve_optimizer_options *o = &opt->options;
-    optim_step step = {.params = nerve_graph_params(opt->graph) + opt->offset,
-                       .grads = nerve_graph_grads(opt->graph) + opt->offset,
-                       .trainable = nerve_graph_trainable_mask(opt->graph) + opt->offset,
+    /* Sharded state sums its norm over the ranks' host memory: data-parallel
+     * training refuses devices without host memory before it gets here. */
+    if (opt->comm)
+        return nerve_engine->kernel_fail(ctx, NERVE_ERR_INVALID,
+                                         "cuda: a sharded (data-parallel) optimizer runs on "
+                                         "host memory, not on the GPU");
+    optim_step step = {.params = nerve_engine->graph_params(opt->graph) + opt->offset,
+                       .grads = nerve_engine->graph_grads(opt->graph) + opt->offset,
+                       .trainable = nerve_engine->graph_trainable_mask(opt->graph) + opt->offset,
                        .t = opt->steps + 1,
                        .lr = opt->lr,
                        .clip_value = (nerve_real)o->clip_value,
@@ -107,12 +117,11 @@ nerve_status nerve_cuda_optimizer_step(const nerve_kernel_ctx *ctx, nerve_optimi
         /* clip_grad_norm_: coefficient max_norm / (total_norm + 1e-6), applied
          * when below 1 (a NaN norm makes every gradient NaN, as in torch). */
         NERVE_TRY(run_segments(ctx, opt, &step, true, &squares));
-        opt->grad_norm = sqrt(optim_sum_over_ranks(opt, squares));
+        opt->grad_norm = sqrt(squares);
         double coefficient = o->clip_norm / (opt->grad_norm + 1e-6);
         if (!(coefficient >= 1)) step.grad_scale = (nerve_real)coefficient;
     }
     NERVE_TRY(run_segments(ctx, opt, &step, false, &squares));
-    squares = optim_sum_over_ranks(opt, squares);
     if (!clip_norm) opt->grad_norm = sqrt(squares);
     opt->steps++;
     return NERVE_OK;

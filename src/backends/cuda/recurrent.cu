@@ -75,6 +75,7 @@ __global__ static void step_backward(step_args a)
         if (!s.dy_last_only) d += s.dy[row * H + j];
         else if (a.k == T - 1) d += s.dy[n * H + j];
         d = (float)d; /* the reference keeps dh in float */
+        if (s.dh_steps) s.dh_steps[row * H + j] = (float)d;
         double h = s.h[row * H + j], h_prev = s.h_prev[row * H + j];
         float next_dh = 0;
         switch (s.cell) {

@@ -124,9 +124,9 @@ extern "C" nerve_status nerve_cuda_batch_norm_forward(const nerve_kernel_ctx *ct
 /* One block per channel: its two sums, then dx over its values. */
 __global__ static void batch_norm_backward(const float *x, const float *dy, const float *mean,
                                            const float *var, double eps, const float *weight,
-                                           bool batch_statistics, float *dx, float *dweight,
-                                           float *dbias, int64_t outer, int64_t channels,
-                                           int64_t inner)
+                                           bool batch_statistics, bool accumulate, float *dx,
+                                           float *dweight, float *dbias, int64_t outer,
+                                           int64_t channels, int64_t inner)
 {
     const int64_t c = blockIdx.x, count = outer * inner;
     const double invstd = 1 / sqrt((double)var[c] + eps), mu = mean[c];
@@ -148,19 +148,20 @@ __global__ static void batch_norm_backward(const float *x, const float *dy, cons
         int64_t k = channel_at(j, c, channels, inner);
         double xhat = (x[k] - mu) * invstd, d = dy[k];
         if (batch_statistics) d -= (sum_dy + xhat * sum_dy_xhat) / (double)count;
-        dx[k] = (float)(dx[k] + w * invstd * d);
+        double old = accumulate ? dx[k] : 0; /* without accumulate dx may hold anything */
+        dx[k] = (float)(old + w * invstd * d);
     }
 }
 
 extern "C" nerve_status nerve_cuda_batch_norm_backward(
     const nerve_kernel_ctx *ctx, const float *x, const float *dy, const float *mean,
-    const float *var, double eps, const float *weight, bool batch_statistics, float *dx,
-    float *dweight, float *dbias, int64_t outer, int64_t channels, int64_t inner)
+    const float *var, double eps, const float *weight, bool batch_statistics, bool accumulate,
+    float *dx, float *dweight, float *dbias, int64_t outer, int64_t channels, int64_t inner)
 {
     if (channels <= 0) return NERVE_OK;
     CUDA_LAUNCH_BLOCKS(batch_norm_backward, channels)(x, dy, mean, var, eps, weight,
-                                                      batch_statistics, dx, dweight, dbias, outer,
-                                                      channels, inner);
+                                                      batch_statistics, accumulate, dx, dweight,
+                                                      dbias, outer, channels, inner);
     return nerve_cuda_launched(ctx, "batch_norm_backward");
 }
 

@@ -83,12 +83,16 @@ nerve_status nerve_ref_activation_forward(const nerve_kernel_ctx *ctx, nerve_act
 
 nerve_status nerve_ref_activation_backward(const nerve_kernel_ctx *ctx, nerve_activation kind, const nerve_activation_params *params,
                                    const nerve_real *x, const nerve_real *y, const nerve_real *dy,
-                                   nerve_real *dx, int64_t n)
+                                   bool accumulate, nerve_real *dx, int64_t n)
 {
-    /* The binary step adds 0 * dy: nothing, even where dy is not finite. */
-    if (kind == NERVE_ACT_BINARY_STEP) return NERVE_OK;
-    for (int64_t i = 0; i < n; i++)
-        dx[i] = (nerve_real)(dx[i] + (double)dy[i] * derivative(kind, params, x[i]));
+    for (int64_t i = 0; i < n; i++) {
+        double old = accumulate ? dx[i] : 0; /* without accumulate dx may hold anything */
+        /* The binary step adds 0 * dy: nothing, even where dy is not finite. */
+        if (kind == NERVE_ACT_BINARY_STEP)
+            dx[i] = (nerve_real)old;
+        else
+            dx[i] = (nerve_real)(old + (double)dy[i] * derivative(kind, params, x[i]));
+    }
     return NERVE_OK;
 }
 

@@ -48,8 +48,8 @@ nerve_status nerve_ref_batch_norm_forward(const nerve_kernel_ctx *ctx, const ner
 
 nerve_status nerve_ref_batch_norm_backward(const nerve_kernel_ctx *ctx, const nerve_real *x, const nerve_real *dy,
                                    const nerve_real *mean, const nerve_real *var, double eps,
-                                   const nerve_real *weight, bool batch_statistics, nerve_real *dx,
-                                   nerve_real *dweight, nerve_real *dbias, int64_t outer,
+                                   const nerve_real *weight, bool batch_statistics,
+                                   bool accumulate, nerve_real *dx, nerve_real *dweight, nerve_real *dbias, int64_t outer,
                                    int64_t channels, int64_t inner)
 {
     const double count = (double)(outer * inner);
@@ -67,8 +67,8 @@ nerve_status nerve_ref_batch_norm_backward(const nerve_kernel_ctx *ctx, const ne
             for (int64_t i = 0; i < inner; i++) {
                 double xhat = (AT(x, o, c, i) - (double)mean[c]) * invstd, d = AT(dy, o, c, i);
                 if (batch_statistics) d -= (sum_dy + xhat * sum_dy_xhat) / count;
-                AT(dx, o, c, i) =
-                    (nerve_real)(AT(dx, o, c, i) + nerve_ref_weight(weight, c) * invstd * d);
+                double old = accumulate ? AT(dx, o, c, i) : 0; /* else dx may hold anything */
+                AT(dx, o, c, i) = (nerve_real)(old + nerve_ref_weight(weight, c) * invstd * d);
             }
     }
     return NERVE_OK;

@@ -160,6 +160,7 @@ nerve_status nerve_ref_recurrent_backward(const nerve_kernel_ctx *ctx, const ner
                 if (!s->dy_last_only) dh[j] += s->dy[(n * T + t) * H + j];
                 else if (k == T - 1) dh[j] += s->dy[n * H + j];
             }
+            if (s->dh_steps) memcpy(s->dh_steps + (n * T + t) * H, dh, (size_t)H * sizeof *dh);
             backward_step(s, n, k, dh, dc, dgh, gru_hidden_n);
         }
     }

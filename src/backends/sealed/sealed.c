@@ -118,7 +118,7 @@ static nerve_status sealed_synchronize(const nerve_kernel_ctx *ctx) { return NER
 #define ARGS_gemm (ctx, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 #define ARGS_map (ctx, op, a, b, b_step, value, y, n)
 #define ARGS_activation_forward (ctx, kind, params, x, y, n)
-#define ARGS_activation_backward (ctx, kind, params, x, y, dy, dx, n)
+#define ARGS_activation_backward (ctx, kind, params, x, y, dy, accumulate, dx, n)
 #define ARGS_softmax (ctx, x, y, outer, len, inner)
 #define ARGS_log_softmax (ctx, x, y, outer, len, inner)
 #define ARGS_copy_block (ctx, rows, cols, src, src_stride, dst, dst_stride)
@@ -132,8 +132,8 @@ static nerve_status sealed_synchronize(const nerve_kernel_ctx *ctx) { return NER
 #define ARGS_batch_norm_statistics                                                                 \
     (ctx, x, mean, var, momentum, running_mean, running_var, counter, outer, channels, inner)
 #define ARGS_batch_norm_backward                                                                   \
-    (ctx, x, dy, mean, var, eps, weight, batch_statistics, dx, dweight, dbias, outer, channels,    \
-     inner)
+    (ctx, x, dy, mean, var, eps, weight, batch_statistics, accumulate, dx, dweight, dbias, outer,  \
+     channels, inner)
 #define ARGS_conv_columns                                                                          \
     (ctx, geo, batch, image, weight, bias, accumulate, cols, workspace, workspace_size)
 #define ARGS_conv_image                                                                            \
