@@ -8,6 +8,7 @@
  *   threads);
  * - a checkpoint loads as weights; one that does not match the run is an
  *   error naming the file and what differs;
+ * - checkpoints of nerve 0.2.1 (fixtures) resume with their state restored;
  * - a non-finite loss or gradient stops the run naming the step and the
  *   layer, or skips the step (and stops after NERVE_MAX_NAN_SKIPS in a row). */
 #include <math.h>
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checkpoint_runs.h"
 #include "test_support.h"
 
 /* cfg with its first `from` replaced by `to` (a static buffer). */
@@ -35,32 +37,6 @@ static nerve_model *load(const char *cfg)
     nerve_error err = {0};
     test_require_ok(nerve_model_load(path, NULL, &m, &err), &err);
     return m;
-}
-
-/* count samples of `size` features (or 1x8x8 images), two classes: the sign
- * of a fixed projection, with noise. */
-static nerve_dataset features(int64_t count, int64_t size, uint64_t seed)
-{
-    nerve_rng rng;
-    nerve_rng_seed(&rng, seed);
-    nerve_dataset ds = {0};
-    ds.count = count;
-    ds.sample_shape = size == 64 ? (nerve_shape){3, {1, 8, 8}} : (nerve_shape){1, {size}};
-    ds.sample_size = size;
-    ds.target_size = 1;
-    ds.num_classes = 2;
-    ds.inputs = malloc((size_t)(count * size) * sizeof(float));
-    ds.targets = malloc((size_t)count * sizeof(float));
-    for (int64_t i = 0; i < count; i++) {
-        double projection = 0;
-        for (int64_t k = 0; k < size; k++) {
-            float v = (float)nerve_rng_normal(&rng);
-            ds.inputs[i * size + k] = v;
-            projection += (k % 3 ? 1 : -1) * v;
-        }
-        ds.targets[i] = projection > 0;
-    }
-    return ds;
 }
 
 /* A model's data: its [data] files when it has them, else `features`. */
@@ -155,13 +131,6 @@ static void check_resume(const char *cfg, int64_t size, int64_t total, const int
     free(expected);
 }
 
-static const char *const mlp_cfg =
-    "[net]\ninput = 10\nbatch = 16\nepochs = 3\nseed = 3\n"
-    "[optimizer]\ntype = adam\nlr = 0.01\namsgrad = 1\n"
-    "[schedule]\ntype = cosine\ninterval = step\nT_max = 12\n"
-    "[dense]\nname = fc1\nunits = 12\nactivation = relu\n"
-    "[dense]\nname = fc2\nunits = 2\n";
-
 /* 6 steps per epoch: stops inside the first epoch, at its end, inside the
  * second. */
 static void test_an_mlp_resumes_bit_identically(void **state)
@@ -187,22 +156,16 @@ static void test_a_cnn_with_dropout_and_augmentation_resumes_bit_identically(voi
     check_resume(cnn_cfg, 64, 16, stops, 4);
 }
 
-/* "hello world " repeated: a stream of 4 lanes, bptt 8. */
+/* checkpoint_runs.h's LSTM, its corpus in the tests' folder. */
 static char lstm_cfg[1024];
 
 static void write_lstm_cfg(void)
 {
     char text[2400];
-    int n = 0;
-    for (int r = 0; r < 180; r++) n += snprintf(text + n, sizeof text - n, "hello world ");
+    int n = lstm_corpus(text, sizeof text);
     const char *corpus = test_tmppath("corpus.txt");
     test_write_file(corpus, text, (size_t)n);
-    snprintf(lstm_cfg, sizeof lstm_cfg,
-             "[net]\nbptt = 8\nbatch = 4\nepochs = 2\nseed = 5\n"
-             "[data]\nformat = text\ntrain = %s\nvalidation = 200\n"
-             "[optimizer]\ntype = adam\nlr = 0.01\nclip_norm = 1\n"
-             "[embedding]\nvocab = 8\ndim = 6\n[lstm]\nhidden = 10\n[dense]\nunits = 8\n",
-             corpus);
+    lstm_cfg_for(corpus, lstm_cfg, sizeof lstm_cfg);
 }
 
 /* (2160 - 200) characters in 4 lanes of bptt 8: 61 steps per epoch. */
@@ -471,6 +434,118 @@ static void test_on_nan_skip_skips_bad_steps_and_stops_after_too_many(void **sta
     nerve_model_free(m);
 }
 
+/* A resume from a checkpoint of nerve 0.2.1 (tests/fixtures/checkpoints/,
+ * written by tests/reference/checkpoint_fixtures.c against that release's
+ * library): what it checks at the first resumed step. */
+typedef struct old_checkpoint {
+    const char *path;
+    nerve_model *m;
+    nerve_optimizer *opt;
+    bool checked;
+} old_checkpoint;
+
+/* The state in place before the first resumed step: the parameters (and
+ * buffers) are the file's bit for bit, the optimizer has its step count and
+ * the schedule's rate. */
+static void check_restored(const int64_t *index, int64_t n, void *user)
+{
+    old_checkpoint *c = user;
+    if (c->checked) return;
+    c->checked = true;
+    nerve_safetensors *st;
+    nerve_error err = {0};
+    test_require_ok(nerve_safetensors_open(c->path, &st, &err), &err);
+    nerve_graph *g = nerve_model_graph(c->m);
+    for (nerve_node k = 0; k < nerve_graph_node_count(g); k++) {
+        if (!nerve_node_is_param(g, k)) continue;
+        nerve_shape shape;
+        const float *saved = nerve_safetensors_get(st, nerve_node_name(g, k), &shape);
+        assert_non_null(saved);
+        assert_memory_equal(saved, nerve_node_value(g, k),
+                            (size_t)nerve_shape_numel(&shape) * sizeof(float));
+    }
+    const char *steps = nerve_safetensors_metadata(st, "nerve.checkpoint.optimizer_steps");
+    const char *lr = nerve_safetensors_metadata(st, "nerve.checkpoint.schedule.lr");
+    assert_true(steps && lr);
+    assert_int_equal(nerve_optimizer_steps(c->opt), strtoll(steps, NULL, 10));
+    assert_true(nerve_optimizer_lr(c->opt) == strtod(lr, NULL));
+    nerve_safetensors_close(st);
+}
+
+/* Resumes cfg (data of `size` features, or its [data] files with 0) from
+ * the old checkpoint `name` to `total` steps, one thread: checks the state
+ * restored, the weights against that nerve's uninterrupted run (`final`:
+ * within rounding, since another machine's kernels may round otherwise),
+ * and that the checkpoint this nerve writes holds the same tensors. */
+static void resume_old_checkpoint(const char *cfg, int64_t size, const char *name,
+                                  const char *final, int64_t total)
+{
+    char path[512], final_path[512];
+    snprintf(path, sizeof path, "%s", test_source_path(name));
+    snprintf(final_path, sizeof final_path, "%s", test_source_path(final));
+    nerve_error err = {0};
+    nerve_model *m = load(cfg);
+    run_data d = data_for(m, size);
+    old_checkpoint c = {path, m, nerve_model_optimizer_new(m, &err), false};
+    assert_non_null(c.opt);
+    const char *written = test_tmppath("resumed_old.safetensors");
+    nerve_train_options o = nerve_train_options_from(m);
+    o.max_steps = total;
+    o.resume_path = path;
+    o.checkpoint_path = written;
+    o.optimizer = c.opt;
+    o.on_batch = check_restored;
+    o.user = &c;
+    int threads = nerve_get_threads();
+    nerve_set_threads(1);
+    nerve_status st = nerve_train(m, &d.train, d.val.count ? &d.val : NULL, &o, &err);
+    nerve_set_threads(threads);
+    test_require_ok(st, &err);
+    assert_true(c.checked);
+
+    nerve_safetensors *expected, *old, *now;
+    test_require_ok(nerve_safetensors_open(final_path, &expected, &err), &err);
+    nerve_graph *g = nerve_model_graph(m);
+    for (nerve_node k = 0; k < nerve_graph_node_count(g); k++) {
+        if (!nerve_node_is_param(g, k)) continue;
+        nerve_shape shape;
+        const float *want = nerve_safetensors_get(expected, nerve_node_name(g, k), &shape);
+        assert_non_null(want);
+        const float *have = nerve_node_value(g, k);
+        for (int64_t i = 0; i < nerve_shape_numel(&shape); i++)
+            if (!(fabsf(want[i] - have[i]) <= 1e-4f * (1 + fabsf(want[i]))))
+                fail_msg("%s: %s[%lld] is %.9g, the old nerve's run ends at %.9g", name,
+                         nerve_node_name(g, k), (long long)i, have[i], want[i]);
+    }
+    test_require_ok(nerve_safetensors_open(path, &old, &err), &err);
+    test_require_ok(nerve_safetensors_open(written, &now, &err), &err);
+    assert_int_equal(nerve_safetensors_count(now), nerve_safetensors_count(old));
+    for (int i = 0; i < nerve_safetensors_count(old); i++) {
+        nerve_shape a, b;
+        assert_non_null(nerve_safetensors_get(old, nerve_safetensors_name(old, i), &a));
+        assert_non_null(nerve_safetensors_get(now, nerve_safetensors_name(old, i), &b));
+        assert_true(nerve_shape_equal(&a, &b));
+    }
+    nerve_safetensors_close(expected);
+    nerve_safetensors_close(old);
+    nerve_safetensors_close(now);
+    nerve_optimizer_free(c.opt);
+    data_free(&d);
+    nerve_model_free(m);
+}
+
+/* Checkpoints written by nerve 0.2.1 (before the state protocol) resume:
+ * the MLP's with Adam's three state slots, and the LSTM stream's with its
+ * carried state. */
+static void test_checkpoints_of_nerve_0_2_1_still_resume(void **state)
+{
+    resume_old_checkpoint(mlp_cfg, 10, "tests/fixtures/checkpoints/mlp_step9.safetensors",
+                          "tests/fixtures/checkpoints/mlp_final.safetensors", 16);
+    write_lstm_cfg();
+    resume_old_checkpoint(lstm_cfg, 0, "tests/fixtures/checkpoints/lstm_step70.safetensors",
+                          "tests/fixtures/checkpoints/lstm_final.safetensors", 80);
+}
+
 int main(void)
 {
     nerve_set_threads(1);
@@ -483,6 +558,7 @@ int main(void)
         cmocka_unit_test(test_checkpoints_every_n_steps_and_after_the_end),
         cmocka_unit_test(test_the_same_seed_and_threads_give_the_same_weights),
         cmocka_unit_test(test_a_checkpoint_loads_as_weights_and_must_match_the_run),
+        cmocka_unit_test(test_checkpoints_of_nerve_0_2_1_still_resume),
         cmocka_unit_test(test_a_non_finite_step_stops_naming_the_step_and_the_layer),
         cmocka_unit_test(test_on_nan_skip_skips_bad_steps_and_stops_after_too_many),
     };

@@ -3,7 +3,8 @@
  * step's rate and the metrics log shows it; reduce-on-plateau follows the
  * validation loss and needs a validation set; the gradient norm, global and
  * per parameter tensor, reaches the log and the epoch report; bad settings
- * stop training with a message. */
+ * stop training with a message; the optimizer is the run's, or the
+ * caller's, whose state carries from one run to the next. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -289,6 +290,67 @@ static void test_bad_settings_stop_training_with_a_message(void **state)
     nerve_model_free(m);
 }
 
+/* The weights after training m (a fresh load of sections) for `runs` calls
+ * of nerve_train of `epochs` each, whole-set batches (the same step every
+ * time but for the optimizer's state); with `shared`, every call trains with
+ * one optimizer of the caller's. */
+static void train_in_runs(const char *sections, int runs, int epochs, bool shared, float *out,
+                          int64_t *count)
+{
+    nerve_model *m = load_model(sections);
+    nerve_dataset ds = blobs(SAMPLES, 11);
+    nerve_error err = {0};
+    nerve_optimizer *opt = shared ? nerve_model_optimizer_new(m, &err) : NULL;
+    if (shared) test_require_ok(opt ? NERVE_OK : err.status, &err);
+    nerve_train_options o = nerve_train_options_from(m);
+    o.batch = 0;
+    o.no_shuffle = true; /* the whole set in one order: the same sums every step */
+    o.epochs = epochs;
+    o.optimizer = opt;
+    for (int r = 0; r < runs; r++) test_require_ok(nerve_train(m, &ds, NULL, &o, &err), &err);
+    nerve_graph *g = nerve_model_graph(m);
+    *count = (int64_t)nerve_graph_param_count(g);
+    memcpy(out, nerve_graph_params(g), (size_t)*count * sizeof *out);
+    nerve_optimizer_free(opt);
+    nerve_dataset_free(&ds);
+    nerve_model_free(m);
+}
+
+/* The optimizer belongs to the run: each nerve_train starts Adam's moments
+ * afresh, unless the caller hands it an optimizer of its own, whose state
+ * then carries from run to run: two runs of 2 epochs with one shared
+ * optimizer are bit for bit one run of 4. */
+static void test_the_optimizer_belongs_to_the_run_or_the_caller(void **state)
+{
+    const char *adam = "[optimizer]\ntype = adam\nlr = 0.05\n";
+    float whole[256], shared[256], fresh[256];
+    int64_t n = 0, n2 = 0, n3 = 0;
+    train_in_runs(adam, 1, 4, false, whole, &n);
+    train_in_runs(adam, 2, 2, true, shared, &n2);
+    train_in_runs(adam, 2, 2, false, fresh, &n3);
+    assert_true(n > 0 && n <= 256 && n == n2 && n == n3);
+    assert_memory_equal(whole, shared, (size_t)n * sizeof *whole);
+    assert_memory_not_equal(whole, fresh, (size_t)n * sizeof *whole);
+}
+
+/* An optimizer over another model's graph is refused, naming the remedy. */
+static void test_an_optimizer_of_another_graph_is_refused(void **state)
+{
+    nerve_model *m = load_model(""), *other = load_model("");
+    nerve_dataset ds = blobs(SAMPLES, 11);
+    nerve_error err = {0};
+    nerve_optimizer *opt = nerve_model_optimizer_new(other, &err);
+    assert_non_null(opt);
+    nerve_train_options o = nerve_train_options_from(m);
+    o.optimizer = opt;
+    assert_int_equal(nerve_train(m, &ds, NULL, &o, &err), NERVE_ERR_INVALID);
+    test_assert_message_contains(&err, "nerve_model_optimizer_new");
+    nerve_optimizer_free(opt);
+    nerve_dataset_free(&ds);
+    nerve_model_free(other);
+    nerve_model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -299,6 +361,8 @@ int main(void)
         cmocka_unit_test(test_plateau_lowers_the_rate_when_the_validation_loss_stalls),
         cmocka_unit_test(test_plateau_without_a_validation_set_is_an_error),
         cmocka_unit_test(test_bad_settings_stop_training_with_a_message),
+        cmocka_unit_test(test_the_optimizer_belongs_to_the_run_or_the_caller),
+        cmocka_unit_test(test_an_optimizer_of_another_graph_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

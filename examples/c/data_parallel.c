@@ -21,6 +21,7 @@ enum { TRAIN = 4096, TEST = 1000 };
 typedef struct run {
     nerve_model *model;
     nerve_comm *comm;
+    nerve_optimizer *optimizer; /* ours, so that its state can be read during and after */
 } run;
 
 static int fail(const char *what, const nerve_error *err)
@@ -43,7 +44,7 @@ static void on_epoch(const nerve_epoch_report *r, void *user)
     int rank = nerve_comm_rank(run->comm);
     if (rank == 0) printf("epoch %d: train loss %.4f\n", r->epoch, r->train_loss);
     printf("rank %d of %d: optimizer state %zu bytes\n", rank, nerve_comm_size(run->comm),
-           nerve_optimizer_state_bytes(nerve_model_optimizer(run->model)));
+           nerve_optimizer_state_bytes(run->optimizer));
     fflush(stdout);
 }
 
@@ -54,7 +55,7 @@ int main(int argc, char **argv)
         return 2;
     }
     nerve_error err = {0};
-    run run = {NULL, nerve_comm_single()};
+    run run = {NULL, nerve_comm_single(), NULL};
     if (nerve_comm_mpi_launched() && nerve_comm_mpi(&run.comm, &err) != NERVE_OK)
         return fail("MPI", &err);
     nerve_set_threads(1);
@@ -62,7 +63,8 @@ int main(int argc, char **argv)
     nerve_dataset train = {0}, test = {0};
     int code = 0;
     if (nerve_model_load(argv[1], sets, &run.model, &err) != NERVE_OK ||
-        nerve_model_load_data(run.model, &train, NULL, &test, &err) != NERVE_OK) {
+        nerve_model_load_data(run.model, &train, NULL, &test, &err) != NERVE_OK ||
+        !(run.optimizer = nerve_model_optimizer_new(run.model, &err))) {
         code = fail(argv[1], &err);
     } else {
         truncate_dataset(&train, TRAIN);
@@ -72,11 +74,12 @@ int main(int argc, char **argv)
         o.zero = argc > 2 && strcmp(argv[2], "--zero") == 0;
         o.on_epoch = on_epoch;
         o.user = &run;
+        o.optimizer = run.optimizer;
         nerve_evaluation e;
         bool trained = nerve_train(run.model, &train, NULL, &o, &err) == NERVE_OK;
         if (trained && nerve_comm_rank(run.comm) == 0)
             printf("after training: optimizer state %zu bytes\n",
-                   nerve_optimizer_state_bytes(nerve_model_optimizer(run.model)));
+                   nerve_optimizer_state_bytes(run.optimizer));
         if (!trained)
             code = fail("training", &err);
         else if (nerve_evaluate_sharded(run.model, &test, 0, run.comm, &e, &err) != NERVE_OK)
@@ -89,6 +92,7 @@ int main(int argc, char **argv)
     }
     nerve_dataset_free(&train);
     nerve_dataset_free(&test);
+    nerve_optimizer_free(run.optimizer);
     nerve_model_free(run.model);
     nerve_comm_free(run.comm);
     return code;

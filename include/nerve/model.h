@@ -81,9 +81,12 @@ static inline nerve_optimizer_options nerve_model_optimizer_options(const nerve_
     return o;
 }
 NERVE_API nerve_graph *nerve_model_graph(nerve_model *m);
-/* The optimizer nerve_train made for m ([optimizer]), NULL before the first
- * training. */
-NERVE_API nerve_optimizer *nerve_model_optimizer(nerve_model *m);
+/* A new optimizer over m's parameters from its [optimizer] settings, with
+ * the layers' own weight_decay and l1 (cfg overrides) as parameter groups:
+ * what nerve_train makes for a run. The caller owns it (nerve_optimizer_free)
+ * and may hand it to nerve_train_options.optimizer to keep its state from one
+ * run to the next. Bad settings are an error naming the [optimizer] key. */
+NERVE_API nerve_optimizer *nerve_model_optimizer_new(nerve_model *m, nerve_error *err);
 NERVE_API nerve_node nerve_model_input(const nerve_model *m);
 NERVE_API nerve_node nerve_model_output(const nerve_model *m);  /* logits or predictions */
 NERVE_API nerve_node nerve_model_target(const nerve_model *m);  /* labels or regression targets */

@@ -152,6 +152,11 @@ typedef struct nerve_train_options {
      * none. Not with comm. */
     const char *state_gradients_path; /* since 0.2.1 */
     int64_t state_gradients_every;    /* since 0.2.1 */
+    /* The optimizer to train with: the caller's (nerve_model_optimizer_new),
+     * which keeps its state after the run, so that a later nerve_train
+     * continues it. NULL: the run makes one from the model's [optimizer] and
+     * frees it when it returns. */
+    nerve_optimizer *optimizer; /* since 0.2.1 */
 } nerve_train_options;
 
 /* Options from the model's settings: epochs, batch, seed, early stopping. */

@@ -6,6 +6,7 @@
 #include "nerve.h"
 #include "backends/device.h"
 #include "core/noise.h"
+#include "core/state.h"
 
 #define NERVE_MAX_INPUTS 8
 /* The most parameters (elements, buffers included) one graph may hold: 2^30,
@@ -40,6 +41,15 @@ typedef struct nerve_op {
     /* Recurrent ops: zeroes the state carried between batches (NULL for
      * stateless ops); see nerve_graph_set_carry_state. */
     nerve_status (*reset_state)(nerve_graph *g, nerve_node_data *node);
+    /* Recurrent ops: the state carried between batches, h (and *c, NULL but
+     * for an LSTM) of the planned batch x *hidden values; NULL before the
+     * plan (or for stateless ops). A checkpoint saves it (graph_state). */
+    nerve_real *(*carried_state)(nerve_graph *g, nerve_node_data *node, nerve_real **c,
+                                 int64_t *hidden);
+    /* Batch norm: training normalises by the batch's statistics, which a
+     * graph with a communicator (nerve_graph_set_comm) takes over every
+     * rank's samples (dist/sync_batch_norm.c). */
+    bool batch_statistics;
     /* Ops that read input 0 as token ids (embedding, one_hot): how many ids
      * they take, ids being integers in [0, limit); NULL for other ops. See
      * nerve_graph_token_limit. */
@@ -256,6 +266,10 @@ void nerve_graph_mark_needed(nerve_graph *g, nerve_node target);
  * asking for a large but legal network is refused rather than reported as an
  * over-allocation. Not thread-safe; call it before building graphs. */
 void nerve_graph_set_param_limit(int64_t limit);
+
+/* The graph's state for a checkpoint (graph_state.c): while it carries
+ * state, its recurrent ops' carried state of `rows` rows. */
+void graph_state(nerve_graph *g, int64_t rows, state_list *s);
 
 /* Recurrent ops keep the gradient reaching each step's state in their
  * memory, for nerve_recurrent_state_gradient_norms: more op state, so a

@@ -39,6 +39,12 @@ void nerve_augment_defaults_sized(nerve_augment_options *out, size_t size)
     nerve_options_write(out, size, &value, sizeof value);
 }
 
+void augment_state(const nerve_augment *a, state_list *s)
+{
+    state_value *v = state_add_computed(s, "augmented", STATE_INT, STATE_MATCHED);
+    if (v) v->i = a != NULL;
+}
+
 bool nerve_augment_enabled(const nerve_augment_options *o)
 {
     NERVE_OPTIONS_IN(nerve_augment_options, o, erase_value, "nerve_augment_enabled", NULL, false);

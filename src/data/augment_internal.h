@@ -1,8 +1,9 @@
 /* The augmentation pipeline's pieces, for the tests: one sample's random
- * draws, and applying given draws to one image. */
+ * draws, and applying given draws to one image; and its checkpoint state. */
 #ifndef NERVE_AUGMENT_INTERNAL_H
 #define NERVE_AUGMENT_INTERNAL_H
 
+#include "core/state.h"
 #include "nerve.h"
 
 /* Everything random about one sample's augmentation; the identity is
@@ -35,5 +36,10 @@ void augment_draw_sample(const nerve_augment *a, nerve_rng *rng, augment_draw *d
  * C * (H + 2) * (W + 2) values. */
 void augment_sample(const nerve_augment *a, const augment_draw *d, nerve_real *image,
                     nerve_real *scratch);
+
+/* The state protocol (core/state.h): whether a run augments (a or NULL),
+ * which a resume must repeat. The draws are a function of the seed and the
+ * sample's position (core/noise.h): nothing else to save. */
+void augment_state(const nerve_augment *a, state_list *s);
 
 #endif

@@ -30,6 +30,12 @@ void nerve_graph_sync_free(struct graph_sync *sync)
     free(sync);
 }
 
+/* A batch norm op (ops/batch_norm.c), whose statistics are synchronised. */
+static bool takes_batch_statistics(const nerve_node_data *node)
+{
+    return node->op && node->op->batch_statistics;
+}
+
 static int64_t channels_of(nerve_graph *g, const nerve_node_data *node)
 {
     return nerve_node_input(g, node, 0)->shape.dim[1];
@@ -45,7 +51,7 @@ void nerve_graph_set_comm(nerve_graph *g, nerve_comm *c)
     int64_t widest = 0;
     for (int i = 0; i < g->node_count; i++) {
         nerve_node_data *node = &g->nodes[i];
-        if (node->op == &nerve_batch_norm_op && channels_of(g, node) > widest)
+        if (takes_batch_statistics(node) && channels_of(g, node) > widest)
             widest = channels_of(g, node);
     }
     sync->comm = c;
@@ -187,7 +193,7 @@ void nerve_graph_join_step(nerve_graph *g, nerve_node loss, bool rest)
     nerve_graph_mark_needed(g, loss);
     for (int i = 0; sync && i <= loss; i++) {
         nerve_node_data *node = &g->nodes[i];
-        if (node->op != &nerve_batch_norm_op || !g->needed[i]) continue;
+        if (!takes_batch_statistics(node) || !g->needed[i]) continue;
         int64_t channels = channels_of(g, node);
         nerve_sync_batch_norm_statistics(g, node, NULL, node->aux,
                                          node->aux ? node->aux + channels : NULL, 0, channels, 1);
@@ -197,7 +203,7 @@ void nerve_graph_join_step(nerve_graph *g, nerve_node loss, bool rest)
      * (the hook starts each bucket once, however often it runs). */
     for (int i = loss; i >= 0; i--) {
         nerve_node_data *node = &g->nodes[i];
-        if (sync && node->op == &nerve_batch_norm_op && g->needed[i] && node->needs_grad) {
+        if (sync && takes_batch_statistics(node) && g->needed[i] && node->needs_grad) {
             int64_t channels = channels_of(g, node);
             nerve_sync_batch_norm_backward(g, node, NULL, NULL, node->aux,
                                            node->aux ? node->aux + channels : NULL, NULL, NULL,

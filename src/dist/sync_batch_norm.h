@@ -6,8 +6,6 @@
 
 #include "core/graph_internal.h"
 
-extern const nerve_op nerve_batch_norm_op;
-
 /* The global batch's mean and (biased) variance of each channel of x
  * ([outer, channels, inner]; NULL with outer 0 on a rank with no samples)
  * into mean and var, and the running statistics and counter moved by them,

@@ -1,5 +1,5 @@
 /* ONNX (onnx/onnx.proto, IR version 8): the field numbers and enum values
- * nerve's writer (onnx_export.c) and reader (onnx_read.c) use, and the
+ * nerve's writer (src/model/onnx_export.c) and reader (onnx_read.c) use, and the
  * reader's in-memory model, which the importer (onnx_import.c) turns into a
  * cfg and a safetensors file. */
 #ifndef NERVE_ONNX_H

@@ -1,4 +1,4 @@
-/* nerve's export composites (onnx_export.c), and torch.onnx.export's forms
+/* nerve's export composites (src/model/onnx_export.c), and torch.onnx.export's forms
  * of the same functions, as node patterns: each step an operator and its
  * operands, which the matcher checks against consecutive nodes of the graph.
  * An operand is the composite's input "x", a step's output ("0" to "8"), a

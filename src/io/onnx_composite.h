@@ -1,5 +1,5 @@
 /* Recognising nerve's export composites in an ONNX graph (docs/onnx.md):
- * the node chains onnx_export.c writes for the activations and layers ONNX
+ * the node chains model/onnx_export.c writes for the activations and layers ONNX
  * has no operator for (GELU, swish, softplus with beta != 1, binary step,
  * CReLU, maxout, divisor_override pooling), and torch.onnx.export's forms of
  * the same functions where they differ (GELU, SiLU, softplus). The importer

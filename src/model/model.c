@@ -327,7 +327,6 @@ void nerve_model_free(nerve_model *m)
     if (!m) return;
     nerve_graph_free(m->graph);
     nerve_config_free(m->cfg);
-    nerve_optimizer_free(m->optimizer);
     free((void *)m->settings.loss_options.weights);
     nerve_vocab_free(&m->vocab);
     nerve_class_names_free(&m->class_names);
@@ -336,7 +335,6 @@ void nerve_model_free(nerve_model *m)
 }
 
 nerve_graph *nerve_model_graph(nerve_model *m) { return m->graph; }
-nerve_optimizer *nerve_model_optimizer(nerve_model *m) { return m->optimizer; }
 nerve_node nerve_model_input(const nerve_model *m) { return m->input; }
 nerve_node nerve_model_output(const nerve_model *m) { return m->output; }
 nerve_node nerve_model_target(const nerve_model *m) { return m->target; }
@@ -360,17 +358,3 @@ nerve_node nerve_model_layer_node(const nerve_model *m, int i)
     return i >= 0 && i < m->layer_count ? m->layers[i].output : -1;
 }
 
-int64_t nerve_model_label_steps(const nerve_model *m)
-{
-    int64_t width = nerve_model_output_size(m);
-    if (m->classes == 0) return 0;
-    return width > m->classes ? width / m->classes : 1;
-}
-
-int64_t nerve_model_output_size(const nerve_model *m)
-{
-    nerve_shape s = nerve_node_shape(m->graph, m->output);
-    int64_t n = 1;
-    for (int i = 1; i < s.ndim; i++) n *= s.dim[i];
-    return n;
-}

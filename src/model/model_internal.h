@@ -41,7 +41,6 @@ struct nerve_model {
     int layer_count;
     int classes;
     double mean, std; /* normalisation statistics (standardize) */
-    nerve_optimizer *optimizer;
     nerve_vocab vocab;             /* text models: the training text's characters */
     nerve_text_baseline baseline;  /* text data: the corpus baselines */
     bool has_baseline;

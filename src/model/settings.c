@@ -253,12 +253,6 @@ nerve_status nerve_model_set(nerve_model *m, const char *key, const char *value,
         nerve_config *old = m->cfg;
         m->cfg = cfg;
         cfg = old;
-        /* An optimizer made from the old [optimizer] goes: the next
-         * nerve_train makes one from the new settings. */
-        if (strcmp(section, "optimizer") == 0) {
-            nerve_optimizer_free(m->optimizer);
-            m->optimizer = NULL;
-        }
     }
     nerve_config_free(cfg);
     free(next);

@@ -163,12 +163,13 @@ static int64_t batch_norm_flops(const nerve_graph *g, const nerve_node_data *nod
     return 3 * nerve_shape_cols(&node->shape);
 }
 
-const nerve_op nerve_batch_norm_op = {
+static const nerve_op nerve_batch_norm_op = {
     .name = "batch_norm",
     .infer_shape = batch_norm_infer_shape,
     .forward = batch_norm_forward,
     .backward = batch_norm_backward,
     .flops = batch_norm_flops,
+    .batch_statistics = true,
     .assigns_grads = true,
 };
 

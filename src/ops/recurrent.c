@@ -249,6 +249,16 @@ static nerve_status recurrent_reset_state(nerve_graph *g, nerve_node_data *node)
     return nerve_graph_zero(g, node->aux, state_size(L.cell, planned, L.H));
 }
 
+static nerve_real *recurrent_carried_state(nerve_graph *g, nerve_node_data *node, nerve_real **c,
+                                           int64_t *hidden)
+{
+    if (!node->aux) return NULL;
+    recurrent_layout L = layout_of(g, node);
+    if (c) *c = L.c_final;
+    if (hidden) *hidden = L.H;
+    return L.h_final;
+}
+
 static int64_t recurrent_flops(const nerve_graph *g, const nerve_node_data *node)
 {
     const nerve_node_data *x = &g->nodes[node->input[0]], *w_hh = &g->nodes[node->input[2]];
@@ -265,6 +275,7 @@ static const nerve_op recurrent_op = {
     .backward = recurrent_backward,
     .flops = recurrent_flops,
     .reset_state = recurrent_reset_state,
+    .carried_state = recurrent_carried_state,
 };
 
 nerve_node nerve_recurrent(nerve_graph *g, nerve_recurrent_cell cell, nerve_node x,
@@ -290,11 +301,8 @@ nerve_node nerve_recurrent(nerve_graph *g, nerve_recurrent_cell cell, nerve_node
 
 nerve_real *nerve_recurrent_state(nerve_graph *g, nerve_node n, nerve_real **c)
 {
-    if (n < 0 || n >= g->node_count || g->nodes[n].op != &recurrent_op || !g->nodes[n].aux)
-        return NULL;
-    recurrent_layout L = layout_of(g, &g->nodes[n]);
-    if (c) *c = L.c_final;
-    return L.h_final;
+    if (n < 0 || n >= g->node_count || g->nodes[n].op != &recurrent_op) return NULL;
+    return recurrent_carried_state(g, &g->nodes[n], c, NULL);
 }
 
 int64_t nerve_recurrent_steps(const nerve_graph *g, nerve_node n)

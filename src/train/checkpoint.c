@@ -1,10 +1,13 @@
 /* Checkpoints: a training run's whole state in one safetensors file, written
  * atomically (a temporary file, fsync, rename: a crash leaves the previous
  * checkpoint in place). The tensors are the model's parameters under their
- * names, so that a checkpoint also loads as weights, the optimizer's state
- * and a stream's carried recurrent state; everything else is metadata text,
- * numbers written so that they read back exactly (%.17g, hexadecimal RNG
- * words). The sample order is replayed from the seed rather than stored;
+ * names, so that a checkpoint also loads as weights, and the state tensors
+ * of the run's parts; the scalars are metadata text, numbers written so that
+ * they read back exactly (%.17g, hexadecimal RNG words). Each part lists its
+ * own state in the state protocol (core/state.h): the trainer (below), the
+ * augmentation, the optimizer and the schedule, the graph (a stream's
+ * carried recurrent state); this file only saves, checks and restores the
+ * list. The sample order is replayed from the seed rather than stored;
  * dropout's, rrelu's and the augmentation's noise is a function of the seed
  * and the position (core/noise.h), so it has no state to store. */
 #include "train/checkpoint.h"
@@ -16,299 +19,125 @@
 #include <string.h>
 
 #include "core/graph_internal.h"
+#include "core/state.h"
+#include "data/augment_internal.h"
 #include "io/graph_weights.h"
 #include "model/model_internal.h"
-#include "ops/recurrent.h"
-#include "optim/optimizer.h"
+#include "optim/state.h"
 
 #define OPTIMIZER_KEY "nerve.checkpoint.optimizer"
-#define TENSOR_NAME_MAX (NERVE_NAME_MAX + 32)
+#define KEY_MAX (STATE_KEY_MAX + 20)
 
-/* Numbers of the metadata, one key each ("nerve.checkpoint.<key>"). */
-typedef enum field_kind { FIELD_INT, FIELD_U64, FIELD_REAL, FIELD_RNG, FIELD_TEXT } field_kind;
-
-typedef struct field {
-    const char *key;
-    field_kind kind;
-    void *value;     /* FIELD_TEXT: char[SETTING_TEXT_MAX] */
-    bool must_match; /* a setting of the run that the config must repeat */
-    bool optional;   /* absent from checkpoints of older versions */
-} field;
-
-#define SETTING_TEXT_MAX 256
-
-/* The run's numbers in one place, so that saving and restoring walk the same
- * table. */
-typedef struct snapshot {
-    int64_t epoch, epoch_step, global_step, nan_skips, optimizer_steps;
-    double lr;
-    int64_t schedule_t, bad_intervals, cooldown_left;
-    double schedule_lr, schedule_best;
-    nerve_rng shuffle_rng;
-    train_totals totals;
-    int64_t batch, samples, shuffle, lanes, augmented;
-    uint64_t seed;
-    /* The settings a resume may change (0 epochs: not recorded). */
-    int64_t epochs, on_nan, schedule_interval;
-    double base_lr, clip_norm, clip_value;
-    char schedule[SETTING_TEXT_MAX];
-    double early_best;
-    int64_t early_best_epoch, early_bad_epochs;
-    int64_t target_reached;
-} snapshot;
-
-#define FIELD_MAX 40
-
-static int snapshot_fields(snapshot *s, field *f)
+/* The trainer's part: the settings a resume must repeat, the position, the
+ * shuffling generator, the epoch's totals, early stopping's bookkeeping. */
+static void train_run_state(train_run *run, state_list *s)
 {
-    int n = 0;
-#define FIELD(key, kind, value, must_match) f[n++] = (field){key, kind, value, must_match, false}
-#define SETTING(key, kind, value) f[n++] = (field){key, kind, value, false, true}
-    FIELD("batch", FIELD_INT, &s->batch, true);
-    FIELD("samples", FIELD_INT, &s->samples, true);
-    FIELD("seed", FIELD_U64, &s->seed, true);
-    FIELD("shuffle", FIELD_INT, &s->shuffle, true);
-    FIELD("lanes", FIELD_INT, &s->lanes, true);
-    FIELD("augmented", FIELD_INT, &s->augmented, true);
-    FIELD("epoch", FIELD_INT, &s->epoch, false);
-    FIELD("epoch_step", FIELD_INT, &s->epoch_step, false);
-    FIELD("global_step", FIELD_INT, &s->global_step, false);
-    FIELD("nan_skips", FIELD_INT, &s->nan_skips, false);
-    FIELD("optimizer_steps", FIELD_INT, &s->optimizer_steps, false);
-    FIELD("lr", FIELD_REAL, &s->lr, false);
-    FIELD("schedule.t", FIELD_INT, &s->schedule_t, false);
-    FIELD("schedule.lr", FIELD_REAL, &s->schedule_lr, false);
-    FIELD("schedule.best", FIELD_REAL, &s->schedule_best, false);
-    FIELD("schedule.bad_intervals", FIELD_INT, &s->bad_intervals, false);
-    FIELD("schedule.cooldown_left", FIELD_INT, &s->cooldown_left, false);
-    FIELD("rng.shuffle", FIELD_RNG, &s->shuffle_rng, false);
-    FIELD("totals.loss_sum", FIELD_REAL, &s->totals.loss_sum, false);
-    FIELD("totals.grad_norm_sum", FIELD_REAL, &s->totals.grad_norm_sum, false);
-    FIELD("totals.correct", FIELD_INT, &s->totals.correct, false);
-    FIELD("totals.labels", FIELD_INT, &s->totals.labels, false);
-    FIELD("totals.seen", FIELD_INT, &s->totals.seen, false);
-    FIELD("totals.steps", FIELD_INT, &s->totals.steps, false);
-    SETTING("run.epochs", FIELD_INT, &s->epochs);
-    SETTING("run.lr", FIELD_REAL, &s->base_lr);
-    SETTING("run.schedule", FIELD_TEXT, s->schedule);
-    SETTING("run.schedule_interval", FIELD_INT, &s->schedule_interval);
-    SETTING("run.clip_norm", FIELD_REAL, &s->clip_norm);
-    SETTING("run.clip_value", FIELD_REAL, &s->clip_value);
-    SETTING("run.on_nan", FIELD_INT, &s->on_nan);
-#undef SETTING
-    FIELD("early_stop.best", FIELD_REAL, &s->early_best, false);
-    FIELD("early_stop.best_epoch", FIELD_INT, &s->early_best_epoch, false);
-    FIELD("early_stop.bad_epochs", FIELD_INT, &s->early_bad_epochs, false);
-    /* Absent from checkpoints of runs before it: not reached. */
-    f[n++] = (field){"target.reached", FIELD_INT, &s->target_reached, false, true};
-#undef FIELD
-    return n;
+    state_add(s, "batch", STATE_INT, STATE_MATCHED, &run->batch);
+    state_value *v = state_add_computed(s, "samples", STATE_INT, STATE_MATCHED);
+    if (v) v->i = run->train->count;
+    state_add(s, "seed", STATE_U64, STATE_MATCHED, &run->seed);
+    if ((v = state_add_computed(s, "shuffle", STATE_INT, STATE_MATCHED)))
+        v->i = run->shuffle && !run->stream;
+    if ((v = state_add_computed(s, "lanes", STATE_INT, STATE_MATCHED))) v->i = run->train->lanes;
+    state_add(s, "epoch", STATE_INT32, STATE_RESTORED, &run->epoch);
+    state_add(s, "epoch_step", STATE_INT, STATE_RESTORED, &run->epoch_step);
+    state_add(s, "global_step", STATE_INT, STATE_RESTORED, &run->global_step);
+    state_add(s, "nan_skips", STATE_INT, STATE_RESTORED, &run->nan_skips);
+    state_add(s, "rng.shuffle", STATE_RNG, STATE_RESTORED, &run->shuffle_rng);
+    state_add(s, "totals.loss_sum", STATE_REAL, STATE_RESTORED, &run->totals.loss_sum);
+    state_add(s, "totals.grad_norm_sum", STATE_REAL, STATE_RESTORED, &run->totals.grad_norm_sum);
+    state_add(s, "totals.correct", STATE_INT, STATE_RESTORED, &run->totals.correct);
+    state_add(s, "totals.labels", STATE_INT, STATE_RESTORED, &run->totals.labels);
+    state_add(s, "totals.seen", STATE_INT, STATE_RESTORED, &run->totals.seen);
+    state_add(s, "totals.steps", STATE_INT, STATE_RESTORED, &run->totals.steps);
+    state_add(s, "run.epochs", STATE_INT32, STATE_RECORDED, &run->epochs);
+    if ((v = state_add_computed(s, "run.on_nan", STATE_INT, STATE_RECORDED)))
+        v->i = (int64_t)run->on_nan;
+    state_add(s, "early_stop.best", STATE_REAL, STATE_RESTORED, &run->early_best);
+    state_add(s, "early_stop.best_epoch", STATE_INT, STATE_RESTORED, &run->early_best_epoch);
+    state_add(s, "early_stop.bad_epochs", STATE_INT, STATE_RESTORED, &run->early_bad_epochs);
+    state_add(s, "target.reached", STATE_BOOL, STATE_RESTORED_OPTIONAL, &run->target_reached);
 }
 
-static void take_snapshot(const train_run *run, snapshot *s)
+/* The whole run's state: every part's list. */
+static nerve_status run_state(train_run *run, state_list *s, const char *path, nerve_error *err)
 {
-    const nerve_optimizer *opt = run->m->optimizer;
-    const nerve_scheduler *sc = &run->scheduler;
     memset(s, 0, sizeof *s);
-    s->epoch = run->epoch;
-    s->epoch_step = run->epoch_step;
-    s->global_step = run->global_step;
-    s->nan_skips = run->nan_skips;
-    s->optimizer_steps = opt->steps;
-    s->lr = opt->lr;
-    s->schedule_t = sc->t;
-    s->schedule_lr = sc->lr;
-    s->schedule_best = sc->best;
-    s->bad_intervals = sc->bad_intervals;
-    s->cooldown_left = sc->cooldown_left;
-    s->shuffle_rng = run->shuffle_rng;
-    s->totals = run->totals;
-    s->batch = run->batch;
-    s->samples = run->train->count;
-    s->shuffle = run->shuffle && !run->stream;
-    s->lanes = run->train->lanes;
-    s->augmented = run->augment != NULL;
-    s->seed = run->seed;
-    s->epochs = run->epochs;
-    s->on_nan = run->on_nan;
-    s->schedule_interval = sc->schedule.interval;
-    s->base_lr = sc->base_lr;
-    s->clip_norm = run->m->settings.optimizer.clip_norm;
-    s->clip_value = run->m->settings.optimizer.clip_value;
-    nerve_schedule_describe(&sc->schedule, s->schedule, sizeof s->schedule);
-    s->early_best = run->early_best;
-    s->early_best_epoch = run->early_best_epoch;
-    s->early_bad_epochs = run->early_bad_epochs;
-    s->target_reached = run->target_reached;
+    train_run_state(run, s);
+    augment_state(run->augment, s);
+    optim_state(run->optimizer, s);
+    optim_scheduler_state(&run->scheduler, s);
+    graph_state(run->m->graph, run->batch, s);
+    if (!s->failed) return NERVE_OK;
+    state_list_free(s);
+    return nerve_error_set(err, NERVE_ERR_NOMEM, "%s: out of memory", path);
 }
 
-static void format_field(const field *f, char *buf, size_t size)
+/* The state tensors as the file takes them, their data read through host
+ * views (views[i], ended by end_views). */
+static nerve_status view_state_tensors(nerve_graph *g, const state_list *s,
+                                       nerve_named_tensor *out, nerve_real **views,
+                                       nerve_error *err)
 {
-    switch (f->kind) {
-    case FIELD_INT: snprintf(buf, size, "%" PRId64, *(int64_t *)f->value); break;
-    case FIELD_U64: snprintf(buf, size, "%" PRIu64, *(uint64_t *)f->value); break;
-    case FIELD_REAL: snprintf(buf, size, "%.17g", *(double *)f->value); break;
-    case FIELD_RNG: {
-        const uint64_t *w = ((nerve_rng *)f->value)->s;
-        snprintf(buf, size, "%016" PRIx64 " %016" PRIx64 " %016" PRIx64 " %016" PRIx64, w[0],
-                 w[1], w[2], w[3]);
-        break;
-    }
-    case FIELD_TEXT: snprintf(buf, size, "%s", (const char *)f->value); break;
-    }
-}
-
-/* Reads text into f's value; false when it is not one well-formed number
- * (or four hexadecimal words) of f's kind. */
-static bool parse_field(const field *f, const char *text)
-{
-    char *end = NULL;
-    switch (f->kind) {
-    case FIELD_INT: *(int64_t *)f->value = strtoll(text, &end, 10); break;
-    case FIELD_U64:
-        if (text[0] == '-') return false;
-        *(uint64_t *)f->value = strtoull(text, &end, 10);
-        break;
-    case FIELD_REAL: *(double *)f->value = strtod(text, &end); break;
-    case FIELD_RNG: {
-        uint64_t *w = ((nerve_rng *)f->value)->s;
-        end = (char *)text;
-        for (int k = 0; k < 4; k++) {
-            const char *start = end;
-            w[k] = strtoull(start, &end, 16);
-            if (end == start) return false;
-        }
-        return *end == '\0';
-    }
-    case FIELD_TEXT:
-        if (strlen(text) >= SETTING_TEXT_MAX) return false;
-        strcpy(f->value, text);
-        return true;
-    }
-    return end != text && *end == '\0';
-}
-
-/* A checkpoint's tensors besides the parameters. */
-typedef struct state_tensors {
-    nerve_named_tensor *tensors;
-    char (*names)[TENSOR_NAME_MAX];
-    int count;
-    nerve_real **host; /* host copies of the data, on a device without host memory */
-} state_tensors;
-
-/* The recurrent ops of a stream, whose final state the next batch starts
- * from: node n's state h (and c) of rows x hidden values, NULL otherwise. */
-static nerve_real *carried_state(nerve_graph *g, nerve_node n, int64_t rows, nerve_real **c,
-                                 nerve_shape *shape)
-{
-    const nerve_node_data *node = &g->nodes[n];
-    if (node->kind != NERVE_NODE_OP || !node->op->reset_state) return NULL;
-    nerve_real *h = nerve_recurrent_state(g, n, c);
-    if (!h) return NULL;
-    int64_t dim[2] = {rows, g->nodes[node->input[2]].shape.dim[1]};
-    *shape = nerve_shape_make(2, dim);
-    return h;
-}
-
-static void state_tensors_free(state_tensors *s)
-{
-    for (int i = 0; s->host && i < s->count; i++) free(s->host[i]);
-    free(s->host);
-    free(s->tensors);
-    free(s->names);
-}
-
-static nerve_named_tensor *add_tensor(state_tensors *s, const char *prefix, const char *name,
-                                      const char *suffix, nerve_shape shape, const nerve_real *data)
-{
-    snprintf(s->names[s->count], TENSOR_NAME_MAX, "%s%s.%s", prefix, name, suffix);
-    nerve_named_tensor *t = &s->tensors[s->count++];
-    *t = (nerve_named_tensor){s->names[s->count - 1], shape, data, NERVE_DTYPE_F32};
-    return t;
-}
-
-/* "optimizer.<param>.<state>" for every state slot the optimizer keeps, and
- * for a stream "state.<node>.h" (and ".c") of every recurrent op; the data
- * point into the optimizer and the graph. */
-static bool list_state_tensors(const train_run *run, state_tensors *s)
-{
-    const nerve_optimizer *opt = run->m->optimizer;
-    nerve_graph *g = run->m->graph;
-    size_t most = (size_t)opt->segment_count * OPTIM_MAX_STATE + 2 * (size_t)g->node_count + 1;
-    memset(s, 0, sizeof *s);
-    s->tensors = calloc(most, sizeof *s->tensors);
-    s->names = calloc(most, sizeof *s->names);
-    if (!s->tensors || !s->names) return false;
-    for (int k = 0; k < opt->segment_count; k++) {
-        const optim_segment *segment = &opt->segments[k];
-        for (int slot = 0; slot < OPTIM_MAX_STATE; slot++) {
-            if (!opt->state[slot]) continue;
-            add_tensor(s, "optimizer.", nerve_node_name(g, segment->node),
-                       opt->type->state_names[slot], nerve_node_shape(g, segment->node),
-                       opt->state[slot] + segment->begin);
-        }
-    }
-    for (nerve_node n = 0; run->stream && n < g->node_count; n++) {
-        nerve_real *c = NULL;
-        nerve_shape shape;
-        nerve_real *h = carried_state(g, n, run->batch, &c, &shape);
-        if (!h) continue;
-        add_tensor(s, "state.", g->nodes[n].name, "h", shape, h);
-        if (c) add_tensor(s, "state.", g->nodes[n].name, "c", shape, c);
-    }
-    return true;
-}
-
-/* Points the tensors' data at host copies where the graph's device has no
- * host memory (saving reads them on the host). */
-static nerve_status download_state(nerve_graph *g, state_tensors *s, nerve_error *err)
-{
-    if (g->device->host_memory) return NERVE_OK;
-    s->host = calloc((size_t)s->count + 1, sizeof *s->host);
-    if (!s->host) return nerve_error_set(err, NERVE_ERR_NOMEM, "out of memory");
-    for (int i = 0; i < s->count; i++) {
-        nerve_named_tensor *t = &s->tensors[i];
-        s->host[i] = nerve_graph_host_view(g, (nerve_real *)t->data,
-                                           nerve_shape_numel(&t->shape), true, err);
-        if (!s->host[i]) return err ? err->status : NERVE_ERR_NOMEM;
-        t->data = s->host[i];
+    for (int i = 0; i < s->tensor_count; i++) {
+        const state_tensor *t = &s->tensors[i];
+        views[i] = nerve_graph_host_view(g, t->data, nerve_shape_numel(&t->shape), true, err);
+        if (!views[i]) return err ? err->status : NERVE_ERR_NOMEM;
+        out[i] = (nerve_named_tensor){t->name, t->shape, views[i], NERVE_DTYPE_F32};
     }
     return NERVE_OK;
 }
 
-nerve_status checkpoint_save(const train_run *run, const char *path, nerve_error *err)
+static void end_views(nerve_graph *g, const state_list *s, nerve_real **views)
 {
-    snapshot s;
-    take_snapshot(run, &s);
-    field fields[FIELD_MAX];
-    int count = snapshot_fields(&s, fields);
-    char keys[FIELD_MAX][64], values[FIELD_MAX][SETTING_TEXT_MAX];
-    const char *metadata[2 * (FIELD_MAX + 2) + 1];
-    int n = 0;
-    metadata[n++] = NERVE_CHECKPOINT_KEY;
-    metadata[n++] = NERVE_CHECKPOINT_FORMAT;
-    metadata[n++] = OPTIMIZER_KEY;
-    metadata[n++] = nerve_optimizer_name(run->m->optimizer);
-    for (int i = 0; i < count; i++) {
-        snprintf(keys[i], sizeof keys[i], "nerve.checkpoint.%s", fields[i].key);
-        format_field(&fields[i], values[i], sizeof values[i]);
-        metadata[n++] = keys[i];
-        metadata[n++] = values[i];
-    }
-    metadata[n] = NULL;
-    state_tensors state;
-    nerve_status st;
-    if (!list_state_tensors(run, &state))
+    for (int i = 0; views && i < s->tensor_count; i++)
+        if (views[i])
+            nerve_graph_host_view_end(g, s->tensors[i].data, views[i],
+                                      nerve_shape_numel(&s->tensors[i].shape), false, NULL);
+}
+
+nerve_status checkpoint_save(train_run *run, const char *path, nerve_error *err)
+{
+    state_list s;
+    nerve_status st = run_state(run, &s, path, err);
+    if (st) return st;
+    int n = 0, count = s.scalar_count;
+    const char **metadata = malloc((size_t)(2 * count + 5) * sizeof *metadata);
+    char(*keys)[KEY_MAX] = malloc((size_t)count * sizeof *keys + 1);
+    char(*values)[STATE_TEXT_MAX] = malloc((size_t)count * sizeof *values + 1);
+    nerve_named_tensor *tensors = calloc((size_t)s.tensor_count + 1, sizeof *tensors);
+    nerve_real **views = calloc((size_t)s.tensor_count + 1, sizeof *views);
+    if (!metadata || !keys || !values || !tensors || !views)
         st = nerve_error_set(err, NERVE_ERR_NOMEM, "%s: out of memory", path);
-    else if ((st = download_state(run->m->graph, &state, err)) == NERVE_OK)
-        st = nerve_model_save_weights_with(run->m, path, state.tensors, state.count, metadata,
-                                           err);
-    state_tensors_free(&state);
+    if (!st) {
+        metadata[n++] = NERVE_CHECKPOINT_KEY;
+        metadata[n++] = NERVE_CHECKPOINT_FORMAT;
+        metadata[n++] = OPTIMIZER_KEY;
+        metadata[n++] = nerve_optimizer_name(run->optimizer);
+        for (int i = 0; i < count; i++) {
+            const state_scalar *scalar = &s.scalars[i];
+            snprintf(keys[i], sizeof keys[i], "nerve.checkpoint.%s", scalar->key);
+            state_format(scalar->kind, state_value_of(scalar), values[i], sizeof values[i]);
+            metadata[n++] = keys[i];
+            metadata[n++] = values[i];
+        }
+        metadata[n] = NULL;
+        st = view_state_tensors(run->m->graph, &s, tensors, views, err);
+    }
+    if (!st)
+        st = nerve_model_save_weights_with(run->m, path, tensors, s.tensor_count, metadata, err);
+    end_views(run->m->graph, &s, views);
+    free(views);
+    free(tensors);
+    free(values);
+    free(keys);
+    free(metadata);
+    state_list_free(&s);
     return st;
 }
 
-static nerve_status read_fields(const nerve_safetensors *st, const char *path, snapshot *s,
-                                field *fields, int count, nerve_error *err)
+/* A checkpoint of this format, not a weights file or an older format. */
+static nerve_status check_format(const nerve_safetensors *st, const char *path, nerve_error *err)
 {
     const char *format = nerve_safetensors_metadata(st, NERVE_CHECKPOINT_KEY);
     if (!format)
@@ -320,69 +149,89 @@ static nerve_status read_fields(const nerve_safetensors *st, const char *path, s
         return nerve_error_set(err, NERVE_ERR_FORMAT,
                                "%s: checkpoint format %s, this nerve reads format %s", path,
                                format, NERVE_CHECKPOINT_FORMAT);
-    for (int i = 0; i < count; i++) {
-        char key[64];
-        snprintf(key, sizeof key, "nerve.checkpoint.%s", fields[i].key);
-        const char *text = nerve_safetensors_metadata(st, key);
-        if (!text && fields[i].optional) continue;
-        if (!text)
-            return nerve_error_set(err, NERVE_ERR_FORMAT, "%s: checkpoint metadata %s is missing",
-                                   path, key);
-        if (!parse_field(&fields[i], text))
-            return nerve_error_set(err, NERVE_ERR_FORMAT,
-                                   "%s: checkpoint metadata %s is not a valid value: '%s'", path,
-                                   key, text);
+    return NERVE_OK;
+}
+
+/* The value of metadata "nerve.checkpoint.<key>" in *out; *present false
+ * when it is absent and may be (required false). */
+static nerve_status read_value(const nerve_safetensors *st, const char *path, const char *key,
+                               state_kind kind, bool required, state_value *out, bool *present,
+                               nerve_error *err)
+{
+    char full[KEY_MAX];
+    snprintf(full, sizeof full, "nerve.checkpoint.%s", key);
+    const char *text = nerve_safetensors_metadata(st, full);
+    *present = text != NULL;
+    memset(out, 0, sizeof *out);
+    if (!text && !required) return NERVE_OK;
+    if (!text)
+        return nerve_error_set(err, NERVE_ERR_FORMAT, "%s: checkpoint metadata %s is missing",
+                               path, full);
+    if (!state_parse(kind, text, out))
+        return nerve_error_set(err, NERVE_ERR_FORMAT,
+                               "%s: checkpoint metadata %s is not a valid value: '%s'", path, full,
+                               text);
+    return NERVE_OK;
+}
+
+/* What the file holds for each scalar of the list (saved[i], present[i]). */
+static nerve_status read_saved(const nerve_safetensors *st, const char *path, const state_list *s,
+                               state_value *saved, bool *present, nerve_error *err)
+{
+    for (int i = 0; i < s->scalar_count; i++) {
+        const state_scalar *scalar = &s->scalars[i];
+        bool required = scalar->role == STATE_RESTORED || scalar->role == STATE_MATCHED;
+        nerve_status status = read_value(st, path, scalar->key, scalar->kind, required, &saved[i],
+                                         &present[i], err);
+        if (status) return status;
     }
     return NERVE_OK;
 }
 
-/* The snapshot a checkpoint's metadata holds: fields lists its entries
- * (count of them), as snapshot_fields lays them out. */
-static nerve_status read_snapshot(const nerve_safetensors *st, const char *path, snapshot *s,
-                                  field *fields, int *count, nerve_error *err)
+/* The saved value of an integer scalar of the list (0 when absent). */
+static int64_t saved_int(const state_list *s, const state_value *saved, const char *key)
 {
-    memset(s, 0, sizeof *s);
-    *count = snapshot_fields(s, fields);
-    return read_fields(st, path, s, fields, *count, err);
+    int i = state_find(s, key);
+    if (i < 0) return 0;
+    return s->scalars[i].kind == STATE_INT32 ? saved[i].i32 : saved[i].i;
 }
 
 /* The run's settings that the checkpoint must repeat, and a position inside
  * the run. */
-static nerve_status check_fields(const train_run *run, const char *path, const snapshot *saved,
-                                 field *saved_fields, int count, nerve_error *err)
+static nerve_status check_saved(const train_run *run, const char *path, const state_list *s,
+                                const state_value *saved, nerve_error *err)
 {
-    snapshot now;
-    take_snapshot(run, &now);
-    field now_fields[FIELD_MAX];
-    snapshot_fields(&now, now_fields);
-    for (int i = 0; i < count; i++) {
-        if (!saved_fields[i].must_match) continue;
-        char was[SETTING_TEXT_MAX], is[SETTING_TEXT_MAX];
-        format_field(&saved_fields[i], was, sizeof was);
-        format_field(&now_fields[i], is, sizeof is);
+    for (int i = 0; i < s->scalar_count; i++) {
+        const state_scalar *scalar = &s->scalars[i];
+        if (scalar->role != STATE_MATCHED) continue;
+        char was[STATE_TEXT_MAX], is[STATE_TEXT_MAX];
+        state_format(scalar->kind, &saved[i], was, sizeof was);
+        state_format(scalar->kind, state_value_of(scalar), is, sizeof is);
         if (strcmp(was, is) != 0)
             return nerve_error_set(err, NERVE_ERR_INVALID,
                                    "%s: the checkpoint was trained with %s %s, this run has %s "
                                    "(resume with the same config and data)",
-                                   path, saved_fields[i].key, was, is);
+                                   path, scalar->key, was, is);
     }
-    if (saved->epoch < 1 || saved->epoch > INT32_MAX || saved->epoch_step < 0 ||
-        saved->epoch_step >= run->steps_per_epoch || saved->global_step < saved->epoch_step ||
-        saved->optimizer_steps < 0 || saved->schedule_t < 0 || saved->nan_skips < 0)
+    int64_t epoch = saved_int(s, saved, "epoch"), epoch_step = saved_int(s, saved, "epoch_step");
+    if (epoch < 1 || epoch_step < 0 || epoch_step >= run->steps_per_epoch ||
+        saved_int(s, saved, "global_step") < epoch_step ||
+        saved_int(s, saved, "optimizer_steps") < 0 || saved_int(s, saved, "schedule.t") < 0 ||
+        saved_int(s, saved, "nan_skips") < 0)
         return nerve_error_set(err, NERVE_ERR_FORMAT,
                                "%s: checkpoint position epoch %" PRId64 ", step %" PRId64
                                " of %" PRId64 " is out of range",
-                               path, saved->epoch, saved->epoch_step, run->steps_per_epoch);
+                               path, epoch, epoch_step, run->steps_per_epoch);
     return NERVE_OK;
 }
 
-/* Every tensor the run's state needs, of its parameter's shape, and no
- * other state tensor in the file. */
+/* Every tensor the run's state needs, of its owner's shape, and no other
+ * state tensor in the file. */
 static nerve_status check_state_tensors(const nerve_safetensors *st, const char *path,
-                                        const state_tensors *state, nerve_error *err)
+                                        const state_list *s, nerve_error *err)
 {
-    for (int i = 0; i < state->count; i++) {
-        const nerve_named_tensor *t = &state->tensors[i];
+    for (int i = 0; i < s->tensor_count; i++) {
+        const state_tensor *t = &s->tensors[i];
         nerve_shape shape;
         char expected[96], found[96];
         nerve_shape_format(&t->shape, expected, sizeof expected);
@@ -404,8 +253,8 @@ static nerve_status check_state_tensors(const nerve_safetensors *st, const char 
         const char *name = nerve_safetensors_name(st, i);
         if (strncmp(name, "optimizer.", 10) != 0 && strncmp(name, "state.", 6) != 0) continue;
         bool known = false;
-        for (int k = 0; k < state->count && !known; k++)
-            known = strcmp(state->tensors[k].name, name) == 0;
+        for (int k = 0; k < s->tensor_count && !known; k++)
+            known = strcmp(s->tensors[k].name, name) == 0;
         if (!known)
             return nerve_error_set(err, NERVE_ERR_FORMAT,
                                    "%s: tensor '%s' is not part of this run's state (different "
@@ -425,36 +274,23 @@ void train_run_replay_order(train_run *run)
         nerve_rng_shuffle(&run->shuffle_rng, run->order, run->train->count);
 }
 
-static nerve_status restore(train_run *run, const snapshot *s, const nerve_safetensors *st,
-                            const state_tensors *state, nerve_error *err)
+/* Writes the saved state into its owners: the restored scalars, and the
+ * tensors, uploaded to the graph's device. */
+static nerve_status restore(train_run *run, const nerve_safetensors *st, const state_list *s,
+                            const state_value *saved, const bool *present, nerve_error *err)
 {
-    nerve_optimizer *opt = run->m->optimizer;
     nerve_graph *g = run->m->graph;
-    /* The tensors' data point into the optimizer's state and the graph,
-     * device memory: uploaded. */
-    for (int i = 0; i < state->count; i++) {
-        const nerve_named_tensor *t = &state->tensors[i];
-        nerve_status up = nerve_graph_upload(g, (nerve_real *)t->data,
-                                             nerve_safetensors_get(st, t->name, NULL),
+    for (int i = 0; i < s->tensor_count; i++) {
+        const state_tensor *t = &s->tensors[i];
+        nerve_status up = nerve_graph_upload(g, t->data, nerve_safetensors_get(st, t->name, NULL),
                                              nerve_shape_numel(&t->shape));
         if (up != NERVE_OK) return nerve_graph_pass_error(g, up, err);
     }
-    opt->steps = s->optimizer_steps;
-    opt->lr = s->lr;
-    run->scheduler.t = s->schedule_t;
-    run->scheduler.lr = s->schedule_lr;
-    run->scheduler.best = s->schedule_best;
-    run->scheduler.bad_intervals = s->bad_intervals;
-    run->scheduler.cooldown_left = s->cooldown_left;
-    run->epoch = (int)s->epoch;
-    run->epoch_step = s->epoch_step;
-    run->global_step = s->global_step;
-    run->nan_skips = s->nan_skips;
-    run->totals = s->totals;
-    run->early_best = s->early_best;
-    run->early_best_epoch = s->early_best_epoch;
-    run->early_bad_epochs = s->early_bad_epochs;
-    run->target_reached = s->target_reached != 0;
+    for (int i = 0; i < s->scalar_count; i++) {
+        state_role role = s->scalars[i].role;
+        if (present[i] && (role == STATE_RESTORED || role == STATE_RESTORED_OPTIONAL))
+            state_store(&s->scalars[i], &saved[i]);
+    }
     return NERVE_OK;
 }
 
@@ -464,30 +300,38 @@ static nerve_status restore(train_run *run, const snapshot *s, const nerve_safet
  * epoch's scheduler step. The position is the intervals done, in the new
  * schedule's unit (steps, or whole epochs). A plateau schedule that stays
  * one keeps its reductions, scaled to the new rate. Unchanged settings leave
- * the restored state as it was, for a bit-identical resume. */
-static void apply_setting_changes(train_run *run, const snapshot *saved)
+ * the restored state as it was, for a bit-identical resume. A checkpoint of
+ * an older nerve has no settings recorded: nothing to compare. */
+static void apply_setting_changes(train_run *run, const state_list *s, const state_value *saved,
+                                  const bool *present)
 {
+    int epochs = state_find(s, "run.epochs"), base_lr = state_find(s, "run.lr");
+    int described = state_find(s, "run.schedule");
+    int interval = state_find(s, "run.schedule_interval");
     nerve_scheduler *sc = &run->scheduler;
-    char now[SETTING_TEXT_MAX];
+    char now[STATE_TEXT_MAX];
     nerve_schedule_describe(&sc->schedule, now, sizeof now);
-    if (saved->epochs == 0 || (saved->base_lr == sc->base_lr && strcmp(now, saved->schedule) == 0))
+    const char *was = saved[described].text;
+    if (!present[epochs] || saved[epochs].i32 == 0 ||
+        (saved[base_lr].real == sc->base_lr && strcmp(now, was) == 0))
         return;
     const nerve_schedule *schedule = &sc->schedule;
-    if (saved->schedule_interval != (int64_t)schedule->interval)
+    if (saved[interval].i != (int64_t)schedule->interval)
         sc->t = schedule->interval == NERVE_SCHEDULE_PER_STEP ? run->global_step : run->epoch - 1;
     bool still_plateau = schedule->kind == NERVE_SCHEDULE_PLATEAU &&
-                         strncmp(saved->schedule, "plateau,", 8) == 0 && sc->t >= schedule->warmup;
+                         strncmp(was, "plateau,", 8) == 0 && sc->t >= schedule->warmup;
     if (still_plateau) {
-        double scaled = saved->schedule_lr * sc->base_lr / saved->base_lr;
+        double saved_lr = saved[state_find(s, "schedule.lr")].real;
+        double scaled = saved_lr * sc->base_lr / saved[base_lr].real;
         sc->lr = scaled > schedule->min_lr ? scaled : schedule->min_lr;
     } else {
         sc->lr = nerve_schedule_lr(schedule, sc->base_lr, sc->t);
-        if (schedule->kind != NERVE_SCHEDULE_PLATEAU || strncmp(saved->schedule, "plateau,", 8)) {
+        if (schedule->kind != NERVE_SCHEDULE_PLATEAU || strncmp(was, "plateau,", 8)) {
             sc->best = INFINITY;
             sc->bad_intervals = sc->cooldown_left = 0;
         }
     }
-    run->m->optimizer->lr = sc->lr;
+    nerve_optimizer_set_lr(run->optimizer, sc->lr);
 }
 
 /* A resumed run that would take no step is a mistake in its epochs or
@@ -520,13 +364,21 @@ nerve_status checkpoint_restore(train_run *run, const char *path, nerve_error *e
     nerve_safetensors *st;
     nerve_status status = nerve_safetensors_open(path, &st, err);
     if (status) return status;
-    snapshot saved;
-    field fields[FIELD_MAX];
-    int count;
-    status = read_snapshot(st, path, &saved, fields, &count, err);
-    if (!status) status = check_fields(run, path, &saved, fields, count, err);
+    state_list s = {0};
+    state_value *saved = NULL;
+    bool *present = NULL;
+    status = check_format(st, path, err);
+    if (!status) status = run_state(run, &s, path, err);
+    if (!status) {
+        saved = calloc((size_t)s.scalar_count + 1, sizeof *saved);
+        present = calloc((size_t)s.scalar_count + 1, sizeof *present);
+        if (!saved || !present) status = nerve_error_set(err, NERVE_ERR_NOMEM, "out of memory");
+    }
+    /* Everything is checked before anything is restored. */
+    if (!status) status = read_saved(st, path, &s, saved, present, err);
+    if (!status) status = check_saved(run, path, &s, saved, err);
     const char *optimizer = nerve_safetensors_metadata(st, OPTIMIZER_KEY);
-    const char *expected = nerve_optimizer_name(run->m->optimizer);
+    const char *expected = nerve_optimizer_name(run->optimizer);
     if (!status && (!optimizer || strcmp(optimizer, expected) != 0))
         status = nerve_error_set(err, NERVE_ERR_INVALID,
                                  "%s: the checkpoint's optimizer is %s, this run's is %s", path,
@@ -539,28 +391,26 @@ nerve_status checkpoint_restore(train_run *run, const char *path, nerve_error *e
                                  "%s: the checkpoint's data normalisation (mean %.9g, std %.9g) "
                                  "is not this training set's (mean %.9g, std %.9g)",
                                  path, mean, std, m->mean, m->std);
-    state_tensors state = {0};
-    if (!status && !list_state_tensors(run, &state))
-        status = nerve_error_set(err, NERVE_ERR_NOMEM, "%s: out of memory", path);
     /* The parameters first: a different network is the likelier mistake. */
     if (!status) status = nerve_graph_load_from(m->graph, st, path, err);
-    if (!status) status = check_state_tensors(st, path, &state, err);
-    if (!status) status = restore(run, &saved, st, &state, err);
+    if (!status) status = check_state_tensors(st, path, &s, err);
+    if (!status) status = restore(run, st, &s, saved, present, err);
     if (!status) {
-        snapshot replayed;
+        nerve_rng restored = run->shuffle_rng;
         train_run_replay_order(run);
-        take_snapshot(run, &replayed);
-        if (memcmp(&replayed.shuffle_rng, &saved.shuffle_rng, sizeof saved.shuffle_rng) != 0)
+        if (memcmp(&restored, &run->shuffle_rng, sizeof restored) != 0)
             status = nerve_error_set(err, NERVE_ERR_FORMAT,
                                      "%s: the sample order cannot be replayed from the seed "
                                      "(metadata nerve.checkpoint.rng.shuffle disagrees)",
                                      path);
     }
     if (!status) {
-        apply_setting_changes(run, &saved);
+        apply_setting_changes(run, &s, saved, present);
         status = check_work_left(run, path, err);
     }
-    state_tensors_free(&state);
+    free(saved);
+    free(present);
+    state_list_free(&s);
     nerve_safetensors_close(st);
     return status;
 }
@@ -571,21 +421,35 @@ nerve_status nerve_checkpoint_info_read(const char *path, nerve_checkpoint_info 
     nerve_safetensors *st;
     nerve_status status = nerve_safetensors_open(path, &st, err);
     if (status) return status;
-    snapshot s;
-    field fields[FIELD_MAX];
-    int count;
-    status = read_snapshot(st, path, &s, fields, &count, err);
+    /* The position (always there), then the settings of the run that wrote
+     * it (absent from older checkpoints: zero). */
+    static const struct {
+        const char *key;
+        state_kind kind;
+        bool required;
+    } keys[] = {{"epoch", STATE_INT32, true},          {"epoch_step", STATE_INT, true},
+                {"global_step", STATE_INT, true},      {"schedule.lr", STATE_REAL, true},
+                {"run.epochs", STATE_INT32, false},    {"run.lr", STATE_REAL, false},
+                {"run.clip_norm", STATE_REAL, false},  {"run.clip_value", STATE_REAL, false},
+                {"run.on_nan", STATE_INT, false},      {"run.schedule", STATE_TEXT, false}};
+    enum { COUNT = sizeof keys / sizeof keys[0] };
+    state_value v[COUNT];
+    bool present;
+    status = check_format(st, path, err);
+    for (int i = 0; i < COUNT && !status; i++)
+        status = read_value(st, path, keys[i].key, keys[i].kind, keys[i].required, &v[i],
+                            &present, err);
     nerve_safetensors_close(st);
     if (status) return status;
-    info->epoch = (int)s.epoch;
-    info->epoch_step = s.epoch_step;
-    info->global_step = s.global_step;
-    info->epochs = (int)s.epochs;
-    info->base_lr = s.base_lr;
-    info->lr = s.schedule_lr;
-    info->clip_norm = s.clip_norm;
-    info->clip_value = s.clip_value;
-    info->on_nan = (nerve_on_nan)s.on_nan;
-    snprintf(info->schedule, sizeof info->schedule, "%s", s.schedule);
+    info->epoch = v[0].i32;
+    info->epoch_step = v[1].i;
+    info->global_step = v[2].i;
+    info->lr = v[3].real;
+    info->epochs = v[4].i32;
+    info->base_lr = v[5].real;
+    info->clip_norm = v[6].real;
+    info->clip_value = v[7].real;
+    info->on_nan = (nerve_on_nan)v[8].i;
+    snprintf(info->schedule, sizeof info->schedule, "%s", v[9].text);
     return NERVE_OK;
 }

@@ -15,6 +15,7 @@ typedef struct train_totals {
 
 typedef struct train_run {
     nerve_model *m;
+    nerve_optimizer *optimizer; /* the run's (nerve_train_options.optimizer, or its own) */
     const nerve_dataset *train;
     int64_t batch, steps_per_epoch;
     uint64_t seed;
@@ -47,7 +48,7 @@ typedef struct train_run {
 void train_run_replay_order(train_run *run);
 
 /* Writes the run's checkpoint to path, atomically. */
-nerve_status checkpoint_save(const train_run *run, const char *path, nerve_error *err);
+nerve_status checkpoint_save(train_run *run, const char *path, nerve_error *err);
 /* Restores the run and its model from the checkpoint at path, after checking
  * that it matches them; on error names the file and what differs. A changed
  * [optimizer] lr or [schedule] takes effect at the resumed step (the rate is

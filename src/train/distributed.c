@@ -5,14 +5,13 @@
 #include <string.h>
 
 #include "dist/data_parallel.h"
-#include "model/model_internal.h"
 #include "optim/optimizer.h"
 #include "train/batching.h"
 
-nerve_status dist_shard_start(nerve_comm *comm, nerve_model *m, dist_shard *shard,
+nerve_status dist_shard_start(nerve_comm *comm, nerve_optimizer *opt, dist_shard *shard,
                               nerve_error *err)
 {
-    nerve_graph *g = nerve_model_graph(m);
+    nerve_graph *g = opt->graph;
     int64_t total = (int64_t)nerve_graph_param_count(g), first;
     int size = nerve_comm_size(comm), rank = nerve_comm_rank(comm);
     shard->counts = malloc((size_t)size * sizeof *shard->counts);
@@ -25,7 +24,7 @@ nerve_status dist_shard_start(nerve_comm *comm, nerve_model *m, dist_shard *shar
     nerve_status st = shard->reduced ? NERVE_OK
                                      : nerve_error_set(err, NERVE_ERR_NOMEM,
                                                        "out of memory for the gradient shard");
-    if (st == NERVE_OK) st = optim_shard(m->optimizer, comm, shard->begin, shard->end, err);
+    if (st == NERVE_OK) st = optim_shard(opt, comm, shard->begin, shard->end, err);
     if (st != NERVE_OK) {
         free(shard->counts);
         free(shard->reduced);
@@ -34,10 +33,10 @@ nerve_status dist_shard_start(nerve_comm *comm, nerve_model *m, dist_shard *shar
     return st;
 }
 
-nerve_status dist_shard_end(nerve_model *m, dist_shard *shard, nerve_error *err)
+nerve_status dist_shard_end(nerve_optimizer *opt, dist_shard *shard, nerve_error *err)
 {
     if (!shard->counts) return NERVE_OK;
-    nerve_status st = optim_unshard(m->optimizer, err);
+    nerve_status st = optim_unshard(opt, err);
     free(shard->counts);
     free(shard->reduced);
     *shard = (dist_shard){0};

@@ -31,11 +31,11 @@ typedef struct dist_shard {
     nerve_real *reduced;
 } dist_shard;
 
-/* Cuts the model's optimizer to this rank's shard. */
-nerve_status dist_shard_start(nerve_comm *comm, nerve_model *m, dist_shard *shard,
+/* Cuts the run's optimizer to this rank's shard. */
+nerve_status dist_shard_start(nerve_comm *comm, nerve_optimizer *opt, dist_shard *shard,
                               nerve_error *err);
 /* Gathers the whole optimizer state back on every rank and frees the shard. */
-nerve_status dist_shard_end(nerve_model *m, dist_shard *shard, nerve_error *err);
+nerve_status dist_shard_end(nerve_optimizer *opt, dist_shard *shard, nerve_error *err);
 
 /* Sums the gradients and *sums over every rank;
  * with buckets (not NULL) by waiting for the all-reduces backward started;

@@ -13,7 +13,6 @@
 #include "core/options.h"
 #include "model/model_internal.h"
 #include "train/batching.h"
-#include "train/trainer.h"
 
 /* The real samples' order comes from a stream apart from the noise's. */
 #define GAN_ORDER_STREAM 0x6a09e667f3bcc909ULL
@@ -40,6 +39,7 @@ void nerve_gan_options_from_sized(const nerve_model *discriminator,
 typedef struct gan_run {
     nerve_model *g, *d;
     nerve_graph *gg, *dg;
+    nerve_optimizer *g_opt, *d_opt; /* the run's, from each model's [optimizer] */
     const nerve_gan_options *o;
     int64_t batch, noise_size, sample_size;
     nerve_rng noise_rng;
@@ -124,8 +124,10 @@ static nerve_status gan_setup(gan_run *run, nerve_error *err)
     }
     nerve_status st = nerve_graph_plan(run->gg, run->batch, err);
     if (st == NERVE_OK) st = nerve_graph_plan(dg, run->batch, err);
-    if (st == NERVE_OK) st = nerve_model_ensure_optimizer(run->g, err);
-    if (st == NERVE_OK) st = nerve_model_ensure_optimizer(run->d, err);
+    nerve_error own = {0};
+    if (st == NERVE_OK && (!(run->g_opt = nerve_model_optimizer_new(run->g, &own)) ||
+                           !(run->d_opt = nerve_model_optimizer_new(run->d, &own))))
+        st = nerve_error_set(err, own.status, "%s", own.message);
     if (st != NERVE_OK) return st;
     int count = nerve_graph_node_count(dg);
     run->d_trainable = calloc((size_t)count, sizeof *run->d_trainable);
@@ -239,7 +241,7 @@ static nerve_status discriminator_step(gan_run *run, const nerve_dataset *real,
     if (st == NERVE_OK) st = feed_fakes(run, err);
     if (st == NERVE_OK) st = judge(run, 0, &loss, &t->fake_correct, &t->fake_probability, err);
     if (st != NERVE_OK) return st;
-    st = nerve_optimizer_step(run->d->optimizer);
+    st = nerve_optimizer_step(run->d_opt);
     if (st != NERVE_OK) return nerve_graph_pass_error(run->dg, st, err);
     t->judged += run->batch;
     t->d_loss += loss;
@@ -311,7 +313,7 @@ static nerve_status generator_step(gan_run *run, gan_totals *t, nerve_error *err
     nerve_status st = nerve_graph_backward_from(run->gg, run->g->output, dx, err);
     nerve_graph_host_view_end(dg, nerve_node_grad(dg, run->d->input), dx, n, false, err);
     if (st != NERVE_OK) return st;
-    st = nerve_optimizer_step(run->g->optimizer);
+    st = nerve_optimizer_step(run->g_opt);
     if (st != NERVE_OK) return nerve_graph_pass_error(run->gg, st, err);
     t->g_loss += loss;
     t->g_steps++;
@@ -421,6 +423,8 @@ nerve_status nerve_train_gan(nerve_model *generator, nerve_model *discriminator,
     free(order);
     free(run.d_trainable);
     free(run.upstream);
+    nerve_optimizer_free(run.g_opt);
+    nerve_optimizer_free(run.d_opt);
     return st;
 }
 

@@ -25,7 +25,6 @@
 #include "train/probe.h"
 #include "train/state_gradients.h"
 #include "train/target_error.h"
-#include "train/trainer.h"
 
 static nerve_train_options nerve_train_options_from_value(const nerve_model *m)
 {
@@ -42,35 +41,6 @@ void nerve_train_options_from_sized(const nerve_model *m, nerve_train_options *o
 {
     nerve_train_options value = nerve_train_options_from_value(m);
     nerve_options_write(out, size, &value, sizeof value);
-}
-
-/* A layer's weight_decay and l1 (cfg overrides) replace the optimizer's for
- * the layer's parameters, as a PyTorch parameter group. */
-static nerve_status apply_layer_regularization(nerve_model *m, nerve_error *err)
-{
-    const nerve_optimizer_options *o = &m->settings.optimizer;
-    for (int i = 0; i < m->layer_count; i++) {
-        const model_layer *layer = &m->layers[i];
-        if (isnan(layer->weight_decay) && isnan(layer->l1)) continue;
-        double weight_decay = isnan(layer->weight_decay) ? o->weight_decay : layer->weight_decay;
-        double l1 = isnan(layer->l1) ? o->l1 : layer->l1;
-        for (nerve_node n = layer->first_node; n < layer->end_node; n++) {
-            if (!nerve_node_is_param(m->graph, n)) continue;
-            nerve_status st =
-                nerve_optimizer_set_regularization(m->optimizer, n, weight_decay, l1, err);
-            if (st != NERVE_OK) return st;
-        }
-    }
-    return NERVE_OK;
-}
-
-nerve_status nerve_model_ensure_optimizer(nerve_model *m, nerve_error *err)
-{
-    if (m->optimizer) return NERVE_OK;
-    nerve_error own = {0};
-    m->optimizer = nerve_optimizer_new(m->graph, &m->settings.optimizer, &own);
-    if (!m->optimizer) return nerve_error_set(err, own.status, "[optimizer] %s", own.message);
-    return apply_layer_regularization(m, err);
 }
 
 /* The schedule must be valid, and a plateau schedule needs the validation
@@ -363,7 +333,7 @@ static nerve_status train_step(trainer *t, const int64_t *order, int64_t n, doub
     }
     r->nan_skips = 0;
     metrics_log_measure(&t->log, !t->shard.counts);
-    st = nerve_optimizer_step(m->optimizer);
+    st = nerve_optimizer_step(r->optimizer);
     if (st != NERVE_OK) st = nerve_graph_pass_error(g, st, err);
     /* Every rank gathers, whatever its own update did (the step's end
      * tells the others). */
@@ -373,7 +343,7 @@ static nerve_status train_step(trainer *t, const int64_t *order, int64_t n, doub
     metrics_log_updated(&t->log);
     r->totals.loss_sum += *loss * (double)n;
     r->totals.seen += n;
-    r->totals.grad_norm_sum += nerve_optimizer_grad_norm(m->optimizer);
+    r->totals.grad_norm_sum += nerve_optimizer_grad_norm(r->optimizer);
     r->totals.steps++;
     if (m->classes) {
         int64_t labels = n * nerve_model_label_steps(m);
@@ -427,7 +397,7 @@ static nerve_status evaluate_within(trainer *t, const nerve_dataset *val, nerve_
     if (st != NERVE_OK) return st;
     nerve_graph_set_training(r->m->graph, true);
     metrics_log_eval(&t->log, r->epoch, r->global_step, e.loss, e.accuracy,
-                     nerve_optimizer_lr(r->m->optimizer));
+                     nerve_optimizer_lr(r->optimizer));
     nerve_evaluation_free(&e);
     return NERVE_OK;
 }
@@ -439,10 +409,10 @@ static nerve_status save_checkpoint(trainer *t, nerve_error *err)
     if (!path || t->written_at == t->run.global_step) return NERVE_OK;
     /* A checkpoint holds the whole optimizer state, gathered from the shards. */
     bool sharded = t->shard.counts != NULL;
-    nerve_status st = sharded ? dist_shard_end(t->run.m, &t->shard, err) : NERVE_OK;
+    nerve_status st = sharded ? dist_shard_end(t->run.optimizer, &t->shard, err) : NERVE_OK;
     if (!st) st = dist_from_root(t->comm, t->root ? checkpoint_save(&t->run, path, err) : NERVE_OK,
                                  err);
-    if (!st && sharded) st = dist_shard_start(t->comm, t->run.m, &t->shard, err);
+    if (!st && sharded) st = dist_shard_start(t->comm, t->run.optimizer, &t->shard, err);
     if (st) return st;
     t->written_at = t->last_checkpoint_step = t->run.global_step;
     t->last_checkpoint = path;
@@ -471,7 +441,7 @@ static nerve_status end_epoch(trainer *t, const nerve_dataset *val, double epoch
     r.samples_per_second = r.seconds > 0 ? (double)totals->seen / r.seconds : 0;
     r.train_loss = totals->loss_sum / (double)totals->seen;
     r.train_accuracy = run->m->classes ? (double)totals->correct / (double)totals->labels : NAN;
-    r.lr = nerve_optimizer_lr(run->m->optimizer);
+    r.lr = nerve_optimizer_lr(run->optimizer);
     r.grad_norm = totals->grad_norm_sum / (double)totals->steps;
     nerve_status st = evaluate_epoch(t, val, &r, err);
     nerve_graph_set_training(run->m->graph, true);
@@ -499,7 +469,7 @@ static void report_step(trainer *t, double loss, double grad_norm, double epoch_
     double accuracy = r->m->classes ? (double)r->totals.correct / (double)r->totals.labels : NAN;
     if (o->log_every > 0 && r->global_step % o->log_every == 0)
         metrics_log_step(&t->log, r->epoch, r->global_step, loss, t->step_accuracy,
-                         nerve_optimizer_lr(r->m->optimizer), grad_norm);
+                         nerve_optimizer_lr(r->optimizer), grad_norm);
     if (o->on_progress) {
         double elapsed = nerve_seconds_now() - epoch_start;
         nerve_progress p = {r->epoch, o->epochs, r->epoch_step, r->steps_per_epoch,
@@ -539,7 +509,7 @@ static nerve_status run_epochs(trainer *t, const nerve_dataset *val, nerve_error
         while (r->epoch_step < r->steps_per_epoch) {
             int64_t first = r->epoch_step * r->batch;
             int64_t n = r->train->count - first < r->batch ? r->train->count - first : r->batch;
-            nerve_optimizer_set_lr(r->m->optimizer, r->scheduler.lr);
+            nerve_optimizer_set_lr(r->optimizer, r->scheduler.lr);
             nerve_model_anneal_loss(r->m, r->global_step);
             double loss = 0;
             bool skipped = false;
@@ -553,7 +523,7 @@ static nerve_status run_epochs(trainer *t, const nerve_dataset *val, nerve_error
                                           r->epoch_step == r->steps_per_epoch, err);
             }
             if (st == NERVE_OK) {
-                report_step(t, loss, skipped ? NAN : nerve_optimizer_grad_norm(r->m->optimizer),
+                report_step(t, loss, skipped ? NAN : nerve_optimizer_grad_norm(r->optimizer),
                             epoch_start);
                 st = metrics_log_status(&t->log, err);
             }
@@ -673,18 +643,27 @@ nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve
     int64_t slice = t.comm ? (r->batch + nerve_comm_size(t.comm) - 1) / nerve_comm_size(t.comm)
                            : r->batch;
     if (st == NERVE_OK) st = nerve_graph_plan(m->graph, slice, err);
-    if (st == NERVE_OK) st = nerve_model_ensure_optimizer(m, err);
     if (st != NERVE_OK) return st;
+    /* The run's optimizer: the caller's, or one of its own from [optimizer]. */
+    if (o->optimizer && o->optimizer->graph != m->graph)
+        return nerve_error_set(err, NERVE_ERR_INVALID,
+                               "nerve_train: the optimizer is over another graph than the "
+                               "model's (make it with nerve_model_optimizer_new)");
+    nerve_error own = {0};
+    r->optimizer = o->optimizer ? o->optimizer : nerve_model_optimizer_new(m, &own);
+    if (!r->optimizer) return nerve_error_set(err, own.status, "%s", own.message);
     /* Training batches only: evaluation reads the data as it is. */
     if (nerve_augment_enabled(&m->settings.augment)) {
-        nerve_error own = {0};
         r->augment = nerve_model_augment_new(m, o->seed, &own);
-        if (!r->augment) return nerve_error_set(err, own.status, "%s", own.message);
+        if (!r->augment) st = nerve_error_set(err, own.status, "%s", own.message);
     }
-    r->order = malloc((size_t)train->count * sizeof *r->order);
-    if (!r->order) {
+    r->order = st == NERVE_OK ? malloc((size_t)train->count * sizeof *r->order) : NULL;
+    if (!r->order && st == NERVE_OK)
+        st = nerve_error_set(err, NERVE_ERR_NOMEM, "out of memory for the sample order");
+    if (st != NERVE_OK) {
         nerve_augment_free(r->augment);
-        return nerve_error_set(err, NERVE_ERR_NOMEM, "out of memory for the sample order");
+        if (r->optimizer != o->optimizer) nerve_optimizer_free(r->optimizer);
+        return st;
     }
     /* Recording the state gradients enlarges the recurrent ops' memory: the
      * graph is planned again. */
@@ -709,7 +688,8 @@ nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve
                              "data-parallel training needs a backend with host memory (cpu, "
                              "ref); '%s' has none",
                              m->graph->device->name);
-    if (st == NERVE_OK && t.comm && o->zero == 1) st = dist_shard_start(t.comm, m, &t.shard, err);
+    if (st == NERVE_OK && t.comm && o->zero == 1)
+        st = dist_shard_start(t.comm, r->optimizer, &t.shard, err);
     nerve_graph_set_comm(m->graph, t.comm);
     if (st == NERVE_OK && t.comm && o->bucket_mb > 0) {
         st = dist_buckets_init(&t.buckets, t.comm, m->graph, o->bucket_mb, err);
@@ -738,12 +718,13 @@ nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve
     if (r->stream) nerve_graph_set_carry_state(m->graph, false);
     nerve_graph_set_comm(m->graph, NULL);
     if (t.bucketed) dist_buckets_free(&t.buckets);
-    /* The model's optimizer whole again, unless a collective has failed. */
+    /* The caller's optimizer whole again, unless a collective has failed. */
     if (t.shard.counts) {
-        nerve_status end_st = dist_shard_end(m, &t.shard, st == NERVE_OK ? err : NULL);
+        nerve_status end_st = dist_shard_end(r->optimizer, &t.shard, st == NERVE_OK ? err : NULL);
         if (st == NERVE_OK) st = end_st;
     }
     free(r->order);
     nerve_augment_free(r->augment);
+    if (r->optimizer != o->optimizer) nerve_optimizer_free(r->optimizer);
     return st;
 }

@@ -279,7 +279,7 @@ nerve_status nerve_cpu_recurrent_workspace(const nerve_kernel_ctx *ctx, nerve_re
                                            int64_t batch, int64_t steps, int64_t features,
                                            int64_t hidden, int64_t *size)
 {
-    int64_t GH = nerve_recurrent_gate_count(cell) * hidden;
+    int64_t GH = nerve_cell_gates(cell) * hidden;
     *size = batch * (GH + 2 * hidden) + matrix_size(GH, features, hidden) +
             (cell == NERVE_CELL_GRU ? batch * steps * GH : 0);
     return NERVE_OK;
@@ -287,7 +287,7 @@ nerve_status nerve_cpu_recurrent_workspace(const nerve_kernel_ctx *ctx, nerve_re
 
 static workspace_layout workspace_of(const nerve_recurrent_sequence *s)
 {
-    int64_t GH = nerve_recurrent_gate_count(s->cell) * s->hidden;
+    int64_t GH = nerve_cell_gates(s->cell) * s->hidden;
     workspace_layout w = {.per_sequence = s->workspace};
     w.matrix = w.per_sequence + s->batch * (GH + 2 * s->hidden);
     w.gates_hidden = w.matrix + matrix_size(GH, s->features, s->hidden);
@@ -298,7 +298,7 @@ static workspace_layout workspace_of(const nerve_recurrent_sequence *s)
 static void forward_slice(const nerve_recurrent_sequence *s, int64_t first, int64_t end)
 {
     const int64_t T = s->steps, H = s->hidden, rows = end - first;
-    const int64_t GH = nerve_recurrent_gate_count(s->cell) * H;
+    const int64_t GH = nerve_cell_gates(s->cell) * H;
     workspace_layout w = workspace_of(s);
     nerve_real *recurrent = w.per_sequence + first * GH;
     const nerve_real *weight_hh_t = w.matrix;
@@ -350,7 +350,7 @@ static void forward_slice(const nerve_recurrent_sequence *s, int64_t first, int6
 static void backward_slice(const nerve_recurrent_sequence *s, int64_t first, int64_t end)
 {
     const int64_t N = s->batch, T = s->steps, H = s->hidden, rows = end - first;
-    const int64_t GH = nerve_recurrent_gate_count(s->cell) * H;
+    const int64_t GH = nerve_cell_gates(s->cell) * H;
     workspace_layout w = workspace_of(s);
     nerve_real *dh = w.per_sequence + first * H, *dc = w.per_sequence + (N + first) * H;
     memset(dh, 0, (size_t)(rows * H) * sizeof *dh);
@@ -415,7 +415,7 @@ static void share(int64_t n, int id, int count, int64_t align, int64_t *first, i
 static void forward_team(const nerve_recurrent_sequence *s, int id, int count)
 {
     const int64_t T = s->steps, F = s->features, H = s->hidden;
-    const int64_t GH = nerve_recurrent_gate_count(s->cell) * H;
+    const int64_t GH = nerve_cell_gates(s->cell) * H;
     int64_t first, end;
     share(GH, id, count, 1, &first, &end);
     nerve_cpu_transpose_block(end - first, H, s->weight_hh + first * H, H,
@@ -450,7 +450,7 @@ static void weight_gradient_rows(const nerve_real *a, const nerve_real *d, int64
 static void backward_team(const nerve_recurrent_sequence *s, int id, int count)
 {
     const int64_t N = s->batch, T = s->steps, F = s->features, H = s->hidden;
-    const int64_t GH = nerve_recurrent_gate_count(s->cell) * H;
+    const int64_t GH = nerve_cell_gates(s->cell) * H;
     workspace_layout w = workspace_of(s);
     const nerve_real *d_input = s->gates;
     const nerve_real *d_hidden = s->cell == NERVE_CELL_GRU ? w.gates_hidden : s->gates;
@@ -492,7 +492,7 @@ static void backward_team(const nerve_recurrent_sequence *s, int id, int count)
  * code, its barriers no-ops, its GEMMs threaded as oneDNN sees fit. */
 static bool split_batch(const nerve_recurrent_sequence *s)
 {
-    int64_t GH = nerve_recurrent_gate_count(s->cell) * s->hidden;
+    int64_t GH = nerve_cell_gates(s->cell) * s->hidden;
     int64_t macs = s->steps * s->batch * GH * s->hidden;
     return s->batch > 1 && omp_get_max_threads() > 1 && macs >= NERVE_CPU_PARALLEL_MIN_MACS;
 }

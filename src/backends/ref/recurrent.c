@@ -25,7 +25,7 @@ nerve_status nerve_ref_recurrent_workspace(const nerve_kernel_ctx *ctx, nerve_re
                                            int64_t batch, int64_t steps, int64_t features,
                                            int64_t hidden, int64_t *size)
 {
-    *size = 2 * hidden + nerve_recurrent_gate_count(cell) * hidden +
+    *size = 2 * hidden + nerve_cell_gates(cell) * hidden +
             (cell == NERVE_CELL_GRU ? batch * steps * hidden : 0);
     return NERVE_OK;
 }
@@ -43,7 +43,7 @@ static int64_t previous_time(const nerve_recurrent_sequence *s, int64_t t)
 
 static void forward_step(const nerve_recurrent_sequence *s, int64_t n, int64_t k)
 {
-    const int64_t T = s->steps, F = s->features, H = s->hidden, GH = nerve_recurrent_gate_count(s->cell) * H;
+    const int64_t T = s->steps, F = s->features, H = s->hidden, GH = nerve_cell_gates(s->cell) * H;
     const int64_t t = time_of(s, k), row = n * T + t;
     const nerve_real *x = s->x + row * F;
     nerve_real *h_prev = s->h_prev + row * H, *gates = s->gates + row * GH, *h = s->h + row * H;
@@ -104,7 +104,7 @@ nerve_status nerve_ref_recurrent_forward(const nerve_kernel_ctx *ctx, const nerv
 static void backward_step(const nerve_recurrent_sequence *s, int64_t n, int64_t k, nerve_real *dh,
                           nerve_real *dc, nerve_real *dgh, nerve_real *gru_hidden_n)
 {
-    const int64_t T = s->steps, H = s->hidden, GH = nerve_recurrent_gate_count(s->cell) * H;
+    const int64_t T = s->steps, H = s->hidden, GH = nerve_cell_gates(s->cell) * H;
     const int64_t t = time_of(s, k), row = n * T + t;
     nerve_real *gates = s->gates + row * GH;
     const nerve_real *h = s->h + row * H, *h_prev = s->h_prev + row * H;
@@ -150,7 +150,7 @@ static void backward_step(const nerve_recurrent_sequence *s, int64_t n, int64_t 
 nerve_status nerve_ref_recurrent_backward(const nerve_kernel_ctx *ctx, const nerve_recurrent_sequence *s)
 {
     const int64_t N = s->batch, T = s->steps, F = s->features, H = s->hidden;
-    const int64_t GH = nerve_recurrent_gate_count(s->cell) * H;
+    const int64_t GH = nerve_cell_gates(s->cell) * H;
     nerve_real *dh = s->workspace, *dc = dh + H, *dgh = dc + H, *gru_hidden_n = dgh + GH;
     for (int64_t n = 0; n < N; n++) {
         memset(dh, 0, (size_t)(2 * H) * sizeof *dh);
