@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/graph_internal.h"
 #include "model/model_settings.h"
 #include "test_support.h"
 
@@ -310,7 +311,8 @@ static void train_in_runs(const char *sections, int runs, int epochs, bool share
     for (int r = 0; r < runs; r++) test_require_ok(nerve_train(m, &ds, NULL, &o, &err), &err);
     nerve_graph *g = nerve_model_graph(m);
     *count = (int64_t)nerve_graph_param_count(g);
-    memcpy(out, nerve_graph_params(g), (size_t)*count * sizeof *out);
+    /* the flat parameter buffer is device memory: copied through the device */
+    assert_int_equal(nerve_graph_download(g, out, nerve_graph_params(g), *count), NERVE_OK);
     nerve_optimizer_free(opt);
     nerve_dataset_free(&ds);
     nerve_model_free(m);
