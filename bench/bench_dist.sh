@@ -6,6 +6,19 @@
 #   1 rank x 2 threads, no MPI           (the baseline)
 #   1 rank x 2 threads under mpirun      (MPI's own cost: should be within 1%)
 #   2 ranks x 1 thread, bound to cores   (data parallel: should reach >= 0.9x)
+# in NERVE_BENCH_ROUNDS (1) interleaved rounds: each round runs every model's
+# three configurations, in an order rotated from round to round, so that a
+# drift in the machine's load falls on all of them. Each cell is the median
+# over the rounds with the smallest and largest value in brackets; a ratio is
+# the median of the rounds' ratios (each from runs taken minutes apart, not
+# hours). Beside the wall-clock throughput, CPU milliseconds per sample: the
+# user + system time of every process of the run (/usr/bin/time over
+# nerve or mpirun and its ranks) less that of the same run with 1 step (the
+# data load, MPI's start), over the samples of the other steps. CPU time
+# counts what the cores did for the run whatever else ran beside it, so it
+# resolves differences (MPI's cost for one rank: 1%) that wall time on a
+# shared machine cannot; it counts spinning waits too (OpenMP's bounded
+# spin, Open MPI's polling of shared memory).
 # and, when run as root with unshare and tc (NERVE_BENCH_SHAPED=1, the default
 # as root), 2 ranks over TCP on a loopback shaped to 1 and 10 Gbit/s in a
 # private network namespace (mpirun --mca btl self,tcp):
@@ -22,17 +35,19 @@
 #     k (2 (N - 1)) alpha + 2 (N - 1) / N x 4 bytes x parameters / rate,
 #     k the number of all-reduces (1, or about the buckets' count).
 # Throughput is the samples/s of the run's (partial) epoch in the metrics
-# log, so the data load is not counted. Quick check of the script:
-#   NERVE_BENCH_STEPS=20 NERVE_BENCH_COMM_MAX_BYTES=1048576 make bench-dist
-# A benchmark, not a test: on a shared machine the figures say little.
+# log, so the data load is not counted. NERVE_BENCH_QUICK=1 is a smoke check
+# of the script (20 steps, one round, comm-bench to 1 MiB; about two
+# minutes). A benchmark, not a test: on a shared machine the figures say little.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${NERVE_BUILD_DIR:-$root/build}
 nerve=$build/nerve
-steps=${NERVE_BENCH_STEPS:-200}
+quick=${NERVE_BENCH_QUICK:-0}
+steps=${NERVE_BENCH_STEPS:-$([[ $quick == 1 ]] && echo 20 || echo 200)}
+rounds=${NERVE_BENCH_ROUNDS:-1}
 models=${NERVE_BENCH_MODELS:-mlp lenet bn_cnn charlstm}
-comm_max=${NERVE_BENCH_COMM_MAX_BYTES:-67108864}
+comm_max=${NERVE_BENCH_COMM_MAX_BYTES:-$([[ $quick == 1 ]] && echo 1048576 || echo 67108864)}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mpi=(mpirun --oversubscribe)
@@ -52,20 +67,67 @@ params() { # params CFG: the model's parameter count (nerve info's total)
 calc() { /usr/bin/python3 -c "from math import nan, ceil; print($1)"; }
 fmt() { printf "%.${1}f" "$(calc "$2")"; }
 
-echo "Data parallel on this machine, $steps steps per run (samples/s):"
+# run_config CONFIG CFG STEPS LOG: one run of a configuration of the first
+# table; prints the CPU seconds (user + system) of all its processes.
+run_config() {
+  local config=$1 cfg=$2 n=$3 log=$4 command
+  case $config in
+    none) command=("$nerve" train "$cfg" --threads 2) ;;
+    mpi1) command=("${mpi[@]}" -np 1 --bind-to none "$nerve" train "$cfg" --threads 2) ;;
+    mpi2) command=("${mpi[@]}" -np 2 --bind-to core "$nerve" train "$cfg" --threads 1) ;;
+  esac
+  /usr/bin/time -f "%U %S" -o "$work/time.txt" "${command[@]}" --steps "$n" --log "$log" >/dev/null
+  awk '{print $1 + $2}' "$work/time.txt"
+}
+
+configs=(none mpi1 mpi2)
+for ((round = 1; round <= rounds; round++)); do
+  for model in $models; do
+    cfg=$root/bench/$model.cfg
+    batch=$(awk -F' *= *' '/^batch/ {print $2; exit}' "$cfg")
+    for ((k = 0; k < 3; k++)); do
+      config=${configs[(k + round - 1) % 3]}
+      cpu=$(run_config "$config" "$cfg" "$steps" "$work/run.csv")
+      wall=$(rate "$work/run.csv")
+      start=$(run_config "$config" "$cfg" 1 "$work/start.csv")
+      echo "$model $config $round $wall $(calc "1000 * ($cpu - $start) / (($steps - 1) * $batch)")"
+    done
+  done
+done >"$work/rounds.txt"
+
+echo "Data parallel on this machine, $steps steps per run, $rounds interleaved round(s):"
+echo "samples/s and CPU ms per sample, medians (min-max over the rounds)."
 echo
-echo "| model | 1 rank x 2 threads | 1 x 2 under mpirun | mpirun / none | 2 ranks x 1 thread | 2 x 1 / 1 x 2 |"
-echo "|---|---:|---:|---:|---:|---:|"
-for model in $models; do
-  cfg=$root/bench/$model.cfg
-  "$nerve" train "$cfg" --steps "$steps" --threads 2 --log "$work/a.csv" >/dev/null
-  "${mpi[@]}" -np 1 --bind-to none "$nerve" train "$cfg" --steps "$steps" --threads 2 \
-    --log "$work/b.csv" >/dev/null
-  "${mpi[@]}" -np 2 --bind-to core "$nerve" train "$cfg" --steps "$steps" --threads 1 \
-    --log "$work/c.csv" >/dev/null
-  a=$(rate "$work/a.csv") b=$(rate "$work/b.csv") c=$(rate "$work/c.csv")
-  echo "| $model | $(fmt 0 "$a") | $(fmt 0 "$b") | $(fmt 3 "$b / $a") | $(fmt 0 "$c") | $(fmt 3 "$c / $a") |"
-done
+/usr/bin/python3 - "$work/rounds.txt" $models <<'PY'
+import statistics, sys
+runs = {}
+for line in open(sys.argv[1]):
+    model, config, round_, wall, cpu = line.split()
+    runs[model, config, int(round_)] = (float(wall), float(cpu))
+
+def cell(values, digits):
+    values = sorted(values)
+    return (f"{statistics.median(values):.{digits}f} "
+            f"({values[0]:.{digits}f}-{values[-1]:.{digits}f})")
+
+def figure(model, config, which):
+    return [v[which] for (m, c, _), v in sorted(runs.items()) if m == model and c == config]
+
+def ratio(model, top, bottom, which):
+    rounds = sorted({r for (m, _, r) in runs if m == model})
+    return [runs[model, top, r][which] / runs[model, bottom, r][which] for r in rounds]
+
+print("| model | 1 rank x 2 threads | 1 x 2 under mpirun | 2 ranks x 1 thread "
+      "| mpirun / none | 2 x 1 / 1 x 2 | CPU ms/sample 1 x 2 | under mpirun | 2 x 1 "
+      "| CPU mpirun / none |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+for model in sys.argv[2:]:
+    wall = [cell(figure(model, c, 0), 0) for c in ("none", "mpi1", "mpi2")]
+    cpu = [cell(figure(model, c, 1), 3) for c in ("none", "mpi1", "mpi2")]
+    print(f"| {model} | {' | '.join(wall)} | {cell(ratio(model, 'mpi1', 'none', 0), 3)} "
+          f"| {cell(ratio(model, 'mpi2', 'none', 0), 3)} | {' | '.join(cpu)} "
+          f"| {cell(ratio(model, 'mpi1', 'none', 1), 3)} |")
+PY
 
 shaped=${NERVE_BENCH_SHAPED:-$([[ $(id -u) -eq 0 ]] && echo 1 || echo 0)}
 [[ $shaped == 1 ]] || exit 0

@@ -102,8 +102,8 @@ typedef struct nerve_train_options {
      * (its slice, an op, rank 0's log or files) fails the call on every
      * rank at the same step: that rank's error, NERVE_ERR_PEER elsewhere;
      * a stop asked of one rank is written to the others' *stop_flag
-     * (when not NULL) and stops them all. NULL: this process
-     * alone. batch_per_rank: batch is each rank's (the global batch is
+     * (when not NULL) and stops them all. NULL, or a communicator of one
+     * rank: this process alone (no collective in a step). batch_per_rank: batch is each rank's (the global batch is
      * size x batch, Horovod's convention). */
     nerve_comm *comm;
     bool batch_per_rank;

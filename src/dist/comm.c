@@ -1,6 +1,12 @@
 /* The communicator's entry points and the single-process implementation,
  * in which a sum over one rank is the rank's own values: collectives are
- * copies or nothing, and a non-blocking one is finished when it starts. */
+ * copies or nothing, and a non-blocking one is finished when it starts.
+ * A collective that fails on one rank (MPI out of memory there) may leave
+ * the others waiting inside it: the entry points mark the communicator
+ * broken, every later collective on it fails at once rather than wait for
+ * or mismatch the others', and nerve_comm_free does not finalise MPI
+ * (MPI_Finalize waits for every rank); the process's non-zero exit then
+ * makes mpirun end the other ranks. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,7 +57,7 @@ static nerve_status single_test(nerve_comm_request *request, bool *done, nerve_e
 static const nerve_comm_ops single_ops = {single_allreduce, single_reduce_scatter,
                                           single_allgather, single_broadcast,
                                           single_iallreduce, single_test, NULL};
-static nerve_comm single_comm = {&single_ops, 0, 1, NULL};
+static nerve_comm single_comm = {&single_ops, 0, 1, NULL, false};
 
 nerve_comm *nerve_comm_single(void) { return &single_comm; }
 
@@ -83,6 +89,18 @@ nerve_status nerve_comm_mpi(nerve_comm **out, nerve_error *err)
 #endif
 }
 
+nerve_status nerve_comm_break(nerve_comm *c, nerve_status st)
+{
+    if (st != NERVE_OK) c->broken = true;
+    return st;
+}
+
+static nerve_status broken(nerve_error *err)
+{
+    return nerve_error_set(err, NERVE_ERR_IO,
+                           "an earlier collective failed on this rank: the ranks are out of step");
+}
+
 void nerve_comm_free(nerve_comm *c)
 {
     if (c && c->ops->free) c->ops->free(c);
@@ -94,20 +112,23 @@ int nerve_comm_size(const nerve_comm *c) { return c->size; }
 nerve_status nerve_comm_allreduce(nerve_comm *c, void *buf, int64_t count, nerve_comm_type type,
                                   nerve_error *err)
 {
-    return count > 0 ? c->ops->allreduce(c, buf, count, type, err) : NERVE_OK;
+    if (c->broken) return broken(err);
+    return count > 0 ? nerve_comm_break(c, c->ops->allreduce(c, buf, count, type, err)) : NERVE_OK;
 }
 
 nerve_status nerve_comm_reduce_scatter(nerve_comm *c, const void *send, void *recv,
                                        const int64_t *counts, nerve_comm_type type,
                                        nerve_error *err)
 {
-    return c->ops->reduce_scatter(c, send, recv, counts, type, err);
+    if (c->broken) return broken(err);
+    return nerve_comm_break(c, c->ops->reduce_scatter(c, send, recv, counts, type, err));
 }
 
 nerve_status nerve_comm_allgather(nerve_comm *c, const void *send, void *recv,
                                   const int64_t *counts, nerve_comm_type type, nerve_error *err)
 {
-    return c->ops->allgather(c, send, recv, counts, type, err);
+    if (c->broken) return broken(err);
+    return nerve_comm_break(c, c->ops->allgather(c, send, recv, counts, type, err));
 }
 
 nerve_status nerve_comm_broadcast(nerve_comm *c, void *buf, int64_t count, nerve_comm_type type,
@@ -116,7 +137,9 @@ nerve_status nerve_comm_broadcast(nerve_comm *c, void *buf, int64_t count, nerve
     if (root < 0 || root >= c->size)
         return nerve_error_set(err, NERVE_ERR_INVALID, "broadcast from rank %d of %d", root,
                                c->size);
-    return count > 0 ? c->ops->broadcast(c, buf, count, type, root, err) : NERVE_OK;
+    if (c->broken) return broken(err);
+    return count > 0 ? nerve_comm_break(c, c->ops->broadcast(c, buf, count, type, root, err))
+                     : NERVE_OK;
 }
 
 nerve_status nerve_comm_iallreduce(nerve_comm *c, void *buf, int64_t count, nerve_comm_type type,
@@ -124,14 +147,16 @@ nerve_status nerve_comm_iallreduce(nerve_comm *c, void *buf, int64_t count, nerv
 {
     request->comm = c;
     request->active = false;
-    return count > 0 ? c->ops->iallreduce(c, buf, count, type, request, err) : NERVE_OK;
+    if (c->broken) return broken(err);
+    return count > 0 ? nerve_comm_break(c, c->ops->iallreduce(c, buf, count, type, request, err))
+                     : NERVE_OK;
 }
 
 nerve_status nerve_comm_test(nerve_comm_request *request, bool *done, nerve_error *err)
 {
     *done = true;
     if (!request->active) return NERVE_OK;
-    return request->comm->ops->test(request, done, err);
+    return nerve_comm_break(request->comm, request->comm->ops->test(request, done, err));
 }
 
 nerve_status nerve_comm_wait(nerve_comm_request *request, nerve_error *err)

@@ -25,7 +25,14 @@ struct nerve_comm {
     const nerve_comm_ops *ops;
     int rank, size;
     void *impl;
+    /* A collective failed on this rank (comm.c): the others may be inside
+     * it still, so the ranks are out of step for good. */
+    bool broken;
 };
+
+/* Marks c broken (as its failed collectives do) and returns st: for a
+ * test hook that fails a collective without making it. */
+nerve_status nerve_comm_break(nerve_comm *c, nerve_status st);
 
 static inline size_t nerve_comm_type_size(nerve_comm_type type)
 {

@@ -132,13 +132,15 @@ static nerve_status mpi_test(nerve_comm_request *request, bool *done, nerve_erro
     return NERVE_OK;
 }
 
+/* A broken communicator (comm.c) is neither freed nor finalised: both
+ * would wait for ranks that may still be inside the failed collective. */
 static void mpi_free(nerve_comm *c)
 {
     mpi_comm *m = c->impl;
-    MPI_Comm_free(&m->comm);
     int finalized = 0;
     MPI_Finalized(&finalized);
-    if (m->initialised_here && !finalized) MPI_Finalize();
+    if (!c->broken) MPI_Comm_free(&m->comm);
+    if (m->initialised_here && !finalized && !c->broken) MPI_Finalize();
     free(m->counts);
     free(m->displacements);
     free(m);

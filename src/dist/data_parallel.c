@@ -1,6 +1,10 @@
 #include "dist/data_parallel.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "core/graph_internal.h"
+#include "dist/comm_internal.h"
 
 void nerve_dist_slice(int64_t n, int rank, int size, int64_t *first, int64_t *count)
 {
@@ -73,4 +77,54 @@ nerve_status nerve_dist_allreduce_gradients(nerve_graph *g, nerve_comm *c, nerve
                                nerve_graph_backend(g));
     return nerve_comm_allreduce(c, nerve_graph_grads(g), (int64_t)nerve_graph_param_count(g),
                                 NERVE_COMM_REAL, err);
+}
+
+void nerve_dist_failure_flags(nerve_comm *c, nerve_status st, double flags[2])
+{
+    flags[0] = st != NERVE_OK;
+    flags[1] = st != NERVE_OK ? nerve_comm_rank(c) + 1 : 0;
+}
+
+nerve_status nerve_dist_collective_failed(nerve_status local, nerve_status st,
+                                          const nerve_error *own, nerve_error *err)
+{
+    return local != NERVE_OK ? local : nerve_error_set(err, st, "%s", own->message);
+}
+
+nerve_status nerve_dist_failure_outcome(nerve_status st, const double flags[2], nerve_error *err)
+{
+    if (st != NERVE_OK || flags[0] == 0) return st;
+    if (flags[0] == 1)
+        return nerve_error_set(err, NERVE_ERR_PEER, "rank %d failed", (int)flags[1] - 1);
+    return nerve_error_set(err, NERVE_ERR_PEER, "%d ranks failed", (int)flags[0]);
+}
+
+nerve_status nerve_dist_agree(nerve_comm *c, nerve_status st, nerve_error *err)
+{
+    if (!c) return st;
+    double flags[2];
+    nerve_dist_failure_flags(c, st, flags);
+    nerve_error own = {0};
+    nerve_status collective = nerve_comm_allreduce(c, flags, 2, NERVE_COMM_DOUBLE, &own);
+    if (collective != NERVE_OK) return nerve_dist_collective_failed(st, collective, &own, err);
+    return nerve_dist_failure_outcome(st, flags, err);
+}
+
+const char *nerve_dist_test_hook(nerve_comm *c, const char *variable)
+{
+    const char *value = getenv(variable);
+    if (!c || !value) return NULL;
+    char *end;
+    long rank = strtol(value, &end, 10);
+    if (end == value || rank != nerve_comm_rank(c)) return NULL;
+    return *end == ':' ? end + 1 : end;
+}
+
+nerve_status nerve_dist_test_alloc(nerve_comm *c, const char *site, nerve_error *err)
+{
+    const char *hooked = nerve_dist_test_hook(c, "NERVE_TEST_FAIL_ALLOC");
+    if (!hooked || strcmp(hooked, site) != 0) return NERVE_OK;
+    nerve_status st = nerve_error_set(err, NERVE_ERR_NOMEM, "out of memory at %s on purpose "
+                                      "(NERVE_TEST_FAIL_ALLOC=%s)", site, getenv("NERVE_TEST_FAIL_ALLOC"));
+    return strcmp(site, "allreduce") == 0 ? nerve_comm_break(c, st) : st;
 }

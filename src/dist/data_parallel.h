@@ -33,6 +33,32 @@ void nerve_dist_loss_end(nerve_graph *g, nerve_node loss, bool summed);
  * over samples or for a node that is not a loss op, the labels' summed
  * weights for a class-weighted mean, 0 for reduction = sum. */
 double nerve_dist_loss_divisor(const nerve_graph *g, nerve_node loss, int64_t count);
+/* Failure agreement (a collective; every rank calls it at the same point):
+ * st where it failed here; otherwise NERVE_ERR_PEER when it failed on
+ * another rank (that rank reports why), NERVE_OK when it failed nowhere.
+ * With c NULL, st. For what may fail on one rank only (an allocation)
+ * before a collective that rank would otherwise not make. */
+nerve_status nerve_dist_agree(nerve_comm *c, nerve_status st, nerve_error *err);
+/* The pieces of such agreements that carry more than the failure
+ * (train/distributed.c): [failed here, rank + 1 if so] for a sum over the
+ * ranks; after it, the outcome as nerve_dist_agree's; and the status of a
+ * failed agreement (own says why): this rank's own failure first. */
+void nerve_dist_failure_flags(nerve_comm *c, nerve_status st, double flags[2]);
+nerve_status nerve_dist_failure_outcome(nerve_status st, const double flags[2], nerve_error *err);
+nerve_status nerve_dist_collective_failed(nerve_status local, nerve_status st,
+                                          const nerve_error *own, nerve_error *err);
+/* Test hooks (tests/dist/cli_distributed.sh). The text after "R:" of the
+ * environment's variable when it is R (or R:TEXT) and this is rank R ("" for
+ * R alone); NULL otherwise, or without c. */
+const char *nerve_dist_test_hook(nerve_comm *c, const char *variable);
+/* NERVE_TEST_FAIL_ALLOC=R:SITE: rank R runs out of memory at SITE, one of
+ * the allocations that can fail on one rank only: "plan" (the memory plan
+ * before a run's first agreement), "shard" (ZeRO-1's shard), "unshard"
+ * (its state gathered back, for a checkpoint) and "allreduce" (ZeRO-1's
+ * all-reduce of the gradient norm, failing inside MPI as an MPI call out
+ * of memory does: the communicator is left broken). NERVE_ERR_NOMEM there,
+ * NERVE_OK elsewhere. */
+nerve_status nerve_dist_test_alloc(nerve_comm *c, const char *site, nerve_error *err);
 /* Sums the graph's flat gradient buffer over every rank, in place. */
 nerve_status nerve_dist_allreduce_gradients(nerve_graph *g, nerve_comm *c, nerve_error *err);
 

@@ -282,16 +282,20 @@ nerve_status nerve_optimizer_host_step(const nerve_kernel_ctx *ctx, nerve_optimi
     if (clip_norm) {
         /* clip_grad_norm_: coefficient max_norm / (total_norm + 1e-6), applied
          * when below 1 (a NaN norm makes every gradient NaN, as in torch). */
-        opt->grad_norm = sqrt(optim_sum_over_ranks(opt, run_blocks(opt, &step, true)));
+        double squares = run_blocks(opt, &step, true);
+        nerve_status st = optim_sum_over_ranks(opt, &squares);
+        if (st != NERVE_OK) return st;
+        opt->grad_norm = sqrt(squares);
         double coefficient = o->clip_norm / (opt->grad_norm + 1e-6);
         if (!(coefficient >= 1)) step.grad_scale = (nerve_real)coefficient;
     }
     for (int k = 0; k < opt->segment_count; k++)
         opt->kernels[k] = opt->type->kernel(opt, &step, &opt->segments[k]);
-    double squares = optim_sum_over_ranks(opt, run_blocks(opt, &step, false));
+    double squares = run_blocks(opt, &step, false);
+    nerve_status st = optim_sum_over_ranks(opt, &squares);
     if (!clip_norm) opt->grad_norm = sqrt(squares);
     opt->steps++;
-    return NERVE_OK;
+    return st;
 }
 
 nerve_status nerve_optimizer_step(nerve_optimizer *opt)

@@ -86,9 +86,10 @@ nerve_status nerve_optimizer_host_step(const struct nerve_kernel_ctx *ctx, nerve
 extern const nerve_optimizer_type nerve_sgd_type, nerve_adagrad_type, nerve_rmsprop_type,
     nerve_adam_type, nerve_adamw_type;
 
-/* squares, summed over the ranks when the optimizer is sharded (a failed
- * collective makes it NaN, which stops or skips the next step). */
-double optim_sum_over_ranks(const nerve_optimizer *opt, double squares);
+/* *squares summed over the ranks when the optimizer is sharded; a failed
+ * collective fails the step (its message in the graph's error), as the
+ * ranks are then out of step. */
+nerve_status optim_sum_over_ranks(const nerve_optimizer *opt, double *squares);
 /* Allocates state[slot] with every element set to value. */
 bool optim_add_state(nerve_optimizer *opt, int slot, nerve_real value);
 /* Adam's state and kernels, which AdamW shares (its segments carry the

@@ -5,7 +5,6 @@
  * (train/distributed.c). The state per rank is 1/N of the whole. The shard
  * is a sub-range of the buffers: segments cut to it and made relative to
  * its start, so the update kernels run unchanged. */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,13 +29,13 @@ static void state_free(const nerve_optimizer *opt, nerve_real *state)
     if (state) opt->graph->device->release(&opt->graph->ctx, state);
 }
 
-double optim_sum_over_ranks(const nerve_optimizer *opt, double squares)
+nerve_status optim_sum_over_ranks(const nerve_optimizer *opt, double *squares)
 {
-    if (!opt->comm) return squares;
-    nerve_error err = {0};
-    if (nerve_comm_allreduce(opt->comm, &squares, 1, NERVE_COMM_DOUBLE, &err) != NERVE_OK)
-        return NAN;
-    return squares;
+    if (!opt->comm) return NERVE_OK;
+    nerve_error *err = &opt->graph->error;
+    nerve_status st = nerve_dist_test_alloc(opt->comm, "allreduce", err);
+    if (st == NERVE_OK) st = nerve_comm_allreduce(opt->comm, squares, 1, NERVE_COMM_DOUBLE, err);
+    return st;
 }
 
 nerve_status optim_shard(nerve_optimizer *opt, nerve_comm *comm, int64_t begin, int64_t end,
@@ -52,10 +51,16 @@ nerve_status optim_shard(nerve_optimizer *opt, nerve_comm *comm, int64_t begin, 
         state[k] = state_new(opt, end - begin);
         fits = state[k] != NULL;
     }
-    if (!fits) {
+    nerve_status st = fits ? nerve_dist_test_alloc(comm, "shard", err)
+                           : nerve_error_set(err, NERVE_ERR_NOMEM,
+                                             "out of memory sharding the optimizer");
+    /* Every rank shards, or none: a sharded rank's collectives would
+     * mismatch an unsharded one's. */
+    st = nerve_dist_agree(comm, st, err);
+    if (st != NERVE_OK) {
         free(cut);
         for (int k = 0; k < OPTIM_MAX_STATE; k++) state_free(opt, state[k]);
-        return nerve_error_set(err, NERVE_ERR_NOMEM, "out of memory sharding the optimizer");
+        return st;
     }
     int count = 0;
     for (int s = 0; s < opt->segment_count; s++) {
@@ -93,10 +98,13 @@ nerve_status optim_unshard(nerve_optimizer *opt, nerve_error *err)
     bool fits = counts != NULL;
     for (int k = 0; fits && k < OPTIM_MAX_STATE; k++)
         if (opt->state[k]) fits = (state[k] = state_new(opt, total));
-    nerve_status st = fits ? NERVE_OK
+    nerve_status st = fits ? nerve_dist_test_alloc(comm, "unshard", err)
                            : nerve_error_set(err, NERVE_ERR_NOMEM,
                                              "out of memory gathering the optimizer's state");
-    for (int r = 0; fits && r < size; r++) nerve_dist_slice(total, r, size, &first, &counts[r]);
+    /* A rank out of memory gathers nothing: nor do the others. */
+    st = nerve_dist_agree(comm, st, err);
+    for (int r = 0; st == NERVE_OK && r < size; r++)
+        nerve_dist_slice(total, r, size, &first, &counts[r]);
     for (int k = 0; st == NERVE_OK && k < OPTIM_MAX_STATE; k++)
         if (opt->state[k])
             st = nerve_comm_allgather(comm, opt->state[k], state[k], counts, NERVE_COMM_REAL, err);

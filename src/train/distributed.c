@@ -14,16 +14,18 @@ nerve_status dist_shard_start(nerve_comm *comm, nerve_optimizer *opt, dist_shard
     nerve_graph *g = opt->graph;
     int64_t total = (int64_t)nerve_graph_param_count(g), first;
     int size = nerve_comm_size(comm), rank = nerve_comm_rank(comm);
-    shard->counts = malloc((size_t)size * sizeof *shard->counts);
-    if (!shard->counts)
-        return nerve_error_set(err, NERVE_ERR_NOMEM, "out of memory for the optimizer's shards");
-    for (int r = 0; r < size; r++) nerve_dist_slice(total, r, size, &first, &shard->counts[r]);
     nerve_dist_slice(total, rank, size, &shard->begin, &first);
     shard->end = shard->begin + first;
+    shard->counts = malloc((size_t)size * sizeof *shard->counts);
     shard->reduced = malloc((size_t)(first + 1) * sizeof *shard->reduced);
-    nerve_status st = shard->reduced ? NERVE_OK
-                                     : nerve_error_set(err, NERVE_ERR_NOMEM,
-                                                       "out of memory for the gradient shard");
+    nerve_status st = shard->counts && shard->reduced
+                          ? NERVE_OK
+                          : nerve_error_set(err, NERVE_ERR_NOMEM,
+                                            "out of memory for the optimizer's shards");
+    for (int r = 0; st == NERVE_OK && r < size; r++)
+        nerve_dist_slice(total, r, size, &first, &shard->counts[r]);
+    /* optim_shard's agreement is made by every rank or by none. */
+    st = nerve_dist_agree(comm, st, err);
     if (st == NERVE_OK) st = optim_shard(opt, comm, shard->begin, shard->end, err);
     if (st != NERVE_OK) {
         free(shard->counts);
@@ -43,31 +45,6 @@ nerve_status dist_shard_end(nerve_optimizer *opt, dist_shard *shard, nerve_error
     return st;
 }
 
-/* [failed here, rank + 1 if so] for an all-reduce: how many ranks failed
- * and, when one did, which. */
-static void failure_flags(nerve_comm *comm, nerve_status st, double flags[2])
-{
-    flags[0] = st != NERVE_OK;
-    flags[1] = st != NERVE_OK ? nerve_comm_rank(comm) + 1 : 0;
-}
-
-/* A collective failed (own says why): this rank's own failure first. */
-static nerve_status collective_failed(nerve_status local, nerve_status st, const nerve_error *own,
-                                      nerve_error *err)
-{
-    return local != NERVE_OK ? local : nerve_error_set(err, st, "%s", own->message);
-}
-
-/* After the flags' all-reduce: st where this rank failed, NERVE_ERR_PEER
- * where another did (that rank reports why). */
-static nerve_status failure_outcome(nerve_status st, const double flags[2], nerve_error *err)
-{
-    if (st != NERVE_OK || flags[0] == 0) return st;
-    if (flags[0] == 1)
-        return nerve_error_set(err, NERVE_ERR_PEER, "rank %d failed", (int)flags[1] - 1);
-    return nerve_error_set(err, NERVE_ERR_PEER, "%d ranks failed", (int)flags[0]);
-}
-
 nerve_status dist_reduce_step(nerve_comm *comm, nerve_graph *g, const dist_shard *shard,
                               dist_buckets *buckets, dist_step_sums *sums, nerve_status local,
                               nerve_error *err)
@@ -79,7 +56,7 @@ nerve_status dist_reduce_step(nerve_comm *comm, nerve_graph *g, const dist_shard
      * collective may never complete; return at once. */
     nerve_error own = {0};
     nerve_status st = nerve_graph_comm_status(g, &own);
-    if (st != NERVE_OK) return collective_failed(local, st, &own, err);
+    if (st != NERVE_OK) return nerve_dist_collective_failed(local, st, &own, err);
     nerve_real *grad = nerve_graph_grads(g);
     bool finite = true;
     double start = nerve_seconds_now();
@@ -101,10 +78,10 @@ nerve_status dist_reduce_step(nerve_comm *comm, nerve_graph *g, const dist_shard
     /* The loss, the correct labels, a non-finite shard; this rank's
      * failure; its own loss not finite (flagged as a failure is). */
     double scalars[7] = {sums->loss, (double)sums->correct, !finite};
-    failure_flags(comm, local, scalars + 3);
-    failure_flags(comm, isfinite(sums->loss) ? NERVE_OK : NERVE_ERR_NUMERIC, scalars + 5);
+    nerve_dist_failure_flags(comm, local, scalars + 3);
+    nerve_dist_failure_flags(comm, isfinite(sums->loss) ? NERVE_OK : NERVE_ERR_NUMERIC, scalars + 5);
     if (st == NERVE_OK) st = nerve_comm_allreduce(comm, scalars, 7, NERVE_COMM_DOUBLE, &own);
-    if (st != NERVE_OK) return collective_failed(local, st, &own, err);
+    if (st != NERVE_OK) return nerve_dist_collective_failed(local, st, &own, err);
     sums->loss = scalars[0];
     sums->correct = (int64_t)scalars[1];
     sums->nonfinite_ranks = (int)scalars[5];
@@ -118,7 +95,7 @@ nerve_status dist_reduce_step(nerve_comm *comm, nerve_graph *g, const dist_shard
                 break;
             }
     }
-    return failure_outcome(local, scalars + 3, err);
+    return nerve_dist_failure_outcome(local, scalars + 3, err);
 }
 
 nerve_status dist_agree_stop(nerve_comm *comm, nerve_status st, int *stop, nerve_error *err)
@@ -127,25 +104,22 @@ nerve_status dist_agree_stop(nerve_comm *comm, nerve_status st, int *stop, nerve
     /* The failures; the stops: how many, the sum of their values and of
      * their squares (all the same value when count x squares = sum^2). */
     double v[5] = {0, 0, *stop != 0, *stop, (double)*stop * *stop};
-    failure_flags(comm, st, v);
+    nerve_dist_failure_flags(comm, st, v);
     nerve_error own = {0};
     nerve_status collective = nerve_comm_allreduce(comm, v, 5, NERVE_COMM_DOUBLE, &own);
-    if (collective != NERVE_OK) return collective_failed(st, collective, &own, err);
+    if (collective != NERVE_OK) return nerve_dist_collective_failed(st, collective, &own, err);
     if (*stop == 0 && v[2] > 0) *stop = v[2] * v[4] == v[3] * v[3] ? (int)(v[3] / v[2]) : -1;
-    return failure_outcome(st, v, err);
+    return nerve_dist_failure_outcome(st, v, err);
 }
 
 nerve_status dist_test_failure(nerve_comm *comm, const char *variable, int64_t step,
                                nerve_error *err)
 {
-    const char *value = getenv(variable);
-    if (!comm || !value) return NERVE_OK;
-    char *end;
-    long rank = strtol(value, &end, 10);
-    if (rank != nerve_comm_rank(comm) || (*end == ':' && strtoll(end + 1, NULL, 10) != step))
-        return NERVE_OK;
+    const char *hooked = nerve_dist_test_hook(comm, variable);
+    if (!hooked || (*hooked && strtoll(hooked, NULL, 10) != step)) return NERVE_OK;
     return nerve_error_set(err, NERVE_ERR_INVALID, "%s failed on purpose (%s=%s)",
-                           step >= 0 ? "the training step" : "evaluation", variable, value);
+                           step >= 0 ? "the training step" : "evaluation", variable,
+                           getenv(variable));
 }
 
 nerve_status dist_gather_parameters(nerve_comm *comm, nerve_graph *g, const dist_shard *shard,
@@ -154,17 +128,6 @@ nerve_status dist_gather_parameters(nerve_comm *comm, nerve_graph *g, const dist
     if (!comm || !shard->counts) return NERVE_OK;
     return nerve_comm_allgather(comm, NULL, nerve_graph_params(g), shard->counts, NERVE_COMM_REAL,
                                 err);
-}
-
-nerve_status dist_agree(nerve_comm *comm, nerve_status st, nerve_error *err)
-{
-    if (!comm) return st;
-    double flags[2];
-    failure_flags(comm, st, flags);
-    nerve_error own = {0};
-    nerve_status collective = nerve_comm_allreduce(comm, flags, 2, NERVE_COMM_DOUBLE, &own);
-    if (collective != NERVE_OK) return collective_failed(st, collective, &own, err);
-    return failure_outcome(st, flags, err);
 }
 
 nerve_status dist_from_root(nerve_comm *comm, nerve_status st, nerve_error *err)

@@ -49,7 +49,7 @@ nerve_status dist_shard_end(nerve_optimizer *opt, dist_shard *shard, nerve_error
 nerve_status dist_reduce_step(nerve_comm *comm, nerve_graph *g, const dist_shard *shard,
                               dist_buckets *buckets, dist_step_sums *sums, nerve_status local,
                               nerve_error *err);
-/* dist_agree, and a stop: *stop is this rank's request (0: none; a
+/* nerve_dist_agree (dist/data_parallel.h), and a stop: *stop is this rank's request (0: none; a
  * signal number, 1: yes), and on return the rank's own or, where it has
  * none, the others' (their common value, -1 when they differ). At a step's
  * end (a stop asked of one rank, a failure of one rank's own after the
@@ -64,9 +64,6 @@ nerve_status dist_test_failure(nerve_comm *comm, const char *variable, int64_t s
 /* After a sharded update: every rank's parameters from their shards. */
 nerve_status dist_gather_parameters(nerve_comm *comm, nerve_graph *g, const dist_shard *shard,
                                     nerve_error *err);
-/* st where it failed here; otherwise NERVE_ERR_PEER when it failed on
- * another rank (that rank reports why), NERVE_OK when it failed nowhere. */
-nerve_status dist_agree(nerve_comm *comm, nerve_status st, nerve_error *err);
 /* Rank 0's outcome (st there) on every rank: NERVE_ERR_PEER elsewhere when
  * rank 0 failed. For what only rank 0 does (writing a checkpoint). */
 nerve_status dist_from_root(nerve_comm *comm, nerve_status st, nerve_error *err);

@@ -131,7 +131,7 @@ nerve_status nerve_evaluate_sharded(nerve_model *m, const nerve_dataset *ds, int
     nerve_status st = evaluate_shard(m, ds, batch, shards, out, &index, sums, err);
     /* A rank that failed here (bad input, a failing op) would leave the
      * others waiting in the reduce: every rank learns of it first. */
-    st = dist_agree(shards, st, err);
+    st = nerve_dist_agree(shards, st, err);
     free(index);
     if (st != NERVE_OK) {
         nerve_evaluation_free(out);

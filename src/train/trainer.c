@@ -614,14 +614,18 @@ nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve
     NERVE_OPTIONS_IN(nerve_train_options, o, bucket_mb, "nerve_train", err, NERVE_ERR_INVALID);
     nerve_status st = check_options(o, train, err);
     if (st != NERVE_OK) return st;
+    /* A world of one rank is no world: its collectives would be copies or
+     * nothing, so its steps take the path of one process (no all-reduce,
+     * no agreement, batch norm's own kernels). */
+    nerve_comm *comm = o->comm && nerve_comm_size(o->comm) > 1 ? o->comm : NULL;
     trainer t = {.o = o, .trained = o->loss > 0 ? o->loss : m->loss, .last_checkpoint_step = -1,
-                 .written_at = -1, .comm = o->comm, .root = !o->comm || !nerve_comm_rank(o->comm)};
+                 .written_at = -1, .comm = comm, .root = !comm || !nerve_comm_rank(comm)};
     train_run *r = &t.run;
     r->m = m;
     r->train = train;
     r->stream = train->lanes > 0;
     r->batch = r->stream ? train->lanes : nerve_batch_or_all(o->batch, train->count);
-    if (o->comm && o->batch_per_rank && !r->stream) r->batch *= nerve_comm_size(o->comm);
+    if (comm && o->batch_per_rank && !r->stream) r->batch *= nerve_comm_size(comm);
     /* A stream's count is a whole number of batches: every batch has all lanes. */
     r->steps_per_epoch = (train->count + r->batch - 1) / r->batch;
     r->seed = o->seed;
@@ -643,33 +647,33 @@ nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve
     int64_t slice = t.comm ? (r->batch + nerve_comm_size(t.comm) - 1) / nerve_comm_size(t.comm)
                            : r->batch;
     if (st == NERVE_OK) st = nerve_graph_plan(m->graph, slice, err);
-    if (st != NERVE_OK) return st;
+    if (st == NERVE_OK) st = nerve_dist_test_alloc(t.comm, "plan", err);
+    /* Memory can run out on one rank only: from here a failure goes on to
+     * the run's first agreement below, as a rank's checkpoint or log does,
+     * and every rank fails there together. */
+    if (st == NERVE_OK && o->optimizer && o->optimizer->graph != m->graph)
+        st = nerve_error_set(err, NERVE_ERR_INVALID,
+                             "nerve_train: the optimizer is over another graph than the "
+                             "model's (make it with nerve_model_optimizer_new)");
     /* The run's optimizer: the caller's, or one of its own from [optimizer]. */
-    if (o->optimizer && o->optimizer->graph != m->graph)
-        return nerve_error_set(err, NERVE_ERR_INVALID,
-                               "nerve_train: the optimizer is over another graph than the "
-                               "model's (make it with nerve_model_optimizer_new)");
     nerve_error own = {0};
-    r->optimizer = o->optimizer ? o->optimizer : nerve_model_optimizer_new(m, &own);
-    if (!r->optimizer) return nerve_error_set(err, own.status, "%s", own.message);
+    if (st == NERVE_OK) {
+        r->optimizer = o->optimizer ? o->optimizer : nerve_model_optimizer_new(m, &own);
+        if (!r->optimizer) st = nerve_error_set(err, own.status, "%s", own.message);
+    }
     /* Training batches only: evaluation reads the data as it is. */
-    if (nerve_augment_enabled(&m->settings.augment)) {
+    if (st == NERVE_OK && nerve_augment_enabled(&m->settings.augment)) {
         r->augment = nerve_model_augment_new(m, o->seed, &own);
         if (!r->augment) st = nerve_error_set(err, own.status, "%s", own.message);
     }
     r->order = st == NERVE_OK ? malloc((size_t)train->count * sizeof *r->order) : NULL;
     if (!r->order && st == NERVE_OK)
         st = nerve_error_set(err, NERVE_ERR_NOMEM, "out of memory for the sample order");
-    if (st != NERVE_OK) {
-        nerve_augment_free(r->augment);
-        if (r->optimizer != o->optimizer) nerve_optimizer_free(r->optimizer);
-        return st;
-    }
     /* Recording the state gradients enlarges the recurrent ops' memory: the
      * graph is planned again. */
-    st = state_gradients_open(&t.state_grads, o, m->graph, err);
+    if (st == NERVE_OK) st = state_gradients_open(&t.state_grads, o, m->graph, err);
     if (st == NERVE_OK && t.state_grads.file) st = nerve_graph_plan(m->graph, slice, err);
-    train_run_replay_order(r);
+    if (st == NERVE_OK) train_run_replay_order(r);
     nerve_scheduler_init(&r->scheduler, schedule, m->settings.optimizer.lr);
     nerve_graph_set_carry_state(m->graph, r->stream);
     nerve_graph_set_seed(m->graph, o->seed);
@@ -680,7 +684,7 @@ nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve
     }
     if (st == NERVE_OK) st = metrics_log_open(&t.log, t.root ? o->log_path : NULL, m->graph, err);
     /* A checkpoint or log one rank cannot open fails every rank here. */
-    st = dist_agree(t.comm, st, err);
+    st = nerve_dist_agree(t.comm, st, err);
     /* The collectives (gradients, ZeRO's shards, batch norm's sums) run on
      * host memory. */
     if (st == NERVE_OK && t.comm && !m->graph->device->host_memory)
@@ -691,6 +695,7 @@ nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve
     if (st == NERVE_OK && t.comm && o->zero == 1)
         st = dist_shard_start(t.comm, r->optimizer, &t.shard, err);
     nerve_graph_set_comm(m->graph, t.comm);
+    if (st == NERVE_OK) st = nerve_graph_comm_status(m->graph, err); /* batch norm's sums */
     if (st == NERVE_OK && t.comm && o->bucket_mb > 0) {
         st = dist_buckets_init(&t.buckets, t.comm, m->graph, o->bucket_mb, err);
         t.bucketed = st == NERVE_OK;
@@ -701,7 +706,7 @@ nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve
     if (st == NERVE_OK) st = probe_open(&t.probe, o, r, err);
     if (st == NERVE_OK) st = probe_run(&t.probe, r->epoch, r->global_step, err);
     /* Every rank starts, or none (one out of memory above). */
-    st = dist_agree(t.comm, st, err);
+    st = nerve_dist_agree(t.comm, st, err);
     nerve_graph_set_training(m->graph, true);
     t.start_time = nerve_seconds_now();
     if (st == NERVE_OK) st = run_epochs(&t, val, err);
@@ -709,7 +714,7 @@ nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve
     if (st == NERVE_OK) st = close_st;
     /* The runs end together (run_epochs ends every rank at the same step),
      * and rank 0's log, which only it writes, decides for all. */
-    st = dist_agree(t.comm, st, err);
+    st = nerve_dist_agree(t.comm, st, err);
     early_stop_end(&t.early, r, o, st == NERVE_OK && o->restore_best);
     nerve_status probe_st = probe_close(&t.probe, st == NERVE_OK ? err : NULL);
     if (st == NERVE_OK) st = probe_st;

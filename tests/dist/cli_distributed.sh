@@ -7,7 +7,8 @@
 # dist_equivalence's); an evaluation failing on one rank ends every rank
 # non-zero with one message, and so does a failure of one rank's own
 # inside a training step (its pass, rank 0's metrics log or best weights),
-# and SIGTERM to one rank stops every rank (exit 143); a
+# and SIGTERM to one rank stops every rank (exit 143); so does memory
+# running out on one rank (its plan, ZeRO-1's allocations and all-reduce); a
 # checkpoint written on 2 ranks resumes on 1 and 3 on the same trajectory;
 # nerve eval on 3 ranks reports what one process does; ZeRO-1 trains the
 # same, and its checkpoint resumes at other sizes; a cfg error on one
@@ -222,6 +223,17 @@ for flags in "3 --bucket-mb 0.0002" "2 --zero 1"; do
     --steps 10 "$@" >out.txt 2>err.txt
   code=$?
   one_message "nerve: rank 1: the training step failed on purpose (NERVE_TEST_FAIL_STEP=1:3)"
+done
+# Memory that runs out on one rank only (the test hook
+# NERVE_TEST_FAIL_ALLOC=R:SITE): the memory plan before the run's first
+# agreement, ZeRO-1's shards, its state gathered for a checkpoint, and its
+# gradient-norm all-reduce failing inside MPI (the others then wait in it
+# until mpirun ends them). One message; every rank exits non-zero.
+for site in plan shard unshard allreduce; do
+  NERVE_TEST_FAIL_ALLOC=1:$site timeout 60 "${mpi[@]}" 2 "$nerve" train --threads 1 net.cfg \
+    --steps 4 --zero 1 --checkpoint oom.ckpt --every 2 >out.txt 2>err.txt
+  code=$?
+  one_message "nerve: rank 1: out of memory at $site on purpose (NERVE_TEST_FAIL_ALLOC=1:$site)"
 done
 # Rank 0 alone writes the metrics log: a directory that is not there, and a
 # full device (the writes fail mid-run), end every rank.
