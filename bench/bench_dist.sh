@@ -18,7 +18,9 @@
 # counts what the cores did for the run whatever else ran beside it, so it
 # resolves differences (MPI's cost for one rank: 1%) that wall time on a
 # shared machine cannot; it counts spinning waits too (OpenMP's bounded
-# spin, Open MPI's polling of shared memory).
+# spin, Open MPI's polling of shared memory). NERVE_BENCH_ZERO=1 adds a
+# fourth configuration, 2 ranks x 1 thread with --zero 1 (each rank updates
+# its half of the parameters: docs/distributed.md, "LeNet").
 # and, when run as root with unshare and tc (NERVE_BENCH_SHAPED=1, the default
 # as root), 2 ranks over TCP on a loopback shaped to 1 and 10 Gbit/s in a
 # private network namespace (mpirun --mca btl self,tcp):
@@ -75,18 +77,20 @@ run_config() {
     none) command=("$nerve" train "$cfg" --threads 2) ;;
     mpi1) command=("${mpi[@]}" -np 1 --bind-to none "$nerve" train "$cfg" --threads 2) ;;
     mpi2) command=("${mpi[@]}" -np 2 --bind-to core "$nerve" train "$cfg" --threads 1) ;;
+    zero) command=("${mpi[@]}" -np 2 --bind-to core "$nerve" train "$cfg" --threads 1 --zero 1) ;;
   esac
   /usr/bin/time -f "%U %S" -o "$work/time.txt" "${command[@]}" --steps "$n" --log "$log" >/dev/null
   awk '{print $1 + $2}' "$work/time.txt"
 }
 
 configs=(none mpi1 mpi2)
+[[ ${NERVE_BENCH_ZERO:-0} == 1 ]] && configs+=(zero)
 for ((round = 1; round <= rounds; round++)); do
   for model in $models; do
     cfg=$root/bench/$model.cfg
     batch=$(awk -F' *= *' '/^batch/ {print $2; exit}' "$cfg")
-    for ((k = 0; k < 3; k++)); do
-      config=${configs[(k + round - 1) % 3]}
+    for ((k = 0; k < ${#configs[@]}; k++)); do
+      config=${configs[(k + round - 1) % ${#configs[@]}]}
       cpu=$(run_config "$config" "$cfg" "$steps" "$work/run.csv")
       wall=$(rate "$work/run.csv")
       start=$(run_config "$config" "$cfg" 1 "$work/start.csv")
@@ -117,16 +121,23 @@ def ratio(model, top, bottom, which):
     rounds = sorted({r for (m, _, r) in runs if m == model})
     return [runs[model, top, r][which] / runs[model, bottom, r][which] for r in rounds]
 
-print("| model | 1 rank x 2 threads | 1 x 2 under mpirun | 2 ranks x 1 thread "
-      "| mpirun / none | 2 x 1 / 1 x 2 | CPU ms/sample 1 x 2 | under mpirun | 2 x 1 "
-      "| CPU mpirun / none |")
-print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+names = {"none": "1 rank x 2 threads", "mpi1": "1 x 2 under mpirun",
+         "mpi2": "2 ranks x 1 thread", "zero": "2 x 1 --zero 1"}
+configs = [c for c in names if any(k[1] == c for k in runs)]
+parallel = [c for c in configs if c in ("mpi2", "zero")]
+short = {"none": "1 x 2", "mpi1": "mpirun 1 x 2", "mpi2": "2 x 1", "zero": "2 x 1 zero"}
+head = ([names[c] for c in configs] + ["mpirun / none"] +
+        [f"{short[c]} / 1 x 2" for c in parallel] +
+        [f"CPU ms/sample {short[c]}" for c in configs] + ["CPU mpirun / none"])
+print("| model | " + " | ".join(head) + " |")
+print("|---|" + "---:|" * len(head))
 for model in sys.argv[2:]:
-    wall = [cell(figure(model, c, 0), 0) for c in ("none", "mpi1", "mpi2")]
-    cpu = [cell(figure(model, c, 1), 3) for c in ("none", "mpi1", "mpi2")]
-    print(f"| {model} | {' | '.join(wall)} | {cell(ratio(model, 'mpi1', 'none', 0), 3)} "
-          f"| {cell(ratio(model, 'mpi2', 'none', 0), 3)} | {' | '.join(cpu)} "
-          f"| {cell(ratio(model, 'mpi1', 'none', 1), 3)} |")
+    cells = ([cell(figure(model, c, 0), 0) for c in configs] +
+             [cell(ratio(model, "mpi1", "none", 0), 3)] +
+             [cell(ratio(model, c, "none", 0), 3) for c in parallel] +
+             [cell(figure(model, c, 1), 3) for c in configs] +
+             [cell(ratio(model, "mpi1", "none", 1), 3)])
+    print(f"| {model} | " + " | ".join(cells) + " |")
 PY
 
 shaped=${NERVE_BENCH_SHAPED:-$([[ $(id -u) -eq 0 ]] && echo 1 || echo 0)}

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/graph_internal.h"
 #include "dist/data_parallel.h"
 #include "optim/optimizer.h"
 #include "train/batching.h"
@@ -58,6 +59,8 @@ nerve_status dist_reduce_step(nerve_comm *comm, nerve_graph *g, const dist_shard
     nerve_status st = nerve_graph_comm_status(g, &own);
     if (st != NERVE_OK) return nerve_dist_collective_failed(local, st, &own, err);
     nerve_real *grad = nerve_graph_grads(g);
+    int64_t total = (int64_t)nerve_graph_param_count(g), first, count;
+    nerve_dist_slice(total, nerve_comm_rank(comm), nerve_comm_size(comm), &first, &count);
     bool finite = true;
     double start = nerve_seconds_now();
     if (buckets) {
@@ -65,16 +68,23 @@ nerve_status dist_reduce_step(nerve_comm *comm, nerve_graph *g, const dist_shard
     } else if (shard && shard->counts) {
         st = nerve_comm_reduce_scatter(comm, grad, shard->reduced, shard->counts, NERVE_COMM_REAL,
                                        &own);
-        size_t total = nerve_graph_param_count(g);
-        memset(grad, 0, total * sizeof *grad);
+        memset(grad, 0, (size_t)total * sizeof *grad);
         memcpy(grad + shard->begin, shard->reduced,
                (size_t)(shard->end - shard->begin) * sizeof *grad);
-        for (int64_t i = shard->begin; i < shard->end; i++) finite &= isfinite(grad[i]) != 0;
     } else {
         st = nerve_dist_allreduce_gradients(g, comm, &own);
     }
     /* Without buckets the whole reduction waits after backward. */
     if (!buckets) sums->comm_seconds = sums->exposed_seconds = nerve_seconds_now() - start;
+    /* The non-finite check of the summed gradients, which every rank holds
+     * alike (or, sharded, its shard of): each checks its slice (its shard)
+     * and the flags are summed below, rather than every rank reading the
+     * whole buffer (3.3 million values a step for LeNet). */
+    if (st == NERVE_OK) {
+        nerve_status checked = NERVE_RUN(g, all_finite, grad + first,
+                                         nerve_graph_trainable_mask(g) + first, count, &finite);
+        if (local == NERVE_OK && checked != NERVE_OK) local = nerve_graph_pass_error(g, checked, err);
+    }
     /* The loss, the correct labels, a non-finite shard; this rank's
      * failure; its own loss not finite (flagged as a failure is). */
     double scalars[7] = {sums->loss, (double)sums->correct, !finite};
@@ -86,6 +96,7 @@ nerve_status dist_reduce_step(nerve_comm *comm, nerve_graph *g, const dist_shard
     sums->correct = (int64_t)scalars[1];
     sums->nonfinite_ranks = (int)scalars[5];
     sums->nonfinite_rank = scalars[5] == 1 ? (int)scalars[6] - 1 : -1;
+    sums->gradients_finite = scalars[2] == 0;
     if (scalars[2] > 0) {
         /* Into the first trainable gradient, which the finite check reads. */
         const unsigned char *trainable = nerve_graph_trainable_mask(g);

@@ -20,6 +20,9 @@ typedef struct dist_step_sums {
     /* Out: how many ranks' own loss was not finite, and that rank's number
      * when exactly one's was (-1 otherwise): where a non-finite step began. */
     int nonfinite_ranks, nonfinite_rank;
+    /* Out: whether every trainable summed gradient is finite (each rank
+     * checks its slice of them). */
+    bool gradients_finite;
 } dist_step_sums;
 
 /* ZeRO-1 (nerve_train_options.zero): this rank's shard [begin, end) of the
@@ -39,10 +42,11 @@ nerve_status dist_shard_end(nerve_optimizer *opt, dist_shard *shard, nerve_error
 
 /* Sums the gradients and *sums over every rank;
  * with buckets (not NULL) by waiting for the all-reduces backward started;
- * with a shard, only the shard's gradients are summed (reduce-scatter), the
- * rest of the buffer is zeroed, and a non-finite gradient in any shard is
- * written into every rank's first trainable one (so that every rank skips
- * or stops alike). local: this rank's step so far (its error in err). A
+ * with a shard, only the shard's gradients are summed (reduce-scatter) and
+ * the rest of the buffer is zeroed. A non-finite summed gradient anywhere
+ * sets sums->gradients_finite false and is written into every rank's first
+ * trainable one (so that every rank skips or stops alike). local: this
+ * rank's step so far (its error in err). A
  * rank whose step failed still makes these collectives (having joined its
  * pass's, nerve_graph_join_step), and every rank learns of it here: local
  * where it failed, NERVE_ERR_PEER on the others. */

@@ -310,8 +310,8 @@ static nerve_status train_step(trainer *t, const int64_t *order, int64_t n, doub
     t->nonfinite_rank = sums.nonfinite_rank;
     metrics_log_comm(&t->log, sums.comm_seconds, sums.exposed_seconds);
     *loss = sums.loss;
-    bool finite = isfinite(*loss);
-    if (finite) {
+    bool finite = isfinite(*loss) && (!t->comm || sums.gradients_finite);
+    if (finite && !t->comm) {
         st = nerve_graph_gradients_finite(g, &finite, err);
         if (st != NERVE_OK) return st;
     }
