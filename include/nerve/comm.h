@@ -16,7 +16,11 @@ extern "C" {
  * implementations: one process (nerve_comm_single, every collective a copy
  * or nothing) and MPI (nerve_comm_mpi, when nerve is built with it). Every
  * rank must call the same collectives in the same order with the same
- * counts; a failed collective returns NERVE_ERR_IO. */
+ * counts; a failed collective returns NERVE_ERR_IO and leaves the
+ * communicator broken (the other ranks may be inside it still): every later
+ * collective on it fails at once, and nerve_comm_free neither frees the MPI
+ * communicator nor finalises MPI, which would wait for every rank; a
+ * process that then exits non-zero makes mpirun end the others. */
 typedef struct nerve_comm nerve_comm;
 
 typedef enum nerve_comm_type {
