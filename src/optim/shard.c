@@ -29,24 +29,16 @@ static void state_free(const nerve_optimizer *opt, nerve_real *state)
     if (state) opt->graph->device->release(&opt->graph->ctx, state);
 }
 
-nerve_status optim_sum_over_ranks(const nerve_optimizer *opt, double *squares)
-{
-    if (!opt->comm) return NERVE_OK;
-    nerve_error *err = &opt->graph->error;
-    nerve_status st = nerve_dist_test_alloc(opt->comm, "allreduce", err);
-    if (st == NERVE_OK) st = nerve_comm_allreduce(opt->comm, squares, 1, NERVE_COMM_DOUBLE, err);
-    return st;
-}
-
 nerve_status optim_shard(nerve_optimizer *opt, nerve_comm *comm, int64_t begin, int64_t end,
                          nerve_error *err)
 {
     if (opt->full_segments)
         return nerve_error_set(err, NERVE_ERR_INVALID, "the optimizer is already sharded");
-    optim_segment *cut = calloc((size_t)opt->segment_count + 1, sizeof *cut);
-    nerve_real *state[OPTIM_MAX_STATE] = {0};
-    bool fits = cut != NULL;
-    for (int k = 0; fits && k < OPTIM_MAX_STATE; k++) {
+    nerve_optim_segment *cut = calloc((size_t)opt->segment_count + 1, sizeof *cut);
+    nerve_node *nodes = calloc((size_t)opt->segment_count + 1, sizeof *nodes);
+    nerve_real *state[NERVE_OPTIM_MAX_STATE] = {0};
+    bool fits = cut && nodes;
+    for (int k = 0; fits && k < NERVE_OPTIM_MAX_STATE; k++) {
         if (!opt->state[k]) continue;
         state[k] = state_new(opt, end - begin);
         fits = state[k] != NULL;
@@ -59,26 +51,31 @@ nerve_status optim_shard(nerve_optimizer *opt, nerve_comm *comm, int64_t begin, 
     st = nerve_dist_agree(comm, st, err);
     if (st != NERVE_OK) {
         free(cut);
-        for (int k = 0; k < OPTIM_MAX_STATE; k++) state_free(opt, state[k]);
+        free(nodes);
+        for (int k = 0; k < NERVE_OPTIM_MAX_STATE; k++) state_free(opt, state[k]);
         return st;
     }
     int count = 0;
     for (int s = 0; s < opt->segment_count; s++) {
-        optim_segment segment = opt->segments[s];
+        nerve_optim_segment segment = opt->segments[s];
         segment.begin = (segment.begin > begin ? segment.begin : begin) - begin;
         segment.end = (segment.end < end ? segment.end : end) - begin;
-        if (segment.end > segment.begin) cut[count++] = segment;
+        if (segment.end <= segment.begin) continue;
+        nodes[count] = opt->nodes[s];
+        cut[count++] = segment;
     }
     /* The state was the whole buffer's: keep the shard's part. */
-    for (int k = 0; k < OPTIM_MAX_STATE; k++) {
+    for (int k = 0; k < NERVE_OPTIM_MAX_STATE; k++) {
         if (!opt->state[k]) continue;
         memcpy(state[k], opt->state[k] + begin, (size_t)(end - begin) * sizeof *state[k]);
         state_free(opt, opt->state[k]);
         opt->state[k] = state[k];
     }
     opt->full_segments = opt->segments;
+    opt->full_nodes = opt->nodes;
     opt->full_segment_count = opt->segment_count;
     opt->segments = cut;
+    opt->nodes = nodes;
     opt->segment_count = count;
     opt->offset = begin;
     opt->count = end - begin;
@@ -94,9 +91,9 @@ nerve_status optim_unshard(nerve_optimizer *opt, nerve_error *err)
     int size = nerve_comm_size(comm);
     int64_t total = (int64_t)nerve_graph_param_count(opt->graph), first;
     int64_t *counts = malloc((size_t)size * sizeof *counts);
-    nerve_real *state[OPTIM_MAX_STATE] = {0};
+    nerve_real *state[NERVE_OPTIM_MAX_STATE] = {0};
     bool fits = counts != NULL;
-    for (int k = 0; fits && k < OPTIM_MAX_STATE; k++)
+    for (int k = 0; fits && k < NERVE_OPTIM_MAX_STATE; k++)
         if (opt->state[k]) fits = (state[k] = state_new(opt, total));
     nerve_status st = fits ? nerve_dist_test_alloc(comm, "unshard", err)
                            : nerve_error_set(err, NERVE_ERR_NOMEM,
@@ -105,23 +102,26 @@ nerve_status optim_unshard(nerve_optimizer *opt, nerve_error *err)
     st = nerve_dist_agree(comm, st, err);
     for (int r = 0; st == NERVE_OK && r < size; r++)
         nerve_dist_slice(total, r, size, &first, &counts[r]);
-    for (int k = 0; st == NERVE_OK && k < OPTIM_MAX_STATE; k++)
+    for (int k = 0; st == NERVE_OK && k < NERVE_OPTIM_MAX_STATE; k++)
         if (opt->state[k])
             st = nerve_comm_allgather(comm, opt->state[k], state[k], counts, NERVE_COMM_REAL, err);
     free(counts);
     if (st != NERVE_OK) {
-        for (int k = 0; k < OPTIM_MAX_STATE; k++) state_free(opt, state[k]);
+        for (int k = 0; k < NERVE_OPTIM_MAX_STATE; k++) state_free(opt, state[k]);
         return st;
     }
-    for (int k = 0; k < OPTIM_MAX_STATE; k++) {
+    for (int k = 0; k < NERVE_OPTIM_MAX_STATE; k++) {
         if (!opt->state[k]) continue;
         state_free(opt, opt->state[k]);
         opt->state[k] = state[k];
     }
     free(opt->segments);
+    free(opt->nodes);
     opt->segments = opt->full_segments;
+    opt->nodes = opt->full_nodes;
     opt->segment_count = opt->full_segment_count;
     opt->full_segments = NULL;
+    opt->full_nodes = NULL;
     opt->offset = 0;
     opt->count = total;
     opt->comm = NULL;
