@@ -1,7 +1,7 @@
 # C35: a CNN with 2x2 max pooling against the same CNN without it.
-EPOCHS=$(budget 20 2)
+EPOCHS=$(budget 20 1)
 seeds=$(budget "1 2 3" "1")
-limit=$(budget 5000 400)
+limit=$(budget 5000 200)
 scale "first $limit Fashion-MNIST training images, CNN conv16-[pool]-conv32-[pool]-dense10, Adam 0.001, batch 64, $EPOCHS epochs, seeds $seeds (a textbook claim: no paper figure)"
 # cnn FILE POOL(0|1)
 cnn() {

@@ -1,7 +1,7 @@
 # C36: ReLU's exact zeros and the train-test gap, against dense twins.
-EPOCHS=$(budget 30 2)
+EPOCHS=$(budget 30 1)
 seeds=$(budget "1 2 3" "1")
-limit=$(budget 5000 400)
+limit=$(budget 5000 200)
 variants="relu leaky_relu softplus tanh"
 scale "first $limit Fashion-MNIST training images, MLP 784-512-512-10, SGD 0.05 momentum 0.9, $EPOCHS epochs, seeds $seeds, probe of 256 training images (Glorot et al.: MNIST, CIFAR-10, NISTP, NORB)"
 for v in $variants; do mlp_cfg "$v.cfg" "type = sgd;lr = 0.05;momentum = 0.9" "512:$v" "512:$v" "10:none"; done

@@ -1,7 +1,7 @@
 # C37: the mean activation of each hidden layer for ReLU and its relatives.
 EPOCHS=$(budget 5 1)
 seeds=$(budget "1 2 3" "1")
-depth=8
+depth=$(budget 8 3)
 variants="relu leaky_relu prelu elu selu tanh"
 scale "Fashion-MNIST MLP 784-(128 x $depth)-10, SGD 0.01 momentum 0.9, $EPOCHS epochs, seeds $seeds, probe of 256 training images (Clevert et al.: deep nets on MNIST and CIFAR)"
 for v in $variants; do

@@ -1,5 +1,5 @@
 # C39: SELU's layer statistics at initialisation, 32 layers deep.
-depth=$(budget 32 8)
+depth=$(budget 32 4)
 seeds=$(budget "1 2 3" "1")
 probe=$(budget 1000 200)
 variants="selu_lecun_normal selu_lecun_uniform selu_default relu_he_normal"

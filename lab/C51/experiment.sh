@@ -1,5 +1,5 @@
 # C51: Nesterov against classical momentum at 0.9 and 0.99 (same lr / (1 - mu)).
-EPOCHS=$(budget 5 2)
+EPOCHS=$(budget 5 1)
 seeds=$(budget "1 2 3" "1")
 scale "Fashion-MNIST MLP 784-(256 x 5)-10 relu, SGD lr/(1 - mu) = 0.1, batch 128, $EPOCHS epochs, seeds $seeds (Sutskever et al.: deep autoencoders, with schedules)"
 lr_of() { [ "$1" = 0.9 ] && echo 0.01 || echo 0.001; }
