@@ -108,6 +108,10 @@ elif question == "colours":
 elif question == "heatmap":
     # viridis' ends: dark purple for the least value, yellow for the most
     assert coloured((68, 1, 84)) and coloured((253, 231, 37)), "no viridis extremes"
+    # the title and the column labels above the cells are dark text on white
+    cells_top = min(y for _, y in coloured((68, 1, 84)) + coloured((253, 231, 37)))
+    text = sum(1 for y in range(cells_top) for p in rows[y] if max(p) < 100)
+    assert text > 30, f"{text} dark pixels above the cells: no title or labels"
 elif question == "bars":
     # a histogram of 0..9 with one value 9 times: the tallest bar is 9x the rest
     left, top, right, bottom = frame()
@@ -150,7 +154,7 @@ contains err.txt "--labels needs one label per file (2)"
 { echo "v"; for i in $(seq 0 9); do echo "$i"; done; for i in $(seq 1 8); do echo 9; done; } >values.csv
 run 0 plot values.csv --y v --hist --bins 10 --out hist.png --size 400x250
 pixels bars hist.png
-run 0 plot line.csv --y up,down --heatmap --out heat.png --size 400x250
+run 0 plot line.csv --y up,down --heatmap --title heat --out heat.png --size 400x250
 pixels heatmap heat.png
 
 # SVG.

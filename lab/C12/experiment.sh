@@ -47,6 +47,6 @@ gain_s=$(calc "$(v acc "$small" 0.5) - $(v acc "$small" 0)")
 sp_s=$(calc "($(v spread "$small" 0.5) > $(v spread "$small" 0) ? $(v spread "$small" 0.5) : $(v spread "$small" 0))")
 reason="N = $large: p 0.5 − p 0 = $gain_l test accuracy (seed spread $sp_l), gap $(v gap "$large" 0.5) against $(v gap "$large" 0); N = $small: $gain_s (spread $sp_s)"
 if true_if "-($gain_l) > $sp_l"; then verdict contradicted "$reason"
-elif true_if "$gain_l > $sp_l && $(v gap "$large" 0.5) < $(v gap "$large" 0) && ((($gain_s < 0 ? -$gain_s : $gain_s) <= $sp_s) || $gain_s < 0.5 * $gain_l)"; then
+elif true_if "$gain_l > $sp_l && $(v gap "$large" 0.5) < $(v gap "$large" 0) && (($gain_s <= $sp_s && -($gain_s) <= $sp_s) || $gain_s < 0.5 * $gain_l)"; then
     verdict confirmed "$reason"
 else verdict "not confirmed at this scale" "$reason"; fi

@@ -397,6 +397,7 @@ nerve_status plot_heatmap(const plot_chart *c, const double *matrix, int rows, i
     nerve_status st = canvas_open(&cv, c, path, err);
     if (st) return st;
     cairo_t *cr = cv.cr;
+    cairo_set_source_rgb(cr, 0, 0, 0); /* the text; canvas_open left the background's white */
     char label[64];
     double widest = 0;
     for (int r = 0; r < rows; r++) {
@@ -417,6 +418,7 @@ nerve_status plot_heatmap(const plot_chart *c, const double *matrix, int rows, i
     for (int r = 0; r < rows; r++) {
         if (row_names) snprintf(label, sizeof label, "%s", row_names[r]);
         else snprintf(label, sizeof label, "%d", r);
+        cairo_set_source_rgb(cr, 0, 0, 0); /* the last row's cells changed it */
         if (ch >= FONT_SIZE || r == 0) text_at(cr, label, left - 6, top + (r + 0.5) * ch, 1, 0.5);
         for (int col = 0; col < columns; col++) {
             double v = matrix[(int64_t)r * columns + col], rgb[3] = {1, 1, 1};
