@@ -28,10 +28,10 @@ OPTIM_LOOP double adagrad_loop(const nerve_optimizer *opt, const optim_step *ste
         nerve_real raw = optim_raw_gradient(terms, regularised, p[i], grad[i]);
         nerve_real counted = raw * trainable[i];
         squares += counted * counted;
-        if (!trainable[i]) continue;
         nerve_real g = optim_gradient(terms, regularised, p[i], raw);
-        sum[i] += g * g;
-        p[i] -= clr * g / (sqrtf(sum[i]) + eps);
+        nerve_real summed = sum[i] + g * g;
+        sum[i] = optim_keep(trainable[i], summed, sum[i]);
+        p[i] = optim_keep(trainable[i], p[i] - clr * g / (sqrtf(summed) + eps), p[i]);
     }
     return squares;
 }

@@ -46,14 +46,18 @@ OPTIM_LOOP double adam_loop(const nerve_optimizer *opt, const optim_step *step,
         nerve_real raw = optim_raw_gradient(terms, regularised, p[i], grad[i]);
         nerve_real counted = raw * trainable[i];
         squares += counted * counted;
-        if (!trainable[i]) continue;
+        const unsigned char on = trainable[i];
         nerve_real g = optim_gradient(terms, regularised, p[i], raw);
         nerve_real w = p[i] * kept;
-        m[i] = beta1 * m[i] + new_weight1 * g;
-        v[i] = beta2 * v[i] + new_weight2 * g * g;
-        nerve_real second = v[i];
-        if (amsgrad) second = v_max[i] = v_max[i] > second ? v_max[i] : second;
-        p[i] = w - step_size * m[i] / (sqrtf(second) / correction2 + eps);
+        nerve_real first = beta1 * m[i] + new_weight1 * g;
+        nerve_real second = beta2 * v[i] + new_weight2 * g * g;
+        m[i] = optim_keep(on, first, m[i]);
+        v[i] = optim_keep(on, second, v[i]);
+        if (amsgrad) {
+            second = v_max[i] > second ? v_max[i] : second;
+            v_max[i] = optim_keep(on, second, v_max[i]);
+        }
+        p[i] = optim_keep(on, w - step_size * first / (sqrtf(second) / correction2 + eps), p[i]);
     }
     return squares;
 }

@@ -140,6 +140,15 @@ static inline nerve_real optim_gradient(optim_terms terms, bool regularised, ner
     return g * terms.scale + terms.decay * w;
 }
 
+/* What a kernel stores: the updated value for a trainable element, the old
+ * one otherwise: a select and a plain store, where a branch around the
+ * update (`if (!trainable[i]) continue;`) became AVX2 masked loads and
+ * stores, slower on AMD's cores than the scalar loop they replaced. */
+static inline nerve_real optim_keep(unsigned char trainable, nerve_real updated, nerve_real old)
+{
+    return trainable ? updated : old;
+}
+
 /* A kernel's loop, written once with trailing flag arguments: it must be
  * inlined into each specialisation (OPTIM_KERNEL) for the flags' branches to
  * fold away and the loop to vectorise, which GCC does not always decide to. */

@@ -37,20 +37,23 @@ OPTIM_LOOP double rmsprop_loop(const nerve_optimizer *opt, const optim_step *ste
         nerve_real raw = optim_raw_gradient(terms, regularised, p[i], grad[i]);
         nerve_real counted = raw * trainable[i];
         squares += counted * counted;
-        if (!trainable[i]) continue;
+        const unsigned char on = trainable[i];
         nerve_real g = optim_gradient(terms, regularised, p[i], raw);
-        square_average[i] = alpha * square_average[i] + new_weight * g * g;
-        nerve_real variance = square_average[i];
+        nerve_real squared = alpha * square_average[i] + new_weight * g * g;
+        square_average[i] = optim_keep(on, squared, square_average[i]);
+        nerve_real variance = squared;
         if (centered) {
-            average[i] = alpha * average[i] + new_weight * g;
-            variance -= average[i] * average[i];
+            nerve_real mean = alpha * average[i] + new_weight * g;
+            average[i] = optim_keep(on, mean, average[i]);
+            variance -= mean * mean;
         }
         nerve_real denominator = sqrtf(variance) + eps;
         if (with_momentum) {
-            buffer[i] = momentum * buffer[i] + g / denominator;
-            p[i] -= lr * buffer[i];
+            nerve_real b = momentum * buffer[i] + g / denominator;
+            buffer[i] = optim_keep(on, b, buffer[i]);
+            p[i] = optim_keep(on, p[i] - lr * b, p[i]);
         } else {
-            p[i] -= lr * g / denominator;
+            p[i] = optim_keep(on, p[i] - lr * g / denominator, p[i]);
         }
     }
     return squares;

@@ -33,14 +33,13 @@ OPTIM_LOOP double sgd_loop(const nerve_optimizer *opt, const optim_step *step,
         nerve_real raw = optim_raw_gradient(terms, regularised, p[i], grad[i]);
         nerve_real counted = raw * trainable[i];
         squares += counted * counted;
-        if (!trainable[i]) continue;
         nerve_real d = optim_gradient(terms, regularised, p[i], raw);
         if (with_momentum) {
             nerve_real b = kept * buffer[i] + undamped * d;
-            buffer[i] = b;
+            buffer[i] = optim_keep(trainable[i], b, buffer[i]);
             d = along_d * d + along_b * b;
         }
-        p[i] -= lr * d;
+        p[i] = optim_keep(trainable[i], p[i] - lr * d, p[i]);
     }
     return squares;
 }
