@@ -117,11 +117,12 @@ bench-dist: build
 	bash bench/bench_dist.sh
 
 # Measures dnnl_sgemm against OpenBLAS at nerve's GEMM shapes (docs/dependencies.md).
-# Needs libopenblas-openmp-dev, which is not a build dependency of nerve.
+# Needs libopenblas-openmp-dev, which is not a build dependency of nerve
+# (scripts/deps.sh bench installs it).
 OPENBLAS_DIR := /usr/lib/x86_64-linux-gnu/openblas-openmp
 OPENBLAS_INC := /usr/include/x86_64-linux-gnu/openblas-openmp
-bench-gemm: deps
-	@test -e $(OPENBLAS_DIR)/libopenblas.so || \
+bench-gemm: deps-bench
+	@test -e $(OPENBLAS_DIR)/libopenblas.so -a -e $(OPENBLAS_INC)/cblas.h || \
 	  { echo "bench-gemm needs: apt-get install libopenblas-openmp-dev"; exit 1; }
 	mkdir -p $(BUILD_DIR)
 	cc -std=c11 -O2 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -fopenmp -I$(OPENBLAS_INC) \

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages nerve needs, and nothing else.
 #   scripts/deps.sh [build]  compiler, cmake, libraries, test framework, Fashion-MNIST
-#   scripts/deps.sh bench    the above plus PyTorch, NumPy and OpenBLAS (fixtures, benchmarks)
+#   scripts/deps.sh bench    the above plus PyTorch, NumPy and OpenBLAS with its headers (fixtures,
+#                            benchmarks, make bench-gemm)
 #   scripts/deps.sh fuzz     the above plus clang and its libFuzzer and OpenMP runtimes (make fuzz)
 #   scripts/deps.sh onnx     the above plus python3-onnx, PyTorch, ONNX's node tests, Node.js and
 #                            ONNX Runtime (npm onnxruntime-node, into .deps/onnx; the ONNX tests)
@@ -25,8 +26,9 @@ case "$set_name" in
   build) ;;
   # libopenblas0-openmp: PyTorch's BLAS. python3-torch is content with any
   # libblas.so.3, and the reference BLAS it gets otherwise made its linear
-  # layers ~50x slower than OpenBLAS here: no fair comparison.
-  bench) packages+=(python3-torch python3-numpy libopenblas0-openmp) ;;
+  # layers ~50x slower than OpenBLAS here: no fair comparison. Its headers
+  # (libopenblas-openmp-dev) are for make bench-gemm, which times it beside oneDNN.
+  bench) packages+=(python3-torch python3-numpy libopenblas0-openmp libopenblas-openmp-dev) ;;
   # libFuzzer ships only with clang (libclang-rt-14-dev holds libclang_rt.fuzzer);
   # clang's -fopenmp needs LLVM's OpenMP runtime, not gcc's libgomp.
   fuzz) packages+=(clang libclang-rt-14-dev libomp-14-dev) ;;

@@ -31,6 +31,15 @@ typedef double (*optim_kernel)(const nerve_optim_step *step, const nerve_optim_s
 #define OPTIM_LOOP static inline
 #endif
 
+/* What a kernel stores: the updated value for a trainable element, the old
+ * one otherwise: a select and a plain store, where a branch around the
+ * update (`if (!trainable[i]) continue;`) became AVX2 masked loads and
+ * stores, slower on AMD's cores than the scalar loop they replaced. */
+static inline nerve_real optim_keep(unsigned char trainable, nerve_real updated, nerve_real old)
+{
+    return trainable ? updated : old;
+}
+
 /* Defines kernel as loop (an OPTIM_LOOP whose trailing arguments are
  * constant flags) specialised for the flags given. */
 #define OPTIM_KERNEL(kernel, loop, ...)                                                            \
@@ -82,14 +91,13 @@ OPTIM_LOOP double sgd_loop(const nerve_optim_step *step, const nerve_optim_segme
         nerve_real raw = optim_raw_gradient(terms, regularised, p[i], grad[i]);
         nerve_real counted = raw * trainable[i];
         squares += counted * counted;
-        if (!trainable[i]) continue;
         nerve_real d = optim_gradient(terms, regularised, p[i], raw);
         if (with_momentum) {
             nerve_real b = kept * buffer[i] + undamped * d;
-            buffer[i] = b;
+            buffer[i] = optim_keep(trainable[i], b, buffer[i]);
             d = along_d * d + along_b * b;
         }
-        p[i] -= lr * d;
+        p[i] = optim_keep(trainable[i], p[i] - lr * d, p[i]);
     }
     return squares;
 }
@@ -114,10 +122,10 @@ OPTIM_LOOP double adagrad_loop(const nerve_optim_step *step, const nerve_optim_s
         nerve_real raw = optim_raw_gradient(terms, regularised, p[i], grad[i]);
         nerve_real counted = raw * trainable[i];
         squares += counted * counted;
-        if (!trainable[i]) continue;
         nerve_real g = optim_gradient(terms, regularised, p[i], raw);
-        sum[i] += g * g;
-        p[i] -= clr * g / (sqrtf(sum[i]) + eps);
+        nerve_real summed = sum[i] + g * g;
+        sum[i] = optim_keep(trainable[i], summed, sum[i]);
+        p[i] = optim_keep(trainable[i], p[i] - clr * g / (sqrtf(summed) + eps), p[i]);
     }
     return squares;
 }
@@ -148,20 +156,23 @@ OPTIM_LOOP double rmsprop_loop(const nerve_optim_step *step, const nerve_optim_s
         nerve_real raw = optim_raw_gradient(terms, regularised, p[i], grad[i]);
         nerve_real counted = raw * trainable[i];
         squares += counted * counted;
-        if (!trainable[i]) continue;
+        const unsigned char on = trainable[i];
         nerve_real g = optim_gradient(terms, regularised, p[i], raw);
-        square_average[i] = alpha * square_average[i] + new_weight * g * g;
-        nerve_real variance = square_average[i];
+        nerve_real squared = alpha * square_average[i] + new_weight * g * g;
+        square_average[i] = optim_keep(on, squared, square_average[i]);
+        nerve_real variance = squared;
         if (centered) {
-            average[i] = alpha * average[i] + new_weight * g;
-            variance -= average[i] * average[i];
+            nerve_real mean = alpha * average[i] + new_weight * g;
+            average[i] = optim_keep(on, mean, average[i]);
+            variance -= mean * mean;
         }
         nerve_real denominator = sqrtf(variance) + eps;
         if (with_momentum) {
-            buffer[i] = momentum * buffer[i] + g / denominator;
-            p[i] -= lr * buffer[i];
+            nerve_real b = momentum * buffer[i] + g / denominator;
+            buffer[i] = optim_keep(on, b, buffer[i]);
+            p[i] = optim_keep(on, p[i] - lr * b, p[i]);
         } else {
-            p[i] -= lr * g / denominator;
+            p[i] = optim_keep(on, p[i] - lr * g / denominator, p[i]);
         }
     }
     return squares;
@@ -199,14 +210,18 @@ OPTIM_LOOP double adam_loop(const nerve_optim_step *step, const nerve_optim_segm
         nerve_real raw = optim_raw_gradient(terms, regularised, p[i], grad[i]);
         nerve_real counted = raw * trainable[i];
         squares += counted * counted;
-        if (!trainable[i]) continue;
+        const unsigned char on = trainable[i];
         nerve_real g = optim_gradient(terms, regularised, p[i], raw);
         nerve_real w = p[i] * kept;
-        m[i] = beta1 * m[i] + new_weight1 * g;
-        v[i] = beta2 * v[i] + new_weight2 * g * g;
-        nerve_real second = v[i];
-        if (amsgrad) second = v_max[i] = v_max[i] > second ? v_max[i] : second;
-        p[i] = w - step_size * m[i] / (sqrtf(second) / correction2 + eps);
+        nerve_real first = beta1 * m[i] + new_weight1 * g;
+        nerve_real second = beta2 * v[i] + new_weight2 * g * g;
+        m[i] = optim_keep(on, first, m[i]);
+        v[i] = optim_keep(on, second, v[i]);
+        if (amsgrad) {
+            second = v_max[i] > second ? v_max[i] : second;
+            v_max[i] = optim_keep(on, second, v_max[i]);
+        }
+        p[i] = optim_keep(on, w - step_size * first / (sqrtf(second) / correction2 + eps), p[i]);
     }
     return squares;
 }

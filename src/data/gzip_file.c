@@ -27,5 +27,8 @@ nerve_status nerve_gzip_open(const char *path, gzFile *stream, int64_t *file_siz
         close(fd);
         return nerve_error_set(err, NERVE_ERR_NOMEM, "%s: cannot allocate a zlib stream", path);
     }
+    /* zlib reads its input 8 KiB at a time by default: 3,300 reads for
+     * Fashion-MNIST's training images; 128 KiB makes them 200. */
+    gzbuffer(*stream, 128 * 1024);
     return NERVE_OK;
 }
