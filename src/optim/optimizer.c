@@ -243,16 +243,15 @@ static int segment_at(const nerve_optimizer *opt, int64_t i)
     return low;
 }
 
-/* One parallel loop over the whole flat buffer in blocks, each cut at segment
- * boundaries and handed to its segment's kernel (or, when measuring, to a
- * measure_loop); returns the sum of the kernels' squared raw gradients. */
-static double run_blocks(const nerve_optimizer *opt, const optim_step *step, bool measuring)
+/* The blocks [first, last) of the flat buffer, each cut at segment boundaries
+ * and handed to its segment's kernel (or, when measuring, to a measure_loop);
+ * returns the sum of the kernels' squared raw gradients, in block order. */
+static double run_range(const nerve_optimizer *opt, const optim_step *step, bool measuring,
+                        int64_t first_block, int64_t last_block)
 {
     const int64_t n = opt->count;
-    const int64_t blocks = (n + BLOCK - 1) / BLOCK;
     double squares = 0;
-#pragma omp parallel for reduction(+ : squares) if (n > PARALLEL_MIN)
-    for (int64_t k = 0; k < blocks; k++) {
+    for (int64_t k = first_block; k < last_block; k++) {
         int64_t first = k * BLOCK, last = first + BLOCK < n ? first + BLOCK : n;
         for (int s = segment_at(opt, first); s < opt->segment_count; s++) {
             const optim_segment *segment = &opt->segments[s];
@@ -265,6 +264,27 @@ static double run_blocks(const nerve_optimizer *opt, const optim_step *step, boo
             squares += kernel(opt, step, segment, begin, end);
         }
     }
+    return squares;
+}
+
+/* One parallel loop over the whole flat buffer in RANGES fixed ranges of
+ * blocks, their sums added in order: the result does not depend on how many
+ * threads ran them, so the CPU backend may give a busy machine's step to
+ * fewer (nerve_cpu_team) without changing a bit of it. */
+#define RANGES 64
+static double run_blocks(const nerve_optimizer *opt, const optim_step *step, bool measuring)
+{
+    const int64_t n = opt->count;
+    const int64_t blocks = (n + BLOCK - 1) / BLOCK;
+    const int64_t per_range = (blocks + RANGES - 1) / RANGES;
+    double partial[RANGES] = {0};
+#pragma omp parallel for schedule(dynamic, 1) if (n > PARALLEL_MIN)
+    for (int64_t r = 0; r < RANGES; r++) {
+        int64_t first = r * per_range, last = first + per_range < blocks ? first + per_range : blocks;
+        if (first < last) partial[r] = run_range(opt, step, measuring, first, last);
+    }
+    double squares = 0;
+    for (int r = 0; r < RANGES; r++) squares += partial[r];
     return squares;
 }
 
