@@ -17,7 +17,9 @@
  * columns, whichever C has more of), each one single-threaded dnnl_sgemm:
  * the cut depends on the thread count asked for, never on how many threads
  * run the slabs, so nerve_cpu_team can give a busy machine's slabs to fewer
- * threads without changing a bit of the result. */
+ * threads without changing a bit of the result. Inside a parallel region
+ * (the recurrent kernels split their batch) the product is one call, as
+ * before, on its thread alone. */
 typedef struct {
     bool trans_a, trans_b, by_rows;
     int64_t m, n, k, lda, ldb, ldc, slab;
@@ -51,14 +53,14 @@ void nerve_cpu_matmul(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t 
     if (m == 0 || n == 0) return;
     gemm_job g = {trans_a, trans_b, m > n, m, n, k, lda, ldb, ldc, 0, alpha, beta, a, b, c};
     int64_t length = g.by_rows ? m : n, slabs = 1;
-    if (m * n * k >= NERVE_CPU_PARALLEL_MIN_MACS) {
+    if (m * n * k >= NERVE_CPU_PARALLEL_MIN_MACS && !omp_in_parallel()) {
         /* Slabs of whole 16-float vectors where they can be. */
         slabs = nerve_get_threads();
         if (slabs > (length + 15) / 16) slabs = (length + 15) / 16;
     }
     g.slab = slabs > 1 ? ((length + slabs - 1) / slabs + 15) / 16 * 16 : length;
     slabs = (length + g.slab - 1) / g.slab;
-    int team = slabs > 1 && !omp_in_parallel() ? nerve_cpu_team() : 1;
+    int team = slabs > 1 ? nerve_cpu_team() : 1;
     if (team > 1) {
         /* Inside the region dnnl_sgemm runs on its own thread alone. */
 #pragma omp parallel for schedule(dynamic, 1) num_threads(team)
@@ -151,6 +153,7 @@ void nerve_cpu_matmul(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t 
     /* The shared panel, per calling thread: no allocation per call. */
     static _Thread_local nerve_real packed_b[GEMM_KC * GEMM_NC];
     const bool parallel = m * n * k >= NERVE_CPU_PARALLEL_MIN_MACS;
+    const int team = parallel ? nerve_cpu_team() : 1;
     for (int64_t j0 = 0; j0 < n; j0 += GEMM_NC) {
         int64_t nc = n - j0 < GEMM_NC ? n - j0 : GEMM_NC;
         for (int64_t p0 = 0; p0 < k; p0 += GEMM_KC) {
@@ -160,8 +163,9 @@ void nerve_cpu_matmul(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t 
             int64_t row_blocks = (m + GEMM_MC - 1) / GEMM_MC;
             int64_t col_blocks = (nc + GEMM_NR - 1) / GEMM_NR;
             /* Each tile's C is its own, so the order of the sum over k, and
-             * the result, do not depend on the thread count. */
-#pragma omp parallel for schedule(static) if (parallel)
+             * the result, do not depend on the thread count: a busy machine's
+             * team runs it. */
+#pragma omp parallel for schedule(static) if (parallel) num_threads(team)
             for (int64_t t = 0; t < row_blocks * col_blocks; t++) {
                 nerve_real packed_a[GEMM_MC * GEMM_KC];
                 int64_t i0 = t / col_blocks * GEMM_MC, jr = t % col_blocks * GEMM_NR;
