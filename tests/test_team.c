@@ -112,12 +112,13 @@ static void test_a_forward_convolution_gives_the_same_bits_on_a_smaller_team(voi
                                          .col_channels = shapes[s][1], .col_height = size,
                                          .col_width = size, .kernel = {3, 3}, .stride = {1, 1},
                                          .padding = {1, 1}, .dilation = {1, 1}, .groups = 1};
-                int64_t in = batch * g.channels * size * size, out = batch * g.col_channels *
-                                                                    size * size;
+                int64_t in = batch * g.channels * size * size;
+                int64_t out = batch * g.col_channels * size * size;
                 int64_t weights = g.col_channels * g.channels * 9;
                 int64_t space = nerve_dnnl_conv_workspace(&g, batch);
                 assert_true(space > 0);
-                nerve_real *x = malloc((size_t)in * sizeof *x), *w = malloc((size_t)weights * sizeof *w);
+                nerve_real *x = malloc((size_t)in * sizeof *x);
+                nerve_real *w = malloc((size_t)weights * sizeof *w);
                 nerve_real *bias = malloc((size_t)g.col_channels * sizeof *bias);
                 nerve_real *work = malloc((size_t)space * sizeof *work), *y[2];
                 for (int64_t i = 0; i < in; i++) x[i] = value(i, 4);

@@ -280,7 +280,8 @@ static double run_blocks(const nerve_optimizer *opt, const optim_step *step, boo
     double partial[RANGES] = {0};
 #pragma omp parallel for schedule(dynamic, 1) if (n > PARALLEL_MIN)
     for (int64_t r = 0; r < RANGES; r++) {
-        int64_t first = r * per_range, last = first + per_range < blocks ? first + per_range : blocks;
+        int64_t first = r * per_range;
+        int64_t last = first + per_range < blocks ? first + per_range : blocks;
         if (first < last) partial[r] = run_range(opt, step, measuring, first, last);
     }
     double squares = 0;

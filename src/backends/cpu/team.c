@@ -14,8 +14,9 @@
  *
  * Only loops whose result does not depend on how many threads run them
  * (fixed chunks, no reduction across threads) take this team, so a run's
- * numbers never depend on the machine's load: the blocked GEMM, the
- * optimizer's update, zeroing. NERVE_ADAPT_THREADS=0 turns it off. */
+ * numbers never depend on the machine's load: the GEMM's slabs, the
+ * optimizer's ranges, zeroing, oneDNN's forward convolutions.
+ * NERVE_ADAPT_THREADS=0 turns it off. */
 #define _GNU_SOURCE /* sched_getaffinity, CLOCK_MONOTONIC_COARSE */
 #include <fcntl.h>
 #include <omp.h>
@@ -29,11 +30,15 @@
 
 #include "backends/cpu/cpu.h"
 
+#ifndef CLOCK_MONOTONIC_COARSE /* Linux's: a clock read without a system call */
+#define CLOCK_MONOTONIC_COARSE CLOCK_MONOTONIC
+#endif
+
 /* Long enough that /proc/stat's 10 ms ticks give the busy CPUs to about a
  * tenth, short enough to follow a job that starts or ends. */
 #define SAMPLE_PERIOD_NS 100000000LL
 
-static _Atomic int fixed_team;      /* nerve_cpu_team_fix; 0: follow the machine */
+static _Atomic int fixed_team;    /* nerve_cpu_team_fix; 0: follow the machine */
 static _Atomic int others_tenths; /* the others' busy CPUs over the last period, x10 */
 static _Atomic int machine_cpus;  /* the CPUs this process may run on, 0 before a sample */
 static _Atomic long long next_sample_ns;
