@@ -14,9 +14,9 @@
 #include <dnnl.h>
 
 /* A large product is cut into nerve_get_threads() slabs of C's rows (when
- * A is transposed or C has more rows than columns: measured 4-17% faster
- * than oneDNN's own split for a weight gradient's A^T B, no slower for the
- * rest; its columns otherwise), each one single-threaded dnnl_sgemm:
+ * A is transposed or C has more rows than columns: for a weight gradient's
+ * A^T B rows beat columns in 7 of 9 busy-machine runs; its columns
+ * otherwise), each one single-threaded dnnl_sgemm:
  * the cut depends on the thread count asked for, never on how many threads
  * run the slabs, so nerve_cpu_team can give a busy machine's slabs to fewer
  * threads without changing a bit of the result. Inside a parallel region
