@@ -5,7 +5,7 @@
  *   text stream with bptt, checkpointed inside an epoch), from positions
  *   inside epochs and at their ends, and after a stop request;
  * - the same seed and thread count give byte-identical weights (1 and 2
- *   threads);
+ *   threads), whatever a busy machine leaves of the team (nerve_cpu_team);
  * - a checkpoint loads as weights; one that does not match the run is an
  *   error naming the file and what differs;
  * - checkpoints of nerve 0.2.1 (fixtures) resume with their state restored;
@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backends/cpu/cpu.h"
 #include "checkpoint_runs.h"
 #include "test_support.h"
 
@@ -307,6 +308,35 @@ static void test_the_same_seed_and_threads_give_the_same_weights(void **state)
     nerve_set_threads(1);
 }
 
+/* On a busy machine the loops whose result does not depend on their threads
+ * (the GEMM's slabs, the optimizer's ranges, zeroing: nerve_cpu_team) take
+ * fewer; a network wide enough to run them all in parallel trains, on 2
+ * threads, the same weights on a team of 1 as on a team of 2. */
+static const char *const wide_cfg =
+    "[net]\ninput = 256\nbatch = 64\nepochs = 2\nseed = 5\n"
+    "[optimizer]\ntype = adam\nlr = 0.001\nclip_norm = 0.5\n"
+    "[dense]\nunits = 512\nactivation = relu\n"
+    "[dense]\nunits = 256\nactivation = relu\n"
+    "[dense]\nunits = 2\n";
+
+static void test_a_busy_machines_smaller_team_gives_the_same_weights(void **state)
+{
+    nerve_set_threads(2);
+    nerve_error err = {0};
+    nerve_model *m;
+    nerve_cpu_team_fix(2);
+    test_require_ok(train(wide_cfg, 256, 0, NULL, 0, NULL, &m, &err), &err);
+    float *two = copy_params(m);
+    nerve_model_free(m);
+    nerve_cpu_team_fix(1);
+    test_require_ok(train(wide_cfg, 256, 0, NULL, 0, NULL, &m, &err), &err);
+    assert_same_params(two, m, "team of 1 against team of 2");
+    nerve_model_free(m);
+    free(two);
+    nerve_cpu_team_fix(0);
+    nerve_set_threads(1);
+}
+
 static void expect_resume_error(const char *cfg, const char *path, nerve_status status,
                                 const char *needle)
 {
@@ -557,6 +587,7 @@ int main(void)
         cmocka_unit_test(test_a_resume_with_another_rate_uses_it_at_once),
         cmocka_unit_test(test_checkpoints_every_n_steps_and_after_the_end),
         cmocka_unit_test(test_the_same_seed_and_threads_give_the_same_weights),
+        cmocka_unit_test(test_a_busy_machines_smaller_team_gives_the_same_weights),
         cmocka_unit_test(test_a_checkpoint_loads_as_weights_and_must_match_the_run),
         cmocka_unit_test(test_checkpoints_of_nerve_0_2_1_still_resume),
         cmocka_unit_test(test_a_non_finite_step_stops_naming_the_step_and_the_layer),

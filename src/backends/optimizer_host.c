@@ -276,18 +276,15 @@ static int segment_at(const nerve_optim_step *step, int64_t i)
     return low;
 }
 
-/* One parallel loop over the whole flat buffer in blocks, each cut at segment
- * boundaries and handed to its segment's kernel; *squares: the sum of the
- * kernels' squared raw gradients, summed over the ranks when sharded. A
- * failed collective fails the step: the ranks are out of step (comm.c). */
-static nerve_status run_blocks(const nerve_kernel_ctx *ctx, const nerve_optim_step *step,
-                               bool measuring, double *sum)
+/* The blocks [first_block, last_block) of the flat buffer, each cut at
+ * segment boundaries and handed to its segment's kernel; returns the sum of
+ * the kernels' squared raw gradients, in block order. */
+static double run_range(const nerve_optim_step *step, bool measuring, int64_t first_block,
+                        int64_t last_block)
 {
     const int64_t n = step->count;
-    const int64_t blocks = (n + BLOCK - 1) / BLOCK;
     double squares = 0;
-#pragma omp parallel for reduction(+ : squares) if (n > PARALLEL_MIN)
-    for (int64_t k = 0; k < blocks; k++) {
+    for (int64_t k = first_block; k < last_block; k++) {
         int64_t first = k * BLOCK, last = first + BLOCK < n ? first + BLOCK : n;
         for (int s = segment_at(step, first); s < step->segment_count; s++) {
             const nerve_optim_segment *segment = &step->segments[s];
@@ -297,6 +294,31 @@ static nerve_status run_blocks(const nerve_kernel_ctx *ctx, const nerve_optim_st
             squares += kernel_of(step, segment, measuring)(step, segment, begin, end);
         }
     }
+    return squares;
+}
+
+/* One parallel loop over the whole flat buffer in RANGES fixed ranges of
+ * blocks, their sums added in order, so that the result does not depend on
+ * how many threads ran them (the CPU backend gives a busy machine's step to
+ * fewer: nerve_cpu_team); *sum: the squared raw gradients, summed over the
+ * ranks when sharded. A failed collective fails the step: the ranks are out
+ * of step (comm.c). */
+#define RANGES 64
+static nerve_status run_blocks(const nerve_kernel_ctx *ctx, const nerve_optim_step *step,
+                               bool measuring, double *sum)
+{
+    const int64_t n = step->count;
+    const int64_t blocks = (n + BLOCK - 1) / BLOCK;
+    const int64_t per_range = (blocks + RANGES - 1) / RANGES;
+    double partial[RANGES] = {0};
+#pragma omp parallel for schedule(dynamic, 1) if (n > PARALLEL_MIN)
+    for (int64_t r = 0; r < RANGES; r++) {
+        int64_t first = r * per_range;
+        int64_t last = first + per_range < blocks ? first + per_range : blocks;
+        if (first < last) partial[r] = run_range(step, measuring, first, last);
+    }
+    double squares = 0;
+    for (int r = 0; r < RANGES; r++) squares += partial[r];
     *sum = squares;
     if (!step->comm) return NERVE_OK;
     nerve_error err = {0};

@@ -28,7 +28,8 @@ static void cpu_release(const nerve_kernel_ctx *ctx, void *memory) { free(memory
 
 /* A gradient a pooling layer scatters into is zeroed every step (core/graph.c):
  * a large buffer is split over the threads, in the static schedule's halves
- * that the kernels after it read, rather than stored by one core alone. */
+ * that the kernels after it read, rather than stored by one core alone; on
+ * the threads a busy machine leaves free (team.c). */
 static nerve_status cpu_set(const nerve_kernel_ctx *ctx, void *dst, int byte, size_t bytes)
 {
     if (bytes < NERVE_CPU_PARALLEL_MIN * sizeof(nerve_real)) {
@@ -36,7 +37,7 @@ static nerve_status cpu_set(const nerve_kernel_ctx *ctx, void *dst, int byte, si
         return NERVE_OK;
     }
     const size_t lines = (bytes + CPU_ALIGNMENT - 1) / CPU_ALIGNMENT;
-#pragma omp parallel
+#pragma omp parallel num_threads(nerve_cpu_team())
     {
         size_t threads = (size_t)omp_get_num_threads(), t = (size_t)omp_get_thread_num();
         size_t first = lines * t / threads * CPU_ALIGNMENT;

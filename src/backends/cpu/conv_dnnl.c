@@ -12,7 +12,10 @@
  * where plain NCHW is its best (1 input channel), nothing is reordered.
  *
  * Convolutions too small to split (batch 1) run on one thread, as small
- * GEMMs do (NERVE_CPU_PARALLEL_MIN_MACS).
+ * GEMMs do (NERVE_CPU_PARALLEL_MIN_MACS). A forward pass, whose every output
+ * is one thread's whole sum whatever the split (test_team checks the bits),
+ * runs on the threads a busy machine leaves free (nerve_cpu_team): each
+ * geometry also has a one-thread entry for that, made with the other.
  *
  * Creating a primitive generates code (milliseconds), so they are made once
  * per geometry, batch size and thread count, when a graph is planned for that
@@ -274,21 +277,21 @@ static int conv_threads(const nerve_conv_geometry *geo, int64_t batch)
     return macs < NERVE_CPU_PARALLEL_MIN_MACS ? 1 : omp_get_max_threads();
 }
 
-static conv_key make_key(const nerve_conv_geometry *geo, int64_t batch)
+static conv_key make_key(const nerve_conv_geometry *geo, int64_t batch, int threads)
 {
     conv_key key;
     memset(&key, 0, sizeof key);
     key.geo = *geo;
     key.batch = batch;
-    key.threads = conv_threads(geo, batch);
+    key.threads = threads;
     return key;
 }
 
-/* The cached entry of (geo, batch), made on first use; NULL when unusable.
- * Called with the lock held. */
-static conv_entry *find_entry(const nerve_conv_geometry *geo, int64_t batch)
+/* The cached entry of (geo, batch) on `threads`, made on first use; NULL
+ * when unusable. Called with the lock held. */
+static conv_entry *find_entry(const nerve_conv_geometry *geo, int64_t batch, int threads)
 {
-    conv_key key = make_key(geo, batch);
+    conv_key key = make_key(geo, batch, threads);
     for (int i = 0; i < cache.count; i++)
         if (!memcmp(&cache.entries[i]->key, &key, sizeof key))
             return cache.entries[i]->usable ? cache.entries[i] : NULL;
@@ -313,10 +316,10 @@ static conv_entry *find_entry(const nerve_conv_geometry *geo, int64_t batch)
     if (!e) return NULL;
     e->key = key;
     /* oneDNN sizes a primitive's work split by the threads at its creation. */
-    int threads = omp_get_max_threads();
+    int before = omp_get_max_threads();
     omp_set_num_threads((int)key.threads);
     e->usable = make_passes(e) == dnnl_success;
-    omp_set_num_threads(threads);
+    omp_set_num_threads(before);
     if (!e->usable) {
         destroy_pass(&e->forward);
         destroy_pass(&e->forward_bias);
@@ -337,13 +340,19 @@ static size_t pass_bytes(const conv_pass *pass)
 int64_t nerve_dnnl_conv_workspace(const nerve_conv_geometry *geo, int64_t batch)
 {
     pthread_mutex_lock(&cache.lock);
-    conv_entry *e = find_entry(geo, batch);
+    conv_entry *e = find_entry(geo, batch, conv_threads(geo, batch));
     size_t bytes = 0;
     if (e) {
         const conv_pass *passes[] = {&e->forward, &e->forward_bias, &e->backward_data,
                                      &e->backward_weights};
         for (int i = 0; i < 4; i++)
             if (pass_bytes(passes[i]) > bytes) bytes = pass_bytes(passes[i]);
+        /* The busy machine's forward entry, made now rather than mid-run. */
+        conv_entry *alone = e->key.threads > 1 ? find_entry(geo, batch, 1) : NULL;
+        for (int i = 0; alone && i < 2; i++) {
+            const conv_pass *pass = i ? &alone->forward_bias : &alone->forward;
+            if (pass_bytes(pass) > bytes) bytes = pass_bytes(pass);
+        }
     }
     pthread_mutex_unlock(&cache.lock);
     return (int64_t)((bytes + sizeof(nerve_real) - 1) / sizeof(nerve_real));
@@ -380,15 +389,23 @@ static void run_pass(conv_pass *pass, void *const *data, bool accumulate, char *
 }
 
 /* The pass of (geo, batch) picked by `pick`, run on data if the workspace
- * holds its scratch; false (nothing done) otherwise. */
+ * holds its scratch; false (nothing done) otherwise. A forward pass takes the
+ * one-thread entry while other processes keep a CPU busy. */
 static bool run(const nerve_conv_geometry *geo, int64_t batch,
                 conv_pass *(*pick)(conv_entry *e), void *const *data, bool accumulate,
-                nerve_real *workspace, int64_t workspace_size)
+                nerve_real *workspace, int64_t workspace_size, bool forward)
 {
     pthread_mutex_lock(&cache.lock);
-    conv_entry *e = find_entry(geo, batch);
-    conv_pass *pass = e ? pick(e) : NULL;
-    bool fits = pass && pass_bytes(pass) <= (size_t)workspace_size * sizeof *workspace;
+    int full = conv_threads(geo, batch);
+    conv_entry *e = NULL;
+    conv_pass *pass = NULL;
+    bool fits = false;
+    for (int alone = forward && full > 1 && nerve_cpu_team() < full; !fits && alone >= 0;
+         alone--) {
+        e = find_entry(geo, batch, alone ? 1 : full);
+        pass = e ? pick(e) : NULL;
+        fits = pass && pass_bytes(pass) <= (size_t)workspace_size * sizeof *workspace;
+    }
     if (fits) {
         int threads = omp_get_max_threads();
         omp_set_num_threads((int)e->key.threads);
@@ -411,10 +428,11 @@ bool nerve_dnnl_conv_columns(const nerve_conv_geometry *geo, int64_t batch,
 {
     if (bias) {
         void *data[] = {(void *)image, (void *)weight, (void *)bias, cols};
-        return run(geo, batch, pick_forward_bias, data, accumulate, workspace, workspace_size);
+        return run(geo, batch, pick_forward_bias, data, accumulate, workspace, workspace_size,
+                   true);
     }
     void *data[] = {(void *)image, (void *)weight, cols};
-    return run(geo, batch, pick_forward, data, accumulate, workspace, workspace_size);
+    return run(geo, batch, pick_forward, data, accumulate, workspace, workspace_size, true);
 }
 
 bool nerve_dnnl_conv_image(const nerve_conv_geometry *geo, int64_t batch, const nerve_real *cols,
@@ -422,7 +440,7 @@ bool nerve_dnnl_conv_image(const nerve_conv_geometry *geo, int64_t batch, const 
                            nerve_real *image, nerve_real *workspace, int64_t workspace_size)
 {
     void *data[] = {(void *)cols, (void *)weight, image};
-    if (!run(geo, batch, pick_backward_data, data, accumulate, workspace, workspace_size))
+    if (!run(geo, batch, pick_backward_data, data, accumulate, workspace, workspace_size, false))
         return false;
     /* oneDNN's backward data has no bias: conv_transpose2d's is added here. */
     if (bias) {
@@ -444,6 +462,6 @@ bool nerve_dnnl_conv_weight_gradient(const nerve_conv_geometry *geo, int64_t bat
                                      int64_t workspace_size)
 {
     void *data[] = {(void *)image, (void *)cols, dweight};
-    return run(geo, batch, pick_backward_weights, data, true, workspace, workspace_size);
+    return run(geo, batch, pick_backward_weights, data, true, workspace, workspace_size, false);
 }
 #endif
