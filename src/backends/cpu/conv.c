@@ -381,6 +381,28 @@ nerve_status nerve_cpu_conv_weight_gradient(const nerve_kernel_ctx *ctx,
     return NERVE_OK;
 }
 
+/* With oneDNN, both gradients share the reordered dcols (conv_dnnl.c). */
+nerve_status nerve_cpu_conv_backward(const nerve_kernel_ctx *ctx, const nerve_conv_geometry *geo,
+                                     int64_t batch, const nerve_real *image,
+                                     const nerve_real *weight, const nerve_real *dcols,
+                                     bool accumulate, nerve_real *dimage, nerve_real *dweight,
+                                     nerve_real *workspace, int64_t workspace_size)
+{
+#ifdef NERVE_CPU_DNNL
+    if (dimage && dweight &&
+        nerve_dnnl_conv_backward(geo, batch, image, weight, dcols, accumulate, dimage, dweight,
+                                 workspace, workspace_size))
+        return NERVE_OK;
+#endif
+    if (dimage)
+        NERVE_TRY(nerve_cpu_conv_image(ctx, geo, batch, dcols, weight, NULL, accumulate, dimage,
+                                       workspace, workspace_size));
+    if (dweight)
+        NERVE_TRY(nerve_cpu_conv_weight_gradient(ctx, geo, batch, image, dcols, dweight, workspace,
+                                                 workspace_size));
+    return NERVE_OK;
+}
+
 nerve_status nerve_cpu_sum_channels(const nerve_kernel_ctx *ctx, const nerve_real *x,
                                     nerve_real *db, int64_t batch, int64_t channels, int64_t plane)
 {
