@@ -483,6 +483,34 @@ static nerve_status case_conv_weight_gradient(run *r, int64_t s)
                OUT(conv_weight_size(&g)), scratch, size);
 }
 
+/* Both gradients, assigned and added, then each alone: on a geometry oneDNN
+ * runs in its blocked layout (8 and 16 channels, no groups), where the CPU's
+ * kernel shares the reordered dcols between its two passes, and on the one
+ * above (groups, strides, dilation). */
+static nerve_status case_conv_backward(run *r, int64_t s)
+{
+    nerve_conv_geometry geos[2] = {
+        {.channels = 8, .height = 5, .width = s + 2, .col_channels = 16, .col_height = 5,
+         .col_width = s + 2, .kernel = {3, 3}, .stride = {1, 1}, .padding = {1, 1},
+         .dilation = {1, 1}, .groups = 1},
+        conv_geometry(s)};
+    for (int k = 0; k < 2; k++) {
+        const nerve_conv_geometry *g = &geos[k];
+        int64_t size;
+        nerve_real *scratch = conv_scratch(r, g, &size);
+        const nerve_real *image = IN(conv_image_size(g)), *weight = IN(conv_weight_size(g));
+        const nerve_real *dcols = IN(conv_cols_size(g));
+        for (int accumulate = 0; accumulate < 2; accumulate++)
+            NERVE_TRY(RUN(conv_backward, g, 2, image, weight, dcols, accumulate,
+                          OUT(conv_image_size(g)), OUT(conv_weight_size(g)), scratch, size));
+        NERVE_TRY(RUN(conv_backward, g, 2, image, weight, dcols, false, OUT(conv_image_size(g)),
+                      NULL, scratch, size));
+        NERVE_TRY(RUN(conv_backward, g, 2, image, weight, dcols, false, NULL,
+                      OUT(conv_weight_size(g)), scratch, size));
+    }
+    return NERVE_OK;
+}
+
 static nerve_status case_conv_workspace(run *r, int64_t s)
 {
     nerve_conv_geometry g = conv_geometry(s);
