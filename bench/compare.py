@@ -1,6 +1,7 @@
 """Runs nerve and PyTorch on one benchmark model side by side and prints both.
 
     /usr/bin/python3 bench/compare.py --nerve build/bench/nerve_bench --model mlp [--rounds 3]
+        [--before OLD/build/bench/nerve_bench]
 
 The runs are interleaved (nerve, PyTorch, nerve, PyTorch, ...) and each starts
 once the CPU is idle, because the machines are shared (BENCHMARKING.md). Each
@@ -126,9 +127,10 @@ def run(side, command, env):
     child.returncode = os.waitstatus_to_exitcode(status)
     if child.returncode != 0:
         sys.exit(f"compare: {' '.join(command)} exited with {child.returncode}")
-    lines = [line for line in output.splitlines() if line.startswith(side + " ")]
+    tag = "nerve" if side == "before" else side  # an older nerve_bench prints "nerve ..."
+    lines = [line for line in output.splitlines() if line.startswith(tag + " ")]
     if len(lines) != 1:
-        sys.exit(f"compare: {' '.join(command)} printed no '{side} ...' line:\n{output}")
+        sys.exit(f"compare: {' '.join(command)} printed no '{tag} ...' line:\n{output}")
     figures = {key: float(value) for key, value in
                (field.split("=", 1) for field in lines[0].split()[1:])}
     figures["peak_rss_mib"] = usage.ru_maxrss / 1024
@@ -165,6 +167,9 @@ def main():
     parser.add_argument("--steps", type=int, help="timed training steps")
     parser.add_argument("--infer1-calls", type=int, help="timed inference calls at batch 1")
     parser.add_argument("--infer256-calls", type=int, help="timed inference calls at batch 256")
+    parser.add_argument("--before", default=os.environ.get("NERVE_BEFORE") or None,
+                        help="another nerve_bench (an older build; default $NERVE_BEFORE), run "
+                             "interleaved with --nerve: a before column and nerve/before")
     parser.add_argument("--ceiling", type=float,
                         default=float(os.environ.get("NERVE_GEMM_CEILING", DEFAULT_CEILING_GFLOPS)),
                         help="sgemm GFLOP/s at these threads (make bench-gemm)")
@@ -174,8 +179,9 @@ def main():
     for key in ("warmup", "steps", "infer1_calls", "infer256_calls"):
         if getattr(args, key) is None:
             setattr(args, key, model[key])
-    if not os.access(args.nerve, os.X_OK):
-        sys.exit(f"compare: {args.nerve} is not an executable (build it first: make build)")
+    for path in filter(None, (args.nerve, args.before)):
+        if not os.access(path, os.X_OK):
+            sys.exit(f"compare: {path} is not an executable (build it first: make build)")
 
     common = ["--threads", str(args.threads), "--warmup", str(args.warmup),
               "--steps", str(args.steps), "--infer1-calls", str(args.infer1_calls),
@@ -187,6 +193,9 @@ def main():
         "torch": (["/usr/bin/python3", os.path.join(HERE, "bench_torch.py"), "--model",
                    args.model, *common], environment(TORCH_UNSET, TORCH_SET)),
     }
+    if args.before:
+        sides["before"] = ([args.before, *sides["nerve"][0][1:]], environment(NERVE_UNSET))
+        print(f"before: {args.before}")
     print(f"{model['title']}, {args.threads} threads, "
           f"{args.steps} timed steps after {args.warmup} warm-up; rounds={args.rounds}, interleaved")
     print(f"{datetime.date.today()}  {cpu_model()}, {os.cpu_count()} CPUs")
@@ -216,12 +225,18 @@ def main():
             results[side].append(figures)
 
     print()
-    print(f"{'':27s} {'nerve':>26s} {'PyTorch':>26s} {'nerve/PyTorch':>14s}")
+    before = "before" in results
+    print(f"{'':27s} {'nerve':>26s} {'PyTorch':>26s} {'nerve/PyTorch':>14s}" +
+          (f" {'before':>26s} {'nerve/before':>13s}" if before else ""))
     for key, label in metrics:
         nerve = [r[key] for r in results["nerve"]]
         torch = [r[key] for r in results["torch"]]
         ratio = statistics.median(nerve) / statistics.median(torch)
-        print(f"{label:27s} {cell(nerve):>26s} {cell(torch):>26s} {ratio:14.2f}")
+        line = f"{label:27s} {cell(nerve):>26s} {cell(torch):>26s} {ratio:14.2f}"
+        if before:
+            old = [r[key] for r in results["before"]]
+            line += f" {cell(old):>26s} {statistics.median(nerve) / statistics.median(old):13.2f}"
+        print(line)
     print("medians (min-max); samples/s and tokens/s: higher is better, RSS: lower is better")
     if "forward_flops" in results["nerve"][0]:
         print_gflops(results, args.ceiling)

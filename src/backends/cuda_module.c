@@ -25,9 +25,6 @@ static const nerve_cuda_engine engine = {
     .layout = NERVE_CUDA_LAYOUT,
     .error_set = nerve_error_set,
     .kernel_fail = nerve_kernel_fail,
-    .graph_params = nerve_graph_params,
-    .graph_grads = nerve_graph_grads,
-    .graph_trainable_mask = nerve_graph_trainable_mask,
 };
 
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;

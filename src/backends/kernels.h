@@ -39,6 +39,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "backends/optimizer_step.h"
 #include "core/noise.h"
 #include "nerve.h"
 
@@ -301,13 +302,13 @@ NERVE_SHARED_INLINE double nerve_map_apply(nerve_map_op op, double a, double b, 
      * scratch workspace of *size elements, which recurrent_workspace gives. */                    \
     X(recurrent_workspace, (NERVE_KERNEL_CTX, nerve_recurrent_cell cell, int64_t batch,            \
                             int64_t steps, int64_t features, int64_t hidden, int64_t * size))      \
-    /* One step of opt (optim/optimizer.h: its algorithm, options, segments                        \
-     * and state, in this device's memory) over its graph's flat parameter and                     \
-     * gradient buffers, clip_grad_norm_'s global norm measured first when it                      \
-     * clips by norm: sets opt->grad_norm, the 2-norm of the trainable raw                         \
-     * gradients, and counts the step. Host-memory devices may point this at                       \
-     * nerve_optimizer_host_step, the portable loops. */                                           \
-    X(optimizer_step, (NERVE_KERNEL_CTX, nerve_optimizer * opt))                                   \
+    /* One optimizer step as step describes it (optimizer_step.h: the                              \
+     * update, its constants, the segments and state, in this device's                             \
+     * memory), clip_grad_norm_'s global norm measured first when it clips                         \
+     * by norm: sets step->grad_scale and step->grad_norm, the 2-norm of the                       \
+     * trainable raw gradients. Host-memory devices forward it to                                  \
+     * nerve_host_optimizer_step, the portable loops. */                                           \
+    X(optimizer_step, (NERVE_KERNEL_CTX, nerve_optim_step * step))                                 \
     X(recurrent_forward, (NERVE_KERNEL_CTX, const nerve_recurrent_sequence *s))                    \
     X(recurrent_backward, (NERVE_KERNEL_CTX, const nerve_recurrent_sequence *s))
 

@@ -106,6 +106,17 @@ static void unary(exporter *x, const char *op_type, const char *name, const char
     node_end(x, &n);
 }
 
+/* [N, ...] -> [N, rest]: ONNX's Flatten at axis 1. */
+static void flatten(exporter *x, const char *name, const char *in, const char *out)
+{
+    onode n;
+    node_begin(&n, "Flatten", name);
+    node_in(&n, in);
+    node_out(&n, out);
+    attr_int(&n, "axis", 1);
+    node_end(x, &n);
+}
+
 static void binary(exporter *x, const char *op_type, const char *name, const char *a,
                    const char *b, const char *out)
 {
@@ -708,17 +719,9 @@ static void op(exporter *x, const nerve_node_data *node)
         batch_norm(x, node, out);
     } else if (strcmp(name, "global_avg_pool") == 0) {
         unary(x, "GlobalAveragePool", temp(t, node, "pooled"), in, t);
-        node_begin(&o, "Flatten", node->name);
-        node_in(&o, t);
-        node_out(&o, out);
-        attr_int(&o, "axis", 1);
-        node_end(x, &o);
+        flatten(x, node->name, t, out);
     } else if (strcmp(name, "flatten") == 0) {
-        node_begin(&o, "Flatten", node->name);
-        node_in(&o, in);
-        node_out(&o, out);
-        attr_int(&o, "axis", 1);
-        node_end(x, &o);
+        flatten(x, node->name, in, out);
     } else if (strcmp(name, "reshape") == 0) {
         reshape(x, node, out);
     } else if (strcmp(name, "add") == 0) {

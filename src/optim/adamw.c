@@ -3,5 +3,5 @@
  * Adam's update (adam.c), so that adaptive scaling does not weaken it. */
 #include "optim/optimizer.h"
 
-const nerve_optimizer_type nerve_adamw_type = {"adamw", true, optim_adam_init, optim_adam_kernel,
+const nerve_optimizer_type nerve_adamw_type = {"adamw", true, optim_adam_init, optim_adam_describe,
                                          {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"}};

@@ -1,6 +1,6 @@
 /* What every optimizer shares: its construction over the graph's parameter
- * nodes, the per-parameter regularisation, and each step's prologue: the
- * global gradient norm, reported and used by clip_grad_norm_. */
+ * nodes, the per-parameter regularisation, and each step's description,
+ * which the device's optimizer_step kernel runs (backends/optimizer_step.h). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,12 +96,21 @@ const char *nerve_optimizer_options_problem(const nerve_optimizer_options *o, co
     return NULL;
 }
 
+/* A parameter named "<layer>.bias". */
+static bool is_bias(nerve_graph *g, nerve_node n)
+{
+    const char *name = nerve_node_name(g, n);
+    size_t length = strlen(name);
+    return length >= 5 && strcmp(name + length - 5, ".bias") == 0;
+}
+
 /* Biases are exempt from both penalties when decay_bias is off; AdamW's
  * weight decay is decoupled from the gradient, the others' coupled to it. */
-static void set_segment_regularization(const nerve_optimizer *opt, optim_segment *s,
-                                       double weight_decay, double l1)
+static void set_segment_regularization(const nerve_optimizer *opt, int k, double weight_decay,
+                                       double l1)
 {
-    if (s->is_bias && !opt->options.decay_bias) weight_decay = l1 = 0;
+    nerve_optim_segment *s = &opt->segments[k];
+    if (!opt->options.decay_bias && is_bias(opt->graph, opt->nodes[k])) weight_decay = l1 = 0;
     s->coupled_decay = opt->type->decoupled_decay ? 0 : weight_decay;
     s->decoupled_decay = opt->type->decoupled_decay ? weight_decay : 0;
     s->l1 = l1;
@@ -115,19 +124,16 @@ static bool build_segments(nerve_optimizer *opt)
     int params = 0;
     for (nerve_node n = 0; n < nerve_graph_node_count(g); n++) params += nerve_node_is_param(g, n);
     opt->segments = calloc((size_t)params + 1, sizeof *opt->segments);
-    opt->kernels = calloc((size_t)params + 1, sizeof *opt->kernels);
-    if (!opt->segments || !opt->kernels) return false;
+    opt->nodes = calloc((size_t)params + 1, sizeof *opt->nodes);
+    if (!opt->segments || !opt->nodes) return false;
     for (nerve_node n = 0; n < nerve_graph_node_count(g); n++) {
         if (!nerve_node_is_param(g, n)) continue;
-        optim_segment *s = &opt->segments[opt->segment_count++];
+        int k = opt->segment_count++;
         nerve_shape shape = nerve_node_shape(g, n);
-        const char *name = nerve_node_name(g, n);
-        size_t length = strlen(name);
-        s->node = n;
-        s->begin = nerve_node_value(g, n) - nerve_graph_params(g);
-        s->end = s->begin + nerve_shape_numel(&shape);
-        s->is_bias = length >= 5 && strcmp(name + length - 5, ".bias") == 0;
-        set_segment_regularization(opt, s, opt->options.weight_decay, opt->options.l1);
+        opt->nodes[k] = n;
+        opt->segments[k].begin = nerve_node_value(g, n) - nerve_graph_params(g);
+        opt->segments[k].end = opt->segments[k].begin + nerve_shape_numel(&shape);
+        set_segment_regularization(opt, k, opt->options.weight_decay, opt->options.l1);
     }
     return true;
 }
@@ -194,109 +200,39 @@ nerve_status nerve_optimizer_set_regularization(nerve_optimizer *opt, nerve_node
                                "%s: weight_decay and l1 must be finite and >= 0, got %g and %g",
                                nerve_node_name(opt->graph, param), weight_decay, l1);
     for (int k = 0; k < opt->segment_count; k++) {
-        if (opt->segments[k].node != param) continue;
-        set_segment_regularization(opt, &opt->segments[k], weight_decay, l1);
+        if (opt->nodes[k] != param) continue;
+        set_segment_regularization(opt, k, weight_decay, l1);
         return NERVE_OK;
     }
     return nerve_error_set(err, NERVE_ERR_INVALID,
                            "node %d is not a parameter the optimizer updates", param);
 }
 
-/* clip_grad_norm_'s total_norm: the 2-norm of all trainable raw gradients.
- * Needed before the update only when clipping by norm; otherwise the update
- * kernels measure it on the way. */
-OPTIM_LOOP double measure_loop(const nerve_optimizer *opt, const optim_step *step,
-                               const optim_segment *segment, int64_t begin, int64_t end,
-                               bool with_l1)
-{
-    const nerve_real *restrict w = step->params, *restrict grad = step->grads;
-    const unsigned char *restrict trainable = step->trainable;
-    const optim_terms terms = optim_terms_of(step, segment);
-    nerve_real squares = 0;
-#pragma omp simd reduction(+ : squares)
-    for (int64_t i = begin; i < end; i++) {
-        nerve_real counted = optim_raw_gradient(terms, with_l1, w[i], grad[i]) * trainable[i];
-        squares += counted * counted;
-    }
-    return squares;
-}
-
-OPTIM_KERNEL(measure_plain, measure_loop, false)
-OPTIM_KERNEL(measure_with_l1, measure_loop, true)
-
-/* Blocks are large enough to amortise a call and small enough to share out. */
-#define BLOCK 4096
-/* Buffers of more elements than this are updated on all threads. */
-#define PARALLEL_MIN 65536
-
-/* The segment holding element i. */
-static int segment_at(const nerve_optimizer *opt, int64_t i)
-{
-    int low = 0, high = opt->segment_count - 1;
-    while (low < high) {
-        int middle = (low + high + 1) / 2;
-        if (opt->segments[middle].begin <= i)
-            low = middle;
-        else
-            high = middle - 1;
-    }
-    return low;
-}
-
-/* One parallel loop over the whole flat buffer in blocks, each cut at segment
- * boundaries and handed to its segment's kernel (or, when measuring, to a
- * measure_loop); returns the sum of the kernels' squared raw gradients. */
-static double run_blocks(const nerve_optimizer *opt, const optim_step *step, bool measuring)
-{
-    const int64_t n = opt->count;
-    const int64_t blocks = (n + BLOCK - 1) / BLOCK;
-    double squares = 0;
-#pragma omp parallel for reduction(+ : squares) if (n > PARALLEL_MIN)
-    for (int64_t k = 0; k < blocks; k++) {
-        int64_t first = k * BLOCK, last = first + BLOCK < n ? first + BLOCK : n;
-        for (int s = segment_at(opt, first); s < opt->segment_count; s++) {
-            const optim_segment *segment = &opt->segments[s];
-            if (segment->begin >= last) break;
-            int64_t begin = segment->begin > first ? segment->begin : first;
-            int64_t end = segment->end < last ? segment->end : last;
-            optim_kernel kernel = !measuring ? opt->kernels[s]
-                                  : segment->l1 != 0 ? measure_with_l1
-                                                     : measure_plain;
-            squares += kernel(opt, step, segment, begin, end);
-        }
-    }
-    return squares;
-}
-
-nerve_status nerve_optimizer_host_step(const nerve_kernel_ctx *ctx, nerve_optimizer *opt)
-{
-    const nerve_optimizer_options *o = &opt->options;
-    optim_step step = {.params = nerve_graph_params(opt->graph) + opt->offset,
-                       .grads = nerve_graph_grads(opt->graph) + opt->offset,
-                       .trainable = nerve_graph_trainable_mask(opt->graph) + opt->offset,
-                       .t = opt->steps + 1,
-                       .lr = opt->lr,
-                       .clip_value = (nerve_real)o->clip_value,
-                       .grad_scale = 1};
-    bool clip_norm = o->clip_norm > 0;
-    if (clip_norm) {
-        /* clip_grad_norm_: coefficient max_norm / (total_norm + 1e-6), applied
-         * when below 1 (a NaN norm makes every gradient NaN, as in torch). */
-        opt->grad_norm = sqrt(optim_sum_over_ranks(opt, run_blocks(opt, &step, true)));
-        double coefficient = o->clip_norm / (opt->grad_norm + 1e-6);
-        if (!(coefficient >= 1)) step.grad_scale = (nerve_real)coefficient;
-    }
-    for (int k = 0; k < opt->segment_count; k++)
-        opt->kernels[k] = opt->type->kernel(opt, &step, &opt->segments[k]);
-    double squares = optim_sum_over_ranks(opt, run_blocks(opt, &step, false));
-    if (!clip_norm) opt->grad_norm = sqrt(squares);
-    opt->steps++;
-    return NERVE_OK;
-}
-
+/* The step as the backends run it (backends/optimizer_step.h): this rank's
+ * range of the flat buffers, the segments, the state, and the algorithm's
+ * constants for step t. The device's optimizer_step kernel measures the norm,
+ * clips and updates. */
 nerve_status nerve_optimizer_step(nerve_optimizer *opt)
 {
-    return NERVE_RUN(opt->graph, optimizer_step, opt);
+    const nerve_optimizer_options *o = &opt->options;
+    nerve_graph *g = opt->graph;
+    nerve_optim_step step = {.params = nerve_graph_params(g) + opt->offset,
+                             .grads = nerve_graph_grads(g) + opt->offset,
+                             .trainable = nerve_graph_trainable_mask(g) + opt->offset,
+                             .count = opt->count,
+                             .segments = opt->segments,
+                             .segment_count = opt->segment_count,
+                             .lr = opt->lr,
+                             .clip_value = (nerve_real)o->clip_value,
+                             .clip_norm = o->clip_norm,
+                             .comm = opt->comm,
+                             .grad_scale = 1};
+    for (int k = 0; k < NERVE_OPTIM_MAX_STATE; k++) step.state[k] = opt->state[k];
+    opt->type->describe(opt, &step, opt->steps + 1);
+    NERVE_TRY(NERVE_RUN(g, optimizer_step, &step));
+    opt->grad_norm = step.grad_norm;
+    opt->steps++;
+    return NERVE_OK;
 }
 
 void nerve_optimizer_set_lr(nerve_optimizer *opt, double lr) { opt->lr = lr; }
@@ -308,7 +244,7 @@ const char *nerve_optimizer_name(const nerve_optimizer *opt) { return opt->type-
 size_t nerve_optimizer_state_bytes(const nerve_optimizer *opt)
 {
     size_t slots = 0;
-    for (int k = 0; k < OPTIM_MAX_STATE; k++) slots += opt->state[k] != NULL;
+    for (int k = 0; k < NERVE_OPTIM_MAX_STATE; k++) slots += opt->state[k] != NULL;
     return slots * (size_t)opt->count * sizeof(nerve_real);
 }
 
@@ -316,10 +252,11 @@ void nerve_optimizer_free(nerve_optimizer *opt)
 {
     if (!opt) return;
     const nerve_kernel_ctx ctx = {.device = opt->device};
-    for (int k = 0; k < OPTIM_MAX_STATE; k++)
+    for (int k = 0; k < NERVE_OPTIM_MAX_STATE; k++)
         if (opt->state[k]) opt->device->release(&ctx, opt->state[k]);
     free(opt->full_segments);
+    free(opt->full_nodes);
     free(opt->segments);
-    free(opt->kernels);
+    free(opt->nodes);
     free(opt);
 }

@@ -15,12 +15,13 @@ void optim_state(nerve_optimizer *opt, state_list *s)
     state_add(s, "run.clip_value", STATE_REAL, STATE_RECORDED, &opt->options.clip_value);
     nerve_graph *g = opt->graph;
     for (int k = 0; k < opt->segment_count; k++) {
-        const optim_segment *segment = &opt->segments[k];
-        for (int slot = 0; slot < OPTIM_MAX_STATE; slot++) {
+        const nerve_node node = opt->nodes[k];
+        const int64_t begin = opt->segments[k].begin;
+        for (int slot = 0; slot < NERVE_OPTIM_MAX_STATE; slot++) {
             if (!opt->state[slot]) continue;
-            state_add_tensor(s, nerve_node_shape(g, segment->node),
-                             opt->state[slot] + segment->begin, "optimizer.%s.%s",
-                             nerve_node_name(g, segment->node), opt->type->state_names[slot]);
+            state_add_tensor(s, nerve_node_shape(g, node), opt->state[slot] + begin,
+                             "optimizer.%s.%s", nerve_node_name(g, node),
+                             opt->type->state_names[slot]);
         }
     }
 }

@@ -1,6 +1,7 @@
 #include "train/metrics_log.h"
 
 #include "core/graph_internal.h"
+#include "io/log_file.h"
 #include "train/batching.h"
 
 #include <errno.h>
@@ -257,10 +258,5 @@ nerve_status metrics_log_status(const metrics_log *log, nerve_error *err)
 nerve_status metrics_log_close(metrics_log *log, nerve_error *err)
 {
     free_columns(log);
-    if (!log->file) return NERVE_OK;
-    nerve_status st = metrics_log_status(log, err);
-    if (fclose(log->file) != 0 && st == NERVE_OK)
-        st = nerve_error_set(err, NERVE_ERR_IO, "%s: writing the metrics log failed", log->path);
-    log->file = NULL;
-    return st;
+    return nerve_log_file_close(&log->file, log->path, "the metrics log", err);
 }

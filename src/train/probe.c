@@ -7,6 +7,7 @@
 
 #include "core/graph_internal.h"
 #include "io/atomic_file.h"
+#include "io/log_file.h"
 #include "model/model_internal.h"
 #include "train/batching.h"
 #include "train/evaluation.h"
@@ -346,11 +347,5 @@ nerve_status probe_run(probe *p, int epoch, int64_t step, nerve_error *err)
 nerve_status probe_close(probe *p, nerve_error *err)
 {
     free_buffers(p);
-    if (!p->file) return NERVE_OK;
-    int failed = ferror(p->file) | fclose(p->file);
-    p->file = NULL;
-    if (failed)
-        return nerve_error_set(err, NERVE_ERR_IO, "%s: writing the activation statistics failed",
-                               p->path);
-    return NERVE_OK;
+    return nerve_log_file_close(&p->file, p->path, "the activation statistics", err);
 }

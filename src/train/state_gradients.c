@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/graph_internal.h"
+#include "io/log_file.h"
 #include "ops/recurrent.h"
 #include "train/batching.h"
 
@@ -92,10 +93,5 @@ nerve_status state_gradients_close(state_gradients *s, nerve_error *err)
     free_buffers(s);
     if (!s->file) return NERVE_OK;
     nerve_graph_set_record_state_gradients(s->graph, false);
-    int failed = ferror(s->file) | fclose(s->file);
-    s->file = NULL;
-    if (failed)
-        return nerve_error_set(err, NERVE_ERR_IO, "%s: writing the state gradients failed",
-                               s->path);
-    return NERVE_OK;
+    return nerve_log_file_close(&s->file, s->path, "the state gradients", err);
 }

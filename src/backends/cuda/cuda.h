@@ -108,8 +108,8 @@ void nerve_cuda_recurrent_step_backward(const nerve_cuda_step *step);
 void nerve_cuda_column_sums(const float *x, int64_t rows, int64_t cols, int64_t ld, float *db);
 
 /* One optimizer update over [begin, end) of the flat buffers (optimizer.c
- * fills the constants as src/optim's loops compute them); adds the squared
- * raw gradients to *squares (device). */
+ * copies the step's description, optimizer_step.h); adds the squared raw
+ * gradients to *squares (device). */
 typedef enum nerve_cuda_optim_kind {
     NERVE_CUDA_SGD,
     NERVE_CUDA_ADAGRAD,
@@ -119,15 +119,16 @@ typedef enum nerve_cuda_optim_kind {
 } nerve_cuda_optim_kind;
 typedef struct nerve_cuda_optim {
     nerve_cuda_optim_kind kind;
-    bool regularised, with_l1, momentum, nesterov_unused, centered, amsgrad;
+    bool regularised, with_l1, momentum, centered, amsgrad;
     float *p, *s0, *s1, *s2;
     const float *grad;
     const unsigned char *trainable;
     int64_t begin, end;
     float l1, clip, scale, decay; /* optim_terms */
-    /* sgd: lr, kept, undamped, along_d, along_b; adagrad: clr, eps;
-     * rmsprop: lr, alpha, new_weight, eps, momentum; adam: step_size,
-     * correction2, beta1, new_weight1, beta2, new_weight2, eps, kept. */
+    /* nerve_optim_constants' array (sgd: lr, kept, undamped, along_d,
+     * along_b; adagrad: clr, eps; rmsprop: lr, alpha, new_weight, eps,
+     * momentum; adam: step_size, correction2, beta1, new_weight1, beta2,
+     * new_weight2, eps), and adam's optim_kept in a[7]. */
     float a[8];
 } nerve_cuda_optim;
 void nerve_cuda_optim_update(const nerve_cuda_optim *u, double *squares);

@@ -27,8 +27,9 @@ extern "C" {
  * built from another tree is refused instead of misreading them. */
 #define NERVE_CUDA_LAYOUT                                                                          \
     {sizeof(nerve_device), sizeof(nerve_kernels), sizeof(nerve_kernel_ctx), sizeof(nerve_error),   \
-     sizeof(nerve_conv_geometry), sizeof(nerve_recurrent_sequence), sizeof(nerve_real)}
-#define NERVE_CUDA_LAYOUT_COUNT 7
+     sizeof(nerve_conv_geometry), sizeof(nerve_recurrent_sequence), sizeof(nerve_optim_step),      \
+     sizeof(nerve_real)}
+#define NERVE_CUDA_LAYOUT_COUNT 8
 
 /* What libnerve lends the module: its version, layout, and the engine
  * functions the module calls. */
@@ -38,9 +39,6 @@ typedef struct nerve_cuda_engine {
     nerve_status (*error_set)(nerve_error *err, nerve_status status, const char *fmt, ...);
     nerve_status (*kernel_fail)(const nerve_kernel_ctx *ctx, nerve_status status,
                                 const char *fmt, ...);
-    nerve_real *(*graph_params)(nerve_graph *g);
-    nerve_real *(*graph_grads)(nerve_graph *g);
-    const unsigned char *(*graph_trainable_mask)(nerve_graph *g);
 } nerve_cuda_engine;
 
 /* What the module gives back (backend_cuda.c): the device, and the GPUs. */

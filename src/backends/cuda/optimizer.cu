@@ -1,12 +1,12 @@
-/* The optimizers' update over a run of the flat buffers: src/optim's loops
- * (sgd.c, adagrad.c, rmsprop.c, adam.c) element by element in float, with
- * the constants optimizer.c computed as they do; the squared raw gradients
- * are summed per block in double and added to one device total. */
+/* The optimizers' update over a run of the flat buffers: the host loops
+ * (backends/optimizer_host.c) element by element in float, with the
+ * constants of the step's description (optimizer_step.h); the squared raw
+ * gradients are summed per block in double and added to one device total. */
 #include <math.h>
 
 #include "backends/cuda/cuda_device.cuh"
 
-/* optim_raw_gradient and optim_gradient (optim/optimizer.h). */
+/* optim_raw_gradient and optim_gradient (backends/optimizer_step.h). */
 __device__ static inline float raw_gradient(const nerve_cuda_optim &u, bool regularised, float w,
                                             float g)
 {

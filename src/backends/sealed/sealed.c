@@ -142,7 +142,7 @@ static nerve_status sealed_synchronize(const nerve_kernel_ctx *ctx) { return NER
 #define ARGS_embedding_forward (ctx, ids, table, y, rows, vocab, dim)
 #define ARGS_embedding_backward (ctx, ids, dy, dtable, rows, vocab, dim, skip)
 #define ARGS_recurrent_workspace (ctx, cell, batch, steps, features, hidden, size)
-#define ARGS_optimizer_step (ctx, opt)
+#define ARGS_optimizer_step (ctx, step)
 #define ARGS_recurrent_forward (ctx, s)
 #define ARGS_recurrent_backward (ctx, s)
 
