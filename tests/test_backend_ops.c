@@ -483,6 +483,39 @@ static nerve_status case_conv_weight_gradient(run *r, int64_t s)
                OUT(conv_weight_size(&g)), scratch, size);
 }
 
+/* All three gradients (the input's assigned, then added), then each alone:
+ * on a geometry oneDNN runs in its blocked layout (8 channels, no groups),
+ * where the CPU's kernel shares the reordered dcols between its passes, and
+ * on the one above (groups, strides, dilation). Inputs in [-1, 1]: the input's
+ * gradient sums 72 products, which float rounds 1e-4 off where they cancel
+ * from larger values. */
+static nerve_status case_conv_backward(run *r, int64_t s)
+{
+    nerve_conv_geometry geos[2] = {
+        {.channels = 8, .height = 5, .width = s + 2, .col_channels = 8, .col_height = 5,
+         .col_width = s + 2, .kernel = {3, 3}, .stride = {1, 1}, .padding = {1, 1},
+         .dilation = {1, 1}, .groups = 1},
+        conv_geometry(s)};
+    for (int k = 0; k < 2; k++) {
+        const nerve_conv_geometry *g = &geos[k];
+        int64_t size, images = conv_image_size(g), weights = conv_weight_size(g);
+        int64_t channels = g->col_channels;
+        nerve_real *scratch = conv_scratch(r, g, &size);
+        const nerve_real *image = IN_RANGE(images, -1, 1), *weight = IN_RANGE(weights, -1, 1);
+        const nerve_real *dcols = IN_RANGE(conv_cols_size(g), -1, 1);
+        for (int accumulate = 0; accumulate < 2; accumulate++)
+            NERVE_TRY(RUN(conv_backward, g, 2, image, weight, dcols, accumulate, OUT(images),
+                          OUT(weights), OUT(channels), scratch, size));
+        NERVE_TRY(RUN(conv_backward, g, 2, image, weight, dcols, false, OUT(images), NULL, NULL,
+                      scratch, size));
+        NERVE_TRY(RUN(conv_backward, g, 2, image, weight, dcols, false, NULL, OUT(weights), NULL,
+                      scratch, size));
+        NERVE_TRY(RUN(conv_backward, g, 2, image, weight, dcols, false, NULL, NULL, OUT(channels),
+                      scratch, size));
+    }
+    return NERVE_OK;
+}
+
 static nerve_status case_conv_workspace(run *r, int64_t s)
 {
     nerve_conv_geometry g = conv_geometry(s);

@@ -89,6 +89,27 @@ nerve_status nerve_generic_conv_workspace(const nerve_kernel_ctx *ctx,
     return NERVE_OK;
 }
 
+/* The three kernels one after the other: no work shared. */
+nerve_status nerve_generic_conv_backward(const nerve_kernel_ctx *ctx,
+                                         const nerve_conv_geometry *geo, int64_t batch,
+                                         const nerve_real *image, const nerve_real *weight,
+                                         const nerve_real *dcols, bool accumulate,
+                                         nerve_real *dimage, nerve_real *dweight,
+                                         nerve_real *dbias, nerve_real *workspace,
+                                         int64_t workspace_size)
+{
+    if (dimage)
+        NERVE_TRY(NERVE_KERNEL(ctx, conv_image, geo, batch, dcols, weight, NULL, accumulate,
+                               dimage, workspace, workspace_size));
+    if (dweight)
+        NERVE_TRY(NERVE_KERNEL(ctx, conv_weight_gradient, geo, batch, image, dcols, dweight,
+                               workspace, workspace_size));
+    if (dbias)
+        NERVE_TRY(NERVE_KERNEL(ctx, sum_channels, dcols, dbias, batch, geo->col_channels,
+                               geo->col_height * geo->col_width));
+    return NERVE_OK;
+}
+
 /* The noise on the host (core/noise.c defines it), then uploaded: a scratch
  * buffer per call, which a device that draws its own noise avoids. */
 static nerve_status upload_noise(const nerve_kernel_ctx *ctx, const nerve_noise_at *at,

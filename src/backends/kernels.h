@@ -351,6 +351,15 @@ NERVE_SHARED_INLINE double nerve_map_apply(nerve_map_op op, double a, double b, 
      * backend may prepare its kernels for that batch size then. */                                \
     X(conv_workspace,                                                                              \
       (NERVE_KERNEL_CTX, const nerve_conv_geometry *geo, int64_t batch, int64_t *size))            \
+    /* A convolution's backward pass over its columns' gradient dcols: conv_image's                \
+     * (no bias) into dimage, accumulating or not, conv_weight_gradient's into                      \
+     * dweight and sum_channels' into dbias (+=); any may be NULL. One kernel, so                   \
+     * that a backend can share the work (oneDNN's passes: dcols reordered to its                   \
+     * layout once). */                                                                             \
+    X(conv_backward,                                                                               \
+      (NERVE_KERNEL_CTX, const nerve_conv_geometry *geo, int64_t batch, const nerve_real *image,   \
+       const nerve_real *weight, const nerve_real *dcols, bool accumulate, nerve_real *dimage,     \
+       nerve_real *dweight, nerve_real *dbias, nerve_real *workspace, int64_t workspace_size))     \
     /* Counter-based noise (core/noise.h, which defines the values): inverted                      \
      * dropout's mask, and U(low, high) values, for rows samples of per_sample                     \
      * values each, row i being global sample at->first_sample + i. The generic                    \

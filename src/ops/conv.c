@@ -1,5 +1,5 @@
 /* What conv2d and conv_transpose2d share: options, operand checks, geometry,
- * the parameters' gradients. */
+ * multiply-adds. */
 #include <stdio.h>
 
 #include "core/options.h"
@@ -127,26 +127,4 @@ int64_t conv_flops(const nerve_conv_geometry *geo)
 {
     return 2 * geo->col_channels * geo->col_height * geo->col_width * geo->channels / geo->groups *
            geo->kernel[0] * geo->kernel[1];
-}
-
-nerve_status conv_backward_parameters(nerve_graph *g, const nerve_node_data *node,
-                                      const nerve_conv_geometry *geo, const nerve_real *image,
-                                      const nerve_real *cols, int64_t batch)
-{
-    nerve_node_data *w = nerve_node_input(g, node, 1);
-    if (w->needs_grad) {
-        NERVE_TRY(nerve_graph_grad_prepare_add(g, w));
-        NERVE_TRY(NERVE_RUN(g, conv_weight_gradient, geo, batch, image, cols, w->grad, g->workspace,
-                            g->workspace_size));
-    }
-    if (node->input_count == 3) {
-        nerve_node_data *b = nerve_node_input(g, node, 2);
-        const nerve_shape *y = &node->shape;
-        if (b->needs_grad) {
-            NERVE_TRY(nerve_graph_grad_prepare_add(g, b));
-            NERVE_TRY(NERVE_RUN(g, sum_channels, node->grad, b->grad, batch, y->dim[1],
-                                y->dim[2] * y->dim[3]));
-        }
-    }
-    return NERVE_OK;
 }

@@ -24,10 +24,5 @@ nerve_conv_geometry conv_geometry(const nerve_graph *g, const nerve_node_data *n
                                   int64_t col_channels, int64_t col_height, int64_t col_width);
 /* Multiply-adds of one sample: every column entry sums a window of the image. */
 int64_t conv_flops(const nerve_conv_geometry *geo);
-/* The gradients of bias (per `bias_channels` channel of dy's planes) and of
- * the weight; the input's is the op's own. */
-nerve_status conv_backward_parameters(nerve_graph *g, const nerve_node_data *node,
-                                      const nerve_conv_geometry *geo, const nerve_real *image,
-                                      const nerve_real *cols, int64_t batch);
 
 #endif

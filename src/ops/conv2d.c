@@ -50,18 +50,19 @@ static nerve_status conv2d_forward(nerve_graph *g, nerve_node_data *node)
     return NERVE_OK;
 }
 
+/* The gradient of the input, the weight and the bias in one kernel, which
+ * can share their work (conv_backward). */
 static nerve_status conv2d_backward(nerve_graph *g, nerve_node_data *node)
 {
     nerve_conv_geometry geo = conv2d_geometry(g, node);
-    nerve_node_data *x = nerve_node_input(g, node, 0);
-    int64_t batch = node->shape.dim[0];
-    if (x->needs_grad)
-        NERVE_TRY(NERVE_RUN(g, conv_image, &geo, batch, node->grad,
-                            nerve_node_input(g, node, 1)->value, NULL,
-                            nerve_graph_grad_accumulate(g, x), x->grad, g->workspace,
-                            g->workspace_size));
-    NERVE_TRY(conv_backward_parameters(g, node, &geo, x->value, node->grad, batch));
-    return NERVE_OK;
+    nerve_node_data *x = nerve_node_input(g, node, 0), *w = nerve_node_input(g, node, 1);
+    nerve_node_data *b = node->input_count == 3 ? nerve_node_input(g, node, 2) : NULL;
+    bool accumulate = x->needs_grad && nerve_graph_grad_accumulate(g, x);
+    if (w->needs_grad) NERVE_TRY(nerve_graph_grad_prepare_add(g, w));
+    if (b && b->needs_grad) NERVE_TRY(nerve_graph_grad_prepare_add(g, b));
+    return NERVE_RUN(g, conv_backward, &geo, node->shape.dim[0], x->value, w->value, node->grad,
+                     accumulate, x->needs_grad ? x->grad : NULL, w->needs_grad ? w->grad : NULL,
+                     b && b->needs_grad ? b->grad : NULL, g->workspace, g->workspace_size);
 }
 
 static int64_t conv2d_flops(const nerve_graph *g, const nerve_node_data *node)

@@ -48,6 +48,30 @@ static nerve_status transpose_forward(nerve_graph *g, nerve_node_data *node)
     return NERVE_OK;
 }
 
+/* The gradients of bias (per channel of dy's planes) and of the weight; the
+ * input's is conv_columns' (conv2d's backward is one kernel, conv_backward). */
+static nerve_status backward_parameters(nerve_graph *g, const nerve_node_data *node,
+                                        const nerve_conv_geometry *geo, const nerve_real *image,
+                                        const nerve_real *cols, int64_t batch)
+{
+    nerve_node_data *w = nerve_node_input(g, node, 1);
+    if (w->needs_grad) {
+        NERVE_TRY(nerve_graph_grad_prepare_add(g, w));
+        NERVE_TRY(NERVE_RUN(g, conv_weight_gradient, geo, batch, image, cols, w->grad, g->workspace,
+                            g->workspace_size));
+    }
+    if (node->input_count == 3) {
+        nerve_node_data *b = nerve_node_input(g, node, 2);
+        const nerve_shape *y = &node->shape;
+        if (b->needs_grad) {
+            NERVE_TRY(nerve_graph_grad_prepare_add(g, b));
+            NERVE_TRY(NERVE_RUN(g, sum_channels, node->grad, b->grad, batch, y->dim[1],
+                                y->dim[2] * y->dim[3]));
+        }
+    }
+    return NERVE_OK;
+}
+
 static nerve_status transpose_backward(nerve_graph *g, nerve_node_data *node)
 {
     nerve_conv_geometry geo = transpose_geometry(g, node);
@@ -58,7 +82,7 @@ static nerve_status transpose_backward(nerve_graph *g, nerve_node_data *node)
                             nerve_node_input(g, node, 1)->value, NULL,
                             nerve_graph_grad_accumulate(g, x), x->grad, g->workspace,
                             g->workspace_size));
-    NERVE_TRY(conv_backward_parameters(g, node, &geo, node->grad, x->value, batch));
+    NERVE_TRY(backward_parameters(g, node, &geo, node->grad, x->value, batch));
     return NERVE_OK;
 }
 

@@ -13,6 +13,7 @@
  * engine's, a build's without oneDNN, and the fallback for whatever oneDNN
  * does not run. */
 #include <omp.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "backends/cpu/conv_dnnl.h"
@@ -69,6 +70,25 @@ nerve_status nerve_cpu_conv_workspace(const nerve_kernel_ctx *ctx, const nerve_c
     int64_t dnnl = nerve_dnnl_conv_workspace(geo, batch);
     if (dnnl > *size) *size = dnnl;
 #endif
+    return NERVE_OK;
+}
+
+/* A caller that gives less workspace than one thread's slot (one that did
+ * not ask conv_workspace, as the generic conv_backward over these kernels)
+ * gets one slot from the heap, which the kernel frees: slower, never out of
+ * bounds. */
+static nerve_status enough_scratch(const nerve_kernel_ctx *ctx, const nerve_conv_geometry *geo,
+                                   nerve_real **workspace, int64_t *workspace_size,
+                                   nerve_real **heap)
+{
+    *heap = NULL;
+    if (*workspace_size >= slot_size(geo)) return NERVE_OK;
+    *heap = malloc((size_t)slot_size(geo) * sizeof **heap);
+    if (!*heap)
+        return nerve_kernel_fail(ctx, NERVE_ERR_NOMEM, "conv: out of memory for %lld scratch values",
+                                 (long long)slot_size(geo));
+    *workspace = *heap;
+    *workspace_size = slot_size(geo);
     return NERVE_OK;
 }
 
@@ -320,11 +340,14 @@ nerve_status nerve_cpu_conv_columns(const nerve_kernel_ctx *ctx, const nerve_con
 #endif
     int64_t image_size = geo->channels * geo->height * geo->width;
     int64_t cols_size = geo->col_channels * col_plane(geo);
+    nerve_real *heap;
+    NERVE_TRY(enough_scratch(ctx, geo, &workspace, &workspace_size, &heap));
     int threads = conv_threads(geo, batch, workspace_size);
 #pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
     for (int64_t n = 0; n < batch; n++)
         sample_columns(geo, image + n * image_size, weight, bias, accumulate, cols + n * cols_size,
                        workspace + omp_get_thread_num() * slot_size(geo));
+    free(heap);
     return NERVE_OK;
 }
 
@@ -340,11 +363,14 @@ nerve_status nerve_cpu_conv_image(const nerve_kernel_ctx *ctx, const nerve_conv_
 #endif
     int64_t image_size = geo->channels * geo->height * geo->width;
     int64_t cols_size = geo->col_channels * col_plane(geo);
+    nerve_real *heap;
+    NERVE_TRY(enough_scratch(ctx, geo, &workspace, &workspace_size, &heap));
     int threads = conv_threads(geo, batch, workspace_size);
 #pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
     for (int64_t n = 0; n < batch; n++)
         sample_image(geo, cols + n * cols_size, weight, bias, accumulate, image + n * image_size,
                      workspace + omp_get_thread_num() * slot_size(geo));
+    free(heap);
     return NERVE_OK;
 }
 
@@ -362,6 +388,8 @@ nerve_status nerve_cpu_conv_weight_gradient(const nerve_kernel_ctx *ctx,
     int64_t image_size = geo->channels * geo->height * geo->width;
     int64_t cols_size = geo->col_channels * col_plane(geo);
     int64_t slot = slot_size(geo), unroll = unroll_size(geo), size = weight_size(geo);
+    nerve_real *heap;
+    NERVE_TRY(enough_scratch(ctx, geo, &workspace, &workspace_size, &heap));
     int threads = conv_threads(geo, batch, workspace_size);
     /* Thread 0 adds into dweight itself; the others into their slots, summed after. */
 #pragma omp parallel num_threads(threads) if (threads > 1)
@@ -378,6 +406,36 @@ nerve_status nerve_cpu_conv_weight_gradient(const nerve_kernel_ctx *ctx,
         for (int64_t k = 0; k < size; k++)
             for (int t = 1; t < team; t++) dweight[k] += workspace[t * slot + unroll + k];
     }
+    free(heap);
+    return NERVE_OK;
+}
+
+/* With oneDNN, the two passes share the reordered dcols (conv_dnnl.c). The
+ * bias's gradient stays nerve's sum in double: oneDNN's backward weights
+ * can sum it too, in float, 1e-4 off over 10^4 terms (tried: it failed
+ * test_backend_ops). */
+nerve_status nerve_cpu_conv_backward(const nerve_kernel_ctx *ctx, const nerve_conv_geometry *geo,
+                                     int64_t batch, const nerve_real *image,
+                                     const nerve_real *weight, const nerve_real *dcols,
+                                     bool accumulate, nerve_real *dimage, nerve_real *dweight,
+                                     nerve_real *dbias, nerve_real *workspace,
+                                     int64_t workspace_size)
+{
+    bool done = false;
+#ifdef NERVE_CPU_DNNL
+    done = dimage && dweight &&
+           nerve_dnnl_conv_backward(geo, batch, image, weight, dcols, accumulate, dimage, dweight,
+                                    workspace, workspace_size);
+#endif
+    if (dimage && !done)
+        NERVE_TRY(nerve_cpu_conv_image(ctx, geo, batch, dcols, weight, NULL, accumulate, dimage,
+                                       workspace, workspace_size));
+    if (dweight && !done)
+        NERVE_TRY(nerve_cpu_conv_weight_gradient(ctx, geo, batch, image, dcols, dweight, workspace,
+                                                 workspace_size));
+    if (dbias)
+        NERVE_TRY(nerve_cpu_sum_channels(ctx, dcols, dbias, batch, geo->col_channels,
+                                         col_plane(geo)));
     return NERVE_OK;
 }
 

@@ -68,6 +68,9 @@ typedef struct conv_entry {
     bool usable;
     /* forward with and without bias, backward data, backward weights */
     conv_pass forward, forward_bias, backward_data, backward_weights;
+    /* Both backward passes read the output's gradient in the same layout,
+     * other than nerve's: conv_backward reorders it once for the two. */
+    bool shared_gradient;
 } conv_entry;
 
 static struct {
@@ -261,6 +264,15 @@ static dnnl_status_t make_passes(conv_entry *e)
                                 {DNNL_ARG_DIFF_WEIGHTS, dnnl_query_diff_weights_md, 0, &weight}};
         st = make_pass(&e->backward_weights, bwd_weights, specs, 3);
     }
+    if (st == dnnl_success) {
+        const conv_operand *data = &e->backward_data.operand[0];
+        const conv_operand *weights = &e->backward_weights.operand[1];
+        e->shared_gradient = data->inner && weights->inner &&
+                             dnnl_memory_desc_equal(dnnl_primitive_desc_query_md(
+                                                        bwd_data, dnnl_query_diff_dst_md, 0),
+                                                    dnnl_primitive_desc_query_md(
+                                                        bwd_weights, dnnl_query_diff_dst_md, 0));
+    }
     dnnl_primitive_desc_destroy(fwd);
     dnnl_primitive_desc_destroy(fwd_bias);
     dnnl_primitive_desc_destroy(bwd_data);
@@ -360,8 +372,10 @@ int64_t nerve_dnnl_conv_workspace(const nerve_conv_geometry *geo, int64_t batch)
 
 /* Runs pass on nerve's buffers data[] (in operand order): inputs in another
  * layout are reordered into the workspace first, and the output, computed
- * in the workspace where it must be, is reordered (or added) into nerve's. */
-static void run_pass(conv_pass *pass, void *const *data, bool accumulate, char *scratch)
+ * in the workspace where it must be, is reordered (or added) into nerve's.
+ * Input `given` (-1: none) is already in the primitive's layout, at given_at. */
+static void run_pass(conv_pass *pass, void *const *data, bool accumulate, char *scratch,
+                     int given, char *given_at)
 {
     dnnl_exec_arg_t args[MAX_OPERANDS];
     int last = pass->operand_count - 1;
@@ -371,6 +385,10 @@ static void run_pass(conv_pass *pass, void *const *data, bool accumulate, char *
         bool inner = op->inner && (i < last || op->reorder || accumulate);
         args[i] = (dnnl_exec_arg_t){op->arg, inner ? op->inner : op->plain};
         if (!inner) continue;
+        if (i == given) {
+            dnnl_memory_set_data_handle(op->inner, given_at);
+            continue;
+        }
         dnnl_memory_set_data_handle(op->inner, scratch);
         scratch += op->bytes;
         if (i < last) {
@@ -388,6 +406,28 @@ static void run_pass(conv_pass *pass, void *const *data, bool accumulate, char *
     dnnl_stream_wait(cache.stream);
 }
 
+/* Locks the cache and finds the entry of (geo, batch) on its full thread
+ * count (NULL: unusable), running on its threads; leave() undoes both. */
+static conv_entry *enter(const nerve_conv_geometry *geo, int64_t batch, int *threads)
+{
+    pthread_mutex_lock(&cache.lock);
+    *threads = omp_get_max_threads();
+    conv_entry *e = find_entry(geo, batch, conv_threads(geo, batch));
+    if (e) omp_set_num_threads((int)e->key.threads);
+    return e;
+}
+
+static void leave(int threads)
+{
+    omp_set_num_threads(threads);
+    pthread_mutex_unlock(&cache.lock);
+}
+
+static bool fits(const conv_pass *pass, int64_t workspace_size)
+{
+    return pass_bytes(pass) <= (size_t)workspace_size * sizeof(nerve_real);
+}
+
 /* The pass of (geo, batch) picked by `pick`, run on data if the workspace
  * holds its scratch; false (nothing done) otherwise. A forward pass takes the
  * one-thread entry while other processes keep a CPU busy. */
@@ -399,21 +439,21 @@ static bool run(const nerve_conv_geometry *geo, int64_t batch,
     int full = conv_threads(geo, batch);
     conv_entry *e = NULL;
     conv_pass *pass = NULL;
-    bool fits = false;
-    for (int alone = forward && full > 1 && nerve_cpu_team() < full; !fits && alone >= 0;
+    bool ok = false;
+    for (int alone = forward && full > 1 && nerve_cpu_team() < full; !ok && alone >= 0;
          alone--) {
         e = find_entry(geo, batch, alone ? 1 : full);
         pass = e ? pick(e) : NULL;
-        fits = pass && pass_bytes(pass) <= (size_t)workspace_size * sizeof *workspace;
+        ok = pass && fits(pass, workspace_size);
     }
-    if (fits) {
+    if (ok) {
         int threads = omp_get_max_threads();
         omp_set_num_threads((int)e->key.threads);
-        run_pass(pass, data, accumulate, (char *)workspace);
+        run_pass(pass, data, accumulate, (char *)workspace, -1, NULL);
         omp_set_num_threads(threads);
     }
     pthread_mutex_unlock(&cache.lock);
-    return fits;
+    return ok;
 }
 
 static conv_pass *pick_forward(conv_entry *e) { return &e->forward; }
@@ -463,5 +503,33 @@ bool nerve_dnnl_conv_weight_gradient(const nerve_conv_geometry *geo, int64_t bat
 {
     void *data[] = {(void *)image, (void *)cols, dweight};
     return run(geo, batch, pick_backward_weights, data, true, workspace, workspace_size, false);
+}
+/* The output's gradient, the first operand of backward data and the
+ * second of backward weights, reordered once to the front of the
+ * workspace, where both passes read it; their other operands follow it, so
+ * this needs no more workspace than the larger pass. */
+bool nerve_dnnl_conv_backward(const nerve_conv_geometry *geo, int64_t batch,
+                              const nerve_real *image, const nerve_real *weight,
+                              const nerve_real *dcols, bool accumulate, nerve_real *dimage,
+                              nerve_real *dweight, nerve_real *workspace, int64_t workspace_size)
+{
+    int threads;
+    conv_entry *e = enter(geo, batch, &threads);
+    bool ok = e && e->shared_gradient && fits(&e->backward_data, workspace_size) &&
+              fits(&e->backward_weights, workspace_size);
+    if (ok) {
+        conv_operand *grad = &e->backward_data.operand[0];
+        char *scratch = (char *)workspace;
+        dnnl_memory_set_data_handle(grad->plain, (void *)dcols);
+        dnnl_memory_set_data_handle(grad->inner, scratch);
+        dnnl_exec_arg_t reorder[] = {{DNNL_ARG_FROM, grad->plain}, {DNNL_ARG_TO, grad->inner}};
+        dnnl_primitive_execute(grad->reorder, cache.stream, 2, reorder);
+        void *data[] = {(void *)dcols, (void *)weight, dimage};
+        run_pass(&e->backward_data, data, accumulate, scratch + grad->bytes, 0, scratch);
+        void *weights[] = {(void *)image, (void *)dcols, dweight};
+        run_pass(&e->backward_weights, weights, true, scratch + grad->bytes, 1, scratch);
+    }
+    leave(threads);
+    return ok;
 }
 #endif

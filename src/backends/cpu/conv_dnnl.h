@@ -23,6 +23,11 @@ bool nerve_dnnl_conv_weight_gradient(const nerve_conv_geometry *geo, int64_t bat
                                      const nerve_real *image, const nerve_real *cols,
                                      nerve_real *dweight, nerve_real *workspace,
                                      int64_t workspace_size);
+/* Both of conv_backward's gradients, dimage and dweight (neither NULL). */
+bool nerve_dnnl_conv_backward(const nerve_conv_geometry *geo, int64_t batch,
+                              const nerve_real *image, const nerve_real *weight,
+                              const nerve_real *dcols, bool accumulate, nerve_real *dimage,
+                              nerve_real *dweight, nerve_real *workspace, int64_t workspace_size);
 #endif
 
 #endif
