@@ -156,6 +156,16 @@ run 0 plot values.csv --y v --hist --bins 10 --out hist.png --size 400x250
 pixels bars hist.png
 run 0 plot line.csv --y up,down --heatmap --title heat --out heat.png --size 400x250
 pixels heatmap heat.png
+# A recurrent layer's per-time-step gradients: one column per step, more than
+# a line chart takes (64).
+"$python" -c "
+print(','.join(['epoch'] + ['dh:rnn:%d' % t for t in range(100)]))
+for e in range(3): print(','.join([str(e)] + [str(10.0 ** (-t / 10 - e)) for t in range(100)]))
+" >steps.csv
+run 0 plot steps.csv --y 'dh:*' --heatmap --log-y --title steps --out steps.png --size 400x250
+pixels heatmap steps.png
+run 2 plot steps.csv --y 'dh:*' --out lines.png
+contains err.txt "selects more than 64 columns (a --heatmap takes more)"
 
 # SVG.
 run 0 plot line.csv --x x --y up,down --out chart.svg

@@ -13,6 +13,9 @@
 
 #define MAX_FILES 32
 #define MAX_SERIES 64
+/* A heat map draws cells, not lines: a recurrent layer's per-time-step
+ * gradients (dh:OP:t) give one column per step of the sequence. */
+#define MAX_HEATMAP_COLUMNS 4096
 #define MAX_HLINES 8
 
 static const cli_command plot_command = {
@@ -296,7 +299,7 @@ static int draw(plot_job *j, plot_flags *f, const char **files, int file_count)
     int width, height, code = check_flags(f, &width, &height);
     if (code >= 0) return code;
     char y_text[4096], label_text[4096], hline_text[512];
-    char *patterns[MAX_SERIES], *columns[MAX_SERIES], *labels[MAX_FILES];
+    char *patterns[MAX_SERIES], *columns[MAX_HEATMAP_COLUMNS], *labels[MAX_FILES];
     double hlines[MAX_HLINES];
     snprintf(y_text, sizeof y_text, "%s", f->y);
     int pattern_count = split_list(y_text, patterns, MAX_SERIES);
@@ -322,9 +325,11 @@ static int draw(plot_job *j, plot_flags *f, const char **files, int file_count)
         j->table_count = i + 1;
         if (st) return cli_fail(&err, cli_exit_code(st));
     }
-    int count = select_columns(&j->tables[0], patterns, pattern_count, columns, MAX_SERIES);
-    if (count == -2) return cli_usage_error(&plot_command, "--y selects more than %d columns",
-                                            MAX_SERIES);
+    int capacity = f->heatmap ? MAX_HEATMAP_COLUMNS : MAX_SERIES;
+    int count = select_columns(&j->tables[0], patterns, pattern_count, columns, capacity);
+    if (count == -2)
+        return cli_usage_error(&plot_command, "--y selects more than %d columns%s", capacity,
+                               f->heatmap ? "" : " (a --heatmap takes more)");
     if (count < 0) return CLI_EXIT_INPUT;
     plot_chart chart = {f->title, f->x_label, f->y_label, f->log_y, width, height, hlines,
                         hline_count};
