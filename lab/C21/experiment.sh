@@ -2,6 +2,8 @@
 EPOCHS=$(budget 5 1)
 depths=$(budget "1 2 3 4 5" "1 3")
 pre_epochs=$(budget 2 1)
+pre_lrs="0.1 0.03 0.01 0.003 0.001"
+prerates=""
 scale "Fashion-MNIST, MLP of 1-5 hidden layers of 256, plain SGD 0.1, batch 64, $EPOCHS epochs, pre-training $pre_epochs epochs per layer with noise 0.2, seed 1 (Erhan et al. 2010: MNIST, layers of 800, many seeds)"
 # deep_cfg FILE ACTIVATION DEPTH: fashion_deep_sigmoid.cfg's network at DEPTH hidden layers.
 deep_cfg() {
@@ -26,10 +28,18 @@ for d in $depths; do
     for act in sigmoid relu; do
         deep_cfg "$act$d.cfg" "$act" "$d"
         train "$act$d-random" "$act$d.cfg"
-        # shellcheck disable=SC2046
-        "$NERVE" pretrain "$act$d.cfg" --epochs "$pre_epochs" --noise 0.2 --save "$PWD/$act$d-pre.safetensors" \
-            --threads "$THREADS" $(smoke_data) >"$OUT/runs/$act$d-pretrain.out" 2>&1 ||
-            { echo "lab: nerve pretrain $act$d.cfg failed: $(tail -1 "$OUT/runs/$act$d-pretrain.out")" >&2; exit 1; }
+        # The pre-training rate: the first of the list whose pre-training ends
+        # with finite losses (claim.txt); another failure ends the experiment.
+        prelr=""
+        for lr in $pre_lrs; do
+            # shellcheck disable=SC2046
+            if "$NERVE" pretrain "$act$d.cfg" --epochs "$pre_epochs" --noise 0.2 --lr "$lr" --save "$PWD/$act$d-pre.safetensors" \
+                --threads "$THREADS" $(smoke_data) >"$OUT/runs/$act$d-pretrain-lr$lr.out" 2>&1; then prelr=$lr; break; fi
+            grep -q 'loss is \(inf\|nan\|-nan\)' "$OUT/runs/$act$d-pretrain-lr$lr.out" ||
+                { echo "lab: nerve pretrain $act$d.cfg failed: $(tail -1 "$OUT/runs/$act$d-pretrain-lr$lr.out")" >&2; exit 1; }
+        done
+        [ -n "$prelr" ] || { echo "lab: nerve pretrain $act$d.cfg diverged at every rate of $pre_lrs" >&2; exit 1; }
+        prerates="$prerates $act$d: $prelr;"
         train "$act$d-pretrained" "$act$d.cfg" --init "$PWD/$act$d-pre.safetensors"
         acc[$act-r]=$(test_accuracy "$act$d-random"); acc[$act-p]=$(test_accuracy "$act$d-pretrained")
         gain[$act-$d]=$(calc "100 * (${acc[$act-p]} - ${acc[$act-r]})")
@@ -37,6 +47,7 @@ for d in $depths; do
     table_row "$d" "${acc[sigmoid-r]}" "${acc[sigmoid-p]}" "${gain[sigmoid-$d]}" "${acc[relu-r]}" "${acc[relu-p]}" "${gain[relu-$d]}"
     echo "$d,${acc[sigmoid-r]},${acc[sigmoid-p]},${acc[relu-r]},${acc[relu-p]}" >>accuracy.csv
 done
+table_row "pre-training rates:$prerates" "" "" "" "" "" ""
 table_row "nerve docs/cli.md (5 sigmoid layers, 10 epochs)" "0.1000" "0.8494" "" "" "" ""
 table_row "Erhan et al. 2010 (recalled, MNIST)" "error rises with depth" "about flat" "" "" "" ""
 plot accuracy.csv --x depth --y sigmoid_random,sigmoid_pretrained,relu_random,relu_pretrained --xlabel "hidden layers" \
@@ -46,7 +57,7 @@ plot "$OUT/runs/sigmoid$top-random.csv" "$OUT/runs/sigmoid$top-pretrained.csv" -
     --y 'grad_norm:fc1.weight' --log-y --ylabel "‖∇ fc1.weight‖ (epoch mean)" \
     --title "C21: first-layer gradient of the $top-layer sigmoid net" --out "$OUT/first_layer_gradient.png"
 first=${depths%% *}
-reason="sigmoid gain by depth (pp):$(for d in $depths; do printf ' %s: %s;' "$d" "${gain[sigmoid-$d]}"; done) relu gain:$(for d in $depths; do printf ' %s: %s;' "$d" "${gain[relu-$d]}"; done)"
+reason="pre-training rates:$prerates sigmoid gain by depth (pp):$(for d in $depths; do printf ' %s: %s;' "$d" "${gain[sigmoid-$d]}"; done) relu gain:$(for d in $depths; do printf ' %s: %s;' "$d" "${gain[relu-$d]}"; done)"
 ok=1; prev=""
 for d in $depths; do
     true_if "${gain[relu-$d]} <= 1 && ${gain[relu-$d]} >= -1" || ok=0
