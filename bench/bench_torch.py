@@ -19,7 +19,11 @@ Fashion-MNIST folder and the Jargon File where they are not in /usr/share.
 
 Prints one line: torch train_samples_per_s=... infer1_samples_per_s=...
 infer256_samples_per_s=... train_loss=... (charlstm: training only,
-train_tokens_per_s=... train_loss=...: truncated BPTT over the Jargon File).
+train_tokens_per_s=... train_loss=...: truncated BPTT over the Jargon File),
+then each phase's peak resident memory, as bench_train.c: rss_train_mib=...
+(the interpreter, loading and training), rss_infer1_mib=...,
+rss_infer256_mib=... (each inference batch size from what was resident
+before it).
 Run it in the environment compare.py gives it (BENCHMARKING.md).
 """
 import argparse
@@ -223,6 +227,30 @@ def infer(model, inputs, batch, calls):
     return calls * batch / (clock() - start)
 
 
+class RssPhases:
+    """Each phase's peak resident memory (Linux's VmHWM, reset between
+    phases through clear_refs, as bench_train.c does), as " rss_<phase>_mib=N"."""
+
+    def __init__(self):
+        self.text = ""
+        self.resets = True
+
+    def end(self, phase):
+        try:
+            with open("/proc/self/status") as f:
+                kib = next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
+        except (OSError, StopIteration):
+            return
+        if not self.resets:
+            return
+        self.text += f" rss_{phase}_mib={kib / 1024:.1f}"
+        try:
+            with open("/proc/self/clear_refs", "w") as f:
+                f.write("5")
+        except OSError:
+            self.resets = False  # the next phases' peaks would include this one
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", choices=sorted(MODELS) + ["charlstm"], default="mlp")
@@ -243,7 +271,9 @@ def main():
     torch.manual_seed(1)
     if args.model == "charlstm":  # training only: tokens per second
         rate, loss = train_charlstm(args.warmup, args.steps)
-        print(f"torch train_tokens_per_s={rate:.1f} train_loss={loss:.4f}")
+        rss = RssPhases()
+        rss.end("train")
+        print(f"torch train_tokens_per_s={rate:.1f} train_loss={loss:.4f}{rss.text}")
         return
     inputs, labels = load_idx(f"{DATA}/train-images-idx3-ubyte.gz",
                               f"{DATA}/train-labels-idx1-ubyte.gz")
@@ -251,10 +281,16 @@ def main():
     model = build().to(DEVICE)
     train_rate, loss = train(model, batch, make_optimizer(model.parameters()), inputs, labels,
                              args.warmup, args.steps)
+    rss = RssPhases()
+    rss.end("train")
     infer1 = infer(model, inputs, 1, args.infer1_calls)
+    if args.infer1_calls:
+        rss.end("infer1")
     infer256 = infer(model, inputs, INFER256_BATCH, args.infer256_calls)
+    if args.infer256_calls:
+        rss.end("infer256")
     print(f"torch train_samples_per_s={train_rate:.1f} infer1_samples_per_s={infer1:.1f} "
-          f"infer256_samples_per_s={infer256:.1f} train_loss={loss:.4f}")
+          f"infer256_samples_per_s={infer256:.1f} train_loss={loss:.4f}{rss.text}")
 
 
 if __name__ == "__main__":

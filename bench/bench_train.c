@@ -129,6 +129,43 @@ static nerve_status time_inference(nerve_model *m, const nerve_dataset *data, in
     return st;
 }
 
+/* The peak resident memory of the process since it started or since the
+ * last reset_peak_rss, in MiB (Linux's VmHWM); -1 where /proc has none. */
+static double peak_rss_mib(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f) return -1;
+    char line[256];
+    long kib = -1;
+    while (kib < 0 && fgets(line, sizeof line, f))
+        if (sscanf(line, "VmHWM: %ld kB", &kib) != 1) kib = -1;
+    fclose(f);
+    return kib < 0 ? -1 : (double)kib / 1024;
+}
+
+/* Starts the next phase's peak at what is resident now (writing 5 to
+ * clear_refs resets VmHWM, and with it the ru_maxrss a parent's wait4 reads:
+ * compare.py takes the largest phase as the process's peak). */
+static bool reset_peak_rss(void)
+{
+    FILE *f = fopen("/proc/self/clear_refs", "w");
+    if (!f) return false;
+    bool done = fputs("5", f) >= 0;
+    return fclose(f) == 0 && done;
+}
+
+/* Appends " rss_<phase>_mib=N" to line: the phase's peak, then starts the
+ * next phase's. Without a reset the next phases' peaks would include this
+ * one, so they are left out (rss_phases = false). */
+static void end_rss_phase(char *line, size_t size, const char *phase, bool *rss_phases)
+{
+    double peak = peak_rss_mib();
+    if (!*rss_phases || peak < 0) return;
+    size_t used = strlen(line);
+    snprintf(line + used, size - used, " rss_%s_mib=%.1f", phase, peak);
+    *rss_phases = reset_peak_rss();
+}
+
 static int warmup_calls(long calls) { return calls / 40 > 0 ? (int)(calls / 40) : 1; }
 
 /* Times `calls` predictions at `batch`, none when calls is 0. */
@@ -220,13 +257,20 @@ int main(int argc, char **argv)
     options.on_progress = on_progress;
     options.user = &clock;
     double infer1 = 0, infer256 = 0;
+    /* Each phase's peak resident memory: training (loading included), then
+     * each inference batch size from what training left resident. */
+    char rss[128] = "";
+    bool rss_phases = true;
     nerve_status st = nerve_train(m, &train, NULL, &options, &err);
+    end_rss_phase(rss, sizeof rss, "train", &rss_phases);
     if (st == NERVE_OK && profile)
         print_profile(nerve_model_graph(m), "the timed training steps", clock.stop - clock.start,
                       steps);
     if (st == NERVE_OK) st = time_calls(m, &train, 1, infer1_calls, false, &infer1, &err);
+    if (infer1_calls > 0) end_rss_phase(rss, sizeof rss, "infer1", &rss_phases);
     if (st == NERVE_OK)
         st = time_calls(m, &train, INFER256_BATCH, infer256_calls, profile, &infer256, &err);
+    if (infer256_calls > 0) end_rss_phase(rss, sizeof rss, "infer256", &rss_phases);
     int64_t tokens_per_sample = train.sample_size;
     /* The forward FLOPs of one sample (every op of the graph, the loss too):
      * compare.py turns them into GFLOP/s. */
@@ -239,13 +283,13 @@ int main(int argc, char **argv)
 
     double samples_per_s = (double)clock.timed_samples / (clock.stop - clock.start);
     if (tokens) {
-        printf("nerve train_tokens_per_s=%.1f train_loss=%.4f\n",
-               samples_per_s * (double)tokens_per_sample, clock.loss);
+        printf("nerve train_tokens_per_s=%.1f train_loss=%.4f%s\n",
+               samples_per_s * (double)tokens_per_sample, clock.loss, rss);
         return 0;
     }
 
     printf("nerve train_samples_per_s=%.1f infer1_samples_per_s=%.1f infer256_samples_per_s=%.1f "
-           "train_loss=%.4f forward_flops=%lld\n",
-           samples_per_s, infer1, infer256, clock.loss, (long long)flops);
+           "train_loss=%.4f forward_flops=%lld%s\n",
+           samples_per_s, infer1, infer256, clock.loss, (long long)flops, rss);
     return 0;
 }

@@ -72,11 +72,17 @@ METRICS = (
     ("infer1_samples_per_s", "infer batch 1 samples/s"),
     ("infer256_samples_per_s", "infer batch 256 samples/s"),
     ("peak_rss_mib", "peak RSS MiB"),
+    ("rss_train_mib", "  training (and loading)"),
+    ("rss_infer1_mib", "  inference batch 1"),
+    ("rss_infer256_mib", "  inference batch 256"),
 )
 TOKEN_METRICS = (
     ("train_tokens_per_s", "train tokens/s"),
     ("peak_rss_mib", "peak RSS MiB"),
 )
+# Each side's peak resident memory per phase (rss_<phase>_mib=: VmHWM, reset
+# between phases); an older nerve_bench prints none, and its rows stay empty.
+RSS_PHASES = ("rss_train_mib", "rss_infer1_mib", "rss_infer256_mib")
 
 
 def cpu_jiffies():
@@ -133,7 +139,10 @@ def run(side, command, env):
         sys.exit(f"compare: {' '.join(command)} printed no '{tag} ...' line:\n{output}")
     figures = {key: float(value) for key, value in
                (field.split("=", 1) for field in lines[0].split()[1:])}
-    figures["peak_rss_mib"] = usage.ru_maxrss / 1024
+    # Resetting the phases' peaks resets the one ru_maxrss reports too: the
+    # process's peak is the largest of its phases'.
+    figures["peak_rss_mib"] = max([usage.ru_maxrss / 1024] +
+                                  [figures[key] for key in RSS_PHASES if key in figures])
     busy_seconds = (busy1 - busy0) / os.sysconf("SC_CLK_TCK")
     figures["other_cpus"] = max(0.0, busy_seconds - usage.ru_utime - usage.ru_stime) / wall
     return figures
@@ -209,7 +218,8 @@ def main():
                 idle_budget = wait_until_idle(idle_budget)
                 figures = run(side, command, env)
                 print(f"  round {round_} {side:5s} " +
-                      " ".join(f"{key}={figures[key]:.0f}" for key, _ in metrics) +
+                      " ".join(f"{key}={figures[key]:.0f}" for key, _ in metrics
+                               if key in figures) +
                       f" train_loss={figures['train_loss']:.4f}"
                       f" other_cpus={figures['other_cpus']:.2f}", flush=True)
                 if figures["other_cpus"] < DISTURBED_CPUS:
@@ -229,11 +239,13 @@ def main():
     print(f"{'':27s} {'nerve':>26s} {'PyTorch':>26s} {'nerve/PyTorch':>14s}" +
           (f" {'before':>26s} {'nerve/before':>13s}" if before else ""))
     for key, label in metrics:
+        if any(key not in r for r in results["nerve"] + results["torch"]):
+            continue
         nerve = [r[key] for r in results["nerve"]]
         torch = [r[key] for r in results["torch"]]
         ratio = statistics.median(nerve) / statistics.median(torch)
         line = f"{label:27s} {cell(nerve):>26s} {cell(torch):>26s} {ratio:14.2f}"
-        if before:
+        if before and all(key in r for r in results["before"]):
             old = [r[key] for r in results["before"]]
             line += f" {cell(old):>26s} {statistics.median(nerve) / statistics.median(old):13.2f}"
         print(line)

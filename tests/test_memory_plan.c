@@ -1,6 +1,6 @@
 /* The liveness memory plan (src/core/plan.c): op gradients share memory, a
- * forward-only plan is a fraction of a training one, and neither changes a
- * single number. A chain of dense layers trains one step with shared
+ * forward-only plan is a fraction of a training one (its activations
+ * written over their inputs), and neither changes a single number. A chain of dense layers trains one step with shared
  * gradients and once with every gradient kept apart: the parameter
  * gradients, the input's gradient and the loss agree bit for bit. */
 #include <math.h>
@@ -138,12 +138,40 @@ static void test_inference_plan(void **state)
     nerve_graph_free(reference.g);
 }
 
+/* In the forward-only plan each ReLU writes over the dense layer's output
+ * it alone reads (forward_in_place); the training plan keeps the two apart,
+ * since backward reads both. test_inference_plan shows that the logits and
+ * the loss are unchanged by it. */
+static void test_activations_run_in_place_for_inference_only(void **state)
+{
+    nerve_error err = {0};
+    chain c = build(false);
+    for (int training = 0; training < 2; training++) {
+        if (training)
+            test_require_ok(nerve_graph_plan(c.g, BATCH, &err), &err);
+        else
+            test_require_ok(nerve_graph_plan_inference(c.g, BATCH, &err), &err);
+        int activations = 0;
+        for (nerve_node n = 1; n < nerve_graph_node_count(c.g); n++) {
+            if (strcmp(nerve_node_op_name(c.g, n), "activation") != 0) continue;
+            /* nerve_dense adds its activation right after the product. */
+            assert_string_equal(nerve_node_op_name(c.g, n - 1), "linear");
+            bool shared = nerve_node_value(c.g, n) == nerve_node_value(c.g, n - 1);
+            assert_true(shared == !training);
+            activations++;
+        }
+        assert_int_equal(activations, LAYERS - 1);
+    }
+    nerve_graph_free(c.g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_shared_gradients_change_no_number),
         cmocka_unit_test(test_plans_shrink),
         cmocka_unit_test(test_inference_plan),
+        cmocka_unit_test(test_activations_run_in_place_for_inference_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

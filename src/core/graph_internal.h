@@ -33,6 +33,11 @@ typedef struct nerve_op {
     int64_t (*flops)(const nerve_graph *g, const nerve_node_data *node);
     /* Output aliases input 0's memory (reshape-like ops). */
     bool aliases_input;
+    /* Forward is element-wise over input 0, the same size as the output
+     * (every backend's kernel reads x[i] before it writes y[i]), so it may
+     * write its output over that input: the inference plan does so where
+     * nothing reads the input afterwards (core/plan.c). */
+    bool forward_in_place;
     /* backward writes every element of each input gradient it touches and
      * asks nerve_graph_grad_accumulate, just before, whether to add into it
      * or to assign it (a GEMM's beta 0): the graph then does not zero those

@@ -17,7 +17,11 @@
  *   (nerve_graph_set_keep_gradients);
  * - inference (no gradients): an op's value from its forward to its last
  *   consumer's; the value of a node nothing reads is kept (it is what a
- *   forward pass is run for). */
+ *   forward pass is run for). An op that can run in place (forward_in_place:
+ *   the activations) and is the last consumer of its input op's value
+ *   writes over it: the two share one buffer, alive from the input's forward
+ *   to the output's last consumer (at batch 256 that is LeNet's conv1 output,
+ *   24.5 MiB of its 89.6). Training keeps both: backward reads them. */
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -105,6 +109,15 @@ nerve_status nerve_plan_compute(const nerve_graph *g, bool training, nerve_plan_
             if (j > last_reader[owner]) last_reader[owner] = j;
         }
     }
+    /* Inference: in_place[i] is the node whose value buffer op i writes
+     * over (the first of a chain), at[j] that node's interval; else -1. */
+    int *in_place = malloc(((size_t)n + 1) * 2 * sizeof *in_place), *at = in_place + n;
+    if (!in_place) {
+        free(out->value), free(last_reader), free(all), free(scratch);
+        out->value = NULL;
+        return nerve_error_set(err, NERVE_ERR_NOMEM, "out of memory planning %d nodes", n);
+    }
+    for (int i = 0; i < 2 * n; i++) in_place[i] = -1;
     int count = 0;
     all[count++] = (interval){0, end, nerve_plan_round((size_t)g->workspace_size),
                               &out->workspace};
@@ -120,7 +133,18 @@ nerve_status nerve_plan_compute(const nerve_graph *g, bool training, nerve_plan_
             continue;
         }
         int64_t value_last = training || reader < 0 ? end : reader;
-        all[count++] = (interval){i, value_last, size, &out->value[i]};
+        if (!training && d->op->forward_in_place) {
+            int x = nerve_plan_owner(g, d->input[0]);
+            if (g->nodes[x].kind == NERVE_NODE_OP && last_reader[x] == i &&
+                g->nodes[x].capacity == d->capacity)
+                in_place[i] = in_place[x] >= 0 ? in_place[x] : x;
+        }
+        if (in_place[i] >= 0) {
+            all[at[in_place[i]]].last = value_last;
+        } else {
+            at[i] = count;
+            all[count++] = (interval){i, value_last, size, &out->value[i]};
+        }
         all[count++] = (interval){0, end, nerve_plan_round((size_t)d->aux_size), &out->aux[i]};
         if (!training) continue;
         /* Backward time of node k: end - 1 - k. */
@@ -129,7 +153,11 @@ nerve_status nerve_plan_compute(const nerve_graph *g, bool training, nerve_plan_
         all[count++] = (interval){first, last, size, &out->grad[i]};
     }
     out->total = place(all, count, scratch);
-    free(last_reader), free(all), free(scratch);
+    for (int i = 0; i < n; i++)
+        if (g->nodes[i].kind == NERVE_NODE_OP && !g->nodes[i].op->aliases_input &&
+            in_place[i] >= 0)
+            out->value[i] = out->value[in_place[i]];
+    free(last_reader), free(all), free(scratch), free(in_place);
     return NERVE_OK;
 }
 

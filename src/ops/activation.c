@@ -84,6 +84,7 @@ static const nerve_op activation_op = {
     .forward = activation_forward,
     .backward = activation_backward,
     .assigns_grads = true,
+    .forward_in_place = true,
 };
 
 static nerve_status check_params(nerve_activation kind, const nerve_activation_params *p,
