@@ -263,11 +263,14 @@ static void copy_rows(int64_t rows, int64_t H, const nerve_real *src, int64_t sr
 }
 
 /* The workspace: per sequence, a step's h_prev W_hh^T or, backward, dh and
- * dc; one matrix, W_hh^T or the weights' transposed gradients; a GRU's
- * hidden-side gate gradients, [N, T, G H], which differ from the input
- * side's in the n block (scaled by r). */
+ * dc; one matrix, W_hh^T or the weights' transposed gradients; W_ih^T for
+ * a one-hot input's gather; a GRU's hidden-side gate gradients, [N, T, G
+ * H], which differ from the input side's in the n block (scaled by r); a
+ * one-hot input's symbols, one int32_t per row of x (in a nerve_real's
+ * slot). */
 typedef struct workspace_layout {
-    nerve_real *per_sequence, *matrix, *gates_hidden;
+    nerve_real *per_sequence, *matrix, *weight_ih_t, *gates_hidden;
+    int32_t *symbols;
 } workspace_layout;
 
 static int64_t matrix_size(int64_t GH, int64_t features, int64_t hidden)
@@ -280,8 +283,8 @@ nerve_status nerve_cpu_recurrent_workspace(const nerve_kernel_ctx *ctx, nerve_re
                                            int64_t hidden, int64_t *size)
 {
     int64_t GH = nerve_cell_gates(cell) * hidden;
-    *size = batch * (GH + 2 * hidden) + matrix_size(GH, features, hidden) +
-            (cell == NERVE_CELL_GRU ? batch * steps * GH : 0);
+    *size = batch * (GH + 2 * hidden) + matrix_size(GH, features, hidden) + features * GH +
+            (cell == NERVE_CELL_GRU ? batch * steps * GH : 0) + batch * steps;
     return NERVE_OK;
 }
 
@@ -290,8 +293,37 @@ static workspace_layout workspace_of(const nerve_recurrent_sequence *s)
     int64_t GH = nerve_cell_gates(s->cell) * s->hidden;
     workspace_layout w = {.per_sequence = s->workspace};
     w.matrix = w.per_sequence + s->batch * (GH + 2 * s->hidden);
-    w.gates_hidden = w.matrix + matrix_size(GH, s->features, s->hidden);
+    w.weight_ih_t = w.matrix + matrix_size(GH, s->features, s->hidden);
+    w.gates_hidden = w.weight_ih_t + s->features * GH;
+    w.symbols = (int32_t *)(w.gates_hidden +
+                            (s->cell == NERVE_CELL_GRU ? s->batch * s->steps * GH : 0));
     return w;
+}
+
+/* A one-hot input (every row of x one exact 1, the rest zeros: a one_hot
+ * op's output, as the char-LSTM's) makes x W_ih^T a gather of rows of
+ * W_ih^T and x^T dgates a scatter-add. The gather is bit-identical to the
+ * GEMM, which adds exact zeros to the one product 1 w = w (unless W_ih holds
+ * an infinity or NaN, whose product with 0 the GEMM turns into NaN); for the
+ * char-LSTM it saves the 155-wide GEMM that was a third of forward's
+ * multiply-adds. Writes each row's symbol, or returns false at the first
+ * row that is not one-hot. */
+static bool one_hot_symbols(const nerve_real *x, int64_t rows, int64_t F, int32_t *symbols)
+{
+    if (F > INT32_MAX) return false;
+    for (int64_t r = 0; r < rows; r++) {
+        const nerve_real *row = x + r * F;
+        int64_t ones = 0, others = 0;
+        for (int64_t k = 0; k < F; k++) {
+            ones += row[k] == 1;
+            others += row[k] != 1 && row[k] != 0;
+        }
+        if (ones != 1 || others) return false;
+        int32_t k = 0;
+        while (row[k] != 1) k++;
+        symbols[r] = k;
+    }
+    return true;
 }
 
 /* The loop of sequences [first, end). */
@@ -412,18 +444,34 @@ static void share(int64_t n, int id, int count, int64_t align, int64_t *first, i
     *end = id == count - 1 ? n : n * (id + 1) / count / align * align;
 }
 
-static void forward_team(const nerve_recurrent_sequence *s, int id, int count)
+/* gates[r, :] = weight_t[symbols[r], :], the one-hot rows' x W_ih^T. */
+static void gather_rows(const int32_t *symbols, int64_t rows, const nerve_real *weight_t,
+                        int64_t GH, nerve_real *gates)
+{
+    for (int64_t r = 0; r < rows; r++)
+        memcpy(gates + r * GH, weight_t + symbols[r] * GH, (size_t)GH * sizeof *gates);
+}
+
+static void forward_team(const nerve_recurrent_sequence *s, bool one_hot, int id, int count)
 {
     const int64_t T = s->steps, F = s->features, H = s->hidden;
     const int64_t GH = nerve_cell_gates(s->cell) * H;
+    workspace_layout w = workspace_of(s);
     int64_t first, end;
     share(GH, id, count, 1, &first, &end);
-    nerve_cpu_transpose_block(end - first, H, s->weight_hh + first * H, H,
-                              workspace_of(s).matrix + first, GH, false);
+    nerve_cpu_transpose_block(end - first, H, s->weight_hh + first * H, H, w.matrix + first, GH,
+                              false);
+    if (one_hot)
+        nerve_cpu_transpose_block(end - first, F, s->weight_ih + first * F, F,
+                                  w.weight_ih_t + first, GH, false);
     share(s->batch, id, count, 1, &first, &end);
-    nerve_cpu_matmul(false, true, (end - first) * T, GH, F, 1, s->x + first * T * F, F,
-                     s->weight_ih, F, 0, s->gates + first * T * GH, GH);
-#pragma omp barrier /* W_hh^T is whole */
+    if (!one_hot)
+        nerve_cpu_matmul(false, true, (end - first) * T, GH, F, 1, s->x + first * T * F, F,
+                         s->weight_ih, F, 0, s->gates + first * T * GH, GH);
+#pragma omp barrier /* W_hh^T (and W_ih^T) are whole */
+    if (one_hot)
+        gather_rows(w.symbols + first * T, (end - first) * T, w.weight_ih_t, GH,
+                    s->gates + first * T * GH);
     forward_slice(s, first, end);
 }
 
@@ -447,7 +495,25 @@ static void weight_gradient_rows(const nerve_real *a, const nerve_real *d, int64
     nerve_cpu_transpose_block(in, width, scratch, width, dweight + first * in, in, true);
 }
 
-static void backward_team(const nerve_recurrent_sequence *s, int id, int count)
+/* dweight[first:end, :] += (x^T d[:, first:end])^T for a one-hot x: each
+ * row's gate gradients added to its symbol's row of the transposed sum in
+ * scratch [F, end - first], rows in order (the same sums for any thread
+ * count). */
+static void weight_gradient_one_hot(const int32_t *symbols, const nerve_real *d, int64_t rows,
+                                    int64_t F, int64_t GH, int64_t first, int64_t end,
+                                    nerve_real *scratch, nerve_real *dweight)
+{
+    int64_t width = end - first;
+    memset(scratch, 0, (size_t)(F * width) * sizeof *scratch);
+    for (int64_t r = 0; r < rows; r++) {
+        nerve_real *restrict sum = scratch + symbols[r] * width;
+        const nerve_real *restrict row = d + r * GH + first;
+        for (int64_t c = 0; c < width; c++) sum[c] += row[c];
+    }
+    nerve_cpu_transpose_block(F, width, scratch, width, dweight + first * F, F, true);
+}
+
+static void backward_team(const nerve_recurrent_sequence *s, bool one_hot, int id, int count)
 {
     const int64_t N = s->batch, T = s->steps, F = s->features, H = s->hidden;
     const int64_t GH = nerve_cell_gates(s->cell) * H;
@@ -465,7 +531,10 @@ static void backward_team(const nerve_recurrent_sequence *s, int id, int count)
     /* Rows [first, end) of the weights, 16 floats (a cache line) apart. */
     share(GH, id, count, 16, &first, &end);
     int64_t rows = N * T, in_max = F > H ? F : H;
-    if (s->dweight_ih)
+    if (s->dweight_ih && one_hot)
+        weight_gradient_one_hot(w.symbols, d_input, rows, F, GH, first, end,
+                                w.matrix + in_max * first, s->dweight_ih);
+    else if (s->dweight_ih)
         weight_gradient_rows(s->x, d_input, rows, F, GH, first, end, w.matrix + in_max * first,
                              s->dweight_ih);
     if (s->dweight_hh)
@@ -500,15 +569,17 @@ static bool split_batch(const nerve_recurrent_sequence *s)
 nerve_status nerve_cpu_recurrent_forward(const nerve_kernel_ctx *ctx,
                                          const nerve_recurrent_sequence *s)
 {
+    bool one_hot =
+        one_hot_symbols(s->x, s->batch * s->steps, s->features, workspace_of(s).symbols);
     if (!split_batch(s)) {
-        forward_team(s, 0, 1);
+        forward_team(s, one_hot, 0, 1);
         return NERVE_OK;
     }
 #pragma omp parallel
     {
         int id = omp_get_thread_num(), count = omp_get_num_threads();
         omp_set_num_threads(1);
-        forward_team(s, id, count);
+        forward_team(s, one_hot, id, count);
     }
     return NERVE_OK;
 }
@@ -516,15 +587,18 @@ nerve_status nerve_cpu_recurrent_forward(const nerve_kernel_ctx *ctx,
 nerve_status nerve_cpu_recurrent_backward(const nerve_kernel_ctx *ctx,
                                           const nerve_recurrent_sequence *s)
 {
+    /* The workspace is not kept from forward: the symbols are read again. */
+    bool one_hot = s->dweight_ih && one_hot_symbols(s->x, s->batch * s->steps, s->features,
+                                                    workspace_of(s).symbols);
     if (!split_batch(s)) {
-        backward_team(s, 0, 1);
+        backward_team(s, one_hot, 0, 1);
         return NERVE_OK;
     }
 #pragma omp parallel
     {
         int id = omp_get_thread_num(), count = omp_get_num_threads();
         omp_set_num_threads(1);
-        backward_team(s, id, count);
+        backward_team(s, one_hot, id, count);
     }
     return NERVE_OK;
 }
