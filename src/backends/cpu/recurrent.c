@@ -255,6 +255,104 @@ static void gru_backward_step(const cell_step *s)
     }
 }
 
+/* The steps' products, h_prev W_hh^T forward and dgates W_hh backward,
+ * have a thread's slice of the batch as rows, 16 in the char-LSTM: there
+ * oneDNN's sgemm, which packs its operands again in every call, reached 22
+ * GFLOP/s forward and 41 backward on one Zen 3 core, against 67 for the
+ * large products around the loop. So W_hh is packed once per pass, in
+ * panels of PANEL columns of the product's B (each of its k rows PANEL
+ * contiguous values, the last panel padded with zeros), and each step runs
+ * the register tile below over them: up to TILE_ROWS rows of C times one
+ * panel held in 2 TILE_ROWS vector registers (12 of AVX2's 16), one k at a
+ * time, so a panel is read from memory once per step and from L1 by the
+ * other row blocks. GCC's generic vectors keep it portable: a build
+ * without AVX splits each into two SSE registers. The sums run over k in
+ * order, the same for any thread count. */
+typedef nerve_real vreal __attribute__((vector_size(32)));
+/* The same in memory: any alignment, aliasing nerve_real. */
+typedef nerve_real vreal_memory
+    __attribute__((vector_size(32), aligned(sizeof(nerve_real)), may_alias));
+#define LANES ((int64_t)(sizeof(vreal) / sizeof(nerve_real)))
+#define PANEL (2 * LANES)
+#define TILE_ROWS 6
+
+static int64_t padded(int64_t n) { return (n + PANEL - 1) / PANEL * PANEL; }
+
+/* The panels of B [k, n] for its columns [first, end), multiples of PANEL:
+ * B[p, j] is b[p * row_stride + j * column_stride]. */
+static void pack_panels(const nerve_real *b, int64_t row_stride, int64_t column_stride, int64_t k,
+                        int64_t n, int64_t first, int64_t end, nerve_real *packed)
+{
+    for (int64_t j0 = first; j0 < end; j0 += PANEL) {
+        nerve_real *panel = packed + j0 * k;
+        for (int64_t p = 0; p < k; p++)
+            for (int64_t jj = 0; jj < PANEL; jj++)
+                panel[p * PANEL + jj] =
+                    j0 + jj < n ? b[p * row_stride + (j0 + jj) * column_stride] : 0;
+        }
+}
+
+/* c[rows, cols] (+)= a[rows, k] panel[k, cols], rows <= TILE_ROWS, cols <=
+ * PANEL; inlined with rows a constant, so that the accumulators live in
+ * registers. */
+static inline __attribute__((always_inline)) void panel_tile(
+    int rows, const nerve_real *a, int64_t lda, const nerve_real *panel, int64_t k,
+    bool accumulate, nerve_real *c, int64_t ldc, int64_t cols)
+{
+    vreal acc[TILE_ROWS][2];
+#pragma GCC unroll 6
+    for (int i = 0; i < rows; i++) acc[i][0] = acc[i][1] = (vreal){0};
+    for (int64_t p = 0; p < k; p++) {
+        vreal b0 = *(const vreal_memory *)(panel + p * PANEL);
+        vreal b1 = *(const vreal_memory *)(panel + p * PANEL + LANES);
+#pragma GCC unroll 6
+        for (int i = 0; i < rows; i++) {
+            nerve_real x = a[i * lda + p];
+            acc[i][0] += x * b0;
+            acc[i][1] += x * b1;
+        }
+    }
+#pragma GCC unroll 6
+    for (int i = 0; i < rows; i++) {
+        nerve_real *row = c + i * ldc;
+        if (cols == PANEL) {
+            vreal_memory *low = (vreal_memory *)row, *high = (vreal_memory *)(row + LANES);
+            if (accumulate) acc[i][0] += *low, acc[i][1] += *high;
+            *low = acc[i][0];
+            *high = acc[i][1];
+        } else {
+            nerve_real sums[PANEL];
+            memcpy(sums, acc[i], sizeof sums);
+            for (int64_t j = 0; j < cols; j++) row[j] = accumulate ? sums[j] + row[j] : sums[j];
+        }
+    }
+}
+
+/* c[rows, n] = a[rows, k] B, or c += with accumulate, B packed. */
+static void step_product(int64_t rows, int64_t n, int64_t k, const nerve_real *a, int64_t lda,
+                         const nerve_real *packed, bool accumulate, nerve_real *c, int64_t ldc)
+{
+    for (int64_t j0 = 0; j0 < n; j0 += PANEL) {
+        const nerve_real *panel = packed + j0 * k;
+        int64_t cols = n - j0 < PANEL ? n - j0 : PANEL;
+        for (int64_t i0 = 0; i0 < rows; i0 += TILE_ROWS) {
+            const nerve_real *a_rows = a + i0 * lda;
+            nerve_real *c_rows = c + i0 * ldc + j0;
+            switch (rows - i0 < TILE_ROWS ? rows - i0 : TILE_ROWS) {
+#define TILE_CASE(r)                                                                           \
+    case r: panel_tile(r, a_rows, lda, panel, k, accumulate, c_rows, ldc, cols); break;
+                TILE_CASE(1)
+                TILE_CASE(2)
+                TILE_CASE(3)
+                TILE_CASE(4)
+                TILE_CASE(5)
+                TILE_CASE(6)
+#undef TILE_CASE
+            }
+        }
+    }
+}
+
 /* dst[n, :] = src[n, :] for rows rows of H, with row strides. */
 static void copy_rows(int64_t rows, int64_t H, const nerve_real *src, int64_t src_ld,
                       nerve_real *dst, int64_t dst_ld)
@@ -263,7 +361,8 @@ static void copy_rows(int64_t rows, int64_t H, const nerve_real *src, int64_t sr
 }
 
 /* The workspace: per sequence, a step's h_prev W_hh^T or, backward, dh and
- * dc; one matrix, W_hh^T or the weights' transposed gradients; W_ih^T for
+ * dc; one matrix, W_hh packed for the steps' products or the weights'
+ * transposed gradients; W_ih^T for
  * a one-hot input's gather; a GRU's hidden-side gate gradients, [N, T, G
  * H], which differ from the input side's in the n block (scaled by r); a
  * one-hot input's symbols, one int32_t per row of x (in a nerve_real's
@@ -275,7 +374,10 @@ typedef struct workspace_layout {
 
 static int64_t matrix_size(int64_t GH, int64_t features, int64_t hidden)
 {
-    return (features > hidden ? features : hidden) * GH;
+    int64_t gradients = (features > hidden ? features : hidden) * GH;
+    int64_t forward = padded(GH) * hidden, backward = padded(hidden) * GH;
+    int64_t packed = forward > backward ? forward : backward;
+    return gradients > packed ? gradients : packed;
 }
 
 nerve_status nerve_cpu_recurrent_workspace(const nerve_kernel_ctx *ctx, nerve_recurrent_cell cell,
@@ -333,7 +435,6 @@ static void forward_slice(const nerve_recurrent_sequence *s, int64_t first, int6
     const int64_t GH = nerve_cell_gates(s->cell) * H;
     workspace_layout w = workspace_of(s);
     nerve_real *recurrent = w.per_sequence + first * GH;
-    const nerve_real *weight_hh_t = w.matrix;
     cell_step step = {
         .rows = rows,
         .hidden = H,
@@ -354,8 +455,7 @@ static void forward_slice(const nerve_recurrent_sequence *s, int64_t first, int6
         if (k == 0 && s->initial_zero)
             memset(recurrent, 0, (size_t)(rows * GH) * sizeof *recurrent);
         else
-            nerve_cpu_matmul(false, false, rows, GH, H, 1, h_prev, T * H, weight_hh_t, GH, 0,
-                             recurrent, GH);
+            step_product(rows, GH, H, h_prev, T * H, w.matrix, false, recurrent, GH);
         step.gates = s->gates + at * GH;
         step.h_prev = h_prev;
         step.h = s->h + at * H;
@@ -430,9 +530,7 @@ static void backward_slice(const nerve_recurrent_sequence *s, int64_t first, int
             break;
         }
         /* Nothing flows into the initial state. */
-        if (k > 0)
-            nerve_cpu_matmul(false, false, rows, H, GH, 1, step.gates_hidden, T * GH, s->weight_hh,
-                             H, 1, dh, H);
+        if (k > 0) step_product(rows, H, GH, step.gates_hidden, T * GH, w.matrix, true, dh, H);
     }
 }
 
@@ -458,9 +556,10 @@ static void forward_team(const nerve_recurrent_sequence *s, bool one_hot, int id
     const int64_t GH = nerve_cell_gates(s->cell) * H;
     workspace_layout w = workspace_of(s);
     int64_t first, end;
+    /* B = W_hh^T: B[p, j] = W_hh[j, p]. */
+    share(padded(GH) / PANEL, id, count, 1, &first, &end);
+    pack_panels(s->weight_hh, 1, H, H, GH, first * PANEL, end * PANEL, w.matrix);
     share(GH, id, count, 1, &first, &end);
-    nerve_cpu_transpose_block(end - first, H, s->weight_hh + first * H, H, w.matrix + first, GH,
-                              false);
     if (one_hot)
         nerve_cpu_transpose_block(end - first, F, s->weight_ih + first * F, F,
                                   w.weight_ih_t + first, GH, false);
@@ -468,7 +567,7 @@ static void forward_team(const nerve_recurrent_sequence *s, bool one_hot, int id
     if (!one_hot)
         nerve_cpu_matmul(false, true, (end - first) * T, GH, F, 1, s->x + first * T * F, F,
                          s->weight_ih, F, 0, s->gates + first * T * GH, GH);
-#pragma omp barrier /* W_hh^T (and W_ih^T) are whole */
+#pragma omp barrier /* W_hh's panels (and W_ih^T) are whole */
     if (one_hot)
         gather_rows(w.symbols + first * T, (end - first) * T, w.weight_ih_t, GH,
                     s->gates + first * T * GH);
@@ -521,6 +620,10 @@ static void backward_team(const nerve_recurrent_sequence *s, bool one_hot, int i
     const nerve_real *d_input = s->gates;
     const nerve_real *d_hidden = s->cell == NERVE_CELL_GRU ? w.gates_hidden : s->gates;
     int64_t first, end;
+    /* B = W_hh itself. */
+    share(padded(H) / PANEL, id, count, 1, &first, &end);
+    pack_panels(s->weight_hh, H, 1, GH, H, first * PANEL, end * PANEL, w.matrix);
+#pragma omp barrier /* W_hh's panels are whole */
     share(N, id, count, 1, &first, &end);
     backward_slice(s, first, end);
     if (s->dx)
