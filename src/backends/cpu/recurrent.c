@@ -15,10 +15,11 @@
  * char-LSTM's shapes oneDNN's own threading gained 1.0-1.2x on two
  * threads, the split 1.7x.
  *
- * Layouts. The steps' GEMM reads W_hh^T [H, G H], transposed once per
- * forward (with W_hh itself each thread's GEMM ran 1.3x slower, 2-3x on two
- * threads), and the weights' gradients are computed transposed, x^T
- * dgates, then added transposed (20-35% faster than dgates^T x). */
+ * Layouts. The steps' products read W_hh packed once per pass for the
+ * kernel of step_product (below), and the weights' gradients are computed
+ * transposed, x^T dgates, then added transposed (20-35% faster than
+ * dgates^T x). A one-hot input's projection is a gather, its weight
+ * gradient a scatter-add (one_hot_symbols). */
 #include <math.h>
 #include <omp.h>
 #include <string.h>
