@@ -11,7 +11,7 @@
  * infer256_samples_per_s=... train_loss=... forward_flops=... (one sample's
  * forward FLOPs); with --tokens (sequence
  * models: a sample is a sequence of input tokens) train_tokens_per_s=...
- * train_loss=...; with --load-only (start-up) only the seconds that loading
+ * train_loss=... forward_flops_per_token=...; with --load-only (start-up) only the seconds that loading
  * and normalising the training set took: data_load_s=...; --profile also
  * prints to stderr where the timed training steps and the batch-256 calls
  * spent their time, op by op (nerve_graph_set_profiling: each op then waits
@@ -283,8 +283,9 @@ int main(int argc, char **argv)
 
     double samples_per_s = (double)clock.timed_samples / (clock.stop - clock.start);
     if (tokens) {
-        printf("nerve train_tokens_per_s=%.1f train_loss=%.4f%s\n",
-               samples_per_s * (double)tokens_per_sample, clock.loss, rss);
+        printf("nerve train_tokens_per_s=%.1f train_loss=%.4f forward_flops_per_token=%lld%s\n",
+               samples_per_s * (double)tokens_per_sample, clock.loss,
+               (long long)(flops / tokens_per_sample), rss);
         return 0;
     }
 

@@ -252,17 +252,21 @@ def main():
     print("medians (min-max); samples/s and tokens/s: higher is better, RSS: lower is better")
     if "forward_flops" in results["nerve"][0]:
         print_gflops(results, args.ceiling)
+    elif "forward_flops_per_token" in results["nerve"][0]:
+        print_gflops(results, args.ceiling, "token")
 
 
-def print_gflops(results, ceiling):
+def print_gflops(results, ceiling, unit="sample"):
     """Achieved GFLOP/s: the graph's forward FLOPs per sample (nerve's count,
     the same network on both sides) x samples/s; a training step counts three
-    forward passes (the backward pass's two products per forward one)."""
-    flops = results["nerve"][0]["forward_flops"]
-    print(f"\nGFLOP/s ({flops / 1e6:.1f} MFLOP per sample forward, training x3) and fraction of "
+    forward passes (the backward pass's two products per forward one). A
+    sequence model counts per token."""
+    flops = results["nerve"][0]["forward_flops" if unit == "sample" else "forward_flops_per_token"]
+    print(f"\nGFLOP/s ({flops / 1e6:.2f} MFLOP per {unit} forward, training x3) and fraction of "
           f"the sgemm ceiling ({ceiling:.0f} GFLOP/s)")
-    for key, label, passes in (("train_samples_per_s", "train", 3),
-                               ("infer256_samples_per_s", "infer batch 256", 1)):
+    rows = ((("train_samples_per_s", "train", 3), ("infer256_samples_per_s", "infer batch 256", 1))
+            if unit == "sample" else (("train_tokens_per_s", "train", 3),))
+    for key, label, passes in rows:
         cells = []
         for side in ("nerve", "torch"):
             rate = statistics.median(r[key] for r in results[side])

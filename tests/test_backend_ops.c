@@ -197,6 +197,17 @@ static nerve_real *labels(run *r, int64_t rows, int64_t classes)
     return device;
 }
 
+/* rows one-hot rows of classes: the CPU's recurrent kernels gather (and
+ * scatter-add) such an input rather than multiply it. */
+static nerve_real *one_hot_rows(run *r, int64_t rows, int64_t classes)
+{
+    nerve_real *v = calloc(rows > 0 ? (size_t)(rows * classes) : 1, sizeof *v);
+    for (int64_t i = 0; i < rows; i++) v[i * classes + next_random(r) % (uint64_t)classes] = 1;
+    nerve_real *device = add_buffer(r, rows * classes, false, v);
+    free(v);
+    return device;
+}
+
 /* ---------------------------------------------------------------- cases
  * One per kernel: the inputs and outputs it is checked on at size s. */
 
@@ -634,7 +645,8 @@ static nerve_status case_optimizer_step(run *r, int64_t s)
 
 /* ---------------------------------------------------------------- recurrent
  * Every cell, 2 sequences of s steps (3 features, 4 hidden); odd sizes run
- * in reverse, and backward takes the last state's gradient alone. */
+ * in reverse, and backward takes the last state's gradient alone. The
+ * LSTM's input is one-hot, as the char-LSTM's, the others' dense. */
 
 typedef struct recurrent_case {
     nerve_recurrent_sequence seq;
@@ -648,7 +660,7 @@ static nerve_status recurrent_setup(run *r, nerve_recurrent_cell cell, int64_t s
     NERVE_TRY(RUN(recurrent_workspace, cell, N, T, F, H, &c->workspace));
     nerve_recurrent_sequence q = {.cell = cell, .batch = N, .steps = T, .features = F,
                                   .hidden = H, .reverse = s % 2};
-    q.x = IN(N * T * F);
+    q.x = cell == NERVE_CELL_LSTM ? one_hot_rows(r, N * T, F) : IN(N * T * F);
     q.weight_ih = IN_RANGE(GH * F, -0.6, 0.6);
     q.weight_hh = IN_RANGE(GH * H, -0.6, 0.6);
     q.bias = IN_RANGE(GH, -0.3, 0.3);

@@ -15,10 +15,11 @@
  * char-LSTM's shapes oneDNN's own threading gained 1.0-1.2x on two
  * threads, the split 1.7x.
  *
- * Layouts. The steps' GEMM reads W_hh^T [H, G H], transposed once per
- * forward (with W_hh itself each thread's GEMM ran 1.3x slower, 2-3x on two
- * threads), and the weights' gradients are computed transposed, x^T
- * dgates, then added transposed (20-35% faster than dgates^T x). */
+ * Layouts. The steps' products read W_hh packed once per pass for the
+ * kernel of step_product (below), and the weights' gradients are computed
+ * transposed, x^T dgates, then added transposed (20-35% faster than
+ * dgates^T x). A one-hot input's projection is a gather, its weight
+ * gradient a scatter-add (one_hot_symbols). */
 #include <math.h>
 #include <omp.h>
 #include <string.h>
@@ -255,6 +256,104 @@ static void gru_backward_step(const cell_step *s)
     }
 }
 
+/* The steps' products, h_prev W_hh^T forward and dgates W_hh backward,
+ * have a thread's slice of the batch as rows, 16 in the char-LSTM: there
+ * oneDNN's sgemm, which packs its operands again in every call, reached 22
+ * GFLOP/s forward and 41 backward on one Zen 3 core, against 67 for the
+ * large products around the loop. So W_hh is packed once per pass, in
+ * panels of PANEL columns of the product's B (each of its k rows PANEL
+ * contiguous values, the last panel padded with zeros), and each step runs
+ * the register tile below over them: up to TILE_ROWS rows of C times one
+ * panel held in 2 TILE_ROWS vector registers (12 of AVX2's 16), one k at a
+ * time, so a panel is read from memory once per step and from L1 by the
+ * other row blocks. GCC's generic vectors keep it portable: a build
+ * without AVX splits each into two SSE registers. The sums run over k in
+ * order, the same for any thread count. */
+typedef nerve_real vreal __attribute__((vector_size(32)));
+/* The same in memory: any alignment, aliasing nerve_real. */
+typedef nerve_real vreal_memory
+    __attribute__((vector_size(32), aligned(sizeof(nerve_real)), may_alias));
+#define LANES ((int64_t)(sizeof(vreal) / sizeof(nerve_real)))
+#define PANEL (2 * LANES)
+#define TILE_ROWS 6
+
+static int64_t padded(int64_t n) { return (n + PANEL - 1) / PANEL * PANEL; }
+
+/* The panels of B [k, n] for its columns [first, end), multiples of PANEL:
+ * B[p, j] is b[p * row_stride + j * column_stride]. */
+static void pack_panels(const nerve_real *b, int64_t row_stride, int64_t column_stride, int64_t k,
+                        int64_t n, int64_t first, int64_t end, nerve_real *packed)
+{
+    for (int64_t j0 = first; j0 < end; j0 += PANEL) {
+        nerve_real *panel = packed + j0 * k;
+        for (int64_t p = 0; p < k; p++)
+            for (int64_t jj = 0; jj < PANEL; jj++)
+                panel[p * PANEL + jj] =
+                    j0 + jj < n ? b[p * row_stride + (j0 + jj) * column_stride] : 0;
+        }
+}
+
+/* c[rows, cols] (+)= a[rows, k] panel[k, cols], rows <= TILE_ROWS, cols <=
+ * PANEL; inlined with rows a constant, so that the accumulators live in
+ * registers. */
+static inline __attribute__((always_inline)) void panel_tile(
+    int rows, const nerve_real *a, int64_t lda, const nerve_real *panel, int64_t k,
+    bool accumulate, nerve_real *c, int64_t ldc, int64_t cols)
+{
+    vreal acc[TILE_ROWS][2];
+#pragma GCC unroll 6
+    for (int i = 0; i < rows; i++) acc[i][0] = acc[i][1] = (vreal){0};
+    for (int64_t p = 0; p < k; p++) {
+        vreal b0 = *(const vreal_memory *)(panel + p * PANEL);
+        vreal b1 = *(const vreal_memory *)(panel + p * PANEL + LANES);
+#pragma GCC unroll 6
+        for (int i = 0; i < rows; i++) {
+            nerve_real x = a[i * lda + p];
+            acc[i][0] += x * b0;
+            acc[i][1] += x * b1;
+        }
+    }
+#pragma GCC unroll 6
+    for (int i = 0; i < rows; i++) {
+        nerve_real *row = c + i * ldc;
+        if (cols == PANEL) {
+            vreal_memory *low = (vreal_memory *)row, *high = (vreal_memory *)(row + LANES);
+            if (accumulate) acc[i][0] += *low, acc[i][1] += *high;
+            *low = acc[i][0];
+            *high = acc[i][1];
+        } else {
+            nerve_real sums[PANEL];
+            memcpy(sums, acc[i], sizeof sums);
+            for (int64_t j = 0; j < cols; j++) row[j] = accumulate ? sums[j] + row[j] : sums[j];
+        }
+    }
+}
+
+/* c[rows, n] = a[rows, k] B, or c += with accumulate, B packed. */
+static void step_product(int64_t rows, int64_t n, int64_t k, const nerve_real *a, int64_t lda,
+                         const nerve_real *packed, bool accumulate, nerve_real *c, int64_t ldc)
+{
+    for (int64_t j0 = 0; j0 < n; j0 += PANEL) {
+        const nerve_real *panel = packed + j0 * k;
+        int64_t cols = n - j0 < PANEL ? n - j0 : PANEL;
+        for (int64_t i0 = 0; i0 < rows; i0 += TILE_ROWS) {
+            const nerve_real *a_rows = a + i0 * lda;
+            nerve_real *c_rows = c + i0 * ldc + j0;
+            switch (rows - i0 < TILE_ROWS ? rows - i0 : TILE_ROWS) {
+#define TILE_CASE(r)                                                                           \
+    case r: panel_tile(r, a_rows, lda, panel, k, accumulate, c_rows, ldc, cols); break;
+                TILE_CASE(1)
+                TILE_CASE(2)
+                TILE_CASE(3)
+                TILE_CASE(4)
+                TILE_CASE(5)
+                TILE_CASE(6)
+#undef TILE_CASE
+            }
+        }
+    }
+}
+
 /* dst[n, :] = src[n, :] for rows rows of H, with row strides. */
 static void copy_rows(int64_t rows, int64_t H, const nerve_real *src, int64_t src_ld,
                       nerve_real *dst, int64_t dst_ld)
@@ -263,16 +362,23 @@ static void copy_rows(int64_t rows, int64_t H, const nerve_real *src, int64_t sr
 }
 
 /* The workspace: per sequence, a step's h_prev W_hh^T or, backward, dh and
- * dc; one matrix, W_hh^T or the weights' transposed gradients; a GRU's
- * hidden-side gate gradients, [N, T, G H], which differ from the input
- * side's in the n block (scaled by r). */
+ * dc; one matrix, W_hh packed for the steps' products or the weights'
+ * transposed gradients; W_ih^T for
+ * a one-hot input's gather; a GRU's hidden-side gate gradients, [N, T, G
+ * H], which differ from the input side's in the n block (scaled by r); a
+ * one-hot input's symbols, one int32_t per row of x (in a nerve_real's
+ * slot). */
 typedef struct workspace_layout {
-    nerve_real *per_sequence, *matrix, *gates_hidden;
+    nerve_real *per_sequence, *matrix, *weight_ih_t, *gates_hidden;
+    int32_t *symbols;
 } workspace_layout;
 
 static int64_t matrix_size(int64_t GH, int64_t features, int64_t hidden)
 {
-    return (features > hidden ? features : hidden) * GH;
+    int64_t gradients = (features > hidden ? features : hidden) * GH;
+    int64_t forward = padded(GH) * hidden, backward = padded(hidden) * GH;
+    int64_t packed = forward > backward ? forward : backward;
+    return gradients > packed ? gradients : packed;
 }
 
 nerve_status nerve_cpu_recurrent_workspace(const nerve_kernel_ctx *ctx, nerve_recurrent_cell cell,
@@ -280,8 +386,8 @@ nerve_status nerve_cpu_recurrent_workspace(const nerve_kernel_ctx *ctx, nerve_re
                                            int64_t hidden, int64_t *size)
 {
     int64_t GH = nerve_cell_gates(cell) * hidden;
-    *size = batch * (GH + 2 * hidden) + matrix_size(GH, features, hidden) +
-            (cell == NERVE_CELL_GRU ? batch * steps * GH : 0);
+    *size = batch * (GH + 2 * hidden) + matrix_size(GH, features, hidden) + features * GH +
+            (cell == NERVE_CELL_GRU ? batch * steps * GH : 0) + batch * steps;
     return NERVE_OK;
 }
 
@@ -290,8 +396,37 @@ static workspace_layout workspace_of(const nerve_recurrent_sequence *s)
     int64_t GH = nerve_cell_gates(s->cell) * s->hidden;
     workspace_layout w = {.per_sequence = s->workspace};
     w.matrix = w.per_sequence + s->batch * (GH + 2 * s->hidden);
-    w.gates_hidden = w.matrix + matrix_size(GH, s->features, s->hidden);
+    w.weight_ih_t = w.matrix + matrix_size(GH, s->features, s->hidden);
+    w.gates_hidden = w.weight_ih_t + s->features * GH;
+    w.symbols = (int32_t *)(w.gates_hidden +
+                            (s->cell == NERVE_CELL_GRU ? s->batch * s->steps * GH : 0));
     return w;
+}
+
+/* A one-hot input (every row of x one exact 1, the rest zeros: a one_hot
+ * op's output, as the char-LSTM's) makes x W_ih^T a gather of rows of
+ * W_ih^T and x^T dgates a scatter-add. The gather is bit-identical to the
+ * GEMM, which adds exact zeros to the one product 1 w = w (unless W_ih holds
+ * an infinity or NaN, whose product with 0 the GEMM turns into NaN); for the
+ * char-LSTM it saves the 155-wide GEMM that was a third of forward's
+ * multiply-adds. Writes each row's symbol, or returns false at the first
+ * row that is not one-hot. */
+static bool one_hot_symbols(const nerve_real *x, int64_t rows, int64_t F, int32_t *symbols)
+{
+    if (F > INT32_MAX) return false;
+    for (int64_t r = 0; r < rows; r++) {
+        const nerve_real *row = x + r * F;
+        int64_t ones = 0, others = 0;
+        for (int64_t k = 0; k < F; k++) {
+            ones += row[k] == 1;
+            others += row[k] != 1 && row[k] != 0;
+        }
+        if (ones != 1 || others) return false;
+        int32_t k = 0;
+        while (row[k] != 1) k++;
+        symbols[r] = k;
+    }
+    return true;
 }
 
 /* The loop of sequences [first, end). */
@@ -301,7 +436,6 @@ static void forward_slice(const nerve_recurrent_sequence *s, int64_t first, int6
     const int64_t GH = nerve_cell_gates(s->cell) * H;
     workspace_layout w = workspace_of(s);
     nerve_real *recurrent = w.per_sequence + first * GH;
-    const nerve_real *weight_hh_t = w.matrix;
     cell_step step = {
         .rows = rows,
         .hidden = H,
@@ -322,8 +456,7 @@ static void forward_slice(const nerve_recurrent_sequence *s, int64_t first, int6
         if (k == 0 && s->initial_zero)
             memset(recurrent, 0, (size_t)(rows * GH) * sizeof *recurrent);
         else
-            nerve_cpu_matmul(false, false, rows, GH, H, 1, h_prev, T * H, weight_hh_t, GH, 0,
-                             recurrent, GH);
+            step_product(rows, GH, H, h_prev, T * H, w.matrix, false, recurrent, GH);
         step.gates = s->gates + at * GH;
         step.h_prev = h_prev;
         step.h = s->h + at * H;
@@ -398,9 +531,7 @@ static void backward_slice(const nerve_recurrent_sequence *s, int64_t first, int
             break;
         }
         /* Nothing flows into the initial state. */
-        if (k > 0)
-            nerve_cpu_matmul(false, false, rows, H, GH, 1, step.gates_hidden, T * GH, s->weight_hh,
-                             H, 1, dh, H);
+        if (k > 0) step_product(rows, H, GH, step.gates_hidden, T * GH, w.matrix, true, dh, H);
     }
 }
 
@@ -412,18 +543,35 @@ static void share(int64_t n, int id, int count, int64_t align, int64_t *first, i
     *end = id == count - 1 ? n : n * (id + 1) / count / align * align;
 }
 
-static void forward_team(const nerve_recurrent_sequence *s, int id, int count)
+/* gates[r, :] = weight_t[symbols[r], :], the one-hot rows' x W_ih^T. */
+static void gather_rows(const int32_t *symbols, int64_t rows, const nerve_real *weight_t,
+                        int64_t GH, nerve_real *gates)
+{
+    for (int64_t r = 0; r < rows; r++)
+        memcpy(gates + r * GH, weight_t + symbols[r] * GH, (size_t)GH * sizeof *gates);
+}
+
+static void forward_team(const nerve_recurrent_sequence *s, bool one_hot, int id, int count)
 {
     const int64_t T = s->steps, F = s->features, H = s->hidden;
     const int64_t GH = nerve_cell_gates(s->cell) * H;
+    workspace_layout w = workspace_of(s);
     int64_t first, end;
+    /* B = W_hh^T: B[p, j] = W_hh[j, p]. */
+    share(padded(GH) / PANEL, id, count, 1, &first, &end);
+    pack_panels(s->weight_hh, 1, H, H, GH, first * PANEL, end * PANEL, w.matrix);
     share(GH, id, count, 1, &first, &end);
-    nerve_cpu_transpose_block(end - first, H, s->weight_hh + first * H, H,
-                              workspace_of(s).matrix + first, GH, false);
+    if (one_hot)
+        nerve_cpu_transpose_block(end - first, F, s->weight_ih + first * F, F,
+                                  w.weight_ih_t + first, GH, false);
     share(s->batch, id, count, 1, &first, &end);
-    nerve_cpu_matmul(false, true, (end - first) * T, GH, F, 1, s->x + first * T * F, F,
-                     s->weight_ih, F, 0, s->gates + first * T * GH, GH);
-#pragma omp barrier /* W_hh^T is whole */
+    if (!one_hot)
+        nerve_cpu_matmul(false, true, (end - first) * T, GH, F, 1, s->x + first * T * F, F,
+                         s->weight_ih, F, 0, s->gates + first * T * GH, GH);
+#pragma omp barrier /* W_hh's panels (and W_ih^T) are whole */
+    if (one_hot)
+        gather_rows(w.symbols + first * T, (end - first) * T, w.weight_ih_t, GH,
+                    s->gates + first * T * GH);
     forward_slice(s, first, end);
 }
 
@@ -447,7 +595,25 @@ static void weight_gradient_rows(const nerve_real *a, const nerve_real *d, int64
     nerve_cpu_transpose_block(in, width, scratch, width, dweight + first * in, in, true);
 }
 
-static void backward_team(const nerve_recurrent_sequence *s, int id, int count)
+/* dweight[first:end, :] += (x^T d[:, first:end])^T for a one-hot x: each
+ * row's gate gradients added to its symbol's row of the transposed sum in
+ * scratch [F, end - first], rows in order (the same sums for any thread
+ * count). */
+static void weight_gradient_one_hot(const int32_t *symbols, const nerve_real *d, int64_t rows,
+                                    int64_t F, int64_t GH, int64_t first, int64_t end,
+                                    nerve_real *scratch, nerve_real *dweight)
+{
+    int64_t width = end - first;
+    memset(scratch, 0, (size_t)(F * width) * sizeof *scratch);
+    for (int64_t r = 0; r < rows; r++) {
+        nerve_real *restrict sum = scratch + symbols[r] * width;
+        const nerve_real *restrict row = d + r * GH + first;
+        for (int64_t c = 0; c < width; c++) sum[c] += row[c];
+    }
+    nerve_cpu_transpose_block(F, width, scratch, width, dweight + first * F, F, true);
+}
+
+static void backward_team(const nerve_recurrent_sequence *s, bool one_hot, int id, int count)
 {
     const int64_t N = s->batch, T = s->steps, F = s->features, H = s->hidden;
     const int64_t GH = nerve_cell_gates(s->cell) * H;
@@ -455,6 +621,10 @@ static void backward_team(const nerve_recurrent_sequence *s, int id, int count)
     const nerve_real *d_input = s->gates;
     const nerve_real *d_hidden = s->cell == NERVE_CELL_GRU ? w.gates_hidden : s->gates;
     int64_t first, end;
+    /* B = W_hh itself. */
+    share(padded(H) / PANEL, id, count, 1, &first, &end);
+    pack_panels(s->weight_hh, H, 1, GH, H, first * PANEL, end * PANEL, w.matrix);
+#pragma omp barrier /* W_hh's panels are whole */
     share(N, id, count, 1, &first, &end);
     backward_slice(s, first, end);
     if (s->dx)
@@ -465,7 +635,10 @@ static void backward_team(const nerve_recurrent_sequence *s, int id, int count)
     /* Rows [first, end) of the weights, 16 floats (a cache line) apart. */
     share(GH, id, count, 16, &first, &end);
     int64_t rows = N * T, in_max = F > H ? F : H;
-    if (s->dweight_ih)
+    if (s->dweight_ih && one_hot)
+        weight_gradient_one_hot(w.symbols, d_input, rows, F, GH, first, end,
+                                w.matrix + in_max * first, s->dweight_ih);
+    else if (s->dweight_ih)
         weight_gradient_rows(s->x, d_input, rows, F, GH, first, end, w.matrix + in_max * first,
                              s->dweight_ih);
     if (s->dweight_hh)
@@ -500,15 +673,17 @@ static bool split_batch(const nerve_recurrent_sequence *s)
 nerve_status nerve_cpu_recurrent_forward(const nerve_kernel_ctx *ctx,
                                          const nerve_recurrent_sequence *s)
 {
+    bool one_hot =
+        one_hot_symbols(s->x, s->batch * s->steps, s->features, workspace_of(s).symbols);
     if (!split_batch(s)) {
-        forward_team(s, 0, 1);
+        forward_team(s, one_hot, 0, 1);
         return NERVE_OK;
     }
 #pragma omp parallel
     {
         int id = omp_get_thread_num(), count = omp_get_num_threads();
         omp_set_num_threads(1);
-        forward_team(s, id, count);
+        forward_team(s, one_hot, id, count);
     }
     return NERVE_OK;
 }
@@ -516,15 +691,18 @@ nerve_status nerve_cpu_recurrent_forward(const nerve_kernel_ctx *ctx,
 nerve_status nerve_cpu_recurrent_backward(const nerve_kernel_ctx *ctx,
                                           const nerve_recurrent_sequence *s)
 {
+    /* The workspace is not kept from forward: the symbols are read again. */
+    bool one_hot = s->dweight_ih && one_hot_symbols(s->x, s->batch * s->steps, s->features,
+                                                    workspace_of(s).symbols);
     if (!split_batch(s)) {
-        backward_team(s, 0, 1);
+        backward_team(s, one_hot, 0, 1);
         return NERVE_OK;
     }
 #pragma omp parallel
     {
         int id = omp_get_thread_num(), count = omp_get_num_threads();
         omp_set_num_threads(1);
-        backward_team(s, id, count);
+        backward_team(s, one_hot, id, count);
     }
     return NERVE_OK;
 }
