@@ -173,6 +173,58 @@ for np in 2 3; do
   same_losses cnn_one.csv cnn$np.csv 1 || fail "CNN losses on $np ranks differ from one process"
 done
 
+# Ranks on one host sum gradients of 256 KB or more through a shared-memory
+# window (src/dist/comm_shared.c); NERVE_MPI_SHARED_MEMORY=0 takes Open
+# MPI's messages, as ranks on several hosts do. wide.cfg's gradients
+# (106,000, 420 KB; Adam) take the window: losses within 1e-5 of one
+# process on 2 and 3 ranks both ways; ZeRO-1 saves ZeRO-0's weights byte for
+# byte (the window sums in rank order for both); and on 2 ranks the window
+# and the messages save the same bytes (a + b is b + a).
+cat >wide.cfg <<CFG
+[net]
+input = 4
+batch = 16
+seed = 1
+
+[data]
+format = csv
+train = $work/train.csv
+label_column = last
+header = 0
+
+[optimizer]
+type = adam
+lr = 0.001
+
+[dense]
+units = 320
+
+[batchnorm]
+activation = relu
+
+[dense]
+units = 320
+activation = relu
+
+[dense]
+units = 2
+CFG
+run 0 train wide.cfg --steps 10 --threads 1 --log wide_one.csv --log-every 1
+for np in 2 3; do
+  for window in 1 0; do
+    for zero in 0 1; do
+      NERVE_MPI_SHARED_MEMORY=$window "${mpi[@]}" $np "$nerve" train --threads 1 wide.cfg \
+        --steps 10 --zero $zero --log w.csv --log-every 1 --save w$np$window$zero.safetensors \
+        >/dev/null 2>err.txt || fail "wide.cfg on $np ranks: $(cat err.txt)"
+      same_losses wide_one.csv w.csv 1 || fail "wide.cfg: window $window zero $zero on $np ranks"
+    done
+  done
+  cmp -s w${np}10.safetensors w${np}11.safetensors ||
+    fail "ZeRO-1 trained other weights than ZeRO-0 on $np ranks (shared memory)"
+done
+cmp -s w210.safetensors w200.safetensors || fail "the window and the messages differ on 2 ranks"
+cmp -s w200.safetensors w201.safetensors || fail "ZeRO-1 differs from ZeRO-0 on 2 ranks (messages)"
+
 # Sharded evaluation: the counts of one process.
 run 0 eval net.cfg --weights np3.safetensors --json
 mv out.txt eval_one.txt
@@ -226,10 +278,12 @@ for flags in "3 --bucket-mb 0.0002" "2 --zero 1"; do
 done
 # Memory that runs out on one rank only (the test hook
 # NERVE_TEST_FAIL_ALLOC=R:SITE): the memory plan before the run's first
-# agreement, ZeRO-1's shards, its state gathered for a checkpoint, and its
-# gradient-norm all-reduce failing inside MPI (the others then wait in it
-# until mpirun ends them). One message; every rank exits non-zero.
-for site in plan shard unshard allreduce; do
+# agreement, batch norm's sums (nerve_graph_set_comm: without them rank 1
+# would normalise its slice alone and train another model), ZeRO-1's
+# shards, its state gathered for a checkpoint, and its gradient-norm
+# all-reduce failing inside MPI (the others then wait in it until mpirun
+# ends them). One message; every rank exits non-zero.
+for site in plan sync shard unshard allreduce; do
   NERVE_TEST_FAIL_ALLOC=1:$site timeout 60 "${mpi[@]}" 2 "$nerve" train --threads 1 net.cfg \
     --steps 4 --zero 1 --checkpoint oom.ckpt --every 2 >out.txt 2>err.txt
   code=$?
