@@ -144,18 +144,26 @@ static void share(shared_window *s, const void *buf, int64_t from, int64_t to, s
            (size_t)(to - from) * width);
 }
 
+/* The total values of buf but this rank's block [first, first + n), which
+ * only this rank reads, into its segment, and every rank's visible to all
+ * when it returns. */
+static int share_others_blocks(shared_window *s, const void *buf, int64_t first, int64_t n,
+                               int64_t total, size_t width)
+{
+    int rc = reserve(s, total * (int64_t)width);
+    if (rc != MPI_SUCCESS) return rc;
+    share(s, buf, 0, first, width);
+    share(s, buf, first + n, total, width);
+    return barrier(s);
+}
+
 int shared_allreduce(shared_window *s, void *buf, int64_t count, nerve_comm_type type)
 {
     size_t width = nerve_comm_type_size(type);
     char *bytes = buf;
     int64_t first, n;
     nerve_dist_slice(count, s->rank, s->size, &first, &n);
-    int rc = reserve(s, count * (int64_t)width);
-    if (rc != MPI_SUCCESS) return rc;
-    /* The others read all of this rank's values but its own slice. */
-    share(s, buf, 0, first, width);
-    share(s, buf, first + n, count, width);
-    rc = barrier(s);
+    int rc = share_others_blocks(s, buf, first, n, count, width);
     if (rc != MPI_SUCCESS) return rc;
     /* The slice's sums into the buffer and, for the others, the segment. */
     char *slice = bytes + first * (int64_t)width;
@@ -190,11 +198,7 @@ int shared_reduce_scatter(shared_window *s, const void *send, void *recv, const 
     size_t width = nerve_comm_type_size(type);
     int64_t total, first = block_offset(counts, s->rank, s->size, &total);
     int64_t n = counts[s->rank];
-    int rc = reserve(s, total * (int64_t)width);
-    if (rc != MPI_SUCCESS) return rc;
-    share(s, send, 0, first, width);
-    share(s, send, first + n, total, width);
-    rc = barrier(s);
+    int rc = share_others_blocks(s, send, first, n, total, width);
     if (rc != MPI_SUCCESS) return rc;
     sum_block(s, recv, NULL, (const char *)send + first * (int64_t)width, first, n, type);
     return barrier(s);
