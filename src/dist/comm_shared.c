@@ -101,24 +101,24 @@ static int barrier(shared_window *s)
 }
 
 /* out[i] = in[0][i] + in[1][i] + ... in this order on every rank, and the
- * same into mirror (when not NULL) in the same pass. An input may be out
- * itself (element i is read before it is written). */
+ * same into mirror (when not NULL). An input may be out itself: the partial
+ * sums then go into mirror, out is written by the last pass only (element i
+ * read before it is written). */
 #define DEFINE_SUM(name, T)                                                                   \
     static void name(void *out_, void *mirror_, const void *const *in_, int inputs, int64_t n) \
     {                                                                                         \
-        T *out = out_;                                                                        \
+        T *out = out_, *mirror = mirror_, *partial = mirror ? mirror : out;                   \
         const T *const *in = (const T *const *)in_;                                           \
         for (int k = 1; k < inputs; k++) {                                                    \
-            const T *sum = k == 1 ? in[0] : out, *add = in[k];                                \
-            T *mirror = k == inputs - 1 ? mirror_ : NULL;                                     \
-            if (mirror) {                                                                     \
+            const T *sum = k == 1 ? in[0] : partial, *add = in[k];                            \
+            if (k == inputs - 1 && mirror) {                                                  \
                 _Pragma("omp parallel for simd if (n > 262144)")                               \
                 for (int64_t i = 0; i < n; i++)                                               \
                     mirror[i] = out[i] = sum[i] + add[i];                                     \
             } else {                                                                          \
                 _Pragma("omp parallel for simd if (n > 262144)")                               \
                 for (int64_t i = 0; i < n; i++)                                               \
-                    out[i] = sum[i] + add[i];                                                 \
+                    partial[i] = sum[i] + add[i];                                             \
             }                                                                                 \
         }                                                                                     \
     }
