@@ -8,7 +8,10 @@
 # non-zero with one message, and so does a failure of one rank's own
 # inside a training step (its pass, rank 0's metrics log or best weights),
 # and SIGTERM to one rank stops every rank (exit 143); so does memory
-# running out on one rank (its plan, ZeRO-1's allocations and all-reduce); a
+# running out on one rank (its plan, batch norm's sums, ZeRO-1's allocations
+# and all-reduce); a network whose gradients take the shared-memory window
+# trains as one process does through it and through Open MPI's messages
+# (ZeRO-1 saving ZeRO-0's bytes); a
 # checkpoint written on 2 ranks resumes on 1 and 3 on the same trajectory;
 # nerve eval on 3 ranks reports what one process does; ZeRO-1 trains the
 # same, and its checkpoint resumes at other sizes; a cfg error on one
@@ -103,11 +106,15 @@ done
 
 # The gradient all-reduce in buckets during backward (--bucket-mb; here
 # about one tensor each): the same weights, byte for byte, as one
-# all-reduce after backward; the log's communication columns filled, the
-# exposed part no more than the whole.
+# all-reduce after backward (--zero 0: on several ranks the default is
+# ZeRO-1's reduce-scatter, whose order of additions on 3 ranks is Open
+# MPI's own); the log's communication columns filled, the exposed part no
+# more than the whole.
+"${mpi[@]}" 3 "$nerve" train --threads 1 net.cfg --steps 10 --zero 0 --save a3.safetensors \
+  >out.txt 2>err.txt || fail "all-reduce on 3 ranks: $(cat err.txt)"
 "${mpi[@]}" 3 "$nerve" train --threads 1 net.cfg --steps 10 --bucket-mb 0.0002 --log b3.csv --log-every 1 \
   --save b3.safetensors >out.txt 2>err.txt || fail "bucketed all-reduce on 3 ranks: $(cat err.txt)"
-cmp -s np3.safetensors b3.safetensors || fail "the bucketed all-reduce trained other weights"
+cmp -s a3.safetensors b3.safetensors || fail "the bucketed all-reduce trained other weights"
 # Only rank 0 prints (and saves: the weights above are rank 0's file).
 [ "$(grep -c '^epoch 1/2' out.txt)" -eq 1 ] || fail "not one epoch line: $(cat out.txt)"
 "$python" - b3.csv one.csv <<'PY' || fail "communication columns: $(head -3 b3.csv)"
