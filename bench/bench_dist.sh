@@ -18,9 +18,13 @@
 # counts what the cores did for the run whatever else ran beside it, so it
 # resolves differences (MPI's cost for one rank: 1%) that wall time on a
 # shared machine cannot; it counts spinning waits too (OpenMP's bounded
-# spin, Open MPI's polling of shared memory). NERVE_BENCH_ZERO=1 adds a
-# fourth configuration, 2 ranks x 1 thread with --zero 1 (each rank updates
-# its half of the parameters: docs/distributed.md, "LeNet").
+# spin, Open MPI's polling of shared memory). 2 ranks x 1 thread runs
+# nerve's defaults: ZeRO-1 (each rank updates its half of the parameters),
+# the gradients summed through a shared-memory window (docs/distributed.md,
+# "Where LeNet's time goes"). NERVE_BENCH_ZERO=1 adds 2 x 1 with --zero 0
+# (the all-reduce, every rank updating everything), NERVE_BENCH_MESSAGES=1
+# 2 x 1 with NERVE_MPI_SHARED_MEMORY=0 (Open MPI's collectives, as between
+# hosts).
 # and, when run as root with unshare and tc (NERVE_BENCH_SHAPED=1, the default
 # as root), 2 ranks over TCP on a loopback shaped to 1 and 10 Gbit/s in a
 # private network namespace (mpirun --mca btl self,tcp):
@@ -77,14 +81,17 @@ run_config() {
     none) command=("$nerve" train "$cfg" --threads 2) ;;
     mpi1) command=("${mpi[@]}" -np 1 --bind-to none "$nerve" train "$cfg" --threads 2) ;;
     mpi2) command=("${mpi[@]}" -np 2 --bind-to core "$nerve" train "$cfg" --threads 1) ;;
-    zero) command=("${mpi[@]}" -np 2 --bind-to core "$nerve" train "$cfg" --threads 1 --zero 1) ;;
+    zero0) command=("${mpi[@]}" -np 2 --bind-to core "$nerve" train "$cfg" --threads 1 --zero 0) ;;
+    messages) command=(env NERVE_MPI_SHARED_MEMORY=0 "${mpi[@]}" -np 2 --bind-to core "$nerve" train
+                       "$cfg" --threads 1) ;;
   esac
   /usr/bin/time -f "%U %S" -o "$work/time.txt" "${command[@]}" --steps "$n" --log "$log" >/dev/null
   awk '{print $1 + $2}' "$work/time.txt"
 }
 
 configs=(none mpi1 mpi2)
-[[ ${NERVE_BENCH_ZERO:-0} == 1 ]] && configs+=(zero)
+[[ ${NERVE_BENCH_ZERO:-0} == 1 ]] && configs+=(zero0)
+[[ ${NERVE_BENCH_MESSAGES:-0} == 1 ]] && configs+=(messages)
 for ((round = 1; round <= rounds; round++)); do
   for model in $models; do
     cfg=$root/bench/$model.cfg
@@ -122,10 +129,12 @@ def ratio(model, top, bottom, which):
     return [runs[model, top, r][which] / runs[model, bottom, r][which] for r in rounds]
 
 names = {"none": "1 rank x 2 threads", "mpi1": "1 x 2 under mpirun",
-         "mpi2": "2 ranks x 1 thread", "zero": "2 x 1 --zero 1"}
+         "mpi2": "2 ranks x 1 thread", "zero0": "2 x 1 --zero 0",
+         "messages": "2 x 1 Open MPI's collectives"}
 configs = [c for c in names if any(k[1] == c for k in runs)]
-parallel = [c for c in configs if c in ("mpi2", "zero")]
-short = {"none": "1 x 2", "mpi1": "mpirun 1 x 2", "mpi2": "2 x 1", "zero": "2 x 1 zero"}
+parallel = [c for c in configs if c in ("mpi2", "zero0", "messages")]
+short = {"none": "1 x 2", "mpi1": "mpirun 1 x 2", "mpi2": "2 x 1", "zero0": "2 x 1 zero 0",
+         "messages": "2 x 1 messages"}
 head = ([names[c] for c in configs] + ["mpirun / none"] +
         [f"{short[c]} / 1 x 2" for c in parallel] +
         [f"CPU ms/sample {short[c]}" for c in configs] + ["CPU mpirun / none"])
@@ -145,14 +154,15 @@ shaped=${NERVE_BENCH_SHAPED:-$([[ $(id -u) -eq 0 ]] && echo 1 || echo 0)}
 bucket_mb=${NERVE_BENCH_BUCKET_MB:-0.0625}
 
 # on_link GBIT COMMAND: COMMAND in a private network namespace whose
-# loopback is shaped to GBIT Gbit/s, its ranks talking TCP over it.
+# loopback is shaped to GBIT Gbit/s, its ranks talking TCP over it as ranks
+# on two hosts do (NERVE_MPI_SHARED_MEMORY=0: no shared-memory window).
 on_link() {
   local gbit=$1
   shift
   unshare -n bash -c "
     ip link set lo up
     tc qdisc add dev lo root tbf rate ${gbit}gbit burst 4mb latency 100ms
-    ${mpi[*]} -np 2 --bind-to core --mca btl self,tcp --mca btl_tcp_if_include lo $*"
+    NERVE_MPI_SHARED_MEMORY=0 ${mpi[*]} -np 2 --bind-to core --mca btl self,tcp --mca btl_tcp_if_include lo $*"
 }
 
 echo
@@ -190,7 +200,9 @@ for gbit in 1 10; do
         flags="--bucket-mb $buckets"
         k=$(calc "max(1, ceil(4 * $n / ($buckets * 1048576)))")
       fi
-      on_link "$gbit" "$nerve" train "$cfg" --steps "$steps" --threads 1 $flags \
+      # --zero 0: the all-reduce whose time the model predicts (ZeRO-1, the
+      # default, reduce-scatters and all-gathers instead).
+      on_link "$gbit" "$nerve" train "$cfg" --steps "$steps" --threads 1 --zero 0 $flags \
         --log "$work/s.csv" >/dev/null || continue
       s=$(rate "$work/s.csv") comm=$(rate "$work/s.csv" comm_seconds)
       exposed=$(rate "$work/s.csv" exposed_comm_seconds)

@@ -42,7 +42,10 @@ NERVE_API nerve_comm *nerve_comm_single(void);
 NERVE_API bool nerve_comm_mpi_available(void);
 NERVE_API bool nerve_comm_mpi_launched(void);
 /* MPI_COMM_WORLD's processes (MPI initialised here, finalised by
- * nerve_comm_free); NERVE_ERR_INVALID in a build without MPI. */
+ * nerve_comm_free); NERVE_ERR_INVALID in a build without MPI. A collective;
+ * when every rank shares one host, blocking collectives of 256 KB or more
+ * go through an MPI-3 shared-memory window rather than Open MPI's messages
+ * (NERVE_MPI_SHARED_MEMORY=0 on any rank: never; docs/distributed.md). */
 NERVE_API nerve_status nerve_comm_mpi(nerve_comm **out, nerve_error *err);
 NERVE_API void nerve_comm_free(nerve_comm *c);
 NERVE_API int nerve_comm_rank(const nerve_comm *c);

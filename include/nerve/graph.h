@@ -109,9 +109,11 @@ NERVE_API void nerve_graph_set_carry_state(nerve_graph *g, bool carry);
  * takes its statistics over the batches of every rank (the sums of x, x^2
  * and the count in forward, of dy and dy * xhat in backward), so each rank's
  * slice is normalised as the whole global batch would be and the running
- * statistics agree everywhere. A failed collective is kept and returned by
+ * statistics agree everywhere. Fails (NERVE_ERR_NOMEM, the graph left
+ * without a communicator) when its small buffer of sums cannot be allocated;
+ * with c NULL it never fails. A failed collective is kept and returned by
  * nerve_graph_comm_status (the forward and backward passes return nothing). */
-NERVE_API void nerve_graph_set_comm(nerve_graph *g, nerve_comm *c);
+NERVE_API nerve_status nerve_graph_set_comm(nerve_graph *g, nerve_comm *c, nerve_error *err);
 NERVE_API nerve_status nerve_graph_comm_status(nerve_graph *g, nerve_error *err);
 /* A rank whose slice of a global batch is empty runs no forward pass but
  * joins the collectives the others' forward and backward passes towards

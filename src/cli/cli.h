@@ -106,9 +106,10 @@ typedef struct cli_train_flags {
     double lr;
     const char *backend, *init_path, *save_path, *log_path, *checkpoint_path, *resume_path, *on_nan;
     bool no_shuffle, batch_per_rank;
-    int64_t zero;
+    int64_t zero; /* CLI_ZERO_DEFAULT until --zero is given */
     double bucket_mb;
 } cli_train_flags;
+#define CLI_ZERO_DEFAULT (-1)
 
 enum {
     CLI_TRAIN_OPT_SET, CLI_TRAIN_OPT_EPOCHS, CLI_TRAIN_OPT_BATCH, CLI_TRAIN_OPT_LR,
@@ -152,7 +153,8 @@ enum {
              "under MPI, batch is each rank's: the global batch is ranks x batch "            \
              "(default: batch is the global batch)"),                                         \
     CLI_INT("--zero", "0|1", &(f)->zero, 0, 1,                                                \
-            "under MPI, 1: shard the optimizer state over the ranks (ZeRO-1) (default: 0)"),   \
+            "under MPI, 1: shard the optimizer state over the ranks (ZeRO-1); the same "      \
+            "training (default: 1 on several ranks, 0 with --bucket-mb)"),                     \
     CLI_REAL("--bucket-mb", "X", &(f)->bucket_mb,                                             \
              "under MPI, all-reduce the gradients in buckets of about X MiB while backward "  \
              "runs (default: one all-reduce after it)")

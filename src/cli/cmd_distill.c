@@ -251,7 +251,7 @@ static bool parse_alpha(const char *text, double *alpha)
 
 int cmd_distill(int argc, char **argv)
 {
-    cli_train_flags f = {0};
+    cli_train_flags f = {.zero = CLI_ZERO_DEFAULT};
     double temperature = 4;
     const char *teacher_arg = NULL, *alpha_text = "0.9", *student_cfg;
     cli_option options[] = {

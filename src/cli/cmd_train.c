@@ -182,7 +182,7 @@ static int train_and_report(nerve_model *m, const char *cfg_path, const cli_opti
 
 int cmd_train(int argc, char **argv)
 {
-    cli_train_flags f = {0};
+    cli_train_flags f = {.zero = CLI_ZERO_DEFAULT};
     const char *cfg_path, *save_best = NULL, *monitor = NULL, *target_on = NULL, *probe = NULL;
     const char *state_grads = NULL;
     int64_t patience = 0, probe_every = 0, probe_size = 0, eval_every = 0, state_grads_every = 0;

@@ -183,7 +183,12 @@ void cli_train_flags_apply(const cli_train_flags *f, nerve_train_options *t)
     t->stop_flag = &cli_stop_signal;
     t->comm = cli_comm;
     t->batch_per_rank = f->batch_per_rank;
-    t->zero = (int)f->zero;
+    /* ZeRO-1 trains the same as ZeRO-0 (bit for bit, tests/dist) with half
+     * the optimizer's work per rank on 2 (docs/distributed.md, "ZeRO-1");
+     * buckets all-reduce instead. */
+    t->zero = f->zero != CLI_ZERO_DEFAULT ? (int)f->zero
+                                          : cli_comm && nerve_comm_size(cli_comm) > 1 &&
+                                                f->bucket_mb <= 0;
     t->bucket_mb = f->bucket_mb;
 }
 

@@ -1,7 +1,8 @@
 /* The MPI communicator: MPI_COMM_WORLD duplicated (so that nerve's traffic
  * never matches a caller's), errors returned rather than fatal, and counts
- * cut into pieces MPI's int can hold. Open MPI carries the bytes: shared
- * memory within a host, TCP or UCX between hosts. */
+ * cut into pieces MPI's int can hold. Open MPI carries the bytes: TCP or UCX
+ * between hosts; when every rank is on one host, the large blocking
+ * collectives go through a shared-memory window (comm_shared.c). */
 #include <limits.h>
 #include <mpi.h>
 #include <stdio.h>
@@ -9,11 +10,13 @@
 #include <string.h>
 
 #include "dist/comm_internal.h"
+#include "dist/comm_shared.h"
 
 typedef struct mpi_comm {
     MPI_Comm comm;
     bool initialised_here;
     int *counts, *displacements; /* [size]: the v-collectives' arguments */
+    shared_window *shared;       /* NULL: the ranks span hosts */
 } mpi_comm;
 
 _Static_assert(sizeof(MPI_Request) <= sizeof(((nerve_comm_request *)0)->handle),
@@ -40,6 +43,11 @@ static MPI_Comm world(nerve_comm *c) { return ((mpi_comm *)c->impl)->comm; }
 static nerve_status mpi_allreduce(nerve_comm *c, void *buf, int64_t count, nerve_comm_type type,
                                   nerve_error *err)
 {
+    shared_window *shared = ((mpi_comm *)c->impl)->shared;
+    if (shared_takes(shared, count * (int64_t)nerve_comm_type_size(type))) {
+        int rc = shared_allreduce(shared, buf, count, type);
+        return rc == MPI_SUCCESS ? NERVE_OK : mpi_fail(rc, "all-reduce", err);
+    }
     char *bytes = buf;
     for (int64_t done = 0; done < count; done += PIECE) {
         int n = (int)(count - done < PIECE ? count - done : PIECE);
@@ -64,6 +72,14 @@ static bool int_counts(nerve_comm *c, const int64_t *counts)
     return true;
 }
 
+static int64_t total_bytes(const nerve_comm *c, const int64_t *counts, nerve_comm_type type)
+{
+    int64_t total = 0;
+    for (int r = 0; r < c->size; r++)
+        total += counts[r];
+    return total * (int64_t)nerve_comm_type_size(type);
+}
+
 static nerve_status too_large(nerve_error *err)
 {
     return nerve_error_set(err, NERVE_ERR_INVALID,
@@ -74,8 +90,12 @@ static nerve_status mpi_reduce_scatter(nerve_comm *c, const void *send, void *re
                                        const int64_t *counts, nerve_comm_type type,
                                        nerve_error *err)
 {
-    if (!int_counts(c, counts)) return too_large(err);
     mpi_comm *m = c->impl;
+    if (shared_takes(m->shared, total_bytes(c, counts, type))) {
+        int rc = shared_reduce_scatter(m->shared, send, recv, counts, type);
+        return rc == MPI_SUCCESS ? NERVE_OK : mpi_fail(rc, "reduce-scatter", err);
+    }
+    if (!int_counts(c, counts)) return too_large(err);
     int rc = MPI_Reduce_scatter(send, recv, m->counts, mpi_type(type), MPI_SUM, m->comm);
     return rc == MPI_SUCCESS ? NERVE_OK : mpi_fail(rc, "reduce-scatter", err);
 }
@@ -83,8 +103,12 @@ static nerve_status mpi_reduce_scatter(nerve_comm *c, const void *send, void *re
 static nerve_status mpi_allgather(nerve_comm *c, const void *send, void *recv,
                                   const int64_t *counts, nerve_comm_type type, nerve_error *err)
 {
-    if (!int_counts(c, counts)) return too_large(err);
     mpi_comm *m = c->impl;
+    if (shared_takes(m->shared, total_bytes(c, counts, type))) {
+        int rc = shared_allgather(m->shared, send, recv, counts, type);
+        return rc == MPI_SUCCESS ? NERVE_OK : mpi_fail(rc, "all-gather", err);
+    }
+    if (!int_counts(c, counts)) return too_large(err);
     int rc = MPI_Allgatherv(send ? send : MPI_IN_PLACE, m->counts[c->rank], mpi_type(type), recv,
                             m->counts, m->displacements, mpi_type(type), m->comm);
     return rc == MPI_SUCCESS ? NERVE_OK : mpi_fail(rc, "all-gather", err);
@@ -139,6 +163,7 @@ static void mpi_free(nerve_comm *c)
     mpi_comm *m = c->impl;
     int finalized = 0;
     MPI_Finalized(&finalized);
+    shared_close(m->shared, c->broken);
     if (!c->broken) MPI_Comm_free(&m->comm);
     if (m->initialised_here && !finalized && !c->broken) MPI_Finalize();
     free(m->counts);
@@ -173,6 +198,7 @@ nerve_status nerve_comm_mpi_new(nerve_comm **out, nerve_error *err)
     if (rc == MPI_SUCCESS) rc = MPI_Comm_set_errhandler(m->comm, MPI_ERRORS_RETURN);
     if (rc == MPI_SUCCESS) rc = MPI_Comm_rank(m->comm, &c->rank);
     if (rc == MPI_SUCCESS) rc = MPI_Comm_size(m->comm, &c->size);
+    if (rc == MPI_SUCCESS) rc = shared_open(m->comm, &m->shared);
     if (rc != MPI_SUCCESS) {
         free(c);
         free(m);

@@ -53,7 +53,8 @@ nerve_status nerve_dist_collective_failed(nerve_status local, nerve_status st,
 const char *nerve_dist_test_hook(nerve_comm *c, const char *variable);
 /* NERVE_TEST_FAIL_ALLOC=R:SITE: rank R runs out of memory at SITE, one of
  * the allocations that can fail on one rank only: "plan" (the memory plan
- * before a run's first agreement), "shard" (ZeRO-1's shard), "unshard"
+ * before a run's first agreement), "sync" (batch norm's sums,
+ * nerve_graph_set_comm), "shard" (ZeRO-1's shard), "unshard"
  * (its state gathered back, for a checkpoint) and "allreduce" (ZeRO-1's
  * all-reduce of the gradient norm, failing inside MPI as an MPI call out
  * of memory does: the communicator is left broken). NERVE_ERR_NOMEM there,

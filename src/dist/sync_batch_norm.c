@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "dist/comm_internal.h"
+#include "dist/data_parallel.h"
 #include "dist/sync_batch_norm.h"
 
 struct graph_sync {
@@ -41,25 +42,31 @@ static int64_t channels_of(nerve_graph *g, const nerve_node_data *node)
     return nerve_node_input(g, node, 0)->shape.dim[1];
 }
 
-void nerve_graph_set_comm(nerve_graph *g, nerve_comm *c)
+nerve_status nerve_graph_set_comm(nerve_graph *g, nerve_comm *c, nerve_error *err)
 {
     nerve_graph_sync_free(g->sync);
     g->sync = NULL;
-    if (!c) return;
-    struct graph_sync *sync = calloc(1, sizeof *sync);
-    if (!sync) return;
+    if (!c) return NERVE_OK;
     int64_t widest = 0;
     for (int i = 0; i < g->node_count; i++) {
         nerve_node_data *node = &g->nodes[i];
         if (takes_batch_statistics(node) && channels_of(g, node) > widest)
             widest = channels_of(g, node);
     }
+    nerve_status st = nerve_dist_test_alloc(c, "sync", err);
+    struct graph_sync *sync = st == NERVE_OK ? calloc(1, sizeof *sync) : NULL;
+    if (sync) sync->sums = malloc((size_t)(4 * widest + 1) * sizeof *sync->sums);
+    if (!sync || !sync->sums) {
+        /* Without its sums batch norm would normalise each rank's slice
+         * alone: the caller learns it here, not from diverging ranks. */
+        nerve_graph_sync_free(sync);
+        return st != NERVE_OK ? st
+                              : nerve_error_set(err, NERVE_ERR_NOMEM,
+                                                "out of memory for batch norm's sums");
+    }
     sync->comm = c;
-    sync->sums = malloc((size_t)(4 * widest + 1) * sizeof *sync->sums);
-    if (!sync->sums)
-        sync->status = nerve_error_set(&sync->error, NERVE_ERR_NOMEM,
-                                       "out of memory for batch norm's sums");
     g->sync = sync;
+    return NERVE_OK;
 }
 
 nerve_status nerve_graph_comm_status(nerve_graph *g, nerve_error *err)
@@ -92,7 +99,6 @@ void nerve_sync_batch_norm_statistics(nerve_graph *g, const nerve_node_data *nod
                                       int64_t outer, int64_t channels, int64_t inner)
 {
     double *sums = g->sync->sums;
-    if (!sums) return;
 #pragma omp parallel for if (outer * channels * inner > 65536 && channels > 1)
     for (int64_t c = 0; c < channels; c++) {
         double sum = 0, squares = 0;
@@ -136,8 +142,7 @@ void nerve_sync_batch_norm_backward(nerve_graph *g, const nerve_node_data *node,
                                     nerve_real *dbias, int64_t outer, int64_t channels,
                                     int64_t inner)
 {
-    double *local = g->sync->sums, *global = local ? local + 2 * channels : NULL;
-    if (!local) return;
+    double *local = g->sync->sums, *global = local + 2 * channels;
     double eps = node->attr.batch_norm.eps;
 #pragma omp parallel for if (outer * channels * inner > 65536 && channels > 1)
     for (int64_t c = 0; c < channels; c++) {

@@ -68,7 +68,6 @@ nerve_status dist_reduce_step(nerve_comm *comm, nerve_graph *g, const dist_shard
     } else if (shard && shard->counts) {
         st = nerve_comm_reduce_scatter(comm, grad, shard->reduced, shard->counts, NERVE_COMM_REAL,
                                        &own);
-        memset(grad, 0, (size_t)total * sizeof *grad);
         memcpy(grad + shard->begin, shard->reduced,
                (size_t)(shard->end - shard->begin) * sizeof *grad);
     } else {
@@ -98,6 +97,14 @@ nerve_status dist_reduce_step(nerve_comm *comm, nerve_graph *g, const dist_shard
     sums->nonfinite_rank = scalars[5] == 1 ? (int)scalars[6] - 1 : -1;
     sums->gradients_finite = scalars[2] == 0;
     if (scalars[2] > 0) {
+        /* Sharded, the rest of the buffer holds this rank's own gradients,
+         * not the step's: zeroed for the report that locates the non-finite
+         * value (it reads every gradient); not in every step, which would
+         * write the whole buffer (12.8 MB for LeNet) for nothing. */
+        if (shard && shard->counts) {
+            memset(grad, 0, (size_t)shard->begin * sizeof *grad);
+            memset(grad + shard->end, 0, (size_t)(total - shard->end) * sizeof *grad);
+        }
         /* Into the first trainable gradient, which the finite check reads. */
         const unsigned char *trainable = nerve_graph_trainable_mask(g);
         for (size_t i = 0; i < nerve_graph_param_count(g); i++)

@@ -42,10 +42,12 @@ nerve_status dist_shard_end(nerve_optimizer *opt, dist_shard *shard, nerve_error
 
 /* Sums the gradients and *sums over every rank;
  * with buckets (not NULL) by waiting for the all-reduces backward started;
- * with a shard, only the shard's gradients are summed (reduce-scatter) and
- * the rest of the buffer is zeroed. A non-finite summed gradient anywhere
- * sets sums->gradients_finite false and is written into every rank's first
- * trainable one (so that every rank skips or stops alike). local: this
+ * with a shard, only the shard's gradients are summed (reduce-scatter); the
+ * rest of the buffer keeps this rank's own until a step that is not finite
+ * zeroes it (for the report that locates the non-finite value). A
+ * non-finite summed gradient anywhere sets sums->gradients_finite false and
+ * is written into every rank's first trainable one (so that every rank
+ * skips or stops alike). local: this
  * rank's step so far (its error in err). A
  * rank whose step failed still makes these collectives (having joined its
  * pass's, nerve_graph_join_step), and every rank learns of it here: local

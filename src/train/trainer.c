@@ -694,8 +694,7 @@ nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve
                              m->graph->device->name);
     if (st == NERVE_OK && t.comm && o->zero == 1)
         st = dist_shard_start(t.comm, r->optimizer, &t.shard, err);
-    nerve_graph_set_comm(m->graph, t.comm);
-    if (st == NERVE_OK) st = nerve_graph_comm_status(m->graph, err); /* batch norm's sums */
+    if (st == NERVE_OK) st = nerve_graph_set_comm(m->graph, t.comm, err); /* batch norm's sums */
     if (st == NERVE_OK && t.comm && o->bucket_mb > 0) {
         st = dist_buckets_init(&t.buckets, t.comm, m->graph, o->bucket_mb, err);
         t.bucketed = st == NERVE_OK;
@@ -721,7 +720,7 @@ nerve_status nerve_train(nerve_model *m, const nerve_dataset *train, const nerve
     nerve_status grads_st = state_gradients_close(&t.state_grads, st == NERVE_OK ? err : NULL);
     if (st == NERVE_OK) st = grads_st;
     if (r->stream) nerve_graph_set_carry_state(m->graph, false);
-    nerve_graph_set_comm(m->graph, NULL);
+    nerve_graph_set_comm(m->graph, NULL, NULL);
     if (t.bucketed) dist_buckets_free(&t.buckets);
     /* The caller's optimizer whole again, unless a collective has failed. */
     if (t.shard.counts) {

@@ -8,7 +8,10 @@
 # non-zero with one message, and so does a failure of one rank's own
 # inside a training step (its pass, rank 0's metrics log or best weights),
 # and SIGTERM to one rank stops every rank (exit 143); so does memory
-# running out on one rank (its plan, ZeRO-1's allocations and all-reduce); a
+# running out on one rank (its plan, batch norm's sums, ZeRO-1's allocations
+# and all-reduce); a network whose gradients take the shared-memory window
+# trains as one process does through it and through Open MPI's messages
+# (ZeRO-1 saving ZeRO-0's bytes); a
 # checkpoint written on 2 ranks resumes on 1 and 3 on the same trajectory;
 # nerve eval on 3 ranks reports what one process does; ZeRO-1 trains the
 # same, and its checkpoint resumes at other sizes; a cfg error on one
@@ -103,11 +106,15 @@ done
 
 # The gradient all-reduce in buckets during backward (--bucket-mb; here
 # about one tensor each): the same weights, byte for byte, as one
-# all-reduce after backward; the log's communication columns filled, the
-# exposed part no more than the whole.
+# all-reduce after backward (--zero 0: on several ranks the default is
+# ZeRO-1's reduce-scatter, whose order of additions on 3 ranks is Open
+# MPI's own); the log's communication columns filled, the exposed part no
+# more than the whole.
+"${mpi[@]}" 3 "$nerve" train --threads 1 net.cfg --steps 10 --zero 0 --save a3.safetensors \
+  >out.txt 2>err.txt || fail "all-reduce on 3 ranks: $(cat err.txt)"
 "${mpi[@]}" 3 "$nerve" train --threads 1 net.cfg --steps 10 --bucket-mb 0.0002 --log b3.csv --log-every 1 \
   --save b3.safetensors >out.txt 2>err.txt || fail "bucketed all-reduce on 3 ranks: $(cat err.txt)"
-cmp -s np3.safetensors b3.safetensors || fail "the bucketed all-reduce trained other weights"
+cmp -s a3.safetensors b3.safetensors || fail "the bucketed all-reduce trained other weights"
 # Only rank 0 prints (and saves: the weights above are rank 0's file).
 [ "$(grep -c '^epoch 1/2' out.txt)" -eq 1 ] || fail "not one epoch line: $(cat out.txt)"
 "$python" - b3.csv one.csv <<'PY' || fail "communication columns: $(head -3 b3.csv)"
@@ -173,6 +180,60 @@ for np in 2 3; do
   same_losses cnn_one.csv cnn$np.csv 1 || fail "CNN losses on $np ranks differ from one process"
 done
 
+# Ranks on one host sum gradients of 256 KB or more through a shared-memory
+# window (src/dist/comm_shared.c); NERVE_MPI_SHARED_MEMORY=0 takes Open
+# MPI's messages, as ranks on several hosts do. wide.cfg's gradients
+# (106,000, 420 KB; Adam) take the window: losses within 1e-5 of one
+# process on 2 ranks both ways and on 3 through the window (the messages on 3
+# ranks are dist_collectives_np3_messages'); ZeRO-1 saves ZeRO-0's weights byte for
+# byte (the window sums in rank order for both); and on 2 ranks the window
+# and the messages save the same bytes (a + b is b + a).
+cat >wide.cfg <<CFG
+[net]
+input = 4
+batch = 16
+seed = 1
+
+[data]
+format = csv
+train = $work/train.csv
+label_column = last
+header = 0
+
+[optimizer]
+type = adam
+lr = 0.001
+
+[dense]
+units = 320
+
+[batchnorm]
+activation = relu
+
+[dense]
+units = 320
+activation = relu
+
+[dense]
+units = 2
+CFG
+run 0 train wide.cfg --steps 10 --threads 1 --log wide_one.csv --log-every 1
+for run in "2 1" "2 0" "3 1"; do # ranks, window
+  set -- $run
+  for zero in 0 1; do
+    NERVE_MPI_SHARED_MEMORY=$2 "${mpi[@]}" $1 "$nerve" train --threads 1 wide.cfg --steps 10 \
+      --zero $zero --log w.csv --log-every 1 --save w$1$2$zero.safetensors >/dev/null 2>err.txt ||
+      fail "wide.cfg on $1 ranks: $(cat err.txt)"
+    same_losses wide_one.csv w.csv 1 || fail "wide.cfg: window $2 zero $zero on $1 ranks"
+  done
+done
+for np in 2 3; do
+  cmp -s w${np}10.safetensors w${np}11.safetensors ||
+    fail "ZeRO-1 trained other weights than ZeRO-0 on $np ranks (shared memory)"
+done
+cmp -s w210.safetensors w200.safetensors || fail "the window and the messages differ on 2 ranks"
+cmp -s w200.safetensors w201.safetensors || fail "ZeRO-1 differs from ZeRO-0 on 2 ranks (messages)"
+
 # Sharded evaluation: the counts of one process.
 run 0 eval net.cfg --weights np3.safetensors --json
 mv out.txt eval_one.txt
@@ -226,10 +287,12 @@ for flags in "3 --bucket-mb 0.0002" "2 --zero 1"; do
 done
 # Memory that runs out on one rank only (the test hook
 # NERVE_TEST_FAIL_ALLOC=R:SITE): the memory plan before the run's first
-# agreement, ZeRO-1's shards, its state gathered for a checkpoint, and its
-# gradient-norm all-reduce failing inside MPI (the others then wait in it
-# until mpirun ends them). One message; every rank exits non-zero.
-for site in plan shard unshard allreduce; do
+# agreement, batch norm's sums (nerve_graph_set_comm: without them rank 1
+# would normalise its slice alone and train another model), ZeRO-1's
+# shards, its state gathered for a checkpoint, and its gradient-norm
+# all-reduce failing inside MPI (the others then wait in it until mpirun
+# ends them). One message; every rank exits non-zero.
+for site in plan sync shard unshard allreduce; do
   NERVE_TEST_FAIL_ALLOC=1:$site timeout 60 "${mpi[@]}" 2 "$nerve" train --threads 1 net.cfg \
     --steps 4 --zero 1 --checkpoint oom.ckpt --every 2 >out.txt 2>err.txt
   code=$?

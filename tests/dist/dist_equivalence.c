@@ -183,7 +183,10 @@ static void train(model *m, nerve_comm *comm, double bucket_mb)
     nerve_graph *g = m->g;
     dist_buckets buckets;
     if (bucket_mb > 0) dist_buckets_init(&buckets, comm, g, bucket_mb, &err);
-    nerve_graph_set_comm(g, comm);
+    if (nerve_graph_set_comm(g, comm, &err) != NERVE_OK) {
+        fprintf(stderr, "dist_equivalence: %s\n", err.message);
+        exit(1);
+    }
     nerve_graph_set_training(g, true);
     nerve_graph_set_seed(g, 7);
     size_t count = nerve_graph_param_count(g);
