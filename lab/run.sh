@@ -59,19 +59,37 @@ if [ "$SMOKE" = 1 ]; then
     slice "$fashion/t10k-labels-idx1-ubyte.gz" "$SMOKE_DATA/t10k-labels-idx1-ubyte.gz" 200
     export SMOKE_DATA
 fi
+# cpu_seconds FILE: user + sys seconds of the waited-for children of this
+# shell, from the builtin `times` written to FILE (a builtin's redirection
+# runs in this shell: $(times) would report a fresh subshell's zeros).
+cpu_seconds() {
+    times >"$1"
+    awk 'NR == 2 { t = 0; for (i = 1; i <= 2; i++) { split($i, p, /[ms]/); t += p[1] * 60 + p[2] } printf "%.2f", t }' "$1"
+    rm -f "$1"
+}
+load1() { cut -d' ' -f1 /proc/loadavg; }
 failed=0
 for claim in "${claims[@]}"; do
     OUT=$RESULTS/$claim
     # A fresh folder: a result never mixes runs.
     rm -rf "$OUT.partial"
     mkdir -p "$OUT.partial"
+    # The machine may be shared: the experiment's CPU seconds (everything it
+    # ran) and the 1-minute load average at its start and end go beside the
+    # wall time in meta.
+    load_start=$(load1)
+    cpu_start=$(cpu_seconds "$OUT.partial/.times")
     start=$(date +%s.%N)
     if (OUT=$OUT.partial; cd "$OUT"; source "$LAB/lib.sh"; source "$LAB/$claim/experiment.sh") \
         >"$OUT.partial/experiment.log" 2>&1 && [ -s "$OUT.partial/verdict" ]; then
         seconds=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.0f", b - a }')
+        cpu=$(awk -v a="$cpu_start" -v b="$(cpu_seconds "$OUT.partial/.times")" 'BEGIN { printf "%.1f", b - a }')
         {
             echo "mode: $([ "$SMOKE" = 1 ] && echo smoke || echo full)"
             echo "wall_seconds: $seconds"
+            echo "cpu_seconds: $cpu"
+            echo "load_start: $load_start"
+            echo "load_end: $(load1)"
             echo "threads: $THREADS"
             echo "date: $(date -u +%Y-%m-%dT%H:%MZ)"
             echo "nerve: $("$NERVE" --version)"
