@@ -59,13 +59,11 @@ if [ "$SMOKE" = 1 ]; then
     slice "$fashion/t10k-labels-idx1-ubyte.gz" "$SMOKE_DATA/t10k-labels-idx1-ubyte.gz" 200
     export SMOKE_DATA
 fi
-# cpu_seconds FILE: user + sys seconds of the waited-for children of this
-# shell, from the builtin `times` written to FILE (a builtin's redirection
-# runs in this shell: $(times) would report a fresh subshell's zeros).
-cpu_seconds() {
-    times >"$1"
+# children_cpu FILE: user + sys seconds of the waited-for children of this
+# shell (and theirs), from the builtin `times`, whose output goes to FILE
+# first: `times` run in $(...) would report a fresh subshell's zeros.
+children_cpu() {
     awk 'NR == 2 { t = 0; for (i = 1; i <= 2; i++) { split($i, p, /[ms]/); t += p[1] * 60 + p[2] } printf "%.2f", t }' "$1"
-    rm -f "$1"
 }
 load1() { cut -d' ' -f1 /proc/loadavg; }
 failed=0
@@ -78,12 +76,14 @@ for claim in "${claims[@]}"; do
     # ran) and the 1-minute load average at its start and end go beside the
     # wall time in meta.
     load_start=$(load1)
-    cpu_start=$(cpu_seconds "$OUT.partial/.times")
+    times >"$RESULTS/.times"
+    cpu_start=$(children_cpu "$RESULTS/.times")
     start=$(date +%s.%N)
     if (OUT=$OUT.partial; cd "$OUT"; source "$LAB/lib.sh"; source "$LAB/$claim/experiment.sh") \
         >"$OUT.partial/experiment.log" 2>&1 && [ -s "$OUT.partial/verdict" ]; then
         seconds=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.0f", b - a }')
-        cpu=$(awk -v a="$cpu_start" -v b="$(cpu_seconds "$OUT.partial/.times")" 'BEGIN { printf "%.1f", b - a }')
+        times >"$RESULTS/.times"
+        cpu=$(awk -v a="$cpu_start" -v b="$(children_cpu "$RESULTS/.times")" 'BEGIN { printf "%.1f", b - a }')
         {
             echo "mode: $([ "$SMOKE" = 1 ] && echo smoke || echo full)"
             echo "wall_seconds: $seconds"
@@ -105,4 +105,5 @@ for claim in "${claims[@]}"; do
         failed=1
     fi
 done
+rm -f "$RESULTS/.times"
 exit $failed
