@@ -59,19 +59,37 @@ if [ "$SMOKE" = 1 ]; then
     slice "$fashion/t10k-labels-idx1-ubyte.gz" "$SMOKE_DATA/t10k-labels-idx1-ubyte.gz" 200
     export SMOKE_DATA
 fi
+# children_cpu FILE: user + sys seconds of the waited-for children of this
+# shell (and theirs), from the builtin `times`, whose output goes to FILE
+# first: `times` run in $(...) would report a fresh subshell's zeros.
+children_cpu() {
+    awk 'NR == 2 { t = 0; for (i = 1; i <= 2; i++) { split($i, p, /[ms]/); t += p[1] * 60 + p[2] } printf "%.2f", t }' "$1"
+}
+load1() { cut -d' ' -f1 /proc/loadavg; }
 failed=0
 for claim in "${claims[@]}"; do
     OUT=$RESULTS/$claim
     # A fresh folder: a result never mixes runs.
     rm -rf "$OUT.partial"
     mkdir -p "$OUT.partial"
+    # The machine may be shared: the experiment's CPU seconds (everything it
+    # ran) and the 1-minute load average at its start and end go beside the
+    # wall time in meta.
+    load_start=$(load1)
+    times >"$RESULTS/.times"
+    cpu_start=$(children_cpu "$RESULTS/.times")
     start=$(date +%s.%N)
     if (OUT=$OUT.partial; cd "$OUT"; source "$LAB/lib.sh"; source "$LAB/$claim/experiment.sh") \
         >"$OUT.partial/experiment.log" 2>&1 && [ -s "$OUT.partial/verdict" ]; then
         seconds=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.0f", b - a }')
+        times >"$RESULTS/.times"
+        cpu=$(awk -v a="$cpu_start" -v b="$(children_cpu "$RESULTS/.times")" 'BEGIN { printf "%.1f", b - a }')
         {
             echo "mode: $([ "$SMOKE" = 1 ] && echo smoke || echo full)"
             echo "wall_seconds: $seconds"
+            echo "cpu_seconds: $cpu"
+            echo "load_start: $load_start"
+            echo "load_end: $(load1)"
             echo "threads: $THREADS"
             echo "date: $(date -u +%Y-%m-%dT%H:%MZ)"
             echo "nerve: $("$NERVE" --version)"
@@ -87,4 +105,5 @@ for claim in "${claims[@]}"; do
         failed=1
     fi
 done
+rm -f "$RESULTS/.times"
 exit $failed

@@ -20,6 +20,11 @@ for spec in "$lab"/C[0-9]*/claim.txt; do
     grep -qx "confirmed\|not confirmed at this scale\|contradicted" "$d/verdict" ||
         fail "$c: verdict '$(cat "$d/verdict")'"
     grep -qx "mode: smoke" "$d/meta" || fail "$c: meta does not say smoke"
+    # A busy machine's wall time needs the CPU time and the load beside it.
+    grep -Eqx "cpu_seconds: [0-9]+\.[0-9]" "$d/meta" || fail "$c: meta has no cpu_seconds"
+    for key in load_start load_end; do
+        grep -Eqx "$key: [0-9]+\.[0-9]+" "$d/meta" || fail "$c: meta has no $key"
+    done
     ls "$d"/*.png >/dev/null 2>&1 || fail "$c: no plot"
     for p in "$d"/*.png; do
         [ "$(head -c 8 "$p" | od -An -tx1 | tr -d ' ')" = 89504e470d0a1a0a ] || fail "$p is not a PNG"
@@ -37,6 +42,13 @@ for c in $(cut -d'|' -f1 "$lab/catalogue.txt"); do
 done
 # A smoke run is never shown as a verdict; a claim without a folder is "not run".
 grep -q "smoke run only (no verdict)" results/report.md || fail "report.md: smoke not marked"
+# The index gives each result's wall and CPU seconds, a dash where meta lacks the CPU time.
+grep -Eq "^\| \[C03\]\(#C03\) \| .* \| [0-9]+ s \| [0-9]+\.[0-9] s \|$" results/report.md ||
+    fail "report.md: C03's index row has no wall and CPU time"
+sed -i '/^cpu_seconds: /d' results/C03/meta
+bash "$lab/report.sh" results >/dev/null
+grep -Eq "^\| \[C03\]\(#C03\) \| .* \| [0-9]+ s \| - \|$" results/report.md ||
+    fail "report.md: a meta without cpu_seconds is not shown as a dash"
 grep -q "Verdict: confirmed\|Verdict: contradicted\|Verdict: not confirmed" results/report.md &&
     fail "report.md shows a smoke verdict as a result"
 rm -rf results/C01

@@ -1,6 +1,7 @@
-/* Training matches PyTorch step for step: two small MLPs built from dense
- * layers, started from torch's initial weights, trained for 5 steps of SGD with
- * momentum 0.9 on one fixed batch, agree with torch on the loss of every step,
+/* Training matches PyTorch step for step: small MLPs built from dense layers,
+ * started from torch's initial weights, trained for 5 steps of SGD with
+ * momentum 0.9 on one fixed batch (cross-entropy, class-weighted
+ * cross-entropy, MSE), agree with torch on the loss of every step,
  * on the gradients of the first step and on the final weights
  * (tests/fixtures/mlp_sgd.safetensors, written by tests/reference/make_fixtures.py). */
 #include <stdio.h>
@@ -27,6 +28,7 @@ typedef struct run_spec {
     layer_spec layers[MAX_LAYERS];
     int layer_count;
     loss_kind loss;
+    bool class_weights; /* cross-entropy with the fixture's <prefix>weights */
     double lr;
 } run_spec;
 
@@ -38,6 +40,19 @@ static const run_spec cross_entropy_run = {
                {"out", 4, NERVE_ACT_IDENTITY}},
     .layer_count = 3,
     .loss = CROSS_ENTROPY,
+    .lr = 0.1,
+};
+
+/* The same network on an imbalanced batch, classes 2 and 3 (one sample each)
+ * weighing 100: torch's mean divides by the batch's sum of w_y. */
+static const run_spec weighted_run = {
+    .prefix = "weighted.",
+    .layers = {{"fc1", 16, NERVE_ACT_RELU},
+               {"fc2", 12, NERVE_ACT_TANH},
+               {"out", 4, NERVE_ACT_IDENTITY}},
+    .layer_count = 3,
+    .loss = CROSS_ENTROPY,
+    .class_weights = true,
     .lr = 0.1,
 };
 
@@ -181,7 +196,13 @@ static nerve_node build(trainer *t, const run_spec *run)
     nerve_node target, loss;
     if (run->loss == CROSS_ENTROPY) {
         target = nerve_input(t->g, "labels", nerve_shape_make(0, NULL), &t->err);
-        loss = nerve_softmax_cross_entropy(t->g, h, test_require_node(target, &t->err), NULL,
+        nerve_loss_options options = nerve_loss_options_default();
+        if (run->class_weights) {
+            char name[128];
+            options.weights = fixture_tensor(t, "weights", outputs, name, sizeof name);
+            options.weight_count = outputs;
+        }
+        loss = nerve_softmax_cross_entropy(t->g, h, test_require_node(target, &t->err), &options,
                                            &t->err);
     } else {
         target = nerve_input(t->g, "targets", nerve_shape_1d(outputs), &t->err);
@@ -223,12 +244,19 @@ static void test_cross_entropy_mlp_sgd_momentum(void **state)
     check_training(*state, &cross_entropy_run);
 }
 
+static void test_weighted_cross_entropy_mlp_sgd_momentum(void **state)
+{
+    check_training(*state, &weighted_run);
+}
+
 static void test_mse_mlp_sgd_momentum(void **state) { check_training(*state, &mse_run); }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_cross_entropy_mlp_sgd_momentum, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_weighted_cross_entropy_mlp_sgd_momentum, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_mse_mlp_sgd_momentum, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -261,6 +261,21 @@ def make_mlp_sgd():
     tensors["mse.x"] = mse_x
     tensors["mse.targets"] = mse_targets
     tensors.update(train_with_sgd("mse.", mse_model, F.mse_loss, mse_x, mse_targets, lr=0.5))
+
+    # Class-weighted cross-entropy on an imbalanced batch (lab claim C29's
+    # 100x weights): torch's mean divides by the batch's sum of w_y, so the
+    # two minority samples carry most of each step.
+    torch.manual_seed(7)
+    weighted_x = torch.randn(16, 8)
+    weighted_labels = torch.tensor([0, 1, 1, 0, 2, 0, 1, 1, 0, 0, 1, 3, 0, 1, 0, 1])
+    class_weights = torch.tensor([1.0, 1.0, 100.0, 100.0])
+    tensors["weighted.x"] = weighted_x
+    tensors["weighted.labels"] = labels_as_float(weighted_labels)
+    tensors["weighted.weights"] = class_weights
+    tensors.update(train_with_sgd(
+        "weighted.", CrossEntropyMLP(),
+        lambda logits, labels: F.cross_entropy(logits, labels, weight=class_weights),
+        weighted_x, weighted_labels, lr=0.1))
     return tensors
 
 
@@ -290,7 +305,8 @@ def main():
         ("activations.safetensors", make_activations,
          "sigmoid, tanh, relu, leaky_relu (0.01, 0.2), softmax(dim=-1) forward and backward"),
         ("losses.safetensors", make_losses, "cross_entropy and mse_loss (mean) and their gradients"),
-        ("mlp_sgd.safetensors", make_mlp_sgd, "5 steps of SGD with momentum 0.9 on two small MLPs"),
+        ("mlp_sgd.safetensors", make_mlp_sgd,
+         "5 steps of SGD with momentum 0.9 on small MLPs (cross-entropy, class-weighted, MSE)"),
         ("state_dict.safetensors", make_state_dict,
          "the state_dict of an 8-16(relu)-12(tanh)-4 MLP (fc1, fc2, out), as PyTorch saves it"),
         ("state_dict_outputs.safetensors", make_state_dict_outputs,
