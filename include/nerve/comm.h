@@ -41,8 +41,10 @@ NERVE_API nerve_comm *nerve_comm_single(void);
  * launcher (mpirun, srun): OMPI_COMM_WORLD_SIZE, PMIX_RANK or PMI_SIZE is set. */
 NERVE_API bool nerve_comm_mpi_available(void);
 NERVE_API bool nerve_comm_mpi_launched(void);
-/* MPI_COMM_WORLD's processes (MPI initialised here, finalised by
- * nerve_comm_free); NERVE_ERR_INVALID in a build without MPI. A collective;
+/* MPI_COMM_WORLD's processes (MPI initialised here at MPI_THREAD_SERIALIZED,
+ * finalised by nerve_comm_free; an application that initialised MPI itself
+ * keeps its level, and below SERIALIZED training's gradient buckets go
+ * without their progress helper thread); NERVE_ERR_INVALID in a build without MPI. A collective;
  * when every rank shares one host, blocking collectives of 256 KB or more
  * go through an MPI-3 shared-memory window rather than Open MPI's messages
  * (NERVE_MPI_SHARED_MEMORY=0 on any rank: never; docs/distributed.md). */
@@ -72,7 +74,10 @@ NERVE_API nerve_status nerve_comm_broadcast(nerve_comm *c, void *buf, int64_t co
 
 /* A started all-reduce (caller-owned; no allocation). It progresses only
  * inside MPI calls (Open MPI has no progress thread): test it between pieces
- * of work, and wait for it before reading buf. */
+ * of work, or from a thread of your own (MPI at MPI_THREAD_SERIALIZED or
+ * above; nerve's calls on a communicator never overlap while training's
+ * buckets run, and yours must not overlap them), and wait for it before
+ * reading buf. */
 typedef struct nerve_comm_request {
     nerve_comm *comm;
     bool active;

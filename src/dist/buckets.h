@@ -6,7 +6,11 @@
  * all-reduce as soon as backward has passed below its first parameter
  * (every op that reads a parameter comes after it), and tests the started
  * ones after every node, which drives Open MPI's progress (it has no
- * progress thread). Every rank starts the same buckets in the same order
+ * progress thread). Between nodes a long op (a convolution's backward)
+ * would leave a started all-reduce idle, so where MPI allows a second
+ * thread (MPI_THREAD_SERIALIZED) a helper thread tests the started buckets
+ * every PROGRESS_INTERVAL_US while any is under way, and sleeps otherwise
+ * (NERVE_MPI_PROGRESS_THREAD=0: none). Every rank starts the same buckets in the same order
  * at the same node: a rank with no samples calls the hook from
  * nerve_graph_join_empty_step. Each element is summed over the same ranks
  * as by one all-reduce of the whole buffer; the order of the additions is
@@ -15,6 +19,8 @@
 #define NERVE_DIST_BUCKETS_H
 
 #include "core/graph_internal.h"
+
+#include <pthread.h>
 
 typedef struct dist_bucket {
     int64_t begin, end;          /* its range of the flat buffer */
@@ -32,6 +38,14 @@ typedef struct dist_buckets {
     nerve_status status;         /* the first failure in the hook, which cannot return it */
     nerve_error error;
     double first_start, last_done;
+    /* The progress helper (helper false: none). lock guards the fields
+     * above from started on; comm_lock is the communicator's serial lock
+     * while the buckets exist. */
+    bool helper, stop;
+    int in_flight;               /* started, not yet done */
+    pthread_t thread;
+    pthread_mutex_t lock, comm_lock;
+    pthread_cond_t wake;
 } dist_buckets;
 
 /* Cuts g's gradient buffer into buckets of about mb MiB and installs the

@@ -57,7 +57,7 @@ static nerve_status single_test(nerve_comm_request *request, bool *done, nerve_e
 static const nerve_comm_ops single_ops = {single_allreduce, single_reduce_scatter,
                                           single_allgather, single_broadcast,
                                           single_iallreduce, single_test, NULL};
-static nerve_comm single_comm = {&single_ops, 0, 1, NULL, false};
+static nerve_comm single_comm = {&single_ops, 0, 1, NULL, false, NULL, false};
 
 nerve_comm *nerve_comm_single(void) { return &single_comm; }
 
@@ -95,6 +95,18 @@ nerve_status nerve_comm_break(nerve_comm *c, nerve_status st)
     return st;
 }
 
+/* One call at a time when another thread shares the communicator. */
+static void enter(nerve_comm *c)
+{
+    if (c->serial) pthread_mutex_lock(c->serial);
+}
+
+static nerve_status leave(nerve_comm *c, nerve_status st)
+{
+    if (c->serial) pthread_mutex_unlock(c->serial);
+    return st;
+}
+
 static nerve_status broken(nerve_error *err)
 {
     return nerve_error_set(err, NERVE_ERR_IO,
@@ -112,23 +124,27 @@ int nerve_comm_size(const nerve_comm *c) { return c->size; }
 nerve_status nerve_comm_allreduce(nerve_comm *c, void *buf, int64_t count, nerve_comm_type type,
                                   nerve_error *err)
 {
-    if (c->broken) return broken(err);
-    return count > 0 ? nerve_comm_break(c, c->ops->allreduce(c, buf, count, type, err)) : NERVE_OK;
+    enter(c);
+    if (c->broken) return leave(c, broken(err));
+    if (count <= 0) return leave(c, NERVE_OK);
+    return leave(c, nerve_comm_break(c, c->ops->allreduce(c, buf, count, type, err)));
 }
 
 nerve_status nerve_comm_reduce_scatter(nerve_comm *c, const void *send, void *recv,
                                        const int64_t *counts, nerve_comm_type type,
                                        nerve_error *err)
 {
-    if (c->broken) return broken(err);
-    return nerve_comm_break(c, c->ops->reduce_scatter(c, send, recv, counts, type, err));
+    enter(c);
+    if (c->broken) return leave(c, broken(err));
+    return leave(c, nerve_comm_break(c, c->ops->reduce_scatter(c, send, recv, counts, type, err)));
 }
 
 nerve_status nerve_comm_allgather(nerve_comm *c, const void *send, void *recv,
                                   const int64_t *counts, nerve_comm_type type, nerve_error *err)
 {
-    if (c->broken) return broken(err);
-    return nerve_comm_break(c, c->ops->allgather(c, send, recv, counts, type, err));
+    enter(c);
+    if (c->broken) return leave(c, broken(err));
+    return leave(c, nerve_comm_break(c, c->ops->allgather(c, send, recv, counts, type, err)));
 }
 
 nerve_status nerve_comm_broadcast(nerve_comm *c, void *buf, int64_t count, nerve_comm_type type,
@@ -137,9 +153,10 @@ nerve_status nerve_comm_broadcast(nerve_comm *c, void *buf, int64_t count, nerve
     if (root < 0 || root >= c->size)
         return nerve_error_set(err, NERVE_ERR_INVALID, "broadcast from rank %d of %d", root,
                                c->size);
-    if (c->broken) return broken(err);
-    return count > 0 ? nerve_comm_break(c, c->ops->broadcast(c, buf, count, type, root, err))
-                     : NERVE_OK;
+    enter(c);
+    if (c->broken) return leave(c, broken(err));
+    if (count <= 0) return leave(c, NERVE_OK);
+    return leave(c, nerve_comm_break(c, c->ops->broadcast(c, buf, count, type, root, err)));
 }
 
 nerve_status nerve_comm_iallreduce(nerve_comm *c, void *buf, int64_t count, nerve_comm_type type,
@@ -147,16 +164,19 @@ nerve_status nerve_comm_iallreduce(nerve_comm *c, void *buf, int64_t count, nerv
 {
     request->comm = c;
     request->active = false;
-    if (c->broken) return broken(err);
-    return count > 0 ? nerve_comm_break(c, c->ops->iallreduce(c, buf, count, type, request, err))
-                     : NERVE_OK;
+    enter(c);
+    if (c->broken) return leave(c, broken(err));
+    if (count <= 0) return leave(c, NERVE_OK);
+    return leave(c, nerve_comm_break(c, c->ops->iallreduce(c, buf, count, type, request, err)));
 }
 
 nerve_status nerve_comm_test(nerve_comm_request *request, bool *done, nerve_error *err)
 {
     *done = true;
     if (!request->active) return NERVE_OK;
-    return nerve_comm_break(request->comm, request->comm->ops->test(request, done, err));
+    nerve_comm *c = request->comm;
+    enter(c);
+    return leave(c, nerve_comm_break(c, c->ops->test(request, done, err)));
 }
 
 nerve_status nerve_comm_wait(nerve_comm_request *request, nerve_error *err)

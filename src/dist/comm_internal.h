@@ -6,6 +6,8 @@
 
 #include "nerve.h"
 
+#include <pthread.h>
+
 typedef struct nerve_comm_ops {
     nerve_status (*allreduce)(nerve_comm *c, void *buf, int64_t count, nerve_comm_type type,
                               nerve_error *err);
@@ -28,6 +30,14 @@ struct nerve_comm {
     /* A collective failed on this rank (comm.c): the others may be inside
      * it still, so the ranks are out of step for good. */
     bool broken;
+    /* Another thread may make this communicator's calls too (the buckets'
+     * progress helper, src/dist/buckets.c): every entry point of comm.c
+     * holds this lock around its MPI calls, as MPI_THREAD_SERIALIZED asks.
+     * NULL: one thread only, no lock. */
+    pthread_mutex_t *serial;
+    /* MPI was initialised at MPI_THREAD_SERIALIZED or above: a second
+     * thread may call it, one call at a time. */
+    bool threads_serialized;
 };
 
 /* Marks c broken (as its failed collectives do) and returns st: for a

@@ -180,12 +180,16 @@ nerve_status nerve_comm_mpi_new(nerve_comm **out, nerve_error *err)
     int initialised = 0, rc;
     MPI_Initialized(&initialised);
     if (!initialised) {
-        /* Only the thread that calls nerve makes MPI calls; OpenMP's
-         * threads never do. */
+        /* OpenMP's threads never make MPI calls; the buckets' progress
+         * helper (src/dist/buckets.c) may, one call at a time (comm.c's
+         * lock), so SERIALIZED, not MULTIPLE. */
         int provided;
-        rc = MPI_Init_thread(NULL, NULL, MPI_THREAD_FUNNELED, &provided);
+        rc = MPI_Init_thread(NULL, NULL, MPI_THREAD_SERIALIZED, &provided);
         if (rc != MPI_SUCCESS) return mpi_fail(rc, "initialisation", err);
     }
+    /* An application may have initialised MPI at a lower level itself. */
+    int level = MPI_THREAD_SINGLE;
+    MPI_Query_thread(&level);
     nerve_comm *c = calloc(1, sizeof *c);
     mpi_comm *m = calloc(1, sizeof *m);
     if (!c || !m) {
@@ -194,6 +198,7 @@ nerve_status nerve_comm_mpi_new(nerve_comm **out, nerve_error *err)
         return nerve_error_set(err, NERVE_ERR_NOMEM, "out of memory for a communicator");
     }
     m->initialised_here = !initialised;
+    c->threads_serialized = level >= MPI_THREAD_SERIALIZED;
     rc = MPI_Comm_dup(MPI_COMM_WORLD, &m->comm);
     if (rc == MPI_SUCCESS) rc = MPI_Comm_set_errhandler(m->comm, MPI_ERRORS_RETURN);
     if (rc == MPI_SUCCESS) rc = MPI_Comm_rank(m->comm, &c->rank);

@@ -18,11 +18,15 @@
  * (nerve_graph_set_position), so a rank's rows draw what they draw in the
  * whole batch. Writes rank 0's parameters to argv[1] (the script checks
  * that two runs on the same ranks are bit-identical). Augmentation, in the
- * float32 library only, is checked end to end by cli_distributed.sh. */
+ * float32 library only, is checked end to end by cli_distributed.sh.
+ * Last, the buckets' progress helper: an all-reduce the hook started and
+ * this thread then leaves alone finishes (Open MPI moves data only inside
+ * its calls, so without the helper it would wait for the next one). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/graph_internal.h"
 #include "dist/buckets.h"
@@ -328,6 +332,55 @@ static int check(builder build, nerve_comm *comm, FILE *out)
     return failed;
 }
 
+/* A 4 MiB weight's gradient: the hook starts its bucket as backward
+ * would, then this thread makes no MPI call and only watches (under the
+ * buckets' lock) for up to 10 s whether it completes. Every rank does the
+ * same. NERVE_MPI_PROGRESS_THREAD=0 turns the helper off: then only that is
+ * checked (the wait proper completes it). */
+static int check_progress_helper(nerve_comm *comm)
+{
+    if (nerve_comm_size(comm) < 2)
+        return 0;
+    model *m = calloc(1, sizeof *m);
+    nerve_rng rng;
+    nerve_rng_seed(&rng, 3);
+    m->g = nerve_graph_new();
+    m->features = 8;
+    m->x = nerve_input(m->g, "x", nerve_shape_1d(8), &err);
+    m->y = nerve_input(m->g, "y", nerve_shape_make(0, NULL), &err);
+    finish(m, nerve_linear(m->g, m->x, param(m, &rng, "fc.weight", nerve_shape_2d(65536, 8), 0.1),
+                           param(m, &rng, "fc.bias", nerve_shape_1d(65536), 0.1), &err));
+    dist_buckets b;
+    if (err.status || dist_buckets_init(&b, comm, m->g, 1, &err) != NERVE_OK) {
+        fprintf(stderr, "dist_equivalence: %s\n", err.message);
+        return 1;
+    }
+    const char *env = getenv("NERVE_MPI_PROGRESS_THREAD");
+    bool wanted = !(env && strcmp(env, "0") == 0), helper = b.helper;
+    dist_buckets_begin(&b);
+    m->g->backward_hook(m->g, 0, m->g->backward_hook_user);
+    int left = -1;
+    for (int waited = 0; helper && waited < 1000 && left != 0; waited++) {
+        const struct timespec tick = {0, 10 * 1000000L};
+        nanosleep(&tick, NULL);
+        pthread_mutex_lock(&b.lock);
+        left = b.in_flight;
+        pthread_mutex_unlock(&b.lock);
+    }
+    double comm_seconds, exposed_seconds;
+    nerve_status st = dist_buckets_finish(&b, &comm_seconds, &exposed_seconds, &err);
+    dist_buckets_free(&b);
+    nerve_graph_free(m->g);
+    free(m);
+    int failed = st != NERVE_OK || helper != wanted || (helper && left != 0);
+    if (nerve_comm_rank(comm) == 0 || failed)
+        printf("rank %d, %d ranks: progress helper %s (wanted %s), all-reduces still under way "
+               "after the hook started them and the thread left them alone: %d%s\n",
+               nerve_comm_rank(comm), nerve_comm_size(comm), helper ? "on" : "off",
+               wanted ? "on" : "off", left, st != NERVE_OK ? ", FINISH FAILED" : "");
+    return failed;
+}
+
 int main(int argc, char **argv)
 {
     nerve_set_threads(1);
@@ -348,6 +401,7 @@ int main(int argc, char **argv)
         printf("%d ranks: %.0f slices whose labels all weigh 0\n", nerve_comm_size(comm), counted);
     if (slices < 0 || (nerve_comm_size(comm) >= 2 && counted == 0))
         failed++;
+    failed += check_progress_helper(comm);
     if (out)
         fclose(out);
     nerve_comm_free(comm);
