@@ -76,6 +76,16 @@ static void unlock(dist_buckets *b)
     if (b->helper) pthread_mutex_unlock(&b->lock);
 }
 
+/* Undoes start_helper's set-up once the thread is gone (or never was). */
+static void release_helper(dist_buckets *b)
+{
+    b->helper = false;
+    b->comm->serial = NULL;
+    pthread_cond_destroy(&b->wake);
+    pthread_mutex_destroy(&b->comm_lock);
+    pthread_mutex_destroy(&b->lock);
+}
+
 /* Starts the helper where MPI allows a second thread and the user has not
  * turned it off; without it the hook's tests between nodes drive progress. */
 static void start_helper(dist_buckets *b)
@@ -94,12 +104,7 @@ static void start_helper(dist_buckets *b)
     }
     b->comm->serial = &b->comm_lock;
     b->helper = true;
-    if (pthread_create(&b->thread, NULL, drive_progress, b) == 0) return;
-    b->helper = false;
-    b->comm->serial = NULL;
-    pthread_cond_destroy(&b->wake);
-    pthread_mutex_destroy(&b->comm_lock);
-    pthread_mutex_destroy(&b->lock);
+    if (pthread_create(&b->thread, NULL, drive_progress, b) != 0) release_helper(b);
 }
 
 /* After node's backward: every node from it on has run, so a parameter at
@@ -153,10 +158,7 @@ void dist_buckets_free(dist_buckets *b)
         pthread_cond_signal(&b->wake);
         pthread_mutex_unlock(&b->lock);
         pthread_join(b->thread, NULL);
-        b->comm->serial = NULL;
-        pthread_cond_destroy(&b->wake);
-        pthread_mutex_destroy(&b->comm_lock);
-        pthread_mutex_destroy(&b->lock);
+        release_helper(b);
     }
     if (b->g && b->g->backward_hook_user == b) {
         b->g->backward_hook = NULL;
@@ -190,16 +192,11 @@ nerve_status dist_buckets_finish(dist_buckets *b, double *comm_seconds, double *
         k->done = true;
         b->last_done = seconds_now();
     }
-    b->in_flight = 0;
-    nerve_status st = b->status;
-    if (st != NERVE_OK) {
-        nerve_error_set(err, st, "%s", b->error.message);
-        unlock(b);
-        return st;
-    }
+    b->in_flight = 0; /* the helper goes back to waiting, and leaves b alone */
+    unlock(b);
+    if (b->status != NERVE_OK) return nerve_error_set(err, b->status, "%s", b->error.message);
     if (b->count == 0) b->first_start = b->last_done = backward_end;
     *comm_seconds = b->last_done - b->first_start;
     *exposed_seconds = b->last_done > backward_end ? b->last_done - backward_end : 0;
-    unlock(b);
     return NERVE_OK;
 }
