@@ -489,6 +489,7 @@ static nerve_status plan_arena(nerve_graph *g, int64_t max_batch, bool training,
         n->grad = src->grad;
     }
     nerve_plan_layout_free(&layout);
+    nerve_graph_plan_folds(g);
     return NERVE_OK;
 }
 

@@ -38,6 +38,12 @@ typedef struct nerve_op {
      * write its output over that input: the inference plan does so where
      * nothing reads the input afterwards (core/plan.c). */
     bool forward_in_place;
+    /* Inference folding (core/fold.c): conv2d's forward can apply the
+     * per-output-channel affine map of the op that alone reads its output
+     * and writes over it (absorbs_channel_affine), and batch_norm in eval
+     * mode is such a map (folds_into_input). */
+    bool absorbs_channel_affine;
+    bool folds_into_input;
     /* backward writes every element of each input gradient it touches and
      * asks nerve_graph_grad_accumulate, just before, whether to add into it
      * or to assign it (a GEMM's beta 0): the graph then does not zero those
@@ -116,6 +122,12 @@ struct nerve_node_data {
      * batch_norm used the batch's statistics. */
     bool forward_flag;
     bool forward_synchronised; /* batch norm: statistics across ranks (src/dist) */
+    /* Inference plans (core/fold.c): on a convolution, 1 + the index of the
+     * batch_norm folded into it (0: none); on that batch_norm, whether this
+     * forward's convolution applied it already (its own forward is then
+     * skipped). */
+    int fold_consumer;
+    bool forward_folded;
     size_t param_offset;                 /* params: offset in the flat buffers */
     nerve_real *value;
     nerve_real *grad;                    /* NULL if !needs_grad */
@@ -262,6 +274,10 @@ static inline int64_t nerve_shape_cols(const nerve_shape *s)
     for (int i = 1; i < s->ndim; i++) c *= s->dim[i];
     return c;
 }
+
+/* After an inference plan's layout: which batch norms the convolutions
+ * before them apply (fold_consumer); clears every fold for a training plan. */
+void nerve_graph_plan_folds(nerve_graph *g);
 
 /* Marks in g->needed target and every node it depends on. */
 void nerve_graph_mark_needed(nerve_graph *g, nerve_node target);

@@ -15,6 +15,7 @@
 
 #include "core/graph_internal.h"
 #include "dist/sync_batch_norm.h"
+#include "ops/batch_norm.h"
 
 static const nerve_node_data *optional_input(nerve_graph *g, const nerve_node_data *node, int slot)
 {
@@ -77,6 +78,10 @@ static void channel_view(const nerve_node_data *node, int64_t *outer, int64_t *c
 
 static nerve_status batch_norm_forward(nerve_graph *g, nerve_node_data *node)
 {
+    if (node->forward_folded) { /* the convolution before applied it */
+        node->forward_flag = node->forward_synchronised = false;
+        return NERVE_OK;
+    }
     const nerve_batch_norm_attr *a = &node->attr.batch_norm;
     const nerve_node_data *x = nerve_node_input(g, node, 0);
     int64_t outer, channels, inner;
@@ -156,6 +161,31 @@ static nerve_status batch_norm_backward(nerve_graph *g, nerve_node_data *node)
     return NERVE_OK;
 }
 
+bool nerve_batch_norm_foldable(const nerve_graph *g, const nerve_node_data *bn)
+{
+    return !nerve_graph_training(g) && bn->attr.batch_norm.running_mean;
+}
+
+/* The batch norm's own kernel computes both: the weight as [1, channels,
+ * per_channel] normalised with mean 0 and no bias gives weight * s, and the
+ * bias (or zeros) as [1, channels, 1] the rest. */
+nerve_status nerve_batch_norm_fold(nerve_graph *g, const nerve_node_data *bn,
+                                   const nerve_real *weight, const nerve_real *bias,
+                                   int64_t channels, int64_t per_channel,
+                                   nerve_real *folded_weight, nerve_real *folded_bias,
+                                   nerve_real *zeros)
+{
+    const nerve_batch_norm_attr *a = &bn->attr.batch_norm;
+    const nerve_real *gamma = optional_value(g, bn, a->weight);
+    const nerve_real *var = optional_value(g, bn, a->running_var);
+    NERVE_TRY(nerve_graph_zero(g, zeros, channels));
+    NERVE_TRY(NERVE_RUN(g, batch_norm_forward, weight, zeros, var, a->eps, gamma, NULL,
+                        folded_weight, 1, channels, per_channel));
+    return NERVE_RUN(g, batch_norm_forward, bias ? bias : zeros,
+                     optional_value(g, bn, a->running_mean), var, a->eps, gamma,
+                     optional_value(g, bn, a->bias), folded_bias, 1, channels, 1);
+}
+
 /* Per element: subtract, multiply, add; the statistics add about as much
  * again in training. */
 static int64_t batch_norm_flops(const nerve_graph *g, const nerve_node_data *node)
@@ -171,6 +201,8 @@ static const nerve_op nerve_batch_norm_op = {
     .flops = batch_norm_flops,
     .batch_statistics = true,
     .assigns_grads = true,
+    .forward_in_place = true,
+    .folds_into_input = true,
 };
 
 /* Appends n to inputs when present and returns its slot, 0 when absent. */

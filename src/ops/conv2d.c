@@ -2,6 +2,7 @@
  * kh, kw]. The input is the kernels' image and the output their columns
  * (nerve_conv_geometry); the backward pass runs the same map's adjoint. */
 #include "core/options.h"
+#include "ops/batch_norm.h"
 #include "ops/conv.h"
 
 static nerve_conv_geometry conv2d_geometry(const nerve_graph *g, const nerve_node_data *node)
@@ -9,6 +10,13 @@ static nerve_conv_geometry conv2d_geometry(const nerve_graph *g, const nerve_nod
     const nerve_shape *x = &g->nodes[node->input[0]].shape;
     return conv_geometry(g, node, x->dim[1], x->dim[2], x->dim[3], node->shape.dim[1],
                          node->shape.dim[2], node->shape.dim[3]);
+}
+
+/* A folded batch norm's weight and bias, and a vector of zeros (core/fold.c),
+ * which lie at the end of the workspace. */
+static int64_t fold_size(nerve_graph *g, const nerve_node_data *node)
+{
+    return nerve_shape_numel(&nerve_node_input(g, node, 1)->shape) + 2 * node->shape.dim[1];
 }
 
 static nerve_status conv2d_infer_shape(nerve_graph *g, nerve_node_data *node, nerve_error *err)
@@ -36,18 +44,41 @@ static nerve_status conv2d_infer_shape(nerve_graph *g, nerve_node_data *node, ne
     int64_t dims[4] = {x->shape.dim[0], out_channels, out[0], out[1]};
     node->shape = nerve_shape_make(4, dims);
     nerve_conv_geometry geo = conv2d_geometry(g, node);
-    return nerve_graph_pass_error(
+    st = nerve_graph_pass_error(
         g, NERVE_RUN(g, conv_workspace, &geo, node->shape.dim[0], &node->workspace_size), err);
+    node->workspace_size += fold_size(g, node);
+    return st;
+}
+
+/* The batch norm this forward applies itself (core/fold.c), or NULL. */
+static nerve_node_data *folded_batch_norm(nerve_graph *g, const nerve_node_data *node)
+{
+    if (!node->fold_consumer) return NULL;
+    int i = node->fold_consumer - 1;
+    return g->needed[i] && nerve_batch_norm_foldable(g, &g->nodes[i]) ? &g->nodes[i] : NULL;
 }
 
 static nerve_status conv2d_forward(nerve_graph *g, nerve_node_data *node)
 {
     nerve_conv_geometry geo = conv2d_geometry(g, node);
+    const nerve_real *weight = nerve_node_input(g, node, 1)->value;
     const nerve_real *bias = node->input_count == 3 ? nerve_node_input(g, node, 2)->value : NULL;
-    NERVE_TRY(NERVE_RUN(g, conv_columns, &geo, node->shape.dim[0],
-                        nerve_node_input(g, node, 0)->value, nerve_node_input(g, node, 1)->value,
-                        bias, false, node->value, g->workspace, g->workspace_size));
-    return NERVE_OK;
+    int64_t workspace_size = g->workspace_size;
+    nerve_node_data *bn = folded_batch_norm(g, node);
+    if (node->fold_consumer) g->nodes[node->fold_consumer - 1].forward_folded = bn != NULL;
+    if (bn) {
+        workspace_size -= fold_size(g, node);
+        int64_t channels = node->shape.dim[1];
+        nerve_real *folded_weight = g->workspace + workspace_size;
+        nerve_real *folded_bias = folded_weight + nerve_shape_numel(&nerve_node_input(g, node, 1)->shape);
+        NERVE_TRY(nerve_batch_norm_fold(g, bn, weight, bias, channels,
+                                        geo.channels / geo.groups * geo.kernel[0] * geo.kernel[1],
+                                        folded_weight, folded_bias, folded_bias + channels));
+        weight = folded_weight;
+        bias = folded_bias;
+    }
+    return NERVE_RUN(g, conv_columns, &geo, node->shape.dim[0], nerve_node_input(g, node, 0)->value,
+                     weight, bias, false, node->value, g->workspace, workspace_size);
 }
 
 /* The gradient of the input, the weight and the bias in one kernel, which
@@ -79,6 +110,7 @@ static const nerve_op conv2d_op = {
     .backward = conv2d_backward,
     .flops = conv2d_flops,
     .assigns_grads = true,
+    .absorbs_channel_affine = true,
 };
 
 nerve_node nerve_conv2d(nerve_graph *g, nerve_node x, nerve_node weight, nerve_node bias,

@@ -1,0 +1,191 @@
+/* Inference folding (src/core/fold.c): in a forward-only plan, a batch norm
+ * in eval mode that alone reads a convolution's output is folded into the
+ * convolution's weight and bias. The outputs agree with the unfolded ones
+ * (a training plan in eval mode) to float rounding; a forward that stops at
+ * the convolution, a training-mode forward, a batch norm without running
+ * statistics and a convolution read twice are left alone (bit for bit). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/graph_internal.h"
+#include "test_support.h"
+
+#define BATCH 3
+#define C_IN 3
+#define SIDE 9
+
+typedef struct net {
+    nerve_graph *g;
+    nerve_node x, conv1, bn1, conv2, bn2, conv3, bn3, sum, plain_conv, plain_bn, out;
+} net;
+
+static nerve_node conv(net *n, const char *name, nerve_node x, int64_t filters, int64_t groups,
+                       bool bias, nerve_rng *rng)
+{
+    nerve_error err = {0};
+    nerve_conv_layer_options o = nerve_conv_layer_options_default();
+    o.filters = filters;
+    o.kernel[0] = o.kernel[1] = 3;
+    o.conv.padding[0] = o.conv.padding[1] = 1;
+    o.conv.groups = groups;
+    o.no_bias = !bias;
+    return test_require_node(nerve_conv2d_layer(n->g, name, x, &o, rng, &err), &err);
+}
+
+static nerve_node batchnorm(net *n, const char *name, nerve_node x, bool running_stats)
+{
+    nerve_error err = {0};
+    nerve_batchnorm_options o = nerve_batchnorm_defaults();
+    o.no_running_stats = !running_stats;
+    return test_require_node(nerve_batchnorm_layer(n->g, name, x, &o, &err), &err);
+}
+
+/* conv1 (bias) -> bn1 -> relu -> conv2 (groups 2, no bias) -> bn2, then
+ * conv3 -> bn3, conv3 also added to bn3 (read twice: no fold), and a batch
+ * norm without running statistics after its own convolution. */
+static net build(void)
+{
+    net n;
+    nerve_error err = {0};
+    nerve_rng rng;
+    nerve_rng_seed(&rng, 11);
+    n.g = nerve_graph_new();
+    assert_non_null(n.g);
+    int64_t dims[3] = {C_IN, SIDE, SIDE};
+    n.x = test_require_node(nerve_input(n.g, "x", nerve_shape_make(3, dims), &err), &err);
+    n.conv1 = conv(&n, "conv1", n.x, 4, 1, true, &rng);
+    n.bn1 = batchnorm(&n, "bn1", n.conv1, true);
+    nerve_node act = test_require_node(nerve_activate(n.g, n.bn1, NERVE_ACT_RELU, NULL, &err), &err);
+    n.conv2 = conv(&n, "conv2", act, 6, 2, false, &rng);
+    n.bn2 = batchnorm(&n, "bn2", n.conv2, true);
+    n.conv3 = conv(&n, "conv3", n.bn2, 6, 1, true, &rng);
+    n.bn3 = batchnorm(&n, "bn3", n.conv3, true);
+    nerve_node both[2] = {n.bn3, n.conv3};
+    n.sum = test_require_node(nerve_add(n.g, "sum", both, 2, &err), &err);
+    n.plain_conv = conv(&n, "conv4", n.sum, 5, 1, true, &rng);
+    n.plain_bn = batchnorm(&n, "bn4", n.plain_conv, false);
+    n.out = n.plain_bn;
+    return n;
+}
+
+static int64_t count_of(nerve_graph *g, nerve_node node)
+{
+    nerve_shape s = nerve_node_shape(g, node);
+    return nerve_shape_numel(&s);
+}
+
+/* Inputs, and running statistics and affine parameters far from 0 and 1. */
+static void fill(net *n)
+{
+    nerve_error err = {0};
+    nerve_real x[BATCH * C_IN * SIDE * SIDE];
+    for (int i = 0; i < BATCH * C_IN * SIDE * SIDE; i++) x[i] = (nerve_real)sin(0.7 * i);
+    test_require_ok(nerve_node_write(n->g, n->x, x, BATCH * C_IN * SIDE * SIDE, &err), &err);
+    const char *names[] = {"bn1", "bn2", "bn3"};
+    const char *parts[] = {"weight", "bias", "running_mean", "running_var"};
+    for (int b = 0; b < 3; b++)
+        for (int p = 0; p < 4; p++) {
+            char name[64];
+            snprintf(name, sizeof name, "%s.%s", names[b], parts[p]);
+            nerve_node node = nerve_graph_find(n->g, name);
+            assert_true(node >= 0);
+            nerve_real v[8];
+            int64_t count = count_of(n->g, node);
+            for (int c = 0; c < count; c++)
+                v[c] = (nerve_real)(p == 3 ? 0.5 + 0.3 * c : 0.4 * (c + 1) * (p == 2 ? -1 : 1) +
+                                                                 0.1 * b);
+            test_require_ok(nerve_node_write(n->g, node, v, count, &err), &err);
+        }
+}
+
+static void read_all(nerve_graph *g, nerve_node node, nerve_real *values)
+{
+    nerve_error err = {0};
+    test_require_ok(nerve_node_read(g, node, values, count_of(g, node), &err), &err);
+}
+
+/* reference: planned for training (never folds); folded: forward-only. */
+static void plan_pair(net *reference, net *folded, bool training_mode)
+{
+    nerve_error err = {0};
+    *reference = build();
+    *folded = build();
+    test_require_ok(nerve_graph_plan(reference->g, BATCH, &err), &err);
+    test_require_ok(nerve_graph_plan_inference(folded->g, BATCH, &err), &err);
+    for (int k = 0; k < 2; k++) {
+        net *n = k ? folded : reference;
+        nerve_graph_set_training(n->g, training_mode);
+        fill(n);
+    }
+}
+
+static void test_folds_where_nothing_can_tell(void **state)
+{
+    net reference, folded;
+    plan_pair(&reference, &folded, false);
+    nerve_graph *g = folded.g;
+    /* The plan: bn1 and bn2 fold; bn3 does not (conv3 is read twice), nor
+     * bn4 (no running statistics, so batch statistics in eval mode too). */
+    assert_int_equal(g->nodes[folded.conv1].fold_consumer, folded.bn1 + 1);
+    assert_int_equal(g->nodes[folded.conv2].fold_consumer, folded.bn2 + 1);
+    assert_int_equal(g->nodes[folded.conv3].fold_consumer, 0);
+    assert_int_equal(g->nodes[folded.plain_conv].fold_consumer, folded.plain_bn + 1);
+    assert_int_equal(reference.g->nodes[reference.conv1].fold_consumer, 0);
+    /* Each forward to its own target: an inference plan keeps only the
+     * target's value to the end. */
+    nerve_node compared[] = {folded.bn2, folded.sum, folded.out};
+    for (int k = 0; k < 3; k++) {
+        nerve_error err = {0};
+        test_require_ok(nerve_graph_forward(reference.g, compared[k], &err), &err);
+        test_require_ok(nerve_graph_forward(g, compared[k], &err), &err);
+        assert_true(g->nodes[folded.bn1].forward_folded && g->nodes[folded.bn2].forward_folded);
+        assert_false(k == 2 && g->nodes[folded.plain_bn].forward_folded);
+        int64_t count = count_of(g, compared[k]);
+        nerve_real *a = malloc((size_t)count * sizeof *a), *b = malloc((size_t)count * sizeof *b);
+        read_all(reference.g, compared[k], a);
+        read_all(g, compared[k], b);
+        double worst = 0;
+        for (int64_t i = 0; i < count; i++) {
+            double d = fabs((double)a[i] - b[i]) / fmax(1, fabs((double)a[i]));
+            if (d > worst) worst = d;
+        }
+        assert_true(worst < 2e-5);
+        free(a), free(b);
+    }
+    nerve_graph_free(reference.g);
+    nerve_graph_free(folded.g);
+}
+
+/* A forward that ends at a convolution gets its raw output; a training-mode
+ * forward normalises with the batch's statistics: nothing folds. */
+static void test_unfolded_forwards_are_exact(void **state)
+{
+    for (int training = 0; training < 2; training++) {
+        net reference, folded;
+        plan_pair(&reference, &folded, training);
+        nerve_node target = training ? folded.out : folded.conv1;
+        nerve_error err = {0};
+        test_require_ok(nerve_graph_forward(reference.g, target, &err), &err);
+        test_require_ok(nerve_graph_forward(folded.g, target, &err), &err);
+        assert_false(folded.g->nodes[folded.bn1].forward_folded);
+        int64_t count = count_of(folded.g, target);
+        nerve_real *a = malloc((size_t)count * sizeof *a), *b = malloc((size_t)count * sizeof *b);
+        read_all(reference.g, target, a);
+        read_all(folded.g, target, b);
+        assert_memory_equal(a, b, (size_t)count * sizeof *a);
+        free(a), free(b);
+        nerve_graph_free(reference.g);
+        nerve_graph_free(folded.g);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_folds_where_nothing_can_tell),
+        cmocka_unit_test(test_unfolded_forwards_are_exact),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
