@@ -6,6 +6,7 @@
  *   nerve_bench [--threads N] [--warmup STEPS] [--steps STEPS]
  *               [--infer1-calls N] [--infer256-calls N] [--tokens] [--load-only]
  *               [--profile] CFG
+ *   nerve_bench [--threads N] --gemm-ceiling
  *
  * Prints one line: nerve train_samples_per_s=... infer1_samples_per_s=...
  * infer256_samples_per_s=... train_loss=... forward_flops=... (one sample's
@@ -15,7 +16,9 @@
  * and normalising the training set took: data_load_s=...; --profile also
  * prints to stderr where the timed training steps and the batch-256 calls
  * spent their time, op by op (nerve_graph_set_profiling: each op then waits
- * for its kernels, so the rates printed are a little lower). */
+ * for its kernels, so the rates printed are a little lower). --gemm-ceiling
+ * prints the machine's sgemm rate instead (gemm_ceiling below):
+ * nerve gemm_gflops=... */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -181,7 +184,8 @@ static int usage(void)
 {
     fprintf(stderr, "usage: nerve_bench [--threads N] [--warmup STEPS] [--steps STEPS] "
                     "[--infer1-calls N] [--infer256-calls N] [--tokens] [--load-only] "
-                    "[--profile] CFG\n");
+                    "[--profile] CFG\n"
+                    "       nerve_bench [--threads N] --gemm-ceiling\n");
     return 2;
 }
 
@@ -191,13 +195,59 @@ static int fail(const nerve_error *err)
     return 1;
 }
 
+static int compare_seconds(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The machine's sgemm ceiling as nerve reaches it: a linear op of 1024
+ * samples x 1024 features by a 1024 x 1024 weight (one 1024^3 GEMM through
+ * the backend's gemm kernel, oneDNN's sgemm here), the median of 15 timed
+ * calls after 3 warm-up calls. compare.py divides the achieved GFLOP/s by it
+ * (the figure `make bench-gemm` measures, without needing OpenBLAS). */
+static int gemm_ceiling(void)
+{
+    enum { SIDE = 1024, WARMUP = 3, CALLS = 15 };
+    nerve_error err;
+    nerve_graph *g = nerve_graph_new();
+    if (!g) return 1;
+    nerve_node x = nerve_input(g, "x", nerve_shape_1d(SIDE), &err);
+    int64_t dims[2] = {SIDE, SIDE};
+    nerve_node w = x < 0 ? -1 : nerve_param(g, "w", nerve_shape_make(2, dims), &err);
+    nerve_node y = w < 0 ? -1 : nerve_linear(g, x, w, -1, &err);
+    nerve_status st = y < 0 ? NERVE_ERR_INVALID : nerve_graph_plan_inference(g, SIDE, &err);
+    if (st == NERVE_OK) {
+        nerve_real *xv = nerve_node_value(g, x), *wv = nerve_node_value(g, w);
+        for (int64_t i = 0; i < (int64_t)SIDE * SIDE; i++) {
+            xv[i] = (nerve_real)((i * 7919 % 2001) / 1000.0 - 1);
+            wv[i] = (nerve_real)((i * 104729 % 2001) / 1000.0 - 1);
+        }
+    }
+    double seconds[CALLS];
+    for (int call = 0; st == NERVE_OK && call < WARMUP + CALLS; call++) {
+        double start = seconds_now();
+        st = nerve_graph_forward(g, y, &err);
+        if (call >= WARMUP) seconds[call - WARMUP] = seconds_now() - start;
+    }
+    nerve_graph_free(g);
+    if (st != NERVE_OK) return fail(&err);
+    qsort(seconds, CALLS, sizeof *seconds, compare_seconds);
+    printf("nerve gemm_gflops=%.1f\n", 2.0 * SIDE * SIDE * SIDE / seconds[CALLS / 2] / 1e9);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     long threads = 2, warmup = 100, steps = 938; /* 938 steps: two epochs' worth at batch 128 */
     long infer1_calls = 20000, infer256_calls = 400;
     const char *cfg = NULL;
-    bool tokens = false, load_only = false, profile = false;
+    bool tokens = false, load_only = false, profile = false, ceiling = false;
     for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--gemm-ceiling") == 0) {
+            ceiling = true;
+            continue;
+        }
         if (strcmp(argv[i], "--tokens") == 0) {
             tokens = true;
             continue;
@@ -226,6 +276,11 @@ int main(int argc, char **argv)
         *value = strtol(argv[++i], &end, 10);
         bool inference = value == &infer1_calls || value == &infer256_calls;
         if (*end || *value < (inference ? 0 : 1)) return usage();
+    }
+    if (ceiling) {
+        if (cfg) return usage();
+        nerve_set_threads((int)threads);
+        return gemm_ceiling();
     }
     if (!cfg) return usage();
     nerve_set_threads((int)threads);

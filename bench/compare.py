@@ -13,6 +13,7 @@ import argparse
 import datetime
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -29,10 +30,11 @@ IDLE_TIMEOUT_S = 60.0  # then run anyway, with a warning
 DISTURBED_CPUS = 0.25
 RETRIES = 2
 IDLE_BUDGET_S = 150.0
-# The sgemm ceiling the achieved GFLOP/s are a fraction of: oneDNN's sgemm at
-# 1024^3 on 2 threads as `make bench-gemm` measures it on this machine kind
-# (BENCHMARKING.md: 375 GFLOP/s); --ceiling or NERVE_GEMM_CEILING give another.
-DEFAULT_CEILING_GFLOPS = 375.0  # waiting in all, so that a busy machine still ends in ~5 minutes
+# The sgemm ceiling the achieved GFLOP/s are a fraction of: a 1024^3 GEMM
+# through nerve's own gemm kernel (oneDNN's sgemm) at the same threads,
+# measured on this machine in every round (nerve_bench --gemm-ceiling), the
+# median taken; --ceiling or NERVE_GEMM_CEILING give a fixed figure instead
+# (make bench-gemm measures oneDNN's and OpenBLAS's directly).
 
 # PyTorch at its best on these machines (BENCHMARKING.md): passive OpenMP
 # waiting, OpenBLAS's own choice of kernels (AVX-512), and glibc keeping freed
@@ -179,9 +181,9 @@ def main():
     parser.add_argument("--before", default=os.environ.get("NERVE_BEFORE") or None,
                         help="another nerve_bench (an older build; default $NERVE_BEFORE), run "
                              "interleaved with --nerve: a before column and nerve/before")
-    parser.add_argument("--ceiling", type=float,
-                        default=float(os.environ.get("NERVE_GEMM_CEILING", DEFAULT_CEILING_GFLOPS)),
-                        help="sgemm GFLOP/s at these threads (make bench-gemm)")
+    ceiling = os.environ.get("NERVE_GEMM_CEILING")
+    parser.add_argument("--ceiling", type=float, default=float(ceiling) if ceiling else None,
+                        help="sgemm GFLOP/s at these threads (default: measured each round)")
     args = parser.parse_args()
     model = MODELS[args.model]
     metrics = TOKEN_METRICS if model.get("tokens") else METRICS
@@ -211,8 +213,12 @@ def main():
     print("PyTorch environment: " + " ".join(f"{k}={v}" for k, v in TORCH_SET.items()) +
           " " + " ".join(f"-u {k}" for k in TORCH_UNSET))
     results = {side: [] for side in sides}
+    ceilings = []
     idle_budget = IDLE_BUDGET_S
     for round_ in range(1, args.rounds + 1):
+        if args.ceiling is None:
+            idle_budget = wait_until_idle(idle_budget)
+            ceilings.append(gemm_ceiling(args.nerve, args.threads))
         for side, (command, env) in sides.items():
             for attempt in range(RETRIES + 1):
                 idle_budget = wait_until_idle(idle_budget)
@@ -250,10 +256,20 @@ def main():
             line += f" {cell(old):>26s} {statistics.median(nerve) / statistics.median(old):13.2f}"
         print(line)
     print("medians (min-max); samples/s and tokens/s: higher is better, RSS: lower is better")
+    ceiling = args.ceiling or statistics.median(ceilings)
+    if ceilings:
+        print(f"sgemm ceiling, nerve_bench --gemm-ceiling: {cell(ceilings)} GFLOP/s")
     if "forward_flops" in results["nerve"][0]:
-        print_gflops(results, args.ceiling)
+        print_gflops(results, ceiling)
     elif "forward_flops_per_token" in results["nerve"][0]:
-        print_gflops(results, args.ceiling, "token")
+        print_gflops(results, ceiling, "token")
+
+
+def gemm_ceiling(nerve, threads):
+    """GFLOP/s of one 1024^3 GEMM through nerve's gemm kernel (median of 15)."""
+    out = subprocess.run([nerve, "--threads", str(threads), "--gemm-ceiling"], check=True,
+                         capture_output=True, text=True, env=environment(NERVE_UNSET)).stdout
+    return float(re.search(r"gemm_gflops=([0-9.]+)", out).group(1))
 
 
 def print_gflops(results, ceiling, unit="sample"):
