@@ -23,7 +23,9 @@
  * batch, the last partial batch, the evaluation batch and batch 1 each make
  * their own. The cache never shrinks; one lock guards it and the runs, whose
  * memory objects it shares. Anything oneDNN cannot run (a right padding
- * below zero, say) is cached as unusable and goes to im2col. A run
+ * below zero, say) is cached as unusable and goes to im2col. A primitive's
+ * own scratch (Winograd's transformed tiles) is nerve's too, in the
+ * workspace after the operands (user scratchpad mode). A run
  * allocates nothing of nerve's; oneDNN's execute makes a few small heap
  * objects per call (its argument map), which its C API cannot avoid. */
 #include "backends/cpu/conv_dnnl.h"
@@ -56,6 +58,11 @@ typedef struct conv_pass {
     dnnl_primitive_t primitive;
     conv_operand operand[MAX_OPERANDS];
     int operand_count;
+    /* The primitive's own scratch (Winograd's transformed tiles), in the
+     * workspace after the operands: nerve's, shared by every convolution,
+     * rather than memory oneDNN would hold per primitive. NULL: none. */
+    dnnl_memory_t scratchpad;
+    size_t scratchpad_bytes;
 } conv_pass;
 
 typedef struct conv_key {
@@ -180,6 +187,7 @@ static void destroy_pass(conv_pass *pass)
         dnnl_primitive_destroy(op->reorder_sum);
     }
     dnnl_primitive_destroy(pass->primitive);
+    dnnl_memory_destroy(pass->scratchpad);
     memset(pass, 0, sizeof *pass);
 }
 
@@ -198,6 +206,12 @@ static dnnl_status_t make_pass(conv_pass *pass, dnnl_primitive_desc_t pd,
     dnnl_status_t st = dnnl_primitive_create(&pass->primitive, pd);
     for (int i = 0; i < count && st == dnnl_success; i++)
         st = add_operand(pass, pd, &specs[i], i == count - 1);
+    const dnnl_memory_desc_t *scratchpad =
+        dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+    if (st == dnnl_success && scratchpad && dnnl_memory_desc_get_size(scratchpad) > 0) {
+        pass->scratchpad_bytes = aligned_bytes(scratchpad);
+        st = dnnl_memory_create(&pass->scratchpad, scratchpad, cache.engine, DNNL_MEMORY_NONE);
+    }
     return st;
 }
 
@@ -242,28 +256,33 @@ static dnnl_status_t make_passes_with(conv_entry *e, dnnl_alg_kind_t alg)
 
     dnnl_convolution_desc_t desc;
     dnnl_primitive_desc_t fwd = NULL, fwd_bias = NULL, bwd_data = NULL, bwd_weights = NULL;
-    dnnl_status_t st = dnnl_dilated_convolution_forward_desc_init(
+    dnnl_primitive_attr_t attr = NULL;
+    dnnl_status_t st = dnnl_primitive_attr_create(&attr);
+    if (st == dnnl_success)
+        st = dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
+    if (st == dnnl_success)
+        st = dnnl_dilated_convolution_forward_desc_init(
         &desc, dnnl_forward_training, alg, &image_any, &weight_any, NULL,
         &cols_any, strides, dilates, pad_l, pad_r);
-    if (st == dnnl_success) st = dnnl_primitive_desc_create(&fwd, &desc, NULL, cache.engine, NULL);
+    if (st == dnnl_success) st = dnnl_primitive_desc_create(&fwd, &desc, attr, cache.engine, NULL);
     if (st == dnnl_success)
         st = dnnl_dilated_convolution_forward_desc_init(
             &desc, dnnl_forward_training, alg, &image_any, &weight_any, &bias,
             &cols_any, strides, dilates, pad_l, pad_r);
     if (st == dnnl_success)
-        st = dnnl_primitive_desc_create(&fwd_bias, &desc, NULL, cache.engine, NULL);
+        st = dnnl_primitive_desc_create(&fwd_bias, &desc, attr, cache.engine, NULL);
     if (st == dnnl_success)
         st = dnnl_dilated_convolution_backward_data_desc_init(
             &desc, alg, &image_any, &weight_any, &cols_any, strides, dilates,
             pad_l, pad_r);
     if (st == dnnl_success)
-        st = dnnl_primitive_desc_create(&bwd_data, &desc, NULL, cache.engine, fwd);
+        st = dnnl_primitive_desc_create(&bwd_data, &desc, attr, cache.engine, fwd);
     if (st == dnnl_success)
         st = dnnl_dilated_convolution_backward_weights_desc_init(
             &desc, alg, &image_any, &weight_any, NULL, &cols_any, strides,
             dilates, pad_l, pad_r);
     if (st == dnnl_success)
-        st = dnnl_primitive_desc_create(&bwd_weights, &desc, NULL, cache.engine, fwd);
+        st = dnnl_primitive_desc_create(&bwd_weights, &desc, attr, cache.engine, fwd);
 
     if (st == dnnl_success) {
         operand_spec specs[] = {{DNNL_ARG_SRC, dnnl_query_src_md, 0, &image},
@@ -303,6 +322,7 @@ static dnnl_status_t make_passes_with(conv_entry *e, dnnl_alg_kind_t alg)
     dnnl_primitive_desc_destroy(fwd_bias);
     dnnl_primitive_desc_destroy(bwd_data);
     dnnl_primitive_desc_destroy(bwd_weights);
+    dnnl_primitive_attr_destroy(attr);
     return st;
 }
 
@@ -375,7 +395,7 @@ static conv_entry *find_entry(const nerve_conv_geometry *geo, int64_t batch, int
 
 static size_t pass_bytes(const conv_pass *pass)
 {
-    size_t bytes = 0;
+    size_t bytes = pass->scratchpad_bytes;
     for (int i = 0; i < pass->operand_count; i++) bytes += pass->operand[i].bytes;
     return bytes;
 }
@@ -408,7 +428,7 @@ int64_t nerve_dnnl_conv_workspace(const nerve_conv_geometry *geo, int64_t batch)
 static void run_pass(conv_pass *pass, void *const *data, bool accumulate, char *scratch,
                      int given, char *given_at)
 {
-    dnnl_exec_arg_t args[MAX_OPERANDS];
+    dnnl_exec_arg_t args[MAX_OPERANDS + 1];
     int last = pass->operand_count - 1;
     for (int i = 0; i <= last; i++) {
         conv_operand *op = &pass->operand[i];
@@ -427,7 +447,12 @@ static void run_pass(conv_pass *pass, void *const *data, bool accumulate, char *
             dnnl_primitive_execute(op->reorder, cache.stream, 2, reorder);
         }
     }
-    dnnl_primitive_execute(pass->primitive, cache.stream, pass->operand_count, args);
+    int count = pass->operand_count;
+    if (pass->scratchpad) {
+        dnnl_memory_set_data_handle(pass->scratchpad, scratch);
+        args[count++] = (dnnl_exec_arg_t){DNNL_ARG_SCRATCHPAD, pass->scratchpad};
+    }
+    dnnl_primitive_execute(pass->primitive, cache.stream, count, args);
     conv_operand *out = &pass->operand[last];
     if (args[last].memory == out->inner) {
         dnnl_exec_arg_t reorder[] = {{DNNL_ARG_FROM, out->inner}, {DNNL_ARG_TO, out->plain}};
