@@ -72,6 +72,7 @@ static double tolerance(nerve_kernel_id id)
     case NERVE_KERNEL_binary_cross_entropy_backward:
     case NERVE_KERNEL_bce_with_logits_backward:
     case NERVE_KERNEL_batch_norm_forward:
+    case NERVE_KERNEL_batch_norm_relu_forward:
     case NERVE_KERNEL_embedding_backward:
     case NERVE_KERNEL_avg_pool2d_backward:
     case NERVE_KERNEL_mean_rows_backward:
@@ -420,6 +421,14 @@ static nerve_status case_batch_norm_forward(run *r, int64_t s)
     const nerve_real *x = IN(3 * 4 * s), *mean = IN(4), *var = IN_RANGE(4, 0.1, 2);
     NERVE_TRY(RUN(batch_norm_forward, x, mean, var, 1e-5, IN(4), IN(4), OUT(3 * 4 * s), 3, 4, s));
     return RUN(batch_norm_forward, x, mean, var, 1e-5, NULL, NULL, OUT(3 * 4 * s), 3, 4, s);
+}
+
+static nerve_status case_batch_norm_relu_forward(run *r, int64_t s)
+{
+    const nerve_real *x = IN(3 * 4 * s), *mean = IN(4), *var = IN_RANGE(4, 0.1, 2);
+    NERVE_TRY(RUN(batch_norm_relu_forward, x, mean, var, 1e-5, IN(4), IN(4), OUT(3 * 4 * s), 3,
+                  4, s));
+    return RUN(batch_norm_relu_forward, x, mean, var, 1e-5, NULL, NULL, OUT(3 * 4 * s), 3, 4, s);
 }
 
 static nerve_status case_batch_norm_backward(run *r, int64_t s)

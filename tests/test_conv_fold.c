@@ -1,9 +1,12 @@
-/* Inference folding (src/core/fold.c): in a forward-only plan, a batch norm
- * in eval mode that alone reads a convolution's output is folded into the
- * convolution's weight and bias. The outputs agree with the unfolded ones
- * (a training plan in eval mode) to float rounding; a forward that stops at
- * the convolution, a training-mode forward, a batch norm without running
- * statistics and a convolution read twice are left alone (bit for bit). */
+/* Folds (src/core/fold.c). In a forward-only plan, a batch norm in eval
+ * mode that alone reads a convolution's output is folded into the
+ * convolution's weight and bias: the outputs agree with the unfolded ones (a
+ * training plan in eval mode) to float rounding; a forward that stops at the
+ * convolution, a training-mode forward, a batch norm without running
+ * statistics and a convolution read twice are left alone (bit for bit). In a
+ * training plan the ReLU after a batch norm is written by the batch norm's
+ * forward: a training step's loss and gradients are the same bits as
+ * without the fold (a graph that keeps its gradients). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -181,11 +184,56 @@ static void test_unfolded_forwards_are_exact(void **state)
     }
 }
 
+/* Two training steps on a graph that folds bn1's ReLU and on one that keeps
+ * every gradient (and so folds nothing): the same loss, parameter gradients
+ * and running statistics, bit for bit. */
+static void test_training_folds_relu_into_batch_norm(void **state)
+{
+    nerve_error err = {0};
+    net n[2];
+    nerve_node loss[2];
+    for (int k = 0; k < 2; k++) {
+        n[k] = build();
+        nerve_graph_set_keep_gradients(n[k].g, k == 1);
+        nerve_node target = test_require_node(
+            nerve_input(n[k].g, "target", nerve_shape_make(3, (int64_t[]){5, SIDE, SIDE}), &err),
+            &err);
+        loss[k] = test_require_node(nerve_mse(n[k].g, n[k].out, target, NULL, &err), &err);
+        test_require_ok(nerve_graph_plan(n[k].g, BATCH, &err), &err);
+        fill(&n[k]);
+        nerve_real t[BATCH * 5 * SIDE * SIDE];
+        for (int i = 0; i < BATCH * 5 * SIDE * SIDE; i++) t[i] = (nerve_real)cos(0.3 * i);
+        test_require_ok(nerve_node_write(n[k].g, target, t, BATCH * 5 * SIDE * SIDE, &err), &err);
+    }
+    nerve_graph *folded = n[0].g, *kept = n[1].g;
+    assert_int_equal(folded->nodes[n[0].bn1].fold_consumer, n[0].bn1 + 2); /* its ReLU */
+    assert_int_equal(kept->nodes[n[1].bn1].fold_consumer, 0);
+    for (int step = 0; step < 2; step++) {
+        nerve_real l[2];
+        for (int k = 0; k < 2; k++) {
+            nerve_graph_zero_grad(n[k].g);
+            test_require_ok(nerve_graph_forward(n[k].g, loss[k], &err), &err);
+            test_require_ok(nerve_graph_backward(n[k].g, loss[k], &err), &err);
+            test_require_ok(nerve_node_read(n[k].g, loss[k], &l[k], 1, &err), &err);
+        }
+        assert_true(folded->nodes[n[0].bn1 + 1].forward_folded);
+        assert_memory_equal(&l[0], &l[1], sizeof l[0]);
+        size_t count = nerve_graph_param_count(folded);
+        assert_memory_equal(nerve_graph_grads(folded), nerve_graph_grads(kept),
+                            count * sizeof(nerve_real));
+        assert_memory_equal(nerve_graph_params(folded), nerve_graph_params(kept),
+                            count * sizeof(nerve_real));
+    }
+    nerve_graph_free(folded);
+    nerve_graph_free(kept);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_folds_where_nothing_can_tell),
         cmocka_unit_test(test_unfolded_forwards_are_exact),
+        cmocka_unit_test(test_training_folds_relu_into_batch_norm),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

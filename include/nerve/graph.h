@@ -61,7 +61,10 @@ NERVE_API nerve_node nerve_integer_buffer(nerve_graph *g, const char *name, nerv
  * to its own backward, and gradients whose lifetimes do not overlap share
  * memory; after nerve_graph_backward the gradients of parameters and of
  * gradient-taking inputs are readable, an op's only with
- * nerve_graph_set_keep_gradients. */
+ * nerve_graph_set_keep_gradients. Every op's value is readable after a
+ * forward but one: a batch norm whose output only a ReLU reads writes the
+ * ReLU's value alone (one pass for both; with kept gradients it writes
+ * both). */
 NERVE_API nerve_status nerve_graph_plan(nerve_graph *g, int64_t max_batch, nerve_error *err);
 /* A forward-only plan for evaluation and prediction: no gradients, and the
  * values of ops share memory once their last reader has run, so the arena
@@ -80,8 +83,9 @@ NERVE_API bool nerve_graph_planned_for_training(const nerve_graph *g);
 NERVE_API nerve_status nerve_graph_plan_bytes(nerve_graph *g, int64_t max_batch, bool training,
                                               size_t *bytes, nerve_error *err);
 /* Keep (true) each op's gradient in memory of its own, readable after
- * backward (gradient checks, parity tests); call it before the graph is
- * planned. Off by default: op gradients share memory. */
+ * backward (gradient checks, parity tests), and every op's value written
+ * (no folds); call it before the graph is planned. Off by default: op
+ * gradients share memory. */
 NERVE_API void nerve_graph_set_keep_gradients(nerve_graph *g, bool keep);
 /* Per-op timing, to see where a step's time goes (nerve_bench --profile):
  * while on, forward and backward wait for the device after each op and add

@@ -34,3 +34,18 @@ done:
     nerve_generic_release(ctx, ones);
     return st;
 }
+
+/* The batch norm, then the ReLU over its output in place. */
+nerve_status nerve_generic_batch_norm_relu_forward(const nerve_kernel_ctx *ctx,
+                                                   const nerve_real *x, const nerve_real *mean,
+                                                   const nerve_real *var, double eps,
+                                                   const nerve_real *weight,
+                                                   const nerve_real *bias, nerve_real *y,
+                                                   int64_t outer, int64_t channels, int64_t inner)
+{
+    NERVE_TRY(NERVE_KERNEL(ctx, batch_norm_forward, x, mean, var, eps, weight, bias, y, outer,
+                           channels, inner));
+    const nerve_activation_params none = {0}; /* ReLU has no settings */
+    return NERVE_KERNEL(ctx, activation_forward, NERVE_ACT_RELU, &none, y, y,
+                        outer * channels * inner);
+}

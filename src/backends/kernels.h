@@ -396,6 +396,12 @@ NERVE_SHARED_INLINE double nerve_map_apply(nerve_map_op op, double a, double b, 
       (NERVE_KERNEL_CTX, const nerve_real *x, const nerve_real *mean, const nerve_real *var,       \
        double eps, const nerve_real *weight, const nerve_real *bias, nerve_real *y, int64_t outer, \
        int64_t channels, int64_t inner))                                                           \
+    /* batch_norm_forward's y, then max(0, y): a batch norm and the ReLU after                     \
+     * it in one pass (core/fold.c). */                                                            \
+    X(batch_norm_relu_forward,                                                                     \
+      (NERVE_KERNEL_CTX, const nerve_real *x, const nerve_real *mean, const nerve_real *var,       \
+       double eps, const nerve_real *weight, const nerve_real *bias, nerve_real *y, int64_t outer, \
+       int64_t channels, int64_t inner))                                                           \
     /* Softmax cross-entropy with label smoothing s (torch CrossEntropyLoss):                      \
      * prob = softmax(logits); row loss = -sum_c q_c log prob_c with                               \
      * q_c = (1 - s) w_y [c == y] + (s / C) w_c. The factor f = scale, or                          \

@@ -1,4 +1,6 @@
-/* Inference folding. Batch norm in eval mode is an affine map per channel,
+/* Folds: one op's forward done by the op before it.
+ *
+ * Inference. Batch norm in eval mode is an affine map per channel,
  * y = x * s + t with s = gamma / sqrt(running_var + eps) and t = beta -
  * running_mean * s; after a convolution it folds into the convolution's
  * weight (each output channel's filter times s) and bias (b * s + t), so
@@ -10,7 +12,17 @@
  * writing over it (the plan's in-place chain: the raw output is gone after
  * the batch norm in any case). Whether a given forward folds is decided when
  * it runs (eval mode, running statistics, the batch norm needed by the
- * target). Training plans never fold. */
+ * target).
+ *
+ * Training plans fold a ReLU into the batch norm before it instead: where
+ * the ReLU alone reads the batch norm's output, the batch norm's forward
+ * writes max(0, y) straight into the ReLU's value (one pass over the
+ * activations rather than a write, a read and a write) and the ReLU's
+ * forward is skipped. Nothing reads the batch norm's own value then: its
+ * backward needs its input, and the ReLU's backward takes its mask from its
+ * own output. So that value is not written (read the ReLU's); a graph that
+ * keeps every gradient for inspection (nerve_graph_set_keep_gradients)
+ * does not fold. */
 #include "core/graph_internal.h"
 
 /* Ops reading n's memory, aliasing ops' readers counted as n's. */
@@ -36,12 +48,18 @@ void nerve_graph_plan_folds(nerve_graph *g)
         g->nodes[i].fold_consumer = 0;
         g->nodes[i].forward_folded = false;
     }
-    if (g->plan_training) return;
     for (int i = 0; i < g->node_count; i++) {
-        const nerve_node_data *bn = &g->nodes[i];
-        if (bn->kind != NERVE_NODE_OP || !bn->op->folds_into_input) continue;
-        nerve_node_data *conv = &g->nodes[bn->input[0]];
-        if (conv->kind != NERVE_NODE_OP || !conv->op->absorbs_channel_affine) continue;
-        if (conv->value == bn->value && readers(g, bn->input[0]) == 1) conv->fold_consumer = i + 1;
+        const nerve_node_data *op = &g->nodes[i];
+        if (op->kind != NERVE_NODE_OP || op->input_count < 1) continue;
+        nerve_node_data *producer = &g->nodes[op->input[0]];
+        if (producer->kind != NERVE_NODE_OP || readers(g, op->input[0]) != 1) continue;
+        if (!g->plan_training) {
+            if (op->op->folds_into_input && producer->op->absorbs_channel_affine &&
+                producer->value == op->value)
+                producer->fold_consumer = i + 1;
+        } else if (op->op->activation && op->attr.activation.kind == NERVE_ACT_RELU &&
+                   producer->op->absorbs_relu && !g->keep_gradients) {
+            producer->fold_consumer = i + 1;
+        }
     }
 }

@@ -44,6 +44,11 @@ typedef struct nerve_op {
      * mode is such a map (folds_into_input). */
     bool absorbs_channel_affine;
     bool folds_into_input;
+    /* Training plans (core/fold.c): batch_norm's forward can also apply the
+     * ReLU that alone reads its output (absorbs_relu); the activation op is
+     * `activation` (its attr.activation names the function). */
+    bool absorbs_relu;
+    bool activation;
     /* backward writes every element of each input gradient it touches and
      * asks nerve_graph_grad_accumulate, just before, whether to add into it
      * or to assign it (a GEMM's beta 0): the graph then does not zero those
@@ -122,10 +127,11 @@ struct nerve_node_data {
      * batch_norm used the batch's statistics. */
     bool forward_flag;
     bool forward_synchronised; /* batch norm: statistics across ranks (src/dist) */
-    /* Inference plans (core/fold.c): on a convolution, 1 + the index of the
-     * batch_norm folded into it (0: none); on that batch_norm, whether this
-     * forward's convolution applied it already (its own forward is then
-     * skipped). */
+    /* Folds (core/fold.c): 1 + the index of the op whose forward this op's
+     * forward applies as well (0: none): in inference plans the batch_norm
+     * folded into a convolution, in training plans the ReLU folded into a
+     * batch_norm. On that op, whether this forward's producer applied it
+     * already (its own forward is then skipped). */
     int fold_consumer;
     bool forward_folded;
     size_t param_offset;                 /* params: offset in the flat buffers */
@@ -275,8 +281,9 @@ static inline int64_t nerve_shape_cols(const nerve_shape *s)
     return c;
 }
 
-/* After an inference plan's layout: which batch norms the convolutions
- * before them apply (fold_consumer); clears every fold for a training plan. */
+/* After a plan's layout: which batch norms the convolutions before them
+ * apply (inference plans), which ReLUs the batch norms before them apply
+ * (training plans): fold_consumer. */
 void nerve_graph_plan_folds(nerve_graph *g);
 
 /* Marks in g->needed target and every node it depends on. */

@@ -60,6 +60,7 @@ static nerve_status activation_infer_shape(nerve_graph *g, nerve_node_data *node
 
 static nerve_status activation_forward(nerve_graph *g, nerve_node_data *node)
 {
+    if (node->forward_folded) return NERVE_OK; /* the batch norm before wrote it (core/fold.c) */
     const nerve_node_data *x = nerve_node_input(g, node, 0);
     NERVE_TRY(NERVE_RUN(g, activation_forward, node->attr.activation.kind,
                         &node->attr.activation.params, x->value, node->value,
@@ -71,8 +72,11 @@ static nerve_status activation_backward(nerve_graph *g, nerve_node_data *node)
 {
     nerve_node_data *x = nerve_node_input(g, node, 0);
     if (!x->needs_grad) return NERVE_OK;
+    /* A folded ReLU's input was never written: its output gives the same
+     * mask, max(0, y) > 0 where y > 0. */
+    const nerve_real *input = node->forward_folded ? node->value : x->value;
     NERVE_TRY(NERVE_RUN(g, activation_backward, node->attr.activation.kind,
-                        &node->attr.activation.params, x->value, node->value, node->grad,
+                        &node->attr.activation.params, input, node->value, node->grad,
                         nerve_graph_grad_accumulate(g, x), x->grad,
                         nerve_shape_numel(&node->shape)));
     return NERVE_OK;
@@ -85,6 +89,7 @@ static const nerve_op activation_op = {
     .backward = activation_backward,
     .assigns_grads = true,
     .forward_in_place = true,
+    .activation = true,
 };
 
 static nerve_status check_params(nerve_activation kind, const nerve_activation_params *p,
