@@ -431,6 +431,20 @@ static nerve_status case_batch_norm_relu_forward(run *r, int64_t s)
     return RUN(batch_norm_relu_forward, x, mean, var, 1e-5, NULL, NULL, OUT(3 * 4 * s), 3, 4, s);
 }
 
+/* z from a ReLU (about half of it 0), dz overwritable. */
+static nerve_status case_batch_norm_relu_backward(run *r, int64_t s)
+{
+    const nerve_real *x = IN(3 * 4 * s), *z = IN_RANGE(3 * 4 * s, -1, 1), *mean = IN(4);
+    const nerve_real *var = IN_RANGE(4, 0.1, 2);
+    for (int batch_statistics = 0; batch_statistics < 2; batch_statistics++)
+        for (int accumulate = 0; accumulate < 2; accumulate++)
+            NERVE_TRY(RUN(batch_norm_relu_backward, x, z, (nerve_real *)IN(3 * 4 * s), mean, var,
+                          1e-5, IN(4), batch_statistics, accumulate, OUT(3 * 4 * s), OUT(4),
+                          OUT(4), 3, 4, s));
+    return RUN(batch_norm_relu_backward, x, z, (nerve_real *)IN(3 * 4 * s), mean, var, 1e-5, NULL,
+               true, true, OUT(3 * 4 * s), NULL, NULL, 3, 4, s);
+}
+
 static nerve_status case_batch_norm_backward(run *r, int64_t s)
 {
     const nerve_real *x = IN(3 * 4 * s), *dy = IN(3 * 4 * s), *mean = IN(4);

@@ -49,3 +49,17 @@ nerve_status nerve_generic_batch_norm_relu_forward(const nerve_kernel_ctx *ctx,
     return NERVE_KERNEL(ctx, activation_forward, NERVE_ACT_RELU, &none, y, y,
                         outer * channels * inner);
 }
+
+/* The ReLU's mask applied to dz in place, then the batch norm's backward. */
+nerve_status nerve_generic_batch_norm_relu_backward(
+    const nerve_kernel_ctx *ctx, const nerve_real *x, const nerve_real *z, nerve_real *dz,
+    const nerve_real *mean, const nerve_real *var, double eps, const nerve_real *weight,
+    bool batch_statistics, bool accumulate, nerve_real *dx, nerve_real *dweight,
+    nerve_real *dbias, int64_t outer, int64_t channels, int64_t inner)
+{
+    const nerve_activation_params none = {0}; /* ReLU has no settings */
+    NERVE_TRY(NERVE_KERNEL(ctx, activation_backward, NERVE_ACT_RELU, &none, z, z, dz, false, dz,
+                           outer * channels * inner));
+    return NERVE_KERNEL(ctx, batch_norm_backward, x, dz, mean, var, eps, weight, batch_statistics,
+                        accumulate, dx, dweight, dbias, outer, channels, inner);
+}

@@ -402,6 +402,13 @@ NERVE_SHARED_INLINE double nerve_map_apply(nerve_map_op op, double a, double b, 
       (NERVE_KERNEL_CTX, const nerve_real *x, const nerve_real *mean, const nerve_real *var,       \
        double eps, const nerve_real *weight, const nerve_real *bias, nerve_real *y, int64_t outer, \
        int64_t channels, int64_t inner))                                                           \
+    /* Its backward: batch_norm_backward with dy = dz where z > 0, else 0 (z the                   \
+     * ReLU's output, dz its gradient, which a kernel may overwrite). */                           \
+    X(batch_norm_relu_backward,                                                                    \
+      (NERVE_KERNEL_CTX, const nerve_real *x, const nerve_real *z, nerve_real *dz,                 \
+       const nerve_real *mean, const nerve_real *var, double eps, const nerve_real *weight,        \
+       bool batch_statistics, bool accumulate, nerve_real *dx, nerve_real *dweight,                \
+       nerve_real *dbias, int64_t outer, int64_t channels, int64_t inner))                         \
     /* Softmax cross-entropy with label smoothing s (torch CrossEntropyLoss):                      \
      * prob = softmax(logits); row loss = -sum_c q_c log prob_c with                               \
      * q_c = (1 - s) w_y [c == y] + (s / C) w_c. The factor f = scale, or                          \

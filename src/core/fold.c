@@ -19,10 +19,12 @@
  * writes max(0, y) straight into the ReLU's value (one pass over the
  * activations rather than a write, a read and a write) and the ReLU's
  * forward is skipped. Nothing reads the batch norm's own value then: its
- * backward needs its input, and the ReLU's backward takes its mask from its
- * own output. So that value is not written (read the ReLU's); a graph that
- * keeps every gradient for inspection (nerve_graph_set_keep_gradients)
- * does not fold. */
+ * backward needs its input, and the ReLU's mask comes from its own output.
+ * So that value is not written (read the ReLU's). Backward too is one pass
+ * fewer: the ReLU leaves its gradient as it is and the batch norm's
+ * backward reads it with the mask (batch_norm_relu_backward), so the plan
+ * keeps the ReLU's gradient alive until then. A graph that keeps every
+ * gradient for inspection (nerve_graph_set_keep_gradients) does not fold. */
 #include "core/graph_internal.h"
 
 /* Ops reading n's memory, aliasing ops' readers counted as n's. */
@@ -42,24 +44,36 @@ static int readers(const nerve_graph *g, int n)
     return count;
 }
 
+int nerve_fold_relu_producer(const nerve_graph *g, int relu)
+{
+    const nerve_node_data *op = &g->nodes[relu];
+    if (op->kind != NERVE_NODE_OP || !op->op->activation ||
+        op->attr.activation.kind != NERVE_ACT_RELU || g->keep_gradients)
+        return -1;
+    int producer = op->input[0];
+    const nerve_node_data *p = &g->nodes[producer];
+    return p->kind == NERVE_NODE_OP && p->op->absorbs_relu && readers(g, producer) == 1 ? producer
+                                                                                     : -1;
+}
+
 void nerve_graph_plan_folds(nerve_graph *g)
 {
     for (int i = 0; i < g->node_count; i++) {
         g->nodes[i].fold_consumer = 0;
-        g->nodes[i].forward_folded = false;
+        g->nodes[i].forward_folded = g->nodes[i].grad_from_relu = false;
     }
     for (int i = 0; i < g->node_count; i++) {
         const nerve_node_data *op = &g->nodes[i];
         if (op->kind != NERVE_NODE_OP || op->input_count < 1) continue;
-        nerve_node_data *producer = &g->nodes[op->input[0]];
-        if (producer->kind != NERVE_NODE_OP || readers(g, op->input[0]) != 1) continue;
-        if (!g->plan_training) {
-            if (op->op->folds_into_input && producer->op->absorbs_channel_affine &&
-                producer->value == op->value)
-                producer->fold_consumer = i + 1;
-        } else if (op->op->activation && op->attr.activation.kind == NERVE_ACT_RELU &&
-                   producer->op->absorbs_relu && !g->keep_gradients) {
-            producer->fold_consumer = i + 1;
+        if (g->plan_training) {
+            int producer = nerve_fold_relu_producer(g, i);
+            if (producer >= 0) g->nodes[producer].fold_consumer = i + 1;
+            continue;
         }
+        nerve_node_data *producer = &g->nodes[op->input[0]];
+        if (op->op->folds_into_input && producer->kind == NERVE_NODE_OP &&
+            producer->op->absorbs_channel_affine && readers(g, op->input[0]) == 1 &&
+            producer->value == op->value)
+            producer->fold_consumer = i + 1;
     }
 }

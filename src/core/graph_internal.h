@@ -134,6 +134,9 @@ struct nerve_node_data {
      * already (its own forward is then skipped). */
     int fold_consumer;
     bool forward_folded;
+    /* A batch_norm whose ReLU is folded: this backward's ReLU left its
+     * gradient for the batch norm to mask (batch_norm_relu_backward). */
+    bool grad_from_relu;
     size_t param_offset;                 /* params: offset in the flat buffers */
     nerve_real *value;
     nerve_real *grad;                    /* NULL if !needs_grad */
@@ -285,6 +288,10 @@ static inline int64_t nerve_shape_cols(const nerve_shape *s)
  * apply (inference plans), which ReLUs the batch norms before them apply
  * (training plans): fold_consumer. */
 void nerve_graph_plan_folds(nerve_graph *g);
+/* Training plans: the batch_norm that ReLU node `relu` is folded into, or
+ * -1. The plan keeps such a ReLU's gradient until the batch norm's backward,
+ * which reads it. */
+int nerve_fold_relu_producer(const nerve_graph *g, int relu);
 
 /* Marks in g->needed target and every node it depends on. */
 void nerve_graph_mark_needed(nerve_graph *g, nerve_node target);

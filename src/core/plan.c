@@ -14,7 +14,9 @@
  *   and the caller reads the loss and the logits after it); an op's
  *   gradient from the backward of its last consumer (the first to add into
  *   it) to its own backward, or for the whole step when gradients are kept
- *   (nerve_graph_set_keep_gradients);
+ *   (nerve_graph_set_keep_gradients); a ReLU folded into the batch norm
+ *   before it (core/fold.c) and that batch norm share one gradient, alive
+ *   until the batch norm's backward (which reads it);
  * - inference (no gradients): an op's value from its forward to its last
  *   consumer's; the value of a node nothing reads is kept (it is what a
  *   forward pass is run for). An op that can run in place (forward_in_place:
@@ -111,13 +113,21 @@ nerve_status nerve_plan_compute(const nerve_graph *g, bool training, nerve_plan_
     }
     /* Inference: in_place[i] is the node whose value buffer op i writes
      * over (the first of a chain), at[j] that node's interval; else -1. */
-    int *in_place = malloc(((size_t)n + 1) * 2 * sizeof *in_place), *at = in_place + n;
+    int *in_place = malloc(((size_t)n + 1) * 3 * sizeof *in_place), *at = in_place + n;
+    /* Training: grad_of[i] is the ReLU folded into batch norm i (core/fold.c),
+     * whose gradient memory is i's too, alive from the ReLU's last reader's
+     * backward to i's; else -1. */
+    int *grad_of = at + n;
     if (!in_place) {
         free(out->value), free(last_reader), free(all), free(scratch);
         out->value = NULL;
         return nerve_error_set(err, NERVE_ERR_NOMEM, "out of memory planning %d nodes", n);
     }
-    for (int i = 0; i < 2 * n; i++) in_place[i] = -1;
+    for (int i = 0; i < 3 * n; i++) in_place[i] = -1;
+    for (int i = 0; training && i < n; i++) {
+        int producer = nerve_fold_relu_producer(g, i);
+        if (producer >= 0) grad_of[producer] = i;
+    }
     int count = 0;
     all[count++] = (interval){0, end, nerve_plan_round((size_t)g->workspace_size),
                               &out->workspace};
@@ -149,14 +159,19 @@ nerve_status nerve_plan_compute(const nerve_graph *g, bool training, nerve_plan_
         if (!training) continue;
         /* Backward time of node k: end - 1 - k. */
         int64_t first = end - 1 - (reader < 0 ? i : reader), last = end - 1 - i;
+        if (grad_of[i] >= 0) continue; /* it is its ReLU's */
+        int folded_into = nerve_fold_relu_producer(g, i);
+        if (folded_into >= 0) last = end - 1 - folded_into;
         if (g->keep_gradients) first = 0, last = end;
         all[count++] = (interval){first, last, size, &out->grad[i]};
     }
     out->total = place(all, count, scratch);
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < n; i++) {
         if (g->nodes[i].kind == NERVE_NODE_OP && !g->nodes[i].op->aliases_input &&
             in_place[i] >= 0)
             out->value[i] = out->value[in_place[i]];
+        if (grad_of[i] >= 0) out->grad[i] = out->grad[grad_of[i]];
+    }
     free(last_reader), free(all), free(scratch), free(in_place);
     return NERVE_OK;
 }

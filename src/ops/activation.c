@@ -72,6 +72,12 @@ static nerve_status activation_backward(nerve_graph *g, nerve_node_data *node)
 {
     nerve_node_data *x = nerve_node_input(g, node, 0);
     if (!x->needs_grad) return NERVE_OK;
+    /* A ReLU folded into the batch norm before it leaves its gradient for
+     * the batch norm's backward to mask, unless that one sums across ranks. */
+    if (node->forward_folded && !x->forward_synchronised) {
+        x->grad_from_relu = true;
+        return NERVE_OK;
+    }
     /* A folded ReLU's input was never written: its output gives the same
      * mask, max(0, y) > 0 where y > 0. */
     const nerve_real *input = node->forward_folded ? node->value : x->value;

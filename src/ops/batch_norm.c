@@ -86,6 +86,7 @@ static nerve_node_data *folded_relu(nerve_graph *g, const nerve_node_data *node)
 
 static nerve_status batch_norm_forward(nerve_graph *g, nerve_node_data *node)
 {
+    node->grad_from_relu = false; /* set by the next backward's ReLU, if any */
     if (node->forward_folded) { /* the convolution before applied it */
         node->forward_flag = node->forward_synchronised = false;
         return NERVE_OK;
@@ -167,6 +168,15 @@ static nerve_status batch_norm_backward(nerve_graph *g, nerve_node_data *node)
                                        a->bias ? gradient_of(g, node, a->bias) : NULL, outer,
                                        channels, inner);
         return NERVE_OK;
+    }
+    if (node->grad_from_relu) { /* core/fold.c */
+        node->grad_from_relu = false;
+        nerve_node_data *relu = &g->nodes[node->fold_consumer - 1];
+        return NERVE_RUN(g, batch_norm_relu_backward, x->value, relu->value, relu->grad, mean, var,
+                         a->eps, optional_value(g, node, a->weight), batch_statistics,
+                         accumulate, gradient_of(g, node, 0),
+                         a->weight ? gradient_of(g, node, a->weight) : NULL,
+                         a->bias ? gradient_of(g, node, a->bias) : NULL, outer, channels, inner);
     }
     NERVE_TRY(NERVE_RUN(g, batch_norm_backward, x->value, node->grad, mean, var, a->eps,
                         optional_value(g, node, a->weight), batch_statistics, accumulate,

@@ -32,8 +32,13 @@ static int64_t channel_block(int64_t channels)
     return block < 1 ? 1 : block > CHANNEL_BLOCK_MAX ? CHANNEL_BLOCK_MAX : block;
 }
 
-/* Two passes (the mean, then the squared deviations from it), which keeps
- * the variance accurate where the mean is large against the spread. */
+/* One pass over x: the sums of d = x - k and of d^2 per channel, k the
+ * channel's first value, so that mean = k + sum d / n and the variance
+ * sum d^2 / n - (sum d / n)^2. Shifting by a value of the channel keeps the
+ * subtraction from cancelling where the mean is large against the spread
+ * (the plain sum of squares would lose it there), and the sums are in
+ * double; a second pass over x (the squared deviations from the mean) cost
+ * a quarter of a training batch norm's memory traffic. */
 nerve_status nerve_cpu_batch_norm_statistics(const nerve_kernel_ctx *ctx, const nerve_real *x,
                                              nerve_real *mean, nerve_real *var, double momentum,
                                              nerve_real *running_mean, nerve_real *running_var,
@@ -45,36 +50,35 @@ nerve_status nerve_cpu_batch_norm_statistics(const nerve_kernel_ctx *ctx, const 
 #pragma omp parallel for schedule(static) if (PARALLEL_OVER_CHANNELS(outer, channels, inner))
     for (int64_t b = 0; b < blocks; b++) {
         const int64_t first = b * block, width = first + block > channels ? channels - first : block;
-        double sum[CHANNEL_BLOCK_MAX] = {0}, squares[CHANNEL_BLOCK_MAX] = {0}, mu[CHANNEL_BLOCK_MAX];
+        double sum[CHANNEL_BLOCK_MAX] = {0}, squares[CHANNEL_BLOCK_MAX] = {0};
+        double shift[CHANNEL_BLOCK_MAX];
+        for (int64_t c = 0; c < width; c++) shift[c] = count ? x[(first + c) * inner] : 0;
         for (int64_t o = 0; o < outer; o++)
             for (int64_t c = 0; c < width; c++) {
                 const nerve_real *xc = x + (o * channels + first + c) * inner;
-                double s = sum[c];
-#pragma omp simd reduction(+ : s)
-                for (int64_t i = 0; i < inner; i++) s += xc[i];
-                sum[c] = s;
-            }
-        for (int64_t c = 0; c < width; c++) mu[c] = sum[c] / (double)count;
-        for (int64_t o = 0; o < outer; o++)
-            for (int64_t c = 0; c < width; c++) {
-                const nerve_real *xc = x + (o * channels + first + c) * inner;
-                const double m = mu[c];
-                double q = squares[c];
-#pragma omp simd reduction(+ : q)
+                const double k = shift[c];
+                double s = sum[c], q = squares[c];
+#pragma omp simd reduction(+ : s, q)
                 for (int64_t i = 0; i < inner; i++) {
-                    const double d = xc[i] - m;
+                    const double d = xc[i] - k;
+                    s += d;
                     q += d * d;
                 }
+                sum[c] = s;
                 squares[c] = q;
             }
         for (int64_t c = 0; c < width; c++) {
-            const int64_t k = first + c;
-            mean[k] = (nerve_real)mu[c];
-            var[k] = (nerve_real)(squares[c] / (double)count);
+            const int64_t ch = first + c;
+            const double offset = sum[c] / (double)count;
+            const double centred = squares[c] - sum[c] * offset; /* sum (x - mean)^2 */
+            const double deviations = centred > 0 ? centred : 0;
+            const double mu = shift[c] + offset;
+            mean[ch] = (nerve_real)mu;
+            var[ch] = (nerve_real)(deviations / (double)count);
             if (running_mean && count > 1) {
-                running_mean[k] = (nerve_real)((1 - momentum) * running_mean[k] + momentum * mu[c]);
-                running_var[k] = (nerve_real)((1 - momentum) * running_var[k] +
-                                              momentum * squares[c] / (double)(count - 1));
+                running_mean[ch] = (nerve_real)((1 - momentum) * running_mean[ch] + momentum * mu);
+                running_var[ch] = (nerve_real)((1 - momentum) * running_var[ch] +
+                                               momentum * deviations / (double)(count - 1));
             }
         }
     }
@@ -129,14 +133,13 @@ nerve_status nerve_cpu_batch_norm_relu_forward(const nerve_kernel_ctx *ctx, cons
 
 /* In terms of x - mean rather than xhat: sum dy * xhat = invstd * sum dy * (x - mean).
  * Per channel block (as the statistics): the two sums, then dx, each a sweep
- * over the batch. */
-nerve_status nerve_cpu_batch_norm_backward(const nerve_kernel_ctx *ctx, const nerve_real *x,
-                                           const nerve_real *dy, const nerve_real *mean,
-                                           const nerve_real *var, double eps,
-                                           const nerve_real *weight, bool batch_statistics,
-                                           bool accumulate, nerve_real *dx, nerve_real *dweight,
-                                           nerve_real *dbias,
-                                           int64_t outer, int64_t channels, int64_t inner)
+ * over the batch. With z (the output of a ReLU after the batch norm) dy
+ * counts only where z > 0. */
+static void backward(const nerve_real *x, const nerve_real *z, const nerve_real *dy,
+                     const nerve_real *mean, const nerve_real *var, double eps,
+                     const nerve_real *weight, bool batch_statistics, bool accumulate,
+                     nerve_real *dx, nerve_real *dweight, nerve_real *dbias, int64_t outer,
+                     int64_t channels, int64_t inner)
 {
     const int64_t count = outer * inner, block = channel_block(channels);
     const int64_t blocks = (channels + block - 1) / block;
@@ -149,10 +152,19 @@ nerve_status nerve_cpu_batch_norm_backward(const nerve_kernel_ctx *ctx, const ne
                 const int64_t base = (o * channels + first + c) * inner;
                 const double mu = mean[first + c];
                 double s = sum_dy[c], sc = sum_dy_centered[c];
+                if (z) {
 #pragma omp simd reduction(+ : s, sc)
-                for (int64_t i = base; i < base + inner; i++) {
-                    s += dy[i];
-                    sc += dy[i] * (x[i] - mu);
+                    for (int64_t i = base; i < base + inner; i++) {
+                        const nerve_real d = dy[i], g = z[i] > 0 ? d : 0; /* a select */
+                        s += g;
+                        sc += g * (x[i] - mu);
+                    }
+                } else {
+#pragma omp simd reduction(+ : s, sc)
+                    for (int64_t i = base; i < base + inner; i++) {
+                        s += dy[i];
+                        sc += dy[i] * (x[i] - mu);
+                    }
                 }
                 sum_dy[c] = s;
                 sum_dy_centered[c] = sc;
@@ -175,13 +187,49 @@ nerve_status nerve_cpu_batch_norm_backward(const nerve_kernel_ctx *ctx, const ne
             for (int64_t c = 0; c < width; c++) {
                 const int64_t base = (o * channels + first + c) * inner;
                 const nerve_real kc = k[c], ac = a[c], bc = slope[c], m = mean[first + c];
-                if (accumulate)
+                if (z && accumulate)
+#pragma omp simd
+                    for (int64_t i = base; i < base + inner; i++) {
+                        const nerve_real d = dy[i], g = z[i] > 0 ? d : 0;
+                        dx[i] += kc * (g - ac - (x[i] - m) * bc);
+                    }
+                else if (z) /* the gradient's first contribution: dx is not read */
+#pragma omp simd
+                    for (int64_t i = base; i < base + inner; i++) {
+                        const nerve_real d = dy[i], g = z[i] > 0 ? d : 0;
+                        dx[i] = kc * (g - ac - (x[i] - m) * bc);
+                    }
+                else if (accumulate)
                     for (int64_t i = base; i < base + inner; i++)
                         dx[i] += kc * (dy[i] - ac - (x[i] - m) * bc);
-                else /* the gradient's first contribution: dx is not read */
+                else
                     for (int64_t i = base; i < base + inner; i++)
                         dx[i] = kc * (dy[i] - ac - (x[i] - m) * bc);
             }
     }
+}
+
+nerve_status nerve_cpu_batch_norm_backward(const nerve_kernel_ctx *ctx, const nerve_real *x,
+                                           const nerve_real *dy, const nerve_real *mean,
+                                           const nerve_real *var, double eps,
+                                           const nerve_real *weight, bool batch_statistics,
+                                           bool accumulate, nerve_real *dx, nerve_real *dweight,
+                                           nerve_real *dbias, int64_t outer, int64_t channels,
+                                           int64_t inner)
+{
+    backward(x, NULL, dy, mean, var, eps, weight, batch_statistics, accumulate, dx, dweight,
+             dbias, outer, channels, inner);
+    return NERVE_OK;
+}
+
+/* dz is read only. */
+nerve_status nerve_cpu_batch_norm_relu_backward(
+    const nerve_kernel_ctx *ctx, const nerve_real *x, const nerve_real *z, nerve_real *dz,
+    const nerve_real *mean, const nerve_real *var, double eps, const nerve_real *weight,
+    bool batch_statistics, bool accumulate, nerve_real *dx, nerve_real *dweight,
+    nerve_real *dbias, int64_t outer, int64_t channels, int64_t inner)
+{
+    backward(x, z, dz, mean, var, eps, weight, batch_statistics, accumulate, dx, dweight, dbias,
+             outer, channels, inner);
     return NERVE_OK;
 }
