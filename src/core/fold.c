@@ -20,7 +20,8 @@
  * activations rather than a write, a read and a write) and the ReLU's
  * forward is skipped. Nothing reads the batch norm's own value then: its
  * backward needs its input, and the ReLU's mask comes from its own output.
- * So that value is not written (read the ReLU's). Backward too is one pass
+ * So that value is not written, and the plan gives the two one buffer (read
+ * the ReLU's). Backward too is one pass
  * fewer: the ReLU leaves its gradient as it is and the batch norm's
  * backward reads it with the mask (batch_norm_relu_backward), so the plan
  * keeps the ReLU's gradient alive until then. A graph that keeps every

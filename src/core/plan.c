@@ -15,8 +15,9 @@
  *   gradient from the backward of its last consumer (the first to add into
  *   it) to its own backward, or for the whole step when gradients are kept
  *   (nerve_graph_set_keep_gradients); a ReLU folded into the batch norm
- *   before it (core/fold.c) and that batch norm share one gradient, alive
- *   until the batch norm's backward (which reads it);
+ *   before it (core/fold.c) and that batch norm share one value (the
+ *   ReLU's output: nothing reads the batch norm's own) and one gradient,
+ *   alive until the batch norm's backward (which reads it);
  * - inference (no gradients): an op's value from its forward to its last
  *   consumer's; the value of a node nothing reads is kept (it is what a
  *   forward pass is run for). An op that can run in place (forward_in_place:
@@ -149,6 +150,8 @@ nerve_status nerve_plan_compute(const nerve_graph *g, bool training, nerve_plan_
                 g->nodes[x].capacity == d->capacity)
                 in_place[i] = in_place[x] >= 0 ? in_place[x] : x;
         }
+        int folded_into = training ? nerve_fold_relu_producer(g, i) : -1;
+        if (folded_into >= 0) in_place[i] = folded_into;
         if (in_place[i] >= 0) {
             all[at[in_place[i]]].last = value_last;
         } else {
@@ -160,7 +163,6 @@ nerve_status nerve_plan_compute(const nerve_graph *g, bool training, nerve_plan_
         /* Backward time of node k: end - 1 - k. */
         int64_t first = end - 1 - (reader < 0 ? i : reader), last = end - 1 - i;
         if (grad_of[i] >= 0) continue; /* it is its ReLU's */
-        int folded_into = nerve_fold_relu_producer(g, i);
         if (folded_into >= 0) last = end - 1 - folded_into;
         if (g->keep_gradients) first = 0, last = end;
         all[count++] = (interval){first, last, size, &out->grad[i]};
