@@ -316,6 +316,19 @@ NERVE_SHARED_INLINE double nerve_map_apply(nerve_map_op op, double a, double b, 
  * Building blocks with a generic implementation on top of the core
  * (generic.c); a backend may leave any of them NULL. */
 #define NERVE_COMPOSITE_KERNELS(X)                                                                 \
+    /* batch_norm_forward's y, then max(0, y): a batch norm and the ReLU after                     \
+     * it in one pass (core/fold.c). */                                                            \
+    X(batch_norm_relu_forward,                                                                     \
+      (NERVE_KERNEL_CTX, const nerve_real *x, const nerve_real *mean, const nerve_real *var,       \
+       double eps, const nerve_real *weight, const nerve_real *bias, nerve_real *y, int64_t outer, \
+       int64_t channels, int64_t inner))                                                           \
+    /* Its backward: batch_norm_backward with dy = dz where z > 0, else 0 (z the                   \
+     * ReLU's output, dz its gradient, which a kernel may overwrite). */                           \
+    X(batch_norm_relu_backward,                                                                    \
+      (NERVE_KERNEL_CTX, const nerve_real *x, const nerve_real *z, nerve_real *dz,                 \
+       const nerve_real *mean, const nerve_real *var, double eps, const nerve_real *weight,        \
+       bool batch_statistics, bool accumulate, nerve_real *dx, nerve_real *dweight,                \
+       nerve_real *dbias, int64_t outer, int64_t channels, int64_t inner))                         \
     /* dx += y * (dy - sum(dy * y)) along the axis. */                                             \
     X(softmax_backward, (NERVE_KERNEL_CTX, const nerve_real *y, const nerve_real *dy,              \
                          nerve_real *dx, int64_t outer, int64_t len, int64_t inner))               \
@@ -396,19 +409,6 @@ NERVE_SHARED_INLINE double nerve_map_apply(nerve_map_op op, double a, double b, 
       (NERVE_KERNEL_CTX, const nerve_real *x, const nerve_real *mean, const nerve_real *var,       \
        double eps, const nerve_real *weight, const nerve_real *bias, nerve_real *y, int64_t outer, \
        int64_t channels, int64_t inner))                                                           \
-    /* batch_norm_forward's y, then max(0, y): a batch norm and the ReLU after                     \
-     * it in one pass (core/fold.c). */                                                            \
-    X(batch_norm_relu_forward,                                                                     \
-      (NERVE_KERNEL_CTX, const nerve_real *x, const nerve_real *mean, const nerve_real *var,       \
-       double eps, const nerve_real *weight, const nerve_real *bias, nerve_real *y, int64_t outer, \
-       int64_t channels, int64_t inner))                                                           \
-    /* Its backward: batch_norm_backward with dy = dz where z > 0, else 0 (z the                   \
-     * ReLU's output, dz its gradient, which a kernel may overwrite). */                           \
-    X(batch_norm_relu_backward,                                                                    \
-      (NERVE_KERNEL_CTX, const nerve_real *x, const nerve_real *z, nerve_real *dz,                 \
-       const nerve_real *mean, const nerve_real *var, double eps, const nerve_real *weight,        \
-       bool batch_statistics, bool accumulate, nerve_real *dx, nerve_real *dweight,                \
-       nerve_real *dbias, int64_t outer, int64_t channels, int64_t inner))                         \
     /* Softmax cross-entropy with label smoothing s (torch CrossEntropyLoss):                      \
      * prob = softmax(logits); row loss = -sum_c q_c log prob_c with                               \
      * q_c = (1 - s) w_y [c == y] + (s / C) w_c. The factor f = scale, or                          \

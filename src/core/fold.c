@@ -27,6 +27,7 @@
  * keeps the ReLU's gradient alive until then. A graph that keeps every
  * gradient for inspection (nerve_graph_set_keep_gradients) does not fold. */
 #include "core/graph_internal.h"
+#include "core/plan.h"
 
 /* Ops reading n's memory, aliasing ops' readers counted as n's. */
 static int readers(const nerve_graph *g, int n)
@@ -35,12 +36,8 @@ static int readers(const nerve_graph *g, int n)
     for (int j = n + 1; j < g->node_count; j++) {
         const nerve_node_data *op = &g->nodes[j];
         if (op->kind != NERVE_NODE_OP) continue;
-        for (int k = 0; k < op->input_count; k++) {
-            int x = op->input[k];
-            while (g->nodes[x].kind == NERVE_NODE_OP && g->nodes[x].op->aliases_input)
-                x = g->nodes[x].input[0];
-            if (x == n) count++;
-        }
+        for (int k = 0; k < op->input_count; k++)
+            if (nerve_plan_owner(g, op->input[k]) == n) count++;
     }
     return count;
 }

@@ -125,9 +125,11 @@ nerve_status nerve_plan_compute(const nerve_graph *g, bool training, nerve_plan_
         return nerve_error_set(err, NERVE_ERR_NOMEM, "out of memory planning %d nodes", n);
     }
     for (int i = 0; i < 3 * n; i++) in_place[i] = -1;
+    /* Training: in_place[i] is the batch norm ReLU i is folded into, whose
+     * value buffer is i's too. */
     for (int i = 0; training && i < n; i++) {
         int producer = nerve_fold_relu_producer(g, i);
-        if (producer >= 0) grad_of[producer] = i;
+        if (producer >= 0) grad_of[producer] = i, in_place[i] = producer;
     }
     int count = 0;
     all[count++] = (interval){0, end, nerve_plan_round((size_t)g->workspace_size),
@@ -150,8 +152,6 @@ nerve_status nerve_plan_compute(const nerve_graph *g, bool training, nerve_plan_
                 g->nodes[x].capacity == d->capacity)
                 in_place[i] = in_place[x] >= 0 ? in_place[x] : x;
         }
-        int folded_into = training ? nerve_fold_relu_producer(g, i) : -1;
-        if (folded_into >= 0) in_place[i] = folded_into;
         if (in_place[i] >= 0) {
             all[at[in_place[i]]].last = value_last;
         } else {
@@ -163,7 +163,7 @@ nerve_status nerve_plan_compute(const nerve_graph *g, bool training, nerve_plan_
         /* Backward time of node k: end - 1 - k. */
         int64_t first = end - 1 - (reader < 0 ? i : reader), last = end - 1 - i;
         if (grad_of[i] >= 0) continue; /* it is its ReLU's */
-        if (folded_into >= 0) last = end - 1 - folded_into;
+        if (in_place[i] >= 0) last = end - 1 - in_place[i]; /* a folded ReLU's */
         if (g->keep_gradients) first = 0, last = end;
         all[count++] = (interval){first, last, size, &out->grad[i]};
     }

@@ -1,8 +1,8 @@
-/* Batch normalisation, one channel at a time: x is [outer, channels, inner]
+/* Batch normalisation, per channel: x is [outer, channels, inner]
  * (inner 1 for [N, C]), so a channel's values are `outer` runs of `inner`.
  * Loops are parallel over blocks of channels, so that each channel's sums
- * have one writer, and accumulate in double: a channel of a large batch of images
- * sums hundreds of thousands of floats. The sums are `omp simd` reductions,
+ * have one writer, and accumulate in double: a channel of a large batch of
+ * images sums hundreds of thousands of floats. The sums are `omp simd` reductions,
  * several double accumulators in vector lanes: one scalar chain of
  * dependent additions made the statistics and the backward pass each cost
  * about as much as a convolution's reorders. */

@@ -261,9 +261,9 @@ static dnnl_status_t make_passes_with(conv_entry *e, dnnl_alg_kind_t alg)
     if (st == dnnl_success)
         st = dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
     if (st == dnnl_success)
-        st = dnnl_dilated_convolution_forward_desc_init(
-        &desc, dnnl_forward_training, alg, &image_any, &weight_any, NULL,
-        &cols_any, strides, dilates, pad_l, pad_r);
+        st = dnnl_dilated_convolution_forward_desc_init(&desc, dnnl_forward_training, alg,
+                                                        &image_any, &weight_any, NULL, &cols_any,
+                                                        strides, dilates, pad_l, pad_r);
     if (st == dnnl_success) st = dnnl_primitive_desc_create(&fwd, &desc, attr, cache.engine, NULL);
     if (st == dnnl_success)
         st = dnnl_dilated_convolution_forward_desc_init(

@@ -46,30 +46,6 @@ nerve_status nerve_ref_batch_norm_forward(const nerve_kernel_ctx *ctx, const ner
     return NERVE_OK;
 }
 
-nerve_status nerve_ref_batch_norm_relu_forward(const nerve_kernel_ctx *ctx, const nerve_real *x,
-                                               const nerve_real *mean, const nerve_real *var,
-                                               double eps, const nerve_real *weight,
-                                               const nerve_real *bias, nerve_real *y,
-                                               int64_t outer, int64_t channels, int64_t inner)
-{
-    NERVE_TRY(nerve_ref_batch_norm_forward(ctx, x, mean, var, eps, weight, bias, y, outer,
-                                           channels, inner));
-    for (int64_t i = 0; i < outer * channels * inner; i++) y[i] = y[i] > 0 ? y[i] : 0;
-    return NERVE_OK;
-}
-
-/* The ReLU's mask applied to dz in place, then the batch norm's backward. */
-nerve_status nerve_ref_batch_norm_relu_backward(
-    const nerve_kernel_ctx *ctx, const nerve_real *x, const nerve_real *z, nerve_real *dz,
-    const nerve_real *mean, const nerve_real *var, double eps, const nerve_real *weight,
-    bool batch_statistics, bool accumulate, nerve_real *dx, nerve_real *dweight,
-    nerve_real *dbias, int64_t outer, int64_t channels, int64_t inner)
-{
-    for (int64_t i = 0; i < outer * channels * inner; i++) dz[i] = z[i] > 0 ? dz[i] : 0;
-    return nerve_ref_batch_norm_backward(ctx, x, dz, mean, var, eps, weight, batch_statistics,
-                                         accumulate, dx, dweight, dbias, outer, channels, inner);
-}
-
 nerve_status nerve_ref_batch_norm_backward(const nerve_kernel_ctx *ctx, const nerve_real *x, const nerve_real *dy,
                                    const nerve_real *mean, const nerve_real *var, double eps,
                                    const nerve_real *weight, bool batch_statistics,
