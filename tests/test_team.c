@@ -1,7 +1,9 @@
 /* How many threads a busy machine leaves nerve (src/backends/cpu/team.c):
  * /proc/stat's busy jiffies over the CPUs this process may use, the team
- * from the CPUs others keep busy, and the GEMM and oneDNN's forward
- * convolution giving the same bits on a team of 1 as on a team of 2. */
+ * from the CPUs others keep busy, and the GEMM and oneDNN's convolutions
+ * (forward, and backward in parts) giving the same bits on a team of 1 as
+ * on a team of 2. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -120,7 +122,8 @@ static void test_a_forward_convolution_gives_the_same_bits_on_a_smaller_team(voi
                 nerve_real *x = malloc((size_t)in * sizeof *x);
                 nerve_real *w = malloc((size_t)weights * sizeof *w);
                 nerve_real *bias = malloc((size_t)g.col_channels * sizeof *bias);
-                nerve_real *work = malloc((size_t)space * sizeof *work), *y[2];
+                nerve_real *work = aligned_alloc(64, ((size_t)space * sizeof *work + 63) / 64 * 64);
+                nerve_real *y[2];
                 for (int64_t i = 0; i < in; i++) x[i] = value(i, 4);
                 for (int64_t i = 0; i < weights; i++) w[i] = value(i, 5);
                 for (int64_t i = 0; i < g.col_channels; i++) bias[i] = value(i, 6);
@@ -141,6 +144,107 @@ static void test_a_forward_convolution_gives_the_same_bits_on_a_smaller_team(voi
     nerve_cpu_team_fix(0);
     nerve_set_threads(saved);
 }
+
+/* The direct sums in double: dimage = conv_transpose(dcols, w), dweight =
+ * correlate(image, dcols), for 3x3 kernels with padding 1 and stride 1. */
+static void direct_backward(const nerve_conv_geometry *g, int64_t batch, const nerve_real *x,
+                            const nerve_real *w, const nerve_real *dy, double *dx, double *dw)
+{
+    int64_t C = g->channels, K = g->col_channels, H = g->height, W = g->width;
+    memset(dx, 0, (size_t)(batch * C * H * W) * sizeof *dx);
+    memset(dw, 0, (size_t)(K * C * 9) * sizeof *dw);
+    for (int64_t n = 0; n < batch; n++)
+        for (int64_t k = 0; k < K; k++)
+            for (int64_t c = 0; c < C; c++)
+                for (int64_t i = 0; i < 3; i++)
+                    for (int64_t j = 0; j < 3; j++) {
+                        double wkc = w[(k * C + c) * 9 + i * 3 + j], sum = 0;
+                        for (int64_t y = 0; y < H; y++) {
+                            int64_t u = y + i - 1;
+                            if (u < 0 || u >= H) continue;
+                            for (int64_t v0 = 0; v0 < W; v0++) {
+                                int64_t v = v0 + j - 1;
+                                if (v < 0 || v >= W) continue;
+                                double g_out = dy[((n * K + k) * H + y) * W + v0];
+                                dx[((n * C + c) * H + u) * W + v] += wkc * g_out;
+                                sum += x[((n * C + c) * H + u) * W + v] * g_out;
+                            }
+                        }
+                        dw[(k * C + c) * 9 + i * 3 + j] += sum;
+                    }
+}
+
+/* The backward passes run in parts (conv_dnnl.c): the same bits on a team
+ * of 1 as of 2, accumulating or not, and the direct sums' values. Batch 4
+ * and 7 cut into two parts (of 2 and 2, 3 and 4 samples: Winograd and
+ * not), batch 1 one. */
+static void test_a_backward_convolution_gives_the_same_bits_on_a_smaller_team(void **state)
+{
+    const int64_t shapes[][3] = {{32, 32, 12}, {16, 48, 9}}; /* in, out, size */
+    const int64_t batches[] = {4, 7, 1};
+    int saved = nerve_get_threads();
+    nerve_set_threads(2);
+    for (int s = 0; s < 2; s++)
+        for (int b = 0; b < 3; b++) {
+            int64_t batch = batches[b], size = shapes[s][2];
+            nerve_conv_geometry g = {.channels = shapes[s][0], .height = size, .width = size,
+                                     .col_channels = shapes[s][1], .col_height = size,
+                                     .col_width = size, .kernel = {3, 3}, .stride = {1, 1},
+                                     .padding = {1, 1}, .dilation = {1, 1}, .groups = 1};
+            int64_t in = batch * g.channels * size * size;
+            int64_t out = batch * g.col_channels * size * size;
+            int64_t weights = g.col_channels * g.channels * 9;
+            int64_t space = nerve_dnnl_conv_workspace(&g, batch);
+            assert_true(space > 0);
+            nerve_real *x = malloc((size_t)in * sizeof *x), *w = malloc((size_t)weights * sizeof *w);
+            nerve_real *dy = malloc((size_t)out * sizeof *dy);
+            /* On cache lines, as the graph's arena gives it (Winograd's kernels want that). */
+            nerve_real *work = aligned_alloc(64, ((size_t)space * sizeof *work + 63) / 64 * 64);
+            nerve_real *dx[2], *dw[2];
+            double *want_dx = malloc((size_t)in * sizeof *want_dx);
+            double *want_dw = malloc((size_t)weights * sizeof *want_dw);
+            for (int64_t i = 0; i < in; i++) x[i] = value(i, 7);
+            for (int64_t i = 0; i < weights; i++) w[i] = value(i, 8);
+            for (int64_t i = 0; i < out; i++) dy[i] = value(i, 9);
+            direct_backward(&g, batch, x, w, dy, want_dx, want_dw);
+            for (int accumulate = 0; accumulate < 2; accumulate++) {
+                for (int team = 1; team <= 2; team++) {
+                    dx[team - 1] = malloc((size_t)in * sizeof *dx[0]);
+                    dw[team - 1] = malloc((size_t)weights * sizeof *dw[0]);
+                    for (int64_t i = 0; i < in; i++) dx[team - 1][i] = value(i, 10);
+                    for (int64_t i = 0; i < weights; i++) dw[team - 1][i] = value(i, 11);
+                    nerve_cpu_team_fix(team);
+                    assert_true(nerve_dnnl_conv_backward(&g, batch, x, w, dy, accumulate,
+                                                         dx[team - 1], dw[team - 1], work, space));
+                    /* Two parts (batch 1: one) on the team asked for. */
+                    assert_int_equal(nerve_dnnl_conv_backward_team(), batch > 1 ? team : 1);
+                }
+                assert_memory_equal(dx[0], dx[1], (size_t)in * sizeof *dx[0]);
+                assert_memory_equal(dw[0], dw[1], (size_t)weights * sizeof *dw[0]);
+                /* Winograd's rounding is a few times the direct sum's (test_backend_ops). */
+                for (int64_t i = 0; i < in; i++) {
+                    double want = want_dx[i] + (accumulate ? value(i, 10) : 0);
+                    assert_true(fabs(dx[0][i] - want) <= 1e-4 * (1 + fabs(want)));
+                }
+                for (int64_t i = 0; i < weights; i++) {
+                    double want = want_dw[i] + value(i, 11); /* dweight always accumulates */
+                    assert_true(fabs(dw[0][i] - want) <= 3e-4 * (1 + fabs(want)));
+                }
+                for (int t = 0; t < 2; t++) {
+                    free(dx[t]);
+                    free(dw[t]);
+                }
+            }
+            free(x);
+            free(w);
+            free(dy);
+            free(work);
+            free(want_dx);
+            free(want_dw);
+        }
+    nerve_cpu_team_fix(0);
+    nerve_set_threads(saved);
+}
 #endif
 
 int main(void)
@@ -152,6 +256,7 @@ int main(void)
         cmocka_unit_test(test_the_gemm_gives_the_same_bits_on_a_smaller_team),
 #ifdef NERVE_CPU_DNNL
         cmocka_unit_test(test_a_forward_convolution_gives_the_same_bits_on_a_smaller_team),
+        cmocka_unit_test(test_a_backward_convolution_gives_the_same_bits_on_a_smaller_team),
 #endif
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backends/cpu/team.h"
 #include "nerve.h"
 
 /* Below this many elements a loop is not worth waking OpenMP's threads. */
@@ -372,7 +373,8 @@ void nerve_dataset_gather(const nerve_dataset *ds, const int64_t *index, int64_t
                           nerve_real *inputs, nerve_real *targets)
 {
     int64_t sample_size = ds->sample_size, target_size = ds->target_size;
-#pragma omp parallel for if (n * sample_size > PARALLEL_THRESHOLD)
+    /* Row copies: the busy machine's team may take them (team.h). */
+#pragma omp parallel for num_threads(nerve_cpu_team()) if (n * sample_size > PARALLEL_THRESHOLD)
     for (int64_t i = 0; i < n; i++) {
         int64_t row = index[i];
         if (ds->pixels)

@@ -12,10 +12,12 @@
  * where plain NCHW is its best (1 input channel), nothing is reordered.
  *
  * Convolutions too small to split (batch 1) run on one thread, as small
- * GEMMs do (NERVE_CPU_PARALLEL_MIN_MACS). A forward pass, whose every output
- * is one thread's whole sum whatever the split (test_team checks the bits),
- * runs on the threads a busy machine leaves free (nerve_cpu_team): each
- * geometry also has a one-thread entry for that, made with the other.
+ * GEMMs do (NERVE_CPU_PARALLEL_MIN_MACS). Every pass runs on the threads a
+ * busy machine leaves free (nerve_cpu_team) and gives the same bits on
+ * fewer (test_team): a forward pass, whose every output is one thread's
+ * whole sum whatever the split, takes a one-thread entry made with the
+ * other; the backward passes run on the batch cut into parts
+ * (conv_parts below).
  *
  * Creating a primitive generates code (milliseconds), so they are made once
  * per geometry, batch size and thread count, when a graph is planned for that
@@ -65,14 +67,17 @@ typedef struct conv_pass {
     size_t scratchpad_bytes;
 } conv_pass;
 
+/* slot: which part of a batch split into parts (conv_parts) the entry
+ * runs; parts run side by side, each on its own memory objects. */
 typedef struct conv_key {
     nerve_conv_geometry geo;
-    int64_t batch, threads;
+    int64_t batch, threads, slot;
 } conv_key;
 
 typedef struct conv_entry {
     conv_key key;
     bool usable;
+    dnnl_stream_t stream; /* the entry's own: parts run on several at once */
     /* forward with and without bias, backward data, backward weights */
     conv_pass forward, forward_bias, backward_data, backward_weights;
     /* Both backward passes read the output's gradient in the same layout,
@@ -83,7 +88,6 @@ typedef struct conv_entry {
 static struct {
     pthread_mutex_t lock;
     dnnl_engine_t engine;
-    dnnl_stream_t stream;
     conv_entry **entries;
     int count, capacity;
 } cache = {.lock = PTHREAD_MUTEX_INITIALIZER};
@@ -231,11 +235,13 @@ static bool winograd_pays(const conv_key *key)
            g->channels % 16 == 0 && g->col_channels % 16 == 0 && key->batch > 1;
 }
 
-/* Creates every pass of the entry with algorithm alg; anything but
- * dnnl_success leaves it unusable. */
+/* Creates the passes of the entry with algorithm alg (the backward ones on
+ * one-thread entries only: the backward passes run in parts, each on one
+ * thread); anything but dnnl_success leaves it unusable. */
 static dnnl_status_t make_passes_with(conv_entry *e, dnnl_alg_kind_t alg)
 {
     const nerve_conv_geometry *g = &e->key.geo;
+    const bool backward = e->key.threads == 1;
     dnnl_memory_desc_t image, cols, weight, bias, image_any, cols_any, weight_any;
     plain_descs(&e->key, &image, &cols, &weight, &bias);
     any_desc(&image, &image_any);
@@ -271,17 +277,17 @@ static dnnl_status_t make_passes_with(conv_entry *e, dnnl_alg_kind_t alg)
             &cols_any, strides, dilates, pad_l, pad_r);
     if (st == dnnl_success)
         st = dnnl_primitive_desc_create(&fwd_bias, &desc, attr, cache.engine, NULL);
-    if (st == dnnl_success)
+    if (st == dnnl_success && backward)
         st = dnnl_dilated_convolution_backward_data_desc_init(
             &desc, alg, &image_any, &weight_any, &cols_any, strides, dilates,
             pad_l, pad_r);
-    if (st == dnnl_success)
+    if (st == dnnl_success && backward)
         st = dnnl_primitive_desc_create(&bwd_data, &desc, attr, cache.engine, fwd);
-    if (st == dnnl_success)
+    if (st == dnnl_success && backward)
         st = dnnl_dilated_convolution_backward_weights_desc_init(
             &desc, alg, &image_any, &weight_any, NULL, &cols_any, strides,
             dilates, pad_l, pad_r);
-    if (st == dnnl_success)
+    if (st == dnnl_success && backward)
         st = dnnl_primitive_desc_create(&bwd_weights, &desc, attr, cache.engine, fwd);
 
     if (st == dnnl_success) {
@@ -297,19 +303,19 @@ static dnnl_status_t make_passes_with(conv_entry *e, dnnl_alg_kind_t alg)
                                 {DNNL_ARG_DST, dnnl_query_dst_md, 0, &cols}};
         st = make_pass(&e->forward_bias, fwd_bias, specs, 4);
     }
-    if (st == dnnl_success) {
+    if (st == dnnl_success && backward) {
         operand_spec specs[] = {{DNNL_ARG_DIFF_DST, dnnl_query_diff_dst_md, 0, &cols},
                                 {DNNL_ARG_WEIGHTS, dnnl_query_weights_md, 0, &weight},
                                 {DNNL_ARG_DIFF_SRC, dnnl_query_diff_src_md, 0, &image}};
         st = make_pass(&e->backward_data, bwd_data, specs, 3);
     }
-    if (st == dnnl_success) {
+    if (st == dnnl_success && backward) {
         operand_spec specs[] = {{DNNL_ARG_SRC, dnnl_query_src_md, 0, &image},
                                 {DNNL_ARG_DIFF_DST, dnnl_query_diff_dst_md, 0, &cols},
                                 {DNNL_ARG_DIFF_WEIGHTS, dnnl_query_diff_weights_md, 0, &weight}};
         st = make_pass(&e->backward_weights, bwd_weights, specs, 3);
     }
-    if (st == dnnl_success) {
+    if (st == dnnl_success && backward) {
         const conv_operand *data = &e->backward_data.operand[0];
         const conv_operand *weights = &e->backward_weights.operand[1];
         e->shared_gradient = data->inner && weights->inner &&
@@ -345,34 +351,27 @@ static int conv_threads(const nerve_conv_geometry *geo, int64_t batch)
     return macs < NERVE_CPU_PARALLEL_MIN_MACS ? 1 : omp_get_max_threads();
 }
 
-static conv_key make_key(const nerve_conv_geometry *geo, int64_t batch, int threads)
+static conv_key make_key(const nerve_conv_geometry *geo, int64_t batch, int threads, int slot)
 {
     conv_key key;
     memset(&key, 0, sizeof key);
     key.geo = *geo;
     key.batch = batch;
     key.threads = threads;
+    key.slot = slot;
     return key;
 }
 
-/* The cached entry of (geo, batch) on `threads`, made on first use; NULL
- * when unusable. Called with the lock held. */
-static conv_entry *find_entry(const nerve_conv_geometry *geo, int64_t batch, int threads)
+/* The cached entry of (geo, batch) on `threads` for part `slot`, made on
+ * first use; NULL when unusable. Called with the lock held. */
+static conv_entry *find_slot(const nerve_conv_geometry *geo, int64_t batch, int threads, int slot)
 {
-    conv_key key = make_key(geo, batch, threads);
+    conv_key key = make_key(geo, batch, threads, slot);
     for (int i = 0; i < cache.count; i++)
         if (!memcmp(&cache.entries[i]->key, &key, sizeof key))
             return cache.entries[i]->usable ? cache.entries[i] : NULL;
-    if (!cache.engine) {
-        if (dnnl_engine_create(&cache.engine, dnnl_cpu, 0) != dnnl_success) return NULL;
-        if (dnnl_stream_create(&cache.stream, cache.engine, dnnl_stream_default_flags) !=
-            dnnl_success)
-        {
-            dnnl_engine_destroy(cache.engine);
-            cache.engine = NULL;
-            return NULL;
-        }
-    }
+    if (!cache.engine && dnnl_engine_create(&cache.engine, dnnl_cpu, 0) != dnnl_success)
+        return NULL;
     if (cache.count == cache.capacity) {
         int capacity = cache.capacity ? 2 * cache.capacity : 16;
         conv_entry **entries = realloc(cache.entries, capacity * sizeof *entries);
@@ -386,11 +385,18 @@ static conv_entry *find_entry(const nerve_conv_geometry *geo, int64_t batch, int
     /* oneDNN sizes a primitive's work split by the threads at its creation. */
     int before = omp_get_max_threads();
     omp_set_num_threads((int)key.threads);
-    e->usable = make_passes(e) == dnnl_success;
+    e->usable = make_passes(e) == dnnl_success &&
+                dnnl_stream_create(&e->stream, cache.engine, dnnl_stream_default_flags) ==
+                    dnnl_success;
     omp_set_num_threads(before);
     if (!e->usable) destroy_passes(e);
     cache.entries[cache.count++] = e;
     return e->usable ? e : NULL;
+}
+
+static conv_entry *find_entry(const nerve_conv_geometry *geo, int64_t batch, int threads)
+{
+    return find_slot(geo, batch, threads, 0);
 }
 
 static size_t pass_bytes(const conv_pass *pass)
@@ -400,22 +406,61 @@ static size_t pass_bytes(const conv_pass *pass)
     return bytes;
 }
 
+/* The backward passes run on the batch cut into parts. oneDNN's backward
+ * weights sums the batch in per-thread partial sums, so its bits depend on
+ * how many threads run it, and a busy machine's smaller team could not take
+ * it. So a batch that conv_threads gives T threads is cut into T parts (at
+ * most one per sample): each part runs one-thread primitives of its own (an
+ * entry per slot: its own memory objects, stream and piece of the
+ * workspace), the team's threads take the parts in turn, and the parts'
+ * weight gradients are added in part order after. The cut depends on the
+ * threads asked for, never on the team: a team of 1 gives the bits a team
+ * of 2 does (test_team). Backward data writes each part's own samples.
+ * The price, idle: each part pays a Winograd weight pass's fixed work
+ * (about 1 ms at 64 channels), 1.5-2.6 % of the CNNs' steps here. */
+#define MAX_PARTS 64
+typedef struct conv_parts {
+    int count;
+    int64_t first[MAX_PARTS + 1]; /* part p: samples [first[p], first[p + 1]) */
+    conv_entry *entry[MAX_PARTS];
+    size_t region; /* workspace bytes of each part */
+} conv_parts;
+
+/* Every part's entry; false when one is unusable. Called with the lock held. */
+static bool find_parts(const nerve_conv_geometry *geo, int64_t batch, conv_parts *parts)
+{
+    int64_t count = conv_threads(geo, batch);
+    if (count > batch) count = batch;
+    if (count > MAX_PARTS) count = MAX_PARTS;
+    parts->count = (int)count;
+    parts->region = 0;
+    for (int p = 0; p <= count; p++) parts->first[p] = batch * p / count;
+    for (int p = 0; p < count; p++) {
+        conv_entry *e = find_slot(geo, parts->first[p + 1] - parts->first[p], 1, p);
+        if (!e) return false;
+        parts->entry[p] = e;
+        size_t bytes = pass_bytes(&e->backward_data);
+        if (pass_bytes(&e->backward_weights) > bytes) bytes = pass_bytes(&e->backward_weights);
+        if (bytes > parts->region) parts->region = bytes;
+    }
+    return true;
+}
+
 int64_t nerve_dnnl_conv_workspace(const nerve_conv_geometry *geo, int64_t batch)
 {
     pthread_mutex_lock(&cache.lock);
     conv_entry *e = find_entry(geo, batch, conv_threads(geo, batch));
+    conv_parts parts;
     size_t bytes = 0;
-    if (e) {
-        const conv_pass *passes[] = {&e->forward, &e->forward_bias, &e->backward_data,
-                                     &e->backward_weights};
-        for (int i = 0; i < 4; i++)
-            if (pass_bytes(passes[i]) > bytes) bytes = pass_bytes(passes[i]);
+    if (e && find_parts(geo, batch, &parts)) {
+        bytes = parts.count * parts.region;
         /* The busy machine's forward entry, made now rather than mid-run. */
         conv_entry *alone = e->key.threads > 1 ? find_entry(geo, batch, 1) : NULL;
-        for (int i = 0; alone && i < 2; i++) {
-            const conv_pass *pass = i ? &alone->forward_bias : &alone->forward;
-            if (pass_bytes(pass) > bytes) bytes = pass_bytes(pass);
-        }
+        const conv_pass *passes[] = {&e->forward, &e->forward_bias,
+                                     alone ? &alone->forward : NULL,
+                                     alone ? &alone->forward_bias : NULL};
+        for (int i = 0; i < 4; i++)
+            if (passes[i] && pass_bytes(passes[i]) > bytes) bytes = pass_bytes(passes[i]);
     }
     pthread_mutex_unlock(&cache.lock);
     return (int64_t)((bytes + sizeof(nerve_real) - 1) / sizeof(nerve_real));
@@ -423,17 +468,18 @@ int64_t nerve_dnnl_conv_workspace(const nerve_conv_geometry *geo, int64_t batch)
 
 /* Runs pass on nerve's buffers data[] (in operand order): inputs in another
  * layout are reordered into the workspace first, and the output, computed
- * in the workspace where it must be, is reordered (or added) into nerve's.
- * Input `given` (-1: none) is already in the primitive's layout, at given_at. */
-static void run_pass(conv_pass *pass, void *const *data, bool accumulate, char *scratch,
-                     int given, char *given_at)
+ * in the workspace where it must be, is reordered (or added) into nerve's;
+ * with `keep`, it stays there in the primitive's layout. Input `given` (-1:
+ * none) is already in the primitive's layout, at given_at. */
+static void run_pass(dnnl_stream_t stream, conv_pass *pass, void *const *data, bool accumulate,
+                     bool keep, char *scratch, int given, char *given_at)
 {
     dnnl_exec_arg_t args[MAX_OPERANDS + 1];
     int last = pass->operand_count - 1;
     for (int i = 0; i <= last; i++) {
         conv_operand *op = &pass->operand[i];
         dnnl_memory_set_data_handle(op->plain, data[i]);
-        bool inner = op->inner && (i < last || op->reorder || accumulate);
+        bool inner = op->inner && (i < last || op->reorder || accumulate || keep);
         args[i] = (dnnl_exec_arg_t){op->arg, inner ? op->inner : op->plain};
         if (!inner) continue;
         if (i == given) {
@@ -444,7 +490,7 @@ static void run_pass(conv_pass *pass, void *const *data, bool accumulate, char *
         scratch += op->bytes;
         if (i < last) {
             dnnl_exec_arg_t reorder[] = {{DNNL_ARG_FROM, op->plain}, {DNNL_ARG_TO, op->inner}};
-            dnnl_primitive_execute(op->reorder, cache.stream, 2, reorder);
+            dnnl_primitive_execute(op->reorder, stream, 2, reorder);
         }
     }
     int count = pass->operand_count;
@@ -452,70 +498,46 @@ static void run_pass(conv_pass *pass, void *const *data, bool accumulate, char *
         dnnl_memory_set_data_handle(pass->scratchpad, scratch);
         args[count++] = (dnnl_exec_arg_t){DNNL_ARG_SCRATCHPAD, pass->scratchpad};
     }
-    dnnl_primitive_execute(pass->primitive, cache.stream, count, args);
+    dnnl_primitive_execute(pass->primitive, stream, count, args);
     conv_operand *out = &pass->operand[last];
-    if (args[last].memory == out->inner) {
+    if (args[last].memory == out->inner && !keep) {
         dnnl_exec_arg_t reorder[] = {{DNNL_ARG_FROM, out->inner}, {DNNL_ARG_TO, out->plain}};
-        dnnl_primitive_execute(accumulate ? out->reorder_sum : out->reorder, cache.stream, 2,
-                               reorder);
+        dnnl_primitive_execute(accumulate ? out->reorder_sum : out->reorder, stream, 2, reorder);
     }
-    dnnl_stream_wait(cache.stream);
+    dnnl_stream_wait(stream);
 }
 
-/* Locks the cache and finds the entry of (geo, batch) on its full thread
- * count (NULL: unusable), running on its threads; leave() undoes both. */
-static conv_entry *enter(const nerve_conv_geometry *geo, int64_t batch, int *threads)
+static bool fits(size_t bytes, int64_t workspace_size)
 {
-    pthread_mutex_lock(&cache.lock);
-    *threads = omp_get_max_threads();
-    conv_entry *e = find_entry(geo, batch, conv_threads(geo, batch));
-    if (e) omp_set_num_threads((int)e->key.threads);
-    return e;
+    return bytes <= (size_t)workspace_size * sizeof(nerve_real);
 }
 
-static void leave(int threads)
-{
-    omp_set_num_threads(threads);
-    pthread_mutex_unlock(&cache.lock);
-}
-
-static bool fits(const conv_pass *pass, int64_t workspace_size)
-{
-    return pass_bytes(pass) <= (size_t)workspace_size * sizeof(nerve_real);
-}
-
-/* The pass of (geo, batch) picked by `pick`, run on data if the workspace
- * holds its scratch; false (nothing done) otherwise. A forward pass takes the
- * one-thread entry while other processes keep a CPU busy. */
-static bool run(const nerve_conv_geometry *geo, int64_t batch,
-                conv_pass *(*pick)(conv_entry *e), void *const *data, bool accumulate,
-                nerve_real *workspace, int64_t workspace_size, bool forward)
+/* The forward pass of (geo, batch), with or without a bias, run on data if
+ * the workspace holds its scratch; false (nothing done) otherwise. It takes
+ * the one-thread entry while other processes keep a CPU busy. */
+static bool run_forward(const nerve_conv_geometry *geo, int64_t batch, bool with_bias,
+                        void *const *data, bool accumulate, nerve_real *workspace,
+                        int64_t workspace_size)
 {
     pthread_mutex_lock(&cache.lock);
     int full = conv_threads(geo, batch);
     conv_entry *e = NULL;
     conv_pass *pass = NULL;
     bool ok = false;
-    for (int alone = forward && full > 1 && nerve_cpu_team() < full; !ok && alone >= 0;
-         alone--) {
+    for (int alone = full > 1 && nerve_cpu_team() < full; !ok && alone >= 0; alone--) {
         e = find_entry(geo, batch, alone ? 1 : full);
-        pass = e ? pick(e) : NULL;
-        ok = pass && fits(pass, workspace_size);
+        pass = e ? (with_bias ? &e->forward_bias : &e->forward) : NULL;
+        ok = pass && fits(pass_bytes(pass), workspace_size);
     }
     if (ok) {
         int threads = omp_get_max_threads();
         omp_set_num_threads((int)e->key.threads);
-        run_pass(pass, data, accumulate, (char *)workspace, -1, NULL);
+        run_pass(e->stream, pass, data, accumulate, false, (char *)workspace, -1, NULL);
         omp_set_num_threads(threads);
     }
     pthread_mutex_unlock(&cache.lock);
     return ok;
 }
-
-static conv_pass *pick_forward(conv_entry *e) { return &e->forward; }
-static conv_pass *pick_forward_bias(conv_entry *e) { return &e->forward_bias; }
-static conv_pass *pick_backward_data(conv_entry *e) { return &e->backward_data; }
-static conv_pass *pick_backward_weights(conv_entry *e) { return &e->backward_weights; }
 
 bool nerve_dnnl_conv_columns(const nerve_conv_geometry *geo, int64_t batch,
                              const nerve_real *image, const nerve_real *weight,
@@ -524,24 +546,117 @@ bool nerve_dnnl_conv_columns(const nerve_conv_geometry *geo, int64_t batch,
 {
     if (bias) {
         void *data[] = {(void *)image, (void *)weight, (void *)bias, cols};
-        return run(geo, batch, pick_forward_bias, data, accumulate, workspace, workspace_size,
-                   true);
+        return run_forward(geo, batch, true, data, accumulate, workspace, workspace_size);
     }
     void *data[] = {(void *)image, (void *)weight, cols};
-    return run(geo, batch, pick_forward, data, accumulate, workspace, workspace_size, true);
+    return run_forward(geo, batch, false, data, accumulate, workspace, workspace_size);
+}
+
+/* What a backward run computes: dimage (= or +=, per accumulate) and
+ * dweight (+=), either NULL when not wanted. */
+typedef struct backward_job {
+    const nerve_conv_geometry *geo;
+    const nerve_real *image, *weight, *dcols;
+    nerve_real *dimage, *dweight;
+    bool accumulate;
+    char *workspace;
+    const conv_parts *parts;
+} backward_job;
+
+/* Part p of the job, in its own region of the workspace. Where both
+ * passes read the output's gradient in the same layout, other than
+ * nerve's, it is reordered once, to the front of the region. The weight
+ * gradient stays in the region for add_weight_parts. */
+static void backward_part(const backward_job *job, int p)
+{
+    const nerve_conv_geometry *g = job->geo;
+    conv_entry *e = job->parts->entry[p];
+    int64_t first = job->parts->first[p];
+    int64_t image_size = g->channels * g->height * g->width;
+    const nerve_real *dcols = job->dcols + first * g->col_channels * g->col_height * g->col_width;
+    char *scratch = job->workspace + p * job->parts->region, *gradient = NULL;
+    if (job->dimage && job->dweight && e->shared_gradient) {
+        conv_operand *grad = &e->backward_data.operand[0];
+        dnnl_memory_set_data_handle(grad->plain, (void *)dcols);
+        dnnl_memory_set_data_handle(grad->inner, scratch);
+        dnnl_exec_arg_t reorder[] = {{DNNL_ARG_FROM, grad->plain}, {DNNL_ARG_TO, grad->inner}};
+        dnnl_primitive_execute(grad->reorder, e->stream, 2, reorder);
+        gradient = scratch;
+        scratch += grad->bytes;
+    }
+    if (job->dimage) {
+        void *data[] = {(void *)dcols, (void *)job->weight, job->dimage + first * image_size};
+        run_pass(e->stream, &e->backward_data, data, job->accumulate, false, scratch,
+                 gradient ? 0 : -1, gradient);
+    }
+    if (job->dweight) {
+        void *data[] = {(void *)(job->image + first * image_size), (void *)dcols, job->dweight};
+        run_pass(e->stream, &e->backward_weights, data, true, true, scratch, gradient ? 1 : -1,
+                 gradient);
+    }
+}
+
+/* dweight += each part's weight gradient, in part order. */
+static void add_weight_parts(const conv_parts *parts, nerve_real *dweight)
+{
+    for (int p = 0; p < parts->count; p++) {
+        conv_entry *e = parts->entry[p];
+        conv_operand *out = &e->backward_weights.operand[e->backward_weights.operand_count - 1];
+        dnnl_memory_set_data_handle(out->plain, dweight);
+        dnnl_exec_arg_t sum[] = {{DNNL_ARG_FROM, out->inner}, {DNNL_ARG_TO, out->plain}};
+        dnnl_primitive_execute(out->reorder_sum, e->stream, 2, sum);
+        dnnl_stream_wait(e->stream);
+    }
+}
+
+static int last_backward_team; /* under the lock */
+
+int nerve_dnnl_conv_backward_team(void)
+{
+    pthread_mutex_lock(&cache.lock);
+    int team = last_backward_team;
+    pthread_mutex_unlock(&cache.lock);
+    return team;
+}
+
+/* The job on (geo, batch)'s parts, run by the team; false (nothing done)
+ * where oneDNN cannot run them or the workspace cannot hold them. */
+static bool run_backward(backward_job *job, int64_t batch, nerve_real *workspace,
+                         int64_t workspace_size)
+{
+    pthread_mutex_lock(&cache.lock);
+    conv_parts parts;
+    bool ok = find_parts(job->geo, batch, &parts) &&
+              fits(parts.count * parts.region, workspace_size);
+    if (ok) {
+        job->parts = &parts;
+        job->workspace = (char *)workspace;
+        int threads = omp_get_max_threads(), team = nerve_cpu_team();
+        if (team > parts.count) team = parts.count;
+        last_backward_team = team;
+        /* On one thread, oneDNN's reorders run on it alone too; inside the
+         * region each part runs on its own thread alone. */
+        omp_set_num_threads(1);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(team) if (team > 1)
+        for (int p = 0; p < parts.count; p++) backward_part(job, p);
+        if (job->dweight) add_weight_parts(&parts, job->dweight);
+        omp_set_num_threads(threads);
+    }
+    pthread_mutex_unlock(&cache.lock);
+    return ok;
 }
 
 bool nerve_dnnl_conv_image(const nerve_conv_geometry *geo, int64_t batch, const nerve_real *cols,
                            const nerve_real *weight, const nerve_real *bias, bool accumulate,
                            nerve_real *image, nerve_real *workspace, int64_t workspace_size)
 {
-    void *data[] = {(void *)cols, (void *)weight, image};
-    if (!run(geo, batch, pick_backward_data, data, accumulate, workspace, workspace_size, false))
-        return false;
+    backward_job job = {.geo = geo, .weight = weight, .dcols = cols, .dimage = image,
+                        .accumulate = accumulate};
+    if (!run_backward(&job, batch, workspace, workspace_size)) return false;
     /* oneDNN's backward data has no bias: conv_transpose2d's is added here. */
     if (bias) {
         int64_t plane = geo->height * geo->width;
-#pragma omp parallel for collapse(2) schedule(static) \
+#pragma omp parallel for collapse(2) schedule(static) num_threads(nerve_cpu_team()) \
     if (batch * geo->channels * plane > NERVE_CPU_PARALLEL_MIN)
         for (int64_t n = 0; n < batch; n++)
             for (int64_t c = 0; c < geo->channels; c++) {
@@ -557,35 +672,17 @@ bool nerve_dnnl_conv_weight_gradient(const nerve_conv_geometry *geo, int64_t bat
                                      nerve_real *dweight, nerve_real *workspace,
                                      int64_t workspace_size)
 {
-    void *data[] = {(void *)image, (void *)cols, dweight};
-    return run(geo, batch, pick_backward_weights, data, true, workspace, workspace_size, false);
+    backward_job job = {.geo = geo, .image = image, .dcols = cols, .dweight = dweight};
+    return run_backward(&job, batch, workspace, workspace_size);
 }
-/* The output's gradient, the first operand of backward data and the
- * second of backward weights, reordered once to the front of the
- * workspace, where both passes read it; their other operands follow it, so
- * this needs no more workspace than the larger pass. */
+
 bool nerve_dnnl_conv_backward(const nerve_conv_geometry *geo, int64_t batch,
                               const nerve_real *image, const nerve_real *weight,
                               const nerve_real *dcols, bool accumulate, nerve_real *dimage,
                               nerve_real *dweight, nerve_real *workspace, int64_t workspace_size)
 {
-    int threads;
-    conv_entry *e = enter(geo, batch, &threads);
-    bool ok = e && e->shared_gradient && fits(&e->backward_data, workspace_size) &&
-              fits(&e->backward_weights, workspace_size);
-    if (ok) {
-        conv_operand *grad = &e->backward_data.operand[0];
-        char *scratch = (char *)workspace;
-        dnnl_memory_set_data_handle(grad->plain, (void *)dcols);
-        dnnl_memory_set_data_handle(grad->inner, scratch);
-        dnnl_exec_arg_t reorder[] = {{DNNL_ARG_FROM, grad->plain}, {DNNL_ARG_TO, grad->inner}};
-        dnnl_primitive_execute(grad->reorder, cache.stream, 2, reorder);
-        void *data[] = {(void *)dcols, (void *)weight, dimage};
-        run_pass(&e->backward_data, data, accumulate, scratch + grad->bytes, 0, scratch);
-        void *weights[] = {(void *)image, (void *)dcols, dweight};
-        run_pass(&e->backward_weights, weights, true, scratch + grad->bytes, 1, scratch);
-    }
-    leave(threads);
-    return ok;
+    backward_job job = {.geo = geo, .image = image, .weight = weight, .dcols = dcols,
+                        .dimage = dimage, .dweight = dweight, .accumulate = accumulate};
+    return run_backward(&job, batch, workspace, workspace_size);
 }
 #endif

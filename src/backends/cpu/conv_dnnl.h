@@ -28,6 +28,9 @@ bool nerve_dnnl_conv_backward(const nerve_conv_geometry *geo, int64_t batch,
                               const nerve_real *image, const nerve_real *weight,
                               const nerve_real *dcols, bool accumulate, nerve_real *dimage,
                               nerve_real *dweight, nerve_real *workspace, int64_t workspace_size);
+/* Tests: how many threads the last backward run took (its parts run on
+ * the busy machine's team). */
+int nerve_dnnl_conv_backward_team(void);
 #endif
 
 #endif

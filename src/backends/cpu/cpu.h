@@ -2,6 +2,7 @@
 #ifndef NERVE_CPU_H
 #define NERVE_CPU_H
 
+#include "backends/cpu/team.h"
 #include "backends/device.h"
 
 /* Below this many elements an OpenMP fork costs more than it saves. */
@@ -16,22 +17,6 @@
 #if defined(NERVE_WITH_DNNL) && !defined(NERVE_F64)
 #define NERVE_CPU_DNNL 1
 #endif
-
-/* The threads for a parallel loop whose result does not depend on their
- * number: the calling thread's OpenMP count (nerve_set_threads), less the
- * CPUs other processes keep busy (team.c, docs/benchmarks.md "A busy
- * machine"). */
-int nerve_cpu_team(void);
-/* The team for `requested` threads on `cpus` CPUs while other processes keep
- * `others` of them busy: the free CPUs rounded, within [1, requested]. */
-int nerve_cpu_team_for(int requested, int cpus, double others);
-/* Tests: a fixed team (0: follow the machine again). */
-void nerve_cpu_team_fix(int team);
-/* /proc/stat's text: the busy jiffies (all but idle and iowait) summed over
- * the "cpuN" lines with allowed[N] set (every line when allowed is NULL), and
- * how many there were; false when there were none. */
-bool nerve_cpu_stat_busy(const char *text, const unsigned char *allowed, int allowed_count,
-                         long long *busy, int *count);
 
 /* Every table entry, nerve_cpu_<kernel>, declared from the lists. */
 #define NERVE_CPU_DECLARE(name, params) nerve_status nerve_cpu_##name params;

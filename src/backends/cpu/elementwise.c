@@ -50,16 +50,19 @@ nerve_status nerve_cpu_add_scaled_difference(const nerve_kernel_ctx *ctx, int64_
 }
 
 /* x * 0 is 0 for a finite x and NaN otherwise: one vectorised sum, no
- * branch per element. */
+ * branch per element. Its answer (zero or not) does not depend on the
+ * split, so the busy machine's team runs it. */
 nerve_status nerve_cpu_all_finite(const nerve_kernel_ctx *ctx, const nerve_real *x,
                                   const unsigned char *mask, int64_t n, bool *finite)
 {
     nerve_real probe = 0;
     if (mask) {
-#pragma omp parallel for simd reduction(+ : probe) if (n > 65536)
+#pragma omp parallel for simd reduction(+ : probe) num_threads(nerve_cpu_team()) \
+    if (n > 65536)
         for (int64_t i = 0; i < n; i++) probe += mask[i] ? x[i] * 0 : 0;
     } else {
-#pragma omp parallel for simd reduction(+ : probe) if (n > 65536)
+#pragma omp parallel for simd reduction(+ : probe) num_threads(nerve_cpu_team()) \
+    if (n > 65536)
         for (int64_t i = 0; i < n; i++) probe += x[i] * 0;
     }
     *finite = probe == 0;

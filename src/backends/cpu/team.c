@@ -28,7 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "backends/cpu/cpu.h"
+#include "backends/cpu/team.h"
 
 #ifndef CLOCK_MONOTONIC_COARSE /* Linux's: a clock read without a system call */
 #define CLOCK_MONOTONIC_COARSE CLOCK_MONOTONIC
