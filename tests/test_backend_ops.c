@@ -950,6 +950,13 @@ static nerve_status case_add_forward(run *r, int64_t s)
     return RUN(add_forward, x, 3, OUT(s), s);
 }
 
+static nerve_status case_add_relu_forward(run *r, int64_t s)
+{
+    const nerve_real *x[3] = {IN(s), IN(s), IN(s)};
+    NERVE_TRY(RUN(add_relu_forward, x, 2, OUT(s), s));
+    return RUN(add_relu_forward, x, 3, OUT(s), s);
+}
+
 static nerve_status case_maxout_forward(run *r, int64_t s)
 {
     return RUN(maxout_forward, IN_STEPS(s * 3), OUT(s), OUT(s), s, 3);

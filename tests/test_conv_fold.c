@@ -4,9 +4,10 @@
  * training plan in eval mode) to float rounding; a forward that stops at the
  * convolution, a training-mode forward, a batch norm without running
  * statistics and a convolution read twice are left alone (bit for bit). In a
- * training plan the ReLU after a batch norm is written by the batch norm's
- * forward: a training step's loss and gradients are the same bits as
- * without the fold (a graph that keeps its gradients). */
+ * training plan the ReLU after a batch norm or a sum is written by the
+ * batch norm's or the sum's forward: a training step's loss and gradients
+ * are the same bits as without the fold (a graph that keeps its
+ * gradients). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,8 +47,9 @@ static nerve_node batchnorm(net *n, const char *name, nerve_node x, bool running
 }
 
 /* conv1 (bias) -> bn1 -> relu -> conv2 (groups 2, no bias) -> bn2, then
- * conv3 -> bn3, conv3 also added to bn3 (read twice: no fold), and a batch
- * norm without running statistics after its own convolution. */
+ * conv3 -> bn3, conv3 also added to bn3 (read twice: no fold) and a ReLU
+ * over the sum, and a batch norm without running statistics after its own
+ * convolution. */
 static net build(void)
 {
     net n;
@@ -67,7 +69,9 @@ static net build(void)
     n.bn3 = batchnorm(&n, "bn3", n.conv3, true);
     nerve_node both[2] = {n.bn3, n.conv3};
     n.sum = test_require_node(nerve_add(n.g, "sum", both, 2, &err), &err);
-    n.plain_conv = conv(&n, "conv4", n.sum, 5, 1, true, &rng);
+    nerve_node block_out =
+        test_require_node(nerve_activate(n.g, n.sum, NERVE_ACT_RELU, NULL, &err), &err);
+    n.plain_conv = conv(&n, "conv4", block_out, 5, 1, true, &rng);
     n.plain_bn = batchnorm(&n, "bn4", n.plain_conv, false);
     n.out = n.plain_bn;
     return n;
@@ -184,10 +188,10 @@ static void test_unfolded_forwards_are_exact(void **state)
     }
 }
 
-/* Two training steps on a graph that folds bn1's ReLU and on one that keeps
- * every gradient (and so folds nothing): the same loss, parameter gradients
- * and running statistics, bit for bit. */
-static void test_training_folds_relu_into_batch_norm(void **state)
+/* Two training steps on a graph that folds bn1's ReLU and the sum's, and on
+ * one that keeps every gradient (and so folds nothing): the same loss,
+ * parameter gradients and running statistics, bit for bit. */
+static void test_training_folds_relu_into_batch_norm_and_sum(void **state)
 {
     nerve_error err = {0};
     net n[2];
@@ -208,6 +212,8 @@ static void test_training_folds_relu_into_batch_norm(void **state)
     nerve_graph *folded = n[0].g, *kept = n[1].g;
     assert_int_equal(folded->nodes[n[0].bn1].fold_consumer, n[0].bn1 + 2); /* its ReLU */
     assert_int_equal(kept->nodes[n[1].bn1].fold_consumer, 0);
+    assert_int_equal(folded->nodes[n[0].sum].fold_consumer, n[0].sum + 2);
+    assert_int_equal(kept->nodes[n[1].sum].fold_consumer, 0);
     for (int step = 0; step < 2; step++) {
         nerve_real l[2];
         for (int k = 0; k < 2; k++) {
@@ -217,6 +223,7 @@ static void test_training_folds_relu_into_batch_norm(void **state)
             test_require_ok(nerve_node_read(n[k].g, loss[k], &l[k], 1, &err), &err);
         }
         assert_true(folded->nodes[n[0].bn1 + 1].forward_folded);
+        assert_true(folded->nodes[n[0].sum + 1].forward_folded);
         assert_memory_equal(&l[0], &l[1], sizeof l[0]);
         size_t count = nerve_graph_param_count(folded);
         assert_memory_equal(nerve_graph_grads(folded), nerve_graph_grads(kept),
@@ -233,7 +240,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_folds_where_nothing_can_tell),
         cmocka_unit_test(test_unfolded_forwards_are_exact),
-        cmocka_unit_test(test_training_folds_relu_into_batch_norm),
+        cmocka_unit_test(test_training_folds_relu_into_batch_norm_and_sum),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -62,6 +62,16 @@ nerve_status nerve_generic_add_forward(const nerve_kernel_ctx *ctx, const nerve_
     return NERVE_OK;
 }
 
+/* The sum, then the ReLU over it in place. */
+nerve_status nerve_generic_add_relu_forward(const nerve_kernel_ctx *ctx,
+                                            const nerve_real *const *x, int count, nerve_real *y,
+                                            int64_t n)
+{
+    NERVE_TRY(NERVE_KERNEL(ctx, add_forward, x, count, y, n));
+    const nerve_activation_params none = {0}; /* ReLU has no settings */
+    return NERVE_KERNEL(ctx, activation_forward, NERVE_ACT_RELU, &none, y, y, n);
+}
+
 /* Each group as a 1 x pieces plane under one window: max pooling's argmax
  * within the plane is then the index within the run. */
 nerve_status nerve_generic_maxout_forward(const nerve_kernel_ctx *ctx, const nerve_real *x,

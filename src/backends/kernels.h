@@ -352,6 +352,10 @@ NERVE_SHARED_INLINE double nerve_map_apply(nerve_map_op op, double a, double b, 
     /* y = x[0] + ... + x[count - 1], n elements each. */                                          \
     X(add_forward,                                                                                 \
       (NERVE_KERNEL_CTX, const nerve_real *const *x, int count, nerve_real *y, int64_t n))         \
+    /* add_forward's y, then max(0, y): a sum and the ReLU after it in one                         \
+     * pass (core/fold.c). */                                                                      \
+    X(add_relu_forward,                                                                            \
+      (NERVE_KERNEL_CTX, const nerve_real *const *x, int count, nerve_real *y, int64_t n))         \
     /* y[g] = max of the g-th run of `pieces` values of x; argmax[g] is the                        \
      * first maximum's index within the run (stored as a real). */                                 \
     X(maxout_forward, (NERVE_KERNEL_CTX, const nerve_real *x, nerve_real *y, nerve_real *argmax,   \

@@ -1,6 +1,7 @@
 /* add: the element-wise sum of 2..8 inputs of one shape (residual
  * shortcuts). Each input's gradient is the output's; an input given twice
- * takes it twice. */
+ * takes it twice. In training plans the ReLU that alone reads the sum (a
+ * residual block's output) folds into it (core/fold.c). */
 #include "core/graph_internal.h"
 
 static nerve_status add_infer_shape(nerve_graph *g, nerve_node_data *node, nerve_error *err)
@@ -22,20 +23,35 @@ static nerve_status add_infer_shape(nerve_graph *g, nerve_node_data *node, nerve
 
 static nerve_status add_forward(nerve_graph *g, nerve_node_data *node)
 {
+    node->grad_from_relu = false; /* set by the next backward's ReLU, if any */
     const nerve_real *x[NERVE_MAX_INPUTS];
     for (int k = 0; k < node->input_count; k++) x[k] = nerve_node_input(g, node, k)->value;
-    NERVE_TRY(NERVE_RUN(g, add_forward, x, node->input_count, node->value,
-                        nerve_shape_numel(&node->shape)));
+    int64_t n = nerve_shape_numel(&node->shape);
+    /* The ReLU folded into this sum, where it is part of the run. */
+    int i = node->fold_consumer - 1;
+    nerve_node_data *relu = node->fold_consumer && g->needed[i] ? &g->nodes[i] : NULL;
+    if (node->fold_consumer) g->nodes[i].forward_folded = relu != NULL;
+    if (relu) return NERVE_RUN(g, add_relu_forward, x, node->input_count, relu->value, n);
+    NERVE_TRY(NERVE_RUN(g, add_forward, x, node->input_count, node->value, n));
     return NERVE_OK;
 }
 
 static nerve_status add_backward(nerve_graph *g, nerve_node_data *node)
 {
     int64_t rows = nerve_shape_rows(&node->shape), cols = nerve_shape_cols(&node->shape);
+    /* A folded ReLU left its gradient: each input takes it masked, in the
+     * pass that would have copied it (the ReLU's output gives the mask). */
+    const nerve_node_data *relu = node->grad_from_relu ? &g->nodes[node->fold_consumer - 1] : NULL;
+    node->grad_from_relu = false;
     for (int k = 0; k < node->input_count; k++) {
         nerve_node_data *x = nerve_node_input(g, node, k);
         if (!x->needs_grad) continue;
-        if (nerve_graph_grad_accumulate(g, x))
+        if (relu) {
+            const nerve_activation_params none = {0}; /* ReLU has no settings */
+            NERVE_TRY(NERVE_RUN(g, activation_backward, NERVE_ACT_RELU, &none, relu->value,
+                                relu->value, relu->grad, nerve_graph_grad_accumulate(g, x),
+                                x->grad, rows * cols));
+        } else if (nerve_graph_grad_accumulate(g, x))
             NERVE_TRY(NERVE_RUN(g, add_block, rows, cols, node->grad, cols, x->grad, cols));
         else
             NERVE_TRY(NERVE_RUN(g, copy_block, rows, cols, node->grad, cols, x->grad, cols));
@@ -56,6 +72,7 @@ static const nerve_op add_op = {
     .backward = add_backward,
     .flops = add_flops,
     .assigns_grads = true,
+    .absorbs_relu = true,
 };
 
 nerve_node nerve_add(nerve_graph *g, const char *name, const nerve_node *inputs, int count,

@@ -8,11 +8,12 @@
  * input is added into it, so y is written to memory once. */
 #define ADD_CHUNK 2048
 
-nerve_status nerve_cpu_add_forward(const nerve_kernel_ctx *ctx, const nerve_real *const *x,
-                                   int count, nerve_real *y, int64_t n)
+/* The sum, and with relu max(0, sum) while the chunk is in cache. Each
+ * element is one thread's: the busy machine's team runs it. */
+static void add_chunks(const nerve_real *const *x, int count, nerve_real *y, int64_t n, bool relu)
 {
     int64_t chunks = (n + ADD_CHUNK - 1) / ADD_CHUNK;
-#pragma omp parallel for if (n * count > NERVE_CPU_PARALLEL_MIN)
+#pragma omp parallel for num_threads(nerve_cpu_team()) if (n * count > NERVE_CPU_PARALLEL_MIN)
     for (int64_t chunk = 0; chunk < chunks; chunk++) {
         int64_t begin = chunk * ADD_CHUNK, len = n - begin < ADD_CHUNK ? n - begin : ADD_CHUNK;
         nerve_real *yc = y + begin;
@@ -22,7 +23,22 @@ nerve_status nerve_cpu_add_forward(const nerve_kernel_ctx *ctx, const nerve_real
             const nerve_real *xk = x[k] + begin;
             for (int64_t i = 0; i < len; i++) yc[i] += xk[i];
         }
+        if (relu)
+            for (int64_t i = 0; i < len; i++) yc[i] = yc[i] > 0 ? yc[i] : 0;
     }
+}
+
+nerve_status nerve_cpu_add_forward(const nerve_kernel_ctx *ctx, const nerve_real *const *x,
+                                   int count, nerve_real *y, int64_t n)
+{
+    add_chunks(x, count, y, n, false);
+    return NERVE_OK;
+}
+
+nerve_status nerve_cpu_add_relu_forward(const nerve_kernel_ctx *ctx, const nerve_real *const *x,
+                                        int count, nerve_real *y, int64_t n)
+{
+    add_chunks(x, count, y, n, true);
     return NERVE_OK;
 }
 
