@@ -501,7 +501,10 @@ static nerve_conv_geometry blocked_geometry(int64_t s, int64_t channels)
                                  .dilation = {1, 1}, .groups = 1};
 }
 
-static nerve_status case_conv_columns(run *r, int64_t s)
+/* conv_columns (with a bias, then accumulating without) or
+ * conv_columns_relu (with and without a bias), on a plain and a
+ * 16-channel geometry. */
+static nerve_status conv_forward_cases(run *r, int64_t s, bool relu)
 {
     nerve_conv_geometry geos[2] = {conv_geometry(s), blocked_geometry(s, 16)};
     for (int k = 0; k < 2; k++) {
@@ -509,12 +512,24 @@ static nerve_status case_conv_columns(run *r, int64_t s)
         int64_t size;
         nerve_real *scratch = conv_scratch(r, g, &size);
         const nerve_real *image = IN(conv_image_size(g)), *weight = IN(conv_weight_size(g));
-        NERVE_TRY(RUN(conv_columns, g, 2, image, weight, IN(g->col_channels), false,
-                      OUT(conv_cols_size(g)), scratch, size));
-        NERVE_TRY(RUN(conv_columns, g, 2, image, weight, NULL, true, OUT(conv_cols_size(g)),
-                      scratch, size));
+        const nerve_real *bias = IN(g->col_channels);
+        for (int with_bias = 1; with_bias >= 0; with_bias--) {
+            if (relu)
+                NERVE_TRY(RUN(conv_columns_relu, g, 2, image, weight, with_bias ? bias : NULL,
+                              OUT(conv_cols_size(g)), scratch, size));
+            else
+                NERVE_TRY(RUN(conv_columns, g, 2, image, weight, with_bias ? bias : NULL,
+                              !with_bias, OUT(conv_cols_size(g)), scratch, size));
+        }
     }
     return NERVE_OK;
+}
+
+static nerve_status case_conv_columns(run *r, int64_t s) { return conv_forward_cases(r, s, false); }
+
+static nerve_status case_conv_columns_relu(run *r, int64_t s)
+{
+    return conv_forward_cases(r, s, true);
 }
 
 static nerve_status case_conv_image(run *r, int64_t s)

@@ -1,7 +1,8 @@
 /* Folds (src/core/fold.c). In a forward-only plan, a batch norm in eval
  * mode that alone reads a convolution's output is folded into the
- * convolution's weight and bias: the outputs agree with the unfolded ones (a
- * training plan in eval mode) to float rounding; a forward that stops at the
+ * convolution's weight and bias, and a ReLU after a convolution (or its
+ * folded batch norm) or a sum into it: the outputs agree with the unfolded
+ * ones (a training plan in eval mode) to float rounding; a forward that stops at the
  * convolution, a training-mode forward, a batch norm without running
  * statistics and a convolution read twice are left alone (bit for bit). In a
  * training plan the ReLU after a batch norm or a sum is written by the
@@ -22,7 +23,7 @@
 
 typedef struct net {
     nerve_graph *g;
-    nerve_node x, conv1, bn1, conv2, bn2, conv3, bn3, sum, plain_conv, plain_bn, out;
+    nerve_node x, conv1, bn1, conv2, bn2, conv3, bn3, sum, plain_conv, plain_bn, conv5, out;
 } net;
 
 static nerve_node conv(net *n, const char *name, nerve_node x, int64_t filters, int64_t groups,
@@ -48,8 +49,8 @@ static nerve_node batchnorm(net *n, const char *name, nerve_node x, bool running
 
 /* conv1 (bias) -> bn1 -> relu -> conv2 (groups 2, no bias) -> bn2, then
  * conv3 -> bn3, conv3 also added to bn3 (read twice: no fold) and a ReLU
- * over the sum, and a batch norm without running statistics after its own
- * convolution. */
+ * over the sum, a batch norm without running statistics after its own
+ * convolution, and conv5 -> relu. */
 static net build(void)
 {
     net n;
@@ -73,7 +74,8 @@ static net build(void)
         test_require_node(nerve_activate(n.g, n.sum, NERVE_ACT_RELU, NULL, &err), &err);
     n.plain_conv = conv(&n, "conv4", block_out, 5, 1, true, &rng);
     n.plain_bn = batchnorm(&n, "bn4", n.plain_conv, false);
-    n.out = n.plain_bn;
+    n.conv5 = conv(&n, "conv5", n.plain_bn, 5, 1, true, &rng);
+    n.out = test_require_node(nerve_activate(n.g, n.conv5, NERVE_ACT_RELU, NULL, &err), &err);
     return n;
 }
 
@@ -140,6 +142,10 @@ static void test_folds_where_nothing_can_tell(void **state)
     assert_int_equal(g->nodes[folded.conv3].fold_consumer, 0);
     assert_int_equal(g->nodes[folded.plain_conv].fold_consumer, folded.plain_bn + 1);
     assert_int_equal(reference.g->nodes[reference.conv1].fold_consumer, 0);
+    /* The ReLUs after bn1 (conv1 applies both), the sum and conv5 fold. */
+    assert_int_equal(g->nodes[folded.bn1].fold_consumer, folded.bn1 + 2);
+    assert_int_equal(g->nodes[folded.sum].fold_consumer, folded.sum + 2);
+    assert_int_equal(g->nodes[folded.conv5].fold_consumer, folded.out + 1);
     /* Each forward to its own target: an inference plan keeps only the
      * target's value to the end. */
     nerve_node compared[] = {folded.bn2, folded.sum, folded.out};
@@ -148,7 +154,10 @@ static void test_folds_where_nothing_can_tell(void **state)
         test_require_ok(nerve_graph_forward(reference.g, compared[k], &err), &err);
         test_require_ok(nerve_graph_forward(g, compared[k], &err), &err);
         assert_true(g->nodes[folded.bn1].forward_folded && g->nodes[folded.bn2].forward_folded);
+        assert_true(g->nodes[folded.bn1 + 1].forward_folded);
+        assert_true((k == 2) == g->nodes[folded.sum + 1].forward_folded); /* its ReLU needed */
         assert_false(k == 2 && g->nodes[folded.plain_bn].forward_folded);
+        assert_true((k == 2) == g->nodes[folded.out].forward_folded);
         int64_t count = count_of(g, compared[k]);
         nerve_real *a = malloc((size_t)count * sizeof *a), *b = malloc((size_t)count * sizeof *b);
         read_all(reference.g, compared[k], a);

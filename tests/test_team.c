@@ -131,7 +131,7 @@ static void test_a_forward_convolution_gives_the_same_bits_on_a_smaller_team(voi
                     y[team - 1] = malloc((size_t)out * sizeof *y[0]);
                     nerve_cpu_team_fix(team);
                     assert_true(nerve_dnnl_conv_columns(&g, batch, x, w, with_bias ? bias : NULL,
-                                                        false, y[team - 1], work, space));
+                                                        false, false, y[team - 1], work, space));
                 }
                 assert_memory_equal(y[0], y[1], (size_t)out * sizeof *y[0]);
                 free(x);

@@ -62,6 +62,20 @@ nerve_status nerve_generic_add_forward(const nerve_kernel_ctx *ctx, const nerve_
     return NERVE_OK;
 }
 
+/* The convolution, then the ReLU over its output in place. */
+nerve_status nerve_generic_conv_columns_relu(const nerve_kernel_ctx *ctx,
+                                             const nerve_conv_geometry *geo, int64_t batch,
+                                             const nerve_real *image, const nerve_real *weight,
+                                             const nerve_real *bias, nerve_real *cols,
+                                             nerve_real *workspace, int64_t workspace_size)
+{
+    NERVE_TRY(NERVE_KERNEL(ctx, conv_columns, geo, batch, image, weight, bias, false, cols,
+                           workspace, workspace_size));
+    const nerve_activation_params none = {0}; /* ReLU has no settings */
+    int64_t n = batch * geo->col_channels * geo->col_height * geo->col_width;
+    return NERVE_KERNEL(ctx, activation_forward, NERVE_ACT_RELU, &none, cols, cols, n);
+}
+
 /* The sum, then the ReLU over it in place. */
 nerve_status nerve_generic_add_relu_forward(const nerve_kernel_ctx *ctx,
                                             const nerve_real *const *x, int count, nerve_real *y,

@@ -352,6 +352,13 @@ NERVE_SHARED_INLINE double nerve_map_apply(nerve_map_op op, double a, double b, 
     /* y = x[0] + ... + x[count - 1], n elements each. */                                          \
     X(add_forward,                                                                                 \
       (NERVE_KERNEL_CTX, const nerve_real *const *x, int count, nerve_real *y, int64_t n))         \
+    /* conv_columns's cols (not accumulating), then max(0, cols): a convolution                    \
+     * and the ReLU after it (or after the batch norm folded into it) in one                       \
+     * pass, in inference plans (core/fold.c). */                                                  \
+    X(conv_columns_relu,                                                                           \
+      (NERVE_KERNEL_CTX, const nerve_conv_geometry *geo, int64_t batch, const nerve_real *image,   \
+       const nerve_real *weight, const nerve_real *bias, nerve_real *cols, nerve_real *workspace,  \
+       int64_t workspace_size))                                                                    \
     /* add_forward's y, then max(0, y): a sum and the ReLU after it in one                         \
      * pass (core/fold.c). */                                                                      \
     X(add_relu_forward,                                                                            \

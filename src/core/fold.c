@@ -25,7 +25,19 @@
  * fewer: the ReLU leaves its gradient as it is and the batch norm's
  * backward reads it with the mask (batch_norm_relu_backward), so the plan
  * keeps the ReLU's gradient alive until then. A graph that keeps every
- * gradient for inspection (nerve_graph_set_keep_gradients) does not fold. */
+ * gradient for inspection (nerve_graph_set_keep_gradients) does not fold.
+ *
+ * A ReLU that alone reads an add's sum (a residual block's output) folds
+ * into the add the same way: the add writes max(0, sum) (add_relu_forward)
+ * into the buffer the two share, and its backward hands each input the
+ * ReLU's gradient masked by the ReLU's output, in the pass that would have
+ * copied it.
+ *
+ * Inference plans fold a ReLU that alone reads, in place, a convolution's,
+ * a batch norm's or an add's output into that op: the convolution applies
+ * it as its primitive's post-op (conv_columns_relu), also after a batch
+ * norm folded into it; a batch norm that runs itself (a training-mode
+ * forward) applies it as in training. */
 #include "core/graph_internal.h"
 #include "core/plan.h"
 
@@ -42,7 +54,10 @@ static int readers(const nerve_graph *g, int n)
     return count;
 }
 
-int nerve_fold_relu_producer(const nerve_graph *g, int relu)
+/* The op whose forward can apply ReLU `relu` as well, or -1: in training
+ * plans a batch norm or add (absorbs_relu), in inference plans also a
+ * convolution, writing over it in place. */
+static int relu_producer(const nerve_graph *g, int relu, bool training)
 {
     const nerve_node_data *op = &g->nodes[relu];
     if (op->kind != NERVE_NODE_OP || !op->op->activation ||
@@ -50,8 +65,16 @@ int nerve_fold_relu_producer(const nerve_graph *g, int relu)
         return -1;
     int producer = op->input[0];
     const nerve_node_data *p = &g->nodes[producer];
-    return p->kind == NERVE_NODE_OP && p->op->absorbs_relu && readers(g, producer) == 1 ? producer
-                                                                                     : -1;
+    if (p->kind != NERVE_NODE_OP || readers(g, producer) != 1) return -1;
+    if (training) return p->op->absorbs_relu ? producer : -1;
+    return (p->op->absorbs_relu || p->op->absorbs_relu_in_inference) && p->value == op->value
+               ? producer
+               : -1;
+}
+
+int nerve_fold_relu_producer(const nerve_graph *g, int relu)
+{
+    return relu_producer(g, relu, true);
 }
 
 void nerve_graph_plan_folds(nerve_graph *g)
@@ -63,11 +86,9 @@ void nerve_graph_plan_folds(nerve_graph *g)
     for (int i = 0; i < g->node_count; i++) {
         const nerve_node_data *op = &g->nodes[i];
         if (op->kind != NERVE_NODE_OP || op->input_count < 1) continue;
-        if (g->plan_training) {
-            int producer = nerve_fold_relu_producer(g, i);
-            if (producer >= 0) g->nodes[producer].fold_consumer = i + 1;
-            continue;
-        }
+        int relu = relu_producer(g, i, g->plan_training);
+        if (relu >= 0) g->nodes[relu].fold_consumer = i + 1;
+        if (g->plan_training || relu >= 0) continue;
         nerve_node_data *producer = &g->nodes[op->input[0]];
         if (op->op->folds_into_input && producer->kind == NERVE_NODE_OP &&
             producer->op->absorbs_channel_affine && readers(g, op->input[0]) == 1 &&

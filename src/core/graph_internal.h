@@ -44,10 +44,13 @@ typedef struct nerve_op {
      * mode is such a map (folds_into_input). */
     bool absorbs_channel_affine;
     bool folds_into_input;
-    /* Training plans (core/fold.c): batch_norm's forward can also apply the
-     * ReLU that alone reads its output (absorbs_relu); the activation op is
-     * `activation` (its attr.activation names the function). */
+    /* Folds (core/fold.c): batch_norm's and add's forward can also apply the
+     * ReLU that alone reads their output, and their backward mask its
+     * gradient (absorbs_relu); conv2d's forward can apply it in inference
+     * plans (absorbs_relu_in_inference); the activation op is `activation`
+     * (its attr.activation names the function). */
     bool absorbs_relu;
+    bool absorbs_relu_in_inference;
     bool activation;
     /* backward writes every element of each input gradient it touches and
      * asks nerve_graph_grad_accumulate, just before, whether to add into it

@@ -504,7 +504,7 @@ static bool fold(importer *im)
                     out[d] = mark[d] ? 1 : t->dims[src++];
                 }
             }
-            memcpy(dims, out, sizeof out);
+            memcpy(dims, out, (size_t)out_ndim * sizeof *out);
             ndim = out_ndim;
         }
         int64_t count = 1;

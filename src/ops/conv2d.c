@@ -58,6 +58,24 @@ static nerve_node_data *folded_batch_norm(nerve_graph *g, const nerve_node_data 
     return g->needed[i] && nerve_batch_norm_foldable(g, &g->nodes[i]) ? &g->nodes[i] : NULL;
 }
 
+/* The ReLU this forward applies as well (inference plans: core/fold.c),
+ * after the convolution or after the batch norm folded into it, or NULL;
+ * marks the ReLU either way. Where the batch norm runs itself it applies
+ * the ReLU. */
+static nerve_node_data *folded_relu(nerve_graph *g, const nerve_node_data *node,
+                                    const nerve_node_data *bn)
+{
+    const nerve_node_data *last = node;
+    if (node->fold_consumer && g->nodes[node->fold_consumer - 1].op->folds_into_input) {
+        if (!bn) return NULL;
+        last = bn;
+    }
+    if (!last->fold_consumer) return NULL;
+    int i = last->fold_consumer - 1;
+    g->nodes[i].forward_folded = g->needed[i];
+    return g->needed[i] ? &g->nodes[i] : NULL;
+}
+
 static nerve_status conv2d_forward(nerve_graph *g, nerve_node_data *node)
 {
     nerve_conv_geometry geo = conv2d_geometry(g, node);
@@ -77,8 +95,13 @@ static nerve_status conv2d_forward(nerve_graph *g, nerve_node_data *node)
         weight = folded_weight;
         bias = folded_bias;
     }
-    return NERVE_RUN(g, conv_columns, &geo, node->shape.dim[0], nerve_node_input(g, node, 0)->value,
-                     weight, bias, false, node->value, g->workspace, workspace_size);
+    const nerve_real *x = nerve_node_input(g, node, 0)->value;
+    /* The ReLU shares this node's value (the plan's in-place chain). */
+    if (folded_relu(g, node, bn))
+        return NERVE_RUN(g, conv_columns_relu, &geo, node->shape.dim[0], x, weight, bias,
+                         node->value, g->workspace, workspace_size);
+    return NERVE_RUN(g, conv_columns, &geo, node->shape.dim[0], x, weight, bias, false,
+                     node->value, g->workspace, workspace_size);
 }
 
 /* The gradient of the input, the weight and the bias in one kernel, which
@@ -111,6 +134,7 @@ static const nerve_op conv2d_op = {
     .flops = conv2d_flops,
     .assigns_grads = true,
     .absorbs_channel_affine = true,
+    .absorbs_relu_in_inference = true,
 };
 
 nerve_node nerve_conv2d(nerve_graph *g, nerve_node x, nerve_node weight, nerve_node bias,

@@ -334,8 +334,8 @@ nerve_status nerve_cpu_conv_columns(const nerve_kernel_ctx *ctx, const nerve_con
                                     int64_t workspace_size)
 {
 #ifdef NERVE_CPU_DNNL
-    if (nerve_dnnl_conv_columns(geo, batch, image, weight, bias, accumulate, cols, workspace,
-                                workspace_size))
+    if (nerve_dnnl_conv_columns(geo, batch, image, weight, bias, accumulate, false, cols,
+                                workspace, workspace_size))
         return NERVE_OK;
 #endif
     int64_t image_size = geo->channels * geo->height * geo->width;
@@ -349,6 +349,26 @@ nerve_status nerve_cpu_conv_columns(const nerve_kernel_ctx *ctx, const nerve_con
                        workspace + omp_get_thread_num() * slot_size(geo));
     free(heap);
     return NERVE_OK;
+}
+
+/* oneDNN's primitive with a ReLU post-op where it runs the geometry, else
+ * the convolution and the ReLU over its output. */
+nerve_status nerve_cpu_conv_columns_relu(const nerve_kernel_ctx *ctx,
+                                         const nerve_conv_geometry *geo, int64_t batch,
+                                         const nerve_real *image, const nerve_real *weight,
+                                         const nerve_real *bias, nerve_real *cols,
+                                         nerve_real *workspace, int64_t workspace_size)
+{
+#ifdef NERVE_CPU_DNNL
+    if (nerve_dnnl_conv_columns(geo, batch, image, weight, bias, false, true, cols, workspace,
+                                workspace_size))
+        return NERVE_OK;
+#endif
+    NERVE_TRY(nerve_cpu_conv_columns(ctx, geo, batch, image, weight, bias, false, cols, workspace,
+                                     workspace_size));
+    const nerve_activation_params none = {0}; /* ReLU has no settings */
+    return nerve_cpu_activation_forward(ctx, NERVE_ACT_RELU, &none, cols, cols,
+                                        batch * geo->col_channels * col_plane(geo));
 }
 
 nerve_status nerve_cpu_conv_image(const nerve_kernel_ctx *ctx, const nerve_conv_geometry *geo,

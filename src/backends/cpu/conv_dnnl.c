@@ -78,8 +78,13 @@ typedef struct conv_entry {
     conv_key key;
     bool usable;
     dnnl_stream_t stream; /* the entry's own: parts run on several at once */
+    dnnl_alg_kind_t alg; /* Winograd or direct */
     /* forward with and without bias, backward data, backward weights */
     conv_pass forward, forward_bias, backward_data, backward_weights;
+    /* The forward passes with a ReLU post-op (inference folds: core/fold.c),
+     * made on first use; relu_made: tried, usable or not. */
+    conv_pass forward_relu, forward_bias_relu;
+    bool relu_made, relu_usable;
     /* Both backward passes read the output's gradient in the same layout,
      * other than nerve's: conv_backward reorders it once for the two. */
     bool shared_gradient;
@@ -201,6 +206,8 @@ static void destroy_passes(conv_entry *e)
     destroy_pass(&e->forward_bias);
     destroy_pass(&e->backward_data);
     destroy_pass(&e->backward_weights);
+    destroy_pass(&e->forward_relu);
+    destroy_pass(&e->forward_bias_relu);
     e->shared_gradient = false;
 }
 
@@ -235,84 +242,119 @@ static bool winograd_pays(const conv_key *key)
            g->channels % 16 == 0 && g->col_channels % 16 == 0 && key->batch > 1;
 }
 
+/* What oneDNN is told of an entry's convolution. */
+typedef struct conv_descs {
+    dnnl_memory_desc_t image, cols, weight, bias, image_any, cols_any, weight_any;
+    dnnl_dims_t strides, dilates, pad_l, pad_r;
+} conv_descs;
+
+static dnnl_status_t describe(const conv_key *key, conv_descs *d)
+{
+    const nerve_conv_geometry *g = &key->geo;
+    plain_descs(key, &d->image, &d->cols, &d->weight, &d->bias);
+    any_desc(&d->image, &d->image_any);
+    any_desc(&d->cols, &d->cols_any);
+    any_desc(&d->weight, &d->weight_any);
+    int64_t image_size[2] = {g->height, g->width}, out_size[2] = {g->col_height, g->col_width};
+    for (int i = 0; i < 2; i++) {
+        d->strides[i] = g->stride[i];
+        d->dilates[i] = g->dilation[i] - 1;
+        d->pad_l[i] = g->padding[i];
+        /* The right padding that makes oneDNN's output size nerve's: the rows
+         * and columns past the image that the last window reaches. */
+        int64_t span = (g->kernel[i] - 1) * g->dilation[i] + 1;
+        d->pad_r[i] = (out_size[i] - 1) * g->stride[i] + span - image_size[i] - g->padding[i];
+        if (d->pad_r[i] < 0) return dnnl_unimplemented;
+    }
+    return dnnl_success;
+}
+
+/* Nerve's workspace holds the primitive's scratch, and with relu the
+ * primitive applies max(0, y) to its output (an eltwise post-op). */
+static dnnl_status_t make_attr(bool relu, dnnl_primitive_attr_t *attr)
+{
+    dnnl_post_ops_t post_ops = NULL;
+    dnnl_status_t st = dnnl_primitive_attr_create(attr);
+    if (st == dnnl_success)
+        st = dnnl_primitive_attr_set_scratchpad_mode(*attr, dnnl_scratchpad_mode_user);
+    if (st == dnnl_success && relu) {
+        st = dnnl_post_ops_create(&post_ops);
+        if (st == dnnl_success)
+            st = dnnl_post_ops_append_eltwise(post_ops, 1.0f, dnnl_eltwise_relu, 0.0f, 0.0f);
+        if (st == dnnl_success) st = dnnl_primitive_attr_set_post_ops(*attr, post_ops);
+    }
+    dnnl_post_ops_destroy(post_ops);
+    return st;
+}
+
+/* A forward pass, with or without bias and ReLU; *pd (kept for the
+ * backward passes' hint) is the caller's to destroy, NULL if not wanted. */
+static dnnl_status_t make_forward(conv_entry *e, const conv_descs *d, bool with_bias, bool relu,
+                                  conv_pass *pass, dnnl_primitive_desc_t *pd_out)
+{
+    dnnl_convolution_desc_t desc;
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_primitive_attr_t attr = NULL;
+    dnnl_status_t st = make_attr(relu, &attr);
+    if (st == dnnl_success)
+        st = dnnl_dilated_convolution_forward_desc_init(
+            &desc, dnnl_forward_training, e->alg, &d->image_any, &d->weight_any,
+            with_bias ? &d->bias : NULL, &d->cols_any, d->strides, d->dilates, d->pad_l,
+            d->pad_r);
+    if (st == dnnl_success) st = dnnl_primitive_desc_create(&pd, &desc, attr, cache.engine, NULL);
+    if (st == dnnl_success) {
+        operand_spec specs[] = {{DNNL_ARG_SRC, dnnl_query_src_md, 0, &d->image},
+                                {DNNL_ARG_WEIGHTS, dnnl_query_weights_md, 0, &d->weight},
+                                {DNNL_ARG_BIAS, dnnl_query_weights_md, 1, &d->bias},
+                                {DNNL_ARG_DST, dnnl_query_dst_md, 0, &d->cols}};
+        if (!with_bias) specs[2] = specs[3];
+        st = make_pass(pass, pd, specs, with_bias ? 4 : 3);
+    }
+    dnnl_primitive_attr_destroy(attr);
+    if (pd_out && st == dnnl_success)
+        *pd_out = pd;
+    else
+        dnnl_primitive_desc_destroy(pd);
+    return st;
+}
+
 /* Creates the passes of the entry with algorithm alg (the backward ones on
  * one-thread entries only: the backward passes run in parts, each on one
  * thread); anything but dnnl_success leaves it unusable. */
 static dnnl_status_t make_passes_with(conv_entry *e, dnnl_alg_kind_t alg)
 {
-    const nerve_conv_geometry *g = &e->key.geo;
     const bool backward = e->key.threads == 1;
-    dnnl_memory_desc_t image, cols, weight, bias, image_any, cols_any, weight_any;
-    plain_descs(&e->key, &image, &cols, &weight, &bias);
-    any_desc(&image, &image_any);
-    any_desc(&cols, &cols_any);
-    any_desc(&weight, &weight_any);
-    dnnl_dims_t strides = {g->stride[0], g->stride[1]};
-    dnnl_dims_t dilates = {g->dilation[0] - 1, g->dilation[1] - 1};
-    dnnl_dims_t pad_l = {g->padding[0], g->padding[1]};
-    /* The right padding that makes oneDNN's output size nerve's: the rows and
-     * columns past the image that the last window reaches. */
-    dnnl_dims_t pad_r;
-    int64_t image_size[2] = {g->height, g->width}, out_size[2] = {g->col_height, g->col_width};
-    for (int d = 0; d < 2; d++) {
-        int64_t span = (g->kernel[d] - 1) * g->dilation[d] + 1;
-        pad_r[d] = (out_size[d] - 1) * g->stride[d] + span - image_size[d] - g->padding[d];
-        if (pad_r[d] < 0) return dnnl_unimplemented;
-    }
-
+    conv_descs d;
+    dnnl_status_t st = describe(&e->key, &d);
+    e->alg = alg;
     dnnl_convolution_desc_t desc;
-    dnnl_primitive_desc_t fwd = NULL, fwd_bias = NULL, bwd_data = NULL, bwd_weights = NULL;
+    dnnl_primitive_desc_t fwd = NULL, bwd_data = NULL, bwd_weights = NULL;
     dnnl_primitive_attr_t attr = NULL;
-    dnnl_status_t st = dnnl_primitive_attr_create(&attr);
-    if (st == dnnl_success)
-        st = dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
-    if (st == dnnl_success)
-        st = dnnl_dilated_convolution_forward_desc_init(&desc, dnnl_forward_training, alg,
-                                                        &image_any, &weight_any, NULL, &cols_any,
-                                                        strides, dilates, pad_l, pad_r);
-    if (st == dnnl_success) st = dnnl_primitive_desc_create(&fwd, &desc, attr, cache.engine, NULL);
-    if (st == dnnl_success)
-        st = dnnl_dilated_convolution_forward_desc_init(
-            &desc, dnnl_forward_training, alg, &image_any, &weight_any, &bias,
-            &cols_any, strides, dilates, pad_l, pad_r);
-    if (st == dnnl_success)
-        st = dnnl_primitive_desc_create(&fwd_bias, &desc, attr, cache.engine, NULL);
+    if (st == dnnl_success) st = make_forward(e, &d, false, false, &e->forward, &fwd);
+    if (st == dnnl_success) st = make_forward(e, &d, true, false, &e->forward_bias, NULL);
+    if (st == dnnl_success && backward) st = make_attr(false, &attr);
     if (st == dnnl_success && backward)
         st = dnnl_dilated_convolution_backward_data_desc_init(
-            &desc, alg, &image_any, &weight_any, &cols_any, strides, dilates,
-            pad_l, pad_r);
+            &desc, alg, &d.image_any, &d.weight_any, &d.cols_any, d.strides, d.dilates, d.pad_l,
+            d.pad_r);
     if (st == dnnl_success && backward)
         st = dnnl_primitive_desc_create(&bwd_data, &desc, attr, cache.engine, fwd);
     if (st == dnnl_success && backward)
         st = dnnl_dilated_convolution_backward_weights_desc_init(
-            &desc, alg, &image_any, &weight_any, NULL, &cols_any, strides,
-            dilates, pad_l, pad_r);
+            &desc, alg, &d.image_any, &d.weight_any, NULL, &d.cols_any, d.strides, d.dilates,
+            d.pad_l, d.pad_r);
     if (st == dnnl_success && backward)
         st = dnnl_primitive_desc_create(&bwd_weights, &desc, attr, cache.engine, fwd);
-
-    if (st == dnnl_success) {
-        operand_spec specs[] = {{DNNL_ARG_SRC, dnnl_query_src_md, 0, &image},
-                                {DNNL_ARG_WEIGHTS, dnnl_query_weights_md, 0, &weight},
-                                {DNNL_ARG_DST, dnnl_query_dst_md, 0, &cols}};
-        st = make_pass(&e->forward, fwd, specs, 3);
-    }
-    if (st == dnnl_success) {
-        operand_spec specs[] = {{DNNL_ARG_SRC, dnnl_query_src_md, 0, &image},
-                                {DNNL_ARG_WEIGHTS, dnnl_query_weights_md, 0, &weight},
-                                {DNNL_ARG_BIAS, dnnl_query_weights_md, 1, &bias},
-                                {DNNL_ARG_DST, dnnl_query_dst_md, 0, &cols}};
-        st = make_pass(&e->forward_bias, fwd_bias, specs, 4);
-    }
     if (st == dnnl_success && backward) {
-        operand_spec specs[] = {{DNNL_ARG_DIFF_DST, dnnl_query_diff_dst_md, 0, &cols},
-                                {DNNL_ARG_WEIGHTS, dnnl_query_weights_md, 0, &weight},
-                                {DNNL_ARG_DIFF_SRC, dnnl_query_diff_src_md, 0, &image}};
+        operand_spec specs[] = {{DNNL_ARG_DIFF_DST, dnnl_query_diff_dst_md, 0, &d.cols},
+                                {DNNL_ARG_WEIGHTS, dnnl_query_weights_md, 0, &d.weight},
+                                {DNNL_ARG_DIFF_SRC, dnnl_query_diff_src_md, 0, &d.image}};
         st = make_pass(&e->backward_data, bwd_data, specs, 3);
     }
     if (st == dnnl_success && backward) {
-        operand_spec specs[] = {{DNNL_ARG_SRC, dnnl_query_src_md, 0, &image},
-                                {DNNL_ARG_DIFF_DST, dnnl_query_diff_dst_md, 0, &cols},
-                                {DNNL_ARG_DIFF_WEIGHTS, dnnl_query_diff_weights_md, 0, &weight}};
+        operand_spec specs[] = {{DNNL_ARG_SRC, dnnl_query_src_md, 0, &d.image},
+                                {DNNL_ARG_DIFF_DST, dnnl_query_diff_dst_md, 0, &d.cols},
+                                {DNNL_ARG_DIFF_WEIGHTS, dnnl_query_diff_weights_md, 0, &d.weight}};
         st = make_pass(&e->backward_weights, bwd_weights, specs, 3);
     }
     if (st == dnnl_success && backward) {
@@ -325,11 +367,30 @@ static dnnl_status_t make_passes_with(conv_entry *e, dnnl_alg_kind_t alg)
                                                         bwd_weights, dnnl_query_diff_dst_md, 0));
     }
     dnnl_primitive_desc_destroy(fwd);
-    dnnl_primitive_desc_destroy(fwd_bias);
     dnnl_primitive_desc_destroy(bwd_data);
     dnnl_primitive_desc_destroy(bwd_weights);
     dnnl_primitive_attr_destroy(attr);
     return st;
+}
+
+/* The ReLU passes of a usable entry, made on first use (inference only
+ * asks for them), on the entry's threads. Called with the lock held. */
+static bool make_relu_passes(conv_entry *e)
+{
+    if (e->relu_made) return e->relu_usable;
+    e->relu_made = true;
+    conv_descs d;
+    int before = omp_get_max_threads();
+    omp_set_num_threads((int)e->key.threads);
+    e->relu_usable = describe(&e->key, &d) == dnnl_success &&
+                     make_forward(e, &d, false, true, &e->forward_relu, NULL) == dnnl_success &&
+                     make_forward(e, &d, true, true, &e->forward_bias_relu, NULL) == dnnl_success;
+    omp_set_num_threads(before);
+    if (!e->relu_usable) {
+        destroy_pass(&e->forward_relu);
+        destroy_pass(&e->forward_bias_relu);
+    }
+    return e->relu_usable;
 }
 
 /* Winograd where it pays and oneDNN has it, else the direct convolution. */
@@ -512,10 +573,18 @@ static bool fits(size_t bytes, int64_t workspace_size)
     return bytes <= (size_t)workspace_size * sizeof(nerve_real);
 }
 
-/* The forward pass of (geo, batch), with or without a bias, run on data if
- * the workspace holds its scratch; false (nothing done) otherwise. It takes
- * the one-thread entry while other processes keep a CPU busy. */
-static bool run_forward(const nerve_conv_geometry *geo, int64_t batch, bool with_bias,
+/* The forward pass of (geo, batch), with or without a bias and a ReLU, run
+ * on data if the workspace holds its scratch; false (nothing done)
+ * otherwise. It takes the one-thread entry while other processes keep a CPU
+ * busy. */
+static conv_pass *pick_forward(conv_entry *e, bool with_bias, bool relu)
+{
+    if (!e) return NULL;
+    if (!relu) return with_bias ? &e->forward_bias : &e->forward;
+    return make_relu_passes(e) ? (with_bias ? &e->forward_bias_relu : &e->forward_relu) : NULL;
+}
+
+static bool run_forward(const nerve_conv_geometry *geo, int64_t batch, bool with_bias, bool relu,
                         void *const *data, bool accumulate, nerve_real *workspace,
                         int64_t workspace_size)
 {
@@ -526,7 +595,7 @@ static bool run_forward(const nerve_conv_geometry *geo, int64_t batch, bool with
     bool ok = false;
     for (int alone = full > 1 && nerve_cpu_team() < full; !ok && alone >= 0; alone--) {
         e = find_entry(geo, batch, alone ? 1 : full);
-        pass = e ? (with_bias ? &e->forward_bias : &e->forward) : NULL;
+        pass = pick_forward(e, with_bias, relu);
         ok = pass && fits(pass_bytes(pass), workspace_size);
     }
     if (ok) {
@@ -541,15 +610,15 @@ static bool run_forward(const nerve_conv_geometry *geo, int64_t batch, bool with
 
 bool nerve_dnnl_conv_columns(const nerve_conv_geometry *geo, int64_t batch,
                              const nerve_real *image, const nerve_real *weight,
-                             const nerve_real *bias, bool accumulate, nerve_real *cols,
-                             nerve_real *workspace, int64_t workspace_size)
+                             const nerve_real *bias, bool accumulate, bool relu,
+                             nerve_real *cols, nerve_real *workspace, int64_t workspace_size)
 {
     if (bias) {
         void *data[] = {(void *)image, (void *)weight, (void *)bias, cols};
-        return run_forward(geo, batch, true, data, accumulate, workspace, workspace_size);
+        return run_forward(geo, batch, true, relu, data, accumulate, workspace, workspace_size);
     }
     void *data[] = {(void *)image, (void *)weight, cols};
-    return run_forward(geo, batch, false, data, accumulate, workspace, workspace_size);
+    return run_forward(geo, batch, false, relu, data, accumulate, workspace, workspace_size);
 }
 
 /* What a backward run computes: dimage (= or +=, per accumulate) and

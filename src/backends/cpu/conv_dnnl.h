@@ -12,10 +12,11 @@
 /* Bytes of workspace (in nerve_real elements) the oneDNN passes need for
  * `batch` samples; 0 where oneDNN cannot run them. Makes the primitives. */
 int64_t nerve_dnnl_conv_workspace(const nerve_conv_geometry *geo, int64_t batch);
+/* conv_columns; with relu (accumulate false) max(0, y) as well. */
 bool nerve_dnnl_conv_columns(const nerve_conv_geometry *geo, int64_t batch,
                              const nerve_real *image, const nerve_real *weight,
-                             const nerve_real *bias, bool accumulate, nerve_real *cols,
-                             nerve_real *workspace, int64_t workspace_size);
+                             const nerve_real *bias, bool accumulate, bool relu,
+                             nerve_real *cols, nerve_real *workspace, int64_t workspace_size);
 bool nerve_dnnl_conv_image(const nerve_conv_geometry *geo, int64_t batch, const nerve_real *cols,
                            const nerve_real *weight, const nerve_real *bias, bool accumulate,
                            nerve_real *image, nerve_real *workspace, int64_t workspace_size);
