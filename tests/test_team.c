@@ -99,6 +99,25 @@ static void test_the_gemm_gives_the_same_bits_on_a_smaller_team(void **state)
 }
 
 #ifdef NERVE_CPU_DNNL
+/* A 3x3 convolution with padding 1 (the BN-CNN's and the ResNet's) of
+ * `in` to `out` channels on size x size images. */
+static nerve_conv_geometry same_3x3(int64_t in, int64_t out, int64_t size)
+{
+    return (nerve_conv_geometry){.channels = in, .height = size, .width = size,
+                                 .col_channels = out, .col_height = size, .col_width = size,
+                                 .kernel = {3, 3}, .stride = {1, 1}, .padding = {1, 1},
+                                 .dilation = {1, 1}, .groups = 1};
+}
+
+/* oneDNN's workspace for g at batch, *space elements, on cache lines as the
+ * graph's arena gives it (Winograd's kernels want that). */
+static nerve_real *workspace_for(const nerve_conv_geometry *g, int64_t batch, int64_t *space)
+{
+    *space = nerve_dnnl_conv_workspace(g, batch);
+    assert_true(*space > 0);
+    return aligned_alloc(64, ((size_t)*space * sizeof(nerve_real) + 63) / 64 * 64);
+}
+
 /* The BN-CNN's convolutions (3x3, padding 1), at batch 1 and 4, with and
  * without a bias. */
 static void test_a_forward_convolution_gives_the_same_bits_on_a_smaller_team(void **state)
@@ -109,20 +128,15 @@ static void test_a_forward_convolution_gives_the_same_bits_on_a_smaller_team(voi
     for (int s = 0; s < 3; s++)
         for (int64_t batch = 1; batch <= 32; batch = batch == 1 ? 4 : batch * 8)
             for (int with_bias = 0; with_bias < 2; with_bias++) {
-                int64_t size = shapes[s][2];
-                nerve_conv_geometry g = {.channels = shapes[s][0], .height = size, .width = size,
-                                         .col_channels = shapes[s][1], .col_height = size,
-                                         .col_width = size, .kernel = {3, 3}, .stride = {1, 1},
-                                         .padding = {1, 1}, .dilation = {1, 1}, .groups = 1};
+                int64_t size = shapes[s][2], space;
+                nerve_conv_geometry g = same_3x3(shapes[s][0], shapes[s][1], size);
                 int64_t in = batch * g.channels * size * size;
                 int64_t out = batch * g.col_channels * size * size;
                 int64_t weights = g.col_channels * g.channels * 9;
-                int64_t space = nerve_dnnl_conv_workspace(&g, batch);
-                assert_true(space > 0);
+                nerve_real *work = workspace_for(&g, batch, &space);
                 nerve_real *x = malloc((size_t)in * sizeof *x);
                 nerve_real *w = malloc((size_t)weights * sizeof *w);
                 nerve_real *bias = malloc((size_t)g.col_channels * sizeof *bias);
-                nerve_real *work = aligned_alloc(64, ((size_t)space * sizeof *work + 63) / 64 * 64);
                 nerve_real *y[2];
                 for (int64_t i = 0; i < in; i++) x[i] = value(i, 4);
                 for (int64_t i = 0; i < weights; i++) w[i] = value(i, 5);
@@ -186,20 +200,14 @@ static void test_a_backward_convolution_gives_the_same_bits_on_a_smaller_team(vo
     nerve_set_threads(2);
     for (int s = 0; s < 2; s++)
         for (int b = 0; b < 3; b++) {
-            int64_t batch = batches[b], size = shapes[s][2];
-            nerve_conv_geometry g = {.channels = shapes[s][0], .height = size, .width = size,
-                                     .col_channels = shapes[s][1], .col_height = size,
-                                     .col_width = size, .kernel = {3, 3}, .stride = {1, 1},
-                                     .padding = {1, 1}, .dilation = {1, 1}, .groups = 1};
+            int64_t batch = batches[b], size = shapes[s][2], space;
+            nerve_conv_geometry g = same_3x3(shapes[s][0], shapes[s][1], size);
             int64_t in = batch * g.channels * size * size;
             int64_t out = batch * g.col_channels * size * size;
             int64_t weights = g.col_channels * g.channels * 9;
-            int64_t space = nerve_dnnl_conv_workspace(&g, batch);
-            assert_true(space > 0);
+            nerve_real *work = workspace_for(&g, batch, &space);
             nerve_real *x = malloc((size_t)in * sizeof *x), *w = malloc((size_t)weights * sizeof *w);
             nerve_real *dy = malloc((size_t)out * sizeof *dy);
-            /* On cache lines, as the graph's arena gives it (Winograd's kernels want that). */
-            nerve_real *work = aligned_alloc(64, ((size_t)space * sizeof *work + 63) / 64 * 64);
             nerve_real *dx[2], *dw[2];
             double *want_dx = malloc((size_t)in * sizeof *want_dx);
             double *want_dw = malloc((size_t)weights * sizeof *want_dw);
