@@ -291,8 +291,9 @@ static dnnl_status_t make_attr(bool relu, dnnl_primitive_attr_t *attr)
     return st;
 }
 
-/* A forward pass, with or without bias and ReLU; *pd (kept for the
- * backward passes' hint) is the caller's to destroy, NULL if not wanted. */
+/* A forward pass, with or without bias and ReLU (pass NULL: its description
+ * only); *pd (kept for the backward passes' hint) is the caller's to
+ * destroy, NULL if not wanted. */
 static dnnl_status_t make_forward(conv_entry *e, const conv_descs *d, bool with_bias, bool relu,
                                   conv_pass *pass, dnnl_primitive_desc_t *pd_out)
 {
@@ -306,7 +307,7 @@ static dnnl_status_t make_forward(conv_entry *e, const conv_descs *d, bool with_
             with_bias ? &d->bias : NULL, &d->cols_any, d->strides, d->dilates, d->pad_l,
             d->pad_r);
     if (st == dnnl_success) st = dnnl_primitive_desc_create(&pd, &desc, attr, cache.engine, NULL);
-    if (st == dnnl_success) {
+    if (st == dnnl_success && pass) {
         operand_spec specs[] = {{DNNL_ARG_SRC, dnnl_query_src_md, 0, &d->image},
                                 {DNNL_ARG_WEIGHTS, dnnl_query_weights_md, 0, &d->weight},
                                 {DNNL_ARG_BIAS, dnnl_query_weights_md, 1, &d->bias},
@@ -322,20 +323,23 @@ static dnnl_status_t make_forward(conv_entry *e, const conv_descs *d, bool with_
     return st;
 }
 
-/* Creates the passes of the entry with algorithm alg (the backward ones on
- * one-thread entries only: the backward passes run in parts, each on one
- * thread); anything but dnnl_success leaves it unusable. */
+/* Creates the passes of the entry with algorithm alg: the backward ones on
+ * one-thread entries only (the backward passes run in parts, each on one
+ * thread), the forward ones on slot 0's only (no forward asks for another
+ * part's); anything but dnnl_success leaves it unusable. */
 static dnnl_status_t make_passes_with(conv_entry *e, dnnl_alg_kind_t alg)
 {
-    const bool backward = e->key.threads == 1;
+    const bool backward = e->key.threads == 1, forward = e->key.slot == 0;
     conv_descs d;
     dnnl_status_t st = describe(&e->key, &d);
     e->alg = alg;
     dnnl_convolution_desc_t desc;
     dnnl_primitive_desc_t fwd = NULL, bwd_data = NULL, bwd_weights = NULL;
     dnnl_primitive_attr_t attr = NULL;
-    if (st == dnnl_success) st = make_forward(e, &d, false, false, &e->forward, &fwd);
-    if (st == dnnl_success) st = make_forward(e, &d, true, false, &e->forward_bias, NULL);
+    if (st == dnnl_success)
+        st = make_forward(e, &d, false, false, forward ? &e->forward : NULL, &fwd);
+    if (st == dnnl_success && forward)
+        st = make_forward(e, &d, true, false, &e->forward_bias, NULL);
     if (st == dnnl_success && backward) st = make_attr(false, &attr);
     if (st == dnnl_success && backward)
         st = dnnl_dilated_convolution_backward_data_desc_init(
