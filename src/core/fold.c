@@ -77,6 +77,14 @@ int nerve_fold_relu_producer(const nerve_graph *g, int relu)
     return relu_producer(g, relu, true);
 }
 
+nerve_node_data *nerve_fold_take(nerve_graph *g, const nerve_node_data *producer)
+{
+    if (!producer->fold_consumer) return NULL;
+    int i = producer->fold_consumer - 1;
+    g->nodes[i].forward_folded = g->needed[i];
+    return g->needed[i] ? &g->nodes[i] : NULL;
+}
+
 void nerve_graph_plan_folds(nerve_graph *g)
 {
     for (int i = 0; i < g->node_count; i++) {

@@ -131,14 +131,15 @@ struct nerve_node_data {
     bool forward_flag;
     bool forward_synchronised; /* batch norm: statistics across ranks (src/dist) */
     /* Folds (core/fold.c): 1 + the index of the op whose forward this op's
-     * forward applies as well (0: none): in inference plans the batch_norm
-     * folded into a convolution, in training plans the ReLU folded into a
-     * batch_norm. On that op, whether this forward's producer applied it
-     * already (its own forward is then skipped). */
+     * forward applies as well (0: none): the batch_norm folded into a
+     * convolution (inference plans), the ReLU folded into a convolution
+     * (inference), a batch_norm or an add. On that op, whether this
+     * forward's producer applied it already (its own forward is then
+     * skipped). */
     int fold_consumer;
     bool forward_folded;
-    /* A batch_norm whose ReLU is folded: this backward's ReLU left its
-     * gradient for the batch norm to mask (batch_norm_relu_backward). */
+    /* A batch_norm or add whose ReLU is folded: this backward's ReLU left
+     * its gradient for the producer to mask. */
     bool grad_from_relu;
     size_t param_offset;                 /* params: offset in the flat buffers */
     nerve_real *value;
@@ -287,14 +288,20 @@ static inline int64_t nerve_shape_cols(const nerve_shape *s)
     return c;
 }
 
-/* After a plan's layout: which batch norms the convolutions before them
- * apply (inference plans), which ReLUs the batch norms before them apply
- * (training plans): fold_consumer. */
+/* After a plan's layout: which op's forward each op applies as well
+ * (fold_consumer): in inference plans batch norms folded into the
+ * convolutions before them and ReLUs into the convolution, batch norm or
+ * add before them, in training plans ReLUs into the batch norm or add
+ * before them. */
 void nerve_graph_plan_folds(nerve_graph *g);
-/* Training plans: the batch_norm that ReLU node `relu` is folded into, or
- * -1. The plan keeps such a ReLU's gradient until the batch norm's backward,
- * which reads it. */
+/* Training plans: the batch_norm or add that ReLU node `relu` is folded
+ * into, or -1. The plan gives the two one value and one gradient, alive
+ * until the producer's backward, which reads it. */
 int nerve_fold_relu_producer(const nerve_graph *g, int relu);
+/* The op folded into `producer` (its fold_consumer) where this forward
+ * needs it, or NULL; marks that op's forward_folded to match, so that its
+ * own forward is skipped exactly when the producer applies it. */
+nerve_node_data *nerve_fold_take(nerve_graph *g, const nerve_node_data *producer);
 
 /* Marks in g->needed target and every node it depends on. */
 void nerve_graph_mark_needed(nerve_graph *g, nerve_node target);

@@ -15,9 +15,9 @@
  *   gradient from the backward of its last consumer (the first to add into
  *   it) to its own backward, or for the whole step when gradients are kept
  *   (nerve_graph_set_keep_gradients); a ReLU folded into the batch norm
- *   before it (core/fold.c) and that batch norm share one value (the
- *   ReLU's output: nothing reads the batch norm's own) and one gradient,
- *   alive until the batch norm's backward (which reads it);
+ *   or add before it (core/fold.c) and that op share one value (the
+ *   ReLU's output: nothing reads the op's own) and one gradient, alive
+ *   until the op's backward (which reads it);
  * - inference (no gradients): an op's value from its forward to its last
  *   consumer's; the value of a node nothing reads is kept (it is what a
  *   forward pass is run for). An op that can run in place (forward_in_place:
@@ -115,7 +115,7 @@ nerve_status nerve_plan_compute(const nerve_graph *g, bool training, nerve_plan_
     /* Inference: in_place[i] is the node whose value buffer op i writes
      * over (the first of a chain), at[j] that node's interval; else -1. */
     int *in_place = malloc(((size_t)n + 1) * 3 * sizeof *in_place), *at = in_place + n;
-    /* Training: grad_of[i] is the ReLU folded into batch norm i (core/fold.c),
+    /* Training: grad_of[i] is the ReLU folded into op i (core/fold.c),
      * whose gradient memory is i's too, alive from the ReLU's last reader's
      * backward to i's; else -1. */
     int *grad_of = at + n;
@@ -125,8 +125,8 @@ nerve_status nerve_plan_compute(const nerve_graph *g, bool training, nerve_plan_
         return nerve_error_set(err, NERVE_ERR_NOMEM, "out of memory planning %d nodes", n);
     }
     for (int i = 0; i < 3 * n; i++) in_place[i] = -1;
-    /* Training: in_place[i] is the batch norm ReLU i is folded into, whose
-     * value buffer is i's too. */
+    /* Training: in_place[i] is the op ReLU i is folded into, whose value
+     * buffer is i's too. */
     for (int i = 0; training && i < n; i++) {
         int producer = nerve_fold_relu_producer(g, i);
         if (producer >= 0) grad_of[producer] = i, in_place[i] = producer;

@@ -60,7 +60,7 @@ static nerve_status activation_infer_shape(nerve_graph *g, nerve_node_data *node
 
 static nerve_status activation_forward(nerve_graph *g, nerve_node_data *node)
 {
-    if (node->forward_folded) return NERVE_OK; /* the batch norm before wrote it (core/fold.c) */
+    if (node->forward_folded) return NERVE_OK; /* the op before wrote it (core/fold.c) */
     const nerve_node_data *x = nerve_node_input(g, node, 0);
     NERVE_TRY(NERVE_RUN(g, activation_forward, node->attr.activation.kind,
                         &node->attr.activation.params, x->value, node->value,
@@ -72,8 +72,9 @@ static nerve_status activation_backward(nerve_graph *g, nerve_node_data *node)
 {
     nerve_node_data *x = nerve_node_input(g, node, 0);
     if (!x->needs_grad) return NERVE_OK;
-    /* A ReLU folded into the batch norm before it leaves its gradient for
-     * the batch norm's backward to mask, unless that one sums across ranks. */
+    /* A ReLU folded into the batch norm or add before it leaves its gradient
+     * for that op's backward to mask, unless it is a batch norm that sums
+     * across ranks. */
     if (node->forward_folded && !x->forward_synchronised) {
         x->grad_from_relu = true;
         return NERVE_OK;

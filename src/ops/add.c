@@ -1,7 +1,7 @@
 /* add: the element-wise sum of 2..8 inputs of one shape (residual
  * shortcuts). Each input's gradient is the output's; an input given twice
- * takes it twice. In training plans the ReLU that alone reads the sum (a
- * residual block's output) folds into it (core/fold.c). */
+ * takes it twice. The ReLU that alone reads the sum (a residual block's
+ * output) folds into it (core/fold.c). */
 #include "core/graph_internal.h"
 
 static nerve_status add_infer_shape(nerve_graph *g, nerve_node_data *node, nerve_error *err)
@@ -27,10 +27,7 @@ static nerve_status add_forward(nerve_graph *g, nerve_node_data *node)
     const nerve_real *x[NERVE_MAX_INPUTS];
     for (int k = 0; k < node->input_count; k++) x[k] = nerve_node_input(g, node, k)->value;
     int64_t n = nerve_shape_numel(&node->shape);
-    /* The ReLU folded into this sum, where it is part of the run. */
-    int i = node->fold_consumer - 1;
-    nerve_node_data *relu = node->fold_consumer && g->needed[i] ? &g->nodes[i] : NULL;
-    if (node->fold_consumer) g->nodes[i].forward_folded = relu != NULL;
+    nerve_node_data *relu = nerve_fold_take(g, node); /* the ReLU folded into it */
     if (relu) return NERVE_RUN(g, add_relu_forward, x, node->input_count, relu->value, n);
     NERVE_TRY(NERVE_RUN(g, add_forward, x, node->input_count, node->value, n));
     return NERVE_OK;

@@ -76,14 +76,6 @@ static void channel_view(const nerve_node_data *node, int64_t *outer, int64_t *c
     *inner = nerve_shape_cols(&node->shape) / *channels;
 }
 
-/* The ReLU this forward applies as well (core/fold.c: training plans), or
- * NULL; only where the ReLU is part of the run. */
-static nerve_node_data *folded_relu(nerve_graph *g, const nerve_node_data *node)
-{
-    int i = node->fold_consumer - 1;
-    return node->fold_consumer && g->needed[i] ? &g->nodes[i] : NULL;
-}
-
 static nerve_status batch_norm_forward(nerve_graph *g, nerve_node_data *node)
 {
     node->grad_from_relu = false; /* set by the next backward's ReLU, if any */
@@ -122,8 +114,7 @@ static nerve_status batch_norm_forward(nerve_graph *g, nerve_node_data *node)
     }
     node->forward_flag = batch_statistics;
     node->forward_synchronised = synchronised;
-    nerve_node_data *relu = folded_relu(g, node);
-    if (node->fold_consumer) g->nodes[node->fold_consumer - 1].forward_folded = relu != NULL;
+    nerve_node_data *relu = nerve_fold_take(g, node); /* the ReLU folded into it */
     if (relu)
         return NERVE_RUN(g, batch_norm_relu_forward, x->value, mean, var, a->eps,
                          optional_value(g, node, a->weight), optional_value(g, node, a->bias),

@@ -70,10 +70,7 @@ static nerve_node_data *folded_relu(nerve_graph *g, const nerve_node_data *node,
         if (!bn) return NULL;
         last = bn;
     }
-    if (!last->fold_consumer) return NULL;
-    int i = last->fold_consumer - 1;
-    g->nodes[i].forward_folded = g->needed[i];
-    return g->needed[i] ? &g->nodes[i] : NULL;
+    return nerve_fold_take(g, last);
 }
 
 static nerve_status conv2d_forward(nerve_graph *g, nerve_node_data *node)
