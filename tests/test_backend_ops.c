@@ -82,6 +82,8 @@ static double tolerance(nerve_kernel_id id)
      * gradient of 10^4 products of size 1 comes out 1e-4 off a value near
      * 0.5, about 3e-6 of the sum's spread. */
     case NERVE_KERNEL_conv_backward:
+    case NERVE_KERNEL_conv_batch_norm_forward:
+    case NERVE_KERNEL_conv_batch_norm_backward:
         return 3e-4;
     case NERVE_KERNEL_recurrent_forward:
     case NERVE_KERNEL_recurrent_backward:
@@ -581,6 +583,72 @@ static nerve_status case_conv_backward(run *r, int64_t s)
                       scratch, size));
     }
     return NERVE_OK;
+}
+
+/* The batch norm of a convolution + batch norm with `cols` elements of
+ * output over `channels`: with relu and an affine map, or neither. */
+static nerve_batch_norm_pass conv_bn_pass(run *r, int64_t channels, int64_t cols, bool relu)
+{
+    nerve_batch_norm_pass bn = {.mean = OUT(channels), .var = OUT(channels), .momentum = 0.1,
+                                .eps = 1e-5, .running_mean = OUT(channels),
+                                .running_var = OUT(channels), .counter = OUT(1), .relu = relu,
+                                .y = OUT(cols)};
+    if (relu) {
+        bn.weight = IN(channels);
+        bn.bias = IN(channels);
+        bn.dweight = OUT(channels);
+        bn.dbias = OUT(channels);
+    }
+    return bn;
+}
+
+/* conv_batch_norm_forward, and with `backward` conv_batch_norm_backward
+ * over its output (every gradient, then accumulating into the input's
+ * alone, then the weight's alone: a first layer's), on the 16-channel
+ * geometry (the CPU's blocked layout: 16 or 8 channels a block) and the
+ * grouped one (NCHW); without a bias with a ReLU, with one without. The
+ * convolution's output and its gradient are in the backend's layout: not
+ * compared. */
+static nerve_status conv_batch_norm_cases(run *r, int64_t s, bool backward)
+{
+    nerve_conv_geometry geos[2] = {blocked_geometry(s, 16), conv_geometry(s)};
+    for (int k = 0; k < 2; k++) {
+        const nerve_conv_geometry *g = &geos[k];
+        int64_t size, images = conv_image_size(g), weights = conv_weight_size(g);
+        int64_t channels = g->col_channels, cols_size = conv_cols_size(g);
+        nerve_real *work = conv_scratch(r, g, &size);
+        const nerve_real *image = IN_RANGE(images, -1, 1), *weight = IN_RANGE(weights, -1, 1);
+        const nerve_real *bias = IN(channels);
+        for (int with_bias = 0; with_bias < 2; with_bias++) {
+            const nerve_real *b = with_bias ? bias : NULL;
+            nerve_batch_norm_pass bn = conv_bn_pass(r, channels, cols_size, !with_bias);
+            nerve_real *cols = scratch(r, cols_size);
+            NERVE_TRY(RUN(conv_batch_norm_forward, g, 2, image, weight, b, cols, &bn, work, size));
+            if (!backward) continue;
+            bn.dy = (nerve_real *)IN(cols_size);
+            NERVE_TRY(RUN(conv_batch_norm_backward, g, 2, image, weight, b, cols,
+                          scratch(r, cols_size), &bn, false, OUT(images), OUT(weights),
+                          b ? OUT(channels) : NULL, work, size));
+            bn.dy = (nerve_real *)IN(cols_size);
+            NERVE_TRY(RUN(conv_batch_norm_backward, g, 2, image, weight, b, cols,
+                          scratch(r, cols_size), &bn, true, OUT(images), NULL, NULL, work, size));
+            bn.dy = (nerve_real *)IN(cols_size);
+            NERVE_TRY(RUN(conv_batch_norm_backward, g, 2, image, weight, b, cols,
+                          scratch(r, cols_size), &bn, false, NULL, OUT(weights), NULL, work,
+                          size));
+        }
+    }
+    return NERVE_OK;
+}
+
+static nerve_status case_conv_batch_norm_forward(run *r, int64_t s)
+{
+    return conv_batch_norm_cases(r, s, false);
+}
+
+static nerve_status case_conv_batch_norm_backward(run *r, int64_t s)
+{
+    return conv_batch_norm_cases(r, s, true);
 }
 
 static nerve_status case_conv_workspace(run *r, int64_t s)

@@ -6,9 +6,12 @@
  * convolution, a training-mode forward, a batch norm without running
  * statistics and a convolution read twice are left alone (bit for bit). In a
  * training plan the ReLU after a batch norm or a sum is written by the
- * batch norm's or the sum's forward: a training step's loss and gradients
- * are the same bits as without the fold (a graph that keeps its
- * gradients). */
+ * batch norm's or the sum's forward, and a batch norm alone reading a
+ * convolution's output runs in the convolution's forward and backward: a
+ * training step's loss and gradients are the same bits as without the
+ * folds (a graph that keeps its gradients) where the convolutions keep
+ * NCHW, and agree to float rounding where the CPU keeps their outputs in
+ * oneDNN's blocked layout (16 channels). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,7 +144,8 @@ static void test_folds_where_nothing_can_tell(void **state)
     assert_int_equal(g->nodes[folded.conv2].fold_consumer, folded.bn2 + 1);
     assert_int_equal(g->nodes[folded.conv3].fold_consumer, 0);
     assert_int_equal(g->nodes[folded.plain_conv].fold_consumer, folded.plain_bn + 1);
-    assert_int_equal(reference.g->nodes[reference.conv1].fold_consumer, 0);
+    /* A training plan folds bn1 into conv1 for training-mode forwards only. */
+    assert_int_equal(reference.g->nodes[reference.conv1].fold_consumer, reference.bn1 + 1);
     /* The ReLUs after bn1 (conv1 applies both), the sum and conv5 fold. */
     assert_int_equal(g->nodes[folded.bn1].fold_consumer, folded.bn1 + 2);
     assert_int_equal(g->nodes[folded.sum].fold_consumer, folded.sum + 2);
@@ -168,6 +172,7 @@ static void test_folds_where_nothing_can_tell(void **state)
             if (d > worst) worst = d;
         }
         assert_true(worst < 2e-5);
+        assert_false(reference.g->nodes[reference.bn1].forward_folded); /* eval mode */
         free(a), free(b);
     }
     nerve_graph_free(reference.g);
@@ -244,12 +249,117 @@ static void test_training_folds_relu_into_batch_norm_and_sum(void **state)
     nerve_graph_free(kept);
 }
 
+/* conv (3 -> 16, no bias) -> bn -> relu -> conv (16 -> 16, no bias) -> bn,
+ * plus the first ReLU's output -> relu -> conv (16 -> 16, bias) -> bn ->
+ * relu: channels in whole blocks, so that the CPU keeps the first two
+ * convolutions' outputs blocked (a bias keeps the third's NCHW). */
+typedef struct blocked_net {
+    nerve_graph *g;
+    nerve_node x, target, loss, conv[3], bn[3];
+} blocked_net;
+
+enum { WIDE = 16, WIDE_BATCH = 4 };
+
+static blocked_net build_blocked(bool keep_gradients)
+{
+    nerve_error err = {0};
+    blocked_net b;
+    net n = {.g = nerve_graph_new()};
+    assert_non_null(n.g);
+    b.g = n.g;
+    nerve_graph_set_keep_gradients(b.g, keep_gradients);
+    nerve_rng rng;
+    nerve_rng_seed(&rng, 5);
+    int64_t in_dims[3] = {C_IN, SIDE, SIDE}, out_dims[3] = {WIDE, SIDE, SIDE};
+    b.x = test_require_node(nerve_input(b.g, "x", nerve_shape_make(3, in_dims), &err), &err);
+    b.conv[0] = conv(&n, "conv1", b.x, WIDE, 1, false, &rng);
+    b.bn[0] = batchnorm(&n, "bn1", b.conv[0], true);
+    nerve_node act =
+        test_require_node(nerve_activate(b.g, b.bn[0], NERVE_ACT_RELU, NULL, &err), &err);
+    b.conv[1] = conv(&n, "conv2", act, WIDE, 1, false, &rng);
+    b.bn[1] = batchnorm(&n, "bn2", b.conv[1], true);
+    nerve_node both[2] = {b.bn[1], act};
+    nerve_node sum = test_require_node(nerve_add(b.g, "sum", both, 2, &err), &err);
+    nerve_node block_out =
+        test_require_node(nerve_activate(b.g, sum, NERVE_ACT_RELU, NULL, &err), &err);
+    b.conv[2] = conv(&n, "conv3", block_out, WIDE, 1, true, &rng);
+    b.bn[2] = batchnorm(&n, "bn3", b.conv[2], true);
+    nerve_node out =
+        test_require_node(nerve_activate(b.g, b.bn[2], NERVE_ACT_RELU, NULL, &err), &err);
+    b.target = test_require_node(nerve_input(b.g, "target", nerve_shape_make(3, out_dims), &err),
+                                 &err);
+    b.loss = test_require_node(nerve_mse(b.g, out, b.target, NULL, &err), &err);
+    test_require_ok(nerve_graph_plan(b.g, WIDE_BATCH, &err), &err);
+    nerve_real x[WIDE_BATCH * C_IN * SIDE * SIDE], t[WIDE_BATCH * WIDE * SIDE * SIDE];
+    for (int i = 0; i < WIDE_BATCH * C_IN * SIDE * SIDE; i++) x[i] = (nerve_real)sin(0.7 * i);
+    for (int i = 0; i < WIDE_BATCH * WIDE * SIDE * SIDE; i++) t[i] = (nerve_real)cos(0.3 * i);
+    test_require_ok(nerve_node_write(b.g, b.x, x, WIDE_BATCH * C_IN * SIDE * SIDE, &err), &err);
+    test_require_ok(nerve_node_write(b.g, b.target, t, WIDE_BATCH * WIDE * SIDE * SIDE, &err),
+                    &err);
+    return b;
+}
+
+/* The worst of |a - b| / max(1, |a|). */
+static double worst_difference(const nerve_real *a, const nerve_real *b, size_t count)
+{
+    double worst = 0;
+    for (size_t i = 0; i < count; i++) {
+        double d = fabs((double)a[i] - b[i]) / fmax(1, fabs((double)a[i]));
+        if (d > worst) worst = d;
+    }
+    return worst;
+}
+
+/* Two training steps with every batch norm folded into its convolution
+ * (forward and backward), and on a graph that folds nothing: the losses,
+ * parameter gradients and running statistics agree to float rounding; an
+ * eval-mode forward of the training plan folds nothing and gives the same
+ * bits. */
+static void test_training_folds_batch_norm_into_convolution(void **state)
+{
+    nerve_error err = {0};
+    blocked_net folded = build_blocked(false), kept = build_blocked(true);
+    for (int k = 0; k < 3; k++) {
+        assert_int_equal(folded.g->nodes[folded.conv[k]].fold_consumer, folded.bn[k] + 1);
+        assert_int_equal(kept.g->nodes[kept.conv[k]].fold_consumer, 0);
+    }
+    size_t count = nerve_graph_param_count(folded.g);
+    for (int step = 0; step < 2; step++) {
+        nerve_real l[2];
+        for (int k = 0; k < 2; k++) {
+            blocked_net *b = k ? &kept : &folded;
+            nerve_graph_zero_grad(b->g);
+            test_require_ok(nerve_graph_forward(b->g, b->loss, &err), &err);
+            test_require_ok(nerve_graph_backward(b->g, b->loss, &err), &err);
+            test_require_ok(nerve_node_read(b->g, b->loss, &l[k], 1, &err), &err);
+        }
+        for (int k = 0; k < 3; k++) assert_true(folded.g->nodes[folded.bn[k]].forward_folded);
+        assert_true(worst_difference(&l[1], &l[0], 1) < 1e-5);
+        assert_true(worst_difference(nerve_graph_grads(kept.g), nerve_graph_grads(folded.g),
+                                     count) < 2e-4);
+        assert_true(worst_difference(nerve_graph_params(kept.g), nerve_graph_params(folded.g),
+                                     count) < 1e-5);
+    }
+    nerve_real l[2];
+    for (int k = 0; k < 2; k++) {
+        blocked_net *b = k ? &kept : &folded;
+        nerve_graph_set_training(b->g, false);
+        test_require_ok(nerve_graph_forward(b->g, b->loss, &err), &err);
+        test_require_ok(nerve_node_read(b->g, b->loss, &l[k], 1, &err), &err);
+    }
+    assert_false(folded.g->nodes[folded.bn[0]].forward_folded);
+    assert_memory_equal(&l[0], &l[1], sizeof l[0]);
+    nerve_graph_free(folded.g);
+    nerve_graph_free(kept.g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_folds_where_nothing_can_tell),
         cmocka_unit_test(test_unfolded_forwards_are_exact),
         cmocka_unit_test(test_training_folds_relu_into_batch_norm_and_sum),
+        cmocka_unit_test(test_training_folds_batch_norm_into_convolution),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -134,6 +134,49 @@ nerve_status nerve_generic_conv_backward(const nerve_kernel_ctx *ctx,
     return NERVE_OK;
 }
 
+/* The convolution into cols in nerve's layout, then the batch norm's three
+ * kernels. */
+nerve_status nerve_generic_conv_batch_norm_forward(const nerve_kernel_ctx *ctx,
+                                                   const nerve_conv_geometry *geo, int64_t batch,
+                                                   const nerve_real *image,
+                                                   const nerve_real *weight,
+                                                   const nerve_real *bias, nerve_real *cols,
+                                                   const nerve_batch_norm_pass *bn,
+                                                   nerve_real *workspace, int64_t workspace_size)
+{
+    const int64_t channels = geo->col_channels, inner = geo->col_height * geo->col_width;
+    NERVE_TRY(NERVE_KERNEL(ctx, conv_columns, geo, batch, image, weight, bias, false, cols,
+                           workspace, workspace_size));
+    NERVE_TRY(NERVE_KERNEL(ctx, batch_norm_statistics, cols, bn->mean, bn->var, bn->momentum,
+                           bn->running_mean, bn->running_var, bn->counter, batch, channels,
+                           inner));
+    if (bn->relu)
+        return NERVE_KERNEL(ctx, batch_norm_relu_forward, cols, bn->mean, bn->var, bn->eps,
+                            bn->weight, bn->bias, bn->y, batch, channels, inner);
+    return NERVE_KERNEL(ctx, batch_norm_forward, cols, bn->mean, bn->var, bn->eps, bn->weight,
+                        bn->bias, bn->y, batch, channels, inner);
+}
+
+nerve_status nerve_generic_conv_batch_norm_backward(
+    const nerve_kernel_ctx *ctx, const nerve_conv_geometry *geo, int64_t batch,
+    const nerve_real *image, const nerve_real *weight, const nerve_real *bias,
+    const nerve_real *cols, nerve_real *dcols, const nerve_batch_norm_pass *bn, bool accumulate,
+    nerve_real *dimage, nerve_real *dweight, nerve_real *dbias, nerve_real *workspace,
+    int64_t workspace_size)
+{
+    const int64_t channels = geo->col_channels, inner = geo->col_height * geo->col_width;
+    if (bn->relu)
+        NERVE_TRY(NERVE_KERNEL(ctx, batch_norm_relu_backward, cols, bn->y, bn->dy, bn->mean,
+                               bn->var, bn->eps, bn->weight, true, false, dcols, bn->dweight,
+                               bn->dbias, batch, channels, inner));
+    else
+        NERVE_TRY(NERVE_KERNEL(ctx, batch_norm_backward, cols, bn->dy, bn->mean, bn->var, bn->eps,
+                               bn->weight, true, false, dcols, bn->dweight, bn->dbias, batch,
+                               channels, inner));
+    return NERVE_KERNEL(ctx, conv_backward, geo, batch, image, weight, dcols, accumulate, dimage,
+                        dweight, dbias, workspace, workspace_size);
+}
+
 /* The noise on the host (core/noise.c defines it), then uploaded: a scratch
  * buffer per call, which a device that draws its own noise avoids. */
 static nerve_status upload_noise(const nerve_kernel_ctx *ctx, const nerve_noise_at *at,

@@ -68,6 +68,21 @@ typedef struct nerve_conv_geometry {
     int64_t groups;
 } nerve_conv_geometry;
 
+/* The batch norm of conv_batch_norm_forward and _backward, over the
+ * convolution's output viewed as [batch, channels, inner] (batch
+ * statistics; see batch_norm_statistics, batch_norm_forward and
+ * batch_norm_backward for what each field means there). */
+typedef struct nerve_batch_norm_pass {
+    nerve_real *mean, *var; /* [channels]: the forward writes, the backward reads */
+    double momentum, eps;
+    nerve_real *running_mean, *running_var, *counter; /* moved where not NULL */
+    const nerve_real *weight, *bias;                  /* NULL: 1 and 0 */
+    bool relu;                   /* y is max(0, the batch norm's output) */
+    nerve_real *y;               /* the forward's output; the backward's z with relu */
+    nerve_real *dy;              /* backward: y's gradient (a kernel may overwrite it) */
+    nerve_real *dweight, *dbias; /* backward: += where not NULL */
+} nerve_batch_norm_pass;
+
 /* One direction of a recurrent layer over a batch of N sequences of T steps
  * of F features, H hidden units, G gates (nerve_recurrent_cell): all a
  * backend needs to run it whole. Tensors are batch-first, [N, T, ...]: step
@@ -383,6 +398,24 @@ NERVE_SHARED_INLINE double nerve_map_apply(nerve_map_op op, double a, double b, 
     X(conv_backward,                                                                               \
       (NERVE_KERNEL_CTX, const nerve_conv_geometry *geo, int64_t batch, const nerve_real *image,   \
        const nerve_real *weight, const nerve_real *dcols, bool accumulate, nerve_real *dimage,     \
+       nerve_real *dweight, nerve_real *dbias, nerve_real *workspace, int64_t workspace_size))     \
+    /* A convolution and the training batch norm after it (batch statistics,                       \
+     * nerve_batch_norm_pass), in one kernel (core/fold.c): conv_columns into                      \
+     * cols (no accumulating), batch_norm_statistics of cols, then                                 \
+     * batch_norm_forward (or batch_norm_relu_forward) into bn->y. cols is left                    \
+     * in a layout of the backend's choosing (the CPU's: oneDNN's blocked one,                     \
+     * so that no reorder runs between the two) that only the backward reads.                     \
+     * conv_batch_norm_backward: batch_norm(_relu)_backward into dcols (same                       \
+     * layout, not accumulating), then conv_backward over it; bias is the                          \
+     * forward's (the layout may depend on it). */                                                 \
+    X(conv_batch_norm_forward,                                                                     \
+      (NERVE_KERNEL_CTX, const nerve_conv_geometry *geo, int64_t batch, const nerve_real *image,   \
+       const nerve_real *weight, const nerve_real *bias, nerve_real *cols,                         \
+       const nerve_batch_norm_pass *bn, nerve_real *workspace, int64_t workspace_size))            \
+    X(conv_batch_norm_backward,                                                                    \
+      (NERVE_KERNEL_CTX, const nerve_conv_geometry *geo, int64_t batch, const nerve_real *image,   \
+       const nerve_real *weight, const nerve_real *bias, const nerve_real *cols,                   \
+       nerve_real *dcols, const nerve_batch_norm_pass *bn, bool accumulate, nerve_real *dimage,    \
        nerve_real *dweight, nerve_real *dbias, nerve_real *workspace, int64_t workspace_size))     \
     /* Counter-based noise (core/noise.h, which defines the values): inverted                      \
      * dropout's mask, and U(low, high) values, for rows samples of per_sample                     \

@@ -33,6 +33,18 @@
  * ReLU's gradient masked by the ReLU's output, in the pass that would have
  * copied it.
  *
+ * Training plans fold a batch norm that alone reads a convolution's
+ * output into the convolution, forward and backward: the convolution's
+ * forward runs conv_batch_norm_forward (the batch norm's output, or its
+ * folded ReLU's, written where the batch norm would write it) and its
+ * backward conv_batch_norm_backward, while the batch norm's own passes are
+ * skipped. The kernel pair may keep the convolution's output and its
+ * gradient in a layout of its own (the CPU's: oneDNN's blocked one, which
+ * saves a reorder each way; backends/cpu/conv_batch_norm.c), which nothing
+ * else reads. Whether a forward folds is decided when it runs: only with
+ * the batch's statistics (training mode), unsynchronised, the batch norm
+ * needed and the convolution taking gradients (its backward must run).
+ *
  * Inference plans fold a ReLU that alone reads, in place, a convolution's,
  * a batch norm's or an add's output into that op: the convolution applies
  * it as its primitive's post-op (conv_columns_relu), also after a batch
@@ -77,6 +89,19 @@ int nerve_fold_relu_producer(const nerve_graph *g, int relu)
     return relu_producer(g, relu, true);
 }
 
+int nerve_fold_batch_norm_producer(const nerve_graph *g, int bn)
+{
+    const nerve_node_data *op = &g->nodes[bn];
+    if (op->kind != NERVE_NODE_OP || !op->op->folds_into_input || g->keep_gradients)
+        return -1;
+    int producer = op->input[0];
+    const nerve_node_data *p = &g->nodes[producer];
+    return p->kind == NERVE_NODE_OP && p->op->absorbs_batch_norm_in_training &&
+                   p->needs_grad && readers(g, producer) == 1
+               ? producer
+               : -1;
+}
+
 nerve_node_data *nerve_fold_take(nerve_graph *g, const nerve_node_data *producer)
 {
     if (!producer->fold_consumer) return NULL;
@@ -96,6 +121,8 @@ void nerve_graph_plan_folds(nerve_graph *g)
         if (op->kind != NERVE_NODE_OP || op->input_count < 1) continue;
         int relu = relu_producer(g, i, g->plan_training);
         if (relu >= 0) g->nodes[relu].fold_consumer = i + 1;
+        int conv = g->plan_training ? nerve_fold_batch_norm_producer(g, i) : -1;
+        if (conv >= 0) g->nodes[conv].fold_consumer = i + 1;
         if (g->plan_training || relu >= 0) continue;
         nerve_node_data *producer = &g->nodes[op->input[0]];
         if (op->op->folds_into_input && producer->kind == NERVE_NODE_OP &&

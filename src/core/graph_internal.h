@@ -51,6 +51,9 @@ typedef struct nerve_op {
      * (its attr.activation names the function). */
     bool absorbs_relu;
     bool absorbs_relu_in_inference;
+    /* conv2d's forward and backward can run the training batch norm that
+     * alone reads its output (conv_batch_norm_forward and _backward). */
+    bool absorbs_batch_norm_in_training;
     bool activation;
     /* backward writes every element of each input gradient it touches and
      * asks nerve_graph_grad_accumulate, just before, whether to add into it
@@ -132,10 +135,10 @@ struct nerve_node_data {
     bool forward_synchronised; /* batch norm: statistics across ranks (src/dist) */
     /* Folds (core/fold.c): 1 + the index of the op whose forward this op's
      * forward applies as well (0: none): the batch_norm folded into a
-     * convolution (inference plans), the ReLU folded into a convolution
-     * (inference), a batch_norm or an add. On that op, whether this
-     * forward's producer applied it already (its own forward is then
-     * skipped). */
+     * convolution (inference plans; in training plans its backward too),
+     * the ReLU folded into a convolution (inference), a batch_norm or an
+     * add. On that op, whether this forward's producer applied it already
+     * (its own forward, and in training its backward, are then skipped). */
     int fold_consumer;
     bool forward_folded;
     /* A batch_norm or add whose ReLU is folded: this backward's ReLU left
@@ -292,8 +295,14 @@ static inline int64_t nerve_shape_cols(const nerve_shape *s)
  * (fold_consumer): in inference plans batch norms folded into the
  * convolutions before them and ReLUs into the convolution, batch norm or
  * add before them, in training plans ReLUs into the batch norm or add
+ * before them and batch norms (forward and backward) into the convolutions
  * before them. */
 void nerve_graph_plan_folds(nerve_graph *g);
+/* In a training plan, the convolution that batch norm node `bn` is
+ * folded into, or -1. The plan keeps the batch norm's gradient (its ReLU's, where
+ * that is folded too) alive until the convolution's backward, which reads
+ * it. */
+int nerve_fold_batch_norm_producer(const nerve_graph *g, int bn);
 /* Training plans: the batch_norm or add that ReLU node `relu` is folded
  * into, or -1. The plan gives the two one value and one gradient, alive
  * until the producer's backward, which reads it. */

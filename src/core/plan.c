@@ -17,7 +17,9 @@
  *   (nerve_graph_set_keep_gradients); a ReLU folded into the batch norm
  *   or add before it (core/fold.c) and that op share one value (the
  *   ReLU's output: nothing reads the op's own) and one gradient, alive
- *   until the op's backward (which reads it);
+ *   until the op's backward (which reads it); a batch norm folded into the
+ *   convolution before it keeps its gradient (or its ReLU's) until the
+ *   convolution's backward, which runs the batch norm's;
  * - inference (no gradients): an op's value from its forward to its last
  *   consumer's; the value of a node nothing reads is kept (it is what a
  *   forward pass is run for). An op that can run in place (forward_in_place:
@@ -164,6 +166,10 @@ nerve_status nerve_plan_compute(const nerve_graph *g, bool training, nerve_plan_
         int64_t first = end - 1 - (reader < 0 ? i : reader), last = end - 1 - i;
         if (grad_of[i] >= 0) continue; /* it is its ReLU's */
         if (in_place[i] >= 0) last = end - 1 - in_place[i]; /* a folded ReLU's */
+        /* A batch norm folded into a convolution: its backward runs in the
+         * convolution's. */
+        int conv = nerve_fold_batch_norm_producer(g, in_place[i] >= 0 ? in_place[i] : i);
+        if (conv >= 0) last = end - 1 - conv;
         if (g->keep_gradients) first = 0, last = end;
         all[count++] = (interval){first, last, size, &out->grad[i]};
     }

@@ -79,10 +79,7 @@ static void channel_view(const nerve_node_data *node, int64_t *outer, int64_t *c
 static nerve_status batch_norm_forward(nerve_graph *g, nerve_node_data *node)
 {
     node->grad_from_relu = false; /* set by the next backward's ReLU, if any */
-    if (node->forward_folded) { /* the convolution before applied it */
-        node->forward_flag = node->forward_synchronised = false;
-        return NERVE_OK;
-    }
+    if (node->forward_folded) return NERVE_OK; /* the convolution before applied it */
     const nerve_batch_norm_attr *a = &node->attr.batch_norm;
     const nerve_node_data *x = nerve_node_input(g, node, 0);
     int64_t outer, channels, inner;
@@ -133,6 +130,7 @@ static nerve_real *gradient_of(nerve_graph *g, const nerve_node_data *node, int 
 
 static nerve_status batch_norm_backward(nerve_graph *g, nerve_node_data *node)
 {
+    if (node->forward_folded) return NERVE_OK; /* the convolution's backward runs it */
     const nerve_batch_norm_attr *a = &node->attr.batch_norm;
     const nerve_node_data *x = nerve_node_input(g, node, 0);
     int64_t outer, channels, inner;
@@ -173,6 +171,53 @@ static nerve_status batch_norm_backward(nerve_graph *g, nerve_node_data *node)
                         optional_value(g, node, a->weight), batch_statistics, accumulate,
                         gradient_of(g, node, 0), a->weight ? gradient_of(g, node, a->weight) : NULL,
                         a->bias ? gradient_of(g, node, a->bias) : NULL, outer, channels, inner));
+    return NERVE_OK;
+}
+
+bool nerve_batch_norm_training_pass(nerve_graph *g, nerve_node_data *bn,
+                                    nerve_batch_norm_pass *pass)
+{
+    const nerve_batch_norm_attr *a = &bn->attr.batch_norm;
+    nerve_real *running_mean = optional_value(g, bn, a->running_mean);
+    bool training = nerve_graph_training(g);
+    if (!g->needed[bn - g->nodes] || !(training || !running_mean) || (g->sync && training))
+        return false;
+    int64_t channels = bn->shape.dim[1];
+    *pass = (nerve_batch_norm_pass){
+        .mean = bn->aux, .var = bn->aux + channels, .momentum = a->momentum, .eps = a->eps,
+        .running_mean = training ? running_mean : NULL,
+        .running_var = optional_value(g, bn, a->running_var),
+        .counter = optional_value(g, bn, a->num_batches_tracked),
+        .weight = optional_value(g, bn, a->weight), .bias = optional_value(g, bn, a->bias),
+        .y = bn->value};
+    nerve_node_data *relu = nerve_fold_take(g, bn); /* the ReLU folded into it */
+    if (relu) pass->relu = true, pass->y = relu->value;
+    bn->forward_flag = true;
+    bn->forward_synchronised = false;
+    return true;
+}
+
+nerve_status nerve_batch_norm_backward_pass(nerve_graph *g, nerve_node_data *bn,
+                                            nerve_batch_norm_pass *pass)
+{
+    const nerve_batch_norm_attr *a = &bn->attr.batch_norm;
+    int64_t channels = bn->shape.dim[1];
+    for (int slot = 1; slot < bn->input_count; slot++) {
+        const nerve_node_data *p = nerve_node_input(g, bn, slot);
+        if (p->needs_grad) NERVE_TRY(nerve_graph_grad_prepare_add(g, p));
+    }
+    *pass = (nerve_batch_norm_pass){
+        .mean = bn->aux, .var = bn->aux + channels, .eps = a->eps,
+        .weight = optional_value(g, bn, a->weight), .y = bn->value, .dy = bn->grad,
+        .dweight = a->weight ? gradient_of(g, bn, a->weight) : NULL,
+        .dbias = a->bias ? gradient_of(g, bn, a->bias) : NULL};
+    if (bn->grad_from_relu) { /* core/fold.c */
+        const nerve_node_data *relu = &g->nodes[bn->fold_consumer - 1];
+        pass->relu = true;
+        pass->y = relu->value;
+        pass->dy = relu->grad;
+        bn->grad_from_relu = false;
+    }
     return NERVE_OK;
 }
 

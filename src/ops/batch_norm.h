@@ -1,5 +1,5 @@
-/* What a convolution needs of the batch norm folded into it in inference
- * (core/fold.c, ops/conv2d.c). */
+/* What a convolution needs of the batch norm folded into it (core/fold.c,
+ * ops/conv2d.c). */
 #ifndef NERVE_OPS_BATCH_NORM_H
 #define NERVE_OPS_BATCH_NORM_H
 
@@ -17,5 +17,18 @@ nerve_status nerve_batch_norm_fold(nerve_graph *g, const nerve_node_data *bn,
                                    int64_t channels, int64_t per_channel,
                                    nerve_real *folded_weight, nerve_real *folded_bias,
                                    nerve_real *zeros);
+
+/* Training plans: whether bn's forward now is the batch's statistics,
+ * unsynchronised, and needed, which the convolution before it then runs
+ * (conv_batch_norm_forward with *pass): marks bn's forward and its folded
+ * ReLU's as done, and records for bn's backward that the statistics were
+ * the batch's. */
+bool nerve_batch_norm_training_pass(nerve_graph *g, nerve_node_data *bn,
+                                    nerve_batch_norm_pass *pass);
+/* The backward's *pass of a batch norm whose forward the convolution ran:
+ * its output's gradient (or its folded ReLU's, masked), its parameters'
+ * gradients made ready to add into. */
+nerve_status nerve_batch_norm_backward_pass(nerve_graph *g, nerve_node_data *bn,
+                                            nerve_batch_norm_pass *pass);
 
 #endif

@@ -73,15 +73,35 @@ static nerve_node_data *folded_relu(nerve_graph *g, const nerve_node_data *node,
     return nerve_fold_take(g, last);
 }
 
+/* Training plans: with the batch norm folded into it (core/fold.c), where
+ * this forward may run it. */
+static nerve_status conv2d_training_forward(nerve_graph *g, nerve_node_data *node,
+                                            const nerve_conv_geometry *geo,
+                                            const nerve_real *weight, const nerve_real *bias)
+{
+    const nerve_real *x = nerve_node_input(g, node, 0)->value;
+    nerve_node_data *bn = node->fold_consumer ? &g->nodes[node->fold_consumer - 1] : NULL;
+    nerve_batch_norm_pass pass;
+    bool folds = bn && node->needs_grad && nerve_batch_norm_training_pass(g, bn, &pass);
+    if (bn) bn->forward_folded = folds;
+    if (folds)
+        return NERVE_RUN(g, conv_batch_norm_forward, geo, node->shape.dim[0], x, weight, bias,
+                         node->value, &pass, g->workspace, g->workspace_size);
+    return NERVE_RUN(g, conv_columns, geo, node->shape.dim[0], x, weight, bias, false,
+                     node->value, g->workspace, g->workspace_size);
+}
+
 static nerve_status conv2d_forward(nerve_graph *g, nerve_node_data *node)
 {
     nerve_conv_geometry geo = conv2d_geometry(g, node);
     const nerve_real *weight = nerve_node_input(g, node, 1)->value;
     const nerve_real *bias = node->input_count == 3 ? nerve_node_input(g, node, 2)->value : NULL;
+    if (g->plan_training) return conv2d_training_forward(g, node, &geo, weight, bias);
     int64_t workspace_size = g->workspace_size;
     nerve_node_data *bn = folded_batch_norm(g, node);
     if (node->fold_consumer) g->nodes[node->fold_consumer - 1].forward_folded = bn != NULL;
     if (bn) {
+        bn->forward_flag = bn->forward_synchronised = false; /* its eval-mode map */
         workspace_size -= fold_size(g, node);
         int64_t channels = node->shape.dim[1];
         nerve_real *folded_weight = g->workspace + workspace_size;
@@ -102,15 +122,30 @@ static nerve_status conv2d_forward(nerve_graph *g, nerve_node_data *node)
 }
 
 /* The gradient of the input, the weight and the bias in one kernel, which
- * can share their work (conv_backward). */
+ * can share their work (conv_backward); with the batch norm whose forward
+ * this forward ran, its backward first (conv_batch_norm_backward), where
+ * this backward follows the batch norm's. */
 static nerve_status conv2d_backward(nerve_graph *g, nerve_node_data *node)
 {
     nerve_conv_geometry geo = conv2d_geometry(g, node);
     nerve_node_data *x = nerve_node_input(g, node, 0), *w = nerve_node_input(g, node, 1);
     nerve_node_data *b = node->input_count == 3 ? nerve_node_input(g, node, 2) : NULL;
+    nerve_node_data *bn = node->fold_consumer ? &g->nodes[node->fold_consumer - 1] : NULL;
+    bool with_bn = bn && bn->forward_folded && g->needed[bn - g->nodes];
+    nerve_batch_norm_pass pass;
+    if (with_bn) {
+        NERVE_TRY(nerve_batch_norm_backward_pass(g, bn, &pass));
+        nerve_graph_grad_accumulate(g, node); /* the batch norm's pass assigns it */
+    }
     bool accumulate = x->needs_grad && nerve_graph_grad_accumulate(g, x);
     if (w->needs_grad) NERVE_TRY(nerve_graph_grad_prepare_add(g, w));
     if (b && b->needs_grad) NERVE_TRY(nerve_graph_grad_prepare_add(g, b));
+    if (with_bn)
+        return NERVE_RUN(g, conv_batch_norm_backward, &geo, node->shape.dim[0], x->value,
+                         w->value, b ? b->value : NULL, node->value, node->grad, &pass,
+                         accumulate, x->needs_grad ? x->grad : NULL,
+                         w->needs_grad ? w->grad : NULL, b && b->needs_grad ? b->grad : NULL,
+                         g->workspace, g->workspace_size);
     return NERVE_RUN(g, conv_backward, &geo, node->shape.dim[0], x->value, w->value, node->grad,
                      accumulate, x->needs_grad ? x->grad : NULL, w->needs_grad ? w->grad : NULL,
                      b && b->needs_grad ? b->grad : NULL, g->workspace, g->workspace_size);
@@ -132,6 +167,7 @@ static const nerve_op conv2d_op = {
     .assigns_grads = true,
     .absorbs_channel_affine = true,
     .absorbs_relu_in_inference = true,
+    .absorbs_batch_norm_in_training = true,
 };
 
 nerve_node nerve_conv2d(nerve_graph *g, nerve_node x, nerve_node weight, nerve_node bias,

@@ -592,9 +592,11 @@ static conv_pass *pick_forward(conv_entry *e, bool with_bias, bool relu)
     return make_relu_passes(e) ? (with_bias ? &e->forward_bias_relu : &e->forward_relu) : NULL;
 }
 
+/* With out_blocked, the output is written in the primitive's layout
+ * straight into nerve's buffer (nerve_dnnl_conv_output_block). */
 static bool run_forward(const nerve_conv_geometry *geo, int64_t batch, bool with_bias, bool relu,
-                        void *const *data, bool accumulate, nerve_real *workspace,
-                        int64_t workspace_size)
+                        void *const *data, bool accumulate, bool out_blocked,
+                        nerve_real *workspace, int64_t workspace_size)
 {
     pthread_mutex_lock(&cache.lock);
     int full = conv_threads(geo, batch);
@@ -609,7 +611,9 @@ static bool run_forward(const nerve_conv_geometry *geo, int64_t batch, bool with
     if (ok) {
         int threads = omp_get_max_threads();
         omp_set_num_threads((int)e->key.threads);
-        run_pass(e->stream, pass, data, accumulate, false, (char *)workspace, -1, NULL);
+        int out = pass->operand_count - 1;
+        run_pass(e->stream, pass, data, accumulate, out_blocked, (char *)workspace,
+                 out_blocked ? out : -1, out_blocked ? data[out] : NULL);
         omp_set_num_threads(threads);
     }
     pthread_mutex_unlock(&cache.lock);
@@ -623,10 +627,12 @@ bool nerve_dnnl_conv_columns(const nerve_conv_geometry *geo, int64_t batch,
 {
     if (bias) {
         void *data[] = {(void *)image, (void *)weight, (void *)bias, cols};
-        return run_forward(geo, batch, true, relu, data, accumulate, workspace, workspace_size);
+        return run_forward(geo, batch, true, relu, data, accumulate, false, workspace,
+                           workspace_size);
     }
     void *data[] = {(void *)image, (void *)weight, cols};
-    return run_forward(geo, batch, false, relu, data, accumulate, workspace, workspace_size);
+    return run_forward(geo, batch, false, relu, data, accumulate, false, workspace,
+                       workspace_size);
 }
 
 /* What a backward run computes: dimage (= or +=, per accumulate) and
@@ -636,6 +642,7 @@ typedef struct backward_job {
     const nerve_real *image, *weight, *dcols;
     nerve_real *dimage, *dweight;
     bool accumulate;
+    bool dcols_blocked; /* dcols is in the passes' layout (nerve_dnnl_conv_output_block) */
     char *workspace;
     const conv_parts *parts;
 } backward_job;
@@ -652,7 +659,9 @@ static void backward_part(const backward_job *job, int p)
     int64_t image_size = g->channels * g->height * g->width;
     const nerve_real *dcols = job->dcols + first * g->col_channels * g->col_height * g->col_width;
     char *scratch = job->workspace + p * job->parts->region, *gradient = NULL;
-    if (job->dimage && job->dweight && e->shared_gradient) {
+    if (job->dcols_blocked) {
+        gradient = (char *)dcols;
+    } else if (job->dimage && job->dweight && e->shared_gradient) {
         conv_operand *grad = &e->backward_data.operand[0];
         dnnl_memory_set_data_handle(grad->plain, (void *)dcols);
         dnnl_memory_set_data_handle(grad->inner, scratch);
@@ -750,6 +759,82 @@ bool nerve_dnnl_conv_weight_gradient(const nerve_conv_geometry *geo, int64_t bat
                                      int64_t workspace_size)
 {
     backward_job job = {.geo = geo, .image = image, .dcols = cols, .dweight = dweight};
+    return run_backward(&job, batch, workspace, workspace_size);
+}
+
+/* The channel block b of oneDNN's aBcd<b>b layout (8 or 16) when md is it
+ * with no padding (the channels a multiple of b), else 0. */
+static int64_t channel_block_of(const dnnl_memory_desc_t *md)
+{
+    if (md->ndims != 4 || md->data_type != dnnl_f32) return 0;
+    const int64_t blocks[] = {16, 8};
+    const dnnl_format_tag_t tags[] = {dnnl_aBcd16b, dnnl_aBcd8b};
+    for (int k = 0; k < 2; k++) {
+        dnnl_memory_desc_t blocked;
+        if (md->dims[1] % blocks[k] ||
+            dnnl_memory_desc_init_by_tag(&blocked, 4, md->dims, dnnl_f32, tags[k]) !=
+                dnnl_success)
+            continue;
+        if (dnnl_memory_desc_equal(md, &blocked)) return blocks[k];
+    }
+    return 0;
+}
+
+static int64_t operand_block(const conv_operand *op)
+{
+    const dnnl_memory_desc_t *md = NULL;
+    if (!op->inner || dnnl_memory_get_memory_desc(op->inner, &md) != dnnl_success) return 0;
+    return channel_block_of(md);
+}
+
+/* The block the forward passes (without bias, on every thread count a run
+ * may take) write and every part's backward passes read the output in, or
+ * 0 where they differ. Called with the lock held. */
+static int64_t output_block(const nerve_conv_geometry *geo, int64_t batch)
+{
+    int full = conv_threads(geo, batch);
+    conv_entry *e = find_entry(geo, batch, full);
+    conv_entry *alone = full > 1 ? find_entry(geo, batch, 1) : e;
+    conv_parts parts;
+    if (!e || !alone || !find_parts(geo, batch, &parts)) return 0;
+    int64_t block = operand_block(&e->forward.operand[e->forward.operand_count - 1]);
+    if (operand_block(&alone->forward.operand[alone->forward.operand_count - 1]) != block)
+        return 0;
+    for (int p = 0; p < parts.count; p++)
+        if (operand_block(&parts.entry[p]->backward_data.operand[0]) != block ||
+            operand_block(&parts.entry[p]->backward_weights.operand[1]) != block)
+            return 0;
+    return block;
+}
+
+int64_t nerve_dnnl_conv_output_block(const nerve_conv_geometry *geo, int64_t batch,
+                                     int64_t workspace_size)
+{
+    if (nerve_dnnl_conv_workspace(geo, batch) > workspace_size) return 0;
+    pthread_mutex_lock(&cache.lock);
+    int64_t block = output_block(geo, batch);
+    pthread_mutex_unlock(&cache.lock);
+    return block;
+}
+
+bool nerve_dnnl_conv_columns_blocked(const nerve_conv_geometry *geo, int64_t batch,
+                                     const nerve_real *image, const nerve_real *weight,
+                                     nerve_real *cols, nerve_real *workspace,
+                                     int64_t workspace_size)
+{
+    void *data[] = {(void *)image, (void *)weight, cols};
+    return run_forward(geo, batch, false, false, data, false, true, workspace, workspace_size);
+}
+
+bool nerve_dnnl_conv_backward_blocked(const nerve_conv_geometry *geo, int64_t batch,
+                                      const nerve_real *image, const nerve_real *weight,
+                                      const nerve_real *dcols, bool accumulate,
+                                      nerve_real *dimage, nerve_real *dweight,
+                                      nerve_real *workspace, int64_t workspace_size)
+{
+    backward_job job = {.geo = geo, .image = image, .weight = weight, .dcols = dcols,
+                        .dimage = dimage, .dweight = dweight, .accumulate = accumulate,
+                        .dcols_blocked = true};
     return run_backward(&job, batch, workspace, workspace_size);
 }
 

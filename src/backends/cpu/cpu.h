@@ -49,6 +49,31 @@ static inline double nerve_cpu_class_weight(const nerve_real *weights, int64_t k
     return weights ? (double)weights[k] : 1.0;
 }
 
+/* Batch norm over oneDNN's channel-blocked layout, [outer, channels /
+ * block, inner, block] (batch_norm.c; conv_batch_norm.c runs them): whether
+ * the loops take that block (8 or 16); the statistics of x (as
+ * batch_norm_statistics); y, NCHW (as batch_norm_forward or, with relu,
+ * batch_norm_relu_forward); the backward with batch statistics (as
+ * batch_norm_backward, or with z batch_norm_relu_backward), dx written
+ * blocked, dy and z NCHW. */
+bool nerve_cpu_batch_norm_blocked(int64_t block);
+void nerve_cpu_batch_norm_statistics_blocked(const nerve_real *x, int64_t block, nerve_real *mean,
+                                             nerve_real *var, double momentum,
+                                             nerve_real *running_mean, nerve_real *running_var,
+                                             nerve_real *counter, int64_t outer,
+                                             int64_t channels, int64_t inner);
+void nerve_cpu_batch_norm_forward_blocked(const nerve_real *x, int64_t block,
+                                          const nerve_real *mean, const nerve_real *var,
+                                          double eps, const nerve_real *weight,
+                                          const nerve_real *bias, bool relu, nerve_real *y,
+                                          int64_t outer, int64_t channels, int64_t inner);
+void nerve_cpu_batch_norm_backward_blocked(const nerve_real *x, int64_t block,
+                                           const nerve_real *z, const nerve_real *dy,
+                                           const nerve_real *mean, const nerve_real *var,
+                                           double eps, const nerve_real *weight, nerve_real *dx,
+                                           nerve_real *dweight, nerve_real *dbias, int64_t outer,
+                                           int64_t channels, int64_t inner);
+
 /* y[c, r] = x[r, c] (or +=) for r < rows, c < cols, with row strides;
  * single-threaded: callers split the work. */
 void nerve_cpu_transpose_block(int64_t rows, int64_t cols, const nerve_real *x, int64_t x_ld,
