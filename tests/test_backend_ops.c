@@ -605,8 +605,8 @@ static nerve_batch_norm_pass conv_bn_pass(run *r, int64_t channels, int64_t cols
 /* conv_batch_norm_forward, and with `backward` conv_batch_norm_backward
  * over its output (every gradient, then accumulating into the input's
  * alone, then the weight's alone: a first layer's), on the 16-channel
- * geometry (the CPU's blocked layout: 16 or 8 channels a block) and the
- * grouped one (NCHW); without a bias with a ReLU, with one without. The
+ * geometry (the CPU's blocked layout on AVX-512) and the grouped one
+ * (NCHW); without a bias with a ReLU, with one without. The
  * convolution's output and its gradient are in the backend's layout: not
  * compared. */
 static nerve_status conv_batch_norm_cases(run *r, int64_t s, bool backward)

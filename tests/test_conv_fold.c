@@ -251,8 +251,8 @@ static void test_training_folds_relu_into_batch_norm_and_sum(void **state)
 
 /* conv (3 -> 16, no bias) -> bn -> relu -> conv (16 -> 16, no bias) -> bn,
  * plus the first ReLU's output -> relu -> conv (16 -> 16, bias) -> bn ->
- * relu: channels in whole blocks, so that the CPU keeps the first two
- * convolutions' outputs blocked (a bias keeps the third's NCHW). */
+ * relu: channels in whole blocks, so that the CPU keeps the convolutions'
+ * outputs blocked (the third's with its bias's gradient summed there). */
 typedef struct blocked_net {
     nerve_graph *g;
     nerve_node x, target, loss, conv[3], bn[3];

@@ -62,9 +62,12 @@ NERVE_API nerve_node nerve_integer_buffer(nerve_graph *g, const char *name, nerv
  * memory; after nerve_graph_backward the gradients of parameters and of
  * gradient-taking inputs are readable, an op's only with
  * nerve_graph_set_keep_gradients. Every op's value is readable after a
- * forward but one: a batch norm or an add whose output only a ReLU reads
+ * forward but two: a batch norm or an add whose output only a ReLU reads
  * shares the ReLU's memory, which holds the ReLU's output (one pass and one
- * buffer for both; with kept gradients each has its own). */
+ * buffer for both), and a convolution whose output only a batch norm reads
+ * runs that batch norm too and may keep its own output in the backend's
+ * layout (docs/architecture.md, "Folds"); with kept gradients neither
+ * folds. */
 NERVE_API nerve_status nerve_graph_plan(nerve_graph *g, int64_t max_batch, nerve_error *err);
 /* A forward-only plan for evaluation and prediction: no gradients, and the
  * values of ops share memory once their last reader has run, so the arena

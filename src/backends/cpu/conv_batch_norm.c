@@ -12,24 +12,42 @@
  * backward passes read as they are.
  *
  * Where oneDNN does not run the convolution in such a layout (other
- * channel counts, the float64 engine, a build without oneDNN, a bias), the
- * generic composite runs instead: the convolution in NCHW and the batch
- * norm's own kernels. */
+ * channel counts, AVX2 and older, the float64 engine, a build without
+ * oneDNN), the generic composite runs instead: the convolution in NCHW and
+ * the batch norm's own kernels. */
 #include "backends/cpu/conv_dnnl.h"
 #include "backends/generic.h"
 
 /* The channel block of cols, or 0 for NCHW. */
-static int64_t cols_block(const nerve_conv_geometry *geo, int64_t batch, const nerve_real *bias,
-                          int64_t workspace_size)
+static int64_t cols_block(const nerve_conv_geometry *geo, int64_t batch, int64_t workspace_size)
 {
 #ifdef NERVE_CPU_DNNL
-    if (bias) return 0;
     int64_t block = nerve_dnnl_conv_output_block(geo, batch, workspace_size);
     return nerve_cpu_batch_norm_blocked(block) ? block : 0;
 #else
-    (void)geo, (void)batch, (void)bias, (void)workspace_size;
+    (void)geo, (void)batch, (void)workspace_size;
     return 0;
 #endif
+}
+
+/* dbias += the sum of each channel of the blocked dcols (sample by sample,
+ * position by position, in double). */
+static void sum_channels_blocked(const nerve_real *dcols, int64_t block, nerve_real *dbias,
+                                 int64_t batch, int64_t channels, int64_t inner)
+{
+    const int64_t groups = channels / block;
+#pragma omp parallel for schedule(static) num_threads(nerve_cpu_team()) \
+    if (batch * channels * inner > NERVE_CPU_PARALLEL_MIN && groups > 1)
+    for (int64_t g = 0; g < groups; g++) {
+        double sum[16] = {0};
+        for (int64_t n = 0; n < batch; n++) {
+            const nerve_real *d = dcols + (n * groups + g) * inner * block;
+            for (int64_t i = 0; i < inner; i++)
+#pragma omp simd
+                for (int64_t j = 0; j < block; j++) sum[j] += d[i * block + j];
+        }
+        for (int64_t j = 0; j < block; j++) dbias[g * block + j] += (nerve_real)sum[j];
+    }
 }
 
 nerve_status nerve_cpu_conv_batch_norm_forward(const nerve_kernel_ctx *ctx,
@@ -39,12 +57,12 @@ nerve_status nerve_cpu_conv_batch_norm_forward(const nerve_kernel_ctx *ctx,
                                                const nerve_batch_norm_pass *bn,
                                                nerve_real *workspace, int64_t workspace_size)
 {
-    int64_t block = cols_block(geo, batch, bias, workspace_size);
+    int64_t block = cols_block(geo, batch, workspace_size);
     if (!block)
         return nerve_generic_conv_batch_norm_forward(ctx, geo, batch, image, weight, bias, cols,
                                                      bn, workspace, workspace_size);
 #ifdef NERVE_CPU_DNNL
-    if (!nerve_dnnl_conv_columns_blocked(geo, batch, image, weight, cols, workspace,
+    if (!nerve_dnnl_conv_columns_blocked(geo, batch, image, weight, bias, cols, workspace,
                                          workspace_size))
         return nerve_kernel_fail(ctx, NERVE_ERR_INVALID,
                                  "conv_batch_norm_forward: oneDNN's convolution did not run");
@@ -65,7 +83,7 @@ nerve_status nerve_cpu_conv_batch_norm_backward(
     nerve_real *dimage, nerve_real *dweight, nerve_real *dbias, nerve_real *workspace,
     int64_t workspace_size)
 {
-    int64_t block = cols_block(geo, batch, bias, workspace_size);
+    int64_t block = cols_block(geo, batch, workspace_size);
     if (!block)
         return nerve_generic_conv_batch_norm_backward(ctx, geo, batch, image, weight, bias, cols,
                                                       dcols, bn, accumulate, dimage, dweight,
@@ -74,6 +92,7 @@ nerve_status nerve_cpu_conv_batch_norm_backward(
     nerve_cpu_batch_norm_backward_blocked(cols, block, bn->relu ? bn->y : NULL, bn->dy, bn->mean,
                                           bn->var, bn->eps, bn->weight, dcols, bn->dweight,
                                           bn->dbias, batch, channels, inner);
+    if (dbias) sum_channels_blocked(dcols, block, dbias, batch, channels, inner);
 #ifdef NERVE_CPU_DNNL
     if ((dimage || dweight) &&
         !nerve_dnnl_conv_backward_blocked(geo, batch, image, weight, dcols, accumulate, dimage,

@@ -787,8 +787,8 @@ static int64_t operand_block(const conv_operand *op)
     return channel_block_of(md);
 }
 
-/* The block the forward passes (without bias, on every thread count a run
- * may take) write and every part's backward passes read the output in, or
+/* The block the forward passes (with and without bias, on every thread
+ * count a run may take) write and every part's backward passes read the output in, or
  * 0 where they differ. Called with the lock held. */
 static int64_t output_block(const nerve_conv_geometry *geo, int64_t batch)
 {
@@ -797,9 +797,12 @@ static int64_t output_block(const nerve_conv_geometry *geo, int64_t batch)
     conv_entry *alone = full > 1 ? find_entry(geo, batch, 1) : e;
     conv_parts parts;
     if (!e || !alone || !find_parts(geo, batch, &parts)) return 0;
+    const conv_pass *forwards[] = {&e->forward, &e->forward_bias, &alone->forward,
+                                   &alone->forward_bias};
     int64_t block = operand_block(&e->forward.operand[e->forward.operand_count - 1]);
-    if (operand_block(&alone->forward.operand[alone->forward.operand_count - 1]) != block)
-        return 0;
+    for (int k = 1; k < 4; k++)
+        if (operand_block(&forwards[k]->operand[forwards[k]->operand_count - 1]) != block)
+            return 0;
     for (int p = 0; p < parts.count; p++)
         if (operand_block(&parts.entry[p]->backward_data.operand[0]) != block ||
             operand_block(&parts.entry[p]->backward_weights.operand[1]) != block)
@@ -819,9 +822,14 @@ int64_t nerve_dnnl_conv_output_block(const nerve_conv_geometry *geo, int64_t bat
 
 bool nerve_dnnl_conv_columns_blocked(const nerve_conv_geometry *geo, int64_t batch,
                                      const nerve_real *image, const nerve_real *weight,
-                                     nerve_real *cols, nerve_real *workspace,
-                                     int64_t workspace_size)
+                                     const nerve_real *bias, nerve_real *cols,
+                                     nerve_real *workspace, int64_t workspace_size)
 {
+    if (bias) {
+        void *data[] = {(void *)image, (void *)weight, (void *)bias, cols};
+        return run_forward(geo, batch, true, false, data, false, true, workspace,
+                           workspace_size);
+    }
     void *data[] = {(void *)image, (void *)weight, cols};
     return run_forward(geo, batch, false, false, data, false, true, workspace, workspace_size);
 }

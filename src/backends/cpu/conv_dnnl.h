@@ -31,19 +31,19 @@ bool nerve_dnnl_conv_backward(const nerve_conv_geometry *geo, int64_t batch,
                               nerve_real *dweight, nerve_real *workspace, int64_t workspace_size);
 /* Training's convolution + batch norm (conv_batch_norm.c) keeps the
  * output in oneDNN's layout: the channel block (8 or 16) of the aBcd<b>b
- * layout that the forward writes and the backward reads the output (and its
- * gradient) in, for a convolution without bias; 0 where there is none
+ * layout that the forward writes (with or without bias) and the backward
+ * reads the output (and its gradient) in; 0 where there is none
  * (oneDNN cannot run it, other layouts, channels not a multiple, a
  * workspace too small for its passes). Makes the primitives. */
 int64_t nerve_dnnl_conv_output_block(const nerve_conv_geometry *geo, int64_t batch,
                                      int64_t workspace_size);
-/* conv_columns without bias into cols in that layout; dcols, of the
+/* conv_columns (not accumulating) into cols in that layout; dcols, of the
  * backward, is in it too (dimage or dweight may be NULL). False: nothing
  * done (the workspace is too small). */
 bool nerve_dnnl_conv_columns_blocked(const nerve_conv_geometry *geo, int64_t batch,
                                      const nerve_real *image, const nerve_real *weight,
-                                     nerve_real *cols, nerve_real *workspace,
-                                     int64_t workspace_size);
+                                     const nerve_real *bias, nerve_real *cols,
+                                     nerve_real *workspace, int64_t workspace_size);
 bool nerve_dnnl_conv_backward_blocked(const nerve_conv_geometry *geo, int64_t batch,
                                       const nerve_real *image, const nerve_real *weight,
                                       const nerve_real *dcols, bool accumulate,
