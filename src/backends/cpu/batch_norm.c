@@ -401,6 +401,23 @@ static inline nerve_real gradient_at(const nerve_real *dyg, const nerve_real *zg
     return !zg || zg[j * inner + i] > 0 ? d : 0;
 }
 
+/* Sample o's part of channel block g in each of the backward's tensors:
+ * x and dx blocked, dy and z (NULL without) NCHW. */
+typedef struct block_views {
+    const nerve_real *x, *dy, *z;
+    nerve_real *dx;
+} block_views;
+
+static block_views views_of(const nerve_real *x, const nerve_real *z, const nerve_real *dy,
+                            nerve_real *dx, int64_t o, int64_t g, int64_t channels,
+                            int64_t inner)
+{
+    const int64_t blocked = (o * (channels / BLOCK) + g) * inner * BLOCK;
+    const int64_t plain = (o * channels + g * BLOCK) * inner;
+    return (block_views){.x = x + blocked, .dy = dy + plain, .z = z ? z + plain : NULL,
+                         .dx = dx + blocked};
+}
+
 static void backward_blocked(const nerve_real *x, const nerve_real *z, const nerve_real *dy,
                              const nerve_real *mean, const nerve_real *var, double eps,
                              const nerve_real *weight, nerve_real *dx, nerve_real *dweight,
@@ -415,11 +432,9 @@ static void backward_blocked(const nerve_real *x, const nerve_real *z, const ner
         __m512d s[2] = {_mm512_setzero_pd(), _mm512_setzero_pd()}, sc[2] = {s[0], s[0]};
         const __m512d mu[2] = {_mm512_cvtps_pd(_mm256_loadu_ps(m)),
                                _mm512_cvtps_pd(_mm256_loadu_ps(m + 8))};
-        double tail_s[BLOCK] = {0}, tail_sc[BLOCK] = {0};
         for (int64_t o = 0; o < outer; o++) {
-            const nerve_real *xg = x + (o * groups + g) * inner * BLOCK;
-            const nerve_real *dyg = dy + (o * channels + g * BLOCK) * inner;
-            const nerve_real *zg = z ? z + (o * channels + g * BLOCK) * inner : NULL;
+            const block_views v = views_of(x, z, dy, dx, o, g, channels, inner);
+            const nerve_real *xg = v.x, *dyg = v.dy, *zg = v.z;
             int64_t i0 = 0;
             for (; i0 + BLOCK <= inner; i0 += BLOCK) {
                 __m512 gt[BLOCK];
@@ -452,21 +467,21 @@ static void backward_blocked(const nerve_real *x, const nerve_real *z, const ner
                 }
             }
         }
+        double sum_dy[BLOCK], sum_dy_centered[BLOCK];
         for (int h = 0; h < 2; h++) {
-            _mm512_storeu_pd(tail_s + 8 * h, s[h]);
-            _mm512_storeu_pd(tail_sc + 8 * h, sc[h]);
+            _mm512_storeu_pd(sum_dy + 8 * h, s[h]);
+            _mm512_storeu_pd(sum_dy_centered + 8 * h, sc[h]);
         }
         nerve_real k[BLOCK], a[BLOCK], slope[BLOCK];
         for (int j = 0; j < BLOCK; j++)
-            backward_coefficients(g * BLOCK + j, tail_s[j], tail_sc[j], var, eps, weight, true,
-                                  count, dweight, dbias, &k[j], &a[j], &slope[j]);
+            backward_coefficients(g * BLOCK + j, sum_dy[j], sum_dy_centered[j], var, eps, weight,
+                                  true, count, dweight, dbias, &k[j], &a[j], &slope[j]);
         const __m512 vk = _mm512_loadu_ps(k), va = _mm512_loadu_ps(a);
         const __m512 vslope = _mm512_loadu_ps(slope), vm = _mm512_loadu_ps(m);
         for (int64_t o = 0; o < outer; o++) {
-            const nerve_real *xg = x + (o * groups + g) * inner * BLOCK;
-            nerve_real *dxg = dx + (o * groups + g) * inner * BLOCK;
-            const nerve_real *dyg = dy + (o * channels + g * BLOCK) * inner;
-            const nerve_real *zg = z ? z + (o * channels + g * BLOCK) * inner : NULL;
+            const block_views v = views_of(x, z, dy, dx, o, g, channels, inner);
+            const nerve_real *xg = v.x, *dyg = v.dy, *zg = v.z;
+            nerve_real *dxg = v.dx;
             int64_t i0 = 0;
             for (; i0 + BLOCK <= inner; i0 += BLOCK) {
                 __m512 gt[BLOCK];
