@@ -266,40 +266,11 @@ nerve_status nerve_cpu_batch_norm_relu_backward(
  *
  * The sums add each channel's values in order (sample by sample, position
  * by position), one sum per channel whatever the threads. */
-#if defined(__AVX512F__) && !defined(NERVE_F64)
+#include "backends/cpu/blocked16.h"
+#ifdef NERVE_CPU_BLOCKED16
 #define BLOCKED_LOOPS 1
-#include <immintrin.h>
 
 enum { BLOCK = 16 };
-
-/* out[j] holds element j of each of in[0..15]. */
-static inline void transpose16(const __m512 in[16], __m512 out[16])
-{
-    __m512 t[16], u[16];
-    for (int k = 0; k < 8; k++) {
-        t[2 * k] = _mm512_unpacklo_ps(in[2 * k], in[2 * k + 1]);
-        t[2 * k + 1] = _mm512_unpackhi_ps(in[2 * k], in[2 * k + 1]);
-    }
-    for (int q = 0; q < 4; q++) {
-        __m512d a = _mm512_castps_pd(t[4 * q]), b = _mm512_castps_pd(t[4 * q + 1]);
-        __m512d c = _mm512_castps_pd(t[4 * q + 2]), d = _mm512_castps_pd(t[4 * q + 3]);
-        /* u[4 q + c]: rows 4q..4q+3 of column 4 lane + c, in each 128-bit lane */
-        u[4 * q] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
-        u[4 * q + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
-        u[4 * q + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
-        u[4 * q + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
-    }
-    for (int c = 0; c < 4; c++) {
-        __m512 v0 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0x44);
-        __m512 v1 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0xEE);
-        __m512 v2 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0x44);
-        __m512 v3 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0xEE);
-        out[c] = _mm512_shuffle_f32x4(v0, v2, 0x88);
-        out[4 + c] = _mm512_shuffle_f32x4(v0, v2, 0xDD);
-        out[8 + c] = _mm512_shuffle_f32x4(v1, v3, 0x88);
-        out[12 + c] = _mm512_shuffle_f32x4(v1, v3, 0xDD);
-    }
-}
 
 static void statistics_blocked(const nerve_real *x, nerve_real *mean, nerve_real *var,
                                double momentum, nerve_real *running_mean, nerve_real *running_var,
@@ -365,7 +336,7 @@ static void normalize_blocked(const nerve_real *x, const nerve_real *mean, const
                         vb);
                     r[k] = relu ? _mm512_max_ps(v, zero) : v;
                 }
-                transpose16(r, w);
+                nerve_cpu_transpose16(r, w);
                 for (int j = 0; j < BLOCK; j++) _mm512_storeu_ps(yg + j * inner + i0, w[j]);
             }
             for (int64_t i = i0; i < inner; i++)
@@ -391,7 +362,7 @@ static inline void gradient_tile(const nerve_real *dyg, const nerve_real *zg, in
         }
         rows[j] = d;
     }
-    transpose16(rows, out);
+    nerve_cpu_transpose16(rows, out);
 }
 
 static inline nerve_real gradient_at(const nerve_real *dyg, const nerve_real *zg, int64_t inner,

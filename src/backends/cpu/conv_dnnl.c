@@ -31,6 +31,7 @@
  * allocates nothing of nerve's; oneDNN's execute makes a few small heap
  * objects per call (its argument map), which its C API cannot avoid. */
 #include "backends/cpu/conv_dnnl.h"
+#include "backends/cpu/blocked16.h"
 
 #ifdef NERVE_CPU_DNNL
 #include <dnnl.h>
@@ -53,6 +54,11 @@ typedef struct conv_operand {
     dnnl_primitive_t reorder;     /* input: plain -> inner; output: inner -> plain */
     dnnl_primitive_t reorder_sum; /* output only: plain += inner (accumulating kernels) */
     size_t bytes;                 /* of inner, rounded up to SCRATCH_ALIGNMENT */
+    /* Output only: inner is nChw16c of [dims[0], dims[1], dims[2] x
+     * dims[3]], which nerve adds into plain itself (blocked16.c), faster
+     * than reorder_sum. */
+    bool add_blocked16;
+    int64_t dims[3];
 } conv_operand;
 
 /* A primitive and its operands, inputs first, the output last. */
@@ -131,6 +137,24 @@ static void any_desc(const dnnl_memory_desc_t *plain, dnnl_memory_desc_t *any)
     dnnl_memory_desc_init_by_tag(any, plain->ndims, plain->dims, dnnl_f32, dnnl_format_tag_any);
 }
 
+/* The channel block b of oneDNN's aBcd<b>b layout (8 or 16) when md is it
+ * with no padding (the channels a multiple of b), else 0. */
+static int64_t channel_block_of(const dnnl_memory_desc_t *md)
+{
+    if (md->ndims != 4 || md->data_type != dnnl_f32) return 0;
+    const int64_t blocks[] = {16, 8};
+    const dnnl_format_tag_t tags[] = {dnnl_aBcd16b, dnnl_aBcd8b};
+    for (int k = 0; k < 2; k++) {
+        dnnl_memory_desc_t blocked;
+        if (md->dims[1] % blocks[k] ||
+            dnnl_memory_desc_init_by_tag(&blocked, 4, md->dims, dnnl_f32, tags[k]) !=
+                dnnl_success)
+            continue;
+        if (dnnl_memory_desc_equal(md, &blocked)) return blocks[k];
+    }
+    return 0;
+}
+
 static dnnl_status_t make_reorder(const dnnl_memory_desc_t *from, const dnnl_memory_desc_t *to,
                                   bool sum, dnnl_primitive_t *reorder)
 {
@@ -183,6 +207,12 @@ static dnnl_status_t add_operand(conv_pass *pass, dnnl_primitive_desc_t pd,
         st = output ? make_reorder(md, plain, false, &op->reorder)
                     : make_reorder(plain, md, false, &op->reorder);
     if (st == dnnl_success && output) st = make_reorder(md, plain, true, &op->reorder_sum);
+#ifdef NERVE_CPU_BLOCKED16
+    op->add_blocked16 = output && channel_block_of(md) == 16 && plain->ndims == 4;
+    op->dims[0] = md->dims[0];
+    op->dims[1] = md->dims[1];
+    op->dims[2] = md->dims[2] * md->dims[3];
+#endif
     return st;
 }
 
@@ -569,6 +599,15 @@ static void run_pass(dnnl_stream_t stream, conv_pass *pass, void *const *data, b
     }
     dnnl_primitive_execute(pass->primitive, stream, count, args);
     conv_operand *out = &pass->operand[last];
+#ifdef NERVE_CPU_BLOCKED16
+    if (args[last].memory == out->inner && !keep && accumulate && out->add_blocked16) {
+        void *inner = NULL;
+        dnnl_stream_wait(stream);
+        dnnl_memory_get_data_handle(out->inner, &inner);
+        nerve_cpu_add_from_blocked16(inner, data[last], out->dims[0], out->dims[1], out->dims[2]);
+        return;
+    }
+#endif
     if (args[last].memory == out->inner && !keep) {
         dnnl_exec_arg_t reorder[] = {{DNNL_ARG_FROM, out->inner}, {DNNL_ARG_TO, out->plain}};
         dnnl_primitive_execute(accumulate ? out->reorder_sum : out->reorder, stream, 2, reorder);
@@ -760,24 +799,6 @@ bool nerve_dnnl_conv_weight_gradient(const nerve_conv_geometry *geo, int64_t bat
 {
     backward_job job = {.geo = geo, .image = image, .dcols = cols, .dweight = dweight};
     return run_backward(&job, batch, workspace, workspace_size);
-}
-
-/* The channel block b of oneDNN's aBcd<b>b layout (8 or 16) when md is it
- * with no padding (the channels a multiple of b), else 0. */
-static int64_t channel_block_of(const dnnl_memory_desc_t *md)
-{
-    if (md->ndims != 4 || md->data_type != dnnl_f32) return 0;
-    const int64_t blocks[] = {16, 8};
-    const dnnl_format_tag_t tags[] = {dnnl_aBcd16b, dnnl_aBcd8b};
-    for (int k = 0; k < 2; k++) {
-        dnnl_memory_desc_t blocked;
-        if (md->dims[1] % blocks[k] ||
-            dnnl_memory_desc_init_by_tag(&blocked, 4, md->dims, dnnl_f32, tags[k]) !=
-                dnnl_success)
-            continue;
-        if (dnnl_memory_desc_equal(md, &blocked)) return blocks[k];
-    }
-    return 0;
 }
 
 static int64_t operand_block(const conv_operand *op)
