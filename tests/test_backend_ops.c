@@ -58,6 +58,7 @@ static double tolerance(nerve_kernel_id id)
     case NERVE_KERNEL_dropout_mask: /* one definition, core/noise.c */
     case NERVE_KERNEL_uniform_noise:
     case NERVE_KERNEL_all_finite:
+    case NERVE_KERNEL_add_relu_backward: /* a select and one addition */
         return 0;
     case NERVE_KERNEL_activation_forward:
     case NERVE_KERNEL_activation_backward:
@@ -1031,6 +1032,16 @@ static nerve_status case_add_forward(run *r, int64_t s)
     const nerve_real *x[3] = {IN(s), IN(s), IN(s)};
     NERVE_TRY(RUN(add_forward, x, 2, OUT(s), s));
     return RUN(add_forward, x, 3, OUT(s), s);
+}
+
+/* Into two inputs (assigned, then added) and into three (added, assigned,
+ * added). */
+static nerve_status case_add_relu_backward(run *r, int64_t s)
+{
+    const nerve_real *y = IN_STEPS(s), *dy = IN(s);
+    nerve_real *two[2] = {OUT(s), OUT(s)}, *three[3] = {OUT(s), OUT(s), OUT(s)};
+    NERVE_TRY(RUN(add_relu_backward, y, dy, two, (const bool[]){false, true}, 2, s));
+    return RUN(add_relu_backward, y, dy, three, (const bool[]){true, false, true}, 3, s);
 }
 
 static nerve_status case_add_relu_forward(run *r, int64_t s)

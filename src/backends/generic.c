@@ -86,6 +86,18 @@ nerve_status nerve_generic_add_relu_forward(const nerve_kernel_ctx *ctx,
     return NERVE_KERNEL(ctx, activation_forward, NERVE_ACT_RELU, &none, y, y, n);
 }
 
+/* The ReLU's backward into each input in turn. */
+nerve_status nerve_generic_add_relu_backward(const nerve_kernel_ctx *ctx, const nerve_real *y,
+                                             const nerve_real *dy, nerve_real *const *dx,
+                                             const bool *accumulate, int count, int64_t n)
+{
+    const nerve_activation_params none = {0}; /* ReLU has no settings */
+    for (int k = 0; k < count; k++)
+        NERVE_TRY(NERVE_KERNEL(ctx, activation_backward, NERVE_ACT_RELU, &none, y, y, dy,
+                               accumulate[k], dx[k], n));
+    return NERVE_OK;
+}
+
 /* Each group as a 1 x pieces plane under one window: max pooling's argmax
  * within the plane is then the index within the run. */
 nerve_status nerve_generic_maxout_forward(const nerve_kernel_ctx *ctx, const nerve_real *x,

@@ -378,6 +378,12 @@ NERVE_SHARED_INLINE double nerve_map_apply(nerve_map_op op, double a, double b, 
      * pass (core/fold.c). */                                                                      \
     X(add_relu_forward,                                                                            \
       (NERVE_KERNEL_CTX, const nerve_real *const *x, int count, nerve_real *y, int64_t n))         \
+    /* Its backward into count inputs at once: dx[k] = (accumulate[k] ?                            \
+     * dx[k] : 0) + (y > 0 ? dy : 0), y the ReLU's output (activation_backward's                   \
+     * ReLU for each; one pass reads y and dy once). */                                            \
+    X(add_relu_backward,                                                                           \
+      (NERVE_KERNEL_CTX, const nerve_real *y, const nerve_real *dy, nerve_real *const *dx,         \
+       const bool *accumulate, int count, int64_t n))                                              \
     /* y[g] = max of the g-th run of `pieces` values of x; argmax[g] is the                        \
      * first maximum's index within the run (stored as a real). */                                 \
     X(maxout_forward, (NERVE_KERNEL_CTX, const nerve_real *x, nerve_real *y, nerve_real *argmax,   \

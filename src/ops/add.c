@@ -37,18 +37,27 @@ static nerve_status add_backward(nerve_graph *g, nerve_node_data *node)
 {
     int64_t rows = nerve_shape_rows(&node->shape), cols = nerve_shape_cols(&node->shape);
     /* A folded ReLU left its gradient: each input takes it masked, in the
-     * pass that would have copied it (the ReLU's output gives the mask). */
+     * pass that would have copied it (the ReLU's output gives the mask), all
+     * inputs in one. */
     const nerve_node_data *relu = node->grad_from_relu ? &g->nodes[node->fold_consumer - 1] : NULL;
     node->grad_from_relu = false;
+    if (relu) { /* every input in one pass (add_relu_backward) */
+        nerve_real *dx[NERVE_MAX_INPUTS];
+        bool accumulate[NERVE_MAX_INPUTS];
+        int count = 0;
+        for (int k = 0; k < node->input_count; k++) {
+            nerve_node_data *x = nerve_node_input(g, node, k);
+            if (!x->needs_grad) continue;
+            accumulate[count] = nerve_graph_grad_accumulate(g, x);
+            dx[count++] = x->grad;
+        }
+        return NERVE_RUN(g, add_relu_backward, relu->value, relu->grad, dx, accumulate, count,
+                         rows * cols);
+    }
     for (int k = 0; k < node->input_count; k++) {
         nerve_node_data *x = nerve_node_input(g, node, k);
         if (!x->needs_grad) continue;
-        if (relu) {
-            const nerve_activation_params none = {0}; /* ReLU has no settings */
-            NERVE_TRY(NERVE_RUN(g, activation_backward, NERVE_ACT_RELU, &none, relu->value,
-                                relu->value, relu->grad, nerve_graph_grad_accumulate(g, x),
-                                x->grad, rows * cols));
-        } else if (nerve_graph_grad_accumulate(g, x))
+        if (nerve_graph_grad_accumulate(g, x))
             NERVE_TRY(NERVE_RUN(g, add_block, rows, cols, node->grad, cols, x->grad, cols));
         else
             NERVE_TRY(NERVE_RUN(g, copy_block, rows, cols, node->grad, cols, x->grad, cols));

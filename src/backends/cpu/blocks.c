@@ -1,5 +1,6 @@
 /* Sums of whole tensors and copies of row blocks: the arithmetic of the
- * structural ops (add, concat). */
+ * structural ops (add, concat), and a folded ReLU's gradient handed to a
+ * sum's inputs. */
 #include <string.h>
 
 #include "backends/cpu/cpu.h"
@@ -39,6 +40,28 @@ nerve_status nerve_cpu_add_relu_forward(const nerve_kernel_ctx *ctx, const nerve
                                         int count, nerve_real *y, int64_t n)
 {
     add_chunks(x, count, y, n, true);
+    return NERVE_OK;
+}
+
+/* Per chunk, each input's gradient in turn while y's and dy's chunk is in
+ * cache: y and dy are read from memory once. */
+nerve_status nerve_cpu_add_relu_backward(const nerve_kernel_ctx *ctx, const nerve_real *y,
+                                         const nerve_real *dy, nerve_real *const *dx,
+                                         const bool *accumulate, int count, int64_t n)
+{
+    int64_t chunks = (n + ADD_CHUNK - 1) / ADD_CHUNK;
+#pragma omp parallel for num_threads(nerve_cpu_team()) if (n * count > NERVE_CPU_PARALLEL_MIN)
+    for (int64_t chunk = 0; chunk < chunks; chunk++) {
+        int64_t begin = chunk * ADD_CHUNK, len = n - begin < ADD_CHUNK ? n - begin : ADD_CHUNK;
+        const nerve_real *yc = y + begin, *dyc = dy + begin;
+        for (int k = 0; k < count; k++) {
+            nerve_real *d = dx[k] + begin;
+            if (accumulate[k])
+                for (int64_t i = 0; i < len; i++) d[i] += yc[i] > 0 ? dyc[i] : 0;
+            else
+                for (int64_t i = 0; i < len; i++) d[i] = yc[i] > 0 ? dyc[i] : 0;
+        }
+    }
     return NERVE_OK;
 }
 
