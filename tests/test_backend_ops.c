@@ -85,6 +85,7 @@ static double tolerance(nerve_kernel_id id)
     case NERVE_KERNEL_conv_backward:
     case NERVE_KERNEL_conv_batch_norm_forward:
     case NERVE_KERNEL_conv_batch_norm_backward:
+    case NERVE_KERNEL_conv_hand_over: /* two Winograd convolutions in a row */
         return 3e-4;
     case NERVE_KERNEL_recurrent_forward:
     case NERVE_KERNEL_recurrent_backward:
@@ -650,6 +651,36 @@ static nerve_status case_conv_batch_norm_forward(run *r, int64_t s)
 static nerve_status case_conv_batch_norm_backward(run *r, int64_t s)
 {
     return conv_batch_norm_cases(r, s, true);
+}
+
+/* Two 16-channel convolutions, the first's output the second's image,
+ * handed over in the backend's layout where conv_hand_over says so (the
+ * CPU's nChw16c: not compared), with and without bias and ReLU; the
+ * second's output is NCHW either way, and compared. */
+static nerve_status case_conv_hand_over(run *r, int64_t s)
+{
+    nerve_conv_geometry first = blocked_geometry(s, 16), second = blocked_geometry(s, 16);
+    int64_t size, images = conv_image_size(&first), weights = conv_weight_size(&first);
+    nerve_real *work = conv_scratch(r, &first, &size);
+    bool ok = false;
+    NERVE_TRY(RUN(conv_hand_over, &first, &second, 2, size, &ok));
+    first.cols_private = second.image_private = ok;
+    const nerve_real *image = IN_RANGE(images, -1, 1), *bias = IN(16);
+    const nerve_real *w1 = IN_RANGE(weights, -1, 1), *w2 = IN_RANGE(weights, -1, 1);
+    for (int variant = 0; variant < 2; variant++) {
+        nerve_real *between = scratch(r, conv_cols_size(&first));
+        const nerve_real *b = variant ? bias : NULL;
+        if (variant)
+            NERVE_TRY(RUN(conv_columns_relu, &first, 2, image, w1, b, between, work, size));
+        else
+            NERVE_TRY(RUN(conv_columns, &first, 2, image, w1, b, false, between, work, size));
+        if (variant)
+            NERVE_TRY(RUN(conv_columns_relu, &second, 2, between, w2, b, OUT(images), work, size));
+        else
+            NERVE_TRY(RUN(conv_columns, &second, 2, between, w2, b, false, OUT(images), work,
+                          size));
+    }
+    return NERVE_OK;
 }
 
 static nerve_status case_conv_workspace(run *r, int64_t s)

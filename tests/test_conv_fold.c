@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backends/cpu/blocked16.h"
+#include "backends/device.h"
 #include "core/graph_internal.h"
 #include "test_support.h"
 
@@ -251,16 +253,18 @@ static void test_training_folds_relu_into_batch_norm_and_sum(void **state)
 
 /* conv (3 -> 16, no bias) -> bn -> relu -> conv (16 -> 16, no bias) -> bn,
  * plus the first ReLU's output -> relu -> conv (16 -> 16, bias) -> bn ->
- * relu: channels in whole blocks, so that the CPU keeps the convolutions'
- * outputs blocked (the third's with its bias's gradient summed there). */
+ * relu -> conv (16 -> 16) -> bn -> relu: channels in whole blocks, so that
+ * the CPU keeps the convolutions' outputs blocked in training (the third's
+ * with its bias's gradient summed there), and in inference the third hands
+ * its output to the fourth. */
 typedef struct blocked_net {
     nerve_graph *g;
-    nerve_node x, target, loss, conv[3], bn[3];
+    nerve_node x, target, loss, out, conv[4], bn[4];
 } blocked_net;
 
 enum { WIDE = 16, WIDE_BATCH = 4 };
 
-static blocked_net build_blocked(bool keep_gradients)
+static blocked_net build_blocked(bool keep_gradients, bool inference)
 {
     nerve_error err = {0};
     blocked_net b;
@@ -284,12 +288,19 @@ static blocked_net build_blocked(bool keep_gradients)
         test_require_node(nerve_activate(b.g, sum, NERVE_ACT_RELU, NULL, &err), &err);
     b.conv[2] = conv(&n, "conv3", block_out, WIDE, 1, true, &rng);
     b.bn[2] = batchnorm(&n, "bn3", b.conv[2], true);
-    nerve_node out =
+    nerve_node third =
         test_require_node(nerve_activate(b.g, b.bn[2], NERVE_ACT_RELU, NULL, &err), &err);
+    b.conv[3] = conv(&n, "conv4", third, WIDE, 1, false, &rng);
+    b.bn[3] = batchnorm(&n, "bn4", b.conv[3], true);
+    nerve_node out = b.out =
+        test_require_node(nerve_activate(b.g, b.bn[3], NERVE_ACT_RELU, NULL, &err), &err);
     b.target = test_require_node(nerve_input(b.g, "target", nerve_shape_make(3, out_dims), &err),
                                  &err);
     b.loss = test_require_node(nerve_mse(b.g, out, b.target, NULL, &err), &err);
-    test_require_ok(nerve_graph_plan(b.g, WIDE_BATCH, &err), &err);
+    if (inference)
+        test_require_ok(nerve_graph_plan_inference(b.g, WIDE_BATCH, &err), &err);
+    else
+        test_require_ok(nerve_graph_plan(b.g, WIDE_BATCH, &err), &err);
     nerve_real x[WIDE_BATCH * C_IN * SIDE * SIDE], t[WIDE_BATCH * WIDE * SIDE * SIDE];
     for (int i = 0; i < WIDE_BATCH * C_IN * SIDE * SIDE; i++) x[i] = (nerve_real)sin(0.7 * i);
     for (int i = 0; i < WIDE_BATCH * WIDE * SIDE * SIDE; i++) t[i] = (nerve_real)cos(0.3 * i);
@@ -318,8 +329,8 @@ static double worst_difference(const nerve_real *a, const nerve_real *b, size_t 
 static void test_training_folds_batch_norm_into_convolution(void **state)
 {
     nerve_error err = {0};
-    blocked_net folded = build_blocked(false), kept = build_blocked(true);
-    for (int k = 0; k < 3; k++) {
+    blocked_net folded = build_blocked(false, false), kept = build_blocked(true, false);
+    for (int k = 0; k < 4; k++) {
         assert_int_equal(folded.g->nodes[folded.conv[k]].fold_consumer, folded.bn[k] + 1);
         assert_int_equal(kept.g->nodes[kept.conv[k]].fold_consumer, 0);
     }
@@ -333,7 +344,7 @@ static void test_training_folds_batch_norm_into_convolution(void **state)
             test_require_ok(nerve_graph_backward(b->g, b->loss, &err), &err);
             test_require_ok(nerve_node_read(b->g, b->loss, &l[k], 1, &err), &err);
         }
-        for (int k = 0; k < 3; k++) assert_true(folded.g->nodes[folded.bn[k]].forward_folded);
+        for (int k = 0; k < 4; k++) assert_true(folded.g->nodes[folded.bn[k]].forward_folded);
         assert_true(worst_difference(&l[1], &l[0], 1) < 1e-5);
         assert_true(worst_difference(nerve_graph_grads(kept.g), nerve_graph_grads(folded.g),
                                      count) < 2e-4);
@@ -353,6 +364,43 @@ static void test_training_folds_batch_norm_into_convolution(void **state)
     nerve_graph_free(kept.g);
 }
 
+/* An inference plan of the same network in eval mode: conv3 hands its
+ * output (after bn3 and the ReLU, folded into it) to conv4 in the
+ * backend's layout where the backend can (the CPU on AVX-512); conv1's
+ * goes to conv2 and the sum, conv2's to the sum, conv4's is the output.
+ * The output agrees with the training plan's eval-mode forward to float
+ * rounding; a forward that stops at conv3's ReLU hands nothing over. */
+static void test_inference_hands_layout_to_next_convolution(void **state)
+{
+    nerve_error err = {0};
+    blocked_net plain = build_blocked(false, false), handed = build_blocked(false, true);
+    nerve_graph *g = handed.g;
+    assert_int_equal(g->nodes[handed.conv[2]].layout_consumer, handed.conv[3] + 1);
+    for (int k = 0; k < 4; k++) {
+        if (k != 2) assert_int_equal(g->nodes[handed.conv[k]].layout_consumer, 0);
+        assert_int_equal(plain.g->nodes[plain.conv[k]].layout_consumer, 0);
+    }
+    int64_t count = count_of(g, handed.out);
+    nerve_real *a = malloc((size_t)count * sizeof *a), *b = malloc((size_t)count * sizeof *b);
+    nerve_graph_set_training(plain.g, false);
+    nerve_graph_set_training(g, false);
+    test_require_ok(nerve_graph_forward(plain.g, plain.out, &err), &err);
+    test_require_ok(nerve_graph_forward(g, handed.out, &err), &err);
+#ifdef NERVE_CPU_BLOCKED16 /* the CPU hands it over in nChw16c */
+    if (strcmp(g->device->name, "cpu") == 0) assert_true(g->nodes[handed.conv[3]].input_private);
+#endif
+    assert_false(plain.g->nodes[plain.conv[3]].input_private);
+    read_all(plain.g, plain.out, a);
+    read_all(g, handed.out, b);
+    assert_true(worst_difference(a, b, (size_t)count) < 1e-4);
+    nerve_node relu = g->nodes[handed.conv[3]].input[0]; /* conv3's output, after its folds */
+    test_require_ok(nerve_graph_forward(g, relu, &err), &err);
+    assert_false(g->nodes[handed.conv[3]].input_private);
+    free(a), free(b);
+    nerve_graph_free(plain.g);
+    nerve_graph_free(g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -360,6 +408,7 @@ int main(void)
         cmocka_unit_test(test_unfolded_forwards_are_exact),
         cmocka_unit_test(test_training_folds_relu_into_batch_norm_and_sum),
         cmocka_unit_test(test_training_folds_batch_norm_into_convolution),
+        cmocka_unit_test(test_inference_hands_layout_to_next_convolution),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

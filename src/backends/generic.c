@@ -125,6 +125,16 @@ nerve_status nerve_generic_conv_workspace(const nerve_kernel_ctx *ctx,
     return NERVE_OK;
 }
 
+/* No layout of its own: NCHW throughout. */
+nerve_status nerve_generic_conv_hand_over(const nerve_kernel_ctx *ctx,
+                                          const nerve_conv_geometry *producer,
+                                          const nerve_conv_geometry *consumer, int64_t batch,
+                                          int64_t workspace_size, bool *ok)
+{
+    *ok = false;
+    return NERVE_OK;
+}
+
 /* The three kernels one after the other: no work shared. */
 nerve_status nerve_generic_conv_backward(const nerve_kernel_ctx *ctx,
                                          const nerve_conv_geometry *geo, int64_t batch,

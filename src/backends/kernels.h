@@ -66,6 +66,10 @@ typedef struct nerve_conv_geometry {
     int64_t col_channels, col_height, col_width;
     int64_t kernel[2], stride[2], padding[2] /* top, left */, dilation[2];
     int64_t groups;
+    /* The image (cols) is in the backend's own layout rather than NCHW: set
+     * only where conv_hand_over said yes, for the forward kernels
+     * (conv_columns, conv_columns_relu) of the pair it was asked about. */
+    bool image_private, cols_private;
 } nerve_conv_geometry;
 
 /* The batch norm of conv_batch_norm_forward and _backward, over the
@@ -391,6 +395,15 @@ NERVE_SHARED_INLINE double nerve_map_apply(nerve_map_op op, double a, double b, 
     /* dx[g * pieces + argmax[g]] += dy[g]. */                                                     \
     X(maxout_backward, (NERVE_KERNEL_CTX, const nerve_real *argmax, const nerve_real *dy,          \
                         nerve_real *dx, int64_t groups, int64_t pieces))                           \
+    /* Whether convolution `producer`'s output may go to convolution                               \
+     * `consumer` (its only reader, through folds that run in place) in the                        \
+     * backend's own layout at `batch` samples with workspace_size of scratch                      \
+     * (cols_private on the one, image_private on the other): both forwards,                       \
+     * with or without bias and ReLU, run in that layout. The generic answer                       \
+     * is no (inference plans: core/fold.c). */                                                    \
+    X(conv_hand_over, (NERVE_KERNEL_CTX, const nerve_conv_geometry *producer,                      \
+                       const nerve_conv_geometry *consumer, int64_t batch,                         \
+                       int64_t workspace_size, bool *ok))                                          \
     /* The scratch elements the convolution kernels run fastest with, for                          \
      * `batch` samples (0: none needed). Called when a graph is planned: a                         \
      * backend may prepare its kernels for that batch size then. */                                \

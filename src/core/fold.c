@@ -45,6 +45,13 @@
  * the batch's statistics (training mode), unsynchronised, the batch norm
  * needed and the convolution taking gradients (its backward must run).
  *
+ * Inference plans also let a convolution hand its output (after the batch
+ * norm and ReLU folded into it) to the convolution that alone reads it in
+ * the backend's own layout (conv_hand_over; the CPU's: oneDNN's nChw16c),
+ * which saves the reorder out of that layout and the one back in. It is
+ * decided when the forward runs: every fold of the chain applied, the
+ * reader needed, and the backend saying yes for that batch.
+ *
  * Inference plans fold a ReLU that alone reads, in place, a convolution's,
  * a batch norm's or an add's output into that op: the convolution applies
  * it as its primitive's post-op (conv_columns_relu), also after a batch
@@ -110,11 +117,41 @@ nerve_node_data *nerve_fold_take(nerve_graph *g, const nerve_node_data *producer
     return g->needed[i] ? &g->nodes[i] : NULL;
 }
 
+/* The op that alone reads n's memory, or -1. */
+static int only_reader(const nerve_graph *g, int n)
+{
+    if (readers(g, n) != 1) return -1;
+    for (int j = n + 1; j < g->node_count; j++) {
+        const nerve_node_data *op = &g->nodes[j];
+        if (op->kind != NERVE_NODE_OP) continue;
+        for (int k = 0; k < op->input_count; k++)
+            if (nerve_plan_owner(g, op->input[k]) == n) return j;
+    }
+    return -1;
+}
+
+/* Inference plans: the convolution that alone reads convolution c's
+ * output, after the batch norm and ReLU folded into c, as its image, or -1. */
+static int layout_consumer(const nerve_graph *g, int c)
+{
+    int last = c;
+    for (int step = 0; step < 2 && g->nodes[last].fold_consumer; step++)
+        last = g->nodes[last].fold_consumer - 1;
+    int reader = only_reader(g, last);
+    if (reader < 0) return -1;
+    const nerve_node_data *r = &g->nodes[reader];
+    return r->op->absorbs_channel_affine && r->input[0] == last &&
+                   g->nodes[last].value == g->nodes[c].value
+               ? reader
+               : -1;
+}
+
 void nerve_graph_plan_folds(nerve_graph *g)
 {
     for (int i = 0; i < g->node_count; i++) {
-        g->nodes[i].fold_consumer = 0;
+        g->nodes[i].fold_consumer = g->nodes[i].layout_consumer = 0;
         g->nodes[i].forward_folded = g->nodes[i].grad_from_relu = false;
+        g->nodes[i].input_private = false;
     }
     for (int i = 0; i < g->node_count; i++) {
         const nerve_node_data *op = &g->nodes[i];
@@ -129,5 +166,11 @@ void nerve_graph_plan_folds(nerve_graph *g)
             producer->op->absorbs_channel_affine && readers(g, op->input[0]) == 1 &&
             producer->value == op->value)
             producer->fold_consumer = i + 1;
+    }
+    for (int i = 0; !g->plan_training && i < g->node_count; i++) {
+        const nerve_node_data *op = &g->nodes[i];
+        if (op->kind != NERVE_NODE_OP || !op->op->absorbs_channel_affine) continue;
+        int reader = layout_consumer(g, i);
+        if (reader >= 0) g->nodes[i].layout_consumer = reader + 1;
     }
 }

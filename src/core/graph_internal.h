@@ -141,6 +141,12 @@ struct nerve_node_data {
      * (its own forward, and in training its backward, are then skipped). */
     int fold_consumer;
     bool forward_folded;
+    /* Inference plans (core/fold.c): 1 + the index of the convolution that
+     * alone reads this convolution's output (through its folds, in place),
+     * to which it may hand it in the backend's layout (conv_hand_over), or
+     * 0; on that convolution, whether this forward's input came so. */
+    int layout_consumer;
+    bool input_private;
     /* A batch_norm or add whose ReLU is folded: this backward's ReLU left
      * its gradient for the producer to mask. */
     bool grad_from_relu;

@@ -91,6 +91,26 @@ static nerve_status conv2d_training_forward(nerve_graph *g, nerve_node_data *nod
                      node->value, g->workspace, g->workspace_size);
 }
 
+/* Inference plans (core/fold.c): whether this forward hands its output,
+ * which ends at node `last` (the last fold it applies), to the convolution
+ * that alone reads it in the backend's layout; marks that convolution. */
+static nerve_status hand_over(nerve_graph *g, const nerve_node_data *node,
+                              const nerve_node_data *last, nerve_conv_geometry *geo,
+                              int64_t workspace_size)
+{
+    if (!node->layout_consumer) return NERVE_OK;
+    nerve_node_data *next = &g->nodes[node->layout_consumer - 1];
+    bool ok = false;
+    if (g->needed[next - g->nodes] && &g->nodes[next->input[0]] == last) {
+        nerve_conv_geometry next_geo = conv2d_geometry(g, next);
+        int64_t room = g->workspace_size - fold_size(g, next);
+        NERVE_TRY(NERVE_RUN(g, conv_hand_over, geo, &next_geo, node->shape.dim[0],
+                            room < workspace_size ? room : workspace_size, &ok));
+    }
+    next->input_private = geo->cols_private = ok;
+    return NERVE_OK;
+}
+
 static nerve_status conv2d_forward(nerve_graph *g, nerve_node_data *node)
 {
     nerve_conv_geometry geo = conv2d_geometry(g, node);
@@ -113,8 +133,11 @@ static nerve_status conv2d_forward(nerve_graph *g, nerve_node_data *node)
         bias = folded_bias;
     }
     const nerve_real *x = nerve_node_input(g, node, 0)->value;
+    geo.image_private = node->input_private;
+    nerve_node_data *relu = folded_relu(g, node, bn);
+    NERVE_TRY(hand_over(g, node, relu ? relu : bn ? bn : node, &geo, workspace_size));
     /* The ReLU shares this node's value (the plan's in-place chain). */
-    if (folded_relu(g, node, bn))
+    if (relu)
         return NERVE_RUN(g, conv_columns_relu, &geo, node->shape.dim[0], x, weight, bias,
                          node->value, g->workspace, workspace_size);
     return NERVE_RUN(g, conv_columns, &geo, node->shape.dim[0], x, weight, bias, false,

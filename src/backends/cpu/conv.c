@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backends/cpu/blocked16.h"
 #include "backends/cpu/conv_dnnl.h"
 
 /* A 1x1 kernel with stride 1 and no padding sees each pixel once: the window
@@ -71,6 +72,28 @@ nerve_status nerve_cpu_conv_workspace(const nerve_kernel_ctx *ctx, const nerve_c
     if (dnnl > *size) *size = dnnl;
 #endif
     return NERVE_OK;
+}
+
+nerve_status nerve_cpu_conv_hand_over(const nerve_kernel_ctx *ctx,
+                                      const nerve_conv_geometry *producer,
+                                      const nerve_conv_geometry *consumer, int64_t batch,
+                                      int64_t workspace_size, bool *ok)
+{
+    *ok = false;
+#if defined(NERVE_CPU_DNNL) && defined(NERVE_CPU_BLOCKED16)
+    *ok = nerve_dnnl_conv_hand_over(producer, consumer, batch, workspace_size);
+#endif
+    return NERVE_OK;
+}
+
+/* A convolution handed its image or handing its output in oneDNN's layout
+ * (conv_hand_over) has no other way to run. */
+static nerve_status private_layout_failed(const nerve_kernel_ctx *ctx,
+                                          const nerve_conv_geometry *geo)
+{
+    return nerve_kernel_fail(ctx, NERVE_ERR_INVALID,
+                             "conv: oneDNN did not run a convolution whose %s is in its layout",
+                             geo->image_private ? "input" : "output");
 }
 
 /* A caller that gives less workspace than one thread's slot (one that did
@@ -338,6 +361,7 @@ nerve_status nerve_cpu_conv_columns(const nerve_kernel_ctx *ctx, const nerve_con
                                 workspace, workspace_size))
         return NERVE_OK;
 #endif
+    if (geo->image_private || geo->cols_private) return private_layout_failed(ctx, geo);
     int64_t image_size = geo->channels * geo->height * geo->width;
     int64_t cols_size = geo->col_channels * col_plane(geo);
     nerve_real *heap;
@@ -364,6 +388,7 @@ nerve_status nerve_cpu_conv_columns_relu(const nerve_kernel_ctx *ctx,
                                 workspace_size))
         return NERVE_OK;
 #endif
+    if (geo->image_private || geo->cols_private) return private_layout_failed(ctx, geo);
     NERVE_TRY(nerve_cpu_conv_columns(ctx, geo, batch, image, weight, bias, false, cols, workspace,
                                      workspace_size));
     const nerve_activation_params none = {0}; /* ReLU has no settings */

@@ -455,6 +455,7 @@ static conv_key make_key(const nerve_conv_geometry *geo, int64_t batch, int thre
     conv_key key;
     memset(&key, 0, sizeof key);
     key.geo = *geo;
+    key.geo.image_private = key.geo.cols_private = false; /* same primitives */
     key.batch = batch;
     key.threads = threads;
     key.slot = slot;
@@ -568,10 +569,11 @@ int64_t nerve_dnnl_conv_workspace(const nerve_conv_geometry *geo, int64_t batch)
 /* Runs pass on nerve's buffers data[] (in operand order): inputs in another
  * layout are reordered into the workspace first, and the output, computed
  * in the workspace where it must be, is reordered (or added) into nerve's;
- * with `keep`, it stays there in the primitive's layout. Input `given` (-1:
- * none) is already in the primitive's layout, at given_at. */
+ * with `keep`, it stays there in the primitive's layout. Where given[i] is
+ * not NULL, operand i is there in the primitive's layout already (the
+ * output: is computed there, with keep). */
 static void run_pass(dnnl_stream_t stream, conv_pass *pass, void *const *data, bool accumulate,
-                     bool keep, char *scratch, int given, char *given_at)
+                     bool keep, char *scratch, char *const *given)
 {
     dnnl_exec_arg_t args[MAX_OPERANDS + 1];
     int last = pass->operand_count - 1;
@@ -581,8 +583,8 @@ static void run_pass(dnnl_stream_t stream, conv_pass *pass, void *const *data, b
         bool inner = op->inner && (i < last || op->reorder || accumulate || keep);
         args[i] = (dnnl_exec_arg_t){op->arg, inner ? op->inner : op->plain};
         if (!inner) continue;
-        if (i == given) {
-            dnnl_memory_set_data_handle(op->inner, given_at);
+        if (given[i]) {
+            dnnl_memory_set_data_handle(op->inner, given[i]);
             continue;
         }
         dnnl_memory_set_data_handle(op->inner, scratch);
@@ -631,8 +633,10 @@ static conv_pass *pick_forward(conv_entry *e, bool with_bias, bool relu)
     return make_relu_passes(e) ? (with_bias ? &e->forward_bias_relu : &e->forward_relu) : NULL;
 }
 
-/* With out_blocked, the output is written in the primitive's layout
- * straight into nerve's buffer (nerve_dnnl_conv_output_block). */
+/* With out_blocked (or geo->cols_private) the output is written in the
+ * primitive's layout straight into nerve's buffer
+ * (nerve_dnnl_conv_output_block, nerve_dnnl_conv_hand_over), and with
+ * geo->image_private the image is read there. */
 static bool run_forward(const nerve_conv_geometry *geo, int64_t batch, bool with_bias, bool relu,
                         void *const *data, bool accumulate, bool out_blocked,
                         nerve_real *workspace, int64_t workspace_size)
@@ -651,8 +655,10 @@ static bool run_forward(const nerve_conv_geometry *geo, int64_t batch, bool with
         int threads = omp_get_max_threads();
         omp_set_num_threads((int)e->key.threads);
         int out = pass->operand_count - 1;
-        run_pass(e->stream, pass, data, accumulate, out_blocked, (char *)workspace,
-                 out_blocked ? out : -1, out_blocked ? data[out] : NULL);
+        out_blocked = out_blocked || geo->cols_private;
+        char *given[MAX_OPERANDS] = {geo->image_private ? data[0] : NULL};
+        if (out_blocked) given[out] = data[out];
+        run_pass(e->stream, pass, data, accumulate, out_blocked, (char *)workspace, given);
         omp_set_num_threads(threads);
     }
     pthread_mutex_unlock(&cache.lock);
@@ -711,13 +717,13 @@ static void backward_part(const backward_job *job, int p)
     }
     if (job->dimage) {
         void *data[] = {(void *)dcols, (void *)job->weight, job->dimage + first * image_size};
-        run_pass(e->stream, &e->backward_data, data, job->accumulate, false, scratch,
-                 gradient ? 0 : -1, gradient);
+        char *given[MAX_OPERANDS] = {gradient};
+        run_pass(e->stream, &e->backward_data, data, job->accumulate, false, scratch, given);
     }
     if (job->dweight) {
         void *data[] = {(void *)(job->image + first * image_size), (void *)dcols, job->dweight};
-        run_pass(e->stream, &e->backward_weights, data, true, true, scratch, gradient ? 1 : -1,
-                 gradient);
+        char *given[MAX_OPERANDS] = {NULL, gradient};
+        run_pass(e->stream, &e->backward_weights, data, true, true, scratch, given);
     }
 }
 
@@ -829,6 +835,40 @@ static int64_t output_block(const nerve_conv_geometry *geo, int64_t batch)
             operand_block(&parts.entry[p]->backward_weights.operand[1]) != block)
             return 0;
     return block;
+}
+
+/* Whether every forward pass of (geo, batch) that a run may take (with and
+ * without bias and ReLU, on every thread count) has operand `which` (0:
+ * the image, else the output) in nChw16c and fits the workspace. Called
+ * with the lock held. */
+static bool forwards_blocked(const nerve_conv_geometry *geo, int64_t batch, int which,
+                             int64_t workspace_size)
+{
+    int full = conv_threads(geo, batch);
+    for (int alone = 0; alone <= (full > 1); alone++) {
+        conv_entry *e = find_entry(geo, batch, alone ? 1 : full);
+        if (!e || !make_relu_passes(e)) return false;
+        conv_pass *passes[] = {&e->forward, &e->forward_bias, &e->forward_relu,
+                               &e->forward_bias_relu};
+        for (int k = 0; k < 4; k++) {
+            int operand = which == 0 ? 0 : passes[k]->operand_count - 1;
+            if (operand_block(&passes[k]->operand[operand]) != 16 ||
+                !fits(pass_bytes(passes[k]), workspace_size))
+                return false;
+        }
+    }
+    return true;
+}
+
+bool nerve_dnnl_conv_hand_over(const nerve_conv_geometry *producer,
+                               const nerve_conv_geometry *consumer, int64_t batch,
+                               int64_t workspace_size)
+{
+    pthread_mutex_lock(&cache.lock);
+    bool ok = forwards_blocked(producer, batch, 1, workspace_size) &&
+              forwards_blocked(consumer, batch, 0, workspace_size);
+    pthread_mutex_unlock(&cache.lock);
+    return ok;
 }
 
 int64_t nerve_dnnl_conv_output_block(const nerve_conv_geometry *geo, int64_t batch,

@@ -49,6 +49,12 @@ bool nerve_dnnl_conv_backward_blocked(const nerve_conv_geometry *geo, int64_t ba
                                       const nerve_real *dcols, bool accumulate,
                                       nerve_real *dimage, nerve_real *dweight,
                                       nerve_real *workspace, int64_t workspace_size);
+/* conv_hand_over: every forward pass a run of either may take writes
+ * (producer) and reads (consumer) the image between them in nChw16c, and
+ * fits the workspace. Makes the primitives. */
+bool nerve_dnnl_conv_hand_over(const nerve_conv_geometry *producer,
+                               const nerve_conv_geometry *consumer, int64_t batch,
+                               int64_t workspace_size);
 /* Tests: how many threads the last backward run took (its parts run on
  * the busy machine's team). */
 int nerve_dnnl_conv_backward_team(void);
