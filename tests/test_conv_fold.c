@@ -369,7 +369,8 @@ static void test_training_folds_batch_norm_into_convolution(void **state)
  * backend's layout where the backend can (the CPU on AVX-512); conv1's
  * goes to conv2 and the sum, conv2's to the sum, conv4's is the output.
  * The output agrees with the training plan's eval-mode forward to float
- * rounding; a forward that stops at conv3's ReLU hands nothing over. */
+ * rounding; a forward that stops at conv3's ReLU or at conv4 hands nothing
+ * over (conv4's input stays readable). */
 static void test_inference_hands_layout_to_next_convolution(void **state)
 {
     nerve_error err = {0};
@@ -396,6 +397,16 @@ static void test_inference_hands_layout_to_next_convolution(void **state)
     nerve_node relu = g->nodes[handed.conv[3]].input[0]; /* conv3's output, after its folds */
     test_require_ok(nerve_graph_forward(g, relu, &err), &err);
     assert_false(g->nodes[handed.conv[3]].input_private);
+    /* A forward to conv4 itself leaves conv4's input readable (NCHW). */
+    int64_t inner = count_of(g, relu);
+    nerve_real *c = malloc((size_t)inner * sizeof *c), *d = malloc((size_t)inner * sizeof *d);
+    test_require_ok(nerve_graph_forward(plain.g, handed.conv[3], &err), &err);
+    test_require_ok(nerve_graph_forward(g, handed.conv[3], &err), &err);
+    assert_false(g->nodes[handed.conv[3]].input_private);
+    read_all(plain.g, relu, c);
+    read_all(g, relu, d);
+    assert_true(worst_difference(c, d, (size_t)inner) < 1e-4);
+    free(c), free(d);
     free(a), free(b);
     nerve_graph_free(plain.g);
     nerve_graph_free(g);

@@ -628,6 +628,7 @@ nerve_status nerve_graph_forward(nerve_graph *g, nerve_node target, nerve_error 
     if (!g->arena)
         return nerve_error_set(err, NERVE_ERR_INVALID, "forward: the graph is not planned");
     nerve_graph_mark_needed(g, target);
+    g->forward_target = target;
     for (int i = 0; i <= target; i++) {
         nerve_node_data *n = &g->nodes[i];
         if (n->kind != NERVE_NODE_OP || !g->needed[i]) continue;

@@ -172,6 +172,7 @@ struct nerve_graph {
     int64_t workspace_size;
     int64_t max_batch, batch;
     bool plan_training;                   /* the arena holds gradients (nerve_graph_plan) */
+    int forward_target;                   /* the running (or last) forward's target */
     bool keep_gradients;                  /* each op's gradient its own memory (plan.c) */
     bool training;
     /* Monte-Carlo dropout: dropout draws its masks in eval mode too. */

@@ -101,7 +101,10 @@ static nerve_status hand_over(nerve_graph *g, const nerve_node_data *node,
     if (!node->layout_consumer) return NERVE_OK;
     nerve_node_data *next = &g->nodes[node->layout_consumer - 1];
     bool ok = false;
-    if (g->needed[next - g->nodes] && &g->nodes[next->input[0]] == last) {
+    /* Before the target only: the values an op at or after the target reads
+     * stay readable (nerve_graph_plan_inference). */
+    if (g->needed[next - g->nodes] && next - g->nodes < g->forward_target &&
+        &g->nodes[next->input[0]] == last) {
         nerve_conv_geometry next_geo = conv2d_geometry(g, next);
         int64_t room = g->workspace_size - fold_size(g, next);
         NERVE_TRY(NERVE_RUN(g, conv_hand_over, geo, &next_geo, node->shape.dim[0],
