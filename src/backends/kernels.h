@@ -66,10 +66,12 @@ typedef struct nerve_conv_geometry {
     int64_t col_channels, col_height, col_width;
     int64_t kernel[2], stride[2], padding[2] /* top, left */, dilation[2];
     int64_t groups;
-    /* The image (cols) is in the backend's own layout rather than NCHW: set
-     * only where conv_hand_over said yes, for the forward kernels
-     * (conv_columns, conv_columns_relu) of the pair it was asked about. */
-    bool image_private, cols_private;
+    /* 1 where the image (cols) is in the backend's own layout rather than
+     * NCHW: set only where conv_hand_over said yes, for the forward kernels
+     * (conv_columns, conv_columns_relu) of the pair it was asked about.
+     * int32_t, not bool: the struct has no padding, so that the backends'
+     * caches can compare geometries byte for byte. */
+    int32_t image_private, cols_private;
 } nerve_conv_geometry;
 
 /* The batch norm of conv_batch_norm_forward and _backward, over the

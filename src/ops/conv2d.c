@@ -110,7 +110,8 @@ static nerve_status hand_over(nerve_graph *g, const nerve_node_data *node,
         NERVE_TRY(NERVE_RUN(g, conv_hand_over, geo, &next_geo, node->shape.dim[0],
                             room < workspace_size ? room : workspace_size, &ok));
     }
-    next->input_private = geo->cols_private = ok;
+    next->input_private = ok;
+    geo->cols_private = ok;
     return NERVE_OK;
 }
 

@@ -1,6 +1,6 @@
 /* A training convolution and the batch norm after it (core/fold.c) with
- * the convolution's output left in oneDNN's blocked layout (nChw16c on
- * AVX-512, nChw8c on AVX2) between the two.
+ * the convolution's output left in oneDNN's blocked layout (nChw16c, on
+ * AVX-512) between the two.
  *
  * Why: oneDNN computes in that layout, and a convolution that hands NCHW
  * to the batch norm pays two reorders a step: its output to NCHW in the

@@ -450,12 +450,15 @@ static int conv_threads(const nerve_conv_geometry *geo, int64_t batch)
     return macs < NERVE_CPU_PARALLEL_MIN_MACS ? 1 : omp_get_max_threads();
 }
 
+/* Keys are compared byte for byte: no padding in the geometry. */
+_Static_assert(sizeof(nerve_conv_geometry) == 16 * sizeof(int64_t), "padding in the geometry");
+
 static conv_key make_key(const nerve_conv_geometry *geo, int64_t batch, int threads, int slot)
 {
     conv_key key;
     memset(&key, 0, sizeof key);
     key.geo = *geo;
-    key.geo.image_private = key.geo.cols_private = false; /* same primitives */
+    key.geo.image_private = key.geo.cols_private = 0; /* the same primitives */
     key.batch = batch;
     key.threads = threads;
     key.slot = slot;

@@ -51,7 +51,8 @@ static inline double nerve_cpu_class_weight(const nerve_real *weights, int64_t k
 
 /* Batch norm over oneDNN's channel-blocked layout, [outer, channels /
  * block, inner, block] (batch_norm.c; conv_batch_norm.c runs them): whether
- * the loops take that block (8 or 16); the statistics of x (as
+ * the loops take that block (16, in AVX-512 float32 builds); the
+ * statistics of x (as
  * batch_norm_statistics); y, NCHW (as batch_norm_forward or, with relu,
  * batch_norm_relu_forward); the backward with batch statistics (as
  * batch_norm_backward, or with z batch_norm_relu_backward), dx written
