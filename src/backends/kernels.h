@@ -68,7 +68,8 @@ typedef struct nerve_conv_geometry {
     int64_t groups;
     /* 1 where the image (cols) is in the backend's own layout rather than
      * NCHW: set only where conv_hand_over said yes, for the forward kernels
-     * (conv_columns, conv_columns_relu) of the pair it was asked about.
+     * (conv_columns, conv_columns_relu) of the pair it was asked about (a
+     * backend's own composites may set them for its own kernels too).
      * int32_t, not bool: the struct has no padding, so that the backends'
      * caches can compare geometries byte for byte. */
     int32_t image_private, cols_private;

@@ -128,6 +128,17 @@ static nerve_real *gradient_of(nerve_graph *g, const nerve_node_data *node, int 
     return p->needs_grad ? p->grad : NULL;
 }
 
+/* The kernels only add into weight's and bias's gradients (a parameter's
+ * always accumulates): zeroed before their first contribution. */
+static nerve_status prepare_parameter_grads(nerve_graph *g, const nerve_node_data *node)
+{
+    for (int slot = 1; slot < node->input_count; slot++) {
+        const nerve_node_data *p = nerve_node_input(g, node, slot);
+        if (p->needs_grad) NERVE_TRY(nerve_graph_grad_prepare_add(g, p));
+    }
+    return NERVE_OK;
+}
+
 static nerve_status batch_norm_backward(nerve_graph *g, nerve_node_data *node)
 {
     if (node->forward_folded) return NERVE_OK; /* the convolution's backward runs it */
@@ -141,13 +152,8 @@ static nerve_status batch_norm_backward(nerve_graph *g, nerve_node_data *node)
         mean = optional_value(g, node, a->running_mean);
         var = optional_value(g, node, a->running_var);
     }
-    /* The kernels only add into weight's and bias's gradients (a parameter's
-     * always accumulates); x's first contribution is assigned. */
-    for (int slot = 1; slot < node->input_count; slot++) {
-        const nerve_node_data *p = nerve_node_input(g, node, slot);
-        if (p->needs_grad)
-            NERVE_TRY(nerve_graph_grad_prepare_add(g, p));
-    }
+    NERVE_TRY(prepare_parameter_grads(g, node));
+    /* x's first contribution is assigned */
     bool accumulate = !x->needs_grad || nerve_graph_grad_accumulate(g, x);
     if (node->forward_synchronised) {
         if (!accumulate) NERVE_TRY(nerve_graph_zero(g, x->grad, nerve_shape_numel(&x->shape)));
@@ -202,10 +208,7 @@ nerve_status nerve_batch_norm_backward_pass(nerve_graph *g, nerve_node_data *bn,
 {
     const nerve_batch_norm_attr *a = &bn->attr.batch_norm;
     int64_t channels = bn->shape.dim[1];
-    for (int slot = 1; slot < bn->input_count; slot++) {
-        const nerve_node_data *p = nerve_node_input(g, bn, slot);
-        if (p->needs_grad) NERVE_TRY(nerve_graph_grad_prepare_add(g, p));
-    }
+    NERVE_TRY(prepare_parameter_grads(g, bn));
     *pass = (nerve_batch_norm_pass){
         .mean = bn->aux, .var = bn->aux + channels, .eps = a->eps,
         .weight = optional_value(g, bn, a->weight), .y = bn->value, .dy = bn->grad,

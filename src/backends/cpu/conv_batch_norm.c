@@ -62,8 +62,10 @@ nerve_status nerve_cpu_conv_batch_norm_forward(const nerve_kernel_ctx *ctx,
         return nerve_generic_conv_batch_norm_forward(ctx, geo, batch, image, weight, bias, cols,
                                                      bn, workspace, workspace_size);
 #ifdef NERVE_CPU_DNNL
-    if (!nerve_dnnl_conv_columns_blocked(geo, batch, image, weight, bias, cols, workspace,
-                                         workspace_size))
+    nerve_conv_geometry blocked = *geo;
+    blocked.cols_private = 1;
+    if (!nerve_dnnl_conv_columns(&blocked, batch, image, weight, bias, false, false, cols,
+                                 workspace, workspace_size))
         return nerve_kernel_fail(ctx, NERVE_ERR_INVALID,
                                  "conv_batch_norm_forward: oneDNN's convolution did not run");
 #endif
@@ -94,9 +96,11 @@ nerve_status nerve_cpu_conv_batch_norm_backward(
                                           bn->dbias, batch, channels, inner);
     if (dbias) sum_channels_blocked(dcols, block, dbias, batch, channels, inner);
 #ifdef NERVE_CPU_DNNL
+    nerve_conv_geometry blocked = *geo;
+    blocked.cols_private = 1;
     if ((dimage || dweight) &&
-        !nerve_dnnl_conv_backward_blocked(geo, batch, image, weight, dcols, accumulate, dimage,
-                                          dweight, workspace, workspace_size))
+        !nerve_dnnl_conv_backward(&blocked, batch, image, weight, dcols, accumulate, dimage,
+                                  dweight, workspace, workspace_size))
         return nerve_kernel_fail(ctx, NERVE_ERR_INVALID,
                                  "conv_batch_norm_backward: oneDNN's convolution did not run");
 #endif

@@ -636,13 +636,12 @@ static conv_pass *pick_forward(conv_entry *e, bool with_bias, bool relu)
     return make_relu_passes(e) ? (with_bias ? &e->forward_bias_relu : &e->forward_relu) : NULL;
 }
 
-/* With out_blocked (or geo->cols_private) the output is written in the
- * primitive's layout straight into nerve's buffer
- * (nerve_dnnl_conv_output_block, nerve_dnnl_conv_hand_over), and with
- * geo->image_private the image is read there. */
+/* With geo->cols_private the output is written in the primitive's layout
+ * straight into nerve's buffer, and with geo->image_private the image is
+ * read there (nerve_dnnl_conv_output_block, nerve_dnnl_conv_hand_over). */
 static bool run_forward(const nerve_conv_geometry *geo, int64_t batch, bool with_bias, bool relu,
-                        void *const *data, bool accumulate, bool out_blocked,
-                        nerve_real *workspace, int64_t workspace_size)
+                        void *const *data, bool accumulate, nerve_real *workspace,
+                        int64_t workspace_size)
 {
     pthread_mutex_lock(&cache.lock);
     int full = conv_threads(geo, batch);
@@ -657,11 +656,9 @@ static bool run_forward(const nerve_conv_geometry *geo, int64_t batch, bool with
     if (ok) {
         int threads = omp_get_max_threads();
         omp_set_num_threads((int)e->key.threads);
-        int out = pass->operand_count - 1;
-        out_blocked = out_blocked || geo->cols_private;
         char *given[MAX_OPERANDS] = {geo->image_private ? data[0] : NULL};
-        if (out_blocked) given[out] = data[out];
-        run_pass(e->stream, pass, data, accumulate, out_blocked, (char *)workspace, given);
+        if (geo->cols_private) given[pass->operand_count - 1] = data[pass->operand_count - 1];
+        run_pass(e->stream, pass, data, accumulate, geo->cols_private, (char *)workspace, given);
         omp_set_num_threads(threads);
     }
     pthread_mutex_unlock(&cache.lock);
@@ -675,12 +672,10 @@ bool nerve_dnnl_conv_columns(const nerve_conv_geometry *geo, int64_t batch,
 {
     if (bias) {
         void *data[] = {(void *)image, (void *)weight, (void *)bias, cols};
-        return run_forward(geo, batch, true, relu, data, accumulate, false, workspace,
-                           workspace_size);
+        return run_forward(geo, batch, true, relu, data, accumulate, workspace, workspace_size);
     }
     void *data[] = {(void *)image, (void *)weight, cols};
-    return run_forward(geo, batch, false, relu, data, accumulate, false, workspace,
-                       workspace_size);
+    return run_forward(geo, batch, false, relu, data, accumulate, workspace, workspace_size);
 }
 
 /* What a backward run computes: dimage (= or +=, per accumulate) and
@@ -690,7 +685,6 @@ typedef struct backward_job {
     const nerve_real *image, *weight, *dcols;
     nerve_real *dimage, *dweight;
     bool accumulate;
-    bool dcols_blocked; /* dcols is in the passes' layout (nerve_dnnl_conv_output_block) */
     char *workspace;
     const conv_parts *parts;
 } backward_job;
@@ -707,7 +701,7 @@ static void backward_part(const backward_job *job, int p)
     int64_t image_size = g->channels * g->height * g->width;
     const nerve_real *dcols = job->dcols + first * g->col_channels * g->col_height * g->col_width;
     char *scratch = job->workspace + p * job->parts->region, *gradient = NULL;
-    if (job->dcols_blocked) {
+    if (g->cols_private) { /* in the passes' layout (nerve_dnnl_conv_output_block) */
         gradient = (char *)dcols;
     } else if (job->dimage && job->dweight && e->shared_gradient) {
         conv_operand *grad = &e->backward_data.operand[0];
@@ -817,50 +811,30 @@ static int64_t operand_block(const conv_operand *op)
     return channel_block_of(md);
 }
 
-/* The block the forward passes (with and without bias, on every thread
- * count a run may take) write and every part's backward passes read the output in, or
- * 0 where they differ. Called with the lock held. */
-static int64_t output_block(const nerve_conv_geometry *geo, int64_t batch)
-{
-    int full = conv_threads(geo, batch);
-    conv_entry *e = find_entry(geo, batch, full);
-    conv_entry *alone = full > 1 ? find_entry(geo, batch, 1) : e;
-    conv_parts parts;
-    if (!e || !alone || !find_parts(geo, batch, &parts)) return 0;
-    const conv_pass *forwards[] = {&e->forward, &e->forward_bias, &alone->forward,
-                                   &alone->forward_bias};
-    int64_t block = operand_block(&e->forward.operand[e->forward.operand_count - 1]);
-    for (int k = 1; k < 4; k++)
-        if (operand_block(&forwards[k]->operand[forwards[k]->operand_count - 1]) != block)
-            return 0;
-    for (int p = 0; p < parts.count; p++)
-        if (operand_block(&parts.entry[p]->backward_data.operand[0]) != block ||
-            operand_block(&parts.entry[p]->backward_weights.operand[1]) != block)
-            return 0;
-    return block;
-}
-
-/* Whether every forward pass of (geo, batch) that a run may take (with and
- * without bias and ReLU, on every thread count) has operand `which` (0:
- * the image, else the output) in nChw16c and fits the workspace. Called
- * with the lock held. */
-static bool forwards_blocked(const nerve_conv_geometry *geo, int64_t batch, int which,
+/* The channel block that operand `which` (0: the image, else the output)
+ * has in every forward pass of (geo, batch) a run may take (with and
+ * without bias, with `relu` also with a ReLU, on every thread count), or 0
+ * where they differ or one does not fit the workspace. Called with the lock
+ * held. */
+static int64_t forward_block(const nerve_conv_geometry *geo, int64_t batch, int which, bool relu,
                              int64_t workspace_size)
 {
     int full = conv_threads(geo, batch);
+    int64_t block = -1;
     for (int alone = 0; alone <= (full > 1); alone++) {
         conv_entry *e = find_entry(geo, batch, alone ? 1 : full);
-        if (!e || !make_relu_passes(e)) return false;
+        if (!e || (relu && !make_relu_passes(e))) return 0;
         conv_pass *passes[] = {&e->forward, &e->forward_bias, &e->forward_relu,
                                &e->forward_bias_relu};
-        for (int k = 0; k < 4; k++) {
-            int operand = which == 0 ? 0 : passes[k]->operand_count - 1;
-            if (operand_block(&passes[k]->operand[operand]) != 16 ||
-                !fits(pass_bytes(passes[k]), workspace_size))
-                return false;
+        for (int k = 0; k < (relu ? 4 : 2); k++) {
+            int operand = which ? passes[k]->operand_count - 1 : 0;
+            int64_t b = operand_block(&passes[k]->operand[operand]);
+            if ((block >= 0 && b != block) || !fits(pass_bytes(passes[k]), workspace_size))
+                return 0;
+            block = b;
         }
     }
-    return true;
+    return block;
 }
 
 bool nerve_dnnl_conv_hand_over(const nerve_conv_geometry *producer,
@@ -868,8 +842,8 @@ bool nerve_dnnl_conv_hand_over(const nerve_conv_geometry *producer,
                                int64_t workspace_size)
 {
     pthread_mutex_lock(&cache.lock);
-    bool ok = forwards_blocked(producer, batch, 1, workspace_size) &&
-              forwards_blocked(consumer, batch, 0, workspace_size);
+    bool ok = forward_block(producer, batch, 1, true, workspace_size) == 16 &&
+              forward_block(consumer, batch, 0, true, workspace_size) == 16;
     pthread_mutex_unlock(&cache.lock);
     return ok;
 }
@@ -879,35 +853,16 @@ int64_t nerve_dnnl_conv_output_block(const nerve_conv_geometry *geo, int64_t bat
 {
     if (nerve_dnnl_conv_workspace(geo, batch) > workspace_size) return 0;
     pthread_mutex_lock(&cache.lock);
-    int64_t block = output_block(geo, batch);
+    /* and every part's backward passes read the output's gradient so */
+    int64_t block = forward_block(geo, batch, 1, false, workspace_size);
+    conv_parts parts;
+    if (!find_parts(geo, batch, &parts)) block = 0;
+    for (int p = 0; block && p < parts.count; p++)
+        if (operand_block(&parts.entry[p]->backward_data.operand[0]) != block ||
+            operand_block(&parts.entry[p]->backward_weights.operand[1]) != block)
+            block = 0;
     pthread_mutex_unlock(&cache.lock);
     return block;
-}
-
-bool nerve_dnnl_conv_columns_blocked(const nerve_conv_geometry *geo, int64_t batch,
-                                     const nerve_real *image, const nerve_real *weight,
-                                     const nerve_real *bias, nerve_real *cols,
-                                     nerve_real *workspace, int64_t workspace_size)
-{
-    if (bias) {
-        void *data[] = {(void *)image, (void *)weight, (void *)bias, cols};
-        return run_forward(geo, batch, true, false, data, false, true, workspace,
-                           workspace_size);
-    }
-    void *data[] = {(void *)image, (void *)weight, cols};
-    return run_forward(geo, batch, false, false, data, false, true, workspace, workspace_size);
-}
-
-bool nerve_dnnl_conv_backward_blocked(const nerve_conv_geometry *geo, int64_t batch,
-                                      const nerve_real *image, const nerve_real *weight,
-                                      const nerve_real *dcols, bool accumulate,
-                                      nerve_real *dimage, nerve_real *dweight,
-                                      nerve_real *workspace, int64_t workspace_size)
-{
-    backward_job job = {.geo = geo, .image = image, .weight = weight, .dcols = dcols,
-                        .dimage = dimage, .dweight = dweight, .accumulate = accumulate,
-                        .dcols_blocked = true};
-    return run_backward(&job, batch, workspace, workspace_size);
 }
 
 bool nerve_dnnl_conv_backward(const nerve_conv_geometry *geo, int64_t batch,

@@ -24,7 +24,7 @@ bool nerve_dnnl_conv_weight_gradient(const nerve_conv_geometry *geo, int64_t bat
                                      const nerve_real *image, const nerve_real *cols,
                                      nerve_real *dweight, nerve_real *workspace,
                                      int64_t workspace_size);
-/* Both of conv_backward's gradients, dimage and dweight (neither NULL). */
+/* conv_backward's dimage and dweight (either may be NULL). */
 bool nerve_dnnl_conv_backward(const nerve_conv_geometry *geo, int64_t batch,
                               const nerve_real *image, const nerve_real *weight,
                               const nerve_real *dcols, bool accumulate, nerve_real *dimage,
@@ -37,18 +37,8 @@ bool nerve_dnnl_conv_backward(const nerve_conv_geometry *geo, int64_t batch,
  * workspace too small for its passes). Makes the primitives. */
 int64_t nerve_dnnl_conv_output_block(const nerve_conv_geometry *geo, int64_t batch,
                                      int64_t workspace_size);
-/* conv_columns (not accumulating) into cols in that layout; dcols, of the
- * backward, is in it too (dimage or dweight may be NULL). False: nothing
- * done (the workspace is too small). */
-bool nerve_dnnl_conv_columns_blocked(const nerve_conv_geometry *geo, int64_t batch,
-                                     const nerve_real *image, const nerve_real *weight,
-                                     const nerve_real *bias, nerve_real *cols,
-                                     nerve_real *workspace, int64_t workspace_size);
-bool nerve_dnnl_conv_backward_blocked(const nerve_conv_geometry *geo, int64_t batch,
-                                      const nerve_real *image, const nerve_real *weight,
-                                      const nerve_real *dcols, bool accumulate,
-                                      nerve_real *dimage, nerve_real *dweight,
-                                      nerve_real *workspace, int64_t workspace_size);
+/* With geo->cols_private, nerve_dnnl_conv_columns writes cols in that
+ * layout and nerve_dnnl_conv_backward reads dcols in it. */
 /* conv_hand_over: every forward pass a run of either may take writes
  * (producer) and reads (consumer) the image between them in nChw16c, and
  * fits the workspace. Makes the primitives. */
